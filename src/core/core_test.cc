@@ -1,0 +1,94 @@
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/ip.h"
+#include "core/result.h"
+#include "core/strings.h"
+
+namespace rampart {
+namespace {
+
+TEST(Result, CategoriesSeparateTemporaryFromPermanent) {
+  Error t{Errc::kTemporary, "timeout"};
+  Error p{Errc::kParse, "bad"};
+  Error i{Errc::kInternal, "bug"};
+  EXPECT_TRUE(t.temporary());
+  EXPECT_FALSE(p.temporary());
+  EXPECT_TRUE(i.temporary());  // internal errors tempfail, never reject
+  EXPECT_EQ(p.to_string(), "parse: bad");
+  Result<int> r = fail(Errc::kLimit, "too many");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kLimit);
+}
+
+TEST(Ip, ParsesAndPrints) {
+  auto v4 = IpAddress::parse("192.0.2.10");
+  ASSERT_TRUE(v4);
+  EXPECT_TRUE(v4->is_v4());
+  EXPECT_EQ(v4->to_string(), "192.0.2.10");
+  EXPECT_EQ(v4->reverse_name(), "10.2.0.192");
+  auto v6 = IpAddress::parse("2001:db8::cb01");
+  ASSERT_TRUE(v6);
+  EXPECT_TRUE(v6->is_v6());
+  EXPECT_EQ(v6->to_string(), "2001:db8::cb01");
+  EXPECT_EQ(v6->dotted_nibbles(), "2.0.0.1.0.d.b.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.c.b.0.1");
+  EXPECT_EQ(v6->reverse_name(), "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2");
+  EXPECT_FALSE(IpAddress::parse("192.0.2"));
+  EXPECT_FALSE(IpAddress::parse("1.2.3.4.5"));
+  EXPECT_FALSE(IpAddress::parse(""));
+  EXPECT_FALSE(IpAddress::parse(std::string(200, '1')));
+}
+
+TEST(Ip, PrefixMatchAndMapped) {
+  auto a = *IpAddress::parse("192.0.2.130");
+  auto net = *IpAddress::parse("192.0.2.128");
+  EXPECT_TRUE(a.matches(net, 25));
+  EXPECT_FALSE(a.matches(net, 32));
+  EXPECT_TRUE(a.matches(*IpAddress::parse("10.0.0.0"), 0));
+  EXPECT_FALSE(a.matches(*IpAddress::parse("::"), 0));  // family differs
+  EXPECT_EQ(a.masked(24).to_string(), "192.0.2.0");
+  auto m = *IpAddress::parse("::ffff:192.0.2.1");
+  EXPECT_TRUE(m.is_v4_mapped());
+  EXPECT_EQ(m.unmapped().to_string(), "192.0.2.1");
+  auto v6 = *IpAddress::parse("2001:db8:1:2::1");
+  EXPECT_TRUE(v6.matches(*IpAddress::parse("2001:db8::"), 32));
+  EXPECT_FALSE(v6.matches(*IpAddress::parse("2001:db9::"), 32));
+  EXPECT_EQ(v6.masked(52).to_string(), "2001:db8:1::");
+}
+
+TEST(Strings, Basics) {
+  EXPECT_TRUE(iequals("Include", "INCLUDE"));
+  EXPECT_FALSE(iequals("a", "ab"));
+  EXPECT_EQ(to_lower("MiXeD"), "mixed");
+  EXPECT_EQ(trim(" \t x y \r\n"), "x y");
+  auto parts = split("a b  c", ' ');
+  ASSERT_EQ(parts.size(), 4u);
+  EXPECT_EQ(parts[2], "");
+  EXPECT_TRUE(iends_with("mail.EXAMPLE.com", "example.com"));
+}
+
+TEST(Config, ParsesAndReportsErrors) {
+  auto c = Config::parse("[dns]\ntimeout_ms = 1500\nservers = [\"127.0.0.1\"]\nname = \"x\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->get_int("dns.timeout_ms", 0), 1500);
+  EXPECT_EQ(c->get_int("dns.missing", 7), 7);
+  EXPECT_EQ(c->get_strings("dns.servers").size(), 1u);
+  EXPECT_FALSE(c->require_string("dns.timeout_ms"));
+  EXPECT_EQ(*c->require_string("dns.name"), "x");
+  auto bad = Config::parse("[dns\nx=1", "t.toml");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::kConfig);
+  EXPECT_NE(bad.error().message.find("t.toml:1"), std::string::npos);
+  EXPECT_FALSE(Config::load_file("/nonexistent/rampart.toml"));
+}
+
+TEST(Clock, FakeAdvances) {
+  FakeClock c(1000);
+  EXPECT_EQ(c.unix_seconds(), 1000);
+  c.advance(std::chrono::seconds(5));
+  EXPECT_EQ(c.unix_seconds(), 1005);
+}
+
+}  // namespace
+}  // namespace rampart

@@ -1,0 +1,22 @@
+// File: src/core/log.h
+// Logging: spdlog behind two calls, so libraries log the same way everywhere.
+//
+//   rampart::log::init("info");              // once, in main()
+//   rampart::log::get()->warn("spf: {}", why);
+//
+// Libraries log only what an operator needs; per-message detail goes into
+// results (symbols, reasons), not into logs.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include <spdlog/spdlog.h>
+
+namespace rampart::log {
+
+// Level names: trace, debug, info, warn, error, critical, off. Unknown -> info.
+void init(std::string_view level, bool to_stderr = true);
+std::shared_ptr<spdlog::logger> get();
+
+}  // namespace rampart::log
