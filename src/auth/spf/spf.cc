@@ -1,0 +1,588 @@
+// spf.cc — SPF check_host() (RFC 7208 sections 4, 5, 6) as coroutines over
+// the asynchronous dns::Resolver. See spf.h for the contract.
+#include "auth/spf/spf.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "core/strings.h"
+#include "core/task.h"
+
+namespace rampart::spf {
+
+std::string_view verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::kNone: return "none";
+    case Verdict::kNeutral: return "neutral";
+    case Verdict::kPass: return "pass";
+    case Verdict::kFail: return "fail";
+    case Verdict::kSoftFail: return "softfail";
+    case Verdict::kTempError: return "temperror";
+    case Verdict::kPermError: return "permerror";
+  }
+  return "?";
+}
+
+namespace {
+
+using dns::AnswerPtr;
+using dns::RRType;
+
+// Awaits one DNS answer. Completes inline when the resolver answers
+// synchronously (cache, fake), else resumes from the resolver's callback.
+struct DnsQuery {
+  DnsQuery(dns::Resolver& r, std::string_view n, RRType t) : resolver(r), name(n), type(t) {}
+  dns::Resolver& resolver;
+  std::string_view name;
+  RRType type;
+  AnswerPtr answer;
+  std::coroutine_handle<> handle;
+  bool suspended = false;
+  bool done = false;
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> h) {
+    handle = h;
+    resolver.resolve(name, type, [this](AnswerPtr a) {
+      answer = std::move(a);
+      done = true;
+      if (suspended) handle.resume();
+    });
+    if (done) return false;
+    suspended = true;
+    return true;
+  }
+  AnswerPtr await_resume() noexcept { return std::move(answer); }
+};
+
+// A domain usable as an SPF identity or query name (RFC 7208 4.3).
+bool valid_domain(std::string_view d) {
+  if (d.empty() || d.size() > 253 + 1) return false;
+  if (d.front() == '[') return false;  // domain literal
+  if (d.back() == '.') d.remove_suffix(1);
+  if (d.empty()) return false;
+  size_t labels = 0, start = 0;
+  for (size_t i = 0; i <= d.size(); ++i) {
+    if (i == d.size() || d[i] == '.') {
+      size_t len = i - start;
+      if (len == 0 || len > 63) return false;
+      ++labels;
+      start = i + 1;
+    }
+  }
+  return labels >= 2;
+}
+
+std::string strip_dot(std::string s) {
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+struct HostResult {
+  Verdict verdict = Verdict::kNeutral;
+  std::string reason;
+  std::string mechanism;
+  std::string domain;
+  std::string explanation;
+};
+
+HostResult result(Verdict v, std::string reason, std::string_view domain) {
+  HostResult r;
+  r.verdict = v;
+  r.reason = std::move(reason);
+  r.domain = std::string(domain);
+  return r;
+}
+
+Verdict qualifier_verdict(char q) {
+  switch (q) {
+    case '-': return Verdict::kFail;
+    case '~': return Verdict::kSoftFail;
+    case '?': return Verdict::kNeutral;
+    default: return Verdict::kPass;
+  }
+}
+
+// Per-check state, owned by the top-level coroutine.
+struct Check {
+  const Request* req = nullptr;
+  IpAddress ip;
+  std::string sender, local_part, sender_domain;
+  unsigned lookups = 0;
+  unsigned voids = 0;
+  bool ptr_done = false;
+  std::string validated_ptr = "unknown";
+  std::string ptr_for_domain;  // domain the %{p} value was chosen for
+};
+
+enum class Match { kNo, kYes, kError };
+struct TermOutcome {
+  Match match = Match::kNo;
+  HostResult error;  // when kError
+};
+
+}  // namespace
+
+struct Evaluator::Impl {
+  dns::Resolver& resolver;
+  Options opt;
+  std::unordered_map<std::string, std::shared_ptr<const Result<Record>>> parsed;
+
+  Impl(dns::Resolver& r, Options o) : resolver(r), opt(std::move(o)) {}
+
+  std::shared_ptr<const Result<Record>> parse_cached(const std::string& text) {
+    auto it = parsed.find(text);
+    if (it != parsed.end()) return it->second;
+    if (parsed.size() > 4096) parsed.clear();
+    auto p = std::make_shared<const Result<Record>>(parse_record(text));
+    parsed.emplace(text, p);
+    return p;
+  }
+
+  MacroContext macro_ctx(const Check& c, std::string_view domain) const {
+    MacroContext m;
+    m.sender = c.sender;
+    m.local_part = c.local_part;
+    m.sender_domain = c.sender_domain;
+    m.domain = domain;
+    m.ip = &c.ip;
+    m.helo = c.req->helo;
+    m.validated_ptr = c.validated_ptr;
+    m.receiver = c.req->receiver;
+    m.timestamp = 0;
+    return m;
+  }
+
+  // Validated names of the client IP (RFC 7208 5.5): PTR, then forward
+  // lookups that must include the IP. DNS errors skip names, never fail.
+  Task<std::vector<std::string>> validated_names(Check& c) {
+    std::vector<std::string> out;
+    std::string rev = c.ip.reverse_name() + (c.ip.is_v4() ? ".in-addr.arpa" : ".ip6.arpa");
+    AnswerPtr ptr = co_await DnsQuery{resolver, rev, RRType::PTR};
+    if (!ptr || !ptr->ok()) co_return out;
+    unsigned n = 0;
+    for (const auto& rr : ptr->records) {
+      const std::string* name = rr.name();
+      if (!name) continue;
+      if (++n > opt.max_ptr_names) break;
+      AnswerPtr fwd = co_await DnsQuery{resolver, *name, c.ip.is_v4() ? RRType::A : RRType::AAAA};
+      if (!fwd || !fwd->ok()) continue;
+      for (const auto& a : fwd->records) {
+        if (a.ip() && *a.ip() == c.ip) {
+          out.push_back(to_lower(strip_dot(*name)));
+          break;
+        }
+      }
+    }
+    co_return out;
+  }
+
+  static bool is_subdomain(std::string_view name, std::string_view target) {
+    if (iequals(name, target)) return true;
+    return name.size() > target.size() && iends_with(name, target) &&
+           name[name.size() - target.size() - 1] == '.';
+  }
+
+  // Computes %{p} for `domain` when a macro-string needs it.
+  Task<bool> ensure_ptr(Check& c, const MacroString& ms, std::string_view domain) {
+    if (!ms.uses('p') || (c.ptr_done && c.ptr_for_domain == domain)) co_return true;
+    auto names = co_await validated_names(c);
+    c.ptr_done = true;
+    c.ptr_for_domain = std::string(domain);
+    c.validated_ptr = "unknown";
+    for (const auto& n : names)
+      if (iequals(n, domain)) {
+        c.validated_ptr = n;
+        co_return true;
+      }
+    for (const auto& n : names)
+      if (is_subdomain(n, domain)) {
+        c.validated_ptr = n;
+        co_return true;
+      }
+    if (!names.empty()) c.validated_ptr = names.front();
+    co_return true;
+  }
+
+  Task<Result<std::string>> target_name(Check& c, const MacroString& ms, std::string_view domain) {
+    if (ms.empty()) co_return std::string(domain);
+    co_await ensure_ptr(c, ms, domain);
+    auto r = expand(ms, macro_ctx(c, domain), true);
+    if (!r) co_return r;
+    co_return strip_dot(std::move(*r));
+  }
+
+  // Counts a DNS-querying term against the limit (4.6.4).
+  bool count_lookup(Check& c) { return ++c.lookups <= opt.max_dns_mechanisms; }
+
+  // Records a void answer; false when the void limit is exceeded.
+  bool count_void(Check& c, const dns::Answer& a) {
+    if (a.status == dns::Status::kNxDomain || a.status == dns::Status::kNoData ||
+        (a.status == dns::Status::kOk && a.records.empty()))
+      ++c.voids;
+    return c.voids <= opt.max_void_lookups;
+  }
+
+  static bool ip_in(const dns::Answer& a, const IpAddress& ip, unsigned cidr) {
+    for (const auto& rr : a.records)
+      if (rr.ip() && ip.matches(*rr.ip(), cidr)) return true;
+    return false;
+  }
+
+  Task<TermOutcome> eval_term(Check& c, const Term& t, std::string_view domain, unsigned depth) {
+    TermOutcome out;
+    auto error = [&](Verdict v, std::string why) {
+      TermOutcome e;
+      e.match = Match::kError;
+      e.error = result(v, std::move(why), domain);
+      e.error.mechanism = t.text;
+      return e;
+    };
+    if (!count_lookup(c))
+      co_return error(Verdict::kPermError, "more than " + std::to_string(opt.max_dns_mechanisms) +
+                                               " DNS lookups (at '" + t.text + "')");
+    auto target = co_await target_name(c, t.domain_spec, domain);
+    if (!target)
+      co_return error(Verdict::kPermError, "bad macro in '" + t.text + "': " + target.error().message);
+    const std::string& name = *target;
+    const unsigned cidr = c.ip.is_v4() ? t.cidr4 : t.cidr6;
+    const RRType addr_type = c.ip.is_v4() ? RRType::A : RRType::AAAA;
+
+    switch (t.mechanism) {
+      case Mechanism::kInclude: {
+        HostResult inner = co_await check_host(c, name, depth + 1);
+        switch (inner.verdict) {
+          case Verdict::kPass: out.match = Match::kYes; break;
+          case Verdict::kFail:
+          case Verdict::kSoftFail:
+          case Verdict::kNeutral: break;
+          case Verdict::kTempError: co_return error(Verdict::kTempError, inner.reason);
+          case Verdict::kPermError: co_return error(Verdict::kPermError, inner.reason);
+          case Verdict::kNone:
+            co_return error(Verdict::kPermError, "included domain '" + name + "' has no SPF record");
+        }
+        co_return out;
+      }
+      case Mechanism::kA:
+      case Mechanism::kExists: {
+        if (!valid_domain(name)) {
+          // Not a name DNS can hold: treated like a lookup that found nothing.
+          ++c.voids;
+          if (c.voids > opt.max_void_lookups)
+            co_return error(Verdict::kPermError,
+                            "more than " + std::to_string(opt.max_void_lookups) + " void lookups");
+          co_return out;
+        }
+        const RRType qt = t.mechanism == Mechanism::kExists ? RRType::A : addr_type;
+        AnswerPtr a = co_await DnsQuery{resolver, name, qt};
+        if (a->temporary())
+          co_return error(Verdict::kTempError, "DNS " + std::string(dns::status_name(a->status)) +
+                                                   " looking up " + name + " " +
+                                                   std::string(dns::rrtype_name(qt)));
+        if (!count_void(c, *a))
+          co_return error(Verdict::kPermError,
+                          "more than " + std::to_string(opt.max_void_lookups) + " void lookups");
+        if (t.mechanism == Mechanism::kExists) {
+          if (a->ok() && !a->records.empty()) out.match = Match::kYes;
+        } else if (a->ok() && ip_in(*a, c.ip, cidr)) {
+          out.match = Match::kYes;
+        }
+        co_return out;
+      }
+      case Mechanism::kMx: {
+        if (!valid_domain(name)) {
+          ++c.voids;
+          if (c.voids > opt.max_void_lookups)
+            co_return error(Verdict::kPermError,
+                            "more than " + std::to_string(opt.max_void_lookups) + " void lookups");
+          co_return out;
+        }
+        AnswerPtr mx = co_await DnsQuery{resolver, name, RRType::MX};
+        if (mx->temporary())
+          co_return error(Verdict::kTempError,
+                          "DNS " + std::string(dns::status_name(mx->status)) + " looking up " + name + " MX");
+        if (!count_void(c, *mx))
+          co_return error(Verdict::kPermError,
+                          "more than " + std::to_string(opt.max_void_lookups) + " void lookups");
+        if (!mx->ok()) co_return out;
+        if (mx->records.size() > opt.max_mx_names)
+          co_return error(Verdict::kPermError,
+                          "more than " + std::to_string(opt.max_mx_names) + " MX records for " + name);
+        for (const auto& rr : mx->records) {
+          const dns::Mx* m = rr.mx();
+          if (!m || m->exchange.empty() || m->exchange == ".") continue;  // null MX (RFC 7505)
+          AnswerPtr a = co_await DnsQuery{resolver, m->exchange, addr_type};
+          if (a->temporary())
+            co_return error(Verdict::kTempError,
+                            "DNS " + std::string(dns::status_name(a->status)) + " looking up " + m->exchange);
+          if (a->ok() && ip_in(*a, c.ip, cidr)) {
+            out.match = Match::kYes;
+            co_return out;
+          }
+        }
+        co_return out;
+      }
+      case Mechanism::kPtr: {
+        auto names = co_await validated_names(c);
+        for (const auto& n : names)
+          if (is_subdomain(n, name)) {
+            out.match = Match::kYes;
+            break;
+          }
+        co_return out;
+      }
+      default: co_return error(Verdict::kPermError, "internal: unexpected mechanism");
+    }
+  }
+
+  // Explanation for a fail (RFC 7208 6.2); empty -> default explanation.
+  Task<std::string> explain(Check& c, const Record& rec, std::string_view domain) {
+    if (rec.has_exp) {
+      auto target = co_await target_name(c, rec.exp, domain);
+      if (target && valid_domain(*target)) {
+        AnswerPtr a = co_await DnsQuery{resolver, *target, RRType::TXT};
+        if (a->ok() && a->records.size() == 1 && a->records[0].txt()) {
+          std::string text = a->records[0].txt()->text();
+          auto ms = parse_macro_string(text, true);
+          if (ms) {
+            co_await ensure_ptr(c, *ms, domain);
+            auto e = expand(*ms, macro_ctx(c, domain), false);
+            if (e) co_return *e;
+          }
+        }
+      }
+    }
+    co_return co_await default_explanation(c, domain);
+  }
+
+  Task<std::string> default_explanation(Check& c, std::string_view domain) {
+    if (opt.default_explanation.empty()) co_return std::string();
+    auto ms = parse_macro_string(opt.default_explanation, true);
+    if (!ms) co_return opt.default_explanation;
+    co_await ensure_ptr(c, *ms, domain);
+    auto e = expand(*ms, macro_ctx(c, domain), false);
+    co_return e ? *e : opt.default_explanation;
+  }
+
+  // check_host() of RFC 7208 section 4, for a nested or top-level domain.
+  Task<HostResult> check_host(Check& c, std::string domain, unsigned depth) {
+    if (!valid_domain(domain)) {
+      co_return result(depth == 0 ? Verdict::kNone : Verdict::kPermError,
+                       "'" + domain + "' is not a valid domain name", domain);
+    }
+    domain = strip_dot(std::move(domain));
+    if (depth > 20) co_return result(Verdict::kPermError, "include/redirect nesting too deep", domain);
+
+    // 4.4 Record lookup, 4.5 selecting records.
+    AnswerPtr txt = co_await DnsQuery{resolver, domain, RRType::TXT};
+    if (txt->temporary())
+      co_return result(Verdict::kTempError,
+                       "DNS " + std::string(dns::status_name(txt->status)) + " looking up " + domain + " TXT",
+                       domain);
+    if (!txt->ok()) {
+      co_return result(Verdict::kNone,
+                       txt->status == dns::Status::kNxDomain ? "domain " + domain + " does not exist"
+                                                             : "no SPF record at " + domain,
+                       domain);
+    }
+    const std::string* chosen = nullptr;
+    const std::string* spf1 = nullptr;
+    std::vector<std::string> texts;
+    texts.reserve(txt->records.size());
+    for (const auto& rr : txt->records)
+      if (rr.txt()) texts.push_back(rr.txt()->text());
+    unsigned matches = 0, spf1s = 0;
+    for (const auto& t : texts) {
+      switch (classify_record(t, c.req->scope)) {
+        case RecordKind::kMatch:
+          ++matches;
+          chosen = &t;
+          break;
+        case RecordKind::kSpf1:
+          ++spf1s;
+          spf1 = &t;
+          break;
+        case RecordKind::kOther: break;
+      }
+    }
+    if (matches > 1) co_return result(Verdict::kPermError, "more than one SPF record at " + domain, domain);
+    if (matches == 0) {
+      if (spf1s > 1) co_return result(Verdict::kPermError, "more than one SPF record at " + domain, domain);
+      chosen = spf1;
+    }
+    if (!chosen) co_return result(Verdict::kNone, "no SPF record at " + domain, domain);
+
+    auto rec_ptr = parse_cached(*chosen);
+    if (!*rec_ptr)
+      co_return result(Verdict::kPermError,
+                       "syntax error in SPF record of " + domain + ": " + rec_ptr->error().message, domain);
+    const Record& rec = **rec_ptr;
+
+    for (const Term& t : rec.terms) {
+      bool matched = false;
+      switch (t.mechanism) {
+        case Mechanism::kAll: matched = true; break;
+        case Mechanism::kIp4:
+        case Mechanism::kIp6:
+          matched = c.ip.is_v4() == (t.mechanism == Mechanism::kIp4) &&
+                    c.ip.matches(t.network, c.ip.is_v4() ? t.cidr4 : t.cidr6);
+          break;
+        default: {
+          TermOutcome o = co_await eval_term(c, t, domain, depth);
+          if (o.match == Match::kError) co_return std::move(o.error);
+          matched = o.match == Match::kYes;
+        }
+      }
+      if (!matched) continue;
+      HostResult r = result(qualifier_verdict(t.qualifier),
+                            "matched '" + t.text + "' in the record of " + domain, domain);
+      r.mechanism = t.text;
+      if (r.verdict == Verdict::kFail) r.explanation = co_await explain(c, rec, domain);
+      co_return r;
+    }
+
+    if (rec.has_redirect) {
+      if (!count_lookup(c))
+        co_return result(Verdict::kPermError,
+                         "more than " + std::to_string(opt.max_dns_mechanisms) + " DNS lookups (at redirect)",
+                         domain);
+      auto target = co_await target_name(c, rec.redirect, domain);
+      if (!target)
+        co_return result(Verdict::kPermError, "bad macro in redirect: " + target.error().message, domain);
+      HostResult r = co_await check_host(c, *target, depth + 1);
+      if (r.verdict == Verdict::kNone) {
+        r.verdict = Verdict::kPermError;
+        r.reason = "redirect target '" + *target + "' has no SPF record";
+      }
+      co_return r;
+    }
+    co_return result(Verdict::kNeutral, "no term matched in the record of " + domain + " (default neutral)",
+                     domain);
+  }
+
+  Task<Outcome> run(Request req, std::string identity, std::string kind) {
+    Check c;
+    c.req = &req;
+    c.ip = req.ip.unmapped();
+    std::string domain;
+    size_t at = identity.rfind('@');
+    if (at == std::string::npos) {
+      c.local_part = "postmaster";
+      c.sender_domain = identity;
+    } else {
+      c.local_part = identity.substr(0, at);
+      c.sender_domain = identity.substr(at + 1);
+      if (c.local_part.empty()) c.local_part = "postmaster";
+    }
+    c.sender = c.local_part + "@" + c.sender_domain;
+    domain = c.sender_domain;
+    HostResult r = co_await check_host(c, domain, 0);
+    Outcome out;
+    out.result = r.verdict;
+    out.reason = std::move(r.reason);
+    out.mechanism = std::move(r.mechanism);
+    out.domain = r.domain.empty() ? domain : std::move(r.domain);
+    out.explanation = std::move(r.explanation);
+    out.identity = identity;
+    out.identity_kind = std::move(kind);
+    out.dns_lookups = std::min(c.lookups, opt.max_dns_mechanisms + 1);
+    out.void_lookups = c.voids;
+    co_return out;
+  }
+};
+
+Evaluator::Evaluator(dns::Resolver& resolver, Options options)
+    : impl_(std::make_unique<Impl>(resolver, std::move(options))) {}
+Evaluator::~Evaluator() = default;
+
+void Evaluator::check(const Request& req, Done done) {
+  if (req.scope == Scope::kSenderIdPra) {
+    start(impl_->run(req, req.pra, "pra"), std::move(done));
+  } else if (req.mail_from.empty()) {
+    start(impl_->run(req, "postmaster@" + req.helo, "helo"), std::move(done));
+  } else {
+    start(impl_->run(req, req.mail_from, "mailfrom"), std::move(done));
+  }
+}
+
+void Evaluator::check_helo(const Request& req, Done done) {
+  start(impl_->run(req, "postmaster@" + req.helo, "helo"), std::move(done));
+}
+
+void Evaluator::check_host(const IpAddress& ip, std::string_view domain, std::string_view sender,
+                           const Request& ctx, Done done) {
+  Request r = ctx;
+  r.ip = ip;
+  std::string identity(sender);
+  if (identity.find('@') == std::string::npos) identity = "postmaster@" + std::string(domain);
+  start(impl_->run(r, identity, "mailfrom"), std::move(done));
+}
+
+static Outcome drive(dns::Resolver& resolver, const std::function<void(Evaluator::Done)>& go) {
+  Outcome out;
+  bool done = false;
+  go([&](Outcome o) {
+    out = std::move(o);
+    done = true;
+  });
+  while (!done) resolver.wait(50);
+  return out;
+}
+
+Outcome Evaluator::check_sync(const Request& req) {
+  return drive(impl_->resolver, [&](Done d) { check(req, std::move(d)); });
+}
+
+Outcome Evaluator::check_helo_sync(const Request& req) {
+  return drive(impl_->resolver, [&](Done d) { check_helo(req, std::move(d)); });
+}
+
+std::string received_spf(const Request& req, const Outcome& out) {
+  const std::string ip = req.ip.unmapped().to_string();
+  const std::string& who = out.identity;
+  std::string comment;
+  switch (out.result) {
+    case Verdict::kPass: comment = "domain of " + who + " designates " + ip + " as permitted sender"; break;
+    case Verdict::kFail:
+      comment = "domain of " + who + " does not designate " + ip + " as permitted sender";
+      break;
+    case Verdict::kSoftFail:
+      comment = "domain of transitioning " + who + " does not designate " + ip + " as permitted sender";
+      break;
+    case Verdict::kNeutral: comment = ip + " is neither permitted nor denied by domain of " + who; break;
+    case Verdict::kNone: comment = "domain of " + who + " does not designate permitted sender hosts"; break;
+    case Verdict::kTempError:
+      comment = "error in processing during lookup of " + who + ": " + out.reason;
+      break;
+    case Verdict::kPermError:
+      comment = "permanent error in processing domain of " + who + ": " + out.reason;
+      break;
+  }
+  auto quote = [](const std::string& s) {
+    std::string q = "\"";
+    for (char ch : s) {
+      if (ch == '"' || ch == '\\') q += '\\';
+      q += ch;
+    }
+    return q + "\"";
+  };
+  // Comments may not carry unbalanced parentheses.
+  for (auto& ch : comment)
+    if (ch == '(' || ch == ')') ch = ' ';
+  std::string h =
+      "Received-SPF: " + std::string(verdict_name(out.result)) + " (" + req.receiver + ": " + comment + ")";
+  h += " client-ip=" + ip + ";";
+  if (out.identity_kind == "helo" || req.mail_from.empty()) {
+    h += " envelope-from=" + quote(req.mail_from.empty() ? out.identity : req.mail_from) + ";";
+  } else {
+    h += " envelope-from=" + quote(req.mail_from) + ";";
+  }
+  if (!req.helo.empty()) h += " helo=" + quote(req.helo) + ";";
+  h += " receiver=" + req.receiver + ";";
+  h += " identity=" + out.identity_kind + ";";
+  if (!out.mechanism.empty()) h += " mechanism=" + quote(out.mechanism) + ";";
+  if (h.back() == ';') h.pop_back();
+  return h;
+}
+
+}  // namespace rampart::spf
