@@ -1,0 +1,13 @@
+# openspf conformance suites (RFC 7208: 203 tests, RFC 4408: 191 tests),
+# fetched from Debian's python3-spf by a ctest fixture, served through
+# dns::ZoneResolver.
+if(TARGET rampart_spf)
+  set(SPF_SUITE_DIR ${CMAKE_BINARY_DIR}/testdata/spf)
+  add_test(NAME spf_suites_fetch COMMAND ${PROJECT_SOURCE_DIR}/scripts/fetch-spf-suites.sh ${SPF_SUITE_DIR})
+  set_tests_properties(spf_suites_fetch PROPERTIES FIXTURES_SETUP spf_suites)
+  rampart_test(spf_conformance_test SOURCES spf_conformance_test.cc
+               DEPS rampart_spf rampart_dns PkgConfig::YAMLCPP
+)
+  set_tests_properties(spf_conformance_test PROPERTIES FIXTURES_REQUIRED spf_suites
+                       ENVIRONMENT SPF_SUITE_DIR=${SPF_SUITE_DIR})
+endif()
