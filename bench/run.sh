@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD_DIR -- `make bench`: rampart's benchmarks beside the peer tools.
+#
+# SPF: starts its own nsd (Debian package, never the system service) on a
+# loopback address with bench/spf/test.zone, then runs bench/spf/compare.py in a
+# private mount namespace whose /etc/resolv.conf points at that nsd (libspf2's
+# spfquery only reads the system resolver, port 53). rampart (bench/spf_bench.cc),
+# libspf2 and pyspf evaluate bench/spf/queries.txt; see bench/README.md.
+# Every loop is bounded; nsd is killed on exit. Needs root (unshare, mount,
+# port 53). Traffic stays on 127.0.0.0/8.
+#
+# Environment: SPF_BENCH_NS (default 127.0.53.53), SPF_BENCH_ROUNDS (3),
+# SPF_BENCH_REPS_RAMPART (300), SPF_BENCH_REPS_LIBSPF2 (150), SPF_BENCH_REPS_PYSPF (10).
+set -euo pipefail
+
+BUILD=${1:?usage: bench/run.sh BUILD_DIR}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$(cd "$ROOT" && mkdir -p "$BUILD" && cd "$BUILD" && pwd)
+NS=${SPF_BENCH_NS:-127.0.53.53}
+[[ $NS == 127.* ]] || { echo "bench: SPF_BENCH_NS must be in 127.0.0.0/8" >&2; exit 2; }
+for tool in nsd nsd-control spfquery unshare /usr/bin/python3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool missing (scripts/install-deps.sh)" >&2; exit 2; }
+done
+/usr/bin/python3 -c 'import spf, dns.resolver' 2>/dev/null ||
+  { echo "bench: python3-spf / python3-dnspython missing" >&2; exit 2; }
+if [[ $(id -u) -ne 0 ]]; then echo "bench: needs root (unshare -m, bind mount, port 53)" >&2; exit 2; fi
+
+# ---- rampart's side, if the SPF and DNS modules exist yet ----
+RAMPART_ARGS=()
+if [[ ! -f $BUILD/build.ninja ]]; then
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$BUILD/.bench-cmake.log" 2>&1 ||
+    echo "bench: cmake failed (see $BUILD/.bench-cmake.log); peers only" >&2
+fi
+if [[ -f $BUILD/build.ninja ]] && ninja -C "$BUILD" -t targets all 2>/dev/null | grep -q '^spf_bench:'; then
+  if ninja -C "$BUILD" spf_bench >"$BUILD/.bench-build.log" 2>&1; then
+    RAMPART_ARGS=(--rampart "$BUILD/bench/spf_bench")
+    grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$BUILD/CMakeCache.txt" ||
+      echo "bench: note: $BUILD is not a Release build; rampart's figures are pessimistic" >&2
+  else
+    echo "bench: building spf_bench failed (see $BUILD/.bench-build.log); peers only" >&2
+  fi
+fi
+
+# ---- nsd on loopback, our own config, killed on exit ----
+TMP=$(mktemp -d /tmp/rampart-spf-bench.XXXXXX)
+NSD_PID=""
+cleanup() {
+  if [[ -n $NSD_PID ]]; then
+    kill "$NSD_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$NSD_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$NSD_PID" 2>/dev/null || true
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cp "$ROOT/bench/spf/test.zone" "$TMP/test.zone"
+cat >"$TMP/nsd.conf" <<CONF
+server:
+  ip-address: $NS
+  port: 53
+  do-ip6: no
+  server-count: 1
+  username: ""
+  chroot: ""
+  zonesdir: "$TMP"
+  pidfile: "$TMP/nsd.pid"
+  database: ""
+  zonelistfile: "$TMP/zone.list"
+  xfrdfile: "$TMP/xfrd.state"
+  xfrdir: "$TMP"
+  logfile: "$TMP/nsd.log"
+  hide-version: yes
+  verbosity: 1
+  # no response rate limiting: the benchmark is one client sending bursts
+  rrl-ratelimit: 0
+  rrl-whitelist-ratelimit: 0
+remote-control:
+  control-enable: yes
+  control-interface: "$TMP/nsd.ctl"
+zone:
+  name: "test."
+  zonefile: "test.zone"
+CONF
+nsd-checkconf "$TMP/nsd.conf"
+nsd -d -c "$TMP/nsd.conf" >"$TMP/nsd.out" 2>&1 &
+NSD_PID=$!
+ready=""
+for _ in $(seq 50); do
+  if dig +short +time=1 +tries=1 -p 53 "@$NS" TXT gmail.test 2>/dev/null | grep -q spf1; then ready=1; break; fi
+  kill -0 "$NSD_PID" 2>/dev/null || break
+  sleep 0.1
+done
+if [[ -z $ready ]]; then
+  echo "bench: nsd did not come up on $NS:53:" >&2
+  cat "$TMP/nsd.out" "$TMP/nsd.log" >&2 2>/dev/null || true
+  exit 1
+fi
+
+echo "nameserver $NS" >"$TMP/resolv.conf"
+echo "options attempts:1 timeout:2" >>"$TMP/resolv.conf"
+echo "== SPF =="
+unshare -m --propagation private bash -c '
+  mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' _ "$TMP/resolv.conf" \
+  /usr/bin/python3 "$ROOT/bench/spf/compare.py" --queries "$ROOT/bench/spf/queries.txt" \
+  --ns "$NS" --nsd-conf "$TMP/nsd.conf" --tmp "$TMP" "${RAMPART_ARGS[@]}" \
+  --rounds "${SPF_BENCH_ROUNDS:-3}" --reps-rampart "${SPF_BENCH_REPS_RAMPART:-300}" \
+  --reps-libspf2 "${SPF_BENCH_REPS_LIBSPF2:-150}" --reps-pyspf "${SPF_BENCH_REPS_PYSPF:-10}"
