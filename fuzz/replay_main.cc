@@ -9,8 +9,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -32,8 +30,13 @@ int main(int argc, char** argv) {
       return 2;
     }
     for (const auto& f : files) {
-      std::ifstream in(f, std::ios::binary);
-      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      std::string bytes;
+      if (FILE* fp = std::fopen(f.c_str(), "rb")) {
+        char buf[65536];
+        size_t n;
+        while ((n = std::fread(buf, 1, sizeof buf, fp)) > 0) bytes.append(buf, n);
+        std::fclose(fp);
+      }
       LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
       ++ran;
     }

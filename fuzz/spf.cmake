@@ -1,0 +1,5 @@
+if(TARGET rampart_spf)
+  rampart_fuzz_target(fuzz_spf_record SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_spf_record.cc DEPS rampart_spf)
+  rampart_fuzz_target(fuzz_spf_macro SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_spf_macro.cc DEPS rampart_spf)
+  rampart_fuzz_target(fuzz_spf_eval SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_spf_eval.cc DEPS rampart_spf rampart_dns)
+endif()
