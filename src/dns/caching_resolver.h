@@ -1,0 +1,104 @@
+// File: src/dns/caching_resolver.h
+// CachingResolver: a Resolver decorator that keeps answers in process, keyed
+// by (lower-case name, type). A hit answers synchronously without allocating
+// (lower-cased key in a stack buffer, heterogeneous lookup, shared AnswerPtr).
+//
+//   UnboundResolver& net = ...;
+//   SystemClock clock;
+//   CacheOptions opt;
+//   opt.max_entries = 50000;
+//   CachingResolver dns(net, clock, opt);
+//   dns.resolve("example.com", RRType::TXT, cb);  // miss: asks `net`; hit: cb runs now
+//
+// Positive answers live min_ttl..max_ttl seconds (from Answer::min_ttl);
+// NXDOMAIN/NODATA live for their SOA-derived TTL (RFC 2308), or negative_ttl
+// when the answer carries none, at most max_negative_ttl; temporary failures
+// (servfail, timeout, malformed) are cached failure_ttl seconds (default 0:
+// never). A TTL of 0 is not cached. Concurrent misses for one key share one
+// upstream query. When full, the least recently used entry is evicted.
+// Time comes from the injected Clock (monotonic), so tests use FakeClock.
+// fd(), process(), wait() and pending() pass through to the upstream.
+// Not thread-safe: use one instance per thread (or per event loop).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "dns/resolver.h"
+
+namespace rampart::dns {
+
+struct CacheOptions {
+  size_t max_entries = 100000;
+  uint32_t min_ttl = 0;
+  uint32_t max_ttl = 86400;
+  uint32_t negative_ttl = 300;
+  uint32_t max_negative_ttl = 3600;
+  uint32_t failure_ttl = 0;
+};
+
+class CachingResolver final : public Resolver {
+ public:
+  CachingResolver(Resolver& upstream, const Clock& clock, CacheOptions options = {});
+  ~CachingResolver() override;
+  CachingResolver(const CachingResolver&) = delete;
+  CachingResolver& operator=(const CachingResolver&) = delete;
+
+  void resolve(std::string_view name, RRType type, Callback cb) override;
+  int fd() const override { return upstream_.fd(); }
+  void process() override { upstream_.process(); }
+  void wait(int timeout_ms) override { upstream_.wait(timeout_ms); }
+  size_t pending() const override { return upstream_.pending(); }
+
+  struct Stats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+    uint64_t coalesced = 0;  // misses that joined a query already in flight
+    uint64_t inserts = 0;
+    uint64_t expired = 0;
+    uint64_t evictions = 0;
+  };
+  const Stats& stats() const { return stats_; }
+  size_t size() const { return map_.size(); }
+  void clear();
+
+  // Seconds an answer would be kept (0: not cached). Exposed for tests.
+  uint32_t ttl_for(const Answer& a) const;
+
+ private:
+  struct Entry {
+    AnswerPtr answer;
+    std::chrono::steady_clock::time_point expires;
+    Entry* prev = nullptr;  // LRU list, most recent at head_
+    Entry* next = nullptr;
+    const std::string* key = nullptr;
+  };
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  void store(const std::string& key, const AnswerPtr& answer);
+  void on_answer(const std::string& key, const AnswerPtr& answer);
+  void link_front(Entry* e);
+  void unlink(Entry* e);
+  void erase(Entry* e);
+
+  Resolver& upstream_;
+  const Clock& clock_;
+  CacheOptions opt_;
+  std::unordered_map<std::string, Entry, Hash, std::equal_to<>> map_;
+  std::unordered_map<std::string, std::vector<Callback>, Hash, std::equal_to<>> inflight_;
+  Entry* head_ = nullptr;
+  Entry* tail_ = nullptr;
+  Stats stats_;
+  // Set by the destructor so late upstream callbacks do not touch freed state.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace rampart::dns
