@@ -1,0 +1,151 @@
+// File: src/flows/detector.h
+// Detector: finds spam-sending (zombie) hosts in a provider's own subscriber
+// space from flow records, per host, in sliding windows; opens, updates and
+// closes incidents that carry a score and the evidence behind it.
+//
+//   DetectorConfig cfg;
+//   cfg.subscribers.push_back({*Prefix::parse("100.64.0.0/16"), SubscriberKind::kDynamic});
+//   cfg.mail_servers.push_back(*Prefix::parse("100.64.9.25/32"));   // never scored
+//   Detector det(cfg);
+//   for (const Flow& f : flows_in_time_order) det.observe(f);
+//   det.finish();                                   // closes what is still open
+//   for (const Incident& i : det.take_closed()) print(incident_json(i));
+//
+// Features per host (window = cfg.window_s, long = cfg.long_window_s):
+// outbound TCP/25 flows, distinct port-25 destinations, failed attempts
+// (SYN-only or reset), share of SMTP in all the host's flows, port-25
+// destinations never seen before from this host (fan-out growth), submission
+// (587/465 or to the provider's relays) versus direct-to-MX, regularity of the
+// send times, and inbound SMTP (a host that receives mail on 25 is an MTA).
+// The score is a weighted sum; evidence names each term. An incident opens
+// when the score reaches cfg.threshold and closes after cfg.release_after_s
+// without another window at or above it.
+//
+// Hosts outside the subscriber prefixes and known mail servers are never
+// scored; exceptions are scored but only ever get action "notify".
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/config.h"
+#include "core/ip.h"
+#include "core/result.h"
+#include "flows/flow.h"
+
+namespace rampart::flows {
+
+struct Prefix {
+  IpAddress net;
+  unsigned len = 32;
+  static Result<Prefix> parse(std::string_view text);  // "192.0.2.0/24", "2001:db8::/32", "192.0.2.7"
+  bool contains(const IpAddress& ip) const { return ip.matches(net, len); }
+  std::string to_string() const;
+};
+
+// "a/n,b/m" -> prefixes; error names the bad element.
+Result<std::vector<Prefix>> parse_prefix_list(std::string_view csv);
+
+enum class SubscriberKind { kDynamic, kStatic, kBusiness };
+std::string_view subscriber_kind_name(SubscriberKind k);
+
+enum class Action { kNotify, kThrottle, kBlock };
+std::string_view action_name(Action a);
+
+struct DetectorConfig {
+  struct Subscribers {
+    Prefix prefix;
+    SubscriberKind kind = SubscriberKind::kDynamic;
+  };
+  std::vector<Subscribers> subscribers;
+  std::vector<Prefix> mail_servers;  // legitimate MTAs inside the network: never scored
+  std::vector<Prefix> relays;        // the provider's own submission relays / smarthosts
+  std::vector<Prefix> exceptions;    // scored, but only ever notified (RFC 5068 exceptions)
+  int64_t window_s = 300;
+  int64_t long_window_s = 3600;
+  int64_t release_after_s = 1800;
+  double threshold = 1.0;
+  double block_threshold = 1.6;
+  size_t max_hosts = 1 << 20;  // tracked hosts; beyond it new hosts are not tracked
+
+  // Reads [flows.detector] from a TOML config: subscribers_dynamic = [..],
+  // subscribers_static, subscribers_business, mail_servers, relays, exceptions,
+  // window_s, long_window_s, release_after_s, threshold, block_threshold.
+  static Result<DetectorConfig> from_config(const Config& c);
+};
+
+struct Evidence {
+  uint32_t smtp_flows = 0;         // outbound TCP/25 in the window
+  uint32_t distinct_dst25 = 0;     // distinct destinations on 25 in the window
+  double failed_ratio = 0;         // failed / smtp flows (window, or long window when few)
+  double smtp_share = 0;           // SMTP flows / all flows of the host in the window
+  uint32_t new_dst25_long = 0;     // never-seen port-25 destinations in the long window
+  uint32_t submissions = 0;        // 587/465 or to a relay, in the window
+  double regularity = 0;           // 1 - coefficient of variation of send gaps (0..1)
+  uint32_t inbound_smtp_long = 0;  // connections received on 25 in the long window
+  double score = 0;
+  std::map<std::string, double> terms;  // the score's addends, by name
+};
+
+struct Incident {
+  uint64_t id = 0;
+  IpAddress host;
+  SubscriberKind kind = SubscriberKind::kDynamic;
+  int64_t first_seen_ms = 0;  // first flow of the window that opened it
+  int64_t last_seen_ms = 0;   // last flow at which the score was at or above threshold
+  int64_t opened_ms = 0;      // stream time the incident opened (time to detection)
+  double score = 0;           // highest score
+  Evidence evidence;          // evidence at the highest score
+  Action action = Action::kNotify;
+  bool exception = false;
+  bool open = true;
+};
+
+// {"host":..,"first_seen":..,"last_seen":..,"score":..,"evidence":{..},"action":".."}
+std::string incident_json(const Incident& i);
+
+class Detector {
+ public:
+  explicit Detector(DetectorConfig cfg);
+  ~Detector();
+
+  // Flows must come in (roughly) non-decreasing start time.
+  void observe(const Flow& f);
+  // Closes incidents that have been quiet for release_after_s at stream time now_ms.
+  void advance(int64_t now_ms);
+  void finish();  // closes every open incident at the last stream time
+
+  std::vector<Incident> take_closed();
+  const std::unordered_map<std::string, Incident>& open_incidents() const;
+  // Is an incident open for the host right now?
+  bool flagged(const IpAddress& host) const;
+  int64_t now_ms() const { return now_ms_; }
+  size_t tracked_hosts() const;
+  uint64_t flows_seen() const { return flows_; }
+
+  // Subscriber kind of an address, or nullopt when it is not a subscriber.
+  std::optional<SubscriberKind> subscriber_kind(const IpAddress& ip) const;
+
+ private:
+  struct Host;
+  Host* host_for(const IpAddress& ip, SubscriberKind kind);
+  void score(Host& h, const IpAddress& ip, int64_t t_ms, int64_t flow_start_ms);
+
+  DetectorConfig cfg_;
+  std::unordered_map<std::string, std::unique_ptr<Host>> hosts_;
+  std::unordered_map<std::string, Incident> open_;
+  std::vector<Incident> closed_;
+  int64_t now_ms_ = 0;
+  int64_t last_sweep_ms_ = 0;
+  uint64_t flows_ = 0;
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace rampart::flows
