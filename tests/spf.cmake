@@ -11,3 +11,9 @@ if(TARGET rampart_spf)
   set_tests_properties(spf_conformance_test PROPERTIES FIXTURES_REQUIRED spf_suites
                        ENVIRONMENT SPF_SUITE_DIR=${SPF_SUITE_DIR})
 endif()
+
+if(TARGET rampart_spf AND TARGET rampart_dns_test_server)
+  rampart_test(cli_spf_test SOURCES cli_spf_test.cc DEPS rampart_dns_test_server rampart_dns)
+  set_tests_properties(cli_spf_test PROPERTIES ENVIRONMENT RAMPART_BIN=$<TARGET_FILE:rampart>)
+  add_dependencies(cli_spf_test rampart)
+endif()
