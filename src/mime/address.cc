@@ -110,7 +110,11 @@ Result<std::vector<Token>> lex(std::string_view s) {
       while (i < n && s[i] != close) {
         const char d = s[i];
         if (d == '\\') {
-          i += 2;  // quoted-pair; a trailing backslash runs past the end
+          // quoted-pair; obs-qp allows NUL, CR and LF after the backslash, but
+          // they cannot be written back into an address: refuse them.
+          if (i + 1 < n && (s[i + 1] == '\0' || s[i + 1] == '\r' || s[i + 1] == '\n'))
+            return fail(Errc::kParse, "quoted-pair of NUL, CR or LF" + at(i));
+          i += 2;  // a trailing backslash runs past the end
           continue;
         }
         if (d == '\0') return fail(Errc::kParse, "NUL byte" + at(i));
@@ -333,9 +337,19 @@ class Parser {
   // domain = dot-atom / domain-literal / obs-domain (atom *("." atom)).
   Status domain(Mailbox& mb) {
     if (tok().type == Tok::kLiteral) {
+      // Quoted-pairs stay as written (so addr_spec() reads back the same);
+      // FWS is dropped; lower-case like a domain name.
       std::string lit = "[";
-      for (char c : decode_quoted(s_.substr(tok().begin, tok().end - tok().begin)))
-        if (!is_wsp(c)) lit += c;
+      const std::string_view raw = s_.substr(tok().begin, tok().end - tok().begin);
+      for (size_t i = 0; i < raw.size(); ++i) {
+        const char c = raw[i];
+        if (c == '\\' && i + 1 < raw.size()) {
+          lit += c;
+          lit += ascii_lower(raw[++i]);
+        } else if (!is_wsp(c) && c != '\r' && c != '\n') {
+          lit += ascii_lower(c);
+        }
+      }
       lit += ']';
       mb.domain = std::move(lit);
       mb.domain_literal = true;

@@ -36,6 +36,8 @@ TEST(Address, MailboxTable) {
       {"\"a\".\"b\"@example.com", "", "a.b", "example.com"},
       // Domain literal.
       {"user@[192.0.2.1]", "", "user", "[192.0.2.1]"},
+      {"user@[ IPv6:2001:DB8::1 ]", "", "user", "[ipv6:2001:db8::1]"},
+      {"user@[a\\]b]", "", "user", "[a\\]b]"},  // quoted-pair kept as written
       // 8-bit (RFC 6532) and case.
       {"J\xc3\xb6rg <j\xc3\xb6rg@B\xc3\xbc\x63her.Example>", "J\xc3\xb6rg", "j\xc3\xb6rg",
        "b\xc3\xbc\x63her.example"},
@@ -156,6 +158,7 @@ TEST(Address, Malformed) {
       {"a\\b@c.test", Errc::kParse},
       {"a\x01@c.test", Errc::kParse},
       {". <a@b.test>", Errc::kParse},
+      {"\"a\\\r\"@b.test", Errc::kParse},  // quoted-pair of CR (obs-qp) cannot be kept
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.input);
