@@ -2,7 +2,7 @@
 // NAME
 //   spf_bench - rampart's side of the SPF benchmark (bench/run.sh, bench/README.md)
 // SYNOPSIS
-//   spf_bench QUERIES NAMESERVER@PORT REPS RESULTS_OUT
+//   spf_bench [--unbound-only] QUERIES NAMESERVER@PORT REPS RESULTS_OUT
 //   spf_bench --zone ZONEFILE QUERIES - REPS RESULTS_OUT
 // DESCRIPTION
 //   Reads QUERIES ("ip sender helo" per line, the spfquery -file format) and
@@ -12,16 +12,20 @@
 //   evaluations and their CPU (CLOCK_PROCESS_CPUTIME_ID) and wall seconds.
 //   Default: dns::CachingResolver over dns::UnboundResolver forwarding every
 //   query to NAMESERVER@PORT (nsd on loopback, started by bench/run.sh).
+//   --unbound-only: dns::UnboundResolver alone, i.e. libunbound's own cache
+//   behind its asynchronous query interface, every lookup a ub_resolve_async.
 //   --zone: dns::ZoneResolver over the zone file, no DNS and no resolver
 //   cache at all: the evaluator's own cost, for reference.
 // DIAGNOSTICS
 //   Exit 2 on bad arguments or unreadable files, with a one-line message.
 //   A query that ends in temperror in the warm pass is reported on stderr
-//   (the name server is not answering); the run continues.
+//   (the name server is not answering); the run continues. With
+//   SPF_BENCH_EXPLAIN set, every warm-pass result is printed with its reason.
 #include <time.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -29,14 +33,18 @@
 #include <vector>
 
 #include "auth/spf/spf.h"
+#include "core/clock.h"
 #include "core/ip.h"
 #include "dns/zone_file.h"
 #include "dns/zone_resolver.h"
 
-#if __has_include("dns/caching_resolver.h") && __has_include("dns/unbound_resolver.h")
-#include "dns/caching_resolver.h"
+#if __has_include("dns/unbound_resolver.h")
 #include "dns/unbound_resolver.h"
 #define SPF_BENCH_HAVE_UNBOUND 1
+#endif
+#if __has_include("dns/caching_resolver.h") && defined(SPF_BENCH_HAVE_UNBOUND)
+#include "dns/caching_resolver.h"
+#define SPF_BENCH_HAVE_CACHING 1
 #endif
 
 namespace {
@@ -54,18 +62,25 @@ double cpu_seconds() {
 int usage(const char* msg) {
   std::fprintf(stderr, "spf_bench: %s\n", msg);
   std::fprintf(stderr,
-               "usage: spf_bench [--zone ZONEFILE] QUERIES NAMESERVER@PORT REPS RESULTS_OUT\n");
+               "usage: spf_bench [--unbound-only | --zone ZONEFILE] QUERIES NAMESERVER@PORT REPS RESULTS_OUT\n");
   return 2;
 }
 
 #ifdef SPF_BENCH_HAVE_UNBOUND
-// TODO(wire): written before the dns module's API landed; adjust to it.
-std::unique_ptr<dns::Resolver> make_caching_unbound(const std::string& nameserver) {
+std::unique_ptr<dns::UnboundResolver> make_unbound(const std::string& nameserver) {
   dns::UnboundOptions uo;
   uo.forwarders = {nameserver};
+  uo.timeout_ms = 2000;
+  // "test." is one of unbound's default local zones (RFC 6761: answered
+  // NXDOMAIN locally); the benchmark zone lives there, so let it through
+  // ("nodefault" is not honoured through ub_ctx_set_option; "transparent" is).
+  uo.unbound_options.emplace_back("local-zone:", "test. transparent");
   auto ub = dns::UnboundResolver::create(uo);
-  if (!ub) return nullptr;
-  return std::make_unique<dns::CachingResolver>(std::move(*ub));
+  if (!ub) {
+    std::fprintf(stderr, "spf_bench: %s\n", ub.error().message.c_str());
+    return nullptr;
+  }
+  return std::move(*ub);
 }
 #endif
 
@@ -79,9 +94,13 @@ struct Query {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string zone_path;
+  bool unbound_only = false;
   if (args.size() >= 2 && args[0] == "--zone") {
     zone_path = args[1];
     args.erase(args.begin(), args.begin() + 2);
+  } else if (!args.empty() && args[0] == "--unbound-only") {
+    unbound_only = true;
+    args.erase(args.begin());
   }
   if (args.size() != 4) return usage("wrong number of arguments");
   const std::string& queries_path = args[0];
@@ -117,33 +136,58 @@ int main(int argc, char** argv) {
   }
   if (queries.empty()) return usage("no queries");
 
-  std::unique_ptr<dns::Resolver> resolver;
+  // Owners; `resolver` points at the one the evaluator uses.
+  std::unique_ptr<dns::ZoneResolver> zone_resolver;
+#ifdef SPF_BENCH_HAVE_UNBOUND
+  std::unique_ptr<dns::UnboundResolver> unbound;
+#endif
+#ifdef SPF_BENCH_HAVE_CACHING
+  rampart::SystemClock clock;
+  std::unique_ptr<dns::CachingResolver> caching;
+#endif
+  dns::Resolver* resolver = nullptr;
   std::string mode;
   if (!zone_path.empty()) {
     auto zone = dns::load_zone_file(zone_path);
     if (!zone) return usage(zone.error().message.c_str());
-    auto zr = std::make_unique<dns::ZoneResolver>(std::move(*zone));
-    resolver = std::move(zr);
+    zone_resolver = std::make_unique<dns::ZoneResolver>(std::move(*zone));
+    resolver = zone_resolver.get();
     mode = "ZoneResolver (in-memory zone, no DNS)";
   } else {
 #ifdef SPF_BENCH_HAVE_UNBOUND
-    resolver = make_caching_unbound(nameserver);
-    if (!resolver) return usage("cannot set up the unbound resolver");
-    mode = "CachingResolver over UnboundResolver";
+    unbound = make_unbound(nameserver);
+    if (!unbound) return usage("cannot set up the unbound resolver");
+    if (unbound_only) {
+      resolver = unbound.get();
+      mode = "UnboundResolver (libunbound cache)";
+    } else {
+#ifdef SPF_BENCH_HAVE_CACHING
+      caching = std::make_unique<dns::CachingResolver>(*unbound, clock, dns::CacheOptions{});
+      resolver = caching.get();
+      mode = "CachingResolver over UnboundResolver";
+#else
+      return usage("built without dns::CachingResolver");
+#endif
+    }
 #else
     (void)nameserver;
-    return usage("built without dns::CachingResolver / dns::UnboundResolver");
+    (void)unbound_only;
+    return usage("built without dns::UnboundResolver");
 #endif
   }
 
   spf::Evaluator evaluator(*resolver, spf::Options{});
+  const bool explain = std::getenv("SPF_BENCH_EXPLAIN") != nullptr;
 
   {
     std::ofstream out(results_path);
     if (!out) return usage(("cannot write " + results_path).c_str());
     for (const Query& q : queries) {
       spf::Outcome o = evaluator.check_sync(q.req);
-      if (o.result == spf::Verdict::kTempError) {
+      if (explain) {
+        std::fprintf(stderr, "%s -> %s (%s)\n", q.line.c_str(),
+                     std::string(spf::verdict_name(o.result)).c_str(), o.reason.c_str());
+      } else if (o.result == spf::Verdict::kTempError) {
         std::fprintf(stderr, "spf_bench: temperror in warm pass: %s: %s\n", q.line.c_str(),
                      o.reason.c_str());
       }
