@@ -13,17 +13,70 @@
 #pragma once
 
 #include <coroutine>
+#include <cstddef>
 #include <exception>
 #include <functional>
+#include <new>
 #include <optional>
 #include <utility>
 
 namespace rampart {
 
+namespace detail {
+// Coroutine frames come and go at a high rate (one per awaited call); a small
+// per-thread free list per 64-byte size class keeps them off malloc. At most
+// kFramesKept frames per class are kept; larger frames use operator new.
+struct FramePool {
+  static constexpr std::size_t kClass = 64, kClasses = 32, kFramesKept = 64;
+  struct Node {
+    Node* next;
+  };
+  Node* heads[kClasses] = {};
+  std::size_t counts[kClasses] = {};
+  ~FramePool() {
+    for (auto* h : heads)
+      while (h) {
+        Node* n = h->next;
+        ::operator delete(h);
+        h = n;
+      }
+  }
+  static FramePool& get() {
+    static thread_local FramePool pool;
+    return pool;
+  }
+  void* alloc(std::size_t n) {
+    const std::size_t c = (n + kClass - 1) / kClass;
+    if (c >= kClasses) return ::operator new(n);
+    if (Node* h = heads[c]) {
+      heads[c] = h->next;
+      --counts[c];
+      return h;
+    }
+    return ::operator new(c* kClass);
+  }
+  void free(void* p, std::size_t n) {
+    const std::size_t c = (n + kClass - 1) / kClass;
+    if (c >= kClasses || counts[c] >= kFramesKept) {
+      ::operator delete(p);
+      return;
+    }
+    Node* node = static_cast<Node*>(p);
+    node->next = heads[c];
+    heads[c] = node;
+    ++counts[c];
+  }
+};
+struct PooledFrame {
+  static void* operator new(std::size_t n) { return FramePool::get().alloc(n); }
+  static void operator delete(void* p, std::size_t n) { FramePool::get().free(p, n); }
+};
+}  // namespace detail
+
 template <typename T>
 class [[nodiscard]] Task {
  public:
-  struct promise_type {
+  struct promise_type : detail::PooledFrame {
     std::optional<T> value;
     std::coroutine_handle<> continuation;
 
@@ -73,7 +126,7 @@ class [[nodiscard]] Task {
 
 namespace detail {
 struct Detached {
-  struct promise_type {
+  struct promise_type : detail::PooledFrame {
     Detached get_return_object() noexcept { return {}; }
     std::suspend_never initial_suspend() noexcept { return {}; }
     std::suspend_never final_suspend() noexcept { return {}; }

@@ -123,6 +123,7 @@ Result<MacroString> parse_macro_string(std::string_view text, bool exp) {
       p.delimiters += body[j];
     }
     flush();
+    if (p.letter == 'p') ms.uses_p = true;
     ms.parts.push_back(std::move(p));
   }
   flush();

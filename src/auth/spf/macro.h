@@ -35,7 +35,8 @@ struct MacroPart {
 
 struct MacroString {
   std::vector<MacroPart> parts;
-  std::string text;  // as written
+  std::string text;     // as written
+  bool uses_p = false;  // contains %{p}: expansion needs PTR lookups
   bool empty() const { return text.empty(); }
   bool uses(char letter) const;
 };

@@ -128,7 +128,19 @@ struct Evaluator::Impl {
   Options opt;
   std::unordered_map<std::string, std::shared_ptr<const Result<Record>>> parsed;
 
-  Impl(dns::Resolver& r, Options o) : resolver(r), opt(std::move(o)) {}
+  Result<MacroString> default_exp;
+  // Parsed record per TXT answer, keyed by the answer object: a caching
+  // resolver hands out the same AnswerPtr until the TTL runs out, so a warm
+  // evaluation neither re-selects nor re-parses records.
+  struct Selected {
+    std::weak_ptr<const dns::Answer> answer;
+    std::shared_ptr<const Result<Record>> record;  // null: no record for the scope
+    unsigned matches = 0;                          // >1: permerror
+  };
+  std::unordered_map<const dns::Answer*, Selected> selected[3];
+
+  Impl(dns::Resolver& r, Options o)
+      : resolver(r), opt(std::move(o)), default_exp(parse_macro_string(opt.default_explanation, true)) {}
 
   std::shared_ptr<const Result<Record>> parse_cached(const std::string& text) {
     auto it = parsed.find(text);
@@ -137,6 +149,47 @@ struct Evaluator::Impl {
     auto p = std::make_shared<const Result<Record>>(parse_record(text));
     parsed.emplace(text, p);
     return p;
+  }
+
+  const Selected& select(const AnswerPtr& txt, Scope scope) {
+    auto& map = selected[static_cast<int>(scope)];
+    auto it = map.find(txt.get());
+    if (it != map.end() && !it->second.answer.expired()) return it->second;
+    if (map.size() > 8192) {
+      for (auto i = map.begin(); i != map.end();)
+        i = i->second.answer.expired() ? map.erase(i) : std::next(i);
+      if (map.size() > 8192) map.clear();
+    }
+    Selected sel;
+    sel.answer = txt;
+    std::string joined, match_text, spf1_text;
+    unsigned matches = 0, spf1s = 0;
+    for (const auto& rr : txt->records) {
+      const dns::Txt* t = rr.txt();
+      if (!t) continue;
+      std::string_view text;
+      if (t->strings.size() == 1) {
+        text = t->strings[0];
+      } else {
+        joined = t->text();
+        text = joined;
+      }
+      switch (classify_record(text, scope)) {
+        case RecordKind::kMatch:
+          if (++matches == 1) match_text = text;
+          break;
+        case RecordKind::kSpf1:
+          if (++spf1s == 1) spf1_text = text;
+          break;
+        case RecordKind::kOther: break;
+      }
+    }
+    // RFC 4406: records for the scope win; v=spf1 only when there are none.
+    sel.matches = matches ? matches : spf1s;
+    if (sel.matches == 1) sel.record = parse_cached(matches ? match_text : spf1_text);
+    auto& slot = map[txt.get()];
+    slot = std::move(sel);
+    return slot;
   }
 
   MacroContext macro_ctx(const Check& c, std::string_view domain) const {
@@ -185,7 +238,7 @@ struct Evaluator::Impl {
 
   // Computes %{p} for `domain` when a macro-string needs it.
   Task<bool> ensure_ptr(Check& c, const MacroString& ms, std::string_view domain) {
-    if (!ms.uses('p') || (c.ptr_done && c.ptr_for_domain == domain)) co_return true;
+    if (!ms.uses_p || (c.ptr_done && c.ptr_for_domain == domain)) co_return true;
     auto names = co_await validated_names(c);
     c.ptr_done = true;
     c.ptr_for_domain = std::string(domain);
@@ -204,12 +257,17 @@ struct Evaluator::Impl {
     co_return true;
   }
 
-  Task<Result<std::string>> target_name(Check& c, const MacroString& ms, std::string_view domain) {
-    if (ms.empty()) co_return std::string(domain);
-    co_await ensure_ptr(c, ms, domain);
+  // Target name of a term without a %{p} macro: no DNS needed.
+  Result<std::string> target_name_now(const Check& c, const MacroString& ms, std::string_view domain) const {
+    if (ms.empty()) return std::string(domain);
     auto r = expand(ms, macro_ctx(c, domain), true);
-    if (!r) co_return r;
-    co_return strip_dot(std::move(*r));
+    if (!r) return r;
+    return strip_dot(std::move(*r));
+  }
+
+  Task<Result<std::string>> target_name_ptr(Check& c, const MacroString& ms, std::string_view domain) {
+    co_await ensure_ptr(c, ms, domain);
+    co_return target_name_now(c, ms, domain);
   }
 
   // Counts a DNS-querying term against the limit (4.6.4).
@@ -241,7 +299,9 @@ struct Evaluator::Impl {
     if (!count_lookup(c))
       co_return error(Verdict::kPermError, "more than " + std::to_string(opt.max_dns_mechanisms) +
                                                " DNS lookups (at '" + t.text + "')");
-    auto target = co_await target_name(c, t.domain_spec, domain);
+    Result<std::string> target = target_name_now(c, t.domain_spec, domain);
+    if (t.domain_spec.uses_p)
+      target = co_await target_name_ptr(c, t.domain_spec, domain);  // GCC 12: no co_await in ?:
     if (!target)
       co_return error(Verdict::kPermError, "bad macro in '" + t.text + "': " + target.error().message);
     const std::string& name = *target;
@@ -250,7 +310,7 @@ struct Evaluator::Impl {
 
     switch (t.mechanism) {
       case Mechanism::kInclude: {
-        HostResult inner = co_await check_host(c, name, depth + 1);
+        HostResult inner = co_await check_host(c, name, depth + 1, /*detail=*/false);
         switch (inner.verdict) {
           case Verdict::kPass: out.match = Match::kYes; break;
           case Verdict::kFail:
@@ -338,7 +398,8 @@ struct Evaluator::Impl {
   // Explanation for a fail (RFC 7208 6.2); empty -> default explanation.
   Task<std::string> explain(Check& c, const Record& rec, std::string_view domain) {
     if (rec.has_exp) {
-      auto target = co_await target_name(c, rec.exp, domain);
+      Result<std::string> target = target_name_now(c, rec.exp, domain);
+      if (rec.exp.uses_p) target = co_await target_name_ptr(c, rec.exp, domain);  // GCC 12: no co_await in ?:
       if (target && valid_domain(*target)) {
         AnswerPtr a = co_await DnsQuery{resolver, *target, RRType::TXT};
         if (a->ok() && a->records.size() == 1 && a->records[0].txt()) {
@@ -357,15 +418,17 @@ struct Evaluator::Impl {
 
   Task<std::string> default_explanation(Check& c, std::string_view domain) {
     if (opt.default_explanation.empty()) co_return std::string();
-    auto ms = parse_macro_string(opt.default_explanation, true);
-    if (!ms) co_return opt.default_explanation;
-    co_await ensure_ptr(c, *ms, domain);
-    auto e = expand(*ms, macro_ctx(c, domain), false);
+    if (!default_exp) co_return opt.default_explanation;  // not a valid macro-string: literal
+    if (default_exp->uses_p) co_await ensure_ptr(c, *default_exp, domain);
+    auto e = expand(*default_exp, macro_ctx(c, domain), false);
     co_return e ? *e : opt.default_explanation;
   }
 
   // check_host() of RFC 7208 section 4, for a nested or top-level domain.
-  Task<HostResult> check_host(Check& c, std::string domain, unsigned depth) {
+  // `detail`: build the reason, mechanism and explanation of a match. Off
+  // inside include (only the verdict counts there, and an included
+  // record's exp= must not be used, 6.2).
+  Task<HostResult> check_host(Check& c, std::string domain, unsigned depth, bool detail) {
     if (!valid_domain(domain)) {
       co_return result(depth == 0 ? Verdict::kNone : Verdict::kPermError,
                        "'" + domain + "' is not a valid domain name", domain);
@@ -385,34 +448,11 @@ struct Evaluator::Impl {
                                                              : "no SPF record at " + domain,
                        domain);
     }
-    const std::string* chosen = nullptr;
-    const std::string* spf1 = nullptr;
-    std::vector<std::string> texts;
-    texts.reserve(txt->records.size());
-    for (const auto& rr : txt->records)
-      if (rr.txt()) texts.push_back(rr.txt()->text());
-    unsigned matches = 0, spf1s = 0;
-    for (const auto& t : texts) {
-      switch (classify_record(t, c.req->scope)) {
-        case RecordKind::kMatch:
-          ++matches;
-          chosen = &t;
-          break;
-        case RecordKind::kSpf1:
-          ++spf1s;
-          spf1 = &t;
-          break;
-        case RecordKind::kOther: break;
-      }
-    }
-    if (matches > 1) co_return result(Verdict::kPermError, "more than one SPF record at " + domain, domain);
-    if (matches == 0) {
-      if (spf1s > 1) co_return result(Verdict::kPermError, "more than one SPF record at " + domain, domain);
-      chosen = spf1;
-    }
-    if (!chosen) co_return result(Verdict::kNone, "no SPF record at " + domain, domain);
-
-    auto rec_ptr = parse_cached(*chosen);
+    const Selected& sel = select(txt, c.req->scope);
+    if (sel.matches > 1)
+      co_return result(Verdict::kPermError, "more than one SPF record at " + domain, domain);
+    if (!sel.record) co_return result(Verdict::kNone, "no SPF record at " + domain, domain);
+    const auto& rec_ptr = sel.record;
     if (!*rec_ptr)
       co_return result(Verdict::kPermError,
                        "syntax error in SPF record of " + domain + ": " + rec_ptr->error().message, domain);
@@ -434,8 +474,11 @@ struct Evaluator::Impl {
         }
       }
       if (!matched) continue;
-      HostResult r = result(qualifier_verdict(t.qualifier),
-                            "matched '" + t.text + "' in the record of " + domain, domain);
+      HostResult r;
+      r.verdict = qualifier_verdict(t.qualifier);
+      if (!detail) co_return r;
+      r.reason = "matched '" + t.text + "' in the record of " + domain;
+      r.domain = domain;
       r.mechanism = t.text;
       if (r.verdict == Verdict::kFail) r.explanation = co_await explain(c, rec, domain);
       co_return r;
@@ -446,16 +489,19 @@ struct Evaluator::Impl {
         co_return result(Verdict::kPermError,
                          "more than " + std::to_string(opt.max_dns_mechanisms) + " DNS lookups (at redirect)",
                          domain);
-      auto target = co_await target_name(c, rec.redirect, domain);
+      Result<std::string> target = target_name_now(c, rec.redirect, domain);
+      if (rec.redirect.uses_p)
+        target = co_await target_name_ptr(c, rec.redirect, domain);  // GCC 12: no co_await in ?:
       if (!target)
         co_return result(Verdict::kPermError, "bad macro in redirect: " + target.error().message, domain);
-      HostResult r = co_await check_host(c, *target, depth + 1);
+      HostResult r = co_await check_host(c, *target, depth + 1, detail);
       if (r.verdict == Verdict::kNone) {
         r.verdict = Verdict::kPermError;
         r.reason = "redirect target '" + *target + "' has no SPF record";
       }
       co_return r;
     }
+    if (!detail) co_return result(Verdict::kNeutral, std::string(), std::string_view());
     co_return result(Verdict::kNeutral, "no term matched in the record of " + domain + " (default neutral)",
                      domain);
   }
@@ -476,7 +522,7 @@ struct Evaluator::Impl {
     }
     c.sender = c.local_part + "@" + c.sender_domain;
     domain = c.sender_domain;
-    HostResult r = co_await check_host(c, domain, 0);
+    HostResult r = co_await check_host(c, domain, 0, /*detail=*/true);
     Outcome out;
     out.result = r.verdict;
     out.reason = std::move(r.reason);
