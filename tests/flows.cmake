@@ -1,0 +1,10 @@
+# End-to-end checks of `rampart flows detect` on the CTU-13 samples in
+# tests/data/flows (the binary, its arguments and its JSON line).
+if(TARGET rampart_flows AND TARGET rampart)
+  add_test(NAME flows_cli_ctu13
+    COMMAND sh -c "out=$($<TARGET_FILE:rampart> flows detect --input tests/data/flows/ctu13-1-capture20110810.binetflow --format binetflow --subscribers 147.32.0.0/16 --json) && echo \"$out\" && echo \"$out\" | grep -q '^{\"host\":\"147.32.84.165\",\"first_seen\":[0-9]*,\"last_seen\":[0-9]*,\"score\":[0-9.]*,\"evidence\":{.*},\"action\":\"\\(throttle\\|block\\|notify\\)\"}$' && test $(echo \"$out\" | grep -vc 147.32.84.165) -eq 0"
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  add_test(NAME flows_cli_errors
+    COMMAND sh -c "$<TARGET_FILE:rampart> flows detect --input /nonexistent/x --format binetflow --subscribers 10.0.0.0/8; test $? -eq 2 || exit 1; $<TARGET_FILE:rampart> flows detect --input tests/data/flows/nfdump-sample.csv --format nfdump-csv --subscribers nope; test $? -eq 2 || exit 1; $<TARGET_FILE:rampart> flows detect --input tests/data/flows/nfdump-sample.csv --format json --subscribers 10.0.0.0/8; test $? -eq 2 || exit 1; $<TARGET_FILE:rampart> flows detect --input tests/data/flows/nfdump-sample.csv --format nfdump-csv --subscribers 100.64.0.0/10 --json"
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+endif()
