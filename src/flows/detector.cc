@@ -188,6 +188,9 @@ Detector::Host* Detector::host_for(const IpAddress& ip, SubscriberKind kind) {
 void Detector::observe(const Flow& f) {
   ++flows_;
   const int64_t t = f.start_ms;
+  // Before 1970 is no real flow (a corrupt timestamp): it would index the
+  // bucket ring with a negative number.
+  if (t < 0) return;
   if (t > now_ms_) now_ms_ = t;
   if (now_ms_ - last_sweep_ms_ >= cfg_.window_s * 1000 / static_cast<int64_t>(kBuckets)) advance(now_ms_);
   const int64_t bucket_ms = cfg_.window_s * 1000 / static_cast<int64_t>(kBuckets);
@@ -290,11 +293,15 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   // Fan-out counts only when destinations rarely repeat: an MTA sending a
   // newsletter reaches many domains but returns to the same MX hosts.
   const double distinct_ratio = smtp_w ? static_cast<double>(distinct) / static_cast<double>(smtp_w) : 0;
-  term("fanout", 0.6 * std::min(1.0, distinct / 15.0) * std::clamp((distinct_ratio - 0.3) / 0.6, 0.0, 1.0));
+  // Fan-out from a host whose attempts nearly all succeed is what a working
+  // MTA looks like; spam bots hit dead, refusing and blocklisting MX hosts.
+  const double delivery_factor = smtp_l >= 3 ? std::min(1.0, 0.3 + 3.0 * e.failed_ratio) : 1.0;
+  term("fanout", 0.6 * delivery_factor * std::min(1.0, distinct / 15.0) *
+                     std::clamp((distinct_ratio - 0.3) / 0.6, 0.0, 1.0));
   if (smtp_l >= 3) term("failed", 0.4 * e.failed_ratio);
   if (smtp_l >= 5) term("new_destinations", 0.3 * static_cast<double>(new_l) / static_cast<double>(smtp_l));
   if (smtp_w + sub_w >= 3) term("smtp_share", 0.3 * e.smtp_share);
-  term("slow_fanout", 0.5 * std::min(1.0, static_cast<double>(new_l) / 20.0));
+  term("slow_fanout", 0.5 * delivery_factor * std::min(1.0, static_cast<double>(new_l) / 20.0));
   if (n >= 8) term("regular", 0.3 * e.regularity);
   // Submission volume matters when mail is most of what the host does (a NAT
   // gateway submits a lot too, amid far more other traffic).
