@@ -62,6 +62,12 @@ IpAddress IpAddress::unmapped() const {
 
 bool IpAddress::matches(const IpAddress& net, unsigned prefix_len) const {
   if (v4_ != net.v4_) return false;
+  if (v4_) {
+    if (prefix_len == 0) return true;
+    if (prefix_len > 32) prefix_len = 32;
+    const uint32_t mask = prefix_len == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix_len);
+    return ((v4_host_order() ^ net.v4_host_order()) & mask) == 0;
+  }
   const unsigned max = v4_ ? 32 : 128;
   if (prefix_len > max) prefix_len = max;
   const unsigned full = prefix_len / 8, rest = prefix_len % 8;

@@ -3,6 +3,7 @@
 #include "auth/spf/spf.h"
 
 #include <algorithm>
+#include <cstring>
 #include <unordered_map>
 
 #include "core/strings.h"
@@ -60,15 +61,17 @@ bool valid_domain(std::string_view d) {
   if (d.empty() || d.size() > 253 + 1) return false;
   if (d.front() == '[') return false;  // domain literal
   if (d.back() == '.') d.remove_suffix(1);
-  if (d.empty()) return false;
-  size_t labels = 0, start = 0;
-  for (size_t i = 0; i <= d.size(); ++i) {
-    if (i == d.size() || d[i] == '.') {
-      size_t len = i - start;
-      if (len == 0 || len > 63) return false;
-      ++labels;
-      start = i + 1;
-    }
+  const char* p = d.data();
+  const char* const end = p + d.size();
+  size_t labels = 0;
+  for (;;) {
+    const void* hit = std::memchr(p, '.', static_cast<size_t>(end - p));
+    const char* dot = hit ? static_cast<const char*>(hit) : end;
+    const size_t len = static_cast<size_t>(dot - p);
+    if (len == 0 || len > 63) return false;
+    ++labels;
+    if (dot == end) break;
+    p = dot + 1;
   }
   return labels >= 2;
 }
@@ -107,7 +110,8 @@ Verdict qualifier_verdict(char q) {
 struct Check {
   const Request* req = nullptr;
   IpAddress ip;
-  std::string sender, local_part, sender_domain;
+  std::string sender_storage;  // only when "postmaster" had to be filled in
+  std::string_view sender, local_part, sender_domain;
   unsigned lookups = 0;
   unsigned voids = 0;
   bool ptr_done = false;
@@ -118,7 +122,7 @@ struct Check {
 enum class Match { kNo, kYes, kError };
 struct TermOutcome {
   Match match = Match::kNo;
-  HostResult error;  // when kError
+  std::unique_ptr<HostResult> error;  // when kError (rare: kept off the hot path)
 };
 
 }  // namespace
@@ -292,8 +296,8 @@ struct Evaluator::Impl {
     auto error = [&](Verdict v, std::string why) {
       TermOutcome e;
       e.match = Match::kError;
-      e.error = result(v, std::move(why), domain);
-      e.error.mechanism = t.text;
+      e.error = std::make_unique<HostResult>(result(v, std::move(why), domain));
+      e.error->mechanism = t.text;
       return e;
     };
     if (!count_lookup(c))
@@ -428,34 +432,38 @@ struct Evaluator::Impl {
   // `detail`: build the reason, mechanism and explanation of a match. Off
   // inside include (only the verdict counts there, and an included
   // record's exp= must not be used, 6.2).
-  Task<HostResult> check_host(Check& c, std::string domain, unsigned depth, bool detail) {
+  // `domain` must outlive the task: it points into the caller's frame.
+  Task<HostResult> check_host(Check& c, std::string_view domain, unsigned depth, bool detail) {
     if (!valid_domain(domain)) {
       co_return result(depth == 0 ? Verdict::kNone : Verdict::kPermError,
-                       "'" + domain + "' is not a valid domain name", domain);
+                       "'" + std::string(domain) + "' is not a valid domain name", domain);
     }
-    domain = strip_dot(std::move(domain));
+    if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
     if (depth > 20) co_return result(Verdict::kPermError, "include/redirect nesting too deep", domain);
 
     // 4.4 Record lookup, 4.5 selecting records.
     AnswerPtr txt = co_await DnsQuery{resolver, domain, RRType::TXT};
     if (txt->temporary())
-      co_return result(Verdict::kTempError,
-                       "DNS " + std::string(dns::status_name(txt->status)) + " looking up " + domain + " TXT",
-                       domain);
+      co_return result(
+          Verdict::kTempError,
+          "DNS " + std::string(dns::status_name(txt->status)) + " looking up " + std::string(domain) + " TXT",
+          domain);
     if (!txt->ok()) {
       co_return result(Verdict::kNone,
-                       txt->status == dns::Status::kNxDomain ? "domain " + domain + " does not exist"
-                                                             : "no SPF record at " + domain,
+                       txt->status == dns::Status::kNxDomain
+                           ? "domain " + std::string(domain) + " does not exist"
+                           : "no SPF record at " + std::string(domain),
                        domain);
     }
     const Selected& sel = select(txt, c.req->scope);
     if (sel.matches > 1)
-      co_return result(Verdict::kPermError, "more than one SPF record at " + domain, domain);
-    if (!sel.record) co_return result(Verdict::kNone, "no SPF record at " + domain, domain);
+      co_return result(Verdict::kPermError, "more than one SPF record at " + std::string(domain), domain);
+    if (!sel.record) co_return result(Verdict::kNone, "no SPF record at " + std::string(domain), domain);
     const auto& rec_ptr = sel.record;
     if (!*rec_ptr)
-      co_return result(Verdict::kPermError,
-                       "syntax error in SPF record of " + domain + ": " + rec_ptr->error().message, domain);
+      co_return result(
+          Verdict::kPermError,
+          "syntax error in SPF record of " + std::string(domain) + ": " + rec_ptr->error().message, domain);
     const Record& rec = **rec_ptr;
 
     for (const Term& t : rec.terms) {
@@ -469,7 +477,7 @@ struct Evaluator::Impl {
           break;
         default: {
           TermOutcome o = co_await eval_term(c, t, domain, depth);
-          if (o.match == Match::kError) co_return std::move(o.error);
+          if (o.match == Match::kError) co_return std::move(*o.error);
           matched = o.match == Match::kYes;
         }
       }
@@ -477,7 +485,7 @@ struct Evaluator::Impl {
       HostResult r;
       r.verdict = qualifier_verdict(t.qualifier);
       if (!detail) co_return r;
-      r.reason = "matched '" + t.text + "' in the record of " + domain;
+      r.reason = "matched '" + t.text + "' in the record of " + std::string(domain);
       r.domain = domain;
       r.mechanism = t.text;
       if (r.verdict == Verdict::kFail) r.explanation = co_await explain(c, rec, domain);
@@ -502,26 +510,37 @@ struct Evaluator::Impl {
       co_return r;
     }
     if (!detail) co_return result(Verdict::kNeutral, std::string(), std::string_view());
-    co_return result(Verdict::kNeutral, "no term matched in the record of " + domain + " (default neutral)",
+    co_return result(Verdict::kNeutral,
+                     "no term matched in the record of " + std::string(domain) + " (default neutral)",
                      domain);
   }
 
-  Task<Outcome> run(Request req, std::string identity, std::string kind) {
+  Task<Outcome> run_owned(Request req, std::string identity, const char* kind) {
+    co_return co_await run(req, identity, kind);
+  }
+
+  Outcome run_sync(const Request& req, bool helo_only);
+
+  // `req` and `identity` must outlive the task (check_sync: the caller's;
+  // check(): run_owned's copies).
+  Task<Outcome> run(const Request& req, std::string_view identity, const char* kind) {
     Check c;
     c.req = &req;
     c.ip = req.ip.unmapped();
-    std::string domain;
     size_t at = identity.rfind('@');
-    if (at == std::string::npos) {
-      c.local_part = "postmaster";
-      c.sender_domain = identity;
+    if (at == std::string_view::npos || at == 0) {
+      // No local part: "postmaster" (RFC 7208 4.3).
+      c.sender_domain = at == std::string_view::npos ? identity : identity.substr(1);
+      c.sender_storage = "postmaster@" + std::string(c.sender_domain);
+      c.sender = c.sender_storage;
+      c.local_part = c.sender.substr(0, 10);
+      c.sender_domain = c.sender.substr(11);
     } else {
+      c.sender = identity;
       c.local_part = identity.substr(0, at);
       c.sender_domain = identity.substr(at + 1);
-      if (c.local_part.empty()) c.local_part = "postmaster";
     }
-    c.sender = c.local_part + "@" + c.sender_domain;
-    domain = c.sender_domain;
+    std::string_view domain = c.sender_domain;
     HostResult r = co_await check_host(c, domain, 0, /*detail=*/true);
     Outcome out;
     out.result = r.verdict;
@@ -529,8 +548,8 @@ struct Evaluator::Impl {
     out.mechanism = std::move(r.mechanism);
     out.domain = r.domain.empty() ? domain : std::move(r.domain);
     out.explanation = std::move(r.explanation);
-    out.identity = identity;
-    out.identity_kind = std::move(kind);
+    out.identity = std::string(identity);
+    out.identity_kind = kind;
     out.dns_lookups = std::min(c.lookups, opt.max_dns_mechanisms + 1);
     out.void_lookups = c.voids;
     co_return out;
@@ -541,18 +560,35 @@ Evaluator::Evaluator(dns::Resolver& resolver, Options options)
     : impl_(std::make_unique<Impl>(resolver, std::move(options))) {}
 Evaluator::~Evaluator() = default;
 
-void Evaluator::check(const Request& req, Done done) {
-  if (req.scope == Scope::kSenderIdPra) {
-    start(impl_->run(req, req.pra, "pra"), std::move(done));
-  } else if (req.mail_from.empty()) {
-    start(impl_->run(req, "postmaster@" + req.helo, "helo"), std::move(done));
-  } else {
-    start(impl_->run(req, req.mail_from, "mailfrom"), std::move(done));
+namespace {
+// The identity a check evaluates (RFC 7208 2.3, 2.4; RFC 4407 for the PRA).
+std::string_view identity_of(const Request& req, bool helo_only, std::string& storage, const char*& kind) {
+  if (!helo_only && req.scope == Scope::kSenderIdPra) {
+    kind = "pra";
+    return req.pra;
   }
+  if (!helo_only && !req.mail_from.empty()) {
+    kind = "mailfrom";
+    return req.mail_from;
+  }
+  kind = "helo";
+  storage = "postmaster@" + req.helo;
+  return storage;
+}
+}  // namespace
+
+void Evaluator::check(const Request& req, Done done) {
+  std::string storage;
+  const char* kind = nullptr;
+  std::string identity(identity_of(req, false, storage, kind));
+  start(impl_->run_owned(req, std::move(identity), kind), std::move(done));
 }
 
 void Evaluator::check_helo(const Request& req, Done done) {
-  start(impl_->run(req, "postmaster@" + req.helo, "helo"), std::move(done));
+  std::string storage;
+  const char* kind = nullptr;
+  std::string identity(identity_of(req, true, storage, kind));
+  start(impl_->run_owned(req, std::move(identity), kind), std::move(done));
 }
 
 void Evaluator::check_host(const IpAddress& ip, std::string_view domain, std::string_view sender,
@@ -561,27 +597,26 @@ void Evaluator::check_host(const IpAddress& ip, std::string_view domain, std::st
   r.ip = ip;
   std::string identity(sender);
   if (identity.find('@') == std::string::npos) identity = "postmaster@" + std::string(domain);
-  start(impl_->run(r, identity, "mailfrom"), std::move(done));
+  start(impl_->run_owned(std::move(r), std::move(identity), "mailfrom"), std::move(done));
 }
 
-static Outcome drive(dns::Resolver& resolver, const std::function<void(Evaluator::Done)>& go) {
+Outcome Evaluator::Impl::run_sync(const Request& req, bool helo_only) {
+  std::string storage;
+  const char* kind = nullptr;
+  std::string_view identity = identity_of(req, helo_only, storage, kind);
   Outcome out;
-  bool done = false;
-  go([&](Outcome o) {
+  bool finished = false;
+  start(run(req, identity, kind), [&](Outcome o) {
     out = std::move(o);
-    done = true;
+    finished = true;
   });
-  while (!done) resolver.wait(50);
+  while (!finished) resolver.wait(50);
   return out;
 }
 
-Outcome Evaluator::check_sync(const Request& req) {
-  return drive(impl_->resolver, [&](Done d) { check(req, std::move(d)); });
-}
+Outcome Evaluator::check_sync(const Request& req) { return impl_->run_sync(req, false); }
 
-Outcome Evaluator::check_helo_sync(const Request& req) {
-  return drive(impl_->resolver, [&](Done d) { check_helo(req, std::move(d)); });
-}
+Outcome Evaluator::check_helo_sync(const Request& req) { return impl_->run_sync(req, true); }
 
 std::string received_spf(const Request& req, const Outcome& out) {
   const std::string ip = req.ip.unmapped().to_string();
