@@ -6,6 +6,8 @@
 //   int64_t t = clock.unix_seconds();
 #pragma once
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdint>
 

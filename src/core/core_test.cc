@@ -83,6 +83,16 @@ TEST(Config, ParsesAndReportsErrors) {
   EXPECT_FALSE(Config::load_file("/nonexistent/rampart.toml"));
 }
 
+TEST(Clock, SystemMonotonicTracksSteadyClock) {
+  SystemClock c;
+  auto a = c.monotonic();
+  auto s = std::chrono::steady_clock::now();
+  auto b = c.monotonic();
+  EXPECT_LE(a, b);
+  // Same epoch as steady_clock; the coarse clock lags by at most its tick.
+  EXPECT_LT(std::chrono::abs(s - a), std::chrono::milliseconds(100));
+}
+
 TEST(Clock, FakeAdvances) {
   FakeClock c(1000);
   EXPECT_EQ(c.unix_seconds(), 1000);

@@ -127,6 +127,21 @@ Result<MacroString> parse_macro_string(std::string_view text, bool exp) {
     ms.parts.push_back(std::move(p));
   }
   flush();
+  ms.is_constant = !ms.text.empty();
+  for (const auto& part : ms.parts)
+    if (part.letter != 0) ms.is_constant = false;
+  if (ms.is_constant) {
+    for (const auto& part : ms.parts) ms.constant += part.literal;
+    if (!ms.constant.empty() && ms.constant.back() == '.') ms.constant.pop_back();
+    while (ms.constant.size() > 253) {
+      size_t dot = ms.constant.find('.');
+      if (dot == std::string::npos) {
+        ms.is_constant = false;  // expand() reports the error
+        break;
+      }
+      ms.constant.erase(0, dot + 1);
+    }
+  }
   return ms;
 }
 

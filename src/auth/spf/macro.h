@@ -37,6 +37,10 @@ struct MacroString {
   std::vector<MacroPart> parts;
   std::string text;     // as written
   bool uses_p = false;  // contains %{p}: expansion needs PTR lookups
+  // No macro at all: `constant` is the expansion as a domain name (trailing
+  // dot removed, cut to 253 octets as 7.3 says), so callers skip expand().
+  bool is_constant = false;
+  std::string constant;
   bool empty() const { return text.empty(); }
   bool uses(char letter) const;
 };

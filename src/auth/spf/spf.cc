@@ -303,12 +303,21 @@ struct Evaluator::Impl {
     if (!count_lookup(c))
       co_return error(Verdict::kPermError, "more than " + std::to_string(opt.max_dns_mechanisms) +
                                                " DNS lookups (at '" + t.text + "')");
-    Result<std::string> target = target_name_now(c, t.domain_spec, domain);
-    if (t.domain_spec.uses_p)
-      target = co_await target_name_ptr(c, t.domain_spec, domain);  // GCC 12: no co_await in ?:
-    if (!target)
-      co_return error(Verdict::kPermError, "bad macro in '" + t.text + "': " + target.error().message);
-    const std::string& name = *target;
+    // The target name: the current domain, a constant from the record, or a
+    // macro expansion (the only case that allocates).
+    std::string_view name = domain;
+    std::string expanded;
+    if (t.domain_spec.is_constant) {
+      name = t.domain_spec.constant;
+    } else if (!t.domain_spec.empty()) {
+      Result<std::string> target = target_name_now(c, t.domain_spec, domain);
+      if (t.domain_spec.uses_p)
+        target = co_await target_name_ptr(c, t.domain_spec, domain);  // GCC 12: no co_await in ?:
+      if (!target)
+        co_return error(Verdict::kPermError, "bad macro in '" + t.text + "': " + target.error().message);
+      expanded = std::move(*target);
+      name = expanded;
+    }
     const unsigned cidr = c.ip.is_v4() ? t.cidr4 : t.cidr6;
     const RRType addr_type = c.ip.is_v4() ? RRType::A : RRType::AAAA;
 
@@ -323,7 +332,8 @@ struct Evaluator::Impl {
           case Verdict::kTempError: co_return error(Verdict::kTempError, inner.reason);
           case Verdict::kPermError: co_return error(Verdict::kPermError, inner.reason);
           case Verdict::kNone:
-            co_return error(Verdict::kPermError, "included domain '" + name + "' has no SPF record");
+            co_return error(Verdict::kPermError,
+                            "included domain '" + std::string(name) + "' has no SPF record");
         }
         co_return out;
       }
@@ -341,7 +351,7 @@ struct Evaluator::Impl {
         AnswerPtr a = co_await DnsQuery{resolver, name, qt};
         if (a->temporary())
           co_return error(Verdict::kTempError, "DNS " + std::string(dns::status_name(a->status)) +
-                                                   " looking up " + name + " " +
+                                                   " looking up " + std::string(name) + " " +
                                                    std::string(dns::rrtype_name(qt)));
         if (!count_void(c, *a))
           co_return error(Verdict::kPermError,
@@ -363,15 +373,15 @@ struct Evaluator::Impl {
         }
         AnswerPtr mx = co_await DnsQuery{resolver, name, RRType::MX};
         if (mx->temporary())
-          co_return error(Verdict::kTempError,
-                          "DNS " + std::string(dns::status_name(mx->status)) + " looking up " + name + " MX");
+          co_return error(Verdict::kTempError, "DNS " + std::string(dns::status_name(mx->status)) +
+                                                   " looking up " + std::string(name) + " MX");
         if (!count_void(c, *mx))
           co_return error(Verdict::kPermError,
                           "more than " + std::to_string(opt.max_void_lookups) + " void lookups");
         if (!mx->ok()) co_return out;
         if (mx->records.size() > opt.max_mx_names)
-          co_return error(Verdict::kPermError,
-                          "more than " + std::to_string(opt.max_mx_names) + " MX records for " + name);
+          co_return error(Verdict::kPermError, "more than " + std::to_string(opt.max_mx_names) +
+                                                   " MX records for " + std::string(name));
         for (const auto& rr : mx->records) {
           const dns::Mx* m = rr.mx();
           if (!m || m->exchange.empty() || m->exchange == ".") continue;  // null MX (RFC 7505)
@@ -459,7 +469,7 @@ struct Evaluator::Impl {
     if (sel.matches > 1)
       co_return result(Verdict::kPermError, "more than one SPF record at " + std::string(domain), domain);
     if (!sel.record) co_return result(Verdict::kNone, "no SPF record at " + std::string(domain), domain);
-    const auto& rec_ptr = sel.record;
+    const std::shared_ptr<const Result<Record>> rec_ptr = sel.record;  // owned: the map may be pruned
     if (!*rec_ptr)
       co_return result(
           Verdict::kPermError,
