@@ -68,6 +68,18 @@ TEST(Strings, Basics) {
   EXPECT_TRUE(iends_with("mail.EXAMPLE.com", "example.com"));
 }
 
+TEST(Strings, AsciiLowerCopyMatchesScalar) {
+  std::string all;
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  for (size_t off = 0; off < 9; ++off) {
+    std::string in = all.substr(off) + "MiXeD.Example.COM@[]`{";
+    std::string out(in.size(), '\0');
+    ascii_lower_copy(in.data(), in.size(), out.data());
+    for (size_t i = 0; i < in.size(); ++i)
+      ASSERT_EQ(out[i], ascii_lower(in[i])) << "byte " << int(in[i] & 0xff);
+  }
+}
+
 TEST(Config, ParsesAndReportsErrors) {
   auto c = Config::parse("[dns]\ntimeout_ms = 1500\nservers = [\"127.0.0.1\"]\nname = \"x\"\n");
   ASSERT_TRUE(c) << c.error().message;

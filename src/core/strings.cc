@@ -1,6 +1,26 @@
 #include "core/strings.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace rampart {
+
+void ascii_lower_copy(const char* in, size_t n, char* out) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    std::memcpy(&x, in + i, 8);
+    const uint64_t heptets = x & (0x7F * kOnes);
+    const uint64_t gt_z = heptets + (0x7F - 'Z') * kOnes;  // high bit set when > 'Z'
+    const uint64_t ge_a = heptets + (0x80 - 'A') * kOnes;  // high bit set when >= 'A'
+    const uint64_t ascii = ~x & (0x80 * kOnes);
+    const uint64_t upper = ascii & (ge_a ^ gt_z);
+    x |= upper >> 2;  // 0x80 >> 2 == 0x20
+    std::memcpy(out + i, &x, 8);
+  }
+  for (; i < n; ++i) out[i] = ascii_lower(in[i]);
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

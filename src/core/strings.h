@@ -18,6 +18,11 @@ constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
 constexpr bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
 constexpr bool is_wsp(char c) { return c == ' ' || c == '\t'; }
 
+// Copies n bytes from `in` to `out`, ASCII letters lower-cased, 8 bytes at a
+// time (hot: every DNS cache lookup normalises its name). Bytes >= 0x80 are
+// copied unchanged.
+void ascii_lower_copy(const char* in, size_t n, char* out);
+
 bool iequals(std::string_view a, std::string_view b);
 bool istarts_with(std::string_view s, std::string_view prefix);
 bool iends_with(std::string_view s, std::string_view suffix);

@@ -14,7 +14,7 @@ constexpr size_t kKeyCap = kMaxNameText + 4;
 inline bool make_key(std::string_view name, RRType type, char* buf, std::string_view* key) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
   if (name.size() > kMaxNameText) return false;
-  for (size_t i = 0; i < name.size(); ++i) buf[i] = ascii_lower(name[i]);
+  ascii_lower_copy(name.data(), name.size(), buf);
   size_t n = name.size();
   auto t = static_cast<uint16_t>(type);
   buf[n] = '\0';

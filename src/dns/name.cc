@@ -17,7 +17,7 @@ std::string_view normalize_into(std::string_view name, char* buf, size_t cap, bo
     *ok = false;
     return {};
   }
-  for (size_t i = 0; i < name.size(); ++i) buf[i] = ascii_lower(name[i]);
+  ascii_lower_copy(name.data(), name.size(), buf);
   *ok = true;
   return {buf, name.size()};
 }

@@ -215,6 +215,10 @@ Status parse_term(std::string_view tok, Record& rec) {
         if (part.size() > 1 && part[0] == '0') return bad("invalid address in");
     }
     t.network = *ip;
+    if (v4) {
+      t.mask4 = t.cidr4 == 0 ? 0u : ~uint32_t{0} << (32 - t.cidr4);
+      t.net4 = ip->v4_host_order() & t.mask4;
+    }
   } else {
     return bad("unknown mechanism");
   }

@@ -27,11 +27,12 @@ std::string_view mechanism_name(Mechanism m);
 struct Term {
   char qualifier = '+';  // '+', '-', '~', '?'
   Mechanism mechanism = Mechanism::kAll;
-  MacroString domain_spec;  // empty: the current domain (a, mx, ptr)
-  IpAddress network;        // ip4 / ip6
-  unsigned cidr4 = 32;      // a, mx, ip4
-  unsigned cidr6 = 128;     // a, mx, ip6
-  std::string text;         // the term as written, for reasons and headers
+  MacroString domain_spec;       // empty: the current domain (a, mx, ptr)
+  IpAddress network;             // ip4 / ip6
+  uint32_t net4 = 0, mask4 = 0;  // ip4: network and mask, host order, for a one-compare match
+  unsigned cidr4 = 32;           // a, mx, ip4
+  unsigned cidr6 = 128;          // a, mx, ip6
+  std::string text;              // the term as written, for reasons and headers
 };
 
 struct Record {

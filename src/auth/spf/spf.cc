@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 
 #include "core/strings.h"
@@ -110,6 +111,7 @@ Verdict qualifier_verdict(char q) {
 struct Check {
   const Request* req = nullptr;
   IpAddress ip;
+  uint32_t ip4 = 0;            // host order, when ip is IPv4
   std::string sender_storage;  // only when "postmaster" had to be filled in
   std::string_view sender, local_part, sender_domain;
   unsigned lookups = 0;
@@ -480,11 +482,8 @@ struct Evaluator::Impl {
       bool matched = false;
       switch (t.mechanism) {
         case Mechanism::kAll: matched = true; break;
-        case Mechanism::kIp4:
-        case Mechanism::kIp6:
-          matched = c.ip.is_v4() == (t.mechanism == Mechanism::kIp4) &&
-                    c.ip.matches(t.network, c.ip.is_v4() ? t.cidr4 : t.cidr6);
-          break;
+        case Mechanism::kIp4: matched = c.ip.is_v4() && (c.ip4 & t.mask4) == t.net4; break;
+        case Mechanism::kIp6: matched = c.ip.is_v6() && c.ip.matches(t.network, t.cidr6); break;
         default: {
           TermOutcome o = co_await eval_term(c, t, domain, depth);
           if (o.match == Match::kError) co_return std::move(*o.error);
@@ -537,6 +536,7 @@ struct Evaluator::Impl {
     Check c;
     c.req = &req;
     c.ip = req.ip.unmapped();
+    if (c.ip.is_v4()) c.ip4 = c.ip.v4_host_order();
     size_t at = identity.rfind('@');
     if (at == std::string_view::npos || at == 0) {
       // No local part: "postmaster" (RFC 7208 4.3).
@@ -614,14 +614,10 @@ Outcome Evaluator::Impl::run_sync(const Request& req, bool helo_only) {
   std::string storage;
   const char* kind = nullptr;
   std::string_view identity = identity_of(req, helo_only, storage, kind);
-  Outcome out;
-  bool finished = false;
-  start(run(req, identity, kind), [&](Outcome o) {
-    out = std::move(o);
-    finished = true;
-  });
-  while (!finished) resolver.wait(50);
-  return out;
+  std::optional<Outcome> out;
+  start(run(req, identity, kind), [&out](Outcome o) { out.emplace(std::move(o)); });
+  while (!out) resolver.wait(50);
+  return std::move(*out);
 }
 
 Outcome Evaluator::check_sync(const Request& req) { return impl_->run_sync(req, false); }
