@@ -1,0 +1,171 @@
+// File: src/auth/dkim/canon.cc
+// RFC 6376 3.4 canonicalization and 3.7 body hash; see canon.h.
+//
+// Bodies are cut into segments that are copied unchanged (views into the
+// input), so a body hash is a handful of digest updates, not one per byte:
+// simple canonicalization is one view plus CRLF; relaxed only breaks a
+// segment where whitespace changes (a tab, a run of two or more WSP, WSP at
+// the end of a line).
+#include "auth/dkim/canon.h"
+
+#include <cstring>
+
+#include "core/strings.h"
+
+namespace rampart::dkim {
+namespace {
+
+// End of the body once trailing empty lines (simple) or trailing empty and
+// whitespace-only lines plus trailing WSP (relaxed) are removed.
+size_t content_end(Canon c, std::string_view b) {
+  size_t e = b.size();
+  while (e > 0) {
+    if (e >= 2 && b[e - 2] == '\r' && b[e - 1] == '\n') {
+      e -= 2;
+    } else if (c == Canon::kRelaxed && is_wsp(b[e - 1])) {
+      --e;
+    } else {
+      break;
+    }
+  }
+  return e;
+}
+
+// Feeds the canonical body to `put(std::string_view)`.
+template <typename Put>
+void emit_body(Canon c, std::string_view body, Put&& put) {
+  const size_t e = content_end(c, body);
+  if (c == Canon::kSimple) {
+    if (e > 0) put(body.substr(0, e));
+    put("\r\n");  // the empty body canonicalizes to one CRLF
+    return;
+  }
+  if (e == 0) return;  // relaxed: the empty body stays empty
+  const char* p = body.data();
+  size_t seg = 0, i = 0;
+  while (i < e) {
+    const char ch = p[i];
+    if (ch != ' ' && ch != '\t') {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < e && is_wsp(p[j])) ++j;
+    const bool at_eol = j == e || (p[j] == '\r' && j + 1 < body.size() && p[j + 1] == '\n');
+    if (at_eol) {
+      if (i > seg) put(std::string_view(p + seg, i - seg));
+      seg = j;
+    } else if (!(j == i + 1 && ch == ' ')) {
+      if (i > seg) put(std::string_view(p + seg, i - seg));
+      put(" ");
+      seg = j;
+    }
+    i = j;
+  }
+  if (e > seg) put(std::string_view(p + seg, e - seg));
+  put("\r\n");
+}
+
+}  // namespace
+
+std::string_view canon_name(Canon c) { return c == Canon::kSimple ? "simple" : "relaxed"; }
+
+Result<Canon> parse_canon(std::string_view s) {
+  if (iequals(s, "simple")) return Canon::kSimple;
+  if (iequals(s, "relaxed")) return Canon::kRelaxed;
+  return fail(Errc::kParse, "unknown canonicalization '" + std::string(s) + "'");
+}
+
+void canonicalize_header(Canon c, std::string_view raw, std::string& out, bool crlf) {
+  if (c == Canon::kSimple) {
+    out.append(raw);
+    if (crlf) out.append("\r\n");
+    return;
+  }
+  size_t colon = raw.find(':');
+  std::string_view name = raw.substr(0, colon == std::string_view::npos ? raw.size() : colon);
+  while (!name.empty() && (is_wsp(name.back()) || name.back() == '\r' || name.back() == '\n'))
+    name.remove_suffix(1);
+  for (char ch : name) out.push_back(ascii_lower(ch));
+  out.push_back(':');
+  if (colon != std::string_view::npos) {
+    std::string_view v = raw.substr(colon + 1);
+    bool pending_space = false, started = false;
+    for (size_t i = 0; i < v.size(); ++i) {
+      const char ch = v[i];
+      if (ch == '\r' && i + 1 < v.size() && v[i + 1] == '\n') {
+        ++i;  // unfold: CRLF removed, the WSP after it counts as WSP
+        continue;
+      }
+      if (ch == '\n') continue;  // tolerate a bare LF in a fold
+      if (is_wsp(ch)) {
+        pending_space = started;
+        continue;
+      }
+      if (pending_space) out.push_back(' ');
+      pending_space = false;
+      started = true;
+      out.push_back(ch);
+    }
+  }
+  if (crlf) out.append("\r\n");
+}
+
+std::string canonical_body(Canon c, std::string_view body) {
+  std::string out;
+  out.reserve(body.size() + 2);
+  emit_body(c, body, [&](std::string_view s) { out.append(s); });
+  return out;
+}
+
+uint64_t canonical_body_length(Canon c, std::string_view body) {
+  uint64_t n = 0;
+  emit_body(c, body, [&](std::string_view s) { n += s.size(); });
+  return n;
+}
+
+Result<BodyHash> body_hash(Canon c, HashAlg alg, std::string_view body, std::optional<uint64_t> limit) {
+  Digest d(alg);
+  BodyHash out;
+  uint64_t room = limit ? *limit : UINT64_MAX;
+  emit_body(c, body, [&](std::string_view s) {
+    out.canonical += s.size();
+    if (room == 0) return;
+    const size_t take = s.size() < room ? s.size() : static_cast<size_t>(room);
+    d.update(s.substr(0, take));
+    room -= take;
+    out.hashed += take;
+  });
+  if (limit && *limit > out.canonical)
+    return fail(Errc::kParse, "l=" + std::to_string(*limit) + " is larger than the canonical body (" +
+                                  std::to_string(out.canonical) + " bytes)");
+  auto dg = d.finish();
+  if (!dg) return tl::unexpected(dg.error());
+  out.digest = std::move(*dg);
+  return out;
+}
+
+bool to_crlf(std::string_view m, std::string& out) {
+  const char* p = m.data();
+  const size_t n = m.size();
+  const void* first = std::memchr(p, '\n', n);
+  bool bare = false;
+  while (first) {
+    const size_t at = static_cast<size_t>(static_cast<const char*>(first) - p);
+    if (at == 0 || p[at - 1] != '\r') {
+      bare = true;
+      break;
+    }
+    first = at + 1 < n ? std::memchr(p + at + 1, '\n', n - at - 1) : nullptr;
+  }
+  if (!bare) return false;
+  out.clear();
+  out.reserve(n + n / 32 + 16);
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r')) out.push_back('\r');
+    out.push_back(p[i]);
+  }
+  return true;
+}
+
+}  // namespace rampart::dkim
