@@ -46,6 +46,22 @@ uint32_t CachingResolver::ttl_for(const Answer& a) const {
   }
 }
 
+AnswerPtr CachingResolver::lookup_now(std::string_view name, RRType type) {
+  char buf[kKeyCap];
+  std::string_view key;
+  if (!make_key(name, type, buf, &key)) return nullptr;
+  auto it = map_.find(key);
+  if (it == map_.end()) return nullptr;
+  Entry& e = it->second;
+  if (!(e.expires > clock_.monotonic())) return nullptr;  // resolve() refreshes it
+  ++stats_.hits;
+  if (head_ != &e) {
+    unlink(&e);
+    link_front(&e);
+  }
+  return e.answer;
+}
+
 void CachingResolver::resolve(std::string_view name, RRType type, Callback cb) {
   char buf[kKeyCap];
   std::string_view key;

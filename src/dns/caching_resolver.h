@@ -51,6 +51,8 @@ class CachingResolver final : public Resolver {
   CachingResolver& operator=(const CachingResolver&) = delete;
 
   void resolve(std::string_view name, RRType type, Callback cb) override;
+  // The cached answer (a hit, counted in stats), or nullptr (nothing counted).
+  AnswerPtr lookup_now(std::string_view name, RRType type) override;
   int fd() const override { return upstream_.fd(); }
   void process() override { upstream_.process(); }
   void wait(int timeout_ms) override { upstream_.wait(timeout_ms); }

@@ -105,6 +105,11 @@ class Resolver {
   // `name` is a domain name without trailing dot, any case.
   virtual void resolve(std::string_view name, RRType type, Callback cb) = 0;
 
+  // The answer if it is available without waiting (a cache hit), else
+  // nullptr; never starts a query. Counts as a lookup where resolve() would.
+  // Lets coroutine callers skip suspension on the hot, warm path.
+  virtual AnswerPtr lookup_now(std::string_view /*name*/, RRType /*type*/) { return nullptr; }
+
   // Blocking lookup (CLI, tests). Default: resolve() then process() until done.
   virtual AnswerPtr resolve_sync(std::string_view name, RRType type);
 

@@ -46,6 +46,7 @@ class ZoneResolver final : public Resolver {
   void clear_failures();
 
   void resolve(std::string_view name, RRType type, Callback cb) override;
+  AnswerPtr lookup_now(std::string_view name, RRType type) override { return lookup(name, type); }
   // Same answer as resolve(), without the callback.
   AnswerPtr lookup(std::string_view name, RRType type);
 

@@ -42,7 +42,11 @@ struct DnsQuery {
   bool suspended = false;
   bool done = false;
 
-  bool await_ready() const noexcept { return false; }
+  // Warm path: a cached answer completes the await without suspending.
+  bool await_ready() {
+    answer = resolver.lookup_now(name, type);
+    return answer != nullptr;
+  }
   bool await_suspend(std::coroutine_handle<> h) {
     handle = h;
     resolver.resolve(name, type, [this](AnswerPtr a) {
@@ -525,14 +529,18 @@ struct Evaluator::Impl {
   }
 
   Task<Outcome> run_owned(Request req, std::string identity, const char* kind) {
-    co_return co_await run(req, identity, kind);
+    Outcome out;
+    co_await run(req, identity, kind, out);
+    co_return out;
   }
 
   Outcome run_sync(const Request& req, bool helo_only);
 
   // `req` and `identity` must outlive the task (check_sync: the caller's;
   // check(): run_owned's copies).
-  Task<Outcome> run(const Request& req, std::string_view identity, const char* kind) {
+  // Writes the result into `out` (the caller's), saving the moves of
+  // returning an Outcome through the coroutine machinery.
+  Task<bool> run(const Request& req, std::string_view identity, const char* kind, Outcome& out) {
     Check c;
     c.req = &req;
     c.ip = req.ip.unmapped();
@@ -552,7 +560,6 @@ struct Evaluator::Impl {
     }
     std::string_view domain = c.sender_domain;
     HostResult r = co_await check_host(c, domain, 0, /*detail=*/true);
-    Outcome out;
     out.result = r.verdict;
     out.reason = std::move(r.reason);
     out.mechanism = std::move(r.mechanism);
@@ -562,7 +569,7 @@ struct Evaluator::Impl {
     out.identity_kind = kind;
     out.dns_lookups = std::min(c.lookups, opt.max_dns_mechanisms + 1);
     out.void_lookups = c.voids;
-    co_return out;
+    co_return true;
   }
 };
 
@@ -614,10 +621,11 @@ Outcome Evaluator::Impl::run_sync(const Request& req, bool helo_only) {
   std::string storage;
   const char* kind = nullptr;
   std::string_view identity = identity_of(req, helo_only, storage, kind);
-  std::optional<Outcome> out;
-  start(run(req, identity, kind), [&out](Outcome o) { out.emplace(std::move(o)); });
-  while (!out) resolver.wait(50);
-  return std::move(*out);
+  Outcome out;
+  bool finished = false;
+  start(run(req, identity, kind, out), [&finished](bool) { finished = true; });
+  while (!finished) resolver.wait(50);
+  return out;
 }
 
 Outcome Evaluator::check_sync(const Request& req) { return impl_->run_sync(req, false); }
