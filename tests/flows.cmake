@@ -8,3 +8,34 @@ if(TARGET rampart_flows AND TARGET rampart)
     COMMAND sh -c "$<TARGET_FILE:rampart> flows detect --input /nonexistent/x --format binetflow --subscribers 10.0.0.0/8; test $? -eq 2 || exit 1; $<TARGET_FILE:rampart> flows detect --input tests/data/flows/nfdump-sample.csv --format nfdump-csv --subscribers nope; test $? -eq 2 || exit 1; $<TARGET_FILE:rampart> flows detect --input tests/data/flows/nfdump-sample.csv --format json --subscribers 10.0.0.0/8; test $? -eq 2 || exit 1; $<TARGET_FILE:rampart> flows detect --input tests/data/flows/nfdump-sample.csv --format nfdump-csv --subscribers 100.64.0.0/10 --json"
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endif()
+
+# Real exporters (Debian softflowd, nfdump's nfcapd/nfreplay) against the UDP
+# collector on 127.0.0.1; records compared with what `nfdump -r` reads. A
+# missing tool fails the test (its path is compiled in as "").
+if(TARGET rampart_server_flows)
+  rampart_test(flows_exporters_test SOURCES flows_exporters_test.cc DEPS rampart_server_flows)
+  foreach(tool softflowd softflowctl nfcapd nfdump nfreplay)
+    string(TOUPPER ${tool} up)
+    find_program(RAMPART_${up}_PROGRAM ${tool} PATHS /usr/sbin /usr/bin /sbin)
+    if(RAMPART_${up}_PROGRAM)
+      target_compile_definitions(flows_exporters_test PRIVATE RAMPART_${up}="${RAMPART_${up}_PROGRAM}")
+    endif()
+  endforeach()
+endif()
+if(TARGET rampart_server_flows AND TARGET rampart)
+  target_compile_definitions(flows_exporters_test PRIVATE RAMPART_CLI="$<TARGET_FILE:rampart>")
+  add_dependencies(flows_exporters_test rampart)
+endif()
+
+# rampart's FlowSpec lines through exabgp to a gobgpd peer on loopback (Debian
+# exabgp, gobgpd). A missing tool fails the test.
+if(TARGET rampart_flows)
+  rampart_test(flows_flowspec_test SOURCES flows_flowspec_test.cc DEPS rampart_flows)
+  foreach(tool exabgp gobgpd gobgp)
+    string(TOUPPER ${tool} up)
+    find_program(RAMPART_${up}_PROGRAM ${tool} PATHS /usr/sbin /usr/bin /sbin)
+    if(RAMPART_${up}_PROGRAM)
+      target_compile_definitions(flows_flowspec_test PRIVATE RAMPART_${up}="${RAMPART_${up}_PROGRAM}")
+    endif()
+  endforeach()
+endif()

@@ -1,12 +1,28 @@
 // File: apps/rampart/flows_cmd.cc
-// rampart flows — run the bot detector over a file of flow records.
+// rampart flows — run the bot detector over a file of flow records, or over
+// NetFlow/IPFIX received on a UDP socket.
 //
 // SYNOPSIS
 //   rampart flows detect --input FILE --format binetflow|nfdump-csv
 //                        --subscribers CIDR[,CIDR...] [--mail-servers CIDR[,...]]
 //                        [--relays CIDR[,...]] [--config FILE] [--json]
+//   rampart flows collect --listen ADDR:PORT --subscribers CIDR[,...]
+//                        [--mail-servers ...] [--relays ...] [--exporters CIDR[,...]]
+//                        [--config FILE] [--json] [--max-seconds N] [--max-packets N]
 //
-// DESCRIPTION
+//   rampart flows collect --listen 127.0.0.1:0 --subscribers 100.64.0.0/10 --json --max-seconds 60
+//   rampart flows collect --listen [::]:2055 --config /etc/rampart.toml --json
+//
+// DESCRIPTION (collect)
+//   Receives NetFlow v5/v9 and IPFIX on the socket (src/server/flow_collector.h;
+//   "[::]" also takes IPv4), feeds the detector and prints each incident as it
+//   closes, the same line as 'flows detect'; at the end (SIGINT/SIGTERM,
+//   --max-seconds, or --max-packets datagrams) the open ones are closed and
+//   printed. stderr gets "rampart flows collect: listening on ADDR:PORT" first
+//   (the bound port, useful with port 0) and the collector's counters last.
+//   --exporters limits who may send; others are counted and dropped.
+//
+// DESCRIPTION (detect)
 //   Reads the whole file, sorts it by start time, feeds the detector
 //   (src/flows/detector.h) and prints one line per incident, in order of
 //   first_seen. With --json each line is
@@ -17,8 +33,13 @@
 //
 // DIAGNOSTICS
 //   Bad arguments or an unreadable/unparsable file: one line on stderr, exit 2.
+//   collect: a socket that cannot be bound, exit 1.
 //   Malformed lines are dropped and counted; the count goes to stderr.
+#include <signal.h>
+
 #include <algorithm>
+#include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -27,24 +48,18 @@
 #include "core/config.h"
 #include "flows/detector.h"
 #include "flows/flow_csv.h"
+#ifdef HAVE_RAMPART_SERVER_FLOWS
+#include "server/flow_collector.h"
+#endif
 
 namespace {
 
 using namespace rampart;
 using namespace rampart::flows;
 
-int run_detect(cli::Args& a) {
-  if (!a.parse({"input", "format", "subscribers", "mail-servers", "relays", "config"}, {"json"}))
-    return cli::kUsage;
-  if (!a.positional().empty() && a.positional()[0] != "detect")
-    return a.usage_error("unknown subcommand '" + a.positional()[0] + "' (try: flows detect)");
-  if (a.positional().empty()) return a.usage_error("missing subcommand (flows detect ...)");
-  auto input = a.get("input");
-  if (!input) return a.usage_error("--input FILE is required");
-  auto fmt = parse_csv_format(a.get_or("format", ""));
-  if (!fmt) return a.usage_error("--format must be binetflow or nfdump-csv");
-
-  DetectorConfig cfg;
+// Detector configuration from --config, --subscribers, --mail-servers, --relays.
+// Returns kUsage (after printing why) or 0.
+int detector_config(cli::Args& a, DetectorConfig& cfg) {
   if (auto path = a.get("config")) {
     auto c = Config::load_file(*path);
     if (!c) return a.usage_error(c.error().message);
@@ -65,6 +80,26 @@ int run_detect(cli::Args& a) {
       dest->insert(dest->end(), ps->begin(), ps->end());
     }
   }
+  return 0;
+}
+
+void print_incident(const Incident& inc, bool json) {
+  if (json)
+    std::printf("%s\n", incident_json(inc).c_str());
+  else
+    std::printf("%s %s score=%.3f first_seen=%lld last_seen=%lld\n", inc.host.to_string().c_str(),
+                std::string(action_name(inc.action)).c_str(), inc.score,
+                static_cast<long long>(inc.first_seen_ms / 1000),
+                static_cast<long long>(inc.last_seen_ms / 1000));
+}
+
+int run_detect(cli::Args& a) {
+  auto input = a.get("input");
+  if (!input) return a.usage_error("--input FILE is required");
+  auto fmt = parse_csv_format(a.get_or("format", ""));
+  if (!fmt) return a.usage_error("--format must be binetflow or nfdump-csv");
+  DetectorConfig cfg;
+  if (int rc = detector_config(a, cfg)) return rc;
 
   std::ifstream in(*input, std::ios::binary);
   if (!in) return a.usage_error("cannot read " + *input);
@@ -83,21 +118,106 @@ int run_detect(cli::Args& a) {
   for (const auto& f : flows) det.observe(f);
   det.finish();
   const bool json = a.flag("json");
-  for (const auto& inc : det.take_closed()) {
-    if (json)
-      std::printf("%s\n", incident_json(inc).c_str());
-    else
-      std::printf("%s %s score=%.3f first_seen=%lld last_seen=%lld\n", inc.host.to_string().c_str(),
-                  std::string(action_name(inc.action)).c_str(), inc.score,
-                  static_cast<long long>(inc.first_seen_ms / 1000),
-                  static_cast<long long>(inc.last_seen_ms / 1000));
-  }
+  for (const auto& inc : det.take_closed()) print_incident(inc, json);
   if (recs->stats.total() > 0)
     std::fprintf(stderr, "rampart flows: %llu records, dropped: %s\n",
                  static_cast<unsigned long long>(recs->stats.records), recs->stats.to_string().c_str());
   return 0;
 }
 
-cli::Registrar reg("flows", "flow records: 'flows detect' finds spam-sending hosts", run_detect);
+#ifdef HAVE_RAMPART_SERVER_FLOWS
+server::FlowCollector* g_collector = nullptr;
+
+extern "C" void on_stop_signal(int) {
+  if (g_collector) g_collector->stop();  // async-signal-safe: an eventfd write
+}
+
+int run_collect(cli::Args& a) {
+  auto listen = a.get("listen");
+  if (!listen) return a.usage_error("--listen ADDR:PORT is required");
+  DetectorConfig cfg;
+  if (int rc = detector_config(a, cfg)) return rc;
+  auto number = [&](const char* opt, long long& out) -> bool {
+    auto s = a.get(opt);
+    if (!s) return true;
+    auto r = std::from_chars(s->data(), s->data() + s->size(), out);
+    return r.ec == std::errc() && r.ptr == s->data() + s->size() && out >= 0;
+  };
+  long long max_seconds = 0, max_packets = 0;
+  if (!number("max-seconds", max_seconds)) return a.usage_error("--max-seconds N: a whole number >= 0");
+  if (!number("max-packets", max_packets)) return a.usage_error("--max-packets N: a whole number >= 0");
+  server::FlowCollector::Options o;
+  o.listen = *listen;
+  if (auto s = a.get("exporters")) {
+    auto ps = parse_prefix_list(*s);
+    if (!ps) return a.usage_error("--exporters: " + ps.error().message);
+    o.allowed_exporters = std::move(*ps);
+  }
+
+  Detector det(cfg);
+  auto c = server::FlowCollector::open(o, [&](const Flow& f, const IpAddress&) { det.observe(f); });
+  if (!c) {
+    if (c.error().code == Errc::kInvalidArgument) return a.usage_error("--listen: " + c.error().message);
+    std::fprintf(stderr, "rampart flows collect: %s\n", c.error().message.c_str());
+    return 1;
+  }
+  g_collector = c->get();
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  // Tests bind port 0 and read the port from this line.
+  std::fprintf(stderr, "rampart flows collect: listening on %s\n", (*c)->local().to_string().c_str());
+  std::fflush(stderr);
+
+  const bool json = a.flag("json");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(max_seconds);
+  int rc = 0;
+  while (!(*c)->stopped()) {
+    int wait_ms = 1000;
+    if (max_seconds > 0) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+              .count();
+      if (left <= 0) break;
+      wait_ms = static_cast<int>(std::min<long long>(left, 1000));
+    }
+    auto r = (*c)->poll(wait_ms);
+    if (!r) {
+      std::fprintf(stderr, "rampart flows collect: %s\n", r.error().message.c_str());
+      rc = 1;
+      break;
+    }
+    for (const auto& inc : det.take_closed()) print_incident(inc, json);
+    std::fflush(stdout);
+    if (max_packets > 0 && (*c)->stats().datagrams >= static_cast<uint64_t>(max_packets)) break;
+  }
+  det.finish();
+  for (const auto& inc : det.take_closed()) print_incident(inc, json);
+  std::fflush(stdout);
+  std::fprintf(stderr, "rampart flows collect: %s\n", (*c)->stats().to_string().c_str());
+  g_collector = nullptr;
+  return rc;
+}
+#endif
+
+int run_flows(cli::Args& a) {
+  if (!a.parse({"input", "format", "subscribers", "mail-servers", "relays", "config", "listen", "exporters",
+                "max-seconds", "max-packets"},
+               {"json"}))
+    return cli::kUsage;
+  if (a.positional().empty()) return a.usage_error("missing subcommand (flows detect|collect ...)");
+  const std::string& sub = a.positional()[0];
+  if (sub == "detect") return run_detect(a);
+#ifdef HAVE_RAMPART_SERVER_FLOWS
+  if (sub == "collect") return run_collect(a);
+#endif
+  return a.usage_error("unknown subcommand '" + sub + "' (try: flows detect, flows collect)");
+}
+
+cli::Registrar reg("flows",
+                   "flow records: 'flows detect' (file) and 'flows collect' (UDP) find spam-sending hosts",
+                   run_flows);
 
 }  // namespace
