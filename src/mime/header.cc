@@ -18,6 +18,26 @@ std::string_view defect_name(DefectKind k) {
     case DefectKind::kNoBody: return "no-body";
     case DefectKind::kTooManyFields: return "too-many-fields";
     case DefectKind::kHeaderTooLarge: return "header-too-large";
+    case DefectKind::kInvalidContentType: return "invalid-content-type";
+    case DefectKind::kInvalidParameter: return "invalid-parameter";
+    case DefectKind::kDuplicateParameter: return "duplicate-parameter";
+    case DefectKind::kMissingBoundary: return "missing-boundary";
+    case DefectKind::kInvalidBoundary: return "invalid-boundary";
+    case DefectKind::kNoBoundaryFound: return "no-boundary-found";
+    case DefectKind::kMissingCloseDelimiter: return "missing-close-delimiter";
+    case DefectKind::kMultipartEncoded: return "multipart-encoded";
+    case DefectKind::kUnknownTransferEncoding: return "unknown-transfer-encoding";
+    case DefectKind::kTooDeep: return "too-deep";
+    case DefectKind::kTooManyParts: return "too-many-parts";
+    case DefectKind::kDecodedTooLarge: return "decoded-too-large";
+    case DefectKind::kBase64Garbage: return "base64-garbage";
+    case DefectKind::kBase64Truncated: return "base64-truncated";
+    case DefectKind::kQpInvalidEscape: return "qp-invalid-escape";
+    case DefectKind::kUnknownCharset: return "unknown-charset";
+    case DefectKind::kCharsetError: return "charset-error";
+    case DefectKind::kEncodedWordError: return "encoded-word-error";
+    case DefectKind::kTooManyUrls: return "too-many-urls";
+    case DefectKind::kDefectKindCount: break;
   }
   return "unknown";
 }

@@ -55,9 +55,38 @@ enum class DefectKind : uint8_t {
   kNoBody,               // input ended inside the header section
   kTooManyFields,        // Limits::max_fields reached; later fields dropped
   kHeaderTooLarge,       // Limits::max_header_bytes reached; parsing stopped
+  // MIME structure and decoding (message.h, params.h, decode.h, charset.h,
+  // encoded_word.h). Appended: the values above keep their numbers.
+  kInvalidContentType,       // Content-Type without type/subtype: read as text/plain (RFC 2045 5.2)
+  kInvalidParameter,         // malformed parameter, RFC 2231 section or value
+  kDuplicateParameter,       // the same parameter twice: the first is kept
+  kMissingBoundary,          // multipart without a boundary parameter: read as text/plain
+  kInvalidBoundary,          // boundary longer than 70 characters or with bad characters
+  kNoBoundaryFound,          // no delimiter line in a multipart body: read as text/plain
+  kMissingCloseDelimiter,    // multipart ended without "--boundary--"
+  kMultipartEncoded,         // multipart or message with base64/quoted-printable CTE (ignored)
+  kUnknownTransferEncoding,  // Content-Transfer-Encoding not known: body read as 8bit
+  kTooDeep,                  // MessageLimits::max_depth reached: the part is kept as a leaf
+  kTooManyParts,             // MessageLimits::max_parts reached: later parts dropped
+  kDecodedTooLarge,          // MessageLimits::max_decoded_bytes reached: text cut short
+  kBase64Garbage,            // bytes outside the base64 alphabet (skipped)
+  kBase64Truncated,          // base64 ended inside a quantum (leftover bits dropped)
+  kQpInvalidEscape,          // "=" not followed by two hex digits or a line end (kept)
+  kUnknownCharset,           // charset not known: read as UTF-8 when valid, else windows-1252
+  kCharsetError,             // bytes invalid in their charset (or UTF-8): U+FFFD put in
+  kEncodedWordError,         // malformed RFC 2047 encoded word (kept as written)
+  kTooManyUrls,              // MessageLimits::max_urls reached: later URLs dropped
+  kDefectKindCount           // not a defect: the number of kinds
 };
 
 std::string_view defect_name(DefectKind k);
+
+// A set of defect kinds, for the decoders (decode.h, charset.h, ...) that note
+// what was wrong without offsets: bit k set when DefectKind k happened.
+using DefectSet = uint64_t;
+static_assert(static_cast<unsigned>(DefectKind::kDefectKindCount) <= 64, "DefectSet is 64 bits");
+inline void note(DefectSet& s, DefectKind k) { s |= DefectSet{1} << static_cast<unsigned>(k); }
+inline bool has(DefectSet s, DefectKind k) { return (s >> static_cast<unsigned>(k)) & 1u; }
 
 struct Defect {
   DefectKind kind;
