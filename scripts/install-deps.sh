@@ -12,8 +12,12 @@ PKGS=(
   libexpected-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libunbound-dev libevent-dev libssl-dev libboost-dev libboost-system-dev
   libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
-  # test and benchmark peers / data
+  # DMARC: organisational domains; report schema checks
+  libpsl-dev publicsuffix libxml2-utils
+  # test and benchmark peers / data (ANCHORS.md)
   python3 python3-spf python3-dnspython python3-yaml spfquery nsd
+  python3-dkim opendkim opendkim-tools
+  nftables softflowd nfdump exabgp gobgpd python3-scapy
   dnsutils iproute2 util-linux
 )
 
@@ -33,9 +37,22 @@ SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Peers (nsd, opendkim, nfcapd, exabgp, gobgpd, ...) are started by the tests
+# and benchmarks themselves on loopback: keep their packages from starting
+# system services while installing (policy-rc.d, Debian's mechanism for it).
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod +x "$policy"
+  own_policy=1
+fi
+cleanup() { if [[ -n $own_policy ]]; then $SUDO rm -f "$policy"; fi; }
+trap cleanup EXIT
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# nsd is only a benchmark peer's server: never leave it running as a system service.
-if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now nsd >/dev/null 2>&1 || true; fi
-pkill -x nsd 2>/dev/null || true
+for svc in nsd opendkim nfdump softflowd exabgp gobgpd; do
+  if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
+done
+for proc in nsd opendkim nfcapd softflowd exabgp gobgpd; do pkill -x "$proc" 2>/dev/null || true; done
 echo "install-deps: done"
