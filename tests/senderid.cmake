@@ -1,0 +1,5 @@
+if(TARGET rampart_senderid AND TARGET rampart_dns_test_server)
+  rampart_test(cli_senderid_test SOURCES cli_senderid_test.cc DEPS rampart_dns_test_server rampart_dns)
+  set_tests_properties(cli_senderid_test PROPERTIES ENVIRONMENT RAMPART_BIN=$<TARGET_FILE:rampart>)
+  add_dependencies(cli_senderid_test rampart)
+endif()
