@@ -1,0 +1,29 @@
+# DKIM integration tests: the CLI end to end and interoperability with dkimpy
+# (Debian python3-dkim) and OpenDKIM (opendkim, opendkim-tools).
+if(TARGET rampart_dkim AND TARGET rampart)
+  # apps/rampart/CMakeLists.txt links a fixed list of libraries; until
+  # rampart_dkim is on it, link it here so `rampart dkim` is built.
+  get_target_property(_rampart_libs rampart LINK_LIBRARIES)
+  if(NOT "rampart_dkim" IN_LIST _rampart_libs)
+    target_link_libraries(rampart PRIVATE rampart_dkim)
+    target_compile_definitions(rampart PRIVATE HAVE_RAMPART_DKIM=1)
+  endif()
+endif()
+
+if(TARGET rampart_dkim)
+  rampart_test(dkim_interop_test SOURCES dkim_interop_test.cc DEPS rampart_dkim rampart_dns)
+  set_tests_properties(dkim_interop_test PROPERTIES
+                       ENVIRONMENT DKIM_INTEROP_DIR=${CMAKE_BINARY_DIR}/testdata/dkim-interop)
+endif()
+
+# rampart_dns_test_server comes from tests/dns.cmake, included after this
+# file (glob order): define the CLI test once the directory is processed.
+function(rampart_dkim_cli_test)
+  if(TARGET rampart_dkim AND TARGET rampart AND TARGET rampart_dns_test_server)
+    rampart_test(dkim_cli_test SOURCES ${PROJECT_SOURCE_DIR}/tests/dkim_cli_test.cc
+                 DEPS rampart_dkim rampart_dns_test_server rampart_dns)
+    set_tests_properties(dkim_cli_test PROPERTIES ENVIRONMENT RAMPART_BIN=$<TARGET_FILE:rampart>)
+    add_dependencies(dkim_cli_test rampart)
+  endif()
+endfunction()
+cmake_language(DEFER CALL rampart_dkim_cli_test)
