@@ -2,8 +2,10 @@
 // base64, quoted-printable and RFC 2047 "Q" decoders; see decode.h.
 #include "mime/decode.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace rampart::mime {
 namespace {
@@ -136,6 +138,16 @@ bool qp_decode(std::string_view in, std::string& out, DefectSet& defects, size_t
     }
     for (size_t k = i; k < content_end; ++k) {
       if (out.size() >= max_out) return false;
+      // Copy the run up to the next '=' at once.
+      const void* eq = std::memchr(in.data() + k, '=', content_end - k);
+      const size_t stop = eq ? static_cast<size_t>(static_cast<const char*>(eq) - in.data()) : content_end;
+      if (stop > k) {
+        const size_t take = std::min(stop - k, max_out - out.size());
+        out.append(in.data() + k, take);
+        if (take < stop - k) return false;
+        k = stop - 1;
+        continue;
+      }
       const char c = in[k];
       if (c == '=') {
         const int hi = k + 1 < content_end ? hex_value(in[k + 1]) : -1;

@@ -338,8 +338,10 @@ bool find_urls(std::string_view s, const std::function<bool(Url&&)>& sink) {
     }
     size_t end = i;
     bool explicit_url = false;
-    if (istarts_with(s.substr(i, 8), "https://") || istarts_with(s.substr(i, 7), "http://") ||
-        istarts_with(s.substr(i, 6), "ftp://") || istarts_with(s.substr(i, 4), "www.")) {
+    const char lc = ascii_lower(c);
+    if ((lc == 'h' || lc == 'f' || lc == 'w') &&
+        (istarts_with(s.substr(i, 8), "https://") || istarts_with(s.substr(i, 7), "http://") ||
+         istarts_with(s.substr(i, 6), "ftp://") || istarts_with(s.substr(i, 4), "www."))) {
       explicit_url = true;
       while (end < n && !ends_url(s[end])) ++end;
     } else {
