@@ -266,6 +266,65 @@ TEST(ReceivedSpf, HeaderFields) {
             "mechanism=\"ip4:192.0.2.0/24\"");
 }
 
+// --- hostile input ends in permerror/temperror with a reason ----------------
+
+TEST(BadInput, HostileRecordsAndAnswers) {
+  std::string huge = "v=spf1";
+  for (int i = 0; i < 2000; ++i)
+    huge += " ip4:10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".1";
+  auto z = zone_from(R"(
+loop1    CNAME loop2
+loop2    CNAME loop1
+c1       CNAME c2
+c2       CNAME c3
+c3       CNAME c4
+c4       CNAME c5
+c5       CNAME c6
+c6       CNAME c7
+c7       CNAME c8
+c8       CNAME c9
+c9       CNAME c10
+c10      TXT "v=spf1 +all"
+labels   TXT "v=spf1 include:%{d}.%{d}.%{d}.%{d}.%{d}.%{d}.%{d}.%{d}.%{d}.%{d}.x.example.com -all"
+mxbomb   TXT "v=spf1 mx:many.example.com -all"
+nonascii TXT "v=spf1 a:caf\195\169.example.com -all"
+)");
+  // A TXT record of 2000 terms (about 28 KB of strings): parsed, bounded.
+  {
+    dns::Record r;
+    r.type = dns::RRType::TXT;
+    dns::Txt txt;
+    for (size_t i = 0; i < huge.size(); i += 255) txt.strings.push_back(huge.substr(i, 255));
+    r.data = txt;
+    z.add("huge.example.com", r);
+  }
+  for (int i = 0; i < 11; ++i) {
+    dns::Record mx;
+    mx.type = dns::RRType::MX;
+    mx.data = dns::Mx{static_cast<uint16_t>(i), "mx" + std::to_string(i) + ".example.com"};
+    z.add("many.example.com", mx);
+  }
+  auto h = run(z, "10.7.207.1", "a@huge.example.com");
+  EXPECT_EQ(h.result, Verdict::kPermError) << h.reason;  // more than 1000 terms: refused, bounded
+  EXPECT_NE(h.reason.find("too many terms"), std::string::npos) << h.reason;
+  auto l = run(z, "192.0.2.1", "a@loop1.example.com");
+  EXPECT_EQ(l.result, Verdict::kTempError) << l.reason;  // CNAME loop: SERVFAIL-like
+  EXPECT_FALSE(l.reason.empty());
+  auto c = run(z, "192.0.2.1", "a@c1.example.com");
+  EXPECT_EQ(c.result, Verdict::kTempError) << c.reason;  // 9 CNAMEs: over the resolver's chain bound of 8
+  auto lb = run(z, "192.0.2.1", "a@labels.example.com");
+  EXPECT_EQ(lb.result, Verdict::kPermError) << lb.reason;  // target cut to 253 octets, no record there
+  auto mx = run(z, "192.0.2.1", "a@mxbomb.example.com");
+  EXPECT_EQ(mx.result, Verdict::kPermError) << mx.reason;  // > 10 MX records (4.6.4)
+  EXPECT_NE(mx.reason.find("MX"), std::string::npos) << mx.reason;
+  auto na = run(z, "192.0.2.1", "a@nonascii.example.com");
+  EXPECT_EQ(na.result, Verdict::kPermError) << na.reason;                   // 3.1: 7-bit ASCII only
+  z.set_failure("example.com", dns::RRType::TXT, dns::Status::kMalformed);  // truncated answer
+  auto t = run(z, "192.0.2.1", "a@example.com");
+  EXPECT_EQ(t.result, Verdict::kTempError);
+  EXPECT_NE(t.reason.find("malformed"), std::string::npos) << t.reason;
+}
+
 // --- Sender ID record selection (RFC 4406 3.3, 4.4) ----------------------------
 
 TEST(SenderIdRecords, ScopeSelectionAndFallback) {
