@@ -84,6 +84,8 @@ TEST_F(CliSenderId, PraFromHeadersAndSpf2Precedence) {
   CmdResult b = run("senderid --ip 198.51.100.7 --message " + m2 + " --zone " + zone_ + " --json");
   EXPECT_NE(b.out.find("\"pra\": \"list-owner@list.example.com\""), std::string::npos) << b.out;
   EXPECT_NE(b.out.find("\"result\": \"pass\""), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("sender-id=pass header.sender=list-owner@list.example.com"), std::string::npos)
+      << b.out;
 
   // Two From headers and no Sender: no PRA, permerror (RFC 4407).
   auto m3 = message("m3", "From: a@example.com\r\nFrom: b@example.com\r\n");

@@ -30,6 +30,7 @@
 
 #include "auth/senderid/senderid.h"
 #include "cli.h"
+#include "core/strings.h"
 #include "resolver_opts.h"
 
 namespace rampart::cli {
@@ -91,10 +92,19 @@ int run_senderid(Args& a) {
   senderid::Outcome out = sid.check_message_sync(req, message);
   const std::string result(spf::verdict_name(out.spf.result));
   const std::string scope_text(senderid::scope_name(out.scope));
+  // RFC 8601 resinfo for method sender-id: "sender-id=pass header.sender=a@b".
+  std::string authres = "sender-id=" + result;
+  if (out.scope == senderid::Scope::kPra && out.pra) {
+    authres += " header." + to_lower(senderid::pra_source_name(out.pra_source)) + "=" + *out.pra;
+  } else if (out.scope == senderid::Scope::kMfrom) {
+    authres += " smtp.mailfrom=" + (req.mail_from.empty() ? "postmaster@" + req.helo : req.mail_from);
+  }
   if (a.flag("json")) {
     std::string pra = out.pra ? "\"" + json_escape(*out.pra) + "\"" : "null";
-    std::printf("{\"result\": \"%s\", \"pra\": %s, \"scope\": \"%s\", \"reason\": \"%s\"}\n", result.c_str(),
-                pra.c_str(), scope_text.c_str(), json_escape(out.reason).c_str());
+    std::printf(
+        "{\"result\": \"%s\", \"pra\": %s, \"scope\": \"%s\", \"reason\": \"%s\", \"header\": \"%s\"}\n",
+        result.c_str(), pra.c_str(), scope_text.c_str(), json_escape(out.reason).c_str(),
+        json_escape("Authentication-Results: rampart; " + authres).c_str());
     return 0;
   }
   std::printf("senderid: %s\n", result.c_str());
@@ -110,6 +120,7 @@ int run_senderid(Args& a) {
   }
   std::printf("  reason: %s\n", out.reason.c_str());
   if (!out.spf.explanation.empty()) std::printf("  explanation: %s\n", out.spf.explanation.c_str());
+  std::printf("Authentication-Results: rampart; %s\n", authres.c_str());
   return 0;
 }
 
