@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 #include <optional>
 #include <unordered_map>
 
@@ -212,7 +213,7 @@ struct Evaluator::Impl {
     m.helo = c.req->helo;
     m.validated_ptr = c.validated_ptr;
     m.receiver = c.req->receiver;
-    m.timestamp = 0;
+    m.timestamp = opt.clock ? opt.clock->unix_seconds() : static_cast<int64_t>(std::time(nullptr));
     return m;
   }
 

@@ -28,6 +28,7 @@
 #include <string_view>
 
 #include "auth/spf/record.h"
+#include "core/clock.h"
 #include "core/ip.h"
 #include "dns/resolver.h"
 
@@ -54,8 +55,8 @@ struct Options {
   unsigned max_ptr_names = 10;       // per ptr mechanism / %{p}
   // Explanation used for fail when the record has no exp= (macros allowed).
   std::string default_explanation;
-  // Also query the obsolete SPF RR type (99) next to TXT. Off per RFC 7208 3.1.
-  bool query_spf_rr = false;
+  // Wall clock for the %{t} macro in explanations; null: the system clock.
+  const Clock* clock = nullptr;
 };
 
 struct Outcome {

@@ -249,6 +249,18 @@ why      TXT "%{i} is not one of %{d}'s designated mail servers."
   EXPECT_EQ(o.explanation, "192.0.2.1 is not one of example.com's designated mail servers.");
 }
 
+TEST(Evaluate, TimestampMacroUsesInjectedClock) {
+  auto z = zone_from(R"(
+@        TXT "v=spf1 -all exp=why.example.com"
+why      TXT "rejected at %{t} for %{c}"
+)");
+  FakeClock clock(1700000123);
+  Options opt;
+  opt.clock = &clock;
+  auto o = run(z, "192.0.2.1", "a@example.com", "mx.example.org", opt);
+  EXPECT_EQ(o.explanation, "rejected at 1700000123 for 192.0.2.1");
+}
+
 TEST(ReceivedSpf, HeaderFields) {
   auto z = zone_from("@ TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n");
   Request req;
