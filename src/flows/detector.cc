@@ -4,7 +4,9 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <climits>
 #include <cstdio>
+#include <cstring>
 
 #include "core/strings.h"
 
@@ -136,6 +138,7 @@ struct Detector::Host {
   struct Bucket {
     int64_t index = -1;
     uint32_t flows = 0, smtp25 = 0, failed25 = 0, new_dst25 = 0, submissions = 0, inbound25 = 0;
+    uint32_t last_dst25 = 0;  // destinations whose latest port-25 use falls in this bucket
   };
   SubscriberKind kind = SubscriberKind::kDynamic;
   bool exception = false;
@@ -145,6 +148,8 @@ struct Detector::Host {
   std::array<int64_t, kTimes> times{};
   size_t ntimes = 0;
   int64_t last_ms = 0;
+  Incident* open = nullptr;  // this host's entry in open_ (stable: node-based map)
+  int64_t oldest_dst25_ms = INT64_MAX;  // lower bound of dst25_last's times (sweep trigger)
 
   Bucket& bucket(int64_t t_ms, int64_t bucket_ms) {
     const int64_t idx = t_ms / bucket_ms;
@@ -170,8 +175,24 @@ std::optional<SubscriberKind> Detector::subscriber_kind(const IpAddress& ip) con
   return best;
 }
 
+size_t Detector::HostKeyHash::operator()(const HostKey& k) const {
+  // Two 64-bit halves mixed (splitmix64 finaliser): cheap and well spread.
+  uint64_t h = k.hi * 0x9e3779b97f4a7c15ULL ^ (k.lo + 0x632be59bd9b4e019ULL + (k.v4 ? 1 : 0));
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  return static_cast<size_t>(h ^ (h >> 31));
+}
+
+Detector::HostKey Detector::host_key(const IpAddress& ip) {
+  HostKey k;
+  std::memcpy(&k.hi, ip.bytes().data(), 8);
+  std::memcpy(&k.lo, ip.bytes().data() + 8, 8);
+  k.v4 = ip.is_v4();
+  return k;
+}
+
 Detector::Host* Detector::host_for(const IpAddress& ip, SubscriberKind kind) {
-  const std::string k = key_of(ip);
+  const HostKey k = host_key(ip);
   auto it = hosts_.find(k);
   if (it != hosts_.end()) return it->second.get();
   if (hosts_.size() >= cfg_.max_hosts) return nullptr;
@@ -218,7 +239,25 @@ void Detector::observe(const Flow& f) {
     if (f.failed_attempt() || f.reset()) b.failed25++;
     const uint64_t d = hash_ip(f.dst);
     if (h->seen25.size() < kMaxSeen && h->seen25.insert(d).second) b.new_dst25++;
-    if (h->dst25_last.size() < kMaxDst || h->dst25_last.count(d)) h->dst25_last[d] = t;
+    // Distinct destinations per window without walking them on every flow:
+    // each destination is counted in the bucket of its latest use, and moved
+    // when it is used again in a later bucket.
+    auto it = h->dst25_last.find(d);
+    if (it == h->dst25_last.end()) {
+      if (h->dst25_last.size() < kMaxDst) {
+        h->dst25_last.emplace(d, t);
+        h->oldest_dst25_ms = std::min(h->oldest_dst25_ms, t);
+        b.last_dst25++;
+      }
+    } else if (t > it->second) {
+      const int64_t old_idx = it->second / bucket_ms;
+      if (old_idx != b.index) {
+        auto& ob = h->ring[static_cast<size_t>(old_idx % static_cast<int64_t>(h->ring.size()))];
+        if (ob.index == old_idx && ob.last_dst25 > 0) ob.last_dst25--;
+        b.last_dst25++;
+      }
+      it->second = t;
+    }
   } else {
     b.submissions++;
   }
@@ -232,7 +271,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   const int64_t cur = t / bucket_ms;
   const int64_t short_buckets = static_cast<int64_t>(kBuckets);
   uint64_t flows_w = 0, smtp_w = 0, failed_w = 0, sub_w = 0, smtp_l = 0, failed_l = 0, new_l = 0,
-           inbound_l = 0;
+           inbound_l = 0, distinct_w = 0;
   for (const auto& b : h.ring) {
     if (b.index < 0 || b.index > cur || cur - b.index >= static_cast<int64_t>(h.ring.size())) continue;
     smtp_l += b.smtp25;
@@ -244,18 +283,11 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
       smtp_w += b.smtp25;
       failed_w += b.failed25;
       sub_w += b.submissions;
+      distinct_w += b.last_dst25;
     }
   }
   const int64_t wstart = t - cfg_.window_s * 1000;
-  uint32_t distinct = 0;
-  for (auto it = h.dst25_last.begin(); it != h.dst25_last.end();) {
-    if (it->second < t - cfg_.long_window_s * 1000) {
-      it = h.dst25_last.erase(it);
-      continue;
-    }
-    if (it->second >= wstart) ++distinct;
-    ++it;
-  }
+  const uint32_t distinct = static_cast<uint32_t>(distinct_w);
   Evidence e;
   e.smtp_flows = static_cast<uint32_t>(smtp_w);
   e.distinct_dst25 = distinct;
@@ -286,8 +318,12 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     }
   }
 
+  // The named terms go into e.terms only when the score opens or updates an
+  // incident: most scores stay below the threshold and need no map.
+  std::array<std::pair<const char*, double>, 12> terms;
+  size_t nterms = 0;
   auto term = [&](const char* name, double v) {
-    if (v > 0) e.terms[name] = std::round(v * 1000) / 1000;
+    if (v > 0) terms[nterms++] = {name, std::round(v * 1000) / 1000};
     e.score += v;
   };
   // Fan-out counts only when destinations rarely repeat: an MTA sending a
@@ -310,17 +346,15 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   double mult = h.kind == SubscriberKind::kDynamic ? 1.2 : h.kind == SubscriberKind::kBusiness ? 0.8 : 1.0;
   if (inbound_l >= 3) mult *= 0.4;  // receives mail: behaves as an MTA
   e.score *= mult;
-  e.terms["kind_factor"] = std::round(mult * 1000) / 1000;
   e.score = std::round(e.score * 1000) / 1000;
+  if (e.score < cfg_.threshold) return;
+  for (size_t i = 0; i < nterms; ++i) e.terms[terms[i].first] = terms[i].second;
+  e.terms["kind_factor"] = std::round(mult * 1000) / 1000;
   int64_t first_in_window = flow_start_ms;
   for (size_t i = 0; i < n; ++i) {
     const int64_t ts = h.times[(h.ntimes - n + i) % kTimes];
     if (ts >= wstart && ts < first_in_window) first_in_window = ts;
   }
-
-  const std::string k = key_of(ip);
-  auto it = open_.find(k);
-  if (e.score < cfg_.threshold) return;
   Action a = Action::kNotify;
   if (!h.exception) {
     if (e.smtp_flows > 0 && e.smtp_flows >= e.submissions) {
@@ -330,7 +364,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
       a = Action::kThrottle;  // submission abuse: rate-limit, the relay can refuse it too
     }
   }
-  if (it == open_.end()) {
+  if (!h.open) {
     Incident inc;
     inc.id = next_id_++;
     inc.host = ip;
@@ -342,10 +376,10 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     inc.evidence = e;
     inc.action = a;
     inc.exception = h.exception;
-    open_.emplace(k, std::move(inc));
+    h.open = &open_.emplace(key_of(ip), std::move(inc)).first->second;
     return;
   }
-  Incident& inc = it->second;
+  Incident& inc = *h.open;
   inc.last_seen_ms = std::max(inc.last_seen_ms, t);
   if (e.score > inc.score) {
     inc.score = e.score;
@@ -359,6 +393,7 @@ void Detector::advance(int64_t now_ms) {
   last_sweep_ms_ = now_ms_;
   for (auto it = open_.begin(); it != open_.end();) {
     if (now_ms_ - it->second.last_seen_ms > cfg_.release_after_s * 1000) {
+      if (auto h = hosts_.find(host_key(it->second.host)); h != hosts_.end()) h->second->open = nullptr;
       it->second.open = false;
       closed_.push_back(std::move(it->second));
       it = open_.erase(it);
@@ -366,16 +401,30 @@ void Detector::advance(int64_t now_ms) {
       ++it;
     }
   }
-  // Forget hosts idle for longer than the long window (bounded memory).
+  // Forget hosts idle for longer than the long window (bounded memory), and
+  // port-25 destinations not used within it.
+  const int64_t horizon = now_ms_ - cfg_.long_window_s * 1000;
   for (auto it = hosts_.begin(); it != hosts_.end();) {
-    if (now_ms_ - it->second->last_ms > cfg_.long_window_s * 1000 && !open_.count(it->first))
+    Host& h = *it->second;
+    if (h.last_ms < horizon && !h.open) {
       it = hosts_.erase(it);
-    else
-      ++it;
+      continue;
+    }
+    if (!h.dst25_last.empty() && h.oldest_dst25_ms < horizon) {
+      int64_t oldest = INT64_MAX;
+      std::erase_if(h.dst25_last, [&](const auto& kv) {
+        if (kv.second < horizon) return true;
+        oldest = std::min(oldest, kv.second);
+        return false;
+      });
+      h.oldest_dst25_ms = oldest;
+    }
+    ++it;
   }
 }
 
 void Detector::finish() {
+  for (auto& [k, h] : hosts_) h->open = nullptr;
   for (auto& [k, inc] : open_) {
     inc.open = false;
     closed_.push_back(std::move(inc));
@@ -394,7 +443,10 @@ std::vector<Incident> Detector::take_closed() {
 
 const std::unordered_map<std::string, Incident>& Detector::open_incidents() const { return open_; }
 
-bool Detector::flagged(const IpAddress& host) const { return open_.count(key_of(host)) > 0; }
+bool Detector::flagged(const IpAddress& host) const {
+  auto it = hosts_.find(host_key(host));
+  return it != hosts_.end() && it->second->open != nullptr;
+}
 
 size_t Detector::tracked_hosts() const { return hosts_.size(); }
 

@@ -135,11 +135,21 @@ class Detector {
 
  private:
   struct Host;
+  // Hosts are keyed by the address's 16 bytes and family (no string per flow).
+  struct HostKey {
+    uint64_t hi = 0, lo = 0;
+    bool v4 = true;
+    bool operator==(const HostKey& o) const { return hi == o.hi && lo == o.lo && v4 == o.v4; }
+  };
+  struct HostKeyHash {
+    size_t operator()(const HostKey& k) const;
+  };
+  static HostKey host_key(const IpAddress& ip);
   Host* host_for(const IpAddress& ip, SubscriberKind kind);
   void score(Host& h, const IpAddress& ip, int64_t t_ms, int64_t flow_start_ms);
 
   DetectorConfig cfg_;
-  std::unordered_map<std::string, std::unique_ptr<Host>> hosts_;
+  std::unordered_map<HostKey, std::unique_ptr<Host>, HostKeyHash> hosts_;
   std::unordered_map<std::string, Incident> open_;
   std::vector<Incident> closed_;
   int64_t now_ms_ = 0;
