@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <cmath>
 #include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -148,7 +148,7 @@ struct Detector::Host {
   std::array<int64_t, kTimes> times{};
   size_t ntimes = 0;
   int64_t last_ms = 0;
-  Incident* open = nullptr;  // this host's entry in open_ (stable: node-based map)
+  Incident* open = nullptr;             // this host's entry in open_ (stable: node-based map)
   int64_t oldest_dst25_ms = INT64_MAX;  // lower bound of dst25_last's times (sweep trigger)
 
   Bucket& bucket(int64_t t_ms, int64_t bucket_ms) {
