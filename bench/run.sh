@@ -112,3 +112,30 @@ unshare -m --propagation private bash -c '
   --ns "$NS" --nsd-conf "$TMP/nsd.conf" --tmp "$TMP" "${RAMPART_ARGS[@]}" \
   --rounds "${SPF_BENCH_ROUNDS:-3}" --reps-rampart "${SPF_BENCH_REPS_RAMPART:-300}" \
   --reps-libspf2 "${SPF_BENCH_REPS_LIBSPF2:-150}" --reps-pyspf "${SPF_BENCH_REPS_PYSPF:-10}"
+
+# ---- the other benchmarks: each prints its own figures and peer ratios ----
+bench_target() {  # bench_target TARGET ARGS... — build TARGET in $BUILD and run it
+  local target=$1
+  shift
+  if ! ninja -C "$BUILD" -t targets all 2>/dev/null | grep -q "^$target:"; then
+    echo "bench: $target is not part of this build" >&2
+    return 0
+  fi
+  if ninja -C "$BUILD" "$target" >"$BUILD/.bench-build-$target.log" 2>&1; then
+    "$BUILD/bench/$target" "$@"
+  else
+    echo "bench: building $target failed (see $BUILD/.bench-build-$target.log)" >&2
+  fi
+}
+
+echo
+echo "== DKIM verify (rampart vs the OpenSSL floor vs dkimpy) =="
+bench_target dkim_bench --messages "${DKIM_BENCH_MESSAGES:-1000}" --reps "${DKIM_BENCH_REPS:-5}"
+
+echo
+echo "== MIME parsing =="
+bench_target mime_bench --benchmark_min_time=1
+
+echo
+echo "== flow records (NetFlow v9 / IPFIX decode + detector vs nfdump) =="
+bench_target flows_bench "${FLOWS_BENCH_RECORDS:-2000000}" "${FLOWS_BENCH_ROUNDS:-5}"
