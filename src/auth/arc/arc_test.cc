@@ -1,0 +1,314 @@
+// File: src/auth/arc/arc_test.cc
+// ARC unit tests: field parsers, the RFC 8617 5.2 steps one by one on chains
+// sealed here (three hops, a tampered hop, oldest-pass), sealing rules of
+// 5.1 (cv from the stamp or by validation, no set after cv=fail, 50 sets),
+// ed25519, bare-LF input, DNS failures as temporary, hostile input. The
+// ValiMail suite runs in tests/arc_conformance_test.cc.
+#include "auth/arc/arc.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "auth/dkim/test_util.h"
+#include "dns/zone_resolver.h"
+
+namespace rampart::arc {
+namespace {
+
+using dkim::testing::generate_pem;
+using dkim::testing::key_record;
+using dkim::testing::txt_record;
+
+const char* const kMessage =
+    "Authentication-Results: mx.example.net; spf=pass smtp.mailfrom=a@example.com;\r\n"
+    "  dkim=pass header.d=example.com\r\n"
+    "From: Alice <a@example.com>\r\n"
+    "To: list@example.net\r\n"
+    "Subject: hello\r\n"
+    "Date: Thu, 14 Jan 2021 15:00:01 -0800\r\n"
+    "\r\n"
+    "Hi,\r\n"
+    "  ARC test.\r\n";
+
+struct Fixture : ::testing::Test {
+  void SetUp() override {
+    auto k = dkim::load_private_key(generate_pem(dkim::KeyType::kRsa, 1024));
+    ASSERT_TRUE(k);
+    rsa = *k;
+    dns.add("s1._domainkey.example.net", txt_record(key_record(rsa)));
+    dns.add("s1._domainkey.example.org", txt_record(key_record(rsa)));
+  }
+  SealOptions opts(const std::string& domain, const std::string& srv) {
+    SealOptions o;
+    o.domain = domain;
+    o.selector = "s1";
+    o.authserv_id = srv;
+    o.headers = {"from", "to", "subject", "date"};
+    o.timestamp = 1700000000;
+    return o;
+  }
+  // Seals `m` at `domain`, returning the sealed message.
+  std::string hop(const std::string& m, const std::string& domain, std::optional<Cv> cv = std::nullopt) {
+    Validator v(dns);
+    SealOptions o = opts(domain, "mx." + domain);
+    o.cv = cv;
+    auto out = v.seal_sync(m, rsa, o);
+    EXPECT_TRUE(out) << (out ? "" : out.error().message);
+    if (!out) return m;
+    EXPECT_TRUE(out->added) << out->reason;
+    return out->fields() + m;
+  }
+  dns::ZoneResolver dns;
+  dkim::PrivateKey rsa;
+};
+
+TEST(ArcFields, Parsers) {
+  auto aar = parse_aar(" i = 3 ; mx.example.org; spf=pass");
+  ASSERT_TRUE(aar);
+  EXPECT_EQ(aar->instance, 3u);
+  EXPECT_EQ(aar->payload, " mx.example.org; spf=pass");
+  EXPECT_FALSE(parse_aar("mx.example.org; i=1; spf=pass"));  // not prefixed
+  EXPECT_FALSE(parse_aar("i=1 mx.example.org; spf=pass"));   // no ';'
+  EXPECT_FALSE(parse_aar("i=0; mx"));
+  EXPECT_FALSE(parse_aar("i=51; mx"));
+  EXPECT_FALSE(parse_aar("i=1;  "));
+  EXPECT_FALSE(parse_aar("i=99999999999999999999; mx"));
+
+  const std::string ams = "i=2; a=rsa-sha256; d=Example.ORG; s=s1; h=From : to; bh=AAAA; b=AA AA";
+  auto m = parse_ams(ams);
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->instance, 2u);
+  EXPECT_EQ(m->sig.domain, "example.org");
+  EXPECT_EQ(m->sig.signed_headers, (std::vector<std::string>{"from", "to"}));
+  EXPECT_EQ(m->sig.header_canon, dkim::Canon::kRelaxed);  // no c=: relaxed/relaxed
+  EXPECT_EQ(m->sig.body_canon, dkim::Canon::kRelaxed);
+  EXPECT_FALSE(parse_ams("i=1; a=rsa-sha1; d=e.org; s=s; h=from; bh=AAAA; b=AAAA"));
+  EXPECT_FALSE(parse_ams("i=1; a=rsa-sha256; d=e.org; s=s; h=from:arc-seal; bh=AAAA; b=AAAA"));
+  EXPECT_FALSE(parse_ams("i=1; a=rsa-sha256; d=e.org; s=s; bh=AAAA; b=AAAA"));  // no h=
+  EXPECT_TRUE(parse_ams("i=1; a=rsa-sha256; d=e.org; s=s; h=; bh=AAAA; b=AAAA; foo=bar"));
+  EXPECT_FALSE(parse_ams("i=1; a=rsa-sha256; d=e.org; s=s; h=from; bh=AAAA; b=AAAA; t="));
+  EXPECT_FALSE(parse_ams("i=1; a=rsa-sha256; d=e..org; s=s; h=from; bh=AAAA; b=AAAA"));
+  EXPECT_FALSE(parse_ams("i=1; a=rsa-sha256; d=e.org; s=s; h=from; bh=AAAA; b=AAAA; c="));
+
+  auto s = parse_seal("i=1; a=rsa-sha256; cv=None; d=example.org; s=s1; t=5; b=AAAA");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->cv, Cv::kNone);
+  EXPECT_EQ(s->sig.timestamp, 5);
+  EXPECT_FALSE(parse_seal("i=1; a=rsa-sha256; cv=maybe; d=example.org; s=s1; b=AAAA"));
+  EXPECT_FALSE(parse_seal("i=1; a=rsa-sha256; d=example.org; s=s1; b=AAAA"));  // no cv=
+  EXPECT_FALSE(parse_seal("i=1; a=rsa-sha256; cv=none; d=example.org; s=s1; h=from; b=AAAA"));
+  EXPECT_FALSE(parse_seal("i=1; a=rsa-sha256; cv=none; d=example.org; s=s1; b="));
+  EXPECT_FALSE(parse_seal("i=1; i=1; a=rsa-sha256; cv=none; d=example.org; s=s1; b=AAAA"));
+
+  EXPECT_EQ(field_kind("arc-SEAL"), FieldKind::kSeal);
+  EXPECT_EQ(read_instance(FieldKind::kAms, "a=b; i=7"), 7u);
+  EXPECT_FALSE(read_instance(FieldKind::kSeal, "i=x"));
+}
+
+TEST_F(Fixture, NoChainIsNone) {
+  Validator v(dns);
+  ChainResult r = v.validate_sync(kMessage);
+  EXPECT_EQ(r.cv, Cv::kNone);
+  EXPECT_EQ(method_result(r), "arc=none");
+  EXPECT_EQ(v.validate_sync("").cv, Cv::kNone);
+}
+
+TEST_F(Fixture, ThreeHopsPass) {
+  std::string m = hop(kMessage, "example.net");
+  m = "Authentication-Results: mx.example.org; arc=pass\r\n" + m;
+  m = hop(m, "example.org");
+  m = hop(m, "example.net");
+  Validator v(dns);
+  ChainResult r = v.validate_sync(m);
+  EXPECT_EQ(r.cv, Cv::kPass) << r.reason;
+  EXPECT_EQ(r.instances, 3u);
+  EXPECT_EQ(r.oldest_pass, 0u);
+  ASSERT_EQ(r.sets.size(), 3u);
+  EXPECT_EQ(r.sets[0].cv, Cv::kNone);
+  EXPECT_EQ(r.sets[2].cv, Cv::kPass);
+  EXPECT_TRUE(r.sets[1].seal_valid.value_or(false));
+  EXPECT_EQ(r.sets[1].seal_domain, "example.org");
+  EXPECT_EQ(method_result(r), "arc=pass");
+}
+
+TEST_F(Fixture, StampOrValidationDecidesCv) {
+  std::string m1 = hop(kMessage, "example.net");
+  // No stamp from mx.example.org: the chain is validated (pass).
+  Validator v(dns);
+  auto out = v.seal_sync(m1, rsa, opts("example.org", "mx.example.org"));
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->cv, Cv::kPass);
+  EXPECT_EQ(out->instance, 2u);
+  EXPECT_NE(out->aar.find("i=2; mx.example.org; arc=pass"), std::string::npos) << out->aar;
+  // The stamp wins over validation (the intermediary's own verdict).
+  auto out2 = v.seal_sync("Authentication-Results: mx.example.org; arc=fail\r\n" + m1, rsa,
+                          opts("example.org", "mx.example.org"));
+  ASSERT_TRUE(out2);
+  EXPECT_EQ(out2->cv, Cv::kFail);
+  // A chain whose latest seal says cv=fail gets no new set (RFC 8617 5.1).
+  const std::string failed = out2->fields() + m1;
+  auto out3 = v.seal_sync(failed, rsa, opts("example.net", "mx.example.net"));
+  ASSERT_TRUE(out3);
+  EXPECT_FALSE(out3->added);
+  EXPECT_TRUE(out3->fields().empty());
+  ChainResult r = v.validate_sync(failed);
+  EXPECT_EQ(r.cv, Cv::kFail);
+  EXPECT_EQ(r.fail, FailReason::kReportedFail);
+  // Two arc= stamps: fail.
+  EXPECT_EQ(stamped_cv("Authentication-Results: a.b; arc=pass; arc=pass\r\n\r\n", "a.b"), Cv::kFail);
+  EXPECT_EQ(stamped_cv("Authentication-Results: x.y; arc=pass\r\n\r\n", "a.b"), std::nullopt);
+  EXPECT_EQ(stamped_cv("Authentication-Results: A.B (c; d) ; arc = pass (ok; fine)\r\n\r\n", "a.b"),
+            Cv::kPass);
+}
+
+TEST_F(Fixture, TamperedBodyAndOldestPass) {
+  std::string m = hop(kMessage, "example.net");
+  // The list rewrites the subject, then seals: AMS(1) breaks, AS(1) holds.
+  const size_t p = m.find("Subject: hello");
+  ASSERT_NE(p, std::string::npos);
+  m.replace(p, 14, "Subject: [list] hello");
+  m = hop(m, "example.org", Cv::kPass);
+  Validator v(dns);
+  ChainResult r = v.validate_sync(m);
+  EXPECT_EQ(r.cv, Cv::kPass) << r.reason;
+  EXPECT_EQ(r.oldest_pass, 2u);
+  EXPECT_EQ(method_result(r), "arc=pass header.oldest-pass=2");
+  EXPECT_FALSE(r.sets[0].ams_valid.value_or(true));
+  // Changing the body now breaks the latest AMS.
+  std::string broken = m + "extra line\r\n";
+  r = v.validate_sync(broken);
+  EXPECT_EQ(r.cv, Cv::kFail);
+  EXPECT_EQ(r.fail, FailReason::kAmsFailed);
+  EXPECT_NE(r.reason.find("body hash"), std::string::npos) << r.reason;
+  // Changing an AAR breaks the seals.
+  std::string aar = m;
+  const size_t q = aar.find("i=1; mx.example.net");
+  ASSERT_NE(q, std::string::npos);
+  aar.replace(q, 19, "i=1; mx.example.com");
+  r = v.validate_sync(aar);
+  EXPECT_EQ(r.cv, Cv::kFail);
+  EXPECT_EQ(r.fail, FailReason::kSealFailed);
+}
+
+TEST_F(Fixture, StructureAndCvRules) {
+  const std::string m = hop(hop(kMessage, "example.net"), "example.org");
+  Validator v(dns);
+  ASSERT_EQ(v.validate_sync(m).cv, Cv::kPass);
+  // Drop the AMS of instance 1.
+  std::string no_ams = m;
+  const size_t a = no_ams.rfind("ARC-Message-Signature:");  // the lowest is i=1
+  ASSERT_NE(a, std::string::npos);
+  size_t e = no_ams.find("\r\n", a);
+  while (e != std::string::npos && (no_ams[e + 2] == ' ' || no_ams[e + 2] == '\t'))
+    e = no_ams.find("\r\n", e + 2);
+  ASSERT_NE(e, std::string::npos);
+  no_ams.erase(a, e + 2 - a);
+  ChainResult r = v.validate_sync(no_ams);
+  EXPECT_EQ(r.fail, FailReason::kStructure) << r.reason;
+  // Instance out of range.
+  r = v.validate_sync("ARC-Seal: i=51; a=rsa-sha256; cv=pass; d=e.org; s=s; b=AAAA\r\n\r\nx\r\n");
+  EXPECT_EQ(r.fail, FailReason::kStructure);
+  // cv=pass at i=1.
+  auto out = seal(kMessage, rsa, opts("example.net", "mx.example.net"), Cv::kNone);
+  ASSERT_TRUE(out);
+  std::string bad = out->fields() + kMessage;
+  const size_t c = bad.find("cv=none");
+  bad.replace(c, 7, "cv=pass");
+  r = v.validate_sync(bad);
+  EXPECT_EQ(r.fail, FailReason::kBadCv);
+  // cv=none with a chain: refused.
+  EXPECT_FALSE(seal(m, rsa, opts("example.net", "mx.example.net"), Cv::kNone));
+}
+
+TEST_F(Fixture, FiftySetsIsTheLimit) {
+  std::string m = kMessage;
+  for (int i = 0; i < 50; ++i) {
+    auto out = seal(m, rsa, opts("example.net", "mx.example.net"), i == 0 ? Cv::kNone : Cv::kPass);
+    ASSERT_TRUE(out && out->added);
+    m = out->fields() + m;
+  }
+  Validator v(dns);
+  ChainResult r = v.validate_sync(m);
+  EXPECT_EQ(r.cv, Cv::kPass) << r.reason;
+  EXPECT_EQ(r.instances, 50u);
+  auto out = seal(m, rsa, opts("example.net", "mx.example.net"), Cv::kPass);
+  ASSERT_TRUE(out);
+  EXPECT_FALSE(out->added);
+}
+
+TEST_F(Fixture, Ed25519AndBareLf) {
+  auto ed = dkim::load_private_key(generate_pem(dkim::KeyType::kEd25519));
+  ASSERT_TRUE(ed);
+  dns.add("ed._domainkey.example.net", txt_record(key_record(*ed)));
+  std::string lf;
+  for (const char* p = kMessage; *p; ++p)
+    if (*p != '\r') lf += *p;
+  SealOptions o = opts("example.net", "mx.example.net");
+  o.selector = "ed";
+  o.eol = "\n";
+  Validator v(dns);
+  auto out = v.seal_sync(lf, *ed, o);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(out->seal.find('\r'), std::string::npos);
+  EXPECT_NE(out->seal.find("a=ed25519-sha256"), std::string::npos);
+  ChainResult r = v.validate_sync(out->fields() + lf);
+  EXPECT_EQ(r.cv, Cv::kPass) << r.reason;
+}
+
+TEST_F(Fixture, DnsFailureIsTemporary) {
+  const std::string m = hop(kMessage, "example.net");
+  dns.set_failure("s1._domainkey.example.net", dns::RRType::TXT, dns::Status::kServFail);
+  Validator v(dns);
+  ChainResult r = v.validate_sync(m);
+  EXPECT_EQ(r.cv, Cv::kFail);
+  EXPECT_TRUE(r.temporary()) << r.reason;
+  auto out = v.seal_sync(m, rsa, opts("example.org", "mx.example.org"));
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().code, Errc::kTemporary);
+  dns.clear_failures();
+  dns.set_failure("s1._domainkey.example.net", dns::RRType::TXT, dns::Status::kNxDomain);
+  r = v.validate_sync(m);
+  EXPECT_EQ(r.cv, Cv::kFail);
+  EXPECT_FALSE(r.temporary());
+}
+
+TEST_F(Fixture, SharedKeyCacheAndBadOptions) {
+  dkim::KeyCache cache;
+  Validator v(dns, {}, &cache);
+  const std::string m = hop(kMessage, "example.net");
+  EXPECT_EQ(v.validate_sync(m).cv, Cv::kPass);
+  EXPECT_EQ(&v.key_cache(), &cache);
+  EXPECT_GE(cache.hits() + cache.misses(), 2u);
+  SealOptions o = opts("example.net", "mx.example.net");
+  o.authserv_id = "bad id";
+  EXPECT_FALSE(seal(kMessage, rsa, o, Cv::kNone));
+  o = opts("exa mple", "mx");
+  EXPECT_FALSE(seal(kMessage, rsa, o, Cv::kNone));
+  o = opts("example.net", "mx");
+  o.headers = {"from", "arc-seal"};
+  EXPECT_FALSE(seal(kMessage, rsa, o, Cv::kNone));
+  // Explicit results text replaces the consolidation.
+  o = opts("example.net", "mx");
+  o.authentication_results = "dkim=pass header.d=example.com; arc=none";
+  auto out = seal(kMessage, rsa, o, Cv::kNone);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->aar,
+            "ARC-Authentication-Results: i=1; mx; dkim=pass header.d=example.com;\r\n  arc=none\r\n");
+}
+
+TEST_F(Fixture, HostileInputStaysBounded) {
+  Validator v(dns);
+  std::string many;
+  for (int i = 0; i < 400; ++i) many += "ARC-Seal: i=1; a=rsa-sha256; cv=none; d=e.org; s=s; b=AAAA\r\n";
+  ChainResult r = v.validate_sync(many + "\r\nbody\r\n");
+  EXPECT_EQ(r.fail, FailReason::kStructure);
+  EXPECT_EQ(dns.query_count(), 0u);
+  r = v.validate_sync("ARC-Authentication-Results: i=1\r\nARC-Seal: ;;;\r\n\r\n");
+  EXPECT_EQ(r.cv, Cv::kFail);
+  r = v.validate_sync(std::string("ARC-Seal: i=1; b=\0\0\0; cv=none\r\n\r\n", 35));
+  EXPECT_EQ(r.cv, Cv::kFail);
+}
+
+}  // namespace
+}  // namespace rampart::arc

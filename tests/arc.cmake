@@ -1,0 +1,7 @@
+# ARC (RFC 8617): the ValiMail conformance suite (tests/data/arc: 171
+# validation + 17 signing tests, MIT licence) through dns::ZoneResolver.
+if(TARGET rampart_arc)
+  rampart_test(arc_conformance_test SOURCES arc_conformance_test.cc
+               DEPS rampart_arc rampart_dns PkgConfig::YAMLCPP)
+  target_compile_definitions(arc_conformance_test PRIVATE ARC_SUITE_DIR="${PROJECT_SOURCE_DIR}/tests/data/arc")
+endif()
