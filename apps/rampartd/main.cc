@@ -1,0 +1,194 @@
+// File: apps/rampartd/main.cc
+// rampartd: the inline mail filter. Wires configuration, the resolver
+// (UnboundResolver behind CachingResolver), the scan pipeline and the event
+// loop; everything else lives in src/policy and src/server/milter.
+//
+//   rampartd                                   # embedded defaults
+//   rampartd --config /etc/rampart/rampart.toml
+//   rampartd --milter 127.0.0.1:11332 --http 127.0.0.1:11334 --nameserver 127.0.0.1:5353
+//   rampartd --print-default-config > rampart.toml
+//
+// Stays in the foreground. Prints "rampartd: milter ADDR:PORT",
+// "rampartd: http ADDR:PORT" and "rampartd: ready" on stdout once every
+// listener is bound (port 0 picks a free port). SIGHUP reloads the policy
+// from the config file; SIGTERM drains and exits 0.
+// Exit status: 0 after a drain, 2 for bad arguments or configuration,
+// 1 when a listener or the resolver cannot start.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "dns/caching_resolver.h"
+#include "dns/unbound_resolver.h"
+#include "policy/policy.h"
+#include "policy/throttle.h"
+#include "server/milter/server.h"
+
+using namespace rampart;
+
+namespace {
+
+void usage(FILE* f) {
+  std::fputs(
+      "usage: rampartd [--config FILE] [--milter ADDR:PORT] [--http ADDR:PORT|off]\n"
+      "                [--nameserver ADDR[:PORT]]... [--data-dir DIR] [--log-level LEVEL]\n"
+      "       rampartd --print-default-config\n",
+      f);
+}
+
+// "127.0.0.1", "127.0.0.1:5353", "[::1]:53", "::1" -> unbound's "ADDR@PORT".
+std::string forwarder(const std::string& ns) {
+  if (!ns.empty() && ns.front() == '[') {
+    const size_t close = ns.find(']');
+    if (close == std::string::npos) return ns;
+    std::string addr = ns.substr(1, close - 1);
+    if (close + 2 < ns.size() && ns[close + 1] == ':') return addr + "@" + ns.substr(close + 2);
+    return addr;
+  }
+  if (std::count(ns.begin(), ns.end(), ':') == 1) {
+    const size_t colon = ns.find(':');
+    return ns.substr(0, colon) + "@" + ns.substr(colon + 1);
+  }
+  return ns;
+}
+
+Result<Config> load(const std::string& path) {
+  if (path.empty()) return Config::parse("", "<defaults>");
+  return Config::load_file(path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Signals are read from a signalfd by the event loop: block them before
+  // any thread (libunbound's) starts.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::string config_path, milter, http, data_dir, level = "info";
+  bool milter_set = false, http_set = false;
+  std::vector<std::string> nameservers;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "rampartd: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      out = argv[++i];
+    };
+    if (a == "--config") {
+      value(config_path);
+    } else if (a == "--milter") {
+      value(milter);
+      milter_set = true;
+    } else if (a == "--http") {
+      value(http);
+      http_set = true;
+    } else if (a == "--nameserver") {
+      std::string ns;
+      value(ns);
+      nameservers.push_back(ns);
+    } else if (a == "--data-dir") {
+      value(data_dir);
+    } else if (a == "--log-level") {
+      value(level);
+    } else if (a == "--print-default-config") {
+      std::fwrite(policy::default_config_text().data(), 1, policy::default_config_text().size(), stdout);
+      return 0;
+    } else if (a == "--help" || a == "-h") {
+      usage(stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "rampartd: unknown argument %s\n", a.c_str());
+      usage(stderr);
+      return 2;
+    }
+  }
+  log::init(level);
+
+  auto cfg = load(config_path);
+  if (!cfg) {
+    std::fprintf(stderr, "rampartd: %s\n", cfg.error().message.c_str());
+    return 2;
+  }
+  auto pcfg = policy::PolicyConfig::from(*cfg);
+  if (!pcfg) {
+    std::fprintf(stderr, "rampartd: %s\n", pcfg.error().message.c_str());
+    return 2;
+  }
+
+  server::ServerOptions so;
+  so.milter_listen = milter_set ? milter : cfg->get_string("server.milter", so.milter_listen);
+  so.http_listen = http_set ? http : cfg->get_string("server.http", so.http_listen);
+  if (so.http_listen == "off") so.http_listen.clear();
+  so.scan_timeout = std::chrono::seconds(cfg->get_int("server.scan_timeout_s", 20));
+  so.drain_timeout = std::chrono::seconds(cfg->get_int("server.drain_timeout_s", 30));
+  so.max_connections = static_cast<size_t>(cfg->get_int("server.max_connections", 1000));
+
+  dns::UnboundOptions uo;
+  if (nameservers.empty()) nameservers = cfg->get_strings("dns.nameservers");
+  for (const auto& ns : nameservers) uo.forwarders.push_back(forwarder(ns));
+  uo.timeout_ms = static_cast<int>(cfg->get_int("dns.timeout_ms", 3000));
+  auto unbound = dns::UnboundResolver::create(uo);
+  if (!unbound) {
+    std::fprintf(stderr, "rampartd: resolver: %s\n", unbound.error().message.c_str());
+    return 1;
+  }
+  SystemClock clock;
+  dns::CacheOptions co;
+  co.max_entries = static_cast<size_t>(cfg->get_int("dns.cache_entries", 100000));
+  dns::CachingResolver resolver(**unbound, clock, co);
+  auto throttle = std::make_shared<policy::Throttle>(clock);
+  auto pipeline = policy::Pipeline::create(*pcfg, resolver, clock, throttle);
+
+  auto reload = [&]() -> Result<std::shared_ptr<policy::Pipeline>> {
+    auto c = load(config_path);
+    if (!c) return tl::unexpected(c.error());
+    auto p = policy::PolicyConfig::from(*c);
+    if (!p) return tl::unexpected(p.error());
+    return policy::Pipeline::create(*p, resolver, clock, throttle);
+  };
+  auto extra = [&]() {
+    const auto& st = resolver.stats();
+    std::string m =
+        "# HELP rampart_dns_cache_hits_total DNS cache hits.\n# TYPE rampart_dns_cache_hits_total counter\n";
+    m += "rampart_dns_cache_hits_total " + std::to_string(st.hits) + "\n";
+    m += "# HELP rampart_dns_cache_misses_total DNS cache misses.\n# TYPE rampart_dns_cache_misses_total "
+         "counter\n";
+    m += "rampart_dns_cache_misses_total " + std::to_string(st.misses) + "\n";
+    m += "# HELP rampart_throttle_keys Token buckets in memory.\n# TYPE rampart_throttle_keys gauge\n";
+    m += "rampart_throttle_keys " + std::to_string(throttle->size()) + "\n";
+    return m;
+  };
+  auto srv = server::Server::create(so, resolver, pipeline, reload, extra);
+  if (!srv) {
+    std::fprintf(stderr, "rampartd: %s\n", srv.error().message.c_str());
+    return 1;
+  }
+  auto host = [](const std::string& spec) { return spec.substr(0, spec.rfind(':')); };
+  std::printf("rampartd: milter %s:%u\n", host(so.milter_listen).c_str(), (*srv)->milter_port());
+  if (!so.http_listen.empty())
+    std::printf("rampartd: http %s:%u\n", host(so.http_listen).c_str(), (*srv)->http_port());
+  std::printf("rampartd: ready\n");
+  std::fflush(stdout);
+  log::get()->info("rampartd ready: milter port {}, http port {}, authserv-id {}", (*srv)->milter_port(),
+                   (*srv)->http_port(), pcfg->authserv_id);
+  const int rc = (*srv)->run();
+  std::fflush(stdout);
+  return rc;
+}

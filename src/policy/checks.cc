@@ -1,0 +1,527 @@
+// File: src/policy/checks.cc
+// The built-in checks (see checks.h). Each keeps the ScanState alive through
+// the shared_ptr it is given and calls done() exactly once.
+#include "policy/checks.h"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+#include <utility>
+
+#include "auth/dkim/dkim.h"
+#include "auth/dmarc/dmarc.h"
+#include "auth/senderid/senderid.h"
+#include "auth/spf/spf.h"
+#include "mime/address.h"
+#include "policy/throttle.h"
+
+namespace rampart::policy {
+
+namespace {
+
+using StatePtr = std::shared_ptr<ScanState>;
+using Done = std::function<void()>;
+
+std::string upper(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(std::isalnum(u) ? static_cast<char>(std::toupper(u)) : '_');
+  }
+  return out;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// ---------------------------------------------------------------- throttle
+class ThrottleCheck final : public Check {
+ public:
+  ThrottleCheck(const PolicyConfig& cfg, std::shared_ptr<Throttle> t) : cfg_(cfg), t_(std::move(t)) {
+    for (const auto& cidr : cfg.throttle_exempt) {
+      const size_t slash = cidr.find('/');
+      auto ip = IpAddress::parse(cidr.substr(0, slash));
+      if (!ip) continue;
+      unsigned len = ip->is_v4() ? 32 : 128;
+      if (slash != std::string::npos) len = static_cast<unsigned>(std::atoi(cidr.c_str() + slash + 1));
+      exempt_.emplace_back(*ip, len);
+    }
+  }
+  std::string_view name() const override { return "throttle"; }
+  Stage stage() const override { return Stage::kMail; }
+  void run(const StatePtr& s, Done done) override {
+    const Envelope& e = s->env;
+    bool exempt = false;
+    if (e.has_ip)
+      for (const auto& [net, len] : exempt_)
+        if (e.ip.matches(net, len)) exempt = true;
+    if (e.has_ip && !exempt) {
+      const IpAddress ip = e.ip.unmapped();
+      if (!t_->take("ip:" + ip.to_string(), cfg_.per_ip)) {
+        refuse(*s, "THROTTLE_IP", "client " + ip.to_string());
+      } else {
+        const unsigned len = ip.is_v4() ? 24 : 64;
+        const std::string net = ip.masked(len).to_string() + "/" + std::to_string(len);
+        if (!t_->take("net:" + net, cfg_.per_net)) refuse(*s, "THROTTLE_NET", "network " + net);
+      }
+    }
+    if (!e.auth_user.empty()) {
+      if (!t_->take("user:" + e.auth_user, cfg_.per_sasl_user)) {
+        refuse(*s, "THROTTLE_SASL_USER", "user " + e.auth_user);
+      } else {
+        const size_t at = e.mail_from.rfind('@');
+        if (at != std::string::npos) {
+          const std::string dom = lower(e.mail_from.substr(at + 1));
+          if (!t_->take("domain:" + dom, cfg_.per_sender_domain))
+            refuse(*s, "THROTTLE_SENDER_DOMAIN", "sender domain " + dom);
+        }
+      }
+    }
+    done();
+  }
+
+ private:
+  void refuse(ScanState& s, std::string sym, const std::string& what) {
+    s.add(name(), std::move(sym), 0, "rate limit exceeded for " + what);
+    s.force(Action::kTempfail, "451 4.7.1 Rate limit exceeded for " + what + ", try again later", name());
+  }
+  const PolicyConfig& cfg_;
+  std::shared_ptr<Throttle> t_;
+  std::vector<std::pair<IpAddress, unsigned>> exempt_;
+};
+
+// ---------------------------------------------------------------- FCrDNS
+class FcrdnsCheck final : public Check {
+ public:
+  FcrdnsCheck(const PolicyConfig& cfg, dns::Resolver& r) : cfg_(cfg), dns_(r) {}
+  std::string_view name() const override { return "fcrdns"; }
+  Stage stage() const override { return Stage::kConnect; }
+  void run(const StatePtr& s, Done done) override {
+    if (!s->env.has_ip) {
+      done();
+      return;
+    }
+    const IpAddress ip = s->env.ip.unmapped();
+    std::string q = ip.reverse_name() + (ip.is_v4() ? ".in-addr.arpa" : ".ip6.arpa");
+    dns_.resolve(q, dns::RRType::PTR, [this, s, ip, done = std::move(done)](dns::AnswerPtr a) mutable {
+      if (a->temporary()) {
+        iprev(*s, "temperror", ip, "");
+        if (cfg_.dns_tempfail) {
+          s->tempfail("FCRDNS", "PTR lookup: " + std::string(dns::status_name(a->status)));
+        }
+        done();
+        return;
+      }
+      std::vector<std::string> names;
+      for (const auto& rec : a->records)
+        if (const auto* n = rec.name(); n && names.size() < 10) names.push_back(*n);
+      if (names.empty()) {
+        iprev(*s, "permerror", ip, "");
+        s->add(name(), "RDNS_NONE", cfg_.rdns_none, "no PTR record for " + ip.to_string());
+        done();
+        return;
+      }
+      struct Join {
+        size_t left;
+        bool matched = false, temp = false;
+        std::string name;
+        Done done;
+      };
+      auto j = std::make_shared<Join>(Join{names.size(), false, false, {}, std::move(done)});
+      for (const auto& n : names) {
+        dns_.resolve(n, ip.is_v4() ? dns::RRType::A : dns::RRType::AAAA,
+                     [this, s, ip, n, j](dns::AnswerPtr fa) {
+                       if (fa->temporary()) j->temp = true;
+                       for (const auto& rec : fa->records)
+                         if (const auto* fip = rec.ip(); fip && *fip == ip && !j->matched) {
+                           j->matched = true;
+                           j->name = n;
+                         }
+                       if (--j->left) return;
+                       if (j->matched) {
+                         s->rdns_name = j->name;
+                         iprev(*s, "pass", ip, j->name);
+                         s->add(name(), "FCRDNS_OK", 0, ip.to_string() + " <-> " + j->name);
+                       } else if (j->temp) {
+                         iprev(*s, "temperror", ip, "");
+                         if (cfg_.dns_tempfail) s->tempfail("FCRDNS", "forward lookup failed temporarily");
+                       } else {
+                         iprev(*s, "fail", ip, "");
+                         s->add(name(), "FCRDNS_FAIL", cfg_.fcrdns_fail,
+                                "no PTR name of " + ip.to_string() + " maps back to it");
+                       }
+                       auto d = std::move(j->done);
+                       d();
+                     });
+      }
+    });
+  }
+
+ private:
+  static void iprev(ScanState& s, std::string result, const IpAddress& ip, const std::string& host) {
+    authres::ResInfo r;
+    r.method = "iprev";
+    r.result = std::move(result);
+    if (!host.empty()) r.comment = host;
+    r.props.push_back({"policy", "iprev", ip.to_string()});
+    s.auth.push_back(std::move(r));
+  }
+  const PolicyConfig& cfg_;
+  dns::Resolver& dns_;
+};
+
+// ---------------------------------------------------------------- DNSBL
+class DnsblCheck final : public Check {
+ public:
+  DnsblCheck(const PolicyConfig& cfg, dns::Resolver& r, bool domains)
+      : cfg_(cfg), dns_(r), domains_(domains), zones_(domains ? cfg.dnsbl_domain : cfg.dnsbl_ip) {}
+  std::string_view name() const override { return domains_ ? "dnsbl_domain" : "dnsbl_ip"; }
+  Stage stage() const override { return domains_ ? Stage::kData : Stage::kConnect; }
+  void run(const StatePtr& s, Done done) override {
+    std::vector<std::string> subjects;
+    if (domains_) {
+      auto push = [&](std::string d) {
+        d = lower(d);
+        if (!d.empty() && d.front() != '[' &&
+            std::find(subjects.begin(), subjects.end(), d) == subjects.end())
+          subjects.push_back(std::move(d));
+      };
+      const size_t at = s->env.mail_from.rfind('@');
+      if (at != std::string::npos) push(s->env.mail_from.substr(at + 1));
+      if (const auto* from = s->headers.first("From")) {
+        auto mbs = mime::parse_mailbox_list(from->value());
+        if (mbs)
+          for (const auto& mb : *mbs) push(mb.domain);
+      }
+    } else if (s->env.has_ip) {
+      subjects.push_back(s->env.ip.unmapped().reverse_name());
+    }
+    if (subjects.empty() || zones_.empty()) {
+      done();
+      return;
+    }
+    struct Join {
+      size_t left;
+      Done done;
+    };
+    auto j = std::make_shared<Join>(Join{subjects.size() * zones_.size(), std::move(done)});
+    for (const auto& subj : subjects)
+      for (const auto& z : zones_) {
+        dns_.resolve(subj + "." + z.zone, dns::RRType::A, [this, s, j, subj, &z](dns::AnswerPtr a) {
+          if (a->ok()) {
+            std::string codes;
+            for (const auto& rec : a->records)
+              if (const auto* ip = rec.ip()) codes += (codes.empty() ? "" : ",") + ip->to_string();
+            s->add(name(), z.symbol, z.weight, subj + " listed in " + z.zone + " (" + codes + ")");
+          } else if (a->temporary()) {
+            if (cfg_.dnsbl_tempfail) {
+              s->tempfail(upper(z.symbol), std::string(dns::status_name(a->status)) + " from " + z.zone);
+            } else {
+              s->add(name(), z.symbol + "_UNAVAILABLE", 0,
+                     std::string(dns::status_name(a->status)) + " from " + z.zone);
+            }
+          }
+          if (--j->left == 0) {
+            auto d = std::move(j->done);
+            d();
+          }
+        });
+      }
+  }
+
+ private:
+  const PolicyConfig& cfg_;
+  dns::Resolver& dns_;
+  bool domains_;
+  const std::vector<DnsblZone>& zones_;
+};
+
+// ---------------------------------------------------------------- SPF
+class SpfCheck final : public Check {
+ public:
+  SpfCheck(const PolicyConfig& cfg, dns::Resolver& r) : cfg_(cfg), spf_(r) {}
+  std::string_view name() const override { return "spf"; }
+  Stage stage() const override { return Stage::kMail; }
+  void run(const StatePtr& s, Done done) override {
+    if (!s->env.has_ip) {
+      done();
+      return;
+    }
+    spf::Request req;
+    req.ip = s->env.ip;
+    req.helo = s->env.helo;
+    req.mail_from = s->env.mail_from;
+    req.receiver = cfg_.authserv_id;
+    spf_.check(req, [this, s, done = std::move(done)](spf::Outcome o) {
+      using V = spf::Verdict;
+      double score = 0;
+      switch (o.result) {
+        case V::kPass: score = cfg_.spf_pass; break;
+        case V::kFail: score = cfg_.spf_fail; break;
+        case V::kSoftFail: score = cfg_.spf_softfail; break;
+        case V::kNeutral: score = cfg_.spf_neutral; break;
+        case V::kNone: score = cfg_.spf_none; break;
+        case V::kPermError: score = cfg_.spf_permerror; break;
+        case V::kTempError: break;
+      }
+      const std::string vn(spf::verdict_name(o.result));
+      if (o.result == V::kTempError) {
+        if (cfg_.dns_tempfail) {
+          s->tempfail("SPF", o.reason);
+        } else {
+          s->add(name(), "SPF_TEMPERROR", 0, o.reason);
+        }
+      } else {
+        s->add(name(), "SPF_" + upper(vn), score, o.reason);
+      }
+      if (o.result == V::kFail && cfg_.spf_reject) {
+        std::string why = o.explanation.empty() ? "SPF check failed for " + o.identity : o.explanation;
+        s->force(Action::kReject, "550 5.7.23 " + why, name());
+      }
+      authres::ResInfo r;
+      r.method = "spf";
+      r.result = vn;
+      if (o.identity_kind == "helo") {
+        r.props.push_back({"smtp", "helo", s->env.helo});
+      } else {
+        r.props.push_back({"smtp", "mailfrom", o.identity});
+      }
+      s->auth.push_back(std::move(r));
+      s->spf = std::move(o);
+      done();
+    });
+  }
+
+ private:
+  const PolicyConfig& cfg_;
+  spf::Evaluator spf_;
+};
+
+// ---------------------------------------------------------------- header sanity
+class HeaderSanityCheck final : public Check {
+ public:
+  explicit HeaderSanityCheck(const PolicyConfig& cfg) : cfg_(cfg) {}
+  std::string_view name() const override { return "header_sanity"; }
+  Stage stage() const override { return Stage::kData; }
+  void run(const StatePtr& s, Done done) override {
+    const auto& h = s->headers;
+    const size_t froms = h.count("From");
+    if (froms == 0) s->add(name(), "MISSING_FROM", 3, "no From field (RFC 5322 3.6)");
+    if (froms > 1) s->add(name(), "MULTIPLE_FROM", 3, std::to_string(froms) + " From fields");
+    if (froms == 1) {
+      const auto* f = h.first("From");
+      if (f && !mime::parse_mailbox_list(f->value()))
+        s->add(name(), "INVALID_FROM", 2, "From does not parse");
+    }
+    if (h.count("Date") == 0) s->add(name(), "MISSING_DATE", 1, "no Date field (RFC 5322 3.6)");
+    if (h.count("Message-ID") == 0) s->add(name(), "MISSING_MESSAGE_ID", 0.5, "no Message-ID field");
+    if (h.count("Subject") > 1) s->add(name(), "DUPLICATE_SUBJECT", 1, "more than one Subject field");
+    for (auto k : {mime::DefectKind::kNul, mime::DefectKind::kBareCr, mime::DefectKind::kInvalidFieldName,
+                   mime::DefectKind::kTooManyFields, mime::DefectKind::kHeaderTooLarge}) {
+      if (h.has_defect(k)) {
+        s->add(name(), "HEADER_DEFECT", 1,
+               std::string("header defect: ") + std::string(mime::defect_name(k)));
+        break;
+      }
+    }
+    done();
+  }
+
+ private:
+  const PolicyConfig& cfg_;
+};
+
+// ---------------------------------------------------------------- DKIM
+class DkimCheck final : public Check {
+ public:
+  DkimCheck(const PolicyConfig& cfg, dns::Resolver& r, const Clock& clock) : cfg_(cfg), v_(r, clock) {}
+  std::string_view name() const override { return "dkim"; }
+  Stage stage() const override { return Stage::kData; }
+  void run(const StatePtr& s, Done done) override {
+    if (s->too_large) {
+      s->add(name(), "DKIM_SKIPPED", 0, "message larger than max_scan_bytes");
+      done();
+      return;
+    }
+    v_.verify(s->message, [this, s, done = std::move(done)](std::vector<dkim::SignatureResult> rs) {
+      if (rs.empty()) {
+        s->add(name(), "DKIM_NONE", 0, "no DKIM-Signature");
+        authres::ResInfo r;
+        r.method = "dkim";
+        r.result = "none";
+        s->auth.push_back(std::move(r));
+        done();
+        return;
+      }
+      bool pass = false, temp = false;
+      for (const auto& r : rs) {
+        if (r.result == dkim::Verdict::kPass) pass = true;
+        if (r.result == dkim::Verdict::kTempError) temp = true;
+      }
+      for (const auto& r : rs) {
+        const std::string vn(dkim::verdict_name(r.result));
+        double score = 0;
+        if (r.result == dkim::Verdict::kPass) score = cfg_.dkim_pass;
+        if (r.result == dkim::Verdict::kFail) score = cfg_.dkim_fail;
+        if (r.result != dkim::Verdict::kTempError)
+          s->add(name(), "DKIM_" + upper(vn), pass && score > 0 ? 0 : score,
+                 "d=" + r.domain + " s=" + r.selector + (r.reason.empty() ? "" : ": " + r.reason));
+        s->dkim.push_back({vn, r.domain, r.selector});
+        authres::ResInfo ri;
+        ri.method = "dkim";
+        ri.result = vn;
+        ri.reason = r.reason;
+        if (!r.domain.empty()) ri.props.push_back({"header", "d", r.domain});
+        if (!r.selector.empty()) ri.props.push_back({"header", "s", r.selector});
+        if (!r.header_b.empty()) ri.props.push_back({"header", "b", r.header_b});
+        s->auth.push_back(std::move(ri));
+      }
+      // A key lookup that failed temporarily only matters when nothing passed.
+      if (temp && !pass) {
+        if (cfg_.dns_tempfail) {
+          s->tempfail("DKIM", "key lookup failed temporarily");
+        } else {
+          s->add(name(), "DKIM_TEMPERROR", 0, "key lookup failed temporarily");
+        }
+      }
+      done();
+    });
+  }
+
+ private:
+  const PolicyConfig& cfg_;
+  dkim::Verifier v_;
+};
+
+// ---------------------------------------------------------------- Sender ID
+class SenderIdCheck final : public Check {
+ public:
+  SenderIdCheck(const PolicyConfig& cfg, dns::Resolver& r) : cfg_(cfg), sid_(r) {}
+  std::string_view name() const override { return "senderid"; }
+  Stage stage() const override { return Stage::kData; }
+  void run(const StatePtr& s, Done done) override {
+    if (!s->env.has_ip) {
+      done();
+      return;
+    }
+    senderid::Request req;
+    req.ip = s->env.ip;
+    req.scope = senderid::Scope::kPra;
+    req.mail_from = s->env.mail_from;
+    req.helo = s->env.helo;
+    req.receiver = cfg_.authserv_id;
+    sid_.check(req, s->headers, [this, s, done = std::move(done)](senderid::Outcome o) {
+      using V = spf::Verdict;
+      const std::string vn(spf::verdict_name(o.spf.result));
+      if (o.spf.result == V::kTempError) {
+        if (cfg_.dns_tempfail) {
+          s->tempfail("SENDERID", o.reason);
+        } else {
+          s->add(name(), "SENDERID_TEMPERROR", 0, o.reason);
+        }
+      } else {
+        double score = 0;
+        if (o.spf.result == V::kFail) score = cfg_.senderid_fail;
+        if (o.spf.result == V::kPass) score = cfg_.senderid_pass;
+        s->add(name(), "SENDERID_" + upper(vn), score, o.reason);
+      }
+      authres::ResInfo r;
+      r.method = "sender-id";
+      r.result = o.spf.result == V::kNone ? "none" : vn;
+      // RFC 8601 registers hardfail for sender-id; "fail" is SPF's name for it.
+      if (o.spf.result == V::kFail) r.result = "fail";
+      if (o.pra) r.props.push_back({"header", lower(senderid::pra_source_name(o.pra_source)), *o.pra});
+      s->auth.push_back(std::move(r));
+      done();
+    });
+  }
+
+ private:
+  const PolicyConfig& cfg_;
+  senderid::Checker sid_;
+};
+
+// ---------------------------------------------------------------- DMARC
+dmarc::AuthResult to_dmarc(std::string_view rfc8601) {
+  auto r = dmarc::parse_auth_result(rfc8601);
+  return r ? *r : dmarc::AuthResult::kNone;
+}
+
+class DmarcCheck final : public Check {
+ public:
+  DmarcCheck(const PolicyConfig& cfg, dns::Resolver& r) : cfg_(cfg), dmarc_(r) {}
+  std::string_view name() const override { return "dmarc"; }
+  Stage stage() const override { return Stage::kData; }
+  int wave() const override { return 1; }
+  void run(const StatePtr& s, Done done) override {
+    dmarc::Request req;
+    req.author = dmarc::author_domains(s->headers);
+    if (s->spf) {
+      req.spf.result = to_dmarc(spf::verdict_name(s->spf->result));
+      if (s->spf->identity_kind == "helo") {
+        req.spf.scope = dmarc::SpfScope::kHelo;
+        req.spf.domain = lower(s->env.helo);
+      } else {
+        req.spf.domain = lower(s->mail_from_domain());
+      }
+    }
+    for (const auto& d : s->dkim) req.dkim.push_back({to_dmarc(d.result), d.domain, d.selector, ""});
+    dmarc_.check(req, [this, s, done = std::move(done)](dmarc::Outcome o) {
+      const std::string vn(dmarc::verdict_name(o.verdict));
+      authres::ResInfo r;
+      r.method = "dmarc";
+      r.result = vn;
+      if (o.record) r.comment = "p=" + std::string(dmarc::policy_name(o.policy));
+      if (!o.header_from.empty()) r.props.push_back({"header", "from", o.header_from});
+      s->auth.push_back(std::move(r));
+      switch (o.verdict) {
+        case dmarc::Verdict::kPass: s->add(name(), "DMARC_PASS", cfg_.dmarc_pass, o.reason); break;
+        case dmarc::Verdict::kNone: s->add(name(), "DMARC_NONE", 0, o.reason); break;
+        case dmarc::Verdict::kPermError: s->add(name(), "DMARC_PERMERROR", 0.5, o.reason); break;
+        case dmarc::Verdict::kTempError:
+          if (cfg_.dns_tempfail) {
+            s->tempfail("DMARC", o.reason);
+          } else {
+            s->add(name(), "DMARC_TEMPERROR", 0, o.reason);
+          }
+          break;
+        case dmarc::Verdict::kFail: {
+          const std::string pol(dmarc::policy_name(o.disposition));
+          s->add(name(), "DMARC_FAIL_" + upper(pol), cfg_.dmarc_fail, o.reason);
+          if (o.disposition == dmarc::Policy::kReject && cfg_.dmarc_reject) {
+            s->force(Action::kReject, "550 5.7.1 Rejected by the DMARC policy of " + o.header_from, name());
+          } else if (o.disposition != dmarc::Policy::kNone && cfg_.dmarc_quarantine) {
+            s->force(Action::kQuarantine, "", name());
+          }
+          break;
+        }
+      }
+      done();
+    });
+  }
+
+ private:
+  const PolicyConfig& cfg_;
+  dmarc::Evaluator dmarc_;
+};
+
+}  // namespace
+
+void add_default_checks(Pipeline& p, dns::Resolver& resolver, const Clock& clock,
+                        std::shared_ptr<Throttle> throttle) {
+  const PolicyConfig& cfg = p.config();
+  if (throttle) p.add(std::make_unique<ThrottleCheck>(cfg, std::move(throttle)));
+  if (cfg.fcrdns) p.add(std::make_unique<FcrdnsCheck>(cfg, resolver));
+  if (!cfg.dnsbl_ip.empty()) p.add(std::make_unique<DnsblCheck>(cfg, resolver, false));
+  if (cfg.spf) p.add(std::make_unique<SpfCheck>(cfg, resolver));
+  if (cfg.header_sanity) p.add(std::make_unique<HeaderSanityCheck>(cfg));
+  if (cfg.dkim) p.add(std::make_unique<DkimCheck>(cfg, resolver, clock));
+  if (cfg.senderid) p.add(std::make_unique<SenderIdCheck>(cfg, resolver));
+  if (!cfg.dnsbl_domain.empty()) p.add(std::make_unique<DnsblCheck>(cfg, resolver, true));
+  if (cfg.dmarc) p.add(std::make_unique<DmarcCheck>(cfg, resolver));
+}
+
+}  // namespace rampart::policy

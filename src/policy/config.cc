@@ -1,0 +1,210 @@
+// File: src/policy/config.cc
+// PolicyConfig from TOML, and the documented default configuration that
+// `rampartd --print-default-config` prints. The defaults in policy.h and
+// the text below must agree (policy_test checks it).
+#include <unistd.h>
+
+#include <toml++/toml.h>
+
+#include "policy/policy.h"
+
+namespace rampart::policy {
+
+namespace {
+
+constexpr std::string_view kDefaultConfig =
+    R"(# rampartd configuration (TOML). Every key is optional; shown are the defaults.
+
+[server]
+# Milter listener for Postfix/Sendmail: smtpd_milters = inet:127.0.0.1:11332
+milter = "127.0.0.1:11332"
+# HTTP API (POST /v1/scan, GET /healthz, GET /metrics); empty to disable.
+http = "127.0.0.1:11334"
+# Seconds a message may wait for its checks before it is tempfailed.
+scan_timeout_s = 20
+# Seconds SIGTERM waits for open milter connections before exiting.
+drain_timeout_s = 30
+max_connections = 1000
+
+[dns]
+# Empty: the servers of /etc/resolv.conf. "ADDR" or "ADDR:PORT".
+nameservers = []
+timeout_ms = 3000
+cache_entries = 100000
+
+[policy]
+# authserv-id of Authentication-Results (RFC 8601); default: the host name.
+# authserv_id = "mx.example.org"
+add_header_score = 5.0
+quarantine_score = 10.0
+reject_score = 15.0
+# A temporary DNS failure of SPF, DKIM, DMARC, Sender ID or FCrDNS tempfails
+# the message (451 4.7.1); never a silent pass.
+dns_tempfail = true
+# DNSBL outages do not stop mail unless this is set.
+dnsbl_tempfail = false
+max_scan_bytes = 10485760
+
+[policy.spf]
+enabled = true
+reject = false        # true: SPF fail is rejected (550 5.7.23) without looking further
+fail = 6.0
+softfail = 2.0
+neutral = 0.0
+none = 0.5
+pass = -1.0
+permerror = 1.0
+
+[policy.senderid]
+enabled = true
+fail = 1.0
+pass = 0.0
+
+[policy.dkim]
+enabled = true
+pass = -1.0
+fail = 3.0
+
+[policy.dmarc]
+enabled = true
+reject = true         # honour p=reject: 550 5.7.1
+quarantine = true     # honour p=quarantine
+pass = -2.0
+fail = 6.0
+
+[policy.fcrdns]
+enabled = true
+fail = 2.0
+none = 2.0
+
+[policy.header_sanity]
+enabled = true
+
+# DNSBL zones for the client IP and for domains (MAIL FROM, From), e.g.:
+# [[policy.dnsbl.ip]]
+# zone = "zen.spamhaus.org"
+# symbol = "RBL_SPAMHAUS_ZEN"
+# weight = 4.0
+# [[policy.dnsbl.domain]]
+# zone = "dbl.spamhaus.org"
+# weight = 3.0
+
+# Token buckets, checked at MAIL FROM: per_minute refills, burst is the
+# bucket size. Over the limit: 451 4.7.1 with the reason.
+[throttle]
+exempt = []           # CIDRs never throttled, e.g. ["10.0.0.0/8"]
+[throttle.ip]
+enabled = true
+per_minute = 120.0
+burst = 240.0
+[throttle.net]        # per /24 (IPv4) or /64 (IPv6)
+enabled = true
+per_minute = 600.0
+burst = 1200.0
+[throttle.sender_domain]   # authenticated senders only
+enabled = true
+per_minute = 120.0
+burst = 240.0
+[throttle.sasl_user]       # {auth_authen}: outbound, compromised accounts
+enabled = true
+per_minute = 60.0
+burst = 120.0
+)";
+
+Result<std::vector<DnsblZone>> zones(const Config& cfg, std::string_view path) {
+  std::vector<DnsblZone> out;
+  const toml::node* n = cfg.table().at_path(path).node();
+  if (!n) return out;
+  const toml::array* arr = n->as_array();
+  if (!arr) return fail(Errc::kConfig, std::string(path) + ": expected an array of tables");
+  for (const auto& el : *arr) {
+    const toml::table* t = el.as_table();
+    if (!t) return fail(Errc::kConfig, std::string(path) + ": expected tables");
+    DnsblZone z;
+    z.zone = (*t)["zone"].value_or(std::string());
+    if (z.zone.empty()) return fail(Errc::kConfig, std::string(path) + ": zone missing");
+    while (!z.zone.empty() && z.zone.back() == '.') z.zone.pop_back();
+    z.weight = (*t)["weight"].value_or(3.0);
+    z.symbol = (*t)["symbol"].value_or(std::string());
+    if (z.symbol.empty()) {
+      z.symbol = "DNSBL_";
+      for (char c : z.zone)
+        z.symbol.push_back(std::isalnum(static_cast<unsigned char>(c))
+                               ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+                               : '_');
+    }
+    out.push_back(std::move(z));
+  }
+  return out;
+}
+
+RateLimit rate(const Config& cfg, const std::string& base, RateLimit d) {
+  d.enabled = cfg.get_bool(base + ".enabled", d.enabled);
+  d.per_minute = cfg.get_double(base + ".per_minute", d.per_minute);
+  d.burst = cfg.get_double(base + ".burst", d.burst);
+  if (d.burst < 1) d.burst = 1;
+  return d;
+}
+
+}  // namespace
+
+std::string_view default_config_text() { return kDefaultConfig; }
+
+Result<PolicyConfig> PolicyConfig::from(const Config& cfg) {
+  PolicyConfig c;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0 && host[0]) c.authserv_id = host;
+  if (c.authserv_id.empty()) c.authserv_id = "localhost";
+  c.authserv_id = cfg.get_string("policy.authserv_id", c.authserv_id);
+  c.add_header_score = cfg.get_double("policy.add_header_score", c.add_header_score);
+  c.quarantine_score = cfg.get_double("policy.quarantine_score", c.quarantine_score);
+  c.reject_score = cfg.get_double("policy.reject_score", c.reject_score);
+  c.dns_tempfail = cfg.get_bool("policy.dns_tempfail", c.dns_tempfail);
+  c.dnsbl_tempfail = cfg.get_bool("policy.dnsbl_tempfail", c.dnsbl_tempfail);
+  c.max_scan_bytes =
+      static_cast<size_t>(cfg.get_int("policy.max_scan_bytes", static_cast<int64_t>(c.max_scan_bytes)));
+  c.spf = cfg.get_bool("policy.spf.enabled", c.spf);
+  c.spf_reject = cfg.get_bool("policy.spf.reject", c.spf_reject);
+  c.spf_fail = cfg.get_double("policy.spf.fail", c.spf_fail);
+  c.spf_softfail = cfg.get_double("policy.spf.softfail", c.spf_softfail);
+  c.spf_neutral = cfg.get_double("policy.spf.neutral", c.spf_neutral);
+  c.spf_none = cfg.get_double("policy.spf.none", c.spf_none);
+  c.spf_pass = cfg.get_double("policy.spf.pass", c.spf_pass);
+  c.spf_permerror = cfg.get_double("policy.spf.permerror", c.spf_permerror);
+  c.senderid = cfg.get_bool("policy.senderid.enabled", c.senderid);
+  c.senderid_fail = cfg.get_double("policy.senderid.fail", c.senderid_fail);
+  c.senderid_pass = cfg.get_double("policy.senderid.pass", c.senderid_pass);
+  c.dkim = cfg.get_bool("policy.dkim.enabled", c.dkim);
+  c.dkim_pass = cfg.get_double("policy.dkim.pass", c.dkim_pass);
+  c.dkim_fail = cfg.get_double("policy.dkim.fail", c.dkim_fail);
+  c.dmarc = cfg.get_bool("policy.dmarc.enabled", c.dmarc);
+  c.dmarc_reject = cfg.get_bool("policy.dmarc.reject", c.dmarc_reject);
+  c.dmarc_quarantine = cfg.get_bool("policy.dmarc.quarantine", c.dmarc_quarantine);
+  c.dmarc_pass = cfg.get_double("policy.dmarc.pass", c.dmarc_pass);
+  c.dmarc_fail = cfg.get_double("policy.dmarc.fail", c.dmarc_fail);
+  c.fcrdns = cfg.get_bool("policy.fcrdns.enabled", c.fcrdns);
+  c.fcrdns_fail = cfg.get_double("policy.fcrdns.fail", c.fcrdns_fail);
+  c.rdns_none = cfg.get_double("policy.fcrdns.none", c.rdns_none);
+  c.header_sanity = cfg.get_bool("policy.header_sanity.enabled", c.header_sanity);
+  auto ip = zones(cfg, "policy.dnsbl.ip");
+  if (!ip) return tl::unexpected(ip.error());
+  c.dnsbl_ip = std::move(*ip);
+  auto dom = zones(cfg, "policy.dnsbl.domain");
+  if (!dom) return tl::unexpected(dom.error());
+  c.dnsbl_domain = std::move(*dom);
+  c.per_ip = rate(cfg, "throttle.ip", c.per_ip);
+  c.per_net = rate(cfg, "throttle.net", c.per_net);
+  c.per_sender_domain = rate(cfg, "throttle.sender_domain", c.per_sender_domain);
+  c.per_sasl_user = rate(cfg, "throttle.sasl_user", c.per_sasl_user);
+  c.throttle_exempt = cfg.get_strings("throttle.exempt");
+  for (const auto& cidr : c.throttle_exempt) {
+    const size_t slash = cidr.find('/');
+    if (!IpAddress::parse(cidr.substr(0, slash)))
+      return fail(Errc::kConfig, "throttle.exempt: not an address or CIDR: " + cidr);
+  }
+  if (!(c.add_header_score <= c.quarantine_score && c.quarantine_score <= c.reject_score))
+    return fail(Errc::kConfig, "policy: add_header_score <= quarantine_score <= reject_score is required");
+  return c;
+}
+
+}  // namespace rampart::policy

@@ -1,0 +1,216 @@
+// File: src/policy/policy.h
+// The scan pipeline: named checks, each bound to an SMTP stage, add symbols
+// (name, score, reason) to a message's ScanState; thresholds and forced
+// outcomes turn the state into a Verdict (accept, add header, quarantine,
+// tempfail, reject) with its SMTP reply and the headers to add.
+//
+//   auto cfg = policy::PolicyConfig::from(config);            // Result<PolicyConfig>
+//   auto pipe = policy::Pipeline::create(*cfg, resolver, clock, throttle);
+//   auto st = std::make_shared<policy::ScanState>();
+//   st->env.ip = *IpAddress::parse("192.0.2.1"); st->env.has_ip = true;
+//   pipe->run(policy::Stage::kConnect, st, [&] { ... });   // async, once
+//   ... kHelo, kMail, kRcpt ...
+//   st->set_message(raw_rfc5322_message);
+//   pipe->run(policy::Stage::kData, st, [&] {
+//     policy::Verdict v = pipe->verdict(*st);
+//     v.action; v.smtp_reply; v.authentication_results; v.x_rampart;
+//   });
+//   policy::Verdict v = pipe->scan_sync(st);                 // all stages, CLI/tests
+//
+// Checks are plug-ins (class Check): a check runs once per stage for a
+// message, may look things up over dns::Resolver, and calls done() exactly
+// once. Within a stage checks run concurrently by wave: wave 0 first, then
+// wave 1 (DMARC needs the SPF and DKIM results of earlier waves/stages).
+//
+// DIAGNOSTICS: a check that cannot decide for a temporary reason (DNS
+// timeout, SERVFAIL, an internal error) calls ScanState::tempfail(); the
+// verdict is then tempfail (451 4.7.x) unless a check forced a reject from a
+// definitive result. Internal errors never accept and never reject.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/authres/authres.h"
+#include "auth/spf/spf.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/ip.h"
+#include "core/result.h"
+#include "dns/resolver.h"
+#include "mime/header.h"
+
+namespace rampart::policy {
+
+enum class Stage : uint8_t { kConnect, kHelo, kMail, kRcpt, kData };
+std::string_view stage_name(Stage s);
+Result<Stage> parse_stage(std::string_view s);
+
+enum class Action : uint8_t { kAccept, kAddHeader, kQuarantine, kTempfail, kReject };
+std::string_view action_name(Action a);  // "accept", "add_header", "quarantine", "tempfail", "reject"
+
+struct Symbol {
+  std::string name;
+  double score = 0;
+  std::string reason;
+};
+
+// The SMTP envelope as the MTA reports it.
+struct Envelope {
+  IpAddress ip;
+  bool has_ip = false;      // false for a local (unix socket) or unknown client
+  std::string client_name;  // the MTA's idea of the client's name (may be "unknown")
+  std::string helo;
+  std::string mail_from;  // without <>; empty for the null sender
+  std::vector<std::string> rcpts;
+  std::string auth_user;  // SASL login ({auth_authen}); empty when not authenticated
+  std::string queue_id;
+};
+
+// Everything known about one message (or, before MAIL, one connection).
+struct ScanState {
+  Envelope env;
+  std::vector<Symbol> symbols;
+  std::vector<authres::ResInfo> auth;  // Authentication-Results entries, in order
+  // Forced outcomes (a definitive result of a check, or a throttle).
+  std::optional<Action> forced;
+  std::string forced_reply;  // "550 5.7.1 ..." / "451 4.7.1 ..."
+  std::string forced_by;
+  bool temp_failed = false;
+  std::string tempfail_reason;
+  // Filled by checks for later ones.
+  std::optional<spf::Outcome> spf;
+  std::string rdns_name;  // verified client name (FCrDNS), empty if none
+  struct DkimSummary {
+    std::string result, domain, selector;  // RFC 8601 names
+  };
+  std::vector<DkimSummary> dkim;
+  // The message (data stage).
+  std::string message;
+  mime::HeaderSection headers;
+  bool too_large = false;  // message over max_scan_bytes: content checks skipped
+
+  void set_message(std::string msg);
+  void add(std::string_view check, std::string name, double score, std::string reason);
+  // A temporary failure: the verdict becomes tempfail.
+  void tempfail(std::string_view check, std::string reason);
+  // Forces an outcome; a reject outranks a tempfail, which outranks quarantine.
+  void force(Action a, std::string reply, std::string_view check);
+  double score() const;
+  std::string mail_from_domain() const;  // domain of MAIL FROM, else the HELO name
+};
+
+struct CheckCounters {
+  std::atomic<uint64_t> runs{0}, hits{0}, tempfails{0};
+};
+
+class Check {
+ public:
+  virtual ~Check() = default;
+  virtual std::string_view name() const = 0;
+  virtual Stage stage() const = 0;
+  virtual int wave() const { return 0; }
+  // Must call done() exactly once (possibly before returning). `s` stays
+  // alive until then.
+  virtual void run(const std::shared_ptr<ScanState>& s, std::function<void()> done) = 0;
+  CheckCounters& counters() { return counters_; }
+
+ private:
+  CheckCounters counters_;
+};
+
+struct DnsblZone {
+  std::string zone;    // "zen.spamhaus.org"
+  std::string symbol;  // "RBL_ZEN"; default from the zone
+  double weight = 3.0;
+};
+
+// Token bucket parameters: `rate` tokens per minute, `burst` bucket size.
+struct RateLimit {
+  bool enabled = true;
+  double per_minute = 60;
+  double burst = 120;
+};
+
+struct PolicyConfig {
+  std::string authserv_id;  // default: the host name
+  // Thresholds on the total score.
+  double add_header_score = 5.0;
+  double quarantine_score = 10.0;
+  double reject_score = 15.0;
+  bool dns_tempfail = true;           // temporary DNS failures of auth checks tempfail the message
+  bool dnsbl_tempfail = false;        // temporary failures of DNSBL lookups tempfail too
+  size_t max_scan_bytes = 10u << 20;  // larger messages: content checks skipped
+  // Checks (enabled flags and weights).
+  bool spf = true, senderid = true, dkim = true, dmarc = true, fcrdns = true, header_sanity = true;
+  bool dmarc_reject = true;      // honour p=reject with 550 5.7.1
+  bool dmarc_quarantine = true;  // honour p=quarantine
+  bool spf_reject = false;       // reject SPF fail outright (else a score)
+  double spf_fail = 6, spf_softfail = 2, spf_neutral = 0, spf_none = 0.5, spf_pass = -1, spf_permerror = 1;
+  double senderid_fail = 1, senderid_pass = 0;
+  double dkim_pass = -1, dkim_fail = 3;
+  double dmarc_pass = -2, dmarc_fail = 6;
+  double fcrdns_fail = 2, rdns_none = 2;
+  std::vector<DnsblZone> dnsbl_ip;
+  std::vector<DnsblZone> dnsbl_domain;
+  // Throttling (per message, at MAIL FROM).
+  RateLimit per_ip{true, 120, 240};
+  RateLimit per_net{true, 600, 1200};           // per /24 (IPv4) or /64 (IPv6)
+  RateLimit per_sender_domain{true, 120, 240};  // authenticated senders only
+  RateLimit per_sasl_user{true, 60, 120};
+  std::vector<std::string> throttle_exempt;  // CIDRs never throttled
+
+  static Result<PolicyConfig> from(const Config& cfg);  // missing keys: defaults
+};
+
+// The documented default configuration (TOML), as --print-default-config prints it.
+std::string_view default_config_text();
+
+struct Verdict {
+  Action action = Action::kTempfail;
+  double score = 0;
+  std::vector<Symbol> symbols;
+  std::string smtp_reply;              // "550 5.7.1 ..." for reject/tempfail, else empty
+  std::string authentication_results;  // field value (no name)
+  std::string x_rampart;               // field value
+  std::string reason;
+};
+
+class Throttle;
+
+class Pipeline : public std::enable_shared_from_this<Pipeline> {
+ public:
+  static std::shared_ptr<Pipeline> create(const PolicyConfig& cfg, dns::Resolver& resolver,
+                                          const Clock& clock, std::shared_ptr<Throttle> throttle);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Adds a check (plug-in); call before the first run().
+  void add(std::unique_ptr<Check> check);
+  void run(Stage stage, const std::shared_ptr<ScanState>& s, std::function<void()> done);
+  Verdict verdict(const ScanState& s) const;
+  // All stages, driving the resolver until done (CLI, tests).
+  Verdict scan_sync(const std::shared_ptr<ScanState>& s);
+
+  const PolicyConfig& config() const { return cfg_; }
+  const std::vector<std::unique_ptr<Check>>& checks() const { return checks_; }
+  dns::Resolver& resolver() { return resolver_; }
+
+ private:
+  Pipeline(const PolicyConfig& cfg, dns::Resolver& resolver, const Clock& clock);
+  void run_wave(Stage stage, int wave, const std::shared_ptr<ScanState>& s, std::function<void()> done);
+
+  PolicyConfig cfg_;
+  dns::Resolver& resolver_;
+  const Clock& clock_;
+  std::vector<std::unique_ptr<Check>> checks_;
+};
+
+}  // namespace rampart::policy

@@ -1,0 +1,202 @@
+// File: src/policy/policy_test.cc
+// The scan pipeline over dns::ZoneResolver: verdicts for good, spoofed and
+// suspicious mail, temporary DNS failures (tempfail, never accept or reject),
+// throttling, DNSBL zones, the default configuration text.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "dns/zone_file.h"
+#include "dns/zone_resolver.h"
+#include "policy/policy.h"
+#include "policy/throttle.h"
+
+namespace rampart::policy {
+namespace {
+
+constexpr const char* kZone = R"(
+$ORIGIN test.
+$TTL 300
+good.test.            TXT "v=spf1 ip4:192.0.2.0/24 -all"
+_dmarc.good.test.     TXT "v=DMARC1; p=reject"
+spoofed.test.         TXT "v=spf1 ip4:198.51.100.1 -all"
+_dmarc.spoofed.test.  TXT "v=DMARC1; p=reject"
+quar.test.            TXT "v=spf1 ip4:198.51.100.1 -all"
+_dmarc.quar.test.     TXT "v=DMARC1; p=quarantine"
+1.2.0.192.in-addr.arpa. PTR mx.good.test.
+mx.good.test.         A 192.0.2.1
+2.0.0.127.dnsbl.test. A 127.0.0.2
+2.2.0.192.dnsbl.test.  A 127.0.0.2
+bad.test.dbl.test.    A 127.0.1.2
+bad.test.             TXT "v=spf1 ip4:192.0.2.0/24 -all"
+)";
+
+std::string message(const std::string& from, const std::string& extra = "") {
+  return "From: Alice <alice@" + from + ">\r\nTo: bob@example.net\r\nSubject: hello\r\n" +
+         "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <1@" + from + ">\r\n" + extra +
+         "\r\nHello Bob.\r\n";
+}
+
+struct Fixture : ::testing::Test {
+  dns::ZoneResolver dns;
+  FakeClock clock;
+  std::shared_ptr<Throttle> throttle = std::make_shared<Throttle>(clock);
+  PolicyConfig cfg;
+  std::shared_ptr<Pipeline> pipe;
+
+  void SetUp() override {
+    dns::ZoneOptions zo;
+    zo.origin = "test";
+    auto z = dns::parse_zone(kZone, zo);
+    ASSERT_TRUE(z) << z.error().message;
+    dns.load(*z);
+    cfg.authserv_id = "mx.example.net";
+    cfg.dnsbl_ip.push_back({"dnsbl.test", "RBL_TEST", 4.0});
+    cfg.dnsbl_domain.push_back({"dbl.test", "DBL_TEST", 3.0});
+    build();
+  }
+  void build() { pipe = Pipeline::create(cfg, dns, clock, throttle); }
+  Verdict scan(const std::string& ip, const std::string& mail_from, const std::string& msg,
+               const std::string& user = "") {
+    auto s = std::make_shared<ScanState>();
+    s->env.ip = *IpAddress::parse(ip);
+    s->env.has_ip = true;
+    s->env.helo = "mx.good.test";
+    s->env.mail_from = mail_from;
+    s->env.rcpts = {"bob@example.net"};
+    s->env.auth_user = user;
+    s->set_message(msg);
+    return pipe->scan_sync(s);
+  }
+  static bool has(const Verdict& v, const std::string& sym) {
+    for (const auto& s : v.symbols)
+      if (s.name == sym) return true;
+    return false;
+  }
+};
+
+TEST_F(Fixture, GoodMailAccepted) {
+  Verdict v = scan("192.0.2.1", "alice@good.test", message("good.test"));
+  EXPECT_EQ(v.action, Action::kAccept) << v.x_rampart;
+  EXPECT_TRUE(has(v, "SPF_PASS"));
+  EXPECT_TRUE(has(v, "DMARC_PASS"));
+  EXPECT_TRUE(has(v, "FCRDNS_OK"));
+  EXPECT_NE(v.authentication_results.find("mx.example.net;"), std::string::npos);
+  EXPECT_NE(v.authentication_results.find("spf=pass"), std::string::npos) << v.authentication_results;
+  EXPECT_NE(v.authentication_results.find("dmarc=pass"), std::string::npos);
+  EXPECT_NE(v.authentication_results.find("iprev=pass"), std::string::npos);
+  EXPECT_EQ(v.x_rampart.rfind("action=accept; score=", 0), 0u) << v.x_rampart;
+}
+
+TEST_F(Fixture, SpoofedDmarcRejectIsRejected) {
+  Verdict v = scan("192.0.2.9", "ceo@spoofed.test", message("spoofed.test"));
+  EXPECT_EQ(v.action, Action::kReject);
+  EXPECT_EQ(v.smtp_reply.rfind("550 5.7.1 ", 0), 0u) << v.smtp_reply;
+  EXPECT_TRUE(has(v, "SPF_FAIL"));
+  EXPECT_TRUE(has(v, "DMARC_FAIL_REJECT"));
+}
+
+TEST_F(Fixture, DmarcQuarantine) {
+  Verdict v = scan("192.0.2.1", "a@quar.test", message("quar.test"));
+  EXPECT_EQ(v.action, Action::kQuarantine) << v.x_rampart;
+}
+
+TEST_F(Fixture, DnsTimeoutTempfailsNeverRejects) {
+  dns.set_failure("_dmarc.spoofed.test", dns::RRType::ANY, dns::Status::kTimeout);
+  dns.set_failure("spoofed.test", dns::RRType::ANY, dns::Status::kTimeout);
+  Verdict v = scan("192.0.2.9", "ceo@spoofed.test", message("spoofed.test"));
+  EXPECT_EQ(v.action, Action::kTempfail) << v.x_rampart;
+  EXPECT_EQ(v.smtp_reply.rfind("451 4.7.1 ", 0), 0u);
+}
+
+TEST_F(Fixture, DnsblAndHeaderSanity) {
+  Verdict v =
+      scan("192.0.2.2", "x@bad.test", "From: a@bad.test\r\nFrom: b@bad.test\r\nSubject: x\r\n\r\nbody\r\n");
+  EXPECT_TRUE(has(v, "RBL_TEST")) << v.x_rampart;
+  EXPECT_TRUE(has(v, "DBL_TEST")) << v.x_rampart;
+  EXPECT_TRUE(has(v, "MULTIPLE_FROM"));
+  EXPECT_TRUE(has(v, "MISSING_DATE"));
+  EXPECT_TRUE(has(v, "RDNS_NONE"));
+  EXPECT_GE(v.score, cfg.add_header_score);
+  EXPECT_NE(v.action, Action::kAccept);
+}
+
+TEST_F(Fixture, DnsblOutageDoesNotTempfailByDefault) {
+  dns.set_failure("2.2.0.192.dnsbl.test", dns::RRType::ANY, dns::Status::kServFail);
+  Verdict v = scan("192.0.2.2", "x@good.test", message("good.test"));
+  EXPECT_NE(v.action, Action::kTempfail) << v.x_rampart;
+  EXPECT_TRUE(has(v, "RBL_TEST_UNAVAILABLE"));
+}
+
+TEST_F(Fixture, ThrottlePerIpAndSaslUser) {
+  cfg.per_ip = {true, 60, 5};
+  cfg.per_sasl_user = {true, 60, 1};
+  build();
+  int refused = 0;
+  for (int i = 0; i < 10; ++i) {
+    Verdict v = scan("192.0.2.1", "alice@good.test", message("good.test"));
+    if (v.action == Action::kTempfail) {
+      ++refused;
+      EXPECT_EQ(v.smtp_reply.rfind("451 4.7.1 Rate limit exceeded for client 192.0.2.1", 0), 0u)
+          << v.smtp_reply;
+    }
+  }
+  EXPECT_EQ(refused, 5);
+  clock.advance(std::chrono::seconds(2));  // two tokens back
+  EXPECT_EQ(scan("192.0.2.1", "alice@good.test", message("good.test")).action, Action::kAccept);
+  // A SASL user from another network.
+  EXPECT_EQ(scan("192.0.2.1", "alice@good.test", message("good.test"), "alice").action, Action::kAccept);
+  Verdict v = scan("198.51.100.8", "alice@good.test", message("good.test"), "alice");
+  EXPECT_EQ(v.action, Action::kTempfail);
+  EXPECT_NE(v.smtp_reply.find("user alice"), std::string::npos) << v.smtp_reply;
+}
+
+TEST(Throttle, BurstThenRate) {
+  FakeClock clock;
+  Throttle t(clock, 3);
+  RateLimit lim{true, 60, 3};
+  EXPECT_TRUE(t.take("a", lim));
+  EXPECT_TRUE(t.take("a", lim));
+  EXPECT_TRUE(t.take("a", lim));
+  EXPECT_FALSE(t.take("a", lim));
+  clock.advance(std::chrono::seconds(1));
+  EXPECT_TRUE(t.take("a", lim));
+  EXPECT_FALSE(t.take("a", lim));
+  // Bounded: the least recently used key goes.
+  t.take("b", lim);
+  t.take("c", lim);
+  t.take("d", lim);
+  EXPECT_EQ(t.size(), 3u);
+  EXPECT_DOUBLE_EQ(t.tokens("a", lim), 3.0);  // forgotten: starts full again
+}
+
+TEST(PolicyConfig, DefaultTextMatchesDefaults) {
+  auto cfg = Config::parse(default_config_text());
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  auto pc = PolicyConfig::from(*cfg);
+  ASSERT_TRUE(pc);
+  PolicyConfig d;
+  EXPECT_EQ(pc->reject_score, d.reject_score);
+  EXPECT_EQ(pc->quarantine_score, d.quarantine_score);
+  EXPECT_EQ(pc->add_header_score, d.add_header_score);
+  EXPECT_EQ(pc->spf_fail, d.spf_fail);
+  EXPECT_EQ(pc->dmarc_reject, d.dmarc_reject);
+  EXPECT_EQ(pc->per_ip.burst, d.per_ip.burst);
+  EXPECT_EQ(pc->per_sasl_user.per_minute, d.per_sasl_user.per_minute);
+  EXPECT_EQ(pc->max_scan_bytes, d.max_scan_bytes);
+  EXPECT_TRUE(pc->dnsbl_ip.empty());
+  auto bad = Config::parse("[policy]\nreject_score = 1.0\n");
+  ASSERT_TRUE(bad);
+  EXPECT_FALSE(PolicyConfig::from(*bad));
+  auto z = Config::parse("[[policy.dnsbl.ip]]\nzone = \"zen.example.\"\nweight = 2.5\n");
+  ASSERT_TRUE(z);
+  auto pz = PolicyConfig::from(*z);
+  ASSERT_TRUE(pz);
+  ASSERT_EQ(pz->dnsbl_ip.size(), 1u);
+  EXPECT_EQ(pz->dnsbl_ip[0].zone, "zen.example");
+  EXPECT_EQ(pz->dnsbl_ip[0].symbol, "DNSBL_ZEN_EXAMPLE");
+}
+
+}  // namespace
+}  // namespace rampart::policy

@@ -1,0 +1,196 @@
+// File: src/server/milter/http.cc
+// HTTP/1.1 request parsing and JSON for the scan API (see http.h).
+#include "server/milter/http.h"
+
+#include <cctype>
+#include <cstdio>
+
+namespace rampart::server {
+
+namespace {
+std::string lower(std::string_view s) {
+  std::string o(s);
+  for (char& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return o;
+}
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+std::string address(std::string_view a) {
+  a = trim(a);
+  if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
+  return std::string(a);
+}
+}  // namespace
+
+const std::string* HttpRequest::header(std::string_view lower_name) const {
+  for (const auto& [k, v] : headers)
+    if (k == lower_name) return &v;
+  return nullptr;
+}
+
+std::vector<std::string> HttpRequest::all(std::string_view lower_name) const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : headers)
+    if (k == lower_name) out.push_back(v);
+  return out;
+}
+
+HttpParse parse_http_request(std::string_view buf, size_t max_body, HttpRequest& out, size_t& consumed,
+                             std::string& error) {
+  const size_t end = buf.find("\r\n\r\n");
+  if (end == std::string_view::npos) {
+    if (buf.size() > 65536) {
+      error = "header section too large";
+      return HttpParse::kError;
+    }
+    return HttpParse::kIncomplete;
+  }
+  std::string_view head = buf.substr(0, end);
+  const size_t eol = head.find("\r\n");
+  std::string_view line = head.substr(0, eol);
+  const size_t sp1 = line.find(' ');
+  const size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp1 == std::string_view::npos || sp2 == std::string_view::npos || line.substr(sp2 + 1, 5) != "HTTP/") {
+    error = "malformed request line";
+    return HttpParse::kError;
+  }
+  out = HttpRequest{};
+  out.method = std::string(line.substr(0, sp1));
+  out.target = std::string(line.substr(sp1 + 1, sp2 - sp1 - 1));
+  size_t pos = eol == std::string_view::npos ? head.size() : eol + 2;
+  while (pos < head.size()) {
+    size_t e = head.find("\r\n", pos);
+    if (e == std::string_view::npos) e = head.size();
+    std::string_view h = head.substr(pos, e - pos);
+    const size_t colon = h.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      error = "malformed header field";
+      return HttpParse::kError;
+    }
+    out.headers.emplace_back(lower(trim(h.substr(0, colon))), std::string(trim(h.substr(colon + 1))));
+    pos = e + 2;
+  }
+  if (const auto* te = out.header("transfer-encoding"); te && lower(*te) != "identity") {
+    error = "chunked transfer encoding is not supported; send Content-Length";
+    return HttpParse::kError;
+  }
+  size_t len = 0;
+  if (const auto* cl = out.header("content-length")) {
+    if (cl->empty() || cl->size() > 12) {
+      error = "bad Content-Length";
+      return HttpParse::kError;
+    }
+    for (char c : *cl) {
+      if (c < '0' || c > '9') {
+        error = "bad Content-Length";
+        return HttpParse::kError;
+      }
+      len = len * 10 + static_cast<size_t>(c - '0');
+    }
+  }
+  if (len > max_body) {
+    error = "body too large";
+    return HttpParse::kError;
+  }
+  if (buf.size() - (end + 4) < len) return HttpParse::kIncomplete;
+  out.body = std::string(buf.substr(end + 4, len));
+  consumed = end + 4 + len;
+  return HttpParse::kComplete;
+}
+
+std::string http_response(int status, std::string_view content_type, std::string_view body) {
+  const char* reason = "OK";
+  switch (status) {
+    case 200: reason = "OK"; break;
+    case 400: reason = "Bad Request"; break;
+    case 404: reason = "Not Found"; break;
+    case 405: reason = "Method Not Allowed"; break;
+    case 413: reason = "Payload Too Large"; break;
+    case 500: reason = "Internal Server Error"; break;
+    case 503: reason = "Service Unavailable"; break;
+    default: reason = "Error"; break;
+  }
+  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: ";
+  out += content_type;
+  out += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  out += body;
+  return out;
+}
+
+std::string json_escape(std::string_view s) {
+  std::string o = "\"";
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': o += "\\\""; break;
+      case '\\': o += "\\\\"; break;
+      case '\n': o += "\\n"; break;
+      case '\r': o += "\\r"; break;
+      case '\t': o += "\\t"; break;
+      default:
+        if (u < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", u);
+          o += buf;
+        } else {
+          o.push_back(c);  // UTF-8 passes through
+        }
+    }
+  }
+  o.push_back('"');
+  return o;
+}
+
+std::string error_json(std::string_view message) { return "{\"error\": " + json_escape(message) + "}"; }
+
+namespace {
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+}  // namespace
+
+std::string verdict_json(const policy::Verdict& v) {
+  std::string o = "{\"action\": " + json_escape(policy::action_name(v.action)) +
+                  ", \"score\": " + num(v.score) + ", \"symbols\": [";
+  bool first = true;
+  for (const auto& s : v.symbols) {
+    if (!first) o += ", ";
+    first = false;
+    o += "{\"name\": " + json_escape(s.name) + ", \"score\": " + num(s.score) +
+         ", \"reason\": " + json_escape(s.reason) + "}";
+  }
+  o += "], \"authentication_results\": " + json_escape(v.authentication_results) +
+       ", \"smtp_reply\": " + json_escape(v.smtp_reply) + "}";
+  return o;
+}
+
+Result<std::shared_ptr<policy::ScanState>> scan_state_from(const HttpRequest& req) {
+  auto st = std::make_shared<policy::ScanState>();
+  const auto* ip = req.header("x-client-ip");
+  if (!ip) return fail(Errc::kInvalidArgument, "X-Client-IP is required");
+  auto parsed = IpAddress::parse(trim(*ip));
+  if (!parsed) return fail(Errc::kInvalidArgument, "X-Client-IP is not an IP address");
+  st->env.ip = *parsed;
+  st->env.has_ip = true;
+  if (const auto* h = req.header("x-helo")) st->env.helo = std::string(trim(*h));
+  if (const auto* m = req.header("x-mail-from")) st->env.mail_from = address(*m);
+  for (const auto& r : req.all("x-rcpt-to")) {
+    std::string_view rest = r;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      std::string a = address(rest.substr(0, comma));
+      if (!a.empty()) st->env.rcpts.push_back(std::move(a));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (const auto* u = req.header("x-auth-user")) st->env.auth_user = std::string(trim(*u));
+  return st;
+}
+
+}  // namespace rampart::server

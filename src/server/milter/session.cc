@@ -1,0 +1,325 @@
+// File: src/server/milter/session.cc
+// The milter session state machine (see session.h).
+#include "server/milter/session.h"
+
+#include <strings.h>
+
+#include "auth/authres/authres.h"
+
+namespace rampart::server {
+
+namespace {
+
+constexpr uint32_t kWantedActions = milter::kAddHeaders | milter::kChangeHeaders | milter::kQuarantine;
+constexpr uint32_t kWantedProtocol = milter::kNrConnect | milter::kNrHelo | milter::kNrRcpt |
+                                     milter::kNrData | milter::kNrHeader | milter::kNrEoh |
+                                     milter::kNrUnknown | milter::kSkip | milter::kHeaderLeadingSpace;
+
+std::string strip_angles(std::string_view a) {
+  while (!a.empty() && (a.front() == ' ')) a.remove_prefix(1);
+  if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
+  return std::string(a);
+}
+
+// Folded header values from the MTA may use bare LF; the message we scan uses CRLF.
+void append_crlf(std::string& out, std::string_view v) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\n' && (i == 0 || v[i - 1] != '\r')) out.push_back('\r');
+    out.push_back(v[i]);
+  }
+}
+
+}  // namespace
+
+MilterSession::MilterSession(std::function<std::shared_ptr<policy::Pipeline>()> pipeline, MilterSink& sink,
+                             MilterStats& stats, SessionOptions opt)
+    : pipeline_source_(std::move(pipeline)), sink_(sink), stats_(stats), opt_(opt) {
+  stats_.connections++;
+  reset_connection();
+}
+
+void MilterSession::reset_connection() {
+  pipe_ = pipeline_source_();
+  conn_ = std::make_shared<policy::ScanState>();
+  msg_.reset();
+  macros_.clear();
+  raw_.clear();
+}
+
+void MilterSession::on_command(milter::Command cmd) {
+  if (closed_) return;
+  queue_.push_back(std::move(cmd));
+  pump();
+}
+
+void MilterSession::pump() {
+  while (!busy_ && !closed_ && !queue_.empty()) {
+    milter::Command cmd = std::move(queue_.front());
+    queue_.pop_front();
+    handle(cmd);
+  }
+}
+
+void MilterSession::reply(const milter::Reply& r) {
+  if (closed_) return;
+  std::string out;
+  milter::encode(r, out);
+  sink_.send(out);
+}
+
+void MilterSession::reply_unless(uint32_t nr_flag, const milter::Reply& r) {
+  if (negotiated_.protocol & nr_flag) return;
+  reply(r);
+}
+
+void MilterSession::protocol_error(const std::string& /*why*/) {
+  stats_.protocol_errors++;
+  closed_ = true;
+  queue_.clear();
+  sink_.close();
+}
+
+std::shared_ptr<policy::ScanState> MilterSession::message() {
+  if (!msg_) {
+    msg_ = std::make_shared<policy::ScanState>(*conn_);
+    raw_.clear();
+    skipping_body_ = false;
+    our_ar_count_ = 0;
+    ar_seen_ = 0;
+  }
+  return msg_;
+}
+
+void MilterSession::run_stage(policy::Stage stage, std::shared_ptr<policy::ScanState> st,
+                              std::function<void()> then) {
+  busy_ = true;
+  const uint64_t gen = ++gen_;
+  deadline_ = std::chrono::steady_clock::now() + opt_.stage_timeout;
+  std::weak_ptr<MilterSession> weak = weak_from_this();
+  auto pipe = pipe_;
+  // 0: run() has not returned yet; 1: finished before it returned; 2: async.
+  auto phase = std::make_shared<int>(0);
+  pipe->run(stage, st, [weak, gen, then = std::move(then), phase]() {
+    if (*phase == 0) {
+      *phase = 1;  // continue in the caller's frame
+      then();
+      return;
+    }
+    auto self = weak.lock();
+    if (!self || self->gen_ != gen || self->closed_) return;  // timed out or gone
+    self->busy_ = false;
+    then();
+    self->pump();
+  });
+  if (*phase == 1) {
+    busy_ = false;
+  } else {
+    *phase = 2;
+  }
+}
+
+void MilterSession::tick(std::chrono::steady_clock::time_point now) {
+  if (!busy_ || closed_ || now < deadline_) return;
+  stats_.timeouts++;
+  ++gen_;  // the late completion is ignored
+  busy_ = false;
+  auto y = milter::reply_code(451, "4.4.3", "Policy checks timed out, try again later");
+  uint32_t nr = 0;
+  switch (busy_cmd_) {
+    case 'C': nr = milter::kNrConnect; break;
+    case 'H': nr = milter::kNrHelo; break;
+    case 'R': nr = milter::kNrRcpt; break;
+    default: break;
+  }
+  if (y) reply_unless(nr, milter::Reply{*y});
+  if (busy_cmd_ == 'E') {
+    stats_.tempfailed++;
+    msg_.reset();
+  }
+  pump();
+}
+
+void MilterSession::handle(milter::Command& cmd) {
+  busy_cmd_ = milter::command_code(cmd);
+  if (auto* o = std::get_if<milter::OptNeg>(&cmd)) {
+    auto r = milter::negotiate(*o, milter::OptNeg{milter::kProtocolVersion, kWantedActions, kWantedProtocol});
+    if (!r) return protocol_error(r.error().message);
+    negotiated_ = *r;
+    negotiated_ok_ = true;
+    reply(milter::Reply{negotiated_});
+    return;
+  }
+  if (!negotiated_ok_) return protocol_error("command before option negotiation");
+  if (auto* m = std::get_if<milter::Macros>(&cmd)) {
+    for (auto& [k, v] : m->pairs) {
+      std::string key = k;
+      if (key.size() >= 2 && key.front() == '{' && key.back() == '}') key = key.substr(1, key.size() - 2);
+      macros_[key] = std::move(v);
+    }
+    return;
+  }
+  if (auto* c = std::get_if<milter::Connect>(&cmd)) {
+    reset_connection();
+    conn_->env.client_name = c->hostname;
+    std::string_view addr = c->address;
+    if (addr.substr(0, 5) == "IPv6:" || addr.substr(0, 5) == "ipv6:") addr.remove_prefix(5);
+    if (c->family == '4' || c->family == '6') {
+      auto ip = IpAddress::parse(addr);
+      if (ip) {
+        conn_->env.ip = *ip;
+        conn_->env.has_ip = true;
+      }
+    }
+    run_stage(policy::Stage::kConnect, conn_,
+              [this] { reply_unless(milter::kNrConnect, milter::Continue{}); });
+    return;
+  }
+  if (auto* h = std::get_if<milter::Helo>(&cmd)) {
+    conn_->env.helo = h->name;
+    run_stage(policy::Stage::kHelo, conn_, [this] { reply_unless(milter::kNrHelo, milter::Continue{}); });
+    return;
+  }
+  if (auto* m = std::get_if<milter::Mail>(&cmd)) {
+    msg_.reset();
+    pipe_ = pipeline_source_();
+    auto st = message();
+    st->env.mail_from = strip_angles(m->args.empty() ? "" : m->args[0]);
+    if (auto it = macros_.find("auth_authen"); it != macros_.end()) st->env.auth_user = it->second;
+    if (auto it = macros_.find("i"); it != macros_.end()) st->env.queue_id = it->second;
+    stats_.messages++;
+    run_stage(policy::Stage::kMail, st, [this, st] {
+      if (st->forced &&
+          (*st->forced == policy::Action::kTempfail || *st->forced == policy::Action::kReject)) {
+        if (*st->forced == policy::Action::kTempfail) stats_.throttled++;
+        reply(milter::ReplyCode{st->forced_reply});
+        if (msg_ == st) msg_.reset();
+        return;
+      }
+      reply(milter::Continue{});
+    });
+    return;
+  }
+  if (auto* r = std::get_if<milter::Rcpt>(&cmd)) {
+    auto st = message();
+    st->env.rcpts.push_back(strip_angles(r->args.empty() ? "" : r->args[0]));
+    run_stage(policy::Stage::kRcpt, st, [this] { reply_unless(milter::kNrRcpt, milter::Continue{}); });
+    return;
+  }
+  if (std::holds_alternative<milter::Data>(cmd)) {
+    message();
+    reply_unless(milter::kNrData, milter::Continue{});
+    return;
+  }
+  if (auto* h = std::get_if<milter::Header>(&cmd)) {
+    message();
+    if (raw_.size() < pipe_->config().max_scan_bytes) {
+      raw_ += h->name;
+      raw_ += ':';
+      if (!(negotiated_.protocol & milter::kHeaderLeadingSpace)) raw_ += ' ';
+      append_crlf(raw_, h->value);
+      raw_ += "\r\n";
+    }
+    if (strcasecmp(h->name.c_str(), "Authentication-Results") == 0) {
+      ++ar_seen_;
+      auto ar = authres::parse(h->value);
+      if (ar && strcasecmp(ar->authserv_id.c_str(), pipe_->config().authserv_id.c_str()) == 0 &&
+          our_ar_count_ < std::size(our_ar_fields_))
+        our_ar_fields_[our_ar_count_++] = ar_seen_;
+    }
+    reply_unless(milter::kNrHeader, milter::Continue{});
+    return;
+  }
+  if (std::holds_alternative<milter::EndOfHeaders>(cmd)) {
+    message();
+    raw_ += "\r\n";
+    reply_unless(milter::kNrEoh, milter::Continue{});
+    return;
+  }
+  if (auto* b = std::get_if<milter::Body>(&cmd)) {
+    auto st = message();
+    const size_t cap = pipe_->config().max_scan_bytes;
+    if (raw_.size() + b->chunk.size() <= cap) {
+      raw_ += b->chunk;
+    } else {
+      st->too_large = true;
+    }
+    if (st->too_large && (negotiated_.protocol & milter::kSkip)) {
+      reply(milter::Skip{});
+    } else {
+      reply_unless(milter::kNrBody, milter::Continue{});
+    }
+    return;
+  }
+  if (auto* e = std::get_if<milter::EndOfBody>(&cmd)) {
+    auto st = message();
+    if (raw_.size() + e->chunk.size() <= pipe_->config().max_scan_bytes) {
+      raw_ += e->chunk;
+    } else {
+      st->too_large = true;
+    }
+    st->set_message(std::move(raw_));
+    raw_.clear();
+    run_stage(policy::Stage::kData, st, [this, st] {
+      msg_ = st;
+      finish_message();
+    });
+    return;
+  }
+  if (std::holds_alternative<milter::Abort>(cmd)) {
+    msg_.reset();
+    raw_.clear();
+    return;
+  }
+  if (std::holds_alternative<milter::Quit>(cmd)) {
+    closed_ = true;
+    queue_.clear();
+    sink_.close();
+    return;
+  }
+  if (std::holds_alternative<milter::QuitNewConnection>(cmd)) {
+    reset_connection();
+    return;
+  }
+  if (std::holds_alternative<milter::Unknown>(cmd)) {
+    reply_unless(milter::kNrUnknown, milter::Continue{});
+    return;
+  }
+}
+
+void MilterSession::finish_message() {
+  auto st = msg_;
+  msg_.reset();
+  if (!st) return;
+  policy::Verdict v = pipe_->verdict(*st);
+  switch (v.action) {
+    case policy::Action::kReject:
+      stats_.rejected++;
+      reply(milter::ReplyCode{v.smtp_reply});
+      return;
+    case policy::Action::kTempfail:
+      stats_.tempfailed++;
+      reply(milter::ReplyCode{v.smtp_reply});
+      return;
+    case policy::Action::kAccept: stats_.accepted++; break;
+    case policy::Action::kAddHeader: stats_.add_header++; break;
+    case policy::Action::kQuarantine: stats_.quarantined++; break;
+  }
+  const bool can_change = negotiated_.actions & milter::kChangeHeaders;
+  const bool can_add = negotiated_.actions & milter::kAddHeaders;
+  if (can_change) {
+    // Delete from the last so earlier indexes stay valid.
+    for (size_t i = our_ar_count_; i-- > 0;)
+      reply(milter::ChangeHeader{our_ar_fields_[i], "Authentication-Results", ""});
+  }
+  if (can_add) {
+    reply(milter::InsertHeader{0, "X-Rampart", v.x_rampart});
+    reply(milter::InsertHeader{0, "Authentication-Results", v.authentication_results});
+    if (v.action == policy::Action::kAddHeader || v.action == policy::Action::kQuarantine)
+      reply(milter::AddHeader{"X-Spam", "Yes"});
+  }
+  if (v.action == policy::Action::kQuarantine && (negotiated_.actions & milter::kQuarantine))
+    reply(milter::Quarantine{"rampart: " + v.reason});
+  reply(milter::Continue{});
+}
+
+}  // namespace rampart::server

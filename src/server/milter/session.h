@@ -1,0 +1,107 @@
+// File: src/server/milter/session.h
+// MilterSession: one milter connection's protocol state machine. It takes
+// decoded commands (codec.h), runs the scan pipeline's stages (policy.h) as
+// the SMTP transaction goes, and writes replies and header changes through
+// a sink. No sockets: the server feeds it, tests drive it directly.
+//
+//   auto s = std::make_shared<server::MilterSession>(pipeline_source, sink, opts);
+//   s->on_command(milter::Command{milter::OptNeg{6, 0x1ff, 0x1fffff}});
+//   ...                                     // sink.send() receives encoded replies
+//   s->tick(now);                           // tempfails a stage past its deadline
+//
+// Negotiation asks for add/change headers and quarantine, and for no replies
+// to connect, HELO, RCPT, DATA, headers, end of headers and unknown commands
+// when the MTA offers it (SMFIP_NR_*), with SMFIP_SKIP and leading spaces in
+// header values. Commands that arrive while a stage is still running (the MTA
+// does not wait for no-reply commands) are queued and handled in order.
+// Many messages per connection: the message state is reset after end of
+// message and on ABORT; QUIT_NC starts a new connection on the same socket.
+//
+// At end of message the verdict becomes: reject/tempfail -> SMFIR_REPLYCODE
+// ("550 5.7.1 ...", "451 4.7.1 ..."); otherwise the forged
+// Authentication-Results fields carrying our authserv-id are deleted,
+// Authentication-Results and X-Rampart are inserted at the top, X-Spam: Yes is
+// added for add_header/quarantine, SMFIR_QUARANTINE for quarantine, then
+// SMFIR_CONTINUE.
+//
+// DIAGNOSTICS: a stage that has not finished by its deadline answers
+// "451 4.4.3 Policy checks timed out" (tempfail); a command out of order or
+// not decodable closes the connection (the MTA applies
+// milter_default_action); nothing on this path throws.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "policy/policy.h"
+#include "server/milter/codec.h"
+
+namespace rampart::server {
+
+struct MilterStats {
+  uint64_t connections = 0, messages = 0, accepted = 0, add_header = 0, quarantined = 0, tempfailed = 0,
+           rejected = 0, throttled = 0, timeouts = 0, protocol_errors = 0;
+};
+
+class MilterSink {
+ public:
+  virtual ~MilterSink() = default;
+  virtual void send(std::string_view bytes) = 0;
+  virtual void close() = 0;
+};
+
+struct SessionOptions {
+  std::chrono::milliseconds stage_timeout{20000};
+};
+
+class MilterSession : public std::enable_shared_from_this<MilterSession> {
+ public:
+  // `pipeline` returns the pipeline to use for a new connection or message
+  // (the current one after a reload).
+  MilterSession(std::function<std::shared_ptr<policy::Pipeline>()> pipeline, MilterSink& sink,
+                MilterStats& stats, SessionOptions opt);
+  void on_command(milter::Command cmd);
+  void tick(std::chrono::steady_clock::time_point now);
+  bool idle() const { return !busy_ && queue_.empty(); }
+  bool in_message() const { return msg_ != nullptr; }
+
+ private:
+  void pump();
+  void handle(milter::Command& cmd);
+  void run_stage(policy::Stage stage, std::shared_ptr<policy::ScanState> st, std::function<void()> then);
+  void reply(const milter::Reply& r);
+  void reply_unless(uint32_t nr_flag, const milter::Reply& r);
+  void finish_message();
+  void reset_connection();
+  void protocol_error(const std::string& why);
+  std::shared_ptr<policy::ScanState> message();
+
+  std::function<std::shared_ptr<policy::Pipeline>()> pipeline_source_;
+  MilterSink& sink_;
+  MilterStats& stats_;
+  SessionOptions opt_;
+  milter::OptNeg negotiated_{};
+  bool negotiated_ok_ = false;
+  std::shared_ptr<policy::Pipeline> pipe_;
+  std::shared_ptr<policy::ScanState> conn_;
+  std::shared_ptr<policy::ScanState> msg_;
+  std::unordered_map<std::string, std::string> macros_;
+  std::string raw_;  // the message being received
+  bool skipping_body_ = false;
+  uint32_t our_ar_fields_[64] = {};  // indexes (1-based) of forged Authentication-Results
+  size_t our_ar_count_ = 0;
+  uint32_t ar_seen_ = 0;
+  std::deque<milter::Command> queue_;
+  bool busy_ = false;
+  bool closed_ = false;
+  uint64_t gen_ = 0;
+  char busy_cmd_ = 0;
+  std::chrono::steady_clock::time_point deadline_{};
+};
+
+}  // namespace rampart::server

@@ -1,0 +1,250 @@
+// File: src/server/milter/session_test.cc
+// MilterSession driven command by command as Postfix would, over a
+// ZoneResolver: negotiation, no-reply flags, headers added, DMARC reject,
+// throttling at MAIL FROM, several messages per connection, ABORT, forged
+// Authentication-Results removed, stage deadline -> 451 4.4.3, HTTP parsing.
+#include "server/milter/session.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "dns/zone_file.h"
+#include "dns/zone_resolver.h"
+#include "policy/throttle.h"
+#include "server/milter/http.h"
+
+namespace rampart::server {
+namespace {
+
+constexpr const char* kZone = R"(
+good.test.            300 TXT "v=spf1 ip4:192.0.2.0/24 -all"
+_dmarc.good.test.     300 TXT "v=DMARC1; p=reject"
+spoofed.test.         300 TXT "v=spf1 ip4:198.51.100.1 -all"
+_dmarc.spoofed.test.  300 TXT "v=DMARC1; p=reject"
+1.2.0.192.in-addr.arpa. 300 PTR mx.good.test.
+mx.good.test.         300 A 192.0.2.1
+)";
+
+struct Sink final : MilterSink {
+  std::string bytes;
+  bool closed = false;
+  void send(std::string_view b) override { bytes.append(b); }
+  void close() override { closed = true; }
+  std::vector<milter::Reply> take() {
+    std::vector<milter::Reply> out;
+    milter::Framer f;
+    f.feed(bytes);
+    bytes.clear();
+    while (true) {
+      auto p = f.next();
+      if (!p || !*p) break;
+      auto r = milter::decode_reply(**p);
+      if (r) out.push_back(*r);
+    }
+    return out;
+  }
+};
+
+// A resolver that never answers (for deadlines).
+struct SilentResolver final : dns::Resolver {
+  std::vector<Callback> held;
+  void resolve(std::string_view, dns::RRType, Callback cb) override { held.push_back(std::move(cb)); }
+};
+
+constexpr uint32_t kPostfixActions = 0x1ff;
+constexpr uint32_t kPostfixProtocol = 0x1fffff;
+
+struct SessionTest : ::testing::Test {
+  dns::ZoneResolver dns;
+  FakeClock clock;
+  std::shared_ptr<policy::Throttle> throttle = std::make_shared<policy::Throttle>(clock);
+  policy::PolicyConfig cfg;
+  std::shared_ptr<policy::Pipeline> pipe;
+  MilterStats stats;
+  Sink sink;
+  std::shared_ptr<MilterSession> s;
+
+  void SetUp() override {
+    auto z = dns::parse_zone(kZone);
+    ASSERT_TRUE(z) << z.error().message;
+    dns.load(*z);
+    cfg.authserv_id = "mx.example.net";
+    start();
+  }
+  void start(dns::Resolver* r = nullptr, SessionOptions so = {}) {
+    pipe = policy::Pipeline::create(cfg, r ? *r : dns, clock, throttle);
+    s = std::make_shared<MilterSession>([this] { return pipe; }, sink, stats, so);
+  }
+  void cmd(milter::Command c) { s->on_command(std::move(c)); }
+  void connect(const std::string& ip = "192.0.2.1") {
+    cmd(milter::OptNeg{6, kPostfixActions, kPostfixProtocol});
+    auto r = sink.take();
+    ASSERT_EQ(r.size(), 1u);
+    auto& o = std::get<milter::OptNeg>(r[0]);
+    EXPECT_EQ(o.version, 6u);
+    EXPECT_EQ(o.actions, milter::kAddHeaders | milter::kChangeHeaders | milter::kQuarantine);
+    EXPECT_TRUE(o.protocol & milter::kNrConnect);
+    EXPECT_FALSE(o.protocol & milter::kNrMail);
+    cmd(milter::Macros{'C', {{"j", "mx.example.net"}}});
+    cmd(milter::Connect{"client.example", '4', 40000, ip});
+    cmd(milter::Helo{"mx.good.test"});
+    EXPECT_TRUE(sink.take().empty());  // NR_CONN, NR_HELO
+  }
+  std::vector<milter::Reply> message(const std::string& from, const std::string& header_from,
+                                     const std::vector<milter::Header>& extra = {}) {
+    cmd(milter::Macros{'M', {{"i", "ABC"}}});
+    cmd(milter::Mail{{"<" + from + ">"}});
+    auto r = sink.take();
+    if (r.size() != 1 || !std::holds_alternative<milter::Continue>(r[0])) return r;
+    cmd(milter::Rcpt{{"<bob@example.net>"}});
+    cmd(milter::Data{});
+    cmd(milter::Header{"From", " <alice@" + header_from + ">"});
+    cmd(milter::Header{"Subject", " hi"});
+    cmd(milter::Header{"Date", " Mon, 1 Jan 2024 00:00:00 +0000"});
+    cmd(milter::Header{"Message-ID", " <1@x>"});
+    for (const auto& h : extra) cmd(h);
+    cmd(milter::EndOfHeaders{});
+    cmd(milter::Body{"Hello.\r\n"});
+    auto body = sink.take();
+    EXPECT_EQ(body.size(), 1u);  // body chunks are answered (SKIP is possible)
+    cmd(milter::EndOfBody{});
+    return sink.take();
+  }
+};
+
+TEST_F(SessionTest, GoodMailGetsHeaders) {
+  connect();
+  auto r = message("alice@good.test", "good.test");
+  ASSERT_EQ(r.size(), 3u);
+  auto& xr = std::get<milter::InsertHeader>(r[0]);
+  EXPECT_EQ(xr.name, "X-Rampart");
+  EXPECT_EQ(xr.value.rfind("action=accept", 0), 0u) << xr.value;
+  auto& ar = std::get<milter::InsertHeader>(r[1]);
+  EXPECT_EQ(ar.name, "Authentication-Results");
+  EXPECT_EQ(ar.index, 0u);
+  EXPECT_NE(ar.value.find("spf=pass"), std::string::npos) << ar.value;
+  EXPECT_NE(ar.value.find("dmarc=pass"), std::string::npos) << ar.value;
+  EXPECT_TRUE(std::holds_alternative<milter::Continue>(r[2]));
+  EXPECT_EQ(stats.accepted, 1u);
+}
+
+TEST_F(SessionTest, SpoofedDmarcRejected) {
+  connect("192.0.2.7");
+  auto r = message("ceo@spoofed.test", "spoofed.test");
+  ASSERT_EQ(r.size(), 1u);
+  auto& y = std::get<milter::ReplyCode>(r[0]);
+  EXPECT_EQ(y.text.rfind("550 5.7.1 ", 0), 0u) << y.text;
+}
+
+TEST_F(SessionTest, ManyMessagesAndAbort) {
+  connect();
+  for (int i = 0; i < 5; ++i) {
+    auto r = message("alice@good.test", "good.test");
+    ASSERT_FALSE(r.empty());
+    EXPECT_TRUE(std::holds_alternative<milter::Continue>(r.back()));
+  }
+  cmd(milter::Mail{{"<alice@good.test>"}});
+  EXPECT_EQ(sink.take().size(), 1u);
+  cmd(milter::Abort{});
+  auto r = message("alice@good.test", "good.test");
+  ASSERT_FALSE(r.empty());
+  EXPECT_EQ(stats.messages, 7u);
+  EXPECT_EQ(stats.accepted, 6u);
+  cmd(milter::QuitNewConnection{});
+  connect();
+  cmd(milter::Quit{});
+  EXPECT_TRUE(sink.closed);
+}
+
+TEST_F(SessionTest, ThrottledAtMailFrom) {
+  cfg.per_ip = {true, 1, 2};
+  start();
+  connect();
+  message("alice@good.test", "good.test");
+  message("alice@good.test", "good.test");
+  auto r = message("alice@good.test", "good.test");
+  ASSERT_EQ(r.size(), 1u);
+  auto& y = std::get<milter::ReplyCode>(r[0]);
+  EXPECT_EQ(y.text.rfind("451 4.7.1 Rate limit exceeded for client 192.0.2.1", 0), 0u) << y.text;
+  EXPECT_EQ(stats.throttled, 1u);
+}
+
+TEST_F(SessionTest, SaslUserThrottle) {
+  cfg.per_sasl_user = {true, 1, 1};
+  start();
+  connect();
+  cmd(milter::Macros{'M', {{"{auth_authen}", "mallory"}}});
+  cmd(milter::Mail{{"<alice@good.test>"}});
+  EXPECT_TRUE(std::holds_alternative<milter::Continue>(sink.take().at(0)));
+  cmd(milter::Abort{});
+  cmd(milter::Macros{'M', {{"{auth_authen}", "mallory"}}});
+  cmd(milter::Mail{{"<alice@good.test>"}});
+  auto r = sink.take();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_NE(std::get<milter::ReplyCode>(r[0]).text.find("user mallory"), std::string::npos);
+}
+
+TEST_F(SessionTest, ForgedAuthenticationResultsRemoved) {
+  connect();
+  auto r = message("alice@good.test", "good.test",
+                   {milter::Header{"Authentication-Results", " other.example; spf=pass"},
+                    milter::Header{"Authentication-Results", " mx.example.net; dmarc=pass"}});
+  ASSERT_EQ(r.size(), 4u);
+  auto& m = std::get<milter::ChangeHeader>(r[0]);
+  EXPECT_EQ(m.index, 2u);
+  EXPECT_EQ(m.value, "");
+}
+
+TEST_F(SessionTest, CommandBeforeNegotiationCloses) {
+  cmd(milter::Helo{"x"});
+  EXPECT_TRUE(sink.closed);
+  EXPECT_EQ(stats.protocol_errors, 1u);
+}
+
+TEST_F(SessionTest, StageDeadlineTempfails) {
+  SilentResolver silent;
+  SessionOptions so;
+  so.stage_timeout = std::chrono::milliseconds(0);
+  start(&silent, so);
+  cmd(milter::OptNeg{6, kPostfixActions, kPostfixProtocol});
+  sink.take();
+  cmd(milter::Connect{"c", '4', 1, "192.0.2.1"});  // FCrDNS waits forever
+  cmd(milter::Helo{"h"});
+  cmd(milter::Mail{{"<a@good.test>"}});
+  EXPECT_TRUE(sink.take().empty());
+  s->tick(std::chrono::steady_clock::now() + std::chrono::seconds(1));  // connect: no reply (NR)
+  s->tick(std::chrono::steady_clock::now() + std::chrono::seconds(1));  // MAIL: SPF waits -> 451
+  auto r = sink.take();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(std::get<milter::ReplyCode>(r[0]).text.rfind("451 4.4.3", 0), 0u);
+  EXPECT_EQ(stats.timeouts, 2u);
+  // Late answers are ignored.
+  silent.held.clear();
+}
+
+TEST(Http, ParseAndEnvelope) {
+  std::string raw =
+      "POST /v1/scan HTTP/1.1\r\nHost: x\r\nX-Client-IP: 192.0.2.1\r\nX-Helo: mx.good.test\r\n"
+      "X-Mail-From: <alice@good.test>\r\nX-Rcpt-To: a@x, b@y\r\nX-Rcpt-To: c@z\r\nContent-Length: "
+      "5\r\n\r\nhello";
+  HttpRequest req;
+  size_t used = 0;
+  std::string err;
+  EXPECT_EQ(parse_http_request(raw.substr(0, 40), 100, req, used, err), HttpParse::kIncomplete);
+  EXPECT_EQ(parse_http_request(raw.substr(0, raw.size() - 1), 100, req, used, err), HttpParse::kIncomplete);
+  ASSERT_EQ(parse_http_request(raw, 100, req, used, err), HttpParse::kComplete) << err;
+  EXPECT_EQ(used, raw.size());
+  EXPECT_EQ(req.body, "hello");
+  auto st = scan_state_from(req);
+  ASSERT_TRUE(st);
+  EXPECT_EQ((*st)->env.mail_from, "alice@good.test");
+  EXPECT_EQ((*st)->env.rcpts, (std::vector<std::string>{"a@x", "b@y", "c@z"}));
+  EXPECT_EQ(parse_http_request(raw, 2, req, used, err), HttpParse::kError);  // body too large
+  EXPECT_EQ(parse_http_request("GARBAGE\r\n\r\n", 100, req, used, err), HttpParse::kError);
+  EXPECT_EQ(json_escape("a\"b\n\x01"), "\"a\\\"b\\n\\u0001\"");
+}
+
+}  // namespace
+}  // namespace rampart::server
