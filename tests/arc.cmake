@@ -12,3 +12,10 @@ if(TARGET rampart_arc AND TARGET rampart)
   set_tests_properties(arc_cli_test PROPERTIES ENVIRONMENT RAMPART_BIN=$<TARGET_FILE:rampart>)
   add_dependencies(arc_cli_test rampart)
 endif()
+
+# `rampart auth` end to end (apps/rampart/auth_cmd.cc).
+if(TARGET rampart_arc AND TARGET rampart_dmarc AND TARGET rampart_senderid AND TARGET rampart_authres AND TARGET rampart)
+  rampart_test(auth_cmd_test SOURCES auth_cmd_test.cc DEPS rampart_arc rampart_dkim rampart_dns)
+  set_tests_properties(auth_cmd_test PROPERTIES ENVIRONMENT RAMPART_BIN=$<TARGET_FILE:rampart>)
+  add_dependencies(auth_cmd_test rampart)
+endif()

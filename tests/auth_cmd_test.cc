@@ -1,0 +1,134 @@
+// File: tests/auth_cmd_test.cc
+// End-to-end test of `rampart auth`: one message DKIM-signed and ARC-sealed
+// here, keys, SPF and DMARC records in a zone file; the JSON of issue 3's
+// Interfaces section, the readable output, a failing variant and exit 2 on
+// bad arguments.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "auth/arc/arc.h"
+#include "auth/dkim/dkim.h"
+#include "auth/dkim/test_util.h"
+
+namespace rampart {
+namespace {
+
+namespace fs = std::filesystem;
+using dkim::testing::read_file;
+
+struct Cmd {
+  int status = -1;
+  std::string out, err;
+};
+
+class CliAuth : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("rampart-auth-cli-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    bin_ = std::getenv("RAMPART_BIN") ? std::getenv("RAMPART_BIN") : "build/apps/rampart/rampart";
+    auto k = dkim::load_private_key(dkim::testing::generate_pem(dkim::KeyType::kEd25519));
+    ASSERT_TRUE(k);
+    key_ = *k;
+    const std::string rec = dkim::testing::key_record(key_);
+    std::ofstream(dir_ / "zone") << "example.com. 300 IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n"
+                                 << "s1._domainkey.example.com. 300 IN TXT \"" << rec << "\"\n"
+                                 << "_dmarc.example.com. 300 IN TXT \"v=DMARC1; p=reject\"\n"
+                                 << "s1._domainkey.lists.example.net. 300 IN TXT \"" << rec << "\"\n";
+    std::string m =
+        "From: Alice <alice@example.com>\r\nTo: bob@example.org\r\nSubject: hi\r\n"
+        "Date: Thu, 14 Jan 2021 15:00:01 -0800\r\n\r\nHello.\r\n";
+    dkim::SignOptions so;
+    so.domain = "example.com";
+    so.selector = "s1";
+    so.timestamp = 1700000000;
+    auto sig = dkim::sign(m, key_, so);
+    ASSERT_TRUE(sig);
+    m = *sig + m;
+    arc::SealOptions ao;
+    ao.domain = "lists.example.net";
+    ao.selector = "s1";
+    ao.authserv_id = "lists.example.net";
+    ao.timestamp = 1700000000;
+    auto set = arc::seal("Authentication-Results: lists.example.net; dkim=pass header.d=example.com\r\n" + m,
+                         key_, ao, arc::Cv::kNone);
+    ASSERT_TRUE(set && set->added);
+    message_ =
+        set->fields() + "Authentication-Results: lists.example.net; dkim=pass header.d=example.com\r\n" + m;
+    std::ofstream(dir_ / "msg.eml", std::ios::binary) << message_;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  Cmd run(const std::string& args) {
+    const std::string out = (dir_ / "out").string(), err = (dir_ / "err").string();
+    const std::string cmd = bin_ + " " + args + " >" + out + " 2>" + err + " </dev/null";
+    Cmd r;
+    const int s = std::system(cmd.c_str());
+    r.status = WIFEXITED(s) ? WEXITSTATUS(s) : -1;
+    r.out = read_file(out);
+    r.err = read_file(err);
+    return r;
+  }
+  std::string common(const std::string& ip) {
+    return "auth " + (dir_ / "msg.eml").string() + " --ip " + ip +
+           " --helo mx.example.com --mail-from alice@example.com --authserv-id mx.test --zone " +
+           (dir_ / "zone").string();
+  }
+  fs::path dir_;
+  std::string bin_, message_;
+  dkim::PrivateKey key_;
+};
+
+TEST_F(CliAuth, JsonAsTheIssueSays) {
+  Cmd r = run(common("192.0.2.9") + " --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(
+      r.out,
+      "{\"spf\": {\"result\": \"pass\"}, \"senderid\": {\"result\": \"pass\", \"pra\": "
+      "\"alice@example.com\"}, "
+      "\"dkim\": [{\"domain\": \"example.com\", \"selector\": \"s1\", \"algorithm\": \"ed25519-sha256\", "
+      "\"result\": \"pass\", \"reason\": \"\"}], \"dmarc\": {\"result\": \"pass\", \"policy\": \"reject\", "
+      "\"disposition\": \"none\"}, \"arc\": {\"cv\": \"pass\", \"reason\": \"\"}, "
+      "\"authentication_results\": "
+      "\"Authentication-Results: mx.test; spf=pass smtp.mailfrom=alice@example.com; sender-id=pass "
+      "header.from=alice@example.com; dkim=pass header.d=example.com header.s=s1 header.a=ed25519-sha256 "
+      "header.b=" +
+          message_.substr(message_.find(" b=", message_.find("DKIM-Signature")) + 3, 8) +
+          "; dmarc=pass (p=reject) header.from=example.com; arc=pass smtp.remote-ip=192.0.2.9\"}\n");
+}
+
+TEST_F(CliAuth, ReadableAndFailing) {
+  Cmd r = run(common("198.51.100.1"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Authentication-Results: mx.test;\r\n", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("spf=fail smtp.mailfrom=alice@example.com"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nSPF (mailfrom alice@example.com): fail"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nDKIM (d=example.com s=s1 ed25519-sha256): pass"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nDMARC (From domain example.com): pass"), std::string::npos)
+      << r.out;  // DKIM aligned
+  EXPECT_NE(r.out.find("\nARC: pass (1 sets)"), std::string::npos) << r.out;
+}
+
+TEST_F(CliAuth, BadArguments) {
+  const std::vector<std::string> bads = {
+      "auth",
+      "auth --ip 192.0.2.1 --helo h --mail-from a@b",
+      "auth " + (dir_ / "msg.eml").string() + " --ip nope --helo h --mail-from a@b",
+      "auth " + (dir_ / "msg.eml").string() + " --helo h --mail-from a@b",
+      "auth /nonexistent --ip 192.0.2.1 --helo h --mail-from a@b",
+      "auth " + (dir_ / "msg.eml").string() + " --ip 192.0.2.1 --helo h --mail-from a@b --bogus"};
+  for (const std::string& b : bads) {
+    Cmd r = run(b);
+    EXPECT_EQ(r.status, 2) << b;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << b << ": " << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace rampart
