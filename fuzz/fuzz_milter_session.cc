@@ -51,7 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto pipe = policy::Pipeline::create(cfg, zone(), clock, throttle);
   server::MilterStats stats;
   Sink sink;
-  auto s = std::make_shared<server::MilterSession>([&] { return pipe; }, sink, stats, server::SessionOptions{});
+  auto s =
+      std::make_shared<server::MilterSession>([&] { return pipe; }, sink, stats, server::SessionOptions{});
   milter::Framer f(1 << 16);
   f.feed(std::string_view(reinterpret_cast<const char*>(data), size));
   for (int i = 0; i < 10000 && !sink.closed; ++i) {

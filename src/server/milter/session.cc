@@ -312,10 +312,13 @@ void MilterSession::finish_message() {
       reply(milter::ChangeHeader{our_ar_fields_[i], "Authentication-Results", ""});
   }
   if (can_add) {
-    reply(milter::InsertHeader{0, "X-Rampart", v.x_rampart});
-    reply(milter::InsertHeader{0, "Authentication-Results", v.authentication_results});
+    // With SMFIP_HDR_LEADSPC the MTA writes values exactly as given: the
+    // space after the colon is ours to send.
+    const std::string sp = (negotiated_.protocol & milter::kHeaderLeadingSpace) ? " " : "";
+    reply(milter::InsertHeader{0, "X-Rampart", sp + v.x_rampart});
+    reply(milter::InsertHeader{0, "Authentication-Results", sp + v.authentication_results});
     if (v.action == policy::Action::kAddHeader || v.action == policy::Action::kQuarantine)
-      reply(milter::AddHeader{"X-Spam", "Yes"});
+      reply(milter::AddHeader{"X-Spam", sp + "Yes"});
   }
   if (v.action == policy::Action::kQuarantine && (negotiated_.actions & milter::kQuarantine))
     reply(milter::Quarantine{"rampart: " + v.reason});

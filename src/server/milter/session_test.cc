@@ -120,7 +120,7 @@ TEST_F(SessionTest, GoodMailGetsHeaders) {
   ASSERT_EQ(r.size(), 3u);
   auto& xr = std::get<milter::InsertHeader>(r[0]);
   EXPECT_EQ(xr.name, "X-Rampart");
-  EXPECT_EQ(xr.value.rfind("action=accept", 0), 0u) << xr.value;
+  EXPECT_EQ(xr.value.rfind(" action=accept", 0), 0u) << xr.value;  // leading space: HDR_LEADSPC
   auto& ar = std::get<milter::InsertHeader>(r[1]);
   EXPECT_EQ(ar.name, "Authentication-Results");
   EXPECT_EQ(ar.index, 0u);
