@@ -37,6 +37,8 @@
 //   Malformed lines are dropped and counted; the count goes to stderr.
 #include <signal.h>
 
+#if defined(HAVE_RAMPART_FLOWS)  // built only when src/flows is part of the build
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -221,3 +223,5 @@ cli::Registrar reg("flows",
                    run_flows);
 
 }  // namespace
+
+#endif  // HAVE_RAMPART_FLOWS
