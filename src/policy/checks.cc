@@ -9,6 +9,9 @@
 #include <utility>
 
 #include "auth/dkim/dkim.h"
+#ifdef HAVE_RAMPART_ARC
+#include "auth/arc/arc.h"
+#endif
 #include "auth/dmarc/dmarc.h"
 #include "auth/senderid/senderid.h"
 #include "auth/spf/spf.h"
@@ -396,6 +399,50 @@ class DkimCheck final : public Check {
   dkim::Verifier v_;
 };
 
+// ---------------------------------------------------------------- ARC
+#ifdef HAVE_RAMPART_ARC
+class ArcCheck final : public Check {
+ public:
+  ArcCheck(const PolicyConfig& cfg, dns::Resolver& r) : cfg_(cfg), v_(r) {}
+  std::string_view name() const override { return "arc"; }
+  Stage stage() const override { return Stage::kData; }
+  void run(const StatePtr& s, Done done) override {
+    if (s->too_large) {
+      done();
+      return;
+    }
+    v_.validate(s->message, [this, s, done = std::move(done)](arc::ChainResult r) {
+      // ARC results only inform (no local override of DMARC yet): a key
+      // lookup that failed temporarily is noted, it does not tempfail.
+      if (r.temporary()) {
+        s->add(name(), "ARC_TEMPERROR", 0, r.reason);
+        done();
+        return;
+      }
+      double score = 0;
+      if (r.cv == arc::Cv::kPass) score = cfg_.arc_pass;
+      if (r.cv == arc::Cv::kFail) score = cfg_.arc_fail;
+      const std::string cv(arc::cv_name(r.cv));
+      std::string why = r.reason;
+      if (r.cv == arc::Cv::kPass) why = std::to_string(r.instances) + " ARC set(s) validated";
+      s->add(name(), "ARC_" + upper(cv), score, why);
+      authres::ResInfo ri;
+      ri.method = "arc";
+      ri.result = cv;
+      if (r.cv == arc::Cv::kPass && r.oldest_pass != 0)
+        ri.props.push_back({"header", "oldest-pass", std::to_string(r.oldest_pass)});
+      if (r.cv == arc::Cv::kFail) ri.reason = r.reason;
+      s->auth.push_back(std::move(ri));
+      done();
+    });
+  }
+
+ private:
+  const PolicyConfig& cfg_;
+  arc::Validator v_;
+};
+#endif
+
 // ---------------------------------------------------------------- Sender ID
 class SenderIdCheck final : public Check {
  public:
@@ -519,6 +566,9 @@ void add_default_checks(Pipeline& p, dns::Resolver& resolver, const Clock& clock
   if (cfg.spf) p.add(std::make_unique<SpfCheck>(cfg, resolver));
   if (cfg.header_sanity) p.add(std::make_unique<HeaderSanityCheck>(cfg));
   if (cfg.dkim) p.add(std::make_unique<DkimCheck>(cfg, resolver, clock));
+#ifdef HAVE_RAMPART_ARC
+  if (cfg.arc) p.add(std::make_unique<ArcCheck>(cfg, resolver));
+#endif
   if (cfg.senderid) p.add(std::make_unique<SenderIdCheck>(cfg, resolver));
   if (!cfg.dnsbl_domain.empty()) p.add(std::make_unique<DnsblCheck>(cfg, resolver, true));
   if (cfg.dmarc) p.add(std::make_unique<DmarcCheck>(cfg, resolver));

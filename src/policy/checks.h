@@ -13,6 +13,7 @@
 //   header_sanity data  MISSING_FROM, MULTIPLE_FROM, MISSING_DATE, MISSING_MESSAGE_ID,
 //                       HEADER_DEFECT, DUPLICATE_SUBJECT
 //   dkim          data  DKIM_PASS, DKIM_FAIL, ...; writes dkim
+//   arc           data  ARC_PASS, ARC_FAIL, ARC_NONE, ARC_TEMPERROR; writes arc (when built)
 //   senderid      data  SENDERID_PASS, SENDERID_FAIL, ...; writes sender-id
 //   dnsbl_domain  data  <zone symbol> per listed domain (MAIL FROM, From)
 //   dmarc         data, wave 1  DMARC_PASS, DMARC_FAIL, ...; writes dmarc; p=reject ->

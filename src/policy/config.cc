@@ -72,6 +72,11 @@ quarantine = true     # honour p=quarantine
 pass = -2.0
 fail = 6.0
 
+[policy.arc]          # RFC 8617 chain validation (informational: no DMARC override yet)
+enabled = true
+pass = 0.0
+fail = 1.0
+
 [policy.fcrdns]
 enabled = true
 fail = 2.0
@@ -182,6 +187,9 @@ Result<PolicyConfig> PolicyConfig::from(const Config& cfg) {
   c.dmarc_quarantine = cfg.get_bool("policy.dmarc.quarantine", c.dmarc_quarantine);
   c.dmarc_pass = cfg.get_double("policy.dmarc.pass", c.dmarc_pass);
   c.dmarc_fail = cfg.get_double("policy.dmarc.fail", c.dmarc_fail);
+  c.arc = cfg.get_bool("policy.arc.enabled", c.arc);
+  c.arc_pass = cfg.get_double("policy.arc.pass", c.arc_pass);
+  c.arc_fail = cfg.get_double("policy.arc.fail", c.arc_fail);
   c.fcrdns = cfg.get_bool("policy.fcrdns.enabled", c.fcrdns);
   c.fcrdns_fail = cfg.get_double("policy.fcrdns.fail", c.fcrdns_fail);
   c.rdns_none = cfg.get_double("policy.fcrdns.none", c.rdns_none);

@@ -149,6 +149,7 @@ struct PolicyConfig {
   size_t max_scan_bytes = 10u << 20;  // larger messages: content checks skipped
   // Checks (enabled flags and weights).
   bool spf = true, senderid = true, dkim = true, dmarc = true, fcrdns = true, header_sanity = true;
+  bool arc = true;               // when src/auth/arc is built (HAVE_RAMPART_ARC)
   bool dmarc_reject = true;      // honour p=reject with 550 5.7.1
   bool dmarc_quarantine = true;  // honour p=quarantine
   bool spf_reject = false;       // reject SPF fail outright (else a score)
@@ -156,6 +157,7 @@ struct PolicyConfig {
   double senderid_fail = 1, senderid_pass = 0;
   double dkim_pass = -1, dkim_fail = 3;
   double dmarc_pass = -2, dmarc_fail = 6;
+  double arc_pass = 0, arc_fail = 1;
   double fcrdns_fail = 2, rdns_none = 2;
   std::vector<DnsblZone> dnsbl_ip;
   std::vector<DnsblZone> dnsbl_domain;
