@@ -1,0 +1,103 @@
+// File: src/reputation/classify.h
+// Heavy-mailer classes from decayed counters, with the reasons, by the rules
+// the big mailbox providers apply to bulk senders (Google, Yahoo 2024,
+// Microsoft 2025): ~5,000 messages a day per organisational domain makes a
+// bulk sender, which then needs SPF, DKIM and DMARC aligned, RFC 8058
+// one-click unsubscribe, FCrDNS, and a complaint rate below 0.1%, never 0.3%.
+//
+//   auto th = reputation::Thresholds::from_config(cfg);   // [reputation] table, defaults
+//   reputation::Assessment a = reputation::classify(counters, IdentityKind::kDomain, now, th, prev);
+//   a.cls;        // SenderClass::kBulk ...
+//   a.score;      // sum of the reasons' weights (> 0 good, < 0 bad)
+//   for (const Reason& r : a.reasons) log("{} {:+} {}", r.code, r.weight, r.text);
+//
+// Rules (every threshold is a Thresholds field, TOML key in brackets):
+//   bad evidence (any one makes the identity bad):
+//     TRAP_HITS       trap hits (month) >= [trap_hits] and >= [trap_rate] of volume (month)
+//     COMPLAINTS_BAD  complaints (day) >= [min_complaints] and rate >= [complaint_bad]
+//     BOUNCES_BAD     unknown-recipient bounces (day) >= [min_bounces], rate >= [bounce_bad]
+//     SPAM_VERDICTS   scanner spam verdicts (day) >= [min_spam_verdicts], share >= [spam_verdict_bad]
+//     NO_FCRDNS       ip/net identity, volume (day) >= [no_fcrdns_volume], FCrDNS share < 50%
+//   bad -> COMPROMISED when the previous class was bulk, transactional or
+//   compromised (a good identity that turned bad); otherwise SPAMMER.
+//   no bad evidence:
+//     volume (month) < [min_volume]                 -> UNKNOWN (too little seen)
+//     volume (day) >= [bulk_daily_volume] or was bulk -> BULK, with compliance
+//       reasons: AUTH_ALIGNED / NO_AUTH (share >= [auth_share]), ONE_CLICK /
+//       NO_ONE_CLICK ([one_click_share]), COMPLAINTS_OK / COMPLAINTS_WARN
+//       (between [complaint_good] and [complaint_bad])
+//     else                                           -> TRANSACTIONAL
+//   hysteresis (apply_history): a bad class is kept while the evidence is
+//   merely too thin (silence does not forgive); only new good volume without
+//   bad evidence moves an identity back.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config.h"
+#include "reputation/counters.h"
+#include "reputation/event.h"
+
+namespace rampart::reputation {
+
+enum class SenderClass : uint8_t { kUnknown, kBulk, kTransactional, kSpammer, kCompromised };
+std::string_view class_name(SenderClass c);  // "unknown", "bulk", "transactional", "spammer", "compromised"
+std::optional<SenderClass> parse_class(std::string_view s);
+inline bool is_bad(SenderClass c) { return c == SenderClass::kSpammer || c == SenderClass::kCompromised; }
+inline bool is_good(SenderClass c) { return c == SenderClass::kBulk || c == SenderClass::kTransactional; }
+
+struct Thresholds {
+  double bulk_daily_volume = 5000;
+  double min_volume = 20;  // month window, below: unknown
+  double complaint_good = 0.001;
+  double complaint_bad = 0.003;
+  double min_complaints = 3;
+  double trap_hits = 2;
+  double trap_rate = 0.0001;
+  double bounce_bad = 0.08;
+  double min_bounces = 10;
+  double spam_verdict_bad = 0.5;
+  double min_spam_verdicts = 10;
+  double no_fcrdns_volume = 100;
+  double auth_share = 0.95;
+  double one_click_share = 0.9;
+
+  // Keys of the [reputation] table (or `prefix`); absent keys keep defaults.
+  // Errc::kConfig for values out of range (negative, complaint_good > complaint_bad).
+  static Result<Thresholds> from_config(const Config& cfg, std::string_view prefix = "reputation");
+};
+
+struct Reason {
+  std::string code;  // "COMPLAINTS_BAD"
+  double weight = 0;
+  std::string text;  // "complaint rate 0.42% (day) >= 0.30%"
+};
+
+struct Assessment {
+  SenderClass cls = SenderClass::kUnknown;
+  double score = 0;
+  std::vector<Reason> reasons;
+};
+
+// What the rules say about the counters alone (prev: the class the identity
+// had before, or kUnknown; used for BULK stickiness and COMPROMISED).
+Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thresholds& th,
+                    SenderClass prev = SenderClass::kUnknown);
+
+// Class state kept per identity: the class and since when.
+struct ClassState {
+  SenderClass cls = SenderClass::kUnknown;
+  int64_t since = 0;
+  std::string encode() const;  // "bulk 1700000000"
+  static std::optional<ClassState> decode(std::string_view s);
+};
+
+// The new state after `a`, given the previous one: hysteresis as above.
+// Rewrites a.cls when the previous class is kept (and adds a reason).
+ClassState apply_history(Assessment& a, const std::optional<ClassState>& prev, int64_t now);
+
+}  // namespace rampart::reputation

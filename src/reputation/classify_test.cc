@@ -1,0 +1,176 @@
+// File: src/reputation/classify_test.cc
+// Table tests of the heavy-mailer rules.
+#include "reputation/classify.h"
+
+#include <gtest/gtest.h>
+
+namespace rampart::reputation {
+namespace {
+
+constexpr int64_t kNow = 1700000000;
+
+struct Day {
+  double volume = 0, auth = 0, one_click = 0, fcrdns = 0, spam = 0, complaints = 0, traps = 0, bounces = 0;
+};
+
+// Steady-state counters for `d` per day, for a week.
+Counters steady(const Day& d) {
+  Counters c;
+  for (int64_t t = kNow - 7 * 86400; t <= kNow; t += 3600) {
+    c.add(Metric::kVolume, d.volume / 24, t);
+    c.add(Metric::kAuthAligned, d.auth / 24, t);
+    c.add(Metric::kOneClick, d.one_click / 24, t);
+    c.add(Metric::kFcrdns, d.fcrdns / 24, t);
+    c.add(Metric::kSpamVerdict, d.spam / 24, t);
+    c.add(Metric::kComplaints, d.complaints / 24, t);
+    c.add(Metric::kTraps, d.traps / 24, t);
+    c.add(Metric::kBounces, d.bounces / 24, t);
+  }
+  return c;
+}
+
+bool has_reason(const Assessment& a, std::string_view code) {
+  for (const Reason& r : a.reasons)
+    if (r.code == code) return true;
+  return false;
+}
+
+struct Case {
+  const char* name;
+  Day day;
+  IdentityKind kind;
+  SenderClass prev;
+  SenderClass want;
+  const char* reason;
+};
+
+TEST(Classify, Table) {
+  const Thresholds th;
+  const Case cases[] = {
+      {"compliant newsletter",
+       {20000, 20000, 20000, 20000, 0, 4, 0, 100},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kBulk,
+       "ONE_CLICK"},
+      {"newsletter at 0.2% complaints",
+       {20000, 20000, 20000, 20000, 0, 40, 0, 0},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kBulk,
+       "COMPLAINTS_WARN"},
+      {"newsletter at 0.5% complaints",
+       {20000, 20000, 20000, 20000, 0, 100, 0, 0},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kSpammer,
+       "COMPLAINTS_BAD"},
+      {"bulk without one-click",
+       {20000, 20000, 0, 20000, 0, 2, 0, 0},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kBulk,
+       "NO_ONE_CLICK"},
+      {"bulk without alignment",
+       {20000, 1000, 20000, 20000, 0, 2, 0, 0},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kBulk,
+       "NO_AUTH"},
+      {"transactional",
+       {300, 300, 0, 300, 0, 0, 0, 1},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kTransactional,
+       "COMPLAINTS_OK"},
+      {"too little",
+       {1, 1, 0, 1, 0, 0, 0, 0},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kUnknown,
+       "LOW_VOLUME"},
+      {"trap hits",
+       {2000, 2000, 0, 2000, 0, 0, 1, 0},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kSpammer,
+       "TRAP_HITS"},
+      {"dictionary attack bounces",
+       {2000, 2000, 0, 2000, 0, 0, 0, 400},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kSpammer,
+       "BOUNCES_BAD"},
+      {"scanner says spam",
+       {500, 0, 0, 500, 400, 0, 0, 0},
+       IdentityKind::kIp,
+       SenderClass::kUnknown,
+       SenderClass::kSpammer,
+       "SPAM_VERDICTS"},
+      {"bot without FCrDNS",
+       {500, 0, 0, 0, 0, 0, 0, 0},
+       IdentityKind::kIp,
+       SenderClass::kUnknown,
+       SenderClass::kSpammer,
+       "NO_FCRDNS"},
+      {"good domain turned bad",
+       {3000, 3000, 0, 3000, 0, 30, 0, 0},
+       IdentityKind::kDomain,
+       SenderClass::kTransactional,
+       SenderClass::kCompromised,
+       "WAS_GOOD"},
+  };
+  for (const Case& c : cases) {
+    const Assessment a = classify(steady(c.day), c.kind, kNow, th, c.prev);
+    EXPECT_EQ(class_name(a.cls), class_name(c.want)) << c.name;
+    EXPECT_TRUE(has_reason(a, c.reason)) << c.name;
+    if (is_bad(c.want)) {
+      EXPECT_LT(a.score, 0) << c.name;
+    }
+    if (is_good(c.want) && std::string_view(c.reason) == "ONE_CLICK") {
+      EXPECT_GT(a.score, 0) << c.name;
+    }
+  }
+}
+
+TEST(Classify, SilenceDoesNotForgive) {
+  const Thresholds th;
+  Counters c = steady({2000, 2000, 0, 2000, 0, 0, 2, 0});
+  Assessment a = classify(c, IdentityKind::kDomain, kNow, th);
+  ASSERT_EQ(a.cls, SenderClass::kSpammer);
+  std::optional<ClassState> st = apply_history(a, std::nullopt, kNow);
+  // Three months of silence: the traps have decayed, there is no new volume.
+  const int64_t later = kNow + 90 * 86400;
+  Assessment b = classify(c, IdentityKind::kDomain, later, th, st->cls);
+  EXPECT_EQ(b.cls, SenderClass::kUnknown);
+  const ClassState st2 = apply_history(b, st, later);
+  EXPECT_EQ(b.cls, SenderClass::kSpammer);
+  EXPECT_EQ(st2.since, kNow);
+  EXPECT_TRUE(has_reason(b, "KEPT"));
+}
+
+TEST(Classify, ThresholdsFromConfig) {
+  auto cfg = Config::parse("[reputation]\nbulk_daily_volume = 100\ncomplaint_bad = 0.01\n");
+  ASSERT_TRUE(cfg);
+  auto th = Thresholds::from_config(*cfg);
+  ASSERT_TRUE(th);
+  EXPECT_EQ(th->bulk_daily_volume, 100);
+  EXPECT_EQ(th->complaint_bad, 0.01);
+  EXPECT_EQ(th->complaint_good, 0.001);
+  auto bad = Config::parse("[reputation]\ncomplaint_good = 0.5\ncomplaint_bad = 0.1\n");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(Thresholds::from_config(*bad).error().code, Errc::kConfig);
+}
+
+TEST(Classify, StateEncoding) {
+  ClassState s{SenderClass::kCompromised, 1700000123};
+  auto d = ClassState::decode(s.encode());
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->cls, SenderClass::kCompromised);
+  EXPECT_EQ(d->since, 1700000123);
+  EXPECT_FALSE(ClassState::decode("bogus 1"));
+  EXPECT_FALSE(ClassState::decode("bulk x"));
+}
+
+}  // namespace
+}  // namespace rampart::reputation

@@ -1,0 +1,84 @@
+// File: src/reputation/counters.h
+// Time-decayed counters of one identity: every metric (volume, complaints,
+// trap hits, ...) kept over three windows (hour, day, month) as an
+// exponentially decayed sum, so a change of behaviour shows within hours and
+// an old good history fades.
+//
+//   reputation::Counters c;                       // empty, at time 0
+//   c.add(Metric::kVolume, 120, t);               // 120 recipients at unix time t
+//   c.add(Metric::kComplaints, 1, t + 60);
+//   double per_day = c.value(Metric::kVolume, Window::kDay, now);   // decayed to `now`
+//   Counters sum = merge(a, b);                   // what every store does
+//
+// Decay: a window of time constant tau keeps sum(w_i * exp(-(now - t_i) / tau)).
+// At a steady rate r per second the value tends to r * tau, so the day window
+// reads as "per day", the hour window as "per hour", the month window as "per
+// 30 days". A record holds the values as of its time stamp `t`; merge(a, b)
+// decays both to max(a.t, b.t) and adds. merge is commutative and associative
+// (up to rounding), which is what lets RocksDB's merge operator and the Redis
+// script apply updates in any order and still agree. Values are stored as
+// float (24-bit mantissa: exact for integer counts below 16,777,216).
+//
+// Encoding (encode/decode): 8-byte little-endian signed time stamp, then
+// kMetricCount * kWindowCount little-endian IEEE floats: 8 + 4*30 = 128 bytes.
+// decode() rejects any other length (Errc::kParse).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace rampart::reputation {
+
+enum class Metric : uint8_t {
+  kVolume,        // recipients of messages seen
+  kAuthAligned,   // ... of which SPF and DKIM passed and DMARC passed (aligned)
+  kOneClick,      // ... of which carried RFC 8058 one-click unsubscribe
+  kFcrdns,        // ... of which came from an address with forward-confirmed reverse DNS
+  kSpamVerdict,   // ... of which the scanner judged spam
+  kComplaints,    // user complaints (FBL / ARF, "this is spam")
+  kTraps,         // spam-trap hits
+  kBounces,       // unknown-recipient bounces
+  kNotSpam,       // user "not spam"
+  kUnsubscribes,  // unsubscribe requests
+  kCount
+};
+constexpr size_t kMetricCount = static_cast<size_t>(Metric::kCount);
+std::string_view metric_name(Metric m);
+
+enum class Window : uint8_t { kHour, kDay, kMonth, kCount };
+constexpr size_t kWindowCount = static_cast<size_t>(Window::kCount);
+std::string_view window_name(Window w);
+// Time constant of a window in seconds (3600, 86400, 30 * 86400).
+double window_seconds(Window w);
+
+struct Counters {
+  int64_t t = 0;  // unix seconds the values are decayed to
+  std::array<float, kMetricCount * kWindowCount> v{};
+
+  static size_t index(Metric m, Window w) {
+    return static_cast<size_t>(m) * kWindowCount + static_cast<size_t>(w);
+  }
+  // Adds `amount` to every window of `m` at time `at` (decaying first).
+  void add(Metric m, double amount, int64_t at);
+  // The value decayed to `now` (no decay for now <= t).
+  double value(Metric m, Window w, int64_t now) const;
+  // Decays every value to `now` (no-op when now <= t).
+  void decay_to(int64_t now);
+  bool empty() const;
+};
+
+// a + b at max(a.t, b.t).
+Counters merge(const Counters& a, const Counters& b);
+// exp(-dt / tau) for a window; 1 for dt <= 0.
+double decay_factor(Window w, int64_t dt);
+
+constexpr size_t kEncodedSize = 8 + 4 * kMetricCount * kWindowCount;
+std::string encode(const Counters& c);
+void encode_to(const Counters& c, std::string& out);
+Result<Counters> decode(std::string_view bytes);
+
+}  // namespace rampart::reputation

@@ -1,0 +1,163 @@
+// File: src/reputation/engine.cc
+// Events to counter updates; classification with history.
+#include "reputation/engine.h"
+
+#include <cstdio>
+
+namespace rampart::reputation {
+
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char b[8];
+          std::snprintf(b, sizeof b, "\\u%04x", c);
+          out += b;
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+std::string Report::to_json() const {
+  std::string out = "{\"identity\": ";
+  append_json_string(out, identity);
+  out += ", \"class\": ";
+  append_json_string(out, class_name(cls));
+  char b[64];
+  std::snprintf(b, sizeof b, ", \"score\": %.2f", score);
+  out += b;
+  out += ", \"reasons\": [";
+  for (size_t i = 0; i < reasons.size(); ++i) {
+    if (i) out += ", ";
+    append_json_string(out, reasons[i].code + ": " + reasons[i].text);
+  }
+  out += "], \"classified_at\": " + std::to_string(classified_at) + "}";
+  return out;
+}
+
+Counters delta_of(const Event& e, int64_t at) {
+  Counters d;
+  d.t = at;
+  auto put = [&](Metric m, double x) {
+    for (size_t w = 0; w < kWindowCount; ++w)
+      d.v[Counters::index(m, static_cast<Window>(w))] = static_cast<float>(x);
+  };
+  switch (e.type) {
+    case EventType::kMessage: {
+      const double n = e.recipients;
+      put(Metric::kVolume, n);
+      if (e.spf == AuthResult::kPass && e.dkim == AuthResult::kPass && e.dmarc == AuthResult::kPass)
+        put(Metric::kAuthAligned, n);
+      if (e.list_unsubscribe_one_click) put(Metric::kOneClick, n);
+      if (e.fcrdns) put(Metric::kFcrdns, n);
+      if (e.verdict == Verdict::kSpam) put(Metric::kSpamVerdict, n);
+      break;
+    }
+    case EventType::kComplaint: put(Metric::kComplaints, 1); break;
+    case EventType::kTrap: put(Metric::kTraps, 1); break;
+    case EventType::kBounce: put(Metric::kBounces, 1); break;
+    case EventType::kNotSpam: put(Metric::kNotSpam, 1); break;
+    case EventType::kUnsubscribe: put(Metric::kUnsubscribes, 1); break;
+  }
+  return d;
+}
+
+Engine::Engine(Store& store, const Clock& clock, Thresholds th, const dmarc::PublicSuffixList& psl)
+    : store_(store), clock_(clock), th_(th), psl_(psl) {}
+
+namespace {
+bool is_sender_kind(IdentityKind k) { return k != IdentityKind::kFeedbackId && k != IdentityKind::kListId; }
+}  // namespace
+
+Status Engine::record(const Event& e) {
+  const int64_t at = e.time ? e.time : clock_.unix_seconds();
+  const std::vector<Identity> ids = identities_of(e, psl_);
+  if (ids.empty()) return {};
+  const Counters d = delta_of(e, at);
+  updates_.clear();
+  for (const Identity& id : ids) updates_.push_back(Update{id.key, d});
+  if (auto st = store_.merge(updates_); !st) return st;
+  for (const Identity& id : ids)
+    if (is_sender_kind(id.kind))
+      if (auto st = reclassify(id, at); !st) return st;
+  return {};
+}
+
+Status Engine::record_counters_only(std::span<const Event> events) {
+  updates_.clear();
+  for (const Event& e : events) {
+    const int64_t at = e.time ? e.time : clock_.unix_seconds();
+    const Counters d = delta_of(e, at);
+    for (Identity& id : identities_of(e, psl_)) updates_.push_back(Update{std::move(id.key), d});
+  }
+  return store_.merge(updates_);
+}
+
+namespace {
+IdentityKind kind_of(std::string_view key) {
+  for (auto k : {IdentityKind::kIp, IdentityKind::kNet, IdentityKind::kDomain, IdentityKind::kDkim,
+                 IdentityKind::kSpf, IdentityKind::kPra, IdentityKind::kFeedbackId, IdentityKind::kListId}) {
+    const std::string_view p = identity_kind_prefix(k);
+    if (key.size() > p.size() && key.substr(0, p.size()) == p && key[p.size()] == ':') return k;
+  }
+  return IdentityKind::kDomain;
+}
+}  // namespace
+
+Status Engine::reclassify(const Identity& id, int64_t now) {
+  auto c = store_.get(id.key);
+  if (!c) return tl::unexpected(c.error());
+  if (!*c) return {};
+  auto raw = store_.get_state(id.key);
+  if (!raw) return tl::unexpected(raw.error());
+  std::optional<ClassState> prev;
+  if (*raw) prev = ClassState::decode(**raw);
+  Assessment a = classify(**c, id.kind, now, th_, prev ? prev->cls : SenderClass::kUnknown);
+  const ClassState next = apply_history(a, prev, now);
+  if (!prev || prev->cls != next.cls || prev->since != next.since) {
+    if (next.cls == SenderClass::kUnknown && !prev) return {};
+    return store_.put_state(id.key, next.encode());
+  }
+  return {};
+}
+
+Result<Report> Engine::report(std::string_view identity, int64_t now) {
+  if (now == 0) now = clock_.unix_seconds();
+  Report r;
+  r.identity = std::string(identity);
+  r.now = now;
+  auto c = store_.get(identity);
+  if (!c) return tl::unexpected(c.error());
+  auto raw = store_.get_state(identity);
+  if (!raw) return tl::unexpected(raw.error());
+  std::optional<ClassState> prev;
+  if (*raw) prev = ClassState::decode(**raw);
+  if (!*c) {
+    if (prev) {
+      r.cls = prev->cls;
+      r.classified_at = prev->since;
+    }
+    return r;
+  }
+  r.counters = **c;
+  Assessment a = classify(**c, kind_of(identity), now, th_, prev ? prev->cls : SenderClass::kUnknown);
+  const ClassState st = apply_history(a, prev, now);
+  r.cls = a.cls;
+  r.score = a.score;
+  r.reasons = std::move(a.reasons);
+  r.classified_at = r.cls == SenderClass::kUnknown ? 0 : st.since;
+  return r;
+}
+
+}  // namespace rampart::reputation

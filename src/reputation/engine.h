@@ -1,0 +1,78 @@
+// File: src/reputation/engine.h
+// The reputation engine: turns events into counter updates on the verified
+// identities they are about, keeps each identity's class and since when,
+// and answers "what is this identity" with the reasons.
+//
+//   reputation::MemoryStore store;                // or RocksDbStore, RedisClusterStore
+//   SystemClock clock;
+//   reputation::Engine engine(store, clock, thresholds, dmarc::PublicSuffixList::system());
+//   if (auto st = engine.record(event); !st) tempfail(st.error());
+//   Result<reputation::Report> r = engine.report("domain:example.com");
+//   r->cls; r->score; r->reasons; r->classified_at;  r->to_json();
+//
+// record(): one Store::merge() with every identity's delta (volume etc. from
+// the event, see event.h), then each sender identity (ip, net, domain, dkim,
+// spf, pra) is re-classified and its state written when the class changed.
+// Events with time 0 take the clock's time. report() classifies at the
+// clock's time (or `now`).
+//
+// DIAGNOSTICS: store errors are returned as they are (kIo/kTemporary: retry
+// or tempfail); an event without any verified identity is accepted and
+// changes nothing.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "reputation/classify.h"
+#include "reputation/event.h"
+#include "reputation/store.h"
+
+namespace rampart::reputation {
+
+struct Report {
+  std::string identity;
+  SenderClass cls = SenderClass::kUnknown;
+  double score = 0;
+  std::vector<Reason> reasons;
+  int64_t classified_at = 0;  // when the current class began; 0 for unknown
+  Counters counters;          // as stored (decay them with value(..., now))
+  int64_t now = 0;
+  // {"identity": ..., "class": ..., "score": ..., "reasons": [...], "classified_at": ...}
+  std::string to_json() const;
+};
+
+// The counter increments an event stands for (recipients for message
+// metrics, one for the others), at the event's time.
+Counters delta_of(const Event& e, int64_t at);
+
+class Engine {
+ public:
+  Engine(Store& store, const Clock& clock, Thresholds th, const dmarc::PublicSuffixList& psl);
+
+  Status record(const Event& e);
+  // Without re-classifying (bulk loading, benchmarks): one merge for all events.
+  Status record_counters_only(std::span<const Event> events);
+
+  Result<Report> report(std::string_view identity, int64_t now = 0);
+
+  const Thresholds& thresholds() const { return th_; }
+  Store& store() { return store_; }
+
+ private:
+  Status reclassify(const Identity& id, int64_t now);
+
+  Store& store_;
+  const Clock& clock_;
+  Thresholds th_;
+  const dmarc::PublicSuffixList& psl_;
+  std::vector<Update> updates_;
+};
+
+// JSON string quoting (RFC 8259): quotes, backslash, control characters.
+void append_json_string(std::string& out, std::string_view s);
+
+}  // namespace rampart::reputation

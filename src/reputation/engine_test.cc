@@ -1,0 +1,68 @@
+// File: src/reputation/engine_test.cc
+#include "reputation/engine.h"
+
+#include <gtest/gtest.h>
+
+#include "auth/dmarc/orgdomain.h"
+
+namespace rampart::reputation {
+namespace {
+
+Event newsletter(int64_t t, uint32_t rcpts) {
+  Event e;
+  e.time = t;
+  e.ip = *IpAddress::parse("198.51.100.20");
+  e.mail_from = "bounces@mail.news.example";
+  e.from = "letters@news.example";
+  e.dkim_domains = {"news.example"};
+  e.spf = e.dkim = e.dmarc = AuthResult::kPass;
+  e.list_unsubscribe_one_click = true;
+  e.fcrdns = true;
+  e.recipients = rcpts;
+  return e;
+}
+
+TEST(Engine, NewsletterBecomesBulkThenCompromised) {
+  FakeClock clock(1700000000);
+  MemoryStore store;
+  auto psl = dmarc::PublicSuffixList::from_text("example\n");
+  ASSERT_TRUE(psl);
+  Engine engine(store, clock, Thresholds{}, *psl);
+  int64_t t = 1700000000;
+  for (int i = 0; i < 48; ++i, t += 1800) ASSERT_TRUE(engine.record(newsletter(t, 300)));
+  auto r = engine.report("domain:news.example", t);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cls, SenderClass::kBulk) << r->to_json();
+  EXPECT_GT(r->score, 0);
+  const int64_t bulk_since = r->classified_at;
+  EXPECT_GT(bulk_since, 1700000000);
+  // Complaints pile up: a good identity turned bad.
+  for (int i = 0; i < 80; ++i) {
+    Event c = newsletter(t + i * 60, 1);
+    c.type = EventType::kComplaint;
+    ASSERT_TRUE(engine.record(c));
+  }
+  r = engine.report("domain:news.example", t + 80 * 60);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cls, SenderClass::kCompromised) << r->to_json();
+  EXPECT_GT(r->classified_at, bulk_since);
+  EXPECT_NE(r->to_json().find("\"class\": \"compromised\""), std::string::npos);
+  EXPECT_NE(r->to_json().find("COMPLAINTS_BAD"), std::string::npos);
+}
+
+TEST(Engine, UnauthenticatedEventsTouchOnlyTheNetwork) {
+  FakeClock clock;
+  MemoryStore store;
+  Engine engine(store, clock, Thresholds{}, dmarc::PublicSuffixList::system());
+  Event e = newsletter(0, 5);
+  e.spf = e.dkim = e.dmarc = AuthResult::kFail;
+  ASSERT_TRUE(engine.record(e));
+  EXPECT_EQ(store.size(), 2u);  // ip and net
+  auto r = engine.report("domain:news.example");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cls, SenderClass::kUnknown);
+  EXPECT_EQ(r->classified_at, 0);
+}
+
+}  // namespace
+}  // namespace rampart::reputation

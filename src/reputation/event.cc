@@ -1,0 +1,132 @@
+// File: src/reputation/event.cc
+// Event names and the identities an event is about.
+#include "reputation/event.h"
+
+#include "auth/dmarc/orgdomain.h"
+#include "core/strings.h"
+
+namespace rampart::reputation {
+
+std::string_view event_type_name(EventType t) {
+  switch (t) {
+    case EventType::kMessage: return "message";
+    case EventType::kComplaint: return "complaint";
+    case EventType::kTrap: return "trap";
+    case EventType::kBounce: return "bounce";
+    case EventType::kNotSpam: return "not_spam";
+    case EventType::kUnsubscribe: return "unsubscribe";
+  }
+  return "?";
+}
+
+std::optional<EventType> parse_event_type(std::string_view s) {
+  for (auto t : {EventType::kMessage, EventType::kComplaint, EventType::kTrap, EventType::kBounce,
+                 EventType::kNotSpam, EventType::kUnsubscribe})
+    if (s == event_type_name(t)) return t;
+  if (s == "not-spam" || s == "notspam") return EventType::kNotSpam;
+  return std::nullopt;
+}
+
+std::string_view auth_result_name(AuthResult r) {
+  switch (r) {
+    case AuthResult::kNone: return "none";
+    case AuthResult::kPass: return "pass";
+    case AuthResult::kFail: return "fail";
+    case AuthResult::kSoftFail: return "softfail";
+    case AuthResult::kNeutral: return "neutral";
+    case AuthResult::kTempError: return "temperror";
+    case AuthResult::kPermError: return "permerror";
+  }
+  return "none";
+}
+
+AuthResult parse_auth_result(std::string_view s) {
+  for (auto r : {AuthResult::kPass, AuthResult::kFail, AuthResult::kSoftFail, AuthResult::kNeutral,
+                 AuthResult::kTempError, AuthResult::kPermError})
+    if (s == auth_result_name(r)) return r;
+  return AuthResult::kNone;
+}
+
+std::string_view identity_kind_prefix(IdentityKind k) {
+  switch (k) {
+    case IdentityKind::kIp: return "ip";
+    case IdentityKind::kNet: return "net";
+    case IdentityKind::kDomain: return "domain";
+    case IdentityKind::kDkim: return "dkim";
+    case IdentityKind::kSpf: return "spf";
+    case IdentityKind::kPra: return "pra";
+    case IdentityKind::kFeedbackId: return "fbid";
+    case IdentityKind::kListId: return "list";
+  }
+  return "?";
+}
+
+std::string domain_of(std::string_view s) {
+  // Trim whitespace and angle brackets.
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '<')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '>')) s.remove_suffix(1);
+  const size_t at = s.rfind('@');
+  if (at != std::string_view::npos) s = s.substr(at + 1);
+  std::string d = to_lower(s);
+  if (!d.empty() && d.back() == '.') d.pop_back();
+  for (char c : d)
+    if (c == ' ' || c == '@' || c == '<' || c == '>' || c == '"' || c == '\\' ||
+        static_cast<unsigned char>(c) < 0x21)
+      return {};
+  return d;
+}
+
+namespace {
+
+void push_unique(std::vector<Identity>& out, IdentityKind kind, std::string_view value) {
+  if (value.empty()) return;
+  std::string key;
+  key.reserve(identity_kind_prefix(kind).size() + 1 + value.size());
+  key.append(identity_kind_prefix(kind)).append(":").append(value);
+  for (const Identity& i : out)
+    if (i.key == key) return;
+  out.push_back(Identity{kind, std::move(key)});
+}
+
+std::string trim_copy(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '<')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '>')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+}  // namespace
+
+std::vector<Identity> identities_of(const Event& e, const dmarc::PublicSuffixList& psl) {
+  std::vector<Identity> out;
+  out.reserve(8);
+  if (e.ip) {
+    const IpAddress ip = e.ip->unmapped();
+    push_unique(out, IdentityKind::kIp, ip.to_string());
+    const unsigned len = ip.is_v4() ? 24 : 64;
+    push_unique(out, IdentityKind::kNet, ip.masked(len).to_string() + (ip.is_v4() ? "/24" : "/64"));
+  }
+  // Verified domains.
+  std::vector<std::string> dkim;
+  if (e.dkim == AuthResult::kPass)
+    for (const std::string& d : e.dkim_domains) {
+      std::string n = domain_of(d);
+      if (!n.empty()) dkim.push_back(std::move(n));
+    }
+  const std::string spf = e.spf == AuthResult::kPass ? domain_of(e.mail_from) : std::string();
+  const std::string pra = e.senderid == AuthResult::kPass ? domain_of(e.pra) : std::string();
+  const std::string from = e.dmarc == AuthResult::kPass ? domain_of(e.from) : std::string();
+
+  for (const std::string* d : {&from, &spf, &pra})
+    push_unique(out, IdentityKind::kDomain, psl.organizational_domain(*d));
+  for (const std::string& d : dkim) push_unique(out, IdentityKind::kDomain, psl.organizational_domain(d));
+  for (const std::string& d : dkim) push_unique(out, IdentityKind::kDkim, d);
+  push_unique(out, IdentityKind::kSpf, spf);
+  push_unique(out, IdentityKind::kPra, pra);
+  if (!dkim.empty()) {
+    push_unique(out, IdentityKind::kFeedbackId, trim_copy(e.feedback_id));
+    push_unique(out, IdentityKind::kListId, trim_copy(e.list_id));
+  }
+  return out;
+}
+
+}  // namespace rampart::reputation

@@ -1,0 +1,94 @@
+// File: src/reputation/event.h
+// What the reputation engine learns from: plain structs the scan pipeline
+// (rampartd), the ARF parser and the event replayer fill in. No I/O here.
+//
+//   reputation::Event e;
+//   e.type = EventType::kMessage;
+//   e.time = 1700000000;
+//   e.ip = *IpAddress::parse("192.0.2.1");
+//   e.mail_from = "bounce@news.example.com";  e.spf = AuthResult::kPass;
+//   e.from = "news@example.com";              e.dmarc = AuthResult::kPass;
+//   e.dkim_domains = {"example.com"};         e.dkim = AuthResult::kPass;
+//   e.recipients = 3;  e.list_unsubscribe_one_click = true;  e.fcrdns = true;
+//   auto ids = identities_of(e, dmarc::PublicSuffixList::system());
+//
+// A complaint, trap hit, bounce, "not spam" or unsubscribe carries the same
+// fields as the message it is about (so it lands on the same identities).
+//
+// Identities (identities_of): what an event is about, each with whether it was
+// verified. Only verified identities earn or lose reputation; claims (the
+// HELO name, an unverified MAIL FROM or From domain, a DKIM d= that failed)
+// are never returned.
+//   ip:<addr>            client address (canonical; IPv4-mapped unmapped)
+//   net:<prefix>/24|/64  its network
+//   domain:<org>         DMARC organisational domain of every verified domain
+//   dkim:<d>             each DKIM d= when dkim is pass
+//   spf:<domain>         MAIL FROM domain when SPF passed
+//   pra:<domain>         Sender ID PRA domain when Sender ID passed
+//   fbid:<Feedback-ID>   when DKIM passed (Google requires it signed)
+//   list:<List-Id>       when DKIM passed
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/ip.h"
+
+namespace rampart::dmarc {
+class PublicSuffixList;
+}
+
+namespace rampart::reputation {
+
+enum class EventType : uint8_t { kMessage, kComplaint, kTrap, kBounce, kNotSpam, kUnsubscribe };
+std::string_view event_type_name(EventType t);  // "message", "complaint", "trap", ...
+std::optional<EventType> parse_event_type(std::string_view s);
+
+// An authentication outcome as the reputation engine needs it.
+enum class AuthResult : uint8_t { kNone, kPass, kFail, kSoftFail, kNeutral, kTempError, kPermError };
+std::string_view auth_result_name(AuthResult r);
+AuthResult parse_auth_result(std::string_view s);  // unknown text: kNone
+
+enum class Verdict : uint8_t { kNone, kHam, kSpam };
+
+struct Event {
+  EventType type = EventType::kMessage;
+  int64_t time = 0;  // unix seconds; 0: the engine's clock
+  std::optional<IpAddress> ip;
+  std::string helo;
+  std::string mail_from;                  // envelope sender (address or bare domain)
+  std::string from;                       // RFC 5322 From address (or domain)
+  std::string pra;                        // Sender ID PRA address (or domain)
+  std::vector<std::string> dkim_domains;  // d= of the signatures that passed (when dkim == kPass)
+  AuthResult spf = AuthResult::kNone;
+  AuthResult dkim = AuthResult::kNone;
+  AuthResult dmarc = AuthResult::kNone;
+  AuthResult senderid = AuthResult::kNone;
+  bool list_unsubscribe_one_click = false;
+  bool fcrdns = false;
+  uint32_t recipients = 1;
+  Verdict verdict = Verdict::kNone;
+  std::string feedback_id;
+  std::string list_id;
+};
+
+enum class IdentityKind : uint8_t { kIp, kNet, kDomain, kDkim, kSpf, kPra, kFeedbackId, kListId };
+std::string_view identity_kind_prefix(IdentityKind k);  // "ip", "net", "domain", ...
+
+struct Identity {
+  IdentityKind kind = IdentityKind::kIp;
+  std::string key;  // "domain:example.com", "ip:192.0.2.1", ...
+};
+
+// The verified identities an event is about, without duplicates, in the
+// order ip, net, domain..., dkim..., spf, pra, fbid, list.
+std::vector<Identity> identities_of(const Event& e, const dmarc::PublicSuffixList& psl);
+
+// The domain of "user@domain" or of a bare domain, lower-case, no trailing
+// dot; "" for an empty or unusable value ("<>", "@", "a@").
+std::string domain_of(std::string_view address_or_domain);
+
+}  // namespace rampart::reputation
