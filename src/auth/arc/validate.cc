@@ -15,6 +15,7 @@
 #include "auth/arc/arc.h"
 #include "auth/arc/sets.h"
 #include "core/strings.h"
+#include "dns/await.h"
 
 namespace rampart::arc {
 
@@ -61,34 +62,6 @@ namespace {
 
 using detail::ArcSets;
 using detail::Slot;
-
-// Starts every TXT lookup at once; resumes when the last answer is in.
-struct KeyBatch {
-  KeyBatch(dns::Resolver& r, const std::vector<std::string>& n, std::vector<AnswerPtr>& a)
-      : resolver(r), names(n), answers(a) {}
-  dns::Resolver& resolver;
-  const std::vector<std::string>& names;
-  std::vector<AnswerPtr>& answers;
-  size_t remaining = 0;
-  std::coroutine_handle<> handle;
-  bool suspended = false;
-  bool await_ready() const noexcept { return names.empty(); }
-  bool await_suspend(std::coroutine_handle<> h) {
-    handle = h;
-    answers.assign(names.size(), nullptr);
-    remaining = names.size();
-    for (size_t i = 0; i < names.size(); ++i) {
-      resolver.resolve(names[i], RRType::TXT, [this, i](AnswerPtr a) {
-        answers[i] = std::move(a);
-        if (--remaining == 0 && suspended) handle.resume();
-      });
-    }
-    if (remaining == 0) return false;
-    suspended = true;
-    return true;
-  }
-  void await_resume() noexcept {}
-};
 
 struct Check {
   bool ok = false;
@@ -344,7 +317,7 @@ Task<ChainResult> Validator::Impl::run(std::string_view message) {
     want(seals[i].sig);
   }
   std::vector<AnswerPtr> answers;
-  co_await KeyBatch{resolver, names, answers};
+  co_await dns::LookupAll(resolver, names, RRType::TXT, answers);
 
   // Step 4: the latest AMS.
   std::vector<BodyMemo> memo;

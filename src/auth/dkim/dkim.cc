@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "core/strings.h"
+#include "dns/await.h"
 
 namespace rampart::dkim {
 
@@ -138,58 +139,6 @@ KeyLookup check_key_answer(const dns::Answer& answer, KeyCache& cache, const Sig
 
 namespace {
 
-// Awaits one DNS answer (completes inline for synchronous resolvers).
-struct DnsQuery {
-  DnsQuery(dns::Resolver& r, std::string_view n) : resolver(r), name(n) {}
-  dns::Resolver& resolver;
-  std::string_view name;
-  AnswerPtr answer;
-  std::coroutine_handle<> handle;
-  bool suspended = false;
-  bool done = false;
-  bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> h) {
-    handle = h;
-    resolver.resolve(name, RRType::TXT, [this](AnswerPtr a) {
-      answer = std::move(a);
-      done = true;
-      if (suspended) handle.resume();
-    });
-    if (done) return false;
-    suspended = true;
-    return true;
-  }
-  AnswerPtr await_resume() noexcept { return std::move(answer); }
-};
-
-// Starts every lookup at once; resumes when the last answer is in.
-struct DnsBatch {
-  DnsBatch(dns::Resolver& r, const std::vector<std::string>& n, std::vector<AnswerPtr>& a)
-      : resolver(r), names(n), answers(a) {}
-  dns::Resolver& resolver;
-  const std::vector<std::string>& names;
-  std::vector<AnswerPtr>& answers;
-  size_t remaining = 0;
-  std::coroutine_handle<> handle;
-  bool suspended = false;
-  bool await_ready() const noexcept { return names.empty(); }
-  bool await_suspend(std::coroutine_handle<> h) {
-    handle = h;
-    answers.assign(names.size(), nullptr);
-    remaining = names.size();
-    for (size_t i = 0; i < names.size(); ++i) {
-      resolver.resolve(names[i], RRType::TXT, [this, i](AnswerPtr a) {
-        answers[i] = std::move(a);
-        if (--remaining == 0 && suspended) handle.resume();
-      });
-    }
-    if (remaining == 0) return false;
-    suspended = true;
-    return true;
-  }
-  void await_resume() noexcept {}
-};
-
 AnswerPtr servfail_answer() {
   auto a = std::make_shared<dns::Answer>();
   a->status = dns::Status::kServFail;
@@ -212,7 +161,7 @@ void describe_unparsed(std::string_view value, SignatureResult& r) {
 Task<KeyLookup> lookup_key(dns::Resolver& resolver, KeyCache& cache, const Signature& sig,
                            unsigned min_rsa_bits) {
   const std::string name = sig.key_name();
-  AnswerPtr a = co_await DnsQuery{resolver, name};
+  AnswerPtr a = co_await dns::Lookup(resolver, name, RRType::TXT);
   if (!a) a = servfail_answer();
   co_return check_key_answer(*a, cache, sig, min_rsa_bits);
 }
@@ -372,7 +321,7 @@ Task<std::vector<SignatureResult>> Verifier::Impl::run(std::string_view message)
   }
   if (!pending.empty()) {
     std::vector<AnswerPtr> answers;
-    co_await DnsBatch{resolver, names, answers};
+    co_await dns::LookupAll(resolver, names, RRType::TXT, answers);
     std::vector<BodyMemo> memo;
     memo.reserve(pending.size());
     for (size_t k = 0; k < pending.size(); ++k) {

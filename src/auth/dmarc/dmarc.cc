@@ -7,6 +7,7 @@
 
 #include "core/strings.h"
 #include "core/task.h"
+#include "dns/await.h"
 #include "mime/address.h"
 
 // g++ 12 with -fsanitize inlines the coroutine ramp of Impl::run() (a frame
@@ -92,32 +93,6 @@ unsigned default_random_percent() {
 int strictness(Policy p) { return static_cast<int>(p); }
 
 Policy less_strict(Policy p) { return p == Policy::kReject ? Policy::kQuarantine : Policy::kNone; }
-
-// Awaits one DNS answer; completes inline for synchronous resolvers.
-struct DnsQuery {
-  DnsQuery(dns::Resolver& r, std::string_view n, dns::RRType t) : resolver(r), name(n), type(t) {}
-  dns::Resolver& resolver;
-  std::string_view name;
-  dns::RRType type;
-  dns::AnswerPtr answer;
-  std::coroutine_handle<> handle;
-  bool suspended = false;
-  bool done = false;
-
-  bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> h) {
-    handle = h;
-    resolver.resolve(name, type, [this](dns::AnswerPtr a) {
-      answer = std::move(a);
-      done = true;
-      if (suspended) handle.resume();
-    });
-    if (done) return false;
-    suspended = true;
-    return true;
-  }
-  dns::AnswerPtr await_resume() noexcept { return std::move(answer); }
-};
 
 struct TxtSet {
   bool temporary = false;
@@ -321,7 +296,7 @@ struct Evaluator::Impl {
   const PublicSuffixList* psl;
 
   Task<TxtSet> lookup(std::string name) {
-    dns::AnswerPtr a = co_await DnsQuery{resolver, name, dns::RRType::TXT};
+    dns::AnswerPtr a = co_await dns::Lookup(resolver, name, dns::RRType::TXT);
     co_return collect(a);
   }
 

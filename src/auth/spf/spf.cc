@@ -10,6 +10,7 @@
 
 #include "core/strings.h"
 #include "core/task.h"
+#include "dns/await.h"
 
 namespace rampart::spf {
 
@@ -30,37 +31,6 @@ namespace {
 
 using dns::AnswerPtr;
 using dns::RRType;
-
-// Awaits one DNS answer. Completes inline when the resolver answers
-// synchronously (cache, fake), else resumes from the resolver's callback.
-struct DnsQuery {
-  DnsQuery(dns::Resolver& r, std::string_view n, RRType t) : resolver(r), name(n), type(t) {}
-  dns::Resolver& resolver;
-  std::string_view name;
-  RRType type;
-  AnswerPtr answer;
-  std::coroutine_handle<> handle;
-  bool suspended = false;
-  bool done = false;
-
-  // Warm path: a cached answer completes the await without suspending.
-  bool await_ready() {
-    answer = resolver.lookup_now(name, type);
-    return answer != nullptr;
-  }
-  bool await_suspend(std::coroutine_handle<> h) {
-    handle = h;
-    resolver.resolve(name, type, [this](AnswerPtr a) {
-      answer = std::move(a);
-      done = true;
-      if (suspended) handle.resume();
-    });
-    if (done) return false;
-    suspended = true;
-    return true;
-  }
-  AnswerPtr await_resume() noexcept { return std::move(answer); }
-};
 
 // A domain usable as an SPF identity or query name (RFC 7208 4.3).
 bool valid_domain(std::string_view d) {
@@ -222,14 +192,14 @@ struct Evaluator::Impl {
   Task<std::vector<std::string>> validated_names(Check& c) {
     std::vector<std::string> out;
     std::string rev = c.ip.reverse_name() + (c.ip.is_v4() ? ".in-addr.arpa" : ".ip6.arpa");
-    AnswerPtr ptr = co_await DnsQuery{resolver, rev, RRType::PTR};
+    AnswerPtr ptr = co_await dns::Lookup(resolver, rev, RRType::PTR);
     if (!ptr || !ptr->ok()) co_return out;
     unsigned n = 0;
     for (const auto& rr : ptr->records) {
       const std::string* name = rr.name();
       if (!name) continue;
       if (++n > opt.max_ptr_names) break;
-      AnswerPtr fwd = co_await DnsQuery{resolver, *name, c.ip.is_v4() ? RRType::A : RRType::AAAA};
+      AnswerPtr fwd = co_await dns::Lookup(resolver, *name, c.ip.is_v4() ? RRType::A : RRType::AAAA);
       if (!fwd || !fwd->ok()) continue;
       for (const auto& a : fwd->records) {
         if (a.ip() && *a.ip() == c.ip) {
@@ -355,7 +325,7 @@ struct Evaluator::Impl {
           co_return out;
         }
         const RRType qt = t.mechanism == Mechanism::kExists ? RRType::A : addr_type;
-        AnswerPtr a = co_await DnsQuery{resolver, name, qt};
+        AnswerPtr a = co_await dns::Lookup(resolver, name, qt);
         if (a->temporary())
           co_return error(Verdict::kTempError, "DNS " + std::string(dns::status_name(a->status)) +
                                                    " looking up " + std::string(name) + " " +
@@ -378,7 +348,7 @@ struct Evaluator::Impl {
                             "more than " + std::to_string(opt.max_void_lookups) + " void lookups");
           co_return out;
         }
-        AnswerPtr mx = co_await DnsQuery{resolver, name, RRType::MX};
+        AnswerPtr mx = co_await dns::Lookup(resolver, name, RRType::MX);
         if (mx->temporary())
           co_return error(Verdict::kTempError, "DNS " + std::string(dns::status_name(mx->status)) +
                                                    " looking up " + std::string(name) + " MX");
@@ -392,7 +362,7 @@ struct Evaluator::Impl {
         for (const auto& rr : mx->records) {
           const dns::Mx* m = rr.mx();
           if (!m || m->exchange.empty() || m->exchange == ".") continue;  // null MX (RFC 7505)
-          AnswerPtr a = co_await DnsQuery{resolver, m->exchange, addr_type};
+          AnswerPtr a = co_await dns::Lookup(resolver, m->exchange, addr_type);
           if (a->temporary())
             co_return error(Verdict::kTempError,
                             "DNS " + std::string(dns::status_name(a->status)) + " looking up " + m->exchange);
@@ -422,7 +392,7 @@ struct Evaluator::Impl {
       Result<std::string> target = target_name_now(c, rec.exp, domain);
       if (rec.exp.uses_p) target = co_await target_name_ptr(c, rec.exp, domain);  // GCC 12: no co_await in ?:
       if (target && valid_domain(*target)) {
-        AnswerPtr a = co_await DnsQuery{resolver, *target, RRType::TXT};
+        AnswerPtr a = co_await dns::Lookup(resolver, *target, RRType::TXT);
         if (a->ok() && a->records.size() == 1 && a->records[0].txt()) {
           std::string text = a->records[0].txt()->text();
           auto ms = parse_macro_string(text, true);
@@ -459,7 +429,7 @@ struct Evaluator::Impl {
     if (depth > 20) co_return result(Verdict::kPermError, "include/redirect nesting too deep", domain);
 
     // 4.4 Record lookup, 4.5 selecting records.
-    AnswerPtr txt = co_await DnsQuery{resolver, domain, RRType::TXT};
+    AnswerPtr txt = co_await dns::Lookup(resolver, domain, RRType::TXT);
     if (txt->temporary())
       co_return result(
           Verdict::kTempError,
