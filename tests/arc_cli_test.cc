@@ -25,16 +25,15 @@
 #define ARC_SUITE_DIR "tests/data/arc"
 #endif
 
+#include "support/cli.h"
+
 namespace rampart {
 namespace {
 
 namespace fs = std::filesystem;
 using dkim::testing::read_file;
 
-struct Cmd {
-  int status = -1;
-  std::string out, err;
-};
+using Cmd = testing::CliResult;
 
 std::set<std::string> tag_set(const std::string& v) {
   std::string s;
@@ -71,24 +70,9 @@ std::string field(const std::string& msg, const std::string& name) {
   return {};
 }
 
-class CliArc : public ::testing::Test {
+class CliArc : public testing::CliTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("rampart-arc-cli-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-    bin_ = std::getenv("RAMPART_BIN") ? std::getenv("RAMPART_BIN") : "build/apps/rampart/rampart";
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  Cmd run(const std::string& args, const std::string& stdin_file = "/dev/null") {
-    const std::string out = (dir_ / "out").string(), err = (dir_ / "err").string();
-    const std::string cmd = bin_ + " " + args + " >" + out + " 2>" + err + " <" + stdin_file;
-    Cmd r;
-    const int s = std::system(cmd.c_str());
-    r.status = WIFEXITED(s) ? WEXITSTATUS(s) : -1;
-    r.out = read_file(out);
-    r.err = read_file(err);
-    return r;
-  }
+  void SetUp() override { CliTest::SetUp(); }
   std::string write(const std::string& name, const std::string& text) {
     std::ofstream(dir_ / name, std::ios::binary) << text;
     return (dir_ / name).string();
@@ -106,8 +90,6 @@ class CliArc : public ::testing::Test {
     }
     return write("zone", z);
   }
-  fs::path dir_;
-  std::string bin_;
 };
 
 TEST_F(CliArc, SigningSuiteThroughTheCli) {

@@ -17,23 +17,20 @@
 #include "auth/dkim/dkim.h"
 #include "auth/dkim/test_util.h"
 
+#include "support/cli.h"
+
 namespace rampart {
 namespace {
 
 namespace fs = std::filesystem;
 using dkim::testing::read_file;
 
-struct Cmd {
-  int status = -1;
-  std::string out, err;
-};
+using Cmd = testing::CliResult;
 
-class CliAuth : public ::testing::Test {
+class CliAuth : public testing::CliTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("rampart-auth-cli-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-    bin_ = std::getenv("RAMPART_BIN") ? std::getenv("RAMPART_BIN") : "build/apps/rampart/rampart";
+    CliTest::SetUp();
     auto k = dkim::load_private_key(dkim::testing::generate_pem(dkim::KeyType::kEd25519));
     ASSERT_TRUE(k);
     key_ = *k;
@@ -64,24 +61,12 @@ class CliAuth : public ::testing::Test {
         set->fields() + "Authentication-Results: lists.example.net; dkim=pass header.d=example.com\r\n" + m;
     std::ofstream(dir_ / "msg.eml", std::ios::binary) << message_;
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  Cmd run(const std::string& args) {
-    const std::string out = (dir_ / "out").string(), err = (dir_ / "err").string();
-    const std::string cmd = bin_ + " " + args + " >" + out + " 2>" + err + " </dev/null";
-    Cmd r;
-    const int s = std::system(cmd.c_str());
-    r.status = WIFEXITED(s) ? WEXITSTATUS(s) : -1;
-    r.out = read_file(out);
-    r.err = read_file(err);
-    return r;
-  }
   std::string common(const std::string& ip) {
     return "auth " + (dir_ / "msg.eml").string() + " --ip " + ip +
            " --helo mx.example.com --mail-from alice@example.com --authserv-id mx.test --zone " +
            (dir_ / "zone").string();
   }
-  fs::path dir_;
-  std::string bin_, message_;
+  std::string message_;
   dkim::PrivateKey key_;
 };
 

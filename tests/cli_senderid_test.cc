@@ -3,16 +3,11 @@
 // spf2.0/pra records preferred over v=spf1 (RFC 4406), the mfrom scope, and
 // exit status 2 with one line for bad arguments.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "dns/zone_file.h"
+#include "support/cli.h"
 #include "support/dns_test_server.h"
 
 namespace rampart {
@@ -25,48 +20,18 @@ list     TXT "spf2.0/mfrom,pra ip4:198.51.100.0/24 -all"
 bounce   TXT "v=spf1 ip4:203.0.113.0/24 -all"
 )";
 
-struct CmdResult {
-  int status = -1;
-  std::string out, err;
-};
+using CmdResult = testing::CliResult;
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class CliSenderId : public ::testing::Test {
+class CliSenderId : public testing::CliTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("rampart-sid-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-    zone_ = (dir_ / "example.zone").string();
-    std::ofstream(zone_) << kZone;
-    bin_ = std::getenv("RAMPART_BIN") ? std::getenv("RAMPART_BIN") : "build/apps/rampart/rampart";
+    CliTest::SetUp();
+    zone_ = write("example.zone", kZone);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string message(const std::string& name, const std::string& headers) {
-    auto p = dir_ / name;
-    std::ofstream(p) << headers << "\r\nbody\r\n";
-    return p.string();
+    return write(name, headers + "\r\nbody\r\n");
   }
-
-  CmdResult run(const std::string& args) {
-    const auto out = dir_ / "out", err = dir_ / "err";
-    const std::string cmd = bin_ + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
-    CmdResult r;
-    int s = std::system(cmd.c_str());
-    r.status = WIFEXITED(s) ? WEXITSTATUS(s) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-  }
-
-  std::filesystem::path dir_;
-  std::string zone_, bin_;
+  std::string zone_;
 };
 
 TEST_F(CliSenderId, PraFromHeadersAndSpf2Precedence) {

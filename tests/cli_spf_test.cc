@@ -3,16 +3,11 @@
 // output, temperror on an unanswering server, and exit status 2 with a
 // one-line error for bad arguments.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "dns/zone_file.h"
+#include "support/cli.h"
 #include "support/dns_test_server.h"
 
 namespace rampart {
@@ -26,42 +21,15 @@ mx1          A   198.51.100.25
 why          TXT "%{i} may not send for %{d}"
 )";
 
-struct CmdResult {
-  int status = -1;
-  std::string out, err;
-};
+using CmdResult = testing::CliResult;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class CliSpf : public ::testing::Test {
+class CliSpf : public testing::CliTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("rampart-cli-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-    zone_path_ = (dir_ / "example.zone").string();
-    std::ofstream(zone_path_) << kZone;
-    bin_ = std::getenv("RAMPART_BIN") ? std::getenv("RAMPART_BIN") : "build/apps/rampart/rampart";
+    CliTest::SetUp();
+    zone_path_ = write("example.zone", kZone);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  CmdResult run(const std::string& args) {
-    const std::string out = (dir_ / "out").string(), err = (dir_ / "err").string();
-    const std::string cmd = bin_ + " " + args + " >" + out + " 2>" + err + " </dev/null";
-    CmdResult r;
-    int s = std::system(cmd.c_str());
-    r.status = WIFEXITED(s) ? WEXITSTATUS(s) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-  }
-
-  std::filesystem::path dir_;
-  std::string zone_path_, bin_;
+  std::string zone_path_;
 };
 
 TEST_F(CliSpf, ZoneFilePassAndFailAsJson) {

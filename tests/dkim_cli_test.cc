@@ -19,23 +19,20 @@
 #include "dns/zone_file.h"
 #include "support/dns_test_server.h"
 
+#include "support/cli.h"
+
 namespace rampart {
 namespace {
 
 namespace fs = std::filesystem;
 using dkim::testing::read_file;
 
-struct Cmd {
-  int status = -1;
-  std::string out, err;
-};
+using Cmd = testing::CliResult;
 
-class CliDkim : public ::testing::Test {
+class CliDkim : public testing::CliTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("rampart-dkim-cli-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-    bin_ = std::getenv("RAMPART_BIN") ? std::getenv("RAMPART_BIN") : "build/apps/rampart/rampart";
+    CliTest::SetUp();
     const std::string v = "tests/data/dkim-rfc8463/";
     zone_ =
         "$ORIGIN football.example.com.\n"
@@ -47,22 +44,10 @@ class CliDkim : public ::testing::Test {
     zone_ += "test._domainkey 300 TXT \"v=DKIM1; k=rsa; p=" + p + "\"\n";
     std::ofstream(dir_ / "zone") << zone_;
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
-  Cmd run(const std::string& args, const std::string& stdin_file = "/dev/null") {
-    const std::string out = (dir_ / "out").string(), err = (dir_ / "err").string();
-    const std::string cmd = bin_ + " " + args + " >" + out + " 2>" + err + " <" + stdin_file;
-    Cmd r;
-    const int s = std::system(cmd.c_str());
-    r.status = WIFEXITED(s) ? WEXITSTATUS(s) : -1;
-    r.out = read_file(out);
-    r.err = read_file(err);
-    return r;
-  }
   std::string zone() const { return (dir_ / "zone").string(); }
 
-  fs::path dir_;
-  std::string bin_, zone_;
+  std::string zone_;
 };
 
 const std::string kVec = "tests/data/dkim-rfc8463/";
