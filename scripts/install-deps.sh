@@ -17,7 +17,11 @@ PKGS=(
   # test and benchmark peers / data (ANCHORS.md)
   python3 python3-spf python3-dnspython python3-yaml spfquery nsd
   python3-dkim opendkim opendkim-tools
-  nftables softflowd nfdump exabgp gobgpd python3-scapy
+  nftables softflowd nfdump exabgp gobgpd
+  # rampartd end to end: a real Postfix, swaks; reputation stores
+  postfix swaks redis-server redis-tools librocksdb-dev libhiredis-dev
+  # content classification peers (bench/classify)
+  bogofilter spamprobe crm114 spamassassin
   dnsutils iproute2 util-linux
 )
 
@@ -49,10 +53,12 @@ if [[ ! -e $policy ]]; then
 fi
 cleanup() { if [[ -n $own_policy ]]; then $SUDO rm -f "$policy"; fi; }
 trap cleanup EXIT
+# Postfix asks how to configure itself: the tests run private instances only.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections 2>/dev/null || true
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-for svc in nsd opendkim nfdump softflowd exabgp gobgpd; do
+for svc in nsd opendkim nfdump softflowd exabgp gobgpd postfix redis-server spamassassin; do
   if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
 done
-for proc in nsd opendkim nfcapd softflowd exabgp gobgpd; do pkill -x "$proc" 2>/dev/null || true; done
+for proc in nsd opendkim nfcapd softflowd exabgp gobgpd redis-server; do pkill -x "$proc" 2>/dev/null || true; done
 echo "install-deps: done"
