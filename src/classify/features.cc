@@ -1,0 +1,458 @@
+// File: src/classify/features.cc
+// Feature extraction (features.h): hashing n-grams, words, header fields,
+// URLs and structure into a deduplicated set of indices, with every loop
+// bounded by FeatureOptions.
+#include "classify/features.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <charconv>
+#include <cstring>
+
+#include "classify/hash.h"
+#include "core/strings.h"
+#include "mime/message.h"
+
+namespace rampart::classify {
+
+std::string_view channel_name(Channel c) {
+  switch (c) {
+    case Channel::kEmail: return "email";
+    case Channel::kSms: return "sms";
+    case Channel::kIm: return "im";
+  }
+  return "?";
+}
+
+Result<Channel> parse_channel(std::string_view s) {
+  if (s == "email") return Channel::kEmail;
+  if (s == "sms") return Channel::kSms;
+  if (s == "im") return Channel::kIm;
+  return fail(Errc::kInvalidArgument, "unknown channel '" + std::string(s) + "' (email, sms or im)");
+}
+
+namespace {
+
+bool parse_u32(std::string_view v, uint32_t& out) {
+  if (v.empty()) return false;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  return ec == std::errc() && p == v.data() + v.size();
+}
+
+bool parse_u64(std::string_view v, uint64_t& out) {
+  if (v.empty()) return false;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  return ec == std::errc() && p == v.data() + v.size();
+}
+
+bool parse_bool(std::string_view v, bool& out) {
+  if (v == "1" || v == "true" || v == "yes") return out = true, true;
+  if (v == "0" || v == "false" || v == "no") return out = false, true;
+  return false;
+}
+
+// Bit width of x: 0 for 0, 1 for 1, 2 for 2-3, ... (a log2 bucket).
+uint64_t bucket(uint64_t x) { return static_cast<uint64_t>(std::bit_width(x)); }
+
+constexpr std::array<bool, 256> kTokenByte = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80 ||
+           c == '$' || c == '_' || c == '\'';
+  return t;
+}();
+inline bool is_token_byte(unsigned char c) { return kTokenByte[c]; }
+bool is_joiner(unsigned char c) { return c == '.' || c == '-' || c == '@' || c == ',' || c == '/'; }
+
+}  // namespace
+
+Status parse_feature_options(std::string_view spec, FeatureOptions& opt, std::string* rest) {
+  for (std::string_view item : split(spec, ',')) {
+    item = trim(item);
+    if (item.empty()) continue;
+    const size_t eq = item.find('=');
+    if (eq == std::string_view::npos)
+      return fail(Errc::kInvalidArgument, "parameter without '=': " + std::string(item));
+    const std::string_view k = item.substr(0, eq), v = item.substr(eq + 1);
+    bool ok = true;
+    if (k == "bits")
+      ok = parse_u32(v, opt.bits);
+    else if (k == "seed")
+      ok = parse_u64(v, opt.seed);
+    else if (k == "ngram") {
+      const size_t dash = v.find('-');
+      if (dash == std::string_view::npos) {
+        ok = parse_u32(v, opt.ngram_min);
+        opt.ngram_max = opt.ngram_min;
+      } else {
+        ok = parse_u32(v.substr(0, dash), opt.ngram_min) && parse_u32(v.substr(dash + 1), opt.ngram_max);
+      }
+    } else if (k == "raw")
+      ok = parse_u32(v, opt.raw_prefix);
+    else if (k == "text")
+      ok = parse_u32(v, opt.text_prefix);
+    else if (k == "max_text")
+      ok = parse_u32(v, opt.max_text);
+    else if (k == "max_tokens")
+      ok = parse_u32(v, opt.max_tokens);
+    else if (k == "max_token_len")
+      ok = parse_u32(v, opt.max_token_len);
+    else if (k == "max_features")
+      ok = parse_u32(v, opt.max_features);
+    else if (k == "max_message")
+      ok = parse_u32(v, opt.max_message);
+    else if (k == "words")
+      ok = parse_bool(v, opt.words);
+    else if (k == "bigrams")
+      ok = parse_bool(v, opt.bigrams);
+    else if (k == "headers")
+      ok = parse_bool(v, opt.headers);
+    else if (k == "urls")
+      ok = parse_bool(v, opt.urls);
+    else if (k == "structure")
+      ok = parse_bool(v, opt.structure);
+    else if (rest) {
+      if (!rest->empty()) rest->push_back(',');
+      rest->append(item);
+    } else {
+      return fail(Errc::kInvalidArgument, "unknown parameter '" + std::string(k) + "'");
+    }
+    if (!ok) return fail(Errc::kInvalidArgument, "bad value for '" + std::string(k) + "': " + std::string(v));
+  }
+  return validate(opt);
+}
+
+Status validate(const FeatureOptions& o) {
+  if (o.bits < 16 || o.bits > 26) return fail(Errc::kInvalidArgument, "bits must be in 16..26");
+  if (o.ngram_min < 1 || o.ngram_max > 8 || o.ngram_min > o.ngram_max)
+    return fail(Errc::kInvalidArgument, "ngram must be within 1..8, min <= max");
+  if (o.max_features < 16 || o.max_features > (1u << 20))
+    return fail(Errc::kInvalidArgument, "max_features must be in 16..1048576");
+  if (o.max_token_len < 1 || o.max_token_len > 1024)
+    return fail(Errc::kInvalidArgument, "max_token_len must be in 1..1024");
+  const uint32_t cap = 64u << 20;
+  if (o.raw_prefix > cap || o.text_prefix > cap || o.max_text > cap || o.max_message > cap ||
+      o.max_tokens > cap)
+    return fail(Errc::kInvalidArgument, "sizes must be at most 64 MiB");
+  return {};
+}
+
+std::string to_string(const FeatureOptions& o) {
+  std::string s = "bits=" + std::to_string(o.bits) + ",seed=" + std::to_string(o.seed) +
+                  ",ngram=" + std::to_string(o.ngram_min) + "-" + std::to_string(o.ngram_max) +
+                  ",raw=" + std::to_string(o.raw_prefix) + ",text=" + std::to_string(o.text_prefix) +
+                  ",max_text=" + std::to_string(o.max_text) + ",max_tokens=" + std::to_string(o.max_tokens) +
+                  ",max_token_len=" + std::to_string(o.max_token_len) +
+                  ",max_features=" + std::to_string(o.max_features) +
+                  ",max_message=" + std::to_string(o.max_message);
+  s += std::string(",words=") + (o.words ? "1" : "0") + ",bigrams=" + (o.bigrams ? "1" : "0") +
+       ",headers=" + (o.headers ? "1" : "0") + ",urls=" + (o.urls ? "1" : "0") +
+       ",structure=" + (o.structure ? "1" : "0");
+  return s;
+}
+
+namespace {
+
+// Collects distinct indices: an open-addressing set (linear probing) of
+// 2 x max_features slots (at most half full), cleared slot by slot after each message.
+class Sink {
+ public:
+  Sink(std::vector<uint32_t>& table, std::vector<uint32_t>& used, std::vector<uint32_t>& out,
+       const FeatureOptions& opt)
+      : table_(table),
+        used_(used),
+        out_(out),
+        mask_(static_cast<uint32_t>(table.size() - 1)),
+        bits_(opt.bits),
+        seed_(opt.seed),
+        max_(opt.max_features) {}
+  ~Sink() {
+    for (uint32_t slot : used_) table_[slot] = 0;
+    used_.clear();
+  }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+
+  bool full() const { return out_.size() >= max_; }
+  uint64_t seed() const { return seed_; }
+
+  void add_hash(uint64_t h) {
+    if (out_.size() >= max_) return;
+    const uint32_t key = fold(h, bits_) + 1;
+    uint32_t slot = static_cast<uint32_t>((key * kMul1) >> 32) & mask_;
+    while (true) {
+      const uint32_t cur = table_[slot];
+      if (cur == key) return;
+      if (cur == 0) break;
+      slot = (slot + 1) & mask_;
+    }
+    table_[slot] = key;
+    used_.push_back(slot);
+    out_.push_back(key - 1);
+  }
+  void add(std::string_view s, uint64_t tag) { add_hash(hash_bytes(s, tag, seed_)); }
+  void add_num(uint64_t v, uint64_t tag) { add_hash(hash_u64(v ^ tag, seed_)); }
+
+ private:
+  std::vector<uint32_t>& table_;
+  std::vector<uint32_t>& used_;
+  std::vector<uint32_t>& out_;
+  uint32_t mask_;
+  uint32_t bits_;
+  uint64_t seed_;
+  uint32_t max_;
+};
+
+// Character n-grams of `s` (bytes), n in [lo, hi] (<= 8), namespace `tag`.
+void add_ngrams(std::string_view s, uint32_t lo, uint32_t hi, uint64_t tag, Sink& sink) {
+  const size_t n = s.size();
+  if (n < lo) return;
+  const char* p = s.data();
+  for (size_t i = 0; i + lo <= n && !sink.full(); ++i) {
+    uint64_t w = 0;
+    const size_t avail = std::min<size_t>(8, n - i);
+    std::memcpy(&w, p + i, avail);
+    for (uint32_t k = lo; k <= hi && k <= avail; ++k) {
+      const uint64_t v = k == 8 ? w : (w & ((uint64_t{1} << (8 * k)) - 1));
+      sink.add_hash(hash_u64(v ^ (tag + k), sink.seed()));
+    }
+  }
+}
+
+// Words of `s` (ASCII lower-cased; letters, digits, 8-bit bytes, $ _ ' and
+// . - @ , / between token bytes), and bigrams of consecutive words.
+// `budget` counts tokens down across calls.
+void add_words(std::string_view s, uint64_t tag, bool bigrams, const FeatureOptions& opt, uint32_t& budget,
+               Sink& sink, std::string& buf) {
+  const size_t n = s.size();
+  size_t i = 0;
+  uint64_t prev = 0;
+  const uint64_t btag = tag ^ 0x5bd1e9955bd1e995ull;
+  while (i < n && budget > 0 && !sink.full()) {
+    while (i < n && !is_token_byte(static_cast<unsigned char>(s[i]))) ++i;
+    if (i >= n) break;
+    const size_t start = i;
+    while (i < n) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (is_token_byte(c)) {
+        ++i;
+      } else if (is_joiner(c) && i + 1 < n && is_token_byte(static_cast<unsigned char>(s[i + 1]))) {
+        ++i;
+      } else {
+        break;
+      }
+    }
+    --budget;
+    const size_t len = i - start;
+    uint64_t h;
+    if (len > opt.max_token_len) {
+      h = hash_u64(bucket(len) ^ tag ^ 0x10ad, sink.seed());  // an enormous token: its size only
+    } else {
+      buf.resize(len);
+      ascii_lower_copy(s.data() + start, len, buf.data());
+      h = hash_bytes(buf, tag, sink.seed());
+      // digit runs: their shape (phone numbers, short codes, prices)
+      bool digits = len >= 3;
+      for (size_t k = 0; digits && k < len; ++k) digits = is_digit(buf[k]);
+      if (digits) sink.add_num(len, tag ^ 0xd161);
+    }
+    sink.add_hash(h);
+    if (bigrams && prev != 0) sink.add_hash(mix64(prev * kMul1 ^ h ^ btag));
+    prev = h;
+  }
+}
+
+// Registered-domain guess: the last two labels, three when the second-level
+// label is short under a two-letter TLD (co.uk, com.au, ne.jp).
+std::string_view domain_of(std::string_view host) {
+  const size_t last = host.rfind('.');
+  if (last == std::string_view::npos || last == 0) return host;
+  size_t second = host.rfind('.', last - 1);
+  if (second == std::string_view::npos) return host;
+  const std::string_view sld = host.substr(second + 1, last - second - 1);
+  if (host.size() - last - 1 == 2 && sld.size() <= 3 && second > 0) {
+    const size_t third = host.rfind('.', second - 1);
+    return third == std::string_view::npos ? host : host.substr(third + 1);
+  }
+  return host.substr(second + 1);
+}
+
+constexpr std::string_view kWordHeaders[] = {
+    "from",
+    "reply-to",
+    "to",
+    "cc",
+    "sender",
+    "return-path",
+    "x-mailer",
+    "user-agent",
+    "content-type",
+    "list-id",
+    "list-unsubscribe",
+    "precedence",
+    "organization",
+    "message-id",
+    "x-priority",
+    "x-msmail-priority",
+    "errors-to",
+    "x-originating-ip",
+    "mime-version",
+    "importance",
+    "content-transfer-encoding",
+};
+
+// URL features: host, registered domain, IP-literal host; at most 64 URLs.
+void add_url(std::string_view host, Sink& sink) {
+  sink.add(host, ns_tag('u', 'h'));
+  sink.add(domain_of(host), ns_tag('u', 'd'));
+  if (!host.empty() && (is_digit(host.back()) || host.front() == '[')) sink.add_num(1, ns_tag('u', 'i'));
+}
+
+void email_features(std::string_view raw, const FeatureOptions& opt, Sink& sink, std::string& buf) {
+  if (raw.size() > opt.max_message) raw = raw.substr(0, opt.max_message);
+  // An mbox "From " envelope line is not part of the message.
+  if (raw.starts_with("From ")) {
+    const size_t nl = raw.find('\n');
+    raw = nl == std::string_view::npos ? std::string_view{} : raw.substr(nl + 1);
+  }
+  if (opt.raw_prefix > 0)
+    add_ngrams(raw.substr(0, opt.raw_prefix), opt.ngram_min, opt.ngram_max, ns_tag('r'), sink);
+
+  mime::MessageLimits lim;
+  lim.headers.max_fields = 300;
+  lim.headers.max_header_bytes = 128 * 1024;
+  lim.headers.max_defects = 32;
+  lim.max_depth = 8;
+  lim.max_parts = 64;
+  lim.max_decoded_bytes = std::max<size_t>(opt.max_text, opt.text_prefix) + 64 * 1024;
+  lim.max_urls = 64;
+  lim.max_defects = 64;
+  lim.extract_text = opt.max_text > 0 || opt.text_prefix > 0 || opt.urls;
+  const mime::Message m = mime::Message::parse(raw, lim);
+  const mime::HeaderSection& hs = m.headers();
+  uint32_t budget = opt.max_tokens;
+
+  if (opt.headers) {
+    size_t k = 0;
+    size_t received = 0;
+    for (const mime::HeaderField& f : hs.fields()) {
+      if (++k > 100) break;
+      const std::string_view name = f.name.substr(0, 64);
+      buf.resize(name.size());
+      ascii_lower_copy(name.data(), name.size(), buf.data());
+      if (buf == "received") ++received;
+      sink.add(buf, ns_tag('h', 'n'));
+      for (std::string_view w : kWordHeaders) {
+        if (buf != w) continue;
+        const uint64_t tag = hash_bytes(w, ns_tag('h', 'w'), 0);
+        std::string_view v = f.value_raw.substr(0, 512);
+        add_words(v, tag, false, opt, budget, sink, buf);
+        break;
+      }
+    }
+    sink.add_num(bucket(received), ns_tag('h', 'r'));
+  }
+  const std::string subject = m.subject();
+  if (opt.words)
+    add_words(std::string_view(subject).substr(0, 1024), ns_tag('s'), opt.bigrams, opt, budget, sink, buf);
+
+  // The decoded text: every text part, up to max_text bytes in all.
+  const size_t want = std::max(opt.max_text, opt.text_prefix);
+  std::string text;
+  bool any_plain = false, any_html = false;
+  size_t hidden = 0, total_text = 0;
+  for (const mime::TextPart& t : m.text_parts()) {
+    (t.html ? any_html : any_plain) = true;
+    hidden += t.hidden_bytes;
+    total_text += t.text.size();
+    if (text.size() < want) {
+      text.append(t.text, 0, want - text.size());
+      text.push_back('\n');
+    }
+  }
+  if (opt.words)
+    add_words(std::string_view(text).substr(0, opt.max_text), ns_tag('w'), opt.bigrams, opt, budget, sink,
+              buf);
+  if (opt.text_prefix > 0)
+    add_ngrams(std::string_view(text).substr(0, opt.text_prefix), opt.ngram_min, opt.ngram_max, ns_tag('t'),
+               sink);
+
+  if (opt.urls) {
+    size_t k = 0;
+    for (const mime::Url& u : m.urls()) {
+      if (++k > 64) break;
+      add_url(u.host, sink);
+    }
+    sink.add_num(bucket(m.urls().size()), ns_tag('u', 'n'));
+  }
+
+  if (opt.structure) {
+    size_t k = 0;
+    for (const mime::Part& p : m.parts()) {
+      if (++k > 64) break;
+      sink.add(p.content_type.mime_type(), ns_tag('p', 't'));
+    }
+    sink.add_num(bucket(m.parts().size()), ns_tag('p', 'n'));
+    k = 0;
+    for (const mime::Attachment& a : m.attachments()) {
+      if (++k > 16) break;
+      sink.add(a.content_type, ns_tag('a', 't'));
+      const size_t dot = a.filename.rfind('.');
+      if (dot != std::string::npos && a.filename.size() - dot <= 8) {
+        buf = to_lower(std::string_view(a.filename).substr(dot));
+        sink.add(buf, ns_tag('a', 'x'));
+      }
+      sink.add_num(bucket(a.size), ns_tag('a', 's'));
+    }
+    sink.add_num(bucket(m.attachments().size()), ns_tag('a', 'n'));
+    sink.add_num((any_html ? 2 : 0) | (any_plain ? 1 : 0), ns_tag('t', 'k'));
+    if (hidden > 0) sink.add_num(bucket(hidden), ns_tag('t', 'h'));
+    sink.add_num(bucket(total_text), ns_tag('t', 'l'));
+    sink.add_num(bucket(raw.size()), ns_tag('r', 'l'));
+    k = 0;
+    for (const mime::Defect& d : m.defects()) {
+      if (++k > 32) break;
+      sink.add_num(static_cast<uint64_t>(d.kind), ns_tag('d', 'f'));
+    }
+    for (const mime::TextPart& t : m.text_parts()) sink.add(t.charset, ns_tag('c', 's'));
+  }
+}
+
+void text_features(std::string_view text, const FeatureOptions& opt, Sink& sink, std::string& buf) {
+  const size_t cut = std::max(opt.max_text, opt.text_prefix);
+  if (text.size() > cut) text = text.substr(0, cut);
+  const uint32_t prefix = opt.text_prefix > 0 ? opt.text_prefix : opt.raw_prefix;
+  if (prefix > 0) add_ngrams(text.substr(0, prefix), opt.ngram_min, opt.ngram_max, ns_tag('t'), sink);
+  uint32_t budget = opt.max_tokens;
+  if (opt.words) add_words(text.substr(0, opt.max_text), ns_tag('w'), opt.bigrams, opt, budget, sink, buf);
+  if (opt.urls) {
+    std::vector<mime::Url> urls;
+    mime::find_urls(text.substr(0, opt.max_text), urls, 16);
+    for (const mime::Url& u : urls) add_url(u.host, sink);
+  }
+  if (opt.structure) sink.add_num(bucket(text.size()), ns_tag('t', 'l'));
+}
+
+}  // namespace
+
+Extractor::Extractor(const FeatureOptions& opt) : opt_(opt) {
+  if (!validate(opt_)) opt_ = FeatureOptions{};
+  table_.assign(std::bit_ceil(static_cast<size_t>(opt_.max_features) * 2), 0);
+  used_.reserve(opt_.max_features);
+  scratch_.reserve(256);
+}
+
+void Extractor::extract(std::string_view input, Channel channel, std::vector<uint32_t>& out) {
+  out.clear();
+  Sink sink(table_, used_, out, opt_);
+  sink.add_num(0, ns_tag('B'));  // bias
+  sink.add_num(static_cast<uint64_t>(channel), ns_tag('C'));
+  if (channel == Channel::kEmail) {
+    email_features(input, opt_, sink, scratch_);
+  } else {
+    text_features(input, opt_, sink, scratch_);
+  }
+}
+
+}  // namespace rampart::classify

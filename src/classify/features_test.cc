@@ -1,0 +1,192 @@
+// Tests of feature extraction and hashing (features.h, hash.h): determinism,
+// deduplication, channels, options, and bounded cost on pathological input.
+#include "classify/features.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <set>
+
+#include "classify/hash.h"
+
+namespace rampart::classify {
+namespace {
+
+constexpr const char* kEmail =
+    "From spammer@example.com Mon Jan  1 00:00:00 2024\n"
+    "From: \"Best Deals\" <deals@offers.example>\n"
+    "To: you@example.net\n"
+    "Subject: =?utf-8?q?Cheap_pills_now?=\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/alternative; boundary=\"b1\"\n"
+    "\n"
+    "--b1\n"
+    "Content-Type: text/plain; charset=utf-8\n"
+    "\n"
+    "Buy cheap pills at http://pills.shop.example/buy now!\n"
+    "--b1\n"
+    "Content-Type: text/html; charset=utf-8\n"
+    "\n"
+    "<html><body><p>Buy <b>cheap</b> pills</p><a "
+    "href=\"http://pills.shop.example/buy\">here</a></body></html>\n"
+    "--b1--\n";
+
+std::set<uint32_t> features(std::string_view in, Channel ch, const FeatureOptions& o = {}) {
+  Extractor ex(o);
+  std::vector<uint32_t> f;
+  ex.extract(in, ch, f);
+  return {f.begin(), f.end()};
+}
+
+TEST(Hash, FoldStaysInRangeAndTagsSeparate) {
+  for (unsigned bits : {16u, 20u, 22u, 26u}) {
+    for (uint64_t v = 0; v < 1000; ++v) EXPECT_LT(fold(hash_u64(v, 7), bits), 1u << bits);
+  }
+  EXPECT_NE(hash_bytes("viagra", ns_tag('w'), 0), hash_bytes("viagra", ns_tag('s'), 0));
+  EXPECT_NE(hash_bytes("viagra", ns_tag('w'), 0), hash_bytes("viagra", ns_tag('w'), 1));
+  EXPECT_EQ(hash_bytes("viagra", ns_tag('w'), 3), hash_bytes("viagra", ns_tag('w'), 3));
+  // lengths around the 8-byte step differ
+  EXPECT_NE(hash_bytes("abcdefgh", 0, 0), hash_bytes(std::string_view("abcdefgh\0", 9), 0, 0));
+  EXPECT_NE(hash_bytes("", 0, 0), hash_bytes(std::string_view("\0", 1), 0, 0));
+}
+
+TEST(Extractor, DeterministicDeduplicatedWithBias) {
+  Extractor ex(FeatureOptions{});
+  std::vector<uint32_t> a, b;
+  ex.extract(kEmail, Channel::kEmail, a);
+  ex.extract(kEmail, Channel::kEmail, b);
+  EXPECT_EQ(a, b);
+  EXPECT_GT(a.size(), 100u);
+  EXPECT_EQ(std::set<uint32_t>(a.begin(), a.end()).size(), a.size()) << "duplicates";
+  for (uint32_t i : a) EXPECT_LT(i, 1u << 22);
+  // The bias feature is shared by every message.
+  std::vector<uint32_t> c;
+  ex.extract("hello", Channel::kSms, c);
+  EXPECT_EQ(a[0], c[0]);
+}
+
+TEST(Extractor, SeedChangesIndices) {
+  FeatureOptions o1, o2;
+  o2.seed = 42;
+  auto a = features(kEmail, Channel::kEmail, o1), b = features(kEmail, Channel::kEmail, o2);
+  std::vector<uint32_t> common;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(common));
+  EXPECT_LT(common.size(), a.size() / 10);
+}
+
+TEST(Extractor, EmailUsesDecodedTextUrlsAndHeaders) {
+  FeatureOptions o;
+  o.raw_prefix = 0;  // only the parsed features
+  o.text_prefix = 0;
+  const auto full = features(kEmail, Channel::kEmail, o);
+  // The same words in the text of an SMS land elsewhere (other namespace),
+  // but the same email twice with a different body differs.
+  std::string other = kEmail;
+  other.replace(other.find("Buy cheap pills at"), 18, "Meeting notes for ");
+  const auto f2 = features(other, Channel::kEmail, o);
+  EXPECT_NE(full, f2);
+  // Without URL features there are fewer features.
+  o.urls = false;
+  EXPECT_LT(features(kEmail, Channel::kEmail, o).size(), full.size());
+  o.urls = true;
+  o.headers = false;
+  EXPECT_LT(features(kEmail, Channel::kEmail, o).size(), full.size());
+}
+
+TEST(Extractor, WordsAreCaseFolded) {
+  FeatureOptions o;
+  o.raw_prefix = 0;
+  o.text_prefix = 0;
+  o.structure = false;
+  EXPECT_EQ(features("FREE Entry NOW", Channel::kSms, o), features("free entry now", Channel::kSms, o));
+  o.text_prefix = 100;  // character n-grams keep case
+  EXPECT_NE(features("FREE Entry NOW", Channel::kSms, o), features("free entry now", Channel::kSms, o));
+}
+
+TEST(Extractor, ChannelsDiffer) {
+  EXPECT_NE(features("win a prize", Channel::kSms), features("win a prize", Channel::kIm));
+}
+
+TEST(FeatureOptions, ParseAndValidate) {
+  FeatureOptions o;
+  ASSERT_TRUE(parse_feature_options("bits=20,ngram=3-5,raw=100,words=0", o, nullptr));
+  EXPECT_EQ(o.bits, 20u);
+  EXPECT_EQ(o.ngram_min, 3u);
+  EXPECT_EQ(o.ngram_max, 5u);
+  EXPECT_EQ(o.raw_prefix, 100u);
+  EXPECT_FALSE(o.words);
+  FeatureOptions bad;
+  EXPECT_FALSE(parse_feature_options("bits=40", bad, nullptr));
+  EXPECT_FALSE(parse_feature_options("ngram=5-3", bad, nullptr));
+  EXPECT_FALSE(parse_feature_options("ngram=9", bad, nullptr));
+  EXPECT_FALSE(parse_feature_options("words=maybe", bad, nullptr));
+  EXPECT_FALSE(parse_feature_options("nokey", bad, nullptr));
+  EXPECT_FALSE(parse_feature_options("unknown=1", bad, nullptr));
+  std::string rest;
+  FeatureOptions o3;
+  ASSERT_TRUE(parse_feature_options("rate=0.1,bits=18", o3, &rest));
+  EXPECT_EQ(rest, "rate=0.1");
+  EXPECT_EQ(o3.bits, 18u);
+  FeatureOptions round;
+  ASSERT_TRUE(parse_feature_options(to_string(o), round, nullptr));
+  EXPECT_EQ(to_string(round), to_string(o));
+}
+
+TEST(Channel, Names) {
+  for (Channel c : {Channel::kEmail, Channel::kSms, Channel::kIm})
+    EXPECT_EQ(*parse_channel(channel_name(c)), c);
+  EXPECT_FALSE(parse_channel("fax"));
+}
+
+// Pathological inputs: each costs bounded time and at most max_features.
+TEST(Extractor, BoundedCostOnPathologicalInput) {
+  std::mt19937 rng(1);
+  std::string binary(8 << 20, '\0');
+  for (char& c : binary) c = static_cast<char>(rng());
+  std::string huge_token(8 << 20, 'a');
+  std::string nested_html = "Content-Type: text/html\n\n";
+  for (int i = 0; i < 200000; ++i) nested_html += "<div><b>";
+  std::string many_parts = "Content-Type: multipart/mixed; boundary=x\n\n";
+  for (int i = 0; i < 20000; ++i)
+    many_parts += "--x\nContent-Type: text/plain\n\nword" + std::to_string(i) + "\n";
+  std::string huge_header = "Subject: ";
+  huge_header += std::string(4 << 20, 'x');
+  huge_header += "\n\nbody\n";
+  std::string words;
+  for (int i = 0; i < 500000; ++i) words += "w" + std::to_string(i) + " ";
+
+  FeatureOptions o;
+  Extractor ex(o);
+  std::vector<uint32_t> f;
+  for (std::string* in : {&binary, &huge_token, &nested_html, &many_parts, &huge_header, &words}) {
+    for (Channel ch : {Channel::kEmail, Channel::kSms}) {
+      const auto t0 = std::chrono::steady_clock::now();
+      ex.extract(*in, ch, f);
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      EXPECT_LE(f.size(), o.max_features);
+      EXPECT_GT(f.size(), 0u);
+      EXPECT_LT(ms, 2000) << "input of " << in->size() << " bytes took " << ms << " ms";
+    }
+  }
+  // An enormous token is one length-bucket feature, not a hash of 8 MB.
+  FeatureOptions w;
+  w.raw_prefix = 0;
+  w.text_prefix = 0;
+  w.structure = false;
+  w.urls = false;
+  EXPECT_EQ(features(huge_token, Channel::kSms, w).size(), 3u);  // bias, channel, long-token bucket
+}
+
+TEST(Extractor, MaxFeaturesCaps) {
+  FeatureOptions o;
+  o.max_features = 64;
+  std::string words;
+  for (int i = 0; i < 1000; ++i) words += "w" + std::to_string(i) + " ";
+  EXPECT_EQ(features(words, Channel::kSms, o).size(), 64u);
+}
+
+}  // namespace
+}  // namespace rampart::classify

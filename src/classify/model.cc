@@ -1,0 +1,415 @@
+// File: src/classify/model.cc
+// Online learners, calibration and the model file (model.h).
+#include "classify/model.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+#include "classify/hash.h"
+#include "core/strings.h"
+
+namespace rampart::classify {
+
+static_assert(std::endian::native == std::endian::little, "the model file is written little-endian");
+
+std::string_view algorithm_name(Algorithm a) { return a == Algorithm::kLogistic ? "lr" : "pa"; }
+
+namespace {
+
+bool parse_float(std::string_view v, float& out) {
+  if (v.empty()) return false;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  return ec == std::errc() && p == v.data() + v.size() && std::isfinite(out);
+}
+
+}  // namespace
+
+FeatureOptions default_feature_options(Channel channel) {
+  FeatureOptions o;
+  if (channel != Channel::kEmail) {
+    o.ngram_min = 3;
+    o.ngram_max = 5;
+    o.raw_prefix = 0;
+    o.text_prefix = 2000;
+    o.max_text = 8192;
+  } else {
+    o.text_prefix = 3000;
+  }
+  return o;
+}
+
+LearnerOptions default_learner_options(Channel channel) {
+  LearnerOptions o;
+  if (channel == Channel::kEmail) {
+    o.adagrad = true;
+    o.rate = 0.005f;
+    o.thick = 0.05f;
+  }
+  return o;
+}
+
+Status parse_params(std::string_view spec, FeatureOptions& fopt, LearnerOptions& lopt) {
+  std::string rest;
+  if (auto st = parse_feature_options(spec, fopt, &rest); !st) return st;
+  for (std::string_view item : split(rest, ',')) {
+    if (item.empty()) continue;
+    const size_t eq = item.find('=');
+    const std::string_view k = item.substr(0, eq), v = item.substr(eq + 1);
+    bool ok = true;
+    if (k == "algo") {
+      if (v == "lr")
+        lopt.algorithm = Algorithm::kLogistic;
+      else if (v == "pa")
+        lopt.algorithm = Algorithm::kPassiveAggressive;
+      else
+        ok = false;
+    } else if (k == "rate")
+      ok = parse_float(v, lopt.rate) && lopt.rate > 0;
+    else if (k == "thick")
+      ok = parse_float(v, lopt.thick) && lopt.thick >= 0 && lopt.thick < 1;
+    else if (k == "c")
+      ok = parse_float(v, lopt.c) && lopt.c > 0;
+    else if (k == "threshold")
+      ok = parse_float(v, lopt.threshold) && lopt.threshold >= 0 && lopt.threshold <= 1;
+    else if (k == "reps") {
+      uint32_t r = 0;
+      auto [q, e] = std::from_chars(v.data(), v.data() + v.size(), r);
+      ok = e == std::errc() && q == v.data() + v.size() && r >= 1 && r <= 16;
+      lopt.reps = r;
+    } else if (k == "target")
+      ok = parse_float(v, lopt.target) && lopt.target > 0 && lopt.target < 1;
+    else if (k == "norm")
+      ok = (v == "0" || v == "1") && ((lopt.normalize = v == "1"), true);
+    else if (k == "ada")
+      ok = (v == "0" || v == "1") && ((lopt.adagrad = v == "1"), true);
+    else
+      return fail(Errc::kInvalidArgument, "unknown parameter '" + std::string(k) + "'");
+    if (!ok) return fail(Errc::kInvalidArgument, "bad value for '" + std::string(k) + "': " + std::string(v));
+  }
+  return {};
+}
+
+Result<Model> Model::create(Channel channel, const FeatureOptions& fopt, const LearnerOptions& lopt) {
+  if (auto st = validate(fopt); !st) return tl::unexpected(st.error());
+  Model m;
+  m.channel_ = channel;
+  m.fopt_ = fopt;
+  m.lopt_ = lopt;
+  m.size_ = size_t{1} << fopt.bits;
+  m.stride_ = lopt.adagrad ? 2 : 1;
+  m.w_.assign(m.size_ * m.stride_, 0.0f);
+  return m;
+}
+
+double Model::margin(std::span<const uint32_t> features) const {
+  const float* w = w_.data();
+  const size_t mask = size_ - 1;
+  float s = 0;
+  if (stride_ == 2) {
+    for (uint32_t i : features) s += w[2 * (i & mask)];
+  } else {
+    for (uint32_t i : features) s += w[i & mask];
+  }
+  if (lopt_.normalize && !features.empty()) return s / std::sqrt(static_cast<double>(features.size()));
+  return s;
+}
+
+double Model::to_score(double m) const {
+  if (lopt_.algorithm == Algorithm::kPassiveAggressive) m *= 4;  // margin 1 -> 0.98
+  if (m > 40) return 1.0;
+  if (m < -40) return 0.0;
+  return 1.0 / (1.0 + std::exp(-m));
+}
+
+void Model::learn(std::span<const uint32_t> features, bool spam) {
+  learn_scored(features, spam, margin(features));
+}
+
+void Model::learn_scored(std::span<const uint32_t> features, bool spam, double m) {
+  const double p = to_score(m);
+  const size_t bin = std::min(kCalibrationBins - 1, static_cast<size_t>(p * kCalibrationBins));
+  auto& hist = spam ? spam_hist_ : ham_hist_;
+  if (hist[bin] != UINT32_MAX) ++hist[bin];
+  ++(spam ? spams_ : hams_);
+  float* w = w_.data();
+  const size_t mask = size_ - 1;
+  if (features.empty()) return;
+  const double x = lopt_.normalize ? 1.0 / std::sqrt(static_cast<double>(features.size())) : 1.0;
+  float step = 0;
+  if (lopt_.algorithm == Algorithm::kLogistic) {
+    double g = (spam ? 1.0 : 0.0) - p;
+    if (std::fabs(g) < lopt_.thick) return;
+    step_logistic(features, g, x);
+    for (uint32_t r = 1; r < lopt_.reps; ++r) {
+      g = (spam ? 1.0 : 0.0) - to_score(margin(features));
+      if (std::fabs(g) <= lopt_.target) break;
+      step_logistic(features, g, x);
+    }
+    return;
+  } else {
+    const double y = spam ? 1.0 : -1.0;
+    const double loss = 1.0 - y * m;
+    if (loss <= 0) return;
+    step = static_cast<float>(
+        y * std::min<double>(lopt_.c, loss / (x * x * static_cast<double>(features.size()))) * x);
+  }
+  for (uint32_t i : features) w[i & mask] += step;
+}
+
+void Model::step_logistic(std::span<const uint32_t> features, double g, double x) {
+  float* w = w_.data();
+  const size_t mask = size_ - 1;
+  if (stride_ == 2) {
+    const auto gx = static_cast<float>(g * x);
+    const float gg = gx * gx, r = lopt_.rate * gx;
+    for (uint32_t i : features) {
+      float* p = w + 2 * (i & mask);
+      p[1] += gg;
+      p[0] += r / std::sqrt(1.0f + p[1]);
+    }
+    return;
+  }
+  const auto step = static_cast<float>(lopt_.rate * g * x);
+  for (uint32_t i : features) w[i & mask] += step;
+}
+
+void Model::calibrate(double max_fpr) {
+  uint64_t total = 0;
+  for (uint32_t c : ham_hist_) total += c;
+  if (total == 0) return;
+  // Highest-scoring bins first: the lowest bin edge whose ham tail stays
+  // within max_fpr.
+  uint64_t tail = 0;
+  size_t edge = kCalibrationBins;
+  for (size_t b = kCalibrationBins; b-- > 0;) {
+    if (static_cast<double>(tail + ham_hist_[b]) > max_fpr * static_cast<double>(total)) break;
+    tail += ham_hist_[b];
+    edge = b;
+  }
+  lopt_.threshold = static_cast<float>(std::min<double>(1.0, static_cast<double>(edge) / kCalibrationBins));
+}
+
+size_t Model::nonzero_weights() const {
+  size_t n = 0;
+  for (size_t i = 0; i < size_; ++i) n += w_[i * stride_] != 0.0f;
+  return n;
+}
+
+// ---- the file ----
+
+namespace {
+
+class Writer {
+ public:
+  void bytes(const void* p, size_t n) { s_.append(static_cast<const char*>(p), n); }
+  void u32(uint32_t v) { bytes(&v, 4); }
+  void u64(uint64_t v) { bytes(&v, 8); }
+  void f32(float v) { bytes(&v, 4); }
+  std::string& str() { return s_; }
+
+ private:
+  std::string s_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view s) : s_(s) {}
+  bool bytes(void* p, size_t n) {
+    if (n > s_.size() - pos_) return false;
+    std::memcpy(p, s_.data() + pos_, n);
+    pos_ += n;
+    return true;
+  }
+  bool u32(uint32_t& v) { return bytes(&v, 4); }
+  bool u64(uint64_t& v) { return bytes(&v, 8); }
+  bool f32(float& v) { return bytes(&v, 4); }
+  size_t pos() const { return pos_; }
+  size_t left() const { return s_.size() - pos_; }
+
+ private:
+  std::string_view s_;
+  size_t pos_ = 0;
+};
+
+uint64_t checksum(std::string_view bytes) { return hash_bytes(bytes, 0x636b73756d, 0x72616d70617274ull); }
+
+uint32_t flags_of(const FeatureOptions& o) {
+  return (o.words ? 1u : 0u) | (o.bigrams ? 2u : 0u) | (o.headers ? 4u : 0u) | (o.urls ? 8u : 0u) |
+         (o.structure ? 16u : 0u);
+}
+
+Error corrupt(const std::string& why) { return Error{Errc::kParse, "model file refused: " + why}; }
+
+}  // namespace
+
+std::string Model::serialize() const {
+  Writer w;
+  w.bytes(kModelMagic, 8);
+  w.u32(kModelVersion);
+  w.u32(static_cast<uint32_t>(channel_));
+  w.u32(static_cast<uint32_t>(lopt_.algorithm));
+  w.f32(lopt_.rate);
+  w.f32(lopt_.thick);
+  w.f32(lopt_.c);
+  w.f32(lopt_.threshold);
+  w.u32((lopt_.normalize ? 1u : 0u) | (lopt_.adagrad ? 2u : 0u));
+  w.u32(lopt_.reps);
+  w.f32(lopt_.target);
+  w.u64(hams_);
+  w.u64(spams_);
+  w.u32(fopt_.bits);
+  w.u64(fopt_.seed);
+  for (uint32_t v :
+       {fopt_.ngram_min, fopt_.ngram_max, fopt_.raw_prefix, fopt_.text_prefix, fopt_.max_text,
+        fopt_.max_tokens, fopt_.max_token_len, fopt_.max_features, fopt_.max_message, flags_of(fopt_)})
+    w.u32(v);
+  for (uint32_t c : ham_hist_) w.u32(c);
+  for (uint32_t c : spam_hist_) w.u32(c);
+  w.u64(size_);
+  w.str().reserve(w.str().size() + size_ * stride_ * sizeof(float) + 8);
+  for (uint32_t k = 0; k < stride_; ++k)
+    for (size_t i = 0; i < size_; ++i) w.f32(w_[i * stride_ + k]);
+  w.u64(checksum(w.str()));
+  return std::move(w.str());
+}
+
+Result<Model> Model::deserialize(std::string_view bytes) {
+  if (bytes.size() < 16)
+    return tl::unexpected(corrupt("too short (" + std::to_string(bytes.size()) + " bytes)"));
+  if (std::memcmp(bytes.data(), kModelMagic, 8) != 0)
+    return tl::unexpected(corrupt("not a rampart classifier model (bad magic)"));
+  uint32_t version = 0;
+  std::memcpy(&version, bytes.data() + 8, 4);
+  if (version != kModelVersion)
+    return tl::unexpected(corrupt("version " + std::to_string(version) + ", this build reads version " +
+                                  std::to_string(kModelVersion)));
+  if (bytes.size() < 24) return tl::unexpected(corrupt("truncated"));
+  uint64_t sum = 0;
+  std::memcpy(&sum, bytes.data() + bytes.size() - 8, 8);
+  if (sum != checksum(bytes.substr(0, bytes.size() - 8)))
+    return tl::unexpected(corrupt("checksum mismatch (corrupt or truncated)"));
+
+  Reader r(bytes.substr(0, bytes.size() - 8));
+  char magic[8];
+  Model m;
+  uint32_t channel = 0, algo = 0, flags = 0, lflags = 0;
+  bool ok = r.bytes(magic, 8) && r.u32(version) && r.u32(channel) && r.u32(algo) && r.f32(m.lopt_.rate) &&
+            r.f32(m.lopt_.thick) && r.f32(m.lopt_.c) && r.f32(m.lopt_.threshold) && r.u32(lflags) &&
+            r.u32(m.lopt_.reps) && r.f32(m.lopt_.target) && r.u64(m.hams_) && r.u64(m.spams_) &&
+            r.u32(m.fopt_.bits) && r.u64(m.fopt_.seed);
+  FeatureOptions& f = m.fopt_;
+  for (uint32_t* v : {&f.ngram_min, &f.ngram_max, &f.raw_prefix, &f.text_prefix, &f.max_text, &f.max_tokens,
+                      &f.max_token_len, &f.max_features, &f.max_message, &flags})
+    ok = ok && r.u32(*v);
+  for (uint32_t& c : m.ham_hist_) ok = ok && r.u32(c);
+  for (uint32_t& c : m.spam_hist_) ok = ok && r.u32(c);
+  uint64_t count = 0;
+  ok = ok && r.u64(count);
+  if (!ok) return tl::unexpected(corrupt("truncated header"));
+  if (channel > 2) return tl::unexpected(corrupt("unknown channel " + std::to_string(channel)));
+  if (algo > 1) return tl::unexpected(corrupt("unknown algorithm " + std::to_string(algo)));
+  m.channel_ = static_cast<Channel>(channel);
+  m.lopt_.algorithm = static_cast<Algorithm>(algo);
+  if (lflags > 3) return tl::unexpected(corrupt("unknown learner flags"));
+  m.lopt_.normalize = lflags & 1;
+  m.lopt_.adagrad = lflags & 2;
+  f.words = flags & 1;
+  f.bigrams = flags & 2;
+  f.headers = flags & 4;
+  f.urls = flags & 8;
+  f.structure = flags & 16;
+  if (auto st = validate(f); !st) return tl::unexpected(corrupt(st.error().message));
+  if (!(m.lopt_.rate > 0) || !(m.lopt_.c > 0) || !(m.lopt_.thick >= 0 && m.lopt_.thick < 1) ||
+      !(m.lopt_.threshold >= 0 && m.lopt_.threshold <= 1) || m.lopt_.reps < 1 || m.lopt_.reps > 16 ||
+      !(m.lopt_.target > 0 && m.lopt_.target < 1))
+    return tl::unexpected(corrupt("learner options out of range"));
+  if (count != (uint64_t{1} << f.bits))
+    return tl::unexpected(
+        corrupt("weight count " + std::to_string(count) + " does not match bits=" + std::to_string(f.bits)));
+  const uint64_t arrays = m.lopt_.adagrad ? 2 : 1;
+  if (r.left() != arrays * count * sizeof(float))
+    return tl::unexpected(corrupt("weights truncated or trailing bytes"));
+  m.size_ = count;
+  m.stride_ = static_cast<uint32_t>(arrays);
+  m.w_.resize(count * arrays);
+  for (uint32_t k = 0; k < m.stride_; ++k) {
+    for (size_t i = 0; i < count; ++i) {
+      float x = 0;
+      r.f32(x);
+      if (!std::isfinite(x) || (k == 1 && x < 0))
+        return tl::unexpected(corrupt(k == 0 ? "non-finite weight" : "bad gradient accumulator"));
+      m.w_[i * m.stride_ + k] = x;
+    }
+  }
+  return m;
+}
+
+Status Model::save(const std::string& path) const {
+  const std::string bytes = serialize();
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(Errc::kIo, "cannot create " + tmp + ": " + std::strerror(errno));
+  size_t off = 0;
+  while (off < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return fail(Errc::kIo, "cannot write " + tmp + ": " + why);
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return fail(Errc::kIo, "cannot sync " + tmp + ": " + why);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return fail(Errc::kIo, "cannot rename " + tmp + " to " + path + ": " + why);
+  }
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return {};
+}
+
+Result<Model> Model::load(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(Errc::kIo, "cannot open model " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (int64_t{1} << 30)) {
+    ::close(fd);
+    return fail(Errc::kParse, "model " + path + ": not a regular file of at most 1 GiB");
+  }
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  size_t off = 0;
+  while (off < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + off, bytes.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    off += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  bytes.resize(off);
+  auto m = deserialize(bytes);
+  if (!m) return fail(m.error().code, path + ": " + m.error().message);
+  return m;
+}
+
+}  // namespace rampart::classify

@@ -1,0 +1,168 @@
+// End-to-end tests of `rampart classify`: eval (TREC index and TSV, JSON
+// keys), train then score, a corrupt model refused (exit 1), bad arguments
+// (exit 2). The corpus is generated here from word pools (no real mail).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace rampart {
+namespace {
+
+struct CmdResult {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const std::vector<std::string> kSpamWords = {"free",  "winner", "prize",  "cash",  "offer", "viagra",
+                                             "cheap", "click",  "urgent", "claim", "bonus", "loan"};
+const std::vector<std::string> kHamWords = {"meeting", "lunch", "patch",  "review", "thanks", "tomorrow",
+                                            "project", "build", "kernel", "notes",  "agenda", "release"};
+const std::vector<std::string> kCommon = {"the", "a", "to", "and", "you", "for", "is", "of", "on", "we"};
+
+std::string sentence(std::mt19937& rng, bool spam, int n) {
+  const auto& pool = spam ? kSpamWords : kHamWords;
+  std::string s;
+  for (int i = 0; i < n; ++i) {
+    s += (rng() % 3 == 0) ? pool[rng() % pool.size()] : kCommon[rng() % kCommon.size()];
+    s += ' ';
+  }
+  return s;
+}
+
+class CliClassify : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("rampart-cls-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_ / "msgs");
+    bin_ = std::getenv("RAMPART_BIN") ? std::getenv("RAMPART_BIN") : "build/apps/rampart/rampart";
+    std::mt19937 rng(2024);
+    std::ofstream idx(dir_ / "index"), tsv(dir_ / "sms.tsv");
+    for (int i = 0; i < 300; ++i) {
+      const bool spam = rng() % 3 == 0;
+      const std::string name = "msgs/" + std::to_string(i);
+      std::ofstream m(dir_ / name);
+      if (i % 5 == 0) m << "From sender@example.org Mon Jan  1 00:00:00 2024\n";
+      m << "From: " << (spam ? "deals@offers.example" : "colleague@work.example") << "\n"
+        << "To: user@example.net\nSubject: " << sentence(rng, spam, 5) << "\n"
+        << "Content-Type: text/plain; charset=utf-8\n\n"
+        << sentence(rng, spam, 40) << "\n";
+      idx << (spam ? "spam " : "ham ") << name << "\n";
+      tsv << (spam ? "spam\t" : "ham\t") << sentence(rng, spam, 12) << "\n";
+    }
+    std::ofstream(dir_ / "one.eml") << "From: deals@offers.example\nSubject: free cash prize winner\n\n"
+                                       "claim your free bonus cash offer now, urgent winner prize\n";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  CmdResult run(const std::string& args) {
+    const auto out = dir_ / "out", err = dir_ / "err";
+    const std::string cmd = bin_ + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
+    CmdResult r;
+    int s = std::system(cmd.c_str());
+    r.status = WIFEXITED(s) ? WEXITSTATUS(s) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+  double field(const std::string& json, const std::string& key) {
+    const size_t p = json.find("\"" + key + "\": ");
+    EXPECT_NE(p, std::string::npos) << key << " in " << json;
+    if (p == std::string::npos) return -1;
+    return std::strtod(json.c_str() + p + key.size() + 4, nullptr);
+  }
+
+  std::filesystem::path dir_;
+  std::string bin_;
+};
+
+TEST_F(CliClassify, EvalTrecJson) {
+  CmdResult r = run("classify eval --corpus " + (dir_ / "index").string() + " --format trec --json --seed 3");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(field(r.out, "n"), 300);
+  EXPECT_EQ(field(r.out, "spam") + field(r.out, "ham"), 300);
+  EXPECT_LT(field(r.out, "roca_pct"), 2.0) << r.out;  // separable word pools
+  EXPECT_GE(field(r.out, "roca_pct"), 0.0);
+  EXPECT_GT(field(r.out, "lam_pct"), 0.0);
+  EXPECT_GE(field(r.out, "fpr_at_99_tpr"), 0.0);
+  EXPECT_LE(field(r.out, "fpr_at_99_tpr"), 1.0);
+  EXPECT_GE(field(r.out, "seconds"), 0.0);
+  // Same seed, same figures; the text form too.
+  CmdResult again = run("classify eval --corpus " + (dir_ / "index").string() + " --json --seed 3");
+  EXPECT_EQ(field(again.out, "roca_pct"), field(r.out, "roca_pct"));
+  CmdResult text = run("classify eval --corpus " + (dir_ / "index").string());
+  ASSERT_EQ(text.status, 0);
+  EXPECT_NE(text.out.find("1-ROCA%"), std::string::npos);
+}
+
+TEST_F(CliClassify, EvalTsvSmsAndIm) {
+  for (const char* ch : {"sms", "im"}) {
+    CmdResult r = run("classify eval --corpus " + (dir_ / "sms.tsv").string() + " --format tsv --channel " +
+                      ch + " --json");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(field(r.out, "n"), 300);
+    EXPECT_LT(field(r.out, "roca_pct"), 5.0) << r.out;
+  }
+}
+
+TEST_F(CliClassify, TrainScoreAndCorruptModel) {
+  const std::string model = (dir_ / "p.model").string();
+  CmdResult t = run("classify train --model " + model + " --corpus " + (dir_ / "index").string() +
+                    " --params bits=18 --calibrate 0.01");
+  ASSERT_EQ(t.status, 0) << t.err;
+  EXPECT_NE(t.out.find("created"), std::string::npos) << t.out;
+  CmdResult s = run("classify score --model " + model + " " + (dir_ / "one.eml").string() + " --json");
+  ASSERT_EQ(s.status, 0) << s.err;
+  EXPECT_NE(s.out.find("\"spam\": true"), std::string::npos) << s.out;
+  EXPECT_GT(field(s.out, "score"), 0.5);
+  // Training again continues the model.
+  CmdResult t2 =
+      run("classify train --model " + model + " --corpus " + (dir_ / "index").string() + " --json");
+  ASSERT_EQ(t2.status, 0) << t2.err;
+  EXPECT_EQ(field(t2.out, "hams") + field(t2.out, "spams"), 600);
+
+  // A corrupt model is refused with a clear error, exit 1.
+  {
+    std::fstream f(model, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(200);
+    f.put('\x7f');
+  }
+  CmdResult bad = run("classify score --model " + model + " " + (dir_ / "one.eml").string());
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("checksum"), std::string::npos) << bad.err;
+  CmdResult bad_train = run("classify train --model " + model + " --corpus " + (dir_ / "index").string());
+  EXPECT_EQ(bad_train.status, 1);
+}
+
+TEST_F(CliClassify, UsageErrors) {
+  for (const std::string& args :
+       {std::string("classify"), std::string("classify frobnicate"), std::string("classify eval"),
+        "classify eval --corpus " + (dir_ / "index").string() + " --format csv",
+        "classify eval --corpus " + (dir_ / "index").string() + " --channel fax",
+        "classify eval --corpus " + (dir_ / "index").string() + " --seed x",
+        "classify eval --corpus " + (dir_ / "index").string() + " --params bits=99",
+        "classify eval --corpus " + (dir_ / "nope").string(), std::string("classify score --model x"),
+        std::string("classify train --model x"),
+        "classify eval --corpus " + (dir_ / "index").string() + " --bogus"}) {
+    CmdResult r = run(args);
+    EXPECT_EQ(r.status, 2) << args << ": " << r.out;
+    EXPECT_NE(r.err.find("rampart classify"), std::string::npos) << args << ": " << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace rampart
