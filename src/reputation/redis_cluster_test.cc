@@ -1,0 +1,45 @@
+// File: src/reputation/redis_cluster_test.cc
+// Pure parts of the Redis Cluster store: slots, hash tags, value encoding.
+// The cluster itself is exercised by tests/redis_cluster_test.cc (e2e).
+#include "reputation/redis_cluster.h"
+
+#include <gtest/gtest.h>
+
+#include "reputation/redis_store.h"
+
+namespace rampart::reputation {
+namespace {
+
+TEST(RedisSlots, Crc16AndKnownSlots) {
+  EXPECT_EQ(crc16("123456789"), 0x31C3);  // the Redis Cluster spec's check value
+  EXPECT_EQ(key_slot("foo"), 12182);
+  EXPECT_EQ(key_slot("bar"), 5061);
+  EXPECT_EQ(key_slot(""), 0);
+}
+
+TEST(RedisSlots, HashTags) {
+  EXPECT_EQ(key_slot("{user1000}.following"), key_slot("{user1000}.followers"));
+  EXPECT_EQ(key_slot("{user1000}.following"), key_slot("user1000"));
+  EXPECT_EQ(key_slot("foo{}{bar}"), crc16("foo{}{bar}") % 16384);  // empty tag: whole key
+  EXPECT_EQ(key_slot("foo{{bar}}zap"), key_slot("{bar"));
+  EXPECT_EQ(key_slot("foo{bar}{zap}"), key_slot("bar"));
+  EXPECT_EQ(key_slot("rep{domain:example.com}"), key_slot("rep{domain:example.com}:op:1:2"));
+  EXPECT_EQ(key_slot("rep{domain:example.com}"), key_slot("rep{domain:example.com}:s"));
+}
+
+TEST(RedisStoreEncoding, DoublesRoundTrip) {
+  Counters c;
+  c.add(Metric::kVolume, 12345, 1700000000);
+  c.add(Metric::kTraps, 3, 1700000100);
+  const std::string b = encode_doubles(c);
+  ASSERT_EQ(b.size(), 248u);
+  auto d = decode_doubles(b);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->t, c.t);
+  EXPECT_EQ(d->v, c.v);
+  EXPECT_FALSE(decode_doubles(b.substr(8)));
+  EXPECT_NE(merge_script().find("struct.unpack"), std::string_view::npos);
+}
+
+}  // namespace
+}  // namespace rampart::reputation

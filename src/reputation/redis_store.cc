@@ -1,0 +1,213 @@
+// File: src/reputation/redis_store.cc
+// Decayed counters in Redis Cluster through a merge script.
+#include "reputation/redis_store.h"
+
+#include <cstring>
+
+namespace rampart::reputation {
+
+namespace {
+
+constexpr size_t kDoubles = 1 + kMetricCount * kWindowCount;
+constexpr size_t kDoubleBytes = 8 * kDoubles;
+
+// KEYS[1] counters, KEYS[2] operation marker; ARGV[1] packed delta,
+// ARGV[2] "1" when idempotent, ARGV[3] marker TTL. Same arithmetic as
+// reputation::merge(): decay both sides to the later time stamp, add.
+constexpr std::string_view kScript = R"lua(
+local fmt = '<' .. string.rep('d', 31)
+if ARGV[2] == '1' then
+  if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[3])) then return 0 end
+end
+local cur = redis.call('GET', KEYS[1])
+if not cur or string.len(cur) ~= 248 then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return 1
+end
+local c = {struct.unpack(fmt, cur)}
+local d = {struct.unpack(fmt, ARGV[1])}
+local t = math.max(c[1], d[1])
+local taus = {3600, 86400, 2592000}
+local out = {t}
+for m = 0, 9 do
+  for w = 1, 3 do
+    local i = 1 + m * 3 + w
+    out[i] = c[i] * math.exp(-(t - c[1]) / taus[w]) + d[i] * math.exp(-(t - d[1]) / taus[w])
+  end
+end
+redis.call('SET', KEYS[1], struct.pack(fmt, unpack(out)))
+return 1
+)lua";
+static_assert(kDoubles == 31, "the script packs 31 doubles");
+
+void put_double(std::string& out, double d) {
+  uint64_t bits;
+  std::memcpy(&bits, &d, 8);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
+}
+
+double get_double(const char* p) {
+  uint64_t bits = 0;
+  for (int i = 0; i < 8; ++i) bits |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+  double d;
+  std::memcpy(&d, &bits, 8);
+  return d;
+}
+
+}  // namespace
+
+std::string_view merge_script() { return kScript; }
+
+std::string encode_doubles(const Counters& c) {
+  std::string out;
+  out.reserve(kDoubleBytes);
+  put_double(out, static_cast<double>(c.t));
+  for (float f : c.v) put_double(out, f);
+  return out;
+}
+
+Result<Counters> decode_doubles(std::string_view b) {
+  if (b.size() != kDoubleBytes)
+    return fail(Errc::kParse, "redis counter value of " + std::to_string(b.size()) + " bytes, want 248");
+  Counters c;
+  c.t = static_cast<int64_t>(get_double(b.data()));
+  for (size_t i = 0; i < c.v.size(); ++i) c.v[i] = static_cast<float>(get_double(b.data() + 8 * (i + 1)));
+  return c;
+}
+
+RedisClusterStore::RedisClusterStore(RedisStoreOptions options, std::unique_ptr<RedisCluster> cluster)
+    : options_(std::move(options)), cluster_(std::move(cluster)) {
+  std::random_device rd;
+  const uint64_t id = (uint64_t{rd()} << 32) ^ rd();
+  char b[24];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(id));
+  client_id_ = b;
+}
+
+Result<std::unique_ptr<RedisClusterStore>> RedisClusterStore::open(RedisStoreOptions options) {
+  auto c = RedisCluster::connect(options.cluster);
+  if (!c) return tl::unexpected(c.error());
+  std::unique_ptr<RedisClusterStore> s(new RedisClusterStore(std::move(options), std::move(*c)));
+  auto loaded = s->cluster_->on_masters({"SCRIPT", "LOAD", std::string(kScript)});
+  if (!loaded) return tl::unexpected(loaded.error());
+  for (const auto& [node, r] : *loaded) {
+    if (r.type != Reply::Type::kString) return fail(Errc::kIo, "redis " + node + ": SCRIPT LOAD: " + r.str);
+    s->sha_ = r.str;
+  }
+  return s;
+}
+
+std::string RedisClusterStore::counter_key(std::string_view id) const {
+  std::string k;
+  k.reserve(options_.prefix.size() + id.size() + 2);
+  k.append(options_.prefix).append("{").append(id).append("}");
+  return k;
+}
+
+Status RedisClusterStore::merge(std::span<const Update> updates) {
+  std::vector<RedisCluster::Request> reqs;
+  reqs.reserve(updates.size());
+  const std::string ttl = std::to_string(options_.op_ttl_seconds);
+  for (const Update& u : updates) {
+    std::string key = counter_key(u.key);
+    std::string marker = key + ":op:" + client_id_ + ":" + std::to_string(++seq_);
+    reqs.push_back(RedisCluster::Request{
+        key,
+        {"EVALSHA", sha_, "2", key, marker, encode_doubles(u.delta), options_.idempotent ? "1" : "0", ttl}});
+  }
+  auto replies = cluster_->pipeline(reqs, options_.wait_replicas);
+  if (!replies) return tl::unexpected(replies.error());
+  // A node that lost its script cache (a promoted replica, a restart): EVAL.
+  std::vector<RedisCluster::Request> again;
+  for (size_t i = 0; i < replies->size(); ++i) {
+    const Reply& r = (*replies)[i];
+    if (r.is_error() && r.str.rfind("NOSCRIPT", 0) == 0) {
+      RedisCluster::Request q = reqs[i];
+      q.argv[0] = "EVAL";
+      q.argv[1] = std::string(kScript);
+      again.push_back(std::move(q));
+    } else if (r.is_error()) {
+      return fail(Errc::kIo, "redis merge " + updates[i].key + ": " + r.str);
+    }
+  }
+  if (!again.empty()) {
+    auto r2 = cluster_->pipeline(again, options_.wait_replicas);
+    if (!r2) return tl::unexpected(r2.error());
+    for (const Reply& r : *r2)
+      if (r.is_error()) return fail(Errc::kIo, "redis merge: " + r.str);
+  }
+  return {};
+}
+
+Result<std::optional<Counters>> RedisClusterStore::get(std::string_view key) {
+  auto r = cluster_->command({"GET", counter_key(key)});
+  if (!r) return tl::unexpected(r.error());
+  if (r->type == Reply::Type::kNil) return std::optional<Counters>();
+  if (r->type != Reply::Type::kString) return fail(Errc::kIo, "redis GET: " + r->str);
+  auto c = decode_doubles(r->str);
+  if (!c) return tl::unexpected(c.error());
+  return std::optional<Counters>(*c);
+}
+
+Result<std::vector<std::optional<Counters>>> RedisClusterStore::get_many(std::span<const std::string> keys) {
+  std::vector<RedisCluster::Request> reqs;
+  for (const std::string& k : keys) {
+    std::string ck = counter_key(k);
+    reqs.push_back(RedisCluster::Request{ck, {"GET", ck}});
+  }
+  auto replies = cluster_->pipeline(reqs);
+  if (!replies) return tl::unexpected(replies.error());
+  std::vector<std::optional<Counters>> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const Reply& r = (*replies)[i];
+    if (r.type == Reply::Type::kNil) continue;
+    if (r.type != Reply::Type::kString) return fail(Errc::kIo, "redis GET: " + r.str);
+    auto c = decode_doubles(r.str);
+    if (!c) return tl::unexpected(c.error());
+    out[i] = *c;
+  }
+  return out;
+}
+
+Status RedisClusterStore::put_state(std::string_view key, std::string_view value) {
+  const std::string k = counter_key(key) + ":s";
+  auto r =
+      cluster_->pipeline({RedisCluster::Request{k, {"SET", k, std::string(value)}}}, options_.wait_replicas);
+  if (!r) return tl::unexpected(r.error());
+  if ((*r)[0].is_error()) return fail(Errc::kIo, "redis SET: " + (*r)[0].str);
+  return {};
+}
+
+Result<std::optional<std::string>> RedisClusterStore::get_state(std::string_view key) {
+  auto r = cluster_->command({"GET", counter_key(key) + ":s"});
+  if (!r) return tl::unexpected(r.error());
+  if (r->type == Reply::Type::kNil) return std::optional<std::string>();
+  if (r->type != Reply::Type::kString) return fail(Errc::kIo, "redis GET: " + r->str);
+  return std::optional<std::string>(r->str);
+}
+
+Status RedisClusterStore::for_each_key(const std::function<bool(std::string_view)>& fn) {
+  // SCAN every master; counter keys are exactly "<prefix>{I}".
+  if (auto st = cluster_->refresh_topology(); !st) return st;
+  const std::string pattern = options_.prefix + "{*}";
+  for (const std::string& node : std::vector<std::string>(cluster_->masters())) {
+    std::string cursor = "0";
+    do {
+      auto r = cluster_->command_on(node, {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+      if (!r) return tl::unexpected(r.error());
+      if (r->type != Reply::Type::kArray || r->elements.size() != 2)
+        return fail(Errc::kIo, "redis SCAN on " + node);
+      cursor = r->elements[0].str;
+      for (const Reply& k : r->elements[1].elements) {
+        const std::string& s = k.str;
+        if (s.size() < options_.prefix.size() + 2 || s.back() != '}') continue;
+        if (!fn(std::string_view(s).substr(options_.prefix.size() + 1,
+                                           s.size() - options_.prefix.size() - 2)))
+          return {};
+      }
+    } while (cursor != "0");
+  }
+  return {};
+}
+
+}  // namespace rampart::reputation

@@ -1,0 +1,81 @@
+// File: src/reputation/redis_store.h
+// RedisClusterStore: counters in a Redis Cluster (Debian redis-server in
+// cluster mode) shared by several rampartd nodes.
+//
+//   reputation::RedisStoreOptions o;
+//   o.cluster.seeds = {"10.0.0.1:7000", "10.0.0.2:7000"};
+//   auto store = reputation::RedisClusterStore::open(o);   // Result<unique_ptr>
+//   (*store)->merge(updates);
+//
+// Layout: identity I lives in "rep{I}" (its slot is the hash of I, so every
+// key of one identity is on one node): a 248-byte string of 31 little-endian
+// doubles (time stamp, then the 30 counters of counters.h). A merge is a Lua
+// script (EVALSHA, falling back to EVAL on NOSCRIPT) that decays and adds
+// exactly as reputation::merge() does, atomically on the node. Class state is
+// "rep{I}:s".
+//
+// No acknowledged event lost across failover: merge() pipelines the scripts
+// per node followed by WAIT (RedisStoreOptions::wait_replicas, capped at the
+// replicas CLUSTER SLOTS lists for the node), and returns success only when
+// every update reached its master and that many replicas, so the replica
+// promoted when the master dies holds it. Retries (after a timeout, a dead
+// master, a WAIT short of replicas) are made idempotent with an operation id
+// per update: the script first does SET "rep{I}:op:<client>:<seq>" NX EX
+// op_ttl and applies the delta only when that key was new.
+// Atomicity is per identity (one script), not per batch: a batch spans slots.
+// One store object belongs to one thread.
+//
+// DIAGNOSTICS: Errc::kTemporary when the cluster cannot take the writes
+// before the retry deadline (the caller tempfails or retries the same
+// batch: no double counting unless it builds a new one); kParse for a stored
+// value of the wrong size; kIo for an unexpected script error.
+#pragma once
+
+#include <memory>
+#include <random>
+
+#include "reputation/redis_cluster.h"
+#include "reputation/store.h"
+
+namespace rampart::reputation {
+
+struct RedisStoreOptions {
+  RedisClusterOptions cluster;
+  int wait_replicas = 1;
+  bool idempotent = true;
+  int op_ttl_seconds = 86400;
+  std::string prefix = "rep";
+};
+
+class RedisClusterStore final : public Store {
+ public:
+  static Result<std::unique_ptr<RedisClusterStore>> open(RedisStoreOptions options);
+
+  std::string_view name() const override { return "redis-cluster"; }
+  Status merge(std::span<const Update> updates) override;
+  Result<std::optional<Counters>> get(std::string_view key) override;
+  Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys) override;
+  Status put_state(std::string_view key, std::string_view value) override;
+  Result<std::optional<std::string>> get_state(std::string_view key) override;
+  Status for_each_key(const std::function<bool(std::string_view)>& fn) override;
+
+  RedisCluster& cluster() { return *cluster_; }
+
+ private:
+  RedisClusterStore(RedisStoreOptions options, std::unique_ptr<RedisCluster> cluster);
+  std::string counter_key(std::string_view id) const;
+
+  RedisStoreOptions options_;
+  std::unique_ptr<RedisCluster> cluster_;
+  std::string sha_;
+  std::string client_id_;
+  uint64_t seq_ = 0;
+};
+
+// The 248-byte Redis encoding of counters (31 little-endian doubles).
+std::string encode_doubles(const Counters& c);
+Result<Counters> decode_doubles(std::string_view bytes);
+// The merge script (exposed for tests).
+std::string_view merge_script();
+
+}  // namespace rampart::reputation
