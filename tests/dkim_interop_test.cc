@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -122,11 +123,35 @@ struct Matrix {
   }
 };
 
+// OpenDKIM refuses files below any directory that group or others may
+// write (e.g. a checkout under /tmp): true when no ancestor of `p` is such.
+bool opendkim_accepts(const fs::path& p) {
+  for (fs::path cur = fs::absolute(p); !cur.empty(); cur = cur.parent_path()) {
+    struct stat st {};
+    if (::stat(cur.c_str(), &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH))) return false;
+    if (cur == cur.root_path()) break;
+  }
+  return true;
+}
+
+// The work directory: DKIM_INTEROP_DIR (the build tree) when OpenDKIM will
+// read from it, else a private directory under $HOME or /run.
+fs::path interop_dir() {
+  const char* env = std::getenv("DKIM_INTEROP_DIR");
+  fs::path want = env ? fs::path(env) : fs::current_path() / "build-dkim-interop";
+  if (opendkim_accepts(want.parent_path())) return want;
+  const std::string leaf = "rampart-dkim-interop-" + std::to_string(::getpid());
+  const char* home = std::getenv("HOME");
+  for (const char* base : {home, static_cast<const char*>("/run")}) {
+    if (base && *base && opendkim_accepts(base) && ::access(base, W_OK) == 0) return fs::path(base) / leaf;
+  }
+  return want;  // nothing better: the OpenDKIM steps will say why they fail
+}
+
 class Interop : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const char* env = std::getenv("DKIM_INTEROP_DIR");
-    dir_ = env ? fs::path(env) : fs::current_path() / "build-dkim-interop";
+    dir_ = interop_dir();
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::replace);
@@ -154,6 +179,8 @@ class Interop : public ::testing::Test {
   static void TearDownTestSuite() {
     std::printf("\nDKIM interop matrix (passed/total over %zu messages):\n", messages().size());
     for (const auto& [k, v] : matrix_.cells) std::printf("  %-58s %d/%d\n", k.c_str(), v.first, v.second);
+    // A fallback directory outside the build tree is not left behind.
+    if (dir_.filename().string().rfind("rampart-dkim-interop-", 0) == 0) fs::remove_all(dir_);
   }
 
   static std::vector<SignatureResult> rampart_verify(const std::string& msg) {
