@@ -139,3 +139,12 @@ bench_target mime_bench --benchmark_min_time=1
 echo
 echo "== flow records (NetFlow v9 / IPFIX decode + detector vs nfdump) =="
 bench_target flows_bench "${FLOWS_BENCH_RECORDS:-2000000}" "${FLOWS_BENCH_ROUNDS:-5}"
+
+echo
+echo "== content classification, TREC immediate feedback (rampart vs bogofilter, spamprobe, crm114, SpamAssassin Bayes) =="
+# The peers take minutes per corpus (a process per message); CLASSIFY_BENCH_LIMIT=N cuts each corpus.
+if [[ -n ${CLASSIFY_BENCH_LIMIT:-} ]]; then
+  bash "$ROOT/bench/classify/run.sh" "$BUILD" --limit "$CLASSIFY_BENCH_LIMIT" || echo "bench: classify run failed" >&2
+else
+  bash "$ROOT/bench/classify/run.sh" "$BUILD" || echo "bench: classify run failed" >&2
+fi
