@@ -43,9 +43,11 @@ Result<Thresholds> Thresholds::from_config(const Config& cfg, std::string_view p
   rd("no_fcrdns_volume", t.no_fcrdns_volume);
   rd("auth_share", t.auth_share);
   rd("one_click_share", t.one_click_share);
-  for (double v : {t.bulk_daily_volume, t.min_volume, t.complaint_good, t.complaint_bad, t.min_complaints,
-                   t.trap_hits, t.trap_rate, t.bounce_bad, t.min_bounces, t.spam_verdict_bad,
-                   t.min_spam_verdicts, t.no_fcrdns_volume, t.auth_share, t.one_click_share})
+  rd("good_history_hours", t.good_history_hours);
+  for (double v :
+       {t.bulk_daily_volume, t.min_volume, t.complaint_good, t.complaint_bad, t.min_complaints, t.trap_hits,
+        t.trap_rate, t.bounce_bad, t.min_bounces, t.spam_verdict_bad, t.min_spam_verdicts, t.no_fcrdns_volume,
+        t.auth_share, t.one_click_share, t.good_history_hours})
     if (!(v >= 0)) return fail(Errc::kConfig, p + "*: thresholds must be >= 0");
   if (t.complaint_good > t.complaint_bad)
     return fail(Errc::kConfig, p + "complaint_good must not exceed " + p + "complaint_bad");
@@ -69,8 +71,8 @@ std::string num(double x) {
 
 }  // namespace
 
-Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thresholds& th,
-                    SenderClass prev) {
+Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thresholds& th, SenderClass prev,
+                    int64_t prev_since) {
   Assessment a;
   auto val = [&](Metric m, Window w) { return c.value(m, w, now); };
   auto add = [&](const char* code, double w, std::string text) {
@@ -80,40 +82,50 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
   const double vol_d = val(Metric::kVolume, Window::kDay), vol_m = val(Metric::kVolume, Window::kMonth);
   const bool network = kind == IdentityKind::kIp || kind == IdentityKind::kNet;
 
+  // Hysteresis: an identity already classed bad leaves its class only when it
+  // looks good by the stricter standard (half the thresholds; complaints
+  // below complaint_good), so one quiet hour does not flip it back.
+  const bool was_bad = is_bad(prev);
+  const double f = was_bad ? 0.5 : 1.0;
+  const double complaint_limit = was_bad ? th.complaint_good : th.complaint_bad;
   bool bad = false;
   const double traps = val(Metric::kTraps, Window::kMonth);
-  if (traps >= th.trap_hits && traps >= th.trap_rate * vol_m) {
+  if (traps >= f * th.trap_hits && traps >= f * th.trap_rate * vol_m) {
     bad = true;
-    add("TRAP_HITS", -5, "spam-trap hits " + num(traps) + " (month) >= " + num(th.trap_hits));
+    add("TRAP_HITS", -5, "spam-trap hits " + num(traps) + " (month) >= " + num(f * th.trap_hits));
   }
   const double compl_d = val(Metric::kComplaints, Window::kDay);
   const double crate = vol_d > 0 ? compl_d / vol_d : (compl_d > 0 ? 1.0 : 0.0);
-  if (compl_d >= th.min_complaints && crate >= th.complaint_bad) {
+  if (compl_d >= f * th.min_complaints && crate >= complaint_limit) {
     bad = true;
-    add("COMPLAINTS_BAD", -4, "complaint rate " + pct(crate) + " (day) >= " + pct(th.complaint_bad));
+    add("COMPLAINTS_BAD", -4, "complaint rate " + pct(crate) + " (day) >= " + pct(complaint_limit));
   }
   const double bounces = val(Metric::kBounces, Window::kDay);
   const double brate = vol_d > 0 ? bounces / vol_d : (bounces > 0 ? 1.0 : 0.0);
-  if (bounces >= th.min_bounces && brate >= th.bounce_bad) {
+  if (bounces >= f * th.min_bounces && brate >= f * th.bounce_bad) {
     bad = true;
-    add("BOUNCES_BAD", -3, "unknown-recipient bounces " + pct(brate) + " (day) >= " + pct(th.bounce_bad));
+    add("BOUNCES_BAD", -3, "unknown-recipient bounces " + pct(brate) + " (day) >= " + pct(f * th.bounce_bad));
   }
   const double spam = val(Metric::kSpamVerdict, Window::kDay);
-  if (spam >= th.min_spam_verdicts && vol_d > 0 && spam / vol_d >= th.spam_verdict_bad) {
+  if (spam >= f * th.min_spam_verdicts && vol_d > 0 && spam / vol_d >= f * th.spam_verdict_bad) {
     bad = true;
     add("SPAM_VERDICTS", -3,
-        "scanner spam verdicts " + pct(spam / vol_d) + " (day) >= " + pct(th.spam_verdict_bad));
+        "scanner spam verdicts " + pct(spam / vol_d) + " (day) >= " + pct(f * th.spam_verdict_bad));
   }
   const double fcrdns_d = val(Metric::kFcrdns, Window::kDay);
-  if (network && vol_d >= th.no_fcrdns_volume && fcrdns_d < 0.5 * vol_d) {
+  if (network && vol_d >= f * th.no_fcrdns_volume && fcrdns_d < (was_bad ? 0.75 : 0.5) * vol_d) {
     bad = true;
     add("NO_FCRDNS", -3,
         num(vol_d) + " recipients (day) from addresses without forward-confirmed reverse DNS");
   }
   if (bad) {
-    if (is_good(prev) || prev == SenderClass::kCompromised) {
+    const double good_hours = static_cast<double>(now - prev_since) / 3600.0;
+    if ((is_good(prev) && good_hours >= th.good_history_hours) || prev == SenderClass::kCompromised) {
       a.cls = SenderClass::kCompromised;
-      add("WAS_GOOD", 0, std::string("previously ") + std::string(class_name(prev)) + ": compromised");
+      add("WAS_GOOD", 0,
+          prev == SenderClass::kCompromised
+              ? std::string("compromised before")
+              : std::string(class_name(prev)) + " for " + num(good_hours) + " h before: compromised");
     } else {
       a.cls = SenderClass::kSpammer;
     }
@@ -162,7 +174,11 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
   return a;
 }
 
-std::string ClassState::encode() const { return std::string(class_name(cls)) + " " + std::to_string(since); }
+std::string ClassState::encode() const {
+  std::string s = std::string(class_name(cls)) + " " + std::to_string(since);
+  if (good_since) s += " " + std::to_string(good_since);
+  return s;
+}
 
 std::optional<ClassState> ClassState::decode(std::string_view s) {
   const size_t sp = s.find(' ');
@@ -171,9 +187,18 @@ std::optional<ClassState> ClassState::decode(std::string_view s) {
   if (!c) return std::nullopt;
   ClassState st;
   st.cls = *c;
-  const std::string_view n = s.substr(sp + 1);
+  std::string_view n = s.substr(sp + 1);
+  std::string_view g;
+  if (const size_t sp2 = n.find(' '); sp2 != std::string_view::npos) {
+    g = n.substr(sp2 + 1);
+    n = n.substr(0, sp2);
+  }
   auto r = std::from_chars(n.data(), n.data() + n.size(), st.since);
   if (r.ec != std::errc() || r.ptr != n.data() + n.size()) return std::nullopt;
+  if (!g.empty()) {
+    auto r2 = std::from_chars(g.data(), g.data() + g.size(), st.good_since);
+    if (r2.ec != std::errc() || r2.ptr != g.data() + g.size()) return std::nullopt;
+  }
   return st;
 }
 
@@ -188,7 +213,10 @@ ClassState apply_history(Assessment& a, const std::optional<ClassState>& prev, i
     return *prev;
   }
   if (prev && prev->cls == a.cls) return *prev;
-  return ClassState{a.cls, now};
+  ClassState next{a.cls, now, 0};
+  if (is_good(a.cls))
+    next.good_since = prev && is_good(prev->cls) ? (prev->good_since ? prev->good_since : prev->since) : now;
+  return next;
 }
 
 }  // namespace rampart::reputation

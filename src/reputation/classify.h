@@ -18,8 +18,9 @@
 //     BOUNCES_BAD     unknown-recipient bounces (day) >= [min_bounces], rate >= [bounce_bad]
 //     SPAM_VERDICTS   scanner spam verdicts (day) >= [min_spam_verdicts], share >= [spam_verdict_bad]
 //     NO_FCRDNS       ip/net identity, volume (day) >= [no_fcrdns_volume], FCrDNS share < 50%
-//   bad -> COMPROMISED when the previous class was bulk, transactional or
-//   compromised (a good identity that turned bad); otherwise SPAMMER.
+//   bad -> COMPROMISED when the previous class was bulk or transactional,
+//   held for at least [good_history_hours], or was already compromised (a
+//   good identity that turned bad); otherwise SPAMMER.
 //   no bad evidence:
 //     volume (month) < [min_volume]                 -> UNKNOWN (too little seen)
 //     volume (day) >= [bulk_daily_volume] or was bulk -> BULK, with compliance
@@ -27,9 +28,10 @@
 //       NO_ONE_CLICK ([one_click_share]), COMPLAINTS_OK / COMPLAINTS_WARN
 //       (between [complaint_good] and [complaint_bad])
 //     else                                           -> TRANSACTIONAL
-//   hysteresis (apply_history): a bad class is kept while the evidence is
-//   merely too thin (silence does not forgive); only new good volume without
-//   bad evidence moves an identity back.
+//   hysteresis: an identity classed bad is judged against half the
+//   thresholds (complaints against [complaint_good]) and needs fresh volume
+//   (day) >= [min_volume] to leave its class; apply_history keeps a class
+//   while the evidence is merely too thin (silence does not forgive).
 #pragma once
 
 #include <cstdint>
@@ -65,6 +67,10 @@ struct Thresholds {
   double no_fcrdns_volume = 100;
   double auth_share = 0.95;
   double one_click_share = 0.9;
+  // A good class must have been held this long before bad evidence makes the
+  // identity COMPROMISED rather than SPAMMER (a fresh "good" identity that
+  // turns bad within days is a spammer warming up).
+  double good_history_hours = 72;
 
   // Keys of the [reputation] table (or `prefix`); absent keys keep defaults.
   // Errc::kConfig for values out of range (negative, complaint_good > complaint_bad).
@@ -84,15 +90,19 @@ struct Assessment {
 };
 
 // What the rules say about the counters alone (prev: the class the identity
-// had before, or kUnknown; used for BULK stickiness and COMPROMISED).
+// had before and since when it has been good (ClassState::good_since), or
+// kUnknown; used for BULK stickiness and COMPROMISED).
 Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thresholds& th,
-                    SenderClass prev = SenderClass::kUnknown);
+                    SenderClass prev = SenderClass::kUnknown, int64_t prev_since = 0);
 
-// Class state kept per identity: the class and since when.
+// Class state kept per identity: the class and since when, and since when
+// it has been good without a break (bulk and transactional alike), which is
+// the history COMPROMISED is judged on.
 struct ClassState {
   SenderClass cls = SenderClass::kUnknown;
   int64_t since = 0;
-  std::string encode() const;  // "bulk 1700000000"
+  int64_t good_since = 0;      // 0 unless cls is good
+  std::string encode() const;  // "bulk 1700000000 1699000000"
   static std::optional<ClassState> decode(std::string_view s);
 };
 

@@ -121,7 +121,7 @@ TEST(Classify, Table) {
        "WAS_GOOD"},
   };
   for (const Case& c : cases) {
-    const Assessment a = classify(steady(c.day), c.kind, kNow, th, c.prev);
+    const Assessment a = classify(steady(c.day), c.kind, kNow, th, c.prev, kNow - 30 * 86400);
     EXPECT_EQ(class_name(a.cls), class_name(c.want)) << c.name;
     EXPECT_TRUE(has_reason(a, c.reason)) << c.name;
     if (is_bad(c.want)) {
@@ -131,6 +131,15 @@ TEST(Classify, Table) {
       EXPECT_GT(a.score, 0) << c.name;
     }
   }
+}
+
+TEST(Classify, FreshGoodIdentityTurningBadIsASpammer) {
+  const Thresholds th;
+  const Counters c = steady({3000, 3000, 0, 3000, 0, 30, 0, 0});
+  EXPECT_EQ(classify(c, IdentityKind::kDomain, kNow, th, SenderClass::kTransactional, kNow - 3600).cls,
+            SenderClass::kSpammer);
+  EXPECT_EQ(classify(c, IdentityKind::kDomain, kNow, th, SenderClass::kTransactional, kNow - 5 * 86400).cls,
+            SenderClass::kCompromised);
 }
 
 TEST(Classify, SilenceDoesNotForgive) {
@@ -168,7 +177,20 @@ TEST(Classify, StateEncoding) {
   ASSERT_TRUE(d);
   EXPECT_EQ(d->cls, SenderClass::kCompromised);
   EXPECT_EQ(d->since, 1700000123);
+  ClassState g{SenderClass::kBulk, 1700000500, 1700000100};
+  EXPECT_EQ(g.encode(), "bulk 1700000500 1700000100");
+  auto gd = ClassState::decode(g.encode());
+  ASSERT_TRUE(gd);
+  EXPECT_EQ(gd->good_since, 1700000100);
+  // Transactional -> bulk keeps the good history.
+  Assessment a;
+  a.cls = SenderClass::kBulk;
+  const ClassState next =
+      apply_history(a, ClassState{SenderClass::kTransactional, 1700000000, 1700000000}, 1700900000);
+  EXPECT_EQ(next.since, 1700900000);
+  EXPECT_EQ(next.good_since, 1700000000);
   EXPECT_FALSE(ClassState::decode("bogus 1"));
+  EXPECT_FALSE(ClassState::decode("bulk 1 x"));
   EXPECT_FALSE(ClassState::decode("bulk x"));
 }
 

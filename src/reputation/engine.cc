@@ -123,7 +123,8 @@ Status Engine::reclassify(const Identity& id, int64_t now) {
   if (!raw) return tl::unexpected(raw.error());
   std::optional<ClassState> prev;
   if (*raw) prev = ClassState::decode(**raw);
-  Assessment a = classify(**c, id.kind, now, th_, prev ? prev->cls : SenderClass::kUnknown);
+  Assessment a = classify(**c, id.kind, now, th_, prev ? prev->cls : SenderClass::kUnknown,
+                          prev ? (prev->good_since ? prev->good_since : prev->since) : 0);
   const ClassState next = apply_history(a, prev, now);
   if (!prev || prev->cls != next.cls || prev->since != next.since) {
     if (next.cls == SenderClass::kUnknown && !prev) return {};
@@ -151,7 +152,8 @@ Result<Report> Engine::report(std::string_view identity, int64_t now) {
     return r;
   }
   r.counters = **c;
-  Assessment a = classify(**c, kind_of(identity), now, th_, prev ? prev->cls : SenderClass::kUnknown);
+  Assessment a = classify(**c, kind_of(identity), now, th_, prev ? prev->cls : SenderClass::kUnknown,
+                          prev ? (prev->good_since ? prev->good_since : prev->since) : 0);
   const ClassState st = apply_history(a, prev, now);
   r.cls = a.cls;
   r.score = a.score;
