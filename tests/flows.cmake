@@ -39,3 +39,13 @@ if(TARGET rampart_flows)
     endif()
   endforeach()
 endif()
+
+# RFC 6561 notifications to a file and to a webhook served by the test itself
+# on 127.0.0.1 (src/flows/notify.h), and `rampart flows detect --notify-*`.
+if(TARGET rampart_flows)
+  rampart_test(flows_notify_test SOURCES flows_notify_test.cc DEPS rampart_flows)
+  if(TARGET rampart)
+    target_compile_definitions(flows_notify_test PRIVATE RAMPART_CLI="$<TARGET_FILE:rampart>")
+    add_dependencies(flows_notify_test rampart)
+  endif()
+endif()

@@ -6,9 +6,11 @@
 //   rampart flows detect --input FILE --format binetflow|nfdump-csv
 //                        --subscribers CIDR[,CIDR...] [--mail-servers CIDR[,...]]
 //                        [--relays CIDR[,...]] [--config FILE] [--json]
+//                        [--notify-file PATH] [--notify-webhook http://HOST:PORT/PATH]
 //   rampart flows collect --listen ADDR:PORT --subscribers CIDR[,...]
 //                        [--mail-servers ...] [--relays ...] [--exporters CIDR[,...]]
 //                        [--config FILE] [--json] [--max-seconds N] [--max-packets N]
+//                        [--notify-file PATH] [--notify-webhook http://HOST:PORT/PATH]
 //
 //   rampart flows collect --listen 127.0.0.1:0 --subscribers 100.64.0.0/10 --json --max-seconds 60
 //   rampart flows collect --listen [::]:2055 --config /etc/rampart.toml --json
@@ -31,6 +33,15 @@
 //   as dynamic space; a config file ([flows.detector], see detector.h) may add
 //   static and business prefixes, known mail servers, relays and exceptions.
 //
+// NOTIFICATIONS (both)
+//   --notify-file appends each incident's RFC 6561 notification
+//   (notification_json() in src/flows/actions.h, default ActionPolicy, applied at
+//   the incident's last_seen) to PATH, one JSON object per line; --notify-webhook
+//   POSTs the same object (plain HTTP, src/flows/notify.h; https is refused).
+//   stdout is unchanged. Failed POSTs are retried with backoff; at the end the
+//   queue is drained for at most 10 s. stderr gets "rampart flows: notify: ..."
+//   counters; exit 1 if any notification was not delivered.
+//
 // DIAGNOSTICS
 //   Bad arguments or an unreadable/unparsable file: one line on stderr, exit 2.
 //   collect: a socket that cannot be bound, exit 1.
@@ -48,8 +59,10 @@
 
 #include "cli.h"
 #include "core/config.h"
+#include "flows/actions.h"
 #include "flows/detector.h"
 #include "flows/flow_csv.h"
+#include "flows/notify.h"
 #ifdef HAVE_RAMPART_SERVER_FLOWS
 #include "server/flow_collector.h"
 #endif
@@ -85,6 +98,53 @@ int detector_config(cli::Args& a, DetectorConfig& cfg) {
   return 0;
 }
 
+// --notify-file / --notify-webhook: incidents become RFC 6561 notifications.
+struct Notify {
+  std::unique_ptr<Notifier> notifier;  // null: neither option given
+  ActionPolicy policy;
+  ActionTable table{ActionPolicy{}};
+
+  // kUsage (after printing why) or 0.
+  int open(cli::Args& a) {
+    NotifyOptions o;
+    o.file = a.get_or("notify-file", "");
+    o.webhook = a.get_or("notify-webhook", "");
+    if (a.get("notify-file") && o.file.empty()) return a.usage_error("--notify-file: empty path");
+    if (a.get("notify-webhook") && o.webhook.empty()) return a.usage_error("--notify-webhook: empty URL");
+    if (o.file.empty() && o.webhook.empty()) return 0;
+    if (!o.webhook.empty()) {
+      auto u = parse_webhook_url(o.webhook);
+      if (!u) return a.usage_error("--notify-webhook: " + u.error().message);
+    }
+    auto n = Notifier::open(std::move(o));
+    if (!n)
+      return a.usage_error((n.error().code == Errc::kIo ? "--notify-file: " : "--notify-webhook: ") +
+                           n.error().message);
+    notifier = std::move(*n);
+    return 0;
+  }
+  void incident(const Incident& inc) {
+    if (!notifier) return;
+    const ActiveAction& act = table.apply(inc, inc.last_seen_ms);
+    notifier->notify(notification_json(inc, act, policy));
+  }
+  void pump() {
+    if (notifier) notifier->pump();
+  }
+  // Drains the webhook queue (bounded) and reports; 1 if anything was lost.
+  int finish() {
+    if (!notifier) return 0;
+    const bool drained = notifier->drain(std::chrono::seconds(10));
+    const auto& st = notifier->stats();
+    std::fprintf(stderr, "rampart flows: notify: %s pending=%zu\n", st.to_string().c_str(),
+                 notifier->pending());
+    if (drained && st.file_errors == 0 && st.webhook_dropped == 0) return 0;
+    std::fprintf(stderr, "rampart flows: notify: not all notifications delivered: %s\n",
+                 notifier->last_error().c_str());
+    return 1;
+  }
+};
+
 void print_incident(const Incident& inc, bool json) {
   if (json)
     std::printf("%s\n", incident_json(inc).c_str());
@@ -102,6 +162,8 @@ int run_detect(cli::Args& a) {
   if (!fmt) return a.usage_error("--format must be binetflow or nfdump-csv");
   DetectorConfig cfg;
   if (int rc = detector_config(a, cfg)) return rc;
+  Notify notify;
+  if (int rc = notify.open(a)) return rc;
 
   std::ifstream in(*input, std::ios::binary);
   if (!in) return a.usage_error("cannot read " + *input);
@@ -120,11 +182,15 @@ int run_detect(cli::Args& a) {
   for (const auto& f : flows) det.observe(f);
   det.finish();
   const bool json = a.flag("json");
-  for (const auto& inc : det.take_closed()) print_incident(inc, json);
+  for (const auto& inc : det.take_closed()) {
+    print_incident(inc, json);
+    std::fflush(stdout);
+    notify.incident(inc);
+  }
   if (recs->stats.total() > 0)
     std::fprintf(stderr, "rampart flows: %llu records, dropped: %s\n",
                  static_cast<unsigned long long>(recs->stats.records), recs->stats.to_string().c_str());
-  return 0;
+  return notify.finish();
 }
 
 #ifdef HAVE_RAMPART_SERVER_FLOWS
@@ -155,6 +221,8 @@ int run_collect(cli::Args& a) {
     if (!ps) return a.usage_error("--exporters: " + ps.error().message);
     o.allowed_exporters = std::move(*ps);
   }
+  Notify notify;
+  if (int rc = notify.open(a)) return rc;
 
   Detector det(cfg);
   auto c = server::FlowCollector::open(o, [&](const Flow& f, const IpAddress&) { det.observe(f); });
@@ -191,22 +259,30 @@ int run_collect(cli::Args& a) {
       rc = 1;
       break;
     }
-    for (const auto& inc : det.take_closed()) print_incident(inc, json);
-    std::fflush(stdout);
+    for (const auto& inc : det.take_closed()) {
+      print_incident(inc, json);
+      std::fflush(stdout);
+      notify.incident(inc);
+    }
+    notify.pump();  // retries due webhook deliveries; at most the notify timeout
     if (max_packets > 0 && (*c)->stats().datagrams >= static_cast<uint64_t>(max_packets)) break;
   }
   det.finish();
-  for (const auto& inc : det.take_closed()) print_incident(inc, json);
-  std::fflush(stdout);
+  for (const auto& inc : det.take_closed()) {
+    print_incident(inc, json);
+    std::fflush(stdout);
+    notify.incident(inc);
+  }
   std::fprintf(stderr, "rampart flows collect: %s\n", (*c)->stats().to_string().c_str());
   g_collector = nullptr;
-  return rc;
+  const int nrc = notify.finish();
+  return rc ? rc : nrc;
 }
 #endif
 
 int run_flows(cli::Args& a) {
   if (!a.parse({"input", "format", "subscribers", "mail-servers", "relays", "config", "listen", "exporters",
-                "max-seconds", "max-packets"},
+                "max-seconds", "max-packets", "notify-file", "notify-webhook"},
                {"json"}))
     return cli::kUsage;
   if (a.positional().empty()) return a.usage_error("missing subcommand (flows detect|collect ...)");
