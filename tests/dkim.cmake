@@ -12,7 +12,7 @@ endif()
 
 if(TARGET rampart_dkim)
   rampart_test(dkim_interop_test SOURCES dkim_interop_test.cc DEPS rampart_dkim rampart_dns)
-  set_tests_properties(dkim_interop_test PROPERTIES
+  set_tests_properties(dkim_interop_test PROPERTIES LABELS e2e
                        ENVIRONMENT DKIM_INTEROP_DIR=${CMAKE_BINARY_DIR}/testdata/dkim-interop)
 endif()
 
