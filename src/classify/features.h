@@ -86,8 +86,8 @@ class Extractor {
 
  private:
   FeatureOptions opt_;
-  std::vector<uint32_t> table_;  // open-addressing set for deduplication
-  std::vector<uint32_t> used_;   // slots to clear after a message
+  std::vector<uint64_t> seen_;  // deduplication: one bit per index (2^bits), zero between messages
+  std::vector<uint32_t> list_;  // the distinct indices so far (max_features + 1)
   std::string scratch_;
 };
 

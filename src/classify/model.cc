@@ -3,6 +3,7 @@
 #include "classify/model.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,7 +12,9 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "classify/hash.h"
 #include "core/strings.h"
@@ -21,6 +24,34 @@ namespace rampart::classify {
 static_assert(std::endian::native == std::endian::little, "the model file is written little-endian");
 
 std::string_view algorithm_name(Algorithm a) { return a == Algorithm::kLogistic ? "lr" : "pa"; }
+
+namespace {
+
+constexpr size_t kHugePage = size_t{2} << 20;
+
+}  // namespace
+
+template <class T>
+void* HugePageAllocator<T>::huge_allocate(size_t bytes) {
+  if (bytes < kHugePage) return ::operator new(bytes);
+  const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* p = std::aligned_alloc(kHugePage, rounded);
+  if (p == nullptr) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  ::madvise(p, rounded, MADV_HUGEPAGE);  // advice only: without THP, small pages
+#endif
+  return p;
+}
+
+template <class T>
+void HugePageAllocator<T>::huge_deallocate(void* p, size_t bytes) {
+  if (bytes < kHugePage)
+    ::operator delete(p);
+  else
+    std::free(p);
+}
+
+template struct HugePageAllocator<float>;
 
 namespace {
 
