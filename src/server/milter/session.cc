@@ -212,7 +212,9 @@ void MilterSession::handle(milter::Command& cmd) {
   }
   if (auto* h = std::get_if<milter::Header>(&cmd)) {
     message();
-    if (raw_.size() < pipe_->config().max_scan_bytes) {
+    if (raw_.size() >= pipe_->config().max_scan_bytes) {
+      msg_->too_large = true;  // header fields dropped: content checks are skipped
+    } else {
       raw_ += h->name;
       raw_ += ':';
       if (!(negotiated_.protocol & milter::kHeaderLeadingSpace)) raw_ += ' ';
