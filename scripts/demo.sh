@@ -26,4 +26,30 @@ if [[ -f "$root/tests/data/flows/ctu13-1-capture20110810.binetflow" ]] && "$bin"
     "$bin" flows detect --input "$root/tests/data/flows/ctu13-1-capture20110810.binetflow" --format binetflow \
     --subscribers 147.32.0.0/16 --json
 fi
-printf '\nMore: %s help; each command documents itself at the top of apps/rampart/*_cmd.cc.\n' "$bin"
+daemon="$build/apps/rampartd/rampartd"
+if [[ -x $daemon ]] && command -v curl >/dev/null; then
+  printf '\n\033[1m== rampartd: the inline filter, on its embedded defaults (DNS from the demo zone)\033[0m\n'
+  out=$(mktemp)
+  msg=$(mktemp)
+  "$daemon" --zone "$zone" --milter 127.0.0.1:0 --http 127.0.0.1:0 >"$out" 2>/dev/null &
+  pid=$!
+  trap 'kill $pid 2>/dev/null || true; rm -f "$out" "$msg"' EXIT
+  for _ in $(seq 100); do grep -q ready "$out" && break; sleep 0.05; done
+  cat "$out"
+  http=$(grep -oP 'http \K[0-9.]+:[0-9]+' "$out")
+  printf 'From: Alice <alice@example.com>\r\nTo: bob@receiver.example\r\nSubject: lunch\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMessage-ID: <demo-2@example.com>\r\n\r\nNoon?\r\n' >"$msg"
+  scan() {  # scan CLIENT-IP HELO — POST /v1/scan, as an MTA's milter or an HTTP client would
+    printf '\n$ curl -X POST --data-binary @message -H "X-Client-IP: %s" -H "X-Helo: %s" -H "X-Mail-From: alice@example.com" http://%s/v1/scan\n' "$1" "$2" "$http"
+    curl -s -X POST --data-binary @"$msg" -H "X-Client-IP: $1" -H "X-Helo: $2" \
+      -H "X-Mail-From: alice@example.com" -H "X-Rcpt-To: bob@receiver.example" "http://$http/v1/scan" |
+      /usr/bin/python3 -m json.tool
+  }
+  echo "-- the domain's own server: SPF and DMARC pass, accepted"
+  scan 192.0.2.25 mx1.example.com
+  echo "-- a stranger using the same From: SPF fail, DMARC p=reject -> 550 5.7.1"
+  scan 198.51.100.66 spammer.example
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "rampartd stopped (SIGTERM drains). For Postfix: deploy/rampartd/ (smtpd_milters = inet:127.0.0.1:PORT)."
+fi
+printf '\nMore: %s help; rampartd --help; each command documents itself at the top of apps/rampart/*_cmd.cc.\n' "$bin"

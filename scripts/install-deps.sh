@@ -16,13 +16,13 @@ PKGS=(
   libpsl-dev publicsuffix libxml2-utils
   # test and benchmark peers / data (ANCHORS.md)
   python3 python3-spf python3-dnspython python3-yaml spfquery nsd
-  python3-dkim opendkim opendkim-tools
+  python3-dkim opendkim opendkim-tools rspamd
   nftables softflowd nfdump exabgp gobgpd
   # rampartd end to end: a real Postfix, swaks; reputation stores
   postfix swaks redis-server redis-tools librocksdb-dev libhiredis-dev
   # content classification peers (bench/classify)
   bogofilter spamprobe crm114 spamassassin
-  dnsutils iproute2 util-linux
+  dnsutils iproute2 util-linux curl
 )
 
 missing=()

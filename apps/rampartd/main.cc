@@ -7,6 +7,7 @@
 //   rampartd --config /etc/rampart/rampart.toml
 //   rampartd --milter 127.0.0.1:11332 --http 127.0.0.1:11334 --nameserver 127.0.0.1:5353
 //   rampartd --print-default-config > rampart.toml
+//   rampartd --zone deploy/demo/example.zone   # DNS from a master file (make run)
 //
 // Stays in the foreground. Prints "rampartd: milter ADDR:PORT",
 // "rampartd: http ADDR:PORT" and "rampartd: ready" on stdout once every
@@ -29,6 +30,8 @@
 #include "core/log.h"
 #include "dns/caching_resolver.h"
 #include "dns/unbound_resolver.h"
+#include "dns/zone_file.h"
+#include "dns/zone_resolver.h"
 #include "policy/policy.h"
 #include "policy/throttle.h"
 #include "server/milter/server.h"
@@ -40,7 +43,7 @@ namespace {
 void usage(FILE* f) {
   std::fputs(
       "usage: rampartd [--config FILE] [--milter ADDR:PORT] [--http ADDR:PORT|off]\n"
-      "                [--nameserver ADDR[:PORT]]... [--data-dir DIR] [--log-level LEVEL]\n"
+      "                [--nameserver ADDR[:PORT]]... [--zone FILE] [--data-dir DIR] [--log-level LEVEL]\n"
       "       rampartd --print-default-config\n",
       f);
 }
@@ -79,7 +82,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  std::string config_path, milter, http, data_dir, level = "info";
+  std::string config_path, milter, http, data_dir, zone_path, level = "info";
   bool milter_set = false, http_set = false;
   std::vector<std::string> nameservers;
   for (int i = 1; i < argc; ++i) {
@@ -103,6 +106,8 @@ int main(int argc, char** argv) {
       std::string ns;
       value(ns);
       nameservers.push_back(ns);
+    } else if (a == "--zone") {
+      value(zone_path);  // answers from a master file instead of DNS (demos, tests)
     } else if (a == "--data-dir") {
       value(data_dir);
     } else if (a == "--log-level") {
@@ -144,15 +149,28 @@ int main(int argc, char** argv) {
   if (nameservers.empty()) nameservers = cfg->get_strings("dns.nameservers");
   for (const auto& ns : nameservers) uo.forwarders.push_back(forwarder(ns));
   uo.timeout_ms = static_cast<int>(cfg->get_int("dns.timeout_ms", 3000));
-  auto unbound = dns::UnboundResolver::create(uo);
-  if (!unbound) {
-    std::fprintf(stderr, "rampartd: resolver: %s\n", unbound.error().message.c_str());
-    return 1;
+  std::unique_ptr<dns::Resolver> upstream;
+  if (!zone_path.empty()) {
+    dns::ZoneOptions zo;
+    zo.file_name = zone_path;
+    auto zone = dns::load_zone_file(zone_path, zo);
+    if (!zone) {
+      std::fprintf(stderr, "rampartd: --zone: %s\n", zone.error().message.c_str());
+      return 2;
+    }
+    upstream = std::make_unique<dns::ZoneResolver>(std::move(*zone));
+  } else {
+    auto unbound = dns::UnboundResolver::create(uo);
+    if (!unbound) {
+      std::fprintf(stderr, "rampartd: resolver: %s\n", unbound.error().message.c_str());
+      return 1;
+    }
+    upstream = std::move(*unbound);
   }
   SystemClock clock;
   dns::CacheOptions co;
   co.max_entries = static_cast<size_t>(cfg->get_int("dns.cache_entries", 100000));
-  dns::CachingResolver resolver(**unbound, clock, co);
+  dns::CachingResolver resolver(*upstream, clock, co);
   auto throttle = std::make_shared<policy::Throttle>(clock);
   auto pipeline = policy::Pipeline::create(*pcfg, resolver, clock, throttle);
 
