@@ -307,7 +307,12 @@ TEST_F(RedisClusterE2E, Redirections) {
   std::vector<Update> one{{id, plus_one()}};
   Status merged;
   std::thread migrating_merge([&] { merged = (*a)->merge(one); });
-  for (const std::string& n : (*a)->cluster().masters()) {
+  // As redis-cli does: the importing node first (it bumps its epoch), then
+  // the source, then the other masters.
+  std::vector<std::string> order = {dst, src};
+  for (const std::string& n : (*a)->cluster().masters())
+    if (n != dst && n != src) order.push_back(n);
+  for (const std::string& n : order) {
     EXPECT_EQ(node_command(port_of(n), {"CLUSTER", "SETSLOT", std::to_string(slot), "NODE", dst_id}), "OK");
   }
   migrating_merge.join();

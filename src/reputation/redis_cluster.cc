@@ -274,6 +274,7 @@ Result<std::vector<Reply>> RedisCluster::pipeline(const std::vector<Request>& re
   const auto deadline = std::chrono::steady_clock::now() + options_.retry_deadline;
   auto backoff = std::chrono::milliseconds(5);
   std::string last_error;
+  unsigned moved_in_call = 0;
   const std::string wait_ms = std::to_string(wait_timeout.count());
 
   while (!pending.empty()) {
@@ -349,9 +350,16 @@ Result<std::vector<Reply>> RedisCluster::pipeline(const std::vector<Request>& re
           uint16_t slot = 0;
           std::string target;
           if (starts_with(r.str, "MOVED ") && parse_redirect(r.str, node, slot, target)) {
+            // The answer of the node that knows wins over a possibly stale
+            // CLUSTER SLOTS from another node: update the slot only; refresh
+            // the whole map when redirections keep coming.
             ++stats_.moved;
+            last_error = "redis " + node + ": " + r.str;
             set_slot(slot, target);
-            need_refresh_ = true;
+            if (++moved_in_call > 64) {
+              need_refresh_ = true;
+              moved_in_call = 0;
+            }
             next.push_back(i);
             continue;
           }

@@ -14,8 +14,9 @@
 //   reputation::key_slot("{user1000}.following");          // 5474 ... same as "{user1000}.followers"
 //
 // Routing: a command goes to the master of its key's slot. "-MOVED slot
-// host:port" updates that slot and retries there (and schedules a full
-// refresh); "-ASK slot host:port" sends ASKING then the command to that node
+// host:port" updates that slot and retries there (a full refresh only after
+// many redirections in one call: the redirecting node's answer is fresher
+// than another node's CLUSTER SLOTS); "-ASK slot host:port" sends ASKING then the command to that node
 // once, without changing the map. Connection errors, "-CLUSTERDOWN" and
 // "-TRYAGAIN" refresh the topology from any known node and retry with a
 // short backoff, polling until RedisClusterOptions::retry_deadline.
