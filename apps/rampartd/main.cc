@@ -12,7 +12,9 @@
 // Stays in the foreground. Prints "rampartd: milter ADDR:PORT",
 // "rampartd: http ADDR:PORT" and "rampartd: ready" on stdout once every
 // listener is bound (port 0 picks a free port). SIGHUP reloads the policy
-// from the config file; SIGTERM drains and exits 0.
+// from the config file (and the content model when its file changed);
+// SIGTERM drains, saves the content model when it learned, and exits 0.
+// --data-dir DIR holds the RocksDB reputation store (DIR/reputation).
 // Exit status: 0 after a drain, 2 for bad arguments or configuration,
 // 1 when a listener or the resolver cannot start.
 #include <pthread.h>
@@ -32,8 +34,15 @@
 #include "dns/unbound_resolver.h"
 #include "dns/zone_file.h"
 #include "dns/zone_resolver.h"
+#include "policy/feedback.h"
 #include "policy/policy.h"
 #include "policy/throttle.h"
+#ifdef HAVE_RAMPART_ROCKSDB
+#include "reputation/rocksdb_store.h"
+#endif
+#ifdef HAVE_RAMPART_REDIS
+#include "reputation/redis_store.h"
+#endif
 #include "server/milter/server.h"
 
 using namespace rampart;
@@ -67,6 +76,44 @@ std::string forwarder(const std::string& ns) {
 Result<Config> load(const std::string& path) {
   if (path.empty()) return Config::parse("", "<defaults>");
   return Config::load_file(path);
+}
+
+// The reputation store of the configuration: rocksdb under --data-dir by
+// default when a data directory is given, else memory.
+Result<std::unique_ptr<reputation::Store>> open_store(const policy::FeedbackConfig& fc,
+                                                      const std::string& data_dir) {
+  std::string kind = fc.store;
+  if (kind.empty()) {
+#ifdef HAVE_RAMPART_ROCKSDB
+    kind = data_dir.empty() ? "memory" : "rocksdb";
+#else
+    kind = "memory";
+#endif
+  }
+  if (kind == "memory")
+    return std::unique_ptr<reputation::Store>(std::make_unique<reputation::MemoryStore>());
+  if (kind == "rocksdb") {
+#ifdef HAVE_RAMPART_ROCKSDB
+    if (data_dir.empty()) return fail(Errc::kConfig, "reputation.store = \"rocksdb\" needs --data-dir");
+    reputation::RocksOptions ro;
+    ro.sync = fc.store_sync;
+    auto st = reputation::RocksDbStore::open(data_dir + "/reputation", ro);
+    if (!st)
+      return fail(st.error().code, "reputation store " + data_dir + "/reputation: " + st.error().message);
+    return std::unique_ptr<reputation::Store>(std::move(*st));
+#else
+    return fail(Errc::kConfig, "reputation.store = \"rocksdb\": built without librocksdb");
+#endif
+  }
+#ifdef HAVE_RAMPART_REDIS
+  reputation::RedisStoreOptions ro;
+  ro.cluster.seeds = fc.redis_seeds;
+  auto st = reputation::RedisClusterStore::open(ro);
+  if (!st) return fail(st.error().code, "reputation store redis: " + st.error().message);
+  return std::unique_ptr<reputation::Store>(std::move(*st));
+#else
+  return fail(Errc::kConfig, "reputation.store = \"redis\": built without libhiredis");
+#endif
 }
 
 }  // namespace
@@ -136,6 +183,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "rampartd: %s\n", pcfg.error().message.c_str());
     return 2;
   }
+  auto fcfg = policy::FeedbackConfig::from(*cfg);
+  if (!fcfg) {
+    std::fprintf(stderr, "rampartd: %s\n", fcfg.error().message.c_str());
+    return 2;
+  }
 
   server::ServerOptions so;
   so.milter_listen = milter_set ? milter : cfg->get_string("server.milter", so.milter_listen);
@@ -172,14 +224,52 @@ int main(int argc, char** argv) {
   co.max_entries = static_cast<size_t>(cfg->get_int("dns.cache_entries", 100000));
   dns::CachingResolver resolver(*upstream, clock, co);
   auto throttle = std::make_shared<policy::Throttle>(clock);
+  // Reputation and the content model live as long as the process (reloads
+  // build new pipelines around them).
+  auto feedback = std::make_shared<policy::Feedback>(*fcfg, clock, pcfg->authserv_id);
+  if (fcfg->reputation) {
+    auto store = open_store(*fcfg, data_dir);
+    if (!store) {
+      std::fprintf(stderr, "rampartd: %s\n", store.error().message.c_str());
+      return store.error().code == Errc::kConfig ? 2 : 1;
+    }
+    log::get()->info("reputation store: {}", (*store)->name());
+    feedback->set_store(std::move(*store));
+  }
+  if (auto st = feedback->load_model(); !st) {
+    log::get()->error("{}; the content check is disabled", st.error().message);
+  } else if (feedback->classifier()) {
+    log::get()->info("classify: model {} loaded", fcfg->model);
+  }
   auto pipeline = policy::Pipeline::create(*pcfg, resolver, clock, throttle);
+  feedback->add_checks(*pipeline);
 
   auto reload = [&]() -> Result<std::shared_ptr<policy::Pipeline>> {
     auto c = load(config_path);
     if (!c) return tl::unexpected(c.error());
     auto p = policy::PolicyConfig::from(*c);
     if (!p) return tl::unexpected(p.error());
-    return policy::Pipeline::create(*p, resolver, clock, throttle);
+    auto f = policy::FeedbackConfig::from(*c);
+    if (!f) return tl::unexpected(f.error());
+    feedback->reconfigure(*f);
+    if (auto st = feedback->reload_model(); !st) log::get()->error("{}", st.error().message);
+    auto pipe = policy::Pipeline::create(*p, resolver, clock, throttle);
+    feedback->add_checks(*pipe);
+    return pipe;
+  };
+  auto route = [&](const server::HttpRequest& req) -> std::optional<server::HttpReply> {
+    const std::string path = req.target.substr(0, req.target.find('?'));
+    if (path != "/v1/reports" && path != "/v1/learn") return std::nullopt;
+    if (req.method != "POST") return server::HttpReply{405, server::error_json("use POST")};
+    policy::Feedback::Answer a;
+    if (path == "/v1/reports") {
+      a = feedback->post_report(req.body);
+    } else {
+      const std::string* label = req.header("x-label");
+      const std::string* ip = req.header("x-client-ip");
+      a = feedback->post_learn(label ? *label : "", req.body, ip ? *ip : "");
+    }
+    return server::HttpReply{a.status, std::move(a.json)};
   };
   auto extra = [&]() {
     const auto& st = resolver.stats();
@@ -191,9 +281,10 @@ int main(int argc, char** argv) {
     m += "rampart_dns_cache_misses_total " + std::to_string(st.misses) + "\n";
     m += "# HELP rampart_throttle_keys Token buckets in memory.\n# TYPE rampart_throttle_keys gauge\n";
     m += "rampart_throttle_keys " + std::to_string(throttle->size()) + "\n";
+    m += feedback->metrics();
     return m;
   };
-  auto srv = server::Server::create(so, resolver, pipeline, reload, extra);
+  auto srv = server::Server::create(so, resolver, pipeline, reload, extra, route);
   if (!srv) {
     std::fprintf(stderr, "rampartd: %s\n", srv.error().message.c_str());
     return 1;
@@ -207,6 +298,8 @@ int main(int argc, char** argv) {
   log::get()->info("rampartd ready: milter port {}, http port {}, authserv-id {}", (*srv)->milter_port(),
                    (*srv)->http_port(), pcfg->authserv_id);
   const int rc = (*srv)->run();
+  if (auto st = feedback->save_model(true); !st)
+    log::get()->error("classify: saving {} failed: {}", fcfg->model, st.error().message);
   std::fflush(stdout);
   return rc;
 }

@@ -114,6 +114,56 @@ burst = 240.0
 enabled = true
 per_minute = 60.0
 burst = 120.0
+
+# Reputation of the verified sender identities (src/reputation): every
+# scanned message is recorded as an event; the classes of its identities
+# become the symbols REP_SPAMMER, REP_COMPROMISED, REP_BULK_OK,
+# REP_TRANSACTIONAL. POST /v1/reports takes ARF complaints.
+[reputation]
+enabled = true
+# "memory", "rocksdb" (DATA_DIR/reputation) or "redis" (Redis Cluster).
+# Default: rocksdb when rampartd is given --data-dir, else memory.
+# store = "rocksdb"
+sync = true           # rocksdb: fsync the write-ahead log for every message
+# redis_seeds = ["127.0.0.1:7000"]
+# A store error never rejects: it adds REP_UNAVAILABLE (score 0), or with
+# tempfail = true answers 451 4.7.1.
+tempfail = false
+score_spammer = 6.0
+score_compromised = 4.0
+score_bulk = -0.5
+score_transactional = -0.5
+# Authentication-Results of these authserv-ids (besides our own) are trusted
+# in the originals of ARF reports.
+trusted_authserv_ids = []
+# Class thresholds (see src/reputation/classify.h).
+bulk_daily_volume = 5000.0
+min_volume = 20.0
+complaint_good = 0.001
+complaint_bad = 0.003
+min_complaints = 3.0
+trap_hits = 2.0
+trap_rate = 0.0001
+bounce_bad = 0.08
+min_bounces = 10.0
+spam_verdict_bad = 0.5
+min_spam_verdicts = 10.0
+no_fcrdns_volume = 100.0
+auth_share = 0.95
+one_click_share = 0.9
+good_history_hours = 72.0
+
+# Content classifier (src/classify). Without a model the check is off; a
+# missing file starts a fresh model, a corrupt one is refused (logged, the
+# check stays off; on SIGHUP the old model stays). POST /v1/learn (X-Label:
+# spam|ham) teaches it; it is saved to the same path atomically every
+# save_interval_s while learning, and on SIGTERM.
+[classify]
+# model = "/var/lib/rampart/email.model"
+spam = 5.0            # CONTENT_SPAM: up to this, scaled from P(spam) above the threshold
+ham = -1.0            # CONTENT_HAM: down to this, scaled below it
+min_learned = 50      # no symbol until the model has learned this many messages
+save_interval_s = 300
 )";
 
 Result<std::vector<DnsblZone>> zones(const Config& cfg, std::string_view path) {

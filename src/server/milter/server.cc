@@ -122,6 +122,7 @@ struct Server::Impl {
   std::vector<std::shared_ptr<policy::Pipeline>> retired;
   Reload reload;
   std::function<std::string()> extra_metrics;
+  HttpRoute route;
   int ep = -1, milter_fd = -1, http_fd = -1, sig_fd = -1, wake_fd = -1;
   uint16_t milter_port = 0, http_port = 0;
   uint64_t next_id = kFirstConn;
@@ -365,6 +366,13 @@ struct Server::Impl {
       scan_http(c.id, *st, pipe, 0);
       return;
     }
+    if (route) {
+      if (std::optional<HttpReply> reply = route(req)) {
+        if (reply->status >= 400) http_errors++;
+        respond(c.id, http_response(reply->status, "application/json", reply->body));
+        return;
+      }
+    }
     http_errors++;
     respond(c.id, http_response(404, "application/json", error_json("no such endpoint")));
   }
@@ -468,8 +476,9 @@ Server::~Server() = default;
 
 Result<std::unique_ptr<Server>> Server::create(const ServerOptions& opt, dns::Resolver& resolver,
                                                std::shared_ptr<policy::Pipeline> pipeline, Reload reload,
-                                               std::function<std::string()> extra_metrics) {
+                                               std::function<std::string()> extra_metrics, HttpRoute route) {
   auto impl = std::make_unique<Impl>(opt, resolver);
+  impl->route = std::move(route);
   impl->pipeline = std::move(pipeline);
   impl->reload = std::move(reload);
   impl->extra_metrics = std::move(extra_metrics);

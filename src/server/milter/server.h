@@ -27,11 +27,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/result.h"
 #include "dns/resolver.h"
 #include "policy/policy.h"
+#include "server/milter/http.h"
 #include "server/milter/session.h"
 
 namespace rampart::server {
@@ -48,13 +50,23 @@ struct ServerOptions {
 // "ADDR:PORT" or "[v6]:PORT".
 Result<std::pair<IpAddress, uint16_t>> parse_listen(std::string_view s);
 
+// Extra HTTP endpoints (rampartd's POST /v1/reports, /v1/learn): a reply
+// (JSON body) for a request it serves, nullopt for "no such endpoint".
+struct HttpReply {
+  int status = 200;
+  std::string body;
+};
+using HttpRoute = std::function<std::optional<HttpReply>(const HttpRequest&)>;
+
 class Server {
  public:
   using Reload = std::function<Result<std::shared_ptr<policy::Pipeline>>()>;
-  // `extra_metrics` appends Prometheus text (DNS cache, throttle) to /metrics.
+  // `extra_metrics` appends Prometheus text (DNS cache, throttle) to /metrics;
+  // `route` serves paths the server does not know itself.
   static Result<std::unique_ptr<Server>> create(const ServerOptions& opt, dns::Resolver& resolver,
                                                 std::shared_ptr<policy::Pipeline> pipeline, Reload reload,
-                                                std::function<std::string()> extra_metrics = {});
+                                                std::function<std::string()> extra_metrics = {},
+                                                HttpRoute route = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

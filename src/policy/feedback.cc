@@ -1,0 +1,475 @@
+// File: src/policy/feedback.cc
+// The reputation and content checks and the feedback endpoints (see
+// feedback.h).
+#include "policy/feedback.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <system_error>
+
+#include "auth/dmarc/orgdomain.h"
+#include "core/log.h"
+#include "mime/address.h"
+
+namespace rampart::policy {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// "<list.example.com>" or "Name <list.example.com>" -> "list.example.com".
+std::string angle_value(std::string_view v) {
+  const size_t open = v.find('<');
+  const size_t close = v.rfind('>');
+  if (open != std::string_view::npos && close != std::string_view::npos && close > open)
+    return std::string(trim(v.substr(open + 1, close - open - 1)));
+  return std::string(trim(v));
+}
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+std::string quote(std::string_view s) {
+  std::string out;
+  reputation::append_json_string(out, s);
+  return out;
+}
+
+bool sender_kind(reputation::IdentityKind k) {
+  using K = reputation::IdentityKind;
+  return k == K::kIp || k == K::kNet || k == K::kDomain || k == K::kDkim || k == K::kSpf || k == K::kPra;
+}
+
+}  // namespace
+
+Result<FeedbackConfig> FeedbackConfig::from(const Config& cfg) {
+  FeedbackConfig c;
+  c.reputation = cfg.get_bool("reputation.enabled", c.reputation);
+  c.store = cfg.get_string("reputation.store", c.store);
+  if (!c.store.empty() && c.store != "memory" && c.store != "rocksdb" && c.store != "redis")
+    return fail(Errc::kConfig,
+                "reputation.store: expected \"memory\", \"rocksdb\" or \"redis\", not \"" + c.store + "\"");
+  c.store_sync = cfg.get_bool("reputation.sync", c.store_sync);
+  c.redis_seeds = cfg.get_strings("reputation.redis_seeds");
+  if (c.store == "redis" && c.redis_seeds.empty())
+    return fail(Errc::kConfig, "reputation.store = \"redis\" needs reputation.redis_seeds");
+  c.tempfail = cfg.get_bool("reputation.tempfail", c.tempfail);
+  c.spammer = cfg.get_double("reputation.score_spammer", c.spammer);
+  c.compromised = cfg.get_double("reputation.score_compromised", c.compromised);
+  c.bulk_ok = cfg.get_double("reputation.score_bulk", c.bulk_ok);
+  c.transactional = cfg.get_double("reputation.score_transactional", c.transactional);
+  c.trusted_authserv_ids = cfg.get_strings("reputation.trusted_authserv_ids");
+  auto th = reputation::Thresholds::from_config(cfg, "reputation");
+  if (!th) return tl::unexpected(th.error());
+  c.thresholds = *th;
+  c.model = cfg.get_string("classify.model", c.model);
+  c.content_spam = cfg.get_double("classify.spam", c.content_spam);
+  c.content_ham = cfg.get_double("classify.ham", c.content_ham);
+  c.min_learned = cfg.get_int("classify.min_learned", c.min_learned);
+  c.save_interval_s = cfg.get_int("classify.save_interval_s", c.save_interval_s);
+  if (c.min_learned < 0 || c.save_interval_s < 0)
+    return fail(Errc::kConfig, "classify.min_learned and classify.save_interval_s must be >= 0");
+  return c;
+}
+
+reputation::Event event_of(const ScanState& s, reputation::Verdict verdict) {
+  using reputation::AuthResult;
+  reputation::Event e;
+  e.type = reputation::EventType::kMessage;
+  e.time = 0;  // the engine's clock
+  if (s.env.has_ip) e.ip = s.env.ip.unmapped();
+  e.helo = s.env.helo;
+  e.mail_from = s.env.mail_from;
+  if (const auto* f = s.headers.first("From")) {
+    auto mbs = mime::parse_mailbox_list(f->value());
+    if (mbs && !mbs->empty()) e.from = mbs->front().local_part + "@" + mbs->front().domain;
+  }
+  bool dkim_seen = false;
+  for (const authres::ResInfo& r : s.auth) {
+    const AuthResult res = reputation::parse_auth_result(r.result);
+    if (r.method == "spf" && e.spf == AuthResult::kNone) {
+      e.spf = res;
+    } else if (r.method == "dmarc" && e.dmarc == AuthResult::kNone) {
+      e.dmarc = res;
+    } else if (r.method == "sender-id" && e.senderid == AuthResult::kNone) {
+      e.senderid = r.result == "hardfail" ? AuthResult::kFail : res;
+      for (const auto* n : {"from", "sender", "resent-from", "resent-sender"})
+        if (auto v = r.property("header", n); !v.empty()) {
+          e.pra = v;
+          break;
+        }
+    } else if (r.method == "dkim") {
+      if (res == AuthResult::kPass) {
+        e.dkim = AuthResult::kPass;
+        if (auto d = lower(r.property("header", "d"));
+            !d.empty() && std::find(e.dkim_domains.begin(), e.dkim_domains.end(), d) == e.dkim_domains.end())
+          e.dkim_domains.push_back(std::move(d));
+      } else if (!dkim_seen) {
+        e.dkim = res;
+      }
+      dkim_seen = true;
+    }
+  }
+  e.fcrdns = !s.rdns_name.empty();
+  e.recipients = static_cast<uint32_t>(std::max<size_t>(1, s.env.rcpts.size()));
+  e.verdict = verdict;
+  if (const auto* p = s.headers.first("List-Unsubscribe-Post"))
+    e.list_unsubscribe_one_click = s.headers.first("List-Unsubscribe") != nullptr &&
+                                   lower(trim(p->value())) == "list-unsubscribe=one-click";
+  if (const auto* f = s.headers.first("Feedback-ID")) e.feedback_id = std::string(trim(f->value()));
+  if (const auto* f = s.headers.first("List-Id")) e.list_id = angle_value(f->value());
+  return e;
+}
+
+// ---------------------------------------------------------------- checks
+class ContentCheck final : public Check {
+ public:
+  explicit ContentCheck(std::shared_ptr<Feedback> fb) : fb_(std::move(fb)) {}
+  std::string_view name() const override { return "content"; }
+  Stage stage() const override { return Stage::kData; }
+  void run(const std::shared_ptr<ScanState>& s, std::function<void()> done) override {
+    classify::Classifier* c = fb_->classifier();
+    if (!c) {
+      done();
+      return;
+    }
+    const classify::Model& m = c->model();
+    if (static_cast<int64_t>(m.hams() + m.spams()) < fb_->cfg_.min_learned) {
+      done();
+      return;
+    }
+    const classify::Verdict v = c->classify(s->message);
+    const double t = std::clamp(static_cast<double>(m.threshold()), 1e-6, 1 - 1e-6);
+    const std::string why = "P(spam) " + num(v.score) + ", threshold " + num(t);
+    if (v.score >= t) {
+      s->add(name(), "CONTENT_SPAM", fb_->cfg_.content_spam * (v.score - t) / (1 - t), why);
+    } else {
+      s->add(name(), "CONTENT_HAM", fb_->cfg_.content_ham * (t - v.score) / t, why);
+    }
+    done();
+  }
+
+ private:
+  std::shared_ptr<Feedback> fb_;
+};
+
+class ReputationCheck final : public Check {
+ public:
+  ReputationCheck(const PolicyConfig& cfg, std::shared_ptr<Feedback> fb) : cfg_(cfg), fb_(std::move(fb)) {}
+  std::string_view name() const override { return "reputation"; }
+  Stage stage() const override { return Stage::kData; }
+  int wave() const override { return 2; }
+  void run(const std::shared_ptr<ScanState>& s, std::function<void()> done) override {
+    reputation::Engine* engine = fb_->engine();
+    if (!engine) {
+      done();
+      return;
+    }
+    // The verdict so far (before any reputation symbol: no feedback loop).
+    reputation::Verdict verdict = reputation::Verdict::kNone;
+    const double score = s->score();
+    if ((s->forced && *s->forced == Action::kReject) || score >= cfg_.quarantine_score) {
+      verdict = reputation::Verdict::kSpam;
+    } else if (!s->temp_failed && !s->forced && score < cfg_.add_header_score) {
+      verdict = reputation::Verdict::kHam;
+    }
+    const reputation::Event e = event_of(*s, verdict);
+    const auto ids = reputation::identities_of(e, dmarc::PublicSuffixList::system());
+    struct Seen {
+      reputation::SenderClass cls;
+      std::string ids, first_reasons;
+      double rep_score = 0;
+    };
+    std::vector<Seen> seen;
+    for (const auto& id : ids) {
+      if (!sender_kind(id.kind)) continue;
+      auto r = engine->report(id.key);
+      if (!r) {
+        unavailable(*s, r.error().message);
+        done();
+        return;
+      }
+      if (r->cls == reputation::SenderClass::kUnknown) continue;
+      auto it = std::find_if(seen.begin(), seen.end(), [&](const Seen& x) { return x.cls == r->cls; });
+      if (it != seen.end()) {
+        if (it->ids.size() < 200) it->ids += ", " + id.key;
+        continue;
+      }
+      std::string reasons;
+      for (const auto& why : r->reasons) reasons += (reasons.empty() ? "" : ", ") + why.code;
+      seen.push_back(Seen{r->cls, id.key, std::move(reasons), r->score});
+    }
+    const bool bad = std::any_of(seen.begin(), seen.end(), [](const Seen& x) { return is_bad(x.cls); });
+    for (const Seen& x : seen) {
+      if (bad && !is_bad(x.cls)) continue;  // a bad identity outweighs good ones
+      std::string sym;
+      double w = 0;
+      switch (x.cls) {
+        case reputation::SenderClass::kSpammer: sym = "REP_SPAMMER", w = fb_->cfg_.spammer; break;
+        case reputation::SenderClass::kCompromised: sym = "REP_COMPROMISED", w = fb_->cfg_.compromised; break;
+        case reputation::SenderClass::kBulk:
+          if (x.rep_score >= 0) {
+            sym = "REP_BULK_OK", w = fb_->cfg_.bulk_ok;
+          } else {
+            sym = "REP_BULK", w = 0;
+          }
+          break;
+        case reputation::SenderClass::kTransactional:
+          sym = "REP_TRANSACTIONAL", w = fb_->cfg_.transactional;
+          break;
+        case reputation::SenderClass::kUnknown: continue;
+      }
+      s->add(name(), std::move(sym), w,
+             x.ids + " (score " + num(x.rep_score) + (x.first_reasons.empty() ? "" : ": " + x.first_reasons) +
+                 ")");
+    }
+    if (auto st = fb_->record(e); !st) unavailable(*s, st.error().message);
+    done();
+  }
+
+ private:
+  void unavailable(ScanState& s, const std::string& why) {
+    if (fb_->cfg_.tempfail) {
+      s.tempfail("REPUTATION", "store: " + why);
+    } else {
+      s.add(name(), "REP_UNAVAILABLE", 0, "store: " + why);
+    }
+  }
+  const PolicyConfig& cfg_;
+  std::shared_ptr<Feedback> fb_;
+};
+
+// ---------------------------------------------------------------- Feedback
+Feedback::Feedback(FeedbackConfig cfg, const Clock& clock, std::string authserv_id)
+    : cfg_(std::move(cfg)), clock_(clock), authserv_id_(std::move(authserv_id)) {
+  last_save_ = clock_.unix_seconds();
+}
+
+Feedback::~Feedback() = default;
+
+void Feedback::set_store(std::unique_ptr<reputation::Store> store) {
+  engine_.reset();
+  store_ = std::move(store);
+  if (store_ && cfg_.reputation)
+    engine_ = std::make_unique<reputation::Engine>(*store_, clock_, cfg_.thresholds,
+                                                   dmarc::PublicSuffixList::system());
+}
+
+void Feedback::stamp_model() {
+  std::error_code ec;
+  auto t = std::filesystem::last_write_time(cfg_.model, ec);
+  if (ec) {
+    model_mtime_.reset();
+  } else {
+    model_mtime_ = t;
+  }
+}
+
+Status Feedback::load_model() {
+  classifier_.reset();
+  if (cfg_.model.empty()) return {};
+  std::error_code ec;
+  if (!std::filesystem::exists(cfg_.model, ec)) {
+    auto c = classify::Classifier::create(classify::Channel::kEmail,
+                                          classify::default_feature_options(classify::Channel::kEmail),
+                                          classify::default_learner_options(classify::Channel::kEmail));
+    if (!c) return tl::unexpected(c.error());
+    classifier_ = std::make_unique<classify::Classifier>(std::move(*c));
+    model_mtime_.reset();
+    log::get()->info("classify: {} does not exist: a fresh model (saved after learning)", cfg_.model);
+    return {};
+  }
+  auto c = classify::Classifier::open(cfg_.model);
+  if (!c) {
+    model_errors_++;
+    return fail(c.error().code, "classify: model " + cfg_.model + " refused: " + c.error().message);
+  }
+  classifier_ = std::make_unique<classify::Classifier>(std::move(*c));
+  stamp_model();
+  learned_since_save_ = 0;
+  return {};
+}
+
+Status Feedback::reload_model() {
+  if (cfg_.model.empty()) return {};
+  if (!classifier_) return load_model();
+  std::error_code ec;
+  auto t = std::filesystem::last_write_time(cfg_.model, ec);
+  if (ec || (model_mtime_ && *model_mtime_ == t)) return {};  // unchanged (or gone): keep ours
+  if (auto st = classifier_->reload(cfg_.model); !st) {
+    model_errors_++;
+    return fail(st.error().code, "classify: model " + cfg_.model +
+                                     " refused, the old model stays in use: " + st.error().message);
+  }
+  stamp_model();
+  learned_since_save_ = 0;
+  return {};
+}
+
+Status Feedback::save_model(bool force) {
+  if (!classifier_ || cfg_.model.empty() || learned_since_save_ == 0) return {};
+  const int64_t now = clock_.unix_seconds();
+  if (!force && now - last_save_ < cfg_.save_interval_s) return {};
+  if (auto st = classifier_->save(cfg_.model); !st) {
+    model_errors_++;
+    return st;
+  }
+  model_saves_++;
+  last_save_ = now;
+  learned_since_save_ = 0;
+  stamp_model();
+  return {};
+}
+
+void Feedback::reconfigure(const FeedbackConfig& c) {
+  cfg_.tempfail = c.tempfail;
+  cfg_.spammer = c.spammer;
+  cfg_.compromised = c.compromised;
+  cfg_.bulk_ok = c.bulk_ok;
+  cfg_.transactional = c.transactional;
+  cfg_.trusted_authserv_ids = c.trusted_authserv_ids;
+  cfg_.content_spam = c.content_spam;
+  cfg_.content_ham = c.content_ham;
+  cfg_.min_learned = c.min_learned;
+  cfg_.save_interval_s = c.save_interval_s;
+}
+
+void Feedback::add_checks(Pipeline& p) {
+  if (!cfg_.model.empty()) p.add(std::make_unique<ContentCheck>(shared_from_this()));
+  if (cfg_.reputation) p.add(std::make_unique<ReputationCheck>(p.config(), shared_from_this()));
+}
+
+Status Feedback::record(const reputation::Event& e) {
+  if (!engine_) return {};
+  events_++;
+  auto st = engine_->record(e);
+  if (!st) store_errors_++;
+  return st;
+}
+
+Feedback::Answer Feedback::post_report(std::string_view body) {
+  const int64_t now = clock_.unix_seconds();
+  auto reject = [&](const std::string& why) {
+    reports_rejected_++;
+    rejected_.keep(body, why, now);
+    return Answer{400, "{\"error\": " + quote(why) +
+                           ", \"accepted\": 0, \"rejected\": 1, \"reason\": " + quote(why) + "}"};
+  };
+  if (!engine_) return Answer{503, "{\"error\": \"reputation is disabled\"}"};
+  auto rep = reputation::parse_arf(body);
+  if (!rep) return reject(rep.error().message);
+  std::vector<std::string> trusted = cfg_.trusted_authserv_ids;
+  trusted.push_back(authserv_id_);
+  const reputation::OriginalAuth auth = reputation::auth_from_headers(*rep, trusted);
+  auto ev = reputation::to_event(*rep, auth, now);
+  if (!ev) return reject(ev.error().message);
+  if (auto st = record(*ev); !st)
+    return Answer{503, "{\"error\": " + quote("reputation store: " + st.error().message) + "}"};
+  reports_accepted_++;
+  std::string j = "{\"accepted\": 1, \"rejected\": 0, \"reason\": \"\", \"type\": " +
+                  quote(reputation::event_type_name(ev->type)) +
+                  ", \"style\": " + quote(reputation::arf_style_name(rep->style)) +
+                  ", \"auth\": " + quote(auth.how) + ", \"identities\": [";
+  bool first = true;
+  for (const auto& id : reputation::identities_of(*ev, dmarc::PublicSuffixList::system())) {
+    j += (first ? "" : ", ") + quote(id.key);
+    first = false;
+  }
+  j += "], \"warnings\": [";
+  first = true;
+  for (const auto& w : rep->warnings) {
+    j += (first ? "" : ", ") + quote(w);
+    first = false;
+  }
+  j += "]}";
+  return Answer{200, std::move(j)};
+}
+
+Feedback::Answer Feedback::post_learn(std::string_view label, std::string_view body,
+                                      std::string_view client_ip) {
+  const std::string l = lower(trim(label));
+  if (l != "spam" && l != "ham") return Answer{400, "{\"error\": \"X-Label must be spam or ham\"}"};
+  const bool spam = l == "spam";
+  if (trim(body).empty() || mime::HeaderSection::parse(body).size() == 0)
+    return Answer{400, "{\"error\": \"the body is not a message (no header fields)\"}"};
+  std::optional<IpAddress> ip;
+  if (!trim(client_ip).empty()) {
+    auto p = IpAddress::parse(trim(client_ip));
+    if (!p) return Answer{400, "{\"error\": \"X-Client-IP is not an IP address\"}"};
+    ip = p->unmapped();
+  }
+  if (!classifier_ && !engine_)
+    return Answer{503, "{\"error\": \"neither a content model nor reputation is configured\"}"};
+  bool learned = false;
+  if (classifier_) {
+    classifier_->learn(body, spam);
+    learned = true;
+    learned_++;
+    learned_since_save_++;
+    if (auto st = save_model(false); !st)
+      log::get()->error("classify: saving {} failed: {}", cfg_.model, st.error().message);
+  }
+  std::string rep_type = "none", rep_reason;
+  int status = 200;
+  if (engine_) {
+    // The message as a JMRP-style report: the same reading of its header
+    // fields (From, Return-Path, List-Id, Feedback-ID, Received, trusted
+    // Authentication-Results) as a provider's complaint gets.
+    std::string wrapped = "MIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n\r\n";
+    wrapped += body;
+    auto rep = reputation::parse_arf(wrapped);
+    if (!rep) {
+      rep_reason = rep.error().message;
+    } else {
+      rep->feedback_type = spam ? "abuse" : "not-spam";
+      if (ip) rep->source_ip = ip;
+      std::vector<std::string> trusted = cfg_.trusted_authserv_ids;
+      trusted.push_back(authserv_id_);
+      auto ev =
+          reputation::to_event(*rep, reputation::auth_from_headers(*rep, trusted), clock_.unix_seconds());
+      if (!ev) {
+        rep_reason = ev.error().message;
+      } else if (auto st = record(*ev); !st) {
+        rep_reason = "reputation store: " + st.error().message;
+        status = 503;
+      } else {
+        rep_type = std::string(reputation::event_type_name(ev->type));
+      }
+    }
+  }
+  return Answer{status, "{\"learned\": " + std::string(learned ? "true" : "false") +
+                            ", \"label\": " + quote(l) + ", \"reputation\": " + quote(rep_type) +
+                            ", \"reason\": " + quote(rep_reason) + "}"};
+}
+
+std::string Feedback::metrics() const {
+  std::string m;
+  auto counter = [&](const char* name, const char* help, uint64_t v) {
+    m += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+         std::to_string(v) + "\n";
+  };
+  counter("rampart_reputation_events_total", "Reputation events recorded.", events_);
+  counter("rampart_reputation_store_errors_total", "Reputation store errors.", store_errors_);
+  counter("rampart_reports_accepted_total", "ARF reports accepted (POST /v1/reports).", reports_accepted_);
+  counter("rampart_reports_rejected_total", "ARF reports rejected (kept for inspection).", reports_rejected_);
+  counter("rampart_classify_learned_total", "Messages learned (POST /v1/learn).", learned_);
+  counter("rampart_classify_saves_total", "Content model saves.", model_saves_);
+  counter("rampart_classify_errors_total", "Content model load or save errors.", model_errors_);
+  return m;
+}
+
+}  // namespace rampart::policy

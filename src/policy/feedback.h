@@ -1,0 +1,142 @@
+// File: src/policy/feedback.h
+// Reputation and content classification in the scan pipeline, and the
+// feedback endpoints of rampartd's HTTP API: one Feedback object lives as
+// long as rampartd (it survives SIGHUP reloads, like the Throttle) and
+// installs two checks in every Pipeline built.
+//
+//   auto fc = policy::FeedbackConfig::from(config);          // [reputation], [classify]
+//   auto fb = std::make_shared<policy::Feedback>(*fc, clock, authserv_id);
+//   fb->set_store(std::make_unique<reputation::MemoryStore>());   // or RocksDbStore, RedisClusterStore
+//   if (auto st = fb->load_model(); !st) log(st.error().message); // content check disabled
+//   auto pipe = policy::Pipeline::create(pcfg, resolver, clock, throttle);
+//   fb->add_checks(*pipe);                                    // content (data), reputation (data, wave 2)
+//   Feedback::Answer a = fb->post_report(arf_body);           // POST /v1/reports
+//   Feedback::Answer b = fb->post_learn("spam", raw, "");     // POST /v1/learn
+//   fb->save_model(true);                                     // SIGTERM
+//
+// Checks:
+//   content     data, wave 0  CONTENT_SPAM (0..classify.spam, scaled from the
+//                             model's P(spam) above its threshold) or CONTENT_HAM
+//                             (0..classify.ham below it); nothing until the model
+//                             has learned classify.min_learned messages.
+//   reputation  data, wave 2  (after DMARC and the content check) records a
+//                             message event (auth results, the verdict so far,
+//                             recipients, one-click unsubscribe, FCrDNS,
+//                             Feedback-ID, List-Id) and adds, per class seen
+//                             among the verified sender identities (ip, net,
+//                             domain, dkim, spf, pra; looked up before this
+//                             message is counted): REP_SPAMMER, REP_COMPROMISED
+//                             (positive), REP_BULK_OK, REP_TRANSACTIONAL (small
+//                             negative; bulk with a negative score: REP_BULK, 0).
+// The verdict recorded is spam when the score so far reaches quarantine_score
+// or a reject was forced, ham below add_header_score, else none.
+//
+// DIAGNOSTICS: a store error (kIo / kTemporary) never rejects: with
+// reputation.tempfail = true the message is tempfailed (451 4.7.1), else
+// (default) REP_UNAVAILABLE with score 0 and the scan goes on.
+// load_model(): a missing file starts a fresh model (saved later); a corrupt
+// or other-version file is refused (Errc::kParse from classify::Model::load)
+// and the content check stays off; reload_model() (SIGHUP) keeps the model
+// in use when the file is bad, and does nothing when the file has not changed
+// since it was last loaded or saved (so learning is not thrown away).
+// post_report: 400 with {"error", "accepted": 0, "rejected": 1, "reason"}
+// for a report parse_arf() or to_event() refuses (kept in rejected());
+// 503 for a store error. post_learn: 400 for a bad X-Label or a body that is
+// not a message.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "classify/classifier.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/result.h"
+#include "policy/policy.h"
+#include "reputation/arf.h"
+#include "reputation/classify.h"
+#include "reputation/engine.h"
+#include "reputation/store.h"
+
+namespace rampart::policy {
+
+struct FeedbackConfig {
+  // [reputation]
+  bool reputation = true;
+  std::string store;       // "memory", "rocksdb", "redis"; empty: rocksdb under --data-dir, else memory
+  bool store_sync = true;  // rocksdb: fsync the WAL per message
+  std::vector<std::string> redis_seeds;  // store = "redis": "host:port" of cluster nodes
+  bool tempfail = false;                 // a store error tempfails the message
+  double spammer = 6.0, compromised = 4.0, bulk_ok = -0.5, transactional = -0.5;
+  std::vector<std::string> trusted_authserv_ids;  // ARF originals' Authentication-Results
+  reputation::Thresholds thresholds;
+  // [classify]
+  std::string model;  // empty: no content check
+  double content_spam = 5.0, content_ham = -1.0;
+  int64_t min_learned = 50;
+  int64_t save_interval_s = 300;
+
+  static Result<FeedbackConfig> from(const Config& cfg);
+};
+
+// The reputation event a scanned message stands for (no I/O).
+reputation::Event event_of(const ScanState& s, reputation::Verdict verdict);
+
+class Feedback : public std::enable_shared_from_this<Feedback> {
+ public:
+  Feedback(FeedbackConfig cfg, const Clock& clock, std::string authserv_id);
+  ~Feedback();
+
+  // Reputation over `store`; without a store the reputation check is off.
+  void set_store(std::unique_ptr<reputation::Store> store);
+  Status load_model();
+  Status reload_model();
+  // Saves the model when it learned since the last save (force: whatever the
+  // interval), else when save_interval_s has passed.
+  Status save_model(bool force);
+  // Weights, tempfail, trusted ids (SIGHUP); the store, thresholds and model
+  // path need a restart.
+  void reconfigure(const FeedbackConfig& cfg);
+
+  void add_checks(Pipeline& p);
+
+  struct Answer {
+    int status = 200;
+    std::string json;
+  };
+  Answer post_report(std::string_view body);
+  // label "spam" or "ham"; client_ip (optional) names the original's source.
+  Answer post_learn(std::string_view label, std::string_view body, std::string_view client_ip);
+
+  reputation::Engine* engine() { return engine_.get(); }
+  classify::Classifier* classifier() { return classifier_.get(); }
+  const reputation::RejectedReports& rejected() const { return rejected_; }
+  const FeedbackConfig& config() const { return cfg_; }
+  std::string metrics() const;  // Prometheus text
+
+ private:
+  friend class ReputationCheck;
+  friend class ContentCheck;
+  Status record(const reputation::Event& e);
+  void stamp_model();
+
+  FeedbackConfig cfg_;
+  const Clock& clock_;
+  std::string authserv_id_;
+  std::unique_ptr<reputation::Store> store_;
+  std::unique_ptr<reputation::Engine> engine_;
+  std::unique_ptr<classify::Classifier> classifier_;
+  reputation::RejectedReports rejected_;
+  std::optional<std::filesystem::file_time_type> model_mtime_;
+  uint64_t learned_since_save_ = 0;
+  int64_t last_save_ = 0;
+  uint64_t events_ = 0, store_errors_ = 0, reports_accepted_ = 0, reports_rejected_ = 0, learned_ = 0,
+           model_saves_ = 0, model_errors_ = 0;
+};
+
+}  // namespace rampart::policy

@@ -1,0 +1,283 @@
+// File: src/policy/feedback_test.cc
+// The reputation and content checks (feedback.h) over dns::ZoneResolver and a
+// FakeClock: a sender becomes REP_SPAMMER after complaints, store errors
+// never reject, the event a message stands for, ARF reports and learning.
+#include "policy/feedback.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "dns/zone_file.h"
+#include "dns/zone_resolver.h"
+#include "policy/throttle.h"
+
+namespace rampart::policy {
+namespace {
+
+constexpr const char* kZone = R"(
+$ORIGIN test.
+$TTL 300
+good.test.            TXT "v=spf1 ip4:192.0.2.0/24 -all"
+_dmarc.good.test.     TXT "v=DMARC1; p=none"
+1.2.0.192.in-addr.arpa. PTR mx.good.test.
+mx.good.test.         A 192.0.2.1
+)";
+
+std::string message(const std::string& extra = "", const std::string& body = "Hello Bob.\r\n") {
+  return "From: Alice <alice@good.test>\r\nTo: bob@example.net\r\nSubject: hello\r\n"
+         "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <1@good.test>\r\n" +
+         extra + "\r\n" + body;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class FailingStore final : public reputation::Store {
+ public:
+  std::string_view name() const override { return "failing"; }
+  Status merge(std::span<const reputation::Update>) override { return fail(Errc::kIo, "disk on fire"); }
+  Result<std::optional<reputation::Counters>> get(std::string_view) override {
+    return fail(Errc::kIo, "disk on fire");
+  }
+  Status put_state(std::string_view, std::string_view) override { return fail(Errc::kIo, "disk on fire"); }
+  Result<std::optional<std::string>> get_state(std::string_view) override {
+    return fail(Errc::kIo, "disk on fire");
+  }
+  Status for_each_key(const std::function<bool(std::string_view)>&) override { return {}; }
+};
+
+struct FeedbackFixture : ::testing::Test {
+  dns::ZoneResolver dns;
+  FakeClock clock;
+  std::shared_ptr<Throttle> throttle = std::make_shared<Throttle>(clock);
+  PolicyConfig cfg;
+  FeedbackConfig fcfg;
+  std::shared_ptr<Feedback> fb;
+  std::shared_ptr<Pipeline> pipe;
+  std::string tmp;
+
+  void SetUp() override {
+    dns::ZoneOptions zo;
+    zo.origin = "test";
+    auto z = dns::parse_zone(kZone, zo);
+    ASSERT_TRUE(z) << z.error().message;
+    dns.load(*z);
+    cfg.authserv_id = "mx.example.net";
+    cfg.per_ip.enabled = cfg.per_net.enabled = false;
+    tmp = ::testing::TempDir() + "/feedback_test." + std::to_string(::getpid());
+    std::filesystem::create_directories(tmp);
+  }
+  void TearDown() override { std::filesystem::remove_all(tmp); }
+  void build(std::unique_ptr<reputation::Store> store = std::make_unique<reputation::MemoryStore>()) {
+    fb = std::make_shared<Feedback>(fcfg, clock, cfg.authserv_id);
+    fb->set_store(std::move(store));
+    ASSERT_TRUE(fb->load_model());
+    pipe = Pipeline::create(cfg, dns, clock, throttle);
+    fb->add_checks(*pipe);
+  }
+  std::shared_ptr<ScanState> state(const std::string& msg) {
+    auto s = std::make_shared<ScanState>();
+    s->env.ip = *IpAddress::parse("192.0.2.1");
+    s->env.has_ip = true;
+    s->env.helo = "mx.good.test";
+    s->env.mail_from = "alice@good.test";
+    s->env.rcpts = {"bob@example.net", "carol@example.net"};
+    s->set_message(msg);
+    return s;
+  }
+  Verdict scan(const std::string& msg) { return pipe->scan_sync(state(msg)); }
+  static const Symbol* find(const Verdict& v, const std::string& sym) {
+    for (const auto& s : v.symbols)
+      if (s.name == sym) return &s;
+    return nullptr;
+  }
+};
+
+TEST_F(FeedbackFixture, EventOfScannedMessage) {
+  build();
+  auto s = state(message(
+      "List-Unsubscribe: <https://good.test/u>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+      "Feedback-ID: 1:news:good\r\nList-Id: News <news.good.test>\r\n"));
+  pipe->scan_sync(s);
+  const reputation::Event e = event_of(*s, reputation::Verdict::kHam);
+  ASSERT_TRUE(e.ip);
+  EXPECT_EQ(e.ip->to_string(), "192.0.2.1");
+  EXPECT_EQ(e.spf, reputation::AuthResult::kPass);
+  EXPECT_EQ(e.dmarc, reputation::AuthResult::kPass);
+  EXPECT_EQ(e.dkim, reputation::AuthResult::kNone);
+  EXPECT_EQ(e.from, "alice@good.test");
+  EXPECT_EQ(e.recipients, 2u);
+  EXPECT_TRUE(e.fcrdns);
+  EXPECT_TRUE(e.list_unsubscribe_one_click);
+  EXPECT_EQ(e.feedback_id, "1:news:good");
+  EXPECT_EQ(e.list_id, "news.good.test");
+  EXPECT_EQ(e.verdict, reputation::Verdict::kHam);
+}
+
+TEST_F(FeedbackFixture, SpammerAfterComplaints) {
+  build();
+  Verdict first = scan(message());
+  EXPECT_EQ(first.action, Action::kAccept);
+  EXPECT_EQ(find(first, "REP_SPAMMER"), nullptr);
+  // Thirty messages over an hour, then complaints about them.
+  for (int i = 0; i < 30; ++i) {
+    clock.advance(std::chrono::minutes(2));
+    scan(message());
+  }
+  auto s = state(message());
+  pipe->scan_sync(s);
+  reputation::Event complaint = event_of(*s, reputation::Verdict::kNone);
+  complaint.type = reputation::EventType::kComplaint;
+  complaint.recipients = 1;
+  for (int i = 0; i < 5; ++i) {
+    clock.advance(std::chrono::minutes(1));
+    ASSERT_TRUE(fb->engine()->record(complaint));
+  }
+  auto r = fb->engine()->report("domain:good.test");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->cls, reputation::SenderClass::kSpammer) << r->to_json();
+  Verdict v = scan(message());
+  const Symbol* sym = find(v, "REP_SPAMMER");
+  ASSERT_NE(sym, nullptr) << v.x_rampart;
+  EXPECT_EQ(sym->score, fcfg.spammer);
+  EXPECT_NE(sym->reason.find("COMPLAINTS_BAD"), std::string::npos) << sym->reason;
+  EXPECT_EQ(find(v, "REP_TRANSACTIONAL"), nullptr);
+}
+
+TEST_F(FeedbackFixture, GoodHistoryIsTransactional) {
+  build();
+  for (int i = 0; i < 30; ++i) {
+    clock.advance(std::chrono::minutes(2));
+    scan(message());
+  }
+  Verdict v = scan(message());
+  const Symbol* sym = find(v, "REP_TRANSACTIONAL");
+  ASSERT_NE(sym, nullptr) << v.x_rampart;
+  EXPECT_LT(sym->score, 0);
+}
+
+TEST_F(FeedbackFixture, StoreErrorNeverRejects) {
+  build(std::make_unique<FailingStore>());
+  Verdict v = scan(message());
+  EXPECT_EQ(v.action, Action::kAccept);
+  ASSERT_NE(find(v, "REP_UNAVAILABLE"), nullptr) << v.x_rampart;
+  fcfg.tempfail = true;
+  build(std::make_unique<FailingStore>());
+  v = scan(message());
+  EXPECT_EQ(v.action, Action::kTempfail);
+  EXPECT_EQ(v.smtp_reply.substr(0, 3), "451");
+  // ARF reports answer 503 (retry), not 400.
+  const auto a = fb->post_report(slurp("tests/data/arf/rfc5965-b2.eml"));
+  EXPECT_EQ(a.status, 503) << a.json;
+}
+
+TEST_F(FeedbackFixture, ArfReports) {
+  build();
+  auto a = fb->post_report(slurp("tests/data/arf/rfc5965-b2.eml"));
+  EXPECT_EQ(a.status, 200) << a.json;
+  EXPECT_NE(a.json.find("\"accepted\": 1"), std::string::npos) << a.json;
+  EXPECT_NE(a.json.find("ip:192.0.2.1"), std::string::npos) << a.json;
+  auto c = fb->engine()->store().get("ip:192.0.2.1");
+  ASSERT_TRUE(c && *c);
+  for (const char* bad : {"bad-no-original.eml", "bad-not-multipart.eml", "bad-no-feedback-type.eml"}) {
+    auto b = fb->post_report(slurp(std::string("tests/data/arf/") + bad));
+    EXPECT_EQ(b.status, 400) << bad;
+    EXPECT_NE(b.json.find("\"rejected\": 1"), std::string::npos) << b.json;
+    EXPECT_NE(b.json.find("\"error\""), std::string::npos) << b.json;
+  }
+  EXPECT_EQ(fb->rejected().total(), 3u);
+  EXPECT_EQ(fb->post_report("").status, 400);
+}
+
+TEST_F(FeedbackFixture, ContentModelLearnsAndSaves) {
+  fcfg.model = tmp + "/email.model";
+  fcfg.min_learned = 4;
+  fcfg.save_interval_s = 3600;
+  build();
+  ASSERT_NE(fb->classifier(), nullptr);
+  EXPECT_FALSE(std::filesystem::exists(fcfg.model));
+  const std::string spam = message("", "Buy cheap pills now!!! viagra casino winner free money\r\n");
+  const std::string ham = message("", "Minutes of the meeting about the quarterly budget review.\r\n");
+  EXPECT_EQ(fb->post_learn("maybe", spam, "").status, 400);
+  EXPECT_EQ(fb->post_learn("spam", "", "").status, 400);
+  EXPECT_EQ(fb->post_learn("spam", spam, "not-an-ip").status, 400);
+  for (int i = 0; i < 20; ++i) {
+    auto a = fb->post_learn("spam", spam, "192.0.2.99");
+    ASSERT_EQ(a.status, 200) << a.json;
+    EXPECT_NE(a.json.find("\"reputation\": \"complaint\""), std::string::npos) << a.json;
+    ASSERT_EQ(fb->post_learn("ham", ham, "").status, 200);
+  }
+  Verdict vs = scan(spam);
+  const Symbol* cs = find(vs, "CONTENT_SPAM");
+  ASSERT_NE(cs, nullptr) << vs.x_rampart;
+  EXPECT_GT(cs->score, 0);
+  EXPECT_LE(cs->score, fcfg.content_spam);
+  Verdict vh = scan(ham);
+  const Symbol* ch = find(vh, "CONTENT_HAM");
+  ASSERT_NE(ch, nullptr) << vh.x_rampart;
+  EXPECT_LT(ch->score, 0);
+  // Not yet the interval: saved only when forced (SIGTERM).
+  EXPECT_FALSE(std::filesystem::exists(fcfg.model));
+  ASSERT_TRUE(fb->save_model(true));
+  ASSERT_TRUE(std::filesystem::exists(fcfg.model));
+  // The saved model loads; a corrupt file is refused, and on reload the old
+  // model stays in use.
+  auto reopened = classify::Classifier::open(fcfg.model);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  EXPECT_EQ(reopened->model().spams(), 20u);
+  {
+    std::ofstream out(fcfg.model, std::ios::binary | std::ios::trunc);
+    out << "RMPCLSMD garbage";
+  }
+  std::filesystem::last_write_time(fcfg.model,
+                                   std::filesystem::file_time_type::clock::now() + std::chrono::seconds(5));
+  auto st = fb->reload_model();
+  EXPECT_FALSE(st);
+  ASSERT_NE(fb->classifier(), nullptr);
+  EXPECT_NE(find(scan(spam), "CONTENT_SPAM"), nullptr);
+  // At start-up a corrupt model disables the check.
+  auto fresh = std::make_shared<Feedback>(fcfg, clock, cfg.authserv_id);
+  EXPECT_FALSE(fresh->load_model());
+  EXPECT_EQ(fresh->classifier(), nullptr);
+}
+
+TEST(FeedbackConfigTest, DefaultsAndErrors) {
+  auto cfg = Config::parse(default_config_text());
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  auto fc = FeedbackConfig::from(*cfg);
+  ASSERT_TRUE(fc) << fc.error().message;
+  FeedbackConfig d;
+  EXPECT_EQ(fc->reputation, d.reputation);
+  EXPECT_EQ(fc->store, d.store);
+  EXPECT_EQ(fc->tempfail, d.tempfail);
+  EXPECT_EQ(fc->spammer, d.spammer);
+  EXPECT_EQ(fc->compromised, d.compromised);
+  EXPECT_EQ(fc->bulk_ok, d.bulk_ok);
+  EXPECT_EQ(fc->transactional, d.transactional);
+  EXPECT_EQ(fc->model, d.model);
+  EXPECT_EQ(fc->content_spam, d.content_spam);
+  EXPECT_EQ(fc->content_ham, d.content_ham);
+  EXPECT_EQ(fc->min_learned, d.min_learned);
+  EXPECT_EQ(fc->save_interval_s, d.save_interval_s);
+  EXPECT_EQ(fc->thresholds.complaint_bad, d.thresholds.complaint_bad);
+  EXPECT_EQ(fc->thresholds.bulk_daily_volume, d.thresholds.bulk_daily_volume);
+  auto bad = Config::parse("[reputation]\nstore = \"sqlite\"\n");
+  ASSERT_TRUE(bad);
+  EXPECT_FALSE(FeedbackConfig::from(*bad));
+  auto redis = Config::parse("[reputation]\nstore = \"redis\"\n");
+  ASSERT_TRUE(redis);
+  EXPECT_FALSE(FeedbackConfig::from(*redis));
+}
+
+}  // namespace
+}  // namespace rampart::policy

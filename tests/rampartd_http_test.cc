@@ -1,0 +1,164 @@
+// File: tests/rampartd_http_test.cc
+// rampartd's feedback endpoints over a real daemon on 127.0.0.1 (port 0,
+// DNS from a master file): POST /v1/reports (ARF), POST /v1/learn (content
+// model and reputation), bad input -> 400 JSON, the model saved on SIGTERM,
+// a corrupt model refused at start-up with a log line, the RocksDB store
+// under --data-dir.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "e2e_support.h"
+
+namespace rampart {
+namespace {
+
+const char* kZone = R"($ORIGIN good.test.
+$TTL 300
+@            TXT "v=spf1 ip4:192.0.2.0/24 -all"
+_dmarc       TXT "v=DMARC1; p=none"
+)";
+
+std::string message(const std::string& body) {
+  return "From: Alice <alice@good.test>\r\nTo: bob@example.net\r\nSubject: hello\r\n"
+         "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <1@good.test>\r\n\r\n" +
+         body;
+}
+
+std::string post(uint16_t port, const std::string& path, const std::string& body,
+                 const std::string& headers = "") {
+  return e2e::http(port, "POST " + path + " HTTP/1.1\r\nHost: localhost\r\n" + headers +
+                             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+}
+
+int status_of(const std::string& resp) {
+  if (resp.size() < 12) return -1;
+  return std::atoi(resp.c_str() + 9);
+}
+
+std::string body_of(const std::string& resp) {
+  const size_t p = resp.find("\r\n\r\n");
+  return p == std::string::npos ? "" : resp.substr(p + 4);
+}
+
+struct Daemon {
+  e2e::Child child;
+  uint16_t http_port = 0;
+  bool start(const std::string& tmp, const std::string& config) {
+    const char* bin = std::getenv("RAMPARTD_BIN");
+    if (!bin) return false;
+    if (!child.start({bin, "--config", config, "--milter", "127.0.0.1:0", "--http", "127.0.0.1:0", "--zone",
+                      tmp + "/zone", "--data-dir", tmp + "/data"},
+                     tmp + "/rampartd.log", true))
+      return false;
+    for (int i = 0; i < 3; ++i) {
+      const std::string line = child.read_line(std::chrono::seconds(30));
+      const std::string pre = "rampartd: http 127.0.0.1:";
+      if (line.rfind(pre, 0) == 0) http_port = static_cast<uint16_t>(std::atoi(line.c_str() + pre.size()));
+      if (line == "rampartd: ready") return http_port != 0;
+      if (line.empty()) return false;
+    }
+    return false;
+  }
+};
+
+struct RampartdHttp : ::testing::Test {
+  std::string tmp, config, model;
+  void SetUp() override {
+    if (!std::getenv("RAMPARTD_BIN")) GTEST_SKIP() << "RAMPARTD_BIN not set";
+    tmp = ::testing::TempDir() + "/rampartd_http." + std::to_string(::getpid());
+    std::filesystem::remove_all(tmp);
+    std::filesystem::create_directories(tmp + "/data");
+    std::ofstream(tmp + "/zone") << kZone;
+    model = tmp + "/email.model";
+    config = tmp + "/rampart.toml";
+    std::ofstream(config) << "[classify]\nmodel = \"" << model
+                          << "\"\nmin_learned = 2\n[reputation]\nsync = false\n";
+  }
+  void TearDown() override {
+    if (!tmp.empty()) std::filesystem::remove_all(tmp);
+  }
+};
+
+TEST_F(RampartdHttp, ReportsAndLearn) {
+  Daemon d;
+  ASSERT_TRUE(d.start(tmp, config)) << e2e::slurp(tmp + "/rampartd.log");
+
+  // ARF: a good report is accepted, bad ones are 400 with a JSON error.
+  std::string r = post(d.http_port, "/v1/reports", e2e::slurp("tests/data/arf/rfc5965-b2.eml"));
+  EXPECT_EQ(status_of(r), 200) << r;
+  EXPECT_NE(body_of(r).find("\"accepted\": 1"), std::string::npos) << r;
+  r = post(d.http_port, "/v1/reports", e2e::slurp("tests/data/arf/bad-no-original.eml"));
+  EXPECT_EQ(status_of(r), 400) << r;
+  EXPECT_NE(body_of(r).find("\"error\": "), std::string::npos) << r;
+  EXPECT_NE(body_of(r).find("\"rejected\": 1"), std::string::npos) << r;
+  r = post(d.http_port, "/v1/reports", "not a report at all");
+  EXPECT_EQ(status_of(r), 400) << r;
+  r = e2e::http(d.http_port, "GET /v1/reports HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(status_of(r), 405) << r;
+
+  // Learning: bad label or body -> 400 JSON.
+  const std::string spam = message("Buy cheap pills now!!! casino winner free money\r\n");
+  const std::string ham = message("Minutes of the meeting about the quarterly budget review.\r\n");
+  r = post(d.http_port, "/v1/learn", spam);
+  EXPECT_EQ(status_of(r), 400) << r;
+  EXPECT_NE(body_of(r).find("\"error\": "), std::string::npos) << r;
+  r = post(d.http_port, "/v1/learn", spam, "X-Label: eggs\r\n");
+  EXPECT_EQ(status_of(r), 400) << r;
+  r = post(d.http_port, "/v1/learn", "", "X-Label: spam\r\n");
+  EXPECT_EQ(status_of(r), 400) << r;
+  for (int i = 0; i < 10; ++i) {
+    r = post(d.http_port, "/v1/learn", spam, "X-Label: spam\r\nX-Client-IP: 192.0.2.9\r\n");
+    ASSERT_EQ(status_of(r), 200) << r;
+    EXPECT_NE(body_of(r).find("\"learned\": true"), std::string::npos) << r;
+    EXPECT_NE(body_of(r).find("\"reputation\": \"complaint\""), std::string::npos) << r;
+    r = post(d.http_port, "/v1/learn", ham, "X-Label: ham\r\n");
+    ASSERT_EQ(status_of(r), 200) << r;
+  }
+  // The scan sees the content model.
+  r = post(d.http_port, "/v1/scan", spam,
+           "X-Client-IP: 192.0.2.1\r\nX-Helo: mx.good.test\r\nX-Mail-From: alice@good.test\r\n"
+           "X-Rcpt-To: bob@example.net\r\n");
+  ASSERT_EQ(status_of(r), 200) << r;
+  EXPECT_NE(body_of(r).find("CONTENT_SPAM"), std::string::npos) << r;
+  r = e2e::http(d.http_port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(r.find("rampart_reports_accepted_total 1"), std::string::npos) << r;
+  EXPECT_NE(r.find("rampart_classify_learned_total 20"), std::string::npos) << r;
+
+  // SIGTERM saves the model; the RocksDB store is under --data-dir.
+  EXPECT_FALSE(std::filesystem::exists(model));
+  d.child.signal(SIGTERM);
+  EXPECT_EQ(d.child.wait(std::chrono::seconds(30)), 0);
+  EXPECT_TRUE(std::filesystem::exists(model)) << e2e::slurp(tmp + "/rampartd.log");
+  EXPECT_TRUE(std::filesystem::exists(tmp + "/data/reputation"));
+
+  // A corrupt model: refused with a log line, the check off, learning
+  // still feeds reputation.
+  {
+    std::ofstream out(model, std::ios::binary | std::ios::trunc);
+    out << "RMPCLSMD not a model";
+  }
+  Daemon d2;
+  ASSERT_TRUE(d2.start(tmp, config)) << e2e::slurp(tmp + "/rampartd.log");
+  const std::string log = e2e::slurp(tmp + "/rampartd.log");
+  EXPECT_NE(log.find("refused"), std::string::npos) << log;
+  EXPECT_NE(log.find("content check is disabled"), std::string::npos) << log;
+  r = post(d2.http_port, "/v1/learn", spam, "X-Label: spam\r\nX-Client-IP: 192.0.2.9\r\n");
+  ASSERT_EQ(status_of(r), 200) << r;
+  EXPECT_NE(body_of(r).find("\"learned\": false"), std::string::npos) << r;
+  r = post(d2.http_port, "/v1/scan", spam, "X-Client-IP: 192.0.2.1\r\nX-Mail-From: alice@good.test\r\n");
+  ASSERT_EQ(status_of(r), 200) << r;
+  EXPECT_EQ(body_of(r).find("CONTENT_"), std::string::npos) << r;
+  d2.child.signal(SIGTERM);
+  EXPECT_EQ(d2.child.wait(std::chrono::seconds(30)), 0);
+  // The corrupt file was not overwritten (nothing learned).
+  EXPECT_EQ(e2e::slurp(model), "RMPCLSMD not a model");
+}
+
+}  // namespace
+}  // namespace rampart
