@@ -253,8 +253,7 @@ class RedisClusterE2E : public ::testing::Test {
     cluster_ = nullptr;
   }
   void SetUp() override {
-    if (!cluster_)
-      GTEST_SKIP() << "redis-server / redis-cli missing (apt-get install redis-server redis-tools)";
+    ASSERT_NE(cluster_, nullptr) << "redis-server / redis-cli missing (scripts/install-deps.sh)";
     ASSERT_TRUE(start_error_.empty()) << start_error_;
   }
   static Cluster* cluster_;
