@@ -70,7 +70,7 @@ struct Daemon {
 struct RampartdHttp : ::testing::Test {
   std::string tmp, config, model;
   void SetUp() override {
-    if (!std::getenv("RAMPARTD_BIN")) GTEST_SKIP() << "RAMPARTD_BIN not set";
+    ASSERT_NE(std::getenv("RAMPARTD_BIN"), nullptr) << "RAMPARTD_BIN not set (tests/rampartd.cmake sets it)";
     tmp = ::testing::TempDir() + "/rampartd_http." + std::to_string(::getpid());
     std::filesystem::remove_all(tmp);
     std::filesystem::create_directories(tmp + "/data");
