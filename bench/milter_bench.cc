@@ -1,25 +1,35 @@
 // File: bench/milter_bench.cc
-// Drives rampartd through the milter protocol, as Postfix would, with N
-// realistic messages (DKIM-signed rsa-sha256 relaxed/relaxed, ~1.8 KB, SPF
-// and DMARC records for 10 sender domains, served by a DNS server on
-// 127.0.0.1) and prints rampartd's CPU per message (from /proc/PID/stat),
-// messages per second and its resident memory at rest and after the run.
+// Drives rampartd through the milter protocol, as Postfix would, and through
+// its HTTP API (POST /v1/scan), with N realistic messages (DKIM-signed
+// rsa-sha256 relaxed/relaxed, ~1.8 KB, SPF and DMARC records for 10 sender
+// domains, served by a DNS server on 127.0.0.1), and the same messages, in the
+// same run, through rspamd (its milter proxy, and /checkv2 on its normal
+// worker) and OpenDKIM (verify only: DKIM alone). Prints each daemon's CPU per
+// message (utime+stime from /proc, every process of the daemon), messages per
+// second, resident memory at rest and after the runs, and the CPU ratios.
 //
-//   milter_bench --rampartd build/apps/rampartd/rampartd [--messages 5000] [--per-connection 10]
-//   milter_bench --milter 127.0.0.1:11332 --pid PID     # a running milter (e.g. rspamd's proxy)
+//   milter_bench --rampartd build/apps/rampartd/rampartd [--rspamd /usr/bin/rspamd]
+//                [--opendkim /usr/sbin/opendkim] [--no-http] [--messages 5000] [--per-connection 10]
+//   milter_bench --milter 127.0.0.1:11332 --pid PID [--pid-children]   # a milter started elsewhere
 //
+// rspamd runs with Debian's stock rules and our workers/DNS (bench/rspamd/),
+// OpenDKIM with bench/milter_opendkim.conf; both from a temp dir, in the
+// foreground, resolving only through the loopback DNS server, and are killed
+// when the bench ends (also on SIGINT/SIGTERM; PR_SET_PDEATHSIG if it dies).
 // A program that prints numbers, never a test. The client runs one milter
-// connection at a time and waits for every reply the negotiated flags call
-// for; the first 10% of messages warm the caches and are not counted.
-// With --milter/--pid the same messages go to any milter (the peer), and
-// the CPU of PID (and its children, e.g. rspamd workers, via --pid-children)
-// is measured the same way.
+// connection (or HTTP request) at a time and waits for every reply the
+// negotiated flags call for; the first 10% of messages warm the caches and
+// are not counted.
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +37,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -87,6 +98,38 @@ long rss_kb(pid_t pid) {
   return 0;
 }
 
+// PSS (kB) of pid plus, with children, every process whose parent is pid; *procs: how many.
+long pss_kb(pid_t pid, bool children, int* procs) {
+  auto one = [](pid_t p) -> long {
+    std::istringstream in(slurp("/proc/" + std::to_string(p) + "/smaps_rollup"));
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind("Pss:", 0) == 0) return std::atol(line.c_str() + 4);
+    return 0;
+  };
+  long total = one(pid);
+  int count = 1;
+  if (children) {
+    if (DIR* d = opendir("/proc")) {
+      while (dirent* e = readdir(d)) {
+        const pid_t p = static_cast<pid_t>(std::atoi(e->d_name));
+        if (p <= 0 || p == pid) continue;
+        std::string st = slurp("/proc/" + std::to_string(p) + "/stat");
+        const size_t rp = st.rfind(')');
+        if (rp == std::string::npos) continue;
+        std::istringstream in(st.substr(rp + 2));
+        std::string state;
+        long ppid = 0;
+        in >> state >> ppid;
+        if (ppid == pid) total += one(p), ++count;
+      }
+      closedir(d);
+    }
+  }
+  if (procs) *procs = count;
+  return total;
+}
+
 class Client {
  public:
   bool connect_to(uint16_t port) {
@@ -141,6 +184,7 @@ struct Msg {
   std::string from;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  std::string raw;  // the whole message, CRLF line ends (HTTP)
 };
 
 std::vector<Msg> make_messages(size_t n, const dkim::PrivateKey& key) {
@@ -176,15 +220,27 @@ std::vector<Msg> make_messages(size_t n, const dkim::PrivateKey& key) {
       m.headers.emplace_back(std::string(f.name), lf);
     }
     m.body = body;
+    m.raw = all + body;
     out.push_back(std::move(m));
   }
   return out;
 }
 
-// One message through an open, negotiated connection; false on protocol failure.
-std::string sample;  // the first X-Rampart value seen
+// What one run of the same messages through one daemon and one interface gave.
+struct Run {
+  std::string name;
+  size_t done = 0, failed = 0, dkim_pass = 0;
+  double cpu_ms = 0, rate = 0;
+  std::map<std::string, size_t> verdicts;
+  std::string sample;  // the first Authentication-Results (or X-Rampart) seen
+};
 
-bool one_message(Client& c, const Msg& m, uint32_t proto, std::string& verdict) {
+bool dkim_pass_in(std::string_view s) {
+  return s.find("dkim=pass") != std::string_view::npos || s.find("R_DKIM_ALLOW") != std::string_view::npos;
+}
+
+// One message through an open, negotiated connection; false on protocol failure.
+bool one_message(Client& c, const Msg& m, uint32_t proto, std::string& verdict, std::string& headers) {
   auto expect = [&](uint32_t nr) -> bool {
     if (proto & nr) return true;
     auto r = c.reply();
@@ -192,7 +248,7 @@ bool one_message(Client& c, const Msg& m, uint32_t proto, std::string& verdict) 
   };
   c.send(milter::Macros{'M', {{"i", "QID"}}});
   c.send(milter::Mail{{"<" + m.from + ">"}});
-  if (!c.reply()) return false;  // MAIL always answered
+  if (!expect(milter::kNrMail)) return false;
   c.send(milter::Rcpt{{"<customer@example.net>"}});
   if (!expect(milter::kNrRcpt)) return false;
   c.send(milter::Data{});
@@ -222,24 +278,316 @@ bool one_message(Client& c, const Msg& m, uint32_t proto, std::string& verdict) 
       verdict = "reject/tempfail/discard";
       return true;
     }
-    if (auto* h = std::get_if<milter::InsertHeader>(&*r); h && h->name == "X-Rampart" && sample.empty())
-      sample = h->value;
-    // header changes, quarantine, progress: keep reading
+    std::string name, value;
+    if (auto* h = std::get_if<milter::InsertHeader>(&*r)) name = h->name, value = h->value;
+    if (auto* h = std::get_if<milter::AddHeader>(&*r)) name = h->name, value = h->value;
+    if (auto* h = std::get_if<milter::ChangeHeader>(&*r)) name = h->name, value = h->value;
+    if (!name.empty()) {  // one line per field: unfold
+      for (auto& ch : value)
+        if (ch == '\r' || ch == '\n' || ch == '\t') ch = ' ';
+      headers += name + ":" + value + "\n";
+    }
+    // quarantine, progress, skip: keep reading
   }
 }
+
+// The first value of header `name` in "Name:value\n" lines, or "".
+std::string header_in(const std::string& lines, const std::string& name) {
+  std::istringstream in(lines);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.size() > name.size() && strncasecmp(line.c_str(), name.c_str(), name.size()) == 0 &&
+        line[name.size()] == ':')
+      return line.substr(name.size() + 1);
+  return "";
+}
+
+Run run_milter(const std::string& name, uint16_t port, pid_t pid, bool children, const std::vector<Msg>& msgs,
+               size_t per_conn) {
+  Run run;
+  run.name = name;
+  const size_t n = msgs.size(), warm = n / 10;
+  double cpu0 = cpu_seconds(pid, children);
+  auto t0 = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < n;) {
+    Client c;
+    if (!c.connect_to(port)) {
+      std::fprintf(stderr, "milter_bench: %s: cannot connect to port %u\n", name.c_str(), port);
+      break;
+    }
+    c.send(milter::OptNeg{6, 0x1ff, 0x1fffff});
+    auto neg = c.reply();
+    if (!neg || !std::holds_alternative<milter::OptNeg>(*neg)) {
+      ++run.failed;
+      ++i;
+      continue;
+    }
+    const uint32_t proto = std::get<milter::OptNeg>(*neg).protocol;
+    c.send(milter::Macros{'C', {{"j", "mx.bench.example"}}});
+    c.send(milter::Connect{"mx.sender0.bench.example", '4', 40000, "192.0.2.10"});
+    if (!(proto & milter::kNrConnect)) c.reply();
+    c.send(milter::Helo{"mx.sender0.bench.example"});
+    if (!(proto & milter::kNrHelo)) c.reply();
+    for (size_t k = 0; k < per_conn && i < n; ++k, ++i) {
+      if (i == warm) {
+        cpu0 = cpu_seconds(pid, children);
+        t0 = std::chrono::steady_clock::now();
+      }
+      std::string v, headers;
+      if (!one_message(c, msgs[i], proto, v, headers)) {
+        ++run.failed;
+        ++i;
+        break;
+      }
+      if (i >= warm) {
+        ++run.done;
+        ++run.verdicts[v];
+        if (dkim_pass_in(header_in(headers, "Authentication-Results")) ||
+            dkim_pass_in(header_in(headers, "X-Rampart")))
+          ++run.dkim_pass;
+        if (run.sample.empty()) {
+          run.sample = header_in(headers, "Authentication-Results");
+          if (run.sample.empty()) run.sample = header_in(headers, "X-Rampart");
+        }
+      }
+    }
+    c.send(milter::Quit{});
+    c.flush();
+  }
+  const double cpu = cpu_seconds(pid, children) - cpu0;
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run.cpu_ms = run.done ? cpu * 1000.0 / static_cast<double>(run.done) : 0.0;
+  run.rate = wall > 0 ? static_cast<double>(run.done) / wall : 0.0;
+  return run;
+}
+
+// One HTTP/1.1 request on a new connection ("Connection: close", as rspamc
+// and rampartd's own server do); the response body, or nullopt.
+std::optional<std::string> http_request(uint16_t port, const std::string& req, int* status = nullptr) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return std::nullopt;
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons(port);
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  timeval tv{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  size_t off = 0;
+  while (off < req.size()) {
+    const ssize_t w = ::send(fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
+    if (w <= 0) {
+      ::close(fd);
+      return std::nullopt;
+    }
+    off += static_cast<size_t>(w);
+  }
+  std::string in;
+  size_t body_at = std::string::npos, length = std::string::npos;
+  char buf[65536];
+  while (true) {
+    if (body_at == std::string::npos) {
+      const size_t e = in.find("\r\n\r\n");
+      if (e != std::string::npos) {
+        body_at = e + 4;
+        std::string head = in.substr(0, e);
+        for (auto& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        const size_t cl = head.find("\r\ncontent-length:");
+        if (cl != std::string::npos) length = std::stoul(head.substr(cl + 17));
+        if (status && in.size() > 12) *status = std::atoi(in.c_str() + 9);
+      }
+    }
+    if (body_at != std::string::npos && length != std::string::npos && in.size() >= body_at + length) break;
+    const ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+    if (r < 0) {
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (r == 0) break;
+    in.append(buf, static_cast<size_t>(r));
+  }
+  ::close(fd);
+  if (body_at == std::string::npos) return std::nullopt;
+  return in.substr(body_at, length == std::string::npos ? std::string::npos : length);
+}
+
+// The string value of "key" in a flat JSON object (enough for "action").
+std::string json_string(const std::string& body, const std::string& key) {
+  size_t at = body.find("\"" + key + "\"");
+  if (at == std::string::npos) return "";
+  at = body.find('"', body.find(':', at) + 1);
+  if (at == std::string::npos) return "";
+  const size_t end = body.find('"', at + 1);
+  return end == std::string::npos ? "" : body.substr(at + 1, end - at - 1);
+}
+
+enum class HttpApi { kRampart, kRspamd };
+
+Run run_http(const std::string& name, uint16_t port, HttpApi api, pid_t pid, bool children,
+             const std::vector<Msg>& msgs) {
+  Run run;
+  run.name = name;
+  const size_t n = msgs.size(), warm = n / 10;
+  double cpu0 = cpu_seconds(pid, children);
+  auto t0 = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < n; ++i) {
+    if (i == warm) {
+      cpu0 = cpu_seconds(pid, children);
+      t0 = std::chrono::steady_clock::now();
+    }
+    const Msg& m = msgs[i];
+    std::string req;
+    if (api == HttpApi::kRampart)
+      req =
+          "POST /v1/scan HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Client-IP: 192.0.2.10\r\n"
+          "X-Helo: mx.sender0.bench.example\r\nX-Mail-From: " +
+          m.from + "\r\nX-Rcpt-To: customer@example.net\r\n";
+    else  // rspamc's headers; Hostname: the client's rDNS, which the MTA passes on the milter too
+      req =
+          "POST /checkv2 HTTP/1.1\r\nHost: 127.0.0.1\r\nIP: 192.0.2.10\r\nHostname: "
+          "mx.sender0.bench.example\r\n"
+          "Helo: mx.sender0.bench.example\r\nFrom: " +
+          m.from + "\r\nRcpt: customer@example.net\r\nQueue-Id: QID\r\n";
+    req += "Connection: close\r\nContent-Length: " + std::to_string(m.raw.size()) + "\r\n\r\n" + m.raw;
+    int status = 0;
+    auto body = http_request(port, req, &status);
+    if (!body || status != 200) {
+      if (run.failed++ == 0)
+        std::fprintf(stderr, "milter_bench: %s: HTTP %d %s\n", name.c_str(), status,
+                     body ? body->substr(0, 200).c_str() : "(no answer)");
+      continue;
+    }
+    if (i < warm) continue;
+    ++run.done;
+    ++run.verdicts[json_string(*body, "action")];
+    if (dkim_pass_in(*body)) ++run.dkim_pass;
+    if (run.sample.empty()) {
+      run.sample = json_string(*body, "authentication_results");
+      if (run.sample.empty()) {  // rspamd: the authentication symbols it found
+        for (const char* s : {"R_DKIM_ALLOW", "R_SPF_ALLOW", "DMARC_POLICY_ALLOW"})
+          if (body->find(s) != std::string::npos)
+            run.sample += std::string(run.sample.empty() ? "" : " ") + s;
+      }
+    }
+  }
+  const double cpu = cpu_seconds(pid, children) - cpu0;
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run.cpu_ms = run.done ? cpu * 1000.0 / static_cast<double>(run.done) : 0.0;
+  run.rate = wall > 0 ? static_cast<double>(run.done) / wall : 0.0;
+  return run;
+}
+
+// Every process this bench started, killed on exit and on SIGINT/SIGTERM.
+std::vector<pid_t> started;
+
+void stop_all() {
+  for (pid_t p : started)
+    if (p > 0) ::kill(p, SIGTERM);
+  for (pid_t p : started) {
+    if (p <= 0) continue;
+    int st = 0;
+    for (int k = 0; k < 100; ++k) {  // 10 s, then SIGKILL
+      if (::waitpid(p, &st, WNOHANG) != 0) break;
+      ::usleep(100000);
+      if (k == 99) {
+        ::kill(p, SIGKILL);
+        ::waitpid(p, &st, 0);
+      }
+    }
+  }
+  started.clear();
+}
+
+extern "C" void on_signal(int sig) {
+  for (pid_t p : started)
+    if (p > 0) ::kill(p, SIGTERM);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+// fork + exec argv with stdout to out_fd (or `log`), stderr to `log`; the child dies with us.
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log, int out_fd = -1) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    const int lf = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (lf >= 0) {
+      ::dup2(out_fd >= 0 ? out_fd : lf, 1);
+      ::dup2(lf, 2);
+    }
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    ::execv(a[0], a.data());
+    ::_exit(127);
+  }
+  if (pid > 0) started.push_back(pid);
+  return pid;
+}
+
+uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sa;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  ::close(fd);
+  return ntohs(sa.sin_port);
+}
+
+bool port_open(uint16_t port) {
+  Client c;
+  return c.connect_to(port);
+}
+
+// Waits (bounded) until `ready` holds or pid exits.
+bool wait_ready(pid_t pid, int seconds, const std::function<bool()>& ready) {
+  for (int k = 0; k < seconds * 10; ++k) {
+    if (ready()) return true;
+    int st = 0;
+    if (::waitpid(pid, &st, WNOHANG) == pid) return false;
+    ::usleep(100000);
+  }
+  return false;
+}
+
+std::string fill(std::string text, const std::map<std::string, std::string>& vars) {
+  for (const auto& [k, v] : vars)
+    for (size_t at = text.find(k); at != std::string::npos; at = text.find(k, at + v.size()))
+      text.replace(at, k.size(), v);
+  return text;
+}
+
+struct Mem {
+  double rest_mb = 0, after_mb = 0;
+  int procs = 0;
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string rampartd, milter_addr;
+  std::string rampartd, rspamd, opendkim, milter_addr;
   pid_t peer_pid = 0;
-  bool peer_children = false;
+  bool peer_children = false, http = true;
   size_t n = 5000, per_conn = 10;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
     if (a == "--rampartd")
       rampartd = next();
+    else if (a == "--rspamd")
+      rspamd = next();
+    else if (a == "--opendkim")
+      opendkim = next();
+    else if (a == "--no-http")
+      http = false;
     else if (a == "--milter")
       milter_addr = next();
     else if (a == "--pid")
@@ -247,17 +595,25 @@ int main(int argc, char** argv) {
     else if (a == "--pid-children")
       peer_children = true;
     else if (a == "--messages")
-      n = std::stoul(next());
+      n = std::max<size_t>(10, std::stoul(next()));
     else if (a == "--per-connection")
       per_conn = std::max<size_t>(1, std::stoul(next()));
     else {
-      std::fprintf(
-          stderr,
-          "usage: milter_bench --rampartd PATH | --milter 127.0.0.1:PORT --pid PID [--pid-children]\n"
-          "                    [--messages N] [--per-connection K]\n");
+      std::fprintf(stderr,
+                   "usage: milter_bench [--rampartd PATH] [--rspamd PATH] [--opendkim PATH] [--no-http]\n"
+                   "                    [--milter 127.0.0.1:PORT --pid PID [--pid-children]]\n"
+                   "                    [--messages N] [--per-connection K]\n");
       return 2;
     }
   }
+  if (rampartd.empty() && rspamd.empty() && opendkim.empty() && milter_addr.empty()) {
+    std::fprintf(stderr,
+                 "milter_bench: need --rampartd, --rspamd, --opendkim or --milter ADDR:PORT --pid PID\n");
+    return 2;
+  }
+  ::signal(SIGINT, on_signal);
+  ::signal(SIGTERM, on_signal);
+  ::signal(SIGPIPE, SIG_IGN);
   auto pem = slurp(std::string(RAMPART_SOURCE_DIR) + "/tests/data/dkim-rfc8463/test.rsa1024.private.pem");
   auto key = dkim::load_private_key(pem);
   if (!key) {
@@ -284,32 +640,37 @@ int main(int argc, char** argv) {
   }
   auto dns_server = dns::DnsTestServer::start(std::move(*zone));
   if (!dns_server) return 1;
+  const std::string dns_port = std::to_string((*dns_server)->port());
   const auto msgs = make_messages(n, *key);
   if (std::getenv("MILTER_BENCH_DUMP"))
     for (const auto& [k, v] : msgs[0].headers) std::fprintf(stderr, "[%s]:[%s]\n", k.c_str(), v.c_str());
 
-  pid_t pid = peer_pid;
-  uint16_t port = 0;
-  int out_pipe[2] = {-1, -1};
-  std::string tmp;
+  char tmpl[] = "/tmp/rampart-milter-bench-XXXXXX";
+  const std::string tmp = ::mkdtemp(tmpl);
+  std::vector<Run> runs;
+  std::map<std::string, Mem> mem;
+  auto mem_of = [](pid_t p, bool children, int* procs) {
+    double kb = static_cast<double>(children ? pss_kb(p, true, procs) : rss_kb(p));
+    if (!children && procs) *procs = 1;
+    return kb / 1024.0;
+  };
+  auto failed_start = [&](const std::string& what, const std::string& log) {
+    std::fprintf(stderr, "milter_bench: %s did not start; the end of %s:\n", what.c_str(), log.c_str());
+    std::string text = slurp(log);
+    std::fprintf(stderr, "%s\n", text.substr(text.size() > 2000 ? text.size() - 2000 : 0).c_str());
+  };
+
+  // ---- rampartd: milter, then HTTP, one process ----
   if (!rampartd.empty()) {
-    char tmpl[] = "/tmp/rampart-milter-bench-XXXXXX";
-    tmp = ::mkdtemp(tmpl);
     std::ofstream(tmp + "/rampart.toml")
         << "[policy]\nauthserv_id = \"mx.bench.example\"\n"
         << "[throttle.ip]\nenabled = false\n[throttle.net]\nenabled = false\n";
+    int out_pipe[2] = {-1, -1};
     if (::pipe(out_pipe) != 0) return 1;
-    pid = ::fork();
-    if (pid == 0) {
-      ::dup2(out_pipe[1], 1);
-      ::close(out_pipe[0]);
-      const std::string ns = "127.0.0.1:" + std::to_string((*dns_server)->port());
-      const std::string cfg = tmp + "/rampart.toml";
-      ::execl(rampartd.c_str(), rampartd.c_str(), "--config", cfg.c_str(), "--milter", "127.0.0.1:0",
-              "--http", "off", "--nameserver", ns.c_str(), "--log-level", "warn",
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
+    const pid_t pid =
+        spawn({rampartd, "--config", tmp + "/rampart.toml", "--milter", "127.0.0.1:0", "--http",
+               http ? "127.0.0.1:0" : "off", "--nameserver", "127.0.0.1:" + dns_port, "--log-level", "warn"},
+              tmp + "/rampartd.log", out_pipe[1]);
     ::close(out_pipe[1]);
     std::string got;
     char b[256];
@@ -318,82 +679,142 @@ int main(int argc, char** argv) {
       if (r <= 0) break;
       got.append(b, static_cast<size_t>(r));
     }
-    const size_t at = got.find("milter 127.0.0.1:");
-    if (at == std::string::npos) {
-      std::fprintf(stderr, "milter_bench: rampartd did not start\n");
+    ::close(out_pipe[0]);
+    const size_t at = got.find("milter 127.0.0.1:"), hat = got.find("http 127.0.0.1:");
+    if (at == std::string::npos || (http && hat == std::string::npos)) {
+      failed_start("rampartd", tmp + "/rampartd.log");
+      stop_all();
       return 1;
     }
-    port = static_cast<uint16_t>(std::atoi(got.c_str() + at + 17));
-  } else {
+    const auto port = static_cast<uint16_t>(std::atoi(got.c_str() + at + 17));
+    Mem& m = mem["rampartd"];
+    m.rest_mb = mem_of(pid, false, &m.procs);
+    runs.push_back(run_milter("rampartd milter", port, pid, false, msgs, per_conn));
+    if (http)
+      runs.push_back(run_http("rampartd HTTP /v1/scan",
+                              static_cast<uint16_t>(std::atoi(got.c_str() + hat + 15)), HttpApi::kRampart,
+                              pid, false, msgs));
+    m.after_mb = mem_of(pid, false, &m.procs);
+    stop_all();
+  }
+
+  // ---- rspamd: proxy (milter) -> normal worker; /checkv2 on the normal worker ----
+  if (!rspamd.empty()) {
+    const std::string dir = tmp + "/rspamd";
+    ::mkdir(dir.c_str(), 0700);
+    ::mkdir((dir + "/local.d").c_str(), 0700);
+    const uint16_t normal = free_port(), proxy = free_port();
+    const std::map<std::string, std::string> vars = {{"@TMP@", dir},
+                                                     {"@NORMAL@", std::to_string(normal)},
+                                                     {"@PROXY@", std::to_string(proxy)},
+                                                     {"@DNS@", dns_port}};
+    const std::string src = std::string(RAMPART_SOURCE_DIR) + "/bench/rspamd/";
+    for (const char* f :
+         {"rspamd.conf", "local.d/options.inc", "local.d/fuzzy_check.conf", "local.d/milter_headers.conf"})
+      std::ofstream(dir + "/" + f) << fill(slurp(src + f), vars);
+    const pid_t pid = spawn(
+        {rspamd, "-f", "-u", "root", "-g", "root", "-c", dir + "/rspamd.conf", "--var",
+         "LOCAL_CONFDIR=" + dir, "--var", "DBDIR=" + dir, "--var", "RUNDIR=" + dir, "--var", "LOGDIR=" + dir},
+        dir + "/stdout.log");
+    // Loading the stock rules takes ~30 s on a busy 2-core machine: wait up to 5 minutes.
+    const bool up = wait_ready(pid, 300, [&] {
+      int status = 0;
+      auto pong =
+          http_request(normal, "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", &status);
+      return pong && status == 200 && port_open(proxy);
+    });
+    if (!up) {
+      failed_start("rspamd", dir + "/rspamd.log");
+    } else {
+      ::sleep(2);  // let the hs_helper settle (its CPU counts: it is one of rspamd's processes)
+      Mem& m = mem["rspamd"];
+      m.rest_mb = mem_of(pid, true, &m.procs);
+      runs.push_back(run_milter("rspamd milter (proxy)", proxy, pid, true, msgs, per_conn));
+      if (http) runs.push_back(run_http("rspamd HTTP /checkv2", normal, HttpApi::kRspamd, pid, true, msgs));
+      m.after_mb = mem_of(pid, true, &m.procs);
+    }
+    stop_all();
+  }
+
+  // ---- OpenDKIM, verify only: DKIM alone ----
+  if (!opendkim.empty()) {
+    const uint16_t port = free_port();
+    std::ofstream(tmp + "/unbound.conf")
+        << "server:\n  do-not-query-localhost: no\n  module-config: \"iterator\"\n"
+        << "forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1@" << dns_port << "\n";
+    std::ofstream(tmp + "/opendkim.conf")
+        << fill(slurp(std::string(RAMPART_SOURCE_DIR) + "/bench/milter_opendkim.conf"),
+                {{"@TMP@", tmp}, {"@PORT@", std::to_string(port)}});
+    const pid_t pid = spawn({opendkim, "-f", "-x", tmp + "/opendkim.conf"}, tmp + "/opendkim.log");
+    if (!wait_ready(pid, 30, [&] { return port_open(port); })) {
+      failed_start("opendkim", tmp + "/opendkim.log");
+    } else {
+      Mem& m = mem["opendkim"];
+      m.rest_mb = mem_of(pid, false, &m.procs);
+      runs.push_back(run_milter("opendkim milter (DKIM only)", port, pid, false, msgs, per_conn));
+      m.after_mb = mem_of(pid, false, &m.procs);
+    }
+    stop_all();
+  }
+
+  // ---- a milter started by someone else ----
+  if (!milter_addr.empty()) {
     const size_t colon = milter_addr.rfind(':');
     if (colon == std::string::npos || peer_pid <= 0) {
-      std::fprintf(stderr, "milter_bench: need --rampartd, or --milter ADDR:PORT with --pid\n");
+      std::fprintf(stderr, "milter_bench: --milter ADDR:PORT needs --pid PID\n");
       return 2;
     }
-    port = static_cast<uint16_t>(std::atoi(milter_addr.c_str() + colon + 1));
+    Mem& m = mem["peer"];
+    m.rest_mb = mem_of(peer_pid, peer_children, &m.procs);
+    runs.push_back(run_milter("peer milter",
+                              static_cast<uint16_t>(std::atoi(milter_addr.c_str() + colon + 1)), peer_pid,
+                              peer_children, msgs, per_conn));
+    m.after_mb = mem_of(peer_pid, peer_children, &m.procs);
   }
-  const long rss_rest = rss_kb(pid);
+  std::string cmd = "rm -rf " + tmp;
+  if (tmp.rfind("/tmp/rampart-milter-bench-", 0) == 0 && !std::getenv("MILTER_BENCH_KEEP"))
+    std::system(cmd.c_str());
+
   const size_t warm = n / 10;
-  double cpu0 = 0;
-  auto t0 = std::chrono::steady_clock::now();
-  size_t done = 0, failed = 0;
-  std::map<std::string, size_t> verdicts;
-  for (size_t i = 0; i < n;) {
-    Client c;
-    if (!c.connect_to(port)) {
-      std::fprintf(stderr, "milter_bench: cannot connect to port %u\n", port);
-      break;
-    }
-    c.send(milter::OptNeg{6, 0x1ff, 0x1fffff});
-    auto neg = c.reply();
-    if (!neg || !std::holds_alternative<milter::OptNeg>(*neg)) {
-      ++failed;
-      ++i;
-      continue;
-    }
-    const uint32_t proto = std::get<milter::OptNeg>(*neg).protocol;
-    c.send(milter::Macros{'C', {{"j", "mx.bench.example"}}});
-    c.send(milter::Connect{"mx.sender0.bench.example", '4', 40000, "192.0.2.10"});
-    if (!(proto & milter::kNrConnect)) c.reply();
-    c.send(milter::Helo{"mx.sender0.bench.example"});
-    if (!(proto & milter::kNrHelo)) c.reply();
-    for (size_t k = 0; k < per_conn && i < n; ++k, ++i) {
-      if (i == warm) {
-        cpu0 = cpu_seconds(pid, peer_children);
-        t0 = std::chrono::steady_clock::now();
-      }
-      std::string v;
-      if (!one_message(c, msgs[i], proto, v)) {
-        ++failed;
-        ++i;
-        break;
-      }
-      if (i >= warm) {
-        ++done;
-        ++verdicts[v];
-      }
-    }
-    c.send(milter::Quit{});
-    c.flush();
-  }
-  const double cpu = cpu_seconds(pid, peer_children) - cpu0;
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const long rss_after = rss_kb(pid);
   std::printf(
-      "%-10s messages=%zu (after %zu warm-up) failed=%zu  CPU/msg=%.3f ms  msgs/s=%.0f (one connection at a "
-      "time)  RSS rest=%.1f MB after=%.1f MB\n",
-      rampartd.empty() ? "peer" : "rampartd", done, warm, failed,
-      done ? cpu * 1000.0 / static_cast<double>(done) : 0.0,
-      wall > 0 ? static_cast<double>(done) / wall : 0.0, static_cast<double>(rss_rest) / 1024.0,
-      static_cast<double>(rss_after) / 1024.0);
-  for (const auto& [v, count] : verdicts) std::printf("  verdict %s: %zu\n", v.c_str(), count);
-  if (!sample.empty()) std::printf("  first X-Rampart:%s\n", sample.c_str());
-  if (!rampartd.empty()) {
-    ::kill(pid, SIGTERM);
-    int st = 0;
-    ::waitpid(pid, &st, 0);
-    std::string cmd = "rm -rf " + tmp;
-    if (tmp.rfind("/tmp/rampart-milter-bench-", 0) == 0) std::system(cmd.c_str());
+      "%zu messages (the first %zu warm caches, not counted), DKIM rsa-sha256 + SPF + DMARC records on a\n"
+      "loopback DNS server; milter: %zu messages per connection, one connection at a time; HTTP: one\n"
+      "request per connection. CPU = utime+stime of the daemon's processes (/proc), over the counted "
+      "messages.\n\n",
+      n, warm, per_conn);
+  std::printf("%-30s %8s %6s %10s %8s %9s  %s\n", "daemon, interface", "messages", "failed", "CPU ms/msg",
+              "msgs/s", "dkim=pass", "verdicts");
+  std::printf("%s\n", std::string(100, '-').c_str());
+  size_t failed = 0;
+  for (const auto& r : runs) {
+    std::string v;
+    for (const auto& [k, c] : r.verdicts) v += (v.empty() ? "" : ", ") + k + " " + std::to_string(c);
+    std::printf("%-30s %8zu %6zu %10.3f %8.0f %9zu  %s\n", r.name.c_str(), r.done, r.failed, r.cpu_ms, r.rate,
+                r.dkim_pass, v.c_str());
+    failed += r.failed;
   }
+  std::printf("\n");
+  for (const auto& r : runs)
+    if (!r.sample.empty()) std::printf("%-30s first: %s\n", r.name.c_str(), r.sample.substr(0, 160).c_str());
+  std::printf(
+      "\nmemory (MB): rampartd, opendkim: RSS of the process; rspamd: PSS summed over its processes\n");
+  for (const auto& [k, m] : mem)
+    std::printf("  %-10s at rest %7.1f  after the runs %7.1f  (%d process%s)\n", k.c_str(), m.rest_mb,
+                m.after_mb, m.procs, m.procs == 1 ? "" : "es");
+  auto find = [&](const std::string& name) -> const Run* {
+    for (const auto& r : runs)
+      if (r.name == name && r.done > 0) return &r;
+    return nullptr;
+  };
+  auto ratio = [&](const char* a, const char* b) {
+    const Run *x = find(a), *y = find(b);
+    if (x && y && x->cpu_ms > 0)
+      std::printf("  %-26s vs %-28s %6.1fx less CPU per message (%.3f vs %.3f ms)\n", a, b,
+                  y->cpu_ms / x->cpu_ms, x->cpu_ms, y->cpu_ms);
+  };
+  std::printf("\n");
+  ratio("rampartd milter", "rspamd milter (proxy)");
+  ratio("rampartd HTTP /v1/scan", "rspamd HTTP /checkv2");
+  ratio("rampartd milter", "opendkim milter (DKIM only)");
   return failed ? 1 : 0;
 }

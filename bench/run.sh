@@ -148,3 +148,21 @@ if [[ -n ${CLASSIFY_BENCH_LIMIT:-} ]]; then
 else
   bash "$ROOT/bench/classify/run.sh" "$BUILD" || echo "bench: classify run failed" >&2
 fi
+
+echo
+echo "== rampartd: milter and HTTP, beside rspamd (milter proxy, /checkv2) and OpenDKIM (DKIM only) =="
+# bench/milter_bench.cc starts rampartd, then rspamd and opendkim (each from a
+# temp dir, in the foreground, resolving only through the bench's loopback DNS
+# server; bench/rspamd/, bench/milter_opendkim.conf) and kills each when done,
+# also on SIGINT/SIGTERM. MILTER_BENCH_MESSAGES (5000).
+MILTER_PEERS=()
+if command -v rspamd >/dev/null; then MILTER_PEERS+=(--rspamd "$(command -v rspamd)"); else
+  echo "bench: rspamd missing (scripts/install-deps.sh); rampartd alone" >&2
+fi
+if [[ -x /usr/sbin/opendkim ]]; then MILTER_PEERS+=(--opendkim /usr/sbin/opendkim); fi
+if ninja -C "$BUILD" rampartd >"$BUILD/.bench-build-rampartd.log" 2>&1; then
+  bench_target milter_bench --rampartd "$BUILD/apps/rampartd/rampartd" "${MILTER_PEERS[@]}" \
+    --messages "${MILTER_BENCH_MESSAGES:-5000}" || echo "bench: milter_bench reported failures" >&2
+else
+  echo "bench: building rampartd failed (see $BUILD/.bench-build-rampartd.log)" >&2
+fi
