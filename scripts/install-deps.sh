@@ -57,8 +57,8 @@ trap cleanup EXIT
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections 2>/dev/null || true
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-for svc in nsd opendkim nfdump softflowd exabgp gobgpd postfix redis-server spamassassin; do
+for svc in nsd opendkim nfdump softflowd exabgp gobgpd postfix redis-server spamassassin rspamd; do
   if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
 done
-for proc in nsd opendkim nfcapd softflowd exabgp gobgpd redis-server; do pkill -x "$proc" 2>/dev/null || true; done
+for proc in nsd opendkim nfcapd softflowd exabgp gobgpd redis-server rspamd; do pkill -x "$proc" 2>/dev/null || true; done
 echo "install-deps: done"

@@ -306,7 +306,8 @@ TEST_F(Fixture, HostileInputStaysBounded) {
   EXPECT_EQ(dns.query_count(), 0u);
   r = v.validate_sync("ARC-Authentication-Results: i=1\r\nARC-Seal: ;;;\r\n\r\n");
   EXPECT_EQ(r.cv, Cv::kFail);
-  r = v.validate_sync(std::string("ARC-Seal: i=1; b=\0\0\0; cv=none\r\n\r\n", 35));
+  static constexpr char kNuls[] = "ARC-Seal: i=1; b=\0\0\0; cv=none\r\n\r\n";
+  r = v.validate_sync(std::string(kNuls, sizeof kNuls - 1));  // NULs inside, no terminator
   EXPECT_EQ(r.cv, Cv::kFail);
 }
 
