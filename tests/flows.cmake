@@ -51,3 +51,11 @@ if(TARGET rampart_flows)
     add_dependencies(flows_notify_test rampart)
   endif()
 endif()
+
+# `rampart flows detect --events FILE` (reputation "bot" events) read back by
+# `rampart reputation replay --events FILE` (src/reputation).
+if(TARGET rampart_flows AND TARGET rampart_reputation AND TARGET rampart)
+  rampart_test(flows_reputation_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/flows_reputation_test.cc DEPS rampart_core)
+  set_tests_properties(flows_reputation_test PROPERTIES ENVIRONMENT RAMPART_BIN=$<TARGET_FILE:rampart>)
+  add_dependencies(flows_reputation_test rampart)
+endif()

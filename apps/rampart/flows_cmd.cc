@@ -7,10 +7,12 @@
 //                        --subscribers CIDR[,CIDR...] [--mail-servers CIDR[,...]]
 //                        [--relays CIDR[,...]] [--config FILE] [--json]
 //                        [--notify-file PATH] [--notify-webhook http://HOST:PORT/PATH]
+//                        [--events FILE]
 //   rampart flows collect --listen ADDR:PORT --subscribers CIDR[,...]
 //                        [--mail-servers ...] [--relays ...] [--exporters CIDR[,...]]
 //                        [--config FILE] [--json] [--max-seconds N] [--max-packets N]
 //                        [--notify-file PATH] [--notify-webhook http://HOST:PORT/PATH]
+//                        [--events FILE]
 //
 //   rampart flows collect --listen 127.0.0.1:0 --subscribers 100.64.0.0/10 --json --max-seconds 60
 //   rampart flows collect --listen [::]:2055 --config /etc/rampart.toml --json
@@ -42,6 +44,15 @@
 //   queue is drained for at most 10 s. stderr gets "rampart flows: notify: ..."
 //   counters; exit 1 if any notification was not delivered.
 //
+// REPUTATION EVENTS (both)
+//   --events FILE appends, for each incident, one reputation event line
+//     {"time": LAST_SEEN, "type": "bot", "ip": HOST}
+//   written by src/reputation/event_json.h, the format 'rampart reputation
+//   replay --events FILE' and POST /v1/events read: the host becomes class
+//   spammer (BOT_DETECTED) on its ip: and net: identities. Each line is
+//   flushed as written. Only in builds with src/reputation; an unopenable
+//   FILE is a usage error (exit 2), a failed write exit 1.
+//
 // DIAGNOSTICS
 //   Bad arguments or an unreadable/unparsable file: one line on stderr, exit 2.
 //   collect: a socket that cannot be bound, exit 1.
@@ -51,9 +62,11 @@
 #if defined(HAVE_RAMPART_FLOWS)  // built only when src/flows is part of the build
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -63,6 +76,9 @@
 #include "flows/detector.h"
 #include "flows/flow_csv.h"
 #include "flows/notify.h"
+#if defined(HAVE_RAMPART_REPUTATION)
+#include "reputation/event_json.h"
+#endif
 #ifdef HAVE_RAMPART_SERVER_FLOWS
 #include "server/flow_collector.h"
 #endif
@@ -145,6 +161,60 @@ struct Notify {
   }
 };
 
+// --events FILE: each incident as a reputation "bot" event (JSON line).
+struct BotEvents {
+  std::FILE* f = nullptr;  // null: no --events
+  std::string path;
+  bool failed = false;
+
+  BotEvents() = default;
+  BotEvents(const BotEvents&) = delete;
+  BotEvents& operator=(const BotEvents&) = delete;
+  ~BotEvents() {
+    if (f) std::fclose(f);
+  }
+  // kUsage (after printing why) or 0.
+  int open(cli::Args& a) {
+    auto p = a.get("events");
+    if (!p) return 0;
+    if (p->empty()) return a.usage_error("--events: empty path");
+#if defined(HAVE_RAMPART_REPUTATION)
+    path = *p;
+    f = std::fopen(p->c_str(), "ae");
+    if (!f) return a.usage_error("--events: cannot open " + *p + ": " + std::strerror(errno));
+    return 0;
+#else
+    return a.usage_error("--events: this build has no reputation library");
+#endif
+  }
+  void incident(const Incident& inc) {
+#if defined(HAVE_RAMPART_REPUTATION)
+    if (!f || failed) return;
+    reputation::Event e;
+    e.type = reputation::EventType::kBot;
+    e.time = inc.last_seen_ms / 1000;
+    e.ip = inc.host;
+    const std::string line = reputation::event_to_json(e) + "\n";
+    if (std::fwrite(line.data(), 1, line.size(), f) != line.size() || std::fflush(f) != 0) {
+      std::fprintf(stderr, "rampart flows: --events %s: %s\n", path.c_str(), std::strerror(errno));
+      failed = true;
+    }
+#else
+    (void)inc;
+#endif
+  }
+  // 1 if a write failed.
+  int finish() {
+    if (!f) return failed ? 1 : 0;
+    if (std::fclose(f) != 0 && !failed) {
+      std::fprintf(stderr, "rampart flows: --events %s: %s\n", path.c_str(), std::strerror(errno));
+      failed = true;
+    }
+    f = nullptr;
+    return failed ? 1 : 0;
+  }
+};
+
 void print_incident(const Incident& inc, bool json) {
   if (json)
     std::printf("%s\n", incident_json(inc).c_str());
@@ -164,6 +234,8 @@ int run_detect(cli::Args& a) {
   if (int rc = detector_config(a, cfg)) return rc;
   Notify notify;
   if (int rc = notify.open(a)) return rc;
+  BotEvents events;
+  if (int rc = events.open(a)) return rc;
 
   std::ifstream in(*input, std::ios::binary);
   if (!in) return a.usage_error("cannot read " + *input);
@@ -186,11 +258,14 @@ int run_detect(cli::Args& a) {
     print_incident(inc, json);
     std::fflush(stdout);
     notify.incident(inc);
+    events.incident(inc);
   }
   if (recs->stats.total() > 0)
     std::fprintf(stderr, "rampart flows: %llu records, dropped: %s\n",
                  static_cast<unsigned long long>(recs->stats.records), recs->stats.to_string().c_str());
-  return notify.finish();
+  const int erc = events.finish();
+  const int nrc = notify.finish();
+  return nrc ? nrc : erc;
 }
 
 #ifdef HAVE_RAMPART_SERVER_FLOWS
@@ -223,6 +298,8 @@ int run_collect(cli::Args& a) {
   }
   Notify notify;
   if (int rc = notify.open(a)) return rc;
+  BotEvents events;
+  if (int rc = events.open(a)) return rc;
 
   Detector det(cfg);
   auto c = server::FlowCollector::open(o, [&](const Flow& f, const IpAddress&) { det.observe(f); });
@@ -263,6 +340,7 @@ int run_collect(cli::Args& a) {
       print_incident(inc, json);
       std::fflush(stdout);
       notify.incident(inc);
+      events.incident(inc);
     }
     notify.pump();  // retries due webhook deliveries; at most the notify timeout
     if (max_packets > 0 && (*c)->stats().datagrams >= static_cast<uint64_t>(max_packets)) break;
@@ -272,17 +350,19 @@ int run_collect(cli::Args& a) {
     print_incident(inc, json);
     std::fflush(stdout);
     notify.incident(inc);
+    events.incident(inc);
   }
   std::fprintf(stderr, "rampart flows collect: %s\n", (*c)->stats().to_string().c_str());
   g_collector = nullptr;
+  const int erc = events.finish();
   const int nrc = notify.finish();
-  return rc ? rc : nrc;
+  return rc ? rc : (nrc ? nrc : erc);
 }
 #endif
 
 int run_flows(cli::Args& a) {
   if (!a.parse({"input", "format", "subscribers", "mail-servers", "relays", "config", "listen", "exporters",
-                "max-seconds", "max-packets", "notify-file", "notify-webhook"},
+                "max-seconds", "max-packets", "notify-file", "notify-webhook", "events"},
                {"json"}))
     return cli::kUsage;
   if (a.positional().empty()) return a.usage_error("missing subcommand (flows detect|collect ...)");

@@ -2,6 +2,7 @@
 // Heavy-mailer rules (see classify.h).
 #include "reputation/classify.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -44,10 +45,11 @@ Result<Thresholds> Thresholds::from_config(const Config& cfg, std::string_view p
   rd("auth_share", t.auth_share);
   rd("one_click_share", t.one_click_share);
   rd("good_history_hours", t.good_history_hours);
+  rd("bot_hits_bad", t.bot_hits_bad);
   for (double v :
        {t.bulk_daily_volume, t.min_volume, t.complaint_good, t.complaint_bad, t.min_complaints, t.trap_hits,
         t.trap_rate, t.bounce_bad, t.min_bounces, t.spam_verdict_bad, t.min_spam_verdicts, t.no_fcrdns_volume,
-        t.auth_share, t.one_click_share, t.good_history_hours})
+        t.auth_share, t.one_click_share, t.good_history_hours, t.bot_hits_bad})
     if (!(v >= 0)) return fail(Errc::kConfig, p + "*: thresholds must be >= 0");
   if (t.complaint_good > t.complaint_bad)
     return fail(Errc::kConfig, p + "complaint_good must not exceed " + p + "complaint_bad");
@@ -66,6 +68,16 @@ std::string pct(double x) {
 std::string num(double x) {
   char b[32];
   std::snprintf(b, sizeof b, "%.0f", x);
+  return b;
+}
+std::string num2(double x) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.2f", x);
+  return b;
+}
+std::string numg(double x) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", x);
   return b;
 }
 
@@ -117,6 +129,20 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     bad = true;
     add("NO_FCRDNS", -3,
         num(vol_d) + " recipients (day) from addresses without forward-confirmed reverse DNS");
+  }
+  // A flow detector (src/flows) saw this address or network act as a spam
+  // bot. One detection reads 1 in the day window at once and 1/e a day later,
+  // so N detections within about a day read at least N - 1 + 1/e (and fewer
+  // never do): that is the limit (N / e for a fractional N below 1).
+  const double bots = val(Metric::kBot, Window::kDay);
+  constexpr double kInvE = 0.36787944117144233;
+  const double bot_limit = f * std::max(th.bot_hits_bad - 1 + kInvE, th.bot_hits_bad * kInvE);
+  if (network && th.bot_hits_bad > 0 && bots >= bot_limit) {
+    bad = true;
+    add("BOT_DETECTED", -5,
+        "flow detector saw it behave like a spam bot: detections " + num2(bots) +
+            " (day, decayed) >= " + num2(bot_limit) + " (" + numg(th.bot_hits_bad) + " within about 24 h" +
+            (was_bad ? ", halved: already bad)" : ")"));
   }
   if (bad) {
     const double good_hours = static_cast<double>(now - prev_since) / 3600.0;

@@ -18,6 +18,10 @@
 //     BOUNCES_BAD     unknown-recipient bounces (day) >= [min_bounces], rate >= [bounce_bad]
 //     SPAM_VERDICTS   scanner spam verdicts (day) >= [min_spam_verdicts], share >= [spam_verdict_bad]
 //     NO_FCRDNS       ip/net identity, volume (day) >= [no_fcrdns_volume], FCrDNS share < 50%
+//     BOT_DETECTED    ip/net identity, flow-detector bot detections (day window)
+//                     >= [bot_hits_bad] - 1 + 1/e: [bot_hits_bad] detections within
+//                     about the last 24 h (one reads 1, 1/e a day later); no mail
+//                     volume needed. [bot_hits_bad] = 0 turns the rule off.
 //   bad -> COMPROMISED when the previous class was bulk or transactional,
 //   held for at least [good_history_hours], or was already compromised (a
 //   good identity that turned bad); otherwise SPAMMER.
@@ -67,6 +71,9 @@ struct Thresholds {
   double no_fcrdns_volume = 100;
   double auth_share = 0.95;
   double one_click_share = 0.9;
+  // Flow-detector bot detections (kBot events) within about a day that make
+  // an ip/net identity SPAMMER (BOT_DETECTED); 0: off.
+  double bot_hits_bad = 1;
   // A good class must have been held this long before bad evidence makes the
   // identity COMPROMISED rather than SPAMMER (a fresh "good" identity that
   // turns bad within days is a spammer warming up).

@@ -158,6 +158,36 @@ TEST(Classify, SilenceDoesNotForgive) {
   EXPECT_TRUE(has_reason(b, "KEPT"));
 }
 
+TEST(Classify, BotDetectionMakesAnAddressASpammer) {
+  Counters c;
+  c.add(Metric::kBot, 1, kNow);
+  const Thresholds th;
+  for (auto kind : {IdentityKind::kIp, IdentityKind::kNet}) {
+    Assessment a = classify(c, kind, kNow, th);
+    EXPECT_EQ(a.cls, SenderClass::kSpammer);
+    EXPECT_TRUE(has_reason(a, "BOT_DETECTED"));
+    EXPECT_LT(a.score, 0);
+    // Still within the day: 12 h later it counts.
+    EXPECT_EQ(classify(c, kind, kNow + 12 * 3600, th).cls, SenderClass::kSpammer);
+  }
+  // Not a domain rule (and no domain identity gets bot events).
+  EXPECT_FALSE(has_reason(classify(c, IdentityKind::kDomain, kNow, th), "BOT_DETECTED"));
+  // Three days on, the detection alone no longer makes it bad (apply_history keeps the class).
+  EXPECT_FALSE(has_reason(classify(c, IdentityKind::kIp, kNow + 3 * 86400, th), "BOT_DETECTED"));
+  // A good-history transactional IP with a bot detection is compromised.
+  Assessment g = classify(c, IdentityKind::kIp, kNow, th, SenderClass::kTransactional, kNow - 10 * 86400);
+  EXPECT_EQ(g.cls, SenderClass::kCompromised);
+  // bot_hits_bad = 0 turns the rule off; 2 needs two detections.
+  Thresholds off;
+  off.bot_hits_bad = 0;
+  EXPECT_FALSE(has_reason(classify(c, IdentityKind::kIp, kNow, off), "BOT_DETECTED"));
+  Thresholds two;
+  two.bot_hits_bad = 2;
+  EXPECT_FALSE(has_reason(classify(c, IdentityKind::kIp, kNow, two), "BOT_DETECTED"));
+  c.add(Metric::kBot, 1, kNow + 60);
+  EXPECT_TRUE(has_reason(classify(c, IdentityKind::kIp, kNow + 60, two), "BOT_DETECTED"));
+}
+
 TEST(Classify, ThresholdsFromConfig) {
   auto cfg = Config::parse("[reputation]\nbulk_daily_volume = 100\ncomplaint_bad = 0.01\n");
   ASSERT_TRUE(cfg);
@@ -166,6 +196,13 @@ TEST(Classify, ThresholdsFromConfig) {
   EXPECT_EQ(th->bulk_daily_volume, 100);
   EXPECT_EQ(th->complaint_bad, 0.01);
   EXPECT_EQ(th->complaint_good, 0.001);
+  EXPECT_EQ(th->bot_hits_bad, 1);
+  auto bots = Config::parse("[reputation]\nbot_hits_bad = 3\n");
+  ASSERT_TRUE(bots);
+  EXPECT_EQ(Thresholds::from_config(*bots)->bot_hits_bad, 3);
+  auto neg = Config::parse("[reputation]\nbot_hits_bad = -1\n");
+  ASSERT_TRUE(neg);
+  EXPECT_EQ(Thresholds::from_config(*neg).error().code, Errc::kConfig);
   auto bad = Config::parse("[reputation]\ncomplaint_good = 0.5\ncomplaint_bad = 0.1\n");
   ASSERT_TRUE(bad);
   EXPECT_EQ(Thresholds::from_config(*bad).error().code, Errc::kConfig);

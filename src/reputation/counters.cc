@@ -19,6 +19,7 @@ std::string_view metric_name(Metric m) {
     case Metric::kBounces: return "bounces";
     case Metric::kNotSpam: return "not_spam";
     case Metric::kUnsubscribes: return "unsubscribes";
+    case Metric::kBot: return "bot";
     case Metric::kCount: break;
   }
   return "?";
@@ -119,15 +120,17 @@ std::string encode(const Counters& c) {
 }
 
 Result<Counters> decode(std::string_view bytes) {
-  if (bytes.size() != kEncodedSize)
+  if (bytes.size() != kEncodedSize && bytes.size() != kEncodedSizeV1)
     return fail(Errc::kParse, "counter record of " + std::to_string(bytes.size()) + " bytes, want " +
-                                  std::to_string(kEncodedSize));
+                                  std::to_string(kEncodedSize) + " (or " + std::to_string(kEncodedSizeV1) +
+                                  ", before the bot metric)");
+  const size_t n = (bytes.size() - 8) / 4;  // v1: the first metrics; the rest stay 0
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   Counters c;
   uint64_t t = 0;
   for (int i = 0; i < 8; ++i) t |= uint64_t{p[i]} << (8 * i);
   c.t = static_cast<int64_t>(t);
-  for (size_t i = 0; i < c.v.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
     uint32_t bits = 0;
     for (int k = 0; k < 4; ++k) bits |= uint32_t{p[8 + 4 * i + k]} << (8 * k);
     std::memcpy(&c.v[i], &bits, 4);

@@ -20,8 +20,12 @@
 // float (24-bit mantissa: exact for integer counts below 16,777,216).
 //
 // Encoding (encode/decode): 8-byte little-endian signed time stamp, then
-// kMetricCount * kWindowCount little-endian IEEE floats: 8 + 4*30 = 128 bytes.
-// decode() rejects any other length (Errc::kParse).
+// kMetricCount * kWindowCount little-endian IEEE floats, metric-major:
+// 8 + 4*33 = 140 bytes (layout v2). decode() also reads the v1 layout
+// (kEncodedSizeV1 = 128 bytes: the first 10 metrics, before kBot existed),
+// with kBot zero, so stores written before kBot keep their data; new metrics
+// are only ever appended. encode() always writes v2 (a v1 reader would reject
+// it: no downgrade). Any other length is Errc::kParse.
 #pragma once
 
 #include <array>
@@ -44,6 +48,7 @@ enum class Metric : uint8_t {
   kBounces,       // unknown-recipient bounces
   kNotSpam,       // user "not spam"
   kUnsubscribes,  // unsubscribe requests
+  kBot,           // flow-detector bot detections (ip/net only; appended last: see Encoding)
   kCount
 };
 constexpr size_t kMetricCount = static_cast<size_t>(Metric::kCount);
@@ -77,6 +82,8 @@ Counters merge(const Counters& a, const Counters& b);
 double decay_factor(Window w, int64_t dt);
 
 constexpr size_t kEncodedSize = 8 + 4 * kMetricCount * kWindowCount;
+constexpr size_t kMetricCountV1 = 10;  // metrics before kBot
+constexpr size_t kEncodedSizeV1 = 8 + 4 * kMetricCountV1 * kWindowCount;
 std::string encode(const Counters& c);
 void encode_to(const Counters& c, std::string& out);
 Result<Counters> decode(std::string_view bytes);

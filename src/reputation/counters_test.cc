@@ -74,5 +74,26 @@ TEST(Counters, EncodeRoundTripAndRejectsBadLength) {
   EXPECT_EQ(decode("").error().code, Errc::kParse);
 }
 
+TEST(Counters, ReadsRecordsFromBeforeTheBotMetric) {
+  static_assert(kEncodedSize == 140 && kEncodedSizeV1 == 128);
+  Counters c;
+  c.add(Metric::kVolume, 12345, 1700000000);
+  c.add(Metric::kUnsubscribes, 2, 1700000100);  // the last v1 metric
+  const std::string v2 = encode(c);
+  // A v1 record is the same bytes without the bot metric's three floats.
+  auto d = decode(std::string_view(v2).substr(0, kEncodedSizeV1));
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->t, c.t);
+  EXPECT_EQ(d->v, c.v);
+  EXPECT_EQ(d->value(Metric::kBot, Window::kDay, c.t), 0);
+  // ... and a merge with it writes the current layout.
+  Counters b;
+  b.add(Metric::kBot, 1, 1700000200);
+  const Counters m = merge(*d, b);
+  EXPECT_EQ(encode(m).size(), kEncodedSize);
+  EXPECT_FLOAT_EQ(m.v[Counters::index(Metric::kBot, Window::kDay)], 1.0f);
+  EXPECT_EQ(metric_name(Metric::kBot), "bot");
+}
+
 }  // namespace
 }  // namespace rampart::reputation

@@ -69,6 +69,7 @@ Counters delta_of(const Event& e, int64_t at) {
     case EventType::kBounce: put(Metric::kBounces, 1); break;
     case EventType::kNotSpam: put(Metric::kNotSpam, 1); break;
     case EventType::kUnsubscribe: put(Metric::kUnsubscribes, 1); break;
+    case EventType::kBot: put(Metric::kBot, 1); break;
   }
   return d;
 }

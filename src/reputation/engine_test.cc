@@ -52,6 +52,38 @@ TEST(Engine, NewsletterBecomesBulkThenCompromised) {
   EXPECT_NE(r->to_json().find("COMPLAINTS_BAD"), std::string::npos);
 }
 
+TEST(Engine, BotDetectionMakesTheAddressASpammer) {
+  FakeClock clock(1700000000);
+  MemoryStore store;
+  Engine engine(store, clock, Thresholds{}, dmarc::PublicSuffixList::system());
+  Event e;
+  e.type = EventType::kBot;
+  e.time = 0;  // the clock's time
+  e.ip = *IpAddress::parse("203.0.113.45");
+  ASSERT_TRUE(engine.record(e));
+  EXPECT_EQ(store.size(), 2u);  // ip and net only
+  for (const char* id : {"ip:203.0.113.45", "net:203.0.113.0/24"}) {
+    auto r = engine.report(id);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->cls, SenderClass::kSpammer) << r->to_json();
+    EXPECT_EQ(r->classified_at, 1700000000);
+    ASSERT_FALSE(r->reasons.empty());
+    EXPECT_EQ(r->reasons[0].code, "BOT_DETECTED");
+    EXPECT_NE(r->reasons[0].text.find("flow detector saw it behave like a spam bot"), std::string::npos)
+        << r->reasons[0].text;
+    EXPECT_NE(r->to_json().find(
+                  "\"BOT_DETECTED: flow detector saw it behave like a spam bot: detections 1.00 (day"),
+              std::string::npos)
+        << r->to_json();
+  }
+  // A week later, without new evidence, the class is kept (silence does not forgive).
+  clock.advance(std::chrono::seconds(7 * 86400));
+  auto r = engine.report("ip:203.0.113.45");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cls, SenderClass::kSpammer) << r->to_json();
+  EXPECT_EQ(r->reasons.back().code, "KEPT");
+}
+
 TEST(Engine, UnauthenticatedEventsTouchOnlyTheNetwork) {
   FakeClock clock;
   MemoryStore store;

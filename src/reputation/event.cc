@@ -15,13 +15,14 @@ std::string_view event_type_name(EventType t) {
     case EventType::kBounce: return "bounce";
     case EventType::kNotSpam: return "not_spam";
     case EventType::kUnsubscribe: return "unsubscribe";
+    case EventType::kBot: return "bot";
   }
   return "?";
 }
 
 std::optional<EventType> parse_event_type(std::string_view s) {
   for (auto t : {EventType::kMessage, EventType::kComplaint, EventType::kTrap, EventType::kBounce,
-                 EventType::kNotSpam, EventType::kUnsubscribe})
+                 EventType::kNotSpam, EventType::kUnsubscribe, EventType::kBot})
     if (s == event_type_name(t)) return t;
   if (s == "not-spam" || s == "notspam") return EventType::kNotSpam;
   return std::nullopt;
@@ -105,6 +106,7 @@ std::vector<Identity> identities_of(const Event& e, const dmarc::PublicSuffixLis
     const unsigned len = ip.is_v4() ? 24 : 64;
     push_unique(out, IdentityKind::kNet, ip.masked(len).to_string() + (ip.is_v4() ? "/24" : "/64"));
   }
+  if (e.type == EventType::kBot) return out;  // a flow detection says nothing about domains
   // Verified domains.
   std::vector<std::string> dkim;
   if (e.dkim == AuthResult::kPass)

@@ -14,6 +14,8 @@
 //
 // A complaint, trap hit, bounce, "not spam" or unsubscribe carries the same
 // fields as the message it is about (so it lands on the same identities).
+// A bot detection carries only the time and the ip (flows see no mail
+// headers); identities_of() gives it ip: and net: whatever else is set.
 //
 // Identities (identities_of): what an event is about, each with whether it was
 // verified. Only verified identities earn or lose reputation; claims (the
@@ -43,8 +45,10 @@ class PublicSuffixList;
 
 namespace rampart::reputation {
 
-enum class EventType : uint8_t { kMessage, kComplaint, kTrap, kBounce, kNotSpam, kUnsubscribe };
-std::string_view event_type_name(EventType t);  // "message", "complaint", "trap", ...
+// kBot: a flow detector (src/flows, `rampart flows detect|collect --events`)
+// saw this IP behave like a spam bot; about the ip: and net: identities only.
+enum class EventType : uint8_t { kMessage, kComplaint, kTrap, kBounce, kNotSpam, kUnsubscribe, kBot };
+std::string_view event_type_name(EventType t);  // "message", "complaint", "trap", ..., "bot"
 std::optional<EventType> parse_event_type(std::string_view s);
 
 // An authentication outcome as the reputation engine needs it.
@@ -84,7 +88,7 @@ struct Identity {
 };
 
 // The verified identities an event is about, without duplicates, in the
-// order ip, net, domain..., dkim..., spf, pra, fbid, list.
+// order ip, net, domain..., dkim..., spf, pra, fbid, list (kBot: ip, net only).
 std::vector<Identity> identities_of(const Event& e, const dmarc::PublicSuffixList& psl);
 
 // The domain of "user@domain" or of a bare domain, lower-case, no trailing

@@ -334,6 +334,7 @@ std::string event_to_json(const Event& e) {
     o += ", \"ip\": ";
     append_json_string(o, e.ip->to_string());
   }
+  if (e.type == EventType::kBot) return o + "}";  // only the time and the address count
   auto str = [&](const char* k, const std::string& v) {
     if (v.empty()) return;
     o += ", \"";

@@ -9,6 +9,10 @@
 //   Result<Event> e = reputation::parse_event_json(line);
 //   std::string line = reputation::event_to_json(*e);
 //
+// A bot detection (flow detector, src/flows) is written as just
+//   {"time": 1700000000, "type": "bot", "ip": "192.0.2.1"}
+// (other fields are read but mean nothing for it: identities_of gives ip/net).
+//
 // Also read: "pra", "senderid", "verdict" ("spam"|"ham"), "feedback_id",
 // "list_id". Unknown fields (any JSON value, nested up to kMaxJsonDepth) are
 // ignored. "type" defaults to message, "recipients" to 1.

@@ -86,6 +86,39 @@ TEST(EventJson, ParsesTheDocumentedFields) {
   EXPECT_EQ(event_to_json(*back), event_to_json(*e));
 }
 
+TEST(Identities, BotEventIsAboutTheAddressOnly) {
+  // A flow detection knows nothing of domains: even with verified domains set
+  // (which a detector never sets), only ip: and net: count.
+  Event e = good_message();
+  e.type = EventType::kBot;
+  EXPECT_EQ(keys(e), (std::vector<std::string>{"ip:192.0.2.77", "net:192.0.2.0/24"}));
+  Event v6;
+  v6.type = EventType::kBot;
+  v6.ip = *IpAddress::parse("2001:db8:5::9");
+  EXPECT_EQ(keys(v6), (std::vector<std::string>{"ip:2001:db8:5::9", "net:2001:db8:5::/64"}));
+  Event none;
+  none.type = EventType::kBot;
+  EXPECT_TRUE(keys(none).empty());
+}
+
+TEST(EventJson, BotRoundTrip) {
+  EXPECT_EQ(event_type_name(EventType::kBot), "bot");
+  EXPECT_EQ(parse_event_type("bot"), EventType::kBot);
+  auto e = parse_event_json(R"({"type":"bot","time":1313005000,"ip":"147.32.84.165"})");
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->type, EventType::kBot);
+  EXPECT_EQ(e->time, 1313005000);
+  EXPECT_EQ(e->ip->to_string(), "147.32.84.165");
+  const std::string line = event_to_json(*e);
+  EXPECT_EQ(line, R"({"time": 1313005000, "type": "bot", "ip": "147.32.84.165"})");
+  auto back = parse_event_json(line);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->type, EventType::kBot);
+  EXPECT_EQ(back->time, e->time);
+  EXPECT_EQ(*back->ip, *e->ip);
+  EXPECT_EQ(event_to_json(*back), line);
+}
+
 TEST(EventJson, BadLinesSayWhy) {
   for (const char* bad :
        {"", "{", "[]", R"({"type": "nope"})", R"({"ip": "999.1.1.1"})", R"({"recipients": -1})",

@@ -32,11 +32,15 @@ TEST(RedisStoreEncoding, DoublesRoundTrip) {
   c.add(Metric::kVolume, 12345, 1700000000);
   c.add(Metric::kTraps, 3, 1700000100);
   const std::string b = encode_doubles(c);
-  ASSERT_EQ(b.size(), 248u);
+  ASSERT_EQ(b.size(), 272u);
   auto d = decode_doubles(b);
   ASSERT_TRUE(d);
   EXPECT_EQ(d->t, c.t);
   EXPECT_EQ(d->v, c.v);
+  // A value written before the bot metric (31 doubles) reads with bot 0.
+  auto old = decode_doubles(b.substr(0, 248));
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->v, c.v);
   EXPECT_FALSE(decode_doubles(b.substr(8)));
   EXPECT_NE(merge_script().find("struct.unpack"), std::string_view::npos);
 }

@@ -15,21 +15,26 @@ constexpr size_t kDoubleBytes = 8 * kDoubles;
 // ARGV[2] "1" when idempotent, ARGV[3] marker TTL. Same arithmetic as
 // reputation::merge(): decay both sides to the later time stamp, add.
 constexpr std::string_view kScript = R"lua(
-local fmt = '<' .. string.rep('d', 31)
+local fmt = '<' .. string.rep('d', 34)
 if ARGV[2] == '1' then
   if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[3])) then return 0 end
 end
 local cur = redis.call('GET', KEYS[1])
-if not cur or string.len(cur) ~= 248 then
+local c
+if cur and string.len(cur) == 272 then
+  c = {struct.unpack(fmt, cur)}
+elseif cur and string.len(cur) == 248 then
+  c = {struct.unpack('<' .. string.rep('d', 31), cur)}
+  for i = 32, 34 do c[i] = 0 end
+else
   redis.call('SET', KEYS[1], ARGV[1])
   return 1
 end
-local c = {struct.unpack(fmt, cur)}
 local d = {struct.unpack(fmt, ARGV[1])}
 local t = math.max(c[1], d[1])
 local taus = {3600, 86400, 2592000}
 local out = {t}
-for m = 0, 9 do
+for m = 0, 10 do
   for w = 1, 3 do
     local i = 1 + m * 3 + w
     out[i] = c[i] * math.exp(-(t - c[1]) / taus[w]) + d[i] * math.exp(-(t - d[1]) / taus[w])
@@ -38,7 +43,9 @@ end
 redis.call('SET', KEYS[1], struct.pack(fmt, unpack(out)))
 return 1
 )lua";
-static_assert(kDoubles == 31, "the script packs 31 doubles");
+static_assert(kDoubles == 34, "the script packs 34 doubles (31 before the bot metric)");
+constexpr size_t kDoubleBytesV1 = 8 * (1 + kMetricCountV1 * kWindowCount);
+static_assert(kDoubleBytesV1 == 248 && kDoubleBytes == 272, "the script's record sizes");
 
 void put_double(std::string& out, double d) {
   uint64_t bits;
@@ -67,11 +74,13 @@ std::string encode_doubles(const Counters& c) {
 }
 
 Result<Counters> decode_doubles(std::string_view b) {
-  if (b.size() != kDoubleBytes)
-    return fail(Errc::kParse, "redis counter value of " + std::to_string(b.size()) + " bytes, want 248");
+  if (b.size() != kDoubleBytes && b.size() != kDoubleBytesV1)
+    return fail(Errc::kParse, "redis counter value of " + std::to_string(b.size()) +
+                                  " bytes, want 272 (or 248, before bot)");
   Counters c;
   c.t = static_cast<int64_t>(get_double(b.data()));
-  for (size_t i = 0; i < c.v.size(); ++i) c.v[i] = static_cast<float>(get_double(b.data() + 8 * (i + 1)));
+  const size_t n = b.size() / 8 - 1;  // v1: the first metrics; the rest stay 0
+  for (size_t i = 0; i < n; ++i) c.v[i] = static_cast<float>(get_double(b.data() + 8 * (i + 1)));
   return c;
 }
 

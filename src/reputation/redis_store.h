@@ -8,8 +8,10 @@
 //   (*store)->merge(updates);
 //
 // Layout: identity I lives in "rep{I}" (its slot is the hash of I, so every
-// key of one identity is on one node): a 248-byte string of 31 little-endian
-// doubles (time stamp, then the 30 counters of counters.h). A merge is a Lua
+// key of one identity is on one node): a 272-byte string of 34 little-endian
+// doubles (time stamp, then the 33 counters of counters.h; a 248-byte value
+// written before the bot metric is read with bot 0, and rewritten as 272 by
+// the next merge). A merge is a Lua
 // script (EVALSHA, falling back to EVAL on NOSCRIPT) that decays and adds
 // exactly as reputation::merge() does, atomically on the node. Class state is
 // "rep{I}:s".
@@ -72,7 +74,8 @@ class RedisClusterStore final : public Store {
   uint64_t seq_ = 0;
 };
 
-// The 248-byte Redis encoding of counters (31 little-endian doubles).
+// The 272-byte Redis encoding of counters (34 little-endian doubles); decode also
+// reads the 248-byte layout from before the bot metric.
 std::string encode_doubles(const Counters& c);
 Result<Counters> decode_doubles(std::string_view bytes);
 // The merge script (exposed for tests).

@@ -4,8 +4,9 @@
 //   auto store = reputation::RocksDbStore::open("/var/lib/rampart/reputation");   // Result<unique_ptr>
 //   (*store)->merge(updates);     // one WriteBatch of Merge() operations, WAL synced
 //
-// Counters are RocksDB merge operands (key "c:" + identity, value the 128-byte
-// encoding of counters.h); the merge operator is reputation::merge(), so a
+// Counters are RocksDB merge operands (key "c:" + identity, value the 140-byte
+// encoding of counters.h; 128-byte records from before the bot metric are read
+// with bot 0); the merge operator is reputation::merge(), so a
 // write never reads. Class states are plain Put()s under "s:" + identity.
 //
 // Durability: with RocksOptions::sync (the default) every merge() is one
