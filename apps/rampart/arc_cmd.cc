@@ -46,24 +46,6 @@
 namespace rampart::cli {
 namespace {
 
-std::string read_stdin() {
-  std::string s;
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) s.append(buf, n);
-  return s;
-}
-
-bool read_file(const std::string& path, std::string& out) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return false;
-  char buf[8192];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  std::fclose(f);
-  return true;
-}
-
 const char* const kSealOptions[] = {"domain",  "selector",  "key", "srv-id",
                                     "headers", "timestamp", "cv",  "results"};
 
@@ -79,7 +61,7 @@ int run_seal(Args& a) {
   if (!key_path) return a.usage_error("seal: --key is required");
   if (!srv) return a.usage_error("seal: --srv-id is required");
   std::string key_text;
-  if (!read_file(*key_path, key_text)) return a.usage_error("seal: cannot read key file " + *key_path);
+  if (!read_input(*key_path, key_text)) return a.usage_error("seal: cannot read key file " + *key_path);
   auto key = dkim::load_private_key(key_text);
   if (!key) return a.usage_error("seal: " + key.error().message);
 
@@ -113,7 +95,8 @@ int run_seal(Args& a) {
   auto resolver = make_resolver(a);
   if (!resolver) return a.usage_error(resolver.error().message);
 
-  const std::string msg = read_stdin();
+  std::string msg;
+  read_input("-", msg);
   const size_t lf = msg.find('\n');
   if (lf != std::string::npos && (lf == 0 || msg[lf - 1] != '\r')) o.eol = "\n";
   arc::Validator v(**resolver);
@@ -144,7 +127,8 @@ int run_verify(Args& a) {
   auto resolver = make_resolver(a);
   if (!resolver) return a.usage_error(resolver.error().message);
   arc::Validator v(**resolver);
-  const std::string msg = read_stdin();
+  std::string msg;
+  read_input("-", msg);
   const arc::ChainResult r = v.validate_sync(msg);
   if (a.flag("json")) {
     std::string out = "{\"cv\": \"" + std::string(arc::cv_name(r.cv)) + "\", \"reason\": \"" +

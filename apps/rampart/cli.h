@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "core/json.h"
+
 namespace rampart::cli {
 
 constexpr int kUsage = 2;
@@ -63,7 +65,10 @@ struct Registrar {
   }
 };
 
-// Minimal JSON string escaping for the --json outputs.
-std::string json_escape(const std::string& s);
+// JSON string escaping for the --json outputs (core/json.h).
+using rampart::json_escape;
+
+// Whole contents of a file or of standard input ("-"): false if unreadable.
+bool read_input(const std::string& path, std::string& out);
 
 }  // namespace rampart::cli

@@ -43,24 +43,6 @@
 namespace rampart::cli {
 namespace {
 
-std::string read_stdin() {
-  std::string s;
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) s.append(buf, n);
-  return s;
-}
-
-bool read_file(const std::string& path, std::string& out) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return false;
-  char buf[8192];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  std::fclose(f);
-  return true;
-}
-
 int run_sign(Args& a) {
   if (a.positional().size() > 1) return a.usage_error("unexpected argument '" + a.positional()[1] + "'");
   auto domain = a.get("domain");
@@ -70,7 +52,7 @@ int run_sign(Args& a) {
   if (!selector) return a.usage_error("sign: --selector is required");
   if (!key_path) return a.usage_error("sign: --key is required");
   std::string key_text;
-  if (!read_file(*key_path, key_text)) return a.usage_error("sign: cannot read key file " + *key_path);
+  if (!read_input(*key_path, key_text)) return a.usage_error("sign: cannot read key file " + *key_path);
   auto key = dkim::load_private_key(key_text);
   if (!key) return a.usage_error("sign: " + key.error().message);
 
@@ -110,7 +92,8 @@ int run_sign(Args& a) {
   } else {
     o.timestamp = SystemClock().unix_seconds();
   }
-  const std::string msg = read_stdin();
+  std::string msg;
+  read_input("-", msg);
   const size_t lf = msg.find('\n');
   if (lf != std::string::npos && (lf == 0 || msg[lf - 1] != '\r')) o.eol = "\n";
   auto field = dkim::sign(msg, *key, o);
@@ -126,7 +109,8 @@ int run_verify(Args& a) {
   if (!resolver) return a.usage_error(resolver.error().message);
   SystemClock clock;
   dkim::Verifier v(**resolver, clock);
-  const std::string msg = read_stdin();
+  std::string msg;
+  read_input("-", msg);
   const auto results = v.verify_sync(msg);
   if (a.flag("json")) {
     std::string out = "[";

@@ -3,6 +3,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/ip.h"
+#include "core/json.h"
 #include "core/result.h"
 #include "core/strings.h"
 
@@ -78,6 +79,14 @@ TEST(Strings, AsciiLowerCopyMatchesScalar) {
     for (size_t i = 0; i < in.size(); ++i)
       ASSERT_EQ(out[i], ascii_lower(in[i])) << "byte " << int(in[i] & 0xff);
   }
+}
+
+TEST(Json, EscapesPerRfc8259) {
+  EXPECT_EQ(json_escape("a\"b\\c\n\r\t\x01\x1f\u00e9"), "a\\\"b\\\\c\\n\\r\\t\\u0001\\u001f\u00e9");
+  EXPECT_EQ(json_quote("x"), "\"x\"");
+  std::string out = "[";
+  append_json_string(out, "q\"");
+  EXPECT_EQ(out, "[\"q\\\"\"");
 }
 
 TEST(Config, ParsesAndReportsErrors) {

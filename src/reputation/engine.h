@@ -21,6 +21,8 @@
 // changes nothing.
 #pragma once
 
+#include "core/json.h"
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -73,6 +75,6 @@ class Engine {
 };
 
 // JSON string quoting (RFC 8259): quotes, backslash, control characters.
-void append_json_string(std::string& out, std::string_view s);
+using rampart::append_json_string;  // core/json.h
 
 }  // namespace rampart::reputation

@@ -2,6 +2,8 @@
 // HTTP/1.1 request parsing and JSON for the scan API (see http.h).
 #include "server/milter/http.h"
 
+#include "core/json.h"
+
 #include <cctype>
 #include <cstdio>
 
@@ -120,29 +122,7 @@ std::string http_response(int status, std::string_view content_type, std::string
   return out;
 }
 
-std::string json_escape(std::string_view s) {
-  std::string o = "\"";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\r': o += "\\r"; break;
-      case '\t': o += "\\t"; break;
-      default:
-        if (u < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", u);
-          o += buf;
-        } else {
-          o.push_back(c);  // UTF-8 passes through
-        }
-    }
-  }
-  o.push_back('"');
-  return o;
-}
+std::string json_escape(std::string_view s) { return json_quote(s); }
 
 std::string error_json(std::string_view message) { return "{\"error\": " + json_escape(message) + "}"; }
 
