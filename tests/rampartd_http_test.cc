@@ -5,8 +5,10 @@
 // a corrupt model refused at start-up with a log line, the RocksDB store
 // under --data-dir.
 #include <gtest/gtest.h>
+
 #include <signal.h>
 #include <unistd.h>
+#include <ctime>
 
 #include <cstdlib>
 #include <filesystem>
@@ -101,6 +103,28 @@ TEST_F(RampartdHttp, ReportsAndLearn) {
   EXPECT_EQ(status_of(r), 400) << r;
   r = e2e::http(d.http_port, "GET /v1/reports HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(status_of(r), 405) << r;
+
+  // Events as JSON lines (issue 5's format); a bad line is reported by number.
+  std::string events;
+  const std::string now = std::to_string(std::time(nullptr));  // the daemon reports at its own clock
+  for (int i = 0; i < 3; ++i)
+    events += "{\"time\": " + now + ", \"type\": \"bot\", \"ip\": \"198.51.100.77\"}\n";
+  events += "{not json\n";
+  r = post(d.http_port, "/v1/events", events);
+  EXPECT_EQ(status_of(r), 200) << r;
+  EXPECT_NE(body_of(r).find("\"accepted\": 3"), std::string::npos) << r;
+  EXPECT_NE(body_of(r).find("\"rejected\": 1"), std::string::npos) << r;
+  EXPECT_NE(body_of(r).find("line 4: "), std::string::npos) << r;
+  r = post(d.http_port, "/v1/events", "garbage\n");
+  EXPECT_EQ(status_of(r), 400) << r;
+  // ... and the identity's report, the object `rampart reputation replay` prints.
+  r = e2e::http(d.http_port, "GET /v1/reputation/ip:198.51.100.77 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(status_of(r), 200) << r;
+  EXPECT_NE(body_of(r).find("\"identity\": \"ip:198.51.100.77\""), std::string::npos) << r;
+  EXPECT_NE(body_of(r).find("\"class\": \"spammer\""), std::string::npos) << r;
+  EXPECT_NE(body_of(r).find("BOT_DETECTED"), std::string::npos) << r;
+  r = e2e::http(d.http_port, "GET /v1/reputation/nonsense HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(status_of(r), 400) << r;
 
   // Learning: bad label or body -> 400 JSON.
   const std::string spam = message("Buy cheap pills now!!! casino winner free money\r\n");

@@ -259,10 +259,18 @@ int main(int argc, char** argv) {
   };
   auto route = [&](const server::HttpRequest& req) -> std::optional<server::HttpReply> {
     const std::string path = req.target.substr(0, req.target.find('?'));
-    if (path != "/v1/reports" && path != "/v1/learn") return std::nullopt;
+    constexpr std::string_view kRep = "/v1/reputation/";
+    if (path.rfind(kRep, 0) == 0) {
+      if (req.method != "GET") return server::HttpReply{405, server::error_json("use GET")};
+      policy::Feedback::Answer a = feedback->get_reputation(std::string_view(path).substr(kRep.size()));
+      return server::HttpReply{a.status, std::move(a.json)};
+    }
+    if (path != "/v1/reports" && path != "/v1/learn" && path != "/v1/events") return std::nullopt;
     if (req.method != "POST") return server::HttpReply{405, server::error_json("use POST")};
     policy::Feedback::Answer a;
-    if (path == "/v1/reports") {
+    if (path == "/v1/events") {
+      a = feedback->post_events(req.body);
+    } else if (path == "/v1/reports") {
       a = feedback->post_report(req.body);
     } else {
       const std::string* label = req.header("x-label");

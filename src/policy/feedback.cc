@@ -11,6 +11,7 @@
 #include "auth/dmarc/orgdomain.h"
 #include "core/log.h"
 #include "mime/address.h"
+#include "reputation/event_json.h"
 
 namespace rampart::policy {
 
@@ -359,6 +360,47 @@ Status Feedback::record(const reputation::Event& e) {
   auto st = engine_->record(e);
   if (!st) store_errors_++;
   return st;
+}
+
+Feedback::Answer Feedback::post_events(std::string_view body) {
+  if (!engine_) return Answer{503, "{\"error\": \"reputation is disabled\"}"};
+  size_t accepted = 0, rejected = 0, line_no = 0;
+  std::vector<std::string> errors;
+  size_t start = 0;
+  while (start < body.size()) {
+    size_t nl = body.find('\n', start);
+    if (nl == std::string_view::npos) nl = body.size();
+    std::string_view line = body.substr(start, nl - start);
+    start = nl + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    auto ev = reputation::parse_event_json(line);
+    if (!ev) {
+      ++rejected;
+      if (errors.size() < 100)
+        errors.push_back("line " + std::to_string(line_no) + ": " + ev.error().message);
+      continue;
+    }
+    if (auto st = record(*ev); !st)
+      return Answer{503, "{\"error\": " + quote("reputation store: " + st.error().message) +
+                             ", \"accepted\": " + std::to_string(accepted) + "}"};
+    ++accepted;
+  }
+  std::string j = "{\"accepted\": " + std::to_string(accepted) +
+                  ", \"rejected\": " + std::to_string(rejected) + ", \"errors\": [";
+  for (size_t i = 0; i < errors.size(); ++i) j += (i ? ", " : "") + quote(errors[i]);
+  j += "]}";
+  return Answer{rejected == 0 || accepted > 0 ? 200 : 400, std::move(j)};
+}
+
+Feedback::Answer Feedback::get_reputation(std::string_view identity) {
+  if (!engine_) return Answer{503, "{\"error\": \"reputation is disabled\"}"};
+  if (identity.empty() || identity.find(':') == std::string_view::npos)
+    return Answer{400, "{\"error\": \"identity must look like domain:example.com or ip:192.0.2.1\"}"};
+  auto r = engine_->report(identity);
+  if (!r) return Answer{503, "{\"error\": " + quote("reputation store: " + r.error().message) + "}"};
+  return Answer{200, r->to_json()};
 }
 
 Feedback::Answer Feedback::post_report(std::string_view body) {

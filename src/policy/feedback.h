@@ -12,6 +12,8 @@
 //   fb->add_checks(*pipe);                                    // content (data), reputation (data, wave 2)
 //   Feedback::Answer a = fb->post_report(arf_body);           // POST /v1/reports
 //   Feedback::Answer b = fb->post_learn("spam", raw, "");     // POST /v1/learn
+//   fb->post_events(json_lines);                              // POST /v1/events
+//   fb->get_reputation("domain:example.com");                 // GET /v1/reputation/ID
 //   fb->save_model(true);                                     // SIGTERM
 //
 // Checks:
@@ -110,6 +112,11 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
     std::string json;
   };
   Answer post_report(std::string_view body);
+  // POST /v1/events: reputation events as JSON lines (src/reputation/event_json.h);
+  // a bad line is reported with its number and skipped.
+  Answer post_events(std::string_view body);
+  // GET /v1/reputation/IDENTITY: the identity's report ("domain:example.com", "ip:192.0.2.1").
+  Answer get_reputation(std::string_view identity);
   // label "spam" or "ham"; client_ip (optional) names the original's source.
   Answer post_learn(std::string_view label, std::string_view body, std::string_view client_ip);
 
