@@ -17,6 +17,27 @@ constexpr bool is_alpha(char c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
 constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
 constexpr bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
 constexpr bool is_wsp(char c) { return c == ' ' || c == '\t'; }
+// RFC 2045 5.1 tspecials: the characters that end a MIME (and RFC 8601) token.
+constexpr bool is_tspecial(char c) {
+  switch (c) {
+    case '(':
+    case ')':
+    case '<':
+    case '>':
+    case '@':
+    case ',':
+    case ';':
+    case ':':
+    case '\\':
+    case '"':
+    case '/':
+    case '[':
+    case ']':
+    case '?':
+    case '=': return true;
+    default: return false;
+  }
+}
 
 // Copies n bytes from `in` to `out`, ASCII letters lower-cased, 8 bytes at a
 // time (hot: every DNS cache lookup normalises its name). Bytes >= 0x80 are

@@ -20,25 +20,7 @@ bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 // RFC 2045 5.1 tspecials plus SP and CTLs end a token.
 bool is_token_char(char ch) {
   const auto c = static_cast<unsigned char>(ch);
-  if (c <= 32 || c == 127) return false;
-  switch (ch) {
-    case '(':
-    case ')':
-    case '<':
-    case '>':
-    case '@':
-    case ',':
-    case ';':
-    case ':':
-    case '\\':
-    case '"':
-    case '/':
-    case '[':
-    case ']':
-    case '?':
-    case '=': return false;
-    default: return true;
-  }
+  return c > 32 && c != 127 && !is_tspecial(ch);  // 8-bit tolerated in headers seen in the wild
 }
 
 // Skips whitespace and (nested) comments from s[i]; returns the new index.

@@ -14,26 +14,8 @@ std::string ResInfo::property(std::string_view ptype, std::string_view name) con
 bool is_token(std::string_view s) {
   if (s.empty()) return false;
   for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c >= 0x7f) return false;
-    switch (ch) {
-      case '(':
-      case ')':
-      case '<':
-      case '>':
-      case '@':
-      case ',':
-      case ';':
-      case ':':
-      case '\\':
-      case '"':
-      case '/':
-      case '[':
-      case ']':
-      case '?':
-      case '=': return false;
-      default: break;
-    }
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7f || is_tspecial(ch)) return false;
   }
   return true;
 }
