@@ -414,22 +414,27 @@ Result<size_t> FlowDecoder::decode_v9(std::span<const uint8_t> p, const IpAddres
         return drop(DropReason::kBadTemplate, out, start, "v9 template malformed");
     } else if (set_id < 256) {
       stats_.drop(DropReason::kBadRecord);  // reserved set id: skipped
-    } else {
-      auto it = src->templates.find(set_id);
-      if (it == src->templates.end()) {
-        stats_.drop(DropReason::kUnknownTemplate);
-        continue;
-      }
-      if (it->second.options) {
-        stats_.drop(DropReason::kOptionsSkipped);
-        continue;
-      }
-      if (!decode_records(body, it->second, export_ms, uptime, false, out, added))
-        return drop(DropReason::kBadRecord, out, start, "v9 data record overruns its flowset");
+    } else if (!decode_data_set(body, set_id, *src, export_ms, uptime, false, out, added)) {
+      return drop(DropReason::kBadRecord, out, start, "v9 data record overruns its flowset");
     }
   }
   // Fewer than 4 trailing bytes: tolerated as padding.
   return added;
+}
+
+bool FlowDecoder::decode_data_set(std::span<const uint8_t> body, uint16_t set_id, const Source& src,
+                                  int64_t export_ms, int64_t uptime_ms, bool ipfix, std::vector<Flow>& out,
+                                  size_t& added) {
+  auto it = src.templates.find(set_id);
+  if (it == src.templates.end()) {
+    stats_.drop(DropReason::kUnknownTemplate);
+    return true;
+  }
+  if (it->second.options) {
+    stats_.drop(DropReason::kOptionsSkipped);
+    return true;
+  }
+  return decode_records(body, it->second, export_ms, uptime_ms, ipfix, out, added);
 }
 
 Result<size_t> FlowDecoder::decode_ipfix(std::span<const uint8_t> p, const IpAddress& exporter,
@@ -462,18 +467,8 @@ Result<size_t> FlowDecoder::decode_ipfix(std::span<const uint8_t> p, const IpAdd
         return drop(DropReason::kBadTemplate, out, start, "IPFIX template malformed");
     } else if (set_id < 256) {
       stats_.drop(DropReason::kBadRecord);  // reserved set id: skipped
-    } else {
-      auto it = src->templates.find(set_id);
-      if (it == src->templates.end()) {
-        stats_.drop(DropReason::kUnknownTemplate);
-        continue;
-      }
-      if (it->second.options) {
-        stats_.drop(DropReason::kOptionsSkipped);
-        continue;
-      }
-      if (!decode_records(body, it->second, export_ms, -1, true, out, added))
-        return drop(DropReason::kBadRecord, out, start, "IPFIX data record overruns its set");
+    } else if (!decode_data_set(body, set_id, *src, export_ms, -1, true, out, added)) {
+      return drop(DropReason::kBadRecord, out, start, "IPFIX data record overruns its set");
     }
   }
   // IPFIX: the sequence number counts data records (RFC 7011 3.1).

@@ -87,6 +87,11 @@ class FlowDecoder {
   bool parse_templates(std::span<const uint8_t> body, Source& src, bool ipfix, bool options);
   bool add_template(Source& src, uint16_t id, Template t);
   // Decodes the data records of one set with template t.
+  // A data set (id >= 256) of v9 or IPFIX: decoded with its template, or
+  // counted and skipped (unknown template, options data). False: the
+  // records overrun the set (the datagram is dropped).
+  bool decode_data_set(std::span<const uint8_t> body, uint16_t set_id, const Source& src, int64_t export_ms,
+                       int64_t uptime_ms, bool ipfix, std::vector<Flow>& out, size_t& added);
   bool decode_records(std::span<const uint8_t> body, const Template& t, int64_t export_ms, int64_t uptime_ms,
                       bool ipfix, std::vector<Flow>& out, size_t& added);
   Result<size_t> drop(DropReason r, std::vector<Flow>& out, size_t restore_to, const char* what);

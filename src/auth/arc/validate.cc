@@ -104,6 +104,25 @@ struct Validator::Impl {
                     const std::vector<AnswerPtr>& answers);
 };
 
+namespace {
+// The signature check both AMS and AS end with: `data` is the canonicalized
+// hash input. A crypto-library error is temporary, a mismatch is a failure.
+Check verify_signature(const dkim::KeyLookup& key, const dkim::Signature& sig, const std::string& data) {
+  Check c;
+  auto ok = dkim::verify_data(key.key, sig.algorithm, data, sig.signature);
+  ERR_clear_error();
+  if (!ok) {
+    c.temporary = true;
+    c.reason = "verify: " + ok.error().message;
+  } else if (!*ok) {
+    c.reason = "signature did not verify";
+  } else {
+    c.ok = true;
+  }
+  return c;
+}
+}  // namespace
+
 Check Validator::Impl::key_for(const dkim::Signature& sig, const std::vector<std::string>& names,
                                const std::vector<AnswerPtr>& answers, dkim::KeyLookup& out) {
   Check c;
@@ -158,19 +177,7 @@ Check Validator::Impl::verify_ams(const mime::HeaderSection& hs, std::string_vie
   }
   buf.clear();
   dkim::header_hash_input(sig.header_canon, hs, sig.signed_headers, *stripped, buf);
-  auto ok = dkim::verify_data(key.key, sig.algorithm, buf, sig.signature);
-  ERR_clear_error();
-  if (!ok) {
-    c.temporary = true;
-    c.reason = "verify: " + ok.error().message;
-    return c;
-  }
-  if (!*ok) {
-    c.reason = "signature did not verify";
-    return c;
-  }
-  c.ok = true;
-  return c;
+  return verify_signature(key, sig, buf);
 }
 
 Check Validator::Impl::verify_seal(const mime::HeaderSection& hs, const ArcSets& sets, unsigned instance,
@@ -196,19 +203,7 @@ Check Validator::Impl::verify_seal(const mime::HeaderSection& hs, const ArcSets&
     return c;
   }
   dkim::canonicalize_header(dkim::Canon::kRelaxed, *stripped, buf, /*crlf=*/false);
-  auto ok = dkim::verify_data(key.key, sig.algorithm, buf, sig.signature);
-  ERR_clear_error();
-  if (!ok) {
-    c.temporary = true;
-    c.reason = "verify: " + ok.error().message;
-    return c;
-  }
-  if (!*ok) {
-    c.reason = "signature did not verify";
-    return c;
-  }
-  c.ok = true;
-  return c;
+  return verify_signature(key, sig, buf);
 }
 
 Task<ChainResult> Validator::Impl::run(std::string_view message) {
