@@ -3,7 +3,8 @@
 // DNS from a master file): POST /v1/reports (ARF), POST /v1/learn (content
 // model and reputation), bad input -> 400 JSON, the model saved on SIGTERM,
 // a corrupt model refused at start-up with a log line, the RocksDB store
-// under --data-dir.
+// under --data-dir; ARF originals DKIM-verified again over the daemon's DNS,
+// feedback reports from a Maildir, spam-trap recipients.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -14,7 +15,10 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
+#include "auth/dkim/dkim.h"
+#include "auth/dkim/test_util.h"
 #include "e2e_support.h"
 
 namespace rampart {
@@ -182,6 +186,86 @@ TEST_F(RampartdHttp, ReportsAndLearn) {
   EXPECT_EQ(d2.child.wait(std::chrono::seconds(30)), 0);
   // The corrupt file was not overwritten (nothing learned).
   EXPECT_EQ(e2e::slurp(model), "RMPCLSMD not a model");
+}
+
+// The ARF report of a DKIM-signed original (Source-IP 198.51.100.20).
+std::string arf_of(const std::string& original) {
+  return "From: fbl@isp.example\r\nMIME-Version: 1.0\r\n"
+         "Content-Type: multipart/report; report-type=feedback-report; boundary=\"zz\"\r\n\r\n"
+         "--zz\r\nContent-Type: message/feedback-report\r\n\r\n"
+         "Feedback-Type: abuse\r\nUser-Agent: t/1\r\nVersion: 1\r\nSource-IP: 198.51.100.20\r\n\r\n"
+         "--zz\r\nContent-Type: message/rfc822\r\n\r\n" +
+         original + "\r\n--zz--\r\n";
+}
+
+TEST_F(RampartdHttp, ReportsReauthenticatedFromMaildirAndTraps) {
+  auto key = dkim::load_private_key(dkim::testing::generate_pem(dkim::KeyType::kEd25519));
+  ASSERT_TRUE(key);
+  std::ofstream(tmp + "/zone", std::ios::app)
+      << "s1._domainkey TXT \"" << dkim::testing::key_record(*key) << "\"\n";
+  const std::string fbl = tmp + "/fbl";
+  std::ofstream(config, std::ios::trunc)
+      << "[reputation]\nsync = false\nreports_maildir = \"" << fbl
+      << "\"\nreports_poll_ms = 20\ntrap_addresses = [\"trap@example.net\"]\ntrap_domains = "
+         "[\"traps.example.org\"]\n";
+  Daemon d;
+  ASSERT_TRUE(d.start(tmp, config)) << e2e::slurp(tmp + "/rampartd.log");
+
+  const std::string original = message("Hello Bob.\r\n");
+  dkim::SignOptions o;
+  o.domain = "good.test";
+  o.selector = "s1";
+  auto sig = dkim::sign(original, *key, o);
+  ASSERT_TRUE(sig) << sig.error().message;
+
+  // Over HTTP: the signature is checked against the key in the daemon's DNS.
+  std::string r = post(d.http_port, "/v1/reports", arf_of(*sig + original));
+  ASSERT_EQ(status_of(r), 200) << r;
+  EXPECT_NE(body_of(r).find("\"auth\": \"dkim re-verified\""), std::string::npos) << r;
+  EXPECT_NE(body_of(r).find("\"dkim\": \"pass\""), std::string::npos) << r;
+  EXPECT_NE(body_of(r).find("\"domain:good.test\""), std::string::npos) << r;
+  std::string altered = *sig + original;
+  altered.replace(altered.find("Hello Bob."), 10, "Buy now!!!");
+  r = post(d.http_port, "/v1/reports", arf_of(altered));
+  ASSERT_EQ(status_of(r), 200) << r;
+  EXPECT_NE(body_of(r).find("\"dkim\": \"fail\""), std::string::npos) << r;
+  EXPECT_EQ(body_of(r).find("domain:good.test"), std::string::npos) << r;
+
+  // From the Maildir: delivered through tmp/ as an MDA does.
+  auto deliver = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(fbl + "/tmp/" + name, std::ios::binary) << bytes;
+    std::filesystem::rename(fbl + "/tmp/" + name, fbl + "/new/" + name);
+  };
+  deliver("1700000001.good.host", arf_of(*sig + original));
+  deliver("1700000002.bad.host", e2e::slurp("tests/data/arf/bad-no-feedback-type.eml"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(std::filesystem::exists(fbl + "/cur/1700000001.good.host:2,S") &&
+           std::filesystem::exists(fbl + "/rejected/1700000002.bad.host")))
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(std::filesystem::exists(fbl + "/cur/1700000001.good.host:2,S"))
+      << e2e::slurp(tmp + "/rampartd.log");
+  EXPECT_TRUE(std::filesystem::exists(fbl + "/rejected/1700000002.bad.host"));
+  EXPECT_NE(e2e::slurp(fbl + "/rejected/1700000002.bad.host.reason").find("Feedback-Type"),
+            std::string::npos);
+  r = e2e::http(d.http_port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(r.find("rampart_maildir_reports_total{outcome=\"accepted\"} 1"), std::string::npos) << r;
+  EXPECT_NE(r.find("rampart_maildir_reports_total{outcome=\"rejected\"} 1"), std::string::npos) << r;
+  EXPECT_NE(r.find("rampart_reports_reverified_total 3"), std::string::npos) << r;
+
+  // A message to a trap: REP_TRAP_HIT, and a trap hit on the sender's IP.
+  r = post(d.http_port, "/v1/scan", message("Hello Bob.\r\n"),
+           "X-Client-IP: 192.0.2.1\r\nX-Helo: mx.good.test\r\nX-Mail-From: alice@good.test\r\n"
+           "X-Rcpt-To: bob@example.net, trap@example.net\r\n");
+  ASSERT_EQ(status_of(r), 200) << r;
+  EXPECT_NE(body_of(r).find("REP_TRAP_HIT"), std::string::npos) << r;
+  r = post(d.http_port, "/v1/scan", message("Hello Bob.\r\n"),
+           "X-Client-IP: 192.0.2.1\r\nX-Mail-From: alice@good.test\r\nX-Rcpt-To: bob@example.net\r\n");
+  EXPECT_EQ(body_of(r).find("REP_TRAP_HIT"), std::string::npos) << r;
+  r = e2e::http(d.http_port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(r.find("rampart_trap_hits_total 1"), std::string::npos) << r;
+  d.child.signal(SIGTERM);
+  EXPECT_EQ(d.child.wait(std::chrono::seconds(30)), 0);
 }
 
 }  // namespace

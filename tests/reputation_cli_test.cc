@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "auth/dkim/dkim.h"
+#include "auth/dkim/test_util.h"
 #include "support/cli.h"
 
 namespace rampart {
@@ -75,6 +77,62 @@ TEST_F(CliReputation, ArfReports) {
   auto bad = run("reputation arf", "tests/data/arf/bad-no-original.eml");
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.err.find("rejected: no original message"), std::string::npos) << bad.err;
+}
+
+std::string arf_of(const std::string& original, const std::string& source_ip) {
+  return "From: fbl@isp.example\nMIME-Version: 1.0\n"
+         "Content-Type: multipart/report; report-type=feedback-report; boundary=\"zz\"\n\n"
+         "--zz\nContent-Type: message/feedback-report\n\n"
+         "Feedback-Type: abuse\nUser-Agent: t/1\nVersion: 1\nSource-IP: " +
+         source_ip + "\n\n--zz\nContent-Type: message/rfc822\n\n" + original + "\n--zz--\n";
+}
+
+// Reports from an mbox (">From " unescaped), DKIM of the originals checked
+// again over --zone; a bad report is reported and the rest go on.
+TEST_F(CliReputation, ArfMboxWithDkimReverification) {
+  auto key = dkim::load_private_key(dkim::testing::generate_pem(dkim::KeyType::kEd25519));
+  ASSERT_TRUE(key);
+  const std::string zone =
+      write("zone", "s1._domainkey.news.example. 300 IN TXT \"" + dkim::testing::key_record(*key) + "\"\n");
+  const std::string original =
+      "From: News <letters@news.example>\r\nTo: u@isp.example\r\nSubject: offers\r\n"
+      "Date: Mon, 02 Oct 2023 09:12:00 +0000\r\nMessage-ID: <m1@news.example>\r\n\r\n"
+      "Hello.\r\nFrom here on, offers.\r\n";
+  dkim::SignOptions o;
+  o.domain = "news.example";
+  o.selector = "s1";
+  auto sig = dkim::sign(original, *key, o);
+  ASSERT_TRUE(sig) << sig.error().message;
+  std::string signed_lf = *sig + original;
+  for (size_t p; (p = signed_lf.find("\r\n")) != std::string::npos;) signed_lf.replace(p, 2, "\n");
+  std::string escaped = signed_lf;  // mboxrd: a body line "From ..." is stored as ">From ..."
+  escaped.replace(escaped.find("\nFrom here"), 6, "\n>From ");
+  std::string altered = escaped;
+  altered.replace(altered.find("Hello."), 6, "Buy!!!");
+  const std::string box =
+      "From fbl@isp.example Mon Oct  2 10:00:00 2023\n" + arf_of(escaped, "198.51.100.20") +
+      "\nFrom fbl@isp.example Mon Oct  2 10:01:00 2023\nSubject: not a report\n\nhi\n" +
+      "\nFrom fbl@isp.example Mon Oct  2 10:02:00 2023\n" + arf_of(altered, "198.51.100.21");
+  const std::string file = write("fbl.mbox", box);
+  auto r = run("reputation arf --time 1700000000 --verify-dkim --zone " + zone + " --mbox " + file);
+  EXPECT_EQ(r.status, 1) << r.err;  // one refused
+  const size_t first = r.out.find('\n');
+  ASSERT_NE(first, std::string::npos) << r.out;
+  const std::string l1 = r.out.substr(0, first);
+  EXPECT_NE(l1.find("\"ip\": \"198.51.100.20\""), std::string::npos) << r.out;
+  EXPECT_NE(l1.find("\"dkim\": \"pass\""), std::string::npos) << r.out;
+  EXPECT_NE(l1.find("\"dkim_domains\": [\"news.example\"]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("{\"report\": \"" + file + ":2\", \"rejected\": "), std::string::npos) << r.out;
+  const size_t third = r.out.find("198.51.100.21");
+  ASSERT_NE(third, std::string::npos) << r.out;
+  const std::string l3 = r.out.substr(r.out.rfind('\n', third) + 1);
+  EXPECT_NE(l3.find("\"dkim\": \"fail\""), std::string::npos) << r.out;  // failed DKIM blames no domain
+  EXPECT_NE(l3.find("\"dkim_domains\": []"), std::string::npos) << r.out;
+  // Without --verify-dkim nothing is verified (no trusted Authentication-Results).
+  auto plain = run("reputation arf --time 1700000000 --mbox " + file);
+  EXPECT_EQ(plain.out.find("\"dkim\": \"pass\""), std::string::npos) << plain.out;
+  EXPECT_EQ(run("reputation arf --mbox /nonexistent").status, 2);
+  EXPECT_EQ(run("reputation arf --mbox a --maildir b").status, 2);
 }
 
 }  // namespace

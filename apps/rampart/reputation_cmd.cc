@@ -2,7 +2,8 @@
 //
 // SYNOPSIS
 //   rampart reputation replay --events FILE [--config FILE] [--json] [--all]
-//   rampart reputation arf [--trusted-authserv-id ID[,ID...]] [--time T] < report.eml
+//   rampart reputation arf [--mbox FILE | --maildir DIR] [--verify-dkim [--zone F | --nameserver A]]
+//                          [--trusted-authserv-id ID[,ID...]] [--time T] [< report.eml]
 //
 // DESCRIPTION
 //   replay reads events as JSON lines (src/reputation/event_json.h) and
@@ -14,33 +15,45 @@
 //   the [reputation] table of --config (defaults otherwise). Classes are
 //   judged at the time of the last event.
 //
-//   arf parses one feedback report (RFC 5965 / 6591, JMRP style) from stdin
-//   and prints the complaint event it stands for as a JSON line, then the
-//   report's warnings on stderr. Domains of the original count only when a
-//   trusted authserv-id's Authentication-Results verified them.
+//   arf parses feedback reports (RFC 5965 / 6591, JMRP style) and prints the
+//   complaint event each stands for as a JSON line, the warnings on stderr:
+//   one report from stdin, every message of an mbox (--mbox), or every file
+//   in a Maildir's cur/ and new/ (--maildir; nothing is moved). With several
+//   reports a refused one prints {"report": NAME, "rejected": REASON}.
+//   Domains of the original count only when verified: --verify-dkim checks
+//   a complete original's DKIM signatures again over the resolver options
+//   (--zone, --nameserver, --dns-timeout; see resolver_opts.h); otherwise,
+//   and for SPF, a trusted authserv-id's Authentication-Results.
 //
 // DIAGNOSTICS
 //   replay: a bad line is reported on stderr with its line number and
 //   skipped; exit 0. An unreadable file or config: exit 2.
 //   arf: a rejected report prints "rampart reputation: rejected: <reason>"
-//   on stderr, exit 1; a report that is not a complaint (auth-failure) too.
+//   on stderr (several reports: the JSON line above), exit 1 when any was
+//   rejected; a report that is not a complaint (auth-failure) too. An
+//   unreadable input or bad resolver option: exit 2.
 #if defined(HAVE_RAMPART_REPUTATION)
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "auth/dkim/dkim.h"
 #include "auth/dmarc/orgdomain.h"
 #include "cli.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/strings.h"
 #include "reputation/arf.h"
+#include "reputation/arf_dkim.h"
 #include "reputation/engine.h"
 #include "reputation/event_json.h"
+#include "resolver_opts.h"
 
 namespace rampart::cli {
 namespace {
@@ -110,10 +123,72 @@ int run_replay(Args& a) {
   return 0;
 }
 
-int run_arf(Args& a) {
+// Splits an mbox (mboxo/mboxrd: "From " separator lines; ">From " lines
+// lose one '>') into its messages.
+std::vector<std::string> split_mbox(std::string_view box) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool in_msg = false;
+  size_t pos = 0;
+  while (pos < box.size()) {
+    size_t nl = box.find('\n', pos);
+    const size_t end = nl == std::string_view::npos ? box.size() : nl + 1;
+    std::string_view line = box.substr(pos, end - pos);
+    pos = end;
+    if (line.substr(0, 5) == "From ") {
+      if (in_msg) out.push_back(std::move(cur));
+      cur.clear();
+      in_msg = true;
+      continue;
+    }
+    if (!in_msg) continue;  // text before the first separator
+    size_t gt = 0;
+    while (gt < line.size() && line[gt] == '>') ++gt;
+    if (gt > 0 && line.substr(gt, 5) == "From ") line.remove_prefix(1);
+    cur.append(line);
+  }
+  if (in_msg) out.push_back(std::move(cur));
+  return out;
+}
+
+struct ArfInput {
+  std::string name;  // "-", "mbox:3", the Maildir file name
   std::string raw;
-  char buf[65536];
-  for (size_t got; (got = std::fread(buf, 1, sizeof buf, stdin)) > 0;) raw.append(buf, got);
+};
+
+Result<std::vector<ArfInput>> arf_inputs(Args& a) {
+  std::vector<ArfInput> in;
+  if (auto box = a.get("mbox")) {
+    std::string raw;
+    if (!read_input(*box, raw)) return fail(Errc::kIo, "cannot read " + *box);
+    size_t i = 0;
+    for (std::string& m : split_mbox(raw)) in.push_back({*box + ":" + std::to_string(++i), std::move(m)});
+    return in;
+  }
+  if (auto dir = a.get("maildir")) {
+    std::vector<std::string> files;
+    for (const char* sub : {"/cur", "/new"}) {
+      std::error_code ec;
+      for (std::filesystem::directory_iterator it(*dir + sub, ec), end; !ec && it != end; it.increment(ec))
+        if (it->is_regular_file() && it->path().filename().string().front() != '.')
+          files.push_back(it->path().string());
+      if (ec) return fail(Errc::kIo, *dir + sub + ": " + ec.message());
+    }
+    std::sort(files.begin(), files.end());
+    for (const std::string& f : files) {
+      std::string raw;
+      if (!read_input(f, raw)) return fail(Errc::kIo, "cannot read " + f);
+      in.push_back({f, std::move(raw)});
+    }
+    return in;
+  }
+  std::string raw;
+  if (!read_input("-", raw)) return fail(Errc::kIo, "cannot read standard input");
+  in.push_back({"-", std::move(raw)});
+  return in;
+}
+
+int run_arf(Args& a) {
   std::vector<std::string> trusted;
   if (auto t = a.get("trusted-authserv-id"))
     for (std::string_view s : split(*t, ','))
@@ -124,24 +199,57 @@ int run_arf(Args& a) {
     now = std::strtoll(t->c_str(), &end, 10);
     if (t->empty() || *end != '\0' || now < 0) return a.usage_error("arf: --time must be unix seconds");
   }
-  auto r = parse_arf(raw);
-  if (!r) {
-    std::fprintf(stderr, "rampart reputation: rejected: %s\n", r.error().message.c_str());
-    return 1;
+  if (a.get("mbox") && a.get("maildir")) return a.usage_error("arf: --mbox and --maildir exclude each other");
+  std::unique_ptr<dns::Resolver> resolver;
+  std::unique_ptr<dkim::Verifier> verifier;
+  SystemClock clock;
+  if (a.flag("verify-dkim")) {
+    auto r = make_resolver(a);
+    if (!r) return a.usage_error("arf: " + r.error().message);
+    resolver = std::move(*r);
+    verifier = std::make_unique<dkim::Verifier>(*resolver, clock);
   }
-  for (const std::string& w : r->warnings)
-    std::fprintf(stderr, "rampart reputation: warning: %s\n", w.c_str());
-  auto e = to_event(*r, auth_from_headers(*r, trusted), now);
-  if (!e) {
-    std::fprintf(stderr, "rampart reputation: rejected: %s\n", e.error().message.c_str());
-    return 1;
+  auto inputs = arf_inputs(a);
+  if (!inputs) return a.usage_error("arf: " + inputs.error().message);
+  const bool many = inputs->size() != 1 || inputs->front().name != "-";
+  size_t rejected = 0;
+  for (const ArfInput& in : *inputs) {
+    auto refuse = [&](const std::string& why) {
+      ++rejected;
+      if (many) {
+        std::string j = "{\"report\": ";
+        append_json_string(j, in.name);
+        j += ", \"rejected\": ";
+        append_json_string(j, why);
+        std::printf("%s}\n", j.c_str());
+      } else {
+        std::fprintf(stderr, "rampart reputation: rejected: %s\n", why.c_str());
+      }
+    };
+    auto r = parse_arf(in.raw);
+    if (!r) {
+      refuse(r.error().message);
+      continue;
+    }
+    for (const std::string& w : r->warnings)
+      std::fprintf(stderr, "rampart reputation: %s: warning: %s\n", in.name.c_str(), w.c_str());
+    const OriginalAuth auth = verifier
+                                  ? reauthenticate(*r, *verifier, dmarc::PublicSuffixList::system(), trusted)
+                                  : auth_from_headers(*r, trusted);
+    auto e = to_event(*r, auth, now);
+    if (!e) {
+      refuse(e.error().message);
+      continue;
+    }
+    std::printf("%s\n", event_to_json(*e).c_str());
   }
-  std::printf("%s\n", event_to_json(*e).c_str());
-  return 0;
+  return rejected > 0 ? 1 : 0;
 }
 
 int run_reputation(Args& a) {
-  if (!a.parse({"events", "config", "trusted-authserv-id", "time"}, {"json", "all"})) return kUsage;
+  if (!a.parse(with_resolver_options({"events", "config", "trusted-authserv-id", "time", "mbox", "maildir"}),
+               {"json", "all", "verify-dkim"}))
+    return kUsage;
   if (a.positional().empty()) return a.usage_error("expected 'replay' or 'arf'");
   const std::string& sub = a.positional()[0];
   if (a.positional().size() > 1) return a.usage_error("unexpected argument '" + a.positional()[1] + "'");

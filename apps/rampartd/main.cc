@@ -36,6 +36,7 @@
 #include "dns/zone_resolver.h"
 #include "policy/feedback.h"
 #include "policy/policy.h"
+#include "policy/report_maildir.h"
 #include "policy/throttle.h"
 #ifdef HAVE_RAMPART_ROCKSDB
 #include "reputation/rocksdb_store.h"
@@ -257,28 +258,57 @@ int main(int argc, char** argv) {
     feedback->add_checks(*pipe);
     return pipe;
   };
-  auto route = [&](const server::HttpRequest& req) -> std::optional<server::HttpReply> {
+  feedback->set_resolver(resolver);
+  auto route = [&](const server::HttpRequest& req, server::HttpRespond respond) -> bool {
     const std::string path = req.target.substr(0, req.target.find('?'));
     constexpr std::string_view kRep = "/v1/reputation/";
     if (path.rfind(kRep, 0) == 0) {
-      if (req.method != "GET") return server::HttpReply{405, server::error_json("use GET")};
+      if (req.method != "GET") {
+        respond(server::HttpReply{405, server::error_json("use GET")});
+        return true;
+      }
       policy::Feedback::Answer a = feedback->get_reputation(std::string_view(path).substr(kRep.size()));
-      return server::HttpReply{a.status, std::move(a.json)};
+      respond(server::HttpReply{a.status, std::move(a.json)});
+      return true;
     }
-    if (path != "/v1/reports" && path != "/v1/learn" && path != "/v1/events") return std::nullopt;
-    if (req.method != "POST") return server::HttpReply{405, server::error_json("use POST")};
+    if (path != "/v1/reports" && path != "/v1/learn" && path != "/v1/events") return false;
+    if (req.method != "POST") {
+      respond(server::HttpReply{405, server::error_json("use POST")});
+      return true;
+    }
+    if (path == "/v1/reports") {
+      // Answers once the original's DKIM keys are looked up.
+      feedback->post_report(req.body, [respond](policy::Feedback::Answer a) {
+        respond(server::HttpReply{a.status, std::move(a.json)});
+      });
+      return true;
+    }
     policy::Feedback::Answer a;
     if (path == "/v1/events") {
       a = feedback->post_events(req.body);
-    } else if (path == "/v1/reports") {
-      a = feedback->post_report(req.body);
     } else {
       const std::string* label = req.header("x-label");
       const std::string* ip = req.header("x-client-ip");
       a = feedback->post_learn(label ? *label : "", req.body, ip ? *ip : "");
     }
-    return server::HttpReply{a.status, std::move(a.json)};
+    respond(server::HttpReply{a.status, std::move(a.json)});
+    return true;
   };
+  // Feedback reports delivered into a Maildir.
+  std::unique_ptr<policy::ReportIngest> ingest;
+  if (!fcfg->reports_maildir.empty()) {
+    if (!fcfg->reputation) {
+      std::fprintf(stderr, "rampartd: reputation.reports_maildir needs reputation.enabled = true\n");
+      return 2;
+    }
+    auto md = policy::ReportMaildir::open(fcfg->reports_maildir);
+    if (!md) {
+      std::fprintf(stderr, "rampartd: %s\n", md.error().message.c_str());
+      return 1;
+    }
+    ingest = std::make_unique<policy::ReportIngest>(feedback, std::move(*md), clock, fcfg->reports_poll_ms);
+    log::get()->info("feedback reports from maildir {}", fcfg->reports_maildir);
+  }
   auto extra = [&]() {
     const auto& st = resolver.stats();
     std::string m =
@@ -290,6 +320,16 @@ int main(int argc, char** argv) {
     m += "# HELP rampart_throttle_keys Token buckets in memory.\n# TYPE rampart_throttle_keys gauge\n";
     m += "rampart_throttle_keys " + std::to_string(throttle->size()) + "\n";
     m += feedback->metrics();
+    if (ingest) {
+      const auto& is = ingest->stats();
+      m +=
+          "# HELP rampart_maildir_reports_total Feedback reports read from the reports Maildir, by outcome.\n"
+          "# TYPE rampart_maildir_reports_total counter\n";
+      m += "rampart_maildir_reports_total{outcome=\"accepted\"} " + std::to_string(is.accepted) + "\n";
+      m += "rampart_maildir_reports_total{outcome=\"rejected\"} " + std::to_string(is.rejected) + "\n";
+      m += "rampart_maildir_reports_total{outcome=\"retried\"} " + std::to_string(is.retried) + "\n";
+      m += "rampart_maildir_reports_total{outcome=\"io_error\"} " + std::to_string(is.io_errors) + "\n";
+    }
     return m;
   };
   auto srv = server::Server::create(so, resolver, pipeline, reload, extra, route);
@@ -297,6 +337,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "rampartd: %s\n", srv.error().message.c_str());
     return 1;
   }
+  if (ingest) (*srv)->set_tick([&ingest] { ingest->tick(); });
   auto host = [](const std::string& spec) { return spec.substr(0, spec.rfind(':')); };
   std::printf("rampartd: milter %s:%u\n", host(so.milter_listen).c_str(), (*srv)->milter_port());
   if (!so.http_listen.empty())

@@ -133,9 +133,21 @@ score_spammer = 6.0
 score_compromised = 4.0
 score_bulk = -0.5
 score_transactional = -0.5
-# Authentication-Results of these authserv-ids (besides our own) are trusted
-# in the originals of ARF reports.
+# ARF reports (POST /v1/reports, reports_maildir): a complete original's
+# DKIM is verified again; Authentication-Results of these authserv-ids
+# (besides our own) are trusted in the originals for the rest.
 trusted_authserv_ids = []
+# A Maildir where feedback reports arrive (e.g. Postfix delivering the
+# fbl@ mailbox): rampartd reads new/ every reports_poll_ms, moves accepted
+# reports to cur/ and refused ones to rejected/ (with NAME.reason); a store
+# error leaves the report in new/ for the next poll.
+# reports_maildir = "/var/lib/rampart/fbl"
+reports_poll_ms = 2000
+# Spam traps: a scanned message to one of these records a trap event on its
+# sender identities and gets REP_TRAP_HIT (score_trap).
+trap_addresses = []   # e.g. ["trap1@example.net"]
+trap_domains = []     # e.g. ["traps.example.net"]: every address there
+score_trap = 0.0
 # Class thresholds (see src/reputation/classify.h).
 bulk_daily_volume = 5000.0
 min_volume = 20.0

@@ -8,9 +8,11 @@
 #include <cstdio>
 #include <system_error>
 
+#include "auth/dkim/dkim.h"
 #include "auth/dmarc/orgdomain.h"
 #include "core/log.h"
 #include "mime/address.h"
+#include "reputation/arf_dkim.h"
 #include "reputation/event_json.h"
 
 namespace rampart::policy {
@@ -74,6 +76,18 @@ Result<FeedbackConfig> FeedbackConfig::from(const Config& cfg) {
   c.bulk_ok = cfg.get_double("reputation.score_bulk", c.bulk_ok);
   c.transactional = cfg.get_double("reputation.score_transactional", c.transactional);
   c.trusted_authserv_ids = cfg.get_strings("reputation.trusted_authserv_ids");
+  c.trap = cfg.get_double("reputation.score_trap", c.trap);
+  c.reports_maildir = cfg.get_string("reputation.reports_maildir", c.reports_maildir);
+  c.reports_poll_ms = cfg.get_int("reputation.reports_poll_ms", c.reports_poll_ms);
+  if (c.reports_poll_ms < 10) return fail(Errc::kConfig, "reputation.reports_poll_ms must be >= 10");
+  c.trap_addresses = cfg.get_strings("reputation.trap_addresses");
+  c.trap_domains = cfg.get_strings("reputation.trap_domains");
+  for (const std::string& a : c.trap_addresses)
+    if (a.find('@') == std::string::npos)
+      return fail(Errc::kConfig, "reputation.trap_addresses: not an address: \"" + a + "\"");
+  for (const std::string& d : c.trap_domains)
+    if (trim(d).empty() || d.find('@') != std::string::npos)
+      return fail(Errc::kConfig, "reputation.trap_domains: not a domain: \"" + d + "\"");
   auto th = reputation::Thresholds::from_config(cfg, "reputation");
   if (!th) return tl::unexpected(th.error());
   c.thresholds = *th;
@@ -238,7 +252,23 @@ class ReputationCheck final : public Check {
              x.ids + " (score " + num(x.rep_score) + (x.first_reasons.empty() ? "" : ": " + x.first_reasons) +
                  ")");
     }
-    if (auto st = fb_->record(e); !st) unavailable(*s, st.error().message);
+    if (auto st = fb_->record(e); !st) {
+      unavailable(*s, st.error().message);
+      done();
+      return;
+    }
+    size_t traps = 0;
+    std::string first_trap;
+    for (const std::string& r : s->env.rcpts)
+      if (fb_->is_trap(r) && traps++ == 0) first_trap = angle_value(r);
+    if (traps > 0) {
+      reputation::Event trap = e;
+      trap.type = reputation::EventType::kTrap;
+      fb_->trap_hits_++;
+      s->add(name(), "REP_TRAP_HIT", fb_->cfg_.trap,
+             first_trap + (traps > 1 ? " and " + std::to_string(traps - 1) + " more trap(s)" : ""));
+      if (auto st = fb_->record(trap); !st) unavailable(*s, st.error().message);
+    }
     done();
   }
 
@@ -403,29 +433,72 @@ Feedback::Answer Feedback::get_reputation(std::string_view identity) {
   return Answer{200, r->to_json()};
 }
 
-Feedback::Answer Feedback::post_report(std::string_view body) {
-  const int64_t now = clock_.unix_seconds();
-  auto reject = [&](const std::string& why) {
-    reports_rejected_++;
-    rejected_.keep(body, why, now);
-    return Answer{400, "{\"error\": " + quote(why) +
-                           ", \"accepted\": 0, \"rejected\": 1, \"reason\": " + quote(why) + "}"};
-  };
-  if (!engine_) return Answer{503, "{\"error\": \"reputation is disabled\"}"};
+void Feedback::set_resolver(dns::Resolver& resolver) {
+  verifier_ = std::make_unique<dkim::Verifier>(resolver, clock_);
+}
+
+bool Feedback::is_trap(std::string_view rcpt) const {
+  std::string a = lower(angle_value(rcpt));
+  if (a.empty()) return false;
+  for (const std::string& t : cfg_.trap_addresses)
+    if (lower(angle_value(t)) == a) return true;
+  const size_t at = a.rfind('@');
+  if (at == std::string::npos) return false;
+  std::string_view dom = std::string_view(a).substr(at + 1);
+  if (!dom.empty() && dom.back() == '.') dom.remove_suffix(1);
+  for (const std::string& t : cfg_.trap_domains) {
+    std::string_view td = trim(t);
+    if (!td.empty() && td.back() == '.') td.remove_suffix(1);
+    if (!td.empty() && lower(td) == dom) return true;
+  }
+  return false;
+}
+
+Feedback::Answer Feedback::reject_report(std::string_view body, const std::string& why) {
+  reports_rejected_++;
+  rejected_.keep(body, why, clock_.unix_seconds());
+  return Answer{
+      400,
+      "{\"error\": " + quote(why) + ", \"accepted\": 0, \"rejected\": 1, \"reason\": " + quote(why) + "}",
+      why};
+}
+
+void Feedback::post_report(std::string body, std::function<void(Answer)> done) {
+  if (!engine_) return done(Answer{503, "{\"error\": \"reputation is disabled\"}"});
   auto rep = reputation::parse_arf(body);
-  if (!rep) return reject(rep.error().message);
+  if (!rep) return done(reject_report(body, rep.error().message));
   std::vector<std::string> trusted = cfg_.trusted_authserv_ids;
   trusted.push_back(authserv_id_);
-  const reputation::OriginalAuth auth = reputation::auth_from_headers(*rep, trusted);
-  auto ev = reputation::to_event(*rep, auth, now);
-  if (!ev) return reject(ev.error().message);
+  if (!verifier_ || !rep->original_complete)
+    return done(report_answer(body, *rep, reputation::auth_from_headers(*rep, trusted)));
+  // The report and its body live in the frame until the keys are in.
+  struct Pending {
+    std::string body;
+    reputation::ArfReport rep;
+  };
+  auto p = std::make_shared<Pending>(Pending{std::move(body), std::move(*rep)});
+  reports_reverified_++;
+  start(reputation::reauthenticate_task(p->rep, *verifier_, dmarc::PublicSuffixList::system(),
+                                        std::move(trusted)),
+        [self = shared_from_this(), p, done = std::move(done)](reputation::OriginalAuth auth) {
+          done(self->report_answer(p->body, p->rep, auth));
+        });
+}
+
+Feedback::Answer Feedback::report_answer(std::string_view body, const reputation::ArfReport& rep,
+                                         const reputation::OriginalAuth& auth) {
+  auto ev = reputation::to_event(rep, auth, clock_.unix_seconds());
+  if (!ev) return reject_report(body, ev.error().message);
+  if (!engine_) return Answer{503, "{\"error\": \"reputation is disabled\"}"};
   if (auto st = record(*ev); !st)
     return Answer{503, "{\"error\": " + quote("reputation store: " + st.error().message) + "}"};
   reports_accepted_++;
   std::string j = "{\"accepted\": 1, \"rejected\": 0, \"reason\": \"\", \"type\": " +
                   quote(reputation::event_type_name(ev->type)) +
-                  ", \"style\": " + quote(reputation::arf_style_name(rep->style)) +
-                  ", \"auth\": " + quote(auth.how) + ", \"identities\": [";
+                  ", \"style\": " + quote(reputation::arf_style_name(rep.style)) +
+                  ", \"auth\": " + quote(auth.how) +
+                  ", \"dkim\": " + quote(reputation::auth_result_name(auth.dkim)) +
+                  ", \"dmarc\": " + quote(reputation::auth_result_name(auth.dmarc)) + ", \"identities\": [";
   bool first = true;
   for (const auto& id : reputation::identities_of(*ev, dmarc::PublicSuffixList::system())) {
     j += (first ? "" : ", ") + quote(id.key);
@@ -433,7 +506,7 @@ Feedback::Answer Feedback::post_report(std::string_view body) {
   }
   j += "], \"warnings\": [";
   first = true;
-  for (const auto& w : rep->warnings) {
+  for (const auto& w : rep.warnings) {
     j += (first ? "" : ", ") + quote(w);
     first = false;
   }
@@ -508,6 +581,9 @@ std::string Feedback::metrics() const {
   counter("rampart_reputation_store_errors_total", "Reputation store errors.", store_errors_);
   counter("rampart_reports_accepted_total", "ARF reports accepted (POST /v1/reports).", reports_accepted_);
   counter("rampart_reports_rejected_total", "ARF reports rejected (kept for inspection).", reports_rejected_);
+  counter("rampart_reports_reverified_total", "ARF originals whose DKIM was verified again.",
+          reports_reverified_);
+  counter("rampart_trap_hits_total", "Scanned messages addressed to a configured spam trap.", trap_hits_);
   counter("rampart_classify_learned_total", "Messages learned (POST /v1/learn).", learned_);
   counter("rampart_classify_saves_total", "Content model saves.", model_saves_);
   counter("rampart_classify_errors_total", "Content model load or save errors.", model_errors_);

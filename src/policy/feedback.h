@@ -10,7 +10,8 @@
 //   if (auto st = fb->load_model(); !st) log(st.error().message); // content check disabled
 //   auto pipe = policy::Pipeline::create(pcfg, resolver, clock, throttle);
 //   fb->add_checks(*pipe);                                    // content (data), reputation (data, wave 2)
-//   Feedback::Answer a = fb->post_report(arf_body);           // POST /v1/reports
+//   fb->set_resolver(resolver);                               // DKIM re-verification of ARF originals
+//   fb->post_report(arf_body, [](Feedback::Answer a) {...});  // POST /v1/reports (after the DKIM keys)
 //   Feedback::Answer b = fb->post_learn("spam", raw, "");     // POST /v1/learn
 //   fb->post_events(json_lines);                              // POST /v1/events
 //   fb->get_reputation("domain:example.com");                 // GET /v1/reputation/ID
@@ -30,6 +31,11 @@
 //                             message is counted): REP_SPAMMER, REP_COMPROMISED
 //                             (positive), REP_BULK_OK, REP_TRANSACTIONAL (small
 //                             negative; bulk with a negative score: REP_BULK, 0).
+//                             A recipient among reputation.trap_addresses or in
+//                             reputation.trap_domains also records a trap event
+//                             (same fields) and adds REP_TRAP_HIT
+//                             (reputation.score_trap, default 0: the trap
+//                             mailbox still gets the message).
 // The verdict recorded is spam when the score so far reaches quarantine_score
 // or a reject was forced, ham below add_header_score, else none.
 //
@@ -41,14 +47,19 @@
 // and the content check stays off; reload_model() (SIGHUP) keeps the model
 // in use when the file is bad, and does nothing when the file has not changed
 // since it was last loaded or saved (so learning is not thrown away).
-// post_report: 400 with {"error", "accepted": 0, "rejected": 1, "reason"}
-// for a report parse_arf() or to_event() refuses (kept in rejected());
-// 503 for a store error. post_learn: 400 for a bad X-Label or a body that is
+// post_report: the original is authenticated again before its identities
+// are blamed: DKIM re-verified over a complete original (set_resolver; the
+// keys as published now), SPF and the rest only from the Authentication-
+// Results of a trusted authserv-id (ours, reputation.trusted_authserv_ids).
+// 400 with {"error", "accepted": 0, "rejected": 1, "reason"} for a report
+// parse_arf() or to_event() refuses (kept in rejected()); 503 for a store
+// error (the report is not counted: send it again). post_learn: 400 for a bad X-Label or a body that is
 // not a message.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +76,13 @@
 #include "reputation/engine.h"
 #include "reputation/store.h"
 
+namespace rampart::dns {
+class Resolver;
+}
+namespace rampart::dkim {
+class Verifier;
+}
+
 namespace rampart::policy {
 
 struct FeedbackConfig {
@@ -74,7 +92,12 @@ struct FeedbackConfig {
   bool store_sync = true;  // rocksdb: fsync the WAL per message
   std::vector<std::string> redis_seeds;  // store = "redis": "host:port" of cluster nodes
   bool tempfail = false;                 // a store error tempfails the message
-  double spammer = 6.0, compromised = 4.0, bulk_ok = -0.5, transactional = -0.5;
+  double spammer = 6.0, compromised = 4.0, bulk_ok = -0.5, transactional = -0.5, trap = 0.0;
+  // Spam traps: addresses ("trap@example.net") and whole domains ("traps.example.net"),
+  // compared without case.
+  std::vector<std::string> trap_addresses, trap_domains;
+  std::string reports_maildir;  // empty: none
+  int64_t reports_poll_ms = 2000;
   std::vector<std::string> trusted_authserv_ids;  // ARF originals' Authentication-Results
   reputation::Thresholds thresholds;
   // [classify]
@@ -110,8 +133,15 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   struct Answer {
     int status = 200;
     std::string json;
+    std::string reason = {};  // why a report was refused (400)
   };
-  Answer post_report(std::string_view body);
+  // Re-verifies DKIM of a complete original over the resolver of
+  // set_resolver() (none: trusted Authentication-Results only). `done` runs
+  // once, at once or from the event loop.
+  void set_resolver(dns::Resolver& resolver);
+  void post_report(std::string body, std::function<void(Answer)> done);
+  // Whether an envelope recipient ("<a@b>" or "a@b") is a configured trap.
+  bool is_trap(std::string_view rcpt) const;
   // POST /v1/events: reputation events as JSON lines (src/reputation/event_json.h);
   // a bad line is reported with its number and skipped.
   Answer post_events(std::string_view body);
@@ -130,6 +160,9 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   friend class ReputationCheck;
   friend class ContentCheck;
   Status record(const reputation::Event& e);
+  Answer report_answer(std::string_view body, const reputation::ArfReport& rep,
+                       const reputation::OriginalAuth& auth);
+  Answer reject_report(std::string_view body, const std::string& why);
   void stamp_model();
 
   FeedbackConfig cfg_;
@@ -139,11 +172,12 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   std::unique_ptr<reputation::Engine> engine_;
   std::unique_ptr<classify::Classifier> classifier_;
   reputation::RejectedReports rejected_;
+  std::unique_ptr<dkim::Verifier> verifier_;
   std::optional<std::filesystem::file_time_type> model_mtime_;
   uint64_t learned_since_save_ = 0;
   int64_t last_save_ = 0;
   uint64_t events_ = 0, store_errors_ = 0, reports_accepted_ = 0, reports_rejected_ = 0, learned_ = 0,
-           model_saves_ = 0, model_errors_ = 0;
+           model_saves_ = 0, model_errors_ = 0, trap_hits_ = 0, reports_reverified_ = 0;
 };
 
 }  // namespace rampart::policy

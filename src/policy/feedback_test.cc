@@ -13,6 +13,8 @@
 #include <sstream>
 #include <string>
 
+#include "auth/dkim/dkim.h"
+#include "auth/dkim/test_util.h"
 #include "dns/zone_file.h"
 #include "dns/zone_resolver.h"
 #include "policy/throttle.h"
@@ -96,6 +98,14 @@ struct FeedbackFixture : ::testing::Test {
     return s;
   }
   Verdict scan(const std::string& msg) { return pipe->scan_sync(state(msg)); }
+  // POST /v1/reports; the ZoneResolver answers at once, so the answer is in
+  // when post_report returns.
+  Feedback::Answer report(std::string body) {
+    std::optional<Feedback::Answer> got;
+    fb->post_report(std::move(body), [&](Feedback::Answer a) { got = std::move(a); });
+    EXPECT_TRUE(got.has_value());
+    return got.value_or(Feedback::Answer{0, "", "no answer"});
+  }
   static const Symbol* find(const Verdict& v, const std::string& sym) {
     for (const auto& s : v.symbols)
       if (s.name == sym) return &s;
@@ -177,26 +187,98 @@ TEST_F(FeedbackFixture, StoreErrorNeverRejects) {
   EXPECT_EQ(v.action, Action::kTempfail);
   EXPECT_EQ(v.smtp_reply.substr(0, 3), "451");
   // ARF reports answer 503 (retry), not 400.
-  const auto a = fb->post_report(slurp("tests/data/arf/rfc5965-b2.eml"));
+  const auto a = report(slurp("tests/data/arf/rfc5965-b2.eml"));
   EXPECT_EQ(a.status, 503) << a.json;
 }
 
 TEST_F(FeedbackFixture, ArfReports) {
   build();
-  auto a = fb->post_report(slurp("tests/data/arf/rfc5965-b2.eml"));
+  auto a = report(slurp("tests/data/arf/rfc5965-b2.eml"));
   EXPECT_EQ(a.status, 200) << a.json;
   EXPECT_NE(a.json.find("\"accepted\": 1"), std::string::npos) << a.json;
   EXPECT_NE(a.json.find("ip:192.0.2.1"), std::string::npos) << a.json;
   auto c = fb->engine()->store().get("ip:192.0.2.1");
   ASSERT_TRUE(c && *c);
   for (const char* bad : {"bad-no-original.eml", "bad-not-multipart.eml", "bad-no-feedback-type.eml"}) {
-    auto b = fb->post_report(slurp(std::string("tests/data/arf/") + bad));
+    auto b = report(slurp(std::string("tests/data/arf/") + bad));
     EXPECT_EQ(b.status, 400) << bad;
     EXPECT_NE(b.json.find("\"rejected\": 1"), std::string::npos) << b.json;
     EXPECT_NE(b.json.find("\"error\""), std::string::npos) << b.json;
+    EXPECT_FALSE(b.reason.empty()) << bad;
   }
   EXPECT_EQ(fb->rejected().total(), 3u);
-  EXPECT_EQ(fb->post_report("").status, 400);
+  EXPECT_EQ(report("").status, 400);
+}
+
+// The original of a report is authenticated again: a good DKIM signature
+// blames the signing domain, an altered original only the IP.
+TEST_F(FeedbackFixture, ArfOriginalDkimVerifiedAgain) {
+  auto key = dkim::load_private_key(dkim::testing::generate_pem(dkim::KeyType::kEd25519));
+  ASSERT_TRUE(key);
+  dns.add("s1._domainkey.good.test", dkim::testing::txt_record(dkim::testing::key_record(*key)));
+  build();
+  fb->set_resolver(dns);
+  const std::string original = message();
+  dkim::SignOptions o;
+  o.domain = "good.test";
+  o.selector = "s1";
+  auto sig = dkim::sign(original, *key, o);
+  ASSERT_TRUE(sig) << sig.error().message;
+  auto wrap = [](const std::string& msg) {
+    return "From: fbl@isp.example\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: multipart/report; report-type=feedback-report; boundary=\"zz\"\r\n\r\n"
+           "--zz\r\nContent-Type: message/feedback-report\r\n\r\n"
+           "Feedback-Type: abuse\r\nUser-Agent: t/1\r\nVersion: 1\r\nSource-IP: 198.51.100.20\r\n\r\n"
+           "--zz\r\nContent-Type: message/rfc822\r\n\r\n" +
+           msg + "\r\n--zz--\r\n";
+  };
+  auto a = report(wrap(*sig + original));
+  ASSERT_EQ(a.status, 200) << a.json;
+  EXPECT_NE(a.json.find("\"auth\": \"dkim re-verified\""), std::string::npos) << a.json;
+  EXPECT_NE(a.json.find("\"dkim\": \"pass\""), std::string::npos) << a.json;
+  EXPECT_NE(a.json.find("\"domain:good.test\""), std::string::npos) << a.json;
+  auto c = fb->engine()->store().get("domain:good.test");
+  ASSERT_TRUE(c && *c);
+  EXPECT_EQ((*c)->value(reputation::Metric::kComplaints, reputation::Window::kDay, clock.unix_seconds()), 1);
+
+  std::string altered = *sig + original;
+  altered.replace(altered.find("Hello Bob."), 10, "Buy now!!!");
+  auto b = report(wrap(altered));
+  ASSERT_EQ(b.status, 200) << b.json;
+  EXPECT_NE(b.json.find("\"dkim\": \"fail\""), std::string::npos) << b.json;
+  EXPECT_EQ(b.json.find("domain:good.test"), std::string::npos) << b.json;
+  EXPECT_NE(b.json.find("\"ip:198.51.100.20\""), std::string::npos) << b.json;
+  c = fb->engine()->store().get("domain:good.test");
+  ASSERT_TRUE(c && *c);
+  EXPECT_EQ((*c)->value(reputation::Metric::kComplaints, reputation::Window::kDay, clock.unix_seconds()), 1);
+}
+
+// A message to a configured trap address or domain records a trap event on
+// its sender identities and says so in a symbol; other recipients do not.
+TEST_F(FeedbackFixture, SpamTrapRecipients) {
+  fcfg.trap_addresses = {"Trap1@Example.NET"};
+  fcfg.trap_domains = {"traps.example.org."};
+  build();
+  auto traps = [&]() {
+    auto c = fb->engine()->store().get("ip:192.0.2.1");
+    return c && *c ? (*c)->value(reputation::Metric::kTraps, reputation::Window::kMonth, clock.unix_seconds())
+                   : -1.0;
+  };
+  Verdict v = scan(message());
+  EXPECT_EQ(find(v, "REP_TRAP_HIT"), nullptr) << v.x_rampart;
+  EXPECT_EQ(traps(), 0);
+  EXPECT_TRUE(fb->is_trap("<trap1@example.net>"));
+  EXPECT_TRUE(fb->is_trap("anyone@TRAPS.example.org"));
+  EXPECT_FALSE(fb->is_trap("trap1@example.net.evil"));
+  EXPECT_FALSE(fb->is_trap("x@sub.traps.example.org"));
+  auto s = state(message());
+  s->env.rcpts = {"<bob@example.net>", "<trap1@example.net>", "<x@traps.example.org>"};
+  v = pipe->scan_sync(s);
+  const Symbol* hit = find(v, "REP_TRAP_HIT");
+  ASSERT_NE(hit, nullptr) << v.x_rampart;
+  EXPECT_NE(hit->reason.find("trap1@example.net and 1 more"), std::string::npos) << hit->reason;
+  EXPECT_EQ(traps(), 1);
+  EXPECT_NE(fb->metrics().find("rampart_trap_hits_total 1"), std::string::npos);
 }
 
 TEST_F(FeedbackFixture, ContentModelLearnsAndSaves) {

@@ -7,16 +7,14 @@
 
 namespace rampart::reputation {
 
-OriginalAuth reauthenticate(const ArfReport& r, dkim::Verifier& verifier, const dmarc::PublicSuffixList& psl,
-                            const std::vector<std::string>& trusted) {
+OriginalAuth auth_from_dkim(const ArfReport& r, const std::vector<dkim::SignatureResult>& results,
+                            const dmarc::PublicSuffixList& psl, const std::vector<std::string>& trusted) {
   OriginalAuth a = auth_from_headers(r, trusted);
   if (!r.original_complete) return a;
   OriginalAuth d;
   d.spf = a.spf;  // SPF only from the trusted field
   d.how = "dkim re-verified";
-  bool any = false;
-  for (const dkim::SignatureResult& s : verifier.verify_sync(r.original)) {
-    any = true;
+  for (const dkim::SignatureResult& s : results) {
     if (s.result == dkim::Verdict::kPass) {
       d.dkim = AuthResult::kPass;
       d.dkim_pass_domains.push_back(s.domain);
@@ -25,7 +23,7 @@ OriginalAuth reauthenticate(const ArfReport& r, dkim::Verifier& verifier, const 
       if (s.result == dkim::Verdict::kTempError) d.dkim = AuthResult::kTempError;
     }
   }
-  if (!any) d.dkim = AuthResult::kNone;
+  if (results.empty()) d.dkim = AuthResult::kNone;
   // DMARC by DKIM alignment (relaxed); SPF alignment from the trusted result.
   const std::string from_org = psl.organizational_domain(domain_of(r.from));
   d.dmarc = AuthResult::kFail;
@@ -37,6 +35,19 @@ OriginalAuth reauthenticate(const ArfReport& r, dkim::Verifier& verifier, const 
       d.dmarc = AuthResult::kPass;
   }
   return d;
+}
+
+OriginalAuth reauthenticate(const ArfReport& r, dkim::Verifier& verifier, const dmarc::PublicSuffixList& psl,
+                            const std::vector<std::string>& trusted) {
+  if (!r.original_complete) return auth_from_headers(r, trusted);
+  return auth_from_dkim(r, verifier.verify_sync(r.original), psl, trusted);
+}
+
+Task<OriginalAuth> reauthenticate_task(const ArfReport& r, dkim::Verifier& verifier,
+                                       const dmarc::PublicSuffixList& psl, std::vector<std::string> trusted) {
+  if (!r.original_complete) co_return auth_from_headers(r, trusted);
+  std::vector<dkim::SignatureResult> results = co_await verifier.verify_task(r.original);
+  co_return auth_from_dkim(r, results, psl, trusted);
 }
 
 }  // namespace rampart::reputation

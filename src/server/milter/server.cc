@@ -123,6 +123,7 @@ struct Server::Impl {
   Reload reload;
   std::function<std::string()> extra_metrics;
   HttpRoute route;
+  std::function<void()> tick_hook;
   int ep = -1, milter_fd = -1, http_fd = -1, sig_fd = -1, wake_fd = -1;
   uint16_t milter_port = 0, http_port = 0;
   uint64_t next_id = kFirstConn;
@@ -367,11 +368,14 @@ struct Server::Impl {
       return;
     }
     if (route) {
-      if (std::optional<HttpReply> reply = route(req)) {
-        if (reply->status >= 400) http_errors++;
-        respond(c.id, http_response(reply->status, "application/json", reply->body));
-        return;
-      }
+      c.http_busy = true;
+      const uint64_t id = c.id;
+      const bool served = route(req, [this, id](HttpReply reply) {
+        if (reply.status >= 400) http_errors++;
+        respond(id, http_response(reply.status, "application/json", reply.body));
+      });
+      if (served) return;
+      c.http_busy = false;
     }
     http_errors++;
     respond(c.id, http_response(404, "application/json", error_json("no such endpoint")));
@@ -456,6 +460,7 @@ struct Server::Impl {
       if (now - last_tick >= std::chrono::milliseconds(100)) {
         last_tick = now;
         resolver.process();  // expires lookups past their timeout
+        if (tick_hook && !draining) tick_hook();
         for (auto& [id, c] : conns)
           if (c->session && !c->dead) {
             auto s = c->session;
@@ -512,6 +517,8 @@ Result<std::unique_ptr<Server>> Server::create(const ServerOptions& opt, dns::Re
 uint16_t Server::milter_port() const { return impl_->milter_port; }
 uint16_t Server::http_port() const { return impl_->http_port; }
 int Server::run() { return impl_->run(); }
+void Server::set_tick(std::function<void()> fn) { impl_->tick_hook = std::move(fn); }
+
 void Server::stop() {
   const uint64_t one = 1;
   if (impl_->wake_fd >= 0) [[maybe_unused]]

@@ -50,13 +50,17 @@ struct ServerOptions {
 // "ADDR:PORT" or "[v6]:PORT".
 Result<std::pair<IpAddress, uint16_t>> parse_listen(std::string_view s);
 
-// Extra HTTP endpoints (rampartd's POST /v1/reports, /v1/learn): a reply
-// (JSON body) for a request it serves, nullopt for "no such endpoint".
+// Extra HTTP endpoints (rampartd's POST /v1/reports, /v1/learn): the route
+// returns false for a path it does not serve ("no such endpoint"); for one it
+// serves it calls `respond` exactly once with the reply (JSON body), at once
+// or later from the event loop (a report whose DKIM keys are looked up). A
+// reply for a connection closed in the meantime is dropped.
 struct HttpReply {
   int status = 200;
   std::string body;
 };
-using HttpRoute = std::function<std::optional<HttpReply>(const HttpRequest&)>;
+using HttpRespond = std::function<void(HttpReply)>;
+using HttpRoute = std::function<bool(const HttpRequest&, HttpRespond respond)>;
 
 class Server {
  public:
@@ -76,6 +80,9 @@ class Server {
   int run();
   // Asks run() to drain and return (thread- and signal-safe).
   void stop();
+  // `fn` runs on the event loop about every 100 ms (rampartd polls its
+  // feedback-report Maildir from it). Set before run().
+  void set_tick(std::function<void()> fn);
 
   struct Impl;
 

@@ -1,0 +1,83 @@
+// File: src/policy/report_maildir.h
+// Feedback reports from a mailbox: the Maildir a provider's FBL address is
+// delivered into (Postfix `home_mailbox = Maildir/`, or any MDA), read by
+// rampartd on its event loop.
+//
+//   auto md = policy::ReportMaildir::open("/var/lib/rampart/fbl");   // Result
+//   policy::ReportIngest ingest(*feedback, std::move(*md), clock, 2000);
+//   server->set_tick([&] { ingest.tick(); });
+//
+// Each poll takes up to `batch` files from new/ (oldest name first: Maildir
+// names begin with the delivery time) and hands them, one at a time, to
+// Feedback::post_report (DKIM re-verification included). Outcome:
+//   accepted (200)   new/NAME -> cur/NAME:2,S
+//   refused (400)    new/NAME -> rejected/NAME, the reason in rejected/NAME.reason
+//   store error      left in new/; the poll stops and the next one retries
+// A file larger than max_bytes is refused without being read whole.
+//
+// DIAGNOSTICS: open() fails (kIo) when the directory or its new/, cur/,
+// rejected/ cannot be created; a file that cannot be read or moved is logged
+// and counted (io_errors) and skipped until the next poll. Nothing throws.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+
+namespace rampart::policy {
+
+class Feedback;
+
+class ReportMaildir {
+ public:
+  static Result<ReportMaildir> open(std::string dir, size_t max_bytes = 16u << 20);
+  const std::string& dir() const { return dir_; }
+  // File names waiting in new/, sorted, at most `max`.
+  Result<std::vector<std::string>> waiting(size_t max) const;
+  // The file's bytes; kLimit past max_bytes.
+  Result<std::string> read(const std::string& name) const;
+  Status accept(const std::string& name) const;
+  Status reject(const std::string& name, const std::string& reason) const;
+
+ private:
+  explicit ReportMaildir(std::string dir, size_t max_bytes) : dir_(std::move(dir)), max_bytes_(max_bytes) {}
+  std::string dir_;
+  size_t max_bytes_;
+};
+
+class ReportIngest {
+ public:
+  ReportIngest(std::shared_ptr<Feedback> fb, ReportMaildir md, const Clock& clock, int64_t poll_ms,
+               size_t batch = 64);
+  // Starts a poll when the last one has finished and poll_ms have passed.
+  void tick();
+  // Polls now (tests): returns when every report of the batch is handled,
+  // provided the resolver answers synchronously; else from the event loop.
+  void poll();
+  bool busy() const { return *busy_; }
+
+  struct Stats {
+    uint64_t accepted = 0, rejected = 0, retried = 0, io_errors = 0;
+  };
+  const Stats& stats() const { return *stats_; }
+
+ private:
+  struct Round;
+  static void next(const std::shared_ptr<Round>& r);
+
+  std::shared_ptr<Feedback> fb_;
+  std::shared_ptr<ReportMaildir> md_;
+  const Clock& clock_;
+  std::chrono::milliseconds poll_;
+  size_t batch_;
+  std::optional<std::chrono::steady_clock::time_point> last_;
+  std::shared_ptr<bool> busy_ = std::make_shared<bool>(false);
+  std::shared_ptr<Stats> stats_ = std::make_shared<Stats>();
+};
+
+}  // namespace rampart::policy

@@ -1,0 +1,138 @@
+// File: src/policy/report_maildir_test.cc
+// Feedback reports from a Maildir (report_maildir.h): accepted reports move
+// to cur/, refused ones to rejected/ with the reason, a store error leaves
+// the report in new/ for the next poll, oversized files are refused unread.
+#include "policy/report_maildir.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "policy/feedback.h"
+#include "reputation/store.h"
+
+namespace rampart::policy {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void put(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+}
+
+size_t count(const std::string& dir) {
+  size_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) n += e.is_regular_file();
+  return n;
+}
+
+// A store that fails until healed.
+class FlakyStore final : public reputation::Store {
+ public:
+  bool broken = true;
+  std::string_view name() const override { return "flaky"; }
+  Status merge(std::span<const reputation::Update> u) override {
+    if (broken) return fail(Errc::kTemporary, "cluster down");
+    return mem.merge(u);
+  }
+  Result<std::optional<reputation::Counters>> get(std::string_view k) override { return mem.get(k); }
+  Status put_state(std::string_view k, std::string_view v) override { return mem.put_state(k, v); }
+  Result<std::optional<std::string>> get_state(std::string_view k) override { return mem.get_state(k); }
+  Status for_each_key(const std::function<bool(std::string_view)>& fn) override {
+    return mem.for_each_key(fn);
+  }
+  reputation::MemoryStore mem;
+};
+
+struct MaildirFixture : ::testing::Test {
+  FakeClock clock{1700000000};
+  std::string dir;
+  void SetUp() override {
+    dir = ::testing::TempDir() + "/report_maildir_test." + std::to_string(::getpid());
+    fs::remove_all(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+};
+
+TEST_F(MaildirFixture, OpenCreatesTheLayout) {
+  auto md = ReportMaildir::open(dir + "/fbl/");
+  ASSERT_TRUE(md) << md.error().message;
+  EXPECT_EQ(md->dir(), dir + "/fbl");
+  for (const char* sub : {"new", "cur", "tmp", "rejected"})
+    EXPECT_TRUE(fs::is_directory(dir + "/fbl/" + sub));
+  put(dir + "/file", "x");
+  auto bad = ReportMaildir::open(dir + "/file");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::kIo);
+}
+
+TEST_F(MaildirFixture, ReportsAreSortedIntoCurAndRejected) {
+  auto md = ReportMaildir::open(dir, 4096);
+  ASSERT_TRUE(md);
+  put(dir + "/new/1700000001.a.host", slurp("tests/data/arf/rfc5965-b2.eml"));
+  put(dir + "/new/1700000002.b.host", slurp("tests/data/arf/bad-no-feedback-type.eml"));
+  put(dir + "/new/1700000003.c.host", std::string(5000, 'x'));  // over max_bytes
+  put(dir + "/new/1700000004.d.host:2,", slurp("tests/data/arf/jmrp.eml"));
+  put(dir + "/new/.hidden", "ignored");
+  FeedbackConfig fc;
+  auto fb = std::make_shared<Feedback>(fc, clock, "mx.example.net");
+  fb->set_store(std::make_unique<reputation::MemoryStore>());
+  ReportIngest ingest(fb, std::move(*md), clock, 1000);
+  ingest.tick();
+  EXPECT_FALSE(ingest.busy());
+  EXPECT_EQ(ingest.stats().accepted, 2u);
+  EXPECT_EQ(ingest.stats().rejected, 2u);
+  EXPECT_EQ(count(dir + "/new"), 1u);  // .hidden
+  EXPECT_TRUE(fs::exists(dir + "/cur/1700000001.a.host:2,S"));
+  EXPECT_TRUE(fs::exists(dir + "/cur/1700000004.d.host:2,"));
+  EXPECT_TRUE(fs::exists(dir + "/rejected/1700000002.b.host"));
+  EXPECT_NE(slurp(dir + "/rejected/1700000002.b.host.reason").find("Feedback-Type"), std::string::npos);
+  EXPECT_NE(slurp(dir + "/rejected/1700000003.c.host.reason").find("larger than the limit"),
+            std::string::npos);
+  auto c = fb->engine()->store().get("ip:192.0.2.1");
+  ASSERT_TRUE(c && *c);
+  EXPECT_EQ((*c)->value(reputation::Metric::kComplaints, reputation::Window::kDay, clock.unix_seconds()), 1);
+}
+
+TEST_F(MaildirFixture, StoreErrorsLeaveTheReportForTheNextPoll) {
+  auto md = ReportMaildir::open(dir);
+  ASSERT_TRUE(md);
+  put(dir + "/new/1.a", slurp("tests/data/arf/rfc5965-b2.eml"));
+  put(dir + "/new/2.b", slurp("tests/data/arf/rfc5965-b2.eml"));
+  FeedbackConfig fc;
+  auto fb = std::make_shared<Feedback>(fc, clock, "mx.example.net");
+  auto store = std::make_unique<FlakyStore>();
+  FlakyStore* flaky = store.get();
+  fb->set_store(std::move(store));
+  ReportIngest ingest(fb, std::move(*md), clock, 1000);
+  ingest.tick();
+  EXPECT_EQ(ingest.stats().retried, 1u);  // stopped at the first
+  EXPECT_EQ(ingest.stats().accepted, 0u);
+  EXPECT_EQ(count(dir + "/new"), 2u);
+  flaky->broken = false;
+  ingest.tick();  // within poll_ms: nothing
+  EXPECT_EQ(count(dir + "/new"), 2u);
+  clock.advance(std::chrono::milliseconds(1000));
+  ingest.tick();
+  EXPECT_EQ(ingest.stats().accepted, 2u);
+  EXPECT_EQ(count(dir + "/new"), 0u);
+  EXPECT_EQ(count(dir + "/cur"), 2u);
+  auto c = flaky->mem.get("ip:192.0.2.1");
+  ASSERT_TRUE(c && *c);
+  EXPECT_NEAR((*c)->value(reputation::Metric::kComplaints, reputation::Window::kDay, clock.unix_seconds()), 2,
+              1e-3);
+}
+
+}  // namespace
+}  // namespace rampart::policy
