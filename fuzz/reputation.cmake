@@ -2,4 +2,5 @@ if(TARGET rampart_reputation)
   rampart_fuzz_target(fuzz_arf SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_arf.cc DEPS rampart_reputation)
   rampart_fuzz_target(fuzz_reputation_event SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_reputation_event.cc
                       DEPS rampart_reputation)
+  rampart_fuzz_target(fuzz_maillog SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_maillog.cc DEPS rampart_reputation)
 endif()

@@ -3,7 +3,7 @@
 if(TARGET rampartd AND TARGET rampart_dns_test_server)
   rampart_test(e2e_postfix_test SOURCES e2e_postfix_test.cc DEPS rampart_dns_test_server rampart_dns)
   set_tests_properties(e2e_postfix_test PROPERTIES LABELS e2e TIMEOUT 900
-                       ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
+                       ENVIRONMENT "RAMPARTD_BIN=$<TARGET_FILE:rampartd>;RAMPART_BIN=$<TARGET_FILE:rampart>")
   target_compile_definitions(e2e_postfix_test PRIVATE RAMPART_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-  add_dependencies(e2e_postfix_test rampartd)
+  add_dependencies(e2e_postfix_test rampartd rampart)
 endif()

@@ -14,6 +14,8 @@
 //   5. SIGKILL of rampartd in the middle of 30 parallel sends: every message
 //      is either delivered or tempfailed to the client, and after rampartd
 //      is back and the client retries, each is in the mailbox exactly once;
+//   5b. an unknown recipient is refused by Postfix (550 5.1.1) and
+//      `rampart reputation maillog` turns its log line into a bounce event;
 //   6. SIGHUP reload with a low per-IP limit: the burst gets 451 4.7.1;
 //   7. SIGTERM: rampartd drains and exits 0.
 // Skipped when not root or when postfix/swaks are not installed. Every
@@ -184,7 +186,7 @@ class PostfixE2E : public ::testing::Test {
         << "default_process_limit = 60\n"
         << "virtual_mailbox_domains = example.net\n"
         << "virtual_mailbox_base = " << tmp << "/mail\n"
-        << "virtual_mailbox_maps = static:inbox/\n"
+        << "virtual_mailbox_maps = inline:{ bob@example.net=inbox/ }\n"
         << "virtual_uid_maps = static:65534\nvirtual_gid_maps = static:65534\n"
         << "smtpd_milters = inet:127.0.0.1:" << milter_port << "\n"
         << "non_smtpd_milters =\n"
@@ -393,6 +395,34 @@ TEST_F(PostfixE2E, RealPostfix) {
         << log();
     auto box = mailbox();
     for (int i = 0; i < kN; ++i) EXPECT_EQ(box.count("fault" + std::to_string(i)), 1u) << i;
+  }
+
+  // 5b. An unknown recipient: Postfix refuses it (550 5.1.1) before any
+  // milter sees it; `rampart reputation maillog` reads the bounce event
+  // from Postfix's own log.
+  {
+    const std::string file = tmp + "/msg-unknown1.eml";
+    std::ofstream(file)
+        << "From: alice@good.rampart-e2e.net\r\nTo: nosuch@example.net\r\nSubject: x\r\n\r\nx\r\n";
+    r = e2e::run({"/usr/bin/swaks", "--server", "127.0.0.1:" + std::to_string(smtp_port), "--from",
+                  "alice@good.rampart-e2e.net", "--to", "nosuch@example.net", "--helo",
+                  "client.rampart-e2e.net", "--data", "@" + file},
+                 tmp);
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.output.find("550 5.1.1"), std::string::npos) << r.output;
+    const char* cli = std::getenv("RAMPART_BIN");
+    ASSERT_NE(cli, nullptr) << "RAMPART_BIN not set (tests/e2e.cmake sets it)";
+    std::string events;
+    ASSERT_TRUE(e2e::poll_until(
+        [&] {
+          events = e2e::run({cli, "reputation", "maillog", tmp + "/maillog"}, tmp).output;
+          return events.find("\"type\": \"bounce\"") != std::string::npos;
+        },
+        30s))
+        << events << e2e::slurp(tmp + "/maillog");
+    EXPECT_NE(events.find("\"ip\": \"127.0.0.1\""), std::string::npos) << events;
+    EXPECT_NE(events.find("\"mail_from\": \"alice@good.rampart-e2e.net\""), std::string::npos) << events;
+    EXPECT_NE(events.find("\"helo\": \"client.rampart-e2e.net\""), std::string::npos) << events;
   }
 
   // 6. SIGHUP: a low per-IP limit takes effect; the burst gets 451 4.7.1.

@@ -1,5 +1,6 @@
 // File: tests/reputation_cli_test.cc
 // `rampart reputation replay` and `rampart reputation arf` end to end.
+#include <algorithm>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -133,6 +134,35 @@ TEST_F(CliReputation, ArfMboxWithDkimReverification) {
   EXPECT_EQ(plain.out.find("\"dkim\": \"pass\""), std::string::npos) << plain.out;
   EXPECT_EQ(run("reputation arf --mbox /nonexistent").status, 2);
   EXPECT_EQ(run("reputation arf --mbox a --maildir b").status, 2);
+}
+
+// Postfix log lines -> bounce events, ready for POST /v1/events / replay.
+TEST_F(CliReputation, MaillogBounces) {
+  const std::string log = write(
+      "mail.log",
+      "Nov 27 10:00:00 mx postfix/smtpd[1]: connect from unknown[203.0.113.5]\n"
+      "Nov 27 10:00:01 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[203.0.113.5]: 550 5.1.1 "
+      "<a@example.net>: Recipient address rejected: User unknown in local recipient table; from=<s@x.test> "
+      "to=<a@example.net> proto=ESMTP helo=<x.test>\n"
+      "Nov 27 10:00:02 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from broken: 550 5.1.1 <b@example.net>: "
+      "User unknown in local recipient table\n");
+  auto r = run("reputation maillog " + log + " --year 2026");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("{\"time\": 1795773601, \"type\": \"bounce\", \"ip\": \"203.0.113.5\", ", 0), 0u)
+      << r.out;
+  EXPECT_NE(r.out.find("\"helo\": \"x.test\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"mail_from\": \"s@x.test\""), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  EXPECT_NE(r.err.find("line 3: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 bounce event(s) from 3 line(s), 1 unreadable"), std::string::npos) << r.err;
+  // The events replay.
+  const std::string ev = write("bounces.jsonl", r.out);
+  auto rp = run("reputation replay --events " + ev + " --all --json");
+  ASSERT_EQ(rp.status, 0) << rp.err;
+  EXPECT_NE(rp.out.find("\"identity\": \"ip:203.0.113.5\""), std::string::npos) << rp.out;
+  EXPECT_EQ(rp.out.find("x.test"), std::string::npos) << rp.out;  // claims charge no domain
+  EXPECT_EQ(run("reputation maillog /nonexistent").status, 2);
+  EXPECT_EQ(run("reputation maillog " + log + " --year 19").status, 2);
 }
 
 }  // namespace

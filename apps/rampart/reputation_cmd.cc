@@ -4,6 +4,7 @@
 //   rampart reputation replay --events FILE [--config FILE] [--json] [--all]
 //   rampart reputation arf [--mbox FILE | --maildir DIR] [--verify-dkim [--zone F | --nameserver A]]
 //                          [--trusted-authserv-id ID[,ID...]] [--time T] [< report.eml]
+//   rampart reputation maillog [FILE] [--year Y]
 //
 // DESCRIPTION
 //   replay reads events as JSON lines (src/reputation/event_json.h) and
@@ -25,7 +26,15 @@
 //   (--zone, --nameserver, --dns-timeout; see resolver_opts.h); otherwise,
 //   and for SPF, a trusted authserv-id's Authentication-Results.
 //
+//   maillog reads a Postfix log (FILE or stdin) and prints a bounce event
+//   (JSON line) for every RCPT TO smtpd refused as an unknown user (550
+//   5.1.1): the unknown-recipient bounces a milter never sees, ready for
+//   POST /v1/events. Classic syslog lines carry no year: --year (default:
+//   this year, UTC). See src/reputation/maillog.h.
+//
 // DIAGNOSTICS
+//   maillog: an unknown-recipient line it cannot read is reported on stderr
+//   with its line number; exit 0 (2 for an unreadable file).
 //   replay: a bad line is reported on stderr with its line number and
 //   skipped; exit 0. An unreadable file or config: exit 2.
 //   arf: a rejected report prints "rampart reputation: rejected: <reason>"
@@ -36,6 +45,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -53,6 +63,7 @@
 #include "reputation/arf_dkim.h"
 #include "reputation/engine.h"
 #include "reputation/event_json.h"
+#include "reputation/maillog.h"
 #include "resolver_opts.h"
 
 namespace rampart::cli {
@@ -246,16 +257,60 @@ int run_arf(Args& a) {
   return rejected > 0 ? 1 : 0;
 }
 
+int run_maillog(Args& a) {
+  int year = 0;
+  if (auto y = a.get("year")) {
+    char* end = nullptr;
+    const long v = std::strtol(y->c_str(), &end, 10);
+    if (y->empty() || *end != '\0' || v < 1970 || v > 9999)
+      return a.usage_error("maillog: --year must be a year");
+    year = static_cast<int>(v);
+  } else {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    year = tm.tm_year + 1900;
+  }
+  const std::string path = a.positional().size() > 1 ? a.positional()[1] : "-";
+  std::string raw;
+  if (!read_input(path, raw)) return a.usage_error("maillog: cannot read " + path);
+  size_t line_no = 0, bad = 0, events = 0;
+  for (std::string_view rest = raw; !rest.empty();) {
+    const size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    ++line_no;
+    auto e = parse_postfix_log_line(line, year);
+    if (!e) {
+      ++bad;
+      std::fprintf(stderr, "rampart reputation: %s: line %zu: %s\n", path.c_str(), line_no,
+                   e.error().message.c_str());
+      continue;
+    }
+    if (!*e) continue;
+    ++events;
+    std::printf("%s\n", event_to_json(**e).c_str());
+  }
+  std::fprintf(stderr, "rampart reputation: %zu bounce event(s) from %zu line(s)%s\n", events, line_no,
+               bad ? (", " + std::to_string(bad) + " unreadable").c_str() : "");
+  return 0;
+}
+
 int run_reputation(Args& a) {
-  if (!a.parse(with_resolver_options({"events", "config", "trusted-authserv-id", "time", "mbox", "maildir"}),
+  if (!a.parse(with_resolver_options(
+                   {"events", "config", "trusted-authserv-id", "time", "mbox", "maildir", "year"}),
                {"json", "all", "verify-dkim"}))
     return kUsage;
-  if (a.positional().empty()) return a.usage_error("expected 'replay' or 'arf'");
+  if (a.positional().empty()) return a.usage_error("expected 'replay', 'arf' or 'maillog'");
   const std::string& sub = a.positional()[0];
+  if (sub == "maillog") {
+    if (a.positional().size() > 2) return a.usage_error("unexpected argument '" + a.positional()[2] + "'");
+    return run_maillog(a);
+  }
   if (a.positional().size() > 1) return a.usage_error("unexpected argument '" + a.positional()[1] + "'");
   if (sub == "replay") return run_replay(a);
   if (sub == "arf") return run_arf(a);
-  return a.usage_error("unknown subcommand '" + sub + "' (expected 'replay' or 'arf')");
+  return a.usage_error("unknown subcommand '" + sub + "' (expected 'replay', 'arf' or 'maillog')");
 }
 
 Registrar reg("reputation", "replay reputation events, read ARF feedback reports", run_reputation);
