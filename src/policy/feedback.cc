@@ -394,13 +394,13 @@ Feedback::Answer Feedback::post_events(std::string_view body) {
   return Answer{rejected == 0 || accepted > 0 ? 200 : 400, std::move(j)};
 }
 
-Feedback::Answer Feedback::get_reputation(std::string_view identity) {
+Feedback::Answer Feedback::get_reputation(std::string_view identity, bool with_counters) {
   if (!engine_) return Answer{503, "{\"error\": \"reputation is disabled\"}"};
   if (identity.empty() || identity.find(':') == std::string_view::npos)
     return Answer{400, "{\"error\": \"identity must look like domain:example.com or ip:192.0.2.1\"}"};
   auto r = engine_->report(identity);
   if (!r) return Answer{503, "{\"error\": " + quote("reputation store: " + r.error().message) + "}"};
-  return Answer{200, r->to_json()};
+  return Answer{200, r->to_json(with_counters)};
 }
 
 Feedback::Answer Feedback::post_report(std::string_view body) {

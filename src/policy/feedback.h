@@ -115,8 +115,9 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // POST /v1/events: reputation events as JSON lines (src/reputation/event_json.h);
   // a bad line is reported with its number and skipped.
   Answer post_events(std::string_view body);
-  // GET /v1/reputation/IDENTITY: the identity's report ("domain:example.com", "ip:192.0.2.1").
-  Answer get_reputation(std::string_view identity);
+  // GET /v1/reputation/IDENTITY: the identity's report ("domain:example.com", "ip:192.0.2.1");
+  // with_counters (?counters=1): plus its stored counters (reputation::Report::to_json).
+  Answer get_reputation(std::string_view identity, bool with_counters = false);
   // label "spam" or "ham"; client_ip (optional) names the original's source.
   Answer post_learn(std::string_view label, std::string_view body, std::string_view client_ip);
 
