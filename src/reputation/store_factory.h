@@ -1,6 +1,6 @@
 // File: src/reputation/store_factory.h
 // The reputation store chosen in the configuration (start-up only): the one
-// path rampartd and the CLI use. Two spellings are read; the first is the
+// path rampartd takes. Two spellings are read; the first is the
 // one rampartd's default configuration documents:
 //
 //   [reputation]
