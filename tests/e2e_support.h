@@ -186,14 +186,15 @@ inline bool tcp_accepts(uint16_t port) {
   return ok;
 }
 
-// A minimal HTTP/1.1 exchange with 127.0.0.1:port ("" on failure).
-inline std::string http(uint16_t port, const std::string& request) {
+// A minimal HTTP/1.1 exchange with 127.0.0.1:port ("" on failure or when
+// no byte came for timeout_s).
+inline std::string http(uint16_t port, const std::string& request, int timeout_s = 10) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   sa.sin_port = htons(port);
-  timeval tv{10, 0};
+  timeval tv{timeout_s, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::string out;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&

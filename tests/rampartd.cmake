@@ -5,3 +5,12 @@ if(TARGET rampartd AND TARGET rampart_policy_feedback)
   set_tests_properties(rampartd_http_test PROPERTIES TIMEOUT 300 ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
   add_dependencies(rampartd_http_test rampartd)
 endif()
+# Two rampartd nodes over one Redis Cluster (3 masters + 3 replicas on
+# loopback, tests/support/redis_cluster.h): shared counters through a master
+# SIGKILL, identical answers from both nodes, the shared throttle.
+if(TARGET rampartd AND TARGET rampart_policy_feedback AND TARGET rampart_reputation_redis)
+  rampart_test(rampartd_cluster_test SOURCES rampartd_cluster_test.cc DEPS rampart_reputation_redis rampart_core)
+  set_tests_properties(rampartd_cluster_test PROPERTIES LABELS e2e TIMEOUT 300
+                       ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
+  add_dependencies(rampartd_cluster_test rampartd)
+endif()

@@ -8,28 +8,23 @@
 //   Failover      two stores in two threads write the same identities; a
 //                 master is SIGKILLed; its replica takes over; no
 //                 acknowledged update is lost and both stores read the same.
-// Every wait polls with a deadline; every process is stopped at the end.
-// Skips when redis-server / redis-cli are missing (Debian redis-server,
-// redis-tools).
-#include <arpa/inet.h>
-#include <netinet/in.h>
+//   RateLimiter   the throttle's shared token buckets (redis_limiter.h): two
+//                 clients share one bucket, TTL, the cost of a take.
+// The cluster is tests/support/redis_cluster.h. Fails (does not skip) when
+// redis-server / redis-cli are missing (Debian redis-server, redis-tools).
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-#include <hiredis/hiredis.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "reputation/redis_limiter.h"
 #include "reputation/redis_store.h"
+#include "support/redis_cluster.h"
 
 namespace rampart::reputation {
 namespace {
@@ -37,190 +32,13 @@ namespace {
 using Steady = std::chrono::steady_clock;
 constexpr int64_t kT = 1700000000;  // one time stamp: no decay, exact counts
 
+using rampart::testing::node_command;
+using Cluster = rampart::testing::RedisTestCluster;
+
 template <typename F>
 bool poll_until(F f, std::chrono::milliseconds limit) {
-  const auto deadline = Steady::now() + limit;
-  for (;;) {
-    if (f()) return true;
-    if (Steady::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval
-  }
+  return rampart::testing::redis_poll_until(f, limit);
 }
-
-bool port_free(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
-  const pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  FILE* f = std::fopen(log.c_str(), "w");
-  if (f) {
-    ::dup2(::fileno(f), 1);
-    ::dup2(::fileno(f), 2);
-  }
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  ::execv(args[0], args.data());
-  _exit(127);
-}
-
-int wait_exit(pid_t pid, std::chrono::milliseconds limit) {
-  int status = 0;
-  const bool done = poll_until([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, limit);
-  if (!done) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-    return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// One synchronous command on one node, for the test's own checks.
-std::string node_command(int port, const std::vector<std::string>& argv) {
-  timeval tv{1, 0};
-  redisContext* c = redisConnectWithTimeout("127.0.0.1", port, tv);
-  if (!c || c->err) {
-    if (c) redisFree(c);
-    return "";
-  }
-  redisSetTimeout(c, tv);
-  std::vector<const char*> p;
-  std::vector<size_t> l;
-  for (const auto& a : argv) {
-    p.push_back(a.c_str());
-    l.push_back(a.size());
-  }
-  auto* r = static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(p.size()), p.data(), l.data()));
-  std::string out;
-  if (r) {
-    if (r->str) out.assign(r->str, r->len);
-    if (r->type == REDIS_REPLY_INTEGER) out = std::to_string(r->integer);
-    freeReplyObject(r);
-  }
-  redisFree(c);
-  return out;
-}
-
-struct Cluster {
-  std::string dir;
-  std::vector<int> ports;
-  std::vector<pid_t> pids;
-  std::string error;
-
-  bool start() {
-    char tmpl[] = "/tmp/rampart-redis-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    std::mt19937 rng(std::random_device{}());
-    std::uniform_int_distribution<int> pick(20000, 45000);
-    while (ports.size() < 6) {
-      const int p = pick(rng);
-      bool clash = false;
-      for (int q : ports) clash |= (q == p || q + 10000 == p || q == p + 10000);
-      if (!clash && port_free(p) && port_free(p + 10000)) ports.push_back(p);
-    }
-    for (int p : ports) {
-      const std::string ps = std::to_string(p);
-      pids.push_back(spawn({"/usr/bin/redis-server",
-                            "--port",
-                            ps,
-                            "--bind",
-                            "127.0.0.1",
-                            "--cluster-enabled",
-                            "yes",
-                            "--cluster-config-file",
-                            dir + "/nodes-" + ps + ".conf",
-                            "--cluster-node-timeout",
-                            "1000",
-                            "--appendonly",
-                            "no",
-                            "--save",
-                            "",
-                            "--dir",
-                            dir,
-                            "--daemonize",
-                            "no",
-                            "--protected-mode",
-                            "no",
-                            "--repl-diskless-sync",
-                            "yes",
-                            "--repl-diskless-sync-delay",
-                            "0",
-                            "--cluster-replica-validity-factor",
-                            "0"},
-                           dir + "/redis-" + ps + ".log"));
-    }
-    for (int p : ports)
-      if (!poll_until([&] { return node_command(p, {"PING"}) == "PONG"; }, std::chrono::seconds(20))) {
-        error = "redis-server on port " + std::to_string(p) + " did not answer PING";
-        return false;
-      }
-    std::vector<std::string> create = {"/usr/bin/redis-cli", "--cluster", "create"};
-    for (int p : ports) create.push_back("127.0.0.1:" + std::to_string(p));
-    for (const char* a : {"--cluster-replicas", "1", "--cluster-yes"}) create.push_back(a);
-    const pid_t cli = spawn(create, dir + "/create.log");
-    if (wait_exit(cli, std::chrono::seconds(90)) != 0) {
-      error = "redis-cli --cluster create failed (see " + dir + "/create.log)";
-      return false;
-    }
-    return wait_healthy(ports);
-  }
-
-  bool wait_healthy(const std::vector<int>& live) {
-    const bool ok = poll_until(
-        [&] {
-          for (int p : live) {
-            if (node_command(p, {"CLUSTER", "INFO"}).find("cluster_state:ok") == std::string::npos)
-              return false;
-            const std::string repl = node_command(p, {"INFO", "replication"});
-            if (repl.find("role:slave") != std::string::npos &&
-                repl.find("master_link_status:up") == std::string::npos)
-              return false;
-          }
-          return true;
-        },
-        std::chrono::seconds(60));
-    if (!ok) error = "cluster did not become healthy";
-    return ok;
-  }
-
-  std::vector<std::string> seeds() const {
-    std::vector<std::string> s;
-    for (int p : ports) s.push_back("127.0.0.1:" + std::to_string(p));
-    return s;
-  }
-
-  void kill_port(int port, int sig) {
-    for (size_t i = 0; i < ports.size(); ++i)
-      if (ports[i] == port && pids[i] > 0) {
-        ::kill(pids[i], sig);
-        if (sig == SIGKILL) {
-          ::waitpid(pids[i], nullptr, 0);
-          pids[i] = -1;
-        }
-      }
-  }
-
-  ~Cluster() {
-    for (pid_t p : pids)
-      if (p > 0) ::kill(p, SIGTERM);
-    for (pid_t& p : pids)
-      if (p > 0) {
-        wait_exit(p, std::chrono::seconds(10));
-        p = -1;
-      }
-    if (!dir.empty() && !::getenv("RAMPART_KEEP_REDIS")) std::filesystem::remove_all(dir);
-  }
-};
 
 RedisStoreOptions options_for(const Cluster& c) {
   RedisStoreOptions o;
@@ -244,7 +62,6 @@ double volume(RedisClusterStore& s, const std::string& id) {
 class RedisClusterE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (::access("/usr/bin/redis-server", X_OK) != 0 || ::access("/usr/bin/redis-cli", X_OK) != 0) return;
     cluster_ = new Cluster();
     if (!cluster_->start()) start_error_ = cluster_->error;
   }
@@ -253,7 +70,7 @@ class RedisClusterE2E : public ::testing::Test {
     cluster_ = nullptr;
   }
   void SetUp() override {
-    ASSERT_NE(cluster_, nullptr) << "redis-server / redis-cli missing (scripts/install-deps.sh)";
+    ASSERT_NE(cluster_, nullptr);
     ASSERT_TRUE(start_error_.empty()) << start_error_;
   }
   static Cluster* cluster_;
@@ -322,6 +139,85 @@ TEST_F(RedisClusterE2E, Redirections) {
   EXPECT_GT((*b)->cluster().stats().moved, moved);
   EXPECT_EQ(volume(**a, id), 2);
   ASSERT_TRUE(cluster_->wait_healthy(cluster_->ports));
+}
+
+TEST_F(RedisClusterE2E, RateLimiter) {
+  RedisLimiterOptions o;
+  o.cluster.seeds = cluster_->seeds();
+  RedisRateLimiter a(o), b(o);
+  // Two clients, one bucket: a burst of 5 at a negligible refill rate gives
+  // exactly 5 tokens whichever client asks.
+  const double slow = 1e-6;  // per minute
+  int taken = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto r = (i % 2 ? a : b).take("ip:192.0.2.1", slow, 5);
+    ASSERT_TRUE(r) << r.error().message;
+    taken += *r ? 1 : 0;
+  }
+  EXPECT_EQ(taken, 5);
+  // The bucket is a hash in "thr{KEY}", on the master of KEY's slot, with a
+  // TTL: the time to refill (capped at a day) plus a second.
+  ASSERT_NE(a.cluster(), nullptr);
+  const std::string key = a.bucket_key("ip:192.0.2.1");
+  EXPECT_EQ(key, "thr{ip:192.0.2.1}");
+  EXPECT_EQ(key_slot(key), key_slot("ip:192.0.2.1"));
+  auto ttl = a.cluster()->command({"PTTL", key});
+  ASSERT_TRUE(ttl);
+  EXPECT_GT(ttl->integer, 86000000);
+  EXPECT_LE(ttl->integer, 86400000);
+  // A fast bucket: 600 per minute (10 per second), burst 2: the TTL is the
+  // refill time of what was taken (0.1 s per token) plus a second.
+  auto o1 = a.take_outcome("user:fast", 600, 2);
+  ASSERT_TRUE(o1);
+  EXPECT_TRUE(o1->taken);
+  EXPECT_NEAR(o1->tokens, 1.0, 1e-9);
+  ttl = a.cluster()->command({"PTTL", a.bucket_key("user:fast")});
+  ASSERT_TRUE(ttl);
+  EXPECT_GT(ttl->integer, 900);
+  EXPECT_LE(ttl->integer, 1100);
+  // Refill from the server's clock: poll until a token is back.
+  auto o2 = b.take_outcome("user:fast", 600, 2);
+  ASSERT_TRUE(o2);
+  EXPECT_TRUE(o2->taken);
+  EXPECT_LT(o2->tokens, 1.0);
+  EXPECT_TRUE(poll_until(
+      [&] {
+        auto back = a.take_outcome("user:fast", 600, 2);
+        return back && back->taken;
+      },
+      std::chrono::seconds(5)));
+  // An idle bucket expires once full again; a missing key is a full bucket.
+  EXPECT_TRUE(poll_until(
+      [&] {
+        auto e = a.cluster()->command({"EXISTS", a.bucket_key("user:fast")});
+        return e && e->integer == 0;
+      },
+      std::chrono::seconds(10)));
+  auto o3 = b.take_outcome("user:fast", 600, 2);
+  ASSERT_TRUE(o3);
+  EXPECT_NEAR(o3->tokens, 1.0, 1e-9);
+
+  // What a take costs on loopback (one EVALSHA round trip): the throttle
+  // does one per limit checked, on the event loop.
+  constexpr int kTakes = 2000;
+  const auto t0 = Steady::now();
+  for (int i = 0; i < kTakes; ++i) {
+    auto r = a.take("ip:198.51.100." + std::to_string(i % 200), 120, 240);
+    ASSERT_TRUE(r) << r.error().message;
+  }
+  const double us = std::chrono::duration<double, std::micro>(Steady::now() - t0).count() / kTakes;
+  std::printf("shared throttle: %d takes, %.1f us per take (wall, loopback)\n", kTakes, us);
+
+  // A dead cluster: an error within the deadline (the throttle falls back).
+  RedisLimiterOptions dead;
+  dead.cluster.seeds = {"127.0.0.1:1"};
+  dead.cluster.retry_deadline = dead.cluster.connect_timeout = dead.cluster.io_timeout =
+      std::chrono::milliseconds(100);
+  RedisRateLimiter d(dead);
+  const auto t1 = Steady::now();
+  auto r = d.take("ip:192.0.2.1", 120, 240);
+  EXPECT_FALSE(r);
+  EXPECT_LT(Steady::now() - t1, std::chrono::seconds(2));
 }
 
 TEST_F(RedisClusterE2E, MasterKilledNoAcknowledgedEventLost) {

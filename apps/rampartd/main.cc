@@ -38,11 +38,9 @@
 #include "policy/policy.h"
 #include "policy/report_maildir.h"
 #include "policy/throttle.h"
-#ifdef HAVE_RAMPART_ROCKSDB
-#include "reputation/rocksdb_store.h"
-#endif
+#include "reputation/store_factory.h"
 #ifdef HAVE_RAMPART_REDIS
-#include "reputation/redis_store.h"
+#include "reputation/redis_limiter.h"
 #endif
 #include "server/milter/server.h"
 
@@ -79,43 +77,21 @@ Result<Config> load(const std::string& path) {
   return Config::load_file(path);
 }
 
-// The reputation store of the configuration: rocksdb under --data-dir by
-// default when a data directory is given, else memory.
-Result<std::unique_ptr<reputation::Store>> open_store(const policy::FeedbackConfig& fc,
-                                                      const std::string& data_dir) {
-  std::string kind = fc.store;
-  if (kind.empty()) {
-#ifdef HAVE_RAMPART_ROCKSDB
-    kind = data_dir.empty() ? "memory" : "rocksdb";
-#else
-    kind = "memory";
-#endif
-  }
-  if (kind == "memory")
-    return std::unique_ptr<reputation::Store>(std::make_unique<reputation::MemoryStore>());
-  if (kind == "rocksdb") {
-#ifdef HAVE_RAMPART_ROCKSDB
-    if (data_dir.empty()) return fail(Errc::kConfig, "reputation.store = \"rocksdb\" needs --data-dir");
-    reputation::RocksOptions ro;
-    ro.sync = fc.store_sync;
-    auto st = reputation::RocksDbStore::open(data_dir + "/reputation", ro);
-    if (!st)
-      return fail(st.error().code, "reputation store " + data_dir + "/reputation: " + st.error().message);
-    return std::unique_ptr<reputation::Store>(std::move(*st));
-#else
-    return fail(Errc::kConfig, "reputation.store = \"rocksdb\": built without librocksdb");
-#endif
-  }
 #ifdef HAVE_RAMPART_REDIS
-  reputation::RedisStoreOptions ro;
-  ro.cluster.seeds = fc.redis_seeds;
-  auto st = reputation::RedisClusterStore::open(ro);
-  if (!st) return fail(st.error().code, "reputation store redis: " + st.error().message);
-  return std::unique_ptr<reputation::Store>(std::move(*st));
-#else
-  return fail(Errc::kConfig, "reputation.store = \"redis\": built without libhiredis");
+// The throttle's shared buckets: one per key in the reputation store's Redis
+// Cluster (src/reputation/redis_limiter.h), with a short deadline: past it the
+// Throttle answers from its local bucket.
+class RedisBuckets final : public policy::SharedBuckets {
+ public:
+  explicit RedisBuckets(reputation::RedisLimiterOptions o) : lim_(std::move(o)) {}
+  Result<bool> take(std::string_view key, const policy::RateLimit& limit) override {
+    return lim_.take(key, limit.per_minute, limit.burst);
+  }
+
+ private:
+  reputation::RedisRateLimiter lim_;
+};
 #endif
-}
 
 }  // namespace
 
@@ -225,11 +201,35 @@ int main(int argc, char** argv) {
   co.max_entries = static_cast<size_t>(cfg->get_int("dns.cache_entries", 100000));
   dns::CachingResolver resolver(*upstream, clock, co);
   auto throttle = std::make_shared<policy::Throttle>(clock);
+  // One store path (src/reputation/store_factory.h): [reputation] store =
+  // "memory" | "rocksdb" | "redis" (or the [reputation.store] table).
+  auto store_spec = reputation::store_spec(*cfg, data_dir);
+  if (!store_spec) {
+    std::fprintf(stderr, "rampartd: %s\n", store_spec.error().message.c_str());
+    return 2;
+  }
+  // [throttle] shared: buckets in the Redis Cluster (default: when the store is redis).
+  if (pcfg->throttle_shared.value_or(store_spec->kind == reputation::StoreKind::kRedis)) {
+    if (store_spec->kind != reputation::StoreKind::kRedis) {
+      std::fprintf(stderr, "rampartd: throttle.shared = true needs [reputation] store = \"redis\"\n");
+      return 2;
+    }
+#ifdef HAVE_RAMPART_REDIS
+    reputation::RedisLimiterOptions lo;
+    lo.cluster.seeds = store_spec->seeds;
+    lo.cluster.connect_timeout = lo.cluster.io_timeout = lo.cluster.retry_deadline =
+        std::chrono::milliseconds(pcfg->throttle_shared_timeout_ms);
+    throttle->set_shared(std::make_unique<RedisBuckets>(std::move(lo)),
+                         std::chrono::milliseconds(pcfg->throttle_shared_fallback_ms));
+    log::get()->info("throttle: shared buckets in the Redis Cluster (timeout {} ms, then local)",
+                     pcfg->throttle_shared_timeout_ms);
+#endif
+  }
   // Reputation and the content model live as long as the process (reloads
   // build new pipelines around them).
   auto feedback = std::make_shared<policy::Feedback>(*fcfg, clock, pcfg->authserv_id);
   if (fcfg->reputation) {
-    auto store = open_store(*fcfg, data_dir);
+    auto store = reputation::open_store(*store_spec);
     if (!store) {
       std::fprintf(stderr, "rampartd: %s\n", store.error().message.c_str());
       return store.error().code == Errc::kConfig ? 2 : 1;
@@ -267,7 +267,10 @@ int main(int argc, char** argv) {
         respond(server::HttpReply{405, server::error_json("use GET")});
         return true;
       }
-      policy::Feedback::Answer a = feedback->get_reputation(std::string_view(path).substr(kRep.size()));
+      const bool counters = req.target.find("?counters=1") != std::string::npos ||
+                            req.target.find("&counters=1") != std::string::npos;
+      policy::Feedback::Answer a =
+          feedback->get_reputation(std::string_view(path).substr(kRep.size()), counters);
       respond(server::HttpReply{a.status, std::move(a.json)});
       return true;
     }
@@ -319,6 +322,18 @@ int main(int argc, char** argv) {
     m += "rampart_dns_cache_misses_total " + std::to_string(st.misses) + "\n";
     m += "# HELP rampart_throttle_keys Token buckets in memory.\n# TYPE rampart_throttle_keys gauge\n";
     m += "rampart_throttle_keys " + std::to_string(throttle->size()) + "\n";
+    if (throttle->shared()) {
+      m += "# HELP rampart_throttle_shared_calls_total Throttle takes answered by the shared buckets.\n"
+           "# TYPE rampart_throttle_shared_calls_total counter\n";
+      m += "rampart_throttle_shared_calls_total " + std::to_string(throttle->shared_calls()) + "\n";
+      m += "# HELP rampart_throttle_shared_errors_total Shared bucket failures (answered locally: fail "
+           "open).\n"
+           "# TYPE rampart_throttle_shared_errors_total counter\n";
+      m += "rampart_throttle_shared_errors_total " + std::to_string(throttle->shared_errors()) + "\n";
+      m += "# HELP rampart_throttle_local_fallbacks_total Takes answered by local buckets while shared.\n"
+           "# TYPE rampart_throttle_local_fallbacks_total counter\n";
+      m += "rampart_throttle_local_fallbacks_total " + std::to_string(throttle->fallbacks()) + "\n";
+    }
     m += feedback->metrics();
     if (ingest) {
       const auto& is = ingest->stats();

@@ -98,6 +98,15 @@ enabled = true
 # bucket size. Over the limit: 451 4.7.1 with the reason.
 [throttle]
 exempt = []           # CIDRs never throttled, e.g. ["10.0.0.0/8"]
+# Buckets shared by every rampartd node in the Redis Cluster of the
+# reputation store (one limit for the cluster, not one per node). Default:
+# shared when [reputation] store = "redis", else each node counts alone.
+# shared = true
+# A Redis call slower than this, or failing, is answered by the node's own
+# bucket (fail open, counted in rampart_throttle_shared_errors_total), and
+# the node's buckets answer alone for shared_fallback_ms after that.
+shared_timeout_ms = 100
+shared_fallback_ms = 1000
 [throttle.ip]
 enabled = true
 per_minute = 120.0
@@ -126,6 +135,8 @@ enabled = true
 # store = "rocksdb"
 sync = true           # rocksdb: fsync the write-ahead log for every message
 # redis_seeds = ["127.0.0.1:7000"]
+# redis_wait_replicas = 1          # redis: replicas holding a write before it is acknowledged
+# redis_retry_deadline_ms = 20000  # redis: how long a call retries through a failover
 # A store error never rejects: it adds REP_UNAVAILABLE (score 0), or with
 # tempfail = true answers 451 4.7.1.
 tempfail = false
@@ -267,6 +278,11 @@ Result<PolicyConfig> PolicyConfig::from(const Config& cfg) {
   c.per_sender_domain = rate(cfg, "throttle.sender_domain", c.per_sender_domain);
   c.per_sasl_user = rate(cfg, "throttle.sasl_user", c.per_sasl_user);
   c.throttle_exempt = cfg.get_strings("throttle.exempt");
+  if (cfg.has("throttle.shared")) c.throttle_shared = cfg.get_bool("throttle.shared", true);
+  c.throttle_shared_timeout_ms = cfg.get_int("throttle.shared_timeout_ms", c.throttle_shared_timeout_ms);
+  c.throttle_shared_fallback_ms = cfg.get_int("throttle.shared_fallback_ms", c.throttle_shared_fallback_ms);
+  if (c.throttle_shared_timeout_ms <= 0 || c.throttle_shared_fallback_ms < 0)
+    return fail(Errc::kConfig, "throttle: shared_timeout_ms must be > 0 and shared_fallback_ms >= 0");
   for (const auto& cidr : c.throttle_exempt) {
     const size_t slash = cidr.find('/');
     if (!IpAddress::parse(cidr.substr(0, slash)))

@@ -62,14 +62,6 @@ bool sender_kind(reputation::IdentityKind k) {
 Result<FeedbackConfig> FeedbackConfig::from(const Config& cfg) {
   FeedbackConfig c;
   c.reputation = cfg.get_bool("reputation.enabled", c.reputation);
-  c.store = cfg.get_string("reputation.store", c.store);
-  if (!c.store.empty() && c.store != "memory" && c.store != "rocksdb" && c.store != "redis")
-    return fail(Errc::kConfig,
-                "reputation.store: expected \"memory\", \"rocksdb\" or \"redis\", not \"" + c.store + "\"");
-  c.store_sync = cfg.get_bool("reputation.sync", c.store_sync);
-  c.redis_seeds = cfg.get_strings("reputation.redis_seeds");
-  if (c.store == "redis" && c.redis_seeds.empty())
-    return fail(Errc::kConfig, "reputation.store = \"redis\" needs reputation.redis_seeds");
   c.tempfail = cfg.get_bool("reputation.tempfail", c.tempfail);
   c.spammer = cfg.get_double("reputation.score_spammer", c.spammer);
   c.compromised = cfg.get_double("reputation.score_compromised", c.compromised);
@@ -424,13 +416,13 @@ Feedback::Answer Feedback::post_events(std::string_view body) {
   return Answer{rejected == 0 || accepted > 0 ? 200 : 400, std::move(j)};
 }
 
-Feedback::Answer Feedback::get_reputation(std::string_view identity) {
+Feedback::Answer Feedback::get_reputation(std::string_view identity, bool with_counters) {
   if (!engine_) return Answer{503, "{\"error\": \"reputation is disabled\"}"};
   if (identity.empty() || identity.find(':') == std::string_view::npos)
     return Answer{400, "{\"error\": \"identity must look like domain:example.com or ip:192.0.2.1\"}"};
   auto r = engine_->report(identity);
   if (!r) return Answer{503, "{\"error\": " + quote("reputation store: " + r.error().message) + "}"};
-  return Answer{200, r->to_json()};
+  return Answer{200, r->to_json(with_counters)};
 }
 
 void Feedback::set_resolver(dns::Resolver& resolver) {

@@ -88,10 +88,9 @@ namespace rampart::policy {
 struct FeedbackConfig {
   // [reputation]
   bool reputation = true;
-  std::string store;       // "memory", "rocksdb", "redis"; empty: rocksdb under --data-dir, else memory
-  bool store_sync = true;  // rocksdb: fsync the WAL per message
-  std::vector<std::string> redis_seeds;  // store = "redis": "host:port" of cluster nodes
-  bool tempfail = false;                 // a store error tempfails the message
+  // The store itself ([reputation] store, sync, redis_seeds, ...) is read by
+  // reputation::store_spec() (src/reputation/store_factory.h).
+  bool tempfail = false;  // a store error tempfails the message
   double spammer = 6.0, compromised = 4.0, bulk_ok = -0.5, transactional = -0.5, trap = 0.0;
   // Spam traps: addresses ("trap@example.net") and whole domains ("traps.example.net"),
   // compared without case.
@@ -145,8 +144,9 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // POST /v1/events: reputation events as JSON lines (src/reputation/event_json.h);
   // a bad line is reported with its number and skipped.
   Answer post_events(std::string_view body);
-  // GET /v1/reputation/IDENTITY: the identity's report ("domain:example.com", "ip:192.0.2.1").
-  Answer get_reputation(std::string_view identity);
+  // GET /v1/reputation/IDENTITY: the identity's report ("domain:example.com", "ip:192.0.2.1");
+  // with_counters (?counters=1): plus its stored counters (reputation::Report::to_json).
+  Answer get_reputation(std::string_view identity, bool with_counters = false);
   // label "spam" or "ham"; client_ip (optional) names the original's source.
   Answer post_learn(std::string_view label, std::string_view body, std::string_view client_ip);
 

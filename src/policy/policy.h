@@ -167,6 +167,14 @@ struct PolicyConfig {
   RateLimit per_sender_domain{true, 120, 240};  // authenticated senders only
   RateLimit per_sasl_user{true, 60, 120};
   std::vector<std::string> throttle_exempt;  // CIDRs never throttled
+  // [throttle] shared: the buckets live in the reputation store's Redis
+  // Cluster (rampartd; several nodes, one limit). Unset: shared exactly
+  // when the store is redis. A backend call that fails or takes longer
+  // than shared_timeout_ms is answered by the node's local bucket (fail
+  // open), and the local buckets answer for shared_fallback_ms after it.
+  std::optional<bool> throttle_shared;
+  int64_t throttle_shared_timeout_ms = 100;
+  int64_t throttle_shared_fallback_ms = 1000;
 
   static Result<PolicyConfig> from(const Config& cfg);  // missing keys: defaults
 };

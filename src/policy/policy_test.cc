@@ -4,6 +4,7 @@
 // throttling, DNSBL zones, the default configuration text.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -171,6 +172,66 @@ TEST(Throttle, BurstThenRate) {
   EXPECT_DOUBLE_EQ(t.tokens("a", lim), 3.0);  // forgotten: starts full again
 }
 
+// A SharedBuckets backend in memory that can be switched off.
+struct FakeBuckets final : SharedBuckets {
+  std::map<std::string, double, std::less<>> left;
+  bool down = false;
+  int calls = 0;
+  Result<bool> take(std::string_view key, const RateLimit& limit) override {
+    ++calls;
+    if (down) return fail(Errc::kTemporary, "fake backend down");
+    auto it = left.find(key);
+    if (it == left.end()) it = left.emplace(std::string(key), limit.burst).first;
+    if (it->second < 1) return false;
+    it->second -= 1;
+    return true;
+  }
+};
+
+TEST(Throttle, SharedBackendAndFailOpen) {
+  FakeClock clock;
+  Throttle t(clock);
+  auto fake = std::make_unique<FakeBuckets>();
+  FakeBuckets& b = *fake;
+  t.set_shared(std::move(fake), std::chrono::seconds(5));
+  RateLimit lim{true, 0.0001, 2};
+  // The backend decides; no local bucket is made.
+  b.left["ip:a"] = 1;
+  EXPECT_TRUE(t.take("ip:a", lim));
+  EXPECT_FALSE(t.take("ip:a", lim));
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(t.refused(), 1u);
+  EXPECT_EQ(t.shared_calls(), 2u);
+  // Disabled limits never reach the backend.
+  EXPECT_TRUE(t.take("ip:a", RateLimit{false, 1, 1}));
+  EXPECT_EQ(b.calls, 2);
+  // The backend fails: the local bucket answers (fail open, still limited by
+  // the local burst), the failure is counted, the backend is left alone for
+  // the fallback period.
+  b.down = true;
+  EXPECT_TRUE(t.take("ip:a", lim));
+  EXPECT_EQ(t.shared_errors(), 1u);
+  EXPECT_EQ(b.calls, 3);
+  EXPECT_TRUE(t.take("ip:a", lim));
+  EXPECT_FALSE(t.take("ip:a", lim));  // the local burst of 2 is spent
+  EXPECT_EQ(b.calls, 3);
+  EXPECT_EQ(t.fallbacks(), 3u);
+  EXPECT_EQ(t.size(), 1u);
+  // After the period the backend is asked again; still down: one more
+  // error, one more call, and local answers again.
+  clock.advance(std::chrono::seconds(5));
+  EXPECT_FALSE(t.take("ip:a", lim));
+  EXPECT_EQ(b.calls, 4);
+  EXPECT_EQ(t.shared_errors(), 2u);
+  // Back up: the backend's answer again (its bucket for ip:a is empty).
+  b.down = false;
+  clock.advance(std::chrono::seconds(5));
+  EXPECT_FALSE(t.take("ip:a", lim));
+  EXPECT_TRUE(t.take("ip:b", lim));
+  EXPECT_EQ(b.calls, 6);
+  EXPECT_EQ(t.shared_errors(), 2u);
+}
+
 TEST(PolicyConfig, DefaultTextMatchesDefaults) {
   auto cfg = Config::parse(default_config_text());
   ASSERT_TRUE(cfg) << cfg.error().message;
@@ -185,6 +246,12 @@ TEST(PolicyConfig, DefaultTextMatchesDefaults) {
   EXPECT_EQ(pc->per_ip.burst, d.per_ip.burst);
   EXPECT_EQ(pc->per_sasl_user.per_minute, d.per_sasl_user.per_minute);
   EXPECT_EQ(pc->max_scan_bytes, d.max_scan_bytes);
+  EXPECT_FALSE(pc->throttle_shared.has_value());
+  EXPECT_EQ(pc->throttle_shared_timeout_ms, d.throttle_shared_timeout_ms);
+  EXPECT_EQ(pc->throttle_shared_fallback_ms, d.throttle_shared_fallback_ms);
+  auto sh = Config::parse("[throttle]\nshared = false\n");
+  ASSERT_TRUE(sh);
+  EXPECT_EQ(PolicyConfig::from(*sh)->throttle_shared, std::optional<bool>(false));
   EXPECT_TRUE(pc->dnsbl_ip.empty());
   auto bad = Config::parse("[policy]\nreject_score = 1.0\n");
   ASSERT_TRUE(bad);

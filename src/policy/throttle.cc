@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/log.h"
+
 namespace rampart::policy {
 
 Throttle::Bucket& Throttle::bucket(std::string_view key, const RateLimit& limit) {
@@ -30,8 +32,7 @@ Throttle::Bucket& Throttle::bucket(std::string_view key, const RateLimit& limit)
   return b;
 }
 
-bool Throttle::take(std::string_view key, const RateLimit& limit) {
-  if (!limit.enabled) return true;
+bool Throttle::take_local(std::string_view key, const RateLimit& limit) {
   Bucket& b = bucket(key, limit);
   if (b.tokens < 1.0) {
     ++refused_;
@@ -39,6 +40,33 @@ bool Throttle::take(std::string_view key, const RateLimit& limit) {
   }
   b.tokens -= 1.0;
   return true;
+}
+
+void Throttle::set_shared(std::unique_ptr<SharedBuckets> shared, std::chrono::milliseconds fallback_for) {
+  shared_ = std::move(shared);
+  fallback_for_ = fallback_for;
+  shared_down_until_ = {};
+}
+
+bool Throttle::take(std::string_view key, const RateLimit& limit) {
+  if (!limit.enabled) return true;
+  if (shared_) {
+    const auto now = clock_.monotonic();
+    if (now >= shared_down_until_) {
+      auto r = shared_->take(key, limit);
+      if (r) {
+        ++shared_calls_;
+        if (!*r) ++refused_;
+        return *r;
+      }
+      ++shared_errors_;
+      shared_down_until_ = now + fallback_for_;
+      log::get()->warn("throttle: shared buckets failed ({}); local buckets for the next {} ms",
+                       r.error().message, fallback_for_.count());
+    }
+    ++fallbacks_;
+  }
+  return take_local(key, limit);
 }
 
 double Throttle::tokens(std::string_view key, const RateLimit& limit) { return bucket(key, limit).tokens; }

@@ -6,7 +6,7 @@
 
 namespace rampart::reputation {
 
-std::string Report::to_json() const {
+std::string Report::to_json(bool with_counters) const {
   std::string out = "{\"identity\": ";
   append_json_string(out, identity);
   out += ", \"class\": ";
@@ -19,7 +19,25 @@ std::string Report::to_json() const {
     if (i) out += ", ";
     append_json_string(out, reasons[i].code + ": " + reasons[i].text);
   }
-  out += "], \"classified_at\": " + std::to_string(classified_at) + "}";
+  out += "], \"classified_at\": " + std::to_string(classified_at);
+  if (with_counters) {
+    out += ", \"counters\": {\"at\": " + std::to_string(counters.t);
+    for (size_t m = 0; m < kMetricCount; ++m) {
+      out += ", ";
+      append_json_string(out, metric_name(static_cast<Metric>(m)));
+      out += ": {";
+      for (size_t w = 0; w < kWindowCount; ++w) {
+        std::snprintf(
+            b, sizeof b, "%s\"%s\": %.9g", w ? ", " : "",
+            std::string(window_name(static_cast<Window>(w))).c_str(),
+            static_cast<double>(counters.v[Counters::index(static_cast<Metric>(m), static_cast<Window>(w))]));
+        out += b;
+      }
+      out += "}";
+    }
+    out += "}";
+  }
+  out += "}";
   return out;
 }
 

@@ -44,7 +44,10 @@ struct Report {
   Counters counters;          // as stored (decay them with value(..., now))
   int64_t now = 0;
   // {"identity": ..., "class": ..., "score": ..., "reasons": [...], "classified_at": ...}
-  std::string to_json() const;
+  // with_counters adds "counters": {"at": T, "volume": {"hour": h, "day": d,
+  // "month": m}, ... every metric} with the values as stored at unix time T
+  // (not decayed to now: exact, and the same whichever node answers).
+  std::string to_json(bool with_counters = false) const;
 };
 
 // The counter increments an event stands for (recipients for message

@@ -52,6 +52,31 @@ TEST(Engine, NewsletterBecomesBulkThenCompromised) {
   EXPECT_NE(r->to_json().find("COMPLAINTS_BAD"), std::string::npos);
 }
 
+TEST(Engine, ReportWithCounters) {
+  FakeClock clock(1700003600);
+  MemoryStore store;
+  auto psl = dmarc::PublicSuffixList::from_text("example\n");
+  ASSERT_TRUE(psl);
+  Engine engine(store, clock, Thresholds{}, *psl);
+  ASSERT_TRUE(engine.record(newsletter(1700000000, 3)));
+  ASSERT_TRUE(engine.record(newsletter(1700000000, 4)));
+  Event c = newsletter(1700000000, 1);
+  c.type = EventType::kComplaint;
+  ASSERT_TRUE(engine.record(c));
+  auto r = engine.report("domain:news.example");
+  ASSERT_TRUE(r);
+  const std::string plain = r->to_json();
+  EXPECT_EQ(plain.find("counters"), std::string::npos) << plain;
+  const std::string j = r->to_json(true);
+  EXPECT_EQ(j.substr(0, plain.size() - 1), plain.substr(0, plain.size() - 1));  // same object, one key more
+  // As stored (at the events' time), not decayed to the clock's hour later.
+  EXPECT_NE(j.find("\"counters\": {\"at\": 1700000000, \"volume\": {\"hour\": 7, \"day\": 7, \"month\": 7}"),
+            std::string::npos)
+      << j;
+  EXPECT_NE(j.find("\"complaints\": {\"hour\": 1, \"day\": 1, \"month\": 1}"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"bot\": {\"hour\": 0, \"day\": 0, \"month\": 0}}}"), std::string::npos) << j;
+}
+
 TEST(Engine, BotDetectionMakesTheAddressASpammer) {
   FakeClock clock(1700000000);
   MemoryStore store;

@@ -1,6 +1,8 @@
 // File: src/reputation/store_factory.cc
-// Store selection from the configuration.
+// Store selection from the configuration (see store_factory.h).
 #include "reputation/store_factory.h"
+
+#include <toml++/toml.h>
 
 #if defined(HAVE_ROCKSDB_STORE)
 #include "reputation/rocksdb_store.h"
@@ -11,40 +13,86 @@
 
 namespace rampart::reputation {
 
-Result<std::unique_ptr<Store>> open_store(const Config& cfg, std::string_view table) {
-  const std::string p = std::string(table) + ".";
-  const std::string kind = cfg.get_string(p + "kind", "memory");
-  if (kind == "memory") return std::unique_ptr<Store>(std::make_unique<MemoryStore>());
-  if (kind == "rocksdb") {
+Result<StoreSpec> store_spec(const Config& cfg, const std::string& data_dir) {
+  StoreSpec s;
+  const toml::node* node = cfg.table().at_path("reputation.store").node();
+  const bool table_form = node && node->is_table();
+  if (node && !table_form && !node->is_string())
+    return fail(Errc::kConfig, "reputation.store: expected a string (\"memory\", \"rocksdb\", \"redis\")");
+  // p: where the store's own keys are ("reputation.store." or "reputation.").
+  const std::string p = table_form ? "reputation.store." : "reputation.";
+  std::string kind = table_form ? cfg.get_string(p + "kind", "") : cfg.get_string("reputation.store", "");
+  s.sync = cfg.get_bool(p + "sync", true);
+  s.seeds = cfg.get_strings(table_form ? p + "seeds" : p + "redis_seeds");
+  s.wait_replicas =
+      static_cast<int>(cfg.get_int(table_form ? p + "wait_replicas" : p + "redis_wait_replicas", 1));
+  s.retry_deadline = std::chrono::milliseconds(
+      cfg.get_int(table_form ? p + "retry_deadline_ms" : p + "redis_retry_deadline_ms", 20000));
+  if (table_form) s.path = cfg.get_string(p + "path", "");
+  const std::string where = table_form ? "reputation.store.kind" : "reputation.store";
+  if (kind.empty()) {
 #if defined(HAVE_ROCKSDB_STORE)
-    auto path = cfg.require_string(p + "path");
-    if (!path) return fail(Errc::kConfig, p + "path is required for the rocksdb store");
-    RocksOptions o;
-    o.sync = cfg.get_bool(p + "sync", true);
-    auto s = RocksDbStore::open(*path, o);
-    if (!s) return tl::unexpected(s.error());
-    return std::unique_ptr<Store>(std::move(*s));
+    kind = data_dir.empty() && s.path.empty() ? "memory" : "rocksdb";
 #else
-    return fail(Errc::kConfig, "this build has no RocksDB store (librocksdb-dev missing at build time)");
+    kind = "memory";
 #endif
   }
-  if (kind == "redis-cluster") {
+  if (kind == "memory") {
+    s.kind = StoreKind::kMemory;
+  } else if (kind == "rocksdb") {
+    s.kind = StoreKind::kRocksDb;
+    if (s.path.empty() && !data_dir.empty()) s.path = data_dir + "/reputation";
+    if (s.path.empty())
+      return fail(Errc::kConfig, where + " = \"rocksdb\" needs --data-dir (or reputation.store.path)");
+  } else if (kind == "redis" || kind == "redis-cluster") {
+    s.kind = StoreKind::kRedis;
+    if (s.seeds.empty())
+      return fail(Errc::kConfig, where + " = \"" + kind + "\" needs " +
+                                     (table_form ? "reputation.store.seeds" : "reputation.redis_seeds"));
+    if (s.wait_replicas < 0 || s.retry_deadline.count() <= 0)
+      return fail(Errc::kConfig, "reputation: redis wait_replicas must be >= 0 and retry_deadline_ms > 0");
+  } else {
+    return fail(Errc::kConfig, where + ": \"" + kind + "\" is not memory, rocksdb or redis");
+  }
+  return s;
+}
+
+Result<std::unique_ptr<Store>> open_store(const StoreSpec& spec) {
+  switch (spec.kind) {
+    case StoreKind::kMemory: return std::unique_ptr<Store>(std::make_unique<MemoryStore>());
+    case StoreKind::kRocksDb: {
+#if defined(HAVE_ROCKSDB_STORE)
+      RocksOptions o;
+      o.sync = spec.sync;
+      auto s = RocksDbStore::open(spec.path, o);
+      if (!s) return fail(s.error().code, "reputation store " + spec.path + ": " + s.error().message);
+      return std::unique_ptr<Store>(std::move(*s));
+#else
+      return fail(Errc::kConfig, "this build has no RocksDB store (librocksdb-dev missing at build time)");
+#endif
+    }
+    case StoreKind::kRedis: {
 #if defined(HAVE_REDIS_STORE)
-    RedisStoreOptions o;
-    o.cluster.seeds = cfg.get_strings(p + "seeds");
-    if (o.cluster.seeds.empty())
-      return fail(Errc::kConfig, p + "seeds is required for the redis-cluster store");
-    o.wait_replicas = static_cast<int>(cfg.get_int(p + "wait_replicas", 1));
-    o.cluster.retry_deadline = std::chrono::milliseconds(cfg.get_int(p + "retry_deadline_ms", 20000));
-    auto s = RedisClusterStore::open(o);
-    if (!s) return tl::unexpected(s.error());
-    return std::unique_ptr<Store>(std::move(*s));
+      RedisStoreOptions o;
+      o.cluster.seeds = spec.seeds;
+      o.wait_replicas = spec.wait_replicas;
+      o.cluster.retry_deadline = spec.retry_deadline;
+      auto s = RedisClusterStore::open(o);
+      if (!s) return fail(s.error().code, "reputation store redis: " + s.error().message);
+      return std::unique_ptr<Store>(std::move(*s));
 #else
-    return fail(Errc::kConfig,
-                "this build has no Redis Cluster store (libhiredis-dev missing at build time)");
+      return fail(Errc::kConfig,
+                  "this build has no Redis Cluster store (libhiredis-dev missing at build time)");
 #endif
+    }
   }
-  return fail(Errc::kConfig, p + "kind \"" + kind + "\" is not memory, rocksdb or redis-cluster");
+  return fail(Errc::kConfig, "reputation store: unknown kind");
+}
+
+Result<std::unique_ptr<Store>> open_store(const Config& cfg, const std::string& data_dir) {
+  auto spec = store_spec(cfg, data_dir);
+  if (!spec) return tl::unexpected(spec.error());
+  return open_store(*spec);
 }
 
 }  // namespace rampart::reputation
