@@ -1,30 +1,48 @@
 // File: bench/reputation_bench.cc
-// Store benchmark: counter updates per second per core and lookups per
-// second for the in-memory, RocksDB and Redis Cluster stores, with memory per
-// identity for the in-memory store. Prints figures; never a test.
+// Reputation store benchmark at scale (default 10 M identities): identity
+// updates and message events per second per core, lookups per second and
+// latency, memory per identity, for the in-memory store, RocksDB (with and
+// without WAL fsync) and the Redis Cluster store, printed side by side with
+// the goals of issue 5. Prints figures; never a test.
 //
-//   reputation_bench [--identities 1000000] [--updates 5000000] [--batch 64]
-//                    [--rocksdb DIR] [--redis 127.0.0.1:7000,127.0.0.1:7001]
+//   reputation_bench [--identities 10000000] [--updates 5000000] [--batch 64]
+//                    [--load-batch 10000] [--rocksdb DIR] [--redis 127.0.0.1:7000,...]
+//                    [--redis-identities N] [--no-compact]
 //
-// Updates are Store::merge() batches of --batch single-identity deltas over
-// uniformly drawn identities ("ip:10.x.y.z"), all at distinct times (the
-// decay arithmetic runs on every merge). CPU time is this process's
-// (CLOCK_PROCESS_CPUTIME_ID), so "per core" for the single-threaded loop; the
-// Redis figures are wall-clock rates from one client (the servers' CPU is not
-// counted). RocksDB runs twice: WAL fsync per batch (the default, crash-safe)
-// and without fsync.
+// Population: identities come in fives per sender j: ip:A.B.C.1,
+// net:A.B.C.0/24, domain:sJ.example, dkim:sJ.example, spf:sJ.example, the
+// five identities a message event from that sender touches (an SPF, DKIM and
+// DMARC pass). Each identity holds 3-5 of the 11 metrics (volume,
+// auth_aligned, fcrdns; one_click for odd j; spam_verdict for j % 3 == 0).
+//
+// An "update" is one identity's delta in a Store::merge() batch (--batch per
+// merge, uniformly drawn identities, every one at a later time stamp, so the
+// decay arithmetic runs on each). An "event" is one message event through
+// reputation::Engine: record_counters_only() (16 events per call: their
+// identities' deltas in one merge) or record() (one merge, then the five
+// sender identities re-classified: get + get_state + classify each).
+// "Per core" is CPU time of this process (CLOCK_PROCESS_CPUTIME_ID; the
+// loops are single-threaded), so the RocksDB background threads count and
+// the Redis servers' CPU does not.
 #include <malloc.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "auth/dmarc/orgdomain.h"
+#include "core/clock.h"
+#include "reputation/engine.h"
 #include "reputation/store.h"
 #if defined(HAVE_ROCKSDB_STORE)
 #include "reputation/rocksdb_store.h"
@@ -46,123 +64,411 @@ double cpu_seconds() {
 double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-
-std::string key_of(uint64_t i) {
-  return "ip:10." + std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) + "." +
-         std::to_string(i & 255) + (i >> 24 ? "/" + std::to_string(i >> 24) : "");
+size_t rss_bytes() {
+  std::ifstream f("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  f >> pages >> resident;
+  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+size_t huge_bytes() {  // AnonHugePages (transparent huge pages in use)
+  std::ifstream f("/proc/self/smaps_rollup");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("AnonHugePages:", 0) == 0) return std::strtoull(line.c_str() + 14, nullptr, 10) * 1024;
+  return 0;
+}
+size_t heap_bytes() {
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
 }
 
-struct Figures {
-  double updates_per_cpu_s = 0, updates_per_wall_s = 0, lookups_per_cpu_s = 0, lookup_us = 0;
+struct Timer {
+  double c0 = cpu_seconds(), w0 = wall_seconds();
+  double cpu() const { return cpu_seconds() - c0; }
+  double wall() const { return wall_seconds() - w0; }
 };
 
-Figures run(Store& store, uint64_t identities, uint64_t updates, size_t batch, uint64_t lookups) {
-  std::mt19937_64 rng(7);
-  std::uniform_int_distribution<uint64_t> pick(0, identities - 1);
-  // Keys drawn ahead so string building stays out of the timed loop.
-  std::vector<std::string> keys;
-  keys.reserve(identities);
-  for (uint64_t i = 0; i < identities; ++i) keys.push_back(key_of(i));
-  std::vector<Update> ups(batch);
-  Figures f;
-  int64_t t = 1700000000;
-  double c0 = cpu_seconds(), w0 = wall_seconds();
-  for (uint64_t done = 0; done < updates; done += batch) {
-    for (size_t k = 0; k < batch; ++k) {
-      ups[k].key = keys[pick(rng)];
-      ups[k].delta = Counters{};
-      ups[k].delta.add(Metric::kVolume, 1, ++t);
-    }
-    if (auto st = store.merge(ups); !st) {
-      std::fprintf(stderr, "reputation_bench: %s: %s\n", store.name().data(), st.error().message.c_str());
-      return f;
-    }
+// ---- the population ----
+std::string ip_of(uint64_t j) {
+  return std::to_string(20 + ((j >> 16) % 200)) + "." + std::to_string((j >> 8) & 255) + "." +
+         std::to_string(j & 255);
+}
+std::string sender_domain(uint64_t j) { return "s" + std::to_string(j) + ".example"; }
+std::string key_of(uint64_t i) {
+  const uint64_t j = i / 5;
+  switch (i % 5) {
+    case 0: return "ip:" + ip_of(j) + ".1";
+    case 1: return "net:" + ip_of(j) + ".0/24";
+    case 2: return "domain:" + sender_domain(j);
+    case 3: return "dkim:" + sender_domain(j);
+    default: return "spf:" + sender_domain(j);
   }
-  double c1 = cpu_seconds(), w1 = wall_seconds();
-  f.updates_per_cpu_s = static_cast<double>(updates) / (c1 - c0);
-  f.updates_per_wall_s = static_cast<double>(updates) / (w1 - w0);
-  c0 = cpu_seconds();
-  w0 = wall_seconds();
-  uint64_t found = 0;
-  for (uint64_t i = 0; i < lookups; ++i) {
-    auto r = store.get(keys[pick(rng)]);
-    if (r && *r) ++found;
-  }
-  c1 = cpu_seconds();
-  w1 = wall_seconds();
-  f.lookups_per_cpu_s = static_cast<double>(lookups) / (c1 - c0);
-  f.lookup_us = (w1 - w0) / static_cast<double>(lookups) * 1e6;
-  if (found == 0)
-    std::fprintf(stderr, "reputation_bench: %s: no lookup found anything\n", store.name().data());
-  return f;
+}
+Event event_of(uint64_t j, int64_t t) {
+  Event e;
+  e.time = t;
+  e.ip = *IpAddress::parse(ip_of(j) + ".1");
+  e.mail_from = "b@" + sender_domain(j);
+  e.from = "n@" + sender_domain(j);
+  e.dkim_domains = {sender_domain(j)};
+  e.spf = e.dkim = e.dmarc = AuthResult::kPass;
+  e.fcrdns = true;
+  e.list_unsubscribe_one_click = j % 2 == 1;
+  e.verdict = j % 3 == 0 ? Verdict::kSpam : Verdict::kHam;
+  e.recipients = 1 + static_cast<uint32_t>(j % 5);
+  return e;
+}
+// The delta a message from sender j stands for (3-5 metrics).
+Counters delta_for(uint64_t j, int64_t t) {
+  Counters d;
+  d.t = t;
+  const float n = static_cast<float>(1 + j % 5);
+  auto put = [&](Metric m) {
+    for (size_t w = 0; w < kWindowCount; ++w) d.v[Counters::index(m, static_cast<Window>(w))] = n;
+  };
+  put(Metric::kVolume);
+  put(Metric::kAuthAligned);
+  put(Metric::kFcrdns);
+  if (j % 2 == 1) put(Metric::kOneClick);
+  if (j % 3 == 0) put(Metric::kSpamVerdict);
+  return d;
 }
 
-void print(const char* name, const Figures& f) {
-  std::printf("| %s | %.0f | %.0f | %.0f | %.2f |\n", name, f.updates_per_cpu_s, f.updates_per_wall_s,
-              f.lookups_per_cpu_s, f.lookup_us);
+// Keys built once, outside every timed loop (one buffer, not 10 M strings).
+struct Keys {
+  std::string buf;
+  std::vector<uint64_t> ends;
+  explicit Keys(uint64_t n) {
+    ends.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      buf += key_of(i);
+      ends.push_back(buf.size());
+    }
+  }
+  std::string_view operator[](uint64_t i) const {
+    const uint64_t b = i ? ends[i - 1] : 0;
+    return std::string_view(buf).substr(b, ends[i] - b);
+  }
+  uint64_t size() const { return ends.size(); }
+};
+
+// Identities drawn ahead for a timed loop, their names copied in draw order:
+// the loop reads them sequentially, so the benchmark's own key pool adds no
+// cache misses to the store's.
+struct Drawn {
+  std::vector<uint64_t> index;
+  std::string buf;
+  std::vector<uint32_t> len;
+  Drawn(const Keys& keys, uint64_t n, uint64_t count, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<uint64_t> pick(0, n - 1);
+    index.reserve(count);
+    len.reserve(count);
+    for (uint64_t k = 0; k < count; ++k) {
+      index.push_back(pick(rng));
+      const std::string_view key = keys[index.back()];
+      buf += key;
+      len.push_back(static_cast<uint32_t>(key.size()));
+    }
+  }
+};
+
+struct BenchConfig {
+  uint64_t updates = 5000000, lookups = 2000000, events = 1000000, record_events = 200000;
+  size_t batch = 64, load_batch = 10000, events_per_call = 16;
+};
+
+struct Row {
+  std::string store;
+  uint64_t identities = 0;
+  double load_per_wall_s = 0;
+  double upd_cpu = 0, upd_wall = 0;
+  double ev_cpu = 0, ev_wall = 0;    // record_counters_only
+  double rec_cpu = 0, rec_wall = 0;  // record
+  double look_cpu = 0, look_us = 0;
+  double bytes_per_identity = -1;
+  std::string memory_note;
+  double ids_per_event = 0;
+};
+
+int64_t g_time = 1700000000;
+
+// Every identity once (large batches). Returns identities/s (wall).
+double load(Store& s, const Keys& keys, uint64_t n, size_t batch) {
+  std::vector<Update> ups;
+  ups.reserve(batch);
+  const Timer tm;
+  for (uint64_t i = 0; i < n; i += batch) {
+    ups.clear();
+    for (uint64_t k = i; k < std::min(n, i + batch); ++k)
+      ups.push_back({std::string(keys[k]), delta_for(k / 5, g_time)});
+    if (auto st = s.merge(ups); !st) {
+      std::fprintf(stderr, "reputation_bench: %s load: %s\n", s.name().data(), st.error().message.c_str());
+      std::exit(1);
+    }
+  }
+  ++g_time;
+  return static_cast<double>(n) / tm.wall();
 }
+
+void updates(Store& s, const Keys& keys, uint64_t n, uint64_t count, size_t batch, Row& r) {
+  count = (count + batch - 1) / batch * batch;
+  const Drawn d(keys, n, count, 7);
+  std::vector<Update> ups(batch);
+  size_t pos = 0;
+  const Timer tm;
+  for (uint64_t done = 0; done < count; done += batch) {
+    for (size_t k = 0; k < batch; ++k) {
+      ups[k].key.assign(d.buf, pos, d.len[done + k]);
+      pos += d.len[done + k];
+      ups[k].delta = delta_for(d.index[done + k] / 5, ++g_time);
+    }
+    if (auto st = s.merge(ups); !st) {
+      std::fprintf(stderr, "reputation_bench: %s merge: %s\n", s.name().data(), st.error().message.c_str());
+      std::exit(1);
+    }
+  }
+  r.upd_cpu = static_cast<double>(count) / tm.cpu();
+  r.upd_wall = static_cast<double>(count) / tm.wall();
+}
+
+void lookups(Store& s, const Keys& keys, uint64_t n, uint64_t count, Row& r) {
+  const Drawn d(keys, n, count, 11);
+  uint64_t found = 0;
+  size_t pos = 0;
+  const std::string_view buf = d.buf;
+  const Timer tm;
+  for (uint64_t k = 0; k < count; ++k) {
+    auto g = s.get(buf.substr(pos, d.len[k]));
+    pos += d.len[k];
+    if (g && *g) ++found;
+  }
+  r.look_cpu = static_cast<double>(count) / tm.cpu();
+  r.look_us = tm.wall() / static_cast<double>(count) * 1e6;
+  if (found != count)
+    std::fprintf(stderr, "reputation_bench: %s: %llu of %llu lookups found nothing\n", s.name().data(),
+                 static_cast<unsigned long long>(count - found), static_cast<unsigned long long>(count));
+}
+
+// Events over senders already loaded: a ring of prebuilt events, times set in the loop.
+void events(Store& s, uint64_t n, uint64_t count, uint64_t record_count, size_t per_call, Row& r) {
+  auto psl = dmarc::PublicSuffixList::from_text("example\n");
+  if (!psl) std::exit(1);
+  FakeClock clock(1700000000);
+  Engine engine(s, clock, Thresholds{}, *psl);
+  std::mt19937_64 rng(13);
+  std::uniform_int_distribution<uint64_t> pick(0, n / 5 - 1);
+  std::vector<Event> ring;
+  size_t ids = 0;
+  for (int i = 0; i < 4096; ++i) {
+    ring.push_back(event_of(pick(rng), 0));
+    ids += identities_of(ring.back(), *psl).size();
+  }
+  r.ids_per_event = static_cast<double>(ids) / static_cast<double>(ring.size());
+  const size_t before = s.name() == "memory" ? static_cast<MemoryStore&>(s).size() : 0;
+  {
+    std::vector<Event> call(per_call);
+    const Timer tm;
+    for (uint64_t done = 0; done < count; done += per_call) {
+      for (size_t k = 0; k < per_call; ++k) {
+        call[k] = ring[(done + k) % ring.size()];
+        call[k].time = ++g_time;
+      }
+      if (auto st = engine.record_counters_only(call); !st) {
+        std::fprintf(stderr, "reputation_bench: %s events: %s\n", s.name().data(),
+                     st.error().message.c_str());
+        std::exit(1);
+      }
+    }
+    r.ev_cpu = static_cast<double>(count) / tm.cpu();
+    r.ev_wall = static_cast<double>(count) / tm.wall();
+  }
+  if (record_count) {
+    const Timer tm;
+    for (uint64_t done = 0; done < record_count; ++done) {
+      Event e = ring[done % ring.size()];
+      e.time = ++g_time;
+      if (auto st = engine.record(e); !st) {
+        std::fprintf(stderr, "reputation_bench: %s record: %s\n", s.name().data(),
+                     st.error().message.c_str());
+        std::exit(1);
+      }
+    }
+    r.rec_cpu = static_cast<double>(record_count) / tm.cpu();
+    r.rec_wall = static_cast<double>(record_count) / tm.wall();
+  }
+  if (s.name() == "memory" && static_cast<MemoryStore&>(s).size() != before)
+    std::fprintf(stderr, "reputation_bench: events created %zu identities outside the population\n",
+                 static_cast<MemoryStore&>(s).size() - before);
+}
+
+std::string si(double x) {
+  char b[32];
+  if (x <= 0)
+    return "-";
+  else if (x >= 1e6)
+    std::snprintf(b, sizeof b, "%.2f M", x / 1e6);
+  else if (x >= 1e3)
+    std::snprintf(b, sizeof b, "%.0f k", x / 1e3);
+  else
+    std::snprintf(b, sizeof b, "%.0f", x);
+  return b;
+}
+
+uint64_t dir_bytes(const std::string& dir, bool sst_only) {
+  uint64_t n = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec))
+    if (e.is_regular_file(ec) && (!sst_only || e.path().extension() == ".sst")) n += e.file_size(ec);
+  return n;
+}
+
+#if defined(HAVE_REDIS_STORE)
+// Sum of used_memory over the masters.
+int64_t redis_used_memory(RedisCluster& c) {
+  auto r = c.on_masters({"INFO", "memory"});
+  if (!r) return -1;
+  int64_t sum = 0;
+  for (const auto& [node, reply] : *r) {
+    const size_t p = reply.str.find("used_memory:");
+    if (p == std::string::npos) return -1;
+    sum += std::strtoll(reply.str.c_str() + p + 12, nullptr, 10);
+  }
+  return sum;
+}
+#endif
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint64_t identities = 1000000, updates = 5000000;
-  size_t batch = 64;
+  uint64_t identities = 10000000, redis_identities = 0;
+  BenchConfig cfg;
   std::string rocks_dir, redis;
+  bool compact = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
     if (a == "--identities")
       identities = std::strtoull(next().c_str(), nullptr, 10);
     else if (a == "--updates")
-      updates = std::strtoull(next().c_str(), nullptr, 10);
+      cfg.updates = std::strtoull(next().c_str(), nullptr, 10);
     else if (a == "--batch")
-      batch = std::strtoull(next().c_str(), nullptr, 10);
+      cfg.batch = std::strtoull(next().c_str(), nullptr, 10);
+    else if (a == "--load-batch")
+      cfg.load_batch = std::strtoull(next().c_str(), nullptr, 10);
     else if (a == "--rocksdb")
       rocks_dir = next();
     else if (a == "--redis")
       redis = next();
+    else if (a == "--redis-identities")
+      redis_identities = std::strtoull(next().c_str(), nullptr, 10);
+    else if (a == "--no-compact")
+      compact = false;
     else {
       std::fprintf(stderr,
-                   "usage: reputation_bench [--identities N] [--updates N] [--batch N] [--rocksdb DIR] "
-                   "[--redis host:port,...]\n");
+                   "usage: reputation_bench [--identities N] [--updates N] [--batch N] [--load-batch N] "
+                   "[--rocksdb DIR] [--redis host:port,...] [--redis-identities N] [--no-compact]\n");
       return 2;
     }
   }
-  if (identities == 0 || batch == 0) return 2;
-  std::printf("reputation_bench: %llu identities, %llu updates in batches of %zu\n\n",
-              static_cast<unsigned long long>(identities), static_cast<unsigned long long>(updates), batch);
+  if (identities < 5 || cfg.batch == 0 || cfg.load_batch == 0) return 2;
+  if (redis_identities == 0 || redis_identities > identities) redis_identities = identities;
+  cfg.lookups = std::min<uint64_t>(cfg.lookups, std::max<uint64_t>(cfg.updates / 2, 1));
+  cfg.events = std::min<uint64_t>(cfg.events, std::max<uint64_t>(cfg.updates / 5, 16));
+  cfg.record_events = std::min<uint64_t>(cfg.record_events, cfg.events);
+
   std::printf(
-      "| store | updates/s per core (CPU) | updates/s (wall) | lookups/s per core | lookup us (wall) |\n");
-  std::printf("|---|---|---|---|---|\n");
+      "reputation_bench: %llu identities (3-5 of 11 metrics each; keys ip:, net:, domain:, dkim:, spf:)\n",
+      static_cast<unsigned long long>(identities));
+  std::printf(
+      "update = one identity's delta in a Store::merge() batch of %zu; event = one message event through "
+      "Engine "
+      "(record_counters_only: %zu events per call; record: merge + re-classify the sender identities)\n",
+      cfg.batch, cfg.events_per_call);
+  std::printf(
+      "per core = CPU time of this process; load phase: batches of %zu updates (every identity once)\n\n",
+      cfg.load_batch);
+  std::fflush(stdout);
+
+  const Timer total;
+  const Keys keys(identities);
+  std::vector<Row> rows;
+  // ---- in-memory ----
   {
-    const size_t before = mallinfo2().uordblks;
-    MemoryStore m;
-    Figures f = run(m, identities, updates, batch, 1000000);
-    const size_t after = mallinfo2().uordblks;
-    print("memory", f);
-    std::printf("\nmemory store: %zu identities, %.0f bytes per identity (heap, incl. key and hash node)\n\n",
-                m.size(), static_cast<double>(after - before) / static_cast<double>(m.size()));
+    Row r;
+    r.store = "memory";
+    r.identities = identities;
+    const size_t rss0 = rss_bytes(), heap0 = heap_bytes();
+    auto m = std::make_unique<MemoryStore>();
+    r.load_per_wall_s = load(*m, keys, identities, cfg.load_batch);
+    const size_t rss1 = rss_bytes(), heap1 = heap_bytes();
+    const double n = static_cast<double>(m->size());
+    r.bytes_per_identity = static_cast<double>(m->memory_bytes()) / n;
+    char b[200];
+    std::snprintf(b, sizeof b,
+                  "store's own count; RSS delta %.1f B, heap delta %.1f B; %.0f MB in huge pages",
+                  (static_cast<double>(rss1) - static_cast<double>(rss0)) / n,
+                  (static_cast<double>(heap1) - static_cast<double>(heap0)) / n,
+                  static_cast<double>(huge_bytes()) / 1e6);
+    r.memory_note = b;
+    updates(*m, keys, identities, cfg.updates, cfg.batch, r);
+    lookups(*m, keys, identities, cfg.lookups, r);
+    events(*m, identities, cfg.events, cfg.record_events, cfg.events_per_call, r);
+    rows.push_back(r);
+    std::fprintf(stderr, "reputation_bench: memory done (%.0f s)\n", total.wall());
   }
 #if defined(HAVE_ROCKSDB_STORE)
   if (!rocks_dir.empty()) {
+    const std::string dir = rocks_dir + "/db";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    double load_rate = 0;
+    std::string disk_note;
+    double disk_per_id = -1;
     for (bool sync : {false, true}) {
-      const std::string dir = rocks_dir + (sync ? "/sync" : "/nosync");
-      std::filesystem::remove_all(dir);
-      std::filesystem::create_directories(dir);
       RocksOptions o;
       o.sync = sync;
+      const size_t rss0 = rss_bytes();
       auto s = RocksDbStore::open(dir, o);
       if (!s) {
         std::fprintf(stderr, "reputation_bench: %s\n", s.error().message.c_str());
         return 1;
       }
-      // fsync per batch bounds the rate by the disk: fewer updates for it.
-      const uint64_t n = sync ? std::min<uint64_t>(updates, 64 * 2000) : updates;
-      Figures f = run(**s, identities, n, batch, 200000);
-      print(sync ? "rocksdb (WAL fsync per batch)" : "rocksdb (no fsync)", f);
-      s->reset();
-      std::filesystem::remove_all(dir);
+      Row r;
+      r.identities = identities;
+      r.store = sync ? "rocksdb, WAL fsync per merge" : "rocksdb, no fsync";
+      if (!sync) {
+        load_rate = load(**s, keys, identities, cfg.load_batch);
+        (void)(*s)->flush();
+        const uint64_t as_is = dir_bytes(dir, false);
+        char b[200];
+        if (compact) {
+          (void)(*s)->compact();
+          const uint64_t c = dir_bytes(dir, false);
+          disk_per_id = static_cast<double>(c) / static_cast<double>(identities);
+          std::snprintf(b, sizeof b,
+                        "disk after full compaction (as loaded, flushed: %.0f B); process RSS %+.0f MB",
+                        static_cast<double>(as_is) / static_cast<double>(identities),
+                        (static_cast<double>(rss_bytes()) - static_cast<double>(rss0)) / 1e6);
+        } else {
+          disk_per_id = static_cast<double>(as_is) / static_cast<double>(identities);
+          std::snprintf(b, sizeof b, "disk as loaded (flushed, not compacted); process RSS %+.0f MB",
+                        (static_cast<double>(rss_bytes()) - static_cast<double>(rss0)) / 1e6);
+        }
+        disk_note = b;
+        r.load_per_wall_s = load_rate;
+        r.bytes_per_identity = disk_per_id;
+        r.memory_note = disk_note;
+      }
+      // fsync per merge bounds the rate by the disk: fewer operations for it.
+      const uint64_t nu =
+          sync ? std::min<uint64_t>(cfg.updates, cfg.batch * 1000) : std::min<uint64_t>(cfg.updates, 500000);
+      updates(**s, keys, identities, nu, cfg.batch, r);
+      if (!sync) lookups(**s, keys, identities, std::min<uint64_t>(cfg.lookups, 200000), r);
+      events(**s, identities, sync ? 8000 : 40000, sync ? 1000 : 10000, cfg.events_per_call, r);
+      rows.push_back(r);
+      std::fprintf(stderr, "reputation_bench: %s done (%.0f s)\n", r.store.c_str(), total.wall());
     }
+    std::filesystem::remove_all(dir);
   }
 #endif
 #if defined(HAVE_REDIS_STORE)
@@ -170,15 +476,90 @@ int main(int argc, char** argv) {
     RedisStoreOptions o;
     std::stringstream ss(redis);
     for (std::string seed; std::getline(ss, seed, ',');) o.cluster.seeds.push_back(seed);
+    o.cluster.io_timeout = std::chrono::milliseconds(10000);
     auto s = RedisClusterStore::open(o);
     if (!s) {
       std::fprintf(stderr, "reputation_bench: %s\n", s.error().message.c_str());
       return 1;
     }
-    const uint64_t n = std::min<uint64_t>(updates, 500000);
-    Figures f = run(**s, std::min<uint64_t>(identities, 100000), n, batch, 20000);
-    print("redis cluster (one client, WAIT 1, idempotent)", f);
+    Row r;
+    r.store = "redis cluster (WAIT 1, idempotent, one client)";
+    r.identities = redis_identities;
+    RedisCluster& c = (*s)->cluster();
+    const int64_t mem0 = redis_used_memory(c);
+    {
+      // Load: the records themselves (sparse layout) with pipelined SETs (not the merge
+      // script: 10 M script calls would take minutes); no WAIT.
+      std::vector<RedisCluster::Request> reqs;
+      const Timer tm;
+      for (uint64_t i = 0; i < redis_identities; i += cfg.load_batch) {
+        reqs.clear();
+        for (uint64_t k = i; k < std::min(redis_identities, i + cfg.load_batch); ++k) {
+          std::string key = "rep{" + std::string(keys[k]) + "}";
+          reqs.push_back({key, {"SET", key, encode_sparse(delta_for(k / 5, g_time))}});
+        }
+        auto rep = c.pipeline(reqs, 0);
+        if (!rep) {
+          std::fprintf(stderr, "reputation_bench: redis load: %s\n", rep.error().message.c_str());
+          return 1;
+        }
+      }
+      r.load_per_wall_s = static_cast<double>(redis_identities) / tm.wall();
+    }
+    const int64_t mem1 = redis_used_memory(c);
+    if (mem0 >= 0 && mem1 >= 0) {
+      r.bytes_per_identity = static_cast<double>(mem1 - mem0) / static_cast<double>(redis_identities);
+      r.memory_note = "used_memory delta summed over the 3 masters (replicas hold as much again)";
+    }
+    updates(**s, keys, redis_identities, std::min<uint64_t>(cfg.updates, 200000), cfg.batch, r);
+    lookups(**s, keys, redis_identities, std::min<uint64_t>(cfg.lookups, 20000), r);
+    events(**s, redis_identities, 10000, 1000, cfg.events_per_call, r);
+    rows.push_back(r);
+    std::fprintf(stderr, "reputation_bench: redis done (%.0f s)\n", total.wall());
   }
 #endif
+
+  std::printf(
+      "| store | identities | load/s (wall) | updates/s per core | updates/s (wall) | events/s per core, "
+      "counters only "
+      "| events/s (wall), counters only | events/s per core, record | events/s (wall), record | lookups/s "
+      "per core "
+      "| lookup us (wall) | bytes per identity |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (const Row& r : rows) {
+    char bpi[32] = "-";
+    if (r.bytes_per_identity >= 0) std::snprintf(bpi, sizeof bpi, "%.0f", r.bytes_per_identity);
+    char us[32] = "-";
+    if (r.look_us > 0) std::snprintf(us, sizeof us, "%.2f", r.look_us);
+    std::printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.store.c_str(),
+                si(static_cast<double>(r.identities)).c_str(), si(r.load_per_wall_s).c_str(),
+                si(r.upd_cpu).c_str(), si(r.upd_wall).c_str(), si(r.ev_cpu).c_str(), si(r.ev_wall).c_str(),
+                si(r.rec_cpu).c_str(), si(r.rec_wall).c_str(), si(r.look_cpu).c_str(), us, bpi);
+  }
+  std::printf("| goal (issue 5, in memory) | 10 M | | >= 1 M | | | | | | | < 1 | < 100 |\n\n");
+  for (const Row& r : rows) {
+    std::printf("%s: %.1f identities per event", r.store.c_str(), r.ids_per_event);
+    if (!r.memory_note.empty()) std::printf("; bytes per identity: %s", r.memory_note.c_str());
+    std::printf("\n");
+  }
+  if (!rows.empty()) {
+    const Row& m = rows.front();
+    auto met = [](bool ok) { return ok ? "met" : "NOT met"; };
+    std::printf("\ngoals (issue 5, in-memory store at %s identities):\n",
+                si(static_cast<double>(m.identities)).c_str());
+    std::printf("  >= 1 M identity updates/s per core: %s (%s)\n", si(m.upd_cpu).c_str(),
+                met(m.upd_cpu >= 1e6));
+    std::printf(
+        "     through Engine::record_counters_only: %s events/s per core x %.1f identities = %s updates/s "
+        "(%s)\n",
+        si(m.ev_cpu).c_str(), m.ids_per_event, si(m.ev_cpu * m.ids_per_event).c_str(),
+        met(m.ev_cpu * m.ids_per_event >= 1e6));
+    std::printf("  lookups < 1 us: %.2f us wall, %.2f us CPU (%s)\n", m.look_us, 1e6 / m.look_cpu,
+                met(m.look_us < 1.0));
+    std::printf("  < 100 bytes per identity: %.0f B (%s)\n", m.bytes_per_identity,
+                met(m.bytes_per_identity < 100));
+  }
+  std::printf("\npeer anchors: none for reputation stores in shared/docs/ANCHORS.md\n");
+  std::printf("total %.0f s\n", total.wall());
   return 0;
 }

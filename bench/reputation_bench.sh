@@ -8,7 +8,9 @@
 # wait polls with a deadline. Without redis-server/redis-cli the Redis row is
 # left out.
 #
-# Environment: REP_BENCH_IDENTITIES (1000000), REP_BENCH_UPDATES (3000000).
+# Environment: REP_BENCH_IDENTITIES (10000000), REP_BENCH_UPDATES (5000000),
+# REP_BENCH_REDIS_IDENTITIES (as many, lowered when MemAvailable cannot hold
+# the cluster's copy: ~900 bytes per identity over masters and replicas).
 set -euo pipefail
 BUILD=${1:?usage: bench/reputation_bench.sh BUILD_DIR}
 BIN=$BUILD/bench/reputation_bench
@@ -25,7 +27,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ARGS=(--identities "${REP_BENCH_IDENTITIES:-1000000}" --updates "${REP_BENCH_UPDATES:-3000000}" --rocksdb "$TMP/rocks")
+IDS=${REP_BENCH_IDENTITIES:-10000000}
+ARGS=(--identities "$IDS" --updates "${REP_BENCH_UPDATES:-5000000}" --rocksdb "$TMP/rocks")
 if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
   PORTS=()
   port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -57,5 +60,13 @@ if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
     (( i == 600 )) && { echo "reputation_bench.sh: cluster not healthy" >&2; exit 1; }
   done
   ARGS+=(--redis "$(printf '127.0.0.1:%s,' "${PORTS[@]}" | sed 's/,$//')")
+  REDIS_IDS=${REP_BENCH_REDIS_IDENTITIES:-$IDS}
+  avail_kb=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+  fit=$(( avail_kb * 1024 / 2 / 900 ))  # half of what is available, beside the benchmark's own copy
+  if (( REDIS_IDS > fit )); then
+    echo "reputation_bench.sh: Redis Cluster limited to $fit identities (MemAvailable $((avail_kb / 1024)) MB)" >&2
+    REDIS_IDS=$fit
+  fi
+  ARGS+=(--redis-identities "$REDIS_IDS")
 fi
 "$BIN" "${ARGS[@]}"

@@ -9,6 +9,9 @@
 # Every loop is bounded; nsd is killed on exit. Needs root (unshare, mount,
 # port 53). Traffic stays on 127.0.0.0/8.
 #
+# Reputation stores: bench/reputation_bench.sh (REP_BENCH_IDENTITIES, REP_BENCH_UPDATES,
+# REP_BENCH_REDIS_IDENTITIES).
+#
 # Environment: SPF_BENCH_NS (default 127.0.53.53), SPF_BENCH_ROUNDS (3),
 # SPF_BENCH_REPS_RAMPART (300), SPF_BENCH_REPS_LIBSPF2 (150), SPF_BENCH_REPS_PYSPF (10).
 set -euo pipefail
@@ -165,4 +168,19 @@ if ninja -C "$BUILD" rampartd >"$BUILD/.bench-build-rampartd.log" 2>&1; then
     --messages "${MILTER_BENCH_MESSAGES:-5000}" || echo "bench: milter_bench reported failures" >&2
 else
   echo "bench: building rampartd failed (see $BUILD/.bench-build-rampartd.log)" >&2
+fi
+
+echo
+echo "== reputation stores: in-memory, RocksDB, Redis Cluster (REP_BENCH_IDENTITIES, default 10 M) =="
+# bench/reputation_bench.sh starts its own Redis Cluster (3 masters + 3
+# replicas, redis-server from a temp dir on free loopback ports, killed on
+# exit) and a RocksDB in a temp dir; about 4 minutes on 2 cores.
+if ninja -C "$BUILD" -t targets all 2>/dev/null | grep -q '^reputation_bench:'; then
+  if ninja -C "$BUILD" reputation_bench >"$BUILD/.bench-build-reputation_bench.log" 2>&1; then
+    bash "$ROOT/bench/reputation_bench.sh" "$BUILD" || echo "bench: reputation_bench reported failures" >&2
+  else
+    echo "bench: building reputation_bench failed (see $BUILD/.bench-build-reputation_bench.log)" >&2
+  fi
+else
+  echo "bench: reputation_bench is not part of this build" >&2
 fi

@@ -5,6 +5,8 @@
 // then:
 //   Redirections  a client with a stale slot map follows MOVED; a slot in
 //                 migration answers ASK and the client sends ASKING.
+//   Layouts       an old 272-byte record is read and merged into the
+//                 sparse layout; the script agrees with reputation::merge().
 //   Failover      two stores in two threads write the same identities; a
 //                 master is SIGKILLed; its replica takes over; no
 //                 acknowledged update is lost and both stores read the same.
@@ -218,6 +220,40 @@ TEST_F(RedisClusterE2E, RateLimiter) {
   auto r = d.take("ip:192.0.2.1", 120, 240);
   EXPECT_FALSE(r);
   EXPECT_LT(Steady::now() - t1, std::chrono::seconds(2));
+}
+
+TEST_F(RedisClusterE2E, SparseRecordsMergeLikeMergeAndReadOldOnes) {
+  auto s = RedisClusterStore::open(options_for(*cluster_));
+  ASSERT_TRUE(s) << s.error().message;
+  // A record of the earlier 272-byte layout, as an older rampart wrote it.
+  Counters old;
+  old.add(Metric::kVolume, 1000, kT);
+  old.add(Metric::kComplaints, 2, kT);
+  const std::string id = "domain:old-layout.example";
+  auto set = (*s)->cluster().command({"SET", "rep{" + id + "}", encode_doubles(old)});
+  ASSERT_TRUE(set);
+  ASSERT_FALSE(set->is_error()) << set->str;
+  auto got = (*s)->get(id);
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((**got).v, old.v);
+  // Merges at later times (decay) with new metrics: the script's result is
+  // reputation::merge()'s, up to the exp() of Lua's libm.
+  Counters want = old;
+  for (int i = 1; i <= 3; ++i) {
+    Counters d;
+    d.add(Metric::kVolume, 10 * i, kT + 3600 * i);
+    d.add(i == 2 ? Metric::kTraps : Metric::kFcrdns, 1, kT + 3600 * i);
+    ASSERT_TRUE((*s)->merge(std::vector<Update>{{id, d}}));
+    want = merge(want, d);
+  }
+  got = (*s)->get(id);
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((**got).t, want.t);
+  for (size_t i = 0; i < want.v.size(); ++i) EXPECT_FLOAT_EQ((**got).v[i], want.v[i]) << i;
+  // Stored sparse now: volume, fcrdns, complaints, traps.
+  auto raw = (*s)->cluster().command({"GET", "rep{" + id + "}"});
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->str.size(), 10u + 4 * 12);
 }
 
 TEST_F(RedisClusterE2E, MasterKilledNoAcknowledgedEventLost) {

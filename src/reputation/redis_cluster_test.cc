@@ -45,5 +45,39 @@ TEST(RedisStoreEncoding, DoublesRoundTrip) {
   EXPECT_NE(merge_script().find("struct.unpack"), std::string_view::npos);
 }
 
+TEST(RedisStoreEncoding, SparseRoundTripAndEveryLayoutRead) {
+  Counters c;
+  c.add(Metric::kVolume, 12345, 1700000000);
+  c.add(Metric::kTraps, 3, 1700000100);
+  c.add(Metric::kBot, 1, 1700000200);
+  const std::string b = encode_sparse(c);
+  ASSERT_EQ(b.size(), 10u + 3 * 12);  // time, mask, three metrics
+  auto d = decode_record(b);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->t, c.t);
+  EXPECT_EQ(d->v, c.v);
+  // Every metric, none.
+  Counters all;
+  for (size_t m = 0; m < kMetricCount; ++m)
+    all.add(static_cast<Metric>(m), 1.0 + static_cast<double>(m), 5000);
+  ASSERT_EQ(encode_sparse(all).size(), 10u + 12 * kMetricCount);
+  EXPECT_EQ(decode_record(encode_sparse(all))->v, all.v);
+  EXPECT_EQ(encode_sparse(Counters{}).size(), 10u);
+  EXPECT_EQ(decode_record(encode_sparse(Counters{}))->v, Counters{}.v);
+  // The earlier layouts still read.
+  auto old = decode_record(encode_doubles(c));
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->v, c.v);
+  ASSERT_TRUE(decode_record(encode_doubles(c).substr(0, 248)));
+  // Truncated, mask and length disagreeing, unknown metric bits.
+  EXPECT_FALSE(decode_record(b.substr(0, b.size() - 1)));
+  EXPECT_FALSE(decode_record(b.substr(0, 9)));
+  EXPECT_FALSE(decode_record(b + std::string(12, '\0')));
+  std::string bad = encode_sparse(Counters{});
+  bad[9] = '\x08';  // metric bit 11
+  bad += std::string(12, '\0');
+  EXPECT_FALSE(decode_record(bad));
+}
+
 }  // namespace
 }  // namespace rampart::reputation

@@ -14,25 +14,59 @@ constexpr size_t kDoubleBytes = 8 * kDoubles;
 // KEYS[1] counters, KEYS[2] operation marker; ARGV[1] packed delta,
 // ARGV[2] "1" when idempotent, ARGV[3] marker TTL. Same arithmetic as
 // reputation::merge(): decay both sides to the later time stamp, add.
+// Records are read in any layout (sparse floats, 272 or 248 bytes of
+// doubles) and written sparse: double time, uint16 metric mask, 3 floats
+// (hour, day, month) per non-zero metric.
 constexpr std::string_view kScript = R"lua(
-local fmt = '<' .. string.rep('d', 34)
+local taus = {3600, 86400, 2592000}
+local function dec(s)
+  local n = string.len(s)
+  local c = {}
+  if n == 272 or n == 248 then
+    local v = {struct.unpack('<' .. string.rep('d', n / 8), s)}
+    for i = 1, 34 do
+      if i <= n / 8 then c[i] = v[i] else c[i] = 0 end
+    end
+    return c
+  end
+  if n < 10 or (n - 10) % 12 ~= 0 then return nil end
+  local t, mask = struct.unpack('<dH', s)
+  c[1] = t
+  for i = 2, 34 do c[i] = 0 end
+  local pos = 11
+  for m = 0, 10 do
+    if bit.band(mask, bit.lshift(1, m)) ~= 0 then
+      if pos + 11 > n then return nil end
+      c[2 + m * 3], c[3 + m * 3], c[4 + m * 3] = struct.unpack('<fff', s, pos)
+      pos = pos + 12
+    end
+  end
+  if pos ~= n + 1 then return nil end
+  return c
+end
+local function enc(c)
+  local mask, parts = 0, {}
+  for m = 0, 10 do
+    local h, d, mo = c[2 + m * 3], c[3 + m * 3], c[4 + m * 3]
+    if h ~= 0 or d ~= 0 or mo ~= 0 then
+      mask = mask + bit.lshift(1, m)
+      parts[#parts + 1] = struct.pack('<fff', h, d, mo)
+    end
+  end
+  return struct.pack('<dH', c[1], mask) .. table.concat(parts)
+end
+local d = dec(ARGV[1])
+if not d then return redis.error_reply('ERR rampart: bad counter delta') end
 if ARGV[2] == '1' then
   if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[3])) then return 0 end
 end
 local cur = redis.call('GET', KEYS[1])
-local c
-if cur and string.len(cur) == 272 then
-  c = {struct.unpack(fmt, cur)}
-elseif cur and string.len(cur) == 248 then
-  c = {struct.unpack('<' .. string.rep('d', 31), cur)}
-  for i = 32, 34 do c[i] = 0 end
-else
-  redis.call('SET', KEYS[1], ARGV[1])
+local c = cur and dec(cur)
+if not c then
+  redis.call('SET', KEYS[1], enc(d))
   return 1
 end
-local d = {struct.unpack(fmt, ARGV[1])}
 local t = math.max(c[1], d[1])
-local taus = {3600, 86400, 2592000}
 local out = {t}
 for m = 0, 10 do
   for w = 1, 3 do
@@ -40,10 +74,11 @@ for m = 0, 10 do
     out[i] = c[i] * math.exp(-(t - c[1]) / taus[w]) + d[i] * math.exp(-(t - d[1]) / taus[w])
   end
 end
-redis.call('SET', KEYS[1], struct.pack(fmt, unpack(out)))
+redis.call('SET', KEYS[1], enc(out))
 return 1
 )lua";
-static_assert(kDoubles == 34, "the script packs 34 doubles (31 before the bot metric)");
+static_assert(kDoubles == 34, "the script reads 34 doubles (31 before the bot metric)");
+static_assert(kMetricCount == 11, "the script's sparse layout has 11 metrics");
 constexpr size_t kDoubleBytesV1 = 8 * (1 + kMetricCountV1 * kWindowCount);
 static_assert(kDoubleBytesV1 == 248 && kDoubleBytes == 272, "the script's record sizes");
 
@@ -71,6 +106,49 @@ std::string encode_doubles(const Counters& c) {
   put_double(out, static_cast<double>(c.t));
   for (float f : c.v) put_double(out, f);
   return out;
+}
+
+std::string encode_sparse(const Counters& c) {
+  std::string out;
+  out.reserve(10 + 12 * kMetricCount);
+  put_double(out, static_cast<double>(c.t));
+  uint16_t mask = 0;
+  for (size_t m = 0; m < kMetricCount; ++m)
+    for (size_t w = 0; w < kWindowCount; ++w)
+      if (c.v[m * kWindowCount + w] != 0.0f) mask = static_cast<uint16_t>(mask | (1u << m));
+  out.push_back(static_cast<char>(mask & 0xff));
+  out.push_back(static_cast<char>(mask >> 8));
+  for (size_t m = 0; m < kMetricCount; ++m) {
+    if (!(mask & (1u << m))) continue;
+    for (size_t w = 0; w < kWindowCount; ++w) {
+      uint32_t bits;
+      std::memcpy(&bits, &c.v[m * kWindowCount + w], 4);
+      for (int k = 0; k < 4; ++k) out.push_back(static_cast<char>((bits >> (8 * k)) & 0xff));
+    }
+  }
+  return out;
+}
+
+Result<Counters> decode_record(std::string_view b) {
+  if (b.size() == kDoubleBytes || b.size() == kDoubleBytesV1) return decode_doubles(b);
+  const auto* p = reinterpret_cast<const unsigned char*>(b.data());
+  const uint16_t mask = b.size() >= 10 ? static_cast<uint16_t>(p[8] | (p[9] << 8)) : 0;
+  if (b.size() < 10 || (mask >> kMetricCount) != 0 ||
+      b.size() != 10 + 12 * static_cast<size_t>(__builtin_popcount(mask)))
+    return fail(Errc::kParse, "redis counter value of " + std::to_string(b.size()) +
+                                  " bytes: neither the sparse layout nor 272 (or 248) bytes of doubles");
+  Counters c;
+  c.t = static_cast<int64_t>(get_double(b.data()));
+  size_t at = 10;
+  for (size_t m = 0; m < kMetricCount; ++m) {
+    if (!(mask & (1u << m))) continue;
+    for (size_t w = 0; w < kWindowCount; ++w, at += 4) {
+      const uint32_t bits = uint32_t{p[at]} | (uint32_t{p[at + 1]} << 8) | (uint32_t{p[at + 2]} << 16) |
+                            (uint32_t{p[at + 3]} << 24);
+      std::memcpy(&c.v[m * kWindowCount + w], &bits, 4);
+    }
+  }
+  return c;
 }
 
 Result<Counters> decode_doubles(std::string_view b) {
@@ -122,7 +200,7 @@ Status RedisClusterStore::merge(std::span<const Update> updates) {
     std::string marker = key + ":op:" + client_id_ + ":" + std::to_string(++seq_);
     reqs.push_back(RedisCluster::Request{
         key,
-        {"EVALSHA", sha_, "2", key, marker, encode_doubles(u.delta), options_.idempotent ? "1" : "0", ttl}});
+        {"EVALSHA", sha_, "2", key, marker, encode_sparse(u.delta), options_.idempotent ? "1" : "0", ttl}});
   }
   auto replies = cluster_->pipeline(reqs, options_.wait_replicas);
   if (!replies) return tl::unexpected(replies.error());
@@ -153,7 +231,7 @@ Result<std::optional<Counters>> RedisClusterStore::get(std::string_view key) {
   if (!r) return tl::unexpected(r.error());
   if (r->type == Reply::Type::kNil) return std::optional<Counters>();
   if (r->type != Reply::Type::kString) return fail(Errc::kIo, "redis GET: " + r->str);
-  auto c = decode_doubles(r->str);
+  auto c = decode_record(r->str);
   if (!c) return tl::unexpected(c.error());
   return std::optional<Counters>(*c);
 }
@@ -171,7 +249,7 @@ Result<std::vector<std::optional<Counters>>> RedisClusterStore::get_many(std::sp
     const Reply& r = (*replies)[i];
     if (r.type == Reply::Type::kNil) continue;
     if (r.type != Reply::Type::kString) return fail(Errc::kIo, "redis GET: " + r.str);
-    auto c = decode_doubles(r.str);
+    auto c = decode_record(r.str);
     if (!c) return tl::unexpected(c.error());
     out[i] = *c;
   }

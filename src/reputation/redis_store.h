@@ -8,12 +8,17 @@
 //   (*store)->merge(updates);
 //
 // Layout: identity I lives in "rep{I}" (its slot is the hash of I, so every
-// key of one identity is on one node): a 272-byte string of 34 little-endian
-// doubles (time stamp, then the 33 counters of counters.h; a 248-byte value
-// written before the bot metric is read with bot 0, and rewritten as 272 by
-// the next merge). A merge is a Lua
+// key of one identity is on one node), sparse: the time stamp as a
+// little-endian double, a uint16 mask of the metrics present, then 3
+// little-endian floats (hour, day, month) per non-zero metric, in metric
+// order: 10 + 12 * metrics bytes (58 for four). Values written by earlier
+// versions, 272 bytes of 34 doubles (or 248 from before the bot metric, bot
+// 0), are still read, and rewritten sparse by the next merge; an older binary
+// does not read the sparse layout (kParse) and its script would replace such
+// a record by its delta: upgrade every node together. A merge is a Lua
 // script (EVALSHA, falling back to EVAL on NOSCRIPT) that decays and adds
-// exactly as reputation::merge() does, atomically on the node. Class state is
+// exactly as reputation::merge() does (in doubles, stored as floats, as the
+// other stores keep them), atomically on the node. Class state is
 // "rep{I}:s".
 //
 // No acknowledged event lost across failover: merge() pipelines the scripts
@@ -74,8 +79,11 @@ class RedisClusterStore final : public Store {
   uint64_t seq_ = 0;
 };
 
-// The 272-byte Redis encoding of counters (34 little-endian doubles); decode also
-// reads the 248-byte layout from before the bot metric.
+// The sparse Redis encoding (see Layout) and a decoder of every layout.
+std::string encode_sparse(const Counters& c);
+Result<Counters> decode_record(std::string_view bytes);
+// The earlier 272-byte encoding (34 little-endian doubles); decode also reads
+// the 248-byte layout from before the bot metric.
 std::string encode_doubles(const Counters& c);
 Result<Counters> decode_doubles(std::string_view bytes);
 // The merge script (exposed for tests).

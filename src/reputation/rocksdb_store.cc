@@ -154,4 +154,10 @@ Status RocksDbStore::flush() {
   return {};
 }
 
+Status RocksDbStore::compact() {
+  const rocksdb::Status s = db_->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr);
+  if (!s.ok()) return io(s, "compact");
+  return {};
+}
+
 }  // namespace rampart::reputation

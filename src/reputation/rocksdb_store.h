@@ -54,6 +54,8 @@ class RocksDbStore final : public Store {
   Status for_each_key(const std::function<bool(std::string_view)>& fn) override;
   // Flushes memtables (tests, shutdown).
   Status flush();
+  // Compacts the whole key range (merge operands folded; benchmarks).
+  Status compact();
 
  private:
   RocksDbStore(std::unique_ptr<rocksdb::DB> db, RocksOptions options);

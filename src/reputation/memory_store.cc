@@ -1,0 +1,595 @@
+// File: src/reputation/memory_store.cc
+// MemoryStore: compact in-memory counters (layout in store.h).
+//
+// Slot table: power-of-two array of uint64: (upper 32 bits of the key's
+// hash) << 32 | block offset; 0 is empty (offset 0 is never a block). The
+// home slot is the hash's top bits, so a rehash needs only the slot, not the
+// key; linear probing; at most 3/4 full. No erase, so no tombstones.
+//
+// Arena: offsets count 4-byte units; offset space is cut in 2 MiB chunk
+// indices (chunks_[off >> 19]); a chunk is one allocation (64 KiB for the
+// first, doubling to 2 MiB; 2 MiB chunks are mmap'ed aligned with
+// MADV_HUGEPAGE); a block never spans chunks, except one bigger than 2 MiB
+// which gets consecutive indices of one allocation. Freed blocks go to a free
+// list per size (in units); the next free offset is kept in the block.
+//
+// Block: int64 t | uint16 mask (bits 0-10: metrics present, 11-14: key
+// prefix code) | uint16 name length (0xffff: uint32 length follows) |
+// 3 floats (hour, day, month) per present metric, in metric order | name
+// without its prefix.
+//
+// merge() hashes the batch's keys before taking the lock, makes room for the
+// whole batch first (slots and arena: nothing can fail half way, so a batch is
+// all or nothing), then works in groups of 16: prefetch the home slots,
+// prefetch the blocks whose hash tag matches, then apply in order.
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <tuple>
+#include <unordered_map>
+
+#include "reputation/store.h"
+
+namespace rampart::reputation {
+namespace {
+
+constexpr size_t kHugePage = size_t{2} << 20;
+constexpr unsigned kUnitShift = 2;                     // 4-byte units
+constexpr unsigned kChunkUnitShift = 21 - kUnitShift;  // units per chunk index
+constexpr size_t kMaxChunkIndex = size_t{1} << (32 - kChunkUnitShift);
+constexpr uint16_t kMetricBits = (1u << kMetricCount) - 1;
+constexpr unsigned kCodeShift = 11;
+static_assert(kMetricCount <= kCodeShift, "metric bits overlap the prefix code");
+constexpr size_t kSmallClasses = 4096;  // free lists by array below this many units
+constexpr size_t kGroup = 16;
+
+// A zeroed allocation; from 2 MiB up an anonymous mapping aligned to 2 MiB,
+// advised to use transparent huge pages. data() is null when it failed.
+class Region {
+ public:
+  Region() = default;
+  explicit Region(size_t bytes) {
+    if (bytes < kHugePage) {
+      p_ = static_cast<char*>(std::calloc(bytes ? bytes : 1, 1));
+      len_ = bytes;
+      return;
+    }
+    const size_t len = (bytes + kHugePage - 1) & ~(kHugePage - 1);
+    void* b = mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (b == MAP_FAILED) return;
+    const auto base = reinterpret_cast<uintptr_t>(b);
+    const uintptr_t aligned = (base + kHugePage - 1) & ~uintptr_t{kHugePage - 1};
+    if (aligned > base) munmap(b, aligned - base);
+    const size_t tail = base + len + kHugePage - (aligned + len);
+    if (tail) munmap(reinterpret_cast<void*>(aligned + len), tail);
+    p_ = reinterpret_cast<char*>(aligned);
+    len_ = len;
+    mapped_ = true;
+    madvise(p_, len_, MADV_HUGEPAGE);
+  }
+  Region(Region&& o) noexcept : p_(o.p_), len_(o.len_), mapped_(o.mapped_) { o.p_ = nullptr; }
+  Region& operator=(Region&& o) noexcept {
+    if (this != &o) {
+      release();
+      p_ = o.p_;
+      len_ = o.len_;
+      mapped_ = o.mapped_;
+      o.p_ = nullptr;
+    }
+    return *this;
+  }
+  Region(const Region&) = delete;
+  Region& operator=(const Region&) = delete;
+  ~Region() { release(); }
+  char* data() const { return p_; }
+  size_t size() const { return p_ ? len_ : 0; }
+
+ private:
+  void release() {
+    if (!p_) return;
+    if (mapped_)
+      munmap(p_, len_);
+    else
+      std::free(p_);
+    p_ = nullptr;
+  }
+  char* p_ = nullptr;
+  size_t len_ = 0;
+  bool mapped_ = false;
+};
+
+inline uint64_t load64(const unsigned char* p) {
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  return x;
+}
+inline uint64_t load32(const unsigned char* p) {
+  uint32_t x;
+  std::memcpy(&x, p, 4);
+  return x;
+}
+inline uint64_t mum(uint64_t a, uint64_t b) {
+  __extension__ using U128 = unsigned __int128;
+  const U128 r = static_cast<U128>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+
+// wyhash-style: 128-bit multiply-fold over 16-byte strides.
+uint64_t hash_key(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size();
+  uint64_t h = 0x243f6a8885a308d3ull ^ (n * 0x9e3779b97f4a7c15ull);
+  while (n > 16) {
+    h = mum(load64(p) ^ 0xa0761d6478bd642full, load64(p + 8) ^ h);
+    p += 16;
+    n -= 16;
+  }
+  uint64_t a = 0, b = 0;
+  if (n >= 8) {
+    a = load64(p);
+    b = load64(p + n - 8);
+  } else if (n >= 4) {
+    a = load32(p);
+    b = load32(p + n - 4);
+  } else if (n > 0) {
+    a = (uint64_t{p[0]} << 16) | (uint64_t{p[n >> 1]} << 8) | p[n - 1];
+  }
+  h = mum(a ^ 0xe7037ed1a0b428dbull, b ^ h);
+  return mum(h ^ 0x8ebc6af09c88c6e3ull, 0x589965cc75374cc3ull);
+}
+
+// Identity prefixes (event.cc identity_kind_prefix + ':') stored as a code.
+constexpr std::string_view kPrefixes[] = {
+    "", "ip:", "net:", "domain:", "dkim:", "spf:", "pra:", "fbid:", "list:"};
+
+struct Name {
+  unsigned code;
+  std::string_view rest;
+};
+
+Name split(std::string_view key) {
+  auto is = [&](unsigned c) { return key.starts_with(kPrefixes[c]); };
+  unsigned c = 0;
+  if (!key.empty()) switch (key[0]) {
+      case 'i': c = is(1) ? 1 : 0; break;
+      case 'n': c = is(2) ? 2 : 0; break;
+      case 'd': c = is(3) ? 3 : is(4) ? 4 : 0; break;
+      case 's': c = is(5) ? 5 : 0; break;
+      case 'p': c = is(6) ? 6 : 0; break;
+      case 'f': c = is(7) ? 7 : 0; break;
+      case 'l': c = is(8) ? 8 : 0; break;
+      default: break;
+    }
+  return {c, key.substr(kPrefixes[c].size())};
+}
+
+uint16_t mask_of(const Counters& c) {
+  uint16_t m = 0;
+  for (size_t i = 0; i < kMetricCount; ++i)
+    if (c.v[i * kWindowCount] != 0.0f || c.v[i * kWindowCount + 1] != 0.0f ||
+        c.v[i * kWindowCount + 2] != 0.0f)
+      m = static_cast<uint16_t>(m | (1u << i));
+  return m;
+}
+
+size_t header_bytes(size_t name_len) { return name_len >= 0xffff ? 16 : 12; }
+uint32_t block_units(unsigned metrics, size_t name_len) {
+  const size_t bytes = header_bytes(name_len) + 12 * metrics + name_len;
+  return static_cast<uint32_t>((bytes + 3) >> kUnitShift);
+}
+
+// Accessors over a block's bytes (memcpy: the arena is raw bytes).
+struct Block {
+  char* p;
+  int64_t t() const {
+    int64_t t;
+    std::memcpy(&t, p, 8);
+    return t;
+  }
+  void set_t(int64_t t) const { std::memcpy(p, &t, 8); }
+  uint16_t word() const {
+    uint16_t m;
+    std::memcpy(&m, p + 8, 2);
+    return m;
+  }
+  uint16_t metrics() const { return word() & kMetricBits; }
+  unsigned code() const { return word() >> kCodeShift; }
+  size_t name_len() const {
+    uint16_t l;
+    std::memcpy(&l, p + 10, 2);
+    if (l != 0xffff) return l;
+    uint32_t l32;
+    std::memcpy(&l32, p + 12, 4);
+    return l32;
+  }
+  char* values() const { return p + header_bytes(name_len()); }
+  std::string_view name() const {
+    const size_t n = name_len();
+    return {p + header_bytes(n) + 12 * static_cast<size_t>(std::popcount(metrics())), n};
+  }
+  uint32_t units() const { return block_units(static_cast<unsigned>(std::popcount(metrics())), name_len()); }
+  float value(size_t i) const {
+    float f;
+    std::memcpy(&f, values() + 4 * i, 4);
+    return f;
+  }
+  // Writes the header and name; values left for the caller.
+  void init(int64_t t, uint16_t metrics, const Name& n) const {
+    set_t(t);
+    const auto w = static_cast<uint16_t>(metrics | (n.code << kCodeShift));
+    std::memcpy(p + 8, &w, 2);
+    if (n.rest.size() >= 0xffff) {
+      const uint16_t l = 0xffff;
+      const auto l32 = static_cast<uint32_t>(n.rest.size());
+      std::memcpy(p + 10, &l, 2);
+      std::memcpy(p + 12, &l32, 4);
+    } else {
+      const auto l = static_cast<uint16_t>(n.rest.size());
+      std::memcpy(p + 10, &l, 2);
+    }
+    if (!n.rest.empty())
+      std::memcpy(p + header_bytes(n.rest.size()) + 12 * static_cast<size_t>(std::popcount(metrics)),
+                  n.rest.data(), n.rest.size());
+  }
+};
+
+}  // namespace
+
+class MemoryStore::Table {
+ public:
+  Table() : slots_(sizeof(uint64_t) << kMinBits), bits_(kMinBits) {}
+
+  size_t size() const { return count_; }
+
+  size_t memory_bytes() const {
+    size_t n = slots_.size() + free_.capacity() * sizeof(uint32_t);
+    for (const Region& r : regions_) n += r.size();
+    return n;
+  }
+
+  // Room for `n` more keys in the slots and for blocks of `units` units in
+  // all (none bigger than `max_units`) in the arena: chunks are mapped ahead
+  // (spare_), so apply() cannot fail half way through a batch.
+  Status reserve(size_t n, uint64_t units, uint64_t max_units) {
+    if (!slots_.data()) return fail(Errc::kIo, "memory store: out of memory");
+    const size_t need = count_ + n;
+    if (need * 4 > (size_t{3} << bits_)) {
+      unsigned b = bits_;
+      while (need * 4 > (size_t{3} << b)) ++b;
+      if (b > 32) return fail(Errc::kIo, "memory store: more than 3 G identities");
+      if (!rehash(b)) return fail(Errc::kIo, "memory store: out of memory");
+    }
+    // A chunk of room r takes at least r - max_units of blocks up to max_units.
+    auto usable = [&](uint64_t r) { return r > max_units ? r - max_units : 0; };
+    uint64_t room = usable(bump_end_ - bump_);
+    for (const auto& [b, e] : spare_) room += usable(e - b);
+    while (room < units) {
+      if (!new_chunk(2 * max_units)) return fail(Errc::kIo, "memory store: full (16 GiB of blocks)");
+      room += usable(spare_.back().second - spare_.back().first);
+    }
+    return {};
+  }
+
+  uint64_t* slots() const { return reinterpret_cast<uint64_t*>(slots_.data()); }
+  size_t home(uint64_t h) const { return static_cast<size_t>(h >> (64 - bits_)); }
+  size_t mask() const { return (size_t{1} << bits_) - 1; }
+  char* at(uint32_t off) const {
+    return chunks_[off >> kChunkUnitShift] +
+           (static_cast<size_t>(off & ((1u << kChunkUnitShift) - 1)) << kUnitShift);
+  }
+
+  // The slot of `key`, or the empty slot where it goes (found = false).
+  size_t find(uint64_t h, const Name& key, bool& found) const {
+    const auto tag = static_cast<uint32_t>(h >> 32);
+    const uint64_t* s = slots();
+    for (size_t i = home(h);; i = (i + 1) & mask()) {
+      const uint64_t x = s[i];
+      if (x == 0) {
+        found = false;
+        return i;
+      }
+      if (static_cast<uint32_t>(x >> 32) == tag) {
+        const Block b{at(static_cast<uint32_t>(x))};
+        if (b.code() == key.code && b.name() == key.rest) {
+          found = true;
+          return i;
+        }
+      }
+    }
+  }
+
+  // Prefetches the home slot (stage 1) or the blocks of matching tags (stage 2).
+  void prefetch_slot(uint64_t h) const { __builtin_prefetch(slots() + home(h)); }
+  void prefetch_block(uint64_t h) const {
+    const auto tag = static_cast<uint32_t>(h >> 32);
+    const uint64_t* s = slots();
+    for (size_t i = home(h);; i = (i + 1) & mask()) {
+      const uint64_t x = s[i];
+      if (x == 0) return;
+      if (static_cast<uint32_t>(x >> 32) == tag) {
+        const char* p = at(static_cast<uint32_t>(x));
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + 64);
+        return;
+      }
+    }
+  }
+
+  // reserve() must have made room for it.
+  void apply(uint64_t h, const Update& u) {
+    const Name key = split(u.key);
+    const Counters& d = u.delta;
+    const uint16_t dm = mask_of(d);
+    bool found = false;
+    const size_t si = find(h, key, found);
+    uint64_t* s = slots();
+    if (!found) {
+      const uint32_t off = alloc(block_units(static_cast<unsigned>(std::popcount(dm)), key.rest.size()));
+      const Block b{at(off)};
+      b.init(d.t, dm, key);
+      char* v = b.values();
+      for (unsigned m = 0; m < kMetricCount; ++m)
+        if (dm & (1u << m)) {
+          std::memcpy(v, &d.v[m * kWindowCount], 12);
+          v += 12;
+        }
+      s[si] = (h & 0xffffffff00000000ull) | off;
+      ++count_;
+      return;
+    }
+    auto off = static_cast<uint32_t>(s[si]);
+    Block b{at(off)};
+    uint16_t om = b.metrics();
+    if (dm & ~om) {  // a new metric: move to the next size class up
+      const auto nm = static_cast<uint16_t>(om | dm);
+      const uint32_t noff = alloc(block_units(static_cast<unsigned>(std::popcount(nm)), key.rest.size()));
+      const Block nb{at(noff)};
+      nb.init(b.t(), nm, key);
+      const char* ov = b.values();
+      char* nv = nb.values();
+      for (unsigned m = 0; m < kMetricCount; ++m) {
+        if (!(nm & (1u << m))) continue;
+        if (om & (1u << m)) {
+          std::memcpy(nv, ov, 12);
+          ov += 12;
+        } else {
+          std::memset(nv, 0, 12);
+        }
+        nv += 12;
+      }
+      release(off, b.units());
+      s[si] = (s[si] & 0xffffffff00000000ull) | noff;
+      off = noff;
+      b = nb;
+      om = nm;
+    }
+    // reputation::merge(stored, delta), on the present metrics only (the
+    // others are 0 + 0).
+    const int64_t at_t = b.t();
+    const int64_t out_t = at_t > d.t ? at_t : d.t;
+    double fa[kWindowCount], fb[kWindowCount];
+    for (size_t w = 0; w < kWindowCount; ++w) {
+      fa[w] = decay_factor(static_cast<Window>(w), out_t - at_t);
+      fb[w] = decay_factor(static_cast<Window>(w), out_t - d.t);
+    }
+    char* v = b.values();
+    for (unsigned m = 0; m < kMetricCount; ++m) {
+      if (!(om & (1u << m))) continue;
+      float x[kWindowCount];
+      std::memcpy(x, v, 12);
+      for (size_t w = 0; w < kWindowCount; ++w)
+        x[w] = static_cast<float>(x[w] * fa[w] + d.v[m * kWindowCount + w] * fb[w]);
+      std::memcpy(v, x, 12);
+      v += 12;
+    }
+    b.set_t(out_t);
+  }
+
+  bool get(uint64_t h, std::string_view k, Counters& out) const {
+    bool found = false;
+    const size_t si = find(h, split(k), found);
+    if (!found) return false;
+    const Block b{at(static_cast<uint32_t>(slots()[si]))};
+    out = Counters{};
+    out.t = b.t();
+    const uint16_t om = b.metrics();
+    const char* v = b.values();
+    for (unsigned m = 0; m < kMetricCount; ++m)
+      if (om & (1u << m)) {
+        std::memcpy(&out.v[m * kWindowCount], v, 12);
+        v += 12;
+      }
+    return true;
+  }
+
+  // Every name, appended to `buf`; `ends` gets each one's end offset.
+  void names(std::string& buf, std::vector<size_t>& ends) const {
+    const uint64_t* s = slots();
+    for (size_t i = 0; i <= mask(); ++i) {
+      if (!s[i]) continue;
+      const Block b{at(static_cast<uint32_t>(s[i]))};
+      buf += kPrefixes[b.code()];
+      buf += b.name();
+      ends.push_back(buf.size());
+    }
+  }
+
+ private:
+  static constexpr unsigned kMinBits = 4;
+
+  bool rehash(unsigned b) {
+    Region r(sizeof(uint64_t) << b);
+    if (!r.data()) return false;
+    auto* ns = reinterpret_cast<uint64_t*>(r.data());
+    const size_t nmask = (size_t{1} << b) - 1;
+    const uint64_t* s = slots();
+    for (size_t i = 0; i <= mask(); ++i) {
+      const uint64_t x = s[i];
+      if (!x) continue;
+      size_t j = static_cast<size_t>((x >> 32) >> (32 - b));
+      while (ns[j]) j = (j + 1) & nmask;
+      ns[j] = x;
+    }
+    slots_ = std::move(r);
+    bits_ = b;
+    return true;
+  }
+
+  // Maps a chunk of at least `units` units and queues it in spare_.
+  bool new_chunk(uint64_t units) {
+    const size_t ci = next_chunk_;
+    size_t bytes = std::min<size_t>(kHugePage, size_t{64 << 10} << std::min<size_t>(ci, 5));
+    if (bytes < (units << kUnitShift)) bytes = ((units << kUnitShift) + kHugePage - 1) & ~(kHugePage - 1);
+    const size_t indices = (bytes + kHugePage - 1) / kHugePage;
+    if (ci + indices > kMaxChunkIndex) return false;
+    Region r(bytes);
+    if (!r.data()) return false;
+    if (chunks_.size() < ci + indices) chunks_.resize(ci + indices, nullptr);
+    for (size_t j = 0; j < indices; ++j) chunks_[ci + j] = r.data() + j * kHugePage;
+    const uint64_t begin = uint64_t{ci} << kChunkUnitShift;
+    spare_.emplace_back(begin == 0 ? 1 : begin, begin + (bytes >> kUnitShift));  // offset 0: empty slot
+    next_chunk_ = ci + indices;
+    regions_.push_back(std::move(r));
+    return true;
+  }
+
+  uint32_t alloc(uint32_t units) {
+    if (units < kSmallClasses) {
+      if (units < free_.size() && free_[units]) {
+        const uint32_t off = free_[units];
+        std::memcpy(&free_[units], at(off), 4);
+        return off;
+      }
+    } else if (auto it = big_free_.find(units); it != big_free_.end()) {
+      const uint32_t off = it->second;
+      big_free_.erase(it);
+      return off;
+    }
+    // reserve() mapped the room.
+    if (bump_ + units > bump_end_) {
+      if (bump_end_ > bump_) release(static_cast<uint32_t>(bump_), static_cast<uint32_t>(bump_end_ - bump_));
+      std::tie(bump_, bump_end_) = spare_.front();
+      spare_.pop_front();
+    }
+    const auto off = static_cast<uint32_t>(bump_);
+    bump_ += units;
+    return off;
+  }
+
+  void release(uint32_t off, uint32_t units) {
+    if (units < kSmallClasses) {
+      if (free_.size() <= units) free_.resize(units + 1, 0);
+      std::memcpy(at(off), &free_[units], 4);
+      free_[units] = off;
+    } else {
+      big_free_.emplace(units, off);
+    }
+  }
+
+  Region slots_;
+  unsigned bits_;
+  size_t count_ = 0;
+  std::vector<char*> chunks_;
+  std::vector<Region> regions_;
+  size_t next_chunk_ = 0;
+  uint64_t bump_ = 0, bump_end_ = 0;
+  std::deque<std::pair<uint64_t, uint64_t>> spare_;  // mapped chunks not yet bumped into: [begin, end)
+  std::vector<uint32_t> free_;
+  std::unordered_multimap<uint32_t, uint32_t> big_free_;
+};
+
+MemoryStore::MemoryStore() : table_(std::make_unique<Table>()) {}
+MemoryStore::~MemoryStore() = default;
+
+Status MemoryStore::merge(std::span<const Update> updates) {
+  if (updates.empty()) return {};
+  thread_local std::vector<uint64_t> hashes;
+  hashes.resize(updates.size());
+  uint64_t units = 0, max_units = 0;  // the most the batch can take: every update a new full block
+  for (size_t i = 0; i < updates.size(); ++i) {
+    hashes[i] = hash_key(updates[i].key);
+    const uint64_t u = block_units(kMetricCount, updates[i].key.size());
+    units += u;
+    max_units = std::max(max_units, u);
+  }
+  std::lock_guard lock(mu_);
+  if (auto st = table_->reserve(updates.size(), units, max_units); !st) return st;
+  for (size_t g = 0; g < updates.size(); g += kGroup) {
+    const size_t e = std::min(updates.size(), g + kGroup);
+    for (size_t i = g; i < e; ++i) table_->prefetch_slot(hashes[i]);
+    for (size_t i = g; i < e; ++i) table_->prefetch_block(hashes[i]);
+    for (size_t i = g; i < e; ++i) table_->apply(hashes[i], updates[i]);
+  }
+  return {};
+}
+
+Result<std::optional<Counters>> MemoryStore::get(std::string_view key) {
+  const uint64_t h = hash_key(key);
+  std::optional<Counters> out(std::in_place);
+  std::lock_guard lock(mu_);
+  if (!table_->get(h, key, *out)) out.reset();
+  return out;
+}
+
+Result<std::vector<std::optional<Counters>>> MemoryStore::get_many(std::span<const std::string> keys) {
+  std::vector<uint64_t> hashes(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) hashes[i] = hash_key(keys[i]);
+  std::vector<std::optional<Counters>> out(keys.size());
+  std::lock_guard lock(mu_);
+  for (size_t g = 0; g < keys.size(); g += kGroup) {
+    const size_t e = std::min(keys.size(), g + kGroup);
+    for (size_t i = g; i < e; ++i) table_->prefetch_slot(hashes[i]);
+    for (size_t i = g; i < e; ++i) table_->prefetch_block(hashes[i]);
+    for (size_t i = g; i < e; ++i) {
+      out[i].emplace();
+      if (!table_->get(hashes[i], keys[i], *out[i])) out[i].reset();
+    }
+  }
+  return out;
+}
+
+Status MemoryStore::put_state(std::string_view key, std::string_view value) {
+  std::lock_guard lock(mu_);
+  states_.insert_or_assign(std::string(key), std::string(value));
+  return {};
+}
+
+Result<std::optional<std::string>> MemoryStore::get_state(std::string_view key) {
+  std::lock_guard lock(mu_);
+  auto it = states_.find(key);
+  if (it == states_.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+Status MemoryStore::for_each_key(const std::function<bool(std::string_view)>& fn) {
+  // A copy taken under the lock: fn may call the store.
+  std::string buf;
+  std::vector<size_t> ends;
+  {
+    std::lock_guard lock(mu_);
+    ends.reserve(table_->size());
+    table_->names(buf, ends);
+  }
+  size_t begin = 0;
+  for (size_t end : ends) {
+    if (!fn(std::string_view(buf).substr(begin, end - begin))) break;
+    begin = end;
+  }
+  return {};
+}
+
+size_t MemoryStore::size() const {
+  std::lock_guard lock(mu_);
+  return table_->size();
+}
+
+size_t MemoryStore::memory_bytes() const {
+  std::lock_guard lock(mu_);
+  return table_->memory_bytes();
+}
+
+}  // namespace rampart::reputation
