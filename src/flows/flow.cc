@@ -1,4 +1,7 @@
+// File: src/flows/flow.cc
 #include "flows/flow.h"
+
+#include "core/civil_time.h"
 
 namespace rampart::flows {
 
@@ -48,16 +51,6 @@ std::string DecodeStats::to_string() const {
 }
 
 namespace {
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 bool take_uint(std::string_view s, size_t& i, size_t ndigits, unsigned& out) {
   if (i + ndigits > s.size()) return false;

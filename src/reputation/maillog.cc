@@ -7,6 +7,7 @@
 #include <ctime>
 #include <string>
 
+#include "core/civil_time.h"
 #include "core/strings.h"
 
 namespace rampart::reputation {
@@ -24,16 +25,6 @@ int to_int(std::string_view s) {
   int v = 0;
   for (char c : s) v = v * 10 + (c - '0');
   return v;
-}
-
-// Days from 1970-01-01 to y-m-d (proleptic Gregorian).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
 std::optional<int64_t> unix_time(int y, int mon, int d, int h, int mi, int s) {
