@@ -107,6 +107,18 @@ TEST_F(RampartdHttp, ReportsAndLearn) {
   EXPECT_EQ(status_of(r), 400) << r;
   r = e2e::http(d.http_port, "GET /v1/reports HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(status_of(r), 405) << r;
+  // Rejected reports are kept for inspection.
+  r = e2e::http(d.http_port, "GET /v1/reports/rejected HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(status_of(r), 200) << r;
+  EXPECT_NE(body_of(r).find("\"total\": 2"), std::string::npos) << r;
+  EXPECT_NE(body_of(r).find("{\"id\": 2, \"time\": "), std::string::npos) << r;
+  EXPECT_NE(body_of(r).find("\"bytes\": 19}"), std::string::npos) << r;
+  r = e2e::http(d.http_port, "GET /v1/reports/rejected/2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(status_of(r), 200) << r;
+  EXPECT_NE(body_of(r).find("\"raw\": \"not a report at all\""), std::string::npos) << r;
+  EXPECT_EQ(status_of(e2e::http(d.http_port, "GET /v1/reports/rejected/99 HTTP/1.1\r\nHost: x\r\n\r\n")),
+            404);
+  EXPECT_EQ(status_of(e2e::http(d.http_port, "GET /v1/reports/rejected/x HTTP/1.1\r\nHost: x\r\n\r\n")), 400);
 
   // Events as JSON lines (issue 5's format); a bad line is reported by number.
   std::string events;

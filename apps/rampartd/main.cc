@@ -274,6 +274,18 @@ int main(int argc, char** argv) {
       respond(server::HttpReply{a.status, std::move(a.json)});
       return true;
     }
+    constexpr std::string_view kRejected = "/v1/reports/rejected";
+    if (path == kRejected || path.rfind(std::string(kRejected) + "/", 0) == 0) {
+      if (req.method != "GET") {
+        respond(server::HttpReply{405, server::error_json("use GET")});
+        return true;
+      }
+      std::string_view id = std::string_view(path).substr(kRejected.size());
+      if (!id.empty()) id.remove_prefix(1);
+      policy::Feedback::Answer a = feedback->get_rejected(id);
+      respond(server::HttpReply{a.status, std::move(a.json)});
+      return true;
+    }
     if (path != "/v1/reports" && path != "/v1/learn" && path != "/v1/events") return false;
     if (req.method != "POST") {
       respond(server::HttpReply{405, server::error_json("use POST")});

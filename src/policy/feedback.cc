@@ -446,6 +446,30 @@ bool Feedback::is_trap(std::string_view rcpt) const {
   return false;
 }
 
+Feedback::Answer Feedback::get_rejected(std::string_view id) const {
+  if (id.empty()) {
+    std::string j = "{\"total\": " + std::to_string(rejected_.total()) + ", \"kept\": [";
+    bool first = true;
+    for (const auto& e : rejected_.entries()) {
+      j += first ? "" : ", ";
+      first = false;
+      j += "{\"id\": " + std::to_string(e.seq) + ", \"time\": " + std::to_string(e.time) +
+           ", \"reason\": " + quote(e.reason) + ", \"bytes\": " + std::to_string(e.raw.size()) + "}";
+    }
+    return Answer{200, j + "]}"};
+  }
+  uint64_t seq = 0;
+  for (char c : id) {
+    if (c < '0' || c > '9' || seq > (UINT64_MAX - 9) / 10)
+      return Answer{400, "{\"error\": \"bad report id\"}"};
+    seq = seq * 10 + static_cast<uint64_t>(c - '0');
+  }
+  const auto* e = rejected_.find(seq);
+  if (!e) return Answer{404, "{\"error\": \"no such rejected report (kept: the newest ones only)\"}"};
+  return Answer{200, "{\"id\": " + std::to_string(e->seq) + ", \"time\": " + std::to_string(e->time) +
+                         ", \"reason\": " + quote(e->reason) + ", \"raw\": " + quote(e->raw) + "}"};
+}
+
 Feedback::Answer Feedback::reject_report(std::string_view body, const std::string& why) {
   reports_rejected_++;
   rejected_.keep(body, why, clock_.unix_seconds());

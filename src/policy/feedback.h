@@ -139,6 +139,9 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // once, at once or from the event loop.
   void set_resolver(dns::Resolver& resolver);
   void post_report(std::string body, std::function<void(Answer)> done);
+  // GET /v1/reports/rejected: {"total", "kept": [{"id", "time", "reason", "bytes"}, ...]};
+  // GET /v1/reports/rejected/ID: {"id", "time", "reason", "raw"} (404 when no longer kept).
+  Answer get_rejected(std::string_view id) const;
   // Whether an envelope recipient ("<a@b>" or "a@b") is a configured trap.
   bool is_trap(std::string_view rcpt) const;
   // POST /v1/events: reputation events as JSON lines (src/reputation/event_json.h);

@@ -299,12 +299,18 @@ Result<Event> to_event(const ArfReport& r, const OriginalAuth& auth, int64_t now
 void RejectedReports::keep(std::string_view raw, std::string reason, int64_t time) {
   ++total_;
   if (raw.size() > max_bytes_) raw = raw.substr(0, max_bytes_);
-  entries_.push_back(Entry{time, std::move(reason), std::string(raw)});
+  entries_.push_back(Entry{time, std::move(reason), std::string(raw), total_});
   bytes_ += entries_.back().raw.size();
   while (!entries_.empty() && (entries_.size() > max_reports_ || bytes_ > max_bytes_)) {
     bytes_ -= entries_.front().raw.size();
     entries_.pop_front();
   }
+}
+
+const RejectedReports::Entry* RejectedReports::find(uint64_t seq) const {
+  if (entries_.empty() || seq < entries_.front().seq || seq > entries_.back().seq) return nullptr;
+  const Entry& e = entries_[static_cast<size_t>(seq - entries_.front().seq)];
+  return e.seq == seq ? &e : nullptr;
 }
 
 Status RejectedReports::write_to(const std::string& dir) const {

@@ -115,10 +115,12 @@ class RejectedReports {
     int64_t time = 0;
     std::string reason;
     std::string raw;
+    uint64_t seq = 0;  // 1 for the first report ever kept, then 2, ...: stable while kept
   };
   void keep(std::string_view raw, std::string reason, int64_t time);
   const std::deque<Entry>& entries() const { return entries_; }
   uint64_t total() const { return total_; }
+  const Entry* find(uint64_t seq) const;
   Status write_to(const std::string& dir) const;
 
  private:

@@ -140,6 +140,12 @@ TEST(Arf, BadReportsRejectedWithReasonAndKept) {
   EXPECT_EQ(kept.total(), 3u);
   ASSERT_EQ(kept.entries().size(), 2u);  // bounded: the newest two
   EXPECT_NE(kept.entries().back().reason.find("Feedback-Type"), std::string::npos);
+  EXPECT_EQ(kept.find(1), nullptr);  // dropped
+  ASSERT_NE(kept.find(3), nullptr);
+  EXPECT_EQ(kept.find(3), &kept.entries().back());
+  EXPECT_EQ(kept.find(2)->seq, 2u);
+  EXPECT_EQ(kept.find(4), nullptr);
+  EXPECT_EQ(kept.find(0), nullptr);
   EXPECT_FALSE(parse_arf(std::string(100, 'x'), ArfLimits{10}));
 }
 
