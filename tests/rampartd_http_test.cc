@@ -276,6 +276,20 @@ TEST_F(RampartdHttp, ReportsReauthenticatedFromMaildirAndTraps) {
   EXPECT_EQ(body_of(r).find("REP_TRAP_HIT"), std::string::npos) << r;
   r = e2e::http(d.http_port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_NE(r.find("rampart_trap_hits_total 1"), std::string::npos) << r;
+  // Scan events are written in batches (reputation.flush_ms): the trap hit
+  // reaches the store within a tick or two.
+  const auto flushed = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string counters;
+  while (std::chrono::steady_clock::now() < flushed) {
+    counters = body_of(
+        e2e::http(d.http_port, "GET /v1/reputation/ip:192.0.2.1?counters=1 HTTP/1.1\r\nHost: x\r\n\r\n"));
+    if (counters.find("\"traps\": {\"hour\": 1") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_NE(counters.find("\"traps\": {\"hour\": 1"), std::string::npos) << counters;
+  EXPECT_NE(counters.find("\"volume\": {\"hour\": 3"), std::string::npos) << counters;  // 2 + 1 recipients
+  r = e2e::http(d.http_port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(r.find("rampart_reputation_pending_events 0"), std::string::npos) << r;
   d.child.signal(SIGTERM);
   EXPECT_EQ(d.child.wait(std::chrono::seconds(30)), 0);
 }

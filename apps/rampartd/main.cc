@@ -364,7 +364,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "rampartd: %s\n", srv.error().message.c_str());
     return 1;
   }
-  if (ingest) (*srv)->set_tick([&ingest] { ingest->tick(); });
+  (*srv)->set_tick([&ingest, &feedback] {
+    feedback->tick();
+    if (ingest) ingest->tick();
+  });
   auto host = [](const std::string& spec) { return spec.substr(0, spec.rfind(':')); };
   std::printf("rampartd: milter %s:%u\n", host(so.milter_listen).c_str(), (*srv)->milter_port());
   if (!so.http_listen.empty())
@@ -374,6 +377,9 @@ int main(int argc, char** argv) {
   log::get()->info("rampartd ready: milter port {}, http port {}, authserv-id {}", (*srv)->milter_port(),
                    (*srv)->http_port(), pcfg->authserv_id);
   const int rc = (*srv)->run();
+  if (auto st = feedback->flush(); !st)
+    log::get()->error("reputation: {} queued events not written at exit: {}", feedback->pending(),
+                      st.error().message);
   if (auto st = feedback->save_model(true); !st)
     log::get()->error("classify: saving {} failed: {}", fcfg->model, st.error().message);
   std::fflush(stdout);

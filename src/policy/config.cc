@@ -133,7 +133,7 @@ enabled = true
 # "memory", "rocksdb" (DATA_DIR/reputation) or "redis" (Redis Cluster).
 # Default: rocksdb when rampartd is given --data-dir, else memory.
 # store = "rocksdb"
-sync = true           # rocksdb: fsync the write-ahead log for every message
+sync = true           # rocksdb: fsync the write-ahead log for every write (batch)
 # redis_seeds = ["127.0.0.1:7000"]
 # redis_wait_replicas = 1          # redis: replicas holding a write before it is acknowledged
 # redis_retry_deadline_ms = 20000  # redis: how long a call retries through a failover
@@ -144,6 +144,13 @@ score_spammer = 6.0
 score_compromised = 4.0
 score_bulk = -0.5
 score_transactional = -0.5
+# Scanned messages' events are written in batches, every flush_ms or once
+# flush_events wait (one store write and, with rocksdb, one fsync each), so
+# no message waits for the disk; 0 writes each as it is scanned. An event
+# still queued when rampartd is killed (-9) is lost: mail never is.
+flush_ms = 100
+flush_events = 512
+max_pending = 100000  # the store failing: the oldest queued events are dropped past this
 # ARF reports (POST /v1/reports, reports_maildir): a complete original's
 # DKIM is verified again; Authentication-Results of these authserv-ids
 # (besides our own) are trusted in the originals for the rest.

@@ -69,6 +69,12 @@ Result<FeedbackConfig> FeedbackConfig::from(const Config& cfg) {
   c.transactional = cfg.get_double("reputation.score_transactional", c.transactional);
   c.trusted_authserv_ids = cfg.get_strings("reputation.trusted_authserv_ids");
   c.trap = cfg.get_double("reputation.score_trap", c.trap);
+  c.flush_ms = cfg.get_int("reputation.flush_ms", c.flush_ms);
+  c.flush_events = cfg.get_int("reputation.flush_events", c.flush_events);
+  c.max_pending = cfg.get_int("reputation.max_pending", c.max_pending);
+  if (c.flush_ms < 0 || c.flush_events < 1 || c.max_pending < c.flush_events)
+    return fail(Errc::kConfig,
+                "reputation: flush_ms must be >= 0, flush_events >= 1 and max_pending >= flush_events");
   c.reports_maildir = cfg.get_string("reputation.reports_maildir", c.reports_maildir);
   c.reports_poll_ms = cfg.get_int("reputation.reports_poll_ms", c.reports_poll_ms);
   if (c.reports_poll_ms < 10) return fail(Errc::kConfig, "reputation.reports_poll_ms must be >= 10");
@@ -244,7 +250,7 @@ class ReputationCheck final : public Check {
              x.ids + " (score " + num(x.rep_score) + (x.first_reasons.empty() ? "" : ": " + x.first_reasons) +
                  ")");
     }
-    if (auto st = fb_->record(e); !st) {
+    if (auto st = fb_->queue(e); !st) {
       unavailable(*s, st.error().message);
       done();
       return;
@@ -259,7 +265,7 @@ class ReputationCheck final : public Check {
       fb_->trap_hits_++;
       s->add(name(), "REP_TRAP_HIT", fb_->cfg_.trap,
              first_trap + (traps > 1 ? " and " + std::to_string(traps - 1) + " more trap(s)" : ""));
-      if (auto st = fb_->record(trap); !st) unavailable(*s, st.error().message);
+      if (auto st = fb_->queue(std::move(trap)); !st) unavailable(*s, st.error().message);
     }
     done();
   }
@@ -369,11 +375,55 @@ void Feedback::reconfigure(const FeedbackConfig& c) {
   cfg_.content_ham = c.content_ham;
   cfg_.min_learned = c.min_learned;
   cfg_.save_interval_s = c.save_interval_s;
+  cfg_.trap = c.trap;
+  cfg_.trap_addresses = c.trap_addresses;
+  cfg_.trap_domains = c.trap_domains;
+  cfg_.flush_events = c.flush_events;
+  cfg_.max_pending = c.max_pending;
+  if (c.flush_ms == 0 && cfg_.flush_ms != 0) (void)flush();  // from batched to at once
+  cfg_.flush_ms = c.flush_ms;
 }
 
 void Feedback::add_checks(Pipeline& p) {
   if (!cfg_.model.empty()) p.add(std::make_unique<ContentCheck>(shared_from_this()));
   if (cfg_.reputation) p.add(std::make_unique<ReputationCheck>(p.config(), shared_from_this()));
+}
+
+Status Feedback::queue(reputation::Event e) {
+  if (!engine_) return {};
+  if (cfg_.flush_ms <= 0) return record(e);
+  if (e.time == 0) e.time = clock_.unix_seconds();
+  if (pending_.empty() && last_flush_ == std::chrono::steady_clock::time_point{})
+    last_flush_ = clock_.monotonic();
+  pending_.push_back(std::move(e));
+  if (static_cast<int64_t>(pending_.size()) > cfg_.max_pending) {
+    const size_t drop = pending_.size() - static_cast<size_t>(std::max<int64_t>(cfg_.max_pending, 0));
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(drop));
+    dropped_ += drop;
+  }
+  if (static_cast<int64_t>(pending_.size()) >= cfg_.flush_events) return flush();
+  return {};
+}
+
+Status Feedback::flush() {
+  last_flush_ = clock_.monotonic();
+  if (pending_.empty() || !engine_) return {};
+  events_ += pending_.size();
+  auto st = engine_->record_batch(pending_);
+  if (!st) {
+    store_errors_++;
+    log::get()->warn("reputation: writing {} queued events failed ({}); kept for the next flush",
+                     pending_.size(), st.error().message);
+    return st;
+  }
+  flushes_++;
+  pending_.clear();
+  return {};
+}
+
+void Feedback::tick() {
+  if (pending_.empty()) return;
+  if (clock_.monotonic() - last_flush_ >= std::chrono::milliseconds(cfg_.flush_ms)) (void)flush();
 }
 
 Status Feedback::record(const reputation::Event& e) {
@@ -595,6 +645,13 @@ std::string Feedback::metrics() const {
   };
   counter("rampart_reputation_events_total", "Reputation events recorded.", events_);
   counter("rampart_reputation_store_errors_total", "Reputation store errors.", store_errors_);
+  counter("rampart_reputation_flushes_total", "Batches of scan events written (one store merge each).",
+          flushes_);
+  counter("rampart_reputation_events_dropped_total", "Scan events dropped past reputation.max_pending.",
+          dropped_);
+  m += "# HELP rampart_reputation_pending_events Scan events waiting for the next flush.\n"
+       "# TYPE rampart_reputation_pending_events gauge\nrampart_reputation_pending_events " +
+       std::to_string(pending_.size()) + "\n";
   counter("rampart_reports_accepted_total", "ARF reports accepted (POST /v1/reports).", reports_accepted_);
   counter("rampart_reports_rejected_total", "ARF reports rejected (kept for inspection).", reports_rejected_);
   counter("rampart_reports_reverified_total", "ARF originals whose DKIM was verified again.",

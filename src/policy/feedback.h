@@ -57,6 +57,7 @@
 // not a message.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -95,6 +96,14 @@ struct FeedbackConfig {
   // Spam traps: addresses ("trap@example.net") and whole domains ("traps.example.net"),
   // compared without case.
   std::vector<std::string> trap_addresses, trap_domains;
+  // Scanned messages' events are written in batches: every flush_ms (on
+  // rampartd's 100 ms tick) or once flush_events wait, one store merge each
+  // (one WAL fsync with rocksdb), so the event loop does not wait for the
+  // disk per message. 0: each at once, as it is scanned. Past max_pending
+  // (the store failing) the oldest are dropped and counted.
+  int64_t flush_ms = 100;
+  int64_t flush_events = 512;
+  int64_t max_pending = 100000;
   std::string reports_maildir;  // empty: none
   int64_t reports_poll_ms = 2000;
   std::vector<std::string> trusted_authserv_ids;  // ARF originals' Authentication-Results
@@ -123,8 +132,8 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // Saves the model when it learned since the last save (force: whatever the
   // interval), else when save_interval_s has passed.
   Status save_model(bool force);
-  // Weights, tempfail, trusted ids (SIGHUP); the store, thresholds and model
-  // path need a restart.
+  // Weights, tempfail, trusted ids, traps, flushing (SIGHUP); the store,
+  // thresholds, reports Maildir and model path need a restart.
   void reconfigure(const FeedbackConfig& cfg);
 
   void add_checks(Pipeline& p);
@@ -139,6 +148,15 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // once, at once or from the event loop.
   void set_resolver(dns::Resolver& resolver);
   void post_report(std::string body, std::function<void(Answer)> done);
+  // A scanned message's event: recorded at once with flush_ms = 0, else
+  // queued for the next flush (time stamped now).
+  Status queue(reputation::Event e);
+  // Writes the queued events (Engine::record_batch); on a store error they
+  // stay queued for the next try.
+  Status flush();
+  // From the event loop (about every 100 ms): flushes when flush_ms passed.
+  void tick();
+  size_t pending() const { return pending_.size(); }
   // GET /v1/reports/rejected: {"total", "kept": [{"id", "time", "reason", "bytes"}, ...]};
   // GET /v1/reports/rejected/ID: {"id", "time", "reason", "raw"} (404 when no longer kept).
   Answer get_rejected(std::string_view id) const;
@@ -176,11 +194,14 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   std::unique_ptr<classify::Classifier> classifier_;
   reputation::RejectedReports rejected_;
   std::unique_ptr<dkim::Verifier> verifier_;
+  std::vector<reputation::Event> pending_;
+  std::chrono::steady_clock::time_point last_flush_{};
   std::optional<std::filesystem::file_time_type> model_mtime_;
   uint64_t learned_since_save_ = 0;
   int64_t last_save_ = 0;
   uint64_t events_ = 0, store_errors_ = 0, reports_accepted_ = 0, reports_rejected_ = 0, learned_ = 0,
-           model_saves_ = 0, model_errors_ = 0, trap_hits_ = 0, reports_reverified_ = 0;
+           model_saves_ = 0, model_errors_ = 0, trap_hits_ = 0, reports_reverified_ = 0, flushes_ = 0,
+           dropped_ = 0;
 };
 
 }  // namespace rampart::policy

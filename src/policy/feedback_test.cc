@@ -58,6 +58,27 @@ class FailingStore final : public reputation::Store {
   Status for_each_key(const std::function<bool(std::string_view)>&) override { return {}; }
 };
 
+// A memory store that counts merges and can be broken (reads still work:
+// the scan's lookups are not what fails here).
+class CountingStore final : public reputation::Store {
+ public:
+  bool broken = false;
+  int merges = 0;
+  std::string_view name() const override { return "counting"; }
+  Status merge(std::span<const reputation::Update> u) override {
+    if (broken) return fail(Errc::kTemporary, "store down");
+    ++merges;
+    return mem.merge(u);
+  }
+  Result<std::optional<reputation::Counters>> get(std::string_view k) override { return mem.get(k); }
+  Status put_state(std::string_view k, std::string_view v) override { return mem.put_state(k, v); }
+  Result<std::optional<std::string>> get_state(std::string_view k) override { return mem.get_state(k); }
+  Status for_each_key(const std::function<bool(std::string_view)>& fn) override {
+    return mem.for_each_key(fn);
+  }
+  reputation::MemoryStore mem;
+};
+
 struct FeedbackFixture : ::testing::Test {
   dns::ZoneResolver dns;
   FakeClock clock;
@@ -76,6 +97,7 @@ struct FeedbackFixture : ::testing::Test {
     dns.load(*z);
     cfg.authserv_id = "mx.example.net";
     cfg.per_ip.enabled = cfg.per_net.enabled = false;
+    fcfg.flush_ms = 0;  // each scan's event at once (ScanEventsAreBatched tests batches)
     tmp = ::testing::TempDir() + "/feedback_test." + std::to_string(::getpid());
     std::filesystem::create_directories(tmp);
   }
@@ -279,6 +301,55 @@ TEST_F(FeedbackFixture, SpamTrapRecipients) {
   EXPECT_NE(hit->reason.find("trap1@example.net and 1 more"), std::string::npos) << hit->reason;
   EXPECT_EQ(traps(), 1);
   EXPECT_NE(fb->metrics().find("rampart_trap_hits_total 1"), std::string::npos);
+}
+
+// Scan events wait for the tick (or flush_events), then go in one merge; a
+// failing store keeps them for the next flush.
+TEST_F(FeedbackFixture, ScanEventsAreBatched) {
+  fcfg.flush_ms = 100;
+  fcfg.flush_events = 3;
+  fcfg.max_pending = 4;
+  auto store = std::make_unique<CountingStore>();
+  CountingStore* counting = store.get();
+  build(std::move(store));
+  auto volume = [&]() {
+    auto c = counting->mem.get("ip:192.0.2.1");
+    return c && *c
+               ? (*c)->value(reputation::Metric::kVolume, reputation::Window::kMonth, clock.unix_seconds())
+               : 0.0;
+  };
+  scan(message());
+  scan(message());
+  EXPECT_EQ(fb->pending(), 2u);
+  EXPECT_EQ(volume(), 0);
+  fb->tick();  // not yet due
+  EXPECT_EQ(fb->pending(), 2u);
+  clock.advance(std::chrono::milliseconds(100));
+  fb->tick();
+  EXPECT_EQ(fb->pending(), 0u);
+  EXPECT_NEAR(volume(), 4, 1e-3);  // 2 messages x 2 recipients
+  EXPECT_EQ(counting->merges, 1);
+  // flush_events: the third queued event writes all three at once.
+  for (int i = 0; i < 3; ++i) scan(message());
+  EXPECT_EQ(fb->pending(), 0u);
+  EXPECT_EQ(counting->merges, 2);
+  EXPECT_NEAR(volume(), 10, 1e-3);
+  // The class is re-computed at the flush (read back as a report).
+  auto r = fb->engine()->report("ip:192.0.2.1");
+  ASSERT_TRUE(r);
+  // A failing store: kept (bounded by max_pending, oldest dropped), then written.
+  counting->broken = true;
+  for (int i = 0; i < 2; ++i) scan(message());
+  clock.advance(std::chrono::milliseconds(100));
+  fb->tick();
+  EXPECT_EQ(fb->pending(), 2u);
+  for (int i = 0; i < 3; ++i) scan(message());  // 5 > max_pending 4: one dropped
+  EXPECT_EQ(fb->pending(), 4u);
+  EXPECT_NE(fb->metrics().find("rampart_reputation_events_dropped_total 1"), std::string::npos);
+  counting->broken = false;
+  ASSERT_TRUE(fb->flush());
+  EXPECT_EQ(fb->pending(), 0u);
+  EXPECT_NEAR(volume(), 18, 1e-3);
 }
 
 TEST_F(FeedbackFixture, ContentModelLearnsAndSaves) {

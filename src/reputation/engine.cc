@@ -2,6 +2,9 @@
 // Events to counter updates; classification with history.
 #include "reputation/engine.h"
 
+#include <algorithm>
+#include <unordered_map>
+
 #include <cstdio>
 
 namespace rampart::reputation {
@@ -87,6 +90,33 @@ Status Engine::record(const Event& e) {
   for (const Identity& id : ids)
     if (is_sender_kind(id.kind))
       if (auto st = reclassify(id, at); !st) return st;
+  return {};
+}
+
+Status Engine::record_batch(std::span<const Event> events) {
+  updates_.clear();
+  // Each sender identity once, re-classified at the latest event about it.
+  std::vector<std::pair<Identity, int64_t>> senders;
+  std::unordered_map<std::string, size_t> seen;
+  for (const Event& e : events) {
+    const int64_t at = e.time ? e.time : clock_.unix_seconds();
+    const Counters d = delta_of(e, at);
+    for (Identity& id : identities_of(e, psl_)) {
+      if (is_sender_kind(id.kind)) {
+        auto [it, fresh] = seen.try_emplace(id.key, senders.size());
+        if (fresh) {
+          senders.emplace_back(id, at);
+        } else {
+          senders[it->second].second = std::max(senders[it->second].second, at);
+        }
+      }
+      updates_.push_back(Update{std::move(id.key), d});
+    }
+  }
+  if (updates_.empty()) return {};
+  if (auto st = store_.merge(updates_); !st) return st;
+  for (const auto& [id, at] : senders)
+    if (auto st = reclassify(id, at); !st) return st;
   return {};
 }
 

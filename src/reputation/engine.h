@@ -59,6 +59,11 @@ class Engine {
   Engine(Store& store, const Clock& clock, Thresholds th, const dmarc::PublicSuffixList& psl);
 
   Status record(const Event& e);
+  // Several events in one store merge (one WAL sync), then every sender
+  // identity they touch re-classified once, at the latest of its events'
+  // times (rampartd's batched scan events). All or nothing for the counters
+  // as the store's merge is; a re-classification error leaves the counters in.
+  Status record_batch(std::span<const Event> events);
   // Without re-classifying (bulk loading, benchmarks): one merge for all events.
   Status record_counters_only(std::span<const Event> events);
 

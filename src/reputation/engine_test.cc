@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "auth/dmarc/orgdomain.h"
 
 namespace rampart::reputation {
@@ -50,6 +52,40 @@ TEST(Engine, NewsletterBecomesBulkThenCompromised) {
   EXPECT_GT(r->classified_at, bulk_since);
   EXPECT_NE(r->to_json().find("\"class\": \"compromised\""), std::string::npos);
   EXPECT_NE(r->to_json().find("COMPLAINTS_BAD"), std::string::npos);
+}
+
+// Batches of events give the counters and classes one event at a time gives
+// (the class changes at the batch's last event about the identity).
+TEST(Engine, RecordBatchMatchesOneByOne) {
+  auto psl = dmarc::PublicSuffixList::from_text("example\n");
+  ASSERT_TRUE(psl);
+  FakeClock clock(1700000000);
+  MemoryStore one, batched;
+  Engine a(one, clock, Thresholds{}, *psl), b(batched, clock, Thresholds{}, *psl);
+  std::vector<Event> batch;
+  int64_t t = 1700000000;
+  for (int i = 0; i < 4 * 48; ++i, t += 1800) {
+    ASSERT_TRUE(a.record(newsletter(t, 300)));
+    batch.push_back(newsletter(t, 300));
+    if (batch.size() == 16) {
+      ASSERT_TRUE(b.record_batch(batch));
+      batch.clear();
+    }
+  }
+  ASSERT_TRUE(b.record_batch(batch));
+  ASSERT_TRUE(b.record_batch({}));  // nothing to do
+  for (const char* id :
+       {"domain:news.example", "ip:198.51.100.20", "net:198.51.100.0/24", "dkim:news.example"}) {
+    auto ra = a.report(id, t), rb = b.report(id, t);
+    ASSERT_TRUE(ra && rb) << id;
+    EXPECT_EQ(ra->cls, rb->cls) << id;
+    EXPECT_EQ(rb->cls, SenderClass::kBulk) << id;
+    for (size_t i = 0; i < ra->counters.v.size(); ++i)
+      EXPECT_FLOAT_EQ(ra->counters.v[i], rb->counters.v[i]) << id;
+    // Class changes are seen at batch ends: within a batch (8 h) of one by one.
+    EXPECT_LE(rb->classified_at - ra->classified_at, 16 * 1800) << id;
+    EXPECT_GE(rb->classified_at, ra->classified_at) << id;
+  }
 }
 
 TEST(Engine, ReportWithCounters) {
