@@ -48,6 +48,26 @@ if [[ -x $daemon ]] && command -v curl >/dev/null; then
   scan 192.0.2.25 mx1.example.com
   echo "-- a stranger using the same From: SPF fail, DMARC p=reject -> 550 5.7.1"
   scan 198.51.100.66 spammer.example
+  echo
+  echo "-- reputation: feedback about that stranger's address (a mailing seen, three spam-trap hits),"
+  echo "   as JSON lines; the class it earns, with the reasons; its next message carries REP_SPAMMER"
+  now=$(date +%s)
+  events="{\"time\": $now, \"type\": \"message\", \"ip\": \"198.51.100.66\", \"recipients\": 100}"
+  for _ in 1 2 3; do events+=$'\n'"{\"time\": $now, \"type\": \"trap\", \"ip\": \"198.51.100.66\"}"; done
+  printf '\n$ curl -X POST --data-binary @events.jsonl http://%s/v1/events\n' "$http"
+  printf '%s\n' "$events" | curl -s -X POST --data-binary @- "http://$http/v1/events"
+  printf '\n$ curl http://%s/v1/reputation/ip:198.51.100.66\n' "$http"
+  curl -s "http://$http/v1/reputation/ip:198.51.100.66" | /usr/bin/python3 -m json.tool
+  printf '\n$ curl -X POST --data-binary @message -H "X-Client-IP: 198.51.100.66" ... http://%s/v1/scan   (REP_ symbols)\n' "$http"
+  curl -s -X POST --data-binary @"$msg" -H "X-Client-IP: 198.51.100.66" -H "X-Helo: spammer.example" \
+    -H "X-Mail-From: alice@example.com" -H "X-Rcpt-To: bob@receiver.example" "http://$http/v1/scan" |
+    /usr/bin/python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+print("action:", v["action"], " score:", v["score"])
+for s in v["symbols"]:
+    if s["name"].startswith("REP_"):
+        print(" ", s["name"], s["score"], "-", s["reason"])'
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   echo "rampartd stopped (SIGTERM drains). For Postfix: deploy/rampartd/ (smtpd_milters = inet:127.0.0.1:PORT)."
