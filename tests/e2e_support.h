@@ -161,10 +161,11 @@ inline RunResult run(const std::vector<std::string>& argv, const std::string& tm
   return r;
 }
 
-// A TCP port on 127.0.0.1 that was free a moment ago (for daemons that
-// cannot be told to bind port 0, like Postfix's master).
-inline uint16_t free_tcp_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+// A port on 127.0.0.1 that was free a moment ago (SOCK_STREAM or
+// SOCK_DGRAM; for daemons that cannot be told to bind port 0, like
+// Postfix's master, nfcapd or exabgp).
+inline uint16_t free_port(int type) {
+  const int fd = ::socket(AF_INET, type, 0);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -174,6 +175,7 @@ inline uint16_t free_tcp_port() {
   ::close(fd);
   return ntohs(sa.sin_port);
 }
+inline uint16_t free_tcp_port() { return free_port(SOCK_STREAM); }
 
 inline bool tcp_accepts(uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -202,17 +202,7 @@ size_t write_traffic_pcap(const std::string& path) {
   return w.packets();
 }
 
-uint16_t free_udp_port() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  socklen_t l = sizeof sa;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &l);
-  ::close(fd);
-  return ntohs(sa.sin_port);
-}
+uint16_t free_udp_port() { return free_port(SOCK_DGRAM); }
 
 bool udp_port_taken(uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);

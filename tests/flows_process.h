@@ -28,6 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include "e2e_support.h"
+
 namespace rampart {
 
 using Clock = std::chrono::steady_clock;
@@ -97,24 +99,9 @@ inline int run(const std::vector<std::string>& argv, std::string& out, const std
   return rc;
 }
 
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+inline std::string read_file(const std::string& path) { return e2e::slurp(path); }
 
 // A port that was free a moment ago (for tools that cannot bind port 0).
-inline uint16_t free_port(int type) {
-  const int fd = ::socket(AF_INET, type, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  socklen_t l = sizeof sa;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &l);
-  ::close(fd);
-  return ntohs(sa.sin_port);
-}
+using e2e::free_port;
 
 }  // namespace rampart
