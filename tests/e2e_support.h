@@ -20,7 +20,9 @@
 
 #include <arpa/inet.h>
 
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -203,7 +205,19 @@ inline std::string http(uint16_t port, const std::string& request, int timeout_s
       ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
     char b[4096];
     ssize_t n;
-    while ((n = ::recv(fd, b, sizeof b, 0)) > 0) out.append(b, static_cast<size_t>(n));
+    // Until the server closes, or the whole response (Content-Length) is in:
+    // a kept-alive connection stays open after it.
+    while ((n = ::recv(fd, b, sizeof b, 0)) > 0) {
+      out.append(b, static_cast<size_t>(n));
+      const size_t end = out.find("\r\n\r\n");
+      if (end == std::string::npos) continue;
+      std::string head = out.substr(0, end);
+      for (char& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      const size_t cl = head.find("\r\ncontent-length:");
+      if (cl != std::string::npos &&
+          out.size() >= end + 4 + std::strtoul(head.c_str() + cl + 17, nullptr, 10))
+        break;
+    }
   }
   ::close(fd);
   return out;

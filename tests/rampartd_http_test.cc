@@ -7,7 +7,11 @@
 // feedback reports from a Maildir, spam-trap recipients.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <ctime>
 
@@ -198,6 +202,123 @@ TEST_F(RampartdHttp, ReportsAndLearn) {
   EXPECT_EQ(d2.child.wait(std::chrono::seconds(30)), 0);
   // The corrupt file was not overwritten (nothing learned).
   EXPECT_EQ(e2e::slurp(model), "RMPCLSMD not a model");
+}
+
+// Reads from fd until `n` whole responses (by Content-Length) are in, the
+// peer closes, or 30 s pass; eof tells whether it closed.
+std::string read_responses(int fd, size_t n, bool& eof) {
+  std::string in;
+  eof = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto complete = [&] {
+    size_t pos = 0, got = 0;
+    while (got < n) {
+      const size_t end = in.find("\r\n\r\n", pos);
+      if (end == std::string::npos) return false;
+      const size_t cl = in.find("Content-Length: ", pos);
+      if (cl == std::string::npos || cl > end) return false;
+      const size_t len = std::strtoul(in.c_str() + cl + 16, nullptr, 10);
+      if (in.size() < end + 4 + len) return false;
+      pos = end + 4 + len;
+      ++got;
+    }
+    return true;
+  };
+  while (!complete() && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char b[4096];
+    const ssize_t r = ::recv(fd, b, sizeof b, 0);
+    if (r <= 0) {
+      eof = true;
+      break;
+    }
+    in.append(b, static_cast<size_t>(r));
+  }
+  if (!eof) {  // closed right after the last response?
+    pollfd p{fd, POLLIN, 0};
+    char b[1];
+    if (::poll(&p, 1, 0) > 0 && ::recv(fd, b, 1, MSG_PEEK) == 0) eof = true;
+  }
+  return in;
+}
+
+int connect_to(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons(port);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+size_t count_of(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+  return n;
+}
+
+// HTTP/1.1 connections persist: pipelined requests (a scan, which waits for
+// the pipeline, between two plain ones) are answered in order on one
+// connection; "Connection: close", HTTP/1.0 and a bad request end it.
+TEST_F(RampartdHttp, KeepAliveAndPipelining) {
+  Daemon d;
+  ASSERT_TRUE(d.start(tmp, config)) << e2e::slurp(tmp + "/rampartd.log");
+  const int fd = connect_to(d.http_port);
+  ASSERT_GE(fd, 0);
+  const std::string msg = message("Hello Bob.\r\n");
+  const std::string scan =
+      "POST /v1/scan HTTP/1.1\r\nHost: x\r\nX-Client-IP: 192.0.2.1\r\nX-Mail-From: "
+      "alice@good.test\r\nX-Rcpt-To: bob@example.net\r\nContent-Length: " +
+      std::to_string(msg.size()) + "\r\n\r\n" + msg;
+  const std::string health = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string all = health + scan + health;
+  ASSERT_EQ(::send(fd, all.data(), all.size(), MSG_NOSIGNAL), static_cast<ssize_t>(all.size()));
+  bool eof = false;
+  std::string r = read_responses(fd, 3, eof);
+  EXPECT_FALSE(eof) << r;
+  EXPECT_EQ(count_of(r, "HTTP/1.1 200 OK"), 3u) << r;
+  EXPECT_EQ(count_of(r, "Connection: keep-alive"), 3u) << r;
+  const size_t verdict = r.find("\"action\"");
+  ASSERT_NE(verdict, std::string::npos) << r;
+  EXPECT_LT(r.find("{\"status\": \"ok\"}"), verdict) << r;                     // in order
+  EXPECT_NE(r.find("{\"status\": \"ok\"}", verdict), std::string::npos) << r;  // the third after the scan
+  // The same connection again, asked to close.
+  const std::string last = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(fd, last.data(), last.size(), MSG_NOSIGNAL), static_cast<ssize_t>(last.size()));
+  r = read_responses(fd, 1, eof);
+  EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+  r += read_responses(fd, 2, eof);  // nothing more: the server closes
+  EXPECT_TRUE(eof) << r;
+  ::close(fd);
+  // HTTP/1.0 without keep-alive, and a bad request: answered, then closed.
+  for (const std::string& req :
+       {std::string("GET /healthz HTTP/1.0\r\n\r\n"), std::string("NONSENSE\r\n\r\n")}) {
+    const int f = connect_to(d.http_port);
+    ASSERT_GE(f, 0);
+    const std::string twice = req + health;
+    ASSERT_EQ(::send(f, twice.data(), twice.size(), MSG_NOSIGNAL), static_cast<ssize_t>(twice.size()));
+    r = read_responses(f, 2, eof);
+    EXPECT_TRUE(eof) << r;
+    EXPECT_EQ(count_of(r, "HTTP/1.1 "), 1u) << r;
+    EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+    ::close(f);
+  }
+  // SIGTERM with a kept-alive connection idle: it is closed, the drain ends.
+  const int idle = connect_to(d.http_port);
+  ASSERT_GE(idle, 0);
+  ASSERT_EQ(::send(idle, health.data(), health.size(), MSG_NOSIGNAL), static_cast<ssize_t>(health.size()));
+  r = read_responses(idle, 1, eof);
+  EXPECT_FALSE(eof) << r;
+  d.child.signal(SIGTERM);
+  EXPECT_EQ(d.child.wait(std::chrono::seconds(20)), 0);
+  r = read_responses(idle, 2, eof);
+  EXPECT_TRUE(eof);
+  ::close(idle);
 }
 
 // The ARF report of a DKIM-signed original (Source-IP 198.51.100.20).

@@ -3,6 +3,7 @@
 #include "server/milter/http.h"
 
 #include "core/json.h"
+#include "core/strings.h"
 
 #include <cctype>
 #include <cstdio>
@@ -75,6 +76,17 @@ HttpParse parse_http_request(std::string_view buf, size_t max_body, HttpRequest&
     out.headers.emplace_back(lower(trim(h.substr(0, colon))), std::string(trim(h.substr(colon + 1))));
     pos = e + 2;
   }
+  {
+    const bool http11 = line.substr(sp2 + 1) == "HTTP/1.1";
+    bool close = false, keep = false;
+    for (const std::string& v : out.all("connection"))
+      for (std::string_view tok : split(v, ',')) {
+        const std::string t = lower(trim(tok));
+        close = close || t == "close";
+        keep = keep || t == "keep-alive";
+      }
+    out.keep_alive = !close && (http11 || keep);
+  }
   if (const auto* te = out.header("transfer-encoding"); te && lower(*te) != "identity") {
     error = "chunked transfer encoding is not supported; send Content-Length";
     return HttpParse::kError;
@@ -103,7 +115,7 @@ HttpParse parse_http_request(std::string_view buf, size_t max_body, HttpRequest&
   return HttpParse::kComplete;
 }
 
-std::string http_response(int status, std::string_view content_type, std::string_view body) {
+std::string http_response(int status, std::string_view content_type, std::string_view body, bool keep_alive) {
   const char* reason = "OK";
   switch (status) {
     case 200: reason = "OK"; break;
@@ -117,7 +129,8 @@ std::string http_response(int status, std::string_view content_type, std::string
   }
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: ";
   out += content_type;
-  out += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  out += "\r\nContent-Length: " + std::to_string(body.size()) +
+         (keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
   out += body;
   return out;
 }

@@ -103,6 +103,8 @@ struct Server::Impl {
     std::string out;
     std::string in;  // HTTP request bytes
     bool http_busy = false;
+    bool keep_alive = false;  // the request being answered asked to keep the connection
+    std::chrono::steady_clock::time_point last_active{};
     std::shared_ptr<MilterSession> session;
 
     void send(std::string_view bytes) override {
@@ -194,6 +196,7 @@ struct Server::Impl {
       c->id = next_id++;
       c->fd = fd;
       c->http = http;
+      c->last_active = std::chrono::steady_clock::now();
       if (!http) {
         SessionOptions so;
         so.stage_timeout = opt.scan_timeout;
@@ -220,6 +223,7 @@ struct Server::Impl {
       }
       total += static_cast<size_t>(n);
       if (c.http) {
+        c.last_active = std::chrono::steady_clock::now();
         c.in.append(buf, static_cast<size_t>(n));
         serve_http(c);
         continue;
@@ -294,14 +298,19 @@ struct Server::Impl {
     return m;
   }
 
-  void respond(uint64_t id, std::string bytes) {
+  // Answers the request in progress on connection `id` (gone: dropped); a
+  // kept-alive connection then serves the next request already read.
+  void respond(uint64_t id, int status, std::string_view content_type, std::string_view body) {
     auto it = conns.find(id);
     if (it == conns.end()) return;
     Conn& c = *it->second;
+    const bool keep = c.keep_alive && !draining;
     c.http_busy = false;
-    c.out += bytes;
-    c.want_close = true;
+    c.last_active = std::chrono::steady_clock::now();
+    c.out += http_response(status, content_type, body, keep);
+    if (!keep) c.want_close = true;
     flush(c);
+    if (keep && !c.dead && !c.in.empty()) serve_http(c);
   }
 
   void scan_http(uint64_t id, std::shared_ptr<policy::ScanState> st, std::shared_ptr<policy::Pipeline> pipe,
@@ -314,7 +323,7 @@ struct Server::Impl {
         (*st->forced == policy::Action::kTempfail || *st->forced == policy::Action::kReject);
     if (stage == std::size(kStages) || stop_early) {
       policy::Verdict v = pipe->verdict(*st);
-      respond(id, http_response(200, "application/json", verdict_json(v)));
+      respond(id, 200, "application/json", verdict_json(v));
       return;
     }
     pipe->run(kStages[stage], st, [this, id, st, pipe, stage] { scan_http(id, st, pipe, stage + 1); });
@@ -331,33 +340,35 @@ struct Server::Impl {
     if (r == HttpParse::kError) {
       http_errors++;
       c.in.clear();
-      respond(c.id, http_response(400, "application/json", error_json(err)));
+      c.keep_alive = false;  // the stream cannot be trusted past a bad request
+      respond(c.id, 400, "application/json", error_json(err));
       return;
     }
     c.in.erase(0, used);
+    c.keep_alive = req.keep_alive;
     const std::string path = req.target.substr(0, req.target.find('?'));
     if (path == "/healthz") {
       if (draining) {
-        respond(c.id, http_response(503, "application/json", "{\"status\": \"draining\"}"));
+        respond(c.id, 503, "application/json", "{\"status\": \"draining\"}");
       } else {
-        respond(c.id, http_response(200, "application/json", "{\"status\": \"ok\"}"));
+        respond(c.id, 200, "application/json", "{\"status\": \"ok\"}");
       }
       return;
     }
     if (path == "/metrics") {
-      respond(c.id, http_response(200, "text/plain; version=0.0.4", metrics()));
+      respond(c.id, 200, "text/plain; version=0.0.4", metrics());
       return;
     }
     if (path == "/v1/scan") {
       if (req.method != "POST") {
         http_errors++;
-        respond(c.id, http_response(405, "application/json", error_json("use POST")));
+        respond(c.id, 405, "application/json", error_json("use POST"));
         return;
       }
       auto st = scan_state_from(req);
       if (!st) {
         http_errors++;
-        respond(c.id, http_response(400, "application/json", error_json(st.error().message)));
+        respond(c.id, 400, "application/json", error_json(st.error().message));
         return;
       }
       auto pipe = pipeline;
@@ -372,13 +383,13 @@ struct Server::Impl {
       const uint64_t id = c.id;
       const bool served = route(req, [this, id](HttpReply reply) {
         if (reply.status >= 400) http_errors++;
-        respond(id, http_response(reply.status, "application/json", reply.body));
+        respond(id, reply.status, "application/json", reply.body);
       });
       if (served) return;
       c.http_busy = false;
     }
     http_errors++;
-    respond(c.id, http_response(404, "application/json", error_json("no such endpoint")));
+    respond(c.id, 404, "application/json", error_json("no such endpoint"));
   }
 
   void on_signal() {
@@ -401,9 +412,14 @@ struct Server::Impl {
     }
   }
 
+  // A kept-alive HTTP connection between requests (nothing read, nothing to send).
+  static bool idle_http(const Conn& c) { return c.http && !c.http_busy && c.in.empty() && c.out.empty(); }
+
   void begin_drain() {
     if (draining) return;
     draining = true;
+    for (auto& [id, c] : conns)
+      if (idle_http(*c)) c->dead = true;  // kept-alive, between requests: closed now
     drain_deadline = std::chrono::steady_clock::now() + opt.drain_timeout;
     log::get()->info("draining: no new connections, waiting for {} open", conns.size());
     for (int* fd : {&milter_fd, &http_fd})
@@ -461,11 +477,16 @@ struct Server::Impl {
         last_tick = now;
         resolver.process();  // expires lookups past their timeout
         if (tick_hook && !draining) tick_hook();
-        for (auto& [id, c] : conns)
+        for (auto& [id, c] : conns) {
           if (c->session && !c->dead) {
             auto s = c->session;
             s->tick(now);
           }
+          // Between requests, or a request arriving too slowly: closed.
+          if (c->http && !c->dead && !c->http_busy && c->out.empty() &&
+              now - c->last_active >= opt.http_idle_timeout)
+            c->dead = true;
+        }
       }
       reap();
       if (draining && (conns.empty() || now >= drain_deadline)) {

@@ -45,6 +45,8 @@ struct ServerOptions {
   std::chrono::seconds drain_timeout{30};
   size_t max_connections = 1000;
   size_t max_http_body = 20u << 20;
+  // A kept-alive HTTP connection with no request in progress is closed after this.
+  std::chrono::seconds http_idle_timeout{60};
 };
 
 // "ADDR:PORT" or "[v6]:PORT".

@@ -255,5 +255,26 @@ TEST(Http, ParseAndEnvelope) {
   EXPECT_EQ(json_escape("a\"b\n\x01"), "\"a\\\"b\\n\\u0001\"");
 }
 
+// RFC 9112 9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
+TEST(Http, KeepAlive) {
+  auto keep = [](const std::string& version, const std::string& headers) {
+    HttpRequest req;
+    size_t used = 0;
+    std::string err;
+    const std::string raw = "GET /healthz " + version + "\r\nHost: x\r\n" + headers + "\r\n";
+    EXPECT_EQ(parse_http_request(raw, 100, req, used, err), HttpParse::kComplete) << err;
+    return req.keep_alive;
+  };
+  EXPECT_TRUE(keep("HTTP/1.1", ""));
+  EXPECT_FALSE(keep("HTTP/1.1", "Connection: close\r\n"));
+  EXPECT_FALSE(keep("HTTP/1.1", "Connection: Upgrade, CLOSE\r\n"));
+  EXPECT_FALSE(keep("HTTP/1.0", ""));
+  EXPECT_TRUE(keep("HTTP/1.0", "Connection: Keep-Alive\r\n"));
+  EXPECT_NE(http_response(200, "application/json", "{}", true).find("\r\nConnection: keep-alive\r\n"),
+            std::string::npos);
+  EXPECT_NE(http_response(200, "application/json", "{}").find("\r\nConnection: close\r\n"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace rampart::server
