@@ -110,11 +110,11 @@ class FcrdnsCheck final : public Check {
     const IpAddress ip = s->env.ip.unmapped();
     std::string q = ip.reverse_name() + (ip.is_v4() ? ".in-addr.arpa" : ".ip6.arpa");
     dns_.resolve(q, dns::RRType::PTR, [this, s, ip, done = std::move(done)](dns::AnswerPtr a) mutable {
+      // FCrDNS is a hint, not authentication: a reverse zone that does not
+      // answer (common for access networks) is noted, it never holds mail.
       if (a->temporary()) {
         iprev(*s, "temperror", ip, "");
-        if (cfg_.dns_tempfail) {
-          s->tempfail("FCRDNS", "PTR lookup: " + std::string(dns::status_name(a->status)));
-        }
+        s->add(name(), "RDNS_TEMPFAIL", 0, "PTR lookup: " + std::string(dns::status_name(a->status)));
         done();
         return;
       }
@@ -135,30 +135,30 @@ class FcrdnsCheck final : public Check {
       };
       auto j = std::make_shared<Join>(Join{names.size(), false, false, {}, std::move(done)});
       for (const auto& n : names) {
-        dns_.resolve(n, ip.is_v4() ? dns::RRType::A : dns::RRType::AAAA,
-                     [this, s, ip, n, j](dns::AnswerPtr fa) {
-                       if (fa->temporary()) j->temp = true;
-                       for (const auto& rec : fa->records)
-                         if (const auto* fip = rec.ip(); fip && *fip == ip && !j->matched) {
-                           j->matched = true;
-                           j->name = n;
-                         }
-                       if (--j->left) return;
-                       if (j->matched) {
-                         s->rdns_name = j->name;
-                         iprev(*s, "pass", ip, j->name);
-                         s->add(name(), "FCRDNS_OK", 0, ip.to_string() + " <-> " + j->name);
-                       } else if (j->temp) {
-                         iprev(*s, "temperror", ip, "");
-                         if (cfg_.dns_tempfail) s->tempfail("FCRDNS", "forward lookup failed temporarily");
-                       } else {
-                         iprev(*s, "fail", ip, "");
-                         s->add(name(), "FCRDNS_FAIL", cfg_.fcrdns_fail,
-                                "no PTR name of " + ip.to_string() + " maps back to it");
-                       }
-                       auto d = std::move(j->done);
-                       d();
-                     });
+        dns_.resolve(
+            n, ip.is_v4() ? dns::RRType::A : dns::RRType::AAAA, [this, s, ip, n, j](dns::AnswerPtr fa) {
+              if (fa->temporary()) j->temp = true;
+              for (const auto& rec : fa->records)
+                if (const auto* fip = rec.ip(); fip && *fip == ip && !j->matched) {
+                  j->matched = true;
+                  j->name = n;
+                }
+              if (--j->left) return;
+              if (j->matched) {
+                s->rdns_name = j->name;
+                iprev(*s, "pass", ip, j->name);
+                s->add(name(), "FCRDNS_OK", 0, ip.to_string() + " <-> " + j->name);
+              } else if (j->temp) {
+                iprev(*s, "temperror", ip, "");
+                s->add(name(), "RDNS_TEMPFAIL", 0, "forward lookup of the PTR names failed temporarily");
+              } else {
+                iprev(*s, "fail", ip, "");
+                s->add(name(), "FCRDNS_FAIL", cfg_.fcrdns_fail,
+                       "no PTR name of " + ip.to_string() + " maps back to it");
+              }
+              auto d = std::move(j->done);
+              d();
+            });
       }
     });
   }

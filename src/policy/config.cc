@@ -38,8 +38,10 @@ cache_entries = 100000
 add_header_score = 5.0
 quarantine_score = 10.0
 reject_score = 15.0
-# A temporary DNS failure of SPF, DKIM, DMARC, Sender ID or FCrDNS tempfails
-# the message (451 4.7.1); never a silent pass.
+# A temporary DNS failure of SPF, DKIM, DMARC or Sender ID tempfails the
+# message (451 4.7.1); never a silent pass. FCrDNS only notes it
+# (RDNS_TEMPFAIL, iprev=temperror): a reverse zone that does not answer
+# never holds mail.
 dns_tempfail = true
 # DNSBL outages do not stop mail unless this is set.
 dnsbl_tempfail = false

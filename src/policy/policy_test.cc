@@ -111,6 +111,16 @@ TEST_F(Fixture, DnsTimeoutTempfailsNeverRejects) {
   EXPECT_EQ(v.smtp_reply.rfind("451 4.7.1 ", 0), 0u);
 }
 
+// A reverse zone that does not answer is noted, it never holds mail.
+TEST_F(Fixture, PtrTimeoutDoesNotTempfail) {
+  dns.set_failure("1.2.0.192.in-addr.arpa", dns::RRType::ANY, dns::Status::kTimeout);
+  Verdict v = scan("192.0.2.1", "alice@good.test", message("good.test"));
+  EXPECT_NE(v.action, Action::kTempfail) << v.x_rampart;
+  EXPECT_TRUE(has(v, "RDNS_TEMPFAIL")) << v.x_rampart;
+  EXPECT_FALSE(has(v, "RDNS_NONE"));
+  EXPECT_NE(v.authentication_results.find("iprev=temperror"), std::string::npos) << v.authentication_results;
+}
+
 TEST_F(Fixture, DnsblAndHeaderSanity) {
   Verdict v =
       scan("192.0.2.2", "x@bad.test", "From: a@bad.test\r\nFrom: b@bad.test\r\nSubject: x\r\n\r\nbody\r\n");
