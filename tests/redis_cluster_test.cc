@@ -250,6 +250,17 @@ TEST_F(RedisClusterE2E, SparseRecordsMergeLikeMergeAndReadOldOnes) {
   ASSERT_TRUE(got && *got);
   EXPECT_EQ((**got).t, want.t);
   for (size_t i = 0; i < want.v.size(); ++i) EXPECT_FLOAT_EQ((**got).v[i], want.v[i]) << i;
+  // lookup_many: counters and class state in one pipeline, absent keys empty.
+  ASSERT_TRUE((*s)->put_state(id, "state-bytes"));
+  const std::vector<std::string> keys = {id, "domain:absent.example"};
+  auto looked = (*s)->lookup_many(keys);
+  ASSERT_TRUE(looked) << looked.error().message;
+  ASSERT_EQ(looked->size(), 2u);
+  ASSERT_TRUE((*looked)[0].counters);
+  EXPECT_EQ((*looked)[0].counters->v, (**got).v);
+  EXPECT_EQ((*looked)[0].state, std::optional<std::string>("state-bytes"));
+  EXPECT_FALSE((*looked)[1].counters);
+  EXPECT_FALSE((*looked)[1].state);
   // Stored sparse now: volume, fcrdns, complaints, traps.
   auto raw = (*s)->cluster().command({"GET", "rep{" + id + "}"});
   ASSERT_TRUE(raw);

@@ -208,23 +208,27 @@ class ReputationCheck final : public Check {
       double rep_score = 0;
     };
     std::vector<Seen> seen;
-    for (const auto& id : ids) {
-      if (!sender_kind(id.kind)) continue;
-      auto r = engine->report(id.key);
-      if (!r) {
-        unavailable(*s, r.error().message);
-        done();
-        return;
-      }
+    std::vector<std::string> keys;
+    for (const auto& id : ids)
+      if (sender_kind(id.kind)) keys.push_back(id.key);
+    auto reports = engine->report_many(keys);  // one store round trip for all
+    if (!reports) {
+      unavailable(*s, reports.error().message);
+      done();
+      return;
+    }
+    for (const reputation::Report& rep : *reports) {
+      const reputation::Report* r = &rep;
+      const std::string& key = r->identity;
       if (r->cls == reputation::SenderClass::kUnknown) continue;
       auto it = std::find_if(seen.begin(), seen.end(), [&](const Seen& x) { return x.cls == r->cls; });
       if (it != seen.end()) {
-        if (it->ids.size() < 200) it->ids += ", " + id.key;
+        if (it->ids.size() < 200) it->ids += ", " + key;
         continue;
       }
       std::string reasons;
       for (const auto& why : r->reasons) reasons += (reasons.empty() ? "" : ", ") + why.code;
-      seen.push_back(Seen{r->cls, id.key, std::move(reasons), r->score});
+      seen.push_back(Seen{r->cls, key, std::move(reasons), r->score});
     }
     const bool bad = std::any_of(seen.begin(), seen.end(), [](const Seen& x) { return is_bad(x.cls); });
     for (const Seen& x : seen) {

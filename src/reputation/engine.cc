@@ -115,8 +115,13 @@ Status Engine::record_batch(std::span<const Event> events) {
   }
   if (updates_.empty()) return {};
   if (auto st = store_.merge(updates_); !st) return st;
-  for (const auto& [id, at] : senders)
-    if (auto st = reclassify(id, at); !st) return st;
+  std::vector<std::string> keys;
+  keys.reserve(senders.size());
+  for (const auto& s : senders) keys.push_back(s.first.key);
+  auto looked = store_.lookup_many(keys);  // one round trip with Redis
+  if (!looked) return tl::unexpected(looked.error());
+  for (size_t i = 0; i < senders.size(); ++i)
+    if (auto st = reclassify_from(senders[i].first, (*looked)[i], senders[i].second); !st) return st;
   return {};
 }
 
@@ -141,15 +146,17 @@ IdentityKind kind_of(std::string_view key) {
 }
 }  // namespace
 
-Status Engine::reclassify(const Identity& id, int64_t now) {
-  auto c = store_.get(id.key);
-  if (!c) return tl::unexpected(c.error());
-  if (!*c) return {};
-  auto raw = store_.get_state(id.key);
-  if (!raw) return tl::unexpected(raw.error());
-  std::optional<ClassState> prev;
-  if (*raw) prev = ClassState::decode(**raw);
-  Assessment a = classify(**c, id.kind, now, th_, prev ? prev->cls : SenderClass::kUnknown,
+namespace {
+std::optional<ClassState> decode_state(const std::optional<std::string>& raw) {
+  if (!raw) return std::nullopt;
+  return ClassState::decode(*raw);
+}
+}  // namespace
+
+Status Engine::reclassify_from(const Identity& id, const Store::Lookup& l, int64_t now) {
+  if (!l.counters) return {};
+  const std::optional<ClassState> prev = decode_state(l.state);
+  Assessment a = classify(*l.counters, id.kind, now, th_, prev ? prev->cls : SenderClass::kUnknown,
                           prev ? (prev->good_since ? prev->good_since : prev->since) : 0);
   const ClassState next = apply_history(a, prev, now);
   if (!prev || prev->cls != next.cls || prev->since != next.since) {
@@ -159,26 +166,27 @@ Status Engine::reclassify(const Identity& id, int64_t now) {
   return {};
 }
 
-Result<Report> Engine::report(std::string_view identity, int64_t now) {
-  if (now == 0) now = clock_.unix_seconds();
+Status Engine::reclassify(const Identity& id, int64_t now) {
+  const std::string key = id.key;
+  auto l = store_.lookup_many(std::span<const std::string>(&key, 1));
+  if (!l) return tl::unexpected(l.error());
+  return reclassify_from(id, (*l)[0], now);
+}
+
+Report Engine::report_from(std::string_view identity, const Store::Lookup& l, int64_t now) const {
   Report r;
   r.identity = std::string(identity);
   r.now = now;
-  auto c = store_.get(identity);
-  if (!c) return tl::unexpected(c.error());
-  auto raw = store_.get_state(identity);
-  if (!raw) return tl::unexpected(raw.error());
-  std::optional<ClassState> prev;
-  if (*raw) prev = ClassState::decode(**raw);
-  if (!*c) {
+  const std::optional<ClassState> prev = decode_state(l.state);
+  if (!l.counters) {
     if (prev) {
       r.cls = prev->cls;
       r.classified_at = prev->since;
     }
     return r;
   }
-  r.counters = **c;
-  Assessment a = classify(**c, kind_of(identity), now, th_, prev ? prev->cls : SenderClass::kUnknown,
+  r.counters = *l.counters;
+  Assessment a = classify(*l.counters, kind_of(identity), now, th_, prev ? prev->cls : SenderClass::kUnknown,
                           prev ? (prev->good_since ? prev->good_since : prev->since) : 0);
   const ClassState st = apply_history(a, prev, now);
   r.cls = a.cls;
@@ -186,6 +194,24 @@ Result<Report> Engine::report(std::string_view identity, int64_t now) {
   r.reasons = std::move(a.reasons);
   r.classified_at = r.cls == SenderClass::kUnknown ? 0 : st.since;
   return r;
+}
+
+Result<Report> Engine::report(std::string_view identity, int64_t now) {
+  if (now == 0) now = clock_.unix_seconds();
+  const std::string key(identity);
+  auto l = store_.lookup_many(std::span<const std::string>(&key, 1));
+  if (!l) return tl::unexpected(l.error());
+  return report_from(identity, (*l)[0], now);
+}
+
+Result<std::vector<Report>> Engine::report_many(std::span<const std::string> identities, int64_t now) {
+  if (now == 0) now = clock_.unix_seconds();
+  auto l = store_.lookup_many(identities);
+  if (!l) return tl::unexpected(l.error());
+  std::vector<Report> out;
+  out.reserve(identities.size());
+  for (size_t i = 0; i < identities.size(); ++i) out.push_back(report_from(identities[i], (*l)[i], now));
+  return out;
 }
 
 }  // namespace rampart::reputation

@@ -68,12 +68,17 @@ class Engine {
   Status record_counters_only(std::span<const Event> events);
 
   Result<Report> report(std::string_view identity, int64_t now = 0);
+  // report() for several identities in one Store::lookup_many (one round
+  // trip with Redis): what a scan asks for its sender identities.
+  Result<std::vector<Report>> report_many(std::span<const std::string> identities, int64_t now = 0);
 
   const Thresholds& thresholds() const { return th_; }
   Store& store() { return store_; }
 
  private:
   Status reclassify(const Identity& id, int64_t now);
+  Status reclassify_from(const Identity& id, const Store::Lookup& l, int64_t now);
+  Report report_from(std::string_view identity, const Store::Lookup& l, int64_t now) const;
 
   Store& store_;
   const Clock& clock_;

@@ -88,6 +88,31 @@ TEST(Engine, RecordBatchMatchesOneByOne) {
   }
 }
 
+TEST(Engine, ReportManyIsReportForEach) {
+  auto psl = dmarc::PublicSuffixList::from_text("example\n");
+  ASSERT_TRUE(psl);
+  FakeClock clock(1700000000);
+  MemoryStore store;
+  Engine engine(store, clock, Thresholds{}, *psl);
+  int64_t t = 1700000000;
+  for (int i = 0; i < 4 * 48; ++i, t += 1800) ASSERT_TRUE(engine.record(newsletter(t, 300)));
+  const std::vector<std::string> ids = {"domain:news.example", "ip:198.51.100.20", "domain:absent.example",
+                                        "net:198.51.100.0/24"};
+  auto many = engine.report_many(ids, t);
+  ASSERT_TRUE(many);
+  ASSERT_EQ(many->size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto one = engine.report(ids[i], t);
+    ASSERT_TRUE(one);
+    EXPECT_EQ((*many)[i].to_json(), one->to_json()) << ids[i];
+  }
+  EXPECT_EQ((*many)[0].cls, SenderClass::kBulk);
+  EXPECT_EQ((*many)[2].cls, SenderClass::kUnknown);
+  auto none = engine.report_many({}, t);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+}
+
 TEST(Engine, ReportWithCounters) {
   FakeClock clock(1700003600);
   MemoryStore store;

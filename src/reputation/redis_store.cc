@@ -256,6 +256,35 @@ Result<std::vector<std::optional<Counters>>> RedisClusterStore::get_many(std::sp
   return out;
 }
 
+Result<std::vector<Store::Lookup>> RedisClusterStore::lookup_many(std::span<const std::string> keys) {
+  // Counter and state keys share the hash tag: one slot, one node per identity.
+  std::vector<RedisCluster::Request> reqs;
+  reqs.reserve(2 * keys.size());
+  for (const std::string& k : keys) {
+    std::string ck = counter_key(k);
+    reqs.push_back(RedisCluster::Request{ck, {"GET", ck}});
+    std::string sk = ck + ":s";
+    reqs.push_back(RedisCluster::Request{sk, {"GET", sk}});
+  }
+  auto replies = cluster_->pipeline(reqs);
+  if (!replies) return tl::unexpected(replies.error());
+  std::vector<Lookup> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const Reply& c = (*replies)[2 * i];
+    const Reply& st = (*replies)[2 * i + 1];
+    for (const Reply* r : {&c, &st})
+      if (r->type != Reply::Type::kNil && r->type != Reply::Type::kString)
+        return fail(Errc::kIo, "redis GET: " + r->str);
+    if (c.type == Reply::Type::kString) {
+      auto d = decode_record(c.str);
+      if (!d) return tl::unexpected(d.error());
+      out[i].counters = *d;
+    }
+    if (st.type == Reply::Type::kString) out[i].state = st.str;
+  }
+  return out;
+}
+
 Status RedisClusterStore::put_state(std::string_view key, std::string_view value) {
   const std::string k = counter_key(key) + ":s";
   auto r =

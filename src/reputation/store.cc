@@ -15,4 +15,17 @@ Result<std::vector<std::optional<Counters>>> Store::get_many(std::span<const std
   return out;
 }
 
+Result<std::vector<Store::Lookup>> Store::lookup_many(std::span<const std::string> keys) {
+  auto counters = get_many(keys);
+  if (!counters) return tl::unexpected(counters.error());
+  std::vector<Lookup> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    out[i].counters = std::move((*counters)[i]);
+    auto st = get_state(keys[i]);
+    if (!st) return tl::unexpected(st.error());
+    out[i].state = std::move(*st);
+  }
+  return out;
+}
+
 }  // namespace rampart::reputation

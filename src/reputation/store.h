@@ -51,6 +51,15 @@ class Store {
   // Default: get() in a loop.
   virtual Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys);
 
+  // Counters and class state of each key, in order: what a report needs.
+  // Default: get_many() and get_state() per key; the Redis store answers all
+  // in one pipelined round trip per node.
+  struct Lookup {
+    std::optional<Counters> counters;
+    std::optional<std::string> state;
+  };
+  virtual Result<std::vector<Lookup>> lookup_many(std::span<const std::string> keys);
+
   // Class state of an identity (opaque bytes, last writer wins).
   virtual Status put_state(std::string_view key, std::string_view value) = 0;
   virtual Result<std::optional<std::string>> get_state(std::string_view key) = 0;
