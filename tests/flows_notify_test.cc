@@ -22,6 +22,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 
 #include "flows_process.h"
 
@@ -40,8 +41,9 @@ struct HttpRequest {
 // answered (held open until the server stops).
 class HttpServer {
  public:
-  explicit HttpServer(std::vector<int> statuses, bool silent = false)
-      : statuses_(std::move(statuses)), silent_(silent) {
+  // tls: answer over TLS with this server context (https tests).
+  explicit HttpServer(std::vector<int> statuses, bool silent = false, SSL_CTX* tls = nullptr)
+      : statuses_(std::move(statuses)), silent_(silent), tls_(tls) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
@@ -61,8 +63,10 @@ class HttpServer {
   }
   uint16_t port() const { return port_; }
   std::string url(const std::string& path = "/hook") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_) + path;
   }
+  // TLS handshakes that failed (the client refused the certificate).
+  int handshake_failures() const { return handshake_failures_; }
   // Waits (bounded) until n requests were recorded.
   bool wait_for(size_t n, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
     std::unique_lock<std::mutex> l(mu_);
@@ -86,12 +90,29 @@ class HttpServer {
     while (wait_in(fd_)) {
       const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (c < 0) continue;
+      std::unique_ptr<SSL, void (*)(SSL*)> ssl(nullptr, SSL_free);
+      if (tls_) {
+        timeval tv{5, 0};
+        ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ssl.reset(SSL_new(tls_));
+        SSL_set_fd(ssl.get(), c);
+        if (SSL_accept(ssl.get()) != 1) {
+          handshake_failures_++;
+          ::close(c);
+          continue;
+        }
+      }
+      auto recv_some = [&](char* b, size_t n) -> ssize_t {
+        if (ssl) return SSL_read(ssl.get(), b, static_cast<int>(n));
+        return ::recv(c, b, n, 0);
+      };
+      auto readable = [&] { return (ssl && SSL_pending(ssl.get()) > 0) || wait_in(c); };
       std::string data;
       size_t need = std::string::npos;
       HttpRequest req;
       char buf[4096];
-      while (data.size() < need && wait_in(c)) {
-        const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      while (data.size() < need && readable()) {
+        const ssize_t n = recv_some(buf, sizeof buf);
         if (n <= 0) break;
         data.append(buf, static_cast<size_t>(n));
         const size_t end = data.find("\r\n\r\n");
@@ -127,13 +148,20 @@ class HttpServer {
       const int status = statuses_[std::min(answered++, statuses_.size() - 1)];
       const std::string resp = "HTTP/1.1 " + std::to_string(status) + (status == 200 ? " OK" : " Error") +
                                "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-      (void)::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
+      if (ssl) {
+        (void)SSL_write(ssl.get(), resp.data(), static_cast<int>(resp.size()));
+        SSL_shutdown(ssl.get());
+      } else {
+        (void)::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
+      }
       ::close(c);
     }
   }
 
   std::vector<int> statuses_;
   bool silent_;
+  SSL_CTX* tls_ = nullptr;
+  std::atomic<int> handshake_failures_{0};
   int fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
@@ -167,9 +195,15 @@ TEST(WebhookUrl, Parses) {
   EXPECT_EQ(u->host, "::1");
   EXPECT_EQ(u->host_header, "[::1]:81");
 
-  auto https = parse_webhook_url("https://127.0.0.1/x");
-  ASSERT_FALSE(https);
-  EXPECT_NE(https.error().message.find("https is not supported"), std::string::npos);
+  auto https = parse_webhook_url("https://hooks.example/x");
+  ASSERT_TRUE(https);
+  EXPECT_TRUE(https->tls);
+  EXPECT_EQ(https->port, 443);
+  EXPECT_EQ(https->host_header, "hooks.example:443");
+  https = parse_webhook_url("https://[::1]:8443/");
+  ASSERT_TRUE(https);
+  EXPECT_EQ(https->port, 8443);
+  EXPECT_FALSE(parse_webhook_url("https:/x"));
   for (const char* bad :
        {"ftp://h/", "127.0.0.1:80/", "http://", "http://:80/", "http://h:0/", "http://h:65536/", "http://h:/",
         "http://h:8x/", "http://u@h/", "http://[::1/", "http://h/a b"})
@@ -210,6 +244,86 @@ TEST(Notifier, PostsBodyWithHeadersAndAppendsToFile) {
   EXPECT_EQ(reqs[1].body, b);  // in order
   EXPECT_EQ(read_file(file), "{\"earlier\":1}\n" + a + "\n" + b + "\n");
   std::filesystem::remove_all(dir);
+}
+
+// A self-signed certificate for 127.0.0.1 made with the openssl command
+// (Debian openssl), in dir/cert.pem and dir/key.pem; a server context for it.
+SSL_CTX* tls_server(const std::string& dir, const std::string& san) {
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+      "-subj /CN=rampart-test -addext subjectAltName=" +
+      san + " -keyout " + dir + "/key.pem -out " + dir + "/cert.pem 2>" + dir + "/openssl.log";
+  if (std::system(cmd.c_str()) != 0) {
+    ADD_FAILURE() << "openssl req failed: " << read_file(dir + "/openssl.log");
+    return nullptr;
+  }
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx || SSL_CTX_use_certificate_file(ctx, (dir + "/cert.pem").c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, (dir + "/key.pem").c_str(), SSL_FILETYPE_PEM) != 1) {
+    ADD_FAILURE() << "server certificate not loaded";
+    return nullptr;
+  }
+  return ctx;
+}
+
+// https: delivered when the certificate is trusted (--notify-ca) and names
+// the host; refused (a failed attempt, retried later) when it is not trusted
+// or names another host.
+TEST(Notifier, HttpsWebhook) {
+  const std::string dir = temp_dir();
+  SSL_CTX* ctx = tls_server(dir, "IP:127.0.0.1");
+  ASSERT_NE(ctx, nullptr);
+  {
+    HttpServer srv({200}, false, ctx);
+    NotifyOptions o;
+    o.webhook = srv.url("/rfc6561");
+    o.tls_ca_file = dir + "/cert.pem";
+    auto n = Notifier::open(o);
+    ASSERT_TRUE(n) << n.error().message;
+    (*n)->notify(R"({"type":"bot-notification"})");
+    ASSERT_TRUE(srv.wait_for(1)) << (*n)->last_error();
+    EXPECT_EQ((*n)->stats().webhook_delivered, 1u) << (*n)->last_error();
+    auto reqs = srv.requests();
+    EXPECT_EQ(reqs[0].request_line, "POST /rfc6561 HTTP/1.1");
+    EXPECT_EQ(reqs[0].body, R"({"type":"bot-notification"})");
+    // Not trusted: the system store does not know a self-signed certificate.
+    NotifyOptions untrusted;
+    untrusted.webhook = srv.url("/rfc6561");
+    auto u = Notifier::open(untrusted);
+    ASSERT_TRUE(u) << u.error().message;
+    (*u)->notify("{}");
+    EXPECT_EQ((*u)->stats().webhook_delivered, 0u);
+    EXPECT_EQ((*u)->pending(), 1u);
+    EXPECT_NE((*u)->last_error().find("certificate not accepted"), std::string::npos) << (*u)->last_error();
+  }
+  SSL_CTX_free(ctx);
+  // A certificate for another name: refused even though trusted.
+  const std::string dir2 = temp_dir();
+  SSL_CTX* other = tls_server(dir2, "DNS:elsewhere.example");
+  ASSERT_NE(other, nullptr);
+  {
+    HttpServer srv({200}, false, other);
+    NotifyOptions o;
+    o.webhook = srv.url("/rfc6561");
+    o.tls_ca_file = dir2 + "/cert.pem";
+    auto n = Notifier::open(o);
+    ASSERT_TRUE(n) << n.error().message;
+    (*n)->notify("{}");
+    EXPECT_EQ((*n)->stats().webhook_delivered, 0u);
+    EXPECT_NE((*n)->last_error().find("certificate not accepted"), std::string::npos) << (*n)->last_error();
+  }
+  SSL_CTX_free(other);
+  // Configuration errors at open().
+  NotifyOptions bad_ca;
+  bad_ca.webhook = "https://127.0.0.1:1/x";
+  bad_ca.tls_ca_file = dir + "/missing.pem";
+  EXPECT_FALSE(Notifier::open(bad_ca));
+  NotifyOptions ca_without_tls;
+  ca_without_tls.webhook = "http://127.0.0.1:1/x";
+  ca_without_tls.tls_ca_file = dir + "/cert.pem";
+  EXPECT_FALSE(Notifier::open(ca_without_tls));
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(dir2);
 }
 
 TEST(Notifier, RetriesAfter500WithBackoff) {
@@ -290,7 +404,7 @@ TEST(Notifier, RefusedConnectionIsAFailureNotAnError) {
 
 TEST(Notifier, OpenErrors) {
   NotifyOptions o;
-  o.webhook = "https://127.0.0.1/";
+  o.webhook = "gopher://127.0.0.1/";
   EXPECT_FALSE(Notifier::open(o));
   o.webhook.clear();
   o.file = "/nonexistent-dir/x.jsonl";
@@ -382,7 +496,7 @@ TEST(NotifyCli, DetectDeliversToWebhookAndFile) {
 TEST(NotifyCli, BadWebhookUrlIsAUsageError) {
   const std::string dir = temp_dir();
   for (const std::string sub : {"detect", "collect"}) {
-    for (const char* url : {"https://127.0.0.1/x", "ftp://127.0.0.1/", "http://127.0.0.1:99999/"}) {
+    for (const char* url : {"https:/127.0.0.1/x", "ftp://127.0.0.1/", "http://127.0.0.1:99999/"}) {
       std::vector<std::string> argv = {RAMPART_CLI,        "flows", sub, "--subscribers", "147.32.0.0/16",
                                        "--notify-webhook", url};
       if (sub == "detect")

@@ -6,12 +6,12 @@
 //   rampart flows detect --input FILE --format binetflow|nfdump-csv
 //                        --subscribers CIDR[,CIDR...] [--mail-servers CIDR[,...]]
 //                        [--relays CIDR[,...]] [--config FILE] [--json]
-//                        [--notify-file PATH] [--notify-webhook http://HOST:PORT/PATH]
+//                        [--notify-file PATH] [--notify-webhook http[s]://HOST:PORT/PATH [--notify-ca PEM]]
 //                        [--events FILE]
 //   rampart flows collect --listen ADDR:PORT --subscribers CIDR[,...]
 //                        [--mail-servers ...] [--relays ...] [--exporters CIDR[,...]]
 //                        [--config FILE] [--json] [--max-seconds N] [--max-packets N]
-//                        [--notify-file PATH] [--notify-webhook http://HOST:PORT/PATH]
+//                        [--notify-file PATH] [--notify-webhook http[s]://HOST:PORT/PATH [--notify-ca PEM]]
 //                        [--events FILE]
 //
 //   rampart flows collect --listen 127.0.0.1:0 --subscribers 100.64.0.0/10 --json --max-seconds 60
@@ -39,7 +39,8 @@
 //   --notify-file appends each incident's RFC 6561 notification
 //   (notification_json() in src/flows/actions.h, default ActionPolicy, applied at
 //   the incident's last_seen) to PATH, one JSON object per line; --notify-webhook
-//   POSTs the same object (plain HTTP, src/flows/notify.h; https is refused).
+//   POSTs the same object (http:// or https://, src/flows/notify.h; the server's
+//   certificate is checked against the system CAs, or --notify-ca PEM-FILE).
 //   stdout is unchanged. Failed POSTs are retried with backoff; at the end the
 //   queue is drained for at most 10 s. stderr gets "rampart flows: notify: ..."
 //   counters; exit 1 if any notification was not delivered.
@@ -125,6 +126,7 @@ struct Notify {
     NotifyOptions o;
     o.file = a.get_or("notify-file", "");
     o.webhook = a.get_or("notify-webhook", "");
+    o.tls_ca_file = a.get_or("notify-ca", "");
     if (a.get("notify-file") && o.file.empty()) return a.usage_error("--notify-file: empty path");
     if (a.get("notify-webhook") && o.webhook.empty()) return a.usage_error("--notify-webhook: empty URL");
     if (o.file.empty() && o.webhook.empty()) return 0;
@@ -362,7 +364,7 @@ int run_collect(cli::Args& a) {
 
 int run_flows(cli::Args& a) {
   if (!a.parse({"input", "format", "subscribers", "mail-servers", "relays", "config", "listen", "exporters",
-                "max-seconds", "max-packets", "notify-file", "notify-webhook", "events"},
+                "max-seconds", "max-packets", "notify-file", "notify-webhook", "notify-ca", "events"},
                {"json"}))
     return cli::kUsage;
   if (a.positional().empty()) return a.usage_error("missing subcommand (flows detect|collect ...)");

@@ -1,9 +1,13 @@
 // File: src/flows/notify.cc
 #include "flows/notify.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -43,19 +47,46 @@ struct Fd {
   }
 };
 
+// The last OpenSSL error as text ("" when none).
+std::string ssl_error_text() {
+  std::string out;
+  while (const unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out;
+}
+
 }  // namespace
+
+struct Notifier::Tls {
+  SSL_CTX* ctx = nullptr;
+  ~Tls() {
+    if (ctx) SSL_CTX_free(ctx);
+  }
+};
+
+Notifier::Notifier(NotifyOptions o) : opt_(std::move(o)) {}
 
 Result<WebhookUrl> parse_webhook_url(std::string_view url) {
   auto bad = [&](const std::string& why) {
     return fail(Errc::kInvalidArgument, "webhook URL '" + std::string(url) + "': " + why);
   };
-  if (url.substr(0, 8) == "https://")
-    return bad("https is not supported (plain http:// only; TLS is future work)");
-  if (url.substr(0, 7) != "http://") return bad("must start with http://");
-  std::string_view rest = url.substr(7);
+  WebhookUrl u;
+  std::string_view rest;
+  if (url.substr(0, 8) == "https://") {
+    u.tls = true;
+    u.port = 443;
+    rest = url.substr(8);
+  } else if (url.substr(0, 7) == "http://") {
+    rest = url.substr(7);
+  } else {
+    return bad("must start with http:// or https://");
+  }
   const size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
-  WebhookUrl u;
   if (slash != std::string_view::npos) u.path = std::string(rest.substr(slash));
   for (char c : u.path)
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
@@ -123,7 +154,25 @@ Result<std::unique_ptr<Notifier>> Notifier::open(NotifyOptions o) {
     ::freeaddrinfo(res);
     n->url_ = std::move(*u);
     n->has_webhook_ = true;
+    if (n->url_.tls) {
+      n->tls_ = std::make_unique<Tls>();
+      n->tls_->ctx = SSL_CTX_new(TLS_client_method());
+      if (!n->tls_->ctx) return fail(Errc::kIo, "TLS: " + ssl_error_text());
+      SSL_CTX_set_min_proto_version(n->tls_->ctx, TLS1_2_VERSION);
+      SSL_CTX_set_verify(n->tls_->ctx, SSL_VERIFY_PEER, nullptr);
+      const bool loaded =
+          n->opt_.tls_ca_file.empty()
+              ? SSL_CTX_set_default_verify_paths(n->tls_->ctx) == 1
+              : SSL_CTX_load_verify_locations(n->tls_->ctx, n->opt_.tls_ca_file.c_str(), nullptr) == 1;
+      if (!loaded)
+        return fail(Errc::kInvalidArgument,
+                    "TLS CA certificates " +
+                        (n->opt_.tls_ca_file.empty() ? "(system store)" : n->opt_.tls_ca_file) + ": " +
+                        ssl_error_text());
+    }
   }
+  if (!n->opt_.tls_ca_file.empty() && !n->tls_)
+    return fail(Errc::kInvalidArgument, "a TLS CA file needs an https:// webhook");
   if (!n->opt_.file.empty()) {
     n->fd_ = ::open(n->opt_.file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (n->fd_ < 0) return fail(Errc::kIo, "cannot open " + n->opt_.file + ": " + std::strerror(errno));
@@ -223,11 +272,63 @@ Status Notifier::post(const std::string& body, Clock::time_point deadline) {
     if (w < 0 || ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
       return fail(Errc::kIo, where + ": connect: " + std::strerror(err ? err : errno));
   }
+  // TLS (https): the handshake, the server's name checked against its certificate.
+  std::unique_ptr<SSL, void (*)(SSL*)> ssl(nullptr, SSL_free);
+  // An SSL call that wants the socket readable or writable waits for it (1),
+  // times out (0) or failed (-1).
+  auto ssl_wait = [&](int rc) {
+    const int e = SSL_get_error(ssl.get(), rc);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+      const int w = wait_fd(s.fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
+      return w > 0 ? 1 : w;
+    }
+    return -1;
+  };
+  if (tls_) {
+    ERR_clear_error();
+    ssl.reset(SSL_new(tls_->ctx));
+    if (!ssl || SSL_set_fd(ssl.get(), s.fd) != 1)
+      return fail(Errc::kIo, where + ": TLS: " + ssl_error_text());
+    in6_addr a6{};
+    in_addr a4{};
+    const bool ip = ::inet_pton(AF_INET, url_.host.c_str(), &a4) == 1 ||
+                    ::inet_pton(AF_INET6, url_.host.c_str(), &a6) == 1;
+    const bool named = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl.get()), url_.host.c_str()) == 1
+                          : SSL_ctrl(ssl.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                                     const_cast<char*>(url_.host.c_str())) == 1 &&
+                                SSL_set1_host(ssl.get(), url_.host.c_str()) == 1;
+    if (!named) return fail(Errc::kIo, where + ": TLS: " + ssl_error_text());
+    for (;;) {
+      const int rc = SSL_connect(ssl.get());
+      if (rc == 1) break;
+      const int w = ssl_wait(rc);
+      if (w == 1) continue;
+      if (w == 0) return fail(Errc::kTemporary, where + ": TLS handshake timed out");
+      const long v = SSL_get_verify_result(ssl.get());
+      if (v != X509_V_OK)
+        return fail(Errc::kIo,
+                    where + ": TLS: certificate not accepted: " + X509_verify_cert_error_string(v));
+      const std::string why = ssl_error_text();
+      return fail(Errc::kIo, where + ": TLS handshake failed" + (why.empty() ? "" : ": " + why));
+    }
+  }
   std::string req = "POST " + url_.path + " HTTP/1.1\r\nHost: " + url_.host_header +
                     "\r\nUser-Agent: rampart\r\nContent-Type: application/json\r\nContent-Length: " +
                     std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
   size_t off = 0;
   while (off < req.size()) {
+    if (ssl) {
+      const int n = SSL_write(ssl.get(), req.data() + off,
+                              static_cast<int>(std::min<size_t>(req.size() - off, 1 << 30)));
+      if (n > 0) {
+        off += static_cast<size_t>(n);
+        continue;
+      }
+      const int w = ssl_wait(n);
+      if (w == 1) continue;
+      if (w == 0) return fail(Errc::kTemporary, where + ": send timed out");
+      return fail(Errc::kIo, where + ": TLS send: " + ssl_error_text());
+    }
     const ssize_t n = ::send(s.fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
     if (n > 0) {
       off += static_cast<size_t>(n);
@@ -246,6 +347,18 @@ Status Notifier::post(const std::string& body, Clock::time_point deadline) {
   std::string resp;
   char buf[1024];
   while (resp.find("\r\n") == std::string::npos && resp.size() < 4096) {
+    if (ssl) {
+      const int n = SSL_read(ssl.get(), buf, sizeof buf);
+      if (n > 0) {
+        resp.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      if (SSL_get_error(ssl.get(), n) == SSL_ERROR_ZERO_RETURN) break;
+      const int w = ssl_wait(n);
+      if (w == 1) continue;
+      if (w == 0) return fail(Errc::kTemporary, where + ": no response before the timeout");
+      break;  // closed without close_notify: judge what arrived
+    }
     const ssize_t n = ::recv(s.fd, buf, sizeof buf, 0);
     if (n > 0) {
       resp.append(buf, static_cast<size_t>(n));

@@ -1,8 +1,9 @@
 // File: src/flows/notify.h
 // Delivery of RFC 6561 incident notifications (notification_json() in
 // actions.h): appended to a file, one JSON object per line, and POSTed to a
-// webhook over plain HTTP/1.1 (http://HOST[:PORT][/PATH]; https is refused,
-// TLS is future work).
+// webhook over HTTP/1.1, plain (http://HOST[:PORT][/PATH]) or over TLS
+// (https://..., OpenSSL: the server's certificate is verified against the
+// system CA store, or tls_ca_file, and must name HOST).
 //
 //   NotifyOptions o;
 //   o.file = "/var/log/rampart/incidents.jsonl";
@@ -17,7 +18,9 @@
 // refused, timeout) stops the pass and backs off (doubling, capped). Pending
 // deliveries live in a queue of at most max_queue entries (the oldest is dropped
 // and counted when full); an entry is dropped after max_attempts tries.
-// The host name is resolved once, in open(). Not thread-safe: one caller.
+// The host name is resolved once, in open(); an https certificate that does
+// not verify is a failed attempt like any other (last_error() says why).
+// Not thread-safe: one caller.
 #pragma once
 
 #include <sys/socket.h>
@@ -38,16 +41,18 @@ struct WebhookUrl {
   uint16_t port = 80;
   std::string path = "/";
   std::string host_header;  // "host:port" ("[v6]:port")
+  bool tls = false;         // https: port 443 unless given
 };
 
-// http://HOST[:PORT][/PATH] with HOST a name, an IPv4 address or [IPv6].
-// https (and anything else) is an Errc::kInvalidArgument error.
+// http:// or https://HOST[:PORT][/PATH] with HOST a name, an IPv4 address or
+// [IPv6]; anything else is an Errc::kInvalidArgument error.
 Result<WebhookUrl> parse_webhook_url(std::string_view url);
 
 struct NotifyOptions {
-  std::string file;     // empty: no file
-  bool fsync = false;   // fsync the file after each line
-  std::string webhook;  // empty: no webhook
+  std::string file;         // empty: no file
+  bool fsync = false;       // fsync the file after each line
+  std::string webhook;      // empty: no webhook
+  std::string tls_ca_file;  // https: PEM CA certificates to trust instead of the system store
   int timeout_ms = 2000;
   size_t max_queue = 1024;
   unsigned max_attempts = 8;
@@ -93,11 +98,13 @@ class Notifier {
     std::string body;
     unsigned attempts = 0;
   };
-  explicit Notifier(NotifyOptions o) : opt_(std::move(o)) {}
+  explicit Notifier(NotifyOptions o);
   // One POST; Ok on 2xx.
   Status post(const std::string& body, Clock::time_point deadline);
 
   NotifyOptions opt_;
+  struct Tls;
+  std::unique_ptr<Tls> tls_;  // https: the OpenSSL client context
   int fd_ = -1;
   bool has_webhook_ = false;
   WebhookUrl url_;
