@@ -10,7 +10,7 @@ PKGS=(
   libclang-rt-14-dev libfuzzer-14-dev
   # libraries (see ARCHITECTURE.md)
   libexpected-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libunbound-dev libevent-dev libssl-dev openssl libboost-dev libboost-system-dev
+  libunbound-dev libevent-dev libssl-dev openssl libxxhash-dev libboost-dev libboost-system-dev
   libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   # DMARC: organisational domains; report schema checks
   libpsl-dev publicsuffix libxml2-utils

@@ -23,6 +23,7 @@
 // all or nothing), then works in groups of 16: prefetch the home slots,
 // prefetch the blocks whose hash tag matches, then apply in order.
 #include <sys/mman.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <bit>
@@ -102,45 +103,9 @@ class Region {
   bool mapped_ = false;
 };
 
-inline uint64_t load64(const unsigned char* p) {
-  uint64_t x;
-  std::memcpy(&x, p, 8);
-  return x;
-}
-inline uint64_t load32(const unsigned char* p) {
-  uint32_t x;
-  std::memcpy(&x, p, 4);
-  return x;
-}
-inline uint64_t mum(uint64_t a, uint64_t b) {
-  __extension__ using U128 = unsigned __int128;
-  const U128 r = static_cast<U128>(a) * b;
-  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
-}
-
-// wyhash-style: 128-bit multiply-fold over 16-byte strides.
-uint64_t hash_key(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t n = s.size();
-  uint64_t h = 0x243f6a8885a308d3ull ^ (n * 0x9e3779b97f4a7c15ull);
-  while (n > 16) {
-    h = mum(load64(p) ^ 0xa0761d6478bd642full, load64(p + 8) ^ h);
-    p += 16;
-    n -= 16;
-  }
-  uint64_t a = 0, b = 0;
-  if (n >= 8) {
-    a = load64(p);
-    b = load64(p + n - 8);
-  } else if (n >= 4) {
-    a = load32(p);
-    b = load32(p + n - 4);
-  } else if (n > 0) {
-    a = (uint64_t{p[0]} << 16) | (uint64_t{p[n >> 1]} << 8) | p[n - 1];
-  }
-  h = mum(a ^ 0xe7037ed1a0b428dbull, b ^ h);
-  return mum(h ^ 0x8ebc6af09c88c6e3ull, 0x589965cc75374cc3ull);
-}
+// XXH3 (Debian libxxhash): fast on short keys, good high bits (the home
+// slot and the 32-bit tag are taken from them).
+inline uint64_t hash_key(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
 
 // Identity prefixes (event.cc identity_kind_prefix + ':') stored as a code.
 constexpr std::string_view kPrefixes[] = {
