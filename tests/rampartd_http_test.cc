@@ -321,6 +321,30 @@ TEST_F(RampartdHttp, KeepAliveAndPipelining) {
   ::close(idle);
 }
 
+// Redis down when rampartd starts: it starts, scans go on with
+// REP_UNAVAILABLE, event posts answer 503; mail is never held for it.
+TEST_F(RampartdHttp, StartsAndScansWithRedisDown) {
+  std::ofstream(config, std::ios::trunc)
+      << "[reputation]\nstore = \"redis\"\nredis_seeds = [\"127.0.0.1:1\"]\n"
+         "redis_retry_deadline_ms = 200\n[throttle]\nshared = false\n";
+  Daemon d;
+  ASSERT_TRUE(d.start(tmp, config)) << e2e::slurp(tmp + "/rampartd.log");
+  for (int i = 0; i < 3; ++i) {
+    const std::string r =
+        post(d.http_port, "/v1/scan", message("Hello Bob.\r\n"),
+             "X-Client-IP: 192.0.2.1\r\nX-Mail-From: alice@good.test\r\nX-Rcpt-To: bob@example.net\r\n");
+    ASSERT_EQ(status_of(r), 200) << r;
+    EXPECT_NE(body_of(r).find("REP_UNAVAILABLE"), std::string::npos) << r;
+    EXPECT_EQ(body_of(r).find("\"action\": \"tempfail\""), std::string::npos) << r;
+  }
+  const std::string ev = post(d.http_port, "/v1/events",
+                              "{\"time\": 1700000000, \"type\": \"bot\", \"ip\": \"198.51.100.7\"}\n");
+  EXPECT_EQ(status_of(ev), 503) << ev;
+  EXPECT_NE(body_of(ev).find("unavailable"), std::string::npos) << ev;
+  d.child.signal(SIGTERM);
+  EXPECT_EQ(d.child.wait(std::chrono::seconds(30)), 0);
+}
+
 // The ARF report of a DKIM-signed original (Source-IP 198.51.100.20).
 std::string arf_of(const std::string& original) {
   return "From: fbl@isp.example\r\nMIME-Version: 1.0\r\n"

@@ -138,7 +138,10 @@ enabled = true
 sync = true           # rocksdb: fsync the write-ahead log for every write (batch)
 # redis_seeds = ["127.0.0.1:7000"]
 # redis_wait_replicas = 1          # redis: replicas holding a write before it is acknowledged
-# redis_retry_deadline_ms = 20000  # redis: how long a call retries through a failover
+# redis_retry_deadline_ms = 5000   # redis: how long a call retries through a failover; set it
+#                                  # above the cluster's cluster-node-timeout to ride out failovers
+# Redis down (at start or later): rampartd runs on; calls fail at once for a
+# backoff (1 s doubling to 30 s) with REP_UNAVAILABLE, scan events stay queued.
 # A store error never rejects: it adds REP_UNAVAILABLE (score 0), or with
 # tempfail = true answers 451 4.7.1.
 tempfail = false

@@ -79,5 +79,29 @@ TEST(RedisStoreEncoding, SparseRoundTripAndEveryLayoutRead) {
   EXPECT_FALSE(decode_record(bad));
 }
 
+// Started while Redis is down: the lazy store opens, and each call fails
+// (kTemporary) instead of the process refusing to start; a strict open fails.
+TEST(RedisStoreLazy, OpensWithoutTheClusterAndFailsPerCall) {
+  RedisStoreOptions o;
+  o.cluster.seeds = {"127.0.0.1:1"};  // nothing listens there
+  o.cluster.retry_deadline = o.cluster.connect_timeout = o.cluster.io_timeout =
+      std::chrono::milliseconds(100);
+  auto strict = RedisClusterStore::open(o);
+  EXPECT_FALSE(strict);
+  o.lazy_connect = true;
+  auto lazy = RedisClusterStore::open(o);
+  ASSERT_TRUE(lazy) << lazy.error().message;
+  EXPECT_FALSE((*lazy)->connected());
+  auto g = (*lazy)->get("ip:192.0.2.1");
+  ASSERT_FALSE(g);
+  EXPECT_EQ(g.error().code, Errc::kTemporary);
+  EXPECT_NE(g.error().message.find("not reachable"), std::string::npos) << g.error().message;
+  Counters d;
+  d.add(Metric::kVolume, 1, 1700000000);
+  auto m = (*lazy)->merge(std::vector<Update>{{"ip:192.0.2.1", d}});
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().code, Errc::kTemporary);
+}
+
 }  // namespace
 }  // namespace rampart::reputation

@@ -172,16 +172,25 @@ RedisClusterStore::RedisClusterStore(RedisStoreOptions options, std::unique_ptr<
 }
 
 Result<std::unique_ptr<RedisClusterStore>> RedisClusterStore::open(RedisStoreOptions options) {
-  auto c = RedisCluster::connect(options.cluster);
-  if (!c) return tl::unexpected(c.error());
-  std::unique_ptr<RedisClusterStore> s(new RedisClusterStore(std::move(options), std::move(*c)));
-  auto loaded = s->cluster_->on_masters({"SCRIPT", "LOAD", std::string(kScript)});
-  if (!loaded) return tl::unexpected(loaded.error());
+  const bool lazy = options.lazy_connect;
+  std::unique_ptr<RedisClusterStore> s(new RedisClusterStore(std::move(options), nullptr));
+  if (lazy) return s;  // connects on first use
+  if (auto st = s->ensure_connected(); !st) return tl::unexpected(st.error());
+  return s;
+}
+
+Status RedisClusterStore::ensure_connected() {
+  if (cluster_) return {};
+  auto c = RedisCluster::connect(options_.cluster);
+  if (!c) return fail(Errc::kTemporary, "redis cluster not reachable: " + c.error().message);
+  auto loaded = (*c)->on_masters({"SCRIPT", "LOAD", std::string(kScript)});
+  if (!loaded) return fail(Errc::kTemporary, "redis cluster: " + loaded.error().message);
   for (const auto& [node, r] : *loaded) {
     if (r.type != Reply::Type::kString) return fail(Errc::kIo, "redis " + node + ": SCRIPT LOAD: " + r.str);
-    s->sha_ = r.str;
+    sha_ = r.str;
   }
-  return s;
+  cluster_ = std::move(*c);
+  return {};
 }
 
 std::string RedisClusterStore::counter_key(std::string_view id) const {
@@ -192,6 +201,7 @@ std::string RedisClusterStore::counter_key(std::string_view id) const {
 }
 
 Status RedisClusterStore::merge(std::span<const Update> updates) {
+  if (auto st = ensure_connected(); !st) return tl::unexpected(st.error());
   std::vector<RedisCluster::Request> reqs;
   reqs.reserve(updates.size());
   const std::string ttl = std::to_string(options_.op_ttl_seconds);
@@ -227,6 +237,7 @@ Status RedisClusterStore::merge(std::span<const Update> updates) {
 }
 
 Result<std::optional<Counters>> RedisClusterStore::get(std::string_view key) {
+  if (auto st = ensure_connected(); !st) return tl::unexpected(st.error());
   auto r = cluster_->command({"GET", counter_key(key)});
   if (!r) return tl::unexpected(r.error());
   if (r->type == Reply::Type::kNil) return std::optional<Counters>();
@@ -237,6 +248,7 @@ Result<std::optional<Counters>> RedisClusterStore::get(std::string_view key) {
 }
 
 Result<std::vector<std::optional<Counters>>> RedisClusterStore::get_many(std::span<const std::string> keys) {
+  if (auto st = ensure_connected(); !st) return tl::unexpected(st.error());
   std::vector<RedisCluster::Request> reqs;
   for (const std::string& k : keys) {
     std::string ck = counter_key(k);
@@ -257,6 +269,7 @@ Result<std::vector<std::optional<Counters>>> RedisClusterStore::get_many(std::sp
 }
 
 Result<std::vector<Store::Lookup>> RedisClusterStore::lookup_many(std::span<const std::string> keys) {
+  if (auto st = ensure_connected(); !st) return tl::unexpected(st.error());
   // Counter and state keys share the hash tag: one slot, one node per identity.
   std::vector<RedisCluster::Request> reqs;
   reqs.reserve(2 * keys.size());
@@ -286,6 +299,7 @@ Result<std::vector<Store::Lookup>> RedisClusterStore::lookup_many(std::span<cons
 }
 
 Status RedisClusterStore::put_state(std::string_view key, std::string_view value) {
+  if (auto st = ensure_connected(); !st) return tl::unexpected(st.error());
   const std::string k = counter_key(key) + ":s";
   auto r =
       cluster_->pipeline({RedisCluster::Request{k, {"SET", k, std::string(value)}}}, options_.wait_replicas);
@@ -295,6 +309,7 @@ Status RedisClusterStore::put_state(std::string_view key, std::string_view value
 }
 
 Result<std::optional<std::string>> RedisClusterStore::get_state(std::string_view key) {
+  if (auto st = ensure_connected(); !st) return tl::unexpected(st.error());
   auto r = cluster_->command({"GET", counter_key(key) + ":s"});
   if (!r) return tl::unexpected(r.error());
   if (r->type == Reply::Type::kNil) return std::optional<std::string>();
@@ -303,6 +318,7 @@ Result<std::optional<std::string>> RedisClusterStore::get_state(std::string_view
 }
 
 Status RedisClusterStore::for_each_key(const std::function<bool(std::string_view)>& fn) {
+  if (auto st = ensure_connected(); !st) return tl::unexpected(st.error());
   // SCAN every master; counter keys are exactly "<prefix>{I}".
   if (auto st = cluster_->refresh_topology(); !st) return st;
   const std::string pattern = options_.prefix + "{*}";

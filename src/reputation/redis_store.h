@@ -52,6 +52,9 @@ struct RedisStoreOptions {
   bool idempotent = true;
   int op_ttl_seconds = 86400;
   std::string prefix = "rep";
+  // open() succeeds without the cluster (rampartd starting while Redis is
+  // down); every call first connects, failing with kTemporary until it can.
+  bool lazy_connect = false;
 };
 
 class RedisClusterStore final : public Store {
@@ -67,11 +70,14 @@ class RedisClusterStore final : public Store {
   Result<std::optional<std::string>> get_state(std::string_view key) override;
   Status for_each_key(const std::function<bool(std::string_view)>& fn) override;
 
+  // The client (tests; null until connected with lazy_connect).
   RedisCluster& cluster() { return *cluster_; }
+  bool connected() const { return cluster_ != nullptr; }
 
  private:
   RedisClusterStore(RedisStoreOptions options, std::unique_ptr<RedisCluster> cluster);
   std::string counter_key(std::string_view id) const;
+  Status ensure_connected();
 
   RedisStoreOptions options_;
   std::unique_ptr<RedisCluster> cluster_;

@@ -2,6 +2,8 @@
 // Store defaults (the in-memory store is memory_store.cc).
 #include "reputation/store.h"
 
+#include <algorithm>
+
 namespace rampart::reputation {
 
 Result<std::vector<std::optional<Counters>>> Store::get_many(std::span<const std::string> keys) {
@@ -26,6 +28,65 @@ Result<std::vector<Store::Lookup>> Store::lookup_many(std::span<const std::strin
     out[i].state = std::move(*st);
   }
   return out;
+}
+
+// ---------------------------------------------------------------- BreakerStore
+BreakerStore::BreakerStore(std::unique_ptr<Store> inner, const Clock& clock,
+                           std::chrono::milliseconds initial, std::chrono::milliseconds max)
+    : inner_(std::move(inner)), clock_(clock), initial_(initial), max_(std::max(initial, max)) {}
+
+bool BreakerStore::open() const { return backoff_.count() > 0 && clock_.monotonic() < until_; }
+
+std::optional<Error> BreakerStore::refuse() {
+  if (!open()) return std::nullopt;
+  ++short_;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until_ - clock_.monotonic());
+  return Error{Errc::kTemporary, std::string(inner_->name()) + " store unavailable (next try in " +
+                                     std::to_string(left.count()) + " ms) after: " + last_error_};
+}
+
+template <typename R>
+R BreakerStore::note(R r) {
+  if (r) {
+    backoff_ = std::chrono::milliseconds(0);
+    return r;
+  }
+  const Errc c = r.error().code;
+  if (c != Errc::kIo && c != Errc::kTemporary) return r;
+  backoff_ = backoff_.count() == 0 ? initial_ : std::min(max_, backoff_ * 2);
+  until_ = clock_.monotonic() + backoff_;
+  last_error_ = r.error().message;
+  ++trips_;
+  return r;
+}
+
+Status BreakerStore::merge(std::span<const Update> updates) {
+  if (auto e = refuse()) return tl::unexpected(*e);
+  return note(inner_->merge(updates));
+}
+Result<std::optional<Counters>> BreakerStore::get(std::string_view key) {
+  if (auto e = refuse()) return tl::unexpected(*e);
+  return note(inner_->get(key));
+}
+Result<std::vector<std::optional<Counters>>> BreakerStore::get_many(std::span<const std::string> keys) {
+  if (auto e = refuse()) return tl::unexpected(*e);
+  return note(inner_->get_many(keys));
+}
+Result<std::vector<Store::Lookup>> BreakerStore::lookup_many(std::span<const std::string> keys) {
+  if (auto e = refuse()) return tl::unexpected(*e);
+  return note(inner_->lookup_many(keys));
+}
+Status BreakerStore::put_state(std::string_view key, std::string_view value) {
+  if (auto e = refuse()) return tl::unexpected(*e);
+  return note(inner_->put_state(key, value));
+}
+Result<std::optional<std::string>> BreakerStore::get_state(std::string_view key) {
+  if (auto e = refuse()) return tl::unexpected(*e);
+  return note(inner_->get_state(key));
+}
+Status BreakerStore::for_each_key(const std::function<bool(std::string_view)>& fn) {
+  if (auto e = refuse()) return tl::unexpected(*e);
+  return note(inner_->for_each_key(fn));
 }
 
 }  // namespace rampart::reputation

@@ -21,6 +21,7 @@
 // kParse for a stored record that does not decode. Nothing throws.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/result.h"
 #include "reputation/counters.h"
 
@@ -66,6 +68,46 @@ class Store {
 
   // Every key with counters (order unspecified). Stops early when fn returns false.
   virtual Status for_each_key(const std::function<bool(std::string_view)>& fn) = 0;
+};
+
+// A store that fails fast while its backend is down (rampartd over Redis
+// Cluster: a dead cluster must not hold the event loop on every message).
+// After a call fails with kIo or kTemporary, every call fails at once with
+// kTemporary ("unavailable ... after: <the error>") for a backoff that starts
+// at `initial` and doubles up to `max`; the first call after it goes through
+// (a probe) and a success closes the breaker. Other errors (kParse) pass
+// through without tripping it. Not thread-safe (one caller, as the stores).
+class BreakerStore final : public Store {
+ public:
+  BreakerStore(std::unique_ptr<Store> inner, const Clock& clock,
+               std::chrono::milliseconds initial = std::chrono::seconds(1),
+               std::chrono::milliseconds max = std::chrono::seconds(30));
+  std::string_view name() const override { return inner_->name(); }
+  Status merge(std::span<const Update> updates) override;
+  Result<std::optional<Counters>> get(std::string_view key) override;
+  Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys) override;
+  Result<std::vector<Lookup>> lookup_many(std::span<const std::string> keys) override;
+  Status put_state(std::string_view key, std::string_view value) override;
+  Result<std::optional<std::string>> get_state(std::string_view key) override;
+  Status for_each_key(const std::function<bool(std::string_view)>& fn) override;
+
+  bool open() const;                                  // failing fast now
+  uint64_t short_circuits() const { return short_; }  // calls refused without trying
+  uint64_t trips() const { return trips_; }           // times the backend was found down
+  Store& inner() { return *inner_; }
+
+ private:
+  // kTemporary while open, else nothing.
+  std::optional<Error> refuse();
+  template <typename R>
+  R note(R r);
+
+  std::unique_ptr<Store> inner_;
+  const Clock& clock_;
+  std::chrono::milliseconds initial_, max_, backoff_{0};
+  std::chrono::steady_clock::time_point until_{};
+  std::string last_error_;
+  uint64_t short_ = 0, trips_ = 0;
 };
 
 // In-memory store; thread-safe (one mutex). Compact (memory_store.cc): a flat

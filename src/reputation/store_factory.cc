@@ -27,7 +27,7 @@ Result<StoreSpec> store_spec(const Config& cfg, const std::string& data_dir) {
   s.wait_replicas =
       static_cast<int>(cfg.get_int(table_form ? p + "wait_replicas" : p + "redis_wait_replicas", 1));
   s.retry_deadline = std::chrono::milliseconds(
-      cfg.get_int(table_form ? p + "retry_deadline_ms" : p + "redis_retry_deadline_ms", 20000));
+      cfg.get_int(table_form ? p + "retry_deadline_ms" : p + "redis_retry_deadline_ms", 5000));
   if (table_form) s.path = cfg.get_string(p + "path", "");
   const std::string where = table_form ? "reputation.store.kind" : "reputation.store";
   if (kind.empty()) {
@@ -77,9 +77,14 @@ Result<std::unique_ptr<Store>> open_store(const StoreSpec& spec) {
       o.cluster.seeds = spec.seeds;
       o.wait_replicas = spec.wait_replicas;
       o.cluster.retry_deadline = spec.retry_deadline;
+      // Started while the cluster is down: connect on first use; while it
+      // stays down, fail fast (REP_UNAVAILABLE, queued events kept) instead
+      // of holding the caller a retry deadline per call.
+      o.lazy_connect = true;
       auto s = RedisClusterStore::open(o);
       if (!s) return fail(s.error().code, "reputation store redis: " + s.error().message);
-      return std::unique_ptr<Store>(std::move(*s));
+      static const SystemClock clock;
+      return std::unique_ptr<Store>(std::make_unique<BreakerStore>(std::move(*s), clock));
 #else
       return fail(Errc::kConfig,
                   "this build has no Redis Cluster store (libhiredis-dev missing at build time)");

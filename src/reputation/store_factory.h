@@ -8,7 +8,7 @@
 //   sync = true                           # rocksdb: fsync the WAL per batch
 //   redis_seeds = ["10.0.0.1:7000", "10.0.0.2:7000"]
 //   redis_wait_replicas = 1               # redis: replicas that must hold a write
-//   redis_retry_deadline_ms = 20000       # redis: how long a call polls through failover
+//   redis_retry_deadline_ms = 5000        # redis: how long a call polls through failover
 //
 //   [reputation.store]                    # the older table form (still read)
 //   kind = "rocksdb"                      # "memory" | "rocksdb" | "redis" | "redis-cluster"
@@ -16,7 +16,7 @@
 //   sync = true
 //   seeds = ["10.0.0.1:7000"]
 //   wait_replicas = 1
-//   retry_deadline_ms = 20000
+//   retry_deadline_ms = 5000
 //
 // Without a store key: rocksdb under DATA_DIR/reputation when a data
 // directory is given (rampartd --data-dir) and this build has RocksDB, else
@@ -26,6 +26,10 @@
 //   auto store = reputation::open_store(*spec);          // Result<std::unique_ptr<Store>>
 //   spec->kind == StoreKind::kRedis;                     // e.g. to share the throttle (src/policy)
 //
+// The Redis store opens without the cluster (it connects on first use) and
+// comes wrapped in a BreakerStore (store.h): while the cluster is down, calls
+// fail at once (kTemporary) for a backoff of 1 s doubling to 30 s, and one
+// call in each backoff tries again, costing at most retry_deadline.
 // DIAGNOSTICS: Errc::kConfig for an unknown kind, a missing path (rocksdb
 // without DATA_DIR or path) or seeds, or a kind this build lacks
 // (librocksdb-dev / libhiredis-dev absent); the store's own open errors
@@ -50,7 +54,7 @@ struct StoreSpec {
   bool sync = true;                // rocksdb
   std::vector<std::string> seeds;  // redis "host:port"
   int wait_replicas = 1;
-  std::chrono::milliseconds retry_deadline{20000};
+  std::chrono::milliseconds retry_deadline{5000};
 };
 
 // The store the configuration asks for; `data_dir` is rampartd's --data-dir ("" if none).

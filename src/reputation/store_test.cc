@@ -1,0 +1,89 @@
+// File: src/reputation/store_test.cc
+// BreakerStore (store.h): fails fast while the backend is down, probes once
+// per backoff (doubling, capped), closes on success; kParse passes through.
+#include <gtest/gtest.h>
+
+#include "reputation/store.h"
+
+namespace rampart::reputation {
+namespace {
+
+// A backend that can be broken, counting the calls that reach it.
+class Flaky final : public Store {
+ public:
+  Errc failing = Errc::kOk;
+  int calls = 0;
+  std::string_view name() const override { return "flaky"; }
+  Status merge(std::span<const Update> u) override {
+    ++calls;
+    if (failing != Errc::kOk) return fail(failing, "backend down");
+    return mem.merge(u);
+  }
+  Result<std::optional<Counters>> get(std::string_view k) override {
+    ++calls;
+    if (failing != Errc::kOk) return fail(failing, "backend down");
+    return mem.get(k);
+  }
+  Status put_state(std::string_view k, std::string_view v) override { return mem.put_state(k, v); }
+  Result<std::optional<std::string>> get_state(std::string_view k) override { return mem.get_state(k); }
+  Status for_each_key(const std::function<bool(std::string_view)>& fn) override {
+    return mem.for_each_key(fn);
+  }
+  MemoryStore mem;
+};
+
+TEST(BreakerStore, FailsFastWhileDownAndProbesWithBackoff) {
+  FakeClock clock;
+  auto inner = std::make_unique<Flaky>();
+  Flaky* flaky = inner.get();
+  BreakerStore b(std::move(inner), clock, std::chrono::milliseconds(1000), std::chrono::milliseconds(4000));
+  Counters d;
+  d.add(Metric::kVolume, 1, 1700000000);
+  const std::vector<Update> one = {{"ip:192.0.2.1", d}};
+  ASSERT_TRUE(b.merge(one));
+  EXPECT_FALSE(b.open());
+
+  flaky->failing = Errc::kTemporary;
+  auto r = b.get("ip:192.0.2.1");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(flaky->calls, 2);
+  EXPECT_TRUE(b.open());
+  // Refused without reaching the backend, with the reason.
+  for (int i = 0; i < 5; ++i) {
+    auto f = b.merge(one);
+    ASSERT_FALSE(f);
+    EXPECT_EQ(f.error().code, Errc::kTemporary);
+    EXPECT_NE(f.error().message.find("after: backend down"), std::string::npos) << f.error().message;
+  }
+  EXPECT_EQ(flaky->calls, 2);
+  EXPECT_EQ(b.short_circuits(), 5u);
+  // After the backoff one probe; still down: the backoff doubles (2 s).
+  clock.advance(std::chrono::milliseconds(1000));
+  EXPECT_FALSE(b.open());
+  EXPECT_FALSE(b.get("ip:192.0.2.1"));
+  EXPECT_EQ(flaky->calls, 3);
+  clock.advance(std::chrono::milliseconds(1500));
+  EXPECT_TRUE(b.open());
+  clock.advance(std::chrono::milliseconds(500));
+  EXPECT_FALSE(b.get("ip:192.0.2.1"));  // probe 2 fails: 4 s (the cap)
+  clock.advance(std::chrono::milliseconds(4000));
+  EXPECT_FALSE(b.get("ip:192.0.2.1"));  // probe 3 fails: still 4 s
+  clock.advance(std::chrono::milliseconds(3999));
+  EXPECT_TRUE(b.open());
+  EXPECT_EQ(b.trips(), 4u);
+  // Back: the next probe succeeds and the breaker closes.
+  flaky->failing = Errc::kOk;
+  clock.advance(std::chrono::milliseconds(1));
+  auto ok = b.get("ip:192.0.2.1");
+  ASSERT_TRUE(ok && *ok);
+  EXPECT_FALSE(b.open());
+  ASSERT_TRUE(b.merge(one));
+  // Errors that say nothing about the backend's health do not trip it.
+  flaky->failing = Errc::kParse;
+  EXPECT_FALSE(b.get("ip:192.0.2.1"));
+  EXPECT_FALSE(b.open());
+  EXPECT_EQ(b.name(), "flaky");
+}
+
+}  // namespace
+}  // namespace rampart::reputation
