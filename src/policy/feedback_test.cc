@@ -18,6 +18,7 @@
 #include "dns/zone_file.h"
 #include "dns/zone_resolver.h"
 #include "policy/throttle.h"
+#include "reputation/test_store.h"
 
 namespace rampart::policy {
 namespace {
@@ -58,26 +59,7 @@ class FailingStore final : public reputation::Store {
   Status for_each_key(const std::function<bool(std::string_view)>&) override { return {}; }
 };
 
-// A memory store that counts merges and can be broken (reads still work:
-// the scan's lookups are not what fails here).
-class CountingStore final : public reputation::Store {
- public:
-  bool broken = false;
-  int merges = 0;
-  std::string_view name() const override { return "counting"; }
-  Status merge(std::span<const reputation::Update> u) override {
-    if (broken) return fail(Errc::kTemporary, "store down");
-    ++merges;
-    return mem.merge(u);
-  }
-  Result<std::optional<reputation::Counters>> get(std::string_view k) override { return mem.get(k); }
-  Status put_state(std::string_view k, std::string_view v) override { return mem.put_state(k, v); }
-  Result<std::optional<std::string>> get_state(std::string_view k) override { return mem.get_state(k); }
-  Status for_each_key(const std::function<bool(std::string_view)>& fn) override {
-    return mem.for_each_key(fn);
-  }
-  reputation::MemoryStore mem;
-};
+using reputation::testing::FlakyStore;
 
 struct FeedbackFixture : ::testing::Test {
   dns::ZoneResolver dns;
@@ -309,8 +291,9 @@ TEST_F(FeedbackFixture, ScanEventsAreBatched) {
   fcfg.flush_ms = 100;
   fcfg.flush_events = 3;
   fcfg.max_pending = 4;
-  auto store = std::make_unique<CountingStore>();
-  CountingStore* counting = store.get();
+  auto store = std::make_unique<FlakyStore>();
+  FlakyStore* counting = store.get();
+  counting->fail_reads = false;  // the scan's lookups are not what fails here
   build(std::move(store));
   auto volume = [&]() {
     auto c = counting->mem.get("ip:192.0.2.1");
@@ -338,7 +321,7 @@ TEST_F(FeedbackFixture, ScanEventsAreBatched) {
   auto r = fb->engine()->report("ip:192.0.2.1");
   ASSERT_TRUE(r);
   // A failing store: kept (bounded by max_pending, oldest dropped), then written.
-  counting->broken = true;
+  counting->failing = Errc::kTemporary;
   for (int i = 0; i < 2; ++i) scan(message());
   clock.advance(std::chrono::milliseconds(100));
   fb->tick();
@@ -346,7 +329,7 @@ TEST_F(FeedbackFixture, ScanEventsAreBatched) {
   for (int i = 0; i < 3; ++i) scan(message());  // 5 > max_pending 4: one dropped
   EXPECT_EQ(fb->pending(), 4u);
   EXPECT_NE(fb->metrics().find("rampart_reputation_events_dropped_total 1"), std::string::npos);
-  counting->broken = false;
+  counting->failing = Errc::kOk;
   ASSERT_TRUE(fb->flush());
   EXPECT_EQ(fb->pending(), 0u);
   EXPECT_NEAR(volume(), 18, 1e-3);

@@ -13,6 +13,7 @@
 
 #include "policy/feedback.h"
 #include "reputation/store.h"
+#include "reputation/test_store.h"
 
 namespace rampart::policy {
 namespace {
@@ -37,23 +38,7 @@ size_t count(const std::string& dir) {
   return n;
 }
 
-// A store that fails until healed.
-class FlakyStore final : public reputation::Store {
- public:
-  bool broken = true;
-  std::string_view name() const override { return "flaky"; }
-  Status merge(std::span<const reputation::Update> u) override {
-    if (broken) return fail(Errc::kTemporary, "cluster down");
-    return mem.merge(u);
-  }
-  Result<std::optional<reputation::Counters>> get(std::string_view k) override { return mem.get(k); }
-  Status put_state(std::string_view k, std::string_view v) override { return mem.put_state(k, v); }
-  Result<std::optional<std::string>> get_state(std::string_view k) override { return mem.get_state(k); }
-  Status for_each_key(const std::function<bool(std::string_view)>& fn) override {
-    return mem.for_each_key(fn);
-  }
-  reputation::MemoryStore mem;
-};
+using reputation::testing::FlakyStore;
 
 struct MaildirFixture : ::testing::Test {
   FakeClock clock{1700000000};
@@ -114,13 +99,14 @@ TEST_F(MaildirFixture, StoreErrorsLeaveTheReportForTheNextPoll) {
   auto fb = std::make_shared<Feedback>(fc, clock, "mx.example.net");
   auto store = std::make_unique<FlakyStore>();
   FlakyStore* flaky = store.get();
+  flaky->failing = Errc::kTemporary;
   fb->set_store(std::move(store));
   ReportIngest ingest(fb, std::move(*md), clock, 1000);
   ingest.tick();
   EXPECT_EQ(ingest.stats().retried, 1u);  // stopped at the first
   EXPECT_EQ(ingest.stats().accepted, 0u);
   EXPECT_EQ(count(dir + "/new"), 2u);
-  flaky->broken = false;
+  flaky->failing = Errc::kOk;
   ingest.tick();  // within poll_ms: nothing
   EXPECT_EQ(count(dir + "/new"), 2u);
   clock.advance(std::chrono::milliseconds(1000));

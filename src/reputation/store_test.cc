@@ -4,38 +4,17 @@
 #include <gtest/gtest.h>
 
 #include "reputation/store.h"
+#include "reputation/test_store.h"
 
 namespace rampart::reputation {
 namespace {
 
-// A backend that can be broken, counting the calls that reach it.
-class Flaky final : public Store {
- public:
-  Errc failing = Errc::kOk;
-  int calls = 0;
-  std::string_view name() const override { return "flaky"; }
-  Status merge(std::span<const Update> u) override {
-    ++calls;
-    if (failing != Errc::kOk) return fail(failing, "backend down");
-    return mem.merge(u);
-  }
-  Result<std::optional<Counters>> get(std::string_view k) override {
-    ++calls;
-    if (failing != Errc::kOk) return fail(failing, "backend down");
-    return mem.get(k);
-  }
-  Status put_state(std::string_view k, std::string_view v) override { return mem.put_state(k, v); }
-  Result<std::optional<std::string>> get_state(std::string_view k) override { return mem.get_state(k); }
-  Status for_each_key(const std::function<bool(std::string_view)>& fn) override {
-    return mem.for_each_key(fn);
-  }
-  MemoryStore mem;
-};
+using testing::FlakyStore;
 
 TEST(BreakerStore, FailsFastWhileDownAndProbesWithBackoff) {
   FakeClock clock;
-  auto inner = std::make_unique<Flaky>();
-  Flaky* flaky = inner.get();
+  auto inner = std::make_unique<FlakyStore>();
+  FlakyStore* flaky = inner.get();
   BreakerStore b(std::move(inner), clock, std::chrono::milliseconds(1000), std::chrono::milliseconds(4000));
   Counters d;
   d.add(Metric::kVolume, 1, 1700000000);
@@ -53,7 +32,7 @@ TEST(BreakerStore, FailsFastWhileDownAndProbesWithBackoff) {
     auto f = b.merge(one);
     ASSERT_FALSE(f);
     EXPECT_EQ(f.error().code, Errc::kTemporary);
-    EXPECT_NE(f.error().message.find("after: backend down"), std::string::npos) << f.error().message;
+    EXPECT_NE(f.error().message.find("after: store down"), std::string::npos) << f.error().message;
   }
   EXPECT_EQ(flaky->calls, 2);
   EXPECT_EQ(b.short_circuits(), 5u);
