@@ -153,6 +153,7 @@ struct Newsletter {
   int every_days;
   double complaint, bounce;
   int64_t hijack_at = 0;
+  bool spammy = false;  // an ESP's bad customer: spam content, bad from the start
 };
 struct Steady {
   std::string domain;
@@ -241,6 +242,28 @@ int main(int argc, char** argv) {
     news.push_back(n);
   }
   news[4].hijack_at = kStart + (weeks * 7 * kDay) / 2 + 9 * kHour;  // a weekly newsletter taken over
+  // The hard cases: a spamming customer of ESP 0 (its shared IPs carry
+  // 270k good recipients a day beside its 20k), and a newsletter living
+  // between the good and the bad complaint rate (0.25%).
+  {
+    Newsletter bad;
+    bad.domain = "deals-customer.example";
+    for (int k = 0; k < 4; ++k) bad.ips.push_back(ip4(198, 51, 100, 10 + k));
+    bad.list = 20000;
+    bad.every_days = 1;
+    bad.complaint = 0.008;
+    bad.bounce = 0.06;
+    bad.spammy = true;
+    news.push_back(bad);
+    Newsletter warn;
+    warn.domain = "borderline.example";
+    for (int k = 0; k < 4; ++k) warn.ips.push_back(ip4(198, 51, 101, 10 + k));
+    warn.list = 40000;
+    warn.every_days = 1;
+    warn.complaint = 0.0025;
+    warn.bounce = 0.01;
+    news.push_back(warn);
+  }
 
   std::vector<Steady> steady;
   for (int i = 0; i < 12; ++i)
@@ -278,9 +301,13 @@ int main(int argc, char** argv) {
 
   // ---- truth labels ----
   for (const Newsletter& n : news) {
+    if (n.spammy) continue;
     sim.label("domain:" + n.domain, SenderClass::kBulk, "newsletter");
     for (const auto& ip : n.ips) sim.label("ip:" + ip, SenderClass::kBulk, "newsletter");
   }
+  // The bad customer is the spammer, not the ESP's shared IPs it sends from.
+  for (const Newsletter& n : news)
+    if (n.spammy) sim.label("domain:" + n.domain, SenderClass::kSpammer, "esp customer", kStart);
   for (const Steady& s : steady) {
     sim.label("domain:" + s.domain, SenderClass::kTransactional, s.kind);
     sim.label("ip:" + s.ip, SenderClass::kTransactional, s.kind);
@@ -316,6 +343,7 @@ int main(int argc, char** argv) {
       if (day % n.every_days == 0 && hour_of_day == 8 + static_cast<int64_t>(n.list % 3)) {
         Sim::Mail m{n.ips[0], "bounce@mail." + n.domain, "letters@" + n.domain, n.domain};
         m.one_click = true;
+        m.spam = n.spammy;
         m.complaint = n.complaint;
         m.bounce = n.bounce;
         m.trap = 1.0 / 500000;
