@@ -199,6 +199,32 @@ TEST_F(RedisClusterE2E, RateLimiter) {
   ASSERT_TRUE(o3);
   EXPECT_NEAR(o3->tokens, 1.0, 1e-9);
 
+  // ip and net in one script on the net's slot: the ip bucket is charged
+  // first; the net only when the ip gave a token.
+  {
+    const double slow_rate = 1e-6;
+    auto p = [&](RedisRateLimiter& l, const std::string& ip) {
+      auto r = l.take_pair(ip, slow_rate, 2, "net:198.51.100.0/24", slow_rate, 3);
+      EXPECT_TRUE(r) << r.error().message;
+      return r ? *r : -1;
+    };
+    EXPECT_EQ(p(a, "ip:198.51.100.1"), 0);
+    EXPECT_EQ(p(b, "ip:198.51.100.1"), 0);
+    EXPECT_EQ(p(a, "ip:198.51.100.1"), 1);  // the ip is spent, the net keeps a token
+    EXPECT_EQ(p(b, "ip:198.51.100.2"), 0);
+    EXPECT_EQ(p(a, "ip:198.51.100.3"), 2);  // the net is spent
+    const std::string k1 = a.pair_key("net:198.51.100.0/24", "ip:198.51.100.1");
+    EXPECT_EQ(k1, "thr{net:198.51.100.0/24}:ip:198.51.100.1");
+    EXPECT_EQ(key_slot(k1), key_slot(a.bucket_key("net:198.51.100.0/24")));
+    auto exists = a.cluster()->command({"EXISTS", k1});
+    ASSERT_TRUE(exists);
+    EXPECT_EQ(exists->integer, 1);
+    // The net bucket is the one take() uses alone: it is empty.
+    auto alone = a.take("net:198.51.100.0/24", slow_rate, 3);
+    ASSERT_TRUE(alone);
+    EXPECT_FALSE(*alone);
+  }
+
   // What a take costs on loopback (one EVALSHA round trip): the throttle
   // does one per limit checked, on the event loop.
   constexpr int kTakes = 2000;
@@ -209,6 +235,14 @@ TEST_F(RedisClusterE2E, RateLimiter) {
   }
   const double us = std::chrono::duration<double, std::micro>(Steady::now() - t0).count() / kTakes;
   std::printf("shared throttle: %d takes, %.1f us per take (wall, loopback)\n", kTakes, us);
+  const auto t2 = Steady::now();
+  for (int i = 0; i < kTakes; ++i) {
+    auto r =
+        a.take_pair("ip:198.51.101." + std::to_string(i % 200), 120, 240, "net:198.51.101.0/24", 1e6, 1e6);
+    ASSERT_TRUE(r) << r.error().message;
+  }
+  const double us_pair = std::chrono::duration<double, std::micro>(Steady::now() - t2).count() / kTakes;
+  std::printf("shared throttle: %d ip+net pairs, %.1f us per pair (wall, loopback)\n", kTakes, us_pair);
 
   // A dead cluster: an error within the deadline (the throttle falls back).
   RedisLimiterOptions dead;

@@ -87,6 +87,11 @@ class RedisBuckets final : public policy::SharedBuckets {
   Result<bool> take(std::string_view key, const policy::RateLimit& limit) override {
     return lim_.take(key, limit.per_minute, limit.burst);
   }
+  Result<int> take_pair(std::string_view first, const policy::RateLimit& first_limit, std::string_view second,
+                        const policy::RateLimit& second_limit) override {
+    return lim_.take_pair(first, first_limit.per_minute, first_limit.burst, second, second_limit.per_minute,
+                          second_limit.burst);
+  }
 
  private:
   reputation::RedisRateLimiter lim_;

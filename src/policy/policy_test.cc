@@ -242,6 +242,38 @@ TEST(Throttle, SharedBackendAndFailOpen) {
   EXPECT_EQ(t.shared_errors(), 2u);
 }
 
+// ip then net in one call: the second bucket is only charged when the first
+// gave a token; disabled limits are skipped; locally and through a backend.
+TEST(Throttle, TakePair) {
+  FakeClock clock;
+  for (bool shared : {false, true}) {
+    Throttle t(clock);
+    FakeBuckets* b = nullptr;
+    if (shared) {
+      auto fake = std::make_unique<FakeBuckets>();
+      b = fake.get();
+      t.set_shared(std::move(fake));
+    }
+    const RateLimit ip{true, 0.0001, 2}, net{true, 0.0001, 3}, off{false, 1, 1};
+    EXPECT_EQ(t.take_pair("ip:a", ip, "net:n", net), 0) << shared;
+    EXPECT_EQ(t.take_pair("ip:a", ip, "net:n", net), 0) << shared;
+    EXPECT_EQ(t.take_pair("ip:a", ip, "net:n", net), 1) << shared;  // ip spent; net keeps its last token
+    EXPECT_EQ(t.take_pair("ip:b", ip, "net:n", net), 0) << shared;
+    EXPECT_EQ(t.take_pair("ip:c", ip, "net:n", net), 2) << shared;  // net spent
+    EXPECT_EQ(t.take_pair("ip:d", off, "net:m", net), 0) << shared;
+    EXPECT_EQ(t.take_pair("ip:a", ip, "net:m", off), 1) << shared;
+    EXPECT_EQ(t.take_pair("ip:e", off, "net:n", net), 2) << shared;
+    EXPECT_EQ(t.refused(), 4u) << shared;
+    if (shared) {
+      EXPECT_EQ(t.size(), 0u);  // the backend decided everything
+      EXPECT_EQ(t.shared_calls(), 8u);
+      b->down = true;  // fail open to the local buckets
+      EXPECT_EQ(t.take_pair("ip:z", ip, "net:z", net), 0);
+      EXPECT_EQ(t.shared_errors(), 1u);
+    }
+  }
+}
+
 TEST(PolicyConfig, DefaultTextMatchesDefaults) {
   auto cfg = Config::parse(default_config_text());
   ASSERT_TRUE(cfg) << cfg.error().message;

@@ -48,25 +48,62 @@ void Throttle::set_shared(std::unique_ptr<SharedBuckets> shared, std::chrono::mi
   shared_down_until_ = {};
 }
 
+Result<int> SharedBuckets::take_pair(std::string_view first, const RateLimit& first_limit,
+                                     std::string_view second, const RateLimit& second_limit) {
+  auto a = take(first, first_limit);
+  if (!a) return tl::unexpected(a.error());
+  if (!*a) return 1;
+  auto b = take(second, second_limit);
+  if (!b) return tl::unexpected(b.error());
+  return *b ? 0 : 2;
+}
+
+SharedBuckets* Throttle::backend() {
+  if (!shared_) return nullptr;
+  if (clock_.monotonic() < shared_down_until_) {
+    ++fallbacks_;
+    return nullptr;
+  }
+  return shared_.get();
+}
+
+void Throttle::backend_failed(const Error& e) {
+  ++shared_errors_;
+  ++fallbacks_;
+  shared_down_until_ = clock_.monotonic() + fallback_for_;
+  log::get()->warn("throttle: shared buckets failed ({}); local buckets for the next {} ms", e.message,
+                   fallback_for_.count());
+}
+
 bool Throttle::take(std::string_view key, const RateLimit& limit) {
   if (!limit.enabled) return true;
-  if (shared_) {
-    const auto now = clock_.monotonic();
-    if (now >= shared_down_until_) {
-      auto r = shared_->take(key, limit);
-      if (r) {
-        ++shared_calls_;
-        if (!*r) ++refused_;
-        return *r;
-      }
-      ++shared_errors_;
-      shared_down_until_ = now + fallback_for_;
-      log::get()->warn("throttle: shared buckets failed ({}); local buckets for the next {} ms",
-                       r.error().message, fallback_for_.count());
+  if (SharedBuckets* b = backend()) {
+    auto r = b->take(key, limit);
+    if (r) {
+      ++shared_calls_;
+      if (!*r) ++refused_;
+      return *r;
     }
-    ++fallbacks_;
+    backend_failed(r.error());
   }
   return take_local(key, limit);
+}
+
+int Throttle::take_pair(std::string_view first, const RateLimit& first_limit, std::string_view second,
+                        const RateLimit& second_limit) {
+  if (!first_limit.enabled) return take(second, second_limit) ? 0 : 2;
+  if (!second_limit.enabled) return take(first, first_limit) ? 0 : 1;
+  if (SharedBuckets* b = backend()) {
+    auto r = b->take_pair(first, first_limit, second, second_limit);
+    if (r) {
+      ++shared_calls_;
+      if (*r != 0) ++refused_;
+      return *r;
+    }
+    backend_failed(r.error());
+  }
+  if (!take_local(first, first_limit)) return 1;
+  return take_local(second, second_limit) ? 0 : 2;
 }
 
 double Throttle::tokens(std::string_view key, const RateLimit& limit) { return bucket(key, limit).tokens; }

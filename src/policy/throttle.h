@@ -45,6 +45,11 @@ class SharedBuckets {
   // Takes one token from `key`'s bucket: true when taken, false when empty;
   // an error when the backend could not answer (the Throttle falls back).
   virtual Result<bool> take(std::string_view key, const RateLimit& limit) = 0;
+  // A token from `first`, then (only when it gave one) from `second`: 0 both
+  // taken, 1 first refused, 2 second refused. Default: two take() calls; the
+  // Redis backend does both in one round trip (one script on one slot).
+  virtual Result<int> take_pair(std::string_view first, const RateLimit& first_limit, std::string_view second,
+                                const RateLimit& second_limit);
 };
 
 class Throttle {
@@ -52,6 +57,11 @@ class Throttle {
   explicit Throttle(const Clock& clock, size_t max_keys = 200000) : clock_(clock), max_keys_(max_keys) {}
   // Takes one token for `key`; false when the bucket is empty.
   bool take(std::string_view key, const RateLimit& limit);
+  // take(first), then take(second) when the first gave a token, in one
+  // backend call: 0 both taken, 1 first refused, 2 second refused. A
+  // disabled limit is skipped (it never refuses).
+  int take_pair(std::string_view first, const RateLimit& first_limit, std::string_view second,
+                const RateLimit& second_limit);
   // Tokens left in the local bucket (for tests and the metrics).
   double tokens(std::string_view key, const RateLimit& limit);
   size_t size() const { return map_.size(); }
@@ -74,6 +84,9 @@ class Throttle {
   };
   Bucket& bucket(std::string_view key, const RateLimit& limit);
   bool take_local(std::string_view key, const RateLimit& limit);
+  // The backend when it is up (not in its fallback period); records a failure.
+  SharedBuckets* backend();
+  void backend_failed(const Error& e);
 
   const Clock& clock_;
   size_t max_keys_;

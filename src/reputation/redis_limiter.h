@@ -56,6 +56,15 @@ class RedisRateLimiter {
   Result<bool> take(std::string_view key, double per_minute, double burst);
   Result<Outcome> take_outcome(std::string_view key, double per_minute, double burst);
   std::string bucket_key(std::string_view key) const;  // "thr{KEY}"
+  // A token from `first`, then (only if it gave one) from `second`, in one
+  // script on one slot: 0 both taken, 1 first refused, 2 second refused.
+  // Both buckets carry the second key as hash tag: "thr{SECOND}" (the same
+  // bucket take(SECOND) uses) and "thr{SECOND}:FIRST" (a bucket of its own,
+  // not take(FIRST)'s): a key is taken either alone or as a pair's first,
+  // consistently on every node (the throttle always pairs ip with its net).
+  Result<int> take_pair(std::string_view first, double first_per_minute, double first_burst,
+                        std::string_view second, double second_per_minute, double second_burst);
+  std::string pair_key(std::string_view tag, std::string_view key) const;
   // nullptr until the first successful connection.
   RedisCluster* cluster() { return cluster_.get(); }
 
@@ -63,7 +72,7 @@ class RedisRateLimiter {
   Status ensure_connected();
   RedisLimiterOptions options_;
   std::unique_ptr<RedisCluster> cluster_;
-  std::string sha_;
+  std::string sha_, pair_sha_;
 };
 
 // The bucket script (exposed for tests).
