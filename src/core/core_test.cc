@@ -123,3 +123,25 @@ TEST(Clock, FakeAdvances) {
 
 }  // namespace
 }  // namespace rampart
+
+namespace rampart {
+namespace {
+
+TEST(Json, ObjectWriter) {
+  EXPECT_EQ(JsonObject().done(), "{}");
+  const std::vector<std::string> ids = {"ip:192.0.2.1", "domain:\"x\""};
+  EXPECT_EQ(JsonObject()
+                .num("accepted", 1)
+                .num("big", -9007199254740993LL)
+                .boolean("ok", false)
+                .str("reason", "line 2: bad\n")
+                .strings("ids", ids)
+                .strings("none", std::vector<std::string>{})
+                .raw("nested", JsonObject().str("a", "b").done())
+                .done(),
+            "{\"accepted\": 1, \"big\": -9007199254740993, \"ok\": false, \"reason\": \"line 2: bad\\n\", "
+            "\"ids\": [\"ip:192.0.2.1\", \"domain:\\\"x\\\"\"], \"none\": [], \"nested\": {\"a\": \"b\"}}");
+}
+
+}  // namespace
+}  // namespace rampart

@@ -10,6 +10,7 @@
 
 #include "auth/dkim/dkim.h"
 #include "auth/dmarc/orgdomain.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "mime/address.h"
 #include "reputation/arf_dkim.h"
@@ -44,12 +45,6 @@ std::string num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", v);
   return buf;
-}
-
-std::string quote(std::string_view s) {
-  std::string out;
-  reputation::append_json_string(out, s);
-  return out;
 }
 
 bool sender_kind(reputation::IdentityKind k) {
@@ -438,8 +433,15 @@ Status Feedback::record(const reputation::Event& e) {
   return st;
 }
 
+namespace {
+Feedback::Answer error_answer(int status, std::string_view why) {
+  return Feedback::Answer{status, JsonObject().str("error", why).done()};
+}
+Feedback::Answer disabled() { return error_answer(503, "reputation is disabled"); }
+}  // namespace
+
 Feedback::Answer Feedback::post_events(std::string_view body) {
-  if (!engine_) return Answer{503, "{\"error\": \"reputation is disabled\"}"};
+  if (!engine_) return disabled();
   size_t accepted = 0, rejected = 0, line_no = 0;
   std::vector<std::string> errors;
   size_t start = 0;
@@ -459,23 +461,26 @@ Feedback::Answer Feedback::post_events(std::string_view body) {
       continue;
     }
     if (auto st = record(*ev); !st)
-      return Answer{503, "{\"error\": " + quote("reputation store: " + st.error().message) +
-                             ", \"accepted\": " + std::to_string(accepted) + "}"};
+      return Answer{503, JsonObject()
+                             .str("error", "reputation store: " + st.error().message)
+                             .num("accepted", static_cast<int64_t>(accepted))
+                             .done()};
     ++accepted;
   }
-  std::string j = "{\"accepted\": " + std::to_string(accepted) +
-                  ", \"rejected\": " + std::to_string(rejected) + ", \"errors\": [";
-  for (size_t i = 0; i < errors.size(); ++i) j += (i ? ", " : "") + quote(errors[i]);
-  j += "]}";
-  return Answer{rejected == 0 || accepted > 0 ? 200 : 400, std::move(j)};
+  return Answer{rejected == 0 || accepted > 0 ? 200 : 400,
+                JsonObject()
+                    .num("accepted", static_cast<int64_t>(accepted))
+                    .num("rejected", static_cast<int64_t>(rejected))
+                    .strings("errors", errors)
+                    .done()};
 }
 
 Feedback::Answer Feedback::get_reputation(std::string_view identity, bool with_counters) {
-  if (!engine_) return Answer{503, "{\"error\": \"reputation is disabled\"}"};
+  if (!engine_) return disabled();
   if (identity.empty() || identity.find(':') == std::string_view::npos)
-    return Answer{400, "{\"error\": \"identity must look like domain:example.com or ip:192.0.2.1\"}"};
+    return error_answer(400, "identity must look like domain:example.com or ip:192.0.2.1");
   auto r = engine_->report(identity);
-  if (!r) return Answer{503, "{\"error\": " + quote("reputation store: " + r.error().message) + "}"};
+  if (!r) return error_answer(503, "reputation store: " + r.error().message);
   return Answer{200, r->to_json(with_counters)};
 }
 
@@ -502,39 +507,43 @@ bool Feedback::is_trap(std::string_view rcpt) const {
 
 Feedback::Answer Feedback::get_rejected(std::string_view id) const {
   if (id.empty()) {
-    std::string j = "{\"total\": " + std::to_string(rejected_.total()) + ", \"kept\": [";
-    bool first = true;
-    for (const auto& e : rejected_.entries()) {
-      j += first ? "" : ", ";
-      first = false;
-      j += "{\"id\": " + std::to_string(e.seq) + ", \"time\": " + std::to_string(e.time) +
-           ", \"reason\": " + quote(e.reason) + ", \"bytes\": " + std::to_string(e.raw.size()) + "}";
-    }
-    return Answer{200, j + "]}"};
+    std::string kept = "[";
+    for (const auto& e : rejected_.entries())
+      kept += (kept.size() > 1 ? ", " : "") + JsonObject()
+                                                  .num("id", static_cast<int64_t>(e.seq))
+                                                  .num("time", e.time)
+                                                  .str("reason", e.reason)
+                                                  .num("bytes", static_cast<int64_t>(e.raw.size()))
+                                                  .done();
+    return Answer{
+        200,
+        JsonObject().num("total", static_cast<int64_t>(rejected_.total())).raw("kept", kept + "]").done()};
   }
   uint64_t seq = 0;
   for (char c : id) {
-    if (c < '0' || c > '9' || seq > (UINT64_MAX - 9) / 10)
-      return Answer{400, "{\"error\": \"bad report id\"}"};
+    if (c < '0' || c > '9' || seq > (UINT64_MAX - 9) / 10) return error_answer(400, "bad report id");
     seq = seq * 10 + static_cast<uint64_t>(c - '0');
   }
   const auto* e = rejected_.find(seq);
-  if (!e) return Answer{404, "{\"error\": \"no such rejected report (kept: the newest ones only)\"}"};
-  return Answer{200, "{\"id\": " + std::to_string(e->seq) + ", \"time\": " + std::to_string(e->time) +
-                         ", \"reason\": " + quote(e->reason) + ", \"raw\": " + quote(e->raw) + "}"};
+  if (!e) return error_answer(404, "no such rejected report (kept: the newest ones only)");
+  return Answer{200, JsonObject()
+                         .num("id", static_cast<int64_t>(e->seq))
+                         .num("time", e->time)
+                         .str("reason", e->reason)
+                         .str("raw", e->raw)
+                         .done()};
 }
 
 Feedback::Answer Feedback::reject_report(std::string_view body, const std::string& why) {
   reports_rejected_++;
   rejected_.keep(body, why, clock_.unix_seconds());
   return Answer{
-      400,
-      "{\"error\": " + quote(why) + ", \"accepted\": 0, \"rejected\": 1, \"reason\": " + quote(why) + "}",
+      400, JsonObject().str("error", why).num("accepted", 0).num("rejected", 1).str("reason", why).done(),
       why};
 }
 
 void Feedback::post_report(std::string body, std::function<void(Answer)> done) {
-  if (!engine_) return done(Answer{503, "{\"error\": \"reputation is disabled\"}"});
+  if (!engine_) return done(disabled());
   auto rep = reputation::parse_arf(body);
   if (!rep) return done(reject_report(body, rep.error().message));
   std::vector<std::string> trusted = cfg_.trusted_authserv_ids;
@@ -559,46 +568,41 @@ Feedback::Answer Feedback::report_answer(std::string_view body, const reputation
                                          const reputation::OriginalAuth& auth) {
   auto ev = reputation::to_event(rep, auth, clock_.unix_seconds());
   if (!ev) return reject_report(body, ev.error().message);
-  if (!engine_) return Answer{503, "{\"error\": \"reputation is disabled\"}"};
-  if (auto st = record(*ev); !st)
-    return Answer{503, "{\"error\": " + quote("reputation store: " + st.error().message) + "}"};
+  if (!engine_) return disabled();
+  if (auto st = record(*ev); !st) return error_answer(503, "reputation store: " + st.error().message);
   reports_accepted_++;
-  std::string j = "{\"accepted\": 1, \"rejected\": 0, \"reason\": \"\", \"type\": " +
-                  quote(reputation::event_type_name(ev->type)) +
-                  ", \"style\": " + quote(reputation::arf_style_name(rep.style)) +
-                  ", \"auth\": " + quote(auth.how) +
-                  ", \"dkim\": " + quote(reputation::auth_result_name(auth.dkim)) +
-                  ", \"dmarc\": " + quote(reputation::auth_result_name(auth.dmarc)) + ", \"identities\": [";
-  bool first = true;
-  for (const auto& id : reputation::identities_of(*ev, dmarc::PublicSuffixList::system())) {
-    j += (first ? "" : ", ") + quote(id.key);
-    first = false;
-  }
-  j += "], \"warnings\": [";
-  first = true;
-  for (const auto& w : rep.warnings) {
-    j += (first ? "" : ", ") + quote(w);
-    first = false;
-  }
-  j += "]}";
-  return Answer{200, std::move(j)};
+  std::vector<std::string> ids;
+  for (const auto& id : reputation::identities_of(*ev, dmarc::PublicSuffixList::system()))
+    ids.push_back(id.key);
+  return Answer{200, JsonObject()
+                         .num("accepted", 1)
+                         .num("rejected", 0)
+                         .str("reason", "")
+                         .str("type", reputation::event_type_name(ev->type))
+                         .str("style", reputation::arf_style_name(rep.style))
+                         .str("auth", auth.how)
+                         .str("dkim", reputation::auth_result_name(auth.dkim))
+                         .str("dmarc", reputation::auth_result_name(auth.dmarc))
+                         .strings("identities", ids)
+                         .strings("warnings", rep.warnings)
+                         .done()};
 }
 
 Feedback::Answer Feedback::post_learn(std::string_view label, std::string_view body,
                                       std::string_view client_ip) {
   const std::string l = lower(trim(label));
-  if (l != "spam" && l != "ham") return Answer{400, "{\"error\": \"X-Label must be spam or ham\"}"};
+  if (l != "spam" && l != "ham") return error_answer(400, "X-Label must be spam or ham");
   const bool spam = l == "spam";
   if (trim(body).empty() || mime::HeaderSection::parse(body).size() == 0)
-    return Answer{400, "{\"error\": \"the body is not a message (no header fields)\"}"};
+    return error_answer(400, "the body is not a message (no header fields)");
   std::optional<IpAddress> ip;
   if (!trim(client_ip).empty()) {
     auto p = IpAddress::parse(trim(client_ip));
-    if (!p) return Answer{400, "{\"error\": \"X-Client-IP is not an IP address\"}"};
+    if (!p) return error_answer(400, "X-Client-IP is not an IP address");
     ip = p->unmapped();
   }
   if (!classifier_ && !engine_)
-    return Answer{503, "{\"error\": \"neither a content model nor reputation is configured\"}"};
+    return error_answer(503, "neither a content model nor reputation is configured");
   bool learned = false;
   if (classifier_) {
     classifier_->learn(body, spam);
@@ -636,9 +640,12 @@ Feedback::Answer Feedback::post_learn(std::string_view label, std::string_view b
       }
     }
   }
-  return Answer{status, "{\"learned\": " + std::string(learned ? "true" : "false") +
-                            ", \"label\": " + quote(l) + ", \"reputation\": " + quote(rep_type) +
-                            ", \"reason\": " + quote(rep_reason) + "}"};
+  return Answer{status, JsonObject()
+                            .boolean("learned", learned)
+                            .str("label", l)
+                            .str("reputation", rep_type)
+                            .str("reason", rep_reason)
+                            .done()};
 }
 
 std::string Feedback::metrics() const {
