@@ -11,14 +11,13 @@
 // One bucket per key in "thr{KEY}" (the key is the hash tag: one slot, one
 // master), a hash {t: last refill in ms, n: tokens}. take() is one EVALSHA
 // of an atomic Lua script: refill by elapsed time, take a token when one is
-// there, write back, PEXPIRE. Time is the master's (redis.call('TIME')), not
-// the caller's: every node sees one clock per bucket, so a node whose clock
-// runs ahead cannot refill everybody's buckets early (Redis 7 replicates the
-// script's effects, so TIME is allowed). When the master's clock is behind
-// the stored time (a promoted replica on another host) the bucket does not
-// refill until it catches up. A missing key is a full bucket, so the TTL is
-// the time to refill completely (plus a second), capped at max_ttl: an
-// idle key expires exactly when forgetting it changes nothing.
+// there, write back, PEXPIRE (take_pair: the same over two buckets). Time is the master's
+// (redis.call('TIME')), not the caller's: every node sees one clock per bucket, so a node whose clock runs
+// ahead cannot refill everybody's buckets early (Redis 7 replicates the script's effects, so TIME is
+// allowed). When the master's clock is behind the stored time (a promoted replica on another host) the bucket
+// does not refill until it catches up. A missing key is a full bucket, so the TTL is the time to refill
+// completely (plus a second), capped at max_ttl: an idle key expires exactly when forgetting it changes
+// nothing.
 //
 // Failure: no WAIT and no operation ids, on purpose. A take retried after a
 // lost reply may take two tokens (stricter, never looser); a failover may
@@ -32,6 +31,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/result.h"
 #include "reputation/redis_cluster.h"
@@ -72,7 +73,11 @@ class RedisRateLimiter {
   Status ensure_connected();
   RedisLimiterOptions options_;
   std::unique_ptr<RedisCluster> cluster_;
-  std::string sha_, pair_sha_;
+  // The bucket script over `keys` (one slot; rate and burst per key):
+  // {index of the refusing bucket or 0, tokens left in the last one looked at}.
+  Result<std::pair<int, double>> run(const std::vector<std::string>& keys,
+                                     const std::vector<double>& per_minute_and_burst);
+  std::string sha_;
 };
 
 // The bucket script (exposed for tests).
