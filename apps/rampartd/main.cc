@@ -266,12 +266,15 @@ int main(int argc, char** argv) {
   feedback->set_resolver(resolver);
   auto route = [&](const server::HttpRequest& req, server::HttpRespond respond) -> bool {
     const std::string path = req.target.substr(0, req.target.find('?'));
+    // Answers 405 (true) unless the request uses `method`.
+    auto refuse_method = [&](std::string_view method) {
+      if (req.method == method) return false;
+      respond(server::HttpReply{405, server::error_json("use " + std::string(method))});
+      return true;
+    };
     constexpr std::string_view kRep = "/v1/reputation/";
     if (path.rfind(kRep, 0) == 0) {
-      if (req.method != "GET") {
-        respond(server::HttpReply{405, server::error_json("use GET")});
-        return true;
-      }
+      if (refuse_method("GET")) return true;
       const bool counters = req.target.find("?counters=1") != std::string::npos ||
                             req.target.find("&counters=1") != std::string::npos;
       policy::Feedback::Answer a =
@@ -281,10 +284,7 @@ int main(int argc, char** argv) {
     }
     constexpr std::string_view kRejected = "/v1/reports/rejected";
     if (path == kRejected || path.rfind(std::string(kRejected) + "/", 0) == 0) {
-      if (req.method != "GET") {
-        respond(server::HttpReply{405, server::error_json("use GET")});
-        return true;
-      }
+      if (refuse_method("GET")) return true;
       std::string_view id = std::string_view(path).substr(kRejected.size());
       if (!id.empty()) id.remove_prefix(1);
       policy::Feedback::Answer a = feedback->get_rejected(id);
@@ -292,10 +292,7 @@ int main(int argc, char** argv) {
       return true;
     }
     if (path != "/v1/reports" && path != "/v1/learn" && path != "/v1/events") return false;
-    if (req.method != "POST") {
-      respond(server::HttpReply{405, server::error_json("use POST")});
-      return true;
-    }
+    if (refuse_method("POST")) return true;
     if (path == "/v1/reports") {
       // Answers once the original's DKIM keys are looked up.
       feedback->post_report(req.body, [respond](policy::Feedback::Answer a) {
