@@ -212,18 +212,16 @@ class ReputationCheck final : public Check {
       done();
       return;
     }
-    for (const reputation::Report& rep : *reports) {
-      const reputation::Report* r = &rep;
-      const std::string& key = r->identity;
-      if (r->cls == reputation::SenderClass::kUnknown) continue;
-      auto it = std::find_if(seen.begin(), seen.end(), [&](const Seen& x) { return x.cls == r->cls; });
+    for (const reputation::Report& r : *reports) {
+      if (r.cls == reputation::SenderClass::kUnknown) continue;
+      auto it = std::find_if(seen.begin(), seen.end(), [&](const Seen& x) { return x.cls == r.cls; });
       if (it != seen.end()) {
-        if (it->ids.size() < 200) it->ids += ", " + key;
+        if (it->ids.size() < 200) it->ids += ", " + r.identity;
         continue;
       }
       std::string reasons;
-      for (const auto& why : r->reasons) reasons += (reasons.empty() ? "" : ", ") + why.code;
-      seen.push_back(Seen{r->cls, key, std::move(reasons), r->score});
+      for (const auto& why : r.reasons) reasons += (reasons.empty() ? "" : ", ") + why.code;
+      seen.push_back(Seen{r.cls, r.identity, std::move(reasons), r.score});
     }
     const bool bad = std::any_of(seen.begin(), seen.end(), [](const Seen& x) { return is_bad(x.cls); });
     for (const Seen& x : seen) {
