@@ -24,6 +24,7 @@
 #include "auth/dkim/dkim.h"
 #include "auth/dkim/test_util.h"
 #include "e2e_support.h"
+#include "reputation/test_util.h"
 
 namespace rampart {
 namespace {
@@ -345,16 +346,6 @@ TEST_F(RampartdHttp, StartsAndScansWithRedisDown) {
   EXPECT_EQ(d.child.wait(std::chrono::seconds(30)), 0);
 }
 
-// The ARF report of a DKIM-signed original (Source-IP 198.51.100.20).
-std::string arf_of(const std::string& original) {
-  return "From: fbl@isp.example\r\nMIME-Version: 1.0\r\n"
-         "Content-Type: multipart/report; report-type=feedback-report; boundary=\"zz\"\r\n\r\n"
-         "--zz\r\nContent-Type: message/feedback-report\r\n\r\n"
-         "Feedback-Type: abuse\r\nUser-Agent: t/1\r\nVersion: 1\r\nSource-IP: 198.51.100.20\r\n\r\n"
-         "--zz\r\nContent-Type: message/rfc822\r\n\r\n" +
-         original + "\r\n--zz--\r\n";
-}
-
 TEST_F(RampartdHttp, ReportsReauthenticatedFromMaildirAndTraps) {
   auto key = dkim::load_private_key(dkim::testing::generate_pem(dkim::KeyType::kEd25519));
   ASSERT_TRUE(key);
@@ -376,14 +367,14 @@ TEST_F(RampartdHttp, ReportsReauthenticatedFromMaildirAndTraps) {
   ASSERT_TRUE(sig) << sig.error().message;
 
   // Over HTTP: the signature is checked against the key in the daemon's DNS.
-  std::string r = post(d.http_port, "/v1/reports", arf_of(*sig + original));
+  std::string r = post(d.http_port, "/v1/reports", reputation::testing::arf_report(*sig + original));
   ASSERT_EQ(status_of(r), 200) << r;
   EXPECT_NE(body_of(r).find("\"auth\": \"dkim re-verified\""), std::string::npos) << r;
   EXPECT_NE(body_of(r).find("\"dkim\": \"pass\""), std::string::npos) << r;
   EXPECT_NE(body_of(r).find("\"domain:good.test\""), std::string::npos) << r;
   std::string altered = *sig + original;
   altered.replace(altered.find("Hello Bob."), 10, "Buy now!!!");
-  r = post(d.http_port, "/v1/reports", arf_of(altered));
+  r = post(d.http_port, "/v1/reports", reputation::testing::arf_report(altered));
   ASSERT_EQ(status_of(r), 200) << r;
   EXPECT_NE(body_of(r).find("\"dkim\": \"fail\""), std::string::npos) << r;
   EXPECT_EQ(body_of(r).find("domain:good.test"), std::string::npos) << r;
@@ -393,7 +384,7 @@ TEST_F(RampartdHttp, ReportsReauthenticatedFromMaildirAndTraps) {
     std::ofstream(fbl + "/tmp/" + name, std::ios::binary) << bytes;
     std::filesystem::rename(fbl + "/tmp/" + name, fbl + "/new/" + name);
   };
-  deliver("1700000001.good.host", arf_of(*sig + original));
+  deliver("1700000001.good.host", reputation::testing::arf_report(*sig + original));
   deliver("1700000002.bad.host", e2e::slurp("tests/data/arf/bad-no-feedback-type.eml"));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline &&

@@ -7,6 +7,7 @@
 
 #include "auth/dkim/dkim.h"
 #include "auth/dkim/test_util.h"
+#include "reputation/test_util.h"
 #include "support/cli.h"
 
 namespace rampart {
@@ -80,14 +81,6 @@ TEST_F(CliReputation, ArfReports) {
   EXPECT_NE(bad.err.find("rejected: no original message"), std::string::npos) << bad.err;
 }
 
-std::string arf_of(const std::string& original, const std::string& source_ip) {
-  return "From: fbl@isp.example\nMIME-Version: 1.0\n"
-         "Content-Type: multipart/report; report-type=feedback-report; boundary=\"zz\"\n\n"
-         "--zz\nContent-Type: message/feedback-report\n\n"
-         "Feedback-Type: abuse\nUser-Agent: t/1\nVersion: 1\nSource-IP: " +
-         source_ip + "\n\n--zz\nContent-Type: message/rfc822\n\n" + original + "\n--zz--\n";
-}
-
 // Reports from an mbox (">From " unescaped), DKIM of the originals checked
 // again over --zone; a bad report is reported and the rest go on.
 TEST_F(CliReputation, ArfMboxWithDkimReverification) {
@@ -110,10 +103,11 @@ TEST_F(CliReputation, ArfMboxWithDkimReverification) {
   escaped.replace(escaped.find("\nFrom here"), 6, "\n>From ");
   std::string altered = escaped;
   altered.replace(altered.find("Hello."), 6, "Buy!!!");
-  const std::string box =
-      "From fbl@isp.example Mon Oct  2 10:00:00 2023\n" + arf_of(escaped, "198.51.100.20") +
-      "\nFrom fbl@isp.example Mon Oct  2 10:01:00 2023\nSubject: not a report\n\nhi\n" +
-      "\nFrom fbl@isp.example Mon Oct  2 10:02:00 2023\n" + arf_of(altered, "198.51.100.21");
+  const std::string box = "From fbl@isp.example Mon Oct  2 10:00:00 2023\n" +
+                          reputation::testing::arf_report(escaped, "198.51.100.20", "\n") +
+                          "\nFrom fbl@isp.example Mon Oct  2 10:01:00 2023\nSubject: not a report\n\nhi\n" +
+                          "\nFrom fbl@isp.example Mon Oct  2 10:02:00 2023\n" +
+                          reputation::testing::arf_report(altered, "198.51.100.21", "\n");
   const std::string file = write("fbl.mbox", box);
   auto r = run("reputation arf --time 1700000000 --verify-dkim --zone " + zone + " --mbox " + file);
   EXPECT_EQ(r.status, 1) << r.err;  // one refused

@@ -18,7 +18,7 @@
 #include "dns/zone_file.h"
 #include "dns/zone_resolver.h"
 #include "policy/throttle.h"
-#include "reputation/test_store.h"
+#include "reputation/test_util.h"
 
 namespace rampart::policy {
 namespace {
@@ -228,15 +228,7 @@ TEST_F(FeedbackFixture, ArfOriginalDkimVerifiedAgain) {
   o.selector = "s1";
   auto sig = dkim::sign(original, *key, o);
   ASSERT_TRUE(sig) << sig.error().message;
-  auto wrap = [](const std::string& msg) {
-    return "From: fbl@isp.example\r\nMIME-Version: 1.0\r\n"
-           "Content-Type: multipart/report; report-type=feedback-report; boundary=\"zz\"\r\n\r\n"
-           "--zz\r\nContent-Type: message/feedback-report\r\n\r\n"
-           "Feedback-Type: abuse\r\nUser-Agent: t/1\r\nVersion: 1\r\nSource-IP: 198.51.100.20\r\n\r\n"
-           "--zz\r\nContent-Type: message/rfc822\r\n\r\n" +
-           msg + "\r\n--zz--\r\n";
-  };
-  auto a = report(wrap(*sig + original));
+  auto a = report(reputation::testing::arf_report(*sig + original));
   ASSERT_EQ(a.status, 200) << a.json;
   EXPECT_NE(a.json.find("\"auth\": \"dkim re-verified\""), std::string::npos) << a.json;
   EXPECT_NE(a.json.find("\"dkim\": \"pass\""), std::string::npos) << a.json;
@@ -247,7 +239,7 @@ TEST_F(FeedbackFixture, ArfOriginalDkimVerifiedAgain) {
 
   std::string altered = *sig + original;
   altered.replace(altered.find("Hello Bob."), 10, "Buy now!!!");
-  auto b = report(wrap(altered));
+  auto b = report(reputation::testing::arf_report(altered));
   ASSERT_EQ(b.status, 200) << b.json;
   EXPECT_NE(b.json.find("\"dkim\": \"fail\""), std::string::npos) << b.json;
   EXPECT_EQ(b.json.find("domain:good.test"), std::string::npos) << b.json;

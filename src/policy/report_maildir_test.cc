@@ -13,7 +13,7 @@
 
 #include "policy/feedback.h"
 #include "reputation/store.h"
-#include "reputation/test_store.h"
+#include "reputation/test_util.h"
 
 namespace rampart::policy {
 namespace {

@@ -11,6 +11,7 @@
 #include "dns/zone_resolver.h"
 #include "reputation/arf_dkim.h"
 #include "reputation/engine.h"
+#include "reputation/test_util.h"
 
 namespace rampart::reputation {
 namespace {
@@ -179,20 +180,12 @@ TEST(Arf, DkimReverificationOfACompleteOriginal) {
   o.timestamp = 1696237920;
   auto sig = dkim::sign(original, *key, o);
   ASSERT_TRUE(sig) << sig.error().message;
-  auto wrap = [](const std::string& msg) {
-    return "From: fbl@isp.example\r\nMIME-Version: 1.0\r\n"
-           "Content-Type: multipart/report; report-type=feedback-report; boundary=\"zz\"\r\n\r\n"
-           "--zz\r\nContent-Type: message/feedback-report\r\n\r\n"
-           "Feedback-Type: abuse\r\nUser-Agent: t/1\r\nVersion: 1\r\nSource-IP: 198.51.100.20\r\n\r\n"
-           "--zz\r\nContent-Type: message/rfc822\r\n\r\n" +
-           msg + "\r\n--zz--\r\n";
-  };
   FakeClock clock(1696237930);
   dkim::Verifier v(dns, clock);
   auto psl = dmarc::PublicSuffixList::from_text("example\n");
   ASSERT_TRUE(psl);
 
-  auto good = parse_arf(wrap(*sig + original));
+  auto good = parse_arf(testing::arf_report(*sig + original));
   ASSERT_TRUE(good) << good.error().message;
   ASSERT_TRUE(good->original_complete);
   OriginalAuth a = reauthenticate(*good, v, *psl);
@@ -203,7 +196,7 @@ TEST(Arf, DkimReverificationOfACompleteOriginal) {
   // Altered in transit (or forged): DKIM fails, the domain is not blamed.
   std::string altered = *sig + original;
   altered.replace(altered.find("Hello."), 6, "Buy!!!");
-  auto bad = parse_arf(wrap(altered));
+  auto bad = parse_arf(testing::arf_report(altered));
   ASSERT_TRUE(bad);
   OriginalAuth b = reauthenticate(*bad, v, *psl);
   EXPECT_EQ(b.dkim, AuthResult::kFail);

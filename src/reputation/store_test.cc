@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "reputation/store.h"
-#include "reputation/test_store.h"
+#include "reputation/test_util.h"
 
 namespace rampart::reputation {
 namespace {

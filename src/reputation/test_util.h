@@ -1,13 +1,16 @@
-// File: src/reputation/test_store.h
-// A store for tests (header-only, like auth/dkim/test_util.h): a MemoryStore
+// File: src/reputation/test_util.h
+// Test helpers (header-only, like auth/dkim/test_util.h): a MemoryStore
 // whose merge and get can be made to fail with a chosen error, counting the
-// merges and the calls that reached it.
+// merges and the calls that reached it; an RFC 5965 abuse report around an
+// original message.
 //
 //   auto store = std::make_unique<reputation::testing::FlakyStore>();
 //   store->failing = Errc::kTemporary;   // merge and get fail ("store down")
 //   store->merges;                        // successful merges so far
+//   std::string raw = reputation::testing::arf_report(signed_original);   // Source-IP 198.51.100.20
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "reputation/store.h"
@@ -40,5 +43,16 @@ class FlakyStore final : public Store {
     return mem.for_each_key(fn);
   }
 };
+
+// A feedback report (Feedback-Type abuse) with `original` as its
+// message/rfc822 part; `eol` "\r\n" (on the wire) or "\n" (an mbox file).
+inline std::string arf_report(const std::string& original, const std::string& source_ip = "198.51.100.20",
+                              const std::string& eol = "\r\n") {
+  return "From: fbl@isp.example" + eol + "MIME-Version: 1.0" + eol +
+         "Content-Type: multipart/report; report-type=feedback-report; boundary=\"zz\"" + eol + eol + "--zz" +
+         eol + "Content-Type: message/feedback-report" + eol + eol + "Feedback-Type: abuse" + eol +
+         "User-Agent: t/1" + eol + "Version: 1" + eol + "Source-IP: " + source_ip + eol + eol + "--zz" + eol +
+         "Content-Type: message/rfc822" + eol + eol + original + eol + "--zz--" + eol;
+}
 
 }  // namespace rampart::reputation::testing
