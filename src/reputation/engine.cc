@@ -79,40 +79,37 @@ namespace {
 bool is_sender_kind(IdentityKind k) { return k != IdentityKind::kFeedbackId && k != IdentityKind::kListId; }
 }  // namespace
 
-Status Engine::record(const Event& e) {
-  const int64_t at = e.time ? e.time : clock_.unix_seconds();
-  const std::vector<Identity> ids = identities_of(e, psl_);
-  if (ids.empty()) return {};
-  const Counters d = delta_of(e, at);
+void Engine::collect(std::span<const Event> events, std::vector<std::pair<Identity, int64_t>>* senders) {
   updates_.clear();
-  for (const Identity& id : ids) updates_.push_back(Update{id.key, d});
-  if (auto st = store_.merge(updates_); !st) return st;
-  for (const Identity& id : ids)
-    if (is_sender_kind(id.kind))
-      if (auto st = reclassify(id, at); !st) return st;
-  return {};
-}
-
-Status Engine::record_batch(std::span<const Event> events) {
-  updates_.clear();
-  // Each sender identity once, re-classified at the latest event about it.
-  std::vector<std::pair<Identity, int64_t>> senders;
-  std::unordered_map<std::string, size_t> seen;
+  std::unordered_map<std::string, size_t> seen;  // sender key -> index in *senders
   for (const Event& e : events) {
     const int64_t at = e.time ? e.time : clock_.unix_seconds();
     const Counters d = delta_of(e, at);
     for (Identity& id : identities_of(e, psl_)) {
-      if (is_sender_kind(id.kind)) {
-        auto [it, fresh] = seen.try_emplace(id.key, senders.size());
+      if (senders && is_sender_kind(id.kind)) {
+        if (events.size() == 1) {  // identities_of() gives each once: no map needed
+          senders->emplace_back(id, at);
+          updates_.push_back(Update{std::move(id.key), d});
+          continue;
+        }
+        auto [it, fresh] = seen.try_emplace(id.key, senders->size());
         if (fresh) {
-          senders.emplace_back(id, at);
+          senders->emplace_back(id, at);
         } else {
-          senders[it->second].second = std::max(senders[it->second].second, at);
+          (*senders)[it->second].second = std::max((*senders)[it->second].second, at);
         }
       }
       updates_.push_back(Update{std::move(id.key), d});
     }
   }
+}
+
+Status Engine::record(const Event& e) { return record_batch(std::span<const Event>(&e, 1)); }
+
+Status Engine::record_batch(std::span<const Event> events) {
+  // Each sender identity once, re-classified at the latest event about it.
+  std::vector<std::pair<Identity, int64_t>> senders;
+  collect(events, &senders);
   if (updates_.empty()) return {};
   if (auto st = store_.merge(updates_); !st) return st;
   std::vector<std::string> keys;
@@ -126,12 +123,7 @@ Status Engine::record_batch(std::span<const Event> events) {
 }
 
 Status Engine::record_counters_only(std::span<const Event> events) {
-  updates_.clear();
-  for (const Event& e : events) {
-    const int64_t at = e.time ? e.time : clock_.unix_seconds();
-    const Counters d = delta_of(e, at);
-    for (Identity& id : identities_of(e, psl_)) updates_.push_back(Update{std::move(id.key), d});
-  }
+  collect(events, nullptr);
   return store_.merge(updates_);
 }
 
@@ -164,13 +156,6 @@ Status Engine::reclassify_from(const Identity& id, const Store::Lookup& l, int64
     return store_.put_state(id.key, next.encode());
   }
   return {};
-}
-
-Status Engine::reclassify(const Identity& id, int64_t now) {
-  const std::string key = id.key;
-  auto l = store_.lookup_many(std::span<const std::string>(&key, 1));
-  if (!l) return tl::unexpected(l.error());
-  return reclassify_from(id, (*l)[0], now);
 }
 
 Report Engine::report_from(std::string_view identity, const Store::Lookup& l, int64_t now) const {

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -76,7 +77,9 @@ class Engine {
   Store& store() { return store_; }
 
  private:
-  Status reclassify(const Identity& id, int64_t now);
+  // updates_ from the events' deltas; with `senders`, each sender identity
+  // once with the latest time of its events.
+  void collect(std::span<const Event> events, std::vector<std::pair<Identity, int64_t>>* senders);
   Status reclassify_from(const Identity& id, const Store::Lookup& l, int64_t now);
   Report report_from(std::string_view identity, const Store::Lookup& l, int64_t now) const;
 
