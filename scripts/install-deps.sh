@@ -14,6 +14,9 @@ PKGS=(
   libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   # DMARC: organisational domains; report schema checks
   libpsl-dev publicsuffix libxml2-utils
+  # DMARC aggregate reports as providers send them: XML, gzip, zip; Mail::DMARC
+  # (Perl) reads the reports rampart writes in the interop test
+  libxml2-dev zlib1g-dev libzip-dev libmail-dmarc-perl
   # test and benchmark peers / data (ANCHORS.md)
   python3 python3-spf python3-dnspython python3-yaml spfquery nsd
   python3-dkim opendkim opendkim-tools rspamd

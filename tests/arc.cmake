@@ -19,3 +19,10 @@ if(TARGET rampart_arc AND TARGET rampart_dmarc AND TARGET rampart_senderid AND T
   set_tests_properties(auth_cmd_test PROPERTIES ENVIRONMENT RAMPART_BIN=$<TARGET_FILE:rampart>)
   add_dependencies(auth_cmd_test rampart)
 endif()
+
+# `rampart dmarc report`: aggregate reports as providers send them.
+if(TARGET rampart_dmarc AND TARGET rampart)
+  rampart_test(dmarc_cli_test SOURCES dmarc_cli_test.cc DEPS rampart_core)
+  set_tests_properties(dmarc_cli_test PROPERTIES ENVIRONMENT RAMPART_BIN=$<TARGET_FILE:rampart>)
+  add_dependencies(dmarc_cli_test rampart)
+endif()
