@@ -1,7 +1,9 @@
 // File: src/core/json.h
 // JSON string escaping for the JSON every program here writes (CLI output,
 // HTTP answers, events, reports). RFC 8259 section 7: quote, backslash and
-// control characters escaped; other bytes (UTF-8) pass through.
+// control characters (and DEL) escaped; well-formed UTF-8 passes through;
+// every byte that starts no well-formed UTF-8 sequence (invalid, overlong,
+// surrogate, truncated) becomes \ufffd, so the output is always valid JSON.
 //
 //   std::string s = "{\"reason\": " + json_quote(reason) + "}";
 //   append_json_string(out, name);          // appends "\"...\""
