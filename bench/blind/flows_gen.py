@@ -58,6 +58,9 @@ POPULATIONS = {
                        heavy_cutwail=4, heavy_virut=0, lowslow=20, relay=10, nat_infected=6, mid_capture=0.9),
 }
 
+# First octets never used for Internet hosts: private/special ranges and the populations' own
+# subscriber space (so no outside server falls inside --subscribers).
+OUTSIDE_EXCLUDED = frozenset((10, 100, 127, 169, 172, 192, 198, 203, 81, 83, 151))
 BIG_PROVIDERS = 6  # mailbox providers whose MX and submission hosts everyone uses
 
 
@@ -131,7 +134,7 @@ class Net:
     def public(self, rng):
         while True:
             a = rng.randint(2, 223)
-            if a in (10, 100, 127, 169, 172, 192, 198, 203):
+            if a in OUTSIDE_EXCLUDED:
                 continue
             ip = "%d.%d.%d.%d" % (a, rng.randint(0, 255), rng.randint(0, 255), rng.randint(1, 254))
             if self.ips.take(ip):
@@ -141,7 +144,7 @@ class Net:
         """A host of the long tail (not checked for uniqueness: fresh with overwhelming odds)."""
         while True:
             a = rng.randint(2, 223)
-            if a not in (10, 100, 127, 169, 172, 192, 198, 203, 81, 83, 151):
+            if a not in OUTSIDE_EXCLUDED:
                 return "%d.%d.%d.%d" % (a, rng.randint(0, 255), rng.randint(0, 255), rng.randint(1, 254))
 
     def web(self, rng):
@@ -194,7 +197,11 @@ def ordered(batches):
     after its batch time, in StartTime order."""
     h = []
     n = 0
+    last = float("-inf")
     for tb, fl in batches:
+        if tb < last:
+            raise AssertionError("activity batches out of order: %f after %f" % (tb, last))
+        last = tb
         while h and h[0][0] <= tb:
             x = heappop(h)
             yield (x[0], x[2])
@@ -488,9 +495,10 @@ def scans(w, rng, src, plan, label, per_hour):
     t = plan.start + rng.uniform(0, 3) * HOUR
     while t < plan.end:
         port = rng.choice([445, 139, 80, 23, 3389])
-        for tt in common.poisson_times(rng, t, min(plan.end, t + rng.uniform(0.05, 0.5) * HOUR), per_hour):
+        b_end = min(plan.end, t + rng.uniform(0.05, 0.5) * HOUR)
+        for tt in common.poisson_times(rng, t, b_end, per_hour):
             yield tt, [tcp_fail(rng, tt, src, net.random_ip(rng), port, label + "-TCP-Attempt-Scan")]
-        t += rng.uniform(1, 6) * HOUR
+        t = b_end + rng.uniform(0.5, 5.5) * HOUR
 
 
 def click_fraud(w, rng, src, plan, label):
@@ -499,10 +507,11 @@ def click_fraud(w, rng, src, plan, label):
     ads = [net.public(rng) for _ in range(40)]
     t = plan.start + rng.uniform(0, 1) * HOUR
     while t < plan.end:
-        for tt in common.poisson_times(rng, t, min(plan.end, t + rng.uniform(0.1, 0.6) * HOUR), rng.uniform(200, 900)):
+        b_end = min(plan.end, t + rng.uniform(0.1, 0.6) * HOUR)
+        for tt in common.poisson_times(rng, t, b_end, rng.uniform(200, 900)):
             yield tt, [tcp_ok(rng, tt, src, rng.choice(ads), 80, label + "-TCP-Established-HTTP-Ad", rng.randint(300, 900),
                               rng.randint(300, 30000), rng.uniform(0.1, 3))]
-        t += rng.uniform(0.5, 3) * HOUR
+        t = b_end + rng.uniform(0.3, 2.5) * HOUR
 
 
 def irc(w, rng, src, plan, label):

@@ -345,12 +345,30 @@ def run_switch(st, w, rng, pre, switch):
     yield from st.flush(w.t1)
 
 
-def legit_gen(st, w, spec):
+def legit_gen(st, w, spec, rows):
+    """A legitimate (or later compromised) sender's events; its truth rows are added once it has
+    sent something (a very quiet sender may send nothing in three weeks)."""
     times_iter, variants, fb, rng, p_fwd, switch = spec
     if switch:
-        yield from run_switch(st, w, rng, (times_iter, variants, fb, rng, p_fwd), switch)
+        inner = run_switch(st, w, rng, (times_iter, variants, fb, rng, p_fwd), switch)
     else:
-        yield from legit_stream(st, w, times_iter, variants, fb, rng, p_fwd)
+        inner = legit_stream(st, w, times_iter, variants, fb, rng, p_fwd)
+    sent = False
+    for item in inner:
+        sent = True
+        yield item
+    if sent:
+        w.truth.extend(rows)
+
+
+def add_legit(w, maker, *args, **kw):
+    """Builds a legitimate sender with maker(w, ...); its truth rows wait for its first event."""
+    n0 = len(w.truth)
+    spec = maker(w, *args, **kw)
+    rows = w.truth[n0:]
+    del w.truth[n0:]
+    w.add(legit_gen, w, spec, rows)
+    return spec
 
 
 def transactional(w, i, compromised=False):
@@ -507,7 +525,6 @@ def small_sender(w, i, compromised=False):
                                common.poisson_times(rng, t_bad, t_bad + hours * HOUR, rate,
                                                     common.diurnal_profile(rng.uniform(0, 24), 0.5)))
         switch = (t_bad, t_bad + hours * HOUR, ((t, fr, rng.randint(1, 8), f) for (t, fr, _, f) in bad))
-        verified = True
     w.truth.append(("ip:" + ip, cls, switch[0] if switch else None))
     if verified:
         w.truth.append(("domain:" + dom, cls, switch[0] if switch else None))
@@ -670,23 +687,21 @@ def build(seed, pop, scale):
     spammer_domains = {}
     brands = []
     for i in range(w.n("bulk", 2)):
-        spec = newsletter(w, i, esps)
+        spec = add_legit(w, newsletter, i, esps)
         brands.append(spec[1][0]["from"].split("@")[1])
-        w.add(legit_gen, w, spec)
     for i in range(w.n("comp_esp", 0)):
-        w.add(legit_gen, w, newsletter(w, 1000 + i, esps, compromised=True))
+        add_legit(w, newsletter, 1000 + i, esps, compromised=True)
     for i in range(w.n("lists", 1)):
-        w.add(legit_gen, w, mailing_list(w, i))
+        add_legit(w, mailing_list, i)
     for i in range(w.n("tx", 2)):
-        spec = transactional(w, i)
+        spec = add_legit(w, transactional, i)
         brands.append(spec[1][0]["from"].split("@")[1])
-        w.add(legit_gen, w, spec)
     for i in range(w.n("comp_tx", 1)):
-        w.add(legit_gen, w, transactional(w, 1000 + i, compromised=True))
+        add_legit(w, transactional, 1000 + i, compromised=True)
     for i in range(w.n("small", 4)):
-        w.add(legit_gen, w, small_sender(w, i))
+        add_legit(w, small_sender, i)
     for i in range(w.n("comp_server", 1)):
-        w.add(legit_gen, w, small_sender(w, 10000 + i, compromised=True))
+        add_legit(w, small_sender, 10000 + i, compromised=True)
     for k in range(w.n("snowshoe_ops", 1)):
         snowshoe_op(w, k, spammer_domains)
     # Bots: campaign waves per family (a command-and-control server hands out a campaign, the
