@@ -222,7 +222,7 @@ def clip(w, gen):
 
 
 # ------------------------------------------------------------------ normal activity
-def user_sessions(w, rng, residential, scale_rate=1.0):
+def user_sessions(w, rng, residential):
     """(start, end) periods when a person uses the machine; evenings for homes, office hours on
     campus, with some night owls."""
     out = []
@@ -247,7 +247,7 @@ def user_sessions(w, rng, residential, scale_rate=1.0):
     return merged
 
 
-def web_activity(w, rng, src, sessions, label, rate_per_min, ports_rng=None):
+def web_activity(w, rng, src, sessions, label, rate_per_min):
     """Page loads: a DNS lookup or two, then 2-15 HTTP(S) connections, mostly to popular sites."""
     net = w.net
     lab_dns, lab_web = label + "-UDP-DNS", label + "-TCP-Established-HTTP"

@@ -190,14 +190,11 @@ def forwarded_frag(w, rng, fields):
 
 
 # ------------------------------------------------------------------ legitimate senders
-def legit_stream(st, w, times_iter, variants, fb, rng, p_fwd, p_spam=0.02, p_ham=0.35, rcpt_fn=None,
-                 switch=None):
+def legit_stream(st, w, times_iter, variants, fb, rng, p_fwd, p_spam=0.02, p_ham=0.35):
     """Messages at times_iter from one of variants (a list of field dicts, picked at random),
-    each with its feedback. switch: (t_bad, bad_generator) hands over to a compromise."""
+    each with its feedback (a few arrive through a forwarder instead)."""
     frags = [frag(v) for v in variants]
     for t in times_iter:
-        if switch and t >= switch[0]:
-            break
         yield from st.flush(t)
         i = rng.randrange(len(variants))
         if p_fwd and w.forwarders and rng.random() < p_fwd:
@@ -205,14 +202,11 @@ def legit_stream(st, w, times_iter, variants, fb, rng, p_fwd, p_spam=0.02, p_ham
         else:
             fr = frags[i]
         fr, spam = verdict_frag(fr, rng, p_spam, p_ham)
-        n = rcpt_fn(rng) if rcpt_fn else 1
-        yield st.now(t, line(t, "message", fr, n))
+        yield st.now(t, line(t, "message", fr, 1))
         f = fb
         if spam and fb.get("notspam_if_spam"):
             f = dict(fb, notspam=fb["notspam_if_spam"])
-        feedback(st, w, t, fr, n, f, rng)
-    if switch:
-        yield from switch[1]
+        feedback(st, w, t, fr, 1, f, rng)
     yield from st.flush(w.t1)
 
 
@@ -231,7 +225,7 @@ def esp_infra(w):
         name = w.names.domain(rng, ("com", "net", "io"))
         nets = [w.net24(rng) for _ in range(2)]
         shared = [w.ips.in_net24(rng, nets[0], 10, 250) for _ in range(6)]
-        esps.append(dict(name=name, nets=nets, shared=shared, shared_used=set()))
+        esps.append(dict(name=name, nets=nets, shared=shared))
     return esps
 
 
@@ -246,10 +240,8 @@ def newsletter(w, i, esps, compromised=False):
     grey = rng.random() < 0.12  # legitimate but with poorer list hygiene
     if size > 4000 or compromised:
         ips = [w.ips.in_net24(rng, esp["nets"][1], 10, 250) for _ in range(1 + size // 12000)]
-        shared = False
-    else:
+    else:  # the ESP's shared pool (the IP is bulk whoever's campaign it carries)
         ips = rng.sample(esp["shared"], rng.randint(1, 2))
-        shared = True
     tz = rng.choice([-5, 0, 1, 1, 2])
     hour = rng.choice([6, 7, 8, 9, 10, 11, 15, 17])
     days = sorted(rng.sample(range(7), rng.choice([1, 1, 2, 2, 3, 5, 7])))
@@ -295,7 +287,7 @@ def newsletter(w, i, esps, compromised=False):
                         for v in variants]
         bad_fb = dict(unknown=rng.uniform(0.05, 0.2), trap=rng.uniform(5e-4, 3e-3),
                       complaint=rng.uniform(0.01, 0.04) * w.p["complaint"], unsub=0.001)
-        bad = legit_stream_bad(w, rng, bad_variants, bad_fb,
+        bad = bad_messages(w, rng, bad_variants, bad_fb,
                                common.burst_times(rng, t_bad, dur / HOUR, n_bad))
         switch = (t_bad, t_bad + dur + rng.uniform(1, 3) * DAY, bad)
     for ip in ips:
@@ -304,7 +296,9 @@ def newsletter(w, i, esps, compromised=False):
     return (times(), variants, fb, rng, 0.03, switch)
 
 
-def legit_stream_bad(w, rng, variants, fb, times):
+def bad_messages(w, rng, variants, fb, times):
+    """(time, fields, recipients, feedback) of a compromised sender's bad run; the content filter
+    catches about half of it."""
     frags = [frag(v) for v in variants]
     for t in times:
         fr = frags[rng.randrange(len(frags))]
@@ -313,9 +307,10 @@ def legit_stream_bad(w, rng, variants, fb, times):
 
 
 def run_switch(st, w, rng, pre, switch):
-    """pre: the legit generator args; after switch time the bad message list runs, then (for a
-    server that is cleaned up) the legit stream resumes."""
-    times_iter, variants, fb, rng_, p_fwd = pre
+    """pre: (times, variants, feedback, forwarded share) of the legitimate stream; switch:
+    (t_bad, t_resume, bad messages). Legitimate mail stops at t_bad while the bad messages run,
+    and resumes at t_resume (the account or server is cleaned up)."""
+    times_iter, variants, fb, p_fwd = pre
     frags = [frag(v) for v in variants]
     t_bad, t_resume, bad = switch
     bad_iter = iter(bad)
@@ -350,7 +345,7 @@ def legit_gen(st, w, spec, rows):
     sent something (a very quiet sender may send nothing in three weeks)."""
     times_iter, variants, fb, rng, p_fwd, switch = spec
     if switch:
-        inner = run_switch(st, w, rng, (times_iter, variants, fb, rng, p_fwd), switch)
+        inner = run_switch(st, w, rng, (times_iter, variants, fb, p_fwd), switch)
     else:
         inner = legit_stream(st, w, times_iter, variants, fb, rng, p_fwd)
     sent = False
@@ -408,7 +403,7 @@ def transactional(w, i, compromised=False):
         bad_v = [dict(v, **{"from": "%s@%s" % (rng.choice(["info", "contact", "web"]), dom)}) for v in variants[:1]]
         bad_fb = dict(unknown=rng.uniform(0.1, 0.3), trap=rng.uniform(1e-3, 5e-3),
                       complaint=rng.uniform(0.005, 0.02) * w.p["complaint"])
-        bad = legit_stream_bad(w, rng, bad_v, bad_fb, common.poisson_times(rng, t_bad, t_bad + hours * HOUR, rate))
+        bad = bad_messages(w, rng, bad_v, bad_fb, common.poisson_times(rng, t_bad, t_bad + hours * HOUR, rate))
         switch = (t_bad, t_bad + hours * HOUR, bad)
     for ip in ips:
         w.truth.append(("ip:" + ip, cls, switch[0] if switch else None))
@@ -521,7 +516,7 @@ def small_sender(w, i, compromised=False):
                  for _ in range(8)]
         bad_fb = dict(unknown=rng.uniform(0.12, 0.35), trap=rng.uniform(1e-3, 4e-3),
                       complaint=rng.uniform(0.004, 0.02) * w.p["complaint"])
-        bad = legit_stream_bad(w, rng, bad_v, bad_fb,
+        bad = bad_messages(w, rng, bad_v, bad_fb,
                                common.poisson_times(rng, t_bad, t_bad + hours * HOUR, rate,
                                                     common.diurnal_profile(rng.uniform(0, 24), 0.5)))
         switch = (t_bad, t_bad + hours * HOUR, ((t, fr, rng.randint(1, 8), f) for (t, fr, _, f) in bad))
