@@ -195,3 +195,14 @@ if ninja -C "$BUILD" reputation_sim >"$BUILD/.bench-build-reputation_sim.log" 2>
 else
   echo "bench: building reputation_sim failed (see $BUILD/.bench-build-reputation_sim.log)" >&2
 fi
+
+echo
+echo "== blind evaluation: sender classes and bot detection on populations they were not tuned on =="
+# bench/blind/evaluate.sh: the independent generators (bench/blind/README.md)
+# with the held-out seeds, scored by bench/blind/score_*.py. BLIND_SCALE
+# (default 1: ~5 M events and ~4 M flows, a few minutes) shrinks them.
+if ninja -C "$BUILD" rampart >"$BUILD/.bench-build-rampart.log" 2>&1; then
+  bash "$ROOT/bench/blind/evaluate.sh" "$BUILD" "${BLIND_SCALE:-1}" || echo "bench: blind evaluation failed" >&2
+else
+  echo "bench: building rampart failed (see $BUILD/.bench-build-rampart.log)" >&2
+fi
