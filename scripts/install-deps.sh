@@ -26,6 +26,8 @@ PKGS=(
   # content classification peers (bench/classify)
   bogofilter spamprobe crm114 spamassassin
   dnsutils iproute2 util-linux curl
+  # promtool (Prometheus's own linter) checks the /metrics exposition in tests
+  prometheus
 )
 
 missing=()
@@ -60,8 +62,8 @@ trap cleanup EXIT
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections 2>/dev/null || true
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-for svc in nsd opendkim nfdump softflowd exabgp gobgpd postfix redis-server spamassassin rspamd; do
+for svc in nsd opendkim nfdump softflowd exabgp gobgpd postfix redis-server spamassassin rspamd prometheus prometheus-node-exporter; do
   if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
 done
-for proc in nsd opendkim nfcapd softflowd exabgp gobgpd redis-server rspamd; do pkill -x "$proc" 2>/dev/null || true; done
+for proc in nsd opendkim nfcapd softflowd exabgp gobgpd redis-server rspamd prometheus prometheus-node-exporter; do pkill -x "$proc" 2>/dev/null || true; done
 echo "install-deps: done"
