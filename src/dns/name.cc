@@ -15,17 +15,33 @@ bool plain(std::string_view name) {
   return true;
 }
 
+// Drops the one trailing dot of a fully qualified plain name; a name that
+// ends in an empty label ("a..") keeps it, so it stays invalid.
+std::string_view strip_root_dot(std::string_view name) {
+  if (name.size() == 1 && name[0] == '.') return {};
+  if (name.size() >= 2 && name.back() == '.' && name[name.size() - 2] != '.') name.remove_suffix(1);
+  return name;
+}
+
 // Walks a presentation-form name: calls octet(c) for each label octet and
-// dot() between labels. A trailing unescaped dot is dropped. A backslash
-// that does not start a valid escape stands for itself.
+// dot() between labels. The trailing unescaped dot of a non-empty last label
+// is dropped. A backslash that does not start a valid escape stands for
+// itself.
 template <typename Octet, typename Dot>
-void walk(std::string_view name, Octet octet, Dot dot) {
+void walk(std::string_view name, Octet emit, Dot dot) {
   size_t n = name.size();
+  bool label_empty = true;
+  auto octet = [&](unsigned char c) {
+    label_empty = false;
+    emit(c);
+  };
   for (size_t i = 0; i < n; ++i) {
     char c = name[i];
     if (c == '.') {
-      if (i + 1 == n) return;  // trailing dot
+      if (i + 1 == n && !label_empty) return;  // trailing dot
       dot();
+      label_empty = true;
+      continue;
     } else if (c == '\\' && i + 1 < n) {
       if (i + 3 < n && is_digit(name[i + 1]) && is_digit(name[i + 2]) && is_digit(name[i + 3])) {
         unsigned v = unsigned(name[i + 1] - '0') * 100 + unsigned(name[i + 2] - '0') * 10 +
@@ -63,7 +79,7 @@ void append_canonical_octet(std::string& out, unsigned char c) {
 
 std::string normalize_name(std::string_view name) {
   if (plain(name)) {
-    if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+    name = strip_root_dot(name);
     std::string out(name.size(), '\0');
     for (size_t i = 0; i < name.size(); ++i) out[i] = ascii_lower(name[i]);
     return out;
@@ -77,7 +93,7 @@ std::string normalize_name(std::string_view name) {
 
 std::string_view normalize_into(std::string_view name, char* buf, size_t cap, bool* ok) {
   if (plain(name)) {
-    if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+    name = strip_root_dot(name);
     if (name.size() > cap) {
       *ok = false;
       return {};
@@ -97,8 +113,8 @@ std::string_view normalize_into(std::string_view name, char* buf, size_t cap, bo
 }
 
 bool valid_name(std::string_view name) {
-  if (!name.empty() && name.back() == '.' && plain(name)) name.remove_suffix(1);
   if (name.empty() || name == ".") return true;
+  if (plain(name)) name = strip_root_dot(name);
   if (plain(name)) {
     if (name.size() > kMaxNameText) return false;
     size_t label = 0;

@@ -1,5 +1,6 @@
 #include "dns/wire.h"
 
+#include "core/strings.h"
 #include "dns/format.h"
 #include "dns/name.h"
 
@@ -371,6 +372,42 @@ TEST(Name, CanonicalSpellingAndLengths) {
   ASSERT_TRUE(labels);
   ASSERT_EQ(labels->size(), 2u);
   EXPECT_EQ((*labels)[0], "Foo bar");
+}
+
+// Over many random spellings: canonical spelling is a fixed point, keeps
+// validity and the octets (case folded), and the wire encoder accepts
+// exactly the valid ones and reads back the canonical spelling.
+TEST(Name, CanonicalSpellingProperties) {
+  const std::string alphabet = std::string("aZ09-.\\\\ :/%\x80\x01") + "\\0123";
+  uint32_t seed = 12345;
+  auto next = [&seed] {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 16) & 0x7FFF;
+  };
+  auto lower = [](std::vector<std::string> v) {
+    for (auto& l : v)
+      for (auto& c : l) c = ascii_lower(c);
+    return v;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    std::string n;
+    const size_t len = next() % 24;
+    for (size_t k = 0; k < len; ++k) n.push_back(alphabet[next() % alphabet.size()]);
+    const std::string c = normalize_name(n);
+    EXPECT_EQ(normalize_name(c), c) << n;
+    EXPECT_EQ(valid_name(c), valid_name(n)) << n;
+    auto a = name_labels(n), b = name_labels(c);
+    ASSERT_EQ(a.has_value(), b.has_value()) << n;
+    if (a) {
+      EXPECT_EQ(lower(*a), *b) << n;
+    }
+    if (!a || a->empty()) continue;
+    auto q = build_query(1, n, RRType::A);
+    ASSERT_TRUE(q) << n;
+    auto parsed = parse_query(*q);
+    ASSERT_TRUE(parsed) << n;
+    EXPECT_EQ(parsed->name, c) << n;
+  }
 }
 
 TEST(WireResponse, CompressionPointerBackwardsWorks) {
