@@ -160,6 +160,10 @@ TEST_F(CliAuth, OverRealDnsServer) {
       run("arc verify --nameserver 127.0.0.1:" + std::to_string((*server)->port()) + " --dns-timeout 500",
           (dir_ / "msg.eml").string());
   EXPECT_EQ(tl.out.rfind("arc=temperror", 0), 0u) << tl.out;
+  Cmd ta = run(common_ns((dir_ / "msg.eml").string(), "192.0.2.9") + " --dns-timeout 500");
+  EXPECT_NE(ta.out.find("\"arc\": {\"cv\": \"temperror\""), std::string::npos) << ta.out;
+  EXPECT_NE(ta.out.find("; arc=temperror reason="), std::string::npos) << ta.out;
+  EXPECT_NE(ta.out.find("\"dmarc\": {\"result\": \"pass\""), std::string::npos) << ta.out;
   (*server)->set_unanswered({});
   Cmd p = run("arc verify --json --nameserver 127.0.0.1:" + std::to_string((*server)->port()),
               (dir_ / "msg.eml").string());

@@ -52,7 +52,7 @@ std::string rampart_bin() {
 // Normal queries are answered in well under a millisecond on loopback; the
 // short timeout only bounds the TIMEOUT entries.
 constexpr int kTimeoutMs = 5000;
-constexpr int kShortTimeoutMs = 700;
+constexpr int kShortTimeoutMs = 1000;
 constexpr unsigned kWorkers = 6;
 
 // Runs fn(i) for i in [0, n) on kWorkers threads.
