@@ -15,7 +15,7 @@ endif()
 
 # `rampart auth` end to end (apps/rampart/auth_cmd.cc).
 if(TARGET rampart_arc AND TARGET rampart_dmarc AND TARGET rampart_senderid AND TARGET rampart_authres AND TARGET rampart)
-  rampart_test(auth_cmd_test SOURCES auth_cmd_test.cc DEPS rampart_arc rampart_dkim rampart_dns)
+  rampart_test(auth_cmd_test SOURCES auth_cmd_test.cc DEPS rampart_arc rampart_dkim rampart_dns rampart_dns_test_server)
   set_tests_properties(auth_cmd_test PROPERTIES ENVIRONMENT RAMPART_BIN=$<TARGET_FILE:rampart>)
   add_dependencies(auth_cmd_test rampart)
 endif()

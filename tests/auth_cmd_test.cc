@@ -19,6 +19,8 @@
 #include "auth/dkim/dkim.h"
 #include "auth/dkim/test_util.h"
 #include "core/strings.h"
+#include "dns/zone_file.h"
+#include "support/dns_test_server.h"
 
 #include "support/cli.h"
 
@@ -104,6 +106,68 @@ TEST_F(CliAuth, ReadableAndFailing) {
   EXPECT_NE(r.out.find("\nDMARC (From domain example.com): pass"), std::string::npos)
       << r.out;  // DKIM aligned
   EXPECT_NE(r.out.find("\nARC: pass (1 sets)"), std::string::npos) << r.out;
+}
+
+// DKIM, DMARC and ARC through the production resolver: --nameserver, i.e.
+// UnboundResolver asking a real DNS server on 127.0.0.1 that serves the same
+// zone. A tampered body from outside the SPF range fails DKIM, ARC and
+// DMARC (p=reject); an ARC key the server never answers is arc=temperror,
+// never arc=fail.
+TEST_F(CliAuth, OverRealDnsServer) {
+  auto zone = dns::parse_zone(testing::read_text(dir_ / "zone"));
+  ASSERT_TRUE(zone) << zone.error().message;
+  auto server = dns::DnsTestServer::start(std::move(*zone));
+  ASSERT_TRUE(server) << server.error().message;
+  const std::string ns =
+      " --nameserver 127.0.0.1:" + std::to_string((*server)->port()) + " --dns-timeout 2000";
+  auto common_ns = [&](const std::string& file, const std::string& ip) {
+    return "auth " + file + " --ip " + ip +
+           " --helo mx.example.com --mail-from alice@example.com --authserv-id mx.test --json" + ns;
+  };
+  Cmd r = run(common_ns((dir_ / "msg.eml").string(), "192.0.2.9"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("\"spf\": {\"result\": \"pass\"}"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"selector\": \"s1\", \"algorithm\": \"ed25519-sha256\", \"result\": \"pass\""),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\"dmarc\": {\"result\": \"pass\", \"policy\": \"reject\""), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\"arc\": {\"cv\": \"pass\""), std::string::npos) << r.out;
+  const size_t asked = (*server)->udp_queries() + (*server)->tcp_queries();
+  EXPECT_GE(asked, 4u);  // SPF, DKIM key, DMARC record, ARC key at least
+
+  std::string tampered = message_;
+  tampered.replace(tampered.rfind("Hello."), 6, "Hello!");
+  const std::string bad = write("tampered.eml", tampered);
+  Cmd f = run(common_ns(bad, "198.51.100.1"));
+  ASSERT_EQ(f.status, 0) << f.err;
+  EXPECT_NE(f.out.find("\"spf\": {\"result\": \"fail\"}"), std::string::npos) << f.out;
+  EXPECT_NE(f.out.find("\"algorithm\": \"ed25519-sha256\", \"result\": \"fail\""), std::string::npos)
+      << f.out;
+  EXPECT_NE(f.out.find("\"dmarc\": {\"result\": \"fail\", \"policy\": \"reject\""), std::string::npos)
+      << f.out;
+  EXPECT_NE(f.out.find("\"arc\": {\"cv\": \"fail\""), std::string::npos) << f.out;
+
+  // The ARC key never answered: temperror, from `arc verify` and `auth`.
+  (*server)->set_unanswered({{"s1._domainkey.lists.example.net", dns::RRType::TXT}});
+  Cmd t = run(
+      "arc verify --json --nameserver 127.0.0.1:" + std::to_string((*server)->port()) + " --dns-timeout 500",
+      (dir_ / "msg.eml").string());
+  ASSERT_EQ(t.status, 0) << t.err;
+  EXPECT_NE(t.out.find("\"cv\": \"temperror\""), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("\"temporary\": true"), std::string::npos) << t.out;
+  Cmd tl =
+      run("arc verify --nameserver 127.0.0.1:" + std::to_string((*server)->port()) + " --dns-timeout 500",
+          (dir_ / "msg.eml").string());
+  EXPECT_EQ(tl.out.rfind("arc=temperror", 0), 0u) << tl.out;
+  Cmd ta = run(common_ns((dir_ / "msg.eml").string(), "192.0.2.9") + " --dns-timeout 500");
+  EXPECT_NE(ta.out.find("\"arc\": {\"cv\": \"temperror\""), std::string::npos) << ta.out;
+  EXPECT_NE(ta.out.find("; arc=temperror reason="), std::string::npos) << ta.out;
+  EXPECT_NE(ta.out.find("\"dmarc\": {\"result\": \"pass\""), std::string::npos) << ta.out;
+  (*server)->set_unanswered({});
+  Cmd p = run("arc verify --json --nameserver 127.0.0.1:" + std::to_string((*server)->port()),
+              (dir_ / "msg.eml").string());
+  EXPECT_NE(p.out.find("\"cv\": \"pass\""), std::string::npos) << p.out;
 }
 
 TEST_F(CliAuth, BadArguments) {

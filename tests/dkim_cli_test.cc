@@ -119,6 +119,36 @@ TEST_F(CliDkim, VerifyOverRealDns) {
   EXPECT_EQ(t.out.rfind("dkim=temperror ", 0), 0u) << t.out;
 }
 
+// A 2048-bit RSA key does not fit one TXT string: published as several
+// character-strings (RFC 6376 3.6.2.2: they are concatenated), beside an
+// empty TXT record at the same name, it verifies through libunbound.
+TEST_F(CliDkim, MultiStringKeyOverRealDns) {
+  const std::string pem = dkim::testing::generate_pem(dkim::KeyType::kRsa, 2048);
+  auto key = dkim::load_private_key(pem);
+  ASSERT_TRUE(key);
+  const std::string record = dkim::testing::key_record(*key);
+  ASSERT_GT(record.size(), 255u);
+  dns::Txt txt;
+  for (size_t i = 0; i < record.size(); i += 200) txt.strings.push_back(record.substr(i, 200));
+  dns::Zone z;
+  z.add("big._domainkey.example.org", dns::Record{dns::RRType::TXT, 300, txt});
+  z.add("big._domainkey.example.org", dns::Record{dns::RRType::TXT, 300, dns::Txt{}});
+  auto server = dns::DnsTestServer::start(std::move(z));
+  ASSERT_TRUE(server) << server.error().message;
+  const std::string key_file = write("big.pem", pem);
+  const std::string msg =
+      write("m.eml", "From: a@example.org\r\nTo: b@example.net\r\nSubject: s\r\n\r\nbody\r\n");
+  Cmd s = run("dkim sign --domain example.org --selector big --key " + key_file, msg);
+  ASSERT_EQ(s.status, 0) << s.err;
+  const std::string signed_msg = write("signed.eml", s.out);
+  Cmd v = run("dkim verify --json --nameserver 127.0.0.1:" + std::to_string((*server)->port()), signed_msg);
+  ASSERT_EQ(v.status, 0) << v.err;
+  EXPECT_NE(v.out.find("\"selector\": \"big\", \"algorithm\": \"rsa-sha256\", \"result\": \"pass\""),
+            std::string::npos)
+      << v.out;
+  EXPECT_GT((*server)->udp_queries() + (*server)->tcp_queries(), 0u);
+}
+
 TEST_F(CliDkim, BadArguments) {
   const std::string in = kVec + "rfc8463-unsigned.eml";
   const std::string key = " --key " + kVec + "test.rsa1024.private.pem";

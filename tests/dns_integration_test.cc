@@ -204,3 +204,56 @@ TEST(DnsTestServerUnit, AnswersFromZone) {
 
 }  // namespace
 }  // namespace rampart::dns
+
+namespace rampart::dns {
+namespace {
+
+// What the SPF suites showed on the real path, one case each through
+// libunbound: PTRs in the reverse zones of private and documentation ranges
+// (libunbound answers those itself unless told to forward them), an owner in
+// another letter case, names with ':' '/' '%' and spaces, and empty TXT
+// rdata beside a multi-string record.
+TEST(DnsIntegrationNames, SpecialReverseZonesOddNamesAndEmptyTxt) {
+  Zone z;
+  auto ptr = [](const char* target) { return Record{RRType::PTR, 300, std::string(target)}; };
+  z.add("41.218.168.192.in-addr.arpa", ptr("mx.example.com"));
+  z.add("5.0.0.10.in-addr.arpa", ptr("ten.example.com"));
+  z.add("2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.F.F.0.8.B.D.0.1.0.0.2.ip6.arpa", ptr("v6.example.org"));
+  z.add("foo:bar/baz.example.com", Record{RRType::A, 300, *IpAddress::parse("1.2.3.4")});
+  z.add("macro%percent  space%20url-space.example.com", Record{RRType::A, 300, *IpAddress::parse("1.2.3.5")});
+  z.add("null.example.com", Record{RRType::TXT, 300, Txt{{"v=spf1 ip4:", "192.0.2.5 -all"}}});
+  z.add("null.example.com", Record{RRType::TXT, 300, Txt{}});
+  auto server = DnsTestServer::start(std::move(z));
+  ASSERT_TRUE(server) << server.error().message;
+  UnboundOptions o;
+  o.forwarders = {(*server)->forwarder()};
+  auto r = UnboundResolver::create(o);
+  ASSERT_TRUE(r) << r.error().message;
+
+  auto a = (*r)->resolve_sync("41.218.168.192.in-addr.arpa", RRType::PTR);
+  ASSERT_EQ(a->status, Status::kOk) << a->error;
+  EXPECT_EQ(records(a), "PTR mx.example.com");
+  a = (*r)->resolve_sync("5.0.0.10.in-addr.arpa", RRType::PTR);
+  EXPECT_EQ(records(a), "PTR ten.example.com") << a->error;
+  // Asked in lower case, answered with the zone's upper-case owner.
+  a = (*r)->resolve_sync("2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.f.f.0.8.b.d.0.1.0.0.2.ip6.arpa",
+                         RRType::PTR);
+  EXPECT_EQ(records(a), "PTR v6.example.org") << a->error;
+
+  a = (*r)->resolve_sync("foo:bar/baz.example.com", RRType::A);
+  EXPECT_EQ(records(a), "A 1.2.3.4") << a->error;
+  a = (*r)->resolve_sync("macro%percent  space%20url-space.example.com", RRType::A);
+  EXPECT_EQ(records(a), "A 1.2.3.5") << a->error;
+  a = (*r)->resolve_sync("foo:bar/other.example.com", RRType::A);
+  EXPECT_EQ(a->status, Status::kNxDomain);
+
+  a = (*r)->resolve_sync("null.example.com", RRType::TXT);
+  ASSERT_EQ(a->status, Status::kOk) << a->error;
+  ASSERT_EQ(a->records.size(), 2u);
+  std::string texts;
+  for (const auto& rec : a->records) texts += "[" + rec.txt()->text() + "]";
+  EXPECT_TRUE(texts == "[v=spf1 ip4:192.0.2.5 -all][]" || texts == "[][v=spf1 ip4:192.0.2.5 -all]") << texts;
+}
+
+}  // namespace
+}  // namespace rampart::dns

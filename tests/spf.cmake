@@ -17,3 +17,13 @@ if(TARGET rampart_spf AND TARGET rampart_dns_test_server)
   set_tests_properties(cli_spf_test PROPERTIES ENVIRONMENT RAMPART_BIN=$<TARGET_FILE:rampart>)
   add_dependencies(cli_spf_test rampart)
 endif()
+
+# The same suites and the Sender ID cases through the production path:
+# `rampart spf|senderid --nameserver` against the test DNS server.
+if(TARGET rampart_spf AND TARGET rampart_senderid AND TARGET rampart_dns_test_server)
+  rampart_test(spf_dns_conformance_test SOURCES spf_dns_conformance_test.cc
+               DEPS rampart_dns_test_server rampart_dns PkgConfig::YAMLCPP Threads::Threads)
+  set_tests_properties(spf_dns_conformance_test PROPERTIES FIXTURES_REQUIRED spf_suites
+                       ENVIRONMENT "SPF_SUITE_DIR=${SPF_SUITE_DIR};RAMPART_BIN=$<TARGET_FILE:rampart>")
+  add_dependencies(spf_dns_conformance_test rampart)
+endif()

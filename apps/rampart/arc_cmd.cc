@@ -29,7 +29,9 @@
 //   "seal_selector", "seal_valid"}]}.
 //
 // DIAGNOSTICS
-//   verify exits 0 whatever the result. Bad arguments, an unreadable or
+//   verify exits 0 whatever the result; a key lookup that failed
+//   temporarily (SERVFAIL, timeout) is "arc=temperror" ("temporary": true),
+//   never "arc=fail". Bad arguments, an unreadable or
 //   unusable key: one line on stderr, exit 2. seal exits 1 when the chain
 //   could not be validated for a temporary reason (DNS), without output.
 #if defined(HAVE_RAMPART_ARC)

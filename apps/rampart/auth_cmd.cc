@@ -228,7 +228,8 @@ int run_auth(Args& a) {
     r.result = std::string(arc::cv_name(chain.cv));
     if (chain.cv == arc::Cv::kPass && chain.oldest_pass > 0)
       r.props.push_back({"header", "oldest-pass", std::to_string(chain.oldest_pass)});
-    if (chain.cv == arc::Cv::kFail && !chain.reason.empty()) r.reason = chain.reason;
+    if ((chain.cv == arc::Cv::kFail || chain.cv == arc::Cv::kTempError) && !chain.reason.empty())
+      r.reason = chain.reason;
     r.props.push_back({"smtp", "remote-ip", *ip_text});
     ar.results.push_back(std::move(r));
   }

@@ -29,6 +29,7 @@ inline bool make_key(std::string_view name, RRType type, char* buf, std::string_
 CachingResolver::CachingResolver(Resolver& upstream, const Clock& clock, CacheOptions options)
     : upstream_(upstream), clock_(clock), opt_(options) {
   if (opt_.max_entries == 0) opt_.max_entries = 1;
+  if (opt_.max_bytes == 0) opt_.max_bytes = 1;
   map_.reserve(std::min<size_t>(opt_.max_entries, 1 << 16));
 }
 
@@ -44,6 +45,23 @@ uint32_t CachingResolver::ttl_for(const Answer& a) const {
     }
     default: return opt_.failure_ttl;
   }
+}
+
+size_t CachingResolver::entry_bytes(std::string_view key, const Answer& a) {
+  // Heap strings longer than the small-string buffer count their length.
+  auto str = [](const std::string& s) { return s.size() > 15 ? s.size() + 1 : 0; };
+  constexpr size_t kNode = 64;  // hash node, bucket and allocator overhead, roughly
+  size_t n = kNode + sizeof(std::string) + key.size() + sizeof(Entry) + sizeof(Answer) + str(a.error) +
+             a.records.size() * sizeof(Record);
+  for (const Record& r : a.records) {
+    if (const auto* s = r.name()) n += str(*s);
+    if (const auto* m = r.mx()) n += str(m->exchange);
+    if (const auto* t = r.txt()) {
+      n += t->strings.size() * sizeof(std::string);
+      for (const auto& s : t->strings) n += str(s);
+    }
+  }
+  return n;
 }
 
 AnswerPtr CachingResolver::lookup_now(std::string_view name, RRType type) {
@@ -107,15 +125,26 @@ void CachingResolver::store(const std::string& key, const AnswerPtr& answer) {
   uint32_t ttl = ttl_for(*answer);
   if (ttl == 0) return;
   auto expires = clock_.monotonic() + std::chrono::seconds(ttl);
+  const size_t cost = entry_bytes(key, *answer);
+  if (cost > opt_.max_bytes) {
+    ++stats_.too_large;
+    if (auto old = map_.find(key); old != map_.end()) erase(&old->second);
+    return;
+  }
   auto [it, inserted] = map_.try_emplace(key);
   Entry& e = it->second;
-  if (!inserted) unlink(&e);
+  if (!inserted) {
+    unlink(&e);
+    bytes_ -= e.bytes;
+  }
   e.answer = answer;
   e.expires = expires;
   e.key = &it->first;
+  e.bytes = cost;
+  bytes_ += cost;
   link_front(&e);
   ++stats_.inserts;
-  while (map_.size() > opt_.max_entries && tail_ && tail_ != &e) {
+  while ((map_.size() > opt_.max_entries || bytes_ > opt_.max_bytes) && tail_ && tail_ != &e) {
     ++stats_.evictions;
     erase(tail_);
   }
@@ -143,6 +172,7 @@ void CachingResolver::unlink(Entry* e) {
 
 void CachingResolver::erase(Entry* e) {
   unlink(e);
+  bytes_ -= e->bytes;
   std::string key = *e->key;  // the node owns the key: copy before erasing
   map_.erase(key);
 }
@@ -150,6 +180,7 @@ void CachingResolver::erase(Entry* e) {
 void CachingResolver::clear() {
   map_.clear();
   head_ = tail_ = nullptr;
+  bytes_ = 0;
 }
 
 }  // namespace rampart::dns

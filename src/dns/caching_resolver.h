@@ -15,7 +15,11 @@
 // when the answer carries none, at most max_negative_ttl; temporary failures
 // (servfail, timeout, malformed) are cached failure_ttl seconds (default 0:
 // never). A TTL of 0 is not cached. Concurrent misses for one key share one
-// upstream query. When full, the least recently used entry is evicted.
+// upstream query. The cache is bounded twice: max_entries answers and
+// max_bytes of memory (keys, entries and answers with their records and
+// strings, as entry_bytes() counts them); past either bound the least
+// recently used entries are evicted, and an answer larger than max_bytes on
+// its own is passed on but not kept.
 // Time comes from the injected Clock (monotonic), so tests use FakeClock.
 // fd(), process(), wait() and pending() pass through to the upstream.
 // Not thread-safe: use one instance per thread (or per event loop).
@@ -36,6 +40,7 @@ namespace rampart::dns {
 
 struct CacheOptions {
   size_t max_entries = 100000;
+  size_t max_bytes = size_t{64} << 20;  // 64 MiB
   uint32_t min_ttl = 0;
   uint32_t max_ttl = 86400;
   uint32_t negative_ttl = 300;
@@ -65,13 +70,19 @@ class CachingResolver final : public Resolver {
     uint64_t inserts = 0;
     uint64_t expired = 0;
     uint64_t evictions = 0;
+    uint64_t too_large = 0;  // answers not kept: larger than max_bytes alone
   };
   const Stats& stats() const { return stats_; }
   size_t size() const { return map_.size(); }
+  // Memory the cached entries account for (at most max_bytes).
+  size_t bytes() const { return bytes_; }
   void clear();
 
   // Seconds an answer would be kept (0: not cached). Exposed for tests.
   uint32_t ttl_for(const Answer& a) const;
+  // What one entry counts against max_bytes: the key, the entry and its map
+  // node, the Answer and every record with the strings it owns.
+  static size_t entry_bytes(std::string_view key, const Answer& a);
 
  private:
   struct Entry {
@@ -80,6 +91,7 @@ class CachingResolver final : public Resolver {
     Entry* prev = nullptr;  // LRU list, most recent at head_
     Entry* next = nullptr;
     const std::string* key = nullptr;
+    size_t bytes = 0;
   };
   struct Hash {
     using is_transparent = void;
@@ -98,6 +110,7 @@ class CachingResolver final : public Resolver {
   std::unordered_map<std::string, std::vector<Callback>, Hash, std::equal_to<>> inflight_;
   Entry* head_ = nullptr;
   Entry* tail_ = nullptr;
+  size_t bytes_ = 0;
   Stats stats_;
   // Set by the destructor so late upstream callbacks do not touch freed state.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -172,6 +172,56 @@ TEST_F(CachingResolverTest, SizeBoundEvictsLeastRecentlyUsed) {
   EXPECT_EQ(cache.size(), 0u);
 }
 
+// Few entries can still hold much memory (big TXT answers): max_bytes
+// bounds it, evicting the least recently used; an answer bigger than the
+// whole budget is answered but not kept.
+TEST_F(CachingResolverTest, ByteBoundEvictsAndSkipsOversizedAnswers) {
+  for (int i = 0; i < 6; ++i) {
+    Txt t;
+    for (int s = 0; s < 4; ++s) t.strings.push_back(std::string(250, static_cast<char>('a' + i)));
+    zone_.add("t" + std::to_string(i), Record{RRType::TXT, 300, t});
+  }
+  Txt huge;
+  for (int s = 0; s < 40; ++s) huge.strings.push_back(std::string(250, 'h'));
+  zone_.add("huge", Record{RRType::TXT, 300, huge});
+  CacheOptions o;
+  o.max_entries = 1000;  // not the bound that acts here
+  Answer probe;
+  probe.status = Status::kOk;
+  probe.records = zone_.lookup("t0", RRType::TXT)->records;
+  const size_t one = CachingResolver::entry_bytes(std::string(4, 'k'), probe);
+  ASSERT_GT(one, 1000u);  // four 250-octet strings at least
+  o.max_bytes = 3 * one + one / 2;
+  CachingResolver cache(zone_, clock_, o);
+  for (int i = 0; i < 6; ++i) {
+    auto a = cache.resolve_sync("t" + std::to_string(i), RRType::TXT);
+    ASSERT_EQ(a->status, Status::kOk);
+    EXPECT_LE(cache.bytes(), o.max_bytes);
+  }
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_EQ(cache.stats().evictions, 3u);
+  zone_.reset_counts();
+  cache.resolve_sync("t5", RRType::TXT);  // kept
+  cache.resolve_sync("t4", RRType::TXT);
+  EXPECT_EQ(zone_.query_count(), 0u);
+  cache.resolve_sync("t0", RRType::TXT);  // evicted: asked again
+  EXPECT_EQ(zone_.query_count(), 1u);
+
+  auto h = cache.resolve_sync("huge", RRType::TXT);
+  ASSERT_EQ(h->status, Status::kOk);
+  ASSERT_EQ(h->records.size(), 1u);
+  const Txt* ht = h->records[0].txt();
+  ASSERT_NE(ht, nullptr);
+  EXPECT_EQ(ht->strings.size(), 40u);
+  EXPECT_EQ(cache.stats().too_large, 1u);
+  EXPECT_EQ(cache.size(), 3u);  // nothing evicted for it
+  cache.resolve_sync("huge", RRType::TXT);
+  EXPECT_EQ(zone_.query_count(), 3u);  // never served from the cache
+  EXPECT_LE(cache.bytes(), o.max_bytes);
+  cache.clear();
+  EXPECT_EQ(cache.bytes(), 0u);
+}
+
 TEST_F(CachingResolverTest, ConcurrentMissesShareOneQuery) {
   DeferredResolver up;
   CachingResolver cache(up, clock_);

@@ -35,6 +35,54 @@ Result<std::string> check_forwarder(const std::string& f) {
   return f;
 }
 
+// The name as libunbound's parser reads it back octet for octet: every
+// octet other than a letter, digit, '-' or '_' as \DDD (so ':', '/', '@',
+// ';', '(' or a space in a label can never be taken for syntax).
+std::string unbound_qname(std::string_view canonical) {
+  auto labels = name_labels(canonical);
+  if (!labels || labels->empty()) return ".";
+  std::string out;
+  for (const auto& label : *labels) {
+    for (char ch : label) {
+      auto c = static_cast<unsigned char>(ch);
+      if (is_alnum(ch) || ch == '-' || ch == '_') {
+        out.push_back(ch);
+      } else {
+        out.push_back('\\');
+        out.push_back(static_cast<char>('0' + c / 100));
+        out.push_back(static_cast<char>('0' + (c / 10) % 10));
+        out.push_back(static_cast<char>('0' + c % 10));
+      }
+    }
+    out.push_back('.');
+  }
+  return out;
+}
+
+// Reverse zones of special-purpose addresses that libunbound answers itself
+// (NXDOMAIN, RFC 6303 and its built-in list) instead of asking anyone.
+// Right for a full resolver; wrong for a stub that forwards to the site's
+// resolver, which owns the PTRs of its private (RFC 1918, RFC 6598),
+// link-local and documentation ranges: a mail host on 192.168.x.x or
+// 2001:db8:: has a PTR there, and SPF's ptr mechanism and %{p} macro need it.
+// With forwarders these zones go to the forwarder like any other name.
+Result<void> forward_special_reverse_zones(ub_ctx* ctx) {
+  std::vector<std::string> zones = {
+      "10.in-addr.arpa.",      "168.192.in-addr.arpa.",    "254.169.in-addr.arpa.",
+      "2.0.192.in-addr.arpa.", "100.51.198.in-addr.arpa.", "113.0.203.in-addr.arpa.",
+      "d.f.ip6.arpa.",         "8.e.f.ip6.arpa.",          "9.e.f.ip6.arpa.",
+      "a.e.f.ip6.arpa.",       "b.e.f.ip6.arpa.",          "8.b.d.0.1.0.0.2.ip6.arpa."};
+  for (int i = 16; i <= 31; ++i) zones.push_back(std::to_string(i) + ".172.in-addr.arpa.");
+  for (int i = 64; i <= 127; ++i) zones.push_back(std::to_string(i) + ".100.in-addr.arpa.");
+  for (const char* opt : {"unblock-lan-zones:", "insecure-lan-zones:"})
+    if (int rc = ub_ctx_set_option(ctx, opt, "yes"); rc != 0)
+      return fail(Errc::kConfig, std::string(opt) + " " + ub_strerror(rc));
+  for (const auto& z : zones)
+    if (int rc = ub_ctx_set_option(ctx, "local-zone:", (z + " nodefault").c_str()); rc != 0)
+      return fail(Errc::kConfig, "local-zone " + z + " nodefault: " + ub_strerror(rc));
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<UnboundResolver>> UnboundResolver::create(const UnboundOptions& o) {
@@ -65,6 +113,8 @@ Result<std::unique_ptr<UnboundResolver>> UnboundResolver::create(const UnboundOp
     if (auto c = check(ub_ctx_resolvconf(ctx, nullptr), "/etc/resolv.conf"); !c)
       return tl::unexpected(c.error());
   }
+  if (!o.forwarders.empty() || o.use_resolv_conf)
+    if (auto c = forward_special_reverse_zones(ctx); !c) return tl::unexpected(c.error());
   if (o.use_hosts_file)
     if (auto c = check(ub_ctx_hosts(ctx, nullptr), "/etc/hosts"); !c) return tl::unexpected(c.error());
   // libunbound reads the file only at the first query; check it now.
@@ -97,7 +147,7 @@ void UnboundResolver::resolve(std::string_view name, RRType type, Callback cb) {
   p->type = type;
   p->cb = std::move(cb);
   p->deadline = std::chrono::steady_clock::now() + timeout_;
-  std::string qname = p->name.empty() ? "." : p->name;
+  std::string qname = unbound_qname(p->name);
   int rc = ub_resolve_async(ctx_, qname.c_str(), static_cast<int>(type), kClassIn, p.get(), &on_result,
                             &p->async_id);
   if (rc != 0) {

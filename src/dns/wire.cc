@@ -40,8 +40,8 @@ class Reader {
     pos_ += n;
     return true;
   }
-  // Reads a possibly compressed name at pos() into `out` (lower-case, no
-  // trailing dot, odd octets as \DDD). Compression pointers must point
+  // Reads a possibly compressed name at pos() into `out` (canonical
+  // spelling of name.h: lower-case, no trailing dot, odd octets as \DDD). Compression pointers must point
   // strictly before every position visited so far, so loops cannot happen.
   bool name(std::string* out) {
     out->clear();
@@ -71,18 +71,7 @@ class Reader {
       }
       if (m_.size() - p - 1 < len) return false;
       if (!out->empty()) out->push_back('.');
-      for (size_t i = 0; i < len; ++i) {
-        char c = ascii_lower(static_cast<char>(m_[p + 1 + i]));
-        if (is_alnum(c) || c == '-' || c == '_' || c == '*') {
-          out->push_back(c);
-        } else {
-          auto u = static_cast<uint8_t>(c);
-          out->push_back('\\');
-          out->push_back(static_cast<char>('0' + u / 100));
-          out->push_back(static_cast<char>('0' + (u / 10) % 10));
-          out->push_back(static_cast<char>('0' + u % 10));
-        }
-      }
+      for (size_t i = 0; i < len; ++i) append_canonical_octet(*out, m_[p + 1 + i]);
       p += 1 + len;
     }
   }
@@ -111,28 +100,32 @@ struct Writer {
     out[at] = static_cast<uint8_t>(v >> 8);
     out[at + 1] = static_cast<uint8_t>(v);
   }
+  // Writes a presentation-form name (escapes decoded, case kept) with
+  // compression keyed on the canonical spelling of each suffix.
   bool name(std::string_view n, bool compress) {
-    if (!n.empty() && n.back() == '.') n.remove_suffix(1);
-    if (!valid_name(n)) return false;
-    std::string lower = to_lower(n);
-    std::string_view rest = lower;
-    while (!rest.empty()) {
+    auto labels = name_labels(n);
+    if (!labels) return false;
+    // Canonical spelling of each suffix, built from the last label back.
+    std::vector<std::string> suffix(labels->size());
+    for (size_t i = labels->size(); i-- > 0;) {
+      std::string s;
+      for (unsigned char c : (*labels)[i]) append_canonical_octet(s, c);
+      if (i + 1 < labels->size()) s += "." + suffix[i + 1];
+      suffix[i] = std::move(s);
+    }
+    for (size_t i = 0; i < labels->size(); ++i) {
       if (compress) {
-        for (const auto& [suffix, off] : names) {
-          if (suffix == rest) {
+        for (const auto& [known, off] : names) {
+          if (known == suffix[i]) {
             u16(static_cast<uint16_t>(0xC000 | off));
             return true;
           }
         }
-        if (out.size() < 0x3FFF) names.emplace_back(std::string(rest), static_cast<uint16_t>(out.size()));
+        if (out.size() < 0x3FFF) names.emplace_back(suffix[i], static_cast<uint16_t>(out.size()));
       }
-      size_t dot = rest.find('.');
-      std::string_view label = rest.substr(0, dot);
+      const std::string& label = (*labels)[i];
       u8(static_cast<uint8_t>(label.size()));
-      // Labels keep the original case of the caller's name.
-      size_t start = static_cast<size_t>(rest.data() - lower.data());
-      for (size_t i = 0; i < label.size(); ++i) u8(static_cast<uint8_t>(n[start + i]));
-      rest = dot == std::string_view::npos ? std::string_view{} : rest.substr(dot + 1);
+      for (char c : label) u8(static_cast<uint8_t>(c));
     }
     u8(0);
     return true;
@@ -235,7 +228,10 @@ RRParse parse_rr(Reader& r, ParsedRR* out, std::optional<uint32_t>* soa_negative
     }
     case 16:
     case 99: {  // TXT, SPF: one or more character-strings
-      if (rdlen == 0) return *why = "empty TXT rdata", RRParse::kBad;
+      // RFC 1035 asks for at least one string, but servers do publish empty
+      // rdata: it is a record without strings (no SPF text), not a reason to
+      // throw away the whole answer (that would turn a domain's valid SPF
+      // record beside it into a temperror).
       Txt txt;
       size_t p = start;
       while (p < end) {
@@ -470,7 +466,8 @@ bool write_rr(Writer& w, const ResourceRecord& rr) {
     case RRType::SPF: {
       const Txt* t = rec.txt();
       if (!t) return false;
-      if (t->strings.empty()) w.u8(0);  // RFC 1035: at least one string
+      // No strings: empty rdata, as some servers publish (parse_response
+      // reads it back as a record without strings).
       for (const auto& s : t->strings) {
         if (s.size() > 255) return false;
         w.u8(static_cast<uint8_t>(s.size()));

@@ -20,8 +20,10 @@
 // DIAGNOSTICS: parse_response never fails outright; it maps RCODE 3 to
 // kNxDomain, RCODE 0 without records of the type to kNoData, RCODE 2, 5 and
 // others to kServFail and anything unparseable to kMalformed, with the reason
-// in Answer::error. Names come back lower-case without trailing dot; octets
-// that are not letters, digits, '-', '_' or '*' are written as \DDD.
+// in Answer::error. Names come back in the canonical spelling of name.h
+// (lower-case, no trailing dot, visible octets as themselves except '.' and
+// '\', every other octet as \DDD); names given to the encoders may use any
+// presentation-form escapes.
 #pragma once
 
 #include <cstdint>

@@ -10,7 +10,12 @@ void Zone::add(std::string_view name, Record record) {
   std::string n = normalize_name(name);
   if (auto* s = std::get_if<std::string>(&record.data)) *s = normalize_name(*s);
   if (auto* m = std::get_if<Mx>(&record.data)) m->exchange = normalize_name(m->exchange);
-  touch(std::move(n)).records.push_back(std::move(record));
+  Node& node = touch(std::move(n));
+  if (node.spelling.empty()) {
+    if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+    node.spelling = std::string(name);
+  }
+  node.records.push_back(std::move(record));
   ++records_;
 }
 
@@ -82,6 +87,11 @@ const Zone::Node* Zone::match(std::string_view name, bool* exists) const {
   return w;
 }
 
+const std::string& Zone::spelling(const std::string& key) const {
+  const Node* n = node(key);
+  return n && !n->spelling.empty() ? n->spelling : key;
+}
+
 ZoneLookup Zone::lookup(std::string_view name, RRType type) const {
   ZoneLookup out;
   std::string current = normalize_name(name);
@@ -100,7 +110,7 @@ ZoneLookup Zone::lookup(std::string_view name, RRType type) const {
     }
     if (!out.records.empty() || !cname || type == RRType::CNAME) {
       out.status = out.records.empty() ? Status::kNoData : Status::kOk;
-      out.final_name = current;
+      out.final_name = spelling(current);
       return out;
     }
     if (hop >= kMaxCnameChain) {
@@ -110,7 +120,7 @@ ZoneLookup Zone::lookup(std::string_view name, RRType type) const {
     }
     const std::string& target = *cname->name();
     for (const auto& c : out.cnames) {
-      if (c.name == target) {
+      if (normalize_name(c.name) == target) {
         out.status = Status::kServFail;
         out.error = "CNAME loop at " + target;
         return out;
@@ -121,7 +131,7 @@ ZoneLookup Zone::lookup(std::string_view name, RRType type) const {
       out.error = "CNAME loop at " + target;
       return out;
     }
-    out.cnames.push_back(ResourceRecord{current, *cname});
+    out.cnames.push_back(ResourceRecord{spelling(current), *cname});
     current = target;
   }
 }

@@ -9,7 +9,9 @@
 //   z.add("*.wild.example.com", Record{RRType::A, 60, IpAddress::v4(0x7f000001)});
 //   ZoneLookup r = z.lookup("x.wild.example.com", RRType::A);  // kOk, one A
 //
-// Names are case-insensitive, stored lower-case without trailing dot.
+// Names are case-insensitive, keyed by their canonical spelling (name.h);
+// the spelling a name was first added with is kept for the owner names of
+// answers (a test server answers in the zone's case, as real ones do).
 // DIAGNOSTICS: lookup() returns kOk, kNxDomain, kNoData, or kServFail for a
 // CNAME loop or a chain longer than kMaxCnameChain.
 #pragma once
@@ -52,7 +54,7 @@ struct ZoneLookup {
   Status status = Status::kNxDomain;
   std::vector<ResourceRecord> cnames;  // CNAMEs followed, in order (owner = alias)
   std::vector<Record> records;         // records of the asked type at the end of the chain
-  std::string final_name;              // name the records belong to
+  std::string final_name;              // name the records belong to, as first added (case kept)
   std::string error;
 };
 
@@ -81,7 +83,10 @@ class Zone {
  private:
   struct Node {
     std::vector<Record> records;
+    std::string spelling;  // owner as first added, without trailing dot; "" for empty non-terminals
   };
+  // The spelling of an existing node's name (the key when none was given).
+  const std::string& spelling(const std::string& key) const;
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }

@@ -47,9 +47,18 @@ std::optional<uint32_t> parse_ttl(std::string_view s) {
 namespace {
 
 struct Token {
-  std::string text;
+  std::string text;  // escapes decoded
+  std::string raw;   // as written (unquoted tokens): names keep their escapes
   bool quoted = false;
 };
+
+// True when a name as written ends in an unescaped dot (fully qualified).
+bool absolute(std::string_view raw) {
+  if (raw.empty() || raw.back() != '.') return false;
+  size_t slashes = 0;
+  for (size_t i = raw.size() - 1; i-- > 0 && raw[i] == '\\';) ++slashes;
+  return slashes % 2 == 0;
+}
 
 class Parser {
  public:
@@ -160,6 +169,7 @@ class Parser {
           ++pos_;
         }
       } else {
+        const size_t start = pos_;
         while (pos_ < text_.size()) {
           char d = text_[pos_];
           if (is_wsp(d) || d == '\r' || d == '\n' || d == ';' || d == '(' || d == ')' || d == '"') break;
@@ -171,6 +181,7 @@ class Parser {
           t.text.push_back(d);
           ++pos_;
         }
+        t.raw = text_.substr(start, pos_ - start);
       }
       toks->push_back(std::move(t));
     }
@@ -180,15 +191,17 @@ class Parser {
 
   Result<std::string> name(const Token& t) const {
     if (t.quoted) return err("quoted string where a name was expected");
+    // From the token as written, so `\.` and `\\` inside a label stay octets
+    // of the label (normalize_name reads the escapes).
     std::string n;
-    if (t.text == "@") {
+    if (t.raw == "@") {
       n = origin_;
-    } else if (!t.text.empty() && t.text.back() == '.') {
-      n = normalize_name(t.text);
+    } else if (absolute(t.raw)) {
+      n = normalize_name(t.raw);
     } else if (origin_.empty()) {
-      n = normalize_name(t.text);
+      n = normalize_name(t.raw);
     } else {
-      n = normalize_name(t.text) + "." + origin_;
+      n = normalize_name(t.raw) + "." + origin_;
     }
     if (t.text.empty() || !valid_name(n)) return err("invalid domain name '" + t.text + "'");
     return n;

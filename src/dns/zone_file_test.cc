@@ -124,6 +124,26 @@ TEST(ZoneFile, ParenthesesAndCommentsInsideTxt) {
   EXPECT_EQ(at(*z, "y.o").size(), 1u);
 }
 
+// Names keep their escapes: a dot or backslash inside a label is an octet
+// of that label, an escaped final dot does not make the name absolute, and
+// visible characters such as ':' and '/' need no escape at all.
+TEST(ZoneFile, EscapesInNames) {
+  auto z = parse_zone(
+      "a\\.b A 192.0.2.1\n"
+      "back\\\\slash A 192.0.2.2\n"
+      "sp\\032ace.example. A 192.0.2.3\n"
+      "foo:bar/baz A 192.0.2.4\n"
+      "dot\\. A 192.0.2.5\n",
+      opts("zone", "o."));
+  ASSERT_TRUE(z) << z.error().message;
+  EXPECT_EQ(at(*z, "a\\046b.o").size(), 1u);
+  EXPECT_FALSE(z->exists("b.o"));  // not two labels
+  EXPECT_EQ(at(*z, "back\\092slash.o").size(), 1u);
+  EXPECT_EQ(at(*z, "sp\\032ace.example").size(), 1u);
+  EXPECT_EQ(at(*z, "foo:bar/baz.o").size(), 1u);
+  EXPECT_EQ(at(*z, "dot\\046.o").size(), 1u);
+}
+
 TEST(ZoneFile, OriginRelativeToOrigin) {
   auto z = parse_zone("$ORIGIN com.\n$ORIGIN example\nwww A 192.0.2.1\n");
   ASSERT_TRUE(z);

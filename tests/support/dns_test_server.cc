@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "dns/name.h"
+
 namespace rampart::dns {
 namespace {
 
@@ -85,6 +87,12 @@ void DnsTestServer::set_zone(Zone zone) {
   zone_ = std::move(zone);
 }
 
+void DnsTestServer::set_unanswered(const std::set<std::pair<std::string, RRType>>& which) {
+  std::lock_guard<std::mutex> lock(mu_);
+  unanswered_.clear();
+  for (const auto& [name, type] : which) unanswered_.emplace(normalize_name(name), type);
+}
+
 std::vector<uint8_t> DnsTestServer::answer(const std::vector<uint8_t>& query, bool udp) {
   auto q = parse_query(query);
   if (!q) {
@@ -95,6 +103,11 @@ std::vector<uint8_t> DnsTestServer::answer(const std::vector<uint8_t>& query, bo
     r.has_question = false;
     r.rcode = Rcode::kFormErr;
     return encode_response(r).value_or(std::vector<uint8_t>{});
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!unanswered_.empty() && unanswered_.count({normalize_name(q->name), static_cast<RRType>(q->type)}))
+      return {};
   }
   Response r = Response::to(*q);
   r.aa = true;

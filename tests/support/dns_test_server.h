@@ -9,6 +9,7 @@
 //   dns::UnboundOptions opt;
 //   opt.forwarders = {(*server)->forwarder()};                 // "127.0.0.1@PORT"
 //   (*server)->set_drop(true);                                  // timeouts from now on
+//   (*server)->set_unanswered({{"slow.example.com", RRType::TXT}});  // only that one
 //   EXPECT_GT((*server)->tcp_queries(), 0u);
 //
 // Link target: rampart_dns_test_server. Never talks outside 127.0.0.1.
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +44,9 @@ class DnsTestServer {
   void set_drop(bool on) { drop_ = on; }
   void set_servfail(bool on) { servfail_ = on; }
   void set_truncate_udp(bool on) { truncate_udp_ = on; }
+  // Queries for these (name, type) pairs get no answer at all (a name the
+  // server never answers: the client times out). Names in any spelling.
+  void set_unanswered(const std::set<std::pair<std::string, RRType>>& which);
 
   size_t udp_queries() const { return udp_queries_; }
   size_t tcp_queries() const { return tcp_queries_; }
@@ -63,6 +68,7 @@ class DnsTestServer {
 
   std::mutex mu_;
   Zone zone_;
+  std::set<std::pair<std::string, RRType>> unanswered_;  // canonical names
   int udp_ = -1, tcp_ = -1, wake_[2] = {-1, -1};
   uint16_t port_ = 0;
   std::vector<Conn> conns_;

@@ -41,8 +41,9 @@
 //                   ed25519-sha256, AS with h=, AMS h= naming ARC-Seal ...)
 //     kAmsFailed    the latest AMS did not verify (key, body hash, signature)
 //     kSealFailed   an ARC-Seal did not verify
-//     kTemporary    a key lookup failed temporarily (SERVFAIL, timeout): a
-//                   4xx, not a verdict (temporary() is true)
+//   cv=temperror     with fail=kTemporary: a key lookup failed temporarily
+//                    (SERVFAIL, timeout). Not a verdict on the chain: a
+//                    4xx / try later (temporary() is true), "arc=temperror".
 // Sealing fails (Result error, Errc::kInvalidArgument) on a bad domain,
 // selector, authserv-id, header list or key; it returns added=false with a
 // reason, and no fields, when the latest ARC-Seal already says cv=fail or
@@ -69,8 +70,10 @@ namespace rampart::arc {
 constexpr unsigned kMaxInstance = 50;     // RFC 8617 4.2.1
 constexpr size_t kMaxArcFields = 3 * 51;  // more ARC fields than this: fail without parsing
 
-enum class Cv : uint8_t { kNone, kPass, kFail };
-std::string_view cv_name(Cv cv);  // "none", "pass", "fail"
+// kTempError is a validation result only (a key lookup failed temporarily):
+// never a cv= value, parse_cv() does not read it and seal() refuses it.
+enum class Cv : uint8_t { kNone, kPass, kFail, kTempError };
+std::string_view cv_name(Cv cv);  // "none", "pass", "fail", "temperror"
 // "none" / "pass" / "fail" in any case (RFC 8617 4.1.3 ABNF strings).
 std::optional<Cv> parse_cv(std::string_view s);
 

@@ -256,16 +256,30 @@ TEST_F(Fixture, Ed25519AndBareLf) {
   EXPECT_EQ(r.cv, Cv::kPass) << r.reason;
 }
 
-TEST_F(Fixture, DnsFailureIsTemporary) {
+// A key lookup that fails temporarily is its own result, temperror, never
+// cv=fail: the chain may well be good. Sealing waits; seal() refuses it.
+TEST_F(Fixture, DnsFailureIsTemperrorNotFail) {
   const std::string m = hop(kMessage, "example.net");
-  dns.set_failure("s1._domainkey.example.net", dns::RRType::TXT, dns::Status::kServFail);
+  for (dns::Status st : {dns::Status::kServFail, dns::Status::kTimeout}) {
+    dns.clear_failures();
+    dns.set_failure("s1._domainkey.example.net", dns::RRType::TXT, st);
+    Validator v(dns);
+    ChainResult r = v.validate_sync(m);
+    EXPECT_EQ(r.cv, Cv::kTempError) << dns::status_name(st);
+    EXPECT_EQ(r.fail, FailReason::kTemporary);
+    EXPECT_TRUE(r.temporary()) << r.reason;
+    EXPECT_EQ(method_result(r), "arc=temperror");
+    EXPECT_EQ(cv_name(r.cv), "temperror");
+  }
+  EXPECT_FALSE(parse_cv("temperror"));  // not a cv= value
   Validator v(dns);
-  ChainResult r = v.validate_sync(m);
-  EXPECT_EQ(r.cv, Cv::kFail);
-  EXPECT_TRUE(r.temporary()) << r.reason;
   auto out = v.seal_sync(m, rsa, opts("example.org", "mx.example.org"));
   ASSERT_FALSE(out);
   EXPECT_EQ(out.error().code, Errc::kTemporary);
+  auto pure = seal(m, rsa, opts("example.org", "mx.example.org"), Cv::kTempError);
+  ASSERT_FALSE(pure);
+  EXPECT_EQ(pure.error().code, Errc::kTemporary);
+  ChainResult r;
   dns.clear_failures();
   dns.set_failure("s1._domainkey.example.net", dns::RRType::TXT, dns::Status::kNxDomain);
   r = v.validate_sync(m);

@@ -18,6 +18,7 @@ std::string_view cv_name(Cv cv) {
     case Cv::kNone: return "none";
     case Cv::kPass: return "pass";
     case Cv::kFail: return "fail";
+    case Cv::kTempError: return "temperror";
   }
   return "?";
 }

@@ -182,6 +182,8 @@ std::optional<Cv> stamped_cv(std::string_view message, std::string_view authserv
 
 Result<SealOutput> seal(std::string_view message, const dkim::PrivateKey& key, const SealOptions& o, Cv cv) {
   if (!key.pkey) return fail(Errc::kInvalidArgument, "no signing key");
+  if (cv == Cv::kTempError)
+    return fail(Errc::kTemporary, "the chain could not be validated (temporary DNS failure): seal later");
   const std::string domain = to_lower(o.domain);
   if (!dkim::plausible_domain(domain))
     return fail(Errc::kInvalidArgument, "domain '" + o.domain + "' is not valid");

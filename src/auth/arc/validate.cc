@@ -213,7 +213,8 @@ Task<ChainResult> Validator::Impl::run(std::string_view message) {
   const auto& fields = hs.fields();
   ChainResult r;
   auto set_fail = [&r](FailReason f, std::string why) {
-    r.cv = Cv::kFail;
+    // A key that could not be fetched says nothing about the chain.
+    r.cv = f == FailReason::kTemporary ? Cv::kTempError : Cv::kFail;
     r.fail = f;
     r.reason = std::move(why);
   };

@@ -11,6 +11,7 @@
 #include "core/strings.h"
 #include "core/task.h"
 #include "dns/await.h"
+#include "dns/name.h"
 
 namespace rampart::spf {
 
@@ -50,6 +51,16 @@ bool valid_domain(std::string_view d) {
     p = dot + 1;
   }
   return labels >= 2;
+}
+
+// SPF names are text in which only the dots have meaning (a domain-spec may
+// hold any visible character, RFC 7208 7.1); resolvers read presentation
+// form, where a backslash escapes. Only a backslash needs converting: every
+// other octet reaches the wire as it is (dns/name.h).
+std::string_view query_name(std::string_view text, std::string& buf) {
+  if (text.find('\\') == std::string_view::npos) return text;
+  buf = dns::text_to_name(text);
+  return buf;
 }
 
 std::string strip_dot(std::string s) {
@@ -325,7 +336,9 @@ struct Evaluator::Impl {
           co_return out;
         }
         const RRType qt = t.mechanism == Mechanism::kExists ? RRType::A : addr_type;
-        AnswerPtr a = co_await dns::Lookup(resolver, name, qt);
+        std::string qbuf;
+        const std::string_view qname = query_name(name, qbuf);
+        AnswerPtr a = co_await dns::Lookup(resolver, qname, qt);
         if (a->temporary())
           co_return error(Verdict::kTempError, "DNS " + std::string(dns::status_name(a->status)) +
                                                    " looking up " + std::string(name) + " " +
@@ -348,7 +361,9 @@ struct Evaluator::Impl {
                             "more than " + std::to_string(opt.max_void_lookups) + " void lookups");
           co_return out;
         }
-        AnswerPtr mx = co_await dns::Lookup(resolver, name, RRType::MX);
+        std::string qbuf;
+        const std::string_view qname = query_name(name, qbuf);
+        AnswerPtr mx = co_await dns::Lookup(resolver, qname, RRType::MX);
         if (mx->temporary())
           co_return error(Verdict::kTempError, "DNS " + std::string(dns::status_name(mx->status)) +
                                                    " looking up " + std::string(name) + " MX");
@@ -392,7 +407,9 @@ struct Evaluator::Impl {
       Result<std::string> target = target_name_now(c, rec.exp, domain);
       if (rec.exp.uses_p) target = co_await target_name_ptr(c, rec.exp, domain);  // GCC 12: no co_await in ?:
       if (target && valid_domain(*target)) {
-        AnswerPtr a = co_await dns::Lookup(resolver, *target, RRType::TXT);
+        std::string qbuf;
+        const std::string_view qname = query_name(*target, qbuf);
+        AnswerPtr a = co_await dns::Lookup(resolver, qname, RRType::TXT);
         if (a->ok() && a->records.size() == 1 && a->records[0].txt()) {
           std::string text = a->records[0].txt()->text();
           auto ms = parse_macro_string(text, true);
@@ -429,7 +446,9 @@ struct Evaluator::Impl {
     if (depth > 20) co_return result(Verdict::kPermError, "include/redirect nesting too deep", domain);
 
     // 4.4 Record lookup, 4.5 selecting records.
-    AnswerPtr txt = co_await dns::Lookup(resolver, domain, RRType::TXT);
+    std::string qbuf;
+    const std::string_view qname = query_name(domain, qbuf);
+    AnswerPtr txt = co_await dns::Lookup(resolver, qname, RRType::TXT);
     if (txt->temporary())
       co_return result(
           Verdict::kTempError,

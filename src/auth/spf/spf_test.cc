@@ -7,6 +7,7 @@
 #include "auth/spf/macro.h"
 #include "auth/spf/record.h"
 #include "core/strings.h"
+#include "dns/name.h"
 #include "dns/zone_file.h"
 #include "dns/zone_resolver.h"
 
@@ -365,6 +366,75 @@ only1    TXT "v=spf1 ip4:198.51.100.0/24 -all"
   req.pra = "bob@only1.example.com";
   req.ip = *IpAddress::parse("198.51.100.4");
   EXPECT_EQ(ev.check_sync(req).result, Verdict::kPass);  // falls back to v=spf1
+}
+
+// --- what the real DNS path showed (tests/spf_dns_conformance_test) --------
+
+dns::Record a_rec(const char* ip) { return dns::Record{dns::RRType::A, 300, *IpAddress::parse(ip)}; }
+dns::Record txt_rec(std::vector<std::string> strings) {
+  return dns::Record{dns::RRType::TXT, 300, dns::Txt{std::move(strings)}};
+}
+
+// 7.1: a domain-spec may hold any visible character but '%'; after macro
+// expansion also spaces. The name reaches DNS octet for octet, a backslash
+// included (it is text, not an escape).
+TEST(RealPathGroups, DomainSpecsWithAnyVisibleCharacter) {
+  dns::Zone z;
+  z.add("e11.example.com", txt_rec({"v=spf1 a:foo:bar/baz.example.com -all"}));
+  z.add("foo:bar/baz.example.com", a_rec("1.2.3.4"));
+  z.add("e12.example.com", txt_rec({"v=spf1 mx:back\\slash.example.com -all"}));
+  z.add(dns::text_to_name("back\\slash.example.com"),
+        dns::Record{dns::RRType::MX, 300, dns::Mx{0, "foo:bar/baz.example.com"}});
+  z.add("e1a.example.com", txt_rec({"v=spf1 a:macro%%percent%_%_space%-url-space.example.com -all"}));
+  z.add("macro%percent  space%20url-space.example.com", a_rec("1.2.3.5"));
+  z.add("backslash.example.com", a_rec("1.2.3.4"));  // what "\s" as an escape would reach
+  dns::ZoneResolver r(z);
+  EXPECT_EQ(run(r, "1.2.3.4", "x@e11.example.com").result, Verdict::kPass);
+  EXPECT_EQ(run(r, "::ffff:1.2.3.4", "x@e11.example.com").result, Verdict::kPass);
+  EXPECT_EQ(run(r, "1.2.3.4", "x@e12.example.com").result, Verdict::kPass);
+  EXPECT_EQ(run(r, "1.2.3.5", "x@e1a.example.com").result, Verdict::kPass);
+  EXPECT_EQ(run(r, "1.2.3.4", "x@e1a.example.com").result, Verdict::kFail);
+}
+
+// 3.3: an empty TXT record (no strings) beside a multi-string SPF record is
+// no record at all: the SPF record is evaluated, no temperror, no permerror.
+TEST(RealPathGroups, EmptyTxtBesideMultiStringRecord) {
+  dns::Zone z;
+  z.add("null.example.com", txt_rec({"v=spf1 ip4:", "192.0.2.5 -all"}));
+  z.add("null.example.com", txt_rec({}));
+  dns::ZoneResolver r(z);
+  EXPECT_EQ(run(r, "192.0.2.5", "silly@null.example.com").result, Verdict::kPass);
+  EXPECT_EQ(run(r, "192.0.2.6", "silly@null.example.com").result, Verdict::kFail);
+}
+
+// 5.5 and 7.1 %{p}: PTR answers in another letter case, in private and
+// documentation ranges, and an IPv6 client whose MX does not match but whose
+// PTR (via redirect) does.
+TEST(RealPathGroups, PtrCaseAndValidatedNames) {
+  dns::Zone z;
+  z.add("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.D.0.1.0.0.2.ip6.arpa",
+        dns::Record{dns::RRType::PTR, 300, std::string("mail.Example.com")});
+  z.add("mail.example.com", dns::Record{dns::RRType::AAAA, 300, *IpAddress::parse("2001:db8::1")});
+  z.add("mail.example.com", a_rec("192.168.218.41"));
+  z.add("e6.example.com", txt_rec({"v=spf1 ptr:example.Com -all"}));
+  z.add("41.218.168.192.in-addr.arpa", dns::Record{dns::RRType::PTR, 300, std::string("MAIL.example.com")});
+  z.add("e7.example.com", txt_rec({"v=spf1 -all exp=msg.example.com"}));
+  z.add("msg.example.com", txt_rec({"connect from %{p}"}));
+  z.add("example.org", txt_rec({"v=spf1 mx redirect=_spf.example.com"}));
+  z.add("example.org", dns::Record{dns::RRType::MX, 300, dns::Mx{10, "smtp.example.org"}});
+  z.add("smtp.example.org", dns::Record{dns::RRType::AAAA, 300, *IpAddress::parse("2001:db8:ff0:100::3")});
+  z.add("_spf.example.com", txt_rec({"v=spf1 ptr:fe.example.org -all"}));
+  z.add("2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.F.F.0.8.B.D.0.1.0.0.2.ip6.arpa",
+        dns::Record{dns::RRType::PTR, 300, std::string("smtp6-v.fe.example.org")});
+  z.add("smtp6-v.fe.example.org",
+        dns::Record{dns::RRType::AAAA, 300, *IpAddress::parse("2001:db8:ff0:100::2")});
+  dns::ZoneResolver r(z);
+  EXPECT_EQ(run(r, "2001:db8::1", "bar@e6.example.com").result, Verdict::kPass);
+  Outcome p = run(r, "192.168.218.41", "x@e7.example.com");
+  EXPECT_EQ(p.result, Verdict::kFail);
+  EXPECT_EQ(p.explanation, "connect from mail.example.com");
+  EXPECT_EQ(run(r, "2001:db8:ff0:100::2", "test@example.org").result, Verdict::kPass);
+  EXPECT_EQ(run(r, "2001:db8:ff0:100::4", "test@example.org").result, Verdict::kFail);
 }
 
 }  // namespace
