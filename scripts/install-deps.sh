@@ -14,6 +14,8 @@ PKGS=(
   libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   # DMARC: organisational domains; report schema checks
   libpsl-dev publicsuffix libxml2-utils
+  # mime: IDNA (UTS #46) for addresses and URLs; charsets glibc iconv lacks
+  libidn2-dev libicu-dev
   # test and benchmark peers / data (ANCHORS.md)
   python3 python3-spf python3-dnspython python3-yaml spfquery nsd
   python3-dkim opendkim opendkim-tools rspamd
