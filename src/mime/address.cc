@@ -380,6 +380,10 @@ class Parser {
     if (is_ascii(out)) return out;
     auto a = domain_to_ascii(out);
     if (!a) return fail(a.error().code, a.error().message + at(start));
+    // UTS #46 maps full-width dots and symbols to ASCII: the result must be
+    // a domain again ("ex\uff0e" would be "ex.").
+    if (!is_dot_atom(*a))
+      return fail(Errc::kParse, "invalid internationalised domain name: maps to \"" + *a + "\"" + at(start));
     return a;
   }
 

@@ -91,7 +91,8 @@ TEST(Idna, AddressDomainsAreAlabels) {
 }
 
 TEST(Idna, InvalidAddressDomainIsAClearError) {
-  const char* bad[] = {"x@\xe2\x98\x83.net", "x@\xff.example", "Name <x@-b\xc3\xbc.de>"};
+  const char* bad[] = {"x@\xe2\x98\x83.net", "x@\xff.example", "Name <x@-b\xc3\xbc.de>",
+                       "x@b\xc3\xbc\x63her\xef\xbc\x8e"};  // full-width dot at the end: "xn--bcher-kva."
   for (const char* in : bad) {
     SCOPED_TRACE(in);
     auto mb = parse_mailbox(in);
@@ -117,6 +118,14 @@ TEST(Idna, UrlHosts) {
   EXPECT_TRUE(u.invalid_idn);
   // Not UTF-8: not a URL.
   EXPECT_FALSE(normalize_url("http://\xff\xfe.com/", u));
+  // Mapped to ASCII that is no host name (full-width dollar sign), or with a
+  // trailing dot (full-width full stop): checked after mapping.
+  EXPECT_FALSE(normalize_url("http://\xef\xbc\x84.com/", u));
+  ASSERT_TRUE(normalize_url("http://b\xc3\xbc\x63her.example\xef\xbc\x8e/", u));
+  EXPECT_EQ(u.host, "xn--bcher-kva.example");
+  Url again;
+  ASSERT_TRUE(normalize_url(u.url, again));
+  EXPECT_EQ(again.url, u.url);
   // Percent-encoded UTF-8 host.
   ASSERT_TRUE(normalize_url("http://b%C3%BCcher.example/", u));
   EXPECT_EQ(u.host, "xn--bcher-kva.example");

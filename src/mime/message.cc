@@ -220,7 +220,7 @@ std::string Message::display_text(size_t max_out) const {
     if (!t.text.empty() && t.text.back() != '\n' && !add("\n")) return out;
   }
   for (const Attachment& a : attachments_)
-    if (!add("[attachment: " + a.filename + "]\n")) return out;
+    if (a.shown && !a.filename.empty() && !add("[attachment: " + a.filename + "]\n")) return out;
   return out;
 }
 
@@ -534,10 +534,11 @@ void Message::list_tnef(const Part& p, uint32_t idx, const MessageLimits& limits
 
 // RFC 2046 5.1.4: of a multipart/alternative, a client shows the last part
 // it can display; here, the last child whose subtree holds a text part.
+// Everything under the other children is passed over.
 void Message::mark_shown() {
   std::vector<uint8_t> has_text(parts_.size(), 0);
   for (const TextPart& t : text_parts_) has_text[t.part] = 1;
-  // Children come after their parent (pre-order): one backward pass.
+  // Children come after their parent (pre-order): one backward pass up...
   for (size_t i = parts_.size(); i-- > 1;)
     if (has_text[i] && parts_[i].parent != kNoParent) has_text[parts_[i].parent] = 1;
   std::vector<uint32_t> chosen(parts_.size(), kNoParent);
@@ -547,18 +548,18 @@ void Message::mark_shown() {
     if (p.kind != PartKind::kMultipart || p.content_type.subtype != "alternative") continue;
     for (uint32_t c : p.children)
       if (has_text[c]) chosen[i] = c;
-    any = true;
+    any = any || chosen[i] != kNoParent;
   }
   if (!any) return;
-  for (TextPart& t : text_parts_) {
-    uint32_t child = t.part;
-    for (uint32_t a = parts_[child].parent; a != kNoParent; child = a, a = parts_[a].parent) {
-      if (chosen[a] != kNoParent && chosen[a] != child) {
-        t.shown = false;
-        break;
-      }
-    }
+  // ... and one forward pass down.
+  std::vector<uint8_t> passed(parts_.size(), 0);
+  for (size_t i = 1; i < parts_.size(); ++i) {
+    const uint32_t up = parts_[i].parent;
+    if (up == kNoParent) continue;
+    passed[i] = passed[up] || (chosen[up] != kNoParent && chosen[up] != i);
   }
+  for (TextPart& t : text_parts_) t.shown = !passed[t.part];
+  for (Attachment& a : attachments_) a.shown = !passed[a.part];
 }
 
 }  // namespace rampart::mime

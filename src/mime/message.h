@@ -140,6 +140,7 @@ struct Attachment {
   std::string content_type;  // "type/subtype", lower-case
   size_t size = 0;           // decoded size in bytes
   bool inline_disposition = false;
+  bool shown = true;  // false: inside an alternative a client passes over
 };
 
 class Message {
@@ -170,8 +171,9 @@ class Message {
   std::string decode_body(const Part& part, size_t max_out = kNoLimit) const;
   // What a mail client displays, as text: the shown text parts (one of each
   // multipart/alternative, HTML as its visible text), each ending in "\n",
-  // then one line per attachment, "[attachment: name]" (its name, never its
-  // bytes). At most max_out bytes, cut on a UTF-8 boundary.
+  // then one line per shown attachment with a name, "[attachment: name]"
+  // (its name, never its bytes). At most max_out bytes, cut on a UTF-8
+  // boundary.
   std::string display_text(size_t max_out = kNoLimit) const;
 
  private:

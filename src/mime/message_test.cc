@@ -382,7 +382,23 @@ TEST(Message, AlternativeChoosesTheLastWithText) {
   ASSERT_EQ(m.text_parts().size(), 2u);
   EXPECT_FALSE(m.text_parts()[0].shown);
   EXPECT_TRUE(m.text_parts()[1].shown);
-  EXPECT_EQ(m.display_text(), "plain\n[attachment: ]\n");
+  EXPECT_EQ(m.display_text(), "plain\n");  // an unnamed attachment has nothing to show
+}
+
+TEST(Message, AttachmentsOfAPassedOverAlternativeAreNotShown) {
+  const std::string raw =
+      "Content-Type: multipart/alternative; boundary=a\r\n\r\n--a\r\nContent-Type: multipart/mixed; "
+      "boundary=m\r\n\r\n"
+      "--m\r\nContent-Type: text/plain\r\n\r\nold\r\n--m\r\nContent-Type: application/pdf; "
+      "name=old.pdf\r\n\r\n%PDF\r\n"
+      "--m--\r\n--a\r\nContent-Type: multipart/related; boundary=r\r\n\r\n--r\r\nContent-Type: "
+      "text/html\r\n\r\n"
+      "<p>new</p>\r\n--r\r\nContent-Type: image/gif; name=pic.gif\r\n\r\nGIF\r\n--r--\r\n--a--\r\n";
+  Message m = Message::parse(raw);
+  ASSERT_EQ(m.attachments().size(), 2u);
+  EXPECT_FALSE(m.attachments()[0].shown);
+  EXPECT_TRUE(m.attachments()[1].shown);
+  EXPECT_EQ(m.display_text(), "new\n[attachment: pic.gif]\n");
 }
 
 TEST(Message, TenThousandHeaders) {

@@ -302,6 +302,11 @@ bool normalize_url(std::string_view in, Url& out) {
       host = ip;
     } else {
       host = punycode_host(host, &bad_idn);
+      // UTS #46 maps full-width dots and symbols to ASCII ("ex\uff0e" is "ex.",
+      // "\uff04" is "$"): the result must be a host name again.
+      while (!host.empty() && host.back() == '.') host.pop_back();
+      for (char c : host)
+        if (!is_host_char(c) || static_cast<unsigned char>(c) >= 0x80) return false;
       if (host.empty() || host.front() == '.' || host.find("..") != std::string::npos) return false;
     }
   }
