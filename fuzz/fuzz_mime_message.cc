@@ -8,7 +8,8 @@
 // Checks, besides "no crash, no hang": limits hold (parts, depth, URLs,
 // defects, decoded bytes), the tree is consistent (parents before children,
 // depth = parent depth + 1), views lie inside the input unless in_decoded,
-// and all text is valid UTF-8.
+// all text is valid UTF-8 (display_text too), and attachments (uuencoded,
+// TNEF) point at a part.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -54,6 +55,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const Defect& d : m.defects())
     if (d.offset > size) std::abort();
   if (!is_valid_utf8(m.subject())) std::abort();
+  // What a client shows: valid UTF-8, bounded, at least one shown part per
+  // text-bearing alternative (never more text than the parts hold).
+  const std::string shown = m.display_text(1 << 20);
+  if (!is_valid_utf8(shown) || shown.size() > (1 << 20)) std::abort();
+  for (const Attachment& a : m.attachments())
+    if (a.part >= m.parts().size()) std::abort();
   if (m.parts().size() > 1) (void)m.decode_body(m.parts()[1], 4096);
   return 0;
 }

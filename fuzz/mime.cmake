@@ -6,4 +6,5 @@ if(TARGET rampart_mime)
   rampart_fuzz_target(fuzz_mime_html SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_mime_html.cc DEPS rampart_mime)
   rampart_fuzz_target(fuzz_mime_encoded_word SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_mime_encoded_word.cc
                       DEPS rampart_mime)
+  rampart_fuzz_target(fuzz_mime_tnef SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_mime_tnef.cc DEPS rampart_mime)
 endif()

@@ -17,6 +17,8 @@ PKGS=(
   # DMARC aggregate reports as providers send them: XML, gzip, zip; Mail::DMARC
   # (Perl) reads the reports rampart writes in the interop test
   libxml2-dev zlib1g-dev libzip-dev libmail-dmarc-perl
+  # mime: IDNA (UTS #46) for addresses and URLs; charsets glibc iconv lacks
+  libidn2-dev libicu-dev
   # test and benchmark peers / data (ANCHORS.md)
   python3 python3-spf python3-dnspython python3-yaml spfquery nsd
   python3-dkim opendkim opendkim-tools rspamd

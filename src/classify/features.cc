@@ -355,19 +355,16 @@ void email_features(std::string_view raw, const FeatureOptions& opt, Sink& sink,
   if (opt.words)
     add_words(std::string_view(subject).substr(0, 1024), ns_tag('s'), opt.bigrams, opt, budget, sink, buf);
 
-  // The decoded text: every text part, up to max_text bytes in all.
+  // The decoded text as a mail client shows it (mime::Message::display_text:
+  // one alternative, visible HTML text, attachment names), up to max_text bytes.
   const size_t want = std::max(opt.max_text, opt.text_prefix);
-  std::string text;
+  const std::string text = m.display_text(want);
   bool any_plain = false, any_html = false;
   size_t hidden = 0, total_text = 0;
   for (const mime::TextPart& t : m.text_parts()) {
     (t.html ? any_html : any_plain) = true;
     hidden += t.hidden_bytes;
     total_text += t.text.size();
-    if (text.size() < want) {
-      text.append(t.text, 0, want - text.size());
-      text.push_back('\n');
-    }
   }
   if (opt.words)
     add_words(std::string_view(text).substr(0, opt.max_text), ns_tag('w'), opt.bigrams, opt, budget, sink,

@@ -14,7 +14,9 @@
 // winners' feature), the names of the header fields, words of selected
 // header fields (From, Reply-To, X-Mailer, Content-Type, List-Id, ...) each
 // in its own namespace, subject words and bigrams, words, bigrams and
-// character n-grams of the decoded, de-HTMLed text, URL hosts and their
+// character n-grams of the text a mail client shows (Message::display_text:
+// decoded, de-HTMLed, one part of each alternative, attachment names), URL
+// hosts (A-labels for IDNs) and their
 // registered-domain guess (last two labels, three under a two-letter ccTLD
 // second level such as co.uk), and structure: part types, attachment types
 // and extensions, HTML-only, hidden HTML, sizes and counts (log buckets),

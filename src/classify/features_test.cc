@@ -82,11 +82,15 @@ TEST(Extractor, EmailUsesDecodedTextUrlsAndHeaders) {
   o.text_prefix = 0;
   const auto full = features(kEmail, Channel::kEmail, o);
   // The same words in the text of an SMS land elsewhere (other namespace),
-  // but the same email twice with a different body differs.
+  // but the same email twice with a different body differs: the body a client
+  // shows, the HTML alternative. The plain one it passes over is not read.
   std::string other = kEmail;
-  other.replace(other.find("Buy cheap pills at"), 18, "Meeting notes for ");
+  other.replace(other.find("Buy <b>cheap</b> pills"), 22, "Meeting notes for you");
   const auto f2 = features(other, Channel::kEmail, o);
   EXPECT_NE(full, f2);
+  std::string plain_changed = kEmail;
+  plain_changed.replace(plain_changed.find("Buy cheap pills at"), 18, "Meeting notes for ");
+  EXPECT_EQ(full, features(plain_changed, Channel::kEmail, o));
   // Without URL features there are fewer features.
   o.urls = false;
   EXPECT_LT(features(kEmail, Channel::kEmail, o).size(), full.size());
@@ -186,6 +190,36 @@ TEST(Extractor, MaxFeaturesCaps) {
   std::string words;
   for (int i = 0; i < 1000; ++i) words += "w" + std::to_string(i) + " ";
   EXPECT_EQ(features(words, Channel::kSms, o).size(), 64u);
+}
+
+// The classifier reads the text a mail client shows: the HTML alternative
+// (not the plain one it passes over), its visible text, decoded charsets, and
+// attachments by name, never their bytes. With only word features on, a
+// multipart/alternative message gives exactly the features of a one-part
+// message holding the text the client displays.
+TEST(Extractor, EmailTextIsWhatAClientShows) {
+  FeatureOptions o;
+  o.raw_prefix = 0;
+  o.headers = false;
+  o.urls = false;
+  o.structure = false;
+  const std::string shown_alt =
+      "Subject: s\nContent-Type: multipart/mixed; boundary=m\n\n--m\n"
+      "Content-Type: multipart/alternative; boundary=a\n\n--a\n"
+      "Content-Type: text/plain\n\nzebra quagga\n--a\n"
+      "Content-Type: text/html; charset=iso-8859-1\n\n<p>caf\xe9 <b>latte</b></p>"
+      "<div style=\"display:none\">hiddenword</div>\n--a--\n"
+      "--m\nContent-Type: application/octet-stream; name=\"invoice.zip\"\n"
+      "Content-Transfer-Encoding: base64\n\nYmluYXJ5Ymx\n--m--\n";
+  const std::string same_text =
+      "Subject: s\nContent-Type: text/plain; charset=utf-8\n\ncaf\xc3\xa9 latte\n[attachment: invoice.zip]\n";
+  EXPECT_EQ(features(shown_alt, Channel::kEmail, o), features(same_text, Channel::kEmail, o));
+  const std::string plain_words = "Subject: s\n\nzebra quagga\n";
+  const auto alt = features(shown_alt, Channel::kEmail, o);
+  const auto plain = features(plain_words, Channel::kEmail, o);
+  size_t common = 0;
+  for (uint32_t f : plain) common += alt.count(f);
+  EXPECT_LT(common, plain.size());  // "zebra", "quagga" are not read
 }
 
 }  // namespace

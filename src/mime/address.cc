@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/strings.h"
+#include "mime/idna.h"
 
 namespace rampart::mime {
 
@@ -362,17 +363,28 @@ class Parser {
     return {};
   }
 
+  // The domain in A-label form (idna.h): U-labels (RFC 6532) go through
+  // UTS #46; an invalid one is a parse error naming the domain.
   Result<std::string> domain_name() {
     std::string out;
+    const size_t start = tok().offset;
     for (;;) {
       if (tok().type != Tok::kAtom)
         return fail(Errc::kParse, "expected domain, got " + what() + at(tok().offset));
       out += to_lower(s_.substr(tok().begin, tok().end - tok().begin));
       next();
-      if (!is_special('.')) return out;
+      if (!is_special('.')) break;
       out += '.';
       next();
     }
+    if (is_ascii(out)) return out;
+    auto a = domain_to_ascii(out);
+    if (!a) return fail(a.error().code, a.error().message + at(start));
+    // UTS #46 maps full-width dots and symbols to ASCII: the result must be
+    // a domain again ("ex\uff0e" would be "ex.").
+    if (!is_dot_atom(*a))
+      return fail(Errc::kParse, "invalid internationalised domain name: maps to \"" + *a + "\"" + at(start));
+    return a;
   }
 
   // After '<': [obs-route] addr-spec '>'.
@@ -435,6 +447,11 @@ bool is_dot_atom(std::string_view s) {
     prev = c;
   }
   return true;
+}
+
+std::string Mailbox::display_domain() const {
+  if (domain_literal) return domain;
+  return domain_to_unicode(domain);
 }
 
 std::string Mailbox::addr_spec() const {

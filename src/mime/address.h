@@ -5,7 +5,7 @@
 //
 //   auto mb = mime::parse_mailbox("\"Doe, John\" <John.Doe@Example.COM>");
 //   if (mb) { mb->local_part;   // "John.Doe"
-//             mb->domain;       // "example.com" (lower-case)
+//             mb->domain;       // "example.com" (lower-case; A-labels: "xn--bcher-kva.example")
 //             mb->addr_spec();  // "John.Doe@example.com"
 //             mb->display_name; } // "Doe, John"
 //   auto list = mime::parse_address_list(to_field.value());
@@ -16,14 +16,18 @@
 // Display names are decoded (quotes removed, quoted-pairs resolved, words
 // joined by one space); RFC 2047 encoded words are left as they are. Quoted
 // local-parts are decoded; addr_spec() quotes them again when needed. Bytes
-// >= 0x80 are accepted as atext (RFC 6532). Obsolete syntax accepted: phrases
+// >= 0x80 are accepted as atext (RFC 6532); a domain holding them is an IDN,
+// converted to A-labels with UTS #46 (idna.h; display_domain() converts back).
+// Obsolete syntax accepted: phrases
 // with dots ("John Q. Public"), CFWS around the dots of local-parts and
 // domains, obs-route ("<@a,@b:user@c>", route kept in Mailbox::route), empty
 // list elements ("a@b,,c@d"), and quoted-strings containing controls.
 //
 // DIAGNOSTICS: malformed input gives Errc::kParse with a message that says
 // what was expected and at which byte offset; comment nesting deeper than
-// kMaxCommentDepth or more than kMaxAddresses addresses gives Errc::kLimit.
+// kMaxCommentDepth or more than kMaxAddresses addresses gives Errc::kLimit; an
+// IDN that UTS #46 rejects (invalid UTF-8, disallowed code points, bad bidi)
+// gives Errc::kParse "invalid internationalised domain name "...": reason".
 // Work is linear in the input; no recursion.
 #pragma once
 
@@ -42,12 +46,14 @@ constexpr size_t kMaxAddresses = 10000;
 struct Mailbox {
   std::string display_name;  // decoded phrase; empty for a bare addr-spec
   std::string local_part;    // decoded (no quotes, no backslashes)
-  std::string domain;        // lower-case; "[192.0.2.1]" for a domain-literal
+  std::string domain;        // lower-case ASCII, A-labels for IDNs (idna.h); "[192.0.2.1]" for a literal
   bool domain_literal = false;
   std::vector<std::string> route;  // obs-route domains, lower-case
 
   // "local@domain", quoting the local-part when it is not a dot-atom.
   std::string addr_spec() const;
+  // The domain with U-labels, for display ("b\u00fccher.example").
+  std::string display_domain() const;
 };
 
 // One element of an address-list: a single mailbox, or a group

@@ -40,7 +40,7 @@ TEST(Address, MailboxTable) {
       {"user@[a\\]b]", "", "user", "[a\\]b]"},  // quoted-pair kept as written
       // 8-bit (RFC 6532) and case.
       {"J\xc3\xb6rg <j\xc3\xb6rg@B\xc3\xbc\x63her.Example>", "J\xc3\xb6rg", "j\xc3\xb6rg",
-       "b\xc3\xbc\x63her.example"},
+       "xn--bcher-kva.example"},
       // Folded field body.
       {"John\r\n Doe\r\n <jdoe@example.com>", "John Doe", "jdoe", "example.com"},
       {"=?utf-8?q?J=C3=B6rg?= <j@example.com>", "=?utf-8?q?J=C3=B6rg?=", "j", "example.com"},

@@ -3,10 +3,13 @@
 #include "mime/charset.h"
 
 #include <iconv.h>
+#include <unicode/ucnv.h>
+#include <unicode/ucnv_err.h>
 
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "core/strings.h"
 
@@ -128,6 +131,15 @@ constexpr Alias kAliases[] = {
     {"koi8-ru", "koi8-u"},
     {"x-euc-jp", "euc-jp"},
     {"utf-16", "utf-16"},
+    {"x-imap4-modified-utf7", "imap-mailbox-name"},
+    {"x-mac-japanese", "cp932"},
+    {"x-mac-korean", "cp949"},
+    {"x-mac-chinesesimp", "gb18030"},
+    {"x-mac-chinesetrad", "big5-hkscs"},
+    {"x-euc", "euc-jp"},
+    {"x-ms-cp932", "cp932"},
+    {"x-ms-cp949", "cp949"},
+    {"windows-936", "gb18030"},
 };
 
 // Labels that mean "no idea": read as UTF-8 when valid, else windows-1252.
@@ -212,6 +224,86 @@ bool iconv_to_utf8(iconv_t cd, std::string_view in, std::string& out, DefectSet&
   size_t oleft = sizeof buf;
   iconv(cd, nullptr, nullptr, &op, &oleft);
   return append_bounded(out, std::string_view(buf, static_cast<size_t>(op - buf)), max_out);
+}
+
+// Closes an ICU converter.
+struct UcnvClose {
+  void operator()(UConverter* c) const { ucnv_close(c); }
+};
+
+// Appends UTF-16 code units as UTF-8; a high surrogate at the end of `u` is
+// kept in `pending` for the next call (a pair may straddle two buffers).
+bool utf16_to_utf8(const UChar* u, size_t n, uint32_t& pending, std::string& out, size_t max_out) {
+  std::string chunk;
+  chunk.reserve(n * 3);
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t c = u[i];
+    if (pending != 0) {
+      if (c >= 0xDC00 && c <= 0xDFFF) {
+        append_utf8(chunk, 0x10000 + ((pending - 0xD800) << 10) + (c - 0xDC00));
+        pending = 0;
+        continue;
+      }
+      append_utf8(chunk, 0xFFFD);  // lone high surrogate
+      pending = 0;
+    }
+    if (c >= 0xD800 && c <= 0xDBFF) {
+      pending = c;
+      continue;
+    }
+    append_utf8(chunk, c);  // a lone low surrogate becomes U+FFFD there
+  }
+  return append_bounded(out, chunk, max_out);
+}
+
+// ICU for the labels glibc iconv does not know (x-mac-cyrillic, hz-gb-2312,
+// iso-ir-149, x-iscii-de, SCSU, BOCU-1, ...). Illegal, unmapped and truncated
+// sequences become U+FFFD (the STOP callback hands each back to this loop);
+// after kMaxConversionErrors the rest is read as windows-1252. Returns false
+// when ICU has no converter for `name` (nothing is appended then).
+bool icu_to_utf8(const std::string& name, std::string_view in, std::string& out, DefectSet& defects,
+                 size_t max_out, bool& complete) {
+  UErrorCode err = U_ZERO_ERROR;
+  std::unique_ptr<UConverter, UcnvClose> cv(ucnv_open(name.c_str(), &err));
+  if (U_FAILURE(err) || !cv) return false;
+  err = U_ZERO_ERROR;
+  ucnv_setToUCallBack(cv.get(), UCNV_TO_U_CALLBACK_STOP, nullptr, nullptr, nullptr, &err);
+  if (U_FAILURE(err)) return false;
+  const char* src = in.data();
+  const char* const end = in.data() + in.size();
+  UChar buf[2048];
+  uint32_t pending = 0;
+  size_t errors = 0;
+  complete = true;
+  for (;;) {
+    UChar* t = buf;
+    err = U_ZERO_ERROR;
+    ucnv_toUnicode(cv.get(), &t, buf + 2048, &src, end, nullptr, /*flush=*/1, &err);
+    if (!utf16_to_utf8(buf, static_cast<size_t>(t - buf), pending, out, max_out)) {
+      complete = false;
+      return true;
+    }
+    if (err == U_BUFFER_OVERFLOW_ERROR) continue;
+    if (U_SUCCESS(err)) break;
+    // U_ILLEGAL_CHAR_FOUND, U_INVALID_CHAR_FOUND, U_TRUNCATED_CHAR_FOUND, ...:
+    // the offending bytes are consumed.
+    note(defects, DefectKind::kCharsetError);
+    if (pending != 0) {
+      pending = 0;
+      if (!append_bounded(out, kReplacement, max_out)) break;
+    }
+    if (!append_bounded(out, kReplacement, max_out)) {
+      complete = false;
+      return true;
+    }
+    if (src >= end) break;
+    if (++errors >= kMaxConversionErrors) {
+      complete = windows1252_to_utf8(std::string_view(src, static_cast<size_t>(end - src)), out, max_out);
+      return true;
+    }
+  }
+  if (pending != 0 && !append_bounded(out, kReplacement, max_out)) complete = false;
+  return true;
 }
 
 }  // namespace
@@ -330,6 +422,15 @@ bool to_utf8(std::string_view in, std::string_view charset, std::string& out, De
   if (!cs.empty()) {
     iconv_t cd = iconv_cache().get(cs);
     if (cd != IconvCache::kBad) return iconv_to_utf8(cd, in, out, defects, max_out);
+    bool complete = true;
+    if (icu_to_utf8(cs, in, out, defects, max_out, complete)) return complete;
+    // "x-foo" that neither knows: try "foo" (x-cp1250, x-koi8-r, ...).
+    if (cs.size() > 2 && cs[0] == 'x' && cs[1] == '-') {
+      const std::string bare = cs.substr(2);
+      cd = iconv_cache().get(bare);
+      if (cd != IconvCache::kBad) return iconv_to_utf8(cd, in, out, defects, max_out);
+      if (icu_to_utf8(bare, in, out, defects, max_out, complete)) return complete;
+    }
   }
   note(defects, DefectKind::kUnknownCharset);
   return utf8_or_1252(in, out, max_out, &ok);

@@ -1,7 +1,9 @@
 // File: src/mime/charset.h
 // Text in any MIME charset to UTF-8 (RFC 2045 5.1 "charset", RFC 2046 4.1.2),
-// through glibc iconv, with fast paths for UTF-8, US-ASCII, ISO-8859-1 and
-// windows-1252.
+// through glibc iconv, then ICU (ucnv) for the labels iconv does not know
+// (x-mac-cyrillic, hz-gb-2312, iso-ir-149, x-iscii-*, SCSU, BOCU-1,
+// IMAP-mailbox-name, ...), with fast paths for UTF-8, US-ASCII, ISO-8859-1
+// and windows-1252.
 //
 //   std::string out;
 //   mime::DefectSet d = 0;
@@ -14,13 +16,15 @@
 // practice: ISO-8859-1 / US-ASCII with 8-bit bytes read as windows-1252,
 // gb2312/gbk as GB18030, big5 as BIG5-HKSCS, shift_jis as CP932 (windows-31j),
 // ks_c_5601-1987/euc-kr as CP949. Other labels go to iconv as they are, once
-// checked to hold only [A-Za-z0-9._:+-] (at most 40 bytes).
+// checked to hold only [A-Za-z0-9._:+-] (at most 40 bytes), then to ICU, then
+// without an "x-" prefix to both.
 //
 // DIAGNOSTICS: conversion never fails. Bytes invalid in their charset become
-// U+FFFD (kCharsetError); after 4096 such errors the rest is read as
+// U+FFFD (kCharsetError; never dropped, also under ICU: illegal, unmapped and
+// truncated sequences alike); after 4096 such errors the rest is read as
 // windows-1252. An unknown label (or one iconv cannot open) gives
-// kUnknownCharset and the text is read as UTF-8 when it is valid, else as
-// windows-1252. Output is always valid UTF-8 and at most `max_out` bytes in
+// kUnknownCharset (neither iconv nor ICU opens it) and the text is read as
+// UTF-8 when it is valid, else as windows-1252. Output is always valid UTF-8 and at most `max_out` bytes in
 // total (cut on a character boundary; the function then returns false).
 // iconv descriptors are cached per thread (a few entries); no global state.
 #pragma once

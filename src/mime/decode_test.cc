@@ -111,6 +111,56 @@ TEST(Charset, CommonCharsets) {
   EXPECT_EQ(conv("plain", ""), "plain");
 }
 
+// Labels glibc iconv does not know go to ICU; "x-" labels neither knows are
+// tried without the prefix. Vectors encoded with Python's codecs.
+TEST(Charset, IcuAndAliases) {
+  struct Case {
+    const char* charset;
+    const char* in;
+    const char* utf8;
+  };
+  const Case cases[] = {
+      {"hz-gb-2312", "~{VPNDSJ<~}", "\xe4\xb8\xad\xe6\x96\x87\xe9\x82\xae\xe4\xbb\xb6"},  // 中文邮件
+      {"x-mac-cyrillic", "\x8f\xf0\xe8\xe2\xe5\xf2", "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"},
+      {"x-mac-greek", "\xa1\xe5\xe9\xc0", "\xce\x93\xce\xb5\xce\xb9\xce\xac"},
+      {"x-cp1250", "\x8elu\x9dou\xe8k\xfd k\xf9\xf2",
+       "\xc5\xbdlu\xc5\xa5ou\xc4\x8dk\xc3\xbd k\xc5\xaf\xc5\x88"},
+      {"unicode-1-1-utf-7", "Hi Mom -+Jjo--!", "Hi Mom -\xe2\x98\xba-!"},
+      {"utf-7", "Hi Mom -+Jjo--!", "Hi Mom -\xe2\x98\xba-!"},
+      {"iso-2022-kr", "\x1b$)C\x0eGQ19>n\x0f", "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4"},
+      {"x-windows-949", "\xc7\xd1\xb1\xb9\xbe\xee", "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4"},
+      {"x-sjis", "\x82\xB1\x82\xF1", "\xE3\x81\x93\xE3\x82\x93"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.charset);
+    DefectSet d = 0;
+    EXPECT_EQ(conv(c.in, c.charset, &d), c.utf8);
+    EXPECT_FALSE(has(d, DefectKind::kUnknownCharset));
+    EXPECT_FALSE(has(d, DefectKind::kCharsetError));
+  }
+}
+
+// Invalid and truncated sequences under ICU become U+FFFD; the text around
+// them is kept.
+TEST(Charset, IcuInvalidSequencesAreReplacedNotDropped) {
+  DefectSet d = 0;
+  std::string s = conv("ok ~{\xff\xff~} end", "hz-gb-2312", &d);
+  EXPECT_TRUE(is_valid_utf8(s));
+  EXPECT_EQ(s.rfind("ok ", 0), 0u);
+  EXPECT_NE(s.find("\xEF\xBF\xBD"), std::string::npos);
+  EXPECT_NE(s.find(" end"), std::string::npos);
+  EXPECT_TRUE(has(d, DefectKind::kCharsetError));
+  d = 0;
+  s = conv("\xc7\xd1\xc7", "x-windows-949", &d);  // cut inside a character
+  EXPECT_EQ(s, "\xed\x95\x9c\xEF\xBF\xBD");
+  EXPECT_TRUE(has(d, DefectKind::kCharsetError));
+  // Bounded output through ICU stays on a character boundary.
+  std::string out;
+  d = 0;
+  EXPECT_FALSE(to_utf8("~{VPNDSJ<~}", "hz-gb-2312", out, d, 7));
+  EXPECT_EQ(out, "\xe4\xb8\xad\xe6\x96\x87");
+}
+
 TEST(Charset, Utf8ValidationAndRepair) {
   DefectSet d = 0;
   EXPECT_EQ(conv("ok \xE2\x82\xAC", "utf-8", &d), "ok \xE2\x82\xAC");

@@ -37,6 +37,9 @@ std::string_view defect_name(DefectKind k) {
     case DefectKind::kCharsetError: return "charset-error";
     case DefectKind::kEncodedWordError: return "encoded-word-error";
     case DefectKind::kTooManyUrls: return "too-many-urls";
+    case DefectKind::kInvalidIdn: return "invalid-idn";
+    case DefectKind::kUuencodeUnterminated: return "uuencode-unterminated";
+    case DefectKind::kTnefMalformed: return "tnef-malformed";
     case DefectKind::kDefectKindCount: break;
   }
   return "unknown";

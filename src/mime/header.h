@@ -76,6 +76,9 @@ enum class DefectKind : uint8_t {
   kCharsetError,             // bytes invalid in their charset (or UTF-8): U+FFFD put in
   kEncodedWordError,         // malformed RFC 2047 encoded word (kept as written)
   kTooManyUrls,              // MessageLimits::max_urls reached: later URLs dropped
+  kInvalidIdn,               // a URL host UTS #46 rejects (kept as plain punycode, idna.h)
+  kUuencodeUnterminated,     // uuencoded file without its "end" line (decoded up to where it stops)
+  kTnefMalformed,            // TNEF (winmail.dat) stream cut short or inconsistent (tnef.h)
   kDefectKindCount           // not a defect: the number of kinds
 };
 

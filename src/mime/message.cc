@@ -8,6 +8,8 @@
 #include "core/strings.h"
 #include "mime/charset.h"
 #include "mime/encoded_word.h"
+#include "mime/tnef.h"
+#include "mime/uuencode.h"
 
 namespace rampart::mime {
 namespace {
@@ -50,10 +52,30 @@ void normalize_text(std::string& s) {
   s.resize(w);
 }
 
+// The first uuencoded file of an x-uuencode body (the body as it is when
+// there is none).
+bool uu_decode_body(std::string_view body, std::string& out, DefectSet& d, size_t max) {
+  UuLimits lim;
+  lim.max_files = 1;
+  lim.keep_data = true;
+  lim.max_data = max - std::min(max, out.size());
+  std::vector<UuFile> f = find_uuencoded(body, lim);
+  if (f.empty()) {
+    if (out.size() >= max) return body.empty();
+    const size_t room = max - out.size();
+    out.append(body.substr(0, room));
+    return body.size() <= room;
+  }
+  if (!f[0].terminated) note(d, DefectKind::kUuencodeUnterminated);
+  out.append(f[0].data);
+  return f[0].data.size() == f[0].size;
+}
+
 bool decode_transfer(std::string_view body, TransferEncoding e, std::string& out, DefectSet& d, size_t max) {
   switch (e) {
     case TransferEncoding::kBase64: return base64_decode(body, out, d, max);
     case TransferEncoding::kQuotedPrintable: return qp_decode(body, out, d, max);
+    case TransferEncoding::kUuencode: return uu_decode_body(body, out, d, max);
     default: {
       if (out.size() >= max) return body.empty();
       const size_t room = max - out.size();
@@ -126,6 +148,22 @@ MultipartSplit split_multipart(std::string_view body, std::string_view boundary,
   return r;
 }
 
+// A file name from a message as UTF-8: as it is when valid, else in the
+// part's charset.
+std::string name_utf8(std::string_view name, std::string_view charset) {
+  if (is_valid_utf8(name)) return std::string(name);
+  std::string out;
+  DefectSet d = 0;
+  to_utf8(name, charset.empty() ? std::string_view("windows-1252") : charset, out, d, 4096);
+  return out;
+}
+
+bool is_tnef_part(const Part& p) {
+  const ContentType& ct = p.content_type;
+  if (ct.type == "application" && (ct.subtype == "ms-tnef" || ct.subtype == "vnd.ms-tnef")) return true;
+  return iequals(p.filename, "winmail.dat");
+}
+
 bool Part::is_attachment() const {
   if (kind != PartKind::kLeaf) return false;
   if (disposition.type == DispositionType::kAttachment) return true;
@@ -164,6 +202,26 @@ std::string Message::subject() const {
   DefectSet d = 0;
   std::string s = decode_header(f->value_raw, d);
   return std::string(trim(s));
+}
+
+std::string Message::display_text(size_t max_out) const {
+  std::string out;
+  auto add = [&](std::string_view s) {
+    if (out.size() >= max_out) return false;
+    size_t n = std::min(s.size(), max_out - out.size());
+    if (n < s.size())
+      while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    out.append(s.substr(0, n));
+    return n == s.size();
+  };
+  for (const TextPart& t : text_parts_) {
+    if (!t.shown) continue;
+    if (!add(t.text)) return out;
+    if (!t.text.empty() && t.text.back() != '\n' && !add("\n")) return out;
+  }
+  for (const Attachment& a : attachments_)
+    if (a.shown && !a.filename.empty() && !add("[attachment: " + a.filename + "]\n")) return out;
+  return out;
 }
 
 std::string Message::decode_body(const Part& part, size_t max_out) const {
@@ -233,6 +291,12 @@ void Message::build_tree(const MessageLimits& limits) {
       part.disposition = parse_content_disposition(f->value_raw, ds);
     part.filename = std::string(part.disposition.filename());
     if (part.filename.empty()) part.filename = std::string(part.content_type.param("name"));
+    if (part.filename.empty() && part.encoding == TransferEncoding::kUuencode) {
+      UuLimits one;
+      one.max_files = 1;
+      std::vector<UuFile> f = find_uuencoded(part.body, one);
+      if (!f.empty()) part.filename = name_utf8(f[0].name, part.content_type.param("charset"));
+    }
     add_defects(ds, here);
 
     const ContentType& ct = part.content_type;
@@ -330,6 +394,7 @@ void Message::extract(const MessageLimits& limits) {
       return;
     }
     seen.insert(u.url);
+    if (u.invalid_idn) add_defect(DefectKind::kInvalidIdn, parts_[u.part].offset);
     urls_.push_back(std::move(u));
   };
   bool budget_hit = false;
@@ -351,10 +416,17 @@ void Message::extract(const MessageLimits& limits) {
         DefectSet d = 0;
         qp_decode(p.body, decoded, d);
         a.size = decoded.size();
+      } else if (p.encoding == TransferEncoding::kUuencode) {
+        UuLimits one;
+        one.max_files = 1;
+        std::vector<UuFile> f = find_uuencoded(p.body, one);
+        a.size = f.empty() ? p.body.size() : f[0].size;
+        if (!f.empty() && !f[0].terminated) add_defect(DefectKind::kUuencodeUnterminated, here);
       } else {
         a.size = p.body.size();
       }
       attachments_.push_back(std::move(a));
+      if (is_tnef_part(p)) list_tnef(p, static_cast<uint32_t>(idx), limits);
       continue;
     }
     const bool html = p.content_type.type == "text" && p.content_type.subtype == "html";
@@ -380,6 +452,14 @@ void Message::extract(const MessageLimits& limits) {
     }
     tp.charset = canonical_charset(charset);
     if (tp.charset.empty()) tp.charset = std::string(charset.substr(0, 64));
+    // uuencoded files in plain text: listed as attachments, cut out of the text.
+    std::vector<UuFile> uu;
+    if (!html && decoded.find("begin") != std::string::npos) {
+      UuLimits ul;
+      ul.max_files = 64;
+      uu = find_uuencoded(decoded, ul);
+      if (!uu.empty()) decoded = without_uuencoded(decoded, uu);
+    }
     std::string utf8;
     if (!to_utf8(decoded, charset, utf8, ds, room)) complete = false;
     normalize_text(utf8);
@@ -420,7 +500,66 @@ void Message::extract(const MessageLimits& limits) {
     }
     decoded_bytes_ += tp.text.size();
     text_parts_.push_back(std::move(tp));
+    for (UuFile& f : uu) {
+      Attachment a;
+      a.part = static_cast<uint32_t>(idx);
+      a.source = AttachmentSource::kUuencode;
+      a.filename = name_utf8(f.name, charset);
+      a.content_type = std::string(guess_mime_type(a.filename));
+      a.size = f.size;
+      if (!f.terminated) add_defect(DefectKind::kUuencodeUnterminated, here);
+      attachments_.push_back(std::move(a));
+    }
   }
+  mark_shown();
+}
+
+void Message::list_tnef(const Part& p, uint32_t idx, const MessageLimits& limits) {
+  std::string bytes;
+  DefectSet d = 0;
+  decode_transfer(p.body, p.encoding, bytes, d, limits.max_decoded_bytes);
+  auto t = parse_tnef(bytes);
+  if (!t || !t->complete) add_defect(DefectKind::kTnefMalformed, p.offset);
+  if (!t) return;
+  for (TnefAttachment& ta : t->attachments) {
+    Attachment a;
+    a.part = idx;
+    a.source = AttachmentSource::kTnef;
+    a.filename = std::move(ta.name);
+    a.content_type = std::move(ta.mime_type);
+    a.size = ta.size;
+    attachments_.push_back(std::move(a));
+  }
+}
+
+// RFC 2046 5.1.4: of a multipart/alternative, a client shows the last part
+// it can display; here, the last child whose subtree holds a text part.
+// Everything under the other children is passed over.
+void Message::mark_shown() {
+  std::vector<uint8_t> has_text(parts_.size(), 0);
+  for (const TextPart& t : text_parts_) has_text[t.part] = 1;
+  // Children come after their parent (pre-order): one backward pass up...
+  for (size_t i = parts_.size(); i-- > 1;)
+    if (has_text[i] && parts_[i].parent != kNoParent) has_text[parts_[i].parent] = 1;
+  std::vector<uint32_t> chosen(parts_.size(), kNoParent);
+  bool any = false;
+  for (size_t i = 0; i < parts_.size(); ++i) {
+    const Part& p = parts_[i];
+    if (p.kind != PartKind::kMultipart || p.content_type.subtype != "alternative") continue;
+    for (uint32_t c : p.children)
+      if (has_text[c]) chosen[i] = c;
+    any = any || chosen[i] != kNoParent;
+  }
+  if (!any) return;
+  // ... and one forward pass down.
+  std::vector<uint8_t> passed(parts_.size(), 0);
+  for (size_t i = 1; i < parts_.size(); ++i) {
+    const uint32_t up = parts_[i].parent;
+    if (up == kNoParent) continue;
+    passed[i] = passed[up] || (chosen[up] != kNoParent && chosen[up] != i);
+  }
+  for (TextPart& t : text_parts_) t.shown = !passed[t.part];
+  for (Attachment& a : attachments_) a.shown = !passed[a.part];
 }
 
 }  // namespace rampart::mime

@@ -32,7 +32,16 @@
 // charset, for HTML else <meta charset>) to UTF-8 (charset.h), line breaks
 // made "\n", NULs removed; HTML goes through html_to_text. Other leaves are
 // attachments, with their decoded size. URLs come from text (find_urls) and
-// HTML links, normalised (url.h), de-duplicated, with the part they came from.
+// HTML links, normalised (url.h, IDNs as A-labels), de-duplicated, with the
+// part they came from.
+//
+// What mail clients also show as attachments: uuencoded files inside plain
+// text (uuencode.h; cut out of the text, listed with their names) and parts
+// sent with Content-Transfer-Encoding x-uuencode; the files inside a TNEF
+// part (application/ms-tnef, application/vnd.ms-tnef or winmail.dat; tnef.h),
+// listed after the TNEF part itself. In a multipart/alternative the client
+// shows the last alternative that holds text (RFC 2046 5.1.4); the others'
+// text parts have shown = false. display_text() is that view.
 //
 // DIAGNOSTICS: parse() never fails and never throws. Everything odd becomes a
 // Defect{kind, offset} (offset in `raw`; for parts inside a decoded buffer,
@@ -42,7 +51,11 @@
 //   a leaf read as text/plain (kMissingBoundary, kNoBoundaryFound);
 // - no close delimiter: the last part runs to the end (kMissingCloseDelimiter);
 // - invalid Content-Type: text/plain (kInvalidContentType); unknown transfer
-//   encoding: read as 8bit; base64/qp on a multipart: ignored (kMultipartEncoded);
+//   encoding: read as 8bit, misspelt ones as what they spell (params.h);
+//   base64/qp on a multipart: ignored (kMultipartEncoded);
+// - a uuencoded file without "end" (kUuencodeUnterminated), a TNEF stream cut
+//   short or not TNEF (kTnefMalformed), a URL host UTS #46 rejects
+//   (kInvalidIdn): listed as far as they go;
 // - bounds (MessageLimits): parts deeper than max_depth are leaves (kTooDeep);
 //   after max_parts parts the rest of a multipart is dropped (kTooManyParts);
 //   decoded text and decoded encapsulated messages together stop at
@@ -108,17 +121,26 @@ struct TextPart {
   uint32_t part = 0;         // index into Message::parts()
   bool html = false;         // text came from HTML
   bool alternative = false;  // inside a multipart/alternative
+  bool shown = true;         // a mail client shows it (false: an alternative it passes over)
   std::string charset;       // charset used to decode
   std::string text;          // UTF-8, "\n" line breaks
   size_t hidden_bytes = 0;   // HTML hidden by style (html.h)
 };
 
+enum class AttachmentSource : uint8_t {
+  kPart,      // a MIME leaf part
+  kUuencode,  // a uuencoded file inside a text part (or an x-uuencode part)
+  kTnef,      // a file inside a TNEF (winmail.dat) part
+};
+
 struct Attachment {
-  uint32_t part = 0;
+  uint32_t part = 0;  // the part it is, or that holds it (uuencode, TNEF)
+  AttachmentSource source = AttachmentSource::kPart;
   std::string filename;      // UTF-8, may be empty
   std::string content_type;  // "type/subtype", lower-case
   size_t size = 0;           // decoded size in bytes
   bool inline_disposition = false;
+  bool shown = true;  // false: inside an alternative a client passes over
 };
 
 class Message {
@@ -147,6 +169,12 @@ class Message {
   std::string subject() const;
   // A part's body with its transfer encoding undone (no charset conversion).
   std::string decode_body(const Part& part, size_t max_out = kNoLimit) const;
+  // What a mail client displays, as text: the shown text parts (one of each
+  // multipart/alternative, HTML as its visible text), each ending in "\n",
+  // then one line per shown attachment with a name, "[attachment: name]"
+  // (its name, never its bytes). At most max_out bytes, cut on a UTF-8
+  // boundary.
+  std::string display_text(size_t max_out = kNoLimit) const;
 
  private:
   Message() = default;
@@ -154,6 +182,8 @@ class Message {
   void add_defects(DefectSet set, size_t offset);
   void build_tree(const MessageLimits& limits);
   void extract(const MessageLimits& limits);
+  void list_tnef(const Part& p, uint32_t idx, const MessageLimits& limits);
+  void mark_shown();
 
   std::string_view raw_;
   std::vector<Part> parts_;

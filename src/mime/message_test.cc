@@ -2,6 +2,8 @@
 // malformed-message table, limits and linear-work checks (no clocks).
 #include "mime/message.h"
 
+#include "mime/charset.h"
+
 #include <string>
 
 #include <gtest/gtest.h>
@@ -237,6 +239,166 @@ TEST(Message, MalformedTable) {
   EXPECT_EQ(nul.text_parts()[0].text, "body");
   Message cr = Message::parse("Subject: a\r\n\r\nx\ry\r\nz");
   EXPECT_EQ(cr.text_parts()[0].text, "x\ny\nz");
+}
+
+// Malformed MIME read the way mail clients show it: the text a reader sees
+// (display_text) for each case, and the defect that records the oddity.
+struct Shown {
+  const char* name;
+  std::string raw;
+  const char* display;  // display_text() (exact)
+  DefectKind defect;
+};
+
+TEST(Message, MalformedShownAsClientsShowIt) {
+  const std::string deep = [] {
+    std::string r;
+    for (int i = 0; i < 40; ++i)
+      r += "Content-Type: multipart/mixed; boundary=d" + std::to_string(i) + "\r\n\r\n--d" +
+           std::to_string(i) + "\r\n";
+    return r + "\r\nbottom\r\n";
+  }();
+  const Shown cases[] = {
+      // Missing close delimiter: the last part runs to the end.
+      {"missing close delimiter",
+       "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n--b\r\n\r\ntwo\r\nthree",
+       "one\ntwo\nthree\n", DefectKind::kMissingCloseDelimiter},
+      // An outer delimiter ends an unclosed inner multipart.
+      {"unclosed inner multipart",
+       "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: multipart/mixed; "
+       "boundary=i\r\n\r\n"
+       "--i\r\n\r\ninner\r\n--o\r\n\r\nouter\r\n--o--\r\n",
+       "inner\nouter\n", DefectKind::kMissingCloseDelimiter},
+      // No boundary parameter: the body is text, as written.
+      {"missing boundary parameter", "Content-Type: multipart/mixed\r\n\r\n--x\r\n\r\nhi\r\n", "--x\n\nhi\n",
+       DefectKind::kMissingBoundary},
+      {"boundary never used", "Content-Type: multipart/alternative; boundary=zz\r\n\r\njust text\r\n",
+       "just text\n", DefectKind::kNoBoundaryFound},
+      // Bad base64: garbage skipped, the rest decoded.
+      {"base64 garbage", "Content-Transfer-Encoding: base64\r\n\r\naGVs bG8g!!!d29y\r\n*bGQ=\r\n",
+       "hello world\n", DefectKind::kBase64Garbage},
+      {"base64 cut short", "Content-Transfer-Encoding: base64\r\n\r\naGVsbG8gd29yb", "hello wor\n",
+       DefectKind::kBase64Truncated},
+      // Bad quoted-printable: escapes that are not escapes stay as written.
+      {"qp bad escapes",
+       "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+       "caf=C3=A9 =ZZ ok=\r\nay 100=",
+       "caf\xc3\xa9 =ZZ okay 100\n", DefectKind::kQpInvalidEscape},  // a final "=" is a soft break
+      // Wrong Content-Transfer-Encoding values, read as what they spell.
+      {"cte Base 64", "Content-Transfer-Encoding: Base 64\r\n\r\naGVsbG8=\r\n", "hello\n",
+       DefectKind::kUnknownTransferEncoding},
+      {"cte base-64", "Content-Transfer-Encoding: base-64\r\n\r\naGVsbG8=\r\n", "hello\n",
+       DefectKind::kUnknownTransferEncoding},
+      {"cte quoted printable", "Content-Transfer-Encoding: quoted printable\r\n\r\na=3Db\r\n", "a=b\n",
+       DefectKind::kUnknownTransferEncoding},
+      {"cte 8-bit",
+       "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8-bit\r\n\r\n\xc3\xa9\r\n",
+       "\xc3\xa9\n", DefectKind::kUnknownTransferEncoding},
+      {"cte unknown", "Content-Transfer-Encoding: x-gzip64\r\n\r\nas is\r\n", "as is\n",
+       DefectKind::kUnknownTransferEncoding},
+      // Charsets: unknown label, invalid bytes.
+      {"unknown charset", "Content-Type: text/plain; charset=x-bogus\r\n\r\ncaf\xE9\r\n", "caf\xc3\xa9\n",
+       DefectKind::kUnknownCharset},
+      {"invalid utf-8", "Content-Type: text/plain; charset=utf-8\r\n\r\na\xFF\x62\r\n", "a\xef\xbf\xbd\x62\n",
+       DefectKind::kCharsetError},
+      // Nesting deeper than the cap: the part at the cap is read as text.
+      {"too deep", deep, nullptr, DefectKind::kTooDeep},
+  };
+  for (const Shown& c : cases) {
+    SCOPED_TRACE(c.name);
+    Message m = Message::parse(c.raw);
+    EXPECT_TRUE(m.has_defect(c.defect));
+    const std::string shown = m.display_text();
+    EXPECT_TRUE(is_valid_utf8(shown));
+    if (c.display != nullptr) {
+      EXPECT_EQ(shown, c.display);
+    } else {
+      EXPECT_NE(shown.find("bottom"), std::string::npos);
+      for (const Part& p : m.parts()) EXPECT_LE(p.depth, 32u);
+    }
+  }
+}
+
+// The text the classifier gets (display_text) is what a mail client shows:
+// the HTML alternative's visible text (not the plain one it passes over),
+// decoded charsets and encoded words, inline text parts, and attachments by
+// name, never their bytes.
+TEST(Message, DisplayTextIsWhatAClientShows) {
+  const std::string raw =
+      "From: =?utf-8?q?Zo=C3=AB?= <zoe@example.com>\r\n"
+      "Subject: =?iso-8859-1?q?R=E9union?=\r\n"
+      "MIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"mix\"\r\n\r\n"
+      "--mix\r\n"
+      "Content-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n"
+      "--alt\r\n"
+      "Content-Type: text/plain; charset=iso-8859-1\r\n"
+      "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+      "PLAIN ONLY r=E9union\r\n"
+      "--alt\r\n"
+      "Content-Type: multipart/related; boundary=\"rel\"\r\n\r\n"
+      "--rel\r\n"
+      "Content-Type: text/html; charset=windows-1252\r\n\r\n"
+      "<html><head><style>p{color:red}</style><title>t</title></head><body>"
+      "<p>R\xe9union &amp; caf\xe9</p><div style=\"display:none\">hidden</div>"
+      "<p>Price: 5\x80</p></body></html>\r\n"
+      "--rel\r\n"
+      "Content-Type: image/png; name=\"logo.png\"\r\nContent-ID: <logo>\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n"
+      "--rel--\r\n"
+      "--alt--\r\n"
+      "--mix\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\nContent-Disposition: inline\r\n\r\n"
+      "Signature \xe2\x80\x94 Zo\xc3\xab\r\n"
+      "--mix\r\n"
+      "Content-Type: application/pdf; name=\"=?utf-8?b?UsOpc3Vtw6kucGRm?=\"\r\n"
+      "Content-Disposition: attachment; filename*=utf-8''R%C3%A9sum%C3%A9.pdf\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJcfs\r\n"
+      "--mix--\r\n";
+  Message m = Message::parse(raw);
+  EXPECT_EQ(m.subject(), "R\xc3\xa9union");
+  ASSERT_EQ(m.text_parts().size(), 3u);
+  EXPECT_FALSE(m.text_parts()[0].shown);  // the plain alternative
+  EXPECT_TRUE(m.text_parts()[1].shown);
+  EXPECT_TRUE(m.text_parts()[2].shown);
+  EXPECT_EQ(m.display_text(),
+            "R\xc3\xa9union & caf\xc3\xa9\n\nPrice: 5\xe2\x82\xac\n"
+            "Signature \xe2\x80\x94 Zo\xc3\xab\n"
+            "[attachment: logo.png]\n"
+            "[attachment: R\xc3\xa9sum\xc3\xa9.pdf]\n");
+  // Bounded, on a character boundary.
+  const std::string cut = m.display_text(2);
+  EXPECT_EQ(cut, "R");
+}
+
+TEST(Message, AlternativeChoosesTheLastWithText) {
+  // Plain after HTML: the plain one is shown (RFC 2046 5.1.4, last is best).
+  const std::string raw =
+      "Content-Type: multipart/alternative; boundary=a\r\n\r\n--a\r\nContent-Type: "
+      "text/html\r\n\r\n<b>html</b>\r\n"
+      "--a\r\nContent-Type: text/plain\r\n\r\nplain\r\n--a\r\nContent-Type: "
+      "application/x-unknown\r\n\r\nzz\r\n--a--\r\n";
+  Message m = Message::parse(raw);
+  ASSERT_EQ(m.text_parts().size(), 2u);
+  EXPECT_FALSE(m.text_parts()[0].shown);
+  EXPECT_TRUE(m.text_parts()[1].shown);
+  EXPECT_EQ(m.display_text(), "plain\n");  // an unnamed attachment has nothing to show
+}
+
+TEST(Message, AttachmentsOfAPassedOverAlternativeAreNotShown) {
+  const std::string raw =
+      "Content-Type: multipart/alternative; boundary=a\r\n\r\n--a\r\nContent-Type: multipart/mixed; "
+      "boundary=m\r\n\r\n"
+      "--m\r\nContent-Type: text/plain\r\n\r\nold\r\n--m\r\nContent-Type: application/pdf; "
+      "name=old.pdf\r\n\r\n%PDF\r\n"
+      "--m--\r\n--a\r\nContent-Type: multipart/related; boundary=r\r\n\r\n--r\r\nContent-Type: "
+      "text/html\r\n\r\n"
+      "<p>new</p>\r\n--r\r\nContent-Type: image/gif; name=pic.gif\r\n\r\nGIF\r\n--r--\r\n--a--\r\n";
+  Message m = Message::parse(raw);
+  ASSERT_EQ(m.attachments().size(), 2u);
+  EXPECT_FALSE(m.attachments()[0].shown);
+  EXPECT_TRUE(m.attachments()[1].shown);
+  EXPECT_EQ(m.display_text(), "new\n[attachment: pic.gif]\n");
 }
 
 TEST(Message, TenThousandHeaders) {

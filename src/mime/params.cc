@@ -367,7 +367,20 @@ TransferEncoding parse_transfer_encoding(std::string_view s, DefectSet& defects)
   if (iequals(v, "binary")) return TransferEncoding::kBinary;
   if (iequals(v, "quoted-printable")) return TransferEncoding::kQuotedPrintable;
   if (iequals(v, "base64")) return TransferEncoding::kBase64;
+  // uuencode has no registered name; these are the ones mail software sends.
+  if (iequals(v, "x-uuencode") || iequals(v, "x-uue") || iequals(v, "uuencode") || iequals(v, "uue"))
+    return TransferEncoding::kUuencode;
   note(defects, DefectKind::kUnknownTransferEncoding);
+  // What mail clients make of misspelt values: the letters and digits of
+  // the value up to ";" or a comment ("Base 64", "base-64", "quoted printable",
+  // "7-bit", "8 bit").
+  std::string key;
+  for (size_t k = t0; k < s.size() && s[k] != ';' && s[k] != '(' && key.size() < 32; ++k)
+    if (is_alnum(s[k])) key += ascii_lower(s[k]);
+  if (key == "base64") return TransferEncoding::kBase64;
+  if (key == "quotedprintable" || key == "qp") return TransferEncoding::kQuotedPrintable;
+  if (key == "7bit") return TransferEncoding::k7Bit;
+  if (key == "8bit") return TransferEncoding::k8Bit;
   return TransferEncoding::kUnknown;
 }
 
@@ -378,6 +391,7 @@ std::string_view transfer_encoding_name(TransferEncoding e) {
     case TransferEncoding::kBinary: return "binary";
     case TransferEncoding::kQuotedPrintable: return "quoted-printable";
     case TransferEncoding::kBase64: return "base64";
+    case TransferEncoding::kUuencode: return "x-uuencode";
     case TransferEncoding::kUnknown: return "unknown";
   }
   return "unknown";

@@ -70,13 +70,24 @@ struct ContentDisposition {
   std::string_view filename() const { return param("filename"); }
 };
 
-enum class TransferEncoding : uint8_t { k7Bit, k8Bit, kBinary, kQuotedPrintable, kBase64, kUnknown };
+enum class TransferEncoding : uint8_t {
+  k7Bit,
+  k8Bit,
+  kBinary,
+  kQuotedPrintable,
+  kBase64,
+  kUuencode,
+  kUnknown
+};
 std::string_view transfer_encoding_name(TransferEncoding e);
 
 // `value` is a field body, folded or not.
 ContentType parse_content_type(std::string_view value, DefectSet& defects);
 ContentDisposition parse_content_disposition(std::string_view value, DefectSet& defects);
-// Unknown values (x-uuencode, typos) give kUnknown with kUnknownTransferEncoding.
+// x-uuencode, x-uue, uuencode and uue give kUuencode. Anything else not in
+// RFC 2045 6.1 gives kUnknownTransferEncoding and is read as mail clients
+// read it: by its letters and digits ("Base 64", "base-64", "quoted
+// printable", "7-bit") when they spell a known encoding, else kUnknown (8bit).
 TransferEncoding parse_transfer_encoding(std::string_view value, DefectSet& defects);
 
 // The ";"-separated parameter list that follows a type in a field body.

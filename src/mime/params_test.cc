@@ -127,7 +127,9 @@ TEST(TransferEncoding, Values) {
   EXPECT_EQ(parse_transfer_encoding("binary", d), TransferEncoding::kBinary);
   EXPECT_EQ(parse_transfer_encoding("", d), TransferEncoding::k7Bit);
   EXPECT_EQ(d, 0u);
-  EXPECT_EQ(parse_transfer_encoding("x-uuencode", d), TransferEncoding::kUnknown);
+  EXPECT_EQ(parse_transfer_encoding("x-uuencode", d), TransferEncoding::kUuencode);
+  EXPECT_EQ(d, 0u);
+  EXPECT_EQ(parse_transfer_encoding("x-foo", d), TransferEncoding::kUnknown);
   EXPECT_TRUE(has(d, DefectKind::kUnknownTransferEncoding));
 }
 

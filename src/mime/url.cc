@@ -6,6 +6,7 @@
 
 #include "core/strings.h"
 #include "mime/decode.h"
+#include "mime/idna.h"
 
 namespace rampart::mime {
 namespace {
@@ -193,7 +194,11 @@ std::string_view url_source_name(UrlSource s) {
   return "text";
 }
 
-std::string punycode_host(std::string_view host) {
+std::string punycode_host(std::string_view host, bool* invalid_idn) {
+  if (invalid_idn != nullptr) *invalid_idn = false;
+  if (auto a = domain_to_ascii(host)) return std::move(*a);
+  if (invalid_idn != nullptr) *invalid_idn = true;
+  // UTS #46 said no: RFC 3492 of each label as written (ASCII lower-cased).
   std::string out;
   std::vector<uint32_t> cps;
   size_t start = 0;
@@ -271,6 +276,7 @@ bool normalize_url(std::string_view in, Url& out) {
     port = {};
   // Host: percent-decoded, lower-case, trailing dots removed.
   std::string host;
+  bool bad_idn = false;
   for (size_t k = 0; k < hostport.size(); ++k) {
     if (hostport[k] == '%' && k + 2 < hostport.size() && hex_value(hostport[k + 1]) >= 0 &&
         hex_value(hostport[k + 2]) >= 0) {
@@ -295,11 +301,17 @@ bool normalize_url(std::string_view in, Url& out) {
     if (ipv4_host(host, ip)) {
       host = ip;
     } else {
-      host = punycode_host(host);
+      host = punycode_host(host, &bad_idn);
+      // UTS #46 maps full-width dots and symbols to ASCII ("ex\uff0e" is "ex.",
+      // "\uff04" is "$"): the result must be a host name again.
+      while (!host.empty() && host.back() == '.') host.pop_back();
+      for (char c : host)
+        if (!is_host_char(c) || static_cast<unsigned char>(c) >= 0x80) return false;
       if (host.empty() || host.front() == '.' || host.find("..") != std::string::npos) return false;
     }
   }
   out.host = host;
+  out.invalid_idn = bad_idn;
   out.url = scheme + "://" + host;
   if (!port.empty()) {
     out.url += ':';

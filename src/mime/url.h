@@ -13,8 +13,10 @@
 //
 // Normalisation: scheme and host lower-case; "www." and "//" get "http://";
 // userinfo dropped; default ports dropped; host percent-decoded, trailing dot
-// removed, non-ASCII labels turned into punycode (RFC 3492; ASCII letters
-// lower-cased, no other IDNA mapping), numeric hosts in the forms browsers
+// removed, IDNs turned into A-labels with UTS #46 (idna.h, libidn2; a host
+// UTS #46 rejects, such as an emoji label browsers still open, is kept as the
+// plain RFC 3492 punycode of each label and flagged Url::invalid_idn;
+// domain_to_unicode gives the U-label form for display), numeric hosts in the forms browsers
 // accept (3232235777, 0xC0.0xA8.1.1, 0300.0250.1.1) written as dotted quads;
 // backslashes after the scheme read as slashes; tabs and line breaks removed
 // (as HTML does). Only http, https and ftp URLs are reported; mailto:,
@@ -46,7 +48,8 @@ struct Url {
   std::string url;   // normalised
   std::string host;  // lower-case, punycode, no trailing dot; IPv4 dotted; IPv6 in brackets
   UrlSource source = UrlSource::kText;
-  uint32_t part = 0;  // index of the part it came from (Message::parts)
+  uint32_t part = 0;         // index of the part it came from (Message::parts)
+  bool invalid_idn = false;  // the host is not a valid IDN (UTS #46): kept as plain punycode
 };
 
 constexpr size_t kMaxUrlLength = 4096;
@@ -55,8 +58,9 @@ bool normalize_url(std::string_view in, Url& out);
 bool find_urls(std::string_view text, std::vector<Url>& out, size_t max);
 // Same, handing each URL to `sink`, which returns false to stop.
 bool find_urls(std::string_view text, const std::function<bool(Url&&)>& sink);
-// UTF-8 host name to its ASCII form, label by label; "" when a label cannot
-// be encoded (invalid UTF-8, too long).
-std::string punycode_host(std::string_view host);
+// UTF-8 host name to its ASCII form: UTS #46 (domain_to_ascii); when UTS #46
+// rejects it, RFC 3492 punycode label by label and *invalid_idn set; "" when
+// a label cannot be encoded at all (invalid UTF-8, too long).
+std::string punycode_host(std::string_view host, bool* invalid_idn = nullptr);
 
 }  // namespace rampart::mime

@@ -16,6 +16,7 @@
 #include "auth/senderid/senderid.h"
 #include "auth/spf/spf.h"
 #include "mime/address.h"
+#include "mime/idna.h"
 #include "policy/throttle.h"
 
 namespace rampart::policy {
@@ -186,7 +187,7 @@ class DnsblCheck final : public Check {
     std::vector<std::string> subjects;
     if (domains_) {
       auto push = [&](std::string d) {
-        d = lower(d);
+        d = mime::domain_to_ascii(d).value_or(lower(d));  // A-labels for DNSBL queries
         if (!d.empty() && d.front() != '[' &&
             std::find(subjects.begin(), subjects.end(), d) == subjects.end())
           subjects.push_back(std::move(d));

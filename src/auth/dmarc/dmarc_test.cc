@@ -297,6 +297,20 @@ TEST(AuthorDomain, Extraction) {
   EXPECT_EQ(two.domains, (std::vector<std::string>{"example.com", "example.net"}));
 }
 
+// RFC 8616 section 6: an IDN author domain is looked up and aligned as
+// A-labels, whichever form the From field or d= holds; an invalid IDN is a
+// clear error, not a domain.
+TEST(AuthorDomain, InternationalisedDomains) {
+  auto u = author_domains(std::vector<std::string>{"J\xc3\xb6rg <j@B\xc3\xbc\x63her.example>"});
+  EXPECT_EQ(u.domains, std::vector<std::string>{"xn--bcher-kva.example"});
+  EXPECT_TRUE(aligned("B\xc3\xbc\x63her.example", "xn--bcher-kva.example", Alignment::kStrict, psl()));
+  EXPECT_TRUE(aligned("mail.xn--bcher-kva.example", "b\xc3\xbc\x63her.example", Alignment::kRelaxed, psl()));
+  EXPECT_FALSE(aligned("\xd0\xb0pple.com", "apple.com", Alignment::kRelaxed, psl()));  // Cyrillic a
+  auto bad = author_domains(std::vector<std::string>{"x@\xe2\x98\x83.example"});
+  EXPECT_TRUE(bad.domains.empty());
+  EXPECT_NE(bad.error.find("invalid internationalised domain name"), std::string::npos) << bad.error;
+}
+
 TEST(AuthorDomain, NoFromIsNone) {
   dns::ZoneResolver z;
   Evaluator ev(z);

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/strings.h"
+#include "mime/idna.h"
 
 namespace rampart::dmarc {
 
@@ -62,6 +63,8 @@ bool PublicSuffixList::loaded() const { return ctx_ && ctx_->ctx; }
 
 std::string normalize_domain(std::string_view domain) {
   if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
+  // RFC 8616 section 6: IDNs are compared and looked up as A-labels.
+  if (auto a = mime::domain_to_ascii(domain)) return std::move(*a);
   return to_lower(domain);
 }
 
