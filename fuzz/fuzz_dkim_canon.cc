@@ -2,7 +2,8 @@
 // Fuzz target: DKIM canonicalization (src/auth/dkim/canon.h): bare LF ->
 // CRLF, header section split, simple/relaxed header and body forms, body
 // hash with an l= limit taken from the input, and h= selection.
-// Checks invariants: relaxed body never has WSP before CRLF, the simple
+// Checks invariants: relaxed body has no WSP before a CRLF (but the one
+// added to an unterminated last line), the simple
 // body ends in CRLF, body_hash's canonical length matches canonical_body.
 //
 //   fuzz_dkim_canon fuzz/corpus/fuzz_dkim_canon
@@ -34,8 +35,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (Canon c : {Canon::kSimple, Canon::kRelaxed}) {
     const std::string body = canonical_body(c, hs.body());
     if (c == Canon::kSimple && (body.size() < 2 || body.substr(body.size() - 2) != "\r\n")) __builtin_trap();
+    // Relaxed: no WSP before a CRLF, except before the CRLF added to an
+    // unterminated last line (RFC 6376 3.4.4 step b).
+    const std::string_view in = hs.body();
+    const bool unterminated = !in.empty() && (in.size() < 2 || in.substr(in.size() - 2) != "\r\n");
+    const size_t wsp_eol = body.find(" \r\n");
     if (c == Canon::kRelaxed &&
-        (body.find(" \r\n") != std::string::npos || body.find("\t") != std::string::npos))
+        ((wsp_eol != std::string::npos && !(unterminated && wsp_eol + 3 == body.size())) ||
+         body.find("\t") != std::string::npos))
       __builtin_trap();
     if (canonical_body_length(c, hs.body()) != body.size()) __builtin_trap();
     const uint64_t limit = size ? data[0] : 0;

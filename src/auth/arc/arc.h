@@ -43,6 +43,12 @@
 //     kSealFailed   an ARC-Seal did not verify
 //     kTemporary    a key lookup failed temporarily (SERVFAIL, timeout): a
 //                   4xx, not a verdict (temporary() is true)
+//     kLimit        not evaluated, a limit was reached (not_evaluated() is
+//                   true; the reason names it): the header section was cut
+//                   short by ValidateOptions::header_limits, or the latest
+//                   AMS's h= lists more than dkim::kMaxSignedHeaders names
+//                   (an older AMS over it only counts as not validated for
+//                   oldest-pass). Not a verdict on the chain.
 // Sealing fails (Result error, Errc::kInvalidArgument) on a bad domain,
 // selector, authserv-id, header list or key; it returns added=false with a
 // reason, and no fields, when the latest ARC-Seal already says cv=fail or
@@ -116,6 +122,7 @@ enum class FailReason : uint8_t {
   kAmsFailed,
   kSealFailed,
   kTemporary,
+  kLimit,  // not evaluated: a limit was reached (header fields, header bytes, AMS h= names)
 };
 std::string_view fail_reason_name(FailReason f);  // "", "structure", "reported-fail", ...
 
@@ -137,6 +144,7 @@ struct ChainResult {
   std::vector<SetResult> sets;  // sets[i-1] for instance i (when the structure was read)
 
   bool temporary() const { return fail == FailReason::kTemporary; }
+  bool not_evaluated() const { return fail == FailReason::kLimit; }
 };
 
 // "arc=pass header.oldest-pass=2" (RFC 8617 10.1 property; oldest-pass only

@@ -15,32 +15,42 @@
 namespace rampart::dkim {
 namespace {
 
-// End of the body once trailing empty lines (simple) or trailing empty and
-// whitespace-only lines plus trailing WSP (relaxed) are removed.
-size_t content_end(Canon c, std::string_view b) {
+// RFC 6376 3.4.3 / 3.4.4 (with errata 1384: relaxed applies step a, then
+// step b). A "line" ends in CRLF (RFC 5322 2.1): whitespace "at the end of a
+// line" is WSP just before a CRLF. A body that does not end in CRLF has an
+// unterminated last line: step a only reduces its WSP runs to one SP (there is
+// no line end yet to strip them before); step b then adds the CRLF. So
+// relaxed("x \t") is "x \r\n" and relaxed("\t") is " \r\n", as dkimpy computes.
+struct Extent {
+  size_t end;       // end of the content that is emitted before the final CRLF
+  bool terminated;  // the content at `end` was followed by a CRLF (a line end)
+};
+
+Extent content_extent(Canon c, std::string_view b) {
   size_t e = b.size();
-  while (e > 0) {
-    if (e >= 2 && b[e - 2] == '\r' && b[e - 1] == '\n') {
-      e -= 2;
-    } else if (c == Canon::kRelaxed && is_wsp(b[e - 1])) {
-      --e;
-    } else {
-      break;
-    }
+  auto crlf_at_end = [&](size_t n) { return n >= 2 && b[n - 2] == '\r' && b[n - 1] == '\n'; };
+  if (e > 0 && !crlf_at_end(e)) return {e, false};
+  // Step b: drop trailing empty lines; relaxed: a line of WSP only is empty
+  // once step a has removed the WSP before its CRLF.
+  while (crlf_at_end(e)) {
+    e -= 2;
+    if (c == Canon::kRelaxed)
+      while (e > 0 && is_wsp(b[e - 1])) --e;
   }
-  return e;
+  return {e, true};
 }
 
 // Feeds the canonical body to `put(std::string_view)`.
 template <typename Put>
 void emit_body(Canon c, std::string_view body, Put&& put) {
-  const size_t e = content_end(c, body);
+  const Extent x = content_extent(c, body);
+  const size_t e = x.end;
   if (c == Canon::kSimple) {
     if (e > 0) put(body.substr(0, e));
-    put("\r\n");  // the empty body canonicalizes to one CRLF
+    put("\r\n");  // the empty body canonicalizes to one CRLF; a missing final CRLF is added
     return;
   }
-  if (e == 0) return;  // relaxed: the empty body stays empty
+  if (e == 0) return;  // relaxed: the empty body stays empty (RFC 6376 3.4.4, errata 1376)
   const char* p = body.data();
   size_t seg = 0, i = 0;
   while (i < e) {
@@ -51,7 +61,7 @@ void emit_body(Canon c, std::string_view body, Put&& put) {
     }
     size_t j = i;
     while (j < e && is_wsp(p[j])) ++j;
-    const bool at_eol = j == e || (p[j] == '\r' && j + 1 < body.size() && p[j + 1] == '\n');
+    const bool at_eol = j == e ? x.terminated : (p[j] == '\r' && j + 1 < body.size() && p[j + 1] == '\n');
     if (at_eol) {
       if (i > seg) put(std::string_view(p + seg, i - seg));
       seg = j;

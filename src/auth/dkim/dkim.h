@@ -38,7 +38,13 @@
 //               k= not matching a=, h= excluding the hash, s= not email,
 //               p= not a key), t=s with i= in a subdomain, l= past the body
 //   kPolicy     verified but refused by options (rsa-sha1, l=)
-//   kNeutral    not evaluated (signature limit)
+//   kNeutral    not evaluated because a limit was reached, the reason says
+//               which: more than max_signatures signatures, h= with more
+//               than kMaxSignedHeaders names, a header section cut short by
+//               header_limits (more fields or bytes than it allows; then
+//               every signature is neutral, and a message whose signatures
+//               may all lie past the cut gets one neutral result with
+//               field_index == SIZE_MAX)
 // `weak` marks rsa-sha1 (RFC 8301); `testing` a key with t=y. Nothing
 // throws; a Verifier (and its key cache) belongs to one thread.
 #pragma once
@@ -97,7 +103,7 @@ struct VerifyOptions {
   bool allow_body_length = true;  // false: signatures with l= -> kPolicy
   int64_t max_clock_skew = 300;   // seconds; t= further ahead is a permerror; <0: no t= check
   size_t key_cache_entries = 4096;
-  mime::HeaderLimits header_limits;
+  mime::HeaderLimits header_limits;  // a header section cut short: every result neutral
 };
 
 // Parsed public keys keyed by key type and p= text, so a key seen before
@@ -139,10 +145,34 @@ Task<KeyLookup> lookup_key(dns::Resolver& resolver, KeyCache& cache, const Signa
 KeyLookup check_key_answer(const dns::Answer& answer, KeyCache& cache, const Signature& sig,
                            unsigned min_rsa_bits = 1024);
 
+// The positions of a header section's fields by lower-case name, built in
+// one pass, so that h= selection costs one hash lookup per name instead of a
+// scan of every field (linear in fields + names, whatever h= holds).
+class HeaderIndex {
+ public:
+  explicit HeaderIndex(const mime::HeaderSection& headers);
+  // Indices into HeaderSection::fields() of the fields named `lower_name`,
+  // top to bottom; nullptr when there is none.
+  const std::vector<uint32_t>* find(std::string_view lower_name) const;
+  size_t lookups() const { return lookups_; }  // find() calls so far (tests count work with it)
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>> map_;
+  mutable size_t lookups_ = 0;
+};
+
 // The header hash input (RFC 6376 3.7 step 2): for each name of `signed_headers`,
 // the lowest not yet used field of that name (5.4.2; none left: nothing),
 // canonicalized, then `sig_field_without_b` (strip_b_value()) canonicalized
-// without its trailing CRLF. Appended to `out`.
+// without its trailing CRLF. Appended to `out`. One index lookup per name;
+// the overload without an index builds one.
+void header_hash_input(Canon c, const mime::HeaderSection& headers, const HeaderIndex& index,
+                       const std::vector<std::string>& signed_headers, std::string_view sig_field_without_b,
+                       std::string& out);
 void header_hash_input(Canon c, const mime::HeaderSection& headers,
                        const std::vector<std::string>& signed_headers, std::string_view sig_field_without_b,
                        std::string& out);
@@ -183,6 +213,10 @@ struct SignOptions {
   bool body_length = false;           // add l= (the whole canonical body)
   std::string eol = "\r\n";           // line end of the folds and the field
 };
+
+// Header limits that read every field of `message` (signers parse their own
+// message whole; only verifiers of incoming mail need a cap).
+mime::HeaderLimits unlimited_headers(std::string_view message);
 
 // from, reply-to, subject, date, to, cc, message-id, in-reply-to,
 // references, mime-version, content-type, content-transfer-encoding, ...
