@@ -21,6 +21,12 @@ if(TARGET rampart_dkim)
                        ENVIRONMENT DKIM_INTEROP_DIR=${CMAKE_BINARY_DIR}/testdata/dkim-interop)
 endif()
 
+# Messages over policy.max_scan_bytes: DKIM verified whole, DMARC never
+# failed by a skipped DKIM.
+if(TARGET rampart_dkim AND TARGET rampart_policy)
+  rampart_test(dkim_big_message_test SOURCES dkim_big_message_test.cc DEPS rampart_policy rampart_dkim rampart_dns)
+endif()
+
 # rampart_dns_test_server comes from tests/dns.cmake, included after this
 # file (glob order): define the CLI test once the directory is processed.
 function(rampart_dkim_cli_test)
