@@ -155,6 +155,93 @@ Result<BodyHash> body_hash(Canon c, HashAlg alg, std::string_view body, std::opt
   return out;
 }
 
+// ---------------------------------------------------------------- streaming
+// The same canonical form as emit_body(), byte by byte. Line ends seen after
+// the last content are counted, not written (trailing empty lines vanish;
+// relaxed: a line of WSP only is empty); they are written when content
+// follows. Relaxed holds a WSP run until the next byte says whether it ends
+// the line (dropped) or not (one SP).
+BodyHasher::BodyHasher(Canon c, HashAlg alg, std::optional<uint64_t> limit)
+    : canon_(c), alg_(alg), limit_(limit), digest_(std::make_unique<Digest>(alg)) {
+  out_.reserve(16 * 1024);
+}
+
+void BodyHasher::flush_out() {
+  if (out_.empty()) return;
+  canonical_ += out_.size();
+  if (limit_ && hashed_ >= *limit_) {
+    out_.clear();
+    return;
+  }
+  size_t take = out_.size();
+  if (limit_ && *limit_ - hashed_ < take) take = static_cast<size_t>(*limit_ - hashed_);
+  digest_->update(std::string_view(out_).substr(0, take));
+  hashed_ += take;
+  out_.clear();
+}
+
+void BodyHasher::emit(std::string_view s) {
+  out_.append(s);
+  if (out_.size() >= 8 * 1024) flush_out();
+}
+
+// A byte that is content (not part of a CRLF, not WSP for relaxed).
+void BodyHasher::content_byte(char ch) {
+  for (; pending_crlf_ > 0; --pending_crlf_) emit("\r\n");
+  if (pending_wsp_) emit(" ");
+  pending_wsp_ = false;
+  out_.push_back(ch);
+  if (out_.size() >= 8 * 1024) flush_out();
+  any_content_ = true;
+}
+
+void BodyHasher::update(std::string_view piece) {
+  for (const char ch : piece) {
+    if (pending_cr_) {
+      pending_cr_ = false;
+      if (ch == '\n') {                                       // a line end
+        if (canon_ == Canon::kRelaxed) pending_wsp_ = false;  // WSP at the end of a line is dropped
+        ++pending_crlf_;
+        continue;
+      }
+      content_byte('\r');  // a CR alone is an ordinary character
+    }
+    if (ch == '\r') {
+      pending_cr_ = true;
+    } else if (canon_ == Canon::kRelaxed && (ch == ' ' || ch == '\t')) {
+      pending_wsp_ = true;
+    } else {
+      content_byte(ch);
+    }
+  }
+}
+
+Result<BodyHash> BodyHasher::finish() {
+  if (pending_cr_) content_byte('\r');
+  pending_cr_ = false;
+  // An unterminated last line: relaxed keeps its WSP run as one SP (step a
+  // has no line end to strip it before), then the CRLF is added (step b).
+  if (canon_ == Canon::kRelaxed && pending_wsp_) {
+    for (; pending_crlf_ > 0; --pending_crlf_) emit("\r\n");
+    emit(" ");
+    any_content_ = true;
+  }
+  // Simple: always one CRLF (the empty body is CRLF). Relaxed: the empty
+  // body stays empty, any other gets one CRLF.
+  if (canon_ == Canon::kSimple || any_content_) emit("\r\n");
+  flush_out();
+  if (limit_ && *limit_ > canonical_)
+    return fail(Errc::kParse, "l=" + std::to_string(*limit_) + " is larger than the canonical body (" +
+                                  std::to_string(canonical_) + " bytes)");
+  auto dg = digest_->finish();
+  if (!dg) return tl::unexpected(dg.error());
+  BodyHash out;
+  out.digest = std::move(*dg);
+  out.hashed = hashed_;
+  out.canonical = canonical_;
+  return out;
+}
+
 bool to_crlf(std::string_view m, std::string& out) {
   const char* p = m.data();
   const size_t n = m.size();

@@ -238,9 +238,10 @@ struct Verifier::Impl {
     std::vector<std::string> names;  // key names for `pending`
   };
 
-  Task<std::vector<SignatureResult>> run(std::string_view message);
+  Task<std::vector<SignatureResult>> run(std::string_view message, std::vector<PrecomputedBodyHash> pre = {});
   void prepare(const mime::HeaderSection& hs, Prepared& p) const;
-  void finish_all(const mime::HeaderSection& hs, Prepared& p, const std::vector<AnswerPtr>& answers);
+  void finish_all(const mime::HeaderSection& hs, Prepared& p, const std::vector<AnswerPtr>& answers,
+                  std::vector<PrecomputedBodyHash>& pre);
   void finish(SignatureResult& r, const Signature& sig, const mime::HeaderSection& hs,
               const HeaderIndex& index, std::string_view raw, const dns::Answer& answer,
               std::vector<BodyMemo>& memo);
@@ -383,10 +384,13 @@ void Verifier::Impl::prepare(const mime::HeaderSection& hs, Prepared& p) const {
 
 // Key checks, body hashes and signatures of the pending results.
 void Verifier::Impl::finish_all(const mime::HeaderSection& hs, Prepared& p,
-                                const std::vector<AnswerPtr>& answers) {
+                                const std::vector<AnswerPtr>& answers,
+                                std::vector<PrecomputedBodyHash>& pre) {
   const HeaderIndex index(hs);
   std::vector<BodyMemo> memo;
-  memo.reserve(p.pending.size());
+  memo.reserve(p.pending.size() + pre.size());
+  for (PrecomputedBodyHash& h : pre)
+    memo.push_back(BodyMemo{h.request.canon, h.request.hash, h.request.limit, std::move(h.value)});
   for (size_t k = 0; k < p.pending.size(); ++k) {
     SignatureResult& r = p.results[p.pending[k]];
     AnswerPtr a = k < answers.size() && answers[k] ? answers[k] : servfail_answer();
@@ -394,7 +398,8 @@ void Verifier::Impl::finish_all(const mime::HeaderSection& hs, Prepared& p,
   }
 }
 
-Task<std::vector<SignatureResult>> Verifier::Impl::run(std::string_view message) {
+Task<std::vector<SignatureResult>> Verifier::Impl::run(std::string_view message,
+                                                       std::vector<PrecomputedBodyHash> pre) {
   std::string crlf;
   if (to_crlf(message, crlf)) message = crlf;
   const mime::HeaderSection hs = mime::HeaderSection::parse(message, options.header_limits);
@@ -403,7 +408,7 @@ Task<std::vector<SignatureResult>> Verifier::Impl::run(std::string_view message)
   if (!p.pending.empty()) {
     std::vector<AnswerPtr> answers;
     co_await dns::LookupAll(resolver, p.names, RRType::TXT, answers);
-    finish_all(hs, p, answers);
+    finish_all(hs, p, answers, pre);
   }
   co_return std::move(p.results);
 }
@@ -416,6 +421,25 @@ KeyCache& Verifier::key_cache() { return impl_->cache; }
 
 Task<std::vector<SignatureResult>> Verifier::verify_task(std::string_view message) {
   return impl_->run(message);
+}
+
+Task<std::vector<SignatureResult>> Verifier::verify_task(std::string_view message,
+                                                         std::vector<PrecomputedBodyHash> body_hashes) {
+  return impl_->run(message, std::move(body_hashes));
+}
+
+std::vector<BodyHashRequest> body_hash_requests(const mime::HeaderSection& headers, size_t max_signatures) {
+  std::vector<BodyHashRequest> out;
+  size_t seen = 0;
+  for (const mime::HeaderField& f : headers.fields()) {
+    if (!f.is("DKIM-Signature")) continue;
+    if (seen++ >= max_signatures) break;
+    auto sig = parse_signature(f.value_raw);
+    if (!sig) continue;
+    const BodyHashRequest r{sig->body_canon, algorithm_hash(sig->algorithm), sig->body_length};
+    if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+  }
+  return out;
 }
 
 void Verifier::verify(std::string_view message, Done done) { start(impl_->run(message), std::move(done)); }

@@ -177,6 +177,26 @@ void header_hash_input(Canon c, const mime::HeaderSection& headers,
                        const std::vector<std::string>& signed_headers, std::string_view sig_field_without_b,
                        std::string& out);
 
+// Streaming verification (a milter that does not keep a large body): the
+// body hashes a message's signatures need, one per distinct (body
+// canonicalization, hash, l=) among the first `max_signatures` DKIM-Signature
+// fields that parse. Feed the body through one BodyHasher per request and
+// pass the results to Verifier::verify_task(message, hashes); `message` then
+// needs only the header section (its body may be cut or empty).
+struct BodyHashRequest {
+  Canon canon = Canon::kSimple;
+  HashAlg hash = HashAlg::kSha256;
+  std::optional<uint64_t> limit;
+  bool operator==(const BodyHashRequest&) const = default;
+};
+std::vector<BodyHashRequest> body_hash_requests(const mime::HeaderSection& headers,
+                                                size_t max_signatures = 10);
+
+struct PrecomputedBodyHash {
+  BodyHashRequest request;
+  Result<BodyHash> value;  // BodyHasher::finish()
+};
+
 class Verifier {
  public:
   Verifier(dns::Resolver& resolver, const Clock& clock, VerifyOptions options = {});
@@ -188,6 +208,11 @@ class Verifier {
   // `message` must stay alive until `done` has run.
   void verify(std::string_view message, Done done);
   Task<std::vector<SignatureResult>> verify_task(std::string_view message);
+  // With body hashes computed by the caller (body_hash_requests()): a
+  // signature whose request is among them uses it instead of hashing the
+  // body in `message`.
+  Task<std::vector<SignatureResult>> verify_task(std::string_view message,
+                                                 std::vector<PrecomputedBodyHash> body_hashes);
   // Runs the resolver until the answer is in (CLI, tests).
   std::vector<SignatureResult> verify_sync(std::string_view message);
 
