@@ -15,7 +15,7 @@
 // is asserted; the only disagreements allowed are those where RFC 6376 shows
 // the peer wrong, quoted at opendkim_*() below. The matrix is printed.
 //
-//   DKIM_INTEROP_DIR=/path/not/world/writable ./dkim_differential_test
+//   DKIM_INTEROP_DIR=/path/not/world/writable ./dkim_differential_test   (from the source tree)
 //
 // Keys reach rampart through dns::ZoneResolver, dkimpy through its dnsfunc
 // and OpenDKIM through TestPublicKeys (as tests/dkim_interop_test.cc does).
@@ -84,8 +84,8 @@ bool opendkim_accepts(const fs::path& p) {
 
 fs::path work_dir() {
   const char* env = std::getenv("DKIM_INTEROP_DIR");
-  fs::path want = (env ? fs::path(env) : fs::current_path() / "build-dkim-interop") / "differential";
-  if (opendkim_accepts(want.parent_path().parent_path())) return want;
+  fs::path want = env ? fs::path(env) : fs::current_path() / "build-dkim-differential";
+  if (opendkim_accepts(want.parent_path())) return want;
   const std::string leaf = "rampart-dkim-differential-" + std::to_string(::getpid());
   const char* home = std::getenv("HOME");
   for (const char* base : {home, static_cast<const char*>("/run")})
