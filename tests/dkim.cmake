@@ -16,7 +16,8 @@ if(TARGET rampart_dkim)
                        ENVIRONMENT DKIM_INTEROP_DIR=${CMAKE_BINARY_DIR}/testdata/dkim-interop)
   # 160 generated messages (tests/dkim_interop_gen.py, fixed seed) against
   # dkimpy and OpenDKIM in both directions.
-  rampart_test(dkim_differential_test SOURCES dkim_differential_test.cc DEPS rampart_dkim rampart_dns)
+  rampart_test(dkim_differential_test SOURCES dkim_differential_test.cc
+               DEPS rampart_dkim rampart_dns rampart_dns_test_server)
   # Its own directory: dkim_interop_test empties testdata/dkim-interop when it starts.
   set_tests_properties(dkim_differential_test PROPERTIES LABELS e2e TIMEOUT 600
                        ENVIRONMENT DKIM_INTEROP_DIR=${CMAKE_BINARY_DIR}/testdata/dkim-differential)
