@@ -167,19 +167,19 @@ Task<KeyLookup> lookup_key(dns::Resolver& resolver, KeyCache& cache, const Signa
   co_return check_key_answer(*a, cache, sig, min_rsa_bits);
 }
 
-HeaderIndex::HeaderIndex(const mime::HeaderSection& headers) {
-  const auto& fields = headers.fields();
-  std::string key;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    key.assign(fields[i].name);
-    for (char& ch : key) ch = ascii_lower(ch);
-    auto it = map_.find(std::string_view(key));
-    if (it == map_.end()) it = map_.emplace(key, std::vector<uint32_t>{}).first;
-    it->second.push_back(static_cast<uint32_t>(i));
-  }
-}
-
 const std::vector<uint32_t>* HeaderIndex::find(std::string_view lower_name) const {
+  if (!built_) {
+    built_ = true;
+    const auto& fields = headers_.fields();
+    std::string key;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      key.assign(fields[i].name);
+      for (char& ch : key) ch = ascii_lower(ch);
+      auto it = map_.find(std::string_view(key));
+      if (it == map_.end()) it = map_.emplace(key, std::vector<uint32_t>{}).first;
+      it->second.push_back(static_cast<uint32_t>(i));
+    }
+  }
   ++lookups_;
   auto it = map_.find(lower_name);
   return it == map_.end() ? nullptr : &it->second;
@@ -189,6 +189,20 @@ void header_hash_input(Canon c, const mime::HeaderSection& headers, const Header
                        const std::vector<std::string>& signed_headers, std::string_view sig_field_without_b,
                        std::string& out) {
   const auto& fields = headers.fields();
+  if (fields.size() * signed_headers.size() <= kHeaderScanLimit) {
+    // Small: for each name the lowest unused field of that name, by a scan.
+    std::vector<bool> used(fields.size(), false);
+    for (const std::string& name : signed_headers) {
+      for (size_t i = fields.size(); i-- > 0;) {
+        if (used[i] || !fields[i].is(name)) continue;
+        used[i] = true;
+        canonicalize_header(c, fields[i].raw, out);
+        break;
+      }
+    }
+    canonicalize_header(c, sig_field_without_b, out, /*crlf=*/false);
+    return;
+  }
   // Instances of a name already used, counted from the bottom (5.4.2), keyed
   // by the name's position list.
   std::unordered_map<const std::vector<uint32_t>*, uint32_t> taken;

@@ -146,30 +146,40 @@ KeyLookup check_key_answer(const dns::Answer& answer, KeyCache& cache, const Sig
                            unsigned min_rsa_bits = 1024);
 
 // The positions of a header section's fields by lower-case name, built in
-// one pass, so that h= selection costs one hash lookup per name instead of a
-// scan of every field (linear in fields + names, whatever h= holds).
+// one pass on the first find(), so that h= selection costs one hash lookup
+// per name instead of a scan of every field (linear in fields + names,
+// whatever h= holds). `headers` must outlive the index.
 class HeaderIndex {
  public:
-  explicit HeaderIndex(const mime::HeaderSection& headers);
+  explicit HeaderIndex(const mime::HeaderSection& headers) : headers_(headers) {}
   // Indices into HeaderSection::fields() of the fields named `lower_name`,
   // top to bottom; nullptr when there is none.
   const std::vector<uint32_t>* find(std::string_view lower_name) const;
   size_t lookups() const { return lookups_; }  // find() calls so far (tests count work with it)
+  bool built() const { return built_; }
 
  private:
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>> map_;
+  const mime::HeaderSection& headers_;
+  mutable std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>> map_;
   mutable size_t lookups_ = 0;
+  mutable bool built_ = false;
 };
+
+// Below this many (fields x h= names), header_hash_input() scans the fields
+// (cheaper than building the index for an ordinary message); above, it
+// uses the index. Either way the work is bounded by this or linear.
+constexpr size_t kHeaderScanLimit = 4096;
 
 // The header hash input (RFC 6376 3.7 step 2): for each name of `signed_headers`,
 // the lowest not yet used field of that name (5.4.2; none left: nothing),
 // canonicalized, then `sig_field_without_b` (strip_b_value()) canonicalized
-// without its trailing CRLF. Appended to `out`. One index lookup per name;
-// the overload without an index builds one.
+// without its trailing CRLF. Appended to `out`. A scan when fields x names
+// <= kHeaderScanLimit, else one index lookup per name; the overload without
+// an index makes one when needed.
 void header_hash_input(Canon c, const mime::HeaderSection& headers, const HeaderIndex& index,
                        const std::vector<std::string>& signed_headers, std::string_view sig_field_without_b,
                        std::string& out);

@@ -467,8 +467,9 @@ TEST_F(VerifyTest, HeaderIndexIsOneLookupPerName) {
   const HeaderIndex index(hs);
   std::vector<std::string> names(kMaxSignedHeaders - 1, "x-trace");
   names.push_back("from");
-  std::string indexed, scanned;
+  std::string indexed;
   header_hash_input(Canon::kRelaxed, hs, index, names, "DKIM-Signature: b=", indexed);
+  EXPECT_TRUE(index.built());
   EXPECT_EQ(index.lookups(), names.size());  // a scan would compare up to 20,005 fields per name
   // Same bytes as the definition: the lowest unused instance, bottom up.
   std::string want;
@@ -481,6 +482,15 @@ TEST_F(VerifyTest, HeaderIndexIsOneLookupPerName) {
   std::string mixed;
   header_hash_input(Canon::kSimple, hs, index, {"FROM", "From", "Subject"}, "DKIM-Signature: b=", mixed);
   EXPECT_EQ(mixed, "From: Alice <alice@example.com>\r\nSubject: Lunch\r\nDKIM-Signature: b=");
+  // An ordinary message (fields x names <= kHeaderScanLimit) is scanned, no
+  // index built, with the same bytes.
+  const mime::HeaderSection small = mime::HeaderSection::parse(kMsg);
+  const HeaderIndex small_index(small);
+  std::string scanned;
+  header_hash_input(Canon::kSimple, small, small_index, {"FROM", "From", "Subject"},
+                    "DKIM-Signature: b=", scanned);
+  EXPECT_EQ(scanned, mixed);
+  EXPECT_FALSE(small_index.built());
 }
 
 TEST_F(VerifyTest, ManyFieldsWithinLimitsVerify) {
