@@ -14,6 +14,19 @@ if(TARGET rampart_dkim)
   rampart_test(dkim_interop_test SOURCES dkim_interop_test.cc DEPS rampart_dkim rampart_dns)
   set_tests_properties(dkim_interop_test PROPERTIES LABELS e2e
                        ENVIRONMENT DKIM_INTEROP_DIR=${CMAKE_BINARY_DIR}/testdata/dkim-interop)
+  # 160 generated messages (tests/dkim_interop_gen.py, fixed seed) against
+  # dkimpy and OpenDKIM in both directions.
+  rampart_test(dkim_differential_test SOURCES dkim_differential_test.cc
+               DEPS rampart_dkim rampart_dns rampart_dns_test_server)
+  # Its own directory: dkim_interop_test empties testdata/dkim-interop when it starts.
+  set_tests_properties(dkim_differential_test PROPERTIES LABELS e2e TIMEOUT 600
+                       ENVIRONMENT DKIM_INTEROP_DIR=${CMAKE_BINARY_DIR}/testdata/dkim-differential)
+endif()
+
+# Messages over policy.max_scan_bytes: DKIM verified whole, DMARC never
+# failed by a skipped DKIM.
+if(TARGET rampart_dkim AND TARGET rampart_policy)
+  rampart_test(dkim_big_message_test SOURCES dkim_big_message_test.cc DEPS rampart_policy rampart_dkim rampart_dns)
 endif()
 
 # rampart_dns_test_server comes from tests/dns.cmake, included after this

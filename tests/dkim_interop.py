@@ -7,11 +7,14 @@
 #
 # KEYS: "name<TAB>TXT record" lines (name without trailing dot) served by the
 # dnsfunc. JOBS: one job per line, tab-separated:
-#   verify  MESSAGE
-#   sign    ALGORITHM  HEADER/BODY-CANON  DOMAIN  SELECTOR  KEYFILE  MESSAGE  OUTPUT
-# KEYFILE: PEM (RSA) or the base64 ed25519 seed. Prints one line per job:
-# "pass" / "fail" (verify), "ok" / "error <why>" (sign). The signature field
-# uses the message's line ends. Exit status 2 if dkimpy cannot be imported.
+#   verify       MESSAGE
+#   verify-each  MESSAGE
+#   sign    ALGORITHM  HEADER/BODY-CANON  DOMAIN  SELECTOR  KEYFILE  MESSAGE  OUTPUT [IDENTITY [LENGTH]]
+# KEYFILE: PEM (RSA) or the base64 ed25519 seed. IDENTITY: i= ("-": none);
+# LENGTH "1": add l=. Prints one line per job: "pass" / "fail" (verify, the
+# top signature), one word per DKIM-Signature, top first (verify-each),
+# "ok" / "error <why>" (sign). The signature field uses the message's line
+# ends. Exit status 2 if dkimpy cannot be imported.
 import sys
 
 try:
@@ -39,8 +42,21 @@ def main():
             if job[0] == "verify":
                 msg = open(job[1], "rb").read()
                 print("pass" if dkim.verify(msg, dnsfunc=dnsfunc, minkey=1024) else "fail")
+            elif job[0] == "verify-each":
+                msg = open(job[1], "rb").read()
+                d = dkim.DKIM(msg, minkey=1024)
+                count = sum(1 for h in d.headers if h[0].lower() == b"dkim-signature")
+                words = []
+                for k in range(count):
+                    try:
+                        words.append("pass" if d.verify(idx=k, dnsfunc=dnsfunc) else "fail")
+                    except Exception:
+                        words.append("fail")
+                print(" ".join(words) if words else "none")
             elif job[0] == "sign":
                 alg, canon, domain, selector, keyfile, inp, out = job[1:8]
+                identity = job[8] if len(job) > 8 and job[8] != "-" else None
+                length = len(job) > 9 and job[9] == "1"
                 msg = open(inp, "rb").read()
                 key = open(keyfile, "rb").read()
                 if alg == "ed25519-sha256":
@@ -52,6 +68,7 @@ def main():
                                 canonicalize=(hc.encode(), bc.encode()),
                                 signature_algorithm=alg.encode(),
                                 include_headers=[b"from", b"to", b"subject", b"date", b"message-id"],
+                                identity=identity.encode() if identity else None, length=length,
                                 linesep=linesep)
                 with open(out, "wb") as o:
                     o.write(sig + msg)

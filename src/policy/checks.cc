@@ -338,14 +338,22 @@ class HeaderSanityCheck final : public Check {
 };
 
 // ---------------------------------------------------------------- DKIM
+// The message is cut short: over max_scan_bytes, the milter stops buffering
+// at the cap (so it holds at most max_scan_bytes), while the HTTP scan holds
+// the whole message (longer than the cap). DKIM body hashes stream over the
+// whole body, so only a cut message skips DKIM/ARC.
+bool message_cut(const ScanState& s, const PolicyConfig& cfg) {
+  return s.too_large && s.message.size() <= cfg.max_scan_bytes;
+}
+
 class DkimCheck final : public Check {
  public:
   DkimCheck(const PolicyConfig& cfg, dns::Resolver& r, const Clock& clock) : cfg_(cfg), v_(r, clock) {}
   std::string_view name() const override { return "dkim"; }
   Stage stage() const override { return Stage::kData; }
   void run(const StatePtr& s, Done done) override {
-    if (s->too_large) {
-      s->add(name(), "DKIM_SKIPPED", 0, "message larger than max_scan_bytes");
+    if (message_cut(*s, cfg_)) {
+      s->add(name(), "DKIM_SKIPPED", 0, "message cut at max_scan_bytes: body hashes not checked");
       done();
       return;
     }
@@ -407,15 +415,16 @@ class ArcCheck final : public Check {
   std::string_view name() const override { return "arc"; }
   Stage stage() const override { return Stage::kData; }
   void run(const StatePtr& s, Done done) override {
-    if (s->too_large) {
+    if (message_cut(*s, cfg_)) {
       done();
       return;
     }
     v_.validate(s->message, [this, s, done = std::move(done)](arc::ChainResult r) {
       // ARC results only inform (no local override of DMARC yet): a key
-      // lookup that failed temporarily is noted, it does not tempfail.
-      if (r.temporary()) {
-        s->add(name(), "ARC_TEMPERROR", 0, r.reason);
+      // lookup that failed temporarily is noted, it does not tempfail; a
+      // chain not evaluated because of a limit is noted, not scored.
+      if (r.temporary() || r.not_evaluated()) {
+        s->add(name(), r.temporary() ? "ARC_TEMPERROR" : "ARC_NOT_EVALUATED", 0, r.reason);
         done();
         return;
       }
@@ -517,13 +526,17 @@ class DmarcCheck final : public Check {
     }
     for (const auto& d : s->dkim) req.dkim.push_back({to_dmarc(d.result), d.domain, d.selector, ""});
     dmarc_.check(req, [this, s, done = std::move(done)](dmarc::Outcome o) {
+      // DKIM skipped (message cut) while the message is DKIM-signed: a
+      // failure may only be the skipped DKIM; noted, never enforced or stamped.
+      const bool unchecked = o.verdict == dmarc::Verdict::kFail && message_cut(*s, cfg_) &&
+                             s->headers.first("DKIM-Signature") != nullptr;
       const std::string vn(dmarc::verdict_name(o.verdict));
       authres::ResInfo r;
       r.method = "dmarc";
       r.result = vn;
       if (o.record) r.comment = "p=" + std::string(dmarc::policy_name(o.policy));
       if (!o.header_from.empty()) r.props.push_back({"header", "from", o.header_from});
-      s->auth.push_back(std::move(r));
+      if (!unchecked) s->auth.push_back(std::move(r));
       switch (o.verdict) {
         case dmarc::Verdict::kPass: s->add(name(), "DMARC_PASS", cfg_.dmarc_pass, o.reason); break;
         case dmarc::Verdict::kNone: s->add(name(), "DMARC_NONE", 0, o.reason); break;
@@ -536,6 +549,11 @@ class DmarcCheck final : public Check {
           }
           break;
         case dmarc::Verdict::kFail: {
+          if (unchecked) {
+            s->add(name(), "DMARC_UNCHECKED", 0,
+                   "DKIM not checked (message cut at max_scan_bytes): " + o.reason);
+            break;
+          }
           const std::string pol(dmarc::policy_name(o.disposition));
           s->add(name(), "DMARC_FAIL_" + upper(pol), cfg_.dmarc_fail, o.reason);
           if (o.disposition == dmarc::Policy::kReject && cfg_.dmarc_reject) {

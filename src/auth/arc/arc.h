@@ -41,6 +41,12 @@
 //                   ed25519-sha256, AS with h=, AMS h= naming ARC-Seal ...)
 //     kAmsFailed    the latest AMS did not verify (key, body hash, signature)
 //     kSealFailed   an ARC-Seal did not verify
+//     kLimit        not evaluated, a limit was reached (not_evaluated() is
+//                   true; the reason names it): the header section was cut
+//                   short by ValidateOptions::header_limits, or the latest
+//                   AMS's h= lists more than dkim::kMaxSignedHeaders names
+//                   (an older AMS over it only counts as not validated for
+//                   oldest-pass). Not a verdict on the chain.
 //   cv=temperror     with fail=kTemporary: a key lookup failed temporarily
 //                    (SERVFAIL, timeout). Not a verdict on the chain: a
 //                    4xx / try later (temporary() is true), "arc=temperror".
@@ -119,6 +125,7 @@ enum class FailReason : uint8_t {
   kAmsFailed,
   kSealFailed,
   kTemporary,
+  kLimit,  // not evaluated: a limit was reached (header fields, header bytes, AMS h= names)
 };
 std::string_view fail_reason_name(FailReason f);  // "", "structure", "reported-fail", ...
 
@@ -140,6 +147,7 @@ struct ChainResult {
   std::vector<SetResult> sets;  // sets[i-1] for instance i (when the structure was read)
 
   bool temporary() const { return fail == FailReason::kTemporary; }
+  bool not_evaluated() const { return fail == FailReason::kLimit; }
 };
 
 // "arc=pass header.oldest-pass=2" (RFC 8617 10.1 property; oldest-pass only

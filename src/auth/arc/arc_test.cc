@@ -325,5 +325,54 @@ TEST_F(Fixture, HostileInputStaysBounded) {
   EXPECT_EQ(r.cv, Cv::kFail);
 }
 
+// Issue 11: limits give a result that says so (kLimit, not_evaluated()), never
+// a plain fail; AMS h= selection is linear (dkim::HeaderIndex).
+TEST_F(Fixture, LimitsAreNotEvaluatedFailures) {
+  std::string trace;
+  for (int i = 0; i < 20000; ++i) trace += "X-Trace: hop " + std::to_string(i) + "\r\n";
+  // A valid one-hop chain over a message with 20,000 fields, h= oversigning
+  // X-Trace 999 times: passes when every field is read.
+  SealOptions o = opts("example.net", "mx.example.net");
+  o.headers.assign(dkim::kMaxSignedHeaders - 4, "x-trace");
+  o.headers.insert(o.headers.end(), {"from", "to", "subject", "date"});
+  Validator sealer(dns);
+  auto out = sealer.seal_sync(trace + kMessage, rsa, o);
+  ASSERT_TRUE(out) << out.error().message;
+  ASSERT_TRUE(out->added) << out->reason;
+  const std::string m = out->fields() + trace + kMessage;
+  ValidateOptions wide;
+  wide.header_limits.max_fields = 30000;
+  wide.header_limits.max_header_bytes = 8 << 20;
+  Validator v_wide(dns, wide);
+  ChainResult r = v_wide.validate_sync(m);
+  EXPECT_EQ(r.cv, Cv::kPass) << r.reason;
+
+  // Default limits: cut at 10,000 fields.
+  Validator v(dns);
+  r = v.validate_sync(m);
+  EXPECT_EQ(r.fail, FailReason::kLimit);
+  EXPECT_TRUE(r.not_evaluated());
+  EXPECT_NE(r.reason.find("more header fields than the limit of 10000"), std::string::npos) << r.reason;
+
+  // The latest AMS listing more than kMaxSignedHeaders names.
+  std::string big = m;
+  const size_t h = big.find("h=x-trace", big.find("ARC-Message-Signature"));  // bh= base64 has no '-'
+  ASSERT_NE(h, std::string::npos);
+  std::string more = "h=";
+  for (int i = 0; i < 200000; ++i) more += "x-trace:";
+  big.insert(h, more);
+  big.erase(h + more.size(), 2);  // the old "h=" now follows the added names
+  wide.header_limits.max_header_bytes = 16 << 20;
+  Validator v_big(dns, wide);
+  r = v_big.validate_sync(big);
+  EXPECT_EQ(r.fail, FailReason::kLimit) << r.reason;
+  EXPECT_NE(r.reason.find("more than the limit of 1000"), std::string::npos) << r.reason;
+  EXPECT_EQ(fail_reason_name(r.fail), "limit");
+
+  // The sealer refuses an h= over the limit.
+  o.headers.push_back("x-trace");
+  EXPECT_FALSE(sealer.seal_sync(trace + kMessage, rsa, o));
+}
+
 }  // namespace
 }  // namespace rampart::arc

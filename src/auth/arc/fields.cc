@@ -174,9 +174,9 @@ Result<MessageSignature> parse_ams(std::string_view value) {
     for (char c : h)
       if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
         return fail(Errc::kParse, "h= has an invalid header name");
-    std::string name = to_lower(h);
-    if (name == "arc-seal") return fail(Errc::kParse, "h= names ARC-Seal (RFC 8617 4.1.2)");
-    s.signed_headers.push_back(std::move(name));
+    if (iequals(h, "arc-seal")) return fail(Errc::kParse, "h= names ARC-Seal (RFC 8617 4.1.2)");
+    // As in DKIM: every name checked, the first kMaxSignedHeaders kept.
+    if (++s.signed_header_count <= dkim::kMaxSignedHeaders) s.signed_headers.push_back(to_lower(h));
   }
   if (const Tag* tlen = tl->find("l")) {
     auto l = parse_time(tlen->value, "l");
@@ -228,6 +228,7 @@ std::string_view fail_reason_name(FailReason f) {
     case FailReason::kAmsFailed: return "ams";
     case FailReason::kSealFailed: return "seal";
     case FailReason::kTemporary: return "temporary";
+    case FailReason::kLimit: return "limit";
   }
   return "?";
 }

@@ -205,7 +205,7 @@ Result<SealOutput> seal(std::string_view message, const dkim::PrivateKey& key, c
   std::string crlf;
   std::string_view msg = message;
   if (dkim::to_crlf(message, crlf)) msg = crlf;
-  const mime::HeaderSection hs = mime::HeaderSection::parse(msg);
+  const mime::HeaderSection hs = mime::HeaderSection::parse(msg, dkim::unlimited_headers(msg));
   const auto& fields = hs.fields();
 
   std::vector<std::string> names;
@@ -222,6 +222,10 @@ Result<SealOutput> seal(std::string_view message, const dkim::PrivateKey& key, c
         return fail(Errc::kInvalidArgument, "the AMS must not sign ARC-Seal (RFC 8617 4.1.2)");
     }
   }
+
+  if (names.size() > dkim::kMaxSignedHeaders)
+    return fail(Errc::kInvalidArgument, "more than " + std::to_string(dkim::kMaxSignedHeaders) +
+                                            " header names (validators would not evaluate the AMS)");
 
   SealOutput out;
   const detail::ArcSets sets = detail::collect_sets(hs);
@@ -274,7 +278,7 @@ Result<SealOutput> seal(std::string_view message, const dkim::PrivateKey& key, c
   std::string aar_crlf = out.aar;
   if (o.eol == "\n") dkim::to_crlf(out.aar, aar_crlf);
   const std::string with_aar = aar_crlf + std::string(msg);
-  const mime::HeaderSection hs2 = mime::HeaderSection::parse(with_aar);
+  const mime::HeaderSection hs2 = mime::HeaderSection::parse(with_aar, dkim::unlimited_headers(with_aar));
   auto bh = dkim::body_hash(o.body_canon, dkim::algorithm_hash(alg), hs2.body());
   if (!bh) return tl::unexpected(bh.error());
   std::string h;

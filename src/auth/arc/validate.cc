@@ -96,9 +96,9 @@ struct Validator::Impl {
   Task<ChainResult> run(std::string_view message);
   Check key_for(const dkim::Signature& sig, const std::vector<std::string>& names,
                 const std::vector<AnswerPtr>& answers, dkim::KeyLookup& out);
-  Check verify_ams(const mime::HeaderSection& hs, std::string_view raw, const dkim::Signature& sig,
-                   const std::vector<std::string>& names, const std::vector<AnswerPtr>& answers,
-                   std::vector<BodyMemo>& memo);
+  Check verify_ams(const mime::HeaderSection& hs, const dkim::HeaderIndex& index, std::string_view raw,
+                   const dkim::Signature& sig, const std::vector<std::string>& names,
+                   const std::vector<AnswerPtr>& answers, std::vector<BodyMemo>& memo);
   Check verify_seal(const mime::HeaderSection& hs, const ArcSets& sets, unsigned instance,
                     const dkim::Signature& sig, const std::vector<std::string>& names,
                     const std::vector<AnswerPtr>& answers);
@@ -146,8 +146,9 @@ Check Validator::Impl::key_for(const dkim::Signature& sig, const std::vector<std
   return c;
 }
 
-Check Validator::Impl::verify_ams(const mime::HeaderSection& hs, std::string_view raw,
-                                  const dkim::Signature& sig, const std::vector<std::string>& names,
+Check Validator::Impl::verify_ams(const mime::HeaderSection& hs, const dkim::HeaderIndex& index,
+                                  std::string_view raw, const dkim::Signature& sig,
+                                  const std::vector<std::string>& names,
                                   const std::vector<AnswerPtr>& answers, std::vector<BodyMemo>& memo) {
   dkim::KeyLookup key;
   Check c = key_for(sig, names, answers, key);
@@ -176,7 +177,7 @@ Check Validator::Impl::verify_ams(const mime::HeaderSection& hs, std::string_vie
     return c;
   }
   buf.clear();
-  dkim::header_hash_input(sig.header_canon, hs, sig.signed_headers, *stripped, buf);
+  dkim::header_hash_input(sig.header_canon, hs, index, sig.signed_headers, *stripped, buf);
   return verify_signature(key, sig, buf);
 }
 
@@ -218,6 +219,18 @@ Task<ChainResult> Validator::Impl::run(std::string_view message) {
     r.fail = f;
     r.reason = std::move(why);
   };
+
+  // A header section cut short by a limit: ARC fields or signed fields past
+  // the cut are unknown, so the chain is not evaluated.
+  if (hs.truncated()) {
+    set_fail(FailReason::kLimit,
+             hs.has_defect(mime::DefectKind::kHeaderTooLarge)
+                 ? "not evaluated: the header section is larger than the limit of " +
+                       std::to_string(options.header_limits.max_header_bytes) + " bytes"
+                 : "not evaluated: the message has more header fields than the limit of " +
+                       std::to_string(options.header_limits.max_fields));
+    co_return r;
+  }
 
   // Step 1: collect the sets.
   const ArcSets sets = detail::collect_sets(hs);
@@ -297,6 +310,16 @@ Task<ChainResult> Validator::Impl::run(std::string_view message) {
     }
     sr.ams_domain = m->sig.domain;
     sr.ams_selector = m->sig.selector;
+    if (m->sig.signed_header_count > dkim::kMaxSignedHeaders) {
+      sr.ams_valid = false;
+      sr.ams_reason = "not evaluated: h= lists " + std::to_string(m->sig.signed_header_count) +
+                      " header names, more than the limit of " + std::to_string(dkim::kMaxSignedHeaders);
+      if (i == n) {
+        set_fail(FailReason::kLimit, "ARC-Message-Signature i=" + std::to_string(i) + ": " + sr.ams_reason);
+        co_return r;
+      }
+      continue;  // older AMS: counts as not validated for oldest-pass
+    }
     ams[i] = std::move(*m);
   }
 
@@ -318,8 +341,9 @@ Task<ChainResult> Validator::Impl::run(std::string_view message) {
   // Step 4: the latest AMS.
   std::vector<BodyMemo> memo;
   memo.reserve(2);
+  const dkim::HeaderIndex index(hs);
   {
-    Check c = verify_ams(hs, fields[sets.slots[n].ams.front()].raw, ams[n]->sig, names, answers, memo);
+    Check c = verify_ams(hs, index, fields[sets.slots[n].ams.front()].raw, ams[n]->sig, names, answers, memo);
     SetResult& sr = r.sets[n - 1];
     sr.ams_valid = c.ok;
     sr.ams_reason = c.reason;
@@ -334,7 +358,8 @@ Task<ChainResult> Validator::Impl::run(std::string_view message) {
     SetResult& sr = r.sets[i - 1];
     bool ok = false;
     if (ams[i]) {
-      Check c = verify_ams(hs, fields[sets.slots[i].ams.front()].raw, ams[i]->sig, names, answers, memo);
+      Check c =
+          verify_ams(hs, index, fields[sets.slots[i].ams.front()].raw, ams[i]->sig, names, answers, memo);
       sr.ams_valid = c.ok;
       sr.ams_reason = c.reason;
       ok = c.ok;

@@ -15,32 +15,42 @@
 namespace rampart::dkim {
 namespace {
 
-// End of the body once trailing empty lines (simple) or trailing empty and
-// whitespace-only lines plus trailing WSP (relaxed) are removed.
-size_t content_end(Canon c, std::string_view b) {
+// RFC 6376 3.4.3 / 3.4.4 (with errata 1384: relaxed applies step a, then
+// step b). A "line" ends in CRLF (RFC 5322 2.1): whitespace "at the end of a
+// line" is WSP just before a CRLF. A body that does not end in CRLF has an
+// unterminated last line: step a only reduces its WSP runs to one SP (there is
+// no line end yet to strip them before); step b then adds the CRLF. So
+// relaxed("x \t") is "x \r\n" and relaxed("\t") is " \r\n", as dkimpy computes.
+struct Extent {
+  size_t end;       // end of the content that is emitted before the final CRLF
+  bool terminated;  // the content at `end` was followed by a CRLF (a line end)
+};
+
+Extent content_extent(Canon c, std::string_view b) {
   size_t e = b.size();
-  while (e > 0) {
-    if (e >= 2 && b[e - 2] == '\r' && b[e - 1] == '\n') {
-      e -= 2;
-    } else if (c == Canon::kRelaxed && is_wsp(b[e - 1])) {
-      --e;
-    } else {
-      break;
-    }
+  auto crlf_at_end = [&](size_t n) { return n >= 2 && b[n - 2] == '\r' && b[n - 1] == '\n'; };
+  if (e > 0 && !crlf_at_end(e)) return {e, false};
+  // Step b: drop trailing empty lines; relaxed: a line of WSP only is empty
+  // once step a has removed the WSP before its CRLF.
+  while (crlf_at_end(e)) {
+    e -= 2;
+    if (c == Canon::kRelaxed)
+      while (e > 0 && is_wsp(b[e - 1])) --e;
   }
-  return e;
+  return {e, true};
 }
 
 // Feeds the canonical body to `put(std::string_view)`.
 template <typename Put>
 void emit_body(Canon c, std::string_view body, Put&& put) {
-  const size_t e = content_end(c, body);
+  const Extent x = content_extent(c, body);
+  const size_t e = x.end;
   if (c == Canon::kSimple) {
     if (e > 0) put(body.substr(0, e));
-    put("\r\n");  // the empty body canonicalizes to one CRLF
+    put("\r\n");  // the empty body canonicalizes to one CRLF; a missing final CRLF is added
     return;
   }
-  if (e == 0) return;  // relaxed: the empty body stays empty
+  if (e == 0) return;  // relaxed: the empty body stays empty (RFC 6376 3.4.4, errata 1376)
   const char* p = body.data();
   size_t seg = 0, i = 0;
   while (i < e) {
@@ -51,7 +61,7 @@ void emit_body(Canon c, std::string_view body, Put&& put) {
     }
     size_t j = i;
     while (j < e && is_wsp(p[j])) ++j;
-    const bool at_eol = j == e || (p[j] == '\r' && j + 1 < body.size() && p[j + 1] == '\n');
+    const bool at_eol = j == e ? x.terminated : (p[j] == '\r' && j + 1 < body.size() && p[j + 1] == '\n');
     if (at_eol) {
       if (i > seg) put(std::string_view(p + seg, i - seg));
       seg = j;
@@ -142,6 +152,93 @@ Result<BodyHash> body_hash(Canon c, HashAlg alg, std::string_view body, std::opt
   auto dg = d.finish();
   if (!dg) return tl::unexpected(dg.error());
   out.digest = std::move(*dg);
+  return out;
+}
+
+// ---------------------------------------------------------------- streaming
+// The same canonical form as emit_body(), byte by byte. Line ends seen after
+// the last content are counted, not written (trailing empty lines vanish;
+// relaxed: a line of WSP only is empty); they are written when content
+// follows. Relaxed holds a WSP run until the next byte says whether it ends
+// the line (dropped) or not (one SP).
+BodyHasher::BodyHasher(Canon c, HashAlg alg, std::optional<uint64_t> limit)
+    : canon_(c), alg_(alg), limit_(limit), digest_(std::make_unique<Digest>(alg)) {
+  out_.reserve(16 * 1024);
+}
+
+void BodyHasher::flush_out() {
+  if (out_.empty()) return;
+  canonical_ += out_.size();
+  if (limit_ && hashed_ >= *limit_) {
+    out_.clear();
+    return;
+  }
+  size_t take = out_.size();
+  if (limit_ && *limit_ - hashed_ < take) take = static_cast<size_t>(*limit_ - hashed_);
+  digest_->update(std::string_view(out_).substr(0, take));
+  hashed_ += take;
+  out_.clear();
+}
+
+void BodyHasher::emit(std::string_view s) {
+  out_.append(s);
+  if (out_.size() >= 8 * 1024) flush_out();
+}
+
+// A byte that is content (not part of a CRLF, not WSP for relaxed).
+void BodyHasher::content_byte(char ch) {
+  for (; pending_crlf_ > 0; --pending_crlf_) emit("\r\n");
+  if (pending_wsp_) emit(" ");
+  pending_wsp_ = false;
+  out_.push_back(ch);
+  if (out_.size() >= 8 * 1024) flush_out();
+  any_content_ = true;
+}
+
+void BodyHasher::update(std::string_view piece) {
+  for (const char ch : piece) {
+    if (pending_cr_) {
+      pending_cr_ = false;
+      if (ch == '\n') {                                       // a line end
+        if (canon_ == Canon::kRelaxed) pending_wsp_ = false;  // WSP at the end of a line is dropped
+        ++pending_crlf_;
+        continue;
+      }
+      content_byte('\r');  // a CR alone is an ordinary character
+    }
+    if (ch == '\r') {
+      pending_cr_ = true;
+    } else if (canon_ == Canon::kRelaxed && (ch == ' ' || ch == '\t')) {
+      pending_wsp_ = true;
+    } else {
+      content_byte(ch);
+    }
+  }
+}
+
+Result<BodyHash> BodyHasher::finish() {
+  if (pending_cr_) content_byte('\r');
+  pending_cr_ = false;
+  // An unterminated last line: relaxed keeps its WSP run as one SP (step a
+  // has no line end to strip it before), then the CRLF is added (step b).
+  if (canon_ == Canon::kRelaxed && pending_wsp_) {
+    for (; pending_crlf_ > 0; --pending_crlf_) emit("\r\n");
+    emit(" ");
+    any_content_ = true;
+  }
+  // Simple: always one CRLF (the empty body is CRLF). Relaxed: the empty
+  // body stays empty, any other gets one CRLF.
+  if (canon_ == Canon::kSimple || any_content_) emit("\r\n");
+  flush_out();
+  if (limit_ && *limit_ > canonical_)
+    return fail(Errc::kParse, "l=" + std::to_string(*limit_) + " is larger than the canonical body (" +
+                                  std::to_string(canonical_) + " bytes)");
+  auto dg = digest_->finish();
+  if (!dg) return tl::unexpected(dg.error());
+  BodyHash out;
+  out.digest = std::move(*dg);
+  out.hashed = hashed_;
+  out.canonical = canonical_;
   return out;
 }
 

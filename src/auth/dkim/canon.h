@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,44 @@ struct BodyHash {
 // Hash of the canonical body, of its first `limit` bytes when given.
 Result<BodyHash> body_hash(Canon c, HashAlg alg, std::string_view body,
                            std::optional<uint64_t> limit = std::nullopt);
+
+// The body hash over a body fed in pieces of any size (a milter's body
+// chunks, a message too large to hold): update() with each piece in order,
+// then finish(). The result equals body_hash() over the concatenation, in
+// constant memory. Input as for body_hash() (CRLF line ends; a CR not
+// followed by LF is an ordinary character, even split from its LF).
+//
+//   dkim::BodyHasher h(Canon::kRelaxed, HashAlg::kSha256);   // or with l=
+//   for (auto chunk : chunks) h.update(chunk);
+//   Result<BodyHash> bh = h.finish();
+class BodyHasher {
+ public:
+  BodyHasher(Canon c, HashAlg alg, std::optional<uint64_t> limit = std::nullopt);
+  void update(std::string_view piece);
+  // Same failures as body_hash(); call once.
+  Result<BodyHash> finish();
+
+  Canon canon() const { return canon_; }
+  HashAlg alg() const { return alg_; }
+  std::optional<uint64_t> limit() const { return limit_; }
+
+ private:
+  void emit(std::string_view s);
+  void flush_out();
+  void content_byte(char ch);
+
+  Canon canon_;
+  HashAlg alg_;
+  std::optional<uint64_t> limit_;
+  std::unique_ptr<Digest> digest_;
+  std::string out_;            // canonical bytes not yet given to the digest
+  uint64_t canonical_ = 0;     // canonical bytes so far
+  uint64_t hashed_ = 0;        // of which hashed (<= limit)
+  uint64_t pending_crlf_ = 0;  // line ends after the last content, held back
+  bool pending_cr_ = false;    // a CR at the end of the last piece
+  bool pending_wsp_ = false;   // relaxed: a WSP run in the current line, not yet written
+  bool any_content_ = false;   // some content was written
+};
 
 // `message` with every LF not preceded by CR turned into CRLF. Returns false
 // (leaving `out` untouched) when there is no bare LF, so callers keep using

@@ -10,6 +10,7 @@
 
 #include <openssl/err.h>
 
+#include <algorithm>
 #include <coroutine>
 #include <utility>
 
@@ -166,22 +167,67 @@ Task<KeyLookup> lookup_key(dns::Resolver& resolver, KeyCache& cache, const Signa
   co_return check_key_answer(*a, cache, sig, min_rsa_bits);
 }
 
-void header_hash_input(Canon c, const mime::HeaderSection& headers,
+const std::vector<uint32_t>* HeaderIndex::find(std::string_view lower_name) const {
+  if (!built_) {
+    built_ = true;
+    const auto& fields = headers_.fields();
+    std::string key;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      key.assign(fields[i].name);
+      for (char& ch : key) ch = ascii_lower(ch);
+      auto it = map_.find(std::string_view(key));
+      if (it == map_.end()) it = map_.emplace(key, std::vector<uint32_t>{}).first;
+      it->second.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  ++lookups_;
+  auto it = map_.find(lower_name);
+  return it == map_.end() ? nullptr : &it->second;
+}
+
+void header_hash_input(Canon c, const mime::HeaderSection& headers, const HeaderIndex& index,
                        const std::vector<std::string>& signed_headers, std::string_view sig_field_without_b,
                        std::string& out) {
   const auto& fields = headers.fields();
-  // used[i]: field i already consumed by an earlier h= entry. Small vector on
-  // the stack for the common case.
-  std::vector<bool> used(fields.size(), false);
-  for (const std::string& name : signed_headers) {
-    for (size_t i = fields.size(); i-- > 0;) {
-      if (used[i] || !fields[i].is(name)) continue;
-      used[i] = true;
-      canonicalize_header(c, fields[i].raw, out);
-      break;
+  if (fields.size() * signed_headers.size() <= kHeaderScanLimit) {
+    // Small: for each name the lowest unused field of that name, by a scan.
+    std::vector<bool> used(fields.size(), false);
+    for (const std::string& name : signed_headers) {
+      for (size_t i = fields.size(); i-- > 0;) {
+        if (used[i] || !fields[i].is(name)) continue;
+        used[i] = true;
+        canonicalize_header(c, fields[i].raw, out);
+        break;
+      }
     }
+    canonicalize_header(c, sig_field_without_b, out, /*crlf=*/false);
+    return;
+  }
+  // Instances of a name already used, counted from the bottom (5.4.2), keyed
+  // by the name's position list.
+  std::unordered_map<const std::vector<uint32_t>*, uint32_t> taken;
+  std::string lower;
+  for (const std::string& name : signed_headers) {
+    std::string_view key = name;
+    if (std::any_of(name.begin(), name.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
+      lower = to_lower(name);
+      key = lower;
+    }
+    const std::vector<uint32_t>* pos = index.find(key);
+    if (!pos) continue;
+    uint32_t& used = taken[pos];
+    if (used >= pos->size()) continue;  // listed more often than present: signs nothing
+    canonicalize_header(c, fields[(*pos)[pos->size() - 1 - used]].raw, out);
+    ++used;
   }
   canonicalize_header(c, sig_field_without_b, out, /*crlf=*/false);
+}
+
+void header_hash_input(Canon c, const mime::HeaderSection& headers,
+                       const std::vector<std::string>& signed_headers, std::string_view sig_field_without_b,
+                       std::string& out) {
+  const HeaderIndex index(headers);
+  header_hash_input(c, headers, index, signed_headers, sig_field_without_b, out);
 }
 
 struct Verifier::Impl {
@@ -200,13 +246,24 @@ struct Verifier::Impl {
     Result<BodyHash> value;
   };
 
-  Task<std::vector<SignatureResult>> run(std::string_view message);
-  void finish(SignatureResult& r, const Signature& sig, const mime::HeaderSection& hs, std::string_view raw,
-              const dns::Answer& answer, std::vector<BodyMemo>& memo);
+  struct Prepared {
+    std::vector<SignatureResult> results;
+    std::vector<size_t> pending;     // indices into results awaiting a key
+    std::vector<std::string> names;  // key names for `pending`
+  };
+
+  Task<std::vector<SignatureResult>> run(std::string_view message, std::vector<PrecomputedBodyHash> pre = {});
+  void prepare(const mime::HeaderSection& hs, Prepared& p) const;
+  void finish_all(const mime::HeaderSection& hs, Prepared& p, const std::vector<AnswerPtr>& answers,
+                  std::vector<PrecomputedBodyHash>& pre);
+  void finish(SignatureResult& r, const Signature& sig, const mime::HeaderSection& hs,
+              const HeaderIndex& index, std::string_view raw, const dns::Answer& answer,
+              std::vector<BodyMemo>& memo);
 };
 
 void Verifier::Impl::finish(SignatureResult& r, const Signature& sig, const mime::HeaderSection& hs,
-                            std::string_view raw, const dns::Answer& answer, std::vector<BodyMemo>& memo) {
+                            const HeaderIndex& index, std::string_view raw, const dns::Answer& answer,
+                            std::vector<BodyMemo>& memo) {
   KeyLookup key = check_key_answer(answer, cache, sig, options.min_rsa_bits);
   r.testing = key.record.testing;
   r.key_bits = key.key.bits;
@@ -244,7 +301,7 @@ void Verifier::Impl::finish(SignatureResult& r, const Signature& sig, const mime
     return;
   }
   hdr_buf.clear();
-  header_hash_input(sig.header_canon, hs, sig.signed_headers, *stripped, hdr_buf);
+  header_hash_input(sig.header_canon, hs, index, sig.signed_headers, *stripped, hdr_buf);
   auto ok = verify_data(key.key, sig.algorithm, hdr_buf, sig.signature);
   ERR_clear_error();
   if (!ok) {
@@ -270,25 +327,32 @@ void Verifier::Impl::finish(SignatureResult& r, const Signature& sig, const mime
   }
 }
 
-Task<std::vector<SignatureResult>> Verifier::Impl::run(std::string_view message) {
-  std::string crlf;
-  if (to_crlf(message, crlf)) message = crlf;
-  const mime::HeaderSection hs = mime::HeaderSection::parse(message, options.header_limits);
+// Every DKIM-Signature field read, checked as far as it can be without DNS;
+// `pending` lists the results that wait for their key (kept out of the
+// coroutine so its frame stays small).
+void Verifier::Impl::prepare(const mime::HeaderSection& hs, Prepared& p) const {
   const auto& fields = hs.fields();
-  std::vector<SignatureResult> results;
-  std::vector<Signature> sigs;     // parsed, for results[pending[k]]
-  std::vector<size_t> pending;     // indices into results awaiting a key
-  std::vector<std::string> names;  // key names for `pending`
   const int64_t now = clock.unix_seconds();
+  // A header section cut short by a limit: the fields past the cut (maybe
+  // signed ones, maybe signatures) are unknown, so nothing is evaluated.
+  std::string cut;
+  if (hs.truncated())
+    cut = hs.has_defect(mime::DefectKind::kHeaderTooLarge)
+              ? "not evaluated: the header section is larger than the limit of " +
+                    std::to_string(options.header_limits.max_header_bytes) + " bytes"
+              : "not evaluated: the message has more header fields than the limit of " +
+                    std::to_string(options.header_limits.max_fields);
   for (size_t i = 0; i < fields.size(); ++i) {
     if (!fields[i].is("DKIM-Signature")) continue;
     SignatureResult r;
     r.field_index = i;
-    if (results.size() >= options.max_signatures) {
+    if (!cut.empty() || p.results.size() >= options.max_signatures) {
       r.result = Verdict::kNeutral;
-      r.reason = "not evaluated: more than " + std::to_string(options.max_signatures) + " signatures";
+      r.reason = !cut.empty()
+                     ? cut
+                     : "not evaluated: more than " + std::to_string(options.max_signatures) + " signatures";
       describe_unparsed(fields[i].value_raw, r);
-      results.push_back(std::move(r));
+      p.results.push_back(std::move(r));
       continue;
     }
     auto sig = parse_signature(fields[i].value_raw);
@@ -296,7 +360,7 @@ Task<std::vector<SignatureResult>> Verifier::Impl::run(std::string_view message)
       r.result = Verdict::kPermError;
       r.reason = sig.error().message;
       describe_unparsed(fields[i].value_raw, r);
-      results.push_back(std::move(r));
+      p.results.push_back(std::move(r));
       continue;
     }
     r.domain = sig->domain;
@@ -305,7 +369,11 @@ Task<std::vector<SignatureResult>> Verifier::Impl::run(std::string_view message)
     r.algorithm = std::string(algorithm_name(sig->algorithm));
     r.header_b = sig->b_value.substr(0, 8);
     r.weak = sig->algorithm == Algorithm::kRsaSha1;
-    if (sig->expiration && *sig->expiration < now) {
+    if (sig->signed_header_count > kMaxSignedHeaders) {
+      r.result = Verdict::kNeutral;
+      r.reason = "not evaluated: h= lists " + std::to_string(sig->signed_header_count) +
+                 " header names, more than the limit of " + std::to_string(kMaxSignedHeaders);
+    } else if (sig->expiration && *sig->expiration < now) {
       r.result = Verdict::kPermError;
       r.reason = "signature expired (x=" + std::to_string(*sig->expiration) + ")";
     } else if (options.max_clock_skew >= 0 && sig->timestamp &&
@@ -313,24 +381,50 @@ Task<std::vector<SignatureResult>> Verifier::Impl::run(std::string_view message)
       r.result = Verdict::kPermError;
       r.reason = "signature timestamp t=" + std::to_string(*sig->timestamp) + " is in the future";
     } else {
-      pending.push_back(results.size());
-      names.push_back(sig->key_name());
+      p.pending.push_back(p.results.size());
+      p.names.push_back(sig->key_name());
     }
     r.signature = std::move(*sig);
-    results.push_back(std::move(r));
+    p.results.push_back(std::move(r));
   }
-  if (!pending.empty()) {
+  if (!cut.empty() && p.results.empty()) {
+    SignatureResult r;
+    r.result = Verdict::kNeutral;
+    r.reason = cut + " (DKIM-Signature fields past it are not read)";
+    r.field_index = SIZE_MAX;
+    p.results.push_back(std::move(r));
+  }
+}
+
+// Key checks, body hashes and signatures of the pending results.
+void Verifier::Impl::finish_all(const mime::HeaderSection& hs, Prepared& p,
+                                const std::vector<AnswerPtr>& answers,
+                                std::vector<PrecomputedBodyHash>& pre) {
+  const HeaderIndex index(hs);
+  std::vector<BodyMemo> memo;
+  memo.reserve(p.pending.size() + pre.size());
+  for (PrecomputedBodyHash& h : pre)
+    memo.push_back(BodyMemo{h.request.canon, h.request.hash, h.request.limit, std::move(h.value)});
+  for (size_t k = 0; k < p.pending.size(); ++k) {
+    SignatureResult& r = p.results[p.pending[k]];
+    AnswerPtr a = k < answers.size() && answers[k] ? answers[k] : servfail_answer();
+    finish(r, *r.signature, hs, index, hs.fields()[r.field_index].raw, *a, memo);
+  }
+}
+
+Task<std::vector<SignatureResult>> Verifier::Impl::run(std::string_view message,
+                                                       std::vector<PrecomputedBodyHash> pre) {
+  std::string crlf;
+  if (to_crlf(message, crlf)) message = crlf;
+  const mime::HeaderSection hs = mime::HeaderSection::parse(message, options.header_limits);
+  Prepared p;
+  prepare(hs, p);
+  if (!p.pending.empty()) {
     std::vector<AnswerPtr> answers;
-    co_await dns::LookupAll(resolver, names, RRType::TXT, answers);
-    std::vector<BodyMemo> memo;
-    memo.reserve(pending.size());
-    for (size_t k = 0; k < pending.size(); ++k) {
-      SignatureResult& r = results[pending[k]];
-      AnswerPtr a = k < answers.size() && answers[k] ? answers[k] : servfail_answer();
-      finish(r, *r.signature, hs, fields[r.field_index].raw, *a, memo);
-    }
+    co_await dns::LookupAll(resolver, p.names, RRType::TXT, answers);
+    finish_all(hs, p, answers, pre);
   }
-  co_return results;
+  co_return std::move(p.results);
 }
 
 Verifier::Verifier(dns::Resolver& resolver, const Clock& clock, VerifyOptions options)
@@ -341,6 +435,25 @@ KeyCache& Verifier::key_cache() { return impl_->cache; }
 
 Task<std::vector<SignatureResult>> Verifier::verify_task(std::string_view message) {
   return impl_->run(message);
+}
+
+Task<std::vector<SignatureResult>> Verifier::verify_task(std::string_view message,
+                                                         std::vector<PrecomputedBodyHash> body_hashes) {
+  return impl_->run(message, std::move(body_hashes));
+}
+
+std::vector<BodyHashRequest> body_hash_requests(const mime::HeaderSection& headers, size_t max_signatures) {
+  std::vector<BodyHashRequest> out;
+  size_t seen = 0;
+  for (const mime::HeaderField& f : headers.fields()) {
+    if (!f.is("DKIM-Signature")) continue;
+    if (seen++ >= max_signatures) break;
+    auto sig = parse_signature(f.value_raw);
+    if (!sig) continue;
+    const BodyHashRequest r{sig->body_canon, algorithm_hash(sig->algorithm), sig->body_length};
+    if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+  }
+  return out;
 }
 
 void Verifier::verify(std::string_view message, Done done) { start(impl_->run(message), std::move(done)); }
@@ -402,6 +515,13 @@ struct Folder {
 
 }  // namespace
 
+mime::HeaderLimits unlimited_headers(std::string_view message) {
+  mime::HeaderLimits l;
+  l.max_fields = SIZE_MAX;
+  l.max_header_bytes = message.size();
+  return l;
+}
+
 Result<std::string> sign(std::string_view message, const PrivateKey& key, const SignOptions& o) {
   if (!key.pkey) return fail(Errc::kInvalidArgument, "no signing key");
   const std::string domain = to_lower(o.domain);
@@ -433,7 +553,9 @@ Result<std::string> sign(std::string_view message, const PrivateKey& key, const 
   std::string crlf;
   std::string_view msg = message;
   if (to_crlf(message, crlf)) msg = crlf;
-  const mime::HeaderSection hs = mime::HeaderSection::parse(msg);
+  // Our own message: every field read (a cut header section would sign
+  // other fields than a verifier picks).
+  const mime::HeaderSection hs = mime::HeaderSection::parse(msg, unlimited_headers(msg));
 
   std::vector<std::string> names;
   if (o.headers.empty()) {
@@ -451,6 +573,9 @@ Result<std::string> sign(std::string_view message, const PrivateKey& key, const 
       names.push_back(to_lower(t));
     }
   }
+  if (names.size() > kMaxSignedHeaders)
+    return fail(Errc::kInvalidArgument, "more than " + std::to_string(kMaxSignedHeaders) +
+                                            " header names (verifiers would not evaluate the signature)");
   bool has_from = false;
   for (const auto& n : names) has_from = has_from || n == "from";
   if (!has_from) return fail(Errc::kInvalidArgument, "the signed headers must include From (RFC 6376 5.4)");

@@ -38,7 +38,13 @@
 //               k= not matching a=, h= excluding the hash, s= not email,
 //               p= not a key), t=s with i= in a subdomain, l= past the body
 //   kPolicy     verified but refused by options (rsa-sha1, l=)
-//   kNeutral    not evaluated (signature limit)
+//   kNeutral    not evaluated because a limit was reached, the reason says
+//               which: more than max_signatures signatures, h= with more
+//               than kMaxSignedHeaders names, a header section cut short by
+//               header_limits (more fields or bytes than it allows; then
+//               every signature is neutral, and a message whose signatures
+//               may all lie past the cut gets one neutral result with
+//               field_index == SIZE_MAX)
 // `weak` marks rsa-sha1 (RFC 8301); `testing` a key with t=y. Nothing
 // throws; a Verifier (and its key cache) belongs to one thread.
 #pragma once
@@ -97,7 +103,7 @@ struct VerifyOptions {
   bool allow_body_length = true;  // false: signatures with l= -> kPolicy
   int64_t max_clock_skew = 300;   // seconds; t= further ahead is a permerror; <0: no t= check
   size_t key_cache_entries = 4096;
-  mime::HeaderLimits header_limits;
+  mime::HeaderLimits header_limits;  // a header section cut short: every result neutral
 };
 
 // Parsed public keys keyed by key type and p= text, so a key seen before
@@ -139,13 +145,67 @@ Task<KeyLookup> lookup_key(dns::Resolver& resolver, KeyCache& cache, const Signa
 KeyLookup check_key_answer(const dns::Answer& answer, KeyCache& cache, const Signature& sig,
                            unsigned min_rsa_bits = 1024);
 
+// The positions of a header section's fields by lower-case name, built in
+// one pass on the first find(), so that h= selection costs one hash lookup
+// per name instead of a scan of every field (linear in fields + names,
+// whatever h= holds). `headers` must outlive the index.
+class HeaderIndex {
+ public:
+  explicit HeaderIndex(const mime::HeaderSection& headers) : headers_(headers) {}
+  // Indices into HeaderSection::fields() of the fields named `lower_name`,
+  // top to bottom; nullptr when there is none.
+  const std::vector<uint32_t>* find(std::string_view lower_name) const;
+  size_t lookups() const { return lookups_; }  // find() calls so far (tests count work with it)
+  bool built() const { return built_; }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  const mime::HeaderSection& headers_;
+  mutable std::unordered_map<std::string, std::vector<uint32_t>, Hash, std::equal_to<>> map_;
+  mutable size_t lookups_ = 0;
+  mutable bool built_ = false;
+};
+
+// Below this many (fields x h= names), header_hash_input() scans the fields
+// (cheaper than building the index for an ordinary message); above, it
+// uses the index. Either way the work is bounded by this or linear.
+constexpr size_t kHeaderScanLimit = 4096;
+
 // The header hash input (RFC 6376 3.7 step 2): for each name of `signed_headers`,
 // the lowest not yet used field of that name (5.4.2; none left: nothing),
 // canonicalized, then `sig_field_without_b` (strip_b_value()) canonicalized
-// without its trailing CRLF. Appended to `out`.
+// without its trailing CRLF. Appended to `out`. A scan when fields x names
+// <= kHeaderScanLimit, else one index lookup per name; the overload without
+// an index makes one when needed.
+void header_hash_input(Canon c, const mime::HeaderSection& headers, const HeaderIndex& index,
+                       const std::vector<std::string>& signed_headers, std::string_view sig_field_without_b,
+                       std::string& out);
 void header_hash_input(Canon c, const mime::HeaderSection& headers,
                        const std::vector<std::string>& signed_headers, std::string_view sig_field_without_b,
                        std::string& out);
+
+// Streaming verification (a milter that does not keep a large body): the
+// body hashes a message's signatures need, one per distinct (body
+// canonicalization, hash, l=) among the first `max_signatures` DKIM-Signature
+// fields that parse. Feed the body through one BodyHasher per request and
+// pass the results to Verifier::verify_task(message, hashes); `message` then
+// needs only the header section (its body may be cut or empty).
+struct BodyHashRequest {
+  Canon canon = Canon::kSimple;
+  HashAlg hash = HashAlg::kSha256;
+  std::optional<uint64_t> limit;
+  bool operator==(const BodyHashRequest&) const = default;
+};
+std::vector<BodyHashRequest> body_hash_requests(const mime::HeaderSection& headers,
+                                                size_t max_signatures = 10);
+
+struct PrecomputedBodyHash {
+  BodyHashRequest request;
+  Result<BodyHash> value;  // BodyHasher::finish()
+};
 
 class Verifier {
  public:
@@ -158,6 +218,11 @@ class Verifier {
   // `message` must stay alive until `done` has run.
   void verify(std::string_view message, Done done);
   Task<std::vector<SignatureResult>> verify_task(std::string_view message);
+  // With body hashes computed by the caller (body_hash_requests()): a
+  // signature whose request is among them uses it instead of hashing the
+  // body in `message`.
+  Task<std::vector<SignatureResult>> verify_task(std::string_view message,
+                                                 std::vector<PrecomputedBodyHash> body_hashes);
   // Runs the resolver until the answer is in (CLI, tests).
   std::vector<SignatureResult> verify_sync(std::string_view message);
 
@@ -183,6 +248,10 @@ struct SignOptions {
   bool body_length = false;           // add l= (the whole canonical body)
   std::string eol = "\r\n";           // line end of the folds and the field
 };
+
+// Header limits that read every field of `message` (signers parse their own
+// message whole; only verifiers of incoming mail need a cap).
+mime::HeaderLimits unlimited_headers(std::string_view message);
 
 // from, reply-to, subject, date, to, cc, message-id, in-reply-to,
 // references, mime-version, content-type, content-transfer-encoding, ...

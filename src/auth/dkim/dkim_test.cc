@@ -90,7 +90,14 @@ TEST(Canon, BodyTable) {
       {"a\t\tb  c d\r\n", "a\t\tb  c d\r\n", "a b c d\r\n"},
       {"\r\nx\r\n", "\r\nx\r\n", "\r\nx\r\n"},
       {"  lead\r\n", "  lead\r\n", " lead\r\n"},
-      {"a \r\n\r\nb \t", "a \r\n\r\nb \t\r\n", "a\r\n\r\nb\r\n"},
+      // No final CRLF (RFC 6376 3.4.4, steps a then b, errata 1384): the
+      // unterminated last line has no line end to strip WSP before, its WSP
+      // run becomes one SP, then step b adds the CRLF (dkimpy agrees).
+      {"a \r\n\r\nb \t", "a \r\n\r\nb \t\r\n", "a\r\n\r\nb \r\n"},
+      {"\t", "\t\r\n", " \r\n"},
+      {"abc\r\n  ", "abc\r\n  \r\n", "abc\r\n \r\n"},
+      {"abc\r\n\r\n \t \r\n", "abc\r\n\r\n \t \r\n", "abc\r\n"},
+      {"x \r", "x \r\r\n", "x \r\r\n"},  // a CR without LF is an ordinary character
       {"8bit \xc3\xa9\r\n", "8bit \xc3\xa9\r\n", "8bit \xc3\xa9\r\n"},
   };
   for (const auto& c : cases) {
@@ -150,6 +157,40 @@ TEST(Canon, BareLf) {
   EXPECT_EQ(out, "a\r\nb\r\nc\r\n");
   EXPECT_TRUE(to_crlf("\n", out));
   EXPECT_EQ(out, "\r\n");
+}
+
+// BodyHasher (streaming) gives body_hash()'s result for any split of the body.
+TEST(Canon, StreamingEqualsWhole) {
+  uint64_t x = 6376;
+  auto next = [&x](uint64_t n) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return (x >> 33) % n;
+  };
+  const char alphabet[] = {'a', 'b', ' ', '\t', '\r', '\n', '\r', '\n', 'z'};
+  for (int round = 0; round < 3000; ++round) {
+    std::string body;
+    const size_t len = next(40);
+    for (size_t i = 0; i < len; ++i) body.push_back(alphabet[next(sizeof alphabet)]);
+    if (round % 3 == 0) body = "line one  \r\n\t\r\nlast" + body;  // longer lines too
+    for (Canon c : {Canon::kSimple, Canon::kRelaxed}) {
+      const uint64_t total = canonical_body_length(c, body);
+      std::optional<uint64_t> limit;
+      if (round % 4 == 1) limit = next(total + 3);  // sometimes past the body: an error for both
+      auto whole = body_hash(c, HashAlg::kSha256, body, limit);
+      BodyHasher h(c, HashAlg::kSha256, limit);
+      for (size_t at = 0; at < body.size();) {
+        const size_t n = 1 + next(5);
+        h.update(std::string_view(body).substr(at, n));
+        at += n;
+      }
+      auto streamed = h.finish();
+      ASSERT_EQ(whole.has_value(), streamed.has_value()) << body;
+      if (!whole) continue;
+      EXPECT_EQ(whole->digest, streamed->digest) << canon_name(c) << " [" << body << "]";
+      EXPECT_EQ(whole->canonical, streamed->canonical);
+      EXPECT_EQ(whole->hashed, streamed->hashed);
+    }
+  }
 }
 
 TEST(Base64, RoundTripAndErrors) {
@@ -405,6 +446,162 @@ TEST_F(VerifyTest, OversigningRejectsAddedHeaders) {
   std::string m2 = signed_msg(kMsg, plain, keys().rsa);
   m2.insert(m2.find("Subject: Lunch"), "Subject: Other\r\n");
   EXPECT_EQ(verify(m2)[0].result, Verdict::kPass);
+}
+
+// Issue 11: 20,000 header fields and an h= of 200,000 names. Selection goes
+// through a HeaderIndex (one lookup per h= name, not a scan of every field per
+// name), h= is capped at kMaxSignedHeaders, the header section at
+// header_limits.max_fields; a limit gives neutral with a reason naming it,
+// never fail.
+std::string many_fields(size_t n) {
+  std::string h;
+  h.reserve(n * 24);
+  for (size_t i = 0; i < n; ++i) h += "X-Trace: hop " + std::to_string(i) + "\r\n";
+  return h;
+}
+
+TEST_F(VerifyTest, HeaderIndexIsOneLookupPerName) {
+  const std::string m = many_fields(20000) + kMsg;
+  const mime::HeaderSection hs = mime::HeaderSection::parse(m, mime::HeaderLimits{30000, 4 << 20, 1000});
+  ASSERT_EQ(hs.size(), 20005u);
+  const HeaderIndex index(hs);
+  std::vector<std::string> names(kMaxSignedHeaders - 1, "x-trace");
+  names.push_back("from");
+  std::string indexed;
+  header_hash_input(Canon::kRelaxed, hs, index, names, "DKIM-Signature: b=", indexed);
+  EXPECT_TRUE(index.built());
+  EXPECT_EQ(index.lookups(), names.size());  // a scan would compare up to 20,005 fields per name
+  // Same bytes as the definition: the lowest unused instance, bottom up.
+  std::string want;
+  for (size_t k = 0; k < kMaxSignedHeaders - 1; ++k)
+    want += "x-trace:hop " + std::to_string(20000 - 1 - k) + "\r\n";
+  want += "from:Alice <alice@example.com>\r\ndkim-signature:b=";
+  EXPECT_EQ(indexed, want);
+  // Mixed-case names in h= find the same fields; a name listed more often
+  // than present signs nothing more.
+  std::string mixed;
+  header_hash_input(Canon::kSimple, hs, index, {"FROM", "From", "Subject"}, "DKIM-Signature: b=", mixed);
+  EXPECT_EQ(mixed, "From: Alice <alice@example.com>\r\nSubject: Lunch\r\nDKIM-Signature: b=");
+  // An ordinary message (fields x names <= kHeaderScanLimit) is scanned, no
+  // index built, with the same bytes.
+  const mime::HeaderSection small = mime::HeaderSection::parse(kMsg);
+  const HeaderIndex small_index(small);
+  std::string scanned;
+  header_hash_input(Canon::kSimple, small, small_index, {"FROM", "From", "Subject"},
+                    "DKIM-Signature: b=", scanned);
+  EXPECT_EQ(scanned, mixed);
+  EXPECT_FALSE(small_index.built());
+}
+
+TEST_F(VerifyTest, ManyFieldsWithinLimitsVerify) {
+  // 20,000 fields read (max_fields raised), 1,000 h= names: pass.
+  SignOptions o;
+  o.headers.assign(kMaxSignedHeaders - 1, "x-trace");
+  o.headers.push_back("from");
+  const std::string m = signed_msg(many_fields(20000) + kMsg, o, keys().ed);
+  VerifyOptions vo;
+  vo.header_limits.max_fields = 30000;
+  vo.header_limits.max_header_bytes = 4 << 20;
+  Verifier v(dns_, clock_, vo);
+  auto rs = v.verify_sync(m);
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_EQ(rs[0].result, Verdict::kPass) << rs[0].reason;
+  // One more name is refused by the signer.
+  o.headers.push_back("x-trace");
+  EXPECT_FALSE(sign(m, keys().ed, o));
+}
+
+TEST_F(VerifyTest, LimitsGiveNeutralWithTheReason) {
+  SignOptions o;
+  o.headers = {"from", "subject"};
+  const std::string whole = signed_msg(kMsg, o, keys().rsa);
+  const std::string sig = whole.substr(0, whole.find("From: Alice"));
+  // The signature field with h= listing 200,000 names (From first).
+  std::string h = "h=from";
+  for (size_t i = 1; i < 200000; ++i) h += ":x-trace";
+  std::string big_sig = sig;
+  big_sig.replace(big_sig.find("h=from:subject"), std::string("h=from:subject").size(), h);
+  const std::string m = big_sig + many_fields(20000) + kMsg;
+
+  // Default limits: the 1.6 MB header section is cut at 1 MiB.
+  auto rs = verify(m);
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_EQ(rs[0].result, Verdict::kNeutral);
+  EXPECT_NE(rs[0].reason.find("larger than the limit of 1048576 bytes"), std::string::npos) << rs[0].reason;
+  EXPECT_EQ(rs[0].domain, "example.com");
+
+  // All fields read: h= is over kMaxSignedHeaders.
+  VerifyOptions vo;
+  vo.header_limits.max_fields = 30000;
+  vo.header_limits.max_header_bytes = 8 << 20;
+  Verifier v(dns_, clock_, vo);
+  rs = v.verify_sync(m);
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_EQ(rs[0].result, Verdict::kNeutral);
+  EXPECT_NE(rs[0].reason.find("h= lists 200000 header names, more than the limit of 1000"), std::string::npos)
+      << rs[0].reason;
+
+  // 20,000 fields, a valid signature on top: cut at 10,000 fields.
+  rs = verify(whole.substr(0, whole.find("From: Alice")) + many_fields(20000) + kMsg);
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_EQ(rs[0].result, Verdict::kNeutral);
+  EXPECT_NE(rs[0].reason.find("more header fields than the limit of 10000"), std::string::npos)
+      << rs[0].reason;
+
+  // Signatures that may lie past the cut: one neutral result says so.
+  const std::string unsigned_big = many_fields(20000) + kMsg;
+  rs = verify(unsigned_big);
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_EQ(rs[0].result, Verdict::kNeutral);
+  EXPECT_EQ(rs[0].field_index, SIZE_MAX);
+  EXPECT_NE(rs[0].reason.find("limit of 10000"), std::string::npos) << rs[0].reason;
+
+  // A signature parse keeps kMaxSignedHeaders names and counts the rest.
+  auto parsed = parse_signature(big_sig.substr(big_sig.find(':') + 1));
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->signed_header_count, 200000u);
+  EXPECT_EQ(parsed->signed_headers.size(), kMaxSignedHeaders);
+}
+
+// A milter that does not keep a large body: body_hash_requests() from the
+// header section, the body streamed through BodyHashers, verify_task() with
+// the results over the header section alone.
+TEST_F(VerifyTest, StreamedBodyHashesVerifyACutMessage) {
+  std::string body;
+  for (int i = 0; i < 5000; ++i) body += "line " + std::to_string(i) + "  of\ta big body \r\n";
+  const std::string msg = kMsg.substr(0, kMsg.find("\r\n\r\n") + 4) + body;
+  SignOptions relaxed, simple_l;
+  simple_l.body_canon = Canon::kSimple;
+  simple_l.body_length = true;
+  std::string m = signed_msg(msg, relaxed, keys().ed);
+  m = signed_msg(m, simple_l, keys().rsa);
+  const mime::HeaderSection hs = mime::HeaderSection::parse(m);
+  const auto requests = body_hash_requests(hs);
+  ASSERT_EQ(requests.size(), 2u);
+  std::vector<PrecomputedBodyHash> pre;
+  for (const BodyHashRequest& r : requests) {
+    BodyHasher h(r.canon, r.hash, r.limit);
+    for (size_t at = 0; at < body.size(); at += 4096) h.update(std::string_view(body).substr(at, 4096));
+    pre.push_back({r, h.finish()});
+  }
+  const std::string cut = m.substr(0, hs.body_offset() + 100);  // what the milter kept
+  Verifier v(dns_, clock_);
+  auto run = [&](std::vector<PrecomputedBodyHash> p) {
+    std::vector<SignatureResult> out;
+    bool done = false;
+    start(v.verify_task(cut, std::move(p)), [&](std::vector<SignatureResult> r) {
+      out = std::move(r);
+      done = true;
+    });
+    while (!done) dns_.wait(50);
+    return out;
+  };
+  auto rs = run(std::move(pre));
+  ASSERT_EQ(rs.size(), 2u);
+  for (const auto& r : rs) EXPECT_EQ(r.result, Verdict::kPass) << r.reason;
+  rs = run({});  // without them the cut body is hashed: body hash failures
+  ASSERT_EQ(rs.size(), 2u);
+  for (const auto& r : rs) EXPECT_NE(r.result, Verdict::kPass);
 }
 
 TEST_F(VerifyTest, BodyLength) {

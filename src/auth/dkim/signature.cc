@@ -139,8 +139,10 @@ Result<Signature> parse_signature(std::string_view value, TagList* tags_out) {
     for (char c : h)
       if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
         return fail(Errc::kParse, "h= has an invalid header name");
-    s.signed_headers.push_back(to_lower(h));
-    if (s.signed_headers.back() == "from") has_from = true;
+    // Every name is checked; only the first kMaxSignedHeaders are kept, so a
+    // hostile h= costs one pass over its text, not an allocation per name.
+    if (++s.signed_header_count <= kMaxSignedHeaders) s.signed_headers.push_back(to_lower(h));
+    if (iequals(h, "from")) has_from = true;
   }
   if (!has_from) return fail(Errc::kParse, "h= does not include From (RFC 6376 5.4)");
 

@@ -31,6 +31,12 @@
 
 namespace rampart::dkim {
 
+// At most this many names of h= are kept (RFC 6376 sets no limit; real
+// signers list a few dozen, oversigning included). A signature listing more
+// is not evaluated: the verifier reports it as neutral with a reason naming
+// the limit, never as a fail; the signer refuses to make one.
+constexpr size_t kMaxSignedHeaders = 1000;
+
 struct Signature {
   Algorithm algorithm = Algorithm::kRsaSha256;
   std::string signature;  // b=, decoded
@@ -39,7 +45,8 @@ struct Signature {
   Canon body_canon = Canon::kSimple;
   std::string domain;                       // d=, lower-case
   std::string selector;                     // s=, as written
-  std::vector<std::string> signed_headers;  // h=, lower-case, in order
+  std::vector<std::string> signed_headers;  // h=, lower-case, in order (the first kMaxSignedHeaders)
+  size_t signed_header_count = 0;           // names in h= (may exceed kMaxSignedHeaders)
   std::string identity;                     // i= (default "@" + d=)
   std::optional<uint64_t> body_length;      // l=
   std::optional<int64_t> timestamp;         // t=
