@@ -161,7 +161,9 @@ int write_seeds(const std::string& dir) {
 constexpr std::array<int, kFeatures> kFeatureSigns = {0, 1, 1,  1,  1, 1, 1, 1, 1,
                                                       1, 1, -1, -1, 1, 1, 1, 1, -1};
 
-int fit(double neg_weight) {
+Truth ctu_truth(const std::vector<CsvRecord>& recs);
+
+int fit(double neg_weight, const std::vector<std::string>& ctu, double ctu_boost) {
   struct Row {
     std::array<float, kFeatures> x;
     uint8_t y;
@@ -170,19 +172,21 @@ int fit(double neg_weight) {
   };
   std::vector<Row> rows;
   std::vector<uint32_t> group_rows;
+  std::vector<double> group_boost;  // a real capture's host-hour counts for this many simulated ones
   uint32_t next_group = 0;
-  auto run = [&](const SimConfig& c) {
-    auto sim = simulate(c);
-    const Truth truth = sim.truth();
+  double boost = 1;
+  auto run_flows = [&](const std::vector<Flow>& flows, const Truth& truth, const DetectorConfig& cfg,
+                       const char* what) {
     std::unordered_map<std::string, uint32_t> groups;
     std::unordered_map<uint32_t, uint32_t> seen;
-    Detector det(sim.detector_config);
+    Detector det(cfg);
     det.set_feature_sink([&](const IpAddress& ip, int64_t t, const std::array<double, kFeatures>& x) {
       const std::string key = ip.to_string() + "/" + std::to_string(t / 3600000);
       auto [it, fresh] = groups.emplace(key, next_group);
       if (fresh) {
         ++next_group;
         group_rows.push_back(0);
+        group_boost.push_back(boost);
       }
       const uint32_t g = it->second;
       const uint32_t k = ++seen[g];
@@ -198,9 +202,14 @@ int fit(double neg_weight) {
       rows.push_back(r);
       ++group_rows[g];
     });
-    for (const Flow& f : sim.flows) det.observe(f);
-    std::fprintf(stderr, "fit: seed %llu (%s): %zu rows so far\n", static_cast<unsigned long long>(c.seed),
-                 c.bots_lowslow ? "tuned" : "default", rows.size());
+    for (const Flow& f : flows) det.observe(f);
+    std::fprintf(stderr, "fit: %s: %zu rows so far\n", what, rows.size());
+  };
+  auto run = [&](const SimConfig& c) {
+    auto sim = simulate(c);
+    const std::string what =
+        std::string(c.bots_lowslow ? "tuned" : "default") + " seed " + std::to_string(c.seed);
+    run_flows(sim.flows, sim.truth(), sim.detector_config, what.c_str());
   };
   for (uint64_t seed : {101, 102, 103, 104}) run(tuned_population(seed));
   for (uint64_t seed : {101, 102}) {
@@ -208,10 +217,30 @@ int fit(double neg_weight) {
     c.seed = seed;
     run(c);
   }
+  // The CTU-13 samples (real captures, labelled): each of their host-hours
+  // weighs as much as ctu_boost simulated ones.
+  boost = ctu_boost;
+  for (const auto& path : ctu) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto r = read_flow_text(ss.str(), CsvFormat::kBinetflow);
+    if (!r) {
+      std::fprintf(stderr, "flows_eval: %s: %s\n", path.c_str(), r.error().message.c_str());
+      return 2;
+    }
+    std::vector<Flow> flows;
+    for (const auto& rec : r->records) flows.push_back(rec.flow);
+    std::stable_sort(flows.begin(), flows.end(),
+                     [](const Flow& a, const Flow& b) { return a.start_ms < b.start_ms; });
+    DetectorConfig cfg;
+    cfg.subscribers.push_back({*Prefix::parse("147.32.0.0/16"), SubscriberKind::kDynamic});
+    run_flows(flows, ctu_truth(r->records), cfg, path.c_str());
+  }
   std::vector<double> w(rows.size());
   double pos = 0, neg = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
-    w[i] = 1.0 / group_rows[rows[i].group];
+    w[i] = group_boost[rows[i].group] / group_rows[rows[i].group];
     (rows[i].y ? pos : neg) += w[i];
   }
   for (size_t i = 0; i < rows.size(); ++i) w[i] *= rows[i].y ? 1.0 / pos : neg_weight / neg;
@@ -365,9 +394,12 @@ int main(int argc, char** argv) {
       return write_seeds(next());
     else if (args[i] == "--fit") {
       // Optional: how much more the negatives weigh in total than the positives.
-      double neg_weight = 30;
+      double neg_weight = 100;
       if (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) neg_weight = std::stod(args[++i]);
-      return fit(neg_weight);
+      // Then the CTU-13 samples to add, if any (flows_eval --fit 100 tests/data/flows/ctu13-*.binetflow).
+      std::vector<std::string> ctu_files;
+      while (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) ctu_files.push_back(args[++i]);
+      return fit(neg_weight, ctu_files, 20);
     } else {
       std::fprintf(
           stderr,
