@@ -10,6 +10,7 @@
 //   flows_eval --ctu13 tests/data/flows/ctu13-1-capture20110810.binetflow ...
 //   flows_eval --write-binetflow sim.binetflow  # the simulated flows, labelled, for `rampart flows detect`
 //   flows_eval --seeds fuzz/corpus              # writes the flow fuzz seed corpora
+//   flows_eval --fit 100 tests/data/flows/ctu13-*.binetflow   # fits the detector's model (kWeights)
 //
 // A program that prints figures, not a test: the pass/fail gate is
 // src/flows/simulate_test.cc.
