@@ -59,3 +59,14 @@ if(TARGET rampart_flows AND TARGET rampart_reputation AND TARGET rampart)
   set_tests_properties(flows_reputation_test PROPERTIES ENVIRONMENT RAMPART_BIN=$<TARGET_FILE:rampart>)
   add_dependencies(flows_reputation_test rampart)
 endif()
+
+# The blind-evaluation scorer (bench/blind/score_flows.py) on a tiny population
+# written by hand in the test, with figures worked out by hand; the detector is
+# a fake program there (a unit test of the scorer).
+# A missing python3 fails the test (it is run by name), never skips it.
+find_program(RAMPART_PYTHON3 python3)
+if(NOT RAMPART_PYTHON3)
+  set(RAMPART_PYTHON3 python3)
+endif()
+add_test(NAME flows_score_test COMMAND ${RAMPART_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/flows_score_test.py
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})

@@ -11,22 +11,31 @@
 //   det.finish();                                   // closes what is still open
 //   for (const Incident& i : det.take_closed()) print(incident_json(i));
 //
-// Features per host (window = cfg.window_s, long = cfg.long_window_s):
-// outbound TCP/25 flows, distinct port-25 destinations, failed attempts
-// (SYN-only or reset), share of SMTP in all the host's flows, port-25
-// destinations never seen before from this host (fan-out growth), submission
-// (587/465 or to the provider's relays) versus direct-to-MX, regularity of the
-// send times, and inbound SMTP (a host that receives mail on 25 is an MTA).
-// The score is a weighted sum; evidence names each term. An incident opens
-// when the score reaches cfg.threshold and closes after cfg.release_after_s
-// without another window at or above it.
-//
-// Hosts outside the subscriber prefixes and known mail servers are never
-// scored; exceptions are scored but only ever get action "notify".
+// Features per host, over three time scales: the short window (cfg.window_s,
+// default 300 s, in buckets of a tenth), the long window (cfg.long_window_s,
+// 3600 s) and 24 hourly buckets (6 h and 24 h sums):
+// - port 25: flows, distinct destinations and how often they repeat (fan-out),
+//   failed attempts (SYN-only or reset), destinations never used before by
+//   this host (novelty, over 1 h and 6 h, and the share of novel ones), the
+//   volume per hour, regularity of the send times;
+// - submission (587/465, or 25 to a configured relay): count in the window
+//   and the hour, distinct submission servers in the hour, and the excess over
+//   the host's own submission share of its traffic in earlier hours (a NAT
+//   gateway's many users submit a lot, in proportion to its traffic);
+// - SMTP share of the host's flows, the host's traffic per hour (NAT scale),
+//   inbound SMTP over 24 h (a host that receives mail on 25 is an MTA).
+// These are combined by a logistic model (kFeatureNames, weights fitted
+// offline by `flows_eval --fit` on the labelled simulations of simulate.h):
+// score = 2 * P(infected), so the default threshold 1.0 is P = 0.5. The
+// evidence keeps each feature's contribution to the log-odds by name. An
+// incident opens when the score reaches cfg.threshold and closes after
+// cfg.release_after_s without another window at or above it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -59,6 +68,12 @@ std::string_view subscriber_kind_name(SubscriberKind k);
 enum class Action { kNotify, kThrottle, kBlock };
 std::string_view action_name(Action a);
 
+// The logistic model's inputs, in order (kFeatureNames).
+inline constexpr size_t kFeatures = 18;
+extern const std::array<const char*, kFeatures> kFeatureNames;
+// The built-in weights (fitted by `flows_eval --fit`).
+const std::array<double, kFeatures>& default_weights();
+
 struct DetectorConfig {
   struct Subscribers {
     Prefix prefix;
@@ -70,10 +85,11 @@ struct DetectorConfig {
   std::vector<Prefix> exceptions;    // scored, but only ever notified (RFC 5068 exceptions)
   int64_t window_s = 300;
   int64_t long_window_s = 3600;
-  int64_t release_after_s = 1800;
+  int64_t release_after_s = 7200;  // low-and-slow bots send every 10-30 min
   double threshold = 1.0;
   double block_threshold = 1.6;
   size_t max_hosts = 1 << 20;  // tracked hosts; beyond it new hosts are not tracked
+  std::array<double, kFeatures> weights = default_weights();  // the model (flows_eval --fit tries others)
 
   // Reads [flows.detector] from a TOML config: subscribers_dynamic = [..],
   // subscribers_static, subscribers_business, mail_servers, relays, exceptions,
@@ -82,16 +98,22 @@ struct DetectorConfig {
 };
 
 struct Evidence {
-  uint32_t smtp_flows = 0;         // outbound TCP/25 in the window
-  uint32_t distinct_dst25 = 0;     // distinct destinations on 25 in the window
-  double failed_ratio = 0;         // failed / smtp flows (window, or long window when few)
-  double smtp_share = 0;           // SMTP flows / all flows of the host in the window
-  uint32_t new_dst25_long = 0;     // never-seen port-25 destinations in the long window
-  uint32_t submissions = 0;        // 587/465 or to a relay, in the window
-  double regularity = 0;           // 1 - coefficient of variation of send gaps (0..1)
-  uint32_t inbound_smtp_long = 0;  // connections received on 25 in the long window
-  double score = 0;
-  std::map<std::string, double> terms;  // the score's addends, by name
+  uint32_t smtp_flows = 0;              // outbound TCP/25 in the window
+  uint32_t distinct_dst25 = 0;          // distinct destinations on 25 in the window
+  double failed_ratio = 0;              // failed / smtp flows (window, or long window when few)
+  double smtp_share = 0;                // SMTP flows / all flows of the host in the window
+  uint32_t new_dst25_long = 0;          // never-seen port-25 destinations in the long window
+  uint32_t submissions = 0;             // 587/465 or to a relay, in the window
+  double regularity = 0;                // 1 - coefficient of variation of send gaps (0..1)
+  uint32_t inbound_smtp_long = 0;       // connections received on 25 in the long window
+  uint32_t new_dst25_6h = 0;            // never-seen port-25 destinations in the last 6 hours
+  double novelty_6h = 0;                // new_dst25_6h / port-25 flows in 6 h
+  uint32_t submissions_1h = 0;          // submissions in the long window
+  double submission_excess = 0;         // z-score of submissions_1h over the host's usual share
+  uint32_t submission_servers = 0;      // distinct submission destinations in the long window
+  uint32_t flows_1h = 0;                // all flows of the host in the long window
+  double score = 0;                     // 2 * P(infected) of the logistic model
+  std::map<std::string, double> terms;  // each feature's contribution to the log-odds, by name
 };
 
 struct Incident {
@@ -133,6 +155,11 @@ class Detector {
   // Subscriber kind of an address, or nullopt when it is not a subscriber.
   std::optional<SubscriberKind> subscriber_kind(const IpAddress& ip) const;
 
+  // For fitting the model (bench/flows_eval --fit): called with the feature
+  // vector at every scored flow (host, stream time, x).
+  using FeatureSink = std::function<void(const IpAddress&, int64_t, const std::array<double, kFeatures>&)>;
+  void set_feature_sink(FeatureSink sink) { sink_ = std::move(sink); }
+
  private:
   struct Host;
   // Hosts are keyed by the address's 16 bytes and family (no string per flow).
@@ -149,6 +176,7 @@ class Detector {
   void score(Host& h, const IpAddress& ip, int64_t t_ms, int64_t flow_start_ms);
 
   DetectorConfig cfg_;
+  FeatureSink sink_;
   std::unordered_map<HostKey, std::unique_ptr<Host>, HostKeyHash> hosts_;
   std::unordered_map<std::string, Incident> open_;
   std::vector<Incident> closed_;

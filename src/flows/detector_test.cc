@@ -72,7 +72,10 @@ TEST_P(Scenarios, BurstFromHost) {
   EXPECT_EQ(inc[0].host.to_string(), c.host);
   EXPECT_EQ(inc[0].action, c.expect_action);
   EXPECT_GE(inc[0].score, 1.0);
-  EXPECT_GE(inc[0].evidence.distinct_dst25, 15u);
+  // The evidence is the one at the highest score, reached after a handful of
+  // failing attempts to distinct hosts.
+  EXPECT_GE(inc[0].evidence.distinct_dst25, 5u);
+  EXPECT_GT(inc[0].evidence.terms.count("fanout") + inc[0].evidence.terms.count("failed"), 0u);
   EXPECT_NEAR(inc[0].evidence.failed_ratio, 0.5, 0.1);
   EXPECT_EQ(inc[0].first_seen_ms, kT0);
 }
@@ -97,7 +100,8 @@ TEST(Detector, MtaThatReceivesMailIsNotFlagged) {
                   i % 30 != 0));
   }
   d.finish();
-  EXPECT_TRUE(d.take_closed().empty());
+  auto inc = d.take_closed();
+  EXPECT_TRUE(inc.empty()) << incident_json(inc[0]);
 }
 
 TEST(Detector, RelayAbuseIsThrottled) {

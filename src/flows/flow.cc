@@ -21,6 +21,7 @@ std::string_view drop_reason_name(DropReason r) {
     case DropReason::kTemplateWithdrawn: return "template_withdrawn";
     case DropReason::kCsvBadLine: return "csv_bad_line";
     case DropReason::kCsvBadHeader: return "csv_bad_header";
+    case DropReason::kBadTime: return "bad_time";
     case DropReason::kCount_: break;
   }
   return "unknown";

@@ -85,6 +85,7 @@ enum class DropReason : uint8_t {
   kTemplateWithdrawn,  // template withdrawal received; counted
   kCsvBadLine,         // a CSV line with missing/unparsable columns
   kCsvBadHeader,       // a CSV header without the columns we need
+  kBadTime,            // a start/end time field out of range (kept: the record gets the export time)
   kCount_,
 };
 

@@ -80,6 +80,10 @@ int64_t ntp_to_unix_ms(uint64_t v) {
   return sec * 1000 + frac_ms;
 }
 
+// The latest time a record may carry: 9999-12-31T23:59:59.999Z (far past any
+// real flow, far below the int64 limit of ms arithmetic).
+constexpr int64_t kMaxTimeMs = 253402300799999;
+
 constexpr size_t kV5Header = 24, kV5Record = 48, kV5MaxCount = 30;
 constexpr size_t kV9Header = 20, kIpfixHeader = 16, kSetHeader = 4;
 
@@ -338,32 +342,38 @@ bool FlowDecoder::decode_records(std::span<const uint8_t> body, const Template& 
         }
         case kLastUptime: last_up = static_cast<int64_t>(be_n(v, len)); break;
         case kFirstUptime: first_up = static_cast<int64_t>(be_n(v, len)); break;
+        // Seconds and milliseconds are unsigned on the wire (up to 8 bytes):
+        // a value past kMaxTimeMs would overflow int64 when scaled, or turn
+        // negative when cast, so it is not used (the record keeps the
+        // export time) and counted as bad_time.
         case kStartSec:
-          f.start_ms = static_cast<int64_t>(be_n(v, len)) * 1000;
-          have_start = true;
-          break;
         case kEndSec:
-          f.end_ms = static_cast<int64_t>(be_n(v, len)) * 1000;
-          have_end = true;
-          break;
         case kStartMs:
-          f.start_ms = static_cast<int64_t>(be_n(v, len));
-          have_start = true;
-          break;
         case kEndMs:
-          f.end_ms = static_cast<int64_t>(be_n(v, len));
-          have_end = true;
-          break;
         case kStartUs:
         case kStartNs:
-          f.start_ms = ntp_to_unix_ms(be_n(v, 8));
-          have_start = true;
-          break;
         case kEndUs:
-        case kEndNs:
-          f.end_ms = ntp_to_unix_ms(be_n(v, 8));
-          have_end = true;
+        case kEndNs: {
+          const bool start =
+              fd.kind == kStartSec || fd.kind == kStartMs || fd.kind == kStartUs || fd.kind == kStartNs;
+          int64_t ms = -1;
+          if (fd.kind == kStartSec || fd.kind == kEndSec) {
+            const uint64_t s = be_n(v, len);
+            if (s <= static_cast<uint64_t>(kMaxTimeMs / 1000)) ms = static_cast<int64_t>(s) * 1000;
+          } else if (fd.kind == kStartMs || fd.kind == kEndMs) {
+            const uint64_t m = be_n(v, len);
+            if (m <= static_cast<uint64_t>(kMaxTimeMs)) ms = static_cast<int64_t>(m);
+          } else {
+            ms = ntp_to_unix_ms(be_n(v, 8));  // 32-bit seconds: always in int64 range
+          }
+          if (ms < 0 || ms > kMaxTimeMs) {
+            stats_.drop(DropReason::kBadTime);
+            break;
+          }
+          (start ? f.start_ms : f.end_ms) = ms;
+          (start ? have_start : have_end) = true;
           break;
+        }
         default: break;
       }
     }

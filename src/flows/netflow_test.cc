@@ -304,5 +304,56 @@ TEST(NetflowV9, TemplateRefreshChangesLayoutAndOptionsAreSkipped) {
   EXPECT_EQ(dec.stats().count(DropReason::kSequenceGap), 0u);
 }
 
+std::vector<uint8_t> from_hex(std::string_view h) {
+  std::vector<uint8_t> v;
+  for (size_t i = 0; i + 1 < h.size(); i += 2)
+    v.push_back(static_cast<uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
+  return v;
+}
+
+// Regression (UBSan: signed overflow): 8-byte flowStartSeconds/EndSeconds
+// multiplied by 1000, and 8-byte milliseconds cast to a negative int64. Such
+// values are not used: the record keeps the export time and bad_time counts
+// them. The same datagrams are in fuzz/corpus/fuzz_flow_{v9,ipfix}/time-overflow.bin.
+TEST(FlowDecoder, TimeFieldsOutOfRangeAreRefusedNotOverflowed) {
+  FlowDecoder dec;
+  std::vector<Flow> out;
+  // v9, export time 1700000100 s; template 256: src4 dst4 sport dport proto
+  // 150 (start s, 8 bytes) 151 (end s, 8 bytes); three records:
+  // start 2^64-1 / end 2^63-1; start 2^53 / end 1700000001; start 1700000000 / end 2^63.
+  const auto v9 = from_hex(
+      "00090004000003e86553f1640000000100000007000000240100000700080004000c000400070002000b00020004000100"
+      "960008009700080100005b644000050b0000019c40001906ffffffffffffffff7fffffffffffffff644000050b000001"
+      "9c400019060020000000000000000000006553f101644000050b0000019c40001906000000006553f1008000000000000000");
+  auto r = dec.decode(v9, kExporter, out);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].start_ms, 1700000100000);  // export time
+  EXPECT_EQ(out[0].end_ms, 1700000100000);
+  EXPECT_EQ(out[1].start_ms, 1700000100000);
+  EXPECT_EQ(out[1].end_ms, 1700000001000);
+  EXPECT_EQ(out[2].start_ms, 1700000000000);
+  EXPECT_EQ(out[2].end_ms, 1700000000000);
+  EXPECT_EQ(dec.stats().count(DropReason::kBadTime), 4u);
+  EXPECT_EQ(out[0].dst_port, 25);
+
+  // IPFIX, export time 1700000200 s; template 300: src4 dst4 sport dport
+  // proto 152 (start ms) 153 (end ms) 150 (start s), 8 bytes each.
+  FlowDecoder dec2;
+  out.clear();
+  const auto ipfix = from_hex(
+      "000a00866553f1c8000000010000000900020028012c000800080004000c000400070002000b0002000400010098000800"
+      "99000800960008012c004e644000060b0000029c41001906ffffffffffffffff0000018bcfe56be8ffffffffffffffff"
+      "644000060b0000029c410019060000018bcfe5680080000000000000010020000000000000");
+  r = dec2.decode(ipfix, kExporter, out);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].start_ms, 1700000200000);  // both start fields refused: export time
+  EXPECT_EQ(out[0].end_ms, 1700000001000);
+  EXPECT_EQ(out[1].start_ms, 1700000000000);  // the ms field stands; the bad seconds do not override it
+  EXPECT_EQ(out[1].end_ms, 1700000000000);
+  EXPECT_EQ(dec2.stats().count(DropReason::kBadTime), 4u);
+}
+
 }  // namespace
 }  // namespace rampart::flows

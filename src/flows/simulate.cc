@@ -1,6 +1,7 @@
 #include "flows/simulate.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -16,13 +17,45 @@ std::string_view host_role_name(HostRole r) {
     case HostRole::kBotBurst: return "bot_burst";
     case HostRole::kBotSlow: return "bot_slow";
     case HostRole::kBotRelay: return "bot_relay";
+    case HostRole::kBotLowSlow: return "bot_lowslow";
+    case HostRole::kBotRelayAbuse: return "bot_relay_abuse";
+    case HostRole::kNatInfected: return "nat_infected";
   }
   return "user";
 }
 
+bool host_role_infected(HostRole r) {
+  return r != HostRole::kUser && r != HostRole::kBusinessMta && r != HostRole::kNat;
+}
+
+SimConfig tuned_population(uint64_t seed) {
+  SimConfig c;
+  c.seed = seed;
+  c.duration_s = 12 * 3600;
+  c.users = 200;
+  c.businesses = 16;
+  c.known_businesses = 4;
+  c.nats = 6;
+  c.bots_burst = 4;
+  c.bots_slow = 2;
+  c.bots_relay = 2;
+  c.bots_lowslow = 8;
+  c.bots_relay_abuse = 6;
+  c.nats_infected = 4;
+  c.relays_known = false;
+  c.infect_anytime = true;
+  c.cleaned_share = 0.25;
+  c.burst_users = 0.05;
+  c.nat_flow_gap_s = 60;
+  return c;
+}
+
 bool Truth::infected_at(const IpAddress& ip, int64_t t_ms) const {
-  auto it = infected_from_ms.find(ip.to_string());
-  return it != infected_from_ms.end() && it->second >= 0 && t_ms >= it->second;
+  const std::string k = ip.to_string();
+  auto it = infected_from_ms.find(k);
+  if (it == infected_from_ms.end() || it->second < 0 || t_ms < it->second) return false;
+  auto u = infected_until_ms.find(k);
+  return u == infected_until_ms.end() || t_ms < u->second;
 }
 
 Truth Simulation::truth() const {
@@ -30,6 +63,7 @@ Truth Simulation::truth() const {
   for (const auto& h : hosts) {
     t.roles[h.ip.to_string()] = h.role;
     if (h.infected_from_ms >= 0) t.infected_from_ms[h.ip.to_string()] = h.infected_from_ms;
+    if (h.infected_until_ms >= 0) t.infected_until_ms[h.ip.to_string()] = h.infected_until_ms;
   }
   return t;
 }
@@ -43,6 +77,7 @@ class Gen {
     // web servers, and the rest of the Internet (random, for bots).
     for (uint32_t i = 0; i < 60; ++i) mx_.push_back(IpAddress::v4(0x0B000000u + i * 7919u));
     for (uint32_t i = 0; i < 2000; ++i) web_.push_back(IpAddress::v4(0x0C000000u + i * 104729u));
+    for (uint32_t i = 0; i < 8; ++i) submit_.push_back(IpAddress::v4(0x0D000000u + i * 6151u));
   }
 
   double u() { return std::uniform_real_distribution<double>(0, 1)(rng_); }
@@ -120,7 +155,71 @@ class Gen {
       else if (u() < 0.8)
         add(h, relay_, 587, kProtoTcp, ti, true);
       else
-        add(h, mx_[pick(8)], 465, kProtoTcp, ti, true);  // webmail provider's submission
+        add(h, submit_[pick(submit_.size())], 465, kProtoTcp, ti, true);  // webmail provider's submission
+    }
+  }
+
+  // Low-and-slow spam: 2-8 port-25 sends an hour at random times, each to an
+  // MX host this bot never used before (a quarter to the big providers' MX,
+  // which repeat), after an MX lookup; mostly delivered.
+  void lowslow(const IpAddress& h, int64_t from, int64_t to) {
+    const double per_hour = 2 + 6 * u(), fail = 0.2 * u();
+    const bool timer = u() < 0.3;  // some run on a jittered timer
+    for (double t = from + expo(3600 / per_hour) * 1000; t < to;
+         t += (timer ? 3600 / per_hour * (0.7 + 0.6 * u()) : expo(3600 / per_hour)) * 1000) {
+      const int64_t ti = static_cast<int64_t>(t);
+      add(h, resolver_, 53, kProtoUdp, ti, true);
+      const bool ok = u() > fail;
+      add(h, u() < 0.25 ? mx_[pick(mx_.size())] : random_internet(), 25, kProtoTcp, ti + 30, ok,
+          !ok && u() < 0.5);
+    }
+  }
+
+  // Spam through relays with stolen credentials: bursts of 80-300 submission
+  // connections an hour, to the provider's smarthost (587, or 25 from old
+  // kits) or to the big webmail providers' submission servers (587/465).
+  void relay_abuse(const IpAddress& h, int64_t from, int64_t to) {
+    const double smart_share = u();
+    const bool smart_on_25 = u() < 0.3;
+    double t = static_cast<double>(from);
+    while (t < to) {
+      const double per_hour = 80 + 220 * u(), len_s = 600 + 2400 * u();
+      for (double s = t; s < t + len_s * 1000 && s < to; s += expo(3600 / per_hour) * 1000) {
+        const int64_t si = static_cast<int64_t>(s);
+        if (u() < smart_share)
+          add(h, smarthost_, smart_on_25 ? 25 : 587, kProtoTcp, si, u() > 0.05);
+        else
+          add(h, submit_[pick(submit_.size())], u() < 0.6 ? 587 : 465, kProtoTcp, si, u() > 0.08);
+      }
+      t += (len_s + 300 + 2400 * u()) * 1000;
+    }
+  }
+
+  // Heavy spam (Neris-like): bursts of direct-to-MX attempts to many hosts,
+  // a third or more failing.
+  void heavy(const IpAddress& h, int64_t from, int64_t to) {
+    const double fail = 0.3 + 0.4 * u();
+    double t = static_cast<double>(from);
+    while (t < to) {
+      const double len_s = 300 + 600 * u(), rate = 0.5 + 3 * u();
+      for (double s = t; s < t + len_s * 1000 && s < to; s += expo(1 / rate) * 1000) {
+        add(h, resolver_, 53, kProtoUdp, static_cast<int64_t>(s), true);  // MX lookup
+        const bool ok = u() > fail;
+        add(h, u() < 0.2 ? mx_[pick(mx_.size())] : random_internet(), 25, kProtoTcp,
+            static_cast<int64_t>(s) + 40, ok, !ok && u() < 0.3);
+      }
+      t += (len_s + 600 + 2400 * u()) * 1000;
+    }
+  }
+
+  // A legitimate batch now and then (a club's mail-out through the provider):
+  // 20-50 submissions in a quarter of an hour, once or twice a day.
+  void batch_mail(const IpAddress& h, int64_t from, int64_t to) {
+    for (double t = from + expo(12 * 3600) * 1000; t < to; t += expo(12 * 3600) * 1000) {
+      const size_t n = 20 + pick(31);
+      for (size_t k = 0; k < n; ++k)
+        add(h, u() < 0.8 ? relay_ : submit_[pick(3)], 587, kProtoTcp, static_cast<int64_t>(t + 900000 * u()),
+            true);
     }
   }
 
@@ -133,12 +232,13 @@ class Gen {
     dc.subscribers.push_back({*Prefix::parse("100.64.0.0/16"), SubscriberKind::kDynamic});
     dc.subscribers.push_back({*Prefix::parse("100.65.0.0/24"), SubscriberKind::kStatic});
     dc.subscribers.push_back({*Prefix::parse("100.66.0.0/24"), SubscriberKind::kBusiness});
-    dc.relays.push_back(Prefix{relay_, 32});
+    if (c_.relays_known) dc.relays.push_back(Prefix{relay_, 32});
 
     for (size_t i = 0; i < c_.users; ++i) {
       SimHost h{dyn(), HostRole::kUser};
       background(h.ip, t0, t1, 8 + 30 * u());
       person_mail(h.ip, t0, t1, 600 + 3000 * u(), u() < 0.04);
+      if (c_.burst_users > 0 && u() < c_.burst_users) batch_mail(h.ip, t0, t1);
       sim.hosts.push_back(h);
     }
     for (size_t i = 0; i < c_.businesses; ++i) {
@@ -171,41 +271,51 @@ class Gen {
       }
       sim.hosts.push_back(h);
     }
+    // A NAT gateway: many users behind one address (background, submission,
+    // a few old clients on 25 to the smarthost).
+    auto nat = [&](const IpAddress& ip, double users) {
+      background(ip, t0, t1, c_.nat_flow_gap_s / users);
+      person_mail(ip, t0, t1, 1800 / users, false);
+      person_mail(ip, t0, t1, 3 * 3600 / users, true);
+    };
     for (size_t i = 0; i < c_.nats; ++i) {
       SimHost h{IpAddress::v4(0x64410000u + 10 + static_cast<uint32_t>(i)), HostRole::kNat};
       const double users = 40 + 160 * u();
-      background(h.ip, t0, t1, 20 / users);
-      person_mail(h.ip, t0, t1, 1800 / users, false);
-      person_mail(h.ip, t0, t1, 3 * 3600 / users, true);  // a few old clients on 25
+      nat(h.ip, c_.infect_anytime ? users * (0.5 + 2 * u()) : users);
       sim.hosts.push_back(h);
     }
-    auto infect_at = [&]() { return t0 + static_cast<int64_t>(u() * static_cast<double>(t1 - t0) / 3); };
+    // Infections start in the first third of the run, or (infect_anytime)
+    // anywhere up to an hour before its end; cleaned_share of them stop again.
+    auto infect = [&](SimHost& h) {
+      const double span = static_cast<double>(t1 - t0) / 3;
+      if (!c_.infect_anytime) {
+        h.infected_from_ms = t0 + static_cast<int64_t>(u() * span);
+        return;
+      }
+      const double anytime = static_cast<double>(t1 - t0 - 3600000);
+      h.infected_from_ms = t0 + static_cast<int64_t>(u() < 0.3 ? 0 : u() * anytime);
+      if (u() < c_.cleaned_share) {
+        const int64_t until = h.infected_from_ms + static_cast<int64_t>((2 + 6 * u()) * 3600000);
+        if (until < t1) h.infected_until_ms = until;
+      }
+    };
+    auto until = [&](const SimHost& h) { return h.infected_until_ms >= 0 ? h.infected_until_ms : t1; };
     for (size_t i = 0; i < c_.bots_burst; ++i) {
       SimHost h{dyn(), HostRole::kBotBurst};
-      h.infected_from_ms = infect_at();
+      infect(h);
       background(h.ip, t0, t1, 15 + 20 * u());
       person_mail(h.ip, t0, t1, 1800, false);
-      const double fail = 0.3 + 0.4 * u();
-      double t = static_cast<double>(h.infected_from_ms);
-      while (t < t1) {
-        const double len_s = 300 + 600 * u(), rate = 0.5 + 3 * u();
-        for (double s = t; s < t + len_s * 1000 && s < t1; s += expo(1 / rate) * 1000) {
-          add(h.ip, resolver_, 53, kProtoUdp, static_cast<int64_t>(s), true);  // MX lookup
-          const bool ok = u() > fail;
-          add(h.ip, u() < 0.2 ? mx_[pick(mx_.size())] : random_internet(), 25, kProtoTcp,
-              static_cast<int64_t>(s) + 40, ok, !ok && u() < 0.3);
-        }
-        t += (len_s + 600 + 2400 * u()) * 1000;
-      }
+      heavy(h.ip, h.infected_from_ms, until(h));
       sim.hosts.push_back(h);
     }
     for (size_t i = 0; i < c_.bots_slow; ++i) {
       SimHost h{dyn(), HostRole::kBotSlow};
-      h.infected_from_ms = infect_at();
+      infect(h);
       background(h.ip, t0, t1, 10 + 20 * u());
       person_mail(h.ip, t0, t1, 1800, false);
       const double gap = 60 + 120 * u(), fail = 0.2 + 0.3 * u();
-      for (double t = static_cast<double>(h.infected_from_ms); t < t1; t += gap * 1000 * (0.8 + 0.4 * u())) {
+      for (double t = static_cast<double>(h.infected_from_ms); t < until(h);
+           t += gap * 1000 * (0.8 + 0.4 * u())) {
         const bool ok = u() > fail;
         add(h.ip, u() < 0.3 ? mx_[pick(mx_.size())] : random_internet(), 25, kProtoTcp,
             static_cast<int64_t>(t), ok, !ok && u() < 0.3);
@@ -214,11 +324,41 @@ class Gen {
     }
     for (size_t i = 0; i < c_.bots_relay; ++i) {
       SimHost h{dyn(), HostRole::kBotRelay};
-      h.infected_from_ms = infect_at();
+      infect(h);
       background(h.ip, t0, t1, 10 + 20 * u());
       const double gap = 5 + 15 * u();
-      for (double t = static_cast<double>(h.infected_from_ms); t < t1; t += gap * 1000 * (0.7 + 0.6 * u()))
+      for (double t = static_cast<double>(h.infected_from_ms); t < until(h);
+           t += gap * 1000 * (0.7 + 0.6 * u()))
         add(h.ip, relay_, u() < 0.7 ? 587 : 25, kProtoTcp, static_cast<int64_t>(t), u() > 0.05);
+      sim.hosts.push_back(h);
+    }
+    for (size_t i = 0; i < c_.bots_lowslow; ++i) {
+      SimHost h{dyn(), HostRole::kBotLowSlow};
+      infect(h);
+      background(h.ip, t0, t1, 10 + 30 * u());
+      person_mail(h.ip, t0, t1, 600 + 3000 * u(), false);
+      lowslow(h.ip, h.infected_from_ms, until(h));
+      sim.hosts.push_back(h);
+    }
+    for (size_t i = 0; i < c_.bots_relay_abuse; ++i) {
+      SimHost h{dyn(), HostRole::kBotRelayAbuse};
+      infect(h);
+      background(h.ip, t0, t1, 10 + 30 * u());
+      person_mail(h.ip, t0, t1, 600 + 3000 * u(), false);
+      relay_abuse(h.ip, h.infected_from_ms, until(h));
+      sim.hosts.push_back(h);
+    }
+    for (size_t i = 0; i < c_.nats_infected; ++i) {
+      SimHost h{IpAddress::v4(0x64410000u + 100 + static_cast<uint32_t>(i)), HostRole::kNatInfected};
+      nat(h.ip, 20 + 300 * u());
+      infect(h);
+      const double style = u();
+      if (style < 0.2)
+        heavy(h.ip, h.infected_from_ms, until(h));
+      else if (style < 0.6)
+        lowslow(h.ip, h.infected_from_ms, until(h));
+      else
+        relay_abuse(h.ip, h.infected_from_ms, until(h));
       sim.hosts.push_back(h);
     }
     std::stable_sort(flows_.begin(), flows_.end(),
@@ -230,7 +370,7 @@ class Gen {
  private:
   const SimConfig& c_;
   std::mt19937_64 rng_;
-  std::vector<IpAddress> mx_, web_;
+  std::vector<IpAddress> mx_, web_, submit_;  // submit_: webmail providers' submission servers
   std::vector<Flow> flows_;
   IpAddress relay_ = IpAddress::v4(0x647F0019u);      // 100.127.0.25: the provider's relay
   IpAddress smarthost_ = IpAddress::v4(0x647F001Au);  // 100.127.0.26: its port-25 smarthost
@@ -264,19 +404,23 @@ std::string EvalReport::table() const {
   std::snprintf(buf, sizeof buf,
                 "host-windows  TP=%llu FP=%llu TN=%llu FN=%llu\n"
                 "TPR=%.4f FPR=%.5f precision=%.4f F1=%.4f\n"
-                "bots detected %zu/%zu  time to detection mean=%.0fs max=%.0fs  incidents=%zu\n"
-                "legitimate mail servers flagged=%zu blocked=%zu\n",
+                "bots detected %zu/%zu  time to detection median=%.0fs p90=%.0fs mean=%.0fs max=%.0fs  "
+                "incidents=%zu\n"
+                "legitimate hosts flagged=%zu (mail servers flagged=%zu blocked=%zu)\n",
                 static_cast<unsigned long long>(tp), static_cast<unsigned long long>(fp),
                 static_cast<unsigned long long>(tn), static_cast<unsigned long long>(fn), tpr(), fpr(),
-                precision(), f1(), bots_detected, bots, mean_ttd_s, max_ttd_s, incidents,
-                mail_servers_flagged, mail_servers_blocked);
+                precision(), f1(), bots_detected, bots, median_ttd_s, p90_ttd_s, mean_ttd_s, max_ttd_s,
+                incidents, legit_flagged, mail_servers_flagged, mail_servers_blocked);
   o += buf;
   if (!by_role.empty()) {
-    o += "role            TP      FP      TN      FN\n";
+    o += "role                 TP      FP      TN      FN   hosts detected within4h\n";
     for (const auto& [role, c] : by_role) {
-      std::snprintf(buf, sizeof buf, "%-12s %7llu %7llu %7llu %7llu\n", role.c_str(),
+      std::array<size_t, 3> h{};
+      if (auto it = hosts_by_role.find(role); it != hosts_by_role.end()) h = it->second;
+      std::snprintf(buf, sizeof buf, "%-16s %7llu %7llu %7llu %7llu %7zu %8zu %8zu\n", role.c_str(),
                     static_cast<unsigned long long>(c[0]), static_cast<unsigned long long>(c[1]),
-                    static_cast<unsigned long long>(c[2]), static_cast<unsigned long long>(c[3]));
+                    static_cast<unsigned long long>(c[2]), static_cast<unsigned long long>(c[3]), h[0], h[1],
+                    h[2]);
       o += buf;
     }
   }
@@ -287,61 +431,94 @@ EvalReport evaluate(const std::vector<Flow>& flows, const Truth& truth, const De
                     int64_t window_s) {
   EvalReport rep;
   Detector det(cfg);
-  struct Cell {
-    bool predicted = false;
-    bool positive = false;
-  };
-  std::map<std::pair<std::string, int64_t>, Cell> cells;
-  std::map<std::string, int64_t> first_flag_ms;
+  const int64_t wms = window_s * 1000;
+  // Windows in which each subscriber host sends a flow.
+  std::map<std::string, std::set<int64_t>> windows;
+  std::string last_ip;
+  std::set<int64_t>* last_set = nullptr;
+  IpAddress last_src;
   for (const Flow& f : flows) {
     det.observe(f);
-    if (!det.subscriber_kind(f.src)) continue;
-    const std::string ip = f.src.to_string();
-    Cell& c = cells[{ip, f.start_ms / (window_s * 1000)}];
-    if (truth.infected_at(f.src, f.start_ms)) c.positive = true;
-    if (det.flagged(f.src)) {
-      c.predicted = true;
-      first_flag_ms.emplace(ip, f.start_ms);
+    if (!last_set || !(f.src == last_src)) {
+      if (!det.subscriber_kind(f.src)) continue;
+      last_src = f.src;
+      last_set = &windows[f.src.to_string()];
     }
+    last_set->insert(f.start_ms / wms);
   }
   det.finish();
   auto incidents = det.take_closed();
   rep.incidents = incidents.size();
-  std::set<std::string> flagged_hosts, blocked_hosts;
+  std::map<std::string, std::vector<const Incident*>> by_host;
+  std::set<std::string> blocked_hosts;
   for (const auto& inc : incidents) {
-    flagged_hosts.insert(inc.host.to_string());
+    by_host[inc.host.to_string()].push_back(&inc);
     if (inc.action == Action::kBlock) blocked_hosts.insert(inc.host.to_string());
-    first_flag_ms.emplace(inc.host.to_string(), inc.opened_ms);
   }
-  for (const auto& [key, c] : cells) {
-    std::string role = "host";
-    if (auto it = truth.roles.find(key.first); it != truth.roles.end())
-      role = std::string(host_role_name(it->second));
-    auto& r = rep.by_role[role];
-    if (c.positive && c.predicted)
-      ++rep.tp, ++r[0];
-    else if (!c.positive && c.predicted)
-      ++rep.fp, ++r[1];
-    else if (!c.positive)
-      ++rep.tn, ++r[2];
-    else
-      ++rep.fn, ++r[3];
+  auto role_of = [&](const std::string& ip) {
+    auto it = truth.roles.find(ip);
+    return it == truth.roles.end() ? std::string("host") : std::string(host_role_name(it->second));
+  };
+  for (const auto& [ip, ws] : windows) {
+    auto& r = rep.by_role[role_of(ip)];
+    const auto& incs = by_host[ip];
+    for (int64_t w : ws) {
+      const int64_t w0 = w * wms, w1 = w0 + wms;
+      bool positive = false;
+      if (auto it = truth.infected_from_ms.find(ip); it != truth.infected_from_ms.end()) {
+        auto u = truth.infected_until_ms.find(ip);
+        const int64_t until = u == truth.infected_until_ms.end() ? INT64_MAX : u->second;
+        positive = w0 < until && w1 > it->second;
+      }
+      bool predicted = false;
+      for (const Incident* inc : incs)
+        if (w0 <= inc->last_seen_ms && w1 > inc->first_seen_ms) predicted = true;
+      if (positive && predicted)
+        ++rep.tp, ++r[0];
+      else if (!positive && predicted)
+        ++rep.fp, ++r[1];
+      else if (!positive)
+        ++rep.tn, ++r[2];
+      else
+        ++rep.fn, ++r[3];
+    }
   }
-  double sum = 0;
+  std::vector<double> ttds;
   for (const auto& [ip, from] : truth.infected_from_ms) {
     ++rep.bots;
-    auto it = first_flag_ms.find(ip);
-    if (it == first_flag_ms.end() || it->second < from) continue;
+    auto& hr = rep.hosts_by_role[role_of(ip)];
+    ++hr[0];
+    auto u = truth.infected_until_ms.find(ip);
+    const int64_t until = u == truth.infected_until_ms.end() ? INT64_MAX : u->second;
+    int64_t opened = INT64_MAX;
+    for (const Incident* inc : by_host[ip])
+      if (inc->first_seen_ms < until && inc->last_seen_ms >= from) opened = std::min(opened, inc->opened_ms);
+    if (opened == INT64_MAX) continue;
     ++rep.bots_detected;
-    const double ttd = static_cast<double>(it->second - from) / 1000.0;
-    sum += ttd;
-    rep.max_ttd_s = std::max(rep.max_ttd_s, ttd);
+    ++hr[1];
+    const double ttd = static_cast<double>(std::max<int64_t>(0, opened - from)) / 1000.0;
+    if (ttd <= 4 * 3600) ++hr[2];
+    ttds.push_back(ttd);
   }
-  if (rep.bots_detected) rep.mean_ttd_s = sum / static_cast<double>(rep.bots_detected);
+  if (!ttds.empty()) {
+    std::sort(ttds.begin(), ttds.end());
+    double sum = 0;
+    for (double t : ttds) sum += t;
+    rep.mean_ttd_s = sum / static_cast<double>(ttds.size());
+    rep.max_ttd_s = ttds.back();
+    const size_t n = ttds.size();
+    rep.median_ttd_s = n % 2 ? ttds[n / 2] : (ttds[n / 2 - 1] + ttds[n / 2]) / 2;
+    rep.p90_ttd_s = ttds[static_cast<size_t>(std::ceil(0.9 * static_cast<double>(n))) - 1];
+  }
   for (const auto& [ip, role] : truth.roles) {
-    if (role != HostRole::kBusinessMta) continue;
-    if (flagged_hosts.count(ip)) ++rep.mail_servers_flagged;
-    if (blocked_hosts.count(ip)) ++rep.mail_servers_blocked;
+    if (host_role_infected(role) || by_host[ip].empty()) continue;
+    ++rep.legit_flagged;
+    for (const Incident* inc : by_host[ip])
+      rep.legit_incidents.push_back(std::string(host_role_name(role)) + " " + incident_json(*inc));
+    if (role == HostRole::kBusinessMta) {
+      ++rep.mail_servers_flagged;
+      if (blocked_hosts.count(ip)) ++rep.mail_servers_blocked;
+    }
   }
   return rep;
 }

@@ -29,7 +29,18 @@
 
 namespace rampart::flows {
 
-enum class HostRole { kUser, kBusinessMta, kNat, kBotBurst, kBotSlow, kBotRelay };
+enum class HostRole {
+  kUser,
+  kBusinessMta,
+  kNat,
+  kBotBurst,
+  kBotSlow,
+  kBotRelay,
+  kBotLowSlow,     // 2-8 port-25 sends an hour, each to a new MX, mostly delivered
+  kBotRelayAbuse,  // stolen credentials: bursts of 80-300 submissions an hour
+  kNatInfected,    // a NAT gateway with one infected client behind it
+};
+bool host_role_infected(HostRole r);
 std::string_view host_role_name(HostRole r);
 
 struct SimConfig {
@@ -43,19 +54,36 @@ struct SimConfig {
   size_t bots_burst = 6;
   size_t bots_slow = 6;
   size_t bots_relay = 6;
+  // The styles of the blind evaluation (issue 13); 0 in the default population.
+  size_t bots_lowslow = 0;
+  size_t bots_relay_abuse = 0;
+  size_t nats_infected = 0;
+  bool relays_known = true;     // the provider's relay is in DetectorConfig::relays
+  bool infect_anytime = false;  // infections start anywhere (not only in the first third)
+  double cleaned_share = 0;     // share of infections that end before the capture does
+  double burst_users = 0;       // share of users who send a legitimate batch now and then
+  double nat_flow_gap_s = 20;   // mean gap between one NAT user's background flows
 };
+
+// The "tuned" population of issue 13: every style (low-and-slow, relay abuse
+// with stolen credentials, NATs with infected clients, infections mid-capture,
+// known and unknown MTAs, large NATs), 12 h, no relay configured (as the
+// blind evaluation's command line has none).
+SimConfig tuned_population(uint64_t seed);
 
 struct SimHost {
   IpAddress ip;
   HostRole role = HostRole::kUser;
   bool known_mail_server = false;
-  int64_t infected_from_ms = -1;  // bots: when the infection started
+  int64_t infected_from_ms = -1;   // bots: when the infection started
+  int64_t infected_until_ms = -1;  // when it ended (-1: lasts to the end)
 };
 
 // Ground truth: when (if ever) a host is infected.
 struct Truth {
-  std::map<std::string, int64_t> infected_from_ms;  // ip text -> first malicious ms
-  std::map<std::string, HostRole> roles;            // ip text -> role (simulations only)
+  std::map<std::string, int64_t> infected_from_ms;   // ip text -> first malicious ms
+  std::map<std::string, int64_t> infected_until_ms;  // ip text -> end of the infection (absent: none)
+  std::map<std::string, HostRole> roles;             // ip text -> role (simulations only)
   bool infected_at(const IpAddress& ip, int64_t t_ms) const;
 };
 
@@ -75,7 +103,10 @@ struct EvalReport {
   double precision() const;
   double f1() const;
   size_t bots = 0, bots_detected = 0;
-  double mean_ttd_s = 0, max_ttd_s = 0;
+  double mean_ttd_s = 0, max_ttd_s = 0, median_ttd_s = 0, p90_ttd_s = 0;
+  std::map<std::string, std::array<size_t, 3>> hosts_by_role;  // role -> hosts, detected, within 4 h
+  size_t legit_flagged = 0;                  // users, MTAs and NATs (not infected) with any incident
+  std::vector<std::string> legit_incidents;  // "role incident-json" of each, to see why
   size_t incidents = 0;
   size_t mail_servers_flagged = 0;                         // legitimate MTAs with any incident
   size_t mail_servers_blocked = 0;                         // ... with action block
@@ -84,8 +115,10 @@ struct EvalReport {
 };
 
 // Runs the detector over the flows and scores every (subscriber host, window)
-// with at least one flow: positive when the host is infected in that window,
-// predicted positive when an incident was open for it at one of its flows.
+// with at least one flow from it: positive when the host is infected in that
+// window, predicted positive when the window overlaps [first_seen, last_seen]
+// of one of its incidents (as bench/blind/score_flows.py scores). Time to
+// detection is from the infection to the incident's opening (stream time).
 EvalReport evaluate(const std::vector<Flow>& flows, const Truth& truth, const DetectorConfig& cfg,
                     int64_t window_s);
 
