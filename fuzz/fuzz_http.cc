@@ -1,5 +1,5 @@
 // File: fuzz/fuzz_http.cc
-// Fuzz target: rampartd's HTTP/1.1 request parser (src/server/milter/http.h)
+// Fuzz target: rampartd's HTTP/1.1 request parser (src/server/http/parser.h)
 // over a stream of pipelined requests, and the /v1/scan envelope read from
 // each request's headers. A request that parses consumes at least its header
 // section and never more than the buffer.
@@ -11,7 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "server/milter/http.h"
+#include "server/http/parser.h"
+#include "server/http/scan.h"
 
 using namespace rampart;
 

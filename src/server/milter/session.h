@@ -68,6 +68,8 @@ class MilterSession : public std::enable_shared_from_this<MilterSession> {
   void on_command(milter::Command cmd);
   void tick(std::chrono::steady_clock::time_point now);
   bool idle() const { return !busy_ && queue_.empty(); }
+  // Commands waiting behind a running stage (the server stops reading past a cap).
+  size_t queued() const { return queue_.size(); }
   bool in_message() const { return msg_ != nullptr; }
 
  private:

@@ -2,7 +2,7 @@
 // MilterSession driven command by command as Postfix would, over a
 // ZoneResolver: negotiation, no-reply flags, headers added, DMARC reject,
 // throttling at MAIL FROM, several messages per connection, ABORT, forged
-// Authentication-Results removed, stage deadline -> 451 4.4.3, HTTP parsing.
+// Authentication-Results removed, stage deadline -> 451 4.4.3.
 #include "server/milter/session.h"
 
 #include <gtest/gtest.h>
@@ -13,7 +13,6 @@
 #include "dns/zone_file.h"
 #include "dns/zone_resolver.h"
 #include "policy/throttle.h"
-#include "server/milter/http.h"
 
 namespace rampart::server {
 namespace {
@@ -231,49 +230,6 @@ TEST_F(SessionTest, StageDeadlineTempfails) {
   }
   EXPECT_TRUE(sink.take().empty());
   EXPECT_TRUE(s->idle());
-}
-
-TEST(Http, ParseAndEnvelope) {
-  std::string raw =
-      "POST /v1/scan HTTP/1.1\r\nHost: x\r\nX-Client-IP: 192.0.2.1\r\nX-Helo: mx.good.test\r\n"
-      "X-Mail-From: <alice@good.test>\r\nX-Rcpt-To: a@x, b@y\r\nX-Rcpt-To: c@z\r\nContent-Length: "
-      "5\r\n\r\nhello";
-  HttpRequest req;
-  size_t used = 0;
-  std::string err;
-  EXPECT_EQ(parse_http_request(raw.substr(0, 40), 100, req, used, err), HttpParse::kIncomplete);
-  EXPECT_EQ(parse_http_request(raw.substr(0, raw.size() - 1), 100, req, used, err), HttpParse::kIncomplete);
-  ASSERT_EQ(parse_http_request(raw, 100, req, used, err), HttpParse::kComplete) << err;
-  EXPECT_EQ(used, raw.size());
-  EXPECT_EQ(req.body, "hello");
-  auto st = scan_state_from(req);
-  ASSERT_TRUE(st);
-  EXPECT_EQ((*st)->env.mail_from, "alice@good.test");
-  EXPECT_EQ((*st)->env.rcpts, (std::vector<std::string>{"a@x", "b@y", "c@z"}));
-  EXPECT_EQ(parse_http_request(raw, 2, req, used, err), HttpParse::kError);  // body too large
-  EXPECT_EQ(parse_http_request("GARBAGE\r\n\r\n", 100, req, used, err), HttpParse::kError);
-  EXPECT_EQ(json_escape("a\"b\n\x01"), "\"a\\\"b\\n\\u0001\"");
-}
-
-// RFC 9112 9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
-TEST(Http, KeepAlive) {
-  auto keep = [](const std::string& version, const std::string& headers) {
-    HttpRequest req;
-    size_t used = 0;
-    std::string err;
-    const std::string raw = "GET /healthz " + version + "\r\nHost: x\r\n" + headers + "\r\n";
-    EXPECT_EQ(parse_http_request(raw, 100, req, used, err), HttpParse::kComplete) << err;
-    return req.keep_alive;
-  };
-  EXPECT_TRUE(keep("HTTP/1.1", ""));
-  EXPECT_FALSE(keep("HTTP/1.1", "Connection: close\r\n"));
-  EXPECT_FALSE(keep("HTTP/1.1", "Connection: Upgrade, CLOSE\r\n"));
-  EXPECT_FALSE(keep("HTTP/1.0", ""));
-  EXPECT_TRUE(keep("HTTP/1.0", "Connection: Keep-Alive\r\n"));
-  EXPECT_NE(http_response(200, "application/json", "{}", true).find("\r\nConnection: keep-alive\r\n"),
-            std::string::npos);
-  EXPECT_NE(http_response(200, "application/json", "{}").find("\r\nConnection: close\r\n"),
-            std::string::npos);
 }
 
 }  // namespace
