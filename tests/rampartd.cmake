@@ -14,3 +14,9 @@ if(TARGET rampartd AND TARGET rampart_policy_feedback AND TARGET rampart_reputat
                        ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
   add_dependencies(rampartd_cluster_test rampartd)
 endif()
+# `rampart token new` (apps/rampart/token_cmd.cc) and the access control that reads its lines.
+if(TARGET rampart AND TARGET rampart_http)
+  rampart_test(token_cli_test SOURCES token_cli_test.cc DEPS rampart_http rampart_core)
+  set_tests_properties(token_cli_test PROPERTIES ENVIRONMENT RAMPART_BIN=$<TARGET_FILE:rampart>)
+  add_dependencies(token_cli_test rampart)
+endif()
