@@ -152,6 +152,15 @@ TEST_F(RampartdHttp, ReportsAndLearn) {
   EXPECT_NE(body_of(r).find("line 4: "), std::string::npos) << r;
   r = post(d.http_port, "/v1/events", "garbage\n");
   EXPECT_EQ(status_of(r), 400) << r;
+  // A line more than 300 s ahead refuses the whole request (issue 11).
+  const std::string ahead = std::to_string(std::time(nullptr) + 3600);
+  r = post(d.http_port, "/v1/events",
+           "{\"time\": " + now + ", \"type\": \"bot\", \"ip\": \"198.51.100.78\"}\n{\"time\": " + ahead +
+               ", \"type\": \"bot\", \"ip\": \"198.51.100.78\"}\n");
+  EXPECT_EQ(status_of(r), 400) << r;
+  EXPECT_NE(body_of(r).find("line 2: time " + ahead), std::string::npos) << r;
+  r = e2e::http(d.http_port, "GET /v1/reputation/ip:198.51.100.78 HTTP/1.1\r\nHost: x\r\n" + kAuth + "\r\n");
+  EXPECT_EQ(body_of(r).find("BOT_DETECTED"), std::string::npos) << r;
   // ... and the identity's report, the object `rampart reputation replay` prints.
   r = e2e::http(d.http_port, "GET /v1/reputation/ip:198.51.100.77 HTTP/1.1\r\nHost: x\r\n" + kAuth + "\r\n");
   EXPECT_EQ(status_of(r), 200) << r;
@@ -417,7 +426,8 @@ TEST_F(RampartdHttp, StartsAndScansWithRedisDown) {
     EXPECT_EQ(body_of(r).find("\"action\": \"tempfail\""), std::string::npos) << r;
   }
   const std::string ev = post(d.http_port, "/v1/events",
-                              "{\"time\": 1700000000, \"type\": \"bot\", \"ip\": \"198.51.100.7\"}\n");
+                              "{\"time\": " + std::to_string(std::time(nullptr)) +
+                                  ", \"type\": \"bot\", \"ip\": \"198.51.100.7\"}\n");
   EXPECT_EQ(status_of(ev), 503) << ev;
   EXPECT_NE(body_of(ev).find("unavailable"), std::string::npos) << ev;
   d.child.signal(SIGTERM);

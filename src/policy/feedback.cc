@@ -440,8 +440,12 @@ Feedback::Answer disabled() { return error_answer(503, "reputation is disabled")
 
 Feedback::Answer Feedback::post_events(std::string_view body) {
   if (!engine_) return disabled();
-  size_t accepted = 0, rejected = 0, line_no = 0;
-  std::vector<std::string> errors;
+  size_t rejected = 0, line_no = 0;
+  std::vector<std::string> errors, out_of_window;
+  std::vector<reputation::Event> events;
+  // Every line is read and its time checked before any is applied: one
+  // line out of the time window refuses the whole request.
+  const int64_t now = clock_.unix_seconds();
   size_t start = 0;
   while (start < body.size()) {
     size_t nl = body.find('\n', start);
@@ -458,7 +462,29 @@ Feedback::Answer Feedback::post_events(std::string_view body) {
         errors.push_back("line " + std::to_string(line_no) + ": " + ev.error().message);
       continue;
     }
-    if (auto st = record(*ev); !st)
+    if (ev->time > now + kMaxEventFutureSeconds) {
+      if (out_of_window.size() < 100)
+        out_of_window.push_back("line " + std::to_string(line_no) + ": time " + std::to_string(ev->time) +
+                                " is more than " + std::to_string(kMaxEventFutureSeconds) +
+                                " s in the future");
+    } else if (ev->time != 0 && ev->time < now - kMaxEventAgeSeconds) {
+      if (out_of_window.size() < 100)
+        out_of_window.push_back("line " + std::to_string(line_no) + ": time " + std::to_string(ev->time) +
+                                " is older than the decay horizon (" +
+                                std::to_string(kMaxEventAgeSeconds / 86400) + " days)");
+    }
+    events.push_back(std::move(*ev));
+  }
+  if (!out_of_window.empty())
+    return Answer{400, JsonObject()
+                           .str("error", "events out of the time window; nothing applied")
+                           .num("accepted", static_cast<int64_t>(0))
+                           .num("rejected", static_cast<int64_t>(events.size() + rejected))
+                           .strings("errors", out_of_window)
+                           .done()};
+  size_t accepted = 0;
+  for (const reputation::Event& ev : events) {
+    if (auto st = record(ev); !st)
       return Answer{503, JsonObject()
                              .str("error", "reputation store: " + st.error().message)
                              .num("accepted", static_cast<int64_t>(accepted))

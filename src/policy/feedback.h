@@ -163,7 +163,14 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // Whether an envelope recipient ("<a@b>" or "a@b") is a configured trap.
   bool is_trap(std::string_view rcpt) const;
   // POST /v1/events: reputation events as JSON lines (src/reputation/event_json.h);
-  // a bad line is reported with its number and skipped.
+  // a line that does not parse is reported with its number and skipped. A
+  // line whose time is more than kMaxEventFutureSeconds ahead of the clock,
+  // or older than kMaxEventAgeSeconds (the decay horizon: 4 time constants
+  // of the month window, where less than 2% of its weight would remain),
+  // refuses the whole request: 400 naming the lines, nothing applied (all
+  // lines are checked before any is recorded).
+  static constexpr int64_t kMaxEventFutureSeconds = 300;
+  static constexpr int64_t kMaxEventAgeSeconds = 4 * 30 * 86400;
   Answer post_events(std::string_view body);
   // GET /v1/reputation/IDENTITY: the identity's report ("domain:example.com", "ip:192.0.2.1");
   // with_counters (?counters=1): plus its stored counters (reputation::Report::to_json).

@@ -168,6 +168,40 @@ TEST_F(FeedbackFixture, SpammerAfterComplaints) {
   EXPECT_EQ(find(v, "REP_TRANSACTIONAL"), nullptr);
 }
 
+TEST_F(FeedbackFixture, EventsOutOfTheTimeWindowRefuseTheRequest) {
+  build();
+  const int64_t now = clock.unix_seconds();
+  auto line = [](int64_t t, const std::string& ip) {
+    return "{\"time\": " + std::to_string(t) + ", \"type\": \"bot\", \"ip\": \"" + ip + "\"}\n";
+  };
+  auto bot = [&](const std::string& ip) {
+    auto r = fb->engine()->report("ip:" + ip);
+    return r && r->to_json(true).find("BOT_DETECTED") != std::string::npos;
+  };
+  // Line 2 is 301 s ahead: 400 naming it, and line 1 is not applied either.
+  Feedback::Answer a = fb->post_events(line(now, "198.51.100.1") + line(now + 301, "198.51.100.2"));
+  EXPECT_EQ(a.status, 400) << a.json;
+  EXPECT_NE(a.json.find("line 2: time "), std::string::npos) << a.json;
+  EXPECT_NE(a.json.find("in the future"), std::string::npos) << a.json;
+  EXPECT_EQ(a.json.find("line 1"), std::string::npos) << a.json;
+  EXPECT_FALSE(bot("198.51.100.1"));
+  // 74 years ahead, and older than the decay horizon: refused the same way.
+  a = fb->post_events(line(now + 74LL * 365 * 86400, "198.51.100.3"));
+  EXPECT_EQ(a.status, 400) << a.json;
+  a = fb->post_events(line(now, "198.51.100.4") +
+                      line(now - Feedback::kMaxEventAgeSeconds - 1, "198.51.100.4"));
+  EXPECT_EQ(a.status, 400) << a.json;
+  EXPECT_NE(a.json.find("line 2: time "), std::string::npos) << a.json;
+  EXPECT_NE(a.json.find("decay horizon"), std::string::npos) << a.json;
+  EXPECT_FALSE(bot("198.51.100.4"));
+  // At the edges of the window: accepted.
+  a = fb->post_events(line(now + 300, "198.51.100.5") +
+                      line(now - Feedback::kMaxEventAgeSeconds, "198.51.100.6"));
+  EXPECT_EQ(a.status, 200) << a.json;
+  EXPECT_NE(a.json.find("\"accepted\": 2"), std::string::npos) << a.json;
+  EXPECT_TRUE(bot("198.51.100.5"));
+}
+
 TEST_F(FeedbackFixture, GoodHistoryIsTransactional) {
   build();
   for (int i = 0; i < 30; ++i) {
