@@ -196,6 +196,57 @@ TEST_F(SessionTest, ForgedAuthenticationResultsRemoved) {
   EXPECT_EQ(m.value, "");
 }
 
+// However many: 5,000 forged Authentication-Results claiming our
+// authserv-id (any case) and every X-Rampart are deleted, from the last, by
+// their index among the fields of their name; others stay.
+TEST_F(SessionTest, EveryForgedFieldRemoved) {
+  connect();
+  std::vector<milter::Header> extra;
+  for (int i = 0; i < 5000; ++i) {
+    extra.push_back(milter::Header{"Authentication-Results",
+                                   i % 2 ? " MX.example.net; dkim=pass" : " mx.example.net; spf=pass"});
+    if (i % 1000 == 0) {
+      extra.push_back(milter::Header{"Authentication-Results", " other.example; spf=pass"});
+      extra.push_back(milter::Header{"x-rampart", " action=accept; score=-50"});
+    }
+  }
+  auto r = message("alice@good.test", "good.test", extra);
+  std::vector<uint32_t> ar, xr;
+  size_t added = 0;
+  for (const auto& rep : r) {
+    if (auto* c = std::get_if<milter::ChangeHeader>(&rep)) {
+      EXPECT_EQ(c->value, "");
+      (c->name == "X-Rampart" ? xr : ar).push_back(c->index);
+    }
+    if (std::holds_alternative<milter::InsertHeader>(rep)) ++added;
+  }
+  ASSERT_EQ(ar.size(), 5000u);
+  ASSERT_EQ(xr.size(), 5u);
+  EXPECT_EQ(added, 2u);
+  // The first forged field is index 1, then a foreign one (2) after it: 3, 4, ...
+  EXPECT_EQ(ar.back(), 1u);
+  EXPECT_EQ(ar[ar.size() - 2], 3u);
+  EXPECT_EQ(ar.front(), 5005u);  // 5,000 ours + 5 foreign, the last is ours
+  for (size_t i = 1; i < ar.size(); ++i) EXPECT_GT(ar[i - 1], ar[i]);
+  EXPECT_EQ(xr, (std::vector<uint32_t>{5, 4, 3, 2, 1}));
+  // The next message starts clean.
+  r = message("alice@good.test", "good.test");
+  for (const auto& rep : r) EXPECT_FALSE(std::holds_alternative<milter::ChangeHeader>(rep));
+}
+
+TEST(CapField, CutsAfterWholeElements) {
+  EXPECT_EQ(cap_field("short", 10), "short");
+  EXPECT_EQ(cap_field("mx; spf=pass; dkim=pass", 16), "mx; spf=pass");
+  EXPECT_EQ(cap_field("mx; spf=pass; dkim=pass", 14), "mx; spf=pass");
+  EXPECT_EQ(cap_field("abcdefghij", 4), "abcd");
+  std::string big = "mx.example.net";
+  for (int i = 0; i < 5000; ++i) big += "; dkim=pass header.d=d" + std::to_string(i) + ".example";
+  const std::string c = cap_field(big);
+  EXPECT_LE(c.size(), kMaxAddedField);
+  EXPECT_GT(c.size(), kMaxAddedField - 64);
+  EXPECT_EQ(c.back(), 'e');  // ends with a whole element ("...example")
+}
+
 TEST_F(SessionTest, CommandBeforeNegotiationCloses) {
   cmd(milter::Helo{"x"});
   EXPECT_TRUE(sink.closed);
