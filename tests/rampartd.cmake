@@ -20,3 +20,13 @@ if(TARGET rampart AND TARGET rampart_http)
   set_tests_properties(token_cli_test PROPERTIES ENVIRONMENT RAMPART_BIN=$<TARGET_FILE:rampart>)
   add_dependencies(token_cli_test rampart)
 endif()
+# Hostile clients against a real rampartd (issue 11): pipelining, slow and
+# idle connections, huge headers, forged Authentication-Results, writes
+# without a token; alone and at once, while a good client scans. ~60 s.
+if(TARGET rampartd AND TARGET rampart_dns_test_server AND TARGET rampart_http AND TARGET rampart_policy_feedback)
+  rampart_test(rampartd_hostile_test SOURCES rampartd_hostile_test.cc
+               DEPS rampart_dkim rampart_dns_test_server rampart_dns rampart_http rampart_milter rampart_core)
+  set_tests_properties(rampartd_hostile_test PROPERTIES LABELS e2e TIMEOUT 300
+                       ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
+  add_dependencies(rampartd_hostile_test rampartd)
+endif()
