@@ -3,6 +3,8 @@
 // feedback.h).
 #include "policy/feedback.h"
 
+#include <strings.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -570,8 +572,11 @@ void Feedback::post_report(std::string body, std::function<void(Answer)> done) {
   if (!engine_) return done(disabled());
   auto rep = reputation::parse_arf(body);
   if (!rep) return done(reject_report(body, rep.error().message));
-  std::vector<std::string> trusted = cfg_.trusted_authserv_ids;
-  trusted.push_back(authserv_id_);
+  // Only the operator's listed authserv-ids: whoever sends a report writes
+  // its original, so Authentication-Results claiming ours prove nothing.
+  std::vector<std::string> trusted;
+  for (const std::string& id : cfg_.trusted_authserv_ids)
+    if (strcasecmp(id.c_str(), authserv_id_.c_str()) != 0) trusted.push_back(id);
   if (!verifier_ || !rep->original_complete)
     return done(report_answer(body, *rep, reputation::auth_from_headers(*rep, trusted)));
   // The report and its body live in the frame until the keys are in.

@@ -229,6 +229,26 @@ TEST_F(FeedbackFixture, StoreErrorNeverRejects) {
   EXPECT_EQ(a.status, 503) << a.json;
 }
 
+// An original's Authentication-Results claiming our own authserv-id prove
+// nothing (the report's sender wrote them); a listed other authserv-id is
+// read.
+TEST_F(FeedbackFixture, OwnAuthservIdInAnOriginalIsNeverTrusted) {
+  fcfg.trusted_authserv_ids = {"mx.example.net", "relay.example.org"};  // ours listed too: still ignored
+  build();
+  const std::string original =
+      "Authentication-Results: mx.example.net; spf=pass smtp.mailfrom=victim.example; dmarc=pass "
+      "header.from=victim.example\r\nFrom: a@victim.example\r\nSubject: x\r\n\r\nhi\r\n";
+  auto a = report(reputation::testing::arf_report(original));
+  EXPECT_EQ(a.status, 200) << a.json;
+  EXPECT_EQ(a.json.find("authentication-results mx.example.net"), std::string::npos) << a.json;
+  EXPECT_EQ(a.json.find("victim.example"), std::string::npos) << a.json;  // nobody blamed by our word
+  std::string other = original;
+  other.replace(other.find("mx.example.net"), 14, "relay.example.org");
+  a = report(reputation::testing::arf_report(other));
+  EXPECT_EQ(a.status, 200) << a.json;
+  EXPECT_NE(a.json.find("authentication-results relay.example.org"), std::string::npos) << a.json;
+}
+
 TEST_F(FeedbackFixture, ArfReports) {
   build();
   auto a = report(slurp("tests/data/arf/rfc5965-b2.eml"));
