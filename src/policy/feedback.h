@@ -50,7 +50,8 @@
 // post_report: the original is authenticated again before its identities
 // are blamed: DKIM re-verified over a complete original (set_resolver; the
 // keys as published now), SPF and the rest only from the Authentication-
-// Results of a trusted authserv-id (ours, reputation.trusted_authserv_ids).
+// Results of reputation.trusted_authserv_ids, never of our own authserv-id
+// (whoever sends a report writes its original).
 // 400 with {"error", "accepted": 0, "rejected": 1, "reason"} for a report
 // parse_arf() or to_event() refuses (kept in rejected()); 503 for a store
 // error (the report is not counted: send it again). post_learn: 400 for a bad X-Label or a body that is
