@@ -443,7 +443,8 @@ TEST_F(RampartdHttp, ReportsReauthenticatedFromMaildirAndTraps) {
   std::ofstream(config, std::ios::trunc)
       << token_config() << "[reputation]\nsync = false\nreports_maildir = \"" << fbl
       << "\"\nreports_poll_ms = 20\ntrap_addresses = [\"trap@example.net\"]\ntrap_domains = "
-         "[\"traps.example.org\"]\n";
+         "[\"traps.example.org\"]\n"
+         "[[reputation.reporters]]\nname = \"isp\"\ndomain = \"isp.example\"\nverify = \"mailbox\"\n";
   Daemon d;
   ASSERT_TRUE(d.start(tmp, config)) << e2e::slurp(tmp + "/rampartd.log");
 

@@ -108,6 +108,17 @@ struct FeedbackConfig {
   std::string reports_maildir;  // empty: none
   int64_t reports_poll_ms = 2000;
   std::vector<std::string> trusted_authserv_ids;  // ARF originals' Authentication-Results
+  // Who may send reports into reports_maildir ([[reputation.reporters]]:
+  // name, domain, verify = "dkim" | "mailbox"). A report's From domain (or a
+  // subdomain of it) names the reporter; "dkim": the report itself must
+  // carry a DKIM signature that verifies with d= that domain; "mailbox": the
+  // mailbox is the reporter's alone, its From is taken as said. None listed:
+  // every report in the mailbox is refused.
+  struct Reporter {
+    std::string name, domain;
+    bool dkim = true;
+  };
+  std::vector<Reporter> reporters;
   reputation::Thresholds thresholds;
   // [classify]
   std::string model;  // empty: no content check
@@ -149,6 +160,10 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // once, at once or from the event loop.
   void set_resolver(dns::Resolver& resolver);
   void post_report(std::string body, std::function<void(Answer)> done);
+  // A report that arrived by mail (ReportIngest): refused (400) unless its
+  // From names a listed reporter, verified as that reporter says, then
+  // post_report(). `done` runs once, at once or from the event loop.
+  void post_mailbox_report(std::string body, std::function<void(Answer)> done);
   // A scanned message's event: recorded at once with flush_ms = 0, else
   // queued for the next flush (time stamped now).
   Status queue(reputation::Event e);

@@ -270,6 +270,42 @@ TEST_F(FeedbackFixture, ArfReports) {
 
 // The original of a report is authenticated again: a good DKIM signature
 // blames the signing domain, an altered original only the IP.
+// A reporter listed with verify = "dkim": its reports by mail must carry a
+// DKIM signature that verifies with d= its domain.
+TEST_F(FeedbackFixture, DkimVerifiedReporter) {
+  auto key = dkim::load_private_key(dkim::testing::generate_pem(dkim::KeyType::kEd25519));
+  ASSERT_TRUE(key);
+  dns.add("fbl._domainkey.isp.example", dkim::testing::txt_record(dkim::testing::key_record(*key)));
+  fcfg.reporters = {{"isp", "isp.example", true}};
+  build();
+  fb->set_resolver(dns);
+  auto mailbox = [&](std::string body) {
+    Feedback::Answer got{0, ""};
+    fb->post_mailbox_report(std::move(body), [&](Feedback::Answer a) { got = std::move(a); });
+    return got;
+  };
+  const std::string raw = reputation::testing::arf_report(message());  // From: fbl@isp.example
+  dkim::SignOptions o;
+  o.domain = "isp.example";
+  o.selector = "fbl";
+  auto sig = dkim::sign(raw, *key, o);
+  ASSERT_TRUE(sig) << sig.error().message;
+  auto a = mailbox(*sig + raw);
+  EXPECT_EQ(a.status, 200) << a.json;
+  a = mailbox(raw);  // unsigned
+  EXPECT_EQ(a.status, 400) << a.json;
+  EXPECT_NE(a.reason.find("without a valid DKIM signature of d=isp.example"), std::string::npos) << a.reason;
+  std::string altered = *sig + raw;
+  altered.replace(altered.find("Source-IP: 198.51.100.20"), 24, "Source-IP: 198.51.100.21");
+  EXPECT_EQ(mailbox(altered).status, 400);  // signature broken by the change
+  std::string other = raw;
+  other.replace(other.find("fbl@isp.example"), 15, "fbl@elsewhere.example");
+  a = mailbox(other);
+  EXPECT_EQ(a.status, 400);
+  EXPECT_NE(a.reason.find("not from a listed reporter"), std::string::npos) << a.reason;
+  EXPECT_EQ(fb->rejected().total(), 3u);
+}
+
 TEST_F(FeedbackFixture, ArfOriginalDkimVerifiedAgain) {
   auto key = dkim::load_private_key(dkim::testing::generate_pem(dkim::KeyType::kEd25519));
   ASSERT_TRUE(key);
