@@ -217,6 +217,8 @@ struct Server::Impl {
     http_limits.request_timeout = o.scan_timeout;
   }
   ~Impl() {
+    for (auto& [id, c] : conns)
+      if (c->fd >= 0) ::close(c->fd);
     conns.clear();  // sessions first: they may hold pipelines
     for (auto* l : {&milter_l, &http_l})
       if (l->fd >= 0) ::close(l->fd);
