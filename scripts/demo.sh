@@ -31,16 +31,24 @@ if [[ -x $daemon ]] && command -v curl >/dev/null; then
   printf '\n\033[1m== rampartd: the inline filter, on its embedded defaults (DNS from the demo zone)\033[0m\n'
   out=$(mktemp)
   msg=$(mktemp)
-  "$daemon" --zone "$zone" --milter 127.0.0.1:0 --http 127.0.0.1:0 >"$out" 2>/dev/null &
+  conf=$(mktemp)
+  # The HTTP API's writes need a token: one with the rights this tour uses.
+  printf '\n$ rampart token new demo --rights scan,read,events\n'
+  tok=$("$bin" token new demo --rights scan,read,events)
+  printf '%s\n' "$tok"
+  token=$(head -n 1 <<<"$tok")
+  tail -n +2 <<<"$tok" >"$conf"
+  auth="Authorization: Bearer $token"
+  "$daemon" --config "$conf" --zone "$zone" --milter 127.0.0.1:0 --http 127.0.0.1:0 >"$out" 2>/dev/null &
   pid=$!
-  trap 'kill $pid 2>/dev/null || true; rm -f "$out" "$msg"' EXIT
+  trap 'kill $pid 2>/dev/null || true; rm -f "$out" "$msg" "$conf"' EXIT
   for _ in $(seq 100); do grep -q ready "$out" && break; sleep 0.05; done
   cat "$out"
   http=$(grep -oP 'http \K[0-9.]+:[0-9]+' "$out")
   printf 'From: Alice <alice@example.com>\r\nTo: bob@receiver.example\r\nSubject: lunch\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMessage-ID: <demo-2@example.com>\r\n\r\nNoon?\r\n' >"$msg"
   scan() {  # scan CLIENT-IP HELO — POST /v1/scan, as an MTA's milter or an HTTP client would
     printf '\n$ curl -X POST --data-binary @message -H "X-Client-IP: %s" -H "X-Helo: %s" -H "X-Mail-From: alice@example.com" http://%s/v1/scan\n' "$1" "$2" "$http"
-    curl -s -X POST --data-binary @"$msg" -H "X-Client-IP: $1" -H "X-Helo: $2" \
+    curl -s -X POST -H "$auth" --data-binary @"$msg" -H "X-Client-IP: $1" -H "X-Helo: $2" \
       -H "X-Mail-From: alice@example.com" -H "X-Rcpt-To: bob@receiver.example" "http://$http/v1/scan" |
       /usr/bin/python3 -m json.tool
   }
@@ -54,12 +62,12 @@ if [[ -x $daemon ]] && command -v curl >/dev/null; then
   now=$(date +%s)
   events="{\"time\": $now, \"type\": \"message\", \"ip\": \"198.51.100.66\", \"recipients\": 100}"
   for _ in 1 2 3; do events+=$'\n'"{\"time\": $now, \"type\": \"trap\", \"ip\": \"198.51.100.66\"}"; done
-  printf '\n$ curl -X POST --data-binary @events.jsonl http://%s/v1/events\n' "$http"
-  printf '%s\n' "$events" | curl -s -X POST --data-binary @- "http://$http/v1/events"
+  printf '\n$ curl -X POST -H "Authorization: Bearer $TOKEN" --data-binary @events.jsonl http://%s/v1/events\n' "$http"
+  printf '%s\n' "$events" | curl -s -X POST -H "$auth" --data-binary @- "http://$http/v1/events"
   printf '\n$ curl http://%s/v1/reputation/ip:198.51.100.66\n' "$http"
-  curl -s "http://$http/v1/reputation/ip:198.51.100.66" | /usr/bin/python3 -m json.tool
+  curl -s -H "$auth" "http://$http/v1/reputation/ip:198.51.100.66" | /usr/bin/python3 -m json.tool
   printf '\n$ curl -X POST --data-binary @message -H "X-Client-IP: 198.51.100.66" ... http://%s/v1/scan   (REP_ symbols)\n' "$http"
-  curl -s -X POST --data-binary @"$msg" -H "X-Client-IP: 198.51.100.66" -H "X-Helo: spammer.example" \
+  curl -s -X POST -H "$auth" --data-binary @"$msg" -H "X-Client-IP: 198.51.100.66" -H "X-Helo: spammer.example" \
     -H "X-Mail-From: alice@example.com" -H "X-Rcpt-To: bob@receiver.example" "http://$http/v1/scan" |
     /usr/bin/python3 -c '
 import json, sys

@@ -1,7 +1,7 @@
 # rampartd's feedback endpoints (POST /v1/reports, /v1/learn) over a real
 # daemon on 127.0.0.1 port 0 (DNS from a master file: no network).
 if(TARGET rampartd AND TARGET rampart_policy_feedback)
-  rampart_test(rampartd_http_test SOURCES rampartd_http_test.cc DEPS rampart_dkim rampart_core)
+  rampart_test(rampartd_http_test SOURCES rampartd_http_test.cc DEPS rampart_dkim rampart_http rampart_core)
   set_tests_properties(rampartd_http_test PROPERTIES TIMEOUT 300 ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
   add_dependencies(rampartd_http_test rampartd)
 endif()
@@ -9,8 +9,24 @@ endif()
 # loopback, tests/support/redis_cluster.h): shared counters through a master
 # SIGKILL, identical answers from both nodes, the shared throttle.
 if(TARGET rampartd AND TARGET rampart_policy_feedback AND TARGET rampart_reputation_redis)
-  rampart_test(rampartd_cluster_test SOURCES rampartd_cluster_test.cc DEPS rampart_reputation_redis rampart_core)
+  rampart_test(rampartd_cluster_test SOURCES rampartd_cluster_test.cc DEPS rampart_reputation_redis rampart_http rampart_core)
   set_tests_properties(rampartd_cluster_test PROPERTIES LABELS e2e TIMEOUT 300
                        ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
   add_dependencies(rampartd_cluster_test rampartd)
+endif()
+# `rampart token new` (apps/rampart/token_cmd.cc) and the access control that reads its lines.
+if(TARGET rampart AND TARGET rampart_http)
+  rampart_test(token_cli_test SOURCES token_cli_test.cc DEPS rampart_http rampart_core)
+  set_tests_properties(token_cli_test PROPERTIES ENVIRONMENT RAMPART_BIN=$<TARGET_FILE:rampart>)
+  add_dependencies(token_cli_test rampart)
+endif()
+# Hostile clients against a real rampartd (issue 11): pipelining, slow and
+# idle connections, huge headers, forged Authentication-Results, writes
+# without a token; alone and at once, while a good client scans. ~60 s.
+if(TARGET rampartd AND TARGET rampart_dns_test_server AND TARGET rampart_http AND TARGET rampart_policy_feedback)
+  rampart_test(rampartd_hostile_test SOURCES rampartd_hostile_test.cc
+               DEPS rampart_dkim rampart_dns_test_server rampart_dns rampart_http rampart_milter rampart_core)
+  set_tests_properties(rampartd_hostile_test PROPERTIES LABELS e2e TIMEOUT 300
+                       ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
+  add_dependencies(rampartd_hostile_test rampartd)
 endif()

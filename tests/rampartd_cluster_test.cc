@@ -33,6 +33,7 @@
 
 #include "e2e_support.h"
 #include "reputation/redis_cluster.h"
+#include "server/http/access.h"
 #include "support/redis_cluster.h"
 
 namespace rampart {
@@ -50,17 +51,21 @@ std::string body_of(const std::string& resp) {
   return p == std::string::npos ? "" : resp.substr(p + 4);
 }
 
+// Both nodes know one token with the rights the test uses; every request carries it.
+const std::string kToken = "cluster-test-token";
+const std::string kAuth = "Authorization: Bearer " + kToken + "\r\n";
+
 // POSTs wait for the store through a failover (its retry deadline is 30 s).
 std::string post(uint16_t port, const std::string& path, const std::string& body,
                  const std::string& headers = "") {
   return e2e::http(port,
-                   "POST " + path + " HTTP/1.1\r\nHost: localhost\r\n" + headers +
+                   "POST " + path + " HTTP/1.1\r\nHost: localhost\r\n" + kAuth + headers +
                        "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body,
                    60);
 }
 
 std::string get(uint16_t port, const std::string& target) {
-  return e2e::http(port, "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n\r\n", 60);
+  return e2e::http(port, "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n" + kAuth + "\r\n", 60);
 }
 
 // counters.METRIC.WINDOW from a ?counters=1 answer (-1 when absent).
@@ -133,7 +138,10 @@ class RampartdCluster : public ::testing::Test {
     // Throttle: bursts of 5 per client IP and 4 per SASL user, refilled
     // once in ~70 days: exact counts. The shared buckets are the default
     // with the redis store.
-    std::ofstream(config) << "[reputation]\nstore = \"redis\"\nredis_seeds = [" << seeds
+    std::ofstream(config) << "[[http.tokens]]\nname = \"cluster\"\nsha256 = \""
+                          << server::token_sha256_hex(kToken)
+                          << "\"\nrights = [\"scan\", \"read\", \"events\"]\n"
+                          << "[reputation]\nstore = \"redis\"\nredis_seeds = [" << seeds
                           << "]\nredis_retry_deadline_ms = 30000\n"
                              "[throttle.ip]\nper_minute = 0.00001\nburst = 5.0\n"
                              "[throttle.sasl_user]\nper_minute = 0.00001\nburst = 4.0\n";

@@ -25,6 +25,7 @@
 #include "auth/dkim/test_util.h"
 #include "e2e_support.h"
 #include "reputation/test_util.h"
+#include "server/http/access.h"
 
 namespace rampart {
 namespace {
@@ -41,9 +42,19 @@ std::string message(const std::string& body) {
          body;
 }
 
+// Every test's daemon has one token with every right (access control is
+// tested in RampartdHttp.AccessControl); requests carry it unless told.
+const std::string kToken = "test-token-with-every-right";
+const std::string kAuth = "Authorization: Bearer " + kToken + "\r\n";
+
+std::string token_config() {
+  return "[[http.tokens]]\nname = \"tests\"\nsha256 = \"" + server::token_sha256_hex(kToken) +
+         "\"\nrights = [\"scan\", \"read\", \"learn\", \"events\", \"reports\"]\n";
+}
+
 std::string post(uint16_t port, const std::string& path, const std::string& body,
-                 const std::string& headers = "") {
-  return e2e::http(port, "POST " + path + " HTTP/1.1\r\nHost: localhost\r\n" + headers +
+                 const std::string& headers = "", const std::string& auth = kAuth) {
+  return e2e::http(port, "POST " + path + " HTTP/1.1\r\nHost: localhost\r\n" + auth + headers +
                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
 }
 
@@ -88,7 +99,7 @@ struct RampartdHttp : ::testing::Test {
     std::ofstream(tmp + "/zone") << kZone;
     model = tmp + "/email.model";
     config = tmp + "/rampart.toml";
-    std::ofstream(config) << "[classify]\nmodel = \"" << model
+    std::ofstream(config) << token_config() << "[classify]\nmodel = \"" << model
                           << "\"\nmin_learned = 2\n[reputation]\nsync = false\n";
   }
   void TearDown() override {
@@ -110,20 +121,23 @@ TEST_F(RampartdHttp, ReportsAndLearn) {
   EXPECT_NE(body_of(r).find("\"rejected\": 1"), std::string::npos) << r;
   r = post(d.http_port, "/v1/reports", "not a report at all");
   EXPECT_EQ(status_of(r), 400) << r;
-  r = e2e::http(d.http_port, "GET /v1/reports HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = e2e::http(d.http_port, "GET /v1/reports HTTP/1.1\r\nHost: x\r\n" + kAuth + "\r\n");
   EXPECT_EQ(status_of(r), 405) << r;
   // Rejected reports are kept for inspection.
-  r = e2e::http(d.http_port, "GET /v1/reports/rejected HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = e2e::http(d.http_port, "GET /v1/reports/rejected HTTP/1.1\r\nHost: x\r\n" + kAuth + "\r\n");
   EXPECT_EQ(status_of(r), 200) << r;
   EXPECT_NE(body_of(r).find("\"total\": 2"), std::string::npos) << r;
   EXPECT_NE(body_of(r).find("{\"id\": 2, \"time\": "), std::string::npos) << r;
   EXPECT_NE(body_of(r).find("\"bytes\": 19}"), std::string::npos) << r;
-  r = e2e::http(d.http_port, "GET /v1/reports/rejected/2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = e2e::http(d.http_port, "GET /v1/reports/rejected/2 HTTP/1.1\r\nHost: x\r\n" + kAuth + "\r\n");
   EXPECT_EQ(status_of(r), 200) << r;
   EXPECT_NE(body_of(r).find("\"raw\": \"not a report at all\""), std::string::npos) << r;
-  EXPECT_EQ(status_of(e2e::http(d.http_port, "GET /v1/reports/rejected/99 HTTP/1.1\r\nHost: x\r\n\r\n")),
+  EXPECT_EQ(status_of(e2e::http(d.http_port,
+                                "GET /v1/reports/rejected/99 HTTP/1.1\r\nHost: x\r\n" + kAuth + "\r\n")),
             404);
-  EXPECT_EQ(status_of(e2e::http(d.http_port, "GET /v1/reports/rejected/x HTTP/1.1\r\nHost: x\r\n\r\n")), 400);
+  EXPECT_EQ(status_of(e2e::http(d.http_port,
+                                "GET /v1/reports/rejected/x HTTP/1.1\r\nHost: x\r\n" + kAuth + "\r\n")),
+            400);
 
   // Events as JSON lines (issue 5's format); a bad line is reported by number.
   std::string events;
@@ -138,13 +152,22 @@ TEST_F(RampartdHttp, ReportsAndLearn) {
   EXPECT_NE(body_of(r).find("line 4: "), std::string::npos) << r;
   r = post(d.http_port, "/v1/events", "garbage\n");
   EXPECT_EQ(status_of(r), 400) << r;
+  // A line more than 300 s ahead refuses the whole request (issue 11).
+  const std::string ahead = std::to_string(std::time(nullptr) + 3600);
+  r = post(d.http_port, "/v1/events",
+           "{\"time\": " + now + ", \"type\": \"bot\", \"ip\": \"198.51.100.78\"}\n{\"time\": " + ahead +
+               ", \"type\": \"bot\", \"ip\": \"198.51.100.78\"}\n");
+  EXPECT_EQ(status_of(r), 400) << r;
+  EXPECT_NE(body_of(r).find("line 2: time " + ahead), std::string::npos) << r;
+  r = e2e::http(d.http_port, "GET /v1/reputation/ip:198.51.100.78 HTTP/1.1\r\nHost: x\r\n" + kAuth + "\r\n");
+  EXPECT_EQ(body_of(r).find("BOT_DETECTED"), std::string::npos) << r;
   // ... and the identity's report, the object `rampart reputation replay` prints.
-  r = e2e::http(d.http_port, "GET /v1/reputation/ip:198.51.100.77 HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = e2e::http(d.http_port, "GET /v1/reputation/ip:198.51.100.77 HTTP/1.1\r\nHost: x\r\n" + kAuth + "\r\n");
   EXPECT_EQ(status_of(r), 200) << r;
   EXPECT_NE(body_of(r).find("\"identity\": \"ip:198.51.100.77\""), std::string::npos) << r;
   EXPECT_NE(body_of(r).find("\"class\": \"spammer\""), std::string::npos) << r;
   EXPECT_NE(body_of(r).find("BOT_DETECTED"), std::string::npos) << r;
-  r = e2e::http(d.http_port, "GET /v1/reputation/nonsense HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = e2e::http(d.http_port, "GET /v1/reputation/nonsense HTTP/1.1\r\nHost: x\r\n" + kAuth + "\r\n");
   EXPECT_EQ(status_of(r), 400) << r;
 
   // Learning: bad label or body -> 400 JSON.
@@ -272,10 +295,10 @@ TEST_F(RampartdHttp, KeepAliveAndPipelining) {
   const int fd = connect_to(d.http_port);
   ASSERT_GE(fd, 0);
   const std::string msg = message("Hello Bob.\r\n");
-  const std::string scan =
-      "POST /v1/scan HTTP/1.1\r\nHost: x\r\nX-Client-IP: 192.0.2.1\r\nX-Mail-From: "
-      "alice@good.test\r\nX-Rcpt-To: bob@example.net\r\nContent-Length: " +
-      std::to_string(msg.size()) + "\r\n\r\n" + msg;
+  const std::string scan = "POST /v1/scan HTTP/1.1\r\nHost: x\r\n" + kAuth +
+                           "X-Client-IP: 192.0.2.1\r\nX-Mail-From: "
+                           "alice@good.test\r\nX-Rcpt-To: bob@example.net\r\nContent-Length: " +
+                           std::to_string(msg.size()) + "\r\n\r\n" + msg;
   const std::string health = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
   const std::string all = health + scan + health;
   ASSERT_EQ(::send(fd, all.data(), all.size(), MSG_NOSIGNAL), static_cast<ssize_t>(all.size()));
@@ -322,10 +345,74 @@ TEST_F(RampartdHttp, KeepAliveAndPipelining) {
   ::close(idle);
 }
 
+// 5,000 small scans pipelined on one connection (once a SIGSEGV: each
+// answer given at once called the next request's handler recursively):
+// every one answered, in order, and the daemon lives on.
+TEST_F(RampartdHttp, FiveThousandPipelinedScans) {
+  Daemon d;
+  ASSERT_TRUE(d.start(tmp, config)) << e2e::slurp(tmp + "/rampartd.log");
+  const int fd = connect_to(d.http_port);
+  ASSERT_GE(fd, 0);
+  constexpr int kScans = 5000;
+  const std::string msg = message("Hello Bob.\r\n");
+  std::thread sender([&] {
+    std::string all;
+    for (int i = 0; i < kScans; ++i)
+      all += "POST /v1/scan HTTP/1.1\r\nHost: x\r\n" + kAuth + "X-Client-IP: 192.0.2." +
+             std::to_string(i % 200 + 1) + "\r\nX-Mail-From: alice@good.test\r\nX-Rcpt-To: bob" +
+             std::to_string(i) + "@example.net\r\nContent-Length: " + std::to_string(msg.size()) +
+             "\r\n\r\n" + msg;
+    size_t off = 0;
+    while (off < all.size()) {
+      const ssize_t n = ::send(fd, all.data() + off, all.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      off += static_cast<size_t>(n);
+    }
+  });
+  // Responses counted as they come (Content-Length framing).
+  std::string in;
+  size_t pos = 0;
+  int answered = 0, verdicts = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (answered < kScans && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char b[65536];
+    const ssize_t r = ::recv(fd, b, sizeof b, 0);
+    if (r <= 0) break;
+    in.append(b, static_cast<size_t>(r));
+    while (true) {
+      const size_t end = in.find("\r\n\r\n", pos);
+      if (end == std::string::npos) break;
+      const size_t cl = in.find("Content-Length: ", pos);
+      if (cl == std::string::npos || cl > end) break;
+      const size_t len = std::strtoul(in.c_str() + cl + 16, nullptr, 10);
+      if (in.size() < end + 4 + len) break;
+      if (in.compare(pos, 15, "HTTP/1.1 200 OK") == 0 && in.find("\"action\"", end) < end + 4 + len)
+        ++verdicts;
+      ++answered;
+      pos = end + 4 + len;
+    }
+    if (pos > (1u << 20)) {
+      in.erase(0, pos);
+      pos = 0;
+    }
+  }
+  sender.join();
+  ::close(fd);
+  EXPECT_EQ(answered, kScans);
+  EXPECT_EQ(verdicts, kScans);
+  EXPECT_TRUE(d.child.running());
+  EXPECT_EQ(status_of(e2e::http(d.http_port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")), 200);
+  d.child.signal(SIGTERM);
+  EXPECT_EQ(d.child.wait(std::chrono::seconds(30)), 0);
+}
+
 // Redis down when rampartd starts: it starts, scans go on with
 // REP_UNAVAILABLE, event posts answer 503; mail is never held for it.
 TEST_F(RampartdHttp, StartsAndScansWithRedisDown) {
   std::ofstream(config, std::ios::trunc)
+      << token_config()
       << "[reputation]\nstore = \"redis\"\nredis_seeds = [\"127.0.0.1:1\"]\n"
          "redis_retry_deadline_ms = 200\n[throttle]\nshared = false\n";
   Daemon d;
@@ -339,7 +426,8 @@ TEST_F(RampartdHttp, StartsAndScansWithRedisDown) {
     EXPECT_EQ(body_of(r).find("\"action\": \"tempfail\""), std::string::npos) << r;
   }
   const std::string ev = post(d.http_port, "/v1/events",
-                              "{\"time\": 1700000000, \"type\": \"bot\", \"ip\": \"198.51.100.7\"}\n");
+                              "{\"time\": " + std::to_string(std::time(nullptr)) +
+                                  ", \"type\": \"bot\", \"ip\": \"198.51.100.7\"}\n");
   EXPECT_EQ(status_of(ev), 503) << ev;
   EXPECT_NE(body_of(ev).find("unavailable"), std::string::npos) << ev;
   d.child.signal(SIGTERM);
@@ -353,9 +441,10 @@ TEST_F(RampartdHttp, ReportsReauthenticatedFromMaildirAndTraps) {
       << "s1._domainkey TXT \"" << dkim::testing::key_record(*key) << "\"\n";
   const std::string fbl = tmp + "/fbl";
   std::ofstream(config, std::ios::trunc)
-      << "[reputation]\nsync = false\nreports_maildir = \"" << fbl
+      << token_config() << "[reputation]\nsync = false\nreports_maildir = \"" << fbl
       << "\"\nreports_poll_ms = 20\ntrap_addresses = [\"trap@example.net\"]\ntrap_domains = "
-         "[\"traps.example.org\"]\n";
+         "[\"traps.example.org\"]\n"
+         "[[reputation.reporters]]\nname = \"isp\"\ndomain = \"isp.example\"\nverify = \"mailbox\"\n";
   Daemon d;
   ASSERT_TRUE(d.start(tmp, config)) << e2e::slurp(tmp + "/rampartd.log");
 
@@ -417,8 +506,8 @@ TEST_F(RampartdHttp, ReportsReauthenticatedFromMaildirAndTraps) {
   const auto flushed = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   std::string counters;
   while (std::chrono::steady_clock::now() < flushed) {
-    counters = body_of(
-        e2e::http(d.http_port, "GET /v1/reputation/ip:192.0.2.1?counters=1 HTTP/1.1\r\nHost: x\r\n\r\n"));
+    counters = body_of(e2e::http(
+        d.http_port, "GET /v1/reputation/ip:192.0.2.1?counters=1 HTTP/1.1\r\nHost: x\r\n" + kAuth + "\r\n"));
     if (counters.find("\"traps\": {\"hour\": 1") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -428,6 +517,88 @@ TEST_F(RampartdHttp, ReportsReauthenticatedFromMaildirAndTraps) {
   EXPECT_NE(r.find("rampart_reputation_pending_events 0"), std::string::npos) << r;
   d.child.signal(SIGTERM);
   EXPECT_EQ(d.child.wait(std::chrono::seconds(30)), 0);
+}
+
+// Access control (issue 11's contract): with tokens configured every /v1/
+// endpoint needs a token holding its right (401 without or with an unknown
+// one, 403 without the right, and nothing changes); /healthz and /metrics
+// stay open. With none configured, writes answer 403 and scan and read work.
+TEST_F(RampartdHttp, AccessControl) {
+  const std::string desk = "desk-token", writer = "writer-token";
+  std::ofstream(config, std::ios::trunc)
+      << "[[http.tokens]]\nname = \"desk\"\nsha256 = \"" << server::token_sha256_hex(desk)
+      << "\"\nrights = [\"scan\", \"read\"]\n[[http.tokens]]\nname = \"writer\"\nsha256 = \""
+      << server::token_sha256_hex(writer) << "\"\nrights = [\"learn\", \"events\", \"reports\"]\n"
+      << "[reputation]\nsync = false\n[classify]\nmodel = \"" << model << "\"\n";
+  Daemon d;
+  ASSERT_TRUE(d.start(tmp, config)) << e2e::slurp(tmp + "/rampartd.log");
+  auto bearer = [](const std::string& t) { return "Authorization: Bearer " + t + "\r\n"; };
+  auto get = [&](const std::string& target, const std::string& auth) {
+    return e2e::http(d.http_port, "GET " + target + " HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n");
+  };
+  const std::string scan_headers = "X-Client-IP: 192.0.2.1\r\nX-Mail-From: alice@good.test\r\n";
+  const std::string msg = message("Hello Bob.\r\n");
+  const std::string now = std::to_string(std::time(nullptr));
+  const std::string event = "{\"time\": " + now + ", \"type\": \"bot\", \"ip\": \"198.51.100.9\"}\n";
+  const std::string rep = "/v1/reputation/ip:198.51.100.9?counters=1";
+
+  EXPECT_EQ(status_of(get("/healthz", "")), 200);
+  EXPECT_EQ(status_of(get("/metrics", "")), 200);
+  // scan
+  std::string r = post(d.http_port, "/v1/scan", msg, scan_headers, "");
+  EXPECT_EQ(status_of(r), 401) << r;
+  EXPECT_NE(r.find("WWW-Authenticate: Bearer"), std::string::npos) << r;
+  EXPECT_EQ(status_of(post(d.http_port, "/v1/scan", msg, scan_headers, bearer("nope"))), 401);
+  EXPECT_EQ(status_of(post(d.http_port, "/v1/scan", msg, scan_headers, bearer(writer))), 403);
+  EXPECT_EQ(status_of(post(d.http_port, "/v1/scan", msg, scan_headers, bearer(desk))), 200);
+  // read
+  EXPECT_EQ(status_of(get(rep, "")), 401);
+  EXPECT_EQ(status_of(get(rep, bearer(writer))), 403);
+  EXPECT_EQ(status_of(get("/v1/reports/rejected", "")), 401);
+  EXPECT_EQ(status_of(get("/v1/reports/rejected", bearer(desk))), 200);
+  // writes without the right change nothing
+  for (const std::string& auth : {std::string(), bearer("nope"), bearer(desk)}) {
+    const int want = auth == bearer(desk) ? 403 : 401;
+    EXPECT_EQ(status_of(post(d.http_port, "/v1/events", event, "", auth)), want) << auth;
+    EXPECT_EQ(status_of(post(d.http_port, "/v1/learn", msg, "X-Label: spam\r\nX-Client-IP: 198.51.100.9\r\n",
+                             auth)),
+              want);
+    EXPECT_EQ(status_of(post(d.http_port, "/v1/reports", reputation::testing::arf_report(msg), "", auth)),
+              want);
+  }
+  r = get(rep, bearer(desk));
+  ASSERT_EQ(status_of(r), 200) << r;
+  EXPECT_EQ(body_of(r).find("BOT_DETECTED"), std::string::npos) << r;
+  r = get("/metrics", "");
+  EXPECT_NE(r.find("rampart_classify_learned_total 0"), std::string::npos) << r;
+  EXPECT_NE(r.find("rampart_reports_accepted_total 0"), std::string::npos) << r;
+  EXPECT_NE(r.find("rampart_http_unauthorized_total 10\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("rampart_http_forbidden_total 5\n"), std::string::npos) << r;
+  // ... and with it they do.
+  EXPECT_EQ(status_of(post(d.http_port, "/v1/events", event, "", bearer(writer))), 200);
+  r = get(rep, bearer(desk));
+  EXPECT_NE(body_of(r).find("BOT_DETECTED"), std::string::npos) << r;
+  EXPECT_EQ(status_of(post(d.http_port, "/v1/learn", msg, "X-Label: ham\r\n", bearer(writer))), 200);
+  d.child.signal(SIGTERM);
+  EXPECT_EQ(d.child.wait(std::chrono::seconds(30)), 0);
+
+  // No token configured: writes are off, scan and read as before.
+  std::ofstream(config, std::ios::trunc) << "[reputation]\nsync = false\n";
+  const std::string event2 = "{\"time\": " + now + ", \"type\": \"bot\", \"ip\": \"198.51.100.10\"}\n";
+  Daemon open;
+  ASSERT_TRUE(open.start(tmp, config)) << e2e::slurp(tmp + "/rampartd.log");
+  for (const std::string& auth : {std::string(), bearer(writer)}) {
+    EXPECT_EQ(status_of(post(open.http_port, "/v1/events", event2, "", auth)), 403);
+    EXPECT_EQ(status_of(post(open.http_port, "/v1/learn", msg, "X-Label: spam\r\n", auth)), 403);
+    EXPECT_EQ(status_of(post(open.http_port, "/v1/reports", reputation::testing::arf_report(msg), "", auth)),
+              403);
+  }
+  EXPECT_EQ(status_of(post(open.http_port, "/v1/scan", msg, scan_headers, "")), 200);
+  r = e2e::http(open.http_port, "GET /v1/reputation/ip:198.51.100.10 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(status_of(r), 200) << r;
+  EXPECT_EQ(body_of(r).find("BOT_DETECTED"), std::string::npos) << r;
+  open.child.signal(SIGTERM);
+  EXPECT_EQ(open.child.wait(std::chrono::seconds(30)), 0);
 }
 
 }  // namespace

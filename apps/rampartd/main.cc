@@ -1,7 +1,8 @@
 // File: apps/rampartd/main.cc
 // rampartd: the inline mail filter. Wires configuration, the resolver
 // (UnboundResolver behind CachingResolver), the scan pipeline and the event
-// loop; everything else lives in src/policy and src/server/milter.
+// loop; everything else lives in src/policy and src/server (milter, http,
+// the event loop in server.h).
 //
 //   rampartd                                   # embedded defaults
 //   rampartd --config /etc/rampart/rampart.toml
@@ -19,6 +20,7 @@
 // 1 when a listener or the resolver cannot start.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstring>
@@ -42,7 +44,10 @@
 #ifdef HAVE_RAMPART_REDIS
 #include "reputation/redis_limiter.h"
 #endif
-#include "server/milter/server.h"
+#include "server/http/access.h"
+#include "server/http/feedback_routes.h"
+#include "server/http/router.h"
+#include "server/server.h"
 
 using namespace rampart;
 
@@ -97,6 +102,15 @@ class RedisBuckets final : public policy::SharedBuckets {
   reputation::RedisRateLimiter lim_;
 };
 #endif
+
+// Every connection is a descriptor: the soft limit goes up to the hard one.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
 
 }  // namespace
 
@@ -171,13 +185,21 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  server::ServerOptions so;
-  so.milter_listen = milter_set ? milter : cfg->get_string("server.milter", so.milter_listen);
-  so.http_listen = http_set ? http : cfg->get_string("server.http", so.http_listen);
-  if (so.http_listen == "off") so.http_listen.clear();
-  so.scan_timeout = std::chrono::seconds(cfg->get_int("server.scan_timeout_s", 20));
-  so.drain_timeout = std::chrono::seconds(cfg->get_int("server.drain_timeout_s", 30));
-  so.max_connections = static_cast<size_t>(cfg->get_int("server.max_connections", 1000));
+  auto so = server::ServerOptions::from(*cfg);
+  if (!so) {
+    std::fprintf(stderr, "rampartd: %s\n", so.error().message.c_str());
+    return 2;
+  }
+  if (milter_set) so->milter_listen = milter;
+  if (http_set) so->http_listen = http;
+  if (so->http_listen == "off") so->http_listen.clear();
+  auto access = server::AccessControl::from(*cfg);
+  if (!access) {
+    std::fprintf(stderr, "rampartd: %s\n", access.error().message.c_str());
+    return 2;
+  }
+  server::Router router(std::move(*access));  // the HTTP API (add_feedback_routes below)
+  raise_fd_limit();
 
   dns::UnboundOptions uo;
   if (nameservers.empty()) nameservers = cfg->get_strings("dns.nameservers");
@@ -257,6 +279,9 @@ int main(int argc, char** argv) {
     if (!p) return tl::unexpected(p.error());
     auto f = policy::FeedbackConfig::from(*c);
     if (!f) return tl::unexpected(f.error());
+    auto a = server::AccessControl::from(*c);
+    if (!a) return tl::unexpected(a.error());
+    router.set_access(std::move(*a));
     feedback->reconfigure(*f);
     if (auto st = feedback->reload_model(); !st) log::get()->error("{}", st.error().message);
     auto pipe = policy::Pipeline::create(*p, resolver, clock, throttle);
@@ -264,53 +289,7 @@ int main(int argc, char** argv) {
     return pipe;
   };
   feedback->set_resolver(resolver);
-  auto route = [&](const server::HttpRequest& req, server::HttpRespond respond) -> bool {
-    const std::string path = req.target.substr(0, req.target.find('?'));
-    // Answers 405 (true) unless the request uses `method`.
-    auto refuse_method = [&](std::string_view method) {
-      if (req.method == method) return false;
-      respond(server::HttpReply{405, server::error_json("use " + std::string(method))});
-      return true;
-    };
-    constexpr std::string_view kRep = "/v1/reputation/";
-    if (path.rfind(kRep, 0) == 0) {
-      if (refuse_method("GET")) return true;
-      const bool counters = req.target.find("?counters=1") != std::string::npos ||
-                            req.target.find("&counters=1") != std::string::npos;
-      policy::Feedback::Answer a =
-          feedback->get_reputation(std::string_view(path).substr(kRep.size()), counters);
-      respond(server::HttpReply{a.status, std::move(a.json)});
-      return true;
-    }
-    constexpr std::string_view kRejected = "/v1/reports/rejected";
-    if (path == kRejected || path.rfind(std::string(kRejected) + "/", 0) == 0) {
-      if (refuse_method("GET")) return true;
-      std::string_view id = std::string_view(path).substr(kRejected.size());
-      if (!id.empty()) id.remove_prefix(1);
-      policy::Feedback::Answer a = feedback->get_rejected(id);
-      respond(server::HttpReply{a.status, std::move(a.json)});
-      return true;
-    }
-    if (path != "/v1/reports" && path != "/v1/learn" && path != "/v1/events") return false;
-    if (refuse_method("POST")) return true;
-    if (path == "/v1/reports") {
-      // Answers once the original's DKIM keys are looked up.
-      feedback->post_report(req.body, [respond](policy::Feedback::Answer a) {
-        respond(server::HttpReply{a.status, std::move(a.json)});
-      });
-      return true;
-    }
-    policy::Feedback::Answer a;
-    if (path == "/v1/events") {
-      a = feedback->post_events(req.body);
-    } else {
-      const std::string* label = req.header("x-label");
-      const std::string* ip = req.header("x-client-ip");
-      a = feedback->post_learn(label ? *label : "", req.body, ip ? *ip : "");
-    }
-    respond(server::HttpReply{a.status, std::move(a.json)});
-    return true;
-  };
+  server::add_feedback_routes(router, feedback);
   // Feedback reports delivered into a Maildir.
   std::unique_ptr<policy::ReportIngest> ingest;
   if (!fcfg->reports_maildir.empty()) {
@@ -361,7 +340,7 @@ int main(int argc, char** argv) {
     }
     return m;
   };
-  auto srv = server::Server::create(so, resolver, pipeline, reload, extra, route);
+  auto srv = server::Server::create(*so, resolver, pipeline, reload, extra, &router);
   if (!srv) {
     std::fprintf(stderr, "rampartd: %s\n", srv.error().message.c_str());
     return 1;
@@ -371,9 +350,9 @@ int main(int argc, char** argv) {
     if (ingest) ingest->tick();
   });
   auto host = [](const std::string& spec) { return spec.substr(0, spec.rfind(':')); };
-  std::printf("rampartd: milter %s:%u\n", host(so.milter_listen).c_str(), (*srv)->milter_port());
-  if (!so.http_listen.empty())
-    std::printf("rampartd: http %s:%u\n", host(so.http_listen).c_str(), (*srv)->http_port());
+  std::printf("rampartd: milter %s:%u\n", host(so->milter_listen).c_str(), (*srv)->milter_port());
+  if (!so->http_listen.empty())
+    std::printf("rampartd: http %s:%u\n", host(so->http_listen).c_str(), (*srv)->http_port());
   std::printf("rampartd: ready\n");
   std::fflush(stdout);
   log::get()->info("rampartd ready: milter port {}, http port {}, authserv-id {}", (*srv)->milter_port(),

@@ -3,16 +3,22 @@
 // feedback.h).
 #include "policy/feedback.h"
 
+#include <strings.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <system_error>
 
+#include <toml++/toml.h>
+
 #include "auth/dkim/dkim.h"
 #include "auth/dmarc/orgdomain.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "mime/address.h"
+#include "mime/header.h"
 #include "reputation/arf_dkim.h"
 #include "reputation/event_json.h"
 
@@ -73,6 +79,26 @@ Result<FeedbackConfig> FeedbackConfig::from(const Config& cfg) {
   c.reports_maildir = cfg.get_string("reputation.reports_maildir", c.reports_maildir);
   c.reports_poll_ms = cfg.get_int("reputation.reports_poll_ms", c.reports_poll_ms);
   if (c.reports_poll_ms < 10) return fail(Errc::kConfig, "reputation.reports_poll_ms must be >= 10");
+  if (const toml::node* n = cfg.table().at_path("reputation.reporters").node()) {
+    const toml::array* arr = n->as_array();
+    if (!arr) return fail(Errc::kConfig, "reputation.reporters: expected [[reputation.reporters]] tables");
+    for (const auto& el : *arr) {
+      const toml::table* t = el.as_table();
+      if (!t) return fail(Errc::kConfig, "reputation.reporters: expected tables");
+      FeedbackConfig::Reporter r;
+      r.name = (*t)["name"].value_or(std::string());
+      r.domain = lower(trim((*t)["domain"].value_or(std::string())));
+      while (!r.domain.empty() && r.domain.back() == '.') r.domain.pop_back();
+      const std::string verify = (*t)["verify"].value_or(std::string("dkim"));
+      if (r.name.empty() || r.domain.empty())
+        return fail(Errc::kConfig, "reputation.reporters: each needs a name and a domain");
+      if (verify != "dkim" && verify != "mailbox")
+        return fail(Errc::kConfig,
+                    "reputation.reporters (" + r.name + "): verify must be \"dkim\" or \"mailbox\"");
+      r.dkim = verify == "dkim";
+      c.reporters.push_back(std::move(r));
+    }
+  }
   c.trap_addresses = cfg.get_strings("reputation.trap_addresses");
   c.trap_domains = cfg.get_strings("reputation.trap_domains");
   for (const std::string& a : c.trap_addresses)
@@ -368,6 +394,7 @@ void Feedback::reconfigure(const FeedbackConfig& c) {
   cfg_.bulk_ok = c.bulk_ok;
   cfg_.transactional = c.transactional;
   cfg_.trusted_authserv_ids = c.trusted_authserv_ids;
+  cfg_.reporters = c.reporters;
   cfg_.content_spam = c.content_spam;
   cfg_.content_ham = c.content_ham;
   cfg_.min_learned = c.min_learned;
@@ -440,8 +467,12 @@ Feedback::Answer disabled() { return error_answer(503, "reputation is disabled")
 
 Feedback::Answer Feedback::post_events(std::string_view body) {
   if (!engine_) return disabled();
-  size_t accepted = 0, rejected = 0, line_no = 0;
-  std::vector<std::string> errors;
+  size_t rejected = 0, line_no = 0;
+  std::vector<std::string> errors, out_of_window;
+  std::vector<reputation::Event> events;
+  // Every line is read and its time checked before any is applied: one
+  // line out of the time window refuses the whole request.
+  const int64_t now = clock_.unix_seconds();
   size_t start = 0;
   while (start < body.size()) {
     size_t nl = body.find('\n', start);
@@ -458,7 +489,29 @@ Feedback::Answer Feedback::post_events(std::string_view body) {
         errors.push_back("line " + std::to_string(line_no) + ": " + ev.error().message);
       continue;
     }
-    if (auto st = record(*ev); !st)
+    if (ev->time > now + kMaxEventFutureSeconds) {
+      if (out_of_window.size() < 100)
+        out_of_window.push_back("line " + std::to_string(line_no) + ": time " + std::to_string(ev->time) +
+                                " is more than " + std::to_string(kMaxEventFutureSeconds) +
+                                " s in the future");
+    } else if (ev->time != 0 && ev->time < now - kMaxEventAgeSeconds) {
+      if (out_of_window.size() < 100)
+        out_of_window.push_back("line " + std::to_string(line_no) + ": time " + std::to_string(ev->time) +
+                                " is older than the decay horizon (" +
+                                std::to_string(kMaxEventAgeSeconds / 86400) + " days)");
+    }
+    events.push_back(std::move(*ev));
+  }
+  if (!out_of_window.empty())
+    return Answer{400, JsonObject()
+                           .str("error", "events out of the time window; nothing applied")
+                           .num("accepted", static_cast<int64_t>(0))
+                           .num("rejected", static_cast<int64_t>(events.size() + rejected))
+                           .strings("errors", out_of_window)
+                           .done()};
+  size_t accepted = 0;
+  for (const reputation::Event& ev : events) {
+    if (auto st = record(ev); !st)
       return Answer{503, JsonObject()
                              .str("error", "reputation store: " + st.error().message)
                              .num("accepted", static_cast<int64_t>(accepted))
@@ -544,8 +597,11 @@ void Feedback::post_report(std::string body, std::function<void(Answer)> done) {
   if (!engine_) return done(disabled());
   auto rep = reputation::parse_arf(body);
   if (!rep) return done(reject_report(body, rep.error().message));
-  std::vector<std::string> trusted = cfg_.trusted_authserv_ids;
-  trusted.push_back(authserv_id_);
+  // Only the operator's listed authserv-ids: whoever sends a report writes
+  // its original, so Authentication-Results claiming ours prove nothing.
+  std::vector<std::string> trusted;
+  for (const std::string& id : cfg_.trusted_authserv_ids)
+    if (strcasecmp(id.c_str(), authserv_id_.c_str()) != 0) trusted.push_back(id);
   if (!verifier_ || !rep->original_complete)
     return done(report_answer(body, *rep, reputation::auth_from_headers(*rep, trusted)));
   // The report and its body live in the frame until the keys are in.
@@ -560,6 +616,42 @@ void Feedback::post_report(std::string body, std::function<void(Answer)> done) {
         [self = shared_from_this(), p, done = std::move(done)](reputation::OriginalAuth auth) {
           done(self->report_answer(p->body, p->rep, auth));
         });
+}
+
+void Feedback::post_mailbox_report(std::string body, std::function<void(Answer)> done) {
+  if (!engine_) return done(disabled());
+  std::string from_domain;
+  const auto head = mime::HeaderSection::parse(body);
+  for (const auto& f : head.fields())
+    if (iequals(f.name, "From")) {
+      from_domain = lower(reputation::domain_of(angle_value(f.value_raw)));
+      break;
+    }
+  const FeedbackConfig::Reporter* who = nullptr;
+  for (const auto& r : cfg_.reporters) {
+    const std::string_view d = from_domain;
+    if (d == r.domain || (d.size() > r.domain.size() && d.substr(d.size() - r.domain.size()) == r.domain &&
+                          d[d.size() - r.domain.size() - 1] == '.')) {
+      who = &r;
+      break;
+    }
+  }
+  if (!who)
+    return done(reject_report(
+        body, "not from a listed reporter ([[reputation.reporters]]): From domain \"" + from_domain + "\""));
+  if (!who->dkim) return post_report(std::move(body), std::move(done));
+  if (!verifier_)
+    return done(reject_report(body, "reporter " + who->name + " needs DKIM and no resolver is set"));
+  auto p = std::make_shared<std::string>(std::move(body));
+  verifier_->verify(*p, [self = shared_from_this(), p, name = who->name, domain = who->domain,
+                         done = std::move(done)](std::vector<dkim::SignatureResult> results) mutable {
+    bool ok = false;
+    for (const auto& r : results) ok = ok || (r.result == dkim::Verdict::kPass && iequals(r.domain, domain));
+    if (!ok)
+      return done(self->reject_report(
+          *p, "report from reporter " + name + " without a valid DKIM signature of d=" + domain));
+    self->post_report(std::move(*p), std::move(done));
+  });
 }
 
 Feedback::Answer Feedback::report_answer(std::string_view body, const reputation::ArfReport& rep,

@@ -50,7 +50,8 @@
 // post_report: the original is authenticated again before its identities
 // are blamed: DKIM re-verified over a complete original (set_resolver; the
 // keys as published now), SPF and the rest only from the Authentication-
-// Results of a trusted authserv-id (ours, reputation.trusted_authserv_ids).
+// Results of reputation.trusted_authserv_ids, never of our own authserv-id
+// (whoever sends a report writes its original).
 // 400 with {"error", "accepted": 0, "rejected": 1, "reason"} for a report
 // parse_arf() or to_event() refuses (kept in rejected()); 503 for a store
 // error (the report is not counted: send it again). post_learn: 400 for a bad X-Label or a body that is
@@ -107,6 +108,17 @@ struct FeedbackConfig {
   std::string reports_maildir;  // empty: none
   int64_t reports_poll_ms = 2000;
   std::vector<std::string> trusted_authserv_ids;  // ARF originals' Authentication-Results
+  // Who may send reports into reports_maildir ([[reputation.reporters]]:
+  // name, domain, verify = "dkim" | "mailbox"). A report's From domain (or a
+  // subdomain of it) names the reporter; "dkim": the report itself must
+  // carry a DKIM signature that verifies with d= that domain; "mailbox": the
+  // mailbox is the reporter's alone, its From is taken as said. None listed:
+  // every report in the mailbox is refused.
+  struct Reporter {
+    std::string name, domain;
+    bool dkim = true;
+  };
+  std::vector<Reporter> reporters;
   reputation::Thresholds thresholds;
   // [classify]
   std::string model;  // empty: no content check
@@ -148,6 +160,10 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // once, at once or from the event loop.
   void set_resolver(dns::Resolver& resolver);
   void post_report(std::string body, std::function<void(Answer)> done);
+  // A report that arrived by mail (ReportIngest): refused (400) unless its
+  // From names a listed reporter, verified as that reporter says, then
+  // post_report(). `done` runs once, at once or from the event loop.
+  void post_mailbox_report(std::string body, std::function<void(Answer)> done);
   // A scanned message's event: recorded at once with flush_ms = 0, else
   // queued for the next flush (time stamped now).
   Status queue(reputation::Event e);
@@ -163,7 +179,14 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // Whether an envelope recipient ("<a@b>" or "a@b") is a configured trap.
   bool is_trap(std::string_view rcpt) const;
   // POST /v1/events: reputation events as JSON lines (src/reputation/event_json.h);
-  // a bad line is reported with its number and skipped.
+  // a line that does not parse is reported with its number and skipped. A
+  // line whose time is more than kMaxEventFutureSeconds ahead of the clock,
+  // or older than kMaxEventAgeSeconds (the decay horizon: 4 time constants
+  // of the month window, where less than 2% of its weight would remain),
+  // refuses the whole request: 400 naming the lines, nothing applied (all
+  // lines are checked before any is recorded).
+  static constexpr int64_t kMaxEventFutureSeconds = 300;
+  static constexpr int64_t kMaxEventAgeSeconds = 4 * 30 * 86400;
   Answer post_events(std::string_view body);
   // GET /v1/reputation/IDENTITY: the identity's report ("domain:example.com", "ip:192.0.2.1");
   // with_counters (?counters=1): plus its stored counters (reputation::Report::to_json).

@@ -168,6 +168,40 @@ TEST_F(FeedbackFixture, SpammerAfterComplaints) {
   EXPECT_EQ(find(v, "REP_TRANSACTIONAL"), nullptr);
 }
 
+TEST_F(FeedbackFixture, EventsOutOfTheTimeWindowRefuseTheRequest) {
+  build();
+  const int64_t now = clock.unix_seconds();
+  auto line = [](int64_t t, const std::string& ip) {
+    return "{\"time\": " + std::to_string(t) + ", \"type\": \"bot\", \"ip\": \"" + ip + "\"}\n";
+  };
+  auto bot = [&](const std::string& ip) {
+    auto r = fb->engine()->report("ip:" + ip);
+    return r && r->to_json(true).find("BOT_DETECTED") != std::string::npos;
+  };
+  // Line 2 is 301 s ahead: 400 naming it, and line 1 is not applied either.
+  Feedback::Answer a = fb->post_events(line(now, "198.51.100.1") + line(now + 301, "198.51.100.2"));
+  EXPECT_EQ(a.status, 400) << a.json;
+  EXPECT_NE(a.json.find("line 2: time "), std::string::npos) << a.json;
+  EXPECT_NE(a.json.find("in the future"), std::string::npos) << a.json;
+  EXPECT_EQ(a.json.find("line 1"), std::string::npos) << a.json;
+  EXPECT_FALSE(bot("198.51.100.1"));
+  // 74 years ahead, and older than the decay horizon: refused the same way.
+  a = fb->post_events(line(now + 74LL * 365 * 86400, "198.51.100.3"));
+  EXPECT_EQ(a.status, 400) << a.json;
+  a = fb->post_events(line(now, "198.51.100.4") +
+                      line(now - Feedback::kMaxEventAgeSeconds - 1, "198.51.100.4"));
+  EXPECT_EQ(a.status, 400) << a.json;
+  EXPECT_NE(a.json.find("line 2: time "), std::string::npos) << a.json;
+  EXPECT_NE(a.json.find("decay horizon"), std::string::npos) << a.json;
+  EXPECT_FALSE(bot("198.51.100.4"));
+  // At the edges of the window: accepted.
+  a = fb->post_events(line(now + 300, "198.51.100.5") +
+                      line(now - Feedback::kMaxEventAgeSeconds, "198.51.100.6"));
+  EXPECT_EQ(a.status, 200) << a.json;
+  EXPECT_NE(a.json.find("\"accepted\": 2"), std::string::npos) << a.json;
+  EXPECT_TRUE(bot("198.51.100.5"));
+}
+
 TEST_F(FeedbackFixture, GoodHistoryIsTransactional) {
   build();
   for (int i = 0; i < 30; ++i) {
@@ -195,6 +229,26 @@ TEST_F(FeedbackFixture, StoreErrorNeverRejects) {
   EXPECT_EQ(a.status, 503) << a.json;
 }
 
+// An original's Authentication-Results claiming our own authserv-id prove
+// nothing (the report's sender wrote them); a listed other authserv-id is
+// read.
+TEST_F(FeedbackFixture, OwnAuthservIdInAnOriginalIsNeverTrusted) {
+  fcfg.trusted_authserv_ids = {"mx.example.net", "relay.example.org"};  // ours listed too: still ignored
+  build();
+  const std::string original =
+      "Authentication-Results: mx.example.net; spf=pass smtp.mailfrom=victim.example; dmarc=pass "
+      "header.from=victim.example\r\nFrom: a@victim.example\r\nSubject: x\r\n\r\nhi\r\n";
+  auto a = report(reputation::testing::arf_report(original));
+  EXPECT_EQ(a.status, 200) << a.json;
+  EXPECT_EQ(a.json.find("authentication-results mx.example.net"), std::string::npos) << a.json;
+  EXPECT_EQ(a.json.find("victim.example"), std::string::npos) << a.json;  // nobody blamed by our word
+  std::string other = original;
+  other.replace(other.find("mx.example.net"), 14, "relay.example.org");
+  a = report(reputation::testing::arf_report(other));
+  EXPECT_EQ(a.status, 200) << a.json;
+  EXPECT_NE(a.json.find("authentication-results relay.example.org"), std::string::npos) << a.json;
+}
+
 TEST_F(FeedbackFixture, ArfReports) {
   build();
   auto a = report(slurp("tests/data/arf/rfc5965-b2.eml"));
@@ -216,6 +270,42 @@ TEST_F(FeedbackFixture, ArfReports) {
 
 // The original of a report is authenticated again: a good DKIM signature
 // blames the signing domain, an altered original only the IP.
+// A reporter listed with verify = "dkim": its reports by mail must carry a
+// DKIM signature that verifies with d= its domain.
+TEST_F(FeedbackFixture, DkimVerifiedReporter) {
+  auto key = dkim::load_private_key(dkim::testing::generate_pem(dkim::KeyType::kEd25519));
+  ASSERT_TRUE(key);
+  dns.add("fbl._domainkey.isp.example", dkim::testing::txt_record(dkim::testing::key_record(*key)));
+  fcfg.reporters = {{"isp", "isp.example", true}};
+  build();
+  fb->set_resolver(dns);
+  auto mailbox = [&](std::string body) {
+    Feedback::Answer got{0, ""};
+    fb->post_mailbox_report(std::move(body), [&](Feedback::Answer a) { got = std::move(a); });
+    return got;
+  };
+  const std::string raw = reputation::testing::arf_report(message());  // From: fbl@isp.example
+  dkim::SignOptions o;
+  o.domain = "isp.example";
+  o.selector = "fbl";
+  auto sig = dkim::sign(raw, *key, o);
+  ASSERT_TRUE(sig) << sig.error().message;
+  auto a = mailbox(*sig + raw);
+  EXPECT_EQ(a.status, 200) << a.json;
+  a = mailbox(raw);  // unsigned
+  EXPECT_EQ(a.status, 400) << a.json;
+  EXPECT_NE(a.reason.find("without a valid DKIM signature of d=isp.example"), std::string::npos) << a.reason;
+  std::string altered = *sig + raw;
+  altered.replace(altered.find("Source-IP: 198.51.100.20"), 24, "Source-IP: 198.51.100.21");
+  EXPECT_EQ(mailbox(altered).status, 400);  // signature broken by the change
+  std::string other = raw;
+  other.replace(other.find("fbl@isp.example"), 15, "fbl@elsewhere.example");
+  a = mailbox(other);
+  EXPECT_EQ(a.status, 400);
+  EXPECT_NE(a.reason.find("not from a listed reporter"), std::string::npos) << a.reason;
+  EXPECT_EQ(fb->rejected().total(), 3u);
+}
+
 TEST_F(FeedbackFixture, ArfOriginalDkimVerifiedAgain) {
   auto key = dkim::load_private_key(dkim::testing::generate_pem(dkim::KeyType::kEd25519));
   ASSERT_TRUE(key);

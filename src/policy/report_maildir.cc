@@ -145,7 +145,7 @@ void ReportIngest::next(const std::shared_ptr<Round>& r) {
       continue;
     }
     // One report at a time; the next starts from this one's answer.
-    r->fb->post_report(std::move(*body), [r, name](Feedback::Answer a) {
+    r->fb->post_mailbox_report(std::move(*body), [r, name](Feedback::Answer a) {
       if (a.status == 200) {
         r->stats->accepted++;
         moved(*r->stats, r->md->accept(name));

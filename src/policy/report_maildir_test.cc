@@ -71,6 +71,8 @@ TEST_F(MaildirFixture, ReportsAreSortedIntoCurAndRejected) {
   put(dir + "/new/1700000004.d.host:2,", slurp("tests/data/arf/jmrp.eml"));
   put(dir + "/new/.hidden", "ignored");
   FeedbackConfig fc;
+  fc.reporters = {
+      {"abuse desk", "example.com", false}, {"isp", "isp.example", false}, {"msn", "hotmail.com", false}};
   auto fb = std::make_shared<Feedback>(fc, clock, "mx.example.net");
   fb->set_store(std::make_unique<reputation::MemoryStore>());
   ReportIngest ingest(fb, std::move(*md), clock, 1000);
@@ -96,6 +98,7 @@ TEST_F(MaildirFixture, StoreErrorsLeaveTheReportForTheNextPoll) {
   put(dir + "/new/1.a", slurp("tests/data/arf/rfc5965-b2.eml"));
   put(dir + "/new/2.b", slurp("tests/data/arf/rfc5965-b2.eml"));
   FeedbackConfig fc;
+  fc.reporters = {{"abuse desk", "example.com", false}};
   auto fb = std::make_shared<Feedback>(fc, clock, "mx.example.net");
   auto store = std::make_unique<FlakyStore>();
   FlakyStore* flaky = store.get();
@@ -118,6 +121,30 @@ TEST_F(MaildirFixture, StoreErrorsLeaveTheReportForTheNextPoll) {
   ASSERT_TRUE(c && *c);
   EXPECT_NEAR((*c)->value(reputation::Metric::kComplaints, reputation::Window::kDay, clock.unix_seconds()), 2,
               1e-3);
+}
+
+// Reports by mail only from listed reporters: an unlisted From is refused
+// (kept in rejected/ with the reason); a "mailbox" reporter is taken as
+// said.
+TEST_F(MaildirFixture, OnlyListedReporters) {
+  auto md = ReportMaildir::open(dir);
+  ASSERT_TRUE(md);
+  put(dir + "/new/1.a", slurp("tests/data/arf/rfc5965-b2.eml"));  // From: abusedesk@example.com
+  put(dir + "/new/2.b", slurp("tests/data/arf/jmrp.eml"));        // From: staff@hotmail.com
+  FeedbackConfig fc;
+  fc.reporters = {{"msn", "hotmail.com", false}};
+  auto fb = std::make_shared<Feedback>(fc, clock, "mx.example.net");
+  fb->set_store(std::make_unique<reputation::MemoryStore>());
+  ReportIngest ingest(fb, std::move(*md), clock, 1000);
+  ingest.tick();
+  EXPECT_EQ(ingest.stats().accepted, 1u);
+  EXPECT_EQ(ingest.stats().rejected, 1u);
+  EXPECT_TRUE(fs::exists(dir + "/cur/2.b:2,S"));
+  EXPECT_NE(slurp(dir + "/rejected/1.a.reason").find("not from a listed reporter"), std::string::npos);
+  EXPECT_NE(slurp(dir + "/rejected/1.a.reason").find("example.com"), std::string::npos);
+  auto c = fb->engine()->store().get("ip:192.0.2.1");
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(*c);  // the refused report blamed nobody
 }
 
 }  // namespace

@@ -31,6 +31,13 @@ void append_crlf(std::string& out, std::string_view v) {
 
 }  // namespace
 
+std::string cap_field(std::string value, size_t max) {
+  if (value.size() <= max) return value;
+  const size_t cut = std::string_view(value).substr(0, max + 1).rfind("; ");
+  value.resize(cut == std::string::npos || cut == 0 ? max : cut);
+  return value;
+}
+
 MilterSession::MilterSession(std::function<std::shared_ptr<policy::Pipeline>()> pipeline, MilterSink& sink,
                              MilterStats& stats, SessionOptions opt)
     : pipeline_source_(std::move(pipeline)), sink_(sink), stats_(stats), opt_(opt) {
@@ -84,8 +91,10 @@ std::shared_ptr<policy::ScanState> MilterSession::message() {
     msg_ = std::make_shared<policy::ScanState>(*conn_);
     raw_.clear();
     skipping_body_ = false;
-    our_ar_count_ = 0;
+    forged_ar_.clear();
+    forged_xr_.clear();
     ar_seen_ = 0;
+    xr_seen_ = 0;
   }
   return msg_;
 }
@@ -224,9 +233,10 @@ void MilterSession::handle(milter::Command& cmd) {
     if (strcasecmp(h->name.c_str(), "Authentication-Results") == 0) {
       ++ar_seen_;
       auto ar = authres::parse(h->value);
-      if (ar && strcasecmp(ar->authserv_id.c_str(), pipe_->config().authserv_id.c_str()) == 0 &&
-          our_ar_count_ < std::size(our_ar_fields_))
-        our_ar_fields_[our_ar_count_++] = ar_seen_;
+      if (ar && strcasecmp(ar->authserv_id.c_str(), pipe_->config().authserv_id.c_str()) == 0)
+        forged_ar_.push_back(ar_seen_);
+    } else if (strcasecmp(h->name.c_str(), "X-Rampart") == 0) {
+      forged_xr_.push_back(++xr_seen_);
     }
     reply_unless(milter::kNrHeader, milter::Continue{});
     return;
@@ -310,15 +320,18 @@ void MilterSession::finish_message() {
   const bool can_add = negotiated_.actions & milter::kAddHeaders;
   if (can_change) {
     // Delete from the last so earlier indexes stay valid.
-    for (size_t i = our_ar_count_; i-- > 0;)
-      reply(milter::ChangeHeader{our_ar_fields_[i], "Authentication-Results", ""});
+    for (size_t i = forged_ar_.size(); i-- > 0;)
+      reply(milter::ChangeHeader{forged_ar_[i], "Authentication-Results", ""});
+    for (size_t i = forged_xr_.size(); i-- > 0;) reply(milter::ChangeHeader{forged_xr_[i], "X-Rampart", ""});
   }
+  forged_ar_.clear();
+  forged_xr_.clear();
   if (can_add) {
     // With SMFIP_HDR_LEADSPC the MTA writes values exactly as given: the
     // space after the colon is ours to send.
     const std::string sp = (negotiated_.protocol & milter::kHeaderLeadingSpace) ? " " : "";
-    reply(milter::InsertHeader{0, "X-Rampart", sp + v.x_rampart});
-    reply(milter::InsertHeader{0, "Authentication-Results", sp + v.authentication_results});
+    reply(milter::InsertHeader{0, "X-Rampart", sp + cap_field(v.x_rampart)});
+    reply(milter::InsertHeader{0, "Authentication-Results", sp + cap_field(v.authentication_results)});
     if (v.action == policy::Action::kAddHeader || v.action == policy::Action::kQuarantine)
       reply(milter::AddHeader{"X-Spam", sp + "Yes"});
   }

@@ -18,10 +18,12 @@
 // message and on ABORT; QUIT_NC starts a new connection on the same socket.
 //
 // At end of message the verdict becomes: reject/tempfail -> SMFIR_REPLYCODE
-// ("550 5.7.1 ...", "451 4.7.1 ..."); otherwise the forged
-// Authentication-Results fields carrying our authserv-id are deleted,
-// Authentication-Results and X-Rampart are inserted at the top, X-Spam: Yes is
-// added for add_header/quarantine, SMFIR_QUARANTINE for quarantine, then
+// ("550 5.7.1 ...", "451 4.7.1 ..."); otherwise every incoming
+// Authentication-Results field carrying our authserv-id and every incoming
+// X-Rampart field are deleted (however many), Authentication-Results and
+// X-Rampart are inserted at the top (each at most kMaxAddedField bytes, cut
+// after the last whole "; " element that fits), X-Spam: Yes is added for
+// add_header/quarantine, SMFIR_QUARANTINE for quarantine, then
 // SMFIR_CONTINUE.
 //
 // DIAGNOSTICS: a stage that has not finished by its deadline answers
@@ -37,6 +39,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "policy/policy.h"
 #include "server/milter/codec.h"
@@ -55,6 +58,11 @@ class MilterSink {
   virtual void close() = 0;
 };
 
+// The most bytes of a header field value we add.
+constexpr size_t kMaxAddedField = 8192;
+// `value` cut to at most `max` bytes after its last "; " separator that fits.
+std::string cap_field(std::string value, size_t max = kMaxAddedField);
+
 struct SessionOptions {
   std::chrono::milliseconds stage_timeout{20000};
 };
@@ -68,6 +76,8 @@ class MilterSession : public std::enable_shared_from_this<MilterSession> {
   void on_command(milter::Command cmd);
   void tick(std::chrono::steady_clock::time_point now);
   bool idle() const { return !busy_ && queue_.empty(); }
+  // Commands waiting behind a running stage (the server stops reading past a cap).
+  size_t queued() const { return queue_.size(); }
   bool in_message() const { return msg_ != nullptr; }
 
  private:
@@ -93,9 +103,12 @@ class MilterSession : public std::enable_shared_from_this<MilterSession> {
   std::unordered_map<std::string, std::string> macros_;
   std::string raw_;  // the message being received
   bool skipping_body_ = false;
-  uint32_t our_ar_fields_[64] = {};  // indexes (1-based) of forged Authentication-Results
-  size_t our_ar_count_ = 0;
-  uint32_t ar_seen_ = 0;
+  // Incoming fields we delete at end of message, by their 1-based index
+  // among the fields of that name (SMFIR_CHGHEADER): Authentication-Results
+  // claiming our authserv-id, and every X-Rampart. One entry per field the
+  // MTA sent (bounded by the MTA's header size limit).
+  std::vector<uint32_t> forged_ar_, forged_xr_;
+  uint32_t ar_seen_ = 0, xr_seen_ = 0;
   std::deque<milter::Command> queue_;
   bool busy_ = false;
   bool closed_ = false;

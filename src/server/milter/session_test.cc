@@ -2,7 +2,7 @@
 // MilterSession driven command by command as Postfix would, over a
 // ZoneResolver: negotiation, no-reply flags, headers added, DMARC reject,
 // throttling at MAIL FROM, several messages per connection, ABORT, forged
-// Authentication-Results removed, stage deadline -> 451 4.4.3, HTTP parsing.
+// Authentication-Results removed, stage deadline -> 451 4.4.3.
 #include "server/milter/session.h"
 
 #include <gtest/gtest.h>
@@ -13,7 +13,6 @@
 #include "dns/zone_file.h"
 #include "dns/zone_resolver.h"
 #include "policy/throttle.h"
-#include "server/milter/http.h"
 
 namespace rampart::server {
 namespace {
@@ -197,6 +196,57 @@ TEST_F(SessionTest, ForgedAuthenticationResultsRemoved) {
   EXPECT_EQ(m.value, "");
 }
 
+// However many: 5,000 forged Authentication-Results claiming our
+// authserv-id (any case) and every X-Rampart are deleted, from the last, by
+// their index among the fields of their name; others stay.
+TEST_F(SessionTest, EveryForgedFieldRemoved) {
+  connect();
+  std::vector<milter::Header> extra;
+  for (int i = 0; i < 5000; ++i) {
+    extra.push_back(milter::Header{"Authentication-Results",
+                                   i % 2 ? " MX.example.net; dkim=pass" : " mx.example.net; spf=pass"});
+    if (i % 1000 == 0) {
+      extra.push_back(milter::Header{"Authentication-Results", " other.example; spf=pass"});
+      extra.push_back(milter::Header{"x-rampart", " action=accept; score=-50"});
+    }
+  }
+  auto r = message("alice@good.test", "good.test", extra);
+  std::vector<uint32_t> ar, xr;
+  size_t added = 0;
+  for (const auto& rep : r) {
+    if (auto* c = std::get_if<milter::ChangeHeader>(&rep)) {
+      EXPECT_EQ(c->value, "");
+      (c->name == "X-Rampart" ? xr : ar).push_back(c->index);
+    }
+    if (std::holds_alternative<milter::InsertHeader>(rep)) ++added;
+  }
+  ASSERT_EQ(ar.size(), 5000u);
+  ASSERT_EQ(xr.size(), 5u);
+  EXPECT_EQ(added, 2u);
+  // The first forged field is index 1, then a foreign one (2) after it: 3, 4, ...
+  EXPECT_EQ(ar.back(), 1u);
+  EXPECT_EQ(ar[ar.size() - 2], 3u);
+  EXPECT_EQ(ar.front(), 5005u);  // 5,000 ours + 5 foreign, the last is ours
+  for (size_t i = 1; i < ar.size(); ++i) EXPECT_GT(ar[i - 1], ar[i]);
+  EXPECT_EQ(xr, (std::vector<uint32_t>{5, 4, 3, 2, 1}));
+  // The next message starts clean.
+  r = message("alice@good.test", "good.test");
+  for (const auto& rep : r) EXPECT_FALSE(std::holds_alternative<milter::ChangeHeader>(rep));
+}
+
+TEST(CapField, CutsAfterWholeElements) {
+  EXPECT_EQ(cap_field("short", 10), "short");
+  EXPECT_EQ(cap_field("mx; spf=pass; dkim=pass", 16), "mx; spf=pass");
+  EXPECT_EQ(cap_field("mx; spf=pass; dkim=pass", 14), "mx; spf=pass");
+  EXPECT_EQ(cap_field("abcdefghij", 4), "abcd");
+  std::string big = "mx.example.net";
+  for (int i = 0; i < 5000; ++i) big += "; dkim=pass header.d=d" + std::to_string(i) + ".example";
+  const std::string c = cap_field(big);
+  EXPECT_LE(c.size(), kMaxAddedField);
+  EXPECT_GT(c.size(), kMaxAddedField - 64);
+  EXPECT_EQ(c.back(), 'e');  // ends with a whole element ("...example")
+}
+
 TEST_F(SessionTest, CommandBeforeNegotiationCloses) {
   cmd(milter::Helo{"x"});
   EXPECT_TRUE(sink.closed);
@@ -231,49 +281,6 @@ TEST_F(SessionTest, StageDeadlineTempfails) {
   }
   EXPECT_TRUE(sink.take().empty());
   EXPECT_TRUE(s->idle());
-}
-
-TEST(Http, ParseAndEnvelope) {
-  std::string raw =
-      "POST /v1/scan HTTP/1.1\r\nHost: x\r\nX-Client-IP: 192.0.2.1\r\nX-Helo: mx.good.test\r\n"
-      "X-Mail-From: <alice@good.test>\r\nX-Rcpt-To: a@x, b@y\r\nX-Rcpt-To: c@z\r\nContent-Length: "
-      "5\r\n\r\nhello";
-  HttpRequest req;
-  size_t used = 0;
-  std::string err;
-  EXPECT_EQ(parse_http_request(raw.substr(0, 40), 100, req, used, err), HttpParse::kIncomplete);
-  EXPECT_EQ(parse_http_request(raw.substr(0, raw.size() - 1), 100, req, used, err), HttpParse::kIncomplete);
-  ASSERT_EQ(parse_http_request(raw, 100, req, used, err), HttpParse::kComplete) << err;
-  EXPECT_EQ(used, raw.size());
-  EXPECT_EQ(req.body, "hello");
-  auto st = scan_state_from(req);
-  ASSERT_TRUE(st);
-  EXPECT_EQ((*st)->env.mail_from, "alice@good.test");
-  EXPECT_EQ((*st)->env.rcpts, (std::vector<std::string>{"a@x", "b@y", "c@z"}));
-  EXPECT_EQ(parse_http_request(raw, 2, req, used, err), HttpParse::kError);  // body too large
-  EXPECT_EQ(parse_http_request("GARBAGE\r\n\r\n", 100, req, used, err), HttpParse::kError);
-  EXPECT_EQ(json_escape("a\"b\n\x01"), "\"a\\\"b\\n\\u0001\"");
-}
-
-// RFC 9112 9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 only with "keep-alive".
-TEST(Http, KeepAlive) {
-  auto keep = [](const std::string& version, const std::string& headers) {
-    HttpRequest req;
-    size_t used = 0;
-    std::string err;
-    const std::string raw = "GET /healthz " + version + "\r\nHost: x\r\n" + headers + "\r\n";
-    EXPECT_EQ(parse_http_request(raw, 100, req, used, err), HttpParse::kComplete) << err;
-    return req.keep_alive;
-  };
-  EXPECT_TRUE(keep("HTTP/1.1", ""));
-  EXPECT_FALSE(keep("HTTP/1.1", "Connection: close\r\n"));
-  EXPECT_FALSE(keep("HTTP/1.1", "Connection: Upgrade, CLOSE\r\n"));
-  EXPECT_FALSE(keep("HTTP/1.0", ""));
-  EXPECT_TRUE(keep("HTTP/1.0", "Connection: Keep-Alive\r\n"));
-  EXPECT_NE(http_response(200, "application/json", "{}", true).find("\r\nConnection: keep-alive\r\n"),
-            std::string::npos);
-  EXPECT_NE(http_response(200, "application/json", "{}").find("\r\nConnection: close\r\n"),
-            std::string::npos);
 }
 
 }  // namespace

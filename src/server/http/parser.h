@@ -1,7 +1,7 @@
-// File: src/server/milter/http.h
+// File: src/server/http/parser.h
 // The HTTP API's pure parts: an HTTP/1.1 request parser (request line,
-// headers, Content-Length body), the response writer, the envelope of
-// POST /v1/scan from its request headers, and the verdict as JSON.
+// headers, Content-Length body), the response writer and JSON errors.
+// The envelope of POST /v1/scan and the verdict as JSON are in scan.h.
 //
 //   HttpRequest req;
 //   size_t used = 0;
@@ -11,29 +11,19 @@
 //     case HttpParse::kError: send(http_response(400, "application/json", error_json(err))); break;
 //     case HttpParse::kComplete: dispatch(req); break;
 //   }
-//   auto st = scan_state_from(req);            // Result<shared_ptr<ScanState>>: X-Client-IP, X-Helo, ...
-//   std::string body = verdict_json(verdict);  // {"action": ..., "score": ..., "symbols": [...], ...}
 //
-// Envelope headers of POST /v1/scan: X-Client-IP, X-Helo, X-Mail-From,
-// X-Rcpt-To (repeatable, or comma-separated), X-Auth-User; addresses without
-// angle brackets ("<>" or empty is the null sender).
 // Connections persist (HTTP/1.1 keep-alive, RFC 9112 9.3) unless the client
 // says "Connection: close" or speaks HTTP/1.0 without "keep-alive";
 // pipelined requests are answered in order.
 // DIAGNOSTICS: kError for a malformed request line or header, a header
 // section over 64 KiB, a body over max_body, chunked transfer encoding (not
-// supported: 411/400); scan_state_from fails (kInvalidArgument) for a
-// missing or unparseable X-Client-IP.
+// supported: 411/400).
 #pragma once
 
-#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include "core/result.h"
-#include "policy/policy.h"
 
 namespace rampart::server {
 
@@ -58,7 +48,8 @@ std::string http_response(int status, std::string_view content_type, std::string
                           bool keep_alive = false);
 std::string json_escape(std::string_view s);
 std::string error_json(std::string_view message);
-std::string verdict_json(const policy::Verdict& v);
-Result<std::shared_ptr<policy::ScanState>> scan_state_from(const HttpRequest& req);
+// The end of the header section in `buf` (the offset just past the blank
+// line), or npos while it is incomplete.
+size_t http_header_end(std::string_view buf);
 
 }  // namespace rampart::server

@@ -1,12 +1,11 @@
-// File: src/server/milter/http.cc
-// HTTP/1.1 request parsing and JSON for the scan API (see http.h).
-#include "server/milter/http.h"
+// File: src/server/http/parser.cc
+// HTTP/1.1 request parsing and the response writer (see parser.h).
+#include "server/http/parser.h"
 
 #include "core/json.h"
 #include "core/strings.h"
 
 #include <cctype>
-#include <cstdio>
 
 namespace rampart::server {
 
@@ -21,11 +20,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
 }
-std::string address(std::string_view a) {
-  a = trim(a);
-  if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
-  return std::string(a);
-}
 }  // namespace
 
 const std::string* HttpRequest::header(std::string_view lower_name) const {
@@ -39,6 +33,11 @@ std::vector<std::string> HttpRequest::all(std::string_view lower_name) const {
   for (const auto& [k, v] : headers)
     if (k == lower_name) out.push_back(v);
   return out;
+}
+
+size_t http_header_end(std::string_view buf) {
+  const size_t end = buf.find("\r\n\r\n");
+  return end == std::string_view::npos ? end : end + 4;
 }
 
 HttpParse parse_http_request(std::string_view buf, size_t max_body, HttpRequest& out, size_t& consumed,
@@ -121,7 +120,10 @@ std::string http_response(int status, std::string_view content_type, std::string
     case 200: reason = "OK"; break;
     case 400: reason = "Bad Request"; break;
     case 404: reason = "Not Found"; break;
+    case 401: reason = "Unauthorized"; break;
+    case 403: reason = "Forbidden"; break;
     case 405: reason = "Method Not Allowed"; break;
+    case 408: reason = "Request Timeout"; break;
     case 413: reason = "Payload Too Large"; break;
     case 500: reason = "Internal Server Error"; break;
     case 503: reason = "Service Unavailable"; break;
@@ -129,6 +131,7 @@ std::string http_response(int status, std::string_view content_type, std::string
   }
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: ";
   out += content_type;
+  if (status == 401) out += "\r\nWWW-Authenticate: Bearer realm=\"rampart\"";
   out += "\r\nContent-Length: " + std::to_string(body.size()) +
          (keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
   out += body;
@@ -138,52 +141,5 @@ std::string http_response(int status, std::string_view content_type, std::string
 std::string json_escape(std::string_view s) { return json_quote(s); }
 
 std::string error_json(std::string_view message) { return "{\"error\": " + json_escape(message) + "}"; }
-
-namespace {
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
-}  // namespace
-
-std::string verdict_json(const policy::Verdict& v) {
-  std::string o = "{\"action\": " + json_escape(policy::action_name(v.action)) +
-                  ", \"score\": " + num(v.score) + ", \"symbols\": [";
-  bool first = true;
-  for (const auto& s : v.symbols) {
-    if (!first) o += ", ";
-    first = false;
-    o += "{\"name\": " + json_escape(s.name) + ", \"score\": " + num(s.score) +
-         ", \"reason\": " + json_escape(s.reason) + "}";
-  }
-  o += "], \"authentication_results\": " + json_escape(v.authentication_results) +
-       ", \"smtp_reply\": " + json_escape(v.smtp_reply) + "}";
-  return o;
-}
-
-Result<std::shared_ptr<policy::ScanState>> scan_state_from(const HttpRequest& req) {
-  auto st = std::make_shared<policy::ScanState>();
-  const auto* ip = req.header("x-client-ip");
-  if (!ip) return fail(Errc::kInvalidArgument, "X-Client-IP is required");
-  auto parsed = IpAddress::parse(trim(*ip));
-  if (!parsed) return fail(Errc::kInvalidArgument, "X-Client-IP is not an IP address");
-  st->env.ip = *parsed;
-  st->env.has_ip = true;
-  if (const auto* h = req.header("x-helo")) st->env.helo = std::string(trim(*h));
-  if (const auto* m = req.header("x-mail-from")) st->env.mail_from = address(*m);
-  for (const auto& r : req.all("x-rcpt-to")) {
-    std::string_view rest = r;
-    while (!rest.empty()) {
-      const size_t comma = rest.find(',');
-      std::string a = address(rest.substr(0, comma));
-      if (!a.empty()) st->env.rcpts.push_back(std::move(a));
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-  }
-  if (const auto* u = req.header("x-auth-user")) st->env.auth_user = std::string(trim(*u));
-  return st;
-}
 
 }  // namespace rampart::server

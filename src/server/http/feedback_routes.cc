@@ -1,0 +1,46 @@
+// File: src/server/http/feedback_routes.cc
+// The feedback endpoints (see feedback_routes.h).
+#include "server/http/feedback_routes.h"
+
+namespace rampart::server {
+
+namespace {
+HttpReply reply(policy::Feedback::Answer a) { return HttpReply{a.status, std::move(a.json)}; }
+}  // namespace
+
+void add_feedback_routes(Router& router, std::shared_ptr<policy::Feedback> feedback) {
+  auto fb = std::move(feedback);
+  router.add(
+      "GET", "/v1/reputation/", Right::kRead,
+      [fb](HttpRequest& req, std::string_view id, HttpRespond respond) {
+        const bool counters = req.target.find("?counters=1") != std::string::npos ||
+                              req.target.find("&counters=1") != std::string::npos;
+        respond(reply(fb->get_reputation(id, counters)));
+      },
+      Router::kPrefix);
+  auto rejected = [fb](HttpRequest&, std::string_view rest, HttpRespond respond) {
+    if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+    respond(reply(fb->get_rejected(rest)));
+  };
+  router.add("GET", "/v1/reports/rejected", Right::kRead, rejected);
+  router.add("GET", "/v1/reports/rejected/", Right::kRead, rejected, Router::kPrefix);
+  router.add(
+      "POST", "/v1/reports", Right::kReports, [fb](HttpRequest& req, std::string_view, HttpRespond respond) {
+        // Answers once the original's DKIM keys are looked up.
+        fb->post_report(std::move(req.body), [respond = std::move(respond)](policy::Feedback::Answer a) {
+          respond(reply(std::move(a)));
+        });
+      });
+  router.add("POST", "/v1/events", Right::kEvents,
+             [fb](HttpRequest& req, std::string_view, HttpRespond respond) {
+               respond(reply(fb->post_events(req.body)));
+             });
+  router.add("POST", "/v1/learn", Right::kLearn,
+             [fb](HttpRequest& req, std::string_view, HttpRespond respond) {
+               const std::string* label = req.header("x-label");
+               const std::string* ip = req.header("x-client-ip");
+               respond(reply(fb->post_learn(label ? *label : "", req.body, ip ? *ip : "")));
+             });
+}
+
+}  // namespace rampart::server

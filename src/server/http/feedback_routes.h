@@ -1,0 +1,22 @@
+// File: src/server/http/feedback_routes.h
+// rampartd's feedback endpoints on a Router, over policy::Feedback:
+//
+//   POST /v1/reports              (reports)  ARF report, answered once the original's DKIM keys are looked up
+//   POST /v1/learn                (learn)    X-Label: spam|ham, optional X-Client-IP
+//   POST /v1/events               (events)   reputation events as JSON lines
+//   GET  /v1/reputation/ID        (read)     ?counters=1 adds the stored counters
+//   GET  /v1/reports/rejected[/N] (read)     refused reports kept for inspection
+//
+//   add_feedback_routes(router, feedback);
+#pragma once
+
+#include <memory>
+
+#include "policy/feedback.h"
+#include "server/http/router.h"
+
+namespace rampart::server {
+
+void add_feedback_routes(Router& router, std::shared_ptr<policy::Feedback> feedback);
+
+}  // namespace rampart::server

@@ -1,0 +1,63 @@
+// File: src/server/http/router.h
+// Router: rampartd's HTTP endpoints by method and path, each with the right
+// a token must hold (access.h), as the HttpHandler of every connection.
+//
+//   Router r(std::move(access));
+//   r.add("GET", "/healthz", std::nullopt, [](HttpRequest&, std::string_view, HttpRespond done) {...});
+//   r.add("POST", "/v1/learn", Right::kLearn, learn);
+//   r.add("GET", "/v1/reputation/", Right::kRead, rep, Router::kPrefix);   // the rest of the path is the id
+//   r.set_timeout("/v1/scan", [] { return HttpReply{200, timeout_verdict_json()}; });
+//
+// A path no route knows: 404. A known path, another method: 405 ("use
+// GET"). Then access: 401 (no token or an unknown one) or 403 (a token
+// without the right, or a write endpoint while no token is configured);
+// the handler does not run, so nothing changes. Exact paths win over
+// prefixes, longer prefixes over shorter. Everything answers JSON
+// {"error": "..."} on failure.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/http/access.h"
+#include "server/http/connection.h"
+
+namespace rampart::server {
+
+class Router final : public HttpHandler {
+ public:
+  // `rest`: the path after a prefix route's prefix ("" for exact routes).
+  using Handler = std::function<void(HttpRequest& req, std::string_view rest, HttpRespond respond)>;
+  static constexpr bool kPrefix = true;
+
+  explicit Router(AccessControl access = {}) : access_(std::move(access)) {}
+  void add(std::string method, std::string path, std::optional<Right> right, Handler h, bool prefix = false);
+  void set_timeout(std::string path, std::function<HttpReply()> reply);
+  // SIGHUP: the tokens of the new configuration.
+  void set_access(AccessControl access) { access_ = std::move(access); }
+  const AccessControl& access() const { return access_; }
+
+  void handle(HttpRequest req, HttpRespond respond) override;
+  HttpReply timeout_reply(std::string_view path) override;
+
+  uint64_t unauthorized() const { return unauthorized_; }
+  uint64_t forbidden() const { return forbidden_; }
+
+ private:
+  struct Route {
+    std::string method, path;
+    std::optional<Right> right;
+    Handler handler;
+    bool prefix = false;
+  };
+  std::vector<Route> routes_;
+  std::vector<std::pair<std::string, std::function<HttpReply()>>> timeouts_;
+  AccessControl access_;
+  uint64_t unauthorized_ = 0, forbidden_ = 0;
+};
+
+}  // namespace rampart::server

@@ -1,0 +1,79 @@
+// File: src/server/http/scan.cc
+// The envelope of POST /v1/scan and the verdict as JSON (see scan.h).
+#include "server/http/scan.h"
+
+#include <cstdio>
+
+#include "core/strings.h"
+
+namespace rampart::server {
+
+namespace {
+std::string_view trim_ws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+std::string address(std::string_view a) {
+  a = trim_ws(a);
+  if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
+  return std::string(a);
+}
+}  // namespace
+
+namespace {
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+}  // namespace
+
+std::string verdict_json(const policy::Verdict& v) {
+  std::string o = "{\"action\": " + json_escape(policy::action_name(v.action)) +
+                  ", \"score\": " + num(v.score) + ", \"symbols\": [";
+  bool first = true;
+  for (const auto& s : v.symbols) {
+    if (!first) o += ", ";
+    first = false;
+    o += "{\"name\": " + json_escape(s.name) + ", \"score\": " + num(s.score) +
+         ", \"reason\": " + json_escape(s.reason) + "}";
+  }
+  o += "], \"authentication_results\": " + json_escape(v.authentication_results) +
+       ", \"smtp_reply\": " + json_escape(v.smtp_reply) + "}";
+  return o;
+}
+
+std::string timeout_verdict_json() {
+  policy::Verdict v;
+  v.action = policy::Action::kTempfail;
+  v.smtp_reply = "451 4.4.3 Policy checks timed out, try again later";
+  v.reason = "scan deadline";
+  return verdict_json(v);
+}
+
+Result<std::shared_ptr<policy::ScanState>> scan_state_from(const HttpRequest& req) {
+  auto st = std::make_shared<policy::ScanState>();
+  const auto* ip = req.header("x-client-ip");
+  if (!ip) return fail(Errc::kInvalidArgument, "X-Client-IP is required");
+  auto parsed = IpAddress::parse(trim_ws(*ip));
+  if (!parsed) return fail(Errc::kInvalidArgument, "X-Client-IP is not an IP address");
+  st->env.ip = *parsed;
+  st->env.has_ip = true;
+  if (const auto* h = req.header("x-helo")) st->env.helo = std::string(trim_ws(*h));
+  if (const auto* m = req.header("x-mail-from")) st->env.mail_from = address(*m);
+  for (const auto& r : req.all("x-rcpt-to")) {
+    std::string_view rest = r;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      std::string a = address(rest.substr(0, comma));
+      if (!a.empty()) st->env.rcpts.push_back(std::move(a));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (const auto* u = req.header("x-auth-user")) st->env.auth_user = std::string(trim_ws(*u));
+  return st;
+}
+
+}  // namespace rampart::server
