@@ -12,3 +12,6 @@ if(TARGET rampart_policy_feedback AND TARGET rampart_reputation_stores)
   rampart_fuzz_target(fuzz_config SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_config.cc
                       DEPS rampart_policy_feedback rampart_reputation_stores)
 endif()
+if(TARGET rampart_http_scan)
+  rampart_fuzz_target(fuzz_scan_json SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_scan_json.cc DEPS rampart_http_scan)
+endif()
