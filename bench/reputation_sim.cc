@@ -4,7 +4,7 @@
 //
 //   reputation_sim [--weeks 4] [--seed 1] [--config rampart.toml] [--events-out FILE]
 //                  [--truth-out FILE] [--no-verdicts]
-//   reputation_sim --fit [--weeks 4] [--seed 1,2,3] [--lambda 1e-3] [--samples-out FILE | --samples-in FILE]
+//   reputation_sim --fit [--weeks 4] [--seed 1,2,3] [--lambda 1e-4] [--samples-out FILE | --samples-in FILE]
 //                  # fit the sender model (sender_model.h)
 //
 // Population (all figures per simulated day unless said):
@@ -265,7 +265,7 @@ struct Options {
   bool no_verdicts = false;
   bool fit = false;
   std::string events_out, truth_out, samples_out, samples_in;
-  double lambda = 1e-3;  // L2 weight of the fit
+  double lambda = 1e-4;  // L2 weight of the fit
   Thresholds th;
 };
 
@@ -273,6 +273,7 @@ struct Outcome {
   std::map<SenderClass, int> tp, fp, fn, n_true;
   std::map<std::string, std::vector<double>> hours;
   std::map<std::string, int> never;
+  std::map<std::string, SenderClass> kind_class;  // population group -> its truth class
   std::map<std::string, std::string> false_alarm;
   std::vector<std::string> misclassified;
   int legit_bulk_called_bad = 0;
@@ -697,6 +698,7 @@ int run(uint64_t seed, const Options& o, Outcome& out, std::vector<Sample>* samp
       out.misclassified.push_back(line);
     }
     if (is_bad(tr.cls)) {
+      out.kind_class[tr.kind] = tr.cls;
       auto it = first_bad_class.find(id);
       if (it != first_bad_class.end() && it->second >= tr.bad_from - kDay)
         out.hours[tr.kind].push_back(static_cast<double>(std::max<int64_t>(0, it->second - tr.bad_from)) /
@@ -919,7 +921,14 @@ int main(int argc, char** argv) {
                 quantile(v, 1.0), out.never[kind]);
   for (auto& [kind, n] : out.never)
     if (!out.hours.count(kind)) std::printf("| %s | %d | - | - | - | %d |\n", kind.c_str(), n, n);
-  std::printf("\nlegitimate bulk senders ever classed bad: %d\n", out.legit_bulk_called_bad);
+  // The goals' figures: median hours over every spammer and every compromised identity.
+  std::map<SenderClass, std::vector<double>> by_class;
+  for (auto& [kind, v] : out.hours)
+    for (double x : v) by_class[out.kind_class[kind]].push_back(x);
+  std::printf("\nmedian hours to the bad class: spammer %.1f (n %zu), compromised %.1f (n %zu)\n",
+              quantile(by_class[SenderClass::kSpammer], 0.5), by_class[SenderClass::kSpammer].size(),
+              quantile(by_class[SenderClass::kCompromised], 0.5), by_class[SenderClass::kCompromised].size());
+  std::printf("legitimate bulk senders ever classed bad: %d\n", out.legit_bulk_called_bad);
   std::printf("legitimate identities ever classed bad before any bad mail: %zu\n", out.false_alarm.size());
   for (const auto& [id, what] : out.false_alarm) std::printf("  %s: %s\n", id.c_str(), what.c_str());
   std::printf("misclassified at the end: %zu\n", out.misclassified.size());
