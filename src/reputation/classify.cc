@@ -156,8 +156,11 @@ FeatureVector sender_features(const Counters& c, IdentityKind kind, int64_t now,
       month ? 0.0 : std::max(0.0, vh - val(Metric::kFcrdns, Window::kHour)) / recent_base;
   at(Feature::kNoFcrdns) = std::min(1.0, std::max(no_fcrdns_day, no_fcrdns_recent));
   at(Feature::kBounces) = worse(Metric::kBounces);
-  at(Feature::kComplaints) = vd > 0 ? std::min(1.0, val(Metric::kComplaints, base) / vd / 0.01) : 0.0;
-  at(Feature::kTraps) = vm > 0 ? std::min(1.0, val(Metric::kTraps, Window::kMonth) / vm / 0.001) : 0.0;
+  // Complaints and trap hits are rare events: the first one of a small
+  // sender is noise, not a rate (one complaint on 30 messages is not 3%).
+  auto beyond_one = [&](Metric m, Window w) { return std::max(0.0, val(m, w) - 1); };
+  at(Feature::kComplaints) = vd > 0 ? std::min(1.0, beyond_one(Metric::kComplaints, base) / vd / 0.01) : 0.0;
+  at(Feature::kTraps) = vm > 0 ? std::min(1.0, beyond_one(Metric::kTraps, Window::kMonth) / vm / 0.001) : 0.0;
   at(Feature::kSpamVerdicts) = worse(Metric::kSpamVerdict);
   at(Feature::kOneClick) = day(Metric::kOneClick);
   at(Feature::kNetwork) = kind == IdentityKind::kIp || kind == IdentityKind::kNet ? 1.0 : 0.0;

@@ -48,7 +48,7 @@
 //                   >= [model_min_volume], else on the month window when
 //                   volume (month) >= [model_min_volume]
 //     HELD          an identity classed bad keeps its class for [bad_hold_hours]
-//                   (14 days) whatever it sends meanwhile
+//                   (30 days, the month window) whatever it sends meanwhile
 //   A good class needs positive evidence, never just the absence of bad:
 //     P(bad) < [model_good], DMARC-aligned share >= [dmarc_good], for ip/net
 //     FCrDNS on at least half (same window as P(bad)), and volume (month)
@@ -87,8 +87,8 @@ enum class Feature : uint8_t {
   kBadHelo,       // generic / literal / one-label HELO share (day or recent)
   kNoFcrdns,      // share without FCrDNS (day or recent)
   kBounces,       // unknown-recipient bounces per recipient (day or recent), capped at 1
-  kComplaints,    // complaint rate (day) / 1%, capped at 1
-  kTraps,         // trap hits per recipient (month) / 0.1%, capped at 1
+  kComplaints,    // complaints beyond the first per recipient (day) / 1%, capped at 1
+  kTraps,         // trap hits beyond the first per recipient (month) / 0.1%, capped at 1
   kSpamVerdicts,  // scanner spam verdict share (day or recent)
   kOneClick,      // RFC 8058 one-click share (day)
   kNetwork,       // 1 for ip/net identities, 0 for domains
@@ -142,9 +142,9 @@ struct Thresholds {
   double model_bad = 0.9;
   double model_good = 0.5;
   double model_min_volume = 3;
-  double good_volume = 100;  // month window
-  double dmarc_good = 0.8;   // DMARC-aligned share (day)
-  double bad_hold_hours = 336;
+  double good_volume = 100;     // month window
+  double dmarc_good = 0.8;      // DMARC-aligned share (day)
+  double bad_hold_hours = 720;  // as long as the month window remembers
   // Mean delay of complaints after their mail: the complaint rate (day) is
   // divided by 1 / (1 - lag / 24 h), what that delay inflates it by.
   double complaint_lag_hours = 6;

@@ -271,7 +271,7 @@ TEST(Classify, BadClassIsHeld) {
   // A week of clean authenticated mail.
   const Counters c = steady({300, 300, 0, 300, 0, 0, 0, 0});
   EXPECT_EQ(classify(c, IdentityKind::kIp, kNow, th).cls, SenderClass::kTransactional);
-  // Classed spammer 5 days ago: held.
+  // Classed spammer 5 days ago: held (30 days).
   Assessment a = classify(c, IdentityKind::kIp, kNow, th, SenderClass::kSpammer, kNow - 5 * 86400);
   EXPECT_EQ(a.cls, SenderClass::kSpammer);
   EXPECT_TRUE(has_reason(a, "HELD"));

@@ -169,8 +169,8 @@ TEST(Engine, BotDetectionMakesTheAddressASpammer) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->cls, SenderClass::kSpammer) << r->to_json();
   EXPECT_EQ(r->reasons.back().code, "HELD");
-  // Three weeks later it is still kept: silence does not forgive.
-  clock.advance(std::chrono::seconds(14 * 86400));
+  // Five weeks later it is still kept: silence does not forgive.
+  clock.advance(std::chrono::seconds(28 * 86400));
   r = engine.report("ip:203.0.113.45");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->cls, SenderClass::kSpammer) << r->to_json();
