@@ -17,6 +17,9 @@ DESCRIPTION
     An identity of truth.csv that the replay does not print (it never had a
     verified identity, so it has no reputation) counts as predicted unknown.
     Precision of a class counts only identities that are in truth.csv.
+    Identities are compared canonically (ip: compressed, IPv4-mapped
+    addresses unmapped; domain: lower-case without a trailing dot). Hours can
+    be negative: an identity classed bad before its bad_from.
     --json prints one JSON object instead of the table.
 
 DIAGNOSTICS
@@ -24,6 +27,7 @@ DIAGNOSTICS
     class in truth.csv; the message names the file and line.
 """
 import csv
+import ipaddress
 import json
 import os
 import statistics
@@ -37,6 +41,22 @@ BAD = ("spammer", "compromised")
 def die(msg):
     print("score_senders: " + msg, file=sys.stderr)
     sys.exit(2)
+
+
+def canonical(ident):
+    """ip:ADDR in its compressed form (IPv4-mapped IPv6 unmapped), domain:name lower-case."""
+    kind, _, value = ident.strip().partition(":")
+    if kind == "ip":
+        try:
+            a = ipaddress.ip_address(value)
+            if a.version == 6 and a.ipv4_mapped:
+                a = a.ipv4_mapped
+            return "ip:" + str(a)
+        except ValueError:
+            return ident.strip()
+    if kind == "domain":
+        return "domain:" + value.lower().rstrip(".")
+    return ident.strip()
 
 
 def read_truth(path):
@@ -62,7 +82,7 @@ def read_truth(path):
                         die("%s: line %d: bad_from %r is not unix seconds" % (path, n, bad_from))
                 else:
                     bad_from = None
-                truth[ident] = (cls, bad_from)
+                truth[canonical(ident)] = (cls, bad_from)
     except OSError as e:
         die("%s: %s" % (path, e.strerror))
     return truth
@@ -84,7 +104,7 @@ def replay(rampart, events):
             continue
         try:
             r = json.loads(line)
-            got[r["identity"]] = (r["class"], int(r.get("classified_at") or 0), r.get("reasons", []))
+            got[canonical(r["identity"])] = (r["class"], int(r.get("classified_at") or 0), r.get("reasons", []))
         except (ValueError, KeyError, TypeError):
             die("replay output line %d is not a report: %r" % (n, line[:200]))
     return got

@@ -135,8 +135,8 @@ def test_real_replay(rampart):
               "identity,class,bad_from\n"
               "domain:news.example,bulk,\n"
               "ip:192.0.2.10,bulk,\n"
-              "ip:100.64.9.9,spammer,%d\n"
-              "domain:freemail.example,unknown,\n" % bot0)
+              "ip:::ffff:100.64.9.9,spammer,%d\n"       # written another way: the same address
+              "domain:FreeMail.example.,unknown,\n" % bot0)
         p = score(rampart, d, "--json")
         check(p.returncode == 0, "real replay: exit %d: %s" % (p.returncode, p.stderr))
         s = json.loads(p.stdout)

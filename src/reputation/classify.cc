@@ -354,7 +354,9 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
   if (network) {
     if (vol_d > 0 && fcrdns_d >= 0.99 * vol_d) add("FCRDNS", 1, "forward-confirmed reverse DNS");
   }
-  add("DMARC_ALIGNED", 1, "DMARC-aligned " + pct(dmarc) + " (day), " + model_text(th.model, x, a.p_bad, -1));
+  add("DMARC_ALIGNED", 1,
+      "DMARC-aligned " + pct(dmarc) + (by_day ? " (day), " : " (month), ") +
+          model_text(th.model, x, a.p_bad, -1));
   return a;
 }
 

@@ -27,16 +27,18 @@
 //   held for at least [good_history_hours], or was already compromised (a
 //   good identity that turned bad); otherwise SPAMMER.
 //   no bad evidence:
-//     volume (month) < [min_volume]                 -> UNKNOWN (too little seen)
+//     too little to judge, or no positive evidence (the sender model below)
+//                                                   -> UNKNOWN
 //     volume (day) >= [bulk_daily_volume] or was bulk -> BULK, with compliance
 //       reasons: AUTH_ALIGNED / NO_AUTH (share >= [auth_share]), ONE_CLICK /
 //       NO_ONE_CLICK ([one_click_share]), COMPLAINTS_OK / COMPLAINTS_WARN
 //       (between [complaint_good] and [complaint_bad])
 //     else                                           -> TRANSACTIONAL
 //   hysteresis: an identity classed bad is judged against half the
-//   thresholds (complaints against [complaint_good]) and needs fresh volume
-//   (day) >= [min_volume] to leave its class; apply_history keeps a class
-//   while the evidence is merely too thin (silence does not forgive).
+//   thresholds (complaints against [complaint_good]), is HELD (below) and
+//   then needs fresh volume (day) >= [min_volume] to leave its class;
+//   apply_history keeps a class while the evidence is merely too thin or
+//   not positive (silence does not forgive).
 //
 // The sender model (sender_model.h, README "Model"): the rules above catch
 // the plain cases; a logistic regression over the identity's sender signals
