@@ -23,9 +23,10 @@
 //                     >= [bot_hits_bad] - 1 + 1/e: [bot_hits_bad] detections within
 //                     about the last 24 h (one reads 1, 1/e a day later); no mail
 //                     volume needed. [bot_hits_bad] = 0 turns the rule off.
-//   bad -> COMPROMISED when the previous class was bulk or transactional,
-//   held for at least [good_history_hours], or was already compromised (a
-//   good identity that turned bad); otherwise SPAMMER.
+//   bad -> COMPROMISED when the previous class was bulk or transactional
+//   (or unknown but clean, below), held for at least [good_history_hours],
+//   or was already compromised (a good identity that turned bad);
+//   otherwise SPAMMER.
 //   no bad evidence:
 //     too little to judge, or no positive evidence (the sender model below)
 //                                                   -> UNKNOWN
@@ -40,9 +41,9 @@
 //   apply_history keeps a class while the evidence is merely too thin or
 //   not positive (silence does not forgive).
 //
-// The sender model (sender_model.h, README "Model"): the rules above catch
-// the plain cases; a logistic regression over the identity's sender signals
-// (SenderFeatures: aligned authentication, auth failures, generic HELOs,
+// The sender model (sender_model.h, README "The sender model"): the rules
+// above catch the plain cases; a logistic regression over the identity's
+// sender signals (Feature, sender_features(): aligned authentication, auth failures, generic HELOs,
 // FCrDNS, unknown recipients, complaints, traps, scanner verdicts, one-click)
 // gives P(bad), with weights fit offline on labelled simulated traffic
 // (`reputation_sim --fit`) and checked in.
