@@ -3,13 +3,26 @@
 // through reputation::Engine on a MemoryStore, then scored against the truth.
 //
 //   reputation_sim [--weeks 4] [--seed 1] [--config rampart.toml] [--events-out FILE]
+//                  [--truth-out FILE] [--no-verdicts]
+//   reputation_sim --fit [--weeks 4] [--seed 1,2,3] [--lambda 1e-4] [--samples-out FILE | --samples-in FILE]
+//                  # fit the sender model (sender_model.h)
 //
 // Population (all figures per simulated day unless said):
 //   newsletters   ESPs on shared IPs; lists of 8k..250k, sent daily to weekly
 //                 at 08:00-10:00; complaints 0.01%-0.15% (one borderline),
 //                 unknown-user bounces 0.5-2%, SPF+DKIM+DMARC, one-click, FCrDNS
 //   transactional own IPs, 100..3,000 a day through the day, complaints ~0.005%
-//   personal      small servers, 10..60 a day
+//                 (3 of 12 without DKIM: DMARC passes on SPF alone)
+//   small         own servers, 20..100 a day (3 say HELO "exchange.corp.local":
+//                 legitimate, authenticated, with a bad HELO); transactional
+//   tiny          own servers, 1..5 a day: unknown (too little to judge)
+//   plain         15 own servers, 5..200 a day, SPF only (no DKIM, no DMARC
+//                 record; 3 soft-fail a third of their mail): unknown (no
+//                 positive evidence, nothing bad either)
+//   tenants       60 domains on a mailbox provider's 4 shared outbound IPs
+//                 (48 with 30..400 a day, 12 tiny); 15 accounts are taken over
+//                 for 3-12 h: DKIM-signed spam, 100..600 an hour, 20-40% unknown
+//                 recipients; compromised (the provider's IPs are not scored)
 //   snowshoe      3 operations x 40 IPs over 5 /24s, authenticated throw-away
 //                 domains rotated every 2-3 days, 20k..40k a day, complaints
 //                 0.5-1.5%, trap hits 1 per 3,000 recipients, bounces 10%
@@ -18,14 +31,30 @@
 //                 from their own IPs, 20k a day, complaints 1%
 //   bots          200 residential IPs (dynamic /24 pools), infected for 1-5
 //                 days, 300..2,000 a day, forged From (DMARC fail), no FCrDNS
+//   botnet        1,200 residential IPs, each 2-30 messages an hour (1-3
+//                 recipients) for 3 h to 2 days; HELO a Windows machine name,
+//                 localhost, an address literal or the ISP's generic name (10%
+//                 a plausible FQDN); forged MAIL FROM/From of freemail (SPF
+//                 fail, DMARC fail), brands (SPF softfail, DMARC fail) or
+//                 throw-away domains (no SPF, no DMARC); a quarter with FCrDNS;
+//                 10-40% unknown recipients; complaints 0.05%, traps rare
 // Complaints arrive after an exponential delay (mean 6 h); the content
 // filter flags 60% of spam and 0.5% of legitimate mail.
 // --no-verdicts leaves the content filter's verdicts out of the events, to
-// see what reputation evidence alone (complaints, traps, bounces, FCrDNS)
-// achieves.
-// Output: per class precision and recall over the printed sender identities
-// (domain:* and ip:*), hours from first bad mail to the bad class per bad
-// sender, and legitimate identities ever classed bad (false alarms).
+// see what reputation evidence alone (complaints, traps, bounces, FCrDNS,
+// authentication, HELO) achieves.
+// Output: per class precision and recall over the labelled sender identities
+// (domain:* and ip:*), macro-F1, hours from first bad mail to the bad class
+// per bad sender, and legitimate identities ever classed bad (false alarms).
+// --truth-out writes truth.csv as bench/blind scorers read it (with
+// --events-out: the same run for `rampart reputation replay`).
+// --fit: runs each seed, takes a snapshot of the sender features of every
+// labelled identity every 2 simulated hours (when the model would judge it:
+// volume (day) >= model_min_volume), labels it bad from the identity's
+// bad_from on, and fits the logistic model (L2-regularised, Newton's method;
+// every identity weighs the same, both labels weigh half; every other seed
+// runs without the content filter's verdicts); prints the weights in
+// sender_model.h form and the fit's confusion on its snapshots.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -40,6 +69,7 @@
 
 #include "auth/dmarc/orgdomain.h"
 #include "core/clock.h"
+#include "core/strings.h"
 #include "reputation/engine.h"
 #include "reputation/event_json.h"
 
@@ -55,6 +85,12 @@ struct Truth {
   SenderClass cls = SenderClass::kUnknown;
   int64_t bad_from = 0;  // when the bad behaviour started (first spam / hijack)
   std::string kind;      // population group, for the hours table
+};
+
+struct Sample {
+  FeatureVector x;
+  bool bad;
+  double weight;
 };
 
 struct Sim {
@@ -75,7 +111,7 @@ struct Sim {
   int64_t uniform(int64_t a, int64_t b) { return std::uniform_int_distribution<int64_t>(a, b)(rng); }
   uint32_t binom(uint32_t n, double p) {
     if (n == 0 || p <= 0) return 0;
-    return std::binomial_distribution<uint32_t>(n, p)(rng);
+    return std::binomial_distribution<uint32_t>(n, std::min(1.0, p))(rng);
   }
   void label(const std::string& id, SenderClass c, const std::string& kind, int64_t bad_from = 0) {
     auto it = truth.find(id);
@@ -89,8 +125,15 @@ struct Sim {
 
   struct Mail {
     std::string ip, mail_from, from, dkim;
-    bool auth = true, one_click = false, fcrdns = true, spam = false;
+    std::string helo = "mta.example";
+    AuthResult spf = AuthResult::kPass, dkim_res = AuthResult::kPass, dmarc = AuthResult::kPass;
+    bool one_click = false, fcrdns = true, spam = false;
     double complaint = 0, trap = 0, bounce = 0;
+    void forged(AuthResult s, AuthResult d) {
+      spf = s;
+      dkim_res = AuthResult::kNone;
+      dmarc = d;
+    }
   };
   // One SMTP transaction of `rcpts` recipients at t, with its consequences.
   void send(const Mail& m, int64_t t, uint32_t rcpts) {
@@ -98,19 +141,16 @@ struct Sim {
     e.time = t;
     e.type = EventType::kMessage;
     e.ip = *IpAddress::parse(m.ip);
+    e.helo = m.helo;
     e.mail_from = m.mail_from;
     e.from = m.from;
     e.recipients = rcpts;
     e.fcrdns = m.fcrdns;
     e.list_unsubscribe_one_click = m.one_click;
-    if (m.auth) {
-      e.spf = e.dkim = e.dmarc = AuthResult::kPass;
-      e.dkim_domains = {m.dkim};
-    } else {
-      e.spf = AuthResult::kSoftFail;
-      e.dkim = AuthResult::kNone;
-      e.dmarc = AuthResult::kFail;
-    }
+    e.spf = m.spf;
+    e.dkim = m.dkim_res;
+    e.dmarc = m.dmarc;
+    if (m.dkim_res == AuthResult::kPass) e.dkim_domains = {m.dkim};
     const bool flagged = uni() < (m.spam ? 0.6 : 0.005);
     e.verdict = !verdicts ? Verdict::kNone : (flagged ? Verdict::kSpam : Verdict::kHam);
     now_events.push_back(e);
@@ -159,8 +199,21 @@ struct Steady {
   std::string domain;
   std::string ip;
   uint32_t per_day;
-  std::string kind;
+  std::string kind = {};
   int64_t hijack_at = 0;
+  std::string helo = {};
+  bool dkim = true;
+  bool dmarc_record = true;
+  double softfail = 0;
+  SenderClass cls = SenderClass::kTransactional;
+};
+struct Tenant {
+  std::string domain;
+  int ip;  // index into the provider's IPs
+  double per_day;
+  int64_t hijack_at = 0, hijack_until = 0;
+  uint32_t burst = 0;  // recipients an hour while hijacked
+  double bounce = 0;
 };
 struct Snowshoe {
   std::vector<std::string> ips;
@@ -173,58 +226,70 @@ struct Bot {
   std::string ip;
   int64_t from, until;
   uint32_t per_day;
+  std::string helo;
+};
+// A botnet member of the issue's description.
+struct Zombie {
+  std::string ip, helo;
+  int64_t from, until;
+  double per_hour;  // messages
+  int sender;       // 0 freemail, 1 brand, 2 throw-away
+  bool fcrdns;
+  double bounce;
 };
 
-}  // namespace
+// A HELO a bot would send: a Windows machine name, localhost, an address
+// literal, the ISP's generic name, or (rarely) a plausible FQDN.
+std::string bot_helo(Sim& sim, const std::string& ip) {
+  static const char kHex[] = "0123456789ABCDEF";
+  const double u = sim.uni();
+  std::string r;
+  if (u < 0.35) {
+    r = sim.uni() < 0.6 ? "DESKTOP-" : "WIN-";
+    for (int i = 0, n = r[0] == 'D' ? 7 : 11; i < n; ++i) r += kHex[sim.uniform(0, 15)];
+    return r;
+  }
+  if (u < 0.55) return sim.uni() < 0.8 ? "localhost" : "localhost.localdomain";
+  if (u < 0.75) return "[" + ip + "]";
+  if (u < 0.9) {
+    std::string d = ip;
+    std::replace(d.begin(), d.end(), '.', '-');
+    return "host-" + d + ".dyn.isp" + std::to_string(sim.uniform(0, 9)) + ".example";
+  }
+  return "mail.shop" + std::to_string(sim.uniform(100, 999)) + ".example";
+}
 
-int main(int argc, char** argv) {
+struct Options {
   int weeks = 4;
-  uint64_t seed = 1;
-  std::string config_path, events_out;
-  bool no_verdicts = false;  // leave the content filter out: reputation evidence alone
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--weeks")
-      weeks = std::atoi(next().c_str());
-    else if (a == "--seed")
-      seed = std::strtoull(next().c_str(), nullptr, 10);
-    else if (a == "--config")
-      config_path = next();
-    else if (a == "--events-out")
-      events_out = next();
-    else if (a == "--no-verdicts")
-      no_verdicts = true;
-    else {
-      std::fprintf(stderr,
-                   "usage: reputation_sim [--weeks N] [--seed N] [--config FILE] [--events-out FILE] "
-                   "[--no-verdicts]\n");
-      return 2;
-    }
-  }
-  if (weeks < 1 || weeks > 26) {
-    std::fprintf(stderr, "reputation_sim: --weeks must be 1..26\n");
-    return 2;
-  }
+  std::vector<uint64_t> seeds{1};
+  bool no_verdicts = false;
+  bool fit = false;
+  std::string events_out, truth_out, samples_out, samples_in;
+  double lambda = 1e-4;  // L2 weight of the fit
   Thresholds th;
-  if (!config_path.empty()) {
-    auto cfg = Config::load_file(config_path);
-    if (!cfg) {
-      std::fprintf(stderr, "reputation_sim: %s\n", cfg.error().message.c_str());
-      return 2;
-    }
-    auto t = Thresholds::from_config(*cfg);
-    if (!t) {
-      std::fprintf(stderr, "reputation_sim: %s\n", t.error().message.c_str());
-      return 2;
-    }
-    th = *t;
-  }
+};
+
+struct Outcome {
+  std::map<SenderClass, int> tp, fp, fn, n_true;
+  std::map<std::string, std::vector<double>> hours;
+  std::map<std::string, int> never;
+  std::map<std::string, SenderClass> kind_class;  // population group -> its truth class
+  std::map<std::string, std::string> false_alarm;
+  std::vector<std::string> misclassified;
+  int legit_bulk_called_bad = 0;
+  uint64_t events = 0;
+  double wall = 0;
+};
+
+// One simulated run; with `samples`, feature snapshots for the fit.
+int run(uint64_t seed, const Options& o, Outcome& out, std::vector<Sample>* samples) {
+  const Thresholds& th = o.th;
   auto psl = dmarc::PublicSuffixList::from_text("example\n");
   if (!psl) return 1;
+  const int weeks = o.weeks;
   const int64_t end = kStart + weeks * 7 * kDay;
   Sim sim(seed);
-  sim.verdicts = !no_verdicts;
+  sim.verdicts = !o.no_verdicts;
 
   // ---- population ----
   std::vector<Newsletter> news;
@@ -266,17 +331,63 @@ int main(int argc, char** argv) {
   }
 
   std::vector<Steady> steady;
-  for (int i = 0; i < 12; ++i)
-    steady.push_back(Steady{"shop" + std::to_string(i) + ".example", ip4(192, 0, 2, 10 + i),
-                            static_cast<uint32_t>(100 + sim.uniform(0, 2900)), "transactional", 0});
-  for (int i = 0; i < 20; ++i)
-    steady.push_back(Steady{"home" + std::to_string(i) + ".example", ip4(192, 0, 3 + i / 10, 20 + i),
-                            static_cast<uint32_t>(10 + sim.uniform(0, 50)), "personal", 0});
+  for (int i = 0; i < 12; ++i) {
+    Steady s{"shop" + std::to_string(i) + ".example", ip4(192, 0, 2, 10 + i),
+             static_cast<uint32_t>(100 + sim.uniform(0, 2900)), "transactional"};
+    s.helo = "mta" + std::to_string(i) + ".shop" + std::to_string(i) + ".example";
+    s.dkim = i % 4 != 1;  // 3 of 12 without DKIM: DMARC passes on SPF alone
+    steady.push_back(s);
+  }
+  for (int i = 0; i < 20; ++i) {
+    Steady s{"home" + std::to_string(i) + ".example", ip4(192, 0, 3 + i / 10, 20 + i), 0, "personal"};
+    if (i < 10) {
+      s.per_day = static_cast<uint32_t>(20 + sim.uniform(0, 80));
+      s.helo = i < 3 ? "exchange.corp.local" : "mail.home" + std::to_string(i) + ".example";
+    } else {
+      s.per_day = static_cast<uint32_t>(1 + sim.uniform(0, 4));
+      s.kind = "tiny";
+      s.cls = SenderClass::kUnknown;
+      s.helo = "mail.home" + std::to_string(i) + ".example";
+    }
+    steady.push_back(s);
+  }
   steady[3].hijack_at = kStart + 10 * kDay + 14 * kHour;
   steady[15].hijack_at = kStart + 17 * kDay + 3 * kHour;
   for (auto& s : steady)
     if (s.hijack_at >= end) s.hijack_at = end - 2 * kDay;
   if (news[4].hijack_at >= end) news[4].hijack_at = end - 2 * kDay;
+
+  // Legitimate servers without DKIM or a DMARC record (SPF passes; for 3 of
+  // them SPF soft-fails on a third of the mail: forwarding, a stale record):
+  // nothing is wrong with them, but nothing earns them a class either.
+  for (int i = 0; i < 15; ++i) {
+    Steady s{"plain" + std::to_string(i) + ".example", ip4(192, 0, 5, 10 + i),
+             static_cast<uint32_t>(5 + sim.uniform(0, 195)), "plain"};
+    s.helo = "smtp.plain" + std::to_string(i) + ".example";
+    s.dkim = false;
+    s.dmarc_record = false;
+    s.softfail = i < 3 ? 0.33 : 0.0;
+    s.cls = SenderClass::kUnknown;
+    steady.push_back(s);
+  }
+
+  // A mailbox provider's customers on its 4 shared outbound IPs.
+  std::vector<std::string> provider_ips;
+  for (int k = 0; k < 4; ++k) provider_ips.push_back(ip4(198, 18, 0, 10 + k));
+  std::vector<Tenant> tenants;
+  for (int i = 0; i < 60; ++i) {
+    Tenant t;
+    t.domain = "corp" + std::to_string(i) + ".example";
+    t.ip = i % 4;
+    t.per_day = i < 48 ? 30 * std::exp(sim.uni() * std::log(400.0 / 30)) : 1 + 4 * sim.uni();
+    if (i % 4 == 0 || i >= 57) {  // 12 + 3 accounts taken over
+      t.hijack_at = kStart + 5 * kDay + sim.uniform(0, end - kStart - 7 * kDay);
+      t.hijack_until = t.hijack_at + sim.uniform(3, 12) * kHour;
+      t.burst = static_cast<uint32_t>(100 + sim.uniform(0, 500));
+      t.bounce = 0.2 + 0.2 * sim.uni();
+    }
+    tenants.push_back(t);
+  }
 
   std::vector<Snowshoe> shoes;
   for (int op = 0; op < 3; ++op) {
@@ -296,7 +407,22 @@ int main(int argc, char** argv) {
     b.from = kStart + sim.uniform(0, end - kStart - 2 * kDay);
     b.until = b.from + sim.uniform(1, 5) * kDay;
     b.per_day = static_cast<uint32_t>(300 + sim.uniform(0, 1700));
+    b.helo = bot_helo(sim, b.ip);
     bots.push_back(b);
+  }
+  std::vector<Zombie> zombies;
+  for (int i = 0; i < 1200; ++i) {
+    Zombie z;
+    z.ip =
+        ip4(100, 80 + i % 32, static_cast<int>(sim.uniform(0, 255)), static_cast<int>(sim.uniform(1, 254)));
+    z.helo = bot_helo(sim, z.ip);
+    z.from = kStart + sim.uniform(0, end - kStart - 3 * kHour);
+    z.until = std::min(end, z.from + static_cast<int64_t>(3 * kHour * std::exp(sim.uni() * std::log(16.0))));
+    z.per_hour = 2 + 28 * sim.uni();
+    z.sender = static_cast<int>(sim.uniform(0, 2));
+    z.fcrdns = sim.uni() < 0.25;
+    z.bounce = 0.1 + 0.3 * sim.uni();
+    zombies.push_back(z);
   }
 
   // ---- truth labels ----
@@ -309,8 +435,8 @@ int main(int argc, char** argv) {
   for (const Newsletter& n : news)
     if (n.spammy) sim.label("domain:" + n.domain, SenderClass::kSpammer, "esp customer", kStart);
   for (const Steady& s : steady) {
-    sim.label("domain:" + s.domain, SenderClass::kTransactional, s.kind);
-    sim.label("ip:" + s.ip, SenderClass::kTransactional, s.kind);
+    sim.label("domain:" + s.domain, s.cls, s.kind);
+    sim.label("ip:" + s.ip, s.cls, s.kind);
   }
   for (const Newsletter& n : news)
     if (n.hijack_at) {
@@ -323,23 +449,31 @@ int main(int argc, char** argv) {
       sim.label("domain:" + s.domain, SenderClass::kCompromised, "hijacked", s.hijack_at);
       sim.label("ip:" + s.ip, SenderClass::kCompromised, "hijacked", s.hijack_at);
     }
+  for (const Tenant& t : tenants) {
+    if (t.hijack_at)
+      sim.label("domain:" + t.domain, SenderClass::kCompromised, "tenant account", t.hijack_at);
+    else
+      sim.label("domain:" + t.domain, t.per_day >= 20 ? SenderClass::kTransactional : SenderClass::kUnknown,
+                t.per_day >= 20 ? "tenant" : "tiny");
+  }
   for (const Bot& b : bots) sim.label("ip:" + b.ip, SenderClass::kSpammer, "bot", b.from);
+  for (const Zombie& z : zombies) sim.label("ip:" + z.ip, SenderClass::kSpammer, "botnet", z.from);
 
   // ---- run ----
   FakeClock clock(kStart);
   MemoryStore store;
   Engine engine(store, clock, th, *psl);
-  std::ofstream out;
-  if (!events_out.empty()) out.open(events_out);
-  std::map<std::string, int64_t> first_bad_class;  // identity -> first time classed bad
-  std::map<std::string, std::string> false_alarm;  // good identity -> class it got
-  uint64_t n_events = 0;
-  const char* trace = std::getenv("REPSIM_TRACE");  // an identity whose class changes are printed
+  std::ofstream ev_out;
+  if (!o.events_out.empty()) ev_out.open(o.events_out);
+  std::map<std::string, int64_t> first_bad_class;    // identity -> first time classed bad
+  std::map<std::string, std::vector<size_t>> snaps;  // identity -> its samples
+  const char* trace = std::getenv("REPSIM_TRACE");   // an identity whose class changes are printed
   const auto wall0 = std::chrono::steady_clock::now();
 
   for (int64_t h = kStart; h < end; h += kHour) {
     const int64_t day = (h - kStart) / kDay, hour_of_day = (h - kStart) % kDay / kHour;
     for (const Newsletter& n : news) {
+      const int esp = n.ips[0][10] - '0';
       if (day % n.every_days == 0 && hour_of_day == 8 + static_cast<int64_t>(n.list % 3)) {
         Sim::Mail m{n.ips[0], "bounce@mail." + n.domain, "letters@" + n.domain, n.domain};
         m.one_click = true;
@@ -347,13 +481,15 @@ int main(int argc, char** argv) {
         m.complaint = n.complaint;
         m.bounce = n.bounce;
         m.trap = 1.0 / 500000;
-        for (const auto& ip : n.ips) {
-          m.ip = ip;
+        for (size_t k = 0; k < n.ips.size(); ++k) {
+          m.ip = n.ips[k];
+          m.helo = "mta" + std::to_string(k) + ".esp" + std::to_string(esp) + ".example";
           sim.spread(m, h, kHour, n.list / static_cast<uint32_t>(n.ips.size()), 50);
         }
       }
       if (n.hijack_at && h >= n.hijack_at) {
         Sim::Mail m{n.ips[0], "bounce@mail." + n.domain, "letters@" + n.domain, n.domain};
+        m.helo = "mta0.esp" + std::to_string(esp) + ".example";
         m.spam = true;
         m.complaint = 0.01;
         m.trap = 1.0 / 3000;
@@ -361,22 +497,50 @@ int main(int argc, char** argv) {
         sim.spread(m, h, kHour, 20000 / 24, 20);
       }
     }
+    // Daytime-weighted: twice the rate from 08:00 to 20:00.
+    const double w = (hour_of_day >= 8 && hour_of_day < 20) ? 2.0 / 36 : 1.0 / 36;
     for (const Steady& s : steady) {
-      // Daytime-weighted: twice the rate from 08:00 to 20:00.
-      const double w = (hour_of_day >= 8 && hour_of_day < 20) ? 2.0 / 36 : 1.0 / 36;
       const double expect = s.per_day * w;
       const auto n = static_cast<uint32_t>(std::poisson_distribution<int>(expect)(sim.rng));
       Sim::Mail m{s.ip, "no-reply@" + s.domain, "service@" + s.domain, s.domain};
-      m.complaint = s.kind == "personal" ? 0.0 : 0.00005;
+      m.helo = s.helo;
+      if (!s.dkim) m.dkim_res = AuthResult::kNone;
+      if (!s.dmarc_record) m.dmarc = AuthResult::kNone;
+      m.complaint = s.kind == "transactional" ? 0.00005 : 0.0;
       m.bounce = 0.003;
-      sim.spread(m, h, kHour, n, s.kind == "personal" ? 2 : 1);
+      if (s.softfail > 0) {
+        Sim::Mail f = m;
+        f.spf = AuthResult::kSoftFail;
+        const uint32_t k = sim.binom(n, s.softfail);
+        sim.spread(f, h, kHour, k, 1);
+        sim.spread(m, h, kHour, n - k, 1);
+      } else {
+        sim.spread(m, h, kHour, n, s.kind == "transactional" ? 1 : 2);
+      }
       if (s.hijack_at && h >= s.hijack_at) {
         Sim::Mail x = m;
+        x.dkim_res = AuthResult::kPass;
         x.spam = true;
         x.complaint = 0.01;
         x.trap = 1.0 / 3000;
         x.bounce = 0.1;
         sim.spread(x, h, kHour, 20000 / 24, 10);
+      }
+    }
+    for (const Tenant& t : tenants) {
+      const auto n = static_cast<uint32_t>(std::poisson_distribution<int>(t.per_day * w)(sim.rng));
+      Sim::Mail m{provider_ips[static_cast<size_t>(t.ip)], "user@" + t.domain, "user@" + t.domain, t.domain};
+      m.helo = "out" + std::to_string(t.ip) + ".mailprovider.example";
+      m.complaint = 0.0001;
+      m.bounce = 0.005;
+      sim.spread(m, h, kHour, n, static_cast<uint32_t>(1 + sim.uniform(0, 2)));
+      if (t.hijack_at && h >= t.hijack_at && h < t.hijack_until) {
+        Sim::Mail x = m;
+        x.spam = true;
+        x.complaint = 0.005;
+        x.trap = 1.0 / 3000;
+        x.bounce = t.bounce;
+        sim.spread(x, h, kHour, t.burst, static_cast<uint32_t>(5 + sim.uniform(0, 15)));
       }
     }
     for (Snowshoe& s : shoes) {
@@ -394,12 +558,13 @@ int main(int argc, char** argv) {
       uint32_t left = per_hour;
       while (left > 0) {
         const uint32_t n = std::min<uint32_t>(left, static_cast<uint32_t>(10 + sim.uniform(0, 20)));
-        const std::string& ip =
-            s.ips[static_cast<size_t>(sim.uniform(0, static_cast<int64_t>(s.ips.size()) - 1))];
+        const size_t ipi = static_cast<size_t>(sim.uniform(0, static_cast<int64_t>(s.ips.size()) - 1));
+        const std::string& ip = s.ips[ipi];
         const std::string dom = "s" + std::to_string(s.op) + "g" + std::to_string(gen) + "d" +
                                 std::to_string(sim.uniform(0, 2)) + ".example";
         sim.label("ip:" + ip, SenderClass::kSpammer, "snowshoe ip", h);
         Sim::Mail m{ip, "bounce@" + dom, "deals@" + dom, dom};
+        m.helo = "mail" + std::to_string(ipi) + "." + dom;
         m.spam = true;
         m.complaint = s.complaint;
         m.trap = 1.0 / 3000;
@@ -414,13 +579,43 @@ int main(int argc, char** argv) {
       const int brand = static_cast<int>(sim.uniform(0, 4));
       m.from = "security@bank" + std::to_string(brand) + ".example";
       m.mail_from = m.from;
-      m.auth = false;
+      m.helo = b.helo;
+      m.forged(AuthResult::kSoftFail, AuthResult::kFail);
       m.fcrdns = false;
       m.spam = true;
       m.complaint = 0.01;
       m.trap = 1.0 / 2000;
       m.bounce = 0.2;
       sim.spread(m, h, kHour, b.per_day / 24, static_cast<uint32_t>(1 + sim.uniform(0, 4)));
+    }
+    for (const Zombie& z : zombies) {
+      if (h + kHour <= z.from || h >= z.until) continue;
+      const auto n = static_cast<uint32_t>(std::poisson_distribution<int>(z.per_hour)(sim.rng));
+      for (uint32_t i = 0; i < n; ++i) {
+        const int64_t t = h + sim.uniform(0, kHour - 1);
+        if (t < z.from || t >= z.until) continue;
+        Sim::Mail m{z.ip, "", "", ""};
+        const auto k = std::to_string(sim.uniform(0, 9));
+        if (z.sender == 0) {
+          m.from = "user" + std::to_string(sim.uniform(1, 99999)) + "@freemail" + k + ".example";
+          m.forged(AuthResult::kFail, AuthResult::kFail);
+        } else if (z.sender == 1) {
+          m.from = "service@brand" + k + ".example";
+          m.forged(AuthResult::kSoftFail, AuthResult::kFail);
+        } else {
+          m.from = "info@x" + std::to_string(sim.uniform(10000, 99999)) + ".example";
+          m.forged(sim.uni() < 0.5 ? AuthResult::kNone : AuthResult::kNeutral, AuthResult::kNone);
+        }
+        m.mail_from =
+            sim.uni() < 0.7 ? m.from : "bounce@x" + std::to_string(sim.uniform(10000, 99999)) + ".example";
+        m.helo = z.helo;
+        m.fcrdns = z.fcrdns;
+        m.spam = true;
+        m.complaint = 0.0005;
+        m.trap = 1.0 / 5000;
+        m.bounce = z.bounce;
+        sim.send(m, t, static_cast<uint32_t>(1 + sim.uniform(0, 2)));
+      }
     }
     // Feedback due this hour joins the hour's mail; replay in time order.
     while (!sim.later.empty() && sim.later.top().t < h + kHour) {
@@ -436,8 +631,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "reputation_sim: %s\n", st.error().message.c_str());
         return 1;
       }
-      if (out) out << event_to_json(e) << "\n";
-      ++n_events;
+      if (ev_out) ev_out << event_to_json(e) << "\n";
+      ++out.events;
     }
     sim.now_events.clear();
     // Hourly look at every labelled identity.
@@ -458,70 +653,288 @@ int main(int argc, char** argv) {
         }
       }
       const bool bad_yet = is_bad(tr.cls) && t_end > tr.bad_from;
-      if (is_bad(r->cls) && !bad_yet && !false_alarm.count(id))
-        false_alarm[id] =
+      if (is_bad(r->cls) && !bad_yet && !out.false_alarm.count(id)) {
+        out.false_alarm[id] =
             std::string(class_name(r->cls)) + " at day " + std::to_string((t_end - kStart) / kDay);
+        if (tr.cls == SenderClass::kBulk) ++out.legit_bulk_called_bad;
+      }
+      if (samples && (t_end - kStart) % (2 * kHour) == 0) {
+        const Counters& c = r->counters;
+        if (c.value(Metric::kVolume, Window::kDay, t_end) < th.model_min_volume) continue;
+        const IdentityKind kind = id.starts_with("ip:") ? IdentityKind::kIp : IdentityKind::kDomain;
+        snaps[id].push_back(samples->size());
+        samples->push_back(Sample{sender_features(c, kind, t_end), bad_yet, 1.0});
+      }
     }
   }
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  out.wall += std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  if (samples)  // every identity weighs the same
+    for (const auto& [id, idx] : snaps)
+      for (size_t i : idx) (*samples)[i].weight = 1.0 / static_cast<double>(idx.size());
 
   // ---- scoring ----
-  const SenderClass classes[] = {SenderClass::kBulk, SenderClass::kTransactional, SenderClass::kSpammer,
-                                 SenderClass::kCompromised};
-  std::map<SenderClass, int> tp, fp, fn, n_true;
-  std::map<std::string, std::vector<double>> hours;
-  std::map<std::string, int> never;
+  std::ofstream truth_out;
+  if (!o.truth_out.empty()) {
+    truth_out.open(o.truth_out);
+    truth_out << "identity,class,bad_from\n";
+  }
   for (const auto& [id, tr] : sim.truth) {
+    if (truth_out) {
+      truth_out << id << "," << class_name(tr.cls) << ",";
+      if (is_bad(tr.cls)) truth_out << tr.bad_from;
+      truth_out << "\n";
+    }
     auto r = engine.report(id, end);
     if (!r) return 1;
-    n_true[tr.cls]++;
-    if (r->cls == tr.cls)
-      tp[tr.cls]++;
-    else {
-      fn[tr.cls]++;
-      if (r->cls != SenderClass::kUnknown) fp[r->cls]++;
+    out.n_true[tr.cls]++;
+    if (r->cls == tr.cls) {
+      out.tp[tr.cls]++;
+    } else {
+      out.fn[tr.cls]++;
+      out.fp[r->cls]++;
+      std::string line =
+          id + ": truth " + std::string(class_name(tr.cls)) + ", got " + std::string(class_name(r->cls));
+      for (const Reason& re : r->reasons) line += " [" + re.code + " " + re.text + "]";
+      out.misclassified.push_back(line);
     }
     if (is_bad(tr.cls)) {
+      out.kind_class[tr.kind] = tr.cls;
       auto it = first_bad_class.find(id);
       if (it != first_bad_class.end() && it->second >= tr.bad_from - kDay)
-        hours[tr.kind].push_back(static_cast<double>(std::max<int64_t>(0, it->second - tr.bad_from)) / kHour);
+        out.hours[tr.kind].push_back(static_cast<double>(std::max<int64_t>(0, it->second - tr.bad_from)) /
+                                     kHour);
       else
-        never[tr.kind]++;
+        out.never[tr.kind]++;
     }
   }
-  std::printf(
-      "reputation_sim: %d weeks, seed %llu%s, %llu events (%.1f s, %.0f events/s through Engine::record)\n",
-      weeks, static_cast<unsigned long long>(seed), no_verdicts ? " (no content-filter verdicts)" : "",
-      static_cast<unsigned long long>(n_events), wall, static_cast<double>(n_events) / wall);
-  std::printf("\n| class | identities | precision | recall |\n|---|---|---|---|\n");
+  return 0;
+}
+
+// Solves a x = b (n x n, Gaussian elimination with partial pivoting).
+bool solve(std::vector<std::vector<double>> a, std::vector<double> b, std::vector<double>& x) {
+  const size_t n = b.size();
+  for (size_t c = 0; c < n; ++c) {
+    size_t p = c;
+    for (size_t r = c + 1; r < n; ++r)
+      if (std::fabs(a[r][c]) > std::fabs(a[p][c])) p = r;
+    if (std::fabs(a[p][c]) < 1e-12) return false;
+    std::swap(a[p], a[c]);
+    std::swap(b[p], b[c]);
+    for (size_t r = c + 1; r < n; ++r) {
+      const double f = a[r][c] / a[c][c];
+      for (size_t k = c; k < n; ++k) a[r][k] -= f * a[c][k];
+      b[r] -= f * b[c];
+    }
+  }
+  x.assign(n, 0);
+  for (size_t c = n; c-- > 0;) {
+    double v = b[c];
+    for (size_t k = c + 1; k < n; ++k) v -= a[c][k] * x[k];
+    x[c] = v / a[c][c];
+  }
+  return true;
+}
+
+// L2-regularised logistic regression by Newton's method; bias is w[0].
+std::vector<double> fit_logistic(const std::vector<Sample>& samples, double lambda) {
+  const size_t d = kFeatureCount + 1;
+  double wb = 0, wg = 0;  // total weight per label: both labels weigh half
+  for (const Sample& s : samples) (s.bad ? wb : wg) += s.weight;
+  std::vector<double> w(d, 0.0);
+  for (int it = 0; it < 50; ++it) {
+    std::vector<std::vector<double>> hess(d, std::vector<double>(d, 0.0));
+    std::vector<double> grad(d, 0.0);
+    for (const Sample& s : samples) {
+      const double sw = s.weight / (s.bad ? 2 * wb : 2 * wg);
+      double z = w[0];
+      for (size_t i = 0; i < kFeatureCount; ++i) z += w[i + 1] * s.x[i];
+      const double p = 1 / (1 + std::exp(-z));
+      const double g = (p - (s.bad ? 1.0 : 0.0)) * sw, h = std::max(p * (1 - p), 1e-9) * sw;
+      for (size_t i = 0; i < d; ++i) {
+        const double xi = i ? s.x[i - 1] : 1.0;
+        grad[i] += g * xi;
+        for (size_t j = 0; j < d; ++j) hess[i][j] += h * xi * (j ? s.x[j - 1] : 1.0);
+      }
+    }
+    for (size_t i = 1; i < d; ++i) {
+      grad[i] += lambda * w[i];
+      hess[i][i] += lambda;
+    }
+    std::vector<double> step;
+    if (!solve(hess, grad, step)) break;
+    double norm = 0;
+    for (size_t i = 0; i < d; ++i) {
+      w[i] -= step[i];
+      norm += step[i] * step[i];
+    }
+    if (norm < 1e-14) break;
+  }
+  return w;
+}
+
+double quantile(std::vector<double> v, double f) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(f * static_cast<double>(v.size())))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--weeks") {
+      o.weeks = std::atoi(next().c_str());
+    } else if (a == "--seed") {
+      o.seeds.clear();
+      for (std::string_view p : split(next(), ','))
+        o.seeds.push_back(std::strtoull(std::string(p).c_str(), nullptr, 10));
+    } else if (a == "--config") {
+      config_path = next();
+    } else if (a == "--events-out") {
+      o.events_out = next();
+    } else if (a == "--truth-out") {
+      o.truth_out = next();
+    } else if (a == "--no-verdicts") {
+      o.no_verdicts = true;
+    } else if (a == "--fit") {
+      o.fit = true;
+    } else if (a == "--lambda") {
+      o.lambda = std::strtod(next().c_str(), nullptr);
+    } else if (a == "--samples-out") {
+      o.samples_out = next();
+    } else if (a == "--samples-in") {
+      o.samples_in = next();
+    } else {
+      std::fprintf(stderr,
+                   "usage: reputation_sim [--weeks N] [--seed N[,N...]] [--config FILE] [--events-out FILE] "
+                   "[--truth-out FILE] [--no-verdicts] [--fit [--lambda L] [--samples-out FILE]]\n");
+      return 2;
+    }
+  }
+  if (o.weeks < 1 || o.weeks > 26 || o.seeds.empty()) {
+    std::fprintf(stderr, "reputation_sim: --weeks must be 1..26, --seed one or more numbers\n");
+    return 2;
+  }
+  if (!config_path.empty()) {
+    auto cfg = Config::load_file(config_path);
+    if (!cfg) {
+      std::fprintf(stderr, "reputation_sim: %s\n", cfg.error().message.c_str());
+      return 2;
+    }
+    auto t = Thresholds::from_config(*cfg);
+    if (!t) {
+      std::fprintf(stderr, "reputation_sim: %s\n", t.error().message.c_str());
+      return 2;
+    }
+    o.th = *t;
+  }
+  if ((o.seeds.size() > 1 || o.fit) && (!o.events_out.empty() || !o.truth_out.empty())) {
+    std::fprintf(stderr, "reputation_sim: --events-out/--truth-out take one seed and no --fit\n");
+    return 2;
+  }
+
+  if (o.fit) {
+    // Every other seed without the content filter's verdicts, so the model
+    // does not lean on a signal a deployment may not have.
+    std::vector<Sample> samples;
+    if (!o.samples_in.empty()) {  // snapshots written by --samples-out: refit without the runs
+      std::ifstream f(o.samples_in);
+      for (std::string line; std::getline(f, line);) {
+        const auto v = split(line, ',');
+        if (v.size() != 2 + kFeatureCount) continue;
+        Sample smp{};
+        smp.bad = v[0] == "1";
+        smp.weight = std::strtod(std::string(v[1]).c_str(), nullptr);
+        for (size_t k = 0; k < kFeatureCount; ++k)
+          smp.x[k] = std::strtod(std::string(v[2 + k]).c_str(), nullptr);
+        samples.push_back(smp);
+      }
+    }
+    for (size_t i = 0; i < o.seeds.size() && o.samples_in.empty(); ++i) {
+      Options oi = o;
+      oi.no_verdicts = o.no_verdicts || i % 2 == 1;
+      Outcome out;
+      if (int rc = run(o.seeds[i], oi, out, &samples); rc) return rc;
+    }
+    if (!o.samples_out.empty()) {
+      std::ofstream f(o.samples_out);
+      for (const Sample& smp : samples) {
+        f << (smp.bad ? 1 : 0) << "," << smp.weight;
+        for (double v : smp.x) f << "," << v;
+        f << "\n";
+      }
+    }
+    const std::vector<double> w = fit_logistic(samples, o.lambda);
+    std::printf("// reputation_sim --fit --lambda %g --weeks %d --seed", o.lambda, o.weeks);
+    for (size_t i = 0; i < o.seeds.size(); ++i)
+      std::printf("%s%llu", i ? "," : " ", static_cast<unsigned long long>(o.seeds[i]));
+    std::printf(": %zu snapshots\ninline constexpr double kSenderModelBias = %.4f;\n", samples.size(), w[0]);
+    std::printf("inline constexpr double kSenderModelWeights[] = {\n");
+    for (size_t i = 0; i < kFeatureCount; ++i)
+      std::printf("    %.4f,  // %s\n", w[i + 1], feature_name(static_cast<Feature>(i)).data());
+    std::printf("};\n");
+    ModelWeights m;
+    m.bias = w[0];
+    for (size_t i = 0; i < kFeatureCount; ++i) m.w[i] = w[i + 1];
+    size_t conf[2][2] = {{0, 0}, {0, 0}};
+    for (const Sample& s : samples) conf[s.bad][bad_probability(m, s.x) >= o.th.model_bad]++;
+    std::printf("// snapshots: good %zu (called bad %zu), bad %zu (called bad %zu) at P(bad) >= %.2f\n",
+                conf[0][0] + conf[0][1], conf[0][1], conf[1][0] + conf[1][1], conf[1][1], o.th.model_bad);
+    return 0;
+  }
+
+  Outcome out;
+  for (uint64_t seed : o.seeds)
+    if (int rc = run(seed, o, out, nullptr); rc) return rc;
+
+  const SenderClass classes[] = {SenderClass::kBulk, SenderClass::kTransactional, SenderClass::kSpammer,
+                                 SenderClass::kCompromised, SenderClass::kUnknown};
+  std::printf("reputation_sim: %d weeks, seed", o.weeks);
+  for (size_t i = 0; i < o.seeds.size(); ++i)
+    std::printf("%s%llu", i ? "," : " ", static_cast<unsigned long long>(o.seeds[i]));
+  std::printf("%s, %llu events (%.1f s, %.0f events/s through Engine::record)\n",
+              o.no_verdicts ? " (no content-filter verdicts)" : "",
+              static_cast<unsigned long long>(out.events), out.wall,
+              static_cast<double>(out.events) / out.wall);
+  std::printf("\n| class | identities | precision | recall | F1 |\n|---|---|---|---|---|\n");
+  double f1_sum = 0;
+  int f1_n = 0;
   for (SenderClass c : classes) {
-    const double p = tp[c] + fp[c] ? 100.0 * tp[c] / (tp[c] + fp[c]) : 0;
-    const double rc = n_true[c] ? 100.0 * tp[c] / n_true[c] : 0;
-    std::printf("| %s | %d | %.1f%% | %.1f%% |\n", class_name(c).data(), n_true[c], p, rc);
+    if (!out.n_true[c]) continue;
+    const double p = out.tp[c] + out.fp[c] ? static_cast<double>(out.tp[c]) / (out.tp[c] + out.fp[c]) : 0;
+    const double rc = static_cast<double>(out.tp[c]) / out.n_true[c];
+    const double f1 = p + rc > 0 ? 2 * p * rc / (p + rc) : 0;
+    f1_sum += f1;
+    ++f1_n;
+    std::printf("| %s | %d | %.1f%% | %.1f%% | %.3f |\n", class_name(c).data(), out.n_true[c], 100 * p,
+                100 * rc, f1);
   }
+  std::printf("\nmacro-F1 %.3f over %d classes\n", f1_n ? f1_sum / f1_n : 0.0, f1_n);
   std::printf("\n| bad sender | n | median h | p90 h | max h | never classed |\n|---|---|---|---|---|---|\n");
-  for (auto& [kind, v] : hours) {
-    std::sort(v.begin(), v.end());
-    auto q = [&](double f) {
-      return v.empty() ? 0.0
-                       : v[std::min(v.size() - 1, static_cast<size_t>(f * static_cast<double>(v.size())))];
-    };
+  for (auto& [kind, v] : out.hours)
     std::printf("| %s | %zu | %.1f | %.1f | %.1f | %d |\n", kind.c_str(),
-                v.size() + static_cast<size_t>(never[kind]), q(0.5), q(0.9), v.empty() ? 0.0 : v.back(),
-                never[kind]);
-  }
-  for (auto& [kind, n] : never)
-    if (!hours.count(kind)) std::printf("| %s | %d | - | - | - | %d |\n", kind.c_str(), n, n);
-  std::printf("\nlegitimate identities ever classed bad before any bad mail: %zu\n", false_alarm.size());
-  for (const auto& [id, what] : false_alarm) std::printf("  %s: %s\n", id.c_str(), what.c_str());
-  std::printf("misclassified at the end:\n");
-  for (const auto& [id, tr] : sim.truth) {
-    auto r = engine.report(id, end);
-    if (r && r->cls != tr.cls) {
-      std::printf("  %s: truth %s, got %s", id.c_str(), class_name(tr.cls).data(), class_name(r->cls).data());
-      for (const Reason& re : r->reasons) std::printf(" [%s %s]", re.code.c_str(), re.text.c_str());
-      std::printf("\n");
-    }
-  }
+                v.size() + static_cast<size_t>(out.never[kind]), quantile(v, 0.5), quantile(v, 0.9),
+                quantile(v, 1.0), out.never[kind]);
+  for (auto& [kind, n] : out.never)
+    if (!out.hours.count(kind)) std::printf("| %s | %d | - | - | - | %d |\n", kind.c_str(), n, n);
+  // The goals' figures: median hours over every spammer and every compromised identity.
+  std::map<SenderClass, std::vector<double>> by_class;
+  for (auto& [kind, v] : out.hours)
+    for (double x : v) by_class[out.kind_class[kind]].push_back(x);
+  std::printf("\nmedian hours to the bad class: spammer %.1f (n %zu), compromised %.1f (n %zu)\n",
+              quantile(by_class[SenderClass::kSpammer], 0.5), by_class[SenderClass::kSpammer].size(),
+              quantile(by_class[SenderClass::kCompromised], 0.5), by_class[SenderClass::kCompromised].size());
+  std::printf("legitimate bulk senders ever classed bad: %d\n", out.legit_bulk_called_bad);
+  std::printf("legitimate identities ever classed bad before any bad mail: %zu\n", out.false_alarm.size());
+  for (const auto& [id, what] : out.false_alarm) std::printf("  %s: %s\n", id.c_str(), what.c_str());
+  std::printf("misclassified at the end: %zu\n", out.misclassified.size());
+  const bool all = std::getenv("REPSIM_ALL") != nullptr;
+  for (size_t i = 0; i < out.misclassified.size() && (all || i < 40); ++i)
+    std::printf("  %s\n", out.misclassified[i].c_str());
+  if (!all && out.misclassified.size() > 40) std::printf("  ... (REPSIM_ALL=1 prints all)\n");
   return 0;
 }

@@ -204,7 +204,7 @@ TEST_F(FeedbackFixture, EventsOutOfTheTimeWindowRefuseTheRequest) {
 
 TEST_F(FeedbackFixture, GoodHistoryIsTransactional) {
   build();
-  for (int i = 0; i < 30; ++i) {
+  for (int i = 0; i < 110; ++i) {  // a good class needs good_volume (100) recipients
     clock.advance(std::chrono::minutes(2));
     scan(message());
   }

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
+
+#include "reputation/sender_model.h"
 
 namespace rampart::reputation {
 
@@ -46,15 +49,29 @@ Result<Thresholds> Thresholds::from_config(const Config& cfg, std::string_view p
   rd("one_click_share", t.one_click_share);
   rd("good_history_hours", t.good_history_hours);
   rd("bot_hits_bad", t.bot_hits_bad);
-  for (double v :
-       {t.bulk_daily_volume, t.min_volume, t.complaint_good, t.complaint_bad, t.min_complaints, t.trap_hits,
-        t.trap_rate, t.bounce_bad, t.min_bounces, t.spam_verdict_bad, t.min_spam_verdicts, t.no_fcrdns_volume,
-        t.auth_share, t.one_click_share, t.good_history_hours, t.bot_hits_bad})
+  rd("model_bad", t.model_bad);
+  rd("model_good", t.model_good);
+  rd("model_min_volume", t.model_min_volume);
+  rd("good_volume", t.good_volume);
+  rd("dmarc_good", t.dmarc_good);
+  rd("bad_hold_hours", t.bad_hold_hours);
+  rd("complaint_lag_hours", t.complaint_lag_hours);
+  for (double v : {t.bulk_daily_volume, t.min_volume,       t.complaint_good,     t.complaint_bad,
+                   t.min_complaints,    t.trap_hits,        t.trap_rate,          t.bounce_bad,
+                   t.min_bounces,       t.spam_verdict_bad, t.min_spam_verdicts,  t.no_fcrdns_volume,
+                   t.auth_share,        t.one_click_share,  t.good_history_hours, t.bot_hits_bad,
+                   t.model_bad,         t.model_good,       t.model_min_volume,   t.good_volume,
+                   t.dmarc_good,        t.bad_hold_hours,   t.complaint_lag_hours})
     if (!(v >= 0)) return fail(Errc::kConfig, p + "*: thresholds must be >= 0");
   if (t.complaint_good > t.complaint_bad)
     return fail(Errc::kConfig, p + "complaint_good must not exceed " + p + "complaint_bad");
-  for (double v : {t.auth_share, t.one_click_share, t.spam_verdict_bad, t.bounce_bad})
-    if (v > 1) return fail(Errc::kConfig, p + "*_share / *_bad rates must be <= 1");
+  for (double v : {t.auth_share, t.one_click_share, t.spam_verdict_bad, t.bounce_bad, t.model_bad,
+                   t.model_good, t.dmarc_good})
+    if (v > 1) return fail(Errc::kConfig, p + "*_share / *_bad rates and model probabilities must be <= 1");
+  if (t.complaint_lag_hours >= 24)
+    return fail(Errc::kConfig, p + "complaint_lag_hours must be below 24 (the day window)");
+  if (t.model_good > t.model_bad)
+    return fail(Errc::kConfig, p + "model_good must not exceed " + p + "model_bad");
   return t;
 }
 
@@ -83,6 +100,97 @@ std::string numg(double x) {
 
 }  // namespace
 
+std::string_view feature_name(Feature f) {
+  switch (f) {
+    case Feature::kAligned: return "aligned";
+    case Feature::kDmarcPass: return "dmarc_pass";
+    case Feature::kAuthFail: return "auth_fail";
+    case Feature::kBadHelo: return "bad_helo";
+    case Feature::kNoFcrdns: return "no_fcrdns";
+    case Feature::kBounces: return "bounces";
+    case Feature::kComplaints: return "complaints";
+    case Feature::kTraps: return "traps";
+    case Feature::kSpamVerdicts: return "spam_verdicts";
+    case Feature::kOneClick: return "one_click";
+    case Feature::kNetwork: return "network";
+    case Feature::kCount: break;
+  }
+  return "?";
+}
+
+const ModelWeights& default_model() {
+  static const ModelWeights m = [] {
+    ModelWeights w;
+    w.bias = kSenderModelBias;
+    static_assert(std::size(kSenderModelWeights) == kFeatureCount, "one weight per feature");
+    for (size_t i = 0; i < kFeatureCount; ++i) w.w[i] = kSenderModelWeights[i];
+    return w;
+  }();
+  return m;
+}
+
+double bad_probability(const ModelWeights& m, const FeatureVector& x) {
+  double z = m.bias;
+  for (size_t i = 0; i < kFeatureCount; ++i) z += m.w[i] * x[i];
+  return 1.0 / (1.0 + std::exp(-z));
+}
+
+FeatureVector sender_features(const Counters& c, IdentityKind kind, int64_t now, Window win) {
+  FeatureVector x{};
+  auto val = [&](Metric m, Window w) { return c.value(m, w, now); };
+  const bool month = win == Window::kMonth;
+  const Window base = month ? Window::kMonth : Window::kDay;
+  const double vd = val(Metric::kVolume, base), vm = val(Metric::kVolume, Window::kMonth);
+  const double vh = val(Metric::kVolume, Window::kHour);
+  const double recent_base = std::max(vh, vd / 24) + 5;
+  auto day = [&](Metric m) { return vd > 0 ? std::min(1.0, val(m, base) / vd) : 0.0; };
+  auto recent = [&](Metric m) { return month ? 0.0 : std::min(1.0, val(m, Window::kHour) / recent_base); };
+  auto worse = [&](Metric m) { return std::max(day(m), recent(m)); };
+  auto at = [&](Feature f) -> double& { return x[static_cast<size_t>(f)]; };
+  at(Feature::kAligned) = day(Metric::kAuthAligned);
+  at(Feature::kDmarcPass) = std::min(1.0, day(Metric::kAuthAligned) + day(Metric::kDmarcOnly));
+  at(Feature::kAuthFail) = worse(Metric::kAuthFail);
+  at(Feature::kBadHelo) = worse(Metric::kBadHelo);
+  const double no_fcrdns_day = vd > 0 ? std::max(0.0, 1 - val(Metric::kFcrdns, base) / vd) : 0.0;
+  const double no_fcrdns_recent =
+      month ? 0.0 : std::max(0.0, vh - val(Metric::kFcrdns, Window::kHour)) / recent_base;
+  at(Feature::kNoFcrdns) = std::min(1.0, std::max(no_fcrdns_day, no_fcrdns_recent));
+  at(Feature::kBounces) = worse(Metric::kBounces);
+  // Complaints and trap hits are rare events: the first one of a small
+  // sender is noise, not a rate (one complaint on 30 messages is not 3%).
+  auto beyond_one = [&](Metric m, Window w) { return std::max(0.0, val(m, w) - 1); };
+  at(Feature::kComplaints) = vd > 0 ? std::min(1.0, beyond_one(Metric::kComplaints, base) / vd / 0.01) : 0.0;
+  at(Feature::kTraps) = vm > 0 ? std::min(1.0, beyond_one(Metric::kTraps, Window::kMonth) / vm / 0.001) : 0.0;
+  at(Feature::kSpamVerdicts) = worse(Metric::kSpamVerdict);
+  at(Feature::kOneClick) = day(Metric::kOneClick);
+  at(Feature::kNetwork) = kind == IdentityKind::kIp || kind == IdentityKind::kNet ? 1.0 : 0.0;
+  return x;
+}
+
+namespace {
+
+// "P(bad) 0.98: auth_fail 100% (+2.1), bad_helo 100% (+1.9), ..." with the
+// features that pushed hardest towards bad (or towards good: sign < 0).
+std::string model_text(const ModelWeights& m, const FeatureVector& x, double p, int sign) {
+  std::vector<std::pair<double, size_t>> parts;
+  for (size_t i = 0; i < kFeatureCount; ++i) {
+    const double c = m.w[i] * x[i];
+    if (c * sign > 0.25) parts.emplace_back(c * sign, i);
+  }
+  std::sort(parts.rbegin(), parts.rend());
+  std::string t = "P(bad) " + num2(p);
+  for (size_t k = 0; k < parts.size() && k < 4; ++k) {
+    const size_t i = parts[k].second;
+    char b[96];
+    std::snprintf(b, sizeof b, "%s %s %.0f%% (%+.1f)", k ? "," : ":",
+                  std::string(feature_name(static_cast<Feature>(i))).c_str(), x[i] * 100, m.w[i] * x[i]);
+    t += b;
+  }
+  return t;
+}
+
+}  // namespace
+
 Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thresholds& th, SenderClass prev,
                     int64_t prev_since) {
   Assessment a;
@@ -106,8 +214,13 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     bad = true;
     add("TRAP_HITS", -5, "spam-trap hits " + num(traps) + " (month) >= " + num(f * th.trap_hits));
   }
+  // Complaints trail their mail (by complaint_lag_hours on average), so the
+  // day window of complaints reads against volume that has decayed since:
+  // for an exponential delay of mean L the ratio reads 1 / (1 - L / 24 h)
+  // times the true rate; divide that out.
   const double compl_d = val(Metric::kComplaints, Window::kDay);
-  const double crate = vol_d > 0 ? compl_d / vol_d : (compl_d > 0 ? 1.0 : 0.0);
+  const double lag = 1.0 / (1.0 - th.complaint_lag_hours / 24.0);
+  const double crate = vol_d > 0 ? compl_d / vol_d / lag : (compl_d > 0 ? 1.0 : 0.0);
   if (compl_d >= f * th.min_complaints && crate >= complaint_limit) {
     bad = true;
     add("COMPLAINTS_BAD", -4, "complaint rate " + pct(crate) + " (day) >= " + pct(complaint_limit));
@@ -144,14 +257,35 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
             " (day, decayed) >= " + num2(bot_limit) + " (" + numg(th.bot_hits_bad) + " within about 24 h" +
             (was_bad ? ", halved: already bad)" : ")"));
   }
+  // The sender model: every signal of the identity's mail at once, over the
+  // day window, or the month window for a sender too small for the day.
+  const bool by_day = vol_d >= th.model_min_volume;
+  const bool judged = by_day || vol_m >= th.model_min_volume;
+  const FeatureVector x = sender_features(c, kind, now, by_day ? Window::kDay : Window::kMonth);
+  a.p_bad = judged ? bad_probability(th.model, x) : 0.0;
+  if (judged && a.p_bad >= (was_bad ? th.model_good : th.model_bad)) {
+    bad = true;
+    add("MODEL_BAD", -3, std::string(by_day ? "" : "(month) ") + model_text(th.model, x, a.p_bad, +1));
+  }
+  if (!bad && was_bad && prev_since > 0 && now - prev_since < th.bad_hold_hours * 3600) {
+    // A bad class is held: a spammer's quiet spell or an account that was
+    // cleaned up hours ago has not earned anything back yet.
+    bad = true;
+    add("HELD", -1,
+        std::string(class_name(prev)) + " for " + num(static_cast<double>(now - prev_since) / 3600) +
+            " h < " + num(th.bad_hold_hours) + " h");
+  }
   if (bad) {
     const double good_hours = static_cast<double>(now - prev_since) / 3600.0;
-    if ((is_good(prev) && good_hours >= th.good_history_hours) || prev == SenderClass::kCompromised) {
+    const bool had_history = (is_good(prev) || prev == SenderClass::kUnknown) && prev_since > 0;
+    if ((had_history && good_hours >= th.good_history_hours) || prev == SenderClass::kCompromised) {
       a.cls = SenderClass::kCompromised;
       add("WAS_GOOD", 0,
           prev == SenderClass::kCompromised
               ? std::string("compromised before")
-              : std::string(class_name(prev)) + " for " + num(good_hours) + " h before: compromised");
+              : std::string(prev == SenderClass::kUnknown ? "clean (too little for a class)"
+                                                          : class_name(prev)) +
+                    " for " + num(good_hours) + " h before: compromised");
     } else {
       a.cls = SenderClass::kSpammer;
     }
@@ -164,9 +298,32 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     add("LOW_VOLUME", 0, num(vol_d) + " recipients (day) since a bad class < " + num(th.min_volume));
     return a;
   }
-  if (vol_m < th.min_volume) {
+  // A good class is earned: authenticated, aligned mail (and FCrDNS for an
+  // address) that the model does not find suspicious; silence about
+  // complaints is not enough.
+  const Window xw = by_day ? Window::kDay : Window::kMonth;
+  const double vol_x = by_day ? vol_d : vol_m;
+  const double dmarc = x[static_cast<size_t>(Feature::kDmarcPass)];
+  const double fcrdns_share = vol_x > 0 ? val(Metric::kFcrdns, xw) / vol_x : 0;
+  const bool positive =
+      judged && a.p_bad < th.model_good && dmarc >= th.dmarc_good && (!network || fcrdns_share >= 0.5);
+  if (!judged) {
     a.cls = SenderClass::kUnknown;
-    add("LOW_VOLUME", 0, num(vol_m) + " recipients (month) < " + num(th.min_volume));
+    add("LOW_VOLUME", 0, num(vol_m) + " recipients (month) < " + num(th.model_min_volume));
+    return a;
+  }
+  if (!positive) {
+    a.cls = SenderClass::kUnknown;
+    a.dirty = true;
+    std::string why = "DMARC-aligned " + pct(dmarc) + (by_day ? " (day)" : " (month)");
+    if (network) why += ", FCrDNS " + pct(fcrdns_share);
+    add("NO_POSITIVE_EVIDENCE", 0, why + ", " + model_text(th.model, x, a.p_bad, +1));
+    return a;
+  }
+  if (vol_m < th.good_volume) {
+    a.cls = SenderClass::kUnknown;
+    a.clean = true;  // too little for a class, but clean: the history COMPROMISED is judged on
+    add("LOW_VOLUME", 0, num(vol_m) + " recipients (month) < " + num(th.good_volume) + ", clean");
     return a;
   }
   const bool bulk = vol_d >= th.bulk_daily_volume || prev == SenderClass::kBulk;
@@ -197,6 +354,9 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
   if (network) {
     if (vol_d > 0 && fcrdns_d >= 0.99 * vol_d) add("FCRDNS", 1, "forward-confirmed reverse DNS");
   }
+  add("DMARC_ALIGNED", 1,
+      "DMARC-aligned " + pct(dmarc) + (by_day ? " (day), " : " (month), ") +
+          model_text(th.model, x, a.p_bad, -1));
   return a;
 }
 
@@ -238,10 +398,18 @@ ClassState apply_history(Assessment& a, const std::optional<ClassState>& prev, i
     if (is_bad(a.cls)) a.score -= 3;
     return *prev;
   }
-  if (prev && prev->cls == a.cls) return *prev;
+  if (prev && prev->cls == a.cls) {
+    // Unknown: clean from now on, or no longer clean (what the model saw,
+    // not too little mail, ends a clean history).
+    if (a.cls == SenderClass::kUnknown && !prev->good_since && a.clean) return ClassState{a.cls, now, now};
+    if (a.cls == SenderClass::kUnknown && prev->good_since && a.dirty) return ClassState{a.cls, now, 0};
+    return *prev;
+  }
   ClassState next{a.cls, now, 0};
-  if (is_good(a.cls))
-    next.good_since = prev && is_good(prev->cls) ? (prev->good_since ? prev->good_since : prev->since) : now;
+  const bool carried =
+      prev && (is_good(prev->cls) || (prev->cls == SenderClass::kUnknown && prev->good_since));
+  if (is_good(a.cls) || a.clean)
+    next.good_since = carried ? (prev->good_since ? prev->good_since : prev->since) : now;
   return next;
 }
 

@@ -15,6 +15,7 @@
 //   bad evidence (any one makes the identity bad):
 //     TRAP_HITS       trap hits (month) >= [trap_hits] and >= [trap_rate] of volume (month)
 //     COMPLAINTS_BAD  complaints (day) >= [min_complaints] and rate >= [complaint_bad]
+//                     (the rate corrected for the delay of complaints, [complaint_lag_hours])
 //     BOUNCES_BAD     unknown-recipient bounces (day) >= [min_bounces], rate >= [bounce_bad]
 //     SPAM_VERDICTS   scanner spam verdicts (day) >= [min_spam_verdicts], share >= [spam_verdict_bad]
 //     NO_FCRDNS       ip/net identity, volume (day) >= [no_fcrdns_volume], FCrDNS share < 50%
@@ -22,22 +23,46 @@
 //                     >= [bot_hits_bad] - 1 + 1/e: [bot_hits_bad] detections within
 //                     about the last 24 h (one reads 1, 1/e a day later); no mail
 //                     volume needed. [bot_hits_bad] = 0 turns the rule off.
-//   bad -> COMPROMISED when the previous class was bulk or transactional,
-//   held for at least [good_history_hours], or was already compromised (a
-//   good identity that turned bad); otherwise SPAMMER.
+//   bad -> COMPROMISED when the previous class was bulk or transactional
+//   (or unknown but clean, below), held for at least [good_history_hours],
+//   or was already compromised (a good identity that turned bad);
+//   otherwise SPAMMER.
 //   no bad evidence:
-//     volume (month) < [min_volume]                 -> UNKNOWN (too little seen)
+//     too little to judge, or no positive evidence (the sender model below)
+//                                                   -> UNKNOWN
 //     volume (day) >= [bulk_daily_volume] or was bulk -> BULK, with compliance
 //       reasons: AUTH_ALIGNED / NO_AUTH (share >= [auth_share]), ONE_CLICK /
 //       NO_ONE_CLICK ([one_click_share]), COMPLAINTS_OK / COMPLAINTS_WARN
 //       (between [complaint_good] and [complaint_bad])
 //     else                                           -> TRANSACTIONAL
 //   hysteresis: an identity classed bad is judged against half the
-//   thresholds (complaints against [complaint_good]) and needs fresh volume
-//   (day) >= [min_volume] to leave its class; apply_history keeps a class
-//   while the evidence is merely too thin (silence does not forgive).
+//   thresholds (complaints against [complaint_good]), is HELD (below) and
+//   then needs fresh volume (day) >= [min_volume] to leave its class;
+//   apply_history keeps a class while the evidence is merely too thin or
+//   not positive (silence does not forgive).
+//
+// The sender model (sender_model.h, README "The sender model"): the rules
+// above catch the plain cases; a logistic regression over the identity's
+// sender signals (Feature, sender_features(): aligned authentication, auth failures, generic HELOs,
+// FCrDNS, unknown recipients, complaints, traps, scanner verdicts, one-click)
+// gives P(bad), with weights fit offline on labelled simulated traffic
+// (`reputation_sim --fit`) and checked in.
+//     MODEL_BAD     P(bad) >= [model_bad] on the day window when volume (day)
+//                   >= [model_min_volume], else on the month window when
+//                   volume (month) >= [model_min_volume]
+//     HELD          an identity classed bad keeps its class for [bad_hold_hours]
+//                   (30 days, the month window) whatever it sends meanwhile
+//   A good class needs positive evidence, never just the absence of bad:
+//     P(bad) < [model_good], DMARC-aligned share >= [dmarc_good], for ip/net
+//     FCrDNS on at least half (same window as P(bad)), and volume (month)
+//     >= [good_volume]
+//   else UNKNOWN (NO_POSITIVE_EVIDENCE / LOW_VOLUME). An unknown identity
+//   whose mail is positive evidence but too little keeps since when it has
+//   been so (ClassState::good_since): bad evidence [good_history_hours] later
+//   makes it COMPROMISED (a quiet account taken over), as for a good class.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -55,6 +80,43 @@ std::string_view class_name(SenderClass c);  // "unknown", "bulk", "transactiona
 std::optional<SenderClass> parse_class(std::string_view s);
 inline bool is_bad(SenderClass c) { return c == SenderClass::kSpammer || c == SenderClass::kCompromised; }
 inline bool is_good(SenderClass c) { return c == SenderClass::kBulk || c == SenderClass::kTransactional; }
+
+// What the sender model reads about an identity (all in [0, 1]); see
+// sender_features().
+enum class Feature : uint8_t {
+  kAligned,       // SPF+DKIM+DMARC pass share (day)
+  kDmarcPass,     // DMARC pass share (day)
+  kAuthFail,      // SPF fail/softfail or DMARC fail without a DMARC pass (day or recent, the higher)
+  kBadHelo,       // generic / literal / one-label HELO share (day or recent)
+  kNoFcrdns,      // share without FCrDNS (day or recent)
+  kBounces,       // unknown-recipient bounces per recipient (day or recent), capped at 1
+  kComplaints,    // complaints beyond the first per recipient (day) / 1%, capped at 1
+  kTraps,         // trap hits beyond the first per recipient (month) / 0.1%, capped at 1
+  kSpamVerdicts,  // scanner spam verdict share (day or recent)
+  kOneClick,      // RFC 8058 one-click share (day)
+  kNetwork,       // 1 for ip/net identities, 0 for domains
+  kCount
+};
+constexpr size_t kFeatureCount = static_cast<size_t>(Feature::kCount);
+using FeatureVector = std::array<double, kFeatureCount>;
+std::string_view feature_name(Feature f);  // "aligned", "auth_fail", ...
+
+// Logistic model: P(bad) = 1 / (1 + exp(-(bias + w . x))).
+struct ModelWeights {
+  double bias = 0;
+  FeatureVector w{};
+};
+// The checked-in fit (sender_model.h).
+const ModelWeights& default_model();
+double bad_probability(const ModelWeights& m, const FeatureVector& x);
+
+// The features of an identity at `now`, over the day window (and "recent":
+// the hour window over max(volume (hour), volume (day) / 24) + 5
+// recipients, so a change of behaviour shows within the hour while a single
+// odd message of a small sender does not dominate it), or over the month
+// window alone (w = kMonth: a sender too small for the day window, and
+// what a bad identity must live down before it leaves its class).
+FeatureVector sender_features(const Counters& c, IdentityKind kind, int64_t now, Window w = Window::kDay);
 
 struct Thresholds {
   double bulk_daily_volume = 5000;
@@ -78,6 +140,18 @@ struct Thresholds {
   // identity COMPROMISED rather than SPAMMER (a fresh "good" identity that
   // turns bad within days is a spammer warming up).
   double good_history_hours = 72;
+  // Sender model: P(bad) that makes an identity bad, and below which it may
+  // be good; the day volume it needs to judge; what a good class needs.
+  double model_bad = 0.9;
+  double model_good = 0.5;
+  double model_min_volume = 3;
+  double good_volume = 100;     // month window
+  double dmarc_good = 0.8;      // DMARC-aligned share (day)
+  double bad_hold_hours = 720;  // as long as the month window remembers
+  // Mean delay of complaints after their mail: the complaint rate (day) is
+  // divided by 1 / (1 - lag / 24 h), what that delay inflates it by.
+  double complaint_lag_hours = 6;
+  ModelWeights model = default_model();
 
   // Keys of the [reputation] table (or `prefix`); absent keys keep defaults.
   // Errc::kConfig for values out of range (negative, complaint_good > complaint_bad).
@@ -94,11 +168,15 @@ struct Assessment {
   SenderClass cls = SenderClass::kUnknown;
   double score = 0;
   std::vector<Reason> reasons;
+  double p_bad = 0;    // the sender model's P(bad) (0 without enough volume)
+  bool clean = false;  // unknown, but with [min_volume] of clean authenticated mail
+  bool dirty = false;  // unknown because the mail seen lacks positive evidence (not for too little)
 };
 
 // What the rules say about the counters alone (prev: the class the identity
-// had before and since when it has been good (ClassState::good_since), or
-// kUnknown; used for BULK stickiness and COMPROMISED).
+// had before and since when it has been good (ClassState::good_since; for
+// an unknown identity: clean, 0 if not), or kUnknown; used for BULK
+// stickiness and COMPROMISED).
 Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thresholds& th,
                     SenderClass prev = SenderClass::kUnknown, int64_t prev_since = 0);
 
@@ -108,7 +186,7 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
 struct ClassState {
   SenderClass cls = SenderClass::kUnknown;
   int64_t since = 0;
-  int64_t good_since = 0;      // 0 unless cls is good
+  int64_t good_since = 0;      // 0 unless cls is good (or unknown and clean)
   std::string encode() const;  // "bulk 1700000000 1699000000"
   static std::optional<ClassState> decode(std::string_view s);
 };

@@ -11,6 +11,7 @@ constexpr int64_t kNow = 1700000000;
 
 struct Day {
   double volume = 0, auth = 0, one_click = 0, fcrdns = 0, spam = 0, complaints = 0, traps = 0, bounces = 0;
+  double dmarc_only = 0, auth_fail = 0, bad_helo = 0;
 };
 
 // Steady-state counters for `d` per day, for a week.
@@ -25,6 +26,9 @@ Counters steady(const Day& d) {
     c.add(Metric::kComplaints, d.complaints / 24, t);
     c.add(Metric::kTraps, d.traps / 24, t);
     c.add(Metric::kBounces, d.bounces / 24, t);
+    c.add(Metric::kDmarcOnly, d.dmarc_only / 24, t);
+    c.add(Metric::kAuthFail, d.auth_fail / 24, t);
+    c.add(Metric::kBadHelo, d.bad_helo / 24, t);
   }
   return c;
 }
@@ -71,12 +75,48 @@ TEST(Classify, Table) {
        SenderClass::kUnknown,
        SenderClass::kBulk,
        "NO_ONE_CLICK"},
-      {"bulk without alignment",
-       {20000, 1000, 20000, 20000, 0, 2, 0, 0},
+      {"bulk with DMARC but not SPF+DKIM on all",
+       {20000, 15000, 20000, 20000, 0, 2, 0, 0, 5000},
        IdentityKind::kDomain,
        SenderClass::kUnknown,
        SenderClass::kBulk,
        "NO_AUTH"},
+      {"bulk volume without authentication earns nothing",
+       {20000, 1000, 20000, 20000, 0, 2, 0, 0},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kUnknown,
+       "NO_POSITIVE_EVIDENCE"},
+      {"quiet botnet address: forged, literal HELO, no FCrDNS, unknown recipients",
+       {300, 0, 0, 75, 0, 0, 0, 60, 0, 300, 300},
+       IdentityKind::kIp,
+       SenderClass::kUnknown,
+       SenderClass::kSpammer,
+       "MODEL_BAD"},
+      {"botnet address with FCrDNS, forged From, few bounces",
+       {200, 0, 0, 200, 0, 0, 0, 10, 0, 200, 200},
+       IdentityKind::kIp,
+       SenderClass::kUnknown,
+       SenderClass::kSpammer,
+       "MODEL_BAD"},
+      {"clean but too little for a class",
+       {3, 3, 0, 3, 0, 0, 0, 0},
+       IdentityKind::kIp,
+       SenderClass::kUnknown,
+       SenderClass::kUnknown,
+       "LOW_VOLUME"},
+      {"unauthenticated address without complaints is not transactional",
+       {300, 0, 0, 300, 0, 0, 0, 0},
+       IdentityKind::kIp,
+       SenderClass::kUnknown,
+       SenderClass::kUnknown,
+       "NO_POSITIVE_EVIDENCE"},
+      {"legitimate server with an internal HELO name",
+       {300, 300, 0, 300, 0, 0, 0, 1, 0, 0, 300},
+       IdentityKind::kIp,
+       SenderClass::kUnknown,
+       SenderClass::kTransactional,
+       "DMARC_ALIGNED"},
       {"transactional",
        {300, 300, 0, 300, 0, 0, 0, 1},
        IdentityKind::kDomain,
@@ -121,7 +161,8 @@ TEST(Classify, Table) {
        "WAS_GOOD"},
   };
   for (const Case& c : cases) {
-    const Assessment a = classify(steady(c.day), c.kind, kNow, th, c.prev, kNow - 30 * 86400);
+    const Assessment a = classify(steady(c.day), c.kind, kNow, th, c.prev,
+                                  c.prev == SenderClass::kUnknown ? 0 : kNow - 30 * 86400);
     EXPECT_EQ(class_name(a.cls), class_name(c.want)) << c.name;
     EXPECT_TRUE(has_reason(a, c.reason)) << c.name;
     if (is_bad(c.want)) {
@@ -188,6 +229,112 @@ TEST(Classify, BotDetectionMakesAnAddressASpammer) {
   EXPECT_TRUE(has_reason(classify(c, IdentityKind::kIp, kNow + 60, two), "BOT_DETECTED"));
 }
 
+TEST(Classify, QuietCleanAccountTakenOverIsCompromised) {
+  const Thresholds th;
+  // Five recipients a day for three weeks: clean, too little for a class.
+  Counters c;
+  std::optional<ClassState> st;
+  for (int i = 0; i <= 21 * 6; ++i) {
+    const int64_t t = kNow - 21 * 86400 + i * 4 * 3600;
+    c.add(Metric::kVolume, 1, t);
+    c.add(Metric::kAuthAligned, 1, t);
+    c.add(Metric::kFcrdns, 1, t);
+    if (i % 6 == 5) {  // once a day
+      Assessment a = classify(c, IdentityKind::kDomain, t, th, st ? st->cls : SenderClass::kUnknown,
+                              st ? st->good_since : 0);
+      st = apply_history(a, st, t);
+    }
+  }
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->cls, SenderClass::kUnknown);
+  EXPECT_GT(st->good_since, 0);
+  EXPECT_LE(st->good_since, kNow - 15 * 86400);
+  EXPECT_EQ(ClassState::decode(st->encode())->good_since, st->good_since);
+  // Taken over: 300 authenticated messages within the hour, 30% unknown recipients.
+  for (int i = 0; i < 30; ++i) {
+    const int64_t at = kNow + i * 120;
+    c.add(Metric::kVolume, 10, at);
+    c.add(Metric::kAuthAligned, 10, at);
+    c.add(Metric::kFcrdns, 10, at);
+    c.add(Metric::kBounces, 3, at + 30);
+  }
+  const int64_t now = kNow + 3600;
+  Assessment a = classify(c, IdentityKind::kDomain, now, th, st->cls, st->good_since);
+  EXPECT_EQ(a.cls, SenderClass::kCompromised);
+  EXPECT_TRUE(has_reason(a, "WAS_GOOD"));
+  // The same mail from an identity without that history is a spammer.
+  EXPECT_EQ(classify(c, IdentityKind::kDomain, now, th, SenderClass::kUnknown, 0).cls, SenderClass::kSpammer);
+}
+
+TEST(Classify, BadClassIsHeld) {
+  const Thresholds th;
+  // A week of clean authenticated mail.
+  const Counters c = steady({300, 300, 0, 300, 0, 0, 0, 0});
+  EXPECT_EQ(classify(c, IdentityKind::kIp, kNow, th).cls, SenderClass::kTransactional);
+  // Classed spammer 5 days ago: held (30 days).
+  Assessment a = classify(c, IdentityKind::kIp, kNow, th, SenderClass::kSpammer, kNow - 5 * 86400);
+  EXPECT_EQ(a.cls, SenderClass::kSpammer);
+  EXPECT_TRUE(has_reason(a, "HELD"));
+  // Compromised ones stay compromised.
+  EXPECT_EQ(classify(c, IdentityKind::kIp, kNow, th, SenderClass::kCompromised, kNow - 86400).cls,
+            SenderClass::kCompromised);
+  // After bad_hold_hours, clean mail earns the class back.
+  Thresholds short_hold;
+  short_hold.bad_hold_hours = 72;
+  EXPECT_EQ(classify(c, IdentityKind::kIp, kNow, short_hold, SenderClass::kSpammer, kNow - 5 * 86400).cls,
+            SenderClass::kTransactional);
+}
+
+TEST(Classify, ComplaintRateAllowsForTheDelayOfComplaints) {
+  const Thresholds th;
+  // 0.35% read over the day window: 0.26% once the 6 h delay is divided out.
+  Counters c = steady({20000, 20000, 20000, 20000, 0, 70, 0, 0});
+  Assessment a = classify(c, IdentityKind::kDomain, kNow, th);
+  EXPECT_EQ(a.cls, SenderClass::kBulk);
+  EXPECT_TRUE(has_reason(a, "COMPLAINTS_WARN"));
+  Thresholds no_lag;
+  no_lag.complaint_lag_hours = 0;
+  EXPECT_EQ(classify(c, IdentityKind::kDomain, kNow, no_lag).cls, SenderClass::kSpammer);
+  auto cfg = Config::parse("[reputation]\ncomplaint_lag_hours = 24\n");
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(Thresholds::from_config(*cfg).error().code, Errc::kConfig);
+}
+
+TEST(Classify, FeaturesReadTheSenderSignals) {
+  Counters c;
+  for (int i = 0; i < 10; ++i) {
+    c.add(Metric::kVolume, 2, kNow - 3000 + i * 300);
+    c.add(Metric::kAuthFail, 2, kNow - 3000 + i * 300);
+    c.add(Metric::kBadHelo, 2, kNow - 3000 + i * 300);
+    c.add(Metric::kFcrdns, 1, kNow - 3000 + i * 300);
+  }
+  const FeatureVector x = sender_features(c, IdentityKind::kIp, kNow);
+  auto f = [&](Feature k) { return x[static_cast<size_t>(k)]; };
+  EXPECT_NEAR(f(Feature::kAuthFail), 1.0, 1e-6);
+  EXPECT_NEAR(f(Feature::kBadHelo), 1.0, 1e-6);
+  EXPECT_NEAR(f(Feature::kNoFcrdns), 0.5, 1e-6);
+  EXPECT_EQ(f(Feature::kDmarcPass), 0);
+  EXPECT_EQ(f(Feature::kNetwork), 1);
+  const double p = bad_probability(default_model(), x);
+  EXPECT_GE(p, Thresholds{}.model_bad);
+  // The recent (hour) window: a large steady sender's sudden burst of bounces.
+  Counters d;
+  for (int64_t t = kNow - 5 * 86400; t < kNow - 3600; t += 600) {
+    d.add(Metric::kVolume, 10, t);
+    d.add(Metric::kAuthAligned, 10, t);
+  }
+  for (int64_t t = kNow - 3600; t < kNow; t += 60) {
+    d.add(Metric::kVolume, 10, t);
+    d.add(Metric::kAuthAligned, 10, t);
+    d.add(Metric::kBounces, 4, t);
+  }
+  const FeatureVector y = sender_features(d, IdentityKind::kDomain, kNow);
+  const FeatureVector ym = sender_features(d, IdentityKind::kDomain, kNow, Window::kMonth);
+  EXPECT_GT(y[static_cast<size_t>(Feature::kBounces)], 0.3);
+  EXPECT_LT(ym[static_cast<size_t>(Feature::kBounces)], 0.15);
+  EXPECT_EQ(feature_name(Feature::kBadHelo), "bad_helo");
+}
+
 TEST(Classify, ThresholdsFromConfig) {
   auto cfg = Config::parse("[reputation]\nbulk_daily_volume = 100\ncomplaint_bad = 0.01\n");
   ASSERT_TRUE(cfg);
@@ -203,6 +350,13 @@ TEST(Classify, ThresholdsFromConfig) {
   auto neg = Config::parse("[reputation]\nbot_hits_bad = -1\n");
   ASSERT_TRUE(neg);
   EXPECT_EQ(Thresholds::from_config(*neg).error().code, Errc::kConfig);
+  auto model = Config::parse("[reputation]\nmodel_bad = 0.95\ngood_volume = 50\n");
+  ASSERT_TRUE(model);
+  EXPECT_EQ(Thresholds::from_config(*model)->model_bad, 0.95);
+  EXPECT_EQ(Thresholds::from_config(*model)->good_volume, 50);
+  auto inverted = Config::parse("[reputation]\nmodel_bad = 0.4\nmodel_good = 0.6\n");
+  ASSERT_TRUE(inverted);
+  EXPECT_EQ(Thresholds::from_config(*inverted).error().code, Errc::kConfig);
   auto bad = Config::parse("[reputation]\ncomplaint_good = 0.5\ncomplaint_bad = 0.1\n");
   ASSERT_TRUE(bad);
   EXPECT_EQ(Thresholds::from_config(*bad).error().code, Errc::kConfig);

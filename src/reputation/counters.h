@@ -21,11 +21,13 @@
 //
 // Encoding (encode/decode): 8-byte little-endian signed time stamp, then
 // kMetricCount * kWindowCount little-endian IEEE floats, metric-major:
-// 8 + 4*33 = 140 bytes (layout v2). decode() also reads the v1 layout
-// (kEncodedSizeV1 = 128 bytes: the first 10 metrics, before kBot existed),
-// with kBot zero, so stores written before kBot keep their data; new metrics
-// are only ever appended. encode() always writes v2 (a v1 reader would reject
-// it: no downgrade). Any other length is Errc::kParse.
+// 8 + 4*42 = 176 bytes (layout v3). decode() also reads the older layouts
+// (v2, kEncodedSizeV2 = 140 bytes: the first 11 metrics, before the sender
+// signals kDmarcOnly/kAuthFail/kBadHelo; v1, kEncodedSizeV1 = 128 bytes:
+// the first 10, before kBot), with the missing metrics zero, so stores
+// written before keep their data; new metrics are only ever appended.
+// encode() always writes v3 (an older reader would reject it: no
+// downgrade). Any other length is Errc::kParse.
 #pragma once
 
 #include <array>
@@ -48,7 +50,12 @@ enum class Metric : uint8_t {
   kBounces,       // unknown-recipient bounces
   kNotSpam,       // user "not spam"
   kUnsubscribes,  // unsubscribe requests
-  kBot,           // flow-detector bot detections (ip/net only; appended last: see Encoding)
+  kBot,           // flow-detector bot detections (ip/net only; appended: see Encoding)
+  // Sender signals of messages (appended in layout v3), zero for a
+  // well-behaved sender, so the sparse stores spend nothing on them there:
+  kDmarcOnly,  // recipients of messages that passed DMARC without both SPF and DKIM passing
+  kAuthFail,   // ... whose SPF failed or soft-failed, or DMARC failed, without a DMARC pass
+  kBadHelo,    // ... whose HELO was generic, an address literal, or no FQDN (helo.h)
   kCount
 };
 constexpr size_t kMetricCount = static_cast<size_t>(Metric::kCount);
@@ -84,6 +91,8 @@ double decay_factor(Window w, int64_t dt);
 constexpr size_t kEncodedSize = 8 + 4 * kMetricCount * kWindowCount;
 constexpr size_t kMetricCountV1 = 10;  // metrics before kBot
 constexpr size_t kEncodedSizeV1 = 8 + 4 * kMetricCountV1 * kWindowCount;
+constexpr size_t kMetricCountV2 = 11;  // metrics before kDmarcOnly
+constexpr size_t kEncodedSizeV2 = 8 + 4 * kMetricCountV2 * kWindowCount;
 std::string encode(const Counters& c);
 void encode_to(const Counters& c, std::string& out);
 Result<Counters> decode(std::string_view bytes);

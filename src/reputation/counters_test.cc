@@ -75,7 +75,7 @@ TEST(Counters, EncodeRoundTripAndRejectsBadLength) {
 }
 
 TEST(Counters, ReadsRecordsFromBeforeTheBotMetric) {
-  static_assert(kEncodedSize == 140 && kEncodedSizeV1 == 128);
+  static_assert(kEncodedSize == 176 && kEncodedSizeV2 == 140 && kEncodedSizeV1 == 128);
   Counters c;
   c.add(Metric::kVolume, 12345, 1700000000);
   c.add(Metric::kUnsubscribes, 2, 1700000100);  // the last v1 metric
@@ -93,6 +93,23 @@ TEST(Counters, ReadsRecordsFromBeforeTheBotMetric) {
   EXPECT_EQ(encode(m).size(), kEncodedSize);
   EXPECT_FLOAT_EQ(m.v[Counters::index(Metric::kBot, Window::kDay)], 1.0f);
   EXPECT_EQ(metric_name(Metric::kBot), "bot");
+}
+
+TEST(Counters, ReadsRecordsFromBeforeTheSenderSignals) {
+  Counters c;
+  c.add(Metric::kVolume, 7, 1700000000);
+  c.add(Metric::kBot, 1, 1700000100);  // the last v2 metric
+  const std::string v3 = encode(c);
+  auto d = decode(std::string_view(v3).substr(0, kEncodedSizeV2));
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->v, c.v);
+  Counters b;
+  b.add(Metric::kBadHelo, 2, 1700000200);
+  const Counters m = merge(*d, b);
+  EXPECT_EQ(encode(m).size(), kEncodedSize);
+  EXPECT_FLOAT_EQ(m.v[Counters::index(Metric::kBadHelo, Window::kHour)], 2.0f);
+  EXPECT_EQ(metric_name(Metric::kAuthFail), "auth_fail");
+  EXPECT_FALSE(decode(v3.substr(0, kEncodedSizeV2 + 4)));
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include <cstdio>
 
+#include "reputation/helo.h"
+
 namespace rampart::reputation {
 
 std::string Report::to_json(bool with_counters) const {
@@ -55,8 +57,14 @@ Counters delta_of(const Event& e, int64_t at) {
     case EventType::kMessage: {
       const double n = e.recipients;
       put(Metric::kVolume, n);
+      const bool spf_bad = e.spf == AuthResult::kFail || e.spf == AuthResult::kSoftFail;
       if (e.spf == AuthResult::kPass && e.dkim == AuthResult::kPass && e.dmarc == AuthResult::kPass)
         put(Metric::kAuthAligned, n);
+      else if (e.dmarc == AuthResult::kPass)
+        put(Metric::kDmarcOnly, n);
+      else if (spf_bad || e.dmarc == AuthResult::kFail)
+        put(Metric::kAuthFail, n);
+      if (is_bad_helo(classify_helo(e.helo, e.ip))) put(Metric::kBadHelo, n);
       if (e.list_unsubscribe_one_click) put(Metric::kOneClick, n);
       if (e.fcrdns) put(Metric::kFcrdns, n);
       if (e.verdict == Verdict::kSpam) put(Metric::kSpamVerdict, n);
@@ -143,16 +151,22 @@ std::optional<ClassState> decode_state(const std::optional<std::string>& raw) {
   if (!raw) return std::nullopt;
   return ClassState::decode(*raw);
 }
+// Since when the identity has been good (or clean while unknown); 0: never.
+int64_t history_since(const std::optional<ClassState>& prev) {
+  if (!prev) return 0;
+  if (prev->cls == SenderClass::kUnknown) return prev->good_since;
+  return prev->good_since ? prev->good_since : prev->since;
+}
 }  // namespace
 
 Status Engine::reclassify_from(const Identity& id, const Store::Lookup& l, int64_t now) {
   if (!l.counters) return {};
   const std::optional<ClassState> prev = decode_state(l.state);
-  Assessment a = classify(*l.counters, id.kind, now, th_, prev ? prev->cls : SenderClass::kUnknown,
-                          prev ? (prev->good_since ? prev->good_since : prev->since) : 0);
+  Assessment a =
+      classify(*l.counters, id.kind, now, th_, prev ? prev->cls : SenderClass::kUnknown, history_since(prev));
   const ClassState next = apply_history(a, prev, now);
   if (!prev || prev->cls != next.cls || prev->since != next.since) {
-    if (next.cls == SenderClass::kUnknown && !prev) return {};
+    if (next.cls == SenderClass::kUnknown && !next.good_since && !prev) return {};
     return store_.put_state(id.key, next.encode());
   }
   return {};
@@ -172,7 +186,7 @@ Report Engine::report_from(std::string_view identity, const Store::Lookup& l, in
   }
   r.counters = *l.counters;
   Assessment a = classify(*l.counters, kind_of(identity), now, th_, prev ? prev->cls : SenderClass::kUnknown,
-                          prev ? (prev->good_since ? prev->good_since : prev->since) : 0);
+                          history_since(prev));
   const ClassState st = apply_history(a, prev, now);
   r.cls = a.cls;
   r.score = a.score;

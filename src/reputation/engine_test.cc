@@ -135,7 +135,8 @@ TEST(Engine, ReportWithCounters) {
             std::string::npos)
       << j;
   EXPECT_NE(j.find("\"complaints\": {\"hour\": 1, \"day\": 1, \"month\": 1}"), std::string::npos) << j;
-  EXPECT_NE(j.find("\"bot\": {\"hour\": 0, \"day\": 0, \"month\": 0}}}"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"bot\": {\"hour\": 0, \"day\": 0, \"month\": 0}, "), std::string::npos) << j;
+  EXPECT_NE(j.find("\"bad_helo\": {\"hour\": 0, \"day\": 0, \"month\": 0}}}"), std::string::npos) << j;
 }
 
 TEST(Engine, BotDetectionMakesTheAddressASpammer) {
@@ -162,9 +163,15 @@ TEST(Engine, BotDetectionMakesTheAddressASpammer) {
               std::string::npos)
         << r->to_json();
   }
-  // A week later, without new evidence, the class is kept (silence does not forgive).
+  // A week later, without new evidence, the class is held (bad_hold_hours).
   clock.advance(std::chrono::seconds(7 * 86400));
   auto r = engine.report("ip:203.0.113.45");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cls, SenderClass::kSpammer) << r->to_json();
+  EXPECT_EQ(r->reasons.back().code, "HELD");
+  // Five weeks later it is still kept: silence does not forgive.
+  clock.advance(std::chrono::seconds(28 * 86400));
+  r = engine.report("ip:203.0.113.45");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->cls, SenderClass::kSpammer) << r->to_json();
   EXPECT_EQ(r->reasons.back().code, "KEPT");
@@ -182,6 +189,75 @@ TEST(Engine, UnauthenticatedEventsTouchOnlyTheNetwork) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->cls, SenderClass::kUnknown);
   EXPECT_EQ(r->classified_at, 0);
+}
+
+TEST(Engine, DeltaCountsTheSenderSignals) {
+  auto at = [](const Counters& d, Metric m) { return d.v[Counters::index(m, Window::kDay)]; };
+  // A bot: forged freemail From, Windows machine name.
+  Event bot = newsletter(1700000000, 3);
+  bot.ip = *IpAddress::parse("100.64.9.9");
+  bot.helo = "DESKTOP-1A2B3C";
+  bot.spf = AuthResult::kSoftFail;
+  bot.dkim = AuthResult::kNone;
+  bot.dmarc = AuthResult::kFail;
+  Counters d = delta_of(bot, bot.time);
+  EXPECT_EQ(at(d, Metric::kAuthFail), 3);
+  EXPECT_EQ(at(d, Metric::kBadHelo), 3);
+  EXPECT_EQ(at(d, Metric::kAuthAligned), 0);
+  EXPECT_EQ(at(d, Metric::kDmarcOnly), 0);
+  // A forwarded message: SPF fails, DKIM and DMARC pass: not an auth failure.
+  Event fwd = newsletter(1700000000, 1);
+  fwd.helo = "mx.forwarder.example";
+  fwd.spf = AuthResult::kFail;
+  d = delta_of(fwd, fwd.time);
+  EXPECT_EQ(at(d, Metric::kAuthFail), 0);
+  EXPECT_EQ(at(d, Metric::kDmarcOnly), 1);
+  EXPECT_EQ(at(d, Metric::kBadHelo), 0);
+  // Fully aligned: none of the three.
+  d = delta_of(newsletter(1700000000, 5), 1700000000);
+  EXPECT_EQ(at(d, Metric::kAuthAligned), 5);
+  EXPECT_EQ(at(d, Metric::kDmarcOnly) + at(d, Metric::kAuthFail) + at(d, Metric::kBadHelo), 0);
+  // Feedback about the bot's message counts only as itself.
+  bot.type = EventType::kBounce;
+  d = delta_of(bot, bot.time);
+  EXPECT_EQ(at(d, Metric::kBounces), 1);
+  EXPECT_EQ(at(d, Metric::kAuthFail) + at(d, Metric::kBadHelo) + at(d, Metric::kVolume), 0);
+}
+
+TEST(Engine, QuietBotnetAddressIsASpammerNotTransactional) {
+  FakeClock clock(1700000000);
+  MemoryStore store;
+  auto psl = dmarc::PublicSuffixList::from_text("example\n");
+  ASSERT_TRUE(psl);
+  Engine engine(store, clock, Thresholds{}, *psl);
+  // 12 messages an hour for 6 hours, a quarter of the recipients unknown,
+  // no complaints, no traps: nothing the volume rules see.
+  int64_t t = 1700000000;
+  for (int i = 0; i < 72; ++i, t += 300) {
+    Event e;
+    e.time = t;
+    e.ip = *IpAddress::parse("100.64.9.9");
+    e.helo = i % 2 ? "localhost" : "[100.64.9.9]";
+    e.mail_from = e.from = "user" + std::to_string(i) + "@freemail.example";
+    e.spf = AuthResult::kFail;
+    e.dmarc = AuthResult::kFail;
+    e.recipients = 2;
+    ASSERT_TRUE(engine.record(e));
+    if (i % 4 == 0) {
+      e.type = EventType::kBounce;
+      e.recipients = 1;
+      ASSERT_TRUE(engine.record(e));
+    }
+  }
+  auto r = engine.report("ip:100.64.9.9", t);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cls, SenderClass::kSpammer) << r->to_json();
+  EXPECT_NE(r->to_json().find("MODEL_BAD"), std::string::npos) << r->to_json();
+  EXPECT_LE(r->classified_at, 1700000000 + 3600) << "found within the hour";
+  // The forged domain never became an identity.
+  auto dom = engine.report("domain:freemail.example", t);
+  ASSERT_TRUE(dom);
+  EXPECT_EQ(dom->cls, SenderClass::kUnknown);
 }
 
 }  // namespace

@@ -13,8 +13,8 @@
 // which gets consecutive indices of one allocation. Freed blocks go to a free
 // list per size (in units); the next free offset is kept in the block.
 //
-// Block: int64 t | uint16 mask (bits 0-10: metrics present, 11-14: key
-// prefix code) | uint16 name length (0xffff: uint32 length follows) |
+// Block: int64 t | uint16 mask (metrics present) | uint16 name word (bits
+// 12-15: key prefix code, 0-11: name length; 0xfff: uint32 length follows) |
 // 3 floats (hour, day, month) per present metric, in metric order | name
 // without its prefix.
 //
@@ -42,9 +42,10 @@ constexpr size_t kHugePage = size_t{2} << 20;
 constexpr unsigned kUnitShift = 2;                     // 4-byte units
 constexpr unsigned kChunkUnitShift = 21 - kUnitShift;  // units per chunk index
 constexpr size_t kMaxChunkIndex = size_t{1} << (32 - kChunkUnitShift);
-constexpr uint16_t kMetricBits = (1u << kMetricCount) - 1;
-constexpr unsigned kCodeShift = 11;
-static_assert(kMetricCount <= kCodeShift, "metric bits overlap the prefix code");
+constexpr uint16_t kMetricBits = static_cast<uint16_t>((1u << kMetricCount) - 1);
+static_assert(kMetricCount <= 16, "the metric mask is 16 bits");
+constexpr unsigned kCodeShift = 12;  // in the name word
+constexpr uint16_t kLongName = 0xfff;
 constexpr size_t kSmallClasses = 4096;  // free lists by array below this many units
 constexpr size_t kGroup = 16;
 
@@ -141,7 +142,7 @@ uint16_t mask_of(const Counters& c) {
   return m;
 }
 
-size_t header_bytes(size_t name_len) { return name_len >= 0xffff ? 16 : 12; }
+size_t header_bytes(size_t name_len) { return name_len >= kLongName ? 16 : 12; }
 uint32_t block_units(unsigned metrics, size_t name_len) {
   const size_t bytes = header_bytes(name_len) + 12 * metrics + name_len;
   return static_cast<uint32_t>((bytes + 3) >> kUnitShift);
@@ -156,17 +157,20 @@ struct Block {
     return t;
   }
   void set_t(int64_t t) const { std::memcpy(p, &t, 8); }
-  uint16_t word() const {
+  uint16_t metrics() const {
     uint16_t m;
     std::memcpy(&m, p + 8, 2);
-    return m;
+    return m & kMetricBits;
   }
-  uint16_t metrics() const { return word() & kMetricBits; }
-  unsigned code() const { return word() >> kCodeShift; }
+  uint16_t name_word() const {
+    uint16_t w;
+    std::memcpy(&w, p + 10, 2);
+    return w;
+  }
+  unsigned code() const { return name_word() >> kCodeShift; }
   size_t name_len() const {
-    uint16_t l;
-    std::memcpy(&l, p + 10, 2);
-    if (l != 0xffff) return l;
+    const uint16_t l = name_word() & kLongName;
+    if (l != kLongName) return l;
     uint32_t l32;
     std::memcpy(&l32, p + 12, 4);
     return l32;
@@ -185,15 +189,15 @@ struct Block {
   // Writes the header and name; values left for the caller.
   void init(int64_t t, uint16_t metrics, const Name& n) const {
     set_t(t);
-    const auto w = static_cast<uint16_t>(metrics | (n.code << kCodeShift));
-    std::memcpy(p + 8, &w, 2);
-    if (n.rest.size() >= 0xffff) {
-      const uint16_t l = 0xffff;
+    std::memcpy(p + 8, &metrics, 2);
+    const auto code = static_cast<uint16_t>(n.code << kCodeShift);
+    if (n.rest.size() >= kLongName) {
+      const auto l = static_cast<uint16_t>(code | kLongName);
       const auto l32 = static_cast<uint32_t>(n.rest.size());
       std::memcpy(p + 10, &l, 2);
       std::memcpy(p + 12, &l32, 4);
     } else {
-      const auto l = static_cast<uint16_t>(n.rest.size());
+      const auto l = static_cast<uint16_t>(code | n.rest.size());
       std::memcpy(p + 10, &l, 2);
     }
     if (!n.rest.empty())

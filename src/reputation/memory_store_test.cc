@@ -213,8 +213,9 @@ TEST(MemoryStore, NamesOfManyLengths) {
     keys.push_back("domain:" + std::string(n, 'b'));
     keys.push_back("ip:" + std::string(n, '1'));
   }
-  keys.push_back("list:" + std::string(65534, 'l'));  // the longest 2-byte length
-  keys.push_back("list:" + std::string(65535, 'l'));  // 4-byte length from here
+  keys.push_back("list:" + std::string(4094, 'l'));  // the longest 12-bit length
+  keys.push_back("list:" + std::string(4095, 'l'));  // 4-byte length from here
+  keys.push_back("list:" + std::string(65535, 'l'));
   keys.push_back(std::string(70000, 'z'));
   keys.push_back(std::string(3 << 20, 'h'));  // bigger than an arena chunk
   keys.push_back(std::string("ip:\0x", 5));   // embedded NUL

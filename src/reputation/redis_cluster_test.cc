@@ -74,7 +74,7 @@ TEST(RedisStoreEncoding, SparseRoundTripAndEveryLayoutRead) {
   EXPECT_FALSE(decode_record(b.substr(0, 9)));
   EXPECT_FALSE(decode_record(b + std::string(12, '\0')));
   std::string bad = encode_sparse(Counters{});
-  bad[9] = '\x08';  // metric bit 11
+  bad[9] = '\x40';  // metric bit 14 (there are 14: bits 0-13)
   bad += std::string(12, '\0');
   EXPECT_FALSE(decode_record(bad));
 }

@@ -14,7 +14,7 @@ constexpr size_t kDoubleBytes = 8 * kDoubles;
 // KEYS[1] counters, KEYS[2] operation marker; ARGV[1] packed delta,
 // ARGV[2] "1" when idempotent, ARGV[3] marker TTL. Same arithmetic as
 // reputation::merge(): decay both sides to the later time stamp, add.
-// Records are read in any layout (sparse floats, 272 or 248 bytes of
+// Records are read in any layout (sparse floats, 344, 272 or 248 bytes of
 // doubles) and written sparse: double time, uint16 metric mask, 3 floats
 // (hour, day, month) per non-zero metric.
 constexpr std::string_view kScript = R"lua(
@@ -22,9 +22,9 @@ local taus = {3600, 86400, 2592000}
 local function dec(s)
   local n = string.len(s)
   local c = {}
-  if n == 272 or n == 248 then
+  if n == 344 or n == 272 or n == 248 then
     local v = {struct.unpack('<' .. string.rep('d', n / 8), s)}
-    for i = 1, 34 do
+    for i = 1, 43 do
       if i <= n / 8 then c[i] = v[i] else c[i] = 0 end
     end
     return c
@@ -32,9 +32,9 @@ local function dec(s)
   if n < 10 or (n - 10) % 12 ~= 0 then return nil end
   local t, mask = struct.unpack('<dH', s)
   c[1] = t
-  for i = 2, 34 do c[i] = 0 end
+  for i = 2, 43 do c[i] = 0 end
   local pos = 11
-  for m = 0, 10 do
+  for m = 0, 13 do
     if bit.band(mask, bit.lshift(1, m)) ~= 0 then
       if pos + 11 > n then return nil end
       c[2 + m * 3], c[3 + m * 3], c[4 + m * 3] = struct.unpack('<fff', s, pos)
@@ -46,7 +46,7 @@ local function dec(s)
 end
 local function enc(c)
   local mask, parts = 0, {}
-  for m = 0, 10 do
+  for m = 0, 13 do
     local h, d, mo = c[2 + m * 3], c[3 + m * 3], c[4 + m * 3]
     if h ~= 0 or d ~= 0 or mo ~= 0 then
       mask = mask + bit.lshift(1, m)
@@ -68,7 +68,7 @@ if not c then
 end
 local t = math.max(c[1], d[1])
 local out = {t}
-for m = 0, 10 do
+for m = 0, 13 do
   for w = 1, 3 do
     local i = 1 + m * 3 + w
     out[i] = c[i] * math.exp(-(t - c[1]) / taus[w]) + d[i] * math.exp(-(t - d[1]) / taus[w])
@@ -77,10 +77,12 @@ end
 redis.call('SET', KEYS[1], enc(out))
 return 1
 )lua";
-static_assert(kDoubles == 34, "the script reads 34 doubles (31 before the bot metric)");
-static_assert(kMetricCount == 11, "the script's sparse layout has 11 metrics");
+static_assert(kDoubles == 43, "the script reads 43 doubles (34 before the sender signals, 31 before bot)");
+static_assert(kMetricCount == 14, "the script's sparse layout has 14 metrics");
 constexpr size_t kDoubleBytesV1 = 8 * (1 + kMetricCountV1 * kWindowCount);
-static_assert(kDoubleBytesV1 == 248 && kDoubleBytes == 272, "the script's record sizes");
+constexpr size_t kDoubleBytesV2 = 8 * (1 + kMetricCountV2 * kWindowCount);
+static_assert(kDoubleBytesV1 == 248 && kDoubleBytesV2 == 272 && kDoubleBytes == 344,
+              "the script's record sizes");
 
 void put_double(std::string& out, double d) {
   uint64_t bits;
@@ -102,9 +104,9 @@ std::string_view merge_script() { return kScript; }
 
 std::string encode_doubles(const Counters& c) {
   std::string out;
-  out.reserve(kDoubleBytes);
+  out.reserve(kDoubleBytesV2);
   put_double(out, static_cast<double>(c.t));
-  for (float f : c.v) put_double(out, f);
+  for (size_t i = 0; i < kMetricCountV2 * kWindowCount; ++i) put_double(out, c.v[i]);
   return out;
 }
 
@@ -130,13 +132,14 @@ std::string encode_sparse(const Counters& c) {
 }
 
 Result<Counters> decode_record(std::string_view b) {
-  if (b.size() == kDoubleBytes || b.size() == kDoubleBytesV1) return decode_doubles(b);
+  if (b.size() == kDoubleBytes || b.size() == kDoubleBytesV2 || b.size() == kDoubleBytesV1)
+    return decode_doubles(b);
   const auto* p = reinterpret_cast<const unsigned char*>(b.data());
   const uint16_t mask = b.size() >= 10 ? static_cast<uint16_t>(p[8] | (p[9] << 8)) : 0;
   if (b.size() < 10 || (mask >> kMetricCount) != 0 ||
       b.size() != 10 + 12 * static_cast<size_t>(__builtin_popcount(mask)))
     return fail(Errc::kParse, "redis counter value of " + std::to_string(b.size()) +
-                                  " bytes: neither the sparse layout nor 272 (or 248) bytes of doubles");
+                                  " bytes: neither the sparse layout nor 344 (or 272, 248) bytes of doubles");
   Counters c;
   c.t = static_cast<int64_t>(get_double(b.data()));
   size_t at = 10;
@@ -152,9 +155,9 @@ Result<Counters> decode_record(std::string_view b) {
 }
 
 Result<Counters> decode_doubles(std::string_view b) {
-  if (b.size() != kDoubleBytes && b.size() != kDoubleBytesV1)
+  if (b.size() != kDoubleBytes && b.size() != kDoubleBytesV2 && b.size() != kDoubleBytesV1)
     return fail(Errc::kParse, "redis counter value of " + std::to_string(b.size()) +
-                                  " bytes, want 272 (or 248, before bot)");
+                                  " bytes, want 344 (or 272 before the sender signals, 248 before bot)");
   Counters c;
   c.t = static_cast<int64_t>(get_double(b.data()));
   const size_t n = b.size() / 8 - 1;  // v1: the first metrics; the rest stay 0
