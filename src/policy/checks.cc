@@ -15,6 +15,7 @@
 #include "auth/dmarc/dmarc.h"
 #include "auth/senderid/senderid.h"
 #include "auth/spf/spf.h"
+#include "core/strings.h"
 #include "mime/address.h"
 #include "policy/throttle.h"
 
@@ -34,33 +35,18 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // ---------------------------------------------------------------- throttle
 class ThrottleCheck final : public Check {
  public:
-  ThrottleCheck(const PolicyConfig& cfg, std::shared_ptr<Throttle> t) : cfg_(cfg), t_(std::move(t)) {
-    for (const auto& cidr : cfg.throttle_exempt) {
-      const size_t slash = cidr.find('/');
-      auto ip = IpAddress::parse(cidr.substr(0, slash));
-      if (!ip) continue;
-      unsigned len = ip->is_v4() ? 32 : 128;
-      if (slash != std::string::npos) len = static_cast<unsigned>(std::atoi(cidr.c_str() + slash + 1));
-      exempt_.emplace_back(*ip, len);
-    }
-  }
+  ThrottleCheck(const PolicyConfig& cfg, std::shared_ptr<Throttle> t) : cfg_(cfg), t_(std::move(t)) {}
   std::string_view name() const override { return "throttle"; }
   Stage stage() const override { return Stage::kMail; }
   void run(const StatePtr& s, Done done) override {
     const Envelope& e = s->env;
     bool exempt = false;
     if (e.has_ip)
-      for (const auto& [net, len] : exempt_)
-        if (e.ip.matches(net, len)) exempt = true;
+      for (const IpPrefix& net : cfg_.throttle_exempt)
+        if (net.contains(e.ip)) exempt = true;
     if (e.has_ip && !exempt) {
       const IpAddress ip = e.ip.unmapped();
       const unsigned len = ip.is_v4() ? 24 : 64;
@@ -76,7 +62,7 @@ class ThrottleCheck final : public Check {
       } else {
         const size_t at = e.mail_from.rfind('@');
         if (at != std::string::npos) {
-          const std::string dom = lower(e.mail_from.substr(at + 1));
+          const std::string dom = to_lower(e.mail_from.substr(at + 1));
           if (!t_->take("domain:" + dom, cfg_.per_sender_domain))
             refuse(*s, "THROTTLE_SENDER_DOMAIN", "sender domain " + dom);
         }
@@ -92,7 +78,6 @@ class ThrottleCheck final : public Check {
   }
   const PolicyConfig& cfg_;
   std::shared_ptr<Throttle> t_;
-  std::vector<std::pair<IpAddress, unsigned>> exempt_;
 };
 
 // ---------------------------------------------------------------- FCrDNS
@@ -186,7 +171,7 @@ class DnsblCheck final : public Check {
     std::vector<std::string> subjects;
     if (domains_) {
       auto push = [&](std::string d) {
-        d = lower(d);
+        d = to_lower(d);
         if (!d.empty() && d.front() != '[' &&
             std::find(subjects.begin(), subjects.end(), d) == subjects.end())
           subjects.push_back(std::move(d));
@@ -479,7 +464,7 @@ class SenderIdCheck final : public Check {
       r.result = o.spf.result == V::kNone ? "none" : vn;
       // RFC 8601 registers hardfail for sender-id; "fail" is SPF's name for it.
       if (o.spf.result == V::kFail) r.result = "fail";
-      if (o.pra) r.props.push_back({"header", lower(senderid::pra_source_name(o.pra_source)), *o.pra});
+      if (o.pra) r.props.push_back({"header", to_lower(senderid::pra_source_name(o.pra_source)), *o.pra});
       s->auth.push_back(std::move(r));
       done();
     });
@@ -509,9 +494,9 @@ class DmarcCheck final : public Check {
       req.spf.result = to_dmarc(spf::verdict_name(s->spf->result));
       if (s->spf->identity_kind == "helo") {
         req.spf.scope = dmarc::SpfScope::kHelo;
-        req.spf.domain = lower(s->env.helo);
+        req.spf.domain = to_lower(s->env.helo);
       } else {
-        req.spf.domain = lower(s->mail_from_domain());
+        req.spf.domain = to_lower(s->mail_from_domain());
       }
     }
     for (const auto& d : s->dkim) req.dkim.push_back({to_dmarc(d.result), d.domain, d.selector, ""});

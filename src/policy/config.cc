@@ -4,8 +4,7 @@
 // the text below must agree (policy_test checks it).
 #include <unistd.h>
 
-#include <toml++/toml.h>
-
+#include "core/strings.h"
 #include "policy/policy.h"
 
 namespace rampart::policy {
@@ -201,39 +200,38 @@ min_learned = 50      # no symbol until the model has learned this many messages
 save_interval_s = 300
 )";
 
-Result<std::vector<DnsblZone>> zones(const Config& cfg, std::string_view path) {
+// [[policy.dnsbl.ip]] / [[policy.dnsbl.domain]]: zone, symbol, weight.
+std::vector<DnsblZone> zones(Section& sec, std::string_view key) {
   std::vector<DnsblZone> out;
-  const toml::node* n = cfg.table().at_path(path).node();
-  if (!n) return out;
-  const toml::array* arr = n->as_array();
-  if (!arr) return fail(Errc::kConfig, std::string(path) + ": expected an array of tables");
-  for (const auto& el : *arr) {
-    const toml::table* t = el.as_table();
-    if (!t) return fail(Errc::kConfig, std::string(path) + ": expected tables");
+  for (Section t : sec.tables(key)) {
     DnsblZone z;
-    z.zone = (*t)["zone"].value_or(std::string());
-    if (z.zone.empty()) return fail(Errc::kConfig, std::string(path) + ": zone missing");
+    z.zone = to_lower(t.string("zone", ""));
     while (!z.zone.empty() && z.zone.back() == '.') z.zone.pop_back();
-    z.weight = (*t)["weight"].value_or(3.0);
-    z.symbol = (*t)["symbol"].value_or(std::string());
+    if (z.zone.empty() || z.zone.find_first_of(" \t/@") != std::string::npos)
+      t.invalid("zone", "expected a DNS zone (\"zen.spamhaus.org\")");
+    z.weight = t.number("weight", 3.0, -100, 100);
+    z.symbol = t.string("symbol", "");
     if (z.symbol.empty()) {
       z.symbol = "DNSBL_";
-      for (char c : z.zone)
-        z.symbol.push_back(std::isalnum(static_cast<unsigned char>(c))
-                               ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
-                               : '_');
+      for (char c : z.zone) z.symbol.push_back(is_alnum(c) ? static_cast<char>(c & ~0x20) : '_');
     }
     out.push_back(std::move(z));
   }
   return out;
 }
 
-RateLimit rate(const Config& cfg, const std::string& base, RateLimit d) {
-  d.enabled = cfg.get_bool(base + ".enabled", d.enabled);
-  d.per_minute = cfg.get_double(base + ".per_minute", d.per_minute);
-  d.burst = cfg.get_double(base + ".burst", d.burst);
-  if (d.burst < 1) d.burst = 1;
+// [throttle.X]: enabled, per_minute (tokens refilled per minute), burst (bucket size).
+RateLimit rate(Section& throttle, std::string_view key, RateLimit d) {
+  Section t = throttle.table(key);
+  d.enabled = t.boolean("enabled", d.enabled);
+  d.per_minute = t.number("per_minute", d.per_minute, 1e-3, 1e9);
+  d.burst = t.number("burst", d.burst, 1, 1e9);
   return d;
+}
+
+// A check's table ([policy.spf]) and its `enabled`.
+bool enabled(Section& policy, std::string_view key, bool dflt) {
+  return policy.table(key).boolean("enabled", dflt);
 }
 
 }  // namespace
@@ -241,68 +239,119 @@ RateLimit rate(const Config& cfg, const std::string& base, RateLimit d) {
 std::string_view default_config_text() { return kDefaultConfig; }
 
 Result<PolicyConfig> PolicyConfig::from(const Config& cfg) {
+  const size_t mark = cfg.error_count();
   PolicyConfig c;
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0 && host[0]) c.authserv_id = host;
   if (c.authserv_id.empty()) c.authserv_id = "localhost";
-  c.authserv_id = cfg.get_string("policy.authserv_id", c.authserv_id);
-  c.add_header_score = cfg.get_double("policy.add_header_score", c.add_header_score);
-  c.quarantine_score = cfg.get_double("policy.quarantine_score", c.quarantine_score);
-  c.reject_score = cfg.get_double("policy.reject_score", c.reject_score);
-  c.dns_tempfail = cfg.get_bool("policy.dns_tempfail", c.dns_tempfail);
-  c.dnsbl_tempfail = cfg.get_bool("policy.dnsbl_tempfail", c.dnsbl_tempfail);
-  c.max_scan_bytes =
-      static_cast<size_t>(cfg.get_int("policy.max_scan_bytes", static_cast<int64_t>(c.max_scan_bytes)));
-  c.spf = cfg.get_bool("policy.spf.enabled", c.spf);
-  c.spf_reject = cfg.get_bool("policy.spf.reject", c.spf_reject);
-  c.spf_fail = cfg.get_double("policy.spf.fail", c.spf_fail);
-  c.spf_softfail = cfg.get_double("policy.spf.softfail", c.spf_softfail);
-  c.spf_neutral = cfg.get_double("policy.spf.neutral", c.spf_neutral);
-  c.spf_none = cfg.get_double("policy.spf.none", c.spf_none);
-  c.spf_pass = cfg.get_double("policy.spf.pass", c.spf_pass);
-  c.spf_permerror = cfg.get_double("policy.spf.permerror", c.spf_permerror);
-  c.senderid = cfg.get_bool("policy.senderid.enabled", c.senderid);
-  c.senderid_fail = cfg.get_double("policy.senderid.fail", c.senderid_fail);
-  c.senderid_pass = cfg.get_double("policy.senderid.pass", c.senderid_pass);
-  c.dkim = cfg.get_bool("policy.dkim.enabled", c.dkim);
-  c.dkim_pass = cfg.get_double("policy.dkim.pass", c.dkim_pass);
-  c.dkim_fail = cfg.get_double("policy.dkim.fail", c.dkim_fail);
-  c.dmarc = cfg.get_bool("policy.dmarc.enabled", c.dmarc);
-  c.dmarc_reject = cfg.get_bool("policy.dmarc.reject", c.dmarc_reject);
-  c.dmarc_quarantine = cfg.get_bool("policy.dmarc.quarantine", c.dmarc_quarantine);
-  c.dmarc_pass = cfg.get_double("policy.dmarc.pass", c.dmarc_pass);
-  c.dmarc_fail = cfg.get_double("policy.dmarc.fail", c.dmarc_fail);
-  c.arc = cfg.get_bool("policy.arc.enabled", c.arc);
-  c.arc_pass = cfg.get_double("policy.arc.pass", c.arc_pass);
-  c.arc_fail = cfg.get_double("policy.arc.fail", c.arc_fail);
-  c.fcrdns = cfg.get_bool("policy.fcrdns.enabled", c.fcrdns);
-  c.fcrdns_fail = cfg.get_double("policy.fcrdns.fail", c.fcrdns_fail);
-  c.rdns_none = cfg.get_double("policy.fcrdns.none", c.rdns_none);
-  c.header_sanity = cfg.get_bool("policy.header_sanity.enabled", c.header_sanity);
-  auto ip = zones(cfg, "policy.dnsbl.ip");
-  if (!ip) return tl::unexpected(ip.error());
-  c.dnsbl_ip = std::move(*ip);
-  auto dom = zones(cfg, "policy.dnsbl.domain");
-  if (!dom) return tl::unexpected(dom.error());
-  c.dnsbl_domain = std::move(*dom);
-  c.per_ip = rate(cfg, "throttle.ip", c.per_ip);
-  c.per_net = rate(cfg, "throttle.net", c.per_net);
-  c.per_sender_domain = rate(cfg, "throttle.sender_domain", c.per_sender_domain);
-  c.per_sasl_user = rate(cfg, "throttle.sasl_user", c.per_sasl_user);
-  c.throttle_exempt = cfg.get_strings("throttle.exempt");
-  if (cfg.has("throttle.shared")) c.throttle_shared = cfg.get_bool("throttle.shared", true);
-  c.throttle_shared_timeout_ms = cfg.get_int("throttle.shared_timeout_ms", c.throttle_shared_timeout_ms);
-  c.throttle_shared_fallback_ms = cfg.get_int("throttle.shared_fallback_ms", c.throttle_shared_fallback_ms);
-  if (c.throttle_shared_timeout_ms <= 0 || c.throttle_shared_fallback_ms < 0)
-    return fail(Errc::kConfig, "throttle: shared_timeout_ms must be > 0 and shared_fallback_ms >= 0");
-  for (const auto& cidr : c.throttle_exempt) {
-    const size_t slash = cidr.find('/');
-    if (!IpAddress::parse(cidr.substr(0, slash)))
-      return fail(Errc::kConfig, "throttle.exempt: not an address or CIDR: " + cidr);
-  }
+  Section pol = cfg.section("policy");
+  c.authserv_id = pol.string("authserv_id", c.authserv_id);
+  if (c.authserv_id.empty() || c.authserv_id.find_first_of(" \t\r\n;()\"") != std::string::npos)
+    pol.invalid("authserv_id", "expected a host name (RFC 8601 authserv-id)");
+  c.add_header_score = pol.number("add_header_score", c.add_header_score);
+  c.quarantine_score = pol.number("quarantine_score", c.quarantine_score);
+  c.reject_score = pol.number("reject_score", c.reject_score);
   if (!(c.add_header_score <= c.quarantine_score && c.quarantine_score <= c.reject_score))
-    return fail(Errc::kConfig, "policy: add_header_score <= quarantine_score <= reject_score is required");
+    pol.invalid("reject_score", "add_header_score <= quarantine_score <= reject_score is required");
+  c.dns_tempfail = pol.boolean("dns_tempfail", c.dns_tempfail);
+  c.dnsbl_tempfail = pol.boolean("dnsbl_tempfail", c.dnsbl_tempfail);
+  c.max_scan_bytes = static_cast<size_t>(
+      pol.integer("max_scan_bytes", static_cast<int64_t>(c.max_scan_bytes), 1024, int64_t{1} << 31));
+  {
+    Section t = pol.table("spf");
+    c.spf = t.boolean("enabled", c.spf);
+    c.spf_reject = t.boolean("reject", c.spf_reject);
+    c.spf_fail = t.number("fail", c.spf_fail);
+    c.spf_softfail = t.number("softfail", c.spf_softfail);
+    c.spf_neutral = t.number("neutral", c.spf_neutral);
+    c.spf_none = t.number("none", c.spf_none);
+    c.spf_pass = t.number("pass", c.spf_pass);
+    c.spf_permerror = t.number("permerror", c.spf_permerror);
+  }
+  {
+    Section t = pol.table("senderid");
+    c.senderid = t.boolean("enabled", c.senderid);
+    c.senderid_fail = t.number("fail", c.senderid_fail);
+    c.senderid_pass = t.number("pass", c.senderid_pass);
+  }
+  {
+    Section t = pol.table("dkim");
+    c.dkim = t.boolean("enabled", c.dkim);
+    c.dkim_pass = t.number("pass", c.dkim_pass);
+    c.dkim_fail = t.number("fail", c.dkim_fail);
+  }
+  {
+    Section t = pol.table("dmarc");
+    c.dmarc = t.boolean("enabled", c.dmarc);
+    c.dmarc_reject = t.boolean("reject", c.dmarc_reject);
+    c.dmarc_quarantine = t.boolean("quarantine", c.dmarc_quarantine);
+    c.dmarc_pass = t.number("pass", c.dmarc_pass);
+    c.dmarc_fail = t.number("fail", c.dmarc_fail);
+  }
+  {
+    Section t = pol.table("arc");
+    c.arc = t.boolean("enabled", c.arc);
+    c.arc_pass = t.number("pass", c.arc_pass);
+    c.arc_fail = t.number("fail", c.arc_fail);
+  }
+  {
+    Section t = pol.table("fcrdns");
+    c.fcrdns = t.boolean("enabled", c.fcrdns);
+    c.fcrdns_fail = t.number("fail", c.fcrdns_fail);
+    c.rdns_none = t.number("none", c.rdns_none);
+  }
+  c.header_sanity = enabled(pol, "header_sanity", c.header_sanity);
+  {
+    Section bl = pol.table("dnsbl");
+    c.dnsbl_ip = zones(bl, "ip");
+    c.dnsbl_domain = zones(bl, "domain");
+  }
+  Section th = cfg.section("throttle");
+  c.per_ip = rate(th, "ip", c.per_ip);
+  c.per_net = rate(th, "net", c.per_net);
+  c.per_sender_domain = rate(th, "sender_domain", c.per_sender_domain);
+  c.per_sasl_user = rate(th, "sasl_user", c.per_sasl_user);
+  for (const std::string& text : th.strings("exempt")) {
+    auto p = parse_cidr(text);
+    if (p) {
+      c.throttle_exempt.push_back(*p);
+    } else {
+      th.invalid("exempt", p.error().message);
+    }
+  }
+  if (th.has("shared")) c.throttle_shared = th.boolean("shared", true);
+  c.throttle_shared_timeout_ms = th.integer("shared_timeout_ms", c.throttle_shared_timeout_ms, 1, 60000);
+  c.throttle_shared_fallback_ms = th.integer("shared_fallback_ms", c.throttle_shared_fallback_ms, 0, 3600000);
+  if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
   return c;
+}
+
+Result<DaemonConfig> DaemonConfig::from(const Config& cfg) {
+  const size_t mark = cfg.error_count();
+  DaemonConfig d;
+  Section srv = cfg.section("server");
+  d.milter = srv.string("milter", d.milter);
+  if (auto hp = parse_host_port(d.milter, -1, true); !hp) srv.invalid("milter", hp.error().message);
+  d.http = srv.string("http", d.http);
+  if (d.http == "off") d.http.clear();
+  if (!d.http.empty())
+    if (auto hp = parse_host_port(d.http, -1, true); !hp) srv.invalid("http", hp.error().message);
+  d.scan_timeout_s = srv.integer("scan_timeout_s", d.scan_timeout_s, 1, 3600);
+  d.drain_timeout_s = srv.integer("drain_timeout_s", d.drain_timeout_s, 0, 3600);
+  d.max_connections = srv.integer("max_connections", d.max_connections, 1, 1000000);
+  Section dns = cfg.section("dns");
+  for (const std::string& ns : dns.strings("nameservers")) {
+    auto hp = parse_host_port(ns, 53);
+    if (hp) {
+      d.nameservers.push_back(*hp);
+    } else {
+      dns.invalid("nameservers", hp.error().message);
+    }
+  }
+  d.dns_timeout_ms = dns.integer("timeout_ms", d.dns_timeout_ms, 1, 60000);
+  d.dns_cache_entries = dns.integer("cache_entries", d.dns_cache_entries, 0, 100000000);
+  if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
+  return d;
 }
 
 }  // namespace rampart::policy

@@ -12,6 +12,7 @@
 #include "auth/dmarc/orgdomain.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "mime/address.h"
 #include "reputation/arf_dkim.h"
 #include "reputation/event_json.h"
@@ -19,18 +20,6 @@
 namespace rampart::policy {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // "<list.example.com>" or "Name <list.example.com>" -> "list.example.com".
 std::string angle_value(std::string_view v) {
@@ -55,42 +44,42 @@ bool sender_kind(reputation::IdentityKind k) {
 }  // namespace
 
 Result<FeedbackConfig> FeedbackConfig::from(const Config& cfg) {
+  const size_t mark = cfg.error_count();
   FeedbackConfig c;
-  c.reputation = cfg.get_bool("reputation.enabled", c.reputation);
-  c.tempfail = cfg.get_bool("reputation.tempfail", c.tempfail);
-  c.spammer = cfg.get_double("reputation.score_spammer", c.spammer);
-  c.compromised = cfg.get_double("reputation.score_compromised", c.compromised);
-  c.bulk_ok = cfg.get_double("reputation.score_bulk", c.bulk_ok);
-  c.transactional = cfg.get_double("reputation.score_transactional", c.transactional);
-  c.trusted_authserv_ids = cfg.get_strings("reputation.trusted_authserv_ids");
-  c.trap = cfg.get_double("reputation.score_trap", c.trap);
-  c.flush_ms = cfg.get_int("reputation.flush_ms", c.flush_ms);
-  c.flush_events = cfg.get_int("reputation.flush_events", c.flush_events);
-  c.max_pending = cfg.get_int("reputation.max_pending", c.max_pending);
-  if (c.flush_ms < 0 || c.flush_events < 1 || c.max_pending < c.flush_events)
-    return fail(Errc::kConfig,
-                "reputation: flush_ms must be >= 0, flush_events >= 1 and max_pending >= flush_events");
-  c.reports_maildir = cfg.get_string("reputation.reports_maildir", c.reports_maildir);
-  c.reports_poll_ms = cfg.get_int("reputation.reports_poll_ms", c.reports_poll_ms);
-  if (c.reports_poll_ms < 10) return fail(Errc::kConfig, "reputation.reports_poll_ms must be >= 10");
-  c.trap_addresses = cfg.get_strings("reputation.trap_addresses");
-  c.trap_domains = cfg.get_strings("reputation.trap_domains");
+  Section rep = cfg.section("reputation");
+  c.reputation = rep.boolean("enabled", c.reputation);
+  c.tempfail = rep.boolean("tempfail", c.tempfail);
+  c.spammer = rep.number("score_spammer", c.spammer);
+  c.compromised = rep.number("score_compromised", c.compromised);
+  c.bulk_ok = rep.number("score_bulk", c.bulk_ok);
+  c.transactional = rep.number("score_transactional", c.transactional);
+  c.trusted_authserv_ids = rep.strings("trusted_authserv_ids");
+  c.trap = rep.number("score_trap", c.trap);
+  c.flush_ms = rep.integer("flush_ms", c.flush_ms, 0, 60000);
+  c.flush_events = rep.integer("flush_events", c.flush_events, 1, 1000000);
+  c.max_pending = rep.integer("max_pending", c.max_pending, 1, 100000000);
+  if (c.max_pending < c.flush_events) rep.invalid("max_pending", "must be >= flush_events");
+  c.reports_maildir = rep.string("reports_maildir", c.reports_maildir);
+  c.reports_poll_ms = rep.integer("reports_poll_ms", c.reports_poll_ms, 10, 3600000);
+  c.trap_addresses = rep.strings("trap_addresses");
+  c.trap_domains = rep.strings("trap_domains");
   for (const std::string& a : c.trap_addresses)
-    if (a.find('@') == std::string::npos)
-      return fail(Errc::kConfig, "reputation.trap_addresses: not an address: \"" + a + "\"");
+    if (a.find('@') == std::string::npos) rep.invalid("trap_addresses", "not an address: \"" + a + "\"");
   for (const std::string& d : c.trap_domains)
     if (trim(d).empty() || d.find('@') != std::string::npos)
-      return fail(Errc::kConfig, "reputation.trap_domains: not a domain: \"" + d + "\"");
+      rep.invalid("trap_domains", "not a domain: \"" + d + "\"");
+  // The class thresholds (reputation.*) and the store (reputation.store ...)
+  // are read by src/reputation through the dotted getters.
   auto th = reputation::Thresholds::from_config(cfg, "reputation");
+  if (th) c.thresholds = *th;
+  Section cl = cfg.section("classify");
+  c.model = cl.string("model", c.model);
+  c.content_spam = cl.number("spam", c.content_spam);
+  c.content_ham = cl.number("ham", c.content_ham);
+  c.min_learned = cl.integer("min_learned", c.min_learned, 0, int64_t{1} << 40);
+  c.save_interval_s = cl.integer("save_interval_s", c.save_interval_s, 0, 86400 * 365);
+  if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
   if (!th) return tl::unexpected(th.error());
-  c.thresholds = *th;
-  c.model = cfg.get_string("classify.model", c.model);
-  c.content_spam = cfg.get_double("classify.spam", c.content_spam);
-  c.content_ham = cfg.get_double("classify.ham", c.content_ham);
-  c.min_learned = cfg.get_int("classify.min_learned", c.min_learned);
-  c.save_interval_s = cfg.get_int("classify.save_interval_s", c.save_interval_s);
-  if (c.min_learned < 0 || c.save_interval_s < 0)
-    return fail(Errc::kConfig, "classify.min_learned and classify.save_interval_s must be >= 0");
   return c;
 }
 
@@ -123,7 +112,7 @@ reputation::Event event_of(const ScanState& s, reputation::Verdict verdict) {
     } else if (r.method == "dkim") {
       if (res == AuthResult::kPass) {
         e.dkim = AuthResult::kPass;
-        if (auto d = lower(r.property("header", "d"));
+        if (auto d = to_lower(r.property("header", "d"));
             !d.empty() && std::find(e.dkim_domains.begin(), e.dkim_domains.end(), d) == e.dkim_domains.end())
           e.dkim_domains.push_back(std::move(d));
       } else if (!dkim_seen) {
@@ -137,7 +126,7 @@ reputation::Event event_of(const ScanState& s, reputation::Verdict verdict) {
   e.verdict = verdict;
   if (const auto* p = s.headers.first("List-Unsubscribe-Post"))
     e.list_unsubscribe_one_click = s.headers.first("List-Unsubscribe") != nullptr &&
-                                   lower(trim(p->value())) == "list-unsubscribe=one-click";
+                                   to_lower(trim(p->value())) == "list-unsubscribe=one-click";
   if (const auto* f = s.headers.first("Feedback-ID")) e.feedback_id = std::string(trim(f->value()));
   if (const auto* f = s.headers.first("List-Id")) e.list_id = angle_value(f->value());
   return e;
@@ -487,10 +476,10 @@ void Feedback::set_resolver(dns::Resolver& resolver) {
 }
 
 bool Feedback::is_trap(std::string_view rcpt) const {
-  std::string a = lower(angle_value(rcpt));
+  std::string a = to_lower(angle_value(rcpt));
   if (a.empty()) return false;
   for (const std::string& t : cfg_.trap_addresses)
-    if (lower(angle_value(t)) == a) return true;
+    if (to_lower(angle_value(t)) == a) return true;
   const size_t at = a.rfind('@');
   if (at == std::string::npos) return false;
   std::string_view dom = std::string_view(a).substr(at + 1);
@@ -498,7 +487,7 @@ bool Feedback::is_trap(std::string_view rcpt) const {
   for (const std::string& t : cfg_.trap_domains) {
     std::string_view td = trim(t);
     if (!td.empty() && td.back() == '.') td.remove_suffix(1);
-    if (!td.empty() && lower(td) == dom) return true;
+    if (!td.empty() && to_lower(td) == dom) return true;
   }
   return false;
 }
@@ -588,7 +577,7 @@ Feedback::Answer Feedback::report_answer(std::string_view body, const reputation
 
 Feedback::Answer Feedback::post_learn(std::string_view label, std::string_view body,
                                       std::string_view client_ip) {
-  const std::string l = lower(trim(label));
+  const std::string l = to_lower(trim(label));
   if (l != "spam" && l != "ham") return error_answer(400, "X-Label must be spam or ham");
   const bool spam = l == "spam";
   if (trim(body).empty() || mime::HeaderSection::parse(body).size() == 0)

@@ -166,7 +166,7 @@ struct PolicyConfig {
   RateLimit per_net{true, 600, 1200};           // per /24 (IPv4) or /64 (IPv6)
   RateLimit per_sender_domain{true, 120, 240};  // authenticated senders only
   RateLimit per_sasl_user{true, 60, 120};
-  std::vector<std::string> throttle_exempt;  // CIDRs never throttled
+  std::vector<IpPrefix> throttle_exempt;  // networks never throttled
   // [throttle] shared: the buckets live in the reputation store's Redis
   // Cluster (rampartd; several nodes, one limit). Unset: shared exactly
   // when the store is redis. A backend call that fails or takes longer
@@ -176,7 +176,24 @@ struct PolicyConfig {
   int64_t throttle_shared_timeout_ms = 100;
   int64_t throttle_shared_fallback_ms = 1000;
 
-  static Result<PolicyConfig> from(const Config& cfg);  // missing keys: defaults
+  // Reads [policy] (and its check tables, [[policy.dnsbl.*]]) and [throttle];
+  // missing keys: defaults; every error of these sections at once.
+  static Result<PolicyConfig> from(const Config& cfg);
+};
+
+// rampartd's listeners and resolver: [server] and [dns]. Command-line
+// options reach it as Config::set_string() overrides.
+struct DaemonConfig {
+  std::string milter = "127.0.0.1:11332";  // ADDR:PORT (port 0: a free port)
+  std::string http = "127.0.0.1:11334";    // empty ("" or "off"): no HTTP API
+  int64_t scan_timeout_s = 20;
+  int64_t drain_timeout_s = 30;
+  int64_t max_connections = 1000;
+  std::vector<HostPort> nameservers;  // empty: /etc/resolv.conf; port 53 by default
+  int64_t dns_timeout_ms = 3000;
+  int64_t dns_cache_entries = 100000;
+
+  static Result<DaemonConfig> from(const Config& cfg);
 };
 
 // The documented default configuration (TOML), as --print-default-config prints it.

@@ -307,5 +307,68 @@ TEST(PolicyConfig, DefaultTextMatchesDefaults) {
   EXPECT_EQ(pz->dnsbl_ip[0].symbol, "DNSBL_ZEN_EXAMPLE");
 }
 
+// Every section reader of rampartd's policy on one file, then the keys none read.
+Status read_all(const Config& cfg) {
+  auto p = PolicyConfig::from(cfg);
+  auto d = DaemonConfig::from(cfg);
+  auto f = cfg.finish();
+  if (!p) return tl::unexpected(p.error());
+  if (!d) return tl::unexpected(d.error());
+  return f;
+}
+
+TEST(PolicyConfig, StrictKeysTypesAndValues) {
+  struct Case {
+    const char* toml;
+    const char* error;  // nullptr: accepted
+  };
+  const Case cases[] = {
+      {"[throttle.ip]\nburst = 2\nper_minute = 30\n", nullptr},
+      {"[throttle]\nexempt = [\"10.0.0.0/8\", \"2001:db8::/32\", \"192.0.2.7\"]\n", nullptr},
+      {"[throttle.ip]\nburst = \"2\"\n", "p.toml:2:1: throttle.ip.burst: expected a number, got a string"},
+      {"[throttle.ip]\nburst = -1\n", "p.toml:2:1: throttle.ip.burst: -1 is out of range"},
+      {"[throttle.ip]\nper_minute = 0\n", "throttle.ip.per_minute: 0 is out of range"},
+      {"[throttle.ip]\nbrust = 2\n", "p.toml:2:1: throttle.ip.brust: unknown key"},
+      {"[polcy]\nreject_score = 20.0\n", "p.toml:1:2: polcy: unknown table"},
+      {"[throttle]\nexempt = [\"10.0.0.0/x\"]\n", "throttle.exempt: bad prefix length in \"10.0.0.0/x\""},
+      {"[throttle]\nexempt = [\"10.0.0.1/8\"]\n", "did you mean 10.0.0.0/8?"},
+      {"[throttle]\nexempt = \"10.0.0.0/8\"\n", "throttle.exempt: expected an array of strings"},
+      {"[throttle]\nshared = \"yes\"\n", "throttle.shared: expected a boolean"},
+      {"[throttle]\nshared_timeout_ms = 0\n", "throttle.shared_timeout_ms: 0 is out of range"},
+      {"[policy]\nreject_score = 1.0\n", "add_header_score <= quarantine_score <= reject_score"},
+      {"[policy]\nmax_scan_bytes = 10\n", "policy.max_scan_bytes: 10 is out of range"},
+      {"[policy]\nauthserv_id = \"a b\"\n", "policy.authserv_id: expected a host name"},
+      {"[policy.spf]\nenabled = 1\n", "policy.spf.enabled: expected a boolean"},
+      {"[[policy.dnsbl.ip]]\nweight = 2\n", "policy.dnsbl.ip[0].zone: expected a DNS zone"},
+      {"[[policy.dnsbl.ip]]\nzone = \"z.test\"\nwieght = 2\n",
+       "p.toml:3:1: policy.dnsbl.ip[0].wieght: unknown key"},
+      {"[policy.dnsbl]\nip = \"z.test\"\n", "policy.dnsbl.ip: expected an array of tables"},
+      {"[server]\nmilter = \"127.0.0.1\"\n", "server.milter: \"127.0.0.1\": needs a port"},
+      {"[server]\nhttp = \"off\"\nmilter = \"[::1]:0\"\n", nullptr},
+      {"[server]\nmax_connections = -5\n", "server.max_connections: -5 is out of range"},
+      {"[dns]\nnameservers = [\"::1\", \"127.0.0.1:5353\"]\n", nullptr},
+      {"[dns]\nnameservers = [\"ns.example\"]\n", "dns.nameservers: \"ns.example\": not an IP address"},
+      {"[dns]\ntimeout_ms = 2.5\n", "dns.timeout_ms: expected an integer, got a number"},
+  };
+  for (const auto& c : cases) {
+    auto cfg = Config::parse(c.toml, "p.toml");
+    ASSERT_TRUE(cfg) << c.toml;
+    auto st = read_all(*cfg);
+    if (!c.error) {
+      EXPECT_TRUE(st) << c.toml << ": " << (st ? "" : st.error().message);
+      continue;
+    }
+    ASSERT_FALSE(st) << c.toml;
+    EXPECT_NE(st.error().message.find(c.error), std::string::npos) << c.toml << " -> " << st.error().message;
+  }
+  // The exemption is the network, not every IPv4 client (atoi("x") was 0: /0).
+  auto cfg = Config::parse("[throttle]\nexempt = [\"10.0.0.0/8\"]\n");
+  auto pc = PolicyConfig::from(*cfg);
+  ASSERT_TRUE(pc);
+  ASSERT_EQ(pc->throttle_exempt.size(), 1u);
+  EXPECT_TRUE(pc->throttle_exempt[0].contains(*IpAddress::parse("10.9.9.9")));
+  EXPECT_FALSE(pc->throttle_exempt[0].contains(*IpAddress::parse("192.0.2.1")));
+}
+
 }  // namespace
 }  // namespace rampart::policy
