@@ -4,6 +4,9 @@
 // the text below must agree (policy_test checks it).
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
+
 #include "core/strings.h"
 #include "policy/policy.h"
 
@@ -46,42 +49,38 @@ dns_tempfail = true
 dnsbl_tempfail = false
 max_scan_bytes = 10485760
 
+# Authenticated submissions (SASL: the milter's {auth_authen}, the HTTP API's
+# X-Auth-User) are judged as outbound mail: no SPF, Sender ID, DKIM, ARC,
+# DMARC, FCrDNS or DNSBL; the user's and the sender domain's rate limits
+# ([throttle.sasl_user], [throttle.sender_domain]), content, reputation, and
+# the signs of a compromised account (SUBMISSION_* in [scores]).
+[policy.submission]
+max_rcpts = 50        # more recipients in one message: SUBMISSION_MANY_RCPTS
+
 [policy.spf]
 enabled = true
 reject = false        # true: SPF fail is rejected (550 5.7.23) without looking further
-fail = 6.0
-softfail = 2.0
-neutral = 0.0
-none = 0.5
-pass = -1.0
-permerror = 1.0
 
 [policy.senderid]
 enabled = true
-fail = 1.0
-pass = 0.0
 
 [policy.dkim]
 enabled = true
-pass = -1.0
-fail = 3.0
 
+# With a DMARC record the DMARC symbol stands for the SPF, DKIM and Sender ID
+# results it is made of (theirs count 0). The domain's policy is honoured:
+# p=none never rejects on DMARC alone; p=quarantine quarantines unless the
+# evidence other than SPF/DKIM/DMARC reaches reject_score.
 [policy.dmarc]
 enabled = true
 reject = true         # honour p=reject: 550 5.7.1
 quarantine = true     # honour p=quarantine
-pass = -2.0
-fail = 6.0
 
 [policy.arc]          # RFC 8617 chain validation (informational: no DMARC override yet)
 enabled = true
-pass = 0.0
-fail = 1.0
 
 [policy.fcrdns]
 enabled = true
-fail = 2.0
-none = 2.0
 
 [policy.header_sanity]
 enabled = true
@@ -144,10 +143,6 @@ sync = true           # rocksdb: fsync the write-ahead log for every write (batc
 # A store error never rejects: it adds REP_UNAVAILABLE (score 0), or with
 # tempfail = true answers 451 4.7.1.
 tempfail = false
-score_spammer = 6.0
-score_compromised = 4.0
-score_bulk = -0.5
-score_transactional = -0.5
 # Scanned messages' events are written in batches, every flush_ms or once
 # flush_events wait (one store write and, with rocksdb, one fsync each), so
 # no message waits for the disk; 0 writes each as it is scanned. An event
@@ -166,10 +161,9 @@ trusted_authserv_ids = []
 # reports_maildir = "/var/lib/rampart/fbl"
 reports_poll_ms = 2000
 # Spam traps: a scanned message to one of these records a trap event on its
-# sender identities and gets REP_TRAP_HIT (score_trap).
+# sender identities and gets REP_TRAP_HIT ([scores]).
 trap_addresses = []   # e.g. ["trap1@example.net"]
 trap_domains = []     # e.g. ["traps.example.net"]: every address there
-score_trap = 0.0
 # Class thresholds (see src/reputation/classify.h).
 bulk_daily_volume = 5000.0
 min_volume = 20.0
@@ -194,13 +188,13 @@ good_history_hours = 72.0
 # save_interval_s while learning, and on SIGTERM.
 [classify]
 # model = "/var/lib/rampart/email.model"
-spam = 5.0            # CONTENT_SPAM: up to this, scaled from P(spam) above the threshold
-ham = -1.0            # CONTENT_HAM: down to this, scaled below it
+# CONTENT_SPAM / CONTENT_HAM ([scores]): scaled from P(spam) around the threshold.
 min_learned = 50      # no symbol until the model has learned this many messages
 save_interval_s = 300
 )";
 
-// [[policy.dnsbl.ip]] / [[policy.dnsbl.domain]]: zone, symbol, weight.
+// [[policy.dnsbl.ip]] / [[policy.dnsbl.domain]]: zone, symbol, weight (the
+// symbol's default score; [scores] may set it too).
 std::vector<DnsblZone> zones(Section& sec, std::string_view key) {
   std::vector<DnsblZone> out;
   for (Section t : sec.tables(key)) {
@@ -229,6 +223,59 @@ RateLimit rate(Section& throttle, std::string_view key, RateLimit d) {
   return d;
 }
 
+// Scores used to be keys of the check tables; say where they went.
+void moved_scores(const Config& cfg) {
+  struct Old {
+    const char* table;
+    const char* key;
+    const char* symbol;
+  };
+  static constexpr Old kOld[] = {
+      {"policy.spf", "fail", "SPF_FAIL"},
+      {"policy.spf", "softfail", "SPF_SOFTFAIL"},
+      {"policy.spf", "neutral", "SPF_NEUTRAL"},
+      {"policy.spf", "none", "SPF_NONE"},
+      {"policy.spf", "pass", "SPF_PASS"},
+      {"policy.spf", "permerror", "SPF_PERMERROR"},
+      {"policy.senderid", "fail", "SENDERID_FAIL"},
+      {"policy.senderid", "pass", "SENDERID_PASS"},
+      {"policy.dkim", "pass", "DKIM_PASS"},
+      {"policy.dkim", "fail", "DKIM_FAIL"},
+      {"policy.dmarc", "pass", "DMARC_PASS"},
+      {"policy.dmarc", "fail", "DMARC_FAIL_QUARANTINE"},
+      {"policy.arc", "pass", "ARC_PASS"},
+      {"policy.arc", "fail", "ARC_FAIL"},
+      {"policy.fcrdns", "fail", "FCRDNS_FAIL"},
+      {"policy.fcrdns", "none", "RDNS_NONE"},
+      {"reputation", "score_spammer", "REP_SPAMMER"},
+      {"reputation", "score_compromised", "REP_COMPROMISED"},
+      {"reputation", "score_bulk", "REP_BULK_OK"},
+      {"reputation", "score_transactional", "REP_TRANSACTIONAL"},
+      {"reputation", "score_trap", "REP_TRAP_HIT"},
+      {"classify", "spam", "CONTENT_SPAM"},
+      {"classify", "ham", "CONTENT_HAM"},
+  };
+  for (const Old& o : kOld) {
+    Section t = cfg.section(o.table);
+    if (t.present() && t.has(o.key))
+      t.invalid(o.key, std::string("scores live in one table now: [scores] ") + o.symbol + " = ...");
+  }
+}
+
+// [scores] SYMBOL = value: any symbol with a score (built-in or a DNSBL zone's).
+void read_scores(const Config& cfg, PolicyConfig& c) {
+  for (const auto& z : c.dnsbl_ip) c.scores.set(z.symbol, z.weight);
+  for (const auto& z : c.dnsbl_domain) c.scores.set(z.symbol, z.weight);
+  Section sc = cfg.section("scores");
+  for (const std::string& key : sc.keys())
+    if (!c.scores.known(key)) {
+      (void)sc.has(key);  // reported here, not again as an unknown key
+      sc.invalid(key, "unknown symbol (rampartd --print-config lists them)");
+    }
+  for (const auto& [sym, dflt] : c.scores.all()) c.scores.set(sym, sc.number(sym, dflt, -1000, 1000));
+  moved_scores(cfg);
+}
+
 // A check's table ([policy.spf]) and its `enabled`.
 bool enabled(Section& policy, std::string_view key, bool dflt) {
   return policy.table(key).boolean("enabled", dflt);
@@ -236,7 +283,23 @@ bool enabled(Section& policy, std::string_view key, bool dflt) {
 
 }  // namespace
 
-std::string_view default_config_text() { return kDefaultConfig; }
+std::string_view default_config_text() {
+  // The [scores] table from the built-in list, so the two cannot disagree.
+  static const std::string text = [] {
+    std::string t(kDefaultConfig);
+    t += "\n# The score of every symbol (rspamd style): [scores] SYMBOL = value. A\n"
+         "# DNSBL zone's symbol may be set here too; an unknown name is an error.\n[scores]\n";
+    for (const SymbolScore& sc : builtin_scores()) {
+      char num[32];
+      std::snprintf(num, sizeof num, "%.1f", sc.score);
+      std::string line = std::string(sc.name) + " = " + num;
+      line.resize(std::max<size_t>(line.size() + 1, 32), ' ');
+      t += line + "# " + std::string(sc.what) + "\n";
+    }
+    return t;
+  }();
+  return text;
+}
 
 Result<PolicyConfig> PolicyConfig::from(const Config& cfg) {
   const size_t mark = cfg.error_count();
@@ -261,51 +324,25 @@ Result<PolicyConfig> PolicyConfig::from(const Config& cfg) {
     Section t = pol.table("spf");
     c.spf = t.boolean("enabled", c.spf);
     c.spf_reject = t.boolean("reject", c.spf_reject);
-    c.spf_fail = t.number("fail", c.spf_fail);
-    c.spf_softfail = t.number("softfail", c.spf_softfail);
-    c.spf_neutral = t.number("neutral", c.spf_neutral);
-    c.spf_none = t.number("none", c.spf_none);
-    c.spf_pass = t.number("pass", c.spf_pass);
-    c.spf_permerror = t.number("permerror", c.spf_permerror);
   }
-  {
-    Section t = pol.table("senderid");
-    c.senderid = t.boolean("enabled", c.senderid);
-    c.senderid_fail = t.number("fail", c.senderid_fail);
-    c.senderid_pass = t.number("pass", c.senderid_pass);
-  }
-  {
-    Section t = pol.table("dkim");
-    c.dkim = t.boolean("enabled", c.dkim);
-    c.dkim_pass = t.number("pass", c.dkim_pass);
-    c.dkim_fail = t.number("fail", c.dkim_fail);
-  }
+  c.senderid = enabled(pol, "senderid", c.senderid);
+  c.dkim = enabled(pol, "dkim", c.dkim);
   {
     Section t = pol.table("dmarc");
     c.dmarc = t.boolean("enabled", c.dmarc);
     c.dmarc_reject = t.boolean("reject", c.dmarc_reject);
     c.dmarc_quarantine = t.boolean("quarantine", c.dmarc_quarantine);
-    c.dmarc_pass = t.number("pass", c.dmarc_pass);
-    c.dmarc_fail = t.number("fail", c.dmarc_fail);
   }
-  {
-    Section t = pol.table("arc");
-    c.arc = t.boolean("enabled", c.arc);
-    c.arc_pass = t.number("pass", c.arc_pass);
-    c.arc_fail = t.number("fail", c.arc_fail);
-  }
-  {
-    Section t = pol.table("fcrdns");
-    c.fcrdns = t.boolean("enabled", c.fcrdns);
-    c.fcrdns_fail = t.number("fail", c.fcrdns_fail);
-    c.rdns_none = t.number("none", c.rdns_none);
-  }
+  c.arc = enabled(pol, "arc", c.arc);
+  c.fcrdns = enabled(pol, "fcrdns", c.fcrdns);
+  c.submission_max_rcpts = pol.table("submission").integer("max_rcpts", c.submission_max_rcpts, 1, 1000000);
   c.header_sanity = enabled(pol, "header_sanity", c.header_sanity);
   {
     Section bl = pol.table("dnsbl");
     c.dnsbl_ip = zones(bl, "ip");
     c.dnsbl_domain = zones(bl, "domain");
   }
+  read_scores(cfg, c);
   Section th = cfg.section("throttle");
   c.per_ip = rate(th, "ip", c.per_ip);
   c.per_net = rate(th, "net", c.per_net);

@@ -49,12 +49,7 @@ Result<FeedbackConfig> FeedbackConfig::from(const Config& cfg) {
   Section rep = cfg.section("reputation");
   c.reputation = rep.boolean("enabled", c.reputation);
   c.tempfail = rep.boolean("tempfail", c.tempfail);
-  c.spammer = rep.number("score_spammer", c.spammer);
-  c.compromised = rep.number("score_compromised", c.compromised);
-  c.bulk_ok = rep.number("score_bulk", c.bulk_ok);
-  c.transactional = rep.number("score_transactional", c.transactional);
   c.trusted_authserv_ids = rep.strings("trusted_authserv_ids");
-  c.trap = rep.number("score_trap", c.trap);
   c.flush_ms = rep.integer("flush_ms", c.flush_ms, 0, 60000);
   c.flush_events = rep.integer("flush_events", c.flush_events, 1, 1000000);
   c.max_pending = rep.integer("max_pending", c.max_pending, 1, 100000000);
@@ -74,8 +69,6 @@ Result<FeedbackConfig> FeedbackConfig::from(const Config& cfg) {
   if (th) c.thresholds = *th;
   Section cl = cfg.section("classify");
   c.model = cl.string("model", c.model);
-  c.content_spam = cl.number("spam", c.content_spam);
-  c.content_ham = cl.number("ham", c.content_ham);
   c.min_learned = cl.integer("min_learned", c.min_learned, 0, int64_t{1} << 40);
   c.save_interval_s = cl.integer("save_interval_s", c.save_interval_s, 0, 86400 * 365);
   if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
@@ -135,7 +128,7 @@ reputation::Event event_of(const ScanState& s, reputation::Verdict verdict) {
 // ---------------------------------------------------------------- checks
 class ContentCheck final : public Check {
  public:
-  explicit ContentCheck(std::shared_ptr<Feedback> fb) : fb_(std::move(fb)) {}
+  ContentCheck(const PolicyConfig& cfg, std::shared_ptr<Feedback> fb) : cfg_(cfg), fb_(std::move(fb)) {}
   std::string_view name() const override { return "content"; }
   Stage stage() const override { return Stage::kData; }
   void run(const std::shared_ptr<ScanState>& s, std::function<void()> done) override {
@@ -153,14 +146,15 @@ class ContentCheck final : public Check {
     const double t = std::clamp(static_cast<double>(m.threshold()), 1e-6, 1 - 1e-6);
     const std::string why = "P(spam) " + num(v.score) + ", threshold " + num(t);
     if (v.score >= t) {
-      s->add(name(), "CONTENT_SPAM", fb_->cfg_.content_spam * (v.score - t) / (1 - t), why);
+      s->add(name(), "CONTENT_SPAM", cfg_.scores("CONTENT_SPAM") * (v.score - t) / (1 - t), why);
     } else {
-      s->add(name(), "CONTENT_HAM", fb_->cfg_.content_ham * (t - v.score) / t, why);
+      s->add(name(), "CONTENT_HAM", cfg_.scores("CONTENT_HAM") * (t - v.score) / t, why);
     }
     done();
   }
 
  private:
+  const PolicyConfig& cfg_;
   std::shared_ptr<Feedback> fb_;
 };
 
@@ -216,22 +210,14 @@ class ReputationCheck final : public Check {
     for (const Seen& x : seen) {
       if (bad && !is_bad(x.cls)) continue;  // a bad identity outweighs good ones
       std::string sym;
-      double w = 0;
       switch (x.cls) {
-        case reputation::SenderClass::kSpammer: sym = "REP_SPAMMER", w = fb_->cfg_.spammer; break;
-        case reputation::SenderClass::kCompromised: sym = "REP_COMPROMISED", w = fb_->cfg_.compromised; break;
-        case reputation::SenderClass::kBulk:
-          if (x.rep_score >= 0) {
-            sym = "REP_BULK_OK", w = fb_->cfg_.bulk_ok;
-          } else {
-            sym = "REP_BULK", w = 0;
-          }
-          break;
-        case reputation::SenderClass::kTransactional:
-          sym = "REP_TRANSACTIONAL", w = fb_->cfg_.transactional;
-          break;
+        case reputation::SenderClass::kSpammer: sym = "REP_SPAMMER"; break;
+        case reputation::SenderClass::kCompromised: sym = "REP_COMPROMISED"; break;
+        case reputation::SenderClass::kBulk: sym = x.rep_score >= 0 ? "REP_BULK_OK" : "REP_BULK"; break;
+        case reputation::SenderClass::kTransactional: sym = "REP_TRANSACTIONAL"; break;
         case reputation::SenderClass::kUnknown: continue;
       }
+      const double w = cfg_.scores(sym);
       s->add(name(), std::move(sym), w,
              x.ids + " (score " + num(x.rep_score) + (x.first_reasons.empty() ? "" : ": " + x.first_reasons) +
                  ")");
@@ -249,7 +235,7 @@ class ReputationCheck final : public Check {
       reputation::Event trap = e;
       trap.type = reputation::EventType::kTrap;
       fb_->trap_hits_++;
-      s->add(name(), "REP_TRAP_HIT", fb_->cfg_.trap,
+      s->add(name(), "REP_TRAP_HIT", cfg_.scores("REP_TRAP_HIT"),
              first_trap + (traps > 1 ? " and " + std::to_string(traps - 1) + " more trap(s)" : ""));
       if (auto st = fb_->queue(std::move(trap)); !st) unavailable(*s, st.error().message);
     }
@@ -352,16 +338,9 @@ Status Feedback::save_model(bool force) {
 
 void Feedback::reconfigure(const FeedbackConfig& c) {
   cfg_.tempfail = c.tempfail;
-  cfg_.spammer = c.spammer;
-  cfg_.compromised = c.compromised;
-  cfg_.bulk_ok = c.bulk_ok;
-  cfg_.transactional = c.transactional;
   cfg_.trusted_authserv_ids = c.trusted_authserv_ids;
-  cfg_.content_spam = c.content_spam;
-  cfg_.content_ham = c.content_ham;
   cfg_.min_learned = c.min_learned;
   cfg_.save_interval_s = c.save_interval_s;
-  cfg_.trap = c.trap;
   cfg_.trap_addresses = c.trap_addresses;
   cfg_.trap_domains = c.trap_domains;
   cfg_.flush_events = c.flush_events;
@@ -371,7 +350,7 @@ void Feedback::reconfigure(const FeedbackConfig& c) {
 }
 
 void Feedback::add_checks(Pipeline& p) {
-  if (!cfg_.model.empty()) p.add(std::make_unique<ContentCheck>(shared_from_this()));
+  if (!cfg_.model.empty()) p.add(std::make_unique<ContentCheck>(p.config(), shared_from_this()));
   if (cfg_.reputation) p.add(std::make_unique<ReputationCheck>(p.config(), shared_from_this()));
 }
 
