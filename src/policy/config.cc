@@ -218,7 +218,8 @@ std::vector<DnsblZone> zones(Section& sec, std::string_view key) {
 RateLimit rate(Section& throttle, std::string_view key, RateLimit d) {
   Section t = throttle.table(key);
   d.enabled = t.boolean("enabled", d.enabled);
-  d.per_minute = t.number("per_minute", d.per_minute, 1e-3, 1e9);
+  d.per_minute = t.number("per_minute", d.per_minute, 0, 1e9);
+  if (!(d.per_minute > 0)) t.invalid("per_minute", "must be > 0 (tokens refilled per minute)");
   d.burst = t.number("burst", d.burst, 1, 1e9);
   return d;
 }
