@@ -3,11 +3,11 @@
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
 
-#include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 namespace rampart {
 
@@ -337,39 +337,42 @@ bool Section::boolean(std::string_view key, bool dflt) {
   return v;
 }
 
-int64_t Section::integer(std::string_view key, int64_t dflt, int64_t min, int64_t max) {
-  consume(key);
-  int64_t v = dflt;
-  if (const toml::node* n = lookup(tbl_, key)) {
-    if (!n->is_integer()) {
-      invalid(key, "expected an integer, got " + std::string(type_name(*n)));
-    } else if (const int64_t x = *n->value<int64_t>(); x < min || x > max) {
-      invalid(key, std::to_string(x) + " is out of range [" + std::to_string(min) + ", " +
-                       std::to_string(max) + "]");
+namespace {
+std::string num_text(int64_t v) { return std::to_string(v); }
+std::string num_text(double v) {
+  std::ostringstream m;
+  m << v;
+  return m.str();
+}
+
+// An integer or a number within [min, max] (NaN and infinities are out).
+template <typename T>
+T ranged(Section& s, const toml::node* n, std::string_view key, T dflt, T min, T max) {
+  constexpr bool kInt = std::is_same_v<T, int64_t>;
+  T v = dflt;
+  if (n) {
+    if (kInt ? !n->is_integer() : !n->is_number()) {
+      s.invalid(key, std::string(kInt ? "expected an integer" : "expected a number") + ", got " +
+                         std::string(type_name(*n)));
+    } else if (const T x = *n->value<T>(); !(x >= min && x <= max)) {
+      s.invalid(key, num_text(x) + " is out of range [" + num_text(min) + ", " + num_text(max) + "]");
     } else {
       v = x;
     }
   }
-  effective(key, v);
+  s.effective(key, v);
   return v;
+}
+}  // namespace
+
+int64_t Section::integer(std::string_view key, int64_t dflt, int64_t min, int64_t max) {
+  consume(key);
+  return ranged(*this, lookup(tbl_, key), key, dflt, min, max);
 }
 
 double Section::number(std::string_view key, double dflt, double min, double max) {
   consume(key);
-  double v = dflt;
-  if (const toml::node* n = lookup(tbl_, key)) {
-    if (!n->is_number()) {
-      invalid(key, "expected a number, got " + std::string(type_name(*n)));
-    } else if (const double x = *n->value<double>(); !std::isfinite(x) || x < min || x > max) {
-      std::ostringstream m;
-      m << x << " is out of range [" << min << ", " << max << "]";
-      invalid(key, m.str());
-    } else {
-      v = x;
-    }
-  }
-  effective(key, v);
-  return v;
+  return ranged(*this, lookup(tbl_, key), key, dflt, min, max);
 }
 
 std::string Section::string(std::string_view key, std::string_view dflt) {
