@@ -225,7 +225,8 @@ class PostfixE2E : public ::testing::Test {
         << "maillog_file_prefixes = " << tmp << "\n"
         << "alias_maps =\nalias_database =\n"
         << "smtp_dns_support_level = disabled\nbiff = no\n"
-        << "cyrus_sasl_config_path = " << tmp << "/sasl\n"
+        << "cyrus_sasl_config_path = " << tmp
+        << "/sasl\n"
         // An MX: no From/Date/Message-ID added for clients (127.0.0.1 is an
         // inet_interfaces address, so the default would add them).
         << "local_header_rewrite_clients =\n";
