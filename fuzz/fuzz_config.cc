@@ -1,8 +1,8 @@
 // File: fuzz/fuzz_config.cc
 // Fuzz target: rampartd's configuration (TOML through core/config.h) read by
-// every section reader: policy, feedback (reputation, classify, traps,
-// flushing) and the reputation store choice. Bad input must be an error,
-// never a crash.
+// every section reader: policy, daemon ([server], [dns]), feedback (reputation, classify, traps,
+// flushing) and the reputation store choice, then the unknown-key check and
+// the settings in effect. Bad input must be an error, never a crash.
 //
 //   fuzz_config_replay fuzz/corpus/fuzz_config     # every build (ctest)
 //   fuzz_config -max_total_time=60 fuzz/corpus/fuzz_config
@@ -25,6 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)policy::PolicyConfig::from(*cfg);
   (void)policy::FeedbackConfig::from(*cfg);
+  (void)policy::DaemonConfig::from(*cfg);
   (void)reputation::store_spec(*cfg, "/nonexistent-data-dir");
+  auto st = cfg->finish();
+  if (!st && st.error().message.empty()) std::abort();
+  // The settings in effect print as TOML that parses again.
+  if (!Config::parse(cfg->effective_toml(), "<effective>")) std::abort();
   return 0;
 }

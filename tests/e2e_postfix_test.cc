@@ -18,6 +18,21 @@
 //      `rampart reputation maillog` turns its log line into a bounce event;
 //   6. SIGHUP reload with a low per-IP limit: the burst gets 451 4.7.1;
 //   7. SIGTERM: rampartd drains and exits 0.
+// And the verdicts of issue 12 (test Verdicts), on an inbound service and a
+// submission service (a second smtpd with SASL enabled):
+//   - inbound, a bulk mailer outside its SPF with DMARC p=none: delivered;
+//   - inbound, a spoof of a p=quarantine domain: held (milter quarantine);
+//   - inbound, a message without From: delivered, marked (X-Spam: Yes);
+//   - submission, a subscriber logged in, From the provider's own domain
+//     (p=reject, client outside its SPF): delivered, judged as outbound;
+//     the same message on the inbound service is refused.
+// The submission login: Postfix's SASL servers are Cyrus and Dovecot only;
+// Debian's postfix has Cyrus built in and libsasl2-modules is installed,
+// but creating a user needs saslpasswd2 (sasl2-bin) or a running
+// saslauthd/Dovecot. Instead the submission smtpd has SASL enabled (so
+// Postfix gives milters {auth_authen}) and trusts XCLIENT from loopback:
+// swaks sends `XCLIENT LOGIN=alice`, which sets the session's SASL login
+// exactly as AUTH would, and the milter sees {auth_authen}=alice at MAIL FROM.
 // Skipped when not root or when postfix/swaks are not installed. Every
 // process is stopped at the end (destructors), network only on 127.0.0.1,
 // waits are polls with deadlines.
@@ -49,6 +64,12 @@ good.rampart-e2e.net.           300 TXT "v=spf1 ip4:127.0.0.0/8 -all"
 _dmarc.good.rampart-e2e.net.    300 TXT "v=DMARC1; p=reject"
 spoof.rampart-e2e.net.          300 TXT "v=spf1 ip4:192.0.2.1 -all"
 _dmarc.spoof.rampart-e2e.net.   300 TXT "v=DMARC1; p=reject"
+provider.rampart-e2e.net.       300 TXT "v=spf1 ip4:192.0.2.0/24 -all"
+_dmarc.provider.rampart-e2e.net. 300 TXT "v=DMARC1; p=reject"
+bulk.rampart-e2e.net.           300 TXT "v=spf1 ip4:192.0.2.0/24 -all"
+_dmarc.bulk.rampart-e2e.net.    300 TXT "v=DMARC1; p=none"
+quar.rampart-e2e.net.           300 TXT "v=spf1 ip4:192.0.2.0/24 -all"
+_dmarc.quar.rampart-e2e.net.    300 TXT "v=DMARC1; p=quarantine"
 listed.rampart-e2e.net.         300 TXT "v=spf1 ip4:127.0.0.0/8 -all"
 listed.rampart-e2e.net.dbl.rampart-e2e.net. 300 A 127.0.1.2
 brisbane._domainkey.football.example.com. 300 TXT "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
@@ -81,7 +102,7 @@ class PostfixE2E : public ::testing::Test {
   std::unique_ptr<dns::DnsTestServer> dns_server;
   std::unique_ptr<e2e::Child> rampartd;
   Postfix postfix;
-  uint16_t milter_port = 0, http_port = 0, smtp_port = 0;
+  uint16_t milter_port = 0, http_port = 0, smtp_port = 0, submission_port = 0;
   std::string rampartd_bin;
 
   void SetUp() override {
@@ -152,8 +173,16 @@ class PostfixE2E : public ::testing::Test {
     ASSERT_EQ(::chown((tmp + "/data").c_str(), pf->pw_uid, pf->pw_gid), 0);
     ASSERT_EQ(::chown((tmp + "/mail").c_str(), 65534, 65534), 0);
     smtp_port = e2e::free_tcp_port();
-    std::ofstream(tmp + "/etc/master.cf") << "127.0.0.1:" << smtp_port
-                                          << " inet n - n - - smtpd\n"
+    do {
+      submission_port = e2e::free_tcp_port();
+    } while (submission_port == smtp_port);
+    fs::create_directories(tmp + "/sasl");
+    std::ofstream(tmp + "/sasl/smtpd.conf") << "mech_list: PLAIN\n";
+    std::ofstream(tmp + "/etc/master.cf") << "127.0.0.1:" << smtp_port << " inet n - n - - smtpd\n"
+                                          << "127.0.0.1:" << submission_port
+                                          << " inet n - n - - smtpd -o syslog_name=postfix/submission"
+                                             " -o smtpd_sasl_auth_enable=yes -o smtpd_sasl_type=cyrus"
+                                             " -o smtpd_authorized_xclient_hosts=127.0.0.0/8\n"
                                              "pickup unix n - n 60 1 pickup\n"
                                              "cleanup unix n - n - 0 cleanup\n"
                                              "qmgr unix n - n 300 1 qmgr\n"
@@ -195,11 +224,17 @@ class PostfixE2E : public ::testing::Test {
         << "maillog_file = " << tmp << "/maillog\n"
         << "maillog_file_prefixes = " << tmp << "\n"
         << "alias_maps =\nalias_database =\n"
-        << "smtp_dns_support_level = disabled\nbiff = no\n";
+        << "smtp_dns_support_level = disabled\nbiff = no\n"
+        << "cyrus_sasl_config_path = " << tmp
+        << "/sasl\n"
+        // An MX: no From/Date/Message-ID added for clients (127.0.0.1 is an
+        // inet_interfaces address, so the default would add them).
+        << "local_header_rewrite_clients =\n";
     auto r = e2e::run({"/usr/sbin/postfix", "-c", tmp + "/etc", "start"}, tmp);
     ASSERT_EQ(r.status, 0) << r.output << e2e::slurp(tmp + "/maillog");
     postfix.started = true;
-    ASSERT_TRUE(e2e::poll_until([&] { return e2e::tcp_accepts(smtp_port); }, 30s))
+    ASSERT_TRUE(e2e::poll_until(
+        [&] { return e2e::tcp_accepts(smtp_port) && e2e::tcp_accepts(submission_port); }, 30s))
         << e2e::slurp(tmp + "/maillog");
   }
 
@@ -216,6 +251,26 @@ class PostfixE2E : public ::testing::Test {
         {"/usr/bin/swaks", "--server", "127.0.0.1:" + std::to_string(smtp_port), "--from", from, "--to",
          "bob@example.net", "--helo", "client.rampart-e2e.net", "--data", "@" + file, "--timeout", "60"},
         tmp);
+  }
+
+  // Sends a prepared file; `extra` are more swaks options (--xclient-login).
+  e2e::RunResult send_file(uint16_t port, const std::string& from, const std::string& file,
+                           const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {"/usr/bin/swaks",
+                                     "--server",
+                                     "127.0.0.1:" + std::to_string(port),
+                                     "--from",
+                                     from,
+                                     "--to",
+                                     "bob@example.net",
+                                     "--helo",
+                                     "client.rampart-e2e.net",
+                                     "--data",
+                                     "@" + file,
+                                     "--timeout",
+                                     "60"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return e2e::run(argv, tmp);
   }
 
   // Delivered messages: X-Test-Id -> contents (several for duplicates).
@@ -446,6 +501,78 @@ TEST_F(PostfixE2E, RealPostfix) {
   // 7. SIGTERM: drain and exit 0 (Postfix holds no milter connection now).
   rampartd->signal(SIGTERM);
   EXPECT_EQ(rampartd->wait(30s), 0);
+}
+
+TEST_F(PostfixE2E, Verdicts) {
+  // Inbound: a bulk mailer sends from outside its SPF; its DMARC is p=none.
+  auto r = send("news@bulk.rampart-e2e.net", "bulk1", "This week's offers.\r\n");
+  ASSERT_EQ(r.status, 0) << r.output << log();
+  std::string m = delivered("bulk1");
+  ASSERT_FALSE(m.empty()) << log();
+  EXPECT_NE(m.find("DMARC_FAIL_NONE("), std::string::npos) << m;
+  EXPECT_NE(m.find("SPF_FAIL(0.00)"), std::string::npos) << m;  // counted in DMARC, not twice
+  EXPECT_NE(m.find("dmarc=fail"), std::string::npos) << m;
+
+  // Inbound: a spoof of a p=quarantine domain is held, not refused.
+  r = send("ceo@quar.rampart-e2e.net", "quar1", "Pay this invoice.\r\n");
+  EXPECT_EQ(r.status, 0) << r.output << log();
+  EXPECT_EQ(r.output.find("550 5.7.1"), std::string::npos) << r.output;
+  EXPECT_TRUE(
+      e2e::poll_until([&] { return log().find("milter triggers HOLD action") != std::string::npos; }, 30s))
+      << log();
+
+  // Inbound: no From field: delivered and marked.
+  {
+    const std::string file = tmp + "/msg-nofrom1.eml";
+    std::ofstream(file, std::ios::binary)
+        << "To: bob@example.net\r\nSubject: e2e nofrom1\r\n"
+           "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+           "Message-ID: <nofrom1@rampart-e2e.net>\r\nX-Test-Id: nofrom1\r\n\r\n"
+           "No author.\r\n";
+    r = send_file(smtp_port, "alice@good.rampart-e2e.net", file);
+    ASSERT_EQ(r.status, 0) << r.output << log();
+    m = delivered("nofrom1");
+    ASSERT_FALSE(m.empty()) << log();
+    EXPECT_NE(m.find("\nX-Spam: Yes"), std::string::npos) << m;
+    EXPECT_NE(m.find("MISSING_FROM("), std::string::npos) << m;
+    EXPECT_NE(m.find("X-Rampart: action=add_header;"), std::string::npos) << m;
+  }
+
+  // Submission: a subscriber logged in (XCLIENT LOGIN on the SASL-enabled
+  // service) sends From the provider's own domain from an address outside
+  // the provider's SPF (p=reject): judged as outbound, delivered.
+  {
+    const std::string file = tmp + "/msg-sub1.eml";
+    std::ofstream(file, std::ios::binary)
+        << "From: Alice <alice@provider.rampart-e2e.net>\r\nTo: bob@example.net\r\n"
+           "Subject: e2e sub1\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+           "Message-ID: <sub1@provider.rampart-e2e.net>\r\nX-Test-Id: sub1\r\n\r\n"
+           "Hello from my laptop.\r\n";
+    r = send_file(submission_port, "alice@provider.rampart-e2e.net", file, {"--xclient-login", "alice"});
+    ASSERT_EQ(r.status, 0) << r.output << log();
+    m = delivered("sub1");
+    ASSERT_FALSE(m.empty()) << r.output << log();
+    EXPECT_NE(m.find("X-Rampart: action=accept;"), std::string::npos) << m;
+    EXPECT_NE(m.find("AUTH_SUBMISSION("), std::string::npos) << m;
+    for (const char* inbound : {"SPF_", "DMARC_", "RDNS_", "FCRDNS_", "SENDERID_"})
+      EXPECT_EQ(m.find(inbound), std::string::npos) << inbound << "\n" << m;
+    // The same message on the inbound service, without a login: the spoof it looks like.
+    r = send_file(smtp_port, "alice@provider.rampart-e2e.net", file);
+    EXPECT_NE(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("550 5.7.1 Rejected by the DMARC policy of provider.rampart-e2e.net"),
+              std::string::npos)
+        << r.output;
+    // And through the HTTP API with X-Auth-User: the submission's verdict.
+    const std::string raw = e2e::slurp(file);
+    std::string resp =
+        e2e::http(http_port,
+                  "POST /v1/scan HTTP/1.1\r\nHost: x\r\nX-Client-IP: 127.0.0.1\r\n"
+                  "X-Helo: client.rampart-e2e.net\r\nX-Mail-From: alice@provider.rampart-e2e.net\r\n"
+                  "X-Rcpt-To: bob@example.net\r\nX-Auth-User: alice\r\nContent-Length: " +
+                      std::to_string(raw.size()) + "\r\n\r\n" + raw);
+    EXPECT_NE(resp.find("\"action\": \"accept\""), std::string::npos) << resp;
+    EXPECT_NE(resp.find("AUTH_SUBMISSION"), std::string::npos) << resp;
+  }
 }
 
 }  // namespace

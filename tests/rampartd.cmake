@@ -30,3 +30,9 @@ if(TARGET rampartd AND TARGET rampart_dns_test_server AND TARGET rampart_http AN
                        ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
   add_dependencies(rampartd_hostile_test rampartd)
 endif()
+# rampartd --check-config / --print-config and the validated arguments.
+if(TARGET rampartd)
+  rampart_test(rampartd_config_test SOURCES rampartd_config_test.cc DEPS rampart_core)
+  set_tests_properties(rampartd_config_test PROPERTIES TIMEOUT 120 ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
+  add_dependencies(rampartd_config_test rampartd)
+endif()

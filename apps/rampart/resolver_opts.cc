@@ -32,34 +32,9 @@ Result<unsigned> parse_number(std::string_view s, unsigned lo, unsigned hi, cons
 }  // namespace
 
 Result<std::string> parse_nameserver(std::string_view text) {
-  std::string_view addr = text, port;
-  if (!text.empty() && text.front() == '[') {
-    size_t close = text.find(']');
-    if (close == std::string_view::npos)
-      return fail(Errc::kInvalidArgument, "bad --nameserver '" + std::string(text) + "': missing ']'");
-    addr = text.substr(1, close - 1);
-    std::string_view rest = text.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':')
-        return fail(Errc::kInvalidArgument, "bad --nameserver '" + std::string(text) + "'");
-      port = rest.substr(1);
-      if (port.empty()) return fail(Errc::kInvalidArgument, "bad --nameserver '" + std::string(text) + "'");
-    }
-  } else if (size_t colon = text.find(':');
-             colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
-    addr = text.substr(0, colon);  // exactly one colon: IPv4 with a port
-    port = text.substr(colon + 1);
-    if (port.empty()) return fail(Errc::kInvalidArgument, "bad --nameserver '" + std::string(text) + "'");
-  }
-  if (!IpAddress::parse(addr))
-    return fail(Errc::kInvalidArgument, "bad --nameserver address '" + std::string(addr) + "'");
-  unsigned p = 53;
-  if (!port.empty()) {
-    auto n = parse_number(port, 1, 65535, "--nameserver port");
-    if (!n) return tl::unexpected(n.error());
-    p = *n;
-  }
-  return std::string(addr) + "@" + std::to_string(p);
+  auto hp = parse_host_port(text, 53);  // core/ip.h: the one ADDR[:PORT] parser
+  if (!hp) return fail(Errc::kInvalidArgument, "bad --nameserver: " + hp.error().message);
+  return hp->ip.to_string() + "@" + std::to_string(hp->port);
 }
 
 Result<std::unique_ptr<dns::Resolver>> make_resolver(const Args& args, int default_timeout_ms) {

@@ -8,6 +8,8 @@
 //   rampartd --config /etc/rampart/rampart.toml
 //   rampartd --milter 127.0.0.1:11332 --http 127.0.0.1:11334 --nameserver 127.0.0.1:5353
 //   rampartd --print-default-config > rampart.toml
+//   rampartd --check-config /etc/rampart/rampart.toml   # 0, or 2 and every error
+//   rampartd --config FILE --print-config               # the settings in effect
 //   rampartd --zone deploy/demo/example.zone   # DNS from a master file (make run)
 //
 // Stays in the foreground. Prints "rampartd: milter ADDR:PORT",
@@ -22,6 +24,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -31,7 +34,9 @@
 
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/ip.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "dns/caching_resolver.h"
 #include "dns/unbound_resolver.h"
 #include "dns/zone_file.h"
@@ -57,29 +62,62 @@ void usage(FILE* f) {
   std::fputs(
       "usage: rampartd [--config FILE] [--milter ADDR:PORT] [--http ADDR:PORT|off]\n"
       "                [--nameserver ADDR[:PORT]]... [--zone FILE] [--data-dir DIR] [--log-level LEVEL]\n"
+      "       rampartd --check-config FILE     # exit 0, or 2 with every error\n"
+      "       rampartd [--config FILE] [options] --print-config   # the settings in effect (TOML)\n"
       "       rampartd --print-default-config\n",
       f);
 }
 
-// "127.0.0.1", "127.0.0.1:5353", "[::1]:53", "::1" -> unbound's "ADDR@PORT".
-std::string forwarder(const std::string& ns) {
-  if (!ns.empty() && ns.front() == '[') {
-    const size_t close = ns.find(']');
-    if (close == std::string::npos) return ns;
-    std::string addr = ns.substr(1, close - 1);
-    if (close + 2 < ns.size() && ns[close + 1] == ':') return addr + "@" + ns.substr(close + 2);
-    return addr;
-  }
-  if (std::count(ns.begin(), ns.end(), ':') == 1) {
-    const size_t colon = ns.find(':');
-    return ns.substr(0, colon) + "@" + ns.substr(colon + 1);
-  }
-  return ns;
-}
+// Command-line options that stand for configuration keys.
+struct Overrides {
+  std::optional<std::string> milter, http;
+  std::vector<std::string> nameservers;
+};
 
-Result<Config> load(const std::string& path) {
-  if (path.empty()) return Config::parse("", "<defaults>");
-  return Config::load_file(path);
+struct Settings {
+  Config cfg;
+  policy::PolicyConfig policy;
+  policy::FeedbackConfig feedback;
+  policy::DaemonConfig daemon;
+  reputation::StoreSpec store;
+  server::ServerOptions server;
+  server::AccessControl access;
+};
+
+// Every section reader, then the keys none of them read: all errors at once
+// (one per line, each naming file:line:column and key).
+Result<Settings> read_settings(const std::string& path, const Overrides& o, const std::string& data_dir) {
+  auto cfg = path.empty() ? Config::parse("", "<defaults>") : Config::load_file(path);
+  if (!cfg) return tl::unexpected(cfg.error());
+  if (o.milter) cfg->set_string("server.milter", *o.milter, "--milter");
+  if (o.http) cfg->set_string("server.http", *o.http, "--http");
+  if (!o.nameservers.empty()) cfg->set_strings("dns.nameservers", o.nameservers, "--nameserver");
+  std::vector<std::string> errors;
+  auto note = [&errors](const auto& r) {
+    if (r) return;
+    for (auto line : split(r.error().message, '\n'))
+      if (std::find(errors.begin(), errors.end(), line) == errors.end()) errors.emplace_back(line);
+  };
+  auto pol = policy::PolicyConfig::from(*cfg);
+  note(pol);
+  auto fb = policy::FeedbackConfig::from(*cfg);
+  note(fb);
+  auto dm = policy::DaemonConfig::from(*cfg);
+  note(dm);
+  auto st = reputation::store_spec(*cfg, data_dir);
+  note(st);
+  auto so = server::ServerOptions::from(*cfg);
+  note(so);
+  auto ac = server::AccessControl::from(*cfg);
+  note(ac);
+  note(cfg->finish());
+  if (!errors.empty()) {
+    std::string msg;
+    for (const auto& e : errors) msg += (msg.empty() ? "" : "\n") + e;
+    return fail(Errc::kConfig, msg);
+  }
+  return Settings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm),
+                  std::move(*st),  std::move(*so),  std::move(*ac)};
 }
 
 #ifdef HAVE_RAMPART_REDIS
@@ -125,13 +163,13 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  std::string config_path, milter, http, data_dir, zone_path, level = "info";
-  bool milter_set = false, http_set = false;
-  std::vector<std::string> nameservers;
+  std::string config_path, data_dir, zone_path, level = "info";
+  Overrides over;
+  bool check_only = false, print_config = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](std::string& out) {
-      if (i + 1 >= argc) {
+      if (i + 1 >= argc || argv[i + 1][0] == '\0') {
         std::fprintf(stderr, "rampartd: %s needs a value\n", a.c_str());
         std::exit(2);
       }
@@ -139,22 +177,27 @@ int main(int argc, char** argv) {
     };
     if (a == "--config") {
       value(config_path);
+    } else if (a == "--check-config") {
+      value(config_path);
+      check_only = true;
+    } else if (a == "--print-config") {
+      print_config = true;
     } else if (a == "--milter") {
-      value(milter);
-      milter_set = true;
+      value(over.milter.emplace());
     } else if (a == "--http") {
-      value(http);
-      http_set = true;
+      value(over.http.emplace());
     } else if (a == "--nameserver") {
-      std::string ns;
-      value(ns);
-      nameservers.push_back(ns);
+      value(over.nameservers.emplace_back());
     } else if (a == "--zone") {
       value(zone_path);  // answers from a master file instead of DNS (demos, tests)
     } else if (a == "--data-dir") {
       value(data_dir);
     } else if (a == "--log-level") {
       value(level);
+      if (auto st = log::valid_level(level); !st) {
+        std::fprintf(stderr, "rampartd: --log-level: %s\n", st.error().message.c_str());
+        return 2;
+      }
     } else if (a == "--print-default-config") {
       std::fwrite(policy::default_config_text().data(), 1, policy::default_config_text().size(), stdout);
       return 0;
@@ -169,42 +212,36 @@ int main(int argc, char** argv) {
   }
   log::init(level);
 
-  auto cfg = load(config_path);
-  if (!cfg) {
-    std::fprintf(stderr, "rampartd: %s\n", cfg.error().message.c_str());
+  auto settings = read_settings(config_path, over, data_dir);
+  if (!settings) {
+    for (auto line : split(settings.error().message, '\n'))
+      std::fprintf(stderr, "rampartd: %.*s\n", static_cast<int>(line.size()), line.data());
     return 2;
   }
-  auto pcfg = policy::PolicyConfig::from(*cfg);
-  if (!pcfg) {
-    std::fprintf(stderr, "rampartd: %s\n", pcfg.error().message.c_str());
-    return 2;
+  if (check_only) {
+    std::printf("rampartd: %s: ok\n", config_path.c_str());
+    return 0;
   }
-  auto fcfg = policy::FeedbackConfig::from(*cfg);
-  if (!fcfg) {
-    std::fprintf(stderr, "rampartd: %s\n", fcfg.error().message.c_str());
-    return 2;
+  if (print_config) {
+    const std::string text = settings->cfg.effective_toml();
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
   }
+  const policy::PolicyConfig* pcfg = &settings->policy;
+  const policy::FeedbackConfig* fcfg = &settings->feedback;
+  const policy::DaemonConfig& dcfg = settings->daemon;
 
-  auto so = server::ServerOptions::from(*cfg);
-  if (!so) {
-    std::fprintf(stderr, "rampartd: %s\n", so.error().message.c_str());
-    return 2;
-  }
-  if (milter_set) so->milter_listen = milter;
-  if (http_set) so->http_listen = http;
+  // [server] (listeners, limits, deadlines) and [[http.tokens]] were read
+  // and checked with the rest of the file (read_settings).
+  std::optional<server::ServerOptions> so = settings->server;
   if (so->http_listen == "off") so->http_listen.clear();
-  auto access = server::AccessControl::from(*cfg);
-  if (!access) {
-    std::fprintf(stderr, "rampartd: %s\n", access.error().message.c_str());
-    return 2;
-  }
-  server::Router router(std::move(*access));  // the HTTP API (add_feedback_routes below)
+  server::Router router(std::move(settings->access));  // the HTTP API (add_feedback_routes below)
   raise_fd_limit();
 
   dns::UnboundOptions uo;
-  if (nameservers.empty()) nameservers = cfg->get_strings("dns.nameservers");
-  for (const auto& ns : nameservers) uo.forwarders.push_back(forwarder(ns));
-  uo.timeout_ms = static_cast<int>(cfg->get_int("dns.timeout_ms", 3000));
+  for (const HostPort& ns : dcfg.nameservers)
+    uo.forwarders.push_back(ns.ip.to_string() + "@" + std::to_string(ns.port));  // unbound's ADDR@PORT
+  uo.timeout_ms = static_cast<int>(dcfg.dns_timeout_ms);
   std::unique_ptr<dns::Resolver> upstream;
   if (!zone_path.empty()) {
     dns::ZoneOptions zo;
@@ -225,16 +262,12 @@ int main(int argc, char** argv) {
   }
   SystemClock clock;
   dns::CacheOptions co;
-  co.max_entries = static_cast<size_t>(cfg->get_int("dns.cache_entries", 100000));
+  co.max_entries = static_cast<size_t>(dcfg.dns_cache_entries);
   dns::CachingResolver resolver(*upstream, clock, co);
   auto throttle = std::make_shared<policy::Throttle>(clock);
   // One store path (src/reputation/store_factory.h): [reputation] store =
   // "memory" | "rocksdb" | "redis" (or the [reputation.store] table).
-  auto store_spec = reputation::store_spec(*cfg, data_dir);
-  if (!store_spec) {
-    std::fprintf(stderr, "rampartd: %s\n", store_spec.error().message.c_str());
-    return 2;
-  }
+  const reputation::StoreSpec* store_spec = &settings->store;
   // [throttle] shared: buckets in the Redis Cluster (default: when the store is redis).
   if (pcfg->throttle_shared.value_or(store_spec->kind == reputation::StoreKind::kRedis)) {
     if (store_spec->kind != reputation::StoreKind::kRedis) {
@@ -273,18 +306,12 @@ int main(int argc, char** argv) {
   feedback->add_checks(*pipeline);
 
   auto reload = [&]() -> Result<std::shared_ptr<policy::Pipeline>> {
-    auto c = load(config_path);
+    auto c = read_settings(config_path, over, data_dir);  // a bad file keeps the running policy
     if (!c) return tl::unexpected(c.error());
-    auto p = policy::PolicyConfig::from(*c);
-    if (!p) return tl::unexpected(p.error());
-    auto f = policy::FeedbackConfig::from(*c);
-    if (!f) return tl::unexpected(f.error());
-    auto a = server::AccessControl::from(*c);
-    if (!a) return tl::unexpected(a.error());
-    router.set_access(std::move(*a));
-    feedback->reconfigure(*f);
+    router.set_access(std::move(c->access));
+    feedback->reconfigure(c->feedback);
     if (auto st = feedback->reload_model(); !st) log::get()->error("{}", st.error().message);
-    auto pipe = policy::Pipeline::create(*p, resolver, clock, throttle);
+    auto pipe = policy::Pipeline::create(c->policy, resolver, clock, throttle);
     feedback->add_checks(*pipe);
     return pipe;
   };

@@ -4,6 +4,7 @@
 #include "core/config.h"
 #include "core/ip.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/result.h"
 #include "core/strings.h"
 
@@ -115,6 +116,214 @@ TEST(Config, ParsesAndReportsErrors) {
   EXPECT_EQ(bad.error().code, Errc::kConfig);
   EXPECT_NE(bad.error().message.find("t.toml:1"), std::string::npos);
   EXPECT_FALSE(Config::load_file("/nonexistent/rampart.toml"));
+}
+
+// One reader of a small section, as the daemon's readers are written.
+struct Demo {
+  double burst = 240;
+  int64_t port = 25;
+  bool on = true;
+  std::string mode = "a";
+  std::vector<std::string> nets;
+};
+Result<Demo> read_demo(const Config& cfg) {
+  const size_t mark = cfg.error_count();
+  Demo d;
+  Section s = cfg.section("demo");
+  d.burst = s.number("burst", d.burst, 1, 1e9);
+  d.port = s.integer("port", d.port, 1, 65535);
+  d.on = s.boolean("on", d.on);
+  d.mode = s.choice("mode", d.mode, {"a", "b"});
+  d.nets = s.strings("nets");
+  for (const auto& n : d.nets)
+    if (auto p = parse_cidr(n); !p) s.invalid("nets", p.error().message);
+  for (Section t : s.tables("item")) (void)t.string("name", "");
+  if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
+  return d;
+}
+
+TEST(Config, StrictReadersNameFileLineAndKey) {
+  struct Case {
+    const char* toml;
+    const char* error;  // substring of the error; nullptr: accepted
+  };
+  const Case cases[] = {
+      {"[demo]\nburst = 2\n", nullptr},
+      {"[demo]\nburst = 2.5\nport = 8\non = false\nmode = \"b\"\nnets = [\"10.0.0.0/8\"]\n", nullptr},
+      {"[demo]\nburst = \"2\"\n", "f.toml:2:1: demo.burst: expected a number, got a string"},
+      {"[demo]\nburst = -1\n", "f.toml:2:1: demo.burst: -1 is out of range"},
+      {"[demo]\nport = 70000\n", "demo.port: 70000 is out of range [1, 65535]"},
+      {"[demo]\nport = 2.0\n", "demo.port: expected an integer, got a number"},
+      {"[demo]\non = \"yes\"\n", "demo.on: expected a boolean"},
+      {"[demo]\nmode = \"c\"\n", "demo.mode: \"c\" is not one of a, b"},
+      {"[demo]\nnets = \"10.0.0.0/8\"\n", "demo.nets: expected an array of strings, got a string"},
+      {"[demo]\nnets = [\"10.0.0.0/x\"]\n", "f.toml:2:1: demo.nets: bad prefix length in \"10.0.0.0/x\""},
+      {"demo = 3\n", "f.toml:1:1: demo: expected a table"},
+      {"[demo]\nitem = 3\n", "demo.item: expected an array of tables"},
+  };
+  for (const auto& c : cases) {
+    auto cfg = Config::parse(c.toml, "f.toml");
+    ASSERT_TRUE(cfg) << c.toml;
+    auto d = read_demo(*cfg);
+    if (!c.error) {
+      EXPECT_TRUE(d) << c.toml << ": " << (d ? "" : d.error().message);
+      EXPECT_TRUE(cfg->finish()) << c.toml;
+      continue;
+    }
+    ASSERT_FALSE(d) << c.toml;
+    EXPECT_EQ(d.error().code, Errc::kConfig);
+    EXPECT_NE(d.error().message.find(c.error), std::string::npos) << c.toml << " -> " << d.error().message;
+  }
+}
+
+TEST(Config, FinishReportsEveryKeyNoReaderRead) {
+  struct Case {
+    const char* toml;
+    std::vector<const char*> errors;
+  };
+  const Case cases[] = {
+      {"[demo]\nburst = 3\n[[demo.item]]\nname = \"x\"\n", {}},
+      {"[demo]\n", {}},
+      {"[demo]\nbrust = 2\n", {"f.toml:2:1: demo.brust: unknown key"}},
+      {"[demo]\n[polcy]\nx = 1\n", {"f.toml:2:2: polcy: unknown table"}},
+      {"[polcy]\n", {"polcy: unknown table"}},
+      {"top = 1\n[demo]\nburst = 2\n", {"f.toml:1:1: top: unknown key"}},
+      {"[[demo.item]]\nname = \"x\"\nnmae = \"y\"\n", {"f.toml:3:1: demo.item[0].nmae: unknown key"}},
+      {"[demo.sub]\nx = 1\n", {"demo.sub: unknown table"}},
+      {"[demo]\nbrust = 1\nprot = 2\n", {"demo.brust: unknown key", "demo.prot: unknown key"}},
+  };
+  for (const auto& c : cases) {
+    auto cfg = Config::parse(c.toml, "f.toml");
+    ASSERT_TRUE(cfg) << c.toml;
+    ASSERT_TRUE(read_demo(*cfg)) << c.toml;
+    auto st = cfg->finish();
+    EXPECT_EQ(static_cast<bool>(st), c.errors.empty()) << c.toml;
+    for (const char* e : c.errors)
+      EXPECT_NE(st.error().message.find(e), std::string::npos) << c.toml << " -> " << st.error().message;
+  }
+}
+
+TEST(Config, LegacyGettersRecordWrongTypesAndReads) {
+  auto cfg = Config::parse("[x]\nn = \"5\"\nd = 2\nb = 1\nlist = [\"a\", 3]\nextra = 1\n", "g.toml");
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->get_int("x.n", 7), 7);
+  EXPECT_EQ(cfg->get_double("x.d", 0), 2.0);  // an integer is a number
+  EXPECT_TRUE(cfg->get_bool("x.b", true));
+  EXPECT_EQ(cfg->get_strings("x.list").size(), 1u);
+  auto st = cfg->finish();
+  ASSERT_FALSE(st);
+  const std::string& m = st.error().message;
+  EXPECT_NE(m.find("g.toml:2:5: x.n: expected an integer, got a string"), std::string::npos) << m;
+  EXPECT_NE(m.find("x.b: expected a boolean, got an integer"), std::string::npos) << m;
+  EXPECT_NE(m.find("x.list: expected strings, got an integer"), std::string::npos) << m;
+  EXPECT_NE(m.find("g.toml:6:1: x.extra: unknown key"), std::string::npos) << m;
+  EXPECT_EQ(m.find("x.d"), std::string::npos) << m;
+}
+
+TEST(Config, EffectiveSettingsAndOverrides) {
+  auto cfg = Config::parse("[demo]\nport = 8\n[[demo.item]]\nname = \"x\"\n", "e.toml");
+  ASSERT_TRUE(cfg);
+  cfg->set_strings("demo.nets", {"10.0.0.0/x"}, "--net");
+  auto d = read_demo(*cfg);
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find("--net (demo.nets): bad prefix length"), std::string::npos)
+      << d.error().message;
+  cfg->set_strings("demo.nets", {"10.0.0.0/8"}, "--net");
+  d = read_demo(*cfg);
+  ASSERT_TRUE(d) << d.error().message;
+  // Re-parsed from the printed text, the settings in effect read the same.
+  auto again = Config::parse(cfg->effective_toml(), "printed");
+  ASSERT_TRUE(again) << cfg->effective_toml();
+  auto d2 = read_demo(*again);
+  ASSERT_TRUE(d2);
+  EXPECT_EQ(d2->port, 8);
+  EXPECT_EQ(d2->burst, 240);
+  EXPECT_EQ(d2->nets, std::vector<std::string>{"10.0.0.0/8"});
+  EXPECT_TRUE(again->finish()) << again->finish().error().message;
+  EXPECT_NE(cfg->effective_toml().find("name = 'x'"), std::string::npos) << cfg->effective_toml();
+}
+
+TEST(Ip, ParseCidrIsStrict) {
+  struct Case {
+    const char* text;
+    const char* net;  // nullptr: refused
+  };
+  const Case cases[] = {
+      {"10.0.0.0/8", "10.0.0.0/8"},
+      {"192.0.2.1", "192.0.2.1/32"},
+      {"0.0.0.0/0", "0.0.0.0/0"},
+      {"2001:db8::/32", "2001:db8::/32"},
+      {"::1", "::1/128"},
+      {"::ffff:10.0.0.0/104", "10.0.0.0/8"},
+      {"10.0.0.0/x", nullptr},
+      {"10.0.0.0/", nullptr},
+      {"10.0.0.0/33", nullptr},
+      {"10.0.0.0/-1", nullptr},
+      {"10.0.0.0/+8", nullptr},
+      {"10.0.0.0/8x", nullptr},
+      {"10.0.0.0/0008", nullptr},
+      {"10.0.0.1/8", nullptr},  // host bits set
+      {"2001:db8::/129", nullptr},
+      {"10.0.0/8", nullptr},
+      {"", nullptr},
+  };
+  for (const auto& c : cases) {
+    auto p = parse_cidr(c.text);
+    if (!c.net) {
+      EXPECT_FALSE(p) << c.text << " -> " << p->to_string();
+      continue;
+    }
+    ASSERT_TRUE(p) << c.text << ": " << p.error().message;
+    EXPECT_EQ(p->to_string(), c.net);
+  }
+  EXPECT_NE(parse_cidr("10.0.0.1/8").error().message.find("did you mean 10.0.0.0/8"), std::string::npos);
+  auto ten = parse_cidr("10.0.0.0/8");
+  EXPECT_TRUE(ten->contains(*IpAddress::parse("10.1.2.3")));
+  EXPECT_TRUE(ten->contains(*IpAddress::parse("::ffff:10.1.2.3")));
+  EXPECT_FALSE(ten->contains(*IpAddress::parse("11.0.0.1")));
+  EXPECT_FALSE(ten->contains(*IpAddress::parse("::a01:203")));
+}
+
+TEST(Ip, ParseHostPort) {
+  struct Case {
+    const char* text;
+    int dflt;
+    bool zero;
+    const char* out;  // nullptr: refused
+  };
+  const Case cases[] = {
+      {"127.0.0.1:53", -1, false, "127.0.0.1:53"},
+      {"[::1]:5353", -1, false, "[::1]:5353"},
+      {"127.0.0.1", 53, false, "127.0.0.1:53"},
+      {"::1", 53, false, "[::1]:53"},
+      {"[::1]", 53, false, "[::1]:53"},
+      {"127.0.0.1:0", -1, true, "127.0.0.1:0"},
+      {"127.0.0.1:0", -1, false, nullptr},
+      {"127.0.0.1", -1, false, nullptr},
+      {"127.0.0.1:65536", -1, false, nullptr},
+      {"127.0.0.1:", -1, false, nullptr},
+      {"127.0.0.1:x", -1, false, nullptr},
+      {"127.0.0.1:-1", -1, false, nullptr},
+      {"localhost:25", -1, false, nullptr},
+      {"[::1]x", -1, false, nullptr},
+      {"[::1:53", -1, false, nullptr},
+      {"::1:53", -1, false, nullptr},  // ambiguous: needs brackets
+  };
+  for (const auto& c : cases) {
+    auto hp = parse_host_port(c.text, c.dflt, c.zero);
+    if (!c.out) {
+      EXPECT_FALSE(hp) << c.text << " -> " << hp->to_string();
+      continue;
+    }
+    ASSERT_TRUE(hp) << c.text << ": " << hp.error().message;
+    EXPECT_EQ(hp->to_string(), c.out);
+  }
+}
+
+TEST(Log, LevelNamesAreChecked) {
+  for (const char* l : {"trace", "debug", "info", "warn", "error", "critical", "off"})
+    EXPECT_TRUE(log::valid_level(l)) << l;
+  for (const char* l : {"bogus", "", "INFO", "warning"}) EXPECT_FALSE(log::valid_level(l)) << l;
 }
 
 TEST(Clock, SystemMonotonicTracksSteadyClock) {

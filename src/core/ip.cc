@@ -152,4 +152,90 @@ std::string IpAddress::dotted_nibbles() const {
   return out;
 }
 
+bool IpPrefix::contains(const IpAddress& ip) const { return ip.unmapped().matches(net, len); }
+
+std::string IpPrefix::to_string() const { return net.to_string() + "/" + std::to_string(len); }
+
+namespace {
+// 1-5 decimal digits, no sign, no leading '+'; -1 when not that.
+long parse_decimal(std::string_view s, size_t max_digits) {
+  if (s.empty() || s.size() > max_digits) return -1;
+  long v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return -1;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+}  // namespace
+
+Result<IpPrefix> parse_cidr(std::string_view text) {
+  const size_t slash = text.find('/');
+  auto ip = IpAddress::parse(text.substr(0, slash));
+  if (!ip) return fail(Errc::kParse, "not an address or CIDR: \"" + std::string(text) + "\"");
+  IpPrefix p{ip->unmapped(), 0};
+  const unsigned max = p.net.is_v4() ? 32 : 128;
+  // A mapped IPv6 prefix (::ffff:10.0.0.0/104) is the IPv4 prefix it maps.
+  const unsigned shift = ip->is_v4_mapped() ? 96 : 0;
+  p.len = max;
+  if (slash != std::string_view::npos) {
+    const long len = parse_decimal(text.substr(slash + 1), 3);
+    if (len < 0 || static_cast<unsigned long>(len) > max + shift || static_cast<unsigned long>(len) < shift)
+      return fail(Errc::kParse, "bad prefix length in \"" + std::string(text) + "\" (0-" +
+                                    std::to_string(max + shift) + ")");
+    p.len = static_cast<unsigned>(len) - shift;
+  }
+  if (!(p.net.masked(p.len) == p.net))
+    return fail(Errc::kParse, "\"" + std::string(text) + "\" has bits set past the prefix; did you mean " +
+                                  p.net.masked(p.len).to_string() + "/" + std::to_string(p.len + shift) +
+                                  "?");
+  return p;
+}
+
+std::string HostPort::to_string() const {
+  if (ip.is_v6()) return "[" + ip.to_string() + "]:" + std::to_string(port);
+  return ip.to_string() + ":" + std::to_string(port);
+}
+
+Result<HostPort> parse_host_port(std::string_view text, int default_port, bool allow_port_zero) {
+  const std::string quoted = "\"" + std::string(text) + "\"";
+  std::string_view host, port;
+  bool has_port = true;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos) return fail(Errc::kParse, quoted + ": missing ]");
+    host = text.substr(1, close - 1);
+    if (close + 1 == text.size()) {
+      has_port = false;
+    } else if (text[close + 1] != ':') {
+      return fail(Errc::kParse, quoted + ": expected [IPv6]:PORT");
+    } else {
+      port = text.substr(close + 2);
+    }
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon) {
+      host = text;  // no port, or a bare IPv6 address
+      has_port = false;
+    } else {
+      host = text.substr(0, colon);
+      port = text.substr(colon + 1);
+    }
+  }
+  auto ip = IpAddress::parse(host);
+  if (!ip)
+    return fail(Errc::kParse, quoted + ": not an IP address" + (has_port ? "" : " (expected ADDR:PORT)"));
+  HostPort hp{*ip, 0};
+  if (!has_port) {
+    if (default_port < 0) return fail(Errc::kParse, quoted + ": needs a port (ADDR:PORT or [IPv6]:PORT)");
+    hp.port = static_cast<uint16_t>(default_port);
+    return hp;
+  }
+  const long p = parse_decimal(port, 5);
+  if (p < 0 || p > 65535 || (p == 0 && !allow_port_zero))
+    return fail(Errc::kParse, quoted + ": bad port (" + std::string(allow_port_zero ? "0" : "1") + "-65535)");
+  hp.port = static_cast<uint16_t>(p);
+  return hp;
+}
+
 }  // namespace rampart

@@ -5,6 +5,12 @@
 //   auto ip = IpAddress::parse("192.0.2.1");          // Result<IpAddress>
 //   ip->is_v4(); ip->to_string(); ip->matches(net, 24);
 //   ip->reverse_name();   // "1.2.0.192" (v4) or nibble form (v6), no suffix
+//   auto net = parse_cidr("10.0.0.0/8");              // Result<IpPrefix>
+//   net->contains(*ip);
+//   auto hp = parse_host_port("[::1]:53", 53);        // Result<HostPort>; "::1" -> port 53
+//
+// These are the only parsers of CIDRs and ADDR:PORT in the tree: config
+// readers, command-line options and listeners all use them.
 //
 // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) parses as IPv6; call
 // unmapped() to get the IPv4 address, as SPF requires (RFC 7208 5.6).
@@ -51,5 +57,29 @@ class IpAddress {
   bool v4_ = true;
   std::array<uint8_t, 16> b_{};
 };
+
+// A network: address and prefix length ("10.0.0.0/8", "2001:db8::/32"); a
+// bare address is a host prefix (/32, /128).
+struct IpPrefix {
+  IpAddress net;
+  unsigned len = 0;
+  // IPv4-mapped IPv6 clients match IPv4 prefixes.
+  bool contains(const IpAddress& ip) const;
+  std::string to_string() const;  // "10.0.0.0/8"
+};
+// Strict: the prefix is 1-3 decimal digits within the family's size and
+// the address has no bits set past it ("10.0.0.1/8" is refused, naming
+// 10.0.0.0/8). Errc::kParse with the reason.
+Result<IpPrefix> parse_cidr(std::string_view text);
+
+// An IP address and a port: "ADDR:PORT", "[IPv6]:PORT"; with a default port
+// also "ADDR" and a bare IPv6 address. Ports 1-65535 (0 only when
+// `allow_port_zero`: a listener that picks a free port).
+struct HostPort {
+  IpAddress ip;
+  uint16_t port = 0;
+  std::string to_string() const;  // "127.0.0.1:53", "[::1]:53"
+};
+Result<HostPort> parse_host_port(std::string_view text, int default_port = -1, bool allow_port_zero = false);
 
 }  // namespace rampart

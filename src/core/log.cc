@@ -27,6 +27,13 @@ void init(std::string_view level, bool to_stderr) {
   l->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 }
 
+Status valid_level(std::string_view level) {
+  for (std::string_view l : {"trace", "debug", "info", "warn", "error", "critical", "off"})
+    if (l == level) return {};
+  return fail(Errc::kInvalidArgument, "unknown log level \"" + std::string(level) +
+                                          "\" (trace, debug, info, warn, error, critical, off)");
+}
+
 std::shared_ptr<spdlog::logger> get() { return instance(); }
 
 }  // namespace rampart::log

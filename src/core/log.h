@@ -13,10 +13,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/result.h"
+
 namespace rampart::log {
 
-// Level names: trace, debug, info, warn, error, critical, off. Unknown -> info.
+// Level names: trace, debug, info, warn, error, critical, off. Unknown -> info
+// (check a name from the user with valid_level() first).
 void init(std::string_view level, bool to_stderr = true);
+// Ok for one of the level names; else an Errc::kInvalidArgument naming them.
+Status valid_level(std::string_view level);
 std::shared_ptr<spdlog::logger> get();
 
 }  // namespace rampart::log

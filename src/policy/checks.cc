@@ -15,6 +15,7 @@
 #include "auth/dmarc/dmarc.h"
 #include "auth/senderid/senderid.h"
 #include "auth/spf/spf.h"
+#include "core/strings.h"
 #include "mime/address.h"
 #include "mime/idna.h"
 #include "policy/throttle.h"
@@ -35,33 +36,18 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // ---------------------------------------------------------------- throttle
 class ThrottleCheck final : public Check {
  public:
-  ThrottleCheck(const PolicyConfig& cfg, std::shared_ptr<Throttle> t) : cfg_(cfg), t_(std::move(t)) {
-    for (const auto& cidr : cfg.throttle_exempt) {
-      const size_t slash = cidr.find('/');
-      auto ip = IpAddress::parse(cidr.substr(0, slash));
-      if (!ip) continue;
-      unsigned len = ip->is_v4() ? 32 : 128;
-      if (slash != std::string::npos) len = static_cast<unsigned>(std::atoi(cidr.c_str() + slash + 1));
-      exempt_.emplace_back(*ip, len);
-    }
-  }
+  ThrottleCheck(const PolicyConfig& cfg, std::shared_ptr<Throttle> t) : cfg_(cfg), t_(std::move(t)) {}
   std::string_view name() const override { return "throttle"; }
   Stage stage() const override { return Stage::kMail; }
   void run(const StatePtr& s, Done done) override {
     const Envelope& e = s->env;
     bool exempt = false;
     if (e.has_ip)
-      for (const auto& [net, len] : exempt_)
-        if (e.ip.matches(net, len)) exempt = true;
+      for (const IpPrefix& net : cfg_.throttle_exempt)
+        if (net.contains(e.ip)) exempt = true;
     if (e.has_ip && !exempt) {
       const IpAddress ip = e.ip.unmapped();
       const unsigned len = ip.is_v4() ? 24 : 64;
@@ -77,7 +63,7 @@ class ThrottleCheck final : public Check {
       } else {
         const size_t at = e.mail_from.rfind('@');
         if (at != std::string::npos) {
-          const std::string dom = lower(e.mail_from.substr(at + 1));
+          const std::string dom = to_lower(e.mail_from.substr(at + 1));
           if (!t_->take("domain:" + dom, cfg_.per_sender_domain))
             refuse(*s, "THROTTLE_SENDER_DOMAIN", "sender domain " + dom);
         }
@@ -93,7 +79,6 @@ class ThrottleCheck final : public Check {
   }
   const PolicyConfig& cfg_;
   std::shared_ptr<Throttle> t_;
-  std::vector<std::pair<IpAddress, unsigned>> exempt_;
 };
 
 // ---------------------------------------------------------------- FCrDNS
@@ -102,6 +87,7 @@ class FcrdnsCheck final : public Check {
   FcrdnsCheck(const PolicyConfig& cfg, dns::Resolver& r) : cfg_(cfg), dns_(r) {}
   std::string_view name() const override { return "fcrdns"; }
   Stage stage() const override { return Stage::kConnect; }
+  bool inbound_only() const override { return true; }
   void run(const StatePtr& s, Done done) override {
     if (!s->env.has_ip) {
       done();
@@ -123,7 +109,7 @@ class FcrdnsCheck final : public Check {
         if (const auto* n = rec.name(); n && names.size() < 10) names.push_back(*n);
       if (names.empty()) {
         iprev(*s, "permerror", ip, "");
-        s->add(name(), "RDNS_NONE", cfg_.rdns_none, "no PTR record for " + ip.to_string());
+        s->add(name(), "RDNS_NONE", cfg_.scores("RDNS_NONE"), "no PTR record for " + ip.to_string());
         done();
         return;
       }
@@ -147,13 +133,13 @@ class FcrdnsCheck final : public Check {
               if (j->matched) {
                 s->rdns_name = j->name;
                 iprev(*s, "pass", ip, j->name);
-                s->add(name(), "FCRDNS_OK", 0, ip.to_string() + " <-> " + j->name);
+                s->add(name(), "FCRDNS_OK", cfg_.scores("FCRDNS_OK"), ip.to_string() + " <-> " + j->name);
               } else if (j->temp) {
                 iprev(*s, "temperror", ip, "");
                 s->add(name(), "RDNS_TEMPFAIL", 0, "forward lookup of the PTR names failed temporarily");
               } else {
                 iprev(*s, "fail", ip, "");
-                s->add(name(), "FCRDNS_FAIL", cfg_.fcrdns_fail,
+                s->add(name(), "FCRDNS_FAIL", cfg_.scores("FCRDNS_FAIL"),
                        "no PTR name of " + ip.to_string() + " maps back to it");
               }
               auto d = std::move(j->done);
@@ -183,11 +169,14 @@ class DnsblCheck final : public Check {
       : cfg_(cfg), dns_(r), domains_(domains), zones_(domains ? cfg.dnsbl_domain : cfg.dnsbl_ip) {}
   std::string_view name() const override { return domains_ ? "dnsbl_domain" : "dnsbl_ip"; }
   Stage stage() const override { return domains_ ? Stage::kData : Stage::kConnect; }
+  // The client's network and the sender's domain: inbound (a subscriber's
+  // dynamic address is listed in policy block lists by design).
+  bool inbound_only() const override { return true; }
   void run(const StatePtr& s, Done done) override {
     std::vector<std::string> subjects;
     if (domains_) {
       auto push = [&](std::string d) {
-        d = mime::domain_to_ascii(d).value_or(lower(d));  // A-labels for DNSBL queries
+        d = mime::domain_to_ascii(d).value_or(to_lower(d));  // A-labels for DNSBL queries
         if (!d.empty() && d.front() != '[' &&
             std::find(subjects.begin(), subjects.end(), d) == subjects.end())
           subjects.push_back(std::move(d));
@@ -218,10 +207,12 @@ class DnsblCheck final : public Check {
             std::string codes;
             for (const auto& rec : a->records)
               if (const auto* ip = rec.ip()) codes += (codes.empty() ? "" : ",") + ip->to_string();
-            s->add(name(), z.symbol, z.weight, subj + " listed in " + z.zone + " (" + codes + ")");
+            const double w = cfg_.scores.known(z.symbol) ? cfg_.scores(z.symbol) : z.weight;
+            s->add(name(), z.symbol, w, subj + " listed in " + z.zone + " (" + codes + ")");
           } else if (a->temporary()) {
             if (cfg_.dnsbl_tempfail) {
-              s->tempfail(upper(z.symbol), std::string(dns::status_name(a->status)) + " from " + z.zone);
+              s->tempfail(upper(z.symbol), std::string(dns::status_name(a->status)) + " from " + z.zone,
+                          name());
             } else {
               s->add(name(), z.symbol + "_UNAVAILABLE", 0,
                      std::string(dns::status_name(a->status)) + " from " + z.zone);
@@ -248,6 +239,7 @@ class SpfCheck final : public Check {
   SpfCheck(const PolicyConfig& cfg, dns::Resolver& r) : cfg_(cfg), spf_(r) {}
   std::string_view name() const override { return "spf"; }
   Stage stage() const override { return Stage::kMail; }
+  bool inbound_only() const override { return true; }
   void run(const StatePtr& s, Done done) override {
     if (!s->env.has_ip) {
       done();
@@ -260,17 +252,8 @@ class SpfCheck final : public Check {
     req.receiver = cfg_.authserv_id;
     spf_.check(req, [this, s, done = std::move(done)](spf::Outcome o) {
       using V = spf::Verdict;
-      double score = 0;
-      switch (o.result) {
-        case V::kPass: score = cfg_.spf_pass; break;
-        case V::kFail: score = cfg_.spf_fail; break;
-        case V::kSoftFail: score = cfg_.spf_softfail; break;
-        case V::kNeutral: score = cfg_.spf_neutral; break;
-        case V::kNone: score = cfg_.spf_none; break;
-        case V::kPermError: score = cfg_.spf_permerror; break;
-        case V::kTempError: break;
-      }
       const std::string vn(spf::verdict_name(o.result));
+      const double score = cfg_.scores("SPF_" + upper(vn));
       if (o.result == V::kTempError) {
         if (cfg_.dns_tempfail) {
           s->tempfail("SPF", o.reason);
@@ -311,21 +294,33 @@ class HeaderSanityCheck final : public Check {
   Stage stage() const override { return Stage::kData; }
   void run(const StatePtr& s, Done done) override {
     const auto& h = s->headers;
+    const Scores& sc = cfg_.scores;
     const size_t froms = h.count("From");
-    if (froms == 0) s->add(name(), "MISSING_FROM", 3, "no From field (RFC 5322 3.6)");
-    if (froms > 1) s->add(name(), "MULTIPLE_FROM", 3, std::to_string(froms) + " From fields");
+    // RFC 5322 3.6 requires exactly one From; without it DMARC has no author
+    // to judge, so the message is at least marked whatever its score.
+    if (froms == 0) {
+      s->add(name(), "MISSING_FROM", sc("MISSING_FROM"), "no From field (RFC 5322 3.6)");
+      s->force(Action::kAddHeader, "", name());
+    }
+    if (froms > 1) {
+      s->add(name(), "MULTIPLE_FROM", sc("MULTIPLE_FROM"), std::to_string(froms) + " From fields");
+      s->force(Action::kAddHeader, "", name());
+    }
     if (froms == 1) {
       const auto* f = h.first("From");
       if (f && !mime::parse_mailbox_list(f->value()))
-        s->add(name(), "INVALID_FROM", 2, "From does not parse");
+        s->add(name(), "INVALID_FROM", sc("INVALID_FROM"), "From does not parse");
     }
-    if (h.count("Date") == 0) s->add(name(), "MISSING_DATE", 1, "no Date field (RFC 5322 3.6)");
-    if (h.count("Message-ID") == 0) s->add(name(), "MISSING_MESSAGE_ID", 0.5, "no Message-ID field");
-    if (h.count("Subject") > 1) s->add(name(), "DUPLICATE_SUBJECT", 1, "more than one Subject field");
+    if (h.count("Date") == 0)
+      s->add(name(), "MISSING_DATE", sc("MISSING_DATE"), "no Date field (RFC 5322 3.6)");
+    if (h.count("Message-ID") == 0)
+      s->add(name(), "MISSING_MESSAGE_ID", sc("MISSING_MESSAGE_ID"), "no Message-ID field");
+    if (h.count("Subject") > 1)
+      s->add(name(), "DUPLICATE_SUBJECT", sc("DUPLICATE_SUBJECT"), "more than one Subject field");
     for (auto k : {mime::DefectKind::kNul, mime::DefectKind::kBareCr, mime::DefectKind::kInvalidFieldName,
                    mime::DefectKind::kTooManyFields, mime::DefectKind::kHeaderTooLarge}) {
       if (h.has_defect(k)) {
-        s->add(name(), "HEADER_DEFECT", 1,
+        s->add(name(), "HEADER_DEFECT", sc("HEADER_DEFECT"),
                std::string("header defect: ") + std::string(mime::defect_name(k)));
         break;
       }
@@ -351,6 +346,7 @@ class DkimCheck final : public Check {
   DkimCheck(const PolicyConfig& cfg, dns::Resolver& r, const Clock& clock) : cfg_(cfg), v_(r, clock) {}
   std::string_view name() const override { return "dkim"; }
   Stage stage() const override { return Stage::kData; }
+  bool inbound_only() const override { return true; }
   void run(const StatePtr& s, Done done) override {
     if (message_cut(*s, cfg_)) {
       s->add(name(), "DKIM_SKIPPED", 0, "message cut at max_scan_bytes: body hashes not checked");
@@ -359,7 +355,7 @@ class DkimCheck final : public Check {
     }
     v_.verify(s->message, [this, s, done = std::move(done)](std::vector<dkim::SignatureResult> rs) {
       if (rs.empty()) {
-        s->add(name(), "DKIM_NONE", 0, "no DKIM-Signature");
+        s->add(name(), "DKIM_NONE", cfg_.scores("DKIM_NONE"), "no DKIM-Signature");
         authres::ResInfo r;
         r.method = "dkim";
         r.result = "none";
@@ -374,13 +370,11 @@ class DkimCheck final : public Check {
       }
       for (const auto& r : rs) {
         const std::string vn(dkim::verdict_name(r.result));
-        double score = 0;
-        if (r.result == dkim::Verdict::kPass) score = cfg_.dkim_pass;
-        if (r.result == dkim::Verdict::kFail) score = cfg_.dkim_fail;
+        const double score = cfg_.scores("DKIM_" + upper(vn));
         if (r.result != dkim::Verdict::kTempError)
           s->add(name(), "DKIM_" + upper(vn), pass && score > 0 ? 0 : score,
                  "d=" + r.domain + " s=" + r.selector + (r.reason.empty() ? "" : ": " + r.reason));
-        s->dkim.push_back({vn, r.domain, r.selector});
+        s->dkim.push_back({r.result, r.domain, r.selector});
         authres::ResInfo ri;
         ri.method = "dkim";
         ri.result = vn;
@@ -414,6 +408,7 @@ class ArcCheck final : public Check {
   ArcCheck(const PolicyConfig& cfg, dns::Resolver& r) : cfg_(cfg), v_(r) {}
   std::string_view name() const override { return "arc"; }
   Stage stage() const override { return Stage::kData; }
+  bool inbound_only() const override { return true; }
   void run(const StatePtr& s, Done done) override {
     if (message_cut(*s, cfg_)) {
       done();
@@ -428,10 +423,8 @@ class ArcCheck final : public Check {
         done();
         return;
       }
-      double score = 0;
-      if (r.cv == arc::Cv::kPass) score = cfg_.arc_pass;
-      if (r.cv == arc::Cv::kFail) score = cfg_.arc_fail;
       const std::string cv(arc::cv_name(r.cv));
+      const double score = cfg_.scores("ARC_" + upper(cv));
       std::string why = r.reason;
       if (r.cv == arc::Cv::kPass) why = std::to_string(r.instances) + " ARC set(s) validated";
       s->add(name(), "ARC_" + upper(cv), score, why);
@@ -458,6 +451,7 @@ class SenderIdCheck final : public Check {
   SenderIdCheck(const PolicyConfig& cfg, dns::Resolver& r) : cfg_(cfg), sid_(r) {}
   std::string_view name() const override { return "senderid"; }
   Stage stage() const override { return Stage::kData; }
+  bool inbound_only() const override { return true; }
   void run(const StatePtr& s, Done done) override {
     if (!s->env.has_ip) {
       done();
@@ -479,17 +473,14 @@ class SenderIdCheck final : public Check {
           s->add(name(), "SENDERID_TEMPERROR", 0, o.reason);
         }
       } else {
-        double score = 0;
-        if (o.spf.result == V::kFail) score = cfg_.senderid_fail;
-        if (o.spf.result == V::kPass) score = cfg_.senderid_pass;
-        s->add(name(), "SENDERID_" + upper(vn), score, o.reason);
+        s->add(name(), "SENDERID_" + upper(vn), cfg_.scores("SENDERID_" + upper(vn)), o.reason);
       }
       authres::ResInfo r;
       r.method = "sender-id";
       r.result = o.spf.result == V::kNone ? "none" : vn;
       // RFC 8601 registers hardfail for sender-id; "fail" is SPF's name for it.
       if (o.spf.result == V::kFail) r.result = "fail";
-      if (o.pra) r.props.push_back({"header", lower(senderid::pra_source_name(o.pra_source)), *o.pra});
+      if (o.pra) r.props.push_back({"header", to_lower(senderid::pra_source_name(o.pra_source)), *o.pra});
       s->auth.push_back(std::move(r));
       done();
     });
@@ -501,27 +492,61 @@ class SenderIdCheck final : public Check {
 };
 
 // ---------------------------------------------------------------- DMARC
-dmarc::AuthResult to_dmarc(std::string_view rfc8601) {
-  auto r = dmarc::parse_auth_result(rfc8601);
-  return r ? *r : dmarc::AuthResult::kNone;
+// The results DMARC is made of, as DMARC's types (RFC 7489 4.2).
+dmarc::AuthResult to_dmarc(spf::Verdict v) {
+  using V = spf::Verdict;
+  using A = dmarc::AuthResult;
+  switch (v) {
+    case V::kPass: return A::kPass;
+    case V::kFail: return A::kFail;
+    case V::kSoftFail: return A::kSoftFail;
+    case V::kNeutral: return A::kNeutral;
+    case V::kTempError: return A::kTempError;
+    case V::kPermError: return A::kPermError;
+    case V::kNone: return A::kNone;
+  }
+  return A::kNone;
 }
 
+dmarc::AuthResult to_dmarc(dkim::Verdict v) {
+  using V = dkim::Verdict;
+  using A = dmarc::AuthResult;
+  switch (v) {
+    case V::kPass: return A::kPass;
+    case V::kFail: return A::kFail;
+    case V::kNeutral: return A::kNeutral;
+    case V::kPolicy: return A::kPolicy;
+    case V::kTempError: return A::kTempError;
+    case V::kPermError: return A::kPermError;
+  }
+  return A::kNone;
+}
+
+// DMARC (RFC 7489) judges the From domain from the SPF and DKIM results; with
+// a record (pass or fail) its symbol stands for them, so theirs (and Sender
+// ID's, the same SPF records for the PRA) count 0: nothing counted twice. A
+// failure gets the score of the domain's policy (DMARC_FAIL_NONE,
+// _QUARANTINE, _REJECT) and the policy itself: p=reject rejects
+// (policy.dmarc.reject), p=quarantine quarantines (policy.dmarc.quarantine;
+// the score can still reject on evidence independent of DMARC, see
+// Pipeline::verdict), p=none never does anything on its own.
 class DmarcCheck final : public Check {
  public:
   DmarcCheck(const PolicyConfig& cfg, dns::Resolver& r) : cfg_(cfg), dmarc_(r) {}
   std::string_view name() const override { return "dmarc"; }
   Stage stage() const override { return Stage::kData; }
   int wave() const override { return 1; }
+  bool inbound_only() const override { return true; }
   void run(const StatePtr& s, Done done) override {
     dmarc::Request req;
     req.author = dmarc::author_domains(s->headers);
     if (s->spf) {
-      req.spf.result = to_dmarc(spf::verdict_name(s->spf->result));
+      req.spf.result = to_dmarc(s->spf->result);
       if (s->spf->identity_kind == "helo") {
         req.spf.scope = dmarc::SpfScope::kHelo;
-        req.spf.domain = lower(s->env.helo);
+        req.spf.domain = to_lower(s->env.helo);
       } else {
-        req.spf.domain = lower(s->mail_from_domain());
+        req.spf.domain = to_lower(s->mail_from_domain());
       }
     }
     for (const auto& d : s->dkim) req.dkim.push_back({to_dmarc(d.result), d.domain, d.selector, ""});
@@ -537,25 +562,32 @@ class DmarcCheck final : public Check {
       if (o.record) r.comment = "p=" + std::string(dmarc::policy_name(o.policy));
       if (!o.header_from.empty()) r.props.push_back({"header", "from", o.header_from});
       if (!unchecked) s->auth.push_back(std::move(r));
+      const Scores& sc = cfg_.scores;
       switch (o.verdict) {
-        case dmarc::Verdict::kPass: s->add(name(), "DMARC_PASS", cfg_.dmarc_pass, o.reason); break;
-        case dmarc::Verdict::kNone: s->add(name(), "DMARC_NONE", 0, o.reason); break;
-        case dmarc::Verdict::kPermError: s->add(name(), "DMARC_PERMERROR", 0.5, o.reason); break;
+        case dmarc::Verdict::kPass:
+          fold(*s);
+          s->add(name(), "DMARC_PASS", sc("DMARC_PASS"), o.reason);
+          break;
+        case dmarc::Verdict::kNone: s->add(name(), "DMARC_NONE", sc("DMARC_NONE"), o.reason); break;
+        case dmarc::Verdict::kPermError:
+          s->add(name(), "DMARC_PERMERROR", sc("DMARC_PERMERROR"), o.reason);
+          break;
         case dmarc::Verdict::kTempError:
           if (cfg_.dns_tempfail) {
-            s->tempfail("DMARC", o.reason);
+            s->tempfail("DMARC", o.reason, name());
           } else {
             s->add(name(), "DMARC_TEMPERROR", 0, o.reason);
           }
           break;
         case dmarc::Verdict::kFail: {
           if (unchecked) {
-            s->add(name(), "DMARC_UNCHECKED", 0,
+            s->add(name(), "DMARC_UNCHECKED", sc("DMARC_UNCHECKED"),
                    "DKIM not checked (message cut at max_scan_bytes): " + o.reason);
             break;
           }
-          const std::string pol(dmarc::policy_name(o.disposition));
-          s->add(name(), "DMARC_FAIL_" + upper(pol), cfg_.dmarc_fail, o.reason);
+          fold(*s);
+          const std::string sym = "DMARC_FAIL_" + upper(dmarc::policy_name(o.disposition));
+          s->add(name(), sym, sc(sym), o.reason);
           if (o.disposition == dmarc::Policy::kReject && cfg_.dmarc_reject) {
             s->force(Action::kReject, "550 5.7.1 Rejected by the DMARC policy of " + o.header_from, name());
           } else if (o.disposition != dmarc::Policy::kNone && cfg_.dmarc_quarantine) {
@@ -569,8 +601,56 @@ class DmarcCheck final : public Check {
   }
 
  private:
+  // The SPF, DKIM and Sender ID symbols count 0 once DMARC stands for them.
+  static void fold(ScanState& s) {
+    for (Symbol& sym : s.symbols)
+      if ((sym.check == "spf" || sym.check == "dkim" || sym.check == "senderid") && sym.score != 0) {
+        sym.reason += " (counted in DMARC)";
+        sym.score = 0;
+      }
+  }
   const PolicyConfig& cfg_;
   dmarc::Evaluator dmarc_;
+};
+
+// ---------------------------------------------------------------- submission
+// Authenticated submissions are outbound mail: the inbound checks do not run
+// (Check::inbound_only); the throttle applies the user's and the sender
+// domain's own limits, the content and reputation checks run as for any
+// message, and this check looks for the signs of a compromised account.
+class SubmissionCheck final : public Check {
+ public:
+  explicit SubmissionCheck(const PolicyConfig& cfg) : cfg_(cfg) {}
+  std::string_view name() const override { return "submission"; }
+  Stage stage() const override { return Stage::kData; }
+  void run(const StatePtr& s, Done done) override {
+    if (!s->outbound) {
+      done();
+      return;
+    }
+    const Scores& sc = cfg_.scores;
+    const auto n = static_cast<int64_t>(s->env.rcpts.size());
+    if (n > cfg_.submission_max_rcpts)
+      s->add(name(), "SUBMISSION_MANY_RCPTS", sc("SUBMISSION_MANY_RCPTS"),
+             std::to_string(n) + " recipients (more than " + std::to_string(cfg_.submission_max_rcpts) + ")");
+    const size_t at = s->env.mail_from.rfind('@');
+    const std::string envelope = at == std::string::npos ? "" : to_lower(s->env.mail_from.substr(at + 1));
+    if (const auto* from = s->headers.first("From"); from && !envelope.empty()) {
+      if (auto mbs = mime::parse_mailbox_list(from->value()))
+        for (const auto& mb : *mbs) {
+          const std::string d = to_lower(mb.domain);
+          if (d != envelope && !iends_with(d, "." + envelope) && !iends_with(envelope, "." + d)) {
+            s->add(name(), "SUBMISSION_FOREIGN_FROM", sc("SUBMISSION_FOREIGN_FROM"),
+                   "From domain " + d + " is not the sender's " + envelope);
+            break;
+          }
+        }
+    }
+    done();
+  }
+
+ private:
+  const PolicyConfig& cfg_;
 };
 
 }  // namespace
@@ -590,6 +670,7 @@ void add_default_checks(Pipeline& p, dns::Resolver& resolver, const Clock& clock
   if (cfg.senderid) p.add(std::make_unique<SenderIdCheck>(cfg, resolver));
   if (!cfg.dnsbl_domain.empty()) p.add(std::make_unique<DnsblCheck>(cfg, resolver, true));
   if (cfg.dmarc) p.add(std::make_unique<DmarcCheck>(cfg, resolver));
+  p.add(std::make_unique<SubmissionCheck>(cfg));
 }
 
 }  // namespace rampart::policy

@@ -4,8 +4,10 @@
 // the text below must agree (policy_test checks it).
 #include <unistd.h>
 
-#include <toml++/toml.h>
+#include <algorithm>
+#include <cstdio>
 
+#include "core/strings.h"
 #include "policy/policy.h"
 
 namespace rampart::policy {
@@ -24,7 +26,28 @@ http = "127.0.0.1:11334"
 scan_timeout_s = 20
 # Seconds SIGTERM waits for open milter connections before exiting.
 drain_timeout_s = 30
+# Connection caps (docs/design.md "Connections and limits"): per listener
+# (max_connections is the default of both) and per client address.
 max_connections = 1000
+# milter_max_connections = 1000
+# milter_max_per_address = 1000     # Postfix: every smtpd process from one address
+# http_max_connections = 1000
+http_max_per_address = 100
+# Absolute deadlines: request headers from their first byte, the body from
+# the end of the headers; between kept-alive requests; a milter connection
+# with nothing to do (keep it above Postfix's smtpd_timeout, 300 s).
+http_header_timeout_s = 10
+http_body_timeout_s = 60
+http_idle_timeout_s = 60
+milter_idle_timeout_s = 600
+
+# HTTP API tokens: POST /v1/learn, /v1/events and /v1/reports need one (they
+# answer 403 while none is configured); once one is, every /v1/ endpoint
+# does. `rampart token new NAME --rights scan,read` prints a token and these lines.
+# [[http.tokens]]
+# name = "desk"
+# sha256 = "<hex SHA-256 of the token>"
+# rights = ["scan", "read", "learn", "events", "reports"]
 
 [dns]
 # Empty: the servers of /etc/resolv.conf. "ADDR" or "ADDR:PORT".
@@ -47,42 +70,38 @@ dns_tempfail = true
 dnsbl_tempfail = false
 max_scan_bytes = 10485760
 
+# Authenticated submissions (SASL: the milter's {auth_authen}, the HTTP API's
+# X-Auth-User) are judged as outbound mail: no SPF, Sender ID, DKIM, ARC,
+# DMARC, FCrDNS or DNSBL; the user's and the sender domain's rate limits
+# ([throttle.sasl_user], [throttle.sender_domain]), content, reputation, and
+# the signs of a compromised account (SUBMISSION_* in [scores]).
+[policy.submission]
+max_rcpts = 50        # more recipients in one message: SUBMISSION_MANY_RCPTS
+
 [policy.spf]
 enabled = true
 reject = false        # true: SPF fail is rejected (550 5.7.23) without looking further
-fail = 6.0
-softfail = 2.0
-neutral = 0.0
-none = 0.5
-pass = -1.0
-permerror = 1.0
 
 [policy.senderid]
 enabled = true
-fail = 1.0
-pass = 0.0
 
 [policy.dkim]
 enabled = true
-pass = -1.0
-fail = 3.0
 
+# With a DMARC record the DMARC symbol stands for the SPF, DKIM and Sender ID
+# results it is made of (theirs count 0). The domain's policy is honoured:
+# p=none never rejects on DMARC alone; p=quarantine quarantines unless the
+# evidence other than SPF/DKIM/DMARC reaches reject_score.
 [policy.dmarc]
 enabled = true
 reject = true         # honour p=reject: 550 5.7.1
 quarantine = true     # honour p=quarantine
-pass = -2.0
-fail = 6.0
 
 [policy.arc]          # RFC 8617 chain validation (informational: no DMARC override yet)
 enabled = true
-pass = 0.0
-fail = 1.0
 
 [policy.fcrdns]
 enabled = true
-fail = 2.0
-none = 2.0
 
 [policy.header_sanity]
 enabled = true
@@ -145,10 +164,6 @@ sync = true           # rocksdb: fsync the write-ahead log for every write (batc
 # A store error never rejects: it adds REP_UNAVAILABLE (score 0), or with
 # tempfail = true answers 451 4.7.1.
 tempfail = false
-score_spammer = 6.0
-score_compromised = 4.0
-score_bulk = -0.5
-score_transactional = -0.5
 # Scanned messages' events are written in batches, every flush_ms or once
 # flush_events wait (one store write and, with rocksdb, one fsync each), so
 # no message waits for the disk; 0 writes each as it is scanned. An event
@@ -167,10 +182,9 @@ trusted_authserv_ids = []
 # reports_maildir = "/var/lib/rampart/fbl"
 reports_poll_ms = 2000
 # Spam traps: a scanned message to one of these records a trap event on its
-# sender identities and gets REP_TRAP_HIT (score_trap).
+# sender identities and gets REP_TRAP_HIT ([scores]).
 trap_addresses = []   # e.g. ["trap1@example.net"]
 trap_domains = []     # e.g. ["traps.example.net"]: every address there
-score_trap = 0.0
 # Class thresholds (see src/reputation/classify.h).
 bulk_daily_volume = 5000.0
 min_volume = 20.0
@@ -195,114 +209,208 @@ good_history_hours = 72.0
 # save_interval_s while learning, and on SIGTERM.
 [classify]
 # model = "/var/lib/rampart/email.model"
-spam = 5.0            # CONTENT_SPAM: up to this, scaled from P(spam) above the threshold
-ham = -1.0            # CONTENT_HAM: down to this, scaled below it
+# CONTENT_SPAM / CONTENT_HAM ([scores]): scaled from P(spam) around the threshold.
 min_learned = 50      # no symbol until the model has learned this many messages
 save_interval_s = 300
 )";
 
-Result<std::vector<DnsblZone>> zones(const Config& cfg, std::string_view path) {
+// [[policy.dnsbl.ip]] / [[policy.dnsbl.domain]]: zone, symbol, weight (the
+// symbol's default score; [scores] may set it too).
+std::vector<DnsblZone> zones(Section& sec, std::string_view key) {
   std::vector<DnsblZone> out;
-  const toml::node* n = cfg.table().at_path(path).node();
-  if (!n) return out;
-  const toml::array* arr = n->as_array();
-  if (!arr) return fail(Errc::kConfig, std::string(path) + ": expected an array of tables");
-  for (const auto& el : *arr) {
-    const toml::table* t = el.as_table();
-    if (!t) return fail(Errc::kConfig, std::string(path) + ": expected tables");
+  for (Section t : sec.tables(key)) {
     DnsblZone z;
-    z.zone = (*t)["zone"].value_or(std::string());
-    if (z.zone.empty()) return fail(Errc::kConfig, std::string(path) + ": zone missing");
+    z.zone = to_lower(t.string("zone", ""));
     while (!z.zone.empty() && z.zone.back() == '.') z.zone.pop_back();
-    z.weight = (*t)["weight"].value_or(3.0);
-    z.symbol = (*t)["symbol"].value_or(std::string());
+    if (z.zone.empty() || z.zone.find_first_of(" \t/@") != std::string::npos)
+      t.invalid("zone", "expected a DNS zone (\"zen.spamhaus.org\")");
+    z.weight = t.number("weight", 3.0, -100, 100);
+    z.symbol = t.string("symbol", "");
     if (z.symbol.empty()) {
       z.symbol = "DNSBL_";
-      for (char c : z.zone)
-        z.symbol.push_back(std::isalnum(static_cast<unsigned char>(c))
-                               ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
-                               : '_');
+      for (char c : z.zone) z.symbol.push_back(is_alnum(c) ? static_cast<char>(c & ~0x20) : '_');
     }
     out.push_back(std::move(z));
   }
   return out;
 }
 
-RateLimit rate(const Config& cfg, const std::string& base, RateLimit d) {
-  d.enabled = cfg.get_bool(base + ".enabled", d.enabled);
-  d.per_minute = cfg.get_double(base + ".per_minute", d.per_minute);
-  d.burst = cfg.get_double(base + ".burst", d.burst);
-  if (d.burst < 1) d.burst = 1;
+// [throttle.X]: enabled, per_minute (tokens refilled per minute), burst (bucket size).
+RateLimit rate(Section& throttle, std::string_view key, RateLimit d) {
+  Section t = throttle.table(key);
+  d.enabled = t.boolean("enabled", d.enabled);
+  d.per_minute = t.number("per_minute", d.per_minute, 0, 1e9);
+  if (!(d.per_minute > 0)) t.invalid("per_minute", "must be > 0 (tokens refilled per minute)");
+  d.burst = t.number("burst", d.burst, 1, 1e9);
   return d;
+}
+
+// Scores used to be keys of the check tables; say where they went.
+void moved_scores(const Config& cfg) {
+  struct Old {
+    const char* table;
+    const char* key;
+    const char* symbol;
+  };
+  static constexpr Old kOld[] = {
+      {"policy.spf", "fail", "SPF_FAIL"},
+      {"policy.spf", "softfail", "SPF_SOFTFAIL"},
+      {"policy.spf", "neutral", "SPF_NEUTRAL"},
+      {"policy.spf", "none", "SPF_NONE"},
+      {"policy.spf", "pass", "SPF_PASS"},
+      {"policy.spf", "permerror", "SPF_PERMERROR"},
+      {"policy.senderid", "fail", "SENDERID_FAIL"},
+      {"policy.senderid", "pass", "SENDERID_PASS"},
+      {"policy.dkim", "pass", "DKIM_PASS"},
+      {"policy.dkim", "fail", "DKIM_FAIL"},
+      {"policy.dmarc", "pass", "DMARC_PASS"},
+      {"policy.dmarc", "fail", "DMARC_FAIL_QUARANTINE"},
+      {"policy.arc", "pass", "ARC_PASS"},
+      {"policy.arc", "fail", "ARC_FAIL"},
+      {"policy.fcrdns", "fail", "FCRDNS_FAIL"},
+      {"policy.fcrdns", "none", "RDNS_NONE"},
+      {"reputation", "score_spammer", "REP_SPAMMER"},
+      {"reputation", "score_compromised", "REP_COMPROMISED"},
+      {"reputation", "score_bulk", "REP_BULK_OK"},
+      {"reputation", "score_transactional", "REP_TRANSACTIONAL"},
+      {"reputation", "score_trap", "REP_TRAP_HIT"},
+      {"classify", "spam", "CONTENT_SPAM"},
+      {"classify", "ham", "CONTENT_HAM"},
+  };
+  for (const Old& o : kOld) {
+    Section t = cfg.section(o.table);
+    if (t.present() && t.has(o.key))
+      t.invalid(o.key, std::string("scores live in one table now: [scores] ") + o.symbol + " = ...");
+  }
+}
+
+// [scores] SYMBOL = value: any symbol with a score (built-in or a DNSBL zone's).
+void read_scores(const Config& cfg, PolicyConfig& c) {
+  for (const auto& z : c.dnsbl_ip) c.scores.set(z.symbol, z.weight);
+  for (const auto& z : c.dnsbl_domain) c.scores.set(z.symbol, z.weight);
+  Section sc = cfg.section("scores");
+  for (const std::string& key : sc.keys())
+    if (!c.scores.known(key)) {
+      (void)sc.has(key);  // reported here, not again as an unknown key
+      sc.invalid(key, "unknown symbol (rampartd --print-config lists them)");
+    }
+  for (const auto& [sym, dflt] : c.scores.all()) c.scores.set(sym, sc.number(sym, dflt, -1000, 1000));
+  moved_scores(cfg);
+}
+
+// A check's table ([policy.spf]) and its `enabled`.
+bool enabled(Section& policy, std::string_view key, bool dflt) {
+  return policy.table(key).boolean("enabled", dflt);
 }
 
 }  // namespace
 
-std::string_view default_config_text() { return kDefaultConfig; }
+std::string_view default_config_text() {
+  // The [scores] table from the built-in list, so the two cannot disagree.
+  static const std::string text = [] {
+    std::string t(kDefaultConfig);
+    t += "\n# The score of every symbol (rspamd style): [scores] SYMBOL = value. A\n"
+         "# DNSBL zone's symbol may be set here too; an unknown name is an error.\n[scores]\n";
+    for (const SymbolScore& sc : builtin_scores()) {
+      char num[32];
+      std::snprintf(num, sizeof num, "%.1f", sc.score);
+      std::string line = std::string(sc.name) + " = " + num;
+      line.resize(std::max<size_t>(line.size() + 1, 32), ' ');
+      t += line + "# " + std::string(sc.what) + "\n";
+    }
+    return t;
+  }();
+  return text;
+}
 
 Result<PolicyConfig> PolicyConfig::from(const Config& cfg) {
+  const size_t mark = cfg.error_count();
   PolicyConfig c;
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0 && host[0]) c.authserv_id = host;
   if (c.authserv_id.empty()) c.authserv_id = "localhost";
-  c.authserv_id = cfg.get_string("policy.authserv_id", c.authserv_id);
-  c.add_header_score = cfg.get_double("policy.add_header_score", c.add_header_score);
-  c.quarantine_score = cfg.get_double("policy.quarantine_score", c.quarantine_score);
-  c.reject_score = cfg.get_double("policy.reject_score", c.reject_score);
-  c.dns_tempfail = cfg.get_bool("policy.dns_tempfail", c.dns_tempfail);
-  c.dnsbl_tempfail = cfg.get_bool("policy.dnsbl_tempfail", c.dnsbl_tempfail);
-  c.max_scan_bytes =
-      static_cast<size_t>(cfg.get_int("policy.max_scan_bytes", static_cast<int64_t>(c.max_scan_bytes)));
-  c.spf = cfg.get_bool("policy.spf.enabled", c.spf);
-  c.spf_reject = cfg.get_bool("policy.spf.reject", c.spf_reject);
-  c.spf_fail = cfg.get_double("policy.spf.fail", c.spf_fail);
-  c.spf_softfail = cfg.get_double("policy.spf.softfail", c.spf_softfail);
-  c.spf_neutral = cfg.get_double("policy.spf.neutral", c.spf_neutral);
-  c.spf_none = cfg.get_double("policy.spf.none", c.spf_none);
-  c.spf_pass = cfg.get_double("policy.spf.pass", c.spf_pass);
-  c.spf_permerror = cfg.get_double("policy.spf.permerror", c.spf_permerror);
-  c.senderid = cfg.get_bool("policy.senderid.enabled", c.senderid);
-  c.senderid_fail = cfg.get_double("policy.senderid.fail", c.senderid_fail);
-  c.senderid_pass = cfg.get_double("policy.senderid.pass", c.senderid_pass);
-  c.dkim = cfg.get_bool("policy.dkim.enabled", c.dkim);
-  c.dkim_pass = cfg.get_double("policy.dkim.pass", c.dkim_pass);
-  c.dkim_fail = cfg.get_double("policy.dkim.fail", c.dkim_fail);
-  c.dmarc = cfg.get_bool("policy.dmarc.enabled", c.dmarc);
-  c.dmarc_reject = cfg.get_bool("policy.dmarc.reject", c.dmarc_reject);
-  c.dmarc_quarantine = cfg.get_bool("policy.dmarc.quarantine", c.dmarc_quarantine);
-  c.dmarc_pass = cfg.get_double("policy.dmarc.pass", c.dmarc_pass);
-  c.dmarc_fail = cfg.get_double("policy.dmarc.fail", c.dmarc_fail);
-  c.arc = cfg.get_bool("policy.arc.enabled", c.arc);
-  c.arc_pass = cfg.get_double("policy.arc.pass", c.arc_pass);
-  c.arc_fail = cfg.get_double("policy.arc.fail", c.arc_fail);
-  c.fcrdns = cfg.get_bool("policy.fcrdns.enabled", c.fcrdns);
-  c.fcrdns_fail = cfg.get_double("policy.fcrdns.fail", c.fcrdns_fail);
-  c.rdns_none = cfg.get_double("policy.fcrdns.none", c.rdns_none);
-  c.header_sanity = cfg.get_bool("policy.header_sanity.enabled", c.header_sanity);
-  auto ip = zones(cfg, "policy.dnsbl.ip");
-  if (!ip) return tl::unexpected(ip.error());
-  c.dnsbl_ip = std::move(*ip);
-  auto dom = zones(cfg, "policy.dnsbl.domain");
-  if (!dom) return tl::unexpected(dom.error());
-  c.dnsbl_domain = std::move(*dom);
-  c.per_ip = rate(cfg, "throttle.ip", c.per_ip);
-  c.per_net = rate(cfg, "throttle.net", c.per_net);
-  c.per_sender_domain = rate(cfg, "throttle.sender_domain", c.per_sender_domain);
-  c.per_sasl_user = rate(cfg, "throttle.sasl_user", c.per_sasl_user);
-  c.throttle_exempt = cfg.get_strings("throttle.exempt");
-  if (cfg.has("throttle.shared")) c.throttle_shared = cfg.get_bool("throttle.shared", true);
-  c.throttle_shared_timeout_ms = cfg.get_int("throttle.shared_timeout_ms", c.throttle_shared_timeout_ms);
-  c.throttle_shared_fallback_ms = cfg.get_int("throttle.shared_fallback_ms", c.throttle_shared_fallback_ms);
-  if (c.throttle_shared_timeout_ms <= 0 || c.throttle_shared_fallback_ms < 0)
-    return fail(Errc::kConfig, "throttle: shared_timeout_ms must be > 0 and shared_fallback_ms >= 0");
-  for (const auto& cidr : c.throttle_exempt) {
-    const size_t slash = cidr.find('/');
-    if (!IpAddress::parse(cidr.substr(0, slash)))
-      return fail(Errc::kConfig, "throttle.exempt: not an address or CIDR: " + cidr);
-  }
+  Section pol = cfg.section("policy");
+  c.authserv_id = pol.string("authserv_id", c.authserv_id);
+  if (c.authserv_id.empty() || c.authserv_id.find_first_of(" \t\r\n;()\"") != std::string::npos)
+    pol.invalid("authserv_id", "expected a host name (RFC 8601 authserv-id)");
+  c.add_header_score = pol.number("add_header_score", c.add_header_score);
+  c.quarantine_score = pol.number("quarantine_score", c.quarantine_score);
+  c.reject_score = pol.number("reject_score", c.reject_score);
   if (!(c.add_header_score <= c.quarantine_score && c.quarantine_score <= c.reject_score))
-    return fail(Errc::kConfig, "policy: add_header_score <= quarantine_score <= reject_score is required");
+    pol.invalid("reject_score", "add_header_score <= quarantine_score <= reject_score is required");
+  c.dns_tempfail = pol.boolean("dns_tempfail", c.dns_tempfail);
+  c.dnsbl_tempfail = pol.boolean("dnsbl_tempfail", c.dnsbl_tempfail);
+  c.max_scan_bytes = static_cast<size_t>(
+      pol.integer("max_scan_bytes", static_cast<int64_t>(c.max_scan_bytes), 1024, int64_t{1} << 31));
+  {
+    Section t = pol.table("spf");
+    c.spf = t.boolean("enabled", c.spf);
+    c.spf_reject = t.boolean("reject", c.spf_reject);
+  }
+  c.senderid = enabled(pol, "senderid", c.senderid);
+  c.dkim = enabled(pol, "dkim", c.dkim);
+  {
+    Section t = pol.table("dmarc");
+    c.dmarc = t.boolean("enabled", c.dmarc);
+    c.dmarc_reject = t.boolean("reject", c.dmarc_reject);
+    c.dmarc_quarantine = t.boolean("quarantine", c.dmarc_quarantine);
+  }
+  c.arc = enabled(pol, "arc", c.arc);
+  c.fcrdns = enabled(pol, "fcrdns", c.fcrdns);
+  c.submission_max_rcpts = pol.table("submission").integer("max_rcpts", c.submission_max_rcpts, 1, 1000000);
+  c.header_sanity = enabled(pol, "header_sanity", c.header_sanity);
+  {
+    Section bl = pol.table("dnsbl");
+    c.dnsbl_ip = zones(bl, "ip");
+    c.dnsbl_domain = zones(bl, "domain");
+  }
+  read_scores(cfg, c);
+  Section th = cfg.section("throttle");
+  c.per_ip = rate(th, "ip", c.per_ip);
+  c.per_net = rate(th, "net", c.per_net);
+  c.per_sender_domain = rate(th, "sender_domain", c.per_sender_domain);
+  c.per_sasl_user = rate(th, "sasl_user", c.per_sasl_user);
+  for (const std::string& text : th.strings("exempt")) {
+    auto p = parse_cidr(text);
+    if (p) {
+      c.throttle_exempt.push_back(*p);
+    } else {
+      th.invalid("exempt", p.error().message);
+    }
+  }
+  if (th.has("shared")) c.throttle_shared = th.boolean("shared", true);
+  c.throttle_shared_timeout_ms = th.integer("shared_timeout_ms", c.throttle_shared_timeout_ms, 1, 60000);
+  c.throttle_shared_fallback_ms = th.integer("shared_fallback_ms", c.throttle_shared_fallback_ms, 0, 3600000);
+  if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
   return c;
+}
+
+Result<DaemonConfig> DaemonConfig::from(const Config& cfg) {
+  const size_t mark = cfg.error_count();
+  DaemonConfig d;
+  Section srv = cfg.section("server");
+  d.milter = srv.string("milter", d.milter);
+  if (auto hp = parse_host_port(d.milter, -1, true); !hp) srv.invalid("milter", hp.error().message);
+  d.http = srv.string("http", d.http);
+  if (d.http == "off") d.http.clear();
+  if (!d.http.empty())
+    if (auto hp = parse_host_port(d.http, -1, true); !hp) srv.invalid("http", hp.error().message);
+  d.scan_timeout_s = srv.integer("scan_timeout_s", d.scan_timeout_s, 1, 3600);
+  d.drain_timeout_s = srv.integer("drain_timeout_s", d.drain_timeout_s, 0, 3600);
+  d.max_connections = srv.integer("max_connections", d.max_connections, 1, 1000000);
+  Section dns = cfg.section("dns");
+  for (const std::string& ns : dns.strings("nameservers")) {
+    auto hp = parse_host_port(ns, 53);
+    if (hp) {
+      d.nameservers.push_back(*hp);
+    } else {
+      dns.invalid("nameservers", hp.error().message);
+    }
+  }
+  d.dns_timeout_ms = dns.integer("timeout_ms", d.dns_timeout_ms, 1, 60000);
+  d.dns_cache_entries = dns.integer("cache_entries", d.dns_cache_entries, 0, 100000000);
+  if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
+  return d;
 }
 
 }  // namespace rampart::policy

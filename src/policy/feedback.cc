@@ -26,18 +26,6 @@ namespace rampart::policy {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 // "<list.example.com>" or "Name <list.example.com>" -> "list.example.com".
 std::string angle_value(std::string_view v) {
   const size_t open = v.find('<');
@@ -61,62 +49,48 @@ bool sender_kind(reputation::IdentityKind k) {
 }  // namespace
 
 Result<FeedbackConfig> FeedbackConfig::from(const Config& cfg) {
+  const size_t mark = cfg.error_count();
   FeedbackConfig c;
-  c.reputation = cfg.get_bool("reputation.enabled", c.reputation);
-  c.tempfail = cfg.get_bool("reputation.tempfail", c.tempfail);
-  c.spammer = cfg.get_double("reputation.score_spammer", c.spammer);
-  c.compromised = cfg.get_double("reputation.score_compromised", c.compromised);
-  c.bulk_ok = cfg.get_double("reputation.score_bulk", c.bulk_ok);
-  c.transactional = cfg.get_double("reputation.score_transactional", c.transactional);
-  c.trusted_authserv_ids = cfg.get_strings("reputation.trusted_authserv_ids");
-  c.trap = cfg.get_double("reputation.score_trap", c.trap);
-  c.flush_ms = cfg.get_int("reputation.flush_ms", c.flush_ms);
-  c.flush_events = cfg.get_int("reputation.flush_events", c.flush_events);
-  c.max_pending = cfg.get_int("reputation.max_pending", c.max_pending);
-  if (c.flush_ms < 0 || c.flush_events < 1 || c.max_pending < c.flush_events)
-    return fail(Errc::kConfig,
-                "reputation: flush_ms must be >= 0, flush_events >= 1 and max_pending >= flush_events");
-  c.reports_maildir = cfg.get_string("reputation.reports_maildir", c.reports_maildir);
-  c.reports_poll_ms = cfg.get_int("reputation.reports_poll_ms", c.reports_poll_ms);
-  if (c.reports_poll_ms < 10) return fail(Errc::kConfig, "reputation.reports_poll_ms must be >= 10");
-  if (const toml::node* n = cfg.table().at_path("reputation.reporters").node()) {
-    const toml::array* arr = n->as_array();
-    if (!arr) return fail(Errc::kConfig, "reputation.reporters: expected [[reputation.reporters]] tables");
-    for (const auto& el : *arr) {
-      const toml::table* t = el.as_table();
-      if (!t) return fail(Errc::kConfig, "reputation.reporters: expected tables");
-      FeedbackConfig::Reporter r;
-      r.name = (*t)["name"].value_or(std::string());
-      r.domain = lower(trim((*t)["domain"].value_or(std::string())));
-      while (!r.domain.empty() && r.domain.back() == '.') r.domain.pop_back();
-      const std::string verify = (*t)["verify"].value_or(std::string("dkim"));
-      if (r.name.empty() || r.domain.empty())
-        return fail(Errc::kConfig, "reputation.reporters: each needs a name and a domain");
-      if (verify != "dkim" && verify != "mailbox")
-        return fail(Errc::kConfig,
-                    "reputation.reporters (" + r.name + "): verify must be \"dkim\" or \"mailbox\"");
-      r.dkim = verify == "dkim";
-      c.reporters.push_back(std::move(r));
-    }
+  Section rep = cfg.section("reputation");
+  c.reputation = rep.boolean("enabled", c.reputation);
+  c.tempfail = rep.boolean("tempfail", c.tempfail);
+  c.trusted_authserv_ids = rep.strings("trusted_authserv_ids");
+  c.flush_ms = rep.integer("flush_ms", c.flush_ms, 0, 60000);
+  c.flush_events = rep.integer("flush_events", c.flush_events, 1, 1000000);
+  c.max_pending = rep.integer("max_pending", c.max_pending, 1, 100000000);
+  if (c.max_pending < c.flush_events) rep.invalid("max_pending", "must be >= flush_events");
+  c.reports_maildir = rep.string("reports_maildir", c.reports_maildir);
+  c.reports_poll_ms = rep.integer("reports_poll_ms", c.reports_poll_ms, 10, 3600000);
+  // Reporters whose mailed ARF reports are accepted (issue 11): a report from
+  // any other domain, or failing its DKIM check, is refused.
+  for (Section t : rep.tables("reporters")) {
+    FeedbackConfig::Reporter r;
+    r.name = t.string("name", "");
+    r.domain = to_lower(trim(t.string("domain", "")));
+    while (!r.domain.empty() && r.domain.back() == '.') r.domain.pop_back();
+    const std::string verify = t.choice("verify", "dkim", {"dkim", "mailbox"});
+    if (r.name.empty()) t.invalid("name", "each reporter needs a name");
+    if (r.domain.empty()) t.invalid("domain", "each reporter needs a domain");
+    r.dkim = verify == "dkim";
+    if (!r.name.empty() && !r.domain.empty()) c.reporters.push_back(std::move(r));
   }
-  c.trap_addresses = cfg.get_strings("reputation.trap_addresses");
-  c.trap_domains = cfg.get_strings("reputation.trap_domains");
+  c.trap_addresses = rep.strings("trap_addresses");
+  c.trap_domains = rep.strings("trap_domains");
   for (const std::string& a : c.trap_addresses)
-    if (a.find('@') == std::string::npos)
-      return fail(Errc::kConfig, "reputation.trap_addresses: not an address: \"" + a + "\"");
+    if (a.find('@') == std::string::npos) rep.invalid("trap_addresses", "not an address: \"" + a + "\"");
   for (const std::string& d : c.trap_domains)
     if (trim(d).empty() || d.find('@') != std::string::npos)
-      return fail(Errc::kConfig, "reputation.trap_domains: not a domain: \"" + d + "\"");
+      rep.invalid("trap_domains", "not a domain: \"" + d + "\"");
+  // The class thresholds (reputation.*) and the store (reputation.store ...)
+  // are read by src/reputation through the dotted getters.
   auto th = reputation::Thresholds::from_config(cfg, "reputation");
+  if (th) c.thresholds = *th;
+  Section cl = cfg.section("classify");
+  c.model = cl.string("model", c.model);
+  c.min_learned = cl.integer("min_learned", c.min_learned, 0, int64_t{1} << 40);
+  c.save_interval_s = cl.integer("save_interval_s", c.save_interval_s, 0, 86400 * 365);
+  if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
   if (!th) return tl::unexpected(th.error());
-  c.thresholds = *th;
-  c.model = cfg.get_string("classify.model", c.model);
-  c.content_spam = cfg.get_double("classify.spam", c.content_spam);
-  c.content_ham = cfg.get_double("classify.ham", c.content_ham);
-  c.min_learned = cfg.get_int("classify.min_learned", c.min_learned);
-  c.save_interval_s = cfg.get_int("classify.save_interval_s", c.save_interval_s);
-  if (c.min_learned < 0 || c.save_interval_s < 0)
-    return fail(Errc::kConfig, "classify.min_learned and classify.save_interval_s must be >= 0");
   return c;
 }
 
@@ -149,7 +123,7 @@ reputation::Event event_of(const ScanState& s, reputation::Verdict verdict) {
     } else if (r.method == "dkim") {
       if (res == AuthResult::kPass) {
         e.dkim = AuthResult::kPass;
-        if (auto d = lower(r.property("header", "d"));
+        if (auto d = to_lower(r.property("header", "d"));
             !d.empty() && std::find(e.dkim_domains.begin(), e.dkim_domains.end(), d) == e.dkim_domains.end())
           e.dkim_domains.push_back(std::move(d));
       } else if (!dkim_seen) {
@@ -163,7 +137,7 @@ reputation::Event event_of(const ScanState& s, reputation::Verdict verdict) {
   e.verdict = verdict;
   if (const auto* p = s.headers.first("List-Unsubscribe-Post"))
     e.list_unsubscribe_one_click = s.headers.first("List-Unsubscribe") != nullptr &&
-                                   lower(trim(p->value())) == "list-unsubscribe=one-click";
+                                   to_lower(trim(p->value())) == "list-unsubscribe=one-click";
   if (const auto* f = s.headers.first("Feedback-ID")) e.feedback_id = std::string(trim(f->value()));
   if (const auto* f = s.headers.first("List-Id")) e.list_id = angle_value(f->value());
   return e;
@@ -172,7 +146,7 @@ reputation::Event event_of(const ScanState& s, reputation::Verdict verdict) {
 // ---------------------------------------------------------------- checks
 class ContentCheck final : public Check {
  public:
-  explicit ContentCheck(std::shared_ptr<Feedback> fb) : fb_(std::move(fb)) {}
+  ContentCheck(const PolicyConfig& cfg, std::shared_ptr<Feedback> fb) : cfg_(cfg), fb_(std::move(fb)) {}
   std::string_view name() const override { return "content"; }
   Stage stage() const override { return Stage::kData; }
   void run(const std::shared_ptr<ScanState>& s, std::function<void()> done) override {
@@ -190,14 +164,15 @@ class ContentCheck final : public Check {
     const double t = std::clamp(static_cast<double>(m.threshold()), 1e-6, 1 - 1e-6);
     const std::string why = "P(spam) " + num(v.score) + ", threshold " + num(t);
     if (v.score >= t) {
-      s->add(name(), "CONTENT_SPAM", fb_->cfg_.content_spam * (v.score - t) / (1 - t), why);
+      s->add(name(), "CONTENT_SPAM", cfg_.scores("CONTENT_SPAM") * (v.score - t) / (1 - t), why);
     } else {
-      s->add(name(), "CONTENT_HAM", fb_->cfg_.content_ham * (t - v.score) / t, why);
+      s->add(name(), "CONTENT_HAM", cfg_.scores("CONTENT_HAM") * (t - v.score) / t, why);
     }
     done();
   }
 
  private:
+  const PolicyConfig& cfg_;
   std::shared_ptr<Feedback> fb_;
 };
 
@@ -253,22 +228,14 @@ class ReputationCheck final : public Check {
     for (const Seen& x : seen) {
       if (bad && !is_bad(x.cls)) continue;  // a bad identity outweighs good ones
       std::string sym;
-      double w = 0;
       switch (x.cls) {
-        case reputation::SenderClass::kSpammer: sym = "REP_SPAMMER", w = fb_->cfg_.spammer; break;
-        case reputation::SenderClass::kCompromised: sym = "REP_COMPROMISED", w = fb_->cfg_.compromised; break;
-        case reputation::SenderClass::kBulk:
-          if (x.rep_score >= 0) {
-            sym = "REP_BULK_OK", w = fb_->cfg_.bulk_ok;
-          } else {
-            sym = "REP_BULK", w = 0;
-          }
-          break;
-        case reputation::SenderClass::kTransactional:
-          sym = "REP_TRANSACTIONAL", w = fb_->cfg_.transactional;
-          break;
+        case reputation::SenderClass::kSpammer: sym = "REP_SPAMMER"; break;
+        case reputation::SenderClass::kCompromised: sym = "REP_COMPROMISED"; break;
+        case reputation::SenderClass::kBulk: sym = x.rep_score >= 0 ? "REP_BULK_OK" : "REP_BULK"; break;
+        case reputation::SenderClass::kTransactional: sym = "REP_TRANSACTIONAL"; break;
         case reputation::SenderClass::kUnknown: continue;
       }
+      const double w = cfg_.scores(sym);
       s->add(name(), std::move(sym), w,
              x.ids + " (score " + num(x.rep_score) + (x.first_reasons.empty() ? "" : ": " + x.first_reasons) +
                  ")");
@@ -286,7 +253,7 @@ class ReputationCheck final : public Check {
       reputation::Event trap = e;
       trap.type = reputation::EventType::kTrap;
       fb_->trap_hits_++;
-      s->add(name(), "REP_TRAP_HIT", fb_->cfg_.trap,
+      s->add(name(), "REP_TRAP_HIT", cfg_.scores("REP_TRAP_HIT"),
              first_trap + (traps > 1 ? " and " + std::to_string(traps - 1) + " more trap(s)" : ""));
       if (auto st = fb_->queue(std::move(trap)); !st) unavailable(*s, st.error().message);
     }
@@ -389,17 +356,10 @@ Status Feedback::save_model(bool force) {
 
 void Feedback::reconfigure(const FeedbackConfig& c) {
   cfg_.tempfail = c.tempfail;
-  cfg_.spammer = c.spammer;
-  cfg_.compromised = c.compromised;
-  cfg_.bulk_ok = c.bulk_ok;
-  cfg_.transactional = c.transactional;
   cfg_.trusted_authserv_ids = c.trusted_authserv_ids;
   cfg_.reporters = c.reporters;
-  cfg_.content_spam = c.content_spam;
-  cfg_.content_ham = c.content_ham;
   cfg_.min_learned = c.min_learned;
   cfg_.save_interval_s = c.save_interval_s;
-  cfg_.trap = c.trap;
   cfg_.trap_addresses = c.trap_addresses;
   cfg_.trap_domains = c.trap_domains;
   cfg_.flush_events = c.flush_events;
@@ -409,7 +369,7 @@ void Feedback::reconfigure(const FeedbackConfig& c) {
 }
 
 void Feedback::add_checks(Pipeline& p) {
-  if (!cfg_.model.empty()) p.add(std::make_unique<ContentCheck>(shared_from_this()));
+  if (!cfg_.model.empty()) p.add(std::make_unique<ContentCheck>(p.config(), shared_from_this()));
   if (cfg_.reputation) p.add(std::make_unique<ReputationCheck>(p.config(), shared_from_this()));
 }
 
@@ -540,10 +500,10 @@ void Feedback::set_resolver(dns::Resolver& resolver) {
 }
 
 bool Feedback::is_trap(std::string_view rcpt) const {
-  std::string a = lower(angle_value(rcpt));
+  std::string a = to_lower(angle_value(rcpt));
   if (a.empty()) return false;
   for (const std::string& t : cfg_.trap_addresses)
-    if (lower(angle_value(t)) == a) return true;
+    if (to_lower(angle_value(t)) == a) return true;
   const size_t at = a.rfind('@');
   if (at == std::string::npos) return false;
   std::string_view dom = std::string_view(a).substr(at + 1);
@@ -551,7 +511,7 @@ bool Feedback::is_trap(std::string_view rcpt) const {
   for (const std::string& t : cfg_.trap_domains) {
     std::string_view td = trim(t);
     if (!td.empty() && td.back() == '.') td.remove_suffix(1);
-    if (!td.empty() && lower(td) == dom) return true;
+    if (!td.empty() && to_lower(td) == dom) return true;
   }
   return false;
 }
@@ -624,7 +584,7 @@ void Feedback::post_mailbox_report(std::string body, std::function<void(Answer)>
   const auto head = mime::HeaderSection::parse(body);
   for (const auto& f : head.fields())
     if (iequals(f.name, "From")) {
-      from_domain = lower(reputation::domain_of(angle_value(f.value_raw)));
+      from_domain = to_lower(reputation::domain_of(angle_value(f.value_raw)));
       break;
     }
   const FeedbackConfig::Reporter* who = nullptr;
@@ -680,7 +640,7 @@ Feedback::Answer Feedback::report_answer(std::string_view body, const reputation
 
 Feedback::Answer Feedback::post_learn(std::string_view label, std::string_view body,
                                       std::string_view client_ip) {
-  const std::string l = lower(trim(label));
+  const std::string l = to_lower(trim(label));
   if (l != "spam" && l != "ham") return error_answer(400, "X-Label must be spam or ham");
   const bool spam = l == "spam";
   if (trim(body).empty() || mime::HeaderSection::parse(body).size() == 0)

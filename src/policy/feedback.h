@@ -93,7 +93,7 @@ struct FeedbackConfig {
   // The store itself ([reputation] store, sync, redis_seeds, ...) is read by
   // reputation::store_spec() (src/reputation/store_factory.h).
   bool tempfail = false;  // a store error tempfails the message
-  double spammer = 6.0, compromised = 4.0, bulk_ok = -0.5, transactional = -0.5, trap = 0.0;
+  // The scores of REP_* and CONTENT_* are in PolicyConfig::scores ([scores]).
   // Spam traps: addresses ("trap@example.net") and whole domains ("traps.example.net"),
   // compared without case.
   std::vector<std::string> trap_addresses, trap_domains;
@@ -122,7 +122,6 @@ struct FeedbackConfig {
   reputation::Thresholds thresholds;
   // [classify]
   std::string model;  // empty: no content check
-  double content_spam = 5.0, content_ham = -1.0;
   int64_t min_learned = 50;
   int64_t save_interval_s = 300;
 

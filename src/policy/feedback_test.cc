@@ -163,7 +163,7 @@ TEST_F(FeedbackFixture, SpammerAfterComplaints) {
   Verdict v = scan(message());
   const Symbol* sym = find(v, "REP_SPAMMER");
   ASSERT_NE(sym, nullptr) << v.x_rampart;
-  EXPECT_EQ(sym->score, fcfg.spammer);
+  EXPECT_EQ(sym->score, Scores()("REP_SPAMMER"));
   EXPECT_NE(sym->reason.find("COMPLAINTS_BAD"), std::string::npos) << sym->reason;
   EXPECT_EQ(find(v, "REP_TRANSACTIONAL"), nullptr);
 }
@@ -439,7 +439,7 @@ TEST_F(FeedbackFixture, ContentModelLearnsAndSaves) {
   const Symbol* cs = find(vs, "CONTENT_SPAM");
   ASSERT_NE(cs, nullptr) << vs.x_rampart;
   EXPECT_GT(cs->score, 0);
-  EXPECT_LE(cs->score, fcfg.content_spam);
+  EXPECT_LE(cs->score, Scores()("CONTENT_SPAM"));
   Verdict vh = scan(ham);
   const Symbol* ch = find(vh, "CONTENT_HAM");
   ASSERT_NE(ch, nullptr) << vh.x_rampart;
@@ -477,13 +477,7 @@ TEST(FeedbackConfigTest, DefaultsAndErrors) {
   FeedbackConfig d;
   EXPECT_EQ(fc->reputation, d.reputation);
   EXPECT_EQ(fc->tempfail, d.tempfail);
-  EXPECT_EQ(fc->spammer, d.spammer);
-  EXPECT_EQ(fc->compromised, d.compromised);
-  EXPECT_EQ(fc->bulk_ok, d.bulk_ok);
-  EXPECT_EQ(fc->transactional, d.transactional);
   EXPECT_EQ(fc->model, d.model);
-  EXPECT_EQ(fc->content_spam, d.content_spam);
-  EXPECT_EQ(fc->content_ham, d.content_ham);
   EXPECT_EQ(fc->min_learned, d.min_learned);
   EXPECT_EQ(fc->save_interval_s, d.save_interval_s);
   EXPECT_EQ(fc->thresholds.complaint_bad, d.thresholds.complaint_bad);

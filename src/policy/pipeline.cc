@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "core/strings.h"
 #include "policy/checks.h"
 #include "policy/policy.h"
 
@@ -43,22 +44,96 @@ void ScanState::set_message(std::string msg) {
   headers = mime::HeaderSection::parse(message);
 }
 
-void ScanState::add(std::string_view /*check*/, std::string name, double score, std::string reason) {
-  symbols.push_back(Symbol{std::move(name), score, std::move(reason)});
+namespace {
+constexpr SymbolScore kScores[] = {
+    {"SPF_PASS", -1.0, "SPF pass (RFC 7208); with a DMARC record DMARC_* counts instead"},
+    {"SPF_FAIL", 6.0, "SPF fail"},
+    {"SPF_SOFTFAIL", 2.0, "SPF softfail"},
+    {"SPF_NEUTRAL", 0.0, "SPF neutral"},
+    {"SPF_NONE", 0.5, "no SPF record"},
+    {"SPF_PERMERROR", 1.0, "broken SPF record"},
+    {"SENDERID_PASS", 0.0, "Sender ID (PRA) pass; with a DMARC record DMARC_* counts instead"},
+    {"SENDERID_FAIL", 1.0, "Sender ID fail"},
+    {"SENDERID_SOFTFAIL", 0.0, "Sender ID softfail"},
+    {"SENDERID_NEUTRAL", 0.0, "Sender ID neutral"},
+    {"SENDERID_NONE", 0.0, "no Sender ID / SPF record for the PRA"},
+    {"SENDERID_PERMERROR", 0.0, "Sender ID permerror"},
+    {"DKIM_PASS", -1.0, "a DKIM signature verified; with a DMARC record DMARC_* counts instead"},
+    {"DKIM_FAIL", 3.0, "a DKIM signature failed (0 when another passed)"},
+    {"DKIM_NEUTRAL", 0.0, "DKIM neutral"},
+    {"DKIM_POLICY", 0.0, "DKIM signature refused by local policy"},
+    {"DKIM_PERMERROR", 0.0, "unusable DKIM signature or key"},
+    {"DKIM_NONE", 0.0, "no DKIM-Signature"},
+    {"DMARC_PASS", -2.0, "DMARC pass (stands for the SPF, DKIM and Sender ID results)"},
+    {"DMARC_FAIL_REJECT", 9.0, "DMARC fail, p=reject (rejected when policy.dmarc.reject)"},
+    {"DMARC_FAIL_QUARANTINE", 7.0, "DMARC fail, p=quarantine (quarantined when policy.dmarc.quarantine)"},
+    {"DMARC_FAIL_NONE", 4.0, "DMARC fail, p=none (monitoring: never rejects on its own)"},
+    {"DMARC_NONE", 0.0, "no DMARC record"},
+    {"DMARC_PERMERROR", 0.5, "broken DMARC record"},
+    {"DMARC_UNCHECKED", 0.0, "DMARC fail not judged: the message was cut at max_scan_bytes before DKIM could verify it"},
+    {"ARC_PASS", 0.0, "ARC chain validated (RFC 8617)"},
+    {"ARC_FAIL", 1.0, "ARC chain broken"},
+    {"ARC_NONE", 0.0, "no ARC set"},
+    {"FCRDNS_OK", 0.0, "forward-confirmed reverse DNS"},
+    {"FCRDNS_FAIL", 2.0, "no PTR name maps back to the client"},
+    {"RDNS_NONE", 2.0, "no PTR record"},
+    {"MISSING_FROM", 3.0, "no From field (RFC 5322 3.6); the message is at least marked"},
+    {"MULTIPLE_FROM", 3.0, "more than one From field; at least marked"},
+    {"INVALID_FROM", 2.0, "From does not parse"},
+    {"MISSING_DATE", 1.0, "no Date field"},
+    {"MISSING_MESSAGE_ID", 0.5, "no Message-ID field"},
+    {"DUPLICATE_SUBJECT", 1.0, "more than one Subject field"},
+    {"HEADER_DEFECT", 1.0, "NUL, bare CR, bad field names, too many or too large fields"},
+    {"AUTH_SUBMISSION", 0.0, "authenticated submission: judged as outbound mail"},
+    {"SUBMISSION_MANY_RCPTS", 3.0, "submission to more than policy.submission.max_rcpts recipients"},
+    {"SUBMISSION_FOREIGN_FROM", 3.0, "submission whose From domain is not its MAIL FROM domain"},
+    {"REP_SPAMMER", 6.0, "a verified sender identity is classed spammer"},
+    {"REP_COMPROMISED", 4.0, "a verified sender identity is classed compromised"},
+    {"REP_BULK_OK", -0.5, "a compliant bulk sender"},
+    {"REP_BULK", 0.0, "a bulk sender with a negative compliance score"},
+    {"REP_TRANSACTIONAL", -0.5, "a transactional sender"},
+    {"REP_TRAP_HIT", 0.0, "a recipient is a spam trap"},
+    {"CONTENT_SPAM", 5.0, "content classifier: up to this, scaled from P(spam) above the threshold"},
+    {"CONTENT_HAM", -1.0, "content classifier: down to this, scaled below the threshold"},
+};
+}  // namespace
+
+std::span<const SymbolScore> builtin_scores() { return kScores; }
+
+Scores::Scores() {
+  for (const auto& sc : kScores) m_.emplace(std::string(sc.name), sc.score);
 }
 
-void ScanState::tempfail(std::string_view check, std::string reason) {
-  if (!temp_failed) tempfail_reason = std::string(check) + ": " + reason;
+double Scores::operator()(std::string_view symbol) const {
+  auto it = m_.find(symbol);
+  return it == m_.end() ? 0.0 : it->second;
+}
+
+void ScanState::add(std::string_view check, std::string name, double score, std::string reason) {
+  symbols.push_back(Symbol{std::move(name), score, std::move(reason), std::string(check)});
+}
+
+void ScanState::tempfail(std::string_view label, std::string reason, std::string_view check) {
+  if (!temp_failed) tempfail_reason = std::string(label) + ": " + reason;
   temp_failed = true;
-  symbols.push_back(Symbol{std::string(check) + "_TEMPFAIL", 0, std::move(reason)});
+  symbols.push_back(Symbol{std::string(label) + "_TEMPFAIL", 0, std::move(reason),
+                           check.empty() ? to_lower(label) : std::string(check), true});
+}
+
+double ScanState::score_without(std::initializer_list<std::string_view> checks) const {
+  double s = 0;
+  for (const auto& sym : symbols)
+    if (std::find(checks.begin(), checks.end(), sym.check) == checks.end()) s += sym.score;
+  return s;
 }
 
 namespace {
 int rank(Action a) {
   switch (a) {
-    case Action::kReject: return 3;
-    case Action::kTempfail: return 2;
-    case Action::kQuarantine: return 1;
+    case Action::kReject: return 4;
+    case Action::kTempfail: return 3;
+    case Action::kQuarantine: return 2;
+    case Action::kAddHeader: return 1;
     default: return 0;
   }
 }
@@ -97,7 +172,32 @@ std::shared_ptr<Pipeline> Pipeline::create(const PolicyConfig& cfg, dns::Resolve
 
 void Pipeline::add(std::unique_ptr<Check> check) { checks_.push_back(std::move(check)); }
 
+void Pipeline::become_outbound(ScanState& s) const {
+  s.outbound = true;
+  // What inbound-only checks found before the login was known (the milter
+  // learns {auth_authen} at MAIL FROM, after connect and HELO) is dropped.
+  std::vector<std::string_view> inbound;
+  for (const auto& c : checks_)
+    if (c->inbound_only()) inbound.push_back(c->name());
+  auto is_inbound = [&](const Symbol& sym) {
+    return std::find(inbound.begin(), inbound.end(), sym.check) != inbound.end();
+  };
+  s.symbols.erase(std::remove_if(s.symbols.begin(), s.symbols.end(), is_inbound), s.symbols.end());
+  s.auth.clear();  // iprev and the like: inbound authentication
+  s.rdns_name.clear();
+  s.temp_failed = false;
+  s.tempfail_reason.clear();
+  for (const auto& sym : s.symbols)
+    if (sym.tempfail && !s.temp_failed) {
+      s.temp_failed = true;
+      s.tempfail_reason = sym.name + ": " + sym.reason;
+    }
+  s.add("submission", "AUTH_SUBMISSION", cfg_.scores("AUTH_SUBMISSION"),
+        "authenticated as " + s.env.auth_user + ": judged as outbound mail");
+}
+
 void Pipeline::run(Stage stage, const std::shared_ptr<ScanState>& s, std::function<void()> done) {
+  if (!s->outbound && !s->env.auth_user.empty()) become_outbound(*s);
   run_wave(stage, 0, s, std::move(done));
 }
 
@@ -106,7 +206,7 @@ void Pipeline::run_wave(Stage stage, int wave, const std::shared_ptr<ScanState>&
   std::vector<Check*> todo;
   int next_wave = -1;
   for (auto& c : checks_) {
-    if (c->stage() != stage) continue;
+    if (c->stage() != stage || (s->outbound && c->inbound_only())) continue;
     if (c->wave() == wave) todo.push_back(c.get());
     if (c->wave() > wave && (next_wave < 0 || c->wave() < next_wave)) next_wave = c->wave();
   }
@@ -178,16 +278,21 @@ Verdict Pipeline::verdict(const ScanState& s) const {
     v.action = Action::kTempfail;
     v.smtp_reply = "451 4.7.1 Temporary failure in policy checks, try again later";
     v.reason = s.tempfail_reason;
-  } else if (v.score >= cfg_.reject_score) {
+  } else if (v.score >= cfg_.reject_score &&
+             // A domain's own p=quarantine asks for quarantine: the score
+             // rejects only on evidence other than the authentication
+             // results DMARC stands for.
+             !(s.forced && *s.forced == Action::kQuarantine && s.forced_by == "dmarc" &&
+               s.score_without({"spf", "dkim", "senderid", "dmarc"}) < cfg_.reject_score)) {
     v.action = Action::kReject;
     v.smtp_reply = "550 5.7.1 Message refused as spam (score " + format_score(v.score) + ")";
     v.reason = "score";
   } else if (v.score >= cfg_.quarantine_score || (s.forced && *s.forced == Action::kQuarantine)) {
     v.action = Action::kQuarantine;
-    v.reason = s.forced ? s.forced_by : "score";
-  } else if (v.score >= cfg_.add_header_score) {
+    v.reason = s.forced && *s.forced == Action::kQuarantine ? s.forced_by : "score";
+  } else if (v.score >= cfg_.add_header_score || (s.forced && *s.forced == Action::kAddHeader)) {
     v.action = Action::kAddHeader;
-    v.reason = "score";
+    v.reason = s.forced && *s.forced == Action::kAddHeader ? s.forced_by : "score";
   } else {
     v.action = Action::kAccept;
   }

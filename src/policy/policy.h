@@ -31,13 +31,17 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
+#include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "auth/authres/authres.h"
+#include "auth/dkim/dkim.h"
 #include "auth/spf/spf.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -59,6 +63,8 @@ struct Symbol {
   std::string name;
   double score = 0;
   std::string reason;
+  std::string check;      // the check that added it ("spf"); ScanState::add fills it
+  bool tempfail = false;  // added by ScanState::tempfail()
 };
 
 // The SMTP envelope as the MTA reports it.
@@ -69,7 +75,7 @@ struct Envelope {
   std::string helo;
   std::string mail_from;  // without <>; empty for the null sender
   std::vector<std::string> rcpts;
-  std::string auth_user;  // SASL login ({auth_authen}); empty when not authenticated
+  std::string auth_user;  // SASL login ({auth_authen}, X-Auth-User); empty when not authenticated
   std::string queue_id;
 };
 
@@ -82,13 +88,19 @@ struct ScanState {
   std::optional<Action> forced;
   std::string forced_reply;  // "550 5.7.1 ..." / "451 4.7.1 ..."
   std::string forced_by;
+  // An authenticated submission (env.auth_user set): judged as outbound
+  // mail. Checks that judge inbound mail (Check::inbound_only) do not run,
+  // and what they found before the login was known (connect, HELO) is
+  // dropped when the pipeline sees it (Pipeline::run).
+  bool outbound = false;
   bool temp_failed = false;
   std::string tempfail_reason;
   // Filled by checks for later ones.
   std::optional<spf::Outcome> spf;
   std::string rdns_name;  // verified client name (FCrDNS), empty if none
   struct DkimSummary {
-    std::string result, domain, selector;  // RFC 8601 names
+    dkim::Verdict result = dkim::Verdict::kPermError;
+    std::string domain, selector;
   };
   std::vector<DkimSummary> dkim;
   // The message (data stage).
@@ -98,11 +110,15 @@ struct ScanState {
 
   void set_message(std::string msg);
   void add(std::string_view check, std::string name, double score, std::string reason);
-  // A temporary failure: the verdict becomes tempfail.
-  void tempfail(std::string_view check, std::string reason);
-  // Forces an outcome; a reject outranks a tempfail, which outranks quarantine.
+  // A temporary failure: the verdict becomes tempfail. Symbol LABEL_TEMPFAIL;
+  // `check` names the check (default: LABEL lower-cased).
+  void tempfail(std::string_view label, std::string reason, std::string_view check = {});
+  // Forces an outcome; a reject outranks a tempfail, which outranks
+  // quarantine, which outranks add_header (a floor: at least marked).
   void force(Action a, std::string reply, std::string_view check);
   double score() const;
+  // The score without the symbols of these checks (the evidence independent of them).
+  double score_without(std::initializer_list<std::string_view> checks) const;
   std::string mail_from_domain() const;  // domain of MAIL FROM, else the HELO name
 };
 
@@ -116,6 +132,9 @@ class Check {
   virtual std::string_view name() const = 0;
   virtual Stage stage() const = 0;
   virtual int wave() const { return 0; }
+  // Judges inbound mail only (SPF, DKIM, DMARC, FCrDNS ...): skipped for an
+  // authenticated submission (ScanState::outbound).
+  virtual bool inbound_only() const { return false; }
   // Must call done() exactly once (possibly before returning). `s` stays
   // alive until then.
   virtual void run(const std::shared_ptr<ScanState>& s, std::function<void()> done) = 0;
@@ -138,6 +157,31 @@ struct RateLimit {
   double burst = 120;
 };
 
+// The score of every symbol, in one table: [scores] SYMBOL = value, as rspamd
+// operators write it. Every symbol a built-in check adds has an entry (with
+// its default, builtin_scores()); a configured DNSBL zone adds its symbol
+// (its weight); an unknown name in [scores] is a configuration error.
+struct SymbolScore {
+  std::string_view name;
+  double score;
+  std::string_view what;  // one line, for the documentation and --print-config
+};
+std::span<const SymbolScore> builtin_scores();
+
+class Scores {
+ public:
+  Scores();  // the built-in defaults
+  // The score of `symbol`; 0 for one without an entry (tempfail and
+  // informational symbols such as RDNS_TEMPFAIL).
+  double operator()(std::string_view symbol) const;
+  bool known(std::string_view symbol) const { return m_.count(symbol) != 0; }
+  void set(std::string_view symbol, double score) { m_[std::string(symbol)] = score; }
+  const std::map<std::string, double, std::less<>>& all() const { return m_; }
+
+ private:
+  std::map<std::string, double, std::less<>> m_;
+};
+
 struct PolicyConfig {
   std::string authserv_id;  // default: the host name
   // Thresholds on the total score.
@@ -153,12 +197,10 @@ struct PolicyConfig {
   bool dmarc_reject = true;      // honour p=reject with 550 5.7.1
   bool dmarc_quarantine = true;  // honour p=quarantine
   bool spf_reject = false;       // reject SPF fail outright (else a score)
-  double spf_fail = 6, spf_softfail = 2, spf_neutral = 0, spf_none = 0.5, spf_pass = -1, spf_permerror = 1;
-  double senderid_fail = 1, senderid_pass = 0;
-  double dkim_pass = -1, dkim_fail = 3;
-  double dmarc_pass = -2, dmarc_fail = 6;
-  double arc_pass = 0, arc_fail = 1;
-  double fcrdns_fail = 2, rdns_none = 2;
+  Scores scores;                 // [scores]
+  // Authenticated submissions ([policy.submission]): more recipients than
+  // this in one message is a sign of a compromised account.
+  int64_t submission_max_rcpts = 50;
   std::vector<DnsblZone> dnsbl_ip;
   std::vector<DnsblZone> dnsbl_domain;
   // Throttling (per message, at MAIL FROM).
@@ -166,7 +208,7 @@ struct PolicyConfig {
   RateLimit per_net{true, 600, 1200};           // per /24 (IPv4) or /64 (IPv6)
   RateLimit per_sender_domain{true, 120, 240};  // authenticated senders only
   RateLimit per_sasl_user{true, 60, 120};
-  std::vector<std::string> throttle_exempt;  // CIDRs never throttled
+  std::vector<IpPrefix> throttle_exempt;  // networks never throttled
   // [throttle] shared: the buckets live in the reputation store's Redis
   // Cluster (rampartd; several nodes, one limit). Unset: shared exactly
   // when the store is redis. A backend call that fails or takes longer
@@ -176,7 +218,24 @@ struct PolicyConfig {
   int64_t throttle_shared_timeout_ms = 100;
   int64_t throttle_shared_fallback_ms = 1000;
 
-  static Result<PolicyConfig> from(const Config& cfg);  // missing keys: defaults
+  // Reads [policy] (and its check tables, [[policy.dnsbl.*]]) and [throttle];
+  // missing keys: defaults; every error of these sections at once.
+  static Result<PolicyConfig> from(const Config& cfg);
+};
+
+// rampartd's listeners and resolver: [server] and [dns]. Command-line
+// options reach it as Config::set_string() overrides.
+struct DaemonConfig {
+  std::string milter = "127.0.0.1:11332";  // ADDR:PORT (port 0: a free port)
+  std::string http = "127.0.0.1:11334";    // empty ("" or "off"): no HTTP API
+  int64_t scan_timeout_s = 20;
+  int64_t drain_timeout_s = 30;
+  int64_t max_connections = 1000;
+  std::vector<HostPort> nameservers;  // empty: /etc/resolv.conf; port 53 by default
+  int64_t dns_timeout_ms = 3000;
+  int64_t dns_cache_entries = 100000;
+
+  static Result<DaemonConfig> from(const Config& cfg);
 };
 
 // The documented default configuration (TOML), as --print-default-config prints it.
@@ -216,6 +275,8 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
  private:
   Pipeline(const PolicyConfig& cfg, dns::Resolver& resolver, const Clock& clock);
   void run_wave(Stage stage, int wave, const std::shared_ptr<ScanState>& s, std::function<void()> done);
+  // env.auth_user seen: outbound from now on (see ScanState::outbound).
+  void become_outbound(ScanState& s) const;
 
   PolicyConfig cfg_;
   dns::Resolver& resolver_;

@@ -31,6 +31,10 @@ mx.good.test.         A 192.0.2.1
 2.2.0.192.dnsbl.test.  A 127.0.0.2
 bad.test.dbl.test.    A 127.0.1.2
 bad.test.             TXT "v=spf1 ip4:192.0.2.0/24 -all"
+provider.test.        TXT "v=spf1 ip4:192.0.2.0/24 -all"
+_dmarc.provider.test. TXT "v=DMARC1; p=reject"
+bulk.test.            TXT "v=spf1 ip4:198.51.100.0/24 -all"
+_dmarc.bulk.test.     TXT "v=DMARC1; p=none"
 )";
 
 std::string message(const std::string& from, const std::string& extra = "") {
@@ -274,6 +278,168 @@ TEST(Throttle, TakePair) {
   }
 }
 
+// Issue 12, "verdicts a postmaster would sign".
+const Symbol* find(const Verdict& v, const std::string& name) {
+  for (const auto& s : v.symbols)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+// A subscriber on an access network (no PTR, outside the provider's SPF)
+// submits mail From the provider's own domain (p=reject) after SASL login.
+TEST_F(Fixture, AuthenticatedSubmissionIsJudgedAsOutbound) {
+  Verdict v = scan("203.0.113.7", "alice@provider.test", message("provider.test"), "alice");
+  EXPECT_EQ(v.action, Action::kAccept) << v.x_rampart;
+  EXPECT_TRUE(has(v, "AUTH_SUBMISSION")) << v.x_rampart;
+  for (const char* inbound : {"SPF_FAIL", "DMARC_FAIL_REJECT", "RDNS_NONE", "FCRDNS_FAIL", "SENDERID_FAIL",
+                              "DKIM_NONE", "RBL_TEST", "DBL_TEST"})
+    EXPECT_FALSE(has(v, inbound)) << inbound << ": " << v.x_rampart;
+  EXPECT_EQ(v.authentication_results.find("spf="), std::string::npos) << v.authentication_results;
+  // The same message without the login is the spoof it looks like.
+  Verdict anon = scan("203.0.113.7", "alice@provider.test", message("provider.test"));
+  EXPECT_EQ(anon.action, Action::kReject) << anon.x_rampart;
+}
+
+// The milter learns {auth_authen} at MAIL FROM: what the connect-stage
+// checks found about the subscriber's address is dropped then.
+TEST_F(Fixture, LoginSeenAtMailDropsWhatConnectFound) {
+  auto s = std::make_shared<ScanState>();
+  s->env.ip = *IpAddress::parse("192.0.2.2");  // no PTR, listed in dnsbl.test
+  s->env.has_ip = true;
+  bool done = false;
+  pipe->run(Stage::kConnect, s, [&] { done = true; });
+  while (!done) dns.wait(100);
+  ASSERT_NE(s->symbols.size(), 0u);
+  EXPECT_FALSE(s->auth.empty());  // iprev
+  s->env.helo = "laptop";
+  s->env.mail_from = "alice@provider.test";
+  s->env.auth_user = "alice";
+  s->env.rcpts = {"bob@example.net"};
+  s->set_message(message("provider.test"));
+  Verdict v = pipe->scan_sync(s);  // connect again is harmless: fcrdns and dnsbl_ip are inbound-only
+  EXPECT_EQ(v.action, Action::kAccept) << v.x_rampart;
+  EXPECT_FALSE(has(v, "RDNS_NONE")) << v.x_rampart;
+  EXPECT_FALSE(has(v, "RBL_TEST")) << v.x_rampart;
+  EXPECT_EQ(v.authentication_results.find("iprev"), std::string::npos) << v.authentication_results;
+}
+
+TEST_F(Fixture, SubmissionSignsOfACompromisedAccount) {
+  auto s = std::make_shared<ScanState>();
+  s->env.ip = *IpAddress::parse("203.0.113.7");
+  s->env.has_ip = true;
+  s->env.mail_from = "alice@provider.test";
+  s->env.auth_user = "alice";
+  for (int i = 0; i < 80; ++i) s->env.rcpts.push_back("r" + std::to_string(i) + "@example.net");
+  s->set_message(message("bank.example"));
+  Verdict v = pipe->scan_sync(s);
+  const Symbol* many = find(v, "SUBMISSION_MANY_RCPTS");
+  ASSERT_NE(many, nullptr) << v.x_rampart;
+  EXPECT_EQ(many->score, cfg.scores("SUBMISSION_MANY_RCPTS"));
+  EXPECT_TRUE(has(v, "SUBMISSION_FOREIGN_FROM")) << v.x_rampart;
+  // The user's own rate limit applies (not the inbound checks).
+  cfg.per_sasl_user = {true, 60, 1};
+  build();
+  EXPECT_NE(scan("203.0.113.7", "carol@provider.test", message("provider.test"), "carol").action,
+            Action::kTempfail);
+  Verdict again = scan("203.0.113.8", "carol@provider.test", message("provider.test"), "carol");
+  EXPECT_EQ(again.action, Action::kTempfail) << again.x_rampart;
+}
+
+// A bulk mailer sends from outside its SPF; its domain publishes p=none.
+TEST_F(Fixture, DmarcNoneNeverRejectsAndSpfIsNotCountedTwice) {
+  for (const char* ip : {"192.0.2.1", "192.0.2.9"}) {  // with and without FCrDNS
+    Verdict v = scan(ip, "news@bulk.test", message("bulk.test"));
+    EXPECT_NE(v.action, Action::kReject) << ip << ": " << v.x_rampart;
+    EXPECT_NE(v.action, Action::kQuarantine) << ip << ": " << v.x_rampart;
+    const Symbol* spf = find(v, "SPF_FAIL");
+    ASSERT_NE(spf, nullptr) << v.x_rampart;
+    EXPECT_EQ(spf->score, 0) << "SPF fail counted beside the DMARC fail made of it";
+    const Symbol* d = find(v, "DMARC_FAIL_NONE");
+    ASSERT_NE(d, nullptr) << v.x_rampart;
+    EXPECT_EQ(d->score, cfg.scores("DMARC_FAIL_NONE"));
+  }
+  // Without a DMARC record SPF counts for itself.
+  Verdict v = scan("192.0.2.9", "x@spoofed-nodmarc.test", message("spoofed-nodmarc.test"));
+  EXPECT_FALSE(has(v, "DMARC_FAIL_NONE"));
+}
+
+TEST_F(Fixture, DmarcPassStandsForSpfAndDkim) {
+  Verdict v = scan("192.0.2.1", "alice@good.test", message("good.test"));
+  const Symbol* spf = find(v, "SPF_PASS");
+  const Symbol* d = find(v, "DMARC_PASS");
+  ASSERT_TRUE(spf && d) << v.x_rampart;
+  EXPECT_EQ(spf->score, 0);
+  EXPECT_EQ(d->score, cfg.scores("DMARC_PASS"));
+  EXPECT_EQ(v.score, cfg.scores("DMARC_PASS")) << v.x_rampart;
+}
+
+// p=quarantine is quarantined, whatever SPF and DMARC add up to; only
+// independent evidence reaching reject_score rejects.
+TEST_F(Fixture, DmarcQuarantineSpoofIsQuarantinedNotRejected) {
+  Verdict v = scan("192.0.2.9", "ceo@quar.test", message("quar.test"));
+  EXPECT_EQ(v.action, Action::kQuarantine) << v.x_rampart;
+  EXPECT_EQ(v.reason, "dmarc");
+  // The same with the old double counting's weight on SPF (e.g. an operator's [scores]).
+  cfg.scores.set("SPF_FAIL", 20);
+  cfg.scores.set("SENDERID_FAIL", 20);
+  build();
+  EXPECT_EQ(scan("192.0.2.9", "ceo@quar.test", message("quar.test")).action, Action::kQuarantine);
+  // Independent evidence (here: no reverse DNS weighted past reject_score) rejects.
+  cfg.scores.set("RDNS_NONE", 15);
+  build();
+  Verdict r = scan("192.0.2.9", "ceo@quar.test", message("quar.test"));
+  EXPECT_EQ(r.action, Action::kReject) << r.x_rampart;
+}
+
+TEST_F(Fixture, MessageWithoutFromIsMarked) {
+  Verdict v = scan("192.0.2.1", "alice@good.test",
+                   "To: bob@example.net\r\nSubject: hi\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
+                   "Message-ID: <2@good.test>\r\n\r\nbody\r\n");
+  EXPECT_TRUE(has(v, "MISSING_FROM")) << v.x_rampart;
+  EXPECT_LT(v.score, cfg.add_header_score) << v.x_rampart;  // marked although the score is low
+  EXPECT_EQ(v.action, Action::kAddHeader) << v.x_rampart;
+  EXPECT_EQ(v.reason, "header_sanity");
+}
+
+TEST(PolicyConfig, ScoresTable) {
+  struct Case {
+    const char* toml;
+    const char* error;  // nullptr: accepted
+  };
+  const Case cases[] = {
+      {"[scores]\nSPF_FAIL = 9\nDMARC_FAIL_NONE = 1.5\n", nullptr},
+      {"[scores]\nSPF_FAILL = 9\n", "p.toml:2:1: scores.SPF_FAILL: unknown symbol"},
+      {"[scores]\nSPF_FAIL = \"9\"\n", "scores.SPF_FAIL: expected a number, got a string"},
+      {"[policy.spf]\nfail = 9.0\n", "policy.spf.fail: scores live in one table now: [scores] SPF_FAIL"},
+      {"[reputation]\nscore_spammer = 9.0\n", "reputation.score_spammer: scores live in one table now"},
+      {"[[policy.dnsbl.ip]]\nzone = \"z.test\"\nsymbol = \"RBL_Z\"\n[scores]\nRBL_Z = 7\n", nullptr},
+  };
+  for (const auto& c : cases) {
+    auto cfg = Config::parse(c.toml, "p.toml");
+    ASSERT_TRUE(cfg) << c.toml;
+    auto p = PolicyConfig::from(*cfg);
+    auto st = cfg->finish();
+    if (!c.error) {
+      ASSERT_TRUE(p) << c.toml << p.error().message;
+      EXPECT_TRUE(st) << c.toml << st.error().message;
+      continue;
+    }
+    const std::string msg = !p ? p.error().message : (!st ? st.error().message : "");
+    EXPECT_NE(msg.find(c.error), std::string::npos) << c.toml << " -> " << msg;
+  }
+  auto cfg = Config::parse("[scores]\nSPF_FAIL = 9\n[[policy.dnsbl.ip]]\nzone = \"z.test\"\nweight = 2.5\n");
+  auto p = PolicyConfig::from(*cfg);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->scores("SPF_FAIL"), 9);
+  EXPECT_EQ(p->scores("SPF_SOFTFAIL"), 2);
+  EXPECT_EQ(p->scores("DNSBL_Z_TEST"), 2.5);
+  // --print-config shows the whole table.
+  const std::string eff = cfg->effective_toml();
+  EXPECT_NE(eff.find("[scores]"), std::string::npos) << eff;
+  EXPECT_NE(eff.find("SPF_FAIL = 9"), std::string::npos) << eff;
+  EXPECT_NE(eff.find("DMARC_FAIL_QUARANTINE = 7.0"), std::string::npos) << eff;
+}
+
 TEST(PolicyConfig, DefaultTextMatchesDefaults) {
   auto cfg = Config::parse(default_config_text());
   ASSERT_TRUE(cfg) << cfg.error().message;
@@ -283,7 +449,9 @@ TEST(PolicyConfig, DefaultTextMatchesDefaults) {
   EXPECT_EQ(pc->reject_score, d.reject_score);
   EXPECT_EQ(pc->quarantine_score, d.quarantine_score);
   EXPECT_EQ(pc->add_header_score, d.add_header_score);
-  EXPECT_EQ(pc->spf_fail, d.spf_fail);
+  EXPECT_EQ(pc->scores.all(), d.scores.all());
+  EXPECT_EQ(pc->scores("SPF_FAIL"), 6.0);
+  EXPECT_EQ(pc->submission_max_rcpts, d.submission_max_rcpts);
   EXPECT_EQ(pc->dmarc_reject, d.dmarc_reject);
   EXPECT_EQ(pc->per_ip.burst, d.per_ip.burst);
   EXPECT_EQ(pc->per_sasl_user.per_minute, d.per_sasl_user.per_minute);
@@ -305,6 +473,70 @@ TEST(PolicyConfig, DefaultTextMatchesDefaults) {
   ASSERT_EQ(pz->dnsbl_ip.size(), 1u);
   EXPECT_EQ(pz->dnsbl_ip[0].zone, "zen.example");
   EXPECT_EQ(pz->dnsbl_ip[0].symbol, "DNSBL_ZEN_EXAMPLE");
+}
+
+// Every section reader of rampartd's policy on one file, then the keys none read.
+Status read_all(const Config& cfg) {
+  auto p = PolicyConfig::from(cfg);
+  auto d = DaemonConfig::from(cfg);
+  auto f = cfg.finish();
+  if (!p) return tl::unexpected(p.error());
+  if (!d) return tl::unexpected(d.error());
+  return f;
+}
+
+TEST(PolicyConfig, StrictKeysTypesAndValues) {
+  struct Case {
+    const char* toml;
+    const char* error;  // nullptr: accepted
+  };
+  const Case cases[] = {
+      {"[throttle.ip]\nburst = 2\nper_minute = 30\n", nullptr},
+      {"[throttle]\nexempt = [\"10.0.0.0/8\", \"2001:db8::/32\", \"192.0.2.7\"]\n", nullptr},
+      {"[throttle.ip]\nburst = \"2\"\n", "p.toml:2:1: throttle.ip.burst: expected a number, got a string"},
+      {"[throttle.ip]\nburst = -1\n", "p.toml:2:1: throttle.ip.burst: -1 is out of range"},
+      {"[throttle.ip]\nper_minute = 0\n", "throttle.ip.per_minute: must be > 0"},
+      {"[throttle.ip]\nper_minute = 0.00001\n", nullptr},
+      {"[throttle.ip]\nbrust = 2\n", "p.toml:2:1: throttle.ip.brust: unknown key"},
+      {"[polcy]\nreject_score = 20.0\n", "p.toml:1:2: polcy: unknown table"},
+      {"[throttle]\nexempt = [\"10.0.0.0/x\"]\n", "throttle.exempt: bad prefix length in \"10.0.0.0/x\""},
+      {"[throttle]\nexempt = [\"10.0.0.1/8\"]\n", "did you mean 10.0.0.0/8?"},
+      {"[throttle]\nexempt = \"10.0.0.0/8\"\n", "throttle.exempt: expected an array of strings"},
+      {"[throttle]\nshared = \"yes\"\n", "throttle.shared: expected a boolean"},
+      {"[throttle]\nshared_timeout_ms = 0\n", "throttle.shared_timeout_ms: 0 is out of range"},
+      {"[policy]\nreject_score = 1.0\n", "add_header_score <= quarantine_score <= reject_score"},
+      {"[policy]\nmax_scan_bytes = 10\n", "policy.max_scan_bytes: 10 is out of range"},
+      {"[policy]\nauthserv_id = \"a b\"\n", "policy.authserv_id: expected a host name"},
+      {"[policy.spf]\nenabled = 1\n", "policy.spf.enabled: expected a boolean"},
+      {"[[policy.dnsbl.ip]]\nweight = 2\n", "policy.dnsbl.ip[0].zone: expected a DNS zone"},
+      {"[[policy.dnsbl.ip]]\nzone = \"z.test\"\nwieght = 2\n",
+       "p.toml:3:1: policy.dnsbl.ip[0].wieght: unknown key"},
+      {"[policy.dnsbl]\nip = \"z.test\"\n", "policy.dnsbl.ip: expected an array of tables"},
+      {"[server]\nmilter = \"127.0.0.1\"\n", "server.milter: \"127.0.0.1\": needs a port"},
+      {"[server]\nhttp = \"off\"\nmilter = \"[::1]:0\"\n", nullptr},
+      {"[server]\nmax_connections = -5\n", "server.max_connections: -5 is out of range"},
+      {"[dns]\nnameservers = [\"::1\", \"127.0.0.1:5353\"]\n", nullptr},
+      {"[dns]\nnameservers = [\"ns.example\"]\n", "dns.nameservers: \"ns.example\": not an IP address"},
+      {"[dns]\ntimeout_ms = 2.5\n", "dns.timeout_ms: expected an integer, got a number"},
+  };
+  for (const auto& c : cases) {
+    auto cfg = Config::parse(c.toml, "p.toml");
+    ASSERT_TRUE(cfg) << c.toml;
+    auto st = read_all(*cfg);
+    if (!c.error) {
+      EXPECT_TRUE(st) << c.toml << ": " << (st ? "" : st.error().message);
+      continue;
+    }
+    ASSERT_FALSE(st) << c.toml;
+    EXPECT_NE(st.error().message.find(c.error), std::string::npos) << c.toml << " -> " << st.error().message;
+  }
+  // The exemption is the network, not every IPv4 client (atoi("x") was 0: /0).
+  auto cfg = Config::parse("[throttle]\nexempt = [\"10.0.0.0/8\"]\n");
+  auto pc = PolicyConfig::from(*cfg);
+  ASSERT_TRUE(pc);
+  ASSERT_EQ(pc->throttle_exempt.size(), 1u);
+  EXPECT_TRUE(pc->throttle_exempt[0].contains(*IpAddress::parse("10.9.9.9")));
+  EXPECT_FALSE(pc->throttle_exempt[0].contains(*IpAddress::parse("192.0.2.1")));
 }
 
 }  // namespace

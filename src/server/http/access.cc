@@ -63,52 +63,59 @@ std::string_view right_name(Right r) {
 }
 
 Result<AccessControl> AccessControl::from(const Config& cfg) {
+  // Read through Section so the keys count as read for Config::finish():
+  // a misspelt key inside a token is reported there with its position.
+  const size_t mark = cfg.error_count();
   AccessControl ac;
-  const toml::node* n = cfg.table().at_path("http.tokens").node();
-  if (!n) return ac;
-  const toml::array* arr = n->as_array();
-  if (!arr) return fail(Errc::kConfig, "http.tokens: expected [[http.tokens]] tables");
-  size_t i = 0;
-  for (const auto& el : *arr) {
-    ++i;
-    const std::string where = "http.tokens[" + std::to_string(i) + "]";
-    const toml::table* t = el.as_table();
-    if (!t) return fail(Errc::kConfig, where + ": expected a table");
+  Section http = cfg.section("http");
+  for (Section t : http.tables("tokens")) {
     ApiToken tok;
-    const auto name = (*t)["name"].value<std::string>();
-    if (!name || name->empty()) return fail(Errc::kConfig, where + ": name (a string) is required");
-    tok.name = *name;
-    const auto hash = (*t)["sha256"].value<std::string>();
-    if (!hash || hash->size() != 64)
-      return fail(Errc::kConfig, where + " (" + tok.name + "): sha256 must be 64 hex digits");
-    for (size_t k = 0; k < 32; ++k) {
-      const int hi = hexval((*hash)[2 * k]), lo = hexval((*hash)[2 * k + 1]);
-      if (hi < 0 || lo < 0)
-        return fail(Errc::kConfig, where + " (" + tok.name + "): sha256 must be 64 hex digits");
-      tok.sha256[k] = static_cast<uint8_t>(hi * 16 + lo);
+    tok.name = t.string("name", "");
+    if (tok.name.empty()) {
+      t.invalid("name", "each token needs a name");
+      continue;
     }
-    const toml::array* rights = (*t)["rights"].as_array();
-    if (!rights || rights->empty())
-      return fail(Errc::kConfig, where + " (" + tok.name + "): rights (a non-empty array) is required");
-    for (const auto& r : *rights) {
-      const auto s = r.value<std::string>();
+    const std::string hash = t.string("sha256", "");
+    bool hex_ok = hash.size() == 64;
+    for (size_t k = 0; hex_ok && k < 32; ++k) {
+      const int hi = hexval(hash[2 * k]), lo = hexval(hash[2 * k + 1]);
+      if (hi < 0 || lo < 0)
+        hex_ok = false;
+      else
+        tok.sha256[k] = static_cast<uint8_t>(hi * 16 + lo);
+    }
+    if (!hex_ok) {
+      t.invalid("sha256",
+                "token " + tok.name + ": sha256 must be 64 hex digits (rampart token new prints it)");
+      continue;
+    }
+    const std::vector<std::string> rights = t.strings("rights");
+    if (rights.empty()) t.invalid("rights", "token " + tok.name + ": rights (a non-empty array) is required");
+    bool rights_ok = !rights.empty();
+    for (const std::string& r : rights) {
       Right right{};
-      if (!s || !parse_right(*s, right))
-        return fail(Errc::kConfig,
-                    where + " (" + tok.name + "): unknown right (use scan, read, learn, events, reports)");
+      if (!parse_right(r, right)) {
+        t.invalid("rights", "token " + tok.name + ": unknown right \"" + r +
+                                "\" (use scan, read, learn, events, reports)");
+        rights_ok = false;
+        continue;
+      }
       tok.rights |= static_cast<uint32_t>(right);
     }
+    if (!rights_ok) continue;
+    bool dup = false;
     for (const ApiToken& o : ac.tokens_) {
-      if (o.name == tok.name) return fail(Errc::kConfig, where + ": duplicate token name " + tok.name);
-      if (o.sha256 == tok.sha256) return fail(Errc::kConfig, where + ": the same sha256 as " + o.name);
+      if (o.name == tok.name) {
+        t.invalid("name", "duplicate token name " + tok.name);
+        dup = true;
+      } else if (o.sha256 == tok.sha256) {
+        t.invalid("sha256", "token " + tok.name + ": the same sha256 as " + o.name);
+        dup = true;
+      }
     }
-    for (const auto& [k, v] : *t) {
-      const std::string_view key = k.str();
-      if (key != "name" && key != "sha256" && key != "rights")
-        return fail(Errc::kConfig, where + " (" + tok.name + "): unknown key " + std::string(key));
-    }
-    ac.tokens_.push_back(std::move(tok));
+    if (!dup) ac.tokens_.push_back(std::move(tok));
   }
+  if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
   return ac;
 }
 

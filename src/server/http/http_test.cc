@@ -280,7 +280,19 @@ TEST(Access, TokensAndRights) {
         std::string("[http]\ntokens = \"x\"\n")}) {
     auto c = Config::parse(bad);
     ASSERT_TRUE(c) << bad;
-    EXPECT_FALSE(AccessControl::from(*c)) << bad;
+    // A bad value fails from(); a key no reader knows fails Config::finish(),
+    // which rampartd runs after every reader (strict configuration).
+    const bool from_ok = static_cast<bool>(AccessControl::from(*c));
+    EXPECT_FALSE(from_ok && c->finish()) << bad;
+  }
+  {
+    auto c = Config::parse(token_config("\"scan\"") + "comment = 1\n");
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(AccessControl::from(*c));
+    auto st = c->finish();
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().message.find("http.tokens[0].comment: unknown key"), std::string::npos)
+        << st.error().message;
   }
   auto t1 = new_token(), t2 = new_token();
   ASSERT_TRUE(t1 && t2);
