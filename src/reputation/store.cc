@@ -17,6 +17,8 @@ Result<std::vector<std::optional<Counters>>> Store::get_many(std::span<const std
   return out;
 }
 
+void Store::merge_async(std::vector<Update> updates, MergeDone done) { done(merge(updates)); }
+
 Result<std::vector<Store::Lookup>> Store::lookup_many(std::span<const std::string> keys) {
   auto counters = get_many(keys);
   if (!counters) return tl::unexpected(counters.error());

@@ -49,6 +49,16 @@ class Store {
   virtual std::string_view name() const = 0;
 
   virtual Status merge(std::span<const Update> updates) = 0;
+  // Asynchronous merge: `done` is called exactly once with what merge() would
+  // have returned. Default: merge() on the caller's thread, then done (so every
+  // store has it). RocksDbStore queues the batch for its writer thread (group
+  // commit) and calls `done` ON THAT THREAD once the batch is durable: a caller
+  // on an event loop posts the completion back to its loop and does nothing
+  // else in `done`. A store that cannot take the batch now (queue full,
+  // closing) calls done(kTemporary) at once, on the caller's thread, before
+  // merge_async returns; it never blocks the caller.
+  using MergeDone = std::function<void(Status)>;
+  virtual void merge_async(std::vector<Update> updates, MergeDone done);
   virtual Result<std::optional<Counters>> get(std::string_view key) = 0;
   // Default: get() in a loop.
   virtual Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys);
