@@ -9,6 +9,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -163,6 +164,9 @@ void RocksDbStore::writer_loop() {
           folded[it->second].second = reputation::merge(folded[it->second].second, u.delta);
       }
     }
+    // In key order: each memtable insert starts from the previous one's place
+    // in the skip list (RocksDB keeps that splice), not from its head.
+    std::sort(folded.begin(), folded.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [k, d] : folded) put(k, d);
     if (st.ok()) {
       rocksdb::WriteOptions wo;
@@ -191,7 +195,7 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::open(const std::string& path
   o.create_if_missing = options.create_if_missing;
   o.merge_operator = std::make_shared<CounterMerge>();
   o.write_buffer_size = options.write_buffer_bytes;
-  o.max_successive_merges = 64;  // fold merge chains in the memtable
+  o.max_successive_merges = options.max_successive_merges;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   t.filter_policy.reset();

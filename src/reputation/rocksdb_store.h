@@ -59,6 +59,10 @@ struct RocksOptions {
   // merge_async: fold repeated keys of a group before writing (false: one
   // Merge() per update, as queued).
   bool coalesce = true;
+  // RocksDB's max_successive_merges: a Merge() on a key with that many operands
+  // in the memtable folds them (bounding what a read folds), at the price of a
+  // memtable lookup per Merge(). 0: never.
+  size_t max_successive_merges = 64;
 };
 
 // What the group-commit writer did (tests, benchmarks).
