@@ -3,6 +3,7 @@
 #include "reputation/rocksdb_store.h"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
@@ -47,6 +48,25 @@ class CounterMerge final : public rocksdb::AssociativeMergeOperator {
   const char* Name() const override { return "rampart.reputation.counters.v1"; }
 };
 
+// Drops counter records decayed below the threshold at compaction time.
+class ExpireFilter final : public rocksdb::CompactionFilter {
+ public:
+  ExpireFilter(float below, const Clock* clock) : below_(below), clock_(clock) {}
+  bool Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& value,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    if (key.size() < 2 || key[0] != 'c' || key[1] != ':') return false;
+    auto c = decode(std::string_view(value.data(), value.size()));
+    if (!c) return false;
+    static const SystemClock system;
+    return decayed_below(*c, (clock_ ? *clock_ : static_cast<const Clock&>(system)).unix_seconds(), below_);
+  }
+  const char* Name() const override { return "rampart.reputation.expire"; }
+
+ private:
+  float below_;
+  const Clock* clock_;
+};
+
 tl::unexpected<Error> io(const rocksdb::Status& s, std::string_view what) {
   return fail(Errc::kIo, "rocksdb " + std::string(what) + ": " + s.ToString());
 }
@@ -76,8 +96,9 @@ class RocksDbStore::Writer {
   std::thread thread;
 };
 
-RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, RocksOptions options)
-    : db_(std::move(db)), options_(options), writer_(std::make_unique<Writer>()) {
+RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, RocksOptions options,
+                           std::unique_ptr<rocksdb::CompactionFilter> filter)
+    : filter_(std::move(filter)), db_(std::move(db)), options_(options), writer_(std::make_unique<Writer>()) {
   writer_->thread = std::thread([this] { writer_loop(); });
 }
 
@@ -196,6 +217,11 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::open(const std::string& path
   o.merge_operator = std::make_shared<CounterMerge>();
   o.write_buffer_size = options.write_buffer_bytes;
   o.max_successive_merges = options.max_successive_merges;
+  std::unique_ptr<rocksdb::CompactionFilter> filter;
+  if (options.expire_below > 0) {
+    filter = std::make_unique<ExpireFilter>(options.expire_below, options.clock);
+    o.compaction_filter = filter.get();  // stateless: one for every compaction thread
+  }
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   t.filter_policy.reset();
@@ -203,7 +229,8 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::open(const std::string& path
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status s = rocksdb::DB::Open(o, path, &raw);
   if (!s.ok()) return io(s, "open " + path);
-  return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::unique_ptr<rocksdb::DB>(raw), options));
+  return std::unique_ptr<RocksDbStore>(
+      new RocksDbStore(std::unique_ptr<rocksdb::DB>(raw), options, std::move(filter)));
 }
 
 Status RocksDbStore::merge(std::span<const Update> updates) {

@@ -32,6 +32,11 @@
 // stays synchronous (its own WriteBatch); both may be used at once (merges
 // commute).
 //
+// Expiry: a compaction filter drops counter records that decayed to nothing
+// (RocksOptions::expire_below): keys of senders silent for months go at the
+// next compaction of their file, so the store does not grow with every address
+// ever seen.
+//
 // DIAGNOSTICS: open() fails with Errc::kIo and RocksDB's status text (lock
 // held by another process, corruption, permissions); merge/get fail with kIo.
 // A stored record of the wrong size makes the merge operator keep the valid
@@ -41,11 +46,13 @@
 #include <memory>
 #include <string>
 
+#include "core/clock.h"
 #include "reputation/store.h"
 
 namespace rocksdb {
 class DB;
-}
+class CompactionFilter;
+}  // namespace rocksdb
 
 namespace rampart::reputation {
 
@@ -63,6 +70,13 @@ struct RocksOptions {
   // in the memtable folds them (bounding what a read folds), at the price of a
   // memtable lookup per Merge(). 0: never.
   size_t max_successive_merges = 64;
+  // Keys that expire: compactions drop a counter record whose values, decayed
+  // to the compaction's time, are all below this (decayed_below(), store.h);
+  // <= 0: never. Merge operands not yet folded into a record are kept, and so
+  // are class states.
+  float expire_below = kExpireBelow;
+  // The compaction filter's "now"; nullptr: the system clock. Must outlive the store.
+  const Clock* clock = nullptr;
 };
 
 // What the group-commit writer did (tests, benchmarks).
@@ -95,9 +109,11 @@ class RocksDbStore final : public Store {
   Status compact();
 
  private:
-  RocksDbStore(std::unique_ptr<rocksdb::DB> db, RocksOptions options);
+  RocksDbStore(std::unique_ptr<rocksdb::DB> db, RocksOptions options,
+               std::unique_ptr<rocksdb::CompactionFilter> filter);
   void writer_loop();
   class Writer;
+  std::unique_ptr<rocksdb::CompactionFilter> filter_;  // outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   RocksOptions options_;
   std::unique_ptr<Writer> writer_;

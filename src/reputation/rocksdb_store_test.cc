@@ -137,6 +137,67 @@ TEST(RocksDbStore, KillNineLosesNoAcknowledgedEvent) {
   }
 }
 
+// ---------------------------------------------------------------- expiry
+
+TEST(RocksDbStore, CompactionDropsRecordsDecayedToNothing) {
+  TempDir dir;
+  FakeClock clock(1700000000);
+  RocksOptions o;
+  o.clock = &clock;
+  o.sync = false;
+  auto s = RocksDbStore::open(dir.path + "/db", o);
+  ASSERT_TRUE(s) << s.error().message;
+  const int64_t t0 = 1700000000;
+  std::vector<Update> ups = {{"ip:192.0.2.1", one(Metric::kVolume, 1, t0)},          // one count
+                             {"domain:big.example", one(Metric::kVolume, 1e6, t0)},  // a million
+                             {"ip:192.0.2.2", one(Metric::kTraps, 1, t0 + 200 * 86400)}};
+  ASSERT_TRUE((*s)->merge(ups));
+  ASSERT_TRUE((*s)->put_state("ip:192.0.2.1", "spammer"));
+  // Compaction now: nothing has decayed yet.
+  ASSERT_TRUE((*s)->flush());
+  ASSERT_TRUE((*s)->compact());
+  EXPECT_TRUE(*(*s)->get("ip:192.0.2.1"));
+  // 150 days later: 1 * exp(-150 / 30) = 0.0067 < 0.01 goes; 1e6 * 0.0067 stays;
+  // a record stamped after "now" stays.
+  clock.advance(std::chrono::hours(24 * 150));
+  ASSERT_TRUE((*s)->flush());
+  ASSERT_TRUE((*s)->compact());
+  EXPECT_FALSE(*(*s)->get("ip:192.0.2.1"));
+  // The identity comes back with fresh counters only.
+  const int64_t now = clock.unix_seconds();
+  ASSERT_TRUE((*s)->merge(std::vector<Update>{{"ip:192.0.2.1", one(Metric::kVolume, 1, now)}}));
+  auto fresh = (*s)->get("ip:192.0.2.1");
+  ASSERT_TRUE(fresh && *fresh);
+  EXPECT_EQ((*fresh)->t, now);
+  EXPECT_NEAR((*fresh)->value(Metric::kVolume, Window::kMonth, now), 1, 1e-6);
+  auto big = (*s)->get("domain:big.example");
+  ASSERT_TRUE(big && *big);
+  EXPECT_NEAR((*big)->value(Metric::kVolume, Window::kMonth, t0), 1e6, 1);
+  EXPECT_TRUE(*(*s)->get("ip:192.0.2.2"));
+  auto st = (*s)->get_state("ip:192.0.2.1");
+  ASSERT_TRUE(st && *st);  // class states do not expire
+  std::vector<std::string> keys;
+  ASSERT_TRUE((*s)->for_each_key([&](std::string_view k) {
+    keys.emplace_back(k);
+    return true;
+  }));
+  EXPECT_EQ(keys, (std::vector<std::string>{"domain:big.example", "ip:192.0.2.1", "ip:192.0.2.2"}));
+}
+
+TEST(RocksDbStore, ExpiryOffKeepsEverything) {
+  TempDir dir;
+  FakeClock clock(1700000000 + 400 * 86400);
+  RocksOptions o;
+  o.clock = &clock;
+  o.expire_below = 0;
+  auto s = RocksDbStore::open(dir.path + "/db", o);
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_TRUE((*s)->merge(std::vector<Update>{{"ip:192.0.2.1", one(Metric::kVolume, 1, 1700000000)}}));
+  ASSERT_TRUE((*s)->flush());
+  ASSERT_TRUE((*s)->compact());
+  EXPECT_TRUE(*(*s)->get("ip:192.0.2.1"));
+}
+
 // ---------------------------------------------------------------- group commit
 
 // Completions from the writer thread, waited for with a deadline.

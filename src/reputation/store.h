@@ -43,6 +43,14 @@ struct Update {
   Counters delta;
 };
 
+// Keys that expire: a record whose every value, decayed to `now` with
+// decay_factor() (counters.h), is below `below` holds nothing worth keeping.
+// The default threshold: a single count (1) reaches it in the month window
+// after 30 d x ln(100) = ~138 days of silence. A record stamped after `now`
+// never reads as decayed.
+constexpr float kExpireBelow = 0.01f;
+bool decayed_below(const Counters& c, int64_t now, float below = kExpireBelow);
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -144,6 +152,13 @@ class MemoryStore final : public Store {
   Result<std::optional<std::string>> get_state(std::string_view key) override;
   Status for_each_key(const std::function<bool(std::string_view)>& fn) override;
   size_t size() const;
+  // Expiry sweep, a bounded amount of work per call: looks at the next
+  // `max_slots` slots of the table (a cursor goes round it) and removes each
+  // identity whose counters have decayed_below(now, below) (the block goes to
+  // the free lists; class states are kept). Returns how many it removed. Call
+  // it from a timer, e.g. 4096 slots every 100 ms goes round 10 M identities
+  // (16.7 M slots) in about 7 minutes.
+  size_t expire_some(int64_t now, size_t max_slots, float below = kExpireBelow);
   // Bytes the counters take: slot table plus arena chunks (free blocks and
   // the unused tail of the last chunk included); class states not counted.
   size_t memory_bytes() const;
