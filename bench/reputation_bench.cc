@@ -21,6 +21,10 @@
 // reputation::Engine: record_counters_only() (16 events per call: their
 // identities' deltas in one merge) or record() (one merge, then the five
 // sender identities re-classified: get + get_state + classify each).
+// The row "rocksdb, WAL fsync, group commit" sends the same updates and
+// events through RocksDbStore::merge_async (Engine over an adapter whose
+// merge() queues the batch): an update or event counts once its done(ok)
+// ran on the writer thread, and the clock runs to the last completion.
 // "Per core" is CPU time of this process (CLOCK_PROCESS_CPUTIME_ID; the
 // loops are single-threaded), so the RocksDB background threads count and
 // the Redis servers' CPU does not.
