@@ -260,6 +260,10 @@ class MemoryStore::Table {
       }
       if (static_cast<uint32_t>(x >> 32) == tag) {
         const Block b{at(static_cast<uint32_t>(x))};
+        // The name lies 12 + 12 per metric bytes in: most blocks (~73 bytes
+        // at 4-byte alignment) span two cache lines. Ask for the second now,
+        // not once the header has arrived and the name's place is known.
+        __builtin_prefetch(b.p + 64);
         if (b.code() == key.code && b.name() == key.rest) {
           found = true;
           return i;
