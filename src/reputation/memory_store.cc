@@ -4,7 +4,8 @@
 // Slot table: power-of-two array of uint64: (upper 32 bits of the key's
 // hash) << 32 | block offset; 0 is empty (offset 0 is never a block). The
 // home slot is the hash's top bits, so a rehash needs only the slot, not the
-// key; linear probing; at most 3/4 full. No erase, so no tombstones.
+// key; linear probing; at most 3/4 full. Erase (expire_some) shifts the
+// following entries of the cluster back, so there are no tombstones.
 //
 // Arena: offsets count 4-byte units; offset space is cut in 2 MiB chunk
 // indices (chunks_[off >> 19]); a chunk is one allocation (64 KiB for the
@@ -263,6 +264,10 @@ class MemoryStore::Table {
       }
       if (static_cast<uint32_t>(x >> 32) == tag) {
         const Block b{at(static_cast<uint32_t>(x))};
+        // The name lies 12 + 12 per metric bytes in: most blocks (~73 bytes
+        // at 4-byte alignment) span two cache lines. Ask for the second now,
+        // not once the header has arrived and the name's place is known.
+        __builtin_prefetch(b.p + 64);
         if (b.code() == key.code && b.name() == key.rest) {
           found = true;
           return i;
@@ -375,6 +380,37 @@ class MemoryStore::Table {
     return true;
   }
 
+  // Looks at up to `max_slots` slots from the cursor; removes the decayed.
+  size_t expire_some(int64_t now, size_t max_slots, float below) {
+    uint64_t* s = slots();
+    size_t removed = 0;
+    for (size_t n = 0; n < max_slots && n <= mask(); ++n) {
+      const size_t i = cursor_ & mask();
+      const uint64_t x = s[i];
+      if (x) {
+        const Block b{at(static_cast<uint32_t>(x))};
+        Counters c;
+        c.t = b.t();
+        const uint16_t om = b.metrics();
+        const char* v = b.values();
+        for (unsigned m = 0; m < kMetricCount; ++m)
+          if (om & (1u << m)) {
+            std::memcpy(&c.v[m * kWindowCount], v, 12);
+            v += 12;
+          }
+        if (decayed_below(c, now, below)) {
+          release(static_cast<uint32_t>(x), b.units());
+          erase_slot(i);
+          --count_;
+          ++removed;
+          continue;  // slot i may now hold a shifted entry: look at it again
+        }
+      }
+      cursor_ = (i + 1) & mask();
+    }
+    return removed;
+  }
+
   // Every name, appended to `buf`; `ends` gets each one's end offset.
   void names(std::string& buf, std::vector<size_t>& ends) const {
     const uint64_t* s = slots();
@@ -389,6 +425,21 @@ class MemoryStore::Table {
 
  private:
   static constexpr unsigned kMinBits = 4;
+
+  // Empties slot i and shifts back the entries after it in its cluster that
+  // may live there (their home slot is not cyclically within (i, j]).
+  void erase_slot(size_t i) {
+    uint64_t* s = slots();
+    s[i] = 0;
+    for (size_t j = (i + 1) & mask(); s[j]; j = (j + 1) & mask()) {
+      const size_t h = static_cast<size_t>((s[j] >> 32) >> (32 - bits_));
+      const bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+      if (stays) continue;
+      s[i] = s[j];
+      s[j] = 0;
+      i = j;
+    }
+  }
 
   bool rehash(unsigned b) {
     Region r(sizeof(uint64_t) << b);
@@ -462,6 +513,7 @@ class MemoryStore::Table {
   Region slots_;
   unsigned bits_;
   size_t count_ = 0;
+  size_t cursor_ = 0;  // expire_some()'s next slot
   std::vector<char*> chunks_;
   std::vector<Region> regions_;
   size_t next_chunk_ = 0;
@@ -554,6 +606,11 @@ Status MemoryStore::for_each_key(const std::function<bool(std::string_view)>& fn
 size_t MemoryStore::size() const {
   std::lock_guard lock(mu_);
   return table_->size();
+}
+
+size_t MemoryStore::expire_some(int64_t now, size_t max_slots, float below) {
+  std::lock_guard lock(mu_);
+  return table_->expire_some(now, max_slots, below);
 }
 
 size_t MemoryStore::memory_bytes() const {

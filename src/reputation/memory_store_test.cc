@@ -266,6 +266,53 @@ TEST(MemoryStore, ConcurrentMergesGiveExactSums) {
   }
 }
 
+TEST(MemoryStore, ExpireSomeRemovesDecayedInBoundedSteps) {
+  MemoryStore m;
+  const int64_t t0 = 1700000000;
+  std::vector<Update> ups;
+  std::map<std::string, Counters> want;  // what must stay
+  for (int i = 0; i < 3000; ++i) {
+    Counters d;
+    const bool keep = i % 3 == 0;
+    d.add(keep ? Metric::kComplaints : Metric::kVolume, keep ? 1e5 : 1, t0);
+    const std::string k = (i % 2 ? "ip:10.0." : "domain:d") + std::to_string(i);
+    ups.push_back({k, d});
+    if (keep) want[k] = d;
+  }
+  ASSERT_TRUE(m.merge(ups));
+  ASSERT_TRUE(m.put_state("domain:d2", "spammer"));
+  EXPECT_EQ(m.expire_some(t0, 1 << 20), 0u);  // nothing decayed yet
+  const int64_t later = t0 + 150 * 86400;     // 1 * exp(-5) < 0.01 <= 1e5 * exp(-5)
+  // Bounded: 64 slots per call remove at most 64.
+  size_t removed = 0, calls = 0;
+  for (size_t r; (r = m.expire_some(later, 64)) > 0 || removed < 2000; ++calls) {
+    EXPECT_LE(r, 64u);
+    removed += r;
+    ASSERT_LT(calls, 100000u);
+  }
+  EXPECT_EQ(removed, 2000u);
+  EXPECT_EQ(m.size(), 1000u);
+  for (const Update& u : ups) {
+    auto c = m.get(u.key);
+    ASSERT_TRUE(c);
+    auto it = want.find(u.key);
+    if (it == want.end()) {
+      EXPECT_FALSE(*c) << u.key;
+      continue;
+    }
+    ASSERT_TRUE(*c) << u.key;  // every survivor still found after the shifts
+    EXPECT_EQ((*c)->v, it->second.v);
+  }
+  auto st = m.get_state("domain:d2");
+  ASSERT_TRUE(st && *st);
+  // Removed identities come back fresh.
+  ASSERT_TRUE(m.merge(ups));
+  EXPECT_EQ(m.size(), 3000u);
+  auto c = m.get("ip:10.0.1");
+  ASSERT_TRUE(c && *c);
+  EXPECT_EQ((*c)->value(Metric::kVolume, Window::kMonth, t0), 1);
+}
+
 TEST(MemoryStore, StatesAreSeparate) {
   MemoryStore store;
   ASSERT_TRUE(store.put_state("domain:a.example", "S1"));

@@ -12,7 +12,10 @@ constexpr size_t kDoubles = 1 + kMetricCount * kWindowCount;
 constexpr size_t kDoubleBytes = 8 * kDoubles;
 
 // KEYS[1] counters, KEYS[2] operation marker; ARGV[1] packed delta,
-// ARGV[2] "1" when idempotent, ARGV[3] marker TTL. Same arithmetic as
+// ARGV[2] "1" when idempotent, ARGV[3] marker TTL, ARGV[4] the expiry
+// threshold (0: none): the record is SET with EX = its decay horizon, the
+// time until its largest value, decayed, falls below the threshold
+// (max of tau * ln(v / threshold) over the values). Same arithmetic as
 // reputation::merge(): decay both sides to the later time stamp, add.
 // Records are read in any layout (sparse floats, 344, 272 or 248 bytes of
 // doubles) and written sparse: double time, uint16 metric mask, 3 floats
@@ -55,6 +58,18 @@ local function enc(c)
   end
   return struct.pack('<dH', c[1], mask) .. table.concat(parts)
 end
+local below = tonumber(ARGV[4]) or 0
+local function put(c)
+  if below <= 0 then return redis.call('SET', KEYS[1], enc(c)) end
+  local ttl = 1
+  for m = 0, 10 do
+    for w = 1, 3 do
+      local v = math.abs(c[1 + m * 3 + w])
+      if v > below then ttl = math.max(ttl, math.ceil(taus[w] * math.log(v / below))) end
+    end
+  end
+  return redis.call('SET', KEYS[1], enc(c), 'EX', ttl)
+end
 local d = dec(ARGV[1])
 if not d then return redis.error_reply('ERR rampart: bad counter delta') end
 if ARGV[2] == '1' then
@@ -63,7 +78,7 @@ end
 local cur = redis.call('GET', KEYS[1])
 local c = cur and dec(cur)
 if not c then
-  redis.call('SET', KEYS[1], enc(d))
+  put(d)
   return 1
 end
 local t = math.max(c[1], d[1])
@@ -74,7 +89,7 @@ for m = 0, 13 do
     out[i] = c[i] * math.exp(-(t - c[1]) / taus[w]) + d[i] * math.exp(-(t - d[1]) / taus[w])
   end
 end
-redis.call('SET', KEYS[1], enc(out))
+put(out)
 return 1
 )lua";
 static_assert(kDoubles == 43, "the script reads 43 doubles (34 before the sender signals, 31 before bot)");
@@ -208,12 +223,13 @@ Status RedisClusterStore::merge(std::span<const Update> updates) {
   std::vector<RedisCluster::Request> reqs;
   reqs.reserve(updates.size());
   const std::string ttl = std::to_string(options_.op_ttl_seconds);
+  const std::string below = std::to_string(options_.expire_below);
   for (const Update& u : updates) {
     std::string key = counter_key(u.key);
     std::string marker = key + ":op:" + client_id_ + ":" + std::to_string(++seq_);
-    reqs.push_back(RedisCluster::Request{
-        key,
-        {"EVALSHA", sha_, "2", key, marker, encode_sparse(u.delta), options_.idempotent ? "1" : "0", ttl}});
+    reqs.push_back(RedisCluster::Request{key,
+                                         {"EVALSHA", sha_, "2", key, marker, encode_sparse(u.delta),
+                                          options_.idempotent ? "1" : "0", ttl, below}});
   }
   auto replies = cluster_->pipeline(reqs, options_.wait_replicas);
   if (!replies) return tl::unexpected(replies.error());

@@ -50,6 +50,9 @@ struct RedisStoreOptions {
   int wait_replicas = 1;
   bool idempotent = true;
   int op_ttl_seconds = 86400;
+  // Keys that expire: each write sets the record's TTL to its decay horizon
+  // (until every value, decayed, is below this; redis_store.cc); <= 0: never.
+  float expire_below = kExpireBelow;
   std::string prefix = "rep";
   // open() succeeds without the cluster (rampartd starting while Redis is
   // down); every call first connects, failing with kTemporary until it can.

@@ -3,11 +3,19 @@
 #include "reputation/rocksdb_store.h"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
 
 namespace rampart::reputation {
 
@@ -40,6 +48,25 @@ class CounterMerge final : public rocksdb::AssociativeMergeOperator {
   const char* Name() const override { return "rampart.reputation.counters.v1"; }
 };
 
+// Drops counter records decayed below the threshold at compaction time.
+class ExpireFilter final : public rocksdb::CompactionFilter {
+ public:
+  ExpireFilter(float below, const Clock* clock) : below_(below), clock_(clock) {}
+  bool Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& value,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    if (key.size() < 2 || key[0] != 'c' || key[1] != ':') return false;
+    auto c = decode(std::string_view(value.data(), value.size()));
+    if (!c) return false;
+    static const SystemClock system;
+    return decayed_below(*c, (clock_ ? *clock_ : static_cast<const Clock&>(system)).unix_seconds(), below_);
+  }
+  const char* Name() const override { return "rampart.reputation.expire"; }
+
+ private:
+  float below_;
+  const Clock* clock_;
+};
+
 tl::unexpected<Error> io(const rocksdb::Status& s, std::string_view what) {
   return fail(Errc::kIo, "rocksdb " + std::string(what) + ": " + s.ToString());
 }
@@ -53,11 +80,135 @@ std::string counter_key(std::string_view k) {
 
 }  // namespace
 
-RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, RocksOptions options)
-    : db_(std::move(db)), options_(options) {}
+// The group-commit queue; the thread runs RocksDbStore::writer_loop().
+class RocksDbStore::Writer {
+ public:
+  struct Pending {
+    std::vector<Update> updates;
+    MergeDone done;
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Pending> queue;
+  size_t queued = 0;  // updates in `queue`
+  bool stopping = false;
+  GroupCommitStats stats;
+  std::thread thread;
+};
+
+RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, RocksOptions options,
+                           std::unique_ptr<rocksdb::CompactionFilter> filter)
+    : filter_(std::move(filter)), db_(std::move(db)), options_(options), writer_(std::make_unique<Writer>()) {
+  writer_->thread = std::thread([this] { writer_loop(); });
+}
 
 RocksDbStore::~RocksDbStore() {
+  {
+    const std::lock_guard<std::mutex> lock(writer_->mu);
+    writer_->stopping = true;
+  }
+  writer_->cv.notify_all();
+  writer_->thread.join();  // drains the queue first
   if (db_) (void)db_->Close();
+}
+
+void RocksDbStore::merge_async(std::vector<Update> updates, MergeDone done) {
+  const size_t n = updates.size();
+  {
+    std::unique_lock<std::mutex> lock(writer_->mu);
+    const char* why = nullptr;
+    if (writer_->stopping)
+      why = "rocksdb store closing";
+    else if (writer_->queued > 0 && writer_->queued + n > options_.max_queued_updates)
+      why = "rocksdb write queue full";
+    if (why) {
+      ++writer_->stats.rejected;
+      const size_t q = writer_->queued;
+      lock.unlock();
+      if (done)
+        done(fail(Errc::kTemporary, std::string(why) + " (" + std::to_string(q) + " updates queued, limit " +
+                                        std::to_string(options_.max_queued_updates) + ")"));
+      return;
+    }
+    writer_->queue.push_back({std::move(updates), std::move(done)});
+    writer_->queued += n;
+  }
+  writer_->cv.notify_one();
+}
+
+GroupCommitStats RocksDbStore::group_commit_stats() const {
+  const std::lock_guard<std::mutex> lock(writer_->mu);
+  GroupCommitStats s = writer_->stats;
+  s.queued = writer_->queued;
+  return s;
+}
+
+void RocksDbStore::writer_loop() {
+  Writer& w = *writer_;
+  std::deque<Writer::Pending> group;
+  rocksdb::WriteBatch batch;
+  std::string key, val;
+  // Folded deltas of the group: key -> index into `folded`.
+  std::unordered_map<std::string_view, size_t> slot;
+  std::vector<std::pair<std::string_view, Counters>> folded;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(w.mu);
+      w.cv.wait(lock, [&] { return w.stopping || !w.queue.empty(); });
+      if (w.queue.empty()) return;  // stopping, and everything written
+      group.swap(w.queue);
+      w.queued = 0;
+    }
+    batch.Clear();
+    slot.clear();
+    folded.clear();
+    size_t n = 0;
+    rocksdb::Status st;
+    auto put = [&](std::string_view k, const Counters& d) {
+      if (!st.ok()) return;
+      key.assign("c:").append(k);
+      val.clear();
+      encode_to(d, val);
+      st = batch.Merge(key, val);
+    };
+    for (const Writer::Pending& p : group) {
+      n += p.updates.size();
+      for (const Update& u : p.updates) {
+        if (!options_.coalesce) {
+          put(u.key, u.delta);
+          continue;
+        }
+        auto [it, fresh] = slot.try_emplace(u.key, folded.size());
+        if (fresh)
+          folded.emplace_back(u.key, u.delta);
+        else
+          folded[it->second].second = reputation::merge(folded[it->second].second, u.delta);
+      }
+    }
+    // In key order: each memtable insert starts from the previous one's place
+    // in the skip list (RocksDB keeps that splice), not from its head.
+    std::sort(folded.begin(), folded.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [k, d] : folded) put(k, d);
+    if (st.ok()) {
+      rocksdb::WriteOptions wo;
+      wo.sync = options_.sync;
+      st = db_->Write(wo, &batch);
+    }
+    const Status result = st.ok() ? Status{} : io(st, "group write");
+    {
+      const std::lock_guard<std::mutex> lock(w.mu);
+      ++w.stats.groups;
+      w.stats.batches += group.size();
+      w.stats.updates += n;
+      w.stats.written += options_.coalesce ? folded.size() : n;
+    }
+    // Keys in `slot`/`folded` point into `group`: cleared above before reuse.
+    for (Writer::Pending& p : group)
+      if (p.done) p.done(result);
+    slot.clear();
+    folded.clear();
+    group.clear();
+  }
 }
 
 Result<std::unique_ptr<RocksDbStore>> RocksDbStore::open(const std::string& path, RocksOptions options) {
@@ -65,7 +216,12 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::open(const std::string& path
   o.create_if_missing = options.create_if_missing;
   o.merge_operator = std::make_shared<CounterMerge>();
   o.write_buffer_size = options.write_buffer_bytes;
-  o.max_successive_merges = 64;  // fold merge chains in the memtable
+  o.max_successive_merges = options.max_successive_merges;
+  std::unique_ptr<rocksdb::CompactionFilter> filter;
+  if (options.expire_below > 0) {
+    filter = std::make_unique<ExpireFilter>(options.expire_below, options.clock);
+    o.compaction_filter = filter.get();  // stateless: one for every compaction thread
+  }
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   t.filter_policy.reset();
@@ -73,7 +229,8 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::open(const std::string& path
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status s = rocksdb::DB::Open(o, path, &raw);
   if (!s.ok()) return io(s, "open " + path);
-  return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::unique_ptr<rocksdb::DB>(raw), options));
+  return std::unique_ptr<RocksDbStore>(
+      new RocksDbStore(std::unique_ptr<rocksdb::DB>(raw), options, std::move(filter)));
 }
 
 Status RocksDbStore::merge(std::span<const Update> updates) {

@@ -16,6 +16,27 @@
 // applied all or nothing on recovery. sync = false trades that for speed
 // (a process crash still loses nothing; an OS crash may lose the last writes).
 //
+// Group commit (merge_async): batches queue for one writer thread (started
+// by open()), which takes everything queued at once, folds the deltas of a
+// key that occurs more than once with reputation::merge() (commutative, so
+// the stored sum is the same), writes it as ONE WriteBatch with one WAL fsync,
+// then calls each batch's `done` in the order the batches were queued, on the
+// writer thread (callers on an event loop post the completion back to it).
+// done(ok) means what merge() returning success means: the batch is in the
+// fsync'ed WAL. A group is all or nothing: on a write error every `done` of
+// the group gets kIo. The queue is bounded (RocksOptions::max_queued_updates):
+// a batch that does not fit gets done(kTemporary) at once on the caller's
+// thread (one larger than the bound is taken only into an empty queue);
+// merge_async never blocks. The destructor stops taking batches, writes what
+// is queued (every pending `done` is called), then joins the writer. merge()
+// stays synchronous (its own WriteBatch); both may be used at once (merges
+// commute).
+//
+// Expiry: a compaction filter drops counter records that decayed to nothing
+// (RocksOptions::expire_below): keys of senders silent for months go at the
+// next compaction of their file, so the store does not grow with every address
+// ever seen.
+//
 // DIAGNOSTICS: open() fails with Errc::kIo and RocksDB's status text (lock
 // held by another process, corruption, permissions); merge/get fail with kIo.
 // A stored record of the wrong size makes the merge operator keep the valid
@@ -25,11 +46,13 @@
 #include <memory>
 #include <string>
 
+#include "core/clock.h"
 #include "reputation/store.h"
 
 namespace rocksdb {
 class DB;
-}
+class CompactionFilter;
+}  // namespace rocksdb
 
 namespace rampart::reputation {
 
@@ -38,6 +61,32 @@ struct RocksOptions {
   bool create_if_missing = true;
   size_t block_cache_bytes = 64 << 20;
   size_t write_buffer_bytes = 64 << 20;
+  // merge_async: updates queued for the writer thread at most (back-pressure).
+  size_t max_queued_updates = 1 << 18;
+  // merge_async: fold repeated keys of a group before writing (false: one
+  // Merge() per update, as queued).
+  bool coalesce = true;
+  // RocksDB's max_successive_merges: a Merge() on a key with that many operands
+  // in the memtable folds them (bounding what a read folds), at the price of a
+  // memtable lookup per Merge(). 0: never.
+  size_t max_successive_merges = 64;
+  // Keys that expire: compactions drop a counter record whose values, decayed
+  // to the compaction's time, are all below this (decayed_below(), store.h);
+  // <= 0: never. Merge operands not yet folded into a record are kept, and so
+  // are class states.
+  float expire_below = kExpireBelow;
+  // The compaction filter's "now"; nullptr: the system clock. Must outlive the store.
+  const Clock* clock = nullptr;
+};
+
+// What the group-commit writer did (tests, benchmarks).
+struct GroupCommitStats {
+  uint64_t groups = 0;    // WriteBatches written (one fsync each with sync)
+  uint64_t batches = 0;   // merge_async batches completed (done called by the writer)
+  uint64_t updates = 0;   // updates in them
+  uint64_t written = 0;   // Merge() operations after folding repeated keys
+  uint64_t rejected = 0;  // batches refused with kTemporary (queue full or closing)
+  size_t queued = 0;      // updates waiting now
 };
 
 class RocksDbStore final : public Store {
@@ -47,6 +96,8 @@ class RocksDbStore final : public Store {
 
   std::string_view name() const override { return "rocksdb"; }
   Status merge(std::span<const Update> updates) override;
+  void merge_async(std::vector<Update> updates, MergeDone done) override;
+  GroupCommitStats group_commit_stats() const;
   Result<std::optional<Counters>> get(std::string_view key) override;
   Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys) override;
   Status put_state(std::string_view key, std::string_view value) override;
@@ -58,9 +109,14 @@ class RocksDbStore final : public Store {
   Status compact();
 
  private:
-  RocksDbStore(std::unique_ptr<rocksdb::DB> db, RocksOptions options);
+  RocksDbStore(std::unique_ptr<rocksdb::DB> db, RocksOptions options,
+               std::unique_ptr<rocksdb::CompactionFilter> filter);
+  void writer_loop();
+  class Writer;
+  std::unique_ptr<rocksdb::CompactionFilter> filter_;  // outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   RocksOptions options_;
+  std::unique_ptr<Writer> writer_;
 };
 
 }  // namespace rampart::reputation

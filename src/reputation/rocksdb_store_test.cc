@@ -8,9 +8,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -129,6 +134,300 @@ TEST(RocksDbStore, KillNineLosesNoAcknowledgedEvent) {
     // Every acknowledged batch is there; at most the one in flight beyond it.
     EXPECT_GE(n, last) << key;
     EXPECT_LE(n, last + 1) << key;
+  }
+}
+
+// ---------------------------------------------------------------- expiry
+
+TEST(RocksDbStore, CompactionDropsRecordsDecayedToNothing) {
+  TempDir dir;
+  FakeClock clock(1700000000);
+  RocksOptions o;
+  o.clock = &clock;
+  o.sync = false;
+  auto s = RocksDbStore::open(dir.path + "/db", o);
+  ASSERT_TRUE(s) << s.error().message;
+  const int64_t t0 = 1700000000;
+  std::vector<Update> ups = {{"ip:192.0.2.1", one(Metric::kVolume, 1, t0)},          // one count
+                             {"domain:big.example", one(Metric::kVolume, 1e6, t0)},  // a million
+                             {"ip:192.0.2.2", one(Metric::kTraps, 1, t0 + 200 * 86400)}};
+  ASSERT_TRUE((*s)->merge(ups));
+  ASSERT_TRUE((*s)->put_state("ip:192.0.2.1", "spammer"));
+  // Compaction now: nothing has decayed yet.
+  ASSERT_TRUE((*s)->flush());
+  ASSERT_TRUE((*s)->compact());
+  EXPECT_TRUE(*(*s)->get("ip:192.0.2.1"));
+  // 150 days later: 1 * exp(-150 / 30) = 0.0067 < 0.01 goes; 1e6 * 0.0067 stays;
+  // a record stamped after "now" stays.
+  clock.advance(std::chrono::hours(24 * 150));
+  ASSERT_TRUE((*s)->flush());
+  ASSERT_TRUE((*s)->compact());
+  EXPECT_FALSE(*(*s)->get("ip:192.0.2.1"));
+  // The identity comes back with fresh counters only.
+  const int64_t now = clock.unix_seconds();
+  ASSERT_TRUE((*s)->merge(std::vector<Update>{{"ip:192.0.2.1", one(Metric::kVolume, 1, now)}}));
+  auto fresh = (*s)->get("ip:192.0.2.1");
+  ASSERT_TRUE(fresh && *fresh);
+  EXPECT_EQ((*fresh)->t, now);
+  EXPECT_NEAR((*fresh)->value(Metric::kVolume, Window::kMonth, now), 1, 1e-6);
+  auto big = (*s)->get("domain:big.example");
+  ASSERT_TRUE(big && *big);
+  EXPECT_NEAR((*big)->value(Metric::kVolume, Window::kMonth, t0), 1e6, 1);
+  EXPECT_TRUE(*(*s)->get("ip:192.0.2.2"));
+  auto st = (*s)->get_state("ip:192.0.2.1");
+  ASSERT_TRUE(st && *st);  // class states do not expire
+  std::vector<std::string> keys;
+  ASSERT_TRUE((*s)->for_each_key([&](std::string_view k) {
+    keys.emplace_back(k);
+    return true;
+  }));
+  EXPECT_EQ(keys, (std::vector<std::string>{"domain:big.example", "ip:192.0.2.1", "ip:192.0.2.2"}));
+}
+
+TEST(RocksDbStore, ExpiryOffKeepsEverything) {
+  TempDir dir;
+  FakeClock clock(1700000000 + 400 * 86400);
+  RocksOptions o;
+  o.clock = &clock;
+  o.expire_below = 0;
+  auto s = RocksDbStore::open(dir.path + "/db", o);
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_TRUE((*s)->merge(std::vector<Update>{{"ip:192.0.2.1", one(Metric::kVolume, 1, 1700000000)}}));
+  ASSERT_TRUE((*s)->flush());
+  ASSERT_TRUE((*s)->compact());
+  EXPECT_TRUE(*(*s)->get("ip:192.0.2.1"));
+}
+
+// ---------------------------------------------------------------- group commit
+
+// Completions from the writer thread, waited for with a deadline.
+struct Completions {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<int> order;  // batch ids in the order their done ran
+  std::vector<Status> results;
+  Store::MergeDone done_for(int id) {
+    return [this, id](Status st) {
+      const std::lock_guard<std::mutex> lock(mu);
+      order.push_back(id);
+      results.push_back(std::move(st));
+      cv.notify_all();
+    };
+  }
+  bool wait_for(size_t n) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(30), [&] { return order.size() >= n; });
+  }
+};
+
+// A done that holds the writer thread until released: what queues up meanwhile
+// is one group.
+struct Gate {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, open = false;
+  Store::MergeDone done() {
+    return [this](Status) {
+      std::unique_lock<std::mutex> lock(mu);
+      entered = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return open; });
+    };
+  }
+  bool wait_entered() {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(30), [&] { return entered; });
+  }
+  void release() {
+    const std::lock_guard<std::mutex> lock(mu);
+    open = true;
+    cv.notify_all();
+  }
+};
+
+constexpr int64_t kT = 1700000000;
+
+double month_volume(RocksDbStore& s, const std::string& key) {
+  auto c = s.get(key);
+  if (!c || !*c) return -1;
+  return (*c)->value(Metric::kVolume, Window::kMonth, kT);
+}
+
+TEST(RocksDbGroupCommit, OneGroupPerQueueInOrderEveryDoneOnceDurable) {
+  TempDir dir;
+  const std::string path = dir.path + "/db";
+  Completions comp;
+  {
+    auto s = RocksDbStore::open(path);
+    ASSERT_TRUE(s) << s.error().message;
+    Gate gate;
+    (*s)->merge_async({{"ip:192.0.2.9", one(Metric::kVolume, 1, kT)}}, gate.done());
+    ASSERT_TRUE(gate.wait_entered());
+    // The writer is held in the first done: these 100 batches queue up.
+    for (int i = 0; i < 100; ++i)
+      (*s)->merge_async({{"ip:192.0.2.1", one(Metric::kVolume, 1, kT)},
+                         {"domain:k" + std::to_string(i % 7) + ".example", one(Metric::kVolume, 2, kT)}},
+                        comp.done_for(i));
+    EXPECT_EQ((*s)->group_commit_stats().queued, 200u);
+    gate.release();
+    ASSERT_TRUE(comp.wait_for(100));
+    const GroupCommitStats st = (*s)->group_commit_stats();
+    EXPECT_EQ(st.groups, 2u);  // the gate's batch, then all 100 at once
+    EXPECT_EQ(st.batches, 101u);
+    EXPECT_EQ(st.updates, 201u);
+    EXPECT_EQ(st.written, 1u + 8u);  // repeated keys folded: ip:192.0.2.1 and 7 domains
+    EXPECT_EQ(st.queued, 0u);
+  }
+  {
+    const std::lock_guard<std::mutex> lock(comp.mu);
+    ASSERT_EQ(comp.order.size(), 100u);  // exactly once each
+    for (int i = 0; i < 100; ++i) {
+      EXPECT_EQ(comp.order[i], i);  // in queue order
+      EXPECT_TRUE(comp.results[i]);
+    }
+  }
+  auto s = RocksDbStore::open(path);  // acknowledged means on disk
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(month_volume(**s, "ip:192.0.2.1"), 100);
+  EXPECT_EQ(month_volume(**s, "ip:192.0.2.9"), 1);
+  EXPECT_EQ(month_volume(**s, "domain:k0.example"), 2 * 15);  // i % 7 == 0: 15 of 0..99
+  EXPECT_EQ(month_volume(**s, "domain:k6.example"), 2 * 14);
+}
+
+TEST(RocksDbGroupCommit, WithoutFoldingEveryUpdateIsWritten) {
+  TempDir dir;
+  RocksOptions o;
+  o.coalesce = false;
+  o.sync = false;
+  auto s = RocksDbStore::open(dir.path + "/db", o);
+  ASSERT_TRUE(s) << s.error().message;
+  Completions comp;
+  for (int i = 0; i < 50; ++i)
+    (*s)->merge_async({{"ip:192.0.2.1", one(Metric::kVolume, 1, kT + i)}}, comp.done_for(i));
+  ASSERT_TRUE(comp.wait_for(50));
+  EXPECT_EQ((*s)->group_commit_stats().written, 50u);
+  auto c = (*s)->get("ip:192.0.2.1");
+  ASSERT_TRUE(c && *c);
+  EXPECT_EQ((*c)->t, kT + 49);
+  double want = 0;
+  for (int i = 0; i < 50; ++i) want += std::exp(-(49.0 - i) / 3600.0);
+  EXPECT_NEAR((*c)->value(Metric::kVolume, Window::kHour, kT + 49), want, 1e-3);
+}
+
+TEST(RocksDbGroupCommit, FullQueueRefusesAtOnceNeverBlocks) {
+  TempDir dir;
+  RocksOptions o;
+  o.max_queued_updates = 4;
+  auto s = RocksDbStore::open(dir.path + "/db", o);
+  ASSERT_TRUE(s) << s.error().message;
+  Gate gate;
+  (*s)->merge_async({{"ip:192.0.2.9", one(Metric::kVolume, 1, kT)}}, gate.done());
+  ASSERT_TRUE(gate.wait_entered());
+  Completions comp;
+  (*s)->merge_async({{"a", one(Metric::kVolume, 1, kT)},
+                     {"b", one(Metric::kVolume, 1, kT)},
+                     {"c", one(Metric::kVolume, 1, kT)}},
+                    comp.done_for(0));  // 3 of 4
+  std::optional<Status> refused;
+  std::thread::id where;
+  (*s)->merge_async({{"d", one(Metric::kVolume, 1, kT)}, {"e", one(Metric::kVolume, 1, kT)}}, [&](Status st) {
+    refused = std::move(st);
+    where = std::this_thread::get_id();
+  });
+  // Called before merge_async returned, on this thread, with kTemporary.
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(where, std::this_thread::get_id());
+  ASSERT_FALSE(*refused);
+  EXPECT_EQ(refused->error().code, Errc::kTemporary);
+  EXPECT_NE(refused->error().message.find("queue full"), std::string::npos) << refused->error().message;
+  (*s)->merge_async({{"f", one(Metric::kVolume, 1, kT)}}, comp.done_for(1));  // 4 of 4: fits
+  EXPECT_EQ((*s)->group_commit_stats().rejected, 1u);
+  gate.release();
+  ASSERT_TRUE(comp.wait_for(2));
+  // A batch larger than the bound goes into an empty queue.
+  std::vector<Update> big;
+  for (int i = 0; i < 10; ++i) big.push_back({"big" + std::to_string(i), one(Metric::kVolume, 1, kT)});
+  (*s)->merge_async(std::move(big), comp.done_for(2));
+  ASSERT_TRUE(comp.wait_for(3));
+  const std::lock_guard<std::mutex> lock(comp.mu);
+  for (const Status& st : comp.results) EXPECT_TRUE(st);
+  EXPECT_EQ(month_volume(**s, "f"), 1);
+  EXPECT_EQ(month_volume(**s, "d"), -1);  // the refused batch was not written
+  EXPECT_EQ(month_volume(**s, "big9"), 1);
+}
+
+TEST(RocksDbGroupCommit, CloseWritesEverythingQueued) {
+  TempDir dir;
+  const std::string path = dir.path + "/db";
+  Completions comp;
+  {
+    auto s = RocksDbStore::open(path);
+    ASSERT_TRUE(s) << s.error().message;
+    // 300 batches queued in microseconds while the writer fsyncs (milliseconds):
+    // most are still queued when the store is destroyed right after.
+    for (int i = 0; i < 300; ++i)
+      (*s)->merge_async({{"ip:192.0.2.1", one(Metric::kVolume, 1, kT)}}, comp.done_for(i));
+  }
+  // The destructor returned: every done has run, ok, in order.
+  ASSERT_EQ(comp.order.size(), 300u);
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_EQ(comp.order[i], i);
+    EXPECT_TRUE(comp.results[i]);
+  }
+  auto s = RocksDbStore::open(path);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(month_volume(**s, "ip:192.0.2.1"), 300);
+}
+
+// The child: merge_async of two updates per batch, at most 256 in flight;
+// each done(ok) writes the batch number to the pipe (in order, from the
+// writer thread).
+[[noreturn]] void async_writer_child(const std::string& path, int ack_fd) {
+  auto s = RocksDbStore::open(path);
+  if (!s) _exit(3);
+  std::atomic<uint32_t> acked{0};
+  for (uint32_t i = 1;; ++i) {
+    while (i - acked.load() > 256) std::this_thread::yield();
+    (*s)->merge_async({{"ip:198.51.100.1", one(Metric::kVolume, 1, kT)},
+                       {"domain:burst.example", one(Metric::kVolume, 1, kT)}},
+                      [&acked, ack_fd, i](Status st) {
+                        if (!st) _exit(4);
+                        if (::write(ack_fd, &i, sizeof i) != sizeof i) _exit(5);
+                        acked = i;
+                      });
+  }
+}
+
+TEST(RocksDbGroupCommit, KillNineLosesNoAcknowledgedBatch) {
+  TempDir dir;
+  const std::string path = dir.path + "/db";
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    async_writer_child(path, fds[1]);
+  }
+  ::close(fds[1]);
+  uint32_t last = 0, v = 0;
+  while (last < 3000 && ::read(fds[0], &v, sizeof v) == sizeof v) {
+    EXPECT_EQ(v, last + 1);  // acknowledged in order
+    last = v;
+  }
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  while (::read(fds[0], &v, sizeof v) == sizeof v) last = v;
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
+  ASSERT_GE(last, 3000u);
+  auto s = RocksDbStore::open(path);
+  ASSERT_TRUE(s) << s.error().message;
+  for (const char* key : {"ip:198.51.100.1", "domain:burst.example"}) {
+    const double n = month_volume(**s, key);
+    EXPECT_GE(n, last) << key;        // every acknowledged batch
+    EXPECT_LE(n, last + 256) << key;  // at most those in flight beyond
   }
 }
 

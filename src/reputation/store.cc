@@ -3,8 +3,17 @@
 #include "reputation/store.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace rampart::reputation {
+
+bool decayed_below(const Counters& c, int64_t now, float below) {
+  double f[kWindowCount];
+  for (size_t w = 0; w < kWindowCount; ++w) f[w] = decay_factor(static_cast<Window>(w), now - c.t);
+  for (size_t i = 0; i < c.v.size(); ++i)
+    if (std::abs(c.v[i]) * f[i % kWindowCount] >= below) return false;
+  return true;
+}
 
 Result<std::vector<std::optional<Counters>>> Store::get_many(std::span<const std::string> keys) {
   std::vector<std::optional<Counters>> out;
@@ -16,6 +25,8 @@ Result<std::vector<std::optional<Counters>>> Store::get_many(std::span<const std
   }
   return out;
 }
+
+void Store::merge_async(std::vector<Update> updates, MergeDone done) { done(merge(updates)); }
 
 Result<std::vector<Store::Lookup>> Store::lookup_many(std::span<const std::string> keys) {
   auto counters = get_many(keys);

@@ -11,6 +11,30 @@ namespace {
 
 using testing::FlakyStore;
 
+// The default merge_async: merge() on the caller's thread, then done, once.
+TEST(Store, DefaultMergeAsyncCallsDoneOnceWithMergesResult) {
+  MemoryStore m;
+  Counters d;
+  d.add(Metric::kVolume, 3, 1700000000);
+  int calls = 0;
+  m.merge_async({{"ip:192.0.2.1", d}}, [&](Status st) {
+    EXPECT_TRUE(st);
+    ++calls;
+  });
+  EXPECT_EQ(calls, 1);
+  auto c = m.get("ip:192.0.2.1");
+  ASSERT_TRUE(c && *c);
+  EXPECT_EQ((*c)->value(Metric::kVolume, Window::kMonth, 1700000000), 3);
+
+  FlakyStore f;
+  f.failing = Errc::kTemporary;
+  std::optional<Status> got;
+  f.merge_async({{"ip:192.0.2.1", d}}, [&](Status st) { got = st; });
+  ASSERT_TRUE(got);
+  ASSERT_FALSE(*got);
+  EXPECT_EQ(got->error().code, Errc::kTemporary);
+}
+
 TEST(BreakerStore, FailsFastWhileDownAndProbesWithBackoff) {
   FakeClock clock;
   auto inner = std::make_unique<FlakyStore>();
