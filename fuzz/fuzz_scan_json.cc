@@ -4,10 +4,10 @@
 // envelope's HELO and MAIL FROM, so odd bytes reach the symbols' reasons. The
 // verdict goes through the same verdict_json() the HTTP API answers with, and
 // a strict RFC 8259 checker (below) aborts on anything that is not JSON.
-#include <cstddef>
-#include <cstdint>
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -25,12 +25,17 @@ namespace {
 bool valid_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+    size_t n = c < 0x80                   ? 1
+               : (c >= 0xC2 && c <= 0xDF) ? 2
+               : (c >= 0xE0 && c <= 0xEF) ? 3
+               : (c >= 0xF0 && c <= 0xF4) ? 4
+                                          : 0;
     if (n == 0 || i + n > s.size()) return false;
     for (size_t k = 1; k < n; ++k)
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
     const auto c1 = static_cast<unsigned char>(n > 1 ? s[i + 1] : 0);
-    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+        (c == 0xF4 && c1 > 0x8F))
       return false;
     i += n;
   }
@@ -73,7 +78,8 @@ struct Json {
     const size_t start = i;
     if (i < s.size() && s[i] == '-') ++i;
     if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-    if (s[i] == '0') ++i;
+    if (s[i] == '0')
+      ++i;
     else
       while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
     if (i < s.size() && s[i] == '.') {
@@ -163,7 +169,8 @@ struct World {
   std::shared_ptr<rampart::policy::Pipeline> pipe;
   World() {
     cfg.authserv_id = "mx.example.net";
-    pipe = rampart::policy::Pipeline::create(cfg, dns, clock, std::make_shared<rampart::policy::Throttle>(clock));
+    pipe = rampart::policy::Pipeline::create(cfg, dns, clock,
+                                             std::make_shared<rampart::policy::Throttle>(clock));
   }
 };
 
