@@ -197,6 +197,15 @@ TEST_F(RampartdHttp, ReportsAndLearn) {
   r = e2e::http(d.http_port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_NE(r.find("rampart_reports_accepted_total 1"), std::string::npos) << r;
   EXPECT_NE(r.find("rampart_classify_learned_total 20"), std::string::npos) << r;
+  {
+    // The whole exposition through Prometheus's own linter (one writer,
+    // core/metrics.h: each family once, HELP and TYPE, escaped labels).
+    const std::string path = tmp + "/metrics.txt";
+    std::ofstream(path) << body_of(r);
+    const std::string cmd = "promtool check metrics < " + path + " > " + path + ".lint 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << e2e::slurp(path + ".lint") << body_of(r);
+    EXPECT_EQ(e2e::slurp(path + ".lint"), "") << body_of(r);
+  }
 
   // SIGTERM saves the model; the RocksDB store is under --data-dir.
   EXPECT_FALSE(std::filesystem::exists(model));

@@ -36,6 +36,7 @@
 #include "core/config.h"
 #include "core/ip.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/strings.h"
 #include "dns/caching_resolver.h"
 #include "dns/unbound_resolver.h"
@@ -332,41 +333,43 @@ int main(int argc, char** argv) {
     ingest = std::make_unique<policy::ReportIngest>(feedback, std::move(*md), clock, fcfg->reports_poll_ms);
     log::get()->info("feedback reports from maildir {}", fcfg->reports_maildir);
   }
-  auto extra = [&]() {
+  // The daemon's metrics registry (core/metrics.h): the values other objects
+  // own are read at each scrape by collectors; the server's own families
+  // come first in GET /metrics.
+  Metrics metrics;
+  metrics.collect("dns", [&](MetricsWriter& w) {
     const auto& st = resolver.stats();
-    std::string m =
-        "# HELP rampart_dns_cache_hits_total DNS cache hits.\n# TYPE rampart_dns_cache_hits_total counter\n";
-    m += "rampart_dns_cache_hits_total " + std::to_string(st.hits) + "\n";
-    m += "# HELP rampart_dns_cache_misses_total DNS cache misses.\n# TYPE rampart_dns_cache_misses_total "
-         "counter\n";
-    m += "rampart_dns_cache_misses_total " + std::to_string(st.misses) + "\n";
-    m += "# HELP rampart_throttle_keys Token buckets in memory.\n# TYPE rampart_throttle_keys gauge\n";
-    m += "rampart_throttle_keys " + std::to_string(throttle->size()) + "\n";
-    if (throttle->shared()) {
-      m += "# HELP rampart_throttle_shared_calls_total Throttle takes answered by the shared buckets.\n"
-           "# TYPE rampart_throttle_shared_calls_total counter\n";
-      m += "rampart_throttle_shared_calls_total " + std::to_string(throttle->shared_calls()) + "\n";
-      m += "# HELP rampart_throttle_shared_errors_total Shared bucket failures (answered locally: fail "
-           "open).\n"
-           "# TYPE rampart_throttle_shared_errors_total counter\n";
-      m += "rampart_throttle_shared_errors_total " + std::to_string(throttle->shared_errors()) + "\n";
-      m += "# HELP rampart_throttle_local_fallbacks_total Takes answered by local buckets while shared.\n"
-           "# TYPE rampart_throttle_local_fallbacks_total counter\n";
-      m += "rampart_throttle_local_fallbacks_total " + std::to_string(throttle->fallbacks()) + "\n";
-    }
-    m += feedback->metrics();
-    if (ingest) {
-      const auto& is = ingest->stats();
-      m +=
-          "# HELP rampart_maildir_reports_total Feedback reports read from the reports Maildir, by outcome.\n"
-          "# TYPE rampart_maildir_reports_total counter\n";
-      m += "rampart_maildir_reports_total{outcome=\"accepted\"} " + std::to_string(is.accepted) + "\n";
-      m += "rampart_maildir_reports_total{outcome=\"rejected\"} " + std::to_string(is.rejected) + "\n";
-      m += "rampart_maildir_reports_total{outcome=\"retried\"} " + std::to_string(is.retried) + "\n";
-      m += "rampart_maildir_reports_total{outcome=\"io_error\"} " + std::to_string(is.io_errors) + "\n";
-    }
-    return m;
-  };
+    w.family("rampart_dns_cache_hits_total", "DNS cache hits.", MetricType::kCounter);
+    w.sample({}, static_cast<uint64_t>(st.hits));
+    w.family("rampart_dns_cache_misses_total", "DNS cache misses.", MetricType::kCounter);
+    w.sample({}, static_cast<uint64_t>(st.misses));
+  });
+  metrics.collect("throttle", [&](MetricsWriter& w) {
+    w.family("rampart_throttle_keys", "Token buckets in memory.", MetricType::kGauge);
+    w.sample({}, static_cast<uint64_t>(throttle->size()));
+    if (!throttle->shared()) return;
+    w.family("rampart_throttle_shared_calls_total", "Throttle takes answered by the shared buckets.",
+             MetricType::kCounter);
+    w.sample({}, static_cast<uint64_t>(throttle->shared_calls()));
+    w.family("rampart_throttle_shared_errors_total", "Shared bucket failures (answered locally: fail open).",
+             MetricType::kCounter);
+    w.sample({}, static_cast<uint64_t>(throttle->shared_errors()));
+    w.family("rampart_throttle_local_fallbacks_total", "Takes answered by local buckets while shared.",
+             MetricType::kCounter);
+    w.sample({}, static_cast<uint64_t>(throttle->fallbacks()));
+  });
+  metrics.collect("feedback", [&](MetricsWriter& w) { feedback->collect_metrics(w); });
+  metrics.collect("maildir", [&](MetricsWriter& w) {
+    if (!ingest) return;
+    const auto& is = ingest->stats();
+    w.family("rampart_maildir_reports_total", "Feedback reports read from the reports Maildir, by outcome.",
+             MetricType::kCounter);
+    w.sample({{"outcome", "accepted"}}, static_cast<uint64_t>(is.accepted));
+    w.sample({{"outcome", "rejected"}}, static_cast<uint64_t>(is.rejected));
+    w.sample({{"outcome", "retried"}}, static_cast<uint64_t>(is.retried));
+    w.sample({{"outcome", "io_error"}}, static_cast<uint64_t>(is.io_errors));
+  });
+  auto extra = [&]() { return metrics.render(); };
   auto srv = server::Server::create(*so, resolver, pipeline, reload, extra, &router);
   if (!srv) {
     std::fprintf(stderr, "rampartd: %s\n", srv.error().message.c_str());

@@ -16,6 +16,7 @@
 #include "auth/dmarc/orgdomain.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/strings.h"
 #include "mime/address.h"
 #include "mime/header.h"
@@ -698,11 +699,10 @@ Feedback::Answer Feedback::post_learn(std::string_view label, std::string_view b
                             .done()};
 }
 
-std::string Feedback::metrics() const {
-  std::string m;
+void Feedback::collect_metrics(MetricsWriter& w) const {
   auto counter = [&](const char* name, const char* help, uint64_t v) {
-    m += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
-         std::to_string(v) + "\n";
+    w.family(name, help, MetricType::kCounter);
+    w.sample({}, v);
   };
   counter("rampart_reputation_events_total", "Reputation events recorded.", events_);
   counter("rampart_reputation_store_errors_total", "Reputation store errors.", store_errors_);
@@ -710,9 +710,9 @@ std::string Feedback::metrics() const {
           flushes_);
   counter("rampart_reputation_events_dropped_total", "Scan events dropped past reputation.max_pending.",
           dropped_);
-  m += "# HELP rampart_reputation_pending_events Scan events waiting for the next flush.\n"
-       "# TYPE rampart_reputation_pending_events gauge\nrampart_reputation_pending_events " +
-       std::to_string(pending_.size()) + "\n";
+  w.family("rampart_reputation_pending_events", "Scan events waiting for the next flush.",
+           MetricType::kGauge);
+  w.sample({}, static_cast<uint64_t>(pending_.size()));
   counter("rampart_reports_accepted_total", "ARF reports accepted (POST /v1/reports).", reports_accepted_);
   counter("rampart_reports_rejected_total", "ARF reports rejected (kept for inspection).", reports_rejected_);
   counter("rampart_reports_reverified_total", "ARF originals whose DKIM was verified again.",
@@ -721,7 +721,12 @@ std::string Feedback::metrics() const {
   counter("rampart_classify_learned_total", "Messages learned (POST /v1/learn).", learned_);
   counter("rampart_classify_saves_total", "Content model saves.", model_saves_);
   counter("rampart_classify_errors_total", "Content model load or save errors.", model_errors_);
-  return m;
+}
+
+std::string Feedback::metrics() const {
+  MetricsWriter w;
+  collect_metrics(w);
+  return w.text();
 }
 
 }  // namespace rampart::policy

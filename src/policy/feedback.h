@@ -85,6 +85,10 @@ namespace rampart::dkim {
 class Verifier;
 }
 
+namespace rampart {
+class MetricsWriter;
+}
+
 namespace rampart::policy {
 
 struct FeedbackConfig {
@@ -197,7 +201,9 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   classify::Classifier* classifier() { return classifier_.get(); }
   const reputation::RejectedReports& rejected() const { return rejected_; }
   const FeedbackConfig& config() const { return cfg_; }
-  std::string metrics() const;  // Prometheus text
+  // Its families, through the one Prometheus writer (core/metrics.h).
+  void collect_metrics(MetricsWriter& w) const;
+  std::string metrics() const;  // the same as Prometheus text (tests)
 
  private:
   friend class ReputationCheck;

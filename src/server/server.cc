@@ -21,6 +21,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "server/http/scan.h"
 
 namespace rampart::server {
@@ -429,21 +430,23 @@ struct Server::Impl {
     update_interest(c);
   }
 
+  // GET /metrics: the server's own families through the one Prometheus
+  // writer (core/metrics.h), then the daemon's registry (extra_metrics).
   std::string metrics() {
-    std::string m;
+    MetricsWriter w;
     auto counter = [&](const char* name, const char* help, uint64_t v) {
-      m += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
-           std::to_string(v) + "\n";
+      w.family(name, help, MetricType::kCounter);
+      w.sample({}, v);
     };
     counter("rampart_milter_connections_total", "Milter connections accepted.", stats.connections);
     counter("rampart_milter_messages_total", "Messages seen (MAIL FROM).", stats.messages);
-    m += "# HELP rampart_milter_verdicts_total Verdicts at end of message or MAIL FROM.\n"
-         "# TYPE rampart_milter_verdicts_total counter\n";
-    m += "rampart_milter_verdicts_total{action=\"accept\"} " + std::to_string(stats.accepted) + "\n";
-    m += "rampart_milter_verdicts_total{action=\"add_header\"} " + std::to_string(stats.add_header) + "\n";
-    m += "rampart_milter_verdicts_total{action=\"quarantine\"} " + std::to_string(stats.quarantined) + "\n";
-    m += "rampart_milter_verdicts_total{action=\"tempfail\"} " + std::to_string(stats.tempfailed) + "\n";
-    m += "rampart_milter_verdicts_total{action=\"reject\"} " + std::to_string(stats.rejected) + "\n";
+    w.family("rampart_milter_verdicts_total", "Verdicts at end of message or MAIL FROM.",
+             MetricType::kCounter);
+    w.sample({{"action", "accept"}}, static_cast<uint64_t>(stats.accepted));
+    w.sample({{"action", "add_header"}}, static_cast<uint64_t>(stats.add_header));
+    w.sample({{"action", "quarantine"}}, static_cast<uint64_t>(stats.quarantined));
+    w.sample({{"action", "tempfail"}}, static_cast<uint64_t>(stats.tempfailed));
+    w.sample({{"action", "reject"}}, static_cast<uint64_t>(stats.rejected));
     counter("rampart_throttled_total", "Messages refused by a rate limit (451 4.7.1).", stats.throttled);
     counter("rampart_scan_timeouts_total", "Stages tempfailed for running past scan_timeout.",
             stats.timeouts);
@@ -465,37 +468,36 @@ struct Server::Impl {
     counter("rampart_reloads_total", "Successful configuration reloads.", reloads);
     counter("rampart_reload_errors_total", "Failed configuration reloads (old configuration kept).",
             reload_errors);
-    m += "# HELP rampart_connections Open connections.\n# TYPE rampart_connections "
-         "gauge\nrampart_connections " +
-         std::to_string(conns.size()) + "\n";
-    m += "# HELP rampart_listener_connections Open connections by listener.\n"
-         "# TYPE rampart_listener_connections gauge\n";
+    w.family("rampart_connections", "Open connections.", MetricType::kGauge);
+    w.sample({}, static_cast<uint64_t>(conns.size()));
+    w.family("rampart_listener_connections", "Open connections by listener.", MetricType::kGauge);
     for (const Listener* l : {&milter_l, &http_l})
-      m += std::string("rampart_listener_connections{listener=\"") + l->name + "\"} " +
-           std::to_string(l->open) + "\n";
-    m += "# HELP rampart_connections_refused_total Connections closed at accept: over the listener's cap or "
-         "the per-address cap.\n# TYPE rampart_connections_refused_total counter\n";
+      w.sample({{"listener", l->name}}, static_cast<uint64_t>(l->open));
+    w.family("rampart_connections_refused_total",
+             "Connections closed at accept: over the listener's cap or the per-address cap.",
+             MetricType::kCounter);
     for (const Listener* l : {&milter_l, &http_l}) {
-      m += std::string("rampart_connections_refused_total{listener=\"") + l->name +
-           "\",limit=\"listener\"} " + std::to_string(l->refused_listener) + "\n";
-      m += std::string("rampart_connections_refused_total{listener=\"") + l->name + "\",limit=\"address\"} " +
-           std::to_string(l->refused_address) + "\n";
+      w.sample({{"listener", l->name}, {"limit", "listener"}}, static_cast<uint64_t>(l->refused_listener));
+      w.sample({{"listener", l->name}, {"limit", "address"}}, static_cast<uint64_t>(l->refused_address));
     }
-    m += "# HELP rampart_check_runs_total Check runs.\n# TYPE rampart_check_runs_total counter\n";
-    std::string hits =
-        "# HELP rampart_check_hits_total Runs that added a positive score.\n"
-        "# TYPE rampart_check_hits_total counter\n";
-    std::string temps =
-        "# HELP rampart_check_tempfails_total Runs that tempfailed the message.\n"
-        "# TYPE rampart_check_tempfails_total counter\n";
-    for (const auto& c : pipeline->checks()) {
-      const std::string label = "{check=\"" + std::string(c->name()) + "\"} ";
-      m += "rampart_check_runs_total" + label + std::to_string(c->counters().runs.load()) + "\n";
-      hits += "rampart_check_hits_total" + label + std::to_string(c->counters().hits.load()) + "\n";
-      temps +=
-          "rampart_check_tempfails_total" + label + std::to_string(c->counters().tempfails.load()) + "\n";
+    struct PerCheck {
+      const char* name;
+      const char* help;
+      uint64_t (*get)(policy::Check&);
+    };
+    static const PerCheck per_check[] = {
+        {"rampart_check_runs_total", "Check runs.",
+         [](policy::Check& c) { return static_cast<uint64_t>(c.counters().runs.load()); }},
+        {"rampart_check_hits_total", "Runs that added a positive score.",
+         [](policy::Check& c) { return static_cast<uint64_t>(c.counters().hits.load()); }},
+        {"rampart_check_tempfails_total", "Runs that tempfailed the message.",
+         [](policy::Check& c) { return static_cast<uint64_t>(c.counters().tempfails.load()); }},
+    };
+    for (const PerCheck& pc : per_check) {
+      w.family(pc.name, pc.help, MetricType::kCounter);
+      for (const auto& c : pipeline->checks()) w.sample({{"check", std::string(c->name())}}, pc.get(*c));
     }
-    m += hits + temps;
+    std::string m = w.text();
     if (extra_metrics) m += extra_metrics();
     return m;
   }
