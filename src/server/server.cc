@@ -95,39 +95,34 @@ Result<std::pair<IpAddress, uint16_t>> parse_listen(std::string_view s) {
 }
 
 Result<ServerOptions> ServerOptions::from(const Config& cfg) {
+  // Read through Section: each key counts as read for Config::finish(), and a
+  // wrong type or a value out of range names file:line:column and the key.
+  const size_t mark = cfg.error_count();
   ServerOptions so;
-  so.milter_listen = cfg.get_string("server.milter", so.milter_listen);
-  so.http_listen = cfg.get_string("server.http", so.http_listen);
+  Section srv = cfg.section("server");
+  so.milter_listen = srv.string("milter", so.milter_listen);
+  so.http_listen = srv.string("http", so.http_listen);
   struct Num {
     const char* key;
     int64_t dflt, min, max;
   };
-  auto num = [&](const Num& n) -> Result<int64_t> {
-    const int64_t v = cfg.get_int(n.key, n.dflt);
-    if (v < n.min || v > n.max)
-      return fail(Errc::kConfig, std::string(n.key) + ": " + std::to_string(v) + " is out of range [" +
-                                     std::to_string(n.min) + ", " + std::to_string(n.max) + "]");
-    return v;
-  };
-  const int64_t shared = cfg.get_int("server.max_connections", 1000);
+  const int64_t shared = srv.integer("max_connections", 1000, 1, 1000000);
   const Num nums[] = {
-      {"server.scan_timeout_s", 20, 1, 3600},
-      {"server.drain_timeout_s", 30, 0, 3600},
-      {"server.milter_max_connections", shared, 1, 1000000},
-      {"server.milter_max_per_address", shared, 1, 1000000},
-      {"server.http_max_connections", shared, 1, 1000000},
-      {"server.http_max_per_address", 100, 1, 1000000},
-      {"server.milter_idle_timeout_s", 600, 1, 86400},
-      {"server.http_header_timeout_s", 10, 1, 3600},
-      {"server.http_body_timeout_s", 60, 1, 3600},
-      {"server.http_idle_timeout_s", 60, 1, 3600},
+      {"scan_timeout_s", 20, 1, 3600},
+      {"drain_timeout_s", 30, 0, 3600},
+      {"milter_max_connections", shared, 1, 1000000},
+      {"milter_max_per_address", shared, 1, 1000000},
+      {"http_max_connections", shared, 1, 1000000},
+      {"http_max_per_address", 100, 1, 1000000},
+      {"milter_idle_timeout_s", 600, 1, 86400},
+      {"http_header_timeout_s", 10, 1, 3600},
+      {"http_body_timeout_s", 60, 1, 3600},
+      {"http_idle_timeout_s", 60, 1, 3600},
   };
   int64_t v[std::size(nums)];
-  for (size_t i = 0; i < std::size(nums); ++i) {
-    auto r = num(nums[i]);
-    if (!r) return tl::unexpected(r.error());
-    v[i] = *r;
-  }
+  for (size_t i = 0; i < std::size(nums); ++i)
+    v[i] = srv.integer(nums[i].key, nums[i].dflt, nums[i].min, nums[i].max);
+  if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
   so.scan_timeout = std::chrono::seconds(v[0]);
   so.drain_timeout = std::chrono::seconds(v[1]);
   so.milter_max_connections = static_cast<size_t>(v[2]);
