@@ -226,6 +226,15 @@ std::vector<DnsblZone> zones(Section& sec, std::string_view key) {
       t.invalid("zone", "expected a DNS zone (\"zen.spamhaus.org\")");
     z.weight = t.number("weight", 3.0, -100, 100);
     z.symbol = t.string("symbol", "");
+    // A symbol is a name in X-Rampart, in Authentication-Results reasons, in
+    // metrics labels and a key of [scores]: letters, digits and '_' only.
+    if (!z.symbol.empty() &&
+        (z.symbol.size() > 64 ||
+         z.symbol.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+             std::string::npos)) {
+      t.invalid("symbol", "a symbol is 1-64 letters, digits or '_' (\"DNSBL_ZEN\")");
+      z.symbol.clear();
+    }
     if (z.symbol.empty()) {
       z.symbol = "DNSBL_";
       for (char c : z.zone) z.symbol.push_back(is_alnum(c) ? static_cast<char>(c & ~0x20) : '_');

@@ -512,6 +512,11 @@ TEST(PolicyConfig, StrictKeysTypesAndValues) {
       {"[[policy.dnsbl.ip]]\nzone = \"z.test\"\nwieght = 2\n",
        "p.toml:3:1: policy.dnsbl.ip[0].wieght: unknown key"},
       {"[policy.dnsbl]\nip = \"z.test\"\n", "policy.dnsbl.ip: expected an array of tables"},
+      // Found by fuzz_config once UBSan/abort findings were fatal: a quote in
+      // a symbol printed [scores] as TOML that did not parse again.
+      {"[[policy.dnsbl.ip]]\nzone = \"z.test\"\nsymbol = \"ZB'L_Z\"\n",
+       "p.toml:3:1: policy.dnsbl.ip[0].symbol: a symbol is 1-64 letters, digits or '_'"},
+      {"[[policy.dnsbl.ip]]\nzone = \"z.test\"\nsymbol = \"ZEN_IP\"\n", nullptr},
       {"[server]\nmilter = \"127.0.0.1\"\n", "server.milter: \"127.0.0.1\": needs a port"},
       {"[server]\nhttp = \"off\"\nmilter = \"[::1]:0\"\n", nullptr},
       {"[server]\nmax_connections = -5\n", "server.max_connections: -5 is out of range"},
