@@ -95,11 +95,11 @@ TEST(Json, OutputIsAlwaysValidUtf8) {
   EXPECT_EQ(json_escape("\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
   // Invalid bytes, overlong forms, surrogates, code points past U+10FFFF and
   // truncated sequences become U+FFFD, one per byte that starts nothing.
-  EXPECT_EQ(json_escape("a\xff"), "a\\ufffd");
-  EXPECT_EQ(json_escape("\xc0\xaf"), "\\ufffd\\ufffd");
-  EXPECT_EQ(json_escape("\xed\xa0\x80"), "\\ufffd\\ufffd\\ufffd");
-  EXPECT_EQ(json_escape("\xf4\x90\x80\x80"), "\\ufffd\\ufffd\\ufffd\\ufffd");
-  EXPECT_EQ(json_escape("\xe2\x82"), "\\ufffd\\ufffd");
+  EXPECT_EQ(json_escape("a\xff"), "a\xef\xbf\xbd");
+  EXPECT_EQ(json_escape("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(json_escape("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(json_escape("\xf4\x90\x80\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(json_escape("\xe2\x82"), "\xef\xbf\xbd\xef\xbf\xbd");
   EXPECT_EQ(json_escape("\x7f"), "\\u007f");
 }
 

@@ -50,8 +50,10 @@ void append_json_escaped(std::string& out, std::string_view s) {
           i += n - 1;
         } else {
           // A byte that starts no well-formed UTF-8 sequence: JSON text must
-          // be UTF-8 (RFC 8259 section 8.1), so it becomes U+FFFD.
-          out += "\\ufffd";
+          // be UTF-8 (RFC 8259 section 8.1), so it becomes U+FFFD, written as
+          // UTF-8 like any other character so that reading the JSON and
+          // writing it again gives the same text.
+          out += "\xEF\xBF\xBD";
         }
     }
   }

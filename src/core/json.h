@@ -3,7 +3,8 @@
 // HTTP answers, events, reports). RFC 8259 section 7: quote, backslash and
 // control characters (and DEL) escaped; well-formed UTF-8 passes through;
 // every byte that starts no well-formed UTF-8 sequence (invalid, overlong,
-// surrogate, truncated) becomes \ufffd, so the output is always valid JSON.
+// surrogate, truncated) becomes U+FFFD (as UTF-8), so the output is always
+// valid JSON and writing what was read gives the same text.
 //
 //   std::string s = "{\"reason\": " + json_quote(reason) + "}";
 //   append_json_string(out, name);          // appends "\"...\""
