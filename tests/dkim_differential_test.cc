@@ -40,6 +40,7 @@
 #include "dns/unbound_resolver.h"
 #include "dns/zone_file.h"
 #include "support/dns_test_server.h"
+#include "support/shell.h"
 
 namespace rampart::dkim {
 namespace {
@@ -49,27 +50,10 @@ namespace fs = std::filesystem;
 constexpr int kSeed = 6376;
 constexpr int kMessages = 160;
 
-struct Proc {
-  int rc = -1;
-  std::string out;
-};
+using rampart::testing::Proc;
+using rampart::testing::run_cmd;
 
-Proc run_cmd(const std::string& cmd) {
-  Proc r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-void write(const fs::path& p, const std::string& data) {
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f << data;
-}
+void write(const fs::path& p, const std::string& data) { rampart::testing::write_file(p, data); }
 
 std::vector<std::string> lines_of(const std::string& s) {
   std::vector<std::string> out;

@@ -32,33 +32,17 @@
 #include "auth/dkim/test_util.h"
 #include "core/strings.h"
 #include "dns/zone_resolver.h"
+#include "support/shell.h"
 
 namespace rampart::dkim {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Proc {
-  int rc = -1;
-  std::string out;
-};
+using rampart::testing::Proc;
+using rampart::testing::run_cmd;
 
-Proc run_cmd(const std::string& cmd) {
-  Proc r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-void write(const fs::path& p, const std::string& data) {
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f << data;
-}
+void write(const fs::path& p, const std::string& data) { rampart::testing::write_file(p, data); }
 
 std::string lf_only(const std::string& s) {
   std::string out;
