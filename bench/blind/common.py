@@ -135,3 +135,29 @@ class IpAlloc:
             ip = "%s.%d.%d" % (p, rng.randint(0, 255), rng.randint(1, 254))
             if self.take(ip):
                 return ip
+
+
+def parse_args(description, populations, default_population, argv):
+    """The generators' shared command line: --seed, --out, --population,
+    --scale, --list. Returns the parsed arguments with --out created, or None
+    after printing the population names for --list; bad arguments exit 2."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out")
+    ap.add_argument("--population", default=default_population)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--list", action="store_true", help="print the population names")
+    a = ap.parse_args(argv)
+    if a.list:
+        print("\n".join(populations))
+        return None
+    if a.population not in populations:
+        ap.error("unknown population %r (%s)" % (a.population, ", ".join(populations)))
+    if not a.scale > 0:
+        ap.error("--scale must be > 0")
+    if not a.out:
+        ap.error("--out DIR is required")
+    ensure_dir(a.out)
+    return a

@@ -28,7 +28,6 @@ DIAGNOSTICS
   Exit 2 on a bad argument (unknown population, scale <= 0).
 """
 
-import argparse
 import csv
 import json
 import os
@@ -721,23 +720,9 @@ def build(seed, pop, scale):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out")
-    ap.add_argument("--population", default="isp_inbound")
-    ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--list", action="store_true", help="print the population names")
-    a = ap.parse_args(argv)
-    if a.list:
-        print("\n".join(POPULATIONS))
+    a = common.parse_args(__doc__.split("\n")[1], POPULATIONS, "isp_inbound", argv)
+    if a is None:
         return 0
-    if a.population not in POPULATIONS:
-        ap.error("unknown population %r (%s)" % (a.population, ", ".join(POPULATIONS)))
-    if not a.scale > 0:
-        ap.error("--scale must be > 0")
-    if not a.out:
-        ap.error("--out DIR is required")
-    common.ensure_dir(a.out)
     w, spammer_domains = build(a.seed, a.population, a.scale)
     n = common.write_sorted(os.path.join(a.out, "events.jsonl"), w.streams)
     for d, t in sorted(spammer_domains.items()):
