@@ -179,6 +179,19 @@ inline uint16_t free_port(int type) {
 }
 inline uint16_t free_tcp_port() { return free_port(SOCK_STREAM); }
 
+// The length of the complete HTTP/1.1 response that starts at `pos` of a
+// stream of pipelined answers (status line through its Content-Length body),
+// or 0 while it is not all there yet.
+inline size_t complete_response(const std::string& in, size_t pos) {
+  const size_t end = in.find("\r\n\r\n", pos);
+  if (end == std::string::npos) return 0;
+  const size_t cl = in.find("Content-Length: ", pos);
+  if (cl == std::string::npos || cl > end) return 0;
+  const size_t len = std::strtoul(in.c_str() + cl + 16, nullptr, 10);
+  if (in.size() < end + 4 + len) return 0;
+  return end + 4 + len - pos;
+}
+
 inline bool tcp_accepts(uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in sa{};

@@ -347,15 +347,9 @@ void pipeline_attack(uint16_t port, const std::string& msg, PipelineResult& out)
     const ssize_t r = ::recv(fd, b, sizeof b, 0);
     if (r <= 0) break;
     in.append(b, static_cast<size_t>(r));
-    while (true) {
-      const size_t end = in.find("\r\n\r\n", pos);
-      if (end == std::string::npos) break;
-      const size_t cl = in.find("Content-Length: ", pos);
-      if (cl == std::string::npos || cl > end) break;
-      const size_t len = std::strtoul(in.c_str() + cl + 16, nullptr, 10);
-      if (in.size() < end + 4 + len) break;
+    while (const size_t n = e2e::complete_response(in, pos)) {
       if (in.compare(pos, 12, "HTTP/1.1 200") == 0) ++out.answered;
-      pos = end + 4 + len;
+      pos += n;
     }
     if (pos > (1u << 20)) {
       in.erase(0, pos);

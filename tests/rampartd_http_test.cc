@@ -390,17 +390,12 @@ TEST_F(RampartdHttp, FiveThousandPipelinedScans) {
     const ssize_t r = ::recv(fd, b, sizeof b, 0);
     if (r <= 0) break;
     in.append(b, static_cast<size_t>(r));
-    while (true) {
-      const size_t end = in.find("\r\n\r\n", pos);
-      if (end == std::string::npos) break;
-      const size_t cl = in.find("Content-Length: ", pos);
-      if (cl == std::string::npos || cl > end) break;
-      const size_t len = std::strtoul(in.c_str() + cl + 16, nullptr, 10);
-      if (in.size() < end + 4 + len) break;
-      if (in.compare(pos, 15, "HTTP/1.1 200 OK") == 0 && in.find("\"action\"", end) < end + 4 + len)
-        ++verdicts;
+    while (const size_t n = e2e::complete_response(in, pos)) {
+      // The verdict is in the body: after the blank line, inside this response.
+      const size_t body = in.find("\r\n\r\n", pos);
+      if (in.compare(pos, 15, "HTTP/1.1 200 OK") == 0 && in.find("\"action\"", body) < pos + n) ++verdicts;
       ++answered;
-      pos = end + 4 + len;
+      pos += n;
     }
     if (pos > (1u << 20)) {
       in.erase(0, pos);
