@@ -2,11 +2,13 @@
 
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/executor.h"
 #include "core/ip.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/result.h"
 #include "core/strings.h"
+#include "core/task.h"
 
 namespace rampart {
 namespace {
@@ -363,6 +365,40 @@ TEST(Json, ObjectWriter) {
                 .done(),
             "{\"accepted\": 1, \"big\": -9007199254740993, \"ok\": false, \"reason\": \"line 2: bad\\n\", "
             "\"ids\": [\"ip:192.0.2.1\", \"domain:\\\"x\\\"\"], \"none\": [], \"nested\": {\"a\": \"b\"}}");
+}
+
+TEST(Executor, ScopedSetsAndRestoresTheThreadsLoop) {
+  EXPECT_EQ(current_executor(), nullptr);
+  ManualExecutor a, b;
+  {
+    ScopedExecutor sa(&a);
+    EXPECT_EQ(current_executor(), &a);
+    {
+      ScopedExecutor sb(&b);
+      EXPECT_EQ(current_executor(), &b);
+    }
+    EXPECT_EQ(current_executor(), &a);
+  }
+  EXPECT_EQ(current_executor(), nullptr);
+}
+
+TEST(Executor, ResumeOnContinuesOnlyWhenTheLoopRuns) {
+  ManualExecutor loop;
+  int stage = 0;
+  auto co = [](ManualExecutor& l, int& st) -> Task<int> {
+    st = 1;
+    co_await resume_on(l);
+    st = 2;
+    co_return 7;
+  };
+  int got = 0;
+  start(co(loop, stage), [&](int v) { got = v; });
+  EXPECT_EQ(stage, 1);
+  EXPECT_EQ(got, 0);
+  EXPECT_EQ(loop.run_pending(), 1u);
+  EXPECT_EQ(stage, 2);
+  EXPECT_EQ(got, 7);
+  EXPECT_EQ(loop.run_pending(), 0u);
 }
 
 }  // namespace
