@@ -206,3 +206,16 @@ if ninja -C "$BUILD" rampart >"$BUILD/.bench-build-rampart.log" 2>&1; then
 else
   echo "bench: building rampart failed (see $BUILD/.bench-build-rampart.log)" >&2
 fi
+
+echo
+echo "== rampartd under hostile clients: the good client's latency while each attack runs =="
+# tests/rampartd_hostile_test (label e2e): a real rampartd, a well-behaved
+# client scanning from 127.0.1.1 and each attack of issue 11 from its own
+# loopback address, alone and all at once. It prints one row per phase (scans
+# sent and answered, median / p99 / max latency in ms, the daemon's peak RSS)
+# and fails if a scan goes unanswered, the median passes 100 ms or p99 1 s.
+if ninja -C "$BUILD" rampartd_hostile_test rampartd >"$BUILD/.bench-build-hostile.log" 2>&1; then
+  RAMPARTD_BIN="$BUILD/apps/rampartd/rampartd" "$BUILD/tests/rampartd_hostile_test" --gtest_brief=1 || echo "bench: the hostile-client suite failed" >&2
+else
+  echo "bench: building rampartd_hostile_test failed (see $BUILD/.bench-build-hostile.log)" >&2
+fi
