@@ -63,6 +63,7 @@ void usage(FILE* f) {
   std::fputs(
       "usage: rampartd [--config FILE] [--milter ADDR:PORT] [--http ADDR:PORT|off]\n"
       "                [--nameserver ADDR[:PORT]]... [--zone FILE] [--data-dir DIR] [--log-level LEVEL]\n"
+      "                [--loops N]\n"
       "       rampartd --check-config FILE     # exit 0, or 2 with every error\n"
       "       rampartd [--config FILE] [options] --print-config   # the settings in effect (TOML)\n"
       "       rampartd --print-default-config\n",
@@ -73,6 +74,7 @@ void usage(FILE* f) {
 struct Overrides {
   std::optional<std::string> milter, http;
   std::vector<std::string> nameservers;
+  std::optional<size_t> loops;
 };
 
 struct Settings {
@@ -191,6 +193,16 @@ int main(int argc, char** argv) {
       value(over.nameservers.emplace_back());
     } else if (a == "--zone") {
       value(zone_path);  // answers from a master file instead of DNS (demos, tests)
+    } else if (a == "--loops") {
+      std::string v;
+      value(v);
+      char* end = nullptr;
+      const unsigned long n = std::strtoul(v.c_str(), &end, 10);
+      if (*end != '\0' || v[0] == '-' || n < 1 || n > 256) {
+        std::fprintf(stderr, "rampartd: --loops: \"%s\" is not a number of loops (1-256)\n", v.c_str());
+        return 2;
+      }
+      over.loops = n;
     } else if (a == "--data-dir") {
       value(data_dir);
     } else if (a == "--log-level") {
@@ -236,35 +248,45 @@ int main(int argc, char** argv) {
   // and checked with the rest of the file (read_settings).
   std::optional<server::ServerOptions> so = settings->server;
   if (so->http_listen == "off") so->http_listen.clear();
+  if (over.loops) so->loops = *over.loops;
   server::Router router(std::move(settings->access));  // the HTTP API (add_feedback_routes below)
   raise_fd_limit();
 
+  // One resolver per event loop (CachingResolver is not thread-safe), the
+  // cache budget split between them.
+  const size_t nloops = so->loops;
   dns::UnboundOptions uo;
   for (const HostPort& ns : dcfg.nameservers)
     uo.forwarders.push_back(ns.ip.to_string() + "@" + std::to_string(ns.port));  // unbound's ADDR@PORT
   uo.timeout_ms = static_cast<int>(dcfg.dns_timeout_ms);
-  std::unique_ptr<dns::Resolver> upstream;
-  if (!zone_path.empty()) {
-    dns::ZoneOptions zo;
-    zo.file_name = zone_path;
-    auto zone = dns::load_zone_file(zone_path, zo);
-    if (!zone) {
-      std::fprintf(stderr, "rampartd: --zone: %s\n", zone.error().message.c_str());
-      return 2;
-    }
-    upstream = std::make_unique<dns::ZoneResolver>(std::move(*zone));
-  } else {
-    auto unbound = dns::UnboundResolver::create(uo);
-    if (!unbound) {
-      std::fprintf(stderr, "rampartd: resolver: %s\n", unbound.error().message.c_str());
-      return 1;
-    }
-    upstream = std::move(*unbound);
-  }
   SystemClock clock;
   dns::CacheOptions co;
-  co.max_entries = static_cast<size_t>(dcfg.dns_cache_entries);
-  dns::CachingResolver resolver(*upstream, clock, co);
+  co.max_entries = std::max<size_t>(1, static_cast<size_t>(dcfg.dns_cache_entries) / nloops);
+  co.max_bytes = std::max<size_t>(1u << 20, co.max_bytes / nloops);
+  std::vector<std::unique_ptr<dns::Resolver>> upstreams;
+  std::vector<std::unique_ptr<dns::CachingResolver>> caches;
+  std::vector<dns::Resolver*> loop_resolvers;
+  for (size_t i = 0; i < nloops; ++i) {
+    if (!zone_path.empty()) {
+      dns::ZoneOptions zo;
+      zo.file_name = zone_path;
+      auto zone = dns::load_zone_file(zone_path, zo);
+      if (!zone) {
+        std::fprintf(stderr, "rampartd: --zone: %s\n", zone.error().message.c_str());
+        return 2;
+      }
+      upstreams.push_back(std::make_unique<dns::ZoneResolver>(std::move(*zone)));
+    } else {
+      auto unbound = dns::UnboundResolver::create(uo);
+      if (!unbound) {
+        std::fprintf(stderr, "rampartd: resolver: %s\n", unbound.error().message.c_str());
+        return 1;
+      }
+      upstreams.push_back(std::move(*unbound));
+    }
+    caches.push_back(std::make_unique<dns::CachingResolver>(*upstreams.back(), clock, co));
+    loop_resolvers.push_back(caches.back().get());
+  }
   auto throttle = std::make_shared<policy::Throttle>(clock);
   // One store path (src/reputation/store_factory.h): [reputation] store =
   // "memory" | "rocksdb" | "redis" (or the [reputation.store] table).
@@ -303,21 +325,25 @@ int main(int argc, char** argv) {
   } else if (feedback->classifier()) {
     log::get()->info("classify: model {} loaded", fcfg->model);
   }
-  auto pipeline = policy::Pipeline::create(*pcfg, resolver, clock, throttle);
-  feedback->add_checks(*pipeline);
-
-  auto reload = [&]() -> Result<std::shared_ptr<policy::Pipeline>> {
+  // One pipeline per loop, over that loop's resolver (checks keep caches).
+  auto factory_for = [&clock, throttle,
+                      feedback](policy::PolicyConfig pc) -> server::Server::PipelineFactory {
+    return [&clock, throttle, feedback, pc](dns::Resolver& r) {
+      auto pipe = policy::Pipeline::create(pc, r, clock, throttle);
+      feedback->add_checks(*pipe);
+      return pipe;
+    };
+  };
+  auto reload = [&]() -> Result<server::Server::PipelineFactory> {
     auto c = read_settings(config_path, over, data_dir);  // a bad file keeps the running policy
     if (!c) return tl::unexpected(c.error());
     router.set_access(std::move(c->access));
     feedback->reconfigure(c->feedback);
     if (auto st = feedback->reload_model(); !st) log::get()->error("{}", st.error().message);
-    auto pipe = policy::Pipeline::create(c->policy, resolver, clock, throttle);
-    feedback->add_checks(*pipe);
-    return pipe;
+    return factory_for(c->policy);
   };
-  feedback->set_resolver(resolver);
-  server::add_feedback_routes(router, feedback);
+  // ARF originals are re-verified on loop 0 (feedback_routes.h hops there).
+  feedback->set_resolver(*loop_resolvers[0]);
   // Feedback reports delivered into a Maildir.
   std::unique_ptr<policy::ReportIngest> ingest;
   if (!fcfg->reports_maildir.empty()) {
@@ -338,11 +364,15 @@ int main(int argc, char** argv) {
   // come first in GET /metrics.
   Metrics metrics;
   metrics.collect("dns", [&](MetricsWriter& w) {
-    const auto& st = resolver.stats();
+    uint64_t hits = 0, misses = 0;
+    for (const auto& c : caches) {
+      hits += c->stats().hits;
+      misses += c->stats().misses;
+    }
     w.family("rampart_dns_cache_hits_total", "DNS cache hits.", MetricType::kCounter);
-    w.sample({}, static_cast<uint64_t>(st.hits));
+    w.sample({}, hits);
     w.family("rampart_dns_cache_misses_total", "DNS cache misses.", MetricType::kCounter);
-    w.sample({}, static_cast<uint64_t>(st.misses));
+    w.sample({}, misses);
   });
   metrics.collect("throttle", [&](MetricsWriter& w) {
     w.family("rampart_throttle_keys", "Token buckets in memory.", MetricType::kGauge);
@@ -370,11 +400,12 @@ int main(int argc, char** argv) {
     w.sample({{"outcome", "io_error"}}, static_cast<uint64_t>(is.io_errors));
   });
   auto extra = [&]() { return metrics.render(); };
-  auto srv = server::Server::create(*so, resolver, pipeline, reload, extra, &router);
+  auto srv = server::Server::create(*so, loop_resolvers, factory_for(*pcfg), reload, extra, &router);
   if (!srv) {
     std::fprintf(stderr, "rampartd: %s\n", srv.error().message.c_str());
     return 1;
   }
+  server::add_feedback_routes(router, feedback, &(*srv)->executor(0));
   (*srv)->set_tick([&ingest, &feedback] {
     feedback->tick();
     if (ingest) ingest->tick();
