@@ -76,7 +76,11 @@ Result<ServerOptions> ServerOptions::from(const Config& cfg) {
   ServerOptions so;
   Section srv = cfg.section("server");
   so.milter_listen = srv.string("milter", so.milter_listen);
+  if (auto hp = parse_host_port(so.milter_listen, -1, true); !hp) srv.invalid("milter", hp.error().message);
   so.http_listen = srv.string("http", so.http_listen);
+  if (so.http_listen == "off") so.http_listen.clear();
+  if (!so.http_listen.empty())
+    if (auto hp = parse_host_port(so.http_listen, -1, true); !hp) srv.invalid("http", hp.error().message);
   struct Num {
     const char* key;
     int64_t dflt, min, max;
