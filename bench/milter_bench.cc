@@ -11,6 +11,7 @@
 //   milter_bench --rampartd build/apps/rampartd/rampartd [--rspamd /usr/bin/rspamd]
 //                [--opendkim /usr/sbin/opendkim] [--no-http] [--messages 5000] [--per-connection 10]
 //   milter_bench --milter 127.0.0.1:11332 --pid PID [--pid-children]   # a milter started elsewhere
+//   milter_bench --rampartd PATH --loops 1,2 --clients 4   # rampartd's event loops: 1 vs 2
 //
 // rspamd runs with Debian's stock rules and our workers/DNS (bench/rspamd/),
 // OpenDKIM with bench/milter_opendkim.conf; both from a temp dir, in the
@@ -19,7 +20,11 @@
 // A program that prints numbers, never a test. The client runs one milter
 // connection (or HTTP request) at a time and waits for every reply the
 // negotiated flags call for; the first 10% of messages warm the caches and
-// are not counted.
+// are not counted. --clients C runs C such clients at once (each over its
+// own slice of the messages, after a serial warm-up slice); --loops N,M
+// starts rampartd once per loop count and prints the msgs/s ratios;
+// --pipeline K sends rampartd's HTTP scans K at a time on one kept-alive
+// connection per client (the client's cost per scan then stays small).
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -33,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -43,6 +49,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "auth/dkim/dkim.h"
@@ -231,6 +238,7 @@ struct Run {
   std::string name;
   size_t done = 0, failed = 0, dkim_pass = 0;
   double cpu_ms = 0, rate = 0;
+  double client_cpu_ms = -1;  // --clients: the bench's own CPU per message (same machine)
   std::map<std::string, size_t> verdicts;
   std::string sample;  // the first Authentication-Results (or X-Rampart) seen
 };
@@ -482,6 +490,138 @@ Run run_http(const std::string& name, uint16_t port, HttpApi api, pid_t pid, boo
   return run;
 }
 
+// --pipeline K (rampartd's loops bench): POST /v1/scan on one kept-alive
+// connection, K requests sent before their K answers are read (HTTP/1.1
+// pipelining), so the client's own cost per scan is small beside the
+// daemon's and the daemon, not the client, sets the rate.
+Run run_http_pipelined(const std::string& name, uint16_t port, pid_t pid, const std::vector<Msg>& msgs,
+                       size_t depth) {
+  Run run;
+  run.name = name;
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons(port);
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  timeval tv{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    if (fd >= 0) ::close(fd);
+    run.failed = msgs.size();
+    return run;
+  }
+  const size_t n = msgs.size(), warm = n / 10;
+  double cpu0 = cpu_seconds(pid, false);
+  auto t0 = std::chrono::steady_clock::now();
+  bool timing = false;
+  std::string in;
+  char buf[65536];
+  for (size_t i = 0; i < n;) {
+    if (!timing && i >= warm) {
+      timing = true;
+      cpu0 = cpu_seconds(pid, false);
+      t0 = std::chrono::steady_clock::now();
+    }
+    const size_t batch = std::min(depth, n - i);
+    std::string req;
+    for (size_t k = i; k < i + batch; ++k) {
+      const Msg& m = msgs[k];
+      req +=
+          "POST /v1/scan HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Client-IP: 192.0.2.10\r\n"
+          "X-Helo: mx.sender0.bench.example\r\nX-Mail-From: " +
+          m.from + "\r\nX-Rcpt-To: customer@example.net\r\nContent-Length: " + std::to_string(m.raw.size()) +
+          "\r\n\r\n" + m.raw;
+    }
+    size_t off = 0;
+    while (off < req.size()) {
+      const ssize_t w = ::send(fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
+      if (w <= 0) break;
+      off += static_cast<size_t>(w);
+    }
+    size_t answered = 0;
+    while (answered < batch) {
+      size_t len = 0;
+      const size_t end = in.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        const size_t cl = in.find("Content-Length: ");
+        if (cl != std::string::npos && cl < end) {
+          const size_t body = std::strtoul(in.c_str() + cl + 16, nullptr, 10);
+          if (in.size() >= end + 4 + body) len = end + 4 + body;
+        }
+      }
+      if (len == 0) {
+        const ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+        if (r <= 0) break;
+        in.append(buf, static_cast<size_t>(r));
+        continue;
+      }
+      const std::string body = in.substr(end + 4, len - end - 4);
+      const bool ok = in.compare(0, 12, "HTTP/1.1 200") == 0;
+      in.erase(0, len);
+      ++answered;
+      if (!ok) {
+        ++run.failed;
+        continue;
+      }
+      if (!timing) continue;
+      ++run.done;
+      ++run.verdicts[json_string(body, "action")];
+      if (dkim_pass_in(body)) ++run.dkim_pass;
+      if (run.sample.empty()) run.sample = json_string(body, "authentication_results");
+    }
+    if (answered < batch) {
+      run.failed += n - i - answered;
+      break;
+    }
+    i += batch;
+  }
+  ::close(fd);
+  const double cpu = cpu_seconds(pid, false) - cpu0;
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run.cpu_ms = run.done ? cpu * 1000.0 / static_cast<double>(run.done) : 0.0;
+  run.rate = wall > 0 ? static_cast<double>(run.done) / wall : 0.0;
+  return run;
+}
+
+// --clients C (rampartd's loops bench): C clients at once, each over its own
+// slice of the messages, after one serial slice that warms the caches. CPU
+// per message and msgs/s cover the concurrent part, every message of it.
+Run run_concurrent(const std::string& name, size_t clients, pid_t pid, bool children,
+                   const std::vector<Msg>& msgs, const std::function<Run(const std::vector<Msg>&)>& one) {
+  if (clients <= 1) return one(msgs);
+  const size_t warm = msgs.size() / 10;
+  one(std::vector<Msg>(msgs.begin(), msgs.begin() + static_cast<std::ptrdiff_t>(warm)));
+  std::vector<std::vector<Msg>> slices(clients);
+  for (size_t i = warm; i < msgs.size(); ++i) slices[i % clients].push_back(msgs[i]);
+  std::vector<Run> parts(clients);
+  const double cpu0 = cpu_seconds(pid, children), self0 = cpu_seconds(::getpid(), false);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (size_t k = 0; k < clients; ++k) threads.emplace_back([&, k] { parts[k] = one(slices[k]); });
+  for (auto& t : threads) t.join();
+  const double cpu = cpu_seconds(pid, children) - cpu0, self = cpu_seconds(::getpid(), false) - self0;
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  Run run;
+  run.name = name;
+  size_t failed = 0;
+  for (const Run& r : parts) {
+    failed += r.failed;
+    run.dkim_pass += r.dkim_pass;
+    for (const auto& [k, c] : r.verdicts) run.verdicts[k] += c;
+    if (run.sample.empty()) run.sample = r.sample;
+  }
+  // Every message of the concurrent part counts (verdicts and dkim=pass: the
+  // 90% of each slice its own run counted).
+  run.failed = failed;
+  run.done = msgs.size() - warm - failed;
+  run.cpu_ms = run.done ? cpu * 1000.0 / static_cast<double>(run.done) : 0.0;
+  run.rate = wall > 0 ? static_cast<double>(run.done) / wall : 0.0;
+  run.client_cpu_ms = run.done ? self * 1000.0 / static_cast<double>(run.done) : 0.0;
+  return run;
+}
+
 // Every process this bench started, killed on exit and on SIGINT/SIGTERM.
 std::vector<pid_t> started;
 
@@ -576,7 +716,8 @@ int main(int argc, char** argv) {
   std::string rampartd, rspamd, opendkim, milter_addr;
   pid_t peer_pid = 0;
   bool peer_children = false, http = true;
-  size_t n = 5000, per_conn = 10;
+  size_t n = 5000, per_conn = 10, clients = 1, pipeline = 0;
+  std::vector<size_t> loop_counts;  // --loops 1,2: rampartd once per count
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -598,11 +739,20 @@ int main(int argc, char** argv) {
       n = std::max<size_t>(10, std::stoul(next()));
     else if (a == "--per-connection")
       per_conn = std::max<size_t>(1, std::stoul(next()));
-    else {
+    else if (a == "--pipeline")
+      pipeline = std::clamp<size_t>(std::stoul(next()), 1, 1000);
+    else if (a == "--clients")
+      clients = std::clamp<size_t>(std::stoul(next()), 1, 256);
+    else if (a == "--loops") {
+      std::stringstream list(next());
+      for (std::string item; std::getline(list, item, ',');)
+        loop_counts.push_back(std::clamp<size_t>(std::stoul(item), 1, 256));
+    } else {
       std::fprintf(stderr,
                    "usage: milter_bench [--rampartd PATH] [--rspamd PATH] [--opendkim PATH] [--no-http]\n"
                    "                    [--milter 127.0.0.1:PORT --pid PID [--pid-children]]\n"
-                   "                    [--messages N] [--per-connection K]\n");
+                   "                    [--messages N] [--per-connection K] [--clients C] [--pipeline K] "
+                   "[--loops N[,M...]]\n");
       return 2;
     }
   }
@@ -645,6 +795,9 @@ int main(int argc, char** argv) {
   if (std::getenv("MILTER_BENCH_DUMP"))
     for (const auto& [k, v] : msgs[0].headers) std::fprintf(stderr, "[%s]:[%s]\n", k.c_str(), v.c_str());
 
+  std::string load_before = slurp("/proc/loadavg");
+  load_before =
+      load_before.substr(0, load_before.find(' ', load_before.find(' ', load_before.find(' ') + 1) + 1));
   char tmpl[] = "/tmp/rampart-milter-bench-XXXXXX";
   const std::string tmp = ::mkdtemp(tmpl);
   std::vector<Run> runs;
@@ -660,17 +813,30 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", text.substr(text.size() > 2000 ? text.size() - 2000 : 0).c_str());
   };
 
-  // ---- rampartd: milter, then HTTP, one process ----
-  if (!rampartd.empty()) {
+  // ---- rampartd: milter, then HTTP, one process (per --loops count) ----
+  if (loop_counts.empty()) loop_counts.push_back(0);  // 0: rampartd's default
+  for (const size_t loops : loop_counts) {
+    if (rampartd.empty()) break;
+    const std::string suffix =
+        loops == 0 ? "" : ", " + std::to_string(loops) + (loops == 1 ? " loop" : " loops");
     std::ofstream(tmp + "/rampart.toml")
         << "[policy]\nauthserv_id = \"mx.bench.example\"\n"
         << "[throttle.ip]\nenabled = false\n[throttle.net]\nenabled = false\n";
     int out_pipe[2] = {-1, -1};
     if (::pipe(out_pipe) != 0) return 1;
-    const pid_t pid =
-        spawn({rampartd, "--config", tmp + "/rampart.toml", "--milter", "127.0.0.1:0", "--http",
-               http ? "127.0.0.1:0" : "off", "--nameserver", "127.0.0.1:" + dns_port, "--log-level", "warn"},
-              tmp + "/rampartd.log", out_pipe[1]);
+    std::vector<std::string> cmd = {rampartd,
+                                    "--config",
+                                    tmp + "/rampart.toml",
+                                    "--milter",
+                                    "127.0.0.1:0",
+                                    "--http",
+                                    http ? "127.0.0.1:0" : "off",
+                                    "--nameserver",
+                                    "127.0.0.1:" + dns_port,
+                                    "--log-level",
+                                    "warn"};
+    if (loops > 0) cmd.insert(cmd.end(), {"--loops", std::to_string(loops)});
+    const pid_t pid = spawn(cmd, tmp + "/rampartd.log", out_pipe[1]);
     ::close(out_pipe[1]);
     std::string got;
     char b[256];
@@ -687,13 +853,19 @@ int main(int argc, char** argv) {
       return 1;
     }
     const auto port = static_cast<uint16_t>(std::atoi(got.c_str() + at + 17));
-    Mem& m = mem["rampartd"];
+    Mem& m = mem["rampartd" + suffix];
     m.rest_mb = mem_of(pid, false, &m.procs);
-    runs.push_back(run_milter("rampartd milter", port, pid, false, msgs, per_conn));
-    if (http)
-      runs.push_back(run_http("rampartd HTTP /v1/scan",
-                              static_cast<uint16_t>(std::atoi(got.c_str() + hat + 15)), HttpApi::kRampart,
-                              pid, false, msgs));
+    const std::string mname = "rampartd milter" + suffix, hname = "rampartd HTTP /v1/scan" + suffix;
+    runs.push_back(run_concurrent(mname, clients, pid, false, msgs, [&](const std::vector<Msg>& part) {
+      return run_milter(mname, port, pid, false, part, per_conn);
+    }));
+    if (http) {
+      const auto hport = static_cast<uint16_t>(std::atoi(got.c_str() + hat + 15));
+      runs.push_back(run_concurrent(hname, clients, pid, false, msgs, [&](const std::vector<Msg>& part) {
+        return pipeline ? run_http_pipelined(hname, hport, pid, part, pipeline)
+                        : run_http(hname, hport, HttpApi::kRampart, pid, false, part);
+      }));
+    }
     m.after_mb = mem_of(pid, false, &m.procs);
     stop_all();
   }
@@ -816,5 +988,18 @@ int main(int argc, char** argv) {
   ratio("rampartd milter", "rspamd milter (proxy)");
   ratio("rampartd HTTP /v1/scan", "rspamd HTTP /checkv2");
   ratio("rampartd milter", "opendkim milter (DKIM only)");
+  // --loops 1,2: the same traffic through 1 and 2 event loops.
+  if (loop_counts.size() >= 2 && loop_counts[0] == 1) {
+    std::printf("\nevent loops (%zu concurrent client%s; load average before: %s):\n", clients,
+                clients == 1 ? "" : "s", load_before.c_str());
+    for (const char* iface : {"rampartd milter", "rampartd HTTP /v1/scan"})
+      for (size_t i = 1; i < loop_counts.size(); ++i) {
+        const Run* one = find(std::string(iface) + ", 1 loop");
+        const Run* more = find(std::string(iface) + ", " + std::to_string(loop_counts[i]) + " loops");
+        if (one && more && one->rate > 0)
+          std::printf("  %-24s %zu loops vs 1: %8.0f vs %8.0f msgs/s = %.2fx\n", iface, loop_counts[i],
+                      more->rate, one->rate, more->rate / one->rate);
+      }
+  }
   return failed ? 1 : 0;
 }

@@ -171,6 +171,21 @@ else
 fi
 
 echo
+echo "== rampartd event loops: scans per second with 1 and 2 loops (milter and POST /v1/scan) =="
+# The same bench/milter_bench.cc traffic from LOOPS_BENCH_CLIENTS (4) clients
+# at once, through rampartd --loops 1, then --loops 2 (issue 11: 2 loops >=
+# 1.8x one loop on 2 cores). The clients run on the same machine and take
+# CPU from the daemon; the load average before the run is printed with it.
+# LOOPS_BENCH_MESSAGES (20000).
+if ninja -C "$BUILD" rampartd >"$BUILD/.bench-build-rampartd.log" 2>&1; then
+  bench_target milter_bench --rampartd "$BUILD/apps/rampartd/rampartd" --loops 1,2 \
+    --clients "${LOOPS_BENCH_CLIENTS:-4}" --messages "${LOOPS_BENCH_MESSAGES:-20000}" ||
+    echo "bench: milter_bench (loops) reported failures" >&2
+else
+  echo "bench: building rampartd failed (see $BUILD/.bench-build-rampartd.log)" >&2
+fi
+
+echo
 echo "== reputation stores: in-memory, RocksDB, Redis Cluster (REP_BENCH_IDENTITIES, default 10 M) =="
 # bench/reputation_bench.sh starts its own Redis Cluster (3 masters + 3
 # replicas, redis-server from a temp dir on free loopback ports, killed on

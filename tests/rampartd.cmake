@@ -36,3 +36,10 @@ if(TARGET rampartd)
   set_tests_properties(rampartd_config_test PROPERTIES TIMEOUT 120 ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
   add_dependencies(rampartd_config_test rampartd)
 endif()
+# rampartd with two event loops: both serve, the throttle is shared exactly,
+# SIGTERM drains every loop, SIGHUP reaches every loop.
+if(TARGET rampartd)
+  rampart_test(rampartd_loops_test SOURCES rampartd_loops_test.cc DEPS rampart_core)
+  set_tests_properties(rampartd_loops_test PROPERTIES TIMEOUT 120 ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
+  add_dependencies(rampartd_loops_test rampartd)
+endif()

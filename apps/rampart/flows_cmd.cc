@@ -24,7 +24,9 @@
 //   --max-seconds, or --max-packets datagrams) the open ones are closed and
 //   printed. stderr gets "rampart flows collect: listening on ADDR:PORT" first
 //   (the bound port, useful with port 0) and the collector's counters last.
-//   --exporters limits who may send; others are counted and dropped.
+//   --exporters (or [flows] exporters in --config) limits who may send;
+//   without either only loopback exporters are decoded; others are counted
+//   and dropped (the first from each address is logged).
 //
 // DESCRIPTION (detect)
 //   Reads the whole file, sorts it by start time, feeds the detector
@@ -293,6 +295,13 @@ int run_collect(cli::Args& a) {
   if (!number("max-packets", max_packets)) return a.usage_error("--max-packets N: a whole number >= 0");
   server::FlowCollector::Options o;
   o.listen = *listen;
+  if (auto path = a.get("config")) {  // [flows] exporters (none: loopback only)
+    auto c = Config::load_file(*path);
+    if (!c) return a.usage_error(c.error().message);
+    auto ex = server::FlowCollector::exporters_from(*c);
+    if (!ex) return a.usage_error(ex.error().message);
+    o.allowed_exporters = std::move(*ex);
+  }
   if (auto s = a.get("exporters")) {
     auto ps = parse_prefix_list(*s);
     if (!ps) return a.usage_error("--exporters: " + ps.error().message);

@@ -61,6 +61,21 @@ class Counter {
   std::atomic<uint64_t> v_{0};
 };
 
+// A counter only one thread writes (an event loop's own statistics) and any
+// thread reads (a scrape): a relaxed load and store, no locked instruction.
+class OwnedCounter {
+ public:
+  OwnedCounter& operator++() {
+    v_.store(v_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    return *this;
+  }
+  void operator++(int) { ++*this; }
+  operator uint64_t() const { return v_.load(std::memory_order_relaxed); }  // NOLINT: reads like a number
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+
 class Gauge {
  public:
   void set(int64_t v) { v_.store(v, std::memory_order_relaxed); }

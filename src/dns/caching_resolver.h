@@ -22,7 +22,8 @@
 // its own is passed on but not kept.
 // Time comes from the injected Clock (monotonic), so tests use FakeClock.
 // fd(), process(), wait() and pending() pass through to the upstream.
-// Not thread-safe: use one instance per thread (or per event loop).
+// Not thread-safe: use one instance per thread (rampartd: one per event
+// loop); only stats() may be read from another thread.
 #pragma once
 
 #include <chrono>
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "dns/resolver.h"
 
 namespace rampart::dns {
@@ -63,14 +65,15 @@ class CachingResolver final : public Resolver {
   void wait(int timeout_ms) override { upstream_.wait(timeout_ms); }
   size_t pending() const override { return upstream_.pending(); }
 
+  // Written by the owning thread, readable from any (a metrics scrape).
   struct Stats {
-    uint64_t hits = 0;
-    uint64_t misses = 0;
-    uint64_t coalesced = 0;  // misses that joined a query already in flight
-    uint64_t inserts = 0;
-    uint64_t expired = 0;
-    uint64_t evictions = 0;
-    uint64_t too_large = 0;  // answers not kept: larger than max_bytes alone
+    OwnedCounter hits;
+    OwnedCounter misses;
+    OwnedCounter coalesced;  // misses that joined a query already in flight
+    OwnedCounter inserts;
+    OwnedCounter expired;
+    OwnedCounter evictions;
+    OwnedCounter too_large;  // answers not kept: larger than max_bytes alone
   };
   const Stats& stats() const { return stats_; }
   size_t size() const { return map_.size(); }

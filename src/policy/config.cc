@@ -40,6 +40,9 @@ http_header_timeout_s = 10
 http_body_timeout_s = 60
 http_idle_timeout_s = 60
 milter_idle_timeout_s = 600
+# Event loops (threads), each with its own connections, resolver and share
+# of the DNS cache; connections are handed to them in turn. 0: one per core.
+loops = 0
 
 # HTTP API tokens: POST /v1/learn, /v1/events and /v1/reports need one (they
 # answer 403 while none is configured); once one is, every /v1/ endpoint
@@ -397,16 +400,6 @@ Result<PolicyConfig> PolicyConfig::from(const Config& cfg) {
 Result<DaemonConfig> DaemonConfig::from(const Config& cfg) {
   const size_t mark = cfg.error_count();
   DaemonConfig d;
-  Section srv = cfg.section("server");
-  d.milter = srv.string("milter", d.milter);
-  if (auto hp = parse_host_port(d.milter, -1, true); !hp) srv.invalid("milter", hp.error().message);
-  d.http = srv.string("http", d.http);
-  if (d.http == "off") d.http.clear();
-  if (!d.http.empty())
-    if (auto hp = parse_host_port(d.http, -1, true); !hp) srv.invalid("http", hp.error().message);
-  d.scan_timeout_s = srv.integer("scan_timeout_s", d.scan_timeout_s, 1, 3600);
-  d.drain_timeout_s = srv.integer("drain_timeout_s", d.drain_timeout_s, 0, 3600);
-  d.max_connections = srv.integer("max_connections", d.max_connections, 1, 1000000);
   Section dns = cfg.section("dns");
   for (const std::string& ns : dns.strings("nameservers")) {
     auto hp = parse_host_port(ns, 53);

@@ -151,14 +151,21 @@ class ContentCheck final : public Check {
   std::string_view name() const override { return "content"; }
   Stage stage() const override { return Stage::kData; }
   void run(const std::shared_ptr<ScanState>& s, std::function<void()> done) override {
+    {
+      std::lock_guard lk(fb_->mu_);  // every event loop scans; the model learns meanwhile
+      evaluate(s);
+    }
+    done();
+  }
+
+ private:
+  void evaluate(const std::shared_ptr<ScanState>& s) {
     classify::Classifier* c = fb_->classifier();
     if (!c) {
-      done();
       return;
     }
     const classify::Model& m = c->model();
     if (static_cast<int64_t>(m.hams() + m.spams()) < fb_->cfg_.min_learned) {
-      done();
       return;
     }
     const classify::Verdict v = c->classify(s->message);
@@ -169,10 +176,7 @@ class ContentCheck final : public Check {
     } else {
       s->add(name(), "CONTENT_HAM", cfg_.scores("CONTENT_HAM") * (t - v.score) / t, why);
     }
-    done();
   }
-
- private:
   const PolicyConfig& cfg_;
   std::shared_ptr<Feedback> fb_;
 };
@@ -184,9 +188,17 @@ class ReputationCheck final : public Check {
   Stage stage() const override { return Stage::kData; }
   int wave() const override { return 2; }
   void run(const std::shared_ptr<ScanState>& s, std::function<void()> done) override {
+    {
+      std::lock_guard lk(fb_->mu_);  // one store, engine and queue for every event loop
+      evaluate(s);
+    }
+    done();
+  }
+
+ private:
+  void evaluate(const std::shared_ptr<ScanState>& s) {
     reputation::Engine* engine = fb_->engine();
     if (!engine) {
-      done();
       return;
     }
     // The verdict so far (before any reputation symbol: no feedback loop).
@@ -211,7 +223,6 @@ class ReputationCheck final : public Check {
     auto reports = engine->report_many(keys);  // one store round trip for all
     if (!reports) {
       unavailable(*s, reports.error().message);
-      done();
       return;
     }
     for (const reputation::Report& r : *reports) {
@@ -243,7 +254,6 @@ class ReputationCheck final : public Check {
     }
     if (auto st = fb_->queue(e); !st) {
       unavailable(*s, st.error().message);
-      done();
       return;
     }
     size_t traps = 0;
@@ -258,10 +268,7 @@ class ReputationCheck final : public Check {
              first_trap + (traps > 1 ? " and " + std::to_string(traps - 1) + " more trap(s)" : ""));
       if (auto st = fb_->queue(std::move(trap)); !st) unavailable(*s, st.error().message);
     }
-    done();
   }
-
- private:
   void unavailable(ScanState& s, const std::string& why) {
     if (fb_->cfg_.tempfail) {
       s.tempfail("REPUTATION", "store: " + why);
@@ -300,6 +307,7 @@ void Feedback::stamp_model() {
 }
 
 Status Feedback::load_model() {
+  std::lock_guard lk(mu_);
   classifier_.reset();
   if (cfg_.model.empty()) return {};
   std::error_code ec;
@@ -325,6 +333,7 @@ Status Feedback::load_model() {
 }
 
 Status Feedback::reload_model() {
+  std::lock_guard lk(mu_);
   if (cfg_.model.empty()) return {};
   if (!classifier_) return load_model();
   std::error_code ec;
@@ -341,6 +350,7 @@ Status Feedback::reload_model() {
 }
 
 Status Feedback::save_model(bool force) {
+  std::lock_guard lk(mu_);
   if (!classifier_ || cfg_.model.empty() || learned_since_save_ == 0) return {};
   const int64_t now = clock_.unix_seconds();
   if (!force && now - last_save_ < cfg_.save_interval_s) return {};
@@ -356,6 +366,7 @@ Status Feedback::save_model(bool force) {
 }
 
 void Feedback::reconfigure(const FeedbackConfig& c) {
+  std::lock_guard lk(mu_);
   cfg_.tempfail = c.tempfail;
   cfg_.trusted_authserv_ids = c.trusted_authserv_ids;
   cfg_.reporters = c.reporters;
@@ -375,6 +386,7 @@ void Feedback::add_checks(Pipeline& p) {
 }
 
 Status Feedback::queue(reputation::Event e) {
+  std::lock_guard lk(mu_);
   if (!engine_) return {};
   if (cfg_.flush_ms <= 0) return record(e);
   if (e.time == 0) e.time = clock_.unix_seconds();
@@ -391,6 +403,7 @@ Status Feedback::queue(reputation::Event e) {
 }
 
 Status Feedback::flush() {
+  std::lock_guard lk(mu_);
   last_flush_ = clock_.monotonic();
   if (pending_.empty() || !engine_) return {};
   events_ += pending_.size();
@@ -407,6 +420,7 @@ Status Feedback::flush() {
 }
 
 void Feedback::tick() {
+  std::lock_guard lk(mu_);
   if (pending_.empty()) return;
   if (clock_.monotonic() - last_flush_ >= std::chrono::milliseconds(cfg_.flush_ms)) (void)flush();
 }
@@ -427,6 +441,7 @@ Feedback::Answer disabled() { return error_answer(503, "reputation is disabled")
 }  // namespace
 
 Feedback::Answer Feedback::post_events(std::string_view body) {
+  std::lock_guard lk(mu_);
   if (!engine_) return disabled();
   size_t rejected = 0, line_no = 0;
   std::vector<std::string> errors, out_of_window;
@@ -488,6 +503,7 @@ Feedback::Answer Feedback::post_events(std::string_view body) {
 }
 
 Feedback::Answer Feedback::get_reputation(std::string_view identity, bool with_counters) {
+  std::lock_guard lk(mu_);
   if (!engine_) return disabled();
   if (identity.empty() || identity.find(':') == std::string_view::npos)
     return error_answer(400, "identity must look like domain:example.com or ip:192.0.2.1");
@@ -501,6 +517,7 @@ void Feedback::set_resolver(dns::Resolver& resolver) {
 }
 
 bool Feedback::is_trap(std::string_view rcpt) const {
+  std::lock_guard lk(mu_);
   std::string a = to_lower(angle_value(rcpt));
   if (a.empty()) return false;
   for (const std::string& t : cfg_.trap_addresses)
@@ -518,6 +535,7 @@ bool Feedback::is_trap(std::string_view rcpt) const {
 }
 
 Feedback::Answer Feedback::get_rejected(std::string_view id) const {
+  std::lock_guard lk(mu_);
   if (id.empty()) {
     std::string kept = "[";
     for (const auto& e : rejected_.entries())
@@ -547,6 +565,7 @@ Feedback::Answer Feedback::get_rejected(std::string_view id) const {
 }
 
 Feedback::Answer Feedback::reject_report(std::string_view body, const std::string& why) {
+  std::lock_guard lk(mu_);
   reports_rejected_++;
   rejected_.keep(body, why, clock_.unix_seconds());
   return Answer{
@@ -555,6 +574,7 @@ Feedback::Answer Feedback::reject_report(std::string_view body, const std::strin
 }
 
 void Feedback::post_report(std::string body, std::function<void(Answer)> done) {
+  std::lock_guard lk(mu_);
   if (!engine_) return done(disabled());
   auto rep = reputation::parse_arf(body);
   if (!rep) return done(reject_report(body, rep.error().message));
@@ -580,6 +600,7 @@ void Feedback::post_report(std::string body, std::function<void(Answer)> done) {
 }
 
 void Feedback::post_mailbox_report(std::string body, std::function<void(Answer)> done) {
+  std::lock_guard lk(mu_);
   if (!engine_) return done(disabled());
   std::string from_domain;
   const auto head = mime::HeaderSection::parse(body);
@@ -617,6 +638,7 @@ void Feedback::post_mailbox_report(std::string body, std::function<void(Answer)>
 
 Feedback::Answer Feedback::report_answer(std::string_view body, const reputation::ArfReport& rep,
                                          const reputation::OriginalAuth& auth) {
+  std::lock_guard lk(mu_);
   auto ev = reputation::to_event(rep, auth, clock_.unix_seconds());
   if (!ev) return reject_report(body, ev.error().message);
   if (!engine_) return disabled();
@@ -641,6 +663,7 @@ Feedback::Answer Feedback::report_answer(std::string_view body, const reputation
 
 Feedback::Answer Feedback::post_learn(std::string_view label, std::string_view body,
                                       std::string_view client_ip) {
+  std::lock_guard lk(mu_);
   const std::string l = to_lower(trim(label));
   if (l != "spam" && l != "ham") return error_answer(400, "X-Label must be spam or ham");
   const bool spam = l == "spam";
@@ -700,6 +723,7 @@ Feedback::Answer Feedback::post_learn(std::string_view label, std::string_view b
 }
 
 void Feedback::collect_metrics(MetricsWriter& w) const {
+  std::lock_guard lk(mu_);
   auto counter = [&](const char* name, const char* help, uint64_t v) {
     w.family(name, help, MetricType::kCounter);
     w.sample({}, v);

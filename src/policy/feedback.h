@@ -39,6 +39,10 @@
 // The verdict recorded is spam when the score so far reaches quarantine_score
 // or a reject was forced, ham below add_header_score, else none.
 //
+// Threads: every public member locks the object (a recursive mutex), so the
+// event loops share one Feedback; the checks hold it only while they read
+// the store and queue their event, not while the scan goes on.
+//
 // DIAGNOSTICS: a store error (kIo / kTemporary) never rejects: with
 // reputation.tempfail = true the message is tempfailed (451 4.7.1), else
 // (default) REP_UNAVAILABLE with score 0 and the scan goes on.
@@ -63,6 +67,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -175,7 +180,10 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   Status flush();
   // From the event loop (about every 100 ms): flushes when flush_ms passed.
   void tick();
-  size_t pending() const { return pending_.size(); }
+  size_t pending() const {
+    std::lock_guard lk(mu_);
+    return pending_.size();
+  }
   // GET /v1/reports/rejected: {"total", "kept": [{"id", "time", "reason", "bytes"}, ...]};
   // GET /v1/reports/rejected/ID: {"id", "time", "reason", "raw"} (404 when no longer kept).
   Answer get_rejected(std::string_view id) const;
@@ -214,6 +222,10 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   Answer reject_report(std::string_view body, const std::string& why);
   void stamp_model();
 
+  // Every event loop calls in (checks, HTTP handlers): one lock over the
+  // store, engine, classifier and queue; recursive because an answer's
+  // callback may come back in on the same thread.
+  mutable std::recursive_mutex mu_;
   FeedbackConfig cfg_;
   const Clock& clock_;
   std::string authserv_id_;

@@ -223,14 +223,10 @@ struct PolicyConfig {
   static Result<PolicyConfig> from(const Config& cfg);
 };
 
-// rampartd's listeners and resolver: [server] and [dns]. Command-line
-// options reach it as Config::set_string() overrides.
+// rampartd's resolver: [dns] (the listeners, limits and loops, [server],
+// are server::ServerOptions). Command-line options reach it as
+// Config::set_string() overrides.
 struct DaemonConfig {
-  std::string milter = "127.0.0.1:11332";  // ADDR:PORT (port 0: a free port)
-  std::string http = "127.0.0.1:11334";    // empty ("" or "off"): no HTTP API
-  int64_t scan_timeout_s = 20;
-  int64_t drain_timeout_s = 30;
-  int64_t max_connections = 1000;
   std::vector<HostPort> nameservers;  // empty: /etc/resolv.conf; port 53 by default
   int64_t dns_timeout_ms = 3000;
   int64_t dns_cache_entries = 100000;

@@ -43,6 +43,7 @@ bool Throttle::take_local(std::string_view key, const RateLimit& limit) {
 }
 
 void Throttle::set_shared(std::unique_ptr<SharedBuckets> shared, std::chrono::milliseconds fallback_for) {
+  std::lock_guard lk(mu_);
   shared_ = std::move(shared);
   fallback_for_ = fallback_for;
   shared_down_until_ = {};
@@ -77,6 +78,7 @@ void Throttle::backend_failed(const Error& e) {
 
 bool Throttle::take(std::string_view key, const RateLimit& limit) {
   if (!limit.enabled) return true;
+  std::lock_guard lk(mu_);
   if (SharedBuckets* b = backend()) {
     auto r = b->take(key, limit);
     if (r) {
@@ -93,6 +95,7 @@ int Throttle::take_pair(std::string_view first, const RateLimit& first_limit, st
                         const RateLimit& second_limit) {
   if (!first_limit.enabled) return take(second, second_limit) ? 0 : 2;
   if (!second_limit.enabled) return take(first, first_limit) ? 0 : 1;
+  std::lock_guard lk(mu_);
   if (SharedBuckets* b = backend()) {
     auto r = b->take_pair(first, first_limit, second, second_limit);
     if (r) {
@@ -106,6 +109,9 @@ int Throttle::take_pair(std::string_view first, const RateLimit& first_limit, st
   return take_local(second, second_limit) ? 0 : 2;
 }
 
-double Throttle::tokens(std::string_view key, const RateLimit& limit) { return bucket(key, limit).tokens; }
+double Throttle::tokens(std::string_view key, const RateLimit& limit) {
+  std::lock_guard lk(mu_);
+  return bucket(key, limit).tokens;
+}
 
 }  // namespace rampart::policy

@@ -11,7 +11,11 @@
 //
 // Buckets start full, so an ordinary sender (dozens a minute) is never
 // stopped, while a burst of a thousand is stopped after `burst` messages.
-// Time comes from the injected Clock (monotonic). Not thread-safe.
+// Time comes from the injected Clock (monotonic). Thread-safe: every event
+// loop of rampartd takes from the same buckets (one mutex; a take is a hash
+// lookup and a few arithmetic operations, so the loops rarely meet there;
+// a shared backend's call is made under it too, as the backend client is
+// not thread-safe).
 //
 // Shared buckets: with set_shared(), take() asks the SharedBuckets backend
 // (rampartd: reputation::RedisRateLimiter, one bucket per key in the Redis
@@ -28,6 +32,7 @@
 #include <cstddef>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -64,17 +69,32 @@ class Throttle {
                 const RateLimit& second_limit);
   // Tokens left in the local bucket (for tests and the metrics).
   double tokens(std::string_view key, const RateLimit& limit);
-  size_t size() const { return map_.size(); }
-  uint64_t refused() const { return refused_; }
+  size_t size() const {
+    std::lock_guard lk(mu_);
+    return map_.size();
+  }
+  uint64_t refused() const {
+    std::lock_guard lk(mu_);
+    return refused_;
+  }
 
   void set_shared(std::unique_ptr<SharedBuckets> shared,
                   std::chrono::milliseconds fallback_for = std::chrono::seconds(1));
   bool shared() const { return shared_ != nullptr; }
   // Backend calls answered, and failed (answered locally instead).
-  uint64_t shared_calls() const { return shared_calls_; }
-  uint64_t shared_errors() const { return shared_errors_; }
+  uint64_t shared_calls() const {
+    std::lock_guard lk(mu_);
+    return shared_calls_;
+  }
+  uint64_t shared_errors() const {
+    std::lock_guard lk(mu_);
+    return shared_errors_;
+  }
   // Takes answered by the local buckets while a backend is set.
-  uint64_t fallbacks() const { return fallbacks_; }
+  uint64_t fallbacks() const {
+    std::lock_guard lk(mu_);
+    return fallbacks_;
+  }
 
  private:
   struct Bucket {
@@ -88,6 +108,7 @@ class Throttle {
   SharedBuckets* backend();
   void backend_failed(const Error& e);
 
+  mutable std::mutex mu_;
   const Clock& clock_;
   size_t max_keys_;
   std::unordered_map<std::string, Bucket> map_;

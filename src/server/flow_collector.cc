@@ -11,6 +11,9 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <unordered_set>
+
+#include "core/log.h"
 
 namespace rampart::server {
 
@@ -193,18 +196,38 @@ flows::FlowDecoder* FlowCollector::decoder_for(const IpAddress& exporter) {
   return raw;
 }
 
-void FlowCollector::handle(const uint8_t* data, size_t len, const IpAddress& exporter) {
-  if (!o_.allowed_exporters.empty()) {
-    bool ok = false;
-    for (const auto& p : o_.allowed_exporters)
-      if (p.contains(exporter)) {
-        ok = true;
-        break;
-      }
-    if (!ok) {
-      ++stats_.not_allowed;
-      return;
+Result<std::vector<flows::Prefix>> FlowCollector::exporters_from(const Config& cfg) {
+  const size_t mark = cfg.error_count();
+  Section sec = cfg.section("flows");
+  std::vector<flows::Prefix> out;
+  for (const std::string& s : sec.strings("exporters")) {
+    auto p = flows::Prefix::parse(s);
+    if (p) {
+      out.push_back(*p);
+    } else {
+      sec.invalid("exporters", p.error().message);
     }
+  }
+  if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
+  return out;
+}
+
+bool FlowCollector::exporter_allowed(const std::vector<flows::Prefix>& allowed, const IpAddress& exporter) {
+  if (allowed.empty())
+    return exporter.is_v4() ? exporter.bytes()[0] == 127 : exporter == *IpAddress::parse("::1");
+  for (const auto& p : allowed)
+    if (p.contains(exporter)) return true;
+  return false;
+}
+
+void FlowCollector::handle(const uint8_t* data, size_t len, const IpAddress& exporter) {
+  if (!exporter_allowed(o_.allowed_exporters, exporter)) {
+    ++stats_.not_allowed;
+    // Logged once per address (a bounded set: a spoofed flood cannot grow it).
+    if (refused_logged_.size() < 1024 && refused_logged_.insert(exporter.to_string()).second)
+      log::get()->warn("flows: datagrams from {} dropped: not an allowed exporter ([flows] exporters{})",
+                       exporter.to_string(), o_.allowed_exporters.empty() ? "; default: loopback only" : "");
+    return;
   }
   flows::FlowDecoder* dec = decoder_for(exporter);
   if (!dec) {

@@ -29,7 +29,9 @@
 //   open() returns kInvalidArgument for a bad listen address and kIo when the
 //   socket cannot be created or bound. On the packet path nothing throws:
 //   every datagram that is not decoded is counted in CollectorStats (too
-//   large for the buffer, an exporter outside allowed_exporters, an exporter
+//   large for the buffer, an exporter outside allowed_exporters (by default
+//   only loopback exporters are allowed: a flow collector reachable from
+//   elsewhere must not let anyone feed the bot detector), an exporter
 //   beyond max_exporters, decoder drops by reason), and kernel receive-queue
 //   overflows are read from SO_RXQ_OVFL when the kernel reports them.
 #pragma once
@@ -42,8 +44,10 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "core/config.h"
 #include "core/ip.h"
 #include "core/result.h"
 #include "flows/detector.h"
@@ -66,7 +70,7 @@ struct CollectorStats {
   uint64_t bytes = 0;           // their bytes
   uint64_t records = 0;         // flows decoded and handed to the sink
   uint64_t oversized = 0;       // larger than max_datagram (truncated by the kernel): dropped
-  uint64_t not_allowed = 0;     // exporter outside allowed_exporters: dropped
+  uint64_t not_allowed = 0;     // exporter outside allowed_exporters (default: loopback): dropped
   uint64_t exporter_limit = 0;  // a new exporter beyond max_exporters: dropped
   uint64_t decode_errors = 0;   // datagrams the decoder refused whole
   uint64_t kernel_drops = 0;    // receive-queue overflows (SO_RXQ_OVFL), when reported
@@ -83,15 +87,23 @@ class FlowCollector {
 
   struct Options {
     std::string listen = "127.0.0.1:0";
-    size_t max_datagram = 65535;                   // bytes per receive buffer (IPFIX messages are <= 65535)
-    size_t batch = 16;                             // datagrams per recvmmsg
-    size_t max_batches_per_poll = 64;              // then poll() returns, even when more is queued
-    int receive_buffer = 4 << 20;                  // SO_RCVBUF wish; the kernel may clamp it
-    size_t max_exporters = 1024;                   // decoders kept (one per exporter address)
-    std::vector<flows::Prefix> allowed_exporters;  // empty: any exporter
+    size_t max_datagram = 65535;       // bytes per receive buffer (IPFIX messages are <= 65535)
+    size_t batch = 16;                 // datagrams per recvmmsg
+    size_t max_batches_per_poll = 64;  // then poll() returns, even when more is queued
+    int receive_buffer = 4 << 20;      // SO_RCVBUF wish; the kernel may clamp it
+    size_t max_exporters = 1024;       // decoders kept (one per exporter address)
+    // Exporters whose datagrams are decoded; empty: loopback only
+    // (127.0.0.0/8 and ::1). Every other datagram is counted (not_allowed)
+    // and dropped; the first from each address is logged.
+    std::vector<flows::Prefix> allowed_exporters;
     flows::FlowDecoder::Limits decoder_limits;
   };
 
+  // [flows] exporters = ["CIDR", ...] (absent: empty, loopback only);
+  // Errc::kConfig naming file:line and the key for a bad entry.
+  static Result<std::vector<flows::Prefix>> exporters_from(const Config& cfg);
+  // Whether `allowed` (empty: loopback only) admits `exporter`.
+  static bool exporter_allowed(const std::vector<flows::Prefix>& allowed, const IpAddress& exporter);
   // Binds the socket; the sink gets every decoded record in arrival order.
   static Result<std::unique_ptr<FlowCollector>> open(Options o, Sink sink);
   ~FlowCollector();
@@ -140,6 +152,7 @@ class FlowCollector {
   std::vector<flows::Flow> flows_;
   std::unordered_map<ExporterKey, std::unique_ptr<flows::FlowDecoder>, ExporterKeyHash> decoders_;
   CollectorStats stats_;
+  std::unordered_set<std::string> refused_logged_;  // exporters whose refusal was logged
   uint32_t last_ovfl_ = 0;
 };
 

@@ -272,5 +272,64 @@ TEST(FlowCollector, FeedsTheDetector) {
   EXPECT_EQ((*c)->stats().dropped(), 0u);
 }
 
+// With no list configured only loopback exporters are decoded: a collector
+// bound to a public address must not let anyone feed the detector.
+TEST(FlowCollector, ExportersDefaultToLoopbackOnly) {
+  auto ip = [](const char* s) { return *IpAddress::parse(s); };
+  const std::vector<flows::Prefix> none;
+  EXPECT_TRUE(FlowCollector::exporter_allowed(none, ip("127.0.0.1")));
+  EXPECT_TRUE(FlowCollector::exporter_allowed(none, ip("127.3.2.1")));
+  EXPECT_TRUE(FlowCollector::exporter_allowed(none, ip("::1")));
+  EXPECT_FALSE(FlowCollector::exporter_allowed(none, ip("192.0.2.1")));
+  EXPECT_FALSE(FlowCollector::exporter_allowed(none, ip("10.0.0.1")));
+  EXPECT_FALSE(FlowCollector::exporter_allowed(none, ip("2001:db8::1")));
+  EXPECT_FALSE(FlowCollector::exporter_allowed(none, ip("::2")));
+  // A configured list replaces the default (loopback too must be listed).
+  const std::vector<flows::Prefix> listed = {*flows::Prefix::parse("192.0.2.0/24"),
+                                             *flows::Prefix::parse("2001:db8::/32")};
+  EXPECT_TRUE(FlowCollector::exporter_allowed(listed, ip("192.0.2.200")));
+  EXPECT_TRUE(FlowCollector::exporter_allowed(listed, ip("2001:db8::7")));
+  EXPECT_FALSE(FlowCollector::exporter_allowed(listed, ip("192.0.3.1")));
+  EXPECT_FALSE(FlowCollector::exporter_allowed(listed, ip("127.0.0.1")));
+}
+
+TEST(FlowCollector, ExportersFromConfig) {
+  auto cfg = Config::parse("[flows]\nexporters = [\"192.0.2.0/24\", \"::1\"]\n", "f.toml");
+  ASSERT_TRUE(cfg);
+  auto e = FlowCollector::exporters_from(*cfg);
+  ASSERT_TRUE(e) << e.error().message;
+  ASSERT_EQ(e->size(), 2u);
+  EXPECT_EQ((*e)[0].to_string(), "192.0.2.0/24");
+  auto bad = Config::parse("[flows]\nexporters = [\"10.0.0.0/x\"]\n", "f.toml");
+  ASSERT_TRUE(bad);
+  auto r = FlowCollector::exporters_from(*bad);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("f.toml:2"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("flows.exporters"), std::string::npos) << r.error().message;
+  auto absent = Config::parse("", "f.toml");
+  ASSERT_TRUE(absent);
+  ASSERT_TRUE(FlowCollector::exporters_from(*absent));
+  EXPECT_TRUE(FlowCollector::exporters_from(*absent)->empty());
+}
+
+// Over a socket: a loopback exporter outside the configured list is
+// counted and dropped; the listed one is decoded.
+TEST(FlowCollector, DropsExportersOutsideTheList) {
+  size_t records = 0;
+  FlowCollector::Options o;
+  o.allowed_exporters = {*flows::Prefix::parse("127.0.0.2/32")};
+  auto c = FlowCollector::open(o, [&](const Flow&, const IpAddress&) { ++records; });
+  ASSERT_TRUE(c);
+  flows::FlowEncoder v5({.format = flows::ExportFormat::kV5});
+  const auto one = v5.encode(sample(2), 1700000400000).at(0);
+  Sender listed("127.0.0.2"), other("127.0.0.1");
+  other.send(one, (*c)->local());
+  other.send(one, (*c)->local());
+  listed.send(one, (*c)->local());
+  ASSERT_TRUE(poll_until(**c, [&] { return (*c)->stats().datagrams >= 3; }));
+  EXPECT_EQ((*c)->stats().not_allowed, 2u);
+  EXPECT_EQ(records, 2u);
+}
+
 }  // namespace
 }  // namespace rampart::server

@@ -1,23 +1,37 @@
 // File: src/server/server.cc
-// rampartd's event loop over epoll (see server.h).
+// rampartd's event loops on Boost.Asio (see server.h).
 #include "server/server.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+// Boost.Asio (Debian libboost-dev, header-only). g++ 12 at -O2 sees a
+// "potential null pointer dereference" inside asio's scheduler that it
+// cannot prove away; the warning is about asio's code, not ours.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#pragma GCC diagnostic pop
 
 #include "core/config.h"
 #include "core/log.h"
@@ -26,47 +40,8 @@
 
 namespace rampart::server {
 
-namespace {
-constexpr uint64_t kMilterListener = 1, kHttpListener = 2, kSignal = 3, kResolver = 4, kWake = 5,
-                   kFirstConn = 100;
-constexpr auto kTick = std::chrono::milliseconds(100);
-
-Result<int> listen_on(const std::string& spec, uint16_t& port_out) {
-  auto addr = parse_listen(spec);
-  if (!addr) return tl::unexpected(addr.error());
-  const auto& [ip, port] = *addr;
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  if (ip.is_v4()) {
-    auto* sa = reinterpret_cast<sockaddr_in*>(&ss);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons(port);
-    std::memcpy(&sa->sin_addr, ip.bytes().data(), 4);
-    len = sizeof(sockaddr_in);
-  } else {
-    auto* sa = reinterpret_cast<sockaddr_in6*>(&ss);
-    sa->sin6_family = AF_INET6;
-    sa->sin6_port = htons(port);
-    std::memcpy(&sa->sin6_addr, ip.bytes().data(), 16);
-    len = sizeof(sockaddr_in6);
-  }
-  const int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail(Errc::kIo, std::string("socket: ") + std::strerror(errno));
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(fd, 512) != 0) {
-    const int e = errno;
-    ::close(fd);
-    return fail(Errc::kIo, "bind " + spec + ": " + std::strerror(e));
-  }
-  sockaddr_storage bound{};
-  socklen_t bl = sizeof bound;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bl);
-  port_out = bound.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port)
-                                        : ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
-  return fd;
-}
-}  // namespace
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
 
 Result<std::pair<IpAddress, uint16_t>> parse_listen(std::string_view s) {
   std::string_view host, port;
@@ -101,7 +76,11 @@ Result<ServerOptions> ServerOptions::from(const Config& cfg) {
   ServerOptions so;
   Section srv = cfg.section("server");
   so.milter_listen = srv.string("milter", so.milter_listen);
+  if (auto hp = parse_host_port(so.milter_listen, -1, true); !hp) srv.invalid("milter", hp.error().message);
   so.http_listen = srv.string("http", so.http_listen);
+  if (so.http_listen == "off") so.http_listen.clear();
+  if (!so.http_listen.empty())
+    if (auto hp = parse_host_port(so.http_listen, -1, true); !hp) srv.invalid("http", hp.error().message);
   struct Num {
     const char* key;
     int64_t dflt, min, max;
@@ -118,6 +97,7 @@ Result<ServerOptions> ServerOptions::from(const Config& cfg) {
       {"http_header_timeout_s", 10, 1, 3600},
       {"http_body_timeout_s", 60, 1, 3600},
       {"http_idle_timeout_s", 60, 1, 3600},
+      {"loops", 0, 0, 256},
   };
   int64_t v[std::size(nums)];
   for (size_t i = 0; i < std::size(nums); ++i)
@@ -133,50 +113,421 @@ Result<ServerOptions> ServerOptions::from(const Config& cfg) {
   so.http_header_timeout = std::chrono::seconds(v[7]);
   so.http_body_timeout = std::chrono::seconds(v[8]);
   so.http_idle_timeout = std::chrono::seconds(v[9]);
+  so.loops = v[10] > 0 ? static_cast<size_t>(v[10]) : std::max(1u, std::thread::hardware_concurrency());
   return so;
 }
 
+namespace {
+
+constexpr auto kTick = std::chrono::milliseconds(100);
+constexpr size_t kReadBuffer = 16384;  // per connection, while a read is outstanding
+
+// The listener caps, shared by every loop (accepts happen on loop 0,
+// closes on any loop).
+struct Listener {
+  const char* name = "";
+  bool http = false;
+  size_t max = 0, max_per_address = 0;
+  std::mutex mu;
+  size_t open = 0;
+  std::unordered_map<std::string, size_t> per_address;
+  std::atomic<uint64_t> refused_listener{0}, refused_address{0};
+  uint16_t port = 0;
+  std::unique_ptr<tcp::acceptor> acceptor;    // loop 0's; null once closed (drain)
+  std::unique_ptr<asio::steady_timer> pause;  // accept() out of descriptors: retry later
+  size_t next_loop = 0;                       // round robin (loop 0 only)
+
+  enum class Admit { kOk, kListener, kAddress };
+  Admit admit(const std::string& key) {
+    std::lock_guard lk(mu);
+    if (open >= max) {
+      refused_listener.fetch_add(1, std::memory_order_relaxed);
+      return Admit::kListener;
+    }
+    if (max_per_address > 0) {
+      auto it = per_address.find(key);
+      if (it != per_address.end() && it->second >= max_per_address) {
+        refused_address.fetch_add(1, std::memory_order_relaxed);
+        return Admit::kAddress;
+      }
+    }
+    open++;
+    per_address[key]++;
+    return Admit::kOk;
+  }
+  void release(const std::string& key) {
+    std::lock_guard lk(mu);
+    open--;
+    if (auto it = per_address.find(key); it != per_address.end() && --it->second == 0) per_address.erase(it);
+  }
+  size_t open_now() {
+    std::lock_guard lk(mu);
+    return open;
+  }
+};
+
+std::string address_key(const tcp::endpoint& ep) {
+  const auto a = ep.address();
+  if (a.is_v4()) {
+    const auto b = a.to_v4().to_bytes();
+    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  const auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) {
+    const auto b = asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_bytes();
+    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  const auto b = v6.to_bytes();
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+}  // namespace
+
 struct Server::Impl {
-  struct Conn final : MilterSink {
-    Impl* impl = nullptr;
+  struct Loop;
+
+  struct Conn final : MilterSink, std::enable_shared_from_this<Conn> {
+    Conn(Loop& l, tcp::socket s) : loop(&l), sock(std::move(s)) {}
+    Loop* loop;
     uint64_t id = 0;
-    int fd = -1;
+    tcp::socket sock;
+    Listener* listener = nullptr;
     bool http = false;
     bool want_close = false;  // milter: close once `out` is flushed
     bool dead = false;
-    uint32_t events = 0;  // the epoll interest in force
-    std::string addr;     // the client's address bytes (per-address limit)
+    bool reading = false;     // an async read is outstanding
+    bool write_wait = false;  // waiting for the socket to take more output
+    std::string addr;         // the client's address bytes (per-address limit)
     milter::Framer framer;
     std::string out;  // milter replies not yet sent
     std::chrono::steady_clock::time_point last_active{};
     std::shared_ptr<MilterSession> session;
     std::shared_ptr<HttpConnection> hc;
+    std::unique_ptr<char[]> buf;
 
     void send(std::string_view bytes) override {
       if (dead) return;
       out.append(bytes);
-      impl->flush(*this);
+      loop->flush(*this);
     }
     void close() override {
       want_close = true;
-      impl->flush(*this);
+      loop->flush(*this);
     }
   };
 
-  struct Listener {
-    const char* name = "";
-    int fd = -1;
-    uint64_t key = 0;
-    size_t open = 0, max = 0, max_per_address = 0;
-    std::unordered_map<std::string, size_t> per_address;
-    uint64_t refused_listener = 0, refused_address = 0;
-    bool paused = false;
-    std::chrono::steady_clock::time_point resume_at{};
+  // One event loop: its io_context, thread, connections, resolver, pipeline.
+  struct Loop {
+    struct Exec final : Executor {
+      Loop* loop = nullptr;
+      void post(std::function<void()> fn) override {
+        asio::post(loop->ctx, [l = loop, fn = std::move(fn)] {
+          fn();
+          l->after_io();
+        });
+      }
+    };
+
+    Loop(Impl& i, size_t n, dns::Resolver& r) : impl(&i), index(n), resolver(&r), tick_timer(ctx) {
+      exec.loop = this;
+    }
+
+    Impl* impl;
+    size_t index;
+    asio::io_context ctx{1};
+    Exec exec;
+    dns::Resolver* resolver;
+    std::unique_ptr<asio::posix::stream_descriptor> resolver_sd;
+    asio::steady_timer tick_timer;
+    // Read by other loops' scrapes; replaced by reloads (posted to this loop).
+    std::atomic<std::shared_ptr<policy::Pipeline>> pipeline;
+    std::unordered_map<uint64_t, std::shared_ptr<Conn>> conns;
+    std::unordered_set<uint64_t> suspended;  // connections not read from
+    bool any_dead = false;
+    uint64_t next_id = 1;
+    MilterStats stats;
+    HttpConnStats http_stats;
+    OwnedCounter milter_idle_closed, accepted;
+    std::atomic<size_t> open{0};
+    bool draining = false, finished = false;
+    std::chrono::steady_clock::time_point drain_deadline{};
+
+    ServerOptions& opt() { return impl->opt; }
+
+    bool can_read(const Conn& c) const {
+      if (c.dead) return false;
+      if (c.http) return c.hc->want_read();
+      return !c.want_close && c.out.size() < impl->opt.max_output &&
+             c.session->queued() < impl->opt.milter_max_queued;
+    }
+
+    // A read outstanding exactly while the connection may read.
+    void update_interest(Conn& c) {
+      if (c.dead) return;
+      if (!can_read(c)) {
+        suspended.insert(c.id);
+        return;
+      }
+      suspended.erase(c.id);
+      if (c.reading) return;
+      c.reading = true;
+      c.sock.async_read_some(asio::buffer(c.buf.get(), kReadBuffer),
+                             [self = c.shared_from_this()](const boost::system::error_code& ec, size_t n) {
+                               Loop& l = *self->loop;
+                               self->reading = false;
+                               l.on_read(*self, ec, n);
+                               l.after_io();
+                             });
+    }
+
+    void kill(Conn& c) {
+      c.dead = true;
+      any_dead = true;
+    }
+
+    void on_read(Conn& c, const boost::system::error_code& ec, size_t n) {
+      if (c.dead) return;
+      if (ec) {
+        kill(c);  // EOF, reset, or cancelled by a close
+        return;
+      }
+      const auto now = std::chrono::steady_clock::now();
+      c.last_active = now;
+      const std::string_view data(c.buf.get(), n);
+      if (c.http) {
+        c.hc->on_input(data, now);
+        flush(c);
+      } else {
+        c.framer.feed(data);
+        while (!c.dead && !c.want_close) {
+          auto p = c.framer.next();
+          if (!p) {
+            stats.protocol_errors++;
+            log::get()->warn("milter: {}", p.error().message);
+            kill(c);
+            return;
+          }
+          if (!*p) break;
+          auto cmd = milter::decode(**p);
+          if (!cmd) {
+            stats.protocol_errors++;
+            log::get()->warn("milter: {}", cmd.error().message);
+            kill(c);
+            return;
+          }
+          auto session = c.session;  // keeps it alive through a close()
+          session->on_command(std::move(*cmd));
+        }
+      }
+      update_interest(c);
+    }
+
+    // Sends what the socket takes now; waits for it to take more otherwise.
+    void flush(Conn& c) {
+      if (c.dead) return;
+      if (!c.write_wait) {
+        std::string_view data = c.http ? std::string_view(c.hc->output()) : std::string_view(c.out);
+        size_t sent = 0;
+        while (sent < data.size()) {
+          boost::system::error_code ec;
+          const size_t n = c.sock.write_some(asio::buffer(data.data() + sent, data.size() - sent), ec);
+          if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+          if (ec) {
+            kill(c);
+            return;
+          }
+          sent += n;
+        }
+        if (sent > 0) {
+          if (c.http) {
+            c.hc->consumed(sent, std::chrono::steady_clock::now());
+          } else {
+            c.out.erase(0, sent);
+          }
+        }
+        const bool pending = c.http ? !c.hc->output().empty() : !c.out.empty();
+        if (pending) {
+          c.write_wait = true;
+          c.sock.async_wait(tcp::socket::wait_write,
+                            [self = c.shared_from_this()](const boost::system::error_code& ec) {
+                              Loop& l = *self->loop;
+                              self->write_wait = false;
+                              if (ec) {
+                                l.kill(*self);
+                              } else {
+                                l.flush(*self);
+                              }
+                              l.after_io();
+                            });
+        }
+      }
+      const bool done = c.http ? c.hc->finished() : (c.want_close && c.out.empty());
+      if (done) {
+        kill(c);
+        return;
+      }
+      update_interest(c);
+    }
+
+    // A connection accepted by loop 0, now on this loop's thread.
+    void adopt(tcp::socket sock, Listener& l, std::string key) {
+      if (draining) {
+        boost::system::error_code ec;
+        sock.close(ec);
+        l.release(key);
+        return;
+      }
+      boost::system::error_code ec;
+      sock.non_blocking(true, ec);
+      sock.set_option(tcp::no_delay(true), ec);
+      auto c = std::make_shared<Conn>(*this, std::move(sock));
+      c->id = next_id++;
+      c->listener = &l;
+      c->http = l.http;
+      c->addr = std::move(key);
+      c->buf = std::make_unique<char[]>(kReadBuffer);
+      c->last_active = std::chrono::steady_clock::now();
+      accepted++;
+      if (c->http) {
+        const uint64_t id = c->id;
+        c->hc = std::make_shared<HttpConnection>(*impl->router, impl->http_limits, http_stats, c->last_active,
+                                                 [this, id] {
+                                                   auto it = conns.find(id);
+                                                   if (it != conns.end()) flush(*it->second);
+                                                 });
+      } else {
+        SessionOptions so;
+        so.stage_timeout = impl->opt.scan_timeout;
+        c->session = std::make_shared<MilterSession>([this] { return pipeline.load(); }, *c, stats, so);
+      }
+      Conn& ref = *c;
+      conns.emplace(c->id, std::move(c));
+      open.store(conns.size(), std::memory_order_relaxed);
+      update_interest(ref);
+    }
+
+    // After every handler: connections that stopped reading may read again
+    // (a stage or a request completed), dead ones go.
+    void after_io() {
+      resume_suspended();
+      reap();
+      check_drained();
+    }
+
+    void resume_suspended() {
+      if (suspended.empty()) return;
+      std::vector<uint64_t> ids(suspended.begin(), suspended.end());
+      for (uint64_t id : ids) {
+        auto it = conns.find(id);
+        if (it == conns.end()) {
+          suspended.erase(id);
+          continue;
+        }
+        update_interest(*it->second);
+      }
+    }
+
+    void reap() {
+      if (!any_dead) return;
+      any_dead = false;
+      for (auto it = conns.begin(); it != conns.end();) {
+        Conn& c = *it->second;
+        if (!c.dead) {
+          ++it;
+          continue;
+        }
+        boost::system::error_code ec;
+        c.sock.close(ec);  // outstanding operations complete with operation_aborted
+        c.listener->release(c.addr);
+        suspended.erase(c.id);
+        it = conns.erase(it);
+      }
+      open.store(conns.size(), std::memory_order_relaxed);
+    }
+
+    void start_resolver() {
+      const int fd = resolver->fd();
+      if (fd < 0) return;
+      // The descriptor belongs to the resolver: wrap a duplicate.
+      const int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+      if (dup < 0) return;
+      resolver_sd = std::make_unique<asio::posix::stream_descriptor>(ctx, dup);
+      wait_resolver();
+    }
+    void wait_resolver() {
+      resolver_sd->async_wait(asio::posix::stream_descriptor::wait_read,
+                              [this](const boost::system::error_code& ec) {
+                                if (ec) return;
+                                resolver->process();
+                                after_io();
+                                if (!finished) wait_resolver();
+                              });
+    }
+
+    void start_tick() {
+      tick_timer.expires_after(kTick);
+      tick_timer.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || finished) return;
+        tick(std::chrono::steady_clock::now());
+        after_io();
+        if (!finished) start_tick();
+      });
+    }
+
+    void tick(std::chrono::steady_clock::time_point now) {
+      resolver->process();  // expires lookups past their timeout
+      if (index == 0) impl->tick0();
+      for (auto& [id, c] : conns) {
+        if (c->dead) continue;
+        if (c->session) {
+          auto s = c->session;
+          s->tick(now);
+          // No stage running, nothing queued, nothing received for a while.
+          if (!c->dead && s->idle() && now - c->last_active >= impl->opt.milter_idle_timeout) {
+            milter_idle_closed++;
+            kill(*c);
+          }
+        } else if (c->hc) {
+          auto h = c->hc;
+          if (h->tick(now)) {
+            kill(*c);
+          } else {
+            flush(*c);  // a timeout's answer or a 408
+          }
+        }
+      }
+    }
+
+    void begin_drain() {
+      if (draining) return;
+      draining = true;
+      for (auto& [id, c] : conns)
+        if (c->hc) {
+          c->hc->drain();  // idle: closed now; busy: after its answer
+          if (c->hc->finished()) kill(*c);
+        }
+      drain_deadline = std::chrono::steady_clock::now() + impl->opt.drain_timeout;
+      log::get()->info("loop {} draining: waiting for {} open connections", index, conns.size());
+      after_io();
+    }
+
+    void check_drained() {
+      if (!draining || finished) return;
+      if (!conns.empty() && std::chrono::steady_clock::now() < drain_deadline) return;
+      finished = true;
+      log::get()->info("loop {} drained ({} connections left)", index, conns.size());
+      boost::system::error_code ec;
+      tick_timer.cancel();
+      if (resolver_sd) resolver_sd->close(ec);
+      if (index == 0) impl->stop_loop0_io();
+      ctx.stop();
+    }
   };
 
   ServerOptions opt;
-  dns::Resolver& resolver;
-  std::shared_ptr<policy::Pipeline> pipeline;
+  std::vector<std::unique_ptr<Loop>> loops;
+  PipelineFactory factory;
+  std::mutex retired_mu;
   std::vector<std::shared_ptr<policy::Pipeline>> retired;
   Reload reload;
   std::function<std::string()> extra_metrics;
@@ -184,25 +535,20 @@ struct Server::Impl {
   Router* router = nullptr;
   HttpLimits http_limits;
   std::function<void()> tick_hook;
-  int ep = -1, sig_fd = -1, wake_fd = -1;
   Listener milter_l, http_l;
-  uint16_t milter_port = 0, http_port = 0;
-  uint64_t next_id = kFirstConn;
-  std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns;
-  std::unordered_set<uint64_t> suspended;  // connections not read from (EPOLLIN off)
-  MilterStats stats;
-  HttpConnStats http_stats;
-  uint64_t reloads = 0, reload_errors = 0, milter_idle_closed = 0;
-  bool draining = false;
-  std::chrono::steady_clock::time_point drain_deadline{};
+  // Loop 0's: signals, stop().
+  std::unique_ptr<asio::signal_set> signals;
+  int stop_fd = -1;
+  std::unique_ptr<asio::posix::stream_descriptor> stop_sd;
+  std::atomic<uint64_t> reloads{0}, reload_errors{0};
+  std::atomic<bool> draining{false};
 
-  Impl(const ServerOptions& o, dns::Resolver& r) : opt(o), resolver(r) {
+  explicit Impl(const ServerOptions& o) : opt(o) {
     milter_l.name = "milter";
-    milter_l.key = kMilterListener;
     milter_l.max = o.milter_max_connections;
     milter_l.max_per_address = o.milter_max_per_address;
     http_l.name = "http";
-    http_l.key = kHttpListener;
+    http_l.http = true;
     http_l.max = o.http_max_connections;
     http_l.max_per_address = o.http_max_per_address;
     http_limits.max_body = o.max_http_body;
@@ -213,268 +559,243 @@ struct Server::Impl {
     http_limits.request_timeout = o.scan_timeout;
   }
   ~Impl() {
-    for (auto& [id, c] : conns)
-      if (c->fd >= 0) ::close(c->fd);
-    conns.clear();  // sessions first: they may hold pipelines
-    for (auto* l : {&milter_l, &http_l})
-      if (l->fd >= 0) ::close(l->fd);
-    for (int fd : {ep, sig_fd, wake_fd})
-      if (fd >= 0) ::close(fd);
-  }
-
-  void add_fd(int fd, uint64_t id, uint32_t events) {
-    epoll_event ev{};
-    ev.events = events;
-    ev.data.u64 = id;
-    ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-  }
-
-  bool can_read(const Conn& c) const {
-    if (c.dead) return false;
-    if (c.http) return c.hc->want_read();
-    return !c.want_close && c.out.size() < opt.max_output && c.session->queued() < opt.milter_max_queued;
-  }
-
-  // EPOLLIN only while the connection may read; EPOLLOUT while output waits.
-  void update_interest(Conn& c) {
-    if (c.dead || c.fd < 0) return;
-    const bool readable = can_read(c);
-    const bool pending = c.http ? !c.hc->output().empty() : !c.out.empty();
-    const uint32_t want = (readable ? EPOLLIN : 0u) | (pending ? EPOLLOUT : 0u);
-    if (readable) {
-      suspended.erase(c.id);
-    } else {
-      suspended.insert(c.id);
+    for (auto& l : loops) {
+      l->conns.clear();  // sessions first: they may hold pipelines
+      l->pipeline.store(nullptr);
     }
-    if (want == c.events) return;
-    epoll_event ev{};
-    ev.events = want;
-    ev.data.u64 = c.id;
-    ::epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
-    c.events = want;
+    milter_l.acceptor.reset();
+    http_l.acceptor.reset();
+    signals.reset();
+    stop_sd.reset();
+    milter_l.pause.reset();
+    http_l.pause.reset();
+    loops.clear();
+    if (stop_fd >= 0) ::close(stop_fd);
   }
 
-  // Sends what it can; 0 when sent, else errno of the failure (EAGAIN: later).
-  int send_some(Conn& c, std::string_view data, size_t& sent) {
-    sent = 0;
-    while (sent < data.size()) {
-      const ssize_t n = ::send(c.fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-      if (n > 0) {
-        sent += static_cast<size_t>(n);
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      return n < 0 ? errno : EPIPE;
-    }
-    return 0;
-  }
+  Loop& loop0() { return *loops[0]; }
 
-  void flush(Conn& c) {
-    if (c.dead) return;
-    if (c.http) {
-      // consumed() may take the next pipelined request and add its answer.
-      while (!c.hc->output().empty()) {
-        size_t sent = 0;
-        const int err = send_some(c, c.hc->output(), sent);
-        c.hc->consumed(sent, std::chrono::steady_clock::now());
-        if (err == EAGAIN || err == EWOULDBLOCK) break;
-        if (err != 0) {
-          c.dead = true;  // peer gone
-          return;
-        }
-      }
-      if (c.hc->finished()) c.dead = true;
-    } else {
-      if (!c.out.empty()) {
-        size_t sent = 0;
-        const int err = send_some(c, c.out, sent);
-        c.out.erase(0, sent);
-        if (err != 0 && err != EAGAIN && err != EWOULDBLOCK) {
-          c.dead = true;
-          return;
-        }
-      }
-      if (c.out.empty() && c.want_close) c.dead = true;
-    }
-    update_interest(c);
-  }
-
-  static std::string address_key(const sockaddr_storage& ss) {
-    if (ss.ss_family == AF_INET) {
-      const auto* sa = reinterpret_cast<const sockaddr_in*>(&ss);
-      return std::string(reinterpret_cast<const char*>(&sa->sin_addr), 4);
-    }
-    if (ss.ss_family == AF_INET6) {
-      const auto* sa = reinterpret_cast<const sockaddr_in6*>(&ss);
-      return std::string(reinterpret_cast<const char*>(&sa->sin6_addr), 16);
-    }
+  Status listen(Listener& l, const std::string& spec) {
+    auto addr = parse_listen(spec);
+    if (!addr) return tl::unexpected(addr.error());
+    const auto& [ip, port] = *addr;
+    boost::system::error_code ec;
+    const auto a = asio::ip::make_address(ip.to_string(), ec);
+    if (ec) return fail(Errc::kInvalidArgument, "bad listen address: " + spec);
+    const tcp::endpoint ep(a, port);
+    auto acc = std::make_unique<tcp::acceptor>(loop0().ctx);
+    acc->open(ep.protocol(), ec);
+    if (!ec) acc->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acc->bind(ep, ec);
+    if (!ec) acc->listen(512, ec);
+    if (ec) return fail(Errc::kIo, "bind " + spec + ": " + ec.message());
+    l.port = acc->local_endpoint(ec).port();
+    l.pause = std::make_unique<asio::steady_timer>(loop0().ctx);
+    l.acceptor = std::move(acc);
     return {};
   }
 
-  void pause_listener(Listener& l, int err) {
-    if (l.paused || l.fd < 0) return;
-    l.paused = true;
-    l.resume_at = std::chrono::steady_clock::now() + kTick;
-    ::epoll_ctl(ep, EPOLL_CTL_DEL, l.fd, nullptr);
-    log::get()->warn("{}: accept: {}; not accepting for {} ms", l.name, std::strerror(err), kTick.count());
-  }
-
-  void accept_all(Listener& l) {
-    const bool http = &l == &http_l;
-    while (!l.paused) {
-      sockaddr_storage ss{};
-      socklen_t sl = sizeof ss;
-      const int fd = ::accept4(l.fd, reinterpret_cast<sockaddr*>(&ss), &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) {
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-          pause_listener(l, errno);
+  // Loop 0: accepts, checks the caps, hands the socket to the next loop.
+  void accept_next(Listener& l) {
+    if (!l.acceptor) return;
+    Loop& target = *loops[l.next_loop];
+    l.acceptor->async_accept(target.ctx, [this, &l, &target](const boost::system::error_code& ec,
+                                                             tcp::socket sock) {
+      if (ec == asio::error::operation_aborted || !l.acceptor) return;
+      if (ec) {
+        if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+            ec == asio::error::no_memory || ec.value() == ENFILE) {
+          log::get()->warn("{}: accept: {}; not accepting for {} ms", l.name, ec.message(), kTick.count());
+          l.pause->expires_after(kTick);
+          l.pause->async_wait([this, &l](const boost::system::error_code& e) {
+            if (!e) accept_next(l);
+          });
+          return;
+        }
+        accept_next(l);  // ECONNABORTED and the like: the next one
         return;
       }
-      std::string key = address_key(ss);
-      const bool over_listener = l.open >= l.max;
-      const bool over_address =
-          !over_listener && l.max_per_address > 0 && l.per_address[key] >= l.max_per_address;
-      if (over_listener || over_address) {
-        if (over_listener) {
-          l.refused_listener++;
-        } else {
-          l.refused_address++;
-          if (l.per_address[key] == 0) l.per_address.erase(key);
-        }
-        if (http) {
+      boost::system::error_code ec2;
+      const auto peer = sock.remote_endpoint(ec2);
+      std::string key = ec2 ? std::string() : address_key(peer);
+      const auto admit = l.admit(key);
+      if (admit != Listener::Admit::kOk) {
+        if (l.http) {
           const std::string r =
               http_response(503, "application/json", error_json("too many connections"), false);
-          [[maybe_unused]] auto n = ::send(fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+          [[maybe_unused]] auto n =
+              ::send(sock.native_handle(), r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         }
-        ::close(fd);
-        continue;
-      }
-      l.open++;
-      l.per_address[key]++;
-      int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      auto c = std::make_unique<Conn>();
-      c->impl = this;
-      c->id = next_id++;
-      c->fd = fd;
-      c->http = http;
-      c->addr = std::move(key);
-      c->last_active = std::chrono::steady_clock::now();
-      if (http) {
-        const uint64_t id = c->id;
-        c->hc =
-            std::make_shared<HttpConnection>(*router, http_limits, http_stats, c->last_active, [this, id] {
-              auto it = conns.find(id);
-              if (it != conns.end()) flush(*it->second);
-            });
+        sock.close(ec2);
       } else {
-        SessionOptions so;
-        so.stage_timeout = opt.scan_timeout;
-        c->session = std::make_shared<MilterSession>([this] { return pipeline; }, *c, stats, so);
+        l.next_loop = (l.next_loop + 1) % loops.size();
+        if (&target == &loop0()) {
+          target.adopt(std::move(sock), l, std::move(key));
+        } else {
+          // The socket is already registered with the target's reactor; its
+          // thread takes it from here.
+          asio::post(target.ctx, [&target, &l, s = std::make_shared<tcp::socket>(std::move(sock)),
+                                  k = std::move(key)]() mutable {
+            target.adopt(std::move(*s), l, std::move(k));
+            target.after_io();
+          });
+        }
       }
-      c->events = EPOLLIN;
-      add_fd(fd, c->id, EPOLLIN);
-      conns.emplace(c->id, std::move(c));
-    }
+      accept_next(l);
+      loop0().after_io();
+    });
   }
 
-  void read_conn(Conn& c) {
-    char buf[65536];
-    size_t total = 0;
-    while (can_read(c) && total < (1u << 20)) {
-      const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
-      if (n == 0) {
-        c.dead = true;
-        return;
+  void tick0() {
+    if (tick_hook && !draining.load()) tick_hook();
+    // A retired pipeline goes once nothing (session, pending lookup) holds it.
+    std::lock_guard lk(retired_mu);
+    std::erase_if(retired, [](const std::shared_ptr<policy::Pipeline>& p) { return p.use_count() == 1; });
+  }
+
+  void stop_loop0_io() {
+    boost::system::error_code ec;
+    if (signals) signals->cancel(ec);
+    if (stop_sd) stop_sd->cancel(ec);
+    for (Listener* l : {&milter_l, &http_l})
+      if (l->pause) l->pause->cancel();
+  }
+
+  void wait_signals() {
+    signals->async_wait([this](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      if (signo == SIGHUP) {
+        on_reload();
+      } else {
+        begin_drain();
       }
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) c.dead = true;
-        break;
-      }
-      total += static_cast<size_t>(n);
-      const auto now = std::chrono::steady_clock::now();
-      c.last_active = now;
-      if (c.http) {
-        c.hc->on_input(std::string_view(buf, static_cast<size_t>(n)), now);
-        flush(c);
-        continue;
-      }
-      c.framer.feed(std::string_view(buf, static_cast<size_t>(n)));
-      while (!c.dead && !c.want_close) {
-        auto p = c.framer.next();
-        if (!p) {
-          stats.protocol_errors++;
-          log::get()->warn("milter: {}", p.error().message);
-          c.dead = true;
-          return;
-        }
-        if (!*p) break;
-        auto cmd = milter::decode(**p);
-        if (!cmd) {
-          stats.protocol_errors++;
-          log::get()->warn("milter: {}", cmd.error().message);
-          c.dead = true;
-          return;
-        }
-        auto session = c.session;  // keeps it alive through a close()
-        session->on_command(std::move(*cmd));
-      }
+      if (!loop0().finished) wait_signals();
+    });
+  }
+
+  void wait_stop() {
+    stop_sd->async_wait(asio::posix::stream_descriptor::wait_read,
+                        [this](const boost::system::error_code& ec) {
+                          if (ec) return;
+                          uint64_t v = 0;
+                          [[maybe_unused]] auto rr = ::read(stop_fd, &v, sizeof v);
+                          begin_drain();
+                        });
+  }
+
+  void on_reload() {
+    auto r = reload ? reload() : Result<PipelineFactory>(factory);
+    if (!r) {
+      reload_errors.fetch_add(1);
+      log::get()->error("reload failed, keeping the running configuration: {}", r.error().message);
+      return;
     }
-    update_interest(c);
+    factory = *r;
+    for (auto& lp : loops) {
+      auto pipe = factory(*lp->resolver);
+      Loop* l = lp.get();
+      asio::post(l->ctx, [this, l, pipe] {
+        auto old = l->pipeline.exchange(pipe);
+        std::lock_guard lk(retired_mu);
+        retired.push_back(std::move(old));
+      });
+    }
+    reloads.fetch_add(1);
+    log::get()->info("configuration reloaded");
+  }
+
+  // Loop 0: no new connections; every loop drains its own.
+  void begin_drain() {
+    if (draining.exchange(true)) return;
+    log::get()->info("draining: no new connections");
+    boost::system::error_code ec;
+    for (Listener* l : {&milter_l, &http_l})
+      if (l->acceptor) {
+        l->acceptor->close(ec);
+        l->acceptor.reset();
+      }
+    for (Listener* l : {&milter_l, &http_l})
+      if (l->pause) l->pause->cancel();
+    for (auto& lp : loops) {
+      Loop* l = lp.get();
+      asio::post(l->ctx, [l] { l->begin_drain(); });
+    }
   }
 
   // GET /metrics: the server's own families through the one Prometheus
-  // writer (core/metrics.h), then the daemon's registry (extra_metrics).
+  // writer (core/metrics.h), summed over the loops, then the daemon's
+  // registry (extra_metrics).
   std::string metrics() {
     MetricsWriter w;
+    auto sum = [&](auto get) {
+      uint64_t v = 0;
+      for (auto& l : loops) v += get(*l);
+      return v;
+    };
     auto counter = [&](const char* name, const char* help, uint64_t v) {
       w.family(name, help, MetricType::kCounter);
       w.sample({}, v);
     };
-    counter("rampart_milter_connections_total", "Milter connections accepted.", stats.connections);
-    counter("rampart_milter_messages_total", "Messages seen (MAIL FROM).", stats.messages);
+#define RAMPART_SUM(field) sum([](Loop& l) -> uint64_t { return l.field; })
+    counter("rampart_milter_connections_total", "Milter connections accepted.",
+            RAMPART_SUM(stats.connections));
+    counter("rampart_milter_messages_total", "Messages seen (MAIL FROM).", RAMPART_SUM(stats.messages));
     w.family("rampart_milter_verdicts_total", "Verdicts at end of message or MAIL FROM.",
              MetricType::kCounter);
-    w.sample({{"action", "accept"}}, static_cast<uint64_t>(stats.accepted));
-    w.sample({{"action", "add_header"}}, static_cast<uint64_t>(stats.add_header));
-    w.sample({{"action", "quarantine"}}, static_cast<uint64_t>(stats.quarantined));
-    w.sample({{"action", "tempfail"}}, static_cast<uint64_t>(stats.tempfailed));
-    w.sample({{"action", "reject"}}, static_cast<uint64_t>(stats.rejected));
-    counter("rampart_throttled_total", "Messages refused by a rate limit (451 4.7.1).", stats.throttled);
+    w.sample({{"action", "accept"}}, RAMPART_SUM(stats.accepted));
+    w.sample({{"action", "add_header"}}, RAMPART_SUM(stats.add_header));
+    w.sample({{"action", "quarantine"}}, RAMPART_SUM(stats.quarantined));
+    w.sample({{"action", "tempfail"}}, RAMPART_SUM(stats.tempfailed));
+    w.sample({{"action", "reject"}}, RAMPART_SUM(stats.rejected));
+    counter("rampart_throttled_total", "Messages refused by a rate limit (451 4.7.1).",
+            RAMPART_SUM(stats.throttled));
     counter("rampart_scan_timeouts_total", "Stages tempfailed for running past scan_timeout.",
-            stats.timeouts);
+            RAMPART_SUM(stats.timeouts));
     counter("rampart_milter_protocol_errors_total", "Milter connections closed on malformed input.",
-            stats.protocol_errors);
+            RAMPART_SUM(stats.protocol_errors));
     counter("rampart_milter_idle_closed_total", "Milter connections closed after milter_idle_timeout_s.",
-            milter_idle_closed);
-    counter("rampart_http_requests_total", "HTTP API requests.", http_stats.requests);
-    counter("rampart_http_errors_total", "HTTP API requests answered with an error.", http_stats.errors);
+            RAMPART_SUM(milter_idle_closed));
+    counter("rampart_http_requests_total", "HTTP API requests.", RAMPART_SUM(http_stats.requests));
+    counter("rampart_http_errors_total", "HTTP API requests answered with an error.",
+            RAMPART_SUM(http_stats.errors));
     counter("rampart_http_timeouts_total", "HTTP requests answered with a tempfail past scan_timeout.",
-            http_stats.timeouts);
+            RAMPART_SUM(http_stats.timeouts));
     counter("rampart_http_slow_clients_total",
             "HTTP connections closed for missing a header, body or output deadline.",
-            http_stats.slow_clients);
+            RAMPART_SUM(http_stats.slow_clients));
+#undef RAMPART_SUM
     counter("rampart_http_unauthorized_total", "HTTP requests refused 401 (no or unknown token).",
             router->unauthorized());
     counter("rampart_http_forbidden_total", "HTTP requests refused 403 (token without the right).",
             router->forbidden());
-    counter("rampart_reloads_total", "Successful configuration reloads.", reloads);
+    counter("rampart_reloads_total", "Successful configuration reloads.", reloads.load());
     counter("rampart_reload_errors_total", "Failed configuration reloads (old configuration kept).",
-            reload_errors);
+            reload_errors.load());
     w.family("rampart_connections", "Open connections.", MetricType::kGauge);
-    w.sample({}, static_cast<uint64_t>(conns.size()));
+    w.sample({}, sum([](Loop& l) -> uint64_t { return l.open.load(std::memory_order_relaxed); }));
+    w.family("rampart_loops", "Event loops (threads).", MetricType::kGauge);
+    w.sample({}, static_cast<uint64_t>(loops.size()));
+    w.family("rampart_loop_connections", "Open connections by event loop.", MetricType::kGauge);
+    for (auto& l : loops)
+      w.sample({{"loop", std::to_string(l->index)}},
+               static_cast<uint64_t>(l->open.load(std::memory_order_relaxed)));
+    w.family("rampart_loop_connections_total", "Connections accepted, by the event loop that served them.",
+             MetricType::kCounter);
+    for (auto& l : loops) w.sample({{"loop", std::to_string(l->index)}}, static_cast<uint64_t>(l->accepted));
     w.family("rampart_listener_connections", "Open connections by listener.", MetricType::kGauge);
-    for (const Listener* l : {&milter_l, &http_l})
-      w.sample({{"listener", l->name}}, static_cast<uint64_t>(l->open));
+    for (Listener* l : {&milter_l, &http_l})
+      w.sample({{"listener", l->name}}, static_cast<uint64_t>(l->open_now()));
     w.family("rampart_connections_refused_total",
              "Connections closed at accept: over the listener's cap or the per-address cap.",
              MetricType::kCounter);
-    for (const Listener* l : {&milter_l, &http_l}) {
-      w.sample({{"listener", l->name}, {"limit", "listener"}}, static_cast<uint64_t>(l->refused_listener));
-      w.sample({{"listener", l->name}, {"limit", "address"}}, static_cast<uint64_t>(l->refused_address));
+    for (Listener* l : {&milter_l, &http_l}) {
+      w.sample({{"listener", l->name}, {"limit", "listener"}}, l->refused_listener.load());
+      w.sample({{"listener", l->name}, {"limit", "address"}}, l->refused_address.load());
     }
+    // Per check, summed over the loops' pipelines (one per loop, same checks).
+    std::vector<std::shared_ptr<policy::Pipeline>> pipes;
+    for (auto& l : loops)
+      if (auto p = l->pipeline.load()) pipes.push_back(std::move(p));
     struct PerCheck {
       const char* name;
       const char* help;
@@ -490,7 +811,15 @@ struct Server::Impl {
     };
     for (const PerCheck& pc : per_check) {
       w.family(pc.name, pc.help, MetricType::kCounter);
-      for (const auto& c : pipeline->checks()) w.sample({{"check", std::string(c->name())}}, pc.get(*c));
+      std::map<std::string, uint64_t> by_name;
+      std::vector<std::string> order;
+      for (const auto& p : pipes)
+        for (const auto& c : p->checks()) {
+          auto [it, fresh] = by_name.emplace(std::string(c->name()), 0);
+          if (fresh) order.push_back(it->first);
+          it->second += pc.get(*c);
+        }
+      for (const auto& n : order) w.sample({{"check", n}}, by_name[n]);
     }
     std::string m = w.text();
     if (extra_metrics) m += extra_metrics();
@@ -500,8 +829,8 @@ struct Server::Impl {
   // POST /v1/scan: the pipeline's stages in order, then the verdict. Each
   // stage's completion may come at once (continuing in this frame: at most
   // five deep) or later from the event loop.
-  void scan_stage(std::shared_ptr<policy::ScanState> st, std::shared_ptr<policy::Pipeline> pipe, size_t stage,
-                  HttpRespond respond) {
+  static void scan_stage(std::shared_ptr<policy::ScanState> st, std::shared_ptr<policy::Pipeline> pipe,
+                         size_t stage, HttpRespond respond) {
     static constexpr policy::Stage kStages[] = {policy::Stage::kConnect, policy::Stage::kHelo,
                                                 policy::Stage::kMail, policy::Stage::kRcpt,
                                                 policy::Stage::kData};
@@ -513,13 +842,18 @@ struct Server::Impl {
       respond(HttpReply{200, verdict_json(v)});
       return;
     }
-    pipe->run(kStages[stage], st,
-              [this, st, pipe, stage, respond] { scan_stage(st, pipe, stage + 1, respond); });
+    pipe->run(kStages[stage], st, [st, pipe, stage, respond] { scan_stage(st, pipe, stage + 1, respond); });
+  }
+
+  // The loop whose thread this is (handlers run on loop threads).
+  static Loop*& this_loop() {
+    static thread_local Loop* l = nullptr;
+    return l;
   }
 
   void add_routes() {
     router->add("GET", "/healthz", std::nullopt, [this](HttpRequest&, std::string_view, HttpRespond respond) {
-      if (draining) {
+      if (draining.load()) {
         respond(HttpReply{503, "{\"status\": \"draining\"}"});
       } else {
         respond(HttpReply{200, "{\"status\": \"ok\"}"});
@@ -535,7 +869,8 @@ struct Server::Impl {
                     respond(HttpReply{400, error_json(st.error().message)});
                     return;
                   }
-                  auto pipe = pipeline;
+                  Loop* l = this_loop();
+                  auto pipe = (l ? l : &loop0())->pipeline.load();
                   (*st)->too_large = req.body.size() > pipe->config().max_scan_bytes;
                   (*st)->set_message(std::move(req.body));
                   scan_stage(*st, pipe, 0, std::move(respond));
@@ -543,207 +878,97 @@ struct Server::Impl {
     router->set_timeout("/v1/scan", [] { return HttpReply{200, timeout_verdict_json()}; });
   }
 
-  void on_signal() {
-    signalfd_siginfo si{};
-    while (::read(sig_fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-      if (si.ssi_signo == SIGHUP) {
-        auto r = reload ? reload() : Result<std::shared_ptr<policy::Pipeline>>(pipeline);
-        if (r) {
-          retired.push_back(pipeline);
-          pipeline = *r;
-          reloads++;
-          log::get()->info("configuration reloaded");
-        } else {
-          reload_errors++;
-          log::get()->error("reload failed, keeping the running configuration: {}", r.error().message);
-        }
-      } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-        begin_drain();
+  void run_loop(Loop& l) {
+    this_loop() = &l;
+    ScopedExecutor scope(&l.exec);
+    l.start_resolver();
+    l.start_tick();
+    for (;;) {
+      try {
+        l.ctx.run();
+        break;
+      } catch (const std::exception& e) {
+        // Nothing on the data path throws; a handler that does is a bug:
+        // log it and keep the loop serving.
+        log::get()->error("loop {}: {}", l.index, e.what());
       }
     }
-  }
-
-  void begin_drain() {
-    if (draining) return;
-    draining = true;
-    for (auto& [id, c] : conns)
-      if (c->hc) {
-        c->hc->drain();  // idle: closed now; busy: after its answer
-        if (c->hc->finished()) c->dead = true;
-      }
-    drain_deadline = std::chrono::steady_clock::now() + opt.drain_timeout;
-    log::get()->info("draining: no new connections, waiting for {} open", conns.size());
-    for (Listener* l : {&milter_l, &http_l})
-      if (l->fd >= 0) {
-        if (!l->paused) ::epoll_ctl(ep, EPOLL_CTL_DEL, l->fd, nullptr);
-        ::close(l->fd);
-        l->fd = -1;
-      }
-  }
-
-  void reap() {
-    for (auto it = conns.begin(); it != conns.end();) {
-      Conn& c = *it->second;
-      if (!c.dead) {
-        ++it;
-        continue;
-      }
-      ::epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
-      ::close(c.fd);
-      c.fd = -1;
-      Listener& l = c.http ? http_l : milter_l;
-      l.open--;
-      if (auto pa = l.per_address.find(c.addr); pa != l.per_address.end() && --pa->second == 0)
-        l.per_address.erase(pa);
-      suspended.erase(c.id);
-      it = conns.erase(it);
-    }
-    // A retired pipeline goes once nothing (session, pending lookup) holds it.
-    std::erase_if(retired, [](const std::shared_ptr<policy::Pipeline>& p) { return p.use_count() == 1; });
-  }
-
-  // Connections that stopped reading may read again once a stage or a
-  // request completed (from the resolver, the tick, another connection).
-  void resume_suspended() {
-    if (suspended.empty()) return;
-    std::vector<uint64_t> ids(suspended.begin(), suspended.end());
-    for (uint64_t id : ids) {
-      auto it = conns.find(id);
-      if (it == conns.end()) {
-        suspended.erase(id);
-        continue;
-      }
-      update_interest(*it->second);
-    }
-  }
-
-  void tick(std::chrono::steady_clock::time_point now) {
-    resolver.process();  // expires lookups past their timeout
-    if (tick_hook && !draining) tick_hook();
-    for (Listener* l : {&milter_l, &http_l})
-      if (l->paused && now >= l->resume_at && l->fd >= 0) {
-        l->paused = false;
-        add_fd(l->fd, l->key, EPOLLIN);
-      }
-    for (auto& [id, c] : conns) {
-      if (c->dead) continue;
-      if (c->session) {
-        auto s = c->session;
-        s->tick(now);
-        // No stage running, nothing queued, nothing received for a while.
-        if (!c->dead && s->idle() && now - c->last_active >= opt.milter_idle_timeout) {
-          milter_idle_closed++;
-          c->dead = true;
-        }
-      } else if (c->hc) {
-        auto h = c->hc;
-        if (h->tick(now)) {
-          c->dead = true;
-        } else {
-          flush(*c);  // a timeout's answer or a 408
-        }
-      }
-    }
+    this_loop() = nullptr;
   }
 
   int run() {
-    epoll_event events[64];
-    auto last_tick = std::chrono::steady_clock::now();
-    while (true) {
-      const int n = ::epoll_wait(ep, events, 64, static_cast<int>(kTick.count()));
-      for (int i = 0; i < n; ++i) {
-        const uint64_t id = events[i].data.u64;
-        if (id == kMilterListener) {
-          accept_all(milter_l);
-        } else if (id == kHttpListener) {
-          accept_all(http_l);
-        } else if (id == kSignal) {
-          on_signal();
-        } else if (id == kResolver) {
-          resolver.process();
-        } else if (id == kWake) {
-          uint64_t v = 0;
-          [[maybe_unused]] auto rr = ::read(wake_fd, &v, sizeof v);
-          begin_drain();
-        } else {
-          auto it = conns.find(id);
-          if (it == conns.end()) continue;
-          Conn& c = *it->second;
-          if (events[i].events & EPOLLOUT) flush(c);
-          if (events[i].events & EPOLLIN) {
-            read_conn(c);
-          } else if (events[i].events & (EPOLLHUP | EPOLLERR)) {
-            c.dead = true;  // not reading (busy) and the peer is gone
-          }
-        }
-      }
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_tick >= kTick) {
-        last_tick = now;
-        tick(now);
-      }
-      resume_suspended();
-      reap();
-      if (draining && (conns.empty() || now >= drain_deadline)) {
-        log::get()->info("drained ({} connections left)", conns.size());
-        return 0;
-      }
-    }
+    // Signals: an asio::signal_set on loop 0, delivered to this thread only.
+    signals = std::make_unique<asio::signal_set>(loop0().ctx, SIGHUP, SIGTERM, SIGINT);
+    wait_signals();
+    wait_stop();
+    for (Listener* l : {&milter_l, &http_l}) accept_next(*l);
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < loops.size(); ++i) threads.emplace_back([this, i] { run_loop(*loops[i]); });
+    pthread_sigmask(SIG_UNBLOCK, &set, &old);
+    run_loop(loop0());
+    for (auto& t : threads) t.join();
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    return 0;
   }
 };
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
 
-Result<std::unique_ptr<Server>> Server::create(const ServerOptions& opt, dns::Resolver& resolver,
-                                               std::shared_ptr<policy::Pipeline> pipeline, Reload reload,
+Result<std::unique_ptr<Server>> Server::create(const ServerOptions& opt,
+                                               std::vector<dns::Resolver*> resolvers,
+                                               PipelineFactory pipelines, Reload reload,
                                                std::function<std::string()> extra_metrics, Router* router) {
-  auto impl = std::make_unique<Impl>(opt, resolver);
+  const size_t n = std::max<size_t>(1, opt.loops);
+  if (resolvers.size() != n)
+    return fail(Errc::kInvalidArgument, "server: " + std::to_string(n) +
+                                            " loops need as many resolvers, not " +
+                                            std::to_string(resolvers.size()));
+  if (!pipelines) return fail(Errc::kInvalidArgument, "server: no pipeline factory");
+  auto impl = std::make_unique<Impl>(opt);
+  impl->opt.loops = n;
+  for (size_t i = 0; i < n; ++i) {
+    if (!resolvers[i]) return fail(Errc::kInvalidArgument, "server: a null resolver");
+    impl->loops.push_back(std::make_unique<Impl::Loop>(*impl, i, *resolvers[i]));
+  }
   if (!router) {
     impl->own_router = std::make_unique<Router>();
     router = impl->own_router.get();
   }
   impl->router = router;
   impl->add_routes();
-  impl->pipeline = std::move(pipeline);
+  impl->factory = std::move(pipelines);
+  for (auto& l : impl->loops) l->pipeline.store(impl->factory(*l->resolver));
   impl->reload = std::move(reload);
   impl->extra_metrics = std::move(extra_metrics);
-  impl->ep = ::epoll_create1(EPOLL_CLOEXEC);
-  if (impl->ep < 0) return fail(Errc::kIo, "epoll_create1 failed");
-  auto m = listen_on(opt.milter_listen, impl->milter_port);
-  if (!m) return tl::unexpected(m.error());
-  impl->milter_l.fd = *m;
-  impl->add_fd(*m, kMilterListener, EPOLLIN);
-  if (!opt.http_listen.empty()) {
-    auto h = listen_on(opt.http_listen, impl->http_port);
-    if (!h) return tl::unexpected(h.error());
-    impl->http_l.fd = *h;
-    impl->add_fd(*h, kHttpListener, EPOLLIN);
-  }
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGHUP);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  impl->sig_fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (impl->sig_fd >= 0) impl->add_fd(impl->sig_fd, kSignal, EPOLLIN);
-  impl->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (impl->wake_fd >= 0) impl->add_fd(impl->wake_fd, kWake, EPOLLIN);
-  if (resolver.fd() >= 0) {
-    impl->add_fd(resolver.fd(), kResolver, EPOLLIN);
-  }
+  if (auto st = impl->listen(impl->milter_l, opt.milter_listen); !st) return tl::unexpected(st.error());
+  if (!opt.http_listen.empty())
+    if (auto st = impl->listen(impl->http_l, opt.http_listen); !st) return tl::unexpected(st.error());
+  impl->stop_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (impl->stop_fd < 0) return fail(Errc::kIo, std::string("eventfd: ") + std::strerror(errno));
+  const int dup = ::fcntl(impl->stop_fd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return fail(Errc::kIo, std::string("dup: ") + std::strerror(errno));
+  impl->stop_sd = std::make_unique<asio::posix::stream_descriptor>(impl->loop0().ctx, dup);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
-uint16_t Server::milter_port() const { return impl_->milter_port; }
-uint16_t Server::http_port() const { return impl_->http_port; }
+uint16_t Server::milter_port() const { return impl_->milter_l.port; }
+uint16_t Server::http_port() const { return impl_->http_l.port; }
+size_t Server::loops() const { return impl_->loops.size(); }
+Executor& Server::executor(size_t i) { return impl_->loops.at(i)->exec; }
 int Server::run() { return impl_->run(); }
 void Server::set_tick(std::function<void()> fn) { impl_->tick_hook = std::move(fn); }
 
 void Server::stop() {
+  // An eventfd write: async-signal-safe, any thread.
   const uint64_t one = 1;
-  if (impl_->wake_fd >= 0) [[maybe_unused]]
-    auto r = ::write(impl_->wake_fd, &one, sizeof one);
+  if (impl_->stop_fd >= 0) [[maybe_unused]]
+    auto r = ::write(impl_->stop_fd, &one, sizeof one);
 }
 
 }  // namespace rampart::server

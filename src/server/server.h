@@ -1,40 +1,57 @@
 // File: src/server/server.h
-// Server: rampartd's event loop. One thread, epoll: the milter listener and
-// its connections (MilterSession each), the HTTP API listener and its
-// connections (HttpConnection each, answered by a Router), the resolver's
-// fd (UnboundResolver::fd through CachingResolver), a signalfd (SIGHUP
-// reload, SIGTERM/SIGINT drain) and a 100 ms tick for deadlines.
+// Server: rampartd's event loops on Boost.Asio. N loops (ServerOptions::loops,
+// default one per core), one asio::io_context and one thread each (loop 0
+// runs on the thread that calls run()). Every loop has its own connections,
+// its own resolver (the caller gives one per loop: dns::CachingResolver is
+// not thread-safe) and its own scan pipeline built by a PipelineFactory over
+// that resolver (checks keep caches); what the loops share is thread-safe:
+// the listeners' connection caps (a mutex), the Router, the Throttle and
+// Feedback (their own locks), the metrics (atomics).
 //
 //   ServerOptions o;
 //   o.milter_listen = "127.0.0.1:0";        // port 0: the kernel picks
 //   o.http_listen = "127.0.0.1:0";          // empty: no HTTP API
+//   o.loops = 2;
+//   std::vector<dns::Resolver*> dns = {&r0, &r1};   // one per loop
+//   auto pipes = [&](dns::Resolver& r) { return Pipeline::create(cfg, r, clock, throttle); };
 //   Router router(access);                   // http/router.h; add_feedback_routes(router, fb) ...
-//   auto srv = Server::create(o, resolver, pipeline, reload_fn, metrics_fn, &router);
-//   srv->milter_port(); srv->http_port();
+//   auto srv = Server::create(o, dns, pipes, reload_fn, metrics_fn, &router);
+//   srv->milter_port(); srv->http_port(); srv->executor(0);
 //   return srv->run();                      // until SIGTERM has drained
 //
 // create() adds GET /healthz, GET /metrics (both open) and POST /v1/scan
 // (right: scan) to the router.
 //
-// Signals must be blocked in every thread before any is started (main does
-// it first thing; libunbound starts a thread): run() reads them from a
-// signalfd. SIGHUP calls `reload`; on error the old pipeline stays and the
-// error is logged. SIGTERM stops accepting, lets open milter connections
-// finish (Postfix closes them after its SMTP session) up to drain_timeout,
-// then returns 0.
+// Listeners: one acceptor per listener, on loop 0, hands each accepted
+// connection to the loops in turn (round robin), so two connections go to
+// two loops whatever their addresses (SO_REUSEPORT would hash them, and a
+// closed listener would drop the connections queued on it at a drain).
+// Each loop thread is the current executor of its thread (core/executor.h:
+// work finished elsewhere comes back with current_executor()->post()).
+//
+// Signals: SIGHUP/SIGTERM/SIGINT must be blocked in every thread before any
+// is started (main does it first thing; libunbound starts threads): run()
+// installs an asio::signal_set on loop 0 and unblocks them on its thread
+// only. SIGHUP calls `reload` on loop 0: the new factory builds one
+// pipeline per loop, each handed to its loop; on error the old pipelines
+// stay and the error is logged. SIGTERM stops accepting, lets open milter
+// connections finish (Postfix closes them after its SMTP session) up to
+// drain_timeout on every loop, then run() returns 0.
 //
 // Limits (docs/design.md "Connections and limits"): each listener has its
-// own connection cap and a cap per client address; a connection over a cap
-// is closed at once (HTTP: after a 503). Nothing is read from a connection
-// while its request or milter stage is in progress beyond a small queue, or
-// while its output is over the cap. HTTP deadlines are in http/connection.h;
-// a milter connection with no command for milter_idle_timeout, and no stage
-// running, is closed; a milter stage or a /v1/scan past scan_timeout
-// answers tempfail (451 4.4.3).
+// own connection cap and a cap per client address, both global across the
+// loops; a connection over a cap is closed at once (HTTP: after a 503).
+// Nothing is read from a connection while its request or milter stage is in
+// progress beyond a small queue, or while its output is over the cap. HTTP
+// deadlines are in http/connection.h; a milter connection with no command
+// for milter_idle_timeout, and no stage running, is closed; a milter stage
+// or a /v1/scan past scan_timeout answers tempfail (451 4.4.3). Deadlines
+// are absolute and checked by each loop's 100 ms steady_timer.
 //
 // DIAGNOSTICS: create() fails with kInvalidArgument for a bad listen address
-// and kIo when a socket cannot be bound. accept() failing for lack of file
-// descriptors pauses that listener for 100 ms instead of spinning.
+// or a resolver count other than the loop count, and kIo when a socket
+// cannot be bound. accept() failing for lack of file descriptors pauses that
+// listener for 100 ms instead of spinning.
 #pragma once
 
 #include <chrono>
@@ -43,8 +60,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
+#include "core/executor.h"
 #include "core/result.h"
 #include "dns/resolver.h"
 #include "policy/policy.h"
@@ -75,12 +94,15 @@ struct ServerOptions {
   std::chrono::milliseconds http_body_timeout{60000};
   // A kept-alive HTTP connection with no request in progress is closed after this.
   std::chrono::milliseconds http_idle_timeout{60000};
+  // Event loops (threads); from(): [server] loops, 0 or absent = one per core.
+  size_t loops = 1;
 
   // [server]: milter, http (listen addresses), scan_timeout_s,
   // drain_timeout_s, max_connections (the default of both listeners' caps),
   // milter_max_connections, milter_max_per_address, http_max_connections,
   // http_max_per_address, milter_idle_timeout_s, http_header_timeout_s,
-  // http_body_timeout_s, http_idle_timeout_s. Errc::kConfig for a value out
+  // http_body_timeout_s, http_idle_timeout_s, loops (0: the number of
+  // cores, std::thread::hardware_concurrency()). Errc::kConfig for a value out
   // of its range.
   static Result<ServerOptions> from(const Config& cfg);
 };
@@ -90,11 +112,17 @@ Result<std::pair<IpAddress, uint16_t>> parse_listen(std::string_view s);
 
 class Server {
  public:
-  using Reload = std::function<Result<std::shared_ptr<policy::Pipeline>>()>;
-  // `extra_metrics` appends Prometheus text (DNS cache, throttle) to /metrics;
-  // `router` (null: one of its own) serves the HTTP API and must outlive the server.
-  static Result<std::unique_ptr<Server>> create(const ServerOptions& opt, dns::Resolver& resolver,
-                                                std::shared_ptr<policy::Pipeline> pipeline, Reload reload,
+  // Builds one loop's pipeline over that loop's resolver.
+  using PipelineFactory = std::function<std::shared_ptr<policy::Pipeline>(dns::Resolver&)>;
+  // SIGHUP: the factory of the new configuration, or an error (the old stays).
+  using Reload = std::function<Result<PipelineFactory>()>;
+  // `resolvers`: one per loop (opt.loops), each used by its loop's thread
+  // only; `extra_metrics` appends Prometheus text (DNS cache, throttle) to
+  // /metrics; `router` (null: one of its own) serves the HTTP API and must
+  // outlive the server.
+  static Result<std::unique_ptr<Server>> create(const ServerOptions& opt,
+                                                std::vector<dns::Resolver*> resolvers,
+                                                PipelineFactory pipelines, Reload reload,
                                                 std::function<std::string()> extra_metrics = {},
                                                 Router* router = nullptr);
   ~Server();
@@ -103,10 +131,13 @@ class Server {
 
   uint16_t milter_port() const;
   uint16_t http_port() const;
+  size_t loops() const;
+  // Loop `i`'s executor (post() runs a function on that loop's thread).
+  Executor& executor(size_t i);
   int run();
   // Asks run() to drain and return (thread- and signal-safe).
   void stop();
-  // `fn` runs on the event loop about every 100 ms (rampartd polls its
+  // `fn` runs on loop 0 about every 100 ms (rampartd polls its
   // feedback-report Maildir from it). Set before run().
   void set_tick(std::function<void()> fn);
 

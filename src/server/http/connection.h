@@ -42,6 +42,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/metrics.h"
 #include "server/http/parser.h"
 
 namespace rampart::server {
@@ -73,8 +74,9 @@ struct HttpLimits {
   std::chrono::milliseconds request_timeout{20000};
 };
 
+// Written by the connection's event loop only, read by any (GET /metrics).
 struct HttpConnStats {
-  uint64_t requests = 0, errors = 0, timeouts = 0, slow_clients = 0;
+  OwnedCounter requests, errors, timeouts, slow_clients;
 };
 
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {

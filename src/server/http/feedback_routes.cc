@@ -8,7 +8,7 @@ namespace {
 HttpReply reply(policy::Feedback::Answer a) { return HttpReply{a.status, std::move(a.json)}; }
 }  // namespace
 
-void add_feedback_routes(Router& router, std::shared_ptr<policy::Feedback> feedback) {
+void add_feedback_routes(Router& router, std::shared_ptr<policy::Feedback> feedback, Executor* home) {
   auto fb = std::move(feedback);
   router.add(
       "GET", "/v1/reputation/", Right::kRead,
@@ -25,10 +25,20 @@ void add_feedback_routes(Router& router, std::shared_ptr<policy::Feedback> feedb
   router.add("GET", "/v1/reports/rejected", Right::kRead, rejected);
   router.add("GET", "/v1/reports/rejected/", Right::kRead, rejected, Router::kPrefix);
   router.add(
-      "POST", "/v1/reports", Right::kReports, [fb](HttpRequest& req, std::string_view, HttpRespond respond) {
-        // Answers once the original's DKIM keys are looked up.
-        fb->post_report(std::move(req.body), [respond = std::move(respond)](policy::Feedback::Answer a) {
-          respond(reply(std::move(a)));
+      "POST", "/v1/reports", Right::kReports,
+      [fb, home](HttpRequest& req, std::string_view, HttpRespond respond) {
+        Executor* here = current_executor();
+        if (!home || !here || here == home) {
+          // Answers once the original's DKIM keys are looked up.
+          fb->post_report(std::move(req.body), [respond = std::move(respond)](policy::Feedback::Answer a) {
+            respond(reply(std::move(a)));
+          });
+          return;
+        }
+        home->post([fb, here, body = std::move(req.body), respond = std::move(respond)]() mutable {
+          fb->post_report(std::move(body), [here, respond = std::move(respond)](policy::Feedback::Answer a) {
+            here->post([respond, a = std::move(a)]() mutable { respond(reply(std::move(a))); });
+          });
         });
       });
   router.add("POST", "/v1/events", Right::kEvents,

@@ -7,16 +7,23 @@
 //   GET  /v1/reputation/ID        (read)     ?counters=1 adds the stored counters
 //   GET  /v1/reports/rejected[/N] (read)     refused reports kept for inspection
 //
-//   add_feedback_routes(router, feedback);
+//   add_feedback_routes(router, feedback, &server.executor(0));
+//
+// `home` (may be null): the event loop POST /v1/reports runs on, whichever
+// loop received it (the DKIM re-verification uses that loop's resolver);
+// the answer is posted back to the receiving loop. The other endpoints run
+// on the receiving loop: Feedback locks itself.
 #pragma once
 
 #include <memory>
 
+#include "core/executor.h"
 #include "policy/feedback.h"
 #include "server/http/router.h"
 
 namespace rampart::server {
 
-void add_feedback_routes(Router& router, std::shared_ptr<policy::Feedback> feedback);
+void add_feedback_routes(Router& router, std::shared_ptr<policy::Feedback> feedback,
+                         Executor* home = nullptr);
 
 }  // namespace rampart::server

@@ -40,17 +40,18 @@ void Router::handle(HttpRequest req, HttpRespond respond) {
     return;
   }
   if (route->right) {
-    switch (access_.check(req, *route->right)) {
+    const auto access = access_.load();
+    switch (access->check(req, *route->right)) {
       case Access::kAllowed: break;
       case Access::kUnauthorized:
-        ++unauthorized_;
+        unauthorized_.fetch_add(1, std::memory_order_relaxed);
         respond(HttpReply{401, error_json("a bearer token with the " +
                                           std::string(right_name(*route->right)) + " right is required")});
         return;
       case Access::kForbidden:
-        ++forbidden_;
+        forbidden_.fetch_add(1, std::memory_order_relaxed);
         respond(HttpReply{
-            403, error_json(access_.open() ? "writes need a token: configure [[http.tokens]]"
+            403, error_json(access->open() ? "writes need a token: configure [[http.tokens]]"
                                            : "this token lacks the " +
                                                  std::string(right_name(*route->right)) + " right")});
         return;

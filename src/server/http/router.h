@@ -14,10 +14,17 @@
 // the handler does not run, so nothing changes. Exact paths win over
 // prefixes, longer prefixes over shorter. Everything answers JSON
 // {"error": "..."} on failure.
+//
+// Threads: add() and set_timeout() before the server starts; then handle()
+// runs on every event loop at once (routes are read-only, the tokens an
+// atomic shared_ptr swapped by set_access(), the counters atomics). The
+// handlers themselves must be thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,18 +41,22 @@ class Router final : public HttpHandler {
   using Handler = std::function<void(HttpRequest& req, std::string_view rest, HttpRespond respond)>;
   static constexpr bool kPrefix = true;
 
-  explicit Router(AccessControl access = {}) : access_(std::move(access)) {}
+  explicit Router(AccessControl access = {})
+      : access_(std::make_shared<const AccessControl>(std::move(access))) {}
   void add(std::string method, std::string path, std::optional<Right> right, Handler h, bool prefix = false);
   void set_timeout(std::string path, std::function<HttpReply()> reply);
-  // SIGHUP: the tokens of the new configuration.
-  void set_access(AccessControl access) { access_ = std::move(access); }
-  const AccessControl& access() const { return access_; }
+  // SIGHUP: the tokens of the new configuration (any thread; requests in
+  // progress finish with the tokens they started with).
+  void set_access(AccessControl access) {
+    access_.store(std::make_shared<const AccessControl>(std::move(access)));
+  }
+  std::shared_ptr<const AccessControl> access() const { return access_.load(); }
 
   void handle(HttpRequest req, HttpRespond respond) override;
   HttpReply timeout_reply(std::string_view path) override;
 
-  uint64_t unauthorized() const { return unauthorized_; }
-  uint64_t forbidden() const { return forbidden_; }
+  uint64_t unauthorized() const { return unauthorized_.load(std::memory_order_relaxed); }
+  uint64_t forbidden() const { return forbidden_.load(std::memory_order_relaxed); }
 
  private:
   struct Route {
@@ -56,8 +67,8 @@ class Router final : public HttpHandler {
   };
   std::vector<Route> routes_;
   std::vector<std::pair<std::string, std::function<HttpReply()>>> timeouts_;
-  AccessControl access_;
-  uint64_t unauthorized_ = 0, forbidden_ = 0;
+  std::atomic<std::shared_ptr<const AccessControl>> access_;
+  std::atomic<uint64_t> unauthorized_{0}, forbidden_{0};
 };
 
 }  // namespace rampart::server

@@ -41,14 +41,16 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/metrics.h"
 #include "policy/policy.h"
 #include "server/milter/codec.h"
 
 namespace rampart::server {
 
+// Written by the session's event loop only, read by any (GET /metrics).
 struct MilterStats {
-  uint64_t connections = 0, messages = 0, accepted = 0, add_header = 0, quarantined = 0, tempfailed = 0,
-           rejected = 0, throttled = 0, timeouts = 0, protocol_errors = 0;
+  OwnedCounter connections, messages, accepted, add_header, quarantined, tempfailed, rejected, throttled,
+      timeouts, protocol_errors;
 };
 
 class MilterSink {

@@ -1,0 +1,302 @@
+// File: src/server/daemon.cc
+// rampartd assembled from its configuration (see daemon.h).
+#include "server/daemon.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/strings.h"
+#include "dns/caching_resolver.h"
+#include "dns/unbound_resolver.h"
+#include "dns/zone_file.h"
+#include "dns/zone_resolver.h"
+#include "policy/report_maildir.h"
+#include "policy/throttle.h"
+#include "server/http/feedback_routes.h"
+#include "server/http/router.h"
+#ifdef HAVE_RAMPART_REDIS
+#include "reputation/redis_limiter.h"
+#endif
+
+namespace rampart::server {
+
+namespace {
+
+#ifdef HAVE_RAMPART_REDIS
+// The throttle's shared buckets: one per key in the reputation store's Redis
+// Cluster (src/reputation/redis_limiter.h), with a short deadline: past it the
+// Throttle answers from its local bucket.
+class RedisBuckets final : public policy::SharedBuckets {
+ public:
+  explicit RedisBuckets(reputation::RedisLimiterOptions o) : lim_(std::move(o)) {}
+  Result<bool> take(std::string_view key, const policy::RateLimit& limit) override {
+    return lim_.take(key, limit.per_minute, limit.burst);
+  }
+  Result<int> take_pair(std::string_view first, const policy::RateLimit& first_limit, std::string_view second,
+                        const policy::RateLimit& second_limit) override {
+    return lim_.take_pair(first, first_limit.per_minute, first_limit.burst, second, second_limit.per_minute,
+                          second_limit.burst);
+  }
+
+ private:
+  reputation::RedisRateLimiter lim_;
+};
+#endif
+
+// Every connection is a descriptor: the soft limit goes up to the hard one.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+}  // namespace
+
+// Every section reader, then the keys none of them read: all errors at once
+// (one per line, each naming file:line:column and key).
+Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
+  auto cfg = a.config_path.empty() ? Config::parse("", "<defaults>") : Config::load_file(a.config_path);
+  if (!cfg) return tl::unexpected(cfg.error());
+  if (a.milter) cfg->set_string("server.milter", *a.milter, "--milter");
+  if (a.http) cfg->set_string("server.http", *a.http, "--http");
+  if (!a.nameservers.empty()) cfg->set_strings("dns.nameservers", a.nameservers, "--nameserver");
+  std::vector<std::string> errors;
+  auto note = [&errors](const auto& r) {
+    if (r) return;
+    for (auto line : split(r.error().message, '\n'))
+      if (std::find(errors.begin(), errors.end(), line) == errors.end()) errors.emplace_back(line);
+  };
+  auto pol = policy::PolicyConfig::from(*cfg);
+  note(pol);
+  auto fb = policy::FeedbackConfig::from(*cfg);
+  note(fb);
+  auto dm = policy::DaemonConfig::from(*cfg);
+  note(dm);
+  auto st = reputation::store_spec(*cfg, a.data_dir);
+  note(st);
+  auto so = ServerOptions::from(*cfg);
+  note(so);
+  auto ac = AccessControl::from(*cfg);
+  note(ac);
+  note(cfg->finish());
+  if (!errors.empty()) {
+    std::string msg;
+    for (const auto& e : errors) msg += (msg.empty() ? "" : "\n") + e;
+    return fail(Errc::kConfig, msg);
+  }
+  if (a.loops) so->loops = *a.loops;
+  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm),
+                        std::move(*st),  std::move(*so),  std::move(*ac)};
+}
+
+struct Daemon::Impl {
+  DaemonArgs args;
+  DaemonSettings s;
+  SystemClock clock;
+  std::vector<std::unique_ptr<dns::Resolver>> upstreams;
+  std::vector<std::unique_ptr<dns::CachingResolver>> caches;  // one per loop
+  std::shared_ptr<policy::Throttle> throttle;
+  std::shared_ptr<policy::Feedback> feedback;
+  std::unique_ptr<policy::ReportIngest> ingest;
+  Metrics metrics;
+  std::unique_ptr<Router> router;
+  std::unique_ptr<Server> server;
+
+  Impl(DaemonArgs a, DaemonSettings st) : args(std::move(a)), s(std::move(st)) {}
+
+  // One resolver per event loop (CachingResolver is not thread-safe), the
+  // cache budget split between them.
+  Status start_resolvers(size_t loops) {
+    dns::UnboundOptions uo;
+    for (const HostPort& ns : s.dns.nameservers)
+      uo.forwarders.push_back(ns.ip.to_string() + "@" + std::to_string(ns.port));  // unbound's ADDR@PORT
+    uo.timeout_ms = static_cast<int>(s.dns.dns_timeout_ms);
+    dns::CacheOptions co;
+    co.max_entries = std::max<size_t>(1, static_cast<size_t>(s.dns.dns_cache_entries) / loops);
+    co.max_bytes = std::max<size_t>(size_t{1} << 20, co.max_bytes / loops);
+    for (size_t i = 0; i < loops; ++i) {
+      if (!args.zone_path.empty()) {
+        dns::ZoneOptions zo;
+        zo.file_name = args.zone_path;
+        auto zone = dns::load_zone_file(args.zone_path, zo);
+        if (!zone) return fail(Errc::kConfig, "--zone: " + zone.error().message);
+        upstreams.push_back(std::make_unique<dns::ZoneResolver>(std::move(*zone)));
+      } else {
+        auto unbound = dns::UnboundResolver::create(uo);
+        if (!unbound) return fail(Errc::kIo, "resolver: " + unbound.error().message);
+        upstreams.push_back(std::move(*unbound));
+      }
+      caches.push_back(std::make_unique<dns::CachingResolver>(*upstreams.back(), clock, co));
+    }
+    return {};
+  }
+
+  Status start_throttle() {
+    throttle = std::make_shared<policy::Throttle>(clock);
+    const policy::PolicyConfig& p = s.policy;
+    // [throttle] shared: buckets in the Redis Cluster (default: when the store is redis).
+    if (!p.throttle_shared.value_or(s.store.kind == reputation::StoreKind::kRedis)) return {};
+    if (s.store.kind != reputation::StoreKind::kRedis)
+      return fail(Errc::kConfig, "throttle.shared = true needs [reputation] store = \"redis\"");
+#ifdef HAVE_RAMPART_REDIS
+    reputation::RedisLimiterOptions lo;
+    lo.cluster.seeds = s.store.seeds;
+    lo.cluster.connect_timeout = lo.cluster.io_timeout = lo.cluster.retry_deadline =
+        std::chrono::milliseconds(p.throttle_shared_timeout_ms);
+    throttle->set_shared(std::make_unique<RedisBuckets>(std::move(lo)),
+                         std::chrono::milliseconds(p.throttle_shared_fallback_ms));
+    log::get()->info("throttle: shared buckets in the Redis Cluster (timeout {} ms, then local)",
+                     p.throttle_shared_timeout_ms);
+#endif
+    return {};
+  }
+
+  // Reputation and the content model live as long as the process (reloads
+  // build new pipelines around them).
+  Status start_feedback() {
+    const policy::FeedbackConfig& f = s.feedback;
+    feedback = std::make_shared<policy::Feedback>(f, clock, s.policy.authserv_id);
+    if (f.reputation) {
+      auto store = reputation::open_store(s.store);
+      if (!store) return tl::unexpected(store.error());
+      log::get()->info("reputation store: {}", (*store)->name());
+      feedback->set_store(std::move(*store));
+    }
+    if (auto st = feedback->load_model(); !st) {
+      log::get()->error("{}; the content check is disabled", st.error().message);
+    } else if (feedback->classifier()) {
+      log::get()->info("classify: model {} loaded", f.model);
+    }
+    // ARF originals are re-verified on loop 0 (add_feedback_routes hops there).
+    feedback->set_resolver(*caches[0]);
+    // Feedback reports delivered into a Maildir.
+    if (f.reports_maildir.empty()) return {};
+    if (!f.reputation)
+      return fail(Errc::kConfig, "reputation.reports_maildir needs reputation.enabled = true");
+    auto md = policy::ReportMaildir::open(f.reports_maildir);
+    if (!md) return fail(Errc::kIo, md.error().message);
+    ingest = std::make_unique<policy::ReportIngest>(feedback, std::move(*md), clock, f.reports_poll_ms);
+    log::get()->info("feedback reports from maildir {}", f.reports_maildir);
+    return {};
+  }
+
+  // One pipeline per loop, over that loop's resolver (checks keep caches).
+  Server::PipelineFactory factory_for(policy::PolicyConfig pc) {
+    return [this, pc = std::move(pc)](dns::Resolver& r) {
+      auto pipe = policy::Pipeline::create(pc, r, clock, throttle);
+      feedback->add_checks(*pipe);
+      return pipe;
+    };
+  }
+
+  // SIGHUP (on loop 0): a bad file keeps the running configuration.
+  Result<Server::PipelineFactory> reload() {
+    auto c = read_daemon_settings(args);
+    if (!c) return tl::unexpected(c.error());
+    router->set_access(std::move(c->access));
+    feedback->reconfigure(c->feedback);
+    if (auto st = feedback->reload_model(); !st) log::get()->error("{}", st.error().message);
+    return factory_for(c->policy);
+  }
+
+  // The daemon's metrics registry (core/metrics.h): the values other objects
+  // own are read at each scrape by collectors; the server's own families
+  // come first in GET /metrics.
+  void register_metrics() {
+    metrics.collect("dns", [this](MetricsWriter& w) {
+      uint64_t hits = 0, misses = 0;
+      for (const auto& c : caches) {
+        hits += c->stats().hits;
+        misses += c->stats().misses;
+      }
+      w.family("rampart_dns_cache_hits_total", "DNS cache hits.", MetricType::kCounter);
+      w.sample({}, hits);
+      w.family("rampart_dns_cache_misses_total", "DNS cache misses.", MetricType::kCounter);
+      w.sample({}, misses);
+    });
+    metrics.collect("throttle", [this](MetricsWriter& w) {
+      w.family("rampart_throttle_keys", "Token buckets in memory.", MetricType::kGauge);
+      w.sample({}, static_cast<uint64_t>(throttle->size()));
+      if (!throttle->shared()) return;
+      w.family("rampart_throttle_shared_calls_total", "Throttle takes answered by the shared buckets.",
+               MetricType::kCounter);
+      w.sample({}, static_cast<uint64_t>(throttle->shared_calls()));
+      w.family("rampart_throttle_shared_errors_total",
+               "Shared bucket failures (answered locally: fail open).", MetricType::kCounter);
+      w.sample({}, static_cast<uint64_t>(throttle->shared_errors()));
+      w.family("rampart_throttle_local_fallbacks_total", "Takes answered by local buckets while shared.",
+               MetricType::kCounter);
+      w.sample({}, static_cast<uint64_t>(throttle->fallbacks()));
+    });
+    metrics.collect("feedback", [this](MetricsWriter& w) { feedback->collect_metrics(w); });
+    metrics.collect("maildir", [this](MetricsWriter& w) {
+      if (!ingest) return;
+      const auto& is = ingest->stats();
+      w.family("rampart_maildir_reports_total", "Feedback reports read from the reports Maildir, by outcome.",
+               MetricType::kCounter);
+      w.sample({{"outcome", "accepted"}}, static_cast<uint64_t>(is.accepted));
+      w.sample({{"outcome", "rejected"}}, static_cast<uint64_t>(is.rejected));
+      w.sample({{"outcome", "retried"}}, static_cast<uint64_t>(is.retried));
+      w.sample({{"outcome", "io_error"}}, static_cast<uint64_t>(is.io_errors));
+    });
+  }
+
+  Status start() {
+    raise_fd_limit();
+    const size_t loops = std::max<size_t>(1, s.server.loops);
+    if (auto st = start_resolvers(loops); !st) return st;
+    if (auto st = start_throttle(); !st) return st;
+    if (auto st = start_feedback(); !st) return st;
+    register_metrics();
+    router = std::make_unique<Router>(std::move(s.access));
+    std::vector<dns::Resolver*> resolvers;
+    for (auto& c : caches) resolvers.push_back(c.get());
+    auto srv = Server::create(
+        s.server, resolvers, factory_for(s.policy), [this] { return reload(); },
+        [this] { return metrics.render(); }, router.get());
+    if (!srv) return tl::unexpected(srv.error());
+    server = std::move(*srv);
+    add_feedback_routes(*router, feedback, &server->executor(0));
+    // Loop 0's tick: the event queue's flush, the reports Maildir.
+    server->set_tick([this] {
+      feedback->tick();
+      if (ingest) ingest->tick();
+    });
+    return {};
+  }
+};
+
+Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Daemon::~Daemon() = default;
+
+Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonArgs& args, DaemonSettings settings) {
+  auto impl = std::make_unique<Impl>(args, std::move(settings));
+  if (auto st = impl->start(); !st) return tl::unexpected(st.error());
+  return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
+}
+
+uint16_t Daemon::milter_port() const { return impl_->server->milter_port(); }
+uint16_t Daemon::http_port() const { return impl_->server->http_port(); }
+const ServerOptions& Daemon::server_options() const { return impl_->s.server; }
+
+int Daemon::run() {
+  log::get()->info("rampartd ready: milter port {}, http port {}, {} loops, authserv-id {}", milter_port(),
+                   http_port(), impl_->server->loops(), impl_->s.policy.authserv_id);
+  const int rc = impl_->server->run();
+  auto& fb = *impl_->feedback;
+  if (auto st = fb.flush(); !st)
+    log::get()->error("reputation: {} queued events not written at exit: {}", fb.pending(),
+                      st.error().message);
+  if (auto st = fb.save_model(true); !st)
+    log::get()->error("classify: saving {} failed: {}", impl_->s.feedback.model, st.error().message);
+  return rc;
+}
+
+}  // namespace rampart::server
