@@ -20,6 +20,16 @@ void Collector::add_a(uint32_t a, uint32_t ttl) {
   records.push_back({kTypeA, ttl, a, 0, 0, 0});
 }
 
+void Collector::commit_text(size_t start, uint32_t ttl) {
+  std::string_view t(arena.data() + start, arena.size() - start);
+  for (const auto& r : records)
+    if (r.type == kTypeTxt && text(r) == t) {
+      arena.resize(start);
+      return;
+    }
+  records.push_back({kTypeTxt, ttl, 0, 0, static_cast<uint32_t>(start), static_cast<uint32_t>(t.size())});
+}
+
 void Collector::add_text(uint16_t type, std::string_view text, uint32_t ttl, uint16_t mx_pref) {
   for (const auto& r : records)
     if (r.type == type && r.mx_pref == mx_pref && this->text(r) == text) return;
@@ -52,6 +62,24 @@ std::string_view next_word(std::string_view& s) {
   std::string_view w = s.substr(0, i);
   s = ltrim(s.substr(i));
   return w;
+}
+
+// A name as data files write it: labels of 1..63 octets without escapes
+// (rbldnsd reads no escapes), at most 253 octets; one trailing dot allowed.
+bool plain_name(std::string_view s) {
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  if (s.empty() || s.size() > 253) return false;
+  size_t label = 0;
+  for (char c : s) {
+    if (c == '\\' || static_cast<unsigned char>(c) <= ' ') return false;
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+    } else if (++label > 63) {
+      return false;
+    }
+  }
+  return label > 0;
 }
 
 std::string lower(std::string_view s) {
@@ -96,14 +124,46 @@ size_t parse_ip4_prefix(std::string_view s, uint32_t* addr, int* octets) {
 
 uint32_t mask4(int len) { return len == 0 ? 0 : ~uint32_t{0} << (32 - len); }
 
-// An A value: 1..4 octets filling 127.0.0.0 from the right.
+// An A value as rbldnsd reads it: a bare number N is 127.0.0.N, dotted
+// forms are read as inet_aton(3) does ("1.2" is 1.0.0.2, "1.2.3" is 1.2.0.3).
 bool parse_a_value(std::string_view s, uint32_t* out) {
-  uint32_t a = 0;
+  uint64_t part[4] = {};
   int n = 0;
-  if (parse_ip4_prefix(s, &a, &n) != s.size()) return false;
-  // 1..3 octets replace the last octets of 127.0.0.0.
-  *out = n == 4 ? a : 0x7f000000u | (a >> (8 * (4 - n)));
-  return true;
+  size_t i = 0;
+  while (n < 4) {
+    size_t digits = 0;
+    uint64_t v = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+      if (++digits > 10) return false;
+      ++i;
+    }
+    if (digits == 0) return false;
+    part[n++] = v;
+    if (i == s.size()) break;
+    if (s[i] != '.') return false;
+    ++i;
+  }
+  if (i != s.size()) return false;
+  switch (n) {
+    case 1:
+      if (part[0] > 255) return false;
+      *out = 0x7f000000u | static_cast<uint32_t>(part[0]);
+      return true;
+    case 2:
+      if (part[0] > 255 || part[1] > 0xFFFFFF) return false;
+      *out = static_cast<uint32_t>(part[0] << 24 | part[1]);
+      return true;
+    case 3:
+      if (part[0] > 255 || part[1] > 255 || part[2] > 0xFFFF) return false;
+      *out = static_cast<uint32_t>(part[0] << 24 | part[1] << 16 | part[2]);
+      return true;
+    default:
+      for (int k = 0; k < 4; ++k)
+        if (part[k] > 255) return false;
+      *out = static_cast<uint32_t>(part[0] << 24 | part[1] << 16 | part[2] << 8 | part[3]);
+      return true;
+  }
 }
 
 // IPv6 address with optional "::" and fewer than 8 groups (the rest zero);
@@ -328,53 +388,44 @@ std::optional<uint32_t> parse_time(std::string_view s) {
 void expand_template(std::string_view tmpl, std::string_view subst,
                      const std::array<std::optional<std::string>, 10>& vars,
                      const std::optional<std::string>& base, std::string& out) {
-  auto plain = [&](std::string_view t, std::string_view entry_text, bool in_base) {
-    for (size_t i = 0; i < t.size(); ++i) {
-      char c = t[i];
-      if (c != '$') {
-        out.push_back(c);
+  // With a base template the entry's own text goes in place of `$=` as it
+  // is (no substitution in it), or the address when the entry has none; a
+  // text starting with '=' stands alone (rbldnsd's rules, checked against
+  // it by tests/dnsbl_differential_test.py).
+  std::string_view t = tmpl, entry;
+  bool in_base = false;
+  if (base && !(tmpl.size() > 0 && tmpl[0] == '=')) {
+    t = *base;
+    entry = tmpl.empty() ? subst : tmpl;
+    in_base = true;
+  } else if (!tmpl.empty() && tmpl[0] == '=' && base) {
+    t.remove_prefix(1);
+  }
+  for (size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    if (c != '$') {
+      out.push_back(c);
+      continue;
+    }
+    if (i + 1 < t.size()) {
+      char n = t[i + 1];
+      if (n == '$') {
+        out.push_back('$');
+        ++i;
         continue;
       }
-      if (i + 1 < t.size()) {
-        char n = t[i + 1];
-        if (n == '$') {
-          out.push_back('$');
-          ++i;
-          continue;
-        }
-        if (n >= '0' && n <= '9') {
-          if (const auto& v = vars[static_cast<size_t>(n - '0')]) out.append(*v);
-          ++i;
-          continue;
-        }
-        if (n == '=' && in_base) {
-          // The entry's own text, expanded in turn (without the base).
-          for (size_t j = 0; j < entry_text.size(); ++j) {
-            char e = entry_text[j];
-            if (e != '$') {
-              out.push_back(e);
-            } else if (j + 1 < entry_text.size() && entry_text[j + 1] == '$') {
-              out.push_back('$');
-              ++j;
-            } else if (j + 1 < entry_text.size() && entry_text[j + 1] >= '0' && entry_text[j + 1] <= '9') {
-              if (const auto& v = vars[static_cast<size_t>(entry_text[j + 1] - '0')]) out.append(*v);
-              ++j;
-            } else {
-              out.append(subst);
-            }
-          }
-          ++i;
-          continue;
-        }
+      if (n >= '0' && n <= '9') {
+        if (const auto& v = vars[static_cast<size_t>(n - '0')]) out.append(*v);
+        ++i;
+        continue;
       }
-      out.append(subst);
+      if (n == '=' && in_base) {
+        out.append(entry);
+        ++i;
+        continue;
+      }
     }
-  };
-  if (base && !(tmpl.size() > 0 && tmpl[0] == '=')) {
-    plain(*base, tmpl, true);
-  } else {
-    if (!tmpl.empty() && tmpl[0] == '=' && base) tmpl.remove_prefix(1);
-    plain(tmpl, {}, false);
+    out.append(subst);
   }
 }
 
@@ -383,12 +434,12 @@ void Dataset::emit(uint32_t value, std::string_view subst, uint16_t qtype, Colle
   uint32_t t = v.ttl ? v.ttl : ttl;
   if (v.type == kTypeA) {
     if (qtype == kTypeA || qtype == kTypeAny) out.add_a(v.a, t);
-    if (v.has_txt && (qtype == kTypeTxt || qtype == kTypeAny)) {
+    // With a base template ($=) every entry has a TXT record.
+    if ((v.has_txt || base_template_) && (qtype == kTypeTxt || qtype == kTypeAny)) {
       size_t start = out.arena.size();
-      expand_template(v.txt, subst, vars_, base_template_, out.arena);
-      std::string text = out.arena.substr(start);
-      out.arena.resize(start);
-      out.add_text(kTypeTxt, text, t);
+      expand_template(v.has_txt ? std::string_view(v.txt) : std::string_view(), subst, vars_, base_template_,
+                      out.arena);
+      out.commit_text(start, t);
     }
   } else if (v.type == kTypeTxt) {
     if (qtype == kTypeTxt || qtype == kTypeAny) out.add_text(kTypeTxt, v.txt, t);
@@ -835,8 +886,6 @@ bool parse_ip6_entry(std::string_view tok, uint64_t* hi, uint64_t* lo, int* len,
   return true;
 }
 
-bool ip6_token_char(char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '/'; }
-
 // ip6trie: as ip4trie for IPv6.
 class Ip6Trie final : public Buildable {
  public:
@@ -847,8 +896,8 @@ class Ip6Trie final : public Buildable {
       line.remove_prefix(1);
     }
     size_t end = 0;
-    while (end < line.size() && ip6_token_char(line[end])) ++end;
     // "addr:A:TXT" cannot be told from an address: values need a space.
+    while (end < line.size() && !is_space(line[end])) ++end;
     std::string_view tok = line.substr(0, end);
     uint64_t hi = 0, lo = 0;
     int len = 0;
@@ -935,7 +984,7 @@ class Ip6TSet final : public Buildable {
       line.remove_prefix(1);
     }
     size_t end = 0;
-    while (end < line.size() && ip6_token_char(line[end])) ++end;
+    while (end < line.size() && !is_space(line[end])) ++end;
     std::string_view tok = line.substr(0, end);
     uint64_t hi = 0, lo = 0;
     int len = 0;
@@ -1011,7 +1060,7 @@ class DnSet final : public Buildable {
       wild = true;
     }
     std::string name = domain(tok);
-    if (name.empty() || !dns::valid_name(name) || name.find('\\') != std::string::npos) {
+    if (name.empty() || !plain_name(name) || name.find('\\') != std::string::npos) {
       *why = "bad domain name '" + std::string(tok) + "'";
       return false;
     }
@@ -1086,12 +1135,10 @@ class DnSet final : public Buildable {
       if (it->value == kExcluded) return -1;
     return 1;
   }
-  void emit_all(std::string_view k, uint8_t wild, const QueryName& q, uint16_t qtype, Collector& out) const {
-    std::string name;
-    for (size_t i = 0; i < q.count; ++i) {
-      if (i) name += '.';
-      name.append(q.labels[i]);
-    }
+  // `$` is the entry that matched (for "*.example.com", "example.com"), as
+  // rbldnsd writes it.
+  void emit_all(std::string_view k, uint8_t wild, const QueryName&, uint16_t qtype, Collector& out) const {
+    std::string name = reverse_domain(k);
     auto [lo, hi] = range(k, wild);
     for (auto it = lo; it != hi; ++it) emit(it->value, name, qtype, out);
   }
@@ -1148,7 +1195,7 @@ class Generic final : public Buildable {
         }
         p = p * 10 + (c - '0');
       }
-      if (pref.empty() || p > 65535 || host.empty() || !dns::valid_name(host)) {
+      if (pref.empty() || p > 65535 || host.empty() || !plain_name(host)) {
         *why = "bad MX record";
         return false;
       }
@@ -1160,7 +1207,7 @@ class Generic final : public Buildable {
       return false;
     }
     std::string n = name == "@" ? std::string() : domain(name);
-    if (!n.empty() && !dns::valid_name(n)) {
+    if (!n.empty() && !plain_name(n)) {
       *why = "bad name";
       return false;
     }
@@ -1376,7 +1423,7 @@ class Loader {
       auto refresh = parse_time(f[4]), retry = parse_time(f[5]), expire = parse_time(f[6]),
            minttl = parse_time(f[7]);
       if (!ttl || f[1].empty() || f[2].empty() || !serial || !refresh || !retry || !expire || !minttl ||
-          !dns::valid_name(f[1]) || !dns::valid_name(f[2]))
+          !plain_name(f[1]) || !plain_name(f[2]))
         return "bad $SOA line";
       dns::Soa soa;
       soa.ttl = *ttl;
@@ -1408,7 +1455,7 @@ class Loader {
         }
         first = false;
         if (w[0] == '-') continue;
-        if (!dns::valid_name(w)) return "bad name server '" + std::string(w) + "'";
+        if (!plain_name(w)) return "bad name server '" + std::string(w) + "'";
         if (ns.size() < 32) ns.push_back(domain(w));
       }
       ds.meta.has_ns = true;

@@ -70,6 +70,8 @@ class Collector {
   }
   void add_a(uint32_t a, uint32_t ttl);
   void add_text(uint16_t type, std::string_view text, uint32_t ttl, uint16_t mx_pref = 0);
+  // A TXT record of the text appended to `arena` since `start`.
+  void commit_text(size_t start, uint32_t ttl);
   std::string_view text(const OutRecord& r) const { return {arena.data() + r.off, r.len}; }
 
   std::vector<OutRecord> records;

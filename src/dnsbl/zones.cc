@@ -46,7 +46,7 @@ Result<ZoneSpec> parse_zone_spec(std::string_view spec) {
   if (z.zone.empty())
     return fail(Errc::kConfig,
                 "zone spec '" + std::string(spec) + "': empty zone (global acl is not supported)");
-  if (!dns::valid_name(z.zone))
+  if (!dns::valid_name(z.zone) || z.zone.find('\\') != std::string::npos)
     return fail(Errc::kConfig, "zone spec '" + std::string(spec) + "': bad zone name");
   std::string_view files = spec.substr(c2 + 1);
   while (!files.empty()) {
@@ -211,6 +211,10 @@ class Out {
     while (!n.empty()) {
       size_t dot = n.find('.');
       std::string_view l = n.substr(0, dot);
+      if (l.empty() || l.size() > 63) {
+        ok_ = false;  // the loader lets no such name in
+        return;
+      }
       u8(static_cast<uint8_t>(l.size()));
       bytes(l.data(), l.size());
       if (dot == std::string_view::npos) break;
