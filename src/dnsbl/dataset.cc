@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "dns/name.h"
 
@@ -430,21 +431,20 @@ void expand_template(std::string_view tmpl, std::string_view subst,
 }
 
 void Dataset::emit(uint32_t value, std::string_view subst, uint16_t qtype, Collector& out) const {
-  const Value& v = values_[value];
+  const StoredValue& v = values_[value];
   uint32_t t = v.ttl ? v.ttl : ttl;
   if (v.type == kTypeA) {
     if (qtype == kTypeA || qtype == kTypeAny) out.add_a(v.a, t);
     // With a base template ($=) every entry has a TXT record.
     if ((v.has_txt || base_template_) && (qtype == kTypeTxt || qtype == kTypeAny)) {
       size_t start = out.arena.size();
-      expand_template(v.has_txt ? std::string_view(v.txt) : std::string_view(), subst, vars_, base_template_,
-                      out.arena);
+      expand_template(v.has_txt ? text(v) : std::string_view(), subst, vars_, base_template_, out.arena);
       out.commit_text(start, t);
     }
   } else if (v.type == kTypeTxt) {
-    if (qtype == kTypeTxt || qtype == kTypeAny) out.add_text(kTypeTxt, v.txt, t);
+    if (qtype == kTypeTxt || qtype == kTypeAny) out.add_text(kTypeTxt, text(v), t);
   } else if (v.type == kTypeMx) {
-    if (qtype == kTypeMx || qtype == kTypeAny) out.add_text(kTypeMx, v.txt, t, v.mx_pref);
+    if (qtype == kTypeMx || qtype == kTypeAny) out.add_text(kTypeMx, text(v), t, v.mx_pref);
   }
 }
 
@@ -461,26 +461,51 @@ class Buildable : public Dataset {
   virtual void finish() {}
   // Index of a value, shared between entries that have the same.
   uint32_t intern(const Value& v) {
-    std::string key;
-    key.reserve(v.txt.size() + 16);
-    key.append(reinterpret_cast<const char*>(&v.type), sizeof v.type);
-    key.append(reinterpret_cast<const char*>(&v.a), sizeof v.a);
-    key.append(reinterpret_cast<const char*>(&v.mx_pref), sizeof v.mx_pref);
-    key.append(reinterpret_cast<const char*>(&v.ttl), sizeof v.ttl);
-    key.push_back(v.has_txt ? 1 : 0);
-    key.append(v.txt);
-    auto [it, fresh] = index_.try_emplace(std::move(key), static_cast<uint32_t>(values_.size()));
-    if (fresh) values_.push_back(v);
-    return it->second;
+    // The candidate goes at the end; if an equal value is there already it
+    // is taken back. The index holds value numbers only (4 bytes each).
+    uint32_t idx = static_cast<uint32_t>(values_.size());
+    size_t text_end = texts_.size();
+    values_.push_back({v.type, v.mx_pref, v.a, v.ttl, static_cast<uint32_t>(text_end),
+                       static_cast<uint32_t>(v.txt.size()), v.has_txt});
+    texts_.append(v.txt);
+    auto [it, fresh] = index_.insert(idx);
+    if (!fresh) {
+      values_.pop_back();
+      texts_.resize(text_end);
+    }
+    return *it;
   }
-  void drop_index() { index_ = {}; }
+  void drop_index() {
+    index_ = Index(0, Hash{this}, Eq{this});
+    values_.shrink_to_fit();
+    texts_.shrink_to_fit();
+  }
   std::array<std::optional<std::string>, 10>& vars() { return vars_; }
   std::optional<std::string>& base_template() { return base_template_; }
   uint64_t max_range4 = uint64_t{1} << 32;
   bool allow_host_bits = false;
 
  private:
-  std::unordered_map<std::string, uint32_t> index_;
+  struct Hash {
+    const Buildable* ds;
+    size_t operator()(uint32_t i) const {
+      const StoredValue& v = ds->values_[i];
+      size_t h = std::hash<std::string_view>()(ds->text(v));
+      h ^= (uint64_t{v.a} << 17) ^ (uint64_t{v.type} << 3) ^ (uint64_t{v.mx_pref} << 40) ^ v.ttl ^ v.has_txt;
+      return h;
+    }
+  };
+  struct Eq {
+    const Buildable* ds;
+    bool operator()(uint32_t x, uint32_t y) const {
+      const StoredValue& a = ds->values_[x];
+      const StoredValue& b = ds->values_[y];
+      return a.type == b.type && a.a == b.a && a.mx_pref == b.mx_pref && a.ttl == b.ttl &&
+             a.has_txt == b.has_txt && ds->text(a) == ds->text(b);
+    }
+  };
+  using Index = std::unordered_set<uint32_t, Hash, Eq>;
+  Index index_{0, Hash{this}, Eq{this}};
 };
 
 // The value part of an entry line, after the entry: `:A:TXT`, `:A`, `TXT`,

@@ -52,6 +52,16 @@ struct Value {
   std::string txt;   // TXT template, or the MX exchange
 };
 
+// A Value as a data set keeps it: the text in the data set's text arena.
+struct StoredValue {
+  uint16_t type;
+  uint16_t mx_pref;
+  uint32_t a;
+  uint32_t ttl;
+  uint32_t txt_off, txt_len;
+  bool has_txt;
+};
+
 // One answer record being built. TXT text lives in the collector's arena.
 struct OutRecord {
   uint16_t type;
@@ -124,7 +134,9 @@ class Dataset {
   friend class Loader;
   // Writes a value's A and TXT (template expanded with `subst` for `$`).
   void emit(uint32_t value, std::string_view subst, uint16_t qtype, Collector& out) const;
-  std::vector<Value> values_;
+  std::string_view text(const StoredValue& v) const { return {texts_.data() + v.txt_off, v.txt_len}; }
+  std::vector<StoredValue> values_;
+  std::string texts_;
   std::array<std::optional<std::string>, 10> vars_;
   std::optional<std::string> base_template_;
 };

@@ -28,8 +28,82 @@ asio::ip::address to_asio(const IpAddress& ip) {
 }  // namespace
 
 struct alignas(64) Counters {
-  std::atomic<uint64_t> udp{0}, tcp{0}, dropped{0}, conns{0};
+  std::atomic<uint64_t> udp{0}, tcp{0}, dropped{0}, conns{0}, reads{0}, wakeups{0};
   std::atomic<uint64_t> rcodes[16] = {};
+};
+
+// What one thread answers with: its own reference to the zone set (taken
+// again when the server's generation moves) and its scratch space.
+struct Lane {
+  dnsbl::ZoneSetPtr zones;
+  uint64_t generation = ~uint64_t{0};
+  dnsbl::Collector scratch;
+
+  void refresh(std::atomic<uint64_t>& gen, std::mutex& mu, const dnsbl::ZoneSetPtr& current) {
+    uint64_t g = gen.load(std::memory_order_acquire);
+    if (g == generation) return;
+    std::lock_guard<std::mutex> lock(mu);
+    zones = current;
+    generation = gen.load(std::memory_order_relaxed);
+  }
+};
+
+// Buffers for one recvmmsg/sendmmsg round of up to kBatch datagrams.
+struct UdpBatch {
+  std::array<std::array<uint8_t, kUdpBuf>, kBatch> in{};
+  std::array<std::array<uint8_t, kUdpBuf>, kBatch> out{};
+  std::array<sockaddr_storage, kBatch> peers{};
+  std::array<iovec, kBatch> in_iov{}, out_iov{};
+  std::array<mmsghdr, kBatch> in_msgs{}, out_msgs{};
+
+  void prepare() {
+    for (int k = 0; k < kBatch; ++k) {
+      in_iov[k] = {in[k].data(), kUdpBuf};
+      std::memset(&in_msgs[k].msg_hdr, 0, sizeof(msghdr));
+      in_msgs[k].msg_hdr.msg_name = &peers[k];
+      in_msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      in_msgs[k].msg_hdr.msg_iov = &in_iov[k];
+      in_msgs[k].msg_hdr.msg_iovlen = 1;
+    }
+  }
+
+  // Answers the `n` datagrams received and sends the replies.
+  void answer_and_send(int fd, int n, Lane& lane, Counters& counters, const dnsbl::AnswerOptions& opts) {
+    unsigned m = 0;
+    for (int k = 0; k < n; ++k) {
+      counters.udp.fetch_add(1, std::memory_order_relaxed);
+      if (in_msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
+        counters.dropped.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      size_t len = dnsbl::answer(*lane.zones, {in[k].data(), in_msgs[k].msg_len}, dnsbl::Transport::kUdp,
+                                 out[m].data(), kUdpBuf, lane.scratch, opts);
+      if (len == 0) {
+        counters.dropped.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      counters.rcodes[out[m][3] & 0xF].fetch_add(1, std::memory_order_relaxed);
+      out_iov[m] = {out[m].data(), len};
+      std::memset(&out_msgs[m].msg_hdr, 0, sizeof(msghdr));
+      out_msgs[m].msg_hdr.msg_name = &peers[k];
+      out_msgs[m].msg_hdr.msg_namelen = in_msgs[k].msg_hdr.msg_namelen;
+      out_msgs[m].msg_hdr.msg_iov = &out_iov[m];
+      out_msgs[m].msg_hdr.msg_iovlen = 1;
+      ++m;
+    }
+    unsigned sent = 0;
+    while (sent < m) {
+      int r = ::sendmmsg(fd, out_msgs.data() + sent, m - sent, MSG_DONTWAIT);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        // A full socket buffer or an unreachable peer: skip one datagram
+        // (UDP may lose it anyway) rather than block.
+        ++sent;
+        continue;
+      }
+      sent += static_cast<unsigned>(r);
+    }
+  }
 };
 
 struct DnsblServer::Worker {
@@ -39,87 +113,65 @@ struct DnsblServer::Worker {
   asio::io_context io;
   std::vector<std::unique_ptr<udp::socket>> udp_sockets;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
-  dnsbl::ZoneSetPtr zones;
-  uint64_t generation = ~uint64_t{0};
-  dnsbl::Collector scratch;
-  unsigned tcp_connections = 0;  // touched only on this worker's thread
+  Lane lane;                     // the io_context thread's (TCP, and UDP in kAsio mode)
+  unsigned tcp_connections = 0;  // touched only on the io_context thread
   Counters counters;
+  std::unique_ptr<UdpBatch> batch = std::make_unique<UdpBatch>();
+  std::vector<std::thread> udp_threads;  // kBlocking mode: one per UDP socket
+  std::atomic<bool> stopping{false};
 
-  std::array<std::array<uint8_t, kUdpBuf>, kBatch> in{};
-  std::array<std::array<uint8_t, kUdpBuf>, kBatch> out{};
-  std::array<sockaddr_storage, kBatch> peers{};
-  std::array<iovec, kBatch> in_iov{}, out_iov{};
-  std::array<mmsghdr, kBatch> in_msgs{}, out_msgs{};
+  void refresh_zones() { lane.refresh(srv->generation_, srv->mu_, srv->zones_); }
 
-  void refresh_zones() {
-    uint64_t g = srv->generation_.load(std::memory_order_acquire);
-    if (g == generation) return;
-    std::lock_guard<std::mutex> lock(srv->mu_);
-    zones = srv->zones_;
-    generation = srv->generation_.load(std::memory_order_relaxed);
-  }
-
-  void count_rcode(const uint8_t* reply) {
-    counters.rcodes[reply[3] & 0xF].fetch_add(1, std::memory_order_relaxed);
-  }
-
+  // kAsio mode. Asio's reactor is edge-triggered and async_wait is not
+  // speculative: a datagram that arrives while no wait is queued raises no
+  // new event. So a wait is queued only once recvmmsg said EAGAIN; after 16
+  // full batches the socket yields to the others through post().
   void arm_udp(size_t i) {
     udp_sockets[i]->async_wait(udp::socket::wait_read, [this, i](const boost::system::error_code& ec) {
       if (ec) return;
-      drain_udp(i);
-      arm_udp(i);
+      serve_udp(i);
     });
   }
 
-  void drain_udp(size_t i) {
+  void serve_udp(size_t i) {
+    counters.wakeups.fetch_add(1, std::memory_order_relaxed);
+    if (drain_udp(i)) {
+      arm_udp(i);
+    } else {
+      asio::post(io, [this, i] { serve_udp(i); });
+    }
+  }
+
+  // True when the socket is empty (EAGAIN), false after 16 full batches.
+  bool drain_udp(size_t i) {
     int fd = udp_sockets[i]->native_handle();
     for (int round = 0; round < 16; ++round) {
-      for (int k = 0; k < kBatch; ++k) {
-        in_iov[k] = {in[k].data(), kUdpBuf};
-        std::memset(&in_msgs[k].msg_hdr, 0, sizeof(msghdr));
-        in_msgs[k].msg_hdr.msg_name = &peers[k];
-        in_msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-        in_msgs[k].msg_hdr.msg_iov = &in_iov[k];
-        in_msgs[k].msg_hdr.msg_iovlen = 1;
-      }
-      int n = ::recvmmsg(fd, in_msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
-      if (n <= 0) return;
+      batch->prepare();
+      int n = ::recvmmsg(fd, batch->in_msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+      counters.reads.fetch_add(1, std::memory_order_relaxed);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return true;  // EAGAIN (or an error the next wait reports)
       refresh_zones();
-      unsigned m = 0;
-      for (int k = 0; k < n; ++k) {
-        counters.udp.fetch_add(1, std::memory_order_relaxed);
-        if (in_msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
-          counters.dropped.fetch_add(1, std::memory_order_relaxed);
-          continue;
-        }
-        size_t len = dnsbl::answer(*zones, {in[k].data(), in_msgs[k].msg_len}, dnsbl::Transport::kUdp,
-                                   out[m].data(), kUdpBuf, scratch, srv->options_.answer);
-        if (len == 0) {
-          counters.dropped.fetch_add(1, std::memory_order_relaxed);
-          continue;
-        }
-        count_rcode(out[m].data());
-        out_iov[m] = {out[m].data(), len};
-        std::memset(&out_msgs[m].msg_hdr, 0, sizeof(msghdr));
-        out_msgs[m].msg_hdr.msg_name = &peers[k];
-        out_msgs[m].msg_hdr.msg_namelen = in_msgs[k].msg_hdr.msg_namelen;
-        out_msgs[m].msg_hdr.msg_iov = &out_iov[m];
-        out_msgs[m].msg_hdr.msg_iovlen = 1;
-        ++m;
-      }
-      unsigned sent = 0;
-      while (sent < m) {
-        int s = ::sendmmsg(fd, out_msgs.data() + sent, m - sent, MSG_DONTWAIT);
-        if (s < 0) {
-          if (errno == EINTR) continue;
-          // A full socket buffer or an unreachable peer: skip one datagram
-          // (UDP may lose it anyway) rather than block the loop.
-          ++sent;
-          continue;
-        }
-        sent += static_cast<unsigned>(s);
-      }
-      if (n < kBatch) return;
+      batch->answer_and_send(fd, n, lane, counters, srv->options_.answer);
+    }
+    return false;
+  }
+
+  // kBlocking mode: a thread per UDP socket sleeps in recvmmsg until at
+  // least one datagram is there and takes all that are (MSG_WAITFORONE):
+  // two system calls per batch, none for readiness. A receive timeout lets
+  // it see stop() and let go of an old zone set while idle.
+  void udp_thread(size_t i) {
+    int fd = udp_sockets[i]->native_handle();
+    Lane own;
+    auto b = std::make_unique<UdpBatch>();
+    while (!stopping.load(std::memory_order_relaxed)) {
+      b->prepare();
+      int n = ::recvmmsg(fd, b->in_msgs.data(), kBatch, MSG_WAITFORONE, nullptr);
+      counters.reads.fetch_add(1, std::memory_order_relaxed);
+      own.refresh(srv->generation_, srv->mu_, srv->zones_);
+      if (n <= 0) continue;  // timeout, EINTR, or shut down (stopping is set)
+      b->answer_and_send(fd, n, own, counters, srv->options_.answer);
     }
   }
 
@@ -167,13 +219,13 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
     w_->refresh_zones();
     w_->counters.tcp.fetch_add(1, std::memory_order_relaxed);
     out_.resize(2 + 65535);
-    size_t n =
-        dnsbl::answer(*w_->zones, in_, dnsbl::Transport::kTcp, out_.data() + 2, 65535, w_->scratch, opts_);
+    size_t n = dnsbl::answer(*w_->lane.zones, in_, dnsbl::Transport::kTcp, out_.data() + 2, 65535,
+                             w_->lane.scratch, opts_);
     if (n == 0) {
       w_->counters.dropped.fetch_add(1, std::memory_order_relaxed);
       return close();
     }
-    w_->count_rcode(out_.data() + 2);
+    w_->counters.rcodes[out_[5] & 0xF].fetch_add(1, std::memory_order_relaxed);
     out_[0] = static_cast<uint8_t>(n >> 8);
     out_[1] = static_cast<uint8_t>(n);
     asio::async_write(sock_, asio::buffer(out_.data(), n + 2),
@@ -273,7 +325,16 @@ void DnsblServer::start() {
   started_ = true;
   for (auto& w : workers_) {
     for (size_t i = 0; i < w->udp_sockets.size(); ++i) {
-      w->arm_udp(i);
+      if (options_.udp_mode == UdpMode::kBlocking) {
+        boost::system::error_code ec;
+        w->udp_sockets[i]->non_blocking(false, ec);
+        timeval tv{0, 250000};
+        ::setsockopt(w->udp_sockets[i]->native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        Worker* wp = w.get();
+        w->udp_threads.emplace_back([wp, i] { wp->udp_thread(i); });
+      } else {
+        w->arm_udp(i);
+      }
       w->arm_accept(i);
     }
     Worker* wp = w.get();
@@ -285,10 +346,21 @@ void DnsblServer::start() {
 }
 
 void DnsblServer::stop() {
-  for (auto& w : workers_) w->io.stop();
+  for (auto& w : workers_) {
+    w->stopping = true;
+    // Wakes a thread blocked in recvmmsg at once (else the receive timeout).
+    for (auto& u : w->udp_sockets)
+      if (!w->udp_threads.empty()) ::shutdown(u->native_handle(), SHUT_RD);
+    w->io.stop();
+  }
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
+  for (auto& w : workers_) {
+    for (auto& t : w->udp_threads)
+      if (t.joinable()) t.join();
+    w->udp_threads.clear();
+  }
 }
 
 void DnsblServer::set_zones(dnsbl::ZoneSetPtr zones) {
@@ -321,6 +393,8 @@ DnsblStats DnsblServer::stats() const {
     s.tcp_queries += w->counters.tcp.load(std::memory_order_relaxed);
     s.dropped += w->counters.dropped.load(std::memory_order_relaxed);
     s.tcp_connections += w->counters.conns.load(std::memory_order_relaxed);
+    s.udp_reads += w->counters.reads.load(std::memory_order_relaxed);
+    s.udp_wakeups += w->counters.wakeups.load(std::memory_order_relaxed);
     for (int i = 0; i < 16; ++i) s.rcodes[i] += w->counters.rcodes[i].load(std::memory_order_relaxed);
   }
   return s;

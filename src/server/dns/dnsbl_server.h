@@ -39,9 +39,15 @@
 
 namespace rampart::server::dns {
 
+enum class UdpMode {
+  kAsio,      // UDP readiness through each thread's io_context (hostable in a shared loop)
+  kBlocking,  // a thread per UDP socket blocked in recvmmsg (fewest system calls)
+};
+
 struct DnsblServerOptions {
   std::vector<HostPort> listen;
   unsigned threads = 1;
+  UdpMode udp_mode = UdpMode::kAsio;
   unsigned tcp_connections_per_thread = 256;
   unsigned tcp_idle_ms = 10000;
   dnsbl::AnswerOptions answer;
@@ -49,6 +55,7 @@ struct DnsblServerOptions {
 
 struct DnsblStats {
   uint64_t udp_queries = 0, tcp_queries = 0, dropped = 0, tcp_connections = 0;
+  uint64_t udp_reads = 0, udp_wakeups = 0;  // recvmmsg calls, readiness events
   uint64_t rcodes[16] = {};
 };
 

@@ -84,8 +84,9 @@ std::vector<uint8_t> framed(const std::vector<uint8_t>& q) {
   return f;
 }
 
-std::unique_ptr<DnsblServer> start(dnsbl::ZoneSetPtr z, unsigned threads) {
+std::unique_ptr<DnsblServer> start(dnsbl::ZoneSetPtr z, unsigned threads, UdpMode mode = UdpMode::kAsio) {
   DnsblServerOptions o;
+  o.udp_mode = mode;
   o.listen.push_back(*parse_host_port("127.0.0.1:0", -1, true));
   o.threads = threads;
   o.tcp_idle_ms = 500;
@@ -95,8 +96,11 @@ std::unique_ptr<DnsblServer> start(dnsbl::ZoneSetPtr z, unsigned threads) {
   return std::move(*s);
 }
 
-TEST(DnsblServer, UdpAndTcpWithPipelining) {
-  auto srv = start(zones("listed"), 2);
+class Modes : public ::testing::TestWithParam<UdpMode> {};
+INSTANTIATE_TEST_SUITE_P(DnsblServer, Modes, ::testing::Values(UdpMode::kAsio, UdpMode::kBlocking));
+
+TEST_P(Modes, UdpAndTcpWithPipelining) {
+  auto srv = start(zones("listed"), 2, GetParam());
   uint16_t port = srv->ports()[0];
   ASSERT_NE(port, 0);
   auto q = *rampart::dns::build_query(1, "2.0.0.127.bl.ex", rampart::dns::RRType::TXT);
@@ -134,8 +138,8 @@ TEST(DnsblServer, UdpAndTcpWithPipelining) {
   srv->stop();
 }
 
-TEST(DnsblServer, SwapsZonesWithoutAFailedQuery) {
-  auto srv = start(zones("v0"), 2);
+TEST_P(Modes, SwapsZonesWithoutAFailedQuery) {
+  auto srv = start(zones("v0"), 2, GetParam());
   uint16_t port = srv->ports()[0];
   std::atomic<bool> done{false};
   std::atomic<int> failures{0}, answers{0};
