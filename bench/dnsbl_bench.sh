@@ -12,7 +12,9 @@
 #   qps          dnsperf's queries per second (completed)
 #   cpu/query    server utime+stime over the run / queries completed
 #   rss/entry    (RSS loaded - RSS of the same server with an empty set) / entries
-#   load         rbldnsd: its own "zones reloaded" figure; rampart: `rampart dnsbl check`
+#   load_s       wall/CPU seconds to load the set: rbldnsd's own "zones
+#                reloaded" figures (elapsed/user), rampart's `rampart dnsbl
+#                check` under bash's time (elapsed/user+system)
 # Both servers and dnsperf share the machine: figures are relative; run it
 # on an idle host. Every loop is bounded; servers are stopped on exit.
 set -euo pipefail
@@ -93,7 +95,7 @@ stop() {
 
 printf '$SOA 1h ns1.bl.bench hostmaster.bl.bench 1 1h 10m 1w 5m\n127.0.0.2\n' >"$TMP/empty.txt"
 HZ=$(getconf CLK_TCK)
-printf '%-10s %-22s %10s %12s %10s %10s %10s\n' entries server qps cpu/query_us rss_MB B/entry load_s
+printf '%-10s %-22s %10s %12s %10s %10s %12s\n' entries server qps cpu/query_us rss_MB B/entry load_s
 for n in "${SIZES[@]}"; do
   /usr/bin/python3 - "$n" "$TMP/bl.txt" "$TMP/queries.txt" <<'PY'
 import random, sys
@@ -124,11 +126,16 @@ PY
     done_q=$(awk '/Queries completed:/ {print $3}' <<<"$out")
     qps=$(awk '/Queries per second:/ {print $4}' <<<"$out")
     lost=$(awk '/Queries lost:/ {print $3}' <<<"$out")
+    # Load: wall seconds / CPU seconds (user+system) of loading the set.
     if [[ $name == rbldnsd ]]; then
-      load=$(grep -oP 'zones reloaded, time \K[0-9.e+]+' "$TMP/$name.log" | head -1)
-      load=${load%e}
+      load=$(grep -oP 'zones reloaded, time \K[0-9.]+e/[0-9.]+u' "$TMP/$name.log" | head -1)
+      load="${load%%e/*}/${load##*e/}"
+      load=${load%u}
+    elif [[ $server == rampart-1-asio ]]; then
+      load=$( { TIMEFORMAT='%R/%U/%S'; time "$RAMPART" dnsbl check "bl.bench:ip4set:$TMP/bl.txt" >/dev/null; } 2>&1 |
+        tail -1 | awk -F/ '{printf "%s/%.2f", $1, $2 + $3}')
     else
-      load=$("$RAMPART" dnsbl check "bl.bench:ip4set:$TMP/bl.txt" | grep -oP 'in \K[0-9.]+(?= s)')
+      load=-
     fi
     stop "$SPID"
     /usr/bin/python3 - "$n" "$server" "$qps" "$done_q" "$c0" "$c1" "$HZ" "$rss" "$base_rss" "$load" "$lost" <<'PY'
@@ -137,7 +144,7 @@ n, server, qps, done, c0, c1, hz, rss, base, load, lost = sys.argv[1:]
 done = int(done or 0)
 cpu_us = (int(c1) - int(c0)) / int(hz) * 1e6 / done if done else float("nan")
 per_entry = (int(rss) - int(base)) * 1024 / int(n)
-print("%-10s %-22s %10.0f %12.2f %10.1f %10.1f %10s   (lost %s)" %
+print("%-10s %-22s %10.0f %12.2f %10.1f %10.1f %12s   (lost %s)" %
       (n, server, float(qps or 0), cpu_us, int(rss) / 1024, per_entry, load, lost))
 PY
   done

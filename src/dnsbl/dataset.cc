@@ -1,6 +1,10 @@
 #include "dnsbl/dataset.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cstring>
@@ -638,8 +642,11 @@ class Ip4Set final : public Buildable {
         uint64_t block = uint64_t{1} << shift;
         if (lo % block == 0 && lo + block - 1 <= hi) {
           uint64_t units = ((hi - lo + 1) >> shift);
-          pieces_[b].push_back({static_cast<uint32_t>(lo >> shift),
-                                static_cast<uint32_t>((lo >> shift) + units - 1), value, seq_++});
+          if (units == 1)
+            buckets_[b].singles.push_back((lo >> shift) << 32 | value);
+          else
+            pieces_[b].push_back({static_cast<uint32_t>(lo >> shift),
+                                  static_cast<uint32_t>((lo >> shift) + units - 1), value, seq_++});
           lo += units << shift;
           break;
         }
@@ -652,18 +659,11 @@ class Ip4Set final : public Buildable {
       Bucket& bk = buckets_[b];
       auto& p = pieces_[b];
       std::stable_sort(p.begin(), p.end(), [](const Piece& x, const Piece& y) { return x.lo < y.lo; });
-      size_t singles = 0;
-      for (const auto& x : p) singles += x.lo == x.hi;
-      bk.singles.reserve(singles);
-      bk.ranges.reserve(p.size() - singles);
-      for (const auto& x : p) {
-        if (x.lo == x.hi)
-          bk.singles.push_back((uint64_t{x.lo} << 32) | x.value);
-        else
-          bk.ranges.push_back({x.lo, x.hi, x.value});
-      }
+      bk.ranges.reserve(p.size());
+      for (const auto& x : p) bk.ranges.push_back({x.lo, x.hi, x.value});
       std::vector<Piece>().swap(p);
-      std::sort(bk.singles.begin(), bk.singles.end());
+      sort_units(bk.singles);
+      bk.singles.shrink_to_fit();
       bk.max_hi.resize(bk.ranges.size());
       bk.max_hi_listed.resize(bk.ranges.size());
       uint32_t m = 0, ml = 0;
@@ -729,6 +729,24 @@ class Ip4Set final : public Buildable {
     std::vector<uint32_t> max_hi_listed;
     size_t first_listed = SIZE_MAX;
   };
+
+  // Sorts unit << 32 | value by unit (the order of values for one unit does
+  // not matter): LSD radix over the unit's 4 bytes for large arrays.
+  static void sort_units(std::vector<uint64_t>& v) {
+    if (v.size() < 65536) {
+      std::sort(v.begin(), v.end());
+      return;
+    }
+    std::vector<uint64_t> tmp(v.size());
+    for (int pass = 0; pass < 4; ++pass) {
+      int shift = 32 + 8 * pass;
+      size_t count[257] = {};
+      for (uint64_t x : v) ++count[((x >> shift) & 255) + 1];
+      for (int i = 0; i < 256; ++i) count[i + 1] += count[i];
+      for (uint64_t x : v) tmp[count[(x >> shift) & 255]++] = x;
+      v.swap(tmp);
+    }
+  }
 
   template <typename F>
   static void scan(const Bucket& bk, uint32_t key, F&& f) {
@@ -1314,28 +1332,32 @@ class Loader {
  public:
   Loader(const LoadOptions& o, LoadReport* r) : opt_(o), report_(r) {}
 
-  Result<DatasetPtr> run(std::string_view type, const std::vector<std::string>& texts,
-                         const std::vector<std::string>& names, const std::vector<int64_t>& mtimes) {
+  Result<void> begin(std::string_view type) {
     root_ = make(type);
     if (!root_) return fail(Errc::kConfig, "unknown data set type '" + std::string(type) + "'");
     root_->allow_host_bits = opt_.allow_host_bits;
     combined_ = dynamic_cast<Combined*>(root_.get());
-    for (size_t f = 0; f < texts.size(); ++f) {
-      file_ = names[f];
-      root_->newest_mtime = std::max(root_->newest_mtime, mtimes[f]);
-      start_file();
-      std::string_view text = texts[f];
-      size_t line_no = 0;
-      while (!text.empty()) {
-        size_t nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        ++line_no;
-        ++report_->lines;
-        if (auto why = line_(rtrim(line)); !why.empty()) warn(line_no, why);
-      }
-      end_section();
+    return {};
+  }
+
+  // One file of the data set; its text may be freed once this returns.
+  void file(const std::string& name, std::string_view text, int64_t mtime) {
+    file_ = name;
+    root_->newest_mtime = std::max(root_->newest_mtime, mtime);
+    start_file();
+    size_t line_no = 0;
+    while (!text.empty()) {
+      size_t nl = text.find('\n');
+      std::string_view line = text.substr(0, nl);
+      text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+      ++line_no;
+      ++report_->lines;
+      if (auto why = line_(rtrim(line)); !why.empty()) warn(line_no, why);
     }
+    end_section();
+  }
+
+  DatasetPtr end() {
     for (auto& p : parts_done_) p.first->finish();
     if (combined_) {
       for (auto& [ds, subs] : parts_done_) {
@@ -1559,29 +1581,40 @@ class Loader {
 Result<DatasetPtr> load_dataset_text(std::string_view type, const std::vector<std::string>& texts,
                                      LoadReport* report, const LoadOptions& options) {
   LoadReport local;
-  std::vector<std::string> names;
-  for (size_t i = 0; i < texts.size(); ++i) names.push_back("<text " + std::to_string(i + 1) + ">");
-  std::vector<int64_t> mtimes(texts.size(), 0);
   Loader l(options, report ? report : &local);
-  return l.run(type, texts, names, mtimes);
+  if (auto r = l.begin(type); !r) return tl::unexpected(r.error());
+  for (size_t i = 0; i < texts.size(); ++i) l.file("<text " + std::to_string(i + 1) + ">", texts[i], 0);
+  return l.end();
 }
 
 Result<DatasetPtr> load_dataset(std::string_view type, const std::vector<std::string>& files,
                                 LoadReport* report, const LoadOptions& options) {
   LoadReport local;
-  std::vector<std::string> texts;
-  std::vector<int64_t> mtimes;
-  for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    if (!in) return fail(Errc::kIo, "cannot read " + f);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    texts.push_back(std::move(ss).str());
-    struct stat st {};
-    mtimes.push_back(::stat(f.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_mtime) : 0);
-  }
   Loader l(options, report ? report : &local);
-  return l.run(type, texts, files, mtimes);
+  if (auto r = l.begin(type); !r) return tl::unexpected(r.error());
+  std::string text;
+  for (const auto& f : files) {
+    // One read of the whole file; one file in memory at a time.
+    int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+      if (fd >= 0) ::close(fd);
+      return fail(Errc::kIo, "cannot read " + f);
+    }
+    text.resize(static_cast<size_t>(st.st_size));
+    size_t got = 0;
+    while (got < text.size()) {
+      ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    text.resize(got);
+    l.file(f, text, static_cast<int64_t>(st.st_mtime));
+  }
+  std::string().swap(text);
+  return l.end();
 }
 
 }  // namespace rampart::dnsbl
