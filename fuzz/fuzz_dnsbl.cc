@@ -10,6 +10,7 @@
 //   build-fuzz/fuzz_dnsbl fuzz/corpus/fuzz_dnsbl -max_total_time=60
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <vector>
@@ -38,6 +39,9 @@ const dnsbl::ZoneSet& zones() {
     add("v6.example", "ip6trie", "2001:db8::/32 :2:v6 $\n::1\n");
     add("v6t.example", "ip6tset", "2001:db8:1:2\n!2001:db8:1:2::1\n");
     add("dbl.example", "dnset", "example.com\n*.wild.example :3:w $\n.both.example\n");
+    add("acl.example", "ip4set", "127.0.0.2\n");
+    add("acl.example", "acl",
+        "10.0.0.0/8 :refuse\n127.0.0.1 :pass\n127.0.0.0/8\n2001:db8::/32 :empty\n0/0 :3:for $\n");
     add("comb.example", "combined",
         "$SOA 1h ns.comb.example hm.comb.example 1 1 1 1 1\n$DATASET ip4set a @\n127.0.0.2\n"
         "$DATASET generic @ a\n@ MX 10 mx.comb.example\nwww A 127.0.0.8\n");
@@ -67,11 +71,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static uint8_t out[65535];
   if ((data[0] & 1) == 0) {
     std::span<const uint8_t> q(data + 1, size - 1);
-    size_t n = dnsbl::answer(zones(), q, dnsbl::Transport::kUdp, out, sizeof out, scratch);
+    // The client: bits 1-3 of the first byte pick one.
+    static const uint8_t kClients[8][5] = {{127, 0, 0, 1, 0},    {127, 0, 0, 9, 0},      {10, 1, 2, 3, 0},
+                                           {192, 0, 2, 1, 0},    {32, 1, 13, 184, 1},    {0, 0, 0, 0, 1},
+                                           {198, 51, 100, 7, 0}, {255, 255, 255, 255, 0}};
+    dnsbl::Client client;
+    const uint8_t* c = kClients[(data[0] >> 1) & 7];
+    client.v6 = c[4];
+    std::memcpy(client.addr, c, 4);
+    size_t n = dnsbl::answer(zones(), q, dnsbl::Transport::kUdp, out, sizeof out, scratch, {}, &client);
     bool edns = false;
     if (n >= 12) edns = out[11] != 0;  // ARCOUNT: only our OPT
     check_reply(q, out, n, edns ? 1232 : 512);
-    n = dnsbl::answer(zones(), q, dnsbl::Transport::kTcp, out, sizeof out, scratch);
+    n = dnsbl::answer(zones(), q, dnsbl::Transport::kTcp, out, sizeof out, scratch, {}, &client);
     check_reply(q, out, n, sizeof out);
     return 0;
   }

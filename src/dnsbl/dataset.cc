@@ -712,6 +712,10 @@ class Ip4Set final : public Buildable {
     return Found::kNo;
   }
 
+  bool well_formed(const QueryName& q) const override {
+    uint32_t a = 0;
+    return query_ip4(q, &a) == 4;
+  }
   size_t entries() const override { return count_; }
 
  private:
@@ -863,6 +867,10 @@ class Ip4Trie final : public Buildable {
     return Found::kNo;
   }
 
+  bool well_formed(const QueryName& q) const override {
+    uint32_t a = 0;
+    return query_ip4(q, &a) == 4;
+  }
   size_t entries() const override { return count_; }
 
  private:
@@ -982,6 +990,10 @@ class Ip6Trie final : public Buildable {
     return Found::kNo;
   }
 
+  bool well_formed(const QueryName& q) const override {
+    uint64_t hi = 0, lo = 0;
+    return query_ip6(q, &hi, &lo) == 32;
+  }
   size_t entries() const override { return count_; }
 
  private:
@@ -1071,6 +1083,10 @@ class Ip6TSet final : public Buildable {
     emit(value_, ip6_text(hi, lo), qtype, out);
     return Found::kListed;
   }
+  bool well_formed(const QueryName& q) const override {
+    uint64_t hi = 0, lo = 0;
+    return query_ip6(q, &hi, &lo) == 32;
+  }
   size_t entries() const override { return nets_.size() + excluded_.size(); }
 
  private:
@@ -1150,6 +1166,7 @@ class DnSet final : public Buildable {
     }
     return exists_below(full) ? Found::kExists : Found::kNo;
   }
+  bool well_formed(const QueryName& q) const override { return q.count > 0; }
   size_t entries() const override { return entries_.size(); }
 
  private:
@@ -1291,6 +1308,116 @@ class Generic final : public Buildable {
   uint64_t seq_ = 0;
 };
 
+// acl: IPv4 and IPv6 CIDR prefixes of clients with an action (:ignore, the
+// default; :refuse; :empty; :pass) or an A:TXT template; longest prefix wins.
+class Acl final : public Buildable {
+ public:
+  bool add_line(std::string_view line, uint32_t, const Value& def_value, std::string* why) override {
+    size_t end = 0;
+    while (end < line.size() && !is_space(line[end])) ++end;
+    std::string_view tok = line.substr(0, end);
+    std::string_view rest = ltrim(line.substr(end));
+    uint32_t action = kAclIgnore;
+    if (!rest.empty() && rest[0] != '#' && rest[0] != ';') {
+      std::string word = lower(rtrim(rest));
+      if (word == ":ignore")
+        action = kAclIgnore;
+      else if (word == ":refuse")
+        action = kAclRefuse;
+      else if (word == ":empty")
+        action = kAclEmpty;
+      else if (word == ":pass")
+        action = kAclPass;
+      else if (!entry_value(*this, rest, 0, def_value, &action, why))
+        return false;
+    }
+    if (tok.find(':') != std::string_view::npos) {
+      uint64_t hi = 0, lo = 0;
+      int len = 0;
+      if (!parse_ip6_entry(tok, &hi, &lo, &len, allow_host_bits, why)) return false;
+      v6_[len].push_back({hi, lo, action});
+    } else {
+      uint32_t a = 0;
+      int n = 0;
+      size_t used = parse_ip4_prefix(tok, &a, &n);
+      int len = 8 * n;
+      if (used == 0 ||
+          (used < tok.size() && (tok[used] != '/' || (len = parse_len(tok.substr(used + 1), 32)) < 0))) {
+        *why = "bad client network '" + std::string(tok) + "'";
+        return false;
+      }
+      if ((a & ~mask4(len)) != 0) {
+        if (!allow_host_bits) {
+          *why = "address '" + std::string(tok) + "' has bits outside its prefix";
+          return false;
+        }
+        a &= mask4(len);
+      }
+      v4_[len].push_back({a, action});
+    }
+    return true;
+  }
+  void finish() override {
+    for (auto& v : v4_) {
+      std::stable_sort(v.begin(), v.end(), [](const E4& x, const E4& y) { return x.net < y.net; });
+      v.erase(std::unique(v.begin(), v.end(), [](const E4& x, const E4& y) { return x.net == y.net; }),
+              v.end());
+    }
+    for (auto& v : v6_) {
+      std::stable_sort(v.begin(), v.end(), less6);
+      v.erase(std::unique(v.begin(), v.end(),
+                          [](const E6& x, const E6& y) { return x.hi == y.hi && x.lo == y.lo; }),
+              v.end());
+    }
+    drop_index();
+  }
+  Found query(const QueryName&, uint16_t, Collector&) const override { return Found::kNo; }
+  size_t entries() const override {
+    size_t n = 0;
+    for (const auto& v : v4_) n += v.size();
+    for (const auto& v : v6_) n += v.size();
+    return n;
+  }
+  uint32_t acl(const uint8_t* c, bool v6) const override {
+    if (!v6) {
+      uint32_t addr = (uint32_t{c[0]} << 24) | (uint32_t{c[1]} << 16) | (uint32_t{c[2]} << 8) | c[3];
+      for (int len = 32; len >= 0; --len) {
+        const auto& v = v4_[len];
+        if (v.empty()) continue;
+        uint32_t net = addr & mask4(len);
+        auto it =
+            std::lower_bound(v.begin(), v.end(), net, [](const E4& e, uint32_t k) { return e.net < k; });
+        if (it != v.end() && it->net == net) return it->action;
+      }
+      return kAclNone;
+    }
+    uint64_t hi = 0, lo = 0;
+    for (int i = 0; i < 8; ++i) hi = hi << 8 | c[i];
+    for (int i = 8; i < 16; ++i) lo = lo << 8 | c[i];
+    for (int len = 128; len >= 0; --len) {
+      const auto& v = v6_[len];
+      if (v.empty()) continue;
+      E6 k{hi, lo, 0};
+      mask6(len, &k.hi, &k.lo);
+      auto it = std::lower_bound(v.begin(), v.end(), k, less6);
+      if (it != v.end() && it->hi == k.hi && it->lo == k.lo) return it->action;
+    }
+    return kAclNone;
+  }
+
+ private:
+  struct E4 {
+    uint32_t net, action;
+  };
+  struct E6 {
+    uint64_t hi, lo;
+    uint32_t action;
+  };
+  static bool less6(const E6& x, const E6& y) { return x.hi != y.hi ? x.hi < y.hi : x.lo < y.lo; }
+  std::vector<E4> v4_[33];
+  std::vector<E6> v6_[129];
+};
+
 class Combined final : public Buildable {
  public:
   bool add_line(std::string_view, uint32_t, const Value&, std::string*) override { return false; }
@@ -1318,6 +1445,8 @@ std::unique_ptr<Buildable> make(std::string_view type) {
     ds = std::make_unique<DnSet>();
   else if (type == "generic")
     ds = std::make_unique<Generic>();
+  else if (type == "acl")
+    ds = std::make_unique<Acl>();
   else if (type == "combined")
     ds = std::make_unique<Combined>();
   if (ds) ds->type = std::string(type);
@@ -1411,7 +1540,8 @@ class Loader {
     if (combined_ && !sub_) return "entry outside a $DATASET section of a combined data set";
     Buildable& ds = current();
     // "::1" in an IPv6 data set is an address, not a default line.
-    bool ip6_entry = line.starts_with("::") && (ds.type == "ip6trie" || ds.type == "ip6tset");
+    bool ip6_entry =
+        line.starts_with("::") && (ds.type == "ip6trie" || ds.type == "ip6tset" || ds.type == "acl");
     if (line[0] == ':' && ds.type != "generic" && !ip6_entry) {
       Value v;
       std::string why;

@@ -125,6 +125,21 @@ class Dataset {
   };
   virtual const std::vector<Part>* parts() const { return nullptr; }
 
+  // acl data sets: what to do with a query from `client` (IPv4 as the
+  // address in host order with v6 = false, or 16 bytes with v6 = true).
+  // kAclNone when no entry matches; else kAclIgnore / kAclRefuse /
+  // kAclEmpty / kAclPass, or the value number of an A:TXT template.
+  static constexpr uint32_t kAclNone = 0xFFFFFFFFu, kAclIgnore = 0xFFFFFFF0u, kAclRefuse = 0xFFFFFFF1u,
+                            kAclEmpty = 0xFFFFFFF2u, kAclPass = 0xFFFFFFF3u;
+  virtual uint32_t acl(const uint8_t* /*client*/, bool /*v6*/) const { return kAclNone; }
+  // True when `q` is a name this data set answers for (an IPv4 set: four
+  // octets), listed or not: an acl template lists exactly those.
+  virtual bool well_formed(const QueryName& /*q*/) const { return false; }
+  // Writes an acl template's records, `$` being the client's address.
+  void emit_value(uint32_t value, std::string_view subst, uint16_t qtype, Collector& out) const {
+    emit(value, subst, qtype, out);
+  }
+
   std::string type;
   uint32_t ttl = kDefaultTtl;
   Metadata meta;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 
+#include "core/ip.h"
 #include "dns/name.h"
 
 namespace rampart::dnsbl {
@@ -97,6 +98,12 @@ void ZoneSet::add(const std::string& zone, const DatasetPtr& ds) {
     }
     if (d) m->datasets.push_back(d);
   };
+  if (ds->type == "acl") {
+    attach(zone, {}, nullptr, *ds);
+    auto it = std::find_if(zones_.begin(), zones_.end(), [&](const Zone& z) { return z.apex == zone; });
+    if (!it->acl) it->acl = ds;  // one per zone, as rbldnsd
+    return;
+  }
   if (const auto* parts = ds->parts()) {
     attach(zone, {}, nullptr, *ds);
     for (const auto& p : *parts)
@@ -372,7 +379,7 @@ void write_soa(Out& o, const dns::Soa& soa, uint16_t apex_ptr, uint32_t ttl) {
 }  // namespace
 
 size_t answer(const ZoneSet& zones, std::span<const uint8_t> query, Transport transport, uint8_t* out,
-              size_t cap, Collector& scratch, const AnswerOptions& options) {
+              size_t cap, Collector& scratch, const AnswerOptions& options, const Client* client) {
   Parsed p;
   switch (parse(query, p)) {
     case ParseResult::kDrop: return 0;
@@ -393,6 +400,13 @@ size_t answer(const ZoneSet& zones, std::span<const uint8_t> query, Transport tr
   if (!zone) return error_reply(p, query, 5, true, out, cap);
   if (p.qtype == kTypeAxfr || p.qtype == kTypeIxfr) return error_reply(p, query, 5, true, out, cap, true);
 
+  uint32_t acl = Dataset::kAclNone;
+  if (zone->acl && client) acl = zone->acl->acl(client->addr, client->v6);
+  if (acl == Dataset::kAclIgnore) return 0;
+  if (acl == Dataset::kAclRefuse) return error_reply(p, query, 5, true, out, cap);
+  // :empty and a template hide the data sets (generic ones too, as rbldnsd).
+  bool hide = acl == Dataset::kAclEmpty || acl < Dataset::kAclIgnore;
+
   size_t rel = p.nlabels - zone->labels.size();
   uint16_t apex_ptr = static_cast<uint16_t>(rel == 0 ? kHeader : p.label_off[rel]);
   if (rel == 0 && p.nlabels == 0) apex_ptr = kHeader;
@@ -411,7 +425,30 @@ size_t answer(const ZoneSet& zones, std::span<const uint8_t> query, Transport tr
     size_t sub = rel - m.labels.size();
     if (sub == 0) found = std::max(found, Found::kExists);
     QueryName qn{p.labels, sub};
-    for (const auto& ds : m.datasets) found = std::max(found, ds->query(qn, p.qtype, scratch));
+    bool listed_by_acl = false;
+    for (const auto& ds : m.datasets) {
+      if (!hide) {
+        found = std::max(found, ds->query(qn, p.qtype, scratch));
+      } else if (acl < Dataset::kAclIgnore) {
+        listed_by_acl = listed_by_acl || ds->well_formed(qn);
+      } else if (ds->type == "generic") {
+        // :empty: generic names still exist, without their records (as
+        // rbldnsd answers them).
+        size_t keep = scratch.records.size();
+        if (ds->query(qn, p.qtype, scratch) != Found::kNo) found = std::max(found, Found::kExists);
+        scratch.records.resize(keep);
+      }
+    }
+    if (listed_by_acl) {
+      // Every name the data sets would answer for is listed, `$` being the
+      // client's address (rbldnsd's acl A:TXT template).
+      std::array<uint8_t, 16> b{};
+      std::memcpy(b.data(), client->addr, 16);
+      IpAddress ip =
+          client->v6 ? IpAddress::v6(b) : IpAddress::v4(std::array<uint8_t, 4>{b[0], b[1], b[2], b[3]});
+      zone->acl->emit_value(acl, ip.to_string(), p.qtype, scratch);
+      found = Found::kListed;
+    }
     break;  // the longest mount that holds the name answers
   }
 

@@ -17,6 +17,8 @@
 // NOTIMP for opcodes other than QUERY; REFUSED outside its zones, for
 // classes other than IN and for zone transfers; BADVERS for EDNS versions
 // other than 0. Truncated answers carry TC and no records (RFC 2181 9).
+// A zone's acl data set may drop the query (0), refuse it, hide the data
+// (:empty) or answer every name as listed (an A:TXT template).
 #pragma once
 
 #include <cstdint>
@@ -57,6 +59,7 @@ class ZoneSet {
     bool soa_synthesized = false;
     std::vector<std::string> ns;
     uint32_t ns_ttl = 0;
+    DatasetPtr acl;  // rbldnsd's acl data set for this zone, or null
   };
 
   // Loads every data set once (the same type and files in several specs
@@ -81,6 +84,12 @@ class ZoneSet {
 
 enum class Transport { kUdp, kTcp };
 
+// The address a query came from (acl data sets look it up).
+struct Client {
+  uint8_t addr[16] = {};  // IPv4: the first 4 bytes
+  bool v6 = false;
+};
+
 struct AnswerOptions {
   // Largest UDP answer we send whatever the client's EDNS buffer says
   // (DNS flag day 2020: 1232).
@@ -89,7 +98,9 @@ struct AnswerOptions {
 
 // Answers one query into `out` (`cap` bytes, at least 512; 65535 for TCP).
 // Returns the response length, or 0 when no response should be sent.
+// `client` (may be null: no acl applies) is the querier's address.
 size_t answer(const ZoneSet& zones, std::span<const uint8_t> query, Transport transport, uint8_t* out,
-              size_t cap, Collector& scratch, const AnswerOptions& options = {});
+              size_t cap, Collector& scratch, const AnswerOptions& options = {},
+              const Client* client = nullptr);
 
 }  // namespace rampart::dnsbl

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
+#include "core/ip.h"
 #include "dns/wire.h"
 
 namespace rampart::dnsbl {
@@ -136,6 +139,43 @@ TEST(Answer, Garbage) {
   ptr[13] = 0x0C;
   n = answer(*zs, ptr, Transport::kUdp, out, sizeof out, c);
   EXPECT_EQ(out[3] & 0xF, 1);
+}
+
+}  // namespace
+}  // namespace rampart::dnsbl
+
+namespace rampart::dnsbl {
+namespace {
+
+TEST(Answer, AclActionsByClient) {
+  auto data = load_dataset_text("ip4set", {"$SOA 1h ns.a.ex h.a.ex 1 1 1 1 1\n127.0.0.2\n"});
+  auto acl =
+      load_dataset_text("acl", {"10.0.0.0/8 :refuse\n127.0.0.1 :pass\n127.0.0.0/8\n2001:db8::/32 :refuse\n"
+                                "192.0.2.0/24 :empty\n198.51.100.0/24 :5:Listed for $\n"});
+  ASSERT_TRUE(data && acl);
+  auto zs = ZoneSet::build({{"a.ex", *data}, {"a.ex", *acl}});
+  auto q = *dns::build_query(1, "1.0.0.127.a.ex", dns::RRType::TXT);
+  auto run = [&](std::string_view ip, dns::Answer* a) {
+    Client c;
+    auto addr = *IpAddress::parse(ip);
+    c.v6 = addr.is_v6();
+    std::memcpy(c.addr, addr.bytes().data(), c.v6 ? 16 : 4);
+    uint8_t out[512];
+    Collector scratch;
+    size_t n = answer(*zs, q, Transport::kUdp, out, sizeof out, scratch, {}, &c);
+    if (n && a) *a = dns::parse_response({out, n}, dns::RRType::TXT);
+    return n ? out[3] & 0xF : -1;
+  };
+  dns::Answer a;
+  EXPECT_EQ(run("10.1.2.3", nullptr), 5);     // refused
+  EXPECT_EQ(run("2001:db8::1", nullptr), 5);  // refused (IPv6 client)
+  EXPECT_EQ(run("127.0.0.5", nullptr), -1);   // ignored: no answer at all
+  EXPECT_EQ(run("127.0.0.1", nullptr), 3);    // pass: 127.0.0.1 is not listed
+  EXPECT_EQ(run("203.0.113.1", nullptr), 3);  // no acl entry: as usual
+  EXPECT_EQ(run("192.0.2.1", nullptr), 3);    // empty
+  EXPECT_EQ(run("198.51.100.7", &a), 0);      // template: every address listed
+  ASSERT_EQ(a.records.size(), 1u);
+  EXPECT_EQ(a.records[0].txt()->text(), "Listed for 198.51.100.7");
 }
 
 }  // namespace

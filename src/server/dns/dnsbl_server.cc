@@ -32,6 +32,23 @@ struct alignas(64) Counters {
   std::atomic<uint64_t> rcodes[16] = {};
 };
 
+dnsbl::Client client_of(const sockaddr_storage& ss) {
+  dnsbl::Client c;
+  if (ss.ss_family == AF_INET6) {
+    const auto* s6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(s6->sin6_addr.s6_addr, kMapped, 12) == 0) {
+      std::memcpy(c.addr, s6->sin6_addr.s6_addr + 12, 4);
+    } else {
+      std::memcpy(c.addr, s6->sin6_addr.s6_addr, 16);
+      c.v6 = true;
+    }
+  } else if (ss.ss_family == AF_INET) {
+    std::memcpy(c.addr, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, 4);
+  }
+  return c;
+}
+
 // What one thread answers with: its own reference to the zone set (taken
 // again when the server's generation moves) and its scratch space.
 struct Lane {
@@ -76,8 +93,9 @@ struct UdpBatch {
         counters.dropped.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
+      dnsbl::Client client = client_of(peers[k]);
       size_t len = dnsbl::answer(*lane.zones, {in[k].data(), in_msgs[k].msg_len}, dnsbl::Transport::kUdp,
-                                 out[m].data(), kUdpBuf, lane.scratch, opts);
+                                 out[m].data(), kUdpBuf, lane.scratch, opts, &client);
       if (len == 0) {
         counters.dropped.fetch_add(1, std::memory_order_relaxed);
         continue;
@@ -183,7 +201,15 @@ namespace {
 class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
  public:
   TcpConnection(DnsblServer::Worker* w, tcp::socket s, unsigned idle_ms, const dnsbl::AnswerOptions& opts)
-      : w_(w), sock_(std::move(s)), timer_(w->io), idle_ms_(idle_ms), opts_(opts) {}
+      : w_(w), sock_(std::move(s)), timer_(w->io), idle_ms_(idle_ms), opts_(opts) {
+    boost::system::error_code ec;
+    auto ep = sock_.remote_endpoint(ec);
+    if (!ec) {
+      sockaddr_storage ss{};
+      std::memcpy(&ss, ep.data(), std::min<size_t>(ep.size(), sizeof ss));
+      client_ = client_of(ss);
+    }
+  }
   ~TcpConnection() { --w_->tcp_connections; }
 
   void start() { read_length(); }
@@ -220,7 +246,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
     w_->counters.tcp.fetch_add(1, std::memory_order_relaxed);
     out_.resize(2 + 65535);
     size_t n = dnsbl::answer(*w_->lane.zones, in_, dnsbl::Transport::kTcp, out_.data() + 2, 65535,
-                             w_->lane.scratch, opts_);
+                             w_->lane.scratch, opts_, &client_);
     if (n == 0) {
       w_->counters.dropped.fetch_add(1, std::memory_order_relaxed);
       return close();
@@ -241,6 +267,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   unsigned idle_ms_;
   dnsbl::AnswerOptions opts_;
   uint8_t len_[2] = {};
+  dnsbl::Client client_;
   std::vector<uint8_t> in_, out_;
 };
 
