@@ -2,7 +2,8 @@
 //
 // SYNOPSIS
 //   rampart dnsbl serve [--listen ADDR:PORT]... [--threads N] [--check SECONDS]
-//                       [--udp asio|blocking] [--allow-host-bits] ZONE:TYPE:FILE[,FILE...]...
+//                       [--udp asio|blocking] [--rate-limit QPS [--rate-burst N]]
+//                       [--allow-host-bits] ZONE:TYPE:FILE[,FILE...]...
 //   rampart dnsbl check ZONE:TYPE:FILE[,FILE...]...
 //
 // DESCRIPTION
@@ -24,6 +25,10 @@
 //   socket in recvmmsg (about twice the queries per second of one thread
 //   under dnsperf, but more CPU per query; bench/dnsbl_bench.sh). TCP is
 //   always on the io_context threads.
+//   --rate-limit: queries per second per client address (and thread; 0, the
+//   default, is no limit), --rate-burst the bucket (default: the rate). Over
+//   it a client gets A 127.255.255.255 and TXT "Excessive number of queries"
+//   for DNSBL names (the conventional answer), its other queries as usual.
 //   --allow-host-bits is rbldnsd's -e (127.2.3.4/24 accepted as 127.2.3.0/24).
 //
 // DIAGNOSTICS
@@ -58,6 +63,7 @@ struct Options {
   std::vector<HostPort> listen;
   unsigned threads = 1;
   unsigned check = 60;
+  double rate_limit = 0, rate_burst = 0;
   server::dns::UdpMode udp = server::dns::UdpMode::kAsio;
   dnsbl::LoadOptions load;
   std::vector<dnsbl::ZoneSpec> specs;
@@ -78,7 +84,8 @@ int parse(cli::Args& a, Options& o, bool serve) {
         o.load.allow_host_bits = true;
         continue;
       }
-      bool takes = serve && (arg == "--listen" || arg == "--threads" || arg == "--check" || arg == "--udp");
+      bool takes = serve && (arg == "--listen" || arg == "--threads" || arg == "--check" || arg == "--udp" ||
+                             arg == "--rate-limit" || arg == "--rate-burst");
       if (!takes) return a.usage_error("unknown option " + arg);
       if (!has_value) {
         if (i + 1 >= raw.size()) return a.usage_error("option " + arg + " needs a value");
@@ -88,6 +95,12 @@ int parse(cli::Args& a, Options& o, bool serve) {
         auto hp = parse_host_port(value, 53, true);
         if (!hp) return a.usage_error("--listen " + value + ": " + hp.error().message);
         o.listen.push_back(*hp);
+      } else if (arg == "--rate-limit" || arg == "--rate-burst") {
+        char* end = nullptr;
+        double v = std::strtod(value.c_str(), &end);
+        if (value.empty() || *end || !(v >= 0) || v > 1e9)
+          return a.usage_error(arg + " " + value + ": not a rate");
+        (arg == "--rate-limit" ? o.rate_limit : o.rate_burst) = v;
       } else if (arg == "--udp") {
         if (value != "blocking" && value != "asio") return a.usage_error("--udp: asio or blocking");
         o.udp = value == "asio" ? server::dns::UdpMode::kAsio : server::dns::UdpMode::kBlocking;
@@ -174,6 +187,8 @@ int run_serve(cli::Args& a) {
   so.listen = o.listen;
   so.threads = o.threads;
   so.udp_mode = o.udp;
+  so.rate_limit = o.rate_limit;
+  so.rate_burst = o.rate_burst;
   auto srv = server::dns::DnsblServer::create(so, *zs);
   if (!srv) {
     std::fprintf(stderr, "rampart dnsbl: %s\n", srv.error().message.c_str());

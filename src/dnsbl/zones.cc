@@ -426,6 +426,17 @@ size_t answer(const ZoneSet& zones, std::span<const uint8_t> query, Transport tr
     if (sub == 0) found = std::max(found, Found::kExists);
     QueryName qn{p.labels, sub};
     bool listed_by_acl = false;
+    if (client && client->limited) {
+      bool dnsbl_name = false;
+      for (const auto& ds : m.datasets) dnsbl_name = dnsbl_name || ds->well_formed(qn);
+      if (dnsbl_name) {
+        if (p.qtype == kTypeA || p.qtype == kTypeAny) scratch.add_a(kExcessiveQueriesA, 60);
+        if (p.qtype == kTypeTxt || p.qtype == kTypeAny)
+          scratch.add_text(kTypeTxt, "Excessive number of queries", 60);
+        found = Found::kListed;
+        break;
+      }
+    }
     for (const auto& ds : m.datasets) {
       if (!hide) {
         found = std::max(found, ds->query(qn, p.qtype, scratch));

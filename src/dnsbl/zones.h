@@ -88,7 +88,12 @@ enum class Transport { kUdp, kTcp };
 struct Client {
   uint8_t addr[16] = {};  // IPv4: the first 4 bytes
   bool v6 = false;
+  // Over its rate limit: DNSBL names get the conventional "excessive
+  // queries" answer (A 127.255.255.255 and a TXT saying so) instead of data.
+  bool limited = false;
 };
+
+constexpr uint32_t kExcessiveQueriesA = 0x7fffffff;  // 127.255.255.255
 
 struct AnswerOptions {
   // Largest UDP answer we send whatever the client's EDNS buffer says

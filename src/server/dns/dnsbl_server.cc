@@ -6,7 +6,9 @@
 #include <array>
 #include <boost/asio.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <unordered_map>
 
 namespace rampart::server::dns {
 
@@ -28,7 +30,7 @@ asio::ip::address to_asio(const IpAddress& ip) {
 }  // namespace
 
 struct alignas(64) Counters {
-  std::atomic<uint64_t> udp{0}, tcp{0}, dropped{0}, conns{0}, reads{0}, wakeups{0};
+  std::atomic<uint64_t> udp{0}, tcp{0}, dropped{0}, conns{0}, reads{0}, wakeups{0}, limited{0};
   std::atomic<uint64_t> rcodes[16] = {};
 };
 
@@ -48,6 +50,41 @@ dnsbl::Client client_of(const sockaddr_storage& ss) {
   }
   return c;
 }
+
+// Token buckets per client address, one table per thread (SO_REUSEPORT
+// sends a client's datagrams from one source port to one thread). Bounded:
+// when `max` addresses are tracked the table starts afresh.
+class RateLimiter {
+ public:
+  RateLimiter(double rate, double burst, size_t max)
+      : rate_(rate), burst_(burst > 0 ? burst : rate), max_(max) {}
+  bool allow(const dnsbl::Client& c) {
+    if (rate_ <= 0) return true;
+    uint64_t k1, k2;
+    std::memcpy(&k1, c.addr, 8);
+    std::memcpy(&k2, c.addr + 8, 8);
+    uint64_t key = k1 * 0x9E3779B97F4A7C15ull ^ (k2 + (c.v6 ? 1 : 0));
+    double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    if (table_.size() >= max_) table_.clear();
+    auto [it, fresh] = table_.try_emplace(key, Bucket{burst_, now});
+    Bucket& b = it->second;
+    if (!fresh) {
+      b.tokens = std::min(burst_, b.tokens + (now - b.last) * rate_);
+      b.last = now;
+    }
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+ private:
+  struct Bucket {
+    double tokens, last;
+  };
+  double rate_, burst_;
+  size_t max_;
+  std::unordered_map<uint64_t, Bucket> table_;
+};
 
 // What one thread answers with: its own reference to the zone set (taken
 // again when the server's generation moves) and its scratch space.
@@ -85,7 +122,8 @@ struct UdpBatch {
   }
 
   // Answers the `n` datagrams received and sends the replies.
-  void answer_and_send(int fd, int n, Lane& lane, Counters& counters, const dnsbl::AnswerOptions& opts) {
+  void answer_and_send(int fd, int n, Lane& lane, Counters& counters, const dnsbl::AnswerOptions& opts,
+                       RateLimiter& limiter) {
     unsigned m = 0;
     for (int k = 0; k < n; ++k) {
       counters.udp.fetch_add(1, std::memory_order_relaxed);
@@ -94,6 +132,10 @@ struct UdpBatch {
         continue;
       }
       dnsbl::Client client = client_of(peers[k]);
+      if (!limiter.allow(client)) {
+        client.limited = true;
+        counters.limited.fetch_add(1, std::memory_order_relaxed);
+      }
       size_t len = dnsbl::answer(*lane.zones, {in[k].data(), in_msgs[k].msg_len}, dnsbl::Transport::kUdp,
                                  out[m].data(), kUdpBuf, lane.scratch, opts, &client);
       if (len == 0) {
@@ -125,13 +167,15 @@ struct UdpBatch {
 };
 
 struct DnsblServer::Worker {
-  explicit Worker(DnsblServer* s) : srv(s), io(1) {}
+  explicit Worker(DnsblServer* s)
+      : srv(s), io(1), limiter(s->options_.rate_limit, s->options_.rate_burst, s->options_.rate_clients) {}
 
   DnsblServer* srv;
   asio::io_context io;
   std::vector<std::unique_ptr<udp::socket>> udp_sockets;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   Lane lane;                     // the io_context thread's (TCP, and UDP in kAsio mode)
+  RateLimiter limiter;           // the io_context thread's
   unsigned tcp_connections = 0;  // touched only on the io_context thread
   Counters counters;
   std::unique_ptr<UdpBatch> batch = std::make_unique<UdpBatch>();
@@ -170,7 +214,7 @@ struct DnsblServer::Worker {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return true;  // EAGAIN (or an error the next wait reports)
       refresh_zones();
-      batch->answer_and_send(fd, n, lane, counters, srv->options_.answer);
+      batch->answer_and_send(fd, n, lane, counters, srv->options_.answer, limiter);
     }
     return false;
   }
@@ -182,6 +226,7 @@ struct DnsblServer::Worker {
   void udp_thread(size_t i) {
     int fd = udp_sockets[i]->native_handle();
     Lane own;
+    RateLimiter own_limiter(srv->options_.rate_limit, srv->options_.rate_burst, srv->options_.rate_clients);
     auto b = std::make_unique<UdpBatch>();
     while (!stopping.load(std::memory_order_relaxed)) {
       b->prepare();
@@ -189,7 +234,7 @@ struct DnsblServer::Worker {
       counters.reads.fetch_add(1, std::memory_order_relaxed);
       own.refresh(srv->generation_, srv->mu_, srv->zones_);
       if (n <= 0) continue;  // timeout, EINTR, or shut down (stopping is set)
-      b->answer_and_send(fd, n, own, counters, srv->options_.answer);
+      b->answer_and_send(fd, n, own, counters, srv->options_.answer, own_limiter);
     }
   }
 
@@ -244,6 +289,8 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void respond() {
     w_->refresh_zones();
     w_->counters.tcp.fetch_add(1, std::memory_order_relaxed);
+    client_.limited = !w_->limiter.allow(client_);
+    if (client_.limited) w_->counters.limited.fetch_add(1, std::memory_order_relaxed);
     out_.resize(2 + 65535);
     size_t n = dnsbl::answer(*w_->lane.zones, in_, dnsbl::Transport::kTcp, out_.data() + 2, 65535,
                              w_->lane.scratch, opts_, &client_);
@@ -422,6 +469,7 @@ DnsblStats DnsblServer::stats() const {
     s.tcp_connections += w->counters.conns.load(std::memory_order_relaxed);
     s.udp_reads += w->counters.reads.load(std::memory_order_relaxed);
     s.udp_wakeups += w->counters.wakeups.load(std::memory_order_relaxed);
+    s.rate_limited += w->counters.limited.load(std::memory_order_relaxed);
     for (int i = 0; i < 16; ++i) s.rcodes[i] += w->counters.rcodes[i].load(std::memory_order_relaxed);
   }
   return s;

@@ -51,11 +51,17 @@ struct DnsblServerOptions {
   unsigned tcp_connections_per_thread = 256;
   unsigned tcp_idle_ms = 10000;
   dnsbl::AnswerOptions answer;
+  // Per client address and thread: queries per second allowed, and the
+  // burst (0: the rate). 0 = no limit. Over it, DNSBL names get the
+  // "excessive queries" answer (dnsbl::Client::limited).
+  double rate_limit = 0, rate_burst = 0;
+  size_t rate_clients = 65536;  // addresses tracked per thread (then forgotten)
 };
 
 struct DnsblStats {
   uint64_t udp_queries = 0, tcp_queries = 0, dropped = 0, tcp_connections = 0;
   uint64_t udp_reads = 0, udp_wakeups = 0;  // recvmmsg calls, readiness events
+  uint64_t rate_limited = 0;                // queries over a client's rate
   uint64_t rcodes[16] = {};
 };
 

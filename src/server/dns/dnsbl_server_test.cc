@@ -194,3 +194,36 @@ TEST(DnsblServer, BindErrorIsReported) {
 
 }  // namespace
 }  // namespace rampart::server::dns
+
+namespace rampart::server::dns {
+namespace {
+
+TEST(DnsblServer, RateLimitGivesTheExcessiveQueriesAnswer) {
+  DnsblServerOptions o;
+  o.listen.push_back(*parse_host_port("127.0.0.1:0", -1, true));
+  o.rate_limit = 1;  // one a second after a burst of 5
+  o.rate_burst = 5;
+  auto s = DnsblServer::create(o, zones("listed"));
+  ASSERT_TRUE(s.has_value());
+  (*s)->start();
+  uint16_t port = (*s)->ports()[0];
+  auto q = *rampart::dns::build_query(1, "3.0.0.127.bl.ex", rampart::dns::RRType::A);  // not listed
+  int normal = 0, excessive = 0;
+  for (int i = 0; i < 12; ++i) {
+    auto r = udp_ask(port, q);
+    ASSERT_FALSE(r.empty());
+    auto a = rampart::dns::parse_response(r, rampart::dns::RRType::A);
+    if (a.status == rampart::dns::Status::kNxDomain) ++normal;
+    if (a.ok() && a.records.size() == 1 && a.records[0].ip()->to_string() == "127.255.255.255") ++excessive;
+  }
+  EXPECT_GE(normal, 5);
+  EXPECT_LE(normal, 7);  // the burst, and what one second refills at most
+  EXPECT_EQ(normal + excessive, 12);
+  // Queries that are not DNSBL names are still answered as usual.
+  auto soa = udp_ask(port, *rampart::dns::build_query(2, "bl.ex", rampart::dns::RRType::SOA));
+  EXPECT_EQ(rampart::dns::parse_header(soa)->ancount, 1);
+  EXPECT_GE((*s)->stats().rate_limited, 5u);
+}
+
+}  // namespace
+}  // namespace rampart::server::dns
