@@ -29,6 +29,10 @@
 //   default, is no limit), --rate-burst the bucket (default: the rate). Over
 //   it a client gets A 127.255.255.255 and TXT "Excessive number of queries"
 //   for DNSBL names (the conventional answer), its other queries as usual.
+//   A spec ZONE:keys:FILE (rampart's, not rbldnsd's) makes the zone answer
+//   DATA.KEY.ZONE only for the keys in FILE ("KEY [member name]" per line,
+//   "!KEY" revoked), REFUSED for others; queries per member are printed
+//   when it stops.
 //   --allow-host-bits is rbldnsd's -e (127.2.3.4/24 accepted as 127.2.3.0/24).
 //
 // DIAGNOSTICS
@@ -228,6 +232,11 @@ int run_serve(cli::Args& a) {
     std::fprintf(stderr, "rampart dnsbl: reloaded %zu entries in %.3f s\n", entries, secs);
   }
   (*srv)->stop();
+  for (const auto& z : (*srv)->zones()->zones())
+    if (z.keys)
+      for (const auto& [member, n] : z.keys->member_counts())
+        std::fprintf(stderr, "rampart dnsbl: zone %s member %s: %llu queries\n", z.apex.c_str(),
+                     member.c_str(), static_cast<unsigned long long>(n));
   auto st = (*srv)->stats();
   std::fprintf(
       stderr, "rampart dnsbl: stopped after %llu UDP queries (%llu reads, %llu wakeups) and %llu TCP\n",

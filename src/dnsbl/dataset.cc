@@ -1418,6 +1418,64 @@ class Acl final : public Buildable {
   std::vector<E6> v6_[129];
 };
 
+// keys: "KEY [member]" per line, "!KEY" revoked. Keys are compared as the
+// lower-case label they arrive as.
+class Keys final : public Buildable {
+ public:
+  bool add_line(std::string_view line, uint32_t, const Value&, std::string* why) override {
+    bool revoked = false;
+    if (line[0] == '!') {
+      revoked = true;
+      line.remove_prefix(1);
+    }
+    std::string_view rest = line;
+    std::string key = lower(next_word(rest));
+    std::string name = std::string(rtrim(rest));
+    if (key.empty() || key.size() > 63 || key.find('.') != std::string::npos) {
+      *why = "bad key (one label of at most 63 octets)";
+      return false;
+    }
+    entries_.push_back({key, revoked ? -2 : static_cast<int>(names_.size())});
+    if (!revoked) names_.push_back(name.empty() ? key.substr(0, 4) + "..." : name);
+    return true;
+  }
+  void finish() override {
+    // A revoked key stays revoked even when it is also listed as valid.
+    std::stable_sort(entries_.begin(), entries_.end(), [](const E& a, const E& b) {
+      return a.key != b.key ? a.key < b.key : a.member < b.member;
+    });
+    entries_.erase(
+        std::unique(entries_.begin(), entries_.end(), [](const E& a, const E& b) { return a.key == b.key; }),
+        entries_.end());
+    counts_ = std::make_unique<std::atomic<uint64_t>[]>(names_.size());
+    drop_index();
+  }
+  Found query(const QueryName&, uint16_t, Collector&) const override { return Found::kNo; }
+  size_t entries() const override { return entries_.size(); }
+  int member(std::string_view key) const override {
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), key,
+                               [](const E& e, std::string_view k) { return std::string_view(e.key) < k; });
+    if (it == entries_.end() || it->key != key) return -1;
+    if (it->member >= 0) counts_[static_cast<size_t>(it->member)].fetch_add(1, std::memory_order_relaxed);
+    return it->member;
+  }
+  std::vector<std::pair<std::string, uint64_t>> member_counts() const override {
+    std::vector<std::pair<std::string, uint64_t>> out;
+    for (size_t i = 0; i < names_.size(); ++i)
+      out.emplace_back(names_[i], counts_[i].load(std::memory_order_relaxed));
+    return out;
+  }
+
+ private:
+  struct E {
+    std::string key;
+    int member;
+  };
+  std::vector<E> entries_;
+  std::vector<std::string> names_;
+  std::unique_ptr<std::atomic<uint64_t>[]> counts_;
+};
+
 class Combined final : public Buildable {
  public:
   bool add_line(std::string_view, uint32_t, const Value&, std::string*) override { return false; }
@@ -1445,6 +1503,8 @@ std::unique_ptr<Buildable> make(std::string_view type) {
     ds = std::make_unique<DnSet>();
   else if (type == "generic")
     ds = std::make_unique<Generic>();
+  else if (type == "keys")
+    ds = std::make_unique<Keys>();
   else if (type == "acl")
     ds = std::make_unique<Acl>();
   else if (type == "combined")

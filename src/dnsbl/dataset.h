@@ -17,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -135,6 +136,13 @@ class Dataset {
   // True when `q` is a name this data set answers for (an IPv4 set: four
   // octets), listed or not: an acl template lists exactly those.
   virtual bool well_formed(const QueryName& /*q*/) const { return false; }
+
+  // keys data sets (rampart's, not rbldnsd's): member keys in query names
+  // (KEY.zone). Returns the member's number for a valid key, -1 for an
+  // unknown key, -2 for a revoked one; counts the query for the member.
+  virtual int member(std::string_view /*key*/) const { return -1; }
+  // (member name, queries) for every member.
+  virtual std::vector<std::pair<std::string, uint64_t>> member_counts() const { return {}; }
   // Writes an acl template's records, `$` being the client's address.
   void emit_value(uint32_t value, std::string_view subst, uint16_t qtype, Collector& out) const {
     emit(value, subst, qtype, out);

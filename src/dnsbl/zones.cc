@@ -98,6 +98,12 @@ void ZoneSet::add(const std::string& zone, const DatasetPtr& ds) {
     }
     if (d) m->datasets.push_back(d);
   };
+  if (ds->type == "keys") {
+    attach(zone, {}, nullptr, *ds);
+    auto it = std::find_if(zones_.begin(), zones_.end(), [&](const Zone& z) { return z.apex == zone; });
+    if (!it->keys) it->keys = ds;
+    return;
+  }
   if (ds->type == "acl") {
     attach(zone, {}, nullptr, *ds);
     auto it = std::find_if(zones_.begin(), zones_.end(), [&](const Zone& z) { return z.apex == zone; });
@@ -410,6 +416,14 @@ size_t answer(const ZoneSet& zones, std::span<const uint8_t> query, Transport tr
   size_t rel = p.nlabels - zone->labels.size();
   uint16_t apex_ptr = static_cast<uint16_t>(rel == 0 ? kHeader : p.label_off[rel]);
   if (rel == 0 && p.nlabels == 0) apex_ptr = kHeader;
+  bool keyed_apex = false;
+  if (zone->keys && rel > 0) {
+    // The label below the apex is the member's key; the rest is asked as if
+    // the key were not there. The apex itself (SOA, NS) needs no key.
+    if (zone->keys->member(p.labels[rel - 1]) < 0) return error_reply(p, query, 5, true, out, cap);
+    --rel;
+    keyed_apex = rel == 0;
+  }
   scratch.clear();
   Found found = rel == 0 ? Found::kExists : Found::kNo;
   for (const auto& m : zone->mounts) {
@@ -481,7 +495,7 @@ size_t answer(const ZoneSet& zones, std::span<const uint8_t> query, Transport tr
     body.u16(1);
     body.u32(ttl);
   };
-  if (rel == 0) {
+  if (rel == 0 && !keyed_apex) {  // KEY.zone exists, its SOA and NS are the zone's
     if (p.qtype == kTypeSoa || p.qtype == kTypeAny) {
       write_soa(body, zone->soa, apex_ptr, zone->soa.ttl);
       ++an;

@@ -18,7 +18,8 @@
 // classes other than IN and for zone transfers; BADVERS for EDNS versions
 // other than 0. Truncated answers carry TC and no records (RFC 2181 9).
 // A zone's acl data set may drop the query (0), refuse it, hide the data
-// (:empty) or answer every name as listed (an A:TXT template).
+// (:empty) or answer every name as listed (an A:TXT template). A zone with
+// member keys answers DATA.KEY.zone only for a known key, REFUSED else.
 #pragma once
 
 #include <cstdint>
@@ -59,7 +60,8 @@ class ZoneSet {
     bool soa_synthesized = false;
     std::vector<std::string> ns;
     uint32_t ns_ttl = 0;
-    DatasetPtr acl;  // rbldnsd's acl data set for this zone, or null
+    DatasetPtr acl;   // rbldnsd's acl data set for this zone, or null
+    DatasetPtr keys;  // member keys (ZONE:keys:FILE): names are DATA.KEY.zone
   };
 
   // Loads every data set once (the same type and files in several specs

@@ -180,3 +180,42 @@ TEST(Answer, AclActionsByClient) {
 
 }  // namespace
 }  // namespace rampart::dnsbl
+
+namespace rampart::dnsbl {
+namespace {
+
+TEST(Answer, MemberKeysInTheQueryName) {
+  auto data = load_dataset_text("ip4set", {"$SOA 1h ns.k.ex h.k.ex 1 1 1 1 1\n127.0.0.2\n"});
+  auto keys = load_dataset_text("keys", {"s3cr3tkey1 Example Mail\nOtherKey2 Other ISP\n!revokedkey3 Gone\n"
+                                         "!otherkey2 revoked later in the file\nbad.key\n"});
+  ASSERT_TRUE(data && keys);
+  auto zs = ZoneSet::build({{"k.ex", *data}, {"k.ex", *keys}});
+  auto rcode = [&](std::string_view name, dns::RRType t, size_t* an = nullptr) {
+    auto q = *dns::build_query(1, name, t);
+    uint8_t out[512];
+    Collector scratch;
+    size_t n = answer(*zs, q, Transport::kUdp, out, sizeof out, scratch);
+    if (an) *an = (size_t{out[6]} << 8) | out[7];
+    return n ? out[3] & 0xF : -1;
+  };
+  size_t an = 0;
+  EXPECT_EQ(rcode("2.0.0.127.s3cr3tkey1.k.ex", dns::RRType::A, &an), 0);
+  EXPECT_EQ(an, 1u);
+  EXPECT_EQ(rcode("2.0.0.127.S3CR3TKEY1.k.ex", dns::RRType::A), 0);  // keys are case-insensitive labels
+  EXPECT_EQ(rcode("1.0.0.127.s3cr3tkey1.k.ex", dns::RRType::A), 3);
+  EXPECT_EQ(rcode("2.0.0.127.nokey.k.ex", dns::RRType::A), 5);        // unknown
+  EXPECT_EQ(rcode("2.0.0.127.revokedkey3.k.ex", dns::RRType::A), 5);  // revoked
+  EXPECT_EQ(rcode("2.0.0.127.otherkey2.k.ex", dns::RRType::A), 5);    // revoked beats listed
+  EXPECT_EQ(rcode("2.0.0.127.k.ex", dns::RRType::A), 5);              // "127" is no key
+  EXPECT_EQ(rcode("k.ex", dns::RRType::SOA, &an), 0);                 // the apex needs none
+  EXPECT_EQ(an, 1u);
+  EXPECT_EQ(rcode("s3cr3tkey1.k.ex", dns::RRType::SOA, &an), 0);  // exists, no SOA of its own
+  EXPECT_EQ(an, 0u);
+  auto counts = (*keys)->member_counts();
+  ASSERT_EQ(counts.size(), 2u);
+  EXPECT_EQ(counts[0], (std::pair<std::string, uint64_t>{"Example Mail", 4}));
+  EXPECT_EQ(counts[1].second, 0u);
+}
+
+}  // namespace
+}  // namespace rampart::dnsbl
