@@ -45,6 +45,8 @@ ZONES = [
     "comb.example:combined:combined.txt",
     "nosoa.example:ip4set:nosoa.txt",
     "big.example:ip4set:big.txt",
+    "tset.example:ip4tset:ip4tset.txt",
+    "gen.example:generic:generic.txt",
     # acl data sets: the test queries come from 127.0.0.1
     "refused.example:ip4trie:ip4trie.txt", "refused.example:acl:acl-refuse.txt",
     "empty.example:combined:combined.txt", "empty.example:acl:acl-empty.txt",
@@ -185,6 +187,12 @@ BASE_QUERIES = [
     ("example", "A"), ("bl.example.com", "A"), ("org", "SOA"),
     # big
     ("3.0.0.10.big.example", "TXT"), ("2.0.0.127.big.example", "ANY"),
+    # ip4tset (single addresses only), generic
+    ("2.0.0.127.tset.example", "ANY"), ("1.2.0.192.tset.example", "ANY"), ("2.2.0.192.tset.example", "ANY"),
+    ("1.0.0.10.tset.example", "ANY"), ("7.100.51.198.tset.example", "TXT"), ("tset.example", "SOA"),
+    ("gen.example", "A"), ("gen.example", "TXT"), ("gen.example", "ANY"), ("gen.example", "NS"),
+    ("www.gen.example", "A"), ("www.gen.example", "ANY"), ("mail.gen.example", "MX"), ("mail.gen.example", "A"),
+    ("sub.deep.gen.example", "TXT"), ("nothing.gen.example", "A"),
     # acl: refuse, empty (generic names exist without records), an A:TXT
     # template for every name the data sets answer for, pass, ignore
     ("2.0.0.127.refused.example", "A"), ("refused.example", "SOA"), ("2.0.0.127.empty.example", "ANY"),
@@ -211,7 +219,7 @@ DEVIATIONS = {
     ("0.0.127.bl.example", "A"): "ent", ("10.bl.example", "A"): "ent", ("0.127.trie.example", "A"): "ent",
     ("127.trie.example", "A"): "ent", ("1.0.0.2.v6.example", "A"): "ent",
     ("wild.example.dbl.example", "ANY"): "ent", ("deep.example.dbl.example", "ANY"): "ent",
-    ("com.dbl.example", "A"): "ent",
+    ("com.dbl.example", "A"): "ent", ("2.0.192.tset.example", "A"): "ent", ("deep.gen.example", "TXT"): "ent",
     # Names no RFC 5782 client sends: octets with leading zeros, IPv6 (6to4,
     # ::ffff:) names under an IPv4 zone. rbldnsd answers them as listed.
     ("02.0.0.127.bl.example", "A"): "nxdomain",

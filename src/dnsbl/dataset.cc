@@ -549,10 +549,15 @@ bool entry_value(Buildable& ds, std::string_view rest, uint32_t def, const Value
 class Ip4Set final : public Buildable {
  public:
   static constexpr int kShift[4] = {0, 8, 16, 24};  // /32, /24, /16, /8
+  bool trivial = false;                             // ip4tset: single addresses, no exclusions (as rbldnsd)
 
   bool add_line(std::string_view line, uint32_t def, const Value& def_value, std::string* why) override {
     bool excl = false;
     if (line[0] == '!') {
+      if (trivial) {
+        *why = "ip4tset has no exclusions";
+        return false;
+      }
       excl = true;
       line.remove_prefix(1);
     }
@@ -563,6 +568,10 @@ class Ip4Set final : public Buildable {
     std::string_view tok = line.substr(0, end);
     uint32_t lo = 0, hi = 0;
     if (!parse_range(tok, &lo, &hi, why)) return false;
+    if (trivial && lo != hi) {
+      *why = "ip4tset holds single addresses only";
+      return false;
+    }
     if (uint64_t{hi} - lo + 1 > max_range4) {
       *why = "range larger than $MAXRANGE4";
       return false;
@@ -1491,9 +1500,11 @@ class Combined final : public Buildable {
 
 std::unique_ptr<Buildable> make(std::string_view type) {
   std::unique_ptr<Buildable> ds;
-  if (type == "ip4set" || type == "ip4tset")
-    ds = std::make_unique<Ip4Set>();
-  else if (type == "ip4trie")
+  if (type == "ip4set" || type == "ip4tset") {
+    auto set = std::make_unique<Ip4Set>();
+    set->trivial = type == "ip4tset";
+    ds = std::move(set);
+  } else if (type == "ip4trie")
     ds = std::make_unique<Ip4Trie>();
   else if (type == "ip6trie")
     ds = std::make_unique<Ip6Trie>();
