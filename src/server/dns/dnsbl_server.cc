@@ -27,6 +27,25 @@ asio::ip::address to_asio(const IpAddress& ip) {
   std::memcpy(b.data(), ip.bytes().data(), 16);
   return asio::ip::address_v6(b);
 }
+// "" when nothing holds the UDP and TCP ports of `hp`, else why not.
+std::string port_in_use(const HostPort& hp) {
+  asio::io_context io;
+  boost::system::error_code ec;
+  asio::ip::address addr = to_asio(hp.ip);
+  udp::socket u(io);
+  u.open(addr.is_v4() ? udp::v4() : udp::v6(), ec);
+  if (!ec && addr.is_v6()) u.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) u.bind(udp::endpoint(addr, hp.port), ec);
+  if (ec) return "cannot bind UDP " + hp.to_string() + ": " + ec.message();
+  tcp::acceptor a(io);
+  a.open(addr.is_v4() ? tcp::v4() : tcp::v6(), ec);
+  if (!ec && addr.is_v6()) a.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) a.bind(tcp::endpoint(addr, hp.port), ec);
+  if (ec) return "cannot bind TCP " + hp.to_string() + ": " + ec.message();
+  return "";
+}
+
 }  // namespace
 
 struct alignas(64) Counters {
@@ -353,6 +372,12 @@ Result<std::unique_ptr<DnsblServer>> DnsblServer::create(const DnsblServerOption
     std::string error;
     for (const auto& hp : options.listen) {
       uint16_t port = hp.port;
+      if (port != 0) {
+        // SO_REUSEPORT would let a second server of the same user share
+        // the port and take part of the queries without a word: bind once
+        // without it first, so that a port in use is an error.
+        if (auto in_use = port_in_use(hp); !in_use.empty()) return fail(Errc::kIo, in_use);
+      }
       for (auto& w : s->workers_) {
         boost::system::error_code ec;
         asio::ip::address addr = to_asio(hp.ip);

@@ -184,9 +184,13 @@ TEST(DnsblServer, BindErrorIsReported) {
   HostPort hp = *parse_host_port("127.0.0.1:0", -1, true);
   hp.port = srv->ports()[0];
   o.listen.push_back(hp);
-  // SO_REUSEPORT lets the same user bind again; another address family
-  // mismatch is not testable here, so bind a non-local address instead.
-  o.listen[0] = *parse_host_port("192.0.2.1:5353");
+  // A second server on a port in use fails, though both would set
+  // SO_REUSEPORT (it would take part of the first one's queries).
+  auto again = DnsblServer::create(o, zones("y"));
+  ASSERT_FALSE(again.has_value());
+  EXPECT_NE(again.error().message.find(hp.to_string()), std::string::npos) << again.error().message;
+  EXPECT_NE(again.error().message.find("in use"), std::string::npos) << again.error().message;
+  o.listen[0] = *parse_host_port("192.0.2.1:5353");  // not a local address
   auto s = DnsblServer::create(o, zones("y"));
   ASSERT_FALSE(s.has_value());
   EXPECT_NE(s.error().message.find("192.0.2.1:5353"), std::string::npos) << s.error().message;
