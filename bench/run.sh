@@ -212,6 +212,18 @@ else
 fi
 
 echo
+echo "== DNSBL server: rampart dnsbl serve beside rbldnsd on the same 1 M and 10 M entry ip4set (dnsperf) =="
+# bench/dnsbl_bench.sh: qps, CPU per query, RSS per entry, load time
+# (DNSBL_BENCH_SIZES, DNSBL_BENCH_SECONDS, DNSBL_BENCH_THREADS).
+if ninja -C "$BUILD" rampart >"$BUILD/.bench-build-rampart.log" 2>&1; then
+  # shellcheck disable=SC2086
+  bash "$ROOT/bench/dnsbl_bench.sh" "$BUILD" ${DNSBL_BENCH_SIZES:-1000000 10000000} ||
+    echo "bench: dnsbl bench failed" >&2
+else
+  echo "bench: building rampart failed (see $BUILD/.bench-build-rampart.log)" >&2
+fi
+
+echo
 echo "== blind evaluation: sender classes and bot detection on populations they were not tuned on =="
 # bench/blind/evaluate.sh: the independent generators (bench/blind/README.md)
 # with the held-out seeds, scored by bench/blind/score_*.py. BLIND_SCALE

@@ -22,6 +22,10 @@ PKGS=(
   # test and benchmark peers / data (ANCHORS.md)
   python3 python3-spf python3-dnspython python3-yaml spfquery nsd
   python3-dkim opendkim opendkim-tools rspamd
+  # DNSBL server (issue 14): rbldnsd is the reference the differential test
+  # and the benchmark compare with, dnsperf drives the load, knot is the
+  # secondary that mirrors zones by AXFR/IXFR
+  rbldnsd dnsperf knot
   nftables softflowd nfdump exabgp gobgpd
   # rampartd end to end: a real Postfix, swaks; reputation stores
   postfix swaks redis-server redis-tools librocksdb-dev libhiredis-dev
@@ -64,8 +68,8 @@ trap cleanup EXIT
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections 2>/dev/null || true
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-for svc in nsd opendkim nfdump softflowd exabgp gobgpd postfix redis-server spamassassin rspamd prometheus prometheus-node-exporter; do
+for svc in nsd rbldnsd knot opendkim nfdump softflowd exabgp gobgpd postfix redis-server spamassassin rspamd prometheus prometheus-node-exporter; do
   if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
 done
-for proc in nsd opendkim nfcapd softflowd exabgp gobgpd redis-server rspamd prometheus prometheus-node-exporter; do pkill -x "$proc" 2>/dev/null || true; done
+for proc in nsd rbldnsd knotd opendkim nfcapd softflowd exabgp gobgpd redis-server rspamd prometheus prometheus-node-exporter; do pkill -x "$proc" 2>/dev/null || true; done
 echo "install-deps: done"

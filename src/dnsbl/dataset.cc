@@ -1,0 +1,1821 @@
+#include "dnsbl/dataset.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "dns/name.h"
+
+namespace rampart::dnsbl {
+
+// ---------------------------------------------------------------- Collector
+
+void Collector::add_a(uint32_t a, uint32_t ttl) {
+  for (const auto& r : records)
+    if (r.type == kTypeA && r.a == a) return;  // RFC 2181 5: no duplicate records
+  records.push_back({kTypeA, ttl, a, 0, 0, 0});
+}
+
+void Collector::commit_text(size_t start, uint32_t ttl) {
+  std::string_view t(arena.data() + start, arena.size() - start);
+  for (const auto& r : records)
+    if (r.type == kTypeTxt && text(r) == t) {
+      arena.resize(start);
+      return;
+    }
+  records.push_back({kTypeTxt, ttl, 0, 0, static_cast<uint32_t>(start), static_cast<uint32_t>(t.size())});
+}
+
+void Collector::add_text(uint16_t type, std::string_view text, uint32_t ttl, uint16_t mx_pref) {
+  for (const auto& r : records)
+    if (r.type == type && r.mx_pref == mx_pref && this->text(r) == text) return;
+  OutRecord r{type, ttl, 0, mx_pref, static_cast<uint32_t>(arena.size()), static_cast<uint32_t>(text.size())};
+  arena.append(text);
+  records.push_back(r);
+}
+
+// ---------------------------------------------------------------- helpers
+
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view ltrim(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && is_space(s[i])) ++i;
+  return s.substr(i);
+}
+
+std::string_view rtrim(std::string_view s) {
+  while (!s.empty() && (is_space(s.back()) || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+std::string_view next_word(std::string_view& s) {
+  s = ltrim(s);
+  size_t i = 0;
+  while (i < s.size() && !is_space(s[i])) ++i;
+  std::string_view w = s.substr(0, i);
+  s = ltrim(s.substr(i));
+  return w;
+}
+
+// A name as data files write it: labels of 1..63 octets without escapes
+// (rbldnsd reads no escapes), at most 253 octets; one trailing dot allowed.
+bool plain_name(std::string_view s) {
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  if (s.empty() || s.size() > 253) return false;
+  size_t label = 0;
+  for (char c : s) {
+    if (c == '\\' || static_cast<unsigned char>(c) <= ' ') return false;
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+    } else if (++label > 63) {
+      return false;
+    }
+  }
+  return label > 0;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::string domain(std::string_view s) {
+  while (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  return lower(s);
+}
+
+// 1..4 decimal octets (leading zeros allowed, as rbldnsd reads them) at the
+// start of `s`. Returns characters used, 0 on error.
+size_t parse_ip4_prefix(std::string_view s, uint32_t* addr, int* octets) {
+  uint32_t a = 0;
+  int n = 0;
+  size_t i = 0;
+  for (;;) {
+    if (i >= s.size() || s[i] < '0' || s[i] > '9') return 0;
+    uint32_t v = 0;
+    size_t digits = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      v = v * 10 + static_cast<uint32_t>(s[i] - '0');
+      if (++digits > 3 || v > 255) return 0;
+      ++i;
+    }
+    a = (a << 8) | v;
+    ++n;
+    if (n < 4 && i + 1 < s.size() && s[i] == '.' && s[i + 1] >= '0' && s[i + 1] <= '9') {
+      ++i;
+      continue;
+    }
+    break;
+  }
+  *addr = n == 4 ? a : a << (8 * (4 - n));
+  *octets = n;
+  return i;
+}
+
+uint32_t mask4(int len) { return len == 0 ? 0 : ~uint32_t{0} << (32 - len); }
+
+// An A value as rbldnsd reads it: a bare number N is 127.0.0.N, dotted
+// forms are read as inet_aton(3) does ("1.2" is 1.0.0.2, "1.2.3" is 1.2.0.3).
+bool parse_a_value(std::string_view s, uint32_t* out) {
+  uint64_t part[4] = {};
+  int n = 0;
+  size_t i = 0;
+  while (n < 4) {
+    size_t digits = 0;
+    uint64_t v = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+      if (++digits > 10) return false;
+      ++i;
+    }
+    if (digits == 0) return false;
+    part[n++] = v;
+    if (i == s.size()) break;
+    if (s[i] != '.') return false;
+    ++i;
+  }
+  if (i != s.size()) return false;
+  switch (n) {
+    case 1:
+      if (part[0] > 255) return false;
+      *out = 0x7f000000u | static_cast<uint32_t>(part[0]);
+      return true;
+    case 2:
+      if (part[0] > 255 || part[1] > 0xFFFFFF) return false;
+      *out = static_cast<uint32_t>(part[0] << 24 | part[1]);
+      return true;
+    case 3:
+      if (part[0] > 255 || part[1] > 255 || part[2] > 0xFFFF) return false;
+      *out = static_cast<uint32_t>(part[0] << 24 | part[1] << 16 | part[2]);
+      return true;
+    default:
+      for (int k = 0; k < 4; ++k)
+        if (part[k] > 255) return false;
+      *out = static_cast<uint32_t>(part[0] << 24 | part[1] << 16 | part[2] << 8 | part[3]);
+      return true;
+  }
+}
+
+// IPv6 address with optional "::" and fewer than 8 groups (the rest zero);
+// `groups` receives the groups written when there is no "::" (the implied
+// prefix length is 16 per group). Returns false on a syntax error.
+bool parse_ip6(std::string_view s, uint64_t* hi, uint64_t* lo, int* groups, bool* compressed) {
+  uint16_t g[8] = {};
+  int head = 0, tail_start = -1;
+  uint16_t tail[8];
+  int ntail = 0;
+  size_t i = 0;
+  *compressed = false;
+  if (s.size() >= 2 && s[0] == ':' && s[1] == ':') {
+    *compressed = true;
+    i = 2;
+    tail_start = 0;
+  } else if (!s.empty() && s[0] == ':') {
+    return false;
+  }
+  while (i < s.size()) {
+    uint32_t v = 0;
+    size_t digits = 0;
+    while (i < s.size() && std::isxdigit(static_cast<unsigned char>(s[i]))) {
+      char c = s[i];
+      v = v * 16 + static_cast<uint32_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+      if (++digits > 4) return false;
+      ++i;
+    }
+    if (digits == 0) return false;
+    if (*compressed) {
+      if (ntail >= 8) return false;
+      tail[ntail++] = static_cast<uint16_t>(v);
+    } else {
+      if (head >= 8) return false;
+      g[head++] = static_cast<uint16_t>(v);
+    }
+    if (i == s.size()) break;
+    if (s[i] != ':') return false;
+    ++i;
+    if (i < s.size() && s[i] == ':') {
+      if (*compressed) return false;
+      *compressed = true;
+      tail_start = head;
+      ++i;
+      if (i == s.size()) break;
+    } else if (i == s.size()) {
+      return false;
+    }
+  }
+  if (*compressed) {
+    if (head + ntail > 7) return false;
+    for (int k = 0; k < ntail; ++k) g[8 - ntail + k] = tail[k];
+  }
+  (void)tail_start;
+  *groups = *compressed ? 8 : head;
+  *hi = *lo = 0;
+  for (int k = 0; k < 4; ++k) *hi = (*hi << 16) | g[k];
+  for (int k = 4; k < 8; ++k) *lo = (*lo << 16) | g[k];
+  return true;
+}
+
+void mask6(int len, uint64_t* hi, uint64_t* lo) {
+  if (len <= 0) {
+    *hi = *lo = 0;
+  } else if (len < 64) {
+    *hi &= ~uint64_t{0} << (64 - len);
+    *lo = 0;
+  } else if (len == 64) {
+    *lo = 0;
+  } else if (len < 128) {
+    *lo &= ~uint64_t{0} << (128 - len);
+  }
+}
+
+int parse_len(std::string_view s, int max) {
+  if (s.empty() || s.size() > 3) return -1;
+  int v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return -1;
+    v = v * 10 + (c - '0');
+  }
+  return v <= max ? v : -1;
+}
+
+// Query labels as an IPv4 address (reversed): -1 when they are not 1..4
+// decimal octets without leading zeros, else the number of octets.
+int query_ip4(const QueryName& q, uint32_t* addr) {
+  if (q.count == 0 || q.count > 4) return -1;
+  uint32_t a = 0;
+  for (size_t k = 0; k < q.count; ++k) {
+    std::string_view l = q.labels[q.count - 1 - k];
+    if (l.empty() || l.size() > 3 || (l.size() > 1 && l[0] == '0')) return -1;
+    uint32_t v = 0;
+    for (char c : l) {
+      if (c < '0' || c > '9') return -1;
+      v = v * 10 + static_cast<uint32_t>(c - '0');
+    }
+    if (v > 255) return -1;
+    a = (a << 8) | v;
+  }
+  *addr = a << (8 * (4 - q.count));
+  return static_cast<int>(q.count);
+}
+
+// Query labels as IPv6 nibbles (reversed): -1 unless 1..32 single hex
+// digits, else the number of nibbles.
+int query_ip6(const QueryName& q, uint64_t* hi, uint64_t* lo) {
+  if (q.count == 0 || q.count > 32) return -1;
+  uint64_t h = 0, l = 0;
+  for (size_t k = 0; k < q.count; ++k) {
+    std::string_view s = q.labels[q.count - 1 - k];
+    if (s.size() != 1) return -1;
+    char c = s[0];
+    uint64_t v;
+    if (c >= '0' && c <= '9')
+      v = static_cast<uint64_t>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      v = static_cast<uint64_t>(c - 'a' + 10);
+    else
+      return -1;
+    if (k < 16)
+      h |= v << (60 - 4 * k);
+    else
+      l |= v << (60 - 4 * (k - 16));
+  }
+  *hi = h;
+  *lo = l;
+  return static_cast<int>(q.count);
+}
+
+void ip4_text(uint32_t a, char* buf, size_t* len) {
+  int n = std::snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+  *len = static_cast<size_t>(n);
+}
+
+// RFC 5952 text of an IPv6 address (longest run of two or more zero groups
+// as "::").
+std::string ip6_text(uint64_t hi, uint64_t lo) {
+  uint16_t g[8];
+  for (int k = 0; k < 4; ++k) g[k] = static_cast<uint16_t>(hi >> (48 - 16 * k));
+  for (int k = 0; k < 4; ++k) g[4 + k] = static_cast<uint16_t>(lo >> (48 - 16 * k));
+  int best = -1, best_len = 0;
+  for (int k = 0; k < 8;) {
+    if (g[k] != 0) {
+      ++k;
+      continue;
+    }
+    int j = k;
+    while (j < 8 && g[j] == 0) ++j;
+    if (j - k > best_len && j - k >= 2) best = k, best_len = j - k;
+    k = j;
+  }
+  std::string out;
+  char buf[8];
+  for (int k = 0; k < 8; ++k) {
+    if (k == best) {
+      out += "::";
+      k += best_len - 1;
+      continue;
+    }
+    if (!out.empty() && out.back() != ':') out += ':';
+    std::snprintf(buf, sizeof buf, "%x", g[k]);
+    out += buf;
+  }
+  return out;
+}
+
+std::string join_reversed(const QueryName& q, size_t from = 0) {
+  std::string key;
+  for (size_t k = q.count; k-- > from;) {
+    if (!key.empty()) key += '.';
+    key.append(q.labels[k]);
+  }
+  return key;
+}
+
+std::string reverse_domain(std::string_view name) {
+  std::string key;
+  while (!name.empty()) {
+    size_t dot = name.rfind('.');
+    std::string_view label = dot == std::string_view::npos ? name : name.substr(dot + 1);
+    if (!key.empty()) key += '.';
+    key.append(label);
+    name = dot == std::string_view::npos ? std::string_view{} : name.substr(0, dot);
+  }
+  return key;
+}
+
+}  // namespace
+
+std::optional<uint32_t> parse_time(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  uint64_t total = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    uint64_t v = 0;
+    size_t digits = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+      if (++digits > 10) return std::nullopt;
+      ++i;
+    }
+    if (digits == 0) return std::nullopt;
+    uint64_t unit = 1;
+    if (i < s.size()) {
+      switch (s[i] | 0x20) {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        case 'w': unit = 604800; break;
+        default: return std::nullopt;
+      }
+      ++i;
+    }
+    total += v * unit;
+    if (total > 0xFFFFFFFFu) return std::nullopt;
+  }
+  return static_cast<uint32_t>(total);
+}
+
+void expand_template(std::string_view tmpl, std::string_view subst,
+                     const std::array<std::optional<std::string>, 10>& vars,
+                     const std::optional<std::string>& base, std::string& out) {
+  // With a base template the entry's own text goes in place of `$=` as it
+  // is (no substitution in it), or the address when the entry has none; a
+  // text starting with '=' stands alone (rbldnsd's rules, checked against
+  // it by tests/dnsbl_differential_test.py).
+  std::string_view t = tmpl, entry;
+  bool in_base = false;
+  if (base && !(tmpl.size() > 0 && tmpl[0] == '=')) {
+    t = *base;
+    entry = tmpl.empty() ? subst : tmpl;
+    in_base = true;
+  } else if (!tmpl.empty() && tmpl[0] == '=' && base) {
+    t.remove_prefix(1);
+  }
+  for (size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    if (c != '$') {
+      out.push_back(c);
+      continue;
+    }
+    if (i + 1 < t.size()) {
+      char n = t[i + 1];
+      if (n == '$') {
+        out.push_back('$');
+        ++i;
+        continue;
+      }
+      if (n >= '0' && n <= '9') {
+        if (const auto& v = vars[static_cast<size_t>(n - '0')]) out.append(*v);
+        ++i;
+        continue;
+      }
+      if (n == '=' && in_base) {
+        out.append(entry);
+        ++i;
+        continue;
+      }
+    }
+    out.append(subst);
+  }
+}
+
+void Dataset::emit(uint32_t value, std::string_view subst, uint16_t qtype, Collector& out) const {
+  const StoredValue& v = values_[value];
+  uint32_t t = v.ttl ? v.ttl : ttl;
+  if (v.type == kTypeA) {
+    if (qtype == kTypeA || qtype == kTypeAny) out.add_a(v.a, t);
+    // With a base template ($=) every entry has a TXT record.
+    if ((v.has_txt || base_template_) && (qtype == kTypeTxt || qtype == kTypeAny)) {
+      size_t start = out.arena.size();
+      expand_template(v.has_txt ? text(v) : std::string_view(), subst, vars_, base_template_, out.arena);
+      out.commit_text(start, t);
+    }
+  } else if (v.type == kTypeTxt) {
+    if (qtype == kTypeTxt || qtype == kTypeAny) out.add_text(kTypeTxt, text(v), t);
+  } else if (v.type == kTypeMx) {
+    if (qtype == kTypeMx || qtype == kTypeAny) out.add_text(kTypeMx, text(v), t, v.mx_pref);
+  }
+}
+
+// ---------------------------------------------------------------- data sets
+
+namespace {
+
+// What every loadable data set implements beside Dataset.
+class Buildable : public Dataset {
+ public:
+  // One entry line (not a special, comment or default line). `def` is the
+  // value index of the current default. Returns false with `why` to skip it.
+  virtual bool add_line(std::string_view line, uint32_t def, const Value& def_value, std::string* why) = 0;
+  virtual void finish() {}
+  // Index of a value, shared between entries that have the same.
+  uint32_t intern(const Value& v) {
+    // The candidate goes at the end; if an equal value is there already it
+    // is taken back. The index holds value numbers only (4 bytes each).
+    uint32_t idx = static_cast<uint32_t>(values_.size());
+    size_t text_end = texts_.size();
+    values_.push_back({v.type, v.mx_pref, v.a, v.ttl, static_cast<uint32_t>(text_end),
+                       static_cast<uint32_t>(v.txt.size()), v.has_txt});
+    texts_.append(v.txt);
+    auto [it, fresh] = index_.insert(idx);
+    if (!fresh) {
+      values_.pop_back();
+      texts_.resize(text_end);
+    }
+    return *it;
+  }
+  void drop_index() {
+    index_ = Index(0, Hash{this}, Eq{this});
+    values_.shrink_to_fit();
+    texts_.shrink_to_fit();
+  }
+  std::array<std::optional<std::string>, 10>& vars() { return vars_; }
+  std::optional<std::string>& base_template() { return base_template_; }
+  uint64_t max_range4 = uint64_t{1} << 32;
+  bool allow_host_bits = false;
+
+ private:
+  struct Hash {
+    const Buildable* ds;
+    size_t operator()(uint32_t i) const {
+      const StoredValue& v = ds->values_[i];
+      size_t h = std::hash<std::string_view>()(ds->text(v));
+      h ^= (uint64_t{v.a} << 17) ^ (uint64_t{v.type} << 3) ^ (uint64_t{v.mx_pref} << 40) ^ v.ttl ^ v.has_txt;
+      return h;
+    }
+  };
+  struct Eq {
+    const Buildable* ds;
+    bool operator()(uint32_t x, uint32_t y) const {
+      const StoredValue& a = ds->values_[x];
+      const StoredValue& b = ds->values_[y];
+      return a.type == b.type && a.a == b.a && a.mx_pref == b.mx_pref && a.ttl == b.ttl &&
+             a.has_txt == b.has_txt && ds->text(a) == ds->text(b);
+    }
+  };
+  using Index = std::unordered_set<uint32_t, Hash, Eq>;
+  Index index_{0, Hash{this}, Eq{this}};
+};
+
+// The value part of an entry line, after the entry: `:A:TXT`, `:A`, `TXT`,
+// nothing, or a comment.
+bool entry_value(Buildable& ds, std::string_view rest, uint32_t def, const Value& def_value, uint32_t* out,
+                 std::string* why) {
+  rest = ltrim(rest);
+  if (rest.empty() || rest[0] == '#' || rest[0] == ';') {
+    *out = def;
+    return true;
+  }
+  Value v = def_value;
+  if (rest[0] == ':') {
+    rest.remove_prefix(1);
+    size_t colon = rest.find(':');
+    std::string_view a = rest.substr(0, colon);
+    if (!a.empty() && !parse_a_value(a, &v.a)) {
+      *why = "bad A value '" + std::string(a) + "'";
+      return false;
+    }
+    if (colon != std::string_view::npos) {
+      std::string_view txt = ltrim(rest.substr(colon + 1));
+      v.has_txt = !txt.empty();
+      v.txt = std::string(txt);
+    }
+  } else {
+    v.has_txt = true;
+    v.txt = std::string(rest);
+  }
+  *out = ds.intern(v);
+  return true;
+}
+
+// ip4set / ip4tset: entries split into the /32, /24, /16 and /8 buckets
+// rbldnsd keeps; each bucket holds single units (8 bytes each) and runs of
+// units (12 bytes + 4 for the running maximum).
+class Ip4Set final : public Buildable {
+ public:
+  static constexpr int kShift[4] = {0, 8, 16, 24};  // /32, /24, /16, /8
+  bool trivial = false;                             // ip4tset: single addresses, no exclusions (as rbldnsd)
+
+  bool add_line(std::string_view line, uint32_t def, const Value& def_value, std::string* why) override {
+    bool excl = false;
+    if (line[0] == '!') {
+      if (trivial) {
+        *why = "ip4tset has no exclusions";
+        return false;
+      }
+      excl = true;
+      line.remove_prefix(1);
+    }
+    size_t end = 0;
+    while (end < line.size() && ((line[end] >= '0' && line[end] <= '9') || line[end] == '.' ||
+                                 line[end] == '/' || line[end] == '-'))
+      ++end;
+    std::string_view tok = line.substr(0, end);
+    uint32_t lo = 0, hi = 0;
+    if (!parse_range(tok, &lo, &hi, why)) return false;
+    if (trivial && lo != hi) {
+      *why = "ip4tset holds single addresses only";
+      return false;
+    }
+    if (uint64_t{hi} - lo + 1 > max_range4) {
+      *why = "range larger than $MAXRANGE4";
+      return false;
+    }
+    uint32_t value = kExcluded;
+    if (!excl && !entry_value(*this, line.substr(end), def, def_value, &value, why)) return false;
+    add_range(lo, hi, value);
+    return true;
+  }
+
+  bool parse_range(std::string_view tok, uint32_t* lo, uint32_t* hi, std::string* why) const {
+    uint32_t a = 0;
+    int n = 0;
+    size_t used = parse_ip4_prefix(tok, &a, &n);
+    if (used == 0) {
+      *why = "bad IPv4 address '" + std::string(tok) + "'";
+      return false;
+    }
+    std::string_view rest = tok.substr(used);
+    if (rest.empty()) {
+      *lo = a;
+      *hi = a | ~mask4(8 * n);
+      return true;
+    }
+    if (rest[0] == '/') {
+      int len = parse_len(rest.substr(1), 32);
+      if (len < 0) {
+        *why = "bad prefix length in '" + std::string(tok) + "'";
+        return false;
+      }
+      if ((a & ~mask4(len)) != 0) {
+        if (!allow_host_bits) {
+          *why = "address '" + std::string(tok) + "' has bits outside its prefix";
+          return false;
+        }
+        a &= mask4(len);
+      }
+      *lo = a;
+      *hi = a | ~mask4(len);
+      return true;
+    }
+    if (rest[0] == '-') {
+      std::string_view b = rest.substr(1);
+      uint32_t e = 0;
+      int m = 0;
+      if (parse_ip4_prefix(b, &e, &m) != b.size()) {
+        *why = "bad range end in '" + std::string(tok) + "'";
+        return false;
+      }
+      uint32_t end;
+      if (m == 1 && n > 1) {
+        // One octet: replaces the last octet given in the first boundary.
+        int shift = 8 * (4 - n);
+        uint32_t v = e >> 24;
+        end = (a & ~(uint32_t{0xFF} << shift)) | (v << shift);
+        end |= shift == 0 ? 0 : ~mask4(32 - shift);
+      } else {
+        end = e | ~mask4(8 * m);
+      }
+      if (end < a) {
+        *why = "range end before its start in '" + std::string(tok) + "'";
+        return false;
+      }
+      *lo = a;
+      *hi = end;
+      return true;
+    }
+    *why = "bad IPv4 entry '" + std::string(tok) + "'";
+    return false;
+  }
+
+  void add_range(uint32_t lo32, uint32_t hi32, uint32_t value) {
+    uint64_t lo = lo32, hi = hi32;
+    while (lo <= hi) {
+      for (int b = 3; b >= 0; --b) {
+        int shift = kShift[b];
+        uint64_t block = uint64_t{1} << shift;
+        if (lo % block == 0 && lo + block - 1 <= hi) {
+          uint64_t units = ((hi - lo + 1) >> shift);
+          if (units == 1)
+            buckets_[b].singles.push_back((lo >> shift) << 32 | value);
+          else
+            pieces_[b].push_back({static_cast<uint32_t>(lo >> shift),
+                                  static_cast<uint32_t>((lo >> shift) + units - 1), value, seq_++});
+          lo += units << shift;
+          break;
+        }
+      }
+    }
+  }
+
+  void finish() override {
+    for (int b = 0; b < 4; ++b) {
+      Bucket& bk = buckets_[b];
+      auto& p = pieces_[b];
+      std::stable_sort(p.begin(), p.end(), [](const Piece& x, const Piece& y) { return x.lo < y.lo; });
+      bk.ranges.reserve(p.size());
+      for (const auto& x : p) bk.ranges.push_back({x.lo, x.hi, x.value});
+      std::vector<Piece>().swap(p);
+      sort_units(bk.singles);
+      bk.singles.shrink_to_fit();
+      bk.max_hi.resize(bk.ranges.size());
+      bk.max_hi_listed.resize(bk.ranges.size());
+      uint32_t m = 0, ml = 0;
+      bool any_l = false;
+      for (size_t i = 0; i < bk.ranges.size(); ++i) {
+        m = std::max(m, bk.ranges[i].hi);
+        if (bk.ranges[i].value != kExcluded) ml = std::max(ml, bk.ranges[i].hi), any_l = true;
+        bk.max_hi[i] = m;
+        bk.max_hi_listed[i] = any_l ? ml : 0;
+        if (!any_l) bk.max_hi_listed[i] = 0;
+      }
+      bk.first_listed = SIZE_MAX;
+      for (size_t i = 0; i < bk.ranges.size(); ++i)
+        if (bk.ranges[i].value != kExcluded) {
+          bk.first_listed = i;
+          break;
+        }
+      count_ += bk.singles.size() + bk.ranges.size();
+    }
+    drop_index();
+  }
+
+  Found query(const QueryName& q, uint16_t qtype, Collector& out) const override {
+    uint32_t addr = 0;
+    int n = query_ip4(q, &addr);
+    if (n < 0) return Found::kNo;
+    if (n < 4) return prefix_exists(addr, 8 * n) ? Found::kExists : Found::kNo;
+    for (int b = 0; b < 4; ++b) {
+      const Bucket& bk = buckets_[b];
+      uint32_t key = addr >> kShift[b];
+      size_t found = 0;
+      bool excluded = false;
+      auto visit = [&](uint32_t value) {
+        ++found;
+        if (value == kExcluded) excluded = true;
+      };
+      scan(bk, key, visit);
+      if (found == 0) continue;
+      if (excluded) return Found::kNo;
+      char text[16];
+      size_t len = 0;
+      ip4_text(addr, text, &len);
+      scan(bk, key, [&](uint32_t value) { emit(value, {text, len}, qtype, out); });
+      return Found::kListed;
+    }
+    return Found::kNo;
+  }
+
+  bool well_formed(const QueryName& q) const override {
+    uint32_t a = 0;
+    return query_ip4(q, &a) == 4;
+  }
+  size_t entries() const override { return count_; }
+
+ private:
+  struct Piece {
+    uint32_t lo, hi, value;
+    uint64_t seq;
+  };
+  struct Range {
+    uint32_t lo, hi, value;
+  };
+  struct Bucket {
+    std::vector<uint64_t> singles;  // unit << 32 | value, sorted
+    std::vector<Range> ranges;      // sorted by lo
+    std::vector<uint32_t> max_hi;   // running maximum of hi
+    std::vector<uint32_t> max_hi_listed;
+    size_t first_listed = SIZE_MAX;
+  };
+
+  // Sorts unit << 32 | value by unit (the order of values for one unit does
+  // not matter): LSD radix over the unit's 4 bytes for large arrays.
+  static void sort_units(std::vector<uint64_t>& v) {
+    if (v.size() < 65536) {
+      std::sort(v.begin(), v.end());
+      return;
+    }
+    std::vector<uint64_t> tmp(v.size());
+    for (int pass = 0; pass < 4; ++pass) {
+      int shift = 32 + 8 * pass;
+      size_t count[257] = {};
+      for (uint64_t x : v) ++count[((x >> shift) & 255) + 1];
+      for (int i = 0; i < 256; ++i) count[i + 1] += count[i];
+      for (uint64_t x : v) tmp[count[(x >> shift) & 255]++] = x;
+      v.swap(tmp);
+    }
+  }
+
+  template <typename F>
+  static void scan(const Bucket& bk, uint32_t key, F&& f) {
+    auto it = std::lower_bound(bk.singles.begin(), bk.singles.end(), uint64_t{key} << 32);
+    for (; it != bk.singles.end() && (*it >> 32) == key; ++it) f(static_cast<uint32_t>(*it));
+    if (bk.ranges.empty()) return;
+    auto r = std::upper_bound(bk.ranges.begin(), bk.ranges.end(), key,
+                              [](uint32_t k, const Range& x) { return k < x.lo; });
+    for (size_t i = static_cast<size_t>(r - bk.ranges.begin()); i-- > 0;) {
+      if (bk.max_hi[i] < key) break;
+      if (bk.ranges[i].hi >= key) f(bk.ranges[i].value);
+    }
+  }
+
+  bool prefix_exists(uint32_t prefix, int bits) const {
+    uint32_t lo = prefix, hi = prefix | ~mask4(bits);
+    for (int b = 0; b < 4; ++b) {
+      const Bucket& bk = buckets_[b];
+      uint32_t ulo = lo >> kShift[b], uhi = hi >> kShift[b];
+      auto it = std::lower_bound(bk.singles.begin(), bk.singles.end(), uint64_t{ulo} << 32);
+      for (; it != bk.singles.end() && (*it >> 32) <= uhi; ++it)
+        if (static_cast<uint32_t>(*it) != kExcluded) return true;
+      if (bk.ranges.empty() || bk.first_listed == SIZE_MAX) continue;
+      auto r = std::upper_bound(bk.ranges.begin(), bk.ranges.end(), uhi,
+                                [](uint32_t k, const Range& x) { return k < x.lo; });
+      size_t i = static_cast<size_t>(r - bk.ranges.begin());
+      if (i > bk.first_listed && bk.max_hi_listed[i - 1] >= ulo) return true;
+    }
+    return false;
+  }
+
+  std::vector<Piece> pieces_[4];
+  Bucket buckets_[4];
+  uint64_t seq_ = 0;
+  size_t count_ = 0;
+};
+
+// ip4trie: CIDR prefixes with their own values, longest prefix wins, the
+// first of duplicate prefixes is kept. One sorted array per length.
+class Ip4Trie final : public Buildable {
+ public:
+  bool add_line(std::string_view line, uint32_t def, const Value& def_value, std::string* why) override {
+    bool excl = false;
+    if (line[0] == '!') {
+      excl = true;
+      line.remove_prefix(1);
+    }
+    size_t end = 0;
+    while (end < line.size() &&
+           ((line[end] >= '0' && line[end] <= '9') || line[end] == '.' || line[end] == '/'))
+      ++end;
+    std::string_view tok = line.substr(0, end);
+    uint32_t a = 0;
+    int n = 0;
+    size_t used = parse_ip4_prefix(tok, &a, &n);
+    if (used == 0) {
+      *why = "bad IPv4 prefix '" + std::string(tok) + "'";
+      return false;
+    }
+    int len = 8 * n;
+    if (used < tok.size()) {
+      if (tok[used] != '/' || (len = parse_len(tok.substr(used + 1), 32)) < 0) {
+        *why = "bad IPv4 prefix '" + std::string(tok) + "'";
+        return false;
+      }
+    }
+    if (end < line.size() && line[end] == '-') {
+      *why = "ip4trie takes CIDR prefixes, not ranges";
+      return false;
+    }
+    if ((a & ~mask4(len)) != 0) {
+      if (!allow_host_bits) {
+        *why = "address '" + std::string(tok) + "' has bits outside its prefix";
+        return false;
+      }
+      a &= mask4(len);
+    }
+    uint32_t value = kExcluded;
+    if (!excl && !entry_value(*this, line.substr(end), def, def_value, &value, why)) return false;
+    by_len_[len].push_back({a, value});
+    return true;
+  }
+
+  void finish() override {
+    for (auto& v : by_len_) {
+      std::stable_sort(v.begin(), v.end(), [](const Entry& x, const Entry& y) { return x.net < y.net; });
+      v.erase(std::unique(v.begin(), v.end(), [](const Entry& x, const Entry& y) { return x.net == y.net; }),
+              v.end());
+      v.shrink_to_fit();
+      count_ += v.size();
+    }
+    drop_index();
+  }
+
+  Found query(const QueryName& q, uint16_t qtype, Collector& out) const override {
+    uint32_t addr = 0;
+    int n = query_ip4(q, &addr);
+    if (n < 0) return Found::kNo;
+    if (n < 4) return prefix_exists(addr, 8 * n) ? Found::kExists : Found::kNo;
+    for (int len = 32; len >= 0; --len) {
+      const auto& v = by_len_[len];
+      if (v.empty()) continue;
+      uint32_t net = addr & mask4(len);
+      auto it =
+          std::lower_bound(v.begin(), v.end(), net, [](const Entry& e, uint32_t k) { return e.net < k; });
+      if (it == v.end() || it->net != net) continue;
+      if (it->value == kExcluded) return Found::kNo;
+      char text[16];
+      size_t tl = 0;
+      ip4_text(addr, text, &tl);
+      emit(it->value, {text, tl}, qtype, out);
+      return Found::kListed;
+    }
+    return Found::kNo;
+  }
+
+  bool well_formed(const QueryName& q) const override {
+    uint32_t a = 0;
+    return query_ip4(q, &a) == 4;
+  }
+  size_t entries() const override { return count_; }
+
+ private:
+  struct Entry {
+    uint32_t net, value;
+  };
+  bool prefix_exists(uint32_t prefix, int bits) const {
+    uint32_t hi = prefix | ~mask4(bits);
+    for (int len = 0; len <= 32; ++len) {
+      const auto& v = by_len_[len];
+      if (v.empty()) continue;
+      if (len <= bits) {
+        uint32_t net = prefix & mask4(len);
+        auto it =
+            std::lower_bound(v.begin(), v.end(), net, [](const Entry& e, uint32_t k) { return e.net < k; });
+        if (it != v.end() && it->net == net) {
+          if (it->value == kExcluded) continue;
+          return true;
+        }
+      } else {
+        auto it = std::lower_bound(v.begin(), v.end(), prefix,
+                                   [](const Entry& e, uint32_t k) { return e.net < k; });
+        for (; it != v.end() && it->net <= hi; ++it)
+          if (it->value != kExcluded) return true;
+      }
+    }
+    return false;
+  }
+  std::vector<Entry> by_len_[33];
+  size_t count_ = 0;
+};
+
+// Parses an IPv6 entry token "addr[/len]"; without a length, the groups
+// written give it (16 each), "::" means /128.
+bool parse_ip6_entry(std::string_view tok, uint64_t* hi, uint64_t* lo, int* len, bool allow_host_bits,
+                     std::string* why) {
+  size_t slash = tok.find('/');
+  std::string_view a = tok.substr(0, slash);
+  int groups = 0;
+  bool compressed = false;
+  if (!parse_ip6(a, hi, lo, &groups, &compressed)) {
+    *why = "bad IPv6 address '" + std::string(tok) + "'";
+    return false;
+  }
+  if (slash != std::string_view::npos) {
+    *len = parse_len(tok.substr(slash + 1), 128);
+    if (*len < 0) {
+      *why = "bad prefix length in '" + std::string(tok) + "'";
+      return false;
+    }
+  } else {
+    *len = compressed ? 128 : 16 * groups;
+  }
+  uint64_t mh = *hi, ml = *lo;
+  mask6(*len, &mh, &ml);
+  if (mh != *hi || ml != *lo) {
+    if (!allow_host_bits) {
+      *why = "address '" + std::string(tok) + "' has bits outside its prefix";
+      return false;
+    }
+    *hi = mh;
+    *lo = ml;
+  }
+  return true;
+}
+
+// ip6trie: as ip4trie for IPv6.
+class Ip6Trie final : public Buildable {
+ public:
+  bool add_line(std::string_view line, uint32_t def, const Value& def_value, std::string* why) override {
+    bool excl = false;
+    if (line[0] == '!') {
+      excl = true;
+      line.remove_prefix(1);
+    }
+    size_t end = 0;
+    // "addr:A:TXT" cannot be told from an address: values need a space.
+    while (end < line.size() && !is_space(line[end])) ++end;
+    std::string_view tok = line.substr(0, end);
+    uint64_t hi = 0, lo = 0;
+    int len = 0;
+    if (!parse_ip6_entry(tok, &hi, &lo, &len, allow_host_bits, why)) return false;
+    uint32_t value = kExcluded;
+    if (!excl && !entry_value(*this, line.substr(end), def, def_value, &value, why)) return false;
+    by_len_[len].push_back({hi, lo, value});
+    return true;
+  }
+
+  void finish() override {
+    for (auto& v : by_len_) {
+      std::stable_sort(v.begin(), v.end(), less);
+      v.erase(std::unique(v.begin(), v.end(),
+                          [](const Entry& x, const Entry& y) { return x.hi == y.hi && x.lo == y.lo; }),
+              v.end());
+      v.shrink_to_fit();
+      count_ += v.size();
+    }
+    drop_index();
+  }
+
+  Found query(const QueryName& q, uint16_t qtype, Collector& out) const override {
+    uint64_t hi = 0, lo = 0;
+    int n = query_ip6(q, &hi, &lo);
+    if (n < 0) return Found::kNo;
+    if (n < 32) return prefix_exists(hi, lo, 4 * n) ? Found::kExists : Found::kNo;
+    for (int len = 128; len >= 0; --len) {
+      const auto& v = by_len_[len];
+      if (v.empty()) continue;
+      Entry k{hi, lo, 0};
+      mask6(len, &k.hi, &k.lo);
+      auto it = std::lower_bound(v.begin(), v.end(), k, less);
+      if (it == v.end() || it->hi != k.hi || it->lo != k.lo) continue;
+      if (it->value == kExcluded) return Found::kNo;
+      emit(it->value, ip6_text(hi, lo), qtype, out);
+      return Found::kListed;
+    }
+    return Found::kNo;
+  }
+
+  bool well_formed(const QueryName& q) const override {
+    uint64_t hi = 0, lo = 0;
+    return query_ip6(q, &hi, &lo) == 32;
+  }
+  size_t entries() const override { return count_; }
+
+ private:
+  struct Entry {
+    uint64_t hi, lo;
+    uint32_t value;
+  };
+  static bool less(const Entry& x, const Entry& y) { return x.hi != y.hi ? x.hi < y.hi : x.lo < y.lo; }
+  bool prefix_exists(uint64_t hi, uint64_t lo, int bits) const {
+    uint64_t end_hi = hi, end_lo = lo;
+    if (bits < 64)
+      end_hi |= bits == 0 ? ~uint64_t{0} : ~(~uint64_t{0} << (64 - bits)), end_lo = ~uint64_t{0};
+    else
+      end_lo |= bits == 64 ? ~uint64_t{0} : ~(~uint64_t{0} << (128 - bits));
+    Entry end{end_hi, end_lo, 0};
+    for (int len = 0; len <= 128; ++len) {
+      const auto& v = by_len_[len];
+      if (v.empty()) continue;
+      if (len <= bits) {
+        Entry k{hi, lo, 0};
+        mask6(len, &k.hi, &k.lo);
+        auto it = std::lower_bound(v.begin(), v.end(), k, less);
+        if (it != v.end() && it->hi == k.hi && it->lo == k.lo && it->value != kExcluded) return true;
+      } else {
+        auto it = std::lower_bound(v.begin(), v.end(), Entry{hi, lo, 0}, less);
+        for (; it != v.end() && !less(end, *it); ++it)
+          if (it->value != kExcluded) return true;
+      }
+    }
+    return false;
+  }
+  std::vector<Entry> by_len_[129];
+  size_t count_ = 0;
+};
+
+// ip6tset: /64 networks sharing one value, /128 exclusions.
+class Ip6TSet final : public Buildable {
+ public:
+  bool add_line(std::string_view line, uint32_t def, const Value& def_value, std::string* why) override {
+    bool excl = false;
+    if (line[0] == '!') {
+      excl = true;
+      line.remove_prefix(1);
+    }
+    size_t end = 0;
+    while (end < line.size() && !is_space(line[end])) ++end;
+    std::string_view tok = line.substr(0, end);
+    uint64_t hi = 0, lo = 0;
+    int len = 0;
+    if (!parse_ip6_entry(tok, &hi, &lo, &len, allow_host_bits, why)) return false;
+    if (excl) {
+      if (len != 128) {
+        *why = "ip6tset excludes single addresses (/128) only";
+        return false;
+      }
+      excluded_.push_back({hi, lo});
+      return true;
+    }
+    if (len != 64) {
+      *why = "ip6tset lists /64 networks only";
+      return false;
+    }
+    (void)def_value;
+    value_ = def;
+    nets_.push_back(hi);
+    return true;
+  }
+  void finish() override {
+    std::sort(nets_.begin(), nets_.end());
+    nets_.erase(std::unique(nets_.begin(), nets_.end()), nets_.end());
+    nets_.shrink_to_fit();
+    std::sort(excluded_.begin(), excluded_.end());
+    drop_index();
+  }
+  Found query(const QueryName& q, uint16_t qtype, Collector& out) const override {
+    uint64_t hi = 0, lo = 0;
+    int n = query_ip6(q, &hi, &lo);
+    if (n < 0) return Found::kNo;
+    if (n < 32) {
+      int bits = 4 * n;
+      uint64_t m = bits >= 64 ? ~uint64_t{0} : (bits == 0 ? 0 : ~uint64_t{0} << (64 - bits));
+      auto it = std::lower_bound(nets_.begin(), nets_.end(), hi & m);
+      return it != nets_.end() && (*it & m) == (hi & m) ? Found::kExists : Found::kNo;
+    }
+    if (!std::binary_search(nets_.begin(), nets_.end(), hi)) return Found::kNo;
+    if (std::binary_search(excluded_.begin(), excluded_.end(), std::pair{hi, lo})) return Found::kNo;
+    emit(value_, ip6_text(hi, lo), qtype, out);
+    return Found::kListed;
+  }
+  bool well_formed(const QueryName& q) const override {
+    uint64_t hi = 0, lo = 0;
+    return query_ip6(q, &hi, &lo) == 32;
+  }
+  size_t entries() const override { return nets_.size() + excluded_.size(); }
+
+ private:
+  std::vector<uint64_t> nets_;
+  std::vector<std::pair<uint64_t, uint64_t>> excluded_;
+  uint32_t value_ = 0;
+};
+
+// dnset: domain names, exact (name), subdomains (*.name) or both (.name),
+// keyed by the name with its labels reversed ("com.example") in one sorted
+// array, so that "is anything below this name" is a range query.
+class DnSet final : public Buildable {
+ public:
+  bool add_line(std::string_view line, uint32_t def, const Value& def_value, std::string* why) override {
+    bool excl = false;
+    if (line[0] == '!') {
+      excl = true;
+      line.remove_prefix(1);
+    }
+    size_t end = 0;
+    while (end < line.size() && !is_space(line[end]) && line[end] != ':') ++end;
+    std::string_view tok = line.substr(0, end);
+    bool exact = true, wild = false;
+    if (tok.starts_with("*.")) {
+      tok.remove_prefix(2);
+      exact = false;
+      wild = true;
+    } else if (tok.starts_with(".")) {
+      tok.remove_prefix(1);
+      wild = true;
+    }
+    std::string name = domain(tok);
+    if (name.empty() || !plain_name(name) || name.find('\\') != std::string::npos) {
+      *why = "bad domain name '" + std::string(tok) + "'";
+      return false;
+    }
+    uint32_t value = kExcluded;
+    if (!excl && !entry_value(*this, line.substr(end), def, def_value, &value, why)) return false;
+    std::string key = reverse_domain(name);
+    uint32_t off = static_cast<uint32_t>(keys_.size());
+    keys_ += key;
+    if (exact) entries_.push_back({off, static_cast<uint32_t>(key.size()), value, 0, seq_++});
+    if (wild) entries_.push_back({off, static_cast<uint32_t>(key.size()), value, 1, seq_++});
+    return true;
+  }
+  void finish() override {
+    std::stable_sort(entries_.begin(), entries_.end(), [this](const Entry& x, const Entry& y) {
+      int c = key(x).compare(key(y));
+      return c != 0 ? c < 0 : x.wild < y.wild;
+    });
+    entries_.shrink_to_fit();
+    keys_.shrink_to_fit();
+    drop_index();
+  }
+  Found query(const QueryName& q, uint16_t qtype, Collector& out) const override {
+    if (q.count == 0) return Found::kNo;
+    for (size_t k = 0; k < q.count; ++k)
+      if (q.labels[k].find('.') != std::string_view::npos || q.labels[k].empty()) return Found::kNo;
+    std::string full = join_reversed(q);
+    std::string subst;
+    // Exact entries first, then wildcards of the closest ancestor.
+    if (auto r = match(full, 0); r != 0) {
+      if (r < 0) return exists_below(full) ? Found::kExists : Found::kNo;
+      emit_all(full, 0, q, qtype, out);
+      return Found::kListed;
+    }
+    std::string anc = full;
+    for (;;) {
+      size_t dot = anc.rfind('.');
+      if (dot == std::string::npos) break;
+      anc.resize(dot);
+      if (auto r = match(anc, 1); r != 0) {
+        if (r < 0) return exists_below(full) ? Found::kExists : Found::kNo;
+        emit_all(anc, 1, q, qtype, out);
+        return Found::kListed;
+      }
+    }
+    return exists_below(full) ? Found::kExists : Found::kNo;
+  }
+  bool well_formed(const QueryName& q) const override { return q.count > 0; }
+  size_t entries() const override { return entries_.size(); }
+
+ private:
+  struct Entry {
+    uint32_t off, len, value;
+    uint8_t wild;
+    uint64_t seq;
+  };
+  std::string_view key(const Entry& e) const { return {keys_.data() + e.off, e.len}; }
+  std::pair<std::vector<Entry>::const_iterator, std::vector<Entry>::const_iterator> range(
+      std::string_view k, uint8_t wild) const {
+    auto cmp_lt = [this](const Entry& e, std::pair<std::string_view, uint8_t> p) {
+      int c = key(e).compare(p.first);
+      return c != 0 ? c < 0 : e.wild < p.second;
+    };
+    auto lo = std::lower_bound(entries_.begin(), entries_.end(), std::pair{k, wild}, cmp_lt);
+    auto hi = lo;
+    while (hi != entries_.end() && hi->wild == wild && key(*hi) == k) ++hi;
+    return {lo, hi};
+  }
+  // 1 listed, -1 excluded, 0 no entry.
+  int match(std::string_view k, uint8_t wild) const {
+    auto [lo, hi] = range(k, wild);
+    if (lo == hi) return 0;
+    for (auto it = lo; it != hi; ++it)
+      if (it->value == kExcluded) return -1;
+    return 1;
+  }
+  // `$` is the entry that matched (for "*.example.com", "example.com"), as
+  // rbldnsd writes it.
+  void emit_all(std::string_view k, uint8_t wild, const QueryName&, uint16_t qtype, Collector& out) const {
+    std::string name = reverse_domain(k);
+    auto [lo, hi] = range(k, wild);
+    for (auto it = lo; it != hi; ++it) emit(it->value, name, qtype, out);
+  }
+  bool exists_below(const std::string& full) const {
+    std::string prefix = full + '.';
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), prefix,
+                               [this](const Entry& e, const std::string& p) { return key(e) < p; });
+    if (it != entries_.end() && key(*it).starts_with(prefix)) return true;
+    // A wildcard at the name itself has the child "*".
+    auto [lo, hi] = range(full, 1);
+    return lo != hi;
+  }
+  std::string keys_;
+  std::vector<Entry> entries_;
+  uint64_t seq_ = 0;
+};
+
+// generic: "name [ttl] TYPE data" with A, TXT and MX; '@' is the apex.
+class Generic final : public Buildable {
+ public:
+  bool add_line(std::string_view line, uint32_t, const Value&, std::string* why) override {
+    std::string_view rest = line;
+    std::string_view name = next_word(rest);
+    std::string_view w = next_word(rest);
+    Value v;
+    if (auto t = parse_time(w); t && !w.empty() && w[0] >= '0' && w[0] <= '9') {
+      v.ttl = *t;
+      w = next_word(rest);
+    }
+    std::string rtype = lower(w);
+    if (rtype == "a") {
+      uint32_t a = 0;
+      int n = 0;
+      std::string_view ip = next_word(rest);
+      if (parse_ip4_prefix(ip, &a, &n) != ip.size() || n != 4) {
+        *why = "bad A record";
+        return false;
+      }
+      v.type = kTypeA;
+      v.a = a;
+    } else if (rtype == "txt") {
+      std::string_view t = rtrim(rest);
+      if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
+      v.type = kTypeTxt;
+      v.txt = std::string(t);
+    } else if (rtype == "mx") {
+      std::string_view pref = next_word(rest);
+      std::string_view host = next_word(rest);
+      int p = 0;
+      for (char c : pref) {
+        if (c < '0' || c > '9' || p > 65535) {
+          *why = "bad MX preference";
+          return false;
+        }
+        p = p * 10 + (c - '0');
+      }
+      if (pref.empty() || p > 65535 || host.empty() || !plain_name(host)) {
+        *why = "bad MX record";
+        return false;
+      }
+      v.type = kTypeMx;
+      v.mx_pref = static_cast<uint16_t>(p);
+      v.txt = domain(host);
+    } else {
+      *why = "generic data sets hold A, TXT and MX records only";
+      return false;
+    }
+    std::string n = name == "@" ? std::string() : domain(name);
+    if (!n.empty() && !plain_name(n)) {
+      *why = "bad name";
+      return false;
+    }
+    std::string key = reverse_domain(n);
+    entries_.push_back({key, intern(v), seq_++});
+    return true;
+  }
+  void finish() override {
+    std::stable_sort(entries_.begin(), entries_.end(),
+                     [](const Entry& a, const Entry& b) { return a.key < b.key; });
+    drop_index();
+  }
+  Found query(const QueryName& q, uint16_t qtype, Collector& out) const override {
+    std::string key = join_reversed(q);
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), key,
+                               [](const Entry& e, const std::string& k) { return e.key < k; });
+    bool found = false;
+    for (; it != entries_.end() && it->key == key; ++it) {
+      emit(it->value, {}, qtype, out);
+      found = true;
+    }
+    if (found) return Found::kListed;
+    std::string prefix = key.empty() ? key : key + '.';
+    if (key.empty()) return entries_.empty() ? Found::kNo : Found::kExists;
+    it = std::lower_bound(entries_.begin(), entries_.end(), prefix,
+                          [](const Entry& e, const std::string& k) { return e.key < k; });
+    return it != entries_.end() && it->key.starts_with(prefix) ? Found::kExists : Found::kNo;
+  }
+  size_t entries() const override { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::string key;
+    uint32_t value;
+    uint64_t seq;
+  };
+  std::vector<Entry> entries_;
+  uint64_t seq_ = 0;
+};
+
+// acl: IPv4 and IPv6 CIDR prefixes of clients with an action (:ignore, the
+// default; :refuse; :empty; :pass) or an A:TXT template; longest prefix wins.
+class Acl final : public Buildable {
+ public:
+  bool add_line(std::string_view line, uint32_t, const Value& def_value, std::string* why) override {
+    size_t end = 0;
+    while (end < line.size() && !is_space(line[end])) ++end;
+    std::string_view tok = line.substr(0, end);
+    std::string_view rest = ltrim(line.substr(end));
+    uint32_t action = kAclIgnore;
+    if (!rest.empty() && rest[0] != '#' && rest[0] != ';') {
+      std::string word = lower(rtrim(rest));
+      if (word == ":ignore")
+        action = kAclIgnore;
+      else if (word == ":refuse")
+        action = kAclRefuse;
+      else if (word == ":empty")
+        action = kAclEmpty;
+      else if (word == ":pass")
+        action = kAclPass;
+      else if (!entry_value(*this, rest, 0, def_value, &action, why))
+        return false;
+    }
+    if (tok.find(':') != std::string_view::npos) {
+      uint64_t hi = 0, lo = 0;
+      int len = 0;
+      if (!parse_ip6_entry(tok, &hi, &lo, &len, allow_host_bits, why)) return false;
+      v6_[len].push_back({hi, lo, action});
+    } else {
+      uint32_t a = 0;
+      int n = 0;
+      size_t used = parse_ip4_prefix(tok, &a, &n);
+      int len = 8 * n;
+      if (used == 0 ||
+          (used < tok.size() && (tok[used] != '/' || (len = parse_len(tok.substr(used + 1), 32)) < 0))) {
+        *why = "bad client network '" + std::string(tok) + "'";
+        return false;
+      }
+      if ((a & ~mask4(len)) != 0) {
+        if (!allow_host_bits) {
+          *why = "address '" + std::string(tok) + "' has bits outside its prefix";
+          return false;
+        }
+        a &= mask4(len);
+      }
+      v4_[len].push_back({a, action});
+    }
+    return true;
+  }
+  void finish() override {
+    for (auto& v : v4_) {
+      std::stable_sort(v.begin(), v.end(), [](const E4& x, const E4& y) { return x.net < y.net; });
+      v.erase(std::unique(v.begin(), v.end(), [](const E4& x, const E4& y) { return x.net == y.net; }),
+              v.end());
+    }
+    for (auto& v : v6_) {
+      std::stable_sort(v.begin(), v.end(), less6);
+      v.erase(std::unique(v.begin(), v.end(),
+                          [](const E6& x, const E6& y) { return x.hi == y.hi && x.lo == y.lo; }),
+              v.end());
+    }
+    drop_index();
+  }
+  Found query(const QueryName&, uint16_t, Collector&) const override { return Found::kNo; }
+  size_t entries() const override {
+    size_t n = 0;
+    for (const auto& v : v4_) n += v.size();
+    for (const auto& v : v6_) n += v.size();
+    return n;
+  }
+  uint32_t acl(const uint8_t* c, bool v6) const override {
+    if (!v6) {
+      uint32_t addr = (uint32_t{c[0]} << 24) | (uint32_t{c[1]} << 16) | (uint32_t{c[2]} << 8) | c[3];
+      for (int len = 32; len >= 0; --len) {
+        const auto& v = v4_[len];
+        if (v.empty()) continue;
+        uint32_t net = addr & mask4(len);
+        auto it =
+            std::lower_bound(v.begin(), v.end(), net, [](const E4& e, uint32_t k) { return e.net < k; });
+        if (it != v.end() && it->net == net) return it->action;
+      }
+      return kAclNone;
+    }
+    uint64_t hi = 0, lo = 0;
+    for (int i = 0; i < 8; ++i) hi = hi << 8 | c[i];
+    for (int i = 8; i < 16; ++i) lo = lo << 8 | c[i];
+    for (int len = 128; len >= 0; --len) {
+      const auto& v = v6_[len];
+      if (v.empty()) continue;
+      E6 k{hi, lo, 0};
+      mask6(len, &k.hi, &k.lo);
+      auto it = std::lower_bound(v.begin(), v.end(), k, less6);
+      if (it != v.end() && it->hi == k.hi && it->lo == k.lo) return it->action;
+    }
+    return kAclNone;
+  }
+
+ private:
+  struct E4 {
+    uint32_t net, action;
+  };
+  struct E6 {
+    uint64_t hi, lo;
+    uint32_t action;
+  };
+  static bool less6(const E6& x, const E6& y) { return x.hi != y.hi ? x.hi < y.hi : x.lo < y.lo; }
+  std::vector<E4> v4_[33];
+  std::vector<E6> v6_[129];
+};
+
+// keys: "KEY [member]" per line, "!KEY" revoked. Keys are compared as the
+// lower-case label they arrive as.
+class Keys final : public Buildable {
+ public:
+  bool add_line(std::string_view line, uint32_t, const Value&, std::string* why) override {
+    bool revoked = false;
+    if (line[0] == '!') {
+      revoked = true;
+      line.remove_prefix(1);
+    }
+    std::string_view rest = line;
+    std::string key = lower(next_word(rest));
+    std::string name = std::string(rtrim(rest));
+    if (key.empty() || key.size() > 63 || key.find('.') != std::string::npos) {
+      *why = "bad key (one label of at most 63 octets)";
+      return false;
+    }
+    entries_.push_back({key, revoked ? -2 : static_cast<int>(names_.size())});
+    if (!revoked) names_.push_back(name.empty() ? key.substr(0, 4) + "..." : name);
+    return true;
+  }
+  void finish() override {
+    // A revoked key stays revoked even when it is also listed as valid.
+    std::stable_sort(entries_.begin(), entries_.end(), [](const E& a, const E& b) {
+      return a.key != b.key ? a.key < b.key : a.member < b.member;
+    });
+    entries_.erase(
+        std::unique(entries_.begin(), entries_.end(), [](const E& a, const E& b) { return a.key == b.key; }),
+        entries_.end());
+    counts_ = std::make_unique<std::atomic<uint64_t>[]>(names_.size());
+    drop_index();
+  }
+  Found query(const QueryName&, uint16_t, Collector&) const override { return Found::kNo; }
+  size_t entries() const override { return entries_.size(); }
+  int member(std::string_view key) const override {
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), key,
+                               [](const E& e, std::string_view k) { return std::string_view(e.key) < k; });
+    if (it == entries_.end() || it->key != key) return -1;
+    if (it->member >= 0) counts_[static_cast<size_t>(it->member)].fetch_add(1, std::memory_order_relaxed);
+    return it->member;
+  }
+  std::vector<std::pair<std::string, uint64_t>> member_counts() const override {
+    std::vector<std::pair<std::string, uint64_t>> out;
+    for (size_t i = 0; i < names_.size(); ++i)
+      out.emplace_back(names_[i], counts_[i].load(std::memory_order_relaxed));
+    return out;
+  }
+
+ private:
+  struct E {
+    std::string key;
+    int member;
+  };
+  std::vector<E> entries_;
+  std::vector<std::string> names_;
+  std::unique_ptr<std::atomic<uint64_t>[]> counts_;
+};
+
+class Combined final : public Buildable {
+ public:
+  bool add_line(std::string_view, uint32_t, const Value&, std::string*) override { return false; }
+  Found query(const QueryName&, uint16_t, Collector&) const override { return Found::kNo; }
+  size_t entries() const override {
+    size_t n = 0;
+    for (const auto& p : parts_) n += p.dataset->entries();
+    return n;
+  }
+  const std::vector<Part>* parts() const override { return &parts_; }
+  std::vector<Part> parts_;
+};
+
+std::unique_ptr<Buildable> make(std::string_view type) {
+  std::unique_ptr<Buildable> ds;
+  if (type == "ip4set" || type == "ip4tset") {
+    auto set = std::make_unique<Ip4Set>();
+    set->trivial = type == "ip4tset";
+    ds = std::move(set);
+  } else if (type == "ip4trie")
+    ds = std::make_unique<Ip4Trie>();
+  else if (type == "ip6trie")
+    ds = std::make_unique<Ip6Trie>();
+  else if (type == "ip6tset")
+    ds = std::make_unique<Ip6TSet>();
+  else if (type == "dnset")
+    ds = std::make_unique<DnSet>();
+  else if (type == "generic")
+    ds = std::make_unique<Generic>();
+  else if (type == "keys")
+    ds = std::make_unique<Keys>();
+  else if (type == "acl")
+    ds = std::make_unique<Acl>();
+  else if (type == "combined")
+    ds = std::make_unique<Combined>();
+  if (ds) ds->type = std::string(type);
+  return ds;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- loader
+
+class Loader {
+ public:
+  Loader(const LoadOptions& o, LoadReport* r) : opt_(o), report_(r) {}
+
+  Result<void> begin(std::string_view type) {
+    root_ = make(type);
+    if (!root_) return fail(Errc::kConfig, "unknown data set type '" + std::string(type) + "'");
+    root_->allow_host_bits = opt_.allow_host_bits;
+    combined_ = dynamic_cast<Combined*>(root_.get());
+    return {};
+  }
+
+  // One file of the data set; its text may be freed once this returns.
+  void file(const std::string& name, std::string_view text, int64_t mtime) {
+    file_ = name;
+    root_->newest_mtime = std::max(root_->newest_mtime, mtime);
+    start_file();
+    size_t line_no = 0;
+    while (!text.empty()) {
+      size_t nl = text.find('\n');
+      std::string_view line = text.substr(0, nl);
+      text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+      ++line_no;
+      ++report_->lines;
+      if (auto why = line_(rtrim(line)); !why.empty()) warn(line_no, why);
+    }
+    end_section();
+  }
+
+  DatasetPtr end() {
+    for (auto& p : parts_done_) p.first->finish();
+    if (combined_) {
+      for (auto& [ds, subs] : parts_done_) {
+        ds->newest_mtime = root_->newest_mtime;
+        combined_->parts_.push_back({DatasetPtr(ds.release()), std::move(subs)});
+      }
+    }
+    root_->finish();
+    finalize_meta(*root_);
+    return DatasetPtr(root_.release());
+  }
+
+ private:
+  void warn(size_t line_no, const std::string& why) {
+    if (report_->warnings.size() < opt_.max_warnings)
+      report_->warnings.push_back(file_ + ":" + std::to_string(line_no) + ": " + why);
+  }
+
+  Buildable& current() { return sub_ ? *sub_ : *root_; }
+
+  void start_file() {
+    def_value_ = Value{};
+    def_ = UINT32_MAX;
+  }
+
+  void end_section() {
+    if (sub_) {
+      parts_done_.emplace_back(std::move(sub_), std::move(sub_zones_));
+      sub_.reset();
+      sub_zones_.clear();
+      def_value_ = Value{};
+      def_ = UINT32_MAX;
+    }
+  }
+
+  uint32_t default_index() {
+    if (def_ == UINT32_MAX) def_ = current().intern(def_value_);
+    return def_;
+  }
+
+  std::string line_(std::string_view line) {
+    line = ltrim(line);
+    if (line.empty()) return {};
+    std::string_view special;
+    if (line[0] == '$')
+      special = line.substr(1);
+    else if (line.size() > 1 && (line[0] == '#' || line[0] == ';' || line[0] == ':') && line[1] == '$')
+      special = line.substr(2);
+    if (!special.empty()) return special_(special);
+    if (line[0] == '#' || line[0] == ';') return {};
+    if (combined_ && !sub_) return "entry outside a $DATASET section of a combined data set";
+    Buildable& ds = current();
+    // "::1" in an IPv6 data set is an address, not a default line.
+    bool ip6_entry =
+        line.starts_with("::") && (ds.type == "ip6trie" || ds.type == "ip6tset" || ds.type == "acl");
+    if (line[0] == ':' && ds.type != "generic" && !ip6_entry) {
+      Value v;
+      std::string why;
+      // Parsed against the built-in default (127.0.0.2, no TXT).
+      std::string_view rest = line.substr(1);
+      size_t colon = rest.find(':');
+      std::string_view a = rest.substr(0, colon);
+      if (!a.empty() && !parse_a_value(a, &v.a)) return "bad A value '" + std::string(a) + "'";
+      if (colon != std::string_view::npos) {
+        v.txt = std::string(ltrim(rest.substr(colon + 1)));
+        v.has_txt = !v.txt.empty();
+      }
+      def_value_ = v;
+      def_ = UINT32_MAX;
+      return {};
+    }
+    std::string why;
+    if (!ds.add_line(line, ds.type == "generic" ? 0 : default_index(), def_value_, &why))
+      return why.empty() ? "bad line" : why;
+    return {};
+  }
+
+  std::string special_(std::string_view s) {
+    std::string_view rest = s;
+    std::string_view kw = next_word(rest);
+    std::string k = lower(kw);
+    Buildable& ds = (k == "soa" || k == "ns") && combined_ ? *root_ : current();
+    if (k == "dataset") {
+      if (!combined_) return "$DATASET outside a combined data set";
+      end_section();
+      std::string_view spec = next_word(rest);
+      std::string t = std::string(spec.substr(0, spec.find(':')));
+      if (t == "combined") return "combined data sets cannot be nested";
+      auto sub = make(t);
+      if (!sub) return "unknown data set type '" + t + "'";
+      sub->allow_host_bits = opt_.allow_host_bits;
+      sub->ttl = root_->ttl;
+      sub->vars() = root_->vars();
+      sub->base_template() = root_->base_template();
+      sub->max_range4 = root_->max_range4;
+      sub_ = std::move(sub);
+      while (!rest.empty()) {
+        std::string_view z = next_word(rest);
+        sub_zones_.push_back(z == "@" ? std::string() : domain(z));
+      }
+      def_value_ = Value{};
+      def_ = UINT32_MAX;
+      return {};
+    }
+    if (k == "soa") {
+      if (ds.meta.soa) return {};  // only the first
+      std::string_view f[8];
+      for (auto& x : f) x = next_word(rest);
+      auto ttl = parse_time(f[0]);
+      auto serial = parse_time(f[3]);
+      auto refresh = parse_time(f[4]), retry = parse_time(f[5]), expire = parse_time(f[6]),
+           minttl = parse_time(f[7]);
+      if (!ttl || f[1].empty() || f[2].empty() || !serial || !refresh || !retry || !expire || !minttl ||
+          !plain_name(f[1]) || !plain_name(f[2]))
+        return "bad $SOA line";
+      dns::Soa soa;
+      soa.ttl = *ttl;
+      soa.mname = domain(f[1]);
+      soa.rname = domain(f[2]);
+      soa.serial = *serial;
+      soa.refresh = *refresh;
+      soa.retry = *retry;
+      soa.expire = *expire;
+      soa.minimum = *minttl;
+      ds.meta.soa = soa;
+      ds.meta.soa_ttl_raw = *ttl;
+      ds.meta.soa_serial_from_mtime = *serial == 0;
+      return {};
+    }
+    if (k == "ns") {
+      if (ds.meta.has_ns) return {};
+      std::vector<std::string> ns;
+      uint32_t ttl = 0;
+      bool first = true;
+      while (!rest.empty()) {
+        std::string_view w = next_word(rest);
+        if (first && !w.empty() && w[0] >= '0' && w[0] <= '9') {
+          if (auto t = parse_time(w)) {
+            ttl = *t;
+            first = false;
+            continue;
+          }
+        }
+        first = false;
+        if (w[0] == '-') continue;
+        if (!plain_name(w)) return "bad name server '" + std::string(w) + "'";
+        if (ns.size() < 32) ns.push_back(domain(w));
+      }
+      ds.meta.has_ns = true;
+      ds.meta.ns = std::move(ns);
+      ds.meta.ns_ttl = ttl;
+      return {};
+    }
+    if (k == "ttl") {
+      auto t = parse_time(next_word(rest));
+      if (!t) return "bad $TTL";
+      ds.ttl = *t;
+      return {};
+    }
+    if (k == "maxrange4") {
+      std::string_view v = next_word(rest);
+      uint64_t n = 0;
+      if (!v.empty() && v[0] == '/') {
+        int len = parse_len(v.substr(1), 32);
+        if (len < 0) return "bad $MAXRANGE4";
+        n = uint64_t{1} << (32 - len);
+      } else {
+        auto t = parse_len(v, 999);
+        if (v.empty()) return "bad $MAXRANGE4";
+        uint64_t x = 0;
+        for (char c : v) {
+          if (c < '0' || c > '9' || x > (uint64_t{1} << 32)) return "bad $MAXRANGE4";
+          x = x * 10 + static_cast<uint64_t>(c - '0');
+        }
+        (void)t;
+        n = x;
+      }
+      if (n == 0) return "bad $MAXRANGE4";
+      ds.max_range4 = std::min(ds.max_range4, n);  // may shrink, never grow
+      return {};
+    }
+    if (k == "timestamp") return {};  // accepted; expiry is not enforced (README)
+    if (k == "=") {
+      ds.base_template() = std::string(rest);
+      return {};
+    }
+    if (kw.size() >= 1 && kw[0] >= '0' && kw[0] <= '9') {
+      // "$1 text": kw is "1"; also "$1text" is not a variable.
+      if (kw.size() != 1) return "bad substitution variable";
+      if (ds.type == "generic") return {};
+      ds.vars()[static_cast<size_t>(kw[0] - '0')] = std::string(rest);
+      return {};
+    }
+    if (kw.size() >= 1 && kw[0] == '=') {
+      // "$=text" without a space.
+      ds.base_template() = std::string(s.substr(1));
+      return {};
+    }
+    return "unknown special '$" + std::string(kw) + "'";
+  }
+
+  void finalize_meta(Buildable& ds) {
+    if (ds.meta.soa) {
+      if (ds.meta.soa_ttl_raw == 0) ds.meta.soa->ttl = ds.ttl;
+      if (ds.meta.soa_serial_from_mtime) ds.meta.soa->serial = static_cast<uint32_t>(ds.newest_mtime);
+    }
+    if (ds.meta.has_ns && ds.meta.ns_ttl == 0) ds.meta.ns_ttl = ds.ttl;
+  }
+
+  const LoadOptions& opt_;
+  LoadReport* report_;
+  std::unique_ptr<Buildable> root_;
+  Combined* combined_ = nullptr;
+  std::unique_ptr<Buildable> sub_;
+  std::vector<std::string> sub_zones_;
+  std::vector<std::pair<std::unique_ptr<Buildable>, std::vector<std::string>>> parts_done_;
+  std::string file_;
+  Value def_value_;
+  uint32_t def_ = UINT32_MAX;
+};
+
+Result<DatasetPtr> load_dataset_text(std::string_view type, const std::vector<std::string>& texts,
+                                     LoadReport* report, const LoadOptions& options) {
+  LoadReport local;
+  Loader l(options, report ? report : &local);
+  if (auto r = l.begin(type); !r) return tl::unexpected(r.error());
+  for (size_t i = 0; i < texts.size(); ++i) l.file("<text " + std::to_string(i + 1) + ">", texts[i], 0);
+  return l.end();
+}
+
+Result<DatasetPtr> load_dataset(std::string_view type, const std::vector<std::string>& files,
+                                LoadReport* report, const LoadOptions& options) {
+  LoadReport local;
+  Loader l(options, report ? report : &local);
+  if (auto r = l.begin(type); !r) return tl::unexpected(r.error());
+  std::string text;
+  for (const auto& f : files) {
+    // One read of the whole file; one file in memory at a time.
+    int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+      if (fd >= 0) ::close(fd);
+      return fail(Errc::kIo, "cannot read " + f);
+    }
+    text.resize(static_cast<size_t>(st.st_size));
+    size_t got = 0;
+    while (got < text.size()) {
+      ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    text.resize(got);
+    l.file(f, text, static_cast<int64_t>(st.st_mtime));
+  }
+  std::string().swap(text);
+  return l.end();
+}
+
+}  // namespace rampart::dnsbl

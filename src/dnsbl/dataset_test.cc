@@ -1,0 +1,270 @@
+#include "dnsbl/dataset.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace rampart::dnsbl {
+namespace {
+
+DatasetPtr load(std::string_view type, std::vector<std::string> texts, LoadReport* report = nullptr) {
+  auto ds = load_dataset_text(type, texts, report);
+  EXPECT_TRUE(ds.has_value()) << (ds ? "" : ds.error().message);
+  return ds ? *ds : nullptr;
+}
+
+struct Result {
+  Found found;
+  std::set<std::string> records;  // "A 127.0.0.2", "TXT text"
+};
+
+// `name` relative to the data set, e.g. "2.0.0.127".
+Result q(const DatasetPtr& ds, std::string_view name, uint16_t qtype = kTypeAny) {
+  std::vector<std::string> owned;
+  while (!name.empty()) {
+    size_t dot = name.find('.');
+    owned.emplace_back(name.substr(0, dot));
+    if (dot == std::string_view::npos) break;
+    name.remove_prefix(dot + 1);
+  }
+  std::vector<std::string_view> labels(owned.begin(), owned.end());
+  Collector c;
+  Result r;
+  r.found = ds->query({labels.data(), labels.size()}, qtype, c);
+  for (const auto& rec : c.records) {
+    if (rec.type == kTypeA) {
+      char b[32];
+      std::snprintf(b, sizeof b, "A %u.%u.%u.%u", rec.a >> 24, (rec.a >> 16) & 255, (rec.a >> 8) & 255,
+                    rec.a & 255);
+      r.records.insert(b);
+    } else if (rec.type == kTypeTxt) {
+      r.records.insert("TXT " + std::string(c.text(rec)));
+    } else {
+      r.records.insert("MX " + std::to_string(rec.mx_pref) + " " + std::string(c.text(rec)));
+    }
+  }
+  return r;
+}
+
+using S = std::set<std::string>;
+
+TEST(Ip4Set, SyntaxOfEntries) {
+  auto ds = load("ip4set", {"127.0.0.2\n"
+                            "10.1.2\n"  // /24
+                            "10.2/16\n"
+                            "10.3.0.1-255\n"  // last octet range
+                            "10.4.16-31\n"    // suffix range on the third octet
+                            "10.5.0.0-10.5.1.255\n"
+                            "10.6.0.0/23 :3:net $\n"
+                            "10.7.0.5/24\n"  // host bits: skipped
+                            "junk\n"});
+  EXPECT_EQ(q(ds, "2.0.0.127").found, Found::kListed);
+  EXPECT_EQ(q(ds, "2.0.0.127").records, S{"A 127.0.0.2"});  // default A, no TXT
+  EXPECT_EQ(q(ds, "9.2.1.10").found, Found::kListed);
+  EXPECT_EQ(q(ds, "9.9.2.10").found, Found::kListed);
+  EXPECT_EQ(q(ds, "0.0.3.10").found, Found::kNo);
+  EXPECT_EQ(q(ds, "255.0.3.10").found, Found::kListed);
+  EXPECT_EQ(q(ds, "1.31.4.10").found, Found::kListed);
+  EXPECT_EQ(q(ds, "1.32.4.10").found, Found::kNo);
+  EXPECT_EQ(q(ds, "1.1.5.10").found, Found::kListed);
+  EXPECT_EQ(q(ds, "1.2.5.10").found, Found::kNo);
+  EXPECT_EQ(q(ds, "7.1.6.10").records, (S{"A 127.0.0.3", "TXT net 10.6.1.7"}));
+  EXPECT_EQ(q(ds, "5.0.7.10").found, Found::kNo);
+  // Partial names inside listed ranges exist (RFC 8020), others do not.
+  EXPECT_EQ(q(ds, "0.0.127").found, Found::kExists);
+  EXPECT_EQ(q(ds, "10").found, Found::kExists);
+  EXPECT_EQ(q(ds, "11").found, Found::kNo);
+  // Leading zeros, too many labels, non-numbers: not addresses.
+  EXPECT_EQ(q(ds, "02.0.0.127").found, Found::kNo);
+  EXPECT_EQ(q(ds, "x.2.0.0.127").found, Found::kNo);
+}
+
+TEST(Ip4Set, BadLinesAreWarnings) {
+  LoadReport report;
+  auto ds = load("ip4set", {"1.2.3.4\n1.2.3.4/24\n300.1.1.1\n1.2.3.4 :x:y\n5.6.7.8\n"}, &report);
+  EXPECT_EQ(report.warnings.size(), 3u);
+  EXPECT_EQ(q(ds, "8.7.6.5").found, Found::kListed);
+  EXPECT_NE(report.warnings[0].find(":2:"), std::string::npos) << report.warnings[0];
+}
+
+TEST(Ip4Set, MostSpecificBucketAnswersAllItsValues) {
+  auto ds = load("ip4set", {"10.0.0.0/8 :2:eight\n"
+                            "10.1.2.3 :3:one\n"
+                            "10.1.2.3 :4:two\n"
+                            "10.1.2.0/24 :5:net\n"});
+  EXPECT_EQ(q(ds, "3.2.1.10").records, (S{"A 127.0.0.3", "TXT one", "A 127.0.0.4", "TXT two"}));
+  EXPECT_EQ(q(ds, "4.2.1.10").records, (S{"A 127.0.0.5", "TXT net"}));
+  EXPECT_EQ(q(ds, "4.3.1.10").records, (S{"A 127.0.0.2", "TXT eight"}));
+}
+
+TEST(Ip4Set, ExclusionBeatsOnlyItsOwnBucket) {
+  auto ds = load("ip4set", {"10.0.0.0/8\n!10.1.2.3\n!10.9.0.0/16\n10.9.8.7\n"});
+  EXPECT_EQ(q(ds, "3.2.1.10").found, Found::kNo);
+  EXPECT_EQ(q(ds, "4.2.1.10").found, Found::kListed);
+  EXPECT_EQ(q(ds, "1.1.9.10").found, Found::kNo);
+  EXPECT_EQ(q(ds, "7.8.9.10").found, Found::kListed);  // /32 beats the /16 exclusion
+}
+
+TEST(Ip4Set, DefaultLineStartsAfreshInEachFile) {
+  auto ds = load("ip4set", {":3:first $\n1.1.1.1\n", "2.2.2.2\n:4\n3.3.3.3\n"});
+  EXPECT_EQ(q(ds, "1.1.1.1").records, (S{"A 127.0.0.3", "TXT first 1.1.1.1"}));
+  EXPECT_EQ(q(ds, "2.2.2.2").records, S{"A 127.0.0.2"});
+  EXPECT_EQ(q(ds, "3.3.3.3").records, S{"A 127.0.0.4"});
+}
+
+TEST(Ip4Set, ValueForms) {
+  auto ds = load("ip4set", {":127.0.0.2:IP address $ is listed\n"
+                            "127.0.0.4\n"
+                            "127.0.0.5 :5\n"
+                            "127.0.0.6 :6:\n"
+                            "127.0.0.7 IP address $ running an open relay\n"
+                            "127.0.0.8 ; comment\n"
+                            "127.0.0.9 :1.2.3.4:full\n"});
+  EXPECT_EQ(q(ds, "4.0.0.127").records, (S{"A 127.0.0.2", "TXT IP address 127.0.0.4 is listed"}));
+  EXPECT_EQ(q(ds, "5.0.0.127").records, (S{"A 127.0.0.5", "TXT IP address 127.0.0.5 is listed"}));
+  EXPECT_EQ(q(ds, "6.0.0.127").records, (S{"A 127.0.0.6"}));
+  EXPECT_EQ(q(ds, "7.0.0.127").records, (S{"A 127.0.0.2", "TXT IP address 127.0.0.7 running an open relay"}));
+  EXPECT_EQ(q(ds, "8.0.0.127").records, (S{"A 127.0.0.2", "TXT IP address 127.0.0.8 is listed"}));
+  EXPECT_EQ(q(ds, "9.0.0.127").records, (S{"A 1.2.3.4", "TXT full"}));
+  EXPECT_EQ(q(ds, "9.0.0.127", kTypeA).records, (S{"A 1.2.3.4"}));
+  EXPECT_EQ(q(ds, "9.0.0.127", kTypeTxt).records, (S{"TXT full"}));
+}
+
+TEST(Ip4Set, Substitutions) {
+  auto ds = load("ip4set", {"$1 See http://www.example.com/bl\n$2 for details\n"
+                            "127.0.0.2  $1/spammer/$ $2\n"
+                            "127.0.0.4  This spammer wants some $$$$.  $1/$\n"});
+  EXPECT_EQ(q(ds, "2.0.0.127", kTypeTxt).records,
+            S{"TXT See http://www.example.com/bl/spammer/127.0.0.2 for details"});
+  EXPECT_EQ(q(ds, "4.0.0.127", kTypeTxt).records,
+            S{"TXT This spammer wants some $$.  See http://www.example.com/bl/127.0.0.4"});
+  auto base = load(
+      "ip4set", {"$= See http://www.example.com/bl?$= ($) for details\n"
+                 "127.0.0.2    r123\n127.0.0.3\n127.0.0.4    =See other blocklists for details about $\n"});
+  EXPECT_EQ(q(base, "2.0.0.127", kTypeTxt).records,
+            S{"TXT See http://www.example.com/bl?r123 (127.0.0.2) for details"});
+  EXPECT_EQ(q(base, "4.0.0.127", kTypeTxt).records,
+            S{"TXT See other blocklists for details about 127.0.0.4"});
+}
+
+TEST(Ip4Set, Specials) {
+  auto ds = load("ip4set", {"$SOA 1h ns1.ex.com. admin.ex.com 7 2h 2h 1w 1h\n$SOA 0 x y 1 1 1 1 1\n"
+                            "$NS 1d ns1.ex.com -ns0.ex.com ns2.ex.com\n$TTL 10m\n$MAXRANGE4 /24\n"
+                            "10.0.0.0/16\n10.1.0.0/24\n#$TTL 5m\n"});
+  ASSERT_TRUE(ds->meta.soa);
+  EXPECT_EQ(ds->meta.soa->mname, "ns1.ex.com");
+  EXPECT_EQ(ds->meta.soa->serial, 7u);
+  EXPECT_EQ(ds->meta.soa->ttl, 3600u);
+  EXPECT_EQ(ds->meta.soa->expire, 604800u);
+  EXPECT_EQ(ds->meta.ns, (std::vector<std::string>{"ns1.ex.com", "ns2.ex.com"}));
+  EXPECT_EQ(ds->meta.ns_ttl, 86400u);
+  EXPECT_EQ(ds->ttl, 300u);
+  EXPECT_EQ(q(ds, "1.0.0.10").found, Found::kNo);  // larger than $MAXRANGE4
+  EXPECT_EQ(q(ds, "1.0.1.10").found, Found::kListed);
+}
+
+TEST(Ip4Trie, LongestPrefixFirstDuplicateKept) {
+  auto ds = load("ip4trie", {"10.0.0.0/8 :2:eight\n10.1.0.0/17 :3:seventeen $\n10.1.0.0/17 :4:dup\n"
+                             "!10.1.0.5\n10.1.0.6/32 :6\n10.2.0.0-10.3.0.0\n"});
+  EXPECT_EQ(q(ds, "1.0.1.10").records, (S{"A 127.0.0.3", "TXT seventeen 10.1.0.1"}));
+  EXPECT_EQ(q(ds, "1.200.1.10").records, (S{"A 127.0.0.2", "TXT eight"}));
+  EXPECT_EQ(q(ds, "5.0.1.10").found, Found::kNo);
+  EXPECT_EQ(q(ds, "6.0.1.10").records, (S{"A 127.0.0.6"}));
+  EXPECT_EQ(q(ds, "1.1.1.11").found, Found::kNo);
+  EXPECT_EQ(q(ds, "1.10").found, Found::kExists);
+}
+
+TEST(Ip6Trie, PrefixesAndExclusions) {
+  auto ds = load("ip6trie", {":127.0.1.2: Listed, see http://example.com/lookup?$\n"
+                             "2001:21ab:c000/36\n"
+                             "2001:21ab:def7:4242 :127.0.1.3: This one smells funny\n"
+                             "2605:6001:42::/52\n::1\n!2605:6001:42::bead\n"});
+  auto name = [](std::string_view hex) {  // 32 nibbles, forward -> reversed labels
+    std::string out;
+    for (size_t i = hex.size(); i-- > 0;) {
+      if (!out.empty()) out += '.';
+      out += hex[i];
+    }
+    return out;
+  };
+  EXPECT_EQ(q(ds, name("200121abc00000000000000000000001")).records,
+            (S{"A 127.0.1.2", "TXT Listed, see http://example.com/lookup?2001:21ab:c000::1"}));
+  EXPECT_EQ(q(ds, name("200121abdef742420000000000000001")).records,
+            (S{"A 127.0.1.3", "TXT This one smells funny"}));
+  EXPECT_EQ(q(ds, name("2605600100420000000000000000bead")).found, Found::kNo);
+  EXPECT_EQ(q(ds, name("2605600100420000000000000000beef")).found, Found::kListed);
+  EXPECT_EQ(q(ds, name("00000000000000000000000000000001")).found, Found::kListed);
+  EXPECT_EQ(q(ds, name("00000000000000000000000000000002")).found, Found::kNo);
+  EXPECT_EQ(q(ds, "1.0.0.2").found, Found::kExists);
+  EXPECT_EQ(q(ds, "3.0.0.2").found, Found::kNo);
+}
+
+TEST(Ip6TSet, SixtyFoursAndExcludedAddresses) {
+  auto ds = load("ip6tset", {":2:v6 $\n2001:20fe:23:41ed\n!2001:20fe:23:41ed::2\n2001:db8::/48\n"});
+  auto name = [](std::string_view hex) {
+    std::string out;
+    for (size_t i = hex.size(); i-- > 0;) {
+      if (!out.empty()) out += '.';
+      out += hex[i];
+    }
+    return out;
+  };
+  EXPECT_EQ(q(ds, name("200120fe002341ed0000000000000001")).records,
+            (S{"A 127.0.0.2", "TXT v6 2001:20fe:23:41ed::1"}));
+  EXPECT_EQ(q(ds, name("200120fe002341ed0000000000000002")).found, Found::kNo);
+  EXPECT_EQ(q(ds, name("200120fe002341ee0000000000000001")).found, Found::kNo);
+  EXPECT_EQ(ds->entries(), 2u);
+}
+
+TEST(DnSet, ExactWildcardBoth) {
+  auto ds = load("dnset", {":3:domain $\nexample.com\n*.wild.com :4:wild\n.both.com\n!ok.both.com\n"
+                           "Upper.COM.\n!*.good.wild.com\n"});
+  EXPECT_EQ(q(ds, "example.com").records, (S{"A 127.0.0.3", "TXT domain example.com"}));
+  EXPECT_EQ(q(ds, "www.example.com").found, Found::kNo);
+  EXPECT_EQ(q(ds, "wild.com").found, Found::kExists);  // has "*" below it
+  EXPECT_EQ(q(ds, "a.wild.com").records, (S{"A 127.0.0.4", "TXT wild"}));
+  EXPECT_EQ(q(ds, "a.b.wild.com").found, Found::kListed);
+  EXPECT_EQ(q(ds, "x.good.wild.com").found, Found::kNo);
+  EXPECT_EQ(q(ds, "both.com").found, Found::kListed);
+  EXPECT_EQ(q(ds, "x.both.com").found, Found::kListed);
+  EXPECT_EQ(q(ds, "ok.both.com").found, Found::kNo);
+  EXPECT_EQ(q(ds, "upper.com").found, Found::kListed);
+  EXPECT_EQ(q(ds, "com").found, Found::kExists);
+  EXPECT_EQ(q(ds, "org").found, Found::kNo);
+}
+
+TEST(Generic, Records) {
+  auto ds =
+      load("generic", {"@ A 127.0.0.8\nwww 3000 A 127.0.0.9\nabout TXT \"combined list\"\n@ MX 10 mx.ex.com\n"
+                       "bad ZZ 1\n"});
+  EXPECT_EQ(q(ds, "").records, (S{"A 127.0.0.8", "MX 10 mx.ex.com"}));
+  EXPECT_EQ(q(ds, "www", kTypeA).records, S{"A 127.0.0.9"});
+  EXPECT_EQ(q(ds, "about", kTypeTxt).records, S{"TXT combined list"});
+  EXPECT_EQ(q(ds, "nothing").found, Found::kNo);
+}
+
+TEST(Combined, SectionsAndSubzones) {
+  auto ds = load("combined", {"$NS 1w ns1.ex.com ns2.ex.com\n$SOA 1w ns1.ex.com admin.ex.com 0 2h 2h 1w 1h\n"
+                              "$DATASET ip4set:proxy proxies @\n:2:Open proxy $\n127.0.0.2\n"
+                              "$DATASET dnset:dom domains\nbad.example\n"
+                              "$DATASET combined x\n"});
+  ASSERT_TRUE(ds->parts());
+  ASSERT_EQ(ds->parts()->size(), 2u);
+  EXPECT_EQ((*ds->parts())[0].subzones, (std::vector<std::string>{"proxies", ""}));
+  EXPECT_EQ(q((*ds->parts())[0].dataset, "2.0.0.127").records,
+            (S{"A 127.0.0.2", "TXT Open proxy 127.0.0.2"}));
+  EXPECT_TRUE(ds->meta.soa);
+  EXPECT_EQ(ds->meta.ns.size(), 2u);
+}
+
+TEST(Load, Errors) {
+  EXPECT_FALSE(load_dataset_text("nosuch", {""}, nullptr));
+  EXPECT_FALSE(load_dataset("ip4set", {"/nonexistent/file"}, nullptr));
+  EXPECT_EQ(parse_time("1h30m"), 5400u);
+  EXPECT_EQ(parse_time("2w"), 1209600u);
+  EXPECT_FALSE(parse_time("1x"));
+  EXPECT_FALSE(parse_time(""));
+}
+
+}  // namespace
+}  // namespace rampart::dnsbl

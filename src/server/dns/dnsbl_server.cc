@@ -1,0 +1,503 @@
+#include "server/dns/dnsbl_server.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <boost/asio.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <unordered_map>
+
+namespace rampart::server::dns {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+namespace {
+constexpr int kBatch = 64;
+constexpr size_t kUdpBuf = 4096;
+
+asio::ip::address to_asio(const IpAddress& ip) {
+  if (ip.is_v4()) return asio::ip::address_v4(ip.v4_host_order());
+  asio::ip::address_v6::bytes_type b;
+  std::memcpy(b.data(), ip.bytes().data(), 16);
+  return asio::ip::address_v6(b);
+}
+// "" when nothing holds the UDP and TCP ports of `hp`, else why not.
+std::string port_in_use(const HostPort& hp) {
+  asio::io_context io;
+  boost::system::error_code ec;
+  asio::ip::address addr = to_asio(hp.ip);
+  udp::socket u(io);
+  u.open(addr.is_v4() ? udp::v4() : udp::v6(), ec);
+  if (!ec && addr.is_v6()) u.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) u.bind(udp::endpoint(addr, hp.port), ec);
+  if (ec) return "cannot bind UDP " + hp.to_string() + ": " + ec.message();
+  tcp::acceptor a(io);
+  a.open(addr.is_v4() ? tcp::v4() : tcp::v6(), ec);
+  if (!ec && addr.is_v6()) a.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) a.bind(tcp::endpoint(addr, hp.port), ec);
+  if (ec) return "cannot bind TCP " + hp.to_string() + ": " + ec.message();
+  return "";
+}
+
+}  // namespace
+
+struct alignas(64) Counters {
+  std::atomic<uint64_t> udp{0}, tcp{0}, dropped{0}, conns{0}, reads{0}, wakeups{0}, limited{0};
+  std::atomic<uint64_t> rcodes[16] = {};
+};
+
+dnsbl::Client client_of(const sockaddr_storage& ss) {
+  dnsbl::Client c;
+  if (ss.ss_family == AF_INET6) {
+    const auto* s6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(s6->sin6_addr.s6_addr, kMapped, 12) == 0) {
+      std::memcpy(c.addr, s6->sin6_addr.s6_addr + 12, 4);
+    } else {
+      std::memcpy(c.addr, s6->sin6_addr.s6_addr, 16);
+      c.v6 = true;
+    }
+  } else if (ss.ss_family == AF_INET) {
+    std::memcpy(c.addr, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, 4);
+  }
+  return c;
+}
+
+// Token buckets per client address, one table per thread (SO_REUSEPORT
+// sends a client's datagrams from one source port to one thread). Bounded:
+// when `max` addresses are tracked the table starts afresh.
+class RateLimiter {
+ public:
+  RateLimiter(double rate, double burst, size_t max)
+      : rate_(rate), burst_(burst > 0 ? burst : rate), max_(max) {}
+  bool allow(const dnsbl::Client& c) {
+    if (rate_ <= 0) return true;
+    uint64_t k1, k2;
+    std::memcpy(&k1, c.addr, 8);
+    std::memcpy(&k2, c.addr + 8, 8);
+    uint64_t key = k1 * 0x9E3779B97F4A7C15ull ^ (k2 + (c.v6 ? 1 : 0));
+    double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    if (table_.size() >= max_) table_.clear();
+    auto [it, fresh] = table_.try_emplace(key, Bucket{burst_, now});
+    Bucket& b = it->second;
+    if (!fresh) {
+      b.tokens = std::min(burst_, b.tokens + (now - b.last) * rate_);
+      b.last = now;
+    }
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+ private:
+  struct Bucket {
+    double tokens, last;
+  };
+  double rate_, burst_;
+  size_t max_;
+  std::unordered_map<uint64_t, Bucket> table_;
+};
+
+// What one thread answers with: its own reference to the zone set (taken
+// again when the server's generation moves) and its scratch space.
+struct Lane {
+  dnsbl::ZoneSetPtr zones;
+  uint64_t generation = ~uint64_t{0};
+  dnsbl::Collector scratch;
+
+  void refresh(std::atomic<uint64_t>& gen, std::mutex& mu, const dnsbl::ZoneSetPtr& current) {
+    uint64_t g = gen.load(std::memory_order_acquire);
+    if (g == generation) return;
+    std::lock_guard<std::mutex> lock(mu);
+    zones = current;
+    generation = gen.load(std::memory_order_relaxed);
+  }
+};
+
+// Buffers for one recvmmsg/sendmmsg round of up to kBatch datagrams.
+struct UdpBatch {
+  std::array<std::array<uint8_t, kUdpBuf>, kBatch> in{};
+  std::array<std::array<uint8_t, kUdpBuf>, kBatch> out{};
+  std::array<sockaddr_storage, kBatch> peers{};
+  std::array<iovec, kBatch> in_iov{}, out_iov{};
+  std::array<mmsghdr, kBatch> in_msgs{}, out_msgs{};
+
+  void prepare() {
+    for (int k = 0; k < kBatch; ++k) {
+      in_iov[k] = {in[k].data(), kUdpBuf};
+      std::memset(&in_msgs[k].msg_hdr, 0, sizeof(msghdr));
+      in_msgs[k].msg_hdr.msg_name = &peers[k];
+      in_msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      in_msgs[k].msg_hdr.msg_iov = &in_iov[k];
+      in_msgs[k].msg_hdr.msg_iovlen = 1;
+    }
+  }
+
+  // Answers the `n` datagrams received and sends the replies.
+  void answer_and_send(int fd, int n, Lane& lane, Counters& counters, const dnsbl::AnswerOptions& opts,
+                       RateLimiter& limiter) {
+    unsigned m = 0;
+    for (int k = 0; k < n; ++k) {
+      counters.udp.fetch_add(1, std::memory_order_relaxed);
+      if (in_msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
+        counters.dropped.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      dnsbl::Client client = client_of(peers[k]);
+      if (!limiter.allow(client)) {
+        client.limited = true;
+        counters.limited.fetch_add(1, std::memory_order_relaxed);
+      }
+      size_t len = dnsbl::answer(*lane.zones, {in[k].data(), in_msgs[k].msg_len}, dnsbl::Transport::kUdp,
+                                 out[m].data(), kUdpBuf, lane.scratch, opts, &client);
+      if (len == 0) {
+        counters.dropped.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      counters.rcodes[out[m][3] & 0xF].fetch_add(1, std::memory_order_relaxed);
+      out_iov[m] = {out[m].data(), len};
+      std::memset(&out_msgs[m].msg_hdr, 0, sizeof(msghdr));
+      out_msgs[m].msg_hdr.msg_name = &peers[k];
+      out_msgs[m].msg_hdr.msg_namelen = in_msgs[k].msg_hdr.msg_namelen;
+      out_msgs[m].msg_hdr.msg_iov = &out_iov[m];
+      out_msgs[m].msg_hdr.msg_iovlen = 1;
+      ++m;
+    }
+    unsigned sent = 0;
+    while (sent < m) {
+      int r = ::sendmmsg(fd, out_msgs.data() + sent, m - sent, MSG_DONTWAIT);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        // A full socket buffer or an unreachable peer: skip one datagram
+        // (UDP may lose it anyway) rather than block.
+        ++sent;
+        continue;
+      }
+      sent += static_cast<unsigned>(r);
+    }
+  }
+};
+
+struct DnsblServer::Worker {
+  explicit Worker(DnsblServer* s)
+      : srv(s), io(1), limiter(s->options_.rate_limit, s->options_.rate_burst, s->options_.rate_clients) {}
+
+  DnsblServer* srv;
+  asio::io_context io;
+  std::vector<std::unique_ptr<udp::socket>> udp_sockets;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  Lane lane;                     // the io_context thread's (TCP, and UDP in kAsio mode)
+  RateLimiter limiter;           // the io_context thread's
+  unsigned tcp_connections = 0;  // touched only on the io_context thread
+  Counters counters;
+  std::unique_ptr<UdpBatch> batch = std::make_unique<UdpBatch>();
+  std::vector<std::thread> udp_threads;  // kBlocking mode: one per UDP socket
+  std::atomic<bool> stopping{false};
+
+  void refresh_zones() { lane.refresh(srv->generation_, srv->mu_, srv->zones_); }
+
+  // kAsio mode. Asio's reactor is edge-triggered and async_wait is not
+  // speculative: a datagram that arrives while no wait is queued raises no
+  // new event. So a wait is queued only once recvmmsg said EAGAIN; after 16
+  // full batches the socket yields to the others through post().
+  void arm_udp(size_t i) {
+    udp_sockets[i]->async_wait(udp::socket::wait_read, [this, i](const boost::system::error_code& ec) {
+      if (ec) return;
+      serve_udp(i);
+    });
+  }
+
+  void serve_udp(size_t i) {
+    counters.wakeups.fetch_add(1, std::memory_order_relaxed);
+    if (drain_udp(i)) {
+      arm_udp(i);
+    } else {
+      asio::post(io, [this, i] { serve_udp(i); });
+    }
+  }
+
+  // True when the socket is empty (EAGAIN), false after 16 full batches.
+  bool drain_udp(size_t i) {
+    int fd = udp_sockets[i]->native_handle();
+    for (int round = 0; round < 16; ++round) {
+      batch->prepare();
+      int n = ::recvmmsg(fd, batch->in_msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+      counters.reads.fetch_add(1, std::memory_order_relaxed);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return true;  // EAGAIN (or an error the next wait reports)
+      refresh_zones();
+      batch->answer_and_send(fd, n, lane, counters, srv->options_.answer, limiter);
+    }
+    return false;
+  }
+
+  // kBlocking mode: a thread per UDP socket sleeps in recvmmsg until at
+  // least one datagram is there and takes all that are (MSG_WAITFORONE):
+  // two system calls per batch, none for readiness. A receive timeout lets
+  // it see stop() and let go of an old zone set while idle.
+  void udp_thread(size_t i) {
+    int fd = udp_sockets[i]->native_handle();
+    Lane own;
+    RateLimiter own_limiter(srv->options_.rate_limit, srv->options_.rate_burst, srv->options_.rate_clients);
+    auto b = std::make_unique<UdpBatch>();
+    while (!stopping.load(std::memory_order_relaxed)) {
+      b->prepare();
+      int n = ::recvmmsg(fd, b->in_msgs.data(), kBatch, MSG_WAITFORONE, nullptr);
+      counters.reads.fetch_add(1, std::memory_order_relaxed);
+      own.refresh(srv->generation_, srv->mu_, srv->zones_);
+      if (n <= 0) continue;  // timeout, EINTR, or shut down (stopping is set)
+      b->answer_and_send(fd, n, own, counters, srv->options_.answer, own_limiter);
+    }
+  }
+
+  void arm_accept(size_t i);
+};
+
+namespace {
+
+class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
+ public:
+  TcpConnection(DnsblServer::Worker* w, tcp::socket s, unsigned idle_ms, const dnsbl::AnswerOptions& opts)
+      : w_(w), sock_(std::move(s)), timer_(w->io), idle_ms_(idle_ms), opts_(opts) {
+    boost::system::error_code ec;
+    auto ep = sock_.remote_endpoint(ec);
+    if (!ec) {
+      sockaddr_storage ss{};
+      std::memcpy(&ss, ep.data(), std::min<size_t>(ep.size(), sizeof ss));
+      client_ = client_of(ss);
+    }
+  }
+  ~TcpConnection() { --w_->tcp_connections; }
+
+  void start() { read_length(); }
+
+ private:
+  void arm_timer() {
+    timer_.expires_after(std::chrono::milliseconds(idle_ms_));
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->close();
+    });
+  }
+  void close() {
+    boost::system::error_code ignored;
+    sock_.close(ignored);
+    timer_.cancel();
+  }
+  void read_length() {
+    arm_timer();
+    asio::async_read(sock_, asio::buffer(len_, 2),
+                     [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                       if (ec) return self->close();
+                       size_t n = (size_t{self->len_[0]} << 8) | self->len_[1];
+                       if (n == 0) return self->close();
+                       self->in_.resize(n);
+                       asio::async_read(self->sock_, asio::buffer(self->in_),
+                                        [self](const boost::system::error_code& ec2, size_t) {
+                                          if (ec2) return self->close();
+                                          self->respond();
+                                        });
+                     });
+  }
+  void respond() {
+    w_->refresh_zones();
+    w_->counters.tcp.fetch_add(1, std::memory_order_relaxed);
+    client_.limited = !w_->limiter.allow(client_);
+    if (client_.limited) w_->counters.limited.fetch_add(1, std::memory_order_relaxed);
+    out_.resize(2 + 65535);
+    size_t n = dnsbl::answer(*w_->lane.zones, in_, dnsbl::Transport::kTcp, out_.data() + 2, 65535,
+                             w_->lane.scratch, opts_, &client_);
+    if (n == 0) {
+      w_->counters.dropped.fetch_add(1, std::memory_order_relaxed);
+      return close();
+    }
+    w_->counters.rcodes[out_[5] & 0xF].fetch_add(1, std::memory_order_relaxed);
+    out_[0] = static_cast<uint8_t>(n >> 8);
+    out_[1] = static_cast<uint8_t>(n);
+    asio::async_write(sock_, asio::buffer(out_.data(), n + 2),
+                      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                        if (ec) return self->close();
+                        self->read_length();
+                      });
+  }
+
+  DnsblServer::Worker* w_;
+  tcp::socket sock_;
+  asio::steady_timer timer_;
+  unsigned idle_ms_;
+  dnsbl::AnswerOptions opts_;
+  uint8_t len_[2] = {};
+  dnsbl::Client client_;
+  std::vector<uint8_t> in_, out_;
+};
+
+}  // namespace
+
+void DnsblServer::Worker::arm_accept(size_t i) {
+  acceptors[i]->async_accept(io, [this, i](const boost::system::error_code& ec, tcp::socket s) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      if (tcp_connections >= srv->options_.tcp_connections_per_thread) {
+        boost::system::error_code ignored;
+        s.close(ignored);
+      } else {
+        ++tcp_connections;
+        counters.conns.fetch_add(1, std::memory_order_relaxed);
+        std::make_shared<TcpConnection>(this, std::move(s), srv->options_.tcp_idle_ms, srv->options_.answer)
+            ->start();
+      }
+    }
+    arm_accept(i);
+  });
+}
+
+Result<std::unique_ptr<DnsblServer>> DnsblServer::create(const DnsblServerOptions& options,
+                                                         dnsbl::ZoneSetPtr zones) {
+  if (options.listen.empty()) return fail(Errc::kConfig, "no listen address");
+  if (!zones) return fail(Errc::kConfig, "no zones");
+  unsigned threads = std::max(1u, options.threads);
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    std::unique_ptr<DnsblServer> s(new DnsblServer());
+    s->options_ = options;
+    s->zones_ = zones;
+    s->generation_ = 1;
+    for (unsigned t = 0; t < threads; ++t) s->workers_.push_back(std::make_unique<Worker>(s.get()));
+    bool retry = false;
+    std::string error;
+    for (const auto& hp : options.listen) {
+      uint16_t port = hp.port;
+      if (port != 0) {
+        // SO_REUSEPORT would let a second server of the same user share
+        // the port and take part of the queries without a word: bind once
+        // without it first, so that a port in use is an error.
+        if (auto in_use = port_in_use(hp); !in_use.empty()) return fail(Errc::kIo, in_use);
+      }
+      for (auto& w : s->workers_) {
+        boost::system::error_code ec;
+        asio::ip::address addr = to_asio(hp.ip);
+        auto u = std::make_unique<udp::socket>(w->io);
+        u->open(addr.is_v4() ? udp::v4() : udp::v6(), ec);
+        if (!ec && addr.is_v6()) u->set_option(asio::ip::v6_only(true), ec);
+        if (!ec) u->set_option(ReusePort(true), ec);
+        if (!ec) u->bind(udp::endpoint(addr, port), ec);
+        if (!ec) u->non_blocking(true, ec);
+        if (ec) {
+          error = "cannot bind UDP " + hp.to_string() + ": " + ec.message();
+          break;
+        }
+        if (port == 0) port = u->local_endpoint().port();
+        auto a = std::make_unique<tcp::acceptor>(w->io);
+        a->open(addr.is_v4() ? tcp::v4() : tcp::v6(), ec);
+        if (!ec && addr.is_v6()) a->set_option(asio::ip::v6_only(true), ec);
+        if (!ec) a->set_option(tcp::acceptor::reuse_address(true), ec);
+        if (!ec) a->set_option(ReusePort(true), ec);
+        if (!ec) a->bind(tcp::endpoint(addr, port), ec);
+        if (!ec) a->listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) {
+          // With port 0 the UDP port chosen may be taken for TCP: pick again.
+          if (hp.port == 0 && ec == asio::error::address_in_use) retry = true;
+          error = "cannot bind TCP " + hp.to_string() + ": " + ec.message();
+          break;
+        }
+        w->udp_sockets.push_back(std::move(u));
+        w->acceptors.push_back(std::move(a));
+      }
+      if (!error.empty()) break;
+      s->ports_.push_back(port);
+    }
+    if (error.empty()) return s;
+    if (!retry) return fail(Errc::kIo, error);
+  }
+  return fail(Errc::kIo, "cannot find a free port for both UDP and TCP");
+}
+
+DnsblServer::~DnsblServer() { stop(); }
+
+void DnsblServer::start() {
+  if (started_) return;
+  started_ = true;
+  for (auto& w : workers_) {
+    for (size_t i = 0; i < w->udp_sockets.size(); ++i) {
+      if (options_.udp_mode == UdpMode::kBlocking) {
+        boost::system::error_code ec;
+        w->udp_sockets[i]->non_blocking(false, ec);
+        timeval tv{0, 250000};
+        ::setsockopt(w->udp_sockets[i]->native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        Worker* wp = w.get();
+        w->udp_threads.emplace_back([wp, i] { wp->udp_thread(i); });
+      } else {
+        w->arm_udp(i);
+      }
+      w->arm_accept(i);
+    }
+    Worker* wp = w.get();
+    threads_.emplace_back([wp] {
+      wp->refresh_zones();
+      wp->io.run();
+    });
+  }
+}
+
+void DnsblServer::stop() {
+  for (auto& w : workers_) {
+    w->stopping = true;
+    // Wakes a thread blocked in recvmmsg at once (else the receive timeout).
+    for (auto& u : w->udp_sockets)
+      if (!w->udp_threads.empty()) ::shutdown(u->native_handle(), SHUT_RD);
+    w->io.stop();
+  }
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+  for (auto& w : workers_) {
+    for (auto& t : w->udp_threads)
+      if (t.joinable()) t.join();
+    w->udp_threads.clear();
+  }
+}
+
+void DnsblServer::set_zones(dnsbl::ZoneSetPtr zones) {
+  if (!zones) return;
+  dnsbl::ZoneSetPtr old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    old = std::move(zones_);
+    zones_ = std::move(zones);
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  // Each worker lets go of the old set at once, idle or not, so that two
+  // sets live side by side only while a reload is being swapped in.
+  for (auto& w : workers_) {
+    Worker* wp = w.get();
+    asio::post(w->io, [wp] { wp->refresh_zones(); });
+  }
+  // `old` is freed here or by the last worker to move on.
+}
+
+dnsbl::ZoneSetPtr DnsblServer::zones() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return zones_;
+}
+
+DnsblStats DnsblServer::stats() const {
+  DnsblStats s;
+  for (const auto& w : workers_) {
+    s.udp_queries += w->counters.udp.load(std::memory_order_relaxed);
+    s.tcp_queries += w->counters.tcp.load(std::memory_order_relaxed);
+    s.dropped += w->counters.dropped.load(std::memory_order_relaxed);
+    s.tcp_connections += w->counters.conns.load(std::memory_order_relaxed);
+    s.udp_reads += w->counters.reads.load(std::memory_order_relaxed);
+    s.udp_wakeups += w->counters.wakeups.load(std::memory_order_relaxed);
+    s.rate_limited += w->counters.limited.load(std::memory_order_relaxed);
+    for (int i = 0; i < 16; ++i) s.rcodes[i] += w->counters.rcodes[i].load(std::memory_order_relaxed);
+  }
+  return s;
+}
+
+}  // namespace rampart::server::dns

@@ -1,0 +1,99 @@
+// File: src/server/dns/dnsbl_server.h
+// DnsblServer: the authoritative DNS server of the DNSBL zones (issue 14),
+// over Boost.Asio: one io_context per thread, each thread with its own UDP
+// socket and TCP acceptor on every listen address (SO_REUSEPORT: the kernel
+// spreads clients over the threads). Answers come from dnsbl::answer(); the
+// zones are swapped atomically (set_zones) while queries run: a query is
+// answered from the old set or the new one, never failed.
+//
+//   dnsbl::DnsblServerOptions o;
+//   o.listen.push_back(*parse_host_port("127.0.0.1:0", -1, true));
+//   o.threads = 4;
+//   auto srv = DnsblServer::create(o, zones);    // Result<unique_ptr>: binds
+//   (*srv)->start();                             // threads run
+//   uint16_t port = (*srv)->ports()[0];          // the port bound for "…:0"
+//   (*srv)->set_zones(new_zones);                // reload
+//   (*srv)->stop();                              // joins the threads
+//
+// UDP reads and writes go through recvmmsg/sendmmsg in batches of up to 64
+// once Asio reports the socket readable. TCP (RFC 7766): 2-octet length
+// framing, several queries per connection answered in order, an idle
+// deadline and a connection cap per thread.
+//
+// DIAGNOSTICS: create() fails (kIo) when an address cannot be bound, naming
+// it. Per-packet problems are never errors: see dnsbl/zones.h for what is
+// answered how; a TCP connection that sends a length of zero, stalls past
+// the idle deadline or exceeds the cap is closed.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/ip.h"
+#include "core/result.h"
+#include "dnsbl/zones.h"
+
+namespace rampart::server::dns {
+
+enum class UdpMode {
+  kAsio,      // UDP readiness through each thread's io_context (hostable in a shared loop)
+  kBlocking,  // a thread per UDP socket blocked in recvmmsg (fewest system calls)
+};
+
+struct DnsblServerOptions {
+  std::vector<HostPort> listen;
+  unsigned threads = 1;
+  UdpMode udp_mode = UdpMode::kAsio;
+  unsigned tcp_connections_per_thread = 256;
+  unsigned tcp_idle_ms = 10000;
+  dnsbl::AnswerOptions answer;
+  // Per client address and thread: queries per second allowed, and the
+  // burst (0: the rate). 0 = no limit. Over it, DNSBL names get the
+  // "excessive queries" answer (dnsbl::Client::limited).
+  double rate_limit = 0, rate_burst = 0;
+  size_t rate_clients = 65536;  // addresses tracked per thread (then forgotten)
+};
+
+struct DnsblStats {
+  uint64_t udp_queries = 0, tcp_queries = 0, dropped = 0, tcp_connections = 0;
+  uint64_t udp_reads = 0, udp_wakeups = 0;  // recvmmsg calls, readiness events
+  uint64_t rate_limited = 0;                // queries over a client's rate
+  uint64_t rcodes[16] = {};
+};
+
+class DnsblServer {
+ public:
+  static Result<std::unique_ptr<DnsblServer>> create(const DnsblServerOptions& options,
+                                                     dnsbl::ZoneSetPtr zones);
+  ~DnsblServer();
+  DnsblServer(const DnsblServer&) = delete;
+  DnsblServer& operator=(const DnsblServer&) = delete;
+
+  void start();
+  void stop();  // idempotent; joins the threads
+  // Ports bound, one per listen address (the chosen one for port 0).
+  std::vector<uint16_t> ports() const { return ports_; }
+  void set_zones(dnsbl::ZoneSetPtr zones);
+  dnsbl::ZoneSetPtr zones() const;
+  DnsblStats stats() const;
+
+  struct Worker;  // one thread's io_context and sockets
+
+ private:
+  DnsblServer() = default;
+  friend struct Worker;
+  DnsblServerOptions options_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::vector<uint16_t> ports_;
+  mutable std::mutex mu_;
+  dnsbl::ZoneSetPtr zones_;
+  std::atomic<uint64_t> generation_{0};
+  bool started_ = false;
+};
+
+}  // namespace rampart::server::dns

@@ -1,0 +1,233 @@
+#include "server/dns/dnsbl_server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "dns/wire.h"
+
+namespace rampart::server::dns {
+namespace {
+
+dnsbl::ZoneSetPtr zones(const std::string& txt) {
+  auto ds =
+      dnsbl::load_dataset_text("ip4set", {"$SOA 1h ns.ex ad.ex 1 1 1 1 1\n:2:" + txt + "\n127.0.0.2\n"});
+  EXPECT_TRUE(ds.has_value());
+  return dnsbl::ZoneSet::build({{"bl.ex", *ds}});
+}
+
+// One UDP exchange with a deadline; empty on timeout.
+std::vector<uint8_t> udp_ask(uint16_t port, const std::vector<uint8_t>& q, int timeout_ms = 2000) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::sendto(fd, q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  pollfd p{fd, POLLIN, 0};
+  std::vector<uint8_t> out;
+  if (::poll(&p, 1, timeout_ms) == 1) {
+    out.resize(65535);
+    ssize_t n = ::recv(fd, out.data(), out.size(), 0);
+    out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  ::close(fd);
+  return out;
+}
+
+int tcp_connect(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool read_full(int fd, uint8_t* p, size_t n) {
+  while (n) {
+    pollfd pf{fd, POLLIN, 0};
+    if (::poll(&pf, 1, 2000) != 1) return false;
+    ssize_t r = ::read(fd, p, n);
+    if (r <= 0) return false;
+    p += r;
+    n -= static_cast<size_t>(r);
+  }
+  return true;
+}
+
+std::vector<uint8_t> tcp_read_one(int fd) {
+  uint8_t len[2];
+  if (!read_full(fd, len, 2)) return {};
+  std::vector<uint8_t> m((len[0] << 8) | len[1]);
+  if (!read_full(fd, m.data(), m.size())) return {};
+  return m;
+}
+
+std::vector<uint8_t> framed(const std::vector<uint8_t>& q) {
+  std::vector<uint8_t> f(q.size() + 2);
+  f[0] = static_cast<uint8_t>(q.size() >> 8);
+  f[1] = static_cast<uint8_t>(q.size());
+  std::copy(q.begin(), q.end(), f.begin() + 2);
+  return f;
+}
+
+std::unique_ptr<DnsblServer> start(dnsbl::ZoneSetPtr z, unsigned threads, UdpMode mode = UdpMode::kAsio) {
+  DnsblServerOptions o;
+  o.udp_mode = mode;
+  o.listen.push_back(*parse_host_port("127.0.0.1:0", -1, true));
+  o.threads = threads;
+  o.tcp_idle_ms = 500;
+  auto s = DnsblServer::create(o, std::move(z));
+  EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().message);
+  (*s)->start();
+  return std::move(*s);
+}
+
+class Modes : public ::testing::TestWithParam<UdpMode> {};
+INSTANTIATE_TEST_SUITE_P(DnsblServer, Modes, ::testing::Values(UdpMode::kAsio, UdpMode::kBlocking));
+
+TEST_P(Modes, UdpAndTcpWithPipelining) {
+  auto srv = start(zones("listed"), 2, GetParam());
+  uint16_t port = srv->ports()[0];
+  ASSERT_NE(port, 0);
+  auto q = *rampart::dns::build_query(1, "2.0.0.127.bl.ex", rampart::dns::RRType::TXT);
+  auto r = udp_ask(port, q);
+  ASSERT_FALSE(r.empty());
+  auto a = rampart::dns::parse_response(r, rampart::dns::RRType::TXT);
+  ASSERT_EQ(a.records.size(), 1u);
+  EXPECT_EQ(a.records[0].txt()->text(), "listed");
+
+  int fd = tcp_connect(port);
+  ASSERT_GE(fd, 0);
+  auto q2 = *rampart::dns::build_query(2, "3.0.0.127.bl.ex", rampart::dns::RRType::A);
+  auto f1 = framed(q), f2 = framed(q2);
+  std::vector<uint8_t> both(f1.size() + f2.size());
+  std::copy(f1.begin(), f1.end(), both.begin());
+  std::copy(f2.begin(), f2.end(), both.begin() + static_cast<long>(f1.size()));
+  ASSERT_EQ(::write(fd, both.data(), both.size()), static_cast<ssize_t>(both.size()));
+  auto r1 = tcp_read_one(fd), r2 = tcp_read_one(fd);
+  EXPECT_EQ(rampart::dns::parse_response(r1, rampart::dns::RRType::TXT).status, rampart::dns::Status::kOk);
+  EXPECT_EQ(rampart::dns::parse_response(r2, rampart::dns::RRType::A).status,
+            rampart::dns::Status::kNxDomain);
+  // An idle connection is closed after the deadline.
+  uint8_t b;
+  pollfd pf{fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&pf, 1, 5000), 1);
+  EXPECT_EQ(::read(fd, &b, 1), 0);
+  ::close(fd);
+  // Garbage gets no answer; the server still answers afterwards.
+  EXPECT_TRUE(udp_ask(port, {1, 2, 3}, 200).empty());
+  EXPECT_FALSE(udp_ask(port, q).empty());
+  auto st = srv->stats();
+  EXPECT_GE(st.udp_queries, 3u);
+  EXPECT_EQ(st.tcp_queries, 2u);
+  EXPECT_GE(st.dropped, 1u);
+  srv->stop();
+}
+
+TEST_P(Modes, SwapsZonesWithoutAFailedQuery) {
+  auto srv = start(zones("v0"), 2, GetParam());
+  uint16_t port = srv->ports()[0];
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0}, answers{0};
+  std::set<std::string> seen;
+  std::mutex mu;
+  std::thread client([&] {
+    auto q = *rampart::dns::build_query(3, "2.0.0.127.bl.ex", rampart::dns::RRType::TXT);
+    while (!done) {
+      auto r = udp_ask(port, q);
+      auto a = rampart::dns::parse_response(r, rampart::dns::RRType::TXT);
+      if (!a.ok() || a.records.size() != 1) {
+        ++failures;
+        continue;
+      }
+      ++answers;
+      std::lock_guard<std::mutex> l(mu);
+      seen.insert(a.records[0].txt()->text());
+    }
+  });
+  for (int i = 1; i <= 20; ++i) {
+    srv->set_zones(zones("v" + std::to_string(i)));
+    // Wait until the new text is seen (deadline), then swap again.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> l(mu);
+        if (seen.count("v" + std::to_string(i))) break;
+      }
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+      std::this_thread::yield();
+    }
+  }
+  done = true;
+  client.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_GT(answers, 20);
+}
+
+TEST(DnsblServer, BindErrorIsReported) {
+  auto srv = start(zones("x"), 1);
+  DnsblServerOptions o;
+  HostPort hp = *parse_host_port("127.0.0.1:0", -1, true);
+  hp.port = srv->ports()[0];
+  o.listen.push_back(hp);
+  // A second server on a port in use fails, though both would set
+  // SO_REUSEPORT (it would take part of the first one's queries).
+  auto again = DnsblServer::create(o, zones("y"));
+  ASSERT_FALSE(again.has_value());
+  EXPECT_NE(again.error().message.find(hp.to_string()), std::string::npos) << again.error().message;
+  EXPECT_NE(again.error().message.find("in use"), std::string::npos) << again.error().message;
+  o.listen[0] = *parse_host_port("192.0.2.1:5353");  // not a local address
+  auto s = DnsblServer::create(o, zones("y"));
+  ASSERT_FALSE(s.has_value());
+  EXPECT_NE(s.error().message.find("192.0.2.1:5353"), std::string::npos) << s.error().message;
+}
+
+}  // namespace
+}  // namespace rampart::server::dns
+
+namespace rampart::server::dns {
+namespace {
+
+TEST(DnsblServer, RateLimitGivesTheExcessiveQueriesAnswer) {
+  DnsblServerOptions o;
+  o.listen.push_back(*parse_host_port("127.0.0.1:0", -1, true));
+  o.rate_limit = 1;  // one a second after a burst of 5
+  o.rate_burst = 5;
+  auto s = DnsblServer::create(o, zones("listed"));
+  ASSERT_TRUE(s.has_value());
+  (*s)->start();
+  uint16_t port = (*s)->ports()[0];
+  auto q = *rampart::dns::build_query(1, "3.0.0.127.bl.ex", rampart::dns::RRType::A);  // not listed
+  int normal = 0, excessive = 0;
+  for (int i = 0; i < 12; ++i) {
+    auto r = udp_ask(port, q);
+    ASSERT_FALSE(r.empty());
+    auto a = rampart::dns::parse_response(r, rampart::dns::RRType::A);
+    if (a.status == rampart::dns::Status::kNxDomain) ++normal;
+    if (a.ok() && a.records.size() == 1 && a.records[0].ip()->to_string() == "127.255.255.255") ++excessive;
+  }
+  EXPECT_GE(normal, 5);
+  EXPECT_LE(normal, 7);  // the burst, and what one second refills at most
+  EXPECT_EQ(normal + excessive, 12);
+  // Queries that are not DNSBL names are still answered as usual.
+  auto soa = udp_ask(port, *rampart::dns::build_query(2, "bl.ex", rampart::dns::RRType::SOA));
+  EXPECT_EQ(rampart::dns::parse_header(soa)->ancount, 1);
+  EXPECT_GE((*s)->stats().rate_limited, 5u);
+}
+
+}  // namespace
+}  // namespace rampart::server::dns
