@@ -997,8 +997,11 @@ int main(int argc, char** argv) {
         const Run* one = find(std::string(iface) + ", 1 loop");
         const Run* more = find(std::string(iface) + ", " + std::to_string(loop_counts[i]) + " loops");
         if (one && more && one->rate > 0)
-          std::printf("  %-24s %zu loops vs 1: %8.0f vs %8.0f msgs/s = %.2fx\n", iface, loop_counts[i],
-                      more->rate, one->rate, more->rate / one->rate);
+          std::printf(
+              "  %-24s %zu loops vs 1: %8.0f vs %8.0f msgs/s = %.2fx  (CPU ms/msg: rampartd %.3f vs %.3f, "
+              "the clients %.3f vs %.3f)\n",
+              iface, loop_counts[i], more->rate, one->rate, more->rate / one->rate, more->cpu_ms, one->cpu_ms,
+              more->client_cpu_ms, one->client_cpu_ms);
       }
   }
   return failed ? 1 : 0;

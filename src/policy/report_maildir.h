@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "core/result.h"
 
 namespace rampart::policy {
@@ -61,8 +62,9 @@ class ReportIngest {
   void poll();
   bool busy() const { return *busy_; }
 
+  // Written on the ingest's loop, read by a scrape on any loop.
   struct Stats {
-    uint64_t accepted = 0, rejected = 0, retried = 0, io_errors = 0;
+    OwnedCounter accepted, rejected, retried, io_errors;
   };
   const Stats& stats() const { return *stats_; }
 

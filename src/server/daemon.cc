@@ -110,6 +110,17 @@ struct Daemon::Impl {
   std::unique_ptr<Server> server;
 
   Impl(DaemonArgs a, DaemonSettings st) : args(std::move(a)), s(std::move(st)) {}
+  // Feedback (with a store that finishes work on threads of its own and
+  // posts it back to a loop) must go while the loops' executors exist: drop
+  // every other reference (the ingest, the routes), so that its last one is
+  // the server's pipelines, which the server releases before its loops.
+  // Nothing calls the Router once run() has returned.
+  ~Impl() {
+    ingest.reset();
+    feedback.reset();
+    router.reset();
+    server.reset();
+  }
 
   // One resolver per event loop (CachingResolver is not thread-safe), the
   // cache budget split between them.
