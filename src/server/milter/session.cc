@@ -55,6 +55,7 @@ void MilterSession::reset_connection() {
 
 void MilterSession::on_command(milter::Command cmd) {
   if (closed_) return;
+  Batch batch(*this);
   queue_.push_back(std::move(cmd));
   pump();
 }
@@ -69,9 +70,20 @@ void MilterSession::pump() {
 
 void MilterSession::reply(const milter::Reply& r) {
   if (closed_) return;
-  std::string out;
-  milter::encode(r, out);
-  sink_.send(out);
+  milter::encode(r, out_);
+  if (batch_depth_ == 0) flush();
+}
+
+void MilterSession::flush() {
+  if (out_.empty()) return;
+  if (!closed_) sink_.send(out_);
+  out_.clear();
+}
+
+// Replies already made go out before the connection closes.
+void MilterSession::close_sink() {
+  flush();
+  sink_.close();
 }
 
 void MilterSession::reply_unless(uint32_t nr_flag, const milter::Reply& r) {
@@ -81,9 +93,9 @@ void MilterSession::reply_unless(uint32_t nr_flag, const milter::Reply& r) {
 
 void MilterSession::protocol_error(const std::string& /*why*/) {
   stats_.protocol_errors++;
-  closed_ = true;
   queue_.clear();
-  sink_.close();
+  close_sink();
+  closed_ = true;
 }
 
 std::shared_ptr<policy::ScanState> MilterSession::message() {
@@ -116,6 +128,7 @@ void MilterSession::run_stage(policy::Stage stage, std::shared_ptr<policy::ScanS
     }
     auto self = weak.lock();
     if (!self || self->gen_ != gen || self->closed_) return;  // timed out or gone
+    Batch batch(*self);
     self->busy_ = false;
     then();
     self->pump();
@@ -129,6 +142,7 @@ void MilterSession::run_stage(policy::Stage stage, std::shared_ptr<policy::ScanS
 
 void MilterSession::tick(std::chrono::steady_clock::time_point now) {
   if (!busy_ || closed_ || now < deadline_) return;
+  Batch batch(*this);
   stats_.timeouts++;
   ++gen_;  // the late completion is ignored
   busy_ = false;
@@ -283,9 +297,9 @@ void MilterSession::handle(milter::Command& cmd) {
     return;
   }
   if (std::holds_alternative<milter::Quit>(cmd)) {
-    closed_ = true;
     queue_.clear();
-    sink_.close();
+    close_sink();
+    closed_ = true;
     return;
   }
   if (std::holds_alternative<milter::QuitNewConnection>(cmd)) {

@@ -85,6 +85,20 @@ class MilterSession : public std::enable_shared_from_this<MilterSession> {
   void handle(milter::Command& cmd);
   void run_stage(policy::Stage stage, std::shared_ptr<policy::ScanState> st, std::function<void()> then);
   void reply(const milter::Reply& r);
+  // Replies made while a Batch lives go to the sink in one send() when the
+  // outermost Batch ends (one syscall and one wake-up of the MTA for the
+  // headers and the verdict at end of message, not one per reply).
+  struct Batch {
+    explicit Batch(MilterSession& s) : s_(s) { ++s_.batch_depth_; }
+    ~Batch() {
+      if (--s_.batch_depth_ == 0) s_.flush();
+    }
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+    MilterSession& s_;
+  };
+  void flush();
+  void close_sink();
   void reply_unless(uint32_t nr_flag, const milter::Reply& r);
   void finish_message();
   void reset_connection();
@@ -109,6 +123,8 @@ class MilterSession : public std::enable_shared_from_this<MilterSession> {
   // MTA sent (bounded by the MTA's header size limit).
   std::vector<uint32_t> forged_ar_, forged_xr_;
   uint32_t ar_seen_ = 0, xr_seen_ = 0;
+  std::string out_;  // encoded replies not yet given to the sink
+  int batch_depth_ = 0;
   std::deque<milter::Command> queue_;
   bool busy_ = false;
   bool closed_ = false;
