@@ -12,7 +12,7 @@ namespace {
 
 constexpr uint32_t kWantedActions = milter::kAddHeaders | milter::kChangeHeaders | milter::kQuarantine;
 constexpr uint32_t kWantedProtocol = milter::kNrConnect | milter::kNrHelo | milter::kNrRcpt |
-                                     milter::kNrData | milter::kNrHeader | milter::kNrEoh |
+                                     milter::kNrData | milter::kNrHeader | milter::kNrEoh | milter::kNrBody |
                                      milter::kNrUnknown | milter::kSkip | milter::kHeaderLeadingSpace;
 
 std::string strip_angles(std::string_view a) {
@@ -269,7 +269,10 @@ void MilterSession::handle(milter::Command& cmd) {
     } else {
       st->too_large = true;
     }
-    if (st->too_large && (negotiated_.protocol & milter::kSkip)) {
+    // SKIP answers a body chunk: not possible once NR_BODY is agreed (the
+    // rest of a message too large to scan is then received and dropped).
+    if (st->too_large && (negotiated_.protocol & milter::kSkip) &&
+        !(negotiated_.protocol & milter::kNrBody)) {
       reply(milter::Skip{});
     } else {
       reply_unless(milter::kNrBody, milter::Continue{});

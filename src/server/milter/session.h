@@ -10,12 +10,13 @@
 //   s->tick(now);                           // tempfails a stage past its deadline
 //
 // Negotiation asks for add/change headers and quarantine, and for no replies
-// to connect, HELO, RCPT, DATA, headers, end of headers and unknown commands
-// when the MTA offers it (SMFIP_NR_*), with SMFIP_SKIP and leading spaces in
-// header values. Commands that arrive while a stage is still running (the MTA
-// does not wait for no-reply commands) are queued and handled in order.
-// Many messages per connection: the message state is reset after end of
-// message and on ABORT; QUIT_NC starts a new connection on the same socket.
+// to connect, HELO, RCPT, DATA, headers, end of headers, body chunks and
+// unknown commands when the MTA offers it (SMFIP_NR_*: a message is then two
+// round trips, MAIL FROM and end of message), with SMFIP_SKIP (used only
+// without NR_BODY) and leading spaces in header values. Commands that arrive while a stage is still running
+// (the MTA does not wait for no-reply commands) are queued and handled in order. Many messages per
+// connection: the message state is reset after end of message and on ABORT; QUIT_NC starts a new connection
+// on the same socket.
 //
 // At end of message the verdict becomes: reject/tempfail -> SMFIR_REPLYCODE
 // ("550 5.7.1 ...", "451 4.7.1 ..."); otherwise every incoming

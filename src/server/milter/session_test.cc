@@ -115,6 +115,7 @@ struct SessionTest : ::testing::Test {
     EXPECT_EQ(o.version, 6u);
     EXPECT_EQ(o.actions, milter::kAddHeaders | milter::kChangeHeaders | milter::kQuarantine);
     EXPECT_TRUE(o.protocol & milter::kNrConnect);
+    EXPECT_TRUE(o.protocol & milter::kNrBody);
     EXPECT_FALSE(o.protocol & milter::kNrMail);
     cmd(milter::Macros{'C', {{"j", "mx.example.net"}}});
     cmd(milter::Connect{"client.example", '4', 40000, ip});
@@ -136,8 +137,7 @@ struct SessionTest : ::testing::Test {
     for (const auto& h : extra) cmd(h);
     cmd(milter::EndOfHeaders{});
     cmd(milter::Body{"Hello.\r\n"});
-    auto body = sink.take();
-    EXPECT_EQ(body.size(), 1u);  // body chunks are answered (SKIP is possible)
+    EXPECT_TRUE(sink.take().empty());  // NR_BODY: body chunks are not answered
     cmd(milter::EndOfBody{});
     return sink.take();
   }
@@ -294,7 +294,7 @@ TEST_F(SessionTest, EndOfMessageRepliesInOneSend) {
   ASSERT_EQ(r.size(), 4u);  // CHGHEADER, INSHEADER x2, CONTINUE
   EXPECT_TRUE(std::holds_alternative<milter::ChangeHeader>(r[0]));
   EXPECT_TRUE(std::holds_alternative<milter::Continue>(r[3]));
-  EXPECT_EQ(sink.sends - before, 3u);  // MAIL, BODY, end of message
+  EXPECT_EQ(sink.sends - before, 2u);  // MAIL, end of message (NR_BODY)
 
   DeferredResolver later(dns);
   start(&later);
@@ -328,6 +328,43 @@ TEST_F(SessionTest, RepliesBeforeQuitAreSentFirst) {
   EXPECT_GT(sink.sent_at_close, 0u);
   EXPECT_EQ(sink.sent_at_close, sink.bytes.size());
   ASSERT_EQ(sink.take().size(), 1u);
+}
+
+// A message past max_scan_bytes: SKIP when the MTA answers body chunks, and
+// nothing at all (no unsolicited reply) when NR_BODY was agreed.
+TEST_F(SessionTest, TooLargeBodySkipOnlyWithoutNrBody) {
+  cfg.max_scan_bytes = 64;
+  for (const bool nr_body : {false, true}) {
+    start();
+    const uint32_t offer = nr_body ? kPostfixProtocol : kPostfixProtocol & ~uint32_t{milter::kNrBody};
+    cmd(milter::OptNeg{6, kPostfixActions, offer});
+    auto o = sink.take();
+    ASSERT_EQ(o.size(), 1u);
+    EXPECT_EQ((std::get<milter::OptNeg>(o[0]).protocol & milter::kNrBody) != 0, nr_body);
+    cmd(milter::Connect{"client.example", '4', 40000, "192.0.2.1"});
+    cmd(milter::Helo{"mx.good.test"});
+    cmd(milter::Mail{{"<alice@good.test>"}});
+    ASSERT_EQ(sink.take().size(), 1u);
+    cmd(milter::Header{"From", " <alice@good.test>"});
+    cmd(milter::EndOfHeaders{});
+    cmd(milter::Body{"small\r\n"});
+    auto small = sink.take();
+    cmd(milter::Body{std::string(200, 'x') + "\r\n"});
+    auto big = sink.take();
+    if (nr_body) {
+      EXPECT_TRUE(small.empty());
+      EXPECT_TRUE(big.empty());
+    } else {
+      ASSERT_EQ(small.size(), 1u);
+      EXPECT_TRUE(std::holds_alternative<milter::Continue>(small[0]));
+      ASSERT_EQ(big.size(), 1u);
+      EXPECT_TRUE(std::holds_alternative<milter::Skip>(big[0]));
+    }
+    cmd(milter::EndOfBody{});
+    auto end = sink.take();
+    ASSERT_FALSE(end.empty());
+    EXPECT_TRUE(std::holds_alternative<milter::Continue>(end.back()));
+  }
 }
 
 TEST_F(SessionTest, StageDeadlineTempfails) {
