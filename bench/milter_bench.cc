@@ -1070,8 +1070,13 @@ int main(int argc, char** argv) {
   pid_t real_pid = 0;
   if (realistic && !rampartd.empty()) {
     ::mkdir((tmp + "/data").c_str(), 0700);
-    const Started r = start_rampartd("rampart-real", "[policy]\nauthserv_id = \"mx.bench.example\"\n", false,
-                                     {"--data-dir", tmp + "/data"});
+    // MILTER_BENCH_METRICS=PREFIX,...: print rampartd's /metrics lines with those prefixes after the rounds.
+    const char* want_metrics = std::getenv("MILTER_BENCH_METRICS");
+    // MILTER_BENCH_RAMPART_TOML: more settings for this rampartd (experiments, e.g. the memory store).
+    const char* more = std::getenv("MILTER_BENCH_RAMPART_TOML");
+    const Started r = start_rampartd(
+        "rampart-real", "[policy]\nauthserv_id = \"mx.bench.example\"\n" + std::string(more ? more : ""),
+        want_metrics != nullptr, {"--data-dir", tmp + "/data"});
     if (r.pid) {
       real_pid = r.pid;
       if (const char* hold = std::getenv("MILTER_BENCH_PID_FILE"))  // for `perf record -p`
@@ -1095,6 +1100,17 @@ int main(int argc, char** argv) {
           rows.push_back(std::move(row));
         }
       m.after_mb = mem_of(r.pid, false, &m.procs);
+      if (want_metrics) {
+        auto text =
+            http_request(r.http, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        std::istringstream in(text.value_or(""));
+        std::stringstream prefixes(want_metrics);
+        std::vector<std::string> want;
+        for (std::string p; std::getline(prefixes, p, ',');) want.push_back(p);
+        for (std::string line; std::getline(in, line);)
+          for (const auto& p : want)
+            if (line.rfind(p, 0) == 0) std::fprintf(stderr, "metrics: %s\n", line.c_str());
+      }
     }
   }
   stop_all();
