@@ -1246,9 +1246,11 @@ int main(int argc, char** argv) {
       auto& v = ratios[kind];
       if (v.empty()) continue;
       std::string each;
-      for (double x : v)
-        each +=
-            (each.empty() ? "" : " ") + std::to_string(x).substr(0, std::to_string(x).find('.') + 2) + "x";
+      for (double x : v) {
+        char one[32];
+        std::snprintf(one, sizeof one, "%s%.1fx", each.empty() ? "" : " ", x);
+        each += one;
+      }
       std::sort(v.begin(), v.end());
       std::printf(
           "  rampartd vs rspamd, %-6s traffic: %s; median %.1fx less CPU per message (goal: >= 10x)\n",
