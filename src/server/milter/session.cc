@@ -49,7 +49,8 @@ void MilterSession::reset_connection() {
   pipe_ = pipeline_source_();
   conn_ = std::make_shared<policy::ScanState>();
   msg_.reset();
-  macros_.clear();
+  auth_authen_.reset();
+  queue_id_.reset();
   raw_.clear();
 }
 
@@ -174,10 +175,16 @@ void MilterSession::handle(milter::Command& cmd) {
   }
   if (!negotiated_ok_) return protocol_error("command before option negotiation");
   if (auto* m = std::get_if<milter::Macros>(&cmd)) {
+    // Only the macros the checks read are kept (an MTA sends a dozen per
+    // stage: client, TLS, mailer and daemon names that nothing here uses).
     for (auto& [k, v] : m->pairs) {
-      std::string key = k;
+      std::string_view key = k;
       if (key.size() >= 2 && key.front() == '{' && key.back() == '}') key = key.substr(1, key.size() - 2);
-      macros_[key] = std::move(v);
+      if (key == "auth_authen") {
+        auth_authen_ = std::move(v);
+      } else if (key == "i") {
+        queue_id_ = std::move(v);
+      }
     }
     return;
   }
@@ -207,8 +214,8 @@ void MilterSession::handle(milter::Command& cmd) {
     pipe_ = pipeline_source_();
     auto st = message();
     st->env.mail_from = strip_angles(m->args.empty() ? "" : m->args[0]);
-    if (auto it = macros_.find("auth_authen"); it != macros_.end()) st->env.auth_user = it->second;
-    if (auto it = macros_.find("i"); it != macros_.end()) st->env.queue_id = it->second;
+    if (auth_authen_) st->env.auth_user = *auth_authen_;
+    if (queue_id_) st->env.queue_id = *queue_id_;
     stats_.messages++;
     run_stage(policy::Stage::kMail, st, [this, st] {
       if (st->forced &&

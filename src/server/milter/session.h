@@ -38,8 +38,8 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "policy/policy.h"
@@ -115,7 +115,8 @@ class MilterSession : public std::enable_shared_from_this<MilterSession> {
   std::shared_ptr<policy::Pipeline> pipe_;
   std::shared_ptr<policy::ScanState> conn_;
   std::shared_ptr<policy::ScanState> msg_;
-  std::unordered_map<std::string, std::string> macros_;
+  // The macros read ({auth_authen}, i), as last sent on this connection.
+  std::optional<std::string> auth_authen_, queue_id_;
   std::string raw_;  // the message being received
   bool skipping_body_ = false;
   // Incoming fields we delete at end of message, by their 1-based index

@@ -215,6 +215,28 @@ TEST_F(SessionTest, SaslUserThrottle) {
   EXPECT_NE(std::get<milter::ReplyCode>(r[0]).text.find("user mallory"), std::string::npos);
 }
 
+// {auth_authen} is read with or without braces among the other macros an
+// MTA sends (which are not kept), and holds for the following messages.
+TEST_F(SessionTest, AuthMacroAmongOthers) {
+  connect();
+  cmd(milter::Macros{'M', {{"{mail_mailer}", "esmtp"}, {"auth_authen", "bob"}, {"{auth_type}", "PLAIN"}}});
+  for (int i = 0; i < 2; ++i) {
+    auto r = message("alice@good.test", "good.test");
+    ASSERT_FALSE(r.empty());
+    auto* xr = std::get_if<milter::InsertHeader>(&r[0]);
+    ASSERT_NE(xr, nullptr);
+    EXPECT_EQ(xr->name, "X-Rampart");
+    EXPECT_NE(xr->value.find("AUTH_SUBMISSION"), std::string::npos) << xr->value;
+  }
+  cmd(milter::QuitNewConnection{});
+  connect();
+  auto r = message("alice@good.test", "good.test");
+  ASSERT_FALSE(r.empty());
+  auto* xr = std::get_if<milter::InsertHeader>(&r[0]);
+  ASSERT_NE(xr, nullptr);
+  EXPECT_EQ(xr->value.find("AUTH_SUBMISSION"), std::string::npos) << xr->value;  // a new connection
+}
+
 TEST_F(SessionTest, ForgedAuthenticationResultsRemoved) {
   connect();
   auto r = message("alice@good.test", "good.test",
