@@ -248,23 +248,33 @@ bool one_message(Client& c, const Msg& m, uint32_t proto, std::string& verdict, 
     auto r = c.reply();
     return r.has_value();
   };
-  c.send(milter::Macros{'M', {{"i", "QID"}}});
+  // The macros Postfix sends by default (milter_*_macros) with a value.
+  const std::string qid = "4Q" + std::to_string(m.body.size()) + "X";
+  c.send(milter::Macros{'M', {{"i", qid}, {"{mail_addr}", m.from}}});
   c.send(milter::Mail{{"<" + m.from + ">"}});
   if (!expect(milter::kNrMail)) return false;
+  c.send(milter::Macros{'R',
+                        {{"i", qid},
+                         {"{rcpt_addr}", "customer@example.net"},
+                         {"{rcpt_host}", ""},
+                         {"{rcpt_mailer}", "local"}}});
   c.send(milter::Rcpt{{"<customer@example.net>"}});
   if (!expect(milter::kNrRcpt)) return false;
+  c.send(milter::Macros{'T', {{"i", qid}}});
   c.send(milter::Data{});
   if (!expect(milter::kNrData)) return false;
   for (const auto& [k, v] : m.headers) {
     c.send(milter::Header{k, (proto & milter::kHeaderLeadingSpace) ? v : (v.empty() ? v : v.substr(1))});
     if (!expect(milter::kNrHeader)) return false;
   }
+  c.send(milter::Macros{'N', {{"i", qid}}});
   c.send(milter::EndOfHeaders{});
   if (!expect(milter::kNrEoh)) return false;
   for (size_t at = 0; at < m.body.size(); at += milter::kChunkSize) {  // as the MTA cuts it
     c.send(milter::Body{m.body.substr(at, milter::kChunkSize)});
     if (!expect(milter::kNrBody)) return false;
   }
+  c.send(milter::Macros{'E', {{"i", qid}}});
   c.send(milter::EndOfBody{});
   while (true) {
     auto r = c.reply();
@@ -731,12 +741,21 @@ Run run_sessions(const std::string& name, uint16_t port, pid_t pid, bool childre
     }
     const uint32_t proto = std::get<milter::OptNeg>(*neg).protocol;
     const std::string host = cl.ptr.empty() ? "[" + cl.ip + "]" : cl.ptr;
-    c.send(milter::Macros{'C', {{"j", "mx.bench.example"}, {"{daemon_name}", "smtpd"}}});
+    c.send(milter::Macros{'C',
+                          {{"j", "mx.bench.example"},
+                           {"{daemon_name}", "smtpd"},
+                           {"{daemon_addr}", "192.0.2.1"},
+                           {"v", "Postfix 3.7.11"},
+                           {"_", host + " [" + cl.ip + "]"}}});
     c.send(milter::Connect{host, '4', 40000, cl.ip});
     if (!(proto & milter::kNrConnect) && !c.reply()) {
       run.failed += s.count;
       continue;
     }
+    c.send(milter::Macros{'H',
+                          {{"{tls_version}", "TLSv1.3"},
+                           {"{cipher}", "TLS_AES_256_GCM_SHA384"},
+                           {"{cipher_bits}", "256"}}});  // most MX traffic is TLS now
     c.send(milter::Helo{cl.ptr.empty() ? "localhost" : cl.ptr});
     if (!(proto & milter::kNrHelo) && !c.reply()) {
       run.failed += s.count;
