@@ -11,7 +11,7 @@
 //   milter_bench --rampartd build/apps/rampartd/rampartd [--rspamd /usr/bin/rspamd]
 //                [--opendkim /usr/sbin/opendkim] [--no-http] [--messages 5000] [--per-connection 10]
 //   milter_bench --milter 127.0.0.1:11332 --pid PID [--pid-children]   # a milter started elsewhere
-//   milter_bench --rampartd PATH --loops 1,2 --clients 4   # rampartd's event loops: 1 vs 2
+//   milter_bench --rampartd PATH --loops 1,2 --clients 4 --sessions 0   # event loops: 1 vs 2
 //
 // rspamd runs with Debian's stock rules and our workers/DNS (bench/rspamd/),
 // OpenDKIM with bench/milter_opendkim.conf; both from a temp dir, in the
@@ -238,7 +238,8 @@ struct Run {
   std::string name;
   size_t done = 0, failed = 0, dkim_pass = 0;
   double cpu_ms = 0, rate = 0;
-  double client_cpu_ms = -1;  // --clients: the bench's own CPU per message (same machine)
+  double client_cpu_ms = -1;     // --clients: the bench's own CPU per message (same machine)
+  double cpu_s = 0, wall_s = 0;  // totals behind cpu_ms and rate
   std::map<std::string, size_t> verdicts;
   std::string sample;  // the first Authentication-Results (or X-Rampart) seen
 };
@@ -254,21 +255,33 @@ bool one_message(Client& c, const Msg& m, uint32_t proto, std::string& verdict, 
     auto r = c.reply();
     return r.has_value();
   };
-  c.send(milter::Macros{'M', {{"i", "QID"}}});
+  // The macros Postfix sends by default (milter_*_macros) with a value.
+  const std::string qid = "4Q" + std::to_string(m.body.size()) + "X";
+  c.send(milter::Macros{'M', {{"i", qid}, {"{mail_addr}", m.from}}});
   c.send(milter::Mail{{"<" + m.from + ">"}});
   if (!expect(milter::kNrMail)) return false;
+  c.send(milter::Macros{'R',
+                        {{"i", qid},
+                         {"{rcpt_addr}", "customer@example.net"},
+                         {"{rcpt_host}", ""},
+                         {"{rcpt_mailer}", "local"}}});
   c.send(milter::Rcpt{{"<customer@example.net>"}});
   if (!expect(milter::kNrRcpt)) return false;
+  c.send(milter::Macros{'T', {{"i", qid}}});
   c.send(milter::Data{});
   if (!expect(milter::kNrData)) return false;
   for (const auto& [k, v] : m.headers) {
     c.send(milter::Header{k, (proto & milter::kHeaderLeadingSpace) ? v : (v.empty() ? v : v.substr(1))});
     if (!expect(milter::kNrHeader)) return false;
   }
+  c.send(milter::Macros{'N', {{"i", qid}}});
   c.send(milter::EndOfHeaders{});
   if (!expect(milter::kNrEoh)) return false;
-  c.send(milter::Body{m.body});
-  if (!expect(milter::kNrBody)) return false;
+  for (size_t at = 0; at < m.body.size(); at += milter::kChunkSize) {  // as the MTA cuts it
+    c.send(milter::Body{m.body.substr(at, milter::kChunkSize)});
+    if (!expect(milter::kNrBody)) return false;
+  }
+  c.send(milter::Macros{'E', {{"i", qid}}});
   c.send(milter::EndOfBody{});
   while (true) {
     auto r = c.reply();
@@ -619,6 +632,8 @@ Run run_concurrent(const std::string& name, size_t clients, pid_t pid, bool chil
   run.cpu_ms = run.done ? cpu * 1000.0 / static_cast<double>(run.done) : 0.0;
   run.rate = wall > 0 ? static_cast<double>(run.done) / wall : 0.0;
   run.client_cpu_ms = run.done ? self * 1000.0 / static_cast<double>(run.done) : 0.0;
+  run.cpu_s = cpu;
+  run.wall_s = wall;
   return run;
 }
 
@@ -710,14 +725,307 @@ struct Mem {
   int procs = 0;
 };
 
+// ---- realistic traffic: many clients, SMTP sessions of a few messages ----
+
+// splitmix64: a fixed-seed generator, so every run sends the same traffic.
+struct Rng {
+  uint64_t s;
+  uint64_t next() {
+    uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  size_t below(size_t n) { return static_cast<size_t>(next() % n); }
+};
+
+// An SMTP client: its address and the name its PTR gives ("" = no PTR: the
+// MTA then passes "[address]" as the host name, as Postfix does).
+struct SmtpClient {
+  std::string ip, ptr;
+};
+
+// One SMTP session: a client and the messages it sends (indexes into the pool).
+struct Session {
+  size_t client = 0;
+  size_t first = 0, count = 0;
+};
+
+// Sender domains: a few hundred, as an MX sees; each owns a /16 for its own
+// MTAs (SPF ip4:), and also sends through a shared mail provider
+// (include:_spf.esp.bench.example, whose /16 holds the repeat clients).
+constexpr size_t kDomains = 200;
+const int kFirstOctets[] = {5,   12,  23,  31,  37,  45,  46,  50,  52,  62,  64,  66, 69, 74,
+                            77,  78,  80,  81,  82,  83,  85,  87,  88,  89,  91,  93, 94, 95,
+                            104, 109, 141, 143, 145, 146, 151, 176, 178, 185, 193, 195};
+std::string domain_name(size_t d) { return "sender" + std::to_string(d) + ".bench.example"; }
+std::string domain_net(size_t d) {  // "A.B." of the domain's /16
+  return std::to_string(kFirstOctets[d % 40]) + "." + std::to_string(10 + d / 40) + ".";
+}
+const std::string kEspNet = "62.200.";  // the mail provider's /16: the repeat clients
+const std::vector<std::string> kWords = {
+    "order",    "account",  "delivery", "invoice", "update",   "service", "customer", "please", "thank",
+    "you",      "for",      "your",     "the",     "and",      "with",    "our",      "new",    "team",
+    "meeting",  "report",   "attached", "review",  "project",  "week",    "today",    "we",     "have",
+    "will",     "be",       "this",     "that",    "from",     "about",   "product",  "offer",  "price",
+    "shipping", "payment",  "details",  "support", "question", "answer",  "regards",  "best",   "monday",
+    "friday",   "schedule", "budget",   "quarter", "results",  "summary", "release",  "notes",  "changes"};
+
+std::string words(Rng& r, size_t bytes, size_t width = 72) {
+  std::string out, line;
+  while (out.size() + line.size() < bytes) {
+    const std::string& w = kWords[r.below(kWords.size())];
+    if (line.size() + w.size() + 1 > width) {
+      out += line + "\r\n";
+      line.clear();
+    }
+    if (!line.empty()) line += ' ';
+    line += w;
+    if (r.below(12) == 0) line += '.';
+  }
+  return out + line + "\r\n";
+}
+
+std::string base64_lines(Rng& r, size_t bytes) {
+  static const char* tab = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  const size_t chars = (bytes + 2) / 3 * 4;
+  for (size_t i = 0; i < chars; ++i) {
+    out.push_back(tab[r.next() & 63]);
+    if (i % 76 == 75) out += "\r\n";
+  }
+  return out + "\r\n";
+}
+
+// Message i of the pool, From the session's domain `d`: half plain text of
+// 1.5-5 KB, a third multipart/alternative text+HTML of 8-25 KB (newsletters:
+// links, List-Unsubscribe), the rest multipart/mixed with a base64 attachment
+// of 30-150 KB. DKIM-signed rsa-sha256 relaxed/relaxed by d.
+Msg make_realistic(size_t i, size_t d, Rng& r, const dkim::PrivateKey& key) {
+  const std::string dom = domain_name(d);
+  const size_t kind = r.below(100);
+  std::string ctype, body, extra;
+  if (kind < 50) {
+    ctype = "text/plain; charset=utf-8";
+    body = "Hello,\r\n\r\n" + words(r, 1500 + r.below(3500)) + "\r\nBest regards,\r\nThe team\r\n";
+  } else if (kind < 85) {
+    const std::string b = "=_alt_" + std::to_string(i);
+    ctype = "multipart/alternative; boundary=\"" + b + "\"";
+    const size_t size = 8000 + r.below(17000);
+    std::string text = words(r, size / 3), html = "<html><body>\r\n";
+    while (html.size() < size * 2 / 3) {
+      html += "<p>" + words(r, 300, 200) + "</p>\r\n";
+      html += "<p><a href=\"https://www." + dom + "/news/" + std::to_string(r.below(100000)) +
+              "?utm_source=mail\">" + kWords[r.below(kWords.size())] + "</a></p>\r\n";
+    }
+    html += "<img src=\"https://cdn.bench-cdn.example/p/" + std::to_string(i) + ".png\"></body></html>\r\n";
+    body = "--" + b + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + text + "--" + b +
+           "\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html + "--" + b + "--\r\n";
+    extra = "List-Unsubscribe: <https://www." + dom + "/unsub/" + std::to_string(i) + ">, <mailto:unsub-" +
+            std::to_string(i) + "@" + dom + ">\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n";
+  } else {
+    const std::string b = "=_mix_" + std::to_string(i);
+    ctype = "multipart/mixed; boundary=\"" + b + "\"";
+    body = "--" + b + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + words(r, 800 + r.below(2000)) +
+           "--" + b +
+           "\r\nContent-Type: application/pdf; name=\"report.pdf\"\r\nContent-Transfer-Encoding: base64\r\n"
+           "Content-Disposition: attachment; filename=\"report.pdf\"\r\n\r\n" +
+           base64_lines(r, 22000 + r.below(90000)) + "--" + b + "--\r\n";
+  }
+  std::string head = "From: " + kWords[r.below(kWords.size())] + " <news@" + dom + ">\r\nTo: user" +
+                     std::to_string(r.below(5000)) + "@example.net\r\nSubject: " + words(r, 30, 200);
+  head.resize(head.size() - 2);  // words() ends with CRLF
+  head += "\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <" + std::to_string(i) + "." +
+          std::to_string(r.next() % 1000000) + "@" + dom +
+          ">\r\nMIME-Version: 1.0\r\nContent-Type: " + ctype + "\r\n" + extra;
+  dkim::SignOptions so;
+  so.domain = dom;
+  so.selector = "s1";
+  so.timestamp = 1700000000;
+  auto sig = dkim::sign(head + "\r\n" + body, key, so);
+  Msg m;
+  m.from = "bounce@" + dom;
+  const std::string all = (sig ? *sig : std::string()) + head + "\r\n";
+  auto hs = mime::HeaderSection::parse(all);
+  for (const auto& f : hs.fields()) {
+    std::string v(f.value_raw), lf;
+    for (size_t k = 0; k < v.size(); ++k)
+      if (!(v[k] == '\r' && k + 1 < v.size() && v[k + 1] == '\n')) lf.push_back(v[k]);
+    m.headers.emplace_back(std::string(f.name), lf);
+  }
+  m.body = std::move(body);
+  return m;
+}
+
+// Sessions through one daemon's milter, one connection per session (CONNECT
+// with the session's client, HELO, its messages, QUIT), one at a time.
+Run run_sessions(const std::string& name, uint16_t port, pid_t pid, bool children,
+                 const std::vector<SmtpClient>& clients, const std::vector<Session>& sessions,
+                 const std::vector<Msg>& msgs) {
+  Run run;
+  run.name = name;
+  const double cpu0 = cpu_seconds(pid, children);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const Session& s : sessions) {
+    const SmtpClient& cl = clients[s.client];
+    Client c;
+    if (!c.connect_to(port)) {
+      std::fprintf(stderr, "milter_bench: %s: cannot connect to port %u\n", name.c_str(), port);
+      run.failed += s.count;
+      continue;
+    }
+    c.send(milter::OptNeg{6, 0x1ff, 0x1fffff});
+    auto neg = c.reply();
+    if (!neg || !std::holds_alternative<milter::OptNeg>(*neg)) {
+      run.failed += s.count;
+      continue;
+    }
+    const uint32_t proto = std::get<milter::OptNeg>(*neg).protocol;
+    const std::string host = cl.ptr.empty() ? "[" + cl.ip + "]" : cl.ptr;
+    c.send(milter::Macros{'C',
+                          {{"j", "mx.bench.example"},
+                           {"{daemon_name}", "smtpd"},
+                           {"{daemon_addr}", "192.0.2.1"},
+                           {"v", "Postfix 3.7.11"},
+                           {"_", host + " [" + cl.ip + "]"}}});
+    c.send(milter::Connect{host, '4', 40000, cl.ip});
+    if (!(proto & milter::kNrConnect) && !c.reply()) {
+      run.failed += s.count;
+      continue;
+    }
+    c.send(milter::Macros{'H',
+                          {{"{tls_version}", "TLSv1.3"},
+                           {"{cipher}", "TLS_AES_256_GCM_SHA384"},
+                           {"{cipher_bits}", "256"}}});  // most MX traffic is TLS now
+    c.send(milter::Helo{cl.ptr.empty() ? "localhost" : cl.ptr});
+    if (!(proto & milter::kNrHelo) && !c.reply()) {
+      run.failed += s.count;
+      continue;
+    }
+    for (size_t k = 0; k < s.count; ++k) {
+      std::string v, headers;
+      if (!one_message(c, msgs[s.first + k], proto, v, headers)) {
+        run.failed += s.count - k;
+        break;
+      }
+      ++run.done;
+      ++run.verdicts[v];
+      if (dkim_pass_in(header_in(headers, "Authentication-Results"))) ++run.dkim_pass;
+      if (run.sample.empty()) run.sample = header_in(headers, "Authentication-Results");
+    }
+    c.send(milter::Quit{});
+    c.flush();
+  }
+  const double cpu = cpu_seconds(pid, children) - cpu0;
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  run.cpu_s = cpu;
+  run.wall_s = wall;
+  run.cpu_ms = run.done ? cpu * 1000.0 / static_cast<double>(run.done) : 0.0;
+  run.rate = wall > 0 ? static_cast<double>(run.done) / wall : 0.0;
+  return run;
+}
+
+// `part` (a block of sessions) added to `total`.
+void add_run(Run& total, const Run& part) {
+  total.done += part.done;
+  total.failed += part.failed;
+  total.dkim_pass += part.dkim_pass;
+  total.cpu_s += part.cpu_s;
+  total.wall_s += part.wall_s;
+  for (const auto& [k, n] : part.verdicts) total.verdicts[k] += n;
+  if (total.sample.empty()) total.sample = part.sample;
+  total.cpu_ms = total.done ? total.cpu_s * 1000.0 / static_cast<double>(total.done) : 0.0;
+  total.rate = total.wall_s > 0 ? static_cast<double>(total.done) / total.wall_s : 0.0;
+}
+
+// The realistic traffic of one run: clients, the message pool, warm-up
+// sessions, and for each round and kind ("new", "repeat", "mix") its sessions.
+struct Traffic {
+  std::vector<SmtpClient> clients;  // [0, pool): the provider's repeat clients
+  size_t pool = 0;
+  std::vector<Msg> msgs;
+  std::vector<Session> warm;
+  std::vector<std::string> kinds;
+  std::vector<std::map<std::string, std::vector<Session>>> rounds;
+};
+
+Traffic plan_traffic(size_t sessions, size_t per_session, size_t rounds,
+                     const std::vector<std::string>& kinds, const dkim::PrivateKey& key) {
+  Traffic t;
+  t.kinds = kinds;
+  Rng r{1};
+  t.pool = 50;
+  for (size_t p = 0; p < t.pool; ++p)
+    t.clients.push_back(
+        {kEspNet + std::to_string(p) + ".25", "o" + std::to_string(p) + ".mail.esp.bench.example"});
+  for (size_t i = 0; i < sessions * per_session; ++i)
+    t.msgs.push_back(make_realistic(i, (i / per_session) % kDomains, r, key));
+  // Warm-up: every sender domain once (its DNS records cached), from the pool.
+  for (size_t w = 0; w < std::min(sessions, kDomains); ++w)
+    t.warm.push_back({w % t.pool, w * per_session, per_session});
+  std::vector<size_t> next_net(kDomains, 0);
+  auto new_client = [&](size_t d) {
+    const size_t c = next_net[d]++ % 256;  // a /24 of its own (wraps after 256 sessions per domain)
+    SmtpClient cl{domain_net(d) + std::to_string(c) + "." + std::to_string(20 + r.below(200)), ""};
+    if (r.below(10) != 0) cl.ptr = "mta" + std::to_string(c) + "." + domain_name(d);  // 1 in 10: no PTR
+    t.clients.push_back(cl);
+    return t.clients.size() - 1;
+  };
+  for (size_t round = 0; round < rounds; ++round) {
+    auto& m = t.rounds.emplace_back();
+    for (const auto& kind : kinds) {
+      auto& list = m[kind];
+      for (size_t s = 0; s < sessions; ++s) {
+        const size_t d = s % kDomains;
+        const bool fresh = kind == "new" || (kind == "mix" && s % 2 == 0);
+        list.push_back({fresh ? new_client(d) : (s * 7 + round * 13) % t.pool, s * per_session, per_session});
+      }
+    }
+  }
+  return t;
+}
+
+std::string zone_for(const Traffic& t, const std::string& pub) {
+  std::string z;
+  for (size_t d = 0; d < kDomains; ++d) {
+    const std::string dom = domain_name(d) + ".";
+    z += dom + " 3600 TXT \"v=spf1 ip4:" + domain_net(d) + "0.0/16 include:_spf.esp.bench.example -all\"\n";
+    static const char* policies[] = {"reject", "none", "quarantine"};
+    z +=
+        "_dmarc." + dom + " 3600 TXT \"v=DMARC1; p=" + policies[d % 3] + "; rua=mailto:dmarc@" + dom + "\"\n";
+    z += "s1._domainkey." + dom + " 3600 TXT \"v=DKIM1; k=rsa; p=" + pub + "\"\n";
+  }
+  // 192.0.2.0/24: the client of the one-client runs.
+  z += "_spf.esp.bench.example. 3600 TXT \"v=spf1 ip4:" + kEspNet + "0.0/16 ip4:192.0.2.0/24 -all\"\n";
+  for (const auto& c : t.clients) {
+    if (c.ptr.empty()) continue;
+    int a = 0, b = 0, cc = 0, dd = 0;
+    std::sscanf(c.ip.c_str(), "%d.%d.%d.%d", &a, &b, &cc, &dd);
+    z += std::to_string(dd) + "." + std::to_string(cc) + "." + std::to_string(b) + "." + std::to_string(a) +
+         ".in-addr.arpa. 3600 PTR " + c.ptr + ".\n";
+    z += c.ptr + ". 3600 A " + c.ip + "\n";
+  }
+  return z;
+}
+
+double load1() {
+  double l = 0;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &l) != 1) l = 0;
+    std::fclose(f);
+  }
+  return l;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string rampartd, rspamd, opendkim, milter_addr;
   pid_t peer_pid = 0;
   bool peer_children = false, http = true;
-  size_t n = 5000, per_conn = 10, clients = 1, pipeline = 0;
+  size_t n = 5000, per_conn = 10, clients = 1, pipeline = 0, sessions = 500, per_session = 4, rounds = 3;
   std::vector<size_t> loop_counts;  // --loops 1,2: rampartd once per count
+  std::vector<std::string> kinds = {"new", "repeat", "mix"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -736,7 +1044,7 @@ int main(int argc, char** argv) {
     else if (a == "--pid-children")
       peer_children = true;
     else if (a == "--messages")
-      n = std::max<size_t>(10, std::stoul(next()));
+      n = std::stoul(next());
     else if (a == "--per-connection")
       per_conn = std::max<size_t>(1, std::stoul(next()));
     else if (a == "--pipeline")
@@ -747,15 +1055,34 @@ int main(int argc, char** argv) {
       std::stringstream list(next());
       for (std::string item; std::getline(list, item, ',');)
         loop_counts.push_back(std::clamp<size_t>(std::stoul(item), 1, 256));
+    } else if (a == "--sessions")
+      sessions = std::stoul(next());
+    else if (a == "--per-session")
+      per_session = std::max<size_t>(1, std::stoul(next()));
+    else if (a == "--rounds")
+      rounds = std::max<size_t>(1, std::stoul(next()));
+    else if (a == "--traffic") {
+      kinds.clear();
+      std::stringstream in(next());
+      for (std::string k; std::getline(in, k, ',');) {
+        if (k != "new" && k != "repeat" && k != "mix") {
+          std::fprintf(stderr, "milter_bench: --traffic takes new,repeat,mix\n");
+          return 2;
+        }
+        kinds.push_back(k);
+      }
     } else {
-      std::fprintf(stderr,
-                   "usage: milter_bench [--rampartd PATH] [--rspamd PATH] [--opendkim PATH] [--no-http]\n"
-                   "                    [--milter 127.0.0.1:PORT --pid PID [--pid-children]]\n"
-                   "                    [--messages N] [--per-connection K] [--clients C] [--pipeline K] "
-                   "[--loops N[,M...]]\n");
+      std::fprintf(
+          stderr,
+          "usage: milter_bench [--rampartd PATH] [--rspamd PATH] [--opendkim PATH] [--no-http]\n"
+          "                    [--milter 127.0.0.1:PORT --pid PID [--pid-children]]\n"
+          "                    [--messages N] [--per-connection K] [--clients C] [--pipeline K] "
+          "[--loops N[,M...]]\n"
+          "                    [--sessions S] [--per-session K] [--rounds R] [--traffic new,repeat,mix]\n");
       return 2;
     }
   }
+  if (n > 0) n = std::max<size_t>(10, n);
   if (rampartd.empty() && rspamd.empty() && opendkim.empty() && milter_addr.empty()) {
     std::fprintf(stderr,
                  "milter_bench: need --rampartd, --rspamd, --opendkim or --milter ADDR:PORT --pid PID\n");
@@ -775,12 +1102,12 @@ int main(int argc, char** argv) {
       "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/"
       "byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+"
       "2kryOTIKT+l/K4w3QIDAQAB";
-  for (int d = 0; d < 10; ++d) {
-    const std::string dom = "sender" + std::to_string(d) + ".bench.example.";
-    zone_text += dom + " 3600 TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n";
-    zone_text += "_dmarc." + dom + " 3600 TXT \"v=DMARC1; p=reject\"\n";
-    zone_text += "s1._domainkey." + dom + " 3600 TXT \"v=DKIM1; k=rsa; p=" + pub + "\"\n";
-  }
+  // The one-client runs send from 192.0.2.10 for sender0..9, which the
+  // provider's SPF include admits; the realistic traffic's records serve both.
+  const bool realistic = sessions > 0 && (!rampartd.empty() || !rspamd.empty());
+  Traffic traffic;
+  if (realistic) traffic = plan_traffic(sessions, per_session, rounds, kinds, *key);
+  zone_text += zone_for(traffic, pub);
   zone_text += "10.2.0.192.in-addr.arpa. 3600 PTR mx.sender0.bench.example.\n";
   zone_text += "mx.sender0.bench.example. 3600 A 192.0.2.10\n";
   auto zone = dns::parse_zone(zone_text);
@@ -793,7 +1120,8 @@ int main(int argc, char** argv) {
   const std::string dns_port = std::to_string((*dns_server)->port());
   const auto msgs = make_messages(n, *key);
   if (std::getenv("MILTER_BENCH_DUMP"))
-    for (const auto& [k, v] : msgs[0].headers) std::fprintf(stderr, "[%s]:[%s]\n", k.c_str(), v.c_str());
+    for (const auto& [k, v] : (n ? msgs[0] : traffic.msgs[0]).headers)
+      std::fprintf(stderr, "[%s]:[%s]\n", k.c_str(), v.c_str());
 
   std::string load_before = slurp("/proc/loadavg");
   load_before =
@@ -812,31 +1140,29 @@ int main(int argc, char** argv) {
     std::string text = slurp(log);
     std::fprintf(stderr, "%s\n", text.substr(text.size() > 2000 ? text.size() - 2000 : 0).c_str());
   };
-
-  // ---- rampartd: milter, then HTTP, one process (per --loops count) ----
-  if (loop_counts.empty()) loop_counts.push_back(0);  // 0: rampartd's default
-  for (const size_t loops : loop_counts) {
-    if (rampartd.empty()) break;
-    const std::string suffix =
-        loops == 0 ? "" : ", " + std::to_string(loops) + (loops == 1 ? " loop" : " loops");
-    std::ofstream(tmp + "/rampart.toml")
-        << "[policy]\nauthserv_id = \"mx.bench.example\"\n"
-        << "[throttle.ip]\nenabled = false\n[throttle.net]\nenabled = false\n";
+  // rampartd with `config`; its pid, milter and HTTP ports (pid 0: did not start).
+  struct Started {
+    pid_t pid = 0;
+    uint16_t milter = 0, http = 0;
+  };
+  auto start_rampartd = [&](const std::string& tag, const std::string& config, bool with_http,
+                            const std::vector<std::string>& extra) -> Started {
+    std::ofstream(tmp + "/" + tag + ".toml") << config;
     int out_pipe[2] = {-1, -1};
-    if (::pipe(out_pipe) != 0) return 1;
-    std::vector<std::string> cmd = {rampartd,
-                                    "--config",
-                                    tmp + "/rampart.toml",
-                                    "--milter",
-                                    "127.0.0.1:0",
-                                    "--http",
-                                    http ? "127.0.0.1:0" : "off",
-                                    "--nameserver",
-                                    "127.0.0.1:" + dns_port,
-                                    "--log-level",
-                                    "warn"};
-    if (loops > 0) cmd.insert(cmd.end(), {"--loops", std::to_string(loops)});
-    const pid_t pid = spawn(cmd, tmp + "/rampartd.log", out_pipe[1]);
+    if (::pipe(out_pipe) != 0) return {};
+    std::vector<std::string> args = {rampartd,
+                                     "--config",
+                                     tmp + "/" + tag + ".toml",
+                                     "--milter",
+                                     "127.0.0.1:0",
+                                     "--http",
+                                     with_http ? "127.0.0.1:0" : "off",
+                                     "--nameserver",
+                                     "127.0.0.1:" + dns_port,
+                                     "--log-level",
+                                     "warn"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const pid_t pid = spawn(args, tmp + "/" + tag + ".log", out_pipe[1]);
     ::close(out_pipe[1]);
     std::string got;
     char b[256];
@@ -847,30 +1173,54 @@ int main(int argc, char** argv) {
     }
     ::close(out_pipe[0]);
     const size_t at = got.find("milter 127.0.0.1:"), hat = got.find("http 127.0.0.1:");
-    if (at == std::string::npos || (http && hat == std::string::npos)) {
-      failed_start("rampartd", tmp + "/rampartd.log");
+    if (at == std::string::npos || (with_http && hat == std::string::npos)) {
+      failed_start("rampartd", tmp + "/" + tag + ".log");
+      return {};
+    }
+    Started s;
+    s.pid = pid;
+    s.milter = static_cast<uint16_t>(std::atoi(got.c_str() + at + 17));
+    if (with_http) s.http = static_cast<uint16_t>(std::atoi(got.c_str() + hat + 15));
+    return s;
+  };
+
+  // ---- rampartd, one client (or --clients C), throttles off: milter, then
+  // HTTP; one rampartd per --loops count ----
+  if (loop_counts.empty()) loop_counts.push_back(0);  // 0: rampartd's default
+  for (const size_t loops : loop_counts) {
+    if (rampartd.empty() || n == 0) break;
+    const std::string suffix =
+        loops == 0 ? "" : ", " + std::to_string(loops) + (loops == 1 ? " loop" : " loops");
+    std::vector<std::string> extra;
+    if (loops > 0) extra = {"--loops", std::to_string(loops)};
+    const Started r = start_rampartd("rampart-one",
+                                     "[policy]\nauthserv_id = \"mx.bench.example\"\n"
+                                     "[throttle.ip]\nenabled = false\n[throttle.net]\nenabled = false\n",
+                                     http, extra);
+    if (!r.pid) {
       stop_all();
       return 1;
     }
-    const auto port = static_cast<uint16_t>(std::atoi(got.c_str() + at + 17));
+    const pid_t pid = r.pid;
     Mem& m = mem["rampartd" + suffix];
     m.rest_mb = mem_of(pid, false, &m.procs);
     const std::string mname = "rampartd milter" + suffix, hname = "rampartd HTTP /v1/scan" + suffix;
     runs.push_back(run_concurrent(mname, clients, pid, false, msgs, [&](const std::vector<Msg>& part) {
-      return run_milter(mname, port, pid, false, part, per_conn);
+      return run_milter(mname, r.milter, pid, false, part, per_conn);
     }));
-    if (http) {
-      const auto hport = static_cast<uint16_t>(std::atoi(got.c_str() + hat + 15));
+    if (http)
       runs.push_back(run_concurrent(hname, clients, pid, false, msgs, [&](const std::vector<Msg>& part) {
-        return pipeline ? run_http_pipelined(hname, hport, pid, part, pipeline)
-                        : run_http(hname, hport, HttpApi::kRampart, pid, false, part);
+        return pipeline ? run_http_pipelined(hname, r.http, pid, part, pipeline)
+                        : run_http(hname, r.http, HttpApi::kRampart, pid, false, part);
       }));
-    }
     m.after_mb = mem_of(pid, false, &m.procs);
     stop_all();
   }
 
   // ---- rspamd: proxy (milter) -> normal worker; /checkv2 on the normal worker ----
+  // It stays up for the realistic traffic below.
+  pid_t rspamd_pid = 0;
+  uint16_t rspamd_proxy = 0;
   if (!rspamd.empty()) {
     const std::string dir = tmp + "/rspamd";
     ::mkdir(dir.c_str(), 0700);
@@ -899,17 +1249,86 @@ int main(int argc, char** argv) {
       failed_start("rspamd", dir + "/rspamd.log");
     } else {
       ::sleep(2);  // let the hs_helper settle (its CPU counts: it is one of rspamd's processes)
+      rspamd_pid = pid;
+      rspamd_proxy = proxy;
       Mem& m = mem["rspamd"];
       m.rest_mb = mem_of(pid, true, &m.procs);
-      runs.push_back(run_milter("rspamd milter (proxy)", proxy, pid, true, msgs, per_conn));
-      if (http) runs.push_back(run_http("rspamd HTTP /checkv2", normal, HttpApi::kRspamd, pid, true, msgs));
+      if (n > 0) {
+        runs.push_back(run_milter("rspamd milter (proxy)", proxy, pid, true, msgs, per_conn));
+        if (http) runs.push_back(run_http("rspamd HTTP /checkv2", normal, HttpApi::kRspamd, pid, true, msgs));
+      }
       m.after_mb = mem_of(pid, true, &m.procs);
     }
-    stop_all();
   }
 
+  // ---- realistic traffic: rampartd with its defaults (throttles on, RocksDB
+  // under --data-dir) and rspamd, round by round, kind by kind, side by side ----
+  struct Row {
+    size_t round = 0;
+    std::string kind;
+    Run ours, theirs;
+    double load = 0;
+  };
+  std::vector<Row> rows;
+  pid_t real_pid = 0;
+  if (realistic && !rampartd.empty()) {
+    ::mkdir((tmp + "/data").c_str(), 0700);
+    // MILTER_BENCH_METRICS=PREFIX,...: print rampartd's /metrics lines with those prefixes after the rounds.
+    const char* want_metrics = std::getenv("MILTER_BENCH_METRICS");
+    // MILTER_BENCH_RAMPART_TOML: more settings for this rampartd (experiments, e.g. the memory store).
+    const char* more = std::getenv("MILTER_BENCH_RAMPART_TOML");
+    const Started r = start_rampartd(
+        "rampart-real", "[policy]\nauthserv_id = \"mx.bench.example\"\n" + std::string(more ? more : ""),
+        want_metrics != nullptr, {"--data-dir", tmp + "/data"});
+    if (r.pid) {
+      real_pid = r.pid;
+      if (const char* hold = std::getenv("MILTER_BENCH_PID_FILE"))  // for `perf record -p`
+        std::ofstream(hold) << r.pid << "\n";
+      Mem& m = mem["rampartd (realistic)"];
+      m.rest_mb = mem_of(r.pid, false, &m.procs);
+      run_sessions("warm", r.milter, r.pid, false, traffic.clients, traffic.warm, traffic.msgs);
+      if (rspamd_pid)
+        run_sessions("warm", rspamd_proxy, rspamd_pid, true, traffic.clients, traffic.warm, traffic.msgs);
+      for (size_t round = 0; round < traffic.rounds.size(); ++round)
+        for (const auto& kind : traffic.kinds) {
+          const auto& list = traffic.rounds[round].at(kind);
+          Row row;
+          row.round = round + 1;
+          row.kind = kind;
+          row.load = load1();
+          // Blocks of 25 sessions, each through rampartd and then rspamd: both
+          // daemons see the same load of the (shared) machine.
+          for (size_t at = 0; at < list.size(); at += 25) {
+            const std::vector<Session> block(
+                list.begin() + static_cast<std::ptrdiff_t>(at),
+                list.begin() + static_cast<std::ptrdiff_t>(std::min(list.size(), at + 25)));
+            add_run(row.ours,
+                    run_sessions("rampartd", r.milter, r.pid, false, traffic.clients, block, traffic.msgs));
+            if (rspamd_pid)
+              add_run(row.theirs, run_sessions("rspamd", rspamd_proxy, rspamd_pid, true, traffic.clients,
+                                               block, traffic.msgs));
+          }
+          row.load = (row.load + load1()) / 2;
+          rows.push_back(std::move(row));
+        }
+      m.after_mb = mem_of(r.pid, false, &m.procs);
+      if (want_metrics) {
+        auto text =
+            http_request(r.http, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        std::istringstream in(text.value_or(""));
+        std::stringstream prefixes(want_metrics);
+        std::vector<std::string> want;
+        for (std::string p; std::getline(prefixes, p, ',');) want.push_back(p);
+        for (std::string line; std::getline(in, line);)
+          for (const auto& p : want)
+            if (line.rfind(p, 0) == 0) std::fprintf(stderr, "metrics: %s\n", line.c_str());
+      }
+    }
+  }
+  stop_all();
+
   // ---- OpenDKIM, verify only: DKIM alone ----
-  if (!opendkim.empty()) {
+  if (!opendkim.empty() && n > 0) {
     const uint16_t port = free_port();
     std::ofstream(tmp + "/unbound.conf")
         << "server:\n  do-not-query-localhost: no\n  module-config: \"iterator\"\n"
@@ -930,7 +1349,7 @@ int main(int argc, char** argv) {
   }
 
   // ---- a milter started by someone else ----
-  if (!milter_addr.empty()) {
+  if (!milter_addr.empty() && n > 0) {
     const size_t colon = milter_addr.rfind(':');
     if (colon == std::string::npos || peer_pid <= 0) {
       std::fprintf(stderr, "milter_bench: --milter ADDR:PORT needs --pid PID\n");
@@ -947,62 +1366,138 @@ int main(int argc, char** argv) {
   if (tmp.rfind("/tmp/rampart-milter-bench-", 0) == 0 && !std::getenv("MILTER_BENCH_KEEP"))
     std::system(cmd.c_str());
 
-  const size_t warm = n / 10;
-  std::printf(
-      "%zu messages (the first %zu warm caches, not counted), DKIM rsa-sha256 + SPF + DMARC records on a\n"
-      "loopback DNS server; milter: %zu messages per connection, one connection at a time; HTTP: one\n"
-      "request per connection. CPU = utime+stime of the daemon's processes (/proc), over the counted "
-      "messages.\n\n",
-      n, warm, per_conn);
-  std::printf("%-30s %8s %6s %10s %8s %9s  %s\n", "daemon, interface", "messages", "failed", "CPU ms/msg",
-              "msgs/s", "dkim=pass", "verdicts");
-  std::printf("%s\n", std::string(100, '-').c_str());
   size_t failed = 0;
-  for (const auto& r : runs) {
-    std::string v;
-    for (const auto& [k, c] : r.verdicts) v += (v.empty() ? "" : ", ") + k + " " + std::to_string(c);
-    std::printf("%-30s %8zu %6zu %10.3f %8.0f %9zu  %s\n", r.name.c_str(), r.done, r.failed, r.cpu_ms, r.rate,
-                r.dkim_pass, v.c_str());
-    failed += r.failed;
-  }
-  std::printf("\n");
-  for (const auto& r : runs)
-    if (!r.sample.empty()) std::printf("%-30s first: %s\n", r.name.c_str(), r.sample.substr(0, 160).c_str());
-  std::printf(
-      "\nmemory (MB): rampartd, opendkim: RSS of the process; rspamd: PSS summed over its processes\n");
-  for (const auto& [k, m] : mem)
-    std::printf("  %-10s at rest %7.1f  after the runs %7.1f  (%d process%s)\n", k.c_str(), m.rest_mb,
-                m.after_mb, m.procs, m.procs == 1 ? "" : "es");
-  auto find = [&](const std::string& name) -> const Run* {
+  if (n > 0) {
+    const size_t warm = n / 10;
+    std::printf(
+        "== one client (192.0.2.10), throttles off: every cache warm ==\n"
+        "%zu messages (the first %zu warm caches, not counted), DKIM rsa-sha256 + SPF + DMARC records on a\n"
+        "loopback DNS server; milter: %zu messages per connection, one connection at a time; HTTP: one\n"
+        "request per connection. CPU = utime+stime of the daemon's processes (/proc), over the counted "
+        "messages.\n",
+        n, warm, per_conn);
+    if (clients > 1)
+      std::printf("rampartd: --clients %zu such clients at once (each one connection at a time)%s.\n",
+                  clients, pipeline ? ", HTTP pipelined" : "");
+    std::printf("\n");
+    std::printf("%-30s %8s %6s %10s %8s %9s  %s\n", "daemon, interface", "messages", "failed", "CPU ms/msg",
+                "msgs/s", "dkim=pass", "verdicts");
+    std::printf("%s\n", std::string(100, '-').c_str());
+    for (const auto& r : runs) {
+      std::string v;
+      for (const auto& [k, c] : r.verdicts) v += (v.empty() ? "" : ", ") + k + " " + std::to_string(c);
+      std::printf("%-30s %8zu %6zu %10.3f %8.0f %9zu  %s\n", r.name.c_str(), r.done, r.failed, r.cpu_ms,
+                  r.rate, r.dkim_pass, v.c_str());
+      failed += r.failed;
+    }
+    std::printf("\n");
     for (const auto& r : runs)
-      if (r.name == name && r.done > 0) return &r;
-    return nullptr;
-  };
-  auto ratio = [&](const char* a, const char* b) {
-    const Run *x = find(a), *y = find(b);
-    if (x && y && x->cpu_ms > 0)
-      std::printf("  %-26s vs %-28s %6.1fx less CPU per message (%.3f vs %.3f ms)\n", a, b,
-                  y->cpu_ms / x->cpu_ms, x->cpu_ms, y->cpu_ms);
-  };
-  std::printf("\n");
-  ratio("rampartd milter", "rspamd milter (proxy)");
-  ratio("rampartd HTTP /v1/scan", "rspamd HTTP /checkv2");
-  ratio("rampartd milter", "opendkim milter (DKIM only)");
-  // --loops 1,2: the same traffic through 1 and 2 event loops.
-  if (loop_counts.size() >= 2 && loop_counts[0] == 1) {
-    std::printf("\nevent loops (%zu concurrent client%s; load average before: %s):\n", clients,
-                clients == 1 ? "" : "s", load_before.c_str());
-    for (const char* iface : {"rampartd milter", "rampartd HTTP /v1/scan"})
-      for (size_t i = 1; i < loop_counts.size(); ++i) {
-        const Run* one = find(std::string(iface) + ", 1 loop");
-        const Run* more = find(std::string(iface) + ", " + std::to_string(loop_counts[i]) + " loops");
-        if (one && more && one->rate > 0)
-          std::printf(
-              "  %-24s %zu loops vs 1: %8.0f vs %8.0f msgs/s = %.2fx  (CPU ms/msg: rampartd %.3f vs %.3f, "
-              "the clients %.3f vs %.3f)\n",
-              iface, loop_counts[i], more->rate, one->rate, more->rate / one->rate, more->cpu_ms, one->cpu_ms,
-              more->client_cpu_ms, one->client_cpu_ms);
-      }
+      if (!r.sample.empty())
+        std::printf("%-30s first: %s\n", r.name.c_str(), r.sample.substr(0, 160).c_str());
+    auto find = [&](const std::string& name) -> const Run* {
+      for (const auto& r : runs)
+        if (r.name == name && r.done > 0) return &r;
+      return nullptr;
+    };
+    auto ratio = [&](const char* a, const char* b) {
+      const Run *x = find(a), *y = find(b);
+      if (x && y && x->cpu_ms > 0)
+        std::printf("  %-26s vs %-28s %6.1fx less CPU per message (%.3f vs %.3f ms)\n", a, b,
+                    y->cpu_ms / x->cpu_ms, x->cpu_ms, y->cpu_ms);
+    };
+    std::printf("\n");
+    ratio("rampartd milter", "rspamd milter (proxy)");
+    ratio("rampartd HTTP /v1/scan", "rspamd HTTP /checkv2");
+    ratio("rampartd milter", "opendkim milter (DKIM only)");
+    // --loops 1,2: the same traffic through 1 and 2 event loops.
+    if (loop_counts.size() >= 2 && loop_counts[0] == 1) {
+      std::printf("\nevent loops (%zu concurrent client%s; load average before: %s):\n", clients,
+                  clients == 1 ? "" : "s", load_before.c_str());
+      for (const char* iface : {"rampartd milter", "rampartd HTTP /v1/scan"})
+        for (size_t i = 1; i < loop_counts.size(); ++i) {
+          const Run* one = find(std::string(iface) + ", 1 loop");
+          const Run* more = find(std::string(iface) + ", " + std::to_string(loop_counts[i]) + " loops");
+          if (one && more && one->rate > 0)
+            std::printf(
+                "  %-24s %zu loops vs 1: %8.0f vs %8.0f msgs/s = %.2fx  (CPU ms/msg: rampartd %.3f vs %.3f, "
+                "the clients %.3f vs %.3f)\n",
+                iface, loop_counts[i], more->rate, one->rate, more->rate / one->rate, more->cpu_ms,
+                one->cpu_ms, more->client_cpu_ms, one->client_cpu_ms);
+        }
+    }
   }
+
+  if (!rows.empty()) {
+    size_t bytes = 0;
+    for (const auto& m : traffic.msgs) {
+      bytes += m.body.size();
+      for (const auto& [k, v] : m.headers) bytes += k.size() + v.size() + 3;
+    }
+    std::printf(
+        "\n== realistic traffic through the milter: rampartd (defaults: throttles on, RocksDB store) vs "
+        "rspamd ==\n"
+        "per round and kind: %zu SMTP sessions of %zu messages (%zu messages, %.1f KB on average: plain "
+        "text,\n"
+        "text+HTML newsletters, attachments; DKIM-signed by %zu sender domains with SPF and DMARC records).\n"
+        "Clients: new = each session from a new /24 (9 in 10 with a PTR), repeat = a pool of %zu provider "
+        "MTAs\n"
+        "seen before, mix = half and half. Both daemons run at once and get the same sessions, one at a "
+        "time,\n"
+        "in blocks of 25 sessions (rampartd, then rspamd: both see the same load), after %zu warm-up "
+        "sessions\n"
+        "each. CPU = utime+stime of each daemon's processes (/proc); load = 1-minute load average.\n\n",
+        sessions, per_session, sessions * per_session,
+        static_cast<double>(bytes) / 1024.0 / static_cast<double>(traffic.msgs.size()), kDomains,
+        traffic.pool, traffic.warm.size());
+    std::printf("%5s %-7s %5s %12s %12s %7s %8s %8s  %s\n", "round", "traffic", "load", "rampartd ms",
+                "rspamd ms", "ratio", "ours/s", "theirs/s", "verdicts (rampartd | rspamd), dkim=pass");
+    std::printf("%s\n", std::string(110, '-').c_str());
+    std::map<std::string, std::vector<double>> ratios;
+    for (const auto& row : rows) {
+      auto verdicts = [](const Run& r) {
+        std::string v;
+        for (const auto& [k, c] : r.verdicts) v += (v.empty() ? "" : " ") + k + " " + std::to_string(c);
+        return v + ", dkim=pass " + std::to_string(r.dkim_pass) +
+               (r.failed ? ", FAILED " + std::to_string(r.failed) : "");
+      };
+      const double ratio = row.ours.cpu_ms > 0 && row.theirs.done ? row.theirs.cpu_ms / row.ours.cpu_ms : 0.0;
+      if (ratio > 0) ratios[row.kind].push_back(ratio);
+      std::printf("%5zu %-7s %5.1f %12.3f %12.3f %6.1fx %8.0f %8.0f  %s | %s\n", row.round, row.kind.c_str(),
+                  row.load, row.ours.cpu_ms, row.theirs.cpu_ms, ratio, row.ours.rate, row.theirs.rate,
+                  verdicts(row.ours).c_str(), row.theirs.done ? verdicts(row.theirs).c_str() : "-");
+      failed += row.ours.failed + row.theirs.failed;
+    }
+    std::printf("\n");
+    for (const auto& row : rows)
+      if (!row.ours.sample.empty() && row.round == 1) {
+        std::printf("rampartd %-7s first: %s\n", row.kind.c_str(), row.ours.sample.substr(0, 150).c_str());
+        if (!row.theirs.sample.empty())
+          std::printf("rspamd   %-7s first: %s\n", row.kind.c_str(),
+                      row.theirs.sample.substr(0, 150).c_str());
+      }
+    std::printf("\n");
+    for (const auto& kind : traffic.kinds) {
+      auto& v = ratios[kind];
+      if (v.empty()) continue;
+      std::string each;
+      for (double x : v) {
+        char one[32];
+        std::snprintf(one, sizeof one, "%s%.1fx", each.empty() ? "" : " ", x);
+        each += one;
+      }
+      std::sort(v.begin(), v.end());
+      std::printf(
+          "  rampartd vs rspamd, %-6s traffic: %s; median %.1fx less CPU per message (goal: >= 10x)\n",
+          kind.c_str(), each.c_str(), v[v.size() / 2]);
+    }
+  }
+  if (!mem.empty()) {
+    std::printf(
+        "\nmemory (MB): rampartd, opendkim: RSS of the process; rspamd: PSS summed over its processes\n");
+    for (const auto& [k, m] : mem)
+      std::printf("  %-22s at rest %7.1f  after the runs %7.1f  (%d process%s)\n", k.c_str(), m.rest_mb,
+                  m.after_mb, m.procs, m.procs == 1 ? "" : "es");
+  }
+  (void)real_pid;
   return failed ? 1 : 0;
 }

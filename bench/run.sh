@@ -157,7 +157,11 @@ echo "== rampartd: milter and HTTP, beside rspamd (milter proxy, /checkv2) and O
 # bench/milter_bench.cc starts rampartd, then rspamd and opendkim (each from a
 # temp dir, in the foreground, resolving only through the bench's loopback DNS
 # server; bench/rspamd/, bench/milter_opendkim.conf) and kills each when done,
-# also on SIGINT/SIGTERM. MILTER_BENCH_MESSAGES (5000).
+# also on SIGINT/SIGTERM. First one client with every cache warm
+# (MILTER_BENCH_MESSAGES, 5000), then realistic traffic through both milters
+# side by side: MILTER_BENCH_ROUNDS (3) rounds of new, repeat and mixed
+# clients, MILTER_BENCH_SESSIONS (500) SMTP sessions of
+# MILTER_BENCH_PER_SESSION (4) messages each; the ratio per round, the load.
 MILTER_PEERS=()
 if command -v rspamd >/dev/null; then MILTER_PEERS+=(--rspamd "$(command -v rspamd)"); else
   echo "bench: rspamd missing (scripts/install-deps.sh); rampartd alone" >&2
@@ -165,7 +169,9 @@ fi
 if [[ -x /usr/sbin/opendkim ]]; then MILTER_PEERS+=(--opendkim /usr/sbin/opendkim); fi
 if ninja -C "$BUILD" rampartd >"$BUILD/.bench-build-rampartd.log" 2>&1; then
   bench_target milter_bench --rampartd "$BUILD/apps/rampartd/rampartd" "${MILTER_PEERS[@]}" \
-    --messages "${MILTER_BENCH_MESSAGES:-5000}" || echo "bench: milter_bench reported failures" >&2
+    --messages "${MILTER_BENCH_MESSAGES:-5000}" --sessions "${MILTER_BENCH_SESSIONS:-500}" \
+    --per-session "${MILTER_BENCH_PER_SESSION:-4}" --rounds "${MILTER_BENCH_ROUNDS:-3}" ||
+    echo "bench: milter_bench reported failures" >&2
 else
   echo "bench: building rampartd failed (see $BUILD/.bench-build-rampartd.log)" >&2
 fi
@@ -181,7 +187,7 @@ echo "== rampartd event loops: scans per second with 1 and 2 loops (milter and P
 # connection, cost the client ~5 us each); the load average before the run
 # is printed with it. LOOPS_BENCH_MESSAGES (20000).
 if ninja -C "$BUILD" rampartd >"$BUILD/.bench-build-rampartd.log" 2>&1; then
-  bench_target milter_bench --rampartd "$BUILD/apps/rampartd/rampartd" --loops 1,2 \
+  bench_target milter_bench --rampartd "$BUILD/apps/rampartd/rampartd" --loops 1,2 --sessions 0 \
     --clients "${LOOPS_BENCH_CLIENTS:-4}" --pipeline "${LOOPS_BENCH_PIPELINE:-16}" \
     --messages "${LOOPS_BENCH_MESSAGES:-20000}" ||
     echo "bench: milter_bench (loops) reported failures" >&2

@@ -462,7 +462,11 @@ void forged_attack(uint16_t port, const Stop& stop, ForgedResult& out) {
     MilterClient m(fd);
     m.send(milter::OptNeg{6, 0x1ff, 0x1fffff});
     m.flush();
-    if (!m.reply(milliseconds(10000))) continue;
+    auto neg = m.reply(milliseconds(10000));
+    if (!neg) continue;
+    // Body chunks are answered unless SMFIP_NR_BODY was agreed.
+    const auto* agreed = std::get_if<milter::OptNeg>(&*neg);
+    const int want = agreed && (agreed->protocol & milter::kNrBody) ? 2 : 3;
     m.send(
         milter::Connect{"forger.example", '4', 25, "198.51." + std::to_string(out.messages % 200) + ".66"});
     m.send(milter::Helo{"forger.example"});
@@ -480,12 +484,12 @@ void forged_attack(uint16_t port, const Stop& stop, ForgedResult& out) {
     m.send(milter::EndOfBody{});
     if (!m.flush()) continue;
     ++out.messages;
-    // Replies: MAIL (continue), body (continue), then the end of message's
-    // changes and its final reply.
+    // Replies: MAIL (continue), body (continue, unless NR_BODY), then the
+    // end of message's changes and its final reply.
     int finals = 0;
     size_t ar = 0, xr = 0;
     bool refused = false;
-    while (finals < 3) {
+    while (finals < want) {
       auto r = m.reply(milliseconds(20000));
       if (!r) break;
       if (auto* c = std::get_if<milter::ChangeHeader>(&*r)) (c->name == "X-Rampart" ? xr : ar)++;
@@ -494,7 +498,7 @@ void forged_attack(uint16_t port, const Stop& stop, ForgedResult& out) {
         ++finals;
       if (std::holds_alternative<milter::ReplyCode>(*r)) {
         refused = true;  // throttled at MAIL FROM or rejected: nothing is delivered
-        finals = 3;
+        finals = want;
       }
     }
     out.ar_deleted += ar;

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 
 #include "auth/dkim/test_util.h"
@@ -112,6 +113,34 @@ TEST_F(Fixture, NoChainIsNone) {
   EXPECT_EQ(r.cv, Cv::kNone);
   EXPECT_EQ(method_result(r), "arc=none");
   EXPECT_EQ(v.validate_sync("").cv, Cv::kNone);
+}
+
+// Messages without ARC fields are answered from a scan of the header
+// section's line starts; ARC fields in any case, after many fields or with
+// bare LF line ends are still found and validated.
+TEST_F(Fixture, ArcFieldsFoundWhereverTheyStart) {
+  Validator v(dns);
+  const std::string sealed = hop(kMessage, "example.net");
+  ASSERT_EQ(v.validate_sync(sealed).cv, Cv::kPass);
+  std::string lower = sealed;
+  for (const char* name : {"ARC-Seal:", "ARC-Message-Signature:", "ARC-Authentication-Results:"})
+    for (size_t at = lower.find(name); at != std::string::npos; at = lower.find(name, at + 1))
+      for (size_t k = 0; k < 4; ++k) lower[at + k] = static_cast<char>(std::tolower(lower[at + k]));
+  EXPECT_EQ(v.validate_sync(lower).cv, Cv::kPass) << lower;
+  std::string many;
+  for (int i = 0; i < 50; ++i) many += "X-Trace: hop " + std::to_string(i) + "\r\n";
+  EXPECT_EQ(v.validate_sync(many + sealed).cv, Cv::kPass);
+  std::string lf;
+  for (char c : sealed)
+    if (c != '\r') lf += c;
+  EXPECT_EQ(v.validate_sync(lf).cv, Cv::kPass);
+  // "ARC-" only in a fold or in the body: no set.
+  ChainResult r =
+      v.validate_sync(std::string("Subject: x\r\n ARC-Seal: i=1\r\n") + kMessage + "ARC-Seal: i=1\r\n");
+  EXPECT_EQ(r.cv, Cv::kNone);
+  EXPECT_EQ(r.reason, "no ARC header fields");
+  // A broken set is still evaluated (and fails), not taken for none.
+  EXPECT_EQ(v.validate_sync("arc-seal: i=1; cv=none\r\n" + std::string(kMessage)).cv, Cv::kFail);
 }
 
 TEST_F(Fixture, ThreeHopsPass) {

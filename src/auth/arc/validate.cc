@@ -105,6 +105,22 @@ struct Validator::Impl {
 };
 
 namespace {
+// Whether a line of the header section starts with "ARC-" (any case): false
+// means the message has no ARC set, so neither the whole message (bare-LF
+// check) nor its header section needs to be read. Stops at the first empty
+// line; a line that starts with WSP (a fold) or a lone CR is no field start.
+bool may_have_arc_fields(std::string_view m) {
+  size_t at = 0;
+  while (at < m.size()) {
+    if (m[at] == '\n' || (m[at] == '\r' && at + 1 < m.size() && m[at + 1] == '\n')) return false;
+    if (m.size() - at >= 4 && iequals(m.substr(at, 4), "arc-")) return true;
+    const size_t nl = m.find('\n', at);
+    if (nl == std::string_view::npos) return false;
+    at = nl + 1;
+  }
+  return false;
+}
+
 // The signature check both AMS and AS end with: `data` is the canonicalized
 // hash input. A crypto-library error is temporary, a mismatch is a failure.
 Check verify_signature(const dkim::KeyLookup& key, const dkim::Signature& sig, const std::string& data) {
@@ -208,6 +224,11 @@ Check Validator::Impl::verify_seal(const mime::HeaderSection& hs, const ArcSets&
 }
 
 Task<ChainResult> Validator::Impl::run(std::string_view message) {
+  if (!may_have_arc_fields(message)) {
+    ChainResult none;
+    none.reason = "no ARC header fields";
+    co_return none;
+  }
   std::string crlf;
   if (dkim::to_crlf(message, crlf)) message = crlf;
   const mime::HeaderSection hs = mime::HeaderSection::parse(message, options.header_limits);

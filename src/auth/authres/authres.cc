@@ -333,34 +333,61 @@ std::string comment_text(std::string_view s) {
   return out + ")";
 }
 
-std::string keyword_text(std::string_view k) {
-  std::string out;
+// A keyword (lower case, only keyword characters; "x" if none is left) and
+// pvalue_text() appended to `out` (no temporaries in the
+// common case: keywords and values that are tokens already).
+void append_keyword(std::string& out, std::string_view k) {
+  const size_t before = out.size();
   for (char c : k)
     if (is_keyword_char(c)) out += ascii_lower(c);
-  return out.empty() ? std::string("x") : out;
+  if (out.size() == before) out += 'x';
+}
+
+void append_pvalue(std::string& out, std::string_view v) {
+  if (is_token(v)) {  // no control characters: clean() would not change it
+    out.append(v);
+  } else {
+    out += pvalue_text(v);
+  }
+}
+
+void append_resinfo(std::string& s, const ResInfo& r) {
+  append_keyword(s, r.method);
+  if (r.method_version) s.append("/").append(std::to_string(r.method_version));
+  s += '=';
+  append_keyword(s, r.result);
+  if (!r.reason.empty()) s.append(" reason=").append(quote(r.reason));
+  if (!r.comment.empty()) s.append(" ").append(comment_text(r.comment));
+  for (const auto& p : r.props) {
+    s += ' ';
+    append_keyword(s, p.ptype);
+    s += '.';
+    append_keyword(s, p.name);
+    s += '=';
+    append_pvalue(s, p.value);
+  }
 }
 
 }  // namespace
 
 std::string format_resinfo(const ResInfo& r) {
-  std::string s = keyword_text(r.method);
-  if (r.method_version) s += "/" + std::to_string(r.method_version);
-  s += "=" + keyword_text(r.result);
-  if (!r.reason.empty()) s += " reason=" + quote(r.reason);
-  if (!r.comment.empty()) s += " " + comment_text(r.comment);
-  for (const auto& p : r.props)
-    s += " " + keyword_text(p.ptype) + "." + keyword_text(p.name) + "=" + pvalue_text(p.value);
+  std::string s;
+  append_resinfo(s, r);
   return s;
 }
 
 std::string format(const AuthResults& ar, const FormatOptions& opt) {
   std::string s = opt.include_name ? "Authentication-Results: " : "";
+  s.reserve(s.size() + 64 + 96 * ar.results.size());
   std::string id = clean(ar.authserv_id);
   s += id.empty() ? std::string("unknown") : value_text(id);
   if (opt.write_version || ar.version > 1) s += " " + std::to_string(ar.version ? ar.version : 1);
   const char* sep = opt.fold ? ";\r\n\t" : "; ";
   if (ar.results.empty()) return s + "; none";
-  for (const auto& r : ar.results) s += sep + format_resinfo(r);
+  for (const auto& r : ar.results) {
+    s += sep;
+    append_resinfo(s, r);
+  }
   return s;
 }
 

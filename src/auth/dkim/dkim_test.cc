@@ -193,6 +193,58 @@ TEST(Canon, StreamingEqualsWhole) {
   }
 }
 
+// Longer bodies of mostly plain text (the whole-body path skips 8 bytes at a
+// time where nothing changes): still equal to the streaming hasher, which
+// goes byte by byte, for whitespace at every alignment.
+TEST(Canon, LongBodiesEqualStreaming) {
+  uint64_t x = 8463;
+  auto next = [&x](uint64_t n) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return (x >> 33) % n;
+  };
+  const char rare[] = {' ', ' ', '\t', '\r', '\n', ' '};
+  for (int round = 0; round < 2000; ++round) {
+    std::string body;
+    const size_t len = 9 + next(300);
+    const uint64_t density = 2 + next(40);  // one special byte in `density`
+    for (size_t i = 0; i < len; ++i)
+      body.push_back(next(density) == 0 ? rare[next(sizeof rare)] : static_cast<char>('a' + next(26)));
+    if (round % 2 == 0) body += "\r\n";
+    for (Canon c : {Canon::kSimple, Canon::kRelaxed}) {
+      auto whole = body_hash(c, HashAlg::kSha256, body);
+      BodyHasher h(c, HashAlg::kSha256);
+      for (size_t at = 0; at < body.size();) {
+        const size_t n = 1 + next(64);
+        h.update(std::string_view(body).substr(at, n));
+        at += n;
+      }
+      auto streamed = h.finish();
+      ASSERT_TRUE(whole && streamed);
+      ASSERT_EQ(whole->digest, streamed->digest) << canon_name(c) << " [" << body << "]";
+      ASSERT_EQ(whole->canonical, streamed->canonical);
+    }
+  }
+}
+
+// A bare LF is found wherever it is (the check reads 8 bytes at a time).
+TEST(Canon, BareLfAnyPosition) {
+  std::string out;
+  for (size_t len = 1; len < 40; ++len)
+    for (size_t at = 0; at < len; ++at) {
+      std::string m;
+      for (size_t i = 0; i + 1 < len; i += 2) m += "\r\n";
+      m.resize(len, 'x');
+      if (m[len - 1] == '\r') m[len - 1] = 'x';
+      const std::string clean = m;
+      EXPECT_FALSE(to_crlf(clean, out)) << len;
+      m[at] = '\n';
+      if (at > 0 && m[at - 1] == '\r') m[at - 1] = 'y';
+      ASSERT_TRUE(to_crlf(m, out)) << len << " " << at;
+      EXPECT_EQ(out.find("\r\r"), std::string::npos);
+      EXPECT_FALSE(to_crlf(out, m));  // the result has none left
+    }
+}
+
 TEST(Base64, RoundTripAndErrors) {
   for (std::string s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
     auto d = base64_decode(base64_encode(s));

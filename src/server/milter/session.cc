@@ -12,7 +12,7 @@ namespace {
 
 constexpr uint32_t kWantedActions = milter::kAddHeaders | milter::kChangeHeaders | milter::kQuarantine;
 constexpr uint32_t kWantedProtocol = milter::kNrConnect | milter::kNrHelo | milter::kNrRcpt |
-                                     milter::kNrData | milter::kNrHeader | milter::kNrEoh |
+                                     milter::kNrData | milter::kNrHeader | milter::kNrEoh | milter::kNrBody |
                                      milter::kNrUnknown | milter::kSkip | milter::kHeaderLeadingSpace;
 
 std::string strip_angles(std::string_view a) {
@@ -49,12 +49,14 @@ void MilterSession::reset_connection() {
   pipe_ = pipeline_source_();
   conn_ = std::make_shared<policy::ScanState>();
   msg_.reset();
-  macros_.clear();
+  auth_authen_.reset();
+  queue_id_.reset();
   raw_.clear();
 }
 
 void MilterSession::on_command(milter::Command cmd) {
   if (closed_) return;
+  Batch batch(*this);
   queue_.push_back(std::move(cmd));
   pump();
 }
@@ -69,9 +71,20 @@ void MilterSession::pump() {
 
 void MilterSession::reply(const milter::Reply& r) {
   if (closed_) return;
-  std::string out;
-  milter::encode(r, out);
-  sink_.send(out);
+  milter::encode(r, out_);
+  if (batch_depth_ == 0) flush();
+}
+
+void MilterSession::flush() {
+  if (out_.empty()) return;
+  if (!closed_) sink_.send(out_);
+  out_.clear();
+}
+
+// Replies already made go out before the connection closes.
+void MilterSession::close_sink() {
+  flush();
+  sink_.close();
 }
 
 void MilterSession::reply_unless(uint32_t nr_flag, const milter::Reply& r) {
@@ -81,9 +94,9 @@ void MilterSession::reply_unless(uint32_t nr_flag, const milter::Reply& r) {
 
 void MilterSession::protocol_error(const std::string& /*why*/) {
   stats_.protocol_errors++;
-  closed_ = true;
   queue_.clear();
-  sink_.close();
+  close_sink();
+  closed_ = true;
 }
 
 std::shared_ptr<policy::ScanState> MilterSession::message() {
@@ -116,6 +129,7 @@ void MilterSession::run_stage(policy::Stage stage, std::shared_ptr<policy::ScanS
     }
     auto self = weak.lock();
     if (!self || self->gen_ != gen || self->closed_) return;  // timed out or gone
+    Batch batch(*self);
     self->busy_ = false;
     then();
     self->pump();
@@ -129,6 +143,7 @@ void MilterSession::run_stage(policy::Stage stage, std::shared_ptr<policy::ScanS
 
 void MilterSession::tick(std::chrono::steady_clock::time_point now) {
   if (!busy_ || closed_ || now < deadline_) return;
+  Batch batch(*this);
   stats_.timeouts++;
   ++gen_;  // the late completion is ignored
   busy_ = false;
@@ -160,10 +175,16 @@ void MilterSession::handle(milter::Command& cmd) {
   }
   if (!negotiated_ok_) return protocol_error("command before option negotiation");
   if (auto* m = std::get_if<milter::Macros>(&cmd)) {
+    // Only the macros the checks read are kept (an MTA sends a dozen per
+    // stage: client, TLS, mailer and daemon names that nothing here uses).
     for (auto& [k, v] : m->pairs) {
-      std::string key = k;
+      std::string_view key = k;
       if (key.size() >= 2 && key.front() == '{' && key.back() == '}') key = key.substr(1, key.size() - 2);
-      macros_[key] = std::move(v);
+      if (key == "auth_authen") {
+        auth_authen_ = std::move(v);
+      } else if (key == "i") {
+        queue_id_ = std::move(v);
+      }
     }
     return;
   }
@@ -193,8 +214,8 @@ void MilterSession::handle(milter::Command& cmd) {
     pipe_ = pipeline_source_();
     auto st = message();
     st->env.mail_from = strip_angles(m->args.empty() ? "" : m->args[0]);
-    if (auto it = macros_.find("auth_authen"); it != macros_.end()) st->env.auth_user = it->second;
-    if (auto it = macros_.find("i"); it != macros_.end()) st->env.queue_id = it->second;
+    if (auth_authen_) st->env.auth_user = *auth_authen_;
+    if (queue_id_) st->env.queue_id = *queue_id_;
     stats_.messages++;
     run_stage(policy::Stage::kMail, st, [this, st] {
       if (st->forced &&
@@ -255,7 +276,10 @@ void MilterSession::handle(milter::Command& cmd) {
     } else {
       st->too_large = true;
     }
-    if (st->too_large && (negotiated_.protocol & milter::kSkip)) {
+    // SKIP answers a body chunk: not possible once NR_BODY is agreed (the
+    // rest of a message too large to scan is then received and dropped).
+    if (st->too_large && (negotiated_.protocol & milter::kSkip) &&
+        !(negotiated_.protocol & milter::kNrBody)) {
       reply(milter::Skip{});
     } else {
       reply_unless(milter::kNrBody, milter::Continue{});
@@ -283,9 +307,9 @@ void MilterSession::handle(milter::Command& cmd) {
     return;
   }
   if (std::holds_alternative<milter::Quit>(cmd)) {
-    closed_ = true;
     queue_.clear();
-    sink_.close();
+    close_sink();
+    closed_ = true;
     return;
   }
   if (std::holds_alternative<milter::QuitNewConnection>(cmd)) {

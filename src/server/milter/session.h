@@ -10,12 +10,13 @@
 //   s->tick(now);                           // tempfails a stage past its deadline
 //
 // Negotiation asks for add/change headers and quarantine, and for no replies
-// to connect, HELO, RCPT, DATA, headers, end of headers and unknown commands
-// when the MTA offers it (SMFIP_NR_*), with SMFIP_SKIP and leading spaces in
-// header values. Commands that arrive while a stage is still running (the MTA
-// does not wait for no-reply commands) are queued and handled in order.
-// Many messages per connection: the message state is reset after end of
-// message and on ABORT; QUIT_NC starts a new connection on the same socket.
+// to connect, HELO, RCPT, DATA, headers, end of headers, body chunks and
+// unknown commands when the MTA offers it (SMFIP_NR_*: a message is then two
+// round trips, MAIL FROM and end of message), with SMFIP_SKIP (used only
+// without NR_BODY) and leading spaces in header values. Commands that arrive while a stage is still running
+// (the MTA does not wait for no-reply commands) are queued and handled in order. Many messages per
+// connection: the message state is reset after end of message and on ABORT; QUIT_NC starts a new connection
+// on the same socket.
 //
 // At end of message the verdict becomes: reject/tempfail -> SMFIR_REPLYCODE
 // ("550 5.7.1 ...", "451 4.7.1 ..."); otherwise every incoming
@@ -37,8 +38,8 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/metrics.h"
@@ -87,6 +88,20 @@ class MilterSession : public std::enable_shared_from_this<MilterSession> {
   void handle(milter::Command& cmd);
   void run_stage(policy::Stage stage, std::shared_ptr<policy::ScanState> st, std::function<void()> then);
   void reply(const milter::Reply& r);
+  // Replies made while a Batch lives go to the sink in one send() when the
+  // outermost Batch ends (one syscall and one wake-up of the MTA for the
+  // headers and the verdict at end of message, not one per reply).
+  struct Batch {
+    explicit Batch(MilterSession& s) : s_(s) { ++s_.batch_depth_; }
+    ~Batch() {
+      if (--s_.batch_depth_ == 0) s_.flush();
+    }
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+    MilterSession& s_;
+  };
+  void flush();
+  void close_sink();
   void reply_unless(uint32_t nr_flag, const milter::Reply& r);
   void finish_message();
   void reset_connection();
@@ -102,7 +117,8 @@ class MilterSession : public std::enable_shared_from_this<MilterSession> {
   std::shared_ptr<policy::Pipeline> pipe_;
   std::shared_ptr<policy::ScanState> conn_;
   std::shared_ptr<policy::ScanState> msg_;
-  std::unordered_map<std::string, std::string> macros_;
+  // The macros read ({auth_authen}, i), as last sent on this connection.
+  std::optional<std::string> auth_authen_, queue_id_;
   std::string raw_;  // the message being received
   bool skipping_body_ = false;
   // Incoming fields we delete at end of message, by their 1-based index
@@ -111,6 +127,8 @@ class MilterSession : public std::enable_shared_from_this<MilterSession> {
   // MTA sent (bounded by the MTA's header size limit).
   std::vector<uint32_t> forged_ar_, forged_xr_;
   uint32_t ar_seen_ = 0, xr_seen_ = 0;
+  std::string out_;  // encoded replies not yet given to the sink
+  int batch_depth_ = 0;
   std::deque<milter::Command> queue_;
   bool busy_ = false;
   bool closed_ = false;

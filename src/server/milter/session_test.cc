@@ -2,12 +2,14 @@
 // MilterSession driven command by command as Postfix would, over a
 // ZoneResolver: negotiation, no-reply flags, headers added, DMARC reject,
 // throttling at MAIL FROM, several messages per connection, ABORT, forged
-// Authentication-Results removed, stage deadline -> 451 4.4.3.
+// Authentication-Results removed, stage deadline -> 451 4.4.3, the replies
+// at end of message in one send().
 #include "server/milter/session.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "dns/zone_file.h"
@@ -29,8 +31,16 @@ mx.good.test.         300 A 192.0.2.1
 struct Sink final : MilterSink {
   std::string bytes;
   bool closed = false;
-  void send(std::string_view b) override { bytes.append(b); }
-  void close() override { closed = true; }
+  size_t sends = 0;          // send() calls: one per batch of replies
+  size_t sent_at_close = 0;  // bytes given before close()
+  void send(std::string_view b) override {
+    bytes.append(b);
+    ++sends;
+  }
+  void close() override {
+    closed = true;
+    sent_at_close = bytes.size();
+  }
   std::vector<milter::Reply> take() {
     std::vector<milter::Reply> out;
     milter::Framer f;
@@ -50,6 +60,26 @@ struct Sink final : MilterSink {
 struct SilentResolver final : dns::Resolver {
   std::vector<Callback> held;
   void resolve(std::string_view, dns::RRType, Callback cb) override { held.push_back(std::move(cb)); }
+};
+
+// A resolver that answers from `inner` only when release() is called (every
+// lookup completes later, from "the event loop", as unbound's do).
+struct DeferredResolver final : dns::Resolver {
+  explicit DeferredResolver(dns::Resolver& r) : inner(r) {}
+  dns::Resolver& inner;
+  std::vector<std::tuple<std::string, dns::RRType, Callback>> held;
+  void resolve(std::string_view name, dns::RRType type, Callback cb) override {
+    held.emplace_back(std::string(name), type, std::move(cb));
+  }
+  size_t release() {
+    size_t n = 0;
+    while (!held.empty()) {
+      auto now = std::move(held);
+      held.clear();
+      for (auto& [name, type, cb] : now) inner.resolve(name, type, std::move(cb)), ++n;
+    }
+    return n;
+  }
 };
 
 constexpr uint32_t kPostfixActions = 0x1ff;
@@ -85,6 +115,7 @@ struct SessionTest : ::testing::Test {
     EXPECT_EQ(o.version, 6u);
     EXPECT_EQ(o.actions, milter::kAddHeaders | milter::kChangeHeaders | milter::kQuarantine);
     EXPECT_TRUE(o.protocol & milter::kNrConnect);
+    EXPECT_TRUE(o.protocol & milter::kNrBody);
     EXPECT_FALSE(o.protocol & milter::kNrMail);
     cmd(milter::Macros{'C', {{"j", "mx.example.net"}}});
     cmd(milter::Connect{"client.example", '4', 40000, ip});
@@ -106,8 +137,7 @@ struct SessionTest : ::testing::Test {
     for (const auto& h : extra) cmd(h);
     cmd(milter::EndOfHeaders{});
     cmd(milter::Body{"Hello.\r\n"});
-    auto body = sink.take();
-    EXPECT_EQ(body.size(), 1u);  // body chunks are answered (SKIP is possible)
+    EXPECT_TRUE(sink.take().empty());  // NR_BODY: body chunks are not answered
     cmd(milter::EndOfBody{});
     return sink.take();
   }
@@ -185,6 +215,28 @@ TEST_F(SessionTest, SaslUserThrottle) {
   EXPECT_NE(std::get<milter::ReplyCode>(r[0]).text.find("user mallory"), std::string::npos);
 }
 
+// {auth_authen} is read with or without braces among the other macros an
+// MTA sends (which are not kept), and holds for the following messages.
+TEST_F(SessionTest, AuthMacroAmongOthers) {
+  connect();
+  cmd(milter::Macros{'M', {{"{mail_mailer}", "esmtp"}, {"auth_authen", "bob"}, {"{auth_type}", "PLAIN"}}});
+  for (int i = 0; i < 2; ++i) {
+    auto r = message("alice@good.test", "good.test");
+    ASSERT_FALSE(r.empty());
+    auto* xr = std::get_if<milter::InsertHeader>(&r[0]);
+    ASSERT_NE(xr, nullptr);
+    EXPECT_EQ(xr->name, "X-Rampart");
+    EXPECT_NE(xr->value.find("AUTH_SUBMISSION"), std::string::npos) << xr->value;
+  }
+  cmd(milter::QuitNewConnection{});
+  connect();
+  auto r = message("alice@good.test", "good.test");
+  ASSERT_FALSE(r.empty());
+  auto* xr = std::get_if<milter::InsertHeader>(&r[0]);
+  ASSERT_NE(xr, nullptr);
+  EXPECT_EQ(xr->value.find("AUTH_SUBMISSION"), std::string::npos) << xr->value;  // a new connection
+}
+
 TEST_F(SessionTest, ForgedAuthenticationResultsRemoved) {
   connect();
   auto r = message("alice@good.test", "good.test",
@@ -251,6 +303,90 @@ TEST_F(SessionTest, CommandBeforeNegotiationCloses) {
   cmd(milter::Helo{"x"});
   EXPECT_TRUE(sink.closed);
   EXPECT_EQ(stats.protocol_errors, 1u);
+}
+
+// The replies at end of message (deleted fields, inserted fields, the
+// verdict) reach the sink in one send(): one syscall and one wake-up of the
+// MTA, whether the stage completes at once or later from the resolver.
+TEST_F(SessionTest, EndOfMessageRepliesInOneSend) {
+  connect();
+  const size_t before = sink.sends;
+  auto r = message("alice@good.test", "good.test",
+                   {milter::Header{"Authentication-Results", " mx.example.net; dmarc=pass"}});
+  ASSERT_EQ(r.size(), 4u);  // CHGHEADER, INSHEADER x2, CONTINUE
+  EXPECT_TRUE(std::holds_alternative<milter::ChangeHeader>(r[0]));
+  EXPECT_TRUE(std::holds_alternative<milter::Continue>(r[3]));
+  EXPECT_EQ(sink.sends - before, 2u);  // MAIL, end of message (NR_BODY)
+
+  DeferredResolver later(dns);
+  start(&later);
+  connect();
+  while (later.release() > 0) {
+  }
+  cmd(milter::Mail{{"<alice@good.test>"}});
+  EXPECT_GT(later.release(), 0u);  // SPF
+  ASSERT_EQ(sink.take().size(), 1u);
+  cmd(milter::Rcpt{{"<bob@example.net>"}});
+  cmd(milter::Header{"From", " <alice@good.test>"});
+  cmd(milter::Header{"Date", " Mon, 1 Jan 2024 00:00:00 +0000"});
+  cmd(milter::Header{"Message-ID", " <2@x>"});
+  cmd(milter::EndOfHeaders{});
+  cmd(milter::EndOfBody{});
+  const size_t mid = sink.sends;
+  EXPECT_TRUE(sink.take().empty());
+  EXPECT_GT(later.release(), 0u);  // DKIM, DMARC: completions from the resolver
+  auto done = sink.take();
+  ASSERT_EQ(done.size(), 3u);
+  EXPECT_TRUE(std::holds_alternative<milter::Continue>(done[2]));
+  EXPECT_EQ(sink.sends - mid, 1u);
+}
+
+// QUIT after a verdict: the verdict is given to the sink before close().
+TEST_F(SessionTest, RepliesBeforeQuitAreSentFirst) {
+  connect();
+  cmd(milter::Mail{{"<alice@good.test>"}});
+  cmd(milter::Quit{});
+  EXPECT_TRUE(sink.closed);
+  EXPECT_GT(sink.sent_at_close, 0u);
+  EXPECT_EQ(sink.sent_at_close, sink.bytes.size());
+  ASSERT_EQ(sink.take().size(), 1u);
+}
+
+// A message past max_scan_bytes: SKIP when the MTA answers body chunks, and
+// nothing at all (no unsolicited reply) when NR_BODY was agreed.
+TEST_F(SessionTest, TooLargeBodySkipOnlyWithoutNrBody) {
+  cfg.max_scan_bytes = 64;
+  for (const bool nr_body : {false, true}) {
+    start();
+    const uint32_t offer = nr_body ? kPostfixProtocol : kPostfixProtocol & ~uint32_t{milter::kNrBody};
+    cmd(milter::OptNeg{6, kPostfixActions, offer});
+    auto o = sink.take();
+    ASSERT_EQ(o.size(), 1u);
+    EXPECT_EQ((std::get<milter::OptNeg>(o[0]).protocol & milter::kNrBody) != 0, nr_body);
+    cmd(milter::Connect{"client.example", '4', 40000, "192.0.2.1"});
+    cmd(milter::Helo{"mx.good.test"});
+    cmd(milter::Mail{{"<alice@good.test>"}});
+    ASSERT_EQ(sink.take().size(), 1u);
+    cmd(milter::Header{"From", " <alice@good.test>"});
+    cmd(milter::EndOfHeaders{});
+    cmd(milter::Body{"small\r\n"});
+    auto small = sink.take();
+    cmd(milter::Body{std::string(200, 'x') + "\r\n"});
+    auto big = sink.take();
+    if (nr_body) {
+      EXPECT_TRUE(small.empty());
+      EXPECT_TRUE(big.empty());
+    } else {
+      ASSERT_EQ(small.size(), 1u);
+      EXPECT_TRUE(std::holds_alternative<milter::Continue>(small[0]));
+      ASSERT_EQ(big.size(), 1u);
+      EXPECT_TRUE(std::holds_alternative<milter::Skip>(big[0]));
+    }
+    cmd(milter::EndOfBody{});
+    auto end = sink.take();
+    ASSERT_FALSE(end.empty());
+    EXPECT_TRUE(std::holds_alternative<milter::Continue>(end.back()));
+  }
 }
 
 TEST_F(SessionTest, StageDeadlineTempfails) {
