@@ -92,8 +92,13 @@ Result<DetectorConfig> DetectorConfig::from_config(const Config& c) {
   d.release_after_s = c.get_int("flows.detector.release_after_s", d.release_after_s);
   d.threshold = c.get_double("flows.detector.threshold", d.threshold);
   d.block_threshold = c.get_double("flows.detector.block_threshold", d.block_threshold);
-  if (d.window_s < 10 || d.long_window_s < d.window_s || d.release_after_s < 0 || d.threshold <= 0)
-    return fail(Errc::kConfig, "flows.detector: window_s >= 10, long_window_s >= window_s, threshold > 0");
+  d.confirm_threshold = c.get_double("flows.detector.confirm_threshold", d.confirm_threshold);
+  d.hold_s = c.get_int("flows.detector.hold_s", d.hold_s);
+  if (d.window_s < 10 || d.long_window_s < d.window_s || d.release_after_s < 0 || d.threshold <= 0 ||
+      d.hold_s < d.release_after_s || d.confirm_threshold < d.threshold)
+    return fail(Errc::kConfig,
+                "flows.detector: window_s >= 10, long_window_s >= window_s, threshold > 0, hold_s >= "
+                "release_after_s, confirm_threshold >= threshold");
   return d;
 }
 
@@ -156,7 +161,7 @@ const std::array<const char*, kFeatures> kFeatureNames = {
     "submission_excess",  // z-score over the host's usual submission share (0..40, /5)
     "regular",            // 1 - coefficient of variation of the last send gaps
     "receives_mail",      // inbound port-25 connections in 24 h (0..1, 3 or more = 1)
-    "traffic_1h",         // log(1 + all flows in the hour) / 10: NAT scale
+    "traffic_1h",         // log(1 + all flows in the hour) / 10: NAT scale (not used: weight 0)
     "smtp25_share_1h",    // port-25 flows / all flows, hour
     "mail_share_1h",      // (port 25 + submission) / (all flows + 20), hour
     "new_dst_24h",        // log(1 + never-seen port-25 destinations in 24 h)
@@ -164,6 +169,11 @@ const std::array<const char*, kFeatures> kFeatureNames = {
                              // 10%)
     "mta_like",  // 10-20+ port-25 flows an hour over 6 h to 5-15+ destinations an hour, some used before, few
                  // failing (0..1)
+    "sustained_submission",    // 10-min slots of the last hour with more than 6 + 3x the host's usual
+                               // submissions per 10 min (its hours 2-24 ago): 2 -> 0, 6 -> 1; a relay
+                               // abuser keeps it up, a legitimate batch fills two or three
+    "submissions_per_client",  // submissions in the hour / (IMAP/POP polls + 10), /5 (0..1): a NAT's many
+                               // mail clients poll, a bot only submits
 };
 
 namespace {
@@ -176,24 +186,26 @@ namespace {
 // each weight held to the sign of its evidence (0 where the data gave it
 // none). Order: kFeatureNames. Copied from the program's output.
 constexpr std::array<double, kFeatures> kWeights = {
-    -7.8058,  // bias
-    0.0000,   // fanout
-    21.1704,  // failed
-    1.2985,   // new_dst_1h
-    6.2331,   // low_and_slow
-    0.0000,   // novelty_6h
-    0.4539,   // smtp_share
-    14.7906,  // submission_volume
-    0.0000,   // submissions_1h
-    1.0209,   // submission_excess
-    4.7220,   // regular
-    -5.2315,  // receives_mail
-    0.0000,   // traffic_1h
-    5.1407,   // smtp25_share_1h
-    0.0000,   // mail_share_1h
-    0.0000,   // new_dst_24h
-    6.0221,   // submission_volume_6h
-    -4.5286,  // mta_like
+    -7.3717,   // bias
+    7.1714,    // fanout
+    7.7748,    // failed
+    1.6057,    // new_dst_1h
+    4.7110,    // low_and_slow
+    0.0000,    // novelty_6h
+    4.1203,    // smtp_share
+    8.1406,    // submission_volume
+    0.0000,    // submissions_1h
+    0.0398,    // submission_excess
+    1.1787,    // regular
+    -5.3549,   // receives_mail
+    0.0000,    // traffic_1h
+    7.8370,    // smtp25_share_1h
+    0.0000,    // mail_share_1h
+    0.0000,    // new_dst_24h
+    7.3177,    // submission_volume_6h
+    -12.4624,  // mta_like
+    0.0000,    // sustained_submission
+    1.2922,    // submissions_per_client
 };
 }  // namespace
 
@@ -209,12 +221,12 @@ constexpr double kStaticOffset = -0.3, kBusinessOffset = -0.8;
 struct Detector::Host {
   struct Bucket {
     int64_t index = -1;
-    uint32_t flows = 0, smtp25 = 0, failed25 = 0, new_dst25 = 0, submissions = 0, inbound25 = 0;
+    uint32_t flows = 0, smtp25 = 0, failed25 = 0, new_dst25 = 0, submissions = 0, inbound25 = 0, polls = 0;
     uint32_t last_dst25 = 0;  // destinations whose latest port-25 use falls in this bucket
   };
   struct Hour {
     int64_t index = -1;
-    uint32_t flows = 0, smtp25 = 0, new_dst25 = 0, submissions = 0, inbound25 = 0;
+    uint32_t flows = 0, smtp25 = 0, new_dst25 = 0, submissions = 0, inbound25 = 0, polls = 0;
   };
   SubscriberKind kind = SubscriberKind::kDynamic;
   bool exception = false;
@@ -333,7 +345,16 @@ void Detector::observe(const Flow& f) {
   b.flows++;
   auto& hr = h->hour(t);
   hr.flows++;
+  // A confirmed incident holds the host: it stays flagged in every window in
+  // which it sends anything, until hold_s pass without new evidence.
+  if (h->open && h->open->confirmed && t > h->open->last_seen_ms) h->open->last_seen_ms = t;
   if (!f.is_tcp()) return;
+  // Mail clients: IMAP(S) and POP(3S) polls (the mailbox side of a person).
+  if (f.dst_port == 993 || f.dst_port == 143 || f.dst_port == 995 || f.dst_port == 110) {
+    b.polls++;
+    hr.polls++;
+    return;
+  }
   const bool to_relay = in_any(cfg_.relays, f.dst);
   const bool smtp25 = f.dst_port == 25 && !to_relay;
   const bool submission = f.dst_port == 587 || f.dst_port == 465 || (to_relay && f.dst_port == 25);
@@ -382,9 +403,15 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   const int64_t cur = t / bucket_ms;
   const int64_t short_buckets = static_cast<int64_t>(kBuckets);
   uint64_t flows_w = 0, smtp_w = 0, failed_w = 0, sub_w = 0, smtp_l = 0, failed_l = 0, new_l = 0,
-           inbound_l = 0, distinct_w = 0, flows_l = 0, sub_l = 0;
+           inbound_l = 0, distinct_w = 0, flows_l = 0, sub_l = 0, polls_l = 0;
+  // Submissions per 10-minute slot of the long window (slot 0 the latest).
+  std::array<uint32_t, 6> slots{};
+  const int64_t slot_ms = std::max<int64_t>(bucket_ms, cfg_.long_window_s * 1000 / 6);
   for (const auto& b : h.ring) {
     if (b.index < 0 || b.index > cur || cur - b.index >= static_cast<int64_t>(h.ring.size())) continue;
+    const auto slot = static_cast<size_t>((cur - b.index) * bucket_ms / slot_ms);
+    if (slot < slots.size()) slots[slot] += b.submissions;
+    polls_l += b.polls;
     smtp_l += b.smtp25;
     failed_l += b.failed25;
     new_l += b.new_dst25;
@@ -403,7 +430,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   // from the hours before the last two (its own baseline).
   const int64_t hcur = t / kHourMs;
   uint64_t smtp_6 = 0, new_6 = 0, new_24 = 0, inbound_24 = 0, old_sub = 0, old_flows = 0, sub_6 = 0,
-           flows_6 = 0;
+           flows_6 = 0, old_hours = 0;
   for (const auto& hb : h.hours) {
     if (hb.index < 0 || hb.index > hcur || hcur - hb.index >= static_cast<int64_t>(kHours)) continue;
     inbound_24 += hb.inbound25;
@@ -417,8 +444,17 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     if (hcur - hb.index >= 2) {
       old_sub += hb.submissions;
       old_flows += hb.flows;
+      ++old_hours;
     }
   }
+  // The host's usual submissions per slot (its hours 2-24 ago); a slot is
+  // sustained when it holds more than 6 + 3 times that.
+  const double usual_per_slot = old_hours ? static_cast<double>(old_sub) / static_cast<double>(old_hours) /
+                                                static_cast<double>(slots.size())
+                                          : 0;
+  uint32_t sustained = 0;
+  for (uint32_t v : slots)
+    if (static_cast<double>(v) > 6 + 3 * usual_per_slot) ++sustained;
   uint32_t sub_servers = 0;
   for (const auto& [d, last] : h.sub_dst)
     if (last != 0 && t - last < cfg_.long_window_s * 1000) ++sub_servers;
@@ -435,6 +471,8 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   e.submissions_1h = static_cast<uint32_t>(sub_l);
   e.submission_servers = sub_servers;
   e.flows_1h = static_cast<uint32_t>(flows_l);
+  e.mail_polls_1h = static_cast<uint32_t>(polls_l);
+  e.sustained_slots = sustained;
   if (smtp_w >= 3)
     e.failed_ratio = static_cast<double>(failed_w) / static_cast<double>(smtp_w);
   else if (smtp_l >= 3)
@@ -527,6 +565,8 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   x[4] = depth * std::min(1.0, static_cast<double>(new_6) / 6.0) *
          std::clamp((8.0 - static_cast<double>(old_distinct)) / 5.0, 0.0, 1.0) *
          std::clamp((20.0 - static_cast<double>(distinct_l)) / 10.0, 0.0, 1.0);
+  x[18] = std::clamp((static_cast<double>(sustained) - 2) / 4, 0.0, 1.0);
+  x[19] = std::min(1.0, static_cast<double>(sub_l) / static_cast<double>(polls_l + 10) / 5.0);
   if (sink_) sink_(ip, t, x);
   double z = h.kind == SubscriberKind::kStatic     ? kStaticOffset
              : h.kind == SubscriberKind::kBusiness ? kBusinessOffset
@@ -566,6 +606,8 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     inc.kind = h.kind;
     inc.first_seen_ms = first_in_window;
     inc.last_seen_ms = t;
+    inc.last_evidence_ms = t;
+    inc.confirmed = e.score >= cfg_.confirm_threshold;
     inc.opened_ms = t;
     inc.score = e.score;
     inc.evidence = e;
@@ -576,6 +618,8 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   }
   Incident& inc = *h.open;
   inc.last_seen_ms = std::max(inc.last_seen_ms, t);
+  inc.last_evidence_ms = std::max(inc.last_evidence_ms, t);
+  if (e.score >= cfg_.confirm_threshold) inc.confirmed = true;
   if (e.score > inc.score) {
     inc.score = e.score;
     inc.evidence = e;
@@ -587,7 +631,8 @@ void Detector::advance(int64_t now_ms) {
   if (now_ms > now_ms_) now_ms_ = now_ms;
   last_sweep_ms_ = now_ms_;
   for (auto it = open_.begin(); it != open_.end();) {
-    if (now_ms_ - it->second.last_seen_ms > cfg_.release_after_s * 1000) {
+    const int64_t quiet_s = it->second.confirmed ? cfg_.hold_s : cfg_.release_after_s;
+    if (now_ms_ - it->second.last_evidence_ms > quiet_s * 1000) {
       if (auto h = hosts_.find(host_key(it->second.host)); h != hosts_.end()) h->second->open = nullptr;
       it->second.open = false;
       closed_.push_back(std::move(it->second));
@@ -675,6 +720,10 @@ std::string incident_json(const Incident& i) {
   fmt_num(o, e.submission_excess);
   o += ",\"submission_servers\":" + std::to_string(e.submission_servers);
   o += ",\"flows_1h\":" + std::to_string(e.flows_1h);
+  o += ",\"mail_polls_1h\":" + std::to_string(e.mail_polls_1h);
+  o += ",\"sustained_slots\":" + std::to_string(e.sustained_slots);
+  o += ",\"confirmed\":" + std::string(i.confirmed ? "true" : "false");
+  o += ",\"last_evidence\":" + std::to_string(i.last_evidence_ms / 1000);
   o += ",\"subscriber\":\"" + std::string(subscriber_kind_name(i.kind)) + "\"";
   o += ",\"terms\":{";
   bool first = true;

@@ -69,7 +69,7 @@ enum class Action { kNotify, kThrottle, kBlock };
 std::string_view action_name(Action a);
 
 // The logistic model's inputs, in order (kFeatureNames).
-inline constexpr size_t kFeatures = 18;
+inline constexpr size_t kFeatures = 20;
 extern const std::array<const char*, kFeatures> kFeatureNames;
 // The built-in weights (fitted by `flows_eval --fit`).
 const std::array<double, kFeatures>& default_weights();
@@ -88,12 +88,19 @@ struct DetectorConfig {
   int64_t release_after_s = 7200;  // low-and-slow bots send every 10-30 min
   double threshold = 1.0;
   double block_threshold = 1.6;
+  // An incident whose score reached confirm_threshold is confirmed: the host
+  // stays flagged (last_seen follows its every flow, mail or not) until
+  // hold_s pass without a score at or above threshold. Bots that send in
+  // bursts hours apart (relay abuse, campaigns) stay infected in between.
+  double confirm_threshold = 1.6;
+  int64_t hold_s = 8 * 3600;
   size_t max_hosts = 1 << 20;  // tracked hosts; beyond it new hosts are not tracked
   std::array<double, kFeatures> weights = default_weights();  // the model (flows_eval --fit tries others)
 
   // Reads [flows.detector] from a TOML config: subscribers_dynamic = [..],
   // subscribers_static, subscribers_business, mail_servers, relays, exceptions,
-  // window_s, long_window_s, release_after_s, threshold, block_threshold.
+  // window_s, long_window_s, release_after_s, threshold, block_threshold,
+  // confirm_threshold, hold_s.
   static Result<DetectorConfig> from_config(const Config& c);
 };
 
@@ -112,6 +119,8 @@ struct Evidence {
   double submission_excess = 0;         // z-score of submissions_1h over the host's usual share
   uint32_t submission_servers = 0;      // distinct submission destinations in the long window
   uint32_t flows_1h = 0;                // all flows of the host in the long window
+  uint32_t mail_polls_1h = 0;           // IMAP/POP connections in the long window (mail clients)
+  uint32_t sustained_slots = 0;         // 10-min slots of the hour with submissions above the host's usual
   double score = 0;                     // 2 * P(infected) of the logistic model
   std::map<std::string, double> terms;  // each feature's contribution to the log-odds, by name
 };
@@ -120,11 +129,14 @@ struct Incident {
   uint64_t id = 0;
   IpAddress host;
   SubscriberKind kind = SubscriberKind::kDynamic;
-  int64_t first_seen_ms = 0;  // first flow of the window that opened it
-  int64_t last_seen_ms = 0;   // last flow at which the score was at or above threshold
-  int64_t opened_ms = 0;      // stream time the incident opened (time to detection)
-  double score = 0;           // highest score
-  Evidence evidence;          // evidence at the highest score
+  int64_t first_seen_ms = 0;     // first flow of the window that opened it
+  int64_t last_seen_ms = 0;      // last flow at which the score was at or above threshold, or (confirmed)
+                                 // the host's last flow while the incident was open
+  int64_t last_evidence_ms = 0;  // last flow at which the score was at or above threshold
+  bool confirmed = false;        // the score reached confirm_threshold (held for hold_s)
+  int64_t opened_ms = 0;         // stream time the incident opened (time to detection)
+  double score = 0;              // highest score
+  Evidence evidence;             // evidence at the highest score
   Action action = Action::kNotify;
   bool exception = false;
   bool open = true;
