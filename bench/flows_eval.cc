@@ -360,7 +360,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> ctu;
   std::string write_path, blind_dir;
   bool tuned = false, verbose = false;
-  int64_t hold_s = -1;
+  int64_t hold_s = -1, hold_slow_s = -1;
   std::string pop = "default";
   int64_t window_s = 120;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -384,6 +384,8 @@ int main(int argc, char** argv) {
       window_s = std::stoll(next());
     else if (args[i] == "--hold")
       hold_s = std::stoll(next());
+    else if (args[i] == "--hold-slow")
+      hold_slow_s = std::stoll(next());
     else if (args[i] == "--verbose")
       verbose = true;
     else if (args[i] == "--write-blind")
@@ -459,6 +461,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (hold_s >= 0) sim.detector_config.hold_s = std::max(hold_s, sim.detector_config.release_after_s);
+    if (hold_slow_s >= 0) sim.detector_config.hold_slow_s = hold_slow_s;
     auto rep = evaluate(sim.flows, sim.truth(), sim.detector_config, window_s);
     std::printf(
         "== simulation %s seed=%llu hours=%lld users=%zu businesses=%zu (known %zu) nats=%zu+%zu infected "

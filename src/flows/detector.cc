@@ -94,11 +94,15 @@ Result<DetectorConfig> DetectorConfig::from_config(const Config& c) {
   d.block_threshold = c.get_double("flows.detector.block_threshold", d.block_threshold);
   d.confirm_threshold = c.get_double("flows.detector.confirm_threshold", d.confirm_threshold);
   d.hold_s = c.get_int("flows.detector.hold_s", d.hold_s);
+  d.hold_slow_s = c.get_int("flows.detector.hold_slow_s", d.hold_slow_s);
+  d.burst_mail_per_hour =
+      static_cast<uint32_t>(c.get_int("flows.detector.burst_mail_per_hour", d.burst_mail_per_hour));
   if (d.window_s < 10 || d.long_window_s < d.window_s || d.release_after_s < 0 || d.threshold <= 0 ||
-      d.hold_s < d.release_after_s || d.confirm_threshold < d.threshold)
+      d.hold_s < d.release_after_s || d.hold_slow_s < d.release_after_s || d.hold_slow_s > d.hold_s ||
+      d.confirm_threshold < d.threshold)
     return fail(Errc::kConfig,
                 "flows.detector: window_s >= 10, long_window_s >= window_s, threshold > 0, hold_s >= "
-                "release_after_s, confirm_threshold >= threshold");
+                "hold_slow_s >= release_after_s, confirm_threshold >= threshold");
   return d;
 }
 
@@ -608,6 +612,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     inc.last_seen_ms = t;
     inc.last_evidence_ms = t;
     inc.confirmed = e.score >= cfg_.confirm_threshold;
+    inc.peak_mail_1h = static_cast<uint32_t>(smtp_l + sub_l);
     inc.opened_ms = t;
     inc.score = e.score;
     inc.evidence = e;
@@ -620,6 +625,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   inc.last_seen_ms = std::max(inc.last_seen_ms, t);
   inc.last_evidence_ms = std::max(inc.last_evidence_ms, t);
   if (e.score >= cfg_.confirm_threshold) inc.confirmed = true;
+  inc.peak_mail_1h = std::max(inc.peak_mail_1h, static_cast<uint32_t>(smtp_l + sub_l));
   if (e.score > inc.score) {
     inc.score = e.score;
     inc.evidence = e;
@@ -631,7 +637,10 @@ void Detector::advance(int64_t now_ms) {
   if (now_ms > now_ms_) now_ms_ = now_ms;
   last_sweep_ms_ = now_ms_;
   for (auto it = open_.begin(); it != open_.end();) {
-    const int64_t quiet_s = it->second.confirmed ? cfg_.hold_s : cfg_.release_after_s;
+    const Incident& inc = it->second;
+    const int64_t quiet_s = !inc.confirmed                                ? cfg_.release_after_s
+                            : inc.peak_mail_1h > cfg_.burst_mail_per_hour ? cfg_.hold_s
+                                                                          : cfg_.hold_slow_s;
     if (now_ms_ - it->second.last_evidence_ms > quiet_s * 1000) {
       if (auto h = hosts_.find(host_key(it->second.host)); h != hosts_.end()) h->second->open = nullptr;
       it->second.open = false;
@@ -724,6 +733,7 @@ std::string incident_json(const Incident& i) {
   o += ",\"sustained_slots\":" + std::to_string(e.sustained_slots);
   o += ",\"confirmed\":" + std::string(i.confirmed ? "true" : "false");
   o += ",\"last_evidence\":" + std::to_string(i.last_evidence_ms / 1000);
+  o += ",\"peak_mail_1h\":" + std::to_string(i.peak_mail_1h);
   o += ",\"subscriber\":\"" + std::string(subscriber_kind_name(i.kind)) + "\"";
   o += ",\"terms\":{";
   bool first = true;

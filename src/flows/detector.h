@@ -93,14 +93,20 @@ struct DetectorConfig {
   // hold_s pass without a score at or above threshold. Bots that send in
   // bursts hours apart (relay abuse, campaigns) stay infected in between.
   double confirm_threshold = 1.6;
-  int64_t hold_s = 8 * 3600;
+  int64_t hold_s = 12 * 3600;
+  // A confirmed incident whose evidence never came in bursts (at most
+  // burst_mail_per_hour mail flows in an hour: a low-and-slow bot, which
+  // sends every few minutes) is held only hold_slow_s: quiet for that long,
+  // it was most likely cleaned.
+  int64_t hold_slow_s = 3 * 3600;
+  uint32_t burst_mail_per_hour = 40;
   size_t max_hosts = 1 << 20;  // tracked hosts; beyond it new hosts are not tracked
   std::array<double, kFeatures> weights = default_weights();  // the model (flows_eval --fit tries others)
 
   // Reads [flows.detector] from a TOML config: subscribers_dynamic = [..],
   // subscribers_static, subscribers_business, mail_servers, relays, exceptions,
   // window_s, long_window_s, release_after_s, threshold, block_threshold,
-  // confirm_threshold, hold_s.
+  // confirm_threshold, hold_s, hold_slow_s, burst_mail_per_hour.
   static Result<DetectorConfig> from_config(const Config& c);
 };
 
@@ -134,6 +140,7 @@ struct Incident {
                                  // the host's last flow while the incident was open
   int64_t last_evidence_ms = 0;  // last flow at which the score was at or above threshold
   bool confirmed = false;        // the score reached confirm_threshold (held for hold_s)
+  uint32_t peak_mail_1h = 0;     // most mail flows (port 25 + submission) in an hour at its evidence
   int64_t opened_ms = 0;         // stream time the incident opened (time to detection)
   double score = 0;              // highest score
   Evidence evidence;             // evidence at the highest score

@@ -197,6 +197,32 @@ TEST(Detector, ConfirmedIncidentHoldsTheHost) {
   EXPECT_GE(closed[0].last_seen_ms, closed[0].last_evidence_ms + 3600000 - 30000);
 }
 
+// Evidence that never came in bursts (a low-and-slow bot) is held only
+// hold_slow_s; here the 200-flow burst counts as slow (burst_mail_per_hour
+// above it).
+TEST(Detector, SlowEvidenceIsHeldShorter) {
+  for (uint32_t burst_mail : {100u, 500u}) {
+    auto cfg = config();
+    cfg.release_after_s = 600;
+    cfg.hold_s = 4 * 3600;
+    cfg.hold_slow_s = 3600;
+    cfg.burst_mail_per_hour = burst_mail;
+    Detector d(cfg);
+    burst(d, "100.64.1.5", kT0);
+    for (int i = 0; i < 360; ++i)
+      d.observe(tcp("100.64.1.5", ip("12.0.0.1"), 443, kT0 + 400000 + i * 30000, true));
+    d.finish();
+    auto inc = d.take_closed();
+    ASSERT_EQ(inc.size(), 1u);
+    EXPECT_EQ(inc[0].peak_mail_1h, 200u);
+    const int64_t held = inc[0].last_seen_ms - inc[0].last_evidence_ms;
+    if (burst_mail < 200)
+      EXPECT_GT(held, 2 * 3600000) << "bursty: held 4 h (the 3 h of web traffic)";
+    else
+      EXPECT_LE(held, 3600000 + 30000) << "slow: held 1 h";
+  }
+}
+
 // The features behind relay abuse, through the feature sink (x in the order
 // of kFeatureNames): sustained_submission counts 10-minute slots above the
 // host's usual, submissions_per_client divides by its mail clients' polls.
