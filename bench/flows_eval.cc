@@ -194,10 +194,7 @@ int fit(double neg_weight, const std::vector<std::string>& ctu, double ctu_boost
       if (k > 40 && k % 8 != 0) return;
       Row r;
       for (size_t i = 0; i < kFeatures; ++i) r.x[i] = static_cast<float>(x[i]);
-      // Not fitted (weight stays 0): submissions_1h, which one legitimate
-      // batch reaches (the 6 h volume tells a relay abuser from it).
-      r.x[8] = 0;
-      // Nor traffic_1h: a penalty on busy hosts as such hides the infected
+      // Not fitted (weight stays 0): traffic_1h, a penalty on busy hosts as such hides the infected
       // client behind a NAT; the NAT signals are relative (excess over the
       // host's own usual, submissions per mail client).
       r.x[12] = 0;
@@ -361,6 +358,7 @@ int main(int argc, char** argv) {
   std::string write_path, blind_dir;
   bool tuned = false, verbose = false;
   int64_t hold_s = -1, hold_slow_s = -1;
+  std::string trace_role;  // --trace ROLE: the model's inputs for each host of that role, every 20 min
   std::string pop = "default";
   int64_t window_s = 120;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -376,7 +374,7 @@ int main(int argc, char** argv) {
     else if (args[i] == "--population") {
       pop = next();
       if (!population(pop, 1)) {
-        std::fprintf(stderr, "flows_eval: --population tuned|isp|campus|default\n");
+        std::fprintf(stderr, "flows_eval: --population tuned|isp|campus|cgnat|default\n");
         return 2;
       }
       tuned = pop != "default";
@@ -386,6 +384,8 @@ int main(int argc, char** argv) {
       hold_s = std::stoll(next());
     else if (args[i] == "--hold-slow")
       hold_slow_s = std::stoll(next());
+    else if (args[i] == "--trace")
+      trace_role = next();
     else if (args[i] == "--verbose")
       verbose = true;
     else if (args[i] == "--write-blind")
@@ -459,6 +459,29 @@ int main(int argc, char** argv) {
       std::printf("wrote %zu flows, %zu hosts to %s\n", sim.flows.size(), sim.hosts.size(),
                   blind_dir.c_str());
       return 0;
+    }
+    if (!trace_role.empty()) {
+      const Truth truth = sim.truth();
+      Detector det(sim.detector_config);
+      std::unordered_map<std::string, int64_t> last;
+      det.set_feature_sink([&](const IpAddress& ip, int64_t t, const std::array<double, kFeatures>& x) {
+        const std::string k = ip.to_string();
+        auto r = truth.roles.find(k);
+        if (r == truth.roles.end() || host_role_name(r->second) != trace_role) return;
+        double z = 0;
+        for (size_t i = 0; i < kFeatures; ++i) z += sim.detector_config.weights[i] * x[i];
+        if (t - last[k] < 1200000 && z < 0) return;
+        last[k] = t;
+        auto f = truth.infected_from_ms.find(k);
+        std::printf("%s %+.1fh z=%.2f%s", k.c_str(),
+                    f == truth.infected_from_ms.end() ? 0.0 : static_cast<double>(t - f->second) / 3600000, z,
+                    truth.infected_at(ip, t) ? " inf" : "");
+        for (size_t i = 1; i < kFeatures; ++i)
+          if (x[i] != 0) std::printf(" %s=%.2f", kFeatureNames[i], x[i]);
+        std::printf("\n");
+      });
+      for (const Flow& f : sim.flows) det.observe(f);
+      continue;
     }
     if (hold_s >= 0) sim.detector_config.hold_s = std::max(hold_s, sim.detector_config.release_after_s);
     if (hold_slow_s >= 0) sim.detector_config.hold_slow_s = hold_slow_s;

@@ -300,6 +300,105 @@ TEST(Detector, SubmissionsPerMailClient) {
   EXPECT_DOUBLE_EQ(last_features(bot, "100.64.6.7")[k], 1.0);  // 101 / 11 / 5, capped
 }
 
+// A legitimate batch (50 in 10 minutes) is trimmed away with the hour's two
+// busiest 10-minute slots; relay abuse at 120 an hour is not.
+TEST(Detector, TrimmedSubmissionsDropABatch) {
+  const IpAddress webmail = ip("13.0.0.7");
+  std::vector<Flow> abuse, batch;
+  for (int i = 0; i < 120; ++i) abuse.push_back(tcp("100.64.3.3", webmail, 587, kT0 + i * 30000, true));
+  for (int i = 0; i < 50; ++i) batch.push_back(tcp("100.64.3.4", webmail, 587, kT0 + i * 12000, true));
+  batch.push_back(tcp("100.64.3.4", webmail, 587, kT0 + 3000000, true));
+  const size_t k = feature("submission_volume");
+  EXPECT_GT(last_features(abuse, "100.64.3.3")[k], 0.3);  // 1.5 * (120 - 40) = 120 -> 0.7 * share
+  EXPECT_DOUBLE_EQ(last_features(batch, "100.64.3.4")[k], 0.0);
+}
+
+// Bursts of submissions in several hours of a day (relay abuse every few
+// hours) against one batch a day.
+TEST(Detector, SubmissionBurstHours) {
+  const IpAddress webmail = ip("13.0.0.7");
+  std::vector<Flow> bursts, once;
+  // 60 in 45 minutes each (kT0 is 13 minutes past an hour: each burst lies in one hour).
+  for (int b = 0; b < 5; ++b)
+    for (int i = 0; i < 60; ++i)
+      bursts.push_back(tcp("100.64.3.3", webmail, 587, kT0 + b * 3 * 3600000 + i * 45000, true));
+  for (int i = 0; i < 40; ++i) once.push_back(tcp("100.64.3.4", webmail, 587, kT0 + i * 45000, true));
+  once.push_back(tcp("100.64.3.4", webmail, 587, kT0 + 12 * 3600000, true));
+  // Both keep browsing in between (a host idle for an hour is forgotten).
+  for (int i = 0; i < 12 * 12; ++i) {
+    bursts.push_back(tcp("100.64.3.3", ip("12.0.0.1"), 443, kT0 + i * 300000 + 7, true));
+    once.push_back(tcp("100.64.3.4", ip("12.0.0.1"), 443, kT0 + i * 300000 + 7, true));
+  }
+  for (auto* v : {&bursts, &once})
+    std::stable_sort(v->begin(), v->end(),
+                     [](const Flow& a, const Flow& b) { return a.start_ms < b.start_ms; });
+  const size_t k = feature("submission_bursts");
+  EXPECT_DOUBLE_EQ(last_features(bursts, "100.64.3.3")[k], 1.0);  // 5 burst hours: (5 - 1) / 3, capped
+  EXPECT_DOUBLE_EQ(last_features(once, "100.64.3.4")[k], 0.0);
+}
+
+// The provider's smarthost is learnt: a port-25 destination reached by 12
+// subscriber hosts that use no other port-25 destination is a relay, and port
+// 25 to it counts as submission from then on (for every host). A big MX host
+// reached by 12 hosts that each also reach many others is not.
+TEST(Detector, SharedSmarthostIsLearnt) {
+  const IpAddress smarthost = ip("100.127.0.26"), big_mx = ip("11.0.0.1");
+  Detector d(config());
+  std::array<double, kFeatures> last{};
+  d.set_feature_sink([&](const IpAddress& a, int64_t, const std::array<double, kFeatures>& x) {
+    if (a == ip("100.64.8.99")) last = x;
+  });
+  int64_t t = kT0;
+  for (uint32_t i = 0; i < 12; ++i) {
+    const std::string user = "100.64.7." + std::to_string(i + 1);
+    d.observe(tcp(user.c_str(), smarthost, 25, t += 1000, true));
+    // Another kind of host: an MTA-like sender to the big MX and 5 others.
+    const std::string mta = "100.64.9." + std::to_string(i + 1);
+    for (uint32_t k = 0; k < 5; ++k)
+      d.observe(tcp(mta.c_str(), IpAddress::v4(0x16000000u + i * 16 + k), 25, t += 1000, true));
+    d.observe(tcp(mta.c_str(), big_mx, 25, t += 1000, true));
+  }
+  // A new host sends 30 messages on 25 to the smarthost: submissions.
+  for (int i = 0; i < 30; ++i) d.observe(tcp("100.64.8.99", smarthost, 25, t += 1000, true));
+  EXPECT_DOUBLE_EQ(last[feature("smtp25_share_1h")], 0.0);
+  // ... and 30 to the big MX: port 25 still.
+  Detector d2(config());
+  std::array<double, kFeatures> last2{};
+  d2.set_feature_sink([&](const IpAddress& a, int64_t, const std::array<double, kFeatures>& x) {
+    if (a == ip("100.64.8.99")) last2 = x;
+  });
+  t = kT0;
+  for (uint32_t i = 0; i < 12; ++i) {
+    const std::string mta = "100.64.9." + std::to_string(i + 1);
+    for (uint32_t k = 0; k < 5; ++k)
+      d2.observe(tcp(mta.c_str(), IpAddress::v4(0x16000000u + i * 16 + k), 25, t += 1000, true));
+    d2.observe(tcp(mta.c_str(), big_mx, 25, t += 1000, true));
+  }
+  for (int i = 0; i < 30; ++i) d2.observe(tcp("100.64.8.99", big_mx, 25, t += 1000, true));
+  EXPECT_DOUBLE_EQ(last2[feature("smtp25_share_1h")], 1.0);
+}
+
+// A host back within a day of its last incident is held at once.
+TEST(Detector, RepeatOffenderIsConfirmed) {
+  auto cfg = config();
+  cfg.release_after_s = 600;
+  cfg.hold_s = 3600;
+  cfg.hold_slow_s = 600;
+  cfg.confirm_threshold = 2.5;  // never by score
+  Detector d(cfg);
+  burst(d, "100.64.1.5", kT0);
+  d.advance(kT0 + 2 * 3600000);
+  auto first = d.take_closed();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_FALSE(first[0].confirmed);
+  burst(d, "100.64.1.5", kT0 + 4 * 3600000);
+  d.finish();
+  auto second = d.take_closed();
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_TRUE(second[0].confirmed);
+  EXPECT_TRUE(second[0].repeat);
+}
+
 TEST(Detector, ConfigFromToml) {
   auto c = Config::parse(R"(
 [flows.detector]

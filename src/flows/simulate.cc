@@ -96,8 +96,27 @@ SimConfig campus_population(uint64_t seed) {
   return c;
 }
 
+SimConfig cgnat_population(uint64_t seed) {
+  SimConfig c = isp_population(seed);
+  c.duration_s = 24 * 3600;
+  c.users = 100;
+  c.businesses = 2;
+  c.known_businesses = 1;
+  c.nats = 6;
+  c.nat_clients_min = 100;
+  c.nat_clients_max = 400;
+  c.bots_burst = 1;
+  c.bots_slow = 0;
+  c.bots_lowslow = 3;
+  c.bots_relay_abuse = 2;
+  c.nats_infected = 4;
+  c.burst_users = 0.05;
+  return c;
+}
+
 std::optional<SimConfig> population(std::string_view name, uint64_t seed) {
   if (name == "tuned") return tuned_population(seed);
+  if (name == "cgnat") return cgnat_population(seed);
   if (name == "isp") return isp_population(seed);
   if (name == "campus") return campus_population(seed);
   if (name == "default") {
@@ -351,9 +370,12 @@ class Gen {
   }
 
   // A legitimate batch now and then (a club's mail-out through the provider):
-  // 20-50 submissions in a quarter of an hour, once or twice a day.
+  // 20-50 submissions in a quarter of an hour.
   void batch_mail(const IpAddress& h, int64_t from, int64_t to) {
-    for (double t = from + expo(12 * 3600) * 1000; t < to; t += expo(12 * 3600) * 1000) {
+    // People (SimConfig::people): a mail-merge every 1-4 days on average
+    // (per person); the older populations: twice a day.
+    const double gap_s = c_.people ? (24 + 72 * u()) * 3600 : 12 * 3600;
+    for (double t = from + expo(gap_s) * 1000; t < to; t += expo(gap_s) * 1000) {
       const size_t n = 20 + pick(31);
       for (size_t k = 0; k < n; ++k)
         add(h, u() < 0.8 ? relay_ : submit_[pick(3)], 587, kProtoTcp, static_cast<int64_t>(t + 900000 * u()),
@@ -389,7 +411,13 @@ class Gen {
       h.known_mail_server = i < c_.known_businesses;
       if (h.known_mail_server) dc.mail_servers.push_back(Prefix{h.ip, 32});
       const bool send_only = i % 4 == 3;
-      background(h.ip, t0, t1, 20);
+      // With people: a quarter of the MTAs are dedicated servers that
+      // receive mail too (mail and its lookups only, half of them cached);
+      // the others share an office's address with its browsing. (A
+      // dedicated send-only MTA outside the listed mail servers is not
+      // modelled: by flows alone it is a spam bot; see README.)
+      const bool dedicated = c_.people && i % 4 == 1;
+      if (!dedicated) background(h.ip, t0, t1, 20);
       const double per_hour = 20 + 100 * u();
       // Ordinary outbound mail: mostly to the big providers' MX, some to others.
       std::vector<IpAddress> partners;
@@ -399,7 +427,8 @@ class Gen {
         const IpAddress d = r < c_.mta_new_mx_share ? random_internet()
                             : r < 0.6               ? mx_[zipf(mx_.size())]
                                                     : partners[zipf(partners.size())];
-        if (c_.people) add(h.ip, resolver_, 53, kProtoUdp, static_cast<int64_t>(t) - 30, true);  // MX lookup
+        if (c_.people && (!dedicated || u() < 0.5))
+          add(h.ip, resolver_, 53, kProtoUdp, static_cast<int64_t>(t) - 30, true);  // MX lookup
         add(h.ip, d, 25, kProtoTcp, static_cast<int64_t>(t), u() > 0.03, u() < 0.01);
       }
       // A newsletter now and then: hundreds of messages in a few minutes to many domains.

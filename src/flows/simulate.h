@@ -91,7 +91,10 @@ SimConfig isp_population(uint64_t seed);
 // Held out (never in the fit): a campus over 24 h, office hours, lab NATs of
 // 15-80 clients, half the infections at the start, different mix.
 SimConfig campus_population(uint64_t seed);
-// "tuned", "isp", "campus", "default" -> config (nullopt for another name).
+// Held out (never in the fit): large carrier-grade NATs (100-400 clients
+// each, 4 of them with an infected client) among 100 users, 24 h.
+SimConfig cgnat_population(uint64_t seed);
+// "tuned", "isp", "campus", "cgnat", "default" -> config (nullopt for another name).
 std::optional<SimConfig> population(std::string_view name, uint64_t seed);
 
 struct SimHost {
