@@ -198,25 +198,25 @@ namespace {
 // each weight held to the sign of its evidence (0 where the data gave it
 // none). Order: kFeatureNames. Copied from the program's output.
 constexpr std::array<double, kFeatures> kWeights = {
-    -7.5578,   // bias
-    12.5494,   // fanout
-    4.3752,    // failed
-    1.6911,    // new_dst_1h
-    4.3425,    // low_and_slow
+    -7.5663,   // bias
+    12.3298,   // fanout
+    4.3880,    // failed
+    1.6974,    // new_dst_1h
+    4.3657,    // low_and_slow
     0.0000,    // novelty_6h
-    8.2370,    // smtp_share
-    9.0755,    // submission_volume
-    8.9387,    // submission_bursts
+    6.7529,    // smtp_share
+    8.2017,    // submission_volume
+    8.9360,    // submission_bursts
     0.0000,    // submission_excess
-    1.8716,    // regular
-    -7.7570,   // receives_mail
+    1.9201,    // regular
+    -7.5536,   // receives_mail
     0.0000,    // traffic_1h
-    9.5398,    // smtp25_share_1h
+    9.6331,    // smtp25_share_1h
     0.0000,    // mail_share_1h
     0.0000,    // new_dst_24h
-    7.8833,    // submission_volume_6h
-    -21.5023,  // mta_like
-    0.0000,    // sustained_submission
+    7.9971,    // submission_volume_6h
+    -20.3259,  // mta_like
+    9.8226,    // sustained_submission
     0.0000,    // submissions_per_client
 };
 }  // namespace
@@ -642,7 +642,10 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   x[4] = depth * std::min(1.0, static_cast<double>(new_6) / (6.0 + clients / 20.0)) *
          std::clamp((8.0 + clients / 20.0 - static_cast<double>(old_distinct)) / 5.0, 0.0, 1.0) *
          std::clamp((20.0 + clients / 10.0 - static_cast<double>(distinct_l)) / 10.0, 0.0, 1.0);
-  x[18] = std::clamp((static_cast<double>(sustained) - 2) / 4, 0.0, 1.0);
+  // Sustained and far above the host's own usual (z of the trimmed hour
+  // 20+): relay abuse, alone or behind a NAT whose clients submit too.
+  x[18] = std::clamp((static_cast<double>(sustained) - 2) / 4, 0.0, 1.0) *
+          std::clamp(e.submission_excess / 20.0, 0.0, 1.0);
   x[19] = std::min(1.0, sub_trim / static_cast<double>(polls_l + 10) / 5.0);
   if (sink_) sink_(ip, t, x);
   double z = h.kind == SubscriberKind::kStatic     ? kStaticOffset

@@ -245,11 +245,17 @@ size_t feature(const char* name) {
 
 TEST(Detector, SustainedSubmissionSeparatesAbuseFromABatch) {
   const IpAddress webmail = ip("13.0.0.7");
-  // Relay abuse: 120 an hour for an hour, evenly.
+  // Three hours of browsing first (the host's own usual: no submissions).
+  const int64_t t1 = kT0 + 3 * 3600000;
   std::vector<Flow> abuse, batch;
-  for (int i = 0; i < 120; ++i) abuse.push_back(tcp("100.64.3.3", webmail, 587, kT0 + i * 30000, true));
+  for (int i = 0; i < 3 * 360; ++i) {
+    abuse.push_back(tcp("100.64.3.3", ip("12.0.0.1"), 443, kT0 + i * 10000, true));
+    batch.push_back(tcp("100.64.3.4", ip("12.0.0.1"), 443, kT0 + i * 10000, true));
+  }
+  // Relay abuse: 120 an hour for an hour, evenly.
+  for (int i = 0; i < 120; ++i) abuse.push_back(tcp("100.64.3.3", webmail, 587, t1 + i * 30000, true));
   // A legitimate batch: 50 submissions in 10 minutes.
-  for (int i = 0; i < 50; ++i) batch.push_back(tcp("100.64.3.4", webmail, 587, kT0 + i * 12000, true));
+  for (int i = 0; i < 50; ++i) batch.push_back(tcp("100.64.3.4", webmail, 587, t1 + i * 12000, true));
   const size_t k = feature("sustained_submission");
   EXPECT_DOUBLE_EQ(last_features(abuse, "100.64.3.3")[k], 1.0);
   EXPECT_DOUBLE_EQ(last_features(batch, "100.64.3.4")[k], 0.0);
