@@ -29,7 +29,12 @@
 // score = 2 * P(infected), so the default threshold 1.0 is P = 0.5. The
 // evidence keeps each feature's contribution to the log-odds by name. An
 // incident opens when the score reaches cfg.threshold and closes after
-// cfg.release_after_s without another window at or above it.
+// cfg.release_after_s without another window at or above it; a confirmed one
+// (score >= confirm_threshold, persistent evidence, or a repeat within a day)
+// holds the host flagged for hold_s (hold_slow_s when its evidence never came
+// in bursts), following its every flow. Submissions also count port 25 to a
+// smarthost learnt from the traffic (shared_relay_sources), and are measured
+// against the host's own usual and its estimated clients (NAT gateways).
 #pragma once
 
 #include <array>
