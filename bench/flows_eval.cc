@@ -159,8 +159,8 @@ int write_seeds(const std::string& dir) {
 // legitimate host flagged costs far more than a bot found an hour later). Newton's method (IRLS) with a small
 // L2 penalty. Prints the weights in the order of kFeatureNames, as the C++ initializer of kWeights. +1:
 // evidence of a bot, -1: evidence against, 0: free (the bias).
-constexpr std::array<int, kFeatures> kFeatureSigns = {0, 1, 1,  1,  1, 1, 1, 1, 1,
-                                                      1, 1, -1, -1, 1, 1, 1, 1, -1};
+constexpr std::array<int, kFeatures> kFeatureSigns = {0, 1,  1,  1, 1, 1, 1, 1,  1, 1,
+                                                      1, -1, -1, 1, 1, 1, 1, -1, 1, 1};
 
 Truth ctu_truth(const std::vector<CsvRecord>& recs);
 
@@ -194,9 +194,10 @@ int fit(double neg_weight, const std::vector<std::string>& ctu, double ctu_boost
       if (k > 40 && k % 8 != 0) return;
       Row r;
       for (size_t i = 0; i < kFeatures; ++i) r.x[i] = static_cast<float>(x[i]);
-      // Not fitted (weight stays 0): submissions_1h, which one legitimate
-      // batch reaches (the 6 h volume tells a relay abuser from it).
-      r.x[8] = 0;
+      // Not fitted (weight stays 0): traffic_1h, a penalty on busy hosts as such hides the infected
+      // client behind a NAT; the NAT signals are relative (excess over the
+      // host's own usual, submissions per mail client).
+      r.x[12] = 0;
       r.y = truth.infected_at(ip, t) ? 1 : 0;
       r.legit = !truth.infected_from_ms.count(ip.to_string());
       r.group = g;
@@ -206,18 +207,15 @@ int fit(double neg_weight, const std::vector<std::string>& ctu, double ctu_boost
     for (const Flow& f : flows) det.observe(f);
     std::fprintf(stderr, "fit: %s: %zu rows so far\n", what, rows.size());
   };
-  auto run = [&](const SimConfig& c) {
-    auto sim = simulate(c);
-    const std::string what =
-        std::string(c.bots_lowslow ? "tuned" : "default") + " seed " + std::to_string(c.seed);
+  auto run = [&](const char* name, uint64_t seed) {
+    auto sim = simulate(*population(name, seed));
+    const std::string what = std::string(name) + " seed " + std::to_string(seed);
     run_flows(sim.flows, sim.truth(), sim.detector_config, what.c_str());
   };
-  for (uint64_t seed : {101, 102, 103, 104}) run(tuned_population(seed));
-  for (uint64_t seed : {101, 102}) {
-    SimConfig c;
-    c.seed = seed;
-    run(c);
-  }
+  // The campus population is held out (never fitted on).
+  for (uint64_t seed : {101, 102, 103, 104}) run("tuned", seed);
+  for (uint64_t seed : {101, 102, 103}) run("isp", seed);
+  for (uint64_t seed : {101, 102}) run("default", seed);
   // The CTU-13 samples (real captures, labelled): each of their host-hours
   // weighs as much as ctu_boost simulated ones.
   boost = ctu_boost;
@@ -327,15 +325,13 @@ int fit(double neg_weight, const std::vector<std::string>& ctu, double ctu_boost
   std::printf("\n// %zu rows (%zu host-hours); weights in the order of kFeatureNames\n", rows.size(),
               group_rows.size());
   for (size_t i = 0; i < K; ++i) std::printf("    %.4f,  // %s\n", beta[i], kFeatureNames[i]);
-  // The fitted model on held-out seeds 1-3 (tuned and default populations).
+  // The fitted model on seeds 1-3 of every population (campus: held out).
   for (uint64_t seed : {1, 2, 3}) {
-    for (bool tuned : {true, false}) {
-      SimConfig c = tuned ? tuned_population(seed) : SimConfig{};
-      c.seed = seed;
-      auto sim = simulate(c);
+    for (const char* name : {"tuned", "isp", "campus", "default"}) {
+      auto sim = simulate(*population(name, seed));
       sim.detector_config.weights = beta;
       auto rep = evaluate(sim.flows, sim.truth(), sim.detector_config, 120);
-      std::printf("== fitted model, %s seed %llu, 120 s windows\n%s\n", tuned ? "tuned" : "default",
+      std::printf("== fitted model, %s seed %llu, 120 s windows\n%s\n", name,
                   static_cast<unsigned long long>(seed), rep.table().c_str());
       for (const auto& l : rep.legit_incidents) std::printf("  flagged: %s\n", l.c_str());
     }
@@ -360,7 +356,10 @@ int main(int argc, char** argv) {
   std::vector<uint64_t> seeds = {1, 2, 3};
   std::vector<std::string> ctu;
   std::string write_path, blind_dir;
-  bool tuned = false;
+  bool tuned = false, verbose = false;
+  int64_t hold_s = -1, hold_slow_s = -1;
+  std::string trace_role;  // --trace ROLE: the model's inputs for each host of that role, every 20 min
+  std::string pop = "default";
   int64_t window_s = 120;
   for (size_t i = 0; i < args.size(); ++i) {
     auto next = [&]() -> std::string {
@@ -373,14 +372,22 @@ int main(int argc, char** argv) {
     if (args[i] == "--seed")
       seeds = {std::stoull(next())};
     else if (args[i] == "--population") {
-      const std::string p = next();
-      if (p != "tuned" && p != "default") {
-        std::fprintf(stderr, "flows_eval: --population tuned|default\n");
+      pop = next();
+      if (!population(pop, 1)) {
+        std::fprintf(stderr, "flows_eval: --population tuned|isp|campus|cgnat|default\n");
         return 2;
       }
-      tuned = p == "tuned";
+      tuned = pop != "default";
     } else if (args[i] == "--window")
       window_s = std::stoll(next());
+    else if (args[i] == "--hold")
+      hold_s = std::stoll(next());
+    else if (args[i] == "--hold-slow")
+      hold_slow_s = std::stoll(next());
+    else if (args[i] == "--trace")
+      trace_role = next();
+    else if (args[i] == "--verbose")
+      verbose = true;
     else if (args[i] == "--write-blind")
       blind_dir = next();
     else if (args[i] == "--hours")
@@ -433,7 +440,7 @@ int main(int argc, char** argv) {
   }
   for (uint64_t seed : seeds) {
     if (tuned) {
-      const SimConfig t = tuned_population(seed);
+      const SimConfig t = *population(pop, seed);
       const int64_t hours = c.duration_s != SimConfig{}.duration_s ? c.duration_s : t.duration_s;
       const size_t users = c.users != SimConfig{}.users ? c.users : t.users;
       c = t;
@@ -453,14 +460,41 @@ int main(int argc, char** argv) {
                   blind_dir.c_str());
       return 0;
     }
+    if (!trace_role.empty()) {
+      const Truth truth = sim.truth();
+      Detector det(sim.detector_config);
+      std::unordered_map<std::string, int64_t> last;
+      det.set_feature_sink([&](const IpAddress& ip, int64_t t, const std::array<double, kFeatures>& x) {
+        const std::string k = ip.to_string();
+        auto r = truth.roles.find(k);
+        if (r == truth.roles.end() || host_role_name(r->second) != trace_role) return;
+        double z = 0;
+        for (size_t i = 0; i < kFeatures; ++i) z += sim.detector_config.weights[i] * x[i];
+        if (t - last[k] < 1200000 && z < 0) return;
+        last[k] = t;
+        auto f = truth.infected_from_ms.find(k);
+        std::printf("%s %+.1fh z=%.2f%s", k.c_str(),
+                    f == truth.infected_from_ms.end() ? 0.0 : static_cast<double>(t - f->second) / 3600000, z,
+                    truth.infected_at(ip, t) ? " inf" : "");
+        for (size_t i = 1; i < kFeatures; ++i)
+          if (x[i] != 0) std::printf(" %s=%.2f", kFeatureNames[i], x[i]);
+        std::printf("\n");
+      });
+      for (const Flow& f : sim.flows) det.observe(f);
+      continue;
+    }
+    if (hold_s >= 0) sim.detector_config.hold_s = std::max(hold_s, sim.detector_config.release_after_s);
+    if (hold_slow_s >= 0) sim.detector_config.hold_slow_s = hold_slow_s;
     auto rep = evaluate(sim.flows, sim.truth(), sim.detector_config, window_s);
     std::printf(
         "== simulation %s seed=%llu hours=%lld users=%zu businesses=%zu (known %zu) nats=%zu+%zu infected "
         "bots=%zu burst/%zu slow/%zu relay/%zu lowslow/%zu relay-abuse flows=%zu, %lld s windows\n%s\n",
-        tuned ? "tuned" : "default", static_cast<unsigned long long>(seed),
-        static_cast<long long>(c.duration_s / 3600), c.users, c.businesses, c.known_businesses, c.nats,
-        c.nats_infected, c.bots_burst, c.bots_slow, c.bots_relay, c.bots_lowslow, c.bots_relay_abuse,
-        sim.flows.size(), static_cast<long long>(window_s), rep.table().c_str());
+        pop.c_str(), static_cast<unsigned long long>(seed), static_cast<long long>(c.duration_s / 3600),
+        c.users, c.businesses, c.known_businesses, c.nats, c.nats_infected, c.bots_burst, c.bots_slow,
+        c.bots_relay, c.bots_lowslow, c.bots_relay_abuse, sim.flows.size(), static_cast<long long>(window_s),
+        rep.table().c_str());
+    if (verbose)
+      for (const auto& l : rep.legit_incidents) std::printf("  flagged: %s\n", l.c_str());
   }
   return 0;
 }

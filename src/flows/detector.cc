@@ -92,8 +92,22 @@ Result<DetectorConfig> DetectorConfig::from_config(const Config& c) {
   d.release_after_s = c.get_int("flows.detector.release_after_s", d.release_after_s);
   d.threshold = c.get_double("flows.detector.threshold", d.threshold);
   d.block_threshold = c.get_double("flows.detector.block_threshold", d.block_threshold);
-  if (d.window_s < 10 || d.long_window_s < d.window_s || d.release_after_s < 0 || d.threshold <= 0)
-    return fail(Errc::kConfig, "flows.detector: window_s >= 10, long_window_s >= window_s, threshold > 0");
+  d.confirm_threshold = c.get_double("flows.detector.confirm_threshold", d.confirm_threshold);
+  d.hold_s = c.get_int("flows.detector.hold_s", d.hold_s);
+  d.hold_slow_s = c.get_int("flows.detector.hold_slow_s", d.hold_slow_s);
+  d.shared_relay_sources =
+      static_cast<uint32_t>(c.get_int("flows.detector.shared_relay_sources", d.shared_relay_sources));
+  d.confirm_windows = static_cast<uint32_t>(c.get_int("flows.detector.confirm_windows", d.confirm_windows));
+  d.confirm_span_s = c.get_int("flows.detector.confirm_span_s", d.confirm_span_s);
+  d.repeat_within_s = c.get_int("flows.detector.repeat_within_s", d.repeat_within_s);
+  d.burst_mail_per_hour =
+      static_cast<uint32_t>(c.get_int("flows.detector.burst_mail_per_hour", d.burst_mail_per_hour));
+  if (d.window_s < 10 || d.long_window_s < d.window_s || d.release_after_s < 0 || d.threshold <= 0 ||
+      d.hold_s < d.release_after_s || d.hold_slow_s < d.release_after_s || d.hold_slow_s > d.hold_s ||
+      d.confirm_threshold < d.threshold || d.shared_relay_sources > 16)
+    return fail(Errc::kConfig,
+                "flows.detector: window_s >= 10, long_window_s >= window_s, threshold > 0, hold_s >= "
+                "hold_slow_s >= release_after_s, confirm_threshold >= threshold, shared_relay_sources <= 16");
   return d;
 }
 
@@ -147,23 +161,31 @@ const std::array<const char*, kFeatures> kFeatureNames = {
     "low_and_slow",  // 6+ never-seen destinations in 6 h (0..1), few destinations of the hour used before (8
                      // -> 0, 3 -> 1), few in all (20 -> 0, 10 -> 1)
     "novelty_6h",    // never-seen / all port-25 flows in 6 h (0 below 3 flows)
-    "smtp_share",  // (port 25 + submission) / (all flows + 5), window, times mail flows in the hour (0..1 at
-                   // 60)
-    "submission_volume",  // submissions in the hour past 50 (0..1 at 150), times their share of the traffic
-                          // past 3% (0..1 at 10%)
-    "submissions_1h",     // submissions in the hour past 30 (0..1 at 90): not used (weight 0), a batch a day
-                          // reaches it
-    "submission_excess",  // z-score over the host's usual submission share (0..40, /5)
+    "smtp_share",  // (port 25 + submission) / (all flows + 5), window, times mail flows in the hour (port 25
+                   // and trimmed submissions; 0..1 at 60)
+    "submission_volume",  // submissions in the hour (trimmed: without its two busiest 10-min slots, x1.5)
+                          // past 50 (0..1 at 150), times their share of the traffic past 3% (0..1 at 10%)
+    "submission_bursts",  // hours of the last 24 with 20 + 3x the usual (median) submissions + 2 per client:
+                          // 1 -> 0, 4 -> 1 (a
+                          // legitimate batch comes once or twice a day, relay abuse every few hours)
+    "submission_excess",  // z-score of the trimmed hour over the host's usual submission share (0..40, /5),
+                          // times its usual
+                          // submissions an hour past 5 (0..1 at 15): the NAT signal
     "regular",            // 1 - coefficient of variation of the last send gaps
     "receives_mail",      // inbound port-25 connections in 24 h (0..1, 3 or more = 1)
-    "traffic_1h",         // log(1 + all flows in the hour) / 10: NAT scale
+    "traffic_1h",         // log(1 + all flows in the hour) / 10: NAT scale (not used: weight 0)
     "smtp25_share_1h",    // port-25 flows / all flows, hour
-    "mail_share_1h",      // (port 25 + submission) / (all flows + 20), hour
+    "mail_share_1h",      // (port 25 + trimmed submissions) / (all flows + 20), hour
     "new_dst_24h",        // log(1 + never-seen port-25 destinations in 24 h)
     "submission_volume_6h",  // submissions in 6 h past 100 (0..1 at 400), times their share past 3% (0..1 at
                              // 10%)
     "mta_like",  // 10-20+ port-25 flows an hour over 6 h to 5-15+ destinations an hour, some used before, few
                  // failing (0..1)
+    "sustained_submission",    // 10-min slots of the last hour with more than 6 + 3x the host's usual
+                               // submissions per 10 min (its hours 2-24 ago): 2 -> 0, 6 -> 1; a relay
+                               // abuser keeps it up, a legitimate batch fills two or three
+    "submissions_per_client",  // trimmed submissions in the hour / (IMAP/POP polls + 10), /5 (0..1): a NAT's
+                               // many mail clients poll, a bot only submits
 };
 
 namespace {
@@ -176,24 +198,26 @@ namespace {
 // each weight held to the sign of its evidence (0 where the data gave it
 // none). Order: kFeatureNames. Copied from the program's output.
 constexpr std::array<double, kFeatures> kWeights = {
-    -7.8058,  // bias
-    0.0000,   // fanout
-    21.1704,  // failed
-    1.2985,   // new_dst_1h
-    6.2331,   // low_and_slow
-    0.0000,   // novelty_6h
-    0.4539,   // smtp_share
-    14.7906,  // submission_volume
-    0.0000,   // submissions_1h
-    1.0209,   // submission_excess
-    4.7220,   // regular
-    -5.2315,  // receives_mail
-    0.0000,   // traffic_1h
-    5.1407,   // smtp25_share_1h
-    0.0000,   // mail_share_1h
-    0.0000,   // new_dst_24h
-    6.0221,   // submission_volume_6h
-    -4.5286,  // mta_like
+    -7.5663,   // bias
+    12.3298,   // fanout
+    4.3880,    // failed
+    1.6974,    // new_dst_1h
+    4.3657,    // low_and_slow
+    0.0000,    // novelty_6h
+    6.7529,    // smtp_share
+    8.2017,    // submission_volume
+    8.9360,    // submission_bursts
+    0.0000,    // submission_excess
+    1.9201,    // regular
+    -7.5536,   // receives_mail
+    0.0000,    // traffic_1h
+    9.6331,    // smtp25_share_1h
+    0.0000,    // mail_share_1h
+    0.0000,    // new_dst_24h
+    7.9971,    // submission_volume_6h
+    -20.3259,  // mta_like
+    9.8226,    // sustained_submission
+    0.0000,    // submissions_per_client
 };
 }  // namespace
 
@@ -209,12 +233,12 @@ constexpr double kStaticOffset = -0.3, kBusinessOffset = -0.8;
 struct Detector::Host {
   struct Bucket {
     int64_t index = -1;
-    uint32_t flows = 0, smtp25 = 0, failed25 = 0, new_dst25 = 0, submissions = 0, inbound25 = 0;
+    uint32_t flows = 0, smtp25 = 0, failed25 = 0, new_dst25 = 0, submissions = 0, inbound25 = 0, polls = 0;
     uint32_t last_dst25 = 0;  // destinations whose latest port-25 use falls in this bucket
   };
   struct Hour {
     int64_t index = -1;
-    uint32_t flows = 0, smtp25 = 0, new_dst25 = 0, submissions = 0, inbound25 = 0;
+    uint32_t flows = 0, smtp25 = 0, new_dst25 = 0, submissions = 0, inbound25 = 0, polls = 0;
   };
   SubscriberKind kind = SubscriberKind::kDynamic;
   bool exception = false;
@@ -230,6 +254,7 @@ struct Detector::Host {
   int64_t last_mail_ms = INT64_MIN;     // last port-25/submission flow or inbound 25
   Incident* open = nullptr;             // this host's entry in open_ (stable: node-based map)
   int64_t oldest_dst25_ms = INT64_MAX;  // lower bound of dst25_last's times (sweep trigger)
+  int64_t last_closed_ms = INT64_MIN;   // when this host's last incident closed (repeat offenders)
 
   Bucket& bucket(int64_t t_ms, int64_t bucket_ms) {
     const int64_t idx = t_ms / bucket_ms;
@@ -333,8 +358,19 @@ void Detector::observe(const Flow& f) {
   b.flows++;
   auto& hr = h->hour(t);
   hr.flows++;
+  // A confirmed incident holds the host: it stays flagged in every window in
+  // which it sends anything, until hold_s pass without new evidence.
+  if (h->open && h->open->confirmed && h->kind != SubscriberKind::kBusiness && t > h->open->last_seen_ms)
+    h->open->last_seen_ms = t;
   if (!f.is_tcp()) return;
-  const bool to_relay = in_any(cfg_.relays, f.dst);
+  // Mail clients: IMAP(S) and POP(3S) polls (the mailbox side of a person).
+  if (f.dst_port == 993 || f.dst_port == 143 || f.dst_port == 995 || f.dst_port == 110) {
+    b.polls++;
+    hr.polls++;
+    return;
+  }
+  const bool to_relay = in_any(cfg_.relays, f.dst) ||
+                        (f.dst_port == 25 && shared_relay(f, hash_ip(f.src), h->seen25.size() <= 2));
   const bool smtp25 = f.dst_port == 25 && !to_relay;
   const bool submission = f.dst_port == 587 || f.dst_port == 465 || (to_relay && f.dst_port == 25);
   if (!smtp25 && !submission) return;
@@ -377,14 +413,39 @@ void Detector::observe(const Flow& f) {
   score(*h, f.src, t, f.start_ms);
 }
 
+bool Detector::shared_relay(const Flow& f, uint64_t src_hash, bool eligible) {
+  if (cfg_.shared_relay_sources == 0) return false;
+  const uint64_t d = hash_ip(f.dst);
+  auto it = relay_sources_.find(d);
+  if (it == relay_sources_.end()) {
+    // Bounded: beyond 65536 destinations new ones are not tracked (and are
+    // never relays).
+    if (!eligible || f.failed_attempt() || f.reset() || relay_sources_.size() >= 65536) return false;
+    it = relay_sources_.emplace(d, RelaySources{}).first;
+  }
+  RelaySources& r = it->second;
+  if (r.n >= cfg_.shared_relay_sources) return true;
+  if (!eligible || f.failed_attempt() || f.reset()) return false;
+  for (uint8_t i = 0; i < r.n; ++i)
+    if (r.src[i] == src_hash) return false;
+  if (r.n < r.src.size()) r.src[r.n++] = src_hash;
+  return r.n >= cfg_.shared_relay_sources;
+}
+
 void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start_ms) {
   const int64_t bucket_ms = cfg_.window_s * 1000 / static_cast<int64_t>(kBuckets);
   const int64_t cur = t / bucket_ms;
   const int64_t short_buckets = static_cast<int64_t>(kBuckets);
   uint64_t flows_w = 0, smtp_w = 0, failed_w = 0, sub_w = 0, smtp_l = 0, failed_l = 0, new_l = 0,
-           inbound_l = 0, distinct_w = 0, flows_l = 0, sub_l = 0;
+           inbound_l = 0, distinct_w = 0, flows_l = 0, sub_l = 0, polls_l = 0;
+  // Submissions per 10-minute slot of the long window (slot 0 the latest).
+  std::array<uint32_t, 6> slots{};
+  const int64_t slot_ms = std::max<int64_t>(bucket_ms, cfg_.long_window_s * 1000 / 6);
   for (const auto& b : h.ring) {
     if (b.index < 0 || b.index > cur || cur - b.index >= static_cast<int64_t>(h.ring.size())) continue;
+    const auto slot = static_cast<size_t>((cur - b.index) * bucket_ms / slot_ms);
+    if (slot < slots.size()) slots[slot] += b.submissions;
+    polls_l += b.polls;
     smtp_l += b.smtp25;
     failed_l += b.failed25;
     new_l += b.new_dst25;
@@ -404,6 +465,8 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   const int64_t hcur = t / kHourMs;
   uint64_t smtp_6 = 0, new_6 = 0, new_24 = 0, inbound_24 = 0, old_sub = 0, old_flows = 0, sub_6 = 0,
            flows_6 = 0;
+  size_t old_hours = 0;
+  std::array<double, kHours> old_hour_subs{};
   for (const auto& hb : h.hours) {
     if (hb.index < 0 || hb.index > hcur || hcur - hb.index >= static_cast<int64_t>(kHours)) continue;
     inbound_24 += hb.inbound25;
@@ -417,7 +480,38 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     if (hcur - hb.index >= 2) {
       old_sub += hb.submissions;
       old_flows += hb.flows;
+      if (old_hours < old_hour_subs.size()) old_hour_subs[old_hours++] = hb.submissions;
     }
+  }
+  // The host's usual submissions an hour: the median of its hours 2-24 ago
+  // since it was first seen (quiet hours count as 0), so that its own bursts
+  // do not raise the bar they are measured against. A slot is sustained when
+  // it holds more than 6 + 3 times the usual per slot.
+  const auto span_h = static_cast<size_t>(std::clamp(
+      std::floor(static_cast<double>(t - 2 * kHourMs - std::max(h.first_ms, t - 24 * kHourMs)) / kHourMs) + 1,
+      0.0, 22.0));
+  while (old_hours < span_h) old_hour_subs[old_hours++] = 0;
+  double usual_hour = 0;
+  if (old_hours > 0) {
+    std::sort(old_hour_subs.begin(), old_hour_subs.begin() + static_cast<std::ptrdiff_t>(old_hours));
+    usual_hour = old_hour_subs[old_hours / 2];
+  }
+  const double usual_per_slot = usual_hour / static_cast<double>(slots.size());
+  uint32_t sustained = 0;
+  for (uint32_t v : slots)
+    if (static_cast<double>(v) > 6 + 3 * usual_per_slot) ++sustained;
+  // Hours of the last 24 with a burst of submissions (20 + 3x the usual
+  // hour): a person's legitimate batch comes once or twice a day, relay abuse
+  // comes back every few hours.
+  // How many people this address stands for (1 for a PC; a NAT gateway's
+  // mail clients poll IMAP/POP every few minutes each, and its traffic is
+  // many people's).
+  const double clients =
+      std::max({1.0, static_cast<double>(polls_l) / 8.0, static_cast<double>(flows_l) / 600.0});
+  uint32_t burst_hours = 0;
+  for (const auto& hb : h.hours) {
+    if (hb.index < 0 || hb.index > hcur || hcur - hb.index >= static_cast<int64_t>(kHours)) continue;
+    if (static_cast<double>(hb.submissions) >= 20 + 18 * usual_per_slot + 2 * clients) ++burst_hours;
   }
   uint32_t sub_servers = 0;
   for (const auto& [d, last] : h.sub_dst)
@@ -435,6 +529,9 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   e.submissions_1h = static_cast<uint32_t>(sub_l);
   e.submission_servers = sub_servers;
   e.flows_1h = static_cast<uint32_t>(flows_l);
+  e.mail_polls_1h = static_cast<uint32_t>(polls_l);
+  e.sustained_slots = sustained;
+  e.submission_burst_hours = burst_hours;
   if (smtp_w >= 3)
     e.failed_ratio = static_cast<double>(failed_w) / static_cast<double>(smtp_w);
   else if (smtp_l >= 3)
@@ -444,10 +541,19 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   // Submissions this hour against what the host's own share of its traffic
   // predicts (a NAT gateway's users submit in proportion to its traffic);
   // without 200 flows of history there is no baseline.
+  // Submissions of the hour without its two busiest 10-minute slots, scaled
+  // back to an hour: a legitimate batch (a club's mail-out, 20-50 in a
+  // quarter of an hour) lies in one or two slots and is gone; relay abuse at
+  // 80-300 an hour fills every slot and stays.
+  std::array<uint32_t, 6> sorted_slots = slots;
+  std::sort(sorted_slots.begin(), sorted_slots.end());
+  const double sub_trim =
+      1.5 * static_cast<double>(sub_l - std::min<uint64_t>(sub_l, sorted_slots[5] + sorted_slots[4]));
+  e.submissions_trimmed_1h = static_cast<uint32_t>(sub_trim);
   if (old_flows >= 200) {
     const double share = static_cast<double>(old_sub) / static_cast<double>(old_flows);
     const double expect = share * static_cast<double>(flows_l);
-    e.submission_excess = (static_cast<double>(sub_l) - expect) / std::sqrt(expect + 4.0);
+    e.submission_excess = (sub_trim - expect) / std::sqrt(expect + 4.0);
   }
   // Regularity of the gaps between the last sends (timer-driven bots are regular).
   const size_t n = std::min(h.ntimes, kTimes);
@@ -486,22 +592,29 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   // novelty features grow with the host's observed age (full at 2 h).
   const double depth =
       h.first_ms < 0 ? 0 : std::min(1.0, static_cast<double>(t - h.first_ms) / (2.0 * kHourMs));
-  x[3] = depth * std::log1p(static_cast<double>(std::min<uint64_t>(new_l, 20)));
+  // The novelty a NAT's own users bring grows with its clients.
+  e.clients = clients;
+  const double new_l_excess = std::max(0.0, static_cast<double>(new_l) - clients / 50.0);
+  x[3] = depth * std::log1p(std::min(new_l_excess, 20.0));
   x[4] = 0;  // low_and_slow, below (needs mta_like)
   x[5] = depth * e.novelty_6h;
   x[6] = static_cast<double>(smtp_w + sub_w) / static_cast<double>(flows_w + 5) *
-         std::min(1.0, static_cast<double>(smtp_l + sub_l) / 60.0);
-  const double sub_share_1h = flows_l ? static_cast<double>(sub_l) / static_cast<double>(flows_l) : 0;
+         std::min(1.0, (static_cast<double>(smtp_l) + sub_trim) / 60.0);
+  const double sub_share_1h = flows_l ? sub_trim / static_cast<double>(flows_l) : 0;
   const double sub_share_6h = flows_6 ? static_cast<double>(sub_6) / static_cast<double>(flows_6) : 0;
-  x[7] = std::clamp((static_cast<double>(sub_l) - 50) / 100, 0.0, 1.0) *
-         std::clamp((sub_share_1h - 0.03) / 0.07, 0.0, 1.0);
-  x[8] = std::clamp((static_cast<double>(sub_l) - 30) / 60, 0.0, 1.0);
-  x[9] = std::clamp(e.submission_excess, 0.0, 40.0) / 5.0;
+  x[7] = std::clamp((sub_trim - 50) / 100, 0.0, 1.0) * std::clamp((sub_share_1h - 0.03) / 0.07, 0.0, 1.0);
+  x[8] = std::clamp((static_cast<double>(burst_hours) - 1) / 3, 0.0, 1.0);
+  // The excess over the host's own usual counts where the usual is a real
+  // baseline: a NAT gateway's or a busy host's 5-15+ submissions an hour (a
+  // single user's one batch is many standard deviations over a usual of
+  // nearly nothing).
+  x[9] =
+      std::clamp(e.submission_excess, 0.0, 40.0) / 5.0 * std::clamp((usual_per_slot * 6 - 5) / 10, 0.0, 1.0);
   x[10] = n >= 8 ? e.regularity : 0;
   x[11] = std::min(1.0, static_cast<double>(inbound_24) / 3.0);
   x[12] = std::log1p(static_cast<double>(flows_l)) / 10.0;
   x[13] = flows_l ? static_cast<double>(smtp_l) / static_cast<double>(flows_l) : 0;
-  x[14] = static_cast<double>(smtp_l + sub_l) / static_cast<double>(flows_l + 20);
+  x[14] = (static_cast<double>(smtp_l) + sub_trim) / static_cast<double>(flows_l + 20);
   x[15] = depth * std::log1p(static_cast<double>(new_24));
   x[16] = std::clamp((static_cast<double>(sub_6) - 100) / 300, 0.0, 1.0) *
           std::clamp((sub_share_6h - 0.03) / 0.07, 0.0, 1.0);
@@ -524,9 +637,16 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   // are few in all (an MTA reaches dozens).
   const uint64_t distinct_l = h.dst25_last.size();
   const uint64_t old_distinct = distinct_l - std::min(distinct_l, new_l);
-  x[4] = depth * std::min(1.0, static_cast<double>(new_6) / 6.0) *
-         std::clamp((8.0 - static_cast<double>(old_distinct)) / 5.0, 0.0, 1.0) *
-         std::clamp((20.0 - static_cast<double>(distinct_l)) / 10.0, 0.0, 1.0);
+  // Behind a NAT the thresholds grow with the number of clients (their own
+  // employers' and friends' servers are new destinations too).
+  x[4] = depth * std::min(1.0, static_cast<double>(new_6) / (6.0 + clients / 20.0)) *
+         std::clamp((8.0 + clients / 20.0 - static_cast<double>(old_distinct)) / 5.0, 0.0, 1.0) *
+         std::clamp((20.0 + clients / 10.0 - static_cast<double>(distinct_l)) / 10.0, 0.0, 1.0);
+  // Sustained and far above the host's own usual (z of the trimmed hour
+  // 20+): relay abuse, alone or behind a NAT whose clients submit too.
+  x[18] = std::clamp((static_cast<double>(sustained) - 2) / 4, 0.0, 1.0) *
+          std::clamp(e.submission_excess / 20.0, 0.0, 1.0);
+  x[19] = std::min(1.0, sub_trim / static_cast<double>(polls_l + 10) / 5.0);
   if (sink_) sink_(ip, t, x);
   double z = h.kind == SubscriberKind::kStatic     ? kStaticOffset
              : h.kind == SubscriberKind::kBusiness ? kBusinessOffset
@@ -535,7 +655,10 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   e.score = std::round(2000 * sigmoid(z)) / 1000;
   // No incident on fewer than 3 mail flows in 6 h, whatever they look like
   // (one failed attempt from a host that has sent nothing else).
-  if (smtp_6 + sub_6 < 3) e.score = std::min(e.score, std::nextafter(cfg_.threshold, 0.0));
+  // Nor in a host's first 5 minutes on fewer than 10 (an MTA seen for the
+  // first time reaches a handful of MX hosts in a minute).
+  if (smtp_6 + sub_6 < 3 || (t - h.first_ms < 300000 && smtp_6 + sub_6 < 10))
+    e.score = std::min(e.score, std::nextafter(cfg_.threshold, 0.0));
   if (e.score < cfg_.threshold) return;
   // The evidence: each feature's share of the log-odds (the bias and
   // features at 0 left out).
@@ -566,6 +689,17 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     inc.kind = h.kind;
     inc.first_seen_ms = first_in_window;
     inc.last_seen_ms = t;
+    inc.last_evidence_ms = t;
+    inc.confirmed = e.score >= cfg_.confirm_threshold;
+    inc.peak_mail_1h = static_cast<uint32_t>(smtp_l + sub_l);
+    inc.evidence_windows = 1;
+    inc.first_evidence_ms = t;
+    // Back within a day of its last incident: the evidence has persisted
+    // across both, the host is held like a confirmed one.
+    if (h.last_closed_ms != INT64_MIN && t - h.last_closed_ms <= cfg_.repeat_within_s * 1000) {
+      inc.confirmed = true;
+      inc.repeat = true;
+    }
     inc.opened_ms = t;
     inc.score = e.score;
     inc.evidence = e;
@@ -576,6 +710,12 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   }
   Incident& inc = *h.open;
   inc.last_seen_ms = std::max(inc.last_seen_ms, t);
+  if (t - inc.last_evidence_ms >= cfg_.window_s * 1000) ++inc.evidence_windows;
+  inc.last_evidence_ms = std::max(inc.last_evidence_ms, t);
+  if (e.score >= cfg_.confirm_threshold || (inc.evidence_windows >= cfg_.confirm_windows &&
+                                            t - inc.first_evidence_ms >= cfg_.confirm_span_s * 1000))
+    inc.confirmed = true;
+  inc.peak_mail_1h = std::max(inc.peak_mail_1h, static_cast<uint32_t>(smtp_l + sub_l));
   if (e.score > inc.score) {
     inc.score = e.score;
     inc.evidence = e;
@@ -587,8 +727,17 @@ void Detector::advance(int64_t now_ms) {
   if (now_ms > now_ms_) now_ms_ = now_ms;
   last_sweep_ms_ = now_ms_;
   for (auto it = open_.begin(); it != open_.end();) {
-    if (now_ms_ - it->second.last_seen_ms > cfg_.release_after_s * 1000) {
-      if (auto h = hosts_.find(host_key(it->second.host)); h != hosts_.end()) h->second->open = nullptr;
+    const Incident& inc = it->second;
+    // Business space (servers, offices) is not held: it needs more evidence
+    // already, and a server flagged stays flagged only while it earns it.
+    const int64_t quiet_s = !inc.confirmed || inc.kind == SubscriberKind::kBusiness ? cfg_.release_after_s
+                            : inc.peak_mail_1h > cfg_.burst_mail_per_hour           ? cfg_.hold_s
+                                                                                    : cfg_.hold_slow_s;
+    if (now_ms_ - it->second.last_evidence_ms > quiet_s * 1000) {
+      if (auto h = hosts_.find(host_key(it->second.host)); h != hosts_.end()) {
+        h->second->open = nullptr;
+        h->second->last_closed_ms = now_ms_;
+      }
       it->second.open = false;
       closed_.push_back(std::move(it->second));
       it = open_.erase(it);
@@ -604,8 +753,13 @@ void Detector::advance(int64_t now_ms) {
     // A host idle for the long window is forgotten unless it sent or
     // received mail within it (the 6 h and 24 h features); any host idle for
     // 24 h is.
+    // Nor a host whose last incident closed within repeat_within_s (it is
+    // a repeat offender if it comes back).
+    const bool recent_incident =
+        h.last_closed_ms != INT64_MIN && now_ms_ - h.last_closed_ms <= cfg_.repeat_within_s * 1000;
     if (!h.open && h.last_ms < horizon &&
-        (h.last_mail_ms < horizon || h.last_ms < now_ms_ - static_cast<int64_t>(kHours) * kHourMs)) {
+        (h.last_mail_ms < horizon || h.last_ms < now_ms_ - static_cast<int64_t>(kHours) * kHourMs) &&
+        !recent_incident) {
       it = hosts_.erase(it);
       continue;
     }
@@ -671,10 +825,21 @@ std::string incident_json(const Incident& i) {
   o += ",\"novelty_6h\":";
   fmt_num(o, e.novelty_6h);
   o += ",\"submissions_1h\":" + std::to_string(e.submissions_1h);
+  o += ",\"submissions_trimmed_1h\":" + std::to_string(e.submissions_trimmed_1h);
+  o += ",\"submission_burst_hours\":" + std::to_string(e.submission_burst_hours);
   o += ",\"submission_excess\":";
   fmt_num(o, e.submission_excess);
   o += ",\"submission_servers\":" + std::to_string(e.submission_servers);
   o += ",\"flows_1h\":" + std::to_string(e.flows_1h);
+  o += ",\"mail_polls_1h\":" + std::to_string(e.mail_polls_1h);
+  o += ",\"clients\":";
+  fmt_num(o, std::round(e.clients * 10) / 10);
+  o += ",\"sustained_slots\":" + std::to_string(e.sustained_slots);
+  o += ",\"confirmed\":" + std::string(i.confirmed ? "true" : "false");
+  o += ",\"last_evidence\":" + std::to_string(i.last_evidence_ms / 1000);
+  o += ",\"peak_mail_1h\":" + std::to_string(i.peak_mail_1h);
+  o += ",\"evidence_windows\":" + std::to_string(i.evidence_windows);
+  o += ",\"repeat\":" + std::string(i.repeat ? "true" : "false");
   o += ",\"subscriber\":\"" + std::string(subscriber_kind_name(i.kind)) + "\"";
   o += ",\"terms\":{";
   bool first = true;

@@ -29,7 +29,12 @@
 // score = 2 * P(infected), so the default threshold 1.0 is P = 0.5. The
 // evidence keeps each feature's contribution to the log-odds by name. An
 // incident opens when the score reaches cfg.threshold and closes after
-// cfg.release_after_s without another window at or above it.
+// cfg.release_after_s without another window at or above it; a confirmed one
+// (score >= confirm_threshold, persistent evidence, or a repeat within a day)
+// holds the host flagged for hold_s (hold_slow_s when its evidence never came
+// in bursts), following its every flow. Submissions also count port 25 to a
+// smarthost learnt from the traffic (shared_relay_sources), and are measured
+// against the host's own usual and its estimated clients (NAT gateways).
 #pragma once
 
 #include <array>
@@ -69,7 +74,7 @@ enum class Action { kNotify, kThrottle, kBlock };
 std::string_view action_name(Action a);
 
 // The logistic model's inputs, in order (kFeatureNames).
-inline constexpr size_t kFeatures = 18;
+inline constexpr size_t kFeatures = 20;
 extern const std::array<const char*, kFeatures> kFeatureNames;
 // The built-in weights (fitted by `flows_eval --fit`).
 const std::array<double, kFeatures>& default_weights();
@@ -82,18 +87,46 @@ struct DetectorConfig {
   std::vector<Subscribers> subscribers;
   std::vector<Prefix> mail_servers;  // legitimate MTAs inside the network: never scored
   std::vector<Prefix> relays;        // the provider's own submission relays / smarthosts
-  std::vector<Prefix> exceptions;    // scored, but only ever notified (RFC 5068 exceptions)
+  // A port-25 destination that this many distinct subscriber hosts reach
+  // (delivered sessions) is a smarthost too, learnt from the traffic (0: off).
+  // Only hosts with at most two port-25 destinations so far count (an MTA or
+  // a bot reaching the big providers' MX hosts soon has more), and only
+  // delivered sessions.
+  uint32_t shared_relay_sources = 12;
+  std::vector<Prefix> exceptions;  // scored, but only ever notified (RFC 5068 exceptions)
   int64_t window_s = 300;
   int64_t long_window_s = 3600;
   int64_t release_after_s = 7200;  // low-and-slow bots send every 10-30 min
   double threshold = 1.0;
   double block_threshold = 1.6;
+  // An incident whose score reached confirm_threshold is confirmed: the host
+  // stays flagged (last_seen follows its every flow, mail or not) until
+  // hold_s pass without a score at or above threshold. Bots that send in
+  // bursts hours apart (relay abuse, campaigns) stay infected in between.
+  double confirm_threshold = 1.6;
+  int64_t hold_s = 8 * 3600;
+  // A confirmed incident whose evidence never came in bursts (at most
+  // burst_mail_per_hour mail flows in an hour: a low-and-slow bot, which
+  // sends every few minutes) is held only hold_slow_s: quiet for that long,
+  // it was most likely cleaned.
+  int64_t hold_slow_s = 3 * 3600;
+  // Persistent evidence confirms too: an incident whose score reached the
+  // threshold in confirm_windows separate windows over at least
+  // confirm_span_s (a low-and-slow bot behind a NAT, never far above it).
+  uint32_t confirm_windows = 3;
+  int64_t confirm_span_s = 1800;
+  // A host whose new incident opens within repeat_within_s of the close of
+  // its previous one is confirmed at once (0: never).
+  int64_t repeat_within_s = 24 * 3600;
+  uint32_t burst_mail_per_hour = 40;
   size_t max_hosts = 1 << 20;  // tracked hosts; beyond it new hosts are not tracked
   std::array<double, kFeatures> weights = default_weights();  // the model (flows_eval --fit tries others)
 
   // Reads [flows.detector] from a TOML config: subscribers_dynamic = [..],
   // subscribers_static, subscribers_business, mail_servers, relays, exceptions,
-  // window_s, long_window_s, release_after_s, threshold, block_threshold.
+  // window_s, long_window_s, release_after_s, threshold, block_threshold,
+  // confirm_threshold, hold_s, hold_slow_s, burst_mail_per_hour,
+  // confirm_windows, confirm_span_s, repeat_within_s, shared_relay_sources.
   static Result<DetectorConfig> from_config(const Config& c);
 };
 
@@ -109,9 +142,14 @@ struct Evidence {
   uint32_t new_dst25_6h = 0;            // never-seen port-25 destinations in the last 6 hours
   double novelty_6h = 0;                // new_dst25_6h / port-25 flows in 6 h
   uint32_t submissions_1h = 0;          // submissions in the long window
+  uint32_t submissions_trimmed_1h = 0;  // without its two busiest 10-min slots, times 1.5 (batches gone)
+  uint32_t submission_burst_hours = 0;  // hours of the last 24 with 20 + 3x the usual submissions
   double submission_excess = 0;         // z-score of submissions_1h over the host's usual share
   uint32_t submission_servers = 0;      // distinct submission destinations in the long window
   uint32_t flows_1h = 0;                // all flows of the host in the long window
+  uint32_t mail_polls_1h = 0;           // IMAP/POP connections in the long window (mail clients)
+  double clients = 1;                   // people behind the address: max(1, polls/8, flows/600) an hour
+  uint32_t sustained_slots = 0;         // 10-min slots of the hour with submissions above the host's usual
   double score = 0;                     // 2 * P(infected) of the logistic model
   std::map<std::string, double> terms;  // each feature's contribution to the log-odds, by name
 };
@@ -120,11 +158,18 @@ struct Incident {
   uint64_t id = 0;
   IpAddress host;
   SubscriberKind kind = SubscriberKind::kDynamic;
-  int64_t first_seen_ms = 0;  // first flow of the window that opened it
-  int64_t last_seen_ms = 0;   // last flow at which the score was at or above threshold
-  int64_t opened_ms = 0;      // stream time the incident opened (time to detection)
-  double score = 0;           // highest score
-  Evidence evidence;          // evidence at the highest score
+  int64_t first_seen_ms = 0;      // first flow of the window that opened it
+  int64_t last_seen_ms = 0;       // last flow at which the score was at or above threshold, or (confirmed)
+                                  // the host's last flow while the incident was open
+  int64_t last_evidence_ms = 0;   // last flow at which the score was at or above threshold
+  bool confirmed = false;         // the score reached confirm_threshold (held for hold_s)
+  uint32_t peak_mail_1h = 0;      // most mail flows (port 25 + submission) in an hour at its evidence
+  uint32_t evidence_windows = 0;  // windows (window_s apart) in which the score reached the threshold
+  int64_t first_evidence_ms = 0;
+  bool repeat = false;    // opened within repeat_within_s of the host's previous incident
+  int64_t opened_ms = 0;  // stream time the incident opened (time to detection)
+  double score = 0;       // highest score
+  Evidence evidence;      // evidence at the highest score
   Action action = Action::kNotify;
   bool exception = false;
   bool open = true;
@@ -177,7 +222,18 @@ class Detector {
 
   DetectorConfig cfg_;
   FeatureSink sink_;
+  // Is this port-25 destination the provider's smarthost? One that at
+  // least shared_relay_sources distinct subscriber hosts send to (successful
+  // sessions), counting only hosts that use at most two port-25
+  // destinations in all (a person's mail client, not an MTA or a bot), is
+  // treated as a configured relay: port 25 to it is submission.
+  bool shared_relay(const Flow& f, uint64_t src_hash, bool eligible);
   std::unordered_map<HostKey, std::unique_ptr<Host>, HostKeyHash> hosts_;
+  struct RelaySources {
+    std::array<uint64_t, 16> src{};
+    uint8_t n = 0;
+  };
+  std::unordered_map<uint64_t, RelaySources> relay_sources_;  // port-25 destination -> distinct subscribers
   std::unordered_map<std::string, Incident> open_;
   std::vector<Incident> closed_;
   int64_t now_ms_ = 0;

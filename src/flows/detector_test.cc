@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 namespace rampart::flows {
 namespace {
 
@@ -128,6 +132,7 @@ TEST(Detector, OrdinaryUserIsQuiet) {
 TEST(Detector, IncidentClosesAfterQuietTimeAndReopens) {
   auto cfg = config();
   cfg.release_after_s = 600;
+  cfg.hold_s = 600;
   Detector d(cfg);
   burst(d, "100.64.1.5", kT0);
   EXPECT_TRUE(d.flagged(ip("100.64.1.5")));
@@ -146,6 +151,260 @@ TEST(Detector, IncidentClosesAfterQuietTimeAndReopens) {
   EXPECT_NE(again[0].id, closed[0].id);
 }
 
+// A confirmed incident (score >= confirm_threshold) keeps the host flagged in
+// every window it is active in, mail or not, until hold_s pass without new
+// evidence; an unconfirmed one ends with its last evidence.
+TEST(Detector, ConfirmedIncidentHoldsTheHost) {
+  for (bool confirm : {true, false}) {
+    auto cfg = config();
+    cfg.release_after_s = 1800;
+    cfg.hold_s = 4 * 3600;
+    if (!confirm) cfg.confirm_threshold = 2.5;  // out of reach (score <= 2)
+    Detector d(cfg);
+    burst(d, "100.64.1.5", kT0);
+    ASSERT_TRUE(d.flagged(ip("100.64.1.5")));
+    // The owner browses for 3 hours, one page every 30 s.
+    const int64_t web0 = kT0 + 400000;
+    for (int i = 0; i < 360; ++i) d.observe(tcp("100.64.1.5", ip("12.0.0.1"), 443, web0 + i * 30000, true));
+    const int64_t web_end = web0 + 359 * 30000;
+    EXPECT_EQ(d.flagged(ip("100.64.1.5")), confirm) << confirm;
+    d.finish();
+    auto inc = d.take_closed();
+    ASSERT_EQ(inc.size(), 1u);
+    EXPECT_EQ(inc[0].confirmed, confirm);
+    EXPECT_LE(inc[0].last_evidence_ms, kT0 + 300000);
+    if (confirm)
+      EXPECT_EQ(inc[0].last_seen_ms, web_end);
+    else
+      EXPECT_EQ(inc[0].last_seen_ms, inc[0].last_evidence_ms);
+    const std::string j = incident_json(inc[0]);
+    EXPECT_NE(j.find(confirm ? "\"confirmed\":true" : "\"confirmed\":false"), std::string::npos) << j;
+  }
+  // The hold ends: hold_s without evidence closes it, and the flows after
+  // that are not in it.
+  auto cfg = config();
+  cfg.hold_s = 3600;
+  cfg.release_after_s = 600;
+  Detector d(cfg);
+  burst(d, "100.64.1.5", kT0);
+  for (int i = 0; i < 240; ++i)
+    d.observe(tcp("100.64.1.5", ip("12.0.0.1"), 443, kT0 + 400000 + i * 30000, true));
+  EXPECT_FALSE(d.flagged(ip("100.64.1.5")));
+  auto closed = d.take_closed();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_TRUE(closed[0].confirmed);
+  EXPECT_LE(closed[0].last_seen_ms, closed[0].last_evidence_ms + 3600000 + 30000);
+  EXPECT_GE(closed[0].last_seen_ms, closed[0].last_evidence_ms + 3600000 - 30000);
+}
+
+// Evidence that never came in bursts (a low-and-slow bot) is held only
+// hold_slow_s; here the 200-flow burst counts as slow (burst_mail_per_hour
+// above it).
+TEST(Detector, SlowEvidenceIsHeldShorter) {
+  for (uint32_t burst_mail : {100u, 500u}) {
+    auto cfg = config();
+    cfg.release_after_s = 600;
+    cfg.hold_s = 4 * 3600;
+    cfg.hold_slow_s = 3600;
+    cfg.burst_mail_per_hour = burst_mail;
+    Detector d(cfg);
+    burst(d, "100.64.1.5", kT0);
+    for (int i = 0; i < 360; ++i)
+      d.observe(tcp("100.64.1.5", ip("12.0.0.1"), 443, kT0 + 400000 + i * 30000, true));
+    d.finish();
+    auto inc = d.take_closed();
+    ASSERT_EQ(inc.size(), 1u);
+    EXPECT_EQ(inc[0].peak_mail_1h, 200u);
+    const int64_t held = inc[0].last_seen_ms - inc[0].last_evidence_ms;
+    if (burst_mail < 200)
+      EXPECT_GT(held, 2 * 3600000) << "bursty: held 4 h (the 3 h of web traffic)";
+    else
+      EXPECT_LE(held, 3600000 + 30000) << "slow: held 1 h";
+  }
+}
+
+// The features behind relay abuse, through the feature sink (x in the order
+// of kFeatureNames): sustained_submission counts 10-minute slots above the
+// host's usual, submissions_per_client divides by its mail clients' polls.
+std::array<double, kFeatures> last_features(const std::vector<Flow>& flows, const char* host) {
+  Detector d(config());
+  std::array<double, kFeatures> last{};
+  d.set_feature_sink([&](const IpAddress& a, int64_t, const std::array<double, kFeatures>& x) {
+    if (a == ip(host)) last = x;
+  });
+  for (const Flow& f : flows) d.observe(f);
+  return last;
+}
+
+size_t feature(const char* name) {
+  for (size_t i = 0; i < kFeatures; ++i)
+    if (std::string_view(kFeatureNames[i]) == name) return i;
+  ADD_FAILURE() << name;
+  return 0;
+}
+
+TEST(Detector, SustainedSubmissionSeparatesAbuseFromABatch) {
+  const IpAddress webmail = ip("13.0.0.7");
+  // Three hours of browsing first (the host's own usual: no submissions).
+  const int64_t t1 = kT0 + 3 * 3600000;
+  std::vector<Flow> abuse, batch;
+  for (int i = 0; i < 3 * 360; ++i) {
+    abuse.push_back(tcp("100.64.3.3", ip("12.0.0.1"), 443, kT0 + i * 10000, true));
+    batch.push_back(tcp("100.64.3.4", ip("12.0.0.1"), 443, kT0 + i * 10000, true));
+  }
+  // Relay abuse: 120 an hour for an hour, evenly.
+  for (int i = 0; i < 120; ++i) abuse.push_back(tcp("100.64.3.3", webmail, 587, t1 + i * 30000, true));
+  // A legitimate batch: 50 submissions in 10 minutes.
+  for (int i = 0; i < 50; ++i) batch.push_back(tcp("100.64.3.4", webmail, 587, t1 + i * 12000, true));
+  const size_t k = feature("sustained_submission");
+  EXPECT_DOUBLE_EQ(last_features(abuse, "100.64.3.3")[k], 1.0);
+  EXPECT_DOUBLE_EQ(last_features(batch, "100.64.3.4")[k], 0.0);
+}
+
+TEST(Detector, SustainedSubmissionIsRelativeToTheHostsUsual) {
+  // A NAT gateway that has submitted ~60 an hour for 4 hours (its many
+  // users) does not count 10 an hour-slot as sustained; a host that never
+  // submitted does.
+  const IpAddress relay = ip("13.0.0.7");
+  std::vector<Flow> busy, quiet;
+  const int64_t t1 = kT0 + 4 * 3600000;
+  for (int i = 0; i < 4 * 60; ++i) busy.push_back(tcp("100.64.5.5", relay, 587, kT0 + i * 60000, true));
+  for (int i = 0; i < 4 * 360; ++i) {
+    busy.push_back(tcp("100.64.5.5", ip("12.0.0.1"), 443, kT0 + i * 10000 + 5, true));
+    quiet.push_back(tcp("100.64.5.6", ip("12.0.0.1"), 443, kT0 + i * 10000 + 5, true));
+  }
+  for (int i = 0; i < 60; ++i) {
+    busy.push_back(tcp("100.64.5.5", relay, 587, t1 + i * 60000, true));
+    quiet.push_back(tcp("100.64.5.6", relay, 587, t1 + i * 60000, true));
+  }
+  auto by_time = [](std::vector<Flow>& v) {
+    std::stable_sort(v.begin(), v.end(),
+                     [](const Flow& a, const Flow& b) { return a.start_ms < b.start_ms; });
+  };
+  by_time(busy);
+  by_time(quiet);
+  const size_t k = feature("sustained_submission");
+  EXPECT_DOUBLE_EQ(last_features(busy, "100.64.5.5")[k], 0.0);
+  EXPECT_DOUBLE_EQ(last_features(quiet, "100.64.5.6")[k], 1.0);
+}
+
+TEST(Detector, SubmissionsPerMailClient) {
+  // The same 100 submissions an hour from a host whose 40 mail clients poll
+  // IMAP every 10 minutes (a NAT gateway) and from one that polls once.
+  const IpAddress relay = ip("13.0.0.7"), imap = ip("13.0.0.9");
+  std::vector<Flow> nat, bot;
+  for (int i = 0; i < 100; ++i) {
+    nat.push_back(tcp("100.64.6.6", relay, 465, kT0 + i * 36000, true));
+    bot.push_back(tcp("100.64.6.7", relay, 465, kT0 + i * 36000, true));
+    for (int c = 0; c < 3; ++c) nat.push_back(tcp("100.64.6.6", imap, 993, kT0 + i * 36000 + 1 + c, true));
+  }
+  bot.push_back(tcp("100.64.6.7", imap, 993, kT0 + 3600000 - 10, true));
+  bot.push_back(tcp("100.64.6.7", relay, 465, kT0 + 3600000 - 5, true));
+  nat.push_back(tcp("100.64.6.6", relay, 465, kT0 + 3600000 - 5, true));
+  const size_t k = feature("submissions_per_client");
+  EXPECT_LT(last_features(nat, "100.64.6.6")[k], 0.1);         // 101 / (300 + 10) / 5
+  EXPECT_DOUBLE_EQ(last_features(bot, "100.64.6.7")[k], 1.0);  // 101 / 11 / 5, capped
+}
+
+// A legitimate batch (50 in 10 minutes) is trimmed away with the hour's two
+// busiest 10-minute slots; relay abuse at 120 an hour is not.
+TEST(Detector, TrimmedSubmissionsDropABatch) {
+  const IpAddress webmail = ip("13.0.0.7");
+  std::vector<Flow> abuse, batch;
+  for (int i = 0; i < 120; ++i) abuse.push_back(tcp("100.64.3.3", webmail, 587, kT0 + i * 30000, true));
+  for (int i = 0; i < 50; ++i) batch.push_back(tcp("100.64.3.4", webmail, 587, kT0 + i * 12000, true));
+  batch.push_back(tcp("100.64.3.4", webmail, 587, kT0 + 3000000, true));
+  const size_t k = feature("submission_volume");
+  EXPECT_GT(last_features(abuse, "100.64.3.3")[k], 0.3);  // 1.5 * (120 - 40) = 120 -> 0.7 * share
+  EXPECT_DOUBLE_EQ(last_features(batch, "100.64.3.4")[k], 0.0);
+}
+
+// Bursts of submissions in several hours of a day (relay abuse every few
+// hours) against one batch a day.
+TEST(Detector, SubmissionBurstHours) {
+  const IpAddress webmail = ip("13.0.0.7");
+  std::vector<Flow> bursts, once;
+  // 60 in 45 minutes each (kT0 is 13 minutes past an hour: each burst lies in one hour).
+  for (int b = 0; b < 5; ++b)
+    for (int i = 0; i < 60; ++i)
+      bursts.push_back(tcp("100.64.3.3", webmail, 587, kT0 + b * 3 * 3600000 + i * 45000, true));
+  for (int i = 0; i < 40; ++i) once.push_back(tcp("100.64.3.4", webmail, 587, kT0 + i * 45000, true));
+  once.push_back(tcp("100.64.3.4", webmail, 587, kT0 + 12 * 3600000, true));
+  // Both keep browsing in between (a host idle for an hour is forgotten).
+  for (int i = 0; i < 12 * 12; ++i) {
+    bursts.push_back(tcp("100.64.3.3", ip("12.0.0.1"), 443, kT0 + i * 300000 + 7, true));
+    once.push_back(tcp("100.64.3.4", ip("12.0.0.1"), 443, kT0 + i * 300000 + 7, true));
+  }
+  for (auto* v : {&bursts, &once})
+    std::stable_sort(v->begin(), v->end(),
+                     [](const Flow& a, const Flow& b) { return a.start_ms < b.start_ms; });
+  const size_t k = feature("submission_bursts");
+  EXPECT_DOUBLE_EQ(last_features(bursts, "100.64.3.3")[k], 1.0);  // 5 burst hours: (5 - 1) / 3, capped
+  EXPECT_DOUBLE_EQ(last_features(once, "100.64.3.4")[k], 0.0);
+}
+
+// The provider's smarthost is learnt: a port-25 destination reached by 12
+// subscriber hosts that use no other port-25 destination is a relay, and port
+// 25 to it counts as submission from then on (for every host). A big MX host
+// reached by 12 hosts that each also reach many others is not.
+TEST(Detector, SharedSmarthostIsLearnt) {
+  const IpAddress smarthost = ip("100.127.0.26"), big_mx = ip("11.0.0.1");
+  Detector d(config());
+  std::array<double, kFeatures> last{};
+  d.set_feature_sink([&](const IpAddress& a, int64_t, const std::array<double, kFeatures>& x) {
+    if (a == ip("100.64.8.99")) last = x;
+  });
+  int64_t t = kT0;
+  for (uint32_t i = 0; i < 12; ++i) {
+    const std::string user = "100.64.7." + std::to_string(i + 1);
+    d.observe(tcp(user.c_str(), smarthost, 25, t += 1000, true));
+    // Another kind of host: an MTA-like sender to the big MX and 5 others.
+    const std::string mta = "100.64.9." + std::to_string(i + 1);
+    for (uint32_t k = 0; k < 5; ++k)
+      d.observe(tcp(mta.c_str(), IpAddress::v4(0x16000000u + i * 16 + k), 25, t += 1000, true));
+    d.observe(tcp(mta.c_str(), big_mx, 25, t += 1000, true));
+  }
+  // A new host sends 30 messages on 25 to the smarthost: submissions.
+  for (int i = 0; i < 30; ++i) d.observe(tcp("100.64.8.99", smarthost, 25, t += 1000, true));
+  EXPECT_DOUBLE_EQ(last[feature("smtp25_share_1h")], 0.0);
+  // ... and 30 to the big MX: port 25 still.
+  Detector d2(config());
+  std::array<double, kFeatures> last2{};
+  d2.set_feature_sink([&](const IpAddress& a, int64_t, const std::array<double, kFeatures>& x) {
+    if (a == ip("100.64.8.99")) last2 = x;
+  });
+  t = kT0;
+  for (uint32_t i = 0; i < 12; ++i) {
+    const std::string mta = "100.64.9." + std::to_string(i + 1);
+    for (uint32_t k = 0; k < 5; ++k)
+      d2.observe(tcp(mta.c_str(), IpAddress::v4(0x16000000u + i * 16 + k), 25, t += 1000, true));
+    d2.observe(tcp(mta.c_str(), big_mx, 25, t += 1000, true));
+  }
+  for (int i = 0; i < 30; ++i) d2.observe(tcp("100.64.8.99", big_mx, 25, t += 1000, true));
+  EXPECT_DOUBLE_EQ(last2[feature("smtp25_share_1h")], 1.0);
+}
+
+// A host back within a day of its last incident is held at once.
+TEST(Detector, RepeatOffenderIsConfirmed) {
+  auto cfg = config();
+  cfg.release_after_s = 600;
+  cfg.hold_s = 3600;
+  cfg.hold_slow_s = 600;
+  cfg.confirm_threshold = 2.5;  // never by score
+  Detector d(cfg);
+  burst(d, "100.64.1.5", kT0);
+  d.advance(kT0 + 2 * 3600000);
+  auto first = d.take_closed();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_FALSE(first[0].confirmed);
+  burst(d, "100.64.1.5", kT0 + 4 * 3600000);
+  d.finish();
+  auto second = d.take_closed();
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_TRUE(second[0].confirmed);
+  EXPECT_TRUE(second[0].repeat);
+}
+
 TEST(Detector, ConfigFromToml) {
   auto c = Config::parse(R"(
 [flows.detector]
@@ -156,6 +415,8 @@ relays = ["100.127.0.25/32"]
 exceptions = []
 window_s = 120
 threshold = 0.9
+hold_s = 21600
+confirm_threshold = 1.5
 )");
   ASSERT_TRUE(c);
   auto d = DetectorConfig::from_config(*c);
@@ -163,9 +424,18 @@ threshold = 0.9
   EXPECT_EQ(d->subscribers.size(), 2u);
   EXPECT_EQ(d->window_s, 120);
   EXPECT_DOUBLE_EQ(d->threshold, 0.9);
+  EXPECT_EQ(d->hold_s, 21600);
+  EXPECT_DOUBLE_EQ(d->confirm_threshold, 1.5);
   auto bad = Config::parse("[flows.detector]\nmail_servers = [\"nope\"]\n");
   ASSERT_TRUE(bad);
   EXPECT_FALSE(DetectorConfig::from_config(*bad));
+  // A hold shorter than the release, or a confirmation below the threshold.
+  for (const char* text :
+       {"[flows.detector]\nhold_s = 60\n", "[flows.detector]\nconfirm_threshold = 0.5\n"}) {
+    auto b = Config::parse(text);
+    ASSERT_TRUE(b);
+    EXPECT_FALSE(DetectorConfig::from_config(*b)) << text;
+  }
 }
 
 TEST(Detector, IncidentJsonShape) {

@@ -50,6 +50,83 @@ SimConfig tuned_population(uint64_t seed) {
   return c;
 }
 
+SimConfig isp_population(uint64_t seed) {
+  SimConfig c = tuned_population(seed);
+  c.duration_s = 36 * 3600;
+  c.people = true;
+  c.users = 250;
+  c.businesses = 8;
+  c.known_businesses = 4;
+  c.nats = 10;
+  c.nat_clients_min = 8;
+  c.nat_clients_max = 60;
+  c.bots_burst = 3;
+  c.bots_slow = 1;
+  c.bots_relay = 0;
+  c.bots_lowslow = 10;
+  c.bots_relay_abuse = 8;
+  c.nats_infected = 5;
+  c.relay_gap_min_h = 1;
+  c.relay_gap_max_h = 10;
+  c.mta_new_mx_share = 0.2;
+  return c;
+}
+
+SimConfig campus_population(uint64_t seed) {
+  SimConfig c = tuned_population(seed);
+  c.duration_s = 24 * 3600;
+  c.people = true;
+  c.office_hours = true;
+  c.users = 300;
+  c.businesses = 4;
+  c.known_businesses = 3;
+  c.nats = 5;
+  c.nat_clients_min = 15;
+  c.nat_clients_max = 80;
+  c.bots_burst = 6;
+  c.bots_slow = 2;
+  c.bots_relay = 1;
+  c.bots_lowslow = 4;
+  c.bots_relay_abuse = 3;
+  c.nats_infected = 2;
+  c.relay_gap_min_h = 0.5;
+  c.relay_gap_max_h = 6;
+  c.mta_new_mx_share = 0.25;
+  c.infect_at_start = 0.5;
+  return c;
+}
+
+SimConfig cgnat_population(uint64_t seed) {
+  SimConfig c = isp_population(seed);
+  c.duration_s = 24 * 3600;
+  c.users = 100;
+  c.businesses = 2;
+  c.known_businesses = 1;
+  c.nats = 6;
+  c.nat_clients_min = 100;
+  c.nat_clients_max = 400;
+  c.bots_burst = 1;
+  c.bots_slow = 0;
+  c.bots_lowslow = 3;
+  c.bots_relay_abuse = 2;
+  c.nats_infected = 4;
+  c.burst_users = 0.05;
+  return c;
+}
+
+std::optional<SimConfig> population(std::string_view name, uint64_t seed) {
+  if (name == "tuned") return tuned_population(seed);
+  if (name == "cgnat") return cgnat_population(seed);
+  if (name == "isp") return isp_population(seed);
+  if (name == "campus") return campus_population(seed);
+  if (name == "default") {
+    SimConfig c;
+    c.seed = seed;
+    return c;
+  }
+  return std::nullopt;
+}
+
 bool Truth::infected_at(const IpAddress& ip, int64_t t_ms) const {
   const std::string k = ip.to_string();
   auto it = infected_from_ms.find(k);
@@ -78,6 +155,85 @@ class Gen {
     for (uint32_t i = 0; i < 60; ++i) mx_.push_back(IpAddress::v4(0x0B000000u + i * 7919u));
     for (uint32_t i = 0; i < 2000; ++i) web_.push_back(IpAddress::v4(0x0C000000u + i * 104729u));
     for (uint32_t i = 0; i < 8; ++i) submit_.push_back(IpAddress::v4(0x0D000000u + i * 6151u));
+    for (uint32_t i = 0; i < 4; ++i) imap_.push_back(IpAddress::v4(0x0D100000u + i * 3571u));
+    for (uint32_t i = 0; i < 6; ++i) telemetry_.push_back(IpAddress::v4(0x0E000000u + i * 7001u));
+  }
+
+  // Share of a day's activity in the hour of t (UTC taken as local time):
+  // homes in the evening and at weekends, campus in office hours.
+  double diurnal(int64_t t_ms) const {
+    static constexpr double kHome[24] = {0.3, 0.15, 0.1, 0.05, 0.05, 0.1, 0.3, 0.6, 0.7, 0.5, 0.5, 0.6,
+                                         0.7, 0.6,  0.6, 0.7,  0.8,  1.0, 1.3, 1.6, 1.8, 1.7, 1.2, 0.7};
+    static constexpr double kOffice[24] = {0.05, 0.02, 0.02, 0.02, 0.02, 0.05, 0.2, 0.6, 1.5, 2.0, 2.0,  1.8,
+                                           1.2,  1.8,  2.0,  1.9,  1.6,  1.0,  0.6, 0.4, 0.3, 0.2, 0.15, 0.1};
+    const int64_t day = t_ms / 86400000, hour = t_ms / 3600000 % 24;
+    const bool weekend = (day + 4) % 7 >= 5;  // 1970-01-01 was a Thursday
+    const double v = c_.office_hours ? kOffice[hour] : kHome[hour];
+    return weekend ? (c_.office_hours ? 0.2 * v : 1.3 * v) : v;
+  }
+
+  // One person's machine (SimConfig::people). activity scales the sessions
+  // (0.5 for a NAT client). Traits drawn per person.
+  void person(const IpAddress& h, int64_t from, int64_t to, double activity) {
+    const double sessions_per_day = activity * (1 + 4 * u());
+    const bool mail_client = u() < 0.75;
+    const bool webmail_user = u() < 0.4;  // mailbox at a webmail provider, else at the ISP
+    const bool on_25 = !webmail_user && u() < 0.1;
+    const double subs_per_day = 0.2 + 7.8 * u() * u();
+    const double poll_s = 240 + 960 * u();
+    const bool p2p = u() < 0.06;
+    const bool employer = u() < 0.02;
+    const IpAddress employer_mx = random_internet();
+    const IpAddress imap = webmail_user ? imap_[pick(imap_.size())] : imap_provider_;
+    const IpAddress sub_dst = webmail_user ? submit_[pick(submit_.size())] : relay_;
+    const uint16_t sub_port = on_25 ? 25 : (u() < 0.6 ? 587 : 465);
+    const IpAddress sub_host = on_25 ? smarthost_ : sub_dst;
+    // Sessions: Poisson starts weighted by the hour, 10-90 min each, page
+    // loads every ~40 s (a lookup and 1-8 connections), P2P peers.
+    const double mean_rate_per_ms = sessions_per_day / 86400000.0;
+    for (double t = static_cast<double>(from); t < to;) {
+      t += expo(1.0) / (mean_rate_per_ms * std::max(0.02, diurnal(static_cast<int64_t>(t))));
+      if (t >= to) break;
+      const double end = std::min<double>(static_cast<double>(to), t + (600 + 4800 * u()) * 1000);
+      for (double s = t; s < end; s += expo(40) * 1000) {
+        const int64_t si = static_cast<int64_t>(s);
+        add(h, resolver_, 53, kProtoUdp, si, true);
+        const size_t n = 1 + pick(8);
+        const IpAddress& site = web_[zipf(web_.size())];
+        for (size_t k = 0; k < n; ++k)
+          add(h, k == 0 ? site : web_[zipf(web_.size())], u() < 0.8 ? 443 : 80, kProtoTcp,
+              si + 20 + static_cast<int64_t>(k * 15), u() > 0.02);
+      }
+      if (p2p)
+        for (double s = t; s < end; s += expo(4) * 1000) {
+          if (u() < 0.5)
+            add(h, random_internet(), static_cast<uint16_t>(1024 + pick(60000)), kProtoUdp,
+                static_cast<int64_t>(s), true);
+          else
+            add(h, random_internet(), static_cast<uint16_t>(6881 + pick(120)), kProtoTcp,
+                static_cast<int64_t>(s), u() > 0.5, u() < 0.2);
+        }
+      t = end;
+    }
+    // Always-on chatter: telemetry/updates over HTTPS, NTP.
+    for (double t = from + expo(900) * 1000; t < to; t += expo(900) * 1000)
+      add(h, telemetry_[pick(telemetry_.size())], 443, kProtoTcp, static_cast<int64_t>(t), u() > 0.01);
+    for (double t = from + expo(3600) * 1000; t < to; t += expo(3600) * 1000)
+      add(h, ntp_, 123, kProtoUdp, static_cast<int64_t>(t), true);
+    if (mail_client) {
+      for (double t = from + poll_s * 1000 * u(); t < to; t += poll_s * 1000 * (0.9 + 0.2 * u()))
+        add(h, imap, 993, kProtoTcp, static_cast<int64_t>(t), u() > 0.01);
+      const double per_ms = subs_per_day / 86400000.0;
+      for (double t = static_cast<double>(from);;) {
+        t += expo(1.0) / (per_ms * std::max(0.02, diurnal(static_cast<int64_t>(t))));
+        if (t >= to) break;
+        add(h, sub_host, sub_port, kProtoTcp, static_cast<int64_t>(t), u() > 0.01);
+      }
+    }
+    if (employer)
+      for (double t = from + expo(86400.0 / (1 + 4 * u())) * 1000; t < to; t += expo(86400.0 / 3) * 1000)
+        add(h, employer_mx, 25, kProtoTcp, static_cast<int64_t>(t), u() > 0.02);
+    if (c_.burst_users > 0 && u() < c_.burst_users) batch_mail(h, from, to);
   }
 
   double u() { return std::uniform_real_distribution<double>(0, 1)(rng_); }
@@ -183,7 +339,7 @@ class Gen {
     const bool smart_on_25 = u() < 0.3;
     double t = static_cast<double>(from);
     while (t < to) {
-      const double per_hour = 80 + 220 * u(), len_s = 600 + 2400 * u();
+      const double per_hour = 80 + 220 * u(), len_s = c_.people ? 1080 + 7920 * u() : 600 + 2400 * u();
       for (double s = t; s < t + len_s * 1000 && s < to; s += expo(3600 / per_hour) * 1000) {
         const int64_t si = static_cast<int64_t>(s);
         if (u() < smart_share)
@@ -191,7 +347,8 @@ class Gen {
         else
           add(h, submit_[pick(submit_.size())], u() < 0.6 ? 587 : 465, kProtoTcp, si, u() > 0.08);
       }
-      t += (len_s + 300 + 2400 * u()) * 1000;
+      const double gap_h = c_.relay_gap_min_h + (c_.relay_gap_max_h - c_.relay_gap_min_h) * u();
+      t += (len_s + gap_h * 3600) * 1000;
     }
   }
 
@@ -213,9 +370,12 @@ class Gen {
   }
 
   // A legitimate batch now and then (a club's mail-out through the provider):
-  // 20-50 submissions in a quarter of an hour, once or twice a day.
+  // 20-50 submissions in a quarter of an hour.
   void batch_mail(const IpAddress& h, int64_t from, int64_t to) {
-    for (double t = from + expo(12 * 3600) * 1000; t < to; t += expo(12 * 3600) * 1000) {
+    // People (SimConfig::people): a mail-merge every 1-4 days on average
+    // (per person); the older populations: twice a day.
+    const double gap_s = c_.people ? (24 + 72 * u()) * 3600 : 12 * 3600;
+    for (double t = from + expo(gap_s) * 1000; t < to; t += expo(gap_s) * 1000) {
       const size_t n = 20 + pick(31);
       for (size_t k = 0; k < n; ++k)
         add(h, u() < 0.8 ? relay_ : submit_[pick(3)], 587, kProtoTcp, static_cast<int64_t>(t + 900000 * u()),
@@ -236,6 +396,11 @@ class Gen {
 
     for (size_t i = 0; i < c_.users; ++i) {
       SimHost h{dyn(), HostRole::kUser};
+      if (c_.people) {
+        person(h.ip, t0, t1, 1);
+        sim.hosts.push_back(h);
+        continue;
+      }
       background(h.ip, t0, t1, 8 + 30 * u());
       person_mail(h.ip, t0, t1, 600 + 3000 * u(), u() < 0.04);
       if (c_.burst_users > 0 && u() < c_.burst_users) batch_mail(h.ip, t0, t1);
@@ -246,13 +411,24 @@ class Gen {
       h.known_mail_server = i < c_.known_businesses;
       if (h.known_mail_server) dc.mail_servers.push_back(Prefix{h.ip, 32});
       const bool send_only = i % 4 == 3;
-      background(h.ip, t0, t1, 20);
+      // With people: a quarter of the MTAs are dedicated servers that
+      // receive mail too (mail and its lookups only, half of them cached);
+      // the others share an office's address with its browsing. (A
+      // dedicated send-only MTA outside the listed mail servers is not
+      // modelled: by flows alone it is a spam bot; see README.)
+      const bool dedicated = c_.people && i % 4 == 1;
+      if (!dedicated) background(h.ip, t0, t1, 20);
       const double per_hour = 20 + 100 * u();
       // Ordinary outbound mail: mostly to the big providers' MX, some to others.
       std::vector<IpAddress> partners;
       for (int k = 0; k < 150; ++k) partners.push_back(random_internet());
       for (double t = t0 + expo(3600 / per_hour) * 1000; t < t1; t += expo(3600 / per_hour) * 1000) {
-        const IpAddress& d = u() < 0.6 ? mx_[zipf(mx_.size())] : partners[zipf(partners.size())];
+        const double r = u();
+        const IpAddress d = r < c_.mta_new_mx_share ? random_internet()
+                            : r < 0.6               ? mx_[zipf(mx_.size())]
+                                                    : partners[zipf(partners.size())];
+        if (c_.people && (!dedicated || u() < 0.5))
+          add(h.ip, resolver_, 53, kProtoUdp, static_cast<int64_t>(t) - 30, true);  // MX lookup
         add(h.ip, d, 25, kProtoTcp, static_cast<int64_t>(t), u() > 0.03, u() < 0.01);
       }
       // A newsletter now and then: hundreds of messages in a few minutes to many domains.
@@ -274,6 +450,12 @@ class Gen {
     // A NAT gateway: many users behind one address (background, submission,
     // a few old clients on 25 to the smarthost).
     auto nat = [&](const IpAddress& ip, double users) {
+      if (c_.people) {
+        const size_t n =
+            static_cast<size_t>(c_.nat_clients_min + (c_.nat_clients_max - c_.nat_clients_min) * u());
+        for (size_t k = 0; k < n; ++k) person(ip, t0, t1, 0.5);
+        return;
+      }
       background(ip, t0, t1, c_.nat_flow_gap_s / users);
       person_mail(ip, t0, t1, 1800 / users, false);
       person_mail(ip, t0, t1, 3 * 3600 / users, true);
@@ -293,26 +475,31 @@ class Gen {
         return;
       }
       const double anytime = static_cast<double>(t1 - t0 - 3600000);
-      h.infected_from_ms = t0 + static_cast<int64_t>(u() < 0.3 ? 0 : u() * anytime);
+      h.infected_from_ms = t0 + static_cast<int64_t>(u() < c_.infect_at_start ? 0 : u() * anytime);
       if (u() < c_.cleaned_share) {
-        const int64_t until = h.infected_from_ms + static_cast<int64_t>((2 + 6 * u()) * 3600000);
+        const double hours = c_.people ? 3 + 24 * u() : 2 + 6 * u();
+        const int64_t until = h.infected_from_ms + static_cast<int64_t>(hours * 3600000);
         if (until < t1) h.infected_until_ms = until;
       }
+    };
+    // The owner of an infected PC keeps using it.
+    auto owner = [&](const IpAddress& ip, double gap_s, double mail_gap_s) {
+      if (c_.people) return person(ip, t0, t1, 1);
+      background(ip, t0, t1, gap_s);
+      if (mail_gap_s > 0) person_mail(ip, t0, t1, mail_gap_s, false);
     };
     auto until = [&](const SimHost& h) { return h.infected_until_ms >= 0 ? h.infected_until_ms : t1; };
     for (size_t i = 0; i < c_.bots_burst; ++i) {
       SimHost h{dyn(), HostRole::kBotBurst};
       infect(h);
-      background(h.ip, t0, t1, 15 + 20 * u());
-      person_mail(h.ip, t0, t1, 1800, false);
+      owner(h.ip, 15 + 20 * u(), 1800);
       heavy(h.ip, h.infected_from_ms, until(h));
       sim.hosts.push_back(h);
     }
     for (size_t i = 0; i < c_.bots_slow; ++i) {
       SimHost h{dyn(), HostRole::kBotSlow};
       infect(h);
-      background(h.ip, t0, t1, 10 + 20 * u());
-      person_mail(h.ip, t0, t1, 1800, false);
+      owner(h.ip, 10 + 20 * u(), 1800);
       const double gap = 60 + 120 * u(), fail = 0.2 + 0.3 * u();
       for (double t = static_cast<double>(h.infected_from_ms); t < until(h);
            t += gap * 1000 * (0.8 + 0.4 * u())) {
@@ -325,7 +512,7 @@ class Gen {
     for (size_t i = 0; i < c_.bots_relay; ++i) {
       SimHost h{dyn(), HostRole::kBotRelay};
       infect(h);
-      background(h.ip, t0, t1, 10 + 20 * u());
+      owner(h.ip, 10 + 20 * u(), 0);
       const double gap = 5 + 15 * u();
       for (double t = static_cast<double>(h.infected_from_ms); t < until(h);
            t += gap * 1000 * (0.7 + 0.6 * u()))
@@ -335,16 +522,14 @@ class Gen {
     for (size_t i = 0; i < c_.bots_lowslow; ++i) {
       SimHost h{dyn(), HostRole::kBotLowSlow};
       infect(h);
-      background(h.ip, t0, t1, 10 + 30 * u());
-      person_mail(h.ip, t0, t1, 600 + 3000 * u(), false);
+      owner(h.ip, 10 + 30 * u(), 600 + 3000 * u());
       lowslow(h.ip, h.infected_from_ms, until(h));
       sim.hosts.push_back(h);
     }
     for (size_t i = 0; i < c_.bots_relay_abuse; ++i) {
       SimHost h{dyn(), HostRole::kBotRelayAbuse};
       infect(h);
-      background(h.ip, t0, t1, 10 + 30 * u());
-      person_mail(h.ip, t0, t1, 600 + 3000 * u(), false);
+      owner(h.ip, 10 + 30 * u(), 600 + 3000 * u());
       relay_abuse(h.ip, h.infected_from_ms, until(h));
       sim.hosts.push_back(h);
     }
@@ -375,6 +560,9 @@ class Gen {
   IpAddress relay_ = IpAddress::v4(0x647F0019u);      // 100.127.0.25: the provider's relay
   IpAddress smarthost_ = IpAddress::v4(0x647F001Au);  // 100.127.0.26: its port-25 smarthost
   IpAddress resolver_ = IpAddress::v4(0x647F0035u);
+  IpAddress imap_provider_ = IpAddress::v4(0x647F008Fu);  // the provider's IMAP server
+  IpAddress ntp_ = IpAddress::v4(0x647F007Bu);
+  std::vector<IpAddress> imap_, telemetry_;  // webmail providers' IMAP; update/telemetry hosts
 };
 
 }  // namespace

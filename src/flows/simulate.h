@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,11 +59,24 @@ struct SimConfig {
   size_t bots_lowslow = 0;
   size_t bots_relay_abuse = 0;
   size_t nats_infected = 0;
-  bool relays_known = true;     // the provider's relay is in DetectorConfig::relays
-  bool infect_anytime = false;  // infections start anywhere (not only in the first third)
-  double cleaned_share = 0;     // share of infections that end before the capture does
-  double burst_users = 0;       // share of users who send a legitimate batch now and then
-  double nat_flow_gap_s = 20;   // mean gap between one NAT user's background flows
+  bool relays_known = true;      // the provider's relay is in DetectorConfig::relays
+  bool infect_anytime = false;   // infections start anywhere (not only in the first third)
+  double infect_at_start = 0.3;  // with infect_anytime: share that starts with the capture
+  double cleaned_share = 0;      // share of infections that end before the capture does
+  double burst_users = 0;        // share of users who send a legitimate batch now and then
+  double nat_flow_gap_s = 20;    // mean gap between one NAT user's background flows
+  // People instead of Poisson streams (issue 13, second round): every user,
+  // every NAT client and the owner of every infected PC is a person with
+  // sessions (diurnal), page loads (DNS + 1-8 connections), always-on chatter,
+  // a mail client (IMAP polls, 0.2-8 submissions a day on 587/465, some on 25
+  // to the smarthost), P2P clients (many peers, many failures) and a few who
+  // relay a message or two a day over 25 to their employer's server. A NAT
+  // gateway is nat_clients_min..max such people at half activity.
+  bool people = false;
+  bool office_hours = false;  // campus/office profile (else evenings and weekends)
+  double nat_clients_min = 40, nat_clients_max = 200;
+  double relay_gap_min_h = 0.1, relay_gap_max_h = 0.7;  // between relay-abuse bursts
+  double mta_new_mx_share = 0.0;  // business MTAs: share of deliveries to brand-new MX hosts
 };
 
 // The "tuned" population of issue 13: every style (low-and-slow, relay abuse
@@ -70,6 +84,18 @@ struct SimConfig {
 // known and unknown MTAs, large NATs), 12 h, no relay configured (as the
 // blind evaluation's command line has none).
 SimConfig tuned_population(uint64_t seed);
+// An ISP access network over 36 h: people at home, CGNAT/business NATs of
+// 8-60 clients, infections mostly mid-capture, relay abuse in bursts hours
+// apart, more low-and-slow bots (used in the fit, seeds 101-103).
+SimConfig isp_population(uint64_t seed);
+// Held out (never in the fit): a campus over 24 h, office hours, lab NATs of
+// 15-80 clients, half the infections at the start, different mix.
+SimConfig campus_population(uint64_t seed);
+// Held out (never in the fit): large carrier-grade NATs (100-400 clients
+// each, 4 of them with an infected client) among 100 users, 24 h.
+SimConfig cgnat_population(uint64_t seed);
+// "tuned", "isp", "campus", "cgnat", "default" -> config (nullopt for another name).
+std::optional<SimConfig> population(std::string_view name, uint64_t seed);
 
 struct SimHost {
   IpAddress ip;
