@@ -3,7 +3,8 @@
 #
 # Generates each population of the two blind generators (bench/blind/*_gen.py,
 # written by someone who never saw the detectors) with the held-out seeds
-# (senders 1001, flows 2001; nobody looks at their output while tuning), runs
+# of the current round (bench/blind/README.md: senders 1002, flows 2002; nobody
+# looks at their output while tuning; 1001/2001 were round 1's), runs
 # `rampart reputation replay` and `rampart flows detect` on them through the
 # scorers (score_senders.py, score_flows.py, written from the format alone),
 # and prints one table per detector. SCALE (default 1) shrinks the worlds for
@@ -16,8 +17,8 @@ RAMPART=$(cd "$ROOT" && cd "$BUILD" && pwd)/apps/rampart/rampart
 [[ -x $RAMPART ]] || { echo "blind: $RAMPART not built" >&2; exit 2; }
 OUT=$ROOT/bench/out/blind
 mkdir -p "$OUT"
-SENDERS_SEED=${BLIND_SENDERS_SEED:-1001}
-FLOWS_SEED=${BLIND_FLOWS_SEED:-2001}
+SENDERS_SEED=${BLIND_SENDERS_SEED:-1002}
+FLOWS_SEED=${BLIND_FLOWS_SEED:-2002}
 status=0
 
 echo "-- sender classes (seed $SENDERS_SEED, scale $SCALE): macro-F1 goal >= 0.95, 0 bulk called spammer"
