@@ -99,6 +99,10 @@ enum class Feature : uint8_t {
 };
 constexpr size_t kFeatureCount = static_cast<size_t>(Feature::kCount);
 using FeatureVector = std::array<double, kFeatureCount>;
+// Pseudo-recipients every share of sender_features() is read against (a
+// share is count / (volume + kFeaturePrior)): a handful of messages cannot
+// make a feature extreme, so a low-data sender is not judged on noise.
+inline constexpr double kFeaturePrior = 5;
 std::string_view feature_name(Feature f);  // "aligned", "auth_fail", ...
 
 // Logistic model: P(bad) = 1 / (1 + exp(-(bias + w . x))).
@@ -120,33 +124,58 @@ FeatureVector sender_features(const Counters& c, IdentityKind kind, int64_t now,
 
 struct Thresholds {
   double bulk_daily_volume = 5000;
-  double min_volume = 20;  // month window, below: unknown
+  double min_volume = 20;  // day window: what a bad identity needs to leave its class
   double complaint_good = 0.001;
-  double complaint_bad = 0.003;
-  double min_complaints = 3;
-  double trap_hits = 2;
-  double trap_rate = 0.0001;
-  double bounce_bad = 0.08;
+  double complaint_bad = 0.01;
+  double min_complaints = 5;
+  double trap_hits = 3;
+  double trap_rate = 0.0005;
+  double bounce_bad = 0.1;
   double min_bounces = 10;
   double spam_verdict_bad = 0.5;
   double min_spam_verdicts = 10;
-  double no_fcrdns_volume = 100;
+  // ip/net: that many recipients a day, mostly without FCrDNS, is bad on its
+  // own; 0 (the default): off, no FCrDNS is one of the model's features.
+  double no_fcrdns_volume = 0;
   double auth_share = 0.95;
   double one_click_share = 0.9;
   // Flow-detector bot detections (kBot events) within about a day that make
   // an ip/net identity SPAMMER (BOT_DETECTED); 0: off.
   double bot_hits_bad = 1;
-  // A good class must have been held this long before bad evidence makes the
-  // identity COMPROMISED rather than SPAMMER (a fresh "good" identity that
+  // A sender must have sent clean mail this long before bad evidence makes
+  // the identity COMPROMISED rather than SPAMMER (a fresh identity that
   // turns bad within days is a spammer warming up).
   double good_history_hours = 72;
+  // ... and, for a sender without a class, whose day volume is at least
+  // spike_factor times its daily rate before (a sudden spike).
+  double spike_factor = 4;
   // Sender model: P(bad) that makes an identity bad, and below which it may
-  // be good; the day volume it needs to judge; what a good class needs.
+  // be good; the volume it needs to judge (day window, else month).
   double model_bad = 0.9;
+  double model_min_volume = 5;
+  // What the mail's reception (bounces, complaints, traps, spam verdicts)
+  // must add to the model's logit before it calls a sender bad: a spammer
+  // call needs more than configuration signs.
+  double model_min_behaviour = 1.0;
+  // A good class needs clean mail seen for this long (ClassState::good_since).
+  double good_min_hours = 120;
   double model_good = 0.5;
-  double model_min_volume = 3;
-  double good_volume = 100;     // month window
-  double dmarc_good = 0.8;      // DMARC-aligned share (day)
+  // What a good class needs besides P(bad) < model_good (window: day when
+  // it has model_min_volume, else month): SPF+DKIM+DMARC aligned share
+  // >= aligned_good (and DMARC pass >= dmarc_good), FCrDNS share >=
+  // fcrdns_good for ip/net, and a month volume of good_volume (list mail:
+  // bulk) or transactional_volume (anything else: transactional).
+  double good_volume = 150;
+  double transactional_volume = 500;
+  double dmarc_good = 0.8;
+  double aligned_good = 0.8;
+  double fcrdns_good = 0.9;
+  // List mail (BULK rather than TRANSACTIONAL): RFC 8058 one-click on
+  // one_click_bulk of the month's volume, or min_unsubscribes unsubscribe
+  // requests (month) at a rate >= unsubscribe_bulk, or bulk_daily_volume.
+  double one_click_bulk = 0.5;
+  double min_unsubscribes = 3;
+  double unsubscribe_bulk = 0.0002;
   double bad_hold_hours = 720;  // as long as the month window remembers
   // Mean delay of complaints after their mail: the complaint rate (day) is
   // divided by 1 / (1 - lag / 24 h), what that delay inflates it by.
@@ -157,6 +186,18 @@ struct Thresholds {
   // Errc::kConfig for values out of range (negative, complaint_good > complaint_bad).
   static Result<Thresholds> from_config(const Config& cfg, std::string_view prefix = "reputation");
 };
+
+// Minimum evidence for a bad call, in the model's own terms: what the
+// mail's reception adds to the logit, counting unknown recipients and spam
+// verdicts only beyond what legitimate mail also gets (kNormalBounces,
+// kNormalSpamVerdicts: list decay and filter false positives), beyond the
+// first event, and against kReceptionPrior more recipients (significance
+// for a small sender); complaints and trap hits as the model reads them.
+// Window w as sender_features().
+inline constexpr double kReceptionPrior = 30;
+inline constexpr double kNormalBounces = 0.02;
+inline constexpr double kNormalSpamVerdicts = 0.05;
+double reception_evidence(const Counters& c, IdentityKind kind, int64_t now, Window w, const Thresholds& th);
 
 struct Reason {
   std::string code;  // "COMPLAINTS_BAD"
@@ -169,8 +210,7 @@ struct Assessment {
   double score = 0;
   std::vector<Reason> reasons;
   double p_bad = 0;    // the sender model's P(bad) (0 without enough volume)
-  bool clean = false;  // unknown, but with [min_volume] of clean authenticated mail
-  bool dirty = false;  // unknown because the mail seen lacks positive evidence (not for too little)
+  bool clean = false;  // mail without bad evidence: history a later turn for the worse reads as COMPROMISED
 };
 
 // What the rules say about the counters alone (prev: the class the identity
