@@ -347,8 +347,12 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     if (prev == SenderClass::kUnknown && long_enough) {
       const double days = std::min(30.0, std::max(1.0, good_hours / 24 - 1));
       const double before = std::max(1.0, (vol_m - vol_d) / days);
-      spike = vol_d >= th.spike_factor * before;
-      spike_text = ", " + num(vol_d) + " recipients (day) vs " + num2(before) + " a day before";
+      // Now: the day, or the last hour at a third of its daily rate (a
+      // takeover is caught in its first hour; a diurnal peak of up to three
+      // times the mean is no spike).
+      const double current = std::max(vol_d, 8 * val(Metric::kVolume, Window::kHour));
+      spike = current >= th.spike_factor * before;
+      spike_text = ", " + num(current) + " recipients a day now vs " + num2(before) + " before";
     }
     if ((is_good(prev) && long_enough) || spike || prev == SenderClass::kCompromised) {
       a.cls = SenderClass::kCompromised;

@@ -146,8 +146,9 @@ struct Thresholds {
   // the identity COMPROMISED rather than SPAMMER (a fresh identity that
   // turns bad within days is a spammer warming up).
   double good_history_hours = 72;
-  // ... and, for a sender without a class, whose day volume is at least
-  // spike_factor times its daily rate before (a sudden spike).
+  // ... and, for a sender without a class, whose volume now (the day, or
+  // the hour x 8) is at least spike_factor times its daily rate before (a
+  // sudden spike).
   double spike_factor = 4;
   // Sender model: P(bad) that makes an identity bad, and below which it may
   // be good; the volume it needs to judge (day window, else month).

@@ -227,6 +227,14 @@ TEST(Engine, DeltaCountsTheSenderSignals) {
   list.spf = AuthResult::kFail;
   d = delta_of(list, list.time);
   EXPECT_EQ(at(d, Metric::kAuthFail), 40);
+  // A flagged list post to 300: the verdict counts 5 recipients (one message).
+  Event post = newsletter(1700000000, 300);
+  post.verdict = Verdict::kSpam;
+  d = delta_of(post, post.time);
+  EXPECT_EQ(at(d, Metric::kSpamVerdict), kVerdictRecipients);
+  EXPECT_EQ(at(d, Metric::kVolume), 300);
+  post.recipients = 3;
+  EXPECT_EQ(at(delta_of(post, post.time), Metric::kSpamVerdict), 3);
   // Fully aligned: none of the three.
   d = delta_of(newsletter(1700000000, 5), 1700000000);
   EXPECT_EQ(at(d, Metric::kAuthAligned), 5);
