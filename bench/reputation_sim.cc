@@ -2,12 +2,17 @@
 // Reputation simulator: a sender population over simulated weeks, replayed
 // through reputation::Engine on a MemoryStore, then scored against the truth.
 //
-//   reputation_sim [--weeks 4] [--seed 1] [--config rampart.toml] [--events-out FILE]
-//                  [--truth-out FILE] [--no-verdicts]
+//   reputation_sim [--weeks 4] [--seed 1] [--population classic|isp_inbound|mailbox_provider|enterprise]
+//                  [--config rampart.toml] [--events-out FILE] [--truth-out FILE] [--no-verdicts]
 //   reputation_sim --fit [--weeks 4] [--seed 1,2,3] [--lambda 1e-4] [--samples-out FILE | --samples-in FILE]
 //                  # fit the sender model (sender_model.h)
 //
-// Population (all figures per simulated day unless said):
+// --population: "classic" (below, the default) or one of the worlds of
+// kWorlds (isp_inbound, mailbox_provider, enterprise: differently
+// parameterised populations for issue 13, see build_world() and the
+// README's "The worlds"; the model is fit on the first two).
+//
+// Classic population (all figures per simulated day unless said):
 //   newsletters   ESPs on shared IPs; lists of 8k..250k, sent daily to weekly
 //                 at 08:00-10:00; complaints 0.01%-0.15% (one borderline),
 //                 unknown-user bounces 0.5-2%, SPF+DKIM+DMARC, one-click, FCrDNS
@@ -1462,7 +1467,8 @@ int main(int argc, char** argv) {
       o.samples_in = next();
     } else {
       std::fprintf(stderr,
-                   "usage: reputation_sim [--weeks N] [--seed N[,N...]] [--config FILE] [--events-out FILE] "
+                   "usage: reputation_sim [--weeks N] [--seed N[,N...]] [--population NAME] [--config FILE] "
+                   "[--events-out FILE] "
                    "[--truth-out FILE] [--no-verdicts] [--fit [--lambda L] [--samples-out FILE]]\n");
       return 2;
     }
