@@ -11,55 +11,59 @@
 //   a.score;      // sum of the reasons' weights (> 0 good, < 0 bad)
 //   for (const Reason& r : a.reasons) log("{} {:+} {}", r.code, r.weight, r.text);
 //
-// Rules (every threshold is a Thresholds field, TOML key in brackets):
+// Rules (every threshold is a Thresholds field, TOML key in brackets;
+// counted events read against kReceptionPrior more recipients):
 //   bad evidence (any one makes the identity bad):
 //     TRAP_HITS       trap hits (month) >= [trap_hits] and >= [trap_rate] of volume (month)
 //     COMPLAINTS_BAD  complaints (day) >= [min_complaints] and rate >= [complaint_bad]
 //                     (the rate corrected for the delay of complaints, [complaint_lag_hours])
 //     BOUNCES_BAD     unknown-recipient bounces (day) >= [min_bounces], rate >= [bounce_bad]
 //     SPAM_VERDICTS   scanner spam verdicts (day) >= [min_spam_verdicts], share >= [spam_verdict_bad]
-//     NO_FCRDNS       ip/net identity, volume (day) >= [no_fcrdns_volume], FCrDNS share < 50%
+//     NO_FCRDNS       ip/net identity, volume (day) >= [no_fcrdns_volume] (0: off, the
+//                     default), FCrDNS share < 50%
 //     BOT_DETECTED    ip/net identity, flow-detector bot detections (day window)
 //                     >= [bot_hits_bad] - 1 + 1/e: [bot_hits_bad] detections within
 //                     about the last 24 h (one reads 1, 1/e a day later); no mail
 //                     volume needed. [bot_hits_bad] = 0 turns the rule off.
-//   bad -> COMPROMISED when the previous class was bulk or transactional
-//   (or unknown but clean, below), held for at least [good_history_hours],
-//   or was already compromised (a good identity that turned bad);
+//     MODEL_BAD       the sender model (below): P(bad) >= [model_bad] and the
+//                     mail's reception evidence (reception_evidence()) >=
+//                     [model_min_behaviour]: configuration signs alone never
+//                     make a spammer
+//     HELD            an identity classed bad keeps its class for [bad_hold_hours]
+//                     (30 days, the month window) whatever it sends meanwhile
+//   bad -> COMPROMISED when the identity held bulk or transactional for
+//   [good_history_hours], or had no class but clean mail for that long
+//   (ClassState::good_since) and its volume now (day, or hour x 8) is
+//   [spike_factor] times its daily rate before, or was compromised already;
 //   otherwise SPAMMER.
-//   no bad evidence:
-//     too little to judge, or no positive evidence (the sender model below)
-//                                                   -> UNKNOWN
-//     volume (day) >= [bulk_daily_volume] or was bulk -> BULK, with compliance
-//       reasons: AUTH_ALIGNED / NO_AUTH (share >= [auth_share]), ONE_CLICK /
-//       NO_ONE_CLICK ([one_click_share]), COMPLAINTS_OK / COMPLAINTS_WARN
-//       (between [complaint_good] and [complaint_bad])
-//     else                                           -> TRANSACTIONAL
+//   no bad evidence: a good class is earned, never the absence of bad:
+//     P(bad) < [model_good], SPF+DKIM+DMARC aligned >= [aligned_good], DMARC
+//     pass >= [dmarc_good], ip/net FCrDNS >= [fcrdns_good] (day window, or
+//     month for a small sender), clean mail over [good_min_hours] to the
+//     identity's last event (else NEW_SENDER), and volume (month) >=
+//     [good_volume] for list mail, [transactional_volume] otherwise
+//     (else LOW_VOLUME); else UNKNOWN (NO_POSITIVE_EVIDENCE, each shortfall).
+//     list mail (RFC 8058 one-click on [one_click_bulk] of the month's
+//     volume, [min_unsubscribes] unsubscribe requests at [unsubscribe_bulk],
+//     volume (day) >= [bulk_daily_volume], or bulk before)  -> BULK (LIST_MAIL)
+//       with compliance reasons: AUTH_ALIGNED / NO_AUTH ([auth_share]),
+//       ONE_CLICK / NO_ONE_CLICK ([one_click_share]), COMPLAINTS_OK /
+//       COMPLAINTS_WARN (between [complaint_good] and [complaint_bad])
+//     else                                                  -> TRANSACTIONAL
 //   hysteresis: an identity classed bad is judged against half the
-//   thresholds (complaints against [complaint_good]), is HELD (below) and
-//   then needs fresh volume (day) >= [min_volume] to leave its class;
-//   apply_history keeps a class while the evidence is merely too thin or
-//   not positive (silence does not forgive).
+//   thresholds (complaints against [complaint_good], the model against
+//   [model_good]), is HELD and then needs fresh volume (day) >= [min_volume]
+//   to leave its class; apply_history keeps a class while the evidence is
+//   merely too thin or not positive (silence does not forgive).
 //
-// The sender model (sender_model.h, README "The sender model"): the rules
-// above catch the plain cases; a logistic regression over the identity's
-// sender signals (Feature, sender_features(): aligned authentication, auth failures, generic HELOs,
-// FCrDNS, unknown recipients, complaints, traps, scanner verdicts, one-click)
-// gives P(bad), with weights fit offline on labelled simulated traffic
-// (`reputation_sim --fit`) and checked in.
-//     MODEL_BAD     P(bad) >= [model_bad] on the day window when volume (day)
-//                   >= [model_min_volume], else on the month window when
-//                   volume (month) >= [model_min_volume]
-//     HELD          an identity classed bad keeps its class for [bad_hold_hours]
-//                   (30 days, the month window) whatever it sends meanwhile
-//   A good class needs positive evidence, never just the absence of bad:
-//     P(bad) < [model_good], DMARC-aligned share >= [dmarc_good], for ip/net
-//     FCrDNS on at least half (same window as P(bad)), and volume (month)
-//     >= [good_volume]
-//   else UNKNOWN (NO_POSITIVE_EVIDENCE / LOW_VOLUME). An unknown identity
-//   whose mail is positive evidence but too little keeps since when it has
-//   been so (ClassState::good_since): bad evidence [good_history_hours] later
-//   makes it COMPROMISED (a quiet account taken over), as for a good class.
+// The sender model (sender_model.h, README "The sender model"): a logistic
+// regression over the identity's sender signals (Feature, sender_features():
+// aligned authentication, auth failures, generic HELOs, FCrDNS, unknown
+// recipients, complaints, traps, scanner verdicts, one-click) gives P(bad),
+// with weights fit offline on labelled simulated worlds (`reputation_sim
+// --fit`, signs constrained) and checked in; it judges on the day window
+// when volume (day) >= [model_min_volume], else on the month window when
+// volume (month) >= [model_min_volume], else not at all (LOW_VOLUME).
 #pragma once
 
 #include <array>
