@@ -110,8 +110,9 @@ def message(t, ip, helo, frm, spf, dkim, dmarc, fcrdns, rcpts, one_click=False, 
 
 def test_real_replay(rampart):
     ev = []
-    # A newsletter: 6,000 recipients a day for three days, everything aligned.
-    for day in range(3):
+    # A newsletter: 6,000 recipients a day for six days, everything aligned
+    # (a good class needs five days of consistent mail).
+    for day in range(6):
         for k in range(6):
             ev.append(message(T0 + day * 86400 + k * 600, "192.0.2.10", "mta1.news.example",
                               "letters@news.example", "pass", "pass", "pass", True, 1000, True,
@@ -144,7 +145,9 @@ def test_real_replay(rampart):
         check(s["classes"]["bulk"]["recall"] == 1.0, "newsletter is bulk: %r" % s["classes"]["bulk"])
         check(s["classes"]["spammer"]["recall"] == 1.0, "bot is a spammer: %r" % s["classes"]["spammer"])
         h = s["hours_to_detection"]["spammer"]
-        check(h["n"] == 1 and 0 <= h["median"] <= 1, "bot found within the hour: %r" % h)
+        # Not on its first messages (the unknown recipients must be a
+        # significant excess), within two hours.
+        check(h["n"] == 1 and 0 <= h["median"] <= 2, "bot found within two hours: %r" % h)
         check(s["legit_bulk_called_spammer"] == 0 and abs(s["macro_f1"] - 1) < 1e-9, "all right: %r" % s)
 
 

@@ -188,19 +188,19 @@ reports_poll_ms = 2000
 # sender identities and gets REP_TRAP_HIT ([scores]).
 trap_addresses = []   # e.g. ["trap1@example.net"]
 trap_domains = []     # e.g. ["traps.example.net"]: every address there
-# Class thresholds (see src/reputation/classify.h).
+# Class thresholds (see src/reputation/classify.h and README).
 bulk_daily_volume = 5000.0
 min_volume = 20.0
 complaint_good = 0.001
-complaint_bad = 0.003
-min_complaints = 3.0
-trap_hits = 2.0
-trap_rate = 0.0001
-bounce_bad = 0.08
+complaint_bad = 0.01
+min_complaints = 5.0
+trap_hits = 3.0
+trap_rate = 0.0005
+bounce_bad = 0.1
 min_bounces = 10.0
 spam_verdict_bad = 0.5
 min_spam_verdicts = 10.0
-no_fcrdns_volume = 100.0
+no_fcrdns_volume = 0.0
 auth_share = 0.95
 one_click_share = 0.9
 good_history_hours = 72.0

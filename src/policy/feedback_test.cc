@@ -153,7 +153,7 @@ TEST_F(FeedbackFixture, SpammerAfterComplaints) {
   reputation::Event complaint = event_of(*s, reputation::Verdict::kNone);
   complaint.type = reputation::EventType::kComplaint;
   complaint.recipients = 1;
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < 6; ++i) {  // min_complaints (5), read decayed
     clock.advance(std::chrono::minutes(1));
     ASSERT_TRUE(fb->engine()->record(complaint));
   }
@@ -203,9 +203,15 @@ TEST_F(FeedbackFixture, EventsOutOfTheTimeWindowRefuseTheRequest) {
 }
 
 TEST_F(FeedbackFixture, GoodHistoryIsTransactional) {
+  // The test messages pass DMARC on SPF alone (no DKIM signature): a
+  // deployment that accepts that for a class sets aligned_good = 0.
+  fcfg.thresholds.aligned_good = 0;
   build();
-  for (int i = 0; i < 110; ++i) {  // a good class needs good_volume (100) recipients
-    clock.advance(std::chrono::minutes(2));
+  // A good class needs transactional_volume (500) recipients (month) over
+  // good_min_hours (five days) of clean mail: 2 recipients every 20
+  // minutes for six days.
+  for (int i = 0; i < 6 * 72; ++i) {
+    clock.advance(std::chrono::minutes(20));
     scan(message());
   }
   Verdict v = scan(message());

@@ -54,19 +54,31 @@ Result<Thresholds> Thresholds::from_config(const Config& cfg, std::string_view p
   rd("model_min_volume", t.model_min_volume);
   rd("good_volume", t.good_volume);
   rd("dmarc_good", t.dmarc_good);
+  rd("transactional_volume", t.transactional_volume);
+  rd("aligned_good", t.aligned_good);
+  rd("fcrdns_good", t.fcrdns_good);
+  rd("one_click_bulk", t.one_click_bulk);
+  rd("min_unsubscribes", t.min_unsubscribes);
+  rd("unsubscribe_bulk", t.unsubscribe_bulk);
+  rd("good_min_hours", t.good_min_hours);
+  rd("spike_factor", t.spike_factor);
+  rd("model_min_behaviour", t.model_min_behaviour);
   rd("bad_hold_hours", t.bad_hold_hours);
   rd("complaint_lag_hours", t.complaint_lag_hours);
-  for (double v : {t.bulk_daily_volume, t.min_volume,       t.complaint_good,     t.complaint_bad,
-                   t.min_complaints,    t.trap_hits,        t.trap_rate,          t.bounce_bad,
-                   t.min_bounces,       t.spam_verdict_bad, t.min_spam_verdicts,  t.no_fcrdns_volume,
-                   t.auth_share,        t.one_click_share,  t.good_history_hours, t.bot_hits_bad,
-                   t.model_bad,         t.model_good,       t.model_min_volume,   t.good_volume,
-                   t.dmarc_good,        t.bad_hold_hours,   t.complaint_lag_hours})
+  for (double v : {t.bulk_daily_volume, t.min_volume,       t.complaint_good,      t.complaint_bad,
+                   t.min_complaints,    t.trap_hits,        t.trap_rate,           t.bounce_bad,
+                   t.min_bounces,       t.spam_verdict_bad, t.min_spam_verdicts,   t.no_fcrdns_volume,
+                   t.auth_share,        t.one_click_share,  t.good_history_hours,  t.bot_hits_bad,
+                   t.model_bad,         t.model_good,       t.model_min_volume,    t.good_volume,
+                   t.dmarc_good,        t.bad_hold_hours,   t.complaint_lag_hours, t.transactional_volume,
+                   t.aligned_good,      t.fcrdns_good,      t.one_click_bulk,      t.min_unsubscribes,
+                   t.unsubscribe_bulk,  t.good_min_hours,   t.model_min_behaviour, t.spike_factor})
     if (!(v >= 0)) return fail(Errc::kConfig, p + "*: thresholds must be >= 0");
   if (t.complaint_good > t.complaint_bad)
     return fail(Errc::kConfig, p + "complaint_good must not exceed " + p + "complaint_bad");
-  for (double v : {t.auth_share, t.one_click_share, t.spam_verdict_bad, t.bounce_bad, t.model_bad,
-                   t.model_good, t.dmarc_good})
+  for (double v :
+       {t.auth_share, t.one_click_share, t.spam_verdict_bad, t.bounce_bad, t.model_bad, t.model_good,
+        t.dmarc_good, t.aligned_good, t.fcrdns_good, t.one_click_bulk, t.unsubscribe_bulk})
     if (v > 1) return fail(Errc::kConfig, p + "*_share / *_bad rates and model probabilities must be <= 1");
   if (t.complaint_lag_hours >= 24)
     return fail(Errc::kConfig, p + "complaint_lag_hours must be below 24 (the day window)");
@@ -142,29 +154,63 @@ FeatureVector sender_features(const Counters& c, IdentityKind kind, int64_t now,
   const Window base = month ? Window::kMonth : Window::kDay;
   const double vd = val(Metric::kVolume, base), vm = val(Metric::kVolume, Window::kMonth);
   const double vh = val(Metric::kVolume, Window::kHour);
-  const double recent_base = std::max(vh, vd / 24) + 5;
-  auto day = [&](Metric m) { return vd > 0 ? std::min(1.0, val(m, base) / vd) : 0.0; };
-  auto recent = [&](Metric m) { return month ? 0.0 : std::min(1.0, val(m, Window::kHour) / recent_base); };
+  const double recent_base = std::max(vh, vd / 24) + kFeaturePrior;
+  // Shares read against kFeaturePrior more recipients than were seen: a
+  // share of a handful of messages is weak evidence either way, so a
+  // sender's first few messages cannot make any feature extreme.
+  const double denom = vd + kFeaturePrior;
+  auto day = [&](Metric m) { return vd > 0 ? std::min(1.0, val(m, base) / denom) : 0.0; };
+  // The recent (hour) window shows a change of behaviour of a sender with
+  // volume in the hour; a small sender's odd message is not one.
+  const bool recent_ok = !month && vh >= 2 * kFeaturePrior;
+  auto recent = [&](Metric m) {
+    return recent_ok ? std::min(1.0, val(m, Window::kHour) / recent_base) : 0.0;
+  };
   auto worse = [&](Metric m) { return std::max(day(m), recent(m)); };
   auto at = [&](Feature f) -> double& { return x[static_cast<size_t>(f)]; };
   at(Feature::kAligned) = day(Metric::kAuthAligned);
   at(Feature::kDmarcPass) = std::min(1.0, day(Metric::kAuthAligned) + day(Metric::kDmarcOnly));
   at(Feature::kAuthFail) = worse(Metric::kAuthFail);
   at(Feature::kBadHelo) = worse(Metric::kBadHelo);
-  const double no_fcrdns_day = vd > 0 ? std::max(0.0, 1 - val(Metric::kFcrdns, base) / vd) : 0.0;
+  const double no_fcrdns_day = vd > 0 ? std::max(0.0, vd - val(Metric::kFcrdns, base)) / denom : 0.0;
   const double no_fcrdns_recent =
-      month ? 0.0 : std::max(0.0, vh - val(Metric::kFcrdns, Window::kHour)) / recent_base;
+      recent_ok ? std::max(0.0, vh - val(Metric::kFcrdns, Window::kHour)) / recent_base : 0.0;
   at(Feature::kNoFcrdns) = std::min(1.0, std::max(no_fcrdns_day, no_fcrdns_recent));
-  at(Feature::kBounces) = worse(Metric::kBounces);
-  // Complaints and trap hits are rare events: the first one of a small
-  // sender is noise, not a rate (one complaint on 30 messages is not 3%).
+  // Complaints, trap hits and unknown recipients are counted events: the
+  // first one of a small sender is noise, not a rate (one complaint on 30
+  // messages is not 3%).
   auto beyond_one = [&](Metric m, Window w) { return std::max(0.0, val(m, w) - 1); };
-  at(Feature::kComplaints) = vd > 0 ? std::min(1.0, beyond_one(Metric::kComplaints, base) / vd / 0.01) : 0.0;
-  at(Feature::kTraps) = vm > 0 ? std::min(1.0, beyond_one(Metric::kTraps, Window::kMonth) / vm / 0.001) : 0.0;
+  at(Feature::kBounces) = std::max(vd > 0 ? std::min(1.0, beyond_one(Metric::kBounces, base) / denom) : 0.0,
+                                   recent(Metric::kBounces));
+  at(Feature::kComplaints) =
+      vd > 0 ? std::min(1.0, beyond_one(Metric::kComplaints, base) / denom / 0.01) : 0.0;
+  at(Feature::kTraps) =
+      vm > 0 ? std::min(1.0, beyond_one(Metric::kTraps, Window::kMonth) / (vm + kFeaturePrior) / 0.001) : 0.0;
   at(Feature::kSpamVerdicts) = worse(Metric::kSpamVerdict);
   at(Feature::kOneClick) = day(Metric::kOneClick);
   at(Feature::kNetwork) = kind == IdentityKind::kIp || kind == IdentityKind::kNet ? 1.0 : 0.0;
   return x;
+}
+
+double reception_evidence(const Counters& c, IdentityKind kind, int64_t now, Window w, const Thresholds& th) {
+  auto val = [&](Metric m, Window win) { return c.value(m, win, now); };
+  const double v = val(Metric::kVolume, w), vh = val(Metric::kVolume, Window::kHour);
+  // Counted events beyond the first, over the volume plus kReceptionPrior:
+  // a few odd messages of a small sender are not significant; the hour
+  // window counts only with volume in it (a burst).
+  auto share = [&](Metric m) {
+    double s = std::max(0.0, val(m, w) - 1) / (v + kReceptionPrior);
+    if (w != Window::kMonth && vh >= 2 * kFeaturePrior)
+      s = std::max(s, std::max(0.0, val(m, Window::kHour) - 1) / (vh + kReceptionPrior));
+    return std::min(1.0, s);
+  };
+  const FeatureVector x = sender_features(c, kind, now, w);
+  auto wt = [&](Feature f) { return th.model.w[static_cast<size_t>(f)]; };
+  double e = wt(Feature::kBounces) * std::max(0.0, share(Metric::kBounces) - kNormalBounces) +
+             wt(Feature::kSpamVerdicts) * std::max(0.0, share(Metric::kSpamVerdict) - kNormalSpamVerdicts);
+  e += wt(Feature::kComplaints) * x[static_cast<size_t>(Feature::kComplaints)];
+  e += wt(Feature::kTraps) * x[static_cast<size_t>(Feature::kTraps)];
+  return e;
 }
 
 namespace {
@@ -226,19 +272,23 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     add("COMPLAINTS_BAD", -4, "complaint rate " + pct(crate) + " (day) >= " + pct(complaint_limit));
   }
   const double bounces = val(Metric::kBounces, Window::kDay);
-  const double brate = vol_d > 0 ? bounces / vol_d : (bounces > 0 ? 1.0 : 0.0);
+  // Rates of counted events read against kReceptionPrior more recipients:
+  // a small sender's first few messages are not a rate.
+  const double brate = bounces / (vol_d + kReceptionPrior);
   if (bounces >= f * th.min_bounces && brate >= f * th.bounce_bad) {
     bad = true;
     add("BOUNCES_BAD", -3, "unknown-recipient bounces " + pct(brate) + " (day) >= " + pct(f * th.bounce_bad));
   }
   const double spam = val(Metric::kSpamVerdict, Window::kDay);
-  if (spam >= f * th.min_spam_verdicts && vol_d > 0 && spam / vol_d >= f * th.spam_verdict_bad) {
+  const double srate = spam / (vol_d + kReceptionPrior);
+  if (spam >= f * th.min_spam_verdicts && srate >= f * th.spam_verdict_bad) {
     bad = true;
     add("SPAM_VERDICTS", -3,
-        "scanner spam verdicts " + pct(spam / vol_d) + " (day) >= " + pct(f * th.spam_verdict_bad));
+        "scanner spam verdicts " + pct(srate) + " (day) >= " + pct(f * th.spam_verdict_bad));
   }
   const double fcrdns_d = val(Metric::kFcrdns, Window::kDay);
-  if (network && vol_d >= f * th.no_fcrdns_volume && fcrdns_d < (was_bad ? 0.75 : 0.5) * vol_d) {
+  if (network && th.no_fcrdns_volume > 0 && vol_d >= f * th.no_fcrdns_volume &&
+      fcrdns_d < (was_bad ? 0.75 : 0.5) * vol_d) {
     bad = true;
     add("NO_FCRDNS", -3,
         num(vol_d) + " recipients (day) from addresses without forward-confirmed reverse DNS");
@@ -258,14 +308,24 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
             (was_bad ? ", halved: already bad)" : ")"));
   }
   // The sender model: every signal of the identity's mail at once, over the
-  // day window, or the month window for a sender too small for the day.
+  // day window, or the month window for a sender too small for the day. It
+  // judges only with model_min_volume recipients: a low-data sender stays
+  // unknown whatever its few messages look like.
   const bool by_day = vol_d >= th.model_min_volume;
   const bool judged = by_day || vol_m >= th.model_min_volume;
   const FeatureVector x = sender_features(c, kind, now, by_day ? Window::kDay : Window::kMonth);
-  a.p_bad = judged ? bad_probability(th.model, x) : 0.0;
-  if (judged && a.p_bad >= (was_bad ? th.model_good : th.model_bad)) {
+  const double p = bad_probability(th.model, x);
+  a.p_bad = judged ? p : 0.0;
+  // Minimum evidence: configuration signs (authentication, HELO, FCrDNS)
+  // are shared by many small legitimate servers, so a spammer call also
+  // needs what recipients and filters saw of the mail itself (unknown
+  // recipients, complaints, trap hits, spam verdicts) to weigh at least
+  // model_min_behaviour in the model's own terms (logit).
+  const double behaviour = reception_evidence(c, kind, now, by_day ? Window::kDay : Window::kMonth, th);
+  if (judged && p >= (was_bad ? th.model_good : th.model_bad) &&
+      (was_bad || behaviour >= th.model_min_behaviour)) {
     bad = true;
-    add("MODEL_BAD", -3, std::string(by_day ? "" : "(month) ") + model_text(th.model, x, a.p_bad, +1));
+    add("MODEL_BAD", -3, std::string(by_day ? "" : "(month) ") + model_text(th.model, x, p, +1));
   }
   if (!bad && was_bad && prev_since > 0 && now - prev_since < th.bad_hold_hours * 3600) {
     // A bad class is held: a spammer's quiet spell or an account that was
@@ -277,15 +337,30 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
   }
   if (bad) {
     const double good_hours = static_cast<double>(now - prev_since) / 3600.0;
-    const bool had_history = (is_good(prev) || prev == SenderClass::kUnknown) && prev_since > 0;
-    if ((had_history && good_hours >= th.good_history_hours) || prev == SenderClass::kCompromised) {
+    const bool long_enough = prev_since > 0 && good_hours >= th.good_history_hours;
+    // A sender without a class (a small server) reads as taken over when
+    // its volume jumps: the day's volume at least spike_factor times its
+    // daily rate before (a snowshoe address that was merely not caught
+    // yet sends what it always sent).
+    bool spike = false;
+    std::string spike_text;
+    if (prev == SenderClass::kUnknown && long_enough) {
+      const double days = std::min(30.0, std::max(1.0, good_hours / 24 - 1));
+      const double before = std::max(1.0, (vol_m - vol_d) / days);
+      // Now: the day, or the last hour at a third of its daily rate (a
+      // takeover is caught in its first hour; a diurnal peak of up to three
+      // times the mean is no spike).
+      const double current = std::max(vol_d, 8 * val(Metric::kVolume, Window::kHour));
+      spike = current >= th.spike_factor * before;
+      spike_text = ", " + num(current) + " recipients a day now vs " + num2(before) + " before";
+    }
+    if ((is_good(prev) && long_enough) || spike || prev == SenderClass::kCompromised) {
       a.cls = SenderClass::kCompromised;
       add("WAS_GOOD", 0,
           prev == SenderClass::kCompromised
               ? std::string("compromised before")
-              : std::string(prev == SenderClass::kUnknown ? "clean (too little for a class)"
-                                                          : class_name(prev)) +
-                    " for " + num(good_hours) + " h before: compromised");
+              : std::string(prev == SenderClass::kUnknown ? "clean mail (no class)" : class_name(prev)) +
+                    " for " + num(good_hours) + " h before" + spike_text + ": compromised");
     } else {
       a.cls = SenderClass::kSpammer;
     }
@@ -298,65 +373,91 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     add("LOW_VOLUME", 0, num(vol_d) + " recipients (day) since a bad class < " + num(th.min_volume));
     return a;
   }
-  // A good class is earned: authenticated, aligned mail (and FCrDNS for an
-  // address) that the model does not find suspicious; silence about
-  // complaints is not enough.
-  const Window xw = by_day ? Window::kDay : Window::kMonth;
-  const double vol_x = by_day ? vol_d : vol_m;
-  const double dmarc = x[static_cast<size_t>(Feature::kDmarcPass)];
-  const double fcrdns_share = vol_x > 0 ? val(Metric::kFcrdns, xw) / vol_x : 0;
-  const bool positive =
-      judged && a.p_bad < th.model_good && dmarc >= th.dmarc_good && (!network || fcrdns_share >= 0.5);
+  // Nothing bad: the mail so far is history a later turn for the worse is
+  // judged on (COMPROMISED); a good class needs good_min_hours of it.
+  a.clean = vol_m >= 2;
+  const bool seasoned =
+      is_good(prev) || was_bad ||
+      (prev == SenderClass::kUnknown && prev_since > 0 && c.t - prev_since >= th.good_min_hours * 3600);
   if (!judged) {
     a.cls = SenderClass::kUnknown;
     add("LOW_VOLUME", 0, num(vol_m) + " recipients (month) < " + num(th.model_min_volume));
     return a;
   }
-  if (!positive) {
+  // A good class is earned: authenticated, aligned mail (and FCrDNS for an
+  // address) that the model does not find suspicious, in a sustained
+  // volume; silence about complaints is not enough.
+  const Window xw = by_day ? Window::kDay : Window::kMonth;
+  const double vol_x = by_day ? vol_d : vol_m;
+  auto share = [&](Metric m, Window w, double v) { return v > 0 ? std::min(1.0, val(m, w) / v) : 0.0; };
+  const double aligned = share(Metric::kAuthAligned, xw, vol_x);
+  const double dmarc = std::min(1.0, aligned + share(Metric::kDmarcOnly, xw, vol_x));
+  const double fcrdns_share = share(Metric::kFcrdns, xw, vol_x);
+  std::string missing;
+  auto lack = [&](std::string what) { missing += (missing.empty() ? "" : ", ") + what; };
+  if (p >= th.model_good) lack(model_text(th.model, x, p, +1) + " >= " + num2(th.model_good));
+  if (aligned < th.aligned_good)
+    lack("SPF+DKIM+DMARC aligned " + pct(aligned) + " < " + pct(th.aligned_good));
+  if (dmarc < th.dmarc_good) lack("DMARC pass " + pct(dmarc) + " < " + pct(th.dmarc_good));
+  if (network && fcrdns_share < th.fcrdns_good)
+    lack("FCrDNS " + pct(fcrdns_share) + " < " + pct(th.fcrdns_good));
+  if (!missing.empty()) {
     a.cls = SenderClass::kUnknown;
-    a.dirty = true;
-    std::string why = "DMARC-aligned " + pct(dmarc) + (by_day ? " (day)" : " (month)");
-    if (network) why += ", FCrDNS " + pct(fcrdns_share);
-    add("NO_POSITIVE_EVIDENCE", 0, why + ", " + model_text(th.model, x, a.p_bad, +1));
+    add("NO_POSITIVE_EVIDENCE", 0, missing + (by_day ? " (day)" : " (month)"));
     return a;
   }
-  if (vol_m < th.good_volume) {
+  // List mail: one-click unsubscribe (RFC 8058, what bulk senders must
+  // offer), or recipients asking to unsubscribe, or the bulk volume.
+  const double oc_m = share(Metric::kOneClick, Window::kMonth, vol_m);
+  const double unsubs = val(Metric::kUnsubscribes, Window::kMonth);
+  std::string list_why;
+  if (oc_m >= th.one_click_bulk)
+    list_why = "one-click unsubscribe on " + pct(oc_m) + " (month)";
+  else if (unsubs >= th.min_unsubscribes && vol_m > 0 && unsubs / vol_m >= th.unsubscribe_bulk)
+    list_why = num(unsubs) + " unsubscribe requests (month), " + pct(unsubs / vol_m);
+  else if (vol_d >= th.bulk_daily_volume)
+    list_why = num(vol_d) + " recipients (day) >= " + num(th.bulk_daily_volume);
+  else if (prev == SenderClass::kBulk)
+    list_why = "bulk sender before";
+  const bool bulk = !list_why.empty();
+  const double need = bulk ? th.good_volume : th.transactional_volume;
+  if (vol_m < need) {
     a.cls = SenderClass::kUnknown;
-    a.clean = true;  // too little for a class, but clean: the history COMPROMISED is judged on
-    add("LOW_VOLUME", 0, num(vol_m) + " recipients (month) < " + num(th.good_volume) + ", clean");
+    add("LOW_VOLUME", 0,
+        num(vol_m) + " recipients (month) < " + num(need) + (bulk ? " (list mail)" : "") + ", clean");
     return a;
   }
-  const bool bulk = vol_d >= th.bulk_daily_volume || prev == SenderClass::kBulk;
+  if (!seasoned) {
+    // Consistent mail: a sender seen only for days (a throw-away domain,
+    // a fresh snowshoe address) has not shown it yet.
+    a.cls = SenderClass::kUnknown;
+    add("NEW_SENDER", 0,
+        "clean mail over " + num(prev_since > 0 ? static_cast<double>(c.t - prev_since) / 3600 : 0) +
+            " h < " + num(th.good_min_hours) + " h");
+    return a;
+  }
   a.cls = bulk ? SenderClass::kBulk : SenderClass::kTransactional;
-  if (bulk)
-    add("BULK_VOLUME", 0,
-        vol_d >= th.bulk_daily_volume ? num(vol_d) + " recipients (day) >= " + num(th.bulk_daily_volume)
-                                      : std::string("bulk sender before"));
+  if (bulk) add("LIST_MAIL", 0, list_why);
   if (crate < th.complaint_good)
     add("COMPLAINTS_OK", 2, "complaint rate " + pct(crate) + " (day) < " + pct(th.complaint_good));
   else
     add("COMPLAINTS_WARN", -1, "complaint rate " + pct(crate) + " (day) >= " + pct(th.complaint_good));
-  const double auth = vol_d > 0 ? val(Metric::kAuthAligned, Window::kDay) / vol_d : 0;
   if (!network) {
     // Domain identities are verified by construction; alignment is the bulk rule.
-    if (auth >= th.auth_share)
-      add("AUTH_ALIGNED", 1, "SPF+DKIM+DMARC aligned " + pct(auth) + " (day)");
+    if (aligned >= th.auth_share)
+      add("AUTH_ALIGNED", 1, "SPF+DKIM+DMARC aligned " + pct(aligned) + (by_day ? " (day)" : " (month)"));
     else if (bulk)
-      add("NO_AUTH", -2, "bulk with SPF+DKIM+DMARC aligned on only " + pct(auth) + " (day)");
+      add("NO_AUTH", -2, "bulk with SPF+DKIM+DMARC aligned on only " + pct(aligned));
   }
   if (bulk) {
-    const double oc = vol_d > 0 ? val(Metric::kOneClick, Window::kDay) / vol_d : 0;
-    if (oc >= th.one_click_share)
-      add("ONE_CLICK", 1, "RFC 8058 one-click unsubscribe on " + pct(oc) + " (day)");
+    if (oc_m >= th.one_click_share)
+      add("ONE_CLICK", 1, "RFC 8058 one-click unsubscribe on " + pct(oc_m) + " (month)");
     else
-      add("NO_ONE_CLICK", -2, "bulk with one-click unsubscribe on only " + pct(oc) + " (day)");
+      add("NO_ONE_CLICK", -2, "bulk with one-click unsubscribe on only " + pct(oc_m) + " (month)");
   }
-  if (network) {
-    if (vol_d > 0 && fcrdns_d >= 0.99 * vol_d) add("FCRDNS", 1, "forward-confirmed reverse DNS");
-  }
+  if (network && fcrdns_share >= 0.99) add("FCRDNS", 1, "forward-confirmed reverse DNS");
   add("DMARC_ALIGNED", 1,
-      "DMARC-aligned " + pct(dmarc) + (by_day ? " (day), " : " (month), ") +
-          model_text(th.model, x, a.p_bad, -1));
+      "DMARC-aligned " + pct(dmarc) + (by_day ? " (day), " : " (month), ") + model_text(th.model, x, p, -1));
   return a;
 }
 
@@ -399,10 +500,8 @@ ClassState apply_history(Assessment& a, const std::optional<ClassState>& prev, i
     return *prev;
   }
   if (prev && prev->cls == a.cls) {
-    // Unknown: clean from now on, or no longer clean (what the model saw,
-    // not too little mail, ends a clean history).
+    // Unknown: clean (sending without bad evidence) from now on.
     if (a.cls == SenderClass::kUnknown && !prev->good_since && a.clean) return ClassState{a.cls, now, now};
-    if (a.cls == SenderClass::kUnknown && prev->good_since && a.dirty) return ClassState{a.cls, now, 0};
     return *prev;
   }
   ClassState next{a.cls, now, 0};

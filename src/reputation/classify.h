@@ -11,55 +11,59 @@
 //   a.score;      // sum of the reasons' weights (> 0 good, < 0 bad)
 //   for (const Reason& r : a.reasons) log("{} {:+} {}", r.code, r.weight, r.text);
 //
-// Rules (every threshold is a Thresholds field, TOML key in brackets):
+// Rules (every threshold is a Thresholds field, TOML key in brackets;
+// counted events read against kReceptionPrior more recipients):
 //   bad evidence (any one makes the identity bad):
 //     TRAP_HITS       trap hits (month) >= [trap_hits] and >= [trap_rate] of volume (month)
 //     COMPLAINTS_BAD  complaints (day) >= [min_complaints] and rate >= [complaint_bad]
 //                     (the rate corrected for the delay of complaints, [complaint_lag_hours])
 //     BOUNCES_BAD     unknown-recipient bounces (day) >= [min_bounces], rate >= [bounce_bad]
 //     SPAM_VERDICTS   scanner spam verdicts (day) >= [min_spam_verdicts], share >= [spam_verdict_bad]
-//     NO_FCRDNS       ip/net identity, volume (day) >= [no_fcrdns_volume], FCrDNS share < 50%
+//     NO_FCRDNS       ip/net identity, volume (day) >= [no_fcrdns_volume] (0: off, the
+//                     default), FCrDNS share < 50%
 //     BOT_DETECTED    ip/net identity, flow-detector bot detections (day window)
 //                     >= [bot_hits_bad] - 1 + 1/e: [bot_hits_bad] detections within
 //                     about the last 24 h (one reads 1, 1/e a day later); no mail
 //                     volume needed. [bot_hits_bad] = 0 turns the rule off.
-//   bad -> COMPROMISED when the previous class was bulk or transactional
-//   (or unknown but clean, below), held for at least [good_history_hours],
-//   or was already compromised (a good identity that turned bad);
+//     MODEL_BAD       the sender model (below): P(bad) >= [model_bad] and the
+//                     mail's reception evidence (reception_evidence()) >=
+//                     [model_min_behaviour]: configuration signs alone never
+//                     make a spammer
+//     HELD            an identity classed bad keeps its class for [bad_hold_hours]
+//                     (30 days, the month window) whatever it sends meanwhile
+//   bad -> COMPROMISED when the identity held bulk or transactional for
+//   [good_history_hours], or had no class but clean mail for that long
+//   (ClassState::good_since) and its volume now (day, or hour x 8) is
+//   [spike_factor] times its daily rate before, or was compromised already;
 //   otherwise SPAMMER.
-//   no bad evidence:
-//     too little to judge, or no positive evidence (the sender model below)
-//                                                   -> UNKNOWN
-//     volume (day) >= [bulk_daily_volume] or was bulk -> BULK, with compliance
-//       reasons: AUTH_ALIGNED / NO_AUTH (share >= [auth_share]), ONE_CLICK /
-//       NO_ONE_CLICK ([one_click_share]), COMPLAINTS_OK / COMPLAINTS_WARN
-//       (between [complaint_good] and [complaint_bad])
-//     else                                           -> TRANSACTIONAL
+//   no bad evidence: a good class is earned, never the absence of bad:
+//     P(bad) < [model_good], SPF+DKIM+DMARC aligned >= [aligned_good], DMARC
+//     pass >= [dmarc_good], ip/net FCrDNS >= [fcrdns_good] (day window, or
+//     month for a small sender), clean mail over [good_min_hours] to the
+//     identity's last event (else NEW_SENDER), and volume (month) >=
+//     [good_volume] for list mail, [transactional_volume] otherwise
+//     (else LOW_VOLUME); else UNKNOWN (NO_POSITIVE_EVIDENCE, each shortfall).
+//     list mail (RFC 8058 one-click on [one_click_bulk] of the month's
+//     volume, [min_unsubscribes] unsubscribe requests at [unsubscribe_bulk],
+//     volume (day) >= [bulk_daily_volume], or bulk before)  -> BULK (LIST_MAIL)
+//       with compliance reasons: AUTH_ALIGNED / NO_AUTH ([auth_share]),
+//       ONE_CLICK / NO_ONE_CLICK ([one_click_share]), COMPLAINTS_OK /
+//       COMPLAINTS_WARN (between [complaint_good] and [complaint_bad])
+//     else                                                  -> TRANSACTIONAL
 //   hysteresis: an identity classed bad is judged against half the
-//   thresholds (complaints against [complaint_good]), is HELD (below) and
-//   then needs fresh volume (day) >= [min_volume] to leave its class;
-//   apply_history keeps a class while the evidence is merely too thin or
-//   not positive (silence does not forgive).
+//   thresholds (complaints against [complaint_good], the model against
+//   [model_good]), is HELD and then needs fresh volume (day) >= [min_volume]
+//   to leave its class; apply_history keeps a class while the evidence is
+//   merely too thin or not positive (silence does not forgive).
 //
-// The sender model (sender_model.h, README "The sender model"): the rules
-// above catch the plain cases; a logistic regression over the identity's
-// sender signals (Feature, sender_features(): aligned authentication, auth failures, generic HELOs,
-// FCrDNS, unknown recipients, complaints, traps, scanner verdicts, one-click)
-// gives P(bad), with weights fit offline on labelled simulated traffic
-// (`reputation_sim --fit`) and checked in.
-//     MODEL_BAD     P(bad) >= [model_bad] on the day window when volume (day)
-//                   >= [model_min_volume], else on the month window when
-//                   volume (month) >= [model_min_volume]
-//     HELD          an identity classed bad keeps its class for [bad_hold_hours]
-//                   (30 days, the month window) whatever it sends meanwhile
-//   A good class needs positive evidence, never just the absence of bad:
-//     P(bad) < [model_good], DMARC-aligned share >= [dmarc_good], for ip/net
-//     FCrDNS on at least half (same window as P(bad)), and volume (month)
-//     >= [good_volume]
-//   else UNKNOWN (NO_POSITIVE_EVIDENCE / LOW_VOLUME). An unknown identity
-//   whose mail is positive evidence but too little keeps since when it has
-//   been so (ClassState::good_since): bad evidence [good_history_hours] later
-//   makes it COMPROMISED (a quiet account taken over), as for a good class.
+// The sender model (sender_model.h, README "The sender model"): a logistic
+// regression over the identity's sender signals (Feature, sender_features():
+// aligned authentication, auth failures, generic HELOs, FCrDNS, unknown
+// recipients, complaints, traps, scanner verdicts, one-click) gives P(bad),
+// with weights fit offline on labelled simulated worlds (`reputation_sim
+// --fit`, signs constrained) and checked in; it judges on the day window
+// when volume (day) >= [model_min_volume], else on the month window when
+// volume (month) >= [model_min_volume], else not at all (LOW_VOLUME).
 #pragma once
 
 #include <array>
@@ -99,6 +103,10 @@ enum class Feature : uint8_t {
 };
 constexpr size_t kFeatureCount = static_cast<size_t>(Feature::kCount);
 using FeatureVector = std::array<double, kFeatureCount>;
+// Pseudo-recipients every share of sender_features() is read against (a
+// share is count / (volume + kFeaturePrior)): a handful of messages cannot
+// make a feature extreme, so a low-data sender is not judged on noise.
+inline constexpr double kFeaturePrior = 5;
 std::string_view feature_name(Feature f);  // "aligned", "auth_fail", ...
 
 // Logistic model: P(bad) = 1 / (1 + exp(-(bias + w . x))).
@@ -120,33 +128,59 @@ FeatureVector sender_features(const Counters& c, IdentityKind kind, int64_t now,
 
 struct Thresholds {
   double bulk_daily_volume = 5000;
-  double min_volume = 20;  // month window, below: unknown
+  double min_volume = 20;  // day window: what a bad identity needs to leave its class
   double complaint_good = 0.001;
-  double complaint_bad = 0.003;
-  double min_complaints = 3;
-  double trap_hits = 2;
-  double trap_rate = 0.0001;
-  double bounce_bad = 0.08;
+  double complaint_bad = 0.01;
+  double min_complaints = 5;
+  double trap_hits = 3;
+  double trap_rate = 0.0005;
+  double bounce_bad = 0.1;
   double min_bounces = 10;
   double spam_verdict_bad = 0.5;
   double min_spam_verdicts = 10;
-  double no_fcrdns_volume = 100;
+  // ip/net: that many recipients a day, mostly without FCrDNS, is bad on its
+  // own; 0 (the default): off, no FCrDNS is one of the model's features.
+  double no_fcrdns_volume = 0;
   double auth_share = 0.95;
   double one_click_share = 0.9;
   // Flow-detector bot detections (kBot events) within about a day that make
   // an ip/net identity SPAMMER (BOT_DETECTED); 0: off.
   double bot_hits_bad = 1;
-  // A good class must have been held this long before bad evidence makes the
-  // identity COMPROMISED rather than SPAMMER (a fresh "good" identity that
+  // A sender must have sent clean mail this long before bad evidence makes
+  // the identity COMPROMISED rather than SPAMMER (a fresh identity that
   // turns bad within days is a spammer warming up).
   double good_history_hours = 72;
+  // ... and, for a sender without a class, whose volume now (the day, or
+  // the hour x 8) is at least spike_factor times its daily rate before (a
+  // sudden spike).
+  double spike_factor = 4;
   // Sender model: P(bad) that makes an identity bad, and below which it may
-  // be good; the day volume it needs to judge; what a good class needs.
+  // be good; the volume it needs to judge (day window, else month).
   double model_bad = 0.9;
+  double model_min_volume = 5;
+  // What the mail's reception (bounces, complaints, traps, spam verdicts)
+  // must add to the model's logit before it calls a sender bad: a spammer
+  // call needs more than configuration signs.
+  double model_min_behaviour = 1.0;
+  // A good class needs clean mail seen for this long (ClassState::good_since).
+  double good_min_hours = 120;
   double model_good = 0.5;
-  double model_min_volume = 3;
-  double good_volume = 100;     // month window
-  double dmarc_good = 0.8;      // DMARC-aligned share (day)
+  // What a good class needs besides P(bad) < model_good (window: day when
+  // it has model_min_volume, else month): SPF+DKIM+DMARC aligned share
+  // >= aligned_good (and DMARC pass >= dmarc_good), FCrDNS share >=
+  // fcrdns_good for ip/net, and a month volume of good_volume (list mail:
+  // bulk) or transactional_volume (anything else: transactional).
+  double good_volume = 150;
+  double transactional_volume = 500;
+  double dmarc_good = 0.8;
+  double aligned_good = 0.8;
+  double fcrdns_good = 0.9;
+  // List mail (BULK rather than TRANSACTIONAL): RFC 8058 one-click on
+  // one_click_bulk of the month's volume, or min_unsubscribes unsubscribe
+  // requests (month) at a rate >= unsubscribe_bulk, or bulk_daily_volume.
+  double one_click_bulk = 0.5;
+  double min_unsubscribes = 3;
+  double unsubscribe_bulk = 0.0002;
   double bad_hold_hours = 720;  // as long as the month window remembers
   // Mean delay of complaints after their mail: the complaint rate (day) is
   // divided by 1 / (1 - lag / 24 h), what that delay inflates it by.
@@ -157,6 +191,18 @@ struct Thresholds {
   // Errc::kConfig for values out of range (negative, complaint_good > complaint_bad).
   static Result<Thresholds> from_config(const Config& cfg, std::string_view prefix = "reputation");
 };
+
+// Minimum evidence for a bad call, in the model's own terms: what the
+// mail's reception adds to the logit, counting unknown recipients and spam
+// verdicts only beyond what legitimate mail also gets (kNormalBounces,
+// kNormalSpamVerdicts: list decay and filter false positives), beyond the
+// first event, and against kReceptionPrior more recipients (significance
+// for a small sender); complaints and trap hits as the model reads them.
+// Window w as sender_features().
+inline constexpr double kReceptionPrior = 30;
+inline constexpr double kNormalBounces = 0.02;
+inline constexpr double kNormalSpamVerdicts = 0.05;
+double reception_evidence(const Counters& c, IdentityKind kind, int64_t now, Window w, const Thresholds& th);
 
 struct Reason {
   std::string code;  // "COMPLAINTS_BAD"
@@ -169,8 +215,7 @@ struct Assessment {
   double score = 0;
   std::vector<Reason> reasons;
   double p_bad = 0;    // the sender model's P(bad) (0 without enough volume)
-  bool clean = false;  // unknown, but with [min_volume] of clean authenticated mail
-  bool dirty = false;  // unknown because the mail seen lacks positive evidence (not for too little)
+  bool clean = false;  // mail without bad evidence: history a later turn for the worse reads as COMPROMISED
 };
 
 // What the rules say about the counters alone (prev: the class the identity

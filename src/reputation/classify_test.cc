@@ -11,7 +11,7 @@ constexpr int64_t kNow = 1700000000;
 
 struct Day {
   double volume = 0, auth = 0, one_click = 0, fcrdns = 0, spam = 0, complaints = 0, traps = 0, bounces = 0;
-  double dmarc_only = 0, auth_fail = 0, bad_helo = 0;
+  double dmarc_only = 0, auth_fail = 0, bad_helo = 0, unsubs = 0;
 };
 
 // Steady-state counters for `d` per day, for a week.
@@ -29,6 +29,7 @@ Counters steady(const Day& d) {
     c.add(Metric::kDmarcOnly, d.dmarc_only / 24, t);
     c.add(Metric::kAuthFail, d.auth_fail / 24, t);
     c.add(Metric::kBadHelo, d.bad_helo / 24, t);
+    c.add(Metric::kUnsubscribes, d.unsubs / 24, t);
   }
   return c;
 }
@@ -63,42 +64,78 @@ TEST(Classify, Table) {
        SenderClass::kUnknown,
        SenderClass::kBulk,
        "COMPLAINTS_WARN"},
-      {"newsletter at 0.5% complaints",
-       {20000, 20000, 20000, 20000, 0, 100, 0, 0},
+      {"newsletter at 2% complaints",
+       {20000, 20000, 20000, 20000, 0, 400, 0, 0},
        IdentityKind::kDomain,
        SenderClass::kUnknown,
        SenderClass::kSpammer,
        "COMPLAINTS_BAD"},
-      {"bulk without one-click",
+      {"bulk volume without one-click",
        {20000, 20000, 0, 20000, 0, 2, 0, 0},
        IdentityKind::kDomain,
        SenderClass::kUnknown,
        SenderClass::kBulk,
        "NO_ONE_CLICK"},
       {"bulk with DMARC but not SPF+DKIM on all",
-       {20000, 15000, 20000, 20000, 0, 2, 0, 0, 5000},
+       {20000, 17000, 20000, 20000, 0, 2, 0, 0, 3000},
        IdentityKind::kDomain,
        SenderClass::kUnknown,
        SenderClass::kBulk,
        "NO_AUTH"},
+      {"DMARC on three quarters is not enough for a class",
+       {20000, 15000, 20000, 20000, 0, 2, 0, 0, 5000},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kUnknown,
+       "NO_POSITIVE_EVIDENCE"},
       {"bulk volume without authentication earns nothing",
        {20000, 1000, 20000, 20000, 0, 2, 0, 0},
        IdentityKind::kDomain,
        SenderClass::kUnknown,
        SenderClass::kUnknown,
        "NO_POSITIVE_EVIDENCE"},
+      {"small list with one-click: list mail, bulk at 40 a day",
+       {40, 40, 40, 40},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kBulk,
+       "LIST_MAIL"},
+      {"mailing list without one-click: unsubscribe requests make it list mail",
+       {400, 400, 0, 400, 0, 0, 0, 2, 0, 0, 0, 1},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kBulk,
+       "LIST_MAIL"},
+      {"40 a day without list signs is too little for transactional",
+       {40, 40, 0, 40},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kUnknown,
+       "LOW_VOLUME"},
       {"quiet botnet address: forged, literal HELO, no FCrDNS, unknown recipients",
        {300, 0, 0, 75, 0, 0, 0, 60, 0, 300, 300},
        IdentityKind::kIp,
        SenderClass::kUnknown,
        SenderClass::kSpammer,
        "MODEL_BAD"},
-      {"botnet address with FCrDNS, forged From, few bounces",
-       {200, 0, 0, 200, 0, 0, 0, 10, 0, 200, 200},
+      {"botnet address with FCrDNS, forged From, 20% unknown recipients",
+       {200, 0, 0, 200, 0, 0, 0, 40, 0, 200, 200},
        IdentityKind::kIp,
        SenderClass::kUnknown,
        SenderClass::kSpammer,
        "MODEL_BAD"},
+      {"forged, bad HELO, but unknown recipients at a normal rate: no spammer call",
+       {200, 0, 0, 200, 0, 0, 0, 4, 0, 200, 200},
+       IdentityKind::kIp,
+       SenderClass::kUnknown,
+       SenderClass::kUnknown,
+       "NO_POSITIVE_EVIDENCE"},
+      {"small server: SPF soft-fail, no FCrDNS, generic HELO, nothing else wrong",
+       {20, 0, 0, 0, 0, 0, 0, 0, 0, 20, 20},
+       IdentityKind::kIp,
+       SenderClass::kUnknown,
+       SenderClass::kUnknown,
+       "NO_POSITIVE_EVIDENCE"},
       {"clean but too little for a class",
        {3, 3, 0, 3, 0, 0, 0, 0},
        IdentityKind::kIp,
@@ -117,6 +154,12 @@ TEST(Classify, Table) {
        SenderClass::kUnknown,
        SenderClass::kTransactional,
        "DMARC_ALIGNED"},
+      {"authenticated address without FCrDNS earns no class",
+       {300, 300, 0, 0, 0, 0, 0, 1},
+       IdentityKind::kIp,
+       SenderClass::kUnknown,
+       SenderClass::kUnknown,
+       "NO_POSITIVE_EVIDENCE"},
       {"transactional",
        {300, 300, 0, 300, 0, 0, 0, 1},
        IdentityKind::kDomain,
@@ -130,7 +173,7 @@ TEST(Classify, Table) {
        SenderClass::kUnknown,
        "LOW_VOLUME"},
       {"trap hits",
-       {2000, 2000, 0, 2000, 0, 0, 1, 0},
+       {2000, 2000, 0, 2000, 0, 0, 3, 0},
        IdentityKind::kDomain,
        SenderClass::kUnknown,
        SenderClass::kSpammer,
@@ -147,22 +190,22 @@ TEST(Classify, Table) {
        SenderClass::kUnknown,
        SenderClass::kSpammer,
        "SPAM_VERDICTS"},
-      {"bot without FCrDNS",
+      {"no FCrDNS alone is no spammer (no_fcrdns_volume = 0: a model feature)",
        {500, 0, 0, 0, 0, 0, 0, 0},
        IdentityKind::kIp,
        SenderClass::kUnknown,
-       SenderClass::kSpammer,
-       "NO_FCRDNS"},
+       SenderClass::kUnknown,
+       "NO_POSITIVE_EVIDENCE"},
       {"good domain turned bad",
-       {3000, 3000, 0, 3000, 0, 30, 0, 0},
+       {3000, 3000, 0, 3000, 0, 60, 0, 0},
        IdentityKind::kDomain,
        SenderClass::kTransactional,
        SenderClass::kCompromised,
        "WAS_GOOD"},
   };
   for (const Case& c : cases) {
-    const Assessment a = classify(steady(c.day), c.kind, kNow, th, c.prev,
-                                  c.prev == SenderClass::kUnknown ? 0 : kNow - 30 * 86400);
+    // A week of history (what steady() builds): enough for a good class.
+    const Assessment a = classify(steady(c.day), c.kind, kNow, th, c.prev, kNow - 7 * 86400);
     EXPECT_EQ(class_name(a.cls), class_name(c.want)) << c.name;
     EXPECT_TRUE(has_reason(a, c.reason)) << c.name;
     if (is_bad(c.want)) {
@@ -174,9 +217,58 @@ TEST(Classify, Table) {
   }
 }
 
+TEST(Classify, NoFcrdnsRuleWhenConfigured) {
+  Thresholds th;
+  th.no_fcrdns_volume = 100;
+  const Assessment a = classify(steady({500, 0, 0, 0}), IdentityKind::kIp, kNow, th);
+  EXPECT_EQ(a.cls, SenderClass::kSpammer);
+  EXPECT_TRUE(has_reason(a, "NO_FCRDNS"));
+}
+
+// A good class needs consistent mail: clean mail seen for good_min_hours.
+TEST(Classify, NewSenderEarnsNoClassYet) {
+  const Thresholds th;
+  const Counters c = steady({20000, 20000, 20000, 20000});
+  Assessment fresh = classify(c, IdentityKind::kDomain, kNow, th, SenderClass::kUnknown, 0);
+  EXPECT_EQ(fresh.cls, SenderClass::kUnknown);
+  EXPECT_TRUE(has_reason(fresh, "NEW_SENDER"));
+  EXPECT_TRUE(fresh.clean);
+  // Two days of history are not enough, six are (measured to its last mail).
+  EXPECT_EQ(classify(c, IdentityKind::kDomain, kNow, th, SenderClass::kUnknown, kNow - 2 * 86400).cls,
+            SenderClass::kUnknown);
+  EXPECT_EQ(classify(c, IdentityKind::kDomain, kNow, th, SenderClass::kUnknown, kNow - 6 * 86400).cls,
+            SenderClass::kBulk);
+  // A sender silent for days has not shown consistency by the passage of time.
+  EXPECT_EQ(
+      classify(c, IdentityKind::kDomain, kNow + 5 * 86400, th, SenderClass::kUnknown, kNow - 2 * 86400).cls,
+      SenderClass::kUnknown);
+}
+
+// Unknown recipients and spam verdicts count only beyond what legitimate
+// mail also gets, beyond the first event, and against kReceptionPrior.
+TEST(Classify, ReceptionEvidenceNeedsSignificance) {
+  const Thresholds th;
+  // One flagged message of three recipients among 20: noise.
+  Counters small;
+  for (int i = 0; i < 20; ++i) small.add(Metric::kVolume, 1, kNow - 3600 * i);
+  small.add(Metric::kSpamVerdict, 3, kNow - 7200);
+  small.add(Metric::kBounces, 1, kNow - 7200);
+  EXPECT_LT(reception_evidence(small, IdentityKind::kIp, kNow, Window::kDay, th), th.model_min_behaviour);
+  // 30% unknown recipients on 200: evidence.
+  Counters bot;
+  for (int i = 0; i < 20; ++i) {
+    bot.add(Metric::kVolume, 10, kNow - 600 * i);
+    bot.add(Metric::kBounces, 3, kNow - 600 * i + 30);
+  }
+  EXPECT_GE(reception_evidence(bot, IdentityKind::kIp, kNow, Window::kDay, th), th.model_min_behaviour);
+  // 1.5% unknown recipients of a newsletter: normal list decay, none.
+  Counters news = steady({20000, 20000, 20000, 20000, 0, 0, 0, 300});
+  EXPECT_EQ(reception_evidence(news, IdentityKind::kDomain, kNow, Window::kDay, th), 0);
+}
+
 TEST(Classify, FreshGoodIdentityTurningBadIsASpammer) {
   const Thresholds th;
-  const Counters c = steady({3000, 3000, 0, 3000, 0, 30, 0, 0});
+  const Counters c = steady({3000, 3000, 0, 3000, 0, 60, 0, 0});
   EXPECT_EQ(classify(c, IdentityKind::kDomain, kNow, th, SenderClass::kTransactional, kNow - 3600).cls,
             SenderClass::kSpammer);
   EXPECT_EQ(classify(c, IdentityKind::kDomain, kNow, th, SenderClass::kTransactional, kNow - 5 * 86400).cls,
@@ -270,7 +362,8 @@ TEST(Classify, BadClassIsHeld) {
   const Thresholds th;
   // A week of clean authenticated mail.
   const Counters c = steady({300, 300, 0, 300, 0, 0, 0, 0});
-  EXPECT_EQ(classify(c, IdentityKind::kIp, kNow, th).cls, SenderClass::kTransactional);
+  EXPECT_EQ(classify(c, IdentityKind::kIp, kNow, th, SenderClass::kUnknown, kNow - 7 * 86400).cls,
+            SenderClass::kTransactional);
   // Classed spammer 5 days ago: held (30 days).
   Assessment a = classify(c, IdentityKind::kIp, kNow, th, SenderClass::kSpammer, kNow - 5 * 86400);
   EXPECT_EQ(a.cls, SenderClass::kSpammer);
@@ -286,13 +379,14 @@ TEST(Classify, BadClassIsHeld) {
 }
 
 TEST(Classify, ComplaintRateAllowsForTheDelayOfComplaints) {
-  const Thresholds th;
-  // 0.35% read over the day window: 0.26% once the 6 h delay is divided out.
-  Counters c = steady({20000, 20000, 20000, 20000, 0, 70, 0, 0});
-  Assessment a = classify(c, IdentityKind::kDomain, kNow, th);
+  Thresholds th;
+  th.model_bad = th.model_good = 1;  // the complaint rule alone
+  // 1.25% read over the day window: 0.94% once the 6 h delay is divided out.
+  Counters c = steady({20000, 20000, 20000, 20000, 0, 250, 0, 0});
+  Assessment a = classify(c, IdentityKind::kDomain, kNow, th, SenderClass::kUnknown, kNow - 7 * 86400);
   EXPECT_EQ(a.cls, SenderClass::kBulk);
   EXPECT_TRUE(has_reason(a, "COMPLAINTS_WARN"));
-  Thresholds no_lag;
+  Thresholds no_lag = th;
   no_lag.complaint_lag_hours = 0;
   EXPECT_EQ(classify(c, IdentityKind::kDomain, kNow, no_lag).cls, SenderClass::kSpammer);
   auto cfg = Config::parse("[reputation]\ncomplaint_lag_hours = 24\n");
@@ -310,13 +404,21 @@ TEST(Classify, FeaturesReadTheSenderSignals) {
   }
   const FeatureVector x = sender_features(c, IdentityKind::kIp, kNow);
   auto f = [&](Feature k) { return x[static_cast<size_t>(k)]; };
-  EXPECT_NEAR(f(Feature::kAuthFail), 1.0, 1e-6);
-  EXPECT_NEAR(f(Feature::kBadHelo), 1.0, 1e-6);
-  EXPECT_NEAR(f(Feature::kNoFcrdns), 0.5, 1e-6);
+  // Shares read against kFeaturePrior more recipients: 20 / (20 + 5).
+  EXPECT_NEAR(f(Feature::kAuthFail), 0.8, 0.01);
+  EXPECT_NEAR(f(Feature::kBadHelo), 0.8, 0.01);
+  EXPECT_NEAR(f(Feature::kNoFcrdns), 0.4, 0.01);
   EXPECT_EQ(f(Feature::kDmarcPass), 0);
   EXPECT_EQ(f(Feature::kNetwork), 1);
   const double p = bad_probability(default_model(), x);
-  EXPECT_GE(p, Thresholds{}.model_bad);
+  EXPECT_GE(p, Thresholds{}.model_good);
+  // Suspicious, but nothing about its reception: not a spammer call.
+  EXPECT_EQ(classify(c, IdentityKind::kIp, kNow, Thresholds{}).cls, SenderClass::kUnknown);
+  // Two messages' worth of recipients cannot make a share extreme.
+  Counters two;
+  two.add(Metric::kVolume, 2, kNow);
+  two.add(Metric::kAuthFail, 2, kNow);
+  EXPECT_LT(sender_features(two, IdentityKind::kIp, kNow)[static_cast<size_t>(Feature::kAuthFail)], 0.3);
   // The recent (hour) window: a large steady sender's sudden burst of bounces.
   Counters d;
   for (int64_t t = kNow - 5 * 86400; t < kNow - 3600; t += 600) {

@@ -62,12 +62,20 @@ Counters delta_of(const Event& e, int64_t at) {
         put(Metric::kAuthAligned, n);
       else if (e.dmarc == AuthResult::kPass)
         put(Metric::kDmarcOnly, n);
-      else if (spf_bad || e.dmarc == AuthResult::kFail)
+      else if ((spf_bad || e.dmarc == AuthResult::kFail) && e.spf != AuthResult::kPass &&
+               e.dkim != AuthResult::kPass)
+        // Nothing verified the sender and something said it was not
+        // authorised. A DMARC fail beside a passing SPF or DKIM of another
+        // domain is a mailing list or forwarder (RFC 7960), not a forgery.
         put(Metric::kAuthFail, n);
       if (is_bad_helo(classify_helo(e.helo, e.ip))) put(Metric::kBadHelo, n);
       if (e.list_unsubscribe_one_click) put(Metric::kOneClick, n);
       if (e.fcrdns) put(Metric::kFcrdns, n);
-      if (e.verdict == Verdict::kSpam) put(Metric::kSpamVerdict, n);
+      // A verdict judges one message's content: weighted by its recipients
+      // but at most kVerdictRecipients, so one flagged post of a mailing
+      // list (hundreds of recipients, a filter's false positive) does not
+      // read as most of the sender's mail.
+      if (e.verdict == Verdict::kSpam) put(Metric::kSpamVerdict, std::min<double>(n, kVerdictRecipients));
       break;
     }
     case EventType::kComplaint: put(Metric::kComplaints, 1); break;

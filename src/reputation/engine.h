@@ -52,7 +52,9 @@ struct Report {
 };
 
 // The counter increments an event stands for (recipients for message
-// metrics, one for the others), at the event's time.
+// metrics, one for the others), at the event's time. A spam verdict counts
+// at most kVerdictRecipients recipients (it judges one message).
+inline constexpr uint32_t kVerdictRecipients = 5;
 Counters delta_of(const Event& e, int64_t at);
 
 class Engine {
