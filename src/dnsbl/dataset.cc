@@ -727,6 +727,52 @@ class Ip4Set final : public Buildable {
   }
   size_t entries() const override { return count_; }
 
+  // rbldnsd -d: a /32 unit is its reversed address, a /24, /16 or /8 unit a
+  // wildcard (`*.2.0.192`), every unit of a range on its own; a unit with an
+  // exclusion in its bucket is `excluded`. `$` in TXT is the address, or the
+  // network (`192.0.2.0/24`) of a wildcard.
+  DumpStatus dump(DumpSink& sink) const override {
+    Collector rec;
+    std::vector<uint64_t> units;
+    for (int b = 0; b < 4; ++b) {
+      const Bucket& bk = buckets_[b];
+      units.assign(bk.singles.begin(), bk.singles.end());
+      for (const Range& r : bk.ranges)
+        for (uint64_t u = r.lo; u <= r.hi; ++u) units.push_back(u << 32 | r.value);
+      std::sort(units.begin(), units.end());
+      for (size_t i = 0; i < units.size();) {
+        uint32_t unit = static_cast<uint32_t>(units[i] >> 32);
+        size_t j = i;
+        bool excl = false;
+        while (j < units.size() && (units[j] >> 32) == unit)
+          excl |= static_cast<uint32_t>(units[j++]) == kExcluded;
+        uint32_t addr = unit << kShift[b];
+        std::string name = b == 0 ? "" : "*";
+        for (int o = b; o < 4; ++o) {
+          if (!name.empty()) name += '.';
+          name += std::to_string((addr >> (8 * o)) & 255);
+        }
+        if (excl) {
+          if (!sink.excluded(name)) return DumpStatus::kStopped;
+        } else {
+          char text[16];
+          size_t len = 0;
+          ip4_text(addr, text, &len);
+          std::string subst(text, len);
+          if (b > 0) subst += "/" + std::to_string(32 - kShift[b]);
+          rec.clear();
+          for (size_t k = i; k < j; ++k) {
+            if (k > i && units[k] == units[k - 1]) continue;
+            emit(static_cast<uint32_t>(units[k]), subst, kTypeAny, rec);
+          }
+          if (!sink.node(name, rec)) return DumpStatus::kStopped;
+        }
+        i = j;
+      }
+    }
+    return DumpStatus::kOk;
+  }
+
  private:
   struct Piece {
     uint32_t lo, hi, value;
@@ -1177,6 +1223,28 @@ class DnSet final : public Buildable {
   }
   bool well_formed(const QueryName& q) const override { return q.count > 0; }
   size_t entries() const override { return entries_.size(); }
+  // `name` and `*.name` as they are; an exclusion is `excluded`.
+  DumpStatus dump(DumpSink& sink) const override {
+    Collector rec;
+    for (size_t i = 0; i < entries_.size();) {
+      size_t j = i;
+      bool excl = false;
+      while (j < entries_.size() && entries_[j].wild == entries_[i].wild &&
+             key(entries_[j]) == key(entries_[i]))
+        excl |= entries_[j++].value == kExcluded;
+      std::string subst = reverse_domain(key(entries_[i]));
+      std::string name = entries_[i].wild ? "*." + subst : subst;
+      if (excl) {
+        if (!sink.excluded(name)) return DumpStatus::kStopped;
+      } else {
+        rec.clear();
+        for (size_t k = i; k < j; ++k) emit(entries_[k].value, subst, kTypeAny, rec);
+        if (!sink.node(name, rec)) return DumpStatus::kStopped;
+      }
+      i = j;
+    }
+    return DumpStatus::kOk;
+  }
 
  private:
   struct Entry {
@@ -1306,6 +1374,19 @@ class Generic final : public Buildable {
     return it != entries_.end() && it->key.starts_with(prefix) ? Found::kExists : Found::kNo;
   }
   size_t entries() const override { return entries_.size(); }
+  DumpStatus dump(DumpSink& sink) const override {
+    Collector rec;
+    for (size_t i = 0; i < entries_.size();) {
+      size_t j = i;
+      rec.clear();
+      while (j < entries_.size() && entries_[j].key == entries_[i].key)
+        emit(entries_[j++].value, {}, kTypeAny, rec);
+      std::string name = reverse_domain(entries_[i].key);
+      if (!sink.node(name, rec)) return DumpStatus::kStopped;
+      i = j;
+    }
+    return DumpStatus::kOk;
+  }
 
  private:
   struct Entry {
