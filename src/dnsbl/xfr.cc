@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace rampart::dnsbl {
 namespace {
@@ -122,6 +124,52 @@ Rr soa_rr(const dns::Soa& soa) { return {wire_name(soa.name), kTypeSoa, soa.ttl,
 // RFC 1982 serial arithmetic: a > b.
 bool serial_gt(uint32_t a, uint32_t b) { return a != b && static_cast<int32_t>(a - b) > 0; }
 
+// DNS wildcards (RFC 4592) stop at the closest encloser: with `*.1.10`
+// (10.1.0.0/16) and `3.2.1.10` (10.1.2.3), `1.2.1.10` would be NXDOMAIN at a
+// secondary (closest encloser 2.1.10, no `*.2.1.10`) while rbldnsd's
+// buckets list it under the /16. So every empty non-terminal below a
+// wildcard's parent gets a copy of the nearest wildcard above it.
+void fill_wildcards(std::vector<Rr>& rrs, const std::string& apex) {
+  auto parent = [](std::string_view n) { return n.substr(1 + static_cast<uint8_t>(n[0])); };
+  auto is_wild = [](std::string_view n) { return n.size() > 2 && n[0] == 1 && n[1] == '*'; };
+  std::unordered_set<std::string_view> owners;
+  std::unordered_map<std::string_view, std::pair<size_t, size_t>> wild;  // parent -> records [from, to)
+  for (size_t i = 0; i < rrs.size(); ++i) {
+    std::string_view n = rrs[i].name;
+    owners.insert(n);
+    if (is_wild(n)) {
+      auto [it, fresh] = wild.try_emplace(parent(n), i, i + 1);
+      if (!fresh) it->second.second = i + 1;
+    }
+  }
+  if (wild.empty()) return;
+  std::vector<Rr> extra;
+  std::unordered_set<std::string> done;
+  for (const auto& o : owners) {
+    for (std::string_view a = parent(o); a.size() > apex.size(); a = parent(a)) {
+      if (owners.count(a) || wild.count(a) || done.count(std::string(a))) continue;
+      // The nearest wildcard above `a`.
+      for (std::string_view p = parent(a); p.size() >= apex.size(); p = parent(p)) {
+        auto w = wild.find(p);
+        if (w == wild.end()) {
+          if (p.size() == apex.size()) break;
+          continue;
+        }
+        done.insert(std::string(a));
+        for (size_t i = w->second.first; i < w->second.second; ++i) {
+          Rr r = rrs[i];
+          r.name = std::string("\x01*", 2) + std::string(a);
+          extra.push_back(std::move(r));
+        }
+        break;
+      }
+    }
+  }
+  if (extra.empty()) return;
+  rrs.insert(rrs.end(), std::make_move_iterator(extra.begin()), std::make_move_iterator(extra.end()));
+  std::sort(rrs.begin(), rrs.end());
+}
+
 }  // namespace
 
 std::string soa_rdata(const dns::Soa& soa) {
@@ -162,6 +210,7 @@ Result<std::vector<Rr>> zone_records(const ZoneSet::Zone& zone, size_t max_recor
                           return a.name == b.name && a.type == b.type && a.rdata == b.rdata;
                         }),
             rrs.end());
+  fill_wildcards(rrs, wire_name(zone.apex));
   return rrs;
 }
 

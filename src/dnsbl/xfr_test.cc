@@ -162,7 +162,12 @@ TEST(Xfr, DumpAsRbldnsd) {
   EXPECT_EQ(names["*.0.2.10.bl.example/1"], 1);  // /23: two /24 wildcards
   EXPECT_EQ(names["*.1.2.10.bl.example/1"], 1);
   EXPECT_EQ(names["3.2.1.10.bl.example/5"], 1);  // excluded: CNAME
-  EXPECT_EQ(rrs->size(), 1u + 2 + 2 + 2 + 2 + 1);
+  // 2.1.10 exists (above 3.2.1.10): the /16's wildcard is copied below it,
+  // else 1.2.1.10 would be NXDOMAIN at a secondary (RFC 4592 closest encloser).
+  EXPECT_EQ(names["*.2.1.10.bl.example/1"], 1);
+  EXPECT_EQ(names["*.2.1.10.bl.example/16"], 1);
+  EXPECT_EQ(names["*.0.2.10.bl.example/16"], 1);  // the default ":2:Listed $"
+  EXPECT_EQ(rrs->size(), 1u + 2 + 2 + 2 + 2 + 1 + 2);
   // Over the cap: refused with the reason.
   auto capped = zone_records(zs->zones()[0], 3);
   ASSERT_FALSE(capped.has_value());

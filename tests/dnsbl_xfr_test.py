@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""Zones that mirror (issue 14): Debian's Knot DNS (knotd) is a secondary of
+zones served by `rampart dnsbl serve`, with TSIG (hmac-sha256).
+
+* Knot transfers both zones (an ip4set and a dnset) by AXFR, signed, and
+  answers a set of queries the same as rampart (rcode and the A/TXT records).
+* The data file changes; rampart notices (--check 1), reloads, sends NOTIFY;
+  Knot fetches the change by IXFR (its log says so, and not an AXFR-style
+  one) within seconds and answers the new data; the serial went up.
+* A transfer signed with an unknown key gets NOTAUTH/BADKEY, one with a
+  wrong secret NOTAUTH/BADSIG, an unsigned one REFUSED, and a transfer over
+  UDP REFUSED.
+
+knotd runs with its own configuration on a free 127.0.0.1 port, its storage
+in a temporary directory (never the system service). Environment:
+RAMPART_BIN. Needs knot (knotd) and python3-dnspython.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.tsig
+import dns.tsigkeyring
+import dns.zone
+
+SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ=="
+KEYRING = dns.tsigkeyring.from_text({"xfr-key.": ("hmac-sha256", SECRET)})
+KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
+
+BL_V1 = """$SOA 1h ns1.bl.example hostmaster.bl.example 0 1h 10m 1w 5m
+$NS 1h ns1.bl.example
+:2:Listed $
+127.0.0.2
+10.1.0.0/16 :3:network listed
+!10.1.2.3
+192.0.2.0/30
+10.9.9.9 :4:gone soon
+"""
+BL_V2 = BL_V1.replace("10.9.9.9 :4:gone soon\n", "10.8.8.8 :5:new entry $\n")
+DBL = """$SOA 1h ns1.dbl.example hostmaster.dbl.example 0 1h 10m 1w 5m
+:2:Domain $ listed
+spam.example
+*.wild.example
+.both.example
+"""
+
+QUERIES = [
+    ("bl.example", "SOA"),
+    ("bl.example", "NS"),
+    ("2.0.0.127.bl.example", "A"),
+    ("2.0.0.127.bl.example", "TXT"),
+    ("1.0.0.127.bl.example", "A"),
+    ("5.4.1.10.bl.example", "A"),
+    ("5.4.1.10.bl.example", "TXT"),
+    ("1.2.1.10.bl.example", "A"),  # below an empty non-terminal of the /16
+    ("3.2.1.10.bl.example", "A"),  # excluded
+    ("0.0.127.bl.example", "A"),  # empty non-terminal
+    ("1.2.0.192.bl.example", "TXT"),
+    ("9.2.0.192.bl.example", "A"),
+    ("9.9.9.10.bl.example", "A"),
+    ("9.9.9.10.bl.example", "TXT"),
+    ("8.8.8.10.bl.example", "A"),
+    ("spam.example.dbl.example", "A"),
+    ("spam.example.dbl.example", "TXT"),
+    ("x.spam.example.dbl.example", "A"),
+    ("a.wild.example.dbl.example", "TXT"),
+    ("wild.example.dbl.example", "A"),
+    ("both.example.dbl.example", "A"),
+    ("a.b.both.example.dbl.example", "TXT"),
+]
+
+
+def free_port():
+    for _ in range(50):
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        t.bind(("127.0.0.1", 0))
+        port = t.getsockname()[1]
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            u.close()
+            t.close()
+    raise RuntimeError("no free port")
+
+
+def write(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)
+
+
+def ask(port, name, qtype, tcp=False):
+    q = dns.message.make_query(name, qtype)
+    q.flags &= ~dns.flags.RD
+    if tcp:
+        return dns.query.tcp(q, "127.0.0.1", port=port, timeout=3)
+    return dns.query.udp(q, "127.0.0.1", port=port, timeout=3)
+
+
+def summary(r):
+    """rcode and the A/TXT/SOA/NS records of the answer, as a set. A CNAME
+    (rbldnsd's dump maps an exclusion to a CNAME to `excluded`) is left out:
+    what a DNSBL client sees is the rcode and that no A follows."""
+    recs = set()
+    for rrset in r.answer:
+        if rrset.rdtype == dns.rdatatype.CNAME:
+            continue
+        for rd in rrset:
+            recs.add((dns.rdatatype.to_text(rrset.rdtype), rd.to_text()))
+    return dns.rcode.to_text(r.rcode()), frozenset(recs)
+
+
+def serial(port, zone):
+    r = ask(port, zone, "SOA")
+    return r.answer[0][0].serial if r.answer else None
+
+
+class DnsblXfrTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="dnsbl-xfr-")
+        cls.bl = os.path.join(cls.dir, "bl.txt")
+        cls.dbl = os.path.join(cls.dir, "dbl.txt")
+        write(cls.bl, BL_V1)
+        write(cls.dbl, DBL)
+        cls.knot_port = free_port()
+        # rampart, with the secondary to NOTIFY.
+        cls.rampart_err = open(os.path.join(cls.dir, "rampart.log"), "w")
+        cls.rampart = subprocess.Popen(
+            [os.environ["RAMPART_BIN"], "dnsbl", "serve", "--listen", "127.0.0.1:0", "--check", "1",
+             "--xfr-allow", "127.0.0.0/8", "--tsig", "xfr-key:hmac-sha256:" + SECRET,
+             "--notify", "127.0.0.1:%d" % cls.knot_port,
+             "bl.example:ip4set:" + cls.bl, "dbl.example:dnset:" + cls.dbl],
+            stdout=subprocess.PIPE, stderr=cls.rampart_err, text=True)
+        line = cls.rampart.stdout.readline()
+        assert line.startswith("listening 127.0.0.1:"), line
+        cls.port = int(line.strip().rsplit(":", 1)[1])
+        # knotd as a secondary of both zones.
+        kdir = os.path.join(cls.dir, "knot")
+        os.mkdir(kdir)
+        conf = os.path.join(kdir, "knot.conf")
+        with open(conf, "w") as f:
+            f.write(f"""server:
+    rundir: "{kdir}"
+    listen: 127.0.0.1@{cls.knot_port}
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "{kdir}"
+log:
+  - target: stderr
+    any: info
+key:
+  - id: xfr-key
+    algorithm: hmac-sha256
+    secret: {SECRET}
+remote:
+  - id: primary
+    address: 127.0.0.1@{cls.port}
+    key: xfr-key
+acl:
+  - id: notify_from_primary
+    address: 127.0.0.1
+    key: xfr-key
+    action: notify
+template:
+  - id: default
+    storage: "{kdir}"
+zone:
+  - domain: bl.example
+    master: primary
+    acl: notify_from_primary
+  - domain: dbl.example
+    master: primary
+    acl: notify_from_primary
+""")
+        cls.knot_log = os.path.join(kdir, "knotd.log")
+        cls.knot_err = open(cls.knot_log, "w")
+        cls.knot = subprocess.Popen([KNOTD, "-c", conf], stdout=cls.knot_err, stderr=subprocess.STDOUT)
+
+    @classmethod
+    def tearDownClass(cls):
+        for p in (cls.knot, cls.rampart):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        cls.rampart.stdout.close()
+        cls.rampart_err.close()
+        cls.knot_err.close()
+        if os.environ.get("KEEP_TMP"):
+            print("kept", cls.dir)
+        else:
+            shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def knot_log_text(self):
+        with open(self.knot_log) as f:
+            return f.read()
+
+    def wait_for(self, what, check, deadline_s=20):
+        deadline = time.monotonic() + deadline_s
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = check()
+                if last:
+                    return last
+            except (dns.exception.Timeout, OSError):
+                pass
+            time.sleep(0.1)
+        with open(os.path.join(self.dir, "rampart.log")) as f:
+            rlog = f.read()
+        self.fail("%s: not within %d s (last %r)\nknot log:\n%s\nrampart log:\n%s"
+                  % (what, deadline_s, last, self.knot_log_text(), rlog))
+
+    def same_answers(self):
+        diffs = []
+        for name, qtype in QUERIES:
+            a = summary(ask(self.port, name, qtype))
+            b = summary(ask(self.knot_port, name, qtype))
+            if a != b:
+                diffs.append((name, qtype, a, b))
+        return diffs
+
+    def test_1_mirror_then_ixfr(self):
+        s1 = {z: serial(self.port, z) for z in ("bl.example", "dbl.example")}
+        self.wait_for("knot has both zones at rampart's serial",
+                      lambda: all(serial(self.knot_port, z) == s1[z] for z in s1))
+        self.assertIn("AXFR, incoming", self.knot_log_text())
+        self.assertEqual(self.same_answers(), [])
+        self.assertEqual(summary(ask(self.knot_port, "9.9.9.10.bl.example", "TXT"))[1],
+                         frozenset({("TXT", '"gone soon"')}))
+
+        # The change: rampart reloads, NOTIFYs, Knot fetches it by IXFR.
+        write(self.bl, BL_V2)
+        self.wait_for("rampart serves the new data",
+                      lambda: ask(self.port, "8.8.8.10.bl.example", "A").answer)
+        s2 = serial(self.port, "bl.example")
+        self.assertGreater(s2, s1["bl.example"])
+        self.assertEqual(serial(self.port, "dbl.example"), s1["dbl.example"])  # unchanged
+        started = time.monotonic()
+        self.wait_for("knot answers the new data",
+                      lambda: serial(self.knot_port, "bl.example") == s2
+                      and ask(self.knot_port, "8.8.8.10.bl.example", "A").answer)
+        self.assertLess(time.monotonic() - started, 10)
+        log = self.knot_log_text()
+        ixfr = [l for l in log.splitlines() if "[bl.example.] IXFR, incoming" in l]
+        self.assertTrue(any("finished" in l for l in ixfr), log)
+        self.assertFalse(any("AXFR-style" in l for l in ixfr), log)
+        self.assertIn("notify, incoming", log)
+        self.assertEqual(self.same_answers(), [])
+        self.assertEqual(summary(ask(self.knot_port, "8.8.8.10.bl.example", "TXT"))[1],
+                         frozenset({("TXT", '"new entry 10.8.8.8"')}))
+        self.assertEqual(ask(self.knot_port, "9.9.9.10.bl.example", "A").rcode(), dns.rcode.NXDOMAIN)
+
+    def test_2_refused_transfers(self):
+        # Unsigned while keys are configured: REFUSED.
+        q = dns.message.make_query("bl.example", "AXFR")
+        r = dns.query.tcp(q, "127.0.0.1", port=self.port, timeout=3)
+        self.assertEqual(r.rcode(), dns.rcode.REFUSED)
+        # Over UDP: REFUSED.
+        r = dns.query.udp(dns.message.make_query("bl.example", "AXFR"), "127.0.0.1", port=self.port,
+                          timeout=3)
+        self.assertEqual(r.rcode(), dns.rcode.REFUSED)
+        # An unknown key: NOTAUTH with TSIG error BADKEY.
+        other = dns.tsigkeyring.from_text({"other-key.": ("hmac-sha256", SECRET)})
+        with self.assertRaises(dns.tsig.PeerBadKey):
+            dns.zone.from_xfr(dns.query.xfr("127.0.0.1", "bl.example", port=self.port, keyring=other,
+                                            keyname="other-key.", timeout=3))
+        # The right name with a wrong secret: NOTAUTH with BADSIG.
+        wrong = dns.tsigkeyring.from_text({"xfr-key.": ("hmac-sha256", "d3Jvbmctc2VjcmV0")})
+        with self.assertRaises(dns.tsig.PeerBadSignature):
+            dns.zone.from_xfr(dns.query.xfr("127.0.0.1", "bl.example", port=self.port, keyring=wrong,
+                                            keyname="xfr-key.", timeout=3))
+        # The right key: the whole zone, every message verified by dnspython.
+        z = dns.zone.from_xfr(dns.query.xfr("127.0.0.1", "bl.example", port=self.port, keyring=KEYRING,
+                                            keyname="xfr-key.", timeout=3))
+        self.assertIsNotNone(z.get_rdataset("2.0.0.127", "A"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
