@@ -7,13 +7,15 @@ zones served by `rampart dnsbl serve`, with TSIG (hmac-sha256).
 * The data file changes; rampart notices (--check 1), reloads, sends NOTIFY;
   Knot fetches the change by IXFR (its log says so, and not an AXFR-style
   one) within seconds and answers the new data; the serial went up.
+* The records of an AXFR are those Debian's `rbldnsd -d` dumps for the
+  differential test's data files (but for the differences README.md names).
 * A transfer signed with an unknown key gets NOTAUTH/BADKEY, one with a
   wrong secret NOTAUTH/BADSIG, an unsigned one REFUSED, and a transfer over
   UDP REFUSED.
 
 knotd runs with its own configuration on a free 127.0.0.1 port, its storage
 in a temporary directory (never the system service). Environment:
-RAMPART_BIN. Needs knot (knotd) and python3-dnspython.
+RAMPART_BIN. Needs knot (knotd), rbldnsd and python3-dnspython.
 """
 
 import os
@@ -295,6 +297,62 @@ zone:
         z = dns.zone.from_xfr(dns.query.xfr("127.0.0.1", "bl.example", port=self.port, keyring=KEYRING,
                                             keyname="xfr-key.", timeout=3))
         self.assertIsNotNone(z.get_rdataset("2.0.0.127", "A"))
+
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "dnsbl")
+DUMP_SPECS = ["bl.example:ip4set:ip4set-main.txt,ip4set-second.txt", "dbl.example:dnset:dnset.txt",
+              "gen.example:generic:generic.txt", "comb.example:combined:combined.txt",
+              "t.example:ip4tset:ip4tset.txt"]
+
+
+def records(rrsets):
+    out = set()
+    for name, rdtype, rdatas in rrsets:
+        if rdtype == dns.rdatatype.SOA:
+            continue
+        for rd in rdatas:
+            out.add((name.to_text().lower(), dns.rdatatype.to_text(rdtype), rd.to_text().lower()))
+    return out
+
+
+class DumpLikeRbldnsdTest(unittest.TestCase):
+    """The records of an AXFR are those `rbldnsd -d` dumps for the same data
+    (the differential test's files), but for the differences README.md names."""
+
+    def test_axfr_equals_rbldnsd_dump(self):
+        p = subprocess.Popen([os.environ["RAMPART_BIN"], "dnsbl", "serve", "--listen", "127.0.0.1:0",
+                              "--xfr-allow", "127.0.0.1/32"] + DUMP_SPECS,
+                             cwd=DATA, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            port = int(p.stdout.readline().strip().rsplit(":", 1)[1])
+            for spec in DUMP_SPECS:
+                zone = spec.split(":")[0]
+                dump = subprocess.run(["rbldnsd", "-d", "-n", spec], cwd=DATA, capture_output=True, text=True,
+                                      timeout=20).stdout
+                z = dns.zone.from_text(dump, origin=zone, relativize=False, check_origin=False)
+                theirs = records((n, rds.rdtype, rds) for n, node in z.nodes.items() for rds in node.rdatasets)
+                ours = records((rr.name, rr.rdtype, rr) for m in
+                               dns.query.xfr("127.0.0.1", zone, port=port, relativize=False, timeout=5)
+                               for rr in m.answer)
+                only_theirs, only_ours = theirs - ours, ours - theirs
+                if zone == "dbl.example":
+                    # rbldnsd keeps bad..name (no query reaches it); rampart skips it.
+                    only_theirs = {r for r in only_theirs if not r[0].startswith("bad.name.")}
+                if zone == "bl.example":
+                    # A /16's wildcard copied below an empty non-terminal: rbldnsd
+                    # writes `$` as that /24's address, rampart as the /16's.
+                    strip = lambda rs: {(n, t) for n, t, _ in rs if n.startswith("*.") and t == "TXT"}
+                    self.assertEqual(strip(only_theirs), strip(only_ours))
+                    self.assertEqual({r for r in only_theirs if r[1] != "TXT" or not r[0].startswith("*.")}, set())
+                    self.assertEqual({r for r in only_ours if r[1] != "TXT" or not r[0].startswith("*.")}, set())
+                    self.assertLessEqual(len(only_ours), 2)
+                    continue
+                self.assertEqual((zone, only_theirs, only_ours), (zone, set(), set()))
+                self.assertGreater(len(ours), 3)
+        finally:
+            p.terminate()
+            p.wait(timeout=15)
+            p.stdout.close()
 
 
 if __name__ == "__main__":

@@ -730,7 +730,7 @@ class Ip4Set final : public Buildable {
   // rbldnsd -d: a /32 unit is its reversed address, a /24, /16 or /8 unit a
   // wildcard (`*.2.0.192`), every unit of a range on its own; a unit with an
   // exclusion in its bucket is `excluded`. `$` in TXT is the address, or the
-  // network (`192.0.2.0/24`) of a wildcard.
+  // first address of a wildcard's network (`192.0.2.0`), as rbldnsd writes.
   DumpStatus dump(DumpSink& sink) const override {
     Collector rec;
     std::vector<uint64_t> units;
@@ -758,8 +758,7 @@ class Ip4Set final : public Buildable {
           char text[16];
           size_t len = 0;
           ip4_text(addr, text, &len);
-          std::string subst(text, len);
-          if (b > 0) subst += "/" + std::to_string(32 - kShift[b]);
+          std::string subst(text, len);  // a wildcard's network address, as rbldnsd -d
           rec.clear();
           for (size_t k = i; k < j; ++k) {
             if (k > i && units[k] == units[k - 1]) continue;
@@ -927,6 +926,42 @@ class Ip4Trie final : public Buildable {
     return query_ip4(q, &a) == 4;
   }
   size_t entries() const override { return count_; }
+
+  // rbldnsd -d has no dump for ip4trie; the same mapping as ip4set: each
+  // prefix widened to the next octet boundary (a /17 is 128 /24
+  // wildcards, a /25 128 names), longer prefixes first so that they win
+  // where two end at the same name; an exclusion is `excluded`. `$` in TXT
+  // is the name's (first) address.
+  DumpStatus dump(DumpSink& sink) const override {
+    Collector rec;
+    std::unordered_set<uint64_t> seen;
+    for (int len = 32; len >= 0; --len) {
+      int t = (len + 7) / 8 * 8;
+      for (const Entry& e : by_len_[len]) {
+        uint32_t count = uint32_t{1} << (t - len);
+        for (uint32_t k = 0; k < count; ++k) {
+          uint32_t a = e.net + (t == 0 ? 0 : k << (32 - t));
+          if (!seen.insert(uint64_t(t) << 32 | a).second) continue;
+          std::string name = t == 32 ? "" : "*";
+          for (int o = 4 - t / 8; o < 4; ++o) {
+            if (!name.empty()) name += '.';
+            name += std::to_string((a >> (8 * o)) & 255);
+          }
+          if (e.value == kExcluded) {
+            if (!sink.excluded(name)) return DumpStatus::kStopped;
+            continue;
+          }
+          char text[16];
+          size_t tl = 0;
+          ip4_text(a, text, &tl);
+          rec.clear();
+          emit(e.value, {text, tl}, kTypeAny, rec);
+          if (!sink.node(name, rec)) return DumpStatus::kStopped;
+        }
+      }
+    }
+    return DumpStatus::kOk;
+  }
 
  private:
   struct Entry {

@@ -174,6 +174,33 @@ TEST(Xfr, DumpAsRbldnsd) {
   EXPECT_NE(capped.error().message.find("more than 3 records"), std::string::npos);
 }
 
+TEST(Xfr, DumpIp4TrieLongestPrefixWins) {
+  auto ds =
+      load_dataset_text("ip4trie", {"10.1.0.0/17 :2:\n10.1.0.128/25 :3:\n!10.1.0.5\n10.1.0.0/24 :4:\n"});
+  ASSERT_TRUE(ds.has_value());
+  auto zs = ZoneSet::build({{"tr.example", *ds}});
+  auto rrs = zone_records(zs->zones()[0], 100000);
+  ASSERT_TRUE(rrs.has_value());
+  std::map<std::string, std::string> a;  // name -> A (or "CNAME")
+  for (const auto& r : *rrs) {
+    std::string n;
+    for (size_t i = 0; i < r.name.size() && r.name[i];) {
+      if (!n.empty()) n += '.';
+      n.append(r.name, i + 1, static_cast<size_t>(r.name[i]));
+      i += 1 + static_cast<size_t>(r.name[i]);
+    }
+    if (r.type == kTypeA) a[n] = std::to_string(static_cast<uint8_t>(r.rdata[3]));
+    if (r.type == 5) a[n] = "CNAME";
+  }
+  EXPECT_EQ(a["*.5.1.10.tr.example"], "2");  // the /17 as /24 wildcards
+  EXPECT_EQ(a["*.127.1.10.tr.example"], "2");
+  EXPECT_EQ(a.count("*.128.1.10.tr.example"), 0u);
+  EXPECT_EQ(a["*.0.1.10.tr.example"], "4");      // the /24 beats the /17
+  EXPECT_EQ(a["129.0.1.10.tr.example"], "3");    // the /25 as names
+  EXPECT_EQ(a["5.0.1.10.tr.example"], "CNAME");  // the exclusion
+  EXPECT_EQ(a.size(), 128u + 128 + 1);
+}
+
 std::vector<std::string> transfer(Xfr& x, const ZoneSet& zs, const std::string& q,
                                   Transport t = Transport::kTcp, const char* from = "127.0.0.1") {
   Collector c;
