@@ -3,6 +3,8 @@
 // SYNOPSIS
 //   rampart dnsbl serve [--listen ADDR:PORT]... [--threads N] [--check SECONDS]
 //                       [--udp asio|blocking] [--rate-limit QPS [--rate-burst N]]
+//                       [--xfr-allow CIDR]... [--tsig NAME:ALG:BASE64]... [--tsig-file FILE]
+//                       [--notify ADDR:PORT]... [--xfr-max-records N] [--xfr-journal N]
 //                       [--allow-host-bits] ZONE:TYPE:FILE[,FILE...]...
 //   rampart dnsbl check ZONE:TYPE:FILE[,FILE...]...
 //
@@ -33,6 +35,13 @@
 //   DATA.KEY.ZONE only for the keys in FILE ("KEY [member name]" per line,
 //   "!KEY" revoked), REFUSED for others; queries per member are printed
 //   when it stops.
+//   Zone transfers (src/dnsbl/README.md "ZONE TRANSFERS"): AXFR and IXFR over
+//   TCP for clients in --xfr-allow, signed with a --tsig / --tsig-file key
+//   (BIND or Knot key syntax) when one is given; --notify sends NOTIFY to a
+//   secondary after each reload that changed a zone (signed with the first
+//   key). --xfr-max-records (2000000) refuses bigger zones, --xfr-journal
+//   (16) versions of differences are kept for IXFR. Each changed zone is
+//   logged as "zone Z changed, serial N".
 //   --allow-host-bits is rbldnsd's -e (127.2.3.4/24 accepted as 127.2.3.0/24).
 //
 // DIAGNOSTICS
