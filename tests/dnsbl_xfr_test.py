@@ -146,7 +146,7 @@ class DnsblXfrTest(unittest.TestCase):
         cls.rampart = subprocess.Popen(
             [os.environ["RAMPART_BIN"], "dnsbl", "serve", "--listen", "127.0.0.1:0", "--check", "1",
              "--xfr-allow", "127.0.0.0/8", "--tsig", "xfr-key:hmac-sha256:" + SECRET,
-             "--notify", "127.0.0.1:%d" % cls.knot_port,
+             "--notify", "127.0.0.1:%d" % cls.knot_port, "--stats", os.path.join(cls.dir, "stats.prom"),
              "bl.example:ip4set:" + cls.bl, "dbl.example:dnset:" + cls.dbl],
             stdout=subprocess.PIPE, stderr=cls.rampart_err, text=True)
         line = cls.rampart.stdout.readline()
@@ -297,6 +297,31 @@ zone:
         z = dns.zone.from_xfr(dns.query.xfr("127.0.0.1", "bl.example", port=self.port, keyring=KEYRING,
                                             keyname="xfr-key.", timeout=3))
         self.assertIsNotNone(z.get_rdataset("2.0.0.127", "A"))
+
+    def test_3_counters(self):
+        # SIGUSR1 writes the counters (Prometheus text) to --stats.
+        path = os.path.join(self.dir, "stats.prom")
+        self.rampart.send_signal(signal.SIGUSR1)
+
+        def read():
+            if not os.path.exists(path):
+                return None
+            values = {}
+            with open(path) as f:
+                for line in f:
+                    if line and not line.startswith("#"):
+                        k, v = line.rsplit(" ", 1)
+                        values[k] = int(v)
+            return values if 'rampart_dnsbl_transfers_total{type="axfr"}' in values else None
+        v = self.wait_for("the --stats file", read)
+        # Knot's two AXFRs and dnspython's; Knot's IXFR; the unsigned and
+        # UDP transfers refused; BADKEY and BADSIG.
+        self.assertGreaterEqual(v['rampart_dnsbl_transfers_total{type="axfr"}'], 3)
+        self.assertGreaterEqual(v['rampart_dnsbl_transfers_total{type="ixfr"}'], 1)
+        self.assertGreaterEqual(v["rampart_dnsbl_transfers_refused_total"], 2)
+        self.assertGreaterEqual(v["rampart_dnsbl_tsig_errors_total"], 2)
+        self.assertGreater(v['rampart_dnsbl_queries_total{transport="udp"}'], 40)
+        self.assertEqual(v['rampart_dnsbl_zone_serial{zone="bl.example"}'], serial(self.port, "bl.example"))
 
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "dnsbl")

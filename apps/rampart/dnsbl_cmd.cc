@@ -5,6 +5,7 @@
 //                       [--udp asio|blocking] [--rate-limit QPS [--rate-burst N]]
 //                       [--xfr-allow CIDR]... [--tsig NAME:ALG:BASE64]... [--tsig-file FILE]
 //                       [--notify ADDR:PORT]... [--xfr-max-records N] [--xfr-journal N]
+//                       [--stats FILE]
 //                       [--allow-host-bits] ZONE:TYPE:FILE[,FILE...]...
 //   rampart dnsbl check ZONE:TYPE:FILE[,FILE...]...
 //
@@ -42,6 +43,10 @@
 //   key). --xfr-max-records (2000000) refuses bigger zones, --xfr-journal
 //   (16) versions of differences are kept for IXFR. Each changed zone is
 //   logged as "zone Z changed, serial N".
+//   Counters in Prometheus' text format (queries per transport, responses
+//   per rcode, dropped, rate limited, zone serials, queries per member key,
+//   transfers, refused transfers, TSIG errors): on SIGUSR1 to stderr, or
+//   with --stats FILE into FILE (replaced whole) on SIGUSR1 and at exit.
 //   --allow-host-bits is rbldnsd's -e (127.2.3.4/24 accepted as 127.2.3.0/24).
 //
 // DIAGNOSTICS
@@ -100,6 +105,7 @@ struct Options {
   std::vector<dnsbl::TsigKey> keys;
   std::vector<HostPort> notify;
   size_t xfr_max_records = 2000000, xfr_journal = 16;
+  std::string stats;  // --stats FILE
 };
 
 uint64_t unix_now() { return static_cast<uint64_t>(std::time(nullptr)); }
@@ -251,13 +257,15 @@ int parse(cli::Args& a, Options& o, bool serve) {
       bool takes = serve && (arg == "--listen" || arg == "--threads" || arg == "--check" || arg == "--udp" ||
                              arg == "--rate-limit" || arg == "--rate-burst" || arg == "--xfr-allow" ||
                              arg == "--tsig" || arg == "--tsig-file" || arg == "--notify" ||
-                             arg == "--xfr-max-records" || arg == "--xfr-journal");
+                             arg == "--xfr-max-records" || arg == "--xfr-journal" || arg == "--stats");
       if (!takes) return a.usage_error("unknown option " + arg);
       if (!has_value) {
         if (i + 1 >= raw.size()) return a.usage_error("option " + arg + " needs a value");
         value = raw[++i];
       }
-      if (arg == "--xfr-allow") {
+      if (arg == "--stats") {
+        o.stats = value;
+      } else if (arg == "--xfr-allow") {
         auto net = parse_cidr(value);
         if (!net) return a.usage_error("--xfr-allow " + value + ": " + net.error().message);
         o.xfr_allow.push_back(*net);
@@ -338,6 +346,68 @@ bool files_changed(const dnsbl::ZoneSet& zs) {
   return false;
 }
 
+// The counters in Prometheus' text format (written on SIGUSR1 and at exit).
+std::string stats_text(const server::dns::DnsblServer& srv, const dnsbl::Xfr* xfr) {
+  std::string t;
+  char line[512];
+  auto add = [&](const char* fmt, auto... args) {
+    std::snprintf(line, sizeof line, fmt, args...);
+    t += line;
+  };
+  auto st = srv.stats();
+  using ull = unsigned long long;
+  t += "# TYPE rampart_dnsbl_queries_total counter\n";
+  add("rampart_dnsbl_queries_total{transport=\"udp\"} %llu\n", static_cast<ull>(st.udp_queries));
+  add("rampart_dnsbl_queries_total{transport=\"tcp\"} %llu\n", static_cast<ull>(st.tcp_queries));
+  t += "# TYPE rampart_dnsbl_responses_total counter\n";
+  static const char* kRcode[16] = {"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+                                   "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "11",
+                                   "12",       "13",      "14",       "15"};
+  for (int r = 0; r < 16; ++r)
+    if (st.rcodes[r])
+      add("rampart_dnsbl_responses_total{rcode=\"%s\"} %llu\n", kRcode[r], static_cast<ull>(st.rcodes[r]));
+  add("# TYPE rampart_dnsbl_dropped_total counter\nrampart_dnsbl_dropped_total %llu\n",
+      static_cast<ull>(st.dropped));
+  add("# TYPE rampart_dnsbl_rate_limited_total counter\nrampart_dnsbl_rate_limited_total %llu\n",
+      static_cast<ull>(st.rate_limited));
+  auto zs = srv.zones();
+  t += "# TYPE rampart_dnsbl_zone_serial gauge\n";
+  for (const auto& z : zs->zones())
+    add("rampart_dnsbl_zone_serial{zone=\"%s\"} %u\n", z.apex.c_str(), z.soa.serial);
+  t += "# TYPE rampart_dnsbl_member_queries_total counter\n";
+  for (const auto& z : zs->zones())
+    if (z.keys)
+      for (const auto& [member, n] : z.keys->member_counts())
+        add("rampart_dnsbl_member_queries_total{zone=\"%s\",member=\"%s\"} %llu\n", z.apex.c_str(),
+            member.c_str(), static_cast<ull>(n));
+  if (xfr) {
+    const auto& c = xfr->counters();
+    t += "# TYPE rampart_dnsbl_transfers_total counter\n";
+    add("rampart_dnsbl_transfers_total{type=\"axfr\"} %llu\n", static_cast<ull>(c.axfr.load()));
+    add("rampart_dnsbl_transfers_total{type=\"ixfr\"} %llu\n", static_cast<ull>(c.ixfr.load()));
+    add("rampart_dnsbl_transfers_total{type=\"ixfr_full\"} %llu\n", static_cast<ull>(c.ixfr_full.load()));
+    add("# TYPE rampart_dnsbl_transfers_refused_total counter\nrampart_dnsbl_transfers_refused_total %llu\n",
+        static_cast<ull>(c.refused.load()));
+    add("# TYPE rampart_dnsbl_tsig_errors_total counter\nrampart_dnsbl_tsig_errors_total %llu\n",
+        static_cast<ull>(c.tsig_errors.load()));
+  }
+  return t;
+}
+
+void write_stats(const Options& o, const server::dns::DnsblServer& srv, const dnsbl::Xfr* xfr) {
+  std::string text = stats_text(srv, xfr);
+  if (o.stats.empty()) {
+    std::fputs(text.c_str(), stderr);
+    return;
+  }
+  std::string tmp = o.stats + ".tmp";
+  std::ofstream f(tmp, std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f || std::rename(tmp.c_str(), o.stats.c_str()) != 0)
+    std::fprintf(stderr, "rampart dnsbl: cannot write --stats %s\n", o.stats.c_str());
+}
+
 int run_check(cli::Args& a) {
   Options o;
   if (int rc = parse(a, o, false)) return rc;
@@ -367,6 +437,7 @@ int run_serve(cli::Args& a) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   double secs = 0;
   auto zs = load(o, &secs);
@@ -415,6 +486,10 @@ int run_serve(cli::Args& a) {
     int sig = sigtimedwait(&set, &info, &ts);
     bool reload = sig == SIGHUP;
     if (sig == SIGTERM || sig == SIGINT) break;
+    if (sig == SIGUSR1) {
+      write_stats(o, **srv, so.xfr.get());
+      continue;
+    }
     if (!reload && o.check &&
         std::chrono::steady_clock::now() - last_check >= std::chrono::seconds(o.check)) {
       last_check = std::chrono::steady_clock::now();
@@ -449,6 +524,7 @@ int run_serve(cli::Args& a) {
   }
   notifier.reset();
   (*srv)->stop();
+  if (!o.stats.empty()) write_stats(o, **srv, so.xfr.get());
   for (const auto& z : (*srv)->zones()->zones())
     if (z.keys)
       for (const auto& [member, n] : z.keys->member_counts())

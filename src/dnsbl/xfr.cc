@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -327,6 +328,7 @@ void Xfr::serve(const ZoneSet& zones, std::span<const uint8_t> q, Transport tran
     return;
   }
   if (tc.present && tc.rcode == 9) {
+    counters_.tsig_errors.fetch_add(1, std::memory_order_relaxed);
     std::string m = reply(9);
     if (tc.key) {
       std::string req_mac = tc.error == kTsigBadTime || tc.error == kTsigBadTrunc ? tc.record.mac : "";
@@ -353,8 +355,11 @@ void Xfr::serve(const ZoneSet& zones, std::span<const uint8_t> q, Transport tran
     stripped[11] = static_cast<uint8_t>(ar);
     std::string buf(65535, '\0');
     size_t cap = transport == Transport::kTcp ? 65535 : 4096;
+    Client who;  // the acl of the zone applies as to an unsigned query
+    who.v6 = client.is_v6();
+    std::memcpy(who.addr, client.bytes().data(), who.v6 ? 16 : 4);
     size_t n = answer(zones, stripped, transport, reinterpret_cast<uint8_t*>(buf.data()), cap - 200, scratch,
-                      answer_options, nullptr);
+                      answer_options, &who);
     if (n == 0) return;
     buf.resize(n);
     sign(buf, true);
@@ -374,8 +379,11 @@ void Xfr::serve(const ZoneSet& zones, std::span<const uint8_t> q, Transport tran
     auto it = zones_.find(zone->apex);
     if (it != zones_.end()) st = it->second;
   }
+  // The journal's version may be newer than `zones` for the moment of a
+  // reload: it is served (a secondary may as well have the newer one).
   if (transport != Transport::kTcp || !zone || !allowed || (!options_.keys.empty() && !key) || !st ||
-      !st->transferable || st->serial != zone->soa.serial) {
+      !st->transferable) {
+    counters_.refused.fetch_add(1, std::memory_order_relaxed);
     std::string m = reply(zone ? 5 : 9);  // NOTAUTH outside our zones (RFC 5936 2.2.1)
     sign(m, true);
     out->push_back(std::move(m));
@@ -420,6 +428,10 @@ void Xfr::serve(const ZoneSet& zones, std::span<const uint8_t> q, Transport tran
   soas.reserve(2 + 2 * st->diffs.size());
   soas.push_back(soa_rr(st->soa));
   seq.push_back(&soas.back());
+  (qtype == kTypeAxfr         ? counters_.axfr
+   : first_diff || up_to_date ? counters_.ixfr
+                              : counters_.ixfr_full)
+      .fetch_add(1, std::memory_order_relaxed);
   if (up_to_date) {
     // RFC 1995 2: only the current SOA.
   } else if (first_diff) {

@@ -20,6 +20,7 @@
 // IXFR without the client's SOA. update() logs a zone it cannot transfer.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -89,6 +90,13 @@ class Xfr {
   // Journal contents, for tests: (from, to) serials of each difference kept.
   std::vector<std::pair<uint32_t, uint32_t>> journal(const std::string& apex) const;
 
+  // Transfers answered: AXFR, IXFR with differences (or up to date), IXFR
+  // answered with the whole zone; transfers refused; TSIG errors (any query).
+  struct Counters {
+    std::atomic<uint64_t> axfr{0}, ixfr{0}, ixfr_full{0}, refused{0}, tsig_errors{0};
+  };
+  const Counters& counters() const { return counters_; }
+
   struct Diff {
     dns::Soa from, to;
     std::vector<Rr> removed, added;
@@ -104,6 +112,7 @@ class Xfr {
 
  private:
   XfrOptions options_;
+  Counters counters_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const ZoneState>> zones_;
 };

@@ -269,6 +269,10 @@ TEST(Xfr, SerialsJournalAndIxfr) {
   EXPECT_EQ(transfer(x, *v4, query("other.example", 252))[0][3] & 0xF, 9);
   // An IXFR without the client's SOA: FORMERR.
   EXPECT_EQ(transfer(x, *v4, query("bl.example", 251))[0][3] & 0xF, 1);
+  EXPECT_EQ(x.counters().axfr.load(), 1u);
+  EXPECT_EQ(x.counters().ixfr.load(), 2u);  // differences, up to date
+  EXPECT_EQ(x.counters().ixfr_full.load(), 1u);
+  EXPECT_EQ(x.counters().refused.load(), 3u);
 }
 
 TEST(Xfr, BigZoneSplitAndTsigRequired) {
