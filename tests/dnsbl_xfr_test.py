@@ -2,7 +2,7 @@
 """Zones that mirror (issue 14): Debian's Knot DNS (knotd) is a secondary of
 zones served by `rampart dnsbl serve`, with TSIG (hmac-sha256).
 
-* Knot transfers both zones (an ip4set and a dnset) by AXFR, signed, and
+* Knot transfers the zones (ip4set, dnset, ip6trie, ip6tset) by AXFR, signed, and
   answers a set of queries the same as rampart (rcode and the A/TXT records).
 * The data file changes; rampart notices (--check 1), reloads, sends NOTIFY;
   Knot fetches the change by IXFR (its log says so, and not an AXFR-style
@@ -18,6 +18,7 @@ in a temporary directory (never the system service). Environment:
 RAMPART_BIN. Needs knot (knotd), rbldnsd and python3-dnspython.
 """
 
+import ipaddress
 import os
 import shutil
 import signal
@@ -80,6 +81,20 @@ QUERIES = [
     ("both.example.dbl.example", "A"),
     ("a.b.both.example.dbl.example", "TXT"),
 ]
+
+
+def nib(addr, zone):
+    return ".".join(reversed(ipaddress.ip_address(addr).exploded.replace(":", ""))) + "." + zone
+
+
+# IPv6 zones (the differential test's files): A only, as `$` in the TXT of a
+# wildcard is the network's address at a secondary.
+for a in ("2001:21ab:c000::1", "2001:21ab:def7:4242::5", "2605:6001:42::bead", "2605:6001:42::beef",
+          "2001:db8::1", "::1", "2001:dead::1"):
+    QUERIES.append((nib(a, "v6.example"), "A"))
+for a in ("2001:20fe:23:41ed::9", "abac:adab:ad00:42f::2", "abac:adab:ad00:42f::3", "abac:adab:ad00:430::3"):
+    QUERIES.append((nib(a, "v6t.example"), "A"))
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "dnsbl")
 
 
 def free_port():
@@ -147,7 +162,9 @@ class DnsblXfrTest(unittest.TestCase):
             [os.environ["RAMPART_BIN"], "dnsbl", "serve", "--listen", "127.0.0.1:0", "--check", "1",
              "--xfr-allow", "127.0.0.0/8", "--tsig", "xfr-key:hmac-sha256:" + SECRET,
              "--notify", "127.0.0.1:%d" % cls.knot_port, "--stats", os.path.join(cls.dir, "stats.prom"),
-             "bl.example:ip4set:" + cls.bl, "dbl.example:dnset:" + cls.dbl],
+             "bl.example:ip4set:" + cls.bl, "dbl.example:dnset:" + cls.dbl,
+             "v6.example:ip6trie:" + os.path.join(DATA, "ip6trie.txt"),
+             "v6t.example:ip6tset:" + os.path.join(DATA, "ip6tset.txt")],
             stdout=subprocess.PIPE, stderr=cls.rampart_err, text=True)
         line = cls.rampart.stdout.readline()
         assert line.startswith("listening 127.0.0.1:"), line
@@ -191,6 +208,10 @@ zone:
   - domain: dbl.example
     master: primary
     acl: notify_from_primary
+  - domain: v6.example
+    master: primary
+  - domain: v6t.example
+    master: primary
 """)
         cls.knot_log = os.path.join(kdir, "knotd.log")
         cls.knot_err = open(cls.knot_log, "w")
@@ -244,8 +265,8 @@ zone:
         return diffs
 
     def test_1_mirror_then_ixfr(self):
-        s1 = {z: serial(self.port, z) for z in ("bl.example", "dbl.example")}
-        self.wait_for("knot has both zones at rampart's serial",
+        s1 = {z: serial(self.port, z) for z in ("bl.example", "dbl.example", "v6.example", "v6t.example")}
+        self.wait_for("knot has the zones at rampart's serial",
                       lambda: all(serial(self.knot_port, z) == s1[z] for z in s1))
         self.assertIn("AXFR, incoming", self.knot_log_text())
         self.assertEqual(self.same_answers(), [])
@@ -324,7 +345,6 @@ zone:
         self.assertEqual(v['rampart_dnsbl_zone_serial{zone="bl.example"}'], serial(self.port, "bl.example"))
 
 
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "dnsbl")
 DUMP_SPECS = ["bl.example:ip4set:ip4set-main.txt,ip4set-second.txt", "dbl.example:dnset:dnset.txt",
               "gen.example:generic:generic.txt", "comb.example:combined:combined.txt",
               "t.example:ip4tset:ip4tset.txt"]

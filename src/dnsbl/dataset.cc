@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -343,6 +345,19 @@ std::string join_reversed(const QueryName& q, size_t from = 0) {
     key.append(q.labels[k]);
   }
   return key;
+}
+
+// The reversed nibble name (RFC 3596 2.5) of the first `nibbles` nibbles of
+// an IPv6 address, a wildcard ("*.8.b.d.0...") below 32.
+std::string nibble_name(uint64_t hi, uint64_t lo, int nibbles) {
+  static const char* kHex = "0123456789abcdef";
+  std::string n = nibbles < 32 ? "*" : "";
+  for (int i = nibbles - 1; i >= 0; --i) {
+    uint64_t v = i < 16 ? hi >> (60 - 4 * i) : lo >> (60 - 4 * (i - 16));
+    if (!n.empty()) n += '.';
+    n += kHex[v & 15];
+  }
+  return n;
 }
 
 std::string reverse_domain(std::string_view name) {
@@ -1086,6 +1101,33 @@ class Ip6Trie final : public Buildable {
   }
   size_t entries() const override { return count_; }
 
+  // As ip4trie, on nibble boundaries: a /48 is one wildcard, a /126 four
+  // names; longer prefixes first.
+  DumpStatus dump(DumpSink& sink) const override {
+    Collector rec;
+    std::set<std::tuple<int, uint64_t, uint64_t>> seen;
+    for (int len = 128; len >= 0; --len) {
+      int t = (len + 3) / 4 * 4;
+      for (const Entry& e : by_len_[len]) {
+        for (uint64_t k = 0; k < (uint64_t{1} << (t - len)); ++k) {
+          uint64_t hi = e.hi, lo = e.lo;
+          int p = 128 - t;  // lowest bit of the widened prefix
+          if (t > len) (p >= 64 ? hi : lo) |= k << (p % 64);
+          if (!seen.insert({t, hi, lo}).second) continue;
+          std::string name = nibble_name(hi, lo, t / 4);
+          if (e.value == kExcluded) {
+            if (!sink.excluded(name)) return DumpStatus::kStopped;
+            continue;
+          }
+          rec.clear();
+          emit(e.value, ip6_text(hi, lo), kTypeAny, rec);
+          if (!sink.node(name, rec)) return DumpStatus::kStopped;
+        }
+      }
+    }
+    return DumpStatus::kOk;
+  }
+
  private:
   struct Entry {
     uint64_t hi, lo;
@@ -1178,6 +1220,19 @@ class Ip6TSet final : public Buildable {
     return query_ip6(q, &hi, &lo) == 32;
   }
   size_t entries() const override { return nets_.size() + excluded_.size(); }
+  // A /64 is a wildcard of 16 nibbles; an exclusion inside one is `excluded`.
+  DumpStatus dump(DumpSink& sink) const override {
+    Collector rec;
+    for (uint64_t net : nets_) {
+      rec.clear();
+      emit(value_, ip6_text(net, 0), kTypeAny, rec);
+      if (!sink.node(nibble_name(net, 0, 16), rec)) return DumpStatus::kStopped;
+    }
+    for (const auto& [hi, lo] : excluded_)
+      if (std::binary_search(nets_.begin(), nets_.end(), hi) && !sink.excluded(nibble_name(hi, lo, 32)))
+        return DumpStatus::kStopped;
+    return DumpStatus::kOk;
+  }
 
  private:
   std::vector<uint64_t> nets_;

@@ -140,8 +140,8 @@ class Dataset {
     std::vector<std::string> subzones;
   };
   virtual const std::vector<Part>* parts() const { return nullptr; }
-  // Writes every name and its records to `sink` (ip4set, ip4tset, dnset,
-  // generic; the others are kUnsupported). kStopped when the sink said stop.
+  // Writes every name and its records to `sink` (ip4set, ip4tset, ip4trie,
+  // ip6trie, ip6tset, dnset, generic; acl and keys are kUnsupported). kStopped when the sink said stop.
   virtual DumpStatus dump(DumpSink& /*sink*/) const { return DumpStatus::kUnsupported; }
 
   // acl data sets: what to do with a query from `client` (IPv4 as the

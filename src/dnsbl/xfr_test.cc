@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "dns/wire.h"
 #include "dnsbl/tsig.h"
 
@@ -199,6 +201,39 @@ TEST(Xfr, DumpIp4TrieLongestPrefixWins) {
   EXPECT_EQ(a["129.0.1.10.tr.example"], "3");    // the /25 as names
   EXPECT_EQ(a["5.0.1.10.tr.example"], "CNAME");  // the exclusion
   EXPECT_EQ(a.size(), 128u + 128 + 1);
+}
+
+TEST(Xfr, DumpIp6) {
+  auto trie = load_dataset_text("ip6trie", {"2001:db8::/32 :2:\n2001:db8:4::/46 :3:\n!2001:db8::1\n"});
+  auto tset = load_dataset_text("ip6tset", {"2001:db8:5:6::/64\n!2001:db8:5:6::7\n"});
+  ASSERT_TRUE(trie && tset);
+  auto zs = ZoneSet::build({{"v6.example", *trie}, {"t6.example", *tset}});
+  std::set<std::pair<std::string, uint16_t>> names;
+  for (const auto& z : zs->zones()) {
+    auto rrs = zone_records(z, 100000);
+    ASSERT_TRUE(rrs.has_value()) << rrs.error().message;
+    for (const auto& r : *rrs) {
+      std::string n;
+      for (size_t i = 0; i < r.name.size() && r.name[i];) {
+        if (!n.empty()) n += '.';
+        n.append(r.name, i + 1, static_cast<size_t>(r.name[i]));
+        i += 1 + static_cast<size_t>(r.name[i]);
+      }
+      names.insert({n, r.type});
+    }
+  }
+  EXPECT_TRUE(names.count({"*.8.b.d.0.1.0.0.2.v6.example", kTypeA}));
+  // A /46 widened to /48: four wildcards of 12 nibbles.
+  for (const char* n : {"*.4.0.0.0.8.b.d.0.1.0.0.2.v6.example", "*.7.0.0.0.8.b.d.0.1.0.0.2.v6.example"})
+    EXPECT_TRUE(names.count({n, kTypeA})) << n;
+  EXPECT_FALSE(names.count({"*.8.0.0.0.8.b.d.0.1.0.0.2.v6.example", kTypeA}));
+  EXPECT_TRUE(
+      names.count({std::string("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.v6.example"),
+                   uint16_t{5}}));
+  EXPECT_TRUE(names.count({"*.6.0.0.0.5.0.0.0.8.b.d.0.1.0.0.2.t6.example", kTypeA}));
+  EXPECT_TRUE(
+      names.count({std::string("7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.0.0.0.5.0.0.0.8.b.d.0.1.0.0.2.t6.example"),
+                   uint16_t{5}}));
 }
 
 std::vector<std::string> transfer(Xfr& x, const ZoneSet& zs, const std::string& q,
