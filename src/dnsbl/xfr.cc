@@ -348,11 +348,15 @@ void Xfr::serve(const ZoneSet& zones, std::span<const uint8_t> q, Transport tran
   };
 
   if (!(have_q && (qtype == kTypeAxfr || qtype == kTypeIxfr))) {
-    // An ordinary query signed with TSIG: answered as usual, signed.
-    std::vector<uint8_t> stripped(q.begin(), q.begin() + static_cast<ptrdiff_t>(tc.unsigned_length));
-    uint16_t ar = static_cast<uint16_t>(rd16(&q[10]) - 1);
-    stripped[10] = static_cast<uint8_t>(ar >> 8);
-    stripped[11] = static_cast<uint8_t>(ar);
+    // An ordinary query signed with TSIG: answered as usual, signed (an
+    // unsigned one as usual).
+    std::vector<uint8_t> stripped(
+        q.begin(), tc.present ? q.begin() + static_cast<ptrdiff_t>(tc.unsigned_length) : q.end());
+    if (tc.present) {
+      uint16_t ar = static_cast<uint16_t>(rd16(&q[10]) - 1);
+      stripped[10] = static_cast<uint8_t>(ar >> 8);
+      stripped[11] = static_cast<uint8_t>(ar);
+    }
     std::string buf(65535, '\0');
     size_t cap = transport == Transport::kTcp ? 65535 : 4096;
     Client who;  // the acl of the zone applies as to an unsigned query
