@@ -9,6 +9,7 @@ zones served by `rampart dnsbl serve`, with TSIG (hmac-sha256).
   one) within seconds and answers the new data; the serial went up.
 * The records of an AXFR are those Debian's `rbldnsd -d` dumps for the
   differential test's data files (but for the differences README.md names).
+* NOTIFY to a secondary that does not answer: 5 sends, 1, 2, 4, 8 s apart.
 * A transfer signed with an unknown key gets NOTAUTH/BADKEY, one with a
   wrong secret NOTAUTH/BADSIG, an unsigned one REFUSED, and a transfer over
   UDP REFUSED.
@@ -29,6 +30,7 @@ import time
 import unittest
 
 import dns.message
+import dns.opcode
 import dns.query
 import dns.rcode
 import dns.rdatatype
@@ -398,6 +400,53 @@ class DumpLikeRbldnsdTest(unittest.TestCase):
             p.terminate()
             p.wait(timeout=15)
             p.stdout.close()
+
+
+class NotifyRetryTest(unittest.TestCase):
+    """A secondary that never answers gets the NOTIFY 5 times, 1, 2, 4 and 8 s
+    apart, each signed, then no more, and rampart logs that it gave up."""
+
+    def test_notify_retries_bounded(self):
+        d = tempfile.mkdtemp(prefix="dnsbl-notify-")
+        sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sink.bind(("127.0.0.1", 0))
+        path = os.path.join(d, "bl.txt")
+        write(path, BL_V1)
+        p = subprocess.Popen([os.environ["RAMPART_BIN"], "dnsbl", "serve", "--listen", "127.0.0.1:0",
+                              "--check", "1", "--tsig", "xfr-key:hmac-sha256:" + SECRET,
+                              "--notify", "127.0.0.1:%d" % sink.getsockname()[1], "bl.example:ip4set:" + path],
+                             stdout=subprocess.PIPE, stderr=open(os.path.join(d, "log"), "w"), text=True)
+        try:
+            p.stdout.readline()
+            write(path, BL_V2)
+            arrivals = []
+            deadline = time.monotonic() + 40
+            while time.monotonic() < deadline:
+                sink.settimeout(max(0.1, deadline - time.monotonic()))
+                try:
+                    data = sink.recv(4096)
+                except socket.timeout:
+                    break
+                m = dns.message.from_wire(data, keyring=KEYRING)  # raises unless the TSIG verifies
+                self.assertEqual(m.opcode(), dns.opcode.NOTIFY)
+                self.assertEqual(m.question[0].name.to_text(), "bl.example.")
+                self.assertTrue(m.had_tsig)
+                arrivals.append(time.monotonic())
+                if len(arrivals) == 5:
+                    deadline = time.monotonic() + 12  # none more (a sixth would come after 8 s)
+            self.assertEqual(len(arrivals), 5)
+            gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+            for gap, want in zip(gaps, (1, 2, 4, 8)):
+                self.assertGreater(gap, want * 0.8, gaps)
+                self.assertLess(gap, want + 1.5, gaps)
+            with open(os.path.join(d, "log")) as f:
+                self.assertIn("no answer after 5 tries, giving up", f.read())
+        finally:
+            p.terminate()
+            p.wait(timeout=15)
+            p.stdout.close()
+            sink.close()
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -72,6 +72,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -111,8 +112,9 @@ struct Options {
 uint64_t unix_now() { return static_cast<uint64_t>(std::time(nullptr)); }
 
 // NOTIFY (RFC 1996) to the secondaries after a reload that changed a zone:
-// one thread, a job per (secondary, zone) retried at 1, 2, 4, 8 s (5 sends)
-// until the secondary answers; a newer serial replaces a pending job.
+// one thread, a job per (secondary, zone) sent again after 1, 2, 4, 8 s (5
+// sends) until the secondary answers, given up 8 s after the last; a newer
+// serial replaces a pending job.
 class Notifier {
  public:
   Notifier(std::vector<HostPort> targets, const dnsbl::TsigKey* key)
@@ -176,7 +178,9 @@ class Notifier {
     }
     ::sendto(fd, m.data(), m.size(), 0, reinterpret_cast<sockaddr*>(&ss), len);
     ++j.sent;
-    j.at = std::chrono::steady_clock::now() + std::chrono::seconds(1 << (j.sent - 1));
+    // Next try (or, after the last, the end of the wait for an answer) in
+    // 1, 2, 4, 8, 8 s.
+    j.at = std::chrono::steady_clock::now() + std::chrono::seconds(1 << std::min(j.sent - 1, 3));
     std::fprintf(stderr, "rampart dnsbl: NOTIFY %s serial %u to %s (try %d)\n", j.apex.c_str(), j.soa.serial,
                  j.to.to_string().c_str(), j.sent);
   }
