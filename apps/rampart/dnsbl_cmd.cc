@@ -461,6 +461,7 @@ int run_serve(cli::Args& a) {
     so.xfr = std::make_shared<dnsbl::Xfr>(xo);
     std::vector<std::string> log;
     *zs = so.xfr->update(*zs, nullptr, &log);
+    malloc_trim(0);  // the temporary sets of the zone comparison
     for (const auto& l : log) std::fprintf(stderr, "rampart dnsbl: %s\n", l.c_str());
     if (!o.notify.empty())
       notifier = std::make_unique<Notifier>(o.notify, o.keys.empty() ? nullptr : &o.keys[0]);
