@@ -425,10 +425,6 @@ void Xfr::serve(const ZoneSet& zones, std::span<const uint8_t> q, Transport tran
   // The records to send, in order.
   std::vector<const Rr*> seq;
   std::vector<Rr> soas;  // owned SOA records (pointers into it stay valid: reserved)
-  size_t ndiff = 0;
-  if (first_diff)
-    for (const auto& d : st->diffs)
-      if (&d >= first_diff || ndiff) ++ndiff;
   soas.reserve(2 + 2 * st->diffs.size());
   soas.push_back(soa_rr(st->soa));
   seq.push_back(&soas.back());

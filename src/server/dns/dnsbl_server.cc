@@ -373,7 +373,12 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
       out_.push_back(static_cast<uint8_t>(m.size()));
       out_.insert(out_.end(), m.begin(), m.end());
     }
-    timer_.cancel();
+    // A client that does not read its transfer is closed after 6 idle
+    // deadlines (60 s by default) rather than held for ever.
+    timer_.expires_after(std::chrono::milliseconds(idle_ms_) * 6);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->close();
+    });
     asio::async_write(sock_, asio::buffer(out_.data(), out_.size()),
                       [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                         if (ec) return self->close();
