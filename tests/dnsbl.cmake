@@ -10,3 +10,13 @@ if(TARGET rampart AND TARGET rampart_server_dnsbl AND RAMPART_DNSBL_PYTHON3)
     set_tests_properties(${t} PROPERTIES LABELS e2e TIMEOUT 300)
   endforeach()
 endif()
+
+# Zone transfers (issue 14): Debian's Knot DNS (knotd, package knot) as a
+# secondary of rampart's zones: AXFR and IXFR with TSIG, NOTIFY.
+find_program(RAMPART_KNOTD knotd PATHS /usr/sbin)
+if(TARGET rampart AND TARGET rampart_server_dnsbl AND RAMPART_DNSBL_PYTHON3 AND RAMPART_KNOTD)
+  add_test(NAME dnsbl_xfr_test
+           COMMAND ${CMAKE_COMMAND} -E env RAMPART_BIN=$<TARGET_FILE:rampart>
+                   ${RAMPART_DNSBL_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/dnsbl_xfr_test.py)
+  set_tests_properties(dnsbl_xfr_test PROPERTIES LABELS e2e TIMEOUT 120)
+endif()

@@ -3,6 +3,9 @@
 // SYNOPSIS
 //   rampart dnsbl serve [--listen ADDR:PORT]... [--threads N] [--check SECONDS]
 //                       [--udp asio|blocking] [--rate-limit QPS [--rate-burst N]]
+//                       [--xfr-allow CIDR]... [--tsig NAME:ALG:BASE64]... [--tsig-file FILE]
+//                       [--notify ADDR:PORT]... [--xfr-max-records N] [--xfr-journal N]
+//                       [--stats FILE]
 //                       [--allow-host-bits] ZONE:TYPE:FILE[,FILE...]...
 //   rampart dnsbl check ZONE:TYPE:FILE[,FILE...]...
 //
@@ -33,6 +36,17 @@
 //   DATA.KEY.ZONE only for the keys in FILE ("KEY [member name]" per line,
 //   "!KEY" revoked), REFUSED for others; queries per member are printed
 //   when it stops.
+//   Zone transfers (src/dnsbl/README.md "ZONE TRANSFERS"): AXFR and IXFR over
+//   TCP for clients in --xfr-allow, signed with a --tsig / --tsig-file key
+//   (BIND or Knot key syntax) when one is given; --notify sends NOTIFY to a
+//   secondary after each reload that changed a zone (signed with the first
+//   key). --xfr-max-records (2000000) refuses bigger zones, --xfr-journal
+//   (16) versions of differences are kept for IXFR. Each changed zone is
+//   logged as "zone Z changed, serial N".
+//   Counters in Prometheus' text format (queries per transport, responses
+//   per rcode, dropped, rate limited, zone serials, queries per member key,
+//   transfers, refused transfers, TSIG errors): on SIGUSR1 to stderr, or
+//   with --stats FILE into FILE (replaced whole) on SIGUSR1 and at exit.
 //   --allow-host-bits is rbldnsd's -e (127.2.3.4/24 accepted as 127.2.3.0/24).
 //
 // DIAGNOSTICS
@@ -52,10 +66,27 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstring>
 #include <ctime>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <thread>
 
 #include "core/ip.h"
+#include "dnsbl/tsig.h"
+#include "dnsbl/xfr.h"
 #include "dnsbl/zones.h"
 #include "server/dns/dnsbl_server.h"
 
@@ -71,6 +102,145 @@ struct Options {
   server::dns::UdpMode udp = server::dns::UdpMode::kAsio;
   dnsbl::LoadOptions load;
   std::vector<dnsbl::ZoneSpec> specs;
+  std::vector<IpPrefix> xfr_allow;
+  std::vector<dnsbl::TsigKey> keys;
+  std::vector<HostPort> notify;
+  size_t xfr_max_records = 2000000, xfr_journal = 16;
+  std::string stats;  // --stats FILE
+};
+
+uint64_t unix_now() { return static_cast<uint64_t>(std::time(nullptr)); }
+
+// NOTIFY (RFC 1996) to the secondaries after a reload that changed a zone:
+// one thread, a job per (secondary, zone) sent again after 1, 2, 4, 8 s (5
+// sends) until the secondary answers, given up 8 s after the last; a newer
+// serial replaces a pending job.
+class Notifier {
+ public:
+  Notifier(std::vector<HostPort> targets, const dnsbl::TsigKey* key)
+      : targets_(std::move(targets)), key_(key) {
+    fd4_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    fd6_ = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~Notifier() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    if (fd4_ >= 0) ::close(fd4_);
+    if (fd6_ >= 0) ::close(fd6_);
+  }
+  void changed(const dnsbl::ZoneSet::Zone& z) {
+    std::lock_guard lock(mu_);
+    for (const auto& t : targets_) {
+      std::erase_if(jobs_,
+                    [&](const Job& j) { return j.apex == z.apex && j.to.to_string() == t.to_string(); });
+      jobs_.push_back({t, z.apex, z.soa, 0, std::chrono::steady_clock::now(), 0, {}});
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  struct Job {
+    HostPort to;
+    std::string apex;
+    dns::Soa soa;
+    int sent;
+    std::chrono::steady_clock::time_point at;
+    uint16_t id;
+    std::string mac;
+  };
+  static constexpr int kTries = 5;
+
+  void send(Job& j) {
+    j.id = static_cast<uint16_t>(rng_());
+    std::string m = dnsbl::notify_message(j.apex, j.soa, j.id, key_, unix_now(), &j.mac);
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    int fd = -1;
+    if (j.to.ip.is_v4()) {
+      auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+      a->sin_family = AF_INET;
+      a->sin_port = htons(j.to.port);
+      std::memcpy(&a->sin_addr, j.to.ip.bytes().data(), 4);
+      len = sizeof(sockaddr_in);
+      fd = fd4_;
+    } else {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+      a->sin6_family = AF_INET6;
+      a->sin6_port = htons(j.to.port);
+      std::memcpy(&a->sin6_addr, j.to.ip.bytes().data(), 16);
+      len = sizeof(sockaddr_in6);
+      fd = fd6_;
+    }
+    ::sendto(fd, m.data(), m.size(), 0, reinterpret_cast<sockaddr*>(&ss), len);
+    ++j.sent;
+    // Next try (or, after the last, the end of the wait for an answer) in
+    // 1, 2, 4, 8, 8 s.
+    j.at = std::chrono::steady_clock::now() + std::chrono::seconds(1 << std::min(j.sent - 1, 3));
+    std::fprintf(stderr, "rampart dnsbl: NOTIFY %s serial %u to %s (try %d)\n", j.apex.c_str(), j.soa.serial,
+                 j.to.to_string().c_str(), j.sent);
+  }
+
+  void receive(int fd) {
+    uint8_t buf[4096];
+    for (;;) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (n < 12) return;
+      uint16_t id = static_cast<uint16_t>(buf[0] << 8 | buf[1]);
+      if (!(buf[2] & 0x80) || ((buf[2] >> 3) & 0xF) != 4) continue;
+      std::lock_guard lock(mu_);
+      std::erase_if(jobs_, [&](const Job& j) {
+        if (j.sent == 0 || j.id != id) return false;
+        bool ok = !key_ ||
+                  dnsbl::tsig_verify_response({buf, static_cast<size_t>(n)}, *key_, j.mac, true, unix_now());
+        std::fprintf(stderr, "rampart dnsbl: NOTIFY %s serial %u acknowledged by %s (rcode %d%s)\n",
+                     j.apex.c_str(), j.soa.serial, j.to.to_string().c_str(), buf[3] & 0xF,
+                     ok ? "" : ", TSIG not verified");
+        return true;
+      });
+    }
+  }
+
+  void loop() {
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      auto now = std::chrono::steady_clock::now();
+      for (auto& j : jobs_)
+        if (j.at <= now && j.sent < kTries) send(j);
+      std::erase_if(jobs_, [&](const Job& j) {
+        bool gave_up = j.sent >= kTries && j.at <= now;
+        if (gave_up)
+          std::fprintf(stderr,
+                       "rampart dnsbl: NOTIFY %s serial %u to %s: no answer after %d tries, giving up\n",
+                       j.apex.c_str(), j.soa.serial, j.to.to_string().c_str(), kTries);
+        return gave_up;
+      });
+      if (jobs_.empty()) {
+        cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+        continue;
+      }
+      lock.unlock();
+      pollfd p[2] = {{fd4_, POLLIN, 0}, {fd6_, POLLIN, 0}};
+      ::poll(p, 2, 100);
+      if (fd4_ >= 0) receive(fd4_);
+      if (fd6_ >= 0) receive(fd6_);
+      lock.lock();
+    }
+  }
+
+  std::vector<HostPort> targets_;
+  const dnsbl::TsigKey* key_;
+  int fd4_ = -1, fd6_ = -1;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Job> jobs_;
+  bool stop_ = false;
+  std::mt19937 rng_{std::random_device{}()};
+  std::thread thread_;
 };
 
 int parse(cli::Args& a, Options& o, bool serve) {
@@ -89,13 +259,43 @@ int parse(cli::Args& a, Options& o, bool serve) {
         continue;
       }
       bool takes = serve && (arg == "--listen" || arg == "--threads" || arg == "--check" || arg == "--udp" ||
-                             arg == "--rate-limit" || arg == "--rate-burst");
+                             arg == "--rate-limit" || arg == "--rate-burst" || arg == "--xfr-allow" ||
+                             arg == "--tsig" || arg == "--tsig-file" || arg == "--notify" ||
+                             arg == "--xfr-max-records" || arg == "--xfr-journal" || arg == "--stats");
       if (!takes) return a.usage_error("unknown option " + arg);
       if (!has_value) {
         if (i + 1 >= raw.size()) return a.usage_error("option " + arg + " needs a value");
         value = raw[++i];
       }
-      if (arg == "--listen") {
+      if (arg == "--stats") {
+        o.stats = value;
+      } else if (arg == "--xfr-allow") {
+        auto net = parse_cidr(value);
+        if (!net) return a.usage_error("--xfr-allow " + value + ": " + net.error().message);
+        o.xfr_allow.push_back(*net);
+      } else if (arg == "--tsig") {
+        auto k = dnsbl::parse_tsig_key(value);
+        if (!k) return a.usage_error("--tsig: " + k.error().message);
+        o.keys.push_back(*k);
+      } else if (arg == "--tsig-file") {
+        std::ifstream f(value);
+        std::stringstream text;
+        text << f.rdbuf();
+        if (!f) return a.usage_error("--tsig-file " + value + ": cannot read it");
+        auto ks = dnsbl::parse_tsig_keyfile(text.str());
+        if (!ks) return a.usage_error("--tsig-file " + value + ": " + ks.error().message);
+        o.keys.insert(o.keys.end(), ks->begin(), ks->end());
+      } else if (arg == "--notify") {
+        auto hp = parse_host_port(value, 53);
+        if (!hp) return a.usage_error("--notify " + value + ": " + hp.error().message);
+        o.notify.push_back(*hp);
+      } else if (arg == "--xfr-max-records" || arg == "--xfr-journal") {
+        char* end = nullptr;
+        unsigned long long v = std::strtoull(value.c_str(), &end, 10);
+        if (value.empty() || *end || v == 0 || v > 1000000000ull)
+          return a.usage_error(arg + " " + value + ": not a valid number");
+        (arg == "--xfr-journal" ? o.xfr_journal : o.xfr_max_records) = static_cast<size_t>(v);
+      } else if (arg == "--listen") {
         auto hp = parse_host_port(value, 53, true);
         if (!hp) return a.usage_error("--listen " + value + ": " + hp.error().message);
         o.listen.push_back(*hp);
@@ -150,6 +350,68 @@ bool files_changed(const dnsbl::ZoneSet& zs) {
   return false;
 }
 
+// The counters in Prometheus' text format (written on SIGUSR1 and at exit).
+std::string stats_text(const server::dns::DnsblServer& srv, const dnsbl::Xfr* xfr) {
+  std::string t;
+  char line[512];
+  auto add = [&](const char* fmt, auto... args) {
+    std::snprintf(line, sizeof line, fmt, args...);
+    t += line;
+  };
+  auto st = srv.stats();
+  using ull = unsigned long long;
+  t += "# TYPE rampart_dnsbl_queries_total counter\n";
+  add("rampart_dnsbl_queries_total{transport=\"udp\"} %llu\n", static_cast<ull>(st.udp_queries));
+  add("rampart_dnsbl_queries_total{transport=\"tcp\"} %llu\n", static_cast<ull>(st.tcp_queries));
+  t += "# TYPE rampart_dnsbl_responses_total counter\n";
+  static const char* kRcode[16] = {"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+                                   "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "11",
+                                   "12",       "13",      "14",       "15"};
+  for (int r = 0; r < 16; ++r)
+    if (st.rcodes[r])
+      add("rampart_dnsbl_responses_total{rcode=\"%s\"} %llu\n", kRcode[r], static_cast<ull>(st.rcodes[r]));
+  add("# TYPE rampart_dnsbl_dropped_total counter\nrampart_dnsbl_dropped_total %llu\n",
+      static_cast<ull>(st.dropped));
+  add("# TYPE rampart_dnsbl_rate_limited_total counter\nrampart_dnsbl_rate_limited_total %llu\n",
+      static_cast<ull>(st.rate_limited));
+  auto zs = srv.zones();
+  t += "# TYPE rampart_dnsbl_zone_serial gauge\n";
+  for (const auto& z : zs->zones())
+    add("rampart_dnsbl_zone_serial{zone=\"%s\"} %u\n", z.apex.c_str(), z.soa.serial);
+  t += "# TYPE rampart_dnsbl_member_queries_total counter\n";
+  for (const auto& z : zs->zones())
+    if (z.keys)
+      for (const auto& [member, n] : z.keys->member_counts())
+        add("rampart_dnsbl_member_queries_total{zone=\"%s\",member=\"%s\"} %llu\n", z.apex.c_str(),
+            member.c_str(), static_cast<ull>(n));
+  if (xfr) {
+    const auto& c = xfr->counters();
+    t += "# TYPE rampart_dnsbl_transfers_total counter\n";
+    add("rampart_dnsbl_transfers_total{type=\"axfr\"} %llu\n", static_cast<ull>(c.axfr.load()));
+    add("rampart_dnsbl_transfers_total{type=\"ixfr\"} %llu\n", static_cast<ull>(c.ixfr.load()));
+    add("rampart_dnsbl_transfers_total{type=\"ixfr_full\"} %llu\n", static_cast<ull>(c.ixfr_full.load()));
+    add("# TYPE rampart_dnsbl_transfers_refused_total counter\nrampart_dnsbl_transfers_refused_total %llu\n",
+        static_cast<ull>(c.refused.load()));
+    add("# TYPE rampart_dnsbl_tsig_errors_total counter\nrampart_dnsbl_tsig_errors_total %llu\n",
+        static_cast<ull>(c.tsig_errors.load()));
+  }
+  return t;
+}
+
+void write_stats(const Options& o, const server::dns::DnsblServer& srv, const dnsbl::Xfr* xfr) {
+  std::string text = stats_text(srv, xfr);
+  if (o.stats.empty()) {
+    std::fputs(text.c_str(), stderr);
+    return;
+  }
+  std::string tmp = o.stats + ".tmp";
+  std::ofstream f(tmp, std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f || std::rename(tmp.c_str(), o.stats.c_str()) != 0)
+    std::fprintf(stderr, "rampart dnsbl: cannot write --stats %s\n", o.stats.c_str());
+}
+
 int run_check(cli::Args& a) {
   Options o;
   if (int rc = parse(a, o, false)) return rc;
@@ -179,6 +441,7 @@ int run_serve(cli::Args& a) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   double secs = 0;
   auto zs = load(o, &secs);
@@ -188,6 +451,21 @@ int run_serve(cli::Args& a) {
   }
   std::fprintf(stderr, "rampart dnsbl: loaded %zu entries in %.3f s\n", (*zs)->entries(), secs);
   server::dns::DnsblServerOptions so;
+  std::unique_ptr<Notifier> notifier;
+  if (!o.xfr_allow.empty() || !o.keys.empty() || !o.notify.empty()) {
+    dnsbl::XfrOptions xo;
+    xo.allow = o.xfr_allow;
+    xo.keys = o.keys;
+    xo.max_records = o.xfr_max_records;
+    xo.journal = o.xfr_journal;
+    so.xfr = std::make_shared<dnsbl::Xfr>(xo);
+    std::vector<std::string> log;
+    *zs = so.xfr->update(*zs, nullptr, &log);
+    malloc_trim(0);  // the temporary sets of the zone comparison
+    for (const auto& l : log) std::fprintf(stderr, "rampart dnsbl: %s\n", l.c_str());
+    if (!o.notify.empty())
+      notifier = std::make_unique<Notifier>(o.notify, o.keys.empty() ? nullptr : &o.keys[0]);
+  }
   so.listen = o.listen;
   so.threads = o.threads;
   so.udp_mode = o.udp;
@@ -213,6 +491,10 @@ int run_serve(cli::Args& a) {
     int sig = sigtimedwait(&set, &info, &ts);
     bool reload = sig == SIGHUP;
     if (sig == SIGTERM || sig == SIGINT) break;
+    if (sig == SIGUSR1) {
+      write_stats(o, **srv, so.xfr.get());
+      continue;
+    }
     if (!reload && o.check &&
         std::chrono::steady_clock::now() - last_check >= std::chrono::seconds(o.check)) {
       last_check = std::chrono::steady_clock::now();
@@ -226,12 +508,28 @@ int run_serve(cli::Args& a) {
       continue;
     }
     size_t entries = (*next)->entries();
+    std::vector<std::string> changed;
+    if (so.xfr) {
+      std::vector<std::string> log;
+      *next = so.xfr->update(*next, &changed, &log);
+      for (const auto& l : log) std::fprintf(stderr, "rampart dnsbl: %s\n", l.c_str());
+    }
+    auto published = *next;
     (*srv)->set_zones(std::move(*next));
+    for (const auto& apex : changed)
+      for (const auto& z : published->zones())
+        if (z.apex == apex) {
+          std::fprintf(stderr, "rampart dnsbl: zone %s changed, serial %u\n", apex.c_str(), z.soa.serial);
+          if (notifier) notifier->changed(z);
+        }
+    published.reset();
     next = {};
     malloc_trim(0);
     std::fprintf(stderr, "rampart dnsbl: reloaded %zu entries in %.3f s\n", entries, secs);
   }
+  notifier.reset();
   (*srv)->stop();
+  if (!o.stats.empty()) write_stats(o, **srv, so.xfr.get());
   for (const auto& z : (*srv)->zones()->zones())
     if (z.keys)
       for (const auto& [member, n] : z.keys->member_counts())

@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -343,6 +345,19 @@ std::string join_reversed(const QueryName& q, size_t from = 0) {
     key.append(q.labels[k]);
   }
   return key;
+}
+
+// The reversed nibble name (RFC 3596 2.5) of the first `nibbles` nibbles of
+// an IPv6 address, a wildcard ("*.8.b.d.0...") below 32.
+std::string nibble_name(uint64_t hi, uint64_t lo, int nibbles) {
+  static const char* kHex = "0123456789abcdef";
+  std::string n = nibbles < 32 ? "*" : "";
+  for (int i = nibbles - 1; i >= 0; --i) {
+    uint64_t v = i < 16 ? hi >> (60 - 4 * i) : lo >> (60 - 4 * (i - 16));
+    if (!n.empty()) n += '.';
+    n += kHex[v & 15];
+  }
+  return n;
 }
 
 std::string reverse_domain(std::string_view name) {
@@ -727,6 +742,51 @@ class Ip4Set final : public Buildable {
   }
   size_t entries() const override { return count_; }
 
+  // rbldnsd -d: a /32 unit is its reversed address, a /24, /16 or /8 unit a
+  // wildcard (`*.2.0.192`), every unit of a range on its own; a unit with an
+  // exclusion in its bucket is `excluded`. `$` in TXT is the address, or the
+  // first address of a wildcard's network (`192.0.2.0`), as rbldnsd writes.
+  DumpStatus dump(DumpSink& sink) const override {
+    Collector rec;
+    std::vector<uint64_t> units;
+    for (int b = 0; b < 4; ++b) {
+      const Bucket& bk = buckets_[b];
+      units.assign(bk.singles.begin(), bk.singles.end());
+      for (const Range& r : bk.ranges)
+        for (uint64_t u = r.lo; u <= r.hi; ++u) units.push_back(u << 32 | r.value);
+      std::sort(units.begin(), units.end());
+      for (size_t i = 0; i < units.size();) {
+        uint32_t unit = static_cast<uint32_t>(units[i] >> 32);
+        size_t j = i;
+        bool excl = false;
+        while (j < units.size() && (units[j] >> 32) == unit)
+          excl |= static_cast<uint32_t>(units[j++]) == kExcluded;
+        uint32_t addr = unit << kShift[b];
+        std::string name = b == 0 ? "" : "*";
+        for (int o = b; o < 4; ++o) {
+          if (!name.empty()) name += '.';
+          name += std::to_string((addr >> (8 * o)) & 255);
+        }
+        if (excl) {
+          if (!sink.excluded(name)) return DumpStatus::kStopped;
+        } else {
+          char text[16];
+          size_t len = 0;
+          ip4_text(addr, text, &len);
+          std::string subst(text, len);  // a wildcard's network address, as rbldnsd -d
+          rec.clear();
+          for (size_t k = i; k < j; ++k) {
+            if (k > i && units[k] == units[k - 1]) continue;
+            emit(static_cast<uint32_t>(units[k]), subst, kTypeAny, rec);
+          }
+          if (!sink.node(name, rec)) return DumpStatus::kStopped;
+        }
+        i = j;
+      }
+    }
+    return DumpStatus::kOk;
+  }
+
  private:
   struct Piece {
     uint32_t lo, hi, value;
@@ -882,6 +942,42 @@ class Ip4Trie final : public Buildable {
   }
   size_t entries() const override { return count_; }
 
+  // rbldnsd -d has no dump for ip4trie; the same mapping as ip4set: each
+  // prefix widened to the next octet boundary (a /17 is 128 /24
+  // wildcards, a /25 128 names), longer prefixes first so that they win
+  // where two end at the same name; an exclusion is `excluded`. `$` in TXT
+  // is the name's (first) address.
+  DumpStatus dump(DumpSink& sink) const override {
+    Collector rec;
+    std::unordered_set<uint64_t> seen;
+    for (int len = 32; len >= 0; --len) {
+      int t = (len + 7) / 8 * 8;
+      for (const Entry& e : by_len_[len]) {
+        uint32_t count = uint32_t{1} << (t - len);
+        for (uint32_t k = 0; k < count; ++k) {
+          uint32_t a = e.net + (t == 0 ? 0 : k << (32 - t));
+          if (!seen.insert(uint64_t(t) << 32 | a).second) continue;
+          std::string name = t == 32 ? "" : "*";
+          for (int o = 4 - t / 8; o < 4; ++o) {
+            if (!name.empty()) name += '.';
+            name += std::to_string((a >> (8 * o)) & 255);
+          }
+          if (e.value == kExcluded) {
+            if (!sink.excluded(name)) return DumpStatus::kStopped;
+            continue;
+          }
+          char text[16];
+          size_t tl = 0;
+          ip4_text(a, text, &tl);
+          rec.clear();
+          emit(e.value, {text, tl}, kTypeAny, rec);
+          if (!sink.node(name, rec)) return DumpStatus::kStopped;
+        }
+      }
+    }
+    return DumpStatus::kOk;
+  }
+
  private:
   struct Entry {
     uint32_t net, value;
@@ -1005,6 +1101,33 @@ class Ip6Trie final : public Buildable {
   }
   size_t entries() const override { return count_; }
 
+  // As ip4trie, on nibble boundaries: a /48 is one wildcard, a /126 four
+  // names; longer prefixes first.
+  DumpStatus dump(DumpSink& sink) const override {
+    Collector rec;
+    std::set<std::tuple<int, uint64_t, uint64_t>> seen;
+    for (int len = 128; len >= 0; --len) {
+      int t = (len + 3) / 4 * 4;
+      for (const Entry& e : by_len_[len]) {
+        for (uint64_t k = 0; k < (uint64_t{1} << (t - len)); ++k) {
+          uint64_t hi = e.hi, lo = e.lo;
+          int p = 128 - t;  // lowest bit of the widened prefix
+          if (t > len) (p >= 64 ? hi : lo) |= k << (p % 64);
+          if (!seen.insert({t, hi, lo}).second) continue;
+          std::string name = nibble_name(hi, lo, t / 4);
+          if (e.value == kExcluded) {
+            if (!sink.excluded(name)) return DumpStatus::kStopped;
+            continue;
+          }
+          rec.clear();
+          emit(e.value, ip6_text(hi, lo), kTypeAny, rec);
+          if (!sink.node(name, rec)) return DumpStatus::kStopped;
+        }
+      }
+    }
+    return DumpStatus::kOk;
+  }
+
  private:
   struct Entry {
     uint64_t hi, lo;
@@ -1097,6 +1220,19 @@ class Ip6TSet final : public Buildable {
     return query_ip6(q, &hi, &lo) == 32;
   }
   size_t entries() const override { return nets_.size() + excluded_.size(); }
+  // A /64 is a wildcard of 16 nibbles; an exclusion inside one is `excluded`.
+  DumpStatus dump(DumpSink& sink) const override {
+    Collector rec;
+    for (uint64_t net : nets_) {
+      rec.clear();
+      emit(value_, ip6_text(net, 0), kTypeAny, rec);
+      if (!sink.node(nibble_name(net, 0, 16), rec)) return DumpStatus::kStopped;
+    }
+    for (const auto& [hi, lo] : excluded_)
+      if (std::binary_search(nets_.begin(), nets_.end(), hi) && !sink.excluded(nibble_name(hi, lo, 32)))
+        return DumpStatus::kStopped;
+    return DumpStatus::kOk;
+  }
 
  private:
   std::vector<uint64_t> nets_;
@@ -1177,6 +1313,28 @@ class DnSet final : public Buildable {
   }
   bool well_formed(const QueryName& q) const override { return q.count > 0; }
   size_t entries() const override { return entries_.size(); }
+  // `name` and `*.name` as they are; an exclusion is `excluded`.
+  DumpStatus dump(DumpSink& sink) const override {
+    Collector rec;
+    for (size_t i = 0; i < entries_.size();) {
+      size_t j = i;
+      bool excl = false;
+      while (j < entries_.size() && entries_[j].wild == entries_[i].wild &&
+             key(entries_[j]) == key(entries_[i]))
+        excl |= entries_[j++].value == kExcluded;
+      std::string subst = reverse_domain(key(entries_[i]));
+      std::string name = entries_[i].wild ? "*." + subst : subst;
+      if (excl) {
+        if (!sink.excluded(name)) return DumpStatus::kStopped;
+      } else {
+        rec.clear();
+        for (size_t k = i; k < j; ++k) emit(entries_[k].value, subst, kTypeAny, rec);
+        if (!sink.node(name, rec)) return DumpStatus::kStopped;
+      }
+      i = j;
+    }
+    return DumpStatus::kOk;
+  }
 
  private:
   struct Entry {
@@ -1306,6 +1464,19 @@ class Generic final : public Buildable {
     return it != entries_.end() && it->key.starts_with(prefix) ? Found::kExists : Found::kNo;
   }
   size_t entries() const override { return entries_.size(); }
+  DumpStatus dump(DumpSink& sink) const override {
+    Collector rec;
+    for (size_t i = 0; i < entries_.size();) {
+      size_t j = i;
+      rec.clear();
+      while (j < entries_.size() && entries_[j].key == entries_[i].key)
+        emit(entries_[j++].value, {}, kTypeAny, rec);
+      std::string name = reverse_domain(entries_[i].key);
+      if (!sink.node(name, rec)) return DumpStatus::kStopped;
+      i = j;
+    }
+    return DumpStatus::kOk;
+  }
 
  private:
   struct Entry {

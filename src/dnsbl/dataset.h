@@ -91,6 +91,21 @@ class Collector {
 
 enum class Found : uint8_t { kNo, kExists, kListed };
 
+// Zone transfers (AXFR/IXFR, src/dnsbl/xfr.h): a data set written out as the
+// names and records of a standard DNS zone, as `rbldnsd -d` dumps it. Names
+// are relative to the point the data set is attached at, labels leftmost
+// first, dotted ("" is that point, "*.2.0.192" a wildcard).
+class DumpSink {
+ public:
+  virtual ~DumpSink() = default;
+  // The records of one name (in `records`, text in its arena). False: stop.
+  virtual bool node(std::string_view name, const Collector& records) = 0;
+  // A name excluded from a wildcard above it (rbldnsd dumps a CNAME to
+  // `excluded`). False: stop.
+  virtual bool excluded(std::string_view name) = 0;
+};
+enum class DumpStatus : uint8_t { kOk, kStopped, kUnsupported };
+
 class Dataset;
 using DatasetPtr = std::shared_ptr<const Dataset>;
 
@@ -125,6 +140,9 @@ class Dataset {
     std::vector<std::string> subzones;
   };
   virtual const std::vector<Part>* parts() const { return nullptr; }
+  // Writes every name and its records to `sink` (ip4set, ip4tset, ip4trie,
+  // ip6trie, ip6tset, dnset, generic; acl and keys are kUnsupported). kStopped when the sink said stop.
+  virtual DumpStatus dump(DumpSink& /*sink*/) const { return DumpStatus::kUnsupported; }
 
   // acl data sets: what to do with a query from `client` (IPv4 as the
   // address in host order with v6 = false, or 16 bytes with v6 = true).

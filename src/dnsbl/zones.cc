@@ -132,6 +132,13 @@ void ZoneSet::finish() {
                    [](const Zone& a, const Zone& b) { return a.labels.size() > b.labels.size(); });
 }
 
+ZoneSetPtr ZoneSet::with_serials(const std::vector<uint32_t>& serials) const {
+  auto copy = std::make_shared<ZoneSet>(*this);
+  for (size_t i = 0; i < copy->zones_.size() && i < serials.size(); ++i)
+    copy->zones_[i].soa.serial = serials[i];
+  return copy;
+}
+
 size_t ZoneSet::entries() const {
   size_t n = 0;
   for (const auto& d : all_) n += d->entries();

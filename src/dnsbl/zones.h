@@ -75,6 +75,9 @@ class ZoneSet {
   // The files read and their modification times when loaded (reload checks).
   const std::vector<std::pair<std::string, int64_t>>& files() const { return files_; }
   size_t entries() const;
+  // A copy whose zones carry these SOA serials (zone transfers number the
+  // versions: src/dnsbl/xfr.h); `serials` in the order of zones().
+  ZoneSetPtr with_serials(const std::vector<uint32_t>& serials) const;
 
  private:
   void add(const std::string& zone, const DatasetPtr& ds);

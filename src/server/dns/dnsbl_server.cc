@@ -53,6 +53,19 @@ struct alignas(64) Counters {
   std::atomic<uint64_t> rcodes[16] = {};
 };
 
+IpAddress ip_of(const dnsbl::Client& c) {
+  if (!c.v6) return IpAddress::v4(std::array<uint8_t, 4>{c.addr[0], c.addr[1], c.addr[2], c.addr[3]});
+  std::array<uint8_t, 16> b{};
+  std::memcpy(b.data(), c.addr, 16);
+  return IpAddress::v6(b);
+}
+
+uint64_t unix_now() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
 dnsbl::Client client_of(const sockaddr_storage& ss) {
   dnsbl::Client c;
   if (ss.ss_family == AF_INET6) {
@@ -128,6 +141,7 @@ struct UdpBatch {
   std::array<sockaddr_storage, kBatch> peers{};
   std::array<iovec, kBatch> in_iov{}, out_iov{};
   std::array<mmsghdr, kBatch> in_msgs{}, out_msgs{};
+  std::vector<std::string> xfr_out;
 
   void prepare() {
     for (int k = 0; k < kBatch; ++k) {
@@ -142,7 +156,7 @@ struct UdpBatch {
 
   // Answers the `n` datagrams received and sends the replies.
   void answer_and_send(int fd, int n, Lane& lane, Counters& counters, const dnsbl::AnswerOptions& opts,
-                       RateLimiter& limiter) {
+                       RateLimiter& limiter, dnsbl::Xfr* xfr) {
     unsigned m = 0;
     for (int k = 0; k < n; ++k) {
       counters.udp.fetch_add(1, std::memory_order_relaxed);
@@ -155,8 +169,21 @@ struct UdpBatch {
         client.limited = true;
         counters.limited.fetch_add(1, std::memory_order_relaxed);
       }
-      size_t len = dnsbl::answer(*lane.zones, {in[k].data(), in_msgs[k].msg_len}, dnsbl::Transport::kUdp,
-                                 out[m].data(), kUdpBuf, lane.scratch, opts, &client);
+      std::span<const uint8_t> query{in[k].data(), in_msgs[k].msg_len};
+      size_t len = 0;
+      if (xfr && dnsbl::Xfr::wants(query)) {
+        // TSIG-signed queries and transfer requests (refused over UDP).
+        xfr_out.clear();
+        xfr->serve(*lane.zones, query, dnsbl::Transport::kUdp, ip_of(client), lane.scratch, &xfr_out,
+                   unix_now(), opts);
+        if (!xfr_out.empty() && xfr_out[0].size() <= kUdpBuf) {
+          std::memcpy(out[m].data(), xfr_out[0].data(), xfr_out[0].size());
+          len = xfr_out[0].size();
+        }
+      } else {
+        len = dnsbl::answer(*lane.zones, query, dnsbl::Transport::kUdp, out[m].data(), kUdpBuf, lane.scratch,
+                            opts, &client);
+      }
       if (len == 0) {
         counters.dropped.fetch_add(1, std::memory_order_relaxed);
         continue;
@@ -233,7 +260,7 @@ struct DnsblServer::Worker {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return true;  // EAGAIN (or an error the next wait reports)
       refresh_zones();
-      batch->answer_and_send(fd, n, lane, counters, srv->options_.answer, limiter);
+      batch->answer_and_send(fd, n, lane, counters, srv->options_.answer, limiter, srv->options_.xfr.get());
     }
     return false;
   }
@@ -253,7 +280,7 @@ struct DnsblServer::Worker {
       counters.reads.fetch_add(1, std::memory_order_relaxed);
       own.refresh(srv->generation_, srv->mu_, srv->zones_);
       if (n <= 0) continue;  // timeout, EINTR, or shut down (stopping is set)
-      b->answer_and_send(fd, n, own, counters, srv->options_.answer, own_limiter);
+      b->answer_and_send(fd, n, own, counters, srv->options_.answer, own_limiter, srv->options_.xfr.get());
     }
   }
 
@@ -264,8 +291,9 @@ namespace {
 
 class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
  public:
-  TcpConnection(DnsblServer::Worker* w, tcp::socket s, unsigned idle_ms, const dnsbl::AnswerOptions& opts)
-      : w_(w), sock_(std::move(s)), timer_(w->io), idle_ms_(idle_ms), opts_(opts) {
+  TcpConnection(DnsblServer::Worker* w, tcp::socket s, unsigned idle_ms, const dnsbl::AnswerOptions& opts,
+                dnsbl::Xfr* xfr)
+      : w_(w), sock_(std::move(s)), timer_(w->io), idle_ms_(idle_ms), opts_(opts), xfr_(xfr) {
     boost::system::error_code ec;
     auto ep = sock_.remote_endpoint(ec);
     if (!ec) {
@@ -310,6 +338,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
     w_->counters.tcp.fetch_add(1, std::memory_order_relaxed);
     client_.limited = !w_->limiter.allow(client_);
     if (client_.limited) w_->counters.limited.fetch_add(1, std::memory_order_relaxed);
+    if (xfr_ && dnsbl::Xfr::wants(in_)) return respond_xfr();
     out_.resize(2 + 65535);
     size_t n = dnsbl::answer(*w_->lane.zones, in_, dnsbl::Transport::kTcp, out_.data() + 2, 65535,
                              w_->lane.scratch, opts_, &client_);
@@ -327,11 +356,42 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
                       });
   }
 
+  // Transfers and TSIG-signed queries: every message of the answer in one
+  // write, each with its 2-octet length.
+  void respond_xfr() {
+    std::vector<std::string> msgs;
+    xfr_->serve(*w_->lane.zones, in_, dnsbl::Transport::kTcp, ip_of(client_), w_->lane.scratch, &msgs,
+                unix_now(), opts_);
+    if (msgs.empty()) {
+      w_->counters.dropped.fetch_add(1, std::memory_order_relaxed);
+      return close();
+    }
+    w_->counters.rcodes[static_cast<uint8_t>(msgs[0][3]) & 0xF].fetch_add(1, std::memory_order_relaxed);
+    out_.clear();
+    for (const auto& m : msgs) {
+      out_.push_back(static_cast<uint8_t>(m.size() >> 8));
+      out_.push_back(static_cast<uint8_t>(m.size()));
+      out_.insert(out_.end(), m.begin(), m.end());
+    }
+    // A client that does not read its transfer is closed after 6 idle
+    // deadlines (60 s by default) rather than held for ever.
+    timer_.expires_after(std::chrono::milliseconds(idle_ms_) * 6);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->close();
+    });
+    asio::async_write(sock_, asio::buffer(out_.data(), out_.size()),
+                      [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                        if (ec) return self->close();
+                        self->read_length();
+                      });
+  }
+
   DnsblServer::Worker* w_;
   tcp::socket sock_;
   asio::steady_timer timer_;
   unsigned idle_ms_;
   dnsbl::AnswerOptions opts_;
+  dnsbl::Xfr* xfr_;
   uint8_t len_[2] = {};
   dnsbl::Client client_;
   std::vector<uint8_t> in_, out_;
@@ -349,7 +409,8 @@ void DnsblServer::Worker::arm_accept(size_t i) {
       } else {
         ++tcp_connections;
         counters.conns.fetch_add(1, std::memory_order_relaxed);
-        std::make_shared<TcpConnection>(this, std::move(s), srv->options_.tcp_idle_ms, srv->options_.answer)
+        std::make_shared<TcpConnection>(this, std::move(s), srv->options_.tcp_idle_ms, srv->options_.answer,
+                                        srv->options_.xfr.get())
             ->start();
       }
     }

@@ -35,6 +35,7 @@
 
 #include "core/ip.h"
 #include "core/result.h"
+#include "dnsbl/xfr.h"
 #include "dnsbl/zones.h"
 
 namespace rampart::server::dns {
@@ -56,6 +57,10 @@ struct DnsblServerOptions {
   // "excessive queries" answer (dnsbl::Client::limited).
   double rate_limit = 0, rate_burst = 0;
   size_t rate_clients = 65536;  // addresses tracked per thread (then forgotten)
+  // Zone transfers (AXFR/IXFR over TCP) and TSIG-signed queries; null: the
+  // server refuses transfers. The caller numbers each zone set with
+  // xfr->update() before set_zones().
+  std::shared_ptr<dnsbl::Xfr> xfr;
 };
 
 struct DnsblStats {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <ctime>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -227,6 +228,81 @@ TEST(DnsblServer, RateLimitGivesTheExcessiveQueriesAnswer) {
   auto soa = udp_ask(port, *rampart::dns::build_query(2, "bl.ex", rampart::dns::RRType::SOA));
   EXPECT_EQ(rampart::dns::parse_header(soa)->ancount, 1);
   EXPECT_GE((*s)->stats().rate_limited, 5u);
+}
+
+// Zone transfers through the server (dnsbl::Xfr): an AXFR of a zone big
+// enough for many TCP messages, all signed, then a signed SOA query over
+// UDP answered signed; unsigned transfers refused; a pipelined query after
+// the transfer on the same connection still answered.
+TEST(DnsblServer, TransfersOverTcpSignedOverUdp) {
+  std::string data = "$SOA 1h ns.ex ad.ex 7 1 1 1 1\n";
+  for (int i = 0; i < 5000; ++i)
+    data += "10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256) + "\n";
+  auto ds = dnsbl::load_dataset_text("ip4set", {data});
+  ASSERT_TRUE(ds.has_value());
+  auto key = dnsbl::parse_tsig_key("k:hmac-sha256:c2VjcmV0LXNlY3JldC1zZWNyZXQ=");
+  ASSERT_TRUE(key.has_value());
+  dnsbl::XfrOptions xo;
+  xo.allow.push_back(*parse_cidr("127.0.0.0/8"));
+  xo.keys.push_back(*key);
+  DnsblServerOptions o;
+  o.listen.push_back(*parse_host_port("127.0.0.1:0", -1, true));
+  o.xfr = std::make_shared<dnsbl::Xfr>(xo);
+  auto z = o.xfr->update(dnsbl::ZoneSet::build({{"bl.ex", *ds}}), nullptr, nullptr);
+  auto srv = DnsblServer::create(o, z);
+  ASSERT_TRUE(srv.has_value());
+  (*srv)->start();
+  uint16_t port = (*srv)->ports()[0];
+
+  auto as_bytes = [](const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); };
+  auto q = *rampart::dns::build_query(9, "bl.ex", uint16_t{252});
+  std::string signed_q(q.begin(), q.end());
+  const uint64_t now = static_cast<uint64_t>(::time(nullptr));
+  std::string mac = dnsbl::tsig_sign(signed_q, *key, {}, true, 0, now);
+  auto q2 = *rampart::dns::build_query(10, "2.0.1.10.bl.ex", rampart::dns::RRType::A);
+  int fd = tcp_connect(port);
+  ASSERT_GE(fd, 0);
+  auto f1 = framed(as_bytes(signed_q)), f2 = framed(q2);
+  f1.insert(f1.end(), f2.begin(), f2.end());
+  ASSERT_EQ(::write(fd, f1.data(), f1.size()), static_cast<ssize_t>(f1.size()));
+  size_t records = 0, messages = 0;
+  while (records < 5000 + 2) {
+    auto m = tcp_read_one(fd);
+    ASSERT_GE(m.size(), 12u) << "after " << messages << " messages";
+    EXPECT_EQ(m[3] & 0xF, 0);
+    ASSERT_TRUE(dnsbl::tsig_verify_response(m, *key, mac, messages == 0, now)) << messages;
+    dnsbl::TsigRecord t;
+    bool fe = false;
+    ASSERT_TRUE(dnsbl::find_tsig(m, &t, &fe));
+    mac = t.mac;
+    records += static_cast<size_t>((m[6] << 8) | m[7]);
+    ++messages;
+  }
+  EXPECT_EQ(records, 5000u + 2);
+  EXPECT_GT(messages, 5u);
+  auto r2 = tcp_read_one(fd);  // the query pipelined after the transfer
+  EXPECT_EQ(rampart::dns::parse_response(r2, rampart::dns::RRType::A).status, rampart::dns::Status::kOk);
+  ::close(fd);
+
+  // Unsigned: REFUSED.
+  fd = tcp_connect(port);
+  ASSERT_GE(fd, 0);
+  auto f3 = framed(q);
+  ASSERT_EQ(::write(fd, f3.data(), f3.size()), static_cast<ssize_t>(f3.size()));
+  auto r3 = tcp_read_one(fd);
+  ASSERT_GE(r3.size(), 12u);
+  EXPECT_EQ(r3[3] & 0xF, 5);
+  ::close(fd);
+
+  // A signed SOA query over UDP: answered and signed.
+  auto sq = *rampart::dns::build_query(11, "bl.ex", rampart::dns::RRType::SOA);
+  std::string ssq(sq.begin(), sq.end());
+  std::string smac = dnsbl::tsig_sign(ssq, *key, {}, true, 0, now);
+  auto r4 = udp_ask(port, as_bytes(ssq));
+  ASSERT_GE(r4.size(), 12u);
+  EXPECT_EQ((r4[6] << 8) | r4[7], 1);
+  EXPECT_TRUE(dnsbl::tsig_verify_response(r4, *key, smac, true, now));
+  (*srv)->stop();
 }
 
 }  // namespace
