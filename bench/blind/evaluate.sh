@@ -21,21 +21,37 @@ SENDERS_SEED=${BLIND_SENDERS_SEED:-1002}
 FLOWS_SEED=${BLIND_FLOWS_SEED:-2002}
 status=0
 
-echo "-- sender classes (seed $SENDERS_SEED, scale $SCALE): macro-F1 goal >= 0.95, 0 bulk called spammer"
-for pop in $(python3 "$ROOT/bench/blind/senders_gen.py" --list); do
-  dir=$OUT/senders-$pop-$SENDERS_SEED
-  python3 "$ROOT/bench/blind/senders_gen.py" --seed "$SENDERS_SEED" --population "$pop" --scale "$SCALE" --out "$dir"
-  echo "population $pop:"
-  python3 "$ROOT/bench/blind/score_senders.py" "$RAMPART" "$dir" || status=1
+# Each blind generator set: its directory, its held-out senders and flows seeds.
+#   bench/blind   (round 1 author): round 1 seeds 1001/2001 (spent), round 2 1002/2002
+#   bench/blind3  (a second author, who read only the format and the scorers): 3003/4004
+# BLIND_SETS limits the run ("blind", "blind3" or both, the default).
+pops() {  # pops DIR GEN: the populations a generator knows
+  python3 -c "import sys; sys.path.insert(0, '$ROOT/bench/$1'); import $2; print(' '.join($2.POPULATIONS))" 2>/dev/null ||
+    python3 "$ROOT/bench/$1/$2.py" --list
+}
+for set in ${BLIND_SETS:-blind blind3}; do
+  case $set in
+    blind) s_seed=$SENDERS_SEED f_seed=$FLOWS_SEED ;;
+    blind3) s_seed=${BLIND3_SENDERS_SEED:-3003} f_seed=${BLIND3_FLOWS_SEED:-4004} ;;
+    *) echo "blind: unknown set $set" >&2; exit 2 ;;
+  esac
+  echo "== generator set bench/$set"
+  echo "-- sender classes (seed $s_seed, scale $SCALE): macro-F1 goal >= 0.95, 0 bulk called spammer"
+  for pop in $(pops "$set" senders_gen); do
+    dir=$OUT/$set-senders-$pop-$s_seed
+    python3 "$ROOT/bench/$set/senders_gen.py" --seed "$s_seed" --population "$pop" --scale "$SCALE" --out "$dir" >/dev/null
+    echo "population $pop:"
+    python3 "$ROOT/bench/blind/score_senders.py" "$RAMPART" "$dir" || status=1
+  done
+  echo
+  echo "-- bots from flows (seed $f_seed, scale $SCALE): F1 goal >= 0.97 per host and 2-minute window"
+  dirs=()
+  for pop in $(pops "$set" flows_gen); do
+    dir=$OUT/$set-flows-$pop-$f_seed
+    python3 "$ROOT/bench/$set/flows_gen.py" --seed "$f_seed" --population "$pop" --scale "$SCALE" --out "$dir" >/dev/null
+    dirs+=("$dir")
+  done
+  python3 "$ROOT/bench/blind/score_flows.py" "$RAMPART" "${dirs[@]}" || status=1
+  echo
 done
-
-echo
-echo "-- bots from flows (seed $FLOWS_SEED, scale $SCALE): F1 goal >= 0.97 per host and 2-minute window"
-dirs=()
-for pop in $(python3 "$ROOT/bench/blind/flows_gen.py" --list); do
-  dir=$OUT/flows-$pop-$FLOWS_SEED
-  python3 "$ROOT/bench/blind/flows_gen.py" --seed "$FLOWS_SEED" --population "$pop" --scale "$SCALE" --out "$dir"
-  dirs+=("$dir")
-done
-python3 "$ROOT/bench/blind/score_flows.py" "$RAMPART" "${dirs[@]}" || status=1
 exit $status
