@@ -368,6 +368,7 @@ int main(int argc, char** argv) {
     w.sample({{"outcome", "rejected"}}, static_cast<uint64_t>(is.rejected));
     w.sample({{"outcome", "retried"}}, static_cast<uint64_t>(is.retried));
     w.sample({{"outcome", "io_error"}}, static_cast<uint64_t>(is.io_errors));
+    w.sample({{"outcome", "stuck"}}, static_cast<uint64_t>(is.stuck));
   });
   auto extra = [&]() { return metrics.render(); };
   auto srv = server::Server::create(*so, resolver, pipeline, reload, extra, &router);
