@@ -3,6 +3,7 @@
 #include "reputation/redis_store.h"
 
 #include <cstring>
+#include <unordered_map>
 
 namespace rampart::reputation {
 
@@ -219,16 +220,38 @@ std::string RedisClusterStore::counter_key(std::string_view id) const {
 }
 
 Status RedisClusterStore::merge(std::span<const Update> updates) {
+  std::vector<std::string> ids;
+  ids.reserve(updates.size());
+  for (size_t i = 0; i < updates.size(); ++i) ids.push_back(client_id_ + ":" + std::to_string(++seq_));
+  return apply(updates, ids);
+}
+
+Status RedisClusterStore::merge_once(std::span<const Update> updates, std::string_view op_id) {
+  if (op_id.empty()) return fail(Errc::kInvalidArgument, "redis merge_once: empty operation id");
+  // One marker per identity; a batch naming an identity twice gets OP, OP#2...
+  std::vector<std::string> ids;
+  ids.reserve(updates.size());
+  std::unordered_map<std::string_view, int> seen;
+  for (const Update& u : updates) {
+    const int n = ++seen[u.key];
+    std::string id(op_id);
+    if (n > 1) id.append("#").append(std::to_string(n));
+    ids.push_back(std::move(id));
+  }
+  return apply(updates, ids);
+}
+
+Status RedisClusterStore::apply(std::span<const Update> updates, const std::vector<std::string>& op_ids) {
   if (auto st = ensure_connected(); !st) return tl::unexpected(st.error());
   std::vector<RedisCluster::Request> reqs;
   reqs.reserve(updates.size());
   const std::string ttl = std::to_string(options_.op_ttl_seconds);
   const std::string below = std::to_string(options_.expire_below);
-  for (const Update& u : updates) {
-    std::string key = counter_key(u.key);
-    std::string marker = key + ":op:" + client_id_ + ":" + std::to_string(++seq_);
+  for (size_t i = 0; i < updates.size(); ++i) {
+    std::string key = counter_key(updates[i].key);
+    std::string marker = key + ":op:" + op_ids[i];
     reqs.push_back(RedisCluster::Request{key,
-                                         {"EVALSHA", sha_, "2", key, marker, encode_sparse(u.delta),
+                                         {"EVALSHA", sha_, "2", key, marker, encode_sparse(updates[i].delta),
                                           options_.idempotent ? "1" : "0", ttl, below}});
   }
   auto replies = cluster_->pipeline(reqs, options_.wait_replicas);
@@ -244,13 +267,17 @@ Status RedisClusterStore::merge(std::span<const Update> updates) {
       again.push_back(std::move(q));
     } else if (r.is_error()) {
       return fail(Errc::kIo, "redis merge " + updates[i].key + ": " + r.str);
+    } else if (r.type == Reply::Type::kInteger && r.integer == 0) {
+      ++duplicates_;
     }
   }
   if (!again.empty()) {
     auto r2 = cluster_->pipeline(again, options_.wait_replicas);
     if (!r2) return tl::unexpected(r2.error());
-    for (const Reply& r : *r2)
+    for (const Reply& r : *r2) {
       if (r.is_error()) return fail(Errc::kIo, "redis merge: " + r.str);
+      if (r.type == Reply::Type::kInteger && r.integer == 0) ++duplicates_;
+    }
   }
   return {};
 }
