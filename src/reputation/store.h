@@ -160,6 +160,9 @@ class MemoryStore final : public Store {
   Status merge(std::span<const Update> updates) override;
   Result<std::optional<Counters>> get(std::string_view key) override;
   Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys) override;
+  // Counters and states of a message's identities under one lock, the
+  // keys' slots and blocks prefetched together (their cache misses overlap).
+  Result<std::vector<Lookup>> lookup_many(std::span<const std::string> keys) override;
   Status put_state(std::string_view key, std::string_view value) override;
   Result<std::optional<std::string>> get_state(std::string_view key) override;
   Status for_each_key(const std::function<bool(std::string_view)>& fn) override;
