@@ -74,7 +74,12 @@ class RedisClusterStore final : public Store {
 
   std::string_view name() const override { return "redis-cluster"; }
   Status merge(std::span<const Update> updates) override;
-  Status merge_once(std::span<const Update> updates, std::string_view op_id) override;
+  // merge() of a batch named by a stable operation id (non-empty): sent
+  // again with the same id and updates -- after a timeout, a kTemporary, a
+  // lost reply, from another process -- each update applies at most once,
+  // so a caller that retries until success counts each exactly once (as
+  // long as the markers live: op_ttl_seconds).
+  Status merge_once(std::span<const Update> updates, std::string_view op_id);
   Result<std::optional<Counters>> get(std::string_view key) override;
   Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys) override;
   Result<std::vector<Lookup>> lookup_many(std::span<const std::string> keys) override;

@@ -28,10 +28,6 @@ Result<std::vector<std::optional<Counters>>> Store::get_many(std::span<const std
 
 void Store::merge_async(std::vector<Update> updates, MergeDone done) { done(merge(updates)); }
 
-Status Store::merge_once(std::span<const Update> updates, std::string_view /*op_id*/) {
-  return merge(updates);
-}
-
 Result<std::vector<Store::Lookup>> Store::lookup_many(std::span<const std::string> keys) {
   auto counters = get_many(keys);
   if (!counters) return tl::unexpected(counters.error());
@@ -78,10 +74,6 @@ R BreakerStore::note(R r) {
 Status BreakerStore::merge(std::span<const Update> updates) {
   if (auto e = refuse()) return tl::unexpected(*e);
   return note(inner_->merge(updates));
-}
-Status BreakerStore::merge_once(std::span<const Update> updates, std::string_view op_id) {
-  if (auto e = refuse()) return tl::unexpected(*e);
-  return note(inner_->merge_once(updates, op_id));
 }
 Result<std::optional<Counters>> BreakerStore::get(std::string_view key) {
   if (auto e = refuse()) return tl::unexpected(*e);

@@ -67,17 +67,6 @@ class Store {
   // merge_async returns; it never blocks the caller.
   using MergeDone = std::function<void(Status)>;
   virtual void merge_async(std::vector<Update> updates, MergeDone done);
-  // merge() of a batch named by a stable operation id (non-empty; e.g. the
-  // id of a queued event batch, or "<node>:<seq>"): calling it again with the
-  // same id and the same updates -- after a timeout, a kTemporary, a lost
-  // reply, a crash of the caller -- applies each update at most once, so a
-  // caller that retries until success counts every update exactly once.
-  // Default: merge(), correct for stores whose merge is all or nothing in
-  // process (MemoryStore, RocksDbStore: a failed merge applied nothing, a
-  // successful one is not retried). RedisClusterStore applies per key (a
-  // batch spans nodes) and remembers "<prefix>{I}:op:<op_id>" per identity
-  // for op_ttl_seconds (redis_store.h).
-  virtual Status merge_once(std::span<const Update> updates, std::string_view op_id);
   virtual Result<std::optional<Counters>> get(std::string_view key) = 0;
   // Default: get() in a loop.
   virtual Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys);
@@ -113,7 +102,6 @@ class BreakerStore final : public Store {
                std::chrono::milliseconds max = std::chrono::seconds(30));
   std::string_view name() const override { return inner_->name(); }
   Status merge(std::span<const Update> updates) override;
-  Status merge_once(std::span<const Update> updates, std::string_view op_id) override;
   Result<std::optional<Counters>> get(std::string_view key) override;
   Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys) override;
   Result<std::vector<Lookup>> lookup_many(std::span<const std::string> keys) override;
@@ -161,7 +149,7 @@ class MemoryStore final : public Store {
   Result<std::optional<Counters>> get(std::string_view key) override;
   Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys) override;
   // Counters and states of a message's identities under one lock, the
-  // keys' slots and blocks prefetched together (their cache misses overlap).
+  // keys' slots and blocks loaded together (their cache misses overlap).
   Result<std::vector<Lookup>> lookup_many(std::span<const std::string> keys) override;
   Status put_state(std::string_view key, std::string_view value) override;
   Result<std::optional<std::string>> get_state(std::string_view key) override;
