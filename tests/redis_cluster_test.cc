@@ -428,6 +428,34 @@ TEST_F(RedisClusterE2E, RetriesAfterTimeoutsCountOnce) {
   ASSERT_TRUE(cluster_->wait_healthy(cluster_->ports));
 }
 
+// Every node stops answering (SIGSTOP: connections stay open, connects
+// still complete in the kernel): a call is held for its retry deadline, not
+// io_timeout for each node it tries (a topology refresh walks all six).
+TEST_F(RedisClusterE2E, FrozenClusterHoldsACallItsDeadline) {
+  ASSERT_TRUE(cluster_->wait_healthy(cluster_->ports));
+  RedisStoreOptions o = options_for(*cluster_);
+  o.cluster.io_timeout = std::chrono::milliseconds(1000);
+  o.cluster.retry_deadline = std::chrono::milliseconds(250);
+  auto s = RedisClusterStore::open(o);
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_TRUE((*s)->get("domain:frozen.example"));
+  for (int p : cluster_->ports) cluster_->kill_port(p, SIGSTOP);
+  std::vector<double> ms;
+  for (int i = 0; i < 2; ++i) {  // the second starts with a topology refresh
+    const auto t0 = Steady::now();
+    auto g = (*s)->get("domain:frozen.example");
+    ms.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+    EXPECT_FALSE(g);
+    if (!g) {
+      EXPECT_EQ(g.error().code, Errc::kTemporary);
+    }
+  }
+  for (int p : cluster_->ports) cluster_->kill_port(p, SIGCONT);
+  for (double m : ms) EXPECT_LT(m, 600) << "a call outlived its 250 ms deadline";
+  ASSERT_TRUE(cluster_->wait_healthy(cluster_->ports));
+  EXPECT_TRUE(poll_until([&] { return bool((*s)->get("domain:frozen.example")); }, std::chrono::seconds(10)));
+}
+
 // A batch written, its master replaced by its replica (CLUSTER FAILOVER),
 // the same batch sent again: the markers came over with the counters.
 TEST_F(RedisClusterE2E, MergeOnceAcrossAFailover) {
