@@ -210,7 +210,10 @@ class ReputationCheck final : public Check {
       if (sender_kind(id.kind)) keys.push_back(id.key);
     auto reports = engine->report_many(keys);  // one store round trip for all
     if (!reports) {
+      // The message still happened: its event is queued for when the store
+      // is back (counted once, late), not lost with the lookup.
       unavailable(*s, reports.error().message);
+      (void)fb_->queue(e);
       done();
       return;
     }
