@@ -241,8 +241,10 @@ Status RedisClusterStore::merge_once(std::span<const Update> updates, std::strin
   return apply(updates, ids);
 }
 
-Status RedisClusterStore::apply(std::span<const Update> updates, const std::vector<std::string>& op_ids) {
+Status RedisClusterStore::apply(std::span<const Update> updates, const std::vector<std::string>& op_ids,
+                                std::vector<uint8_t>* fresh) {
   if (auto st = ensure_connected(); !st) return tl::unexpected(st.error());
+  if (fresh) fresh->assign(updates.size(), 0);
   std::vector<RedisCluster::Request> reqs;
   reqs.reserve(updates.size());
   const std::string ttl = std::to_string(options_.op_ttl_seconds);
@@ -256,8 +258,17 @@ Status RedisClusterStore::apply(std::span<const Update> updates, const std::vect
   }
   auto replies = cluster_->pipeline(reqs, options_.wait_replicas);
   if (!replies) return tl::unexpected(replies.error());
+  // The script answers 1 when it applied the delta, 0 for a marker already set.
+  auto note = [&](size_t i, const Reply& r) {
+    if (r.type == Reply::Type::kInteger && r.integer == 0) {
+      ++duplicates_;
+    } else if (fresh) {
+      (*fresh)[i] = 1;
+    }
+  };
   // A node that lost its script cache (a promoted replica, a restart): EVAL.
   std::vector<RedisCluster::Request> again;
+  std::vector<size_t> again_idx;
   for (size_t i = 0; i < replies->size(); ++i) {
     const Reply& r = (*replies)[i];
     if (r.is_error() && r.str.rfind("NOSCRIPT", 0) == 0) {
@@ -265,18 +276,19 @@ Status RedisClusterStore::apply(std::span<const Update> updates, const std::vect
       q.argv[0] = "EVAL";
       q.argv[1] = std::string(kScript);
       again.push_back(std::move(q));
+      again_idx.push_back(i);
     } else if (r.is_error()) {
       return fail(Errc::kIo, "redis merge " + updates[i].key + ": " + r.str);
-    } else if (r.type == Reply::Type::kInteger && r.integer == 0) {
-      ++duplicates_;
+    } else {
+      note(i, r);
     }
   }
   if (!again.empty()) {
     auto r2 = cluster_->pipeline(again, options_.wait_replicas);
     if (!r2) return tl::unexpected(r2.error());
-    for (const Reply& r : *r2) {
-      if (r.is_error()) return fail(Errc::kIo, "redis merge: " + r.str);
-      if (r.type == Reply::Type::kInteger && r.integer == 0) ++duplicates_;
+    for (size_t k = 0; k < r2->size(); ++k) {
+      if ((*r2)[k].is_error()) return fail(Errc::kIo, "redis merge: " + (*r2)[k].str);
+      note(again_idx[k], (*r2)[k]);
     }
   }
   return {};

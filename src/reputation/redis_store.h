@@ -98,8 +98,10 @@ class RedisClusterStore final : public Store {
   RedisClusterStore(RedisStoreOptions options, std::unique_ptr<RedisCluster> cluster);
   std::string counter_key(std::string_view id) const;
   Status ensure_connected();
-  // The scripts of `updates`, marker i named by op_ids[i].
-  Status apply(std::span<const Update> updates, const std::vector<std::string>& op_ids);
+  // The scripts of `updates`, marker i named by op_ids[i]; *fresh (when
+  // given) gets 1 for each update applied now, 0 for one applied before.
+  Status apply(std::span<const Update> updates, const std::vector<std::string>& op_ids,
+               std::vector<uint8_t>* fresh = nullptr);
 
   RedisStoreOptions options_;
   std::unique_ptr<RedisCluster> cluster_;
