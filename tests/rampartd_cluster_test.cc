@@ -402,7 +402,7 @@ TEST_F(RampartdClusterFrozen, RedisUnansweringForTenSeconds) {
   int scans[2] = {0, 0}, unavailable = 0, late = 0, not_ok = 0;
   double slowest_scan_ms = 0, slowest_post_ms = 0;
   int posts_ok = 0, posts_503 = 0, posts_other = 0;
-  std::string last_bad;
+  std::string last_bad, last_other;
   for (int p : cluster.ports) cluster.kill_port(p, SIGSTOP);
   const auto frozen_at = std::chrono::steady_clock::now();
   std::thread poster([&] {
@@ -421,6 +421,7 @@ TEST_F(RampartdClusterFrozen, RedisUnansweringForTenSeconds) {
       } else {
         ++posts_other;
         doubt_events += 1;
+        last_other = r;
       }
     }
   });
@@ -458,27 +459,37 @@ TEST_F(RampartdClusterFrozen, RedisUnansweringForTenSeconds) {
   EXPECT_EQ(not_ok, 0) << last_bad;
   EXPECT_EQ(unavailable, scans[0] + scans[1]) << last_bad;
   EXPECT_LT(slowest_post_ms, kScanBoundMs);
-  EXPECT_EQ(posts_other, 0);
+  EXPECT_EQ(posts_other, 0) << last_other;
   ASSERT_TRUE(cluster.wait_healthy(cluster.ports)) << cluster.error;
 
-  // Everything queued is written once Redis answers again: both nodes say
-  // nothing is pending and the store answers reads.
+  // Everything queued is written once Redis answers again (the store's
+  // breaker retries after its backoff, up to 16 s here): both nodes say
+  // nothing waits, in the flush queue or the store writer's, and each
+  // scanning client's volume has come in.
   auto drained = [&](uint16_t port) {
     const std::string m = body_of(get(port, "/metrics"));
-    return m.find("rampart_reputation_pending_events 0\n") != std::string::npos;
+    return m.find("rampart_reputation_pending_events 0\n") != std::string::npos &&
+           m.find("rampart_reputation_store_queued_events 0\n") != std::string::npos;
   };
   auto volume_of = [&](const std::string& ip) {
     const std::string r = get(a.http_port, "/v1/reputation/ip:" + ip + "?counters=1");
     return status_of(r) == 200 ? counter(body_of(r), "volume", "month") : -2;
   };
   ASSERT_TRUE(e2e::poll_until(
-      [&] { return drained(a.http_port) && drained(b.http_port) && volume_of(scan_ip[0]) >= 0; },
-      std::chrono::seconds(60)))
+      [&] {
+        return drained(a.http_port) && drained(b.http_port) && volume_of(scan_ip[0]) >= scans[0] - 0.5 &&
+               volume_of(scan_ip[1]) >= scans[1] - 0.5;
+      },
+      std::chrono::seconds(90)))
+      << "volumes " << volume_of(scan_ip[0]) << " / " << volume_of(scan_ip[1]) << " for " << scans[0] << " / "
+      << scans[1] << " scans\n"
       << body_of(get(a.http_port, "/metrics"));
-  // Exactly once: each queued scan event counted once, on whichever node.
+  // Exactly once: each queued scan event counted once, on whichever node
+  // (within half an event: the month window decays the 10 s of events by a
+  // few thousandths in all; counting one twice adds 1).
   for (int n = 0; n < 2; ++n) {
     const double v = volume_of(scan_ip[n]);
-    EXPECT_NEAR(v, scans[n], 0.01) << "ip:" << scan_ip[n] << ": " << scans[n] << " scans, volume " << v;
+    EXPECT_NEAR(v, scans[n], 0.5) << "ip:" << scan_ip[n] << ": " << scans[n] << " scans, volume " << v;
   }
   const double ev = volume_of(event_ip);
   EXPECT_GE(ev, acked_events - 1e-3) << "acknowledged events lost";

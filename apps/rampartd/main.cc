@@ -297,6 +297,10 @@ int main(int argc, char** argv) {
     }
     log::get()->info("reputation store: {}", (*store)->name());
     feedback->set_store(std::move(*store));
+    // Events a previous run could not write before it stopped (storesvc).
+    if (!data_dir.empty()) feedback->set_spool_dir(data_dir + "/spool");
+    if (auto n = feedback->replay_spool(); !n)
+      log::get()->error("reputation: spool not replayed: {}", n.error().message);
   }
   if (auto st = feedback->load_model(); !st) {
     log::get()->error("{}; the content check is disabled", st.error().message);
@@ -389,11 +393,8 @@ int main(int argc, char** argv) {
   log::get()->info("rampartd ready: milter port {}, http port {}, authserv-id {}", (*srv)->milter_port(),
                    (*srv)->http_port(), pcfg->authserv_id);
   const int rc = (*srv)->run();
-  if (auto st = feedback->flush(); !st)
-    log::get()->error("reputation: {} queued events not written at exit: {}", feedback->pending(),
-                      st.error().message);
-  if (auto st = feedback->save_model(true); !st)
-    log::get()->error("classify: saving {} failed: {}", fcfg->model, st.error().message);
+  // Queued events written within a bounded time, the rest spooled; the model saved.
+  (void)feedback->drain(std::chrono::steady_clock::now() + std::chrono::milliseconds(fcfg->drain_ms));
   std::fflush(stdout);
   return rc;
 }

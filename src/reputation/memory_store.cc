@@ -561,6 +561,25 @@ Status MemoryStore::merge(std::span<const Update> updates) {
   return {};
 }
 
+Result<size_t> MemoryStore::merge_ops(std::span<const OpBatch> ops) {
+  const std::lock_guard ol(ops_mu_);
+  std::vector<Update> fresh;
+  std::vector<std::string_view> seen;  // op ids of this call (one batch sent twice in it)
+  size_t n = 0;
+  for (const OpBatch& b : ops) {
+    if (!b.op_id.empty() &&
+        (ops_.contains(b.op_id) || std::find(seen.begin(), seen.end(), b.op_id) != seen.end()))
+      continue;
+    if (!b.op_id.empty()) seen.push_back(b.op_id);
+    fresh.insert(fresh.end(), b.updates.begin(), b.updates.end());
+    ++n;
+  }
+  if (auto st = merge(fresh); !st) return tl::unexpected(st.error());
+  for (const OpBatch& b : ops)
+    if (!b.op_id.empty()) ops_.add(b.op_id);
+  return n;
+}
+
 Result<std::optional<Counters>> MemoryStore::get(std::string_view key) {
   const uint64_t h = hash_key(key);
   std::optional<Counters> out(std::in_place);

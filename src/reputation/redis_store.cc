@@ -2,6 +2,7 @@
 // Decayed counters in Redis Cluster through a merge script.
 #include "reputation/redis_store.h"
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
@@ -219,26 +220,64 @@ std::string RedisClusterStore::counter_key(std::string_view id) const {
   return k;
 }
 
+namespace {
+// One update per identity, in first-seen order, the deltas of an identity
+// named more than once combined with reputation::merge() (updates commute:
+// applying the sum is applying each). A batch of scan events names the same
+// ip:, net: and domain: thousands of times; one script per identity keeps a
+// batch within the call's deadline, and the marker per (operation,
+// identity) is then exact.
+std::vector<Update> coalesce(std::span<const Update> updates) {
+  std::vector<Update> out;
+  out.reserve(updates.size());
+  std::unordered_map<std::string_view, size_t> at;
+  for (const Update& u : updates) {
+    auto [it, fresh] = at.try_emplace(u.key, out.size());
+    if (fresh) {
+      out.push_back(u);
+    } else {
+      Update& o = out[it->second];
+      o.delta = reputation::merge(o.delta, u.delta);
+    }
+  }
+  return out;
+}
+}  // namespace
+
 Status RedisClusterStore::merge(std::span<const Update> updates) {
+  const std::vector<Update> ups = coalesce(updates);
   std::vector<std::string> ids;
-  ids.reserve(updates.size());
-  for (size_t i = 0; i < updates.size(); ++i) ids.push_back(client_id_ + ":" + std::to_string(++seq_));
-  return apply(updates, ids);
+  ids.reserve(ups.size());
+  for (size_t i = 0; i < ups.size(); ++i) ids.push_back(client_id_ + ":" + std::to_string(++seq_));
+  return apply(ups, ids);
 }
 
 Status RedisClusterStore::merge_once(std::span<const Update> updates, std::string_view op_id) {
   if (op_id.empty()) return fail(Errc::kInvalidArgument, "redis merge_once: empty operation id");
-  // One marker per identity; a batch naming an identity twice gets OP, OP#2...
+  const std::vector<Update> ups = coalesce(updates);
+  return apply(ups, std::vector<std::string>(ups.size(), std::string(op_id)));
+}
+
+Result<size_t> RedisClusterStore::merge_ops(std::span<const OpBatch> ops) {
+  std::vector<Update> ups;
   std::vector<std::string> ids;
-  ids.reserve(updates.size());
-  std::unordered_map<std::string_view, int> seen;
-  for (const Update& u : updates) {
-    const int n = ++seen[u.key];
-    std::string id(op_id);
-    if (n > 1) id.append("#").append(std::to_string(n));
-    ids.push_back(std::move(id));
+  std::vector<size_t> batch_of;
+  for (size_t b = 0; b < ops.size(); ++b) {
+    const std::string id = ops[b].op_id.empty() ? client_id_ + ":" + std::to_string(++seq_) : ops[b].op_id;
+    for (Update& u : coalesce(ops[b].updates)) {
+      ups.push_back(std::move(u));
+      ids.push_back(id);
+      batch_of.push_back(b);
+    }
   }
-  return apply(updates, ids);
+  std::vector<uint8_t> fresh;
+  if (auto st = apply(ups, ids, &fresh); !st) return tl::unexpected(st.error());
+  std::vector<uint8_t> applied(ops.size(), 0);
+  for (size_t b = 0; b < ops.size(); ++b)
+    if (ops[b].updates.empty()) applied[b] = 1;
+  for (size_t i = 0; i < ups.size(); ++i)
+    if (fresh[i]) applied[batch_of[i]] = 1;
+  return static_cast<size_t>(std::count(applied.begin(), applied.end(), uint8_t{1}));
 }
 
 Status RedisClusterStore::apply(std::span<const Update> updates, const std::vector<std::string>& op_ids,

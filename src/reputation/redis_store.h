@@ -29,12 +29,15 @@
 // per update: the script first does SET "rep{I}:op:<id>" NX EX op_ttl and
 // applies the delta only when that key was new (the marker is in the
 // identity's slot, written by the same script, so it is replicated, and
-// survives a failover, together with the counters). merge() names each
-// update "<client>:<seq>" (fresh per call: retries inside the call are
-// idempotent, a new call is a new operation); merge_once(updates, OP) names
-// it OP (a second update of the same identity in one batch OP#2, ...): the
-// caller's retry of the same batch, even from another process, applies
-// every update once as long as the markers live (op_ttl_seconds).
+// survives a failover, together with the counters). A batch is first
+// reduced to one update per identity (the deltas of one identity combined
+// with reputation::merge(): updates commute), so a batch of thousands of
+// scan events is a few scripts, well within a call's deadline. merge()
+// names each update "<client>:<seq>" (fresh per call: retries inside the
+// call are idempotent, a new call is a new operation); merge_once(updates,
+// OP) and merge_ops() name it OP: the caller's retry of the same batch, even
+// from another process, applies every update once as long as the markers
+// live (op_ttl_seconds).
 // Since a marker is SET NX before the delta, an update whose reply is lost
 // was applied or not; a retry completes exactly the ones that were not.
 // Atomicity is per identity (one script), not per batch: a batch spans slots.
@@ -80,6 +83,12 @@ class RedisClusterStore final : public Store {
   // so a caller that retries until success counts each exactly once (as
   // long as the markers live: op_ttl_seconds).
   Status merge_once(std::span<const Update> updates, std::string_view op_id);
+  // Store::merge_ops over the same markers: batch B's updates are named
+  // B.op_id (an empty id: a fresh one, as merge() does), all batches in one
+  // pipelined round trip per node. A batch counts as applied now when at
+  // least one of its updates was (a retry after a partial write completes
+  // the rest); one whose every marker was set already is a duplicate.
+  Result<size_t> merge_ops(std::span<const OpBatch> ops) override;
   Result<std::optional<Counters>> get(std::string_view key) override;
   Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys) override;
   Result<std::vector<Lookup>> lookup_many(std::span<const std::string> keys) override;

@@ -15,11 +15,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "core/config.h"
+#include "core/executor.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "server/http/scan.h"
@@ -27,8 +29,39 @@
 namespace rampart::server {
 
 namespace {
-constexpr uint64_t kMilterListener = 1, kHttpListener = 2, kSignal = 3, kResolver = 4, kWake = 5,
+constexpr uint64_t kMilterListener = 1, kHttpListener = 2, kSignal = 3, kResolver = 4, kWake = 5, kPost = 6,
                    kFirstConn = 100;
+
+// The loop as an Executor (core/executor.h): functions posted from other
+// threads (the reputation store's, learning) run on the loop thread, woken
+// through an eventfd. (storesvc: the smallest hook until the Asio loops.)
+class LoopExecutor final : public Executor {
+ public:
+  int fd = -1;
+  void post(std::function<void()> fn) override {
+    {
+      const std::lock_guard lk(mu_);
+      q_.push_back(std::move(fn));
+    }
+    const uint64_t one = 1;
+    if (fd >= 0) [[maybe_unused]]
+      auto r = ::write(fd, &one, sizeof one);
+  }
+  void run_posted() {
+    uint64_t v = 0;
+    [[maybe_unused]] auto rr = ::read(fd, &v, sizeof v);
+    std::vector<std::function<void()>> now;
+    {
+      const std::lock_guard lk(mu_);
+      now.swap(q_);
+    }
+    for (auto& fn : now) fn();
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::function<void()>> q_;
+};
 constexpr auto kTick = std::chrono::milliseconds(100);
 
 Result<int> listen_on(const std::string& spec, uint16_t& port_out) {
@@ -185,6 +218,7 @@ struct Server::Impl {
   HttpLimits http_limits;
   std::function<void()> tick_hook;
   int ep = -1, sig_fd = -1, wake_fd = -1;
+  LoopExecutor loop_exec;
   Listener milter_l, http_l;
   uint16_t milter_port = 0, http_port = 0;
   uint64_t next_id = kFirstConn;
@@ -218,7 +252,7 @@ struct Server::Impl {
     conns.clear();  // sessions first: they may hold pipelines
     for (auto* l : {&milter_l, &http_l})
       if (l->fd >= 0) ::close(l->fd);
-    for (int fd : {ep, sig_fd, wake_fd})
+    for (int fd : {ep, sig_fd, wake_fd, loop_exec.fd})
       if (fd >= 0) ::close(fd);
   }
 
@@ -647,6 +681,7 @@ struct Server::Impl {
   }
 
   int run() {
+    const ScopedExecutor on_this_loop(&loop_exec);
     epoll_event events[64];
     auto last_tick = std::chrono::steady_clock::now();
     while (true) {
@@ -661,6 +696,8 @@ struct Server::Impl {
           on_signal();
         } else if (id == kResolver) {
           resolver.process();
+        } else if (id == kPost) {
+          loop_exec.run_posted();
         } else if (id == kWake) {
           uint64_t v = 0;
           [[maybe_unused]] auto rr = ::read(wake_fd, &v, sizeof v);
@@ -729,6 +766,8 @@ Result<std::unique_ptr<Server>> Server::create(const ServerOptions& opt, dns::Re
   if (impl->sig_fd >= 0) impl->add_fd(impl->sig_fd, kSignal, EPOLLIN);
   impl->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (impl->wake_fd >= 0) impl->add_fd(impl->wake_fd, kWake, EPOLLIN);
+  impl->loop_exec.fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (impl->loop_exec.fd >= 0) impl->add_fd(impl->loop_exec.fd, kPost, EPOLLIN);
   if (resolver.fd() >= 0) {
     impl->add_fd(resolver.fd(), kResolver, EPOLLIN);
   }
