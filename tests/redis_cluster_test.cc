@@ -340,6 +340,23 @@ TEST_F(RedisClusterE2E, MergeOnceAppliesABatchOnce) {
   EXPECT_GT(ttl->integer, 86000);
   EXPECT_LE(ttl->integer, 86400);
   EXPECT_FALSE((*a)->merge_once(batch, ""));
+  // Store::merge_ops (the StoreService writer's call): batches by op id, a
+  // replayed one skipped, a partly written one completed.
+  std::vector<OpBatch> ops(2);
+  ops[0].op_id = "svc-1";
+  ops[0].updates = {{"domain:ops1.example", plus_one()}, {"domain:ops2.example", plus_one()}};
+  ops[1].op_id = "svc-2";
+  ops[1].updates = {{"domain:ops1.example", plus_one()}};
+  ASSERT_TRUE(
+      (*a)->merge_once(std::span<const Update>(ops[0].updates).subspan(0, 1), "svc-1"));  // half of svc-1
+  auto n = (*b)->merge_ops(ops);
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, 2u);  // svc-1 completed, svc-2 new
+  n = (*b)->merge_ops(ops);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 0u);  // both replays
+  EXPECT_EQ(volume(**a, "domain:ops1.example"), 2);
+  EXPECT_EQ(volume(**a, "domain:ops2.example"), 1);
 }
 
 // Redis stops answering (SIGSTOP: connections stay open, the kernel keeps
