@@ -492,6 +492,10 @@ TEST_F(RampartdClusterFrozen, RedisUnansweringForTenSeconds) {
     EXPECT_NEAR(v, scans[n], 0.5) << "ip:" << scan_ip[n] << ": " << scans[n] << " scans, volume " << v;
   }
   const double ev = volume_of(event_ip);
+  std::printf(
+      "after SIGCONT: scan volumes %.3f / %.3f for %d / %d scans; posted events counted %.0f (%.0f "
+      "acknowledged, %.0f answered 503: in doubt, written at most once)\n",
+      volume_of(scan_ip[0]), volume_of(scan_ip[1]), scans[0], scans[1], ev, acked_events, doubt_events);
   EXPECT_GE(ev, acked_events - 1e-3) << "acknowledged events lost";
   EXPECT_LE(ev, acked_events + doubt_events + 1e-3) << "events counted twice";
   // Both nodes read the same.
