@@ -127,20 +127,25 @@ Status Engine::record_batch(std::span<const Event> events) {
 }
 
 Result<size_t> Engine::record_ops(std::span<const EventBatch> batches) {
-  std::vector<std::pair<Identity, int64_t>> senders;
-  std::unordered_map<std::string, size_t> seen;
-  std::vector<OpBatch> ops(batches.size());
-  for (size_t i = 0; i < batches.size(); ++i) {
-    ops[i].op_id = batches[i].op_id;
-    collect_into(batches[i].events, ops[i].updates, &senders, &seen);
-  }
-  auto applied = store_.merge_ops(ops);
+  Senders senders;
+  auto applied = write_ops(batches, senders);
   if (!applied) return applied;
   if (auto st = reclassify(senders); !st) return tl::unexpected(st.error());
   return applied;
 }
 
-Status Engine::reclassify(const std::vector<std::pair<Identity, int64_t>>& senders) {
+Result<size_t> Engine::write_ops(std::span<const EventBatch> batches, Senders& senders) {
+  std::unordered_map<std::string, size_t> seen;
+  for (size_t i = 0; i < senders.size(); ++i) seen.try_emplace(senders[i].first.key, i);
+  std::vector<OpBatch> ops(batches.size());
+  for (size_t i = 0; i < batches.size(); ++i) {
+    ops[i].op_id = batches[i].op_id;
+    collect_into(batches[i].events, ops[i].updates, &senders, &seen);
+  }
+  return store_.merge_ops(ops);
+}
+
+Status Engine::reclassify(const Senders& senders) {
   if (senders.empty()) return {};
   std::vector<std::string> keys;
   keys.reserve(senders.size());

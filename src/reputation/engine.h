@@ -81,6 +81,14 @@ class Engine {
   // use: record_ops on one thread at a time; report()/report_many() may run
   // on others beside it when the store is thread_safe().
   Result<size_t> record_ops(std::span<const EventBatch> batches);
+  // record_ops() in two steps (StoreService's writer acknowledges a batch
+  // once its counters are durable, then re-classifies the senders of many
+  // groups at once, each identity once): the counters, with the senders to
+  // re-classify (each once, at its latest event time) added to `senders`...
+  using Senders = std::vector<std::pair<Identity, int64_t>>;
+  Result<size_t> write_ops(std::span<const EventBatch> batches, Senders& senders);
+  // ... and their re-classification (one lookup_many, one put_states).
+  Status reclassify(const Senders& senders);
   // Without re-classifying (bulk loading, benchmarks): one merge for all events.
   Status record_counters_only(std::span<const Event> events);
 
@@ -99,8 +107,6 @@ class Engine {
   void collect_into(std::span<const Event> events, std::vector<Update>& updates,
                     std::vector<std::pair<Identity, int64_t>>* senders,
                     std::unordered_map<std::string, size_t>* seen) const;
-  // Looks the senders up and writes the states that changed (one put_states).
-  Status reclassify(const std::vector<std::pair<Identity, int64_t>>& senders);
   std::optional<std::string> next_state(const Identity& id, const Store::Lookup& l, int64_t now) const;
   Report report_from(std::string_view identity, const Store::Lookup& l, int64_t now) const;
 

@@ -113,6 +113,8 @@ class RocksDbStore final : public Store {
   GroupCommitStats group_commit_stats() const;
   Result<std::optional<Counters>> get(std::string_view key) override;
   Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys) override;
+  // Counters and states of every key in one MultiGet.
+  Result<std::vector<Lookup>> lookup_many(std::span<const std::string> keys) override;
   Status put_state(std::string_view key, std::string_view value) override;
   Result<std::optional<std::string>> get_state(std::string_view key) override;
   Status for_each_key(const std::function<bool(std::string_view)>& fn) override;

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 #include "reputation/event_json.h"
 
@@ -128,6 +129,7 @@ struct StoreService::Impl {
     for (size_t i = 0; i < opt.readers; ++i) readers.emplace_back([this] { read_loop(); });
     writer = std::thread([this] { write_loop(); });
     worker = std::thread([this] { work_loop(); });
+    reclass = std::thread([this] { reclass_loop(); });
   }
 
   ~Impl() {
@@ -135,6 +137,7 @@ struct StoreService::Impl {
     for (auto& t : readers) t.join();
     writer.join();
     worker.join();
+    reclass.join();
     timer.stop();
   }
 
@@ -149,6 +152,7 @@ struct StoreService::Impl {
     read_cv.notify_all();
     write_cv.notify_all();
     work_cv.notify_all();
+    reclass_cv.notify_all();
   }
 
   // Store calls take turns unless the store is thread-safe.
@@ -189,9 +193,41 @@ struct StoreService::Impl {
     }
   }
 
+  // Re-classifies up to kReclassifyPass of the identities written since the
+  // last pass (each once, at its latest event time). Class states are derived
+  // from the counters: an error is counted and the identities dropped (their
+  // next event re-classifies them).
+  static constexpr size_t kReclassifyPass = 1 << 15;
+  static constexpr size_t kMaxDirty = 1 << 20;  // identities waiting, at most
+  void reclassify_some() {
+    Engine::Senders part;
+    {
+      const std::lock_guard lk(mu);  // dirty: the writer's, read by stats()
+      if (dirty.empty()) return;
+      if (dirty.size() <= kReclassifyPass) {
+        part.swap(dirty);
+        dirty_at.clear();
+      } else {
+        part.assign(std::make_move_iterator(dirty.end() - kReclassifyPass),
+                    std::make_move_iterator(dirty.end()));
+        dirty.resize(dirty.size() - kReclassifyPass);
+        for (const auto& p : part) dirty_at.erase(p.first.key);
+      }
+    }
+    Status st = [&] {
+      auto turn = store_turn();
+      return engine.reclassify(part);
+    }();
+    const std::lock_guard lk(mu);
+    ++stats.reclassify_passes;
+    stats.reclassified += part.size();
+    if (!st) ++stats.reclassify_errors;
+  }
+
   void write_loop() {
     std::vector<EventBatch> group;
     std::vector<WriteMeta> metas;
+    Engine::Senders senders;
     auto backoff = Steady::duration::zero();
     Steady::time_point retry_at{};
     for (;;) {
@@ -223,10 +259,11 @@ struct StoreService::Impl {
         inflight = &group;
         inflight_metas = &metas;
       }
+      senders.clear();
       Result<size_t> r = [&] {
         const std::lock_guard wl(write_mu);
         auto turn = store_turn();
-        return engine.record_ops(group);
+        return engine.write_ops(group, senders);  // acknowledged once the counters are durable
       }();
       std::vector<std::pair<WriteMeta, Status>> answers;
       {
@@ -243,6 +280,18 @@ struct StoreService::Impl {
           stats.duplicates += group.size() - std::min(group.size(), *r);
           queued_events -= evs;
           backoff = Steady::duration::zero();
+          for (auto& [id, t] : senders) {
+            if (dirty.size() >= kMaxDirty && !dirty_at.count(id.key)) {
+              ++stats.reclassify_skipped;  // re-classified at its next event
+              continue;
+            }
+            auto [it, fresh] = dirty_at.try_emplace(id.key, dirty.size());
+            if (fresh) {
+              dirty.emplace_back(std::move(id), t);
+            } else {
+              dirty[it->second].second = std::max(dirty[it->second].second, t);
+            }
+          }
           for (auto& m : metas) answers.emplace_back(std::move(m), Status{});
         } else {
           ++stats.write_errors;
@@ -267,6 +316,22 @@ struct StoreService::Impl {
       idle_cv.notify_all();
       for (auto& [m, st] : answers)
         if (m.done) deliver(m.ex, [done = std::move(m.done), st = std::move(st)] { done(st); });
+      // Under a steady stream of writes the states still catch up: a pass
+      // once as many identities wait as one pass takes.
+      if (!senders.empty()) reclass_cv.notify_one();
+    }
+  }
+
+  // The re-classification thread: the identities the writer wrote, each
+  // once per pass, off the write path (the acknowledgements do not wait).
+  void reclass_loop() {
+    for (;;) {
+      {
+        std::unique_lock lk(mu);
+        reclass_cv.wait(lk, [&] { return stopped || !dirty.empty(); });
+        if (stopped) return;  // what waits is derived data: redone at the next event
+      }
+      reclassify_some();
     }
   }
 
@@ -327,18 +392,21 @@ struct StoreService::Impl {
   mutable std::mutex mu;  // queues, flags, stats
   std::mutex store_mu;    // store calls when the store is not thread-safe
   std::mutex write_mu;    // Engine::record_ops: one at a time
-  std::condition_variable read_cv, write_cv, work_cv, idle_cv;
+  std::condition_variable read_cv, write_cv, work_cv, idle_cv, reclass_cv;
   std::deque<ReadJob> reads;
   std::deque<WriteJob> queue;
   std::deque<Work> works;
   std::vector<EventBatch>* inflight = nullptr;  // the group being written (writer thread's)
   std::vector<WriteMeta>* inflight_metas = nullptr;
+  // Identities written and not yet re-classified (under mu).
+  Engine::Senders dirty;
+  std::unordered_map<std::string, size_t> dirty_at;
   size_t queued_events = 0;  // in `queue` and in flight
   bool closing = false, abandoned = false, stopped = false, writer_idle = false;
   Steady::time_point drain_deadline = Steady::time_point::max();
   ServiceStats stats;
   std::vector<std::thread> readers;
-  std::thread writer, worker;
+  std::thread writer, worker, reclass;
 };
 
 StoreService::StoreService(std::unique_ptr<Store> store, const Clock& clock, Thresholds th,
@@ -594,6 +662,7 @@ ServiceStats StoreService::stats() const {
   ServiceStats s = impl_->stats;
   s.queued_events = impl_->queued_events;
   s.queued_reads = impl_->reads.size();
+  s.to_reclassify = impl_->dirty.size();
   return s;
 }
 

@@ -13,9 +13,9 @@
 //   // SIGTERM: svc.drain(deadline, data_dir + "/spool"); at start: svc.replay_spool(dir).
 //
 // Threads: one writer (every write), `readers` readers (lookups for scans and
-// GET /v1/reputation; they run beside the writer only when the store is
-// thread_safe(), else store calls take turns on one mutex), one worker
-// (run(): learning, model saves) and one timer (read budgets). Each
+// GET /v1/reputation), one re-classifier, one worker (run(): learning, model
+// saves) and one timer (read budgets). Store calls run side by side only when
+// the store is thread_safe(); else they take turns on one mutex. Each
 // completion is posted back to the executor that was current when the call
 // was made (the caller's loop). With no current executor (tools, tests, the
 // main thread after the loops stopped) the call runs at once on the calling
@@ -30,9 +30,16 @@
 // it is accepted ("<node>-<boot>-<seq>", node random per process); the id
 // stays with the batch through retries and the spool, and the store applies
 // it once (Store::merge_ops). The writer takes every batch queued (up to
-// max_group_events events) and writes them as one Engine::record_ops: one
-// store write, one WAL sync with RocksDB (group commit), one pipelined round
-// trip per node with Redis. Queue bounded by events (max_queued_events);
+// max_group_events events) and writes their counters as one
+// Engine::write_ops: one store write, one WAL sync with RocksDB (group
+// commit), one pipelined round trip per node with Redis. A batch is
+// acknowledged (done(ok)) once its counters and op id are durable. The sender
+// identities written are then re-classified by the re-classifier thread,
+// each once per pass however many events touched it (Engine::reclassify: one
+// lookup_many, one put_states); class states are derived from the counters,
+// so a pass that fails, or identities past 1 M waiting, are simply redone at
+// their next event. Reads see a state at most one pass late (the class itself
+// is computed from the counters at read time). Queue bounded by events (max_queued_events);
 // a batch that does not fit is refused at once with kTemporary. Two modes:
 //   kAnswer  the caller waits (HTTP writes): done(ok) once the batch is
 //            durable, done(error) at the first store error (not retried:
@@ -83,7 +90,8 @@ struct ServiceStats {
   uint64_t reads = 0, read_errors = 0, read_timeouts = 0, reads_refused = 0, reads_skipped = 0;
   uint64_t groups = 0, batches = 0, events = 0, duplicates = 0, write_errors = 0, writes_refused = 0;
   uint64_t retries = 0, spooled = 0, replayed = 0, jobs = 0;
-  size_t queued_events = 0, queued_reads = 0;
+  uint64_t reclassify_passes = 0, reclassified = 0, reclassify_errors = 0, reclassify_skipped = 0;
+  size_t queued_events = 0, queued_reads = 0, to_reclassify = 0;
 };
 
 class StoreService {
