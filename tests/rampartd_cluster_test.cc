@@ -409,9 +409,9 @@ TEST_F(RampartdClusterFrozen, RedisUnansweringForTenSeconds) {
     for (int i = 0; !frozen_over.load(); ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       const std::string r = post(ports[i % 2], "/v1/events", event_line);
-      slowest_post_ms =
-          std::max(slowest_post_ms,
-                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      slowest_post_ms = std::max(slowest_post_ms, ms);
       if (status_of(r) == 200) {
         ++posts_ok;
         acked_events += 1;
@@ -421,7 +421,7 @@ TEST_F(RampartdClusterFrozen, RedisUnansweringForTenSeconds) {
       } else {
         ++posts_other;
         doubt_events += 1;
-        last_other = r;
+        last_other = "after " + std::to_string(static_cast<int>(ms)) + " ms: [" + r + "]";
       }
     }
   });
