@@ -237,9 +237,13 @@ class ReputationCheck final : public Check {
       double rep_score = 0;
     };
     std::vector<Seen> seen;
+    bool said = false;  // REP_UNAVAILABLE once
     if (!reports) {
       if (reports.error().message.find("took longer") != std::string::npos) fb_->lookup_timeouts_++;
       unavailable(*s, reports.error().message);
+      said = true;
+      // Tempfailed: the MTA sends the message again, counted then.
+      if (fb_->cfg_.tempfail) return;
       reports = std::vector<reputation::Report>{};  // the event is still counted
     }
     for (const reputation::Report& r : *reports) {
@@ -269,21 +273,22 @@ class ReputationCheck final : public Check {
              x.ids + " (score " + num(x.rep_score) + (x.first_reasons.empty() ? "" : ": " + x.first_reasons) +
                  ")");
     }
-    reputation::Event trap = e;
-    if (auto qs = fb_->queue(std::move(e)); !qs) {
-      unavailable(*s, qs.error().message);
-      return;
-    }
     size_t traps = 0;
     std::string first_trap;
     for (const std::string& r : s->env.rcpts)
       if (fb_->is_trap(r) && traps++ == 0) first_trap = angle_value(r);
-    if (traps > 0) {
-      trap.type = reputation::EventType::kTrap;
+    std::optional<reputation::Event> trap;
+    if (traps > 0) trap = e;
+    if (auto qs = fb_->queue(std::move(e)); !qs) {
+      if (!said) unavailable(*s, qs.error().message);
+      return;
+    }
+    if (trap) {
+      trap->type = reputation::EventType::kTrap;
       fb_->trap_hits_++;
       s->add(name(), "REP_TRAP_HIT", cfg_.scores("REP_TRAP_HIT"),
              first_trap + (traps > 1 ? " and " + std::to_string(traps - 1) + " more trap(s)" : ""));
-      if (auto qs = fb_->queue(std::move(trap)); !qs) unavailable(*s, qs.error().message);
+      if (auto qs = fb_->queue(std::move(*trap)); !qs && !said) unavailable(*s, qs.error().message);
     }
   }
 

@@ -293,6 +293,38 @@ TEST(StoreService, DrainSpoolsWhatTheStoreDidNotTakeAndReplayCountsItOnce) {
   std::filesystem::remove_all(dir);
 }
 
+// Acknowledged once the counters are durable; the class state follows on the
+// re-classifier thread, each identity once however many events touched it.
+TEST(StoreService, ClassStatesFollowTheAcknowledgedCounters) {
+  Fixture f;
+  ManualExecutor loop;
+  ScopedExecutor on(&loop);
+  int acked = 0;
+  for (int i = 0; i < 20; ++i) {
+    std::vector<Event> evs;
+    for (int k = 0; k < 50; ++k) {
+      Event e = message_from("192.0.2.8");
+      e.type = k % 2 ? EventType::kTrap : EventType::kMessage;
+      evs.push_back(e);
+    }
+    f.svc->record(std::move(evs), StoreService::kAnswer, [&](Status st) { acked += st ? 1 : 0; });
+  }
+  ASSERT_TRUE(run_until(loop, [&] { return acked == 20; }));
+  EXPECT_NEAR(volume(f.mem, "ip:192.0.2.8"), 500, 1e-2);
+  ASSERT_TRUE(run_until(loop, [&] {
+    auto st = f.mem.get_state("ip:192.0.2.8");
+    return st && *st && f.svc->stats().to_reclassify == 0;
+  }));
+  const ServiceStats st = f.svc->stats();
+  EXPECT_GE(st.reclassified, 2u);       // ip and net, at least once
+  EXPECT_LE(st.reclassified, 2u * 20);  // at most once per group each
+  auto state = f.mem.get_state("ip:192.0.2.8");
+  ASSERT_TRUE(state && *state);
+  auto cls = ClassState::decode(**state);
+  ASSERT_TRUE(cls);
+  EXPECT_EQ(cls->cls, SenderClass::kSpammer);  // 250 trap hits on 250 messages
+}
+
 TEST(StoreService, RunDoesTheWorkOffTheLoopAndAnswersOnIt) {
   Fixture f;
   ManualExecutor loop;
