@@ -243,7 +243,7 @@ class ReputationCheck final : public Check {
       unavailable(*s, reports.error().message);
       said = true;
       // Tempfailed: the MTA sends the message again, counted then.
-      if (fb_->cfg_.tempfail) return;
+      if (fb_->setting(&FeedbackConfig::tempfail)) return;
       reports = std::vector<reputation::Report>{};  // the event is still counted
     }
     for (const reputation::Report& r : *reports) {
