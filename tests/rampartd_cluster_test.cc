@@ -16,6 +16,10 @@
 //             below): scans through both nodes answered in time with
 //             REP_UNAVAILABLE, event POSTs answered (200 or 503), the scan
 //             events queued meanwhile counted exactly once after SIGCONT.
+//   Spool     (RampartdClusterSpool) a node with --data-dir stopped by
+//             SIGTERM while Redis is frozen writes its queued scan events to
+//             <data-dir>/spool within drain_ms and exits; started again
+//             after SIGCONT it applies them: each counted exactly once.
 // Fails (does not skip) without redis-server / redis-cli. Every wait polls
 // with a deadline.
 #include <gtest/gtest.h>
@@ -86,13 +90,15 @@ double counter(const std::string& json, const std::string& metric, const std::st
 struct Daemon {
   e2e::Child child;
   uint16_t http_port = 0;
-  bool start(const std::string& tmp, const std::string& config, const std::string& log) {
+  bool start(const std::string& tmp, const std::string& config, const std::string& log,
+             const std::string& data_dir = "") {
     const char* bin = std::getenv("RAMPARTD_BIN");
     if (!bin) return false;
-    if (!child.start({bin, "--config", config, "--milter", "127.0.0.1:0", "--http", "127.0.0.1:0", "--zone",
-                      tmp + "/zone"},
-                     log, true))
-      return false;
+    std::vector<std::string> argv = {bin,      "--config",    config,   "--milter",   "127.0.0.1:0",
+                                     "--http", "127.0.0.1:0", "--zone", tmp + "/zone"};
+    if (!data_dir.empty()) argv.insert(argv.end(), {"--data-dir", data_dir});
+    http_port = 0;
+    if (!child.start(argv, log, true)) return false;
     for (int i = 0; i < 3; ++i) {
       const std::string line = child.read_line(std::chrono::seconds(60));
       const std::string pre = "rampartd: http 127.0.0.1:";
@@ -512,6 +518,84 @@ TEST_F(RampartdClusterFrozen, RedisUnansweringForTenSeconds) {
               counter(body_of(get(b.http_port, t)), "volume", "month"))
         << ip;
   }
+}
+
+class RampartdClusterSpool : public RampartdCluster {
+ protected:
+  std::string config_tail() const override {
+    return "redis_retry_deadline_ms = 500\nflush_ms = 50\ndrain_ms = 300\n"
+           "[server]\nscan_timeout_s = 2\n"
+           "[throttle.ip]\nper_minute = 600000\nburst = 100000\n"
+           "[throttle.net]\nper_minute = 600000\nburst = 100000\n";
+  }
+};
+
+// The SIGTERM path of rampartd's Daemon: queued events that cannot be
+// written in time are spooled, and replayed once at the next start.
+TEST_F(RampartdClusterSpool, QueuedEventsSurviveSigtermWhileRedisIsFrozen) {
+  const std::string data = tmp + "/c-data", spool = data + "/spool";
+  Daemon c;
+  ASSERT_TRUE(c.start(tmp, config, tmp + "/c.log", data)) << e2e::slurp(tmp + "/c.log");
+  const std::string scan_headers =
+      "X-Helo: mx.good.test\r\nX-Mail-From: alice@good.test\r\nX-Rcpt-To: bob@example.net\r\n";
+  const std::string msg =
+      "From: Alice <alice@good.test>\r\nTo: bob@example.net\r\nSubject: hi\r\n"
+      "Message-ID: <s@good.test>\r\n\r\nhello\r\n";
+  const std::string ip = "192.0.2.71";
+  auto volume_of = [&](const std::string& who) {
+    const std::string r = get(a.http_port, "/v1/reputation/ip:" + who + "?counters=1");
+    return status_of(r) == 200 ? counter(body_of(r), "volume", "month") : -2;
+  };
+  auto spooled_lines = [&] {
+    size_t n = 0;
+    std::error_code ec;
+    for (const auto& f : std::filesystem::directory_iterator(spool, ec)) {
+      std::ifstream in(f.path());
+      for (std::string line; std::getline(in, line);)
+        if (line.find(ip) != std::string::npos) ++n;
+    }
+    return n;
+  };
+  // Answering before the freeze (and nothing of this client counted yet).
+  ASSERT_EQ(status_of(post(c.http_port, "/v1/scan", msg, "X-Client-IP: 192.0.2.98\r\n" + scan_headers)), 200);
+  ASSERT_EQ(volume_of(ip), 0);
+
+  constexpr int kScans = 20;
+  for (int p : cluster.ports) cluster.kill_port(p, SIGSTOP);
+  int unavailable = 0;
+  for (int i = 0; i < kScans; ++i) {
+    const std::string r = post(c.http_port, "/v1/scan", msg, "X-Client-IP: " + ip + "\r\n" + scan_headers);
+    ASSERT_EQ(status_of(r), 200) << r;
+    if (body_of(r).find("REP_UNAVAILABLE") != std::string::npos) ++unavailable;
+  }
+  EXPECT_EQ(unavailable, kScans);
+  const auto t0 = std::chrono::steady_clock::now();
+  c.child.signal(SIGTERM);
+  const int status = c.child.wait(std::chrono::seconds(20));
+  c.child.kill_now();  // exited: closes its stdout pipe before the restart
+  const double exit_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const size_t spooled = spooled_lines();
+  for (int p : cluster.ports) cluster.kill_port(p, SIGCONT);
+  EXPECT_EQ(status, 0) << e2e::slurp(tmp + "/c.log");
+  // drain_ms, then the join of a store call in progress (redis_retry_deadline_ms).
+  EXPECT_LT(exit_ms, 5000);
+  // Every queued scan event is in the spool (a batch in flight too: its op
+  // id makes it count once even if Redis applies it after SIGCONT).
+  EXPECT_EQ(spooled, static_cast<size_t>(kScans)) << e2e::slurp(tmp + "/c.log");
+  std::printf("SIGTERM with Redis frozen: exit after %.0f ms, %zu of %d scan events spooled\n", exit_ms,
+              spooled, kScans);
+  ASSERT_TRUE(cluster.wait_healthy(cluster.ports)) << cluster.error;
+
+  // The next start applies the spool (each batch once) and removes it.
+  ASSERT_TRUE(c.start(tmp, config, tmp + "/c2.log", data)) << e2e::slurp(tmp + "/c2.log");
+  EXPECT_EQ(spooled_lines(), 0u);
+  ASSERT_TRUE(e2e::poll_until([&] { return volume_of(ip) >= kScans - 0.5; }, std::chrono::seconds(30)))
+      << "volume " << volume_of(ip) << " for " << kScans << " scans\n"
+      << e2e::slurp(tmp + "/c2.log");
+  EXPECT_NEAR(volume_of(ip), kScans, 0.5) << "the spooled events counted more than once";
+  c.child.signal(SIGTERM);
+  EXPECT_EQ(c.child.wait(std::chrono::seconds(20)), 0);
 }
 
 }  // namespace

@@ -344,6 +344,11 @@ Status Feedback::drain(std::chrono::steady_clock::time_point deadline) {
       log::get()->warn("reputation: {} events not written in time: spooled to {} (applied at the next start)",
                        *n, spool_dir_);
     }
+    // The service's threads (a reader or the writer still in a store call,
+    // the read timer, the worker) post to the loops' executors: joined here,
+    // while those exist (rampartd destroys its loops later). From now on the
+    // reputation check and endpoints are off, as without a store.
+    service_.reset();
   }
   if (auto st = save_model(true); !st) {
     log::get()->error("classify: saving {} failed: {}", cfg_.model, st.error().message);

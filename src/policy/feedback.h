@@ -169,7 +169,9 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   Result<size_t> replay_spool();
   // SIGTERM, after the loops stopped: hands the queued scan events to the
   // store, waits for the writes until `deadline`, spools the rest, stops the
-  // store's threads, then saves the model. Blocking (no loop runs then).
+  // store's threads and joins them (a store call in progress is waited
+  // for), then saves the model; reputation is off afterwards. Blocking (no
+  // loop runs then); the loops' executors must still exist.
   Status drain(std::chrono::steady_clock::time_point deadline);
   Status load_model();
   Status reload_model();
