@@ -7,7 +7,7 @@
 //
 //   reputation_bench [--identities 10000000] [--updates 5000000] [--batch 64]
 //                    [--load-batch 10000] [--rocksdb DIR] [--redis 127.0.0.1:7000,...]
-//                    [--redis-identities N] [--no-compact] [--no-memory]
+//                    [--redis-identities N] [--no-compact] [--no-memory] [--service-only]
 //
 // Population: identities come in fives per sender j: ip:A.B.C.1,
 // net:A.B.C.0/24, domain:sJ.example, dkim:sJ.example, spf:sJ.example, the
@@ -45,12 +45,14 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "auth/dmarc/orgdomain.h"
 #include "core/clock.h"
 #include "reputation/engine.h"
 #include "reputation/store.h"
+#include "reputation/store_service.h"
 #if defined(HAVE_ROCKSDB_STORE)
 #include "reputation/rocksdb_store.h"
 #endif
@@ -189,9 +191,12 @@ struct Row {
   uint64_t identities = 0;
   double load_per_wall_s = 0;
   double upd_cpu = 0, upd_wall = 0;
-  double ev_cpu = 0, ev_wall = 0;    // record_counters_only
-  double rec_cpu = 0, rec_wall = 0;  // record
-  double look_cpu = 0, look_us = 0;
+  double ev_cpu = 0, ev_wall = 0;                      // record_counters_only
+  double rec_cpu = 0, rec_wall = 0;                    // record
+  double look_cpu = 0, look_us = 0, look_best_us = 0;  // get(): per core; median and best round (wall)
+  double look_many_us = 0, look_many_cpu_us = 0;       // lookup_many() of look_group keys, per key
+  size_t look_group = 0;
+  double rss_per_identity = -1;  // RSS delta over the load / identities
   double bytes_per_identity = -1;
   std::string memory_note;
   double ids_per_event = 0;
@@ -250,22 +255,70 @@ void updates(Store& s, const Keys& keys, uint64_t n, uint64_t count, size_t batc
   r.upd_wall = static_cast<double>(count) / tm.wall();
 }
 
-void lookups(Store& s, const Keys& keys, uint64_t n, uint64_t count, Row& r) {
+// Lookups of random identities among the n, in `rounds` rounds (the wall
+// figure is the median round's: this machine is shared, and a round where
+// the process was descheduled says nothing about the store). Two ways:
+// get() one key at a time, and lookup_many() of `group` keys at once, as a
+// scan asks for a message's identities (counters and class state).
+void lookups(Store& s, const Keys& keys, uint64_t n, uint64_t count, Row& r, size_t group = 5,
+             int rounds = 10) {
   const Drawn d(keys, n, count, 11);
-  uint64_t found = 0;
-  size_t pos = 0;
   const std::string_view buf = d.buf;
-  const Timer tm;
-  for (uint64_t k = 0; k < count; ++k) {
-    auto g = s.get(buf.substr(pos, d.len[k]));
-    pos += d.len[k];
-    if (g && *g) ++found;
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  const uint64_t per_round = std::max<uint64_t>(count / static_cast<uint64_t>(rounds), 1);
+  uint64_t found = 0;
+  std::vector<double> wall, cpu;
+  size_t pos = 0;
+  for (uint64_t k = 0; k + per_round <= count; k += per_round) {
+    const Timer tm;
+    for (uint64_t j = k; j < k + per_round; ++j) {
+      auto g = s.get(buf.substr(pos, d.len[j]));
+      pos += d.len[j];
+      if (g && *g) ++found;
+    }
+    wall.push_back(tm.wall() / static_cast<double>(per_round) * 1e6);
+    cpu.push_back(tm.cpu() / static_cast<double>(per_round) * 1e6);
   }
-  r.look_cpu = static_cast<double>(count) / tm.cpu();
-  r.look_us = tm.wall() / static_cast<double>(count) * 1e6;
-  if (found != count)
+  const uint64_t looked = per_round * wall.size();
+  r.look_us = median(wall);
+  r.look_best_us = *std::min_element(wall.begin(), wall.end());
+  r.look_cpu = 1e6 / median(cpu);
+  if (found != looked)
     std::fprintf(stderr, "reputation_bench: %s: %llu of %llu lookups found nothing\n", s.name().data(),
-                 static_cast<unsigned long long>(count - found), static_cast<unsigned long long>(count));
+                 static_cast<unsigned long long>(looked - found), static_cast<unsigned long long>(looked));
+  // lookup_many: the same keys, `group` at a time.
+  std::vector<std::string> batch(group);
+  wall.clear();
+  cpu.clear();
+  found = 0;
+  pos = 0;
+  const uint64_t per_round_many = per_round / group * group;
+  for (uint64_t k = 0; k + per_round_many <= count; k += per_round_many) {
+    const Timer tm;
+    for (uint64_t j = k; j < k + per_round_many; j += group) {
+      for (size_t g = 0; g < group; ++g) {
+        batch[g].assign(buf, pos, d.len[j + g]);
+        pos += d.len[j + g];
+      }
+      auto l = s.lookup_many(batch);
+      if (l)
+        for (const auto& one : *l) found += one.counters.has_value();
+    }
+    wall.push_back(tm.wall() / static_cast<double>(per_round_many) * 1e6);
+    cpu.push_back(tm.cpu() / static_cast<double>(per_round_many) * 1e6);
+  }
+  if (!wall.empty()) {
+    r.look_many_us = median(wall);
+    r.look_many_cpu_us = median(cpu);
+    r.look_group = group;
+    if (found != per_round_many * wall.size())
+      std::fprintf(stderr, "reputation_bench: %s: lookup_many found %llu of %llu\n", s.name().data(),
+                   static_cast<unsigned long long>(found),
+                   static_cast<unsigned long long>(per_round_many * wall.size()));
+  }
 }
 
 // Events over senders already loaded: a ring of prebuilt events, times set in the loop.
@@ -424,6 +477,111 @@ void group_commit(RocksDbStore& rs, const Keys& keys, uint64_t n, uint64_t count
 }
 #endif
 
+// The store service as rampartd uses it (reputation::StoreService): batches
+// of `per_call` message events handed to record() from a caller with a
+// current executor (an InlineExecutor: completions run on the writer
+// thread), each acknowledged once durable: op ids checked and recorded,
+// every queued batch written as one group (one WAL fsync); the senders are
+// re-classified afterwards, each once per pass (one MultiGet, one state
+// batch), when the queue is empty or 32 k identities wait. A refused batch
+// (queue full) waits for completions. The rate counts up to the last
+// acknowledgement; the note says when the class states had caught up.
+class RefStore final : public Store {
+ public:
+  explicit RefStore(Store& s) : s_(s) {}
+  std::string_view name() const override { return s_.name(); }
+  bool thread_safe() const override { return s_.thread_safe(); }
+  Status merge(std::span<const Update> u) override { return s_.merge(u); }
+  Result<size_t> merge_ops(std::span<const OpBatch> ops) override { return s_.merge_ops(ops); }
+  Result<std::optional<Counters>> get(std::string_view k) override { return s_.get(k); }
+  Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> k) override {
+    return s_.get_many(k);
+  }
+  Result<std::vector<Lookup>> lookup_many(std::span<const std::string> k) override {
+    return s_.lookup_many(k);
+  }
+  Status put_state(std::string_view k, std::string_view v) override { return s_.put_state(k, v); }
+  Status put_states(std::span<const std::pair<std::string, std::string>> st) override {
+    return s_.put_states(st);
+  }
+  Result<std::optional<std::string>> get_state(std::string_view k) override { return s_.get_state(k); }
+  Status for_each_key(const std::function<bool(std::string_view)>& fn) override {
+    return s_.for_each_key(fn);
+  }
+
+ private:
+  Store& s_;
+};
+
+void through_service(Store& store, uint64_t n, uint64_t count, size_t per_call, Row& r) {
+  auto psl = dmarc::PublicSuffixList::from_text("example\n");
+  if (!psl) std::exit(1);
+  ServiceOptions o;
+  o.max_queued_events = 1 << 17;
+  StoreService svc(std::make_unique<RefStore>(store), g_clock, Thresholds{}, *psl, o);
+  InlineExecutor inline_exec;
+  const ScopedExecutor on(&inline_exec);
+  std::mt19937_64 rng(17);
+  std::uniform_int_distribution<uint64_t> pick(0, n / 5 - 1);
+  std::vector<Event> ring;
+  for (int i = 0; i < 65536; ++i) ring.push_back(event_of(pick(rng), 0));
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t acked = 0, sent = 0, refused = 0;
+  std::string failed;
+  const Timer tm;
+  for (uint64_t done = 0; done < count; done += per_call) {
+    std::vector<Event> call(per_call);
+    for (size_t k = 0; k < per_call; ++k) {
+      call[k] = ring[(done + k) % ring.size()];
+      call[k].time = ++g_time;
+    }
+    for (;;) {
+      const std::string id = svc.record(call, StoreService::kAnswer, [&, per_call](Status st) {
+        const std::lock_guard lk(mu);
+        if (!st && st.error().message.find("queue full") != std::string::npos) return;  // refused at once
+        if (!st) failed = st.error().message;
+        acked += per_call;
+        cv.notify_all();
+      });
+      if (!id.empty()) break;
+      std::unique_lock lk(mu);
+      ++refused;
+      const uint64_t a = acked;
+      cv.wait_for(lk, std::chrono::milliseconds(50), [&] { return acked != a; });
+    }
+    sent += per_call;
+  }
+  {
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return acked >= sent; });
+  }
+  if (!failed.empty()) {
+    std::fprintf(stderr, "reputation_bench: service: %s\n", failed.c_str());
+    std::exit(1);
+  }
+  r.rec_cpu = static_cast<double>(count) / tm.cpu();
+  r.rec_wall = static_cast<double>(count) / tm.wall();
+  const double acked_at = tm.wall();
+  // The class states catch up after the acknowledgements: until none waits.
+  while (svc.stats().to_reclassify > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const double settled_at = tm.wall();
+  const ServiceStats st = svc.stats();
+  char b[600];
+  std::snprintf(
+      b, sizeof b,
+      "events through StoreService: %llu groups (one WAL fsync for the counters + op ids each), %.0f "
+      "events per group; %llu identities re-classified in %llu passes (one MultiGet + one state "
+      "batch each), class states settled %.2f s after the last acknowledgement (%.0f events/s "
+      "counting to then); %llu batches refused (queue full) and sent again",
+      static_cast<unsigned long long>(st.groups),
+      static_cast<double>(count) / static_cast<double>(std::max<uint64_t>(1, st.groups)),
+      static_cast<unsigned long long>(st.reclassified), static_cast<unsigned long long>(st.reclassify_passes),
+      settled_at - acked_at, static_cast<double>(count) / settled_at,
+      static_cast<unsigned long long>(refused));
+  r.memory_note = b;
+}
+
 std::string si(double x) {
   char b[32];
   if (x <= 0)
@@ -466,7 +624,7 @@ int main(int argc, char** argv) {
   uint64_t identities = 10000000, redis_identities = 0;
   BenchConfig cfg;
   std::string rocks_dir, redis;
-  bool compact = true, memory = true;
+  bool compact = true, memory = true, service_only = false;
   long successive = -1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -487,6 +645,8 @@ int main(int argc, char** argv) {
       redis_identities = std::strtoull(next().c_str(), nullptr, 10);
     else if (a == "--no-compact")
       compact = false;
+    else if (a == "--service-only")  // RocksDB: load, then only the StoreService row (profiling)
+      service_only = true;
     else if (a == "--no-memory")
       memory = false;
     else if (a == "--max-successive-merges")
@@ -495,7 +655,8 @@ int main(int argc, char** argv) {
       std::fprintf(
           stderr,
           "usage: reputation_bench [--identities N] [--updates N] [--batch N] [--load-batch N] "
-          "[--rocksdb DIR] [--redis host:port,...] [--redis-identities N] [--no-compact] [--no-memory]\n");
+          "[--rocksdb DIR] [--redis host:port,...] [--redis-identities N] [--no-compact] [--no-memory] "
+          "[--service-only]\n");
       return 2;
     }
   }
@@ -532,11 +693,11 @@ int main(int argc, char** argv) {
     const size_t rss1 = rss_bytes(), heap1 = heap_bytes();
     const double n = static_cast<double>(m->size());
     r.bytes_per_identity = static_cast<double>(m->memory_bytes()) / n;
+    r.rss_per_identity = (static_cast<double>(rss1) - static_cast<double>(rss0)) / n;
     char b[200];
     std::snprintf(b, sizeof b,
                   "store's own count; RSS delta %.1f B, heap delta %.1f B; %.0f MB in huge pages",
-                  (static_cast<double>(rss1) - static_cast<double>(rss0)) / n,
-                  (static_cast<double>(heap1) - static_cast<double>(heap0)) / n,
+                  r.rss_per_identity, (static_cast<double>(heap1) - static_cast<double>(heap0)) / n,
                   static_cast<double>(huge_bytes()) / 1e6);
     r.memory_note = b;
     updates(*m, keys, identities, cfg.updates, cfg.batch, r);
@@ -593,12 +754,20 @@ int main(int argc, char** argv) {
       // fsync per merge bounds the rate by the disk: fewer operations for it.
       const uint64_t nu =
           sync ? std::min<uint64_t>(cfg.updates, cfg.batch * 1000) : std::min<uint64_t>(cfg.updates, 500000);
-      updates(**s, keys, identities, nu, cfg.batch, r);
-      if (!sync) lookups(**s, keys, identities, std::min<uint64_t>(cfg.lookups, 200000), r);
-      events(**s, identities, sync ? 8000 : 40000, sync ? 1000 : 10000, cfg.events_per_call, r);
-      rows.push_back(r);
-      std::fprintf(stderr, "reputation_bench: %s done (%.0f s)\n", r.store.c_str(), total.wall());
-      if (sync) {
+      if (!service_only) {
+        updates(**s, keys, identities, nu, cfg.batch, r);
+        if (!sync) lookups(**s, keys, identities, std::min<uint64_t>(cfg.lookups, 200000), r);
+        events(**s, identities, sync ? 8000 : 40000, sync ? 1000 : 10000, cfg.events_per_call, r);
+        rows.push_back(r);
+        std::fprintf(stderr, "reputation_bench: %s done (%.0f s)\n", r.store.c_str(), total.wall());
+      }
+      if (sync && service_only) {
+        Row v;
+        v.identities = identities;
+        v.store = "rocksdb, WAL fsync, StoreService (op ids, group commit, re-classified)";
+        through_service(**s, identities, std::min<uint64_t>(cfg.events, 1000000), cfg.events_per_call, v);
+        rows.push_back(v);
+      } else if (sync) {
         Row g;
         g.identities = identities;
         g.store = "rocksdb, WAL fsync, group commit (merge_async)";
@@ -606,6 +775,12 @@ int main(int argc, char** argv) {
                      std::min<uint64_t>(cfg.events, 1000000), cfg.batch, cfg.events_per_call, g);
         rows.push_back(g);
         std::fprintf(stderr, "reputation_bench: %s done (%.0f s)\n", g.store.c_str(), total.wall());
+        Row v;
+        v.identities = identities;
+        v.store = "rocksdb, WAL fsync, StoreService (op ids, group commit, re-classified)";
+        through_service(**s, identities, std::min<uint64_t>(cfg.events, 1000000), cfg.events_per_call, v);
+        rows.push_back(v);
+        std::fprintf(stderr, "reputation_bench: %s done (%.0f s)\n", v.store.c_str(), total.wall());
       }
     }
     std::filesystem::remove_all(dir);
@@ -682,12 +857,18 @@ int main(int argc, char** argv) {
     if (!r.memory_note.empty()) std::printf("; bytes per identity: %s", r.memory_note.c_str());
     std::printf("\n");
   }
-  for (const Row& r : rows)
-    if (r.store.find("group commit") != std::string::npos)
+  for (const Row& r : rows) {
+    if (r.store.find("(merge_async)") != std::string::npos)
       std::printf(
           "\ngoal (issue 11): RocksDB durable (WAL fsync'd) >= 200 k events/s with group commit: %s "
-          "events/s wall (%s)\n",
+          "events/s wall, counters only through merge_async (%s)\n",
           si(r.ev_wall).c_str(), r.ev_wall >= 200e3 ? "met" : "NOT met");
+    if (r.store.find("StoreService") != std::string::npos)
+      std::printf(
+          "goal (issue 11): the same through reputation::StoreService as rampartd writes (op ids, "
+          "re-classification): %s events/s wall, %s per core (%s)\n",
+          si(r.rec_wall).c_str(), si(r.rec_cpu).c_str(), r.rec_wall >= 200e3 ? "met" : "NOT met");
+  }
   if (!rows.empty() && rows.front().store == "memory") {
     const Row& m = rows.front();
     auto met = [](bool ok) { return ok ? "met" : "NOT met"; };
@@ -704,6 +885,27 @@ int main(int argc, char** argv) {
                 met(m.look_us < 1.0));
     std::printf("  < 100 bytes per identity: %.0f B (%s)\n", m.bytes_per_identity,
                 met(m.bytes_per_identity < 100));
+    double load1 = -1;
+    if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
+      if (std::fscanf(f, "%lf", &load1) != 1) load1 = -1;
+      std::fclose(f);
+    }
+    std::printf(
+        "\ngoals (issue 11, reputation at provider scale: %s identities in the embedded MemoryStore, one "
+        "thread, random keys, warm; load average %.1f on %ld cores while measured):\n",
+        si(static_cast<double>(m.identities)).c_str(), load1, sysconf(_SC_NPROCESSORS_ONLN));
+    std::printf("  bytes per identity (RSS delta / identities) %.1f B, goal <= 100 B: %s\n",
+                m.rss_per_identity, met(m.rss_per_identity > 0 && m.rss_per_identity <= 100));
+    std::printf("  updates/s per core %s, goal >= 1 M: %s\n", si(m.upd_cpu).c_str(), met(m.upd_cpu >= 1e6));
+    if (m.look_group)
+      std::printf(
+          "  us per lookup, lookup_many of %zu keys (a message's identities, as a scan asks) %.3f us wall "
+          "(median of rounds; %.3f us CPU), goal <= 0.5 us: %s\n",
+          m.look_group, m.look_many_us, m.look_many_cpu_us, met(m.look_many_us <= 0.5));
+    std::printf(
+        "  us per lookup, get() one key at a time %.3f us wall (median of rounds; best %.3f; %.3f us CPU), "
+        "goal <= 0.5 us: %s\n",
+        m.look_us, m.look_best_us, 1e6 / m.look_cpu, met(m.look_us <= 0.5));
   }
   std::printf("\npeer anchors: none for reputation stores in shared/docs/ANCHORS.md\n");
   std::printf("total %.0f s\n", total.wall());

@@ -7,7 +7,9 @@ if(TARGET rampartd AND TARGET rampart_policy_feedback)
 endif()
 # Two rampartd nodes over one Redis Cluster (3 masters + 3 replicas on
 # loopback, tests/support/redis_cluster.h): shared counters through a master
-# SIGKILL, identical answers from both nodes, the shared throttle.
+# SIGKILL, identical answers from both nodes, the shared throttle, and every
+# redis-server SIGSTOPped for 10 s (scans answered in time, queued events
+# counted once).
 if(TARGET rampartd AND TARGET rampart_policy_feedback AND TARGET rampart_reputation_redis)
   rampart_test(rampartd_cluster_test SOURCES rampartd_cluster_test.cc DEPS rampart_reputation_redis rampart_http rampart_core)
   set_tests_properties(rampartd_cluster_test PROPERTIES LABELS e2e TIMEOUT 300

@@ -12,6 +12,14 @@
 //   Throttle  a client IP limited to a burst of N (no refill to speak of),
 //             scanned through both nodes (POST /v1/scan), gets exactly N
 //             accepted, not 2N; the same for a SASL user from many IPs.
+//   Frozen    every redis-server SIGSTOPped for 10 s (RampartdClusterFrozen,
+//             below): scans through both nodes answered in time with
+//             REP_UNAVAILABLE, event POSTs answered (200 or 503), the scan
+//             events queued meanwhile counted exactly once after SIGCONT.
+//   Spool     (RampartdClusterSpool) a node with --data-dir stopped by
+//             SIGTERM while Redis is frozen writes its queued scan events to
+//             <data-dir>/spool within drain_ms and exits; started again
+//             after SIGCONT it applies them: each counted exactly once.
 // Fails (does not skip) without redis-server / redis-cli. Every wait polls
 // with a deadline.
 #include <gtest/gtest.h>
@@ -82,13 +90,15 @@ double counter(const std::string& json, const std::string& metric, const std::st
 struct Daemon {
   e2e::Child child;
   uint16_t http_port = 0;
-  bool start(const std::string& tmp, const std::string& config, const std::string& log) {
+  bool start(const std::string& tmp, const std::string& config, const std::string& log,
+             const std::string& data_dir = "") {
     const char* bin = std::getenv("RAMPARTD_BIN");
     if (!bin) return false;
-    if (!child.start({bin, "--config", config, "--milter", "127.0.0.1:0", "--http", "127.0.0.1:0", "--zone",
-                      tmp + "/zone"},
-                     log, true))
-      return false;
+    std::vector<std::string> argv = {bin,      "--config",    config,   "--milter",   "127.0.0.1:0",
+                                     "--http", "127.0.0.1:0", "--zone", tmp + "/zone"};
+    if (!data_dir.empty()) argv.insert(argv.end(), {"--data-dir", data_dir});
+    http_port = 0;
+    if (!child.start(argv, log, true)) return false;
     for (int i = 0; i < 3; ++i) {
       const std::string line = child.read_line(std::chrono::seconds(60));
       const std::string pre = "rampartd: http 127.0.0.1:";
@@ -125,6 +135,13 @@ class RampartdCluster : public ::testing::Test {
   rampart::testing::RedisTestCluster cluster;
   Daemon a, b;
 
+  // The rest of [reputation], then other sections.
+  virtual std::string config_tail() const {
+    return "redis_retry_deadline_ms = 30000\n"
+           "[throttle.ip]\nper_minute = 0.00001\nburst = 5.0\n"
+           "[throttle.sasl_user]\nper_minute = 0.00001\nburst = 4.0\n";
+  }
+
   void SetUp() override {
     ASSERT_NE(std::getenv("RAMPARTD_BIN"), nullptr) << "RAMPARTD_BIN not set (tests/rampartd.cmake sets it)";
     ASSERT_TRUE(cluster.start()) << cluster.error;
@@ -141,10 +158,8 @@ class RampartdCluster : public ::testing::Test {
     std::ofstream(config) << "[[http.tokens]]\nname = \"cluster\"\nsha256 = \""
                           << server::token_sha256_hex(kToken)
                           << "\"\nrights = [\"scan\", \"read\", \"events\"]\n"
-                          << "[reputation]\nstore = \"redis\"\nredis_seeds = [" << seeds
-                          << "]\nredis_retry_deadline_ms = 30000\n"
-                             "[throttle.ip]\nper_minute = 0.00001\nburst = 5.0\n"
-                             "[throttle.sasl_user]\nper_minute = 0.00001\nburst = 4.0\n";
+                          << "[reputation]\nstore = \"redis\"\nredis_seeds = [" << seeds << "]\n"
+                          << config_tail();
     ASSERT_TRUE(a.start(tmp, config, tmp + "/a.log")) << e2e::slurp(tmp + "/a.log");
     ASSERT_TRUE(b.start(tmp, config, tmp + "/b.log")) << e2e::slurp(tmp + "/b.log");
   }
@@ -339,6 +354,248 @@ TEST_F(RampartdCluster, TwoNodesShareCountersThroughFailoverAndShareTheThrottle)
     EXPECT_EQ(m.find("rampart_throttle_shared_calls_total 0\n"), std::string::npos) << m;
   }
   EXPECT_GT(events, 0);
+}
+
+// Redis stops answering altogether for 10 s: every redis-server is
+// SIGSTOPped (connections stay open, nothing is answered, the kernel still
+// completes connects), while a client scans through both nodes and another
+// posts /v1/events to both.
+//   - every scan is answered within its deadline (scan_timeout_s = 2) with
+//     REP_UNAVAILABLE, never a tempfail: mail is not held for reputation;
+//   - every /v1/events POST is answered within the same bound: 200 (applied)
+//     or 503 (refused, or in doubt: a write that reached a frozen master may
+//     still apply when it wakes);
+//   - after SIGCONT the scan events queued meanwhile are applied exactly once
+//     (the volume of each scanning client's ip: is exactly its scans), and the
+//     posted events between acknowledged and acknowledged + in doubt.
+// The store's retry deadline is short (500 ms) so that a call gives up while
+// Redis is away, as rampartd's defaults would within 5 s.
+class RampartdClusterFrozen : public RampartdCluster {
+ protected:
+  std::string config_tail() const override {
+    return "redis_retry_deadline_ms = 500\nflush_ms = 50\n"
+           "[server]\nscan_timeout_s = 2\n"
+           "[throttle.ip]\nper_minute = 600000\nburst = 100000\n"
+           "[throttle.net]\nper_minute = 600000\nburst = 100000\n";
+  }
+};
+
+TEST_F(RampartdClusterFrozen, RedisUnansweringForTenSeconds) {
+  const std::string scan_headers =
+      "X-Helo: mx.good.test\r\nX-Mail-From: alice@good.test\r\n"
+      "X-Rcpt-To: bob@example.net\r\n";
+  const std::string msg =
+      "From: Alice <alice@good.test>\r\nTo: bob@example.net\r\nSubject: hi\r\n"
+      "Message-ID: <x@good.test>\r\n\r\nhello\r\n";
+  const uint16_t ports[2] = {a.http_port, b.http_port};
+  const std::string scan_ip[2] = {"192.0.2.61", "192.0.2.62"};  // one client per node (SPF pass)
+  // Connected and answering before the freeze.
+  for (int n = 0; n < 2; ++n) {
+    const std::string r = post(ports[n], "/v1/scan", msg, "X-Client-IP: 192.0.2.99\r\n" + scan_headers);
+    ASSERT_EQ(status_of(r), 200) << r;
+    ASSERT_EQ(body_of(r).find("REP_UNAVAILABLE"), std::string::npos) << r;
+  }
+  const std::string ts = std::to_string(std::time(nullptr));
+  const std::string event_ip = "203.0.113.77";
+  const std::string event_line =
+      "{\"time\": " + ts + ", \"type\": \"message\", \"ip\": \"" + event_ip + "\", \"recipients\": 1}\n";
+  ASSERT_EQ(status_of(post(a.http_port, "/v1/events", event_line)), 200);
+  double acked_events = 1, doubt_events = 0;
+
+  constexpr auto kFrozen = std::chrono::seconds(10);
+  constexpr double kScanBoundMs = 2500;  // scan_timeout_s plus the answer's way back
+  std::atomic<bool> frozen_over{false};
+  int scans[2] = {0, 0}, unavailable = 0, late = 0, not_ok = 0;
+  double slowest_scan_ms = 0, slowest_post_ms = 0;
+  int posts_ok = 0, posts_503 = 0, posts_other = 0;
+  std::string last_bad, last_other;
+  for (int p : cluster.ports) cluster.kill_port(p, SIGSTOP);
+  const auto frozen_at = std::chrono::steady_clock::now();
+  std::thread poster([&] {
+    for (int i = 0; !frozen_over.load(); ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const std::string r = post(ports[i % 2], "/v1/events", event_line);
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      slowest_post_ms = std::max(slowest_post_ms, ms);
+      if (status_of(r) == 200) {
+        ++posts_ok;
+        acked_events += 1;
+      } else if (status_of(r) == 503) {
+        ++posts_503;
+        doubt_events += 1;
+      } else {
+        ++posts_other;
+        doubt_events += 1;
+        last_other = "after " + std::to_string(static_cast<int>(ms)) + " ms: [" + r + "]";
+      }
+    }
+  });
+  // Scans paced at one per 5 ms: each is a new TCP connection that stays in
+  // TIME_WAIT for 60 s on this side, and unpaced (1,000+ a second) they use
+  // up the 28k local ports towards a node, so that a later connect fails at
+  // once (seen: a POST "answered" with nothing after 0 ms).
+  auto next_scan = std::chrono::steady_clock::now();
+  for (int i = 0; std::chrono::steady_clock::now() - frozen_at < kFrozen; ++i) {
+    std::this_thread::sleep_until(next_scan);  // the client's pace, not a wait for a result
+    next_scan += std::chrono::milliseconds(5);
+    const int n = i % 2;
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string r =
+        post(ports[n], "/v1/scan", msg, "X-Client-IP: " + scan_ip[n] + "\r\n" + scan_headers);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    slowest_scan_ms = std::max(slowest_scan_ms, ms);
+    ++scans[n];
+    const std::string j = body_of(r);
+    if (ms > kScanBoundMs) ++late;
+    if (status_of(r) != 200 || j.find("\"action\": \"tempfail\"") != std::string::npos) {
+      ++not_ok;
+      last_bad = r;
+    } else if (j.find("REP_UNAVAILABLE") != std::string::npos) {
+      ++unavailable;
+    } else {
+      last_bad = r;
+    }
+  }
+  for (int p : cluster.ports) cluster.kill_port(p, SIGCONT);
+  frozen_over = true;
+  poster.join();
+  std::printf(
+      "Redis frozen 10 s: %d + %d scans, %d with REP_UNAVAILABLE, slowest %.0f ms; %d event POSTs: %d 200, "
+      "%d "
+      "503, %d other, slowest %.0f ms\n",
+      scans[0], scans[1], unavailable, slowest_scan_ms, posts_ok + posts_503 + posts_other, posts_ok,
+      posts_503, posts_other, slowest_post_ms);
+  EXPECT_GT(scans[0] + scans[1], 10);
+  EXPECT_EQ(late, 0) << "slowest scan " << slowest_scan_ms << " ms";
+  EXPECT_EQ(not_ok, 0) << last_bad;
+  EXPECT_EQ(unavailable, scans[0] + scans[1]) << last_bad;
+  EXPECT_LT(slowest_post_ms, kScanBoundMs);
+  EXPECT_EQ(posts_other, 0) << last_other;
+  ASSERT_TRUE(cluster.wait_healthy(cluster.ports)) << cluster.error;
+
+  // Everything queued is written once Redis answers again (the store's
+  // breaker retries after its backoff, up to 16 s here): both nodes say
+  // nothing waits, in the flush queue or the store writer's, and each
+  // scanning client's volume has come in.
+  auto drained = [&](uint16_t port) {
+    const std::string m = body_of(get(port, "/metrics"));
+    return m.find("rampart_reputation_pending_events 0\n") != std::string::npos &&
+           m.find("rampart_reputation_store_queued_events 0\n") != std::string::npos;
+  };
+  auto volume_of = [&](const std::string& ip) {
+    const std::string r = get(a.http_port, "/v1/reputation/ip:" + ip + "?counters=1");
+    return status_of(r) == 200 ? counter(body_of(r), "volume", "month") : -2;
+  };
+  ASSERT_TRUE(e2e::poll_until(
+      [&] {
+        return drained(a.http_port) && drained(b.http_port) && volume_of(scan_ip[0]) >= scans[0] - 0.5 &&
+               volume_of(scan_ip[1]) >= scans[1] - 0.5;
+      },
+      std::chrono::seconds(90)))
+      << "volumes " << volume_of(scan_ip[0]) << " / " << volume_of(scan_ip[1]) << " for " << scans[0] << " / "
+      << scans[1] << " scans\n"
+      << body_of(get(a.http_port, "/metrics"));
+  // Exactly once: each queued scan event counted once, on whichever node
+  // (within half an event: the month window decays the 10 s of events by a
+  // few thousandths in all; counting one twice adds 1).
+  for (int n = 0; n < 2; ++n) {
+    const double v = volume_of(scan_ip[n]);
+    EXPECT_NEAR(v, scans[n], 0.5) << "ip:" << scan_ip[n] << ": " << scans[n] << " scans, volume " << v;
+  }
+  const double ev = volume_of(event_ip);
+  std::printf(
+      "after SIGCONT: scan volumes %.3f / %.3f for %d / %d scans; posted events counted %.0f (%.0f "
+      "acknowledged, %.0f answered 503: in doubt, written at most once)\n",
+      volume_of(scan_ip[0]), volume_of(scan_ip[1]), scans[0], scans[1], ev, acked_events, doubt_events);
+  EXPECT_GE(ev, acked_events - 1e-3) << "acknowledged events lost";
+  EXPECT_LE(ev, acked_events + doubt_events + 1e-3) << "events counted twice";
+  // Both nodes read the same.
+  for (const std::string& ip : {scan_ip[0], scan_ip[1], event_ip}) {
+    const std::string t = "/v1/reputation/ip:" + ip + "?counters=1";
+    EXPECT_EQ(counter(body_of(get(a.http_port, t)), "volume", "month"),
+              counter(body_of(get(b.http_port, t)), "volume", "month"))
+        << ip;
+  }
+}
+
+class RampartdClusterSpool : public RampartdCluster {
+ protected:
+  std::string config_tail() const override {
+    return "redis_retry_deadline_ms = 500\nflush_ms = 50\ndrain_ms = 300\n"
+           "[server]\nscan_timeout_s = 2\n"
+           "[throttle.ip]\nper_minute = 600000\nburst = 100000\n"
+           "[throttle.net]\nper_minute = 600000\nburst = 100000\n";
+  }
+};
+
+// The SIGTERM path of rampartd's Daemon: queued events that cannot be
+// written in time are spooled, and replayed once at the next start.
+TEST_F(RampartdClusterSpool, QueuedEventsSurviveSigtermWhileRedisIsFrozen) {
+  const std::string data = tmp + "/c-data", spool = data + "/spool";
+  Daemon c;
+  ASSERT_TRUE(c.start(tmp, config, tmp + "/c.log", data)) << e2e::slurp(tmp + "/c.log");
+  const std::string scan_headers =
+      "X-Helo: mx.good.test\r\nX-Mail-From: alice@good.test\r\nX-Rcpt-To: bob@example.net\r\n";
+  const std::string msg =
+      "From: Alice <alice@good.test>\r\nTo: bob@example.net\r\nSubject: hi\r\n"
+      "Message-ID: <s@good.test>\r\n\r\nhello\r\n";
+  const std::string ip = "192.0.2.71";
+  auto volume_of = [&](const std::string& who) {
+    const std::string r = get(a.http_port, "/v1/reputation/ip:" + who + "?counters=1");
+    return status_of(r) == 200 ? counter(body_of(r), "volume", "month") : -2;
+  };
+  auto spooled_lines = [&] {
+    size_t n = 0;
+    std::error_code ec;
+    for (const auto& f : std::filesystem::directory_iterator(spool, ec)) {
+      std::ifstream in(f.path());
+      for (std::string line; std::getline(in, line);)
+        if (line.find(ip) != std::string::npos) ++n;
+    }
+    return n;
+  };
+  // Answering before the freeze (and nothing of this client counted yet).
+  ASSERT_EQ(status_of(post(c.http_port, "/v1/scan", msg, "X-Client-IP: 192.0.2.98\r\n" + scan_headers)), 200);
+  ASSERT_EQ(volume_of(ip), 0);
+
+  constexpr int kScans = 20;
+  for (int p : cluster.ports) cluster.kill_port(p, SIGSTOP);
+  int unavailable = 0;
+  for (int i = 0; i < kScans; ++i) {
+    const std::string r = post(c.http_port, "/v1/scan", msg, "X-Client-IP: " + ip + "\r\n" + scan_headers);
+    ASSERT_EQ(status_of(r), 200) << r;
+    if (body_of(r).find("REP_UNAVAILABLE") != std::string::npos) ++unavailable;
+  }
+  EXPECT_EQ(unavailable, kScans);
+  const auto t0 = std::chrono::steady_clock::now();
+  c.child.signal(SIGTERM);
+  const int status = c.child.wait(std::chrono::seconds(20));
+  c.child.kill_now();  // exited: closes its stdout pipe before the restart
+  const double exit_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const size_t spooled = spooled_lines();
+  for (int p : cluster.ports) cluster.kill_port(p, SIGCONT);
+  EXPECT_EQ(status, 0) << e2e::slurp(tmp + "/c.log");
+  // drain_ms, then the join of a store call in progress (redis_retry_deadline_ms).
+  EXPECT_LT(exit_ms, 5000);
+  // Every queued scan event is in the spool (a batch in flight too: its op
+  // id makes it count once even if Redis applies it after SIGCONT).
+  EXPECT_EQ(spooled, static_cast<size_t>(kScans)) << e2e::slurp(tmp + "/c.log");
+  std::printf("SIGTERM with Redis frozen: exit after %.0f ms, %zu of %d scan events spooled\n", exit_ms,
+              spooled, kScans);
+  ASSERT_TRUE(cluster.wait_healthy(cluster.ports)) << cluster.error;
+
+  // The next start applies the spool (each batch once) and removes it.
+  ASSERT_TRUE(c.start(tmp, config, tmp + "/c2.log", data)) << e2e::slurp(tmp + "/c2.log");
+  EXPECT_EQ(spooled_lines(), 0u);
+  ASSERT_TRUE(e2e::poll_until([&] { return volume_of(ip) >= kScans - 0.5; }, std::chrono::seconds(30)))
+      << "volume " << volume_of(ip) << " for " << kScans << " scans\n"
+      << e2e::slurp(tmp + "/c2.log");
+  EXPECT_NEAR(volume_of(ip), kScans, 0.5) << "the spooled events counted more than once";
+  c.child.signal(SIGTERM);
+  EXPECT_EQ(c.child.wait(std::chrono::seconds(20)), 0);
 }
 
 }  // namespace

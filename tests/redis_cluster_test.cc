@@ -12,6 +12,9 @@
 //                 acknowledged update is lost and both stores read the same.
 //   RateLimiter   the throttle's shared token buckets (redis_limiter.h): two
 //                 clients share one bucket, TTL, the cost of a take.
+//   Idempotency   merge_once() batches applied once: replayed, from another
+//                 client, after timeouts against a SIGSTOPped master (and
+//                 the same for a throttle take), across a CLUSTER FAILOVER.
 // The cluster is tests/support/redis_cluster.h. Fails (does not skip) when
 // redis-server / redis-cli are missing (Debian redis-server, redis-tools).
 #include <signal.h>
@@ -20,6 +23,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <span>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -299,6 +304,206 @@ TEST_F(RedisClusterE2E, SparseRecordsMergeLikeMergeAndReadOldOnes) {
   auto raw = (*s)->cluster().command({"GET", "rep{" + id + "}"});
   ASSERT_TRUE(raw);
   EXPECT_EQ(raw->str.size(), 10u + 4 * 12);
+}
+
+int port_of(const std::string& node) { return std::stoi(node.substr(node.rfind(':') + 1)); }
+
+// A batch named by an operation id is applied once however often it is sent:
+// again by the same store, by another store (another process), with one
+// identity twice in the batch; plain merge() calls are separate operations.
+TEST_F(RedisClusterE2E, MergeOnceAppliesABatchOnce) {
+  auto a = RedisClusterStore::open(options_for(*cluster_));
+  ASSERT_TRUE(a) << a.error().message;
+  auto b = RedisClusterStore::open(options_for(*cluster_));
+  ASSERT_TRUE(b) << b.error().message;
+  std::vector<Update> batch;
+  for (int i = 0; i < 30; ++i)
+    batch.push_back(Update{"domain:once" + std::to_string(i) + ".example", plus_one()});
+  batch.push_back(Update{"domain:once0.example", plus_one()});  // twice in one batch: both count
+  ASSERT_TRUE((*a)->merge_once(batch, "batch-1"));
+  EXPECT_EQ((*a)->duplicates(), 0u);
+  ASSERT_TRUE((*a)->merge_once(batch, "batch-1"));
+  ASSERT_TRUE((*b)->merge_once(batch, "batch-1"));
+  EXPECT_EQ((*a)->duplicates(), 30u);  // one script per identity
+  EXPECT_EQ((*b)->duplicates(), 30u);
+  EXPECT_EQ(volume(**b, "domain:once0.example"), 2);
+  for (int i = 1; i < 30; ++i) EXPECT_EQ(volume(**b, "domain:once" + std::to_string(i) + ".example"), 1) << i;
+  // Another operation id is another batch; so is each plain merge().
+  ASSERT_TRUE((*b)->merge_once(std::span<const Update>(batch).subspan(1, 1), "batch-2"));
+  EXPECT_EQ(volume(**a, "domain:once1.example"), 2);
+  ASSERT_TRUE((*a)->merge(std::span<const Update>(batch).subspan(1, 1)));
+  ASSERT_TRUE((*a)->merge(std::span<const Update>(batch).subspan(1, 1)));
+  EXPECT_EQ(volume(**a, "domain:once1.example"), 4);
+  // The marker is in the identity's slot and expires.
+  auto ttl = (*a)->cluster().command({"TTL", "rep{domain:once3.example}:op:batch-1"});
+  ASSERT_TRUE(ttl);
+  EXPECT_GT(ttl->integer, 86000);
+  EXPECT_LE(ttl->integer, 86400);
+  EXPECT_FALSE((*a)->merge_once(batch, ""));
+  // Store::merge_ops (the StoreService writer's call): batches by op id, a
+  // replayed one skipped, a partly written one completed.
+  std::vector<OpBatch> ops(2);
+  ops[0].op_id = "svc-1";
+  ops[0].updates = {{"domain:ops1.example", plus_one()}, {"domain:ops2.example", plus_one()}};
+  ops[1].op_id = "svc-2";
+  ops[1].updates = {{"domain:ops1.example", plus_one()}};
+  ASSERT_TRUE(
+      (*a)->merge_once(std::span<const Update>(ops[0].updates).subspan(0, 1), "svc-1"));  // half of svc-1
+  auto n = (*b)->merge_ops(ops);
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, 2u);  // svc-1 completed, svc-2 new
+  n = (*b)->merge_ops(ops);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 0u);  // both replays
+  EXPECT_EQ(volume(**a, "domain:ops1.example"), 2);
+  EXPECT_EQ(volume(**a, "domain:ops2.example"), 1);
+}
+
+// Redis stops answering (SIGSTOP: connections stay open, the kernel keeps
+// what is sent) for longer than the client's io_timeout: the client gives up
+// on each request, reconnects and sends it again, so the master runs it
+// several times once it is back. Without operation markers that counts an
+// update several times (checked: it is what the test provokes); with them,
+// once -- also when the caller's call failed (kTemporary) and the caller
+// retries the batch under the same id after Redis returns.
+TEST_F(RedisClusterE2E, RetriesAfterTimeoutsCountOnce) {
+  ASSERT_TRUE(cluster_->wait_healthy(cluster_->ports));
+  const std::string id = "domain:timeout.example";
+  auto probe = RedisCluster::connect(options_for(*cluster_).cluster);
+  ASSERT_TRUE(probe) << probe.error().message;
+  const int master = port_of((*probe)->master_of(key_slot("rep{" + id + "}")));
+  RedisStoreOptions quick = options_for(*cluster_);
+  quick.cluster.io_timeout = std::chrono::milliseconds(100);
+  quick.cluster.retry_deadline = std::chrono::seconds(10);
+  RedisStoreOptions plain = quick;
+  plain.idempotent = false;
+  auto freeze = [&](std::chrono::milliseconds ms, const std::function<void()>& during) {
+    cluster_->kill_port(master, SIGSTOP);
+    std::thread resume([&] {
+      std::this_thread::sleep_for(ms);  // how long Redis is away (the scenario, not a wait for a result)
+      cluster_->kill_port(master, SIGCONT);
+    });
+    during();
+    resume.join();
+  };
+  const std::vector<Update> one{{id, plus_one()}};
+
+  // The control: without markers the retries are counted.
+  auto p = RedisClusterStore::open(plain);
+  ASSERT_TRUE(p) << p.error().message;
+  Status st;
+  freeze(std::chrono::milliseconds(600), [&] { st = (*p)->merge(one); });
+  ASSERT_TRUE(st) << st.error().message;
+  const double replays = volume(**p, id);
+  EXPECT_GE(replays, 2) << "the scenario did not make the client send twice";
+  ASSERT_TRUE((*p)->cluster().command({"DEL", "rep{" + id + "}"}));
+
+  // merge() and merge_once(): once each.
+  auto s = RedisClusterStore::open(quick);
+  ASSERT_TRUE(s) << s.error().message;
+  freeze(std::chrono::milliseconds(600), [&] { st = (*s)->merge(one); });
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_GT((*s)->cluster().stats().retries, 0u);
+  EXPECT_EQ(volume(**s, id), 1);
+  freeze(std::chrono::milliseconds(600), [&] { st = (*s)->merge_once(one, "retried-op"); });
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(volume(**s, id), 2);
+
+  // The caller's deadline passes while Redis is away (kTemporary, the
+  // update in doubt); it retries the same operation later: counted once.
+  RedisStoreOptions impatient = quick;
+  impatient.cluster.retry_deadline = std::chrono::milliseconds(300);
+  auto q = RedisClusterStore::open(impatient);
+  ASSERT_TRUE(q) << q.error().message;
+  freeze(std::chrono::milliseconds(600), [&] { st = (*q)->merge_once(one, "in-doubt-op"); });
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, Errc::kTemporary);
+  ASSERT_TRUE(
+      poll_until([&] { return bool((*q)->merge_once(one, "in-doubt-op")); }, std::chrono::seconds(10)));
+  EXPECT_EQ(volume(**s, id), 3);
+
+  // The throttle's take: one token however often the take was sent.
+  RedisLimiterOptions lo;
+  lo.cluster = quick.cluster;
+  RedisRateLimiter lim(lo);
+  std::string bucket;  // an identity whose bucket is on the frozen master
+  for (int i = 0; bucket.empty(); ++i) {
+    const std::string k = "ip:203.0.113." + std::to_string(i);
+    if ((*probe)->master_of(key_slot(lim.bucket_key(k))) == "127.0.0.1:" + std::to_string(master)) bucket = k;
+  }
+  ASSERT_TRUE(lim.take(bucket, 1e-6, 5));  // connected, 4 left
+  Result<RedisRateLimiter::Outcome> took;
+  freeze(std::chrono::milliseconds(600), [&] { took = lim.take_outcome(bucket, 1e-6, 5); });
+  ASSERT_TRUE(took) << took.error().message;
+  EXPECT_TRUE(took->taken);
+  EXPECT_NEAR(took->tokens, 3, 1e-3);
+  ASSERT_NE(lim.cluster(), nullptr);
+  EXPECT_GT(lim.cluster()->stats().retries, 0u);
+  auto after = lim.take_outcome(bucket, 1e-6, 5);
+  ASSERT_TRUE(after);
+  EXPECT_NEAR(after->tokens, 2, 1e-3);
+  ASSERT_TRUE(cluster_->wait_healthy(cluster_->ports));
+}
+
+// Every node stops answering (SIGSTOP: connections stay open, connects
+// still complete in the kernel): a call is held for its retry deadline, not
+// io_timeout for each node it tries (a topology refresh walks all six).
+TEST_F(RedisClusterE2E, FrozenClusterHoldsACallItsDeadline) {
+  ASSERT_TRUE(cluster_->wait_healthy(cluster_->ports));
+  RedisStoreOptions o = options_for(*cluster_);
+  o.cluster.io_timeout = std::chrono::milliseconds(1000);
+  o.cluster.retry_deadline = std::chrono::milliseconds(250);
+  auto s = RedisClusterStore::open(o);
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_TRUE((*s)->get("domain:frozen.example"));
+  for (int p : cluster_->ports) cluster_->kill_port(p, SIGSTOP);
+  std::vector<double> ms;
+  for (int i = 0; i < 2; ++i) {  // the second starts with a topology refresh
+    const auto t0 = Steady::now();
+    auto g = (*s)->get("domain:frozen.example");
+    ms.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+    EXPECT_FALSE(g);
+    if (!g) {
+      EXPECT_EQ(g.error().code, Errc::kTemporary);
+    }
+  }
+  for (int p : cluster_->ports) cluster_->kill_port(p, SIGCONT);
+  for (double m : ms) EXPECT_LT(m, 600) << "a call outlived its 250 ms deadline";
+  ASSERT_TRUE(cluster_->wait_healthy(cluster_->ports));
+  EXPECT_TRUE(poll_until([&] { return bool((*s)->get("domain:frozen.example")); }, std::chrono::seconds(10)));
+}
+
+// A batch written, its master replaced by its replica (CLUSTER FAILOVER),
+// the same batch sent again: the markers came over with the counters.
+TEST_F(RedisClusterE2E, MergeOnceAcrossAFailover) {
+  ASSERT_TRUE(cluster_->wait_healthy(cluster_->ports));
+  auto s = RedisClusterStore::open(options_for(*cluster_));
+  ASSERT_TRUE(s) << s.error().message;
+  std::vector<Update> batch;
+  for (int i = 0; i < 12; ++i)
+    batch.push_back(Update{"domain:fo" + std::to_string(i) + ".example", plus_one()});
+  ASSERT_TRUE((*s)->merge_once(batch, "before-failover"));
+  const uint16_t slot = key_slot("rep{domain:fo0.example}");
+  const std::string old_master = (*s)->cluster().master_of(slot);
+  int replica = 0;
+  for (int p : cluster_->ports)
+    if (node_command(p, {"INFO", "replication"}).find("master_port:" + std::to_string(port_of(old_master))) !=
+        std::string::npos)
+      replica = p;
+  ASSERT_NE(replica, 0) << "no replica of " << old_master;
+  ASSERT_EQ(node_command(replica, {"CLUSTER", "FAILOVER"}), "OK");
+  ASSERT_TRUE(poll_until(
+      [&] {
+        return (*s)->cluster().refresh_topology() &&
+               (*s)->cluster().master_of(slot) == "127.0.0.1:" + std::to_string(replica);
+      },
+      std::chrono::seconds(30)));
+  ASSERT_TRUE(cluster_->wait_healthy(cluster_->ports));
+  auto fresh = RedisClusterStore::open(options_for(*cluster_));
+  ASSERT_TRUE(fresh);
+  ASSERT_TRUE((*fresh)->merge_once(batch, "before-failover"));
+  EXPECT_EQ((*fresh)->duplicates(), batch.size());
+  for (const Update& u : batch) EXPECT_EQ(volume(**fresh, u.key), 1) << u.key;
 }
 
 TEST_F(RedisClusterE2E, MasterKilledNoAcknowledgedEventLost) {

@@ -174,6 +174,12 @@ tempfail = false
 flush_ms = 100
 flush_events = 512
 max_pending = 100000  # the store failing: the oldest queued events are dropped past this
+# The store runs on threads of its own (reputation::StoreService): a scan
+# waits for its reputation lookup at most lookup_timeout_ms, then goes on
+# with REP_UNAVAILABLE. On SIGTERM queued events get drain_ms to be written;
+# the rest is spooled to <data-dir>/spool and applied once at the next start.
+lookup_timeout_ms = 200
+drain_ms = 5000
 # ARF reports (POST /v1/reports, reports_maildir): a complete original's
 # DKIM is verified again; Authentication-Results of these authserv-ids
 # (besides our own) are trusted in the originals for the rest.

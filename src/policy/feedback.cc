@@ -60,6 +60,8 @@ Result<FeedbackConfig> FeedbackConfig::from(const Config& cfg) {
   c.flush_events = rep.integer("flush_events", c.flush_events, 1, 1000000);
   c.max_pending = rep.integer("max_pending", c.max_pending, 1, 100000000);
   if (c.max_pending < c.flush_events) rep.invalid("max_pending", "must be >= flush_events");
+  c.lookup_timeout_ms = rep.integer("lookup_timeout_ms", c.lookup_timeout_ms, 1, 60000);
+  c.drain_ms = rep.integer("drain_ms", c.drain_ms, 0, 600000);
   c.reports_maildir = rep.string("reports_maildir", c.reports_maildir);
   c.reports_poll_ms = rep.integer("reports_poll_ms", c.reports_poll_ms, 10, 3600000);
   // Reporters whose mailed ARF reports are accepted (issue 11): a report from
@@ -151,32 +153,41 @@ class ContentCheck final : public Check {
   std::string_view name() const override { return "content"; }
   Stage stage() const override { return Stage::kData; }
   void run(const std::shared_ptr<ScanState>& s, std::function<void()> done) override {
+    if (!fb_->classifier()) {
+      done();
+      return;
+    }
+    const int64_t min_learned = fb_->setting(&FeedbackConfig::min_learned);
+    classify::Verdict v;
+    double t = 0;
+    bool scored = false;
     {
-      std::lock_guard lk(fb_->mu_);  // every event loop scans; the model learns meanwhile
-      evaluate(s);
+      // The model under its lock (learning, a save's copy or a SIGHUP load
+      // meanwhile on other threads); done() outside it.
+      const std::lock_guard lk(fb_->model_mu_);
+      if (classify::Classifier* c = fb_->classifier_.get()) {
+        const classify::Model& m = c->model();
+        if (static_cast<int64_t>(m.hams() + m.spams()) >= min_learned) {
+          v = c->classify(s->message);
+          t = std::clamp(static_cast<double>(m.threshold()), 1e-6, 1 - 1e-6);
+          scored = true;
+        }
+      }
     }
-    done();
-  }
-
- private:
-  void evaluate(const std::shared_ptr<ScanState>& s) {
-    classify::Classifier* c = fb_->classifier();
-    if (!c) {
+    if (!scored) {
+      done();
       return;
     }
-    const classify::Model& m = c->model();
-    if (static_cast<int64_t>(m.hams() + m.spams()) < fb_->cfg_.min_learned) {
-      return;
-    }
-    const classify::Verdict v = c->classify(s->message);
-    const double t = std::clamp(static_cast<double>(m.threshold()), 1e-6, 1 - 1e-6);
     const std::string why = "P(spam) " + num(v.score) + ", threshold " + num(t);
     if (v.score >= t) {
       s->add(name(), "CONTENT_SPAM", cfg_.scores("CONTENT_SPAM") * (v.score - t) / (1 - t), why);
     } else {
       s->add(name(), "CONTENT_HAM", cfg_.scores("CONTENT_HAM") * (t - v.score) / t, why);
     }
+    done();
   }
+
+ private:
   const PolicyConfig& cfg_;
   std::shared_ptr<Feedback> fb_;
 };
@@ -188,17 +199,9 @@ class ReputationCheck final : public Check {
   Stage stage() const override { return Stage::kData; }
   int wave() const override { return 2; }
   void run(const std::shared_ptr<ScanState>& s, std::function<void()> done) override {
-    {
-      std::lock_guard lk(fb_->mu_);  // one store, engine and queue for every event loop
-      evaluate(s);
-    }
-    done();
-  }
-
- private:
-  void evaluate(const std::shared_ptr<ScanState>& s) {
-    reputation::Engine* engine = fb_->engine();
-    if (!engine) {
+    reputation::StoreService* svc = fb_->service();
+    if (!svc || !fb_->cfg_.reputation) {
+      done();
       return;
     }
     // The verdict so far (before any reputation symbol: no feedback loop).
@@ -209,21 +212,39 @@ class ReputationCheck final : public Check {
     } else if (!s->temp_failed && !s->forced && score < cfg_.add_header_score) {
       verdict = reputation::Verdict::kHam;
     }
-    const reputation::Event e = event_of(*s, verdict);
+    reputation::Event e = event_of(*s, verdict);
     const auto ids = reputation::identities_of(e, dmarc::PublicSuffixList::system());
+    std::vector<std::string> keys;
+    for (const auto& id : ids)
+      if (sender_kind(id.kind)) keys.push_back(id.key);
+    // One store round trip for all, on the store's thread, within the
+    // budget; the answer comes back on this loop.
+    svc->report_many(std::move(keys),
+                     std::chrono::milliseconds(fb_->setting(&FeedbackConfig::lookup_timeout_ms)),
+                     [this, s, e = std::move(e),
+                      done = std::move(done)](Result<std::vector<reputation::Report>> reports) mutable {
+                       looked_up(*s, std::move(e), std::move(reports));
+                       done();
+                     });
+  }
+
+ private:
+  void looked_up(ScanState& st, reputation::Event e, Result<std::vector<reputation::Report>> reports) {
+    ScanState* s = &st;
     struct Seen {
       reputation::SenderClass cls;
       std::string ids, first_reasons;
       double rep_score = 0;
     };
     std::vector<Seen> seen;
-    std::vector<std::string> keys;
-    for (const auto& id : ids)
-      if (sender_kind(id.kind)) keys.push_back(id.key);
-    auto reports = engine->report_many(keys);  // one store round trip for all
+    bool said = false;  // REP_UNAVAILABLE once
     if (!reports) {
+      if (reports.error().message.find("took longer") != std::string::npos) fb_->lookup_timeouts_++;
       unavailable(*s, reports.error().message);
-      return;
+      said = true;
+      // Tempfailed: the MTA sends the message again, counted then.
+      if (fb_->setting(&FeedbackConfig::tempfail)) return;
+      reports = std::vector<reputation::Report>{};  // the event is still counted
     }
     for (const reputation::Report& r : *reports) {
       if (r.cls == reputation::SenderClass::kUnknown) continue;
@@ -252,25 +273,27 @@ class ReputationCheck final : public Check {
              x.ids + " (score " + num(x.rep_score) + (x.first_reasons.empty() ? "" : ": " + x.first_reasons) +
                  ")");
     }
-    if (auto st = fb_->queue(e); !st) {
-      unavailable(*s, st.error().message);
-      return;
-    }
     size_t traps = 0;
     std::string first_trap;
     for (const std::string& r : s->env.rcpts)
       if (fb_->is_trap(r) && traps++ == 0) first_trap = angle_value(r);
-    if (traps > 0) {
-      reputation::Event trap = e;
-      trap.type = reputation::EventType::kTrap;
+    std::optional<reputation::Event> trap;
+    if (traps > 0) trap = e;
+    if (auto qs = fb_->queue(std::move(e)); !qs) {
+      if (!said) unavailable(*s, qs.error().message);
+      return;
+    }
+    if (trap) {
+      trap->type = reputation::EventType::kTrap;
       fb_->trap_hits_++;
       s->add(name(), "REP_TRAP_HIT", cfg_.scores("REP_TRAP_HIT"),
              first_trap + (traps > 1 ? " and " + std::to_string(traps - 1) + " more trap(s)" : ""));
-      if (auto st = fb_->queue(std::move(trap)); !st) unavailable(*s, st.error().message);
+      if (auto qs = fb_->queue(std::move(*trap)); !qs && !said) unavailable(*s, qs.error().message);
     }
   }
+
   void unavailable(ScanState& s, const std::string& why) {
-    if (fb_->cfg_.tempfail) {
+    if (fb_->setting(&FeedbackConfig::tempfail)) {
       s.tempfail("REPUTATION", "store: " + why);
     } else {
       s.add(name(), "REP_UNAVAILABLE", 0, "store: " + why);
@@ -289,11 +312,49 @@ Feedback::Feedback(FeedbackConfig cfg, const Clock& clock, std::string authserv_
 Feedback::~Feedback() = default;
 
 void Feedback::set_store(std::unique_ptr<reputation::Store> store) {
-  engine_.reset();
-  store_ = std::move(store);
-  if (store_ && cfg_.reputation)
-    engine_ = std::make_unique<reputation::Engine>(*store_, clock_, cfg_.thresholds,
-                                                   dmarc::PublicSuffixList::system());
+  service_.reset();
+  if (store && cfg_.reputation) {
+    reputation::ServiceOptions o;
+    o.max_queued_events = static_cast<size_t>(std::max<int64_t>(cfg_.max_pending, 1));
+    service_ = std::make_unique<reputation::StoreService>(std::move(store), clock_, cfg_.thresholds,
+                                                          dmarc::PublicSuffixList::system(), o);
+  }
+}
+
+Result<size_t> Feedback::replay_spool() {
+  if (!service_ || spool_dir_.empty()) return size_t{0};
+  auto n = service_->replay_spool(spool_dir_);
+  if (n && *n > 0) log::get()->info("reputation: {} spooled event batches applied from {}", *n, spool_dir_);
+  return n;
+}
+
+Status Feedback::drain(std::chrono::steady_clock::time_point deadline) {
+  Status result;
+  if (service_) {
+    std::vector<reputation::Event> left;
+    {
+      const std::lock_guard lk(pending_mu_);
+      left.swap(pending_);
+    }
+    auto n = service_->drain(deadline, spool_dir_, std::move(left));
+    if (!n) {
+      log::get()->error("reputation: events not written at exit: {}", n.error().message);
+      result = tl::unexpected(n.error());
+    } else if (*n > 0) {
+      log::get()->warn("reputation: {} events not written in time: spooled to {} (applied at the next start)",
+                       *n, spool_dir_);
+    }
+    // The service's threads (a reader or the writer still in a store call,
+    // the read timer, the worker) post to the loops' executors: joined here,
+    // while those exist (rampartd destroys its loops later). From now on the
+    // reputation check and endpoints are off, as without a store.
+    service_.reset();
+  }
+  if (auto st = save_model(true); !st) {
+    log::get()->error("classify: saving {} failed: {}", cfg_.model, st.error().message);
+    if (result) result = st;
+  }
+  return result;
 }
 
 void Feedback::stamp_model() {
@@ -307,7 +368,7 @@ void Feedback::stamp_model() {
 }
 
 Status Feedback::load_model() {
-  std::lock_guard lk(mu_);
+  const std::lock_guard lk(model_mu_);
   classifier_.reset();
   if (cfg_.model.empty()) return {};
   std::error_code ec;
@@ -333,9 +394,9 @@ Status Feedback::load_model() {
 }
 
 Status Feedback::reload_model() {
-  std::lock_guard lk(mu_);
   if (cfg_.model.empty()) return {};
   if (!classifier_) return load_model();
+  const std::lock_guard lk(model_mu_);
   std::error_code ec;
   auto t = std::filesystem::last_write_time(cfg_.model, ec);
   if (ec || (model_mtime_ && *model_mtime_ == t)) return {};  // unchanged (or gone): keep ours
@@ -350,34 +411,50 @@ Status Feedback::reload_model() {
 }
 
 Status Feedback::save_model(bool force) {
-  std::lock_guard lk(mu_);
   if (!classifier_ || cfg_.model.empty() || learned_since_save_ == 0) return {};
   const int64_t now = clock_.unix_seconds();
-  if (!force && now - last_save_ < cfg_.save_interval_s) return {};
-  if (auto st = classifier_->save(cfg_.model); !st) {
+  if (!force && now - last_save_ < setting(&FeedbackConfig::save_interval_s)) return {};
+  // A copy taken under the lock (memory only), written outside it: the
+  // loops' content checks do not wait for the disk.
+  std::optional<classify::Model> copy;
+  uint64_t learned = 0;
+  {
+    const std::lock_guard lk(model_mu_);
+    if (!classifier_) return {};  // a failed SIGHUP load meanwhile
+    copy.emplace(classifier_->model());
+    learned = learned_since_save_;
+  }
+  if (auto st = copy->save(cfg_.model); !st) {
     model_errors_++;
     return st;
   }
   model_saves_++;
   last_save_ = now;
-  learned_since_save_ = 0;
+  learned_since_save_ -= learned;
+  const std::lock_guard lk(model_mu_);
   stamp_model();
   return {};
 }
 
 void Feedback::reconfigure(const FeedbackConfig& c) {
-  std::lock_guard lk(mu_);
-  cfg_.tempfail = c.tempfail;
-  cfg_.trusted_authserv_ids = c.trusted_authserv_ids;
-  cfg_.reporters = c.reporters;
-  cfg_.min_learned = c.min_learned;
-  cfg_.save_interval_s = c.save_interval_s;
-  cfg_.trap_addresses = c.trap_addresses;
-  cfg_.trap_domains = c.trap_domains;
-  cfg_.flush_events = c.flush_events;
-  cfg_.max_pending = c.max_pending;
-  if (c.flush_ms == 0 && cfg_.flush_ms != 0) (void)flush();  // from batched to at once
-  cfg_.flush_ms = c.flush_ms;
+  bool to_once = false;
+  {
+    // Short: the other loops read these meanwhile (setting()).
+    const std::lock_guard lk(mu_);
+    cfg_.tempfail = c.tempfail;
+    cfg_.trusted_authserv_ids = c.trusted_authserv_ids;
+    cfg_.reporters = c.reporters;
+    cfg_.min_learned = c.min_learned;
+    cfg_.save_interval_s = c.save_interval_s;
+    cfg_.trap_addresses = c.trap_addresses;
+    cfg_.trap_domains = c.trap_domains;
+    cfg_.flush_events = c.flush_events;
+    cfg_.max_pending = c.max_pending;
+    to_once = c.flush_ms == 0 && cfg_.flush_ms != 0;
+    cfg_.flush_ms = c.flush_ms;
+    cfg_.lookup_timeout_ms = c.lookup_timeout_ms;
+  }
+  if (to_once) (void)flush();  // from batched to at once: what was queued goes now
 }
 
 void Feedback::add_checks(Pipeline& p) {
@@ -386,51 +463,122 @@ void Feedback::add_checks(Pipeline& p) {
 }
 
 Status Feedback::queue(reputation::Event e) {
-  std::lock_guard lk(mu_);
-  if (!engine_) return {};
-  if (cfg_.flush_ms <= 0) return record(e);
+  if (!service_) return {};
   if (e.time == 0) e.time = clock_.unix_seconds();
-  if (pending_.empty() && last_flush_ == std::chrono::steady_clock::time_point{})
-    last_flush_ = clock_.monotonic();
-  pending_.push_back(std::move(e));
-  if (static_cast<int64_t>(pending_.size()) > cfg_.max_pending) {
-    const size_t drop = pending_.size() - static_cast<size_t>(std::max<int64_t>(cfg_.max_pending, 0));
-    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(drop));
-    dropped_ += drop;
+  int64_t flush_ms = 0, flush_events = 0, max_pending = 0;
+  {
+    const std::lock_guard lk(mu_);
+    flush_ms = cfg_.flush_ms;
+    flush_events = cfg_.flush_events;
+    max_pending = cfg_.max_pending;
   }
-  if (static_cast<int64_t>(pending_.size()) >= cfg_.flush_events) return flush();
+  if (flush_ms <= 0) {
+    if (!current_executor()) {
+      Status got;
+      record(std::move(e), [&](Status st) { got = std::move(st); });
+      return got;
+    }
+    // On a loop: the writer takes it (retried while the store is down).
+    events_++;
+    std::vector<reputation::Event> one;
+    one.push_back(std::move(e));
+    if (service_->record(std::move(one), reputation::StoreService::kKeep, nullptr).empty()) {
+      store_errors_++;
+      dropped_++;
+      return fail(Errc::kTemporary, "reputation write queue full");
+    }
+    return {};
+  }
+  bool full = false;
+  {
+    const std::lock_guard lk(pending_mu_);
+    if (pending_.empty() && last_flush_ == std::chrono::steady_clock::time_point{})
+      last_flush_ = clock_.monotonic();
+    pending_.push_back(std::move(e));
+    if (static_cast<int64_t>(pending_.size()) > max_pending) {
+      const size_t drop = pending_.size() - static_cast<size_t>(std::max<int64_t>(max_pending, 0));
+      pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(drop));
+      dropped_ += drop;
+    }
+    full = static_cast<int64_t>(pending_.size()) >= flush_events;
+  }
+  if (full) return flush();
   return {};
 }
 
 Status Feedback::flush() {
-  std::lock_guard lk(mu_);
-  last_flush_ = clock_.monotonic();
-  if (pending_.empty() || !engine_) return {};
-  events_ += pending_.size();
-  auto st = engine_->record_batch(pending_);
-  if (!st) {
-    store_errors_++;
-    log::get()->warn("reputation: writing {} queued events failed ({}); kept for the next flush",
-                     pending_.size(), st.error().message);
-    return st;
+  std::vector<reputation::Event> batch;
+  {
+    const std::lock_guard lk(pending_mu_);
+    last_flush_ = clock_.monotonic();
+    if (pending_.empty() || !service_) return {};
+    batch.swap(pending_);
   }
+  const size_t n = batch.size();
+  const int64_t max_pending = std::max<int64_t>(setting(&FeedbackConfig::max_pending), 0);
+  auto keep = [this, max_pending](std::vector<reputation::Event> evs) {
+    // Back in front of what was queued meanwhile, bounded by max_pending.
+    const std::lock_guard lk(pending_mu_);
+    evs.insert(evs.end(), std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
+    pending_.swap(evs);
+    if (static_cast<int64_t>(pending_.size()) > max_pending) {
+      const size_t drop = pending_.size() - static_cast<size_t>(max_pending);
+      pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(drop));
+      dropped_ += drop;
+    }
+  };
+  if (!current_executor()) {  // no loop: written now; kept on error
+    std::vector<reputation::Event> copy = batch;
+    Status got;
+    service_->record(std::move(batch), reputation::StoreService::kAnswer,
+                     [&](Status st) { got = std::move(st); });
+    if (!got) {
+      store_errors_++;
+      log::get()->warn("reputation: writing {} queued events failed ({}); kept for the next flush", n,
+                       got.error().message);
+      keep(std::move(copy));
+      return got;
+    }
+    events_ += n;
+    flushes_++;
+    return {};
+  }
+  // On a loop: the service's writer takes the batch and retries it while the
+  // store is down; refused only when its queue is full (kept here then).
+  std::vector<reputation::Event> copy = batch;
+  if (service_->record(std::move(batch), reputation::StoreService::kKeep, nullptr).empty()) {
+    store_errors_++;
+    keep(std::move(copy));
+    return fail(Errc::kTemporary, "reputation write queue full: the events stay queued here");
+  }
+  events_ += n;
   flushes_++;
-  pending_.clear();
   return {};
 }
 
 void Feedback::tick() {
-  std::lock_guard lk(mu_);
-  if (pending_.empty()) return;
-  if (clock_.monotonic() - last_flush_ >= std::chrono::milliseconds(cfg_.flush_ms)) (void)flush();
+  const auto every = std::chrono::milliseconds(setting(&FeedbackConfig::flush_ms));
+  {
+    const std::lock_guard lk(pending_mu_);
+    if (pending_.empty()) return;
+    if (clock_.monotonic() - last_flush_ < every) return;
+  }
+  (void)flush();
 }
 
-Status Feedback::record(const reputation::Event& e) {
-  if (!engine_) return {};
-  events_++;
-  auto st = engine_->record(e);
-  if (!st) store_errors_++;
-  return st;
+void Feedback::record(reputation::Event e, std::function<void(Status)> done) {
+  if (!service_) return done(Status{});
+  std::vector<reputation::Event> one;
+  one.push_back(std::move(e));
+  service_->record(std::move(one), reputation::StoreService::kAnswer,
+                   [self = shared_from_this(), done = std::move(done)](Status st) {
+                     if (st) {
+                       self->events_++;
+                     } else {
+                       self->store_errors_++;
+                     }
+                     done(std::move(st));
+                   });
 }
 
 namespace {
@@ -438,11 +586,29 @@ Feedback::Answer error_answer(int status, std::string_view why) {
   return Feedback::Answer{status, JsonObject().str("error", why).done()};
 }
 Feedback::Answer disabled() { return error_answer(503, "reputation is disabled"); }
+// The callback form's answer, when it came before the call returned (no loop).
+template <typename Start>
+Feedback::Answer answer_now(Start start) {
+  std::optional<Feedback::Answer> got;
+  start([&got](Feedback::Answer a) { got = std::move(a); });
+  if (got) return std::move(*got);
+  return error_answer(500, "answered later: use the callback form on an event loop");
+}
 }  // namespace
 
 Feedback::Answer Feedback::post_events(std::string_view body) {
-  std::lock_guard lk(mu_);
-  if (!engine_) return disabled();
+  return answer_now([&](AnswerDone d) { post_events(body, std::move(d)); });
+}
+Feedback::Answer Feedback::get_reputation(std::string_view identity, bool with_counters) {
+  return answer_now([&](AnswerDone d) { get_reputation(identity, with_counters, std::move(d)); });
+}
+Feedback::Answer Feedback::post_learn(std::string_view label, std::string_view body,
+                                      std::string_view client_ip) {
+  return answer_now([&](AnswerDone d) { post_learn(label, std::string(body), client_ip, std::move(d)); });
+}
+
+void Feedback::post_events(std::string_view body, AnswerDone done) {
+  if (!service_) return done(disabled());
   size_t rejected = 0, line_no = 0;
   std::vector<std::string> errors, out_of_window;
   std::vector<reputation::Event> events;
@@ -479,37 +645,54 @@ Feedback::Answer Feedback::post_events(std::string_view body) {
     events.push_back(std::move(*ev));
   }
   if (!out_of_window.empty())
-    return Answer{400, JsonObject()
-                           .str("error", "events out of the time window; nothing applied")
-                           .num("accepted", static_cast<int64_t>(0))
-                           .num("rejected", static_cast<int64_t>(events.size() + rejected))
-                           .strings("errors", out_of_window)
-                           .done()};
-  size_t accepted = 0;
-  for (const reputation::Event& ev : events) {
-    if (auto st = record(ev); !st)
+    return done(Answer{400, JsonObject()
+                                .str("error", "events out of the time window; nothing applied")
+                                .num("accepted", static_cast<int64_t>(0))
+                                .num("rejected", static_cast<int64_t>(events.size() + rejected))
+                                .strings("errors", out_of_window)
+                                .done()});
+  const size_t accepted = events.size();
+  auto answer = [rejected, accepted, errors = std::move(errors)](Status st) {
+    if (!st)
       return Answer{503, JsonObject()
                              .str("error", "reputation store: " + st.error().message)
-                             .num("accepted", static_cast<int64_t>(accepted))
+                             .num("accepted", static_cast<int64_t>(0))
                              .done()};
-    ++accepted;
-  }
-  return Answer{rejected == 0 || accepted > 0 ? 200 : 400,
-                JsonObject()
-                    .num("accepted", static_cast<int64_t>(accepted))
-                    .num("rejected", static_cast<int64_t>(rejected))
-                    .strings("errors", errors)
-                    .done()};
+    return Answer{rejected == 0 || accepted > 0 ? 200 : 400,
+                  JsonObject()
+                      .num("accepted", static_cast<int64_t>(accepted))
+                      .num("rejected", static_cast<int64_t>(rejected))
+                      .strings("errors", errors)
+                      .done()};
+  };
+  if (events.empty()) return done(answer(Status{}));
+  // One batch, one op id: applied all together, once; answered when durable.
+  service_->record(
+      std::move(events), reputation::StoreService::kAnswer,
+      [self = shared_from_this(), accepted, answer = std::move(answer), done = std::move(done)](Status st) {
+        if (st) {
+          self->events_ += accepted;
+        } else {
+          self->store_errors_++;
+        }
+        done(answer(std::move(st)));
+      });
 }
 
-Feedback::Answer Feedback::get_reputation(std::string_view identity, bool with_counters) {
-  std::lock_guard lk(mu_);
-  if (!engine_) return disabled();
+void Feedback::get_reputation(std::string_view identity, bool with_counters, AnswerDone done) {
+  if (!service_) return done(disabled());
   if (identity.empty() || identity.find(':') == std::string_view::npos)
-    return error_answer(400, "identity must look like domain:example.com or ip:192.0.2.1");
-  auto r = engine_->report(identity);
-  if (!r) return error_answer(503, "reputation store: " + r.error().message);
-  return Answer{200, r->to_json(with_counters)};
+    return done(error_answer(400, "identity must look like domain:example.com or ip:192.0.2.1"));
+  std::vector<std::string> keys;
+  keys.emplace_back(identity);
+  // A reader's budget: the scan's, at least a second (a person or a script waits).
+  const auto budget =
+      std::chrono::milliseconds(std::max<int64_t>(setting(&FeedbackConfig::lookup_timeout_ms), 1000));
+  service_->report_many(std::move(keys), budget,
+                        [with_counters, done = std::move(done)](Result<std::vector<reputation::Report>> r) {
+                          if (!r) return done(error_answer(503, "reputation store: " + r.error().message));
+                          done(Answer{200, (*r)[0].to_json(with_counters)});
+                        });
 }
 
 void Feedback::set_resolver(dns::Resolver& resolver) {
@@ -517,9 +700,9 @@ void Feedback::set_resolver(dns::Resolver& resolver) {
 }
 
 bool Feedback::is_trap(std::string_view rcpt) const {
-  std::lock_guard lk(mu_);
   std::string a = to_lower(angle_value(rcpt));
   if (a.empty()) return false;
+  const std::lock_guard lk(mu_);  // SIGHUP may change the lists meanwhile
   for (const std::string& t : cfg_.trap_addresses)
     if (to_lower(angle_value(t)) == a) return true;
   const size_t at = a.rfind('@');
@@ -535,7 +718,7 @@ bool Feedback::is_trap(std::string_view rcpt) const {
 }
 
 Feedback::Answer Feedback::get_rejected(std::string_view id) const {
-  std::lock_guard lk(mu_);
+  const std::lock_guard lk(mu_);  // reports are refused on loop 0, read from any loop
   if (id.empty()) {
     std::string kept = "[";
     for (const auto& e : rejected_.entries())
@@ -565,26 +748,29 @@ Feedback::Answer Feedback::get_rejected(std::string_view id) const {
 }
 
 Feedback::Answer Feedback::reject_report(std::string_view body, const std::string& why) {
-  std::lock_guard lk(mu_);
   reports_rejected_++;
-  rejected_.keep(body, why, clock_.unix_seconds());
+  {
+    const std::lock_guard lk(mu_);
+    rejected_.keep(body, why, clock_.unix_seconds());
+  }
   return Answer{
       400, JsonObject().str("error", why).num("accepted", 0).num("rejected", 1).str("reason", why).done(),
       why};
 }
 
 void Feedback::post_report(std::string body, std::function<void(Answer)> done) {
-  std::lock_guard lk(mu_);
-  if (!engine_) return done(disabled());
+  if (!service_) return done(disabled());
   auto rep = reputation::parse_arf(body);
   if (!rep) return done(reject_report(body, rep.error().message));
   // Only the operator's listed authserv-ids: whoever sends a report writes
   // its original, so Authentication-Results claiming ours prove nothing.
   std::vector<std::string> trusted;
-  for (const std::string& id : cfg_.trusted_authserv_ids)
+  for (const std::string& id : setting(&FeedbackConfig::trusted_authserv_ids))
     if (strcasecmp(id.c_str(), authserv_id_.c_str()) != 0) trusted.push_back(id);
-  if (!verifier_ || !rep->original_complete)
-    return done(report_answer(body, *rep, reputation::auth_from_headers(*rep, trusted)));
+  if (!verifier_ || !rep->original_complete) {
+    const auto auth = reputation::auth_from_headers(*rep, trusted);
+    return report_answer(std::move(body), *rep, auth, std::move(done));
+  }
   // The report and its body live in the frame until the keys are in.
   struct Pending {
     std::string body;
@@ -594,14 +780,13 @@ void Feedback::post_report(std::string body, std::function<void(Answer)> done) {
   reports_reverified_++;
   start(reputation::reauthenticate_task(p->rep, *verifier_, dmarc::PublicSuffixList::system(),
                                         std::move(trusted)),
-        [self = shared_from_this(), p, done = std::move(done)](reputation::OriginalAuth auth) {
-          done(self->report_answer(p->body, p->rep, auth));
+        [self = shared_from_this(), p, done = std::move(done)](reputation::OriginalAuth auth) mutable {
+          self->report_answer(std::move(p->body), p->rep, auth, std::move(done));
         });
 }
 
 void Feedback::post_mailbox_report(std::string body, std::function<void(Answer)> done) {
-  std::lock_guard lk(mu_);
-  if (!engine_) return done(disabled());
+  if (!service_) return done(disabled());
   std::string from_domain;
   const auto head = mime::HeaderSection::parse(body);
   for (const auto& f : head.fields())
@@ -609,13 +794,16 @@ void Feedback::post_mailbox_report(std::string body, std::function<void(Answer)>
       from_domain = to_lower(reputation::domain_of(angle_value(f.value_raw)));
       break;
     }
-  const FeedbackConfig::Reporter* who = nullptr;
-  for (const auto& r : cfg_.reporters) {
-    const std::string_view d = from_domain;
-    if (d == r.domain || (d.size() > r.domain.size() && d.substr(d.size() - r.domain.size()) == r.domain &&
-                          d[d.size() - r.domain.size() - 1] == '.')) {
-      who = &r;
-      break;
+  std::optional<FeedbackConfig::Reporter> who;  // a copy: SIGHUP may change the list meanwhile
+  {
+    const std::lock_guard lk(mu_);
+    for (const auto& r : cfg_.reporters) {
+      const std::string_view d = from_domain;
+      if (d == r.domain || (d.size() > r.domain.size() && d.substr(d.size() - r.domain.size()) == r.domain &&
+                            d[d.size() - r.domain.size() - 1] == '.')) {
+        who = r;
+        break;
+      }
     }
   }
   if (!who)
@@ -636,59 +824,53 @@ void Feedback::post_mailbox_report(std::string body, std::function<void(Answer)>
   });
 }
 
-Feedback::Answer Feedback::report_answer(std::string_view body, const reputation::ArfReport& rep,
-                                         const reputation::OriginalAuth& auth) {
-  std::lock_guard lk(mu_);
+void Feedback::report_answer(std::string body, const reputation::ArfReport& rep,
+                             const reputation::OriginalAuth& auth, AnswerDone done) {
   auto ev = reputation::to_event(rep, auth, clock_.unix_seconds());
-  if (!ev) return reject_report(body, ev.error().message);
-  if (!engine_) return disabled();
-  if (auto st = record(*ev); !st) return error_answer(503, "reputation store: " + st.error().message);
-  reports_accepted_++;
+  if (!ev) return done(reject_report(body, ev.error().message));
+  if (!service_) return done(disabled());
   std::vector<std::string> ids;
   for (const auto& id : reputation::identities_of(*ev, dmarc::PublicSuffixList::system()))
     ids.push_back(id.key);
-  return Answer{200, JsonObject()
-                         .num("accepted", 1)
-                         .num("rejected", 0)
-                         .str("reason", "")
-                         .str("type", reputation::event_type_name(ev->type))
-                         .str("style", reputation::arf_style_name(rep.style))
-                         .str("auth", auth.how)
-                         .str("dkim", reputation::auth_result_name(auth.dkim))
-                         .str("dmarc", reputation::auth_result_name(auth.dmarc))
-                         .strings("identities", ids)
-                         .strings("warnings", rep.warnings)
-                         .done()};
+  std::string ok = JsonObject()
+                       .num("accepted", 1)
+                       .num("rejected", 0)
+                       .str("reason", "")
+                       .str("type", reputation::event_type_name(ev->type))
+                       .str("style", reputation::arf_style_name(rep.style))
+                       .str("auth", auth.how)
+                       .str("dkim", reputation::auth_result_name(auth.dkim))
+                       .str("dmarc", reputation::auth_result_name(auth.dmarc))
+                       .strings("identities", ids)
+                       .strings("warnings", rep.warnings)
+                       .done();
+  // 200 once the complaint is durable; 503 (send it again) when the store failed.
+  record(std::move(*ev), [self = shared_from_this(), ok = std::move(ok), done = std::move(done)](Status st) {
+    if (!st) return done(error_answer(503, "reputation store: " + st.error().message));
+    self->reports_accepted_++;
+    done(Answer{200, ok});
+  });
 }
 
-Feedback::Answer Feedback::post_learn(std::string_view label, std::string_view body,
-                                      std::string_view client_ip) {
-  std::lock_guard lk(mu_);
+void Feedback::post_learn(std::string_view label, std::string body, std::string_view client_ip,
+                          AnswerDone done) {
   const std::string l = to_lower(trim(label));
-  if (l != "spam" && l != "ham") return error_answer(400, "X-Label must be spam or ham");
+  if (l != "spam" && l != "ham") return done(error_answer(400, "X-Label must be spam or ham"));
   const bool spam = l == "spam";
   if (trim(body).empty() || mime::HeaderSection::parse(body).size() == 0)
-    return error_answer(400, "the body is not a message (no header fields)");
+    return done(error_answer(400, "the body is not a message (no header fields)"));
   std::optional<IpAddress> ip;
   if (!trim(client_ip).empty()) {
     auto p = IpAddress::parse(trim(client_ip));
-    if (!p) return error_answer(400, "X-Client-IP is not an IP address");
+    if (!p) return done(error_answer(400, "X-Client-IP is not an IP address"));
     ip = p->unmapped();
   }
-  if (!classifier_ && !engine_)
-    return error_answer(503, "neither a content model nor reputation is configured");
-  bool learned = false;
-  if (classifier_) {
-    classifier_->learn(body, spam);
-    learned = true;
-    learned_++;
-    learned_since_save_++;
-    if (auto st = save_model(false); !st)
-      log::get()->error("classify: saving {} failed: {}", cfg_.model, st.error().message);
-  }
-  std::string rep_type = "none", rep_reason;
-  int status = 200;
-  if (engine_) {
+  if (!classifier_ && !service_)
+    return done(error_answer(503, "neither a content model nor reputation is configured"));
+  // The message's reputation event (read on the loop: parsing only).
+  std::optional<reputation::Event> ev;
+  std::string rep_reason;
+  if (service_) {
     // The message as a JMRP-style report: the same reading of its header
     // fields (From, Return-Path, List-Id, Feedback-ID, Received, trusted
     // Authentication-Results) as a provider's complaint gets.
@@ -700,30 +882,72 @@ Feedback::Answer Feedback::post_learn(std::string_view label, std::string_view b
     } else {
       rep->feedback_type = spam ? "abuse" : "not-spam";
       if (ip) rep->source_ip = ip;
-      std::vector<std::string> trusted = cfg_.trusted_authserv_ids;
+      std::vector<std::string> trusted = setting(&FeedbackConfig::trusted_authserv_ids);
       trusted.push_back(authserv_id_);
-      auto ev =
+      auto e =
           reputation::to_event(*rep, reputation::auth_from_headers(*rep, trusted), clock_.unix_seconds());
-      if (!ev) {
-        rep_reason = ev.error().message;
-      } else if (auto st = record(*ev); !st) {
-        rep_reason = "reputation store: " + st.error().message;
-        status = 503;
+      if (!e) {
+        rep_reason = e.error().message;
       } else {
-        rep_type = std::string(reputation::event_type_name(ev->type));
+        ev = std::move(*e);
       }
     }
   }
-  return Answer{status, JsonObject()
-                            .boolean("learned", learned)
-                            .str("label", l)
-                            .str("reputation", rep_type)
-                            .str("reason", rep_reason)
-                            .done()};
+  struct State {
+    std::string body, label, rep_type = "none", rep_reason;
+    bool learned = false;
+    int status = 200;
+    AnswerDone done;
+  };
+  auto st = std::make_shared<State>();
+  st->body = std::move(body);
+  st->label = l;
+  st->rep_reason = std::move(rep_reason);
+  st->done = std::move(done);
+  auto self = shared_from_this();
+  auto answer = [st] {
+    st->done(Answer{st->status, JsonObject()
+                                    .boolean("learned", st->learned)
+                                    .str("label", st->label)
+                                    .str("reputation", st->rep_type)
+                                    .str("reason", st->rep_reason)
+                                    .done()});
+  };
+  // Then the reputation event, answered once durable.
+  auto then_record = [self, st, ev = std::move(ev), answer]() mutable {
+    if (!ev) return answer();
+    const std::string type(reputation::event_type_name(ev->type));
+    self->record(std::move(*ev), [st, type, answer](Status rs) {
+      if (!rs) {
+        st->rep_reason = "reputation store: " + rs.error().message;
+        st->status = 503;
+      } else {
+        st->rep_type = type;
+      }
+      answer();
+    });
+  };
+  if (!classifier_) return then_record();
+  // Learning (and the save when due) on the store service's worker thread,
+  // or here without a loop.
+  auto learn = [self, st, spam] {
+    {
+      const std::lock_guard lk(self->model_mu_);
+      if (!self->classifier_) return;  // a failed SIGHUP load meanwhile: not learned
+      self->classifier_->learn(st->body, spam);
+    }
+    st->learned = true;
+    self->learned_++;
+    self->learned_since_save_++;
+    if (auto s2 = self->save_model(false); !s2)
+      log::get()->error("classify: saving {} failed: {}", self->cfg_.model, s2.error().message);
+  };
+  if (service_) return service_->run(std::move(learn), std::move(then_record));
+  learn();
+  then_record();
 }
 
 void Feedback::collect_metrics(MetricsWriter& w) const {
-  std::lock_guard lk(mu_);
   auto counter = [&](const char* name, const char* help, uint64_t v) {
     w.family(name, help, MetricType::kCounter);
     w.sample({}, v);
@@ -736,7 +960,7 @@ void Feedback::collect_metrics(MetricsWriter& w) const {
           dropped_);
   w.family("rampart_reputation_pending_events", "Scan events waiting for the next flush.",
            MetricType::kGauge);
-  w.sample({}, static_cast<uint64_t>(pending_.size()));
+  w.sample({}, static_cast<uint64_t>(pending()));
   counter("rampart_reports_accepted_total", "ARF reports accepted (POST /v1/reports).", reports_accepted_);
   counter("rampart_reports_rejected_total", "ARF reports rejected (kept for inspection).", reports_rejected_);
   counter("rampart_reports_reverified_total", "ARF originals whose DKIM was verified again.",
@@ -745,6 +969,26 @@ void Feedback::collect_metrics(MetricsWriter& w) const {
   counter("rampart_classify_learned_total", "Messages learned (POST /v1/learn).", learned_);
   counter("rampart_classify_saves_total", "Content model saves.", model_saves_);
   counter("rampart_classify_errors_total", "Content model load or save errors.", model_errors_);
+  counter("rampart_reputation_lookup_timeouts_total",
+          "Scans whose reputation lookup ran past reputation.lookup_timeout_ms (REP_UNAVAILABLE).",
+          lookup_timeouts_);
+  if (service_) {
+    const reputation::ServiceStats st = service_->stats();
+    counter("rampart_reputation_store_groups_total", "Store writes of the reputation writer (one per group).",
+            st.groups);
+    counter("rampart_reputation_store_duplicates_total",
+            "Event batches the store had applied before (op id seen: not counted again).", st.duplicates);
+    counter("rampart_reputation_store_retries_total", "Event batches written again after a store error.",
+            st.retries);
+    counter("rampart_reputation_store_refused_total",
+            "Writes and lookups refused at once: the store service's queue was full.",
+            st.writes_refused + st.reads_refused);
+    counter("rampart_reputation_spooled_events_total", "Events spooled at exit (not written in time).",
+            st.spooled);
+    w.family("rampart_reputation_store_queued_events", "Events waiting for the reputation writer.",
+             MetricType::kGauge);
+    w.sample({}, static_cast<uint64_t>(st.queued_events));
+  }
 }
 
 std::string Feedback::metrics() const {

@@ -39,9 +39,13 @@
 // The verdict recorded is spam when the score so far reaches quarantine_score
 // or a reject was forced, ham below add_header_score, else none.
 //
-// Threads: every public member locks the object (a recursive mutex), so the
-// event loops share one Feedback; the checks hold it only while they read
-// the store and queue their event, not while the scan goes on.
+// Threads: one Feedback serves every event loop. The store runs on the
+// StoreService's threads and posts each completion back to the loop that
+// made the call (current_executor()); the model is under model_mu_ (a save
+// copies it and writes outside the lock), the scan-event queue under
+// pending_mu_, the settings SIGHUP changes and the rejected reports under
+// mu_; counters are atomics. Each lock is held for a few reads or writes,
+// never across a store call, a callback or a wait.
 //
 // DIAGNOSTICS: a store error (kIo / kTemporary) never rejects: with
 // reputation.tempfail = true the message is tempfailed (451 4.7.1), else
@@ -62,6 +66,7 @@
 // not a message.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -82,6 +87,7 @@
 #include "reputation/classify.h"
 #include "reputation/engine.h"
 #include "reputation/store.h"
+#include "reputation/store_service.h"
 
 namespace rampart::dns {
 class Resolver;
@@ -114,6 +120,13 @@ struct FeedbackConfig {
   int64_t flush_ms = 100;
   int64_t flush_events = 512;
   int64_t max_pending = 100000;
+  // The reputation check waits this long for its lookup (the store runs on
+  // a thread of its own, reputation::StoreService); past it the scan goes
+  // on with REP_UNAVAILABLE (or a tempfail with tempfail = true). 1..60000.
+  int64_t lookup_timeout_ms = 200;
+  // SIGTERM: how long queued events may take to be written before the rest
+  // is spooled to <data-dir>/spool (Feedback::drain). 0..600000.
+  int64_t drain_ms = 5000;
   std::string reports_maildir;  // empty: none
   int64_t reports_poll_ms = 2000;
   std::vector<std::string> trusted_authserv_ids;  // ARF originals' Authentication-Results
@@ -145,8 +158,21 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   Feedback(FeedbackConfig cfg, const Clock& clock, std::string authserv_id);
   ~Feedback();
 
-  // Reputation over `store`; without a store the reputation check is off.
+  // Reputation over `store`, through a reputation::StoreService (its
+  // threads); without a store the reputation check is off.
   void set_store(std::unique_ptr<reputation::Store> store);
+  // Where drain() spools the events it could not write (rampartd:
+  // <data-dir>/spool); empty: not spooled (lost, and logged).
+  void set_spool_dir(std::string dir) { spool_dir_ = std::move(dir); }
+  // At start, before the loops run: applies the spooled events of an
+  // earlier run (each batch once, by its op id). Returns batches applied.
+  Result<size_t> replay_spool();
+  // SIGTERM, after the loops stopped: hands the queued scan events to the
+  // store, waits for the writes until `deadline`, spools the rest, stops the
+  // store's threads and joins them (a store call in progress is waited
+  // for), then saves the model; reputation is off afterwards. Blocking (no
+  // loop runs then); the loops' executors must still exist.
+  Status drain(std::chrono::steady_clock::time_point deadline);
   Status load_model();
   Status reload_model();
   // Saves the model when it learned since the last save (force: whatever the
@@ -172,16 +198,18 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // From names a listed reporter, verified as that reporter says, then
   // post_report(). `done` runs once, at once or from the event loop.
   void post_mailbox_report(std::string body, std::function<void(Answer)> done);
-  // A scanned message's event: recorded at once with flush_ms = 0, else
-  // queued for the next flush (time stamped now).
+  // A scanned message's event: handed to the store at once with flush_ms =
+  // 0, else queued for the next flush (time stamped now).
   Status queue(reputation::Event e);
-  // Writes the queued events (Engine::record_batch); on a store error they
-  // stay queued for the next try.
+  // Hands the queued events to the store service as one batch (one op id).
+  // On a loop: queued for its writer, which retries them while the store is
+  // down (the service's queue full: they stay here, bounded by max_pending).
+  // Without a loop: written at once; on a store error they stay queued.
   Status flush();
   // From the event loop (about every 100 ms): flushes when flush_ms passed.
   void tick();
   size_t pending() const {
-    std::lock_guard lk(mu_);
+    const std::lock_guard lk(pending_mu_);
     return pending_.size();
   }
   // GET /v1/reports/rejected: {"total", "kept": [{"id", "time", "reason", "bytes"}, ...]};
@@ -198,17 +226,31 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // lines are checked before any is recorded).
   static constexpr int64_t kMaxEventFutureSeconds = 300;
   static constexpr int64_t kMaxEventAgeSeconds = 4 * 30 * 86400;
-  Answer post_events(std::string_view body);
+  // The events of a request are one batch (one op id): 200 once all are
+  // durable, 503 with nothing applied when the store fails or its queue is full.
+  using AnswerDone = std::function<void(Answer)>;
+  void post_events(std::string_view body, AnswerDone done);
   // GET /v1/reputation/IDENTITY: the identity's report ("domain:example.com", "ip:192.0.2.1");
   // with_counters (?counters=1): plus its stored counters (reputation::Report::to_json).
-  Answer get_reputation(std::string_view identity, bool with_counters = false);
+  void get_reputation(std::string_view identity, bool with_counters, AnswerDone done);
   // label "spam" or "ham"; client_ip (optional) names the original's source.
+  // The model learns (and is saved when due) on the service's worker thread.
+  void post_learn(std::string_view label, std::string body, std::string_view client_ip, AnswerDone done);
+  // The same, answered before they return: only without a loop (tests, tools).
+  Answer post_events(std::string_view body);
+  Answer get_reputation(std::string_view identity, bool with_counters = false);
   Answer post_learn(std::string_view label, std::string_view body, std::string_view client_ip);
 
-  reputation::Engine* engine() { return engine_.get(); }
+  // Off the loops only (tools, tests): the engine over the store.
+  reputation::Engine* engine() { return service_ ? &service_->engine() : nullptr; }
+  reputation::StoreService* service() { return service_.get(); }
   classify::Classifier* classifier() { return classifier_.get(); }
   const reputation::RejectedReports& rejected() const { return rejected_; }
-  const FeedbackConfig& config() const { return cfg_; }
+  // A copy: reconfigure() (SIGHUP, loop 0) may change it meanwhile.
+  FeedbackConfig config() const {
+    const std::lock_guard lk(mu_);
+    return cfg_;
+  }
   // Its families, through the one Prometheus writer (core/metrics.h).
   void collect_metrics(MetricsWriter& w) const;
   std::string metrics() const;  // the same as Prometheus text (tests)
@@ -216,32 +258,43 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
  private:
   friend class ReputationCheck;
   friend class ContentCheck;
-  Status record(const reputation::Event& e);
-  Answer report_answer(std::string_view body, const reputation::ArfReport& rep,
-                       const reputation::OriginalAuth& auth);
+  // One event as its own batch, answered once durable (or failed).
+  void record(reputation::Event e, std::function<void(Status)> done);
+  void report_answer(std::string body, const reputation::ArfReport& rep, const reputation::OriginalAuth& auth,
+                     AnswerDone done);
   Answer reject_report(std::string_view body, const std::string& why);
   void stamp_model();
+  // A setting reconfigure() may change while other loops read it.
+  template <typename T>
+  T setting(T FeedbackConfig::*field) const {
+    const std::lock_guard lk(mu_);
+    return cfg_.*field;
+  }
 
-  // Every event loop calls in (checks, HTTP handlers): one lock over the
-  // store, engine, classifier and queue; recursive because an answer's
-  // callback may come back in on the same thread.
-  mutable std::recursive_mutex mu_;
+  // cfg_'s reloadable fields (reconfigure) and rejected_; never held across
+  // a call out of this object.
+  mutable std::mutex mu_;
   FeedbackConfig cfg_;
   const Clock& clock_;
   std::string authserv_id_;
-  std::unique_ptr<reputation::Store> store_;
-  std::unique_ptr<reputation::Engine> engine_;
+  std::unique_ptr<reputation::StoreService> service_;
+  std::string spool_dir_;
+  // The model: classify and learn take turns (learning on the service's
+  // worker holds it for one message; a save copies the model under it and
+  // writes the copy outside it).
+  mutable std::mutex model_mu_;
   std::unique_ptr<classify::Classifier> classifier_;
   reputation::RejectedReports rejected_;
   std::unique_ptr<dkim::Verifier> verifier_;
+  mutable std::mutex pending_mu_;  // pending_, last_flush_ (several loops scan)
   std::vector<reputation::Event> pending_;
   std::chrono::steady_clock::time_point last_flush_{};
   std::optional<std::filesystem::file_time_type> model_mtime_;
-  uint64_t learned_since_save_ = 0;
-  int64_t last_save_ = 0;
-  uint64_t events_ = 0, store_errors_ = 0, reports_accepted_ = 0, reports_rejected_ = 0, learned_ = 0,
-           model_saves_ = 0, model_errors_ = 0, trap_hits_ = 0, reports_reverified_ = 0, flushes_ = 0,
-           dropped_ = 0;
+  std::atomic<uint64_t> learned_since_save_{0};
+  std::atomic<int64_t> last_save_{0};
+  std::atomic<uint64_t> events_{0}, store_errors_{0}, reports_accepted_{0}, reports_rejected_{0}, learned_{0},
+      model_saves_{0}, model_errors_{0}, trap_hits_{0}, reports_reverified_{0}, flushes_{0}, dropped_{0},
+      lookup_timeouts_{0};
 };
 
 }  // namespace rampart::policy

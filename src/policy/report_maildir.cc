@@ -25,7 +25,8 @@ Result<ReportMaildir> ReportMaildir::open(std::string dir, size_t max_bytes) {
   return ReportMaildir(std::move(dir), max_bytes);
 }
 
-Result<std::vector<std::string>> ReportMaildir::waiting(size_t max) const {
+Result<std::vector<std::string>> ReportMaildir::waiting(size_t max, const std::set<std::string>& skip,
+                                                        std::set<std::string>* skipped_seen) const {
   std::vector<std::string> names;
   std::error_code ec;
   for (fs::directory_iterator it(dir_ + "/new", ec), end; !ec && it != end; it.increment(ec)) {
@@ -33,6 +34,10 @@ Result<std::vector<std::string>> ReportMaildir::waiting(size_t max) const {
     if (!it->is_regular_file(e2)) continue;
     std::string n = it->path().filename().string();
     if (n.empty() || n.front() == '.') continue;
+    if (skip.count(n)) {
+      if (skipped_seen) skipped_seen->insert(std::move(n));
+      continue;
+    }
     names.push_back(std::move(n));
   }
   if (ec) return fail(Errc::kIo, "reports maildir " + dir_ + "/new: " + ec.message());
@@ -85,6 +90,7 @@ struct ReportIngest::Round {
   std::shared_ptr<ReportMaildir> md;
   std::shared_ptr<bool> busy;
   std::shared_ptr<Stats> stats;
+  std::shared_ptr<std::set<std::string>> stuck;
   std::vector<std::string> names;
   size_t i = 0;
 };
@@ -107,23 +113,31 @@ void ReportIngest::tick() {
 void ReportIngest::poll() {
   if (*busy_) return;
   last_ = clock_.monotonic();
-  auto names = md_->waiting(batch_);
+  // Stuck names still in new/ stay remembered; the others are forgotten.
+  std::set<std::string> still;
+  auto names = md_->waiting(batch_, *stuck_, &still);
   if (!names) {
     stats_->io_errors++;
     log::get()->error("{}", names.error().message);
     return;
   }
+  *stuck_ = std::move(still);
   if (names->empty()) return;
-  auto r = std::make_shared<Round>(Round{fb_, md_, busy_, stats_, std::move(*names), 0});
+  auto r = std::make_shared<Round>(Round{fb_, md_, busy_, stats_, stuck_, std::move(*names), 0});
   *busy_ = true;
   next(r);
 }
 
 namespace {
-void moved(ReportIngest::Stats& stats, const Status& st) {
+// A posted report that stays in new/ is remembered so that no later poll
+// posts it again (its counts are in the store already).
+void moved(ReportIngest::Stats& stats, std::set<std::string>& stuck, const std::string& name,
+           const Status& st) {
   if (!st) {
     stats.io_errors++;
-    log::get()->error("{}", st.error().message);
+    stats.stuck++;
+    stuck.insert(name);
+    log::get()->error("{}; the report was counted and stays in new/, not posted again", st.error().message);
   }
 }
 }  // namespace
@@ -134,7 +148,7 @@ void ReportIngest::next(const std::shared_ptr<Round>& r) {
     auto body = r->md->read(name);
     if (!body && body.error().code == Errc::kLimit) {
       r->stats->rejected++;
-      moved(*r->stats, r->md->reject(name, body.error().message));
+      moved(*r->stats, *r->stuck, name, r->md->reject(name, body.error().message));
       r->i++;
       continue;
     }
@@ -148,11 +162,11 @@ void ReportIngest::next(const std::shared_ptr<Round>& r) {
     r->fb->post_mailbox_report(std::move(*body), [r, name](Feedback::Answer a) {
       if (a.status == 200) {
         r->stats->accepted++;
-        moved(*r->stats, r->md->accept(name));
+        moved(*r->stats, *r->stuck, name, r->md->accept(name));
       } else if (a.status == 400) {
         r->stats->rejected++;
         log::get()->warn("feedback report {} refused: {}", name, a.reason);
-        moved(*r->stats, r->md->reject(name, a.reason));
+        moved(*r->stats, *r->stuck, name, r->md->reject(name, a.reason));
       } else {
         r->stats->retried++;
         log::get()->warn("feedback report {} not counted ({}): left for the next poll", name, a.json);

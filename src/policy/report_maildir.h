@@ -14,15 +14,25 @@
 //   refused (400)    new/NAME -> rejected/NAME, the reason in rejected/NAME.reason
 //   store error      left in new/; the poll stops and the next one retries
 // A file larger than max_bytes is refused without being read whole.
+// A report that was posted (accepted or refused) but cannot be moved out of
+// new/ (cur/ or rejected/ not writable, EXDEV, ENOSPC...) is not posted
+// again: its name is remembered ("stuck"), logged once, counted once
+// (Stats::stuck, rampart_maildir_reports_total{outcome="stuck"}), and
+// skipped by later polls for as long as it stays in new/ (an operator moves
+// it; a new file of the same name after it left is read again). The memory
+// is the process's: after a restart such a file is posted once more.
 //
 // DIAGNOSTICS: open() fails (kIo) when the directory or its new/, cur/,
-// rejected/ cannot be created; a file that cannot be read or moved is logged
-// and counted (io_errors) and skipped until the next poll. Nothing throws.
+// rejected/ cannot be created; a file that cannot be read is logged and
+// counted (io_errors) and skipped until the next poll; one that cannot be
+// moved after its post is logged and counted (io_errors and stuck) once.
+// Nothing throws.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,8 +48,10 @@ class ReportMaildir {
  public:
   static Result<ReportMaildir> open(std::string dir, size_t max_bytes = 16u << 20);
   const std::string& dir() const { return dir_; }
-  // File names waiting in new/, sorted, at most `max`.
-  Result<std::vector<std::string>> waiting(size_t max) const;
+  // File names waiting in new/, sorted, at most `max`, leaving out those in
+  // `skip` (each of them still present in new/ is added to *skipped_seen).
+  Result<std::vector<std::string>> waiting(size_t max, const std::set<std::string>& skip = {},
+                                           std::set<std::string>* skipped_seen = nullptr) const;
   // The file's bytes; kLimit past max_bytes.
   Result<std::string> read(const std::string& name) const;
   Status accept(const std::string& name) const;
@@ -65,7 +77,10 @@ class ReportIngest {
   // Written on the ingest's loop, read by a scrape on any loop.
   struct Stats {
     OwnedCounter accepted, rejected, retried, io_errors;
+    OwnedCounter stuck;  // posted, then could not be moved out of new/ (each file once)
   };
+  // Names posted but left in new/ (skipped by later polls).
+  const std::set<std::string>& stuck() const { return *stuck_; }
   const Stats& stats() const { return *stats_; }
 
  private:
@@ -80,6 +95,7 @@ class ReportIngest {
   std::optional<std::chrono::steady_clock::time_point> last_;
   std::shared_ptr<bool> busy_ = std::make_shared<bool>(false);
   std::shared_ptr<Stats> stats_ = std::make_shared<Stats>();
+  std::shared_ptr<std::set<std::string>> stuck_ = std::make_shared<std::set<std::string>>();
 };
 
 }  // namespace rampart::policy

@@ -123,6 +123,54 @@ TEST_F(MaildirFixture, StoreErrorsLeaveTheReportForTheNextPoll) {
               1e-3);
 }
 
+// A report that cannot be moved out of new/ after its post (here cur/ is
+// not a directory: ENOTDIR, as EXDEV or a read-only cur/ would fail) is
+// counted once, logged once and never posted again while it stays; it does
+// not hold up the reports behind it, even with a batch of one.
+TEST_F(MaildirFixture, UnmovableReportIsPostedOnceThenSkipped) {
+  auto md = ReportMaildir::open(dir);
+  ASSERT_TRUE(md);
+  put(dir + "/new/1.a", slurp("tests/data/arf/rfc5965-b2.eml"));            // accepted, then cur/ fails
+  put(dir + "/new/2.b", slurp("tests/data/arf/bad-no-feedback-type.eml"));  // refused: rejected/ works
+  fs::remove_all(dir + "/cur");
+  put(dir + "/cur", "not a directory");
+  FeedbackConfig fc;
+  fc.reporters = {{"abuse desk", "example.com", false}};
+  auto fb = std::make_shared<Feedback>(fc, clock, "mx.example.net");
+  fb->set_store(std::make_unique<reputation::MemoryStore>());
+  ReportIngest ingest(fb, std::move(*md), clock, 1000, /*batch=*/1);
+  auto complaints = [&] {
+    auto c = fb->engine()->store().get("ip:192.0.2.1");
+    return c && *c
+               ? (*c)->value(reputation::Metric::kComplaints, reputation::Window::kDay, clock.unix_seconds())
+               : 0.0;
+  };
+  for (int poll = 0; poll < 5; ++poll) {
+    ingest.tick();
+    clock.advance(std::chrono::milliseconds(1000));
+  }
+  EXPECT_EQ(ingest.stats().accepted, 1u);  // posted once, not once per poll
+  EXPECT_EQ(ingest.stats().stuck, 1u);
+  EXPECT_EQ(ingest.stats().io_errors, 1u);
+  EXPECT_EQ(ingest.stats().rejected, 1u);  // the second file got its turn
+  EXPECT_NEAR(complaints(), 1, 1e-3);
+  EXPECT_TRUE(fs::exists(dir + "/new/1.a"));
+  EXPECT_TRUE(fs::exists(dir + "/rejected/2.b"));
+  EXPECT_EQ(ingest.stuck(), std::set<std::string>{"1.a"});
+  // The operator takes it away: forgotten; a new file of that name is read.
+  fs::remove(dir + "/new/1.a");
+  ingest.tick();
+  clock.advance(std::chrono::milliseconds(1000));
+  EXPECT_TRUE(ingest.stuck().empty());
+  fs::remove(dir + "/cur");
+  fs::create_directories(dir + "/cur");
+  put(dir + "/new/1.a", slurp("tests/data/arf/rfc5965-b2.eml"));
+  ingest.tick();
+  EXPECT_EQ(ingest.stats().accepted, 2u);
+  EXPECT_TRUE(fs::exists(dir + "/cur/1.a:2,S"));
+  EXPECT_NEAR(complaints(), 2, 1e-3);
+}
+
 // Reports by mail only from listed reporters: an unlisted From is refused
 // (kept in rejected/ with the reason); a "mailbox" reporter is taken as
 // said.

@@ -97,25 +97,28 @@ bool is_sender_kind(IdentityKind k) { return k != IdentityKind::kFeedbackId && k
 
 void Engine::collect(std::span<const Event> events, std::vector<std::pair<Identity, int64_t>>* senders) {
   updates_.clear();
+  // One event: identities_of() gives each identity once, no map needed.
   std::unordered_map<std::string, size_t> seen;  // sender key -> index in *senders
+  collect_into(events, updates_, senders, events.size() == 1 ? nullptr : &seen);
+}
+
+void Engine::collect_into(std::span<const Event> events, std::vector<Update>& updates,
+                          std::vector<std::pair<Identity, int64_t>>* senders,
+                          std::unordered_map<std::string, size_t>* seen) const {
   for (const Event& e : events) {
     const int64_t at = e.time ? e.time : clock_.unix_seconds();
     const Counters d = delta_of(e, at);
     for (Identity& id : identities_of(e, psl_)) {
       if (senders && is_sender_kind(id.kind)) {
-        if (events.size() == 1) {  // identities_of() gives each once: no map needed
+        if (!seen) {
           senders->emplace_back(id, at);
-          updates_.push_back(Update{std::move(id.key), d});
-          continue;
-        }
-        auto [it, fresh] = seen.try_emplace(id.key, senders->size());
-        if (fresh) {
+        } else if (auto [it, fresh] = seen->try_emplace(id.key, senders->size()); fresh) {
           senders->emplace_back(id, at);
         } else {
           (*senders)[it->second].second = std::max((*senders)[it->second].second, at);
         }
       }
-      updates_.push_back(Update{std::move(id.key), d});
+      updates.push_back(Update{std::move(id.key), d});
     }
   }
 }
@@ -128,14 +131,41 @@ Status Engine::record_batch(std::span<const Event> events) {
   collect(events, &senders);
   if (updates_.empty()) return {};
   if (auto st = store_.merge(updates_); !st) return st;
+  return reclassify(senders);
+}
+
+Result<size_t> Engine::record_ops(std::span<const EventBatch> batches) {
+  Senders senders;
+  auto applied = write_ops(batches, senders);
+  if (!applied) return applied;
+  if (auto st = reclassify(senders); !st) return tl::unexpected(st.error());
+  return applied;
+}
+
+Result<size_t> Engine::write_ops(std::span<const EventBatch> batches, Senders& senders) {
+  std::unordered_map<std::string, size_t> seen;
+  for (size_t i = 0; i < senders.size(); ++i) seen.try_emplace(senders[i].first.key, i);
+  std::vector<OpBatch> ops(batches.size());
+  for (size_t i = 0; i < batches.size(); ++i) {
+    ops[i].op_id = batches[i].op_id;
+    collect_into(batches[i].events, ops[i].updates, &senders, &seen);
+  }
+  return store_.merge_ops(ops);
+}
+
+Status Engine::reclassify(const Senders& senders) {
+  if (senders.empty()) return {};
   std::vector<std::string> keys;
   keys.reserve(senders.size());
   for (const auto& s : senders) keys.push_back(s.first.key);
   auto looked = store_.lookup_many(keys);  // one round trip with Redis
   if (!looked) return tl::unexpected(looked.error());
+  std::vector<std::pair<std::string, std::string>> states;
   for (size_t i = 0; i < senders.size(); ++i)
-    if (auto st = reclassify_from(senders[i].first, (*looked)[i], senders[i].second); !st) return st;
-  return {};
+    if (auto next = next_state(senders[i].first, (*looked)[i], senders[i].second))
+      states.emplace_back(senders[i].first.key, std::move(*next));
+  if (states.size() == 1) return store_.put_state(states[0].first, states[0].second);
+  return store_.put_states(states);
 }
 
 Status Engine::record_counters_only(std::span<const Event> events) {
@@ -167,17 +197,17 @@ int64_t history_since(const std::optional<ClassState>& prev) {
 }
 }  // namespace
 
-Status Engine::reclassify_from(const Identity& id, const Store::Lookup& l, int64_t now) {
-  if (!l.counters) return {};
+std::optional<std::string> Engine::next_state(const Identity& id, const Store::Lookup& l, int64_t now) const {
+  if (!l.counters) return std::nullopt;
   const std::optional<ClassState> prev = decode_state(l.state);
   Assessment a =
       classify(*l.counters, id.kind, now, th_, prev ? prev->cls : SenderClass::kUnknown, history_since(prev));
   const ClassState next = apply_history(a, prev, now);
   if (!prev || prev->cls != next.cls || prev->since != next.since) {
-    if (next.cls == SenderClass::kUnknown && !next.good_since && !prev) return {};
-    return store_.put_state(id.key, next.encode());
+    if (next.cls == SenderClass::kUnknown && !next.good_since && !prev) return std::nullopt;
+    return next.encode();
   }
-  return {};
+  return std::nullopt;
 }
 
 Report Engine::report_from(std::string_view identity, const Store::Lookup& l, int64_t now) const {

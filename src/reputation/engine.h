@@ -24,8 +24,10 @@
 #include "core/json.h"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -57,6 +59,12 @@ struct Report {
 inline constexpr uint32_t kVerdictRecipients = 5;
 Counters delta_of(const Event& e, int64_t at);
 
+// Events accepted together under one operation id (StoreService).
+struct EventBatch {
+  std::string op_id;
+  std::vector<Event> events;
+};
+
 class Engine {
  public:
   Engine(Store& store, const Clock& clock, Thresholds th, const dmarc::PublicSuffixList& psl);
@@ -67,6 +75,22 @@ class Engine {
   // times (rampartd's batched scan events). All or nothing for the counters
   // as the store's merge is; a re-classification error leaves the counters in.
   Status record_batch(std::span<const Event> events);
+  // Several batches, each counted once by its op id (Store::merge_ops: one
+  // write for all), then every sender identity they touch re-classified once
+  // (one lookup_many, one put_states). Returns how many batches were applied
+  // now (the others had been applied before). Events with time 0 take the
+  // clock's time: give them a time before the batch may be retried. Thread
+  // use: record_ops on one thread at a time; report()/report_many() may run
+  // on others beside it when the store is thread_safe().
+  Result<size_t> record_ops(std::span<const EventBatch> batches);
+  // record_ops() in two steps (StoreService's writer acknowledges a batch
+  // once its counters are durable, then re-classifies the senders of many
+  // groups at once, each identity once): the counters, with the senders to
+  // re-classify (each once, at its latest event time) added to `senders`...
+  using Senders = std::vector<std::pair<Identity, int64_t>>;
+  Result<size_t> write_ops(std::span<const EventBatch> batches, Senders& senders);
+  // ... and their re-classification (one lookup_many, one put_states).
+  Status reclassify(const Senders& senders);
   // Without re-classifying (bulk loading, benchmarks): one merge for all events.
   Status record_counters_only(std::span<const Event> events);
 
@@ -82,7 +106,10 @@ class Engine {
   // updates_ from the events' deltas; with `senders`, each sender identity
   // once with the latest time of its events.
   void collect(std::span<const Event> events, std::vector<std::pair<Identity, int64_t>>* senders);
-  Status reclassify_from(const Identity& id, const Store::Lookup& l, int64_t now);
+  void collect_into(std::span<const Event> events, std::vector<Update>& updates,
+                    std::vector<std::pair<Identity, int64_t>>* senders,
+                    std::unordered_map<std::string, size_t>* seen) const;
+  std::optional<std::string> next_state(const Identity& id, const Store::Lookup& l, int64_t now) const;
   Report report_from(std::string_view identity, const Store::Lookup& l, int64_t now) const;
 
   Store& store_;

@@ -21,8 +21,9 @@
 //
 // merge() hashes the batch's keys before taking the lock, makes room for the
 // whole batch first (slots and arena: nothing can fail half way, so a batch is
-// all or nothing), then works in groups of 16: prefetch the home slots,
-// prefetch the blocks whose hash tag matches, then apply in order.
+// all or nothing), then works in groups of 16: load the home slots, load
+// the blocks whose hash tag matches (the loads of a group overlap), then
+// apply in order. get_many() and lookup_many() read the same way.
 #include <sys/mman.h>
 #include <xxhash.h>
 
@@ -207,6 +208,10 @@ struct Block {
   }
 };
 
+// Keeps loads whose values are otherwise unused (a group's slot and block
+// loads, made for their cache lines) from being optimised away.
+inline void keep_loads(uint64_t v) { asm volatile("" : : "r"(v)); }
+
 }  // namespace
 
 class MemoryStore::Table {
@@ -276,19 +281,25 @@ class MemoryStore::Table {
     }
   }
 
-  // Prefetches the home slot (stage 1) or the blocks of matching tags (stage 2).
-  void prefetch_slot(uint64_t h) const { __builtin_prefetch(slots() + home(h)); }
-  void prefetch_block(uint64_t h) const {
+  // Stage 1 loads the home slot, stage 2 the first line of the block whose
+  // tag matches (and prefetches its second line). Real loads, not
+  // __builtin_prefetch: measured on this 2-core EPYC VM (bench/
+  // reputation_bench, 10 M identities, lookup_many of 5 random keys) a
+  // prefetched group cost 0.33 us CPU per key, loads 0.19 us: the loads of a
+  // group are independent, so they overlap in the out-of-order window, and
+  // unlike prefetches they are never dropped (a prefetch that misses the TLB
+  // may be). The caller folds the returned bytes into keep_loads().
+  uint64_t load_slot(uint64_t h) const { return slots()[home(h)]; }
+  uint64_t load_block(uint64_t h) const {
     const auto tag = static_cast<uint32_t>(h >> 32);
     const uint64_t* s = slots();
     for (size_t i = home(h);; i = (i + 1) & mask()) {
       const uint64_t x = s[i];
-      if (x == 0) return;
+      if (x == 0) return 0;
       if (static_cast<uint32_t>(x >> 32) == tag) {
         const char* p = at(static_cast<uint32_t>(x));
-        __builtin_prefetch(p);
         __builtin_prefetch(p + 64);
-        return;
+        return static_cast<unsigned char>(*p);
       }
     }
   }
@@ -541,11 +552,32 @@ Status MemoryStore::merge(std::span<const Update> updates) {
   if (auto st = table_->reserve(updates.size(), units, max_units); !st) return st;
   for (size_t g = 0; g < updates.size(); g += kGroup) {
     const size_t e = std::min(updates.size(), g + kGroup);
-    for (size_t i = g; i < e; ++i) table_->prefetch_slot(hashes[i]);
-    for (size_t i = g; i < e; ++i) table_->prefetch_block(hashes[i]);
+    uint64_t touched = 0;
+    for (size_t i = g; i < e; ++i) touched += table_->load_slot(hashes[i]);
+    for (size_t i = g; i < e; ++i) touched += table_->load_block(hashes[i]);
+    keep_loads(touched);
     for (size_t i = g; i < e; ++i) table_->apply(hashes[i], updates[i]);
   }
   return {};
+}
+
+Result<size_t> MemoryStore::merge_ops(std::span<const OpBatch> ops) {
+  const std::lock_guard ol(ops_mu_);
+  std::vector<Update> fresh;
+  std::vector<std::string_view> seen;  // op ids of this call (one batch sent twice in it)
+  size_t n = 0;
+  for (const OpBatch& b : ops) {
+    if (!b.op_id.empty() &&
+        (ops_.contains(b.op_id) || std::find(seen.begin(), seen.end(), b.op_id) != seen.end()))
+      continue;
+    if (!b.op_id.empty()) seen.push_back(b.op_id);
+    fresh.insert(fresh.end(), b.updates.begin(), b.updates.end());
+    ++n;
+  }
+  if (auto st = merge(fresh); !st) return tl::unexpected(st.error());
+  for (const OpBatch& b : ops)
+    if (!b.op_id.empty()) ops_.add(b.op_id);
+  return n;
 }
 
 Result<std::optional<Counters>> MemoryStore::get(std::string_view key) {
@@ -563,13 +595,43 @@ Result<std::vector<std::optional<Counters>>> MemoryStore::get_many(std::span<con
   std::lock_guard lock(mu_);
   for (size_t g = 0; g < keys.size(); g += kGroup) {
     const size_t e = std::min(keys.size(), g + kGroup);
-    for (size_t i = g; i < e; ++i) table_->prefetch_slot(hashes[i]);
-    for (size_t i = g; i < e; ++i) table_->prefetch_block(hashes[i]);
+    uint64_t touched = 0;
+    for (size_t i = g; i < e; ++i) touched += table_->load_slot(hashes[i]);
+    for (size_t i = g; i < e; ++i) touched += table_->load_block(hashes[i]);
+    keep_loads(touched);
     for (size_t i = g; i < e; ++i) {
       out[i].emplace();
       if (!table_->get(hashes[i], keys[i], *out[i])) out[i].reset();
     }
   }
+  return out;
+}
+
+Result<std::vector<Store::Lookup>> MemoryStore::lookup_many(std::span<const std::string> keys) {
+  uint64_t small[kGroup];
+  std::vector<uint64_t> big;
+  uint64_t* hashes = small;
+  if (keys.size() > kGroup) {
+    big.resize(keys.size());
+    hashes = big.data();
+  }
+  for (size_t i = 0; i < keys.size(); ++i) hashes[i] = hash_key(keys[i]);
+  std::vector<Lookup> out(keys.size());
+  std::lock_guard lock(mu_);
+  for (size_t g = 0; g < keys.size(); g += kGroup) {
+    const size_t e = std::min(keys.size(), g + kGroup);
+    uint64_t touched = 0;
+    for (size_t i = g; i < e; ++i) touched += table_->load_slot(hashes[i]);
+    for (size_t i = g; i < e; ++i) touched += table_->load_block(hashes[i]);
+    keep_loads(touched);
+    for (size_t i = g; i < e; ++i) {
+      out[i].counters.emplace();
+      if (!table_->get(hashes[i], keys[i], *out[i].counters)) out[i].counters.reset();
+    }
+  }
+  if (!states_.empty())
+    for (size_t i = 0; i < keys.size(); ++i)
+      if (auto it = states_.find(std::string_view(keys[i])); it != states_.end()) out[i].state = it->second;
   return out;
 }
 

@@ -326,5 +326,43 @@ TEST(MemoryStore, StatesAreSeparate) {
   EXPECT_FALSE(c->has_value());
 }
 
+// lookup_many (prefetched in groups of 16, states under the same lock) gives
+// what get() and get_state() give, key by key, present or not.
+TEST(MemoryStore, LookupManyMatchesGetAndGetState) {
+  MemoryStore store;
+  std::vector<Update> ups;
+  for (int i = 0; i < 100; ++i) {
+    Counters d;
+    d.add(static_cast<Metric>(i % kMetricCount), 1 + i, 1700000000 + i);
+    ups.push_back({"domain:d" + std::to_string(i) + ".example", d});
+  }
+  ASSERT_TRUE(store.merge(ups));
+  ASSERT_TRUE(store.put_state("domain:d7.example", "spammer"));
+  ASSERT_TRUE(store.put_state("domain:absent9.example", "bulk"));  // a state without counters
+  for (size_t n : {size_t{0}, size_t{1}, size_t{5}, size_t{16}, size_t{17}, size_t{40}}) {
+    std::vector<std::string> keys;
+    for (size_t i = 0; i < n; ++i)
+      keys.push_back(i % 3 == 2 ? "domain:absent" + std::to_string(i) + ".example"
+                                : "domain:d" + std::to_string(i) + ".example");
+    auto got = store.lookup_many(keys);
+    ASSERT_TRUE(got);
+    ASSERT_EQ(got->size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      auto c = store.get(keys[i]);
+      auto st = store.get_state(keys[i]);
+      ASSERT_TRUE(c && st);
+      ASSERT_EQ((*got)[i].counters.has_value(), c->has_value()) << keys[i];
+      if (*c) expect_same(**c, *(*got)[i].counters, keys[i]);
+      EXPECT_EQ((*got)[i].state, *st) << keys[i];
+    }
+  }
+  auto two = store.lookup_many(std::vector<std::string>{"domain:d7.example", "domain:absent9.example"});
+  ASSERT_TRUE(two);
+  EXPECT_EQ((*two)[0].state, std::optional<std::string>("spammer"));
+  EXPECT_TRUE((*two)[0].counters);
+  EXPECT_EQ((*two)[1].state, std::optional<std::string>("bulk"));
+  EXPECT_FALSE((*two)[1].counters);
+}
+
 }  // namespace
 }  // namespace rampart::reputation

@@ -100,6 +100,7 @@ uint16_t key_slot(std::string_view key) {
 
 struct RedisCluster::Conn {
   redisContext* ctx = nullptr;
+  std::chrono::milliseconds timeout{0};  // the socket's read/write timeout now
   ~Conn() {
     if (ctx) redisFree(ctx);
   }
@@ -118,6 +119,7 @@ Result<std::unique_ptr<RedisCluster>> RedisCluster::connect(RedisClusterOptions 
   std::unique_ptr<RedisCluster> c(new RedisCluster(std::move(options)));
   c->known_ = c->options_.seeds;
   const auto deadline = std::chrono::steady_clock::now() + c->options_.retry_deadline;
+  const CallDeadline scope(*c, deadline);
   for (;;) {
     auto st = c->refresh_topology();
     if (st) return c;
@@ -135,11 +137,14 @@ Result<RedisCluster::Conn*> RedisCluster::conn(const std::string& node) {
   int port = 0;
   auto pr = std::from_chars(node.data() + colon + 1, node.data() + node.size(), port);
   if (pr.ec != std::errc()) return fail(Errc::kInvalidArgument, "redis: bad port in " + node);
+  const auto budget = bounded(options_.connect_timeout);
+  if (budget.count() <= 0) return fail(Errc::kTemporary, "redis " + node + ": call deadline passed");
   auto c = std::make_unique<Conn>();
-  c->ctx = redisConnectWithTimeout(host.c_str(), port, to_tv(options_.connect_timeout));
+  c->ctx = redisConnectWithTimeout(host.c_str(), port, to_tv(budget));
   if (!c->ctx) return fail(Errc::kTemporary, "redis " + node + ": cannot allocate context");
   if (c->ctx->err) return fail(Errc::kTemporary, "redis " + node + ": " + c->ctx->errstr);
-  redisSetTimeout(c->ctx, to_tv(options_.io_timeout));
+  c->timeout = options_.io_timeout;
+  redisSetTimeout(c->ctx, to_tv(c->timeout));
   ++stats_.reconnects;
   Conn* raw = c.get();
   conns_[node] = std::move(c);
@@ -148,10 +153,28 @@ Result<RedisCluster::Conn*> RedisCluster::conn(const std::string& node) {
 
 void RedisCluster::drop(const std::string& node) { conns_.erase(node); }
 
+std::chrono::milliseconds RedisCluster::bounded(std::chrono::milliseconds t) const {
+  if (call_deadline_ == std::chrono::steady_clock::time_point{}) return t;
+  const auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(call_deadline_ - std::chrono::steady_clock::now());
+  return std::min(t, left);
+}
+
+bool RedisCluster::arm(Conn& c) {
+  const auto t = bounded(options_.io_timeout);
+  if (t.count() <= 0) return false;
+  if (t != c.timeout) {
+    redisSetTimeout(c.ctx, to_tv(t));
+    c.timeout = t;
+  }
+  return true;
+}
+
 Result<Reply> RedisCluster::send_one(const std::string& node, const std::vector<std::string>& argv,
                                      bool asking) {
   auto c = conn(node);
   if (!c) return tl::unexpected(c.error());
+  if (!arm(**c)) return fail(Errc::kTemporary, "redis " + node + ": call deadline passed");
   redisContext* ctx = (*c)->ctx;
   std::vector<const char*> p;
   std::vector<size_t> l;
@@ -187,6 +210,7 @@ Status RedisCluster::refresh_topology() {
   for (const std::string& k : known_)
     if (std::find(order.begin(), order.end(), k) == order.end()) order.push_back(k);
   for (const std::string& node : order) {
+    if (bounded(options_.io_timeout).count() <= 0) break;  // the call's deadline passed
     auto r = send_one(node, {"CLUSTER", "SLOTS"}, false);
     if (!r) {
       last = r.error().message;
@@ -272,6 +296,8 @@ Result<std::vector<Reply>> RedisCluster::pipeline(const std::vector<Request>& re
   std::vector<size_t> pending(requests.size());
   for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
   const auto deadline = std::chrono::steady_clock::now() + options_.retry_deadline;
+  // Every connect, read and topology refresh of this call ends by `deadline`.
+  const CallDeadline scope(*this, deadline);
   auto backoff = std::chrono::milliseconds(5);
   std::string last_error;
   unsigned moved_in_call = 0;
@@ -297,6 +323,7 @@ Result<std::vector<Reply>> RedisCluster::pipeline(const std::vector<Request>& re
     }
     for (auto& [node, idxs] : by_node) {
       auto c = conn(node);
+      if (c && !arm(**c)) c = fail(Errc::kTemporary, "redis " + node + ": call deadline passed");
       if (!c) {
         last_error = c.error().message;
         need_refresh_ = true;
@@ -413,7 +440,8 @@ Result<std::vector<Reply>> RedisCluster::pipeline(const std::vector<Request>& re
     if (std::chrono::steady_clock::now() >= deadline)
       return fail(Errc::kTemporary, "redis cluster: gave up after retries: " + last_error);
     if (slept_worthy) {
-      std::this_thread::sleep_for(backoff);
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          backoff, deadline - std::chrono::steady_clock::now()));
       backoff = std::min(backoff * 2, std::chrono::milliseconds(200));
     }
   }
@@ -421,6 +449,7 @@ Result<std::vector<Reply>> RedisCluster::pipeline(const std::vector<Request>& re
 }
 
 Result<std::map<std::string, Reply>> RedisCluster::on_masters(const std::vector<std::string>& argv) {
+  const CallDeadline scope(*this, std::chrono::steady_clock::now() + options_.retry_deadline);
   if (need_refresh_) {
     if (auto st = refresh_topology(); !st) return tl::unexpected(st.error());
   }

@@ -20,6 +20,11 @@
 // once, without changing the map. Connection errors, "-CLUSTERDOWN" and
 // "-TRYAGAIN" refresh the topology from any known node and retry with a
 // short backoff, polling until RedisClusterOptions::retry_deadline.
+// The deadline bounds the whole call: every connect and socket read is cut
+// to what is left of it (io_timeout at most) and a topology refresh stops
+// trying nodes once it passed, so a cluster that stops answering (SIGSTOP,
+// a partition: connections stay open) holds a call retry_deadline, not
+// io_timeout for each of its nodes.
 // One RedisCluster belongs to one thread.
 //
 // DIAGNOSTICS: Errc::kTemporary when the deadline passes without an answer
@@ -114,6 +119,23 @@ class RedisCluster {
   explicit RedisCluster(RedisClusterOptions options);
   Result<Conn*> conn(const std::string& node);
   void drop(const std::string& node);
+  // `t`, cut to what is left of the current call's deadline (none: `t`).
+  std::chrono::milliseconds bounded(std::chrono::milliseconds t) const;
+  // Sets the connection's socket timeout to bounded(io_timeout); false
+  // when the call's deadline has passed.
+  bool arm(Conn& c);
+  // The deadline of the pipeline()/on_masters() call in progress (the
+  // outermost one), so that no read, connect or refresh outlives it.
+  struct CallDeadline {
+    CallDeadline(RedisCluster& c, std::chrono::steady_clock::time_point d) : c_(c), outer_(c.call_deadline_) {
+      if (outer_ == std::chrono::steady_clock::time_point{} || d < outer_) c_.call_deadline_ = d;
+    }
+    ~CallDeadline() { c_.call_deadline_ = outer_; }
+    CallDeadline(const CallDeadline&) = delete;
+    CallDeadline& operator=(const CallDeadline&) = delete;
+    RedisCluster& c_;
+    std::chrono::steady_clock::time_point outer_;
+  };
   Result<Reply> send_one(const std::string& node, const std::vector<std::string>& argv, bool asking);
   void set_slot(uint16_t slot, const std::string& node);
   int replicas_of(const std::string& node) const;
@@ -126,6 +148,7 @@ class RedisCluster {
   std::map<std::string, std::unique_ptr<Conn>> conns_;
   RedisClusterStats stats_;
   bool need_refresh_ = false;
+  std::chrono::steady_clock::time_point call_deadline_{};
 };
 
 }  // namespace rampart::reputation

@@ -4,25 +4,41 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 
 namespace rampart::reputation {
 
 namespace {
 
-// Buckets on one slot, taken in order: KEYS[i] with ARGV[2i-1] tokens per
-// millisecond and ARGV[2i] burst; the last ARGV is the TTL cap in ms. A
-// bucket is only touched when every one before it gave a token. Returns
-// {i of the bucket that refused, or 0 when all gave one; the tokens left in
-// the last bucket looked at, as a string}.
+// KEYS[1] is the take's operation marker; the buckets, on its slot, are
+// KEYS[2..], taken in order: bucket i with ARGV[2i-1] tokens per
+// millisecond and ARGV[2i] burst; ARGV[#ARGV - 1] is the marker's TTL in ms,
+// the last ARGV the buckets' TTL cap in ms. A bucket is only touched when
+// every one before it gave a token. Returns {i of the bucket that refused,
+// or 0 when all gave one; the tokens left in the last bucket looked at, as a
+// string}, and keeps that answer in the marker: the same take sent again
+// (the client's retry after a lost reply) gets it back without taking again.
 constexpr std::string_view kScript = R"lua(
+local prev = redis.call('GET', KEYS[1])
+if prev then
+  local i, l = string.match(prev, '^(%d+) (.*)$')
+  return {tonumber(i), l}
+end
 local tm = redis.call('TIME')
 local now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
 local cap = tonumber(ARGV[#ARGV])
+local op_ttl = tonumber(ARGV[#ARGV - 1])
+local function done(i, left)
+  local l = string.format('%.17g', left)
+  redis.call('SET', KEYS[1], i .. ' ' .. l, 'PX', op_ttl)
+  return {i, l}
+end
 local left = 0
-for i = 1, #KEYS do
+for i = 1, #KEYS - 1 do
+  local key = KEYS[i + 1]
   local rate = tonumber(ARGV[2 * i - 1])
   local burst = tonumber(ARGV[2 * i])
-  local b = redis.call('HMGET', KEYS[i], 't', 'n')
+  local b = redis.call('HMGET', key, 't', 'n')
   local last, tokens = now, burst
   if b[1] and b[2] then
     last = tonumber(b[1])
@@ -32,15 +48,15 @@ for i = 1, #KEYS do
       last = now
     end
   end
-  if tokens < 1 then return {i, string.format('%.17g', tokens)} end
+  if tokens < 1 then return done(i, tokens) end
   tokens = tokens - 1
   local ttl = cap
   if rate > 0 then ttl = math.min(ttl, math.ceil((burst - tokens) / rate) + 1000) end
-  redis.call('HSET', KEYS[i], 't', string.format('%.0f', last), 'n', string.format('%.17g', tokens))
-  redis.call('PEXPIRE', KEYS[i], ttl)
+  redis.call('HSET', key, 't', string.format('%.0f', last), 'n', string.format('%.17g', tokens))
+  redis.call('PEXPIRE', key, ttl)
   left = tokens
 end
-return {0, string.format('%.17g', left)}
+return done(0, left)
 )lua";
 
 std::string num(double v) {
@@ -53,7 +69,12 @@ std::string num(double v) {
 
 std::string_view rate_limit_script() { return kScript; }
 
-RedisRateLimiter::RedisRateLimiter(RedisLimiterOptions options) : options_(std::move(options)) {}
+RedisRateLimiter::RedisRateLimiter(RedisLimiterOptions options) : options_(std::move(options)) {
+  std::random_device rd;
+  char b[24];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>((uint64_t{rd()} << 32) ^ rd()));
+  client_id_ = b;
+}
 RedisRateLimiter::~RedisRateLimiter() = default;
 
 std::string RedisRateLimiter::bucket_key(std::string_view key) const {
@@ -93,12 +114,19 @@ Result<bool> RedisRateLimiter::take(std::string_view key, double per_minute, dou
 Result<std::pair<int, double>> RedisRateLimiter::run(const std::vector<std::string>& keys,
                                                      const std::vector<double>& per_minute_and_burst) {
   if (auto st = ensure_connected(); !st) return tl::unexpected(st.error());
-  std::vector<std::string> argv = {"EVALSHA", sha_, std::to_string(keys.size())};
+  const std::string& k = keys.back();
+  // The marker carries the last bucket's hash tag: the same slot.
+  std::string marker = bucket_key(k.substr(k.find('{') + 1, k.find('}') - k.find('{') - 1));
+  marker.append(":op:").append(client_id_).append(":").append(std::to_string(++seq_));
+  std::vector<std::string> argv = {"EVALSHA", sha_, std::to_string(keys.size() + 1), marker};
   argv.insert(argv.end(), keys.begin(), keys.end());
   for (size_t i = 0; i < per_minute_and_burst.size(); ++i)
     argv.push_back(num(i % 2 == 0 ? per_minute_and_burst[i] / 60000.0 : per_minute_and_burst[i]));
+  // The marker outlives every retry of this call.
+  const auto op_ttl =
+      2 * (options_.cluster.retry_deadline + options_.cluster.io_timeout) + std::chrono::milliseconds(1000);
+  argv.push_back(std::to_string(op_ttl.count()));
   argv.push_back(std::to_string(options_.max_ttl.count()));
-  const std::string& k = keys.back();
   auto r = cluster_->command_for(k, argv);
   if (r && r->is_error() && r->str.rfind("NOSCRIPT", 0) == 0) {  // a promoted replica, a restart
     argv[0] = "EVAL";

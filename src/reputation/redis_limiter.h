@@ -19,11 +19,16 @@
 // completely (plus a second), capped at max_ttl: an idle key expires exactly when forgetting it changes
 // nothing.
 //
-// Failure: no WAIT and no operation ids, on purpose. A take retried after a
-// lost reply may take two tokens (stricter, never looser); a failover may
-// lose the last takes the replica had not received (up to the replication
-// lag: a few messages more may pass). Errors (node down, timeout, the
-// cluster's retry_deadline passed) come back as Errc::kTemporary: the
+// Failure: no WAIT, on purpose: a failover may lose the last takes the
+// replica had not received (up to the replication lag: a few messages more
+// may pass). A take is idempotent within its call: the client retries a
+// request whose reply it lost (a timeout, a dropped connection, MOVED after
+// a failover), so each take carries an operation id
+// "thr{TAG}:op:<client>:<seq>" (TAG: the last bucket's key, one slot) that
+// the script SETs, with its answer, for 2 x (retry_deadline + io_timeout) +
+// 1 s; a take sent twice takes one token and gets the same answer twice.
+// Errors (node down, timeout, the cluster's retry_deadline passed) come
+// back as Errc::kTemporary: the
 // caller answers locally. One object belongs to one thread.
 #pragma once
 
@@ -78,6 +83,8 @@ class RedisRateLimiter {
   Result<std::pair<int, double>> run(const std::vector<std::string>& keys,
                                      const std::vector<double>& per_minute_and_burst);
   std::string sha_;
+  std::string client_id_;
+  uint64_t seq_ = 0;
 };
 
 // The bucket script (exposed for tests).

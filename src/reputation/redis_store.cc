@@ -2,7 +2,9 @@
 // Decayed counters in Redis Cluster through a merge script.
 #include "reputation/redis_store.h"
 
+#include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 namespace rampart::reputation {
 
@@ -218,23 +220,94 @@ std::string RedisClusterStore::counter_key(std::string_view id) const {
   return k;
 }
 
+namespace {
+// One update per identity, in first-seen order, the deltas of an identity
+// named more than once combined with reputation::merge() (updates commute:
+// applying the sum is applying each). A batch of scan events names the same
+// ip:, net: and domain: thousands of times; one script per identity keeps a
+// batch within the call's deadline, and the marker per (operation,
+// identity) is then exact.
+std::vector<Update> coalesce(std::span<const Update> updates) {
+  std::vector<Update> out;
+  out.reserve(updates.size());
+  std::unordered_map<std::string_view, size_t> at;
+  for (const Update& u : updates) {
+    auto [it, fresh] = at.try_emplace(u.key, out.size());
+    if (fresh) {
+      out.push_back(u);
+    } else {
+      Update& o = out[it->second];
+      o.delta = reputation::merge(o.delta, u.delta);
+    }
+  }
+  return out;
+}
+}  // namespace
+
 Status RedisClusterStore::merge(std::span<const Update> updates) {
+  const std::vector<Update> ups = coalesce(updates);
+  std::vector<std::string> ids;
+  ids.reserve(ups.size());
+  for (size_t i = 0; i < ups.size(); ++i) ids.push_back(client_id_ + ":" + std::to_string(++seq_));
+  return apply(ups, ids);
+}
+
+Status RedisClusterStore::merge_once(std::span<const Update> updates, std::string_view op_id) {
+  if (op_id.empty()) return fail(Errc::kInvalidArgument, "redis merge_once: empty operation id");
+  const std::vector<Update> ups = coalesce(updates);
+  return apply(ups, std::vector<std::string>(ups.size(), std::string(op_id)));
+}
+
+Result<size_t> RedisClusterStore::merge_ops(std::span<const OpBatch> ops) {
+  std::vector<Update> ups;
+  std::vector<std::string> ids;
+  std::vector<size_t> batch_of;
+  for (size_t b = 0; b < ops.size(); ++b) {
+    const std::string id = ops[b].op_id.empty() ? client_id_ + ":" + std::to_string(++seq_) : ops[b].op_id;
+    for (Update& u : coalesce(ops[b].updates)) {
+      ups.push_back(std::move(u));
+      ids.push_back(id);
+      batch_of.push_back(b);
+    }
+  }
+  std::vector<uint8_t> fresh;
+  if (auto st = apply(ups, ids, &fresh); !st) return tl::unexpected(st.error());
+  std::vector<uint8_t> applied(ops.size(), 0);
+  for (size_t b = 0; b < ops.size(); ++b)
+    if (ops[b].updates.empty()) applied[b] = 1;
+  for (size_t i = 0; i < ups.size(); ++i)
+    if (fresh[i]) applied[batch_of[i]] = 1;
+  return static_cast<size_t>(std::count(applied.begin(), applied.end(), uint8_t{1}));
+}
+
+Status RedisClusterStore::apply(std::span<const Update> updates, const std::vector<std::string>& op_ids,
+                                std::vector<uint8_t>* fresh) {
   if (auto st = ensure_connected(); !st) return tl::unexpected(st.error());
+  if (fresh) fresh->assign(updates.size(), 0);
   std::vector<RedisCluster::Request> reqs;
   reqs.reserve(updates.size());
   const std::string ttl = std::to_string(options_.op_ttl_seconds);
   const std::string below = std::to_string(options_.expire_below);
-  for (const Update& u : updates) {
-    std::string key = counter_key(u.key);
-    std::string marker = key + ":op:" + client_id_ + ":" + std::to_string(++seq_);
+  for (size_t i = 0; i < updates.size(); ++i) {
+    std::string key = counter_key(updates[i].key);
+    std::string marker = key + ":op:" + op_ids[i];
     reqs.push_back(RedisCluster::Request{key,
-                                         {"EVALSHA", sha_, "2", key, marker, encode_sparse(u.delta),
+                                         {"EVALSHA", sha_, "2", key, marker, encode_sparse(updates[i].delta),
                                           options_.idempotent ? "1" : "0", ttl, below}});
   }
   auto replies = cluster_->pipeline(reqs, options_.wait_replicas);
   if (!replies) return tl::unexpected(replies.error());
+  // The script answers 1 when it applied the delta, 0 for a marker already set.
+  auto note = [&](size_t i, const Reply& r) {
+    if (r.type == Reply::Type::kInteger && r.integer == 0) {
+      ++duplicates_;
+    } else if (fresh) {
+      (*fresh)[i] = 1;
+    }
+  };
   // A node that lost its script cache (a promoted replica, a restart): EVAL.
   std::vector<RedisCluster::Request> again;
+  std::vector<size_t> again_idx;
   for (size_t i = 0; i < replies->size(); ++i) {
     const Reply& r = (*replies)[i];
     if (r.is_error() && r.str.rfind("NOSCRIPT", 0) == 0) {
@@ -242,15 +315,20 @@ Status RedisClusterStore::merge(std::span<const Update> updates) {
       q.argv[0] = "EVAL";
       q.argv[1] = std::string(kScript);
       again.push_back(std::move(q));
+      again_idx.push_back(i);
     } else if (r.is_error()) {
       return fail(Errc::kIo, "redis merge " + updates[i].key + ": " + r.str);
+    } else {
+      note(i, r);
     }
   }
   if (!again.empty()) {
     auto r2 = cluster_->pipeline(again, options_.wait_replicas);
     if (!r2) return tl::unexpected(r2.error());
-    for (const Reply& r : *r2)
-      if (r.is_error()) return fail(Errc::kIo, "redis merge: " + r.str);
+    for (size_t k = 0; k < r2->size(); ++k) {
+      if ((*r2)[k].is_error()) return fail(Errc::kIo, "redis merge: " + (*r2)[k].str);
+      note(again_idx[k], (*r2)[k]);
+    }
   }
   return {};
 }

@@ -26,8 +26,20 @@
 // every update reached its master and that many replicas, so the replica
 // promoted when the master dies holds it. Retries (after a timeout, a dead
 // master, a WAIT short of replicas) are made idempotent with an operation id
-// per update: the script first does SET "rep{I}:op:<client>:<seq>" NX EX
-// op_ttl and applies the delta only when that key was new.
+// per update: the script first does SET "rep{I}:op:<id>" NX EX op_ttl and
+// applies the delta only when that key was new (the marker is in the
+// identity's slot, written by the same script, so it is replicated, and
+// survives a failover, together with the counters). A batch is first
+// reduced to one update per identity (the deltas of one identity combined
+// with reputation::merge(): updates commute), so a batch of thousands of
+// scan events is a few scripts, well within a call's deadline. merge()
+// names each update "<client>:<seq>" (fresh per call: retries inside the
+// call are idempotent, a new call is a new operation); merge_once(updates,
+// OP) and merge_ops() name it OP: the caller's retry of the same batch, even
+// from another process, applies every update once as long as the markers
+// live (op_ttl_seconds).
+// Since a marker is SET NX before the delta, an update whose reply is lost
+// was applied or not; a retry completes exactly the ones that were not.
 // Atomicity is per identity (one script), not per batch: a batch spans slots.
 // One store object belongs to one thread.
 //
@@ -65,12 +77,27 @@ class RedisClusterStore final : public Store {
 
   std::string_view name() const override { return "redis-cluster"; }
   Status merge(std::span<const Update> updates) override;
+  // merge() of a batch named by a stable operation id (non-empty): sent
+  // again with the same id and updates -- after a timeout, a kTemporary, a
+  // lost reply, from another process -- each update applies at most once,
+  // so a caller that retries until success counts each exactly once (as
+  // long as the markers live: op_ttl_seconds).
+  Status merge_once(std::span<const Update> updates, std::string_view op_id);
+  // Store::merge_ops over the same markers: batch B's updates are named
+  // B.op_id (an empty id: a fresh one, as merge() does), all batches in one
+  // pipelined round trip per node. A batch counts as applied now when at
+  // least one of its updates was (a retry after a partial write completes
+  // the rest); one whose every marker was set already is a duplicate.
+  Result<size_t> merge_ops(std::span<const OpBatch> ops) override;
   Result<std::optional<Counters>> get(std::string_view key) override;
   Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys) override;
   Result<std::vector<Lookup>> lookup_many(std::span<const std::string> keys) override;
   Status put_state(std::string_view key, std::string_view value) override;
   Result<std::optional<std::string>> get_state(std::string_view key) override;
   Status for_each_key(const std::function<bool(std::string_view)>& fn) override;
+  // Updates that found their operation marker already set (retries that
+  // were not applied again), since open.
+  uint64_t duplicates() const { return duplicates_; }
 
   // The client (tests; null until connected with lazy_connect).
   RedisCluster& cluster() { return *cluster_; }
@@ -80,12 +107,17 @@ class RedisClusterStore final : public Store {
   RedisClusterStore(RedisStoreOptions options, std::unique_ptr<RedisCluster> cluster);
   std::string counter_key(std::string_view id) const;
   Status ensure_connected();
+  // The scripts of `updates`, marker i named by op_ids[i]; *fresh (when
+  // given) gets 1 for each update applied now, 0 for one applied before.
+  Status apply(std::span<const Update> updates, const std::vector<std::string>& op_ids,
+               std::vector<uint8_t>* fresh = nullptr);
 
   RedisStoreOptions options_;
   std::unique_ptr<RedisCluster> cluster_;
   std::string sha_;
   std::string client_id_;
   uint64_t seq_ = 0;
+  uint64_t duplicates_ = 0;
 };
 
 // The sparse Redis encoding (see Layout) and a decoder of every layout.

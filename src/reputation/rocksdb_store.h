@@ -32,6 +32,14 @@
 // stays synchronous (its own WriteBatch); both may be used at once (merges
 // commute).
 //
+// Idempotent merges (merge_ops, issue 11): the op ids of the batches it
+// applies are Put() as "o:" + op id (value: the unix time, 8 bytes) in the
+// same WriteBatch as their merges, so a batch and its id are durable
+// together. A batch whose id is found (one MultiGet per call) is skipped.
+// The ids expire in compactions RocksOptions::op_id_keep_s after they were
+// written (default 7 days: far longer than any retry or spool replay).
+// Folding and key order as in group commit; one WAL sync per call.
+//
 // Expiry: a compaction filter drops counter records that decayed to nothing
 // (RocksOptions::expire_below): keys of senders silent for months go at the
 // next compaction of their file, so the store does not grow with every address
@@ -75,6 +83,8 @@ struct RocksOptions {
   // <= 0: never. Merge operands not yet folded into a record are kept, and so
   // are class states.
   float expire_below = kExpireBelow;
+  // merge_ops: how long applied op ids are kept (compactions drop older ones).
+  int64_t op_id_keep_s = 7 * 86400;
   // The compaction filter's "now"; nullptr: the system clock. Must outlive the store.
   const Clock* clock = nullptr;
 };
@@ -96,10 +106,15 @@ class RocksDbStore final : public Store {
 
   std::string_view name() const override { return "rocksdb"; }
   Status merge(std::span<const Update> updates) override;
+  Result<size_t> merge_ops(std::span<const OpBatch> ops) override;
+  Status put_states(std::span<const std::pair<std::string, std::string>> states) override;
+  bool thread_safe() const override { return true; }
   void merge_async(std::vector<Update> updates, MergeDone done) override;
   GroupCommitStats group_commit_stats() const;
   Result<std::optional<Counters>> get(std::string_view key) override;
   Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys) override;
+  // Counters and states of every key in one MultiGet.
+  Result<std::vector<Lookup>> lookup_many(std::span<const std::string> keys) override;
   Status put_state(std::string_view key, std::string_view value) override;
   Result<std::optional<std::string>> get_state(std::string_view key) override;
   Status for_each_key(const std::function<bool(std::string_view)>& fn) override;

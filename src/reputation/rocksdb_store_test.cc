@@ -79,6 +79,57 @@ TEST(RocksDbStore, MergeGetStateReopen) {
   EXPECT_FALSE((*many)[1]);
 }
 
+// Op ids (issue 11): a batch sent again (a retry, a spool replayed twice,
+// twice in one call) is applied once, across a reopen; the ids expire in
+// compactions after op_id_keep_s, and states go in one batch.
+TEST(RocksDbStore, MergeOpsAppliesEachOpIdOnce) {
+  TempDir dir;
+  FakeClock clock(1700000000);
+  RocksOptions o;
+  o.clock = &clock;
+  o.op_id_keep_s = 86400;
+  const int64_t t0 = 1700000000;
+  auto batch = [&](const std::string& id, double n) {
+    return OpBatch{
+        id, {{"ip:192.0.2.1", one(Metric::kVolume, n, t0)}, {"ip:192.0.2.2", one(Metric::kVolume, n, t0)}}};
+  };
+  auto volume = [&](RocksDbStore& st, const char* k) {
+    auto c = st.get(k);
+    return c && *c ? (*c)->value(Metric::kVolume, Window::kMonth, t0) : 0.0;
+  };
+  {
+    auto s = RocksDbStore::open(dir.path + "/db", o);
+    ASSERT_TRUE(s) << s.error().message;
+    std::vector<OpBatch> ops = {batch("a", 1), batch("b", 2), batch("a", 1)};
+    auto n = (*s)->merge_ops(ops);
+    ASSERT_TRUE(n) << n.error().message;
+    EXPECT_EQ(*n, 2u);
+    EXPECT_NEAR(volume(**s, "ip:192.0.2.1"), 3, 1e-4);
+    std::vector<std::pair<std::string, std::string>> states = {{"ip:192.0.2.1", "x"}, {"ip:192.0.2.2", "y"}};
+    ASSERT_TRUE((*s)->put_states(states));
+    EXPECT_EQ((*s)->get_state("ip:192.0.2.2")->value_or(""), "y");
+  }
+  auto s = RocksDbStore::open(dir.path + "/db", o);
+  ASSERT_TRUE(s) << s.error().message;
+  std::vector<OpBatch> again = {batch("b", 2), batch("c", 4), batch("", 8)};  // "" is not tracked
+  auto n = (*s)->merge_ops(again);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 2u);
+  EXPECT_NEAR(volume(**s, "ip:192.0.2.1"), 15, 1e-3);
+  // Keys of op ids are not identities.
+  size_t keys = 0;
+  ASSERT_TRUE((*s)->for_each_key([&](std::string_view) { return ++keys, true; }));
+  EXPECT_EQ(keys, 2u);
+  // Two days on, compacted: "a" is forgotten (applied again if ever sent again).
+  clock.advance(std::chrono::hours(48));
+  ASSERT_TRUE((*s)->flush());
+  ASSERT_TRUE((*s)->compact());
+  std::vector<OpBatch> late = {batch("a", 1)};
+  n = (*s)->merge_ops(late);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 1u);
+}
+
 TEST(RocksDbStore, SecondOpenFailsWithReason) {
   TempDir dir;
   auto a = RocksDbStore::open(dir.path + "/db");

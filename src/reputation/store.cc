@@ -26,6 +26,31 @@ Result<std::vector<std::optional<Counters>>> Store::get_many(std::span<const std
   return out;
 }
 
+void OpLog::add(std::string id) {
+  if (keep_ == 0 || ids_.count(id)) return;
+  if (order_.size() < keep_) {
+    order_.push_back(id);
+  } else {
+    ids_.erase(order_[next_]);
+    order_[next_] = id;
+    next_ = (next_ + 1) % keep_;
+  }
+  ids_.emplace(std::move(id), 0);
+}
+
+Result<size_t> Store::merge_ops(std::span<const OpBatch> ops) {
+  std::vector<Update> all;
+  for (const OpBatch& b : ops) all.insert(all.end(), b.updates.begin(), b.updates.end());
+  if (auto st = merge(all); !st) return tl::unexpected(st.error());
+  return ops.size();
+}
+
+Status Store::put_states(std::span<const std::pair<std::string, std::string>> states) {
+  for (const auto& [k, v] : states)
+    if (auto st = put_state(k, v); !st) return st;
+  return {};
+}
+
 void Store::merge_async(std::vector<Update> updates, MergeDone done) { done(merge(updates)); }
 
 Result<std::vector<Store::Lookup>> Store::lookup_many(std::span<const std::string> keys) {
@@ -74,6 +99,14 @@ R BreakerStore::note(R r) {
 Status BreakerStore::merge(std::span<const Update> updates) {
   if (auto e = refuse()) return tl::unexpected(*e);
   return note(inner_->merge(updates));
+}
+Result<size_t> BreakerStore::merge_ops(std::span<const OpBatch> ops) {
+  if (auto e = refuse()) return tl::unexpected(*e);
+  return note(inner_->merge_ops(ops));
+}
+Status BreakerStore::put_states(std::span<const std::pair<std::string, std::string>> states) {
+  if (auto e = refuse()) return tl::unexpected(*e);
+  return note(inner_->put_states(states));
 }
 Result<std::optional<Counters>> BreakerStore::get(std::string_view key) {
   if (auto e = refuse()) return tl::unexpected(*e);

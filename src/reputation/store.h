@@ -43,6 +43,32 @@ struct Update {
   Counters delta;
 };
 
+// A batch of updates with a stable operation id (issue 11: nothing counted
+// twice). The id is given when the batch is accepted (StoreService: node,
+// boot and sequence number) and kept across retries and the drain spool, so
+// a store that records the ids it applied applies each batch once however
+// often it is sent. Empty op_id: not tracked (applied every time).
+struct OpBatch {
+  std::string op_id;
+  std::vector<Update> updates;
+};
+
+// The op ids a store applied recently, in a bounded FIFO (MemoryStore; the
+// RocksDB store keeps them on disk). Not thread-safe.
+class OpLog {
+ public:
+  explicit OpLog(size_t keep = 1 << 18) : keep_(keep) {}
+  bool contains(std::string_view id) const { return ids_.find(std::string(id)) != ids_.end(); }
+  void add(std::string id);
+  size_t size() const { return ids_.size(); }
+
+ private:
+  size_t keep_;
+  std::unordered_map<std::string, char> ids_;
+  std::vector<std::string> order_;  // ring of the ids in insertion order
+  size_t next_ = 0;
+};
+
 // Keys that expire: a record whose every value, decayed to `now` with
 // decay_factor() (counters.h), is below `below` holds nothing worth keeping.
 // The default threshold: a single count (1) reaches it in the month window
@@ -80,12 +106,28 @@ class Store {
   };
   virtual Result<std::vector<Lookup>> lookup_many(std::span<const std::string> keys);
 
+  // Idempotent merge (issue 11): applies each batch whose op_id this store
+  // has not applied before and records its op_id with it (MemoryStore and
+  // RocksDbStore: in the same atomic write; so a batch is either applied and
+  // recorded or neither). Returns how many batches were applied now (the
+  // others were duplicates, skipped). Concurrent merge_ops calls with the
+  // same op id must not race (StoreService calls it from one writer thread).
+  // Default: merge() of every batch, no op ids kept (counted again on retry).
+  virtual Result<size_t> merge_ops(std::span<const OpBatch> ops);
+
   // Class state of an identity (opaque bytes, last writer wins).
   virtual Status put_state(std::string_view key, std::string_view value) = 0;
+  // Several states in one write (RocksDB: one WriteBatch, one WAL sync).
+  // Default: put_state() each, in order.
+  virtual Status put_states(std::span<const std::pair<std::string, std::string>> states);
   virtual Result<std::optional<std::string>> get_state(std::string_view key) = 0;
 
   // Every key with counters (order unspecified). Stops early when fn returns false.
   virtual Status for_each_key(const std::function<bool(std::string_view)>& fn) = 0;
+
+  // Whether calls may come from several threads at once (StoreService runs
+  // reads beside the writer only then; else one call at a time). Default: no.
+  virtual bool thread_safe() const { return false; }
 };
 
 // A store that fails fast while its backend is down (rampartd over Redis
@@ -102,10 +144,12 @@ class BreakerStore final : public Store {
                std::chrono::milliseconds max = std::chrono::seconds(30));
   std::string_view name() const override { return inner_->name(); }
   Status merge(std::span<const Update> updates) override;
+  Result<size_t> merge_ops(std::span<const OpBatch> ops) override;
   Result<std::optional<Counters>> get(std::string_view key) override;
   Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys) override;
   Result<std::vector<Lookup>> lookup_many(std::span<const std::string> keys) override;
   Status put_state(std::string_view key, std::string_view value) override;
+  Status put_states(std::span<const std::pair<std::string, std::string>> states) override;
   Result<std::optional<std::string>> get_state(std::string_view key) override;
   Status for_each_key(const std::function<bool(std::string_view)>& fn) override;
 
@@ -146,8 +190,14 @@ class MemoryStore final : public Store {
 
   std::string_view name() const override { return "memory"; }
   Status merge(std::span<const Update> updates) override;
+  // Op ids kept in an OpLog (the last 262,144 batches) beside the table.
+  Result<size_t> merge_ops(std::span<const OpBatch> ops) override;
+  bool thread_safe() const override { return true; }
   Result<std::optional<Counters>> get(std::string_view key) override;
   Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys) override;
+  // Counters and states of a message's identities under one lock, the
+  // keys' slots and blocks loaded together (their cache misses overlap).
+  Result<std::vector<Lookup>> lookup_many(std::span<const std::string> keys) override;
   Status put_state(std::string_view key, std::string_view value) override;
   Result<std::optional<std::string>> get_state(std::string_view key) override;
   Status for_each_key(const std::function<bool(std::string_view)>& fn) override;
@@ -170,6 +220,8 @@ class MemoryStore final : public Store {
   };
   class Table;
   mutable std::mutex mu_;
+  std::mutex ops_mu_;  // taken before mu_: one merge_ops at a time
+  OpLog ops_;
   std::unique_ptr<Table> table_;
   std::unordered_map<std::string, std::string, Hash, std::equal_to<>> states_;
 };

@@ -35,6 +35,43 @@ TEST(Store, DefaultMergeAsyncCallsDoneOnceWithMergesResult) {
   EXPECT_EQ(got->error().code, Errc::kTemporary);
 }
 
+TEST(MemoryStore, MergeOpsAppliesEachOpIdOnce) {
+  MemoryStore s;
+  Counters d;
+  d.add(Metric::kVolume, 1, 1700000000);
+  std::vector<OpBatch> ops = {
+      {"n1-1", {{"ip:192.0.2.1", d}}}, {"n1-2", {{"ip:192.0.2.1", d}}}, {"n1-1", {{"ip:192.0.2.1", d}}}};
+  auto n = s.merge_ops(ops);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 2u);
+  n = s.merge_ops(ops);  // a retry of all three
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 0u);
+  auto c = s.get("ip:192.0.2.1");
+  ASSERT_TRUE(c && *c);
+  EXPECT_NEAR((*c)->value(Metric::kVolume, Window::kMonth, 1700000000), 2, 1e-5);
+  // The log is bounded: the oldest ids go first.
+  OpLog log(2);
+  log.add("a");
+  log.add("b");
+  log.add("c");
+  EXPECT_FALSE(log.contains("a"));
+  EXPECT_TRUE(log.contains("b") && log.contains("c"));
+  EXPECT_EQ(log.size(), 2u);
+}
+
+// The default merge_ops (a store that keeps no op ids): every batch merged.
+TEST(Store, DefaultMergeOpsMergesEveryBatch) {
+  FlakyStore s;
+  Counters d;
+  d.add(Metric::kVolume, 1, 1700000000);
+  std::vector<OpBatch> ops = {{"x", {{"ip:192.0.2.1", d}}}, {"x", {{"ip:192.0.2.1", d}}}};
+  auto n = s.merge_ops(ops);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 2u);
+  EXPECT_EQ(s.merges, 1);
+}
+
 TEST(BreakerStore, FailsFastWhileDownAndProbesWithBackoff) {
   FakeClock clock;
   auto inner = std::make_unique<FlakyStore>();

@@ -108,14 +108,17 @@ struct Daemon::Impl {
   Metrics metrics;
   std::unique_ptr<Router> router;
   std::unique_ptr<Server> server;
+  bool drained = false;  // the store service's threads stopped (drain())
 
   Impl(DaemonArgs a, DaemonSettings st) : args(std::move(a)), s(std::move(st)) {}
-  // Feedback (with a store that finishes work on threads of its own and
-  // posts it back to a loop) must go while the loops' executors exist: drop
-  // every other reference (the ingest, the routes), so that its last one is
-  // the server's pipelines, which the server releases before its loops.
+  // The store service's threads post completions to the loops' executors:
+  // they stop (drain(): at once if run() did not) before any executor can
+  // go. Then Feedback goes while the loops' executors exist: drop every
+  // other reference (the ingest, the routes), so that its last one is the
+  // server's pipelines, which the server releases before its loops.
   // Nothing calls the Router once run() has returned.
   ~Impl() {
+    if (!drained) drain(std::chrono::steady_clock::now());
     ingest.reset();
     feedback.reset();
     router.reset();
@@ -178,7 +181,12 @@ struct Daemon::Impl {
       auto store = reputation::open_store(s.store);
       if (!store) return tl::unexpected(store.error());
       log::get()->info("reputation store: {}", (*store)->name());
-      feedback->set_store(std::move(*store));
+      feedback->set_store(std::move(*store));  // its StoreService threads start here
+      // Events an earlier run could not write before it stopped, applied
+      // once each (op ids) before any loop runs.
+      if (!args.data_dir.empty()) feedback->set_spool_dir(args.data_dir + "/spool");
+      if (auto n = feedback->replay_spool(); !n)
+        log::get()->error("reputation: spool not replayed: {}", n.error().message);
     }
     if (auto st = feedback->load_model(); !st) {
       log::get()->error("{}; the content check is disabled", st.error().message);
@@ -256,6 +264,7 @@ struct Daemon::Impl {
       w.sample({{"outcome", "rejected"}}, static_cast<uint64_t>(is.rejected));
       w.sample({{"outcome", "retried"}}, static_cast<uint64_t>(is.retried));
       w.sample({{"outcome", "io_error"}}, static_cast<uint64_t>(is.io_errors));
+      w.sample({{"outcome", "stuck"}}, static_cast<uint64_t>(is.stuck));
     });
   }
 
@@ -282,6 +291,15 @@ struct Daemon::Impl {
     });
     return {};
   }
+
+  // After the loops stopped (no loop thread runs, their executors still
+  // exist): the queued reputation events written until `deadline`, the rest
+  // spooled to <data-dir>/spool; the store service's threads stopped; the
+  // content model saved. Blocking.
+  void drain(std::chrono::steady_clock::time_point deadline) {
+    drained = true;
+    if (feedback) (void)feedback->drain(deadline);  // logs what it could not do
+  }
 };
 
 Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -301,12 +319,7 @@ int Daemon::run() {
   log::get()->info("rampartd ready: milter port {}, http port {}, {} loops, authserv-id {}", milter_port(),
                    http_port(), impl_->server->loops(), impl_->s.policy.authserv_id);
   const int rc = impl_->server->run();
-  auto& fb = *impl_->feedback;
-  if (auto st = fb.flush(); !st)
-    log::get()->error("reputation: {} queued events not written at exit: {}", fb.pending(),
-                      st.error().message);
-  if (auto st = fb.save_model(true); !st)
-    log::get()->error("classify: saving {} failed: {}", impl_->s.feedback.model, st.error().message);
+  impl_->drain(std::chrono::steady_clock::now() + std::chrono::milliseconds(impl_->s.feedback.drain_ms));
   return rc;
 }
 

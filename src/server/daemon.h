@@ -7,8 +7,10 @@
 // reputation store and content model, the reports Maildir, the metrics
 // registry, the Router with its feedback endpoints and the Server
 // (server.h); run() serves until SIGTERM has drained, then writes the
-// queued reputation events and saves the content model. apps/rampartd only
-// parses its command line and calls these.
+// queued reputation events within [reputation] drain_ms (the rest spooled
+// to <data-dir>/spool and applied once at the next start), stops the
+// reputation store's threads and saves the content model. apps/rampartd
+// only parses its command line and calls these.
 //
 //   DaemonArgs a; a.config_path = "/etc/rampart/rampart.toml"; a.loops = 2;
 //   auto s = read_daemon_settings(a);              // every error at once
@@ -47,7 +49,7 @@ namespace rampart::server {
 // What the command line says (each option stands for a configuration key).
 struct DaemonArgs {
   std::string config_path;  // empty: the embedded defaults
-  std::string data_dir;     // RocksDB store under DIR/reputation
+  std::string data_dir;     // RocksDB store under DIR/reputation, spool under DIR/spool
   std::string zone_path;    // DNS answers from a master file (demos, tests)
   std::optional<std::string> milter, http;
   std::vector<std::string> nameservers;

@@ -15,7 +15,9 @@ void add_feedback_routes(Router& router, std::shared_ptr<policy::Feedback> feedb
       [fb](HttpRequest& req, std::string_view id, HttpRespond respond) {
         const bool counters = req.target.find("?counters=1") != std::string::npos ||
                               req.target.find("&counters=1") != std::string::npos;
-        respond(reply(fb->get_reputation(id, counters)));
+        fb->get_reputation(id, counters, [respond = std::move(respond)](policy::Feedback::Answer a) {
+          respond(reply(std::move(a)));
+        });
       },
       Router::kPrefix);
   auto rejected = [fb](HttpRequest&, std::string_view rest, HttpRespond respond) {
@@ -43,14 +45,19 @@ void add_feedback_routes(Router& router, std::shared_ptr<policy::Feedback> feedb
       });
   router.add("POST", "/v1/events", Right::kEvents,
              [fb](HttpRequest& req, std::string_view, HttpRespond respond) {
-               respond(reply(fb->post_events(req.body)));
+               // Answered once the events are durable (the store's writer thread).
+               fb->post_events(req.body, [respond = std::move(respond)](policy::Feedback::Answer a) {
+                 respond(reply(std::move(a)));
+               });
              });
-  router.add("POST", "/v1/learn", Right::kLearn,
-             [fb](HttpRequest& req, std::string_view, HttpRespond respond) {
-               const std::string* label = req.header("x-label");
-               const std::string* ip = req.header("x-client-ip");
-               respond(reply(fb->post_learn(label ? *label : "", req.body, ip ? *ip : "")));
-             });
+  router.add(
+      "POST", "/v1/learn", Right::kLearn, [fb](HttpRequest& req, std::string_view, HttpRespond respond) {
+        const std::string* label = req.header("x-label");
+        const std::string* ip = req.header("x-client-ip");
+        fb->post_learn(
+            label ? *label : "", std::move(req.body), ip ? *ip : "",
+            [respond = std::move(respond)](policy::Feedback::Answer a) { respond(reply(std::move(a))); });
+      });
 }
 
 }  // namespace rampart::server
