@@ -335,10 +335,16 @@ class HeaderSanityCheck final : public Check {
 // ---------------------------------------------------------------- DKIM
 // The message is cut short: over max_scan_bytes, the milter stops buffering
 // at the cap (so it holds at most max_scan_bytes), while the HTTP scan holds
-// the whole message (longer than the cap). DKIM body hashes stream over the
-// whole body, so only a cut message skips DKIM/ARC.
+// the whole message (longer than the cap). ARC needs the body: a cut message
+// skips it.
 bool message_cut(const ScanState& s, const PolicyConfig& cfg) {
   return s.too_large && s.message.size() <= cfg.max_scan_bytes;
+}
+// DKIM cannot be checked: the message is cut and nobody hashed the body as
+// it streamed in (the milter does, ScanState::body_hashes, unless the header
+// section itself was cut).
+bool dkim_unchecked(const ScanState& s, const PolicyConfig& cfg) {
+  return message_cut(s, cfg) && !s.body_hashes;
 }
 
 class DkimCheck final : public Check {
@@ -348,12 +354,12 @@ class DkimCheck final : public Check {
   Stage stage() const override { return Stage::kData; }
   bool inbound_only() const override { return true; }
   void run(const StatePtr& s, Done done) override {
-    if (message_cut(*s, cfg_)) {
+    if (dkim_unchecked(*s, cfg_)) {
       s->add(name(), "DKIM_SKIPPED", 0, "message cut at max_scan_bytes: body hashes not checked");
       done();
       return;
     }
-    v_.verify(s->message, [this, s, done = std::move(done)](std::vector<dkim::SignatureResult> rs) {
+    auto on_results = [this, s, done = std::move(done)](std::vector<dkim::SignatureResult> rs) {
       if (rs.empty()) {
         s->add(name(), "DKIM_NONE", cfg_.scores("DKIM_NONE"), "no DKIM-Signature");
         authres::ResInfo r;
@@ -393,7 +399,14 @@ class DkimCheck final : public Check {
         }
       }
       done();
-    });
+    };
+    if (s->body_hashes) {
+      // The body streamed past max_scan_bytes: `message` holds its header
+      // section and a prefix of the body; the hashes cover all of it.
+      start(v_.verify_task(s->message, *s->body_hashes), std::move(on_results));
+    } else {
+      v_.verify(s->message, std::move(on_results));
+    }
   }
 
  private:
@@ -553,7 +566,7 @@ class DmarcCheck final : public Check {
     dmarc_.check(req, [this, s, done = std::move(done)](dmarc::Outcome o) {
       // DKIM skipped (message cut) while the message is DKIM-signed: a
       // failure may only be the skipped DKIM; noted, never enforced or stamped.
-      const bool unchecked = o.verdict == dmarc::Verdict::kFail && message_cut(*s, cfg_) &&
+      const bool unchecked = o.verdict == dmarc::Verdict::kFail && dkim_unchecked(*s, cfg_) &&
                              s->headers.first("DKIM-Signature") != nullptr;
       const std::string vn(dmarc::verdict_name(o.verdict));
       authres::ResInfo r;

@@ -107,6 +107,11 @@ struct ScanState {
   std::string message;
   mime::HeaderSection headers;
   bool too_large = false;  // message over max_scan_bytes: content checks skipped
+  // DKIM body hashes computed by the receiver over the whole body while it
+  // streamed in (the milter, once the body passes max_scan_bytes): the DKIM
+  // check verifies with them instead of hashing `message`, which is then cut.
+  // Unset: `message` holds the whole body (or DKIM cannot be checked).
+  std::optional<std::vector<dkim::PrecomputedBodyHash>> body_hashes;
 
   void set_message(std::string msg);
   void add(std::string_view check, std::string name, double score, std::string reason);
