@@ -335,11 +335,25 @@ class HeaderSanityCheck final : public Check {
 // ---------------------------------------------------------------- DKIM
 // The message is cut short: over max_scan_bytes, the milter stops buffering
 // at the cap (so it holds at most max_scan_bytes), while the HTTP scan holds
-// the whole message (longer than the cap). ARC needs the body: a cut message
-// skips it.
+// the whole message (longer than the cap). A cut message is checked by DKIM
+// and ARC only with the body hashes streamed over the whole body
+// (ScanState::body_hashes), else skipped.
 bool message_cut(const ScanState& s, const PolicyConfig& cfg) {
   return s.too_large && s.message.size() <= cfg.max_scan_bytes;
 }
+}  // namespace
+
+std::vector<dkim::BodyHashRequest> body_hash_requests(const mime::HeaderSection& headers) {
+  std::vector<dkim::BodyHashRequest> out = dkim::body_hash_requests(headers);
+#ifdef HAVE_RAMPART_ARC
+  for (const dkim::BodyHashRequest& r : arc::body_hash_requests(headers))
+    if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+#endif
+  return out;
+}
+
+namespace {
+
 // DKIM cannot be checked: the message is cut and nobody hashed the body as
 // it streamed in (the milter does, ScanState::body_hashes, unless the header
 // section itself was cut).
@@ -423,11 +437,11 @@ class ArcCheck final : public Check {
   Stage stage() const override { return Stage::kData; }
   bool inbound_only() const override { return true; }
   void run(const StatePtr& s, Done done) override {
-    if (message_cut(*s, cfg_)) {
+    if (message_cut(*s, cfg_) && !s->body_hashes) {
       done();
       return;
     }
-    v_.validate(s->message, [this, s, done = std::move(done)](arc::ChainResult r) {
+    auto on_result = [this, s, done = std::move(done)](arc::ChainResult r) {
       // ARC results only inform (no local override of DMARC yet): a key
       // lookup that failed temporarily is noted, it does not tempfail; a
       // chain not evaluated because of a limit is noted, not scored.
@@ -449,7 +463,12 @@ class ArcCheck final : public Check {
       if (r.cv == arc::Cv::kFail) ri.reason = r.reason;
       s->auth.push_back(std::move(ri));
       done();
-    });
+    };
+    if (s->body_hashes) {
+      v_.validate(s->message, *s->body_hashes, std::move(on_result));  // body streamed past the cap
+    } else {
+      v_.validate(s->message, std::move(on_result));
+    }
   }
 
  private:

@@ -351,7 +351,7 @@ void MilterSession::start_body_hashes() {
   hash_prev_cr_ = false;
   const std::string_view held(raw_);
   const mime::HeaderSection hs = mime::HeaderSection::parse(held.substr(0, body_at_));
-  for (const dkim::BodyHashRequest& r : dkim::body_hash_requests(hs))
+  for (const dkim::BodyHashRequest& r : policy::body_hash_requests(hs))
     hashers_.emplace_back(r.canon, r.hash, r.limit);
   hash_body(held.substr(body_at_));
 }

@@ -12,6 +12,9 @@
 #include <tuple>
 #include <vector>
 
+#ifdef HAVE_RAMPART_ARC
+#include "auth/arc/arc.h"
+#endif
 #include "auth/dkim/dkim.h"
 #include "auth/dkim/test_util.h"
 #include "dns/zone_file.h"
@@ -427,15 +430,24 @@ struct BigSignedTest : SessionTest {
   // Sends the signed message through the session as Postfix does (header
   // fields one by one, the body in 64 KiB chunks, NR_BODY); the replies at
   // end of message.
-  std::vector<milter::Reply> send(const std::string& sig_field, const std::string& b) {
+  // `fields`: whole fields ("Name: value\r\n", folded or not) sent before
+  // the message's own.
+  std::vector<milter::Reply> send(const std::string& fields, const std::string& b) {
     connect("192.0.2.9");  // outside signed.test's SPF record
     cmd(milter::Mail{{"<alice@signed.test>"}});
     auto r = sink.take();
     EXPECT_EQ(r.size(), 1u);
     cmd(milter::Rcpt{{"<bob@example.net>"}});
     cmd(milter::Data{});
-    const size_t colon = sig_field.find(':');
-    cmd(milter::Header{"DKIM-Signature", sig_field.substr(colon + 1, sig_field.size() - colon - 3)});
+    for (size_t at = 0; at < fields.size();) {
+      size_t end = fields.find("\r\n", at);
+      while (end + 2 < fields.size() && (fields[end + 2] == ' ' || fields[end + 2] == '\t'))
+        end = fields.find("\r\n", end + 2);
+      const std::string f = fields.substr(at, end - at);
+      const size_t colon = f.find(':');
+      cmd(milter::Header{f.substr(0, colon), f.substr(colon + 1)});
+      at = end + 2;
+    }
     cmd(milter::Header{"From", " Alice <alice@signed.test>"});
     cmd(milter::Header{"To", " bob@example.net"});
     cmd(milter::Header{"Subject", " big"});
@@ -502,6 +514,39 @@ TEST_F(BigSignedTest, BodyLengthOverTheCap) {
   c += body(size_t{1} << 20);
   EXPECT_TRUE(rejected(send(sig, c)));
 }
+
+#ifdef HAVE_RAMPART_ARC
+// The ARC-Message-Signature's body hash streams the same way: a 12 MiB
+// message sealed by a forwarder gets arc=pass, and a byte changed past the
+// cap breaks the AMS (arc=fail).
+TEST_F(BigSignedTest, ArcSealedPastTheCap) {
+  dns.add("arc._domainkey.signed.test", dkim::testing::txt_record(dkim::testing::key_record(key)));
+  // DKIM with l= over the first 5 MiB (it passes whatever follows), the ARC
+  // set over all 12 MiB.
+  const std::string head = body(size_t{5} << 20);
+  const std::string sig = sign(head, /*body_length=*/true);
+  std::string b = head + body(size_t{7} << 20);
+  arc::SealOptions o;
+  o.domain = "signed.test";
+  o.selector = "arc";
+  o.authserv_id = "fwd.signed.test";
+  o.authentication_results = "dkim=pass header.d=signed.test";
+  arc::Validator sealer(dns);
+  auto out = sealer.seal_sync(sig + kHead + b, key, o);
+  ASSERT_TRUE(out) << out.error().message;
+  ASSERT_TRUE(out->added) << out->reason;
+  std::string ar = auth_results(send(out->fields() + sig, b));
+  EXPECT_NE(ar.find("arc=pass"), std::string::npos) << ar;
+  EXPECT_NE(ar.find("dkim=pass"), std::string::npos) << ar;
+
+  start();
+  b[b.find("line", size_t{11} << 20)] = 'L';  // past the cap, outside l=
+  ar = auth_results(send(out->fields() + sig, b));
+  EXPECT_NE(ar.find("dkim=pass"), std::string::npos) << ar;
+  EXPECT_NE(ar.find("arc=fail"), std::string::npos) << ar;
+  EXPECT_NE(ar.find("body hash"), std::string::npos) << ar;
+}
+#endif
 
 // Chunks cut anywhere and bare LF line ends (as the verifier reads a whole
 // message: LF counts as CRLF), with a small cap and no NR_BODY: the session
