@@ -1,19 +1,22 @@
 // File: tests/dkim_big_message_test.cc
 // Messages over policy.max_scan_bytes through the scan pipeline (issue 11):
-// DKIM verifies the whole message when the scan holds it (the HTTP API; the
-// body hash streams, only the content checks have a size limit), and DMARC
-// never fails a message because DKIM was skipped (the milter, which stops
-// buffering at the cap). The sender's SPF fails, so DKIM is its only
+// DKIM verifies the whole message when the scan holds it (the HTTP API), or
+// from body hashes streamed over the whole body when the scan holds a cut
+// prefix (the milter, which stops buffering at the cap: ScanState::
+// body_hashes); DMARC never fails a message because DKIM was skipped (a cut
+// message without streamed hashes). The sender's SPF fails, so DKIM is its only
 // alignment: before this, a whole 90 KB DKIM-signed message was rejected
 // under p=reject with DKIM_SKIPPED.
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "auth/dkim/dkim.h"
 #include "auth/dkim/test_util.h"
 #include "dns/zone_resolver.h"
+#include "mime/header.h"
 #include "policy/policy.h"
 #include "policy/throttle.h"
 
@@ -45,8 +48,9 @@ class BigMessage : public ::testing::Test {
     EXPECT_TRUE(f);
     return *f + m;
   }
-  // `cut`: as the milter holds it (the first max_scan_bytes), else whole (HTTP).
-  Verdict scan(const std::string& msg, bool cut) {
+  // `cut`: as the milter holds it (the first max_scan_bytes), else whole
+  // (HTTP). `streamed`: with the body hashes the milter computes past the cap.
+  Verdict scan(const std::string& msg, bool cut, bool streamed = false) {
     auto s = std::make_shared<ScanState>();
     s->env.ip = *IpAddress::parse("192.0.2.9");  // outside the SPF record
     s->env.has_ip = true;
@@ -54,6 +58,17 @@ class BigMessage : public ::testing::Test {
     s->env.mail_from = "alice@signed.test";
     s->env.rcpts = {"bob@example.net"};
     s->too_large = true;
+    if (streamed) {
+      const size_t body_at = msg.find("\r\n\r\n") + 4;
+      std::vector<dkim::PrecomputedBodyHash> hashes;
+      for (const auto& r : dkim::body_hash_requests(mime::HeaderSection::parse(msg.substr(0, body_at)))) {
+        dkim::BodyHasher h(r.canon, r.hash, r.limit);
+        for (size_t at = body_at; at < msg.size(); at += 4096)
+          h.update(std::string_view(msg).substr(at, 4096));
+        hashes.push_back({r, h.finish()});
+      }
+      s->body_hashes = std::move(hashes);
+    }
     s->set_message(cut ? msg.substr(0, cfg_.max_scan_bytes) : msg);
     return pipe_->scan_sync(s);
   }
@@ -87,6 +102,21 @@ TEST_F(BigMessage, CutMessageSkipsDkimAndDmarcDoesNotReject) {
   EXPECT_FALSE(has(v, "DMARC_FAIL_REJECT"));
   EXPECT_NE(v.action, Action::kReject) << v.x_rampart;
   EXPECT_EQ(v.authentication_results.find("dmarc=fail"), std::string::npos) << v.authentication_results;
+}
+
+TEST_F(BigMessage, CutMessageWithStreamedHashesIsVerified) {
+  Verdict v = scan(message(true), /*cut=*/true, /*streamed=*/true);
+  EXPECT_TRUE(has(v, "DKIM_PASS")) << v.x_rampart;
+  EXPECT_FALSE(has(v, "DKIM_SKIPPED"));
+  EXPECT_TRUE(has(v, "DMARC_PASS")) << v.x_rampart;
+  EXPECT_NE(v.authentication_results.find("dkim=pass"), std::string::npos) << v.authentication_results;
+
+  std::string m = message(true);
+  m.replace(m.rfind("line 1999"), 9, "LINE 1999");  // past the cap: only the hashes see it
+  v = scan(m, /*cut=*/true, /*streamed=*/true);
+  EXPECT_TRUE(has(v, "DKIM_FAIL")) << v.x_rampart;
+  EXPECT_TRUE(has(v, "DMARC_FAIL_REJECT")) << v.x_rampart;
+  EXPECT_EQ(v.action, Action::kReject);
 }
 
 TEST_F(BigMessage, CutUnsignedSpoofIsStillRejected) {

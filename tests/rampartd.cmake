@@ -32,6 +32,14 @@ if(TARGET rampartd AND TARGET rampart_dns_test_server AND TARGET rampart_http AN
                        ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
   add_dependencies(rampartd_hostile_test rampartd)
 endif()
+# DKIM over messages larger than max_scan_bytes through a real rampartd's
+# milter (12 MiB signed messages at the default cap; the body hashes stream).
+if(TARGET rampartd AND TARGET rampart_milter)
+  rampart_test(rampartd_milter_dkim_test SOURCES rampartd_milter_dkim_test.cc DEPS rampart_dkim rampart_milter rampart_core)
+  set_tests_properties(rampartd_milter_dkim_test PROPERTIES LABELS e2e TIMEOUT 300
+                       ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
+  add_dependencies(rampartd_milter_dkim_test rampartd)
+endif()
 # rampartd --check-config / --print-config and the validated arguments.
 if(TARGET rampartd)
   rampart_test(rampartd_config_test SOURCES rampartd_config_test.cc DEPS rampart_core)

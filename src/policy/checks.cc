@@ -335,10 +335,30 @@ class HeaderSanityCheck final : public Check {
 // ---------------------------------------------------------------- DKIM
 // The message is cut short: over max_scan_bytes, the milter stops buffering
 // at the cap (so it holds at most max_scan_bytes), while the HTTP scan holds
-// the whole message (longer than the cap). DKIM body hashes stream over the
-// whole body, so only a cut message skips DKIM/ARC.
+// the whole message (longer than the cap). A cut message is checked by DKIM
+// and ARC only with the body hashes streamed over the whole body
+// (ScanState::body_hashes), else skipped.
 bool message_cut(const ScanState& s, const PolicyConfig& cfg) {
   return s.too_large && s.message.size() <= cfg.max_scan_bytes;
+}
+}  // namespace
+
+std::vector<dkim::BodyHashRequest> body_hash_requests(const mime::HeaderSection& headers) {
+  std::vector<dkim::BodyHashRequest> out = dkim::body_hash_requests(headers);
+#ifdef HAVE_RAMPART_ARC
+  for (const dkim::BodyHashRequest& r : arc::body_hash_requests(headers))
+    if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+#endif
+  return out;
+}
+
+namespace {
+
+// DKIM cannot be checked: the message is cut and nobody hashed the body as
+// it streamed in (the milter does, ScanState::body_hashes, unless the header
+// section itself was cut).
+bool dkim_unchecked(const ScanState& s, const PolicyConfig& cfg) {
+  return message_cut(s, cfg) && !s.body_hashes;
 }
 
 class DkimCheck final : public Check {
@@ -348,12 +368,12 @@ class DkimCheck final : public Check {
   Stage stage() const override { return Stage::kData; }
   bool inbound_only() const override { return true; }
   void run(const StatePtr& s, Done done) override {
-    if (message_cut(*s, cfg_)) {
+    if (dkim_unchecked(*s, cfg_)) {
       s->add(name(), "DKIM_SKIPPED", 0, "message cut at max_scan_bytes: body hashes not checked");
       done();
       return;
     }
-    v_.verify(s->message, [this, s, done = std::move(done)](std::vector<dkim::SignatureResult> rs) {
+    auto on_results = [this, s, done = std::move(done)](std::vector<dkim::SignatureResult> rs) {
       if (rs.empty()) {
         s->add(name(), "DKIM_NONE", cfg_.scores("DKIM_NONE"), "no DKIM-Signature");
         authres::ResInfo r;
@@ -393,7 +413,14 @@ class DkimCheck final : public Check {
         }
       }
       done();
-    });
+    };
+    if (s->body_hashes) {
+      // The body streamed past max_scan_bytes: `message` holds its header
+      // section and a prefix of the body; the hashes cover all of it.
+      start(v_.verify_task(s->message, *s->body_hashes), std::move(on_results));
+    } else {
+      v_.verify(s->message, std::move(on_results));
+    }
   }
 
  private:
@@ -410,11 +437,11 @@ class ArcCheck final : public Check {
   Stage stage() const override { return Stage::kData; }
   bool inbound_only() const override { return true; }
   void run(const StatePtr& s, Done done) override {
-    if (message_cut(*s, cfg_)) {
+    if (message_cut(*s, cfg_) && !s->body_hashes) {
       done();
       return;
     }
-    v_.validate(s->message, [this, s, done = std::move(done)](arc::ChainResult r) {
+    auto on_result = [this, s, done = std::move(done)](arc::ChainResult r) {
       // ARC results only inform (no local override of DMARC yet): a key
       // lookup that failed temporarily is noted, it does not tempfail; a
       // chain not evaluated because of a limit is noted, not scored.
@@ -436,7 +463,12 @@ class ArcCheck final : public Check {
       if (r.cv == arc::Cv::kFail) ri.reason = r.reason;
       s->auth.push_back(std::move(ri));
       done();
-    });
+    };
+    if (s->body_hashes) {
+      v_.validate(s->message, *s->body_hashes, std::move(on_result));  // body streamed past the cap
+    } else {
+      v_.validate(s->message, std::move(on_result));
+    }
   }
 
  private:
@@ -553,7 +585,7 @@ class DmarcCheck final : public Check {
     dmarc_.check(req, [this, s, done = std::move(done)](dmarc::Outcome o) {
       // DKIM skipped (message cut) while the message is DKIM-signed: a
       // failure may only be the skipped DKIM; noted, never enforced or stamped.
-      const bool unchecked = o.verdict == dmarc::Verdict::kFail && message_cut(*s, cfg_) &&
+      const bool unchecked = o.verdict == dmarc::Verdict::kFail && dkim_unchecked(*s, cfg_) &&
                              s->headers.first("DKIM-Signature") != nullptr;
       const std::string vn(dmarc::verdict_name(o.verdict));
       authres::ResInfo r;

@@ -107,6 +107,12 @@ struct ScanState {
   std::string message;
   mime::HeaderSection headers;
   bool too_large = false;  // message over max_scan_bytes: content checks skipped
+  // Body hashes (body_hash_requests()) computed by the receiver over the
+  // whole body while it streamed in (the milter, once the body passes
+  // max_scan_bytes): DKIM and ARC verify with them instead of hashing
+  // `message`, which is then cut.
+  // Unset: `message` holds the whole body (or DKIM cannot be checked).
+  std::optional<std::vector<dkim::PrecomputedBodyHash>> body_hashes;
 
   void set_message(std::string msg);
   void add(std::string_view check, std::string name, double score, std::string reason);
@@ -121,6 +127,13 @@ struct ScanState {
   double score_without(std::initializer_list<std::string_view> checks) const;
   std::string mail_from_domain() const;  // domain of MAIL FROM, else the HELO name
 };
+
+// The body hashes the checks need for a message they will not hold whole
+// (DKIM signatures, and ARC-Message-Signatures when ARC is built): one per
+// distinct (canonicalization, hash, l=), at most 20. A receiver that stops
+// buffering at max_scan_bytes feeds the body to one dkim::BodyHasher each
+// and hands the results over in ScanState::body_hashes.
+std::vector<dkim::BodyHashRequest> body_hash_requests(const mime::HeaderSection& headers);
 
 struct CheckCounters {
   std::atomic<uint64_t> runs{0}, hits{0}, tempfails{0};

@@ -198,6 +198,15 @@ Result<SealOutput> seal(std::string_view message, const dkim::PrivateKey& key, c
 // there are several or the result is not none/pass/fail.
 std::optional<Cv> stamped_cv(std::string_view message, std::string_view authserv_id);
 
+// Streaming validation (a milter that does not keep a large body), as
+// dkim::body_hash_requests(): the body hashes the ARC-Message-Signatures
+// need, one per distinct (body canonicalization, hash, l=), for the AMS of
+// the highest instances first, at most `max_requests` (among the first 50
+// AMS fields that parse). Feed the body through one dkim::BodyHasher each
+// and pass the results to Validator::validate(message, hashes, done).
+std::vector<dkim::BodyHashRequest> body_hash_requests(const mime::HeaderSection& headers,
+                                                      size_t max_requests = 10);
+
 class Validator {
  public:
   // Keys are parsed through `cache` when given (e.g. a dkim::Verifier's
@@ -211,6 +220,12 @@ class Validator {
   // `message` must stay alive until `done` has run.
   void validate(std::string_view message, Done done);
   Task<ChainResult> validate_task(std::string_view message);
+  // With the body hashes computed by the caller (body_hash_requests()):
+  // `message` then needs only the header section. An AMS whose hash is not
+  // among them fails ("body hash not computed").
+  void validate(std::string_view message, std::vector<dkim::PrecomputedBodyHash> body_hashes, Done done);
+  Task<ChainResult> validate_task(std::string_view message,
+                                  std::vector<dkim::PrecomputedBodyHash> body_hashes);
   // Runs the resolver until the answer is in (CLI, tests).
   ChainResult validate_sync(std::string_view message);
 

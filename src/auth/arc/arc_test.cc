@@ -220,6 +220,57 @@ TEST_F(Fixture, TamperedBodyAndOldestPass) {
   EXPECT_EQ(r.fail, FailReason::kSealFailed);
 }
 
+// A milter that does not keep a large body: body_hash_requests() from the
+// header section, the body through dkim::BodyHashers in pieces, then
+// validate(message cut to a prefix, hashes).
+TEST_F(Fixture, StreamedBodyHashesValidateACutMessage) {
+  std::string big = kMessage;
+  for (int i = 0; i < 5000; ++i) big += "line " + std::to_string(i) + " of a long list message\r\n";
+  std::string m = hop(big, "example.net");
+  m = "Authentication-Results: mx.example.org; arc=pass\r\n" + m;
+  m = hop(m, "example.org");
+  auto hashes = [](const std::string& msg) {
+    const size_t body_at = msg.find("\r\n\r\n") + 4;
+    const auto requests = body_hash_requests(mime::HeaderSection::parse(msg.substr(0, body_at)));
+    std::vector<dkim::PrecomputedBodyHash> out;
+    for (const auto& r : requests) {
+      dkim::BodyHasher h(r.canon, r.hash, r.limit);
+      for (size_t at = body_at; at < msg.size(); at += 1000) h.update(std::string_view(msg).substr(at, 1000));
+      out.push_back({r, h.finish()});
+    }
+    return out;
+  };
+  const auto pre = hashes(m);
+  EXPECT_EQ(pre.size(), 1u);  // both AMS: relaxed, sha256, no l=
+  const std::string cut = m.substr(0, m.find("\r\n\r\n") + 104);
+  Validator v(dns);
+  std::optional<ChainResult> r;
+  v.validate(cut, pre, [&](ChainResult x) { r = std::move(x); });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cv, Cv::kPass) << r->reason;
+  EXPECT_EQ(r->instances, 2u);
+  EXPECT_EQ(r->oldest_pass, 0u);
+
+  // A change past the cut: only the streamed hashes see it.
+  std::string changed = m;
+  changed[changed.rfind("line 4999")] = 'L';
+  r.reset();
+  v.validate(cut, hashes(changed), [&](ChainResult x) { r = std::move(x); });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cv, Cv::kFail);
+  EXPECT_EQ(r->fail, FailReason::kAmsFailed);
+  EXPECT_NE(r->reason.find("body hash"), std::string::npos) << r->reason;
+
+  // No hash for the AMS: not evaluated (a limit), never a hash of the cut body.
+  r.reset();
+  v.validate(cut, {}, [&](ChainResult x) { r = std::move(x); });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cv, Cv::kFail);
+  EXPECT_EQ(r->fail, FailReason::kLimit);
+  EXPECT_TRUE(r->not_evaluated());
+  EXPECT_NE(r->reason.find("not computed"), std::string::npos) << r->reason;
+}
+
 TEST_F(Fixture, StructureAndCvRules) {
   const std::string m = hop(hop(kMessage, "example.net"), "example.org");
   Validator v(dns);

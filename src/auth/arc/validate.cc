@@ -9,6 +9,7 @@
 // with one EVP verify over the dkim primitives.
 #include <openssl/err.h>
 
+#include <algorithm>
 #include <coroutine>
 #include <utility>
 
@@ -66,6 +67,7 @@ using detail::Slot;
 struct Check {
   bool ok = false;
   bool temporary = false;
+  bool limit = false;  // not evaluated (a limit: the body hash was not streamed)
   std::string reason;
 };
 
@@ -89,16 +91,20 @@ struct Validator::Impl {
 
   struct BodyMemo {
     dkim::Canon canon;
+    dkim::HashAlg hash;
     std::optional<uint64_t> limit;
     Result<dkim::BodyHash> value;
   };
 
-  Task<ChainResult> run(std::string_view message);
+  // `pre`: body hashes computed by the caller; then the body in `message`
+  // is never hashed (it may be cut).
+  Task<ChainResult> run(std::string_view message,
+                        std::optional<std::vector<dkim::PrecomputedBodyHash>> pre = std::nullopt);
   Check key_for(const dkim::Signature& sig, const std::vector<std::string>& names,
                 const std::vector<AnswerPtr>& answers, dkim::KeyLookup& out);
   Check verify_ams(const mime::HeaderSection& hs, const dkim::HeaderIndex& index, std::string_view raw,
                    const dkim::Signature& sig, const std::vector<std::string>& names,
-                   const std::vector<AnswerPtr>& answers, std::vector<BodyMemo>& memo);
+                   const std::vector<AnswerPtr>& answers, std::vector<BodyMemo>& memo, bool streamed);
   Check verify_seal(const mime::HeaderSection& hs, const ArcSets& sets, unsigned instance,
                     const dkim::Signature& sig, const std::vector<std::string>& names,
                     const std::vector<AnswerPtr>& answers);
@@ -165,18 +171,24 @@ Check Validator::Impl::key_for(const dkim::Signature& sig, const std::vector<std
 Check Validator::Impl::verify_ams(const mime::HeaderSection& hs, const dkim::HeaderIndex& index,
                                   std::string_view raw, const dkim::Signature& sig,
                                   const std::vector<std::string>& names,
-                                  const std::vector<AnswerPtr>& answers, std::vector<BodyMemo>& memo) {
+                                  const std::vector<AnswerPtr>& answers, std::vector<BodyMemo>& memo,
+                                  bool streamed) {
   dkim::KeyLookup key;
   Check c = key_for(sig, names, answers, key);
   if (!c.ok) return c;
   c.ok = false;
+  const dkim::HashAlg alg = dkim::algorithm_hash(sig.algorithm);
   const Result<dkim::BodyHash>* bh = nullptr;
   for (const BodyMemo& m : memo)
-    if (m.canon == sig.body_canon && m.limit == sig.body_length) bh = &m.value;
+    if (m.canon == sig.body_canon && m.hash == alg && m.limit == sig.body_length) bh = &m.value;
+  if (!bh && streamed) {
+    c.limit = true;
+    c.reason = "not evaluated: body hash not computed (the body is not held whole)";
+    return c;
+  }
   if (!bh) {
-    memo.push_back(BodyMemo{
-        sig.body_canon, sig.body_length,
-        dkim::body_hash(sig.body_canon, dkim::algorithm_hash(sig.algorithm), hs.body(), sig.body_length)});
+    memo.push_back(BodyMemo{sig.body_canon, alg, sig.body_length,
+                            dkim::body_hash(sig.body_canon, alg, hs.body(), sig.body_length)});
     bh = &memo.back().value;
   }
   if (!*bh) {
@@ -223,7 +235,8 @@ Check Validator::Impl::verify_seal(const mime::HeaderSection& hs, const ArcSets&
   return verify_signature(key, sig, buf);
 }
 
-Task<ChainResult> Validator::Impl::run(std::string_view message) {
+Task<ChainResult> Validator::Impl::run(std::string_view message,
+                                       std::optional<std::vector<dkim::PrecomputedBodyHash>> pre) {
   if (!may_have_arc_fields(message)) {
     ChainResult none;
     none.reason = "no ARC header fields";
@@ -361,15 +374,20 @@ Task<ChainResult> Validator::Impl::run(std::string_view message) {
 
   // Step 4: the latest AMS.
   std::vector<BodyMemo> memo;
-  memo.reserve(2);
+  memo.reserve(pre ? pre->size() + 2 : 2);
+  if (pre)
+    for (dkim::PrecomputedBodyHash& h : *pre)
+      memo.push_back(BodyMemo{h.request.canon, h.request.hash, h.request.limit, std::move(h.value)});
+  const bool streamed = pre.has_value();
   const dkim::HeaderIndex index(hs);
   {
-    Check c = verify_ams(hs, index, fields[sets.slots[n].ams.front()].raw, ams[n]->sig, names, answers, memo);
+    Check c = verify_ams(hs, index, fields[sets.slots[n].ams.front()].raw, ams[n]->sig, names, answers, memo,
+                         streamed);
     SetResult& sr = r.sets[n - 1];
     sr.ams_valid = c.ok;
     sr.ams_reason = c.reason;
     if (!c.ok) {
-      set_fail(c.temporary ? FailReason::kTemporary : FailReason::kAmsFailed,
+      set_fail(c.temporary ? FailReason::kTemporary : (c.limit ? FailReason::kLimit : FailReason::kAmsFailed),
                "ARC-Message-Signature i=" + std::to_string(n) + ": " + c.reason);
       co_return r;
     }
@@ -379,8 +397,8 @@ Task<ChainResult> Validator::Impl::run(std::string_view message) {
     SetResult& sr = r.sets[i - 1];
     bool ok = false;
     if (ams[i]) {
-      Check c =
-          verify_ams(hs, index, fields[sets.slots[i].ams.front()].raw, ams[i]->sig, names, answers, memo);
+      Check c = verify_ams(hs, index, fields[sets.slots[i].ams.front()].raw, ams[i]->sig, names, answers,
+                           memo, streamed);
       sr.ams_valid = c.ok;
       sr.ams_reason = c.reason;
       ok = c.ok;
@@ -416,6 +434,40 @@ dkim::KeyCache& Validator::key_cache() { return impl_->cache; }
 Task<ChainResult> Validator::validate_task(std::string_view message) { return impl_->run(message); }
 
 void Validator::validate(std::string_view message, Done done) { start(impl_->run(message), std::move(done)); }
+
+Task<ChainResult> Validator::validate_task(std::string_view message,
+                                           std::vector<dkim::PrecomputedBodyHash> body_hashes) {
+  return impl_->run(message, std::move(body_hashes));
+}
+
+void Validator::validate(std::string_view message, std::vector<dkim::PrecomputedBodyHash> body_hashes,
+                         Done done) {
+  start(impl_->run(message, std::move(body_hashes)), std::move(done));
+}
+
+std::vector<dkim::BodyHashRequest> body_hash_requests(const mime::HeaderSection& headers,
+                                                      size_t max_requests) {
+  constexpr size_t kMaxAmsFields = 50;  // RFC 8617 5.1.1.1: at most 50 sets
+  std::vector<std::pair<unsigned, dkim::BodyHashRequest>> found;
+  size_t seen = 0;
+  for (const mime::HeaderField& f : headers.fields()) {
+    if (!f.is("ARC-Message-Signature")) continue;
+    if (seen++ >= kMaxAmsFields) break;
+    auto ams = parse_ams(f.value_raw);
+    if (!ams) continue;
+    found.push_back(
+        {ams->instance, dkim::BodyHashRequest{ams->sig.body_canon, dkim::algorithm_hash(ams->sig.algorithm),
+                                              ams->sig.body_length}});
+  }
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<dkim::BodyHashRequest> out;
+  for (const auto& [instance, r] : found) {
+    if (out.size() >= max_requests) break;
+    if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+  }
+  return out;
+}
 
 ChainResult Validator::validate_sync(std::string_view message) {
   ChainResult out;

@@ -104,6 +104,10 @@ std::shared_ptr<policy::ScanState> MilterSession::message() {
     msg_ = std::make_shared<policy::ScanState>(*conn_);
     raw_.clear();
     skipping_body_ = false;
+    body_at_ = std::string::npos;
+    headers_cut_ = false;
+    streaming_ = false;
+    hashers_.clear();
     forged_ar_.clear();
     forged_xr_.clear();
     ar_seen_ = 0;
@@ -265,20 +269,18 @@ void MilterSession::handle(milter::Command& cmd) {
   if (std::holds_alternative<milter::EndOfHeaders>(cmd)) {
     message();
     raw_ += "\r\n";
+    body_at_ = raw_.size();
+    headers_cut_ = msg_->too_large;
     reply_unless(milter::kNrEoh, milter::Continue{});
     return;
   }
   if (auto* b = std::get_if<milter::Body>(&cmd)) {
     auto st = message();
-    const size_t cap = pipe_->config().max_scan_bytes;
-    if (raw_.size() + b->chunk.size() <= cap) {
-      raw_ += b->chunk;
-    } else {
-      st->too_large = true;
-    }
+    take_body(*st, b->chunk);
     // SKIP answers a body chunk: not possible once NR_BODY is agreed (the
-    // rest of a message too large to scan is then received and dropped).
-    if (st->too_large && (negotiated_.protocol & milter::kSkip) &&
+    // rest of a message too large to scan is then received and dropped),
+    // and not wanted while DKIM body hashes need the rest.
+    if (st->too_large && hashers_.empty() && (negotiated_.protocol & milter::kSkip) &&
         !(negotiated_.protocol & milter::kNrBody)) {
       reply(milter::Skip{});
     } else {
@@ -288,10 +290,15 @@ void MilterSession::handle(milter::Command& cmd) {
   }
   if (auto* e = std::get_if<milter::EndOfBody>(&cmd)) {
     auto st = message();
-    if (raw_.size() + e->chunk.size() <= pipe_->config().max_scan_bytes) {
-      raw_ += e->chunk;
-    } else {
-      st->too_large = true;
+    take_body(*st, e->chunk);
+    if (streaming_) {
+      std::vector<dkim::PrecomputedBodyHash> hashes;
+      hashes.reserve(hashers_.size());
+      for (dkim::BodyHasher& h : hashers_)
+        hashes.push_back({dkim::BodyHashRequest{h.canon(), h.alg(), h.limit()}, h.finish()});
+      st->body_hashes = std::move(hashes);
+      hashers_.clear();
+      streaming_ = false;
     }
     st->set_message(std::move(raw_));
     raw_.clear();
@@ -304,6 +311,8 @@ void MilterSession::handle(milter::Command& cmd) {
   if (std::holds_alternative<milter::Abort>(cmd)) {
     msg_.reset();
     raw_.clear();
+    hashers_.clear();
+    streaming_ = false;
     return;
   }
   if (std::holds_alternative<milter::Quit>(cmd)) {
@@ -320,6 +329,57 @@ void MilterSession::handle(milter::Command& cmd) {
     reply_unless(milter::kNrUnknown, milter::Continue{});
     return;
   }
+}
+
+// A body chunk: kept in raw_ while the message fits max_scan_bytes (the
+// buffer stays one contiguous prefix); past it the message is too_large and
+// the DKIM body hashes, if the header section is whole, take every byte.
+void MilterSession::take_body(policy::ScanState& st, std::string_view chunk) {
+  if (!st.too_large && raw_.size() + chunk.size() <= pipe_->config().max_scan_bytes) {
+    raw_ += chunk;
+    return;
+  }
+  if (!st.too_large) {
+    st.too_large = true;
+    if (!headers_cut_ && body_at_ != std::string::npos && body_at_ <= raw_.size()) start_body_hashes();
+  }
+  if (streaming_) hash_body(chunk);
+}
+
+void MilterSession::start_body_hashes() {
+  streaming_ = true;
+  hash_prev_cr_ = false;
+  const std::string_view held(raw_);
+  const mime::HeaderSection hs = mime::HeaderSection::parse(held.substr(0, body_at_));
+  for (const dkim::BodyHashRequest& r : policy::body_hash_requests(hs))
+    hashers_.emplace_back(r.canon, r.hash, r.limit);
+  hash_body(held.substr(body_at_));
+}
+
+// As the verifier reads a whole message (dkim::to_crlf): a LF not preceded by
+// CR counts as CRLF, also when its CR ended the previous chunk.
+void MilterSession::hash_body(std::string_view piece) {
+  if (hashers_.empty() || piece.empty()) return;
+  bool bare = false;
+  for (size_t i = piece.find('\n'); i != std::string_view::npos; i = piece.find('\n', i + 1)) {
+    if (i == 0 ? !hash_prev_cr_ : piece[i - 1] != '\r') {
+      bare = true;
+      break;
+    }
+  }
+  std::string fixed;
+  if (bare) {
+    fixed.reserve(piece.size() + piece.size() / 16);
+    bool prev_cr = hash_prev_cr_;
+    for (char c : piece) {
+      if (c == '\n' && !prev_cr) fixed += '\r';
+      fixed += c;
+      prev_cr = c == '\r';
+    }
+  }
+  hash_prev_cr_ = piece.back() == '\r';
+  const std::string_view feed = bare ? std::string_view(fixed) : piece;
+  for (dkim::BodyHasher& h : hashers_) h.update(feed);
 }
 
 void MilterSession::finish_message() {

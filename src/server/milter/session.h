@@ -40,8 +40,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "auth/dkim/canon.h"
 #include "core/metrics.h"
 #include "policy/policy.h"
 #include "server/milter/codec.h"
@@ -119,8 +121,22 @@ class MilterSession : public std::enable_shared_from_this<MilterSession> {
   std::shared_ptr<policy::ScanState> msg_;
   // The macros read ({auth_authen}, i), as last sent on this connection.
   std::optional<std::string> auth_authen_, queue_id_;
-  std::string raw_;  // the message being received
+  std::string raw_;  // the message being received, at most max_scan_bytes
   bool skipping_body_ = false;
+  // DKIM over a body longer than max_scan_bytes: when the body first passes
+  // the cap, one dkim::BodyHasher per body_hash_requests() of the header
+  // section (at most 10) hashes the prefix held in raw_, then every chunk
+  // that follows; at end of message their results go to
+  // ScanState::body_hashes. A message under the cap is not streamed (the
+  // DKIM check hashes raw_ as before).
+  size_t body_at_ = std::string::npos;  // offset of the body in raw_ (after EOH)
+  bool headers_cut_ = false;            // header fields dropped: DKIM not checkable
+  bool streaming_ = false;
+  bool hash_prev_cr_ = false;  // the last byte hashed was a CR
+  std::vector<dkim::BodyHasher> hashers_;
+  void take_body(policy::ScanState& st, std::string_view chunk);
+  void start_body_hashes();
+  void hash_body(std::string_view piece);
   // Incoming fields we delete at end of message, by their 1-based index
   // among the fields of that name (SMFIR_CHGHEADER): Authentication-Results
   // claiming our authserv-id, and every X-Rampart. One entry per field the

@@ -12,6 +12,11 @@
 #include <tuple>
 #include <vector>
 
+#ifdef HAVE_RAMPART_ARC
+#include "auth/arc/arc.h"
+#endif
+#include "auth/dkim/dkim.h"
+#include "auth/dkim/test_util.h"
 #include "dns/zone_file.h"
 #include "dns/zone_resolver.h"
 #include "policy/throttle.h"
@@ -387,6 +392,204 @@ TEST_F(SessionTest, TooLargeBodySkipOnlyWithoutNrBody) {
     ASSERT_FALSE(end.empty());
     EXPECT_TRUE(std::holds_alternative<milter::Continue>(end.back()));
   }
+}
+
+// DKIM over a message larger than max_scan_bytes (issue 11): the body hashes
+// stream over every chunk, so a signed 12 MiB message at the default cap (10
+// MiB) gets a real dkim=pass/fail, and DMARC is judged on it. The sender's
+// SPF fails: DKIM is its only alignment under p=reject.
+struct BigSignedTest : SessionTest {
+  dkim::PrivateKey key;
+  void SetUp() override {
+    SessionTest::SetUp();
+    key = *dkim::load_private_key(dkim::testing::generate_pem(dkim::KeyType::kEd25519));
+    dns.add("signed.test", dkim::testing::txt_record("v=spf1 ip4:198.51.100.1 -all"));
+    dns.add("_dmarc.signed.test", dkim::testing::txt_record("v=DMARC1; p=reject"));
+    dns.add("s1._domainkey.signed.test", dkim::testing::txt_record(dkim::testing::key_record(key)));
+  }
+  static constexpr const char* kHead =
+      "From: Alice <alice@signed.test>\r\nTo: bob@example.net\r\nSubject: big\r\n"
+      "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <big@signed.test>\r\n\r\n";
+  static std::string body(size_t bytes) {
+    std::string b;
+    b.reserve(bytes + 64);
+    for (size_t i = 0; b.size() < bytes; ++i)
+      b += "line " + std::to_string(i) + " of a message over the cap\r\n";
+    return b;
+  }
+  // "DKIM-Signature: ...\r\n" for kHead + `b`.
+  std::string sign(const std::string& b, bool body_length = false) {
+    dkim::SignOptions o;
+    o.domain = "signed.test";
+    o.selector = "s1";
+    o.body_length = body_length;
+    auto f = dkim::sign(std::string(kHead) + b, key, o);
+    EXPECT_TRUE(f);
+    return f ? *f : std::string();
+  }
+  // Sends the signed message through the session as Postfix does (header
+  // fields one by one, the body in 64 KiB chunks, NR_BODY); the replies at
+  // end of message.
+  // `fields`: whole fields ("Name: value\r\n", folded or not) sent before
+  // the message's own.
+  std::vector<milter::Reply> send(const std::string& fields, const std::string& b) {
+    connect("192.0.2.9");  // outside signed.test's SPF record
+    cmd(milter::Mail{{"<alice@signed.test>"}});
+    auto r = sink.take();
+    EXPECT_EQ(r.size(), 1u);
+    cmd(milter::Rcpt{{"<bob@example.net>"}});
+    cmd(milter::Data{});
+    for (size_t at = 0; at < fields.size();) {
+      size_t end = fields.find("\r\n", at);
+      while (end + 2 < fields.size() && (fields[end + 2] == ' ' || fields[end + 2] == '\t'))
+        end = fields.find("\r\n", end + 2);
+      const std::string f = fields.substr(at, end - at);
+      const size_t colon = f.find(':');
+      cmd(milter::Header{f.substr(0, colon), f.substr(colon + 1)});
+      at = end + 2;
+    }
+    cmd(milter::Header{"From", " Alice <alice@signed.test>"});
+    cmd(milter::Header{"To", " bob@example.net"});
+    cmd(milter::Header{"Subject", " big"});
+    cmd(milter::Header{"Date", " Mon, 1 Jan 2024 00:00:00 +0000"});
+    cmd(milter::Header{"Message-ID", " <big@signed.test>"});
+    cmd(milter::EndOfHeaders{});
+    constexpr size_t kChunk = 64 * 1024;
+    for (size_t at = 0; at < b.size(); at += kChunk) cmd(milter::Body{b.substr(at, kChunk)});
+    EXPECT_TRUE(sink.take().empty());
+    cmd(milter::EndOfBody{});
+    return sink.take();
+  }
+  static std::string auth_results(const std::vector<milter::Reply>& r) {
+    for (const auto& x : r)
+      if (auto* h = std::get_if<milter::InsertHeader>(&x); h && h->name == "Authentication-Results")
+        return h->value;
+    return {};
+  }
+  static bool rejected(const std::vector<milter::Reply>& r) {
+    return r.size() == 1 && std::holds_alternative<milter::ReplyCode>(r[0]) &&
+           std::get<milter::ReplyCode>(r[0]).text.rfind("550 5.7.1 ", 0) == 0;
+  }
+};
+
+TEST_F(BigSignedTest, WholeBodyHashedPastTheCap) {
+  ASSERT_EQ(cfg.max_scan_bytes, size_t{10} << 20);  // the default
+  const std::string b = body(size_t{12} << 20);
+  const std::string sig = sign(b);
+  auto r = send(sig, b);
+  const std::string ar = auth_results(r);
+  EXPECT_NE(ar.find("dkim=pass"), std::string::npos) << ar;
+  EXPECT_NE(ar.find("dmarc=pass"), std::string::npos) << ar;
+  EXPECT_NE(ar.find("spf=fail"), std::string::npos) << ar;
+  ASSERT_FALSE(r.empty());
+  EXPECT_TRUE(std::holds_alternative<milter::Continue>(r.back()));
+  EXPECT_EQ(stats.accepted, 1u);
+}
+
+TEST_F(BigSignedTest, OneByteChangedPastTheCapFails) {
+  std::string b = body(size_t{12} << 20);
+  const std::string sig = sign(b);
+  const size_t at = b.find("line", size_t{11} << 20);  // past the cap: never buffered
+  ASSERT_NE(at, std::string::npos);
+  b[at] = 'L';
+  auto r = send(sig, b);
+  // dkim=fail (body hash mismatch) leaves DMARC failing: p=reject.
+  EXPECT_TRUE(rejected(r));
+}
+
+TEST_F(BigSignedTest, BodyLengthOverTheCap) {
+  std::string b = body(size_t{11} << 20);
+  const std::string sig = sign(b, /*body_length=*/true);
+  ASSERT_NE(sig.find("l="), std::string::npos);
+  b += body(size_t{1} << 20);  // appended after signing: outside l=
+  auto r = send(sig, b);
+  const std::string ar = auth_results(r);
+  EXPECT_NE(ar.find("dkim=pass"), std::string::npos) << ar;
+  EXPECT_NE(ar.find("dmarc=pass"), std::string::npos) << ar;
+
+  // A byte changed inside l=, past the cap: fails.
+  start();
+  std::string c = body(size_t{11} << 20);
+  c[c.find("line", size_t{10} << 20)] = 'L';
+  c += body(size_t{1} << 20);
+  EXPECT_TRUE(rejected(send(sig, c)));
+}
+
+#ifdef HAVE_RAMPART_ARC
+// The ARC-Message-Signature's body hash streams the same way: a 12 MiB
+// message sealed by a forwarder gets arc=pass, and a byte changed past the
+// cap breaks the AMS (arc=fail).
+TEST_F(BigSignedTest, ArcSealedPastTheCap) {
+  dns.add("arc._domainkey.signed.test", dkim::testing::txt_record(dkim::testing::key_record(key)));
+  // DKIM with l= over the first 5 MiB (it passes whatever follows), the ARC
+  // set over all 12 MiB.
+  const std::string head = body(size_t{5} << 20);
+  const std::string sig = sign(head, /*body_length=*/true);
+  std::string b = head + body(size_t{7} << 20);
+  arc::SealOptions o;
+  o.domain = "signed.test";
+  o.selector = "arc";
+  o.authserv_id = "fwd.signed.test";
+  o.authentication_results = "dkim=pass header.d=signed.test";
+  arc::Validator sealer(dns);
+  auto out = sealer.seal_sync(sig + kHead + b, key, o);
+  ASSERT_TRUE(out) << out.error().message;
+  ASSERT_TRUE(out->added) << out->reason;
+  std::string ar = auth_results(send(out->fields() + sig, b));
+  EXPECT_NE(ar.find("arc=pass"), std::string::npos) << ar;
+  EXPECT_NE(ar.find("dkim=pass"), std::string::npos) << ar;
+
+  start();
+  b[b.find("line", size_t{11} << 20)] = 'L';  // past the cap, outside l=
+  ar = auth_results(send(out->fields() + sig, b));
+  EXPECT_NE(ar.find("dkim=pass"), std::string::npos) << ar;
+  EXPECT_NE(ar.find("arc=fail"), std::string::npos) << ar;
+  EXPECT_NE(ar.find("body hash"), std::string::npos) << ar;
+}
+#endif
+
+// Chunks cut anywhere and bare LF line ends (as the verifier reads a whole
+// message: LF counts as CRLF), with a small cap and no NR_BODY: the session
+// does not SKIP the rest of a signed body, it needs it for the hash.
+TEST_F(BigSignedTest, OddChunksBareLfAndNoSkip) {
+  cfg.max_scan_bytes = 1000;
+  std::string b = body(20000);
+  const std::string sig = sign(b);
+  std::string lf;  // every second line end a bare LF
+  bool odd = false;
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (b[i] == '\r' && i + 1 < b.size() && b[i + 1] == '\n' && (odd = !odd)) continue;
+    lf += b[i];
+  }
+  ASSERT_LT(lf.size(), b.size());
+  start();
+  cmd(milter::OptNeg{6, kPostfixActions, kPostfixProtocol & ~uint32_t{milter::kNrBody}});
+  sink.take();
+  cmd(milter::Connect{"client.example", '4', 40000, "192.0.2.9"});
+  cmd(milter::Helo{"mx.signed.test"});
+  cmd(milter::Mail{{"<alice@signed.test>"}});
+  sink.take();
+  cmd(milter::Rcpt{{"<bob@example.net>"}});
+  cmd(milter::Data{});
+  const size_t colon = sig.find(':');
+  cmd(milter::Header{"DKIM-Signature", sig.substr(colon + 1, sig.size() - colon - 3)});
+  cmd(milter::Header{"From", " Alice <alice@signed.test>"});
+  cmd(milter::Header{"To", " bob@example.net"});
+  cmd(milter::Header{"Subject", " big"});
+  cmd(milter::Header{"Date", " Mon, 1 Jan 2024 00:00:00 +0000"});
+  cmd(milter::Header{"Message-ID", " <big@signed.test>"});
+  cmd(milter::EndOfHeaders{});
+  sink.take();
+  size_t at = 0;
+  for (size_t n = 1; at < lf.size(); n = n * 3 % 997 + 1) {
+    cmd(milter::Body{lf.substr(at, n)});
+    at += n;
+    for (const auto& x : sink.take()) EXPECT_FALSE(std::holds_alternative<milter::Skip>(x));
+  }
+  cmd(milter::EndOfBody{});
+  const std::string ar = auth_results(sink.take());
+  EXPECT_NE(ar.find("dkim=pass"), std::string::npos) << ar;
+  EXPECT_NE(ar.find("dmarc=pass"), std::string::npos) << ar;
 }
 
 TEST_F(SessionTest, StageDeadlineTempfails) {
