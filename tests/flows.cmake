@@ -15,6 +15,12 @@ endif()
 if(TARGET rampart_server_flows)
   rampart_test(flows_exporters_test SOURCES flows_exporters_test.cc DEPS rampart_server_flows)
   set_tests_properties(flows_exporters_test PROPERTIES LABELS e2e)
+  # g++ 12 with ASan/UBSan instrumentation reports -Wmaybe-uninitialized inside
+  # libstdc++'s std::regex (regex_automaton.h), which this test uses; the
+  # normal build keeps the warning as an error.
+  if(RAMPART_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(flows_exporters_test PRIVATE -Wno-maybe-uninitialized)
+  endif()
   foreach(tool softflowd softflowctl nfcapd nfdump nfreplay)
     string(TOUPPER ${tool} up)
     find_program(RAMPART_${up}_PROGRAM ${tool} PATHS /usr/sbin /usr/bin /sbin)
