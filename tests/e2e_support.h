@@ -26,10 +26,13 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "server/milter/codec.h"
 
 namespace rampart::e2e {
 
@@ -234,6 +237,29 @@ inline std::string http(uint16_t port, const std::string& request, int timeout_s
   }
   ::close(fd);
   return out;
+}
+
+// The next milter reply on `fd`, read through `framer` (which keeps what
+// follows it); nullopt on a bad frame, a closed socket or after `limit`.
+inline std::optional<milter::Reply> read_milter_reply(int fd, milter::Framer& framer,
+                                                      std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto p = framer.next();
+    if (!p) return std::nullopt;
+    if (*p) {
+      auto r = milter::decode_reply(**p);
+      if (!r) return std::nullopt;
+      return *r;
+    }
+    pollfd pf{fd, POLLIN, 0};
+    if (::poll(&pf, 1, 100) <= 0) continue;
+    char buf[65536];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return std::nullopt;
+    framer.feed(std::string_view(buf, static_cast<size_t>(n)));
+  }
+  return std::nullopt;
 }
 
 }  // namespace rampart::e2e

@@ -79,23 +79,7 @@ class MilterClient {
   bool ok() const { return fd_ >= 0; }
   bool send(const milter::Command& c) { return send_all(fd_, milter::encode_command(c)); }
   std::optional<milter::Reply> reply(milliseconds limit) {
-    const auto deadline = Clock::now() + limit;
-    while (Clock::now() < deadline) {
-      auto p = framer_.next();
-      if (!p) return std::nullopt;
-      if (*p) {
-        auto r = milter::decode_reply(**p);
-        if (!r) return std::nullopt;
-        return *r;
-      }
-      pollfd pf{fd_, POLLIN, 0};
-      if (::poll(&pf, 1, 100) <= 0) continue;
-      char buf[65536];
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return std::nullopt;
-      framer_.feed(std::string_view(buf, static_cast<size_t>(n)));
-    }
-    return std::nullopt;
+    return e2e::read_milter_reply(fd_, framer_, limit);
   }
 
  private:
