@@ -33,6 +33,8 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
+from dnsbl_support import free_port
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data", "dnsbl")
 
@@ -64,24 +66,6 @@ def v6name(addr, zone):
 
 def v4name(addr, zone):
     return ".".join(reversed(addr.split("."))) + "." + zone
-
-
-def free_port():
-    """A port free for both UDP and TCP on 127.0.0.1 (bound and released)."""
-    for _ in range(50):
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.bind(("127.0.0.1", 0))
-        port = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-        finally:
-            u.close()
-            t.close()
-    raise RuntimeError("no free port")
 
 
 def ask(port, name, rdtype, tcp=False, timeout=2.0):

@@ -16,7 +16,6 @@ Environment: RAMPART_BIN. Needs dnspython (python3-dnspython).
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -27,25 +26,10 @@ import dns.message
 import dns.query
 import dns.rcode
 
+from dnsbl_support import free_port
+
 ENTRIES = 200_000
 QUERY = "2.0.0.127.bl.example"
-
-
-def free_port():
-    for _ in range(50):
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.bind(("127.0.0.1", 0))
-        port = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-        finally:
-            u.close()
-            t.close()
-    raise RuntimeError("no free port")
 
 
 def write_data(path, generation):

@@ -38,6 +38,8 @@ import dns.tsig
 import dns.tsigkeyring
 import dns.zone
 
+from dnsbl_support import free_port
+
 SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ=="
 KEYRING = dns.tsigkeyring.from_text({"xfr-key.": ("hmac-sha256", SECRET)})
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
@@ -97,23 +99,6 @@ for a in ("2001:21ab:c000::1", "2001:21ab:def7:4242::5", "2605:6001:42::bead", "
 for a in ("2001:20fe:23:41ed::9", "abac:adab:ad00:42f::2", "abac:adab:ad00:42f::3", "abac:adab:ad00:430::3"):
     QUERIES.append((nib(a, "v6t.example"), "A"))
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "dnsbl")
-
-
-def free_port():
-    for _ in range(50):
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.bind(("127.0.0.1", 0))
-        port = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-        finally:
-            u.close()
-            t.close()
-    raise RuntimeError("no free port")
 
 
 def write(path, text):
