@@ -32,6 +32,9 @@ PKGS=(
   # content classification peers (bench/classify)
   bogofilter spamprobe crm114 spamassassin
   dnsutils iproute2 util-linux curl
+  # the Debian package (make deb) and its test: dpkg-shlibdeps, lintian,
+  # systemd-analyze for the unit, man for the pages, adduser for the user
+  dpkg-dev lintian systemd man-db adduser init-system-helpers
   # promtool (Prometheus's own linter) checks the /metrics exposition in tests
   prometheus
 )
