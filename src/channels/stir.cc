@@ -16,11 +16,15 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdio>
 #include <fstream>
+#include <list>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <unordered_map>
 
+#include "core/civil_time.h"
 #include "core/strings.h"
 
 namespace rampart::channels::stir {
@@ -535,8 +539,76 @@ bool TnAuthList::covers(std::string_view tn) const {
   return false;
 }
 
+struct ChainCache::Entry {
+  std::shared_ptr<EVP_PKEY> key;
+  std::optional<TnAuthList> tn_auth;
+  int64_t valid_from = 0, valid_until = 0;  // the verified path's common validity
+  std::string subject;
+};
+
+struct ChainCache::Impl {
+  size_t max_entries = 0;
+  std::unordered_map<std::string, Entry> map;
+  std::list<std::string> order;  // oldest first
+};
+
+ChainCache::ChainCache(size_t max_entries) : impl_(std::make_unique<Impl>()) {
+  impl_->max_entries = max_entries;
+}
+ChainCache::~ChainCache() = default;
+size_t ChainCache::size() const { return impl_->map.size(); }
+
+const ChainCache::Entry* ChainCache::find(std::string_view chain, int64_t date) const {
+  auto it = impl_->map.find(std::string(chain));
+  if (it == impl_->map.end() || date < it->second.valid_from || date > it->second.valid_until) return nullptr;
+  return &it->second;
+}
+
+void ChainCache::put(std::string chain, Entry e) {
+  if (impl_->max_entries == 0 || impl_->map.count(chain)) return;
+  while (impl_->map.size() >= impl_->max_entries) {
+    impl_->map.erase(impl_->order.front());
+    impl_->order.pop_front();
+  }
+  impl_->order.push_back(chain);
+  impl_->map.emplace(std::move(chain), std::move(e));
+}
+
+namespace {
+
+bool asn1_time_unix(const ASN1_TIME* t, int64_t* out) {
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(t, &tm) != 1) return false;
+  *out = days_from_civil(tm.tm_year + 1900, static_cast<unsigned>(tm.tm_mon + 1),
+                         static_cast<unsigned>(tm.tm_mday)) *
+             86400 +
+         tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+  return true;
+}
+
+Verdict finish(const Checked& c, EVP_PKEY* key, const std::optional<TnAuthList>& tn_auth,
+               const std::string& subject) {
+  // RFC 8226: where the certificate lists telephone numbers, the caller must be one of them.
+  if (tn_auth && !tn_auth->covers(c.passport.orig_tn))
+    return failed(438, "certificate's TNAuthList does not cover the caller " + c.passport.orig_tn);
+  if (!es256_verify(key, c.signing_input, c.signature)) return failed(438, "signature does not verify");
+  Verdict v;
+  v.verstat = Verstat::kPassed;
+  v.attest = c.passport.attest;
+  v.origid = c.passport.origid;
+  v.reason = std::string("verified") +
+             (v.attest ? std::string(", attestation ") + *v.attest : std::string()) + ", signed by " +
+             subject;
+  return v;
+}
+
+}  // namespace
+
 Verdict verify_with_chain(const Checked& c, std::string_view chain, const TrustAnchors& anchors,
-                          const Call& call) {
+                          const Call& call, ChainCache* cache) {
+  if (cache)
+    if (const ChainCache::Entry* e = cache->find(chain, call.date))
+      return finish(c, e->key.get(), e->tn_auth, e->subject);
   std::string why;
   auto certs = read_chain(chain, &why);
   if (certs.empty()) return fetch_failed(why);
@@ -557,7 +629,7 @@ Verdict verify_with_chain(const Checked& c, std::string_view chain, const TrustA
     return failed(437, std::string("certificate: ") + X509_verify_cert_error_string(err));
   }
 
-  // RFC 8226: where the certificate lists telephone numbers, the caller must be one of them.
+  std::optional<TnAuthList> tn_auth;
   ASN1_OBJECT* oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.26", 1);
   int idx = oid ? X509_get_ext_by_OBJ(leaf, oid, -1) : -1;
   ASN1_OBJECT_free(oid);
@@ -566,21 +638,34 @@ Verdict verify_with_chain(const Checked& c, std::string_view chain, const TrustA
     auto list = parse_tn_auth_list(std::string_view(
         reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)), ASN1_STRING_length(data)));
     if (!list) return failed(437, "certificate: " + list.error().message);
-    if (!list->covers(c.passport.orig_tn))
-      return failed(438, "certificate's TNAuthList does not cover the caller " + c.passport.orig_tn);
+    tn_auth = std::move(*list);
   }
+  char subject_buf[256] = {};
+  X509_NAME_oneline(X509_get_subject_name(leaf), subject_buf, sizeof subject_buf);
+  const std::string subject = subject_buf;
 
-  if (!es256_verify(key, c.signing_input, c.signature)) return failed(438, "signature does not verify");
-  Verdict v;
-  v.verstat = Verstat::kPassed;
-  v.attest = c.passport.attest;
-  v.origid = c.passport.origid;
-  char subject[256] = {};
-  X509_NAME_oneline(X509_get_subject_name(leaf), subject, sizeof subject);
-  v.reason = std::string("verified") +
-             (v.attest ? std::string(", attestation ") + *v.attest : std::string()) + ", signed by " +
-             subject;
-  return v;
+  if (cache) {
+    ChainCache::Entry e;
+    e.valid_from = INT64_MIN;
+    e.valid_until = INT64_MAX;
+    bool ok = true;
+    STACK_OF(X509)* path = X509_STORE_CTX_get0_chain(ctx.get());
+    for (int i = 0; ok && path && i < sk_X509_num(path); ++i) {
+      X509* x = sk_X509_value(path, i);
+      int64_t nb = 0, na = 0;
+      ok = asn1_time_unix(X509_get0_notBefore(x), &nb) && asn1_time_unix(X509_get0_notAfter(x), &na);
+      e.valid_from = std::max(e.valid_from, nb);
+      e.valid_until = std::min(e.valid_until, na);
+    }
+    if (ok && path) {
+      EVP_PKEY_up_ref(key);
+      e.key.reset(key, EVP_PKEY_free);
+      e.tn_auth = tn_auth;
+      e.subject = subject;
+      cache->put(std::string(chain), std::move(e));
+    }
+  }
+  return finish(c, key, tn_auth, subject);
 }
 
 Result<std::shared_ptr<evp_pkey_st>> load_signing_key(std::string_view pem) {

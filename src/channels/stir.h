@@ -121,10 +121,32 @@ class TrustAnchors {
   size_t count_ = 0;
 };
 
+// Chains already verified against one set of trust anchors, so that a call
+// signed with a known certificate costs one ES256 verify: the signer's key,
+// its TNAuthList and the window in which every certificate of the verified
+// path is valid. A call dated outside the window is checked from scratch.
+// Bounded (the oldest entry goes); not thread-safe: one per event loop.
+class ChainCache {
+ public:
+  explicit ChainCache(size_t max_entries = 256);
+  ~ChainCache();
+  ChainCache(const ChainCache&) = delete;
+  ChainCache& operator=(const ChainCache&) = delete;
+  size_t size() const;
+  struct Entry;
+  const Entry* find(std::string_view chain, int64_t date) const;
+  void put(std::string chain, Entry e);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // The certificate step: `chain` is what x5u returned (PEM certificates, the
-// signer's first, or one DER certificate).
+// signer's first, or one DER certificate). With a cache, a chain verified
+// before (for these anchors) is not verified again within its validity.
 Verdict verify_with_chain(const Checked& checked, std::string_view chain, const TrustAnchors& anchors,
-                          const Call& call);
+                          const Call& call, ChainCache* cache = nullptr);
 Verdict fetch_failed(std::string_view why);  // 436
 
 // Signing (for a provider that originates calls).

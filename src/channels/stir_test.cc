@@ -7,123 +7,16 @@
 #include <gtest/gtest.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include <memory>
 
+#include "channels/stir_testing.h"
 #include "channels/x5u.h"
 
 namespace rampart::channels::stir {
 namespace {
 
-constexpr int64_t kNow = 1796601600;  // 2026-12-07T00:00:00Z
-
-EVP_PKEY* new_p256() { return EVP_EC_gen("P-256"); }
-
-std::string pem_of(X509* x) {
-  BIO* b = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(b, x);
-  char* p;
-  long n = BIO_get_mem_data(b, &p);
-  std::string s(p, static_cast<size_t>(n));
-  BIO_free(b);
-  return s;
-}
-
-std::string key_pem(EVP_PKEY* k) {
-  BIO* b = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(b, k, nullptr, nullptr, 0, nullptr, nullptr);
-  char* p;
-  long n = BIO_get_mem_data(b, &p);
-  std::string s(p, static_cast<size_t>(n));
-  BIO_free(b);
-  return s;
-}
-
-// A certificate for `subject_key`, signed by `issuer_key` (self-signed when
-// issuer is null), valid from nb to na; optional TNAuthList DER.
-X509* make_cert(const char* cn, EVP_PKEY* subject_key, X509* issuer, EVP_PKEY* issuer_key, bool ca,
-                int64_t nb, int64_t na, const std::string& tnauth_der = {}) {
-  X509* x = X509_new();
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), static_cast<long>(std::hash<std::string>{}(cn)&0x7fffffff));
-  ASN1_TIME_set(X509_getm_notBefore(x), static_cast<time_t>(nb));
-  ASN1_TIME_set(X509_getm_notAfter(x), static_cast<time_t>(na));
-  X509_set_pubkey(x, subject_key);
-  X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn), -1, -1, 0);
-  X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, issuer ? issuer : x, x, nullptr, nullptr, 0);
-  X509_EXTENSION* bc =
-      X509V3_EXT_conf_nid(nullptr, &ctx, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
-  X509_add_ext(x, bc, -1);
-  X509_EXTENSION_free(bc);
-  if (ca) {
-    X509_EXTENSION* ku = X509V3_EXT_conf_nid(nullptr, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
-    X509_add_ext(x, ku, -1);
-    X509_EXTENSION_free(ku);
-  }
-  if (!tnauth_der.empty()) {
-    ASN1_OBJECT* oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.26", 1);
-    ASN1_OCTET_STRING* os = ASN1_OCTET_STRING_new();
-    ASN1_OCTET_STRING_set(os, reinterpret_cast<const unsigned char*>(tnauth_der.data()),
-                          static_cast<int>(tnauth_der.size()));
-    X509_EXTENSION* e = X509_EXTENSION_create_by_OBJ(nullptr, oid, 0, os);
-    X509_add_ext(x, e, -1);
-    X509_EXTENSION_free(e);
-    ASN1_OCTET_STRING_free(os);
-    ASN1_OBJECT_free(oid);
-  }
-  X509_sign(x, issuer_key, EVP_sha256());
-  return x;
-}
-
-std::string der_tlv(unsigned char tag, const std::string& v) {
-  std::string s(1, static_cast<char>(tag));
-  s.push_back(static_cast<char>(v.size()));
-  return s + v;
-}
-
-struct Pki {
-  EVP_PKEY *ca_key, *int_key, *sp_key;
-  X509 *ca, *inter, *sp;
-  std::string chain;  // signer + intermediate, PEM
-  TrustAnchors anchors;
-  explicit Pki(const std::string& tnauth = {}, int64_t sp_nb = kNow - 86400, int64_t sp_na = kNow + 86400) {
-    ca_key = new_p256();
-    int_key = new_p256();
-    sp_key = new_p256();
-    ca = make_cert("STI-CA test", ca_key, nullptr, ca_key, true, kNow - 864000, kNow + 864000);
-    inter = make_cert("STI-CA intermediate", int_key, ca, ca_key, true, kNow - 864000, kNow + 864000);
-    sp = make_cert("SHAKEN 1234", sp_key, inter, int_key, false, sp_nb, sp_na, tnauth);
-    chain = pem_of(sp) + pem_of(inter);
-    anchors = *TrustAnchors::load_pem(pem_of(ca));
-  }
-  ~Pki() {
-    X509_free(ca);
-    X509_free(inter);
-    X509_free(sp);
-    EVP_PKEY_free(ca_key);
-    EVP_PKEY_free(int_key);
-    EVP_PKEY_free(sp_key);
-  }
-  std::string sign_call(char attest = 'A', const std::string& orig = "12025550100",
-                        const std::string& dest = "12025550199", int64_t iat = kNow) const {
-    auto key = load_signing_key(key_pem(sp_key));
-    EXPECT_TRUE(key);
-    auto id = sign(*key, {.x5u = "https://cert.example.net/sp.pem",
-                          .attest = attest,
-                          .orig = orig,
-                          .dest = {dest},
-                          .origid = "123e4567-e89b-42d3-a456-426614174000",
-                          .iat = iat});
-    EXPECT_TRUE(id) << id.error().message;
-    return *id;
-  }
-};
+using namespace testing_pki;
 
 Verdict run(const Pki& pki, const std::string& identity, const Call& call) {
   auto step = check_identity(identity, call);
@@ -195,6 +88,35 @@ TEST(Stir, CertificateProblemsAre437) {
   // Nothing usable at the x5u: 436.
   v = verify_with_chain(std::get<Checked>(step), "<html>not found</html>", pki.anchors, kCall);
   EXPECT_EQ(v.sip_status, 436) << v.reason;
+}
+
+TEST(Stir, ChainCacheSkipsTheChainButNotTheRest) {
+  Pki pki;
+  ChainCache cache(4);
+  std::string id = pki.sign_call();
+  auto step = check_identity(id, kCall);
+  const auto& c = std::get<Checked>(step);
+  EXPECT_EQ(verify_with_chain(c, pki.chain, pki.anchors, kCall, &cache).sip_status, 0);
+  EXPECT_EQ(cache.size(), 1u);
+  // From the cache: the same verdict, and a bad signature is still caught.
+  EXPECT_EQ(verify_with_chain(c, pki.chain, pki.anchors, kCall, &cache).sip_status, 0);
+  Checked bad = c;
+  bad.signature[3] ^= 1;
+  EXPECT_EQ(verify_with_chain(bad, pki.chain, pki.anchors, kCall, &cache).sip_status, 438);
+  // A call dated after the signer's certificate expires is not served from the cache.
+  Call later = kCall;
+  later.date = kNow + 2 * 86400;
+  EXPECT_FALSE(cache.find(pki.chain, later.date));
+  auto step2 = check_identity(pki.sign_call('A', "12025550100", "12025550199", later.date), later);
+  EXPECT_EQ(verify_with_chain(std::get<Checked>(step2), pki.chain, pki.anchors, later, &cache).sip_status,
+            437);
+  // Failures are not cached; the cache stays bounded.
+  Pki expired("", kNow - 2 * 86400, kNow - 86400);
+  auto step3 = check_identity(expired.sign_call(), kCall);
+  EXPECT_EQ(
+      verify_with_chain(std::get<Checked>(step3), expired.chain, expired.anchors, kCall, &cache).sip_status,
+      437);
+  EXPECT_EQ(cache.size(), 1u);
 }
 
 TEST(Stir, CompactFormRebuildsThePayload) {
