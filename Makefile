@@ -9,7 +9,7 @@ JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-asan format format-check fuzz bench run clean
+.PHONY: all deps build test test-asan format format-check fuzz bench run clean install deb
 
 all: build
 
@@ -46,6 +46,16 @@ fuzz: deps
 # Benchmarks build their own optimised (Release) tree.
 bench: deps
 	@bash bench/run.sh $(BENCH_BUILD)
+
+# Install the programs, configuration, systemd unit and man pages
+# (PREFIX=/usr puts the configuration in /etc/rampart).
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX) --strip
+
+# The Debian package: rampart_VERSION_ARCH.deb in $(BUILD)/deb.
+deb: build
+	@bash scripts/build-deb.sh $(BUILD) $(BUILD)/deb
 
 run: build
 	@bash scripts/demo.sh $(BUILD)

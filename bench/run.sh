@@ -136,6 +136,10 @@ echo "== DKIM verify (rampart vs the OpenSSL floor vs dkimpy) =="
 bench_target dkim_bench --messages "${DKIM_BENCH_MESSAGES:-1000}" --reps "${DKIM_BENCH_REPS:-5}"
 
 echo
+echo "== STIR/SHAKEN verify: rampart with a warm certificate cache beside OpenSSL's ES256 verify alone =="
+bench_target stir_bench --seconds "${STIR_BENCH_SECONDS:-3}"
+echo
+
 echo "== MIME parsing =="
 bench_target mime_bench --benchmark_min_time=1
 

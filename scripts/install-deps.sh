@@ -32,6 +32,12 @@ PKGS=(
   # content classification peers (bench/classify)
   bogofilter spamprobe crm114 spamassassin
   dnsutils iproute2 util-linux curl
+  # STIR/SHAKEN (src/channels): JSON of PASSporTs; PyJWT and cryptography make
+  # the independent PASSporTs and certificates of the interop test
+  nlohmann-json3-dev python3-jwt python3-cryptography
+  # the Debian package (make deb) and its test: dpkg-shlibdeps, lintian,
+  # systemd-analyze for the unit, man for the pages, adduser for the user
+  dpkg-dev lintian systemd man-db adduser init-system-helpers
   # promtool (Prometheus's own linter) checks the /metrics exposition in tests
   prometheus
 )

@@ -53,3 +53,10 @@ if(TARGET rampartd)
   set_tests_properties(rampartd_loops_test PROPERTIES TIMEOUT 120 ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
   add_dependencies(rampartd_loops_test rampartd)
 endif()
+
+# The operator's reference (docs/reference/: every config key, HTTP endpoint
+# and metric) regenerated from the code and compared (issue 15).
+if(TARGET rampartd)
+  add_test(NAME reference_test COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/reference_test.sh $<TARGET_FILE:rampartd>)
+  set_tests_properties(reference_test PROPERTIES TIMEOUT 120)
+endif()

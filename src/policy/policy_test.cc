@@ -12,6 +12,7 @@
 #include "dns/zone_resolver.h"
 #include "policy/policy.h"
 #include "policy/throttle.h"
+#include "policy/verdict_log.h"
 
 namespace rampart::policy {
 namespace {
@@ -539,6 +540,46 @@ TEST(PolicyConfig, StrictKeysTypesAndValues) {
   ASSERT_EQ(pc->throttle_exempt.size(), 1u);
   EXPECT_TRUE(pc->throttle_exempt[0].contains(*IpAddress::parse("10.9.9.9")));
   EXPECT_FALSE(pc->throttle_exempt[0].contains(*IpAddress::parse("192.0.2.1")));
+}
+
+}  // namespace
+}  // namespace rampart::policy
+
+namespace rampart::policy {
+namespace {
+
+TEST(VerdictLog, OneLineWithEverythingAndNothingForged) {
+  ScanState s;
+  s.env.queue_id = "4Xy3z1";
+  s.env.client_name = "mx.example.org";
+  s.env.ip = *IpAddress::parse("192.0.2.1");
+  s.env.has_ip = true;
+  s.env.helo = "mx.example.org";
+  s.env.mail_from = "alice@example.org";
+  s.env.rcpts = {"bob@example.net", "carol@example.net"};
+  Verdict v;
+  v.action = Action::kReject;
+  v.score = 16.5;
+  v.smtp_reply = "550 5.7.1 Rejected";
+  v.symbols = {{"SPF_FAIL", 6.0, "192.0.2.1 not permitted", "spf", false},
+               {"X", 1.0, "a \"quote\"\nforged: line", "x", false}};
+  const std::string line = verdict_log_line(s, v);
+  EXPECT_EQ(
+      line,
+      "4Xy3z1: client=mx.example.org[192.0.2.1], helo=<mx.example.org>, from=<alice@example.org>, "
+      "to=<bob@example.net>, nrcpt=2, action=reject, score=16.50, reply=\"550 5.7.1 Rejected\", "
+      "symbols=SPF_FAIL(6.00 \"192.0.2.1 not permitted\"), X(1.00 \"a \\\"quote\\\"\\x0aforged: line\")");
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  ScanState anon;
+  Verdict a;
+  a.action = Action::kAccept;
+  EXPECT_EQ(verdict_log_line(anon, a).rfind(
+                "NOQUEUE: client=unknown[local], helo=<>, from=<>, nrcpt=0, action=accept", 0),
+            0u);
+  // A flood of symbols is cut, not logged whole.
+  for (int i = 0; i < 1000; ++i)
+    a.symbols.push_back({"SYMBOL_" + std::to_string(i), 0.0, std::string(50, 'r'), "x", false});
+  EXPECT_LT(verdict_log_line(anon, a).size(), 4300u);
 }
 
 }  // namespace

@@ -36,6 +36,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "policy/verdict_log.h"
 #include "server/http/scan.h"
 
 namespace rampart::server {
@@ -839,6 +840,7 @@ struct Server::Impl {
         (*st->forced == policy::Action::kTempfail || *st->forced == policy::Action::kReject);
     if (stage == std::size(kStages) || stop_early) {
       policy::Verdict v = pipe->verdict(*st);
+      log::get()->info("http {}", policy::verdict_log_line(*st, v));
       respond(HttpReply{200, verdict_json(v)});
       return;
     }

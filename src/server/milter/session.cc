@@ -5,6 +5,8 @@
 #include <strings.h>
 
 #include "auth/authres/authres.h"
+#include "core/log.h"
+#include "policy/verdict_log.h"
 
 namespace rampart::server {
 
@@ -224,7 +226,14 @@ void MilterSession::handle(milter::Command& cmd) {
     run_stage(policy::Stage::kMail, st, [this, st] {
       if (st->forced &&
           (*st->forced == policy::Action::kTempfail || *st->forced == policy::Action::kReject)) {
-        if (*st->forced == policy::Action::kTempfail) stats_.throttled++;
+        // Refused at MAIL FROM: a verdict like any other (counted and logged).
+        if (*st->forced == policy::Action::kTempfail) {
+          stats_.tempfailed++;
+          if (st->forced_by == "throttle") stats_.throttled++;
+        } else {
+          stats_.rejected++;
+        }
+        log::get()->info("{}", policy::verdict_log_line(*st, pipe_->verdict(*st)));
         reply(milter::ReplyCode{st->forced_reply});
         if (msg_ == st) msg_.reset();
         return;
@@ -387,6 +396,7 @@ void MilterSession::finish_message() {
   msg_.reset();
   if (!st) return;
   policy::Verdict v = pipe_->verdict(*st);
+  log::get()->info("{}", policy::verdict_log_line(*st, v));
   switch (v.action) {
     case policy::Action::kReject:
       stats_.rejected++;

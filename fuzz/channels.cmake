@@ -1,0 +1,9 @@
+# channels: STIR/SHAKEN Identity headers, PASSporTs, x5u chains and TNAuthList,
+# HTTP dates and caching headers, x5u URLs (src/channels).
+if(TARGET rampart_channels)
+  rampart_fuzz_target(fuzz_stir SOURCES ${PROJECT_SOURCE_DIR}/fuzz/fuzz_stir.cc DEPS rampart_channels)
+endif()
+# channels: CDR files through the call-pattern detector.
+if(TARGET rampart_channels)
+  rampart_fuzz_target(fuzz_calls_cdr SOURCES ${PROJECT_SOURCE_DIR}/fuzz/fuzz_calls_cdr.cc DEPS rampart_channels)
+endif()

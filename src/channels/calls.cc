@@ -1,0 +1,422 @@
+// File: src/channels/calls.cc
+// Call patterns per caller, trunk and network; CDR readers. See calls.h.
+#include "channels/calls.h"
+
+#include <algorithm>
+#include <charconv>
+#include <deque>
+#include <unordered_set>
+
+#include "core/civil_time.h"
+#include "core/ip.h"
+#include "core/strings.h"
+
+namespace rampart::channels::calls {
+
+namespace {
+
+constexpr size_t kMaxAttemptsPerKey = 4096;
+
+struct Attempt {
+  int64_t time;
+  uint64_t callee;  // the callee's digits as a number (0 when not a number)
+  bool ended = false, answered = false;
+  int64_t duration = -1;
+};
+
+enum class KeyKind : uint8_t { kCaller, kTrunk, kNet };
+
+uint64_t as_number(std::string_view digits) {
+  uint64_t v = 0;
+  if (digits.empty() || digits.size() > 18) return 0;
+  for (char c : digits) v = v * 10 + static_cast<uint64_t>(c - '0');
+  return v;
+}
+
+std::string net_of(std::string_view ip) {
+  auto a = IpAddress::parse(ip);
+  if (!a) return {};
+  const unsigned len = a->is_v4() ? 24 : 64;
+  return IpPrefix{a->masked(len), len}.to_string();
+}
+
+}  // namespace
+
+std::string_view action_name(Action a) {
+  switch (a) {
+    case Action::kAllow: return "allow";
+    case Action::kTag: return "tag";
+    case Action::kBlock: return "block";
+  }
+  return "allow";
+}
+
+std::string number_digits(std::string_view tn) {
+  // A SIP URI's user part ("sip:+1202...@host;user=phone") or a bare number.
+  if (size_t colon = tn.find(':'); colon != std::string_view::npos && colon < 5) tn = tn.substr(colon + 1);
+  if (size_t at = tn.find('@'); at != std::string_view::npos) tn = tn.substr(0, at);
+  if (size_t semi = tn.find(';'); semi != std::string_view::npos) tn = tn.substr(0, semi);
+  std::string d;
+  for (char c : tn) {
+    if (c >= '0' && c <= '9')
+      d.push_back(c);
+    else if (c != '+' && c != '-' && c != ' ' && c != '(' && c != ')' && c != '.')
+      return {};
+  }
+  return d;
+}
+
+bool valid_e164(std::string_view d) {
+  if (d.size() < 8 || d.size() > 15 || d[0] == '0') return false;
+  if (d[0] == '1') {  // NANP: 1 NPA NXX XXXX
+    if (d.size() != 11) return false;
+    const char npa0 = d[1], nxx0 = d[4];
+    if (npa0 < '2' || nxx0 < '2') return false;
+    if (d[2] == '1' && d[3] == '1') return false;  // N11 is not an area code
+    if (d[5] == '1' && d[6] == '1') return false;  // N11 is not an exchange
+  }
+  return true;
+}
+
+struct CallPatterns::Impl {
+  Options opt;
+  struct Key {
+    KeyKind kind;
+    std::deque<Attempt> attempts;
+    Incident incident;
+    bool flagged = false;
+    std::list<std::string>::iterator lru;
+  };
+  std::unordered_map<std::string, Key> keys;
+  std::list<std::string> lru;  // least recently used first
+
+  Key& touch(const std::string& name, KeyKind kind) {
+    auto it = keys.find(name);
+    if (it != keys.end()) {
+      lru.splice(lru.end(), lru, it->second.lru);
+      return it->second;
+    }
+    while (keys.size() >= opt.max_keys && !lru.empty()) {
+      keys.erase(lru.front());
+      lru.pop_front();
+    }
+    lru.push_back(name);
+    Key& k = keys[name];
+    k.kind = kind;
+    k.lru = std::prev(lru.end());
+    k.incident.key = name;
+    return k;
+  }
+
+  // The key's decision after adding an attempt at `now`.
+  Assessment judge(Key& k, int64_t now) {
+    while (!k.attempts.empty() && k.attempts.front().time < now - opt.window_s) k.attempts.pop_front();
+    std::unordered_set<uint64_t> distinct;
+    uint32_t last_min = 0, ended = 0, answered = 0, short_calls = 0, seq = 0, pairs = 0;
+    const Attempt* prev = nullptr;
+    for (const Attempt& a : k.attempts) {
+      if (a.time >= now - 60) {
+        ++last_min;
+        distinct.insert(a.callee);
+      }
+      if (a.ended) {
+        ++ended;
+        if (a.answered) {
+          ++answered;
+          if (a.duration >= 0 && a.duration < opt.short_call_s) ++short_calls;
+        }
+      }
+      if (prev && prev->callee && a.callee) {
+        ++pairs;
+        const uint64_t d = a.callee > prev->callee ? a.callee - prev->callee : prev->callee - a.callee;
+        if (d >= 1 && d <= 10) ++seq;
+      }
+      prev = &a;
+    }
+    Assessment out;
+    const bool seq_sign = pairs >= 8 && seq >= opt.sequential_share * pairs;
+    const bool short_sign = answered >= 5 && short_calls >= opt.short_call_share * answered;
+    const bool asr_sign = ended >= 10 && answered < opt.low_asr * ended;
+    auto pct = [](uint32_t a, uint32_t b) { return std::to_string(b ? (100 * a + b / 2) / b : 0) + "%"; };
+    std::vector<std::string> signs;
+    if (seq_sign)
+      signs.push_back("sequential dialling: " + pct(seq, pairs) + " of successive callees 1-10 apart");
+    if (short_sign)
+      signs.push_back("short calls: " + pct(short_calls, answered) + " of " + std::to_string(answered) +
+                      " answered calls under " + std::to_string(opt.short_call_s) + " s");
+    if (asr_sign)
+      signs.push_back("answer-seizure ratio " + pct(answered, ended) + " of " + std::to_string(ended));
+    const size_t nd = distinct.size();
+    if (k.kind == KeyKind::kCaller) {
+      if (nd >= opt.block_distinct_per_min) {
+        out.action = Action::kBlock;
+        out.reasons.push_back(std::to_string(nd) + " distinct callees in 60 s");
+      } else if (nd >= opt.tag_distinct_per_min && !signs.empty()) {
+        out.action = Action::kBlock;
+        out.reasons.push_back(std::to_string(nd) + " distinct callees in 60 s");
+      } else if (nd >= opt.tag_distinct_per_min || !signs.empty()) {
+        out.action = Action::kTag;
+        if (nd >= opt.tag_distinct_per_min)
+          out.reasons.push_back(std::to_string(nd) + " distinct callees in 60 s");
+      }
+    } else if (signs.size() >= 2 && ended >= 30) {
+      // Trunks and networks carry many honest callers: they are tagged on
+      // ratios over many calls, never blocked as a whole.
+      out.action = Action::kTag;
+    }
+    if (out.action != Action::kAllow) out.reasons.insert(out.reasons.end(), signs.begin(), signs.end());
+    (void)last_min;
+    return out;
+  }
+
+  void record(Key& k, const Assessment& a, int64_t now) {
+    Incident& i = k.incident;
+    ++i.attempts;
+    if (a.action == Action::kAllow) return;
+    if (!k.flagged) {
+      k.flagged = true;
+      i.first_seen = now;
+    }
+    i.last_seen = now;
+    if (a.action >= i.action) {
+      i.action = a.action;
+      i.reasons = a.reasons;
+    }
+  }
+};
+
+CallPatterns::CallPatterns(Options opt) : impl_(std::make_unique<Impl>()) { impl_->opt = std::move(opt); }
+CallPatterns::~CallPatterns() = default;
+size_t CallPatterns::keys() const { return impl_->keys.size(); }
+
+Assessment CallPatterns::on_invite(const Call& c) {
+  Assessment out;
+  auto raise = [&out](Action a, std::string why) {
+    if (a > out.action) out.action = a;
+    out.reasons.push_back(std::move(why));
+  };
+  const std::string caller = number_digits(c.caller), callee = number_digits(c.callee);
+  // The call on its own (FCC 17-151: invalid, unallocated and spoofed numbers).
+  if (!valid_e164(caller)) raise(Action::kBlock, "caller ID " + c.caller + " is not a valid E.164 number");
+  if (!caller.empty() && caller == callee) raise(Action::kBlock, "caller ID is the callee's own number");
+  if (c.external && !caller.empty())
+    for (const auto& r : impl_->opt.own_ranges)
+      if (!r.empty() && caller.compare(0, r.size(), r) == 0) {
+        raise(Action::kBlock, "caller ID in the provider's own range " + r + " arriving from outside");
+        break;
+      }
+  // The history of the caller, the trunk and the network.
+  const Attempt at{
+      .time = c.time, .callee = as_number(callee), .ended = false, .answered = false, .duration = -1};
+  std::vector<std::pair<std::string, KeyKind>> names;
+  if (!caller.empty()) names.emplace_back("caller:+" + caller, KeyKind::kCaller);
+  if (!c.trunk.empty()) names.emplace_back("trunk:" + c.trunk, KeyKind::kTrunk);
+  if (std::string net = net_of(c.source_ip); !net.empty()) names.emplace_back("net:" + net, KeyKind::kNet);
+  for (auto& [name, kind] : names) {
+    auto& k = impl_->touch(name, kind);
+    if (k.attempts.size() >= kMaxAttemptsPerKey) k.attempts.pop_front();
+    k.attempts.push_back(at);
+    Assessment a = impl_->judge(k, c.time);
+    if (kind == KeyKind::kCaller && out.action == Action::kBlock && a.action != Action::kBlock) {
+      a.action = Action::kBlock;  // the caller is flagged for what this call showed on its own
+      a.reasons = out.reasons;
+    }
+    impl_->record(k, a, c.time);
+    for (auto& r : a.reasons)
+      if (std::find(out.reasons.begin(), out.reasons.end(), r) == out.reasons.end())
+        out.reasons.push_back(name + ": " + r);
+    if (a.action > out.action) out.action = a.action;
+  }
+  return out;
+}
+
+void CallPatterns::on_end(const Call& c) {
+  const std::string caller = number_digits(c.caller);
+  const uint64_t callee = as_number(number_digits(c.callee));
+  auto update = [&](const std::string& name) {
+    auto it = impl_->keys.find(name);
+    if (it == impl_->keys.end()) return;
+    auto& atts = it->second.attempts;
+    for (auto a = atts.rbegin(); a != atts.rend(); ++a)
+      if (a->time == c.time && a->callee == callee && !a->ended) {
+        a->ended = true;
+        a->answered = c.answered;
+        a->duration = c.duration_s;
+        return;
+      }
+  };
+  if (!caller.empty()) update("caller:+" + caller);
+  if (!c.trunk.empty()) update("trunk:" + c.trunk);
+  if (std::string net = net_of(c.source_ip); !net.empty()) update("net:" + net);
+}
+
+std::vector<Incident> CallPatterns::incidents() const {
+  std::vector<Incident> out;
+  for (const auto& [name, k] : impl_->keys)
+    if (k.flagged) out.push_back(k.incident);
+  std::sort(out.begin(), out.end(), [](const Incident& a, const Incident& b) {
+    if (a.action != b.action) return a.action > b.action;
+    if (a.first_seen != b.first_seen) return a.first_seen < b.first_seen;
+    return a.key < b.key;
+  });
+  return out;
+}
+
+// --- CDR files ---
+namespace {
+
+enum Col { kTime, kCaller, kCallee, kDuration, kDisposition, kTrunk, kIp, kExternal, kCols };
+
+// RFC 4180 fields of one line.
+bool split_csv(std::string_view line, std::vector<std::string>& out) {
+  out.clear();
+  std::string cur;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char ch = line[i];
+    if (quoted) {
+      if (ch == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') {
+          cur.push_back('"');
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        cur.push_back(ch);
+      }
+    } else if (ch == '"' && cur.empty()) {
+      quoted = true;
+    } else if (ch == ',') {
+      out.push_back(std::move(cur));
+      cur.clear();
+      if (out.size() > 64) return false;
+    } else if (ch != '\r' && ch != '\n') {
+      cur.push_back(ch);
+    }
+  }
+  if (quoted) return false;
+  out.push_back(std::move(cur));
+  return true;
+}
+
+std::optional<int64_t> parse_time(std::string_view s) {
+  s = trim(s);
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec == std::errc() && p == s.data() + s.size()) return v;
+  // YYYY-MM-DD HH:MM:SS (or with 'T')
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' ||
+      s[16] != ':')
+    return std::nullopt;
+  int y, mo, d, h, mi, se;
+  auto num = [&](size_t at, size_t n, int* out) {
+    auto [q, e] = std::from_chars(s.data() + at, s.data() + at + n, *out);
+    return e == std::errc() && q == s.data() + at + n;
+  };
+  if (!num(0, 4, &y) || !num(5, 2, &mo) || !num(8, 2, &d) || !num(11, 2, &h) || !num(14, 2, &mi) ||
+      !num(17, 2, &se))
+    return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
+  return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
+         mi * 60 + se;
+}
+
+int column_of(std::string_view name) {
+  const std::string n = to_lower(trim(name));
+  for (auto [alias, col] : std::initializer_list<std::pair<std::string_view, int>>{
+           {"time", kTime},          {"start", kTime},
+           {"start_time", kTime},    {"calldate", kTime},
+           {"caller", kCaller},      {"src", kCaller},
+           {"from", kCaller},        {"clid", kCaller},
+           {"callee", kCallee},      {"dst", kCallee},
+           {"to", kCallee},          {"duration", kDuration},
+           {"billsec", kDuration},   {"disposition", kDisposition},
+           {"status", kDisposition}, {"trunk", kTrunk},
+           {"channel", kTrunk},      {"ip", kIp},
+           {"source_ip", kIp},       {"src_ip", kIp},
+           {"external", kExternal}})
+    if (n == alias) return col;
+  return -1;
+}
+
+bool answered_of(std::string_view disp) {
+  const std::string d = to_lower(trim(disp));
+  return d == "answered" || d == "answer" || d == "200" || d == "ok";
+}
+
+std::string trunk_of_channel(std::string_view ch) {
+  // Asterisk: "SIP/carrier-a-0000001f" or "PJSIP/carrier-a-00000002" -> "SIP/carrier-a"
+  std::string t(trim(ch));
+  if (size_t dash = t.rfind('-'); dash != std::string::npos && dash + 1 < t.size() &&
+                                  t.find_first_not_of("0123456789abcdef", dash + 1) == std::string::npos)
+    t.resize(dash);
+  return t;
+}
+
+}  // namespace
+
+std::optional<Call> CdrReader::line(std::string_view text) {
+  if (trim(text).empty()) return std::nullopt;
+  auto skip = [this](std::string why) -> std::optional<Call> {
+    ++skipped;
+    if (first_error.empty()) first_error = std::move(why);
+    return std::nullopt;
+  };
+  if (text.size() > 8192) return skip("line longer than 8 KiB");
+  std::vector<std::string> f;
+  if (!split_csv(text, f)) return skip("malformed CSV line");
+  Call c;
+  if (format == CdrFormat::kAsterisk) {
+    // Master.csv: accountcode, src, dst, dcontext, clid, channel, dstchannel,
+    // lastapp, lastdata, start, answer, end, duration, billsec, disposition, ...
+    if (f.size() < 15) return skip("Asterisk CDR with fewer than 15 fields");
+    auto t = parse_time(f[9]);
+    if (!t) return skip("Asterisk CDR: bad start time");
+    c.time = *t;
+    c.caller = f[1];
+    c.callee = f[2];
+    c.trunk = trunk_of_channel(f[5]);
+    c.answered = answered_of(f[14]);
+    int64_t billsec = -1;
+    std::from_chars(f[13].data(), f[13].data() + f[13].size(), billsec);
+    c.duration_s = c.answered ? billsec : 0;
+  } else {
+    if (!have_header_) {
+      columns_.assign(kCols, -1);
+      for (size_t i = 0; i < f.size(); ++i)
+        if (int col = column_of(f[i]); col >= 0 && columns_[static_cast<size_t>(col)] < 0)
+          columns_[static_cast<size_t>(col)] = static_cast<int>(i);
+      have_header_ = true;
+      if (columns_[kTime] < 0 || columns_[kCaller] < 0 || columns_[kCallee] < 0) {
+        columns_.clear();
+        return skip("CDR header without time, caller and callee columns");
+      }
+      return std::nullopt;
+    }
+    if (columns_.empty()) return skip("no usable CDR header");
+    auto get = [&](int col) -> std::string_view {
+      int i = columns_[static_cast<size_t>(col)];
+      return i >= 0 && static_cast<size_t>(i) < f.size() ? std::string_view(f[static_cast<size_t>(i)]) : "";
+    };
+    auto t = parse_time(get(kTime));
+    if (!t) return skip("bad time '" + std::string(get(kTime).substr(0, 32)) + "'");
+    c.time = *t;
+    c.caller = std::string(get(kCaller));
+    c.callee = std::string(get(kCallee));
+    c.trunk = std::string(trim(get(kTrunk)));
+    c.source_ip = std::string(trim(get(kIp)));
+    std::string_view ext = trim(get(kExternal));
+    c.external = !(ext == "0" || ext == "false" || ext == "no");
+    std::string_view disp = get(kDisposition);
+    int64_t dur = -1;
+    std::string_view ds = trim(get(kDuration));
+    std::from_chars(ds.data(), ds.data() + ds.size(), dur);
+    c.answered = disp.empty() ? dur > 0 : answered_of(disp);
+    c.duration_s = c.answered ? dur : 0;
+  }
+  if (c.caller.empty() || c.callee.empty()) return skip("CDR line without caller or callee");
+  return c;
+}
+
+}  // namespace rampart::channels::calls

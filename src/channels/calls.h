@@ -1,0 +1,125 @@
+// File: src/channels/calls.h
+// Call patterns: robocalls and spoofed caller IDs from the calls themselves,
+// per caller, per trunk and per originating network, from live SIP signalling
+// (an INVITE now, its end later) or from CDR files.
+//
+//   calls::CallPatterns p(opts);
+//   calls::Assessment a = p.on_invite(call);   // before the call is put through
+//   p.on_end(call);                            // answered? how long? (feeds the ratios)
+//   for (auto& i : p.incidents()) ...          // keys flagged, with their evidence
+//
+// Per key (caller number, trunk, /24 or /64 of the source address) the recent
+// attempts within `window_s` are kept: attempts per minute, distinct callees
+// in the last minute, the answer-seizure ratio (answered / ended attempts),
+// the short-call ratio (answered calls shorter than `short_call_s`), and
+// sequential dialling (successive callees a few numbers apart). Each INVITE
+// is also checked on its own: a caller number that is not a valid E.164
+// number (NANP rules for +1), a caller ID equal to the callee, or one of the
+// provider's own ranges arriving from outside (spoofed).
+//
+// Decisions: kBlock (603/607 at the SBC), kTag (let through, marked), kAllow;
+// every decision carries the reasons that moved it. Bounds: 4,096 attempts per
+// key, `max_keys` keys (the least recently used go).
+//
+// Not thread-safe: one CallPatterns per event loop or behind the caller's lock.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+
+namespace rampart::channels::calls {
+
+struct Call {
+  int64_t time = 0;  // unix seconds of the INVITE
+  std::string caller, callee;
+  std::string trunk;      // ingress trunk or peer ("" when unknown)
+  std::string source_ip;  // the INVITE's source address ("" when unknown)
+  bool external = true;   // arrived from outside the provider's network
+  // Known at the end of the call (on_end): answered and for how long.
+  bool answered = false;
+  int64_t duration_s = -1;
+};
+
+struct Options {
+  int64_t window_s = 600;
+  int64_t short_call_s = 6;
+  std::vector<std::string> own_ranges;  // digit prefixes of the provider's own numbers
+  size_t max_keys = 200000;
+  // Thresholds (per key, over the last minute unless said).
+  uint32_t block_distinct_per_min = 30;  // distinct callees in 60 s: block
+  uint32_t tag_distinct_per_min = 10;    // ... with one other sign: block; alone: tag
+  double sequential_share = 0.5;         // of successive callees 1-10 numbers apart (>= 8 calls)
+  double short_call_share = 0.6;         // of answered calls (>= 5 answered in the window)
+  double low_asr = 0.2;                  // answered / ended (>= 10 ended in the window)
+};
+
+enum class Action : uint8_t { kAllow, kTag, kBlock };
+std::string_view action_name(Action a);
+
+struct Assessment {
+  Action action = Action::kAllow;
+  std::vector<std::string> reasons;
+};
+
+struct Incident {
+  std::string key;  // "caller:+12025550100", "trunk:carrier-a", "net:198.51.100.0/24"
+  Action action = Action::kAllow;
+  int64_t first_seen = 0, last_seen = 0;
+  uint64_t attempts = 0;
+  std::vector<std::string> reasons;  // of the strongest decision
+};
+
+// Digits only, with a leading '+' kept out; "" when there are none.
+std::string number_digits(std::string_view tn);
+// E.164 validity (ITU-T E.164: 8-15 digits with the country code; for +1
+// the NANP: NPA and NXX start with 2-9, NPA not N11, 11 digits).
+bool valid_e164(std::string_view digits);
+
+class CallPatterns {
+ public:
+  explicit CallPatterns(Options opt = {});
+  ~CallPatterns();
+  CallPatterns(const CallPatterns&) = delete;
+  CallPatterns& operator=(const CallPatterns&) = delete;
+
+  Assessment on_invite(const Call& c);
+  void on_end(const Call& c);
+  // Keys whose decision was tag or block at least once, strongest first.
+  std::vector<Incident> incidents() const;
+  size_t keys() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// CDR files. `csv`: a header line names the columns (any order, case
+// ignored): time|start|start_time|calldate (unix seconds or
+// "YYYY-MM-DD HH:MM:SS" UTC), caller|src|from|clid, callee|dst|to,
+// duration|billsec, disposition|status (ANSWERED / NO ANSWER / BUSY / FAILED,
+// or a SIP code: 200 is answered), trunk|channel, ip|source_ip|src_ip,
+// external (0/1). `asterisk`: Asterisk's Master.csv without a header.
+// Quoted fields ("a,b", "" for a quote) as RFC 4180. Lines over 8 KiB or
+// without caller/callee/time are skipped and counted.
+enum class CdrFormat : uint8_t { kCsv, kAsterisk };
+struct CdrReader {
+  CdrFormat format = CdrFormat::kCsv;
+  uint64_t skipped = 0;
+  std::string first_error;
+  // One line; nullopt for the header, a blank line or a skipped line.
+  std::optional<Call> line(std::string_view text);
+
+ private:
+  std::vector<int> columns_;  // field index per column kind, -1 absent
+  bool have_header_ = false;
+};
+
+}  // namespace rampart::channels::calls

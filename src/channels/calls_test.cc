@@ -1,0 +1,156 @@
+// Unit tests of src/channels/calls.h: number rules, each pattern, the CDR
+// readers, and that honest callers, busy trunks and carriers are not blocked.
+#include "channels/calls.h"
+
+#include <gtest/gtest.h>
+
+namespace rampart::channels::calls {
+namespace {
+
+constexpr int64_t kT0 = 1796601600;
+
+Call call(int64_t t, std::string caller, std::string callee, std::string ip = "198.51.100.7") {
+  Call c;
+  c.time = t;
+  c.caller = std::move(caller);
+  c.callee = std::move(callee);
+  c.trunk = "carrier-a";
+  c.source_ip = std::move(ip);
+  return c;
+}
+
+TEST(Calls, NumberRules) {
+  EXPECT_EQ(number_digits("+1 (202) 555-0100"), "12025550100");
+  EXPECT_EQ(number_digits("sip:+12025550100@sbc.example.net;user=phone"), "12025550100");
+  EXPECT_EQ(number_digits("anonymous"), "");
+  EXPECT_TRUE(valid_e164("12025550100"));
+  EXPECT_TRUE(valid_e164("442079460000"));
+  EXPECT_FALSE(valid_e164("11025550100"));  // NPA starting with 1
+  EXPECT_FALSE(valid_e164("14115550100"));  // N11 area code
+  EXPECT_FALSE(valid_e164("12021550100"));  // NXX starting with 1
+  EXPECT_FALSE(valid_e164("1202555010"));   // NANP is 11 digits
+  EXPECT_FALSE(valid_e164("1234567"));
+  EXPECT_FALSE(valid_e164("0123456789"));
+}
+
+TEST(Calls, InvalidSpoofedAndOwnRangeCallerIdsAreBlocked) {
+  Options o;
+  o.own_ranges = {"1202555"};
+  CallPatterns p(o);
+  EXPECT_EQ(p.on_invite(call(kT0, "anonymous", "13125550100")).action, Action::kBlock);
+  EXPECT_EQ(p.on_invite(call(kT0, "+11234567890", "13125550100")).action, Action::kBlock);
+  EXPECT_EQ(p.on_invite(call(kT0, "+13125550100", "+1 312 555 0100")).action, Action::kBlock);
+  Assessment own = p.on_invite(call(kT0, "+12025550142", "13125550100"));
+  EXPECT_EQ(own.action, Action::kBlock);
+  ASSERT_FALSE(own.reasons.empty());
+  EXPECT_NE(own.reasons[0].find("own range 1202555"), std::string::npos);
+  Call inside = call(kT0, "+12025550142", "13125550100");
+  inside.external = false;  // our own subscriber calling out
+  EXPECT_EQ(p.on_invite(inside).action, Action::kAllow);
+}
+
+TEST(Calls, RobocallerIsBlockedOnceThePatternShows) {
+  CallPatterns p;
+  int first_block = -1;
+  for (int i = 0; i < 300; ++i) {  // 300 numbers in a minute, random-looking
+    const std::string callee = "1312555" + std::to_string(1000 + (i * 7919) % 9000);
+    Assessment a = p.on_invite(call(kT0 + i / 5, "+14155550123", callee));
+    if (a.action == Action::kBlock && first_block < 0) first_block = i;
+  }
+  EXPECT_GE(first_block, 9);   // not on the first calls: no evidence yet
+  EXPECT_LE(first_block, 30);  // but within the first 30
+  auto inc = p.incidents();
+  ASSERT_FALSE(inc.empty());
+  EXPECT_EQ(inc[0].key, "caller:+14155550123");
+  EXPECT_EQ(inc[0].action, Action::kBlock);
+  EXPECT_NE(inc[0].reasons[0].find("distinct callees in 60 s"), std::string::npos);
+}
+
+TEST(Calls, SequentialDiallingAndShortCalls) {
+  CallPatterns p;
+  Assessment last;
+  for (int i = 0; i < 12; ++i) {  // slow, but one number after the other
+    Call c = call(kT0 + i * 20, "+14155550124", "1312555" + std::to_string(2000 + i));
+    last = p.on_invite(c);
+    c.answered = true;
+    c.duration_s = 3;
+    p.on_end(c);
+  }
+  EXPECT_NE(last.action, Action::kAllow);
+  bool seq = false, shorts = false;
+  for (auto& r : last.reasons) {
+    seq |= r.find("sequential dialling") != std::string::npos;
+    shorts |= r.find("short calls") != std::string::npos;
+  }
+  EXPECT_TRUE(seq);
+  EXPECT_TRUE(shorts);
+}
+
+TEST(Calls, HonestCallersAndBusyTrunksAreNotBlocked) {
+  CallPatterns p;
+  // 2,000 subscribers, each a few calls over an hour, all through one trunk
+  // and one carrier address: the trunk sees many callees a minute.
+  int blocked = 0, tagged = 0;
+  for (int i = 0; i < 6000; ++i) {
+    const std::string caller = "1415555" + std::to_string(1000 + i % 2000);
+    const std::string callee = "1312555" + std::to_string(1000 + (i * 37) % 9000);
+    Call c = call(kT0 + i * 3 / 5, caller, callee, "203.0.113.5");
+    Assessment a = p.on_invite(c);
+    blocked += a.action == Action::kBlock;
+    tagged += a.action == Action::kTag;
+    c.answered = i % 3 != 0;
+    c.duration_s = c.answered ? 60 + i % 300 : 0;
+    p.on_end(c);
+  }
+  EXPECT_EQ(blocked, 0);
+  EXPECT_EQ(tagged, 0);
+}
+
+TEST(Calls, KeysStayBounded) {
+  Options o;
+  o.max_keys = 100;
+  CallPatterns p(o);
+  for (int i = 0; i < 1000; ++i)
+    p.on_invite(call(kT0 + i, "1415555" + std::to_string(1000 + i), "13125550100"));
+  EXPECT_LE(p.keys(), 100u);
+}
+
+TEST(Calls, CdrCsvWithHeader) {
+  CdrReader r;
+  EXPECT_FALSE(r.line("calldate,src,dst,billsec,disposition,channel,src_ip"));
+  auto c = r.line("2026-12-07 00:00:05,+14155550123,\"+1 312 555 0100\",42,ANSWERED,carrier-a,198.51.100.7");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->time, kT0 + 5);
+  EXPECT_EQ(c->callee, "+1 312 555 0100");
+  EXPECT_TRUE(c->answered);
+  EXPECT_EQ(c->duration_s, 42);
+  EXPECT_EQ(c->source_ip, "198.51.100.7");
+  c = r.line("1796601606,+14155550123,13125550101,0,NO ANSWER,carrier-a,");
+  ASSERT_TRUE(c);
+  EXPECT_FALSE(c->answered);
+  EXPECT_FALSE(r.line("yesterday,+1,+2,0,ANSWERED,x,"));
+  EXPECT_FALSE(r.line("\"unterminated,+1,+2"));
+  EXPECT_EQ(r.skipped, 2u);
+  CdrReader bad;
+  EXPECT_FALSE(bad.line("a,b,c"));
+  EXPECT_FALSE(bad.line("1,2,3"));
+  EXPECT_EQ(bad.skipped, 2u);
+}
+
+TEST(Calls, AsteriskMasterCsv) {
+  CdrReader r;
+  r.format = CdrFormat::kAsterisk;
+  auto c = r.line(
+      "\"\",\"14155550123\",\"13125550100\",\"from-trunk\",\"\"\"Bob\"\" "
+      "<14155550123>\",\"SIP/carrier-a-0000001f\","
+      "\"SIP/100-00000020\",\"Dial\",\"SIP/100\",\"2026-12-07 00:00:05\",\"2026-12-07 00:00:09\","
+      "\"2026-12-07 00:01:00\",55,51,\"ANSWERED\",\"DOCUMENTATION\",\"1796601605.31\",\"\"");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->caller, "14155550123");
+  EXPECT_EQ(c->trunk, "SIP/carrier-a");
+  EXPECT_EQ(c->duration_s, 51);
+  EXPECT_TRUE(c->answered);
+}
+
+}  // namespace
+}  // namespace rampart::channels::calls
