@@ -399,6 +399,11 @@ zone:
         self.assertGreater(values['rampart_dnsbl_responses_total{rcode="NXDOMAIN"}'], 0)
         self.assertGreater(values['rampart_dnsbl_responses_total{rcode="NOERROR"}'], 0)
         self.assertGreaterEqual(values['rampart_dnsbl_transfers_total{type="ixfr"}'], 1)
+        # Per zone and rcode: test_1 asked invalid.dbl.example (NXDOMAIN) and test.dbl.example.
+        self.assertGreaterEqual(values['rampart_dnsbl_zone_responses_total{zone="dbl.example",rcode="NXDOMAIN"}'], 1)
+        self.assertGreaterEqual(values['rampart_dnsbl_zone_responses_total{zone="dbl.example",rcode="NOERROR"}'], 2)
+        self.assertGreater(values['rampart_dnsbl_zone_responses_total{zone="bl.example",rcode="NOERROR"}'],
+                           values['rampart_dnsbl_zone_responses_total{zone="wl.example",rcode="NOERROR"}'])
         self.assertGreaterEqual(values['rampart_dnsbl_zone_entries{zone="bl.example"}'], 4)
         self.assertEqual(values['rampart_dnsbl_zone_serial{zone="bl.example"}'], serial(self.dns_port, "bl.example"))
 

@@ -403,6 +403,11 @@ struct LiveZones::Impl {
     w.family("rampart_dnsbl_responses_total", "DNSBL responses, by rcode.", MetricType::kCounter);
     for (int r = 0; r < 16; ++r)
       if (st.rcodes[r]) w.sample({{"rcode", kRcode[r]}}, st.rcodes[r]);
+    w.family("rampart_dnsbl_zone_responses_total", "DNSBL responses, by zone and rcode.",
+             MetricType::kCounter);
+    for (const auto& [zone, counts] : st.zone_rcodes)
+      for (int r = 0; r < 16; ++r)
+        if (counts[r]) w.sample({{"zone", zone}, {"rcode", kRcode[r]}}, counts[r]);
     w.family("rampart_dnsbl_rate_limited_total",
              "DNSBL queries over a client's rate (excessive-queries answer).", MetricType::kCounter);
     w.sample({}, st.rate_limited);
