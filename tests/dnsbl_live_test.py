@@ -105,7 +105,7 @@ class LiveZonesTest(unittest.TestCase):
             f.write(f"""[[http.tokens]]
 name = "desk"
 sha256 = "{sha(DESK)}"
-rights = ["read", "events", "override"]
+rights = ["scan", "read", "events", "override"]
 
 [[http.tokens]]
 name = "reader"
@@ -236,11 +236,13 @@ zone:
         self.fail("%s: not within %d s (last %r)\nknot log:\n%s\nrampartd log:\n%s"
                   % (what, deadline_s, last, self.knot_log_text(), self.log()))
 
-    def http(self, method, path, body=None, token=None):
+    def http(self, method, path, body=None, token=None, headers=None):
         req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.http_port, path), method=method,
                                      data=body.encode() if body is not None else None)
         if token:
             req.add_header("Authorization", "Bearer " + token)
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
                 return r.status, r.read().decode()
@@ -408,6 +410,22 @@ zone:
         self.assertEqual(values['rampart_dnsbl_zone_serial{zone="bl.example"}'], serial(self.dns_port, "bl.example"))
 
     def test_6_restart_keeps_classes_overrides_and_serial(self):
+        # The same override store is the scan's: a blocked address reads as
+        # REP_SPAMMER with the operator's reason.
+        status, text = self.http("POST", "/v1/overrides", json.dumps(
+            {"identity": "ip:100.64.1.99", "action": "block", "reason": "case 45"}), DESK)
+        self.assertEqual(status, 200, text)
+        msg = ("From: Alice <alice@good.test>\r\nTo: bob@example.net\r\nSubject: hello\r\n"
+               "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <1@good.test>\r\n\r\nHello Bob.\r\n")
+        scan = {"X-Client-IP": "100.64.1.99", "X-Mail-From": "alice@good.test", "X-Rcpt-To": "bob@example.net"}
+        status, text = self.http("POST", "/v1/scan", msg, DESK, scan)
+        self.assertEqual(status, 200, text)
+        self.assertIn("REP_SPAMMER", text)
+        self.assertIn("ip:100.64.1.99 (score 0.00: OVERRIDE_BLOCK)", text)
+        scan["X-Client-IP"] = "100.64.2.98"
+        status, text = self.http("POST", "/v1/scan", msg, DESK, scan)
+        self.assertEqual(status, 200, text)
+        self.assertNotIn("REP_SPAMMER", text)
         # A manual block before the restart; the store (RocksDB under
         # --data-dir) and the overrides survive it.
         status, text = self.http("POST", "/v1/overrides", json.dumps(
@@ -429,7 +447,7 @@ zone:
                          ["listed by hand: case 44"])
         self.assertIn("BOT_DETECTED", txt_records(self.dns_port, rev(BOT, "bl.example"))[0])
         self.assertGreater(serial(self.dns_port, "bl.example"), before)  # never back (RFC 1982)
-        self.assertEqual(len(json.loads(self.http("GET", "/v1/audit", None, READER)[1])["audit"]), 4)
+        self.assertEqual(len(json.loads(self.http("GET", "/v1/audit", None, READER)[1])["audit"]), 5)
         self.assertIn("held a class at start", self.log())
 
 
