@@ -348,7 +348,9 @@ struct LiveZones::Impl {
     for (const auto& p : problems) log::get()->warn("dnsbl: {}", p);
     {
       std::lock_guard lock(stats_mu);
-      for (const auto& z : zones) listed[z.apex] = z.entries.size();
+      for (const auto& z : zones)
+        listed[z.apex] = static_cast<size_t>(std::count_if(
+            z.entries.begin(), z.entries.end(), [](const dnsbl::LiveEntry& e) { return !e.excluded; }));
     }
     save_serials(*served);
     if (!first) {
