@@ -4,3 +4,7 @@ if(TARGET rampart_reputation)
                       DEPS rampart_reputation)
   rampart_fuzz_target(fuzz_maillog SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_maillog.cc DEPS rampart_reputation)
 endif()
+# Manual overrides: POST /v1/overrides bodies and the stored override/audit lines.
+if(TARGET rampart_reputation)
+  rampart_fuzz_target(fuzz_override_json SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_override_json.cc DEPS rampart_reputation)
+endif()

@@ -20,3 +20,13 @@ if(TARGET rampart AND TARGET rampart_server_dnsbl AND RAMPART_DNSBL_PYTHON3 AND 
                    ${RAMPART_DNSBL_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/dnsbl_xfr_test.py)
   set_tests_properties(dnsbl_xfr_test PROPERTIES LABELS e2e TIMEOUT 120)
 endif()
+
+# Live zones from rampartd (issue 14): classes learned from /v1/events
+# listed over DNS, Knot as a secondary (IXFR after NOTIFY), manual delist
+# through POST /v1/overrides with its audit trail and access control.
+if(TARGET rampartd AND TARGET rampart_server_live AND RAMPART_DNSBL_PYTHON3 AND RAMPART_KNOTD)
+  add_test(NAME dnsbl_live_test
+           COMMAND ${CMAKE_COMMAND} -E env RAMPARTD_BIN=$<TARGET_FILE:rampartd> RAMPART_SOURCE_DIR=${PROJECT_SOURCE_DIR}
+                   ${RAMPART_DNSBL_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/dnsbl_live_test.py)
+  set_tests_properties(dnsbl_live_test PROPERTIES LABELS e2e TIMEOUT 180)
+endif()

@@ -89,6 +89,7 @@
 #include "dnsbl/xfr.h"
 #include "dnsbl/zones.h"
 #include "server/dns/dnsbl_server.h"
+#include "server/dns/notifier.h"
 
 namespace {
 
@@ -107,140 +108,6 @@ struct Options {
   std::vector<HostPort> notify;
   size_t xfr_max_records = 2000000, xfr_journal = 16;
   std::string stats;  // --stats FILE
-};
-
-uint64_t unix_now() { return static_cast<uint64_t>(std::time(nullptr)); }
-
-// NOTIFY (RFC 1996) to the secondaries after a reload that changed a zone:
-// one thread, a job per (secondary, zone) sent again after 1, 2, 4, 8 s (5
-// sends) until the secondary answers, given up 8 s after the last; a newer
-// serial replaces a pending job.
-class Notifier {
- public:
-  Notifier(std::vector<HostPort> targets, const dnsbl::TsigKey* key)
-      : targets_(std::move(targets)), key_(key) {
-    fd4_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    fd6_ = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    thread_ = std::thread([this] { loop(); });
-  }
-  ~Notifier() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-    if (fd4_ >= 0) ::close(fd4_);
-    if (fd6_ >= 0) ::close(fd6_);
-  }
-  void changed(const dnsbl::ZoneSet::Zone& z) {
-    std::lock_guard lock(mu_);
-    for (const auto& t : targets_) {
-      std::erase_if(jobs_,
-                    [&](const Job& j) { return j.apex == z.apex && j.to.to_string() == t.to_string(); });
-      jobs_.push_back({t, z.apex, z.soa, 0, std::chrono::steady_clock::now(), 0, {}});
-    }
-    cv_.notify_all();
-  }
-
- private:
-  struct Job {
-    HostPort to;
-    std::string apex;
-    dns::Soa soa;
-    int sent;
-    std::chrono::steady_clock::time_point at;
-    uint16_t id;
-    std::string mac;
-  };
-  static constexpr int kTries = 5;
-
-  void send(Job& j) {
-    j.id = static_cast<uint16_t>(rng_());
-    std::string m = dnsbl::notify_message(j.apex, j.soa, j.id, key_, unix_now(), &j.mac);
-    sockaddr_storage ss{};
-    socklen_t len = 0;
-    int fd = -1;
-    if (j.to.ip.is_v4()) {
-      auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-      a->sin_family = AF_INET;
-      a->sin_port = htons(j.to.port);
-      std::memcpy(&a->sin_addr, j.to.ip.bytes().data(), 4);
-      len = sizeof(sockaddr_in);
-      fd = fd4_;
-    } else {
-      auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-      a->sin6_family = AF_INET6;
-      a->sin6_port = htons(j.to.port);
-      std::memcpy(&a->sin6_addr, j.to.ip.bytes().data(), 16);
-      len = sizeof(sockaddr_in6);
-      fd = fd6_;
-    }
-    ::sendto(fd, m.data(), m.size(), 0, reinterpret_cast<sockaddr*>(&ss), len);
-    ++j.sent;
-    // Next try (or, after the last, the end of the wait for an answer) in
-    // 1, 2, 4, 8, 8 s.
-    j.at = std::chrono::steady_clock::now() + std::chrono::seconds(1 << std::min(j.sent - 1, 3));
-    std::fprintf(stderr, "rampart dnsbl: NOTIFY %s serial %u to %s (try %d)\n", j.apex.c_str(), j.soa.serial,
-                 j.to.to_string().c_str(), j.sent);
-  }
-
-  void receive(int fd) {
-    uint8_t buf[4096];
-    for (;;) {
-      ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-      if (n < 12) return;
-      uint16_t id = static_cast<uint16_t>(buf[0] << 8 | buf[1]);
-      if (!(buf[2] & 0x80) || ((buf[2] >> 3) & 0xF) != 4) continue;
-      std::lock_guard lock(mu_);
-      std::erase_if(jobs_, [&](const Job& j) {
-        if (j.sent == 0 || j.id != id) return false;
-        bool ok = !key_ ||
-                  dnsbl::tsig_verify_response({buf, static_cast<size_t>(n)}, *key_, j.mac, true, unix_now());
-        std::fprintf(stderr, "rampart dnsbl: NOTIFY %s serial %u acknowledged by %s (rcode %d%s)\n",
-                     j.apex.c_str(), j.soa.serial, j.to.to_string().c_str(), buf[3] & 0xF,
-                     ok ? "" : ", TSIG not verified");
-        return true;
-      });
-    }
-  }
-
-  void loop() {
-    std::unique_lock lock(mu_);
-    while (!stop_) {
-      auto now = std::chrono::steady_clock::now();
-      for (auto& j : jobs_)
-        if (j.at <= now && j.sent < kTries) send(j);
-      std::erase_if(jobs_, [&](const Job& j) {
-        bool gave_up = j.sent >= kTries && j.at <= now;
-        if (gave_up)
-          std::fprintf(stderr,
-                       "rampart dnsbl: NOTIFY %s serial %u to %s: no answer after %d tries, giving up\n",
-                       j.apex.c_str(), j.soa.serial, j.to.to_string().c_str(), kTries);
-        return gave_up;
-      });
-      if (jobs_.empty()) {
-        cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
-        continue;
-      }
-      lock.unlock();
-      pollfd p[2] = {{fd4_, POLLIN, 0}, {fd6_, POLLIN, 0}};
-      ::poll(p, 2, 100);
-      if (fd4_ >= 0) receive(fd4_);
-      if (fd6_ >= 0) receive(fd6_);
-      lock.lock();
-    }
-  }
-
-  std::vector<HostPort> targets_;
-  const dnsbl::TsigKey* key_;
-  int fd4_ = -1, fd6_ = -1;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Job> jobs_;
-  bool stop_ = false;
-  std::mt19937 rng_{std::random_device{}()};
-  std::thread thread_;
 };
 
 int parse(cli::Args& a, Options& o, bool serve) {
@@ -451,7 +318,7 @@ int run_serve(cli::Args& a) {
   }
   std::fprintf(stderr, "rampart dnsbl: loaded %zu entries in %.3f s\n", (*zs)->entries(), secs);
   server::dns::DnsblServerOptions so;
-  std::unique_ptr<Notifier> notifier;
+  std::unique_ptr<server::dns::Notifier> notifier;
   if (!o.xfr_allow.empty() || !o.keys.empty() || !o.notify.empty()) {
     dnsbl::XfrOptions xo;
     xo.allow = o.xfr_allow;
@@ -464,7 +331,9 @@ int run_serve(cli::Args& a) {
     malloc_trim(0);  // the temporary sets of the zone comparison
     for (const auto& l : log) std::fprintf(stderr, "rampart dnsbl: %s\n", l.c_str());
     if (!o.notify.empty())
-      notifier = std::make_unique<Notifier>(o.notify, o.keys.empty() ? nullptr : &o.keys[0]);
+      notifier = std::make_unique<server::dns::Notifier>(
+          o.notify, o.keys.empty() ? nullptr : &o.keys[0],
+          [](const std::string& line) { std::fprintf(stderr, "rampart dnsbl: %s\n", line.c_str()); });
   }
   so.listen = o.listen;
   so.threads = o.threads;

@@ -87,6 +87,9 @@ class Collector {
 
   std::vector<OutRecord> records;
   std::string arena;
+  // Set by answer(): the index in ZoneSet::zones() of the zone that
+  // answered, -1 when none did (the server's counters per zone).
+  int zone = -1;
 };
 
 enum class Found : uint8_t { kNo, kExists, kListed };

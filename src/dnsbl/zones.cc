@@ -393,6 +393,7 @@ void write_soa(Out& o, const dns::Soa& soa, uint16_t apex_ptr, uint32_t ttl) {
 
 size_t answer(const ZoneSet& zones, std::span<const uint8_t> query, Transport transport, uint8_t* out,
               size_t cap, Collector& scratch, const AnswerOptions& options, const Client* client) {
+  scratch.zone = -1;
   Parsed p;
   switch (parse(query, p)) {
     case ParseResult::kDrop: return 0;
@@ -411,6 +412,7 @@ size_t answer(const ZoneSet& zones, std::span<const uint8_t> query, Transport tr
       break;
     }
   if (!zone) return error_reply(p, query, 5, true, out, cap);
+  scratch.zone = static_cast<int>(zone - zones.zones().data());
   if (p.qtype == kTypeAxfr || p.qtype == kTypeIxfr) return error_reply(p, query, 5, true, out, cap, true);
 
   uint32_t acl = Dataset::kAclNone;

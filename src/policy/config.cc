@@ -50,7 +50,24 @@ loops = 0
 # [[http.tokens]]
 # name = "desk"
 # sha256 = "<hex SHA-256 of the token>"
-# rights = ["scan", "read", "learn", "events", "reports"]
+# rights = ["scan", "read", "learn", "events", "reports", "override"]
+
+# Live DNSBL/DNSWL zones from rampartd's own classes (src/server/live_zones.h):
+# off until `listen` is set. Manual listings: POST /v1/overrides (right
+# "override"); GET /v1/overrides and /v1/audit (read).
+# [dnsbl]
+# listen = ["127.0.0.1:5353"]
+# xfr_allow = ["192.0.2.53/32"]                 # secondaries (AXFR/IXFR over TCP)
+# tsig = ["xfr-key:hmac-sha256:<base64>"]       # transfers must be signed with one
+# notify = ["192.0.2.53:53"]                    # NOTIFY after each change
+# ttl = 300
+# rebuild_ms = 1000                             # changes coalesced this long at most
+# journal = 16                                  # versions of differences kept for IXFR
+# [[dnsbl.zones]]
+# name = "bl.example.org"
+# data = "ip"                                   # ip: and net: identities; "domain" for domain:
+# list = "block"                                # or "allow" (a DNSWL: bulk, transactional, manual)
+# codes = { spammer = "127.0.0.2", compromised = "127.0.0.3", bot = "127.0.0.4", manual = "127.0.0.5" }
 
 [dns]
 # Empty: the servers of /etc/resolv.conf. "ADDR" or "ADDR:PORT".

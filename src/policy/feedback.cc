@@ -246,6 +246,8 @@ class ReputationCheck final : public Check {
       if (fb_->setting(&FeedbackConfig::tempfail)) return;
       reports = std::vector<reputation::Report>{};  // the event is still counted
     }
+    if (const reputation::OverrideStore* ov = fb_->overrides())
+      for (reputation::Report& r : *reports) apply_override(*ov, r);
     for (const reputation::Report& r : *reports) {
       if (r.cls == reputation::SenderClass::kUnknown) continue;
       auto it = std::find_if(seen.begin(), seen.end(), [&](const Seen& x) { return x.cls == r.cls; });
@@ -289,6 +291,18 @@ class ReputationCheck final : public Check {
       s->add(name(), "REP_TRAP_HIT", cfg_.scores("REP_TRAP_HIT"),
              first_trap + (traps > 1 ? " and " + std::to_string(traps - 1) + " more trap(s)" : ""));
       if (auto qs = fb_->queue(std::move(*trap)); !qs && !said) unavailable(*s, qs.error().message);
+    }
+  }
+
+  // An operator's block or allow (reputation/overrides.h) over the class.
+  static void apply_override(const reputation::OverrideStore& ov, reputation::Report& r) {
+    auto o = ov.find(r.identity);
+    if (!o) return;
+    if (o->action == reputation::OverrideAction::kBlock) {
+      r.cls = reputation::SenderClass::kSpammer;
+      r.reasons = {reputation::Reason{"OVERRIDE_BLOCK", 0, o->reason}};
+    } else if (o->action == reputation::OverrideAction::kAllow && is_bad(r.cls)) {
+      r.cls = reputation::SenderClass::kUnknown;
     }
   }
 

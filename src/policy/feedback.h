@@ -86,6 +86,7 @@
 #include "reputation/arf.h"
 #include "reputation/classify.h"
 #include "reputation/engine.h"
+#include "reputation/overrides.h"
 #include "reputation/store.h"
 #include "reputation/store_service.h"
 
@@ -244,6 +245,11 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // Off the loops only (tools, tests): the engine over the store.
   reputation::Engine* engine() { return service_ ? &service_->engine() : nullptr; }
   reputation::StoreService* service() { return service_.get(); }
+  // Manual overrides (issue 14, reputation/overrides.h), set once before the
+  // loops run: in scans a "block" reads as REP_SPAMMER and an "allow" drops
+  // a bad class (a "delist" only concerns the DNSBL zones).
+  void set_overrides(std::shared_ptr<const reputation::OverrideStore> o) { overrides_ = std::move(o); }
+  const reputation::OverrideStore* overrides() const { return overrides_.get(); }
   classify::Classifier* classifier() { return classifier_.get(); }
   const reputation::RejectedReports& rejected() const { return rejected_; }
   // A copy: reconfigure() (SIGHUP, loop 0) may change it meanwhile.
@@ -278,6 +284,7 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   const Clock& clock_;
   std::string authserv_id_;
   std::unique_ptr<reputation::StoreService> service_;
+  std::shared_ptr<const reputation::OverrideStore> overrides_;
   std::string spool_dir_;
   // The model: classify and learn take turns (learning on the service's
   // worker holds it for one message; a save copies the model under it and

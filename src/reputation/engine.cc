@@ -161,11 +161,20 @@ Status Engine::reclassify(const Senders& senders) {
   auto looked = store_.lookup_many(keys);  // one round trip with Redis
   if (!looked) return tl::unexpected(looked.error());
   std::vector<std::pair<std::string, std::string>> states;
-  for (size_t i = 0; i < senders.size(); ++i)
-    if (auto next = next_state(senders[i].first, (*looked)[i], senders[i].second))
+  const auto listener = listener_.load();
+  std::vector<ClassChange> changes;
+  ClassChange change;
+  for (size_t i = 0; i < senders.size(); ++i) {
+    change.identity.clear();
+    if (auto next =
+            next_state(senders[i].first, (*looked)[i], senders[i].second, listener ? &change : nullptr))
       states.emplace_back(senders[i].first.key, std::move(*next));
-  if (states.size() == 1) return store_.put_state(states[0].first, states[0].second);
-  return store_.put_states(states);
+    if (!change.identity.empty()) changes.push_back(std::move(change));
+  }
+  Status st =
+      states.size() == 1 ? store_.put_state(states[0].first, states[0].second) : store_.put_states(states);
+  if (st && listener && !changes.empty()) (*listener)(changes);
+  return st;
 }
 
 Status Engine::record_counters_only(std::span<const Event> events) {
@@ -197,12 +206,21 @@ int64_t history_since(const std::optional<ClassState>& prev) {
 }
 }  // namespace
 
-std::optional<std::string> Engine::next_state(const Identity& id, const Store::Lookup& l, int64_t now) const {
+std::optional<std::string> Engine::next_state(const Identity& id, const Store::Lookup& l, int64_t now,
+                                              ClassChange* change) const {
   if (!l.counters) return std::nullopt;
   const std::optional<ClassState> prev = decode_state(l.state);
   Assessment a =
       classify(*l.counters, id.kind, now, th_, prev ? prev->cls : SenderClass::kUnknown, history_since(prev));
   const ClassState next = apply_history(a, prev, now);
+  const SenderClass before = prev ? prev->cls : SenderClass::kUnknown;
+  if (change && before != next.cls) {
+    change->identity = id.key;
+    change->from = before;
+    change->to = next.cls;
+    change->reasons = a.reasons;
+    change->at = now;
+  }
   if (!prev || prev->cls != next.cls || prev->since != next.since) {
     if (next.cls == SenderClass::kUnknown && !next.good_since && !prev) return std::nullopt;
     return next.encode();

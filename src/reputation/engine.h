@@ -23,7 +23,10 @@
 
 #include "core/json.h"
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -58,6 +61,20 @@ struct Report {
 // at most kVerdictRecipients recipients (it judges one message).
 inline constexpr uint32_t kVerdictRecipients = 5;
 Counters delta_of(const Event& e, int64_t at);
+
+// A class change decided by re-classification (Engine::reclassify): what
+// the live DNSBL zones list and delist by (src/server/live_zones.h). `to`
+// carries the hysteresis of apply_history: a bad class is held, silence
+// never forgives.
+struct ClassChange {
+  std::string identity;  // "ip:192.0.2.1", "net:...", "domain:..."
+  SenderClass from = SenderClass::kUnknown, to = SenderClass::kUnknown;
+  std::vector<Reason> reasons;  // of the new class
+  int64_t at = 0;
+};
+// Called on the thread that re-classified (StoreService's re-classifier),
+// after the new states were written; it must be quick and thread-safe.
+using ClassListener = std::function<void(std::span<const ClassChange>)>;
 
 // Events accepted together under one operation id (StoreService).
 struct EventBatch {
@@ -99,6 +116,12 @@ class Engine {
   // trip with Redis): what a scan asks for its sender identities.
   Result<std::vector<Report>> report_many(std::span<const std::string> identities, int64_t now = 0);
 
+  // The one hook into re-classification: every class change, once written.
+  // Safe to set while other threads re-classify (an atomic swap).
+  void set_class_listener(ClassListener l) {
+    listener_.store(std::make_shared<const ClassListener>(std::move(l)));
+  }
+
   const Thresholds& thresholds() const { return th_; }
   Store& store() { return store_; }
 
@@ -109,7 +132,8 @@ class Engine {
   void collect_into(std::span<const Event> events, std::vector<Update>& updates,
                     std::vector<std::pair<Identity, int64_t>>* senders,
                     std::unordered_map<std::string, size_t>* seen) const;
-  std::optional<std::string> next_state(const Identity& id, const Store::Lookup& l, int64_t now) const;
+  std::optional<std::string> next_state(const Identity& id, const Store::Lookup& l, int64_t now,
+                                        ClassChange* change = nullptr) const;
   Report report_from(std::string_view identity, const Store::Lookup& l, int64_t now) const;
 
   Store& store_;
@@ -117,6 +141,7 @@ class Engine {
   Thresholds th_;
   const dmarc::PublicSuffixList& psl_;
   std::vector<Update> updates_;
+  std::atomic<std::shared_ptr<const ClassListener>> listener_;
 };
 
 // JSON string quoting (RFC 8259): quotes, backslash, control characters.

@@ -55,6 +55,41 @@ TEST(Engine, NewsletterBecomesBulkThenCompromised) {
   EXPECT_NE(r->to_json().find("COMPLAINTS_BAD"), std::string::npos);
 }
 
+// The class listener (live DNSBL zones): each transition once, after the
+// state is written, with the new class's reasons; nothing while the class
+// is held.
+TEST(Engine, ClassListenerHearsEachTransitionOnce) {
+  FakeClock clock(1700000000);
+  MemoryStore store;
+  auto psl = dmarc::PublicSuffixList::from_text("example\n");
+  ASSERT_TRUE(psl);
+  Engine engine(store, clock, Thresholds{}, *psl);
+  std::vector<ClassChange> heard;
+  engine.set_class_listener(
+      [&](std::span<const ClassChange> cs) { heard.insert(heard.end(), cs.begin(), cs.end()); });
+  Event bot;
+  bot.type = EventType::kBot;
+  bot.time = 1700000000;
+  bot.ip = *IpAddress::parse("192.0.2.7");
+  ASSERT_TRUE(engine.record(bot));
+  ASSERT_EQ(heard.size(), 2u);  // ip: and its net:
+  EXPECT_EQ(heard[0].identity, "ip:192.0.2.7");
+  EXPECT_EQ(heard[1].identity, "net:192.0.2.0/24");
+  EXPECT_EQ(heard[0].from, SenderClass::kUnknown);
+  EXPECT_EQ(heard[0].to, SenderClass::kSpammer);
+  EXPECT_EQ(heard[0].at, 1700000000);
+  ASSERT_FALSE(heard[0].reasons.empty());
+  EXPECT_EQ(heard[0].reasons[0].code, "BOT_DETECTED");
+  // Again: the class is held, no transition.
+  bot.time += 60;
+  ASSERT_TRUE(engine.record(bot));
+  EXPECT_EQ(heard.size(), 2u);
+  // The state the listener heard of is the stored one.
+  auto st = store.get_state("ip:192.0.2.7");
+  ASSERT_TRUE(st && *st);
+  EXPECT_EQ(ClassState::decode(**st)->cls, SenderClass::kSpammer);
+}
+
 // Batches of events give the counters and classes one event at a time gives
 // (the class changes at the batch's last event about the identity).
 TEST(Engine, RecordBatchMatchesOneByOne) {

@@ -85,6 +85,10 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
   note(so);
   auto ac = AccessControl::from(*cfg);
   note(ac);
+#ifdef HAVE_RAMPART_LIVE_ZONES
+  auto lz = LiveZonesConfig::from(*cfg);
+  note(lz);
+#endif
   note(cfg->finish());
   if (!errors.empty()) {
     std::string msg;
@@ -92,8 +96,13 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
     return fail(Errc::kConfig, msg);
   }
   if (a.loops) so->loops = *a.loops;
+#ifdef HAVE_RAMPART_LIVE_ZONES
+  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm),
+                        std::move(*st),  std::move(*so),  std::move(*ac), std::move(*lz)};
+#else
   return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm),
                         std::move(*st),  std::move(*so),  std::move(*ac)};
+#endif
 }
 
 struct Daemon::Impl {
@@ -109,6 +118,11 @@ struct Daemon::Impl {
   std::unique_ptr<Router> router;
   std::unique_ptr<Server> server;
   bool drained = false;  // the store service's threads stopped (drain())
+#ifdef HAVE_RAMPART_LIVE_ZONES
+  // Manual overrides (scans and live zones) and the live DNSBL zones.
+  std::shared_ptr<reputation::OverrideStore> overrides;
+  std::unique_ptr<LiveZones> live;
+#endif
 
   Impl(DaemonArgs a, DaemonSettings st) : args(std::move(a)), s(std::move(st)) {}
   // The store service's threads post completions to the loops' executors:
@@ -119,6 +133,9 @@ struct Daemon::Impl {
   // Nothing calls the Router once run() has returned.
   ~Impl() {
     if (!drained) drain(std::chrono::steady_clock::now());
+#ifdef HAVE_RAMPART_LIVE_ZONES
+    live.reset();
+#endif
     ingest.reset();
     feedback.reset();
     router.reset();
@@ -182,11 +199,21 @@ struct Daemon::Impl {
       if (!store) return tl::unexpected(store.error());
       log::get()->info("reputation store: {}", (*store)->name());
       feedback->set_store(std::move(*store));  // its StoreService threads start here
+#ifdef HAVE_RAMPART_LIVE_ZONES
+      // Class changes to the live zones, before the spool replays (the one
+      // hook into re-classification).
+      if (live && feedback->service())
+        feedback->service()->engine().set_class_listener(live->class_listener());
+#endif
       // Events an earlier run could not write before it stopped, applied
       // once each (op ids) before any loop runs.
       if (!args.data_dir.empty()) feedback->set_spool_dir(args.data_dir + "/spool");
       if (auto n = feedback->replay_spool(); !n)
         log::get()->error("reputation: spool not replayed: {}", n.error().message);
+#ifdef HAVE_RAMPART_LIVE_ZONES
+      // The classes held before this start (a walk of the store off the loops).
+      if (live && feedback->service()) live->seed_from(feedback->service()->engine());
+#endif
     }
     if (auto st = feedback->load_model(); !st) {
       log::get()->error("{}; the content check is disabled", st.error().message);
@@ -205,6 +232,22 @@ struct Daemon::Impl {
     log::get()->info("feedback reports from maildir {}", f.reports_maildir);
     return {};
   }
+
+#ifdef HAVE_RAMPART_LIVE_ZONES
+  // Overrides under <data-dir>/overrides (memory only without one); the
+  // live zones when [dnsbl] listen is set.
+  Status start_live_zones() {
+    auto ov = reputation::OverrideStore::open(args.data_dir.empty() ? "" : args.data_dir + "/overrides");
+    if (!ov) return tl::unexpected(ov.error());
+    overrides = std::move(*ov);
+    if (!s.dnsbl.enabled()) return {};
+    s.dnsbl.state_dir = args.data_dir;
+    auto lz = LiveZones::start(s.dnsbl, overrides, &metrics);
+    if (!lz) return tl::unexpected(lz.error());
+    live = std::move(*lz);
+    return {};
+  }
+#endif
 
   // One pipeline per loop, over that loop's resolver (checks keep caches).
   Server::PipelineFactory factory_for(policy::PolicyConfig pc) {
@@ -273,7 +316,13 @@ struct Daemon::Impl {
     const size_t loops = std::max<size_t>(1, s.server.loops);
     if (auto st = start_resolvers(loops); !st) return st;
     if (auto st = start_throttle(); !st) return st;
+#ifdef HAVE_RAMPART_LIVE_ZONES
+    if (auto st = start_live_zones(); !st) return st;
+#endif
     if (auto st = start_feedback(); !st) return st;
+#ifdef HAVE_RAMPART_LIVE_ZONES
+    feedback->set_overrides(overrides);
+#endif
     register_metrics();
     router = std::make_unique<Router>(std::move(s.access));
     std::vector<dns::Resolver*> resolvers;
@@ -284,6 +333,9 @@ struct Daemon::Impl {
     if (!srv) return tl::unexpected(srv.error());
     server = std::move(*srv);
     add_feedback_routes(*router, feedback, &server->executor(0));
+#ifdef HAVE_RAMPART_LIVE_ZONES
+    add_override_routes(*router, overrides);
+#endif
     // Loop 0's tick: the event queue's flush, the reports Maildir.
     server->set_tick([this] {
       feedback->tick();
@@ -298,6 +350,9 @@ struct Daemon::Impl {
   // content model saved. Blocking.
   void drain(std::chrono::steady_clock::time_point deadline) {
     drained = true;
+#ifdef HAVE_RAMPART_LIVE_ZONES
+    if (live) live->stop_seed();  // it reads the store, which drain() stops
+#endif
     if (feedback) (void)feedback->drain(deadline);  // logs what it could not do
   }
 };

@@ -43,6 +43,9 @@
 #include "reputation/store_factory.h"
 #include "server/http/access.h"
 #include "server/server.h"
+#ifdef HAVE_RAMPART_LIVE_ZONES
+#include "server/live_zones.h"
+#endif
 
 namespace rampart::server {
 
@@ -64,6 +67,9 @@ struct DaemonSettings {
   reputation::StoreSpec store;
   ServerOptions server;
   AccessControl access;
+#ifdef HAVE_RAMPART_LIVE_ZONES
+  LiveZonesConfig dnsbl;  // [dnsbl]: live zones (live_zones.h)
+#endif
 };
 
 Result<DaemonSettings> read_daemon_settings(const DaemonArgs& args);

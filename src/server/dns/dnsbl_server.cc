@@ -51,6 +51,13 @@ std::string port_in_use(const HostPort& hp) {
 struct alignas(64) Counters {
   std::atomic<uint64_t> udp{0}, tcp{0}, dropped{0}, conns{0}, reads{0}, wakeups{0}, limited{0};
   std::atomic<uint64_t> rcodes[16] = {};
+  // Responses per zone (the index in the zone set, dnsbl::Collector::zone) and rcode.
+  std::atomic<uint64_t> zone_rcodes[kZoneCounters][16] = {};
+  void count(int zone, uint8_t rcode) {
+    rcodes[rcode & 0xF].fetch_add(1, std::memory_order_relaxed);
+    if (zone >= 0 && static_cast<size_t>(zone) < kZoneCounters)
+      zone_rcodes[zone][rcode & 0xF].fetch_add(1, std::memory_order_relaxed);
+  }
 };
 
 IpAddress ip_of(const dnsbl::Client& c) {
@@ -171,6 +178,7 @@ struct UdpBatch {
       }
       std::span<const uint8_t> query{in[k].data(), in_msgs[k].msg_len};
       size_t len = 0;
+      lane.scratch.zone = -1;
       if (xfr && dnsbl::Xfr::wants(query)) {
         // TSIG-signed queries and transfer requests (refused over UDP).
         xfr_out.clear();
@@ -188,7 +196,7 @@ struct UdpBatch {
         counters.dropped.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
-      counters.rcodes[out[m][3] & 0xF].fetch_add(1, std::memory_order_relaxed);
+      counters.count(lane.scratch.zone, out[m][3]);
       out_iov[m] = {out[m].data(), len};
       std::memset(&out_msgs[m].msg_hdr, 0, sizeof(msghdr));
       out_msgs[m].msg_hdr.msg_name = &peers[k];
@@ -346,7 +354,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
       w_->counters.dropped.fetch_add(1, std::memory_order_relaxed);
       return close();
     }
-    w_->counters.rcodes[out_[5] & 0xF].fetch_add(1, std::memory_order_relaxed);
+    w_->counters.count(w_->lane.scratch.zone, out_[5]);
     out_[0] = static_cast<uint8_t>(n >> 8);
     out_[1] = static_cast<uint8_t>(n);
     asio::async_write(sock_, asio::buffer(out_.data(), n + 2),
@@ -557,6 +565,13 @@ DnsblStats DnsblServer::stats() const {
     s.udp_wakeups += w->counters.wakeups.load(std::memory_order_relaxed);
     s.rate_limited += w->counters.limited.load(std::memory_order_relaxed);
     for (int i = 0; i < 16; ++i) s.rcodes[i] += w->counters.rcodes[i].load(std::memory_order_relaxed);
+  }
+  const auto zs = zones();
+  for (size_t z = 0; z < zs->zones().size() && z < kZoneCounters; ++z) {
+    std::array<uint64_t, 16> r{};
+    for (const auto& w : workers_)
+      for (int i = 0; i < 16; ++i) r[i] += w->counters.zone_rcodes[z][i].load(std::memory_order_relaxed);
+    s.zone_rcodes.emplace_back(zs->zones()[z].apex, r);
   }
   return s;
 }

@@ -26,11 +26,14 @@
 // the idle deadline or exceeds the cap is closed.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/ip.h"
@@ -68,7 +71,13 @@ struct DnsblStats {
   uint64_t udp_reads = 0, udp_wakeups = 0;  // recvmmsg calls, readiness events
   uint64_t rate_limited = 0;                // queries over a client's rate
   uint64_t rcodes[16] = {};
+  // Responses per zone and rcode, for the zones of the set served now
+  // (counted by the zone's place in the set: a reload that changes the
+  // list of zones attributes earlier counts to the zone now at that place;
+  // the first kZoneCounters zones only).
+  std::vector<std::pair<std::string, std::array<uint64_t, 16>>> zone_rcodes;
 };
+constexpr size_t kZoneCounters = 64;
 
 class DnsblServer {
  public:

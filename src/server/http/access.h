@@ -5,7 +5,7 @@
 //   [[http.tokens]]
 //   name = "desk"
 //   sha256 = "<hex SHA-256 of the token>"       # rampart token new desk --rights scan,read
-//   rights = ["scan", "read", "learn", "events", "reports"]
+//   rights = ["scan", "read", "learn", "events", "reports", "override"]
 //
 //   auto ac = AccessControl::from(config);      // Result<AccessControl>
 //   switch (ac->check(request, Right::kLearn)) { case Access::kAllowed: ...; case kUnauthorized: 401; ... }
@@ -36,7 +36,8 @@
 
 namespace rampart::server {
 
-enum class Right : uint8_t { kScan = 1, kRead = 2, kLearn = 4, kEvents = 8, kReports = 16 };
+// kOverride: manual DNSBL listings and delistings (POST /v1/overrides, issue 14).
+enum class Right : uint8_t { kScan = 1, kRead = 2, kLearn = 4, kEvents = 8, kReports = 16, kOverride = 32 };
 enum class Access { kAllowed, kUnauthorized, kForbidden };
 
 // "scan", "read", ... -> the right; nullopt-like: false when unknown.

@@ -1,0 +1,675 @@
+// File: src/server/live_zones.cc
+// rampartd's live DNSBL/DNSWL zones and the override endpoints (see live_zones.h).
+#include "server/live_zones.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/executor.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/strings.h"
+#include "dnsbl/xfr.h"
+#include "server/dns/dnsbl_server.h"
+#include "server/dns/notifier.h"
+#include "server/http/router.h"
+
+namespace rampart::server {
+
+namespace {
+
+using reputation::SenderClass;
+
+constexpr const char* kBlockCategories[] = {"spammer", "compromised", "bot", "manual"};
+constexpr const char* kAllowCategories[] = {"bulk", "transactional", "manual"};
+
+std::optional<uint32_t> parse_code(std::string_view s) {
+  auto ip = IpAddress::parse(s);
+  if (!ip || !ip->is_v4()) return std::nullopt;
+  return ip->v4_host_order();
+}
+
+bool kind_fits(std::string_view identity, dnsbl::LiveData data) {
+  if (data == dnsbl::LiveData::kDomain) return identity.starts_with("domain:");
+  return identity.starts_with("ip:") || identity.starts_with("net:");
+}
+
+std::string_view key_of(std::string_view identity) { return identity.substr(identity.find(':') + 1); }
+
+bool good(SenderClass c) { return c == SenderClass::kBulk || c == SenderClass::kTransactional; }
+
+uint32_t manual_code(const LiveZoneConfig& z) {
+  auto it = z.codes.find("manual");
+  if (it != z.codes.end()) return it->second;
+  uint32_t lowest = 0xFFFFFFFFu;
+  for (const auto& [cat, a] : z.codes) lowest = std::min(lowest, a);
+  return lowest;
+}
+
+}  // namespace
+
+Result<LiveZonesConfig> LiveZonesConfig::from(const Config& cfg) {
+  const size_t mark = cfg.error_count();
+  LiveZonesConfig c;
+  Section s = cfg.section("dnsbl");
+  for (const auto& l : s.strings("listen")) {
+    auto hp = parse_host_port(l, -1, true);
+    if (!hp)
+      s.invalid("listen", hp.error().message);
+    else
+      c.listen.push_back(*hp);
+  }
+  c.threads = static_cast<unsigned>(s.integer("threads", 1, 1, 64));
+  c.ttl = static_cast<uint32_t>(s.integer("ttl", 300, 1, 86400));
+  c.ns = s.strings("ns");
+  for (const auto& a : s.strings("xfr_allow")) {
+    auto p = parse_cidr(a);
+    if (!p)
+      s.invalid("xfr_allow", p.error().message);
+    else
+      c.xfr_allow.push_back(*p);
+  }
+  for (const auto& k : s.strings("tsig")) {
+    auto key = dnsbl::parse_tsig_key(k);
+    if (!key)
+      s.invalid("tsig", key.error().message);
+    else
+      c.tsig.push_back(*key);
+  }
+  for (const auto& n : s.strings("notify")) {
+    auto hp = parse_host_port(n, 53);
+    if (!hp)
+      s.invalid("notify", hp.error().message);
+    else
+      c.notify.push_back(*hp);
+  }
+  c.journal = static_cast<size_t>(s.integer("journal", 16, 1, 1000));
+  c.rebuild_ms = static_cast<unsigned>(s.integer("rebuild_ms", 1000, 0, 3600000));
+  c.max_entries = static_cast<size_t>(s.integer("max_entries", 1000000, 1, 100000000));
+  c.rate_limit = s.number("rate_limit", 0, 0, 1e9);
+  std::set<std::string> names;
+  for (Section z : s.tables("zones")) {
+    LiveZoneConfig zc;
+    zc.name = to_lower(z.string("name", ""));
+    if (!zc.name.empty() && zc.name.back() == '.') zc.name.pop_back();
+    if (zc.name.empty()) z.invalid("name", "each zone needs a name");
+    if (!zc.name.empty() && !names.insert(zc.name).second)
+      z.invalid("name", "zone " + zc.name + " given twice");
+    zc.data = z.choice("data", "ip", {"ip", "domain"}) == "domain" ? dnsbl::LiveData::kDomain
+                                                                   : dnsbl::LiveData::kIp;
+    zc.allow = z.choice("list", "block", {"block", "allow"}) == "allow";
+    Section codes = z.table("codes");
+    for (const auto& cat : codes.keys()) {
+      const std::string v = codes.string(cat, "");
+      bool known = false;
+      if (zc.allow) {
+        for (const char* k : kAllowCategories) known = known || cat == k;
+      } else {
+        for (const char* k : kBlockCategories) known = known || cat == k;
+      }
+      if (!known) {
+        codes.invalid(
+            cat, std::string("no category \"") + cat + "\" in a " + (zc.allow ? "allow" : "block") +
+                     " list (" +
+                     (zc.allow ? "bulk, transactional, manual" : "spammer, compromised, bot, manual") + ")");
+        continue;
+      }
+      auto a = parse_code(v);
+      if (!a) {
+        codes.invalid(cat, "\"" + v + "\" is not an IPv4 return code (127.0.0.2)");
+        continue;
+      }
+      zc.codes[cat] = *a;
+    }
+    if (zc.codes.empty())
+      z.invalid("codes", "zone " + zc.name + ": codes (category = \"127.0.0.N\") is required");
+    c.zones.push_back(std::move(zc));
+  }
+  if (!c.listen.empty() && c.zones.empty()) s.invalid("listen", "no [[dnsbl.zones]] to serve");
+  if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
+  return c;
+}
+
+struct LiveZones::Impl {
+  LiveZonesConfig cfg;
+  std::shared_ptr<reputation::OverrideStore> overrides;
+  std::shared_ptr<dnsbl::Xfr> xfr;
+  std::unique_ptr<dns::DnsblServer> server;
+  std::unique_ptr<dns::Notifier> notifier;
+
+  struct Auto {
+    SenderClass cls;
+    bool bot;
+    std::string txt;
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unordered_map<std::string, Auto> classes;  // identity -> bad or good class
+  uint64_t version = 0, built = 0;
+  bool stop = false;
+  std::chrono::steady_clock::time_point last_build{};
+  std::thread builder;
+  // Seeding from the store (seed_from): identities a transition touched
+  // meanwhile are not overwritten by the walk.
+  std::thread seeder;
+  std::atomic<bool> stop_seeding{false};
+  bool seeding = false;
+  std::unordered_set<std::string> touched;
+
+  // Serials: the floor at start (the last published + 1), and the file.
+  std::map<std::string, uint32_t> serial_floor;
+
+  std::string serials_path() const { return cfg.state_dir + "/dnsbl-serials"; }
+
+  void load_serials() {
+    if (cfg.state_dir.empty()) return;
+    std::ifstream f(serials_path());
+    std::string apex;
+    uint64_t serial = 0;
+    while (f >> apex >> serial)
+      if (serial < 0xFFFFFFFFu) serial_floor[apex] = static_cast<uint32_t>(serial + 1);
+  }
+
+  void save_serials(const dnsbl::ZoneSet& zs) {
+    if (cfg.state_dir.empty()) return;
+    std::string text;
+    for (const auto& z : zs.zones()) text += z.apex + " " + std::to_string(z.soa.serial) + "\n";
+    const std::string tmp = serials_path() + ".tmp";
+    {
+      std::ofstream f(tmp, std::ios::trunc);
+      f << text;
+      if (!f) {
+        log::get()->warn("dnsbl: cannot write {}", tmp);
+        return;
+      }
+    }
+    if (std::rename(tmp.c_str(), serials_path().c_str()) != 0)
+      log::get()->warn("dnsbl: cannot write {}", serials_path());
+  }
+
+  // Metrics.
+  std::atomic<uint64_t> rebuilds{0}, changes{0}, dropped{0}, build_us{0};
+  std::mutex stats_mu;
+  std::map<std::string, size_t> listed;  // zone -> entries
+
+  void on_changes(std::span<const reputation::ClassChange> cs) {
+    std::lock_guard lock(mu);
+    apply_locked(cs, false);
+  }
+
+  // `from_walk`: the start-up walk's findings (seed_from), which never
+  // overwrite a transition heard meanwhile.
+  void apply_locked(std::span<const reputation::ClassChange> cs, bool from_walk) {
+    for (const auto& c : cs) {
+      if (!c.identity.starts_with("ip:") && !c.identity.starts_with("net:") &&
+          !c.identity.starts_with("domain:"))
+        continue;
+      if (from_walk && touched.count(c.identity)) continue;
+      if (!from_walk) {
+        changes.fetch_add(1, std::memory_order_relaxed);
+        if (seeding) touched.insert(c.identity);
+      }
+      if (!is_bad(c.to) && !good(c.to)) {
+        classes.erase(c.identity);
+        continue;
+      }
+      if (!classes.count(c.identity) && classes.size() >= cfg.max_entries) {
+        dropped.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      Auto a{c.to, false, {}};
+      for (const auto& r : c.reasons) {
+        if (r.code == "BOT_DETECTED") a.bot = true;
+        if (a.txt.size() < 400)
+          a.txt += (a.txt.empty() ? "" : "; ") + r.code + (r.text.empty() ? "" : ": " + r.text);
+      }
+      classes[c.identity] = std::move(a);
+    }
+    ++version;
+    cv.notify_all();
+  }
+
+  void walk(reputation::Engine& engine) {
+    const auto t0 = std::chrono::steady_clock::now();
+    size_t keys = 0, listed_now = 0;
+    std::vector<std::string> chunk;
+    auto flush_chunk = [&]() {
+      if (chunk.empty()) return;
+      auto reports = engine.report_many(chunk, static_cast<int64_t>(std::time(nullptr)));
+      chunk.clear();
+      if (!reports) {
+        log::get()->warn("dnsbl: seeding from the store: {}", reports.error().message);
+        return;
+      }
+      std::vector<reputation::ClassChange> found;
+      for (auto& r : *reports)
+        if (is_bad(r.cls) || good(r.cls))
+          found.push_back({std::move(r.identity), SenderClass::kUnknown, r.cls, std::move(r.reasons), r.now});
+      listed_now += found.size();
+      std::lock_guard lock(mu);
+      if (!found.empty()) apply_locked(found, true);
+    };
+    auto st = engine.store().for_each_key([&](std::string_view k) {
+      if (stop_seeding.load()) return false;
+      if (!k.starts_with("ip:") && !k.starts_with("net:") && !k.starts_with("domain:")) return true;
+      ++keys;
+      chunk.emplace_back(k);
+      if (chunk.size() >= 512) flush_chunk();
+      return true;
+    });
+    if (!stop_seeding.load()) flush_chunk();
+    if (!st) log::get()->warn("dnsbl: seeding from the store: {}", st.error().message);
+    {
+      std::lock_guard lock(mu);
+      seeding = false;
+      touched.clear();
+    }
+    log::get()->info(
+        "dnsbl: {} of {} ip/net/domain identities held a class at start ({} ms){}", listed_now, keys,
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count(),
+        stop_seeding.load() ? ", stopped early" : "");
+  }
+
+  void touch() {
+    std::lock_guard lock(mu);
+    ++version;
+    cv.notify_all();
+  }
+
+  std::vector<dnsbl::LiveZone> contents(const std::unordered_map<std::string, Auto>& cls) {
+    std::map<std::string, reputation::Override> ovs;
+    if (overrides)
+      for (auto& o : overrides->list()) ovs.emplace(o.identity, std::move(o));
+    const uint32_t serial = static_cast<uint32_t>(std::time(nullptr));
+    std::vector<dnsbl::LiveZone> out;
+    for (const auto& zc : cfg.zones) {
+      dnsbl::LiveZone z;
+      z.apex = zc.name;
+      z.data = zc.data;
+      z.ttl = cfg.ttl;
+      z.serial = serial;
+      if (auto f = serial_floor.find(zc.name); f != serial_floor.end())
+        z.serial = std::max(serial, f->second);
+      z.ns = cfg.ns;
+      std::map<std::string, dnsbl::LiveEntry> entries;  // identity -> entry
+      for (const auto& [id, a] : cls) {
+        if (!kind_fits(id, zc.data)) continue;
+        auto ov = ovs.find(id);
+        const bool held_out =
+            ov != ovs.end() && (zc.allow ? ov->second.action == reputation::OverrideAction::kBlock
+                                         : ov->second.action != reputation::OverrideAction::kBlock);
+        if (held_out) continue;
+        if (zc.allow != good(a.cls)) continue;
+        std::string cat(reputation::class_name(a.cls));
+        if (!zc.allow && a.bot && zc.codes.count("bot")) cat = "bot";
+        auto code = zc.codes.find(cat);
+        if (code == zc.codes.end()) continue;
+        entries[id] = {std::string(key_of(id)), code->second, cat + ": " + a.txt};
+      }
+      for (const auto& [id, o] : ovs) {
+        if (!kind_fits(id, zc.data)) continue;
+        // Delisted (or allowed) by hand: not listed even inside a listed network.
+        if (!zc.allow && o.action != reputation::OverrideAction::kBlock && zc.data == dnsbl::LiveData::kIp)
+          entries[id] = {std::string(key_of(id)), 0, "", true};
+        if (zc.allow && o.action == reputation::OverrideAction::kAllow)
+          entries[id] = {std::string(key_of(id)), manual_code(zc), "allowed by hand: " + o.reason};
+        if (!zc.allow && o.action == reputation::OverrideAction::kBlock)
+          entries[id] = {std::string(key_of(id)), manual_code(zc), "listed by hand: " + o.reason};
+      }
+      z.test_a = zc.codes.begin()->second;
+      for (const auto& [cat, a] : zc.codes) z.test_a = std::min(z.test_a, a);
+      for (auto& [id, e] : entries) z.entries.push_back(std::move(e));
+      out.push_back(std::move(z));
+    }
+    return out;
+  }
+
+  // Builds, numbers and publishes the zones. `first`: no server yet.
+  Result<dnsbl::ZoneSetPtr> build(const std::unordered_map<std::string, Auto>& cls, bool first) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto zones = contents(cls);
+    dnsbl::LoadReport report;
+    auto zs = dnsbl::build_live_zones(zones, &report);
+    if (!zs) return zs;
+    for (size_t i = 0; i < report.warnings.size() && i < 5; ++i)
+      log::get()->warn("dnsbl: {}", report.warnings[i]);
+    std::vector<std::string> changed, problems;
+    auto served = xfr->update(*zs, first ? nullptr : &changed, &problems);
+    for (const auto& p : problems) log::get()->warn("dnsbl: {}", p);
+    {
+      std::lock_guard lock(stats_mu);
+      for (const auto& z : zones)
+        listed[z.apex] = static_cast<size_t>(std::count_if(
+            z.entries.begin(), z.entries.end(), [](const dnsbl::LiveEntry& e) { return !e.excluded; }));
+    }
+    save_serials(*served);
+    if (!first) {
+      server->set_zones(served);
+      for (const auto& apex : changed)
+        for (const auto& z : served->zones())
+          if (z.apex == apex) {
+            log::get()->info("dnsbl: zone {} changed, serial {}", apex, z.soa.serial);
+            if (notifier) notifier->changed(z);
+          }
+    }
+    rebuilds.fetch_add(1, std::memory_order_relaxed);
+    build_us.store(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                             std::chrono::steady_clock::now() - t0)
+                                             .count()),
+                   std::memory_order_relaxed);
+    return served;
+  }
+
+  void loop() {
+    std::unique_lock lock(mu);
+    while (!stop) {
+      cv.wait(lock, [this] { return stop || version != built; });
+      if (stop) break;
+      // Coalesce: at most one rebuild per rebuild_ms.
+      const auto next = last_build + std::chrono::milliseconds(cfg.rebuild_ms);
+      if (std::chrono::steady_clock::now() < next) {
+        cv.wait_until(lock, next, [this] { return stop; });
+        if (stop) break;
+      }
+      const uint64_t v = version;
+      auto copy = classes;
+      lock.unlock();
+      auto r = build(copy, false);
+      if (!r) log::get()->error("dnsbl: live zones not rebuilt: {}", r.error().message);
+      copy.clear();
+      lock.lock();
+      built = v;
+      last_build = std::chrono::steady_clock::now();
+      cv.notify_all();
+    }
+  }
+
+  void collect(MetricsWriter& w) {
+    auto st = server->stats();
+    w.family("rampart_dnsbl_queries_total", "DNSBL queries received, by transport.", MetricType::kCounter);
+    w.sample({{"transport", "udp"}}, st.udp_queries);
+    w.sample({{"transport", "tcp"}}, st.tcp_queries);
+    static const char* kRcode[16] = {"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+                                     "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "11",
+                                     "12",       "13",      "14",       "15"};
+    w.family("rampart_dnsbl_responses_total", "DNSBL responses, by rcode.", MetricType::kCounter);
+    for (int r = 0; r < 16; ++r)
+      if (st.rcodes[r]) w.sample({{"rcode", kRcode[r]}}, st.rcodes[r]);
+    w.family("rampart_dnsbl_zone_responses_total", "DNSBL responses, by zone and rcode.",
+             MetricType::kCounter);
+    for (const auto& [zone, counts] : st.zone_rcodes)
+      for (int r = 0; r < 16; ++r)
+        if (counts[r]) w.sample({{"zone", zone}, {"rcode", kRcode[r]}}, counts[r]);
+    w.family("rampart_dnsbl_rate_limited_total",
+             "DNSBL queries over a client's rate (excessive-queries answer).", MetricType::kCounter);
+    w.sample({}, st.rate_limited);
+    w.family("rampart_dnsbl_dropped_total", "DNSBL queries not answered.", MetricType::kCounter);
+    w.sample({}, st.dropped);
+    auto zs = server->zones();
+    w.family("rampart_dnsbl_zone_serial", "SOA serial of each live zone.", MetricType::kGauge);
+    for (const auto& z : zs->zones()) w.sample({{"zone", z.apex}}, static_cast<uint64_t>(z.soa.serial));
+    w.family("rampart_dnsbl_member_queries_total", "DNSBL queries per member key.", MetricType::kCounter);
+    for (const auto& z : zs->zones())
+      if (z.keys)
+        for (const auto& [member, n] : z.keys->member_counts())
+          w.sample({{"zone", z.apex}, {"member", member}}, n);
+    {
+      std::lock_guard lock(stats_mu);
+      w.family("rampart_dnsbl_zone_entries",
+               "Entries listed in each live zone (RFC 5782 test entries aside).", MetricType::kGauge);
+      for (const auto& [zone, n] : listed) w.sample({{"zone", zone}}, static_cast<uint64_t>(n));
+    }
+    w.family("rampart_dnsbl_rebuilds_total", "Live zone rebuilds.", MetricType::kCounter);
+    w.sample({}, rebuilds.load());
+    w.family("rampart_dnsbl_class_changes_total", "Class changes of ip/net/domain identities seen.",
+             MetricType::kCounter);
+    w.sample({}, changes.load());
+    w.family("rampart_dnsbl_entries_dropped_total", "Class changes dropped: max_entries reached.",
+             MetricType::kCounter);
+    w.sample({}, dropped.load());
+    w.family("rampart_dnsbl_rebuild_microseconds", "Duration of the last rebuild.", MetricType::kGauge);
+    w.sample({}, build_us.load());
+    const auto& c = xfr->counters();
+    w.family("rampart_dnsbl_transfers_total", "Zone transfers answered, by type.", MetricType::kCounter);
+    w.sample({{"type", "axfr"}}, c.axfr.load());
+    w.sample({{"type", "ixfr"}}, c.ixfr.load());
+    w.sample({{"type", "ixfr_full"}}, c.ixfr_full.load());
+    w.family("rampart_dnsbl_transfers_refused_total", "Zone transfers refused.", MetricType::kCounter);
+    w.sample({}, c.refused.load());
+    w.family("rampart_dnsbl_tsig_errors_total", "TSIG errors.", MetricType::kCounter);
+    w.sample({}, c.tsig_errors.load());
+    if (notifier) {
+      w.family("rampart_dnsbl_notify_sent_total", "NOTIFY messages sent.", MetricType::kCounter);
+      w.sample({}, notifier->sent());
+    }
+  }
+};
+
+Result<std::unique_ptr<LiveZones>> LiveZones::start(const LiveZonesConfig& cfg,
+                                                    std::shared_ptr<reputation::OverrideStore> overrides,
+                                                    Metrics* metrics) {
+  auto impl = std::make_unique<Impl>();
+  impl->cfg = cfg;
+  impl->overrides = std::move(overrides);
+  dnsbl::XfrOptions xo;
+  xo.allow = cfg.xfr_allow;
+  xo.keys = cfg.tsig;
+  xo.journal = cfg.journal;
+  impl->xfr = std::make_shared<dnsbl::Xfr>(xo);
+  impl->load_serials();
+  auto first = impl->build({}, true);
+  if (!first) return fail(Errc::kConfig, "dnsbl: " + first.error().message);
+  dns::DnsblServerOptions so;
+  so.listen = cfg.listen;
+  so.threads = cfg.threads;
+  so.rate_limit = cfg.rate_limit;
+  so.xfr = impl->xfr;
+  auto srv = dns::DnsblServer::create(so, *first);
+  if (!srv) return fail(Errc::kIo, "dnsbl: " + srv.error().message);
+  impl->server = std::move(*srv);
+  if (!cfg.notify.empty())
+    impl->notifier =
+        std::make_unique<dns::Notifier>(cfg.notify, cfg.tsig.empty() ? nullptr : &cfg.tsig[0],
+                                        [](const std::string& line) { log::get()->info("dnsbl: {}", line); });
+  impl->server->start();
+  impl->last_build = std::chrono::steady_clock::now();
+  Impl* raw = impl.get();
+  impl->builder = std::thread([raw] { raw->loop(); });
+  std::unique_ptr<LiveZones> lz(new LiveZones(std::move(impl)));
+  if (lz->impl_->overrides) {
+    std::weak_ptr<Impl> weak = lz->impl_;
+    lz->impl_->overrides->set_listener([weak](const reputation::Override&) {
+      if (auto s = weak.lock()) s->touch();
+    });
+  }
+  if (metrics) {
+    std::weak_ptr<Impl> weak = lz->impl_;
+    metrics->collect("dnsbl", [weak](MetricsWriter& w) {
+      if (auto s = weak.lock()) s->collect(w);
+    });
+  }
+  const auto ports = lz->ports();
+  for (size_t i = 0; i < cfg.listen.size(); ++i) {
+    HostPort hp = cfg.listen[i];
+    hp.port = ports[i];
+    log::get()->info("dnsbl: live zones on {} (udp and tcp)", hp.to_string());
+  }
+  return lz;
+}
+
+LiveZones::LiveZones(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+LiveZones::~LiveZones() {
+  stop_seed();
+  if (impl_->overrides) impl_->overrides->set_listener(nullptr);
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stop = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->builder.joinable()) impl_->builder.join();
+  impl_->notifier.reset();
+  impl_->server->stop();
+}
+
+reputation::ClassListener LiveZones::class_listener() {
+  std::weak_ptr<Impl> weak = impl_;
+  return [weak](std::span<const reputation::ClassChange> cs) {
+    if (auto s = weak.lock()) s->on_changes(cs);
+  };
+}
+
+void LiveZones::seed_from(reputation::Engine& engine) {
+  if (!engine.store().thread_safe()) {
+    log::get()->warn(
+        "dnsbl: the {} store is not thread-safe: the classes held before this start are listed at "
+        "their next change",
+        engine.store().name());
+    return;
+  }
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->seeding = true;
+  }
+  Impl* raw = impl_.get();
+  impl_->seeder = std::thread([raw, &engine] { raw->walk(engine); });
+}
+
+void LiveZones::stop_seed() {
+  impl_->stop_seeding = true;
+  if (impl_->seeder.joinable()) impl_->seeder.join();
+}
+
+std::vector<uint16_t> LiveZones::ports() const { return impl_->server->ports(); }
+
+void LiveZones::flush() {
+  std::unique_lock lock(impl_->mu);
+  const uint64_t target = impl_->version;
+  impl_->cv.wait(lock, [&] { return impl_->stop || impl_->built >= target; });
+}
+
+// ------------------------------------------------------------ HTTP routes
+
+namespace {
+
+// One thread for the override writes (each fsyncs twice): never on a loop.
+// Bounded queue; the answer is posted back to the loop that asked.
+class OffLoop {
+ public:
+  OffLoop() : thread_([this] { run(); }) {}
+  ~OffLoop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  bool submit(std::function<void()> fn) {
+    std::lock_guard lock(mu_);
+    if (stop_ || q_.size() >= 64) return false;
+    q_.push_back(std::move(fn));
+    cv_.notify_all();
+    return true;
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stop_ || !q_.empty(); });
+      if (q_.empty()) return;  // stopping, nothing left
+      auto fn = std::move(q_.front());
+      q_.pop_front();
+      lock.unlock();
+      fn();
+      lock.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> q_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+std::string list_json(const char* key, const std::vector<reputation::Override>& v) {
+  std::string out = "{\"";
+  out += key;
+  out += "\": [";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i].to_json();
+  return out + "]}";
+}
+
+size_t limit_of(const std::string& target) {
+  const size_t q = target.find("limit=");
+  if (q == std::string::npos) return 100;
+  size_t n = 0, i = q + 6;
+  while (i < target.size() && target[i] >= '0' && target[i] <= '9' && n < 1000000)
+    n = n * 10 + (target[i++] - '0');
+  return std::clamp<size_t>(n, 1, 1000);
+}
+
+}  // namespace
+
+void add_override_routes(Router& router, std::shared_ptr<reputation::OverrideStore> store) {
+  auto worker = std::make_shared<OffLoop>();
+  Router* r = &router;
+  router.add("POST", "/v1/overrides", Right::kOverride,
+             [store, worker, r](HttpRequest& req, std::string_view, HttpRespond respond) {
+               auto parsed = reputation::parse_override_request(req.body);
+               if (!parsed) {
+                 respond(HttpReply{400, error_json(parsed.error().message)});
+                 return;
+               }
+               std::string who;
+               if (r->access()->check(req, Right::kOverride, &who) != Access::kAllowed || who.empty())
+                 who = "anonymous";
+               Executor* loop = current_executor();
+               auto reply = [loop, respond](HttpReply rep) {
+                 if (loop)
+                   loop->post([respond, rep = std::move(rep)]() mutable { respond(std::move(rep)); });
+                 else
+                   respond(std::move(rep));
+               };
+               auto job = [store, req = std::move(*parsed), who, reply]() {
+                 auto rec = store->apply(req, who, static_cast<int64_t>(std::time(nullptr)));
+                 if (!rec) {
+                   const int status = rec.error().code == Errc::kLimit ? 409 : 503;
+                   log::get()->error("override {} {}: {}", req.identity,
+                                     reputation::override_action_name(req.action), rec.error().message);
+                   reply(HttpReply{status, error_json(rec.error().message)});
+                   return;
+                 }
+                 log::get()->info("override: {} {} by {}: {}", rec->identity,
+                                  reputation::override_action_name(rec->action), rec->who, rec->reason);
+                 reply(HttpReply{200, "{\"override\": " + rec->to_json() + "}"});
+               };
+               if (!loop) {
+                 job();
+                 return;
+               }
+               if (!worker->submit(std::move(job)))
+                 respond(HttpReply{503, error_json("too many override writes queued")});
+             });
+  router.add("GET", "/v1/overrides", Right::kRead,
+             [store](HttpRequest&, std::string_view, HttpRespond respond) {
+               respond(HttpReply{200, list_json("overrides", store->list())});
+             });
+  router.add("GET", "/v1/audit", Right::kRead,
+             [store](HttpRequest& req, std::string_view, HttpRespond respond) {
+               respond(HttpReply{200, list_json("audit", store->audit(limit_of(req.target)))});
+             });
+}
+
+}  // namespace rampart::server
