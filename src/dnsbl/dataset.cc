@@ -301,9 +301,18 @@ int query_ip6(const QueryName& q, uint64_t* hi, uint64_t* lo) {
   return static_cast<int>(q.count);
 }
 
+// Dotted text of an address, at most 15 characters (on every listed
+// answer with TXT: no snprintf).
 void ip4_text(uint32_t a, char* buf, size_t* len) {
-  int n = std::snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-  *len = static_cast<size_t>(n);
+  size_t n = 0;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    unsigned v = (a >> shift) & 255;
+    if (v >= 100) buf[n++] = static_cast<char>('0' + v / 100);
+    if (v >= 10) buf[n++] = static_cast<char>('0' + v / 10 % 10);
+    buf[n++] = static_cast<char>('0' + v % 10);
+    if (shift) buf[n++] = '.';
+  }
+  *len = n;
 }
 
 // RFC 5952 text of an IPv6 address (longest run of two or more zero groups
@@ -558,9 +567,103 @@ bool entry_value(Buildable& ds, std::string_view rest, uint32_t def, const Value
   return true;
 }
 
+// The single units of one ip4set bucket (units of 32, 24, 16 or 8 bits)
+// with their values, sorted by unit. A large table is indexed by the top
+// bits of the unit: start_[t] is the position of the first unit whose top
+// bits are t, and each unit keeps only its low bits (at most 16: two
+// bytes). A lookup then reads the index, a few keys within a cache line and
+// the value, three memory accesses where a binary search over 10 M entries
+// makes some twenty; and an entry takes 6 bytes, plus at most 1 for the
+// index. A small table (where the index would cost more than 2-byte keys
+// save) keeps whole units and is searched.
+class UnitTable {
+ public:
+  // `sorted`: unit << 32 | value, sorted by unit; emptied.
+  void build(std::vector<uint64_t>& sorted, int width) {
+    size_t n = sorted.size();
+    int log2n = 0;
+    while (log2n < 40 && (size_t{1} << (log2n + 1)) <= n) ++log2n;
+    int top = std::min(width, std::max(width - 16, log2n - 2));
+    bool indexed = width - top <= 16 && (size_t{4} << top) + 4 <= 2 * n;
+    values_.resize(n);
+    for (size_t i = 0; i < n; ++i) values_[i] = static_cast<uint32_t>(sorted[i]);
+    if (indexed) {
+      low_bits_ = width - top;
+      start_.assign((size_t{1} << top) + 1, 0);
+      low_.resize(n);
+      uint32_t mask = low_mask();
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t unit = static_cast<uint32_t>(sorted[i] >> 32);
+        low_[i] = static_cast<uint16_t>(unit & mask);
+        ++start_[(unit >> low_bits_) + 1];
+      }
+      for (size_t t = 1; t < start_.size(); ++t) start_[t] += start_[t - 1];
+    } else {
+      low_bits_ = -1;
+      keys_.resize(n);
+      for (size_t i = 0; i < n; ++i) keys_[i] = static_cast<uint32_t>(sorted[i] >> 32);
+    }
+    std::vector<uint64_t>().swap(sorted);
+  }
+
+  size_t size() const { return values_.size(); }
+  size_t bytes() const { return start_.size() * 4 + low_.size() * 2 + keys_.size() * 4 + values_.size() * 4; }
+
+  // Calls f(value) for every entry of `unit`.
+  template <typename F>
+  void find(uint32_t unit, F&& f) const {
+    if (low_bits_ < 0) {
+      auto it = std::lower_bound(keys_.begin(), keys_.end(), unit);
+      for (size_t i = static_cast<size_t>(it - keys_.begin()); i < keys_.size() && keys_[i] == unit; ++i)
+        f(values_[i]);
+      return;
+    }
+    uint32_t top = low_bits_ >= 32 ? 0 : unit >> low_bits_;
+    size_t b = start_[top], e = start_[top + 1];
+    uint16_t key = static_cast<uint16_t>(unit & low_mask());
+    if (e - b > 8)
+      b = static_cast<size_t>(std::lower_bound(low_.begin() + b, low_.begin() + e, key) - low_.begin());
+    for (; b < e && low_[b] <= key; ++b)
+      if (low_[b] == key) f(values_[b]);
+  }
+
+  // Calls f(unit, value) for the entries with lo <= unit <= hi in order
+  // until f returns false.
+  template <typename F>
+  void range(uint32_t lo, uint32_t hi, F&& f) const {
+    if (low_bits_ < 0) {
+      auto it = std::lower_bound(keys_.begin(), keys_.end(), lo);
+      for (size_t i = static_cast<size_t>(it - keys_.begin()); i < keys_.size() && keys_[i] <= hi; ++i)
+        if (!f(keys_[i], values_[i])) return;
+      return;
+    }
+    size_t top = low_bits_ >= 32 ? 0 : lo >> low_bits_;
+    size_t i =
+        static_cast<size_t>(std::lower_bound(low_.begin() + start_[top], low_.begin() + start_[top + 1],
+                                             static_cast<uint16_t>(lo & low_mask())) -
+                            low_.begin());
+    for (; i < low_.size(); ++i) {
+      if (i >= start_[top + 1])  // the slot of position i (empty slots skipped at once)
+        top =
+            static_cast<size_t>(std::upper_bound(start_.begin() + top, start_.end(), i) - start_.begin()) - 1;
+      uint32_t unit = static_cast<uint32_t>((uint64_t{top} << low_bits_) | low_[i]);
+      if (unit > hi || !f(unit, values_[i])) return;
+    }
+  }
+
+ private:
+  uint32_t low_mask() const { return low_bits_ >= 32 ? ~0u : (uint32_t{1} << low_bits_) - 1; }
+
+  int low_bits_ = -1;            // bits of a unit kept in low_; -1: not indexed (keys_)
+  std::vector<uint32_t> start_;  // indexed: 2^top + 1 positions
+  std::vector<uint16_t> low_;    // indexed: the low bits of each unit
+  std::vector<uint32_t> keys_;   // not indexed: whole units
+  std::vector<uint32_t> values_;
+};
+
 // ip4set / ip4tset: entries split into the /32, /24, /16 and /8 buckets
-// rbldnsd keeps; each bucket holds single units (8 bytes each) and runs of
-// units (12 bytes + 4 for the running maximum).
+// rbldnsd keeps; each bucket holds single units (a UnitTable: 6-8 bytes
+// each) and runs of units (12 bytes + 8 for the running maxima).
 class Ip4Set final : public Buildable {
  public:
   static constexpr int kShift[4] = {0, 8, 16, 24};  // /32, /24, /16, /8
@@ -667,7 +770,7 @@ class Ip4Set final : public Buildable {
         if (lo % block == 0 && lo + block - 1 <= hi) {
           uint64_t units = ((hi - lo + 1) >> shift);
           if (units == 1)
-            buckets_[b].singles.push_back((lo >> shift) << 32 | value);
+            pending_[b].push_back((lo >> shift) << 32 | value);
           else
             pieces_[b].push_back({static_cast<uint32_t>(lo >> shift),
                                   static_cast<uint32_t>((lo >> shift) + units - 1), value, seq_++});
@@ -686,8 +789,8 @@ class Ip4Set final : public Buildable {
       bk.ranges.reserve(p.size());
       for (const auto& x : p) bk.ranges.push_back({x.lo, x.hi, x.value});
       std::vector<Piece>().swap(p);
-      sort_units(bk.singles);
-      bk.singles.shrink_to_fit();
+      sort_units(pending_[b]);
+      bk.singles.build(pending_[b], 32 - kShift[b]);
       bk.max_hi.resize(bk.ranges.size());
       bk.max_hi_listed.resize(bk.ranges.size());
       uint32_t m = 0, ml = 0;
@@ -751,7 +854,11 @@ class Ip4Set final : public Buildable {
     std::vector<uint64_t> units;
     for (int b = 0; b < 4; ++b) {
       const Bucket& bk = buckets_[b];
-      units.assign(bk.singles.begin(), bk.singles.end());
+      units.clear();
+      bk.singles.range(0, ~uint32_t{0}, [&](uint32_t unit, uint32_t value) {
+        units.push_back(uint64_t{unit} << 32 | value);
+        return true;
+      });
       for (const Range& r : bk.ranges)
         for (uint64_t u = r.lo; u <= r.hi; ++u) units.push_back(u << 32 | r.value);
       std::sort(units.begin(), units.end());
@@ -796,9 +903,9 @@ class Ip4Set final : public Buildable {
     uint32_t lo, hi, value;
   };
   struct Bucket {
-    std::vector<uint64_t> singles;  // unit << 32 | value, sorted
-    std::vector<Range> ranges;      // sorted by lo
-    std::vector<uint32_t> max_hi;   // running maximum of hi
+    UnitTable singles;
+    std::vector<Range> ranges;     // sorted by lo
+    std::vector<uint32_t> max_hi;  // running maximum of hi
     std::vector<uint32_t> max_hi_listed;
     size_t first_listed = SIZE_MAX;
   };
@@ -823,8 +930,7 @@ class Ip4Set final : public Buildable {
 
   template <typename F>
   static void scan(const Bucket& bk, uint32_t key, F&& f) {
-    auto it = std::lower_bound(bk.singles.begin(), bk.singles.end(), uint64_t{key} << 32);
-    for (; it != bk.singles.end() && (*it >> 32) == key; ++it) f(static_cast<uint32_t>(*it));
+    bk.singles.find(key, f);
     if (bk.ranges.empty()) return;
     auto r = std::upper_bound(bk.ranges.begin(), bk.ranges.end(), key,
                               [](uint32_t k, const Range& x) { return k < x.lo; });
@@ -839,9 +945,12 @@ class Ip4Set final : public Buildable {
     for (int b = 0; b < 4; ++b) {
       const Bucket& bk = buckets_[b];
       uint32_t ulo = lo >> kShift[b], uhi = hi >> kShift[b];
-      auto it = std::lower_bound(bk.singles.begin(), bk.singles.end(), uint64_t{ulo} << 32);
-      for (; it != bk.singles.end() && (*it >> 32) <= uhi; ++it)
-        if (static_cast<uint32_t>(*it) != kExcluded) return true;
+      bool listed = false;
+      bk.singles.range(ulo, uhi, [&](uint32_t, uint32_t value) {
+        listed = value != kExcluded;
+        return !listed;
+      });
+      if (listed) return true;
       if (bk.ranges.empty() || bk.first_listed == SIZE_MAX) continue;
       auto r = std::upper_bound(bk.ranges.begin(), bk.ranges.end(), uhi,
                                 [](uint32_t k, const Range& x) { return k < x.lo; });
@@ -852,6 +961,7 @@ class Ip4Set final : public Buildable {
   }
 
   std::vector<Piece> pieces_[4];
+  std::vector<uint64_t> pending_[4];  // single units while loading: unit << 32 | value
   Bucket buckets_[4];
   uint64_t seq_ = 0;
   size_t count_ = 0;

@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <boost/asio.hpp>
@@ -226,7 +227,17 @@ struct DnsblServer::Worker {
   Counters counters;
   std::unique_ptr<UdpBatch> batch = std::make_unique<UdpBatch>();
   std::vector<std::thread> udp_threads;  // kBlocking mode: one per UDP socket
+  // kBlocking mode: the UDP sockets taken out of the io_context (released
+  // from Asio), so that no epoll instance watches them: an epoll entry on a
+  // socket's wait queue costs a wake-up call for every datagram received
+  // and every reply sent (sock_def_readable, sock_wfree), and woke the
+  // io_context thread for nothing.
+  std::vector<int> raw_udp;
   std::atomic<bool> stopping{false};
+
+  ~Worker() {
+    for (int fd : raw_udp) ::close(fd);
+  }
 
   void refresh_zones() { lane.refresh(srv->generation_, srv->mu_, srv->zones_); }
 
@@ -270,7 +281,7 @@ struct DnsblServer::Worker {
   // two system calls per batch, none for readiness. A receive timeout lets
   // it see stop() and let go of an old zone set while idle.
   void udp_thread(size_t i) {
-    int fd = udp_sockets[i]->native_handle();
+    int fd = raw_udp[i];
     Lane own;
     RateLimiter own_limiter(srv->options_.rate_limit, srv->options_.rate_burst, srv->options_.rate_clients);
     auto b = std::make_unique<UdpBatch>();
@@ -488,8 +499,10 @@ void DnsblServer::start() {
       if (options_.udp_mode == UdpMode::kBlocking) {
         boost::system::error_code ec;
         w->udp_sockets[i]->non_blocking(false, ec);
+        int fd = w->udp_sockets[i]->release(ec);
+        w->raw_udp.push_back(fd);
         timeval tv{0, 250000};
-        ::setsockopt(w->udp_sockets[i]->native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         Worker* wp = w.get();
         w->udp_threads.emplace_back([wp, i] { wp->udp_thread(i); });
       } else {
@@ -509,8 +522,7 @@ void DnsblServer::stop() {
   for (auto& w : workers_) {
     w->stopping = true;
     // Wakes a thread blocked in recvmmsg at once (else the receive timeout).
-    for (auto& u : w->udp_sockets)
-      if (!w->udp_threads.empty()) ::shutdown(u->native_handle(), SHUT_RD);
+    for (int fd : w->raw_udp) ::shutdown(fd, SHUT_RD);
     w->io.stop();
   }
   for (auto& t : threads_)
