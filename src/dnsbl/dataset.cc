@@ -1,6 +1,7 @@
 #include "dnsbl/dataset.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -488,23 +489,37 @@ class Buildable : public Dataset {
   virtual bool add_line(std::string_view line, uint32_t def, const Value& def_value, std::string* why) = 0;
   virtual void finish() {}
   // Index of a value, shared between entries that have the same.
-  uint32_t intern(const Value& v) {
+  uint32_t intern(const Value& v) { return intern(v.type, v.a, v.ttl, v.mx_pref, v.has_txt, v.txt); }
+  uint32_t intern(uint16_t vtype, uint32_t a, uint32_t vttl, uint16_t mx_pref, bool has_txt,
+                  std::string_view txt) {
     // The candidate goes at the end; if an equal value is there already it
-    // is taken back. The index holds value numbers only (4 bytes each).
+    // is taken back. The index is an open-addressing table of value numbers
+    // (no allocation per value: a 10 M line file may hold a million texts).
     uint32_t idx = static_cast<uint32_t>(values_.size());
     size_t text_end = texts_.size();
-    values_.push_back({v.type, v.mx_pref, v.a, v.ttl, static_cast<uint32_t>(text_end),
-                       static_cast<uint32_t>(v.txt.size()), v.has_txt});
-    texts_.append(v.txt);
-    auto [it, fresh] = index_.insert(idx);
-    if (!fresh) {
-      values_.pop_back();
-      texts_.resize(text_end);
+    values_.push_back({vtype, mx_pref, a, vttl, static_cast<uint32_t>(text_end),
+                       static_cast<uint32_t>(txt.size()), has_txt});
+    texts_.append(txt);
+    uint32_t h = hash(values_.back());
+    if (size_t{idx} * 2 + 2 > slots_.size()) grow(idx);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      uint32_t other = slots_[i];
+      if (other == kFree) {
+        slots_[i] = idx;
+        hashes_.push_back(h);
+        return idx;
+      }
+      if (hashes_[other] == h && same(values_[other], values_[idx])) {
+        values_.pop_back();
+        texts_.resize(text_end);
+        return other;
+      }
     }
-    return *it;
   }
   void drop_index() {
-    index_ = Index(0, Hash{this}, Eq{this});
+    std::vector<uint32_t>().swap(slots_);
+    std::vector<uint32_t>().swap(hashes_);
     values_.shrink_to_fit();
     texts_.shrink_to_fit();
   }
@@ -514,26 +529,29 @@ class Buildable : public Dataset {
   bool allow_host_bits = false;
 
  private:
-  struct Hash {
-    const Buildable* ds;
-    size_t operator()(uint32_t i) const {
-      const StoredValue& v = ds->values_[i];
-      size_t h = std::hash<std::string_view>()(ds->text(v));
-      h ^= (uint64_t{v.a} << 17) ^ (uint64_t{v.type} << 3) ^ (uint64_t{v.mx_pref} << 40) ^ v.ttl ^ v.has_txt;
-      return h;
+  static constexpr uint32_t kFree = 0xFFFFFFFFu;
+  uint32_t hash(const StoredValue& v) const {
+    uint64_t h = std::hash<std::string_view>()(text(v));
+    h ^= (uint64_t{v.a} << 17) ^ (uint64_t{v.type} << 3) ^ (uint64_t{v.mx_pref} << 40) ^ v.ttl ^ v.has_txt;
+    h *= 0x9E3779B97F4A7C15ull;
+    return static_cast<uint32_t>(h >> 32);
+  }
+  bool same(const StoredValue& a, const StoredValue& b) const {
+    return a.type == b.type && a.a == b.a && a.mx_pref == b.mx_pref && a.ttl == b.ttl &&
+           a.has_txt == b.has_txt && text(a) == text(b);
+  }
+  // Doubles the table and puts back the values numbered below `count`.
+  void grow(uint32_t count) {
+    slots_.assign(std::max<size_t>(64, slots_.size() * 2), kFree);
+    size_t mask = slots_.size() - 1;
+    for (uint32_t k = 0; k < count; ++k) {
+      size_t i = hashes_[k] & mask;
+      while (slots_[i] != kFree) i = (i + 1) & mask;
+      slots_[i] = k;
     }
-  };
-  struct Eq {
-    const Buildable* ds;
-    bool operator()(uint32_t x, uint32_t y) const {
-      const StoredValue& a = ds->values_[x];
-      const StoredValue& b = ds->values_[y];
-      return a.type == b.type && a.a == b.a && a.mx_pref == b.mx_pref && a.ttl == b.ttl &&
-             a.has_txt == b.has_txt && ds->text(a) == ds->text(b);
-    }
-  };
-  using Index = std::unordered_set<uint32_t, Hash, Eq>;
-  Index index_{0, Hash{this}, Eq{this}};
+  }
+  std::vector<uint32_t> slots_;   // value numbers, kFree; a power of two, at most half full
+  std::vector<uint32_t> hashes_;  // hash of each value number
 };
 
 // The value part of an entry line, after the entry: `:A:TXT`, `:A`, `TXT`,
@@ -545,37 +563,91 @@ bool entry_value(Buildable& ds, std::string_view rest, uint32_t def, const Value
     *out = def;
     return true;
   }
-  Value v = def_value;
+  uint32_t a_value = def_value.a;
+  bool has_txt = def_value.has_txt;
+  std::string_view txt = def_value.txt;
   if (rest[0] == ':') {
     rest.remove_prefix(1);
     size_t colon = rest.find(':');
     std::string_view a = rest.substr(0, colon);
-    if (!a.empty() && !parse_a_value(a, &v.a)) {
+    if (!a.empty() && !parse_a_value(a, &a_value)) {
       *why = "bad A value '" + std::string(a) + "'";
       return false;
     }
     if (colon != std::string_view::npos) {
-      std::string_view txt = ltrim(rest.substr(colon + 1));
-      v.has_txt = !txt.empty();
-      v.txt = std::string(txt);
+      txt = ltrim(rest.substr(colon + 1));
+      has_txt = !txt.empty();
     }
   } else {
-    v.has_txt = true;
-    v.txt = std::string(rest);
+    has_txt = true;
+    txt = rest;
   }
-  *out = ds.intern(v);
+  *out = ds.intern(def_value.type, a_value, def_value.ttl, def_value.mx_pref, has_txt, txt);
   return true;
 }
+
+// A fixed array of trivially copyable T. From 2 MiB up it has its own
+// mapping aligned to 2 MiB, with transparent huge pages asked for
+// (madvise; Debian's default THP mode is "madvise"): random lookups in a
+// table of millions of entries then miss the TLB far less, and a miss costs
+// a two-dimensional page walk in a virtual machine.
+template <typename T>
+class HugeArray {
+ public:
+  HugeArray() = default;
+  explicit HugeArray(size_t n) : n_(n) {
+    size_t bytes = n * sizeof(T);
+    if (bytes < kHuge) {
+      p_ = static_cast<T*>(::operator new(bytes ? bytes : 1));
+      return;
+    }
+    map_len_ = bytes + kHuge;
+    map_ = ::mmap(nullptr, map_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map_ == MAP_FAILED) throw std::bad_alloc();
+    uintptr_t a = (reinterpret_cast<uintptr_t>(map_) + kHuge - 1) & ~(uintptr_t{kHuge} - 1);
+    ::madvise(reinterpret_cast<void*>(a), bytes, MADV_HUGEPAGE);  // advice only: 4 KiB pages otherwise
+    p_ = reinterpret_cast<T*>(a);
+  }
+  HugeArray(HugeArray&& o) noexcept { swap(o); }
+  HugeArray& operator=(HugeArray&& o) noexcept {
+    HugeArray(std::move(o)).swap(*this);
+    return *this;
+  }
+  ~HugeArray() {
+    if (map_)
+      ::munmap(map_, map_len_);
+    else
+      ::operator delete(p_);
+  }
+  void swap(HugeArray& o) noexcept {
+    std::swap(p_, o.p_);
+    std::swap(n_, o.n_);
+    std::swap(map_, o.map_);
+    std::swap(map_len_, o.map_len_);
+  }
+  T& operator[](size_t i) { return p_[i]; }
+  const T& operator[](size_t i) const { return p_[i]; }
+  const T* begin() const { return p_; }
+  const T* end() const { return p_ + n_; }
+  size_t size() const { return n_; }
+
+ private:
+  static constexpr size_t kHuge = size_t{2} << 20;
+  T* p_ = nullptr;
+  size_t n_ = 0;
+  void* map_ = nullptr;
+  size_t map_len_ = 0;
+};
 
 // The single units of one ip4set bucket (units of 32, 24, 16 or 8 bits)
 // with their values, sorted by unit. A large table is indexed by the top
 // bits of the unit: start_[t] is the position of the first unit whose top
-// bits are t, and each unit keeps only its low bits (at most 16: two
-// bytes). A lookup then reads the index, a few keys within a cache line and
-// the value, three memory accesses where a binary search over 10 M entries
-// makes some twenty; and an entry takes 6 bytes, plus at most 1 for the
-// index. A small table (where the index would cost more than 2-byte keys
-// save) keeps whole units and is searched.
+// bits are t, and each entry keeps only the unit's low bits (at most 16)
+// beside its value, 6 bytes in all. A lookup then reads the index and one
+// cache line of entries (two memory accesses, on huge pages) where a binary
+// search over 10 M units makes some twenty. The index takes at most a byte
+// per entry. A small table (where the index would cost more than the short
+// keys save) keeps whole units and is searched.
 class UnitTable {
  public:
   // `sorted`: unit << 32 | value, sorted by unit; emptied.
@@ -585,29 +657,33 @@ class UnitTable {
     while (log2n < 40 && (size_t{1} << (log2n + 1)) <= n) ++log2n;
     int top = std::min(width, std::max(width - 16, log2n - 2));
     bool indexed = width - top <= 16 && (size_t{4} << top) + 4 <= 2 * n;
-    values_.resize(n);
-    for (size_t i = 0; i < n; ++i) values_[i] = static_cast<uint32_t>(sorted[i]);
     if (indexed) {
       low_bits_ = width - top;
-      start_.assign((size_t{1} << top) + 1, 0);
-      low_.resize(n);
+      start_ = HugeArray<uint32_t>((size_t{1} << top) + 1);
+      entries_ = HugeArray<Entry>(n);
+      for (size_t t = 0; t < start_.size(); ++t) start_[t] = 0;
       uint32_t mask = low_mask();
       for (size_t i = 0; i < n; ++i) {
         uint32_t unit = static_cast<uint32_t>(sorted[i] >> 32);
-        low_[i] = static_cast<uint16_t>(unit & mask);
+        uint32_t value = static_cast<uint32_t>(sorted[i]);
+        entries_[i] = {static_cast<uint16_t>(unit & mask), static_cast<uint16_t>(value),
+                       static_cast<uint16_t>(value >> 16)};
         ++start_[(unit >> low_bits_) + 1];
       }
       for (size_t t = 1; t < start_.size(); ++t) start_[t] += start_[t - 1];
     } else {
       low_bits_ = -1;
       keys_.resize(n);
-      for (size_t i = 0; i < n; ++i) keys_[i] = static_cast<uint32_t>(sorted[i] >> 32);
+      values_.resize(n);
+      for (size_t i = 0; i < n; ++i) {
+        keys_[i] = static_cast<uint32_t>(sorted[i] >> 32);
+        values_[i] = static_cast<uint32_t>(sorted[i]);
+      }
     }
     std::vector<uint64_t>().swap(sorted);
   }
 
-  size_t size() const { return values_.size(); }
-  size_t bytes() const { return start_.size() * 4 + low_.size() * 2 + keys_.size() * 4 + values_.size() * 4; }
+  size_t size() const { return low_bits_ < 0 ? keys_.size() : entries_.size(); }
 
   // Calls f(value) for every entry of `unit`.
   template <typename F>
@@ -618,13 +694,12 @@ class UnitTable {
         f(values_[i]);
       return;
     }
-    uint32_t top = low_bits_ >= 32 ? 0 : unit >> low_bits_;
+    uint32_t top = unit >> low_bits_;
     size_t b = start_[top], e = start_[top + 1];
     uint16_t key = static_cast<uint16_t>(unit & low_mask());
-    if (e - b > 8)
-      b = static_cast<size_t>(std::lower_bound(low_.begin() + b, low_.begin() + e, key) - low_.begin());
-    for (; b < e && low_[b] <= key; ++b)
-      if (low_[b] == key) f(values_[b]);
+    if (e - b > 8) b = lower(b, e, key);
+    for (; b < e && entries_[b].key <= key; ++b)
+      if (entries_[b].key == key) f(entries_[b].value());
   }
 
   // Calls f(unit, value) for the entries with lo <= unit <= hi in order
@@ -637,27 +712,39 @@ class UnitTable {
         if (!f(keys_[i], values_[i])) return;
       return;
     }
-    size_t top = low_bits_ >= 32 ? 0 : lo >> low_bits_;
-    size_t i =
-        static_cast<size_t>(std::lower_bound(low_.begin() + start_[top], low_.begin() + start_[top + 1],
-                                             static_cast<uint16_t>(lo & low_mask())) -
-                            low_.begin());
-    for (; i < low_.size(); ++i) {
+    size_t top = lo >> low_bits_;
+    size_t i = lower(start_[top], start_[top + 1], static_cast<uint16_t>(lo & low_mask()));
+    for (; i < entries_.size(); ++i) {
       if (i >= start_[top + 1])  // the slot of position i (empty slots skipped at once)
         top =
             static_cast<size_t>(std::upper_bound(start_.begin() + top, start_.end(), i) - start_.begin()) - 1;
-      uint32_t unit = static_cast<uint32_t>((uint64_t{top} << low_bits_) | low_[i]);
-      if (unit > hi || !f(unit, values_[i])) return;
+      uint32_t unit = static_cast<uint32_t>((uint64_t{top} << low_bits_) | entries_[i].key);
+      if (unit > hi || !f(unit, entries_[i].value())) return;
     }
   }
 
  private:
-  uint32_t low_mask() const { return low_bits_ >= 32 ? ~0u : (uint32_t{1} << low_bits_) - 1; }
+  struct Entry {  // 6 bytes, 2-aligned
+    uint16_t key, value_lo, value_hi;
+    uint32_t value() const { return uint32_t{value_lo} | uint32_t{value_hi} << 16; }
+  };
+  uint32_t low_mask() const { return (uint32_t{1} << low_bits_) - 1; }
+  // First position in [b, e) whose key is not below `key`.
+  size_t lower(size_t b, size_t e, uint16_t key) const {
+    while (b < e) {
+      size_t mid = b + (e - b) / 2;
+      if (entries_[mid].key < key)
+        b = mid + 1;
+      else
+        e = mid;
+    }
+    return b;
+  }
 
-  int low_bits_ = -1;            // bits of a unit kept in low_; -1: not indexed (keys_)
-  std::vector<uint32_t> start_;  // indexed: 2^top + 1 positions
-  std::vector<uint16_t> low_;    // indexed: the low bits of each unit
-  std::vector<uint32_t> keys_;   // not indexed: whole units
+  int low_bits_ = -1;           // bits of a unit kept in an entry; -1: not indexed (keys_)
+  HugeArray<uint32_t> start_;   // indexed: 2^top + 1 positions
+  HugeArray<Entry> entries_;    // indexed: low bits of the unit and the value
+  std::vector<uint32_t> keys_;  // not indexed: whole units
   std::vector<uint32_t> values_;
 };
 
@@ -1823,20 +1910,29 @@ class Loader {
 
   // One file of the data set; its text may be freed once this returns.
   void file(const std::string& name, std::string_view text, int64_t mtime) {
+    begin_file(name, mtime);
+    feed(text);
+    end_file();
+  }
+  // The same in pieces: begin_file, feed (whole lines, each piece may be
+  // freed once it returns), end_file.
+  void begin_file(const std::string& name, int64_t mtime) {
     file_ = name;
     root_->newest_mtime = std::max(root_->newest_mtime, mtime);
     start_file();
-    size_t line_no = 0;
+    line_no_ = 0;
+  }
+  void feed(std::string_view text) {
     while (!text.empty()) {
       size_t nl = text.find('\n');
       std::string_view line = text.substr(0, nl);
       text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-      ++line_no;
+      ++line_no_;
       ++report_->lines;
-      if (auto why = line_(rtrim(line)); !why.empty()) warn(line_no, why);
+      if (auto why = line_(rtrim(line)); !why.empty()) warn(line_no_, why);
     }
-    end_section();
   }
+  void end_file() { end_section(); }
 
   DatasetPtr end() {
     for (auto& p : parts_done_) p.first->finish();
@@ -1852,6 +1948,8 @@ class Loader {
   }
 
  private:
+  size_t line_no_ = 0;
+
   void warn(size_t line_no, const std::string& why) {
     if (report_->warnings.size() < opt_.max_warnings)
       report_->warnings.push_back(file_ + ":" + std::to_string(line_no) + ": " + why);
@@ -2074,28 +2172,47 @@ Result<DatasetPtr> load_dataset(std::string_view type, const std::vector<std::st
   LoadReport local;
   Loader l(options, report ? report : &local);
   if (auto r = l.begin(type); !r) return tl::unexpected(r.error());
-  std::string text;
+  // Read in pieces of whole lines (1 MiB, more for a longer line): a 10 M
+  // line file is 160 MB of text that need not be in memory at once, beside
+  // the data already served during a reload.
+  constexpr size_t kPiece = size_t{1} << 20;
+  std::string buf;
   for (const auto& f : files) {
-    // One read of the whole file; one file in memory at a time.
     int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
     struct stat st {};
     if (fd < 0 || ::fstat(fd, &st) != 0) {
       if (fd >= 0) ::close(fd);
       return fail(Errc::kIo, "cannot read " + f);
     }
-    text.resize(static_cast<size_t>(st.st_size));
-    size_t got = 0;
-    while (got < text.size()) {
-      ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    l.begin_file(f, static_cast<int64_t>(st.st_mtime));
+    buf.resize(kPiece);
+    size_t held = 0;  // bytes of an unfinished line at the start of buf
+    for (;;) {
+      if (held == buf.size()) buf.resize(buf.size() * 2);
+      ssize_t n = ::read(fd, buf.data() + held, buf.size() - held);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
+      if (n < 0) {
+        ::close(fd);
+        return fail(Errc::kIo, "cannot read " + f + ": " + std::strerror(errno));
+      }
+      if (n == 0) {
+        l.feed(std::string_view(buf.data(), held));  // a last line without its newline
+        break;
+      }
+      size_t end = held + static_cast<size_t>(n);
+      size_t last_nl = std::string_view(buf.data(), end).rfind('\n');
+      if (last_nl == std::string_view::npos) {
+        held = end;
+        continue;
+      }
+      l.feed(std::string_view(buf.data(), last_nl + 1));
+      held = end - last_nl - 1;
+      std::memmove(buf.data(), buf.data() + last_nl + 1, held);
     }
     ::close(fd);
-    text.resize(got);
-    l.file(f, text, static_cast<int64_t>(st.st_mtime));
+    l.end_file();
   }
-  std::string().swap(text);
+  std::string().swap(buf);
   return l.end();
 }
 

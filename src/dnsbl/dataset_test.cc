@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -204,6 +207,37 @@ TEST(Ip4Set, LargeBucketsAnswerAsTheModel) {
   for (const auto& [unit, v] : m24) want_listed.insert("*." + reversed(unit << 8, 3));
   EXPECT_EQ(sink.listed, want_listed);
   EXPECT_EQ(sink.excluded_names, want_excluded);
+}
+
+// Files are read in pieces of whole lines: a line longer than a piece, a
+// line cut by a piece boundary and a last line without its newline load
+// as from one string.
+TEST(Ip4Set, FileReadInPiecesOfLines) {
+  std::string long_txt(1500000, 'x');
+  std::string text = ":2:" + long_txt + "\n";
+  for (int i = 0; i < 200000; ++i)
+    text += "10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) + "." +
+            std::to_string(i & 255) + "\n";
+  text += "10.9.9.9 :3:last";  // no newline
+  std::string path = ::testing::TempDir() + "/dnsbl_pieces_" + std::to_string(::getpid()) + ".txt";
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << text;
+  }
+  LoadReport report;
+  auto ds = load_dataset("ip4set", {path}, &report);
+  std::remove(path.c_str());
+  ASSERT_TRUE(ds.has_value());
+  EXPECT_TRUE(report.warnings.empty());
+  EXPECT_EQ(report.lines, 200002u);
+  EXPECT_EQ((*ds)->entries(), 200001u);
+  auto first = q(*ds, "0.0.0.10", kTypeTxt);
+  ASSERT_EQ(first.records.size(), 1u);
+  EXPECT_EQ(first.records.begin()->size(), 4 + long_txt.size());
+  EXPECT_EQ(q(*ds, "63.13.3.10", kTypeA).records, (S{"A 127.0.0.2"}));  // entry 199999
+  EXPECT_EQ(q(*ds, "9.9.9.10").records, (S{"A 127.0.0.3", "TXT last"}));
+  EXPECT_EQ(q(*ds, "0.0.4.10").found, Found::kNo);
+  EXPECT_FALSE(load_dataset("ip4set", {path}).has_value());  // gone: an error, not an empty set
 }
 
 TEST(Ip4Set, DefaultLineStartsAfreshInEachFile) {
