@@ -1,6 +1,7 @@
 #include "server/dns/dnsbl_server.h"
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -281,6 +282,7 @@ struct DnsblServer::Worker {
   // two system calls per batch, none for readiness. A receive timeout lets
   // it see stop() and let go of an old zone set while idle.
   void udp_thread(size_t i) {
+    pthread_setname_np(pthread_self(), "dnsbl-udp");  // top -H, bench/dnsbl_bench.sh
     int fd = raw_udp[i];
     Lane own;
     RateLimiter own_limiter(srv->options_.rate_limit, srv->options_.rate_burst, srv->options_.rate_clients);
@@ -512,6 +514,7 @@ void DnsblServer::start() {
     }
     Worker* wp = w.get();
     threads_.emplace_back([wp] {
+      pthread_setname_np(pthread_self(), "dnsbl-io");
       wp->refresh_zones();
       wp->io.run();
     });
