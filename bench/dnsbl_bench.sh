@@ -30,6 +30,20 @@
 # named dnsbl-udp): the kernel spreads dnsperf's 4 client sockets over the
 # two SO_REUSEPORT sockets by hash, so the split shows whether both threads
 # worked.
+# Scaling with threads, on the first size, when the cgroup v1 cpu controller
+# is writable (root; else skipped with a note): with two cores shared with
+# dnsperf, giving the servers more threads cannot show more throughput. So
+# each dnsbl-udp thread of rampart-1 and rampart-2 is put in a cgroup of its
+# own capped at DNSBL_BENCH_CAP percent of a core (default 5: 1 ms of CPU in
+# every 20 ms; 1 to 100), standing for a core of its own that is slower than
+# the driver; dnsperf drives them with 32 client sockets and 2000 queries
+# outstanding, so the capped threads are the bottleneck (the kernel spreads
+# flows over SO_REUSEPORT sockets by hash: 4 flows over two sockets are
+# often split 3:1, many resolvers' flows evenly). Printed: capped qps (the
+# median over the rounds) and the median per-round ratio of rampart-2's qps
+# to rampart-1's: 2.0 is linear scaling, and each UDP thread's CPU over the
+# run in % of a core (at the cap: the thread was the bottleneck; below it,
+# dnsperf or the hash split was).
 # Then, on the largest size, a reload under load: rampart-1 serving the set,
 # dnsperf running, SIGHUP; printed: seconds from the signal to the log line
 # "reloaded" (the new set is built beside the old one and swapped), the load
@@ -54,7 +68,20 @@ done
 TMP=$(mktemp -d /tmp/rampart-dnsbl-bench.XXXXXX)
 chmod 755 "$TMP"
 PIDS=()
+CGROOT=/sys/fs/cgroup/cpu
+CAP=${DNSBL_BENCH_CAP:-5}
+CGROUPS=()
+uncap_all() {
+  local g t
+  for g in "${CGROUPS[@]}"; do
+    [[ -d $g ]] || continue
+    while read -r t; do echo "$t" >"$CGROOT/tasks" 2>/dev/null || true; done <"$g/tasks"
+    rmdir "$g" 2>/dev/null || true
+  done
+  CGROUPS=()
+}
 cleanup() {
+  uncap_all
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do
     for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -138,6 +165,55 @@ stop() {
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {if (NR) print (NR % 2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2); else print "nan"}'; }
 
+# capped N: the thread-scaling rounds described at the top.
+capped() {
+  local n=$1 s p t g r i
+  if [[ ! -w $CGROOT/tasks || ! -f $CGROOT/cpu.cfs_quota_us ]]; then
+    echo "  scaling (capped threads): skipped, no writable cgroup v1 cpu controller at $CGROOT"
+    return 0
+  fi
+  local -A CQ=() RQ=() USE=()
+  local ratios=()
+  for r in $(seq "$ROUNDS"); do
+    for s in rampart-1 rampart-2; do
+      p=${PID[$s]}
+      local tids=()
+      if [[ $s == rbldnsd ]]; then
+        tids=("$p")
+      else
+        for t in /proc/"$p"/task/*; do [[ $(cat "$t/comm") == dnsbl-udp ]] && tids+=("${t##*/}"); done
+      fi
+      i=0
+      for t in "${tids[@]}"; do
+        g=$CGROOT/rampart-dnsbl-bench-$$-$i
+        mkdir -p "$g"
+        CGROUPS+=("$g")
+        echo $((100000 / CAP)) >"$g/cpu.cfs_period_us"
+        echo 1000 >"$g/cpu.cfs_quota_us"
+        echo "$t" >"$g/tasks"
+        i=$((i + 1))
+      done
+      local u0 u1 w0 w1
+      u0=$(thread_cpu_ns "$p" dnsbl-udp)
+      w0=$(date +%s%N)
+      out=$(dnsperf -s 127.0.0.1 -p "${PORT[$s]}" -d "$TMP/queries.txt" -l "$SECONDS_RUN" -c 32 -q 2000 -t 2 2>&1 || true)
+      u1=$(thread_cpu_ns "$p" dnsbl-udp)
+      w1=$(date +%s%N)
+      uncap_all
+      # Each UDP thread's CPU over the run, in % of a core (the cap: saturated).
+      USE[$s]+=" $(awk -v a="$u0" -v b="$u1" -v w="$((w1 - w0))" 'BEGIN {n = split(a, x, " "); split(b, y, " ")
+        s = ""; for (i = 1; i <= n; i++) s = s (i > 1 ? "/" : "") sprintf("%.1f", 100 * (y[i] - x[i]) / w); print s}')"
+      RQ[$s]=$(awk '/Queries per second:/ {printf "%.0f", $4}' <<<"$out")
+      CQ[$s]+=" ${RQ[$s]}"
+    done
+    ratios+=("$(awk -v a="${RQ[rampart-2]}" -v b="${RQ[rampart-1]}" 'BEGIN {printf "%.2f", a / b}')")
+  done
+  printf '  scaling (each UDP thread capped at %s%% of a core, dnsperf -c 32 -q 2000, load %s): qps' "$CAP" "$(load1)"
+  for s in rampart-1 rampart-2; do printf ' %s %.0f' "$s" "$(median <<<"${CQ[$s]}")"; done
+  printf '; rampart-2/rampart-1 %s (rounds: %s)\n' "$(printf '%s\n' "${ratios[@]}" | median)" "${ratios[*]}"
+  printf '    UDP threads'"'"' CPU, %% of a core, per round: rampart-1%s; rampart-2%s\n' "${USE[rampart-1]}" "${USE[rampart-2]}"
+}
+
 SERVERS=(rbldnsd rampart-1 rampart-1-asio rampart-2)
 printf '$SOA 1h ns1.bl.bench hostmaster.bl.bench 1 1h 10m 1w 5m\n127.0.0.2\n' >"$TMP/empty.txt"
 printf '%-9s %-15s %8s %9s %9s %7s %7s %8s %11s %6s\n' entries server qps cpu_us/q q/cpu_s vs_rbl rss_MB B/entry load_s load
@@ -211,6 +287,7 @@ PY
   done
   echo "  per round cpu_us/q:$(for s in "${SERVERS[@]}"; do printf ' %s [%s ]' "$s" "${CPU[$s]}"; done)"
   echo "  rampart-2 CPU split between its UDP threads, per round (%):${SPLIT[rampart-2]}"
+  if [[ $n == "${SIZES[0]}" ]]; then capped "$n"; fi
   if [[ $n == "${SIZES[-1]}" ]]; then
     # Reload under load: SIGHUP to rampart-1 while dnsperf runs.
     s=rampart-1

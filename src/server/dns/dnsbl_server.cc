@@ -461,6 +461,14 @@ Result<std::unique_ptr<DnsblServer>> DnsblServer::create(const DnsblServerOption
         if (!ec) u->set_option(ReusePort(true), ec);
         if (!ec) u->bind(udp::endpoint(addr, port), ec);
         if (!ec) u->non_blocking(true, ec);
+        if (!ec) {
+          // Room for bursts (a thread preempted for a few ms under load
+          // meets thousands of queued queries): 4 MiB or the system's
+          // net.core.rmem_max, whichever is less; the kernel takes no
+          // more memory than the queue holds.
+          int bytes = 4 << 20;
+          ::setsockopt(u->native_handle(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+        }
         if (ec) {
           error = "cannot bind UDP " + hp.to_string() + ": " + ec.message();
           break;
