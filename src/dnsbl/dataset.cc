@@ -658,7 +658,7 @@ class UnitTable {
     size_t n = sorted.size();
     int log2n = 0;
     while (log2n < 40 && (size_t{1} << (log2n + 1)) <= n) ++log2n;
-    int top = std::min(width, std::max(width - 16, log2n - 2));
+    int top = std::min(width, std::max({0, width - 16, log2n - 2}));
     bool indexed = width - top <= 16 && (size_t{4} << top) + 4 <= 2 * n;
     if (indexed) {
       low_bits_ = width - top;
