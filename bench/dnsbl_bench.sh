@@ -114,13 +114,13 @@ cpu_ns() {
 }
 # The same for the threads named $2, space-separated, one figure per thread.
 thread_cpu_ns() {
-  local t a out=()
+  local t a res=()
   for t in /proc/"$1"/task/*; do
     [[ $(cat "$t/comm" 2>/dev/null) == "$2" ]] || continue
     read -r a _ <"$t/schedstat"
-    out+=("$a")
+    res+=("$a")
   done
-  echo "${out[*]}"
+  echo "${res[*]}"
 }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
@@ -167,14 +167,14 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {if (NR) p
 
 # capped N: the thread-scaling rounds described at the top.
 capped() {
-  local n=$1 s p t g r i
+  local n=$1 s p t g i
   if [[ ! -w $CGROOT/tasks || ! -f $CGROOT/cpu.cfs_quota_us ]]; then
     echo "  scaling (capped threads): skipped, no writable cgroup v1 cpu controller at $CGROOT"
     return 0
   fi
   local -A CQ=() RQ=() USE=()
   local ratios=()
-  for r in $(seq "$ROUNDS"); do
+  for _ in $(seq "$ROUNDS"); do
     for s in rampart-1 rampart-2; do
       p=${PID[$s]}
       local tids=()
@@ -252,7 +252,7 @@ PY
     fi
   done
   RATIOS=()
-  for r in $(seq "$ROUNDS"); do
+  for _ in $(seq "$ROUNDS"); do
     declare -A ROUND_CPU
     for s in "${SERVERS[@]}"; do
       p=${PID[$s]}
