@@ -233,7 +233,8 @@ struct DnsblServer::Worker {
   // socket's wait queue costs a wake-up call for every datagram received
   // and every reply sent (sock_def_readable, sock_wfree), and woke the
   // io_context thread for nothing.
-  std::vector<int> raw_udp;
+  std::vector<int> raw_udp;  // released from Asio: closed by ~Worker
+  std::vector<int> udp_fds;  // kBlocking: the socket of each UDP thread
   std::atomic<bool> stopping{false};
 
   ~Worker() {
@@ -283,7 +284,7 @@ struct DnsblServer::Worker {
   // it see stop() and let go of an old zone set while idle.
   void udp_thread(size_t i) {
     pthread_setname_np(pthread_self(), "dnsbl-udp");  // top -H, bench/dnsbl_bench.sh
-    int fd = raw_udp[i];
+    int fd = udp_fds[i];
     Lane own;
     RateLimiter own_limiter(srv->options_.rate_limit, srv->options_.rate_burst, srv->options_.rate_clients);
     auto b = std::make_unique<UdpBatch>();
@@ -510,7 +511,14 @@ void DnsblServer::start() {
         boost::system::error_code ec;
         w->udp_sockets[i]->non_blocking(false, ec);
         int fd = w->udp_sockets[i]->release(ec);
-        w->raw_udp.push_back(fd);
+        if (ec || fd < 0) {
+          // Not expected on Linux; then the socket stays Asio's (and in
+          // its epoll), which costs only speed.
+          fd = w->udp_sockets[i]->native_handle();
+        } else {
+          w->raw_udp.push_back(fd);
+        }
+        w->udp_fds.push_back(fd);
         timeval tv{0, 250000};
         ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         Worker* wp = w.get();
@@ -533,7 +541,7 @@ void DnsblServer::stop() {
   for (auto& w : workers_) {
     w->stopping = true;
     // Wakes a thread blocked in recvmmsg at once (else the receive timeout).
-    for (int fd : w->raw_udp) ::shutdown(fd, SHUT_RD);
+    for (int fd : w->udp_fds) ::shutdown(fd, SHUT_RD);
     w->io.stop();
   }
   for (auto& t : threads_)
