@@ -227,8 +227,9 @@ fi
 
 echo
 echo "== DNSBL server: rampart dnsbl serve beside rbldnsd on the same 1 M and 10 M entry ip4set (dnsperf) =="
-# bench/dnsbl_bench.sh: qps, CPU per query, RSS per entry, load time
-# (DNSBL_BENCH_SIZES, DNSBL_BENCH_SECONDS, DNSBL_BENCH_THREADS).
+# bench/dnsbl_bench.sh: qps, CPU per query, RSS per entry, load time, thread
+# scaling (capped threads), a 10 M reload under load
+# (DNSBL_BENCH_SIZES, DNSBL_BENCH_SECONDS, DNSBL_BENCH_ROUNDS, DNSBL_BENCH_CAP).
 if ninja -C "$BUILD" rampart >"$BUILD/.bench-build-rampart.log" 2>&1; then
   # shellcheck disable=SC2086
   bash "$ROOT/bench/dnsbl_bench.sh" "$BUILD" ${DNSBL_BENCH_SIZES:-1000000 10000000} ||

@@ -30,3 +30,13 @@ if(TARGET rampartd AND TARGET rampart_server_live AND RAMPART_DNSBL_PYTHON3 AND 
                    ${RAMPART_DNSBL_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/dnsbl_live_test.py)
   set_tests_properties(dnsbl_live_test PROPERTIES LABELS e2e TIMEOUT 180)
 endif()
+
+# The same with Debian's NSD (nsd) as the secondary: AXFR, then the change by
+# IXFR after NOTIFY, answers equal to rampart's.
+find_program(RAMPART_NSD nsd PATHS /usr/sbin)
+if(TARGET rampart AND TARGET rampart_server_dnsbl AND RAMPART_DNSBL_PYTHON3 AND RAMPART_NSD)
+  add_test(NAME dnsbl_nsd_test
+           COMMAND ${CMAKE_COMMAND} -E env RAMPART_BIN=$<TARGET_FILE:rampart>
+                   ${RAMPART_DNSBL_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/dnsbl_nsd_test.py)
+  set_tests_properties(dnsbl_nsd_test PROPERTIES LABELS e2e TIMEOUT 120)
+endif()

@@ -23,11 +23,12 @@
 //   check loads the zones, prints the warnings and the entries per zone and
 //   the load time, and exits.
 //
-//   --udp picks how UDP is read: "asio" (default) through each thread's
-//   io_context, as when hosted in rampartd's loops; "blocking" a thread per
-//   socket in recvmmsg (about twice the queries per second of one thread
-//   under dnsperf, but more CPU per query; bench/dnsbl_bench.sh). TCP is
-//   always on the io_context threads.
+//   --udp picks how UDP is read: "blocking" (default) a thread per socket
+//   (one SO_REUSEPORT socket per --threads) sleeping in recvmmsg, the
+//   socket watched by no epoll; "asio" through each thread's io_context,
+//   as when hosted in rampartd's loops, which costs an epoll wake-up per
+//   reply and per wake (bench/README.md has the figures). TCP is always on
+//   the io_context threads.
 //   --rate-limit: queries per second per client address (and thread; 0, the
 //   default, is no limit), --rate-burst the bucket (default: the rate). Over
 //   it a client gets A 127.255.255.255 and TXT "Excessive number of queries"
@@ -100,7 +101,7 @@ struct Options {
   unsigned threads = 1;
   unsigned check = 60;
   double rate_limit = 0, rate_burst = 0;
-  server::dns::UdpMode udp = server::dns::UdpMode::kAsio;
+  server::dns::UdpMode udp = server::dns::UdpMode::kBlocking;
   dnsbl::LoadOptions load;
   std::vector<dnsbl::ZoneSpec> specs;
   std::vector<IpPrefix> xfr_allow;

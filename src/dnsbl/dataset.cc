@@ -1,6 +1,7 @@
 #include "dnsbl/dataset.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -301,9 +302,18 @@ int query_ip6(const QueryName& q, uint64_t* hi, uint64_t* lo) {
   return static_cast<int>(q.count);
 }
 
+// Dotted text of an address, at most 15 characters (on every listed
+// answer with TXT: no snprintf).
 void ip4_text(uint32_t a, char* buf, size_t* len) {
-  int n = std::snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
-  *len = static_cast<size_t>(n);
+  size_t n = 0;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    unsigned v = (a >> shift) & 255;
+    if (v >= 100) buf[n++] = static_cast<char>('0' + v / 100);
+    if (v >= 10) buf[n++] = static_cast<char>('0' + v / 10 % 10);
+    buf[n++] = static_cast<char>('0' + v % 10);
+    if (shift) buf[n++] = '.';
+  }
+  *len = n;
 }
 
 // RFC 5952 text of an IPv6 address (longest run of two or more zero groups
@@ -478,24 +488,40 @@ class Buildable : public Dataset {
   // value index of the current default. Returns false with `why` to skip it.
   virtual bool add_line(std::string_view line, uint32_t def, const Value& def_value, std::string* why) = 0;
   virtual void finish() {}
+  // A file of `bytes` is about to be read (room for its entries ahead).
+  virtual void expect(size_t /*bytes*/) {}
   // Index of a value, shared between entries that have the same.
-  uint32_t intern(const Value& v) {
+  uint32_t intern(const Value& v) { return intern(v.type, v.a, v.ttl, v.mx_pref, v.has_txt, v.txt); }
+  uint32_t intern(uint16_t vtype, uint32_t a, uint32_t vttl, uint16_t mx_pref, bool has_txt,
+                  std::string_view txt) {
     // The candidate goes at the end; if an equal value is there already it
-    // is taken back. The index holds value numbers only (4 bytes each).
+    // is taken back. The index is an open-addressing table of value numbers
+    // (no allocation per value: a 10 M line file may hold a million texts).
     uint32_t idx = static_cast<uint32_t>(values_.size());
     size_t text_end = texts_.size();
-    values_.push_back({v.type, v.mx_pref, v.a, v.ttl, static_cast<uint32_t>(text_end),
-                       static_cast<uint32_t>(v.txt.size()), v.has_txt});
-    texts_.append(v.txt);
-    auto [it, fresh] = index_.insert(idx);
-    if (!fresh) {
-      values_.pop_back();
-      texts_.resize(text_end);
+    values_.push_back({vtype, mx_pref, a, vttl, static_cast<uint32_t>(text_end),
+                       static_cast<uint32_t>(txt.size()), has_txt});
+    texts_.append(txt);
+    uint32_t h = hash(values_.back());
+    if (size_t{idx} * 2 + 2 > slots_.size()) grow(idx);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      uint32_t other = slots_[i];
+      if (other == kFree) {
+        slots_[i] = idx;
+        hashes_.push_back(h);
+        return idx;
+      }
+      if (hashes_[other] == h && same(values_[other], values_[idx])) {
+        values_.pop_back();
+        texts_.resize(text_end);
+        return other;
+      }
     }
-    return *it;
   }
   void drop_index() {
-    index_ = Index(0, Hash{this}, Eq{this});
+    std::vector<uint32_t>().swap(slots_);
+    std::vector<uint32_t>().swap(hashes_);
     values_.shrink_to_fit();
     texts_.shrink_to_fit();
   }
@@ -503,28 +529,32 @@ class Buildable : public Dataset {
   std::optional<std::string>& base_template() { return base_template_; }
   uint64_t max_range4 = uint64_t{1} << 32;
   bool allow_host_bits = false;
+  bool generic = false;  // type == "generic", asked on every line
 
  private:
-  struct Hash {
-    const Buildable* ds;
-    size_t operator()(uint32_t i) const {
-      const StoredValue& v = ds->values_[i];
-      size_t h = std::hash<std::string_view>()(ds->text(v));
-      h ^= (uint64_t{v.a} << 17) ^ (uint64_t{v.type} << 3) ^ (uint64_t{v.mx_pref} << 40) ^ v.ttl ^ v.has_txt;
-      return h;
+  static constexpr uint32_t kFree = 0xFFFFFFFFu;
+  uint32_t hash(const StoredValue& v) const {
+    uint64_t h = std::hash<std::string_view>()(text(v));
+    h ^= (uint64_t{v.a} << 17) ^ (uint64_t{v.type} << 3) ^ (uint64_t{v.mx_pref} << 40) ^ v.ttl ^ v.has_txt;
+    h *= 0x9E3779B97F4A7C15ull;
+    return static_cast<uint32_t>(h >> 32);
+  }
+  bool same(const StoredValue& a, const StoredValue& b) const {
+    return a.type == b.type && a.a == b.a && a.mx_pref == b.mx_pref && a.ttl == b.ttl &&
+           a.has_txt == b.has_txt && text(a) == text(b);
+  }
+  // Doubles the table and puts back the values numbered below `count`.
+  void grow(uint32_t count) {
+    slots_.assign(std::max<size_t>(64, slots_.size() * 2), kFree);
+    size_t mask = slots_.size() - 1;
+    for (uint32_t k = 0; k < count; ++k) {
+      size_t i = hashes_[k] & mask;
+      while (slots_[i] != kFree) i = (i + 1) & mask;
+      slots_[i] = k;
     }
-  };
-  struct Eq {
-    const Buildable* ds;
-    bool operator()(uint32_t x, uint32_t y) const {
-      const StoredValue& a = ds->values_[x];
-      const StoredValue& b = ds->values_[y];
-      return a.type == b.type && a.a == b.a && a.mx_pref == b.mx_pref && a.ttl == b.ttl &&
-             a.has_txt == b.has_txt && ds->text(a) == ds->text(b);
-    }
-  };
-  using Index = std::unordered_set<uint32_t, Hash, Eq>;
-  Index index_{0, Hash{this}, Eq{this}};
+  }
+  std::vector<uint32_t> slots_;   // value numbers, kFree; a power of two, at most half full
+  std::vector<uint32_t> hashes_;  // hash of each value number
 };
 
 // The value part of an entry line, after the entry: `:A:TXT`, `:A`, `TXT`,
@@ -536,31 +566,194 @@ bool entry_value(Buildable& ds, std::string_view rest, uint32_t def, const Value
     *out = def;
     return true;
   }
-  Value v = def_value;
+  uint32_t a_value = def_value.a;
+  bool has_txt = def_value.has_txt;
+  std::string_view txt = def_value.txt;
   if (rest[0] == ':') {
     rest.remove_prefix(1);
     size_t colon = rest.find(':');
     std::string_view a = rest.substr(0, colon);
-    if (!a.empty() && !parse_a_value(a, &v.a)) {
+    if (!a.empty() && !parse_a_value(a, &a_value)) {
       *why = "bad A value '" + std::string(a) + "'";
       return false;
     }
     if (colon != std::string_view::npos) {
-      std::string_view txt = ltrim(rest.substr(colon + 1));
-      v.has_txt = !txt.empty();
-      v.txt = std::string(txt);
+      txt = ltrim(rest.substr(colon + 1));
+      has_txt = !txt.empty();
     }
   } else {
-    v.has_txt = true;
-    v.txt = std::string(rest);
+    has_txt = true;
+    txt = rest;
   }
-  *out = ds.intern(v);
+  *out = ds.intern(def_value.type, a_value, def_value.ttl, def_value.mx_pref, has_txt, txt);
   return true;
 }
 
+// A fixed array of trivially copyable T. From 2 MiB up it has its own
+// mapping aligned to 2 MiB, with transparent huge pages asked for
+// (madvise; Debian's default THP mode is "madvise"): random lookups in a
+// table of millions of entries then miss the TLB far less, and a miss costs
+// a two-dimensional page walk in a virtual machine.
+template <typename T>
+class HugeArray {
+ public:
+  HugeArray() = default;
+  explicit HugeArray(size_t n) : n_(n) {
+    size_t bytes = n * sizeof(T);
+    if (bytes < kHuge) {
+      p_ = static_cast<T*>(::operator new(bytes ? bytes : 1));
+      return;
+    }
+    map_len_ = bytes + kHuge;
+    map_ = ::mmap(nullptr, map_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map_ == MAP_FAILED) throw std::bad_alloc();
+    uintptr_t a = (reinterpret_cast<uintptr_t>(map_) + kHuge - 1) & ~(uintptr_t{kHuge} - 1);
+    ::madvise(reinterpret_cast<void*>(a), bytes, MADV_HUGEPAGE);  // advice only: 4 KiB pages otherwise
+    p_ = reinterpret_cast<T*>(a);
+  }
+  HugeArray(HugeArray&& o) noexcept { swap(o); }
+  HugeArray& operator=(HugeArray&& o) noexcept {
+    HugeArray(std::move(o)).swap(*this);
+    return *this;
+  }
+  ~HugeArray() {
+    if (map_)
+      ::munmap(map_, map_len_);
+    else
+      ::operator delete(p_);
+  }
+  void swap(HugeArray& o) noexcept {
+    std::swap(p_, o.p_);
+    std::swap(n_, o.n_);
+    std::swap(map_, o.map_);
+    std::swap(map_len_, o.map_len_);
+  }
+  T& operator[](size_t i) { return p_[i]; }
+  const T& operator[](size_t i) const { return p_[i]; }
+  const T* begin() const { return p_; }
+  const T* end() const { return p_ + n_; }
+  size_t size() const { return n_; }
+
+ private:
+  static constexpr size_t kHuge = size_t{2} << 20;
+  T* p_ = nullptr;
+  size_t n_ = 0;
+  void* map_ = nullptr;
+  size_t map_len_ = 0;
+};
+
+// The single units of one ip4set bucket (units of 32, 24, 16 or 8 bits)
+// with their values, sorted by unit. A large table is indexed by the top
+// bits of the unit: start_[t] is the position of the first unit whose top
+// bits are t, and each entry keeps only the unit's low bits (at most 16)
+// beside its value, 6 bytes in all. A lookup then reads the index and one
+// cache line of entries (two memory accesses, on huge pages) where a binary
+// search over 10 M units makes some twenty. The index takes at most a byte
+// per entry. A small table (where the index would cost more than the short
+// keys save) keeps whole units and is searched.
+class UnitTable {
+ public:
+  // `sorted`: unit << 32 | value, sorted by unit; emptied.
+  void build(std::vector<uint64_t>& sorted, int width) {
+    size_t n = sorted.size();
+    int log2n = 0;
+    while (log2n < 40 && (size_t{1} << (log2n + 1)) <= n) ++log2n;
+    int top = std::min(width, std::max({0, width - 16, log2n - 2}));
+    bool indexed = width - top <= 16 && (size_t{4} << top) + 4 <= 2 * n;
+    if (indexed) {
+      low_bits_ = width - top;
+      start_ = HugeArray<uint32_t>((size_t{1} << top) + 1);
+      entries_ = HugeArray<Entry>(n);
+      for (size_t t = 0; t < start_.size(); ++t) start_[t] = 0;
+      uint32_t mask = low_mask();
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t unit = static_cast<uint32_t>(sorted[i] >> 32);
+        uint32_t value = static_cast<uint32_t>(sorted[i]);
+        entries_[i] = {static_cast<uint16_t>(unit & mask), static_cast<uint16_t>(value),
+                       static_cast<uint16_t>(value >> 16)};
+        ++start_[(unit >> low_bits_) + 1];
+      }
+      for (size_t t = 1; t < start_.size(); ++t) start_[t] += start_[t - 1];
+    } else {
+      low_bits_ = -1;
+      keys_.resize(n);
+      values_.resize(n);
+      for (size_t i = 0; i < n; ++i) {
+        keys_[i] = static_cast<uint32_t>(sorted[i] >> 32);
+        values_[i] = static_cast<uint32_t>(sorted[i]);
+      }
+    }
+    std::vector<uint64_t>().swap(sorted);
+  }
+
+  size_t size() const { return low_bits_ < 0 ? keys_.size() : entries_.size(); }
+
+  // Calls f(value) for every entry of `unit`.
+  template <typename F>
+  void find(uint32_t unit, F&& f) const {
+    if (low_bits_ < 0) {
+      auto it = std::lower_bound(keys_.begin(), keys_.end(), unit);
+      for (size_t i = static_cast<size_t>(it - keys_.begin()); i < keys_.size() && keys_[i] == unit; ++i)
+        f(values_[i]);
+      return;
+    }
+    uint32_t top = unit >> low_bits_;
+    size_t b = start_[top], e = start_[top + 1];
+    uint16_t key = static_cast<uint16_t>(unit & low_mask());
+    if (e - b > 8) b = lower(b, e, key);
+    for (; b < e && entries_[b].key <= key; ++b)
+      if (entries_[b].key == key) f(entries_[b].value());
+  }
+
+  // Calls f(unit, value) for the entries with lo <= unit <= hi in order
+  // until f returns false.
+  template <typename F>
+  void range(uint32_t lo, uint32_t hi, F&& f) const {
+    if (low_bits_ < 0) {
+      auto it = std::lower_bound(keys_.begin(), keys_.end(), lo);
+      for (size_t i = static_cast<size_t>(it - keys_.begin()); i < keys_.size() && keys_[i] <= hi; ++i)
+        if (!f(keys_[i], values_[i])) return;
+      return;
+    }
+    size_t top = lo >> low_bits_;
+    size_t i = lower(start_[top], start_[top + 1], static_cast<uint16_t>(lo & low_mask()));
+    for (; i < entries_.size(); ++i) {
+      if (i >= start_[top + 1])  // the slot of position i (empty slots skipped at once)
+        top =
+            static_cast<size_t>(std::upper_bound(start_.begin() + top, start_.end(), i) - start_.begin()) - 1;
+      uint32_t unit = static_cast<uint32_t>((uint64_t{top} << low_bits_) | entries_[i].key);
+      if (unit > hi || !f(unit, entries_[i].value())) return;
+    }
+  }
+
+ private:
+  struct Entry {  // 6 bytes, 2-aligned
+    uint16_t key, value_lo, value_hi;
+    uint32_t value() const { return uint32_t{value_lo} | uint32_t{value_hi} << 16; }
+  };
+  uint32_t low_mask() const { return (uint32_t{1} << low_bits_) - 1; }
+  // First position in [b, e) whose key is not below `key`.
+  size_t lower(size_t b, size_t e, uint16_t key) const {
+    while (b < e) {
+      size_t mid = b + (e - b) / 2;
+      if (entries_[mid].key < key)
+        b = mid + 1;
+      else
+        e = mid;
+    }
+    return b;
+  }
+
+  int low_bits_ = -1;           // bits of a unit kept in an entry; -1: not indexed (keys_)
+  HugeArray<uint32_t> start_;   // indexed: 2^top + 1 positions
+  HugeArray<Entry> entries_;    // indexed: low bits of the unit and the value
+  std::vector<uint32_t> keys_;  // not indexed: whole units
+  std::vector<uint32_t> values_;
+};
+
 // ip4set / ip4tset: entries split into the /32, /24, /16 and /8 buckets
-// rbldnsd keeps; each bucket holds single units (8 bytes each) and runs of
-// units (12 bytes + 4 for the running maximum).
+// rbldnsd keeps; each bucket holds single units (a UnitTable: 6-8 bytes
+// each) and runs of units (12 bytes + 8 for the running maxima).
 class Ip4Set final : public Buildable {
  public:
   static constexpr int kShift[4] = {0, 8, 16, 24};  // /32, /24, /16, /8
@@ -667,7 +860,7 @@ class Ip4Set final : public Buildable {
         if (lo % block == 0 && lo + block - 1 <= hi) {
           uint64_t units = ((hi - lo + 1) >> shift);
           if (units == 1)
-            buckets_[b].singles.push_back((lo >> shift) << 32 | value);
+            pending_[b].push_back((lo >> shift) << 32 | value);
           else
             pieces_[b].push_back({static_cast<uint32_t>(lo >> shift),
                                   static_cast<uint32_t>((lo >> shift) + units - 1), value, seq_++});
@@ -678,6 +871,11 @@ class Ip4Set final : public Buildable {
     }
   }
 
+  // Room in the /32 bucket for one entry per 12 bytes of file (a line of
+  // an address alone takes 8 to 16): no copies while a 10 M entry set
+  // grows; the part not written is never touched.
+  void expect(size_t bytes) override { pending_[0].reserve(pending_[0].size() + bytes / 12); }
+
   void finish() override {
     for (int b = 0; b < 4; ++b) {
       Bucket& bk = buckets_[b];
@@ -686,8 +884,8 @@ class Ip4Set final : public Buildable {
       bk.ranges.reserve(p.size());
       for (const auto& x : p) bk.ranges.push_back({x.lo, x.hi, x.value});
       std::vector<Piece>().swap(p);
-      sort_units(bk.singles);
-      bk.singles.shrink_to_fit();
+      sort_units(pending_[b]);
+      bk.singles.build(pending_[b], 32 - kShift[b]);
       bk.max_hi.resize(bk.ranges.size());
       bk.max_hi_listed.resize(bk.ranges.size());
       uint32_t m = 0, ml = 0;
@@ -751,7 +949,11 @@ class Ip4Set final : public Buildable {
     std::vector<uint64_t> units;
     for (int b = 0; b < 4; ++b) {
       const Bucket& bk = buckets_[b];
-      units.assign(bk.singles.begin(), bk.singles.end());
+      units.clear();
+      bk.singles.range(0, ~uint32_t{0}, [&](uint32_t unit, uint32_t value) {
+        units.push_back(uint64_t{unit} << 32 | value);
+        return true;
+      });
       for (const Range& r : bk.ranges)
         for (uint64_t u = r.lo; u <= r.hi; ++u) units.push_back(u << 32 | r.value);
       std::sort(units.begin(), units.end());
@@ -796,35 +998,35 @@ class Ip4Set final : public Buildable {
     uint32_t lo, hi, value;
   };
   struct Bucket {
-    std::vector<uint64_t> singles;  // unit << 32 | value, sorted
-    std::vector<Range> ranges;      // sorted by lo
-    std::vector<uint32_t> max_hi;   // running maximum of hi
+    UnitTable singles;
+    std::vector<Range> ranges;     // sorted by lo
+    std::vector<uint32_t> max_hi;  // running maximum of hi
     std::vector<uint32_t> max_hi_listed;
     size_t first_listed = SIZE_MAX;
   };
 
   // Sorts unit << 32 | value by unit (the order of values for one unit does
-  // not matter): LSD radix over the unit's 4 bytes for large arrays.
+  // not matter): LSD radix over the unit's two halves for large arrays.
   static void sort_units(std::vector<uint64_t>& v) {
     if (v.size() < 65536) {
       std::sort(v.begin(), v.end());
       return;
     }
     std::vector<uint64_t> tmp(v.size());
-    for (int pass = 0; pass < 4; ++pass) {
-      int shift = 32 + 8 * pass;
-      size_t count[257] = {};
-      for (uint64_t x : v) ++count[((x >> shift) & 255) + 1];
-      for (int i = 0; i < 256; ++i) count[i + 1] += count[i];
-      for (uint64_t x : v) tmp[count[(x >> shift) & 255]++] = x;
+    std::vector<size_t> count(65537);
+    for (int pass = 0; pass < 2; ++pass) {  // 16 bits a pass
+      int shift = 32 + 16 * pass;
+      std::fill(count.begin(), count.end(), 0);
+      for (uint64_t x : v) ++count[((x >> shift) & 0xFFFF) + 1];
+      for (size_t i = 0; i < 65536; ++i) count[i + 1] += count[i];
+      for (uint64_t x : v) tmp[count[(x >> shift) & 0xFFFF]++] = x;
       v.swap(tmp);
     }
   }
 
   template <typename F>
   static void scan(const Bucket& bk, uint32_t key, F&& f) {
-    auto it = std::lower_bound(bk.singles.begin(), bk.singles.end(), uint64_t{key} << 32);
-    for (; it != bk.singles.end() && (*it >> 32) == key; ++it) f(static_cast<uint32_t>(*it));
+    bk.singles.find(key, f);
     if (bk.ranges.empty()) return;
     auto r = std::upper_bound(bk.ranges.begin(), bk.ranges.end(), key,
                               [](uint32_t k, const Range& x) { return k < x.lo; });
@@ -839,9 +1041,12 @@ class Ip4Set final : public Buildable {
     for (int b = 0; b < 4; ++b) {
       const Bucket& bk = buckets_[b];
       uint32_t ulo = lo >> kShift[b], uhi = hi >> kShift[b];
-      auto it = std::lower_bound(bk.singles.begin(), bk.singles.end(), uint64_t{ulo} << 32);
-      for (; it != bk.singles.end() && (*it >> 32) <= uhi; ++it)
-        if (static_cast<uint32_t>(*it) != kExcluded) return true;
+      bool listed = false;
+      bk.singles.range(ulo, uhi, [&](uint32_t, uint32_t value) {
+        listed = value != kExcluded;
+        return !listed;
+      });
+      if (listed) return true;
       if (bk.ranges.empty() || bk.first_listed == SIZE_MAX) continue;
       auto r = std::upper_bound(bk.ranges.begin(), bk.ranges.end(), uhi,
                                 [](uint32_t k, const Range& x) { return k < x.lo; });
@@ -852,6 +1057,7 @@ class Ip4Set final : public Buildable {
   }
 
   std::vector<Piece> pieces_[4];
+  std::vector<uint64_t> pending_[4];  // single units while loading: unit << 32 | value
   Bucket buckets_[4];
   uint64_t seq_ = 0;
   size_t count_ = 0;
@@ -1691,7 +1897,10 @@ std::unique_ptr<Buildable> make(std::string_view type) {
     ds = std::make_unique<Acl>();
   else if (type == "combined")
     ds = std::make_unique<Combined>();
-  if (ds) ds->type = std::string(type);
+  if (ds) {
+    ds->type = std::string(type);
+    ds->generic = type == "generic";
+  }
   return ds;
 }
 
@@ -1713,20 +1922,30 @@ class Loader {
 
   // One file of the data set; its text may be freed once this returns.
   void file(const std::string& name, std::string_view text, int64_t mtime) {
+    begin_file(name, mtime);
+    feed(text);
+    end_file();
+  }
+  // The same in pieces: begin_file, feed (whole lines, each piece may be
+  // freed once it returns), end_file.
+  void begin_file(const std::string& name, int64_t mtime, size_t bytes = 0) {
     file_ = name;
+    if (!combined_ && bytes) root_->expect(bytes);
     root_->newest_mtime = std::max(root_->newest_mtime, mtime);
     start_file();
-    size_t line_no = 0;
+    line_no_ = 0;
+  }
+  void feed(std::string_view text) {
     while (!text.empty()) {
       size_t nl = text.find('\n');
       std::string_view line = text.substr(0, nl);
       text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-      ++line_no;
+      ++line_no_;
       ++report_->lines;
-      if (auto why = line_(rtrim(line)); !why.empty()) warn(line_no, why);
+      if (auto why = line_(rtrim(line)); !why.empty()) warn(line_no_, why);
     }
-    end_section();
   }
+  void end_file() { end_section(); }
 
   DatasetPtr end() {
     for (auto& p : parts_done_) p.first->finish();
@@ -1742,6 +1961,8 @@ class Loader {
   }
 
  private:
+  size_t line_no_ = 0;
+
   void warn(size_t line_no, const std::string& why) {
     if (report_->warnings.size() < opt_.max_warnings)
       report_->warnings.push_back(file_ + ":" + std::to_string(line_no) + ": " + why);
@@ -1784,7 +2005,7 @@ class Loader {
     // "::1" in an IPv6 data set is an address, not a default line.
     bool ip6_entry =
         line.starts_with("::") && (ds.type == "ip6trie" || ds.type == "ip6tset" || ds.type == "acl");
-    if (line[0] == ':' && ds.type != "generic" && !ip6_entry) {
+    if (line[0] == ':' && !ds.generic && !ip6_entry) {
       Value v;
       std::string why;
       // Parsed against the built-in default (127.0.0.2, no TXT).
@@ -1801,7 +2022,7 @@ class Loader {
       return {};
     }
     std::string why;
-    if (!ds.add_line(line, ds.type == "generic" ? 0 : default_index(), def_value_, &why))
+    if (!ds.add_line(line, ds.generic ? 0 : default_index(), def_value_, &why))
       return why.empty() ? "bad line" : why;
     return {};
   }
@@ -1964,28 +2185,47 @@ Result<DatasetPtr> load_dataset(std::string_view type, const std::vector<std::st
   LoadReport local;
   Loader l(options, report ? report : &local);
   if (auto r = l.begin(type); !r) return tl::unexpected(r.error());
-  std::string text;
+  // Read in pieces of whole lines (1 MiB, more for a longer line): a 10 M
+  // line file is 160 MB of text that need not be in memory at once, beside
+  // the data already served during a reload.
+  constexpr size_t kPiece = size_t{1} << 20;
+  std::string buf;
   for (const auto& f : files) {
-    // One read of the whole file; one file in memory at a time.
     int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
     struct stat st {};
     if (fd < 0 || ::fstat(fd, &st) != 0) {
       if (fd >= 0) ::close(fd);
       return fail(Errc::kIo, "cannot read " + f);
     }
-    text.resize(static_cast<size_t>(st.st_size));
-    size_t got = 0;
-    while (got < text.size()) {
-      ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    l.begin_file(f, static_cast<int64_t>(st.st_mtime), static_cast<size_t>(st.st_size));
+    buf.resize(kPiece);
+    size_t held = 0;  // bytes of an unfinished line at the start of buf
+    for (;;) {
+      if (held == buf.size()) buf.resize(buf.size() * 2);
+      ssize_t n = ::read(fd, buf.data() + held, buf.size() - held);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
+      if (n < 0) {
+        ::close(fd);
+        return fail(Errc::kIo, "cannot read " + f + ": " + std::strerror(errno));
+      }
+      if (n == 0) {
+        l.feed(std::string_view(buf.data(), held));  // a last line without its newline
+        break;
+      }
+      size_t end = held + static_cast<size_t>(n);
+      size_t last_nl = std::string_view(buf.data(), end).rfind('\n');
+      if (last_nl == std::string_view::npos) {
+        held = end;
+        continue;
+      }
+      l.feed(std::string_view(buf.data(), last_nl + 1));
+      held = end - last_nl - 1;
+      std::memmove(buf.data(), buf.data() + last_nl + 1, held);
     }
     ::close(fd);
-    text.resize(got);
-    l.file(f, text, static_cast<int64_t>(st.st_mtime));
+    l.end_file();
   }
-  std::string().swap(text);
+  std::string().swap(buf);
   return l.end();
 }
 

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <random>
 #include <set>
 
 namespace rampart::dnsbl {
@@ -103,6 +108,136 @@ TEST(Ip4Set, ExclusionBeatsOnlyItsOwnBucket) {
   EXPECT_EQ(q(ds, "4.2.1.10").found, Found::kListed);
   EXPECT_EQ(q(ds, "1.1.9.10").found, Found::kNo);
   EXPECT_EQ(q(ds, "7.8.9.10").found, Found::kListed);  // /32 beats the /16 exclusion
+}
+
+// Large buckets are indexed by their top bits with 2-byte keys (UnitTable
+// in dataset.cc); small ones are searched whole. A set big enough for the
+// index in its /32 and /24 buckets, with duplicate units of different
+// values and exclusions, answers as a plain model of rbldnsd's rules.
+TEST(Ip4Set, LargeBucketsAnswerAsTheModel) {
+  std::mt19937 rnd(14);
+  std::string text;
+  std::map<uint32_t, std::set<uint32_t>> m32, m24;  // unit -> A values; 0 = excluded
+  auto add = [&](std::map<uint32_t, std::set<uint32_t>>& m, uint32_t unit, uint32_t a) { m[unit].insert(a); };
+  auto dotted = [](uint32_t a, int octets) {
+    std::string s;
+    for (int o = 0; o < octets; ++o) s += (o ? "." : "") + std::to_string((a >> (24 - 8 * o)) & 255);
+    return s;
+  };
+  for (int i = 0; i < 300000; ++i) {
+    uint32_t addr = rnd() & 0x0FFFFFFF;  // 0.x.x.x - 15.x.x.x: dense enough for shared slots
+    uint32_t a = 1 + rnd() % 200;
+    if (i % 97 == 0) {
+      text += "!" + dotted(addr, 4) + "\n";
+      add(m32, addr, 0);
+    } else {
+      text += dotted(addr, 4) + " :" + std::to_string(a) + "\n";
+      add(m32, addr, a);
+    }
+    if (i % 3 == 0) {  // the same unit again with another value
+      text += dotted(addr, 4) + " :" + std::to_string(a % 200 + 1) + "\n";
+      add(m32, addr, a % 200 + 1);
+    }
+  }
+  for (int i = 0; i < 3000; ++i) {
+    uint32_t net = (rnd() & 0x0FFFFF00);
+    uint32_t a = 1 + rnd() % 200;
+    text += dotted(net, 3) + " :" + std::to_string(a) + "\n";
+    add(m24, net >> 8, a);
+  }
+  auto ds = load("ip4set", {text});
+  ASSERT_TRUE(ds);
+  EXPECT_EQ(ds->entries(), 300000u + 100000u + 3000u);
+
+  auto model = [&](uint32_t addr) {
+    for (auto* m : {&m32, &m24}) {
+      auto it = m->find(m == &m32 ? addr : addr >> 8);
+      if (it == m->end()) continue;
+      S out;
+      if (it->second.count(0)) return out;
+      for (uint32_t a : it->second) out.insert("A 127.0.0." + std::to_string(a));
+      return out;
+    }
+    return S{};
+  };
+  std::vector<uint32_t> probes;
+  for (const auto& [unit, v] : m32) probes.push_back(unit);
+  for (const auto& [unit, v] : m24) probes.push_back(unit << 8 | (rnd() & 255));
+  for (int i = 0; i < 20000; ++i) probes.push_back(rnd() & 0x0FFFFFFF);
+  probes.push_back(0);
+  probes.push_back(0x0FFFFFFF);
+  size_t listed = 0;
+  for (uint32_t addr : probes) {
+    std::string name = std::to_string(addr & 255) + "." + std::to_string((addr >> 8) & 255) + "." +
+                       std::to_string((addr >> 16) & 255) + "." + std::to_string(addr >> 24);
+    auto got = q(ds, name, kTypeA);
+    S want = model(addr);
+    ASSERT_EQ(got.records, want) << name;
+    ASSERT_EQ(got.found, want.empty() ? Found::kNo : Found::kListed) << name;
+    listed += !want.empty();
+  }
+  EXPECT_GT(listed, 250000u);
+
+  // Names of fewer than four labels exist when a listed unit lies below.
+  for (uint32_t p = 0; p < 16; ++p) {
+    bool any = false;
+    for (auto* m : {&m32, &m24})
+      for (auto it = m->lower_bound(m == &m32 ? p << 24 : p << 16);
+           it != m->end() && (it->first >> (m == &m32 ? 24 : 16)) == p && !any; ++it)
+        any = !it->second.count(0);
+    EXPECT_EQ(q(ds, std::to_string(p)).found, any ? Found::kExists : Found::kNo) << p;
+  }
+  EXPECT_EQ(q(ds, "200").found, Found::kNo);
+  EXPECT_EQ(q(ds, "255.255.255").found, Found::kNo);
+
+  // The dump (AXFR) walks every unit of the tables in order.
+  struct Names : DumpSink {
+    std::set<std::string> listed, excluded_names;
+    bool node(std::string_view name, const Collector&) override { return listed.emplace(name).second; }
+    bool excluded(std::string_view name) override { return excluded_names.emplace(name).second; }
+  } sink;
+  ASSERT_EQ(ds->dump(sink), DumpStatus::kOk);
+  std::set<std::string> want_listed, want_excluded;
+  auto reversed = [](uint32_t a, int octets) {
+    std::string s;
+    for (int o = octets - 1; o >= 0; --o) s += std::to_string((a >> (24 - 8 * o)) & 255) + (o ? "." : "");
+    return s;
+  };
+  for (const auto& [unit, v] : m32) (v.count(0) ? want_excluded : want_listed).insert(reversed(unit, 4));
+  for (const auto& [unit, v] : m24) want_listed.insert("*." + reversed(unit << 8, 3));
+  EXPECT_EQ(sink.listed, want_listed);
+  EXPECT_EQ(sink.excluded_names, want_excluded);
+}
+
+// Files are read in pieces of whole lines: a line longer than a piece, a
+// line cut by a piece boundary and a last line without its newline load
+// as from one string.
+TEST(Ip4Set, FileReadInPiecesOfLines) {
+  std::string long_txt(1500000, 'x');
+  std::string text = ":2:" + long_txt + "\n";
+  for (int i = 0; i < 200000; ++i)
+    text += "10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) + "." +
+            std::to_string(i & 255) + "\n";
+  text += "10.9.9.9 :3:last";  // no newline
+  std::string path = ::testing::TempDir() + "/dnsbl_pieces_" + std::to_string(::getpid()) + ".txt";
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << text;
+  }
+  LoadReport report;
+  auto ds = load_dataset("ip4set", {path}, &report);
+  std::remove(path.c_str());
+  ASSERT_TRUE(ds.has_value());
+  EXPECT_TRUE(report.warnings.empty());
+  EXPECT_EQ(report.lines, 200002u);
+  EXPECT_EQ((*ds)->entries(), 200001u);
+  auto first = q(*ds, "0.0.0.10", kTypeTxt);
+  ASSERT_EQ(first.records.size(), 1u);
+  EXPECT_EQ(first.records.begin()->size(), 4 + long_txt.size());
+  EXPECT_EQ(q(*ds, "63.13.3.10", kTypeA).records, (S{"A 127.0.0.2"}));  // entry 199999
+  EXPECT_EQ(q(*ds, "9.9.9.10").records, (S{"A 127.0.0.3", "TXT last"}));
+  EXPECT_EQ(q(*ds, "0.0.4.10").found, Found::kNo);
+  EXPECT_FALSE(load_dataset("ip4set", {path}).has_value());  // gone: an error, not an empty set
 }
 
 TEST(Ip4Set, DefaultLineStartsAfreshInEachFile) {

@@ -45,7 +45,7 @@ namespace rampart::server::dns {
 
 enum class UdpMode {
   kAsio,      // UDP readiness through each thread's io_context (hostable in a shared loop)
-  kBlocking,  // a thread per UDP socket blocked in recvmmsg (fewest system calls)
+  kBlocking,  // a thread per UDP socket blocked in recvmmsg, the socket in no epoll (cheapest)
 };
 
 struct DnsblServerOptions {
