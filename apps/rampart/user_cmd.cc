@@ -12,10 +12,9 @@
 //   Argon2id hash of its password (libsodium), written atomically with mode
 //   0600. add and passwd read the password from the terminal (twice, not
 //   echoed) or, when stdin is not a terminal, its first line; nothing secret
-//   is printed. rampartd reads the file at each login: no reload is needed.
-//   Sessions of a deleted user end at its next request only when deleted
-//   from the console's Users page; after `rampart user del` they end when
-//   they expire ([console] session_idle_s) or rampartd restarts.
+//   is printed. rampartd reads the file at each login: no reload is needed;
+//   it also notices the change within [console] sample_s seconds and ends
+//   the open sessions of a deleted user (or one whose role changed).
 //
 // DIAGNOSTICS
 //   A bad NAME or role, an existing NAME (add), an unknown NAME (del,

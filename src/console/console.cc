@@ -144,6 +144,10 @@ struct Console::Impl {
   std::vector<std::string> hosts;  // accepted Host header values
   HashCost cost = interactive_cost();
   int64_t next_sample = 0;
+  // The accounts file as last seen by the worker (mtime, size): a change
+  // ends the sessions of users deleted or given another role.
+  std::atomic<int64_t> users_stamp{-1};
+  std::atomic<bool> users_check_queued{false};
   std::atomic<uint64_t> logins_ok{0}, logins_failed{0}, logins_limited{0}, csrf_refused{0};
 
   // The worker: Argon2id and the users file, off the event loops.
@@ -425,7 +429,9 @@ struct Console::Impl {
     if (!user || !password || user->empty() || password->empty())
       return respond(error_reply(400, "user and password are required"));
     const auto now = std::chrono::steady_clock::now();
-    const std::string akey = "addr:" + req.peer, ukey = "user:" + *user;
+    const std::string akey = "addr:" + req.peer;
+    // A name no account can have is a failure of the address only (no key per junk name).
+    const std::string ukey = valid_user_name(*user) ? "user:" + *user : akey;
     if (!limiter.allowed(akey, now) || !limiter.allowed(ukey, now)) {
       logins_limited++;
       const int64_t wait = std::max(limiter.retry_after(akey, now), limiter.retry_after(ukey, now));
@@ -632,6 +638,35 @@ struct Console::Impl {
       if (s) history_.add(now, *s);
     }
     sessions_.expire(std::chrono::steady_clock::now());
+    if (!users_check_queued.exchange(true)) {
+      const std::lock_guard lk(jobs_mu);
+      jobs.push_back([this] {
+        check_users_file();
+        users_check_queued = false;
+      });
+      jobs_cv.notify_one();
+    }
+  }
+
+  // On the worker: `rampart user del|add` changed the file -> sessions of
+  // users no longer there, or with another role, end now.
+  void check_users_file() {
+    struct stat sb {};
+    const int64_t stamp =
+        ::stat(cfg.users.c_str(), &sb) == 0
+            ? static_cast<int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec + sb.st_size
+            : 0;
+    if (stamp == users_stamp.exchange(stamp)) return;
+    auto store = AccountStore::load(cfg.users);
+    if (!store) {
+      log::get()->error("console: {}", store.error().message);
+      return;
+    }
+    const size_t ended = sessions_.remove_unless([&](const std::string& user, Role role) {
+      const Account* a = store->find(user);
+      return a && a->role == role;
+    });
+    if (ended > 0) log::get()->info("console: {} sessions ended (their accounts changed)", ended);
   }
 };
 

@@ -140,6 +140,9 @@ TEST(Sessions, BoundedAndRemovable) {
   EXPECT_FALSE(s.find(v[4].id, t0 + 10s));
   EXPECT_EQ(s.remove_user("u3"), 1u);
   EXPECT_FALSE(s.find(v[3].id, t0 + 10s));
+  EXPECT_EQ(s.remove_unless([](const std::string& u, Role) { return u != "u2"; }), 1u);
+  EXPECT_FALSE(s.find(v[2].id, t0 + 10s));
+  EXPECT_EQ(s.size(), 0u);
 }
 
 HttpRequest post(std::string origin, std::string token) {

@@ -84,6 +84,11 @@ size_t SessionStore::remove_user(std::string_view user) {
   return std::erase_if(sessions_, [&](const auto& kv) { return kv.second.user == user; });
 }
 
+size_t SessionStore::remove_unless(const std::function<bool(const std::string&, Role)>& keep) {
+  const std::lock_guard lk(mu_);
+  return std::erase_if(sessions_, [&](const auto& kv) { return !keep(kv.second.user, kv.second.role); });
+}
+
 size_t SessionStore::size() const {
   const std::lock_guard lk(mu_);
   return sessions_.size();

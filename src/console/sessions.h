@@ -31,6 +31,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -70,6 +71,9 @@ class SessionStore {
   void remove(std::string_view id);
   // Every session of `user` (account deleted or its password changed).
   size_t remove_user(std::string_view user);
+  // Every session whose user `keep` refuses (the accounts file changed: a
+  // user deleted or given another role).
+  size_t remove_unless(const std::function<bool(const std::string& user, Role role)>& keep);
   size_t size() const;
   // Drops expired sessions (the console's tick).
   size_t expire(SteadyTime now);

@@ -14,7 +14,8 @@
 //  5. Scan page: a pasted message gets its symbols and Authentication-Results, and records no reputation event;
 //  6. Zombies: shows why there is nothing to release (no flow collector in rampartd);
 //  7. a cross-site form POST (another origin, same site) to /api/users is refused and adds nobody;
-//  8. a viewer gets 403 for the Scan page and for POST /api/scan, even with its CSRF token;
+//  8. a viewer gets 403 for the Scan page and for POST /api/scan, even with its CSRF token; deleting
+//     her with `rampart user del` ends her open session;
 //  9. repeated wrong passwords: 429;
 // 10. a second rampartd whose console speaks TLS: login works, the cookie is __Host- and Secure.
 // Screenshots of each page go to $SHOTS.
@@ -212,6 +213,12 @@ async function main() {
     return v > repBefore ? v : null;
   });
   check(repAfterReal === repBefore + 1, `one event for one real scan, none for the look-only console scan (${repBefore} -> ${repAfterReal})`);
+  // The store agrees: the console scan's client (192.0.2.1) has no volume, the real scans' (192.0.2.10) has.
+  const volume = async (ip) => {
+    const rep = await (await fetch(`http://127.0.0.1:${http}/v1/reputation/ip:${ip}?counters=1`, { headers: auth })).json();
+    return Object.values((rep.counters && rep.counters.volume) || {}).reduce((a, b) => a + b, 0);
+  };
+  check(await volume('192.0.2.10') > 0 && await volume('192.0.2.1') === 0, 'the look-only scan\'s client has no volume in the store');
 
   // 6. Zombies.
   await page.click('a[data-page=Zombies]');
@@ -263,6 +270,10 @@ async function main() {
     return (await fetch('/api/zombies/release', { method: 'POST', headers: { 'X-CSRF-Token': me.csrf } })).status;
   });
   check(rel === 403, 'the viewer gets 403 for POST /api/zombies/release');
+  // `rampart user del` while vera is logged in: rampartd notices the file and ends her session.
+  cli(['user', 'del', 'vera', '--file', usersFile]);
+  await until('vera\'s session to end', async () => (await page.request.get(`${base}/api/me`)).status() === 401);
+  check(true, '`rampart user del vera` ended her open session');
 
   // 9. Login rate limit (last: it locks 127.0.0.1 out for login_window_s).
   let last = 0;
