@@ -1,7 +1,7 @@
 // File: fuzz/fuzz_console.cc
 // Fuzz target: the web console's parsers (src/console): a login form body,
 // a query string, a Cookie header, the accounts file and the Prometheus
-// text the history samples. The first byte picks the parser; each must
+// text the history samples, the saved history. The first byte picks the parser; each must
 // return a value or an error, never crash, and keep its bounds (at most
 // kMaxFields fields; decoded fields never longer than their input).
 //
@@ -20,7 +20,7 @@ using namespace rampart::console;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0: {
       auto f = parse_form(in);
       if (f) {
@@ -60,6 +60,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         h.add(1000, *m);
         h.add(1010, *m);
         (void)h.json(Range::kHour);
+        // What it writes, it reads back the same.
+        History again;
+        if (!again.restore(h.serialize()) || again.json(Range::kDay) != h.json(Range::kDay)) std::abort();
+      }
+      break;
+    }
+    case 5: {
+      History h;
+      if (h.restore(in)) {
+        History again;
+        if (!again.restore(h.serialize())) std::abort();
       }
       break;
     }

@@ -93,6 +93,10 @@ class AccountStore {
 // without one.
 std::string default_users_file(const std::string& data_dir);
 
+// `data` into `path`: a temporary file beside it (mode 0600), fsync,
+// rename, fsync of the directory. kIo naming the file.
+Status write_file_atomically(const std::string& path, std::string_view data);
+
 // Passwords shorter than this are refused by add() and set_password().
 inline constexpr size_t kMinPassword = 10;
 inline constexpr size_t kMaxPassword = 1024;

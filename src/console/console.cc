@@ -55,6 +55,7 @@ Result<ConsoleConfig> ConsoleConfig::from(const Config& cfg, const std::string& 
   }
   c.assets = s.string("assets", c.assets);
   c.users = s.string("users", default_users_file(data_dir));
+  c.history = s.string("history", data_dir.empty() ? std::string() : data_dir + "/console/history");
   c.hosts = s.strings("hosts");
   for (const std::string& h : c.hosts)
     if (h.empty() || h.size() > 255 || h.find_first_of(" /\t\r\n") != std::string::npos)
@@ -676,12 +677,30 @@ Console::~Console() = default;
 Result<std::unique_ptr<Console>> Console::create(ConsoleConfig cfg, ConsoleBackend backend) {
   auto impl = std::make_unique<Impl>(std::move(cfg), std::move(backend));
   if (auto st = impl->load_assets(); !st) return tl::unexpected(st.error());
+  if (!impl->cfg.history.empty()) {
+    std::ifstream in(impl->cfg.history, std::ios::binary);
+    if (in) {
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      if (auto st = impl->history_.restore(ss.str()); !st)
+        log::get()->warn("console: {}: {}; the history starts empty", impl->cfg.history, st.error().message);
+    }
+  }
   impl->set_port(0);
   impl->start_worker();
   return std::unique_ptr<Console>(new Console(std::move(impl)));
 }
 
 void Console::set_port(uint16_t port) { impl_->set_port(port); }
+Status Console::save_history() {
+  if (impl_->cfg.history.empty()) return {};
+  const std::string& path = impl_->cfg.history;
+  const size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) ::mkdir(path.substr(0, slash).c_str(), 0700);  // exists: fine
+  auto st = write_file_atomically(path, impl_->history_.serialize());
+  if (!st) log::get()->error("console: history not saved: {}", st.error().message);
+  return st;
+}
 void Console::handle(HttpRequest req, HttpRespond respond) { impl_->handle(req, std::move(respond)); }
 HttpReply Console::timeout_reply(std::string_view) { return error_reply(503, "request timed out"); }
 void Console::tick(int64_t unix_seconds) { impl_->tick(unix_seconds); }

@@ -20,6 +20,7 @@
 //   tls_key = "/etc/rampart/console.key"
 //   assets = "/usr/share/rampart/web"   # the bundle built from web/
 //   users = "/var/lib/rampart/console/users"   # default: <data-dir>/console/users
+//   history = "/var/lib/rampart/console/history" # default: <data-dir>/console/history
 //   hosts = ["console.example:11335"]   # further Host values to accept (behind a proxy)
 //   sample_s = 10                       # seconds between history samples
 //   session_idle_s = 1800
@@ -51,8 +52,10 @@
 // (current_executor()). At most 64 jobs wait; more answer 503.
 // DIAGNOSTICS: ConsoleConfig::from records kConfig errors naming
 // file:line:column and the key (a listen address that is not loopback
-// without TLS, one of tls_cert/tls_key without the other, a bad number); Console::create fails kIo when the
-// bundle directory cannot be read or holds no index.html.
+// without TLS, one of tls_cert/tls_key without the other, a bad number);
+// Console::create fails kIo when the bundle directory cannot be read or
+// holds no index.html. A history file that cannot be read is logged and the
+// history starts empty.
 #pragma once
 
 #include <cstdint>
@@ -78,7 +81,8 @@ struct ConsoleConfig {
   std::string tls_cert, tls_key;
   bool tls() const { return !tls_cert.empty(); }
   std::string assets = "/usr/share/rampart/web";
-  std::string users;  // the accounts file
+  std::string users;    // the accounts file
+  std::string history;  // the time series kept across restarts ("": not kept)
   std::vector<std::string> hosts;
   int64_t sample_s = 10;  // seconds between history samples (1-60)
   SessionLimits sessions;
@@ -113,6 +117,9 @@ class Console final : public server::HttpHandler {
   // seconds, expired sessions dropped.
   void tick(int64_t unix_seconds);
 
+  // At stop (no loop running): the history to `history`, atomically. Logs
+  // and returns the error.
+  Status save_history();
   // For tests: the Argon2id cost of accounts added through the API.
   void set_hash_cost(HashCost c);
   SessionStore& sessions();

@@ -215,6 +215,16 @@ TEST(History, RatesFromCounters) {
   EXPECT_NE(j.find("\"throttled\": [1]"), std::string::npos) << j;
   EXPECT_NE(j.find("\"t\": [1010]"), std::string::npos) << j;
   EXPECT_EQ(h.totals().at("verdicts.accept"), 30);
+  // Kept across restarts: the points, not the counters' baseline.
+  History again;
+  ASSERT_TRUE(again.restore(h.serialize()));
+  EXPECT_EQ(again.json(Range::kHour), h.json(Range::kHour));
+  EXPECT_EQ(again.json(Range::kMonth), h.json(Range::kMonth));
+  EXPECT_TRUE(again.totals().empty());
+  EXPECT_FALSE(again.restore("rampart-history 2\n"));
+  EXPECT_FALSE(again.restore("rampart-history 1\nring 60\n"));                // another step
+  EXPECT_FALSE(again.restore("rampart-history 1\nring 10\nt 1 2\ns x 1\n"));  // lengths differ
+  EXPECT_EQ(again.json(Range::kHour), h.json(Range::kHour));                  // unchanged by failures
   EXPECT_FALSE(parse_prometheus_text("bad{label 1\n"));
   EXPECT_FALSE(parse_prometheus_text("x{a=\"unterminated} 1\n"));
   EXPECT_FALSE(parse_prometheus_text("x notanumber\n"));

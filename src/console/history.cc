@@ -2,8 +2,10 @@
 // Prometheus text parsing and the in-memory time series (see history.h).
 #include "console/history.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "core/json.h"
@@ -110,12 +112,30 @@ History::History() {
   rings_[2].cap = 360;
 }
 
+namespace {
+// A label value as a series name: letters, digits, '.', '_' and '-' only
+// (the saved history separates fields by spaces).
+std::string series_name(std::string_view prefix, std::string_view label) {
+  std::string out(prefix);
+  for (char c : label.substr(0, 64)) out.push_back(is_alnum(c) || c == '.' || c == '-' ? c : '_');
+  return out;
+}
+}  // namespace
+
 std::map<std::string, double> History::series_of(const Samples& samples) {
   std::map<std::string, double> m;
-  size_t checks = 0;
+  // At most kMaxSeries names: labels past that are summed as "<kind>.other".
+  auto add = [&m](const std::string& key, std::string_view other, double v) {
+    if (m.count(key) || m.size() < kMaxSeries - 8) {
+      m[key] += v;
+    } else {
+      m[std::string(other)] += v;
+    }
+  };
   for (const Sample& s : samples) {
     if (s.name == "rampart_milter_verdicts_total" || s.name == "rampart_scan_verdicts_total") {
-      if (const std::string* a = s.label("action")) m["verdicts." + *a] += s.value;
+      if (const std::string* a = s.label("action"))
+        add(series_name("verdicts.", *a), "verdicts.other", s.value);
     } else if (s.name == "rampart_throttled_total") {
       m["throttled"] += s.value;
     } else if (s.name == "rampart_http_requests_total") {
@@ -123,15 +143,7 @@ std::map<std::string, double> History::series_of(const Samples& samples) {
     } else if (s.name == "rampart_reputation_events_total") {
       m["reputation.events"] += s.value;
     } else if (s.name == "rampart_check_hits_total") {
-      if (const std::string* c = s.label("check")) {
-        const std::string key = "check." + *c;
-        if (m.count(key) || checks < kMaxSeries - 16) {
-          if (!m.count(key)) ++checks;
-          m[key] += s.value;
-        } else {
-          m["check.other"] += s.value;
-        }
-      }
+      if (const std::string* c = s.label("check")) add(series_name("check.", *c), "check.other", s.value);
     }
   }
   return m;
@@ -158,7 +170,15 @@ void History::push(Ring& r, int64_t t, const std::map<std::string, double>& poin
     r.acc_n = 0;
   }
   if (slot != r.acc_start) r.acc_start = slot;
-  for (const auto& [k, v] : point) r.acc[k] += v;
+  // At most kMaxSeries names in a ring, old and new together.
+  size_t names = r.v.size();
+  for (const auto& [k, sum] : r.acc) names += r.v.count(k) ? 0 : 1;
+  for (const auto& [k, v] : point) {
+    const bool known = r.acc.count(k) || r.v.count(k);
+    if (!known && names >= kMaxSeries) continue;
+    if (!known) ++names;
+    r.acc[k] += v;
+  }
   r.acc_n++;
 }
 
@@ -184,6 +204,108 @@ std::map<std::string, double> History::totals() const {
   return last_totals_;
 }
 
+History::Points History::points(const Ring& r) {
+  Points p{r.t, r.v};
+  if (r.acc_n > 0) {
+    p.t.push_back(r.acc_start);
+    for (auto& [k, vec] : p.v) vec.resize(p.t.size() - 1, 0.0);
+    for (const auto& [k, sum] : r.acc) {
+      auto& vec = p.v[k];
+      vec.resize(p.t.size() - 1, 0.0);
+      vec.push_back(sum / static_cast<double>(r.acc_n));
+    }
+    for (auto& [k, vec] : p.v) vec.resize(p.t.size(), 0.0);
+    if (p.t.size() > r.cap) {
+      p.t.erase(p.t.begin());
+      for (auto& [k, vec] : p.v) vec.erase(vec.begin());
+    }
+  }
+  return p;
+}
+
+std::string History::serialize() const {
+  const std::lock_guard lk(mu_);
+  std::string out = "rampart-history 1\n";
+  for (const Ring& r : rings_) {
+    const Points p = points(r);
+    out += "ring " + std::to_string(r.step) + "\nt";
+    for (int64_t t : p.t) out += " " + std::to_string(t);
+    out += "\n";
+    for (const auto& [k, vec] : p.v) {
+      out += "s " + k;
+      char b[32];
+      for (double v : vec) {
+        std::snprintf(b, sizeof b, " %.17g", v);
+        out += b;
+      }
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+Status History::restore(std::string_view text) {
+  Ring fresh[3];
+  for (int i = 0; i < 3; ++i) {
+    fresh[i].step = rings_[i].step;
+    fresh[i].cap = rings_[i].cap;
+  }
+  int ring = -1;
+  size_t line_no = 0;
+  bool header = false;
+  for (std::string_view line : split(text, '\n')) {
+    ++line_no;
+    if (line.empty()) continue;
+    auto bad = [&](std::string_view why) {
+      return fail(Errc::kParse, "history line " + std::to_string(line_no) + ": " + std::string(why));
+    };
+    std::vector<std::string_view> f;
+    for (std::string_view w : split(line, ' '))
+      if (!w.empty()) f.push_back(w);
+    if (!header) {
+      if (f.size() != 2 || f[0] != "rampart-history" || f[1] != "1")
+        return bad("not a rampart history (version 1)");
+      header = true;
+      continue;
+    }
+    auto number = [](std::string_view s, double& out) {
+      const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+      return ec == std::errc() && p == s.data() + s.size() && std::isfinite(out);
+    };
+    if (f[0] == "ring") {
+      if (++ring >= 3) return bad("more than three rings");
+      double step = 0;
+      if (f.size() != 2 || !number(f[1], step) || static_cast<int64_t>(step) != fresh[ring].step)
+        return bad("ring step is not " + std::to_string(fresh[ring].step));
+    } else if (f[0] == "t") {
+      if (ring < 0 || !fresh[ring].t.empty()) return bad("times outside a ring");
+      if (f.size() - 1 > fresh[ring].cap) return bad("more points than the ring holds");
+      for (size_t i = 1; i < f.size(); ++i) {
+        double t = 0;
+        if (!number(f[i], t)) return bad("bad time");
+        fresh[ring].t.push_back(static_cast<int64_t>(t));
+      }
+    } else if (f[0] == "s") {
+      if (ring < 0 || f.size() < 2) return bad("a series outside a ring");
+      if (fresh[ring].v.size() >= kMaxSeries) return bad("too many series");
+      if (f.size() - 2 != fresh[ring].t.size()) return bad("series length differs from the times");
+      std::vector<double> vec;
+      for (size_t i = 2; i < f.size(); ++i) {
+        double v = 0;
+        if (!number(f[i], v)) return bad("bad value");
+        vec.push_back(v);
+      }
+      if (!fresh[ring].v.emplace(std::string(f[1]), std::move(vec)).second) return bad("series twice");
+    } else {
+      return bad("unknown line");
+    }
+  }
+  if (!header) return fail(Errc::kParse, "history: empty");
+  const std::lock_guard lk(mu_);
+  for (int i = 0; i < 3; ++i) rings_[i] = std::move(fresh[i]);
+  return {};
+}
+
 namespace {
 void append_num(std::string& out, double v) {
   char buf[32];
@@ -196,18 +318,9 @@ std::string History::json(Range range) const {
   const std::lock_guard lk(mu_);
   const Ring& r = rings_[static_cast<int>(range)];
   // The closed points, then the one being accumulated (partial).
-  std::vector<int64_t> t = r.t;
-  std::map<std::string, std::vector<double>> v = r.v;
-  if (r.acc_n > 0) {
-    t.push_back(r.acc_start);
-    for (auto& [k, vec] : v) vec.resize(t.size() - 1, 0.0);
-    for (const auto& [k, sum] : r.acc) {
-      auto& vec = v[k];
-      vec.resize(t.size() - 1, 0.0);
-      vec.push_back(sum / static_cast<double>(r.acc_n));
-    }
-    for (auto& [k, vec] : v) vec.resize(t.size(), 0.0);
-  }
+  const Points p = points(r);
+  const std::vector<int64_t>& t = p.t;
+  const std::map<std::string, std::vector<double>>& v = p.v;
   std::string out = "{\"step\": " + std::to_string(r.step) + ", \"t\": [";
   for (size_t i = 0; i < t.size(); ++i) out += (i ? ", " : "") + std::to_string(t[i]);
   out += "], \"series\": {";

@@ -61,6 +61,18 @@ class History {
   std::string json(Range r) const;
   // The counters' totals at the last add() (for "now" numbers).
   std::map<std::string, double> totals() const;
+  // The rings' points as text (rampartd writes it to <data-dir>/console/history
+  // at stop and reads it at start; the counters' baseline is not kept: a
+  // restarted rampartd counts from zero):
+  //   rampart-history 1
+  //   ring STEP
+  //   t T1 T2 ...
+  //   s NAME V1 V2 ...        (as many values as times)
+  std::string serialize() const;
+  // Replaces the rings with what `text` holds; kParse naming the line for
+  // anything else (a step that is not this build's, lengths that differ,
+  // more points or series than the rings hold).
+  Status restore(std::string_view text);
 
  private:
   struct Ring {
@@ -74,6 +86,12 @@ class History {
     std::map<std::string, double> acc;
   };
   void push(Ring& r, int64_t t, const std::map<std::string, double>& point);
+  struct Points {
+    std::vector<int64_t> t;
+    std::map<std::string, std::vector<double>> v;
+  };
+  // The closed points and the one in progress.
+  static Points points(const Ring& r);
   static std::map<std::string, double> series_of(const Samples& s);
   mutable std::mutex mu_;
   std::map<std::string, double> last_totals_;

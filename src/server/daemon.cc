@@ -335,6 +335,7 @@ struct Daemon::Impl {
   void drain(std::chrono::steady_clock::time_point deadline) {
     drained = true;
     if (feedback) (void)feedback->drain(deadline);  // logs what it could not do
+    if (console) (void)console->save_history();     // logs what it could not do
   }
 };
 

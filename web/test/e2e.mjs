@@ -17,7 +17,8 @@
 //  8. a viewer gets 403 for the Scan page and for POST /api/scan, even with its CSRF token; deleting
 //     her with `rampart user del` ends her open session;
 //  9. repeated wrong passwords: 429;
-// 10. a second rampartd whose console speaks TLS: login works, the cookie is __Host- and Secure.
+// 10. a second rampartd whose console speaks TLS: login works, the cookie is __Host- and Secure;
+// 11. at SIGTERM the first one saves its history to <data-dir>/console/history.
 // Screenshots of each page go to $SHOTS.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
@@ -284,6 +285,14 @@ async function main() {
   check(last === 429, 'the fifth wrong password in a row is 429');
 
   await tlsPhase(usersFile);
+
+  // 11. At stop, rampartd keeps the history in its data directory.
+  const stopped = new Promise((r) => daemon.on('exit', r));
+  daemon.kill('SIGTERM');
+  await stopped;
+  const saved = readFileSync(join(tmp, 'data', 'console', 'history'), 'utf8');
+  check(saved.startsWith('rampart-history 1\n') && /\ns verdicts\.accept [0-9.e+-]+/.test(saved),
+    'rampartd saved the history to <data-dir>/console/history at stop');
 
   check(cspErrors.filter((e) => /Content Security Policy/i.test(e)).length === 0, `no CSP violations (${cspErrors.join('; ')})`);
   console.log(`e2e: passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`);
