@@ -74,6 +74,7 @@ Result<ConsoleConfig> ConsoleConfig::from(const Config& cfg, const std::string& 
 namespace {
 
 constexpr size_t kMaxJobs = 64;
+constexpr size_t kMaxFormBytes = 16384;
 constexpr size_t kMaxAssetBytes = 16u << 20;
 // With TLS the __Host- prefix (RFC 6265bis 4.1.3.2): Secure, Path=/, no Domain.
 const char* const kSessionCookie = "rampart_session";
@@ -161,7 +162,10 @@ struct Console::Impl {
   Impl(ConsoleConfig c, ConsoleBackend b)
       : cfg(std::move(c)), backend(std::move(b)), sessions_(cfg.sessions), limiter(cfg.login) {}
 
-  ~Impl() {
+  ~Impl() { stop_worker(); }
+
+  // Runs the jobs queued, then ends the worker; later offloads answer 503.
+  void stop_worker() {
     {
       const std::lock_guard lk(jobs_mu);
       stopping = true;
@@ -335,6 +339,9 @@ struct Console::Impl {
 
   // The API: the session, the role, the CSRF token of a POST, then the route.
   void api(HttpRequest& req, const std::string& path, HttpRespond respond) {
+    // Forms are small; only a scanned message may be large.
+    if (path != "/api/scan" && req.body.size() > kMaxFormBytes)
+      return respond(error_reply(413, "request too large"));
     if (path == "/api/login") {
       if (req.method != "POST") return respond(error_reply(405, "use POST"));
       return login(req, std::move(respond));
@@ -584,8 +591,8 @@ struct Console::Impl {
           }
           return json_reply(200, out + "]}");
         },
-        std::move(respond));
-    (void)queued;
+        respond);
+    if (!queued) respond(error_reply(503, "busy: try again"));
   }
 
   void users_add(HttpRequest& req, const Session& s, HttpRespond respond) {
@@ -641,6 +648,7 @@ struct Console::Impl {
     sessions_.expire(std::chrono::steady_clock::now());
     if (!users_check_queued.exchange(true)) {
       const std::lock_guard lk(jobs_mu);
+      if (stopping) return;
       jobs.push_back([this] {
         check_users_file();
         users_check_queued = false;
@@ -692,6 +700,7 @@ Result<std::unique_ptr<Console>> Console::create(ConsoleConfig cfg, ConsoleBacke
 }
 
 void Console::set_port(uint16_t port) { impl_->set_port(port); }
+void Console::stop() { impl_->stop_worker(); }
 Status Console::save_history() {
   if (impl_->cfg.history.empty()) return {};
   const std::string& path = impl_->cfg.history;

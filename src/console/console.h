@@ -117,8 +117,11 @@ class Console final : public server::HttpHandler {
   // seconds, expired sessions dropped.
   void tick(int64_t unix_seconds);
 
-  // At stop (no loop running): the history to `history`, atomically. Logs
-  // and returns the error.
+  // At stop (no loop running, their executors still there): finishes the
+  // worker's jobs (their answers are posted to the loops, which drop them)
+  // and ends the worker thread, so that nothing posts to a loop later.
+  void stop();
+  // At stop: the history to `history`, atomically. Logs and returns the error.
   Status save_history();
   // For tests: the Argon2id cost of accounts added through the API.
   void set_hash_cost(HashCost c);

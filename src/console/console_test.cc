@@ -378,6 +378,10 @@ TEST_F(ConsoleHandlerTest, LoginRolesCsrf) {
 }
 
 TEST_F(ConsoleHandlerTest, LoginLimitsAndCrossSiteLogin) {
+  EXPECT_EQ(call("POST", "/api/login", "user=admin1&password=" + std::string(20000, 'x'),
+                 {{"origin", "http://127.0.0.1:8080"}})
+                .status,
+            413);
   EXPECT_EQ(
       call("POST", "/api/login", "user=admin1&password=admin+password", {{"origin", "http://evil.example"}})
           .status,

@@ -335,7 +335,10 @@ struct Daemon::Impl {
   void drain(std::chrono::steady_clock::time_point deadline) {
     drained = true;
     if (feedback) (void)feedback->drain(deadline);  // logs what it could not do
-    if (console) (void)console->save_history();     // logs what it could not do
+    if (console) {
+      console->stop();                // its worker posts to the loops' executors
+      (void)console->save_history();  // logs what it could not do
+    }
   }
 };
 

@@ -171,11 +171,17 @@ function drawSenders(app) {
       return;
     }
     const rep = data.report || {};
-    const counters = (rep.counters && rep.counters.values) || rep.counters || {};
-    const rows = [];
+    // Decayed counters by window (the store's own windows, in its order).
+    const counters = rep.counters || {};
+    const windows = [];
     for (const [k, v] of Object.entries(counters)) {
-      if (k === 'at') continue;
-      rows.push(el('tr', {}, el('td', {}, k), el('td', { class: 'num' }, typeof v === 'object' ? JSON.stringify(v) : fmt(v))));
+      if (k !== 'at' && v && typeof v === 'object') for (const w of Object.keys(v)) if (!windows.includes(w)) windows.push(w);
+    }
+    const rows = [el('tr', {}, el('th', {}, 'counter'), ...windows.map((w) => el('th', { class: 'num' }, w)))];
+    for (const [k, v] of Object.entries(counters)) {
+      if (k === 'at' || !v || typeof v !== 'object') continue;
+      rows.push(el('tr', { class: Object.values(v).some((x) => x > 0) ? 'nonzero' : 'zero' }, el('td', {}, k),
+        ...windows.map((w) => el('td', { class: 'num' }, fmt(v[w] || 0)))));
     }
     out.replaceChildren(el('div', { class: 'card' },
       el('h2', {}, data.id),

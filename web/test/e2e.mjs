@@ -195,7 +195,11 @@ async function main() {
   await page.screenshot({ path: join(SHOTS, 'senders.png'), fullPage: true });
 
   // 5. Scan page, look only.
-  const repBefore = await metric('rampart_reputation_events_total');
+  // The five scans' events (written on the 100 ms flush) and the three bot events: all counted first.
+  const repBefore = await until('the earlier events to be written', async () => {
+    const v = await metric('rampart_reputation_events_total');
+    return v >= 8 ? v : null;
+  });
   await page.click('a[data-page=Scan]');
   await page.waitForURL(`${base}/scan`);
   await page.fill('#scan-from', 'a@good.test');
