@@ -529,7 +529,8 @@ struct Server::Impl {
           }
         } else if (c->hc) {
           auto h = c->hc;
-          if (h->tick(now)) {
+          if (h->tick(now) || (c->tls && !c->tls->handshake_done() && h->closing())) {
+            // (A TLS client past its header deadline without a handshake cannot read the 408.)
             kill(*c);
           } else {
             flush(*c);  // a timeout's answer or a 408

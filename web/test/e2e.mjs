@@ -23,6 +23,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -103,7 +104,8 @@ async function tlsPhase(users) {
     '-keyout', key, '-out', crt, '-days', '1', '-subj', '/CN=localhost'], { encoding: 'utf8' });
   if (r.status !== 0) fail(`openssl req: ${r.stderr}`);
   const config = join(tmp, 'tls.toml');
-  writeFileSync(config, `[console]\nenabled = true\nlisten = "127.0.0.1:0"\nassets = "${WEB}"\nusers = "${users}"\n` +
+  writeFileSync(config, `[server]\nhttp_header_timeout_s = 1\n` +
+    `[console]\nenabled = true\nlisten = "127.0.0.1:0"\nassets = "${WEB}"\nusers = "${users}"\n` +
     `tls_cert = "${crt}"\ntls_key = "${key}"\n`);
   const { child, ports } = await spawnDaemon(config, 'data-tls');
   daemon2 = child;
@@ -125,6 +127,15 @@ async function tlsPhase(users) {
     await fetch(`http://127.0.0.1:${ports.console}/login`, { signal: AbortSignal.timeout(5000) });
   } catch { plainFailed = true; }
   check(plainFailed, 'plain HTTP to the TLS listener gets no answer');
+  // A client that connects and never starts the handshake is closed at the header deadline (1 s here).
+  const t0 = Date.now();
+  const closedAfter = await new Promise((resolve) => {
+    const s = connect(ports.console, '127.0.0.1');
+    const deadline = setTimeout(() => { s.destroy(); resolve(null); }, 8000);
+    s.on('close', () => { clearTimeout(deadline); resolve(Date.now() - t0); });
+    s.on('error', () => {});
+  });
+  check(closedAfter !== null && closedAfter < 5000, `a silent TLS client is closed after ${closedAfter} ms`);
   await ctx.close();
 }
 
