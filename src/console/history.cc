@@ -251,6 +251,7 @@ Status History::restore(std::string_view text) {
     fresh[i].cap = rings_[i].cap;
   }
   int ring = -1;
+  bool times = false;  // the ring's "t" line seen (once, before its series)
   size_t line_no = 0;
   bool header = false;
   for (std::string_view line : split(text, '\n')) {
@@ -262,6 +263,7 @@ Status History::restore(std::string_view text) {
     std::vector<std::string_view> f;
     for (std::string_view w : split(line, ' '))
       if (!w.empty()) f.push_back(w);
+    if (f.empty()) continue;  // blank
     if (!header) {
       if (f.size() != 2 || f[0] != "rampart-history" || f[1] != "1")
         return bad("not a rampart history (version 1)");
@@ -272,21 +274,27 @@ Status History::restore(std::string_view text) {
       const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
       return ec == std::errc() && p == s.data() + s.size() && std::isfinite(out);
     };
+    auto integer = [](std::string_view s, int64_t& out) {
+      const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+      return ec == std::errc() && p == s.data() + s.size();
+    };
     if (f[0] == "ring") {
       if (++ring >= 3) return bad("more than three rings");
-      double step = 0;
-      if (f.size() != 2 || !number(f[1], step) || static_cast<int64_t>(step) != fresh[ring].step)
+      times = false;
+      int64_t step = 0;
+      if (f.size() != 2 || !integer(f[1], step) || step != fresh[ring].step)
         return bad("ring step is not " + std::to_string(fresh[ring].step));
     } else if (f[0] == "t") {
-      if (ring < 0 || !fresh[ring].t.empty()) return bad("times outside a ring");
+      if (ring < 0 || times) return bad("times outside a ring, or twice");
+      times = true;
       if (f.size() - 1 > fresh[ring].cap) return bad("more points than the ring holds");
       for (size_t i = 1; i < f.size(); ++i) {
-        double t = 0;
-        if (!number(f[i], t)) return bad("bad time");
-        fresh[ring].t.push_back(static_cast<int64_t>(t));
+        int64_t t = 0;
+        if (!integer(f[i], t)) return bad("bad time");
+        fresh[ring].t.push_back(t);
       }
     } else if (f[0] == "s") {
-      if (ring < 0 || f.size() < 2) return bad("a series outside a ring");
+      if (ring < 0 || !times || f.size() < 2) return bad("a series before its ring's times");
       if (fresh[ring].v.size() >= kMaxSeries) return bad("too many series");
       if (f.size() - 2 != fresh[ring].t.size()) return bad("series length differs from the times");
       std::vector<double> vec;
