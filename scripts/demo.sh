@@ -39,9 +39,20 @@ if [[ -x $daemon ]] && command -v curl >/dev/null; then
   token=$(head -n 1 <<<"$tok")
   tail -n +2 <<<"$tok" >"$conf"
   auth="Authorization: Bearer $token"
-  "$daemon" --config "$conf" --zone "$zone" --milter 127.0.0.1:0 --http 127.0.0.1:0 >"$out" 2>/dev/null &
+  # The web console (src/console), when its bundle is built: a one-time admin in a scratch data directory.
+  data=$(mktemp -d)
+  console_pw=""
+  if [[ -f $build/web/index.html ]]; then
+    console_pw=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+    printf '
+$ rampart user add admin --role admin --data-dir DATA   (password from stdin)
+'
+    printf '%s\n' "$console_pw" | "$bin" user add admin --role admin --data-dir "$data"
+    printf '[console]\nenabled = true\nlisten = "127.0.0.1:0"\nassets = "%s"\nsample_s = 2\n' "$(cd "$build" && pwd)/web" >>"$conf"
+  fi
+  "$daemon" --config "$conf" --zone "$zone" --milter 127.0.0.1:0 --http 127.0.0.1:0 --data-dir "$data" >"$out" 2>/dev/null &
   pid=$!
-  trap 'kill $pid 2>/dev/null || true; rm -f "$out" "$msg" "$conf"' EXIT
+  trap 'kill $pid 2>/dev/null || true; rm -rf "$out" "$msg" "$conf" "$data"' EXIT
   for _ in $(seq 100); do grep -q ready "$out" && break; sleep 0.05; done
   cat "$out"
   http=$(grep -oP 'http \K[0-9.]+:[0-9]+' "$out")
@@ -76,6 +87,12 @@ print("action:", v["action"], " score:", v["score"])
 for s in v["symbols"]:
     if s["name"].startswith("REP_"):
         print(" ", s["name"], s["score"], "-", s["reason"])'
+  console=$(grep -oP 'console \K[0-9.]+:[0-9]+' "$out" || true)
+  if [[ -n $console && -t 0 ]]; then
+    printf '\n\033[1m== the web console: http://%s/  (user admin, one-time password %s)\033[0m\n' "$console" "$console_pw"
+    echo "   Live shows the scans above; Senders: look up 198.51.100.66; Scan: paste a message (look only)."
+    read -r -p "   rampartd keeps running for the console; press Enter to stop it. " _
+  fi
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   echo "rampartd stopped (SIGTERM drains). For Postfix: deploy/rampartd/ (smtpd_milters = inet:127.0.0.1:PORT)."

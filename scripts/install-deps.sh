@@ -40,6 +40,10 @@ PKGS=(
   dpkg-dev lintian systemd man-db adduser init-system-helpers
   # promtool (Prometheus's own linter) checks the /metrics exposition in tests
   prometheus
+  # web console (issue 15): Argon2id password hashes (libsodium), the bundle's
+  # npm tooling (node 18 in Debian 12: esbuild, uPlot), Chromium for the
+  # browser test (driven by npm playwright-core)
+  libsodium-dev nodejs npm chromium
 )
 
 missing=()

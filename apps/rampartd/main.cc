@@ -125,6 +125,7 @@ int main(int argc, char** argv) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
   }
+  const std::string settings_console_listen = settings->console.listen;
   auto daemon = server::Daemon::create(args, std::move(*settings));
   if (!daemon) return fail_with(daemon.error().message, daemon.error().code == Errc::kConfig ? 2 : 1);
   const server::ServerOptions& so = (*daemon)->server_options();
@@ -132,6 +133,9 @@ int main(int argc, char** argv) {
   std::printf("rampartd: milter %s:%u\n", host(so.milter_listen).c_str(), (*daemon)->milter_port());
   if (!so.http_listen.empty())
     std::printf("rampartd: http %s:%u\n", host(so.http_listen).c_str(), (*daemon)->http_port());
+  if ((*daemon)->console_port() != 0)
+    std::printf("rampartd: console %s:%u\n", host(settings_console_listen).c_str(),
+                (*daemon)->console_port());
   std::printf("rampartd: ready\n");
   std::fflush(stdout);
   const int rc = (*daemon)->run();

@@ -281,15 +281,18 @@ class ReputationCheck final : public Check {
       if (fb_->is_trap(r) && traps++ == 0) first_trap = angle_value(r);
     std::optional<reputation::Event> trap;
     if (traps > 0) trap = e;
-    if (auto qs = fb_->queue(std::move(e)); !qs) {
+    if (s->look_only) {
+      // Looks only: the symbols, no events.
+    } else if (auto qs = fb_->queue(std::move(e)); !qs) {
       if (!said) unavailable(*s, qs.error().message);
       return;
     }
     if (trap) {
       trap->type = reputation::EventType::kTrap;
-      fb_->trap_hits_++;
+      if (!s->look_only) fb_->trap_hits_++;
       s->add(name(), "REP_TRAP_HIT", cfg_.scores("REP_TRAP_HIT"),
              first_trap + (traps > 1 ? " and " + std::to_string(traps - 1) + " more trap(s)" : ""));
+      if (s->look_only) return;
       if (auto qs = fb_->queue(std::move(*trap)); !qs && !said) unavailable(*s, qs.error().message);
     }
   }

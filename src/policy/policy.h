@@ -93,6 +93,10 @@ struct ScanState {
   // and what they found before the login was known (connect, HELO) is
   // dropped when the pipeline sees it (Pipeline::run).
   bool outbound = false;
+  // A scan that only looks (POST /v1/scan?look_only=1, the console's Scan
+  // page): the verdict as for real mail, but no reputation event is recorded
+  // (test scans do not change real data).
+  bool look_only = false;
   bool temp_failed = false;
   std::string tempfail_reason;
   // Filled by checks for later ones.

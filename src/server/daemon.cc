@@ -89,6 +89,8 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
   auto lz = LiveZonesConfig::from(*cfg);
   note(lz);
 #endif
+  auto cc = console::ConsoleConfig::from(*cfg, a.data_dir);
+  note(cc);
   note(cfg->finish());
   if (!errors.empty()) {
     std::string msg;
@@ -98,10 +100,10 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
   if (a.loops) so->loops = *a.loops;
 #ifdef HAVE_RAMPART_LIVE_ZONES
   return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm),
-                        std::move(*st),  std::move(*so),  std::move(*ac), std::move(*lz)};
+                        std::move(*st),  std::move(*so),  std::move(*ac), std::move(*lz), std::move(*cc)};
 #else
   return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm),
-                        std::move(*st),  std::move(*so),  std::move(*ac)};
+                        std::move(*st),  std::move(*so),  std::move(*ac), std::move(*cc)};
 #endif
 }
 
@@ -117,7 +119,8 @@ struct Daemon::Impl {
   Metrics metrics;
   std::unique_ptr<Router> router;
   std::unique_ptr<Server> server;
-  bool drained = false;  // the store service's threads stopped (drain())
+  std::unique_ptr<console::Console> console;  // [console] enabled
+  bool drained = false;                       // the store service's threads stopped (drain())
 #ifdef HAVE_RAMPART_LIVE_ZONES
   // Manual overrides (scans and live zones) and the live DNSBL zones.
   std::shared_ptr<reputation::OverrideStore> overrides;
@@ -140,6 +143,7 @@ struct Daemon::Impl {
     feedback.reset();
     router.reset();
     server.reset();
+    console.reset();  // after the server: no loop calls it any more
   }
 
   // One resolver per event loop (CachingResolver is not thread-safe), the
@@ -336,11 +340,43 @@ struct Daemon::Impl {
 #ifdef HAVE_RAMPART_LIVE_ZONES
     add_override_routes(*router, overrides);
 #endif
-    // Loop 0's tick: the event queue's flush, the reports Maildir.
+    if (auto st = start_console(); !st) return st;
+    // Loop 0's tick: the event queue's flush, the reports Maildir, the console's history.
     server->set_tick([this] {
       feedback->tick();
       if (ingest) ingest->tick();
+      if (console) console->tick(clock.unix_seconds());
     });
+    return {};
+  }
+
+  // The web console (src/console) on its own listener, over the server's
+  // metrics, a look-only scan and the reputation store.
+  Status start_console() {
+    if (!s.console.enabled) return {};
+    console::ConsoleBackend b;
+    b.metrics_text = [this] { return server->metrics_text(); };
+    b.scan = [this](HttpRequest req, HttpRespond respond) {
+      server->scan(std::move(req), std::move(respond));
+    };
+    b.reputation = [fb = feedback](std::string id, std::function<void(int, std::string)> done) {
+      fb->get_reputation(id, true, [done = std::move(done)](policy::Feedback::Answer a) {
+        done(a.status, std::move(a.json));
+      });
+    };
+    auto c = console::Console::create(s.console, std::move(b));
+    if (!c) return fail(Errc::kConfig, c.error().message);
+    console = std::move(*c);
+    std::shared_ptr<TlsContext> tls;
+    if (s.console.tls()) {
+      auto t = TlsContext::server(s.console.tls_cert, s.console.tls_key);
+      if (!t) return fail(Errc::kConfig, "console: " + t.error().message);
+      tls = std::move(*t);
+    }
+    if (auto st = server->listen_console(s.console.listen, console.get(), std::move(tls)); !st) return st;
+    console->set_port(server->console_port());
+    log::get()->info("console: port {}{} (accounts in {})", server->console_port(),
+                     s.console.tls() ? ", TLS" : "", s.console.users);
     return {};
   }
 
@@ -354,6 +390,10 @@ struct Daemon::Impl {
     if (live) live->stop_seed();  // it reads the store, which drain() stops
 #endif
     if (feedback) (void)feedback->drain(deadline);  // logs what it could not do
+    if (console) {
+      console->stop();                // its worker posts to the loops' executors
+      (void)console->save_history();  // logs what it could not do
+    }
   }
 };
 
@@ -368,6 +408,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonArgs& args, DaemonSet
 
 uint16_t Daemon::milter_port() const { return impl_->server->milter_port(); }
 uint16_t Daemon::http_port() const { return impl_->server->http_port(); }
+uint16_t Daemon::console_port() const { return impl_->server->console_port(); }
 const ServerOptions& Daemon::server_options() const { return impl_->s.server; }
 
 int Daemon::run() {

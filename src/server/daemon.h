@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "console/console.h"
 #include "core/config.h"
 #include "core/result.h"
 #include "policy/feedback.h"
@@ -70,6 +71,7 @@ struct DaemonSettings {
 #ifdef HAVE_RAMPART_LIVE_ZONES
   LiveZonesConfig dnsbl;  // [dnsbl]: live zones (live_zones.h)
 #endif
+  console::ConsoleConfig console;  // [console]
 };
 
 Result<DaemonSettings> read_daemon_settings(const DaemonArgs& args);
@@ -82,7 +84,8 @@ class Daemon {
   Daemon& operator=(const Daemon&) = delete;
 
   uint16_t milter_port() const;
-  uint16_t http_port() const;  // 0: no HTTP API
+  uint16_t http_port() const;     // 0: no HTTP API
+  uint16_t console_port() const;  // 0: no web console ([console] enabled = false)
   const ServerOptions& server_options() const;
   // Serves until SIGTERM has drained; 0, as Server::run().
   int run();

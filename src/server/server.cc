@@ -38,6 +38,7 @@
 #include "core/metrics.h"
 #include "policy/verdict_log.h"
 #include "server/http/scan.h"
+#include "server/http/tls.h"
 
 namespace rampart::server {
 
@@ -128,6 +129,8 @@ constexpr size_t kReadBuffer = 16384;  // per connection, while a read is outsta
 struct Listener {
   const char* name = "";
   bool http = false;
+  HttpHandler* handler = nullptr;   // HTTP: null = the Router
+  std::shared_ptr<TlsContext> tls;  // HTTP over TLS (the console's listener, when configured)
   size_t max = 0, max_per_address = 0;
   std::mutex mu;
   size_t open = 0;
@@ -204,6 +207,7 @@ struct Server::Impl {
     std::chrono::steady_clock::time_point last_active{};
     std::shared_ptr<MilterSession> session;
     std::shared_ptr<HttpConnection> hc;
+    std::unique_ptr<TlsStream> tls;  // between the socket and hc, on a TLS listener
     std::unique_ptr<char[]> buf;
 
     void send(std::string_view bytes) override {
@@ -249,6 +253,7 @@ struct Server::Impl {
     MilterStats stats;
     HttpConnStats http_stats;
     OwnedCounter milter_idle_closed, accepted;
+    OwnedCounter scan_verdicts[5];  // POST /v1/scan by policy::Action (not look-only scans)
     std::atomic<size_t> open{0};
     bool draining = false, finished = false;
     std::chrono::steady_clock::time_point drain_deadline{};
@@ -295,7 +300,17 @@ struct Server::Impl {
       const auto now = std::chrono::steady_clock::now();
       c.last_active = now;
       const std::string_view data(c.buf.get(), n);
-      if (c.http) {
+      if (c.http && c.tls) {
+        std::string plain;
+        if (!c.tls->feed(data, plain)) {
+          log::get()->debug("{}: {}", c.listener->name, c.tls->error());
+          flush(c);  // the alert, if the socket takes it now
+          kill(c);
+          return;
+        }
+        if (!plain.empty()) c.hc->on_input(plain, now);
+        flush(c);
+      } else if (c.http) {
         c.hc->on_input(data, now);
         flush(c);
       } else {
@@ -327,7 +342,16 @@ struct Server::Impl {
     void flush(Conn& c) {
       if (c.dead) return;
       if (!c.write_wait) {
-        std::string_view data = c.http ? std::string_view(c.hc->output()) : std::string_view(c.out);
+        // Plaintext answers become records (nothing before the handshake is
+        // done); consumed() may let the connection answer the next request.
+        while (c.tls && !c.hc->output().empty()) {
+          const size_t took = c.tls->write(c.hc->output());
+          if (took == 0) break;
+          c.hc->consumed(took, std::chrono::steady_clock::now());
+        }
+        std::string_view data = c.tls    ? std::string_view(c.tls->output())
+                                : c.http ? std::string_view(c.hc->output())
+                                         : std::string_view(c.out);
         size_t sent = 0;
         while (sent < data.size()) {
           boost::system::error_code ec;
@@ -340,13 +364,17 @@ struct Server::Impl {
           sent += n;
         }
         if (sent > 0) {
-          if (c.http) {
+          if (c.tls) {
+            c.tls->sent(sent);
+          } else if (c.http) {
             c.hc->consumed(sent, std::chrono::steady_clock::now());
           } else {
             c.out.erase(0, sent);
           }
         }
-        const bool pending = c.http ? !c.hc->output().empty() : !c.out.empty();
+        const bool pending = c.tls    ? !c.tls->output().empty()
+                             : c.http ? !c.hc->output().empty()
+                                      : !c.out.empty();
         if (pending) {
           c.write_wait = true;
           c.sock.async_wait(tcp::socket::wait_write,
@@ -362,7 +390,8 @@ struct Server::Impl {
                             });
         }
       }
-      const bool done = c.http ? c.hc->finished() : (c.want_close && c.out.empty());
+      const bool done =
+          c.http ? c.hc->finished() && (!c.tls || c.tls->output().empty()) : (c.want_close && c.out.empty());
       if (done) {
         kill(c);
         return;
@@ -391,11 +420,22 @@ struct Server::Impl {
       accepted++;
       if (c->http) {
         const uint64_t id = c->id;
-        c->hc = std::make_shared<HttpConnection>(*impl->router, impl->http_limits, http_stats, c->last_active,
-                                                 [this, id] {
-                                                   auto it = conns.find(id);
-                                                   if (it != conns.end()) flush(*it->second);
-                                                 });
+        HttpHandler& h = l.handler ? *l.handler : static_cast<HttpHandler&>(*impl->router);
+        c->hc =
+            std::make_shared<HttpConnection>(h, impl->http_limits, http_stats, c->last_active, [this, id] {
+              auto it = conns.find(id);
+              if (it != conns.end()) flush(*it->second);
+            });
+        if (l.tls) c->tls = std::make_unique<TlsStream>(*l.tls);
+        // The console's login limiter counts per client address (the API needs none).
+        boost::system::error_code pe;
+        const auto peer = l.handler ? c->sock.remote_endpoint(pe) : tcp::endpoint();
+        if (l.handler && !pe) {
+          const auto a = peer.address();
+          c->hc->set_peer(a.is_v6() && a.to_v6().is_v4_mapped()
+                              ? asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string()
+                              : a.to_string());
+        }
       } else {
         SessionOptions so;
         so.stage_timeout = impl->opt.scan_timeout;
@@ -490,7 +530,8 @@ struct Server::Impl {
           }
         } else if (c->hc) {
           auto h = c->hc;
-          if (h->tick(now)) {
+          if (h->tick(now) || (c->tls && !c->tls->handshake_done() && h->closing())) {
+            // (A TLS client past its header deadline without a handshake cannot read the 408.)
             kill(*c);
           } else {
             flush(*c);  // a timeout's answer or a 408
@@ -536,7 +577,7 @@ struct Server::Impl {
   Router* router = nullptr;
   HttpLimits http_limits;
   std::function<void()> tick_hook;
-  Listener milter_l, http_l;
+  Listener milter_l, http_l, console_l;
   // Loop 0's: signals, stop().
   std::unique_ptr<asio::signal_set> signals;
   int stop_fd = -1;
@@ -566,10 +607,12 @@ struct Server::Impl {
     }
     milter_l.acceptor.reset();
     http_l.acceptor.reset();
+    console_l.acceptor.reset();
     signals.reset();
     stop_sd.reset();
     milter_l.pause.reset();
     http_l.pause.reset();
+    console_l.pause.reset();
     loops.clear();
     if (stop_fd >= 0) ::close(stop_fd);
   }
@@ -658,7 +701,7 @@ struct Server::Impl {
     boost::system::error_code ec;
     if (signals) signals->cancel(ec);
     if (stop_sd) stop_sd->cancel(ec);
-    for (Listener* l : {&milter_l, &http_l})
+    for (Listener* l : {&milter_l, &http_l, &console_l})
       if (l->pause) l->pause->cancel();
   }
 
@@ -710,12 +753,12 @@ struct Server::Impl {
     if (draining.exchange(true)) return;
     log::get()->info("draining: no new connections");
     boost::system::error_code ec;
-    for (Listener* l : {&milter_l, &http_l})
+    for (Listener* l : {&milter_l, &http_l, &console_l})
       if (l->acceptor) {
         l->acceptor->close(ec);
         l->acceptor.reset();
       }
-    for (Listener* l : {&milter_l, &http_l})
+    for (Listener* l : {&milter_l, &http_l, &console_l})
       if (l->pause) l->pause->cancel();
     for (auto& lp : loops) {
       Loop* l = lp.get();
@@ -748,6 +791,11 @@ struct Server::Impl {
     w.sample({{"action", "quarantine"}}, RAMPART_SUM(stats.quarantined));
     w.sample({{"action", "tempfail"}}, RAMPART_SUM(stats.tempfailed));
     w.sample({{"action", "reject"}}, RAMPART_SUM(stats.rejected));
+    w.family("rampart_scan_verdicts_total", "Verdicts of POST /v1/scan (look-only scans not counted).",
+             MetricType::kCounter);
+    for (size_t a = 0; a < 5; ++a)
+      w.sample({{"action", std::string(policy::action_name(static_cast<policy::Action>(a)))}},
+               sum([a](Loop& l) -> uint64_t { return l.scan_verdicts[a]; }));
     counter("rampart_throttled_total", "Messages refused by a rate limit (451 4.7.1).",
             RAMPART_SUM(stats.throttled));
     counter("rampart_scan_timeouts_total", "Stages tempfailed for running past scan_timeout.",
@@ -784,12 +832,12 @@ struct Server::Impl {
              MetricType::kCounter);
     for (auto& l : loops) w.sample({{"loop", std::to_string(l->index)}}, static_cast<uint64_t>(l->accepted));
     w.family("rampart_listener_connections", "Open connections by listener.", MetricType::kGauge);
-    for (Listener* l : {&milter_l, &http_l})
+    for (Listener* l : {&milter_l, &http_l, &console_l})
       w.sample({{"listener", l->name}}, static_cast<uint64_t>(l->open_now()));
     w.family("rampart_connections_refused_total",
              "Connections closed at accept: over the listener's cap or the per-address cap.",
              MetricType::kCounter);
-    for (Listener* l : {&milter_l, &http_l}) {
+    for (Listener* l : {&milter_l, &http_l, &console_l}) {
       w.sample({{"listener", l->name}, {"limit", "listener"}}, l->refused_listener.load());
       w.sample({{"listener", l->name}, {"limit", "address"}}, l->refused_address.load());
     }
@@ -827,6 +875,19 @@ struct Server::Impl {
     return m;
   }
 
+  void scan(HttpRequest& req, HttpRespond respond) {
+    auto st = scan_state_from(req);
+    if (!st) {
+      respond(HttpReply{400, error_json(st.error().message)});
+      return;
+    }
+    Loop* l = this_loop();
+    auto pipe = (l ? l : &loop0())->pipeline.load();
+    (*st)->too_large = req.body.size() > pipe->config().max_scan_bytes;
+    (*st)->set_message(std::move(req.body));
+    scan_stage(*st, pipe, 0, std::move(respond));
+  }
+
   // POST /v1/scan: the pipeline's stages in order, then the verdict. Each
   // stage's completion may come at once (continuing in this frame: at most
   // five deep) or later from the event loop.
@@ -841,6 +902,7 @@ struct Server::Impl {
     if (stage == std::size(kStages) || stop_early) {
       policy::Verdict v = pipe->verdict(*st);
       log::get()->info("http {}", policy::verdict_log_line(*st, v));
+      if (Loop* l = this_loop(); l && !st->look_only) l->scan_verdicts[static_cast<size_t>(v.action) % 5]++;
       respond(HttpReply{200, verdict_json(v)});
       return;
     }
@@ -864,19 +926,9 @@ struct Server::Impl {
     router->add("GET", "/metrics", std::nullopt, [this](HttpRequest&, std::string_view, HttpRespond respond) {
       respond(HttpReply{200, metrics(), "text/plain; version=0.0.4"});
     });
-    router->add("POST", "/v1/scan", Right::kScan,
-                [this](HttpRequest& req, std::string_view, HttpRespond respond) {
-                  auto st = scan_state_from(req);
-                  if (!st) {
-                    respond(HttpReply{400, error_json(st.error().message)});
-                    return;
-                  }
-                  Loop* l = this_loop();
-                  auto pipe = (l ? l : &loop0())->pipeline.load();
-                  (*st)->too_large = req.body.size() > pipe->config().max_scan_bytes;
-                  (*st)->set_message(std::move(req.body));
-                  scan_stage(*st, pipe, 0, std::move(respond));
-                });
+    router->add(
+        "POST", "/v1/scan", Right::kScan,
+        [this](HttpRequest& req, std::string_view, HttpRespond respond) { scan(req, std::move(respond)); });
     router->set_timeout("/v1/scan", [] { return HttpReply{200, timeout_verdict_json()}; });
   }
 
@@ -903,7 +955,7 @@ struct Server::Impl {
     signals = std::make_unique<asio::signal_set>(loop0().ctx, SIGHUP, SIGTERM, SIGINT);
     wait_signals();
     wait_stop();
-    for (Listener* l : {&milter_l, &http_l}) accept_next(*l);
+    for (Listener* l : {&milter_l, &http_l, &console_l}) accept_next(*l);
     sigset_t set, old;
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
@@ -951,6 +1003,10 @@ Result<std::unique_ptr<Server>> Server::create(const ServerOptions& opt,
   if (auto st = impl->listen(impl->milter_l, opt.milter_listen); !st) return tl::unexpected(st.error());
   if (!opt.http_listen.empty())
     if (auto st = impl->listen(impl->http_l, opt.http_listen); !st) return tl::unexpected(st.error());
+  impl->console_l.name = "console";
+  impl->console_l.http = true;
+  impl->console_l.max = opt.http_max_connections;
+  impl->console_l.max_per_address = opt.http_max_per_address;
   impl->stop_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (impl->stop_fd < 0) return fail(Errc::kIo, std::string("eventfd: ") + std::strerror(errno));
   const int dup = ::fcntl(impl->stop_fd, F_DUPFD_CLOEXEC, 0);
@@ -961,6 +1017,16 @@ Result<std::unique_ptr<Server>> Server::create(const ServerOptions& opt,
 
 uint16_t Server::milter_port() const { return impl_->milter_l.port; }
 uint16_t Server::http_port() const { return impl_->http_l.port; }
+uint16_t Server::console_port() const { return impl_->console_l.port; }
+Status Server::listen_console(const std::string& spec, HttpHandler* handler,
+                              std::shared_ptr<TlsContext> tls) {
+  if (!handler) return fail(Errc::kInvalidArgument, "console: no handler");
+  impl_->console_l.handler = handler;
+  impl_->console_l.tls = std::move(tls);
+  return impl_->listen(impl_->console_l, spec);
+}
+std::string Server::metrics_text() { return impl_->metrics(); }
+void Server::scan(HttpRequest req, HttpRespond respond) { impl_->scan(req, std::move(respond)); }
 size_t Server::loops() const { return impl_->loops.size(); }
 Executor& Server::executor(size_t i) { return impl_->loops.at(i)->exec; }
 int Server::run() { return impl_->run(); }

@@ -69,6 +69,7 @@
 #include "policy/policy.h"
 #include "server/http/connection.h"
 #include "server/http/router.h"
+#include "server/http/tls.h"
 #include "server/milter/session.h"
 
 namespace rampart::server {
@@ -132,6 +133,18 @@ class Server {
   uint16_t milter_port() const;
   uint16_t http_port() const;
   size_t loops() const;
+  // The web console's listener (src/console): its own address, caps as the
+  // HTTP API's, requests to `handler` (which must outlive the server); over
+  // TLS when `tls` is set (http/tls.h). Before run(); kIo when the address
+  // cannot be bound.
+  Status listen_console(const std::string& spec, HttpHandler* handler,
+                        std::shared_ptr<TlsContext> tls = nullptr);
+  uint16_t console_port() const;  // 0: no console
+  // GET /metrics's text (any thread).
+  std::string metrics_text();
+  // POST /v1/scan without the access check (the console's Scan page, which
+  // checks its own sessions); on an event loop's thread.
+  void scan(HttpRequest req, HttpRespond respond);
   // Loop `i`'s executor (post() runs a function on that loop's thread).
   Executor& executor(size_t i);
   int run();

@@ -73,6 +73,7 @@ void HttpConnection::pump(Clock::time_point now) {
     keep_alive_ = req.keep_alive && !draining_;
     busy_ = true;
     busy_path_ = req.target.substr(0, req.target.find('?'));
+    req.peer = peer_;
     const uint64_t gen = ++gen_;
     set_wait(Wait::kHandler, now);
     dispatching_ = true;
@@ -100,7 +101,7 @@ void HttpConnection::answer(uint64_t gen, HttpReply reply) {
   // At once: the time of the input being handled; later: the clock's.
   const Clock::time_point now = dispatching_ ? now_ : Clock::now();
   if (out_.empty()) last_write_ = now;
-  out_ += http_response(reply.status, reply.content_type, reply.body, keep);
+  out_ += http_response(reply.status, reply.content_type, reply.body, keep, reply.headers);
   if (!keep) closing_ = true;
   set_wait(in_.size() > in_pos_ ? Wait::kHeaders : Wait::kIdle, now);
   if (dispatching_) return;  // answered at once: pump()'s loop takes the next request

@@ -51,6 +51,8 @@ struct HttpReply {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  // Further header lines, each ending "\r\n" (the console's Set-Cookie, Location).
+  std::string headers = {};
 };
 using HttpRespond = std::function<void(HttpReply)>;
 
@@ -88,6 +90,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
                  std::function<void()> wake);
 
   void on_input(std::string_view bytes, Clock::time_point now);
+  // The client's address, copied into every request (HttpRequest::peer).
+  void set_peer(std::string peer) { peer_ = std::move(peer); }
   const std::string& output() const { return out_; }
   // `n` bytes of output() were sent.
   void consumed(size_t n, Clock::time_point now);
@@ -122,6 +126,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   bool pumping_ = false;
   uint64_t gen_ = 0;
   std::string busy_path_;
+  std::string peer_;
   Wait wait_ = Wait::kHeaders;
   Clock::time_point deadline_{};
   Clock::time_point last_write_{};

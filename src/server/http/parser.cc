@@ -114,10 +114,13 @@ HttpParse parse_http_request(std::string_view buf, size_t max_body, HttpRequest&
   return HttpParse::kComplete;
 }
 
-std::string http_response(int status, std::string_view content_type, std::string_view body, bool keep_alive) {
+std::string http_response(int status, std::string_view content_type, std::string_view body, bool keep_alive,
+                          std::string_view extra_headers) {
   const char* reason = "OK";
   switch (status) {
     case 200: reason = "OK"; break;
+    case 204: reason = "No Content"; break;
+    case 303: reason = "See Other"; break;
     case 400: reason = "Bad Request"; break;
     case 404: reason = "Not Found"; break;
     case 401: reason = "Unauthorized"; break;
@@ -125,14 +128,18 @@ std::string http_response(int status, std::string_view content_type, std::string
     case 405: reason = "Method Not Allowed"; break;
     case 408: reason = "Request Timeout"; break;
     case 413: reason = "Payload Too Large"; break;
+    case 429: reason = "Too Many Requests"; break;
     case 500: reason = "Internal Server Error"; break;
     case 503: reason = "Service Unavailable"; break;
     default: reason = "Error"; break;
   }
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: ";
   out += content_type;
-  if (status == 401) out += "\r\nWWW-Authenticate: Bearer realm=\"rampart\"";
-  out += "\r\nContent-Length: " + std::to_string(body.size()) +
+  if (status == 401 && extra_headers.find("WWW-Authenticate") == std::string_view::npos)
+    out += "\r\nWWW-Authenticate: Bearer realm=\"rampart\"";
+  out += "\r\n";
+  out += extra_headers;
+  out += "Content-Length: " + std::to_string(body.size()) +
          (keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
   out += body;
   return out;

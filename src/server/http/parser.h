@@ -35,6 +35,9 @@ struct HttpRequest {
   // 9112 9.3: HTTP/1.1 unless "Connection: close"; HTTP/1.0 only with
   // "Connection: keep-alive").
   bool keep_alive = false;
+  // The client's address ("127.0.0.1", "::1"), set by the server for the
+  // handler (per-address limits such as the console's login limiter).
+  std::string peer;
   const std::string* header(std::string_view lower_name) const;
   std::vector<std::string> all(std::string_view lower_name) const;
 };
@@ -44,8 +47,9 @@ enum class HttpParse { kIncomplete, kComplete, kError };
 HttpParse parse_http_request(std::string_view buf, size_t max_body, HttpRequest& out, size_t& consumed,
                              std::string& error);
 // keep_alive: "Connection: keep-alive" (another request may follow), else "Connection: close".
+// `extra_headers`: complete header lines, each ending "\r\n" (Set-Cookie, Location, ...).
 std::string http_response(int status, std::string_view content_type, std::string_view body,
-                          bool keep_alive = false);
+                          bool keep_alive = false, std::string_view extra_headers = {});
 std::string json_escape(std::string_view s);
 std::string error_json(std::string_view message);
 // The end of the header section in `buf` (the offset just past the blank

@@ -73,6 +73,13 @@ Result<std::shared_ptr<policy::ScanState>> scan_state_from(const HttpRequest& re
     }
   }
   if (const auto* u = req.header("x-auth-user")) st->env.auth_user = std::string(trim_ws(*u));
+  // Look only (no reputation events): "?look_only=1" or "X-Look-Only: 1".
+  const std::string_view query = req.target.find('?') == std::string::npos
+                                     ? std::string_view()
+                                     : std::string_view(req.target).substr(req.target.find('?'));
+  const auto* lo = req.header("x-look-only");
+  st->look_only = (lo && trim_ws(*lo) == "1") || query.find("?look_only=1") != std::string_view::npos ||
+                  query.find("&look_only=1") != std::string_view::npos;
   return st;
 }
 

@@ -1,0 +1,446 @@
+// File: src/console/console_test.cc
+// The console's pieces: forms and cookies, the account store (Argon2id),
+// sessions, the CSRF check, the login limiter, the metrics history, and the
+// handler's refusals (401, 403, CSRF, rate limit) without a server.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "console/console.h"
+#include "console/forms.h"
+#include "core/executor.h"
+
+namespace rampart::console {
+namespace {
+
+using namespace std::chrono_literals;
+using server::HttpReply;
+using server::HttpRequest;
+
+TEST(Forms, DecodesFieldsAndEscapes) {
+  auto f = parse_form("user=ann&password=p%40ss+word&empty=&flag");
+  ASSERT_TRUE(f);
+  ASSERT_EQ(f->size(), 4u);
+  EXPECT_EQ(*find_field(*f, "user"), "ann");
+  EXPECT_EQ(*find_field(*f, "password"), "p@ss word");
+  EXPECT_EQ(*find_field(*f, "empty"), "");
+  EXPECT_EQ(*find_field(*f, "flag"), "");
+  EXPECT_EQ(find_field(*f, "nope"), nullptr);
+}
+
+TEST(Forms, RefusesBadEscapesAndTooManyFields) {
+  EXPECT_FALSE(parse_form("a=%4"));
+  EXPECT_FALSE(parse_form("a=%zz"));
+  EXPECT_FALSE(parse_form("a=%"));
+  std::string many;
+  for (size_t i = 0; i <= kMaxFields; ++i) many += "k" + std::to_string(i) + "=v&";
+  EXPECT_FALSE(parse_form(many));
+  auto q = parse_query("/api/senders?q=example.com&range=day#frag");
+  ASSERT_TRUE(q);
+  EXPECT_EQ(*find_field(*q, "q"), "example.com");
+  EXPECT_EQ(*find_field(*q, "range"), "day");
+}
+
+TEST(Forms, CookieHeader) {
+  auto c = parse_cookie_header(" theme=dark;rampart_session=abc ; junk; q=\"quoted\"");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(*find_field(*c, "rampart_session"), "abc");
+  EXPECT_EQ(*find_field(*c, "q"), "quoted");
+  EXPECT_EQ(find_field(*c, "junk"), nullptr);
+}
+
+std::string temp_dir() {
+  char tmpl[] = "/tmp/rampart-console-XXXXXX";
+  const char* d = ::mkdtemp(tmpl);
+  return d ? d : "";
+}
+
+TEST(Accounts, HashVerifySaveLoad) {
+  const std::string dir = temp_dir();
+  ASSERT_FALSE(dir.empty());
+  const std::string path = dir + "/users";
+  auto store = AccountStore::load(path);  // absent file: empty
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->accounts().empty());
+  store->set_hash_cost(minimum_cost());
+  ASSERT_TRUE(store->add("ann", Role::kOperator, "correct horse battery"));
+  EXPECT_FALSE(store->add("ann", Role::kViewer, "another password"));     // exists
+  EXPECT_FALSE(store->add("bob", Role::kViewer, "short"));                // too short
+  EXPECT_FALSE(store->add("bad name", Role::kViewer, "long enough pw"));  // bad name
+  ASSERT_TRUE(store->save());
+  struct stat sb {};
+  ASSERT_EQ(::stat(path.c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 0777, 0600u);
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  EXPECT_NE(text.find("ann operator $argon2id$v=19$"), std::string::npos) << text;
+  EXPECT_EQ(text.find("correct horse"), std::string::npos);  // never the password
+
+  auto again = AccountStore::load(path);
+  ASSERT_TRUE(again) << again.error().message;
+  auto who = again->verify("ann", "correct horse battery");
+  ASSERT_TRUE(who);
+  EXPECT_EQ(who->role, Role::kOperator);
+  EXPECT_FALSE(again->verify("ann", "correct horse batterY"));
+  EXPECT_FALSE(again->verify("nobody", "correct horse battery"));
+  ASSERT_TRUE(again->remove("ann"));
+  EXPECT_FALSE(again->remove("ann"));
+  ::unlink(path.c_str());
+  ::rmdir(dir.c_str());
+}
+
+TEST(Accounts, ParseErrorsNameTheLine) {
+  auto bad = AccountStore::parse("# c\nann admin $argon2id$x\nbob root $argon2id$y\n", "users");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("users:3: unknown role"), std::string::npos) << bad.error().message;
+  EXPECT_FALSE(AccountStore::parse("ann admin $2y$bcrypt\n", "u"));
+  EXPECT_FALSE(AccountStore::parse("ann admin\n", "u"));
+  EXPECT_FALSE(AccountStore::parse("ann admin $argon2id$a\nann viewer $argon2id$b\n", "u"));  // duplicate
+}
+
+TEST(Sessions, CreateFindExpire) {
+  SessionStore s({.max_sessions = 3, .idle = 60s, .absolute = 300s});
+  const auto t0 = std::chrono::steady_clock::time_point{} + 1000s;
+  Session a = s.create("ann", Role::kAdmin, t0);
+  EXPECT_EQ(a.id.size(), 64u);
+  EXPECT_EQ(a.csrf.size(), 64u);
+  EXPECT_NE(a.id, a.csrf);
+  auto f = s.find(a.id, t0 + 30s);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->user, "ann");
+  EXPECT_EQ(f->csrf, a.csrf);
+  EXPECT_FALSE(s.find(std::string(64, '0'), t0));
+  EXPECT_FALSE(s.find("short", t0));
+  // Idle: 60 s after the last use (t0+30) it is gone.
+  EXPECT_TRUE(s.find(a.id, t0 + 89s));
+  EXPECT_FALSE(s.find(a.id, t0 + 89s + 60s));
+  // Absolute: used every 50 s, it still ends at 300 s.
+  Session b = s.create("bob", Role::kViewer, t0);
+  for (auto t = t0 + 50s; t < t0 + 300s; t += 50s) EXPECT_TRUE(s.find(b.id, t));
+  EXPECT_FALSE(s.find(b.id, t0 + 300s));
+}
+
+TEST(Sessions, BoundedAndRemovable) {
+  SessionStore s({.max_sessions = 3, .idle = 600s, .absolute = 6000s});
+  const auto t0 = std::chrono::steady_clock::time_point{} + 1000s;
+  std::vector<Session> v;
+  for (int i = 0; i < 5; ++i) v.push_back(s.create("u" + std::to_string(i), Role::kViewer, t0 + i * 1s));
+  EXPECT_EQ(s.size(), 3u);
+  EXPECT_FALSE(s.find(v[0].id, t0 + 10s));  // the oldest went
+  EXPECT_TRUE(s.find(v[4].id, t0 + 10s));
+  s.remove(v[4].id);
+  EXPECT_FALSE(s.find(v[4].id, t0 + 10s));
+  EXPECT_EQ(s.remove_user("u3"), 1u);
+  EXPECT_FALSE(s.find(v[3].id, t0 + 10s));
+  EXPECT_EQ(s.remove_unless([](const std::string& u, Role) { return u != "u2"; }), 1u);
+  EXPECT_FALSE(s.find(v[2].id, t0 + 10s));
+  EXPECT_EQ(s.size(), 0u);
+}
+
+HttpRequest post(std::string origin, std::string token) {
+  HttpRequest r;
+  r.method = "POST";
+  r.target = "/api/logout";
+  r.headers.emplace_back("host", "127.0.0.1:8080");
+  if (!origin.empty()) r.headers.emplace_back("origin", origin);
+  if (!token.empty()) r.headers.emplace_back("x-csrf-token", token);
+  return r;
+}
+
+TEST(Csrf, OriginAndToken) {
+  SessionStore s;
+  Session a = s.create("ann", Role::kAdmin, std::chrono::steady_clock::now());
+  const std::vector<std::string> mine = {"http://127.0.0.1:8080"};
+  EXPECT_EQ(csrf_check(post("http://127.0.0.1:8080", a.csrf), a, mine), CsrfResult::kOk);
+  EXPECT_EQ(csrf_check(post("http://evil.example", a.csrf), a, mine), CsrfResult::kBadOrigin);
+  EXPECT_EQ(csrf_check(post("", a.csrf), a, mine), CsrfResult::kBadOrigin);
+  EXPECT_EQ(csrf_check(post("http://127.0.0.1:8080", ""), a, mine), CsrfResult::kBadToken);
+  std::string wrong = a.csrf;
+  wrong[10] = wrong[10] == 'a' ? 'b' : 'a';
+  EXPECT_EQ(csrf_check(post("http://127.0.0.1:8080", wrong), a, mine), CsrfResult::kBadToken);
+  // Without Origin, the Referer's origin counts.
+  HttpRequest r = post("", a.csrf);
+  r.headers.emplace_back("referer", "http://127.0.0.1:8080/scan?x=1");
+  EXPECT_EQ(csrf_check(r, a, mine), CsrfResult::kOk);
+  EXPECT_TRUE(equal_ct("abc", "abc"));
+  EXPECT_FALSE(equal_ct("abc", "abd"));
+  EXPECT_FALSE(equal_ct("abc", "abcd"));
+}
+
+TEST(LoginLimiter, WindowPerKeyAndBound) {
+  LoginLimiter lim({.max_failures = 3, .window = 60s, .max_keys = 4});
+  const auto t0 = std::chrono::steady_clock::time_point{} + 1000s;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(lim.allowed("addr:1", t0 + i * 1s));
+    lim.failure("addr:1", t0 + i * 1s);
+  }
+  EXPECT_FALSE(lim.allowed("addr:1", t0 + 10s));
+  EXPECT_EQ(lim.retry_after("addr:1", t0 + 10s), 50);
+  EXPECT_TRUE(lim.allowed("addr:2", t0 + 10s));  // other keys unaffected
+  EXPECT_TRUE(lim.allowed("addr:1", t0 + 60s));  // window over
+  lim.failure("user:x", t0);
+  lim.success("user:x");
+  EXPECT_EQ(lim.retry_after("user:x", t0), 0);
+  for (int i = 0; i < 10; ++i) lim.failure("k" + std::to_string(i), t0 + 70s);
+  EXPECT_LE(lim.size(), 4u);
+}
+
+TEST(History, RatesFromCounters) {
+  History h;
+  auto s1 = parse_prometheus_text(
+      "# HELP x\n# TYPE rampart_milter_verdicts_total counter\n"
+      "rampart_milter_verdicts_total{action=\"accept\"} 10\nrampart_milter_verdicts_total{action=\"reject\"} "
+      "0\n"
+      "rampart_check_hits_total{check=\"spf\"} 4\nrampart_throttled_total 0\n");
+  ASSERT_TRUE(s1) << s1.error().message;
+  EXPECT_EQ(s1->size(), 4u);
+  h.add(1000, *s1);
+  auto s2 = parse_prometheus_text(
+      "rampart_milter_verdicts_total{action=\"accept\"} 30\nrampart_milter_verdicts_total{action=\"reject\"} "
+      "5\n"
+      "rampart_check_hits_total{check=\"spf\"} 4\nrampart_throttled_total 10\n");
+  ASSERT_TRUE(s2);
+  h.add(1010, *s2);
+  const std::string j = h.json(Range::kHour);
+  EXPECT_NE(j.find("\"verdicts.accept\": [2]"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"verdicts.reject\": [0.5]"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"throttled\": [1]"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"t\": [1010]"), std::string::npos) << j;
+  EXPECT_EQ(h.totals().at("verdicts.accept"), 30);
+  // Kept across restarts: the points, not the counters' baseline.
+  History again;
+  ASSERT_TRUE(again.restore(h.serialize()));
+  EXPECT_EQ(again.json(Range::kHour), h.json(Range::kHour));
+  EXPECT_EQ(again.json(Range::kMonth), h.json(Range::kMonth));
+  EXPECT_TRUE(again.totals().empty());
+  EXPECT_FALSE(again.restore("rampart-history 2\n"));
+  EXPECT_FALSE(again.restore("rampart-history 1\nring 60\n"));                // another step
+  EXPECT_FALSE(again.restore("rampart-history 1\nring 10\nt 1 2\ns x 1\n"));  // lengths differ
+  EXPECT_EQ(again.json(Range::kHour), h.json(Range::kHour));                  // unchanged by failures
+  EXPECT_FALSE(parse_prometheus_text("bad{label 1\n"));
+  EXPECT_FALSE(parse_prometheus_text("x{a=\"unterminated} 1\n"));
+  EXPECT_FALSE(parse_prometheus_text("x notanumber\n"));
+}
+
+// The handler without a server: a bundle in a temporary directory, a users
+// file with two accounts, a backend that counts its calls.
+class ConsoleHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = temp_dir();
+    ASSERT_FALSE(dir_.empty());
+    std::ofstream(dir_ + "/index.html") << "<!doctype html><title>rampart</title>";
+    std::ofstream(dir_ + "/app.js") << "console.log(1)";
+    auto store = AccountStore::load(dir_ + "/users");
+    ASSERT_TRUE(store);
+    store->set_hash_cost(minimum_cost());
+    ASSERT_TRUE(store->add("viewer1", Role::kViewer, "viewer password"));
+    ASSERT_TRUE(store->add("admin1", Role::kAdmin, "admin password"));
+    ASSERT_TRUE(store->save());
+    ConsoleConfig cc;
+    cc.assets = dir_;
+    cc.users = dir_ + "/users";
+    cc.login.max_failures = 3;
+    ConsoleBackend b;
+    b.metrics_text = [] { return std::string("rampart_milter_verdicts_total{action=\"accept\"} 7\n"); };
+    b.scan = [this](HttpRequest r, server::HttpRespond done) {
+      scans_++;
+      last_scan_ = r;
+      done(HttpReply{200, "{\"action\": \"accept\"}"});
+    };
+    auto c = Console::create(cc, std::move(b));
+    ASSERT_TRUE(c) << c.error().message;
+    console_ = std::move(*c);
+    console_->set_port(8080);
+    console_->set_hash_cost(minimum_cost());
+  }
+  void TearDown() override {
+    console_.reset();
+    for (const char* f : {"/index.html", "/app.js", "/users"}) ::unlink((dir_ + f).c_str());
+    ::rmdir(dir_.c_str());
+  }
+
+  // One request; the answer may come from the worker thread: posted to
+  // `exec_`, which this runs until it arrives (deadline 10 s).
+  HttpReply call(std::string method, std::string target, std::string body = {},
+                 std::vector<std::pair<std::string, std::string>> headers = {}) {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.body = std::move(body);
+    r.peer = "127.0.0.1";
+    bool host = false;
+    for (auto& h : headers) host |= h.first == "host";
+    if (!host) r.headers.emplace_back("host", "127.0.0.1:8080");
+    for (auto& h : headers) r.headers.push_back(std::move(h));
+    std::optional<HttpReply> got;
+    {
+      ScopedExecutor scope(&exec_);
+      console_->handle(std::move(r), [&](HttpReply rep) { got = std::move(rep); });
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!got && std::chrono::steady_clock::now() < deadline) {
+      if (exec_.run_pending() == 0) std::this_thread::sleep_for(1ms);
+    }
+    if (!got) ADD_FAILURE() << "no answer";
+    return got.value_or(HttpReply{0, ""});
+  }
+
+  // Logs in; returns (cookie header value, csrf token).
+  std::pair<std::string, std::string> login(const std::string& user, const std::string& pw) {
+    HttpReply r =
+        call("POST", "/api/login", "user=" + user + "&password=" + pw, {{"origin", "http://127.0.0.1:8080"}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    const size_t at = r.headers.find("Set-Cookie: rampart_session=");
+    EXPECT_NE(at, std::string::npos) << r.headers;
+    const std::string line = r.headers.substr(at, r.headers.find("\r\n", at) - at);
+    EXPECT_NE(line.find("HttpOnly"), std::string::npos);
+    EXPECT_NE(line.find("SameSite=Strict"), std::string::npos);
+    const size_t v = line.find('=') + 1;
+    const std::string sid = line.substr(v, line.find(';') - v);
+    const size_t c = r.body.find("\"csrf\": \"") + 9;
+    return {"rampart_session=" + sid, r.body.substr(c, 64)};
+  }
+
+  std::string dir_;
+  std::unique_ptr<Console> console_;
+  ManualExecutor exec_;
+  int scans_ = 0;
+  HttpRequest last_scan_;
+};
+
+TEST_F(ConsoleHandlerTest, RefusesWithoutSession) {
+  EXPECT_EQ(call("GET", "/api/live").status, 401);
+  HttpReply page = call("GET", "/live");
+  EXPECT_EQ(page.status, 303);
+  EXPECT_NE(page.headers.find("Location: /login?next=live"), std::string::npos);
+  EXPECT_EQ(call("GET", "/login").status, 200);
+  EXPECT_EQ(call("GET", "/assets/app.js").status, 200);
+  EXPECT_EQ(call("GET", "/assets/../users").status, 404);
+  // A Host the console does not answer to (DNS rebinding).
+  EXPECT_EQ(call("GET", "/login", "", {{"host", "evil.example:8080"}}).status, 400);
+  EXPECT_EQ(call("GET", "/login", "", {{"host", "localhost:8080"}}).status, 200);
+}
+
+TEST_F(ConsoleHandlerTest, LoginRolesCsrf) {
+  auto [cookie, csrf] = login("viewer1", "viewer+password");
+  EXPECT_EQ(csrf.size(), 64u);
+  HttpReply live = call("GET", "/api/live", "", {{"cookie", cookie}});
+  EXPECT_EQ(live.status, 200);
+  EXPECT_NE(live.body.find("\"accept\": 7"), std::string::npos) << live.body;
+  EXPECT_NE(live.headers.find("Content-Security-Policy: default-src 'self'"), std::string::npos);
+  // A viewer may not scan, see /scan or /users.
+  EXPECT_EQ(call("POST", "/api/scan", "x",
+                 {{"cookie", cookie}, {"origin", "http://127.0.0.1:8080"}, {"x-csrf-token", csrf}})
+                .status,
+            403);
+  EXPECT_EQ(call("GET", "/scan", "", {{"cookie", cookie}}).status, 403);
+  EXPECT_EQ(call("GET", "/api/users", "", {{"cookie", cookie}}).status, 403);
+  EXPECT_EQ(scans_, 0);
+
+  auto [acookie, acsrf] = login("admin1", "admin+password");
+  // CSRF: no token, a wrong token, a foreign Origin.
+  EXPECT_EQ(call("POST", "/api/scan", "x", {{"cookie", acookie}, {"origin", "http://127.0.0.1:8080"}}).status,
+            403);
+  EXPECT_EQ(call("POST", "/api/scan", "x",
+                 {{"cookie", acookie}, {"origin", "http://127.0.0.1:8080"}, {"x-csrf-token", csrf}})
+                .status,
+            403);  // the viewer's token
+  EXPECT_EQ(call("POST", "/api/scan", "x",
+                 {{"cookie", acookie}, {"origin", "http://evil.example"}, {"x-csrf-token", acsrf}})
+                .status,
+            403);
+  EXPECT_EQ(scans_, 0);
+  HttpReply ok = call("POST", "/api/scan", "Subject: hi\r\n\r\nbody\r\n",
+                      {{"cookie", acookie},
+                       {"origin", "http://127.0.0.1:8080"},
+                       {"x-csrf-token", acsrf},
+                       {"x-client-ip", "192.0.2.1"}});
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(scans_, 1);
+  ASSERT_NE(last_scan_.header("x-look-only"), nullptr);
+  EXPECT_EQ(*last_scan_.header("x-client-ip"), "192.0.2.1");
+
+  // Logout ends the session.
+  EXPECT_EQ(call("POST", "/api/logout", "",
+                 {{"cookie", acookie}, {"origin", "http://127.0.0.1:8080"}, {"x-csrf-token", acsrf}})
+                .status,
+            200);
+  EXPECT_EQ(call("GET", "/api/me", "", {{"cookie", acookie}}).status, 401);
+}
+
+TEST_F(ConsoleHandlerTest, LoginLimitsAndCrossSiteLogin) {
+  EXPECT_EQ(call("POST", "/api/login", "user=admin1&password=" + std::string(20000, 'x'),
+                 {{"origin", "http://127.0.0.1:8080"}})
+                .status,
+            413);
+  EXPECT_EQ(
+      call("POST", "/api/login", "user=admin1&password=admin+password", {{"origin", "http://evil.example"}})
+          .status,
+      403);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(call("POST", "/api/login", "user=admin1&password=wrong", {{"origin", "http://127.0.0.1:8080"}})
+                  .status,
+              401);
+  // Locked now, even with the right password.
+  HttpReply r = call("POST", "/api/login", "user=admin1&password=admin+password",
+                     {{"origin", "http://127.0.0.1:8080"}});
+  EXPECT_EQ(r.status, 429);
+  EXPECT_NE(r.headers.find("Retry-After: "), std::string::npos);
+}
+
+TEST_F(ConsoleHandlerTest, AdminManagesUsers) {
+  auto [cookie, csrf] = login("admin1", "admin+password");
+  const std::vector<std::pair<std::string, std::string>> h = {
+      {"cookie", cookie}, {"origin", "http://127.0.0.1:8080"}, {"x-csrf-token", csrf}};
+  EXPECT_EQ(call("POST", "/api/users", "user=op1&role=operator&password=operator+password", h).status, 200);
+  HttpReply list = call("GET", "/api/users", "", {{"cookie", cookie}});
+  EXPECT_NE(list.body.find("\"user\": \"op1\", \"role\": \"operator\""), std::string::npos) << list.body;
+  auto [ocookie, ocsrf] = login("op1", "operator+password");
+  EXPECT_EQ(call("POST", "/api/users/delete", "user=op1", h).status, 200);
+  EXPECT_EQ(call("GET", "/api/me", "", {{"cookie", ocookie}}).status, 401);  // its session ended
+}
+
+}  // namespace
+}  // namespace rampart::console
+
+namespace rampart::console {
+namespace {
+
+TEST(ConsoleConfig, StrictAndLoopbackOnly) {
+  auto cfg = Config::parse("[console]\nenabled = true\nlisten = \"127.0.0.1:0\"\nsample_s = 2\n", "c.toml");
+  ASSERT_TRUE(cfg);
+  auto cc = ConsoleConfig::from(*cfg, "/data");
+  ASSERT_TRUE(cc) << cc.error().message;
+  EXPECT_TRUE(cc->enabled);
+  EXPECT_EQ(cc->users, "/data/console/users");
+  EXPECT_EQ(cc->sample_s, 2);
+  EXPECT_TRUE(cfg->finish());
+
+  // Off loopback: refused, naming file:line and the key.
+  cfg = Config::parse("[console]\nlisten = \"0.0.0.0:11335\"\n", "c.toml");
+  ASSERT_TRUE(cfg);
+  cc = ConsoleConfig::from(*cfg, "");
+  ASSERT_FALSE(cc);
+  EXPECT_NE(cc.error().message.find("c.toml:2"), std::string::npos) << cc.error().message;
+  EXPECT_NE(cc.error().message.find("console.listen"), std::string::npos) << cc.error().message;
+
+  // A wrong type and an unknown key.
+  cfg = Config::parse("[console]\nsession_idle_s = \"long\"\nlisten_tls = true\n", "c.toml");
+  ASSERT_TRUE(cfg);
+  EXPECT_FALSE(ConsoleConfig::from(*cfg, ""));
+  auto fin = cfg->finish();
+  ASSERT_FALSE(fin);
+  EXPECT_NE(fin.error().message.find("listen_tls"), std::string::npos) << fin.error().message;
+}
+
+}  // namespace
+}  // namespace rampart::console
