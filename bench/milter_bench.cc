@@ -1483,7 +1483,7 @@ double load1() {
 int main(int argc, char** argv) {
   std::string rampartd, rspamd, opendkim, milter_addr;
   pid_t peer_pid = 0;
-  bool peer_children = false, http = true;
+  bool peer_children = false, http = true, memory_row = true;
   size_t n = 5000, per_conn = 10, clients = 1, pipeline = 0, sessions = 500, per_session = 4, rounds = 3;
   std::vector<size_t> loop_counts;  // --loops 1,2: rampartd once per count
   std::vector<std::string> kinds = {"new", "repeat", "mix"};
@@ -1498,6 +1498,8 @@ int main(int argc, char** argv) {
       opendkim = next();
     else if (a == "--no-http")
       http = false;
+    else if (a == "--no-memory-row")
+      memory_row = false;
     else if (a == "--milter")
       milter_addr = next();
     else if (a == "--pid")
@@ -1539,7 +1541,8 @@ int main(int argc, char** argv) {
           "                    [--milter 127.0.0.1:PORT --pid PID [--pid-children]]\n"
           "                    [--messages N] [--per-connection K] [--clients C] [--pipeline K] "
           "[--loops N[,M...]]\n"
-          "                    [--sessions S] [--per-session K] [--rounds R] [--traffic new,repeat,mix]\n");
+          "                    [--sessions S] [--per-session K] [--rounds R] [--traffic new,repeat,mix]\n"
+          "                    [--no-memory-row]\n");
       return 2;
     }
   }
@@ -1733,6 +1736,7 @@ int main(int argc, char** argv) {
     size_t round = 0;
     std::string kind;
     Run ours, theirs;
+    Run mem;  // rampartd with the in-memory reputation store (no --data-dir)
     double load = 0;
   };
   std::vector<Row> rows;
@@ -1753,6 +1757,20 @@ int main(int argc, char** argv) {
       Mem& m = mem["rampartd (realistic)"];
       m.rest_mb = mem_of(r.pid, false, &m.procs);
       run_sessions("warm", r.milter, r.pid, false, traffic.clients, traffic.warm, traffic.msgs);
+      // The same rampartd without --data-dir: reputation in memory, nothing on disk per message, as
+      // rspamd here (no Redis: its reputation and rate-limit modules are off). Like for like beside
+      // the defaults' row; --no-memory-row leaves it out.
+      Started rm;
+      if (memory_row) {
+        rm = start_rampartd("rampart-real-mem",
+                            "[policy]\nauthserv_id = \"mx.bench.example\"\n" + std::string(more ? more : ""),
+                            false, {});
+        if (rm.pid) {
+          Mem& mm = mem["rampartd (realistic, memory store)"];
+          mm.rest_mb = mem_of(rm.pid, false, &mm.procs);
+          run_sessions("warm", rm.milter, rm.pid, false, traffic.clients, traffic.warm, traffic.msgs);
+        }
+      }
       if (rspamd_pid)
         run_sessions("warm", rspamd_proxy, rspamd_pid, true, traffic.clients, traffic.warm, traffic.msgs);
       for (size_t round = 0; round < traffic.rounds.size(); ++round)
@@ -1770,6 +1788,9 @@ int main(int argc, char** argv) {
                 list.begin() + static_cast<std::ptrdiff_t>(std::min(list.size(), at + 25)));
             add_run(row.ours,
                     run_sessions("rampartd", r.milter, r.pid, false, traffic.clients, block, traffic.msgs));
+            if (rm.pid)
+              add_run(row.mem, run_sessions("rampartd", rm.milter, rm.pid, false, traffic.clients, block,
+                                            traffic.msgs));
             if (rspamd_pid)
               add_run(row.theirs, run_sessions("rspamd", rspamd_proxy, rspamd_pid, true, traffic.clients,
                                                block, traffic.msgs));
@@ -1778,6 +1799,10 @@ int main(int argc, char** argv) {
           rows.push_back(std::move(row));
         }
       m.after_mb = mem_of(r.pid, false, &m.procs);
+      if (rm.pid) {
+        Mem& mm = mem["rampartd (realistic, memory store)"];
+        mm.after_mb = mem_of(rm.pid, false, &mm.procs);
+      }
       if (want_metrics) {
         auto text =
             http_request(r.http, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
@@ -1935,14 +1960,17 @@ int main(int argc, char** argv) {
         "time,\n"
         "in blocks of 25 sessions (rampartd, then rspamd: both see the same load), after %zu warm-up "
         "sessions\n"
-        "each. CPU = utime+stime of each daemon's processes (/proc); load = 1-minute load average.\n\n",
+        "each. CPU = utime+stime of each daemon's processes (/proc); load = 1-minute load average.\n"
+        "memory ms: a second rampartd, the same but its reputation in memory (no --data-dir), given the\n"
+        "same blocks: like for like with this rspamd, which has no Redis and so keeps no reputation.\n\n",
         sessions, per_session, sessions * per_session,
         static_cast<double>(bytes) / 1024.0 / static_cast<double>(traffic.msgs.size()), kDomains,
         traffic.pool, traffic.warm.size());
-    std::printf("%5s %-7s %5s %12s %12s %7s %8s %8s  %s\n", "round", "traffic", "load", "rampartd ms",
-                "rspamd ms", "ratio", "ours/s", "theirs/s", "verdicts (rampartd | rspamd), dkim=pass");
-    std::printf("%s\n", std::string(110, '-').c_str());
-    std::map<std::string, std::vector<double>> ratios;
+    std::printf("%5s %-7s %5s %12s %12s %7s %8s %8s %9s %7s  %s\n", "round", "traffic", "load", "rampartd ms",
+                "rspamd ms", "ratio", "ours/s", "theirs/s", "memory ms", "ratio",
+                "verdicts (rampartd | rspamd), dkim=pass");
+    std::printf("%s\n", std::string(128, '-').c_str());
+    std::map<std::string, std::vector<double>> ratios, mem_ratios;
     for (const auto& row : rows) {
       auto verdicts = [](const Run& r) {
         std::string v;
@@ -1952,10 +1980,14 @@ int main(int argc, char** argv) {
       };
       const double ratio = row.ours.cpu_ms > 0 && row.theirs.done ? row.theirs.cpu_ms / row.ours.cpu_ms : 0.0;
       if (ratio > 0) ratios[row.kind].push_back(ratio);
-      std::printf("%5zu %-7s %5.1f %12.3f %12.3f %6.1fx %8.0f %8.0f  %s | %s\n", row.round, row.kind.c_str(),
-                  row.load, row.ours.cpu_ms, row.theirs.cpu_ms, ratio, row.ours.rate, row.theirs.rate,
-                  verdicts(row.ours).c_str(), row.theirs.done ? verdicts(row.theirs).c_str() : "-");
-      failed += row.ours.failed + row.theirs.failed;
+      const double mratio = row.mem.cpu_ms > 0 && row.theirs.done ? row.theirs.cpu_ms / row.mem.cpu_ms : 0.0;
+      if (mratio > 0) mem_ratios[row.kind].push_back(mratio);
+      std::printf("%5zu %-7s %5.1f %12.3f %12.3f %6.1fx %8.0f %8.0f %9.3f %6.1fx  %s | %s%s\n", row.round,
+                  row.kind.c_str(), row.load, row.ours.cpu_ms, row.theirs.cpu_ms, ratio, row.ours.rate,
+                  row.theirs.rate, row.mem.cpu_ms, mratio, verdicts(row.ours).c_str(),
+                  row.theirs.done ? verdicts(row.theirs).c_str() : "-",
+                  row.mem.done ? (" | memory: " + verdicts(row.mem)).c_str() : "");
+      failed += row.ours.failed + row.theirs.failed + row.mem.failed;
     }
     std::printf("\n");
     for (const auto& row : rows)
@@ -1966,20 +1998,24 @@ int main(int argc, char** argv) {
                       row.theirs.sample.substr(0, 150).c_str());
       }
     std::printf("\n");
-    for (const auto& kind : traffic.kinds) {
-      auto& v = ratios[kind];
-      if (v.empty()) continue;
-      std::string each;
-      for (double x : v) {
-        char one[32];
-        std::snprintf(one, sizeof one, "%s%.1fx", each.empty() ? "" : " ", x);
-        each += one;
+    for (auto* table : {&ratios, &mem_ratios})
+      for (const auto& kind : traffic.kinds) {
+        auto& v = (*table)[kind];
+        if (v.empty()) continue;
+        std::string each;
+        for (double x : v) {
+          char one[32];
+          std::snprintf(one, sizeof one, "%s%.1fx", each.empty() ? "" : " ", x);
+          each += one;
+        }
+        std::sort(v.begin(), v.end());
+        std::printf(
+            "  rampartd%s vs rspamd, %-6s traffic: %s; lowest %.1fx, median %.1fx less CPU per message "
+            "(goal: >= "
+            "10x)\n",
+            table == &ratios ? " (RocksDB)" : " (memory)", kind.c_str(), each.c_str(), v.front(),
+            v[v.size() / 2]);
       }
-      std::sort(v.begin(), v.end());
-      std::printf(
-          "  rampartd vs rspamd, %-6s traffic: %s; median %.1fx less CPU per message (goal: >= 10x)\n",
-          kind.c_str(), each.c_str(), v[v.size() / 2]);
-    }
   }
   if (!mem.empty()) {
     std::printf(
