@@ -128,7 +128,7 @@ std::map<long, double> thread_seconds(pid_t pid) {
 // core over `wall` seconds, busiest first ("97 41 6 2"): shows whether one
 // loop thread was the limit.
 std::string thread_shares(const std::map<long, double>& before, const std::map<long, double>& after,
-                          double wall) {
+                          double wall, double* busiest_s = nullptr) {
   std::vector<double> v;
   for (const auto& [tid, s] : after) {
     auto it = before.find(tid);
@@ -136,6 +136,7 @@ std::string thread_shares(const std::map<long, double>& before, const std::map<l
     if (d > 0 && wall > 0) v.push_back(100.0 * d / wall);
   }
   std::sort(v.rbegin(), v.rend());
+  if (busiest_s) *busiest_s = v.empty() ? 0.0 : v[0] * wall / 100.0;
   std::string out;
   for (size_t i = 0; i < v.size() && i < 6; ++i) {
     char b[16];
@@ -290,6 +291,7 @@ struct Run {
   double cpu_s = 0, wall_s = 0;  // totals behind cpu_ms and rate
   double load = -1;              // 1-minute load average at the end of the run (loops bench)
   std::string threads;           // loops bench: % of one core each rampartd thread took, busiest first
+  double busiest_ms = 0;         // loops bench: the busiest rampartd thread's CPU per message
   std::map<std::string, size_t> verdicts;
   std::string sample;  // the first Authentication-Results (or X-Rampart) seen
 };
@@ -968,7 +970,9 @@ Run run_milter_clients(const std::string& name, uint16_t port, pid_t pid, const 
   run.cpu_ms = run.done ? cpu * 1000.0 / static_cast<double>(run.done) : 0.0;
   run.rate = wall > 0 ? static_cast<double>(run.done) / wall : 0.0;
   run.client_cpu_ms = run.done ? self * 1000.0 / static_cast<double>(run.done) : 0.0;
-  run.threads = thread_shares(th0, thread_seconds(pid), wall);
+  double busiest = 0;
+  run.threads = thread_shares(th0, thread_seconds(pid), wall, &busiest);
+  run.busiest_ms = run.done ? busiest * 1000.0 / static_cast<double>(run.done) : 0.0;
   return run;
 }
 
@@ -1094,7 +1098,9 @@ Run run_http_clients(const std::string& name, uint16_t port, pid_t pid, const st
   run.cpu_ms = run.done ? cpu * 1000.0 / static_cast<double>(run.done) : 0.0;
   run.rate = wall > 0 ? static_cast<double>(run.done) / wall : 0.0;
   run.client_cpu_ms = run.done ? self * 1000.0 / static_cast<double>(run.done) : 0.0;
-  run.threads = thread_shares(th0, thread_seconds(pid), wall);
+  double busiest = 0;
+  run.threads = thread_shares(th0, thread_seconds(pid), wall, &busiest);
+  run.busiest_ms = run.done ? busiest * 1000.0 / static_cast<double>(run.done) : 0.0;
   return run;
 }
 
@@ -1919,20 +1925,20 @@ int main(int argc, char** argv) {
                 "%.3f vs %.3f, this bench's client %.3f vs %.3f)\n",
                 iface, loop_counts[i], more->rate, one->rate, more->rate / one->rate, more->load, one->load,
                 more->cpu_ms, one->cpu_ms, more->client_cpu_ms, one->client_cpu_ms);
-            // What the machine allows: the cores busy with 1 loop (rampartd and client), and the rate
-            // at which rampartd's and the client's CPU per message would fill every core.
+            // What the machine allows, whatever the load: with 1 loop the rate is at most 1 / (the
+            // loop thread's CPU per message); with N loops on C cores shared with the client, at most
+            // C / (rampartd's + the client's CPU per message). Their quotient bounds the ratio.
             const double cores = static_cast<double>(std::max(1u, std::thread::hardware_concurrency()));
-            const double used1 = one->rate * (one->cpu_ms + std::max(0.0, one->client_cpu_ms)) / 1000.0;
             const double per_msg = more->cpu_ms + std::max(0.0, more->client_cpu_ms);
-            if (per_msg > 0)
+            if (per_msg > 0 && one->busiest_ms > 0)
               std::printf(
-                  "  %-24s the client's share of the CPU: %.0f%% (1 loop), %.0f%% (%zu loops); with 1 loop "
-                  "rampartd+client keep %.2f of %.0f cores busy; %.0f cores at %.3f ms/msg allow at most "
-                  "%.0f "
-                  "msgs/s = %.2fx\n",
+                  "  %-24s the client's share of the CPU: %.0f%% (1 loop), %.0f%% (%zu loops); 1 loop: its "
+                  "thread %.3f ms/msg = at most %.0f msgs/s; %.0f cores at %.3f ms/msg (rampartd + client) "
+                  "= at most %.0f msgs/s: the ratio can reach %.2fx\n",
                   "", 100.0 * one->client_cpu_ms / (one->cpu_ms + one->client_cpu_ms),
-                  100.0 * more->client_cpu_ms / per_msg, loop_counts[i], used1, cores, cores, per_msg,
-                  cores * 1000.0 / per_msg, cores * 1000.0 / per_msg / one->rate);
+                  100.0 * more->client_cpu_ms / per_msg, loop_counts[i], one->busiest_ms,
+                  1000.0 / one->busiest_ms, cores, per_msg, cores * 1000.0 / per_msg,
+                  cores * one->busiest_ms / per_msg);
             std::printf(
                 "  %-24s rampartd's threads, %% of one core each, busiest first: %s (1 loop), %s (%zu "
                 "loops)\n",
