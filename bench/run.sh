@@ -182,14 +182,15 @@ fi
 
 echo
 echo "== rampartd event loops: scans per second with 1 and 2 loops (milter and POST /v1/scan) =="
-# The same bench/milter_bench.cc traffic from LOOPS_BENCH_CLIENTS (4) clients
-# at once, through rampartd --loops 1, then --loops 2 (issue 11: 2 loops >=
-# 1.8x one loop on 2 cores). The clients run on the same machine and take
-# CPU from the daemon (printed beside the daemon's: a milter client costs
-# about half of what rampartd does per message, so on 2 cores the milter
-# path cannot show 2x; pipelined HTTP scans, LOOPS_BENCH_PIPELINE (16) per
-# connection, cost the client ~5 us each); the load average before the run
-# is printed with it. LOOPS_BENCH_MESSAGES (20000).
+# The same bench/milter_bench.cc traffic on LOOPS_BENCH_CLIENTS (4)
+# connections at once, all driven by one thread of the bench, through
+# rampartd --loops 1, then --loops 2 (issue 11: 2 loops >= 1.8x one loop on
+# 2 cores). The client runs on the same cores and takes CPU from the daemon:
+# its CPU per message and share are printed beside rampartd's (milter: about
+# a third of rampartd's, two loopback round trips per message; pipelined
+# HTTP, LOOPS_BENCH_PIPELINE (16) in flight per connection: ~4 %), with
+# rampartd's threads, the load, and the ratio the measured costs allow.
+# LOOPS_BENCH_MESSAGES (20000).
 if ninja -C "$BUILD" rampartd >"$BUILD/.bench-build-rampartd.log" 2>&1; then
   bench_target milter_bench --rampartd "$BUILD/apps/rampartd/rampartd" --loops 1,2 --sessions 0 \
     --clients "${LOOPS_BENCH_CLIENTS:-4}" --pipeline "${LOOPS_BENCH_PIPELINE:-16}" \

