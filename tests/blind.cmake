@@ -19,3 +19,11 @@ if(RAMPART_PYTHON3)
              WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind)
   endif()
 endif()
+# The third generator set (bench/blind4: its author read only FORMAT.md and published
+# descriptions): format, classes and roles present, determinism; three tuning seeds here.
+if(RAMPART_PYTHON3)
+  add_test(NAME blind4_generators COMMAND ${CMAKE_COMMAND} -E env BLIND4_SEEDS=1,2,3
+                                          ${RAMPART_PYTHON3} -m unittest -v test_gen
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind4)
+  set_tests_properties(blind4_generators PROPERTIES TIMEOUT 900)
+endif()

@@ -23,16 +23,21 @@ status=0
 
 # Each blind generator set: its directory, its held-out senders and flows seeds.
 #   bench/blind   (round 1 author): round 1 seeds 1001/2001 (spent), round 2 1002/2002
-#   bench/blind3  (a second author, who read only the format and the scorers): 3003/4004
-# BLIND_SETS limits the run ("blind", "blind3" or both, the default).
+#   bench/blind3  (a second author, who read only the format and the scorers): 3003/4004 (spent:
+#                 its output was studied while tuning in the session of 2026-12-07)
+#   bench/blind4  (a third author, who read only FORMAT.md and published descriptions, never the
+#                 detectors, the other generators or any output): held-out seeds 7341/8219,
+#                 chosen after the generators were finished
+# BLIND_SETS limits the run ("blind", "blind3", "blind4"; default all three).
 pops() {  # pops DIR GEN: the populations a generator knows
   python3 -c "import sys; sys.path.insert(0, '$ROOT/bench/$1'); import $2; print(' '.join($2.POPULATIONS))" 2>/dev/null ||
     python3 "$ROOT/bench/$1/$2.py" --list
 }
-for set in ${BLIND_SETS:-blind blind3}; do
+for set in ${BLIND_SETS:-blind blind3 blind4}; do
   case $set in
     blind) s_seed=$SENDERS_SEED f_seed=$FLOWS_SEED ;;
     blind3) s_seed=${BLIND3_SENDERS_SEED:-3003} f_seed=${BLIND3_FLOWS_SEED:-4004} ;;
+    blind4) s_seed=${BLIND4_SENDERS_SEED:-7341} f_seed=${BLIND4_FLOWS_SEED:-8219} ;;
     *) echo "blind: unknown set $set" >&2; exit 2 ;;
   esac
   echo "== generator set bench/$set"
