@@ -521,6 +521,8 @@ void through_service(Store& store, uint64_t n, uint64_t count, size_t per_call, 
   StoreService svc(std::make_unique<RefStore>(store), g_clock, Thresholds{}, *psl, o);
   InlineExecutor inline_exec;
   const ScopedExecutor on(&inline_exec);
+  std::fprintf(stderr, "reputation_bench: StoreService phase (%llu events)\n",
+               static_cast<unsigned long long>(count));
   std::mt19937_64 rng(17);
   std::uniform_int_distribution<uint64_t> pick(0, n / 5 - 1);
   std::vector<Event> ring;

@@ -62,6 +62,7 @@ Result<FeedbackConfig> FeedbackConfig::from(const Config& cfg) {
   if (c.max_pending < c.flush_events) rep.invalid("max_pending", "must be >= flush_events");
   c.lookup_timeout_ms = rep.integer("lookup_timeout_ms", c.lookup_timeout_ms, 1, 60000);
   c.drain_ms = rep.integer("drain_ms", c.drain_ms, 0, 600000);
+  c.debug_write_delay_ms = rep.integer("debug_write_delay_ms", c.debug_write_delay_ms, 0, 60000);
   c.reports_maildir = rep.string("reports_maildir", c.reports_maildir);
   c.reports_poll_ms = rep.integer("reports_poll_ms", c.reports_poll_ms, 10, 3600000);
   // Reporters whose mailed ARF reports are accepted (issue 11): a report from
@@ -316,6 +317,7 @@ void Feedback::set_store(std::unique_ptr<reputation::Store> store) {
   if (store && cfg_.reputation) {
     reputation::ServiceOptions o;
     o.max_queued_events = static_cast<size_t>(std::max<int64_t>(cfg_.max_pending, 1));
+    o.write_delay = std::chrono::milliseconds(cfg_.debug_write_delay_ms);  // tests only
     service_ = std::make_unique<reputation::StoreService>(std::move(store), clock_, cfg_.thresholds,
                                                           dmarc::PublicSuffixList::system(), o);
   }
@@ -988,6 +990,10 @@ void Feedback::collect_metrics(MetricsWriter& w) const {
     w.family("rampart_reputation_store_queued_events", "Events waiting for the reputation writer.",
              MetricType::kGauge);
     w.sample({}, static_cast<uint64_t>(st.queued_events));
+    w.family("rampart_reputation_store_writing_events",
+             "Of the queued events, those in the store write in progress (a stalled disk shows here).",
+             MetricType::kGauge);
+    w.sample({}, static_cast<uint64_t>(st.writing_events));
   }
 }
 

@@ -127,6 +127,11 @@ struct FeedbackConfig {
   // SIGTERM: how long queued events may take to be written before the rest
   // is spooled to <data-dir>/spool (Feedback::drain). 0..600000.
   int64_t drain_ms = 5000;
+  // FOR TESTS ONLY (tests/rampartd_spool_test): the store writer sleeps this
+  // long before each group write, as a disk that stalls would make it; lets
+  // a test queue events behind the writer of the real process. 0 (default):
+  // off. Never set it in production. 0..60000.
+  int64_t debug_write_delay_ms = 0;
   std::string reports_maildir;  // empty: none
   int64_t reports_poll_ms = 2000;
   std::vector<std::string> trusted_authserv_ids;  // ARF originals' Authentication-Results
