@@ -250,6 +250,13 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   reputation::Engine* engine() { return service_ ? &service_->engine() : nullptr; }
   reputation::StoreService* service() { return service_.get(); }
   classify::Classifier* classifier() { return classifier_.get(); }
+  // `work` off the event loops (the store service's worker, or Feedback's
+  // own thread without reputation), then `done` on the caller's loop; with
+  // no loop (tools, tests) both at once on the caller's thread. For blocking
+  // work: model loads and saves, learning, Maildir reads.
+  void run_off_loop(std::function<void()> work, std::function<void()> done);
+  // SIGHUP on a loop: reload_model() off the loop (errors logged).
+  void reload_model_off_loop();
   const reputation::RejectedReports& rejected() const { return rejected_; }
   // A copy: reconfigure() (SIGHUP, loop 0) may change it meanwhile.
   FeedbackConfig config() const {
@@ -289,6 +296,9 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // writes the copy outside it).
   mutable std::mutex model_mu_;
   std::unique_ptr<classify::Classifier> classifier_;
+  class OffLoop;
+  std::mutex off_mu_;
+  std::unique_ptr<OffLoop> off_loop_;  // started at its first use (no store service)
   reputation::RejectedReports rejected_;
   std::unique_ptr<dkim::Verifier> verifier_;
   mutable std::mutex pending_mu_;  // pending_, last_flush_ (several loops scan)
