@@ -308,6 +308,57 @@ class ReputationCheck final : public Check {
 };
 
 // ---------------------------------------------------------------- Feedback
+// A worker thread for Feedback's blocking work when there is no store
+// service (reputation off): model loads, learning and saves, Maildir reads.
+class Feedback::OffLoop {
+ public:
+  OffLoop() : thread_([this] { loop(); }) {}
+  ~OffLoop() {
+    {
+      const std::lock_guard lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.get_id() == std::this_thread::get_id()) {
+      thread_.detach();  // a job held the last reference to Feedback: it ends after this
+    } else {
+      thread_.join();
+    }
+  }
+  void run(std::function<void()> work, std::function<void()> done, Executor* ex) {
+    {
+      const std::lock_guard lk(mu_);
+      q_.push_back(Job{std::move(work), std::move(done), ex});
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  struct Job {
+    std::function<void()> work, done;
+    Executor* ex;
+  };
+  void loop() {
+    for (;;) {
+      Job j;
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return stop_ || !q_.empty(); });
+        if (q_.empty()) return;  // stopping, and every job run
+        j = std::move(q_.front());
+        q_.pop_front();
+      }
+      j.work();
+      if (j.done) j.ex->post(std::move(j.done));
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> q_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 Feedback::Feedback(FeedbackConfig cfg, const Clock& clock, std::string authserv_id)
     : cfg_(std::move(cfg)), clock_(clock), authserv_id_(std::move(authserv_id)) {
   last_save_ = clock_.unix_seconds();
@@ -355,6 +406,14 @@ Status Feedback::drain(std::chrono::steady_clock::time_point deadline) {
     // reputation check and endpoints are off, as without a store.
     service_.reset();
   }
+  // Feedback's own worker (reputation off) likewise: its last jobs run and
+  // post while the loops' executors still exist.
+  std::unique_ptr<OffLoop> off;
+  {
+    const std::lock_guard lk(off_mu_);
+    off = std::move(off_loop_);
+  }
+  off.reset();
   if (auto st = save_model(true); !st) {
     log::get()->error("classify: saving {} failed: {}", cfg_.model, st.error().message);
     if (result) result = st;
@@ -444,57 +503,6 @@ void Feedback::reload_model_off_loop() {
       },
       nullptr);
 }
-
-// A worker thread for Feedback's blocking work when there is no store
-// service (reputation off): model loads, learning and saves, Maildir reads.
-class Feedback::OffLoop {
- public:
-  OffLoop() : thread_([this] { loop(); }) {}
-  ~OffLoop() {
-    {
-      const std::lock_guard lk(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.get_id() == std::this_thread::get_id()) {
-      thread_.detach();  // a job held the last reference to Feedback: it ends after this
-    } else {
-      thread_.join();
-    }
-  }
-  void run(std::function<void()> work, std::function<void()> done, Executor* ex) {
-    {
-      const std::lock_guard lk(mu_);
-      q_.push_back(Job{std::move(work), std::move(done), ex});
-    }
-    cv_.notify_one();
-  }
-
- private:
-  struct Job {
-    std::function<void()> work, done;
-    Executor* ex;
-  };
-  void loop() {
-    for (;;) {
-      Job j;
-      {
-        std::unique_lock lk(mu_);
-        cv_.wait(lk, [&] { return stop_ || !q_.empty(); });
-        if (q_.empty()) return;  // stopping, and every job run
-        j = std::move(q_.front());
-        q_.pop_front();
-      }
-      j.work();
-      if (j.done) j.ex->post(std::move(j.done));
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Job> q_;
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 void Feedback::run_off_loop(std::function<void()> work, std::function<void()> done) {
   Executor* ex = current_executor();

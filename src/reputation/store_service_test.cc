@@ -146,8 +146,8 @@ TEST(StoreService, WithoutALoopCallsRunOnTheCallersThread) {
 }
 
 TEST(StoreService, CompletionsRunOnTheCallersLoopOnly) {
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
   Fixture f;
-  ManualExecutor loop;
   ScopedExecutor on(&loop);
   const auto me = std::this_thread::get_id();
   bool done = false;
@@ -173,8 +173,8 @@ TEST(StoreService, CompletionsRunOnTheCallersLoopOnly) {
 }
 
 TEST(StoreService, AHangingStoreTimesOutReadsWithinTheirBudgetAndNeverAnswersTwice) {
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
   Fixture f;
-  ManualExecutor loop;
   ScopedExecutor on(&loop);
   f.gate->close();
   int answers = 0;
@@ -221,8 +221,8 @@ TEST(StoreService, FullQueuesRefuseAtOnceWithTemporary) {
   ServiceOptions o;
   o.max_queued_reads = 1;
   o.max_queued_events = 2;
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
   Fixture f(o);
-  ManualExecutor loop;
   ScopedExecutor on(&loop);
   f.gate->close();
   int refused = 0;
@@ -257,8 +257,8 @@ TEST(StoreService, KeptBatchesAreRetriedWithTheirOpIdAndCountedOnce) {
   ServiceOptions o;
   o.retry_initial = 5ms;
   o.retry_max = 20ms;
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
   Fixture f(o);
-  ManualExecutor loop;
   ScopedExecutor on(&loop);
   f.gate->set_down(true);
   bool answered = false;
@@ -285,10 +285,10 @@ TEST(StoreService, DrainSpoolsWhatTheStoreDidNotTakeAndReplayCountsItOnce) {
   FakeClock clock{1700000000};
   MemoryStore mem;
   {
+    ManualExecutor loop;  // outlives the service (its threads may still post while they stop)
     auto g = std::make_unique<GateStore>(mem);
     GateStore* gate = g.get();
     StoreService svc(std::move(g), clock, Thresholds{}, dmarc::PublicSuffixList::system());
-    ManualExecutor loop;
     ScopedExecutor on(&loop);
     gate->close();  // the store hangs: nothing can be written
     svc.record({message_from("192.0.2.5")}, StoreService::kKeep, nullptr);
@@ -319,8 +319,8 @@ TEST(StoreService, DrainSpoolsWhatTheStoreDidNotTakeAndReplayCountsItOnce) {
 // Acknowledged once the counters are durable; the class state follows on the
 // re-classifier thread, each identity once however many events touched it.
 TEST(StoreService, ClassStatesFollowTheAcknowledgedCounters) {
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
   Fixture f;
-  ManualExecutor loop;
   ScopedExecutor on(&loop);
   int acked = 0;
   for (int i = 0; i < 20; ++i) {
@@ -349,8 +349,8 @@ TEST(StoreService, ClassStatesFollowTheAcknowledgedCounters) {
 }
 
 TEST(StoreService, RunDoesTheWorkOffTheLoopAndAnswersOnIt) {
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
   Fixture f;
-  ManualExecutor loop;
   ScopedExecutor on(&loop);
   std::thread::id worker;
   bool done = false;
@@ -360,8 +360,8 @@ TEST(StoreService, RunDoesTheWorkOffTheLoopAndAnswersOnIt) {
 }
 
 TEST(StoreService, Awaitable) {
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
   Fixture f;
-  ManualExecutor loop;
   ScopedExecutor on(&loop);
   auto co = [](StoreService& s) -> Task<int> {
     std::vector<Event> evs;
