@@ -215,12 +215,14 @@ struct StoreService::Impl {
         dirty.resize(dirty.size() - kReclassifyPass);
         for (const auto& p : part) dirty_at.erase(p.first.key);
       }
+      reclassifying = part.size();  // still counted in to_reclassify until the pass is done
     }
     Status st = [&] {
       auto turn = store_turn();
       return engine.reclassify(part);
     }();
     const std::lock_guard lk(mu);
+    reclassifying = 0;
     ++stats.reclassify_passes;
     stats.reclassified += part.size();
     if (!st) ++stats.reclassify_errors;
@@ -408,6 +410,7 @@ struct StoreService::Impl {
   // Identities written and not yet re-classified (under mu).
   Engine::Senders dirty;
   std::unordered_map<std::string, size_t> dirty_at;
+  size_t reclassifying = 0;  // identities of the pass in progress (under mu)
   size_t queued_events = 0;  // in `queue` and in flight
   bool closing = false, abandoned = false, stopped = false, writer_idle = false;
   Steady::time_point drain_deadline = Steady::time_point::max();
@@ -671,7 +674,7 @@ ServiceStats StoreService::stats() const {
   if (impl_->inflight)
     for (const EventBatch& b : *impl_->inflight) s.writing_events += b.events.size();
   s.queued_reads = impl_->reads.size();
-  s.to_reclassify = impl_->dirty.size();
+  s.to_reclassify = impl_->dirty.size() + impl_->reclassifying;
   return s;
 }
 
