@@ -60,3 +60,13 @@ if(TARGET rampartd)
   add_test(NAME reference_test COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/reference_test.sh $<TARGET_FILE:rampartd>)
   set_tests_properties(reference_test PROPERTIES TIMEOUT 120)
 endif()
+
+# Queued events survive SIGTERM and are counted once (issue 11): the real
+# rampartd with the RocksDB store, its writer held by the test-only knob
+# [reputation] debug_write_delay_ms, SIGTERM, a restart on the same data dir.
+if(TARGET rampartd AND TARGET rampart_policy_feedback AND TARGET rampart_reputation_rocksdb)
+  rampart_test(rampartd_spool_test SOURCES rampartd_spool_test.cc DEPS rampart_http rampart_core)
+  set_tests_properties(rampartd_spool_test PROPERTIES LABELS e2e TIMEOUT 120
+                       ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
+  add_dependencies(rampartd_spool_test rampartd)
+endif()

@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <system_error>
+#include <thread>
 
 #include <toml++/toml.h>
 
@@ -62,6 +65,7 @@ Result<FeedbackConfig> FeedbackConfig::from(const Config& cfg) {
   if (c.max_pending < c.flush_events) rep.invalid("max_pending", "must be >= flush_events");
   c.lookup_timeout_ms = rep.integer("lookup_timeout_ms", c.lookup_timeout_ms, 1, 60000);
   c.drain_ms = rep.integer("drain_ms", c.drain_ms, 0, 600000);
+  c.debug_write_delay_ms = rep.integer("debug_write_delay_ms", c.debug_write_delay_ms, 0, 60000);
   c.reports_maildir = rep.string("reports_maildir", c.reports_maildir);
   c.reports_poll_ms = rep.integer("reports_poll_ms", c.reports_poll_ms, 10, 3600000);
   // Reporters whose mailed ARF reports are accepted (issue 11): a report from
@@ -331,6 +335,57 @@ class ReputationCheck final : public Check {
 };
 
 // ---------------------------------------------------------------- Feedback
+// A worker thread for Feedback's blocking work when there is no store
+// service (reputation off): model loads, learning and saves, Maildir reads.
+class Feedback::OffLoop {
+ public:
+  OffLoop() : thread_([this] { loop(); }) {}
+  ~OffLoop() {
+    {
+      const std::lock_guard lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.get_id() == std::this_thread::get_id()) {
+      thread_.detach();  // a job held the last reference to Feedback: it ends after this
+    } else {
+      thread_.join();
+    }
+  }
+  void run(std::function<void()> work, std::function<void()> done, Executor* ex) {
+    {
+      const std::lock_guard lk(mu_);
+      q_.push_back(Job{std::move(work), std::move(done), ex});
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  struct Job {
+    std::function<void()> work, done;
+    Executor* ex;
+  };
+  void loop() {
+    for (;;) {
+      Job j;
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return stop_ || !q_.empty(); });
+        if (q_.empty()) return;  // stopping, and every job run
+        j = std::move(q_.front());
+        q_.pop_front();
+      }
+      j.work();
+      if (j.done) j.ex->post(std::move(j.done));
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> q_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 Feedback::Feedback(FeedbackConfig cfg, const Clock& clock, std::string authserv_id)
     : cfg_(std::move(cfg)), clock_(clock), authserv_id_(std::move(authserv_id)) {
   last_save_ = clock_.unix_seconds();
@@ -343,6 +398,7 @@ void Feedback::set_store(std::unique_ptr<reputation::Store> store) {
   if (store && cfg_.reputation) {
     reputation::ServiceOptions o;
     o.max_queued_events = static_cast<size_t>(std::max<int64_t>(cfg_.max_pending, 1));
+    o.write_delay = std::chrono::milliseconds(cfg_.debug_write_delay_ms);  // tests only
     service_ = std::make_unique<reputation::StoreService>(std::move(store), clock_, cfg_.thresholds,
                                                           dmarc::PublicSuffixList::system(), o);
   }
@@ -377,6 +433,14 @@ Status Feedback::drain(std::chrono::steady_clock::time_point deadline) {
     // reputation check and endpoints are off, as without a store.
     service_.reset();
   }
+  // Feedback's own worker (reputation off) likewise: its last jobs run and
+  // post while the loops' executors still exist.
+  std::unique_ptr<OffLoop> off;
+  {
+    const std::lock_guard lk(off_mu_);
+    off = std::move(off_loop_);
+  }
+  off.reset();
   if (auto st = save_model(true); !st) {
     log::get()->error("classify: saving {} failed: {}", cfg_.model, st.error().message);
     if (result) result = st;
@@ -395,21 +459,29 @@ void Feedback::stamp_model() {
 }
 
 Status Feedback::load_model() {
-  const std::lock_guard lk(model_mu_);
-  classifier_.reset();
-  if (cfg_.model.empty()) return {};
+  if (cfg_.model.empty()) {
+    const std::lock_guard lk(model_mu_);
+    classifier_.reset();
+    return {};
+  }
   std::error_code ec;
   if (!std::filesystem::exists(cfg_.model, ec)) {
     auto c = classify::Classifier::create(classify::Channel::kEmail,
                                           classify::default_feature_options(classify::Channel::kEmail),
                                           classify::default_learner_options(classify::Channel::kEmail));
+    const std::lock_guard lk(model_mu_);
+    classifier_.reset();
     if (!c) return tl::unexpected(c.error());
     classifier_ = std::make_unique<classify::Classifier>(std::move(*c));
     model_mtime_.reset();
     log::get()->info("classify: {} does not exist: a fresh model (saved after learning)", cfg_.model);
     return {};
   }
+  // Read and parsed outside the lock (the loops' content checks go on with
+  // what they have), put in place under it.
   auto c = classify::Classifier::open(cfg_.model);
+  const std::lock_guard lk(model_mu_);
+  classifier_.reset();
   if (!c) {
     model_errors_++;
     return fail(c.error().code, "classify: model " + cfg_.model + " refused: " + c.error().message);
@@ -422,19 +494,56 @@ Status Feedback::load_model() {
 
 Status Feedback::reload_model() {
   if (cfg_.model.empty()) return {};
-  if (!classifier_) return load_model();
-  const std::lock_guard lk(model_mu_);
+  bool missing = false;
+  {
+    const std::lock_guard lk(model_mu_);
+    if (!classifier_) missing = true;
+  }
+  if (missing) return load_model();
   std::error_code ec;
   auto t = std::filesystem::last_write_time(cfg_.model, ec);
-  if (ec || (model_mtime_ && *model_mtime_ == t)) return {};  // unchanged (or gone): keep ours
-  if (auto st = classifier_->reload(cfg_.model); !st) {
-    model_errors_++;
-    return fail(st.error().code, "classify: model " + cfg_.model +
-                                     " refused, the old model stays in use: " + st.error().message);
+  {
+    const std::lock_guard lk(model_mu_);
+    if (ec || (model_mtime_ && *model_mtime_ == t)) return {};  // unchanged (or gone): keep ours
   }
+  // The file is read and parsed outside the lock (it may be large, or on a
+  // slow disk): the content checks use the old model meanwhile; the new one
+  // replaces it in the same Classifier object (whose address the checks read).
+  auto c = classify::Classifier::open(cfg_.model);
+  if (!c) {
+    model_errors_++;
+    return fail(c.error().code, "classify: model " + cfg_.model +
+                                    " refused, the old model stays in use: " + c.error().message);
+  }
+  const std::lock_guard lk(model_mu_);
+  if (!classifier_) return {};
+  *classifier_ = std::move(*c);
   stamp_model();
   learned_since_save_ = 0;
   return {};
+}
+
+void Feedback::reload_model_off_loop() {
+  run_off_loop(
+      [self = shared_from_this()] {
+        if (auto st = self->reload_model(); !st) log::get()->error("{}", st.error().message);
+      },
+      nullptr);
+}
+
+void Feedback::run_off_loop(std::function<void()> work, std::function<void()> done) {
+  Executor* ex = current_executor();
+  if (!ex) {  // no loop to keep free (tools, tests, start-up)
+    work();
+    if (done) done();
+    return;
+  }
+  if (service_) return service_->run(std::move(work), std::move(done));
+  {
+    const std::lock_guard lk(off_mu_);
+    if (!off_loop_) off_loop_ = std::make_unique<OffLoop>();
+  }
+  off_loop_->run(std::move(work), std::move(done), ex);
 }
 
 Status Feedback::save_model(bool force) {
@@ -969,9 +1078,9 @@ void Feedback::post_learn(std::string_view label, std::string body, std::string_
     if (auto s2 = self->save_model(false); !s2)
       log::get()->error("classify: saving {} failed: {}", self->cfg_.model, s2.error().message);
   };
-  if (service_) return service_->run(std::move(learn), std::move(then_record));
-  learn();
-  then_record();
+  // Learning (and the save when due) off the loop: on the store service's
+  // worker, or Feedback's own without reputation; here without a loop.
+  run_off_loop(std::move(learn), std::move(then_record));
 }
 
 void Feedback::collect_metrics(MetricsWriter& w) const {
@@ -1015,6 +1124,10 @@ void Feedback::collect_metrics(MetricsWriter& w) const {
     w.family("rampart_reputation_store_queued_events", "Events waiting for the reputation writer.",
              MetricType::kGauge);
     w.sample({}, static_cast<uint64_t>(st.queued_events));
+    w.family("rampart_reputation_store_writing_events",
+             "Of the queued events, those in the store write in progress (a stalled disk shows here).",
+             MetricType::kGauge);
+    w.sample({}, static_cast<uint64_t>(st.writing_events));
   }
 }
 

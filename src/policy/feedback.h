@@ -128,6 +128,11 @@ struct FeedbackConfig {
   // SIGTERM: how long queued events may take to be written before the rest
   // is spooled to <data-dir>/spool (Feedback::drain). 0..600000.
   int64_t drain_ms = 5000;
+  // FOR TESTS ONLY (tests/rampartd_spool_test): the store writer sleeps this
+  // long before each group write, as a disk that stalls would make it; lets
+  // a test queue events behind the writer of the real process. 0 (default):
+  // off. Never set it in production. 0..60000.
+  int64_t debug_write_delay_ms = 0;
   std::string reports_maildir;  // empty: none
   int64_t reports_poll_ms = 2000;
   std::vector<std::string> trusted_authserv_ids;  // ARF originals' Authentication-Results
@@ -251,6 +256,13 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   void set_overrides(std::shared_ptr<const reputation::OverrideStore> o) { overrides_ = std::move(o); }
   const reputation::OverrideStore* overrides() const { return overrides_.get(); }
   classify::Classifier* classifier() { return classifier_.get(); }
+  // `work` off the event loops (the store service's worker, or Feedback's
+  // own thread without reputation), then `done` on the caller's loop; with
+  // no loop (tools, tests) both at once on the caller's thread. For blocking
+  // work: model loads and saves, learning, Maildir reads.
+  void run_off_loop(std::function<void()> work, std::function<void()> done);
+  // SIGHUP on a loop: reload_model() off the loop (errors logged).
+  void reload_model_off_loop();
   const reputation::RejectedReports& rejected() const { return rejected_; }
   // A copy: reconfigure() (SIGHUP, loop 0) may change it meanwhile.
   FeedbackConfig config() const {
@@ -291,6 +303,9 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // writes the copy outside it).
   mutable std::mutex model_mu_;
   std::unique_ptr<classify::Classifier> classifier_;
+  class OffLoop;
+  std::mutex off_mu_;
+  std::unique_ptr<OffLoop> off_loop_;  // started at its first use (no store service)
   reputation::RejectedReports rejected_;
   std::unique_ptr<dkim::Verifier> verifier_;
   mutable std::mutex pending_mu_;  // pending_, last_flush_ (several loops scan)

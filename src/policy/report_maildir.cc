@@ -110,22 +110,29 @@ void ReportIngest::tick() {
   poll();
 }
 
+// The file system work of a round (listing new/, reading a report, moving
+// it) runs off the event loop (Feedback::run_off_loop: the store service's
+// worker); the loop only starts steps and posts the reports.
 void ReportIngest::poll() {
   if (*busy_) return;
   last_ = clock_.monotonic();
-  // Stuck names still in new/ stay remembered; the others are forgotten.
-  std::set<std::string> still;
-  auto names = md_->waiting(batch_, *stuck_, &still);
-  if (!names) {
-    stats_->io_errors++;
-    log::get()->error("{}", names.error().message);
-    return;
-  }
-  *stuck_ = std::move(still);
-  if (names->empty()) return;
-  auto r = std::make_shared<Round>(Round{fb_, md_, busy_, stats_, stuck_, std::move(*names), 0});
   *busy_ = true;
-  next(r);
+  auto r = std::make_shared<Round>(Round{fb_, md_, busy_, stats_, stuck_, {}, 0});
+  const size_t batch = batch_;
+  fb_->run_off_loop(
+      [r, batch] {
+        // Stuck names still in new/ stay remembered; the others are forgotten.
+        std::set<std::string> still;
+        auto names = r->md->waiting(batch, *r->stuck, &still);
+        if (!names) {
+          r->stats->io_errors++;
+          log::get()->error("{}", names.error().message);
+          return;
+        }
+        *r->stuck = std::move(still);
+        r->names = std::move(*names);
+      },
+      [r] { next(r); });
 }
 
 namespace {
@@ -143,42 +150,66 @@ void moved(ReportIngest::Stats& stats, std::set<std::string>& stuck, const std::
 }  // namespace
 
 void ReportIngest::next(const std::shared_ptr<Round>& r) {
-  while (r->i < r->names.size()) {
-    const std::string name = r->names[r->i];
-    auto body = r->md->read(name);
-    if (!body && body.error().code == Errc::kLimit) {
-      r->stats->rejected++;
-      moved(*r->stats, *r->stuck, name, r->md->reject(name, body.error().message));
-      r->i++;
-      continue;
-    }
-    if (!body) {
-      r->stats->io_errors++;
-      log::get()->error("{}", body.error().message);
-      r->i++;
-      continue;
-    }
-    // One report at a time; the next starts from this one's answer.
-    r->fb->post_mailbox_report(std::move(*body), [r, name](Feedback::Answer a) {
-      if (a.status == 200) {
-        r->stats->accepted++;
-        moved(*r->stats, *r->stuck, name, r->md->accept(name));
-      } else if (a.status == 400) {
-        r->stats->rejected++;
-        log::get()->warn("feedback report {} refused: {}", name, a.reason);
-        moved(*r->stats, *r->stuck, name, r->md->reject(name, a.reason));
-      } else {
-        r->stats->retried++;
-        log::get()->warn("feedback report {} not counted ({}): left for the next poll", name, a.json);
-        *r->busy = false;
-        return;
-      }
-      r->i++;
-      next(r);
-    });
+  if (r->i >= r->names.size()) {
+    *r->busy = false;
     return;
   }
-  *r->busy = false;
+  // Off the loop: read the next report (refusing oversized ones, skipping
+  // unreadable ones) ...
+  auto body = std::make_shared<std::optional<std::string>>();
+  r->fb->run_off_loop(
+      [r, body] {
+        while (r->i < r->names.size()) {
+          const std::string& name = r->names[r->i];
+          auto b = r->md->read(name);
+          if (!b && b.error().code == Errc::kLimit) {
+            r->stats->rejected++;
+            moved(*r->stats, *r->stuck, name, r->md->reject(name, b.error().message));
+            r->i++;
+            continue;
+          }
+          if (!b) {
+            r->stats->io_errors++;
+            log::get()->error("{}", b.error().message);
+            r->i++;
+            continue;
+          }
+          *body = std::move(*b);
+          return;
+        }
+      },
+      // ... on the loop: post it; one report at a time, the next starts from
+      // this one's answer (its move off the loop again).
+      [r, body] {
+        if (!*body) {
+          *r->busy = false;
+          return;
+        }
+        const std::string name = r->names[r->i];
+        r->fb->post_mailbox_report(std::move(**body), [r, name](Feedback::Answer a) {
+          if (a.status != 200 && a.status != 400) {
+            r->stats->retried++;
+            log::get()->warn("feedback report {} not counted ({}): left for the next poll", name, a.json);
+            *r->busy = false;
+            return;
+          }
+          if (a.status == 400) log::get()->warn("feedback report {} refused: {}", name, a.reason);
+          r->fb->run_off_loop(
+              [r, name, a] {
+                if (a.status == 200) {
+                  r->stats->accepted++;
+                  moved(*r->stats, *r->stuck, name, r->md->accept(name));
+                } else {
+                  r->stats->rejected++;
+                  moved(*r->stats, *r->stuck, name, r->md->reject(name, a.reason));
+                }
+              },
+              [r] {
+                r->i++;
+                next(r);
+              });
+        });
+      });
 }
 
 }  // namespace rampart::policy

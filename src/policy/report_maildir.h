@@ -1,7 +1,9 @@
 // File: src/policy/report_maildir.h
 // Feedback reports from a mailbox: the Maildir a provider's FBL address is
-// delivered into (Postfix `home_mailbox = Maildir/`, or any MDA), read by
-// rampartd on its event loop.
+// delivered into (Postfix `home_mailbox = Maildir/`, or any MDA), polled
+// from rampartd's loop 0; the file system work (listing new/, reading a
+// report, moving it) runs off the loop (Feedback::run_off_loop), the loop
+// only posts each report.
 //
 //   auto md = policy::ReportMaildir::open("/var/lib/rampart/fbl");   // Result
 //   policy::ReportIngest ingest(*feedback, std::move(*md), clock, 2000);

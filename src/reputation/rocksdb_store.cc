@@ -16,6 +16,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -23,28 +24,104 @@ namespace rampart::reputation {
 
 namespace {
 
+// Merge operands (the deltas written) in a compact layout: 8-byte time, a
+// 2-byte mask of the metrics present, one byte of flags (bit 0: every window
+// of a metric holds the same value, as in one event's delta), then per
+// metric present one float (flag set) or three (hour, day, month), all little
+// endian: 11 + 4 x metrics bytes for an event's delta (23 for three metrics)
+// instead of the 176-byte record. Its sizes (11 + 4k, 11 + 12k) are odd, a
+// full record's (8 + 4n: 128, 140, 176) even: the two are told apart by size. Merge
+// results (what reads and compactions see) are always full records.
+constexpr size_t kOperandHead = 11;
+static_assert(kEncodedSize % 2 == 0 && kEncodedSizeV1 % 2 == 0 && kEncodedSizeV2 % 2 == 0,
+              "full records must stay even-sized: operands are odd");
+
+void put_le(char* p, uint64_t x, int bytes) {
+  for (int i = 0; i < bytes; ++i) p[i] = static_cast<char>((x >> (8 * i)) & 0xff);
+}
+uint64_t get_le(const unsigned char* p, int bytes) {
+  uint64_t x = 0;
+  for (int i = 0; i < bytes; ++i) x |= uint64_t{p[i]} << (8 * i);
+  return x;
+}
+
+void encode_operand(const Counters& d, std::string& out) {
+  uint16_t mask = 0;
+  bool flat = true;
+  for (size_t m = 0; m < kMetricCount; ++m) {
+    const float* v = &d.v[m * kWindowCount];
+    bool any = false;
+    for (size_t w = 0; w < kWindowCount; ++w) any |= v[w] != 0;
+    if (!any) continue;
+    mask |= static_cast<uint16_t>(1u << m);
+    for (size_t w = 1; w < kWindowCount; ++w) flat &= v[w] == v[0];
+  }
+  const size_t per = flat ? 1 : kWindowCount;
+  const size_t size = kOperandHead + 4 * per * static_cast<size_t>(__builtin_popcount(mask));
+  const size_t base = out.size();
+  out.resize(base + size);
+  char* p = out.data() + base;
+  put_le(p, static_cast<uint64_t>(d.t), 8);
+  put_le(p + 8, mask, 2);
+  p[10] = flat ? 1 : 0;
+  p += kOperandHead;
+  for (size_t m = 0; m < kMetricCount; ++m) {
+    if (!(mask & (1u << m))) continue;
+    for (size_t w = 0; w < per; ++w) {
+      uint32_t bits;
+      std::memcpy(&bits, &d.v[m * kWindowCount + w], 4);
+      put_le(p, bits, 4);
+      p += 4;
+    }
+  }
+}
+
+// A full record (any layout) or a compact operand; nullopt when neither.
+std::optional<Counters> decode_any(std::string_view b) {
+  if (b.size() == kEncodedSize || b.size() == kEncodedSizeV1 || b.size() == kEncodedSizeV2) {
+    auto c = decode(b);
+    if (!c) return std::nullopt;
+    return *c;
+  }
+  if (b.size() < kOperandHead) return std::nullopt;
+  const auto* p = reinterpret_cast<const unsigned char*>(b.data());
+  const auto mask = static_cast<uint16_t>(get_le(p + 8, 2));
+  const unsigned flags = p[10];
+  if (flags > 1 || (mask >> kMetricCount) != 0) return std::nullopt;
+  const size_t per = flags ? 1 : kWindowCount;
+  if (b.size() != kOperandHead + 4 * per * static_cast<size_t>(__builtin_popcount(mask))) return std::nullopt;
+  Counters c;
+  c.t = static_cast<int64_t>(get_le(p, 8));
+  p += kOperandHead;
+  for (size_t m = 0; m < kMetricCount; ++m) {
+    if (!(mask & (1u << m))) continue;
+    for (size_t w = 0; w < kWindowCount; ++w) {
+      const auto bits = static_cast<uint32_t>(get_le(p + 4 * (flags ? 0 : w), 4));
+      std::memcpy(&c.v[m * kWindowCount + w], &bits, 4);
+    }
+    p += 4 * per;
+  }
+  return c;
+}
+
 class CounterMerge final : public rocksdb::AssociativeMergeOperator {
  public:
+  // The result is always a full record (reads and compactions decode it);
+  // an operand that does not decode is dropped, the valid ones kept.
   bool Merge(const rocksdb::Slice& /*key*/, const rocksdb::Slice* existing, const rocksdb::Slice& value,
              std::string* new_value, rocksdb::Logger* /*logger*/) const override {
-    auto add = decode(std::string_view(value.data(), value.size()));
-    if (!existing) {
-      if (!add) return false;
-      new_value->assign(value.data(), value.size());
-      return true;
-    }
-    auto old = decode(std::string_view(existing->data(), existing->size()));
+    auto add = decode_any(std::string_view(value.data(), value.size()));
+    std::optional<Counters> old;
+    if (existing) old = decode_any(std::string_view(existing->data(), existing->size()));
     if (!old && !add) return false;
-    if (!old) {
-      new_value->assign(value.data(), value.size());
-      return true;
-    }
-    if (!add) {
-      new_value->assign(existing->data(), existing->size());
-      return true;
-    }
     new_value->clear();
-    encode_to(reputation::merge(*old, *add), *new_value);
+    if (!old) {
+      encode_to(*add, *new_value);
+    } else if (!add) {
+      encode_to(*old, *new_value);
+    } else {
+      encode_to(reputation::merge(*old, *add), *new_value);
+    }
     return true;
   }
   const char* Name() const override { return "rampart.reputation.counters.v1"; }
@@ -181,7 +258,7 @@ void RocksDbStore::writer_loop() {
       if (!st.ok()) return;
       key.assign("c:").append(k);
       val.clear();
-      encode_to(d, val);
+      encode_operand(d, val);
       st = batch.Merge(key, val);
     };
     for (const Writer::Pending& p : group) {
@@ -260,7 +337,7 @@ Status RocksDbStore::merge(std::span<const Update> updates) {
   for (const Update& u : updates) {
     key.assign("c:").append(u.key);
     val.clear();
-    encode_to(u.delta, val);
+    encode_operand(u.delta, val);
     const rocksdb::Status s = batch.Merge(key, val);
     if (!s.ok()) return io(s, "batch");
   }
@@ -319,7 +396,7 @@ Result<size_t> RocksDbStore::merge_ops(std::span<const OpBatch> ops) {
   for (const auto& [k, d] : folded) {
     key.assign("c:").append(k);
     val.clear();
-    encode_to(d, val);
+    encode_operand(d, val);
     if (auto s = batch.Merge(key, val); !s.ok()) return io(s, "batch");
   }
   static const SystemClock system;

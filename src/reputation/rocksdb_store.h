@@ -4,10 +4,13 @@
 //   auto store = reputation::RocksDbStore::open("/var/lib/rampart/reputation");   // Result<unique_ptr>
 //   (*store)->merge(updates);     // one WriteBatch of Merge() operations, WAL synced
 //
-// Counters are RocksDB merge operands (key "c:" + identity, value the 140-byte
-// encoding of counters.h; 128-byte records from before the bot metric are read
-// with bot 0); the merge operator is reputation::merge(), so a
-// write never reads. Class states are plain Put()s under "s:" + identity.
+// Counters are RocksDB merge operands (key "c:" + identity); the merge
+// operator is reputation::merge(), so a write never reads. Operands written
+// have a compact layout (8-byte time, 2-byte metric mask, flags byte, one
+// float per metric when its windows are equal, else three: 23 bytes for a
+// three-metric event delta); merge results are the full records of
+// counters.h (176 bytes; 128/140-byte records of older layouts are read with
+// the new metrics 0). Class states are plain Put()s under "s:" + identity.
 //
 // Durability: with RocksOptions::sync (the default) every merge() is one
 // WriteBatch written with WriteOptions::sync = true: when merge() returns

@@ -82,6 +82,52 @@ TEST(RocksDbStore, MergeGetStateReopen) {
 // Op ids (issue 11): a batch sent again (a retry, a spool replayed twice,
 // twice in one call) is applied once, across a reopen; the ids expire in
 // compactions after op_id_keep_s, and states go in one batch.
+// The compact operand layout (rocksdb_store.cc): every shape a delta takes
+// (one metric with equal windows, windows that differ, all 14 metrics, an
+// empty delta) merges to what reputation::merge() gives, from the memtable,
+// after a flush and after a full compaction.
+TEST(RocksDbStore, CompactOperandsOfEveryShapeMergeExactly) {
+  TempDir dir;
+  RocksOptions o;
+  o.expire_below = 0;  // times of 1970: not expired by the compaction below
+  auto s = RocksDbStore::open(dir.path + "/db", o);
+  ASSERT_TRUE(s) << s.error().message;
+  RocksDbStore& st = **s;
+  std::vector<Counters> deltas;
+  deltas.push_back(one(Metric::kVolume, 3, 1000));  // flat, one metric: 15 bytes
+  Counters uneven = one(Metric::kComplaints, 1, 900);
+  uneven = merge(uneven, one(Metric::kComplaints, 2, 2000));  // windows decayed differently
+  deltas.push_back(uneven);
+  Counters all;
+  for (size_t m = 0; m < kMetricCount; ++m)
+    all.add(static_cast<Metric>(m), 1.0 + static_cast<double>(m), 1500);
+  all = merge(all, one(Metric::kBot, 1, 2500));  // every metric, not flat: 11 + 12 x 14 = 179 bytes
+  deltas.push_back(all);
+  deltas.push_back(Counters{});  // empty: 11 bytes
+  deltas.push_back(one(Metric::kBadHelo, 0.5, 3000));
+  Counters want;
+  for (const Counters& d : deltas) want = merge(want, d);
+  for (const Counters& d : deltas) {
+    const Update u{"ip:192.0.2.77", d};
+    ASSERT_TRUE(st.merge(std::span<const Update>(&u, 1)));
+  }
+  auto check = [&](const char* when) {
+    auto c = st.get("ip:192.0.2.77");
+    ASSERT_TRUE(c && *c) << when;
+    EXPECT_EQ((*c)->t, want.t) << when;
+    for (size_t i = 0; i < want.v.size(); ++i)
+      EXPECT_NEAR((*c)->v[i], want.v[i], 1e-4) << when << " value " << i;
+  };
+  check("memtable");
+  ASSERT_TRUE(st.flush());
+  check("flushed");
+  const Update more{"ip:192.0.2.77", one(Metric::kVolume, 1, 3000)};
+  ASSERT_TRUE(st.merge(std::span<const Update>(&more, 1)));
+  want = merge(want, more.delta);
+  ASSERT_TRUE(st.compact());
+  check("compacted");
+}
+
 TEST(RocksDbStore, MergeOpsAppliesEachOpIdOnce) {
   TempDir dir;
   FakeClock clock(1700000000);

@@ -3,6 +3,7 @@
 #include "reputation/store_service.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -199,6 +200,7 @@ struct StoreService::Impl {
   // next event re-classifies them).
   static constexpr size_t kReclassifyPass = 1 << 15;
   static constexpr size_t kMaxDirty = 1 << 20;  // identities waiting, at most
+  static constexpr int kReclassNice = 10;       // the re-classifier thread's nice value
   void reclassify_some() {
     Engine::Senders part;
     {
@@ -213,12 +215,14 @@ struct StoreService::Impl {
         dirty.resize(dirty.size() - kReclassifyPass);
         for (const auto& p : part) dirty_at.erase(p.first.key);
       }
+      reclassifying = part.size();  // still counted in to_reclassify until the pass is done
     }
     Status st = [&] {
       auto turn = store_turn();
       return engine.reclassify(part);
     }();
     const std::lock_guard lk(mu);
+    reclassifying = 0;
     ++stats.reclassify_passes;
     stats.reclassified += part.size();
     if (!st) ++stats.reclassify_errors;
@@ -260,6 +264,7 @@ struct StoreService::Impl {
         inflight_metas = &metas;
       }
       senders.clear();
+      if (opt.write_delay.count() > 0) std::this_thread::sleep_for(opt.write_delay);  // tests: a slow disk
       Result<size_t> r = [&] {
         const std::lock_guard wl(write_mu);
         auto turn = store_turn();
@@ -325,6 +330,10 @@ struct StoreService::Impl {
   // The re-classification thread: the identities the writer wrote, each
   // once per pass, off the write path (the acknowledgements do not wait).
   void reclass_loop() {
+    // Below the writer and the readers: acknowledgements and scans' lookups
+    // come first; on a busy machine the class states lag (at most kMaxDirty
+    // identities wait; the others are re-classified at their next event).
+    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kReclassNice);
     for (;;) {
       {
         std::unique_lock lk(mu);
@@ -401,6 +410,7 @@ struct StoreService::Impl {
   // Identities written and not yet re-classified (under mu).
   Engine::Senders dirty;
   std::unordered_map<std::string, size_t> dirty_at;
+  size_t reclassifying = 0;  // identities of the pass in progress (under mu)
   size_t queued_events = 0;  // in `queue` and in flight
   bool closing = false, abandoned = false, stopped = false, writer_idle = false;
   Steady::time_point drain_deadline = Steady::time_point::max();
@@ -661,8 +671,10 @@ ServiceStats StoreService::stats() const {
   const std::lock_guard lk(impl_->mu);
   ServiceStats s = impl_->stats;
   s.queued_events = impl_->queued_events;
+  if (impl_->inflight)
+    for (const EventBatch& b : *impl_->inflight) s.writing_events += b.events.size();
   s.queued_reads = impl_->reads.size();
-  s.to_reclassify = impl_->dirty.size();
+  s.to_reclassify = impl_->dirty.size() + impl_->reclassifying;
   return s;
 }
 

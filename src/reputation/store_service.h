@@ -84,6 +84,10 @@ struct ServiceOptions {
   size_t max_queued_events = 100000;
   size_t max_group_events = 16384;  // events in one store write at most
   std::chrono::milliseconds retry_initial{100}, retry_max{5000};
+  // FOR TESTS ONLY: the writer sleeps this long before each group's store
+  // write (after taking it: the group is in flight meanwhile), as a stalled
+  // disk would hold it; [reputation] debug_write_delay_ms. 0: off.
+  std::chrono::milliseconds write_delay{0};
 };
 
 struct ServiceStats {
@@ -91,7 +95,9 @@ struct ServiceStats {
   uint64_t groups = 0, batches = 0, events = 0, duplicates = 0, write_errors = 0, writes_refused = 0;
   uint64_t retries = 0, spooled = 0, replayed = 0, jobs = 0;
   uint64_t reclassify_passes = 0, reclassified = 0, reclassify_errors = 0, reclassify_skipped = 0;
-  size_t queued_events = 0, queued_reads = 0, to_reclassify = 0;
+  size_t queued_events = 0, queued_reads = 0;
+  size_t to_reclassify = 0;   // waiting, and in the pass in progress (0: states and stats settled)
+  size_t writing_events = 0;  // of queued_events, those in the group being written now
 };
 
 class StoreService {

@@ -11,6 +11,8 @@
 #include <mutex>
 #include <thread>
 
+#include <unistd.h>
+
 #include "reputation/test_util.h"
 
 namespace rampart::reputation {
@@ -98,10 +100,12 @@ double volume(Store& s, const std::string& key) {
   return (*c)->v[Counters::index(Metric::kVolume, Window::kMonth)];
 }
 
-// Runs the loop until `pred` holds or 5 s pass.
+// Runs the loop until `pred` holds or 30 s pass (a deadline for failures
+// only: the service's threads may be starved for seconds on a loaded
+// machine, as in an ASan run of the whole tree beside other builds).
 template <typename P>
 bool run_until(ManualExecutor& loop, P pred) {
-  const auto end = std::chrono::steady_clock::now() + 5s;
+  const auto end = std::chrono::steady_clock::now() + 30s;
   while (!pred()) {
     if (std::chrono::steady_clock::now() > end) return false;
     if (loop.run_pending() == 0) std::this_thread::sleep_for(1ms);
@@ -142,8 +146,8 @@ TEST(StoreService, WithoutALoopCallsRunOnTheCallersThread) {
 }
 
 TEST(StoreService, CompletionsRunOnTheCallersLoopOnly) {
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
   Fixture f;
-  ManualExecutor loop;
   ScopedExecutor on(&loop);
   const auto me = std::this_thread::get_id();
   bool done = false;
@@ -157,7 +161,8 @@ TEST(StoreService, CompletionsRunOnTheCallersLoopOnly) {
   EXPECT_EQ(volume(f.mem, "ip:192.0.2.1"), 1);  // durable when answered
   Result<std::vector<Report>> got = fail(Errc::kInternal, "not yet");
   bool have = false;
-  f.svc->report_many({"ip:192.0.2.1", "net:192.0.2.0/24"}, 1000ms, [&](Result<std::vector<Report>> r) {
+  // A budget no reader misses, however starved (budgets are tested below).
+  f.svc->report_many({"ip:192.0.2.1", "net:192.0.2.0/24"}, 30000ms, [&](Result<std::vector<Report>> r) {
     EXPECT_EQ(std::this_thread::get_id(), me);
     got = std::move(r);
     have = true;
@@ -168,8 +173,8 @@ TEST(StoreService, CompletionsRunOnTheCallersLoopOnly) {
 }
 
 TEST(StoreService, AHangingStoreTimesOutReadsWithinTheirBudgetAndNeverAnswersTwice) {
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
   Fixture f;
-  ManualExecutor loop;
   ScopedExecutor on(&loop);
   f.gate->close();
   int answers = 0;
@@ -183,27 +188,41 @@ TEST(StoreService, AHangingStoreTimesOutReadsWithinTheirBudgetAndNeverAnswersTwi
   const auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_EQ(code, Errc::kTemporary);
   EXPECT_GE(took, 50ms);
-  EXPECT_LT(took, 1000ms);
-  // A second read queued behind the hanging one runs out of budget in the queue: never sent.
-  bool second = false;
+  EXPECT_LT(took, 5000ms);
+  // Normally the reader took the read into the (hanging) store before its
+  // budget ran out; on a starved machine it may not have, and the read was
+  // then skipped in the queue: both are right, and what follows holds for
+  // both (the earlier version assumed the first, and could fail under load).
+  const bool in_store = f.gate->calls() >= 1;
+  // A second read queued behind it: with the first in the store it runs out
+  // of budget in the queue and is never sent.
+  int second = 0;
   f.svc->report_many({"ip:192.0.2.2"}, 20ms, [&](Result<std::vector<Report>> r) {
     EXPECT_FALSE(r);
-    second = true;
+    ++second;
   });
-  ASSERT_TRUE(run_until(loop, [&] { return second; }));
+  ASSERT_TRUE(run_until(loop, [&] { return second > 0; }));
   f.gate->open();
-  ASSERT_TRUE(run_until(loop, [&] { return f.svc->stats().reads_skipped == 1; }));
+  // Every read either went through the store (its late answer dropped) or was skipped.
+  ASSERT_TRUE(run_until(loop, [&] {
+    const ServiceStats st = f.svc->stats();
+    return st.reads + st.reads_skipped == 2;
+  }));
+  if (in_store) {
+    EXPECT_EQ(f.svc->stats().reads_skipped, 1u);
+  }
   EXPECT_EQ(f.svc->stats().read_timeouts, 2u);
   loop.run_pending();
   EXPECT_EQ(answers, 1);  // the late answer of the first read was dropped
+  EXPECT_EQ(second, 1);
 }
 
 TEST(StoreService, FullQueuesRefuseAtOnceWithTemporary) {
   ServiceOptions o;
   o.max_queued_reads = 1;
   o.max_queued_events = 2;
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
   Fixture f(o);
-  ManualExecutor loop;
   ScopedExecutor on(&loop);
   f.gate->close();
   int refused = 0;
@@ -238,8 +257,8 @@ TEST(StoreService, KeptBatchesAreRetriedWithTheirOpIdAndCountedOnce) {
   ServiceOptions o;
   o.retry_initial = 5ms;
   o.retry_max = 20ms;
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
   Fixture f(o);
-  ManualExecutor loop;
   ScopedExecutor on(&loop);
   f.gate->set_down(true);
   bool answered = false;
@@ -257,15 +276,19 @@ TEST(StoreService, KeptBatchesAreRetriedWithTheirOpIdAndCountedOnce) {
 }
 
 TEST(StoreService, DrainSpoolsWhatTheStoreDidNotTakeAndReplayCountsItOnce) {
-  const std::string dir = ::testing::TempDir() + "/rampart-spool-test";
+  // Per process: a fixed name in the shared /tmp collided with any other
+  // reputation_test running at the same time (another build directory or
+  // worktree, the ASan build beside the plain one): a second spool file in
+  // the directory, or the replay removing the other's.
+  const std::string dir = ::testing::TempDir() + "/rampart-spool-test." + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
   FakeClock clock{1700000000};
   MemoryStore mem;
   {
+    ManualExecutor loop;  // outlives the service (its threads may still post while they stop)
     auto g = std::make_unique<GateStore>(mem);
     GateStore* gate = g.get();
     StoreService svc(std::move(g), clock, Thresholds{}, dmarc::PublicSuffixList::system());
-    ManualExecutor loop;
     ScopedExecutor on(&loop);
     gate->close();  // the store hangs: nothing can be written
     svc.record({message_from("192.0.2.5")}, StoreService::kKeep, nullptr);
@@ -273,7 +296,7 @@ TEST(StoreService, DrainSpoolsWhatTheStoreDidNotTakeAndReplayCountsItOnce) {
     ASSERT_TRUE(run_until(loop, [&] { return gate->calls() >= 1; }));  // the first group hangs in the store
     const auto t0 = std::chrono::steady_clock::now();
     auto n = svc.drain(std::chrono::steady_clock::now() + 100ms, dir);
-    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);  // bounded, though the store still hangs
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);  // bounded, though the store still hangs
     ASSERT_TRUE(n) << n.error().message;
     EXPECT_EQ(*n, 3u);
     gate->open();  // the hanging write goes through after all (before the destructor joins)
@@ -296,8 +319,8 @@ TEST(StoreService, DrainSpoolsWhatTheStoreDidNotTakeAndReplayCountsItOnce) {
 // Acknowledged once the counters are durable; the class state follows on the
 // re-classifier thread, each identity once however many events touched it.
 TEST(StoreService, ClassStatesFollowTheAcknowledgedCounters) {
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
   Fixture f;
-  ManualExecutor loop;
   ScopedExecutor on(&loop);
   int acked = 0;
   for (int i = 0; i < 20; ++i) {
@@ -326,8 +349,8 @@ TEST(StoreService, ClassStatesFollowTheAcknowledgedCounters) {
 }
 
 TEST(StoreService, RunDoesTheWorkOffTheLoopAndAnswersOnIt) {
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
   Fixture f;
-  ManualExecutor loop;
   ScopedExecutor on(&loop);
   std::thread::id worker;
   bool done = false;
@@ -337,8 +360,8 @@ TEST(StoreService, RunDoesTheWorkOffTheLoopAndAnswersOnIt) {
 }
 
 TEST(StoreService, Awaitable) {
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
   Fixture f;
-  ManualExecutor loop;
   ScopedExecutor on(&loop);
   auto co = [](StoreService& s) -> Task<int> {
     std::vector<Event> evs;
@@ -347,7 +370,7 @@ TEST(StoreService, Awaitable) {
     if (!st) co_return -1;
     std::vector<std::string> keys;
     keys.push_back("ip:192.0.2.7");
-    auto r = co_await s.reports(std::move(keys), std::chrono::milliseconds(1000));
+    auto r = co_await s.reports(std::move(keys), std::chrono::milliseconds(30000));  // not under test
     if (!r) co_return -2;
     co_return static_cast<int>((*r)[0].counters.v[Counters::index(Metric::kVolume, Window::kMonth)]);
   };

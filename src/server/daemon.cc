@@ -268,7 +268,7 @@ struct Daemon::Impl {
     if (!c) return tl::unexpected(c.error());
     router->set_access(std::move(c->access));
     feedback->reconfigure(c->feedback);
-    if (auto st = feedback->reload_model(); !st) log::get()->error("{}", st.error().message);
+    feedback->reload_model_off_loop();  // the file is read off the loop; errors logged there
     return factory_for(c->policy);
   }
 
