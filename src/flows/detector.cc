@@ -180,8 +180,8 @@ const std::array<const char*, kFeatures> kFeatureNames = {
     "smtp25_share_1h",    // port-25 flows / all flows, hour
     "mail_share_1h",      // (port 25 + trimmed submissions) / (all flows + 20), hour
     "new_dst_24h",        // log(1 + never-seen port-25 destinations in 24 h)
-    "submission_volume_6h",  // submissions in 6 h without its busiest hour past 100 (0..1 at 400), times
-                             // their share past 3% (0..1 at 10%)
+    "submission_volume_6h",  // submissions in 6 h less the busiest hour's excess over the next, past 100
+                             // (0..1 at 400), times their share past 3% (0..1 at 10%)
     "mta_like",  // 10-20+ port-25 flows an hour over 6 h to 5-15+ destinations an hour, some used before, few
                  // failing (0..1)
     "sustained_submission",    // 10-min slots of the last hour with more than 6 + 3x the host's usual
@@ -612,7 +612,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   // from the hours before the last two (its own baseline).
   const int64_t hcur = t / kHourMs;
   uint64_t smtp_6 = 0, new_6 = 0, new_24 = 0, inbound_24 = 0, old_sub = 0, old_flows = 0, sub_6 = 0,
-           sub_6_peak = 0, flows_6 = 0;
+           sub_6_peak = 0, sub_6_second = 0, flows_6 = 0;
   size_t old_hours = 0;
   std::array<double, kHours> old_hour_subs{};
   for (const auto& hb : h.hours) {
@@ -623,7 +623,12 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
       smtp_6 += hb.smtp25;
       new_6 += hb.new_dst25;
       sub_6 += hb.submissions;
-      sub_6_peak = std::max<uint64_t>(sub_6_peak, hb.submissions);
+      if (hb.submissions > sub_6_peak) {
+        sub_6_second = sub_6_peak;
+        sub_6_peak = hb.submissions;
+      } else {
+        sub_6_second = std::max<uint64_t>(sub_6_second, hb.submissions);
+      }
       flows_6 += hb.flows;
     }
     if (hcur - hb.index >= 2) {
@@ -750,9 +755,10 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   x[6] = static_cast<double>(smtp_w + sub_w) / static_cast<double>(flows_w + 5) *
          std::min(1.0, (static_cast<double>(smtp_l) + sub_trim) / 60.0);
   const double sub_share_1h = flows_l ? sub_trim / static_cast<double>(flows_l) : 0;
-  // The 6 hours without their busiest hour: one mail-merge (100-600 in a
-  // quarter of an hour) is gone, relay abuse that comes back stays.
-  const auto sub_6_trim = static_cast<double>(sub_6 - sub_6_peak);
+  // The 6 hours without the busiest hour's excess over the next busiest: a
+  // lone batch (a mail-merge, 100-600 in a quarter of an hour) is gone, load
+  // that comes back hour after hour (relay abuse) stays.
+  const auto sub_6_trim = static_cast<double>(sub_6 - (sub_6_peak - sub_6_second));
   const double sub_share_6h = flows_6 ? sub_6_trim / static_cast<double>(flows_6) : 0;
   x[7] = std::clamp((sub_trim - 50) / 100, 0.0, 1.0) * std::clamp((sub_share_1h - 0.03) / 0.07, 0.0, 1.0);
   x[8] = std::clamp((static_cast<double>(burst_hours) - 1) / 3, 0.0, 1.0);

@@ -587,5 +587,41 @@ probe_scan = 0.5
   EXPECT_DOUBLE_EQ(dc->probe_weights[3], default_probe_weights()[3]);
 }
 
+// A person's lone mail-merge (384 submissions in 18 minutes to the usual
+// server) is not relay abuse; the same batch coming back every two hours is.
+TEST(Detector, LoneMailMergeIsNotRelayAbuse) {
+  auto day = [](Detector& d, const char* host, int batches) {
+    const IpAddress smarthost = ip("198.51.100.25");
+    std::vector<Flow> flows;
+    // 12 hours of a person: IMAP polls, browsing, a message an hour.
+    for (int slot = 0; slot < 12 * 6; ++slot) {
+      const int64_t t = kT0 + slot * 600000LL;
+      flows.push_back(tcp(host, ip("198.51.100.143"), 993, t, true));
+      for (uint32_t i = 0; i < 10; ++i)
+        flows.push_back(tcp(host, IpAddress::v4(0x5D000000u + (i + static_cast<uint32_t>(slot)) % 40), 443,
+                            t + i * 50000, true));
+      if (slot % 6 == 0) flows.push_back(tcp(host, smarthost, 587, t + 1000, true));
+    }
+    // The batches from hour 6 on, two hours apart.
+    for (int b = 0; b < batches; ++b)
+      for (uint32_t i = 0; i < 384; ++i)
+        flows.push_back(tcp(host, smarthost, 587, kT0 + (6 + 2 * b) * 3600000LL + i * 2800, true));
+    std::stable_sort(flows.begin(), flows.end(),
+                     [](const Flow& a, const Flow& b) { return a.start_ms < b.start_ms; });
+    for (const Flow& f : flows) d.observe(f);
+    d.finish();
+    return d.take_closed();
+  };
+  Detector lone(config());
+  const auto lone_inc = day(lone, "100.64.12.1", 1);
+  EXPECT_TRUE(lone_inc.empty()) << incident_json(lone_inc.front());
+  Detector again(config());
+  auto inc = day(again, "100.64.12.2", 3);
+  ASSERT_FALSE(inc.empty());
+  EXPECT_GT(
+      inc[0].evidence.terms.count("submission_volume_6h") + inc[0].evidence.terms.count("submission_bursts"),
+      0u);
+}
+
 }  // namespace
 }  // namespace rampart::flows
