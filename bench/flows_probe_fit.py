@@ -15,7 +15,7 @@ Label column, hosts.csv, meta.json), as bench/blind*/flows_gen.py and
             bytes) to one destination
     udp   = distinct destinations of UDP flows without reply bytes
 
-and the features are log(1 + each). A window is positive when it holds a flow of
+and the features are log(1 + the excess of each over LEGIT_MAX). A window is positive when it holds a flow of
 the host labelled From-Botnet, negative when the host is never infected;
 windows of infected hosts without a bot flow are left out. Logistic regression
 (Newton, small L2, weights held >= 0 but the bias; negatives weigh neg_weight
@@ -37,7 +37,7 @@ import sys
 WINDOW_S = 300
 SILENCE_SAMPLE = 1000
 # The detector's minimum evidence (kMinScanDsts, kMinFloodFlows, kMinSilentUdp).
-MIN_SCAN, MIN_FLOOD, MIN_UDP = 30, 100, 30
+MIN_SCAN, MIN_FLOOD, MIN_UDP = 44, 100, 30
 MAIL_PORTS = ("25", "587", "465")
 LEGIT = ("normal", "mail_server", "nat_gateway")
 
@@ -115,8 +115,14 @@ def windows(path):
     return [(h, role, h in infected, bot, x if replies else (x[0], x[3], 0)) for h, role, bot, x in out]
 
 
+# The most a legitimate host or NAT gateway reached in a window of the training
+# data (kProbeLegitMax): each feature counts the excess over it, so that the
+# low values every host shows (a failed attempt or two) are not read as evidence.
+LEGIT_MAX = (22, 4, 2)
+
+
 def features(x):
-    return [1.0] + [math.log1p(v) for v in x[:3]]
+    return [1.0] + [math.log1p(max(0, v - m)) for v, m in zip(x[:3], LEGIT_MAX)]
 
 
 def gated(x):
@@ -215,7 +221,7 @@ def main():
     print("};")
     for n, b in zip(names[1:], beta[1:]):
         if b > 0:
-            print(f"  {n} alone reaches P = 0.5 at {math.expm1(-beta[0] / b):.1f}")
+            print(f"  {n} alone reaches P = 0.5 at {math.expm1(-beta[0] / b) + LEGIT_MAX[names.index(n) - 1]:.1f}")
     for d in a.test:
         ws = windows(d)
         tp = fp = fn = 0
