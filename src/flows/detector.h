@@ -79,6 +79,16 @@ extern const std::array<const char*, kFeatures> kFeatureNames;
 // The built-in weights (fitted by `flows_eval --fit`).
 const std::array<double, kFeatures>& default_weights();
 
+// The second model, for bots that need not send mail: unanswered fan-out in
+// the short window (kProbeFeatureNames: bias, log(1 + the most distinct
+// destinations of failed TCP attempts on one port), log(1 + the most
+// unanswered flows to one destination), log(1 + distinct destinations of
+// unanswered UDP flows)). Scans, floods and P2P bursts; weights fitted by
+// bench/flows_probe_fit.py on labelled populations.
+inline constexpr size_t kProbeFeatures = 4;
+extern const std::array<const char*, kProbeFeatures> kProbeFeatureNames;
+const std::array<double, kProbeFeatures>& default_probe_weights();
+
 struct DetectorConfig {
   struct Subscribers {
     Prefix prefix;
@@ -121,12 +131,14 @@ struct DetectorConfig {
   uint32_t burst_mail_per_hour = 40;
   size_t max_hosts = 1 << 20;  // tracked hosts; beyond it new hosts are not tracked
   std::array<double, kFeatures> weights = default_weights();  // the model (flows_eval --fit tries others)
+  std::array<double, kProbeFeatures> probe_weights = default_probe_weights();  // the unanswered fan-out model
 
   // Reads [flows.detector] from a TOML config: subscribers_dynamic = [..],
   // subscribers_static, subscribers_business, mail_servers, relays, exceptions,
   // window_s, long_window_s, release_after_s, threshold, block_threshold,
   // confirm_threshold, hold_s, hold_slow_s, burst_mail_per_hour,
-  // confirm_windows, confirm_span_s, repeat_within_s, shared_relay_sources.
+  // confirm_windows, confirm_span_s, repeat_within_s, shared_relay_sources,
+  // and the probe model's weights (probe_bias, probe_scan, probe_flood, probe_udp).
   static Result<DetectorConfig> from_config(const Config& c);
 };
 
@@ -150,7 +162,13 @@ struct Evidence {
   uint32_t mail_polls_1h = 0;           // IMAP/POP connections in the long window (mail clients)
   double clients = 1;                   // people behind the address: max(1, polls/8, flows/600) an hour
   uint32_t sustained_slots = 0;         // 10-min slots of the hour with submissions above the host's usual
-  double score = 0;                     // 2 * P(infected) of the logistic model
+  // Unanswered fan-out in the short window (this one or the one before), not port 25 or submission:
+  uint32_t scan_dsts = 0;    // most distinct destinations of failed TCP attempts on one port
+  uint16_t scan_port = 0;    // that port
+  uint32_t flood_flows = 0;  // most unanswered flows (failed TCP, UDP/ICMP without reply) to one destination
+  uint32_t udp_unanswered = 0;  // distinct destinations of UDP flows without reply (bidirectional sources)
+  double probe_score = 0;       // 2 * P(infected) of the unanswered fan-out model
+  double score = 0;             // 2 * P(infected) of the logistic model
   std::map<std::string, double> terms;  // each feature's contribution to the log-odds, by name
 };
 
@@ -167,6 +185,8 @@ struct Incident {
   uint32_t evidence_windows = 0;  // windows (window_s apart) in which the score reached the threshold
   int64_t first_evidence_ms = 0;
   bool repeat = false;    // opened within repeat_within_s of the host's previous incident
+  bool probing = false;   // the unanswered fan-out model (scans, floods, P2P) reached the threshold:
+                          // burst evidence, held hold_s like a mail burst
   int64_t opened_ms = 0;  // stream time the incident opened (time to detection)
   double score = 0;       // highest score
   Evidence evidence;      // evidence at the highest score
@@ -218,7 +238,17 @@ class Detector {
   };
   static HostKey host_key(const IpAddress& ip);
   Host* host_for(const IpAddress& ip, SubscriberKind kind);
-  void score(Host& h, const IpAddress& ip, int64_t t_ms, int64_t flow_start_ms);
+  // mail: called for a port-25 or submission flow (the mail model's feature
+  // sink sees only those); otherwise for an unanswered flow (probe model).
+  void score(Host& h, const IpAddress& ip, int64_t t_ms, int64_t flow_start_ms, bool mail);
+  // Counts an unanswered flow (failed TCP attempt, UDP or ICMP without reply)
+  // in the host's short-window fan-out; true when the probe model's log-odds
+  // come near the threshold (worth scoring).
+  bool note_unanswered(Host& h, const Flow& f, int64_t t_ms);
+  // The probe model's inputs (kProbeFeatureNames) and log-odds at t_ms.
+  // gated: below the model's minimum evidence (no incident from it).
+  double probe_z(const Host& h, int64_t t_ms, std::array<double, kProbeFeatures>& x, Evidence* e,
+                 bool& gated) const;
 
   DetectorConfig cfg_;
   FeatureSink sink_;
@@ -240,6 +270,7 @@ class Detector {
   int64_t last_sweep_ms_ = 0;
   uint64_t flows_ = 0;
   uint64_t next_id_ = 1;
+  uint64_t udp_flows_ = 0, udp_answered_ = 0;  // bidirectional UDP records, and those with a reply
 };
 
 }  // namespace rampart::flows

@@ -450,5 +450,186 @@ TEST(Detector, IncidentJsonShape) {
     EXPECT_NE(j.find(k), std::string::npos) << k << " in " << j;
 }
 
+// Bots that send no mail: a port scan (failed attempts to many destinations
+// on one port), found by the unanswered fan-out model, notified only, with
+// its evidence; held like a burst.
+TEST(Detector, PortScanWithoutMail) {
+  Detector d(config());
+  // Browsing first (answered), then 300 SYNs to distinct addresses on 445 in 2 minutes.
+  for (uint32_t i = 0; i < 20; ++i)
+    d.observe(tcp("100.64.3.3", IpAddress::v4(0x5D000000u + i), 443, kT0 + i * 5000, true));
+  for (uint32_t i = 0; i < 300; ++i)
+    d.observe(tcp("100.64.3.3", IpAddress::v4(0x0C000000u + i * 7919), 445, kT0 + 200000 + i * 400, false));
+  d.finish();
+  auto inc = d.take_closed();
+  ASSERT_EQ(inc.size(), 1u);
+  EXPECT_TRUE(inc[0].probing);
+  EXPECT_EQ(inc[0].action, Action::kNotify);
+  EXPECT_GE(inc[0].evidence.scan_dsts, 50u);
+  EXPECT_EQ(inc[0].evidence.scan_port, 445);
+  EXPECT_GE(inc[0].evidence.probe_score, 1.0);
+  EXPECT_GT(inc[0].evidence.terms.count("probe_scan"), 0u);
+  EXPECT_GE(inc[0].first_seen_ms, kT0 + 200000);
+  EXPECT_LE(inc[0].first_seen_ms, kT0 + 260000);
+  const std::string j = incident_json(inc[0]);
+  EXPECT_NE(j.find("\"scan_port\":445"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"probing\":true"), std::string::npos) << j;
+}
+
+// Hard negatives of the same model: a peer-to-peer client's failed attempts
+// go to many destinations but each on its own port; a monitoring host's
+// answered polls of 120 targets; a few failed attempts to one port; a mail
+// server (never scored) scanning.
+TEST(Detector, FanOutThatIsNotAScan) {
+  Detector d(config());
+  for (uint32_t i = 0; i < 300; ++i)
+    d.observe(tcp("100.64.4.4", IpAddress::v4(0x0D000000u + i * 7919), static_cast<uint16_t>(20000 + i * 17),
+                  kT0 + i * 400, false));
+  for (int round = 0; round < 10; ++round)
+    for (uint32_t i = 0; i < 120; ++i)
+      d.observe(tcp("100.64.5.5", IpAddress::v4(0x0A400000u + i), 443, kT0 + round * 30000 + i * 100, true));
+  for (uint32_t i = 0; i < 6; ++i)
+    d.observe(tcp("100.64.6.6", IpAddress::v4(0x0E000000u + i), 443, kT0 + i * 1000, false));
+  for (uint32_t i = 0; i < 300; ++i)
+    d.observe(tcp("100.66.0.25", IpAddress::v4(0x0F000000u + i * 7919), 445, kT0 + i * 400, false));
+  d.finish();
+  EXPECT_TRUE(d.take_closed().empty());
+}
+
+// A flood: unanswered UDP to one destination (a bidirectional record with
+// no reply bytes); the same flows answered are not one, nor where the source
+// records no replies at all.
+TEST(Detector, UnansweredFloodToOneTarget) {
+  auto udp = [](const char* src, uint32_t n, bool answered) {
+    std::vector<Flow> out;
+    for (uint32_t i = 0; i < n; ++i) {
+      Flow f;
+      f.start_ms = f.end_ms = kT0 + i * 100;
+      f.src = ip(src);
+      f.dst = ip("198.51.100.9");
+      f.dst_port = 80;
+      f.protocol = kProtoUdp;
+      f.bidirectional = true;
+      f.packets = 10;
+      f.bytes = 5000;
+      f.rev_bytes = answered ? 200 : 0;
+      f.rev_packets = answered ? 1 : 0;
+      out.push_back(f);
+    }
+    return out;
+  };
+  DetectorConfig cfg = config();
+  cfg.probe_weights = {-6.0, 1.0, 1.5, 1.0};
+  Detector d(cfg);
+  for (const Flow& f : udp("100.64.8.8", 2000, true)) d.observe(f);
+  for (const Flow& f : udp("100.64.7.7", 2000, false)) d.observe(f);
+  d.finish();
+  auto inc = d.take_closed();
+  ASSERT_EQ(inc.size(), 1u);
+  EXPECT_EQ(inc[0].host.to_string(), "100.64.7.7");
+  EXPECT_GE(inc[0].evidence.flood_flows, 100u);
+  EXPECT_TRUE(inc[0].probing);
+  // A source that records no replies at all (every UDP flow silent): silence
+  // is no evidence there.
+  Detector oneway(cfg);
+  for (const Flow& f : udp("100.64.7.7", 2000, false)) oneway.observe(f);
+  oneway.finish();
+  EXPECT_TRUE(oneway.take_closed().empty());
+  // The built-in model: 2000 in 200 s is far past its 241 in 300 s.
+  Detector builtin(config());
+  for (const Flow& f : udp("100.64.8.8", 2000, true)) builtin.observe(f);
+  for (const Flow& f : udp("100.64.7.7", 2000, false)) builtin.observe(f);
+  builtin.finish();
+  const auto b = builtin.take_closed();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_GT(b[0].evidence.terms.count("probe_flood"), 0u);
+  // 60 silent flows to one destination: below the minimum evidence.
+  Detector few(config());
+  for (const Flow& f : udp("100.64.8.8", 2000, true)) few.observe(f);
+  for (const Flow& f : udp("100.64.7.7", 60, false)) few.observe(f);
+  few.finish();
+  EXPECT_TRUE(few.take_closed().empty());
+}
+
+// Silent UDP to many destinations (a P2P bot's burst to its peers) where the
+// source records replies; the probe weights come from [flows.detector].
+TEST(Detector, SilentUdpFanOutAndConfigWeights) {
+  DetectorConfig cfg = config();
+  Detector d(cfg);
+  auto udp = [](const char* src, IpAddress dst, int64_t t, bool answered) {
+    Flow f;
+    f.start_ms = f.end_ms = t;
+    f.src = ip(src);
+    f.dst = dst;
+    f.dst_port = 4000;
+    f.protocol = kProtoUdp;
+    f.bidirectional = true;
+    f.bytes = 120;
+    f.rev_bytes = answered ? 300 : 0;
+    return f;
+  };
+  for (uint32_t i = 0; i < 1200; ++i) d.observe(udp("100.64.9.1", ip("198.51.100.53"), kT0 + i * 50, true));
+  for (uint32_t i = 0; i < 60; ++i)
+    d.observe(udp("100.64.9.9", IpAddress::v4(0x0B100000u + i * 331), kT0 + 60000 + i * 1000, false));
+  // 20 silent destinations: below the minimum evidence.
+  for (uint32_t i = 0; i < 20; ++i)
+    d.observe(udp("100.64.9.10", IpAddress::v4(0x0B200000u + i * 331), kT0 + 60000 + i * 1000, false));
+  d.finish();
+  auto inc = d.take_closed();
+  ASSERT_EQ(inc.size(), 1u);
+  EXPECT_EQ(inc[0].host.to_string(), "100.64.9.9");
+  EXPECT_GE(inc[0].evidence.udp_unanswered, 30u);
+  EXPECT_GT(inc[0].evidence.terms.count("probe_udp"), 0u);
+
+  auto c = Config::parse(R"(
+[flows.detector]
+subscribers_dynamic = ["100.64.0.0/16"]
+probe_bias = -3.5
+probe_scan = 0.5
+)");
+  ASSERT_TRUE(c);
+  auto dc = DetectorConfig::from_config(*c);
+  ASSERT_TRUE(dc);
+  EXPECT_DOUBLE_EQ(dc->probe_weights[0], -3.5);
+  EXPECT_DOUBLE_EQ(dc->probe_weights[1], 0.5);
+  EXPECT_DOUBLE_EQ(dc->probe_weights[3], default_probe_weights()[3]);
+}
+
+// A person's lone mail-merge (384 submissions in 18 minutes to the usual
+// server) is not relay abuse; the same batch coming back every two hours is.
+TEST(Detector, LoneMailMergeIsNotRelayAbuse) {
+  auto day = [](Detector& d, const char* host, int batches) {
+    const IpAddress smarthost = ip("198.51.100.25");
+    std::vector<Flow> flows;
+    // 12 hours of a person: IMAP polls, browsing, a message an hour.
+    for (int slot = 0; slot < 12 * 6; ++slot) {
+      const int64_t t = kT0 + slot * 600000LL;
+      flows.push_back(tcp(host, ip("198.51.100.143"), 993, t, true));
+      for (uint32_t i = 0; i < 10; ++i)
+        flows.push_back(tcp(host, IpAddress::v4(0x5D000000u + (i + static_cast<uint32_t>(slot)) % 40), 443,
+                            t + i * 50000, true));
+      if (slot % 6 == 0) flows.push_back(tcp(host, smarthost, 587, t + 1000, true));
+    }
+    // The batches from hour 6 on, two hours apart.
+    for (int b = 0; b < batches; ++b)
+      for (uint32_t i = 0; i < 384; ++i)
+        flows.push_back(tcp(host, smarthost, 587, kT0 + (6 + 2 * b) * 3600000LL + i * 2800, true));
+    std::stable_sort(flows.begin(), flows.end(),
+                     [](const Flow& a, const Flow& b) { return a.start_ms < b.start_ms; });
+    for (const Flow& f : flows) d.observe(f);
+    d.finish();
+    return d.take_closed();
+  };
+  Detector lone(config());
+  const auto lone_inc = day(lone, "100.64.12.1", 1);
+  EXPECT_TRUE(lone_inc.empty()) << incident_json(lone_inc.front());
+  Detector again(config());
+  auto inc = day(again, "100.64.12.2", 3);
+  ASSERT_FALSE(inc.empty());
+  EXPECT_GT(
+      inc[0].evidence.terms.count("submission_volume_6h") + inc[0].evidence.terms.count("submission_bursts"),
+      0u);
+}
+
 }  // namespace
 }  // namespace rampart::flows
