@@ -373,20 +373,9 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     add("LOW_VOLUME", 0, num(vol_d) + " recipients (day) since a bad class < " + num(th.min_volume));
     return a;
   }
-  // Nothing bad: the mail so far is history a later turn for the worse is
-  // judged on (COMPROMISED); a good class needs good_min_hours of it.
-  a.clean = vol_m >= 2;
-  const bool seasoned =
-      is_good(prev) || was_bad ||
-      (prev == SenderClass::kUnknown && prev_since > 0 && c.t - prev_since >= th.good_min_hours * 3600);
-  if (!judged) {
-    a.cls = SenderClass::kUnknown;
-    add("LOW_VOLUME", 0, num(vol_m) + " recipients (month) < " + num(th.model_min_volume));
-    return a;
-  }
-  // A good class is earned: authenticated, aligned mail (and FCrDNS for an
-  // address) that the model does not find suspicious, in a sustained
-  // volume; silence about complaints is not enough.
+  // Nothing bad. Positive evidence (authenticated, aligned mail, FCrDNS for
+  // an address, and a model that finds nothing suspicious), over the day
+  // window when it has model_min_volume, else the month.
   const Window xw = by_day ? Window::kDay : Window::kMonth;
   const double vol_x = by_day ? vol_d : vol_m;
   auto share = [&](Metric m, Window w, double v) { return v > 0 ? std::min(1.0, val(m, w) / v) : 0.0; };
@@ -401,6 +390,21 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
   if (dmarc < th.dmarc_good) lack("DMARC pass " + pct(dmarc) + " < " + pct(th.dmarc_good));
   if (network && fcrdns_share < th.fcrdns_good)
     lack("FCrDNS " + pct(fcrdns_share) + " < " + pct(th.fcrdns_good));
+  // The mail so far is history a later turn for the worse is judged on
+  // (COMPROMISED) only when it was good mail, not merely mail nobody
+  // reported: a botnet address whose first messages forged their
+  // authentication has no good history to lose, whatever it sends later.
+  a.clean = vol_m >= 2 && missing.empty();
+  const bool seasoned =
+      is_good(prev) || was_bad ||
+      (prev == SenderClass::kUnknown && prev_since > 0 && c.t - prev_since >= th.good_min_hours * 3600);
+  if (!judged) {
+    a.cls = SenderClass::kUnknown;
+    add("LOW_VOLUME", 0, num(vol_m) + " recipients (month) < " + num(th.model_min_volume));
+    return a;
+  }
+  // A good class is earned by that positive evidence in a sustained volume;
+  // silence about complaints is not enough.
   if (!missing.empty()) {
     a.cls = SenderClass::kUnknown;
     add("NO_POSITIVE_EVIDENCE", 0, missing + (by_day ? " (day)" : " (month)"));
