@@ -382,12 +382,34 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
   const double aligned = share(Metric::kAuthAligned, xw, vol_x);
   const double dmarc = std::min(1.0, aligned + share(Metric::kDmarcOnly, xw, vol_x));
   const double fcrdns_share = share(Metric::kFcrdns, xw, vol_x);
+  // List mail: one-click unsubscribe (RFC 8058, what bulk senders must
+  // offer), or recipients asking to unsubscribe, or the bulk volume.
+  const double oc_m = share(Metric::kOneClick, Window::kMonth, vol_m);
+  const double unsubs = val(Metric::kUnsubscribes, Window::kMonth);
+  const bool unsub_list = unsubs >= th.min_unsubscribes && vol_m > 0 && unsubs / vol_m >= th.unsubscribe_bulk;
+  std::string list_why;
+  if (oc_m >= th.one_click_bulk)
+    list_why = "one-click unsubscribe on " + pct(oc_m) + " (month)";
+  else if (unsub_list)
+    list_why = num(unsubs) + " unsubscribe requests (month), " + pct(unsubs / vol_m);
+  else if (vol_d >= th.bulk_daily_volume)
+    list_why = num(vol_d) + " recipients (day) >= " + num(th.bulk_daily_volume);
+  else if (prev == SenderClass::kBulk)
+    list_why = "bulk sender before";
+  // A mailing list keeps its posters' From (RFC 7960): DMARC fails while
+  // the list's own domain passes SPF or DKIM. A domain identity counts only
+  // mail verified for that domain, so its share neither aligned nor failed
+  // is the list's own authentication; with recipients asking to be taken
+  // off the list (unsubscribe requests, [min_unsubscribes] at
+  // [unsubscribe_bulk]) it stands in for From alignment.
+  const double own_auth = network ? 0.0 : std::max(0.0, 1.0 - dmarc - share(Metric::kAuthFail, xw, vol_x));
+  const bool list_auth = !network && aligned < th.aligned_good && own_auth >= th.aligned_good && unsub_list;
   std::string missing;
   auto lack = [&](std::string what) { missing += (missing.empty() ? "" : ", ") + what; };
   if (p >= th.model_good) lack(model_text(th.model, x, p, +1) + " >= " + num2(th.model_good));
-  if (aligned < th.aligned_good)
+  if (aligned < th.aligned_good && !list_auth)
     lack("SPF+DKIM+DMARC aligned " + pct(aligned) + " < " + pct(th.aligned_good));
-  if (dmarc < th.dmarc_good) lack("DMARC pass " + pct(dmarc) + " < " + pct(th.dmarc_good));
+  if (dmarc < th.dmarc_good && !list_auth) lack("DMARC pass " + pct(dmarc) + " < " + pct(th.dmarc_good));
   if (network && fcrdns_share < th.fcrdns_good)
     lack("FCrDNS " + pct(fcrdns_share) + " < " + pct(th.fcrdns_good));
   // The mail so far is history a later turn for the worse is judged on
@@ -395,8 +417,15 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
   // reported: a botnet address whose first messages forged their
   // authentication has no good history to lose, whatever it sends later.
   a.clean = vol_m >= 2 && missing.empty();
+  // Consistency: clean mail over good_min_hours, or the bulk senders'
+  // requirements met in the bulk volume from the first campaign on (a new
+  // customer of an ESP: SPF+DKIM+DMARC aligned and one-click unsubscribe on
+  // what the providers ask of a bulk sender, [auth_share] and
+  // [one_click_share], over a month volume of [bulk_daily_volume]).
+  const bool compliant_bulk = vol_m >= th.bulk_daily_volume && aligned >= th.auth_share &&
+                              oc_m >= th.one_click_share && p < th.model_good;
   const bool seasoned =
-      is_good(prev) || was_bad ||
+      is_good(prev) || was_bad || compliant_bulk ||
       (prev == SenderClass::kUnknown && prev_since > 0 && c.t - prev_since >= th.good_min_hours * 3600);
   if (!judged) {
     a.cls = SenderClass::kUnknown;
@@ -410,19 +439,6 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     add("NO_POSITIVE_EVIDENCE", 0, missing + (by_day ? " (day)" : " (month)"));
     return a;
   }
-  // List mail: one-click unsubscribe (RFC 8058, what bulk senders must
-  // offer), or recipients asking to unsubscribe, or the bulk volume.
-  const double oc_m = share(Metric::kOneClick, Window::kMonth, vol_m);
-  const double unsubs = val(Metric::kUnsubscribes, Window::kMonth);
-  std::string list_why;
-  if (oc_m >= th.one_click_bulk)
-    list_why = "one-click unsubscribe on " + pct(oc_m) + " (month)";
-  else if (unsubs >= th.min_unsubscribes && vol_m > 0 && unsubs / vol_m >= th.unsubscribe_bulk)
-    list_why = num(unsubs) + " unsubscribe requests (month), " + pct(unsubs / vol_m);
-  else if (vol_d >= th.bulk_daily_volume)
-    list_why = num(vol_d) + " recipients (day) >= " + num(th.bulk_daily_volume);
-  else if (prev == SenderClass::kBulk)
-    list_why = "bulk sender before";
   const bool bulk = !list_why.empty();
   const double need = bulk ? th.good_volume : th.transactional_volume;
   if (vol_m < need) {
@@ -442,6 +458,14 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
   }
   a.cls = bulk ? SenderClass::kBulk : SenderClass::kTransactional;
   if (bulk) add("LIST_MAIL", 0, list_why);
+  if (list_auth)
+    add("LIST_AUTH", 0,
+        "a mailing list: its own domain authenticated " + pct(own_auth) + ", From not aligned (RFC 7960)");
+  if (compliant_bulk && !is_good(prev) && !was_bad &&
+      !(prev_since > 0 && c.t - prev_since >= th.good_min_hours * 3600))
+    add("COMPLIANT_BULK", 0,
+        num(vol_m) + " recipients (month) >= " + num(th.bulk_daily_volume) + ", aligned " + pct(aligned) +
+            ", one-click " + pct(oc_m) + ": bulk-sender requirements from the first campaign");
   if (crate < th.complaint_good)
     add("COMPLAINTS_OK", 2, "complaint rate " + pct(crate) + " (day) < " + pct(th.complaint_good));
   else
