@@ -327,6 +327,52 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     bad = true;
     add("MODEL_BAD", -3, std::string(by_day ? "" : "(month) ") + model_text(th.model, x, p, +1));
   }
+  // Corroboration. Unknown recipients and trap hits say how a list was
+  // kept; legitimate bulk senders differ widely in that (blind populations:
+  // 2-16% unknown recipients on a campaign's day, a few trap hits a month,
+  // on fully authenticated, one-click, FCrDNS mail). For a sender that
+  // authenticates as itself (SPF+DKIM+DMARC aligned on [aligned_good], and
+  // FCrDNS on [fcrdns_good] for an address), a bad call needs evidence
+  // about the mail itself: the filter flagging it beyond its usual false
+  // positives (kCorroboratingSpamVerdicts), complaints at the 0.3% the big
+  // providers never allow (kCorroboratingComplaints), a flow detector (BOT_DETECTED), or unknown recipients
+  // beyond any list's decay (kCorroboratingBounces: a taken-over account
+  // mailing harvested addresses). Otherwise the bad reasons are kept as one
+  // warning (LIST_HYGIENE) and the sender is judged as if clean of them.
+  if (bad && !was_bad) {
+    const Window cw = by_day ? Window::kDay : Window::kMonth;
+    const double cv = by_day ? vol_d : vol_m;
+    const double vh = val(Metric::kVolume, Window::kHour);
+    auto rate = [&](Metric m) {
+      double r = std::max(0.0, val(m, cw) - 1) / (cv + kReceptionPrior);
+      if (by_day && vh >= 2 * kFeaturePrior)
+        r = std::max(r, std::max(0.0, val(m, Window::kHour) - 1) / (vh + kReceptionPrior));
+      return r;
+    };
+    const double aligned_c = cv > 0 ? val(Metric::kAuthAligned, cw) / cv : 0.0;
+    const double fcrdns_c = cv > 0 ? val(Metric::kFcrdns, cw) / cv : 0.0;
+    const bool vouched = aligned_c >= th.aligned_good && (!network || fcrdns_c >= th.fcrdns_good);
+    bool objected = false;
+    for (const Reason& r : a.reasons)
+      if (r.code == "COMPLAINTS_BAD" || r.code == "SPAM_VERDICTS" || r.code == "BOT_DETECTED")
+        objected = true;
+    const double spam_r = rate(Metric::kSpamVerdict), bounce_r = rate(Metric::kBounces);
+    if (spam_r >= kCorroboratingSpamVerdicts || bounce_r >= kCorroboratingBounces) objected = true;
+    // Recipients objecting at the rate the big providers never allow (0.3%).
+    if (compl_d >= th.min_complaints && crate >= kCorroboratingComplaints) objected = true;
+    if (vouched && !objected) {
+      std::string what;
+      for (const Reason& r : a.reasons) what += (what.empty() ? "" : "; ") + r.code + " " + r.text;
+      a.reasons.clear();
+      a.score = 0;
+      bad = false;
+      add("LIST_HYGIENE", -1,
+          what + "; but authenticated (aligned " + pct(aligned_c) + ") and no objection to the mail itself " +
+              "(spam verdicts " + pct(spam_r) + " < " + pct(kCorroboratingSpamVerdicts) + ", complaints " +
+              pct(crate) + " < " + pct(kCorroboratingComplaints) + ", unknown recipients " + pct(bounce_r) +
+              " < " + pct(kCorroboratingBounces) + ")");
+    }
+  }
   if (!bad && was_bad && prev_since > 0 && now - prev_since < th.bad_hold_hours * 3600) {
     // A bad class is held: a spammer's quiet spell or an account that was
     // cleaned up hours ago has not earned anything back yet.

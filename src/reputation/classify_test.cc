@@ -172,18 +172,36 @@ TEST(Classify, Table) {
        SenderClass::kUnknown,
        SenderClass::kUnknown,
        "LOW_VOLUME"},
-      {"trap hits",
+      {"trap hits on unauthenticated mail",
+       {2000, 0, 0, 2000, 0, 0, 3, 0},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kSpammer,
+       "TRAP_HITS"},
+      {"trap hits on authenticated mail nobody objects to: list hygiene",
        {2000, 2000, 0, 2000, 0, 0, 3, 0},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kUnknown,
+       "LIST_HYGIENE"},
+      {"trap hits and the filter flagging a fifth",
+       {2000, 2000, 0, 2000, 400, 0, 3, 0},
        IdentityKind::kDomain,
        SenderClass::kUnknown,
        SenderClass::kSpammer,
        "TRAP_HITS"},
       {"dictionary attack bounces",
-       {2000, 2000, 0, 2000, 0, 0, 0, 400},
+       {2000, 2000, 0, 2000, 0, 0, 0, 600},
        IdentityKind::kDomain,
        SenderClass::kUnknown,
        SenderClass::kSpammer,
        "BOUNCES_BAD"},
+      {"a stale list's campaign: 12% unknown recipients, authenticated, nothing else",
+       {2000, 2000, 2000, 2000, 40, 0, 0, 240},
+       IdentityKind::kDomain,
+       SenderClass::kBulk,
+       SenderClass::kBulk,
+       "LIST_HYGIENE"},
       {"scanner says spam",
        {500, 0, 0, 500, 400, 0, 0, 0},
        IdentityKind::kIp,
@@ -278,7 +296,9 @@ TEST(Classify, FreshGoodIdentityTurningBadIsASpammer) {
 
 TEST(Classify, SilenceDoesNotForgive) {
   const Thresholds th;
-  Counters c = steady({2000, 2000, 0, 2000, 0, 0, 2, 0});
+  // Trap hits on mail that passes DMARC but not SPF and DKIM both (not
+  // aligned: no corroboration needed).
+  Counters c = steady({2000, 0, 0, 2000, 0, 0, 2, 0, 2000});
   Assessment a = classify(c, IdentityKind::kDomain, kNow, th);
   ASSERT_EQ(a.cls, SenderClass::kSpammer);
   std::optional<ClassState> st = apply_history(a, std::nullopt, kNow);
