@@ -343,9 +343,12 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     const Window cw = by_day ? Window::kDay : Window::kMonth;
     const double cv = by_day ? vol_d : vol_m;
     const double vh = val(Metric::kVolume, Window::kHour);
-    auto rate = [&](Metric m) {
+    // The hour window only for verdicts, which come with their mail:
+    // unknown-recipient bounces trail a campaign while its hour volume
+    // decays, so their hour-window share after a burst is not a rate.
+    auto rate = [&](Metric m, bool recent) {
       double r = std::max(0.0, val(m, cw) - 1) / (cv + kReceptionPrior);
-      if (by_day && vh >= 2 * kFeaturePrior)
+      if (recent && by_day && vh >= 2 * kFeaturePrior)
         r = std::max(r, std::max(0.0, val(m, Window::kHour) - 1) / (vh + kReceptionPrior));
       return r;
     };
@@ -356,7 +359,7 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     for (const Reason& r : a.reasons)
       if (r.code == "COMPLAINTS_BAD" || r.code == "SPAM_VERDICTS" || r.code == "BOT_DETECTED")
         objected = true;
-    const double spam_r = rate(Metric::kSpamVerdict), bounce_r = rate(Metric::kBounces);
+    const double spam_r = rate(Metric::kSpamVerdict, true), bounce_r = rate(Metric::kBounces, false);
     if (spam_r >= kCorroboratingSpamVerdicts || bounce_r >= kCorroboratingBounces) objected = true;
     // Recipients objecting at the rate the big providers never allow (0.3%).
     if (compl_d >= th.min_complaints && crate >= kCorroboratingComplaints) objected = true;
