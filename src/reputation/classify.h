@@ -204,12 +204,12 @@ inline constexpr double kNormalBounces = 0.02;
 inline constexpr double kNormalSpamVerdicts = 0.05;
 // Corroboration of a bad call on a sender that authenticates as itself
 // (README "Corroboration"): the filter's spam verdicts on this share of its
-// recipients (4 x kNormalSpamVerdicts: filters flag 2-10% of legitimate list
+// recipients (3 x kNormalSpamVerdicts: filters flag 2-12% of legitimate list
 // mail in the populations seen, 23-90% of bad senders' mail), complaints at the rate Google and
 // Yahoo tell bulk senders never to reach (0.3%, with min_complaints), or
 // unknown recipients on this share (twice the bounce_bad default: beyond
 // any list's decay).
-inline constexpr double kCorroboratingSpamVerdicts = 4 * kNormalSpamVerdicts;
+inline constexpr double kCorroboratingSpamVerdicts = 3 * kNormalSpamVerdicts;
 inline constexpr double kCorroboratingBounces = 0.2;
 inline constexpr double kCorroboratingComplaints = 0.003;
 double reception_evidence(const Counters& c, IdentityKind kind, int64_t now, Window w, const Thresholds& th);
