@@ -361,6 +361,10 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
         objected = true;
     const double spam_r = rate(Metric::kSpamVerdict, true), bounce_r = rate(Metric::kBounces, false);
     if (spam_r >= kCorroboratingSpamVerdicts || bounce_r >= kCorroboratingBounces) objected = true;
+    // Trap hits on one recipient in a hundred (month): harvested addresses,
+    // beyond any list's decay (legitimate lists in the blind populations:
+    // at most 0.3%); hits beyond the first, like the model's feature.
+    if (std::max(0.0, traps - 1) / (vol_m + kReceptionPrior) >= kCorroboratingTraps) objected = true;
     // Recipients objecting at the rate the big providers never allow (0.3%).
     if (compl_d >= th.min_complaints && crate >= kCorroboratingComplaints) objected = true;
     if (vouched && !objected) {

@@ -212,6 +212,8 @@ inline constexpr double kNormalSpamVerdicts = 0.05;
 inline constexpr double kCorroboratingSpamVerdicts = 3 * kNormalSpamVerdicts;
 inline constexpr double kCorroboratingBounces = 0.2;
 inline constexpr double kCorroboratingComplaints = 0.003;
+// ... or trap hits (beyond the first) on this share of the month's recipients.
+inline constexpr double kCorroboratingTraps = 0.01;
 double reception_evidence(const Counters& c, IdentityKind kind, int64_t now, Window w, const Thresholds& th);
 
 struct Reason {
