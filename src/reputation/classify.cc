@@ -334,10 +334,11 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
   // authenticates as itself (SPF+DKIM+DMARC aligned on [aligned_good], and
   // FCrDNS on [fcrdns_good] for an address), a bad call needs evidence
   // about the mail itself: the filter flagging it well beyond its usual false
-  // positives (kCorroboratingSpamVerdicts, 15%), complaints at the 0.3% the big
-  // providers never allow (kCorroboratingComplaints), a flow detector (BOT_DETECTED), or unknown recipients
-  // beyond any list's decay (kCorroboratingBounces: a taken-over account
-  // mailing harvested addresses). Otherwise the bad reasons are kept as one
+  // positives (kCorroboratingSpamVerdicts, 15%), complaints at the 0.3% the
+  // big providers never allow (kCorroboratingComplaints), trap hits or
+  // unknown recipients beyond any list's decay (kCorroboratingTraps,
+  // kCorroboratingBounces: harvested addresses), COMPLAINTS_BAD,
+  // SPAM_VERDICTS or a flow detector (BOT_DETECTED). Otherwise the bad reasons are kept as one
   // warning (LIST_HYGIENE) and the sender is judged as if clean of them.
   if (bad && !was_bad) {
     const Window cw = by_day ? Window::kDay : Window::kMonth;
