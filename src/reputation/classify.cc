@@ -327,6 +327,60 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     bad = true;
     add("MODEL_BAD", -3, std::string(by_day ? "" : "(month) ") + model_text(th.model, x, p, +1));
   }
+  // Corroboration. Unknown recipients and trap hits say how a list was
+  // kept; legitimate bulk senders differ widely in that (blind populations:
+  // 2-16% unknown recipients on a campaign's day, a few trap hits a month,
+  // on fully authenticated, one-click, FCrDNS mail). For a sender that
+  // authenticates as itself (SPF+DKIM+DMARC aligned on [aligned_good], and
+  // FCrDNS on [fcrdns_good] for an address), a bad call needs evidence
+  // about the mail itself: the filter flagging it well beyond its usual false
+  // positives (kCorroboratingSpamVerdicts, 15%), complaints at the 0.3% the
+  // big providers never allow (kCorroboratingComplaints), trap hits or
+  // unknown recipients beyond any list's decay (kCorroboratingTraps,
+  // kCorroboratingBounces: harvested addresses), COMPLAINTS_BAD,
+  // SPAM_VERDICTS or a flow detector (BOT_DETECTED). Otherwise the bad reasons are kept as one
+  // warning (LIST_HYGIENE) and the sender is judged as if clean of them.
+  if (bad && !was_bad) {
+    const Window cw = by_day ? Window::kDay : Window::kMonth;
+    const double cv = by_day ? vol_d : vol_m;
+    const double vh = val(Metric::kVolume, Window::kHour);
+    // The hour window only for verdicts, which come with their mail:
+    // unknown-recipient bounces trail a campaign while its hour volume
+    // decays, so their hour-window share after a burst is not a rate.
+    auto rate = [&](Metric m, bool recent) {
+      double r = std::max(0.0, val(m, cw) - 1) / (cv + kReceptionPrior);
+      if (recent && by_day && vh >= 2 * kFeaturePrior)
+        r = std::max(r, std::max(0.0, val(m, Window::kHour) - 1) / (vh + kReceptionPrior));
+      return r;
+    };
+    const double aligned_c = cv > 0 ? val(Metric::kAuthAligned, cw) / cv : 0.0;
+    const double fcrdns_c = cv > 0 ? val(Metric::kFcrdns, cw) / cv : 0.0;
+    const bool vouched = aligned_c >= th.aligned_good && (!network || fcrdns_c >= th.fcrdns_good);
+    bool objected = false;
+    for (const Reason& r : a.reasons)
+      if (r.code == "COMPLAINTS_BAD" || r.code == "SPAM_VERDICTS" || r.code == "BOT_DETECTED")
+        objected = true;
+    const double spam_r = rate(Metric::kSpamVerdict, true), bounce_r = rate(Metric::kBounces, false);
+    if (spam_r >= kCorroboratingSpamVerdicts || bounce_r >= kCorroboratingBounces) objected = true;
+    // Trap hits on one recipient in a hundred (month): harvested addresses,
+    // beyond any list's decay (legitimate lists in the blind populations:
+    // at most 0.3%); hits beyond the first, like the model's feature.
+    if (std::max(0.0, traps - 1) / (vol_m + kReceptionPrior) >= kCorroboratingTraps) objected = true;
+    // Recipients objecting at the rate the big providers never allow (0.3%).
+    if (compl_d >= th.min_complaints && crate >= kCorroboratingComplaints) objected = true;
+    if (vouched && !objected) {
+      std::string what;
+      for (const Reason& r : a.reasons) what += (what.empty() ? "" : "; ") + r.code + " " + r.text;
+      a.reasons.clear();
+      a.score = 0;
+      bad = false;
+      add("LIST_HYGIENE", -1,
+          what + "; but authenticated (aligned " + pct(aligned_c) + ") and no objection to the mail itself " +
+              "(spam verdicts " + pct(spam_r) + " < " + pct(kCorroboratingSpamVerdicts) + ", complaints " +
+              pct(crate) + " < " + pct(kCorroboratingComplaints) + ", unknown recipients " + pct(bounce_r) +
+              " < " + pct(kCorroboratingBounces) + ")");
+    }
+  }
   if (!bad && was_bad && prev_since > 0 && now - prev_since < th.bad_hold_hours * 3600) {
     // A bad class is held: a spammer's quiet spell or an account that was
     // cleaned up hours ago has not earned anything back yet.
@@ -373,52 +427,72 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     add("LOW_VOLUME", 0, num(vol_d) + " recipients (day) since a bad class < " + num(th.min_volume));
     return a;
   }
-  // Nothing bad: the mail so far is history a later turn for the worse is
-  // judged on (COMPROMISED); a good class needs good_min_hours of it.
-  a.clean = vol_m >= 2;
-  const bool seasoned =
-      is_good(prev) || was_bad ||
-      (prev == SenderClass::kUnknown && prev_since > 0 && c.t - prev_since >= th.good_min_hours * 3600);
-  if (!judged) {
-    a.cls = SenderClass::kUnknown;
-    add("LOW_VOLUME", 0, num(vol_m) + " recipients (month) < " + num(th.model_min_volume));
-    return a;
-  }
-  // A good class is earned: authenticated, aligned mail (and FCrDNS for an
-  // address) that the model does not find suspicious, in a sustained
-  // volume; silence about complaints is not enough.
+  // Nothing bad. Positive evidence (authenticated, aligned mail, FCrDNS for
+  // an address, and a model that finds nothing suspicious), over the day
+  // window when it has model_min_volume, else the month.
   const Window xw = by_day ? Window::kDay : Window::kMonth;
   const double vol_x = by_day ? vol_d : vol_m;
   auto share = [&](Metric m, Window w, double v) { return v > 0 ? std::min(1.0, val(m, w) / v) : 0.0; };
   const double aligned = share(Metric::kAuthAligned, xw, vol_x);
   const double dmarc = std::min(1.0, aligned + share(Metric::kDmarcOnly, xw, vol_x));
   const double fcrdns_share = share(Metric::kFcrdns, xw, vol_x);
-  std::string missing;
-  auto lack = [&](std::string what) { missing += (missing.empty() ? "" : ", ") + what; };
-  if (p >= th.model_good) lack(model_text(th.model, x, p, +1) + " >= " + num2(th.model_good));
-  if (aligned < th.aligned_good)
-    lack("SPF+DKIM+DMARC aligned " + pct(aligned) + " < " + pct(th.aligned_good));
-  if (dmarc < th.dmarc_good) lack("DMARC pass " + pct(dmarc) + " < " + pct(th.dmarc_good));
-  if (network && fcrdns_share < th.fcrdns_good)
-    lack("FCrDNS " + pct(fcrdns_share) + " < " + pct(th.fcrdns_good));
-  if (!missing.empty()) {
-    a.cls = SenderClass::kUnknown;
-    add("NO_POSITIVE_EVIDENCE", 0, missing + (by_day ? " (day)" : " (month)"));
-    return a;
-  }
   // List mail: one-click unsubscribe (RFC 8058, what bulk senders must
   // offer), or recipients asking to unsubscribe, or the bulk volume.
   const double oc_m = share(Metric::kOneClick, Window::kMonth, vol_m);
   const double unsubs = val(Metric::kUnsubscribes, Window::kMonth);
+  const bool unsub_list = unsubs >= th.min_unsubscribes && vol_m > 0 && unsubs / vol_m >= th.unsubscribe_bulk;
   std::string list_why;
   if (oc_m >= th.one_click_bulk)
     list_why = "one-click unsubscribe on " + pct(oc_m) + " (month)";
-  else if (unsubs >= th.min_unsubscribes && vol_m > 0 && unsubs / vol_m >= th.unsubscribe_bulk)
+  else if (unsub_list)
     list_why = num(unsubs) + " unsubscribe requests (month), " + pct(unsubs / vol_m);
   else if (vol_d >= th.bulk_daily_volume)
     list_why = num(vol_d) + " recipients (day) >= " + num(th.bulk_daily_volume);
   else if (prev == SenderClass::kBulk)
     list_why = "bulk sender before";
+  // A mailing list keeps its posters' From (RFC 7960): DMARC fails while
+  // the list's own domain passes SPF or DKIM. A domain identity counts only
+  // mail verified for that domain, so its share neither aligned nor failed
+  // is the list's own authentication; with recipients asking to be taken
+  // off the list (unsubscribe requests, [min_unsubscribes] at
+  // [unsubscribe_bulk]) it stands in for From alignment.
+  const double own_auth = network ? 0.0 : std::max(0.0, 1.0 - dmarc - share(Metric::kAuthFail, xw, vol_x));
+  const bool list_auth = !network && aligned < th.aligned_good && own_auth >= th.aligned_good && unsub_list;
+  std::string missing;
+  auto lack = [&](std::string what) { missing += (missing.empty() ? "" : ", ") + what; };
+  if (p >= th.model_good) lack(model_text(th.model, x, p, +1) + " >= " + num2(th.model_good));
+  if (aligned < th.aligned_good && !list_auth)
+    lack("SPF+DKIM+DMARC aligned " + pct(aligned) + " < " + pct(th.aligned_good));
+  if (dmarc < th.dmarc_good && !list_auth) lack("DMARC pass " + pct(dmarc) + " < " + pct(th.dmarc_good));
+  if (network && fcrdns_share < th.fcrdns_good)
+    lack("FCrDNS " + pct(fcrdns_share) + " < " + pct(th.fcrdns_good));
+  // The mail so far is history a later turn for the worse is judged on
+  // (COMPROMISED) only when it was good mail, not merely mail nobody
+  // reported: a botnet address whose first messages forged their
+  // authentication has no good history to lose, whatever it sends later.
+  a.clean = vol_m >= 2 && missing.empty();
+  // Consistency: clean mail over good_min_hours, or the bulk senders'
+  // requirements met in the bulk volume from the first campaign on (a new
+  // customer of an ESP: SPF+DKIM+DMARC aligned and one-click unsubscribe on
+  // what the providers ask of a bulk sender, [auth_share] and
+  // [one_click_share], over a month volume of [bulk_daily_volume]).
+  const bool compliant_bulk = vol_m >= th.bulk_daily_volume && aligned >= th.auth_share &&
+                              oc_m >= th.one_click_share && p < th.model_good;
+  const bool seasoned =
+      is_good(prev) || was_bad || compliant_bulk ||
+      (prev == SenderClass::kUnknown && prev_since > 0 && c.t - prev_since >= th.good_min_hours * 3600);
+  if (!judged) {
+    a.cls = SenderClass::kUnknown;
+    add("LOW_VOLUME", 0, num(vol_m) + " recipients (month) < " + num(th.model_min_volume));
+    return a;
+  }
+  // A good class is earned by that positive evidence in a sustained volume;
+  // silence about complaints is not enough.
+  if (!missing.empty()) {
+    a.cls = SenderClass::kUnknown;
+    add("NO_POSITIVE_EVIDENCE", 0, missing + (by_day ? " (day)" : " (month)"));
+    return a;
+  }
   const bool bulk = !list_why.empty();
   const double need = bulk ? th.good_volume : th.transactional_volume;
   if (vol_m < need) {
@@ -438,6 +512,14 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
   }
   a.cls = bulk ? SenderClass::kBulk : SenderClass::kTransactional;
   if (bulk) add("LIST_MAIL", 0, list_why);
+  if (list_auth)
+    add("LIST_AUTH", 0,
+        "a mailing list: its own domain authenticated " + pct(own_auth) + ", From not aligned (RFC 7960)");
+  if (compliant_bulk && !is_good(prev) && !was_bad &&
+      !(prev_since > 0 && c.t - prev_since >= th.good_min_hours * 3600))
+    add("COMPLIANT_BULK", 0,
+        num(vol_m) + " recipients (month) >= " + num(th.bulk_daily_volume) + ", aligned " + pct(aligned) +
+            ", one-click " + pct(oc_m) + ": bulk-sender requirements from the first campaign");
   if (crate < th.complaint_good)
     add("COMPLAINTS_OK", 2, "complaint rate " + pct(crate) + " (day) < " + pct(th.complaint_good));
   else

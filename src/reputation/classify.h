@@ -202,6 +202,18 @@ struct Thresholds {
 inline constexpr double kReceptionPrior = 30;
 inline constexpr double kNormalBounces = 0.02;
 inline constexpr double kNormalSpamVerdicts = 0.05;
+// Corroboration of a bad call on a sender that authenticates as itself
+// (README "Corroboration"): the filter's spam verdicts on this share of its
+// recipients (3 x kNormalSpamVerdicts: filters flag 2-12% of legitimate list
+// mail in the populations seen, 23-90% of bad senders' mail), complaints at the rate Google and
+// Yahoo tell bulk senders never to reach (0.3%, with min_complaints), or
+// unknown recipients on this share (twice the bounce_bad default: beyond
+// any list's decay).
+inline constexpr double kCorroboratingSpamVerdicts = 3 * kNormalSpamVerdicts;
+inline constexpr double kCorroboratingBounces = 0.2;
+inline constexpr double kCorroboratingComplaints = 0.003;
+// ... or trap hits (beyond the first) on this share of the month's recipients.
+inline constexpr double kCorroboratingTraps = 0.01;
 double reception_evidence(const Counters& c, IdentityKind kind, int64_t now, Window w, const Thresholds& th);
 
 struct Reason {

@@ -172,18 +172,42 @@ TEST(Classify, Table) {
        SenderClass::kUnknown,
        SenderClass::kUnknown,
        "LOW_VOLUME"},
-      {"trap hits",
+      {"trap hits on unauthenticated mail",
+       {2000, 0, 0, 2000, 0, 0, 3, 0},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kSpammer,
+       "TRAP_HITS"},
+      {"trap hits on authenticated mail nobody objects to: list hygiene",
        {2000, 2000, 0, 2000, 0, 0, 3, 0},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kUnknown,
+       "LIST_HYGIENE"},
+      {"trap hits on 2.5% of authenticated mail: harvested addresses",
+       {2000, 2000, 0, 2000, 0, 0, 50, 0},
+       IdentityKind::kDomain,
+       SenderClass::kUnknown,
+       SenderClass::kSpammer,
+       "TRAP_HITS"},
+      {"trap hits and the filter flagging 30%",
+       {2000, 2000, 0, 2000, 600, 0, 3, 0},
        IdentityKind::kDomain,
        SenderClass::kUnknown,
        SenderClass::kSpammer,
        "TRAP_HITS"},
       {"dictionary attack bounces",
-       {2000, 2000, 0, 2000, 0, 0, 0, 400},
+       {2000, 2000, 0, 2000, 0, 0, 0, 600},
        IdentityKind::kDomain,
        SenderClass::kUnknown,
        SenderClass::kSpammer,
        "BOUNCES_BAD"},
+      {"a stale list's campaign: 12% unknown recipients, authenticated, nothing else",
+       {2000, 2000, 2000, 2000, 40, 0, 0, 240},
+       IdentityKind::kDomain,
+       SenderClass::kBulk,
+       SenderClass::kBulk,
+       "LIST_HYGIENE"},
       {"scanner says spam",
        {500, 0, 0, 500, 400, 0, 0, 0},
        IdentityKind::kIp,
@@ -228,7 +252,7 @@ TEST(Classify, NoFcrdnsRuleWhenConfigured) {
 // A good class needs consistent mail: clean mail seen for good_min_hours.
 TEST(Classify, NewSenderEarnsNoClassYet) {
   const Thresholds th;
-  const Counters c = steady({20000, 20000, 20000, 20000});
+  const Counters c = steady({20000, 20000, 0, 20000});
   Assessment fresh = classify(c, IdentityKind::kDomain, kNow, th, SenderClass::kUnknown, 0);
   EXPECT_EQ(fresh.cls, SenderClass::kUnknown);
   EXPECT_TRUE(has_reason(fresh, "NEW_SENDER"));
@@ -237,8 +261,9 @@ TEST(Classify, NewSenderEarnsNoClassYet) {
   EXPECT_EQ(classify(c, IdentityKind::kDomain, kNow, th, SenderClass::kUnknown, kNow - 2 * 86400).cls,
             SenderClass::kUnknown);
   EXPECT_EQ(classify(c, IdentityKind::kDomain, kNow, th, SenderClass::kUnknown, kNow - 6 * 86400).cls,
-            SenderClass::kBulk);
+            SenderClass::kBulk);  // 20,000 a day: the bulk volume
   // A sender silent for days has not shown consistency by the passage of time.
+  // (20,000 a day without one-click: list mail by volume, not compliant.)
   EXPECT_EQ(
       classify(c, IdentityKind::kDomain, kNow + 5 * 86400, th, SenderClass::kUnknown, kNow - 2 * 86400).cls,
       SenderClass::kUnknown);
@@ -277,7 +302,9 @@ TEST(Classify, FreshGoodIdentityTurningBadIsASpammer) {
 
 TEST(Classify, SilenceDoesNotForgive) {
   const Thresholds th;
-  Counters c = steady({2000, 2000, 0, 2000, 0, 0, 2, 0});
+  // Trap hits on mail that passes DMARC but not SPF and DKIM both (not
+  // aligned: no corroboration needed).
+  Counters c = steady({2000, 0, 0, 2000, 0, 0, 2, 0, 2000});
   Assessment a = classify(c, IdentityKind::kDomain, kNow, th);
   ASSERT_EQ(a.cls, SenderClass::kSpammer);
   std::optional<ClassState> st = apply_history(a, std::nullopt, kNow);
@@ -487,5 +514,48 @@ TEST(Classify, StateEncoding) {
   EXPECT_FALSE(ClassState::decode("bulk x"));
 }
 
+// The bulk senders' requirements met from the first campaign (a new customer
+// of an ESP) stand in for the days of history; falling short of any of them
+// does not.
+TEST(Classify, CompliantBulkNeedsNoHistory) {
+  const Thresholds th;
+  Assessment a = classify(steady({20000, 20000, 20000, 20000}), IdentityKind::kDomain, kNow, th);
+  EXPECT_EQ(a.cls, SenderClass::kBulk);
+  EXPECT_TRUE(has_reason(a, "COMPLIANT_BULK"));
+  // One-click on 80% (< one_click_share 90%): a new sender still.
+  a = classify(steady({20000, 20000, 16000, 20000}), IdentityKind::kDomain, kNow, th);
+  EXPECT_EQ(a.cls, SenderClass::kUnknown);
+  EXPECT_TRUE(has_reason(a, "NEW_SENDER"));
+  // Aligned on 90% (< auth_share 95%): likewise.
+  a = classify(steady({20000, 18000, 20000, 20000}), IdentityKind::kDomain, kNow, th);
+  EXPECT_EQ(a.cls, SenderClass::kUnknown);
+  // Below the bulk volume (100 a day, a week: ~700 a month): likewise.
+  a = classify(steady({100, 100, 100, 100}), IdentityKind::kDomain, kNow, th);
+  EXPECT_EQ(a.cls, SenderClass::kUnknown);
+  EXPECT_TRUE(has_reason(a, "NEW_SENDER"));
+}
+
+// A mailing list keeps its posters' From: DMARC fails, its own domain's SPF
+// or DKIM passes (counted neither aligned nor failed). With recipients
+// asking to unsubscribe, that authentication stands in for alignment; without
+// them, or with forged mail, it does not.
+TEST(Classify, MailingListEarnsBulkByItsOwnAuthentication) {
+  const Thresholds th;
+  const int64_t since = kNow - 6 * 86400;
+  Assessment a = classify(steady({1000, 0, 0, 1000, 0, 0, 0, 0, 0, 0, 0, 1}), IdentityKind::kDomain, kNow, th,
+                          SenderClass::kUnknown, since);
+  EXPECT_EQ(a.cls, SenderClass::kBulk);
+  EXPECT_TRUE(has_reason(a, "LIST_AUTH"));
+  a = classify(steady({1000, 0, 0, 1000}), IdentityKind::kDomain, kNow, th, SenderClass::kUnknown, since);
+  EXPECT_EQ(a.cls, SenderClass::kUnknown);
+  EXPECT_TRUE(has_reason(a, "NO_POSITIVE_EVIDENCE"));
+  a = classify(steady({1000, 0, 0, 1000, 0, 0, 0, 0, 0, 500, 0, 1}), IdentityKind::kDomain, kNow, th,
+               SenderClass::kUnknown, since);
+  EXPECT_NE(a.cls, SenderClass::kBulk);
+  // An address has no "own domain": the path is for domain identities.
+  a = classify(steady({1000, 0, 0, 1000, 0, 0, 0, 0, 0, 0, 0, 1}), IdentityKind::kIp, kNow, th,
+               SenderClass::kUnknown, since);
+  EXPECT_EQ(a.cls, SenderClass::kUnknown);
+}
 }  // namespace
 }  // namespace rampart::reputation
