@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "core/ip.h"
@@ -339,8 +340,12 @@ Result<std::unique_ptr<OverrideStore>> OverrideStore::open(const std::string& di
   s->dir_ = dir;
   s->o_ = o;
   if (dir.empty()) return s;
-  if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST)
-    return fail(Errc::kIo, dir + ": " + std::strerror(errno));
+  // The data directory itself may not exist yet (the Redis store never
+  // creates it): make the whole path, as the RocksDB store does.
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fail(Errc::kIo, dir + ": " + ec.message());
+  ::chmod(dir.c_str(), 0750);
   {
     std::ifstream f(dir + "/overrides.jsonl");
     std::string line;
