@@ -99,8 +99,8 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
   }
   if (a.loops) so->loops = *a.loops;
 #ifdef HAVE_RAMPART_LIVE_ZONES
-  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm),
-                        std::move(*st),  std::move(*so),  std::move(*ac), std::move(*lz), std::move(*cc)};
+  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm), std::move(*st),
+                        std::move(*so),  std::move(*ac),  std::move(*lz), std::move(*cc)};
 #else
   return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm),
                         std::move(*st),  std::move(*so),  std::move(*ac), std::move(*cc)};
