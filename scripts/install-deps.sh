@@ -42,9 +42,13 @@ PKGS=(
   prometheus
   # web console (issue 15): Argon2id password hashes (libsodium), the bundle's
   # npm tooling (node 18 in Debian 12: esbuild, uPlot), Chromium for the
-  # browser test (driven by npm playwright-core)
-  libsodium-dev nodejs npm chromium
+  # browser test (driven by npm playwright-core). Debian's npm package is
+  # added below only when no npm command exists: a nodejs package that
+  # already carries npm (NodeSource's) conflicts with it.
+  libsodium-dev nodejs chromium
 )
+
+if ! command -v npm >/dev/null 2>&1; then PKGS+=(npm); fi
 
 missing=()
 for p in "${PKGS[@]}"; do
