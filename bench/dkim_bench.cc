@@ -191,7 +191,7 @@ int main(int argc, char** argv) {
   for (Set& s : sets) {
     // Floor: SHA-256 over every byte of the message + one EVP verify.
     auto pub_b64 = public_key_record_value(s.key);
-    auto pub = parse_public_key(s.key.type, *base64_decode(*pub_b64));
+    auto pub = parse_public_key(s.key.type, *dkim::base64_decode(*pub_b64));
     std::vector<std::string> sigs;
     for (const std::string& m : s.msgs) {
       auto hs = mime::HeaderSection::parse(m);

@@ -24,6 +24,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "core/base64.h"
 #include "core/civil_time.h"
 #include "core/strings.h"
 
@@ -212,63 +213,11 @@ std::string_view verstat_name(Verstat v) {
   return "TN-Validation-Failed";
 }
 
-std::string base64url_encode(std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t v =
-        (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8) | uint8_t(bytes[i + 2]);
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (bytes.size() - i == 1) {
-    uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-  } else if (bytes.size() - i == 2) {
-    uint32_t v = (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8);
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-  }
-  return out;
-}
+std::string base64url_encode(std::string_view bytes) { return base64_encode(bytes, Base64::kUrl); }
 
+// RFC 7515 section 2: base64url without padding or whitespace.
 Result<std::string> base64url_decode(std::string_view text) {
-  // RFC 7515 section 2: base64url without padding.
-  if (text.size() % 4 == 1) return fail(Errc::kParse, "base64url: bad length");
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '-')
-      v = 62;
-    else if (c == '_')
-      v = 63;
-    else
-      return fail(Errc::kParse, "base64url: bad character");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
-    return fail(Errc::kParse, "base64url: non-zero trailing bits");
-  return out;
+  return base64_decode(text, Base64Rules{Base64::kUrl, Base64Padding::kForbidden, false});
 }
 
 std::string tn_digits(std::string_view tn) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "core/base64.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/executor.h"
@@ -399,6 +400,45 @@ TEST(Executor, ResumeOnContinuesOnlyWhenTheLoopRuns) {
   EXPECT_EQ(stage, 2);
   EXPECT_EQ(got, 7);
   EXPECT_EQ(loop.run_pending(), 0u);
+}
+
+}  // namespace
+}  // namespace rampart
+
+namespace rampart {
+namespace {
+
+TEST(Base64, Rfc4648VectorsBothAlphabets) {
+  const std::pair<const char*, const char*> v[] = {{"", ""},
+                                                   {"f", "Zg=="},
+                                                   {"fo", "Zm8="},
+                                                   {"foo", "Zm9v"},
+                                                   {"foob", "Zm9vYg=="},
+                                                   {"fooba", "Zm9vYmE="},
+                                                   {"foobar", "Zm9vYmFy"}};
+  for (auto [plain, enc] : v) {
+    EXPECT_EQ(base64_encode(plain), enc);
+    EXPECT_EQ(*base64_decode(enc), plain);
+    std::string url = enc;
+    while (!url.empty() && url.back() == '=') url.pop_back();
+    EXPECT_EQ(base64_encode(plain, Base64::kUrl), url);
+    EXPECT_EQ(*base64_decode(url, Base64Rules{Base64::kUrl, Base64Padding::kForbidden, false}), plain);
+  }
+  EXPECT_EQ(base64_encode("\xfb\xff", Base64::kUrl), "-_8");
+  EXPECT_EQ(base64_encode("\xfb\xff"), "+/8=");
+}
+
+TEST(Base64, EachRuleRefusesWhatItShould) {
+  // Required padding (DKIM): FWS skipped, a multiple of 4.
+  EXPECT_EQ(*base64_decode("Zm9v\r\n YmFy"), "foobar");
+  for (const char* bad : {"Zm9", "Zm9v!", "Zg=a", "Zg===", "Z==="}) EXPECT_FALSE(base64_decode(bad)) << bad;
+  // Optional padding (TSIG secrets).
+  const Base64Rules optional{Base64::kStandard, Base64Padding::kOptional, true};
+  EXPECT_EQ(*base64_decode("Zm9vYg", optional), "foob");
+  EXPECT_FALSE(base64_decode("Zm9vY", optional));
+  // Forbidden padding, no whitespace (JWS).
+  const Base64Rules jws{Base64::kUrl, Base64Padding::kForbidden, false};
+  for (const char* bad : {"Zg==", "Zm 9v", "a", "ab", "+/8"}) EXPECT_FALSE(base64_decode(bad, jws)) << bad;
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/base64.h"
 #include "core/result.h"
 
 namespace rampart::dnsbl {
@@ -40,8 +41,11 @@ Result<TsigKey> parse_tsig_key(std::string_view spec);
 // writes it: `- id: name` / `algorithm: ...` / `secret: ...`).
 Result<std::vector<TsigKey>> parse_tsig_keyfile(std::string_view text);
 
-Result<std::string> base64_decode(std::string_view text);
-std::string base64_encode(std::string_view bytes);
+// TSIG secrets (core/base64.h): whitespace skipped, '=' padding optional.
+inline Result<std::string> base64_decode(std::string_view text) {
+  return rampart::base64_decode(text, Base64Rules{Base64::kStandard, Base64Padding::kOptional, true});
+}
+inline std::string base64_encode(std::string_view bytes) { return rampart::base64_encode(bytes); }
 
 // A TSIG record found as the last record of a message.
 struct TsigRecord {

@@ -30,15 +30,6 @@ struct MdCtx {
   ~MdCtx() { EVP_MD_CTX_free(ctx); }
 };
 
-constexpr std::array<int8_t, 256> make_b64_table() {
-  std::array<int8_t, 256> t{};
-  for (auto& v : t) v = -1;
-  const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(a[i])] = static_cast<int8_t>(i);
-  return t;
-}
-constexpr auto kB64 = make_b64_table();
-
 }  // namespace
 
 std::string_view algorithm_name(Algorithm a) {
@@ -84,62 +75,6 @@ Result<std::string> digest(HashAlg alg, std::string_view data) {
   Digest d(alg);
   d.update(data);
   return d.finish();
-}
-
-std::string base64_encode(std::string_view in) {
-  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  auto u = [&](size_t k) { return static_cast<unsigned char>(in[k]); };
-  for (; i + 3 <= in.size(); i += 3) {
-    const uint32_t v = (u(i) << 16) | (u(i + 1) << 8) | u(i + 2);
-    out.push_back(a[(v >> 18) & 63]);
-    out.push_back(a[(v >> 12) & 63]);
-    out.push_back(a[(v >> 6) & 63]);
-    out.push_back(a[v & 63]);
-  }
-  if (i + 1 == in.size()) {
-    const uint32_t v = u(i) << 16;
-    out.push_back(a[(v >> 18) & 63]);
-    out.push_back(a[(v >> 12) & 63]);
-    out.append("==");
-  } else if (i + 2 == in.size()) {
-    const uint32_t v = (u(i) << 16) | (u(i + 1) << 8);
-    out.push_back(a[(v >> 18) & 63]);
-    out.push_back(a[(v >> 12) & 63]);
-    out.push_back(a[(v >> 6) & 63]);
-    out.push_back('=');
-  }
-  return out;
-}
-
-Result<std::string> base64_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() / 4 * 3 + 3);
-  uint32_t acc = 0;
-  unsigned nbits = 0, chars = 0, pad = 0;
-  for (char ch : text) {
-    if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') continue;
-    if (ch == '=') {
-      ++pad;
-      ++chars;
-      if (pad > 2) return fail(Errc::kParse, "base64: too much padding");
-      continue;
-    }
-    const int8_t v = kB64[static_cast<unsigned char>(ch)];
-    if (v < 0) return fail(Errc::kParse, "base64: invalid character");
-    if (pad) return fail(Errc::kParse, "base64: data after padding");
-    ++chars;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    nbits += 6;
-    if (nbits >= 8) {
-      nbits -= 8;
-      out.push_back(static_cast<char>((acc >> nbits) & 0xff));
-    }
-  }
-  if (chars % 4 != 0) return fail(Errc::kParse, "base64: length is not a multiple of 4");
-  return out;
 }
 
 Result<PublicKey> parse_public_key(KeyType type, std::string_view der) {

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/base64.h"
 #include "core/result.h"
 
 struct evp_pkey_st;
@@ -61,10 +62,11 @@ class Digest {
 
 Result<std::string> digest(HashAlg alg, std::string_view data);
 
-std::string base64_encode(std::string_view bytes);
-// Decodes base64, ignoring FWS (SP, HTAB, CR, LF). Fails on any other
-// non-alphabet character, bad padding or a length that is not a multiple of 4.
-Result<std::string> base64_decode(std::string_view text);
+// Base64 of tag values (core/base64.h, the standard alphabet): decoding
+// ignores FWS (SP, HTAB, CR, LF) and fails on any other non-alphabet
+// character, bad padding or a length that is not a multiple of 4.
+inline std::string base64_encode(std::string_view bytes) { return rampart::base64_encode(bytes); }
+inline Result<std::string> base64_decode(std::string_view text) { return rampart::base64_decode(text); }
 
 using PkeyPtr = std::shared_ptr<evp_pkey_st>;
 
