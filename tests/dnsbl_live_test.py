@@ -38,7 +38,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from dnsbl_support import free_port
+from dnsbl_support import free_port, start_knot, stop
 
 SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ=="
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
@@ -139,46 +139,9 @@ codes = {{ spammer = "127.0.1.2", compromised = "127.0.1.3" }}
         cls.err = open(os.path.join(cls.dir, "rampartd.log"), "w")
         cls.start_rampartd()
         # Knot as a secondary of the block list and the domain list.
-        kdir = os.path.join(cls.dir, "knot")
-        os.mkdir(kdir)
-        kconf = os.path.join(kdir, "knot.conf")
-        zones = "".join(f"""  - domain: {z}
-    master: primary
-    acl: notify_from_primary
-""" for z in ("bl.example", "dbl.example"))
-        with open(kconf, "w") as f:
-            f.write(f"""server:
-    rundir: "{kdir}"
-    listen: 127.0.0.1@{cls.knot_port}
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: "{kdir}"
-log:
-  - target: stderr
-    any: info
-key:
-  - id: xfr-key
-    algorithm: hmac-sha256
-    secret: {SECRET}
-remote:
-  - id: primary
-    address: 127.0.0.1@{cls.dns_port}
-    key: xfr-key
-acl:
-  - id: notify_from_primary
-    address: 127.0.0.1
-    key: xfr-key
-    action: notify
-template:
-  - id: default
-    storage: "{kdir}"
-zone:
-{zones}""")
-        cls.knot_log = os.path.join(kdir, "knotd.log")
-        cls.knot_err = open(cls.knot_log, "w")
-        cls.knot = subprocess.Popen([KNOTD, "-c", kconf], stdout=cls.knot_err, stderr=subprocess.STDOUT)
+        cls.knot, cls.knot_log, cls.knot_err = start_knot(
+            KNOTD, os.path.join(cls.dir, "knot"), cls.knot_port, cls.dns_port, SECRET,
+            [("bl.example", True), ("dbl.example", True)])
 
     @classmethod
     def start_rampartd(cls):
@@ -197,14 +160,7 @@ zone:
 
     @classmethod
     def tearDownClass(cls):
-        for p in (cls.knot, cls.rampartd):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+        stop((cls.knot, cls.rampartd), timeout=30)
         cls.rampartd.stdout.close()
         cls.err.close()
         cls.knot_err.close()

@@ -31,7 +31,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from dnsbl_support import free_port
+from dnsbl_support import free_port, stop
 
 SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ=="
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
@@ -165,14 +165,7 @@ key:
 
     @classmethod
     def tearDownClass(cls):
-        for p in (cls.nsd, cls.rampart):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+        stop((cls.nsd, cls.rampart))
         cls.rampart.stdout.close()
         cls.rampart_err.close()
         cls.nsd_out.close()

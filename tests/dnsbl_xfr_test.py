@@ -38,7 +38,7 @@ import dns.tsig
 import dns.tsigkeyring
 import dns.zone
 
-from dnsbl_support import free_port
+from dnsbl_support import free_port, start_knot, stop
 
 SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ=="
 KEYRING = dns.tsigkeyring.from_text({"xfr-key.": ("hmac-sha256", SECRET)})
@@ -157,63 +157,13 @@ class DnsblXfrTest(unittest.TestCase):
         assert line.startswith("listening 127.0.0.1:"), line
         cls.port = int(line.strip().rsplit(":", 1)[1])
         # knotd as a secondary of both zones.
-        kdir = os.path.join(cls.dir, "knot")
-        os.mkdir(kdir)
-        conf = os.path.join(kdir, "knot.conf")
-        with open(conf, "w") as f:
-            f.write(f"""server:
-    rundir: "{kdir}"
-    listen: 127.0.0.1@{cls.knot_port}
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-database:
-    storage: "{kdir}"
-log:
-  - target: stderr
-    any: info
-key:
-  - id: xfr-key
-    algorithm: hmac-sha256
-    secret: {SECRET}
-remote:
-  - id: primary
-    address: 127.0.0.1@{cls.port}
-    key: xfr-key
-acl:
-  - id: notify_from_primary
-    address: 127.0.0.1
-    key: xfr-key
-    action: notify
-template:
-  - id: default
-    storage: "{kdir}"
-zone:
-  - domain: bl.example
-    master: primary
-    acl: notify_from_primary
-  - domain: dbl.example
-    master: primary
-    acl: notify_from_primary
-  - domain: v6.example
-    master: primary
-  - domain: v6t.example
-    master: primary
-""")
-        cls.knot_log = os.path.join(kdir, "knotd.log")
-        cls.knot_err = open(cls.knot_log, "w")
-        cls.knot = subprocess.Popen([KNOTD, "-c", conf], stdout=cls.knot_err, stderr=subprocess.STDOUT)
+        cls.knot, cls.knot_log, cls.knot_err = start_knot(
+            KNOTD, os.path.join(cls.dir, "knot"), cls.knot_port, cls.port, SECRET,
+            [("bl.example", True), ("dbl.example", True), ("v6.example", False), ("v6t.example", False)])
 
     @classmethod
     def tearDownClass(cls):
-        for p in (cls.knot, cls.rampart):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+        stop((cls.knot, cls.rampart))
         cls.rampart.stdout.close()
         cls.rampart_err.close()
         cls.knot_err.close()
