@@ -51,8 +51,8 @@ pkg=/mnt/deb/$(basename "$DEB")
 in_root getent passwd rampart >/dev/null && fail "a rampart user exists before the install"
 in_root dpkg -i "$pkg" >/dev/null || fail "dpkg -i"
 echo "deb: installed"
-in_root dpkg-query -W -f='${Status}\n' rampart | grep -q "install ok installed" || fail "not installed"
-in_root getent passwd rampart | grep -q ':/var/lib/rampart:' || fail "no rampart system user"
+[[ $(in_root dpkg-query -W -f='${Status}' rampart) == "install ok installed" ]] || fail "not installed"
+[[ $(in_root getent passwd rampart) == *:/var/lib/rampart:* ]] || fail "no rampart system user"
 [[ $(in_root stat -c %U:%a /var/lib/rampart) == rampart:750 ]] || fail "/var/lib/rampart: $(in_root stat -c %U:%a /var/lib/rampart)"
 unit=/lib/systemd/system/rampartd.service
 in_root systemd-analyze verify "$unit" >/dev/null 2>"$WORK/verify.err" || { cat "$WORK/verify.err"; fail "systemd-analyze verify $unit"; }
@@ -81,7 +81,10 @@ verdict=$(in_root curl -s --max-time 30 --data-binary @/tmp/msg.eml -H 'X-Client
 echo "deb: scan -> $verdict" | cut -c1-300
 grep -q '"action"' <<<"$verdict" || fail "no verdict in the scan answer"
 grep -q 'Authentication-Results\|authentication_results' <<<"$verdict" || fail "no Authentication-Results in the scan answer"
-in_root curl -s --max-time 10 "http://$http/metrics" | grep -q '^rampart_' || fail "no metrics"
+# Read whole, then search: with pipefail, `curl | grep -q` fails whenever grep
+# stops reading before curl has written everything (SIGPIPE).
+metrics=$(in_root curl -s --max-time 10 "http://$http/metrics") || fail "GET /metrics"
+grep -q '^rampart_' <<<"$metrics" || fail "no metrics"
 [[ -n $(in_root find /var/lib/rampart -mindepth 1 -print -quit) ]] || fail "nothing written to /var/lib/rampart"
 kill -TERM $pid
 rc=0; wait $pid || rc=$?
@@ -93,7 +96,7 @@ echo '# edited by the operator' >> "$R/etc/rampart/rampart.toml"
 in_root dpkg -r rampart >/dev/null || fail "dpkg -r"
 in_root test -e /usr/sbin/rampartd && fail "rampartd still there after remove"
 in_root grep -q 'edited by the operator' /etc/rampart/rampart.toml || fail "conffile not kept on remove"
-in_root dpkg-query -W -f='${Status}\n' rampart | grep -q "deinstall ok config-files" || fail "state after remove"
+[[ $(in_root dpkg-query -W -f='${Status}' rampart) == "deinstall ok config-files" ]] || fail "state after remove"
 in_root dpkg -P rampart >/dev/null || fail "dpkg -P"
 in_root test -e /etc/rampart && fail "/etc/rampart still there after purge"
 in_root test -e /var/lib/rampart && fail "/var/lib/rampart still there after purge"
