@@ -238,6 +238,34 @@ good_history_hours = 72.0
 # CONTENT_SPAM / CONTENT_HAM ([scores]): scaled from P(spam) around the threshold.
 min_learned = 50      # no symbol until the model has learned this many messages
 save_interval_s = 300
+
+# Complaint reports to other networks (src/reports/README.md): when a
+# subscriber reports a message as spam (POST /v1/learn, X-Label: spam), an
+# ARF report (RFC 5965) with the recipient redacted (RFC 6590) goes to the
+# message's RFC 9477 CFBL-Address (when DKIM earns it) and to the contacts
+# below, through the MTA at `relay`. Never for filtering decisions.
+[reports]
+enabled = false
+# from = "abuse-reports@isp.example"   # the reports' From and envelope sender (required)
+relay = "127.0.0.1:25"                 # the provider's MTA (ADDR:PORT), which delivers
+# helo = ""                            # default: the host name
+# reporting_mta = ""                   # Reporting-MTA; default: the host name
+timeout_ms = 30000                     # one SMTP transaction
+# redact_secret_file = ""              # HMAC key of the redaction; default <data-dir>/reports.secret
+# dkim_key = "/etc/rampart/reports.key" # sign reports (RFC 9477 reports need it)
+# dkim_domain = "isp.example"
+# dkim_selector = "reports"
+cfbl = true                            # honour CFBL-Address (RFC 9477)
+own_domains = []                       # subscribers' domains: their addresses are redacted (empty: all)
+include_body = false                   # the original's header section only
+per_destination_per_hour = 20
+total_per_hour = 1000
+dedup_hours = 24                       # one report per message and destination
+queue = 1000                           # complaints waiting; past it they are dropped and counted
+attempts = 3                           # tries when the relay fails temporarily
+# [[reports.contacts]]                 # a network (CIDR) or a domain (verified DKIM d=)
+# match = "198.51.100.0/24"
+# address = "abuse@net.example"
 )";
 
 // [[policy.dnsbl.ip]] / [[policy.dnsbl.domain]]: zone, symbol, weight (the

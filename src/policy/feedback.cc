@@ -960,6 +960,14 @@ void Feedback::post_mailbox_report(std::string body, std::function<void(Answer)>
   });
 }
 
+void Feedback::verify_dkim(std::shared_ptr<const std::string> message,
+                           std::function<void(std::vector<dkim::SignatureResult>)> done) {
+  if (!verifier_ || !message) return done({});
+  verifier_->verify(*message, [message, done = std::move(done)](std::vector<dkim::SignatureResult> r) {
+    done(std::move(r));
+  });
+}
+
 void Feedback::report_answer(std::string body, const reputation::ArfReport& rep,
                              const reputation::OriginalAuth& auth, AnswerDone done) {
   auto ev = reputation::to_event(rep, auth, clock_.unix_seconds());

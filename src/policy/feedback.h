@@ -200,6 +200,12 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // once, at once or from the event loop.
   void set_resolver(dns::Resolver& resolver);
   void post_report(std::string body, std::function<void(Answer)> done);
+  // The DKIM results of `message` over that same resolver (keys as published
+  // now; none without a resolver), for outbound complaint reports (RFC 9477
+  // needs the signatures that cover CFBL-Address). Call it on the resolver's
+  // loop; `done` runs once, from it.
+  void verify_dkim(std::shared_ptr<const std::string> message,
+                   std::function<void(std::vector<dkim::SignatureResult>)> done);
   // A report that arrived by mail (ReportIngest): refused (400) unless its
   // From names a listed reporter, verified as that reporter says, then
   // post_report(). `done` runs once, at once or from the event loop.

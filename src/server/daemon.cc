@@ -91,6 +91,8 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
 #endif
   auto cc = console::ConsoleConfig::from(*cfg, a.data_dir);
   note(cc);
+  auto rc = reports::ReportsConfig::from(*cfg, a.data_dir);
+  note(rc);
   note(cfg->finish());
   if (!errors.empty()) {
     std::string msg;
@@ -100,10 +102,10 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
   if (a.loops) so->loops = *a.loops;
 #ifdef HAVE_RAMPART_LIVE_ZONES
   return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm), std::move(*st),
-                        std::move(*so),  std::move(*ac),  std::move(*lz), std::move(*cc)};
+                        std::move(*so),  std::move(*ac),  std::move(*lz), std::move(*cc), std::move(*rc)};
 #else
-  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm),
-                        std::move(*st),  std::move(*so),  std::move(*ac), std::move(*cc)};
+  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm), std::move(*st),
+                        std::move(*so),  std::move(*ac),  std::move(*cc), std::move(*rc)};
 #endif
 }
 
@@ -120,6 +122,7 @@ struct Daemon::Impl {
   std::unique_ptr<Router> router;
   std::unique_ptr<Server> server;
   std::unique_ptr<console::Console> console;  // [console] enabled
+  std::unique_ptr<reports::Outbox> outbox;    // [reports] enabled
   bool drained = false;                       // the store service's threads stopped (drain())
 #ifdef HAVE_RAMPART_LIVE_ZONES
   // Manual overrides (scans and live zones) and the live DNSBL zones.
@@ -336,7 +339,8 @@ struct Daemon::Impl {
         [this] { return metrics.render(); }, router.get());
     if (!srv) return tl::unexpected(srv.error());
     server = std::move(*srv);
-    add_feedback_routes(*router, feedback, &server->executor(0));
+    if (auto st = start_reports(); !st) return st;
+    add_feedback_routes(*router, feedback, &server->executor(0), complaint_sink());
 #ifdef HAVE_RAMPART_LIVE_ZONES
     add_override_routes(*router, overrides);
 #endif
@@ -348,6 +352,33 @@ struct Daemon::Impl {
       if (console) console->tick(clock.unix_seconds());
     });
     return {};
+  }
+
+  // Outbound complaint reports (src/reports): their own thread; a
+  // subscriber's complaint (POST /v1/learn, spam) is queued, never waited for.
+  Status start_reports() {
+    if (!s.reports.enabled) return {};
+    auto ob = reports::Outbox::start(s.reports);
+    if (!ob) return fail(Errc::kConfig, ob.error().message);
+    outbox = std::move(*ob);
+    metrics.collect("reports", [this](MetricsWriter& w) { outbox->collect_metrics(w); });
+    log::get()->info("reports: complaint reports from {} via {}", s.reports.sender, s.reports.relay);
+    return {};
+  }
+
+  ComplaintSink complaint_sink() {
+    if (!outbox) return {};
+    return [this](std::shared_ptr<const std::string> msg, std::string ip, std::string rcpt,
+                  std::vector<dkim::SignatureResult> dkim) {
+      reports::Complaint c;
+      c.message = *msg;
+      if (auto a = IpAddress::parse(trim(ip))) c.source_ip = a->unmapped();
+      for (auto r : split(rcpt, ','))
+        if (!trim(r).empty()) c.recipients.emplace_back(trim(r));
+      c.dkim = std::move(dkim);
+      c.time = clock.unix_seconds();
+      outbox->submit(std::move(c));
+    };
   }
 
   // The web console (src/console) on its own listener, over the server's
@@ -390,6 +421,7 @@ struct Daemon::Impl {
     if (live) live->stop_seed();  // it reads the store, which drain() stops
 #endif
     if (feedback) (void)feedback->drain(deadline);  // logs what it could not do
+    if (outbox) outbox->stop();                     // a report being sent finishes first
     if (console) {
       console->stop();                // its worker posts to the loops' executors
       (void)console->save_history();  // logs what it could not do

@@ -41,6 +41,7 @@
 #include "core/result.h"
 #include "policy/feedback.h"
 #include "policy/policy.h"
+#include "reports/outbox.h"
 #include "reputation/store_factory.h"
 #include "server/http/access.h"
 #include "server/server.h"
@@ -72,6 +73,7 @@ struct DaemonSettings {
   LiveZonesConfig dnsbl;  // [dnsbl]: live zones (live_zones.h)
 #endif
   console::ConsoleConfig console;  // [console]
+  reports::ReportsConfig reports;  // [reports]: outbound complaint reports
 };
 
 Result<DaemonSettings> read_daemon_settings(const DaemonArgs& args);

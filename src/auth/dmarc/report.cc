@@ -2,6 +2,8 @@
 // RFC 6591) reports. See report.h.
 #include "auth/dmarc/report.h"
 
+#include "mime/feedback_report.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -321,18 +323,7 @@ std::vector<AggregateReport> AggregateCollector::take_all() {
 
 // --- failure reports --------------------------------------------------------------
 
-std::string rfc5322_date(int64_t unix_seconds) {
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday % 7], tm.tm_mday,
-                kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
-}
+std::string rfc5322_date(int64_t unix_seconds) { return mime::rfc5322_date(unix_seconds); }
 
 bool wants_failure_report(const Outcome& o, const Request& req) {
   if (!o.record || o.record->ruf.empty()) return false;
@@ -349,132 +340,68 @@ bool wants_failure_report(const Outcome& o, const Request& req) {
   return false;
 }
 
-namespace {
-
-// Field value safe for one header line: CR/LF/NUL dropped.
-std::string header_safe(std::string_view v) {
-  std::string out;
-  for (char c : v)
-    if (c != '\r' && c != '\n' && c != '\0') out += c;
-  return out;
-}
-
-// Every line ending as CRLF.
-std::string crlf(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + s.size() / 32);
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '\r') {
-      out += "\r\n";
-      if (i + 1 < s.size() && s[i + 1] == '\n') ++i;
-    } else if (c == '\n') {
-      out += "\r\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-bool eight_bit(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
-}
-
-}  // namespace
-
 std::string write_failure_report(const Outcome& o, const Request& req, const FailureReportInput& in) {
-  std::string original = crlf(in.message);
-  if (in.headers_only) {
-    size_t end = original.find("\r\n\r\n");
-    if (end != std::string::npos) original.resize(end + 2);
-  }
-  if (!original.empty() && original.size() >= 2 && original.substr(original.size() - 2) != "\r\n")
-    original += "\r\n";
   const std::string ip = in.source_ip.unmapped().to_string();
-  const std::string date = rfc5322_date(in.date_unix);
+  mime::FeedbackReport r;
+  r.original = mime::to_crlf(in.message);
+  r.headers_only = in.headers_only;
+  if (in.headers_only) r.original.resize(mime::header_section_of(r.original).size());
+  if (r.original.size() >= 2 && r.original.substr(r.original.size() - 2) != "\r\n") r.original += "\r\n";
+  r.boundary = mime::feedback_boundary("=_rampart_dmarc_", r.original);
 
-  // Boundary: derived from the content, extended until it does not occur.
-  std::string boundary = "=_rampart_dmarc_" + std::to_string(std::hash<std::string>{}(original) % 1000000007);
-  while (original.find(boundary) != std::string::npos) boundary += "_x";
-
-  std::string ar = header_safe(in.authentication_results);
+  std::string ar = mime::header_safe(in.authentication_results);
   if (ar.empty()) {
-    ar = "dmarc=" + std::string(verdict_name(o.verdict)) + " header.from=" + header_safe(o.header_from);
+    ar = "dmarc=" + std::string(verdict_name(o.verdict)) + " header.from=" + mime::header_safe(o.header_from);
   }
   std::string align;
   if (o.dkim_identifier_aligned) align = "dkim";
   if (o.spf_identifier_aligned) align += align.empty() ? "spf" : ", spf";
   if (align.empty()) align = "none";
 
-  std::string m;
-  m += "From: " + header_safe(in.reporter) + "\r\n";
-  if (!in.recipients.empty()) {
-    m += "To: ";
-    for (size_t i = 0; i < in.recipients.size(); ++i) m += (i ? ", " : "") + header_safe(in.recipients[i]);
-    m += "\r\n";
-  }
-  m += "Date: " + date + "\r\n";
-  m += "Subject: DMARC failure report for " + header_safe(o.header_from) + " from " + ip + "\r\n";
-  std::string mid = in.message_id;
-  if (mid.empty()) {
+  r.from = in.reporter;
+  r.to = in.recipients;
+  r.date_unix = in.date_unix;
+  r.subject = "DMARC failure report for " + mime::header_safe(o.header_from) + " from " + ip;
+  r.message_id = in.message_id;
+  if (r.message_id.empty()) {
     std::string at = in.reporter.substr(
         in.reporter.rfind('@') == std::string::npos ? in.reporter.size() : in.reporter.rfind('@') + 1);
-    mid = "dmarc-ruf." + std::to_string(in.date_unix) + "." + boundary.substr(16) + "@" +
-          (at.empty() ? std::string("localhost") : at);
+    r.message_id = "dmarc-ruf." + std::to_string(in.date_unix) + "." + r.boundary.substr(16) + "@" +
+                   (at.empty() ? std::string("localhost") : at);
   }
-  m += "Message-ID: <" + header_safe(mid) + ">\r\n";
-  m += "MIME-Version: 1.0\r\n";
-  m += "Content-Type: multipart/report; report-type=feedback-report;\r\n\tboundary=\"" + boundary + "\"\r\n";
-  m += "\r\n";
-  m += "This is a MIME-formatted message.\r\n\r\n";
 
   // Part 1: human-readable.
-  m += "--" + boundary + "\r\n";
-  m += "Content-Type: text/plain; charset=\"US-ASCII\"\r\n";
-  m += "Content-Transfer-Encoding: 7bit\r\n\r\n";
-  m += "This is an authentication failure report for an email message received\r\n";
-  m += "from IP " + ip;
-  if (in.arrival_unix) m += " on " + rfc5322_date(in.arrival_unix);
-  m += ".\r\n";
+  r.text = "This is an authentication failure report for an email message received\nfrom IP " + ip;
+  if (in.arrival_unix) r.text += " on " + rfc5322_date(in.arrival_unix);
+  r.text += ".\n";
   std::string why;
   for (char c : o.reason) why += (static_cast<unsigned char>(c) < 0x80 && c != '\r' && c != '\n') ? c : '?';
-  m += "DMARC result: " + std::string(verdict_name(o.verdict)) + " (" + why + ").\r\n\r\n";
+  r.text += "DMARC result: " + std::string(verdict_name(o.verdict)) + " (" + why + ").\n";
 
   // Part 2: the machine-readable report (RFC 6591 3.1, RFC 7489 7.3.1).
-  m += "--" + boundary + "\r\n";
-  m += "Content-Type: message/feedback-report\r\n";
-  m += "Content-Transfer-Encoding: 7bit\r\n\r\n";
-  m += "Feedback-Type: auth-failure\r\n";
-  m += "User-Agent: " + header_safe(in.user_agent) + "\r\n";
-  m += "Version: 1\r\n";
-  if (!in.original_envelope_id.empty())
-    m += "Original-Envelope-Id: " + header_safe(in.original_envelope_id) + "\r\n";
-  m += "Original-Mail-From: <" + header_safe(in.original_mail_from) + ">\r\n";
-  if (!in.original_rcpt_to.empty()) m += "Original-Rcpt-To: <" + header_safe(in.original_rcpt_to) + ">\r\n";
-  if (in.arrival_unix) m += "Arrival-Date: " + rfc5322_date(in.arrival_unix) + "\r\n";
-  m += "Source-IP: " + ip + "\r\n";
-  m += "Reported-Domain: " + header_safe(o.header_from) + "\r\n";
-  m += "Authentication-Results: " + ar + "\r\n";
-  m += "Auth-Failure: dmarc\r\n";
-  m += "Identity-Alignment: " + align + "\r\n";
-  if (!in.delivery_result.empty()) m += "Delivery-Result: " + header_safe(in.delivery_result) + "\r\n";
+  auto& f = r.fields;
+  f.emplace_back("Feedback-Type", "auth-failure");
+  f.emplace_back("User-Agent", in.user_agent);
+  f.emplace_back("Version", "1");
+  if (!in.original_envelope_id.empty()) f.emplace_back("Original-Envelope-Id", in.original_envelope_id);
+  f.emplace_back("Original-Mail-From", "<" + mime::header_safe(in.original_mail_from) + ">");
+  if (!in.original_rcpt_to.empty())
+    f.emplace_back("Original-Rcpt-To", "<" + mime::header_safe(in.original_rcpt_to) + ">");
+  if (in.arrival_unix) f.emplace_back("Arrival-Date", rfc5322_date(in.arrival_unix));
+  f.emplace_back("Source-IP", ip);
+  f.emplace_back("Reported-Domain", o.header_from);
+  f.emplace_back("Authentication-Results", ar);
+  f.emplace_back("Auth-Failure", "dmarc");
+  f.emplace_back("Identity-Alignment", align);
+  if (!in.delivery_result.empty()) f.emplace_back("Delivery-Result", in.delivery_result);
   if (o.aligned_dkim_failure && *o.aligned_dkim_failure < req.dkim.size()) {
     const DkimInput& d = req.dkim[*o.aligned_dkim_failure];
-    m += "DKIM-Domain: " + header_safe(d.domain) + "\r\n";
-    m += "DKIM-Identity: @" + header_safe(d.domain) + "\r\n";
-    if (!d.selector.empty()) m += "DKIM-Selector: " + header_safe(d.selector) + "\r\n";
+    f.emplace_back("DKIM-Domain", d.domain);
+    f.emplace_back("DKIM-Identity", "@" + d.domain);
+    if (!d.selector.empty()) f.emplace_back("DKIM-Selector", d.selector);
   }
-  for (const auto& s : in.spf_dns) m += "SPF-DNS: " + header_safe(s) + "\r\n";
-  m += "\r\n";
-
-  // Part 3: the message or its header section.
-  m += "--" + boundary + "\r\n";
-  m += in.headers_only ? "Content-Type: text/rfc822-headers\r\n" : "Content-Type: message/rfc822\r\n";
-  m += std::string("Content-Transfer-Encoding: ") + (eight_bit(original) ? "8bit" : "7bit") + "\r\n\r\n";
-  m += original;
-  m += "\r\n--" + boundary + "--\r\n";
-  return m;
+  for (const auto& s : in.spf_dns) f.emplace_back("SPF-DNS", s);
+  return mime::write_feedback_report(r);
 }
 
 }  // namespace rampart::dmarc

@@ -2,13 +2,16 @@
 // The feedback endpoints (see feedback_routes.h).
 #include "server/http/feedback_routes.h"
 
+#include "core/strings.h"
+
 namespace rampart::server {
 
 namespace {
 HttpReply reply(policy::Feedback::Answer a) { return HttpReply{a.status, std::move(a.json)}; }
 }  // namespace
 
-void add_feedback_routes(Router& router, std::shared_ptr<policy::Feedback> feedback, Executor* home) {
+void add_feedback_routes(Router& router, std::shared_ptr<policy::Feedback> feedback, Executor* home,
+                         ComplaintSink on_complaint) {
   auto fb = std::move(feedback);
   router.add(
       "GET", "/v1/reputation/", Right::kRead,
@@ -50,14 +53,36 @@ void add_feedback_routes(Router& router, std::shared_ptr<policy::Feedback> feedb
                  respond(reply(std::move(a)));
                });
              });
-  router.add(
-      "POST", "/v1/learn", Right::kLearn, [fb](HttpRequest& req, std::string_view, HttpRespond respond) {
-        const std::string* label = req.header("x-label");
-        const std::string* ip = req.header("x-client-ip");
-        fb->post_learn(
-            label ? *label : "", std::move(req.body), ip ? *ip : "",
-            [respond = std::move(respond)](policy::Feedback::Answer a) { respond(reply(std::move(a))); });
-      });
+  router.add("POST", "/v1/learn", Right::kLearn,
+             [fb, home, on_complaint](HttpRequest& req, std::string_view, HttpRespond respond) {
+               const std::string* label = req.header("x-label");
+               const std::string* ip = req.header("x-client-ip");
+               std::function<void()> complain;
+               if (on_complaint && label && iequals(trim(*label), "spam")) {
+                 // A subscriber's complaint: once learned (200), the message's DKIM
+                 // results (on `home`, whose resolver the verifier uses) go to the sink.
+                 const std::string* rcpt = req.header("x-rcpt-to");
+                 auto msg = std::make_shared<const std::string>(req.body);
+                 complain = [fb, home, on_complaint, msg, ipv = ip ? *ip : "", rc = rcpt ? *rcpt : ""] {
+                   auto go = [fb, on_complaint, msg, ipv, rc] {
+                     fb->verify_dkim(msg, [on_complaint, msg, ipv, rc](std::vector<dkim::SignatureResult> r) {
+                       on_complaint(msg, ipv, rc, std::move(r));
+                     });
+                   };
+                   if (home && current_executor() != home)
+                     home->post(std::move(go));
+                   else
+                     go();
+                 };
+               }
+               fb->post_learn(label ? *label : "", std::move(req.body), ip ? *ip : "",
+                              [respond = std::move(respond),
+                               complain = std::move(complain)](policy::Feedback::Answer a) {
+                                const bool ok = a.status == 200;
+                                respond(reply(std::move(a)));
+                                if (ok && complain) complain();
+                              });
+             });
 }
 
 }  // namespace rampart::server
