@@ -2,6 +2,7 @@
 //
 // SYNOPSIS
 //   rampart calls detect --cdr FILE|- [--format csv|asterisk] [--own-ranges PREFIX,...] [--json]
+//                        [--decisions OUT.csv]
 //
 // DESCRIPTION
 //   Reads CDRs in time order (csv: a header names the columns; asterisk:
@@ -11,10 +12,14 @@
 //   attempts and the reasons; then how many calls would have been blocked and
 //   tagged. --own-ranges lists the digit prefixes of the provider's numbers
 //   (a call from outside with one of them as caller ID is spoofed).
+//   --decisions writes one CSV line per call read: its line number in the
+//   input (1-based, the header is line 1), the action at its INVITE (allow,
+//   tag, block) and the reasons joined by "; " (for scoring against labels).
 //
 // EXIT STATUS
 //   0 after reading the file (skipped lines are counted, the first reason
 //   shown on stderr); 1 when the file cannot be read; 2 for bad arguments.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -32,7 +37,7 @@ using namespace rampart;
 using namespace rampart::channels::calls;
 
 int run_calls(cli::Args& a) {
-  if (!a.parse({"cdr", "format", "own-ranges"}, {"json"})) return cli::kUsage;
+  if (!a.parse({"cdr", "format", "own-ranges", "decisions"}, {"json"})) return cli::kUsage;
   const auto& pos = a.positional();
   if (pos.size() != 1 || pos[0] != "detect") return a.usage_error("expected 'detect'");
   const auto path = a.get("cdr");
@@ -60,14 +65,30 @@ int run_calls(cli::Args& a) {
     }
     in = &file;
   }
+  std::ofstream decisions;
+  if (auto d = a.get("decisions")) {
+    decisions.open(*d, std::ios::trunc);
+    if (!decisions) {
+      std::fprintf(stderr, "rampart calls: cannot write %s\n", d->c_str());
+      return 1;
+    }
+    decisions << "line,action,reasons\n";
+  }
   CallPatterns patterns(opt);
-  uint64_t calls = 0, blocked = 0, tagged = 0;
+  uint64_t calls = 0, blocked = 0, tagged = 0, line_no = 0;
   std::string line;
   while (std::getline(*in, line)) {
+    ++line_no;
     auto c = reader.line(line);
     if (!c) continue;
     ++calls;
     Assessment v = patterns.on_invite(*c);
+    if (decisions.is_open()) {
+      std::string why;
+      for (const auto& r : v.reasons) why += (why.empty() ? "" : "; ") + r;
+      std::replace(why.begin(), why.end(), '"', '\'');
+      decisions << line_no << ',' << action_name(v.action) << ",\"" << why << "\"\n";
+    }
     blocked += v.action == Action::kBlock;
     tagged += v.action == Action::kTag;
     patterns.on_end(*c);
