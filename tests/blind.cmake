@@ -27,3 +27,10 @@ if(RAMPART_PYTHON3)
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind4)
   set_tests_properties(blind4_generators PROPERTIES TIMEOUT 900)
 endif()
+# The fourth generator set (bench/blind5: its author read only FORMAT.md and published
+# descriptions; senders, flows and, new, call traffic): format, determinism, two seeds.
+if(RAMPART_PYTHON3)
+  add_test(NAME blind5_generators COMMAND ${RAMPART_PYTHON3} -m unittest -v test_gen
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind5)
+  set_tests_properties(blind5_generators PROPERTIES TIMEOUT 600)
+endif()
