@@ -8,6 +8,7 @@
 // report back as an abuse report (when the message has a header field).
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -20,6 +21,11 @@
 #include "reports/smtp.h"
 #include "reputation/arf.h"
 
+[[noreturn]] static void die(const char* why) {
+  std::fprintf(stderr, "fuzz_reports: %s\n", why);
+  std::abort();
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace rampart;
   if (size == 0 || size > 200000) return 0;
@@ -28,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 0: {
       for (std::string_view line : split(in, '\n')) {
         auto r = reports::parse_reply_line(line);
-        if (r && (r->code < 200 || r->code > 599)) std::abort();
+        if (r && (r->code < 200 || r->code > 599)) die("reply code out of range");
       }
       (void)reports::dot_stuff(in);
       return 0;
@@ -37,12 +43,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       size_t nl = in.find('\n');
       if (nl == std::string_view::npos) return 0;
       auto c = reports::Contact::parse(in.substr(0, nl), in.substr(nl + 1));
-      if (c && c->address.find('@') == std::string::npos) std::abort();
-      if (c && !c->network && c->domain.empty()) std::abort();
+      if (c && c->address.find('@') == std::string::npos) die("contact without an address");
+      if (c && !c->network && c->domain.empty()) die("contact matching nothing");
       return 0;
     }
-    default:
-      break;
+    default: break;
   }
   const auto h = mime::HeaderSection::parse(in);
   std::vector<dkim::SignatureResult> dk(1);
@@ -53,7 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto mb = mime::parse_mailbox_list(f->value()); mb && !mb->empty()) dk[0].domain = (*mb)[0].domain;
   dk[0].signature->domain = dk[0].domain;
   auto t = reports::cfbl_target(h, dk);
-  if (t && (t->address.find('@') == std::string::npos || t->domain.empty())) std::abort();
+  if (t && (t->address.find('@') == std::string::npos || t->domain.empty()))
+    die("CFBL target without an address");
 
   reports::Redactor red("fuzz-secret-0123456789");
   reports::ComplaintInput ci;
@@ -70,11 +76,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.now = 1700000100;
   const std::string r = reports::write_complaint_report(ci, o, red);
   const std::string low = to_lower(r);
-  if (low.find("alice@isp.example") != std::string::npos || low.find("alice%40isp.example") != std::string::npos)
-    std::abort();
+  if (low.find("alice@isp.example") != std::string::npos ||
+      low.find("alice%40isp.example") != std::string::npos)
+    die("the subscriber's address is in the report");
   // rampartd reports only messages with a header section (POST /v1/learn refuses others).
   if (h.size() == 0) return 0;
   auto back = reputation::parse_arf(r);
-  if (!back || back->feedback_type != "abuse" || !back->source_ip) std::abort();
+  if (!back) die(("the ARF reader refuses the report: " + back.error().message).c_str());
+  if (back->feedback_type != "abuse" || !back->source_ip) die("the report reads back wrong");
   return 0;
 }

@@ -59,15 +59,40 @@ constexpr std::string_view kRecipientFields[] = {
 
 }  // namespace
 
-// Recipient fields naming one of the provider's addresses are written again
-// as bare addresses, the provider's redacted: display names go too (they name
-// the subscriber as surely as the local-part does).
-std::string rewrite_recipient_fields(std::string_view crlf_message,
-                                     const std::function<bool(const std::string&)>& own,
-                                     const Redactor& red) {
-  const auto h = mime::HeaderSection::parse(crlf_message, mime::HeaderLimits{100000, 1 << 24, 16});
+// Line ends as SMTP wants them: CRLF and LF become CRLF; a CR alone (which
+// the header parser does not take for a line end) becomes a space, so the
+// enclosed header section has exactly the fields the parser saw.
+std::string clean_lines(std::string_view s) {
   std::string out;
-  out.reserve(crlf_message.size());
+  out.reserve(s.size() + s.size() / 32);
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\r') {
+      if (i + 1 < s.size() && s[i + 1] == '\n') {
+        out += "\r\n";
+        ++i;
+      } else {
+        out += ' ';
+      }
+    } else if (s[i] == '\n') {
+      out += "\r\n";
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// The enclosed original: its header fields as the parser reads them (an
+// mbox "From " line and anything past the header section's end left out),
+// recipient fields naming one of the provider's addresses written again as
+// bare addresses, those redacted: display names go too (they name the
+// subscriber as surely as the local-part does). The body follows when
+// `with_body`.
+std::string enclosed_original(std::string_view message, bool with_body,
+                              const std::function<bool(const std::string&)>& own, const Redactor& red) {
+  const auto h = mime::HeaderSection::parse(message, mime::HeaderLimits{100000, 1 << 24, 16});
+  std::string out;
+  out.reserve(with_body ? message.size() + 64 : h.body_offset() + 64);
   for (const mime::HeaderField& f : h.fields()) {
     bool recipient = false;
     for (std::string_view n : kRecipientFields) recipient = recipient || f.is(n);
@@ -91,19 +116,19 @@ std::string rewrite_recipient_fields(std::string_view crlf_message,
       }
     }
     if (!mine) {
-      out.append(f.raw);
+      out += clean_lines(f.raw);
       out += "\r\n";
       continue;
     }
-    out.append(f.name);
+    out += clean_lines(f.name);
     out += ": ";
     for (size_t i = 0; i < list.size(); ++i) out += (i ? ", " : "") + list[i];
     out += "\r\n";
   }
-  std::string_view rest = crlf_message.substr(std::min(h.body_offset(), crlf_message.size()));
-  if (h.body_offset() < crlf_message.size() || crlf_message.ends_with("\r\n\r\n")) {
+  if (with_body) {
     out += "\r\n";
-    out.append(rest);
+    out += clean_lines(h.body());
+    if (!out.ends_with("\r\n")) out += "\r\n";
   }
   return out;
 }
@@ -323,11 +348,8 @@ std::string write_complaint_report(const ComplaintInput& in, const ReportOptions
   // Longest first, so that an address inside another is not cut in two.
   std::sort(addrs.begin(), addrs.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
 
-  std::string original = mime::to_crlf(in.original);
-  const bool headers_only = !o.include_body || original.size() > o.max_original;
-  if (headers_only) original.resize(mime::header_section_of(original).size());
-  original = red.scrub(rewrite_recipient_fields(original, own, red), addrs);
-  if (original.size() >= 2 && original.substr(original.size() - 2) != "\r\n") original += "\r\n";
+  const bool headers_only = !o.include_body || in.original.size() > o.max_original;
+  std::string original = red.scrub(enclosed_original(in.original, !headers_only, own, red), addrs);
 
   mime::FeedbackReport r;
   r.original = std::move(original);
