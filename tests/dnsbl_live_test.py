@@ -16,6 +16,13 @@
   (and from Knot), the audit log names who, why and when; the delist sticks
   when more bad events for the address come in.
 * GET /metrics carries the DNS server's counters.
+* The allow list (DNSWL, wl.example) and the domain list (RHSBL,
+  dbl.example) end to end: a compliant newsletter's address is listed as
+  bulk in the allow list, a spammer's From domain in the domain list (and
+  every name below it); Knot mirrors both by IXFR and answers what Postfix's
+  permit_dnswl_client, reject_rbl_client and reject_rhsbl_sender ask as
+  rampartd does; the RFC 5782 test entries through Knot (127.0.0.2 and
+  TEST listed, 127.0.0.1 and INVALID not).
 
 Environment: RAMPARTD_BIN, RAMPART_SOURCE_DIR. Needs knot (knotd) and
 python3-dnspython.
@@ -48,6 +55,8 @@ SPAMMER = "203.0.113.5"
 NEIGHBOUR = "203.0.113.6"  # in the spammer's /24 (net: is classed too)
 BOT = "198.51.100.77"
 LATE = "192.0.2.44"
+NEWSLETTER = "100.64.7.20"  # a compliant bulk sender: the allow list (DNSWL)
+SPAM_DOMAIN = "spam-shop.example"  # a spammer's domain: the domain list (RHSBL)
 
 
 def sha(t):
@@ -141,7 +150,7 @@ codes = {{ spammer = "127.0.1.2", compromised = "127.0.1.3" }}
         # Knot as a secondary of the block list and the domain list.
         cls.knot, cls.knot_log, cls.knot_err = start_knot(
             KNOTD, os.path.join(cls.dir, "knot"), cls.knot_port, cls.dns_port, SECRET,
-            [("bl.example", True), ("dbl.example", True)])
+            [("bl.example", True), ("dbl.example", True), ("wl.example", True)])
 
     @classmethod
     def start_rampartd(cls):
@@ -405,6 +414,67 @@ codes = {{ spammer = "127.0.1.2", compromised = "127.0.1.3" }}
         self.assertGreater(serial(self.dns_port, "bl.example"), before)  # never back (RFC 1982)
         self.assertEqual(len(json.loads(self.http("GET", "/v1/audit", None, READER)[1])["audit"]), 5)
         self.assertIn("held a class at start", self.log())
+
+    def test_7_allow_and_domain_zones_through_knot(self):
+        now = int(time.time())
+        self.wait_for("knot has every zone", lambda: all(
+            serial(self.knot_port, z) == serial(self.dns_port, z)
+            for z in ("bl.example", "wl.example", "dbl.example")))
+        marks = {z: serial(self.dns_port, z) for z in ("wl.example", "dbl.example")}
+        log_mark = len(self.knot_log_text())
+        # A compliant newsletter (SPF, DKIM, DMARC aligned, one-click
+        # unsubscribe) over the bulk volume: BULK with positive evidence.
+        letter = {"time": now, "type": "message", "ip": NEWSLETTER, "recipients": 2500,
+                  "mail_from": "bounces@mail.news.example", "from": "letters@news.example",
+                  "dkim_domains": ["news.example"], "spf": "pass", "dkim": "pass", "dmarc": "pass",
+                  "list_unsubscribe_one_click": True, "fcrdns": True, "list_id": "<letters.news.example>"}
+        # A spammer's own domain (authenticated: a forged one says nothing
+        # about the domain): its mail hits traps.
+        spam = [dict(e, mail_from="x@" + SPAM_DOMAIN, dkim_domains=[SPAM_DOMAIN], spf="pass", dkim="pass",
+                     dmarc="pass", **{"from": "deals@" + SPAM_DOMAIN})
+                for e in self.spam_events("100.64.9.9")]
+        self.post_events([letter] * 3 + spam)
+        self.wait_for("the newsletter in the allow list",
+                      lambda: a_records(self.dns_port, rev(NEWSLETTER, "wl.example"))[1] == ["127.0.10.2"])
+        self.assertTrue(txt_records(self.dns_port, rev(NEWSLETTER, "wl.example"))[0].startswith("bulk: "))
+        self.wait_for("the spammer's domain in the domain list",
+                      lambda: a_records(self.dns_port, SPAM_DOMAIN + ".dbl.example")[1] == ["127.0.1.2"])
+        self.assertTrue(txt_records(self.dns_port, SPAM_DOMAIN + ".dbl.example")[0].startswith("spammer: "))
+        # Good senders stay out of block lists, bad ones out of the allow list.
+        self.assertEqual(a_records(self.dns_port, rev(NEWSLETTER, "bl.example"))[0], dns.rcode.NXDOMAIN)
+        self.assertEqual(a_records(self.dns_port, "news.example.dbl.example")[0], dns.rcode.NXDOMAIN)
+        self.assertEqual(a_records(self.dns_port, rev("100.64.9.9", "wl.example"))[0], dns.rcode.NXDOMAIN)
+        for z in ("wl.example", "dbl.example"):
+            self.assertGreater(serial(self.dns_port, z), marks[z], z)
+        # Knot takes both changes by IXFR, within seconds.
+        self.wait_for("knot at the new serials", lambda: all(
+            serial(self.knot_port, z) == serial(self.dns_port, z) for z in ("wl.example", "dbl.example")))
+        log = self.knot_log_text()[log_mark:]
+        for z in ("wl.example", "dbl.example"):
+            ixfr = [l for l in log.splitlines() if "[%s.] IXFR, incoming" % z in l]
+            self.assertTrue(any("finished" in l for l in ixfr), (z, log))
+            self.assertFalse(any("AXFR-style" in l for l in ixfr), (z, log))
+        # What Postfix asks, answered by the secondary as by rampartd:
+        #   permit_dnswl_client wl.example=127.0.10.[2..3]: the client's reversed address;
+        #   reject_rbl_client bl.example: the same under the block list;
+        #   reject_rhsbl_sender dbl.example: the sender's domain (and a host below it).
+        postfix = {
+            rev(NEWSLETTER, "wl.example"): (dns.rcode.NOERROR, ["127.0.10.2"]),
+            rev(NEWSLETTER, "bl.example"): (dns.rcode.NXDOMAIN, []),
+            rev("100.64.9.9", "bl.example"): (dns.rcode.NOERROR, ["127.0.0.2"]),
+            SPAM_DOMAIN + ".dbl.example": (dns.rcode.NOERROR, ["127.0.1.2"]),
+            "mail." + SPAM_DOMAIN + ".dbl.example": (dns.rcode.NOERROR, ["127.0.1.2"]),
+            "news.example.dbl.example": (dns.rcode.NXDOMAIN, []),
+            # RFC 5782 5: the test entries of both lists.
+            "2.0.0.127.wl.example": (dns.rcode.NOERROR, ["127.0.10.2"]),
+            "1.0.0.127.wl.example": (dns.rcode.NXDOMAIN, []),
+            "test.dbl.example": (dns.rcode.NOERROR, ["127.0.1.2"]),
+            "invalid.dbl.example": (dns.rcode.NXDOMAIN, []),
+        }
+        for name, want in postfix.items():
+            self.assertEqual(a_records(self.knot_port, name), want, name)
+            self.assertEqual(a_records(self.dns_port, name), want, name)
+        self.assertEqual(self.same_answers(list(postfix)), [])
 
 
 if __name__ == "__main__":

@@ -12,6 +12,21 @@
 //   dnsbl::LoadReport report;
 //   auto zs = dnsbl::build_live_zones({z}, &report);       // Result<ZoneSetPtr>
 //
+// Incremental updates (LiveBuilder): a zone is cut into shards, an IPv4
+// /16, an IPv6 /32, a domain's last two labels, each its own small data set;
+// a change rebuilds only the shards it touches and the zone set served is a
+// new vector of shard pointers, so an update is O(changes x shard size), not
+// O(zone). Shards are disjoint in the DNS name space (prefixes wider than a
+// shard are split into one piece per shard, no wildcard spans two shards),
+// so the records of a zone are the union of its shards' records and the
+// difference of one update is the union of the changed shards' differences
+// (xfr.h Xfr::update_live).
+//
+//   dnsbl::LiveBuilder b({head});                              // heads: apex, data, ttl, ns, test_a
+//   for (auto& s : dnsbl::live_shards(kIp, "192.0.2.0/24", &why)) b.set_shard(0, s, {entries}, &report);
+//   auto zs = b.zones({serial});                               // ZoneSetPtr to serve
+//   auto changes = b.take_changes();                           // (old, new) shards, for IXFR
+//
 // Every zone built here holds the RFC 5782 section 5 test entries: an IP
 // zone lists 127.0.0.2 and ::ffff:127.0.0.2 and never 127.0.0.1 or
 // ::ffff:127.0.0.1 (an entry that would cover them is dropped with a
@@ -27,6 +42,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,11 +74,49 @@ struct LiveZone {
   std::vector<LiveEntry> entries;
 };
 
-// The rbldnsd data-set texts of a zone: (type, text) pairs, the first one
-// carrying $SOA and $NS.
-std::vector<std::pair<std::string, std::string>> live_zone_texts(const LiveZone& zone, LoadReport* report);
-
+// The zones with their entries at once (a LiveBuilder filled and asked once).
 Result<ZoneSetPtr> build_live_zones(const std::vector<LiveZone>& zones, LoadReport* report);
+
+// The shards an entry of a zone of `data` falls into (keys: '4' and the /16's
+// two bytes, '6' and the /32's eight nibbles, 'd' and "tld.label"): one, or
+// one per shard for a prefix wider than a shard (IPv4 down to /8, IPv6 to
+// /24). Empty, with `why` set, for an entry that cannot be listed: not an
+// address or a domain name, wider than that, one label, covering
+// 127.0.0.1 or naming INVALID (RFC 5782 5).
+std::vector<std::string> live_shards(LiveData data, std::string_view key, std::string* why);
+
+// Live zones updated shard by shard (see above). Not thread-safe: one
+// builder thread owns it; the zone sets it returns are immutable.
+class LiveBuilder {
+ public:
+  // The zones' heads: apex, data, ttl, ns, test_a (entries are ignored).
+  // Fails (kInvalidArgument) for an empty or duplicate apex.
+  static Result<LiveBuilder> create(std::vector<LiveZone> heads);
+
+  // Replaces the entries of shard `shard` of zone `zone` (an index in the
+  // heads) with `entries` (each must fall into that shard, live_shards;
+  // a wider prefix is cut to the shard). Empty: the shard goes.
+  void set_shard(size_t zone, const std::string& shard, std::vector<LiveEntry> entries, LoadReport* report);
+  // The zones as they stand, with these SOA serials (one per zone).
+  ZoneSetPtr zones(const std::vector<uint32_t>& serials) const;
+  // For each zone whose shards changed since the last call: (old, new)
+  // data set of each changed shard (null: none).
+  using Changes = std::map<std::string, std::vector<std::pair<DatasetPtr, DatasetPtr>>>;
+  Changes take_changes();
+  // Entries listed in zone `zone` (exclusions and test entries aside).
+  size_t listed(size_t zone) const;
+  const std::vector<LiveZone>& heads() const { return heads_; }
+
+ private:
+  struct Shard {
+    DatasetPtr ds;
+    size_t listed = 0;
+  };
+  std::vector<LiveZone> heads_;
+  std::vector<std::map<std::string, Shard>> shards_;  // per zone, by shard key
+  std::vector<size_t> listed_;
+  Changes changes_;
+};
 
 // Printable, rbldnsd-safe TXT: control bytes to spaces, `$` doubled, at most
 // `max` bytes (cut at a UTF-8 boundary).

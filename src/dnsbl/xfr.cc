@@ -215,6 +215,102 @@ Result<std::vector<Rr>> zone_records(const ZoneSet::Zone& zone, size_t max_recor
   return rrs;
 }
 
+Result<std::vector<Rr>> dataset_records(const std::string& apex, const DatasetPtr& ds, size_t max_records) {
+  ZoneSet::Zone z;
+  z.apex = apex;
+  z.mounts.push_back({{}, {ds}});
+  return zone_records(z, max_records);
+}
+
+ZoneSetPtr Xfr::update_live(const ZoneSetPtr& loaded, const ShardChanges& changes,
+                            std::vector<std::string>* changed, std::vector<std::string>* log) {
+  std::vector<uint32_t> serials;
+  std::vector<std::shared_ptr<ZoneState>> states;
+  std::map<std::string, std::shared_ptr<const ZoneState>> prev;
+  {
+    std::lock_guard lock(mu_);
+    prev = zones_;
+  }
+  for (const auto& z : loaded->zones()) {
+    auto st = std::make_shared<ZoneState>();
+    st->on_demand = true;
+    st->loaded_serial = z.soa.serial;
+    auto it = prev.find(z.apex);
+    const ZoneState* old = it == prev.end() || !it->second->on_demand ? nullptr : it->second.get();
+    bool ok = true;
+    Diff d;
+    if (!old) {
+      auto rrs = zone_records(z, options_.max_records);
+      ok = rrs.has_value();
+      st->records = ok ? rrs->size() : options_.max_records + 1;
+      st->serial = z.soa.serial;
+    } else {
+      st->records = old->records;
+      if (auto c = changes.find(z.apex); c != changes.end()) {
+        for (const auto& [was, now] : c->second) {
+          std::vector<Rr> a, b;
+          if (was) {
+            auto r = dataset_records(z.apex, was, options_.max_records);
+            ok = ok && r.has_value();
+            if (r) a = std::move(*r);
+          }
+          if (now) {
+            auto r = dataset_records(z.apex, now, options_.max_records);
+            ok = ok && r.has_value();
+            if (r) b = std::move(*r);
+          }
+          std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(d.removed));
+          std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(d.added));
+        }
+      }
+      st->records = st->records + d.added.size() - std::min(st->records, d.removed.size());
+      const bool same = d.removed.empty() && d.added.empty() && old->soa.mname == z.soa.mname &&
+                        old->soa.rname == z.soa.rname && old->soa.refresh == z.soa.refresh &&
+                        old->soa.retry == z.soa.retry && old->soa.expire == z.soa.expire &&
+                        old->soa.minimum == z.soa.minimum && old->soa.ttl == z.soa.ttl;
+      st->diffs = old->diffs;
+      if (same) {
+        st->serial = old->serial;
+      } else {
+        st->serial = serial_gt(z.soa.serial, old->serial) ? z.soa.serial : old->serial + 1;
+        if (changed) changed->push_back(z.apex);
+        d.from = old->soa;
+        d.to = z.soa;
+        d.to.serial = st->serial;
+        if (ok && old->transferable) {
+          st->diffs.push_back(std::make_shared<const Diff>(std::move(d)));
+          while (st->diffs.size() > options_.journal) st->diffs.pop_front();
+        } else {
+          st->diffs.clear();  // a gap: IXFR from before it gets the whole zone
+        }
+      }
+    }
+    if (z.keys) {
+      st->why = "zone " + z.apex + " has member keys in its names: not transferable";
+    } else if (!ok || st->records > options_.max_records) {
+      st->why = "zone " + z.apex + ": more than " + std::to_string(options_.max_records) +
+                " records, not transferable (--xfr-max-records)";
+    }
+    st->transferable = st->why.empty();
+    if (!st->transferable && log && (!old || old->transferable)) log->push_back(st->why);
+    st->soa = z.soa;
+    st->soa.serial = st->serial;
+    serials.push_back(st->serial);
+    states.push_back(std::move(st));
+  }
+  auto served = loaded->with_serials(serials);
+  std::map<std::string, std::shared_ptr<const ZoneState>> next;
+  for (size_t i = 0; i < states.size(); ++i) {
+    states[i]->source = served;
+    next[loaded->zones()[i].apex] = std::move(states[i]);
+  }
+  {
+    std::lock_guard lock(mu_);
+    zones_ = std::move(next);
+  }
+  return served;
+}
+
 ZoneSetPtr Xfr::update(const ZoneSetPtr& loaded, std::vector<std::string>* changed,
                        std::vector<std::string>* log) {
   std::vector<uint32_t> serials;
@@ -263,7 +359,7 @@ ZoneSetPtr Xfr::update(const ZoneSetPtr& loaded, std::vector<std::string>* chang
                               std::back_inserter(d.added));
           d.to = z.soa;
           d.to.serial = st->serial;
-          st->diffs.push_back(std::move(d));
+          st->diffs.push_back(std::make_shared<const Diff>(std::move(d)));
           while (st->diffs.size() > options_.journal) st->diffs.pop_front();
         }
       }
@@ -280,12 +376,18 @@ ZoneSetPtr Xfr::update(const ZoneSetPtr& loaded, std::vector<std::string>* chang
   return loaded->with_serials(serials);
 }
 
+std::shared_ptr<const Xfr::ZoneState> Xfr::state(const std::string& apex) const {
+  std::lock_guard lock(mu_);
+  auto it = zones_.find(apex);
+  return it == zones_.end() ? nullptr : it->second;
+}
+
 std::vector<std::pair<uint32_t, uint32_t>> Xfr::journal(const std::string& apex) const {
   std::lock_guard lock(mu_);
   std::vector<std::pair<uint32_t, uint32_t>> r;
   auto it = zones_.find(apex);
   if (it != zones_.end())
-    for (const auto& d : it->second->diffs) r.emplace_back(d.from.serial, d.to.serial);
+    for (const auto& d : it->second->diffs) r.emplace_back(d->from.serial, d->to.serial);
   return r;
 }
 
@@ -409,8 +511,8 @@ void Xfr::serve(const ZoneSet& zones, std::span<const uint8_t> q, Transport tran
           up_to_date = true;
         else
           for (const auto& d : st->diffs)
-            if (d.from.serial == serial) {
-              first_diff = &d;
+            if (d->from.serial == serial) {
+              first_diff = d.get();
               break;
             }
       }
@@ -424,7 +526,8 @@ void Xfr::serve(const ZoneSet& zones, std::span<const uint8_t> q, Transport tran
   }
   // The records to send, in order.
   std::vector<const Rr*> seq;
-  std::vector<Rr> soas;  // owned SOA records (pointers into it stay valid: reserved)
+  std::vector<Rr> soas;    // owned SOA records (pointers into it stay valid: reserved)
+  std::vector<Rr> dumped;  // the records of an on_demand zone
   soas.reserve(2 + 2 * st->diffs.size());
   soas.push_back(soa_rr(st->soa));
   seq.push_back(&soas.back());
@@ -437,17 +540,23 @@ void Xfr::serve(const ZoneSet& zones, std::span<const uint8_t> q, Transport tran
   } else if (first_diff) {
     bool on = false;
     for (const auto& d : st->diffs) {
-      on = on || &d == first_diff;
+      on = on || d.get() == first_diff;
       if (!on) continue;
-      soas.push_back(soa_rr(d.from));
+      soas.push_back(soa_rr(d->from));
       seq.push_back(&soas.back());
-      for (const auto& r : d.removed) seq.push_back(&r);
-      soas.push_back(soa_rr(d.to));
+      for (const auto& r : d->removed) seq.push_back(&r);
+      soas.push_back(soa_rr(d->to));
       seq.push_back(&soas.back());
-      for (const auto& r : d.added) seq.push_back(&r);
+      for (const auto& r : d->added) seq.push_back(&r);
     }
     seq.push_back(&soas.front());
   } else {  // AXFR, or IXFR from an unknown serial: the whole zone (RFC 1995 4)
+    if (st->on_demand) {
+      for (const auto& z : st->source->zones())
+        if (z.apex == st->soa.name)
+          if (auto r = zone_records(z, options_.max_records)) dumped = std::move(*r);
+      for (const auto& r : dumped) seq.push_back(&r);
+    }
     for (const auto& r : st->rrs) seq.push_back(&r);
     seq.push_back(&soas.front());
   }

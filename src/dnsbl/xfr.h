@@ -57,6 +57,8 @@ struct Rr {
 // Fails (kLimit) naming why the zone cannot be expressed.
 Result<std::vector<Rr>> zone_records(const ZoneSet::Zone& zone, size_t max_records);
 std::string soa_rdata(const dns::Soa& soa);
+// The records of one data set attached at `apex`, as zone_records() writes them.
+Result<std::vector<Rr>> dataset_records(const std::string& apex, const DatasetPtr& ds, size_t max_records);
 
 struct XfrOptions {
   std::vector<IpPrefix> allow;  // clients that may transfer (none: nobody)
@@ -77,6 +79,15 @@ class Xfr {
   // first load), `log` one line per zone that cannot be transferred.
   ZoneSetPtr update(const ZoneSetPtr& loaded, std::vector<std::string>* changed,
                     std::vector<std::string>* log);
+
+  // Live zones (live.h LiveBuilder): numbers `loaded` as update() does, but
+  // a zone's differences are those of its changed shards ((old, new) data
+  // sets in `changes`; a zone not named there is unchanged), O(changes)
+  // instead of comparing every record, and no records are kept: an AXFR
+  // (or an IXFR from outside the journal) dumps the zone set served then.
+  using ShardChanges = std::map<std::string, std::vector<std::pair<DatasetPtr, DatasetPtr>>>;
+  ZoneSetPtr update_live(const ZoneSetPtr& loaded, const ShardChanges& changes,
+                         std::vector<std::string>* changed, std::vector<std::string>* log);
 
   // True for what serve() must answer: AXFR, IXFR, or a TSIG record.
   static bool wants(std::span<const uint8_t> query);
@@ -107,8 +118,14 @@ class Xfr {
     bool transferable = false;
     std::string why;
     std::vector<Rr> rrs;
-    std::deque<Diff> diffs;
+    std::deque<std::shared_ptr<const Diff>> diffs;  // shared by the versions that keep them
+    // update_live(): no `rrs`; their number, and the set to dump them from.
+    bool on_demand = false;
+    size_t records = 0;
+    ZoneSetPtr source;
   };
+  // The numbered state of one zone (null when none), for tests and tools.
+  std::shared_ptr<const ZoneState> state(const std::string& apex) const;
 
  private:
   XfrOptions options_;

@@ -10,6 +10,7 @@
 #include <deque>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -154,8 +155,17 @@ struct LiveZones::Impl {
   };
   std::mutex mu;
   std::condition_variable cv;
-  std::unordered_map<std::string, Auto> classes;  // identity -> bad or good class
+  // identity -> bad or good class, kept in shard order (order_key) so that
+  // a shard's identities are one range; those covering several shards
+  // (networks wider than a shard) in `wide` with their shards.
+  std::map<std::string, Auto> classes;
+  std::map<std::string, std::pair<Auto, std::vector<std::string>>> wide;
+  std::unordered_set<std::string> dirty;  // identities changed since the last build
   uint64_t version = 0, built = 0;
+  // The builder thread's own: the zones shard by shard, the overrides seen.
+  std::optional<dnsbl::LiveBuilder> zones_builder;
+  std::map<std::string, reputation::Override> last_overrides;
+  size_t rejected_logged = 0;
   bool stop = false;
   std::chrono::steady_clock::time_point last_build{};
   std::thread builder;
@@ -219,11 +229,22 @@ struct LiveZones::Impl {
         changes.fetch_add(1, std::memory_order_relaxed);
         if (seeding) touched.insert(c.identity);
       }
-      if (!is_bad(c.to) && !good(c.to)) {
-        classes.erase(c.identity);
+      std::string why;
+      auto shards = shards_of(c.identity, &why);
+      if (shards.empty()) {
+        if (rejected_logged < 5 && (is_bad(c.to) || good(c.to))) {
+          ++rejected_logged;
+          log::get()->warn("dnsbl: {} not listed: {}", c.identity, why);
+        }
         continue;
       }
-      if (!classes.count(c.identity) && classes.size() >= cfg.max_entries) {
+      const std::string key = order_key(shards, c.identity);
+      if (!is_bad(c.to) && !good(c.to)) {
+        if (classes.erase(key) + wide.erase(c.identity)) dirty.insert(c.identity);
+        continue;
+      }
+      const bool known = shards.size() == 1 ? classes.count(key) != 0 : wide.count(c.identity) != 0;
+      if (!known && classes.size() + wide.size() >= cfg.max_entries) {
         dropped.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
@@ -233,7 +254,11 @@ struct LiveZones::Impl {
         if (a.txt.size() < 400)
           a.txt += (a.txt.empty() ? "" : "; ") + r.code + (r.text.empty() ? "" : ": " + r.text);
       }
-      classes[c.identity] = std::move(a);
+      if (shards.size() == 1)
+        classes[key] = std::move(a);
+      else
+        wide[c.identity] = {std::move(a), std::move(shards)};
+      dirty.insert(c.identity);
     }
     ++version;
     cv.notify_all();
@@ -286,73 +311,147 @@ struct LiveZones::Impl {
     cv.notify_all();
   }
 
-  std::vector<dnsbl::LiveZone> contents(const std::unordered_map<std::string, Auto>& cls) {
+  static dnsbl::LiveData data_of(std::string_view identity) {
+    return identity.starts_with("domain:") ? dnsbl::LiveData::kDomain : dnsbl::LiveData::kIp;
+  }
+  static std::vector<std::string> shards_of(std::string_view identity, std::string* why) {
+    return dnsbl::live_shards(data_of(identity), key_of(identity), why);
+  }
+  // Shard first, so that the identities of a shard are one range of `classes`.
+  static std::string order_key(const std::vector<std::string>& shards, std::string_view identity) {
+    return shards.front() + '\0' + std::string(identity);
+  }
+  static bool family_fits(const std::string& shard, dnsbl::LiveData data) {
+    return (shard[0] == 'd') == (data == dnsbl::LiveData::kDomain);
+  }
+
+  // What zone `zc` lists for `id`: its class `a` (may be null) and its
+  // override `o` (may be null), which wins: block lists in block zones and
+  // keeps out of allow zones; allow the reverse; delist keeps out of block
+  // zones (an exclusion in IP zones, even inside a listed network).
+  static std::optional<dnsbl::LiveEntry> entry_for(const LiveZoneConfig& zc, const std::string& id,
+                                                   const Auto* a, const reputation::Override* o) {
+    using reputation::OverrideAction;
+    std::string key(key_of(id));
+    if (o) {
+      if (!zc.allow) {
+        if (o->action == OverrideAction::kBlock)
+          return dnsbl::LiveEntry{key, manual_code(zc), "listed by hand: " + o->reason};
+        if (zc.data == dnsbl::LiveData::kIp) return dnsbl::LiveEntry{key, 0, "", true};
+        return std::nullopt;
+      }
+      if (o->action == OverrideAction::kAllow)
+        return dnsbl::LiveEntry{key, manual_code(zc), "allowed by hand: " + o->reason};
+      if (o->action == OverrideAction::kBlock) return std::nullopt;
+    }
+    if (!a || zc.allow != good(a->cls)) return std::nullopt;
+    std::string cat(reputation::class_name(a->cls));
+    if (!zc.allow && a->bot && zc.codes.count("bot")) cat = "bot";
+    auto code = zc.codes.find(cat);
+    if (code == zc.codes.end()) return std::nullopt;
+    return dnsbl::LiveEntry{key, code->second, cat + ": " + a->txt};
+  }
+
+  // Rebuilds the shards that changed, numbers and publishes the zones.
+  // O(changes x shard size): the identities changed since the last build
+  // (and the overrides changed) name the shards to write again.
+  Result<dnsbl::ZoneSetPtr> build(bool first) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!zones_builder) {
+      std::vector<dnsbl::LiveZone> heads;
+      for (const auto& zc : cfg.zones) {
+        dnsbl::LiveZone z;
+        z.apex = zc.name;
+        z.data = zc.data;
+        z.ttl = cfg.ttl;
+        z.ns = cfg.ns;
+        z.test_a = zc.codes.begin()->second;
+        for (const auto& [cat, a] : zc.codes) z.test_a = std::min(z.test_a, a);
+        heads.push_back(std::move(z));
+      }
+      auto b = dnsbl::LiveBuilder::create(std::move(heads));
+      if (!b) return tl::unexpected(b.error());
+      zones_builder.emplace(std::move(*b));
+    }
+    // Overrides: those changed since the last build are changed identities.
     std::map<std::string, reputation::Override> ovs;
     if (overrides)
       for (auto& o : overrides->list()) ovs.emplace(o.identity, std::move(o));
-    const uint32_t serial = static_cast<uint32_t>(std::time(nullptr));
-    std::vector<dnsbl::LiveZone> out;
-    for (const auto& zc : cfg.zones) {
-      dnsbl::LiveZone z;
-      z.apex = zc.name;
-      z.data = zc.data;
-      z.ttl = cfg.ttl;
-      z.serial = serial;
-      if (auto f = serial_floor.find(zc.name); f != serial_floor.end())
-        z.serial = std::max(serial, f->second);
-      z.ns = cfg.ns;
-      std::map<std::string, dnsbl::LiveEntry> entries;  // identity -> entry
-      for (const auto& [id, a] : cls) {
-        if (!kind_fits(id, zc.data)) continue;
-        auto ov = ovs.find(id);
-        const bool held_out =
-            ov != ovs.end() && (zc.allow ? ov->second.action == reputation::OverrideAction::kBlock
-                                         : ov->second.action != reputation::OverrideAction::kBlock);
-        if (held_out) continue;
-        if (zc.allow != good(a.cls)) continue;
-        std::string cat(reputation::class_name(a.cls));
-        if (!zc.allow && a.bot && zc.codes.count("bot")) cat = "bot";
-        auto code = zc.codes.find(cat);
-        if (code == zc.codes.end()) continue;
-        entries[id] = {std::string(key_of(id)), code->second, cat + ": " + a.txt};
-      }
-      for (const auto& [id, o] : ovs) {
-        if (!kind_fits(id, zc.data)) continue;
-        // Delisted (or allowed) by hand: not listed even inside a listed network.
-        if (!zc.allow && o.action != reputation::OverrideAction::kBlock && zc.data == dnsbl::LiveData::kIp)
-          entries[id] = {std::string(key_of(id)), 0, "", true};
-        if (zc.allow && o.action == reputation::OverrideAction::kAllow)
-          entries[id] = {std::string(key_of(id)), manual_code(zc), "allowed by hand: " + o.reason};
-        if (!zc.allow && o.action == reputation::OverrideAction::kBlock)
-          entries[id] = {std::string(key_of(id)), manual_code(zc), "listed by hand: " + o.reason};
-      }
-      z.test_a = zc.codes.begin()->second;
-      for (const auto& [cat, a] : zc.codes) z.test_a = std::min(z.test_a, a);
-      for (auto& [id, e] : entries) z.entries.push_back(std::move(e));
-      out.push_back(std::move(z));
+    std::set<std::string> shards;
+    std::string why;
+    auto mark = [&](const std::string& id) {
+      for (auto& sh : shards_of(id, &why)) shards.insert(std::move(sh));
+    };
+    for (const auto& [id, o] : ovs) {
+      auto was = last_overrides.find(id);
+      if (was == last_overrides.end() || was->second.action != o.action || was->second.reason != o.reason)
+        mark(id);
     }
-    return out;
-  }
-
-  // Builds, numbers and publishes the zones. `first`: no server yet.
-  Result<dnsbl::ZoneSetPtr> build(const std::unordered_map<std::string, Auto>& cls, bool first) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto zones = contents(cls);
+    for (const auto& [id, o] : last_overrides)
+      if (!ovs.count(id)) mark(id);
+    last_overrides = ovs;
+    std::map<std::string, std::vector<const reputation::Override*>> ov_by_shard;
+    for (const auto& [id, o] : ovs)
+      for (auto& sh : shards_of(id, &why)) ov_by_shard[sh].push_back(&o);
+    // The classes of the changed shards, copied under the lock.
+    std::map<std::string, std::vector<std::pair<std::string, Auto>>> held;
+    {
+      std::lock_guard lock(mu);
+      for (const auto& id : dirty) mark(id);
+      dirty.clear();
+      for (const auto& sh : shards) {
+        auto& v = held[sh];
+        const std::string from = sh + '\0', to = sh + '\1';
+        for (auto it = classes.lower_bound(from); it != classes.end() && it->first < to; ++it)
+          v.emplace_back(it->first.substr(from.size()), it->second);
+        for (const auto& [id, w] : wide)
+          if (std::find(w.second.begin(), w.second.end(), sh) != w.second.end()) v.emplace_back(id, w.first);
+      }
+    }
     dnsbl::LoadReport report;
-    auto zs = dnsbl::build_live_zones(zones, &report);
-    if (!zs) return zs;
+    for (size_t i = 0; i < cfg.zones.size(); ++i) {
+      const LiveZoneConfig& zc = cfg.zones[i];
+      for (auto& [sh, ids] : held) {
+        if (!family_fits(sh, zc.data)) continue;
+        std::vector<dnsbl::LiveEntry> entries;
+        std::set<std::string> seen;
+        auto ov_it = ov_by_shard.find(sh);
+        auto find_ov = [&](const std::string& id) -> const reputation::Override* {
+          if (ov_it == ov_by_shard.end()) return nullptr;
+          for (const auto* o : ov_it->second)
+            if (o->identity == id) return o;
+          return nullptr;
+        };
+        for (const auto& [id, a] : ids) {
+          seen.insert(id);
+          if (!kind_fits(id, zc.data)) continue;
+          if (auto e = entry_for(zc, id, &a, find_ov(id))) entries.push_back(std::move(*e));
+        }
+        if (ov_it != ov_by_shard.end())
+          for (const auto* o : ov_it->second)
+            if (!seen.count(o->identity) && kind_fits(o->identity, zc.data))
+              if (auto e = entry_for(zc, o->identity, nullptr, o)) entries.push_back(std::move(*e));
+        zones_builder->set_shard(i, sh, std::move(entries), &report);
+      }
+    }
     for (size_t i = 0; i < report.warnings.size() && i < 5; ++i)
       log::get()->warn("dnsbl: {}", report.warnings[i]);
+    const uint32_t now = static_cast<uint32_t>(std::time(nullptr));
+    std::vector<uint32_t> serials;
+    for (const auto& zc : cfg.zones) {
+      auto f = serial_floor.find(zc.name);
+      serials.push_back(f == serial_floor.end() ? now : std::max(now, f->second));
+    }
+    auto zs = zones_builder->zones(serials);
+    auto shard_changes = zones_builder->take_changes();
     std::vector<std::string> changed, problems;
-    auto served = xfr->update(*zs, first ? nullptr : &changed, &problems);
+    auto served = xfr->update_live(zs, shard_changes, first ? nullptr : &changed, &problems);
     for (const auto& p : problems) log::get()->warn("dnsbl: {}", p);
     {
       std::lock_guard lock(stats_mu);
-      for (const auto& z : zones)
-        listed[z.apex] = static_cast<size_t>(std::count_if(
-            z.entries.begin(), z.entries.end(), [](const dnsbl::LiveEntry& e) { return !e.excluded; }));
+      for (size_t i = 0; i < cfg.zones.size(); ++i) listed[cfg.zones[i].name] = zones_builder->listed(i);
     }
-    save_serials(*served);
+    if (first || !changed.empty()) save_serials(*served);
     if (!first) {
       server->set_zones(served);
       for (const auto& apex : changed)
@@ -382,11 +481,9 @@ struct LiveZones::Impl {
         if (stop) break;
       }
       const uint64_t v = version;
-      auto copy = classes;
       lock.unlock();
-      auto r = build(copy, false);
+      auto r = build(false);
       if (!r) log::get()->error("dnsbl: live zones not rebuilt: {}", r.error().message);
-      copy.clear();
       lock.lock();
       built = v;
       last_build = std::chrono::steady_clock::now();
@@ -467,7 +564,7 @@ Result<std::unique_ptr<LiveZones>> LiveZones::start(const LiveZonesConfig& cfg,
   xo.journal = cfg.journal;
   impl->xfr = std::make_shared<dnsbl::Xfr>(xo);
   impl->load_serials();
-  auto first = impl->build({}, true);
+  auto first = impl->build(true);
   if (!first) return fail(Errc::kConfig, "dnsbl: " + first.error().message);
   dns::DnsblServerOptions so;
   so.listen = cfg.listen;
@@ -482,6 +579,10 @@ Result<std::unique_ptr<LiveZones>> LiveZones::start(const LiveZonesConfig& cfg,
         std::make_unique<dns::Notifier>(cfg.notify, cfg.tsig.empty() ? nullptr : &cfg.tsig[0],
                                         [](const std::string& line) { log::get()->info("dnsbl: {}", line); });
   impl->server->start();
+  // Secondaries learn of a restart's serials at once (RFC 1996 4.3: a
+  // primary may notify at start), not at their next refresh.
+  if (impl->notifier)
+    for (const auto& z : (*first)->zones()) impl->notifier->changed(z);
   impl->last_build = std::chrono::steady_clock::now();
   Impl* raw = impl.get();
   impl->builder = std::thread([raw] { raw->loop(); });

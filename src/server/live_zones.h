@@ -34,7 +34,10 @@
 // (dnsbl/live.h), numbers them (dnsbl::Xfr: serial = max(now, previous +
 // 1), differences journalled for IXFR, `journal` versions), swaps them into
 // the server and sends NOTIFY. Bounded: at most `max_entries` identities
-// are kept (more are counted and dropped); a rebuild is O(entries).
+// are kept (more are counted and dropped). A rebuild writes again only the
+// shards (dnsbl::LiveBuilder: an IPv4 /16, an IPv6 /32, a domain) that the
+// changes touched, and the journal takes their differences: O(changes), not
+// O(zone).
 //
 // DIAGNOSTICS: from() fails with kConfig naming file:line and key (unknown
 // keys come from Config::finish): a bad address, CIDR, TSIG key, code, an
