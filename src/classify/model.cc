@@ -83,6 +83,11 @@ LearnerOptions default_learner_options(Channel channel) {
     o.adagrad = true;
     o.rate = 0.005f;
     o.thick = 0.05f;
+  } else {
+    // Short texts: a margin learner (README.md "SMS: the learner chosen on
+    // one half of the corpus").
+    o.algorithm = Algorithm::kPassiveAggressive;
+    o.c = 0.03f;
   }
   return o;
 }
