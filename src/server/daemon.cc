@@ -17,6 +17,7 @@
 #include "dns/zone_resolver.h"
 #include "policy/report_maildir.h"
 #include "policy/throttle.h"
+#include "reputation/event_json.h"
 #include "server/http/feedback_routes.h"
 #include "server/http/router.h"
 #ifdef HAVE_RAMPART_REDIS
@@ -91,6 +92,10 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
 #endif
   auto cc = console::ConsoleConfig::from(*cfg, a.data_dir);
   note(cc);
+#ifdef HAVE_RAMPART_ZOMBIES
+  auto fl = FlowsConfig::from(*cfg);
+  note(fl);
+#endif
   note(cfg->finish());
   if (!errors.empty()) {
     std::string msg;
@@ -99,12 +104,36 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
   }
   if (a.loops) so->loops = *a.loops;
 #ifdef HAVE_RAMPART_LIVE_ZONES
-  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm), std::move(*st),
-                        std::move(*so),  std::move(*ac),  std::move(*lz), std::move(*cc)};
-#else
-  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm),
-                        std::move(*st),  std::move(*so),  std::move(*ac), std::move(*cc)};
+  DaemonSettings ds{std::move(*cfg),
+                    std::move(*pol),
+                    std::move(*fb),
+                    std::move(*dm),
+                    std::move(*st),
+                    std::move(*so),
+                    std::move(*ac),
+                    std::move(*lz),
+                    std::move(*cc)
+#ifdef HAVE_RAMPART_ZOMBIES
+                        ,
+                    std::move(*fl)
 #endif
+  };
+#else
+  DaemonSettings ds{std::move(*cfg),
+                    std::move(*pol),
+                    std::move(*fb),
+                    std::move(*dm),
+                    std::move(*st),
+                    std::move(*so),
+                    std::move(*ac),
+                    std::move(*cc)
+#ifdef HAVE_RAMPART_ZOMBIES
+                        ,
+                    std::move(*fl)
+#endif
+  };
+#endif
+  return ds;
 }
 
 struct Daemon::Impl {
@@ -126,6 +155,9 @@ struct Daemon::Impl {
   std::shared_ptr<reputation::OverrideStore> overrides;
   std::unique_ptr<LiveZones> live;
 #endif
+#ifdef HAVE_RAMPART_ZOMBIES
+  std::unique_ptr<FlowService> flows;  // [flows] listen: the collector's thread
+#endif
 
   Impl(DaemonArgs a, DaemonSettings st) : args(std::move(a)), s(std::move(st)) {}
   // The store service's threads post completions to the loops' executors:
@@ -136,6 +168,9 @@ struct Daemon::Impl {
   // Nothing calls the Router once run() has returned.
   ~Impl() {
     if (!drained) drain(std::chrono::steady_clock::now());
+#ifdef HAVE_RAMPART_ZOMBIES
+    flows.reset();  // its thread calls into the live zones
+#endif
 #ifdef HAVE_RAMPART_LIVE_ZONES
     live.reset();
 #endif
@@ -302,6 +337,9 @@ struct Daemon::Impl {
       w.sample({}, static_cast<uint64_t>(throttle->fallbacks()));
     });
     metrics.collect("feedback", [this](MetricsWriter& w) { feedback->collect_metrics(w); });
+#ifdef HAVE_RAMPART_ZOMBIES
+    metrics.collect("flows", [this](MetricsWriter& w) { write_flow_metrics(w, flows.get()); });
+#endif
     metrics.collect("maildir", [this](MetricsWriter& w) {
       if (!ingest) return;
       const auto& is = ingest->stats();
@@ -340,6 +378,9 @@ struct Daemon::Impl {
 #ifdef HAVE_RAMPART_LIVE_ZONES
     add_override_routes(*router, overrides);
 #endif
+#ifdef HAVE_RAMPART_ZOMBIES
+    if (auto st = start_flows(); !st) return st;
+#endif
     if (auto st = start_console(); !st) return st;
     // Loop 0's tick: the event queue's flush, the reports Maildir, the console's history.
     server->set_tick([this] {
@@ -349,6 +390,49 @@ struct Daemon::Impl {
     });
     return {};
   }
+
+#ifdef HAVE_RAMPART_ZOMBIES
+  // [flows]: the collector and detector on their own thread; each new
+  // incident becomes a reputation "bot" event (posted to loop 0, where
+  // Feedback takes events) and, with live zones, the bot's TXT evidence.
+  // The routes exist either way (without [flows]: 503).
+  Status start_flows() {
+    if (!s.flows.enabled()) {
+      router->add("GET", "/v1/incidents", Right::kRead,
+                  [](HttpRequest&, std::string_view, HttpRespond respond) {
+                    respond(HttpReply{503, "{\"error\": \"no flow collector: set [flows] listen\"}"});
+                  });
+      return {};
+    }
+    FlowServiceDeps d;
+    d.data_dir = args.data_dir;
+    d.loop = &server->executor(0);
+#ifdef HAVE_RAMPART_LIVE_ZONES
+    d.audit = overrides;
+    if (live)
+      d.zone_evidence = [lz = live.get()](const std::string& ip, std::string text) {
+        lz->set_bot_evidence(ip, std::move(text));
+      };
+#endif
+    d.on_new = [fb = feedback](const flows::IncidentRecord& r) {
+      reputation::Event e;
+      e.type = reputation::EventType::kBot;
+      e.time = static_cast<int64_t>(std::time(nullptr));
+      auto ip = IpAddress::parse(r.host);
+      if (!ip) return;
+      e.ip = *ip;
+      fb->post_events(reputation::event_to_json(e), [host = r.host](policy::Feedback::Answer a) {
+        if (a.status != 200)
+          log::get()->warn("flows: bot event for {} not recorded: {} {}", host, a.status, a.json);
+      });
+    };
+    auto fs = FlowService::start(s.flows, std::move(d));
+    if (!fs) return tl::unexpected(fs.error());
+    flows = std::move(*fs);
+    flows->add_routes(*router);
+    return {};
+  }
+#endif
 
   // The web console (src/console) on its own listener, over the server's
   // metrics, a look-only scan and the reputation store.
@@ -386,6 +470,9 @@ struct Daemon::Impl {
   // content model saved. Blocking.
   void drain(std::chrono::steady_clock::time_point deadline) {
     drained = true;
+#ifdef HAVE_RAMPART_ZOMBIES
+    if (flows) flows->stop();  // saves the incidents; posts nothing to the loops afterwards
+#endif
 #ifdef HAVE_RAMPART_LIVE_ZONES
     if (live) live->stop_seed();  // it reads the store, which drain() stops
 #endif
@@ -409,6 +496,18 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonArgs& args, DaemonSet
 uint16_t Daemon::milter_port() const { return impl_->server->milter_port(); }
 uint16_t Daemon::http_port() const { return impl_->server->http_port(); }
 uint16_t Daemon::console_port() const { return impl_->server->console_port(); }
+uint16_t Daemon::flows_port() const {
+#ifdef HAVE_RAMPART_ZOMBIES
+  return impl_->flows ? impl_->flows->port() : 0;
+#else
+  return 0;
+#endif
+}
+#ifdef HAVE_RAMPART_ZOMBIES
+void Daemon::add_incident_listener(IncidentListener l) {
+  if (impl_->flows) impl_->flows->add_listener(std::move(l));
+}
+#endif
 const ServerOptions& Daemon::server_options() const { return impl_->s.server; }
 
 int Daemon::run() {

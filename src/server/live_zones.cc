@@ -155,6 +155,9 @@ struct LiveZones::Impl {
   std::mutex mu;
   std::condition_variable cv;
   std::unordered_map<std::string, Auto> classes;  // identity -> bad or good class
+  // The flow detector's evidence of a bot ("ip:ADDR" -> words), set by the
+  // flow service (set_bot_evidence); the builder's copy of it.
+  std::unordered_map<std::string, std::string> bot_evidence, bot_evidence_now;
   uint64_t version = 0, built = 0;
   bool stop = false;
   std::chrono::steady_clock::time_point last_build{};
@@ -314,7 +317,11 @@ struct LiveZones::Impl {
         if (!zc.allow && a.bot && zc.codes.count("bot")) cat = "bot";
         auto code = zc.codes.find(cat);
         if (code == zc.codes.end()) continue;
-        entries[id] = {std::string(key_of(id)), code->second, cat + ": " + a.txt};
+        std::string txt = cat + ": " + a.txt;
+        if (a.bot)
+          if (auto ev = bot_evidence_now.find(id); ev != bot_evidence_now.end())
+            txt = cat + ": flows: " + ev->second + "; " + a.txt;
+        entries[id] = {std::string(key_of(id)), code->second, std::move(txt)};
       }
       for (const auto& [id, o] : ovs) {
         if (!kind_fits(id, zc.data)) continue;
@@ -383,6 +390,7 @@ struct LiveZones::Impl {
       }
       const uint64_t v = version;
       auto copy = classes;
+      bot_evidence_now = bot_evidence;
       lock.unlock();
       auto r = build(copy, false);
       if (!r) log::get()->error("dnsbl: live zones not rebuilt: {}", r.error().message);
@@ -621,6 +629,21 @@ size_t limit_of(const std::string& target) {
 }
 
 }  // namespace
+
+void LiveZones::set_bot_evidence(const std::string& ip, std::string text) {
+  auto& im = *impl_;
+  std::lock_guard lock(im.mu);
+  const std::string id = "ip:" + ip;
+  if (text.empty()) {
+    if (im.bot_evidence.erase(id) == 0) return;
+  } else {
+    if (!im.bot_evidence.count(id) && im.bot_evidence.size() >= im.cfg.max_entries) return;
+    if (text.size() > 400) text.resize(400);
+    im.bot_evidence[id] = std::move(text);
+  }
+  ++im.version;
+  im.cv.notify_all();
+}
 
 void add_override_routes(Router& router, std::shared_ptr<reputation::OverrideStore> store) {
   auto worker = std::make_shared<OffLoop>();
