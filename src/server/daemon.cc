@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/strings.h"
@@ -448,6 +449,20 @@ struct Daemon::Impl {
         done(a.status, std::move(a.json));
       });
     };
+#ifdef HAVE_RAMPART_ZOMBIES
+    if (flows) {
+      b.zombies = [fs = flows.get()] { return fs->incidents_json(); };
+      b.zombie_change = [fs = flows.get()](uint64_t id, bool extend, std::string who, std::string reason,
+                                           int64_t seconds, std::function<void(int, std::string)> done) {
+        JsonObject body;
+        body.str("reason", reason);
+        if (extend && seconds > 0) body.num("seconds", seconds);
+        auto c = flows::parse_incident_change(body.done(), extend, fs->max_ttl_s());
+        if (!c) return done(400, JsonObject().str("error", c.error().message).done());
+        fs->change(id, extend, std::move(who), std::move(*c), std::move(done));
+      };
+    }
+#endif
     auto c = console::Console::create(s.console, std::move(b));
     if (!c) return fail(Errc::kConfig, c.error().message);
     console = std::move(*c);
