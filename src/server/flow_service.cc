@@ -320,15 +320,18 @@ void FlowService::add_listener(IncidentListener l) {
 
 int64_t FlowService::max_ttl_s() const { return impl_->cfg.actions.max_ttl_s; }
 
-std::string FlowService::incidents_json(std::string_view state) const {
+std::string FlowService::incidents_json(std::string_view state, size_t limit) const {
   std::string out = "{\"incidents\": [";
   bool first = true;
+  size_t n = 0;
   for (const auto& r : impl_->store->list()) {
+    if (n >= limit) break;
     if (state == "active" && !r.active()) continue;
     if (!state.empty() && state != "active" && flows::incident_state_name(r.state) != state) continue;
     out += first ? "" : ", ";
     first = false;
     out += flows::incident_to_json(r);
+    ++n;
   }
   return out + "]}";
 }
@@ -352,19 +355,29 @@ void FlowService::change(uint64_t id, bool extend, std::string who, flows::Incid
 void FlowService::add_routes(Router& router) {
   Router* r = &router;
   FlowService* self = this;
-  router.add("GET", "/v1/incidents", Right::kRead,
-             [self](HttpRequest& req, std::string_view, HttpRespond respond) {
-               std::string state;
-               if (auto q = req.target.find("state="); q != std::string::npos) {
-                 state = req.target.substr(q + 6);
-                 state = state.substr(0, state.find('&'));
-                 if (state != "active" && !flows::parse_incident_state(state)) {
-                   respond(HttpReply{400, error_json("state: open, extended, released, expired or active")});
-                   return;
-                 }
-               }
-               respond(HttpReply{200, self->incidents_json(state)});
-             });
+  router.add(
+      "GET", "/v1/incidents", Right::kRead, [self](HttpRequest& req, std::string_view, HttpRespond respond) {
+        std::string state;
+        if (auto q = req.target.find("state="); q != std::string::npos) {
+          state = req.target.substr(q + 6);
+          state = state.substr(0, state.find('&'));
+          if (state != "active" && !flows::parse_incident_state(state)) {
+            respond(HttpReply{400, error_json("state: open, extended, released, expired or active")});
+            return;
+          }
+        }
+        size_t limit = 1000;
+        if (auto q = req.target.find("limit="); q != std::string::npos) {
+          const char* b = req.target.data() + q + 6;
+          const char* e = req.target.data() + req.target.size();
+          auto pr = std::from_chars(b, e, limit);
+          if (pr.ec != std::errc() || (pr.ptr != e && *pr.ptr != '&') || limit == 0 || limit > 100000) {
+            respond(HttpReply{400, error_json("limit: 1..100000")});
+            return;
+          }
+        }
+        respond(HttpReply{200, self->incidents_json(state, limit)});
+      });
   router.add(
       "POST", "/v1/incidents/", Right::kOverride,
       [self, r](HttpRequest& req, std::string_view rest, HttpRespond respond) {

@@ -38,8 +38,9 @@
 // TXT); a released incident clears it.
 //
 // HTTP (JSON):
-//   GET /v1/incidents[?state=open|extended|released|expired|active] (right read)
-//     -> {"incidents": [<record>, ...]} newest first (incident_to_json)
+//   GET /v1/incidents[?state=open|extended|released|expired|active][&limit=N] (right read)
+//     -> {"incidents": [<record>, ...]} newest first (incident_to_json), at
+//     most N (default 1000)
 //   POST /v1/incidents/{id}/release  {"reason": "..."}                   (right override)
 //   POST /v1/incidents/{id}/extend   {"reason": "...", "seconds": N}     (right override)
 //     -> 200 {"incident": <record>}; 400 bad body; 404 unknown id; 409 not
@@ -61,6 +62,7 @@
 // line).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -117,8 +119,9 @@ class FlowService {
   // Called on deps.loop for every new incident, in order (thread-safe to add).
   void add_listener(IncidentListener l);
   void add_routes(Router& router);
-  // {"incidents": [...]}; `state` "" or "active" or a state name.
-  std::string incidents_json(std::string_view state = "") const;
+  // {"incidents": [...]}, newest first, at most `limit`; `state` "" (all),
+  // "active" (open or extended) or a state name.
+  std::string incidents_json(std::string_view state = "", size_t limit = SIZE_MAX) const;
   // Release (extend = false) or extend by hand; `done(status, json)` runs on
   // the caller's executor (current_executor()), or at once without one.
   void change(uint64_t id, bool extend, std::string who, flows::IncidentChange c,
