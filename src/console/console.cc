@@ -553,13 +553,10 @@ struct Console::Impl {
 
   // The Live page's count: open and extended incidents.
   std::string zombies_live() const {
-    if (!backend.zombies)
+    if (!backend.zombies_active)
       return ", \"zombies\": null, \"zombies_note\": \"no flow collector in this rampartd\"";
-    const std::string list = backend.zombies();
-    size_t n = 0;
-    for (const char* st : {"\"state\": \"open\"", "\"state\": \"extended\""})
-      for (size_t at = list.find(st); at != std::string::npos; at = list.find(st, at + 1)) ++n;
-    return ", \"zombies\": " + std::to_string(n) + ", \"zombies_note\": \"open or extended\"";
+    return ", \"zombies\": " + std::to_string(backend.zombies_active()) +
+           ", \"zombies_note\": \"open or extended\"";
   }
 
   // The Zombies page: incidents from the flow collector (the backend), or why there are none.

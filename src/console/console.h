@@ -106,6 +106,7 @@ struct ConsoleBackend {
   // (`seconds` 0: the action's usual TTL); `done(status, json)` on the
   // caller's loop.
   std::function<std::string()> zombies;
+  std::function<size_t()> zombies_active;  // open or extended (the Live page)
   std::function<void(uint64_t id, bool extend, std::string who, std::string reason, int64_t seconds,
                      std::function<void(int, std::string)> done)>
       zombie_change;

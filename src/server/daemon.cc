@@ -415,7 +415,11 @@ struct Daemon::Impl {
         lz->set_bot_evidence(ip, std::move(text));
       };
 #endif
-    d.on_new = [fb = feedback](const flows::IncidentRecord& r) {
+    // A weak reference: a closure still queued on a stopped loop must not
+    // keep Feedback past the loops' executors.
+    d.on_new = [wfb = std::weak_ptr<policy::Feedback>(feedback)](const flows::IncidentRecord& r) {
+      auto fb = wfb.lock();
+      if (!fb) return;
       reputation::Event e;
       e.type = reputation::EventType::kBot;
       e.time = static_cast<int64_t>(std::time(nullptr));
@@ -451,7 +455,8 @@ struct Daemon::Impl {
     };
 #ifdef HAVE_RAMPART_ZOMBIES
     if (flows) {
-      b.zombies = [fs = flows.get()] { return fs->incidents_json(); };
+      b.zombies = [fs = flows.get()] { return fs->incidents_json("", 1000); };
+      b.zombies_active = [fs = flows.get()] { return fs->active_count(); };
       b.zombie_change = [fs = flows.get()](uint64_t id, bool extend, std::string who, std::string reason,
                                            int64_t seconds, std::function<void(int, std::string)> done) {
         JsonObject body;

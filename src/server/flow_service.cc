@@ -320,6 +320,12 @@ void FlowService::add_listener(IncidentListener l) {
 
 int64_t FlowService::max_ttl_s() const { return impl_->cfg.actions.max_ttl_s; }
 
+size_t FlowService::active_count() const {
+  size_t n = 0;
+  for (const auto& [action, k] : impl_->store->active_by_action()) n += k;
+  return n;
+}
+
 std::string FlowService::incidents_json(std::string_view state, size_t limit) const {
   std::string out = "{\"incidents\": [";
   bool first = true;

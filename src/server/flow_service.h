@@ -127,6 +127,7 @@ class FlowService {
   void change(uint64_t id, bool extend, std::string who, flows::IncidentChange c,
               std::function<void(int, std::string)> done);
   int64_t max_ttl_s() const;
+  size_t active_count() const;  // open or extended incidents
   void collect_metrics(MetricsWriter& w) const;
   // The families (zeros without a service: the reference lists them).
   static void write_metrics(MetricsWriter& w, const FlowService* s);
