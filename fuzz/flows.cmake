@@ -26,4 +26,6 @@ if(TARGET rampart_flows)
       target_compile_definitions(fuzz_flow_${fmt} PRIVATE RAMPART_FUZZ_CSV=${val})
     endif()
   endforeach()
+  # The bot incidents' file lines and release/extend bodies (flows/incidents.h).
+  rampart_fuzz_target(fuzz_incidents SOURCES ${PROJECT_SOURCE_DIR}/fuzz/fuzz_incidents.cc DEPS rampart_flows)
 endif()

@@ -13,3 +13,20 @@ if(TARGET rampart_web AND TARGET rampartd AND TARGET rampart AND RAMPART_CHROMIU
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/web)
   set_tests_properties(console_e2e_test PROPERTIES LABELS e2e TIMEOUT 120)
 endif()
+
+# The Zombies page in the same harness (web/test/zombies_e2e.mjs): softflowd
+# exports a pcap's flows to a rampartd with [flows]; the incident appears, an
+# operator extends and releases it through the page, a viewer is refused.
+find_program(RAMPART_E2E_SOFTFLOWD softflowd PATHS /usr/sbin /usr/bin)
+find_program(RAMPART_E2E_SOFTFLOWCTL softflowctl PATHS /usr/sbin /usr/bin)
+if(TARGET rampart_web AND TARGET rampartd AND TARGET rampart AND TARGET rampart_server_zombies AND RAMPART_CHROMIUM
+   AND RAMPART_E2E_SOFTFLOWD AND RAMPART_E2E_SOFTFLOWCTL)
+  add_test(NAME zombies_e2e_test
+           COMMAND ${CMAKE_COMMAND} -E env RAMPARTD_BIN=$<TARGET_FILE:rampartd> RAMPART_BIN=$<TARGET_FILE:rampart>
+                   RAMPART_WEB_DIR=${RAMPART_WEB_DIR} CHROMIUM=${RAMPART_CHROMIUM}
+                   SHOTS=${CMAKE_BINARY_DIR}/console-screenshots
+                   SOFTFLOWD=${RAMPART_E2E_SOFTFLOWD} SOFTFLOWCTL=${RAMPART_E2E_SOFTFLOWCTL}
+                   ${RAMPART_NODE} ${PROJECT_SOURCE_DIR}/web/test/zombies_e2e.mjs
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/web)
+  set_tests_properties(zombies_e2e_test PROPERTIES LABELS e2e TIMEOUT 120)
+endif()

@@ -76,3 +76,20 @@ if(NOT RAMPART_PYTHON3)
 endif()
 add_test(NAME flows_score_test COMMAND ${RAMPART_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/flows_score_test.py
   WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+
+# The bot detector inside rampartd: softflowd exports a pcap's flows (NetFlow
+# v9 and IPFIX) to rampartd's [flows] collector; the incident over HTTP, the
+# bot's TXT over DNS (dnspython), release with and without the right, the
+# audit line, a restart. Debian's python3 with dnspython; softflowd missing
+# fails the test.
+find_program(RAMPART_FLOWS_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(TARGET rampartd AND TARGET rampart_server_zombies AND TARGET rampart_server_live AND RAMPART_FLOWS_PYTHON3)
+  foreach(v 9 10)
+    add_test(NAME flows_rampartd_test_v${v}
+             COMMAND ${CMAKE_COMMAND} -E env RAMPARTD_BIN=$<TARGET_FILE:rampartd>
+                     RAMPART_SOURCE_DIR=${PROJECT_SOURCE_DIR} FLOW_VERSION=${v}
+                     SOFTFLOWD=${RAMPART_SOFTFLOWD_PROGRAM} SOFTFLOWCTL=${RAMPART_SOFTFLOWCTL_PROGRAM}
+                     ${RAMPART_FLOWS_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/flows_rampartd_test.py)
+    set_tests_properties(flows_rampartd_test_v${v} PROPERTIES LABELS e2e TIMEOUT 180)
+  endforeach()
+endif()

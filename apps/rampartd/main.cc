@@ -14,7 +14,8 @@
 //   rampartd --zone deploy/demo/example.zone   # DNS from a master file (make run)
 //
 // Stays in the foreground. Prints "rampartd: milter ADDR:PORT",
-// "rampartd: http ADDR:PORT" and "rampartd: ready" on stdout once every
+// "rampartd: http ADDR:PORT" ("rampartd: flows udp port N" with [flows])
+// and "rampartd: ready" on stdout once every
 // listener is bound (port 0 picks a free port). SIGHUP reloads the policy
 // from the config file (and the content model when its file changed);
 // SIGTERM drains, saves the content model when it learned, and exits 0.
@@ -136,6 +137,7 @@ int main(int argc, char** argv) {
   if ((*daemon)->console_port() != 0)
     std::printf("rampartd: console %s:%u\n", host(settings_console_listen).c_str(),
                 (*daemon)->console_port());
+  if ((*daemon)->flows_port() != 0) std::printf("rampartd: flows udp port %u\n", (*daemon)->flows_port());
   std::printf("rampartd: ready\n");
   std::fflush(stdout);
   const int rc = (*daemon)->run();

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <charconv>
 #include <condition_variable>
 #include <deque>
 #include <fstream>
@@ -408,8 +409,7 @@ struct Console::Impl {
     if (path == "/api/senders") return senders(req, std::move(respond));
     if (path == "/api/zombies") return respond(json_reply(200, zombies_json()));
     if (path == "/api/zombies/release" || path == "/api/zombies/extend")
-      return respond(
-          error_reply(503, "this rampartd runs no flow collector: there are no incidents to change"));
+      return zombie_change(req, *s, path.ends_with("/extend"), std::move(respond));
     if (path == "/api/scan") return scan(req, *s, std::move(respond));
     if (path == "/api/users" && req.method == "GET") return users_list(std::move(respond));
     if (path == "/api/users") return users_add(req, *s, std::move(respond));
@@ -527,8 +527,8 @@ struct Console::Impl {
     const std::string hist = history_.json(Range::kHour);
     out += "], \"throttled\": " + num(throttled) + ", \"throttle_keys\": " + num(throttle_keys) +
            ", \"reputation_events\": " + num(rep_events) + ", \"http_requests\": " + num(scans) +
-           ", \"zombies\": null, \"zombies_note\": \"no flow collector in this rampartd\"" +
-           ", \"sessions\": " + std::to_string(sessions_.size()) + ", \"history_hour\": " + hist + "}";
+           zombies_live() + ", \"sessions\": " + std::to_string(sessions_.size()) +
+           ", \"history_hour\": " + hist + "}";
     return out;
   }
 
@@ -551,14 +551,55 @@ struct Console::Impl {
     });
   }
 
-  static std::string zombies_json() {
-    return JsonObject()
-        .boolean("available", false)
-        .raw("incidents", "[]")
-        .str("reason",
-             "this rampartd runs no flow collector (flows are analysed by `rampart flows`); "
-             "incidents appear here once rampartd collects flows")
-        .done();
+  // The Live page's count: open and extended incidents.
+  std::string zombies_live() const {
+    if (!backend.zombies_active)
+      return ", \"zombies\": null, \"zombies_note\": \"no flow collector in this rampartd\"";
+    return ", \"zombies\": " + std::to_string(backend.zombies_active()) +
+           ", \"zombies_note\": \"open or extended\"";
+  }
+
+  // The Zombies page: incidents from the flow collector (the backend), or why there are none.
+  std::string zombies_json() const {
+    if (!backend.zombies)
+      return JsonObject()
+          .boolean("available", false)
+          .raw("incidents", "[]")
+          .str("reason",
+               "this rampartd runs no flow collector ([flows] listen is not set; flows can still be "
+               "analysed by `rampart flows`); incidents appear here once rampartd collects flows")
+          .done();
+    const std::string list = backend.zombies();  // {"incidents": [...]}
+    return "{\"available\": true, " + list.substr(1);
+  }
+
+  // Form fields id, reason (and seconds for extend); the change runs off the loop.
+  void zombie_change(HttpRequest& req, const Session& s, bool extend, HttpRespond respond) {
+    if (!backend.zombie_change)
+      return respond(
+          error_reply(503, "this rampartd runs no flow collector: there are no incidents to change"));
+    auto form = parse_form(req.body);
+    if (!form) return respond(error_reply(400, form.error().message));
+    const std::string* id = find_field(*form, "id");
+    const std::string* reason = find_field(*form, "reason");
+    const std::string* secs = find_field(*form, "seconds");
+    uint64_t n = 0;
+    int64_t seconds = 0;
+    if (!id || std::from_chars(id->data(), id->data() + id->size(), n).ptr != id->data() + id->size() ||
+        id->empty())
+      return respond(error_reply(400, "id: an incident number"));
+    if (!reason || reason->find_first_not_of(" \t") == std::string::npos)
+      return respond(error_reply(400, "reason: required (why, for the audit log)"));
+    if (extend && secs && !secs->empty() &&
+        (std::from_chars(secs->data(), secs->data() + secs->size(), seconds).ptr !=
+             secs->data() + secs->size() ||
+         seconds < 0))
+      return respond(error_reply(400, "seconds: a whole number"));
+    log::get()->info("console: {} {} incident {}", s.user, extend ? "extends" : "releases", n);
+    backend.zombie_change(n, extend, "console:" + s.user, *reason, seconds,
+                          [respond = std::move(respond)](int status, std::string body) {
+                            respond(json_reply(status, std::move(body)));
+                          });
   }
 
   void scan(HttpRequest& req, const Session& s, HttpRespond respond) {

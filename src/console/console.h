@@ -100,6 +100,16 @@ struct ConsoleBackend {
   std::function<void(server::HttpRequest, server::HttpRespond)> scan;
   // A reputation report ("ip:192.0.2.1") as JSON: status and body.
   std::function<void(std::string id, std::function<void(int, std::string)>)> reputation;
+  // Bot incidents (src/server/flow_service.h); unset without a flow
+  // collector. `zombies`: {"incidents": [...]} (any thread). `zombie_change`:
+  // release (extend false) or extend incident `id` by `who` with `reason`
+  // (`seconds` 0: the action's usual TTL); `done(status, json)` on the
+  // caller's loop.
+  std::function<std::string()> zombies;
+  std::function<size_t()> zombies_active;  // open or extended (the Live page)
+  std::function<void(uint64_t id, bool extend, std::string who, std::string reason, int64_t seconds,
+                     std::function<void(int, std::string)> done)>
+      zombie_change;
 };
 
 class Console final : public server::HttpHandler {

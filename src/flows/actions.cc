@@ -65,6 +65,8 @@ const ActiveAction& ActionTable::apply(const Incident& inc, int64_t now_ms) {
   return act;
 }
 
+bool ActionTable::remove(const IpAddress& host) { return by_host_.erase(key_of(host)) > 0; }
+
 std::vector<ActiveAction> ActionTable::expire(int64_t now_ms) {
   std::vector<ActiveAction> out;
   for (auto it = by_host_.begin(); it != by_host_.end();) {

@@ -58,6 +58,8 @@ class ActionTable {
   // Removes and returns the actions whose expiry is at or before now_ms.
   std::vector<ActiveAction> expire(int64_t now_ms);
   const ActiveAction* find(const IpAddress& host) const;
+  // Ends the host's action now (an operator released it); its strikes stay.
+  bool remove(const IpAddress& host);
   std::vector<ActiveAction> active() const;
 
  private:

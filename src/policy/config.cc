@@ -266,6 +266,39 @@ attempts = 3                           # tries when the relay fails temporarily
 # [[reports.contacts]]                 # a network (CIDR) or a domain (verified DKIM d=)
 # match = "198.51.100.0/24"
 # address = "abuse@net.example"
+
+# The bot detector inside rampartd (src/server/flow_service.h): NetFlow v5/v9
+# and IPFIX received on `listen` (UDP) feed the flow detector on a thread of
+# its own; each incident gets an action (throttle, block or notify: an RFC
+# 6561 notification), becomes a reputation "bot" event and, with [dnsbl],
+# carries its evidence in the bot TXT. GET /v1/incidents (right "read"),
+# POST /v1/incidents/ID/release and /extend (right "override", audited);
+# the console's Zombies page. Off while listen is empty.
+[flows]
+listen = ""                  # "ADDR:PORT", e.g. "[::]:2055"
+exporters = []               # CIDRs that may send; empty: loopback only
+max_exporters = 64
+max_hosts = 100000           # hosts the detector tracks (about 10 KB each)
+max_incidents = 10000        # incidents kept; released and expired ones go first
+notify_file = ""             # RFC 6561 notifications, one JSON line each
+notify_webhook = ""          # "http(s)://HOST[:PORT]/PATH": each notification POSTed
+notify_ca = ""               # PEM CA file for an https webhook (default: the system's)
+block_ttl_s = 86400          # how long an action lasts (repeat offenders: doubled, up to max_ttl_s)
+throttle_ttl_s = 21600
+notify_ttl_s = 86400
+max_ttl_s = 604800
+throttle_per_minute = 10
+walled_garden_url = "https://abuse.example.net/remediate"
+
+[flows.detector]             # src/flows/detector.h; only hosts inside these prefixes are scored
+subscribers_dynamic = []
+subscribers_static = []
+subscribers_business = []
+mail_servers = []            # the network's own MTAs: never scored
+relays = []                  # its smarthosts and submission relays
+exceptions = []              # scored, but only ever notified
+threshold = 1.0
+block_threshold = 1.6
 )";
 
 // [[policy.dnsbl.ip]] / [[policy.dnsbl.domain]]: zone, symbol, weight (the

@@ -218,13 +218,15 @@ std::string_view override_action_name(OverrideAction a) {
     case OverrideAction::kBlock: return "block";
     case OverrideAction::kDelist: return "delist";
     case OverrideAction::kClear: return "clear";
+    case OverrideAction::kRelease: return "release";
+    case OverrideAction::kExtend: return "extend";
   }
   return "?";
 }
 
 std::optional<OverrideAction> parse_override_action(std::string_view s) {
-  for (auto a :
-       {OverrideAction::kAllow, OverrideAction::kBlock, OverrideAction::kDelist, OverrideAction::kClear})
+  for (auto a : {OverrideAction::kAllow, OverrideAction::kBlock, OverrideAction::kDelist,
+                 OverrideAction::kClear, OverrideAction::kRelease, OverrideAction::kExtend})
     if (override_action_name(a) == s) return a;
   return std::nullopt;
 }
@@ -273,7 +275,7 @@ Result<OverrideRequest> parse_override_request(std::string_view json) {
       have_id = true;
     } else if (m.key == "action") {
       auto a = parse_override_action(m.str);
-      if (!a)
+      if (!a || *a == OverrideAction::kRelease || *a == OverrideAction::kExtend)
         return fail(Errc::kInvalidArgument, "action: \"" + m.str + "\" is not allow, block, delist or clear");
       r.action = *a;
       have_action = true;
@@ -423,6 +425,23 @@ Result<Override> OverrideStore::apply(const OverrideRequest& req, std::string_vi
     listener = listener_;
   }
   if (listener && *listener) (*listener)(rec);
+  return rec;
+}
+
+Result<Override> OverrideStore::note(const OverrideRequest& req, std::string_view who, int64_t now) {
+  Override rec{req.identity, req.action, req.reason, std::string(who), now};
+  std::lock_guard lock(mu_);
+  if (!dir_.empty()) {
+    const std::string path = dir_ + "/audit.jsonl";
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0) return fail(Errc::kIo, path + ": " + std::strerror(errno));
+    Status st = write_all(fd, rec.to_json() + "\n");
+    if (st && ::fdatasync(fd) != 0) st = fail(Errc::kIo, path + ": fsync: " + std::strerror(errno));
+    ::close(fd);
+    if (!st) return tl::unexpected(st.error());
+  }
+  audit_.push_back(rec);
+  if (audit_.size() > o_.audit_memory) audit_.pop_front();
   return rec;
 }
 

@@ -62,7 +62,10 @@ namespace rampart::reputation {
 constexpr size_t kMaxOverrideJson = 4096;
 constexpr size_t kMaxReason = 200;
 
-enum class OverrideAction : uint8_t { kAllow, kBlock, kDelist, kClear };
+// kRelease and kExtend are audit lines only (a bot incident released or
+// extended by hand, src/server/flow_service.h): never in the set, never
+// accepted by parse_override_request.
+enum class OverrideAction : uint8_t { kAllow, kBlock, kDelist, kClear, kRelease, kExtend };
 std::string_view override_action_name(OverrideAction a);  // "allow", "block", "delist", "clear"
 std::optional<OverrideAction> parse_override_action(std::string_view s);
 
@@ -100,6 +103,9 @@ class OverrideStore {
 
   // Audits, then applies (kClear removes). Returns the audit record.
   Result<Override> apply(const OverrideRequest& req, std::string_view who, int64_t now);
+  // An audit line only (kRelease, kExtend of a bot incident): appended and
+  // fsync'd like apply()'s; the set is not touched; no listener call.
+  Result<Override> note(const OverrideRequest& req, std::string_view who, int64_t now);
   std::optional<Override> find(std::string_view identity) const;
   std::vector<Override> list() const;  // by identity
   // The last `limit` audit records, oldest first.

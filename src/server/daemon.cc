@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "core/clock.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/strings.h"
@@ -17,6 +18,7 @@
 #include "dns/zone_resolver.h"
 #include "policy/report_maildir.h"
 #include "policy/throttle.h"
+#include "reputation/event_json.h"
 #include "server/http/feedback_routes.h"
 #include "server/http/router.h"
 #ifdef HAVE_RAMPART_REDIS
@@ -93,6 +95,10 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
   note(cc);
   auto rc = reports::ReportsConfig::from(*cfg, a.data_dir);
   note(rc);
+#ifdef HAVE_RAMPART_ZOMBIES
+  auto fl = FlowsConfig::from(*cfg);
+  note(fl);
+#endif
   note(cfg->finish());
   if (!errors.empty()) {
     std::string msg;
@@ -101,12 +107,38 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
   }
   if (a.loops) so->loops = *a.loops;
 #ifdef HAVE_RAMPART_LIVE_ZONES
-  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm), std::move(*st),
-                        std::move(*so),  std::move(*ac),  std::move(*lz), std::move(*cc), std::move(*rc)};
-#else
-  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm), std::move(*st),
-                        std::move(*so),  std::move(*ac),  std::move(*cc), std::move(*rc)};
+  DaemonSettings ds{std::move(*cfg),
+                    std::move(*pol),
+                    std::move(*fb),
+                    std::move(*dm),
+                    std::move(*st),
+                    std::move(*so),
+                    std::move(*ac),
+                    std::move(*lz),
+                    std::move(*cc),
+                    std::move(*rc)
+#ifdef HAVE_RAMPART_ZOMBIES
+                        ,
+                    std::move(*fl)
 #endif
+  };
+#else
+  DaemonSettings ds{std::move(*cfg),
+                    std::move(*pol),
+                    std::move(*fb),
+                    std::move(*dm),
+                    std::move(*st),
+                    std::move(*so),
+                    std::move(*ac),
+                    std::move(*cc),
+                    std::move(*rc)
+#ifdef HAVE_RAMPART_ZOMBIES
+                        ,
+                    std::move(*fl)
+#endif
+  };
+#endif
+  return ds;
 }
 
 struct Daemon::Impl {
@@ -129,6 +161,9 @@ struct Daemon::Impl {
   std::shared_ptr<reputation::OverrideStore> overrides;
   std::unique_ptr<LiveZones> live;
 #endif
+#ifdef HAVE_RAMPART_ZOMBIES
+  std::unique_ptr<FlowService> flows;  // [flows] listen: the collector's thread
+#endif
 
   Impl(DaemonArgs a, DaemonSettings st) : args(std::move(a)), s(std::move(st)) {}
   // The store service's threads post completions to the loops' executors:
@@ -139,6 +174,9 @@ struct Daemon::Impl {
   // Nothing calls the Router once run() has returned.
   ~Impl() {
     if (!drained) drain(std::chrono::steady_clock::now());
+#ifdef HAVE_RAMPART_ZOMBIES
+    flows.reset();  // its thread calls into the live zones
+#endif
 #ifdef HAVE_RAMPART_LIVE_ZONES
     live.reset();
 #endif
@@ -305,6 +343,9 @@ struct Daemon::Impl {
       w.sample({}, static_cast<uint64_t>(throttle->fallbacks()));
     });
     metrics.collect("feedback", [this](MetricsWriter& w) { feedback->collect_metrics(w); });
+#ifdef HAVE_RAMPART_ZOMBIES
+    metrics.collect("flows", [this](MetricsWriter& w) { write_flow_metrics(w, flows.get()); });
+#endif
     metrics.collect("maildir", [this](MetricsWriter& w) {
       if (!ingest) return;
       const auto& is = ingest->stats();
@@ -344,6 +385,9 @@ struct Daemon::Impl {
 #ifdef HAVE_RAMPART_LIVE_ZONES
     add_override_routes(*router, overrides);
 #endif
+#ifdef HAVE_RAMPART_ZOMBIES
+    if (auto st = start_flows(); !st) return st;
+#endif
     if (auto st = start_console(); !st) return st;
     // Loop 0's tick: the event queue's flush, the reports Maildir, the console's history.
     server->set_tick([this] {
@@ -381,6 +425,53 @@ struct Daemon::Impl {
     };
   }
 
+#ifdef HAVE_RAMPART_ZOMBIES
+  // [flows]: the collector and detector on their own thread; each new
+  // incident becomes a reputation "bot" event (posted to loop 0, where
+  // Feedback takes events) and, with live zones, the bot's TXT evidence.
+  // The routes exist either way (without [flows]: 503).
+  Status start_flows() {
+    if (!s.flows.enabled()) {
+      router->add("GET", "/v1/incidents", Right::kRead,
+                  [](HttpRequest&, std::string_view, HttpRespond respond) {
+                    respond(HttpReply{503, "{\"error\": \"no flow collector: set [flows] listen\"}"});
+                  });
+      return {};
+    }
+    FlowServiceDeps d;
+    d.data_dir = args.data_dir;
+    d.loop = &server->executor(0);
+#ifdef HAVE_RAMPART_LIVE_ZONES
+    d.audit = overrides;
+    if (live)
+      d.zone_evidence = [lz = live.get()](const std::string& ip, std::string text) {
+        lz->set_bot_evidence(ip, std::move(text));
+      };
+#endif
+    // A weak reference: a closure still queued on a stopped loop must not
+    // keep Feedback past the loops' executors.
+    d.on_new = [wfb = std::weak_ptr<policy::Feedback>(feedback)](const flows::IncidentRecord& r) {
+      auto fb = wfb.lock();
+      if (!fb) return;
+      reputation::Event e;
+      e.type = reputation::EventType::kBot;
+      e.time = static_cast<int64_t>(std::time(nullptr));
+      auto ip = IpAddress::parse(r.host);
+      if (!ip) return;
+      e.ip = *ip;
+      fb->post_events(reputation::event_to_json(e), [host = r.host](policy::Feedback::Answer a) {
+        if (a.status != 200)
+          log::get()->warn("flows: bot event for {} not recorded: {} {}", host, a.status, a.json);
+      });
+    };
+    auto fs = FlowService::start(s.flows, std::move(d));
+    if (!fs) return tl::unexpected(fs.error());
+    flows = std::move(*fs);
+    flows->add_routes(*router);
+    return {};
+  }
+#endif
+
   // The web console (src/console) on its own listener, over the server's
   // metrics, a look-only scan and the reputation store.
   Status start_console() {
@@ -395,6 +486,21 @@ struct Daemon::Impl {
         done(a.status, std::move(a.json));
       });
     };
+#ifdef HAVE_RAMPART_ZOMBIES
+    if (flows) {
+      b.zombies = [fs = flows.get()] { return fs->incidents_json("", 1000); };
+      b.zombies_active = [fs = flows.get()] { return fs->active_count(); };
+      b.zombie_change = [fs = flows.get()](uint64_t id, bool extend, std::string who, std::string reason,
+                                           int64_t seconds, std::function<void(int, std::string)> done) {
+        JsonObject body;
+        body.str("reason", reason);
+        if (extend && seconds > 0) body.num("seconds", seconds);
+        auto c = flows::parse_incident_change(body.done(), extend, fs->max_ttl_s());
+        if (!c) return done(400, JsonObject().str("error", c.error().message).done());
+        fs->change(id, extend, std::move(who), std::move(*c), std::move(done));
+      };
+    }
+#endif
     auto c = console::Console::create(s.console, std::move(b));
     if (!c) return fail(Errc::kConfig, c.error().message);
     console = std::move(*c);
@@ -417,6 +523,9 @@ struct Daemon::Impl {
   // content model saved. Blocking.
   void drain(std::chrono::steady_clock::time_point deadline) {
     drained = true;
+#ifdef HAVE_RAMPART_ZOMBIES
+    if (flows) flows->stop();  // saves the incidents; posts nothing to the loops afterwards
+#endif
 #ifdef HAVE_RAMPART_LIVE_ZONES
     if (live) live->stop_seed();  // it reads the store, which drain() stops
 #endif
@@ -441,6 +550,18 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonArgs& args, DaemonSet
 uint16_t Daemon::milter_port() const { return impl_->server->milter_port(); }
 uint16_t Daemon::http_port() const { return impl_->server->http_port(); }
 uint16_t Daemon::console_port() const { return impl_->server->console_port(); }
+uint16_t Daemon::flows_port() const {
+#ifdef HAVE_RAMPART_ZOMBIES
+  return impl_->flows ? impl_->flows->port() : 0;
+#else
+  return 0;
+#endif
+}
+#ifdef HAVE_RAMPART_ZOMBIES
+void Daemon::add_incident_listener(IncidentListener l) {
+  if (impl_->flows) impl_->flows->add_listener(std::move(l));
+}
+#endif
 const ServerOptions& Daemon::server_options() const { return impl_->s.server; }
 
 int Daemon::run() {

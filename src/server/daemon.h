@@ -48,6 +48,9 @@
 #ifdef HAVE_RAMPART_LIVE_ZONES
 #include "server/live_zones.h"
 #endif
+#ifdef HAVE_RAMPART_ZOMBIES
+#include "server/flow_service.h"
+#endif
 
 namespace rampart::server {
 
@@ -74,6 +77,9 @@ struct DaemonSettings {
 #endif
   console::ConsoleConfig console;  // [console]
   reports::ReportsConfig reports;  // [reports]: outbound complaint reports
+#ifdef HAVE_RAMPART_ZOMBIES
+  FlowsConfig flows;  // [flows]: the flow collector and bot incidents (flow_service.h)
+#endif
 };
 
 Result<DaemonSettings> read_daemon_settings(const DaemonArgs& args);
@@ -88,6 +94,12 @@ class Daemon {
   uint16_t milter_port() const;
   uint16_t http_port() const;     // 0: no HTTP API
   uint16_t console_port() const;  // 0: no web console ([console] enabled = false)
+  uint16_t flows_port() const;    // 0: no flow collector ([flows] listen empty)
+#ifdef HAVE_RAMPART_ZOMBIES
+  // Each new bot incident, on loop 0, after it is stored (for the members'
+  // exchange). Before or after run() starts; thread-safe. No-op without [flows].
+  void add_incident_listener(IncidentListener l);
+#endif
   const ServerOptions& server_options() const;
   // Serves until SIGTERM has drained; 0, as Server::run().
   int run();

@@ -161,6 +161,9 @@ struct LiveZones::Impl {
   std::map<std::string, Auto> classes;
   std::map<std::string, std::pair<Auto, std::vector<std::string>>> wide;
   std::unordered_set<std::string> dirty;  // identities changed since the last build
+  // The flow detector's evidence of a bot ("ip:ADDR" -> words), set by the
+  // flow service (set_bot_evidence).
+  std::unordered_map<std::string, std::string> bot_evidence;
   uint64_t version = 0, built = 0;
   // The builder thread's own: the zones shard by shard, the overrides seen.
   std::optional<dnsbl::LiveBuilder> zones_builder;
@@ -330,7 +333,8 @@ struct LiveZones::Impl {
   // keeps out of allow zones; allow the reverse; delist keeps out of block
   // zones (an exclusion in IP zones, even inside a listed network).
   static std::optional<dnsbl::LiveEntry> entry_for(const LiveZoneConfig& zc, const std::string& id,
-                                                   const Auto* a, const reputation::Override* o) {
+                                                   const Auto* a, const reputation::Override* o,
+                                                   const std::string* evidence = nullptr) {
     using reputation::OverrideAction;
     std::string key(key_of(id));
     if (o) {
@@ -349,6 +353,8 @@ struct LiveZones::Impl {
     if (!zc.allow && a->bot && zc.codes.count("bot")) cat = "bot";
     auto code = zc.codes.find(cat);
     if (code == zc.codes.end()) return std::nullopt;
+    if (a->bot && evidence)
+      return dnsbl::LiveEntry{key, code->second, cat + ": flows: " + *evidence + "; " + a->txt};
     return dnsbl::LiveEntry{key, code->second, cat + ": " + a->txt};
   }
 
@@ -395,6 +401,7 @@ struct LiveZones::Impl {
       for (auto& sh : shards_of(id, &why)) ov_by_shard[sh].push_back(&o);
     // The classes of the changed shards, copied under the lock.
     std::map<std::string, std::vector<std::pair<std::string, Auto>>> held;
+    std::unordered_map<std::string, std::string> evidence;  // of the held bots
     {
       std::lock_guard lock(mu);
       for (const auto& id : dirty) mark(id);
@@ -406,6 +413,9 @@ struct LiveZones::Impl {
           v.emplace_back(it->first.substr(from.size()), it->second);
         for (const auto& [id, w] : wide)
           if (std::find(w.second.begin(), w.second.end(), sh) != w.second.end()) v.emplace_back(id, w.first);
+        for (const auto& [id, a] : v)
+          if (a.bot)
+            if (auto ev = bot_evidence.find(id); ev != bot_evidence.end()) evidence.emplace(id, ev->second);
       }
     }
     dnsbl::LoadReport report;
@@ -425,7 +435,9 @@ struct LiveZones::Impl {
         for (const auto& [id, a] : ids) {
           seen.insert(id);
           if (!kind_fits(id, zc.data)) continue;
-          if (auto e = entry_for(zc, id, &a, find_ov(id))) entries.push_back(std::move(*e));
+          auto ev = evidence.find(id);
+          if (auto e = entry_for(zc, id, &a, find_ov(id), ev == evidence.end() ? nullptr : &ev->second))
+            entries.push_back(std::move(*e));
         }
         if (ov_it != ov_by_shard.end())
           for (const auto* o : ov_it->second)
@@ -722,6 +734,22 @@ size_t limit_of(const std::string& target) {
 }
 
 }  // namespace
+
+void LiveZones::set_bot_evidence(const std::string& ip, std::string text) {
+  auto& im = *impl_;
+  std::lock_guard lock(im.mu);
+  const std::string id = "ip:" + ip;
+  if (text.empty()) {
+    if (im.bot_evidence.erase(id) == 0) return;
+  } else {
+    if (!im.bot_evidence.count(id) && im.bot_evidence.size() >= im.cfg.max_entries) return;
+    if (text.size() > 400) text.resize(400);
+    im.bot_evidence[id] = std::move(text);
+  }
+  im.dirty.insert(id);  // its shard is written again
+  ++im.version;
+  im.cv.notify_all();
+}
 
 void add_override_routes(Router& router, std::shared_ptr<reputation::OverrideStore> store) {
   auto worker = std::make_shared<OffLoop>();

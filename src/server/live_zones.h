@@ -112,6 +112,11 @@ class LiveZones {
   // stop_seed() (before the store goes) stops and joins it.
   void seed_from(reputation::Engine& engine);
   void stop_seed();
+  // The flow detector's evidence for a bot at `ip` (canonical address), in
+  // words: the TXT of its entry in the block zones reads "bot: flows: TEXT;
+  // REASONS" while the address is listed as a bot. Empty text forgets it.
+  // Thread-safe; wakes the builder. At most max_entries are kept.
+  void set_bot_evidence(const std::string& ip, std::string text);
   // The DNS ports bound, one per listen address.
   std::vector<uint16_t> ports() const;
   // Blocks until the zones served reflect every change seen so far (tests, tools).

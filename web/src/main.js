@@ -4,6 +4,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
+import { drawZombiesPage } from './zombies.js';
 
 const ROLES = { viewer: 1, operator: 2, admin: 3 };
 const PAGES = [
@@ -226,14 +227,9 @@ function drawScan(app) {
   app.replaceChildren(el('h1', {}, 'Scan'), form, out);
 }
 
-// ---- Zombies ----
+// ---- Zombies (web/src/zombies.js) ----
 async function drawZombies(app) {
-  const { status, data } = await api('GET', '/api/zombies');
-  const body = el('section', { class: 'card', id: 'zombies' });
-  if (status !== 200) body.append(el('p', { class: 'error' }, `failed (${status})`));
-  else if (!data.available) body.append(el('p', { id: 'zombies-reason' }, data.reason));
-  else body.append(el('p', {}, `${data.incidents.length} open incidents`));
-  app.replaceChildren(el('h1', {}, 'Zombies'), body);
+  return drawZombiesPage(app, { el, api, me });
 }
 
 // ---- Users ----
