@@ -91,6 +91,10 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
 #endif
   auto cc = console::ConsoleConfig::from(*cfg, a.data_dir);
   note(cc);
+#ifdef HAVE_RAMPART_CALLS
+  auto calls = CallsConfig::from(*cfg);
+  note(calls);
+#endif
   note(cfg->finish());
   if (!errors.empty()) {
     std::string msg;
@@ -98,13 +102,18 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
     return fail(Errc::kConfig, msg);
   }
   if (a.loops) so->loops = *a.loops;
+  DaemonSettings out{
+      std::move(*cfg),   std::move(*pol), std::move(*fb), std::move(*dm),
+      std::move(*st),    std::move(*so),  std::move(*ac),
 #ifdef HAVE_RAMPART_LIVE_ZONES
-  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm), std::move(*st),
-                        std::move(*so),  std::move(*ac),  std::move(*lz), std::move(*cc)};
-#else
-  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm),
-                        std::move(*st),  std::move(*so),  std::move(*ac), std::move(*cc)};
+      std::move(*lz),
 #endif
+      std::move(*cc),
+#ifdef HAVE_RAMPART_CALLS
+      std::move(*calls),
+#endif
+  };
+  return out;
 }
 
 struct Daemon::Impl {
@@ -126,6 +135,9 @@ struct Daemon::Impl {
   std::shared_ptr<reputation::OverrideStore> overrides;
   std::unique_ptr<LiveZones> live;
 #endif
+#ifdef HAVE_RAMPART_CALLS
+  std::shared_ptr<CallService> calls;  // [calls] enabled; its worker posts to the loops
+#endif
 
   Impl(DaemonArgs a, DaemonSettings st) : args(std::move(a)), s(std::move(st)) {}
   // The store service's threads post completions to the loops' executors:
@@ -136,6 +148,9 @@ struct Daemon::Impl {
   // Nothing calls the Router once run() has returned.
   ~Impl() {
     if (!drained) drain(std::chrono::steady_clock::now());
+#ifdef HAVE_RAMPART_CALLS
+    calls.reset();  // the routes hold the last reference, released before the server
+#endif
 #ifdef HAVE_RAMPART_LIVE_ZONES
     live.reset();
 #endif
@@ -339,6 +354,14 @@ struct Daemon::Impl {
     add_feedback_routes(*router, feedback, &server->executor(0));
 #ifdef HAVE_RAMPART_LIVE_ZONES
     add_override_routes(*router, overrides);
+#endif
+#ifdef HAVE_RAMPART_CALLS
+    if (s.calls.enabled) {
+      auto cs = CallService::start(s.calls, &metrics);
+      if (!cs) return tl::unexpected(cs.error());
+      calls = std::move(*cs);
+      add_call_routes(*router, calls);
+    }
 #endif
     if (auto st = start_console(); !st) return st;
     // Loop 0's tick: the event queue's flush, the reports Maildir, the console's history.

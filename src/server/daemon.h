@@ -47,6 +47,9 @@
 #ifdef HAVE_RAMPART_LIVE_ZONES
 #include "server/live_zones.h"
 #endif
+#ifdef HAVE_RAMPART_CALLS
+#include "server/calls_api.h"
+#endif
 
 namespace rampart::server {
 
@@ -72,6 +75,9 @@ struct DaemonSettings {
   LiveZonesConfig dnsbl;  // [dnsbl]: live zones (live_zones.h)
 #endif
   console::ConsoleConfig console;  // [console]
+#ifdef HAVE_RAMPART_CALLS
+  CallsConfig calls;  // [calls]: POST /v1/calls (calls_api.h)
+#endif
 };
 
 Result<DaemonSettings> read_daemon_settings(const DaemonArgs& args);

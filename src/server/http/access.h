@@ -5,7 +5,7 @@
 //   [[http.tokens]]
 //   name = "desk"
 //   sha256 = "<hex SHA-256 of the token>"       # rampart token new desk --rights scan,read
-//   rights = ["scan", "read", "learn", "events", "reports", "override"]
+//   rights = ["scan", "read", "learn", "events", "reports", "override", "calls"]
 //
 //   auto ac = AccessControl::from(config);      // Result<AccessControl>
 //   switch (ac->check(request, Right::kLearn)) { case Access::kAllowed: ...; case kUnauthorized: 401; ... }
@@ -14,7 +14,7 @@
 // least one token configured every right needs a token holding it: no token
 // or an unknown one is kUnauthorized (401), a known token without the right
 // kForbidden (403). With none configured, scan and read are open and learn,
-// events and reports are kForbidden: writes are off until an operator makes
+// events, reports, override and calls are kForbidden: writes are off until an operator makes
 // a token. The presented token is hashed and compared with every configured
 // hash in constant time (CRYPTO_memcmp), so neither the token nor which hash
 // matched leaks through timing.
@@ -37,7 +37,16 @@
 namespace rampart::server {
 
 // kOverride: manual DNSBL listings and delistings (POST /v1/overrides, issue 14).
-enum class Right : uint8_t { kScan = 1, kRead = 2, kLearn = 4, kEvents = 8, kReports = 16, kOverride = 32 };
+// kCalls: a SIP proxy asking per INVITE (POST /v1/calls, issue 16).
+enum class Right : uint8_t {
+  kScan = 1,
+  kRead = 2,
+  kLearn = 4,
+  kEvents = 8,
+  kReports = 16,
+  kOverride = 32,
+  kCalls = 64
+};
 enum class Access { kAllowed, kUnauthorized, kForbidden };
 
 // "scan", "read", ... -> the right; nullopt-like: false when unknown.
