@@ -16,7 +16,6 @@ INVITE; SIPp (Debian sip-tester) places the calls and answers them:
 * rampartd's /metrics counts the calls by action and verstat.
 
 Environment: RAMPART_BIN, RAMPARTD_BIN, RAMPART_SOURCE_DIR."""
-import datetime
 import email.utils
 import hashlib
 import ipaddress
@@ -30,15 +29,16 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import unittest
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sip_support import cert, free_port, pem, wait_for  # noqa: E402
 
 RAMPART = os.environ["RAMPART_BIN"]
 RAMPARTD = os.environ["RAMPARTD_BIN"]
@@ -47,55 +47,6 @@ KAMAILIO = shutil.which("kamailio") or "/usr/sbin/kamailio"
 SIPP = shutil.which("sipp") or "/usr/bin/sipp"
 TOKEN = "rmp_kamailio_test_token"
 ROBOT, NORMAL, SIGNED, FORGED = "+13135550100", "+12025550100", "+12025550142", "+12025550177"
-
-
-def free_port():
-    """A port free for both UDP and TCP on 127.0.0.1 (bound and released)."""
-    for _ in range(50):
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.bind(("127.0.0.1", 0))
-        port = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-        finally:
-            t.close()
-            u.close()
-    raise RuntimeError("no free port")
-
-
-def wait_for(what, pred, timeout=30, log=lambda: ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError("%s: not within %d s\n%s" % (what, timeout, log()))
-
-
-def cert(cn, key, issuer_cert, issuer_key, ca, san=None):
-    t0 = datetime.datetime.utcnow()
-    b = (x509.CertificateBuilder()
-         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-         .issuer_name(issuer_cert.subject if issuer_cert else
-                      x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-         .public_key(key.public_key()).serial_number(x509.random_serial_number())
-         .not_valid_before(t0 - datetime.timedelta(days=1)).not_valid_after(t0 + datetime.timedelta(days=30))
-         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=ca))
-    if ca:
-        b = b.add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                          data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                          crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-    if san:
-        b = b.add_extension(x509.SubjectAlternativeName(san), critical=False)
-    return b.sign(issuer_key, hashes.SHA256())
-
-
-def pem(*certs):
-    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
 
 
 UAC = """<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -242,8 +193,7 @@ https_ca = "%s"
             [KAMAILIO, "-f", os.path.join(SRC, "deploy", "kamailio", "kamailio.cfg"), "-D", "-E", "-e",
              "-l", "udp:127.0.0.1:%d" % cls.sip_port, "-Y", run, "-P", os.path.join(run, "kamailio.pid"),
              "-m", "64", "-M", "8", "-A", "RAMPART_NO_LISTEN",
-             "-A", 'RAMPART_URL="http://127.0.0.1:%d/v1/calls"' % cls.http_port,
-             "-A", 'RAMPART_TOKEN="%s"' % TOKEN], "kamailio.log")
+             "-A", 'RAMPART_CON="rampart=>http://kamailio:%s@127.0.0.1:%d/v1/calls"' % (TOKEN, cls.http_port)], "kamailio.log")
         wait_for("kamailio listening", lambda: cls.udp_bound(cls.sip_port), 30, lambda: cls.log("kamailio.log"))
 
     @classmethod

@@ -8,6 +8,7 @@
 
 #include <toml++/toml.h>
 
+#include "core/base64.h"
 #include "core/strings.h"
 
 namespace rampart::server {
@@ -124,8 +125,21 @@ Access AccessControl::check(const HttpRequest& req, Right right, std::string* wh
   const std::string* auth = req.header("authorization");
   if (!auth) return Access::kUnauthorized;
   std::string_view v = trim(*auth);
-  if (v.size() < 7 || !iequals(v.substr(0, 7), "bearer ")) return Access::kUnauthorized;
-  v = trim(v.substr(7));
+  std::string basic_token;
+  if (v.size() >= 6 && iequals(v.substr(0, 6), "basic ")) {
+    // RFC 7617 for clients that cannot set a header (Kamailio's http_client
+    // connections): the token is the password, the user name is ignored.
+    auto decoded = base64_decode(trim(v.substr(6)));
+    if (!decoded) return Access::kUnauthorized;
+    const size_t colon = decoded->find(':');
+    if (colon == std::string::npos) return Access::kUnauthorized;
+    basic_token = decoded->substr(colon + 1);
+    v = basic_token;
+  } else if (v.size() >= 7 && iequals(v.substr(0, 7), "bearer ")) {
+    v = trim(v.substr(7));
+  } else {
+    return Access::kUnauthorized;
+  }
   if (v.empty()) return Access::kUnauthorized;
   const std::array<uint8_t, 32> h = sha256(v);
   const ApiToken* found = nullptr;

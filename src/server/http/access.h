@@ -10,7 +10,9 @@
 //   auto ac = AccessControl::from(config);      // Result<AccessControl>
 //   switch (ac->check(request, Right::kLearn)) { case Access::kAllowed: ...; case kUnauthorized: 401; ... }
 //
-// Requests carry "Authorization: Bearer <token>" (RFC 6750 2.1). With at
+// Requests carry "Authorization: Bearer <token>" (RFC 6750 2.1), or
+// "Authorization: Basic base64(<any name>:<token>)" (RFC 7617) for clients
+// that can only put credentials in a URL (Kamailio's http_client connections). With at
 // least one token configured every right needs a token holding it: no token
 // or an unknown one is kUnauthorized (401), a known token without the right
 // kForbidden (403). With none configured, scan and read are open and learn,
