@@ -19,6 +19,7 @@ Environment: RAMPART_BIN, RAMPARTD_BIN, RAMPART_SOURCE_DIR."""
 import email.utils
 import hashlib
 import ipaddress
+import json
 import os
 import re
 import shutil
@@ -352,6 +353,16 @@ https_ca = "%s"
         self.assertGreaterEqual(value('rampart_calls_verstat_total{verstat="TN-Validation-Passed"}'), 1)
         self.assertGreaterEqual(value('rampart_calls_verstat_total{verstat="TN-Validation-Failed"}'), 1)
         self.assertGreaterEqual(value("rampart_calls_assess_seconds_count"), 307)
+        # The robocaller among the incidents, with its reasons; the normal caller not.
+        req = urllib.request.Request("http://127.0.0.1:%d/v1/calls/incidents" % self.http_port,
+                                     headers={"Authorization": "Bearer " + TOKEN})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            incidents = json.loads(r.read())["incidents"]
+        keys = {i["key"]: i for i in incidents}
+        self.assertEqual(keys["caller:" + ROBOT]["action"], "block")
+        self.assertEqual(keys["caller:" + ROBOT]["attempts"], 300)
+        self.assertTrue(any("distinct callees" in r for r in keys["caller:" + ROBOT]["reasons"]))
+        self.assertNotIn("caller:" + NORMAL, keys)
 
 
 if __name__ == "__main__":

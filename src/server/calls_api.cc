@@ -265,7 +265,58 @@ bool CallService::assess(CallRequest req, std::function<void(CallAnswer)> done) 
   return true;
 }
 
+bool CallService::incidents(size_t limit, std::function<void(std::string)> done) {
+  Impl* p = impl_.get();
+  if (p->queued.fetch_add(1, std::memory_order_relaxed) >= p->cfg.max_queue) {
+    p->queued.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  boost::asio::post(p->ctx, [p, limit, done = std::move(done)] {
+    p->queued.fetch_sub(1, std::memory_order_relaxed);
+    Json list = Json::array();
+    for (const auto& i : p->patterns.incidents()) {
+      if (list.size() >= limit) break;
+      list.push_back({{"key", i.key},
+                      {"action", std::string(calls::action_name(i.action))},
+                      {"first_seen", i.first_seen},
+                      {"last_seen", i.last_seen},
+                      {"attempts", i.attempts},
+                      {"reasons", i.reasons}});
+    }
+    Json out = Json::object();
+    out["incidents"] = std::move(list);
+    done(out.dump(-1, ' ', false, Json::error_handler_t::replace));
+  });
+  return true;
+}
+
+namespace {
+
+size_t incident_limit(const std::string& target) {
+  const size_t q = target.find("limit=");
+  if (q == std::string::npos) return 100;
+  size_t n = 0, i = q + 6;
+  while (i < target.size() && target[i] >= '0' && target[i] <= '9' && n < 1000000)
+    n = n * 10 + (target[i++] - '0');
+  return std::clamp<size_t>(n, 1, 10000);
+}
+
+}  // namespace
+
 void add_call_routes(Router& router, std::shared_ptr<CallService> svc) {
+  router.add("GET", "/v1/calls/incidents", Right::kRead,
+             [svc](HttpRequest& req, std::string_view, HttpRespond respond) {
+               Executor* loop = current_executor();
+               auto reply = [loop, respond](std::string body) {
+                 HttpReply rep{200, std::move(body)};
+                 if (loop)
+                   loop->post([respond, rep = std::move(rep)]() mutable { respond(std::move(rep)); });
+                 else
+                   respond(std::move(rep));
+               };
+               if (!svc->incidents(incident_limit(req.target), std::move(reply)))
+                 respond(HttpReply{503, error_json("too many calls waiting")});
+             });
   router.add("POST", "/v1/calls", Right::kCalls,
              [svc](HttpRequest& req, std::string_view, HttpRespond respond) {
                auto parsed = parse_call_request(req.body);

@@ -33,6 +33,8 @@
 // "verstat": "TN-Validation-Passed|TN-Validation-Failed|No-TN-Validation",
 // "attest": "A"|null, "display_prefix": "" | "Spam? ", "reasons": [...]}.
 // 400 for a bad body, 503 past the queue (1,024 calls waiting).
+// GET /v1/calls/incidents (right "read"): the callers, trunks and networks
+// flagged so far with their evidence (calls::Incident), strongest first.
 //
 // Threads: the handler parses on the event loop, then everything else (the
 // patterns, the STIR checks, the chain cache and the x5u fetch, which never
@@ -111,6 +113,10 @@ class CallService {
 
   // Runs `done` on the worker thread; false (nothing runs) past the queue.
   bool assess(CallRequest req, std::function<void(CallAnswer)> done);
+  // The keys (caller, trunk, network) tagged or blocked so far, strongest
+  // first, as {"incidents": [{"key", "action", "first_seen", "last_seen",
+  // "attempts", "reasons"}]} (at most `limit`); `done` runs on the worker.
+  bool incidents(size_t limit, std::function<void(std::string)> done);
   const CallsConfig& config() const;
 
   struct Impl;
@@ -120,7 +126,8 @@ class CallService {
   std::unique_ptr<Impl> impl_;
 };
 
-// POST /v1/calls, right "calls".
+// POST /v1/calls, right "calls"; GET /v1/calls/incidents[?limit=N] (read;
+// default 100, at most 10,000).
 void add_call_routes(Router& router, std::shared_ptr<CallService> svc);
 
 }  // namespace rampart::server

@@ -204,6 +204,29 @@ TEST_F(CallsService, PatternsAndIdentities) {
   EXPECT_LE(first_block, 30);
   // The honest caller is still let through.
   EXPECT_EQ(ask(call("+12025550100", "+12025550209")).action, "allow");
+
+  // The incidents: the robocaller blocked with its reasons, the honest caller absent.
+  auto p = std::make_shared<std::promise<std::string>>();
+  auto f = p->get_future();
+  ASSERT_TRUE(svc_->incidents(100, [p](std::string j) { p->set_value(std::move(j)); }));
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  auto j = nlohmann::json::parse(f.get());
+  bool robot = false;
+  for (const auto& i : j["incidents"]) {
+    EXPECT_NE(i["key"], "caller:+12025550100");
+    if (i["key"] == "caller:+13135550100") {
+      robot = true;
+      EXPECT_EQ(i["action"], "block");
+      EXPECT_EQ(i["attempts"], 60);
+      EXPECT_FALSE(i["reasons"].empty());
+    }
+  }
+  EXPECT_TRUE(robot) << j.dump();
+  auto p1 = std::make_shared<std::promise<std::string>>();
+  auto f1 = p1->get_future();
+  ASSERT_TRUE(svc_->incidents(1, [p1](std::string s) { p1->set_value(std::move(s)); }));
+  ASSERT_EQ(f1.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(nlohmann::json::parse(f1.get())["incidents"].size(), 1u);
 }
 
 TEST(CallsApiStart, MissingAnchorsIsAConfigError) {
