@@ -140,6 +140,10 @@ echo "== STIR/SHAKEN verify: rampart with a warm certificate cache beside OpenSS
 bench_target stir_bench --seconds "${STIR_BENCH_SECONDS:-3}"
 echo
 
+echo "== SMS/IM verdicts per second on one core (JSON parse + verdict) =="
+bench_target messages_bench --messages "${MESSAGES_BENCH_MESSAGES:-500000}"
+echo
+
 echo "== calls: the latency Kamailio sees per INVITE with rampartd screening, beside Kamailio alone =="
 if ninja -C "$BUILD" rampartd >"$BUILD/.bench-build-rampartd.log" 2>&1; then
   /usr/bin/python3 "$ROOT/bench/calls_latency.py" "$BUILD/apps/rampartd/rampartd" ||

@@ -156,22 +156,26 @@ std::string normalise(std::string_view text) {
 
 uint64_t simhash(std::string_view n) {
   if (n.empty()) return 0;
-  int32_t v[64] = {};
-  auto add = [&v](uint64_t h) {
-    for (int b = 0; b < 64; ++b) v[b] += (h >> b) & 1 ? 1 : -1;
+  // Ones per bit position (branch-free, vectorisable); a bit of the result
+  // is set where more than half of the grams' hashes have it.
+  uint32_t ones[64] = {};
+  uint32_t grams = 0;
+  auto add = [&ones, &grams](uint64_t h) {
+    for (int b = 0; b < 64; ++b) ones[b] += static_cast<uint32_t>((h >> b) & 1);
+    ++grams;
   };
   if (n.size() < 4) {
     add(hash_str(n));
   } else {
-    for (size_t i = 0; i + 4 <= n.size(); ++i) {
-      uint32_t g = 0;
-      for (size_t k = 0; k < 4; ++k) g = (g << 8) | static_cast<unsigned char>(n[i + k]);
-      add(mix(g));
+    uint32_t g = 0;
+    for (size_t i = 0; i < n.size(); ++i) {
+      g = (g << 8) | static_cast<unsigned char>(n[i]);
+      if (i >= 3) add(mix(g));
     }
   }
   uint64_t out = 0;
   for (int b = 0; b < 64; ++b)
-    if (v[b] > 0) out |= uint64_t{1} << b;
+    if (2 * ones[b] > grams) out |= uint64_t{1} << b;
   return out;
 }
 
@@ -377,11 +381,12 @@ Verdict Checker::check(const Message& m, int64_t now) {
     if (s.recipients.size() < kMaxRemembered) s.recipients[h] = {t, false};
   }
   size_t distinct = 0, unanswered = 0;
-  for (const auto& [h, r] : s.recipients) {
-    if (r.last < horizon) continue;
-    ++distinct;
-    if (!r.answered) ++unanswered;
-  }
+  if (s.recipients.size() >= std::min(o.fanout_recipients, o.unanswered_min))
+    for (const auto& [h, r] : s.recipients) {
+      if (r.last < horizon) continue;
+      ++distinct;
+      if (!r.answered) ++unanswered;
+    }
   while (!s.complaints.empty() && s.complaints.front() < horizon) s.complaints.pop_front();
   const std::string win = " in " + std::to_string(o.window_s) + " s";
   if (distinct >= o.fanout_recipients)
@@ -405,8 +410,10 @@ Verdict Checker::check(const Message& m, int64_t now) {
           "SMS sender " + m.sender.substr(0, 32) + " is neither E.164 nor a short code");
   }
   // The text: near duplicates to many recipients.
+  // Short texts ("ok", "see you at 0") are the same everywhere: only texts of
+  // 40 normalised bytes or more are fingerprinted.
   const std::string norm = normalise(std::string_view(m.text).substr(0, kMaxTextBytes));
-  if (norm.size() >= 20) {
+  if (norm.size() >= 40) {
     Impl::Text& tx = d.text(simhash(norm), t);
     for (const auto& r : m.recipients) {
       if (tx.recipients.size() >= kMaxRemembered)
@@ -417,13 +424,16 @@ Verdict Checker::check(const Message& m, int64_t now) {
         tx.senders.size() < kMaxTextSenders)
       tx.senders.push_back(me);
     size_t reach = 0;
-    for (const auto& [h, last] : tx.recipients) reach += last >= horizon;
+    if (tx.recipients.size() >= o.bulk_recipients)
+      for (const auto& [h, last] : tx.recipients) reach += last >= horizon;
     if (reach >= o.bulk_recipients) {
-      if (tx.senders.size() > 1)
+      // Many senders of one text each writing to a few people is also how a
+      // greeting spreads: a campaign needs this sender to fan out too.
+      if (tx.senders.size() > 1 && s.recipients.size() >= 5)
         add("TEXT_CAMPAIGN", 4,
             "the same text to " + std::to_string(reach) + " recipients from " +
                 std::to_string(tx.senders.size()) + " senders" + win);
-      else
+      else if (tx.senders.size() == 1)
         add("TEXT_BULK", 3, "the same text to " + std::to_string(reach) + " recipients" + win);
     }
   }

@@ -19,9 +19,10 @@
 // shares at least one band exactly when they differ in at most 3 bits; up
 // to near_bits when the differing bits spread). A text seen by
 // `bulk_recipients` distinct recipients in the window is bulk; from more
-// than one sender it is a campaign. URLs (their host) and phone numbers found
-// in texts that were complained about are remembered: another message
-// carrying them gets a symbol.
+// than one sender (this one writing to 5 or more people) it is a campaign.
+// Texts under 40 normalised bytes are not fingerprinted (chit-chat repeats). URLs (their host) and phone
+// numbers found in texts that were complained about are remembered: another message carrying them gets a
+// symbol.
 //
 // Symbols (score): SENDER_FANOUT (3), SENDER_VOLUME (2), SENDER_UNANSWERED (2),
 // SENDER_COMPLAINED (4), TEXT_BULK (3), TEXT_CAMPAIGN (4),

@@ -114,10 +114,13 @@ TEST(Messages, BulkSpamWithSmallEditsIsBlocked) {
   auto j = nlohmann::json::parse(last.to_json());
   EXPECT_EQ(j["action"], "block");
   EXPECT_FALSE(j["symbols"][0]["reason"].get<std::string>().empty());
-  // Another sender with the same text: a campaign.
-  auto other = ck.check(sms("+13135550101", "+12025559999",
-                            "Congratulations! You have won a $300 gift card. Claim it now at the link below"),
-                        kT + 61);
+  // Another sender with the same text, writing to several people: a campaign.
+  Verdict other;
+  for (int i = 0; i < 5; ++i)
+    other = ck.check(
+        sms("+13135550101", "+1202555" + std::to_string(9990 + i),
+            "Congratulations! You have won a $300 gift card. Claim it now at the link below", kT + 61),
+        kT + 61);
   EXPECT_TRUE(has(other, "TEXT_CAMPAIGN")) << other.to_json();
   // Outside the window the sender starts afresh.
   auto later = ck.check(sms("+13135550100", "+12025557777", "hello again", kT + 60 + 4000), kT + 60 + 4000);

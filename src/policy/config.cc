@@ -88,6 +88,16 @@ tag_prefix = "Spam? "
 # Calls waiting for the worker, then 503.
 max_queue = 1024
 
+# SMS and instant messages (src/server/messages_api.h): POST /v1/messages and
+# /v1/messages/batch (right "scan"), POST /v1/messages/complaints (right
+# "events": report spam, GSMA 7726 forwards).
+[messages]
+enabled = true
+# The window of each sender's and each text's recent history (seconds).
+window_s = 3600
+# Requests waiting for the worker, then 503.
+max_queue = 4096
+
 [dns]
 # Empty: the servers of /etc/resolv.conf. "ADDR" or "ADDR:PORT".
 nameservers = []

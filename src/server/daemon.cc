@@ -94,6 +94,8 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
 #ifdef HAVE_RAMPART_CALLS
   auto calls = CallsConfig::from(*cfg);
   note(calls);
+  auto msgs = MessagesConfig::from(*cfg);
+  note(msgs);
 #endif
   note(cfg->finish());
   if (!errors.empty()) {
@@ -103,14 +105,14 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
   }
   if (a.loops) so->loops = *a.loops;
   DaemonSettings out{
-      std::move(*cfg),   std::move(*pol), std::move(*fb), std::move(*dm),
-      std::move(*st),    std::move(*so),  std::move(*ac),
+      std::move(*cfg),   std::move(*pol),  std::move(*fb), std::move(*dm),
+      std::move(*st),    std::move(*so),   std::move(*ac),
 #ifdef HAVE_RAMPART_LIVE_ZONES
       std::move(*lz),
 #endif
       std::move(*cc),
 #ifdef HAVE_RAMPART_CALLS
-      std::move(*calls),
+      std::move(*calls), std::move(*msgs),
 #endif
   };
   return out;
@@ -136,7 +138,8 @@ struct Daemon::Impl {
   std::unique_ptr<LiveZones> live;
 #endif
 #ifdef HAVE_RAMPART_CALLS
-  std::shared_ptr<CallService> calls;  // [calls] enabled; its worker posts to the loops
+  std::shared_ptr<CallService> calls;        // [calls] enabled; its worker posts to the loops
+  std::shared_ptr<MessageService> messages;  // [messages] enabled; likewise
 #endif
 
   Impl(DaemonArgs a, DaemonSettings st) : args(std::move(a)), s(std::move(st)) {}
@@ -150,6 +153,7 @@ struct Daemon::Impl {
     if (!drained) drain(std::chrono::steady_clock::now());
 #ifdef HAVE_RAMPART_CALLS
     calls.reset();  // the routes hold the last reference, released before the server
+    messages.reset();
 #endif
 #ifdef HAVE_RAMPART_LIVE_ZONES
     live.reset();
@@ -361,6 +365,12 @@ struct Daemon::Impl {
       if (!cs) return tl::unexpected(cs.error());
       calls = std::move(*cs);
       add_call_routes(*router, calls);
+    }
+    if (s.messages.enabled) {
+      auto ms = MessageService::start(s.messages, &metrics);
+      if (!ms) return tl::unexpected(ms.error());
+      messages = std::move(*ms);
+      add_message_routes(*router, messages);
     }
 #endif
     if (auto st = start_console(); !st) return st;

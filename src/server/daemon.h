@@ -49,6 +49,7 @@
 #endif
 #ifdef HAVE_RAMPART_CALLS
 #include "server/calls_api.h"
+#include "server/messages_api.h"
 #endif
 
 namespace rampart::server {
@@ -76,7 +77,8 @@ struct DaemonSettings {
 #endif
   console::ConsoleConfig console;  // [console]
 #ifdef HAVE_RAMPART_CALLS
-  CallsConfig calls;  // [calls]: POST /v1/calls (calls_api.h)
+  CallsConfig calls;        // [calls]: POST /v1/calls (calls_api.h)
+  MessagesConfig messages;  // [messages]: POST /v1/messages (messages_api.h)
 #endif
 };
 
