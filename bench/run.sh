@@ -140,6 +140,19 @@ echo "== STIR/SHAKEN verify: rampart with a warm certificate cache beside OpenSS
 bench_target stir_bench --seconds "${STIR_BENCH_SECONDS:-3}"
 echo
 
+echo "== SMS/IM verdicts per second on one core (JSON parse + verdict) =="
+bench_target messages_bench --messages "${MESSAGES_BENCH_MESSAGES:-500000}"
+echo
+
+echo "== calls: the latency Kamailio sees per INVITE with rampartd screening, beside Kamailio alone =="
+if ninja -C "$BUILD" rampartd >"$BUILD/.bench-build-rampartd.log" 2>&1; then
+  /usr/bin/python3 "$ROOT/bench/calls_latency.py" "$BUILD/apps/rampartd/rampartd" ||
+    echo "bench: calls_latency failed" >&2
+else
+  echo "bench: building rampartd failed (see $BUILD/.bench-build-rampartd.log)" >&2
+fi
+echo
+
 echo "== MIME parsing =="
 bench_target mime_bench --benchmark_min_time=1
 

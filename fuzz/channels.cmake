@@ -7,3 +7,12 @@ endif()
 if(TARGET rampart_channels)
   rampart_fuzz_target(fuzz_calls_cdr SOURCES ${PROJECT_SOURCE_DIR}/fuzz/fuzz_calls_cdr.cc DEPS rampart_channels)
 endif()
+# channels: POST /v1/calls bodies (src/server/calls_api.h).
+if(TARGET rampart_server_calls)
+  rampart_fuzz_target(fuzz_calls_request SOURCES ${PROJECT_SOURCE_DIR}/fuzz/fuzz_calls_request.cc
+                      DEPS rampart_server_calls)
+endif()
+# channels: SMS/IM messages and complaints (src/channels/messages.h).
+if(TARGET rampart_channels)
+  rampart_fuzz_target(fuzz_messages SOURCES ${PROJECT_SOURCE_DIR}/fuzz/fuzz_messages.cc DEPS rampart_channels)
+endif()

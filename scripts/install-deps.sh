@@ -35,6 +35,10 @@ PKGS=(
   # STIR/SHAKEN (src/channels): JSON of PASSporTs; PyJWT and cryptography make
   # the independent PASSporTs and certificates of the interop test
   nlohmann-json3-dev python3-jwt python3-cryptography
+  # Kamailio asking rampartd per INVITE (deploy/kamailio, kamailio_calls_test):
+  # http_client is in kamailio-utils-modules, jansson in kamailio-extra-modules;
+  # SIPp (sip-tester) places and answers the test calls
+  kamailio kamailio-utils-modules kamailio-extra-modules sip-tester
   # the Debian package (make deb) and its test: dpkg-shlibdeps, lintian,
   # systemd-analyze for the unit, man for the pages, adduser for the user
   dpkg-dev lintian systemd man-db adduser init-system-helpers
@@ -82,8 +86,8 @@ trap cleanup EXIT
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections 2>/dev/null || true
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-for svc in nsd rbldnsd knot opendkim nfdump softflowd exabgp gobgpd postfix redis-server spamassassin rspamd prometheus prometheus-node-exporter; do
+for svc in nsd rbldnsd knot opendkim nfdump softflowd exabgp gobgpd postfix redis-server spamassassin rspamd prometheus prometheus-node-exporter kamailio; do
   if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
 done
-for proc in nsd rbldnsd knotd opendkim nfcapd softflowd exabgp gobgpd redis-server rspamd prometheus prometheus-node-exporter; do pkill -x "$proc" 2>/dev/null || true; done
+for proc in nsd rbldnsd knotd opendkim nfcapd softflowd exabgp gobgpd redis-server rspamd prometheus prometheus-node-exporter kamailio; do pkill -x "$proc" 2>/dev/null || true; done
 echo "install-deps: done"

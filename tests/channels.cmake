@@ -8,3 +8,17 @@ if(TARGET rampart AND TARGET rampart_channels AND RAMPART_STIR_PYTHON3)
                    ${RAMPART_STIR_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/stir_interop_test.py)
   set_tests_properties(stir_interop_test PROPERTIES TIMEOUT 180)
 endif()
+
+# Kamailio asking rampartd per INVITE (POST /v1/calls), end to end on loopback:
+# Debian's kamailio (deploy/kamailio/kamailio.cfg, http_client + jansson) on a
+# free port, SIPp (sip-tester) placing and answering the calls.
+find_program(RAMPART_KAMAILIO kamailio PATHS /usr/sbin NO_DEFAULT_PATH)
+find_program(RAMPART_SIPP sipp PATHS /usr/bin NO_DEFAULT_PATH)
+if(TARGET rampart AND TARGET rampartd AND TARGET rampart_server_calls AND RAMPART_STIR_PYTHON3
+   AND RAMPART_KAMAILIO AND RAMPART_SIPP)
+  add_test(NAME kamailio_calls_test
+           COMMAND ${CMAKE_COMMAND} -E env RAMPART_BIN=$<TARGET_FILE:rampart> RAMPARTD_BIN=$<TARGET_FILE:rampartd>
+                   RAMPART_SOURCE_DIR=${PROJECT_SOURCE_DIR}
+                   ${RAMPART_STIR_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/kamailio_calls_test.py)
+  set_tests_properties(kamailio_calls_test PROPERTIES TIMEOUT 300)
+endif()

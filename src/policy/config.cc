@@ -50,7 +50,7 @@ loops = 0
 # [[http.tokens]]
 # name = "desk"
 # sha256 = "<hex SHA-256 of the token>"
-# rights = ["scan", "read", "learn", "events", "reports", "override"]
+# rights = ["scan", "read", "learn", "events", "reports", "override", "calls"]
 
 # Live DNSBL/DNSWL zones from rampartd's own classes (src/server/live_zones.h):
 # off until `listen` is set. Manual listings: POST /v1/overrides (right
@@ -68,6 +68,35 @@ loops = 0
 # data = "ip"                                   # ip: and net: identities; "domain" for domain:
 # list = "block"                                # or "allow" (a DNSWL: bulk, transactional, manual)
 # codes = { spammer = "127.0.0.2", compromised = "127.0.0.3", bot = "127.0.0.4", manual = "127.0.0.5" }
+
+# Calls (src/server/calls_api.h): POST /v1/calls (right "calls") answers a SIP
+# proxy per INVITE (deploy/kamailio): STIR/SHAKEN and the caller's pattern.
+[calls]
+enabled = false
+# The STI-CA list (PEM): needed when enabled.
+trust_anchors = ""
+# An extra CA the x5u servers may chain to (besides the system's).
+https_ca = ""
+# The whole certificate fetch, then 436 (tagged or rejected as stir_failed says).
+x5u_timeout_ms = 800
+# A failed Identity: "tag" (verstat and prefix) or "reject" (its RFC 8224 code).
+stir_failed = "tag"
+# Digit prefixes of our own numbers: arriving from outside, they are spoofed.
+own_ranges = []
+# The caller-name prefix of a tagged call.
+tag_prefix = "Spam? "
+# Calls waiting for the worker, then 503.
+max_queue = 1024
+
+# SMS and instant messages (src/server/messages_api.h): POST /v1/messages and
+# /v1/messages/batch (right "scan"), POST /v1/messages/complaints (right
+# "events": report spam, GSMA 7726 forwards).
+[messages]
+enabled = true
+# The window of each sender's and each text's recent history (seconds).
+window_s = 3600
+# Requests waiting for the worker, then 503.
+max_queue = 4096
 
 [dns]
 # Empty: the servers of /etc/resolv.conf. "ADDR" or "ADDR:PORT".

@@ -99,6 +99,12 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
   auto fl = FlowsConfig::from(*cfg);
   note(fl);
 #endif
+#ifdef HAVE_RAMPART_CALLS
+  auto calls = CallsConfig::from(*cfg);
+  note(calls);
+  auto msgs = MessagesConfig::from(*cfg);
+  note(msgs);
+#endif
   note(cfg->finish());
   if (!errors.empty()) {
     std::string msg;
@@ -106,39 +112,21 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
     return fail(Errc::kConfig, msg);
   }
   if (a.loops) so->loops = *a.loops;
+  DaemonSettings out{
+      std::move(*cfg),   std::move(*pol),  std::move(*fb), std::move(*dm),
+      std::move(*st),    std::move(*so),   std::move(*ac),
 #ifdef HAVE_RAMPART_LIVE_ZONES
-  DaemonSettings ds{std::move(*cfg),
-                    std::move(*pol),
-                    std::move(*fb),
-                    std::move(*dm),
-                    std::move(*st),
-                    std::move(*so),
-                    std::move(*ac),
-                    std::move(*lz),
-                    std::move(*cc),
-                    std::move(*rc)
+      std::move(*lz),
+#endif
+      std::move(*cc),    std::move(*rc),
 #ifdef HAVE_RAMPART_ZOMBIES
-                        ,
-                    std::move(*fl)
+      std::move(*fl),
+#endif
+#ifdef HAVE_RAMPART_CALLS
+      std::move(*calls), std::move(*msgs),
 #endif
   };
-#else
-  DaemonSettings ds{std::move(*cfg),
-                    std::move(*pol),
-                    std::move(*fb),
-                    std::move(*dm),
-                    std::move(*st),
-                    std::move(*so),
-                    std::move(*ac),
-                    std::move(*cc),
-                    std::move(*rc)
-#ifdef HAVE_RAMPART_ZOMBIES
-                        ,
-                    std::move(*fl)
-#endif
-  };
-#endif
-  return ds;
+  return out;
 }
 
 struct Daemon::Impl {
@@ -164,6 +152,10 @@ struct Daemon::Impl {
 #ifdef HAVE_RAMPART_ZOMBIES
   std::unique_ptr<FlowService> flows;  // [flows] listen: the collector's thread
 #endif
+#ifdef HAVE_RAMPART_CALLS
+  std::shared_ptr<CallService> calls;        // [calls] enabled; its worker posts to the loops
+  std::shared_ptr<MessageService> messages;  // [messages] enabled; likewise
+#endif
 
   Impl(DaemonArgs a, DaemonSettings st) : args(std::move(a)), s(std::move(st)) {}
   // The store service's threads post completions to the loops' executors:
@@ -176,6 +168,10 @@ struct Daemon::Impl {
     if (!drained) drain(std::chrono::steady_clock::now());
 #ifdef HAVE_RAMPART_ZOMBIES
     flows.reset();  // its thread calls into the live zones
+#endif
+#ifdef HAVE_RAMPART_CALLS
+    calls.reset();  // the routes hold the last reference, released before the server
+    messages.reset();
 #endif
 #ifdef HAVE_RAMPART_LIVE_ZONES
     live.reset();
@@ -387,6 +383,20 @@ struct Daemon::Impl {
 #endif
 #ifdef HAVE_RAMPART_ZOMBIES
     if (auto st = start_flows(); !st) return st;
+#endif
+#ifdef HAVE_RAMPART_CALLS
+    if (s.calls.enabled) {
+      auto cs = CallService::start(s.calls, &metrics);
+      if (!cs) return tl::unexpected(cs.error());
+      calls = std::move(*cs);
+      add_call_routes(*router, calls);
+    }
+    if (s.messages.enabled) {
+      auto ms = MessageService::start(s.messages, &metrics);
+      if (!ms) return tl::unexpected(ms.error());
+      messages = std::move(*ms);
+      add_message_routes(*router, messages);
+    }
 #endif
     if (auto st = start_console(); !st) return st;
     // Loop 0's tick: the event queue's flush, the reports Maildir, the console's history.

@@ -51,6 +51,10 @@
 #ifdef HAVE_RAMPART_ZOMBIES
 #include "server/flow_service.h"
 #endif
+#ifdef HAVE_RAMPART_CALLS
+#include "server/calls_api.h"
+#include "server/messages_api.h"
+#endif
 
 namespace rampart::server {
 
@@ -79,6 +83,10 @@ struct DaemonSettings {
   reports::ReportsConfig reports;  // [reports]: outbound complaint reports
 #ifdef HAVE_RAMPART_ZOMBIES
   FlowsConfig flows;  // [flows]: the flow collector and bot incidents (flow_service.h)
+#endif
+#ifdef HAVE_RAMPART_CALLS
+  CallsConfig calls;        // [calls]: POST /v1/calls (calls_api.h)
+  MessagesConfig messages;  // [messages]: POST /v1/messages (messages_api.h)
 #endif
 };
 

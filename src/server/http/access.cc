@@ -8,6 +8,7 @@
 
 #include <toml++/toml.h>
 
+#include "core/base64.h"
 #include "core/strings.h"
 
 namespace rampart::server {
@@ -16,7 +17,8 @@ namespace {
 
 constexpr std::pair<std::string_view, Right> kRights[] = {
     {"scan", Right::kScan},     {"read", Right::kRead},       {"learn", Right::kLearn},
-    {"events", Right::kEvents}, {"reports", Right::kReports}, {"override", Right::kOverride}};
+    {"events", Right::kEvents}, {"reports", Right::kReports}, {"override", Right::kOverride},
+    {"calls", Right::kCalls}};
 
 std::array<uint8_t, 32> sha256(std::string_view s) {
   std::array<uint8_t, 32> out{};
@@ -94,7 +96,7 @@ Result<AccessControl> AccessControl::from(const Config& cfg) {
       Right right{};
       if (!parse_right(r, right)) {
         t.invalid("rights", "token " + tok.name + ": unknown right \"" + r +
-                                "\" (use scan, read, learn, events, reports, override)");
+                                "\" (use scan, read, learn, events, reports, override, calls)");
         rights_ok = false;
         continue;
       }
@@ -123,8 +125,21 @@ Access AccessControl::check(const HttpRequest& req, Right right, std::string* wh
   const std::string* auth = req.header("authorization");
   if (!auth) return Access::kUnauthorized;
   std::string_view v = trim(*auth);
-  if (v.size() < 7 || !iequals(v.substr(0, 7), "bearer ")) return Access::kUnauthorized;
-  v = trim(v.substr(7));
+  std::string basic_token;
+  if (v.size() >= 6 && iequals(v.substr(0, 6), "basic ")) {
+    // RFC 7617 for clients that cannot set a header (Kamailio's http_client
+    // connections): the token is the password, the user name is ignored.
+    auto decoded = base64_decode(trim(v.substr(6)));
+    if (!decoded) return Access::kUnauthorized;
+    const size_t colon = decoded->find(':');
+    if (colon == std::string::npos) return Access::kUnauthorized;
+    basic_token = decoded->substr(colon + 1);
+    v = basic_token;
+  } else if (v.size() >= 7 && iequals(v.substr(0, 7), "bearer ")) {
+    v = trim(v.substr(7));
+  } else {
+    return Access::kUnauthorized;
+  }
   if (v.empty()) return Access::kUnauthorized;
   const std::array<uint8_t, 32> h = sha256(v);
   const ApiToken* found = nullptr;

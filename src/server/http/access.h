@@ -5,16 +5,18 @@
 //   [[http.tokens]]
 //   name = "desk"
 //   sha256 = "<hex SHA-256 of the token>"       # rampart token new desk --rights scan,read
-//   rights = ["scan", "read", "learn", "events", "reports", "override"]
+//   rights = ["scan", "read", "learn", "events", "reports", "override", "calls"]
 //
 //   auto ac = AccessControl::from(config);      // Result<AccessControl>
 //   switch (ac->check(request, Right::kLearn)) { case Access::kAllowed: ...; case kUnauthorized: 401; ... }
 //
-// Requests carry "Authorization: Bearer <token>" (RFC 6750 2.1). With at
+// Requests carry "Authorization: Bearer <token>" (RFC 6750 2.1), or
+// "Authorization: Basic base64(<any name>:<token>)" (RFC 7617) for clients
+// that can only put credentials in a URL (Kamailio's http_client connections). With at
 // least one token configured every right needs a token holding it: no token
 // or an unknown one is kUnauthorized (401), a known token without the right
 // kForbidden (403). With none configured, scan and read are open and learn,
-// events and reports are kForbidden: writes are off until an operator makes
+// events, reports, override and calls are kForbidden: writes are off until an operator makes
 // a token. The presented token is hashed and compared with every configured
 // hash in constant time (CRYPTO_memcmp), so neither the token nor which hash
 // matched leaks through timing.
@@ -37,7 +39,16 @@
 namespace rampart::server {
 
 // kOverride: manual DNSBL listings and delistings (POST /v1/overrides, issue 14).
-enum class Right : uint8_t { kScan = 1, kRead = 2, kLearn = 4, kEvents = 8, kReports = 16, kOverride = 32 };
+// kCalls: a SIP proxy asking per INVITE (POST /v1/calls, issue 16).
+enum class Right : uint8_t {
+  kScan = 1,
+  kRead = 2,
+  kLearn = 4,
+  kEvents = 8,
+  kReports = 16,
+  kOverride = 32,
+  kCalls = 64
+};
 enum class Access { kAllowed, kUnauthorized, kForbidden };
 
 // "scan", "read", ... -> the right; nullopt-like: false when unknown.

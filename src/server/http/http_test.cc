@@ -261,6 +261,17 @@ TEST(Access, TokensAndRights) {
   EXPECT_EQ(ac->check(request("POST", "/v1/learn", "Bearer secret-desK"), Right::kLearn),
             Access::kUnauthorized);
   EXPECT_EQ(ac->check(request("POST", "/v1/learn", "Basic c2VjcmV0"), Right::kLearn), Access::kUnauthorized);
+  // RFC 7617 Basic: the token is the password, any user name.
+  EXPECT_EQ(
+      ac->check(request("POST", "/v1/learn", "Basic a2FtYWlsaW86c2VjcmV0LWRlc2s="), Right::kLearn, &who),
+      Access::kAllowed);
+  EXPECT_EQ(ac->check(request("POST", "/v1/learn", "basic OnNlY3JldC1kZXNr"), Right::kLearn),
+            Access::kAllowed);
+  EXPECT_EQ(ac->check(request("POST", "/v1/events", "Basic azpzZWNyZXQtZGVzaw=="), Right::kEvents),
+            Access::kForbidden);
+  for (const char* bad : {"Basic c2VjcmV0LWRlc2s6", "Basic azpzZWNyZXQtZGVzSw==", "Basic !!!", "Basic ",
+                          "Basic c2VjcmV0LWRlc2s="})
+    EXPECT_EQ(ac->check(request("POST", "/v1/learn", bad), Right::kLearn), Access::kUnauthorized) << bad;
   EXPECT_EQ(ac->check(request("POST", "/v1/learn"), Right::kLearn), Access::kUnauthorized);
   EXPECT_EQ(ac->check(request("POST", "/v1/scan"), Right::kScan), Access::kUnauthorized);
 
@@ -268,7 +279,7 @@ TEST(Access, TokensAndRights) {
   AccessControl open;
   EXPECT_EQ(open.check(request("POST", "/v1/scan"), Right::kScan), Access::kAllowed);
   EXPECT_EQ(open.check(request("GET", "/v1/reputation/ip:1.2.3.4"), Right::kRead), Access::kAllowed);
-  for (Right r : {Right::kLearn, Right::kEvents, Right::kReports})
+  for (Right r : {Right::kLearn, Right::kEvents, Right::kReports, Right::kOverride, Right::kCalls})
     EXPECT_EQ(open.check(request("POST", "/v1/x", "Bearer secret-desk"), r), Access::kForbidden);
 
   // Bad entries name what is wrong.

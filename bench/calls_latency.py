@@ -1,0 +1,238 @@
+#!/usr/bin/python3
+"""bench/calls_latency.py RAMPARTD — the latency Kamailio adds per INVITE by
+asking rampartd (issue 16; goal: p99 under 1 ms added on loopback).
+
+Two Kamailios with the shipped deploy/kamailio/kamailio.cfg on loopback, side
+by side in one run: one screening through rampartd (POST /v1/calls, STIR/SHAKEN
+with a warm certificate cache: every call carries an A-attested Identity from
+a chain served over HTTPS on 127.0.0.1), one with -A RAMPART_BYPASS (the proxy
+alone). The callee is SIPp's UAS (Debian sip-tester). A client here places the
+calls one at a time, alternating between the two proxies, each from its own
+caller number (no pattern builds up), and times INVITE -> 200 OK. The
+difference of the two distributions is what rampartd adds.
+
+Environment: CALLS_BENCH_CALLS (2000 per proxy)."""
+import email.utils
+import hashlib
+import ipaddress
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from sip_support import cert, free_port, pem, wait_for  # noqa: E402
+
+RAMPARTD = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "apps", "rampartd", "rampartd")
+CALLS = int(os.environ.get("CALLS_BENCH_CALLS", "2000"))
+TOKEN = "rmp_calls_bench"
+KAMAILIO = shutil.which("kamailio") or "/usr/sbin/kamailio"
+SIPP = shutil.which("sipp") or "/usr/bin/sipp"
+
+
+def udp_bound(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", port))
+        return False
+    except OSError:
+        return True
+    finally:
+        s.close()
+
+
+def pct(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def main():
+    for tool in (KAMAILIO, SIPP, RAMPARTD):
+        if not os.path.exists(tool):
+            print("calls_latency: %s missing (scripts/install-deps.sh, or build rampartd)" % tool)
+            return 2
+    tmp = tempfile.mkdtemp(prefix="rampart-calls-bench-")
+    procs = []
+
+    def write(name, data):
+        path = os.path.join(tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def start(argv, out):
+        with open(os.path.join(tmp, out), "w") as f:
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT, cwd=tmp)
+        procs.append(p)
+        return p
+
+    try:
+        ca_key, sp_key, web_key, srv_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(4))
+        ca = cert("STI-CA bench", ca_key, None, ca_key, True)
+        sp = cert("SHAKEN bench", sp_key, ca, ca_key, False)
+        web_ca = cert("web CA", web_key, None, web_key, True)
+        srv = cert("localhost", srv_key, web_ca, web_key, False,
+                   san=[x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+        write("srv.pem", pem(srv))
+        write("srv.key", srv_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        chain = pem(sp, ca)
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Cache-Control", "max-age=3600")
+                self.send_header("Content-Length", str(len(chain)))
+                self.end_headers()
+                self.wfile.write(chain)
+
+            def log_message(self, *args):
+                pass
+
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(os.path.join(tmp, "srv.pem"), os.path.join(tmp, "srv.key"))
+        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        x5u = "https://127.0.0.1:%d/sp.pem" % httpd.server_address[1]
+
+        http_port = free_port()
+        conf = write("rampart.toml", ('[[http.tokens]]\nname = "kamailio"\nsha256 = "%s"\nrights = ["calls"]\n\n'
+                                      '[calls]\nenabled = true\ntrust_anchors = "%s"\nhttps_ca = "%s"\n' % (
+                                          hashlib.sha256(TOKEN.encode()).hexdigest(), write("anchors.pem", pem(ca)),
+                                          write("web-ca.pem", pem(web_ca)))).encode())
+        rampartd = subprocess.Popen(
+            [RAMPARTD, "--config", conf, "--milter", "127.0.0.1:0", "--http", "127.0.0.1:%d" % http_port,
+             "--zone", os.path.join(ROOT, "deploy", "demo", "example.zone"), "--loops", "1", "--log-level", "warn"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        procs.append(rampartd)
+        for _ in range(10):
+            line = rampartd.stdout.readline()
+            if not line or line.startswith("rampartd: ready"):
+                break
+        if not line.startswith("rampartd: ready"):
+            print("calls_latency: rampartd did not start")
+            return 1
+
+        uas_port = free_port()
+        start([SIPP, "-sn", "uas", "-i", "127.0.0.1", "-p", str(uas_port), "-nostdin"], "uas.out")
+        ports = {}
+        for name, extra in (("screened", []), ("bypass", ["-A", "RAMPART_BYPASS"])):
+            port = free_port()
+            run = os.path.join(tmp, "run-" + name)
+            os.mkdir(run)
+            start([KAMAILIO, "-f", os.path.join(ROOT, "deploy", "kamailio", "kamailio.cfg"), "-D", "-E", "-e",
+                   "-l", "udp:127.0.0.1:%d" % port, "-Y", run, "-P", os.path.join(run, "pid"), "-m", "64", "-M", "8",
+                   "-A", "RAMPART_NO_LISTEN", "-A", 'RAMPART_CON="rampart=>http://kamailio:%s@127.0.0.1:%d/v1/calls"' % (TOKEN, http_port)] + extra, "kamailio-%s.log" % name)
+            wait_for("kamailio " + name, lambda p=port: udp_bound(p), 30)
+            ports[name] = port
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(5)
+        me = sock.getsockname()[1]
+        key_pem = sp_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption())
+        callee = "+12025550199"
+
+        def identity(caller):
+            token = jwt.encode({"attest": "A", "dest": {"tn": [callee.lstrip("+")]}, "iat": int(time.time()),
+                                "orig": {"tn": caller.lstrip("+")}, "origid": str(uuid.uuid4())}, key_pem,
+                               algorithm="ES256", headers={"ppt": "shaken", "typ": "passport", "x5u": x5u})
+            return "%s;info=<%s>;alg=ES256;ppt=shaken" % (token, x5u)
+
+        def call(port, n, caller):
+            cid = "bench-%d-%s" % (n, uuid.uuid4().hex)
+            ruri = "sip:%s@127.0.0.1:%d" % (callee, uas_port)
+            common = ("From: <sip:%s@127.0.0.1>;tag=b%d\r\nCall-ID: %s\r\nMax-Forwards: 70\r\n" % (caller, n, cid))
+            invite = ("INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-i%s\r\n%s"
+                      "To: <sip:%s@127.0.0.1>\r\nCSeq: 1 INVITE\r\nContact: <sip:%s@127.0.0.1:%d>\r\n"
+                      "Date: %s\r\nIdentity: %s\r\nContent-Length: 0\r\n\r\n" % (
+                          ruri, me, cid, common, callee, caller, me, email.utils.formatdate(usegmt=True),
+                          identity(caller), ))
+            t0 = time.perf_counter()
+            sock.sendto(invite.encode(), ("127.0.0.1", port))
+            to_tag = None
+            while True:
+                data = sock.recv(65535).decode(errors="replace")
+                if cid not in data:
+                    continue
+                first = data.split("\r\n", 1)[0]
+                code = int(first.split()[1]) if first.startswith("SIP/2.0") else 0
+                if code >= 200 and "CSeq: 1 INVITE" in data:
+                    elapsed = time.perf_counter() - t0
+                    for line in data.split("\r\n"):
+                        if line.lower().startswith("to:"):
+                            to_tag = line[line.find("tag="):].split(";")[0] if "tag=" in line else ""
+                    break
+            if code != 200:
+                raise SystemExit("calls_latency: call %d answered %d" % (n, code))
+            to = "To: <sip:%s@127.0.0.1>;%s\r\n" % (callee, to_tag)
+            ack = ("ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-a%s\r\n%s%sCSeq: 1 ACK\r\n"
+                   "Content-Length: 0\r\n\r\n" % (ruri, me, cid, common, to))
+            bye = ("BYE %s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-b%s\r\n%s%sCSeq: 2 BYE\r\n"
+                   "Content-Length: 0\r\n\r\n" % (ruri, me, cid, common, to))
+            sock.sendto(ack.encode(), ("127.0.0.1", port))
+            sock.sendto(bye.encode(), ("127.0.0.1", port))
+            while True:
+                data = sock.recv(65535).decode(errors="replace")
+                if cid in data and "CSeq: 2 BYE" in data and data.startswith("SIP/2.0 2"):
+                    break
+            return elapsed
+
+        # Warm up (the x5u fetched once, connections opened), then alternate.
+        for i in range(20):
+            call(ports["screened"], i, "+1313%07d" % (2000000 + i))
+            call(ports["bypass"], i, "+1313%07d" % (2000000 + i))
+        times = {"screened": [], "bypass": []}
+        for i in range(CALLS):
+            caller = "+1202%07d" % (2000000 + i)  # one call per caller: no pattern
+            for name in (("screened", "bypass") if i % 2 else ("bypass", "screened")):
+                times[name].append(call(ports[name], i, caller))
+        load = open("/proc/loadavg").read().split()[0]
+        print("INVITE -> 200 OK through Kamailio on loopback, %d calls each, alternating (load %s):" % (CALLS, load))
+        for name in ("bypass", "screened"):
+            v = times[name]
+            print("  %-9s p50 %7.3f ms  p90 %7.3f ms  p99 %7.3f ms" % (
+                name, 1e3 * pct(v, 0.5), 1e3 * pct(v, 0.9), 1e3 * pct(v, 0.99)))
+        added50 = 1e3 * (pct(times["screened"], 0.5) - pct(times["bypass"], 0.5))
+        added99 = 1e3 * (pct(times["screened"], 0.99) - pct(times["bypass"], 0.99))
+        print("  added by rampartd (STIR/SHAKEN, warm cache, + call patterns): p50 %.3f ms, p99 %.3f ms "
+              "(goal: p99 under 1 ms)" % (added50, added99))
+        import urllib.request
+        metrics = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % http_port, timeout=10).read().decode()
+        for line in metrics.splitlines():
+            if line.startswith(("rampart_calls_assess_seconds_bucket", "rampart_calls_assess_seconds_count",
+                                "rampart_http_connections_total", "rampart_loop_connections_total",
+                                "rampart_calls_total", "rampart_calls_verstat_total")):
+                print("  rampartd: " + line)
+        httpd.shutdown()
+        return 0
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

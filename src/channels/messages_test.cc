@@ -1,0 +1,165 @@
+// File: src/channels/messages_test.cc
+#include "channels/messages.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <nlohmann/json.hpp>
+
+namespace rampart::channels::messages {
+namespace {
+
+constexpr int64_t kT = 1796601600;
+
+Message sms(std::string from, std::string to, std::string text, int64_t t = kT) {
+  Message m;
+  m.channel = Channel::kSms;
+  m.sender = std::move(from);
+  m.recipients = {std::move(to)};
+  m.text = std::move(text);
+  m.time = t;
+  return m;
+}
+
+bool has(const Verdict& v, std::string_view name) {
+  for (const auto& s : v.symbols)
+    if (s.name == name) return true;
+  return false;
+}
+
+TEST(Messages, Parse) {
+  auto m = parse_message(
+      R"({"channel": "sms", "sender": "+12025550100", "recipients": ["+12025550199", "+12025550198"],
+          "text": "hi", "time": 1796601600})");
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->channel, Channel::kSms);
+  EXPECT_EQ(m->recipients.size(), 2u);
+  EXPECT_EQ(m->time, kT);
+  EXPECT_TRUE(
+      parse_message(R"({"channel": "im", "sender": "alice@chat", "recipients": ["bob"], "text": ""})"));
+  std::string many = R"({"channel": "sms", "sender": "1", "text": "x", "recipients": [)";
+  for (int i = 0; i < 101; ++i) many += std::string(i ? "," : "") + "\"" + std::to_string(i) + "\"";
+  many += "]}";
+  for (const std::string& bad : std::vector<std::string>{
+           "", "[]", R"({"channel": "mms", "sender": "1", "recipients": ["2"], "text": ""})",
+           R"({"channel": "sms", "recipients": ["2"], "text": ""})",
+           R"({"channel": "sms", "sender": "", "recipients": ["2"], "text": ""})",
+           R"({"channel": "sms", "sender": "1", "recipients": [], "text": ""})",
+           R"({"channel": "sms", "sender": "1", "recipients": [2], "text": ""})",
+           R"({"channel": "sms", "sender": "1", "recipients": ["2"]})",
+           R"({"channel": "sms", "sender": "1", "recipients": ["2"], "text": "", "time": "now"})",
+           R"({"channel": "sms", "sender": "1", "recipients": ["2"], "text": "", "x": 1})", many,
+           R"({"channel": "sms", "sender": "1", "recipients": ["2"], "text": ")" + std::string(5000, 'a') +
+               "\"}"})
+    EXPECT_FALSE(parse_message(bad)) << bad.substr(0, 80);
+  auto c =
+      parse_complaint(R"({"channel": "sms", "sender": "+12025550100", "text": "win http://x.example/a"})");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->sender, "+12025550100");
+  EXPECT_FALSE(parse_complaint(R"({"channel": "sms"})"));
+}
+
+TEST(Messages, TextHelpers) {
+  EXPECT_EQ(normalise("  WIN a Prize!!! Call 0800-123  "), "win a prize call 0000 000");
+  EXPECT_EQ(url_hosts("go to https://Bit.LY/x or www.prize.example. now; http://nodot/"),
+            (std::vector<std::string>{"bit.ly", "www.prize.example"}));
+  EXPECT_EQ(phone_numbers("call 0800 123 4567 or +44 (20) 7946-0958, code 1234"),
+            (std::vector<std::string>{"08001234567", "442079460958"}));
+  // Small edits keep the fingerprint close; another text is far.
+  const std::string a =
+      normalise("Congratulations! You have won a $1000 gift card. Claim it now at the link below");
+  const std::string b =
+      normalise("Congratulations!! You have won a $5000 gift card, claim it now at the link below");
+  const std::string c =
+      normalise("Hi mum, running late, will be home around seven, keep dinner warm for me please");
+  EXPECT_LE(std::popcount(simhash(a) ^ simhash(b)), 3);
+  EXPECT_GT(std::popcount(simhash(a) ^ simhash(c)), 10);
+}
+
+TEST(Messages, ConversationsAreAllowed) {
+  Checker ck;
+  for (int i = 0; i < 30; ++i) {
+    auto v =
+        ck.check(sms("+12025550100", "+12025550199", "are we still on for " + std::to_string(i)), kT + i);
+    EXPECT_EQ(v.action, "allow") << v.to_json();
+    ck.check(sms("+12025550199", "+12025550100", "yes see you at " + std::to_string(i)), kT + i);
+  }
+  // A sender with many answered recipients is not "unanswered".
+  for (int i = 0; i < 40; ++i) {
+    const std::string friend_ = "+1202555" + std::to_string(1000 + i);
+    ck.check(sms("+13125550100", friend_, "party on saturday at my place, bring snacks " + std::to_string(i)),
+             kT);
+    ck.check(sms(friend_, "+13125550100", "count me in"), kT + 1);
+  }
+  auto v =
+      ck.check(sms("+13125550100", "+12025551999", "party on saturday at my place, bring snacks"), kT + 2);
+  EXPECT_FALSE(has(v, "SENDER_UNANSWERED")) << v.to_json();
+  EXPECT_NE(v.action, "block");
+}
+
+TEST(Messages, BulkSpamWithSmallEditsIsBlocked) {
+  Checker ck;
+  Verdict last;
+  for (int i = 0; i < 60; ++i) {
+    // The amount changes each time: the text survives as a near duplicate.
+    last = ck.check(sms("+13135550100", "+1202556" + std::to_string(1000 + i),
+                        "Congratulations! You have won a $" + std::to_string(100 * (i % 9 + 1)) +
+                            " gift card. Claim it now at the link below"),
+                    kT + i);
+  }
+  EXPECT_EQ(last.action, "block") << last.to_json();
+  EXPECT_TRUE(has(last, "TEXT_BULK"));
+  EXPECT_TRUE(has(last, "SENDER_FANOUT"));
+  EXPECT_TRUE(has(last, "SENDER_UNANSWERED"));
+  auto j = nlohmann::json::parse(last.to_json());
+  EXPECT_EQ(j["action"], "block");
+  EXPECT_FALSE(j["symbols"][0]["reason"].get<std::string>().empty());
+  // Another sender with the same text, writing to several people: a campaign.
+  Verdict other;
+  for (int i = 0; i < 5; ++i)
+    other = ck.check(
+        sms("+13135550101", "+1202555" + std::to_string(9990 + i),
+            "Congratulations! You have won a $300 gift card. Claim it now at the link below", kT + 61),
+        kT + 61);
+  EXPECT_TRUE(has(other, "TEXT_CAMPAIGN")) << other.to_json();
+  // Outside the window the sender starts afresh.
+  auto later = ck.check(sms("+13135550100", "+12025557777", "hello again", kT + 60 + 4000), kT + 60 + 4000);
+  EXPECT_EQ(later.action, "allow") << later.to_json();
+}
+
+TEST(Messages, ComplaintsName7726Senders_Urls_AndNumbers) {
+  Checker ck;
+  Complaint c;
+  c.channel = Channel::kSms;
+  c.sender = "+13135550100";
+  c.text = "Your parcel is held: pay the fee at https://parcel-fee.example/x or call 0800 123 4567";
+  ck.complaint(c, kT);
+  auto v = ck.check(sms("+13135550100", "+12025550199", "hello"), kT + 10);
+  EXPECT_TRUE(has(v, "SENDER_COMPLAINED")) << v.to_json();
+  auto u = ck.check(sms("+14155550100", "+12025550199", "see https://PARCEL-FEE.example/track now"), kT + 10);
+  EXPECT_TRUE(has(u, "URL_REPORTED")) << u.to_json();
+  EXPECT_EQ(u.action, "tag");
+  auto p = ck.check(sms("+14155550101", "+12025550198", "ring 0800-123-4567 today"), kT + 10);
+  EXPECT_TRUE(has(p, "PHONE_REPORTED")) << p.to_json();
+  // Complaints are per channel.
+  Message im = sms("+13135550100", "bob", "hello");
+  im.channel = Channel::kIm;
+  EXPECT_FALSE(has(ck.check(im, kT + 10), "SENDER_COMPLAINED"));
+}
+
+TEST(Messages, Bounded) {
+  Options o;
+  o.max_senders = 50;
+  o.max_texts = 40;
+  Checker ck(o);
+  for (int i = 0; i < 500; ++i)
+    ck.check(sms("+1202555" + std::to_string(1000 + i), "+12025550199",
+                 "message number " + std::to_string(i) + " with its own distinct words " +
+                     std::to_string(i * 7919)),
+             kT + i);
+  EXPECT_LE(ck.senders(), 50u);
+  EXPECT_LE(ck.texts(), 40u);
+}
+
+}  // namespace
+}  // namespace rampart::channels::messages

@@ -1,0 +1,340 @@
+// File: src/server/calls_api.cc
+// POST /v1/calls (see calls_api.h).
+#include "server/calls_api.h"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "channels/x5u.h"
+#include "core/executor.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "server/http/parser.h"
+#include "server/http/router.h"
+
+namespace rampart::server {
+
+namespace stir = channels::stir;
+namespace calls = channels::calls;
+using Json = nlohmann::json;
+
+Result<CallsConfig> CallsConfig::from(const Config& cfg) {
+  const size_t mark = cfg.error_count();
+  CallsConfig c;
+  Section s = cfg.section("calls");
+  c.enabled = s.boolean("enabled", false);
+  c.trust_anchors = s.string("trust_anchors", "");
+  c.https_ca = s.string("https_ca", "");
+  c.x5u_timeout_ms = s.integer("x5u_timeout_ms", 800, 10, 30000);
+  c.reject_failed = s.choice("stir_failed", "tag", {"tag", "reject"}) == "reject";
+  for (auto& r : s.strings("own_ranges")) {
+    std::string d = calls::number_digits(r);
+    if (d.empty() || d.size() > 15)
+      s.invalid("own_ranges", "not a number prefix: " + r);
+    else
+      c.own_ranges.push_back(std::move(d));
+  }
+  c.tag_prefix = s.string("tag_prefix", "Spam? ");
+  if (c.tag_prefix.size() > 64) s.invalid("tag_prefix", "at most 64 bytes");
+  c.max_queue = static_cast<size_t>(s.integer("max_queue", 1024, 1, 1000000));
+  if (c.enabled && c.trust_anchors.empty())
+    s.invalid("trust_anchors", "calls.enabled needs the STI-CA list (a PEM file)");
+  if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
+  return c;
+}
+
+Result<CallRequest> parse_call_request(std::string_view body) {
+  if (body.size() > kMaxCallRequestBytes) return fail(Errc::kLimit, "body over 16 KiB");
+  Json j = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return fail(Errc::kParse, "the body is not a JSON object");
+  CallRequest r;
+  auto str = [&j](const char* key, std::string& out, bool required) -> Status {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) {
+      if (required) return fail(Errc::kParse, std::string(key) + " is required");
+      return {};
+    }
+    if (!it->is_string()) return fail(Errc::kParse, std::string(key) + " must be a string");
+    out = it->get<std::string>();
+    return {};
+  };
+  for (const auto& [key, value] : j.items()) {
+    static constexpr std::string_view kKnown[] = {"from",      "to",    "identity", "date",
+                                                  "source_ip", "trunk", "external", "call_id"};
+    if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown))
+      return fail(Errc::kParse, "unknown field " + key.substr(0, 64));
+    (void)value;
+  }
+  if (auto st = str("from", r.from, true); !st) return tl::unexpected(st.error());
+  if (auto st = str("to", r.to, true); !st) return tl::unexpected(st.error());
+  if (auto st = str("identity", r.identity, false); !st) return tl::unexpected(st.error());
+  if (auto st = str("source_ip", r.source_ip, false); !st) return tl::unexpected(st.error());
+  if (auto st = str("trunk", r.trunk, false); !st) return tl::unexpected(st.error());
+  if (auto st = str("call_id", r.call_id, false); !st) return tl::unexpected(st.error());
+  if (r.from.empty() || r.to.empty()) return fail(Errc::kParse, "from and to must not be empty");
+  if (auto it = j.find("external"); it != j.end() && !it->is_null()) {
+    if (!it->is_boolean()) return fail(Errc::kParse, "external must be true or false");
+    r.external = it->get<bool>();
+  }
+  if (auto it = j.find("date"); it != j.end() && !it->is_null()) {
+    if (it->is_number_integer()) {
+      r.date = it->get<int64_t>();
+      if (r.date <= 0) return fail(Errc::kParse, "date must be positive unix seconds");
+    } else if (it->is_string()) {
+      const std::string d = it->get<std::string>();
+      if (!d.empty()) {  // a missing Date header: now
+        auto t = channels::parse_http_date(d);
+        if (!t) return fail(Errc::kParse, "date: " + t.error().message);
+        r.date = *t;
+      }
+    } else {
+      return fail(Errc::kParse, "date must be an HTTP-date or unix seconds");
+    }
+  }
+  return r;
+}
+
+std::string CallAnswer::to_json() const {
+  Json j = Json::object();
+  j["action"] = action;
+  j["code"] = code;
+  j["reason"] = reason;
+  j["verstat"] = std::string(stir::verstat_name(verstat));
+  j["attest"] = attest ? Json(std::string(1, *attest)) : Json(nullptr);
+  j["display_prefix"] = display_prefix;
+  j["reasons"] = reasons;
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+CallAnswer decide_call(const calls::Assessment& a, const stir::Verdict& v, const CallsConfig& cfg) {
+  CallAnswer out;
+  out.verstat = v.verstat;
+  out.attest = v.attest;
+  out.reasons = a.reasons;
+  if (v.verstat == stir::Verstat::kFailed) out.reasons.push_back("identity: " + v.reason);
+  if (a.action == calls::Action::kBlock) {
+    // A caller ID that is not a caller (invalid, the callee's own, ours from
+    // outside) is declined by the network; a pattern is unwanted (RFC 8197).
+    const bool number_rule = std::any_of(a.reasons.begin(), a.reasons.end(),
+                                         [](const std::string& r) { return r.rfind("caller ID", 0) == 0; });
+    out.action = "block";
+    out.code = number_rule ? 603 : 607;
+    out.reason = a.reasons.empty() ? "call pattern" : a.reasons.front();
+    return out;
+  }
+  if (v.verstat == stir::Verstat::kFailed && cfg.reject_failed) {
+    out.action = "reject";
+    out.code = v.sip_status;
+    out.reason = v.reason;
+    return out;
+  }
+  if (a.action == calls::Action::kTag || v.verstat == stir::Verstat::kFailed) {
+    out.action = "tag";
+    out.display_prefix = cfg.tag_prefix;
+    out.reason = a.action == calls::Action::kTag && !a.reasons.empty() ? a.reasons.front() : v.reason;
+    return out;
+  }
+  out.action = "allow";
+  out.reason = v.verstat == stir::Verstat::kPassed ? "identity verified" : "no sign of abuse";
+  return out;
+}
+
+struct CallService::Impl {
+  CallsConfig cfg;
+  stir::TrustAnchors anchors;
+  boost::asio::io_context ctx{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{ctx.get_executor()};
+  std::unique_ptr<channels::X5uFetcher> fetcher;
+  stir::ChainCache chains{256};
+  calls::CallPatterns patterns;
+  std::thread thread;
+  std::atomic<size_t> queued{0};
+  // Metrics (null without a registry: tests).
+  Family<Counter>* actions = nullptr;
+  Family<Counter>* verstats = nullptr;
+  Counter* overflow = nullptr;
+  Histogram* seconds = nullptr;
+
+  Impl(CallsConfig c, stir::TrustAnchors a)
+      : cfg(std::move(c)), anchors(std::move(a)), patterns(pattern_options(cfg)) {}
+  static calls::Options pattern_options(const CallsConfig& c) {
+    calls::Options o;
+    o.own_ranges = c.own_ranges;
+    return o;
+  }
+
+  void finish(const CallRequest& req, const calls::Assessment& a, const stir::Verdict& v,
+              std::chrono::steady_clock::time_point t0, const std::function<void(CallAnswer)>& done) {
+    CallAnswer ans = decide_call(a, v, cfg);
+    if (actions) actions->with({ans.action}).inc();
+    if (verstats) verstats->with({std::string(stir::verstat_name(v.verstat))}).inc();
+    if (seconds)
+      seconds->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (ans.action != "allow")
+      log::get()->info("call {} -> {}{}{}: {} {} ({})", req.from, req.to, req.call_id.empty() ? "" : " ",
+                       req.call_id, ans.action, ans.code, ans.reason);
+    done(std::move(ans));
+  }
+
+  // On the worker thread.
+  void run(CallRequest req, std::function<void(CallAnswer)> done, std::chrono::steady_clock::time_point t0) {
+    const int64_t now = static_cast<int64_t>(std::time(nullptr));
+    calls::Call c;
+    c.time = req.date ? req.date : now;
+    c.caller = req.from;
+    c.callee = req.to;
+    c.trunk = req.trunk;
+    c.source_ip = req.source_ip;
+    c.external = req.external;
+    calls::Assessment a = patterns.on_invite(c);
+    stir::Call sc{.from_tn = req.from, .to_tn = req.to, .date = req.date ? req.date : now};
+    auto step = stir::check_identity(req.identity, sc);
+    if (auto* v = std::get_if<stir::Verdict>(&step)) {
+      finish(req, a, *v, t0, done);
+      return;
+    }
+    auto checked = std::make_shared<stir::Checked>(std::move(std::get<stir::Checked>(step)));
+    const std::string url = checked->x5u;
+    fetcher->fetch(url, now,
+                   [this, req = std::move(req), a = std::move(a), checked, sc, t0,
+                    done = std::move(done)](Result<std::string> chain) {
+                     stir::Verdict v = chain ? stir::verify_with_chain(*checked, *chain, anchors, sc, &chains)
+                                             : stir::fetch_failed(chain.error().message);
+                     finish(req, a, v, t0, done);
+                   });
+  }
+};
+
+CallService::CallService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+CallService::~CallService() {
+  impl_->guard.reset();
+  impl_->ctx.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+const CallsConfig& CallService::config() const { return impl_->cfg; }
+
+Result<std::unique_ptr<CallService>> CallService::start(CallsConfig cfg, Metrics* metrics) {
+  auto anchors = stir::TrustAnchors::load_file(cfg.trust_anchors);
+  if (!anchors) return fail(Errc::kConfig, "calls.trust_anchors: " + anchors.error().message);
+  auto impl = std::make_unique<Impl>(cfg, std::move(*anchors));
+  channels::X5uOptions xo;
+  xo.https_ca = cfg.https_ca;
+  xo.timeout = std::chrono::milliseconds(cfg.x5u_timeout_ms);
+  impl->fetcher = std::make_unique<channels::X5uFetcher>(impl->ctx.get_executor(), xo);
+  if (auto st = impl->fetcher->ready(); !st)
+    return fail(Errc::kConfig, "calls.https_ca: " + st.error().message);
+  if (metrics) {
+    impl->actions = &metrics->counter_family("rampart_calls_total",
+                                             "Calls assessed (POST /v1/calls), by action.", {"action"});
+    impl->verstats = &metrics->counter_family(
+        "rampart_calls_verstat_total", "STIR/SHAKEN verification results of assessed calls.", {"verstat"});
+    impl->overflow = &metrics->counter("rampart_calls_overflow_total",
+                                       "Calls refused with 503: the assessment queue was full.");
+    impl->seconds = &metrics->histogram("rampart_calls_assess_seconds",
+                                        "Time from a call's request to its answer (x5u fetch included).",
+                                        {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1, 1});
+  }
+  Impl* p = impl.get();
+  impl->thread = std::thread([p] { p->ctx.run(); });
+  log::get()->info("calls: POST /v1/calls with {} trust anchors{}", p->anchors.size(),
+                   cfg.reject_failed ? ", failed identities rejected" : "");
+  return std::unique_ptr<CallService>(new CallService(std::move(impl)));
+}
+
+bool CallService::assess(CallRequest req, std::function<void(CallAnswer)> done) {
+  Impl* p = impl_.get();
+  if (p->queued.fetch_add(1, std::memory_order_relaxed) >= p->cfg.max_queue) {
+    p->queued.fetch_sub(1, std::memory_order_relaxed);
+    if (p->overflow) p->overflow->inc();
+    return false;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  boost::asio::post(p->ctx, [p, req = std::move(req), done = std::move(done), t0]() mutable {
+    p->queued.fetch_sub(1, std::memory_order_relaxed);
+    p->run(std::move(req), std::move(done), t0);
+  });
+  return true;
+}
+
+bool CallService::incidents(size_t limit, std::function<void(std::string)> done) {
+  Impl* p = impl_.get();
+  if (p->queued.fetch_add(1, std::memory_order_relaxed) >= p->cfg.max_queue) {
+    p->queued.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  boost::asio::post(p->ctx, [p, limit, done = std::move(done)] {
+    p->queued.fetch_sub(1, std::memory_order_relaxed);
+    Json list = Json::array();
+    for (const auto& i : p->patterns.incidents()) {
+      if (list.size() >= limit) break;
+      list.push_back({{"key", i.key},
+                      {"action", std::string(calls::action_name(i.action))},
+                      {"first_seen", i.first_seen},
+                      {"last_seen", i.last_seen},
+                      {"attempts", i.attempts},
+                      {"reasons", i.reasons}});
+    }
+    Json out = Json::object();
+    out["incidents"] = std::move(list);
+    done(out.dump(-1, ' ', false, Json::error_handler_t::replace));
+  });
+  return true;
+}
+
+namespace {
+
+size_t incident_limit(const std::string& target) {
+  const size_t q = target.find("limit=");
+  if (q == std::string::npos) return 100;
+  size_t n = 0, i = q + 6;
+  while (i < target.size() && target[i] >= '0' && target[i] <= '9' && n < 1000000)
+    n = n * 10 + (target[i++] - '0');
+  return std::clamp<size_t>(n, 1, 10000);
+}
+
+}  // namespace
+
+void add_call_routes(Router& router, std::shared_ptr<CallService> svc) {
+  router.add("GET", "/v1/calls/incidents", Right::kRead,
+             [svc](HttpRequest& req, std::string_view, HttpRespond respond) {
+               Executor* loop = current_executor();
+               auto reply = [loop, respond](std::string body) {
+                 HttpReply rep{200, std::move(body)};
+                 if (loop)
+                   loop->post([respond, rep = std::move(rep)]() mutable { respond(std::move(rep)); });
+                 else
+                   respond(std::move(rep));
+               };
+               if (!svc->incidents(incident_limit(req.target), std::move(reply)))
+                 respond(HttpReply{503, error_json("too many calls waiting")});
+             });
+  router.add("POST", "/v1/calls", Right::kCalls,
+             [svc](HttpRequest& req, std::string_view, HttpRespond respond) {
+               auto parsed = parse_call_request(req.body);
+               if (!parsed) {
+                 respond(HttpReply{400, error_json(parsed.error().message)});
+                 return;
+               }
+               Executor* loop = current_executor();
+               auto reply = [loop, respond](CallAnswer a) {
+                 HttpReply rep{200, a.to_json()};
+                 if (loop)
+                   loop->post([respond, rep = std::move(rep)]() mutable { respond(std::move(rep)); });
+                 else
+                   respond(std::move(rep));
+               };
+               if (!svc->assess(std::move(*parsed), std::move(reply)))
+                 respond(HttpReply{503, error_json("too many calls waiting")});
+             });
+}
+
+}  // namespace rampart::server

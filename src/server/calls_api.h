@@ -1,0 +1,133 @@
+// File: src/server/calls_api.h
+// POST /v1/calls: rampartd's answer to a SIP proxy (Kamailio, deploy/kamailio)
+// per INVITE: STIR/SHAKEN verification of the Identity header field
+// (src/channels/stir.h, the x5u chain fetched over HTTPS with its cache) and
+// the call patterns of the caller, the trunk and the originating network
+// (src/channels/calls.h), combined into one action the proxy applies:
+//
+//   allow   let the call through (with the verstat when an Identity came);
+//   tag     let it through marked: verstat parameter, "Spam? " caller-name prefix;
+//   block   refuse it: 603 Decline (a caller ID that is invalid, the callee's
+//           own number or one of the provider's ranges from outside) or
+//           607 Unwanted (RFC 8197: the caller's pattern, e.g. a robocaller);
+//   reject  refuse a failed Identity with its RFC 8224 code (436/437/438/403),
+//           only with [calls] stir_failed = "reject" (default: tag).
+//
+//   [calls]
+//   enabled = true
+//   trust_anchors = "/etc/rampart/sti-ca.pem"   # the STI-CA list (PEM)
+//   https_ca = ""                               # an extra CA for x5u servers
+//   x5u_timeout_ms = 800                        # the whole fetch, then 436
+//   stir_failed = "tag"                         # or "reject"
+//   own_ranges = ["1202555"]                    # digit prefixes of our own numbers
+//   tag_prefix = "Spam? "
+//
+//   auto svc = CallService::start(cfg, &metrics);   // its worker thread starts
+//   add_call_routes(router, *svc);                  // POST /v1/calls (right "calls")
+//
+// Request (JSON, at most 16 KiB): {"from": "+12025550100", "to": "+12025550199",
+// "identity": "<Identity header value>" (absent or "": none), "date":
+// "<Date header>" or unix seconds (absent: now), "source_ip": "192.0.2.1",
+// "trunk": "carrier-a", "external": true, "call_id": "..."}. Answer 200:
+// {"action": "allow|tag|block|reject", "code": 0|603|607|4xx, "reason": "...",
+// "verstat": "TN-Validation-Passed|TN-Validation-Failed|No-TN-Validation",
+// "attest": "A"|null, "display_prefix": "" | "Spam? ", "reasons": [...]}.
+// 400 for a bad body, 503 past the queue (1,024 calls waiting).
+// GET /v1/calls/incidents (right "read"): the callers, trunks and networks
+// flagged so far with their evidence (calls::Incident), strongest first.
+//
+// Threads: the handler parses on the event loop, then everything else (the
+// patterns, the STIR checks, the chain cache and the x5u fetch, which never
+// blocks: Beast on the worker's io_context with its deadline) runs on one
+// worker thread; the answer is posted back to the loop that asked
+// (core/executor.h). No lock on the path.
+//
+// DIAGNOSTICS: CallsConfig::from records kConfig errors with file:line for
+// an unreadable trust-anchor file or a bad value; start() fails with kConfig
+// when the anchors cannot be loaded.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "channels/calls.h"
+#include "channels/stir.h"
+#include "core/config.h"
+#include "core/result.h"
+
+namespace rampart {
+class Metrics;
+}
+
+namespace rampart::server {
+
+class Router;
+
+struct CallsConfig {
+  bool enabled = false;
+  std::string trust_anchors;
+  std::string https_ca;
+  int64_t x5u_timeout_ms = 800;
+  bool reject_failed = false;  // stir_failed = "reject"
+  std::vector<std::string> own_ranges;
+  std::string tag_prefix = "Spam? ";
+  size_t max_queue = 1024;
+  static Result<CallsConfig> from(const Config& cfg);
+};
+
+struct CallRequest {
+  std::string from, to, identity, source_ip, trunk, call_id;
+  bool external = true;
+  int64_t date = 0;  // 0: now
+};
+inline constexpr size_t kMaxCallRequestBytes = 16 * 1024;
+Result<CallRequest> parse_call_request(std::string_view body);
+
+struct CallAnswer {
+  std::string action;  // "allow", "tag", "block", "reject"
+  int code = 0;
+  std::string reason;
+  channels::stir::Verstat verstat = channels::stir::Verstat::kNoValidation;
+  std::optional<char> attest;
+  std::string display_prefix;
+  std::vector<std::string> reasons;
+  std::string to_json() const;
+};
+
+// The rule (pure): the patterns' assessment and the STIR verdict of one call.
+// `identity_present`: an Identity header came (else the verstat is not sent).
+CallAnswer decide_call(const channels::calls::Assessment& a, const channels::stir::Verdict& v,
+                       const CallsConfig& cfg);
+
+class CallService {
+ public:
+  static Result<std::unique_ptr<CallService>> start(CallsConfig cfg, Metrics* metrics);
+  ~CallService();  // stops and joins the worker
+  CallService(const CallService&) = delete;
+  CallService& operator=(const CallService&) = delete;
+
+  // Runs `done` on the worker thread; false (nothing runs) past the queue.
+  bool assess(CallRequest req, std::function<void(CallAnswer)> done);
+  // The keys (caller, trunk, network) tagged or blocked so far, strongest
+  // first, as {"incidents": [{"key", "action", "first_seen", "last_seen",
+  // "attempts", "reasons"}]} (at most `limit`); `done` runs on the worker.
+  bool incidents(size_t limit, std::function<void(std::string)> done);
+  const CallsConfig& config() const;
+
+  struct Impl;
+
+ private:
+  explicit CallService(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// POST /v1/calls, right "calls"; GET /v1/calls/incidents[?limit=N] (read;
+// default 100, at most 10,000).
+void add_call_routes(Router& router, std::shared_ptr<CallService> svc);
+
+}  // namespace rampart::server

@@ -1,0 +1,242 @@
+// File: src/server/calls_api_test.cc
+// POST /v1/calls: the request parser, the decision rule, and the service on
+// its worker thread (patterns, STIR verdicts, an x5u that cannot be fetched).
+#include "server/calls_api.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "channels/stir_testing.h"
+
+namespace rampart::server {
+namespace {
+
+namespace stir = channels::stir;
+namespace calls = channels::calls;
+
+CallRequest call(std::string from, std::string to, std::string identity = "", int64_t date = 0) {
+  CallRequest r;
+  r.from = std::move(from);
+  r.to = std::move(to);
+  r.identity = std::move(identity);
+  r.date = date;
+  return r;
+}
+
+TEST(CallsApi, ParsesRequests) {
+  auto r = parse_call_request(
+      R"({"from": "+12025550100", "to": "+12025550199", "identity": "", "date": "Mon, 07 Dec 2026 00:00:00 GMT",
+          "source_ip": "192.0.2.1", "trunk": "carrier-a", "external": false, "call_id": "abc"})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->from, "+12025550100");
+  EXPECT_EQ(r->to, "+12025550199");
+  EXPECT_EQ(r->date, 1796601600);
+  EXPECT_EQ(r->trunk, "carrier-a");
+  EXPECT_FALSE(r->external);
+  auto unix = parse_call_request(R"({"from": "1", "to": "2", "date": 1796601600})");
+  ASSERT_TRUE(unix);
+  EXPECT_EQ(unix->date, 1796601600);
+  EXPECT_TRUE(unix->external);
+  auto empty_date = parse_call_request(R"({"from": "1", "to": "2", "date": ""})");
+  ASSERT_TRUE(empty_date);
+  EXPECT_EQ(empty_date->date, 0);
+
+  for (const char* bad :
+       {"", "[]", "{", R"({"to": "2"})", R"({"from": "1"})", R"({"from": 1, "to": "2"})",
+        R"({"from": "", "to": "2"})", R"({"from": "1", "to": "2", "x": 1})",
+        R"({"from": "1", "to": "2", "external": "yes"})", R"({"from": "1", "to": "2", "date": "yesterday"})",
+        R"({"from": "1", "to": "2", "date": -5})"})
+    EXPECT_FALSE(parse_call_request(bad)) << bad;
+  std::string big = R"({"from": "1", "to": "2", "identity": ")" + std::string(20000, 'a') + "\"}";
+  EXPECT_FALSE(parse_call_request(big));
+}
+
+TEST(CallsApi, DecisionRule) {
+  CallsConfig cfg;
+  stir::Verdict passed, failed, none;
+  passed.verstat = stir::Verstat::kPassed;
+  passed.attest = 'A';
+  failed.verstat = stir::Verstat::kFailed;
+  failed.sip_status = 438;
+  failed.reason = "bad signature";
+  none.verstat = stir::Verstat::kNoValidation;
+  none.sip_status = 428;
+  calls::Assessment allow;
+  calls::Assessment tag{calls::Action::kTag, {"caller:+12025550100: 12 distinct callees in 60 s"}};
+  calls::Assessment pattern{calls::Action::kBlock, {"caller:+12025550100: 31 distinct callees in 60 s"}};
+  calls::Assessment spoofed{calls::Action::kBlock, {"caller ID is the callee's own number"}};
+
+  auto a = decide_call(allow, passed, cfg);
+  EXPECT_EQ(a.action, "allow");
+  EXPECT_EQ(a.code, 0);
+  EXPECT_EQ(a.display_prefix, "");
+  EXPECT_EQ(a.attest, 'A');
+  EXPECT_EQ(decide_call(allow, none, cfg).action, "allow");
+
+  auto f = decide_call(allow, failed, cfg);
+  EXPECT_EQ(f.action, "tag");
+  EXPECT_EQ(f.display_prefix, "Spam? ");
+  EXPECT_EQ(f.verstat, stir::Verstat::kFailed);
+  cfg.reject_failed = true;
+  auto rj = decide_call(allow, failed, cfg);
+  EXPECT_EQ(rj.action, "reject");
+  EXPECT_EQ(rj.code, 438);
+  cfg.reject_failed = false;
+
+  auto t = decide_call(tag, passed, cfg);
+  EXPECT_EQ(t.action, "tag");
+  EXPECT_EQ(t.verstat, stir::Verstat::kPassed);  // a valid signature does not clear a pattern
+  auto b = decide_call(pattern, passed, cfg);
+  EXPECT_EQ(b.action, "block");
+  EXPECT_EQ(b.code, 607);
+  auto s = decide_call(spoofed, none, cfg);
+  EXPECT_EQ(s.action, "block");
+  EXPECT_EQ(s.code, 603);
+
+  auto j = nlohmann::json::parse(b.to_json());
+  EXPECT_EQ(j["action"], "block");
+  EXPECT_EQ(j["code"], 607);
+  EXPECT_EQ(j["verstat"], "TN-Validation-Passed");
+  EXPECT_EQ(j["attest"], "A");
+  EXPECT_EQ(j["reasons"].size(), 1u);
+  EXPECT_TRUE(nlohmann::json::parse(decide_call(allow, none, cfg).to_json())["attest"].is_null());
+}
+
+TEST(CallsApi, ConfigIsStrict) {
+  auto ok =
+      Config::parse("[calls]\nenabled = true\ntrust_anchors = \"/x.pem\"\nown_ranges = [\"+1 202 555\"]\n");
+  ASSERT_TRUE(ok);
+  auto c = CallsConfig::from(*ok);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->own_ranges, std::vector<std::string>{"1202555"});
+  for (const char* bad : {"[calls]\nenabled = true\n", "[calls]\nstir_failed = \"drop\"\n",
+                          "[calls]\nown_ranges = [\"abc\"]\n", "[calls]\nx5u_timeout_ms = 0\n"}) {
+    auto cfg = Config::parse(bad);
+    ASSERT_TRUE(cfg);
+    EXPECT_FALSE(CallsConfig::from(*cfg)) << bad;
+  }
+}
+
+class CallsService : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char name[] = "/tmp/rampart-calls-XXXXXX";
+    const int fd = mkstemp(name);
+    ASSERT_GE(fd, 0);
+    path_ = name;
+    const std::string pem = stir::testing_pki::pem_of(pki_.ca);
+    ASSERT_EQ(write(fd, pem.data(), pem.size()), static_cast<ssize_t>(pem.size()));
+    close(fd);
+    CallsConfig cfg;
+    cfg.enabled = true;
+    cfg.trust_anchors = path_;
+    cfg.x5u_timeout_ms = 2000;
+    cfg.own_ranges = {"1999555"};
+    auto s = CallService::start(cfg, nullptr);
+    ASSERT_TRUE(s) << s.error().message;
+    svc_ = std::move(*s);
+  }
+  void TearDown() override {
+    svc_.reset();
+    std::remove(path_.c_str());
+  }
+  CallAnswer ask(CallRequest r) {
+    auto p = std::make_shared<std::promise<CallAnswer>>();
+    auto f = p->get_future();
+    EXPECT_TRUE(svc_->assess(std::move(r), [p](CallAnswer a) { p->set_value(std::move(a)); }));
+    EXPECT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    return f.get();
+  }
+  stir::testing_pki::Pki pki_;
+  std::string path_;
+  std::unique_ptr<CallService> svc_;
+};
+
+TEST_F(CallsService, PatternsAndIdentities) {
+  // An honest caller: no Identity, a few callees.
+  for (int i = 0; i < 3; ++i) {
+    auto a = ask(call("+12025550100", "+1202555020" + std::to_string(i)));
+    EXPECT_EQ(a.action, "allow");
+    EXPECT_EQ(a.verstat, stir::Verstat::kNoValidation);
+  }
+  // Caller IDs that are not callers: 603.
+  EXPECT_EQ(ask(call("+12025550300", "+12025550300")).code, 603);
+  EXPECT_EQ(ask(call("+19995550001", "+12025550300")).code, 603);
+  EXPECT_EQ(ask(call("12", "+12025550300")).code, 603);
+  // A garbled Identity: 438, tagged.
+  auto g = ask(call("+12025550111", "+12025550199", "abc..def;info=<https://x/>"));
+  EXPECT_EQ(g.action, "tag");
+  EXPECT_EQ(g.verstat, stir::Verstat::kFailed);
+  EXPECT_EQ(g.display_prefix, "Spam? ");
+  // A well-formed signature whose x5u cannot be fetched (nothing listens on
+  // port 1): 436 within the deadline, tagged; the worker is not held up.
+  auto key = stir::load_signing_key(stir::testing_pki::key_pem(pki_.sp_key));
+  ASSERT_TRUE(key);
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  auto id = stir::sign(*key, {.x5u = "https://127.0.0.1:1/sp.pem",
+                              .attest = 'A',
+                              .orig = "12025550122",
+                              .dest = {"12025550199"},
+                              .origid = "",
+                              .iat = now});
+  ASSERT_TRUE(id);
+  auto x = ask(call("+12025550122", "+12025550199", *id, now));
+  EXPECT_EQ(x.action, "tag");
+  EXPECT_EQ(x.verstat, stir::Verstat::kFailed);
+  EXPECT_NE(x.reasons.back().find("identity:"), std::string::npos);
+  // A robocaller dialling sequentially: let through at first, then blocked 607.
+  int first_block = -1;
+  for (int i = 0; i < 60; ++i) {
+    auto a = ask(call("+13135550100", "+1202556" + std::to_string(1000 + i), "", now));
+    if (a.action == "block" && first_block < 0) {
+      first_block = i;
+      EXPECT_EQ(a.code, 607);
+    }
+    if (first_block >= 0) {
+      EXPECT_EQ(a.action, "block") << i;
+    }
+  }
+  EXPECT_GT(first_block, 3);
+  EXPECT_LE(first_block, 30);
+  // The honest caller is still let through.
+  EXPECT_EQ(ask(call("+12025550100", "+12025550209")).action, "allow");
+
+  // The incidents: the robocaller blocked with its reasons, the honest caller absent.
+  auto p = std::make_shared<std::promise<std::string>>();
+  auto f = p->get_future();
+  ASSERT_TRUE(svc_->incidents(100, [p](std::string j) { p->set_value(std::move(j)); }));
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  auto j = nlohmann::json::parse(f.get());
+  bool robot = false;
+  for (const auto& i : j["incidents"]) {
+    EXPECT_NE(i["key"], "caller:+12025550100");
+    if (i["key"] == "caller:+13135550100") {
+      robot = true;
+      EXPECT_EQ(i["action"], "block");
+      EXPECT_EQ(i["attempts"], 60);
+      EXPECT_FALSE(i["reasons"].empty());
+    }
+  }
+  EXPECT_TRUE(robot) << j.dump();
+  auto p1 = std::make_shared<std::promise<std::string>>();
+  auto f1 = p1->get_future();
+  ASSERT_TRUE(svc_->incidents(1, [p1](std::string s) { p1->set_value(std::move(s)); }));
+  ASSERT_EQ(f1.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(nlohmann::json::parse(f1.get())["incidents"].size(), 1u);
+}
+
+TEST(CallsApiStart, MissingAnchorsIsAConfigError) {
+  CallsConfig cfg;
+  cfg.enabled = true;
+  cfg.trust_anchors = "/nonexistent/anchors.pem";
+  auto s = CallService::start(cfg, nullptr);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, Errc::kConfig);
+}
+
+}  // namespace
+}  // namespace rampart::server

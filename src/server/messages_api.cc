@@ -1,0 +1,191 @@
+// File: src/server/messages_api.cc
+// POST /v1/messages (see messages_api.h).
+#include "server/messages_api.h"
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <ctime>
+#include <thread>
+
+#include "core/executor.h"
+#include "core/json.h"
+#include "core/metrics.h"
+#include "core/strings.h"
+#include "server/http/parser.h"
+#include "server/http/router.h"
+
+namespace rampart::server {
+
+namespace msg = channels::messages;
+
+Result<MessagesConfig> MessagesConfig::from(const Config& cfg) {
+  const size_t mark = cfg.error_count();
+  MessagesConfig c;
+  Section s = cfg.section("messages");
+  c.enabled = s.boolean("enabled", true);
+  c.window_s = s.integer("window_s", 3600, 60, 7 * 86400);
+  c.max_queue = static_cast<size_t>(s.integer("max_queue", 4096, 1, 1000000));
+  if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
+  return c;
+}
+
+struct MessageService::Impl {
+  MessagesConfig cfg;
+  boost::asio::io_context ctx{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{ctx.get_executor()};
+  msg::Checker checker;
+  std::thread thread;
+  std::atomic<size_t> queued{0};
+  Family<Counter>* verdicts = nullptr;
+  Counter* complaints = nullptr;
+  Counter* bad = nullptr;
+
+  explicit Impl(MessagesConfig c) : cfg(c), checker(options(c)) {}
+  static msg::Options options(const MessagesConfig& c) {
+    msg::Options o;
+    o.window_s = c.window_s;
+    return o;
+  }
+  bool enter() {
+    if (queued.fetch_add(1, std::memory_order_relaxed) >= cfg.max_queue) {
+      queued.fetch_sub(1, std::memory_order_relaxed);
+      return false;
+    }
+    return true;
+  }
+};
+
+MessageService::MessageService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+MessageService::~MessageService() {
+  impl_->guard.reset();
+  impl_->ctx.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+Result<std::unique_ptr<MessageService>> MessageService::start(MessagesConfig cfg, Metrics* metrics) {
+  auto impl = std::make_unique<Impl>(cfg);
+  if (metrics) {
+    impl->verdicts = &metrics->counter_family(
+        "rampart_messages_total", "SMS/IM messages judged (POST /v1/messages), by channel and action.",
+        {"channel", "action"});
+    impl->complaints = &metrics->counter("rampart_messages_complaints_total",
+                                         "SMS/IM spam reports recorded (POST /v1/messages/complaints).");
+    impl->bad =
+        &metrics->counter("rampart_messages_refused_total", "SMS/IM messages or lines refused as malformed.");
+  }
+  Impl* p = impl.get();
+  impl->thread = std::thread([p] { p->ctx.run(); });
+  return std::unique_ptr<MessageService>(new MessageService(std::move(impl)));
+}
+
+bool MessageService::check(std::vector<Parsed> lines, std::function<void(std::vector<std::string>)> done) {
+  Impl* p = impl_.get();
+  if (!p->enter()) return false;
+  boost::asio::post(p->ctx, [p, lines = std::move(lines), done = std::move(done)] {
+    p->queued.fetch_sub(1, std::memory_order_relaxed);
+    const int64_t now = static_cast<int64_t>(std::time(nullptr));
+    std::vector<std::string> out;
+    out.reserve(lines.size());
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (!lines[i]) {
+        if (p->bad) p->bad->inc();
+        out.push_back("{\"line\": " + std::to_string(i + 1) +
+                      ", \"error\": " + json_quote(lines[i].error().message) + "}");
+        continue;
+      }
+      msg::Verdict v = p->checker.check(*lines[i], now);
+      if (p->verdicts) p->verdicts->with({std::string(msg::channel_name(lines[i]->channel)), v.action}).inc();
+      out.push_back(v.to_json());
+    }
+    done(std::move(out));
+  });
+  return true;
+}
+
+bool MessageService::complaint(msg::Complaint c, std::function<void()> done) {
+  Impl* p = impl_.get();
+  if (!p->enter()) return false;
+  boost::asio::post(p->ctx, [p, c = std::move(c), done = std::move(done)] {
+    p->queued.fetch_sub(1, std::memory_order_relaxed);
+    p->checker.complaint(c, static_cast<int64_t>(std::time(nullptr)));
+    if (p->complaints) p->complaints->inc();
+    done();
+  });
+  return true;
+}
+
+namespace {
+
+// The reply runs on the loop that asked (or at once without one: tests).
+std::function<void(HttpReply)> on_loop(HttpRespond respond) {
+  Executor* loop = current_executor();
+  return [loop, respond = std::move(respond)](HttpReply rep) {
+    if (loop)
+      loop->post([respond, rep = std::move(rep)]() mutable { respond(std::move(rep)); });
+    else
+      respond(std::move(rep));
+  };
+}
+
+}  // namespace
+
+void add_message_routes(Router& router, std::shared_ptr<MessageService> svc) {
+  router.add("POST", "/v1/messages", Right::kScan,
+             [svc](HttpRequest& req, std::string_view, HttpRespond respond) {
+               auto m = msg::parse_message(req.body);
+               if (!m) {
+                 respond(HttpReply{400, error_json(m.error().message)});
+                 return;
+               }
+               std::vector<MessageService::Parsed> one;
+               one.push_back(std::move(m));
+               auto reply = on_loop(respond);
+               if (!svc->check(std::move(one), [reply](std::vector<std::string> out) {
+                     reply(HttpReply{200, out.at(0)});
+                   }))
+                 respond(HttpReply{503, error_json("too many messages waiting")});
+             });
+  router.add("POST", "/v1/messages/batch", Right::kScan,
+             [svc](HttpRequest& req, std::string_view, HttpRespond respond) {
+               std::vector<MessageService::Parsed> lines;
+               for (std::string_view line : split(req.body, '\n')) {
+                 if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+                 if (trim(line).empty()) continue;
+                 if (lines.size() >= kMaxBatchLines) {
+                   respond(HttpReply{413, error_json("more than 10000 lines")});
+                   return;
+                 }
+                 lines.push_back(msg::parse_message(line));
+               }
+               if (lines.empty()) {
+                 respond(HttpReply{400, error_json("no message")});
+                 return;
+               }
+               auto reply = on_loop(respond);
+               auto done = [reply](std::vector<std::string> out) {
+                 std::string body;
+                 for (auto& l : out) body += l + "\n";
+                 reply(HttpReply{200, std::move(body), "application/x-ndjson"});
+               };
+               if (!svc->check(std::move(lines), std::move(done)))
+                 respond(HttpReply{503, error_json("too many messages waiting")});
+             });
+  router.add("POST", "/v1/messages/complaints", Right::kEvents,
+             [svc](HttpRequest& req, std::string_view, HttpRespond respond) {
+               auto c = msg::parse_complaint(req.body);
+               if (!c) {
+                 respond(HttpReply{400, error_json(c.error().message)});
+                 return;
+               }
+               auto reply = on_loop(respond);
+               if (!svc->complaint(std::move(*c), [reply] {
+                     reply(HttpReply{200, "{\"complaint\": \"recorded\"}"});
+                   }))
+                 respond(HttpReply{503, error_json("too many messages waiting")});
+             });
+}
+
+}  // namespace rampart::server

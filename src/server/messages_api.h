@@ -1,0 +1,75 @@
+// File: src/server/messages_api.h
+// POST /v1/messages: SMS and instant-message verdicts (src/channels/messages.h)
+// in rampartd, within the API's access control:
+//
+//   POST /v1/messages           (right "scan") one message as JSON:
+//     {"channel": "sms"|"im", "sender": "+12025550100", "recipients": ["..."],
+//      "text": "...", "time": 1796601600}
+//     -> 200 {"action": "allow|tag|block", "score": 7.0,
+//             "symbols": [{"name": "TEXT_BULK", "score": 3.0, "reason": "..."}]}
+//   POST /v1/messages/batch     (right "scan") JSON lines, one message a line
+//     -> 200 JSON lines, one verdict a line in order; a line that does not
+//        parse answers {"line": N, "error": "..."} and the others go on.
+//   POST /v1/messages/complaints (right "events") a spam report, e.g. a GSMA
+//     7726 forward: {"channel": "sms", "sender": "+1...", "text": "...", "time": ...}
+//     -> 200 {"complaint": "recorded"}
+//
+//   [messages]
+//   enabled = true
+//   window_s = 3600          # the sender and text windows
+//   max_queue = 4096         # requests waiting for the worker, then 503
+//
+// Threads: parsed on the event loop; one worker thread owns the Checker (no
+// lock); the answer is posted back to the loop that asked. Bad bodies: 400
+// with the reason; 10,000 lines per batch at most (413 beyond).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "channels/messages.h"
+#include "core/config.h"
+#include "core/result.h"
+
+namespace rampart {
+class Metrics;
+}
+
+namespace rampart::server {
+
+class Router;
+
+struct MessagesConfig {
+  bool enabled = true;
+  int64_t window_s = 3600;
+  size_t max_queue = 4096;
+  static Result<MessagesConfig> from(const Config& cfg);
+};
+
+inline constexpr size_t kMaxBatchLines = 10000;
+
+class MessageService {
+ public:
+  static Result<std::unique_ptr<MessageService>> start(MessagesConfig cfg, Metrics* metrics);
+  ~MessageService();
+  MessageService(const MessageService&) = delete;
+  MessageService& operator=(const MessageService&) = delete;
+
+  // `lines`: parsed messages or the parse error of each input line; `done`
+  // (on the worker) gets one verdict JSON per entry. False past the queue.
+  using Parsed = Result<channels::messages::Message>;
+  bool check(std::vector<Parsed> lines, std::function<void(std::vector<std::string>)> done);
+  bool complaint(channels::messages::Complaint c, std::function<void()> done);
+
+  struct Impl;
+
+ private:
+  explicit MessageService(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+void add_message_routes(Router& router, std::shared_ptr<MessageService> svc);
+
+}  // namespace rampart::server

@@ -1,0 +1,369 @@
+#!/usr/bin/python3
+"""Kamailio screening calls through rampartd, end to end on loopback (issue 16).
+
+A real Kamailio (Debian 5.6, deploy/kamailio/kamailio.cfg, on a free UDP
+port) asks a real rampartd (POST /v1/calls, [calls] enabled) about every
+INVITE; SIPp (Debian sip-tester) places the calls and answers them:
+
+* a robocaller dials 300 numbers in sequence (30 calls a second): its first
+  calls go through, then every call gets 607 Unwanted;
+* at the same time a normal caller places a few calls: all answered, none tagged;
+* a call signed by `rampart stir sign` with attestation A (x5u served over
+  HTTPS on 127.0.0.1, chain made here with python3-cryptography) reaches the
+  callee with P-Asserted-Identity ;verstat=TN-Validation-Passed and no prefix;
+* the same Identity on a call from another number (a forged caller ID) reaches
+  the callee tagged: verstat=TN-Validation-Failed and "Spam? ";
+* rampartd's /metrics counts the calls by action and verstat.
+
+Environment: RAMPART_BIN, RAMPARTD_BIN, RAMPART_SOURCE_DIR."""
+import email.utils
+import hashlib
+import ipaddress
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import unittest
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sip_support import cert, free_port, pem, wait_for  # noqa: E402
+
+RAMPART = os.environ["RAMPART_BIN"]
+RAMPARTD = os.environ["RAMPARTD_BIN"]
+SRC = os.environ["RAMPART_SOURCE_DIR"]
+KAMAILIO = shutil.which("kamailio") or "/usr/sbin/kamailio"
+SIPP = shutil.which("sipp") or "/usr/bin/sipp"
+TOKEN = "rmp_kamailio_test_token"
+ROBOT, NORMAL, SIGNED, FORGED = "+13135550100", "+12025550100", "+12025550142", "+12025550177"
+
+
+UAC = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="rampart caller">
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[field1]@127.0.0.1:{uas} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "Test caller" <sip:[field0]@127.0.0.1>;tag=[pid]SIPpTag[call_number]
+      To: <sip:[field1]@127.0.0.1>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:[field0]@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Date: {date}
+{identity}      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="603" optional="true" next="refused"/>
+  <recv response="607" optional="true" next="refused"/>
+  <recv response="438" optional="true" next="refused"/>
+  <recv response="200" rrs="true"/>
+  <send>
+    <![CDATA[
+      ACK sip:[field1]@127.0.0.1:{uas} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "Test caller" <sip:[field0]@127.0.0.1>;tag=[pid]SIPpTag[call_number]
+      To: <sip:[field1]@127.0.0.1>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <send retrans="500">
+    <![CDATA[
+      BYE sip:[field1]@127.0.0.1:{uas} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "Test caller" <sip:[field0]@127.0.0.1>;tag=[pid]SIPpTag[call_number]
+      To: <sip:[field1]@127.0.0.1>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200" next="done"/>
+  <label id="refused"/>
+  <label id="done"/>
+</scenario>
+"""
+
+
+class KamailioCalls(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="rampart-kamailio-")
+        cls.procs = []
+        # The STI-CA, its intermediate and a service provider's signing certificate.
+        ca_key, int_key, sp_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+        ca = cert("STI-CA e2e", ca_key, None, ca_key, True)
+        inter = cert("STI-CA e2e intermediate", int_key, ca, ca_key, True)
+        sp = cert("SHAKEN e2e", sp_key, inter, int_key, False)
+        # The x5u's HTTPS server, with a CA of its own (rampartd's https_ca).
+        web_key = ec.generate_private_key(ec.SECP256R1())
+        web_ca = cert("web CA", web_key, None, web_key, True)
+        srv_key = ec.generate_private_key(ec.SECP256R1())
+        srv = cert("localhost", srv_key, web_ca, web_key, False,
+                   san=[x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+        cls.anchors = cls.write("anchors.pem", pem(ca))
+        cls.https_ca = cls.write("web-ca.pem", pem(web_ca))
+        cls.write("srv.pem", pem(srv))
+        cls.write("srv.key", srv_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                   serialization.NoEncryption()))
+        cls.sp_key = cls.write("sp.key", sp_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        chain = pem(sp, inter)
+        hits = cls.hits = [0]
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                ok = self.path == "/sp.pem"
+                if ok:
+                    hits[0] += 1
+                self.send_response(200 if ok else 404)
+                self.send_header("Content-Type", "application/pem-certificate-chain")
+                self.send_header("Cache-Control", "max-age=300")
+                self.send_header("Content-Length", str(len(chain) if ok else 0))
+                self.end_headers()
+                if ok:
+                    self.wfile.write(chain)
+
+            def log_message(self, *args):
+                pass
+
+        cls.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(os.path.join(cls.dir, "srv.pem"), os.path.join(cls.dir, "srv.key"))
+        cls.httpd.socket = tls.wrap_socket(cls.httpd.socket, server_side=True)
+        threading.Thread(target=cls.httpd.serve_forever, daemon=True).start()
+        cls.x5u = "https://127.0.0.1:%d/sp.pem" % cls.httpd.server_address[1]
+
+        # rampartd with [calls].
+        cls.http_port = free_port()
+        conf = cls.write("rampart.toml", ("""[[http.tokens]]
+name = "kamailio"
+sha256 = "%s"
+rights = ["calls", "read"]
+
+[calls]
+enabled = true
+trust_anchors = "%s"
+https_ca = "%s"
+""" % (hashlib.sha256(TOKEN.encode()).hexdigest(), cls.anchors, cls.https_ca)).encode())
+        zone = os.path.join(SRC, "deploy", "demo", "example.zone")
+        cls.rampartd_err = open(os.path.join(cls.dir, "rampartd.log"), "w")
+        cls.rampartd = subprocess.Popen(
+            [RAMPARTD, "--config", conf, "--milter", "127.0.0.1:0", "--http", "127.0.0.1:%d" % cls.http_port,
+             "--zone", zone, "--loops", "1"], stdout=subprocess.PIPE, stderr=cls.rampartd_err, text=True)
+        cls.procs.append(cls.rampartd)
+        lines = []
+        for _ in range(10):
+            line = cls.rampartd.stdout.readline()
+            lines.append(line)
+            if not line or line.startswith("rampartd: ready"):
+                break
+        assert lines[-1].startswith("rampartd: ready"), (lines, cls.log("rampartd.log"))
+
+        # The callee: SIPp's built-in UAS, every INVITE it receives logged.
+        cls.uas_port = free_port()
+        cls.uas_log = os.path.join(cls.dir, "uas-messages.log")
+        cls.uas = cls.start([SIPP, "-sn", "uas", "-i", "127.0.0.1", "-p", str(cls.uas_port), "-trace_msg",
+                             "-message_file", cls.uas_log, "-nostdin"], "uas.out")
+        # Kamailio on a free port with the shipped configuration.
+        cls.sip_port = free_port()
+        run = os.path.join(cls.dir, "kamailio-run")
+        os.mkdir(run)
+        cls.kamailio = cls.start(
+            [KAMAILIO, "-f", os.path.join(SRC, "deploy", "kamailio", "kamailio.cfg"), "-D", "-E", "-e",
+             "-l", "udp:127.0.0.1:%d" % cls.sip_port, "-Y", run, "-P", os.path.join(run, "kamailio.pid"),
+             "-m", "64", "-M", "8", "-A", "RAMPART_NO_LISTEN",
+             "-A", 'RAMPART_CON="rampart=>http://kamailio:%s@127.0.0.1:%d/v1/calls"' % (TOKEN, cls.http_port)], "kamailio.log")
+        wait_for("kamailio listening", lambda: cls.udp_bound(cls.sip_port), 30, lambda: cls.log("kamailio.log"))
+
+    @classmethod
+    def tearDownClass(cls):
+        for p in reversed(cls.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in cls.procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        cls.rampartd.stdout.close()
+        cls.rampartd_err.close()
+        cls.httpd.shutdown()
+        cls.httpd.server_close()
+
+    @classmethod
+    def write(cls, name, data):
+        path = os.path.join(cls.dir, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    @classmethod
+    def log(cls, name):
+        try:
+            with open(os.path.join(cls.dir, name), errors="replace") as f:
+                return f.read()[-6000:]
+        except OSError:
+            return ""
+
+    @classmethod
+    def start(cls, argv, out):
+        with open(os.path.join(cls.dir, out), "w") as f:
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT, cwd=cls.dir)
+        cls.procs.append(p)
+        return p
+
+    @staticmethod
+    def udp_bound(port):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind(("127.0.0.1", port))
+            return False
+        except OSError:
+            return True
+        finally:
+            s.close()
+
+    def place(self, name, calls, rate, identity=None, wait=True):
+        """SIPp places `calls` ([(caller, callee)]); returns the process (or
+        its responses: [(callee, status)] in order of arrival)."""
+        csv = self.write(name + ".csv", ("SEQUENTIAL\n" + "".join("%s;%s;\n" % c for c in calls)).encode())
+        idline = "      Identity: %s\n" % identity if identity else ""
+        xml = self.write(name + ".xml", UAC.format(uas=self.uas_port, date=email.utils.formatdate(usegmt=True),
+                                                   identity=idline).encode())
+        msgs = os.path.join(self.dir, name + "-messages.log")
+        with open(os.path.join(self.dir, name + ".out"), "w") as out:
+            p = subprocess.Popen(
+                [SIPP, "127.0.0.1:%d" % self.sip_port, "-sf", xml, "-inf", csv, "-m", str(len(calls)), "-r", str(rate),
+                 "-l", "50", "-i", "127.0.0.1", "-p", str(free_port()), "-trace_msg", "-message_file", msgs,
+                 "-nostdin", "-timeout", "120s", "-timeout_error"],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=self.dir)
+        p.msgs = msgs
+        p.name = name
+        return self.finish(p) if wait else p
+
+    def finish(self, p):
+        rc = p.wait(timeout=180)
+        self.assertEqual(rc, 0, "sipp %s exit %d\n%s\nkamailio:\n%s\nrampartd:\n%s" % (
+            p.name, rc, self.log(p.name + ".out"), self.log("kamailio.log"), self.log("rampartd.log")))
+        with open(p.msgs, errors="replace") as f:
+            text = f.read()
+        out = []
+        for m in re.finditer(r"^SIP/2\.0 (\d{3}) [^\r\n]*\r?\n(.*?)(?:\r?\n\r?\n)", text, re.S | re.M):
+            status = int(m.group(1))
+            if status < 200:
+                continue
+            cseq = re.search(r"^CSeq:\s*\d+\s+(\w+)", m.group(2), re.M | re.I)
+            to = re.search(r"^To:[^\n]*sip:([^@>;]+)@", m.group(2), re.M | re.I)
+            if cseq and cseq.group(1) == "INVITE" and to:
+                out.append((to.group(1), status))
+        return out
+
+    def invites_at_callee(self, caller):
+        with open(self.uas_log, errors="replace") as f:
+            text = f.read()
+        out = []
+        for m in re.finditer(r"^INVITE sip:[^\n]*\n(.*?)\r?\n\r?\n", text, re.S | re.M):
+            head = m.group(1)
+            frm = re.search(r"^From:[^\n]*sip:([^@>;]+)@", head, re.M | re.I)
+            if frm and frm.group(1) == caller:
+                pai = re.search(r"^P-Asserted-Identity:([^\r\n]*)", head, re.M | re.I)
+                out.append(pai.group(1).strip() if pai else None)
+        return out
+
+    def metrics(self):
+        req = urllib.request.Request("http://127.0.0.1:%d/metrics" % self.http_port)
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.read().decode()
+
+    def test_1_robocaller_blocked_normal_caller_not(self):
+        robot = [(ROBOT, "+1202556%04d" % (1000 + i)) for i in range(300)]
+        normal = [(NORMAL, "+1202555%04d" % (200 + i)) for i in range(5)]
+        r = self.place("robot", robot, 30, wait=False)
+        n = self.place("normal", normal, 2, wait=False)
+        got_robot, got_normal = self.finish(r), self.finish(n)
+        self.assertEqual(len(got_robot), 300, got_robot[:5])
+        statuses = [s for _, s in got_robot]
+        first = statuses.index(607)
+        print("robocaller: %d calls answered, then blocked from call %d on; %d of 300 blocked" % (
+            statuses.count(200), first + 1, statuses.count(607)))
+        self.assertGreaterEqual(first, 3, "blocked before any pattern could show")
+        self.assertLessEqual(first, 30, "the pattern showed long before the block")
+        self.assertTrue(all(s == 200 for s in statuses[:first]), statuses[:first])
+        self.assertTrue(all(s == 607 for s in statuses[first:]), statuses[first:])
+        self.assertEqual([s for _, s in got_normal], [200] * 5)
+        pais = self.invites_at_callee(NORMAL)
+        self.assertEqual(len(pais), 5)
+        self.assertTrue(all(p is None for p in pais), pais)  # untouched: no tag, no verstat
+
+    def signed(self, orig, dest):
+        out = subprocess.run([RAMPART, "stir", "sign", "--key", self.sp_key, "--x5u", self.x5u, "--attest", "A",
+                              "--orig", orig, "--dest", dest], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return out.stdout.strip()
+
+    def test_2_signed_call_tagged_validated(self):
+        identity = self.signed(SIGNED, "+12025550199")
+        got = self.place("signed", [(SIGNED, "+12025550199")], 1, identity)
+        self.assertEqual(got, [("+12025550199", 200)])
+        pais = self.invites_at_callee(SIGNED)
+        self.assertEqual(len(pais), 1)
+        self.assertIn("verstat=TN-Validation-Passed", pais[0])
+        self.assertNotIn("Spam?", pais[0])
+        self.assertGreaterEqual(self.hits[0], 1)  # the x5u was fetched over HTTPS
+
+    def test_3_forged_identity_tagged(self):
+        # A PASSporT signed for SIGNED, replayed on a call from another number.
+        identity = self.signed(SIGNED, "+12025550198")
+        got = self.place("forged", [(FORGED, "+12025550198")], 1, identity)
+        self.assertEqual(got, [("+12025550198", 200)])
+        pais = self.invites_at_callee(FORGED)
+        self.assertEqual(len(pais), 1)
+        self.assertIn("verstat=TN-Validation-Failed", pais[0])
+        self.assertIn('"Spam? ', pais[0])
+
+    def test_4_metrics(self):
+        m = self.metrics()
+        def value(pattern):
+            found = re.search(r"^%s (\d+(?:\.\d+)?)$" % re.escape(pattern), m, re.M)
+            return float(found.group(1)) if found else 0
+        self.assertGreaterEqual(value('rampart_calls_total{action="block"}'), 270, m[-3000:])
+        self.assertGreaterEqual(value('rampart_calls_verstat_total{verstat="TN-Validation-Passed"}'), 1)
+        self.assertGreaterEqual(value('rampart_calls_verstat_total{verstat="TN-Validation-Failed"}'), 1)
+        self.assertGreaterEqual(value("rampart_calls_assess_seconds_count"), 307)
+        # The robocaller among the incidents, with its reasons; the normal caller not.
+        req = urllib.request.Request("http://127.0.0.1:%d/v1/calls/incidents" % self.http_port,
+                                     headers={"Authorization": "Bearer " + TOKEN})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            incidents = json.loads(r.read())["incidents"]
+        keys = {i["key"]: i for i in incidents}
+        self.assertEqual(keys["caller:" + ROBOT]["action"], "block")
+        self.assertEqual(keys["caller:" + ROBOT]["attempts"], 300)
+        self.assertTrue(any("distinct callees" in r for r in keys["caller:" + ROBOT]["reasons"]))
+        self.assertNotIn("caller:" + NORMAL, keys)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
