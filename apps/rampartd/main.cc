@@ -136,6 +136,8 @@ int main(int argc, char** argv) {
   if ((*daemon)->console_port() != 0)
     std::printf("rampartd: console %s:%u\n", host(settings_console_listen).c_str(),
                 (*daemon)->console_port());
+  if ((*daemon)->exchange_port() != 0)
+    std::printf("rampartd: exchange port %u\n", (*daemon)->exchange_port());
   std::printf("rampartd: ready\n");
   std::fflush(stdout);
   const int rc = (*daemon)->run();

@@ -291,6 +291,8 @@ class Publisher {
   // Checks the item against the grammar of its kind, the class's kinds, the
   // member's write right and the policy; queues it. Errors name the rule.
   Status publish(Item item, int64_t now);
+  // The same checks without queueing; canonicalises item.value.
+  Status check(Item& item, int64_t now) const;
   // Items queued for `cls`.
   size_t pending(DataClass cls) const { return pending_[static_cast<size_t>(cls)].size(); }
   // Takes the queued items of `cls` (at most kMaxItems) into a batch.
@@ -307,8 +309,11 @@ class Publisher {
 // ---------------------------------------------------------------- trust
 // What the receiver believes: per (class, kind, value), the reports of each
 // origin with their time and weight; a value is listed when the sum over
-// origins of trust(origin) * decay(age) reaches the threshold. One origin
-// counts at most its trust, however often it reports.
+// origins of trust(origin) * decay(age) reaches the threshold. A report
+// counts fully for `fresh_s` after its batch's time (clocks and delivery
+// differ by seconds; a member trusted exactly at the threshold lists alone),
+// then halves every `half_life_s`. One origin counts at most its trust,
+// however often it reports.
 struct Report {
   std::string origin;
   int64_t time = 0;  // the batch's time
@@ -318,8 +323,9 @@ struct Report {
 
 class Tally {
  public:
-  Tally(std::map<std::string, double, std::less<>> trust, double threshold, double half_life_s)
-      : trust_(std::move(trust)), threshold_(threshold), half_life_s_(half_life_s) {}
+  Tally(std::map<std::string, double, std::less<>> trust, double threshold, double half_life_s,
+        double fresh_s = 3600)
+      : trust_(std::move(trust)), threshold_(threshold), half_life_s_(half_life_s), fresh_s_(fresh_s) {}
   // Adds the batch's items; returns the keys whose listed state changed.
   struct Change {
     Item item;
@@ -327,7 +333,9 @@ class Tally {
   };
   std::vector<Change> add(const Batch& b, int64_t now);
   double score(const Item& key, int64_t now) const;
-  bool listed(const Item& key, int64_t now) const { return score(key, now) >= threshold_; }
+  // Whether the key is listed as of the last add()/expire() (what the zones
+  // were told); the score decays in between.
+  bool listed(const Item& key) const;
   const std::vector<Report>* reports(const Item& key) const;
   double trust(std::string_view origin) const;
   // Re-evaluates every key (decay); returns the changes since the last call.
@@ -344,6 +352,7 @@ class Tally {
   std::map<std::string, double, std::less<>> trust_;
   double threshold_;
   double half_life_s_;
+  double fresh_s_;
   std::map<std::string, Entry, std::less<>> entries_;
 };
 

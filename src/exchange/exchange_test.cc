@@ -282,11 +282,11 @@ TEST(ExchangePublisher, RevokedMemberCannotPublish) {
 
 TEST(ExchangeTally, HalfTrustNeedsASecondReporter) {
   Fixture f;
-  Tally t({{"A", 0.5}, {"C", 0.6}}, 1.0, 86400);
+  Tally t({{"A", 0.5}, {"C", 0.6}}, 1.0, 86400, 3600);
   const Item key{DataClass::kBotIp, ItemKind::kIp, "192.0.2.7", 1};
   auto ch = t.add(bot_batch("A", 1, kNow, {"192.0.2.7"}), kNow);
   EXPECT_TRUE(ch.empty());
-  EXPECT_FALSE(t.listed(key, kNow));
+  EXPECT_FALSE(t.listed(key));
   // A again: one origin counts once, whatever it repeats.
   EXPECT_TRUE(t.add(bot_batch("A", 2, kNow + 1, {"192.0.2.7"}), kNow + 1).empty());
   ch = t.add(bot_batch("C", 1, kNow + 2, {"192.0.2.7"}), kNow + 2);
@@ -294,11 +294,19 @@ TEST(ExchangeTally, HalfTrustNeedsASecondReporter) {
   EXPECT_TRUE(ch[0].listed);
   ASSERT_NE(t.reports(key), nullptr);
   EXPECT_EQ(t.reports(key)->size(), 2u);
-  // Decay: after a half-life the sum (0.55) falls under the threshold.
-  ch = t.expire(kNow + 86400 + 2);
+  // Fresh for an hour: nothing changes.
+  EXPECT_TRUE(t.expire(kNow + 3600).empty());
+  // Decay: a half-life later the sum (0.55) falls under the threshold.
+  ch = t.expire(kNow + 3600 + 86400 + 2);
   ASSERT_EQ(ch.size(), 1u);
   EXPECT_FALSE(ch[0].listed);
   EXPECT_EQ(ch[0].item.value, "192.0.2.7");
+  // A member trusted exactly at the threshold lists alone, even when its
+  // batch is a few seconds old on arrival.
+  Tally full({{"A", 1.0}}, 1.0, 86400, 3600);
+  ch = full.add(bot_batch("A", 1, kNow, {"192.0.2.8"}), kNow + 5);
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_TRUE(ch[0].listed);
   // Unknown origins count nothing unless "*" says otherwise.
   EXPECT_EQ(t.trust("Z"), 0.0);
 }

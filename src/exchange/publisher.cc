@@ -19,6 +19,14 @@ bool within(const IpPrefix& outer, const IpPrefix& inner) {
 }  // namespace
 
 Status Publisher::publish(Item item, int64_t now) {
+  if (auto st = check(item, now); !st) return st;
+  auto& q = pending_[static_cast<size_t>(item.cls)];
+  if (q.size() >= 16 * kMaxItems) return fail(Errc::kLimit, "publish queue full");
+  q.push_back(std::move(item));
+  return {};
+}
+
+Status Publisher::check(Item& item, int64_t now) const {
   auto canon = canonical_value(item.kind, item.value);
   if (!canon) return fail(Errc::kParse, canon.error().message);
   item.value = std::move(*canon);
@@ -61,9 +69,6 @@ Status Publisher::publish(Item item, int64_t now) {
                     fmt::format("policy: {} overlaps subscriber network {}", item.value, sub.to_string()));
     }
   }
-  auto& q = pending_[static_cast<size_t>(item.cls)];
-  if (q.size() >= 16 * kMaxItems) return fail(Errc::kLimit, "publish queue full");
-  q.push_back(std::move(item));
   return {};
 }
 
@@ -99,7 +104,7 @@ double Tally::trust(std::string_view origin) const {
 double Tally::score_of(const Entry& e, int64_t now) const {
   double s = 0;
   for (const Report& r : e.reports) {
-    const double age = static_cast<double>(std::max<int64_t>(0, now - r.time));
+    const double age = std::max(0.0, static_cast<double>(now - r.time) - fresh_s_);
     const double decay = half_life_s_ > 0 ? std::exp2(-age / half_life_s_) : 1.0;
     s += trust(r.origin) * decay;
   }
@@ -109,6 +114,11 @@ double Tally::score_of(const Entry& e, int64_t now) const {
 double Tally::score(const Item& key, int64_t now) const {
   auto it = entries_.find(key_of(key));
   return it == entries_.end() ? 0.0 : score_of(it->second, now);
+}
+
+bool Tally::listed(const Item& key) const {
+  auto it = entries_.find(key_of(key));
+  return it != entries_.end() && it->second.listed;
 }
 
 const std::vector<Report>* Tally::reports(const Item& key) const {

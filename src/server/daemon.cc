@@ -91,6 +91,10 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
 #endif
   auto cc = console::ConsoleConfig::from(*cfg, a.data_dir);
   note(cc);
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+  auto xc = ExchangeConfig::from(*cfg, a.data_dir);
+  note(xc);
+#endif
   note(cfg->finish());
   if (!errors.empty()) {
     std::string msg;
@@ -98,13 +102,18 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
     return fail(Errc::kConfig, msg);
   }
   if (a.loops) so->loops = *a.loops;
+  DaemonSettings out{
+      std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm),
+      std::move(*st),  std::move(*so),  std::move(*ac),
 #ifdef HAVE_RAMPART_LIVE_ZONES
-  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm), std::move(*st),
-                        std::move(*so),  std::move(*ac),  std::move(*lz), std::move(*cc)};
-#else
-  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm),
-                        std::move(*st),  std::move(*so),  std::move(*ac), std::move(*cc)};
+      std::move(*lz),
 #endif
+      std::move(*cc),
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+      std::move(*xc),
+#endif
+  };
+  return out;
 }
 
 struct Daemon::Impl {
@@ -126,6 +135,9 @@ struct Daemon::Impl {
   std::shared_ptr<reputation::OverrideStore> overrides;
   std::unique_ptr<LiveZones> live;
 #endif
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+  std::unique_ptr<ExchangeService> exchange;  // [exchange] enabled
+#endif
 
   Impl(DaemonArgs a, DaemonSettings st) : args(std::move(a)), s(std::move(st)) {}
   // The store service's threads post completions to the loops' executors:
@@ -136,6 +148,9 @@ struct Daemon::Impl {
   // Nothing calls the Router once run() has returned.
   ~Impl() {
     if (!drained) drain(std::chrono::steady_clock::now());
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+    if (exchange) exchange->stop();  // its worker calls the live zones' listener
+#endif
 #ifdef HAVE_RAMPART_LIVE_ZONES
     live.reset();
 #endif
@@ -208,6 +223,20 @@ struct Daemon::Impl {
       // hook into re-classification).
       if (live && feedback->service())
         feedback->service()->engine().set_class_listener(live->class_listener());
+#endif
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+      // ... and to the members' exchange, which publishes them (both, when both run).
+      if (exchange && feedback->service()) {
+        reputation::ClassListener pub = exchange->class_listener(), zones;
+#ifdef HAVE_RAMPART_LIVE_ZONES
+        if (live) zones = live->class_listener();
+#endif
+        feedback->service()->engine().set_class_listener(
+            [pub, zones](std::span<const reputation::ClassChange> cs) {
+              if (zones) zones(cs);
+              pub(cs);
+            });
+      }
 #endif
       // Events an earlier run could not write before it stopped, applied
       // once each (op ids) before any loop runs.
@@ -323,6 +352,9 @@ struct Daemon::Impl {
 #ifdef HAVE_RAMPART_LIVE_ZONES
     if (auto st = start_live_zones(); !st) return st;
 #endif
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+    if (auto st = start_exchange(); !st) return st;
+#endif
     if (auto st = start_feedback(); !st) return st;
 #ifdef HAVE_RAMPART_LIVE_ZONES
     feedback->set_overrides(overrides);
@@ -341,6 +373,14 @@ struct Daemon::Impl {
     add_override_routes(*router, overrides);
 #endif
     if (auto st = start_console(); !st) return st;
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+    if (exchange) {
+      add_exchange_routes(*router, exchange.get());
+      if (auto st = server->listen_exchange(s.exchange.listen, exchange->handler(), exchange->tls()); !st)
+        return st;
+      log::get()->info("exchange: port {} (mutual TLS 1.3)", server->exchange_port());
+    }
+#endif
     // Loop 0's tick: the event queue's flush, the reports Maildir, the console's history.
     server->set_tick([this] {
       feedback->tick();
@@ -349,6 +389,21 @@ struct Daemon::Impl {
     });
     return {};
   }
+
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+  // The members' exchange: its worker, state and audit log; its listings go
+  // to the live zones. The listener and routes come with the server.
+  Status start_exchange() {
+    if (!s.exchange.enabled) return {};
+    auto ex = ExchangeService::start(s.exchange, &metrics);
+    if (!ex) return tl::unexpected(ex.error());
+    exchange = std::move(*ex);
+#ifdef HAVE_RAMPART_LIVE_ZONES
+    if (live) exchange->set_listing_sink(live->class_listener());
+#endif
+    return {};
+  }
+#endif
 
   // The web console (src/console) on its own listener, over the server's
   // metrics, a look-only scan and the reputation store.
@@ -409,6 +464,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(const DaemonArgs& args, DaemonSet
 uint16_t Daemon::milter_port() const { return impl_->server->milter_port(); }
 uint16_t Daemon::http_port() const { return impl_->server->http_port(); }
 uint16_t Daemon::console_port() const { return impl_->server->console_port(); }
+uint16_t Daemon::exchange_port() const { return impl_->server->exchange_port(); }
 const ServerOptions& Daemon::server_options() const { return impl_->s.server; }
 
 int Daemon::run() {

@@ -47,6 +47,9 @@
 #ifdef HAVE_RAMPART_LIVE_ZONES
 #include "server/live_zones.h"
 #endif
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+#include "server/exchange_service.h"
+#endif
 
 namespace rampart::server {
 
@@ -72,6 +75,9 @@ struct DaemonSettings {
   LiveZonesConfig dnsbl;  // [dnsbl]: live zones (live_zones.h)
 #endif
   console::ConsoleConfig console;  // [console]
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+  ExchangeConfig exchange;  // [exchange]: the members' exchange (exchange_service.h)
+#endif
 };
 
 Result<DaemonSettings> read_daemon_settings(const DaemonArgs& args);
@@ -84,8 +90,9 @@ class Daemon {
   Daemon& operator=(const Daemon&) = delete;
 
   uint16_t milter_port() const;
-  uint16_t http_port() const;     // 0: no HTTP API
-  uint16_t console_port() const;  // 0: no web console ([console] enabled = false)
+  uint16_t http_port() const;      // 0: no HTTP API
+  uint16_t console_port() const;   // 0: no web console ([console] enabled = false)
+  uint16_t exchange_port() const;  // 0: no exchange ([exchange] enabled = false)
   const ServerOptions& server_options() const;
   // Serves until SIGTERM has drained; 0, as Server::run().
   int run();

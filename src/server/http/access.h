@@ -37,7 +37,16 @@
 namespace rampart::server {
 
 // kOverride: manual DNSBL listings and delistings (POST /v1/overrides, issue 14).
-enum class Right : uint8_t { kScan = 1, kRead = 2, kLearn = 4, kEvents = 8, kReports = 16, kOverride = 32 };
+// kPublish: items for the members' exchange (POST /v1/exchange/publish, issue 17).
+enum class Right : uint8_t {
+  kScan = 1,
+  kRead = 2,
+  kLearn = 4,
+  kEvents = 8,
+  kReports = 16,
+  kOverride = 32,
+  kPublish = 64
+};
 enum class Access { kAllowed, kUnauthorized, kForbidden };
 
 // "scan", "read", ... -> the right; nullopt-like: false when unknown.
