@@ -140,6 +140,10 @@ echo "== STIR/SHAKEN verify: rampart with a warm certificate cache beside OpenSS
 bench_target stir_bench --seconds "${STIR_BENCH_SECONDS:-3}"
 echo
 
+echo "== Members' exchange: items/s published and applied per core (goal 100k) =="
+bench_target exchange_bench --items "${EXCHANGE_BENCH_ITEMS:-200000}"
+echo
+
 echo "== MIME parsing =="
 bench_target mime_bench --benchmark_min_time=1
 

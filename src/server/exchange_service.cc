@@ -71,8 +71,10 @@ Result<ExchangeConfig> ExchangeConfig::from(const Config& cfg, const std::string
     else
       s.invalid("publishable_networks", "not a CIDR: " + n);
   }
-  Section trust = s.table("trust");
-  for (const std::string& k : trust.keys()) c.trust[k] = trust.number(k, 0, 0, 1000);
+  if (s.has("trust")) {  // only when present: --print-config shows no empty table
+    Section trust = s.table("trust");
+    for (const std::string& k : trust.keys()) c.trust[k] = trust.number(k, 0, 0, 1000);
+  }
   for (Section p : s.tables("peers")) {
     Peer peer{p.string("member", ""), p.string("address", "")};
     if (!ex::valid_member_name(peer.member)) p.invalid("member", "a member name of the group");
