@@ -53,6 +53,7 @@ from dnsbl_support import stop
 
 TOKEN = "desk-token-with-publish"
 BOT = "198.51.100.77"
+LATE_BOT = "198.51.100.78"
 SUBSCRIBER_IP = "10.1.2.3"
 SUBSCRIBER_MAIL = "alice@subscriber.example"
 SECRET_TEXT = "our-subscriber-secret-content"
@@ -362,6 +363,21 @@ debug_dump_dir = "{m['dump']}"
         self.assertIn("replay origin=A", self.audit("B"))
         writes = [ln for ln in self.audit("B").splitlines() if " write member=A " in ln]
         self.assertEqual(len(writes), len({ln.split(" seq=")[1].split()[0] for ln in writes}), writes)
+
+        # B down while A publishes: B catches up when it returns (pull since
+        # its cursor), keeps what it had (journal, zone), applies nothing twice.
+        stop([self.m["B"]["proc"]], timeout=30)
+        self.m["B"]["proc"].stdout.close()
+        self.m["B"]["err"].close()
+        st, j = self.publish("A", [{"class": "bot_ip", "kind": "ip", "value": LATE_BOT}])
+        self.assertEqual(st, 200, j)
+        self.wait_for("C lists the late bot", lambda: self.zone_answer("C", LATE_BOT) == ["127.0.0.4"])
+        self.start("B")
+        rep = self.wait_for("B catches up", lambda: self.listing("B", "ip:" + LATE_BOT)["reports"])
+        self.assertEqual([r["member"] for r in rep], ["A"])
+        self.wait_for("B's zone lists the first bot again", lambda: self.zone_answer("B", BOT) == ["127.0.0.4"])
+        writes = [ln for ln in self.audit("B").splitlines() if " write member=A " in ln]
+        self.assertEqual([ln.split(" seq=")[1].split()[0] for ln in writes], ["1", "2"], writes)
 
         # TLS on the wire: 1.3, a client certificate required, no plaintext HTTP.
         st, body, version = self.tls_call("A", "B", "GET", "/v1/exchange/pull?since=0")

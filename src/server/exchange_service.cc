@@ -305,6 +305,8 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
   std::vector<PeerState> peers;
   uint64_t own_seq = 0;
   reputation::ClassListener sink;
+  // Listings of the journal read at start, for the sink once it is set.
+  std::vector<ex::Tally::Change> restored;
   bool wake = false, stopping = false;
   uint64_t dump_n = 0;
 
@@ -373,7 +375,7 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
       if (!p) continue;
       journal.push_back(Entry{std::string(*f), p->batch.cls, p->batch.origin, p->batch.items.size()});
       if (p->batch.origin == cfg.self) own_seq = std::max(own_seq, p->batch.seq);
-      tally->add(p->batch, unix_now());
+      for (auto& ch : tally->add(p->batch, unix_now())) restored.push_back(std::move(ch));
     }
     if (auto sb = ex::SeqBook::parse(read_state(cfg.state_dir + "/seqbook"))) book = std::move(*sb);
     for (std::string_view line : split(read_state(cfg.state_dir + "/cursors"), '\n')) {
@@ -513,7 +515,7 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
       std::lock_guard lock(mu);
       n = ++dump_n;
     }
-    (void)write_atomic(fmt::format("{}/{:06}-{}-{}", cfg.debug_dump_dir, n, peer, what), std::string(bytes));
+    (void)write_atomic(fmt::format("{}/{}-{:06}-{}-{}", cfg.debug_dump_dir, ::getpid(), n, peer, what), std::string(bytes));
   }
 
   // Seals what was published into batches (one per class); returns them.
@@ -786,8 +788,15 @@ HttpHandler* ExchangeService::handler() { return impl_->listener_handler.get(); 
 std::shared_ptr<TlsContext> ExchangeService::tls() { return impl_->server_tls; }
 
 void ExchangeService::set_listing_sink(reputation::ClassListener sink) {
-  std::lock_guard lock(impl_->mu);
-  impl_->sink = std::move(sink);
+  std::vector<ex::Tally::Change> restored;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->sink = std::move(sink);
+    restored.swap(impl_->restored);
+  }
+  // What the journal lists after a restart goes back into the zones; the
+  // sum of merged changes is the final state (a listing, then a delisting).
+  impl_->to_sink(restored, unix_now());
 }
 
 Status ExchangeService::publish(ex::Item item, bool urgent) {
