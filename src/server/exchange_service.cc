@@ -515,7 +515,8 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
       std::lock_guard lock(mu);
       n = ++dump_n;
     }
-    (void)write_atomic(fmt::format("{}/{}-{:06}-{}-{}", cfg.debug_dump_dir, ::getpid(), n, peer, what), std::string(bytes));
+    (void)write_atomic(fmt::format("{}/{}-{:06}-{}-{}", cfg.debug_dump_dir, ::getpid(), n, peer, what),
+                       std::string(bytes));
   }
 
   // Seals what was published into batches (one per class); returns them.
@@ -800,9 +801,20 @@ void ExchangeService::set_listing_sink(reputation::ClassListener sink) {
 }
 
 Status ExchangeService::publish(ex::Item item, bool urgent) {
+  std::vector<ex::Item> one;
+  one.push_back(std::move(item));
+  return publish(std::move(one), urgent);
+}
+
+Status ExchangeService::publish(std::vector<ex::Item> items, bool urgent) {
   {
+    // All checked, then all queued under one lock: they go out in one batch.
     std::lock_guard lock(impl_->mu);
-    if (auto st = impl_->publisher->publish(std::move(item), unix_now()); !st) return st;
+    const int64_t now = unix_now();
+    for (auto& item : items)
+      if (auto st = impl_->publisher->check(item, now); !st) return st;
+    for (auto& item : items)
+      if (auto st = impl_->publisher->publish(std::move(item), now); !st) return st;
     if (urgent) impl_->wake = true;
   }
   if (urgent) impl_->cv.notify_all();
@@ -927,16 +939,12 @@ void add_exchange_routes(Router& router, ExchangeService* exs) {
           if (!item) return done(HttpReply{400, error_json(item.error().message)});
           items.push_back(std::move(*item));
         }
-        // All or nothing: every item is checked against the policy first.
-        for (auto& item : items)
-          if (auto st = exs->check(item); !st)
-            return done(
-                HttpReply{st.error().code == Errc::kPermanent ? 403 : 400, error_json(st.error().message)});
-        for (auto& item : items)
-          if (auto st = exs->publish(item, urgent); !st)
-            return done(
-                HttpReply{st.error().code == Errc::kPermanent ? 403 : 400, error_json(st.error().message)});
-        done(HttpReply{200, fmt::format("{{\"published\":{}}}", items.size())});
+        // All or nothing: every item is checked before any is queued.
+        const size_t n = items.size();
+        if (auto st = exs->publish(std::move(items), urgent); !st)
+          return done(
+              HttpReply{st.error().code == Errc::kPermanent ? 403 : 400, error_json(st.error().message)});
+        done(HttpReply{200, fmt::format("{{\"published\":{}}}", n)});
       });
   router.add("GET", "/v1/exchange/listing", Right::kRead,
              [exs](HttpRequest& req, std::string_view, HttpRespond done) {

@@ -113,6 +113,8 @@ class ExchangeService {
   // Checks the item against the rights and the outbound policy and queues
   // it; `urgent` seals and pushes at once. Any thread.
   Status publish(exchange::Item item, bool urgent = true);
+  // All or nothing: every item checked before any is queued; one batch per class.
+  Status publish(std::vector<exchange::Item> items, bool urgent = true);
   // The checks of publish() without queueing.
   Status check(const exchange::Item& item);
   // JSON: {"item":..., "listed":..., "score":..., "reports":[{"member","time","seq","trust"}]}.
