@@ -13,6 +13,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -839,8 +840,12 @@ reputation::ClassListener ExchangeService::class_listener() {
         if (c.to != reputation::SenderClass::kSpammer && c.to != reputation::SenderClass::kCompromised)
           continue;
         ex::Item item;
-        item.cls = c.to == reputation::SenderClass::kCompromised ? ex::DataClass::kBotIp
-                                                                 : ex::DataClass::kSpamSource;
+        // A bot as the live zones see one: compromised, or a spammer for a
+        // flow detector's finding (BOT_DETECTED); any other spammer is a spam source.
+        const bool bot = c.to == reputation::SenderClass::kCompromised ||
+                         std::any_of(c.reasons.begin(), c.reasons.end(),
+                                     [](const reputation::Reason& r) { return r.code == "BOT_DETECTED"; });
+        item.cls = bot ? ex::DataClass::kBotIp : ex::DataClass::kSpamSource;
         if (c.identity.starts_with("ip:")) {
           item.kind = ex::ItemKind::kIp;
           item.value = c.identity.substr(3);
