@@ -153,6 +153,10 @@ else
 fi
 echo
 
+echo "== Members' exchange: items/s published and applied per core (goal 100k) =="
+bench_target exchange_bench --items "${EXCHANGE_BENCH_ITEMS:-200000}"
+echo
+
 echo "== MIME parsing =="
 bench_target mime_bench --benchmark_min_time=1
 

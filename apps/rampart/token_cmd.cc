@@ -7,7 +7,7 @@
 //   Prints a new random token (32 bytes from OpenSSL's RAND_bytes, hex, with
 //   an "rmp_" prefix) on the first line, then the [[http.tokens]] lines for
 //   rampart.toml: the token's name, its SHA-256 (rampartd keeps only the
-//   hash) and its rights. Rights: scan, read, learn, events, reports, override
+//   hash) and its rights. Rights: scan, read, learn, events, reports, override, publish
 //   (src/server/http/access.h). Give the token to the client; put the lines
 //   in the configuration and reload rampartd (SIGHUP).
 //
@@ -38,7 +38,8 @@ int run_token(rampart::cli::Args& a) {
                              "0123456789._-") != std::string::npos)
     return a.usage_error("NAME: letters, digits, '.', '_' and '-' (at most 64)");
   const auto rights = a.get("rights");
-  if (!rights) return a.usage_error("--rights is required (scan, read, learn, events, reports, override)");
+  if (!rights)
+    return a.usage_error("--rights is required (scan, read, learn, events, reports, override, publish)");
   std::string list;
   uint32_t seen = 0;
   for (std::string_view r : split(*rights, ',')) {
@@ -46,7 +47,7 @@ int run_token(rampart::cli::Args& a) {
     server::Right right{};
     if (!server::parse_right(r, right))
       return a.usage_error("unknown right '" + std::string(r) +
-                           "' (scan, read, learn, events, reports, override)");
+                           "' (scan, read, learn, events, reports, override, publish)");
     if (seen & static_cast<uint32_t>(right)) continue;
     seen |= static_cast<uint32_t>(right);
     list += (list.empty() ? "\"" : ", \"") + std::string(r) + "\"";

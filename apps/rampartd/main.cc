@@ -138,6 +138,8 @@ int main(int argc, char** argv) {
     std::printf("rampartd: console %s:%u\n", host(settings_console_listen).c_str(),
                 (*daemon)->console_port());
   if ((*daemon)->flows_port() != 0) std::printf("rampartd: flows udp port %u\n", (*daemon)->flows_port());
+  if ((*daemon)->exchange_port() != 0)
+    std::printf("rampartd: exchange port %u\n", (*daemon)->exchange_port());
   std::printf("rampartd: ready\n");
   std::fflush(stdout);
   const int rc = (*daemon)->run();

@@ -50,7 +50,7 @@ loops = 0
 # [[http.tokens]]
 # name = "desk"
 # sha256 = "<hex SHA-256 of the token>"
-# rights = ["scan", "read", "learn", "events", "reports", "override", "calls"]
+# rights = ["scan", "read", "learn", "events", "reports", "override", "calls", "publish"]
 
 # Live DNSBL/DNSWL zones from rampartd's own classes (src/server/live_zones.h):
 # off until `listen` is set. Manual listings: POST /v1/overrides (right
@@ -97,6 +97,36 @@ enabled = true
 window_s = 3600
 # Requests waiting for the worker, then 503.
 max_queue = 4096
+
+# The private exchange among member providers (src/exchange/README.md):
+# signed batches over mutual TLS 1.3, rights per data class, listings
+# weighted by trust into the live zones. POST /v1/exchange/publish needs the
+# right "publish"; GET /v1/exchange/listing "read".
+[exchange]
+enabled = false
+# group = "/etc/rampart/exchange/group.toml"    # rampart exchange group init / member add
+# self = "A"                                    # this member's name in the group
+# key = "/etc/rampart/exchange/a.key"           # rampart exchange keygen
+# group_key = "/etc/rampart/exchange/group.key" # HMAC key of blinded items (blind-ip ...)
+listen = "127.0.0.1:11340"
+# tls_cert = "/etc/rampart/exchange/a.crt"      # pinned by SHA-256 in the group file
+# tls_key = "/etc/rampart/exchange/a.pem"
+# audit = "/var/lib/rampart/exchange/audit.log" # default: <data-dir>/exchange/audit.log
+threshold = 1.0
+fresh_s = 3600
+half_life_s = 259200
+publish_transitions = true
+pull_interval_ms = 1000
+timeout_ms = 3000
+max_age_s = 604800
+max_skew_s = 300
+max_push_bytes = 4194304
+subscriber_networks = []
+publishable_networks = []
+# trust = { B = 1.0, C = 0.5, "*" = 0.0 }
+# [[exchange.peers]]
+# member = "B"
+# address = "198.51.100.20:11340"
 
 [dns]
 # Empty: the servers of /etc/resolv.conf. "ADDR" or "ADDR:PORT".

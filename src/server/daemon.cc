@@ -105,6 +105,10 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
   auto msgs = MessagesConfig::from(*cfg);
   note(msgs);
 #endif
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+  auto xc = ExchangeConfig::from(*cfg, a.data_dir);
+  note(xc);
+#endif
   note(cfg->finish());
   if (!errors.empty()) {
     std::string msg;
@@ -124,6 +128,9 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
 #endif
 #ifdef HAVE_RAMPART_CALLS
       std::move(*calls), std::move(*msgs),
+#endif
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+      std::move(*xc),
 #endif
   };
   return out;
@@ -156,6 +163,9 @@ struct Daemon::Impl {
   std::shared_ptr<CallService> calls;        // [calls] enabled; its worker posts to the loops
   std::shared_ptr<MessageService> messages;  // [messages] enabled; likewise
 #endif
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+  std::unique_ptr<ExchangeService> exchange;  // [exchange] enabled
+#endif
 
   Impl(DaemonArgs a, DaemonSettings st) : args(std::move(a)), s(std::move(st)) {}
   // The store service's threads post completions to the loops' executors:
@@ -172,6 +182,9 @@ struct Daemon::Impl {
 #ifdef HAVE_RAMPART_CALLS
     calls.reset();  // the routes hold the last reference, released before the server
     messages.reset();
+#endif
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+    if (exchange) exchange->stop();  // its worker calls the live zones' listener
 #endif
 #ifdef HAVE_RAMPART_LIVE_ZONES
     live.reset();
@@ -245,6 +258,20 @@ struct Daemon::Impl {
       // hook into re-classification).
       if (live && feedback->service())
         feedback->service()->engine().set_class_listener(live->class_listener());
+#endif
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+      // ... and to the members' exchange, which publishes them (both, when both run).
+      if (exchange && feedback->service()) {
+        reputation::ClassListener pub = exchange->class_listener(), zones;
+#ifdef HAVE_RAMPART_LIVE_ZONES
+        if (live) zones = live->class_listener();
+#endif
+        feedback->service()->engine().set_class_listener(
+            [pub, zones](std::span<const reputation::ClassChange> cs) {
+              if (zones) zones(cs);
+              pub(cs);
+            });
+      }
 #endif
       // Events an earlier run could not write before it stopped, applied
       // once each (op ids) before any loop runs.
@@ -363,6 +390,9 @@ struct Daemon::Impl {
 #ifdef HAVE_RAMPART_LIVE_ZONES
     if (auto st = start_live_zones(); !st) return st;
 #endif
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+    if (auto st = start_exchange(); !st) return st;
+#endif
     if (auto st = start_feedback(); !st) return st;
 #ifdef HAVE_RAMPART_LIVE_ZONES
     feedback->set_overrides(overrides);
@@ -399,6 +429,14 @@ struct Daemon::Impl {
     }
 #endif
     if (auto st = start_console(); !st) return st;
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+    if (exchange) {
+      add_exchange_routes(*router, exchange.get());
+      if (auto st = server->listen_exchange(s.exchange.listen, exchange->handler(), exchange->tls()); !st)
+        return st;
+      log::get()->info("exchange: port {} (mutual TLS 1.3)", server->exchange_port());
+    }
+#endif
     // Loop 0's tick: the event queue's flush, the reports Maildir, the console's history.
     server->set_tick([this] {
       feedback->tick();
@@ -478,6 +516,21 @@ struct Daemon::Impl {
     if (!fs) return tl::unexpected(fs.error());
     flows = std::move(*fs);
     flows->add_routes(*router);
+    return {};
+  }
+#endif
+
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+  // The members' exchange: its worker, state and audit log; its listings go
+  // to the live zones. The listener and routes come with the server.
+  Status start_exchange() {
+    if (!s.exchange.enabled) return {};
+    auto ex = ExchangeService::start(s.exchange, &metrics);
+    if (!ex) return tl::unexpected(ex.error());
+    exchange = std::move(*ex);
+#ifdef HAVE_RAMPART_LIVE_ZONES
+    if (live) exchange->set_listing_sink(live->class_listener());
+#endif
     return {};
   }
 #endif
@@ -572,6 +625,7 @@ void Daemon::add_incident_listener(IncidentListener l) {
   if (impl_->flows) impl_->flows->add_listener(std::move(l));
 }
 #endif
+uint16_t Daemon::exchange_port() const { return impl_->server->exchange_port(); }
 const ServerOptions& Daemon::server_options() const { return impl_->s.server; }
 
 int Daemon::run() {

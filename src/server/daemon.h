@@ -55,6 +55,9 @@
 #include "server/calls_api.h"
 #include "server/messages_api.h"
 #endif
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+#include "server/exchange_service.h"
+#endif
 
 namespace rampart::server {
 
@@ -88,6 +91,9 @@ struct DaemonSettings {
   CallsConfig calls;        // [calls]: POST /v1/calls (calls_api.h)
   MessagesConfig messages;  // [messages]: POST /v1/messages (messages_api.h)
 #endif
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+  ExchangeConfig exchange;  // [exchange]: the members' exchange (exchange_service.h)
+#endif
 };
 
 Result<DaemonSettings> read_daemon_settings(const DaemonArgs& args);
@@ -100,9 +106,10 @@ class Daemon {
   Daemon& operator=(const Daemon&) = delete;
 
   uint16_t milter_port() const;
-  uint16_t http_port() const;     // 0: no HTTP API
-  uint16_t console_port() const;  // 0: no web console ([console] enabled = false)
-  uint16_t flows_port() const;    // 0: no flow collector ([flows] listen empty)
+  uint16_t http_port() const;      // 0: no HTTP API
+  uint16_t console_port() const;   // 0: no web console ([console] enabled = false)
+  uint16_t flows_port() const;     // 0: no flow collector ([flows] listen empty)
+  uint16_t exchange_port() const;  // 0: no exchange ([exchange] enabled = false)
 #ifdef HAVE_RAMPART_ZOMBIES
   // Each new bot incident, on loop 0, after it is stored (for the members'
   // exchange). Before or after run() starts; thread-safe. No-op without [flows].

@@ -131,6 +131,7 @@ struct Listener {
   bool http = false;
   HttpHandler* handler = nullptr;   // HTTP: null = the Router
   std::shared_ptr<TlsContext> tls;  // HTTP over TLS (the console's listener, when configured)
+  bool mutual = false;              // client certificates (the exchange's listener)
   size_t max = 0, max_per_address = 0;
   std::mutex mu;
   size_t open = 0;
@@ -308,6 +309,10 @@ struct Server::Impl {
           kill(c);
           return;
         }
+        // Mutual TLS (the exchange's listener): the client certificate's
+        // SHA-256 goes with every request, for the handler to map to a member.
+        if (c.listener->mutual && !c.hc->has_tls_peer() && c.tls->handshake_done())
+          c.hc->set_tls_peer(c.tls->peer_sha256());
         if (!plain.empty()) c.hc->on_input(plain, now);
         flush(c);
       } else if (c.http) {
@@ -577,7 +582,7 @@ struct Server::Impl {
   Router* router = nullptr;
   HttpLimits http_limits;
   std::function<void()> tick_hook;
-  Listener milter_l, http_l, console_l;
+  Listener milter_l, http_l, console_l, exchange_l;
   // Loop 0's: signals, stop().
   std::unique_ptr<asio::signal_set> signals;
   int stop_fd = -1;
@@ -608,11 +613,13 @@ struct Server::Impl {
     milter_l.acceptor.reset();
     http_l.acceptor.reset();
     console_l.acceptor.reset();
+    exchange_l.acceptor.reset();
     signals.reset();
     stop_sd.reset();
     milter_l.pause.reset();
     http_l.pause.reset();
     console_l.pause.reset();
+    exchange_l.pause.reset();
     loops.clear();
     if (stop_fd >= 0) ::close(stop_fd);
   }
@@ -701,7 +708,7 @@ struct Server::Impl {
     boost::system::error_code ec;
     if (signals) signals->cancel(ec);
     if (stop_sd) stop_sd->cancel(ec);
-    for (Listener* l : {&milter_l, &http_l, &console_l})
+    for (Listener* l : {&milter_l, &http_l, &console_l, &exchange_l})
       if (l->pause) l->pause->cancel();
   }
 
@@ -753,12 +760,12 @@ struct Server::Impl {
     if (draining.exchange(true)) return;
     log::get()->info("draining: no new connections");
     boost::system::error_code ec;
-    for (Listener* l : {&milter_l, &http_l, &console_l})
+    for (Listener* l : {&milter_l, &http_l, &console_l, &exchange_l})
       if (l->acceptor) {
         l->acceptor->close(ec);
         l->acceptor.reset();
       }
-    for (Listener* l : {&milter_l, &http_l, &console_l})
+    for (Listener* l : {&milter_l, &http_l, &console_l, &exchange_l})
       if (l->pause) l->pause->cancel();
     for (auto& lp : loops) {
       Loop* l = lp.get();
@@ -832,12 +839,12 @@ struct Server::Impl {
              MetricType::kCounter);
     for (auto& l : loops) w.sample({{"loop", std::to_string(l->index)}}, static_cast<uint64_t>(l->accepted));
     w.family("rampart_listener_connections", "Open connections by listener.", MetricType::kGauge);
-    for (Listener* l : {&milter_l, &http_l, &console_l})
+    for (Listener* l : {&milter_l, &http_l, &console_l, &exchange_l})
       w.sample({{"listener", l->name}}, static_cast<uint64_t>(l->open_now()));
     w.family("rampart_connections_refused_total",
              "Connections closed at accept: over the listener's cap or the per-address cap.",
              MetricType::kCounter);
-    for (Listener* l : {&milter_l, &http_l, &console_l}) {
+    for (Listener* l : {&milter_l, &http_l, &console_l, &exchange_l}) {
       w.sample({{"listener", l->name}, {"limit", "listener"}}, l->refused_listener.load());
       w.sample({{"listener", l->name}, {"limit", "address"}}, l->refused_address.load());
     }
@@ -955,7 +962,7 @@ struct Server::Impl {
     signals = std::make_unique<asio::signal_set>(loop0().ctx, SIGHUP, SIGTERM, SIGINT);
     wait_signals();
     wait_stop();
-    for (Listener* l : {&milter_l, &http_l, &console_l}) accept_next(*l);
+    for (Listener* l : {&milter_l, &http_l, &console_l, &exchange_l}) accept_next(*l);
     sigset_t set, old;
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
@@ -1007,6 +1014,10 @@ Result<std::unique_ptr<Server>> Server::create(const ServerOptions& opt,
   impl->console_l.http = true;
   impl->console_l.max = opt.http_max_connections;
   impl->console_l.max_per_address = opt.http_max_per_address;
+  impl->exchange_l.name = "exchange";
+  impl->exchange_l.http = true;
+  impl->exchange_l.max = opt.http_max_connections;
+  impl->exchange_l.max_per_address = opt.http_max_per_address;
   impl->stop_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (impl->stop_fd < 0) return fail(Errc::kIo, std::string("eventfd: ") + std::strerror(errno));
   const int dup = ::fcntl(impl->stop_fd, F_DUPFD_CLOEXEC, 0);
@@ -1024,6 +1035,16 @@ Status Server::listen_console(const std::string& spec, HttpHandler* handler,
   impl_->console_l.handler = handler;
   impl_->console_l.tls = std::move(tls);
   return impl_->listen(impl_->console_l, spec);
+}
+uint16_t Server::exchange_port() const { return impl_->exchange_l.port; }
+Status Server::listen_exchange(const std::string& spec, HttpHandler* handler,
+                               std::shared_ptr<TlsContext> tls) {
+  if (!handler || !tls)
+    return fail(Errc::kInvalidArgument, "exchange: a handler and mutual TLS are required");
+  impl_->exchange_l.handler = handler;
+  impl_->exchange_l.tls = std::move(tls);
+  impl_->exchange_l.mutual = true;
+  return impl_->listen(impl_->exchange_l, spec);
 }
 std::string Server::metrics_text() { return impl_->metrics(); }
 void Server::scan(HttpRequest req, HttpRespond respond) { impl_->scan(req, std::move(respond)); }

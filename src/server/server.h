@@ -140,6 +140,11 @@ class Server {
   Status listen_console(const std::string& spec, HttpHandler* handler,
                         std::shared_ptr<TlsContext> tls = nullptr);
   uint16_t console_port() const;  // 0: no console
+  // The members' exchange (src/exchange): its own listener, always mutual
+  // TLS (TlsContext::server_mutual); each request carries the client
+  // certificate's SHA-256 (HttpRequest::tls_peer_sha256). Before run().
+  Status listen_exchange(const std::string& spec, HttpHandler* handler, std::shared_ptr<TlsContext> tls);
+  uint16_t exchange_port() const;  // 0: no exchange
   // GET /metrics's text (any thread).
   std::string metrics_text();
   // POST /v1/scan without the access check (the console's Scan page, which

@@ -40,6 +40,7 @@ namespace rampart::server {
 
 // kOverride: manual DNSBL listings and delistings (POST /v1/overrides, issue 14).
 // kCalls: a SIP proxy asking per INVITE (POST /v1/calls, issue 16).
+// kPublish: items for the members' exchange (POST /v1/exchange/publish, issue 17).
 enum class Right : uint8_t {
   kScan = 1,
   kRead = 2,
@@ -47,7 +48,8 @@ enum class Right : uint8_t {
   kEvents = 8,
   kReports = 16,
   kOverride = 32,
-  kCalls = 64
+  kCalls = 64,
+  kPublish = 128
 };
 enum class Access { kAllowed, kUnauthorized, kForbidden };
 

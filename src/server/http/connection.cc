@@ -74,6 +74,7 @@ void HttpConnection::pump(Clock::time_point now) {
     busy_ = true;
     busy_path_ = req.target.substr(0, req.target.find('?'));
     req.peer = peer_;
+    req.tls_peer_sha256 = tls_peer_;
     const uint64_t gen = ++gen_;
     set_wait(Wait::kHandler, now);
     dispatching_ = true;

@@ -92,6 +92,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void on_input(std::string_view bytes, Clock::time_point now);
   // The client's address, copied into every request (HttpRequest::peer).
   void set_peer(std::string peer) { peer_ = std::move(peer); }
+  // The client certificate's SHA-256 (mutual TLS), copied into every request.
+  void set_tls_peer(std::string sha256) { tls_peer_ = std::move(sha256); }
+  bool has_tls_peer() const { return !tls_peer_.empty(); }
   const std::string& output() const { return out_; }
   // `n` bytes of output() were sent.
   void consumed(size_t n, Clock::time_point now);
@@ -127,6 +130,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   uint64_t gen_ = 0;
   std::string busy_path_;
   std::string peer_;
+  std::string tls_peer_;
   Wait wait_ = Wait::kHeaders;
   Clock::time_point deadline_{};
   Clock::time_point last_write_{};

@@ -38,6 +38,9 @@ struct HttpRequest {
   // The client's address ("127.0.0.1", "::1"), set by the server for the
   // handler (per-address limits such as the console's login limiter).
   std::string peer;
+  // On a mutual-TLS listener (the exchange's): the hex SHA-256 of the
+  // client's certificate, set by the server; empty elsewhere.
+  std::string tls_peer_sha256;
   const std::string* header(std::string_view lower_name) const;
   std::vector<std::string> all(std::string_view lower_name) const;
 };

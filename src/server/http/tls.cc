@@ -5,6 +5,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 namespace rampart::server {
 
@@ -38,6 +39,44 @@ Result<std::shared_ptr<TlsContext>> TlsContext::server(const std::string& cert_f
   if (SSL_CTX_check_private_key(c) != 1)
     return fail(Errc::kConfig, key_file + ": does not match the certificate " + cert_file);
   return ctx;
+}
+
+namespace {
+// Any certificate passes the handshake's own check: the exchange pins the
+// certificate's SHA-256 per member afterwards (peer_sha256).
+int accept_any_certificate(int, X509_STORE_CTX*) { return 1; }
+
+Result<std::shared_ptr<TlsContext>> mutual(SSL_CTX* c, const std::string& cert_file,
+                                           const std::string& key_file, std::shared_ptr<TlsContext> ctx) {
+  SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION);
+  SSL_CTX_set_max_proto_version(c, TLS1_3_VERSION);
+  SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any_certificate);
+  SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE);
+  if (SSL_CTX_use_certificate_chain_file(c, cert_file.c_str()) != 1)
+    return fail(Errc::kConfig, cert_file + ": not a readable PEM certificate: " + ssl_errors());
+  if (SSL_CTX_use_PrivateKey_file(c, key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(c) != 1)
+    return fail(Errc::kConfig,
+                key_file + ": not a readable PEM private key, or not the certificate's: " + ssl_errors());
+  return ctx;
+}
+}  // namespace
+
+Result<std::shared_ptr<TlsContext>> TlsContext::server_mutual(const std::string& cert_file,
+                                                              const std::string& key_file) {
+  SSL_CTX* c = SSL_CTX_new(TLS_server_method());
+  if (!c) return fail(Errc::kInternal, "SSL_CTX_new: " + ssl_errors());
+  std::shared_ptr<TlsContext> ctx(new TlsContext(c));
+  SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+  return mutual(c, cert_file, key_file, std::move(ctx));
+}
+
+Result<std::shared_ptr<TlsContext>> TlsContext::client_mutual(const std::string& cert_file,
+                                                              const std::string& key_file) {
+  SSL_CTX* c = SSL_CTX_new(TLS_client_method());
+  if (!c) return fail(Errc::kInternal, "SSL_CTX_new: " + ssl_errors());
+  std::shared_ptr<TlsContext> ctx(new TlsContext(c));
+  return mutual(c, cert_file, key_file, std::move(ctx));
 }
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
@@ -126,5 +165,27 @@ const std::string& TlsStream::output() {
 }
 
 bool TlsStream::handshake_done() const { return ssl_ && SSL_is_init_finished(ssl_); }
+
+std::string TlsStream::peer_sha256() const {
+  if (!handshake_done()) return {};
+  return peer_certificate_sha256(ssl_);
+}
+
+std::string peer_certificate_sha256(SSL* ssl) {
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (!cert) return {};
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  const bool ok = X509_digest(cert, EVP_sha256(), md, &n) == 1;
+  X509_free(cert);
+  if (!ok) return {};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < n; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
 
 }  // namespace rampart::server

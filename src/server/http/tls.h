@@ -14,6 +14,11 @@
 // TLS 1.2 and 1.3 only (OpenSSL's default cipher lists at security level 2).
 // The certificate file may hold a chain (leaf first). Nothing blocks; the
 // handshake proceeds as bytes arrive.
+// Mutual TLS (the exchange's listener, src/exchange): server_mutual() speaks
+// TLS 1.3 only and requires a client certificate; which certificates are
+// welcome is the caller's decision, by the SHA-256 of the certificate the
+// peer showed (peer_sha256(), pinned in the exchange's group file), so no CA
+// is involved. client_mutual() is the same for the outbound side.
 // DIAGNOSTICS: TlsContext::server fails (kConfig) naming the file for a
 // certificate or key that cannot be read, or a key that does not match;
 // feed() returns false for a fatal TLS error (the connection must close),
@@ -35,6 +40,11 @@ class TlsContext {
  public:
   static Result<std::shared_ptr<TlsContext>> server(const std::string& cert_file,
                                                     const std::string& key_file);
+  // TLS 1.3 only; the peer must show a certificate (any: pin it by peer_sha256()).
+  static Result<std::shared_ptr<TlsContext>> server_mutual(const std::string& cert_file,
+                                                           const std::string& key_file);
+  static Result<std::shared_ptr<TlsContext>> client_mutual(const std::string& cert_file,
+                                                           const std::string& key_file);
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
@@ -44,6 +54,10 @@ class TlsContext {
   explicit TlsContext(SSL_CTX* c) : ctx_(c) {}
   SSL_CTX* ctx_;
 };
+
+// Lower-case hex SHA-256 of the DER certificate `ssl`'s peer showed; empty
+// without one.
+std::string peer_certificate_sha256(SSL* ssl);
 
 class TlsStream {
  public:
@@ -62,6 +76,9 @@ class TlsStream {
   void sent(size_t n) { out_.erase(0, n); }
   bool handshake_done() const;
   const std::string& error() const { return error_; }
+  // Lower-case hex SHA-256 of the DER certificate the peer showed; empty
+  // before the handshake or without one.
+  std::string peer_sha256() const;
 
  private:
   void pull();

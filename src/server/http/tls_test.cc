@@ -60,10 +60,11 @@ struct CertFiles {
 
 // An OpenSSL client over memory BIOs.
 struct Client {
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX* ctx = nullptr;
   SSL* ssl = nullptr;
   BIO *rbio = BIO_new(BIO_s_mem()), *wbio = BIO_new(BIO_s_mem());
-  Client() {
+  // Takes `c` (an SSL_CTX reference); default: a plain TLS client.
+  explicit Client(SSL_CTX* c = nullptr) : ctx(c ? c : SSL_CTX_new(TLS_client_method())) {
     ssl = SSL_new(ctx);
     BIO_set_mem_eof_return(rbio, -1);
     SSL_set_bio(ssl, rbio, wbio);
@@ -114,6 +115,66 @@ TEST(Tls, HandshakeAndDataBothWays) {
   int n;
   while ((n = SSL_read(client.ssl, b, sizeof b)) > 0) got.append(b, static_cast<size_t>(n));
   EXPECT_EQ(got, answer);
+}
+
+// Runs the handshake between `server` and `client`; true when both finished.
+bool handshake(TlsStream& server, Client& client) {
+  std::string plain;
+  for (int round = 0; round < 10; ++round) {
+    SSL_do_handshake(client.ssl);
+    if (!server.feed(client.take(), plain)) return false;
+    client.give(server.output());
+    server.sent(server.output().size());
+    if (SSL_is_init_finished(client.ssl) && server.handshake_done()) return true;
+  }
+  return false;
+}
+
+// The exchange's listener: TLS 1.3 only, a client certificate required, its
+// SHA-256 (of the DER) reported for pinning.
+TEST(Tls, MutualRequiresAClientCertificateAndReportsItsHash) {
+  CertFiles server_files, client_files;
+  auto ctx = TlsContext::server_mutual(server_files.cert, server_files.key);
+  ASSERT_TRUE(ctx) << ctx.error().message;
+  auto client_ctx = TlsContext::client_mutual(client_files.cert, client_files.key);
+  ASSERT_TRUE(client_ctx) << client_ctx.error().message;
+  {
+    TlsStream server(**ctx);
+    SSL_CTX_up_ref((*client_ctx)->get());
+    Client client((*client_ctx)->get());
+    ASSERT_TRUE(handshake(server, client)) << server.error();
+    EXPECT_EQ(SSL_version(client.ssl), TLS1_3_VERSION);
+    // The hash of the client's certificate, computed here from its DER.
+    FILE* f = std::fopen(client_files.cert.c_str(), "r");
+    X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
+    std::fclose(f);
+    unsigned char* der = nullptr;
+    const int len = i2d_X509(x, &der);
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_Digest(der, static_cast<size_t>(len), md, &mdlen, EVP_sha256(), nullptr);
+    OPENSSL_free(der);
+    X509_free(x);
+    std::string hex;
+    for (unsigned i = 0; i < mdlen; ++i)
+      hex += "0123456789abcdef"[md[i] >> 4], hex += "0123456789abcdef"[md[i] & 15];
+    EXPECT_EQ(server.peer_sha256(), hex);
+  }
+  {
+    TlsStream server(**ctx);
+    Client anonymous;  // no certificate
+    EXPECT_FALSE(handshake(server, anonymous));
+    EXPECT_TRUE(server.peer_sha256().empty());
+  }
+  {
+    TlsStream server(**ctx);
+    SSL_CTX* old = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_max_proto_version(old, TLS1_2_VERSION);
+    SSL_CTX_use_certificate_chain_file(old, client_files.cert.c_str());
+    SSL_CTX_use_PrivateKey_file(old, client_files.key.c_str(), SSL_FILETYPE_PEM);
+    Client tls12(old);  // TLS 1.2 with a certificate: refused all the same
+    EXPECT_FALSE(handshake(server, tls12));
+  }
 }
 
 TEST(Tls, RefusesGarbageAndBadFiles) {
