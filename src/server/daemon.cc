@@ -429,6 +429,20 @@ struct Daemon::Impl {
     }
 #endif
     if (auto st = start_console(); !st) return st;
+#if defined(HAVE_RAMPART_EXCHANGE_SERVICE) && defined(HAVE_RAMPART_ZOMBIES)
+    // The flow detector's bots go to the members at once (urgent), in clear
+    // when the outbound policy allows it ([exchange] publishable_networks),
+    // else blinded (members can test them but not read them).
+    if (exchange && flows)
+      flows->add_listener([ex = exchange.get()](const flows::IncidentRecord& r) {
+        auto st =
+            ex->publish(exchange::Item{exchange::DataClass::kBotIp, exchange::ItemKind::kIp, r.host, 1});
+        if (st) return;
+        auto b = ex->blinded("blind-ip", exchange::DataClass::kBotIp, r.host);
+        if (b) st = ex->publish(std::move(*b));
+        if (!st) log::get()->info("exchange: bot {} not published: {}", r.host, st.error().message);
+      });
+#endif
 #ifdef HAVE_RAMPART_EXCHANGE_SERVICE
     if (exchange) {
       add_exchange_routes(*router, exchange.get());
