@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,7 +46,6 @@ struct Truth {
   int64_t bad_from = 0;
   std::string cls;
   std::vector<size_t> snaps;  // indices into the samples
-  std::string last_class = "unknown";
 };
 
 struct Sample {
@@ -147,6 +147,20 @@ int main(int argc, char** argv) {
       samples.push_back(Sample{tr.bad && t >= tr.bad_from, 1.0, sender_features(c, kind, t), i, t});
     }
   };
+  // Each class change with the reasons of the assessment that made it (a
+  // report afterwards would judge the identity against its new class).
+  if (transitions)
+    engine.set_class_listener([&](std::span<const ClassChange> changes) {
+      for (const ClassChange& ch : changes) {
+        auto it = truth.find(ch.identity);
+        if (it == truth.end()) continue;
+        std::string why;
+        for (const Reason& re : ch.reasons) why += " [" + re.code + " " + re.text + "]";
+        std::printf("%lld %s true=%s %s->%s%s\n", static_cast<long long>(ch.at), ch.identity.c_str(),
+                    it->second.cls.c_str(), std::string(class_name(ch.from)).c_str(),
+                    std::string(class_name(ch.to)).c_str(), why.c_str());
+      }
+    });
   std::string line;
   while (std::getline(in, line)) {
     if (trim(line).empty()) continue;
@@ -171,20 +185,6 @@ int main(int argc, char** argv) {
         is_seen[id.key] = true;
         seen.push_back(id.key);
       }
-      if (!transitions) continue;
-      auto st = store.get_state(id.key);
-      if (!st || !*st) continue;
-      auto cs = ClassState::decode(**st);
-      if (!cs) continue;
-      const std::string now_cls(class_name(cs->cls));
-      if (now_cls == it->second.last_class) continue;
-      auto r = engine.report(id.key, e->time);
-      std::string why;
-      if (r)
-        for (const Reason& re : r->reasons) why += " [" + re.code + " " + re.text + "]";
-      std::printf("%lld %s true=%s %s->%s%s\n", static_cast<long long>(e->time), id.key.c_str(),
-                  it->second.cls.c_str(), it->second.last_class.c_str(), now_cls.c_str(), why.c_str());
-      it->second.last_class = now_cls;
     }
   }
   if (!samples_out.empty()) {

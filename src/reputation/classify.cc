@@ -381,6 +381,45 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
               " < " + pct(kCorroboratingBounces) + ")");
     }
   }
+  // A shared address (issue 13, round 4). An ESP sends many customers'
+  // campaigns from one pool of addresses (M3AAWG sender best practices): one
+  // customer's bad campaign moves the address's hour and day windows, while
+  // its month stays what the platform is. An address with clean history
+  // (good class, or clean while unknown, for good_history_hours) whose month
+  // is authenticated, FCrDNS and clean by the model, and whose volume did not
+  // jump (a taken-over dedicated address sends in a day what it sent in
+  // weeks: spike_factor), is judged by its month: the campaign is the
+  // customer's, whose own domain (and Feedback-ID) carry the bad call. The
+  // evidence is kept as one warning (SHARED_ADDRESS). A flow detector's
+  // finding (BOT_DETECTED) is about the address itself and is never folded.
+  if (bad && !was_bad && network && prev_since > 0 &&
+      static_cast<double>(now - prev_since) / 3600.0 >= th.good_history_hours &&
+      (is_good(prev) || prev == SenderClass::kUnknown)) {
+    bool bot = false;
+    for (const Reason& r : a.reasons)
+      if (r.code == "BOT_DETECTED") bot = true;
+    const double good_hours = static_cast<double>(now - prev_since) / 3600.0;
+    const double days = std::min(30.0, std::max(1.0, good_hours / 24 - 1));
+    const double before = std::max(1.0, (vol_m - vol_d) / days);
+    const double current = std::max(vol_d, 8 * val(Metric::kVolume, Window::kHour));
+    const FeatureVector xm = sender_features(c, kind, now, Window::kMonth);
+    const double pm = bad_probability(th.model, xm);
+    const double fail_m = vol_m > 0 ? val(Metric::kAuthFail, Window::kMonth) / vol_m : 1.0;
+    const double fcrdns_m = vol_m > 0 ? val(Metric::kFcrdns, Window::kMonth) / vol_m : 0.0;
+    if (!bot && current < th.spike_factor * before && pm < th.model_bad && fail_m < 1 - th.aligned_good &&
+        fcrdns_m >= th.fcrdns_good) {
+      std::string what;
+      for (const Reason& r : a.reasons) what += (what.empty() ? "" : "; ") + r.code + " " + r.text;
+      a.reasons.clear();
+      a.score = 0;
+      bad = false;
+      add("SHARED_ADDRESS", -1,
+          what + "; but the month is clean (" + model_text(th.model, xm, pm, +1) + ", FCrDNS " +
+              pct(fcrdns_m) + ", auth failing " + pct(fail_m) + ") and the volume did not jump (" +
+              num(current) + " recipients a day now vs " + num2(before) +
+              " before): a shared address judged by its month");
+    }
+  }
   if (!bad && was_bad && prev_since > 0 && now - prev_since < th.bad_hold_hours * 3600) {
     // A bad class is held: a spammer's quiet spell or an account that was
     // cleaned up hours ago has not earned anything back yet.

@@ -31,6 +31,13 @@
 //                     make a spammer
 //     HELD            an identity classed bad keeps its class for [bad_hold_hours]
 //                     (30 days, the month window) whatever it sends meanwhile
+//   not bad after all (the reasons folded into one warning):
+//     LIST_HYGIENE    a sender that authenticates as itself, without evidence
+//                     about the mail itself (README "Corroboration")
+//     SHARED_ADDRESS  an ip/net with clean history for [good_history_hours] whose
+//                     month is authenticated, FCrDNS and below [model_bad] and whose
+//                     volume did not jump ([spike_factor]): an ESP's pool address
+//                     carrying one customer's campaign (never BOT_DETECTED)
 //   bad -> COMPROMISED when the identity held bulk or transactional for
 //   [good_history_hours], or had no class but clean mail for that long
 //   (ClassState::good_since) and its volume now (day, or hour x 8) is

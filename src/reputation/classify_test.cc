@@ -385,6 +385,61 @@ TEST(Classify, QuietCleanAccountTakenOverIsCompromised) {
   EXPECT_EQ(classify(c, IdentityKind::kDomain, now, th, SenderClass::kUnknown, 0).cls, SenderClass::kSpammer);
 }
 
+TEST(Classify, SharedAddressIsJudgedByItsMonth) {
+  const Thresholds th;
+  // An ESP's pool address: a week of bulk at 2,000 recipients a day, FCrDNS,
+  // SPF and DKIM passing for the platform, half of it DMARC-aligned to the
+  // customers' From (the rest neither aligned nor failing), one-click.
+  Day d{2000, 1000, 2000, 2000, 20, 0, 0, 20};
+  auto campaign = [](Counters c, double volume) {
+    // One customer's campaign in the last hour: 60% flagged by the filter,
+    // 25% unknown recipients.
+    for (int i = 0; i < 10; ++i) {
+      const int64_t at = kNow + 60 + i * 300;
+      c.add(Metric::kVolume, volume / 10, at);
+      c.add(Metric::kFcrdns, volume / 10, at);
+      c.add(Metric::kOneClick, volume / 10, at);
+      c.add(Metric::kSpamVerdict, 0.6 * volume / 10, at);
+      c.add(Metric::kBounces, 0.25 * volume / 10, at + 30);
+    }
+    return c;
+  };
+  const int64_t now = kNow + 3600;
+  const Counters shared = campaign(steady(d), 200);
+  Assessment a = classify(shared, IdentityKind::kIp, now, th, SenderClass::kBulk, kNow - 7 * 86400);
+  EXPECT_FALSE(is_bad(a.cls));
+  EXPECT_TRUE(has_reason(a, "SHARED_ADDRESS"));
+  // The day's reading leaves no new good class, so the bulk class is kept.
+  EXPECT_EQ(apply_history(a, ClassState{SenderClass::kBulk, kNow - 7 * 86400, 0}, now).cls,
+            SenderClass::kBulk);
+  EXPECT_EQ(a.cls, SenderClass::kBulk);
+  EXPECT_FALSE(has_reason(a, "MODEL_BAD"));
+  // The same hour is bad for an address without that history ...
+  EXPECT_EQ(classify(shared, IdentityKind::kIp, now, th, SenderClass::kUnknown, 0).cls,
+            SenderClass::kSpammer);
+  // ... for a domain (the customer's own identity is judged by its mail) ...
+  EXPECT_TRUE(
+      is_bad(classify(shared, IdentityKind::kDomain, now, th, SenderClass::kBulk, kNow - 7 * 86400).cls));
+  // ... and for a dedicated address whose volume jumped: 100 a day before, 800 in the hour.
+  Day small{100, 50, 100, 100, 1, 0, 0, 1};
+  const Assessment b = classify(campaign(steady(small), 800), IdentityKind::kIp, now, th, SenderClass::kBulk,
+                                kNow - 7 * 86400);
+  EXPECT_EQ(b.cls, SenderClass::kCompromised);
+  EXPECT_FALSE(has_reason(b, "SHARED_ADDRESS"));
+  // A flow detector's finding is about the address itself: never folded.
+  Counters bot = shared;
+  bot.add(Metric::kBot, 1, now);
+  const Assessment c = classify(bot, IdentityKind::kIp, now, th, SenderClass::kBulk, kNow - 7 * 86400);
+  EXPECT_EQ(c.cls, SenderClass::kCompromised);
+  EXPECT_TRUE(has_reason(c, "BOT_DETECTED"));
+  // Failing authentication over the month: no shared platform's mail.
+  Day forged = d;
+  forged.auth_fail = 1000;
+  EXPECT_TRUE(is_bad(classify(campaign(steady(forged), 200), IdentityKind::kIp, now, th, SenderClass::kBulk,
+                              kNow - 7 * 86400)
+                         .cls));
+}
+
 TEST(Classify, BadClassIsHeld) {
   const Thresholds th;
   // A week of clean authenticated mail.

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 
+#include "auth/dmarc/orgdomain.h"
 #include "reputation/helo.h"
 
 namespace rampart::reputation {
@@ -46,7 +47,22 @@ std::string Report::to_json(bool with_counters) const {
   return out;
 }
 
-Counters delta_of(const Event& e, int64_t at) {
+namespace {
+// SPF and DKIM both passed for the From's organisational domain (relaxed
+// alignment, RFC 7489 3.1.1 and 3.1.2) while the domain has no DMARC record.
+bool aligned_without_record(const Event& e, const dmarc::PublicSuffixList& psl) {
+  if (e.dmarc != AuthResult::kNone || e.spf != AuthResult::kPass || e.dkim != AuthResult::kPass) return false;
+  const std::string from = domain_of(e.from);
+  if (from.empty()) return false;
+  const std::string org = psl.organizational_domain(from);
+  if (org.empty() || psl.organizational_domain(domain_of(e.mail_from)) != org) return false;
+  for (const std::string& d : e.dkim_domains)
+    if (psl.organizational_domain(domain_of(d)) == org) return true;
+  return false;
+}
+}  // namespace
+
+Counters delta_of(const Event& e, int64_t at, const dmarc::PublicSuffixList* psl) {
   Counters d;
   d.t = at;
   auto put = [&](Metric m, double x) {
@@ -58,7 +74,8 @@ Counters delta_of(const Event& e, int64_t at) {
       const double n = e.recipients;
       put(Metric::kVolume, n);
       const bool spf_bad = e.spf == AuthResult::kFail || e.spf == AuthResult::kSoftFail;
-      if (e.spf == AuthResult::kPass && e.dkim == AuthResult::kPass && e.dmarc == AuthResult::kPass)
+      if ((e.spf == AuthResult::kPass && e.dkim == AuthResult::kPass && e.dmarc == AuthResult::kPass) ||
+          (psl && aligned_without_record(e, *psl)))
         put(Metric::kAuthAligned, n);
       else if (e.dmarc == AuthResult::kPass)
         put(Metric::kDmarcOnly, n);
@@ -107,7 +124,7 @@ void Engine::collect_into(std::span<const Event> events, std::vector<Update>& up
                           std::unordered_map<std::string, size_t>* seen) const {
   for (const Event& e : events) {
     const int64_t at = e.time ? e.time : clock_.unix_seconds();
-    const Counters d = delta_of(e, at);
+    const Counters d = delta_of(e, at, &psl_);
     for (Identity& id : identities_of(e, psl_)) {
       if (senders && is_sender_kind(id.kind)) {
         if (!seen) {

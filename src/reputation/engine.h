@@ -59,8 +59,12 @@ struct Report {
 // The counter increments an event stands for (recipients for message
 // metrics, one for the others), at the event's time. A spam verdict counts
 // at most kVerdictRecipients recipients (it judges one message).
+// With `psl`, a message whose From domain publishes no DMARC record (dmarc
+// none) counts as aligned when SPF and DKIM both passed for domains of the
+// From's organisational domain (RFC 7489 3.1 relaxed identifier alignment,
+// computed here): authenticated and aligned, only without the record.
 inline constexpr uint32_t kVerdictRecipients = 5;
-Counters delta_of(const Event& e, int64_t at);
+Counters delta_of(const Event& e, int64_t at, const dmarc::PublicSuffixList* psl = nullptr);
 
 // A class change decided by re-classification (Engine::reclassify): what
 // the live DNSBL zones list and delist by (src/server/live_zones.h). `to`

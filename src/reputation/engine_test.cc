@@ -281,6 +281,46 @@ TEST(Engine, DeltaCountsTheSenderSignals) {
   EXPECT_EQ(at(d, Metric::kAuthFail) + at(d, Metric::kBadHelo) + at(d, Metric::kVolume), 0);
 }
 
+TEST(Engine, AlignedWithoutADmarcRecord) {
+  auto at = [](const Counters& d, Metric m) { return d.v[Counters::index(m, Window::kDay)]; };
+  auto psl = dmarc::PublicSuffixList::from_text("example\nco.uk\n");
+  ASSERT_TRUE(psl);
+  // The From domain publishes no DMARC record (dmarc none); SPF passes for
+  // bounces@mail.news.example and DKIM for news.example: both aligned with
+  // the From's organisational domain (relaxed, RFC 7489 3.1).
+  Event e = newsletter(1700000000, 4);
+  e.dmarc = AuthResult::kNone;
+  EXPECT_EQ(at(delta_of(e, e.time, &*psl), Metric::kAuthAligned), 4);
+  // Without the suffix list (and as before): not counted.
+  EXPECT_EQ(at(delta_of(e, e.time), Metric::kAuthAligned), 0);
+  // An ESP's signature and bounce domain for a customer's From: not aligned.
+  Event esp = e;
+  esp.mail_from = "bounce-1@bnc.esp.example";
+  esp.dkim_domains = {"esp.example"};
+  Counters d = delta_of(esp, esp.time, &*psl);
+  EXPECT_EQ(at(d, Metric::kAuthAligned), 0);
+  EXPECT_EQ(at(d, Metric::kAuthFail), 0);
+  // Aligned DKIM with the ESP's SPF: only one of the two, not counted.
+  esp.dkim_domains = {"esp.example", "news.example"};
+  EXPECT_EQ(at(delta_of(esp, esp.time, &*psl), Metric::kAuthAligned), 0);
+  // SPF aligned but DKIM not passing: not counted.
+  e.dkim = AuthResult::kFail;
+  EXPECT_EQ(at(delta_of(e, e.time, &*psl), Metric::kAuthAligned), 0);
+  // A DMARC record that fails is a failure, whatever the domains say.
+  e.dkim = AuthResult::kPass;
+  e.dmarc = AuthResult::kFail;
+  EXPECT_EQ(at(delta_of(e, e.time, &*psl), Metric::kAuthAligned), 0);
+  // Organisational domains, not suffixes: shop.co.uk and other.co.uk differ.
+  Event uk = newsletter(1700000000, 2);
+  uk.dmarc = AuthResult::kNone;
+  uk.from = "a@shop.co.uk";
+  uk.mail_from = "b@other.co.uk";
+  uk.dkim_domains = {"shop.co.uk"};
+  EXPECT_EQ(at(delta_of(uk, uk.time, &*psl), Metric::kAuthAligned), 0);
+  uk.mail_from = "b@mail.shop.co.uk";
+  EXPECT_EQ(at(delta_of(uk, uk.time, &*psl), Metric::kAuthAligned), 2);
+}
+
 TEST(Engine, QuietBotnetAddressIsASpammerNotTransactional) {
   FakeClock clock(1700000000);
   MemoryStore store;
