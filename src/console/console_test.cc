@@ -15,6 +15,7 @@
 #include "console/console.h"
 #include "console/forms.h"
 #include "core/executor.h"
+#include "policy/policy.h"
 
 namespace rampart::console {
 namespace {
@@ -414,6 +415,39 @@ TEST_F(ConsoleHandlerTest, AdminManagesUsers) {
 
 namespace rampart::console {
 namespace {
+
+// The documented defaults (--print-default-config, docs/reference/config.md)
+// are the ones ConsoleConfig::from applies.
+TEST(ConsoleConfig, DefaultTextMatchesDefaults) {
+  auto cfg = Config::parse(policy::default_config_text(), "defaults");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  auto cc = ConsoleConfig::from(*cfg, "/data");
+  ASSERT_TRUE(cc) << cc.error().message;
+  auto none = Config::parse("", "empty");
+  ASSERT_TRUE(none);
+  auto d = ConsoleConfig::from(*none, "/data");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(cc->enabled, d->enabled);
+  EXPECT_EQ(cc->listen, d->listen);
+  EXPECT_EQ(cc->assets, d->assets);
+  EXPECT_EQ(cc->users, d->users);
+  EXPECT_EQ(cc->history, d->history);
+  EXPECT_EQ(cc->hosts, d->hosts);
+  EXPECT_EQ(cc->sample_s, d->sample_s);
+  EXPECT_EQ(cc->sessions.idle, d->sessions.idle);
+  EXPECT_EQ(cc->sessions.absolute, d->sessions.absolute);
+  EXPECT_EQ(cc->sessions.max_sessions, d->sessions.max_sessions);
+  EXPECT_EQ(cc->login.max_failures, d->login.max_failures);
+  EXPECT_EQ(cc->login.window, d->login.window);
+  // Every key of [console] in the text is one ConsoleConfig reads.
+  auto fresh = Config::parse(policy::default_config_text(), "defaults");
+  ASSERT_TRUE(fresh);
+  (void)ConsoleConfig::from(*fresh, "");
+  auto fin = fresh->finish();
+  if (!fin) {
+    EXPECT_EQ(fin.error().message.find("console."), std::string::npos) << fin.error().message;
+  }
+}
 
 TEST(ConsoleConfig, StrictAndLoopbackOnly) {
   auto cfg = Config::parse("[console]\nenabled = true\nlisten = \"127.0.0.1:0\"\nsample_s = 2\n", "c.toml");
