@@ -482,7 +482,8 @@ struct Console::Impl {
     auto samples = parse_prometheus_text(text);
     if (!samples) samples = Samples{};
     std::map<std::string, double> verdicts;
-    std::map<std::string, std::pair<double, double>> checks;  // runs, hits
+    std::map<std::string, std::pair<double, double>> checks;    // runs, hits
+    std::map<std::string, std::map<std::string, double>> auth;  // method -> result -> messages
     double throttled = 0, throttle_keys = 0, rep_events = 0, scans = 0;
     for (const Sample& s : *samples) {
       if (s.name == "rampart_milter_verdicts_total" || s.name == "rampart_scan_verdicts_total") {
@@ -499,6 +500,10 @@ struct Console::Impl {
         rep_events += s.value;
       } else if (s.name == "rampart_http_requests_total") {
         scans += s.value;
+      } else if (s.name == "rampart_auth_results_total") {
+        const std::string* m = s.label("method");
+        const std::string* r = s.label("result");
+        if (m && r && s.value > 0) auth[*m][*r] += s.value;
       }
     }
     auto num = [](double v) {
@@ -523,9 +528,22 @@ struct Console::Impl {
              ", \"runs\": " + num(rh.first) + ", \"hits\": " + num(rh.second) + "}";
       first = false;
     }
+    // Authentication results by method (rampart_auth_results_total): the pass rates.
+    out += "], \"auth\": {";  // method -> {result: messages}
+    first = true;
+    for (const auto& [m, results] : auth) {
+      out += std::string(first ? "" : ", ") + json_quote(m) + ": {";
+      bool f2 = true;
+      for (const auto& [r, v] : results) {
+        out += std::string(f2 ? "" : ", ") + json_quote(r) + ": " + num(v);
+        f2 = false;
+      }
+      out += "}";
+      first = false;
+    }
     // Rates: the last point of the hour's history.
     const std::string hist = history_.json(Range::kHour);
-    out += "], \"throttled\": " + num(throttled) + ", \"throttle_keys\": " + num(throttle_keys) +
+    out += "}, \"throttled\": " + num(throttled) + ", \"throttle_keys\": " + num(throttle_keys) +
            ", \"reputation_events\": " + num(rep_events) + ", \"http_requests\": " + num(scans) +
            ", \"zombies\": null, \"zombies_note\": \"no flow collector in this rampartd\"" +
            ", \"sessions\": " + std::to_string(sessions_.size()) + ", \"history_hour\": " + hist + "}";

@@ -231,6 +231,25 @@ TEST(History, RatesFromCounters) {
   EXPECT_FALSE(parse_prometheus_text("x notanumber\n"));
 }
 
+// Pass rates: per method, all decided messages and those that passed; other
+// methods and labels are not series.
+TEST(History, AuthPassSeries) {
+  auto s = parse_prometheus_text(
+      "rampart_auth_results_total{method=\"spf\",result=\"pass\"} 7\n"
+      "rampart_auth_results_total{method=\"spf\",result=\"softfail\"} 3\n"
+      "rampart_auth_results_total{method=\"dkim\",result=\"fail\"} 2\n"
+      "rampart_auth_results_total{method=\"iprev\",result=\"pass\"} 9\n");
+  ASSERT_TRUE(s) << s.error().message;
+  History h;
+  h.add(1000, *s);
+  const auto m = h.totals();
+  EXPECT_EQ(m.at("auth.spf.all"), 10);
+  EXPECT_EQ(m.at("auth.spf.pass"), 7);
+  EXPECT_EQ(m.at("auth.dkim.all"), 2);
+  EXPECT_EQ(m.count("auth.dkim.pass"), 0u);
+  EXPECT_EQ(m.count("auth.iprev.all"), 0u);
+}
+
 // The handler without a server: a bundle in a temporary directory, a users
 // file with two accounts, a backend that counts its calls.
 class ConsoleHandlerTest : public ::testing::Test {

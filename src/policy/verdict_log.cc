@@ -95,4 +95,18 @@ std::string verdict_log_line(const ScanState& s, const Verdict& v) {
   return out;
 }
 
+void AuthTally::count(const ScanState& s) {
+  for (size_t m = 0; m < kMethods.size(); ++m) {
+    size_t found = kResults.size();  // none yet
+    for (const auto& r : s.auth) {
+      if (r.method != kMethods[m]) continue;
+      size_t i = 0;
+      while (i + 1 < kResults.size() && kResults[i] != r.result) ++i;
+      if (found == kResults.size() || i == 0) found = i;
+      if (i == 0) break;
+    }
+    if (found < kResults.size()) ++n[m][found];
+  }
+}
+
 }  // namespace rampart::policy

@@ -14,12 +14,30 @@
 // cannot forge a second line); the line is cut at 4 KiB with "...".
 #pragma once
 
+#include <array>
 #include <string>
+#include <string_view>
 
+#include "core/metrics.h"
 #include "policy/policy.h"
 
 namespace rampart::policy {
 
 std::string verdict_log_line(const ScanState& s, const Verdict& v);
+
+// Authentication results of decided messages, per method and result, for
+// rampart_auth_results_total{method,result} (the console's pass rates).
+// One count per message and method present in ScanState::auth: "pass" when
+// any of its entries passed (a message with two DKIM signatures, one good,
+// passes DKIM), else the first entry's result. Results outside the list
+// count as "other". One writer thread (an event loop), any reader.
+struct AuthTally {
+  static constexpr std::array<std::string_view, 4> kMethods{"spf", "dkim", "dmarc", "arc"};
+  static constexpr std::array<std::string_view, 9> kResults{
+      "pass", "fail", "softfail", "neutral", "none", "policy", "temperror", "permerror", "other"};
+  OwnedCounter n[kMethods.size()][kResults.size()];
+  void count(const ScanState& s);
+  uint64_t get(size_t method, size_t result) const { return n[method][result]; }
+};
 
 }  // namespace rampart::policy

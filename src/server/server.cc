@@ -254,6 +254,7 @@ struct Server::Impl {
     HttpConnStats http_stats;
     OwnedCounter milter_idle_closed, accepted;
     OwnedCounter scan_verdicts[5];  // POST /v1/scan by policy::Action (not look-only scans)
+    policy::AuthTally scan_auth;    // and their authentication results
     std::atomic<size_t> open{0};
     bool draining = false, finished = false;
     std::chrono::steady_clock::time_point drain_deadline{};
@@ -796,6 +797,15 @@ struct Server::Impl {
     for (size_t a = 0; a < 5; ++a)
       w.sample({{"action", std::string(policy::action_name(static_cast<policy::Action>(a)))}},
                sum([a](Loop& l) -> uint64_t { return l.scan_verdicts[a]; }));
+    w.family("rampart_auth_results_total",
+             "Decided messages (milter and POST /v1/scan, not look-only) by authentication method and "
+             "result: pass when any entry of the method passed, else the first entry's result.",
+             MetricType::kCounter);
+    for (size_t m = 0; m < policy::AuthTally::kMethods.size(); ++m)
+      for (size_t r = 0; r < policy::AuthTally::kResults.size(); ++r)
+        w.sample({{"method", std::string(policy::AuthTally::kMethods[m])},
+                  {"result", std::string(policy::AuthTally::kResults[r])}},
+                 sum([m, r](Loop& l) -> uint64_t { return l.stats.auth.get(m, r) + l.scan_auth.get(m, r); }));
     counter("rampart_throttled_total", "Messages refused by a rate limit (451 4.7.1).",
             RAMPART_SUM(stats.throttled));
     counter("rampart_scan_timeouts_total", "Stages tempfailed for running past scan_timeout.",
@@ -902,7 +912,10 @@ struct Server::Impl {
     if (stage == std::size(kStages) || stop_early) {
       policy::Verdict v = pipe->verdict(*st);
       log::get()->info("http {}", policy::verdict_log_line(*st, v));
-      if (Loop* l = this_loop(); l && !st->look_only) l->scan_verdicts[static_cast<size_t>(v.action) % 5]++;
+      if (Loop* l = this_loop(); l && !st->look_only) {
+        l->scan_verdicts[static_cast<size_t>(v.action) % 5]++;
+        l->scan_auth.count(*st);
+      }
       respond(HttpReply{200, verdict_json(v)});
       return;
     }

@@ -10,6 +10,7 @@
 //  1. accounts made with `rampart user add` (password on stdin), an API token with `rampart token new`;
 //  2. without a session: /live redirects to /login, /api/live answers 401;
 //  3. admin logs in through the form; the Live numbers move while messages are scanned through /v1/scan;
+//     the SPF and DMARC pass rates (rampart_auth_results_total) show on Live, with their chart;
 //  4. Senders: an address with bot events (POST /v1/events) shows class "spammer";
 //  5. Scan page: a pasted message gets its symbols and Authentication-Results, and records no reputation event;
 //  6. Zombies: shows why there is nothing to release (no flow collector in rampartd);
@@ -189,6 +190,22 @@ async function main() {
   const hist = await (await page.request.get(`${base}/api/history?range=hour`)).json();
   const acceptRate = Math.max(...(hist.series['verdicts.accept'] || [0]));
   check(acceptRate > 0, `the hour's history has a non-zero accept rate (${acceptRate} msg/s)`);
+  // 3b. Authentication pass rates: the five scans pass SPF (the zone's record) and DMARC (aligned SPF).
+  const spfPass = await metric('rampart_auth_results_total{method="spf",result="pass"}');
+  check(spfPass >= 5, `rampart_auth_results_total{method="spf",result="pass"} counts the scans (${spfPass})`);
+  const spfRate = await until('the SPF pass rate on Live', async () => {
+    const t = await page.textContent('#auth-spf-rate');
+    return t && t.endsWith('%') ? t : null;
+  });
+  check(spfRate === '100.0 %', `Live shows an SPF pass rate of ${spfRate}`);
+  check((await page.textContent('#auth-dmarc-rate')) === '100.0 %', 'Live shows a DMARC pass rate of 100.0 %');
+  await until('the pass-rate chart', async () => {
+    await page.click('button[data-range=day]');
+    return (await page.$('#auth-chart canvas')) && (await page.textContent('#auth-chart')).includes('SPF');
+  });
+  const histDay = await (await page.request.get(`${base}/api/history?range=day`)).json();
+  check((histDay.series['auth.spf.all'] || []).some((v) => v > 0), 'the day\'s history holds the SPF results');
+  await page.click('button[data-range=hour]');
   await page.screenshot({ path: join(SHOTS, 'live.png'), fullPage: true });
 
   // 4. Senders: bot events make 198.51.100.77 a spammer.

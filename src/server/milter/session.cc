@@ -234,6 +234,7 @@ void MilterSession::handle(milter::Command& cmd) {
           stats_.rejected++;
         }
         log::get()->info("{}", policy::verdict_log_line(*st, pipe_->verdict(*st)));
+        stats_.auth.count(*st);
         reply(milter::ReplyCode{st->forced_reply});
         if (msg_ == st) msg_.reset();
         return;
@@ -397,6 +398,7 @@ void MilterSession::finish_message() {
   if (!st) return;
   policy::Verdict v = pipe_->verdict(*st);
   log::get()->info("{}", policy::verdict_log_line(*st, v));
+  stats_.auth.count(*st);
   switch (v.action) {
     case policy::Action::kReject:
       stats_.rejected++;
