@@ -198,6 +198,20 @@ TEST_F(RampartdHttp, ReportsAndLearn) {
   EXPECT_NE(r.find("rampart_reports_accepted_total 1"), std::string::npos) << r;
   EXPECT_NE(r.find("rampart_classify_learned_total 20"), std::string::npos) << r;
   {
+    // Latency histograms (one registry): each counted what it timed.
+    auto count = [&](const std::string& name) -> long long {
+      const size_t p = r.find("\n" + name + "_count ");
+      return p == std::string::npos ? -1 : std::atoll(r.c_str() + p + name.size() + 8);
+    };
+    EXPECT_GE(count("rampart_scan_seconds"), 1) << r;
+    EXPECT_GE(count("rampart_http_request_seconds"), 20) << r;  // the learns and the scan
+    EXPECT_GE(count("rampart_store_write_seconds"), 1) << r;    // the learns' reputation events
+    EXPECT_GE(count("rampart_store_read_seconds"), 1) << r;     // the scan's lookup
+    EXPECT_GE(count("rampart_dns_lookup_seconds"), 1) << r;     // the scan's SPF, DMARC, ... misses
+    EXPECT_EQ(count("rampart_console_request_seconds"), 0) << r;
+    EXPECT_NE(r.find("\nrampart_console_requests_total 0\n"), std::string::npos) << r;
+  }
+  {
     // The whole exposition through Prometheus's own linter (one writer,
     // core/metrics.h: each family once, HELP and TYPE, escaped labels).
     const std::string path = tmp + "/metrics.txt";

@@ -111,12 +111,14 @@ struct Daemon::Impl {
   DaemonArgs args;
   DaemonSettings s;
   SystemClock clock;
+  // First: it outlives the threads that observe its histograms (caches, the
+  // store service, the server's loops).
+  Metrics metrics;
   std::vector<std::unique_ptr<dns::Resolver>> upstreams;
   std::vector<std::unique_ptr<dns::CachingResolver>> caches;  // one per loop
   std::shared_ptr<policy::Throttle> throttle;
   std::shared_ptr<policy::Feedback> feedback;
   std::unique_ptr<policy::ReportIngest> ingest;
-  Metrics metrics;
   std::unique_ptr<Router> router;
   std::unique_ptr<Server> server;
   std::unique_ptr<console::Console> console;  // [console] enabled
@@ -156,6 +158,9 @@ struct Daemon::Impl {
     dns::CacheOptions co;
     co.max_entries = std::max<size_t>(1, static_cast<size_t>(s.dns.dns_cache_entries) / loops);
     co.max_bytes = std::max<size_t>(size_t{1} << 20, co.max_bytes / loops);
+    co.upstream_seconds = &metrics.histogram(
+        "rampart_dns_lookup_seconds",
+        "DNS queries sent upstream (cache misses): from the query to its answer.", latency_buckets());
     for (size_t i = 0; i < loops; ++i) {
       if (!args.zone_path.empty()) {
         dns::ZoneOptions zo;
@@ -202,7 +207,7 @@ struct Daemon::Impl {
       auto store = reputation::open_store(s.store);
       if (!store) return tl::unexpected(store.error());
       log::get()->info("reputation store: {}", (*store)->name());
-      feedback->set_store(std::move(*store));  // its StoreService threads start here
+      feedback->set_store(std::move(*store), &metrics);  // its StoreService threads start here
 #ifdef HAVE_RAMPART_LIVE_ZONES
       // Class changes to the live zones, before the spool replays (the one
       // hook into re-classification).
@@ -331,6 +336,7 @@ struct Daemon::Impl {
     router = std::make_unique<Router>(std::move(s.access));
     std::vector<dns::Resolver*> resolvers;
     for (auto& c : caches) resolvers.push_back(c.get());
+    s.server.metrics = &metrics;  // the server's latency histograms
     auto srv = Server::create(
         s.server, resolvers, factory_for(s.policy), [this] { return reload(); },
         [this] { return metrics.render(); }, router.get());

@@ -252,6 +252,7 @@ struct Server::Impl {
     uint64_t next_id = 1;
     MilterStats stats;
     HttpConnStats http_stats;
+    HttpConnStats console_stats;  // the console's listener, counted apart from the API
     OwnedCounter milter_idle_closed, accepted;
     OwnedCounter scan_verdicts[5];  // POST /v1/scan by policy::Action (not look-only scans)
     policy::AuthTally scan_auth;    // and their authentication results
@@ -422,11 +423,11 @@ struct Server::Impl {
       if (c->http) {
         const uint64_t id = c->id;
         HttpHandler& h = l.handler ? *l.handler : static_cast<HttpHandler&>(*impl->router);
-        c->hc =
-            std::make_shared<HttpConnection>(h, impl->http_limits, http_stats, c->last_active, [this, id] {
-              auto it = conns.find(id);
-              if (it != conns.end()) flush(*it->second);
-            });
+        c->hc = std::make_shared<HttpConnection>(h, impl->http_limits, l.handler ? console_stats : http_stats,
+                                                 c->last_active, [this, id] {
+                                                   auto it = conns.find(id);
+                                                   if (it != conns.end()) flush(*it->second);
+                                                 });
         if (l.tls) c->tls = std::make_unique<TlsStream>(*l.tls);
         // The console's login limiter counts per client address (the API needs none).
         boost::system::error_code pe;
@@ -767,6 +768,25 @@ struct Server::Impl {
     }
   }
 
+  // Latency histograms in the daemon's registry (ServerOptions::metrics).
+  Histogram* scan_seconds = nullptr;
+  void register_histograms(Metrics& m) {
+    auto& milter = m.histogram("rampart_milter_message_seconds",
+                               "Milter: from the end of a message to its verdict (the data-stage checks).",
+                               latency_buckets());
+    auto& api = m.histogram("rampart_http_request_seconds",
+                            "HTTP API requests: from the request to its answer.", latency_buckets());
+    auto& con = m.histogram("rampart_console_request_seconds",
+                            "Web console requests: from the request to its answer.", latency_buckets());
+    scan_seconds = &m.histogram("rampart_scan_seconds", "POST /v1/scan: from the request to the verdict.",
+                                latency_buckets());
+    for (auto& l : loops) {
+      l->stats.message_seconds = &milter;
+      l->http_stats.seconds = &api;
+      l->console_stats.seconds = &con;
+    }
+  }
+
   // GET /metrics: the server's own families through the one Prometheus
   // writer (core/metrics.h), summed over the loops, then the daemon's
   // registry (extra_metrics).
@@ -822,6 +842,11 @@ struct Server::Impl {
     counter("rampart_http_slow_clients_total",
             "HTTP connections closed for missing a header, body or output deadline.",
             RAMPART_SUM(http_stats.slow_clients));
+    counter("rampart_console_requests_total",
+            "Web console requests (pages and its API; not in the HTTP API's).",
+            RAMPART_SUM(console_stats.requests));
+    counter("rampart_console_errors_total", "Web console requests answered with an error.",
+            RAMPART_SUM(console_stats.errors));
 #undef RAMPART_SUM
     counter("rampart_http_unauthorized_total", "HTTP requests refused 401 (no or unknown token).",
             router->unauthorized());
@@ -886,6 +911,12 @@ struct Server::Impl {
   }
 
   void scan(HttpRequest& req, HttpRespond respond) {
+    if (scan_seconds)
+      respond = [respond = std::move(respond), h = scan_seconds,
+                 t0 = std::chrono::steady_clock::now()](HttpReply r) {
+        h->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        respond(std::move(r));
+      };
     auto st = scan_state_from(req);
     if (!st) {
       respond(HttpReply{400, error_json(st.error().message)});
@@ -1013,6 +1044,7 @@ Result<std::unique_ptr<Server>> Server::create(const ServerOptions& opt,
   for (auto& l : impl->loops) l->pipeline.store(impl->factory(*l->resolver));
   impl->reload = std::move(reload);
   impl->extra_metrics = std::move(extra_metrics);
+  if (opt.metrics) impl->register_histograms(*opt.metrics);
   if (auto st = impl->listen(impl->milter_l, opt.milter_listen); !st) return tl::unexpected(st.error());
   if (!opt.http_listen.empty())
     if (auto st = impl->listen(impl->http_l, opt.http_listen); !st) return tl::unexpected(st.error());

@@ -312,7 +312,11 @@ void MilterSession::handle(milter::Command& cmd) {
     }
     st->set_message(std::move(raw_));
     raw_.clear();
-    run_stage(policy::Stage::kData, st, [this, st] {
+    const auto eom = std::chrono::steady_clock::now();
+    run_stage(policy::Stage::kData, st, [this, st, eom] {
+      if (stats_.message_seconds)
+        stats_.message_seconds->observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - eom).count());
       msg_ = st;
       finish_message();
     });
