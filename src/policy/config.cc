@@ -91,6 +91,11 @@ max_sessions = 1000                             # the oldest-used session goes b
 login_max_failures = 5                          # failed logins per address or user name
 login_window_s = 900                            # within this window lock it until the window ends
 
+# rampartd's log (stderr: the journal under systemd). --log-level sets the
+# level; SIGUSR1 makes it one step more verbose, SIGUSR2 one step less.
+[log]
+format = "text"                                 # or "json": one object a line, with the message's "id"
+
 [dns]
 # Empty: the servers of /etc/resolv.conf. "ADDR" or "ADDR:PORT".
 nameservers = []

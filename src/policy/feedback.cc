@@ -295,6 +295,9 @@ class ReputationCheck final : public Check {
       if (fb_->is_trap(r) && traps++ == 0) first_trap = angle_value(r);
     std::optional<reputation::Event> trap;
     if (traps > 0) trap = e;
+    const log::MessageScope scope(s->log_id());
+    if (!s->look_only && log::get()->should_log(spdlog::level::debug))
+      log::get()->debug("{}: reputation event {}", s->log_id(), reputation::event_to_json(e));
     if (s->look_only) {
       // Looks only: the symbols, no events.
     } else if (auto qs = fb_->queue(std::move(e)); !qs) {

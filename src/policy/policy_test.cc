@@ -573,9 +573,13 @@ TEST(VerdictLog, OneLineWithEverythingAndNothingForged) {
   ScanState anon;
   Verdict a;
   a.action = Action::kAccept;
-  EXPECT_EQ(verdict_log_line(anon, a).rfind(
-                "NOQUEUE: client=unknown[local], helo=<>, from=<>, nrcpt=0, action=accept", 0),
-            0u);
+  EXPECT_EQ(
+      verdict_log_line(anon, a).rfind("NOQUEUE: id=" + anon.log_id() +
+                                          ", client=unknown[local], helo=<>, from=<>, nrcpt=0, action=accept",
+                                      0),
+      0u);
+  EXPECT_EQ(anon.log_id().size(), 12u);
+  EXPECT_EQ(s.log_id(), "4Xy3z1");  // the queue id once known
   // A flood of symbols is cut, not logged whole.
   for (int i = 0; i < 1000; ++i)
     a.symbols.push_back({"SYMBOL_" + std::to_string(i), 0.0, std::string(50, 'r'), "x", false});

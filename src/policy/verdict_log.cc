@@ -43,8 +43,15 @@ std::string score2(double v) {
 std::string verdict_log_line(const ScanState& s, const Verdict& v) {
   std::string out;
   out.reserve(512);
-  put_escaped(out, s.env.queue_id.empty() ? std::string_view("NOQUEUE") : std::string_view(s.env.queue_id));
-  out += ": client=";
+  if (s.env.queue_id.empty()) {
+    // Postfix's word for a message without a queue id, then rampart's own id
+    // (the "id" of the message's other lines).
+    out += "NOQUEUE: id=";
+    put_escaped(out, s.log_id());
+  } else {
+    put_escaped(out, s.env.queue_id);
+  }
+  out += s.env.queue_id.empty() ? ", client=" : ": client=";
   put_escaped(out,
               s.env.client_name.empty() ? std::string_view("unknown") : std::string_view(s.env.client_name));
   out += '[';

@@ -7,7 +7,8 @@
 //   //   to=<b@example.net>, nrcpt=1, action=reject, score=16.50, reply="550 5.7.1 ...",
 //   //   symbols=SPF_FAIL(6.00 "SPF fail: 192.0.2.1 not permitted"), DMARC_FAIL_REJECT(9.00 "...")
 //
-// The queue id leads (NOQUEUE before Postfix gave one), as in Postfix's own
+// The queue id leads (NOQUEUE and rampart's generated id, "NOQUEUE:
+// id=0a1b2c3d4e5f, client=...", before Postfix gave one), as in Postfix's own
 // lines, so `grep QUEUEID /var/log/mail.log` shows Postfix's and rampart's
 // lines for a message together. Values are quoted where they may hold
 // spaces; control characters and quotes in them are escaped (a client

@@ -91,6 +91,8 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
 #endif
   auto cc = console::ConsoleConfig::from(*cfg, a.data_dir);
   note(cc);
+  auto lg = log::LogOptions::from(*cfg);
+  note(lg);
   note(cfg->finish());
   if (!errors.empty()) {
     std::string msg;
@@ -99,12 +101,14 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
   }
   if (a.loops) so->loops = *a.loops;
 #ifdef HAVE_RAMPART_LIVE_ZONES
-  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm), std::move(*st),
-                        std::move(*so),  std::move(*ac),  std::move(*lz), std::move(*cc)};
+  DaemonSettings out{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm), std::move(*st),
+                     std::move(*so),  std::move(*ac),  std::move(*lz), std::move(*cc), *lg};
 #else
-  return DaemonSettings{std::move(*cfg), std::move(*pol), std::move(*fb), std::move(*dm),
-                        std::move(*st),  std::move(*so),  std::move(*ac), std::move(*cc)};
+  DaemonSettings out{std::move(*cfg), std::move(*pol), std::move(*fb),
+                     std::move(*dm),  std::move(*st),  std::move(*so),
+                     std::move(*ac),  std::move(*cc),  *lg};
 #endif
+  return out;
 }
 
 struct Daemon::Impl {

@@ -38,6 +38,7 @@
 
 #include "console/console.h"
 #include "core/config.h"
+#include "core/log.h"
 #include "core/result.h"
 #include "policy/feedback.h"
 #include "policy/policy.h"
@@ -72,6 +73,7 @@ struct DaemonSettings {
   LiveZonesConfig dnsbl;  // [dnsbl]: live zones (live_zones.h)
 #endif
   console::ConsoleConfig console;  // [console]
+  log::LogOptions log;             // [log]: format (applied by rampartd's main before the daemon starts)
 };
 
 Result<DaemonSettings> read_daemon_settings(const DaemonArgs& args);

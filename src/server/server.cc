@@ -712,6 +712,13 @@ struct Server::Impl {
       if (ec) return;
       if (signo == SIGHUP) {
         on_reload();
+      } else if (signo == SIGUSR1 || signo == SIGUSR2) {
+        // The log level at run time: SIGUSR1 one step more verbose (toward
+        // trace), SIGUSR2 one step less (toward off). Said at the new level
+        // (at least info), so it shows unless the level is off.
+        const std::string now = log::step_level(signo == SIGUSR1 ? +1 : -1);
+        log::get()->log(std::max(spdlog::level::info, log::get()->level()), "log level now {} ({})", now,
+                        signo == SIGUSR1 ? "SIGUSR1" : "SIGUSR2");
       } else {
         begin_drain();
       }
@@ -942,6 +949,7 @@ struct Server::Impl {
         (*st->forced == policy::Action::kTempfail || *st->forced == policy::Action::kReject);
     if (stage == std::size(kStages) || stop_early) {
       policy::Verdict v = pipe->verdict(*st);
+      const log::MessageScope scope(st->log_id());
       log::get()->info("http {}", policy::verdict_log_line(*st, v));
       if (Loop* l = this_loop(); l && !st->look_only) {
         l->scan_verdicts[static_cast<size_t>(v.action) % 5]++;
@@ -997,6 +1005,8 @@ struct Server::Impl {
   int run() {
     // Signals: an asio::signal_set on loop 0, delivered to this thread only.
     signals = std::make_unique<asio::signal_set>(loop0().ctx, SIGHUP, SIGTERM, SIGINT);
+    signals->add(SIGUSR1);
+    signals->add(SIGUSR2);
     wait_signals();
     wait_stop();
     for (Listener* l : {&milter_l, &http_l, &console_l}) accept_next(*l);
@@ -1005,6 +1015,8 @@ struct Server::Impl {
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
     std::vector<std::thread> threads;
     for (size_t i = 1; i < loops.size(); ++i) threads.emplace_back([this, i] { run_loop(*loops[i]); });
     pthread_sigmask(SIG_UNBLOCK, &set, &old);

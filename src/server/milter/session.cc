@@ -104,6 +104,7 @@ void MilterSession::protocol_error(const std::string& /*why*/) {
 std::shared_ptr<policy::ScanState> MilterSession::message() {
   if (!msg_) {
     msg_ = std::make_shared<policy::ScanState>(*conn_);
+    msg_->generated_id.clear();  // a message of its own
     raw_.clear();
     skipping_body_ = false;
     body_at_ = std::string::npos;
@@ -233,6 +234,7 @@ void MilterSession::handle(milter::Command& cmd) {
         } else {
           stats_.rejected++;
         }
+        const log::MessageScope scope(st->log_id());
         log::get()->info("{}", policy::verdict_log_line(*st, pipe_->verdict(*st)));
         stats_.auth.count(*st);
         reply(milter::ReplyCode{st->forced_reply});
@@ -401,6 +403,7 @@ void MilterSession::finish_message() {
   msg_.reset();
   if (!st) return;
   policy::Verdict v = pipe_->verdict(*st);
+  const log::MessageScope scope(st->log_id());
   log::get()->info("{}", policy::verdict_log_line(*st, v));
   stats_.auth.count(*st);
   switch (v.action) {
