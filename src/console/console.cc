@@ -116,6 +116,7 @@ struct Page {
 constexpr Page kPages[] = {
     {"/login", std::nullopt},    {"/live", Role::kViewer},   {"/senders", Role::kViewer},
     {"/zombies", Role::kViewer}, {"/scan", Role::kOperator}, {"/users", Role::kAdmin},
+    {"/zones", Role::kViewer},
 };
 
 // A sender search as a reputation identity: an address, a network, a
@@ -358,6 +359,7 @@ struct Console::Impl {
         {"GET", "/api/history", Role::kViewer},
         {"GET", "/api/senders", Role::kViewer},
         {"GET", "/api/zombies", Role::kViewer},
+        {"GET", "/api/zones", Role::kViewer},
         {"POST", "/api/zombies/release", Role::kOperator},
         {"POST", "/api/zombies/extend", Role::kOperator},
         {"POST", "/api/scan", Role::kOperator},
@@ -407,6 +409,7 @@ struct Console::Impl {
     }
     if (path == "/api/senders") return senders(req, std::move(respond));
     if (path == "/api/zombies") return respond(json_reply(200, zombies_json()));
+    if (path == "/api/zones") return respond(json_reply(200, zones_json()));
     if (path == "/api/zombies/release" || path == "/api/zombies/extend")
       return respond(
           error_reply(503, "this rampartd runs no flow collector: there are no incidents to change"));
@@ -548,6 +551,53 @@ struct Console::Impl {
            ", \"zombies\": null, \"zombies_note\": \"no flow collector in this rampartd\"" +
            ", \"sessions\": " + std::to_string(sessions_.size()) + ", \"history_hour\": " + hist + "}";
     return out;
+  }
+
+  // The live DNSBL zones (src/server/live_zones.h) from their metrics:
+  // entries, serial, queries answered (all rcodes) and refused over the
+  // per-client rate; the rates over time are the history's dnsbl.<zone>.
+  std::string zones_json() {
+    std::string text = backend.metrics_text ? backend.metrics_text() : std::string();
+    auto samples = parse_prometheus_text(text);
+    if (!samples) samples = Samples{};
+    struct Zone {
+      double entries = 0, serial = 0, queries = 0, nxdomain = 0;
+    };
+    std::map<std::string, Zone> zones;
+    double rate_limited = 0, dropped = 0;
+    bool served = false;
+    for (const Sample& s : *samples) {
+      const std::string* z = s.label("zone");
+      if (s.name == "rampart_dnsbl_zone_entries" && z) {
+        zones[*z].entries = s.value;
+      } else if (s.name == "rampart_dnsbl_zone_serial" && z) {
+        zones[*z].serial = s.value;
+      } else if (s.name == "rampart_dnsbl_zone_responses_total" && z) {
+        zones[*z].queries += s.value;
+        if (const std::string* rc = s.label("rcode"); rc && *rc == "NXDOMAIN") zones[*z].nxdomain += s.value;
+      } else if (s.name == "rampart_dnsbl_rate_limited_total") {
+        rate_limited += s.value;
+        served = true;
+      } else if (s.name == "rampart_dnsbl_entries_dropped_total") {
+        dropped += s.value;
+      }
+    }
+    auto num = [](double v) {
+      char b[32];
+      std::snprintf(b, sizeof b, "%.17g", v);
+      return std::string(b);
+    };
+    std::string out = "{\"served\": " + std::string(served || !zones.empty() ? "true" : "false") +
+                      ", \"rate_limited\": " + num(rate_limited) + ", \"entries_dropped\": " + num(dropped) +
+                      ", \"zones\": [";
+    bool first = true;
+    for (const auto& [name, z] : zones) {
+      out += std::string(first ? "" : ", ") + "{\"zone\": " + json_quote(name) +
+             ", \"entries\": " + num(z.entries) + ", \"serial\": " + num(z.serial) +
+             ", \"queries\": " + num(z.queries) + ", \"nxdomain\": " + num(z.nxdomain) + "}";
+      first = false;
+    }
+    return out + "]}";
   }
 
   void senders(HttpRequest& req, HttpRespond respond) {

@@ -5,6 +5,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { authCards, authChart } from './auth_rates.js';
+import { drawZones } from './zones.js';
 
 const ROLES = { viewer: 1, operator: 2, admin: 3 };
 const PAGES = [
@@ -13,6 +14,7 @@ const PAGES = [
   { path: '/scan', title: 'Scan', role: 'operator', draw: drawScan },
   { path: '/zombies', title: 'Zombies', role: 'viewer', draw: drawZombies },
   { path: '/users', title: 'Users', role: 'admin', draw: drawUsers },
+  { path: '/zones', title: 'Zones', role: 'viewer', draw: (app) => drawZones(app, { el, api, fmt, timers }) },
 ];
 
 let me = null; // { user, role, csrf }

@@ -14,6 +14,7 @@
 //  4. Senders: an address with bot events (POST /v1/events) shows class "spammer";
 //  5. Scan page: a pasted message gets its symbols and Authentication-Results, and records no reputation event;
 //  6. Zombies: shows why there is nothing to release (no flow collector in rampartd);
+//     Zones: the live zone answers over DNS; its serial, entries and queries show, with their chart;
 //  7. a cross-site form POST (another origin, same site) to /api/users is refused and adds nobody;
 //  8. a viewer gets 403 for the Scan page and for POST /api/scan, even with its CSRF token; deleting
 //     her with `rampart user del` ends her open session;
@@ -23,6 +24,7 @@
 // Screenshots of each page go to $SHOTS.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -73,13 +75,40 @@ async function startDaemon() {
   const token = tok.split('\n')[0];
   const config = join(tmp, 'rampart.toml');
   writeFileSync(join(tmp, 'zone'), '$ORIGIN good.test.\n$TTL 300\n@ TXT "v=spf1 ip4:192.0.2.0/24 -all"\n_dmarc TXT "v=DMARC1; p=none"\n');
+  const dns = await freePort();  // the live zones' DNS server (UDP and TCP)
   writeFileSync(config, tok.slice(tok.indexOf('[[http.tokens]]')) +
-    `[reputation]\nsync = false\n[console]\nenabled = true\nlisten = "127.0.0.1:0"\nassets = "${WEB}"\nusers = "${users}"\nlogin_max_failures = 4\nsample_s = 1\n`);
+    `[reputation]\nsync = false\n[console]\nenabled = true\nlisten = "127.0.0.1:0"\nassets = "${WEB}"\nusers = "${users}"\nlogin_max_failures = 4\nsample_s = 1\n` +
+    `[dnsbl]\nlisten = ["127.0.0.1:${dns}"]\nrebuild_ms = 200\n[[dnsbl.zones]]\nname = "bl.test"\ncodes = { spammer = "127.0.0.2", bot = "127.0.0.4" }\n`);
   const { child, ports } = await spawnDaemon(config, 'data');
   daemon = child;
-  return { ...ports, token, users };
+  return { ...ports, token, users, dns };
 }
 
+// A free loopback port (bound and released: the port-0 rule for a listener rampartd does not print).
+function freePort() {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
+  });
+}
+// One DNS query over UDP (RFC 1035 4.1): resolves to the answer's rcode, or null after 3 s.
+function dnsRcode(port, name) {
+  return new Promise((resolve) => {
+    const sock = createSocket('udp4');
+    const id = Math.floor(Math.random() * 65536);
+    const parts = [Buffer.from([id >> 8, id & 255, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0])];
+    for (const label of name.split('.')) parts.push(Buffer.from([label.length]), Buffer.from(label));
+    parts.push(Buffer.from([0, 0, 1, 0, 1]));  // root, QTYPE A, QCLASS IN
+    const timer = setTimeout(() => { sock.close(); resolve(null); }, 3000);
+    sock.on('message', (m) => {
+      if (m.readUInt16BE(0) !== id) return;
+      clearTimeout(timer);
+      sock.close();
+      resolve(m[3] & 15);
+    });
+    sock.send(Buffer.concat(parts), port, '127.0.0.1');
+  });
+}
 // rampartd with CONFIG and a data directory of its own; resolves to its ports once ready.
 async function spawnDaemon(config, dataDir) {
   mkdirSync(join(tmp, dataDir));
@@ -141,7 +170,7 @@ async function tlsPhase(users) {
 }
 
 async function main() {
-  const { http, console: cport, token, users: usersFile } = await startDaemon();
+  const { http, console: cport, token, users: usersFile, dns } = await startDaemon();
   const base = `http://127.0.0.1:${cport}`;
   const auth = { Authorization: `Bearer ${token}` };
   const metric = async (name) => {
@@ -258,6 +287,32 @@ async function main() {
   await page.waitForSelector('#zombies-reason');
   check((await page.textContent('#zombies-reason')).includes('no flow collector'), 'Zombies says why there is nothing to release');
   await page.screenshot({ path: join(SHOTS, 'zombies.png'), fullPage: true });
+
+  // 6b. Zones: rampartd's live zone bl.test answers over DNS; the Zones page shows its serial,
+  // entries and the queries counted, with the queries-per-second chart from the history.
+  check((await fetch(`${base}/api/zones`)).status === 401, 'without a session /api/zones is 401');
+  check(await until('the live zone to answer', async () => (await dnsRcode(dns, '2.0.0.127.bl.test')) === 0),
+    'bl.test lists its RFC 5782 test entry 127.0.0.2 (NOERROR)');
+  check(await dnsRcode(dns, '1.1.1.1.bl.test') === 3, 'bl.test does not list 1.1.1.1 (NXDOMAIN)');
+  await page.click('a[data-page=Zones]');
+  await page.waitForURL(`${base}/zones`);
+  const zoneRow = 'tr[data-zone="bl.test"]';
+  const zq = await until('the Zones page to count the queries', async () => {
+    await page.reload();
+    await page.waitForSelector(zoneRow);
+    const q = Number(await page.textContent(`${zoneRow} .zone-queries`));
+    return q >= 2 ? q : null;
+  });
+  check(zq >= 2, `Zones counts ${zq} queries for bl.test`);
+  const serial = Number(await page.textContent(`${zoneRow} .zone-serial`));
+  check(serial > 0, `Zones shows bl.test's serial ${serial}`);
+  const zapi = await (await page.request.get(`${base}/api/zones`)).json();
+  check(zapi.zones.some((z) => z.zone === 'bl.test' && z.nxdomain >= 1), '/api/zones counts the NXDOMAIN answer');
+  await until('the zones chart', async () => {
+    await page.click('button[data-range=hour]');
+    return (await page.$('#zones-chart canvas')) && (await page.textContent('#zones-chart')).includes('bl.test');
+  });
+  await page.screenshot({ path: join(SHOTS, 'zones.png'), fullPage: true });
   await page.click('a[data-page=Users]');
   await page.waitForSelector('#users tbody tr');
   await page.screenshot({ path: join(SHOTS, 'users.png'), fullPage: true });
