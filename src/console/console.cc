@@ -56,6 +56,7 @@ Result<ConsoleConfig> ConsoleConfig::from(const Config& cfg, const std::string& 
   c.assets = s.string("assets", c.assets);
   c.users = s.string("users", default_users_file(data_dir));
   c.history = s.string("history", data_dir.empty() ? std::string() : data_dir + "/console/history");
+  c.senders = s.string("senders", data_dir.empty() ? std::string() : data_dir + "/console/senders");
   c.hosts = s.strings("hosts");
   for (const std::string& h : c.hosts)
     if (h.empty() || h.size() > 255 || h.find_first_of(" /\t\r\n") != std::string::npos)
@@ -607,15 +608,23 @@ struct Console::Impl {
     auto id = identity_of(*qs);
     if (!id) return respond(error_reply(400, "not an IP address, network, domain or kind:value identity"));
     if (!backend.reputation) return respond(error_reply(503, "reputation is not available"));
-    backend.reputation(*id, [id = *id, respond = std::move(respond)](int status, std::string body) {
+    // Its daily counters (SenderHistory): [[day, messages, flagged, refused], ...], oldest first.
+    std::string days = "[";
+    if (backend.senders)
+      for (const SenderDay& d : backend.senders->days(*id))
+        days += std::string(days.size() > 1 ? ", " : "") + "[" + std::to_string(d.day) + ", " +
+                std::to_string(d.messages) + ", " + std::to_string(d.flagged) + ", " +
+                std::to_string(d.refused) + "]";
+    days += "]";
+    const std::string note =
+        backend.senders ? "messages a day as rampartd decided them (UTC days; at most 30 days, and the " +
+                              std::to_string(10000) + " senders most recently seen)"
+                        : "no per-sender history in this rampartd";
+    backend.reputation(*id, [id = *id, days, note, respond = std::move(respond)](int status,
+                                                                                 std::string body) {
       if (status != 200) return respond(json_reply(status, std::move(body)));
-      respond(json_reply(200, JsonObject()
-                                  .str("id", id)
-                                  .raw("report", body)
-                                  .str("history",
-                                       "the store keeps counters, not their history: these are "
-                                       "the decayed counters now")
-                                  .done()));
+      respond(json_reply(
+          200, JsonObject().str("id", id).raw("report", body).raw("days", days).str("history", note).done()));
     });
   }
 
@@ -762,6 +771,16 @@ Result<std::unique_ptr<Console>> Console::create(ConsoleConfig cfg, ConsoleBacke
         log::get()->warn("console: {}: {}; the history starts empty", impl->cfg.history, st.error().message);
     }
   }
+  if (!impl->cfg.senders.empty() && impl->backend.senders) {
+    std::ifstream in(impl->cfg.senders, std::ios::binary);
+    if (in) {
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      if (auto st = impl->backend.senders->restore(ss.str()); !st)
+        log::get()->warn("console: {}: {}; the sender history starts empty", impl->cfg.senders,
+                         st.error().message);
+    }
+  }
   impl->set_port(0);
   impl->start_worker();
   return std::unique_ptr<Console>(new Console(std::move(impl)));
@@ -770,12 +789,20 @@ Result<std::unique_ptr<Console>> Console::create(ConsoleConfig cfg, ConsoleBacke
 void Console::set_port(uint16_t port) { impl_->set_port(port); }
 void Console::stop() { impl_->stop_worker(); }
 Status Console::save_history() {
-  if (impl_->cfg.history.empty()) return {};
-  const std::string& path = impl_->cfg.history;
-  const size_t slash = path.rfind('/');
-  if (slash != std::string::npos && slash > 0) ::mkdir(path.substr(0, slash).c_str(), 0700);  // exists: fine
-  auto st = write_file_atomically(path, impl_->history_.serialize());
-  if (!st) log::get()->error("console: history not saved: {}", st.error().message);
+  auto save = [](const std::string& path, const std::string& text, const char* what) -> Status {
+    if (path.empty()) return {};
+    const size_t slash = path.rfind('/');
+    if (slash != std::string::npos && slash > 0)
+      ::mkdir(path.substr(0, slash).c_str(), 0700);  // exists: fine
+    auto st = write_file_atomically(path, text);
+    if (!st) log::get()->error("console: {} not saved: {}", what, st.error().message);
+    return st;
+  };
+  Status st = save(impl_->cfg.history, impl_->history_.serialize(), "history");
+  if (impl_->backend.senders) {
+    auto ss = save(impl_->cfg.senders, impl_->backend.senders->serialize(), "sender history");
+    if (st && !ss) st = ss;
+  }
   return st;
 }
 void Console::handle(HttpRequest req, HttpRespond respond) { impl_->handle(req, std::move(respond)); }

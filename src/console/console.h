@@ -66,6 +66,7 @@
 
 #include "console/accounts.h"
 #include "console/history.h"
+#include "console/sender_history.h"
 #include "console/sessions.h"
 #include "core/config.h"
 #include "core/result.h"
@@ -83,6 +84,7 @@ struct ConsoleConfig {
   std::string assets = "/usr/share/rampart/web";
   std::string users;    // the accounts file
   std::string history;  // the time series kept across restarts ("": not kept)
+  std::string senders;  // the per-sender daily counters kept across restarts ("": not kept)
   std::vector<std::string> hosts;
   int64_t sample_s = 10;  // seconds between history samples (1-60)
   SessionLimits sessions;
@@ -100,6 +102,9 @@ struct ConsoleBackend {
   std::function<void(server::HttpRequest, server::HttpRespond)> scan;
   // A reputation report ("ip:192.0.2.1") as JSON: status and body.
   std::function<void(std::string id, std::function<void(int, std::string)>)> reputation;
+  // Daily counters per sender (filled by rampartd's verdicts; null: no plot).
+  // The console loads it from [console] senders at create and saves it with the history.
+  std::shared_ptr<SenderHistory> senders;
 };
 
 class Console final : public server::HttpHandler {

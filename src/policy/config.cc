@@ -83,6 +83,7 @@ listen = "127.0.0.1:11335"                      # off loopback only with tls_cer
 assets = "/usr/share/rampart/web"               # the page bundle (build/web in a build tree)
 # users = "/var/lib/rampart/console/users"      # default: <--data-dir>/console/users
 # history = "/var/lib/rampart/console/history"  # default: <--data-dir>/console/history; none without
+# senders = "/var/lib/rampart/console/senders"  # daily counters per sender (Senders plot), as history
 hosts = []                                      # further Host values answered (behind a proxy)
 sample_s = 10                                   # seconds between history samples (1-60)
 session_idle_s = 1800                           # a session ends this long after its last use

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,10 @@
 namespace rampart::policy {
 
 std::string verdict_log_line(const ScanState& s, const Verdict& v);
+
+// Told of every decided message (milter, and /v1/scan unless look-only), on
+// the event loop that decided it (so: thread-safe and quick).
+using VerdictObserver = std::function<void(const ScanState&, const Verdict&)>;
 
 // Authentication results of decided messages, per method and result, for
 // rampart_auth_results_total{method,result} (the console's pass rates).

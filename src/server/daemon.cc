@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -125,8 +126,9 @@ struct Daemon::Impl {
   std::unique_ptr<policy::ReportIngest> ingest;
   std::unique_ptr<Router> router;
   std::unique_ptr<Server> server;
-  std::unique_ptr<console::Console> console;  // [console] enabled
-  bool drained = false;                       // the store service's threads stopped (drain())
+  std::unique_ptr<console::Console> console;        // [console] enabled
+  std::shared_ptr<console::SenderHistory> senders;  // its per-sender history (the server's on_verdict)
+  bool drained = false;                             // the store service's threads stopped (drain())
 #ifdef HAVE_RAMPART_LIVE_ZONES
   // Manual overrides (scans and live zones) and the live DNSBL zones.
   std::shared_ptr<reputation::OverrideStore> overrides;
@@ -341,6 +343,22 @@ struct Daemon::Impl {
     std::vector<dns::Resolver*> resolvers;
     for (auto& c : caches) resolvers.push_back(c.get());
     s.server.metrics = &metrics;  // the server's latency histograms
+    if (s.console.enabled) {
+      // The console's per-sender daily counters, from every decided message:
+      // the client's address and the MAIL FROM domain.
+      senders = std::make_shared<console::SenderHistory>();
+      s.server.on_verdict = [h = senders](const policy::ScanState& st, const policy::Verdict& v) {
+        const auto outcome = v.action == policy::Action::kReject || v.action == policy::Action::kTempfail
+                                 ? console::SenderOutcome::kRefused
+                             : v.action == policy::Action::kAccept ? console::SenderOutcome::kAccepted
+                                                                   : console::SenderOutcome::kFlagged;
+        const int64_t now = static_cast<int64_t>(std::time(nullptr));
+        if (st.env.has_ip) h->record("ip:" + st.env.ip.unmapped().to_string(), now, outcome);
+        const size_t at = st.env.mail_from.rfind('@');
+        if (at != std::string::npos && at + 1 < st.env.mail_from.size())
+          h->record("domain:" + to_lower(st.env.mail_from.substr(at + 1)), now, outcome);
+      };
+    }
     auto srv = Server::create(
         s.server, resolvers, factory_for(s.policy), [this] { return reload(); },
         [this] { return metrics.render(); }, router.get());
@@ -374,6 +392,7 @@ struct Daemon::Impl {
         done(a.status, std::move(a.json));
       });
     };
+    b.senders = senders;
     auto c = console::Console::create(s.console, std::move(b));
     if (!c) return fail(Errc::kConfig, c.error().message);
     console = std::move(*c);

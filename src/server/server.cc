@@ -954,6 +954,7 @@ struct Server::Impl {
       if (Loop* l = this_loop(); l && !st->look_only) {
         l->scan_verdicts[static_cast<size_t>(v.action) % 5]++;
         l->scan_auth.count(*st);
+        if (l->stats.on_verdict) (*l->stats.on_verdict)(*st, v);
       }
       respond(HttpReply{200, verdict_json(v)});
       return;
@@ -1057,6 +1058,8 @@ Result<std::unique_ptr<Server>> Server::create(const ServerOptions& opt,
   impl->reload = std::move(reload);
   impl->extra_metrics = std::move(extra_metrics);
   if (opt.metrics) impl->register_histograms(*opt.metrics);
+  if (impl->opt.on_verdict)
+    for (auto& l : impl->loops) l->stats.on_verdict = &impl->opt.on_verdict;
   if (auto st = impl->listen(impl->milter_l, opt.milter_listen); !st) return tl::unexpected(st.error());
   if (!opt.http_listen.empty())
     if (auto st = impl->listen(impl->http_l, opt.http_listen); !st) return tl::unexpected(st.error());

@@ -6,6 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { authCards, authChart } from './auth_rates.js';
 import { drawZones } from './zones.js';
+import { senderPlot } from './sender_plot.js';
 
 const ROLES = { viewer: 1, operator: 2, admin: 3 };
 const PAGES = [
@@ -181,6 +182,7 @@ function drawSenders(app) {
       return;
     }
     const rep = data.report || {};
+    const plotBox = el('div', { id: 'sender-plot' });
     // Decayed counters by window (the store's own windows, in its order).
     const counters = rep.counters || {};
     const windows = [];
@@ -198,7 +200,9 @@ function drawSenders(app) {
       el('p', {}, 'Class: ', el('strong', { id: 'sender-class' }, rep.class || 'unknown'), `  score ${fmt(rep.score)}`),
       el('h3', {}, 'Reasons'), el('ul', { id: 'sender-reasons' }, (rep.reasons || []).map((r) => el('li', {}, r))),
       el('h3', {}, 'Counters'), el('table', { id: 'sender-counters' }, el('tbody', {}, rows)),
+      el('h3', {}, 'History'), plotBox,
       el('p', { class: 'muted small' }, data.history)));
+    senderPlot(plotBox, Math.min(900, app.clientWidth - 40), data.days);
   });
   app.replaceChildren(el('h1', {}, 'Senders'), form, out);
 }

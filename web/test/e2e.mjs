@@ -11,7 +11,8 @@
 //  2. without a session: /live redirects to /login, /api/live answers 401;
 //  3. admin logs in through the form; the Live numbers move while messages are scanned through /v1/scan;
 //     the SPF and DMARC pass rates (rampart_auth_results_total) show on Live, with their chart;
-//  4. Senders: an address with bot events (POST /v1/events) shows class "spammer";
+//  4. Senders: an address with bot events (POST /v1/events) shows class "spammer"; the scanned
+//     client and MAIL FROM domain have today's messages in their plot (rampartd's sender history);
 //  5. Scan page: a pasted message gets its symbols and Authentication-Results, and records no reputation event;
 //  6. Zombies: shows why there is nothing to release (no flow collector in rampartd);
 //     Zones: the live zone answers over DNS; its serial, entries and queries show, with their chart;
@@ -249,6 +250,18 @@ async function main() {
   await page.waitForSelector('#sender-class');
   check((await page.textContent('#sender-class')) === 'spammer', 'Senders shows 198.51.100.77 as spammer');
   check((await page.textContent('#sender-reasons')).includes('BOT_DETECTED'), 'with the reason BOT_DETECTED');
+  check((await page.$('#sender-plot-none')) !== null, 'a sender rampartd decided no mail from has no plot');
+  // Its history as a plot: the five scans of step 3 came from 192.0.2.10 and good.test.
+  await page.fill('#sender-q', '192.0.2.10');
+  await page.click('#sender-form button');
+  await page.waitForSelector('#sender-plot canvas');
+  check((await page.textContent('#sender-plot')).includes('messages'), 'Senders plots 192.0.2.10\'s messages a day');
+  const sh = await (await page.request.get(`${base}/api/senders?q=192.0.2.10`)).json();
+  const today = Math.floor(Date.now() / 86400000);
+  check(sh.days.length === 1 && sh.days[0][0] === today && sh.days[0][1] >= 5,
+    `/api/senders has today's count for 192.0.2.10 (${JSON.stringify(sh.days)})`);
+  const dh = await (await page.request.get(`${base}/api/senders?q=good.test`)).json();
+  check(dh.days.length === 1 && dh.days[0][1] >= 5, `and for the MAIL FROM domain good.test (${JSON.stringify(dh.days)})`);
   await page.screenshot({ path: join(SHOTS, 'senders.png'), fullPage: true });
 
   // 5. Scan page, look only.
@@ -380,6 +393,9 @@ async function main() {
   const saved = readFileSync(join(tmp, 'data', 'console', 'history'), 'utf8');
   check(saved.startsWith('rampart-history 1\n') && /\ns verdicts\.accept [0-9.e+-]+/.test(saved),
     'rampartd saved the history to <data-dir>/console/history at stop');
+  const senders = readFileSync(join(tmp, 'data', 'console', 'senders'), 'utf8');
+  check(senders.startsWith('rampart-senders 1\n') && /\nip:192\.0\.2\.10 \d+:\d+,\d+,\d+\n/.test(senders),
+    'and the sender history to <data-dir>/console/senders');
 
   check(cspErrors.filter((e) => /Content Security Policy/i.test(e)).length === 0, `no CSP violations (${cspErrors.join('; ')})`);
   console.log(`e2e: passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`);

@@ -235,8 +235,10 @@ void MilterSession::handle(milter::Command& cmd) {
           stats_.rejected++;
         }
         const log::MessageScope scope(st->log_id());
-        log::get()->info("{}", policy::verdict_log_line(*st, pipe_->verdict(*st)));
+        const policy::Verdict early = pipe_->verdict(*st);
+        log::get()->info("{}", policy::verdict_log_line(*st, early));
         stats_.auth.count(*st);
+        if (stats_.on_verdict) (*stats_.on_verdict)(*st, early);
         reply(milter::ReplyCode{st->forced_reply});
         if (msg_ == st) msg_.reset();
         return;
@@ -406,6 +408,7 @@ void MilterSession::finish_message() {
   const log::MessageScope scope(st->log_id());
   log::get()->info("{}", policy::verdict_log_line(*st, v));
   stats_.auth.count(*st);
+  if (stats_.on_verdict) (*stats_.on_verdict)(*st, v);
   switch (v.action) {
     case policy::Action::kReject:
       stats_.rejected++;

@@ -59,6 +59,8 @@ struct MilterStats {
   // Set: the time from the end of a message to its verdict (the data-stage
   // checks: what the MTA waits for at end of message).
   Histogram* message_seconds = nullptr;
+  // Set: told of each decided message (ServerOptions::on_verdict).
+  const policy::VerdictObserver* on_verdict = nullptr;
 };
 
 class MilterSink {
