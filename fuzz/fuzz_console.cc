@@ -14,13 +14,14 @@
 #include "console/accounts.h"
 #include "console/forms.h"
 #include "console/history.h"
+#include "console/sender_history.h"
 
 using namespace rampart::console;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
     case 0: {
       auto f = parse_form(in);
       if (f) {
@@ -71,6 +72,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (h.restore(in)) {
         History again;
         if (!again.restore(h.serialize())) std::abort();
+      }
+      break;
+    }
+    case 6: {
+      // The saved per-sender history: within its bounds, and read back the same.
+      SenderHistory h(16, 8);
+      if (h.restore(in)) {
+        if (h.size() > 16) std::abort();
+        SenderHistory again(16, 8);
+        if (!again.restore(h.serialize()) || again.serialize() != h.serialize()) std::abort();
       }
       break;
     }

@@ -18,8 +18,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "auth/dkim/dkim.h"
 #include "auth/dkim/test_util.h"
@@ -198,6 +202,20 @@ TEST_F(RampartdHttp, ReportsAndLearn) {
   EXPECT_NE(r.find("rampart_reports_accepted_total 1"), std::string::npos) << r;
   EXPECT_NE(r.find("rampart_classify_learned_total 20"), std::string::npos) << r;
   {
+    // Latency histograms (one registry): each counted what it timed.
+    auto count = [&](const std::string& name) -> long long {
+      const size_t p = r.find("\n" + name + "_count ");
+      return p == std::string::npos ? -1 : std::atoll(r.c_str() + p + name.size() + 8);
+    };
+    EXPECT_GE(count("rampart_scan_seconds"), 1) << r;
+    EXPECT_GE(count("rampart_http_request_seconds"), 20) << r;  // the learns and the scan
+    EXPECT_GE(count("rampart_store_write_seconds"), 1) << r;    // the learns' reputation events
+    EXPECT_GE(count("rampart_store_read_seconds"), 1) << r;     // the scan's lookup
+    EXPECT_GE(count("rampart_dns_lookup_seconds"), 1) << r;     // the scan's SPF, DMARC, ... misses
+    EXPECT_EQ(count("rampart_console_request_seconds"), 0) << r;
+    EXPECT_NE(r.find("\nrampart_console_requests_total 0\n"), std::string::npos) << r;
+  }
+  {
     // The whole exposition through Prometheus's own linter (one writer,
     // core/metrics.h: each family once, HELP and TYPE, escaped labels).
     const std::string path = tmp + "/metrics.txt";
@@ -298,6 +316,65 @@ size_t count_of(const std::string& s, const std::string& what) {
 // HTTP/1.1 connections persist: pipelined requests (a scan, which waits for
 // the pipeline, between two plain ones) are answered in order on one
 // connection; "Connection: close", HTTP/1.0 and a bad request end it.
+// [log] format = "json": every line one JSON object; a scan's verdict line
+// and its reputation event line share one "id"; SIGUSR1/SIGUSR2 step the
+// level at run time (the event line is debug: absent before SIGUSR1).
+TEST_F(RampartdHttp, JsonLogsOneIdPerMessageAndLevelAtRunTime) {
+  std::ofstream(config) << token_config() << "[log]\nformat = \"json\"\n[reputation]\nsync = false\n";
+  Daemon d;
+  ASSERT_TRUE(d.start(tmp, config)) << e2e::slurp(tmp + "/rampartd.log");
+  const std::string scan_headers =
+      "X-Client-IP: 192.0.2.1\r\nX-Helo: mx.good.test\r\nX-Mail-From: alice@good.test\r\n"
+      "X-Rcpt-To: bob@example.net\r\n";
+  auto lines = [&] {
+    std::vector<nlohmann::json> out;
+    std::istringstream in(e2e::slurp(tmp + "/rampartd.log"));
+    for (std::string l; std::getline(in, l);) {
+      auto j = nlohmann::json::parse(l, nullptr, false);
+      EXPECT_FALSE(j.is_discarded()) << "not JSON: " << l;
+      if (!j.is_discarded()) out.push_back(std::move(j));
+    }
+    return out;
+  };
+  auto find = [&](const std::string& needle) -> std::optional<nlohmann::json> {
+    for (auto& j : lines())
+      if (j.value("msg", "").find(needle) != std::string::npos) return j;
+    return std::nullopt;
+  };
+  ASSERT_EQ(status_of(post(d.http_port, "/v1/scan", message("one"), scan_headers)), 200);
+  ASSERT_TRUE(
+      e2e::poll_until([&] { return find("http NOQUEUE: id=").has_value(); }, std::chrono::seconds(10)))
+      << e2e::slurp(tmp + "/rampartd.log");
+  EXPECT_FALSE(find("reputation event")) << "a debug line at level info";
+  d.child.signal(SIGUSR1);
+  ASSERT_TRUE(
+      e2e::poll_until([&] { return find("log level now debug").has_value(); }, std::chrono::seconds(10)))
+      << e2e::slurp(tmp + "/rampartd.log");
+  ASSERT_EQ(status_of(post(d.http_port, "/v1/scan", message("two"), scan_headers)), 200);
+  ASSERT_TRUE(e2e::poll_until([&] { return find("reputation event").has_value(); }, std::chrono::seconds(10)))
+      << e2e::slurp(tmp + "/rampartd.log");
+  const auto ev = *find("reputation event");
+  ASSERT_TRUE(ev.contains("id")) << ev.dump();
+  const std::string id = ev["id"];
+  EXPECT_EQ(id.size(), 12u) << id;
+  EXPECT_EQ(ev.value("level", ""), "debug");
+  // The verdict line of the same message carries the same id (and names it in its text).
+  const auto verdict = find("http NOQUEUE: id=" + id);
+  ASSERT_TRUE(verdict) << e2e::slurp(tmp + "/rampartd.log");
+  EXPECT_EQ((*verdict)["id"], id);
+  EXPECT_EQ(verdict->value("level", ""), "info");
+  // The first message had another id.
+  const auto first = find("http NOQUEUE: id=");
+  ASSERT_TRUE(first);
+  EXPECT_NE((*first)["id"], id);
+  d.child.signal(SIGUSR2);
+  ASSERT_TRUE(
+      e2e::poll_until([&] { return find("log level now info").has_value(); }, std::chrono::seconds(10)))
+      << e2e::slurp(tmp + "/rampartd.log");
+  d.child.signal(SIGTERM);
+  EXPECT_EQ(d.child.wait(std::chrono::seconds(30)), 0);
+}
+
 TEST_F(RampartdHttp, KeepAliveAndPipelining) {
   Daemon d;
   ASSERT_TRUE(d.start(tmp, config)) << e2e::slurp(tmp + "/rampartd.log");

@@ -110,7 +110,7 @@ double cpu_ms(pid_t pid) {
 struct RampartdMilterDkim : ::testing::Test {
   std::string tmp;
   e2e::Child child;
-  uint16_t milter_port = 0;
+  uint16_t milter_port = 0, http_port = 0;
   dkim::PrivateKey key;
 
   void SetUp() override {
@@ -133,6 +133,8 @@ struct RampartdMilterDkim : ::testing::Test {
       const std::string line = child.read_line(std::chrono::seconds(30));
       const std::string pre = "rampartd: milter 127.0.0.1:";
       if (line.rfind(pre, 0) == 0) milter_port = static_cast<uint16_t>(std::atoi(line.c_str() + pre.size()));
+      const std::string hpre = "rampartd: http 127.0.0.1:";
+      if (line.rfind(hpre, 0) == 0) http_port = static_cast<uint16_t>(std::atoi(line.c_str() + hpre.size()));
       if (line == "rampartd: ready" || line.empty()) break;
     }
     ASSERT_NE(milter_port, 0) << e2e::slurp(tmp + "/rampartd.log");
@@ -210,6 +212,19 @@ TEST_F(RampartdMilterDkim, SignedTwelveMiBPassesAndDmarcIsJudged) {
   EXPECT_NE(o.auth_results.find("dkim=pass"), std::string::npos) << o.auth_results;
   EXPECT_NE(o.auth_results.find("spf=fail"), std::string::npos) << o.auth_results;
   EXPECT_NE(o.auth_results.find("dmarc=pass"), std::string::npos) << o.auth_results;
+  // The message in /metrics: its authentication results and its end-of-message latency.
+  ASSERT_NE(http_port, 0);
+  const std::string m = e2e::http(http_port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(m.find("\nrampart_auth_results_total{method=\"dkim\",result=\"pass\"} 1\n"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("\nrampart_auth_results_total{method=\"spf\",result=\"fail\"} 1\n"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("\nrampart_auth_results_total{method=\"dmarc\",result=\"pass\"} 1\n"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("\nrampart_auth_results_total{method=\"spf\",result=\"pass\"} 0\n"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("\nrampart_milter_message_seconds_count 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("\nrampart_milter_message_seconds_bucket{le=\"+Inf\"} 1\n"), std::string::npos) << m;
 }
 
 TEST_F(RampartdMilterDkim, OneByteChangedPastTheCapFails) {

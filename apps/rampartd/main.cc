@@ -19,6 +19,8 @@
 // listener is bound (port 0 picks a free port). SIGHUP reloads the policy
 // from the config file (and the content model when its file changed);
 // SIGTERM drains, saves the content model when it learned, and exits 0.
+// SIGUSR1 makes the log one level more verbose (info -> debug -> trace),
+// SIGUSR2 one level less (-> warn -> error -> critical -> off).
 // --data-dir DIR holds the RocksDB reputation store (DIR/reputation).
 // Exit status: 0 after a drain, 2 for bad arguments or configuration,
 // 1 when a listener, the resolver or the store cannot start.
@@ -62,7 +64,7 @@ int main(int argc, char** argv) {
   // thread: block them before any thread (libunbound's, the loops) starts.
   sigset_t set;
   sigemptyset(&set);
-  for (int sig : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&set, sig);
+  for (int sig : {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaddset(&set, sig);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -117,6 +119,7 @@ int main(int argc, char** argv) {
 
   auto settings = server::read_daemon_settings(args);
   if (!settings) return fail_with(settings.error().message, 2);
+  log::set_format(settings->log.format);  // [log] format
   if (check_only) {
     std::printf("rampartd: %s: ok\n", args.config_path.c_str());
     return 0;

@@ -57,6 +57,7 @@ Result<ConsoleConfig> ConsoleConfig::from(const Config& cfg, const std::string& 
   c.assets = s.string("assets", c.assets);
   c.users = s.string("users", default_users_file(data_dir));
   c.history = s.string("history", data_dir.empty() ? std::string() : data_dir + "/console/history");
+  c.senders = s.string("senders", data_dir.empty() ? std::string() : data_dir + "/console/senders");
   c.hosts = s.strings("hosts");
   for (const std::string& h : c.hosts)
     if (h.empty() || h.size() > 255 || h.find_first_of(" /\t\r\n") != std::string::npos)
@@ -117,6 +118,7 @@ struct Page {
 constexpr Page kPages[] = {
     {"/login", std::nullopt},    {"/live", Role::kViewer},   {"/senders", Role::kViewer},
     {"/zombies", Role::kViewer}, {"/scan", Role::kOperator}, {"/users", Role::kAdmin},
+    {"/zones", Role::kViewer},
 };
 
 // A sender search as a reputation identity: an address, a network, a
@@ -359,6 +361,7 @@ struct Console::Impl {
         {"GET", "/api/history", Role::kViewer},
         {"GET", "/api/senders", Role::kViewer},
         {"GET", "/api/zombies", Role::kViewer},
+        {"GET", "/api/zones", Role::kViewer},
         {"POST", "/api/zombies/release", Role::kOperator},
         {"POST", "/api/zombies/extend", Role::kOperator},
         {"POST", "/api/scan", Role::kOperator},
@@ -408,6 +411,7 @@ struct Console::Impl {
     }
     if (path == "/api/senders") return senders(req, std::move(respond));
     if (path == "/api/zombies") return respond(json_reply(200, zombies_json()));
+    if (path == "/api/zones") return respond(json_reply(200, zones_json()));
     if (path == "/api/zombies/release" || path == "/api/zombies/extend")
       return zombie_change(req, *s, path.ends_with("/extend"), std::move(respond));
     if (path == "/api/scan") return scan(req, *s, std::move(respond));
@@ -482,7 +486,8 @@ struct Console::Impl {
     auto samples = parse_prometheus_text(text);
     if (!samples) samples = Samples{};
     std::map<std::string, double> verdicts;
-    std::map<std::string, std::pair<double, double>> checks;  // runs, hits
+    std::map<std::string, std::pair<double, double>> checks;    // runs, hits
+    std::map<std::string, std::map<std::string, double>> auth;  // method -> result -> messages
     double throttled = 0, throttle_keys = 0, rep_events = 0, scans = 0;
     for (const Sample& s : *samples) {
       if (s.name == "rampart_milter_verdicts_total" || s.name == "rampart_scan_verdicts_total") {
@@ -499,6 +504,10 @@ struct Console::Impl {
         rep_events += s.value;
       } else if (s.name == "rampart_http_requests_total") {
         scans += s.value;
+      } else if (s.name == "rampart_auth_results_total") {
+        const std::string* m = s.label("method");
+        const std::string* r = s.label("result");
+        if (m && r && s.value > 0) auth[*m][*r] += s.value;
       }
     }
     auto num = [](double v) {
@@ -523,13 +532,73 @@ struct Console::Impl {
              ", \"runs\": " + num(rh.first) + ", \"hits\": " + num(rh.second) + "}";
       first = false;
     }
+    // Authentication results by method (rampart_auth_results_total): the pass rates.
+    out += "], \"auth\": {";  // method -> {result: messages}
+    first = true;
+    for (const auto& [m, results] : auth) {
+      out += std::string(first ? "" : ", ") + json_quote(m) + ": {";
+      bool f2 = true;
+      for (const auto& [r, v] : results) {
+        out += std::string(f2 ? "" : ", ") + json_quote(r) + ": " + num(v);
+        f2 = false;
+      }
+      out += "}";
+      first = false;
+    }
     // Rates: the last point of the hour's history.
     const std::string hist = history_.json(Range::kHour);
-    out += "], \"throttled\": " + num(throttled) + ", \"throttle_keys\": " + num(throttle_keys) +
+    out += "}, \"throttled\": " + num(throttled) + ", \"throttle_keys\": " + num(throttle_keys) +
            ", \"reputation_events\": " + num(rep_events) + ", \"http_requests\": " + num(scans) +
            zombies_live() + ", \"sessions\": " + std::to_string(sessions_.size()) +
            ", \"history_hour\": " + hist + "}";
     return out;
+  }
+
+  // The live DNSBL zones (src/server/live_zones.h) from their metrics:
+  // entries, serial, queries answered (all rcodes) and refused over the
+  // per-client rate; the rates over time are the history's dnsbl.<zone>.
+  std::string zones_json() {
+    std::string text = backend.metrics_text ? backend.metrics_text() : std::string();
+    auto samples = parse_prometheus_text(text);
+    if (!samples) samples = Samples{};
+    struct Zone {
+      double entries = 0, serial = 0, queries = 0, nxdomain = 0;
+    };
+    std::map<std::string, Zone> zones;
+    double rate_limited = 0, dropped = 0;
+    bool served = false;
+    for (const Sample& s : *samples) {
+      const std::string* z = s.label("zone");
+      if (s.name == "rampart_dnsbl_zone_entries" && z) {
+        zones[*z].entries = s.value;
+      } else if (s.name == "rampart_dnsbl_zone_serial" && z) {
+        zones[*z].serial = s.value;
+      } else if (s.name == "rampart_dnsbl_zone_responses_total" && z) {
+        zones[*z].queries += s.value;
+        if (const std::string* rc = s.label("rcode"); rc && *rc == "NXDOMAIN") zones[*z].nxdomain += s.value;
+      } else if (s.name == "rampart_dnsbl_rate_limited_total") {
+        rate_limited += s.value;
+        served = true;
+      } else if (s.name == "rampart_dnsbl_entries_dropped_total") {
+        dropped += s.value;
+      }
+    }
+    auto num = [](double v) {
+      char b[32];
+      std::snprintf(b, sizeof b, "%.17g", v);
+      return std::string(b);
+    };
+    std::string out = "{\"served\": " + std::string(served || !zones.empty() ? "true" : "false") +
+                      ", \"rate_limited\": " + num(rate_limited) + ", \"entries_dropped\": " + num(dropped) +
+                      ", \"zones\": [";
+    bool first = true;
+    for (const auto& [name, z] : zones) {
+      out += std::string(first ? "" : ", ") + "{\"zone\": " + json_quote(name) +
+             ", \"entries\": " + num(z.entries) + ", \"serial\": " + num(z.serial) +
+             ", \"queries\": " + num(z.queries) + ", \"nxdomain\": " + num(z.nxdomain) + "}";
+      first = false;
+    }
+    return out + "]}";
   }
 
   void senders(HttpRequest& req, HttpRespond respond) {
@@ -539,15 +608,23 @@ struct Console::Impl {
     auto id = identity_of(*qs);
     if (!id) return respond(error_reply(400, "not an IP address, network, domain or kind:value identity"));
     if (!backend.reputation) return respond(error_reply(503, "reputation is not available"));
-    backend.reputation(*id, [id = *id, respond = std::move(respond)](int status, std::string body) {
+    // Its daily counters (SenderHistory): [[day, messages, flagged, refused], ...], oldest first.
+    std::string days = "[";
+    if (backend.senders)
+      for (const SenderDay& d : backend.senders->days(*id))
+        days += std::string(days.size() > 1 ? ", " : "") + "[" + std::to_string(d.day) + ", " +
+                std::to_string(d.messages) + ", " + std::to_string(d.flagged) + ", " +
+                std::to_string(d.refused) + "]";
+    days += "]";
+    const std::string note =
+        backend.senders ? "messages a day as rampartd decided them (UTC days; at most 30 days, and the " +
+                              std::to_string(10000) + " senders most recently seen)"
+                        : "no per-sender history in this rampartd";
+    backend.reputation(*id, [id = *id, days, note, respond = std::move(respond)](int status,
+                                                                                 std::string body) {
       if (status != 200) return respond(json_reply(status, std::move(body)));
-      respond(json_reply(200, JsonObject()
-                                  .str("id", id)
-                                  .raw("report", body)
-                                  .str("history",
-                                       "the store keeps counters, not their history: these are "
-                                       "the decayed counters now")
-                                  .done()));
+      respond(json_reply(
+          200, JsonObject().str("id", id).raw("report", body).raw("days", days).str("history", note).done()));
     });
   }
 
@@ -735,6 +812,16 @@ Result<std::unique_ptr<Console>> Console::create(ConsoleConfig cfg, ConsoleBacke
         log::get()->warn("console: {}: {}; the history starts empty", impl->cfg.history, st.error().message);
     }
   }
+  if (!impl->cfg.senders.empty() && impl->backend.senders) {
+    std::ifstream in(impl->cfg.senders, std::ios::binary);
+    if (in) {
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      if (auto st = impl->backend.senders->restore(ss.str()); !st)
+        log::get()->warn("console: {}: {}; the sender history starts empty", impl->cfg.senders,
+                         st.error().message);
+    }
+  }
   impl->set_port(0);
   impl->start_worker();
   return std::unique_ptr<Console>(new Console(std::move(impl)));
@@ -743,12 +830,20 @@ Result<std::unique_ptr<Console>> Console::create(ConsoleConfig cfg, ConsoleBacke
 void Console::set_port(uint16_t port) { impl_->set_port(port); }
 void Console::stop() { impl_->stop_worker(); }
 Status Console::save_history() {
-  if (impl_->cfg.history.empty()) return {};
-  const std::string& path = impl_->cfg.history;
-  const size_t slash = path.rfind('/');
-  if (slash != std::string::npos && slash > 0) ::mkdir(path.substr(0, slash).c_str(), 0700);  // exists: fine
-  auto st = write_file_atomically(path, impl_->history_.serialize());
-  if (!st) log::get()->error("console: history not saved: {}", st.error().message);
+  auto save = [](const std::string& path, const std::string& text, const char* what) -> Status {
+    if (path.empty()) return {};
+    const size_t slash = path.rfind('/');
+    if (slash != std::string::npos && slash > 0)
+      ::mkdir(path.substr(0, slash).c_str(), 0700);  // exists: fine
+    auto st = write_file_atomically(path, text);
+    if (!st) log::get()->error("console: {} not saved: {}", what, st.error().message);
+    return st;
+  };
+  Status st = save(impl_->cfg.history, impl_->history_.serialize(), "history");
+  if (impl_->backend.senders) {
+    auto ss = save(impl_->cfg.senders, impl_->backend.senders->serialize(), "sender history");
+    if (st && !ss) st = ss;
+  }
   return st;
 }
 void Console::handle(HttpRequest req, HttpRespond respond) { impl_->handle(req, std::move(respond)); }

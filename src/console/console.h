@@ -66,6 +66,7 @@
 
 #include "console/accounts.h"
 #include "console/history.h"
+#include "console/sender_history.h"
 #include "console/sessions.h"
 #include "core/config.h"
 #include "core/result.h"
@@ -83,6 +84,7 @@ struct ConsoleConfig {
   std::string assets = "/usr/share/rampart/web";
   std::string users;    // the accounts file
   std::string history;  // the time series kept across restarts ("": not kept)
+  std::string senders;  // the per-sender daily counters kept across restarts ("": not kept)
   std::vector<std::string> hosts;
   int64_t sample_s = 10;  // seconds between history samples (1-60)
   SessionLimits sessions;
@@ -110,6 +112,9 @@ struct ConsoleBackend {
   std::function<void(uint64_t id, bool extend, std::string who, std::string reason, int64_t seconds,
                      std::function<void(int, std::string)> done)>
       zombie_change;
+  // Daily counters per sender (filled by rampartd's verdicts; null: no plot).
+  // The console loads it from [console] senders at create and saves it with the history.
+  std::shared_ptr<SenderHistory> senders;
 };
 
 class Console final : public server::HttpHandler {

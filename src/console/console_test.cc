@@ -15,6 +15,7 @@
 #include "console/console.h"
 #include "console/forms.h"
 #include "core/executor.h"
+#include "policy/policy.h"
 
 namespace rampart::console {
 namespace {
@@ -230,6 +231,75 @@ TEST(History, RatesFromCounters) {
   EXPECT_FALSE(parse_prometheus_text("x notanumber\n"));
 }
 
+// Pass rates: per method, all decided messages and those that passed; other
+// methods and labels are not series.
+TEST(History, AuthPassSeries) {
+  auto s = parse_prometheus_text(
+      "rampart_auth_results_total{method=\"spf\",result=\"pass\"} 7\n"
+      "rampart_auth_results_total{method=\"spf\",result=\"softfail\"} 3\n"
+      "rampart_auth_results_total{method=\"dkim\",result=\"fail\"} 2\n"
+      "rampart_auth_results_total{method=\"iprev\",result=\"pass\"} 9\n");
+  ASSERT_TRUE(s) << s.error().message;
+  History h;
+  h.add(1000, *s);
+  const auto m = h.totals();
+  EXPECT_EQ(m.at("auth.spf.all"), 10);
+  EXPECT_EQ(m.at("auth.spf.pass"), 7);
+  EXPECT_EQ(m.at("auth.dkim.all"), 2);
+  EXPECT_EQ(m.count("auth.dkim.pass"), 0u);
+  EXPECT_EQ(m.count("auth.iprev.all"), 0u);
+}
+
+// Per-sender daily counters: by UTC day and outcome, bounded in identities
+// (least recently active evicted) and days, saved and restored as they were.
+TEST(SenderHistory, DaysBoundsAndSavedText) {
+  SenderHistory h(3, 4);
+  const int64_t d0 = 20000 * 86400;
+  h.record("ip:192.0.2.1", d0 + 10, SenderOutcome::kAccepted);
+  h.record("ip:192.0.2.1", d0 + 20, SenderOutcome::kRefused);
+  h.record("ip:192.0.2.1", d0 + 86400, SenderOutcome::kFlagged);
+  EXPECT_EQ(h.days("ip:192.0.2.1"), (std::vector<SenderDay>{{20000, 2, 0, 1}, {20001, 1, 1, 0}}));
+  EXPECT_TRUE(h.days("ip:192.0.2.2").empty());
+  // Days: at most 4, none 4 days older than the newest.
+  h.record("ip:192.0.2.1", d0 + 5 * 86400, SenderOutcome::kAccepted);
+  auto days = h.days("ip:192.0.2.1");
+  ASSERT_EQ(days.size(), 1u);  // 20000 and 20001 are more than 4 days before 20005
+  EXPECT_EQ(days[0].day, 20005);
+  // Identities: at most 3; the least recently active goes.
+  h.record("domain:a.example", d0, SenderOutcome::kAccepted);
+  h.record("domain:b.example", d0, SenderOutcome::kAccepted);
+  h.record("ip:192.0.2.1", d0 + 5 * 86400, SenderOutcome::kAccepted);  // active again
+  h.record("domain:c.example", d0, SenderOutcome::kAccepted);
+  EXPECT_EQ(h.size(), 3u);
+  EXPECT_TRUE(h.days("domain:a.example").empty());
+  EXPECT_FALSE(h.days("domain:b.example").empty());
+  EXPECT_EQ(h.days("ip:192.0.2.1")[0].messages, 2u);
+  // Bad identities are not kept.
+  h.record("", d0, SenderOutcome::kAccepted);
+  h.record("ip:with space", d0, SenderOutcome::kAccepted);
+  EXPECT_EQ(h.size(), 3u);
+  // Saved and restored: the same days and the same eviction order.
+  SenderHistory again(3, 4);
+  ASSERT_TRUE(again.restore(h.serialize()));
+  EXPECT_EQ(again.serialize(), h.serialize());
+  again.record("domain:d.example", d0, SenderOutcome::kAccepted);
+  EXPECT_TRUE(again.days("domain:b.example").empty());  // b was the least recently active
+  for (const char* bad :
+       {"", "rampart-senders 2\n", "rampart-senders 1\nx 5:1,2\n", "rampart-senders 1\nx 5:1,2,3 4:1,1,1\n",
+        "rampart-senders 1\nx 5:1,2,3", "rampart-senders 1\nx 5:1,2,3\nx 6:1,1,1\n",
+        "rampart-senders 1\nx 1:1,0,0 2:1,0,0 3:1,0,0 4:1,0,0 5:1,0,0\n",
+        "rampart-senders 1\na 1:1,0,0\nb 1:1,0,0\nc 1:1,0,0\nd 1:1,0,0\n", "rampart-senders 1\nx -1:1,0,0\n",
+        "rampart-senders 1\nx 1:99999999999,0,0\n"}) {
+    SenderHistory t(3, 4);
+    EXPECT_FALSE(t.restore(bad)) << bad;
+  }
+  EXPECT_EQ(again.size(), 3u);  // a failed restore changes nothing
+  SenderHistory failed(3, 4);
+  ASSERT_TRUE(failed.restore(h.serialize()));
+  EXPECT_FALSE(failed.restore("rampart-senders 1\nbad line with : stuff\n"));
+  EXPECT_EQ(failed.serialize(), h.serialize());
+}
+
 // The handler without a server: a bundle in a temporary directory, a users
 // file with two accounts, a backend that counts its calls.
 class ConsoleHandlerTest : public ::testing::Test {
@@ -414,6 +484,39 @@ TEST_F(ConsoleHandlerTest, AdminManagesUsers) {
 
 namespace rampart::console {
 namespace {
+
+// The documented defaults (--print-default-config, docs/reference/config.md)
+// are the ones ConsoleConfig::from applies.
+TEST(ConsoleConfig, DefaultTextMatchesDefaults) {
+  auto cfg = Config::parse(policy::default_config_text(), "defaults");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  auto cc = ConsoleConfig::from(*cfg, "/data");
+  ASSERT_TRUE(cc) << cc.error().message;
+  auto none = Config::parse("", "empty");
+  ASSERT_TRUE(none);
+  auto d = ConsoleConfig::from(*none, "/data");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(cc->enabled, d->enabled);
+  EXPECT_EQ(cc->listen, d->listen);
+  EXPECT_EQ(cc->assets, d->assets);
+  EXPECT_EQ(cc->users, d->users);
+  EXPECT_EQ(cc->history, d->history);
+  EXPECT_EQ(cc->hosts, d->hosts);
+  EXPECT_EQ(cc->sample_s, d->sample_s);
+  EXPECT_EQ(cc->sessions.idle, d->sessions.idle);
+  EXPECT_EQ(cc->sessions.absolute, d->sessions.absolute);
+  EXPECT_EQ(cc->sessions.max_sessions, d->sessions.max_sessions);
+  EXPECT_EQ(cc->login.max_failures, d->login.max_failures);
+  EXPECT_EQ(cc->login.window, d->login.window);
+  // Every key of [console] in the text is one ConsoleConfig reads.
+  auto fresh = Config::parse(policy::default_config_text(), "defaults");
+  ASSERT_TRUE(fresh);
+  (void)ConsoleConfig::from(*fresh, "");
+  auto fin = fresh->finish();
+  if (!fin) {
+    EXPECT_EQ(fin.error().message.find("console."), std::string::npos) << fin.error().message;
+  }
+}
 
 TEST(ConsoleConfig, StrictAndLoopbackOnly) {
   auto cfg = Config::parse("[console]\nenabled = true\nlisten = \"127.0.0.1:0\"\nsample_s = 2\n", "c.toml");

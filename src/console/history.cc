@@ -144,6 +144,17 @@ std::map<std::string, double> History::series_of(const Samples& samples) {
       m["reputation.events"] += s.value;
     } else if (s.name == "rampart_check_hits_total") {
       if (const std::string* c = s.label("check")) add(series_name("check.", *c), "check.other", s.value);
+    } else if (s.name == "rampart_dnsbl_zone_responses_total") {
+      // Queries answered per live zone (src/server/live_zones.h), all rcodes.
+      if (const std::string* z = s.label("zone")) add(series_name("dnsbl.", *z), "dnsbl.other", s.value);
+    } else if (s.name == "rampart_auth_results_total") {
+      // Pass rates: auth.<method>.pass / auth.<method>.all (four methods, eight series).
+      const std::string* meth = s.label("method");
+      const std::string* r = s.label("result");
+      if (meth && r && (*meth == "spf" || *meth == "dkim" || *meth == "dmarc" || *meth == "arc")) {
+        m["auth." + *meth + ".all"] += s.value;
+        if (*r == "pass") m["auth." + *meth + ".pass"] += s.value;
+      }
     }
   }
   return m;

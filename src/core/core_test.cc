@@ -329,6 +329,42 @@ TEST(Log, LevelNamesAreChecked) {
   for (const char* l : {"bogus", "", "INFO", "warning"}) EXPECT_FALSE(log::valid_level(l)) << l;
 }
 
+// JSON-lines logs: one object a line, escaped, with the message id while a
+// scope is open; the level steps at run time.
+TEST(Log, JsonLinesIdsAndLevels) {
+  EXPECT_EQ(log::json_line("T", "info", nullptr, "a \"b\"\n\x01z\\"),
+            "{\"time\": \"T\", \"level\": \"info\", \"msg\": \"a \\\"b\\\"\\n\\u0001z\\\\\"}");
+  const std::string id = "4Xy3z1";
+  EXPECT_EQ(log::json_line("T", "warning", &id, "caf\xc3\xa9 \xff\xc3"),
+            "{\"time\": \"T\", \"level\": \"warning\", \"id\": \"4Xy3z1\", \"msg\": \"caf\xc3\xa9 "
+            "\\ufffd\\ufffd\"}");
+  // Overlong and surrogate encodings are not UTF-8.
+  EXPECT_EQ(log::json_line("T", "info", nullptr, "\xc0\xaf\xed\xa0\x80"),
+            "{\"time\": \"T\", \"level\": \"info\", \"msg\": \"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"}");
+  const std::string a = log::new_message_id(), b = log::new_message_id();
+  EXPECT_EQ(a.size(), 12u);
+  EXPECT_NE(a, b);
+  log::set_level("info");
+  EXPECT_EQ(log::level_name(), "info");
+  EXPECT_EQ(log::step_level(+1), "debug");
+  EXPECT_EQ(log::step_level(+1), "trace");
+  EXPECT_EQ(log::step_level(+1), "trace");  // no further
+  EXPECT_EQ(log::step_level(-1), "debug");
+  log::set_level("off");
+  EXPECT_EQ(log::step_level(-1), "off");
+  log::set_level("warn");
+  auto cfg = Config::parse("[log]\nformat = \"json\"\n", "l.toml");
+  ASSERT_TRUE(cfg);
+  auto lo = log::LogOptions::from(*cfg);
+  ASSERT_TRUE(lo);
+  EXPECT_EQ(lo->format, log::Format::kJson);
+  cfg = Config::parse("[log]\nformat = \"xml\"\n", "l.toml");
+  ASSERT_TRUE(cfg);
+  auto bad = log::LogOptions::from(*cfg);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("l.toml:2"), std::string::npos) << bad.error().message;
+}
+
 TEST(Clock, SystemMonotonicTracksSteadyClock) {
   SystemClock c;
   auto a = c.monotonic();

@@ -103,6 +103,10 @@ Histogram::Histogram(std::vector<double> upper_bounds) : bounds_(std::move(upper
   counts_ = std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1);
 }
 
+std::vector<double> latency_buckets() {
+  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+}
+
 void Histogram::observe(double v) {
   const size_t i = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
   counts_[i].fetch_add(1, std::memory_order_relaxed);

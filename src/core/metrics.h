@@ -103,6 +103,9 @@ class Histogram {
   std::atomic<uint64_t> sum_micros_{0};  // sum in millionths, so it can be atomic
 };
 
+// The buckets of rampart's latency histograms (`_seconds`): 0.5 ms to 30 s.
+std::vector<double> latency_buckets();
+
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
 // A family of metrics of one name told apart by label values.

@@ -1,6 +1,7 @@
 #include "dns/caching_resolver.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "core/strings.h"
 #include "dns/name.h"
@@ -109,7 +110,10 @@ void CachingResolver::resolve(std::string_view name, RRType type, Callback cb) {
     ++stats_.coalesced;
     return;
   }
-  upstream_.resolve(name, type, [this, alive = alive_, k = fit->first](AnswerPtr a) {
+  Histogram* h = opt_.upstream_seconds;
+  const auto t0 = h ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  upstream_.resolve(name, type, [this, alive = alive_, k = fit->first, h, t0](AnswerPtr a) {
+    if (h) h->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (*alive) on_answer(k, a);
   });
 }

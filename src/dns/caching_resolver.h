@@ -48,6 +48,9 @@ struct CacheOptions {
   uint32_t negative_ttl = 300;
   uint32_t max_negative_ttl = 3600;
   uint32_t failure_ttl = 0;
+  // Set: the time of each query sent upstream (a miss not coalesced), from
+  // the miss to the answer (core/metrics.h; rampart_dns_lookup_seconds).
+  Histogram* upstream_seconds = nullptr;
 };
 
 class CachingResolver final : public Resolver {

@@ -54,15 +54,19 @@ loops = 0
 
 # Live DNSBL/DNSWL zones from rampartd's own classes (src/server/live_zones.h):
 # off until `listen` is set. Manual listings: POST /v1/overrides (right
-# "override"); GET /v1/overrides and /v1/audit (read).
-# [dnsbl]
-# listen = ["127.0.0.1:5353"]
-# xfr_allow = ["192.0.2.53/32"]                 # secondaries (AXFR/IXFR over TCP)
-# tsig = ["xfr-key:hmac-sha256:<base64>"]       # transfers must be signed with one
-# notify = ["192.0.2.53:53"]                    # NOTIFY after each change
-# ttl = 300
-# rebuild_ms = 1000                             # changes coalesced this long at most
-# journal = 16                                  # versions of differences kept for IXFR
+# "override"); GET /v1/overrides and /v1/audit (read). Applied at start only.
+[dnsbl]
+listen = []                                     # ["127.0.0.1:5353"]: UDP and TCP
+threads = 1                                     # threads of the DNS server
+ttl = 300                                       # of every answer
+ns = []                                         # NS names of the zones ("ns1.example.org")
+xfr_allow = []                                  # secondaries (AXFR/IXFR over TCP): ["192.0.2.53/32"]
+tsig = []                                       # ["xfr-key:hmac-sha256:<base64>"]: transfers signed with one
+notify = []                                     # ["192.0.2.53:53"]: NOTIFY after each change
+rebuild_ms = 1000                               # changes coalesced this long at most
+journal = 16                                    # versions of differences kept for IXFR
+max_entries = 1000000                           # identities listed at most (more are counted, dropped)
+rate_limit = 0                                  # queries a second per client address; 0: no limit
 # [[dnsbl.zones]]
 # name = "bl.example.org"
 # data = "ip"                                   # ip: and net: identities; "domain" for domain:
@@ -127,6 +131,30 @@ publishable_networks = []
 # [[exchange.peers]]
 # member = "B"
 # address = "198.51.100.20:11340"
+
+# The web console (src/console): per-user accounts (`rampart user add NAME
+# --role viewer|operator|admin`), on loopback unless TLS is configured.
+[console]
+enabled = false
+listen = "127.0.0.1:11335"                      # off loopback only with tls_cert and tls_key
+# tls_cert = "/etc/rampart/console.crt"         # PEM; with tls_key the console speaks TLS
+# tls_key = "/etc/rampart/console.key"
+assets = "/usr/share/rampart/web"               # the page bundle (build/web in a build tree)
+# users = "/var/lib/rampart/console/users"      # default: <--data-dir>/console/users
+# history = "/var/lib/rampart/console/history"  # default: <--data-dir>/console/history; none without
+# senders = "/var/lib/rampart/console/senders"  # daily counters per sender (Senders plot), as history
+hosts = []                                      # further Host values answered (behind a proxy)
+sample_s = 10                                   # seconds between history samples (1-60)
+session_idle_s = 1800                           # a session ends this long after its last use
+session_max_s = 43200                           # and this long after login
+max_sessions = 1000                             # the oldest-used session goes beyond
+login_max_failures = 5                          # failed logins per address or user name
+login_window_s = 900                            # within this window lock it until the window ends
+
+# rampartd's log (stderr: the journal under systemd). --log-level sets the
+# level; SIGUSR1 makes it one step more verbose, SIGUSR2 one step less.
+[log]
+format = "text"                                 # or "json": one object a line, with the message's "id"
 
 [dns]
 # Empty: the servers of /etc/resolv.conf. "ADDR" or "ADDR:PORT".

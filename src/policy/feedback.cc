@@ -295,6 +295,9 @@ class ReputationCheck final : public Check {
       if (fb_->is_trap(r) && traps++ == 0) first_trap = angle_value(r);
     std::optional<reputation::Event> trap;
     if (traps > 0) trap = e;
+    const log::MessageScope scope(s->log_id());
+    if (!s->look_only && log::get()->should_log(spdlog::level::debug))
+      log::get()->debug("{}: reputation event {}", s->log_id(), reputation::event_to_json(e));
     if (s->look_only) {
       // Looks only: the symbols, no events.
     } else if (auto qs = fb_->queue(std::move(e)); !qs) {
@@ -393,10 +396,18 @@ Feedback::Feedback(FeedbackConfig cfg, const Clock& clock, std::string authserv_
 
 Feedback::~Feedback() = default;
 
-void Feedback::set_store(std::unique_ptr<reputation::Store> store) {
+void Feedback::set_store(std::unique_ptr<reputation::Store> store, Metrics* metrics) {
   service_.reset();
   if (store && cfg_.reputation) {
     reputation::ServiceOptions o;
+    if (metrics) {
+      o.read_seconds = &metrics->histogram("rampart_store_read_seconds",
+                                           "Reputation store reads (one lookup of a scan's identities).",
+                                           latency_buckets());
+      o.write_seconds = &metrics->histogram("rampart_store_write_seconds",
+                                            "Reputation store writes (one group of event batches, durable).",
+                                            latency_buckets());
+    }
     o.max_queued_events = static_cast<size_t>(std::max<int64_t>(cfg_.max_pending, 1));
     o.write_delay = std::chrono::milliseconds(cfg_.debug_write_delay_ms);  // tests only
     service_ = std::make_unique<reputation::StoreService>(std::move(store), clock_, cfg_.thresholds,

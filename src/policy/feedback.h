@@ -81,6 +81,7 @@
 #include "classify/classifier.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/metrics.h"
 #include "core/result.h"
 #include "policy/policy.h"
 #include "reputation/arf.h"
@@ -165,8 +166,9 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   ~Feedback();
 
   // Reputation over `store`, through a reputation::StoreService (its
-  // threads); without a store the reputation check is off.
-  void set_store(std::unique_ptr<reputation::Store> store);
+  // threads); without a store the reputation check is off. `metrics`: the
+  // registry of the store's latency histograms (rampart_store_*_seconds).
+  void set_store(std::unique_ptr<reputation::Store> store, Metrics* metrics = nullptr);
   // Where drain() spools the events it could not write (rampartd:
   // <data-dir>/spool); empty: not spooled (lost, and logged).
   void set_spool_dir(std::string dir) { spool_dir_ = std::move(dir); }

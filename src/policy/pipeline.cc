@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "core/log.h"
 #include "core/strings.h"
 #include "policy/checks.h"
 #include "policy/policy.h"
@@ -151,6 +152,12 @@ double ScanState::score() const {
   double s = 0;
   for (const auto& sym : symbols) s += sym.score;
   return s;
+}
+
+const std::string& ScanState::log_id() const {
+  if (!env.queue_id.empty()) return env.queue_id;
+  if (generated_id.empty()) generated_id = log::new_message_id();
+  return generated_id;
 }
 
 std::string ScanState::mail_from_domain() const {

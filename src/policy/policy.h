@@ -130,6 +130,12 @@ struct ScanState {
   // The score without the symbols of these checks (the evidence independent of them).
   double score_without(std::initializer_list<std::string_view> checks) const;
   std::string mail_from_domain() const;  // domain of MAIL FROM, else the HELO name
+  // The id that ties this message's log lines together (log::MessageScope:
+  // JSON logs' "id"): the MTA's queue id once known, else one generated on
+  // first use (log::new_message_id). A state copied for a new message must
+  // clear generated_id.
+  const std::string& log_id() const;
+  mutable std::string generated_id;
 };
 
 // The body hashes the checks need for a message they will not hold whole

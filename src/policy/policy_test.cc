@@ -573,13 +573,54 @@ TEST(VerdictLog, OneLineWithEverythingAndNothingForged) {
   ScanState anon;
   Verdict a;
   a.action = Action::kAccept;
-  EXPECT_EQ(verdict_log_line(anon, a).rfind(
-                "NOQUEUE: client=unknown[local], helo=<>, from=<>, nrcpt=0, action=accept", 0),
-            0u);
+  EXPECT_EQ(
+      verdict_log_line(anon, a).rfind("NOQUEUE: id=" + anon.log_id() +
+                                          ", client=unknown[local], helo=<>, from=<>, nrcpt=0, action=accept",
+                                      0),
+      0u);
+  EXPECT_EQ(anon.log_id().size(), 12u);
+  EXPECT_EQ(s.log_id(), "4Xy3z1");  // the queue id once known
   // A flood of symbols is cut, not logged whole.
   for (int i = 0; i < 1000; ++i)
     a.symbols.push_back({"SYMBOL_" + std::to_string(i), 0.0, std::string(50, 'r'), "x", false});
   EXPECT_LT(verdict_log_line(anon, a).size(), 4300u);
+}
+
+// Pass rates count messages, not entries: one good DKIM signature of two
+// passes the message; an unknown result is "other"; absent methods are not counted.
+TEST(AuthTally, OnePerMessageAndMethod) {
+  AuthTally t;
+  auto res = [](std::string m, std::string r) {
+    authres::ResInfo i;
+    i.method = std::move(m);
+    i.result = std::move(r);
+    return i;
+  };
+  ScanState a;
+  a.auth = {res("spf", "softfail"), res("dkim", "fail"), res("dkim", "pass"), res("dmarc", "fail"),
+            res("iprev", "pass")};
+  t.count(a);
+  ScanState b;
+  b.auth = {res("spf", "pass"), res("dkim", "permerror"), res("dkim", "fail"), res("arc", "bogus")};
+  t.count(b);
+  t.count(ScanState{});
+  auto at = [&](std::string_view m, std::string_view r) {
+    size_t mi = 0, ri = 0;
+    while (AuthTally::kMethods[mi] != m) ++mi;
+    while (AuthTally::kResults[ri] != r) ++ri;
+    return t.get(mi, ri);
+  };
+  EXPECT_EQ(at("spf", "softfail"), 1u);
+  EXPECT_EQ(at("spf", "pass"), 1u);
+  EXPECT_EQ(at("dkim", "pass"), 1u);
+  EXPECT_EQ(at("dkim", "fail"), 0u);
+  EXPECT_EQ(at("dkim", "permerror"), 1u);
+  EXPECT_EQ(at("dmarc", "fail"), 1u);
+  EXPECT_EQ(at("arc", "other"), 1u);
+  uint64_t total = 0;
+  for (size_t m = 0; m < AuthTally::kMethods.size(); ++m)
+    for (size_t r = 0; r < AuthTally::kResults.size(); ++r) total += t.get(m, r);
+  EXPECT_EQ(total, 6u);
 }
 
 }  // namespace

@@ -43,8 +43,15 @@ std::string score2(double v) {
 std::string verdict_log_line(const ScanState& s, const Verdict& v) {
   std::string out;
   out.reserve(512);
-  put_escaped(out, s.env.queue_id.empty() ? std::string_view("NOQUEUE") : std::string_view(s.env.queue_id));
-  out += ": client=";
+  if (s.env.queue_id.empty()) {
+    // Postfix's word for a message without a queue id, then rampart's own id
+    // (the "id" of the message's other lines).
+    out += "NOQUEUE: id=";
+    put_escaped(out, s.log_id());
+  } else {
+    put_escaped(out, s.env.queue_id);
+  }
+  out += s.env.queue_id.empty() ? ", client=" : ": client=";
   put_escaped(out,
               s.env.client_name.empty() ? std::string_view("unknown") : std::string_view(s.env.client_name));
   out += '[';
@@ -93,6 +100,20 @@ std::string verdict_log_line(const ScanState& s, const Verdict& v) {
     out += "...";
   }
   return out;
+}
+
+void AuthTally::count(const ScanState& s) {
+  for (size_t m = 0; m < kMethods.size(); ++m) {
+    size_t found = kResults.size();  // none yet
+    for (const auto& r : s.auth) {
+      if (r.method != kMethods[m]) continue;
+      size_t i = 0;
+      while (i + 1 < kResults.size() && kResults[i] != r.result) ++i;
+      if (found == kResults.size() || i == 0) found = i;
+      if (i == 0) break;
+    }
+    if (found < kResults.size()) ++n[m][found];
+  }
 }
 
 }  // namespace rampart::policy

@@ -181,10 +181,14 @@ struct StoreService::Impl {
           continue;
         }
       }
+      const auto t0 = std::chrono::steady_clock::now();
       Result<std::vector<Report>> r = [&] {
         auto turn = store_turn();
         return engine.report_many(j.ids);
       }();
+      if (opt.read_seconds)
+        opt.read_seconds->observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       {
         const std::lock_guard lk(mu);
         ++stats.reads;
@@ -265,11 +269,15 @@ struct StoreService::Impl {
       }
       senders.clear();
       if (opt.write_delay.count() > 0) std::this_thread::sleep_for(opt.write_delay);  // tests: a slow disk
+      const auto w0 = std::chrono::steady_clock::now();
       Result<size_t> r = [&] {
         const std::lock_guard wl(write_mu);
         auto turn = store_turn();
         return engine.write_ops(group, senders);  // acknowledged once the counters are durable
       }();
+      if (opt.write_seconds)
+        opt.write_seconds->observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
       std::vector<std::pair<WriteMeta, Status>> answers;
       {
         const std::lock_guard lk(mu);

@@ -71,6 +71,7 @@
 #include "auth/dmarc/orgdomain.h"
 #include "core/clock.h"
 #include "core/executor.h"
+#include "core/metrics.h"
 #include "core/result.h"
 #include "core/task.h"
 #include "reputation/engine.h"
@@ -88,6 +89,10 @@ struct ServiceOptions {
   // write (after taking it: the group is in flight meanwhile), as a stalled
   // disk would hold it; [reputation] debug_write_delay_ms. 0: off.
   std::chrono::milliseconds write_delay{0};
+  // Set: the time of each store read (one report_many) and each group write
+  // (one write_ops), measured on the service's threads (core/metrics.h).
+  Histogram* read_seconds = nullptr;
+  Histogram* write_seconds = nullptr;
 };
 
 struct ServiceStats {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 
 #include "core/clock.h"
 #include "core/json.h"
@@ -109,6 +110,8 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
   auto xc = ExchangeConfig::from(*cfg, a.data_dir);
   note(xc);
 #endif
+  auto lg = log::LogOptions::from(*cfg);
+  note(lg);
   note(cfg->finish());
   if (!errors.empty()) {
     std::string msg;
@@ -117,21 +120,29 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
   }
   if (a.loops) so->loops = *a.loops;
   DaemonSettings out{
-      std::move(*cfg),   std::move(*pol),  std::move(*fb), std::move(*dm),
-      std::move(*st),    std::move(*so),   std::move(*ac),
+      std::move(*cfg),
+      std::move(*pol),
+      std::move(*fb),
+      std::move(*dm),
+      std::move(*st),
+      std::move(*so),
+      std::move(*ac),
 #ifdef HAVE_RAMPART_LIVE_ZONES
       std::move(*lz),
 #endif
-      std::move(*cc),    std::move(*rc),
+      std::move(*cc),
+      std::move(*rc),
 #ifdef HAVE_RAMPART_ZOMBIES
       std::move(*fl),
 #endif
 #ifdef HAVE_RAMPART_CALLS
-      std::move(*calls), std::move(*msgs),
+      std::move(*calls),
+      std::move(*msgs),
 #endif
 #ifdef HAVE_RAMPART_EXCHANGE_SERVICE
       std::move(*xc),
 #endif
+      *lg,
   };
   return out;
 }
@@ -140,17 +151,20 @@ struct Daemon::Impl {
   DaemonArgs args;
   DaemonSettings s;
   SystemClock clock;
+  // First: it outlives the threads that observe its histograms (caches, the
+  // store service, the server's loops).
+  Metrics metrics;
   std::vector<std::unique_ptr<dns::Resolver>> upstreams;
   std::vector<std::unique_ptr<dns::CachingResolver>> caches;  // one per loop
   std::shared_ptr<policy::Throttle> throttle;
   std::shared_ptr<policy::Feedback> feedback;
   std::unique_ptr<policy::ReportIngest> ingest;
-  Metrics metrics;
   std::unique_ptr<Router> router;
   std::unique_ptr<Server> server;
-  std::unique_ptr<console::Console> console;  // [console] enabled
-  std::unique_ptr<reports::Outbox> outbox;    // [reports] enabled
-  bool drained = false;                       // the store service's threads stopped (drain())
+  std::unique_ptr<console::Console> console;        // [console] enabled
+  std::shared_ptr<console::SenderHistory> senders;  // its per-sender history (the server's on_verdict)
+  std::unique_ptr<reports::Outbox> outbox;          // [reports] enabled
+  bool drained = false;                             // the store service's threads stopped (drain())
 #ifdef HAVE_RAMPART_LIVE_ZONES
   // Manual overrides (scans and live zones) and the live DNSBL zones.
   std::shared_ptr<reputation::OverrideStore> overrides;
@@ -206,6 +220,9 @@ struct Daemon::Impl {
     dns::CacheOptions co;
     co.max_entries = std::max<size_t>(1, static_cast<size_t>(s.dns.dns_cache_entries) / loops);
     co.max_bytes = std::max<size_t>(size_t{1} << 20, co.max_bytes / loops);
+    co.upstream_seconds = &metrics.histogram(
+        "rampart_dns_lookup_seconds",
+        "DNS queries sent upstream (cache misses): from the query to its answer.", latency_buckets());
     for (size_t i = 0; i < loops; ++i) {
       if (!args.zone_path.empty()) {
         dns::ZoneOptions zo;
@@ -252,7 +269,7 @@ struct Daemon::Impl {
       auto store = reputation::open_store(s.store);
       if (!store) return tl::unexpected(store.error());
       log::get()->info("reputation store: {}", (*store)->name());
-      feedback->set_store(std::move(*store));  // its StoreService threads start here
+      feedback->set_store(std::move(*store), &metrics);  // its StoreService threads start here
 #ifdef HAVE_RAMPART_LIVE_ZONES
       // Class changes to the live zones, before the spool replays (the one
       // hook into re-classification).
@@ -401,6 +418,23 @@ struct Daemon::Impl {
     router = std::make_unique<Router>(std::move(s.access));
     std::vector<dns::Resolver*> resolvers;
     for (auto& c : caches) resolvers.push_back(c.get());
+    s.server.metrics = &metrics;  // the server's latency histograms
+    if (s.console.enabled) {
+      // The console's per-sender daily counters, from every decided message:
+      // the client's address and the MAIL FROM domain.
+      senders = std::make_shared<console::SenderHistory>();
+      s.server.on_verdict = [h = senders](const policy::ScanState& st, const policy::Verdict& v) {
+        const auto outcome = v.action == policy::Action::kReject || v.action == policy::Action::kTempfail
+                                 ? console::SenderOutcome::kRefused
+                             : v.action == policy::Action::kAccept ? console::SenderOutcome::kAccepted
+                                                                   : console::SenderOutcome::kFlagged;
+        const int64_t now = static_cast<int64_t>(std::time(nullptr));
+        if (st.env.has_ip) h->record("ip:" + st.env.ip.unmapped().to_string(), now, outcome);
+        const size_t at = st.env.mail_from.rfind('@');
+        if (at != std::string::npos && at + 1 < st.env.mail_from.size())
+          h->record("domain:" + to_lower(st.env.mail_from.substr(at + 1)), now, outcome);
+      };
+    }
     auto srv = Server::create(
         s.server, resolvers, factory_for(s.policy), [this] { return reload(); },
         [this] { return metrics.render(); }, router.get());
@@ -578,6 +612,7 @@ struct Daemon::Impl {
       };
     }
 #endif
+    b.senders = senders;
     auto c = console::Console::create(s.console, std::move(b));
     if (!c) return fail(Errc::kConfig, c.error().message);
     console = std::move(*c);

@@ -38,6 +38,7 @@
 
 #include "console/console.h"
 #include "core/config.h"
+#include "core/log.h"
 #include "core/result.h"
 #include "policy/feedback.h"
 #include "policy/policy.h"
@@ -94,6 +95,7 @@ struct DaemonSettings {
 #ifdef HAVE_RAMPART_EXCHANGE_SERVICE
   ExchangeConfig exchange;  // [exchange]: the members' exchange (exchange_service.h)
 #endif
+  log::LogOptions log;  // [log]: format (applied by rampartd's main before the daemon starts)
 };
 
 Result<DaemonSettings> read_daemon_settings(const DaemonArgs& args);

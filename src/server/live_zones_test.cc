@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "dns/wire.h"
+#include "policy/policy.h"
 
 namespace rampart::server {
 namespace {
@@ -74,6 +75,31 @@ codes = { spammer = "127.0.1.2" }
 
 reputation::ClassChange change(std::string id, reputation::SenderClass to, std::string code = "R") {
   return {std::move(id), reputation::SenderClass::kUnknown, to, {{std::move(code), -1, "why"}}, 1700000000};
+}
+
+// The documented defaults (--print-default-config) are LiveZonesConfig's.
+TEST(LiveZonesConfig, DefaultTextMatchesDefaults) {
+  auto cfg = Config::parse(policy::default_config_text(), "defaults");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  auto c = LiveZonesConfig::from(*cfg);
+  ASSERT_TRUE(c) << c.error().message;
+  const LiveZonesConfig d;
+  EXPECT_FALSE(c->enabled());
+  EXPECT_EQ(c->threads, d.threads);
+  EXPECT_EQ(c->ttl, d.ttl);
+  EXPECT_EQ(c->ns, d.ns);
+  EXPECT_TRUE(c->xfr_allow.empty());
+  EXPECT_TRUE(c->tsig.empty());
+  EXPECT_TRUE(c->notify.empty());
+  EXPECT_EQ(c->journal, d.journal);
+  EXPECT_EQ(c->rebuild_ms, d.rebuild_ms);
+  EXPECT_EQ(c->max_entries, d.max_entries);
+  EXPECT_EQ(c->rate_limit, d.rate_limit);
+  EXPECT_TRUE(c->zones.empty());
+  auto fin = cfg->finish();
+  if (!fin) {
+    EXPECT_EQ(fin.error().message.find("dnsbl."), std::string::npos) << fin.error().message;
+  }
 }
 
 TEST(LiveZones, ClassesAndOverridesToZones) {

@@ -253,8 +253,10 @@ struct Server::Impl {
     uint64_t next_id = 1;
     MilterStats stats;
     HttpConnStats http_stats;
+    HttpConnStats console_stats;  // the console's listener, counted apart from the API
     OwnedCounter milter_idle_closed, accepted;
     OwnedCounter scan_verdicts[5];  // POST /v1/scan by policy::Action (not look-only scans)
+    policy::AuthTally scan_auth;    // and their authentication results
     std::atomic<size_t> open{0};
     bool draining = false, finished = false;
     std::chrono::steady_clock::time_point drain_deadline{};
@@ -426,11 +428,11 @@ struct Server::Impl {
       if (c->http) {
         const uint64_t id = c->id;
         HttpHandler& h = l.handler ? *l.handler : static_cast<HttpHandler&>(*impl->router);
-        c->hc =
-            std::make_shared<HttpConnection>(h, impl->http_limits, http_stats, c->last_active, [this, id] {
-              auto it = conns.find(id);
-              if (it != conns.end()) flush(*it->second);
-            });
+        c->hc = std::make_shared<HttpConnection>(h, impl->http_limits, l.handler ? console_stats : http_stats,
+                                                 c->last_active, [this, id] {
+                                                   auto it = conns.find(id);
+                                                   if (it != conns.end()) flush(*it->second);
+                                                 });
         if (l.tls) c->tls = std::make_unique<TlsStream>(*l.tls);
         // The console's login limiter counts per client address (the API needs none).
         boost::system::error_code pe;
@@ -717,6 +719,13 @@ struct Server::Impl {
       if (ec) return;
       if (signo == SIGHUP) {
         on_reload();
+      } else if (signo == SIGUSR1 || signo == SIGUSR2) {
+        // The log level at run time: SIGUSR1 one step more verbose (toward
+        // trace), SIGUSR2 one step less (toward off). Said at the new level
+        // (at least info), so it shows unless the level is off.
+        const std::string now = log::step_level(signo == SIGUSR1 ? +1 : -1);
+        log::get()->log(std::max(spdlog::level::info, log::get()->level()), "log level now {} ({})", now,
+                        signo == SIGUSR1 ? "SIGUSR1" : "SIGUSR2");
       } else {
         begin_drain();
       }
@@ -773,6 +782,25 @@ struct Server::Impl {
     }
   }
 
+  // Latency histograms in the daemon's registry (ServerOptions::metrics).
+  Histogram* scan_seconds = nullptr;
+  void register_histograms(Metrics& m) {
+    auto& milter = m.histogram("rampart_milter_message_seconds",
+                               "Milter: from the end of a message to its verdict (the data-stage checks).",
+                               latency_buckets());
+    auto& api = m.histogram("rampart_http_request_seconds",
+                            "HTTP API requests: from the request to its answer.", latency_buckets());
+    auto& con = m.histogram("rampart_console_request_seconds",
+                            "Web console requests: from the request to its answer.", latency_buckets());
+    scan_seconds = &m.histogram("rampart_scan_seconds", "POST /v1/scan: from the request to the verdict.",
+                                latency_buckets());
+    for (auto& l : loops) {
+      l->stats.message_seconds = &milter;
+      l->http_stats.seconds = &api;
+      l->console_stats.seconds = &con;
+    }
+  }
+
   // GET /metrics: the server's own families through the one Prometheus
   // writer (core/metrics.h), summed over the loops, then the daemon's
   // registry (extra_metrics).
@@ -803,6 +831,15 @@ struct Server::Impl {
     for (size_t a = 0; a < 5; ++a)
       w.sample({{"action", std::string(policy::action_name(static_cast<policy::Action>(a)))}},
                sum([a](Loop& l) -> uint64_t { return l.scan_verdicts[a]; }));
+    w.family("rampart_auth_results_total",
+             "Decided messages (milter and POST /v1/scan, not look-only) by authentication method and "
+             "result: pass when any entry of the method passed, else the first entry's result.",
+             MetricType::kCounter);
+    for (size_t m = 0; m < policy::AuthTally::kMethods.size(); ++m)
+      for (size_t r = 0; r < policy::AuthTally::kResults.size(); ++r)
+        w.sample({{"method", std::string(policy::AuthTally::kMethods[m])},
+                  {"result", std::string(policy::AuthTally::kResults[r])}},
+                 sum([m, r](Loop& l) -> uint64_t { return l.stats.auth.get(m, r) + l.scan_auth.get(m, r); }));
     counter("rampart_throttled_total", "Messages refused by a rate limit (451 4.7.1).",
             RAMPART_SUM(stats.throttled));
     counter("rampart_scan_timeouts_total", "Stages tempfailed for running past scan_timeout.",
@@ -819,6 +856,11 @@ struct Server::Impl {
     counter("rampart_http_slow_clients_total",
             "HTTP connections closed for missing a header, body or output deadline.",
             RAMPART_SUM(http_stats.slow_clients));
+    counter("rampart_console_requests_total",
+            "Web console requests (pages and its API; not in the HTTP API's).",
+            RAMPART_SUM(console_stats.requests));
+    counter("rampart_console_errors_total", "Web console requests answered with an error.",
+            RAMPART_SUM(console_stats.errors));
 #undef RAMPART_SUM
     counter("rampart_http_unauthorized_total", "HTTP requests refused 401 (no or unknown token).",
             router->unauthorized());
@@ -883,6 +925,12 @@ struct Server::Impl {
   }
 
   void scan(HttpRequest& req, HttpRespond respond) {
+    if (scan_seconds)
+      respond = [respond = std::move(respond), h = scan_seconds,
+                 t0 = std::chrono::steady_clock::now()](HttpReply r) {
+        h->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        respond(std::move(r));
+      };
     auto st = scan_state_from(req);
     if (!st) {
       respond(HttpReply{400, error_json(st.error().message)});
@@ -908,8 +956,13 @@ struct Server::Impl {
         (*st->forced == policy::Action::kTempfail || *st->forced == policy::Action::kReject);
     if (stage == std::size(kStages) || stop_early) {
       policy::Verdict v = pipe->verdict(*st);
+      const log::MessageScope scope(st->log_id());
       log::get()->info("http {}", policy::verdict_log_line(*st, v));
-      if (Loop* l = this_loop(); l && !st->look_only) l->scan_verdicts[static_cast<size_t>(v.action) % 5]++;
+      if (Loop* l = this_loop(); l && !st->look_only) {
+        l->scan_verdicts[static_cast<size_t>(v.action) % 5]++;
+        l->scan_auth.count(*st);
+        if (l->stats.on_verdict) (*l->stats.on_verdict)(*st, v);
+      }
       respond(HttpReply{200, verdict_json(v)});
       return;
     }
@@ -960,6 +1013,8 @@ struct Server::Impl {
   int run() {
     // Signals: an asio::signal_set on loop 0, delivered to this thread only.
     signals = std::make_unique<asio::signal_set>(loop0().ctx, SIGHUP, SIGTERM, SIGINT);
+    signals->add(SIGUSR1);
+    signals->add(SIGUSR2);
     wait_signals();
     wait_stop();
     for (Listener* l : {&milter_l, &http_l, &console_l, &exchange_l}) accept_next(*l);
@@ -968,6 +1023,8 @@ struct Server::Impl {
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
     std::vector<std::thread> threads;
     for (size_t i = 1; i < loops.size(); ++i) threads.emplace_back([this, i] { run_loop(*loops[i]); });
     pthread_sigmask(SIG_UNBLOCK, &set, &old);
@@ -1007,6 +1064,9 @@ Result<std::unique_ptr<Server>> Server::create(const ServerOptions& opt,
   for (auto& l : impl->loops) l->pipeline.store(impl->factory(*l->resolver));
   impl->reload = std::move(reload);
   impl->extra_metrics = std::move(extra_metrics);
+  if (opt.metrics) impl->register_histograms(*opt.metrics);
+  if (impl->opt.on_verdict)
+    for (auto& l : impl->loops) l->stats.on_verdict = &impl->opt.on_verdict;
   if (auto st = impl->listen(impl->milter_l, opt.milter_listen); !st) return tl::unexpected(st.error());
   if (!opt.http_listen.empty())
     if (auto st = impl->listen(impl->http_l, opt.http_listen); !st) return tl::unexpected(st.error());

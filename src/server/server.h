@@ -64,9 +64,11 @@
 
 #include "core/config.h"
 #include "core/executor.h"
+#include "core/metrics.h"
 #include "core/result.h"
 #include "dns/resolver.h"
 #include "policy/policy.h"
+#include "policy/verdict_log.h"
 #include "server/http/connection.h"
 #include "server/http/router.h"
 #include "server/http/tls.h"
@@ -97,6 +99,13 @@ struct ServerOptions {
   std::chrono::milliseconds http_idle_timeout{60000};
   // Event loops (threads); from(): [server] loops, 0 or absent = one per core.
   size_t loops = 1;
+  // Not in the file: the daemon's registry, where the server registers its
+  // latency histograms (milter end of message, API and console requests,
+  // /v1/scan). Null: none. Must outlive the server.
+  Metrics* metrics = nullptr;
+  // Not in the file: told of every decided message (milter; /v1/scan unless
+  // look-only) on its loop; rampartd's console keeps its per-sender history with it.
+  policy::VerdictObserver on_verdict;
 
   // [server]: milter, http (listen addresses), scan_timeout_s,
   // drain_timeout_s, max_connections (the default of both listeners' caps),

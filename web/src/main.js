@@ -5,6 +5,9 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { drawZombiesPage } from './zombies.js';
+import { authCards, authChart } from './auth_rates.js';
+import { drawZones } from './zones.js';
+import { senderPlot } from './sender_plot.js';
 
 const ROLES = { viewer: 1, operator: 2, admin: 3 };
 const PAGES = [
@@ -13,6 +16,7 @@ const PAGES = [
   { path: '/scan', title: 'Scan', role: 'operator', draw: drawScan },
   { path: '/zombies', title: 'Zombies', role: 'viewer', draw: drawZombies },
   { path: '/users', title: 'Users', role: 'admin', draw: drawUsers },
+  { path: '/zones', title: 'Zones', role: 'viewer', draw: (app) => drawZones(app, { el, api, fmt, timers }) },
 ];
 
 let me = null; // { user, role, csrf }
@@ -107,9 +111,13 @@ async function drawLive(app) {
   const chartBox = el('div', { id: 'chart' });
   const buttons = el('div', { class: 'ranges' }, ...['hour', 'day', 'month'].map((r) =>
     el('button', { 'data-range': r, onclick: () => { range = r; refreshChart(); } }, 'last ' + r)));
+  const authStats = el('section', { class: 'grid', id: 'auth-stats' });
+  const authBox = el('div', { id: 'auth-chart' });
   app.replaceChildren(el('h1', {}, 'Live'), stats,
-    el('section', { class: 'card' }, el('h2', {}, 'Messages per second by action'), buttons, chartBox), checks);
+    el('section', { class: 'card' }, el('h2', {}, 'Messages per second by action'), buttons, chartBox),
+    el('section', { class: 'card' }, el('h2', {}, 'Authentication pass rates'), authStats, authBox), checks);
   let plot = null;
+  let authPlot = null;
 
   async function refreshNumbers() {
     const { status, data } = await api('GET', '/api/live');
@@ -123,6 +131,7 @@ async function drawLive(app) {
       card('stat-throttled', 'Throttled', fmt(data.throttled), `${fmt(data.throttle_keys)} clients in the throttle`),
       card('stat-rep', 'Reputation events', fmt(data.reputation_events)),
       card('stat-zombies', 'Zombie incidents', data.zombies === null ? 'n/a' : fmt(data.zombies), data.zombies_note));
+    authStats.replaceChildren(...authCards(el, fmt, data.auth));
     const rows = (data.checks || []).slice(0, 15).map((c) => el('tr', {},
       el('td', {}, c.check), el('td', { class: 'num' }, fmt(c.runs)), el('td', { class: 'num' }, fmt(c.hits)),
       el('td', { class: 'num' }, c.runs ? ((1 - c.hits / c.runs) * 100).toFixed(1) + ' %' : '–')));
@@ -139,6 +148,9 @@ async function drawLive(app) {
     const series = [{}].concat(names.map((n, i) => ({ label: n.slice(9), stroke: `hsl(${(i * 67) % 360} 60% 45%)`, width: 2 })));
     const rows = [data.t].concat(names.map((n) => data.series[n]));
     if (plot) plot.destroy();
+    if (authPlot) authPlot.destroy();
+    const span = { hour: 3600, day: 86400, month: 30 * 86400 }[range];
+    authPlot = authChart(authBox, Math.min(900, app.clientWidth - 40), data, span);
     chartBox.replaceChildren();
     if (data.t.length === 0) {
       chartBox.append(el('p', { class: 'muted' }, `No samples yet: rampartd samples its metrics every ${data.step} s.`));
@@ -146,7 +158,6 @@ async function drawLive(app) {
       return;
     }
     // The whole window on the x axis (the hour, day or month up to now), however few points there are.
-    const span = { hour: 3600, day: 86400, month: 30 * 86400 }[range];
     const now = Date.now() / 1000;
     plot = new uPlot({ width: Math.min(900, app.clientWidth - 40), height: 260, series,
       axes: [{}, { label: 'msg/s' }],
@@ -172,6 +183,7 @@ function drawSenders(app) {
       return;
     }
     const rep = data.report || {};
+    const plotBox = el('div', { id: 'sender-plot' });
     // Decayed counters by window (the store's own windows, in its order).
     const counters = rep.counters || {};
     const windows = [];
@@ -189,7 +201,9 @@ function drawSenders(app) {
       el('p', {}, 'Class: ', el('strong', { id: 'sender-class' }, rep.class || 'unknown'), `  score ${fmt(rep.score)}`),
       el('h3', {}, 'Reasons'), el('ul', { id: 'sender-reasons' }, (rep.reasons || []).map((r) => el('li', {}, r))),
       el('h3', {}, 'Counters'), el('table', { id: 'sender-counters' }, el('tbody', {}, rows)),
+      el('h3', {}, 'History'), plotBox,
       el('p', { class: 'muted small' }, data.history)));
+    senderPlot(plotBox, Math.min(900, app.clientWidth - 40), data.days);
   });
   app.replaceChildren(el('h1', {}, 'Senders'), form, out);
 }

@@ -10,9 +10,12 @@
 //  1. accounts made with `rampart user add` (password on stdin), an API token with `rampart token new`;
 //  2. without a session: /live redirects to /login, /api/live answers 401;
 //  3. admin logs in through the form; the Live numbers move while messages are scanned through /v1/scan;
-//  4. Senders: an address with bot events (POST /v1/events) shows class "spammer";
+//     the SPF and DMARC pass rates (rampart_auth_results_total) show on Live, with their chart;
+//  4. Senders: an address with bot events (POST /v1/events) shows class "spammer"; the scanned
+//     client and MAIL FROM domain have today's messages in their plot (rampartd's sender history);
 //  5. Scan page: a pasted message gets its symbols and Authentication-Results, and records no reputation event;
 //  6. Zombies: shows why there is nothing to release (no flow collector in rampartd);
+//     Zones: the live zone answers over DNS; its serial, entries and queries show, with their chart;
 //  7. a cross-site form POST (another origin, same site) to /api/users is refused and adds nobody;
 //  8. a viewer gets 403 for the Scan page and for POST /api/scan, even with its CSRF token; deleting
 //     her with `rampart user del` ends her open session;
@@ -22,6 +25,7 @@
 // Screenshots of each page go to $SHOTS.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -72,13 +76,40 @@ async function startDaemon() {
   const token = tok.split('\n')[0];
   const config = join(tmp, 'rampart.toml');
   writeFileSync(join(tmp, 'zone'), '$ORIGIN good.test.\n$TTL 300\n@ TXT "v=spf1 ip4:192.0.2.0/24 -all"\n_dmarc TXT "v=DMARC1; p=none"\n');
+  const dns = await freePort();  // the live zones' DNS server (UDP and TCP)
   writeFileSync(config, tok.slice(tok.indexOf('[[http.tokens]]')) +
-    `[reputation]\nsync = false\n[console]\nenabled = true\nlisten = "127.0.0.1:0"\nassets = "${WEB}"\nusers = "${users}"\nlogin_max_failures = 4\nsample_s = 1\n`);
+    `[reputation]\nsync = false\n[console]\nenabled = true\nlisten = "127.0.0.1:0"\nassets = "${WEB}"\nusers = "${users}"\nlogin_max_failures = 4\nsample_s = 1\n` +
+    `[dnsbl]\nlisten = ["127.0.0.1:${dns}"]\nrebuild_ms = 200\n[[dnsbl.zones]]\nname = "bl.test"\ncodes = { spammer = "127.0.0.2", bot = "127.0.0.4" }\n`);
   const { child, ports } = await spawnDaemon(config, 'data');
   daemon = child;
-  return { ...ports, token, users };
+  return { ...ports, token, users, dns };
 }
 
+// A free loopback port (bound and released: the port-0 rule for a listener rampartd does not print).
+function freePort() {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
+  });
+}
+// One DNS query over UDP (RFC 1035 4.1): resolves to the answer's rcode, or null after 3 s.
+function dnsRcode(port, name) {
+  return new Promise((resolve) => {
+    const sock = createSocket('udp4');
+    const id = Math.floor(Math.random() * 65536);
+    const parts = [Buffer.from([id >> 8, id & 255, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0])];
+    for (const label of name.split('.')) parts.push(Buffer.from([label.length]), Buffer.from(label));
+    parts.push(Buffer.from([0, 0, 1, 0, 1]));  // root, QTYPE A, QCLASS IN
+    const timer = setTimeout(() => { sock.close(); resolve(null); }, 3000);
+    sock.on('message', (m) => {
+      if (m.readUInt16BE(0) !== id) return;
+      clearTimeout(timer);
+      sock.close();
+      resolve(m[3] & 15);
+    });
+    sock.send(Buffer.concat(parts), port, '127.0.0.1');
+  });
+}
 // rampartd with CONFIG and a data directory of its own; resolves to its ports once ready.
 async function spawnDaemon(config, dataDir) {
   mkdirSync(join(tmp, dataDir));
@@ -140,7 +171,7 @@ async function tlsPhase(users) {
 }
 
 async function main() {
-  const { http, console: cport, token, users: usersFile } = await startDaemon();
+  const { http, console: cport, token, users: usersFile, dns } = await startDaemon();
   const base = `http://127.0.0.1:${cport}`;
   const auth = { Authorization: `Bearer ${token}` };
   const metric = async (name) => {
@@ -189,6 +220,22 @@ async function main() {
   const hist = await (await page.request.get(`${base}/api/history?range=hour`)).json();
   const acceptRate = Math.max(...(hist.series['verdicts.accept'] || [0]));
   check(acceptRate > 0, `the hour's history has a non-zero accept rate (${acceptRate} msg/s)`);
+  // 3b. Authentication pass rates: the five scans pass SPF (the zone's record) and DMARC (aligned SPF).
+  const spfPass = await metric('rampart_auth_results_total{method="spf",result="pass"}');
+  check(spfPass >= 5, `rampart_auth_results_total{method="spf",result="pass"} counts the scans (${spfPass})`);
+  const spfRate = await until('the SPF pass rate on Live', async () => {
+    const t = await page.textContent('#auth-spf-rate');
+    return t && t.endsWith('%') ? t : null;
+  });
+  check(spfRate === '100.0 %', `Live shows an SPF pass rate of ${spfRate}`);
+  check((await page.textContent('#auth-dmarc-rate')) === '100.0 %', 'Live shows a DMARC pass rate of 100.0 %');
+  await until('the pass-rate chart', async () => {
+    await page.click('button[data-range=day]');
+    return (await page.$('#auth-chart canvas')) && (await page.textContent('#auth-chart')).includes('SPF');
+  });
+  const histDay = await (await page.request.get(`${base}/api/history?range=day`)).json();
+  check((histDay.series['auth.spf.all'] || []).some((v) => v > 0), 'the day\'s history holds the SPF results');
+  await page.click('button[data-range=hour]');
   await page.screenshot({ path: join(SHOTS, 'live.png'), fullPage: true });
 
   // 4. Senders: bot events make 198.51.100.77 a spammer.
@@ -203,6 +250,18 @@ async function main() {
   await page.waitForSelector('#sender-class');
   check((await page.textContent('#sender-class')) === 'spammer', 'Senders shows 198.51.100.77 as spammer');
   check((await page.textContent('#sender-reasons')).includes('BOT_DETECTED'), 'with the reason BOT_DETECTED');
+  check((await page.$('#sender-plot-none')) !== null, 'a sender rampartd decided no mail from has no plot');
+  // Its history as a plot: the five scans of step 3 came from 192.0.2.10 and good.test.
+  await page.fill('#sender-q', '192.0.2.10');
+  await page.click('#sender-form button');
+  await page.waitForSelector('#sender-plot canvas');
+  check((await page.textContent('#sender-plot')).includes('messages'), 'Senders plots 192.0.2.10\'s messages a day');
+  const sh = await (await page.request.get(`${base}/api/senders?q=192.0.2.10`)).json();
+  const today = Math.floor(Date.now() / 86400000);
+  check(sh.days.length === 1 && sh.days[0][0] === today && sh.days[0][1] >= 5,
+    `/api/senders has today's count for 192.0.2.10 (${JSON.stringify(sh.days)})`);
+  const dh = await (await page.request.get(`${base}/api/senders?q=good.test`)).json();
+  check(dh.days.length === 1 && dh.days[0][1] >= 5, `and for the MAIL FROM domain good.test (${JSON.stringify(dh.days)})`);
   await page.screenshot({ path: join(SHOTS, 'senders.png'), fullPage: true });
 
   // 5. Scan page, look only.
@@ -241,6 +300,32 @@ async function main() {
   await page.waitForSelector('#zombies-reason');
   check((await page.textContent('#zombies-reason')).includes('no flow collector'), 'Zombies says why there is nothing to release');
   await page.screenshot({ path: join(SHOTS, 'zombies.png'), fullPage: true });
+
+  // 6b. Zones: rampartd's live zone bl.test answers over DNS; the Zones page shows its serial,
+  // entries and the queries counted, with the queries-per-second chart from the history.
+  check((await fetch(`${base}/api/zones`)).status === 401, 'without a session /api/zones is 401');
+  check(await until('the live zone to answer', async () => (await dnsRcode(dns, '2.0.0.127.bl.test')) === 0),
+    'bl.test lists its RFC 5782 test entry 127.0.0.2 (NOERROR)');
+  check(await dnsRcode(dns, '1.1.1.1.bl.test') === 3, 'bl.test does not list 1.1.1.1 (NXDOMAIN)');
+  await page.click('a[data-page=Zones]');
+  await page.waitForURL(`${base}/zones`);
+  const zoneRow = 'tr[data-zone="bl.test"]';
+  const zq = await until('the Zones page to count the queries', async () => {
+    await page.reload();
+    await page.waitForSelector(zoneRow);
+    const q = Number(await page.textContent(`${zoneRow} .zone-queries`));
+    return q >= 2 ? q : null;
+  });
+  check(zq >= 2, `Zones counts ${zq} queries for bl.test`);
+  const serial = Number(await page.textContent(`${zoneRow} .zone-serial`));
+  check(serial > 0, `Zones shows bl.test's serial ${serial}`);
+  const zapi = await (await page.request.get(`${base}/api/zones`)).json();
+  check(zapi.zones.some((z) => z.zone === 'bl.test' && z.nxdomain >= 1), '/api/zones counts the NXDOMAIN answer');
+  await until('the zones chart', async () => {
+    await page.click('button[data-range=hour]');
+    return (await page.$('#zones-chart canvas')) && (await page.textContent('#zones-chart')).includes('bl.test');
+  });
+  await page.screenshot({ path: join(SHOTS, 'zones.png'), fullPage: true });
   await page.click('a[data-page=Users]');
   await page.waitForSelector('#users tbody tr');
   await page.screenshot({ path: join(SHOTS, 'users.png'), fullPage: true });
@@ -308,6 +393,9 @@ async function main() {
   const saved = readFileSync(join(tmp, 'data', 'console', 'history'), 'utf8');
   check(saved.startsWith('rampart-history 1\n') && /\ns verdicts\.accept [0-9.e+-]+/.test(saved),
     'rampartd saved the history to <data-dir>/console/history at stop');
+  const senders = readFileSync(join(tmp, 'data', 'console', 'senders'), 'utf8');
+  check(senders.startsWith('rampart-senders 1\n') && /\nip:192\.0\.2\.10 \d+:\d+,\d+,\d+\n/.test(senders),
+    'and the sender history to <data-dir>/console/senders');
 
   check(cspErrors.filter((e) => /Content Security Policy/i.test(e)).length === 0, `no CSP violations (${cspErrors.join('; ')})`);
   console.log(`e2e: passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`);

@@ -77,6 +77,7 @@ void HttpConnection::pump(Clock::time_point now) {
     req.tls_peer_sha256 = tls_peer_;
     const uint64_t gen = ++gen_;
     set_wait(Wait::kHandler, now);
+    if (stats_.seconds) dispatched_ = Clock::now();
     dispatching_ = true;
     handler_.handle(std::move(req), [weak, gen](HttpReply reply) {
       if (auto self = weak.lock()) self->answer(gen, std::move(reply));
@@ -98,6 +99,8 @@ void HttpConnection::answer(uint64_t gen, HttpReply reply) {
   if (gen != gen_ || !busy_) return;  // past its deadline (answered already) or a stray call
   busy_ = false;
   if (reply.status >= 400) stats_.errors++;
+  if (stats_.seconds)
+    stats_.seconds->observe(std::chrono::duration<double>(Clock::now() - dispatched_).count());
   const bool keep = keep_alive_ && !draining_ && !closing_;
   // At once: the time of the input being handled; later: the clock's.
   const Clock::time_point now = dispatching_ ? now_ : Clock::now();

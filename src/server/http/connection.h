@@ -79,6 +79,8 @@ struct HttpLimits {
 // Written by the connection's event loop only, read by any (GET /metrics).
 struct HttpConnStats {
   OwnedCounter requests, errors, timeouts, slow_clients;
+  // Set: each request's time from its dispatch to the handler to the answer.
+  Histogram* seconds = nullptr;
 };
 
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
@@ -134,7 +136,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   Wait wait_ = Wait::kHeaders;
   Clock::time_point deadline_{};
   Clock::time_point last_write_{};
-  Clock::time_point now_{};  // of the pump() in progress
+  Clock::time_point now_{};         // of the pump() in progress
+  Clock::time_point dispatched_{};  // the request being handled went to the handler (stats_.seconds)
 };
 
 }  // namespace rampart::server

@@ -104,6 +104,7 @@ void MilterSession::protocol_error(const std::string& /*why*/) {
 std::shared_ptr<policy::ScanState> MilterSession::message() {
   if (!msg_) {
     msg_ = std::make_shared<policy::ScanState>(*conn_);
+    msg_->generated_id.clear();  // a message of its own
     raw_.clear();
     skipping_body_ = false;
     body_at_ = std::string::npos;
@@ -233,7 +234,11 @@ void MilterSession::handle(milter::Command& cmd) {
         } else {
           stats_.rejected++;
         }
-        log::get()->info("{}", policy::verdict_log_line(*st, pipe_->verdict(*st)));
+        const log::MessageScope scope(st->log_id());
+        const policy::Verdict early = pipe_->verdict(*st);
+        log::get()->info("{}", policy::verdict_log_line(*st, early));
+        stats_.auth.count(*st);
+        if (stats_.on_verdict) (*stats_.on_verdict)(*st, early);
         reply(milter::ReplyCode{st->forced_reply});
         if (msg_ == st) msg_.reset();
         return;
@@ -311,7 +316,11 @@ void MilterSession::handle(milter::Command& cmd) {
     }
     st->set_message(std::move(raw_));
     raw_.clear();
-    run_stage(policy::Stage::kData, st, [this, st] {
+    const auto eom = std::chrono::steady_clock::now();
+    run_stage(policy::Stage::kData, st, [this, st, eom] {
+      if (stats_.message_seconds)
+        stats_.message_seconds->observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - eom).count());
       msg_ = st;
       finish_message();
     });
@@ -396,7 +405,10 @@ void MilterSession::finish_message() {
   msg_.reset();
   if (!st) return;
   policy::Verdict v = pipe_->verdict(*st);
+  const log::MessageScope scope(st->log_id());
   log::get()->info("{}", policy::verdict_log_line(*st, v));
+  stats_.auth.count(*st);
+  if (stats_.on_verdict) (*stats_.on_verdict)(*st, v);
   switch (v.action) {
     case policy::Action::kReject:
       stats_.rejected++;

@@ -46,6 +46,7 @@
 #include "auth/dkim/canon.h"
 #include "core/metrics.h"
 #include "policy/policy.h"
+#include "policy/verdict_log.h"
 #include "server/milter/codec.h"
 
 namespace rampart::server {
@@ -54,6 +55,12 @@ namespace rampart::server {
 struct MilterStats {
   OwnedCounter connections, messages, accepted, add_header, quarantined, tempfailed, rejected, throttled,
       timeouts, protocol_errors;
+  policy::AuthTally auth;  // decided messages' SPF/DKIM/DMARC/ARC results
+  // Set: the time from the end of a message to its verdict (the data-stage
+  // checks: what the MTA waits for at end of message).
+  Histogram* message_seconds = nullptr;
+  // Set: told of each decided message (ServerOptions::on_verdict).
+  const policy::VerdictObserver* on_verdict = nullptr;
 };
 
 class MilterSink {
