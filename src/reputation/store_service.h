@@ -88,6 +88,9 @@ struct ServiceOptions {
   // write (after taking it: the group is in flight meanwhile), as a stalled
   // disk would hold it; [reputation] debug_write_delay_ms. 0: off.
   std::chrono::milliseconds write_delay{0};
+  // The cache of recent counters: identities (their counters and class
+  // state) kept in memory, at most (about 250 bytes each); 0: off.
+  size_t cache_identities = 1 << 18;
 };
 
 struct ServiceStats {
@@ -95,6 +98,11 @@ struct ServiceStats {
   uint64_t groups = 0, batches = 0, events = 0, duplicates = 0, write_errors = 0, writes_refused = 0;
   uint64_t retries = 0, spooled = 0, replayed = 0, jobs = 0;
   uint64_t reclassify_passes = 0, reclassified = 0, reclassify_errors = 0, reclassify_skipped = 0;
+  // The cache of recent counters: reads answered from it on the caller's
+  // loop, re-classifications that read nothing, identities the writer read
+  // before writing (not in the cache), identities in it now.
+  uint64_t reads_cached = 0, reclassify_cache_hits = 0, writer_reads = 0;
+  size_t cached_identities = 0;
   size_t queued_events = 0, queued_reads = 0;
   size_t to_reclassify = 0;   // waiting, and in the pass in progress (0: states and stats settled)
   size_t writing_events = 0;  // of queued_events, those in the group being written now
