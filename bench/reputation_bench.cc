@@ -577,14 +577,14 @@ void through_service(Store& store, uint64_t n, uint64_t count, size_t per_call, 
       b, sizeof b,
       "events through StoreService: %llu groups (one WAL fsync for the counters + op ids each), %.0f "
       "events per group; %llu identities re-classified in %llu passes (%llu from the cache of recent "
-      "counters, the rest one MultiGet per pass; one state batch each), the writer read %llu "
-      "identities it did not hold, %zu cached at the end; class states settled %.2f s after the last "
+      "counters, the rest one MultiGet per pass; one state batch each), %llu identity writes whose "
+      "total the cache knew, %zu cached at the end; class states settled %.2f s after the last "
       "acknowledgement (%.0f events/s counting to then); %llu batches refused (queue full) and sent again",
       static_cast<unsigned long long>(st.groups),
       static_cast<double>(count) / static_cast<double>(std::max<uint64_t>(1, st.groups)),
       static_cast<unsigned long long>(st.reclassified), static_cast<unsigned long long>(st.reclassify_passes),
       static_cast<unsigned long long>(st.reclassify_cache_hits),
-      static_cast<unsigned long long>(st.writer_reads), st.cached_identities, settled_at - acked_at,
+      static_cast<unsigned long long>(st.writer_known), st.cached_identities, settled_at - acked_at,
       static_cast<double>(count) / settled_at, static_cast<unsigned long long>(refused));
   r.memory_note = b;
 }

@@ -97,40 +97,41 @@ bool fsync_path(const std::string& path, int flags) {
 
 // Counters and class states of identities written or read recently: the
 // re-classifier and lookups read them here instead of from the store. Exact:
-// an entry holds what the store holds (see store_service.h, "Cache of recent
-// counters"). Sharded (a mutex each); bounded by two generations per shard:
-// when the young one is full the old one is dropped and the young one ages
-// (an entry found in the old one moves to the young one).
+// an entry holds what the store holds (README "Cache of recent counters").
+// Sharded (a mutex each); bounded by two generations per shard: when the
+// young one is full the old one is dropped and the young one ages (an entry
+// found in the old one moves to the young one; one being written is kept).
 class RecentCache {
  public:
   struct Entry {
     std::optional<Counters> counters;  // when has_counters: as stored (nullopt: none stored)
     std::optional<std::string> state;  // when has_state: as stored
     bool has_counters = false, has_state = false;
+    bool writing = false;     // the writer's store write of this key is in progress
+    uint64_t last_write = 0;  // stamp of the end of the last write of this key
   };
   // capacity 0: off (every call a no-op, every get a miss).
   explicit RecentCache(size_t capacity)
       : per_young_(std::max<size_t>(1, capacity / (2 * kShards))), on_(capacity > 0) {}
   bool on() const { return on_; }
 
-  // Writers of counters (the writer, or a store call outside the service)
-  // and of states (the re-classifier): each write inside begin/end. A fill
-  // from a store read is kept only if no write of that kind began since
-  // before the read (a write in progress may or may not be in what was read).
+  // Stamps: one sequence for the ends of counter writes and for the start
+  // of reads. A read begun at stamp r (read_stamp(), before the store read)
+  // may fill a key's counters only if no write of that key was in progress
+  // and every write of it ended at a stamp <= r (so the read saw it).
+  uint64_t read_stamp() const { return seq_.load(); }
+  // States: written by the re-classifier only (and writes outside the
+  // writer): a fill needs no state write to have begun since before its read.
   struct Epoch {
-    uint64_t counters = 0, states = 0;
-    bool counters_quiet = false, states_quiet = false;
+    uint64_t states = 0;
+    bool states_quiet = false;
   };
   Epoch epoch() const {
     Epoch e;
-    e.counters = counters_begun_.load();
-    e.counters_quiet = e.counters == counters_ended_.load();
     e.states = states_begun_.load();
     e.states_quiet = e.states == states_ended_.load();
     return e;
   }
-  void begin_counters() { counters_begun_.fetch_add(1); }
-  void end_counters() { counters_ended_.fetch_add(1); }
   void begin_states() { states_begun_.fetch_add(1); }
   void end_states() { states_ended_.fetch_add(1); }
 
@@ -145,48 +146,51 @@ class RecentCache {
     out.state = e->state;
     return true;
   }
-  // A store read of `key` begun at epoch `at`.
-  void fill(const std::string& key, const Store::Lookup& l, const Epoch& at) {
+  // A store read of `key` begun at stamp `r` (counters) and epoch `at` (state).
+  void fill(const std::string& key, const Store::Lookup& l, uint64_t r, const Epoch& at) {
     if (!on_) return;
-    Shard& sh = shard(key);
-    const std::lock_guard lk(sh.mu);
-    const bool counters_ok = at.counters_quiet && counters_begun_.load() == at.counters;
-    const bool states_ok = at.states_quiet && states_begun_.load() == at.states;
-    if (!counters_ok && !states_ok) return;
-    Entry& e = slot(sh, key);
-    if (counters_ok && !e.has_counters) {
-      e.counters = l.counters;
-      e.has_counters = true;
-    }
-    if (states_ok && !e.has_state) {
-      e.state = l.state;
-      e.has_state = true;
-    }
-  }
-  // The counters of `key` as stored, when known.
-  bool known(const std::string& key, std::optional<Counters>& out) {
-    if (!on_) return false;
     Shard& sh = shard(key);
     const std::lock_guard lk(sh.mu);
     Entry* e = find(sh, key);
-    if (!e || !e->has_counters) return false;
-    out = e->counters;
-    return true;
+    const bool counters_ok = e ? !e->writing && e->last_write <= r : dropped_.load() <= r;
+    const bool states_ok = at.states_quiet && states_begun_.load() == at.states;
+    if (!counters_ok && !states_ok) return;
+    if (!e) e = &slot(sh, key);
+    if (counters_ok && !e->has_counters) {
+      e->counters = l.counters;
+      e->has_counters = true;
+    }
+    if (states_ok && !e->has_state) {
+      e->state = l.state;
+      e->has_state = true;
+    }
   }
-  // The writer, after its write made `key` hold `total` (inside
-  // begin/end_counters). `read`: the key's store lookup made by the writer
-  // before the write (at epoch `at`), or nullptr.
-  void set_counters(const std::string& key, const Counters& total, const Store::Lookup* read,
-                    const Epoch& at) {
-    if (!on_) return;
+  // The writer, before its store write of `key`: marks it, and gives what
+  // it holds (true: `out` is the stored value, nullopt for none).
+  bool begin_write(const std::string& key, std::optional<Counters>& out) {
     Shard& sh = shard(key);
     const std::lock_guard lk(sh.mu);
     Entry& e = slot(sh, key);
-    e.counters = total;
-    e.has_counters = true;
-    if (read && !e.has_state && at.states_quiet && states_begun_.load() == at.states) {
-      e.state = read->state;
-      e.has_state = true;
+    e.writing = true;
+    if (!e.has_counters) return false;
+    out = e.counters;
+    return true;
+  }
+  uint64_t next_stamp() { return ++seq_; }
+  // ... and after it, at stamp `stamp`: `total` is what the key holds now
+  // (nullptr: unknown, the write failed or was a duplicate: forgotten).
+  void end_write(const std::string& key, const Counters* total, uint64_t stamp) {
+    Shard& sh = shard(key);
+    const std::lock_guard lk(sh.mu);
+    Entry* e = find(sh, key);
+    if (!e) return;  // never dropped while writing
+    e->writing = false;
+    e->last_write = stamp;
+    if (total && e->has_counters) {
+      e->counters = *total;
+    } else {
+      e->has_counters = false;
+      e->counters.reset();
     }
   }
   // The re-classifier wrote `state` (ok) or may have (failed: forget it).
@@ -203,18 +207,15 @@ class RecentCache {
       e->has_state = false;
     }
   }
-  void forget(const std::string& key) {
-    Shard& sh = shard(key);
-    const std::lock_guard lk(sh.mu);
-    sh.young.erase(key);
-    sh.old.erase(key);
-  }
-  void clear() {
+  // Writes outside the writer (write_mu held: the writer is not writing):
+  // everything is forgotten, and reads begun before `stamp` fill nothing.
+  void clear(uint64_t stamp) {
     for (Shard& sh : shards_) {
       const std::lock_guard lk(sh.mu);
       sh.young.clear();
       sh.old.clear();
     }
+    raise_dropped(stamp);
   }
   size_t size() {
     size_t n = 0;
@@ -244,10 +245,27 @@ class RecentCache {
     if (Entry* e = find(sh, key)) return *e;
     return make_room(sh)[key];
   }
+  void raise_dropped(uint64_t stamp) {
+    uint64_t d = dropped_.load();
+    while (d < stamp && !dropped_.compare_exchange_weak(d, stamp)) {
+    }
+  }
   std::unordered_map<std::string, Entry>& make_room(Shard& sh) {
     if (sh.young.size() >= per_young_) {
+      // The old generation goes; what it knew of writes goes with it: a
+      // fill of a key it held must not be older than its last write.
+      uint64_t last = 0;
+      std::vector<std::pair<std::string, Entry>> keep;
+      for (auto& [k, e] : sh.old) {
+        if (e.writing)
+          keep.emplace_back(k, std::move(e));
+        else
+          last = std::max(last, e.last_write);
+      }
+      raise_dropped(last);
       sh.old.swap(sh.young);
       sh.young.clear();
+      for (auto& [k, e] : keep) sh.young.emplace(std::move(k), std::move(e));
     }
     return sh.young;
   }
@@ -255,7 +273,8 @@ class RecentCache {
   size_t per_young_;
   bool on_;
   Shard shards_[kShards];
-  std::atomic<uint64_t> counters_begun_{0}, counters_ended_{0}, states_begun_{0}, states_ended_{0};
+  std::atomic<uint64_t> seq_{1}, dropped_{0};
+  std::atomic<uint64_t> states_begun_{0}, states_ended_{0};
 };
 
 }  // namespace
@@ -411,13 +430,14 @@ struct StoreService::Impl {
       }
     if (!miss.empty()) {
       const RecentCache::Epoch at = cache.epoch();
+      const uint64_t stamp = cache.read_stamp();
       auto r = [&] {
         auto turn = store_turn();
         return store->lookup_many(miss);
       }();
       if (!r) return tl::unexpected(r.error());
       for (size_t j = 0; j < miss.size(); ++j) {
-        cache.fill(miss[j], (*r)[j], at);
+        cache.fill(miss[j], (*r)[j], stamp, at);
         looks[miss_at[j]] = std::move((*r)[j]);
       }
     }
@@ -440,13 +460,14 @@ struct StoreService::Impl {
     }
     if (!miss.empty()) {
       const RecentCache::Epoch at = cache.epoch();
+      const uint64_t stamp = cache.read_stamp();
       auto r = [&] {
         auto turn = store_turn();
         return store->lookup_many(miss);
       }();
       if (!r) return tl::unexpected(r.error());
       for (size_t j = 0; j < miss.size(); ++j) {
-        cache.fill(miss[j], (*r)[j], at);
+        cache.fill(miss[j], (*r)[j], stamp, at);
         looks[miss_at[j]] = std::move((*r)[j]);
       }
     }
@@ -469,12 +490,10 @@ struct StoreService::Impl {
   // and states change under the cache, which forgets everything.
   template <typename F>
   auto outside_write(F&& f) {
-    cache.begin_counters();
     cache.begin_states();
     auto r = f();
-    cache.clear();
+    cache.clear(cache.next_stamp());
     cache.end_states();
-    cache.end_counters();
     return r;
   }
 
@@ -497,44 +516,25 @@ struct StoreService::Impl {
         else
           totals[it->second].delta = merge(totals[it->second].delta, u.delta);
       }
-    std::vector<std::optional<Counters>> now(totals.size());
-    std::vector<std::string> miss;
-    std::vector<size_t> miss_at;
-    for (size_t i = 0; i < totals.size(); ++i)
-      if (!cache.known(totals[i].key, now[i])) {
-        miss.push_back(totals[i].key);
-        miss_at.push_back(i);
-      }
-    const RecentCache::Epoch at = cache.epoch();
-    Result<std::vector<Store::Lookup>> read = std::vector<Store::Lookup>{};
-    if (!miss.empty()) read = store->lookup_many(miss);
-    std::vector<const Store::Lookup*> read_of(totals.size(), nullptr);
-    if (read)
-      for (size_t j = 0; j < miss.size(); ++j) {
-        now[miss_at[j]] = (*read)[j].counters;
-        read_of[miss_at[j]] = &(*read)[j];
-      }
-    std::vector<char> whole(totals.size(), 1);  // the value after the write is known
-    if (!read)
-      for (size_t i : miss_at) whole[i] = 0;  // written as a delta, forgotten by the cache
+    // The keys the cache holds: their value after the write is known and
+    // written whole; the others are merged as deltas (and stay unknown until
+    // a read fills them).
+    std::vector<char> known(totals.size(), 0);
     std::vector<Update> put;
-    for (size_t i = 0; i < totals.size(); ++i)
-      if (whole[i] && now[i]) totals[i].delta = merge(*now[i], totals[i].delta);
-    for (size_t i = 0; i < totals.size(); ++i)
-      if (whole[i]) put.push_back(totals[i]);
-    cache.begin_counters();
-    Result<size_t> r = store->merge_ops_to(ops, put);
-    if (r && *r == ops.size()) {
-      for (size_t i = 0; i < totals.size(); ++i)
-        if (whole[i]) cache.set_counters(totals[i].key, totals[i].delta, read_of[i], at);
-      const std::lock_guard lk(mu);
-      stats.writer_reads += miss.size();
-    } else {
-      for (const Update& u : totals) cache.forget(u.key);
+    for (size_t i = 0; i < totals.size(); ++i) {
+      std::optional<Counters> before;
+      if (!cache.begin_write(totals[i].key, before)) continue;
+      known[i] = 1;
+      if (before) totals[i].delta = merge(*before, totals[i].delta);
+      put.push_back(totals[i]);
     }
-    if (!read)
-      for (size_t i : miss_at) cache.forget(totals[i].key);
-    cache.end_counters();
+    Result<size_t> r = store->merge_ops_to(ops, put);
+    const bool all = r && *r == ops.size();
+    const uint64_t stamp = cache.next_stamp();
+    for (size_t i = 0; i < totals.size(); ++i)
+      cache.end_write(totals[i].key, all && known[i] ? &totals[i].delta : nullptr, stamp);
+    const std::lock_guard lk(mu);
+    stats.writer_known += put.size();
     return r;
   }
 

@@ -429,8 +429,10 @@ TEST(StoreService, RecentCountersAreAnsweredOnTheLoopExactly) {
       evs.push_back(e);
     }
     f.svc->record(std::move(evs), StoreService::kAnswer, [&](Status st) { acked += st ? 1 : 0; });
+    // One group each, re-classified before the next: the first pass reads
+    // the store (and fills the cache), the later ones and writes use it.
+    ASSERT_TRUE(run_until(loop, [&] { return acked == i + 1 && f.svc->stats().to_reclassify == 0; }));
   }
-  ASSERT_TRUE(run_until(loop, [&] { return acked == 5 && f.svc->stats().to_reclassify == 0; }));
   const std::vector<std::string> keys = {"ip:192.0.2.30", "ip:192.0.2.31", "net:192.0.2.0/24"};
   const int calls = f.gate->calls();
   bool got = false;
@@ -451,7 +453,7 @@ TEST(StoreService, RecentCountersAreAnsweredOnTheLoopExactly) {
   const ServiceStats st = f.svc->stats();
   EXPECT_EQ(st.reads_cached, 1u);
   EXPECT_GE(st.reclassify_cache_hits, 1u);  // the re-classifier read them from the cache
-  EXPECT_EQ(st.writer_reads, 3u);           // each identity read once, before its first write
+  EXPECT_GE(st.writer_known, 3u);           // written whole once the cache knew them
   // A spool replayed (writes outside the writer) leaves nothing stale.
   const auto dir =
       std::filesystem::temp_directory_path() / ("rampart-cache-spool-" + std::to_string(::getpid()));
