@@ -570,7 +570,7 @@ void through_service(Store& store, uint64_t n, uint64_t count, size_t per_call, 
   const double acked_at = tm.wall();
   // The class states catch up after the acknowledgements: until none waits.
   while (svc.stats().to_reclassify > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  const double settled_at = tm.wall();
+  const double settled_at = tm.wall(), settled_cpu = tm.cpu();
   const ServiceStats st = svc.stats();
   char b[900];
   std::snprintf(
@@ -579,13 +579,15 @@ void through_service(Store& store, uint64_t n, uint64_t count, size_t per_call, 
       "events per group; %llu identities re-classified in %llu passes (%llu from the cache of recent "
       "counters, the rest one MultiGet per pass; one state batch each), %llu identity writes whose "
       "total the cache knew, %zu cached at the end; class states settled %.2f s after the last "
-      "acknowledgement (%.0f events/s counting to then); %llu batches refused (queue full) and sent again",
+      "acknowledgement (%.0f events/s wall, %.0f per core counting to then); %llu batches refused (queue "
+      "full) and sent again",
       static_cast<unsigned long long>(st.groups),
       static_cast<double>(count) / static_cast<double>(std::max<uint64_t>(1, st.groups)),
       static_cast<unsigned long long>(st.reclassified), static_cast<unsigned long long>(st.reclassify_passes),
       static_cast<unsigned long long>(st.reclassify_cache_hits),
       static_cast<unsigned long long>(st.writer_known), st.cached_identities, settled_at - acked_at,
-      static_cast<double>(count) / settled_at, static_cast<unsigned long long>(refused));
+      static_cast<double>(count) / settled_at, static_cast<double>(count) / settled_cpu,
+      static_cast<unsigned long long>(refused));
   r.memory_note = b;
 }
 

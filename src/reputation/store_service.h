@@ -96,8 +96,9 @@ struct ServiceOptions {
   // disk would hold it; [reputation] debug_write_delay_ms. 0: off.
   std::chrono::milliseconds write_delay{0};
   // The cache of recent counters: identities (their counters and class
-  // state) kept in memory, at most (an estimated ~340 bytes each); 0: off.
-  size_t cache_identities = 1 << 18;
+  // state) kept in memory, at most (an estimated ~340 bytes each); 0: off,
+  // the default: on reputation_bench it cost more than it saved (README).
+  size_t cache_identities = 0;
 };
 
 struct ServiceStats {

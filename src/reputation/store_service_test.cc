@@ -418,7 +418,9 @@ double month_volume(const Report& r) {
 // re-classification reads nothing back.
 TEST(StoreService, RecentCountersAreAnsweredOnTheLoopExactly) {
   ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
-  Fixture f({}, true);
+  ServiceOptions o;
+  o.cache_identities = 1 << 12;
+  Fixture f(o, true);
   ScopedExecutor on(&loop);
   int acked = 0;
   for (int i = 0; i < 5; ++i) {
