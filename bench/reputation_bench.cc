@@ -491,6 +491,7 @@ class RefStore final : public Store {
   explicit RefStore(Store& s) : s_(s) {}
   std::string_view name() const override { return s_.name(); }
   bool thread_safe() const override { return s_.thread_safe(); }
+  bool cacheable() const override { return s_.cacheable(); }
   Status merge(std::span<const Update> u) override { return s_.merge(u); }
   Result<size_t> merge_ops(std::span<const OpBatch> ops) override { return s_.merge_ops(ops); }
   Result<std::optional<Counters>> get(std::string_view k) override { return s_.get(k); }
@@ -513,11 +514,13 @@ class RefStore final : public Store {
   Store& s_;
 };
 
+long g_cache = -1;  // --cache: ServiceOptions::cache_identities; -1: the default
 void through_service(Store& store, uint64_t n, uint64_t count, size_t per_call, Row& r) {
   auto psl = dmarc::PublicSuffixList::from_text("example\n");
   if (!psl) std::exit(1);
   ServiceOptions o;
   o.max_queued_events = 1 << 17;
+  if (g_cache >= 0) o.cache_identities = static_cast<size_t>(g_cache);
   StoreService svc(std::make_unique<RefStore>(store), g_clock, Thresholds{}, *psl, o);
   InlineExecutor inline_exec;
   const ScopedExecutor on(&inline_exec);
@@ -567,19 +570,23 @@ void through_service(Store& store, uint64_t n, uint64_t count, size_t per_call, 
   const double acked_at = tm.wall();
   // The class states catch up after the acknowledgements: until none waits.
   while (svc.stats().to_reclassify > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  const double settled_at = tm.wall();
+  const double settled_at = tm.wall(), settled_cpu = tm.cpu();
   const ServiceStats st = svc.stats();
-  char b[600];
+  char b[900];
   std::snprintf(
       b, sizeof b,
       "events through StoreService: %llu groups (one WAL fsync for the counters + op ids each), %.0f "
-      "events per group; %llu identities re-classified in %llu passes (one MultiGet + one state "
-      "batch each), class states settled %.2f s after the last acknowledgement (%.0f events/s "
-      "counting to then); %llu batches refused (queue full) and sent again",
+      "events per group; %llu identities re-classified in %llu passes (%llu from the cache of recent "
+      "counters, the rest one MultiGet per pass; one state batch each), %llu identity writes whose "
+      "total the cache knew, %zu cached at the end; class states settled %.2f s after the last "
+      "acknowledgement (%.0f events/s wall, %.0f per core counting to then); %llu batches refused (queue "
+      "full) and sent again",
       static_cast<unsigned long long>(st.groups),
       static_cast<double>(count) / static_cast<double>(std::max<uint64_t>(1, st.groups)),
       static_cast<unsigned long long>(st.reclassified), static_cast<unsigned long long>(st.reclassify_passes),
-      settled_at - acked_at, static_cast<double>(count) / settled_at,
+      static_cast<unsigned long long>(st.reclassify_cache_hits),
+      static_cast<unsigned long long>(st.writer_known), st.cached_identities, settled_at - acked_at,
+      static_cast<double>(count) / settled_at, static_cast<double>(count) / settled_cpu,
       static_cast<unsigned long long>(refused));
   r.memory_note = b;
 }
@@ -653,6 +660,8 @@ int main(int argc, char** argv) {
       memory = false;
     else if (a == "--max-successive-merges")
       successive = std::strtol(next().c_str(), nullptr, 10);
+    else if (a == "--cache")  // StoreService's cache of recent counters (identities; 0: off)
+      g_cache = std::strtol(next().c_str(), nullptr, 10);
     else {
       std::fprintf(
           stderr,

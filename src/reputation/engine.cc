@@ -159,7 +159,7 @@ Result<size_t> Engine::record_ops(std::span<const EventBatch> batches) {
   return applied;
 }
 
-Result<size_t> Engine::write_ops(std::span<const EventBatch> batches, Senders& senders) {
+std::vector<OpBatch> Engine::ops_of(std::span<const EventBatch> batches, Senders& senders) const {
   std::unordered_map<std::string, size_t> seen;
   for (size_t i = 0; i < senders.size(); ++i) seen.try_emplace(senders[i].first.key, i);
   std::vector<OpBatch> ops(batches.size());
@@ -167,7 +167,33 @@ Result<size_t> Engine::write_ops(std::span<const EventBatch> batches, Senders& s
     ops[i].op_id = batches[i].op_id;
     collect_into(batches[i].events, ops[i].updates, &senders, &seen);
   }
-  return store_.merge_ops(ops);
+  return ops;
+}
+
+Result<size_t> Engine::write_ops(std::span<const EventBatch> batches, Senders& senders) {
+  return store_.merge_ops(ops_of(batches, senders));
+}
+
+void Engine::next_states(const Senders& senders, std::span<const Store::Lookup> lookups,
+                         std::vector<std::pair<std::string, std::string>>& states,
+                         std::vector<ClassChange>* changes) const {
+  ClassChange change;
+  for (size_t i = 0; i < senders.size(); ++i) {
+    change.identity.clear();
+    if (auto next = next_state(senders[i].first, lookups[i], senders[i].second, changes ? &change : nullptr))
+      states.emplace_back(senders[i].first.key, std::move(*next));
+    if (changes && !change.identity.empty()) changes->push_back(std::move(change));
+  }
+}
+
+Status Engine::commit_states(std::span<const std::pair<std::string, std::string>> states,
+                             std::span<const ClassChange> changes) {
+  if (states.empty()) return {};
+  Status st =
+      states.size() == 1 ? store_.put_state(states[0].first, states[0].second) : store_.put_states(states);
+  if (st && !changes.empty())
+    if (const auto listener = listener_.load()) (*listener)(changes);
+  return st;
 }
 
 Status Engine::reclassify(const Senders& senders) {
@@ -178,20 +204,9 @@ Status Engine::reclassify(const Senders& senders) {
   auto looked = store_.lookup_many(keys);  // one round trip with Redis
   if (!looked) return tl::unexpected(looked.error());
   std::vector<std::pair<std::string, std::string>> states;
-  const auto listener = listener_.load();
   std::vector<ClassChange> changes;
-  ClassChange change;
-  for (size_t i = 0; i < senders.size(); ++i) {
-    change.identity.clear();
-    if (auto next =
-            next_state(senders[i].first, (*looked)[i], senders[i].second, listener ? &change : nullptr))
-      states.emplace_back(senders[i].first.key, std::move(*next));
-    if (!change.identity.empty()) changes.push_back(std::move(change));
-  }
-  Status st =
-      states.size() == 1 ? store_.put_state(states[0].first, states[0].second) : store_.put_states(states);
-  if (st && listener && !changes.empty()) (*listener)(changes);
-  return st;
+  next_states(senders, *looked, states, has_listener() ? &changes : nullptr);
+  return commit_states(states, changes);
 }
 
 Status Engine::record_counters_only(std::span<const Event> events) {
@@ -277,12 +292,17 @@ Result<Report> Engine::report(std::string_view identity, int64_t now) {
 }
 
 Result<std::vector<Report>> Engine::report_many(std::span<const std::string> identities, int64_t now) {
-  if (now == 0) now = clock_.unix_seconds();
   auto l = store_.lookup_many(identities);
   if (!l) return tl::unexpected(l.error());
+  return reports_from(identities, *l, now);
+}
+
+std::vector<Report> Engine::reports_from(std::span<const std::string> identities,
+                                         std::span<const Store::Lookup> lookups, int64_t now) const {
+  if (now == 0) now = clock_.unix_seconds();
   std::vector<Report> out;
   out.reserve(identities.size());
-  for (size_t i = 0; i < identities.size(); ++i) out.push_back(report_from(identities[i], (*l)[i], now));
+  for (size_t i = 0; i < identities.size(); ++i) out.push_back(report_from(identities[i], lookups[i], now));
   return out;
 }
 

@@ -112,6 +112,23 @@ class Engine {
   Result<size_t> write_ops(std::span<const EventBatch> batches, Senders& senders);
   // ... and their re-classification (one lookup_many, one put_states).
   Status reclassify(const Senders& senders);
+  // write_ops() split for a caller that keeps counters itself (StoreService's
+  // cache of recent counters): the op batches of `batches` (each identity's
+  // delta, not folded), the senders added to `senders` as write_ops does.
+  std::vector<OpBatch> ops_of(std::span<const EventBatch> batches, Senders& senders) const;
+  // reclassify() from lookups the caller already has (lookups[i] for
+  // senders[i]): the states to write (key, encoded state) and the class
+  // changes for the listener. No store call.
+  void next_states(const Senders& senders, std::span<const Store::Lookup> lookups,
+                   std::vector<std::pair<std::string, std::string>>& states,
+                   std::vector<ClassChange>* changes) const;
+  // Writes `states` (one put_states) and tells the listener of `changes`.
+  Status commit_states(std::span<const std::pair<std::string, std::string>> states,
+                       std::span<const ClassChange> changes);
+  bool has_listener() const { return listener_.load() != nullptr; }
+  // report_many() from lookups the caller already has (no store call).
+  std::vector<Report> reports_from(std::span<const std::string> identities,
+                                   std::span<const Store::Lookup> lookups, int64_t now = 0) const;
   // Without re-classifying (bulk loading, benchmarks): one merge for all events.
   Status record_counters_only(std::span<const Event> events);
 

@@ -348,7 +348,7 @@ Status RocksDbStore::merge(std::span<const Update> updates) {
   return {};
 }
 
-Result<size_t> RocksDbStore::merge_ops(std::span<const OpBatch> ops) {
+Result<size_t> RocksDbStore::merge_ops_to(std::span<const OpBatch> ops, std::span<const Update> totals) {
   // Which op ids are already applied: one MultiGet.
   std::vector<std::string> oks;
   std::vector<size_t> which;  // index into ops of each entry of oks
@@ -390,12 +390,22 @@ Result<size_t> RocksDbStore::merge_ops(std::span<const OpBatch> ops) {
         folded[it->second].second = reputation::merge(folded[it->second].second, u.delta);
     }
   }
+  // Every batch fresh: the keys whose totals the caller knows are written
+  // whole (a Put: reads find the value, no operands to fold).
+  std::unordered_map<std::string_view, const Counters*> total;
+  if (applied == ops.size())
+    for (const Update& u : totals) total.emplace(u.key, &u.delta);
   std::sort(folded.begin(), folded.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   rocksdb::WriteBatch batch;
   std::string key, val;
   for (const auto& [k, d] : folded) {
     key.assign("c:").append(k);
     val.clear();
+    if (const auto it = total.find(k); it != total.end()) {
+      encode_to(*it->second, val);
+      if (auto s = batch.Put(key, val); !s.ok()) return io(s, "batch");
+      continue;
+    }
     encode_operand(d, val);
     if (auto s = batch.Merge(key, val); !s.ok()) return io(s, "batch");
   }

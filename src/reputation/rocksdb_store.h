@@ -109,9 +109,13 @@ class RocksDbStore final : public Store {
 
   std::string_view name() const override { return "rocksdb"; }
   Status merge(std::span<const Update> updates) override;
-  Result<size_t> merge_ops(std::span<const OpBatch> ops) override;
+  Result<size_t> merge_ops(std::span<const OpBatch> ops) override { return merge_ops_to(ops, {}); }
+  // The totals are Put() as full records (no operand for reads to fold).
+  Result<size_t> merge_ops_to(std::span<const OpBatch> ops, std::span<const Update> totals) override;
   Status put_states(std::span<const std::pair<std::string, std::string>> states) override;
   bool thread_safe() const override { return true; }
+  // One process holds the database (RocksDB's lock file): it alone writes.
+  bool cacheable() const override { return true; }
   void merge_async(std::vector<Update> updates, MergeDone done) override;
   GroupCommitStats group_commit_stats() const;
   Result<std::optional<Counters>> get(std::string_view key) override;

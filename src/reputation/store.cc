@@ -45,6 +45,10 @@ Result<size_t> Store::merge_ops(std::span<const OpBatch> ops) {
   return ops.size();
 }
 
+Result<size_t> Store::merge_ops_to(std::span<const OpBatch> ops, std::span<const Update> /*totals*/) {
+  return merge_ops(ops);
+}
+
 Status Store::put_states(std::span<const std::pair<std::string, std::string>> states) {
   for (const auto& [k, v] : states)
     if (auto st = put_state(k, v); !st) return st;
@@ -103,6 +107,10 @@ Status BreakerStore::merge(std::span<const Update> updates) {
 Result<size_t> BreakerStore::merge_ops(std::span<const OpBatch> ops) {
   if (auto e = refuse()) return tl::unexpected(*e);
   return note(inner_->merge_ops(ops));
+}
+Result<size_t> BreakerStore::merge_ops_to(std::span<const OpBatch> ops, std::span<const Update> totals) {
+  if (auto e = refuse()) return tl::unexpected(*e);
+  return note(inner_->merge_ops_to(ops, totals));
 }
 Status BreakerStore::put_states(std::span<const std::pair<std::string, std::string>> states) {
   if (auto e = refuse()) return tl::unexpected(*e);

@@ -114,6 +114,14 @@ class Store {
   // same op id must not race (StoreService calls it from one writer thread).
   // Default: merge() of every batch, no op ids kept (counted again on retry).
   virtual Result<size_t> merge_ops(std::span<const OpBatch> ops);
+  // merge_ops() for a caller that knows what some keys will hold once every
+  // batch of `ops` is applied (StoreService's cache of recent counters):
+  // `totals`, the value after the write of each key listed. When no batch is
+  // a duplicate the store may write those values instead of the deltas
+  // (RocksDB: a Put, which a read need not fold with operands); with a
+  // duplicate it merges the fresh batches' deltas as merge_ops() does.
+  // Default: merge_ops(ops).
+  virtual Result<size_t> merge_ops_to(std::span<const OpBatch> ops, std::span<const Update> totals);
 
   // Class state of an identity (opaque bytes, last writer wins).
   virtual Status put_state(std::string_view key, std::string_view value) = 0;
@@ -128,6 +136,10 @@ class Store {
   // Whether calls may come from several threads at once (StoreService runs
   // reads beside the writer only then; else one call at a time). Default: no.
   virtual bool thread_safe() const { return false; }
+  // Whether StoreService may keep its cache of recent counters in front of
+  // this store: only a store no other process writes (the cache would miss
+  // their writes) and whose reads cost more than the cache's. Default: no.
+  virtual bool cacheable() const { return false; }
 };
 
 // A store that fails fast while its backend is down (rampartd over Redis
@@ -142,9 +154,11 @@ class BreakerStore final : public Store {
   BreakerStore(std::unique_ptr<Store> inner, const Clock& clock,
                std::chrono::milliseconds initial = std::chrono::seconds(1),
                std::chrono::milliseconds max = std::chrono::seconds(30));
+  bool cacheable() const override { return inner_->cacheable(); }
   std::string_view name() const override { return inner_->name(); }
   Status merge(std::span<const Update> updates) override;
   Result<size_t> merge_ops(std::span<const OpBatch> ops) override;
+  Result<size_t> merge_ops_to(std::span<const OpBatch> ops, std::span<const Update> totals) override;
   Result<std::optional<Counters>> get(std::string_view key) override;
   Result<std::vector<std::optional<Counters>>> get_many(std::span<const std::string> keys) override;
   Result<std::vector<Lookup>> lookup_many(std::span<const std::string> keys) override;

@@ -95,6 +95,188 @@ bool fsync_path(const std::string& path, int flags) {
   return ok;
 }
 
+// Counters and class states of identities written or read recently: the
+// re-classifier and lookups read them here instead of from the store. Exact:
+// an entry holds what the store holds (README "Cache of recent counters").
+// Sharded (a mutex each); bounded by two generations per shard: when the
+// young one is full the old one is dropped and the young one ages (an entry
+// found in the old one moves to the young one; one being written is kept).
+class RecentCache {
+ public:
+  struct Entry {
+    std::optional<Counters> counters;  // when has_counters: as stored (nullopt: none stored)
+    std::optional<std::string> state;  // when has_state: as stored
+    bool has_counters = false, has_state = false;
+    bool writing = false;     // the writer's store write of this key is in progress
+    uint64_t last_write = 0;  // stamp of the end of the last write of this key
+  };
+  // capacity 0: off (every call a no-op, every get a miss).
+  explicit RecentCache(size_t capacity)
+      : per_young_(std::max<size_t>(1, capacity / (2 * kShards))), on_(capacity > 0) {}
+  bool on() const { return on_; }
+
+  // Stamps: one sequence for the ends of counter writes and for the start
+  // of reads. A read begun at stamp r (read_stamp(), before the store read)
+  // may fill a key's counters only if no write of that key was in progress
+  // and every write of it ended at a stamp <= r (so the read saw it).
+  uint64_t read_stamp() const { return seq_.load(); }
+  // States: written by the re-classifier only (and writes outside the
+  // writer): a fill needs no state write to have begun since before its read.
+  struct Epoch {
+    uint64_t states = 0;
+    bool states_quiet = false;
+  };
+  Epoch epoch() const {
+    Epoch e;
+    e.states = states_begun_.load();
+    e.states_quiet = e.states == states_ended_.load();
+    return e;
+  }
+  void begin_states() { states_begun_.fetch_add(1); }
+  void end_states() { states_ended_.fetch_add(1); }
+
+  // The whole lookup when both are known.
+  bool get(const std::string& key, Store::Lookup& out) {
+    if (!on_) return false;
+    Shard& sh = shard(key);
+    const std::lock_guard lk(sh.mu);
+    Entry* e = find(sh, key);
+    if (!e || !e->has_counters || !e->has_state) return false;
+    out.counters = e->counters;
+    out.state = e->state;
+    return true;
+  }
+  // A store read of `key` begun at stamp `r` (counters) and epoch `at` (state).
+  void fill(const std::string& key, const Store::Lookup& l, uint64_t r, const Epoch& at) {
+    if (!on_) return;
+    Shard& sh = shard(key);
+    const std::lock_guard lk(sh.mu);
+    Entry* e = find(sh, key);
+    const bool counters_ok = e ? !e->writing && e->last_write <= r : dropped_.load() <= r;
+    const bool states_ok = at.states_quiet && states_begun_.load() == at.states;
+    if (!counters_ok && !states_ok) return;
+    if (!e) e = &slot(sh, key);
+    if (counters_ok && !e->has_counters) {
+      e->counters = l.counters;
+      e->has_counters = true;
+    }
+    if (states_ok && !e->has_state) {
+      e->state = l.state;
+      e->has_state = true;
+    }
+  }
+  // The writer, before its store write of `key`: marks it, and gives what
+  // it holds (true: `out` is the stored value, nullopt for none).
+  bool begin_write(const std::string& key, std::optional<Counters>& out) {
+    Shard& sh = shard(key);
+    const std::lock_guard lk(sh.mu);
+    Entry& e = slot(sh, key);
+    e.writing = true;
+    if (!e.has_counters) return false;
+    out = e.counters;
+    return true;
+  }
+  uint64_t next_stamp() { return ++seq_; }
+  // ... and after it, at stamp `stamp`: `total` is what the key holds now
+  // (nullptr: unknown, the write failed or was a duplicate: forgotten).
+  void end_write(const std::string& key, const Counters* total, uint64_t stamp) {
+    Shard& sh = shard(key);
+    const std::lock_guard lk(sh.mu);
+    Entry* e = find(sh, key);
+    if (!e) return;  // never dropped while writing
+    e->writing = false;
+    e->last_write = stamp;
+    if (total && e->has_counters) {
+      e->counters = *total;
+    } else {
+      e->has_counters = false;
+      e->counters.reset();
+    }
+  }
+  // The re-classifier wrote `state` (ok) or may have (failed: forget it).
+  void state_written(const std::string& key, const std::string* state) {
+    if (!on_) return;
+    Shard& sh = shard(key);
+    const std::lock_guard lk(sh.mu);
+    Entry* e = find(sh, key);
+    if (!e) return;
+    if (state) {
+      e->state = *state;
+      e->has_state = true;
+    } else {
+      e->has_state = false;
+    }
+  }
+  // Writes outside the writer (write_mu held: the writer is not writing):
+  // everything is forgotten, and reads begun before `stamp` fill nothing.
+  void clear(uint64_t stamp) {
+    for (Shard& sh : shards_) {
+      const std::lock_guard lk(sh.mu);
+      sh.young.clear();
+      sh.old.clear();
+    }
+    raise_dropped(stamp);
+  }
+  size_t size() {
+    size_t n = 0;
+    for (Shard& sh : shards_) {
+      const std::lock_guard lk(sh.mu);
+      n += sh.young.size() + sh.old.size();
+    }
+    return n;
+  }
+
+ private:
+  static constexpr size_t kShards = 16;
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Entry> young, old;
+  };
+  Shard& shard(const std::string& key) { return shards_[std::hash<std::string>{}(key) % kShards]; }
+  Entry* find(Shard& sh, const std::string& key) {
+    if (auto it = sh.young.find(key); it != sh.young.end()) return &it->second;
+    auto it = sh.old.find(key);
+    if (it == sh.old.end()) return nullptr;
+    Entry e = std::move(it->second);
+    sh.old.erase(it);
+    return &make_room(sh).emplace(key, std::move(e)).first->second;
+  }
+  Entry& slot(Shard& sh, const std::string& key) {
+    if (Entry* e = find(sh, key)) return *e;
+    return make_room(sh)[key];
+  }
+  void raise_dropped(uint64_t stamp) {
+    uint64_t d = dropped_.load();
+    while (d < stamp && !dropped_.compare_exchange_weak(d, stamp)) {
+    }
+  }
+  std::unordered_map<std::string, Entry>& make_room(Shard& sh) {
+    if (sh.young.size() >= per_young_) {
+      // The old generation goes; what it knew of writes goes with it: a
+      // fill of a key it held must not be older than its last write.
+      uint64_t last = 0;
+      std::vector<std::pair<std::string, Entry>> keep;
+      for (auto& [k, e] : sh.old) {
+        if (e.writing)
+          keep.emplace_back(k, std::move(e));
+        else
+          last = std::max(last, e.last_write);
+      }
+      raise_dropped(last);
+      sh.old.swap(sh.young);
+      sh.young.clear();
+      for (auto& [k, e] : keep) sh.young.emplace(std::move(k), std::move(e));
+    }
+    return sh.young;
+  }
+
+  size_t per_young_;
+  bool on_;
+  Shard shards_[kShards];
+  std::atomic<uint64_t> seq_{1}, dropped_{0};
+  std::atomic<uint64_t> states_begun_{0}, states_ended_{0};
+};
+
 }  // namespace
 
 struct StoreService::Impl {
@@ -121,7 +303,11 @@ struct StoreService::Impl {
 
   Impl(std::unique_ptr<Store> s, const Clock& c, Thresholds th, const dmarc::PublicSuffixList& psl,
        ServiceOptions o)
-      : store(std::move(s)), clock(c), engine(*store, c, th, psl), opt(o) {
+      : store(std::move(s)),
+        clock(c),
+        engine(*store, c, th, psl),
+        opt(o),
+        cache(store->cacheable() ? o.cache_identities : 0) {
     std::random_device rd;
     char b[64];
     std::snprintf(b, sizeof b, "%08x%08x-%lld", rd(), rd(), static_cast<long long>(c.unix_seconds()));
@@ -182,10 +368,7 @@ struct StoreService::Impl {
         }
       }
       const auto t0 = std::chrono::steady_clock::now();
-      Result<std::vector<Report>> r = [&] {
-        auto turn = store_turn();
-        return engine.report_many(j.ids);
-      }();
+      Result<std::vector<Report>> r = reports_cached(j.ids);
       if (opt.read_seconds)
         opt.read_seconds->observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -221,15 +404,142 @@ struct StoreService::Impl {
       }
       reclassifying = part.size();  // still counted in to_reclassify until the pass is done
     }
-    Status st = [&] {
-      auto turn = store_turn();
-      return engine.reclassify(part);
-    }();
+    Status st = reclassify_cached(part);
     const std::lock_guard lk(mu);
     reclassifying = 0;
     ++stats.reclassify_passes;
     stats.reclassified += part.size();
     if (!st) ++stats.reclassify_errors;
+  }
+
+  // Lookups from the cache alone; false when any key is not in it.
+  bool cached_lookups(std::span<const std::string> ids, std::vector<Store::Lookup>& looks) {
+    if (!cache.on()) return false;
+    looks.resize(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (!cache.get(ids[i], looks[i])) return false;
+    return true;
+  }
+
+  // Engine::report_many, the keys the cache has from it, the others read
+  // (and kept: a new sender's first lookup is the next one's hit).
+  Result<std::vector<Report>> reports_cached(std::span<const std::string> ids) {
+    std::vector<Store::Lookup> looks(ids.size());
+    std::vector<std::string> miss;
+    std::vector<size_t> miss_at;
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (!cache.get(ids[i], looks[i])) {
+        miss.push_back(ids[i]);
+        miss_at.push_back(i);
+      }
+    if (!miss.empty()) {
+      const RecentCache::Epoch at = cache.epoch();
+      const uint64_t stamp = cache.read_stamp();
+      auto r = [&] {
+        auto turn = store_turn();
+        return store->lookup_many(miss);
+      }();
+      if (!r) return tl::unexpected(r.error());
+      for (size_t j = 0; j < miss.size(); ++j) {
+        cache.fill(miss[j], (*r)[j], stamp, at);
+        looks[miss_at[j]] = std::move((*r)[j]);
+      }
+    }
+    return engine.reports_from(ids, looks);
+  }
+
+  // Engine::reclassify, reading what the cache has from the cache.
+  Status reclassify_cached(const Engine::Senders& part) {
+    std::vector<Store::Lookup> looks(part.size());
+    std::vector<std::string> miss;
+    std::vector<size_t> miss_at;
+    uint64_t hits = 0;
+    for (size_t i = 0; i < part.size(); ++i) {
+      if (cache.get(part[i].first.key, looks[i])) {
+        ++hits;
+      } else {
+        miss.push_back(part[i].first.key);
+        miss_at.push_back(i);
+      }
+    }
+    if (!miss.empty()) {
+      const RecentCache::Epoch at = cache.epoch();
+      const uint64_t stamp = cache.read_stamp();
+      auto r = [&] {
+        auto turn = store_turn();
+        return store->lookup_many(miss);
+      }();
+      if (!r) return tl::unexpected(r.error());
+      for (size_t j = 0; j < miss.size(); ++j) {
+        cache.fill(miss[j], (*r)[j], stamp, at);
+        looks[miss_at[j]] = std::move((*r)[j]);
+      }
+    }
+    std::vector<std::pair<std::string, std::string>> states;
+    std::vector<ClassChange> changes;
+    engine.next_states(part, looks, states, engine.has_listener() ? &changes : nullptr);
+    cache.begin_states();
+    Status st = [&] {
+      auto turn = store_turn();
+      return engine.commit_states(states, changes);
+    }();
+    for (const auto& [k, v] : states) cache.state_written(k, st ? &v : nullptr);
+    cache.end_states();
+    const std::lock_guard lk(mu);
+    stats.reclassify_cache_hits += hits;
+    return st;
+  }
+
+  // A write outside the writer thread (no loop; the spool replay): counters
+  // and states change under the cache, which forgets everything.
+  template <typename F>
+  auto outside_write(F&& f) {
+    cache.begin_states();
+    auto r = f();
+    cache.clear(cache.next_stamp());
+    cache.end_states();
+    return r;
+  }
+
+  // The group's counters (Engine::write_ops), keeping the cache exact: the
+  // senders it does not hold are read first (this thread is the only writer
+  // of counters: what it reads is what the store holds before the write),
+  // then the deltas are added to what it holds. A group with a batch not
+  // applied (a duplicate op id) or a failed write: its keys are forgotten.
+  Result<size_t> write_group(const std::vector<EventBatch>& group, Engine::Senders& senders) {
+    std::vector<OpBatch> ops = engine.ops_of(group, senders);
+    if (!cache.on()) return store->merge_ops(ops);
+    // Each key's deltas folded (the store adds the same sum).
+    std::unordered_map<std::string_view, size_t> slot;
+    std::vector<Update> totals;  // first the folded delta, then the value after the write
+    for (const OpBatch& b : ops)
+      for (const Update& u : b.updates) {
+        auto [it, fresh] = slot.try_emplace(u.key, totals.size());
+        if (fresh)
+          totals.push_back(u);
+        else
+          totals[it->second].delta = merge(totals[it->second].delta, u.delta);
+      }
+    // The keys the cache holds: their value after the write is known and
+    // written whole; the others are merged as deltas (and stay unknown until
+    // a read fills them).
+    std::vector<char> known(totals.size(), 0);
+    std::vector<Update> put;
+    for (size_t i = 0; i < totals.size(); ++i) {
+      std::optional<Counters> before;
+      if (!cache.begin_write(totals[i].key, before)) continue;
+      known[i] = 1;
+      if (before) totals[i].delta = merge(*before, totals[i].delta);
+      put.push_back(totals[i]);
+    }
+    Result<size_t> r = store->merge_ops_to(ops, put);
+    const bool all = r && *r == ops.size();
+    const uint64_t stamp = cache.next_stamp();
+    for (size_t i = 0; i < totals.size(); ++i)
+      cache.end_write(totals[i].key, all && known[i] ? &totals[i].delta : nullptr, stamp);
+    const std::lock_guard lk(mu);
+    stats.writer_known += put.size();
+    return r;
   }
 
   void write_loop() {
@@ -273,7 +583,7 @@ struct StoreService::Impl {
       Result<size_t> r = [&] {
         const std::lock_guard wl(write_mu);
         auto turn = store_turn();
-        return engine.write_ops(group, senders);  // acknowledged once the counters are durable
+        return write_group(group, senders);  // acknowledged once the counters are durable
       }();
       if (opt.write_seconds)
         opt.write_seconds->observe(
@@ -402,6 +712,7 @@ struct StoreService::Impl {
   const Clock& clock;
   Engine engine;
   ServiceOptions opt;
+  RecentCache cache;
   std::string node;
   std::atomic<uint64_t> seq{0};
   Timer timer;
@@ -438,11 +749,18 @@ void StoreService::report_many(std::vector<std::string> identities, std::chrono:
   Impl& m = *impl_;
   Executor* ex = current_executor();
   if (!ex) {  // no loop to keep free: the caller's thread
-    Result<std::vector<Report>> r = [&] {
-      auto turn = m.store_turn();
-      return m.engine.report_many(identities);
-    }();
-    done(std::move(r));
+    done(m.reports_cached(identities));
+    return;
+  }
+  // Every identity in the cache of recent counters: answered here, on the
+  // loop, without a thread hop (a few lock-protected hash look-ups).
+  if (std::vector<Store::Lookup> looks; m.cached_lookups(identities, looks)) {
+    {
+      const std::lock_guard lk(m.mu);
+      ++m.stats.reads;
+      ++m.stats.reads_cached;
+    }
+    done(m.engine.reports_from(identities, looks));
     return;
   }
   Impl::ReadJob j;
@@ -508,7 +826,7 @@ std::string StoreService::record(std::vector<Event> events, Mode mode, StatusDon
     Result<size_t> r = [&] {
       const std::lock_guard wl(m.write_mu);
       auto turn = m.store_turn();
-      return m.engine.record_ops(std::span<const EventBatch>(&j.batch, 1));
+      return m.outside_write([&] { return m.engine.record_ops(std::span<const EventBatch>(&j.batch, 1)); });
     }();
     if (r || mode == kAnswer) {
       {
@@ -661,7 +979,7 @@ Result<size_t> StoreService::replay_spool(const std::string& spool_dir) {
       Result<size_t> r = [&] {
         const std::lock_guard wl(m.write_mu);
         auto turn = m.store_turn();
-        return m.engine.record_ops(part);
+        return m.outside_write([&] { return m.engine.record_ops(part); });
       }();
       if (!r)
         return fail(r.error().code, "spool " + f + ": " + r.error().message + " (kept for the next start)");
@@ -683,6 +1001,7 @@ ServiceStats StoreService::stats() const {
     for (const EventBatch& b : *impl_->inflight) s.writing_events += b.events.size();
   s.queued_reads = impl_->reads.size();
   s.to_reclassify = impl_->dirty.size() + impl_->reclassifying;
+  s.cached_identities = impl_->cache.size();
   return s;
 }
 

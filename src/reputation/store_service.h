@@ -48,6 +48,13 @@
 //            same op id, backing off from retry_initial to retry_max, while
 //            the store is down; it stays in the bounded queue meanwhile.
 //
+// Cache of recent counters (ServiceOptions::cache_identities; only for a
+// store that is Store::cacheable(), i.e. RocksDB): counters and class states
+// of identities written or read recently, exact (README "Cache of recent
+// counters"). The re-classifier reads it instead of the store; report_many()
+// whose identities are all in it answers on the caller's loop at once (no
+// thread hop); the writer writes the totals it knows whole.
+//
 // drain(deadline, dir): stops taking writes, lets the writer apply what is
 // queued until `deadline`, then writes what is left (kKeep batches and
 // unanswered kAnswer ones, whose callers get kTemporary) to one spool file
@@ -93,6 +100,10 @@ struct ServiceOptions {
   // (one write_ops), measured on the service's threads (core/metrics.h).
   Histogram* read_seconds = nullptr;
   Histogram* write_seconds = nullptr;
+  // The cache of recent counters: identities (their counters and class
+  // state) kept in memory, at most (an estimated ~340 bytes each); 0: off,
+  // the default: on reputation_bench it cost more than it saved (README).
+  size_t cache_identities = 0;
 };
 
 struct ServiceStats {
@@ -100,6 +111,11 @@ struct ServiceStats {
   uint64_t groups = 0, batches = 0, events = 0, duplicates = 0, write_errors = 0, writes_refused = 0;
   uint64_t retries = 0, spooled = 0, replayed = 0, jobs = 0;
   uint64_t reclassify_passes = 0, reclassified = 0, reclassify_errors = 0, reclassify_skipped = 0;
+  // The cache of recent counters: reads answered from it on the caller's
+  // loop, re-classifications that read nothing, identity writes whose
+  // total the cache knew (written whole), identities in it now.
+  uint64_t reads_cached = 0, reclassify_cache_hits = 0, writer_known = 0;
+  size_t cached_identities = 0;
   size_t queued_events = 0, queued_reads = 0;
   size_t to_reclassify = 0;   // waiting, and in the pass in progress (0: states and stats settled)
   size_t writing_events = 0;  // of queued_events, those in the group being written now

@@ -27,6 +27,27 @@ class GateStore final : public Store {
   explicit GateStore(MemoryStore& inner) : inner_(inner) {}
   std::string_view name() const override { return "gate"; }
   bool thread_safe() const override { return true; }
+  bool cacheable() const override { return cacheable_; }
+  void set_cacheable(bool c) { cacheable_ = c; }
+  // The next get() reads, then waits until release_read(): a read whose
+  // answer comes back after writes that followed it.
+  void hold_next_read() {
+    const std::lock_guard lk(mu_);
+    hold_ = true;
+  }
+  bool read_held() {
+    const std::lock_guard lk(mu_);
+    return held_;
+  }
+  void release_read() {
+    {
+      const std::lock_guard lk(mu_);
+      held_ = false;
+      hold_ = false;
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
   void close() {
     const std::lock_guard lk(mu_);
     open_ = false;
@@ -56,7 +77,14 @@ class GateStore final : public Store {
   }
   Result<std::optional<Counters>> get(std::string_view k) override {
     if (auto e = pass()) return tl::unexpected(*e);
-    return inner_.get(k);
+    auto r = inner_.get(k);
+    std::unique_lock lk(mu_);
+    if (hold_ && !released_) {
+      hold_ = false;
+      held_ = true;
+      cv_.wait(lk, [&] { return released_; });
+    }
+    return r;
   }
   Status put_state(std::string_view k, std::string_view v) override {
     if (auto e = pass()) return tl::unexpected(*e);
@@ -81,7 +109,7 @@ class GateStore final : public Store {
   MemoryStore& inner_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool open_ = true, down_ = false;
+  bool open_ = true, down_ = false, cacheable_ = false, hold_ = false, held_ = false, released_ = false;
   int calls_ = 0;
 };
 
@@ -118,9 +146,10 @@ struct Fixture {
   MemoryStore mem;
   GateStore* gate = nullptr;
   std::unique_ptr<StoreService> svc;
-  explicit Fixture(ServiceOptions o = {}) {
+  explicit Fixture(ServiceOptions o = {}, bool cacheable = false) {
     auto g = std::make_unique<GateStore>(mem);
     gate = g.get();
+    gate->set_cacheable(cacheable);
     svc = std::make_unique<StoreService>(std::move(g), clock, Thresholds{}, dmarc::PublicSuffixList::system(),
                                          o);
   }
@@ -378,6 +407,115 @@ TEST(StoreService, Awaitable) {
   start(co(*f.svc), [&](int v) { got = v; });
   ASSERT_TRUE(run_until(loop, [&] { return got.has_value(); }));
   EXPECT_EQ(*got, 1);
+}
+
+double month_volume(const Report& r) {
+  return r.counters.v[Counters::index(Metric::kVolume, Window::kMonth)];
+}
+
+// The cache of recent counters: what the writer wrote is answered on the
+// caller's loop at once, with exactly the store's counters, and
+// re-classification reads nothing back.
+TEST(StoreService, RecentCountersAreAnsweredOnTheLoopExactly) {
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
+  ServiceOptions o;
+  o.cache_identities = 1 << 12;
+  Fixture f(o, true);
+  ScopedExecutor on(&loop);
+  int acked = 0;
+  for (int i = 0; i < 5; ++i) {
+    std::vector<Event> evs;
+    for (int k = 0; k <= i; ++k) {
+      Event e = message_from(k % 2 ? "192.0.2.30" : "192.0.2.31");
+      e.time += 60 * i + k;  // each group decays what was there
+      evs.push_back(e);
+    }
+    f.svc->record(std::move(evs), StoreService::kAnswer, [&](Status st) { acked += st ? 1 : 0; });
+    // One group each, re-classified before the next: the first pass reads
+    // the store (and fills the cache), the later ones and writes use it.
+    ASSERT_TRUE(run_until(loop, [&] { return acked == i + 1 && f.svc->stats().to_reclassify == 0; }));
+  }
+  const std::vector<std::string> keys = {"ip:192.0.2.30", "ip:192.0.2.31", "net:192.0.2.0/24"};
+  const int calls = f.gate->calls();
+  bool got = false;
+  f.svc->report_many(keys, 30000ms, [&](Result<std::vector<Report>> r) {
+    ASSERT_TRUE(r);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      auto c = f.mem.get(keys[i]);
+      ASSERT_TRUE(c && *c) << keys[i];
+      EXPECT_EQ((*r)[i].counters.t, (*c)->t) << keys[i];
+      for (size_t v = 0; v < (*c)->v.size(); ++v)
+        EXPECT_FLOAT_EQ((*r)[i].counters.v[v], (*c)->v[v]) << keys[i];
+    }
+    EXPECT_NEAR(month_volume((*r)[2]), 15, 1e-3);  // 1 + 2 + ... + 5 messages, decayed a little
+    got = true;
+  });
+  EXPECT_TRUE(got);                   // answered before report_many returned: no thread hop
+  EXPECT_EQ(f.gate->calls(), calls);  // and no store call
+  const ServiceStats st = f.svc->stats();
+  EXPECT_EQ(st.reads_cached, 1u);
+  EXPECT_GE(st.reclassify_cache_hits, 1u);  // the re-classifier read them from the cache
+  EXPECT_GE(st.writer_known, 3u);           // written whole once the cache knew them
+  // A spool replayed (writes outside the writer) leaves nothing stale.
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("rampart-cache-spool-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream sp(dir / "events-x.spool");
+    sp << "op-1 {\"time\": 1700000400, \"type\": \"message\", \"ip\": \"192.0.2.30\", \"recipients\": 7}\n";
+  }
+  ASSERT_TRUE(f.svc->replay_spool(dir.string()));
+  std::filesystem::remove_all(dir);
+  got = false;
+  f.svc->report_many({"ip:192.0.2.30"}, 30000ms, [&](Result<std::vector<Report>> r) {
+    ASSERT_TRUE(r);
+    EXPECT_NEAR(month_volume((*r)[0]), volume(f.mem, "ip:192.0.2.30"), 1e-4);
+    EXPECT_GT(month_volume((*r)[0]), 8.9);  // 2 + 7
+    got = true;
+  });
+  ASSERT_TRUE(run_until(loop, [&] { return got; }));
+}
+
+// A lookup that read the store before a write and answers after it must not
+// put what it read into the cache: the key was written (and, in a small
+// cache, evicted) meanwhile, and the stale value would hide the write.
+TEST(StoreService, ALookupOlderThanAWriteDoesNotFillTheCache) {
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
+  ServiceOptions o;
+  o.cache_identities = 32;  // 16 shards of 1 + 1: evicts at once
+  Fixture f(o, true);
+  ScopedExecutor on(&loop);
+  f.gate->hold_next_read();
+  bool first = false;
+  f.svc->report_many({"ip:192.0.2.40"}, 30000ms, [&](Result<std::vector<Report>> r) {
+    ASSERT_TRUE(r);
+    first = true;
+  });
+  const auto end = std::chrono::steady_clock::now() + 30s;
+  while (!f.gate->read_held() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(f.gate->read_held());  // the reader has read "nothing stored"
+  int acked = 0;
+  std::vector<Event> evs;
+  evs.push_back(message_from("192.0.2.40"));
+  for (int i = 1; i <= 100; ++i) evs.push_back(message_from(("198.51." + std::to_string(i) + ".1").c_str()));
+  f.svc->record(std::move(evs), StoreService::kAnswer, [&](Status st) { acked += st ? 1 : 0; });
+  // Written, re-classified and settled: nothing else writes when the held read returns.
+  ASSERT_TRUE(run_until(loop, [&] { return acked == 1 && f.svc->stats().to_reclassify == 0; }));
+  f.gate->release_read();
+  ASSERT_TRUE(run_until(loop, [&] { return first; }));
+  EXPECT_EQ(volume(f.mem, "ip:192.0.2.40"), 1);
+  // Read again (filling what the cache lacks), then from the cache alone.
+  for (int i = 0; i < 3; ++i) {
+    bool got = false;
+    f.svc->report_many({"ip:192.0.2.40"}, 30000ms, [&](Result<std::vector<Report>> r) {
+      ASSERT_TRUE(r);
+      EXPECT_EQ(month_volume((*r)[0]), 1) << i;  // not the "nothing" read before the write
+      got = true;
+    });
+    ASSERT_TRUE(run_until(loop, [&] { return got; }));
+  }
+  EXPECT_GE(f.svc->stats().reads_cached, 1u);
 }
 
 }  // namespace

@@ -141,5 +141,53 @@ TEST(Server, TwoLoopsPostBackToTheirOwnLoop) {
   EXPECT_EQ(seen.loop_threads.size(), 2u);  // connections handed to both loops
 }
 
+// Over the per-address cap a connection gets 503 "too many connections",
+// never an empty answer: the request the client sent at once must not turn
+// the close into a reset that discards the 503 (rampartd_cluster_test saw a
+// POST answered with nothing after 0 ms).
+TEST(Server, OverThePerAddressCapTheClientReads503) {
+  SystemClock clock;
+  dns::ZoneResolver r0;
+  policy::PolicyConfig pc;
+  pc.spf = pc.senderid = pc.dkim = pc.dmarc = pc.fcrdns = pc.header_sanity = pc.arc = false;
+  pc.per_ip.enabled = pc.per_net.enabled = false;
+  auto factory = [&](dns::Resolver& r) { return policy::Pipeline::create(pc, r, clock, nullptr); };
+  ServerOptions o;
+  o.milter_listen = "127.0.0.1:0";
+  o.http_listen = "127.0.0.1:0";
+  o.loops = 1;
+  o.http_max_per_address = 1;
+  auto srv = Server::create(o, {&r0}, factory, nullptr);
+  ASSERT_TRUE(srv) << srv.error().message;
+  std::thread loop([&] { (*srv)->run(); });
+  // The one connection 127.0.0.1 may have, held open.
+  const int held = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons((*srv)->http_port());
+  ASSERT_EQ(::connect(held, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  // Admitted (the healthz answer comes back) before the others try.
+  const std::string hz = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(held, hz.data(), hz.size(), MSG_NOSIGNAL), static_cast<ssize_t>(hz.size()));
+  char b[512];
+  ASSERT_GT(::recv(held, b, sizeof b, 0), 0);
+  const std::string body(3000, 'x');  // more than one segment's worth in flight
+  int refused = 0, empty = 0;
+  for (int i = 0; i < 20; ++i) {
+    const std::string r = e2e::http((*srv)->http_port(),
+                                    "POST /v1/scan HTTP/1.1\r\nHost: x\r\nX-Client-IP: 192.0.2.1\r\n"
+                                    "Content-Length: " +
+                                        std::to_string(body.size()) + "\r\n\r\n" + body);
+    refused += r.rfind("HTTP/1.1 503", 0) == 0 && r.find("too many connections") != std::string::npos;
+    empty += r.empty();
+  }
+  ::close(held);
+  (*srv)->stop();
+  loop.join();
+  EXPECT_EQ(empty, 0);
+  EXPECT_EQ(refused, 20);
+}
+
 }  // namespace
 }  // namespace rampart::server
