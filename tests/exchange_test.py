@@ -62,6 +62,9 @@ SUBSCRIBER_IP = "10.1.2.3"
 SUBSCRIBER_MAIL = "alice@subscriber.example"
 SECRET_TEXT = "our-subscriber-secret-content"
 MEMBERS = ("A", "B", "C")
+# A's own flow detector ([flows]) sees this host of its dynamic pool (outside
+# its subscriber_networks, so published in clear) probe 150 port-25 hosts.
+from flows_rampartd_test import BOT as NET_BOT, export_pcap  # noqa: E402
 TRUST = {"A": {"B": 1.0, "C": 1.0}, "B": {"A": 0.5, "C": 0.6}, "C": {"A": 1.0, "B": 1.0}}
 
 
@@ -128,7 +131,7 @@ class ExchangeTest(unittest.TestCase):
                 "--tls-sha256", fp, "--read", "bot_ip,spam_source", "--write", "bot_ip,spam_source",
                 "--added", str(int(time.time()) - 60))
             cls.m[name] = {"dir": d, "key": key, "crt": crt, "pem": pem, "http": free_port(), "dns": free_port(),
-                           "ex": free_port(), "dump": os.path.join(d, "dump")}
+                           "ex": free_port(), "flows": free_port(), "dump": os.path.join(d, "dump")}
         for name in MEMBERS:
             cls.start(name)
 
@@ -174,6 +177,14 @@ trust = {{ {trust} }}
 subscriber_networks = ["10.0.0.0/8"]
 debug_dump_dir = "{m['dump']}"
 {peers}""")
+            if name == "A":
+                f.write(f"""
+[flows]
+listen = "127.0.0.1:{m['flows']}"
+
+[flows.detector]
+subscribers_dynamic = ["100.64.0.0/10"]
+""")
         zone = os.path.join(os.environ["RAMPART_SOURCE_DIR"], "deploy", "demo", "example.zone")
         data = os.path.join(m["dir"], "data")
         os.makedirs(data, exist_ok=True)
@@ -345,6 +356,17 @@ debug_dump_dir = "{m['dump']}"
             self.assertEqual(r.status, 200)
         self.wait_for("C lists A's flow bot", lambda: self.zone_answer("C", FLOW_BOT) == ["127.0.0.4"])
         self.assertIn("A@", self.zone_txt("C", FLOW_BOT))
+
+        # A's flow detector itself: softflowd exports the bot's port-25
+        # fan-out to A's collector; the incident is published at once and C
+        # lists the address within seconds, naming A.
+        t0 = time.monotonic()
+        export_pcap(self.dir, self.m["A"]["flows"], "10")
+        self.wait_for("A's incident", lambda: any(
+            i["host"] == NET_BOT for i in self.http("A", "GET", "/v1/incidents")[1]["incidents"]))
+        self.wait_for("C lists A's detected bot", lambda: self.zone_answer("C", NET_BOT) == ["127.0.0.4"])
+        print("flow export on A to C's zone answering: %.3f s" % (time.monotonic() - t0))
+        self.assertIn("A@", self.zone_txt("C", NET_BOT))
 
         # C reports it too: B now lists it, with both reporters and times.
         st, j = self.publish("C", [{"class": "bot_ip", "kind": "ip", "value": BOT}])

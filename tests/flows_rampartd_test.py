@@ -84,6 +84,33 @@ def write_pcap(path):
     return len(pkts)
 
 
+def export_pcap(directory, flow_port, version):
+    """softflowd reads write_pcap()'s packets and exports them as NetFlow
+    `version` ("9" or "10") to 127.0.0.1:flow_port; returns once it has
+    processed every packet and exited (30 s deadline)."""
+    pcap = os.path.join(directory, "traffic-%s.pcap" % version)
+    packets = write_pcap(pcap)
+    ctl = os.path.join(directory, "softflowd-%s.ctl" % version)
+    with open(os.path.join(directory, "softflowd-%s.log" % version), "w") as log:
+        sf = subprocess.Popen([os.environ["SOFTFLOWD"], "-r", pcap, "-v", version, "-n", "127.0.0.1:%d" % flow_port,
+                               "-p", os.path.join(directory, "sf.pid"), "-c", ctl, "-d"], stdout=log,
+                              stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while sf.poll() is None:
+            if time.monotonic() > deadline:
+                sf.kill()
+                raise AssertionError("softflowd did not process the pcap")
+            if os.path.exists(ctl):
+                out = subprocess.run([os.environ["SOFTFLOWCTL"], "-c", ctl, "statistics"], capture_output=True,
+                                     text=True).stdout
+                if "Packets processed: %d" % packets in out:
+                    subprocess.run([os.environ["SOFTFLOWCTL"], "-c", ctl, "shutdown"], capture_output=True)
+                    break
+            time.sleep(0.05)
+        if sf.wait(timeout=20) != 0:
+            raise AssertionError("softflowd exited with %d" % sf.returncode)
+
+
 class FlowsInRampartd(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -195,25 +222,7 @@ subscribers_dynamic = ["100.64.0.0/10"]
                 for rd in rrset]
 
     def export(self, version):
-        pcap = os.path.join(self.dir, "traffic-%s.pcap" % version)
-        packets = write_pcap(pcap)
-        ctl = os.path.join(self.dir, "softflowd-%s.ctl" % version)
-        log = open(os.path.join(self.dir, "softflowd-%s.log" % version), "w")
-        sf = subprocess.Popen([os.environ["SOFTFLOWD"], "-r", pcap, "-v", version, "-n",
-                               "127.0.0.1:%d" % self.flow_port, "-p", os.path.join(self.dir, "sf.pid"), "-c", ctl,
-                               "-d"], stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while sf.poll() is None:
-            self.assertLess(time.monotonic(), deadline, "softflowd did not process the pcap")
-            if os.path.exists(ctl):
-                out = subprocess.run([os.environ["SOFTFLOWCTL"], "-c", ctl, "statistics"], capture_output=True,
-                                     text=True).stdout
-                if "Packets processed: %d" % packets in out:
-                    subprocess.run([os.environ["SOFTFLOWCTL"], "-c", ctl, "shutdown"], capture_output=True)
-                    break
-            time.sleep(0.05)
-        self.assertEqual(sf.wait(timeout=20), 0)
-        log.close()
+        export_pcap(self.dir, self.flow_port, version)
 
     def test_incident_zone_release_restart(self):
         st, body = self.http("GET", "/v1/incidents")
