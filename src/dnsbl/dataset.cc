@@ -9,9 +9,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -519,6 +522,12 @@ class Buildable : public Dataset {
       }
     }
   }
+  // Interns value `k` of another data set (a worker's, parallel loading).
+  uint32_t intern_other(const Buildable& o, uint32_t k) {
+    const StoredValue& v = o.values_[k];
+    return intern(v.type, v.a, v.ttl, v.mx_pref, v.has_txt, o.text(v));
+  }
+  size_t value_count() const { return values_.size(); }
   void drop_index() {
     std::vector<uint32_t>().swap(slots_);
     std::vector<uint32_t>().swap(hashes_);
@@ -587,6 +596,30 @@ bool entry_value(Buildable& ds, std::string_view rest, uint32_t def, const Value
   }
   *out = ds.intern(def_value.type, a_value, def_value.ttl, def_value.mx_pref, has_txt, txt);
   return true;
+}
+
+// A default line's text after its ':' (`A:TXT`), read against the built-in
+// default (127.0.0.2, no TXT). Returns why it is bad, empty when it is not.
+std::string parse_default_line(std::string_view rest, Value* out) {
+  Value v;
+  size_t colon = rest.find(':');
+  std::string_view a = rest.substr(0, colon);
+  if (!a.empty() && !parse_a_value(a, &v.a)) return "bad A value '" + std::string(a) + "'";
+  if (colon != std::string_view::npos) {
+    v.txt = std::string(ltrim(rest.substr(colon + 1)));
+    v.has_txt = !v.txt.empty();
+  }
+  *out = std::move(v);
+  return {};
+}
+
+// The text of a special line (`$X`, `#$X`, `;$X`, `:$X`; trimmed), empty when
+// the line is not one.
+std::string_view special_text(std::string_view line) {
+  if (!line.empty() && line[0] == '$') return line.substr(1);
+  if (line.size() > 1 && (line[0] == '#' || line[0] == ';' || line[0] == ':') && line[1] == '$')
+    return line.substr(2);
+  return {};
 }
 
 // A fixed array of trivially copyable T. From 2 MiB up it has its own
@@ -875,6 +908,24 @@ class Ip4Set final : public Buildable {
   // an address alone takes 8 to 16): no copies while a 10 M entry set
   // grows; the part not written is never touched.
   void expect(size_t bytes) override { pending_[0].reserve(pending_[0].size() + bytes / 12); }
+
+  // Takes the entries a worker parsed from the rest of the same file (after
+  // this set's), its value numbers mapped through `remap`: the same units,
+  // values and order as if this set had read those lines itself.
+  void absorb(Ip4Set& w, const std::vector<uint32_t>& remap) {
+    for (int b = 0; b < 4; ++b) {
+      auto& dst = pending_[b];
+      dst.reserve(dst.size() + w.pending_[b].size());
+      for (uint64_t x : w.pending_[b]) {
+        uint32_t v = static_cast<uint32_t>(x);
+        dst.push_back((x & ~uint64_t{0xFFFFFFFFu}) | (v == kExcluded ? v : remap[v]));
+      }
+      std::vector<uint64_t>().swap(w.pending_[b]);
+      for (const Piece& p : w.pieces_[b])
+        pieces_[b].push_back({p.lo, p.hi, p.value == kExcluded ? p.value : remap[p.value], seq_++});
+      std::vector<Piece>().swap(w.pieces_[b]);
+    }
+  }
 
   void finish() override {
     for (int b = 0; b < 4; ++b) {
@@ -1947,6 +1998,17 @@ class Loader {
   }
   void end_file() { end_section(); }
 
+  // Reads up to `len` bytes at `off` of the file being loaded (pread).
+  using ReadAt = std::function<ssize_t(uint64_t off, char* buf, size_t len)>;
+  static constexpr size_t kPiece = size_t{1} << 20;
+
+  // True when a file of `bytes` is worth reading whole and parsing with
+  // two threads (file_parallel).
+  bool parallel(size_t bytes) const {
+    return opt_.threads > 1 && bytes >= opt_.parallel_min_bytes && !combined_ &&
+           dynamic_cast<Ip4Set*>(root_.get()) != nullptr;
+  }
+
   DatasetPtr end() {
     for (auto& p : parts_done_) p.first->finish();
     if (combined_) {
@@ -1969,6 +2031,202 @@ class Loader {
   }
 
   Buildable& current() { return sub_ ? *sub_ : *root_; }
+
+ public:
+  // An ip4set file in two halves cut at a line boundary, each read in pieces
+  // by its own thread: this one feeds the head as usual while a worker parses
+  // the tail into a set of its own, whose entries and values are then added
+  // after the head's, so that the data set, the value numbers and the
+  // warnings are those of one thread. A tail line depends on the default line
+  // in force (the last good `:A:TXT` line before it) and on $MAXRANGE4; the
+  // other specials take effect at query time or are first-only, but their
+  // order matters. So the worker starts from a guess of the default at the
+  // cut (the last default line in the MiB before it, else in the file's
+  // first MiB) and gives up at any special in the tail; after the join the
+  // guess is checked against the default this thread reached, and
+  // $MAXRANGE4 against its value before the head. A wrong guess, a special
+  // in the tail or a changed $MAXRANGE4: the tail is read again here.
+  // Returns an error message, empty on success.
+  std::string file_parallel(const std::string& name, int64_t mtime, uint64_t size, const ReadAt& read) {
+    begin_file(name, mtime, static_cast<size_t>(size));
+    auto feed_all = [&](std::string_view t) {
+      feed(t);
+      return true;
+    };
+    auto* set = dynamic_cast<Ip4Set*>(root_.get());
+    uint64_t cut = 0;
+    std::string err;
+    if (set) cut = find_cut(read, size, &err);
+    if (!err.empty()) return err;
+    if (cut == 0) {
+      err = read_lines(read, 0, UINT64_MAX, feed_all);
+      end_file();
+      return err;
+    }
+    Value guess = def_value_;
+    if (err = guess_default(read, cut, &guess); !err.empty()) return err;
+    auto made = make(root_->type);
+    auto& ws = static_cast<Ip4Set&>(*made);
+    ws.trivial = set->trivial;
+    ws.allow_host_bits = set->allow_host_bits;
+    uint64_t max_range4 = set->max_range4;
+    ws.max_range4 = max_range4;
+    ws.expect(static_cast<size_t>(size - cut));
+    struct Work {
+      bool ok = true;
+      size_t lines = 0;
+      std::vector<std::pair<size_t, std::string>> warnings;
+      std::string read_error;
+      std::exception_ptr error;
+    } work;
+    size_t max_warnings = opt_.max_warnings;
+    std::thread worker([&] {
+      try {
+        Value def = guess;
+        uint32_t def_index = UINT32_MAX;
+        std::string why;
+        auto line = [&](std::string_view l) {
+          ++work.lines;
+          l = ltrim(rtrim(l));
+          if (l.empty()) return true;
+          if (l[0] == '$' || !special_text(l).empty()) return work.ok = false;
+          if (l[0] == '#' || l[0] == ';') return true;
+          if (l[0] == ':') {
+            Value v;
+            if (auto bad = parse_default_line(l.substr(1), &v); !bad.empty()) {
+              if (work.warnings.size() < max_warnings) work.warnings.emplace_back(work.lines, std::move(bad));
+            } else {
+              def = std::move(v);
+              def_index = UINT32_MAX;
+            }
+            return true;
+          }
+          // As line_(): the default is interned before the line is read.
+          if (def_index == UINT32_MAX) def_index = ws.intern(def);
+          why.clear();
+          if (!ws.add_line(l, def_index, def, &why) && work.warnings.size() < max_warnings)
+            work.warnings.emplace_back(work.lines, why.empty() ? "bad line" : why);
+          return true;
+        };
+        work.read_error = read_lines(read, cut, UINT64_MAX, [&](std::string_view t) {
+          while (!t.empty()) {
+            size_t nl = t.find('\n');
+            if (!line(t.substr(0, nl))) return false;
+            t = nl == std::string_view::npos ? std::string_view{} : t.substr(nl + 1);
+          }
+          return true;
+        });
+      } catch (...) {
+        work.error = std::current_exception();
+      }
+    });
+    err = read_lines(read, 0, cut, feed_all);
+    worker.join();
+    if (work.error) std::rethrow_exception(work.error);
+    if (!err.empty()) return err;
+    if (!work.read_error.empty()) return work.read_error;
+    if (!work.ok || !same_value(def_value_, guess) || set->max_range4 != max_range4) {
+      err = read_lines(read, cut, UINT64_MAX, feed_all);
+      end_file();
+      return err;
+    }
+    std::vector<uint32_t> remap(ws.value_count());
+    for (uint32_t k = 0; k < remap.size(); ++k) remap[k] = set->intern_other(ws, k);
+    set->absorb(ws, remap);
+    for (auto& [n, why] : work.warnings) warn(line_no_ + n, why);
+    line_no_ += work.lines;
+    report_->lines += work.lines;
+    ++report_->parallel_files;
+    end_file();
+    return {};
+  }
+
+ private:
+  static bool same_value(const Value& x, const Value& y) {
+    return x.type == y.type && x.a == y.a && x.has_txt == y.has_txt && x.mx_pref == y.mx_pref &&
+           x.ttl == y.ttl && x.txt == y.txt;
+  }
+
+  // Reads [from, to) (UINT64_MAX: to the end) in pieces of whole lines (1
+  // MiB, more for a longer line); `f(text)` false stops. An error message or
+  // empty.
+  template <typename F>
+  static std::string read_lines(const ReadAt& read, uint64_t from, uint64_t to, F&& f) {
+    std::string buf(kPiece, '\0');
+    size_t held = 0;
+    uint64_t off = from;
+    for (;;) {
+      if (held == buf.size()) buf.resize(buf.size() * 2);
+      size_t want = buf.size() - held;
+      if (to != UINT64_MAX) want = static_cast<size_t>(std::min<uint64_t>(want, to - off));
+      ssize_t n = want == 0 ? 0 : read(off, buf.data() + held, want);
+      if (n < 0) return std::string("read error: ") + std::strerror(errno);
+      if (n == 0) {
+        if (held) f(std::string_view(buf.data(), held));  // a last line without its newline
+        return {};
+      }
+      off += static_cast<uint64_t>(n);
+      size_t end = held + static_cast<size_t>(n);
+      size_t last_nl = std::string_view(buf.data(), end).rfind('\n');
+      if (last_nl == std::string_view::npos) {
+        held = end;
+        continue;
+      }
+      if (!f(std::string_view(buf.data(), last_nl + 1))) return {};
+      held = end - last_nl - 1;
+      std::memmove(buf.data(), buf.data() + last_nl + 1, held);
+    }
+  }
+
+  // Where to cut a file of `size` bytes: just after the first newline from
+  // its middle on (within 1 MiB), 0 when there is none.
+  static uint64_t find_cut(const ReadAt& read, uint64_t size, std::string* err) {
+    std::string buf(kPiece, '\0');
+    uint64_t mid = size / 2;
+    ssize_t n = read(mid, buf.data(), buf.size());
+    if (n < 0) {
+      *err = std::string("read error: ") + std::strerror(errno);
+      return 0;
+    }
+    size_t nl = std::string_view(buf.data(), static_cast<size_t>(n)).find('\n');
+    if (nl == std::string_view::npos || mid + nl + 1 >= size) return 0;
+    return mid + nl + 1;
+  }
+
+  // The default line in force at `cut`, guessed: the last good one in the
+  // MiB before it, else in the file's first MiB, else `*def` as it is.
+  static std::string guess_default(const ReadAt& read, uint64_t cut, Value* def) {
+    auto last_default = [](std::string_view t, Value* out) {
+      bool found = false;
+      while (!t.empty()) {
+        size_t nl = t.find('\n');
+        if (nl == std::string_view::npos) break;  // a part of a line
+        std::string_view l = ltrim(rtrim(t.substr(0, nl)));
+        t = t.substr(nl + 1);
+        Value v;
+        if (!l.empty() && l[0] == ':' && special_text(l).empty() &&
+            parse_default_line(l.substr(1), &v).empty()) {
+          *out = std::move(v);
+          found = true;
+        }
+      }
+      return found;
+    };
+    std::string buf(kPiece, '\0');
+    uint64_t from = cut > kPiece ? cut - kPiece : 0;
+    ssize_t n = read(from, buf.data(), static_cast<size_t>(cut - from));
+    if (n < 0) return std::string("read error: ") + std::strerror(errno);
+    std::string_view t(buf.data(), static_cast<size_t>(n));
+    if (from > 0) {  // the first line may be cut
+      size_t nl = t.find('\n');
+      t = nl == std::string_view::npos ? std::string_view{} : t.substr(nl + 1);
+    }
+    if (last_default(t, def) || from == 0) return {};
+    n = read(0, buf.data(), buf.size());
+    if (n < 0) return std::string("read error: ") + std::strerror(errno);
+    last_default(std::string_view(buf.data(), static_cast<size_t>(n)), def);
+    return {};
+  }
 
   void start_file() {
     def_value_ = Value{};
@@ -1993,11 +2251,7 @@ class Loader {
   std::string line_(std::string_view line) {
     line = ltrim(line);
     if (line.empty()) return {};
-    std::string_view special;
-    if (line[0] == '$')
-      special = line.substr(1);
-    else if (line.size() > 1 && (line[0] == '#' || line[0] == ';' || line[0] == ':') && line[1] == '$')
-      special = line.substr(2);
+    std::string_view special = special_text(line);
     if (!special.empty()) return special_(special);
     if (line[0] == '#' || line[0] == ';') return {};
     if (combined_ && !sub_) return "entry outside a $DATASET section of a combined data set";
@@ -2007,17 +2261,8 @@ class Loader {
         line.starts_with("::") && (ds.type == "ip6trie" || ds.type == "ip6tset" || ds.type == "acl");
     if (line[0] == ':' && !ds.generic && !ip6_entry) {
       Value v;
-      std::string why;
-      // Parsed against the built-in default (127.0.0.2, no TXT).
-      std::string_view rest = line.substr(1);
-      size_t colon = rest.find(':');
-      std::string_view a = rest.substr(0, colon);
-      if (!a.empty() && !parse_a_value(a, &v.a)) return "bad A value '" + std::string(a) + "'";
-      if (colon != std::string_view::npos) {
-        v.txt = std::string(ltrim(rest.substr(colon + 1)));
-        v.has_txt = !v.txt.empty();
-      }
-      def_value_ = v;
+      if (auto why = parse_default_line(line.substr(1), &v); !why.empty()) return why;
+      def_value_ = std::move(v);
       def_ = UINT32_MAX;
       return {};
     }
@@ -2176,7 +2421,22 @@ Result<DatasetPtr> load_dataset_text(std::string_view type, const std::vector<st
   LoadReport local;
   Loader l(options, report ? report : &local);
   if (auto r = l.begin(type); !r) return tl::unexpected(r.error());
-  for (size_t i = 0; i < texts.size(); ++i) l.file("<text " + std::to_string(i + 1) + ">", texts[i], 0);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    std::string name = "<text " + std::to_string(i + 1) + ">";
+    const std::string& t = texts[i];
+    if (!l.parallel(t.size())) {
+      l.file(name, t, 0);
+      continue;
+    }
+    auto read = [&t](uint64_t off, char* buf, size_t len) -> ssize_t {
+      if (off >= t.size()) return 0;
+      size_t n = std::min<size_t>(len, t.size() - static_cast<size_t>(off));
+      std::memcpy(buf, t.data() + off, n);
+      return static_cast<ssize_t>(n);
+    };
+    if (auto err = l.file_parallel(name, 0, t.size(), read); !err.empty())
+      return fail(Errc::kIo, name + ": " + err);
+  }
   return l.end();
 }
 
@@ -2196,6 +2456,20 @@ Result<DatasetPtr> load_dataset(std::string_view type, const std::vector<std::st
     if (fd < 0 || ::fstat(fd, &st) != 0) {
       if (fd >= 0) ::close(fd);
       return fail(Errc::kIo, "cannot read " + f);
+    }
+    if (l.parallel(static_cast<size_t>(st.st_size))) {
+      // Two threads, each reading its half (pread on the one descriptor).
+      auto read = [fd](uint64_t off, char* out, size_t len) -> ssize_t {
+        for (;;) {
+          ssize_t n = ::pread(fd, out, len, static_cast<off_t>(off));
+          if (n >= 0 || errno != EINTR) return n;
+        }
+      };
+      auto err =
+          l.file_parallel(f, static_cast<int64_t>(st.st_mtime), static_cast<uint64_t>(st.st_size), read);
+      ::close(fd);
+      if (!err.empty()) return fail(Errc::kIo, "cannot read " + f + ": " + err);
+      continue;
     }
     l.begin_file(f, static_cast<int64_t>(st.st_mtime), static_cast<size_t>(st.st_size));
     buf.resize(kPiece);
