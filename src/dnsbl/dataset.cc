@@ -491,7 +491,7 @@ class Buildable : public Dataset {
   // value index of the current default. Returns false with `why` to skip it.
   virtual bool add_line(std::string_view line, uint32_t def, const Value& def_value, std::string* why) = 0;
   virtual void finish() {}
-  // A file of `bytes` is about to be read (room for its entries ahead).
+  // A file of `bytes` (0: unknown) is about to be read (room for its entries ahead).
   virtual void expect(size_t /*bytes*/) {}
   // Index of a value, shared between entries that have the same.
   uint32_t intern(const Value& v) { return intern(v.type, v.a, v.ttl, v.mx_pref, v.has_txt, v.txt); }
@@ -506,16 +506,16 @@ class Buildable : public Dataset {
                        static_cast<uint32_t>(txt.size()), has_txt});
     texts_.append(txt);
     uint32_t h = hash(values_.back());
-    if (size_t{idx} * 2 + 2 > slots_.size()) grow(idx);
+    if (size_t{idx} * 2 + 2 > slots_.size()) grow();
     size_t mask = slots_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-      uint32_t other = slots_[i];
-      if (other == kFree) {
-        slots_[i] = idx;
-        hashes_.push_back(h);
+      uint64_t slot = slots_[i];
+      if (slot == kFree) {
+        slots_[i] = uint64_t{h} << 32 | idx;
         return idx;
       }
-      if (hashes_[other] == h && same(values_[other], values_[idx])) {
+      uint32_t other = static_cast<uint32_t>(slot);
+      if ((slot >> 32) == h && same(values_[other], values_[idx])) {
         values_.pop_back();
         texts_.resize(text_end);
         return other;
@@ -529,8 +529,7 @@ class Buildable : public Dataset {
   }
   size_t value_count() const { return values_.size(); }
   void drop_index() {
-    std::vector<uint32_t>().swap(slots_);
-    std::vector<uint32_t>().swap(hashes_);
+    std::vector<uint64_t>().swap(slots_);
     values_.shrink_to_fit();
     texts_.shrink_to_fit();
   }
@@ -541,7 +540,7 @@ class Buildable : public Dataset {
   bool generic = false;  // type == "generic", asked on every line
 
  private:
-  static constexpr uint32_t kFree = 0xFFFFFFFFu;
+  static constexpr uint64_t kFree = ~uint64_t{0};  // no value has number 2^32-1
   uint32_t hash(const StoredValue& v) const {
     uint64_t h = std::hash<std::string_view>()(text(v));
     h ^= (uint64_t{v.a} << 17) ^ (uint64_t{v.type} << 3) ^ (uint64_t{v.mx_pref} << 40) ^ v.ttl ^ v.has_txt;
@@ -552,18 +551,20 @@ class Buildable : public Dataset {
     return a.type == b.type && a.a == b.a && a.mx_pref == b.mx_pref && a.ttl == b.ttl &&
            a.has_txt == b.has_txt && text(a) == text(b);
   }
-  // Doubles the table and puts back the values numbered below `count`.
-  void grow(uint32_t count) {
-    slots_.assign(std::max<size_t>(64, slots_.size() * 2), kFree);
+  // Doubles the table (each slot holds its value's hash: no value is read
+  // to move it, and a probe reads a value only when the hashes match).
+  void grow() {
+    std::vector<uint64_t> old = std::move(slots_);
+    slots_.assign(std::max<size_t>(64, old.size() * 2), kFree);
     size_t mask = slots_.size() - 1;
-    for (uint32_t k = 0; k < count; ++k) {
-      size_t i = hashes_[k] & mask;
+    for (uint64_t slot : old) {
+      if (slot == kFree) continue;
+      size_t i = (slot >> 32) & mask;
       while (slots_[i] != kFree) i = (i + 1) & mask;
-      slots_[i] = k;
+      slots_[i] = slot;
     }
   }
-  std::vector<uint32_t> slots_;   // value numbers, kFree; a power of two, at most half full
-  std::vector<uint32_t> hashes_;  // hash of each value number
+  std::vector<uint64_t> slots_;  // hash << 32 | value number, kFree; a power of two, at most half full
 };
 
 // The value part of an entry line, after the entry: `:A:TXT`, `:A`, `TXT`,
@@ -907,20 +908,28 @@ class Ip4Set final : public Buildable {
   // Room in the /32 bucket for one entry per 12 bytes of file (a line of
   // an address alone takes 8 to 16): no copies while a 10 M entry set
   // grows; the part not written is never touched.
-  void expect(size_t bytes) override { pending_[0].reserve(pending_[0].size() + bytes / 12); }
+  // A file's entries come after those a worker parsed from the previous
+  // file (absorb), which join the others here.
+  void expect(size_t bytes) override {
+    for (int b = 0; b < 4; ++b) {
+      if (pending_tail_[b].empty()) continue;
+      pending_[b].insert(pending_[b].end(), pending_tail_[b].begin(), pending_tail_[b].end());
+      std::vector<uint64_t>().swap(pending_tail_[b]);
+    }
+    pending_[0].reserve(pending_[0].size() + bytes / 12);
+  }
 
   // Takes the entries a worker parsed from the rest of the same file (after
   // this set's), its value numbers mapped through `remap`: the same units,
   // values and order as if this set had read those lines itself.
   void absorb(Ip4Set& w, const std::vector<uint32_t>& remap) {
     for (int b = 0; b < 4; ++b) {
-      auto& dst = pending_[b];
-      dst.reserve(dst.size() + w.pending_[b].size());
-      for (uint64_t x : w.pending_[b]) {
+      // Kept as they are, after this set's (finish() sorts both, stably).
+      for (uint64_t& x : w.pending_[b]) {
         uint32_t v = static_cast<uint32_t>(x);
-        dst.push_back((x & ~uint64_t{0xFFFFFFFFu}) | (v == kExcluded ? v : remap[v]));
+        x = (x & ~uint64_t{0xFFFFFFFFu}) | (v == kExcluded ? v : remap[v]);
       }
-      std::vector<uint64_t>().swap(w.pending_[b]);
+      pending_tail_[b] = std::move(w.pending_[b]);
       for (const Piece& p : w.pieces_[b])
         pieces_[b].push_back({p.lo, p.hi, p.value == kExcluded ? p.value : remap[p.value], seq_++});
       std::vector<Piece>().swap(w.pieces_[b]);
@@ -935,7 +944,7 @@ class Ip4Set final : public Buildable {
       bk.ranges.reserve(p.size());
       for (const auto& x : p) bk.ranges.push_back({x.lo, x.hi, x.value});
       std::vector<Piece>().swap(p);
-      sort_units(pending_[b]);
+      sort_units(pending_[b], pending_tail_[b]);
       bk.singles.build(pending_[b], 32 - kShift[b]);
       bk.max_hi.resize(bk.ranges.size());
       bk.max_hi_listed.resize(bk.ranges.size());
@@ -1056,21 +1065,33 @@ class Ip4Set final : public Buildable {
     size_t first_listed = SIZE_MAX;
   };
 
-  // Sorts unit << 32 | value by unit (the order of values for one unit does
-  // not matter): LSD radix over the unit's two halves for large arrays.
-  static void sort_units(std::vector<uint64_t>& v) {
-    if (v.size() < 65536) {
+  // Sorts unit << 32 | value of `v` then `tail` by unit into `v` (the order
+  // of values for one unit does not matter to answers; it is kept, so that a
+  // set read by two threads is that of one): LSD radix over the unit's two
+  // halves for large arrays. `tail` is emptied.
+  static void sort_units(std::vector<uint64_t>& v, std::vector<uint64_t>& tail) {
+    size_t n = v.size() + tail.size();
+    if (n < 65536) {
+      v.insert(v.end(), tail.begin(), tail.end());
+      std::vector<uint64_t>().swap(tail);
       std::sort(v.begin(), v.end());
       return;
     }
-    std::vector<uint64_t> tmp(v.size());
+    std::vector<uint64_t> tmp(n);
     std::vector<size_t> count(65537);
     for (int pass = 0; pass < 2; ++pass) {  // 16 bits a pass
       int shift = 32 + 16 * pass;
       std::fill(count.begin(), count.end(), 0);
       for (uint64_t x : v) ++count[((x >> shift) & 0xFFFF) + 1];
+      for (uint64_t x : tail) ++count[((x >> shift) & 0xFFFF) + 1];
       for (size_t i = 0; i < 65536; ++i) count[i + 1] += count[i];
       for (uint64_t x : v) tmp[count[(x >> shift) & 0xFFFF]++] = x;
+      for (uint64_t x : tail) tmp[count[(x >> shift) & 0xFFFF]++] = x;
+      if (pass == 0 && !tail.empty()) {
+        std::vector<uint64_t>().swap(tail);
+        if (v.capacity() < n) std::vector<uint64_t>().swap(v);
+        v.resize(n);
+      }
       v.swap(tmp);
     }
   }
@@ -1108,7 +1129,8 @@ class Ip4Set final : public Buildable {
   }
 
   std::vector<Piece> pieces_[4];
-  std::vector<uint64_t> pending_[4];  // single units while loading: unit << 32 | value
+  std::vector<uint64_t> pending_[4];       // single units while loading: unit << 32 | value
+  std::vector<uint64_t> pending_tail_[4];  // those of a second thread (absorb), after pending_
   Bucket buckets_[4];
   uint64_t seq_ = 0;
   size_t count_ = 0;
@@ -1981,7 +2003,7 @@ class Loader {
   // freed once it returns), end_file.
   void begin_file(const std::string& name, int64_t mtime, size_t bytes = 0) {
     file_ = name;
-    if (!combined_ && bytes) root_->expect(bytes);
+    if (!combined_) root_->expect(bytes);
     root_->newest_mtime = std::max(root_->newest_mtime, mtime);
     start_file();
     line_no_ = 0;
@@ -2048,7 +2070,6 @@ class Loader {
   // in the tail or a changed $MAXRANGE4: the tail is read again here.
   // Returns an error message, empty on success.
   std::string file_parallel(const std::string& name, int64_t mtime, uint64_t size, const ReadAt& read) {
-    begin_file(name, mtime, static_cast<size_t>(size));
     auto feed_all = [&](std::string_view t) {
       feed(t);
       return true;
@@ -2058,6 +2079,7 @@ class Loader {
     std::string err;
     if (set) cut = find_cut(read, size, &err);
     if (!err.empty()) return err;
+    begin_file(name, mtime, static_cast<size_t>(cut ? cut : size));  // room for the head's entries
     if (cut == 0) {
       err = read_lines(read, 0, UINT64_MAX, feed_all);
       end_file();
