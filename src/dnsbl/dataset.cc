@@ -804,12 +804,15 @@ class Ip4Set final : public Buildable {
       line.remove_prefix(1);
     }
     size_t end = 0;
-    while (end < line.size() && ((line[end] >= '0' && line[end] <= '9') || line[end] == '.' ||
-                                 line[end] == '/' || line[end] == '-'))
-      ++end;
-    std::string_view tok = line.substr(0, end);
     uint32_t lo = 0, hi = 0;
-    if (!parse_range(tok, &lo, &hi, why)) return false;
+    if (!plain_address(line, &lo, &end)) {
+      while (end < line.size() && ((line[end] >= '0' && line[end] <= '9') || line[end] == '.' ||
+                                   line[end] == '/' || line[end] == '-'))
+        ++end;
+      if (!parse_range(line.substr(0, end), &lo, &hi, why)) return false;
+    } else {
+      hi = lo;
+    }
     if (trivial && lo != hi) {
       *why = "ip4tset holds single addresses only";
       return false;
@@ -821,6 +824,31 @@ class Ip4Set final : public Buildable {
     uint32_t value = kExcluded;
     if (!excl && !entry_value(*this, line.substr(end), def, def_value, &value, why)) return false;
     add_range(lo, hi, value);
+    return true;
+  }
+
+  // The common line: four octets (1-3 digits each, at most 255) that are the
+  // whole entry (the next character cannot continue it). Anything else
+  // (false) goes the general way, which reads these the same.
+  static bool plain_address(std::string_view line, uint32_t* addr, size_t* end) {
+    const char* p = line.data();
+    size_t n = line.size(), i = 0;
+    uint32_t a = 0;
+    for (int o = 0; o < 4; ++o) {
+      if (o > 0) {
+        if (i >= n || p[i] != '.') return false;
+        ++i;
+      }
+      uint32_t v = 0;
+      size_t start = i;
+      while (i < n && i - start < 3 && p[i] >= '0' && p[i] <= '9')
+        v = v * 10 + static_cast<uint32_t>(p[i++] - '0');
+      if (i == start || v > 255) return false;
+      a = a << 8 | v;
+    }
+    if (i < n && ((p[i] >= '0' && p[i] <= '9') || p[i] == '.' || p[i] == '/' || p[i] == '-')) return false;
+    *addr = a;
+    *end = i;
     return true;
   }
 
