@@ -1105,23 +1105,25 @@ class Ip4Set final : public Buildable {
       std::sort(v.begin(), v.end());
       return;
     }
-    std::vector<uint64_t> tmp(n);
+    // v (and tail) -> tmp by the unit's low half, tmp -> v by its high half;
+    // tmp is not zeroed first (each slot is written before it is read).
+    std::unique_ptr<uint64_t[]> tmp(new uint64_t[n]);
     std::vector<size_t> count(65537);
-    for (int pass = 0; pass < 2; ++pass) {  // 16 bits a pass
-      int shift = 32 + 16 * pass;
-      std::fill(count.begin(), count.end(), 0);
-      for (uint64_t x : v) ++count[((x >> shift) & 0xFFFF) + 1];
-      for (uint64_t x : tail) ++count[((x >> shift) & 0xFFFF) + 1];
-      for (size_t i = 0; i < 65536; ++i) count[i + 1] += count[i];
-      for (uint64_t x : v) tmp[count[(x >> shift) & 0xFFFF]++] = x;
-      for (uint64_t x : tail) tmp[count[(x >> shift) & 0xFFFF]++] = x;
-      if (pass == 0 && !tail.empty()) {
-        std::vector<uint64_t>().swap(tail);
-        if (v.capacity() < n) std::vector<uint64_t>().swap(v);
-        v.resize(n);
-      }
-      v.swap(tmp);
+    auto bucket = [](uint64_t x, int shift) { return static_cast<size_t>((x >> shift) & 0xFFFF); };
+    for (uint64_t x : v) ++count[bucket(x, 32) + 1];
+    for (uint64_t x : tail) ++count[bucket(x, 32) + 1];
+    for (size_t i = 0; i < 65536; ++i) count[i + 1] += count[i];
+    for (uint64_t x : v) tmp[count[bucket(x, 32)]++] = x;
+    for (uint64_t x : tail) tmp[count[bucket(x, 32)]++] = x;
+    if (!tail.empty()) {
+      std::vector<uint64_t>().swap(tail);
+      if (v.capacity() < n) std::vector<uint64_t>().swap(v);
+      v.resize(n);
     }
+    std::fill(count.begin(), count.end(), 0);
+    for (size_t i = 0; i < n; ++i) ++count[bucket(tmp[i], 48) + 1];
+    for (size_t i = 0; i < 65536; ++i) count[i + 1] += count[i];
+    for (size_t i = 0; i < n; ++i) v[count[bucket(tmp[i], 48)]++] = tmp[i];
   }
 
   template <typename F>
