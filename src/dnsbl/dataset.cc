@@ -2172,6 +2172,12 @@ class Loader {
         work.error = std::current_exception();
       }
     });
+    struct Join {  // also when feeding the head throws (bad_alloc)
+      std::thread& t;
+      ~Join() {
+        if (t.joinable()) t.join();
+      }
+    } join{worker};
     err = read_lines(read, 0, cut, feed_all);
     worker.join();
     if (work.error) std::rethrow_exception(work.error);
