@@ -6,8 +6,8 @@
 //                       [--xfr-allow CIDR]... [--tsig NAME:ALG:BASE64]... [--tsig-file FILE]
 //                       [--notify ADDR:PORT]... [--xfr-max-records N] [--xfr-journal N]
 //                       [--stats FILE]
-//                       [--allow-host-bits] ZONE:TYPE:FILE[,FILE...]...
-//   rampart dnsbl check ZONE:TYPE:FILE[,FILE...]...
+//                       [--allow-host-bits] [--load-threads 1|2] ZONE:TYPE:FILE[,FILE...]...
+//   rampart dnsbl check [--allow-host-bits] [--load-threads 1|2] ZONE:TYPE:FILE[,FILE...]...
 //
 // DESCRIPTION
 //   serve loads the zones (rbldnsd's zone:type:file,file specs, the same
@@ -49,6 +49,7 @@
 //   transfers, refused transfers, TSIG errors): on SIGUSR1 to stderr, or
 //   with --stats FILE into FILE (replaced whole) on SIGUSR1 and at exit.
 //   --allow-host-bits is rbldnsd's -e (127.2.3.4/24 accepted as 127.2.3.0/24).
+//   --load-threads 1|2: threads that parse a large ip4set file (default 2).
 //
 // DIAGNOSTICS
 //   Bad lines in data files: "file:line: reason" on stderr, the line skipped
@@ -124,6 +125,15 @@ int parse(cli::Args& a, Options& o, bool serve) {
       }
       if (arg == "--allow-host-bits" && !has_value) {
         o.load.allow_host_bits = true;
+        continue;
+      }
+      if (arg == "--load-threads") {
+        if (!has_value) {
+          if (i + 1 >= raw.size()) return a.usage_error("option " + arg + " needs a value");
+          value = raw[++i];
+        }
+        if (value != "1" && value != "2") return a.usage_error("--load-threads " + value + ": 1 or 2");
+        o.load.threads = value == "1" ? 1 : 2;
         continue;
       }
       bool takes = serve && (arg == "--listen" || arg == "--threads" || arg == "--check" || arg == "--udp" ||

@@ -9,9 +9,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -488,7 +491,7 @@ class Buildable : public Dataset {
   // value index of the current default. Returns false with `why` to skip it.
   virtual bool add_line(std::string_view line, uint32_t def, const Value& def_value, std::string* why) = 0;
   virtual void finish() {}
-  // A file of `bytes` is about to be read (room for its entries ahead).
+  // A file of `bytes` (0: unknown) is about to be read (room for its entries ahead).
   virtual void expect(size_t /*bytes*/) {}
   // Index of a value, shared between entries that have the same.
   uint32_t intern(const Value& v) { return intern(v.type, v.a, v.ttl, v.mx_pref, v.has_txt, v.txt); }
@@ -503,25 +506,30 @@ class Buildable : public Dataset {
                        static_cast<uint32_t>(txt.size()), has_txt});
     texts_.append(txt);
     uint32_t h = hash(values_.back());
-    if (size_t{idx} * 2 + 2 > slots_.size()) grow(idx);
+    if (size_t{idx} * 2 + 2 > slots_.size()) grow();
     size_t mask = slots_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-      uint32_t other = slots_[i];
-      if (other == kFree) {
-        slots_[i] = idx;
-        hashes_.push_back(h);
+      uint64_t slot = slots_[i];
+      if (slot == kFree) {
+        slots_[i] = uint64_t{h} << 32 | idx;
         return idx;
       }
-      if (hashes_[other] == h && same(values_[other], values_[idx])) {
+      uint32_t other = static_cast<uint32_t>(slot);
+      if ((slot >> 32) == h && same(values_[other], values_[idx])) {
         values_.pop_back();
         texts_.resize(text_end);
         return other;
       }
     }
   }
+  // Interns value `k` of another data set (a worker's, parallel loading).
+  uint32_t intern_other(const Buildable& o, uint32_t k) {
+    const StoredValue& v = o.values_[k];
+    return intern(v.type, v.a, v.ttl, v.mx_pref, v.has_txt, o.text(v));
+  }
+  size_t value_count() const { return values_.size(); }
   void drop_index() {
-    std::vector<uint32_t>().swap(slots_);
-    std::vector<uint32_t>().swap(hashes_);
+    std::vector<uint64_t>().swap(slots_);
     values_.shrink_to_fit();
     texts_.shrink_to_fit();
   }
@@ -532,7 +540,7 @@ class Buildable : public Dataset {
   bool generic = false;  // type == "generic", asked on every line
 
  private:
-  static constexpr uint32_t kFree = 0xFFFFFFFFu;
+  static constexpr uint64_t kFree = ~uint64_t{0};  // no value has number 2^32-1
   uint32_t hash(const StoredValue& v) const {
     uint64_t h = std::hash<std::string_view>()(text(v));
     h ^= (uint64_t{v.a} << 17) ^ (uint64_t{v.type} << 3) ^ (uint64_t{v.mx_pref} << 40) ^ v.ttl ^ v.has_txt;
@@ -543,18 +551,20 @@ class Buildable : public Dataset {
     return a.type == b.type && a.a == b.a && a.mx_pref == b.mx_pref && a.ttl == b.ttl &&
            a.has_txt == b.has_txt && text(a) == text(b);
   }
-  // Doubles the table and puts back the values numbered below `count`.
-  void grow(uint32_t count) {
-    slots_.assign(std::max<size_t>(64, slots_.size() * 2), kFree);
+  // Doubles the table (each slot holds its value's hash: no value is read
+  // to move it, and a probe reads a value only when the hashes match).
+  void grow() {
+    std::vector<uint64_t> old = std::move(slots_);
+    slots_.assign(std::max<size_t>(64, old.size() * 2), kFree);
     size_t mask = slots_.size() - 1;
-    for (uint32_t k = 0; k < count; ++k) {
-      size_t i = hashes_[k] & mask;
+    for (uint64_t slot : old) {
+      if (slot == kFree) continue;
+      size_t i = (slot >> 32) & mask;
       while (slots_[i] != kFree) i = (i + 1) & mask;
-      slots_[i] = k;
+      slots_[i] = slot;
     }
   }
-  std::vector<uint32_t> slots_;   // value numbers, kFree; a power of two, at most half full
-  std::vector<uint32_t> hashes_;  // hash of each value number
+  std::vector<uint64_t> slots_;  // hash << 32 | value number, kFree; a power of two, at most half full
 };
 
 // The value part of an entry line, after the entry: `:A:TXT`, `:A`, `TXT`,
@@ -587,6 +597,30 @@ bool entry_value(Buildable& ds, std::string_view rest, uint32_t def, const Value
   }
   *out = ds.intern(def_value.type, a_value, def_value.ttl, def_value.mx_pref, has_txt, txt);
   return true;
+}
+
+// A default line's text after its ':' (`A:TXT`), read against the built-in
+// default (127.0.0.2, no TXT). Returns why it is bad, empty when it is not.
+std::string parse_default_line(std::string_view rest, Value* out) {
+  Value v;
+  size_t colon = rest.find(':');
+  std::string_view a = rest.substr(0, colon);
+  if (!a.empty() && !parse_a_value(a, &v.a)) return "bad A value '" + std::string(a) + "'";
+  if (colon != std::string_view::npos) {
+    v.txt = std::string(ltrim(rest.substr(colon + 1)));
+    v.has_txt = !v.txt.empty();
+  }
+  *out = std::move(v);
+  return {};
+}
+
+// The text of a special line (`$X`, `#$X`, `;$X`, `:$X`; trimmed), empty when
+// the line is not one.
+std::string_view special_text(std::string_view line) {
+  if (!line.empty() && line[0] == '$') return line.substr(1);
+  if (line.size() > 1 && (line[0] == '#' || line[0] == ';' || line[0] == ':') && line[1] == '$')
+    return line.substr(2);
+  return {};
 }
 
 // A fixed array of trivially copyable T. From 2 MiB up it has its own
@@ -770,12 +804,15 @@ class Ip4Set final : public Buildable {
       line.remove_prefix(1);
     }
     size_t end = 0;
-    while (end < line.size() && ((line[end] >= '0' && line[end] <= '9') || line[end] == '.' ||
-                                 line[end] == '/' || line[end] == '-'))
-      ++end;
-    std::string_view tok = line.substr(0, end);
     uint32_t lo = 0, hi = 0;
-    if (!parse_range(tok, &lo, &hi, why)) return false;
+    if (!plain_address(line, &lo, &end)) {
+      while (end < line.size() && ((line[end] >= '0' && line[end] <= '9') || line[end] == '.' ||
+                                   line[end] == '/' || line[end] == '-'))
+        ++end;
+      if (!parse_range(line.substr(0, end), &lo, &hi, why)) return false;
+    } else {
+      hi = lo;
+    }
     if (trivial && lo != hi) {
       *why = "ip4tset holds single addresses only";
       return false;
@@ -787,6 +824,31 @@ class Ip4Set final : public Buildable {
     uint32_t value = kExcluded;
     if (!excl && !entry_value(*this, line.substr(end), def, def_value, &value, why)) return false;
     add_range(lo, hi, value);
+    return true;
+  }
+
+  // The common line: four octets (1-3 digits each, at most 255) that are the
+  // whole entry (the next character cannot continue it). Anything else
+  // (false) goes the general way, which reads these the same.
+  static bool plain_address(std::string_view line, uint32_t* addr, size_t* end) {
+    const char* p = line.data();
+    size_t n = line.size(), i = 0;
+    uint32_t a = 0;
+    for (int o = 0; o < 4; ++o) {
+      if (o > 0) {
+        if (i >= n || p[i] != '.') return false;
+        ++i;
+      }
+      uint32_t v = 0;
+      size_t start = i;
+      while (i < n && i - start < 3 && p[i] >= '0' && p[i] <= '9')
+        v = v * 10 + static_cast<uint32_t>(p[i++] - '0');
+      if (i == start || v > 255) return false;
+      a = a << 8 | v;
+    }
+    if (i < n && ((p[i] >= '0' && p[i] <= '9') || p[i] == '.' || p[i] == '/' || p[i] == '-')) return false;
+    *addr = a;
+    *end = i;
     return true;
   }
 
@@ -874,7 +936,33 @@ class Ip4Set final : public Buildable {
   // Room in the /32 bucket for one entry per 12 bytes of file (a line of
   // an address alone takes 8 to 16): no copies while a 10 M entry set
   // grows; the part not written is never touched.
-  void expect(size_t bytes) override { pending_[0].reserve(pending_[0].size() + bytes / 12); }
+  // A file's entries come after those a worker parsed from the previous
+  // file (absorb), which join the others here.
+  void expect(size_t bytes) override {
+    for (int b = 0; b < 4; ++b) {
+      if (pending_tail_[b].empty()) continue;
+      pending_[b].insert(pending_[b].end(), pending_tail_[b].begin(), pending_tail_[b].end());
+      std::vector<uint64_t>().swap(pending_tail_[b]);
+    }
+    pending_[0].reserve(pending_[0].size() + bytes / 12);
+  }
+
+  // Takes the entries a worker parsed from the rest of the same file (after
+  // this set's), its value numbers mapped through `remap`: the same units,
+  // values and order as if this set had read those lines itself.
+  void absorb(Ip4Set& w, const std::vector<uint32_t>& remap) {
+    for (int b = 0; b < 4; ++b) {
+      // Kept as they are, after this set's (finish() sorts both, stably).
+      for (uint64_t& x : w.pending_[b]) {
+        uint32_t v = static_cast<uint32_t>(x);
+        x = (x & ~uint64_t{0xFFFFFFFFu}) | (v == kExcluded ? v : remap[v]);
+      }
+      pending_tail_[b] = std::move(w.pending_[b]);
+      for (const Piece& p : w.pieces_[b])
+        pieces_[b].push_back({p.lo, p.hi, p.value == kExcluded ? p.value : remap[p.value], seq_++});
+      std::vector<Piece>().swap(w.pieces_[b]);
+    }
+  }
 
   void finish() override {
     for (int b = 0; b < 4; ++b) {
@@ -884,7 +972,7 @@ class Ip4Set final : public Buildable {
       bk.ranges.reserve(p.size());
       for (const auto& x : p) bk.ranges.push_back({x.lo, x.hi, x.value});
       std::vector<Piece>().swap(p);
-      sort_units(pending_[b]);
+      sort_units(pending_[b], pending_tail_[b]);
       bk.singles.build(pending_[b], 32 - kShift[b]);
       bk.max_hi.resize(bk.ranges.size());
       bk.max_hi_listed.resize(bk.ranges.size());
@@ -1005,23 +1093,37 @@ class Ip4Set final : public Buildable {
     size_t first_listed = SIZE_MAX;
   };
 
-  // Sorts unit << 32 | value by unit (the order of values for one unit does
-  // not matter): LSD radix over the unit's two halves for large arrays.
-  static void sort_units(std::vector<uint64_t>& v) {
-    if (v.size() < 65536) {
+  // Sorts unit << 32 | value of `v` then `tail` by unit into `v` (the order
+  // of values for one unit does not matter to answers; it is kept, so that a
+  // set read by two threads is that of one): LSD radix over the unit's two
+  // halves for large arrays. `tail` is emptied.
+  static void sort_units(std::vector<uint64_t>& v, std::vector<uint64_t>& tail) {
+    size_t n = v.size() + tail.size();
+    if (n < 65536) {
+      v.insert(v.end(), tail.begin(), tail.end());
+      std::vector<uint64_t>().swap(tail);
       std::sort(v.begin(), v.end());
       return;
     }
-    std::vector<uint64_t> tmp(v.size());
+    // v (and tail) -> tmp by the unit's low half, tmp -> v by its high half;
+    // tmp is not zeroed first (each slot is written before it is read).
+    std::unique_ptr<uint64_t[]> tmp(new uint64_t[n]);
     std::vector<size_t> count(65537);
-    for (int pass = 0; pass < 2; ++pass) {  // 16 bits a pass
-      int shift = 32 + 16 * pass;
-      std::fill(count.begin(), count.end(), 0);
-      for (uint64_t x : v) ++count[((x >> shift) & 0xFFFF) + 1];
-      for (size_t i = 0; i < 65536; ++i) count[i + 1] += count[i];
-      for (uint64_t x : v) tmp[count[(x >> shift) & 0xFFFF]++] = x;
-      v.swap(tmp);
+    auto bucket = [](uint64_t x, int shift) { return static_cast<size_t>((x >> shift) & 0xFFFF); };
+    for (uint64_t x : v) ++count[bucket(x, 32) + 1];
+    for (uint64_t x : tail) ++count[bucket(x, 32) + 1];
+    for (size_t i = 0; i < 65536; ++i) count[i + 1] += count[i];
+    for (uint64_t x : v) tmp[count[bucket(x, 32)]++] = x;
+    for (uint64_t x : tail) tmp[count[bucket(x, 32)]++] = x;
+    if (!tail.empty()) {
+      std::vector<uint64_t>().swap(tail);
+      if (v.capacity() < n) std::vector<uint64_t>().swap(v);
+      v.resize(n);
     }
+    std::fill(count.begin(), count.end(), 0);
+    for (size_t i = 0; i < n; ++i) ++count[bucket(tmp[i], 48) + 1];
+    for (size_t i = 0; i < 65536; ++i) count[i + 1] += count[i];
+    for (size_t i = 0; i < n; ++i) v[count[bucket(tmp[i], 48)]++] = tmp[i];
   }
 
   template <typename F>
@@ -1057,7 +1159,8 @@ class Ip4Set final : public Buildable {
   }
 
   std::vector<Piece> pieces_[4];
-  std::vector<uint64_t> pending_[4];  // single units while loading: unit << 32 | value
+  std::vector<uint64_t> pending_[4];       // single units while loading: unit << 32 | value
+  std::vector<uint64_t> pending_tail_[4];  // those of a second thread (absorb), after pending_
   Bucket buckets_[4];
   uint64_t seq_ = 0;
   size_t count_ = 0;
@@ -1930,7 +2033,7 @@ class Loader {
   // freed once it returns), end_file.
   void begin_file(const std::string& name, int64_t mtime, size_t bytes = 0) {
     file_ = name;
-    if (!combined_ && bytes) root_->expect(bytes);
+    if (!combined_) root_->expect(bytes);
     root_->newest_mtime = std::max(root_->newest_mtime, mtime);
     start_file();
     line_no_ = 0;
@@ -1946,6 +2049,17 @@ class Loader {
     }
   }
   void end_file() { end_section(); }
+
+  // Reads up to `len` bytes at `off` of the file being loaded (pread).
+  using ReadAt = std::function<ssize_t(uint64_t off, char* buf, size_t len)>;
+  static constexpr size_t kPiece = size_t{1} << 20;
+
+  // True when a file of `bytes` is worth reading whole and parsing with
+  // two threads (file_parallel).
+  bool parallel(size_t bytes) const {
+    return opt_.threads > 1 && bytes >= opt_.parallel_min_bytes && !combined_ &&
+           dynamic_cast<Ip4Set*>(root_.get()) != nullptr;
+  }
 
   DatasetPtr end() {
     for (auto& p : parts_done_) p.first->finish();
@@ -1970,6 +2084,208 @@ class Loader {
 
   Buildable& current() { return sub_ ? *sub_ : *root_; }
 
+ public:
+  // An ip4set file in two halves cut at a line boundary, each read in pieces
+  // by its own thread: this one feeds the head as usual while a worker parses
+  // the tail into a set of its own, whose entries and values are then added
+  // after the head's, so that the data set, the value numbers and the
+  // warnings are those of one thread. A tail line depends on the default line
+  // in force (the last good `:A:TXT` line before it) and on $MAXRANGE4; the
+  // other specials take effect at query time or are first-only, but their
+  // order matters. So the worker starts from a guess of the default at the
+  // cut (the last default line in the MiB before it, else in the file's
+  // first MiB) and gives up at any special in the tail; after the join the
+  // guess is checked against the default this thread reached, and
+  // $MAXRANGE4 against its value before the head. A wrong guess, a special
+  // in the tail or a changed $MAXRANGE4: the tail is read again here.
+  // Returns an error message, empty on success.
+  std::string file_parallel(const std::string& name, int64_t mtime, uint64_t size, const ReadAt& read) {
+    auto feed_all = [&](std::string_view t) {
+      feed(t);
+      return true;
+    };
+    auto* set = dynamic_cast<Ip4Set*>(root_.get());
+    uint64_t cut = 0;
+    std::string err;
+    if (set) cut = find_cut(read, size, &err);
+    if (!err.empty()) return err;
+    begin_file(name, mtime, static_cast<size_t>(cut ? cut : size));  // room for the head's entries
+    if (cut == 0) {
+      err = read_lines(read, 0, UINT64_MAX, feed_all);
+      end_file();
+      return err;
+    }
+    Value guess = def_value_;
+    if (err = guess_default(read, cut, &guess); !err.empty()) return err;
+    auto made = make(root_->type);
+    auto& ws = static_cast<Ip4Set&>(*made);
+    ws.trivial = set->trivial;
+    ws.allow_host_bits = set->allow_host_bits;
+    uint64_t max_range4 = set->max_range4;
+    ws.max_range4 = max_range4;
+    ws.expect(static_cast<size_t>(size - cut));
+    struct Work {
+      bool ok = true;
+      size_t lines = 0;
+      std::vector<std::pair<size_t, std::string>> warnings;
+      std::string read_error;
+      std::exception_ptr error;
+    } work;
+    size_t max_warnings = opt_.max_warnings;
+    std::thread worker([&] {
+      try {
+        Value def = guess;
+        uint32_t def_index = UINT32_MAX;
+        std::string why;
+        auto line = [&](std::string_view l) {
+          ++work.lines;
+          l = ltrim(rtrim(l));
+          if (l.empty()) return true;
+          if (l[0] == '$' || !special_text(l).empty()) return work.ok = false;
+          if (l[0] == '#' || l[0] == ';') return true;
+          if (l[0] == ':') {
+            Value v;
+            if (auto bad = parse_default_line(l.substr(1), &v); !bad.empty()) {
+              if (work.warnings.size() < max_warnings) work.warnings.emplace_back(work.lines, std::move(bad));
+            } else {
+              def = std::move(v);
+              def_index = UINT32_MAX;
+            }
+            return true;
+          }
+          // As line_(): the default is interned before the line is read.
+          if (def_index == UINT32_MAX) def_index = ws.intern(def);
+          why.clear();
+          if (!ws.add_line(l, def_index, def, &why) && work.warnings.size() < max_warnings)
+            work.warnings.emplace_back(work.lines, why.empty() ? "bad line" : why);
+          return true;
+        };
+        work.read_error = read_lines(read, cut, UINT64_MAX, [&](std::string_view t) {
+          while (!t.empty()) {
+            size_t nl = t.find('\n');
+            if (!line(t.substr(0, nl))) return false;
+            t = nl == std::string_view::npos ? std::string_view{} : t.substr(nl + 1);
+          }
+          return true;
+        });
+      } catch (...) {
+        work.error = std::current_exception();
+      }
+    });
+    struct Join {  // also when feeding the head throws (bad_alloc)
+      std::thread& t;
+      ~Join() {
+        if (t.joinable()) t.join();
+      }
+    } join{worker};
+    err = read_lines(read, 0, cut, feed_all);
+    worker.join();
+    if (work.error) std::rethrow_exception(work.error);
+    if (!err.empty()) return err;
+    if (!work.read_error.empty()) return work.read_error;
+    if (!work.ok || !same_value(def_value_, guess) || set->max_range4 != max_range4) {
+      err = read_lines(read, cut, UINT64_MAX, feed_all);
+      end_file();
+      return err;
+    }
+    std::vector<uint32_t> remap(ws.value_count());
+    for (uint32_t k = 0; k < remap.size(); ++k) remap[k] = set->intern_other(ws, k);
+    set->absorb(ws, remap);
+    for (auto& [n, why] : work.warnings) warn(line_no_ + n, why);
+    line_no_ += work.lines;
+    report_->lines += work.lines;
+    ++report_->parallel_files;
+    end_file();
+    return {};
+  }
+
+ private:
+  static bool same_value(const Value& x, const Value& y) {
+    return x.type == y.type && x.a == y.a && x.has_txt == y.has_txt && x.mx_pref == y.mx_pref &&
+           x.ttl == y.ttl && x.txt == y.txt;
+  }
+
+  // Reads [from, to) (UINT64_MAX: to the end) in pieces of whole lines (1
+  // MiB, more for a longer line); `f(text)` false stops. An error message or
+  // empty.
+  template <typename F>
+  static std::string read_lines(const ReadAt& read, uint64_t from, uint64_t to, F&& f) {
+    std::string buf(kPiece, '\0');
+    size_t held = 0;
+    uint64_t off = from;
+    for (;;) {
+      if (held == buf.size()) buf.resize(buf.size() * 2);
+      size_t want = buf.size() - held;
+      if (to != UINT64_MAX) want = static_cast<size_t>(std::min<uint64_t>(want, to - off));
+      ssize_t n = want == 0 ? 0 : read(off, buf.data() + held, want);
+      if (n < 0) return std::string("read error: ") + std::strerror(errno);
+      if (n == 0) {
+        if (held) f(std::string_view(buf.data(), held));  // a last line without its newline
+        return {};
+      }
+      off += static_cast<uint64_t>(n);
+      size_t end = held + static_cast<size_t>(n);
+      size_t last_nl = std::string_view(buf.data(), end).rfind('\n');
+      if (last_nl == std::string_view::npos) {
+        held = end;
+        continue;
+      }
+      if (!f(std::string_view(buf.data(), last_nl + 1))) return {};
+      held = end - last_nl - 1;
+      std::memmove(buf.data(), buf.data() + last_nl + 1, held);
+    }
+  }
+
+  // Where to cut a file of `size` bytes: just after the first newline from
+  // its middle on (within 1 MiB), 0 when there is none.
+  static uint64_t find_cut(const ReadAt& read, uint64_t size, std::string* err) {
+    std::string buf(kPiece, '\0');
+    uint64_t mid = size / 2;
+    ssize_t n = read(mid, buf.data(), buf.size());
+    if (n < 0) {
+      *err = std::string("read error: ") + std::strerror(errno);
+      return 0;
+    }
+    size_t nl = std::string_view(buf.data(), static_cast<size_t>(n)).find('\n');
+    if (nl == std::string_view::npos || mid + nl + 1 >= size) return 0;
+    return mid + nl + 1;
+  }
+
+  // The default line in force at `cut`, guessed: the last good one in the
+  // MiB before it, else in the file's first MiB, else `*def` as it is.
+  static std::string guess_default(const ReadAt& read, uint64_t cut, Value* def) {
+    auto last_default = [](std::string_view t, Value* out) {
+      bool found = false;
+      while (!t.empty()) {
+        size_t nl = t.find('\n');
+        if (nl == std::string_view::npos) break;  // a part of a line
+        std::string_view l = ltrim(rtrim(t.substr(0, nl)));
+        t = t.substr(nl + 1);
+        Value v;
+        if (!l.empty() && l[0] == ':' && special_text(l).empty() &&
+            parse_default_line(l.substr(1), &v).empty()) {
+          *out = std::move(v);
+          found = true;
+        }
+      }
+      return found;
+    };
+    std::string buf(kPiece, '\0');
+    uint64_t from = cut > kPiece ? cut - kPiece : 0;
+    ssize_t n = read(from, buf.data(), static_cast<size_t>(cut - from));
+    if (n < 0) return std::string("read error: ") + std::strerror(errno);
+    std::string_view t(buf.data(), static_cast<size_t>(n));
+    if (from > 0) {  // the first line may be cut
+      size_t nl = t.find('\n');
+      t = nl == std::string_view::npos ? std::string_view{} : t.substr(nl + 1);
+    }
+    if (last_default(t, def) || from == 0) return {};
+    n = read(0, buf.data(), buf.size());
+    if (n < 0) return std::string("read error: ") + std::strerror(errno);
+    last_default(std::string_view(buf.data(), static_cast<size_t>(n)), def);
+    return {};
+  }
+
   void start_file() {
     def_value_ = Value{};
     def_ = UINT32_MAX;
@@ -1993,11 +2309,7 @@ class Loader {
   std::string line_(std::string_view line) {
     line = ltrim(line);
     if (line.empty()) return {};
-    std::string_view special;
-    if (line[0] == '$')
-      special = line.substr(1);
-    else if (line.size() > 1 && (line[0] == '#' || line[0] == ';' || line[0] == ':') && line[1] == '$')
-      special = line.substr(2);
+    std::string_view special = special_text(line);
     if (!special.empty()) return special_(special);
     if (line[0] == '#' || line[0] == ';') return {};
     if (combined_ && !sub_) return "entry outside a $DATASET section of a combined data set";
@@ -2007,17 +2319,8 @@ class Loader {
         line.starts_with("::") && (ds.type == "ip6trie" || ds.type == "ip6tset" || ds.type == "acl");
     if (line[0] == ':' && !ds.generic && !ip6_entry) {
       Value v;
-      std::string why;
-      // Parsed against the built-in default (127.0.0.2, no TXT).
-      std::string_view rest = line.substr(1);
-      size_t colon = rest.find(':');
-      std::string_view a = rest.substr(0, colon);
-      if (!a.empty() && !parse_a_value(a, &v.a)) return "bad A value '" + std::string(a) + "'";
-      if (colon != std::string_view::npos) {
-        v.txt = std::string(ltrim(rest.substr(colon + 1)));
-        v.has_txt = !v.txt.empty();
-      }
-      def_value_ = v;
+      if (auto why = parse_default_line(line.substr(1), &v); !why.empty()) return why;
+      def_value_ = std::move(v);
       def_ = UINT32_MAX;
       return {};
     }
@@ -2176,7 +2479,22 @@ Result<DatasetPtr> load_dataset_text(std::string_view type, const std::vector<st
   LoadReport local;
   Loader l(options, report ? report : &local);
   if (auto r = l.begin(type); !r) return tl::unexpected(r.error());
-  for (size_t i = 0; i < texts.size(); ++i) l.file("<text " + std::to_string(i + 1) + ">", texts[i], 0);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    std::string name = "<text " + std::to_string(i + 1) + ">";
+    const std::string& t = texts[i];
+    if (!l.parallel(t.size())) {
+      l.file(name, t, 0);
+      continue;
+    }
+    auto read = [&t](uint64_t off, char* buf, size_t len) -> ssize_t {
+      if (off >= t.size()) return 0;
+      size_t n = std::min<size_t>(len, t.size() - static_cast<size_t>(off));
+      std::memcpy(buf, t.data() + off, n);
+      return static_cast<ssize_t>(n);
+    };
+    if (auto err = l.file_parallel(name, 0, t.size(), read); !err.empty())
+      return fail(Errc::kIo, name + ": " + err);
+  }
   return l.end();
 }
 
@@ -2196,6 +2514,20 @@ Result<DatasetPtr> load_dataset(std::string_view type, const std::vector<std::st
     if (fd < 0 || ::fstat(fd, &st) != 0) {
       if (fd >= 0) ::close(fd);
       return fail(Errc::kIo, "cannot read " + f);
+    }
+    if (l.parallel(static_cast<size_t>(st.st_size))) {
+      // Two threads, each reading its half (pread on the one descriptor).
+      auto read = [fd](uint64_t off, char* out, size_t len) -> ssize_t {
+        for (;;) {
+          ssize_t n = ::pread(fd, out, len, static_cast<off_t>(off));
+          if (n >= 0 || errno != EINTR) return n;
+        }
+      };
+      auto err =
+          l.file_parallel(f, static_cast<int64_t>(st.st_mtime), static_cast<uint64_t>(st.st_size), read);
+      ::close(fd);
+      if (!err.empty()) return fail(Errc::kIo, "cannot read " + f + ": " + err);
+      continue;
     }
     l.begin_file(f, static_cast<int64_t>(st.st_mtime), static_cast<size_t>(st.st_size));
     buf.resize(kPiece);

@@ -188,12 +188,17 @@ class Dataset {
 struct LoadReport {
   std::vector<std::string> warnings;
   size_t lines = 0;
+  size_t parallel_files = 0;  // files parsed by two threads (LoadOptions::threads)
 };
 
 struct LoadOptions {
   // rbldnsd -e: allow CIDR prefixes with host bits set.
   bool allow_host_bits = false;
   size_t max_warnings = 1000;
+  // ip4set/ip4tset files of at least `parallel_min_bytes` are read whole and
+  // parsed by `threads` threads (1 or 2; the result is the same either way).
+  unsigned threads = 2;
+  size_t parallel_min_bytes = size_t{8} << 20;
 };
 
 // Loads the files of one data set as if they were one file (the default

@@ -401,5 +401,169 @@ TEST(Load, Errors) {
   EXPECT_FALSE(parse_time(""));
 }
 
+// ---- two threads (LoadOptions::threads) give the data set of one thread
+
+// Every name of the dump with its records in the order answered, plus the
+// answers to `probes` (A and TXT values in order): equal strings mean the
+// same units, values, value numbers and answers.
+std::string fingerprint(const Dataset& ds, const std::vector<uint32_t>& probes) {
+  struct All : DumpSink {
+    std::string out;
+    bool node(std::string_view name, const Collector& c) override {
+      out.append(name).append(":");
+      for (const auto& r : c.records)
+        out += " " + std::to_string(r.type) + "/" + std::to_string(r.ttl) + "/" + std::to_string(r.a) + "/" +
+               std::string(c.text(r));
+      out += "\n";
+      return true;
+    }
+    bool excluded(std::string_view name) override {
+      out.append("!").append(name).append("\n");
+      return true;
+    }
+  } sink;
+  EXPECT_EQ(ds.dump(sink), DumpStatus::kOk);
+  Collector c;
+  for (uint32_t a : probes) {
+    std::string o[4] = {std::to_string(a & 255), std::to_string((a >> 8) & 255),
+                        std::to_string((a >> 16) & 255), std::to_string(a >> 24)};
+    std::string_view labels[4] = {o[0], o[1], o[2], o[3]};
+    c.clear();
+    Found f = ds.query({labels, 4}, kTypeAny, c);
+    sink.out += "q" + std::to_string(a) + "=" + std::to_string(static_cast<int>(f));
+    for (const auto& r : c.records) sink.out += " " + std::to_string(r.a) + "/" + std::string(c.text(r));
+    sink.out += "\n";
+  }
+  return sink.out;
+}
+
+struct TwoThreadFile {
+  std::string text;
+  std::vector<uint32_t> probes;
+};
+
+// A random ip4set: specials at the top, /32s (some with their own values),
+// CIDRs, ranges, exclusions, comments, blank and CRLF lines, bad lines and
+// bad default lines, and new default lines every `default_every` lines.
+TwoThreadFile random_ip4set(uint32_t seed, size_t lines, size_t default_every) {
+  std::mt19937 rnd(seed);
+  TwoThreadFile f;
+  f.text = "$SOA 1h ns.bl hm.bl 0 1h 10m 1w 5m\n$TTL 300\n$1 one\n:2:Listed $ ($1)\n";
+  auto ip = [&](uint32_t a) {
+    return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." +
+           std::to_string((a >> 8) & 255) + "." + std::to_string(a & 255);
+  };
+  for (size_t i = 0; i < lines; ++i) {
+    uint32_t a = (rnd() & 0x00FFFFFFu) | 0x0A000000u;  // 10/8: units collide
+    if (rnd() % 2 == 0) a &= 0xFF0FFFFFu;              // more collisions
+    f.probes.push_back(a);
+    if (default_every && i % default_every == default_every - 1) {
+      f.text += ":" + std::to_string(rnd() % 8 + 2) + ":default " + std::to_string(i) + " $\n";
+      continue;
+    }
+    switch (rnd() % 40) {
+      case 0: f.text += ip(a & 0xFFFFFF00u) + "/24\n"; break;
+      case 1: f.text += "!" + ip(a) + "\n"; break;
+      case 2: f.text += ip(a & 0xFFFFFF00u) + "-" + std::to_string(rnd() % 256) + "\n"; break;
+      case 3: f.text += "# comment " + ip(a) + "\n"; break;
+      case 4: f.text += "\n"; break;
+      case 5: f.text += ip(a) + " :3\r\n"; break;
+      case 6: f.text += "300.1.2.3 bad\n"; break;
+      case 7: f.text += ":999:bad default\n"; break;
+      case 8: f.text += ip(a & 0xFFFF0000u) + "/16 :4:wide\n"; break;
+      case 9: f.text += ip(a) + " own text " + std::to_string(rnd() % 50) + "\n"; break;
+      case 10:
+        f.text += ip(a) + " :" + std::to_string(rnd() % 20 + 2) + ":v" + std::to_string(rnd() % 30) + "\n";
+        break;
+      default: f.text += ip(a) + "\n";
+    }
+  }
+  for (int i = 0; i < 2000; ++i) f.probes.push_back(rnd());
+  return f;
+}
+
+// `parallel`: files the worker's half of was kept (no fall back).
+void expect_same_with_two_threads(const std::vector<std::string>& texts, const std::vector<uint32_t>& probes,
+                                  size_t parallel) {
+  LoadOptions one, two;
+  one.threads = 1;
+  two.threads = 2;
+  two.parallel_min_bytes = 0;
+  LoadReport r1, r2;
+  auto d1 = load_dataset_text("ip4set", texts, &r1, one);
+  auto d2 = load_dataset_text("ip4set", texts, &r2, two);
+  ASSERT_TRUE(d1 && d2);
+  EXPECT_EQ((*d1)->entries(), (*d2)->entries());
+  EXPECT_EQ(r1.lines, r2.lines);
+  EXPECT_EQ(r1.parallel_files, 0u);
+  EXPECT_EQ(r2.parallel_files, parallel);
+  EXPECT_EQ(r1.warnings, r2.warnings);
+  EXPECT_FALSE(r1.warnings.empty());
+  EXPECT_EQ((*d1)->ttl, (*d2)->ttl);
+  EXPECT_EQ(fingerprint(**d1, probes), fingerprint(**d2, probes));
+}
+
+TEST(Ip4SetTwoThreads, SameDataSetAsOneThread) {
+  for (uint32_t seed = 1; seed <= 6; ++seed) {
+    SCOPED_TRACE(seed);
+    // default lines only at the top, then every 997 lines, then every 13
+    auto f = random_ip4set(seed, 20000, seed <= 2 ? 0 : seed <= 4 ? 997 : 13);
+    expect_same_with_two_threads({f.text}, f.probes, 1);
+    // two files: the default starts afresh in the second
+    auto g = random_ip4set(seed + 100, 5000, 0);
+    g.text.erase(g.text.find(":2:"), g.text.find('\n', g.text.find(":2:")) - g.text.find(":2:") + 1);
+    f.probes.insert(f.probes.end(), g.probes.begin(), g.probes.end());
+    expect_same_with_two_threads({f.text, g.text}, f.probes, 2);
+  }
+}
+
+// The worker gives up and the tail is read again by one thread: a special
+// in the tail, a $MAXRANGE4 in the head, a default line in the head that the
+// guess misses (more than a MiB before the cut and after the file's first
+// MiB).
+TEST(Ip4SetTwoThreads, FallsBackWhereTheTailDependsOnTheHead) {
+  auto f = random_ip4set(7, 20000, 0);
+  std::string tail_special = f.text;
+  tail_special.insert(tail_special.find('\n', tail_special.size() * 3 / 4) + 1, "$TTL 99\n$2 two\n");
+  expect_same_with_two_threads({tail_special}, f.probes, 0);
+  std::string head_maxrange = f.text;
+  head_maxrange.insert(head_maxrange.find('\n', head_maxrange.size() / 4) + 1, "$MAXRANGE4 /28\n");
+  expect_same_with_two_threads({head_maxrange}, f.probes, 0);
+
+  auto big = random_ip4set(8, 400000, 0);  // about 6 MiB
+  ASSERT_GT(big.text.size(), size_t{5} << 20);
+  big.text.insert(big.text.find('\n', size_t{3} << 19) + 1, ":7:missed by the guess\n");
+  expect_same_with_two_threads({big.text}, big.probes, 0);
+  // and the same from a file (two threads reading it with pread)
+  std::string path = ::testing::TempDir() + "/dnsbl_two_" + std::to_string(::getpid()) + ".txt";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << big.text;
+  }
+  LoadOptions one, two;
+  one.threads = 1;
+  two.parallel_min_bytes = 1;
+  LoadReport r2;
+  auto d1 = load_dataset("ip4set", {path}, nullptr, one);
+  auto d2 = load_dataset("ip4set", {path}, &r2, two);
+  std::remove(path.c_str());
+  ASSERT_TRUE(d1 && d2);
+  EXPECT_EQ(fingerprint(**d1, big.probes), fingerprint(**d2, big.probes));
+  EXPECT_EQ(r2.parallel_files, 0u);  // the missed default line
+  // without it, from a file, the worker's half is kept
+  auto plain = random_ip4set(9, 400000, 0);
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << plain.text;
+  }
+  LoadReport p2;
+  d1 = load_dataset("ip4set", {path}, nullptr, one);
+  d2 = load_dataset("ip4set", {path}, &p2, two);
+  std::remove(path.c_str());
+  ASSERT_TRUE(d1 && d2);
+  EXPECT_EQ(p2.parallel_files, 1u);
+  EXPECT_EQ(fingerprint(**d1, plain.probes), fingerprint(**d2, plain.probes));
+}
+
 }  // namespace
 }  // namespace rampart::dnsbl
