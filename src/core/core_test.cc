@@ -337,10 +337,11 @@ TEST(Log, JsonLinesIdsAndLevels) {
   const std::string id = "4Xy3z1";
   EXPECT_EQ(log::json_line("T", "warning", &id, "caf\xc3\xa9 \xff\xc3"),
             "{\"time\": \"T\", \"level\": \"warning\", \"id\": \"4Xy3z1\", \"msg\": \"caf\xc3\xa9 "
-            "\\ufffd\\ufffd\"}");
+            "\xEF\xBF\xBD\xEF\xBF\xBD\"}");
   // Overlong and surrogate encodings are not UTF-8.
   EXPECT_EQ(log::json_line("T", "info", nullptr, "\xc0\xaf\xed\xa0\x80"),
-            "{\"time\": \"T\", \"level\": \"info\", \"msg\": \"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"}");
+            "{\"time\": \"T\", \"level\": \"info\", \"msg\": "
+            "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"}");
   const std::string a = log::new_message_id(), b = log::new_message_id();
   EXPECT_EQ(a.size(), 12u);
   EXPECT_NE(a, b);

@@ -1,5 +1,7 @@
 #include "core/log.h"
 
+#include "core/json.h"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
@@ -55,63 +57,11 @@ void apply_format(spdlog::logger& l, Format f) {
     l.set_pattern(kTextPattern);
 }
 
-// The length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs,
-// no surrogates, at most U+10FFFF), or 0.
-size_t utf8_len(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const unsigned char c = b(0);
-  size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xbf;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  if (b(1) < lo || b(1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k)
-    if (b(k) < 0x80 || b(k) > 0xbf) return 0;
-  return n;
-}
-
+// A JSON string: core/json.h's escaping (control characters escaped, bytes
+// that are not UTF-8 as U+FFFD, so the line stays valid JSON).
 void put_json_string(std::string& out, std::string_view s) {
   out += '"';
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      // Valid UTF-8 as it is; any other byte as U+FFFD (the line stays valid JSON).
-      if (const size_t n = utf8_len(s, i); n > 0) {
-        out.append(s.substr(i, n));
-        i += n - 1;
-      } else {
-        out += "\\ufffd";
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x", c);
-          out += b;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
+  append_json_escaped(out, s);
   out += '"';
 }
 }  // namespace
