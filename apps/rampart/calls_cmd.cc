@@ -2,6 +2,7 @@
 //
 // SYNOPSIS
 //   rampart calls detect --cdr FILE|- [--format csv|asterisk] [--own-ranges PREFIX,...] [--json]
+//                        [--country-code CC] [--national-prefix P] [--international-prefix P]
 //                        [--decisions OUT.csv]
 //
 // DESCRIPTION
@@ -12,6 +13,9 @@
 //   attempts and the reasons; then how many calls would have been blocked and
 //   tagged. --own-ranges lists the digit prefixes of the provider's numbers
 //   (a call from outside with one of them as caller ID is spoofed).
+//   --country-code makes numbers in national form ("0" + national number)
+//   E.164 (without it they are not judged valid or invalid); "00" + E.164
+//   is read as international (--national-prefix, --international-prefix).
 //   --decisions writes one CSV line per call read: its line number in the
 //   input (1-based, the header is line 1), the action at its INVITE (allow,
 //   tag, block) and the reasons joined by "; " (for scoring against labels).
@@ -37,7 +41,10 @@ using namespace rampart;
 using namespace rampart::channels::calls;
 
 int run_calls(cli::Args& a) {
-  if (!a.parse({"cdr", "format", "own-ranges", "decisions"}, {"json"})) return cli::kUsage;
+  if (!a.parse({"cdr", "format", "own-ranges", "decisions", "country-code", "national-prefix",
+                "international-prefix"},
+               {"json"}))
+    return cli::kUsage;
   const auto& pos = a.positional();
   if (pos.size() != 1 || pos[0] != "detect") return a.usage_error("expected 'detect'");
   const auto path = a.get("cdr");
@@ -54,6 +61,14 @@ int run_calls(cli::Args& a) {
       std::string d = number_digits(trim(p));
       if (d.empty()) return a.usage_error("--own-ranges: '" + std::string(p) + "' is not a number prefix");
       opt.own_ranges.push_back(d);
+    }
+  for (auto [flag, field] :
+       {std::pair{"country-code", &opt.country_code}, std::pair{"national-prefix", &opt.national_prefix},
+        std::pair{"international-prefix", &opt.international_prefix}})
+    if (auto v = a.get(flag)) {
+      if (v->size() > 4 || v->find_first_not_of("0123456789") != std::string::npos)
+        return a.usage_error(std::string("--") + flag + ": at most 4 digits");
+      *field = *v;
     }
   std::ifstream file;
   std::istream* in = &std::cin;

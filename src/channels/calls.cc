@@ -66,6 +66,43 @@ std::string number_digits(std::string_view tn) {
   return d;
 }
 
+std::string e164_digits(std::string_view d, bool plus, const Options& o) {
+  if (d.empty() || plus) return std::string(d);
+  if (!o.international_prefix.empty() && d.substr(0, o.international_prefix.size()) == o.international_prefix)
+    return std::string(d.substr(o.international_prefix.size()));
+  if (!o.national_prefix.empty() && d.substr(0, o.national_prefix.size()) == o.national_prefix)
+    return o.country_code.empty() ? std::string()
+                                  : o.country_code + std::string(d.substr(o.national_prefix.size()));
+  return std::string(d);
+}
+
+namespace {
+
+// True when the number (or a SIP URI's user part) is written with a leading "+".
+bool written_with_plus(std::string_view tn) {
+  if (size_t colon = tn.find(':'); colon != std::string_view::npos && colon < 5) tn = tn.substr(colon + 1);
+  const size_t i = tn.find_first_not_of(" \t\"");
+  return i != std::string_view::npos && tn[i] == '+';
+}
+
+// A number as the keys and rules see it: international digits when known
+// ("caller:+4477..."), else its national form as written ("caller:07...").
+struct Number {
+  std::string raw;   // number_digits()
+  std::string intl;  // e164_digits(); empty: national form, country unknown
+  std::string key() const { return intl.empty() ? raw : "+" + intl; }
+  const std::string& digits() const { return intl.empty() ? raw : intl; }
+};
+
+Number number_of(std::string_view tn, const Options& o) {
+  Number n;
+  n.raw = number_digits(tn);
+  n.intl = e164_digits(n.raw, written_with_plus(tn), o);
+  return n;
+}
+
+}  // namespace
+
 bool valid_e164(std::string_view d) {
   if (d.size() < 8 || d.size() > 15 || d[0] == '0') return false;
   if (d[0] == '1') {  // NANP: 1 NPA NXX XXXX
@@ -195,13 +232,18 @@ Assessment CallPatterns::on_invite(const Call& c) {
     if (a > out.action) out.action = a;
     out.reasons.push_back(std::move(why));
   };
-  const std::string caller = number_digits(c.caller), callee = number_digits(c.callee);
+  const Number caller_n = number_of(c.caller, impl_->opt), callee_n = number_of(c.callee, impl_->opt);
+  const std::string& caller = caller_n.digits();
+  const std::string& callee = callee_n.digits();
   // The call on its own (FCC 17-151: invalid, unallocated and spoofed numbers).
-  if (!valid_e164(caller)) raise(Action::kBlock, "caller ID " + c.caller + " is not a valid E.164 number");
-  if (!caller.empty() && caller == callee) raise(Action::kBlock, "caller ID is the callee's own number");
-  if (c.external && !caller.empty())
+  // A national-form number with no country code configured is not judged.
+  if ((caller_n.raw.empty() || !caller_n.intl.empty()) && !valid_e164(caller_n.intl))
+    raise(Action::kBlock, "caller ID " + c.caller + " is not a valid E.164 number");
+  if (!caller.empty() && caller_n.key() == callee_n.key())
+    raise(Action::kBlock, "caller ID is the callee's own number");
+  if (c.external && !caller_n.intl.empty())
     for (const auto& r : impl_->opt.own_ranges)
-      if (!r.empty() && caller.compare(0, r.size(), r) == 0) {
+      if (!r.empty() && caller_n.intl.compare(0, r.size(), r) == 0) {
         raise(Action::kBlock, "caller ID in the provider's own range " + r + " arriving from outside");
         break;
       }
@@ -209,7 +251,7 @@ Assessment CallPatterns::on_invite(const Call& c) {
   const Attempt at{
       .time = c.time, .callee = as_number(callee), .ended = false, .answered = false, .duration = -1};
   std::vector<std::pair<std::string, KeyKind>> names;
-  if (!caller.empty()) names.emplace_back("caller:+" + caller, KeyKind::kCaller);
+  if (!caller.empty()) names.emplace_back("caller:" + caller_n.key(), KeyKind::kCaller);
   if (!c.trunk.empty()) names.emplace_back("trunk:" + c.trunk, KeyKind::kTrunk);
   if (std::string net = net_of(c.source_ip); !net.empty()) names.emplace_back("net:" + net, KeyKind::kNet);
   for (auto& [name, kind] : names) {
@@ -231,8 +273,9 @@ Assessment CallPatterns::on_invite(const Call& c) {
 }
 
 void CallPatterns::on_end(const Call& c) {
-  const std::string caller = number_digits(c.caller);
-  const uint64_t callee = as_number(number_digits(c.callee));
+  const Number caller_n = number_of(c.caller, impl_->opt);
+  const std::string& caller = caller_n.digits();
+  const uint64_t callee = as_number(number_of(c.callee, impl_->opt).digits());
   auto update = [&](const std::string& name) {
     auto it = impl_->keys.find(name);
     if (it == impl_->keys.end()) return;
@@ -245,7 +288,7 @@ void CallPatterns::on_end(const Call& c) {
         return;
       }
   };
-  if (!caller.empty()) update("caller:+" + caller);
+  if (!caller.empty()) update("caller:" + caller_n.key());
   if (!c.trunk.empty()) update("trunk:" + c.trunk);
   if (std::string net = net_of(c.source_ip); !net.empty()) update("net:" + net);
 }

@@ -52,6 +52,14 @@ struct Options {
   int64_t window_s = 600;
   int64_t short_call_s = 6;
   std::vector<std::string> own_ranges;  // digit prefixes of the provider's own numbers
+  // Numbers written in national or international-dialling form, as CDRs and
+  // SIP signalling often carry them: "00" + E.164 and, with a country code,
+  // "0" + national number (ITU-T E.164 / E.123 conventions; "0" and "00"
+  // are the prefixes of most countries, NANP has none). Without a country
+  // code a national-form number is not judged valid or invalid.
+  std::string country_code;           // digits: "44", "49", "1"; empty: unknown
+  std::string national_prefix = "0";  // trunk prefix of national numbers
+  std::string international_prefix = "00";
   size_t max_keys = 200000;
   // Thresholds (per key, over the last minute unless said).
   uint32_t block_distinct_per_min = 30;  // distinct callees in 60 s: block
@@ -79,6 +87,12 @@ struct Incident {
 
 // Digits only, with a leading '+' kept out; "" when there are none.
 std::string number_digits(std::string_view tn);
+// `digits` (number_digits) in international form (E.164 digits, no "+"):
+// the international prefix stripped, the national prefix replaced by the
+// country code; empty when it is in national form and no country code is
+// known (or when `digits` is empty). `plus` is true when the number was
+// written with a leading "+" (then it is international already).
+std::string e164_digits(std::string_view digits, bool plus, const Options& o);
 // E.164 validity (ITU-T E.164: 8-15 digits with the country code; for +1
 // the NANP: NPA and NXX start with 2-9, NPA not N11, 11 digits).
 bool valid_e164(std::string_view digits);

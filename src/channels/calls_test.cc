@@ -49,6 +49,40 @@ TEST(Calls, InvalidSpoofedAndOwnRangeCallerIdsAreBlocked) {
   EXPECT_EQ(p.on_invite(inside).action, Action::kAllow);
 }
 
+// Numbers in national or international-dialling form (CDRs and SIP carry
+// them so): "0" + national number is E.164 only with a country code; without
+// one it is neither valid nor invalid; "00" + E.164 is international.
+TEST(Calls, NationalAndInternationalDiallingForms) {
+  Options unknown;
+  EXPECT_EQ(e164_digits("07700900123", false, unknown), "");
+  EXPECT_EQ(e164_digits("00447700900123", false, unknown), "447700900123");
+  EXPECT_EQ(e164_digits("447700900123", true, unknown), "447700900123");
+  CallPatterns p(unknown);
+  Assessment a = p.on_invite(call(kT0, "07700 900123", "07700 900456"));
+  EXPECT_EQ(a.action, Action::kAllow) << (a.reasons.empty() ? "" : a.reasons[0]);
+  EXPECT_EQ(p.on_invite(call(kT0 + 1, "0044 7700 900123", "07700900456")).action, Action::kAllow);
+  EXPECT_EQ(p.on_invite(call(kT0 + 2, "000", "07700900456")).action, Action::kBlock);  // "0" is no number
+  EXPECT_EQ(p.on_invite(call(kT0 + 3, "07700900456", "07700 900 456")).action,
+            Action::kBlock);  // the callee's own
+
+  Options uk;
+  uk.country_code = "44";
+  uk.own_ranges = {"447700"};
+  EXPECT_EQ(e164_digits("07700900123", false, uk), "447700900123");
+  CallPatterns q(uk);
+  Assessment own = q.on_invite(call(kT0, "07700 900123", "02079460000"));
+  EXPECT_EQ(own.action, Action::kBlock);  // our own range, in national form, from outside
+  ASSERT_FALSE(own.reasons.empty());
+  EXPECT_NE(own.reasons[0].find("own range 447700"), std::string::npos) << own.reasons[0];
+  EXPECT_EQ(q.on_invite(call(kT0 + 1, "02079460000", "07700900123")).action, Action::kAllow);
+  EXPECT_EQ(q.on_invite(call(kT0 + 2, "0012021550100", "07700900123")).action, Action::kBlock);  // NXX 1
+  // One caller, whichever form it is written in.
+  for (int i = 0; i < 40; ++i)
+    (void)q.on_invite(call(kT0 + 10, i % 2 ? "+44 20 7946 0001" : "020 7946 0001",
+                           "0161496" + std::to_string(1000 + i * 37)));
+  EXPECT_EQ(q.on_invite(call(kT0 + 11, "02079460001", "01614969999")).action, Action::kBlock);
+}
+
 TEST(Calls, RobocallerIsBlockedOnceThePatternShows) {
   CallPatterns p;
   int first_block = -1;

@@ -87,6 +87,11 @@ x5u_timeout_ms = 800
 stir_failed = "tag"
 # Digit prefixes of our own numbers: arriving from outside, they are spoofed.
 own_ranges = []
+# Numbers in national form ("07700 900123"): the country code that makes them
+# E.164 ("44"); empty: such caller IDs are not judged valid or invalid.
+country_code = ""
+national_prefix = "0"
+international_prefix = "00"
 # The caller-name prefix of a tagged call.
 tag_prefix = "Spam? "
 # Calls waiting for the worker, then 503.

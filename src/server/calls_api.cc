@@ -41,6 +41,17 @@ Result<CallsConfig> CallsConfig::from(const Config& cfg) {
     else
       c.own_ranges.push_back(std::move(d));
   }
+  auto digits_key = [&](const char* key, std::string dflt) {
+    std::string v = s.string(key, dflt);
+    if (v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos) {
+      s.invalid(key, "at most 4 digits");
+      return dflt;
+    }
+    return v;
+  };
+  c.country_code = digits_key("country_code", "");
+  c.national_prefix = digits_key("national_prefix", "0");
+  c.international_prefix = digits_key("international_prefix", "00");
   c.tag_prefix = s.string("tag_prefix", "Spam? ");
   if (c.tag_prefix.size() > 64) s.invalid("tag_prefix", "at most 64 bytes");
   c.max_queue = static_cast<size_t>(s.integer("max_queue", 1024, 1, 1000000));
@@ -167,6 +178,9 @@ struct CallService::Impl {
   static calls::Options pattern_options(const CallsConfig& c) {
     calls::Options o;
     o.own_ranges = c.own_ranges;
+    o.country_code = c.country_code;
+    o.national_prefix = c.national_prefix;
+    o.international_prefix = c.international_prefix;
     return o;
   }
 

@@ -75,6 +75,7 @@ struct CallsConfig {
   int64_t x5u_timeout_ms = 800;
   bool reject_failed = false;  // stir_failed = "reject"
   std::vector<std::string> own_ranges;
+  std::string country_code, national_prefix = "0", international_prefix = "00";  // calls.h Options
   std::string tag_prefix = "Spam? ";
   size_t max_queue = 1024;
   static Result<CallsConfig> from(const Config& cfg);
