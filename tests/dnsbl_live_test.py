@@ -46,6 +46,7 @@ import dns.rcode
 import dns.rdatatype
 
 from dnsbl_support import free_port, start_knot, stop
+from e2e_support import poll, ready_lines
 
 SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ=="
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
@@ -159,13 +160,7 @@ codes = {{ spammer = "127.0.1.2", compromised = "127.0.1.3" }}
             [os.environ["RAMPARTD_BIN"], "--config", cls.conf, "--data-dir", cls.data, "--milter", "127.0.0.1:0",
              "--http", "127.0.0.1:%d" % cls.http_port, "--zone", zone, "--loops", "1"],
             stdout=subprocess.PIPE, stderr=cls.err, text=True)
-        lines = []
-        for _ in range(10):
-            line = cls.rampartd.stdout.readline()
-            lines.append(line)
-            if not line or line.startswith("rampartd: ready"):
-                break
-        assert lines[-1].startswith("rampartd: ready"), (lines, cls.log())
+        lines = ready_lines(cls.rampartd, cls.log)
 
     @classmethod
     def tearDownClass(cls):
@@ -188,16 +183,9 @@ codes = {{ spammer = "127.0.1.2", compromised = "127.0.1.3" }}
             return f.read()
 
     def wait_for(self, what, check, deadline_s=20):
-        deadline = time.monotonic() + deadline_s
-        last = None
-        while time.monotonic() < deadline:
-            try:
-                last = check()
-                if last:
-                    return last
-            except (dns.exception.Timeout, OSError):
-                pass
-            time.sleep(0.1)
+        value, last = poll(check, deadline_s, (dns.exception.Timeout, OSError))
+        if value:
+            return value
         self.fail("%s: not within %d s (last %r)\nknot log:\n%s\nrampartd log:\n%s"
                   % (what, deadline_s, last, self.knot_log_text(), self.log()))
 

@@ -39,6 +39,7 @@ import dns.tsigkeyring
 import dns.zone
 
 from dnsbl_support import free_port, start_knot, stop
+from e2e_support import poll
 
 SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ=="
 KEYRING = dns.tsigkeyring.from_text({"xfr-key.": ("hmac-sha256", SECRET)})
@@ -177,16 +178,9 @@ class DnsblXfrTest(unittest.TestCase):
             return f.read()
 
     def wait_for(self, what, check, deadline_s=20):
-        deadline = time.monotonic() + deadline_s
-        last = None
-        while time.monotonic() < deadline:
-            try:
-                last = check()
-                if last:
-                    return last
-            except (dns.exception.Timeout, OSError):
-                pass
-            time.sleep(0.1)
+        value, last = poll(check, deadline_s, (dns.exception.Timeout, OSError))
+        if value:
+            return value
         with open(os.path.join(self.dir, "rampart.log")) as f:
             rlog = f.read()
         self.fail("%s: not within %d s (last %r)\nknot log:\n%s\nrampart log:\n%s"

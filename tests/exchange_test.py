@@ -53,6 +53,7 @@ import dns.rcode
 import dns.rdatatype
 
 from dnsbl_support import stop
+from e2e_support import poll, ready_lines
 
 TOKEN = "desk-token-with-publish"
 BOT = "198.51.100.77"
@@ -193,13 +194,7 @@ subscribers_dynamic = ["100.64.0.0/10"]
             [os.environ["RAMPARTD_BIN"], "--config", conf, "--data-dir", data, "--milter", "127.0.0.1:0", "--http",
              "127.0.0.1:%d" % m["http"], "--zone", zone, "--loops", "1"],
             stdout=subprocess.PIPE, stderr=m["err"], text=True)
-        lines = []
-        for _ in range(10):
-            line = m["proc"].stdout.readline()
-            lines.append(line)
-            if not line or line.startswith("rampartd: ready"):
-                break
-        assert lines[-1].startswith("rampartd: ready"), (name, lines, cls.log(name))
+        lines = ready_lines(m["proc"], lambda: name + ":\n" + cls.log(name))
         assert any(line.startswith("rampartd: exchange port %d" % m["ex"]) for line in lines), lines
 
     @classmethod
@@ -223,16 +218,9 @@ subscribers_dynamic = ["100.64.0.0/10"]
             return f.read()
 
     def wait_for(self, what, check, deadline_s=15):
-        deadline = time.monotonic() + deadline_s
-        last = None
-        while time.monotonic() < deadline:
-            try:
-                last = check()
-                if last:
-                    return last
-            except (dns.exception.Timeout, OSError):
-                pass
-            time.sleep(0.05)
+        value, last = poll(check, deadline_s, (dns.exception.Timeout, OSError), interval=0.05)
+        if value:
+            return value
         self.fail("%s: not within %d s (last %r)\n%s" % (
             what, deadline_s, last, "\n".join(n + ":\n" + self.log(n)[-3000:] for n in MEMBERS)))
 

@@ -36,6 +36,7 @@ import dns.query
 import dns.rdatatype
 
 from dnsbl_support import free_port, stop
+from e2e_support import poll, ready_lines
 
 DESK = "desk-token-with-override"
 READER = "reader-token-without-override"
@@ -158,13 +159,7 @@ subscribers_dynamic = ["100.64.0.0/10"]
             [os.environ["RAMPARTD_BIN"], "--config", cls.conf, "--data-dir", cls.data, "--milter", "127.0.0.1:0",
              "--http", "127.0.0.1:%d" % cls.http_port, "--zone", zone, "--loops", "1"],
             stdout=subprocess.PIPE, stderr=cls.err, text=True)
-        lines = []
-        for _ in range(10):
-            line = cls.rampartd.stdout.readline()
-            lines.append(line)
-            if not line or line.startswith("rampartd: ready"):
-                break
-        assert lines[-1].startswith("rampartd: ready"), (lines, cls.log())
+        lines = ready_lines(cls.rampartd, cls.log)
         assert "rampartd: flows udp port %d\n" % cls.flow_port in lines, lines
 
     @classmethod
@@ -187,16 +182,9 @@ subscribers_dynamic = ["100.64.0.0/10"]
             return f.read()
 
     def wait_for(self, what, check, deadline_s=30):
-        deadline = time.monotonic() + deadline_s
-        last = None
-        while time.monotonic() < deadline:
-            try:
-                last = check()
-                if last:
-                    return last
-            except (dns.exception.Timeout, OSError):
-                pass
-            time.sleep(0.1)
+        value, last = poll(check, deadline_s, (dns.exception.Timeout, OSError))
+        if value:
+            return value
         self.fail("%s: not within %d s (last %r)\nrampartd log:\n%s" % (what, deadline_s, last, self.log()))
 
     def http(self, method, path, body=None, token=None):
