@@ -1,30 +1,13 @@
 """Helpers of the SIP tests and the call-latency benchmark (issue 16): free
 loopback ports, a small X.509 PKI (python3-cryptography), polling with a deadline."""
 import datetime
-import socket
 import time
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
-
-def free_port():
-    """A port free for both UDP and TCP on 127.0.0.1 (bound and released)."""
-    for _ in range(50):
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.bind(("127.0.0.1", 0))
-        port = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-        finally:
-            t.close()
-            u.close()
-    raise RuntimeError("no free port")
+from dnsbl_support import free_port  # noqa: F401 (the tests' one port finder, re-exported)
 
 
 def wait_for(what, pred, timeout=30, log=lambda: ""):
