@@ -155,6 +155,13 @@ echo
 
 echo "== Members' exchange: items/s published and applied per core (goal 100k) =="
 bench_target exchange_bench --items "${EXCHANGE_BENCH_ITEMS:-200000}"
+echo "== Members' exchange: A's publish to C's zone answering, three rampartd on loopback (goal 2 s) =="
+if ninja -C "$BUILD" rampartd rampart >"$BUILD/.bench-build-exchange.log" 2>&1; then
+  /usr/bin/python3 "$ROOT/bench/exchange_latency.py" "$BUILD/apps/rampartd/rampartd" "$BUILD/apps/rampart/rampart" \
+    "${EXCHANGE_LATENCY_ITEMS:-50}" || echo "bench: exchange_latency failed" >&2
+else
+  echo "bench: building rampartd failed (see $BUILD/.bench-build-exchange.log)" >&2
+fi
 echo
 
 echo "== MIME parsing =="
