@@ -68,8 +68,16 @@ class ReportsE2E(unittest.TestCase):
             raise RuntimeError("this test runs Postfix and must run as root")
         cls.dir = tempfile.mkdtemp(prefix="reports-e2e-")
         os.chmod(cls.dir, 0o755)  # Postfix's own processes run as postfix
-        d = cls.dir
         cls.procs = []
+        try:
+            cls.start_all()
+        except BaseException:
+            cls.tearDownClass()  # unittest does not when setUpClass fails: stop what started
+            raise
+
+    @classmethod
+    def start_all(cls):
+        d = cls.dir
         # Keys: the ESP customer's (signs the newsletter), the provider's (signs reports).
         cls.esp_key = os.path.join(d, "esp.key")
         esp_pub = genkey(cls.esp_key)
