@@ -23,8 +23,6 @@ bool sodium_ready() {
   return ok;
 }
 
-std::string errno_text() { return std::strerror(errno); }
-
 // A hash to verify against when the name is unknown, so that an unknown
 // name costs as much as a known one.
 const std::string& dummy_hash() {
@@ -130,38 +128,6 @@ std::string AccountStore::serialize() const {
   for (const Account& a : accounts_)
     out += a.name + " " + std::string(role_name(a.role)) + " " + a.hash + "\n";
   return out;
-}
-
-Status write_file_atomically(const std::string& path, std::string_view data) {
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(Errc::kIo, tmp + ": " + errno_text());
-  auto give_up = [&](const std::string& why) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return fail(Errc::kIo, tmp + ": " + why);
-  };
-  size_t off = 0;
-  while (off < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return give_up(errno_text());
-    off += static_cast<size_t>(n);
-  }
-  if (::fchmod(fd, 0600) != 0 || ::fsync(fd) != 0) return give_up(errno_text());
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = errno_text();
-    ::unlink(tmp.c_str());
-    return fail(Errc::kIo, path + ": " + why);
-  }
-  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
-  return {};
 }
 
 Status AccountStore::save() const {

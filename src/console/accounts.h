@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/file.h"  // write_file_atomically (console.cc, save())
 #include "core/result.h"
 
 namespace rampart::console {
@@ -92,10 +93,6 @@ class AccountStore {
 // rampartd agree on): <data_dir>/console/users, /var/lib/rampart/console/users
 // without one.
 std::string default_users_file(const std::string& data_dir);
-
-// `data` into `path`: a temporary file beside it (mode 0600), fsync,
-// rename, fsync of the directory. kIo naming the file.
-Status write_file_atomically(const std::string& path, std::string_view data);
 
 // Passwords shorter than this are refused by add() and set_password().
 inline constexpr size_t kMinPassword = 10;

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/file.h"
 #include "core/json.h"
 #include "core/log.h"
 
@@ -66,15 +67,6 @@ bool get_int(const json& j, const char* key, int64_t& out) {
   if (it == j.end() || !it->is_number_integer()) return false;
   out = it->get<int64_t>();
   return true;
-}
-
-Status fsync_dir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fail(Errc::kIo, dir + ": " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return fail(Errc::kIo, dir + ": fsync: " + std::strerror(errno));
-  return {};
 }
 
 }  // namespace
@@ -445,28 +437,7 @@ Status IncidentStore::save() {
     for (const auto& [id, r] : by_id_) text += incident_to_json(r) + "\n";
     dirty_ = false;
   }
-  const std::string tmp = path_ + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return fail(Errc::kIo, tmp + ": " + std::strerror(errno));
-  std::string_view rest = text;
-  Status st;
-  while (!rest.empty()) {
-    const ssize_t n = ::write(fd, rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      st = fail(Errc::kIo, tmp + ": " + std::strerror(errno));
-      break;
-    }
-    rest.remove_prefix(static_cast<size_t>(n));
-  }
-  if (st && ::fsync(fd) != 0) st = fail(Errc::kIo, tmp + ": fsync: " + std::strerror(errno));
-  ::close(fd);
-  if (st && ::rename(tmp.c_str(), path_.c_str()) != 0)
-    st = fail(Errc::kIo, path_ + ": " + std::strerror(errno));
-  if (st) {
-    const auto dir = std::filesystem::path(path_).parent_path().string();
-    st = fsync_dir(dir.empty() ? "." : dir);
-  }
+  Status st = write_file_atomically(path_, text, 0640);
   if (!st) {
     std::lock_guard lock(mu_);
     dirty_ = true;  // try again at the next save

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/file.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "mime/header.h"
@@ -44,15 +45,8 @@ Result<std::string> read_or_create_secret(const std::string& path) {
     s += kHex[c & 15];
   }
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << s << "\n";
-    if (!out) return fail(Errc::kIo, "reports: cannot write " + tmp);
-  }
-  ::chmod(tmp.c_str(), 0600);
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return fail(Errc::kIo, "reports: cannot create " + path + ": " + ec.message());
+  if (auto st = write_file_atomically(path, s + "\n", 0600); !st)
+    return fail(Errc::kIo, "reports: cannot create the redaction secret: " + st.error().message);
   return s;
 }
 

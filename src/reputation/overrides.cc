@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/file.h"
 #include "core/ip.h"
 #include "core/json.h"
 #include "core/strings.h"
@@ -191,25 +192,6 @@ Status check_reason(std::string_view r) {
   return {};
 }
 
-Status write_all(int fd, std::string_view s) {
-  while (!s.empty()) {
-    const ssize_t n = ::write(fd, s.data(), s.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail(Errc::kIo, std::string("write: ") + std::strerror(errno));
-    s.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
-}
-
-Status fsync_dir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fail(Errc::kIo, dir + ": " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return fail(Errc::kIo, dir + ": fsync: " + std::strerror(errno));
-  return {};
-}
-
 }  // namespace
 
 std::string_view override_action_name(OverrideAction a) {
@@ -376,16 +358,7 @@ Status OverrideStore::write_set_locked() const {
   if (dir_.empty()) return {};
   std::string text;
   for (const auto& [id, o] : set_) text += o.to_json() + "\n";
-  const std::string tmp = dir_ + "/overrides.jsonl.tmp", path = dir_ + "/overrides.jsonl";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return fail(Errc::kIo, tmp + ": " + std::strerror(errno));
-  Status st = write_all(fd, text);
-  if (st && ::fsync(fd) != 0) st = fail(Errc::kIo, tmp + ": fsync: " + std::strerror(errno));
-  ::close(fd);
-  if (st && ::rename(tmp.c_str(), path.c_str()) != 0)
-    st = fail(Errc::kIo, path + ": " + std::strerror(errno));
-  if (st) st = fsync_dir(dir_);
-  return st;
+  return write_file_atomically(dir_ + "/overrides.jsonl", text, 0640);
 }
 
 Result<Override> OverrideStore::apply(const OverrideRequest& req, std::string_view who, int64_t now) {

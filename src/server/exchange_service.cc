@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "console/forms.h"
+#include "core/file.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/strings.h"
@@ -244,15 +245,7 @@ bool parse_u64(std::string_view s, uint64_t& out) {
 }
 
 Status write_atomic(const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".tmp";
-  {
-    FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) return fail(Errc::kIo, tmp + ": cannot create");
-    const bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
-    if (std::fclose(f) != 0 || !ok) return fail(Errc::kIo, tmp + ": write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return fail(Errc::kIo, path + ": rename failed");
-  return {};
+  return write_file_atomically(path, data, 0640);
 }
 
 // A whole small state file ("" when absent).

@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "core/executor.h"
+#include "core/file.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/strings.h"
@@ -197,17 +198,8 @@ struct LiveZones::Impl {
     if (cfg.state_dir.empty()) return;
     std::string text;
     for (const auto& z : zs.zones()) text += z.apex + " " + std::to_string(z.soa.serial) + "\n";
-    const std::string tmp = serials_path() + ".tmp";
-    {
-      std::ofstream f(tmp, std::ios::trunc);
-      f << text;
-      if (!f) {
-        log::get()->warn("dnsbl: cannot write {}", tmp);
-        return;
-      }
-    }
-    if (std::rename(tmp.c_str(), serials_path().c_str()) != 0)
-      log::get()->warn("dnsbl: cannot write {}", serials_path());
+    if (auto st = write_file_atomically(serials_path(), text, 0644); !st)
+      log::get()->warn("dnsbl: cannot save the serials: {}", st.error().message);
   }
 
   // Metrics.
