@@ -34,3 +34,10 @@ if(RAMPART_PYTHON3)
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind5)
   set_tests_properties(blind5_generators PROPERTIES TIMEOUT 600)
 endif()
+# The fifth generator set (bench/blind6: its author read only FORMAT.md, the event format and
+# published descriptions; senders, flows, calls): format and determinism at scale 0.05.
+if(RAMPART_PYTHON3)
+  add_test(NAME blind6_generators COMMAND ${RAMPART_PYTHON3} test_gen.py
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind6)
+  set_tests_properties(blind6_generators PROPERTIES TIMEOUT 600)
+endif()
