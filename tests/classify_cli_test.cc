@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -116,6 +117,21 @@ TEST_F(CliClassify, EvalTsvSmsAndIm) {
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(field(r.out, "n"), 300);
     EXPECT_LT(field(r.out, "roca_pct"), 5.0) << r.out;
+    EXPECT_NE(r.out.find("algo=ens"), std::string::npos) << r.out;  // the SMS/IM default
+    // Deterministic: the same corpus gives the same figures, and the scores
+    // file is byte-identical.
+    const std::string scores = (dir_ / "scores").string();
+    CmdResult a = run("classify eval --corpus " + (dir_ / "sms.tsv").string() + " --format tsv --channel " +
+                      ch + " --json --scores " + scores + "1");
+    CmdResult b = run("classify eval --corpus " + (dir_ / "sms.tsv").string() + " --format tsv --channel " +
+                      ch + " --json --scores " + scores + "2");
+    ASSERT_EQ(a.status, 0);
+    ASSERT_EQ(b.status, 0);
+    EXPECT_EQ(field(a.out, "roca_pct"), field(b.out, "roca_pct"));
+    EXPECT_EQ(field(a.out, "fpr_at_99_tpr"), field(b.out, "fpr_at_99_tpr"));
+    const std::string s1 = slurp(scores + "1"), s2 = slurp(scores + "2");
+    EXPECT_EQ(std::count(s1.begin(), s1.end(), '\n'), 300);
+    EXPECT_EQ(s1, s2);
   }
 }
 

@@ -23,7 +23,14 @@ namespace rampart::classify {
 
 static_assert(std::endian::native == std::endian::little, "the model file is written little-endian");
 
-std::string_view algorithm_name(Algorithm a) { return a == Algorithm::kLogistic ? "lr" : "pa"; }
+std::string_view algorithm_name(Algorithm a) {
+  switch (a) {
+    case Algorithm::kLogistic: return "lr";
+    case Algorithm::kPassiveAggressive: return "pa";
+    case Algorithm::kEnsemble: return "ens";
+  }
+  return "?";
+}
 
 namespace {
 
@@ -71,6 +78,8 @@ FeatureOptions default_feature_options(Channel channel) {
     o.raw_prefix = 0;
     o.text_prefix = 2000;
     o.max_text = 8192;
+    o.shapes = true;
+    o.stats = true;
   } else {
     o.text_prefix = 3000;
   }
@@ -84,10 +93,12 @@ LearnerOptions default_learner_options(Channel channel) {
     o.rate = 0.005f;
     o.thick = 0.05f;
   } else {
-    // Short texts: a margin learner (README.md "SMS: the learner chosen on
-    // one half of the corpus").
-    o.algorithm = Algorithm::kPassiveAggressive;
-    o.c = 0.03f;
+    // Short texts: a margin learner and a length-normalised logistic one,
+    // averaged (README.md "SMS: the learner chosen on one half of the
+    // corpus").
+    o.algorithm = Algorithm::kEnsemble;
+    o.c = 0.1f;
+    o.rate = 16.0f;
   }
   return o;
 }
@@ -105,6 +116,8 @@ Status parse_params(std::string_view spec, FeatureOptions& fopt, LearnerOptions&
         lopt.algorithm = Algorithm::kLogistic;
       else if (v == "pa")
         lopt.algorithm = Algorithm::kPassiveAggressive;
+      else if (v == "ens")
+        lopt.algorithm = Algorithm::kEnsemble;
       else
         ok = false;
     } else if (k == "rate")
@@ -135,12 +148,14 @@ Status parse_params(std::string_view spec, FeatureOptions& fopt, LearnerOptions&
 
 Result<Model> Model::create(Channel channel, const FeatureOptions& fopt, const LearnerOptions& lopt) {
   if (auto st = validate(fopt); !st) return tl::unexpected(st.error());
+  if (lopt.algorithm == Algorithm::kEnsemble && (lopt.adagrad || lopt.normalize || lopt.reps != 1))
+    return fail(Errc::kInvalidArgument, "algo=ens takes neither ada, norm nor reps");
   Model m;
   m.channel_ = channel;
   m.fopt_ = fopt;
   m.lopt_ = lopt;
   m.size_ = size_t{1} << fopt.bits;
-  m.stride_ = lopt.adagrad ? 2 : 1;
+  m.stride_ = lopt.adagrad || lopt.algorithm == Algorithm::kEnsemble ? 2 : 1;
   m.w_.assign(m.size_ * m.stride_, 0.0f);
   return m;
 }
@@ -149,6 +164,16 @@ double Model::margin(std::span<const uint32_t> features) const {
   const float* w = w_.data();
   const size_t mask = size_ - 1;
   float s = 0;
+  if (lopt_.algorithm == Algorithm::kEnsemble) {
+    float l = 0;
+    for (uint32_t i : features) {
+      const float* p = w + 2 * (i & mask);
+      s += p[0];
+      l += p[1];
+    }
+    const double n = features.empty() ? 1.0 : static_cast<double>(features.size());
+    return (4.0 * s + l / std::sqrt(n)) / 2;
+  }
   if (stride_ == 2) {
     for (uint32_t i : features) s += w[2 * (i & mask)];
   } else {
@@ -159,7 +184,7 @@ double Model::margin(std::span<const uint32_t> features) const {
 }
 
 double Model::to_score(double m) const {
-  if (lopt_.algorithm == Algorithm::kPassiveAggressive) m *= 4;  // margin 1 -> 0.98
+  if (lopt_.algorithm == Algorithm::kPassiveAggressive) m *= 4;  // margin 1 -> 0.98 (the ensemble: log-odds)
   if (m > 40) return 1.0;
   if (m < -40) return 0.0;
   return 1.0 / (1.0 + std::exp(-m));
@@ -178,6 +203,7 @@ void Model::learn_scored(std::span<const uint32_t> features, bool spam, double m
   float* w = w_.data();
   const size_t mask = size_ - 1;
   if (features.empty()) return;
+  if (lopt_.algorithm == Algorithm::kEnsemble) return learn_ensemble(features, spam);
   const double x = lopt_.normalize ? 1.0 / std::sqrt(static_cast<double>(features.size())) : 1.0;
   float step = 0;
   if (lopt_.algorithm == Algorithm::kLogistic) {
@@ -198,6 +224,33 @@ void Model::learn_scored(std::span<const uint32_t> features, bool spam, double m
         y * std::min<double>(lopt_.c, loss / (x * x * static_cast<double>(features.size()))) * x);
   }
   for (uint32_t i : features) w[i & mask] += step;
+}
+
+// Each half learns from its own margin: passive-aggressive (PA-I, binary
+// features) when its margin is below 1, logistic (features worth
+// 1/sqrt(n)) always. The two weights of a feature share a cache line.
+void Model::learn_ensemble(std::span<const uint32_t> features, bool spam) {
+  float* w = w_.data();
+  const size_t mask = size_ - 1;
+  float pa = 0, lr = 0;
+  for (uint32_t i : features) {
+    const float* p = w + 2 * (i & mask);
+    pa += p[0];
+    lr += p[1];
+  }
+  const double n = static_cast<double>(features.size());
+  const double x = 1.0 / std::sqrt(n);
+  const double y = spam ? 1.0 : -1.0;
+  const double loss = 1.0 - y * pa;
+  const float pa_step = loss > 0 ? static_cast<float>(y * std::min<double>(lopt_.c, loss / n)) : 0.0f;
+  const double mlr = std::clamp(static_cast<double>(lr) * x, -40.0, 40.0);
+  const double g = (spam ? 1.0 : 0.0) - 1.0 / (1.0 + std::exp(-mlr));
+  const auto lr_step = static_cast<float>(lopt_.rate * g * x);
+  for (uint32_t i : features) {
+    float* p = w + 2 * (i & mask);
+    p[0] += pa_step;
+    p[1] += lr_step;
+  }
 }
 
 void Model::step_logistic(std::span<const uint32_t> features, double g, double x) {
@@ -279,7 +332,7 @@ uint64_t checksum(std::string_view bytes) { return hash_bytes(bytes, 0x636b73756
 
 uint32_t flags_of(const FeatureOptions& o) {
   return (o.words ? 1u : 0u) | (o.bigrams ? 2u : 0u) | (o.headers ? 4u : 0u) | (o.urls ? 8u : 0u) |
-         (o.structure ? 16u : 0u);
+         (o.structure ? 16u : 0u) | (o.shapes ? 32u : 0u) | (o.stats ? 64u : 0u);
 }
 
 Error corrupt(const std::string& why) { return Error{Errc::kParse, "model file refused: " + why}; }
@@ -351,7 +404,7 @@ Result<Model> Model::deserialize(std::string_view bytes) {
   ok = ok && r.u64(count);
   if (!ok) return tl::unexpected(corrupt("truncated header"));
   if (channel > 2) return tl::unexpected(corrupt("unknown channel " + std::to_string(channel)));
-  if (algo > 1) return tl::unexpected(corrupt("unknown algorithm " + std::to_string(algo)));
+  if (algo > 2) return tl::unexpected(corrupt("unknown algorithm " + std::to_string(algo)));
   m.channel_ = static_cast<Channel>(channel);
   m.lopt_.algorithm = static_cast<Algorithm>(algo);
   if (lflags > 3) return tl::unexpected(corrupt("unknown learner flags"));
@@ -362,6 +415,9 @@ Result<Model> Model::deserialize(std::string_view bytes) {
   f.headers = flags & 4;
   f.urls = flags & 8;
   f.structure = flags & 16;
+  f.shapes = flags & 32;
+  f.stats = flags & 64;
+  if (flags > 127) return tl::unexpected(corrupt("unknown feature flags"));
   if (auto st = validate(f); !st) return tl::unexpected(corrupt(st.error().message));
   if (!(m.lopt_.rate > 0) || !(m.lopt_.c > 0) || !(m.lopt_.thick >= 0 && m.lopt_.thick < 1) ||
       !(m.lopt_.threshold >= 0 && m.lopt_.threshold <= 1) || m.lopt_.reps < 1 || m.lopt_.reps > 16 ||
@@ -370,7 +426,10 @@ Result<Model> Model::deserialize(std::string_view bytes) {
   if (count != (uint64_t{1} << f.bits))
     return tl::unexpected(
         corrupt("weight count " + std::to_string(count) + " does not match bits=" + std::to_string(f.bits)));
-  const uint64_t arrays = m.lopt_.adagrad ? 2 : 1;
+  if (m.lopt_.algorithm == Algorithm::kEnsemble &&
+      (m.lopt_.adagrad || m.lopt_.normalize || m.lopt_.reps != 1))
+    return tl::unexpected(corrupt("ensemble with ada, norm or reps"));
+  const uint64_t arrays = m.lopt_.adagrad || m.lopt_.algorithm == Algorithm::kEnsemble ? 2 : 1;
   if (r.left() != arrays * count * sizeof(float))
     return tl::unexpected(corrupt("weights truncated or trailing bytes"));
   m.size_ = count;
@@ -380,7 +439,7 @@ Result<Model> Model::deserialize(std::string_view bytes) {
     for (size_t i = 0; i < count; ++i) {
       float x = 0;
       r.f32(x);
-      if (!std::isfinite(x) || (k == 1 && x < 0))
+      if (!std::isfinite(x) || (k == 1 && m.lopt_.adagrad && x < 0))
         return tl::unexpected(corrupt(k == 0 ? "non-finite weight" : "bad gradient accumulator"));
       m.w_[i * m.stride_ + k] = x;
     }

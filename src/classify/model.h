@@ -17,7 +17,11 @@
 //   label is not learned (cheaper, slightly less accurate).
 // - kPassiveAggressive: PA-I, a margin learner close to a relaxed online SVM:
 //   w += y * min(C, (1 - y m) / |x|^2) * x when the margin y m is below 1.
-// Both keep a calibration histogram of their scores before learning each
+// - kEnsemble: both on the same features, each with its own weights, their
+//   log-odds averaged: (4 m_pa + m_lr) / 2, where the passive-aggressive
+//   learner (C = c) sees binary features and the logistic one (rate = rate)
+//   features worth 1/sqrt(count). The SMS/IM default (README.md).
+// All keep a calibration histogram of their scores before learning each
 // message (prequential): calibrate(max_fpr) sets the threshold so that at
 // most that fraction of ham seen scored at or above it.
 //
@@ -67,14 +71,14 @@ struct HugePageAllocator {
   static void huge_deallocate(void* p, size_t bytes);
 };
 
-enum class Algorithm : uint8_t { kLogistic = 0, kPassiveAggressive = 1 };
+enum class Algorithm : uint8_t { kLogistic = 0, kPassiveAggressive = 1, kEnsemble = 2 };
 std::string_view algorithm_name(Algorithm a);
 
 struct LearnerOptions {
   Algorithm algorithm = Algorithm::kLogistic;
-  float rate = 0.02f;      // logistic: learning rate
+  float rate = 0.02f;      // logistic (and the ensemble's logistic half): learning rate
   float thick = 0.0f;      // logistic: skip learning when |y - p| < thick
-  float c = 0.1f;          // passive-aggressive: aggressiveness C
+  float c = 0.1f;          // passive-aggressive (and the ensemble's PA half): aggressiveness C
   float threshold = 0.5f;  // score at or above: spam
   bool normalize = false;  // features worth 1/sqrt(count) instead of 1
   bool adagrad = false;    // logistic: per-weight rates rate / sqrt(1 + sum of squared gradients)
@@ -86,8 +90,8 @@ struct LearnerOptions {
 FeatureOptions default_feature_options(Channel channel);
 LearnerOptions default_learner_options(Channel channel);
 
-// "algo=lr|pa,rate=R,thick=T,c=C,threshold=X,norm=0|1,ada=0|1,reps=N,target=T"; other keys go to the feature
-// options (features.h). Unknown keys are an error.
+// "algo=lr|pa|ens,rate=R,thick=T,c=C,threshold=X,norm=0|1,ada=0|1,reps=N,target=T"; other keys go to the
+// feature options (features.h). Unknown keys are an error.
 Status parse_params(std::string_view spec, FeatureOptions& fopt, LearnerOptions& lopt);
 
 class Model {
@@ -135,8 +139,11 @@ class Model {
   std::array<uint32_t, kCalibrationBins> ham_hist_{};
   std::array<uint32_t, kCalibrationBins> spam_hist_{};
   void step_logistic(std::span<const uint32_t> features, double g, double x);
+  void learn_ensemble(std::span<const uint32_t> features, bool spam);
   // Weight i is w_[i * stride_]; with adagrad (stride 2) its sum of squared
-  // gradients sits beside it, w_[2i + 1], on the same cache line.
+  // gradients sits beside it, w_[2i + 1], on the same cache line; in the
+  // ensemble (stride 2) w_[2i] is the passive-aggressive weight and
+  // w_[2i + 1] the logistic one.
   std::vector<float, HugePageAllocator<float>> w_;
   uint32_t stride_ = 1;
   size_t size_ = 0;  // 2^bits

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 
 #include "classify/classifier.h"
 #include "classify/corpus.h"
+#include "classify/hash.h"
 
 namespace rampart::classify {
 namespace {
@@ -68,6 +70,47 @@ TEST(Model, PassiveAggressiveConverges) {
   lo.algorithm = Algorithm::kPassiveAggressive;
   converges(lo);
 }
+TEST(Model, EnsembleConverges) {
+  LearnerOptions lo;
+  lo.algorithm = Algorithm::kEnsemble;
+  lo.rate = 16.0f;
+  converges(lo);
+}
+
+// The ensemble's margin is the average of its halves' log-odds: after
+// learning, each half alone (recomputed from the same examples with the
+// single learners' update rules) would rank a spam above a ham, and so
+// does the whole; options it does not take are refused.
+TEST(Model, EnsembleIsBothHalvesAndRefusesOtherOptions) {
+  LearnerOptions lo;
+  lo.algorithm = Algorithm::kEnsemble;
+  for (auto bad : {+[](LearnerOptions& o) { o.adagrad = true; },
+                   +[](LearnerOptions& o) { o.normalize = true; }, +[](LearnerOptions& o) { o.reps = 2; }}) {
+    LearnerOptions b = lo;
+    bad(b);
+    auto m = Model::create(Channel::kSms, small(), b);
+    ASSERT_FALSE(m);
+    EXPECT_EQ(m.error().code, Errc::kInvalidArgument);
+  }
+  lo.rate = 16.0f;
+  auto m = Model::create(Channel::kSms, small(), lo);
+  ASSERT_TRUE(m);
+  const std::vector<uint32_t> spam = {1, 2, 3, 4}, ham = {5, 6, 7, 8};
+  EXPECT_EQ(m->margin(spam), 0.0);
+  EXPECT_DOUBLE_EQ(m->score(spam), 0.5);  // log-odds 0
+  m->learn(spam, true);
+  // PA half: loss 1, step min(C = 0.1, 1/4) = 0.1 per weight, margin 0.4.
+  // LR half (rate 16, x = 1/2): p = 0.5, step 16 * 0.5 * 0.5 = 4 per
+  // weight, margin 4 * 4 * 0.5 = 8. Average of 4 * 0.4 and 8: 4.8.
+  EXPECT_NEAR(m->margin(spam), 4.8, 1e-5);
+  EXPECT_NEAR(m->score(spam), 1.0 / (1.0 + std::exp(-4.8)), 1e-6);
+  EXPECT_EQ(m->margin(ham), 0.0);  // disjoint features untouched
+  m->learn(ham, false);
+  EXPECT_NEAR(m->margin(ham), -4.8, 1e-5);
+  EXPECT_TRUE(m->is_spam(m->score(spam)));
+  EXPECT_FALSE(m->is_spam(m->score(ham)));
+}
+
 TEST(Model, NormalizedRepeatedConverges) {
   LearnerOptions lo;
   lo.normalize = true;
@@ -86,6 +129,11 @@ TEST(Model, ParamsParse) {
   EXPECT_TRUE(l.adagrad);
   EXPECT_EQ(l.reps, 2u);
   EXPECT_FLOAT_EQ(l.threshold, 0.7f);
+  ASSERT_TRUE(parse_params("algo=ens,shapes=1,stats=0", f, l));
+  EXPECT_EQ(l.algorithm, Algorithm::kEnsemble);
+  EXPECT_EQ(algorithm_name(l.algorithm), "ens");
+  EXPECT_TRUE(f.shapes);
+  EXPECT_FALSE(f.stats);
   EXPECT_FALSE(parse_params("algo=svm", f, l));
   EXPECT_FALSE(parse_params("rate=-1", f, l));
   EXPECT_FALSE(parse_params("rate=nan", f, l));
@@ -132,9 +180,11 @@ class ModelFile : public ::testing::Test {
 };
 
 TEST_F(ModelFile, RoundTrip) {
-  for (bool ada : {false, true}) {
+  for (int variant : {0, 1, 2}) {
+    const bool ada = variant == 1;
     LearnerOptions lo;
     lo.adagrad = ada;
+    if (variant == 2) lo.algorithm = Algorithm::kEnsemble;
     Model m = trained(lo);
     ASSERT_TRUE(m.save(path_));
     auto back = Model::load(path_);
@@ -147,6 +197,7 @@ TEST_F(ModelFile, RoundTrip) {
     EXPECT_EQ(back->hams(), m.hams());
     EXPECT_EQ(back->spams(), m.spams());
     EXPECT_EQ(back->learner_options().adagrad, ada);
+    EXPECT_EQ(back->learner_options().algorithm, lo.algorithm);
     EXPECT_EQ(to_string(back->feature_options()), to_string(m.feature_options()));
     EXPECT_EQ(back->serialize(), m.serialize());
     // No temporary file left behind.
@@ -154,6 +205,38 @@ TEST_F(ModelFile, RoundTrip) {
     for (const auto& e : std::filesystem::directory_iterator(dir_)) files += e.is_regular_file();
     EXPECT_EQ(files, 1u);
   }
+}
+
+// Feature flags this build does not know, and an ensemble file that claims
+// AdaGrad accumulators, are refused (checksums recomputed so that the
+// field itself is what gets checked).
+TEST_F(ModelFile, UnknownFlagsAndBadEnsembleRefused) {
+  LearnerOptions lo;
+  lo.algorithm = Algorithm::kEnsemble;
+  Model m = trained(lo);
+  const std::string good = m.serialize();
+  auto patch = [&](size_t off, uint32_t v) {
+    std::string b = good;
+    std::memcpy(b.data() + off, &v, 4);
+    b.resize(b.size() - 8);
+    const uint64_t sum = hash_bytes(b, 0x636b73756d, 0x72616d70617274ull);
+    b.append(reinterpret_cast<const char*>(&sum), 8);
+    return b;
+  };
+  ASSERT_TRUE(Model::deserialize(patch(8, 1)));  // the same bytes, re-summed: still good
+  // magic 8, version 4, channel 4, algo 4, rate/thick/c/threshold 16, lflags at 36.
+  auto r = Model::deserialize(patch(36, 2));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("ensemble"), std::string::npos) << r.error().message;
+  // ... reps 4, target 4, hams 8, spams 8, bits 4, seed 8, then ten u32: flags is the tenth.
+  const size_t flags = 40 + 4 + 4 + 8 + 8 + 4 + 8 + 9 * 4;
+  ASSERT_TRUE(Model::deserialize(patch(flags, 127)));
+  r = Model::deserialize(patch(flags, 128));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("flags"), std::string::npos) << r.error().message;
+  r = Model::deserialize(patch(16, 3));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("algorithm 3"), std::string::npos) << r.error().message;
 }
 
 TEST_F(ModelFile, CorruptOtherVersionTruncatedRefused) {
