@@ -59,6 +59,7 @@ void HugePageAllocator<T>::huge_deallocate(void* p, size_t bytes) {
 }
 
 template struct HugePageAllocator<float>;
+template struct HugePageAllocator<uint32_t>;
 
 namespace {
 
@@ -99,6 +100,8 @@ LearnerOptions default_learner_options(Channel channel) {
     o.algorithm = Algorithm::kEnsemble;
     o.c = 0.1f;
     o.rate = 16.0f;
+    o.ppm = 2.0f;
+    o.ppm_order = 3;
   }
   return o;
 }
@@ -137,7 +140,15 @@ Status parse_params(std::string_view spec, FeatureOptions& fopt, LearnerOptions&
       ok = parse_float(v, lopt.target) && lopt.target > 0 && lopt.target < 1;
     else if (k == "norm")
       ok = (v == "0" || v == "1") && ((lopt.normalize = v == "1"), true);
-    else if (k == "ada")
+    else if (k == "ppm")
+      ok = parse_float(v, lopt.ppm) && lopt.ppm >= 0 && lopt.ppm <= 1000;
+    else if (k == "ppm_order") {
+      auto [q, e] = std::from_chars(v.data(), v.data() + v.size(), lopt.ppm_order);
+      ok = e == std::errc() && q == v.data() + v.size() && lopt.ppm_order <= CharModel::kMaxOrder;
+    } else if (k == "ppm_bits") {
+      auto [q, e] = std::from_chars(v.data(), v.data() + v.size(), lopt.ppm_bits);
+      ok = e == std::errc() && q == v.data() + v.size() && lopt.ppm_bits >= 10 && lopt.ppm_bits <= 26;
+    } else if (k == "ada")
       ok = (v == "0" || v == "1") && ((lopt.adagrad = v == "1"), true);
     else
       return fail(Errc::kInvalidArgument, "unknown parameter '" + std::string(k) + "'");
@@ -150,6 +161,11 @@ Result<Model> Model::create(Channel channel, const FeatureOptions& fopt, const L
   if (auto st = validate(fopt); !st) return tl::unexpected(st.error());
   if (lopt.algorithm == Algorithm::kEnsemble && (lopt.adagrad || lopt.normalize || lopt.reps != 1))
     return fail(Errc::kInvalidArgument, "algo=ens takes neither ada, norm nor reps");
+  if (lopt.ppm > 0 && lopt.algorithm != Algorithm::kEnsemble)
+    return fail(Errc::kInvalidArgument, "ppm needs algo=ens");
+  if (!(lopt.ppm >= 0 && lopt.ppm <= 1000) || lopt.ppm_order > CharModel::kMaxOrder || lopt.ppm_bits < 10 ||
+      lopt.ppm_bits > 26)
+    return fail(Errc::kInvalidArgument, "ppm must be in 0..1000, ppm_order in 0..6, ppm_bits in 10..26");
   Model m;
   m.channel_ = channel;
   m.fopt_ = fopt;
@@ -157,10 +173,11 @@ Result<Model> Model::create(Channel channel, const FeatureOptions& fopt, const L
   m.size_ = size_t{1} << fopt.bits;
   m.stride_ = lopt.adagrad || lopt.algorithm == Algorithm::kEnsemble ? 2 : 1;
   m.w_.assign(m.size_ * m.stride_, 0.0f);
+  if (lopt.ppm > 0) m.chars_ = CharModel(lopt.ppm_order, lopt.ppm_bits);
   return m;
 }
 
-double Model::margin(std::span<const uint32_t> features) const {
+double Model::margin(std::span<const uint32_t> features, std::string_view text) const {
   const float* w = w_.data();
   const size_t mask = size_ - 1;
   float s = 0;
@@ -172,7 +189,8 @@ double Model::margin(std::span<const uint32_t> features) const {
       l += p[1];
     }
     const double n = features.empty() ? 1.0 : static_cast<double>(features.size());
-    return (4.0 * s + l / std::sqrt(n)) / 2;
+    const double m = (4.0 * s + l / std::sqrt(n)) / 2;
+    return lopt_.ppm > 0 ? m + lopt_.ppm * chars_.log_ratio(text) : m;
   }
   if (stride_ == 2) {
     for (uint32_t i : features) s += w[2 * (i & mask)];
@@ -190,11 +208,26 @@ double Model::to_score(double m) const {
   return 1.0 / (1.0 + std::exp(-m));
 }
 
-void Model::learn(std::span<const uint32_t> features, bool spam) {
-  learn_scored(features, spam, margin(features));
+void Model::learn(std::span<const uint32_t> features, bool spam, std::string_view text) {
+  learn_scored(features, spam, margin(features, text), text);
 }
 
-void Model::learn_scored(std::span<const uint32_t> features, bool spam, double m) {
+void Model::learn_scored(std::span<const uint32_t> features, bool spam, double m, std::string_view text) {
+  if (lopt_.ppm > 0) chars_.learn(text, spam);
+  learn_weights(features, spam, m);
+}
+
+double Model::margin_then_learn(std::span<const uint32_t> features, bool spam, std::string_view text) {
+  double m = margin(features);
+  if (lopt_.ppm > 0) {
+    m += lopt_.ppm * chars_.log_ratio(text, char_slots_, true);
+    chars_.learn(text, spam, char_slots_);
+  }
+  learn_weights(features, spam, m);
+  return m;
+}
+
+void Model::learn_weights(std::span<const uint32_t> features, bool spam, double m) {
   const double p = to_score(m);
   const size_t bin = std::min(kCalibrationBins - 1, static_cast<size_t>(p * kCalibrationBins));
   auto& hist = spam ? spam_hist_ : ham_hist_;
@@ -366,6 +399,14 @@ std::string Model::serialize() const {
   w.str().reserve(w.str().size() + size_ * stride_ * sizeof(float) + 8);
   for (uint32_t k = 0; k < stride_; ++k)
     for (size_t i = 0; i < size_; ++i) w.f32(w_[i * stride_ + k]);
+  if (lopt_.algorithm == Algorithm::kEnsemble) {
+    // The ensemble's character-level models: weight, order, table bits (0:
+    // none), the count pairs.
+    w.f32(lopt_.ppm);
+    w.u32(lopt_.ppm_order);
+    w.u32(lopt_.ppm > 0 ? chars_.bits() : 0);
+    if (lopt_.ppm > 0) w.bytes(chars_.table().data(), chars_.table().size() * sizeof(uint32_t));
+  }
   w.u64(checksum(w.str()));
   return std::move(w.str());
 }
@@ -430,7 +471,24 @@ Result<Model> Model::deserialize(std::string_view bytes) {
       (m.lopt_.adagrad || m.lopt_.normalize || m.lopt_.reps != 1))
     return tl::unexpected(corrupt("ensemble with ada, norm or reps"));
   const uint64_t arrays = m.lopt_.adagrad || m.lopt_.algorithm == Algorithm::kEnsemble ? 2 : 1;
-  if (r.left() != arrays * count * sizeof(float))
+  const uint64_t weight_bytes = arrays * count * sizeof(float);
+  uint64_t chars_bytes = 0;
+  uint32_t chars_bits = 0;
+  if (m.lopt_.algorithm == Algorithm::kEnsemble) {
+    // After the weights: f32 ppm, u32 order, u32 bits, then 2 << bits u32.
+    if (r.left() < weight_bytes + 12) return tl::unexpected(corrupt("ensemble truncated"));
+    std::string_view tail = bytes.substr(r.pos() + weight_bytes, 12);
+    std::memcpy(&m.lopt_.ppm, tail.data(), 4);
+    std::memcpy(&m.lopt_.ppm_order, tail.data() + 4, 4);
+    std::memcpy(&chars_bits, tail.data() + 8, 4);
+    if (!(m.lopt_.ppm >= 0 && m.lopt_.ppm <= 1000) || m.lopt_.ppm_order > CharModel::kMaxOrder)
+      return tl::unexpected(corrupt("character model options out of range"));
+    if ((m.lopt_.ppm > 0) != (chars_bits != 0) || (chars_bits != 0 && (chars_bits < 10 || chars_bits > 26)))
+      return tl::unexpected(corrupt("character model table size out of range"));
+    if (chars_bits != 0) m.lopt_.ppm_bits = chars_bits;
+    chars_bytes = 12 + (chars_bits != 0 ? (uint64_t{2} << chars_bits) * sizeof(uint32_t) : 0);
+  }
+  if (r.left() != weight_bytes + chars_bytes)
     return tl::unexpected(corrupt("weights truncated or trailing bytes"));
   m.size_ = count;
   m.stride_ = static_cast<uint32_t>(arrays);
@@ -443,6 +501,14 @@ Result<Model> Model::deserialize(std::string_view bytes) {
         return tl::unexpected(corrupt(k == 0 ? "non-finite weight" : "bad gradient accumulator"));
       m.w_[i * m.stride_ + k] = x;
     }
+  }
+  if (m.lopt_.algorithm == Algorithm::kEnsemble) {
+    uint32_t skip[3];
+    r.bytes(skip, 12);  // read above
+  }
+  if (chars_bits != 0) {
+    m.chars_ = CharModel(m.lopt_.ppm_order, chars_bits);
+    r.bytes(m.chars_.table().data(), m.chars_.table().size() * sizeof(uint32_t));
   }
   return m;
 }

@@ -111,6 +111,51 @@ TEST(Model, EnsembleIsBothHalvesAndRefusesOtherOptions) {
   EXPECT_FALSE(m->is_spam(m->score(ham)));
 }
 
+// With ppm > 0 the character models add ppm times their log ratio per byte;
+// margin_then_learn is margin() then learn_scored() in one step, to the bit.
+TEST(Model, EnsembleWithCharacterModels) {
+  LearnerOptions lo;
+  lo.algorithm = Algorithm::kEnsemble;
+  lo.rate = 16.0f;
+  lo.ppm = 2.0f;
+  lo.ppm_bits = 12;
+  auto a = Model::create(Channel::kSms, small(), lo), b = Model::create(Channel::kSms, small(), lo);
+  ASSERT_TRUE(a && b);
+  const std::vector<uint32_t> f = {1, 2, 3};
+  EXPECT_EQ(a->margin(f, "WIN"), 0.0);
+  const double m0 = b->margin_then_learn(f, true, "WIN");
+  a->learn_scored(f, true, a->margin(f, "WIN"), "WIN");
+  EXPECT_EQ(m0, 0.0);
+  EXPECT_EQ(a->serialize(), b->serialize());
+  // Order 3 on "WIN" learned as spam: each byte's spam estimate is above
+  // 1/256, ham's is 1/256, so the character part is positive.
+  EXPECT_GT(a->margin(f, "WIN"), a->margin(f));
+  EXPECT_EQ(a->margin(f, ""), a->margin(f));
+  const double m1 = b->margin_then_learn(f, false, "ok lor");
+  EXPECT_EQ(m1, a->margin(f, "ok lor"));
+  a->learn_scored(f, false, m1, "ok lor");
+  EXPECT_EQ(a->serialize(), b->serialize());
+
+  LearnerOptions bad = lo;
+  bad.algorithm = Algorithm::kPassiveAggressive;
+  EXPECT_FALSE(Model::create(Channel::kSms, small(), bad));  // ppm needs the ensemble
+  bad = lo;
+  bad.ppm_bits = 9;
+  EXPECT_FALSE(Model::create(Channel::kSms, small(), bad));
+  bad = lo;
+  bad.ppm_order = 7;
+  EXPECT_FALSE(Model::create(Channel::kSms, small(), bad));
+  FeatureOptions fo;
+  LearnerOptions lp;
+  ASSERT_TRUE(parse_params("algo=ens,ppm=1.5,ppm_order=2,ppm_bits=14", fo, lp));
+  EXPECT_FLOAT_EQ(lp.ppm, 1.5f);
+  EXPECT_EQ(lp.ppm_order, 2u);
+  EXPECT_EQ(lp.ppm_bits, 14u);
+  EXPECT_FALSE(parse_params("ppm=-1", fo, lp));
+  EXPECT_FALSE(parse_params("ppm_order=7", fo, lp));
+  EXPECT_FALSE(parse_params("ppm_bits=27", fo, lp));
+}
+
 TEST(Model, NormalizedRepeatedConverges) {
   LearnerOptions lo;
   lo.normalize = true;
@@ -166,7 +211,8 @@ class ModelFile : public ::testing::Test {
   Model trained(LearnerOptions lo = {}) {
     auto m = Model::create(Channel::kEmail, small(), lo);
     std::mt19937 rng(9);
-    for (int i = 0; i < 100; ++i) m->learn(synthetic(rng, i % 2 == 0), i % 2 == 0);
+    for (int i = 0; i < 100; ++i)
+      m->learn(synthetic(rng, i % 2 == 0), i % 2 == 0, i % 2 ? "ok lor" : "WIN cash");
     return std::move(*m);
   }
   std::string bytes() {
@@ -180,11 +226,15 @@ class ModelFile : public ::testing::Test {
 };
 
 TEST_F(ModelFile, RoundTrip) {
-  for (int variant : {0, 1, 2}) {
+  for (int variant : {0, 1, 2, 3}) {
     const bool ada = variant == 1;
     LearnerOptions lo;
     lo.adagrad = ada;
-    if (variant == 2) lo.algorithm = Algorithm::kEnsemble;
+    if (variant >= 2) lo.algorithm = Algorithm::kEnsemble;
+    if (variant == 3) {
+      lo.ppm = 2.0f;
+      lo.ppm_bits = 12;
+    }
     Model m = trained(lo);
     ASSERT_TRUE(m.save(path_));
     auto back = Model::load(path_);
@@ -193,7 +243,13 @@ TEST_F(ModelFile, RoundTrip) {
     for (int i = 0; i < 20; ++i) {
       auto f = synthetic(rng, i % 2 == 0);
       EXPECT_EQ(back->margin(f), m.margin(f));
+      EXPECT_EQ(back->margin(f, "WIN now lor"), m.margin(f, "WIN now lor"));
     }
+    if (variant == 3) {
+      EXPECT_NE(m.margin({}, "WIN now"), m.margin({}));
+    }
+    EXPECT_EQ(back->learner_options().ppm, lo.ppm);
+    EXPECT_EQ(back->learner_options().ppm_bits, lo.ppm_bits);
     EXPECT_EQ(back->hams(), m.hams());
     EXPECT_EQ(back->spams(), m.spams());
     EXPECT_EQ(back->learner_options().adagrad, ada);
@@ -237,6 +293,35 @@ TEST_F(ModelFile, UnknownFlagsAndBadEnsembleRefused) {
   r = Model::deserialize(patch(16, 3));
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("algorithm 3"), std::string::npos) << r.error().message;
+}
+
+// The ensemble's character-model block (weight, order, bits, table):
+// out-of-range values and a weight without a table are refused.
+TEST_F(ModelFile, BadCharacterModelBlockRefused) {
+  LearnerOptions lo;
+  lo.algorithm = Algorithm::kEnsemble;
+  lo.ppm = 2.0f;
+  lo.ppm_bits = 12;
+  const std::string good = trained(lo).serialize();
+  const size_t block = good.size() - 8 - (size_t{2} << 12) * 4 - 12;
+  auto patch = [&](size_t off, uint32_t v) {
+    std::string b = good;
+    std::memcpy(b.data() + off, &v, 4);
+    b.resize(b.size() - 8);
+    const uint64_t sum = hash_bytes(b, 0x636b73756d, 0x72616d70617274ull);
+    b.append(reinterpret_cast<const char*>(&sum), 8);
+    return b;
+  };
+  ASSERT_TRUE(Model::deserialize(patch(block + 8, 12)));
+  EXPECT_FALSE(Model::deserialize(patch(block, 0)));       // weight 0 with a table
+  EXPECT_FALSE(Model::deserialize(patch(block + 4, 7)));   // order 7
+  EXPECT_FALSE(Model::deserialize(patch(block + 8, 9)));   // bits 9
+  EXPECT_FALSE(Model::deserialize(patch(block + 8, 13)));  // the table is for 12
+  const float nan = std::nanf("");
+  uint32_t nan_bits = 0;
+  std::memcpy(&nan_bits, &nan, 4);
+  EXPECT_FALSE(Model::deserialize(patch(block, nan_bits)));
+  EXPECT_FALSE(Model::deserialize(good.substr(0, good.size() - 20)));
 }
 
 TEST_F(ModelFile, CorruptOtherVersionTruncatedRefused) {
