@@ -220,7 +220,7 @@ void Model::learn_scored(std::span<const uint32_t> features, bool spam, double m
 double Model::margin_then_learn(std::span<const uint32_t> features, bool spam, std::string_view text) {
   double m = margin(features);
   if (lopt_.ppm > 0) {
-    m += lopt_.ppm * chars_.log_ratio(text, char_slots_, true);
+    m += lopt_.ppm * chars_.log_ratio(text, char_slots_);
     chars_.learn(text, spam, char_slots_);
   }
   learn_weights(features, spam, m);

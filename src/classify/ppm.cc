@@ -34,35 +34,51 @@ CharModel::CharModel(uint32_t order, uint32_t bits)
   t_.assign(size_t{2} << bits_, 0);
 }
 
+namespace {
+
 // The slots of the contexts of byte i, orders 0..min(order, i).
-inline void slots_at(const unsigned char* b, size_t i, uint32_t order, uint32_t bits, CharModel::Slots* out,
-                     const uint32_t* table) {
+inline void slots_at(const unsigned char* b, size_t i, uint32_t order, uint32_t bits, CharModel::Slots* out) {
   uint64_t ctx = kSeed;
   for (uint32_t k = 0; k <= order && k <= i; ++k) {
     if (k > 0) ctx = extend(ctx, b[i - k]);
     out[k].n = slot(ctx, b[i], bits);
     out[k].tot = slot(ctx, kTotal, bits);
-    __builtin_prefetch(table + 2 * size_t{out[k].n});
-    __builtin_prefetch(table + 2 * size_t{out[k].tot & ~1u});
   }
 }
 
-double CharModel::log_ratio(std::string_view text) const {
-  std::vector<Slots> none;
-  return log_ratio(text, none, false);
+// How many bytes ahead the scoring prefetches the count slots: the slots of
+// a byte depend on the text only, so the table's cache misses of the next
+// bytes overlap the arithmetic of this one.
+constexpr size_t kAhead = 4;
+
+inline void prefetch_byte(const uint32_t* t, const CharModel::Slots* s, size_t i, uint32_t order) {
+  const uint32_t top = static_cast<uint32_t>(std::min<size_t>(order, i));
+  for (uint32_t k = 0; k <= top; ++k) {
+    __builtin_prefetch(t + 2 * size_t{s[k].n});
+    __builtin_prefetch(t + 2 * size_t{s[k].tot & ~1u});
+  }
 }
 
-double CharModel::log_ratio(std::string_view text, std::vector<Slots>& keep, bool keeping) const {
+}  // namespace
+
+double CharModel::log_ratio(std::string_view text) const {
+  std::vector<Slots> scratch;
+  return log_ratio(text, scratch);
+}
+
+double CharModel::log_ratio(std::string_view text, std::vector<Slots>& keep) const {
   if (text.empty() || t_.empty()) return 0;
   const auto* b = reinterpret_cast<const unsigned char*>(text.data());
   const uint32_t* t = t_.data();
-  const size_t per = order_ + 1;
-  Slots local[kMaxOrder + 1];
-  if (keeping) keep.resize(text.size() * per);
+  const size_t per = order_ + 1, len = text.size();
+  keep.resize(len * per);
+  Slots* all = keep.data();
+  for (size_t i = 0; i < len; ++i) slots_at(b, i, order_, bits_, all + i * per);
+  for (size_t i = 0; i < std::min(len, kAhead); ++i) prefetch_byte(t, all + i * per, i, order_);
   double sum = 0, ratio = 1;  // a log every 8 bytes: each ratio stays within ~1e+-20
-  for (size_t i = 0; i < text.size(); ++i) {
-    Slots* s = keeping ? keep.data() + i * per : local;
-    slots_at(b, i, order_, bits_, s, t);
+  for (size_t i = 0; i < len; ++i) {
+    if (i + kAhead < len) prefetch_byte(t, all + (i + kAhead) * per, i + kAhead, order_);
+    const Slots* s = all + i * per;
     double ps = 1.0 / 256, ph = 1.0 / 256;
     bool open_s = true, open_h = true;  // a class stops at its first unseen context
     const uint32_t top = static_cast<uint32_t>(std::min<size_t>(order_, i));
@@ -88,7 +104,7 @@ double CharModel::log_ratio(std::string_view text, std::vector<Slots>& keep, boo
     }
   }
   sum += std::log(ratio);
-  return sum / static_cast<double>(text.size());
+  return sum / static_cast<double>(len);
 }
 
 void CharModel::learn(std::string_view text, bool spam) {
@@ -109,7 +125,7 @@ void CharModel::learn(std::string_view text, bool spam, const std::vector<Slots>
     if (reuse)
       s = kept.data() + i * per;
     else
-      slots_at(b, i, order_, bits_, local, t);
+      slots_at(b, i, order_, bits_, local);
     const uint32_t top = static_cast<uint32_t>(std::min<size_t>(order_, i));
     for (uint32_t k = 0; k <= top; ++k) {
       uint32_t& n = t[2 * size_t{s[k].n} + side];

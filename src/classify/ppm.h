@@ -47,10 +47,10 @@ class CharModel {
 
   double log_ratio(std::string_view text) const;
   void learn(std::string_view text, bool spam);
-  // The same, keeping the slots the scoring computed for the learning that
-  // follows on the same text (a TREC step, or a report right after a
-  // verdict): `keep` is the caller's scratch.
-  double log_ratio(std::string_view text, std::vector<Slots>& keep, bool keeping) const;
+  // The same, keeping the slots the scoring computed in `keep` (the
+  // caller's scratch) for the learning that follows on the same text (a
+  // TREC step, or a report right after a verdict).
+  double log_ratio(std::string_view text, std::vector<Slots>& keep) const;
   void learn(std::string_view text, bool spam, const std::vector<Slots>& kept);
 
   uint32_t order() const { return order_; }
