@@ -118,6 +118,7 @@ TEST_F(CliClassify, EvalTsvSmsAndIm) {
     EXPECT_EQ(field(r.out, "n"), 300);
     EXPECT_LT(field(r.out, "roca_pct"), 5.0) << r.out;
     EXPECT_NE(r.out.find("algo=ens"), std::string::npos) << r.out;  // the SMS/IM default
+    EXPECT_GT(field(r.out, "verdicts_per_sec"), 0.0) << r.out;
     // Deterministic: the same corpus gives the same figures, and the scores
     // file is byte-identical.
     const std::string scores = (dir_ / "scores").string();
