@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -383,6 +384,27 @@ TEST_F(ModelFile, ReloadKeepsOldModelOnBadFile) {
   EXPECT_FALSE(models.open("isp1", path_));
   ASSERT_NE(models.find("isp1"), nullptr);  // still the good one
   EXPECT_EQ(models.find("isp1")->classify(msg).score, before);
+}
+
+// The SMS default (with the character models) on an 8 MB message: only the
+// first text_prefix bytes reach the character models, so a verdict and a
+// learning step stay bounded; a byte salad scores in [0, 1].
+TEST(Classifier, HugeSmsIsBounded) {
+  auto c = Classifier::create(Channel::kSms, default_feature_options(Channel::kSms),
+                              default_learner_options(Channel::kSms));
+  ASSERT_TRUE(c);
+  ASSERT_GT(c->model().learner_options().ppm, 0.0f);
+  std::mt19937 rng(1);
+  std::string huge(8u << 20, '\0');
+  for (char& ch : huge) ch = static_cast<char>(rng());
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) {
+    const double s = c->score_and_learn(huge, i % 2 == 0);
+    EXPECT_GE(s, 0.0);
+    EXPECT_LE(s, 1.0);
+    EXPECT_TRUE(std::isfinite(c->classify(huge).score));
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
 }
 
 TEST(Classifier, LearnsMessagesEndToEnd) {
