@@ -1,6 +1,6 @@
 // File: fuzz/fuzz_classify_features.cc
 // libFuzzer target: feature extraction (classify::Extractor) on arbitrary
-// bytes, as an email and as an SMS. Every index must lie in the table and
+// bytes, as an email and as an SMS (number shapes and typing stats on). Every index must lie in the table and
 // appear once; the count stays within max_features.
 //
 //   fuzz_classify_features fuzz/corpus/fuzz_classify_features
@@ -19,6 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     o.bits = 18;
     o.text_prefix = 1000;
     o.max_features = 4096;
+    o.shapes = true;  // the SMS/IM defaults' number shapes and typing stats
+    o.stats = true;
     return o;
   }());
   const std::string_view in(reinterpret_cast<const char*>(data), size);

@@ -9,6 +9,7 @@ if(TARGET rampart_classify AND TARGET rampart)
     target_compile_definitions(rampart PRIVATE HAVE_RAMPART_CLASSIFY=1)
   endif()
   rampart_test(classify_cli_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/classify_cli_test.cc DEPS rampart_classify)
-  set_tests_properties(classify_cli_test PROPERTIES ENVIRONMENT RAMPART_BIN=$<TARGET_FILE:rampart>)
+  set_tests_properties(classify_cli_test PROPERTIES ENVIRONMENT
+    "RAMPART_BIN=$<TARGET_FILE:rampart>;RAMPART_SMS_CORPUS=${PROJECT_SOURCE_DIR}/bench/data/sms-spam-collection/SMSSpamCollection")
   add_dependencies(classify_cli_test rampart)
 endif()

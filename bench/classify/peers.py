@@ -14,7 +14,8 @@ Each message, in index order: the peer scores it, then learns its true label
   sa-bayes:   sa_bayes.pl (SpamAssassin's Bayes alone, in one perl process)
 The figures use the same definitions as `rampart classify eval`
 (src/classify/metrics.h): 1-ROCA% with ties counted half, lam% with +0.5
-smoothing at the peer's own threshold. msgs/s counts wall time of the
+smoothing at the peer's own threshold, the false-positive rate at 99% of
+spam caught. msgs/s counts wall time of the
 score-and-learn loop, process start-up included (that is how these tools are
 driven by a mail system).
 """
@@ -54,6 +55,18 @@ def lam_pct(rows, thr):
     logit = lambda p: math.log(p / (1 - p))
     x = (logit(hm) + logit(sm)) / 2
     return 100 / (1 + math.exp(-x))
+
+
+def fpr_at_tpr(rows, tpr=0.99):
+    """The share of ham scored at or above the lowest score that still catches
+    ceil(tpr * spam) spam (src/classify/metrics.h fpr_at_tpr)."""
+    spam = sorted((sc for sc, sp in rows if sp), reverse=True)
+    ham = [sc for sc, sp in rows if not sp]
+    if not spam or not ham:
+        return 0.0
+    need = min(max(math.ceil(tpr * len(spam) - 1e-9), 1), len(spam))
+    t = spam[need - 1]
+    return sum(1 for sc in ham if sc >= t) / len(ham)
 
 
 def run(cmd, stdin=None):
@@ -150,6 +163,7 @@ def main():
         with open(a.scores, 'w') as fh:
             fh.writelines('%.9g %s\n' % (sc, 'spam' if sp else 'ham') for sc, sp in rows)
     print(json.dumps({'peer': a.peer, 'n': len(rows), 'roca_pct': roca_pct(rows), 'lam_pct': lam_pct(rows, thr),
+                      'fpr_at_99_tpr': fpr_at_tpr(rows),
                       'seconds': secs, 'msgs_per_sec': len(rows) / secs if secs > 0 else 0}))
 
 

@@ -2,6 +2,8 @@
 // Classifier and ProviderModels (classifier.h).
 #include "classify/classifier.h"
 
+#include <algorithm>
+
 namespace rampart::classify {
 
 Classifier::Classifier(Model model) : model_(std::move(model)), extractor_(model_.feature_options()) {
@@ -21,22 +23,27 @@ Result<Classifier> Classifier::open(const std::string& model_path) {
   return Classifier(std::move(*m));
 }
 
+// What the character-level models read (model.h, ppm > 0): the text of an
+// SMS or IM up to the n-gram prefix; nothing of an email.
+std::string_view Classifier::char_text(std::string_view input) const {
+  if (model_.channel() == Channel::kEmail) return {};
+  return input.substr(0, std::max<size_t>(model_.feature_options().text_prefix, 1));
+}
+
 Verdict Classifier::classify(std::string_view input) {
   extractor_.extract(input, model_.channel(), features_);
-  const double s = model_.score(features_);
+  const double s = model_.score(features_, char_text(input));
   return Verdict{s, model_.is_spam(s)};
 }
 
 void Classifier::learn(std::string_view input, bool spam) {
   extractor_.extract(input, model_.channel(), features_);
-  model_.learn(features_, spam);
+  model_.learn(features_, spam, char_text(input));
 }
 
 double Classifier::score_and_learn(std::string_view input, bool spam) {
   extractor_.extract(input, model_.channel(), features_);
-  const double m = model_.margin(features_);
-  model_.learn_scored(features_, spam, m);
-  return model_.to_score(m);
+  return model_.to_score(model_.margin_then_learn(features_, spam, char_text(input)));
 }
 
 Status Classifier::reload(const std::string& path) {

@@ -55,6 +55,8 @@ class Classifier {
   const std::vector<uint32_t>& last_features() const { return features_; }
 
  private:
+  std::string_view char_text(std::string_view input) const;
+
   Model model_;
   Extractor extractor_;
   std::vector<uint32_t> features_;

@@ -112,6 +112,10 @@ Status parse_feature_options(std::string_view spec, FeatureOptions& opt, std::st
       ok = parse_bool(v, opt.urls);
     else if (k == "structure")
       ok = parse_bool(v, opt.structure);
+    else if (k == "shapes")
+      ok = parse_bool(v, opt.shapes);
+    else if (k == "stats")
+      ok = parse_bool(v, opt.stats);
     else if (rest) {
       if (!rest->empty()) rest->push_back(',');
       rest->append(item);
@@ -148,7 +152,8 @@ std::string to_string(const FeatureOptions& o) {
                   ",max_message=" + std::to_string(o.max_message);
   s += std::string(",words=") + (o.words ? "1" : "0") + ",bigrams=" + (o.bigrams ? "1" : "0") +
        ",headers=" + (o.headers ? "1" : "0") + ",urls=" + (o.urls ? "1" : "0") +
-       ",structure=" + (o.structure ? "1" : "0");
+       ",structure=" + (o.structure ? "1" : "0") + ",shapes=" + (o.shapes ? "1" : "0") +
+       ",stats=" + (o.stats ? "1" : "0");
   return s;
 }
 
@@ -218,6 +223,19 @@ void add_ngrams(std::string_view s, uint32_t lo, uint32_t hi, uint64_t tag, Sink
   }
 }
 
+// The shape of a token with digits: each digit as '9' ("07090201529" and
+// "08712300220" share 99999999999, "150p" is 999p); for a number of 5 digits
+// or more also its first two digits and length (a premium-rate or national
+// prefix: "07" + 11). `tok` is lower-cased, at most max_token_len bytes.
+void add_shape(std::string& tok, bool all_digits, uint64_t tag, Sink& sink) {
+  if (all_digits && tok.size() >= 5)
+    sink.add_num((static_cast<uint64_t>(tok[0]) << 16) | (static_cast<uint64_t>(tok[1]) << 8) | tok.size(),
+                 tag ^ 0x9f1c);
+  for (char& c : tok)
+    if (is_digit(c)) c = '9';
+  sink.add(tok, tag ^ 0x5a9e);
+}
+
 // Words of `s` (ASCII lower-cased; letters, digits, 8-bit bytes, $ _ ' and
 // . - @ , / between token bytes), and bigrams of consecutive words.
 // `budget` counts tokens down across calls.
@@ -251,9 +269,10 @@ void add_words(std::string_view s, uint64_t tag, bool bigrams, const FeatureOpti
       ascii_lower_copy(s.data() + start, len, buf.data());
       h = hash_bytes(buf, tag, sink.seed());
       // digit runs: their shape (phone numbers, short codes, prices)
-      bool digits = len >= 3;
-      for (size_t k = 0; digits && k < len; ++k) digits = is_digit(buf[k]);
-      if (digits) sink.add_num(len, tag ^ 0xd161);
+      size_t ndigits = 0;
+      for (size_t k = 0; k < len; ++k) ndigits += is_digit(buf[k]) ? 1 : 0;
+      if (len >= 3 && ndigits == len) sink.add_num(len, tag ^ 0xd161);
+      if (opt.shapes && ndigits > 0) add_shape(buf, ndigits == len, tag, sink);
     }
     sink.add_hash(h);
     if (bigrams && prev != 0) sink.add_hash(mix64(prev * kMul1 ^ h ^ btag));
@@ -427,6 +446,20 @@ void text_features(std::string_view text, const FeatureOptions& opt, Sink& sink,
     for (const mime::Url& u : urls) add_url(u.host, sink);
   }
   if (opt.structure) sink.add_num(bucket(text.size()), ns_tag('t', 'l'));
+  if (opt.stats) {
+    // How a text is typed: the share of capitals among ASCII letters in
+    // tenths (11 when there are no letters) and the number of digits in
+    // pairs up to 20 ("CALL 09061701461 NOW" vs "ok c u l8r").
+    size_t upper = 0, alpha = 0, digits = 0;
+    for (const char ch : text) {
+      const auto c = static_cast<unsigned char>(ch);
+      upper += c >= 'A' && c <= 'Z';
+      alpha += (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+      digits += c >= '0' && c <= '9';
+    }
+    sink.add_num(alpha == 0 ? 11 : 10 * upper / alpha, ns_tag('s', 'u'));
+    sink.add_num(std::min<size_t>(digits, 20) / 2, ns_tag('s', 'd'));
+  }
 }
 
 }  // namespace

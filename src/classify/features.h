@@ -22,7 +22,9 @@
 // and extensions, HTML-only, hidden HTML, sizes and counts (log buckets),
 // MIME defects. SMS and IM: character n-grams (case kept: capitals are
 // signal), lower-cased words and bigrams, digit-run shapes (phone numbers,
-// short codes), URLs, length bucket. A bias feature is always present.
+// short codes), URLs, length bucket; with `shapes` the shape of each token
+// that has digits, with `stats` the share of capitals and the number of
+// digits. A bias feature is always present.
 //
 // Bounded cost: at most max_message raw bytes go to the MIME parser (with
 // tight MessageLimits), n-grams cover raw_prefix / text_prefix bytes, words
@@ -66,11 +68,14 @@ struct FeatureOptions {
   bool headers = true;             // header names and selected header words (email)
   bool urls = true;                // URL hosts and domains
   bool structure = true;           // part types, attachments, sizes, defects (email)
+  bool shapes = false;             // tokens with digits as their shape ("07090201529" -> 99999999999,
+                                   // plus its first two digits and length)
+  bool stats = false;              // SMS/IM: share of capitals and count of digits (buckets)
 };
 
 // "key=value,key=value": bits, seed, ngram (as "4" or "3-5"), raw, text,
 // max_text, max_tokens, max_token_len, max_features, max_message, words,
-// bigrams, headers, urls, structure (0/1). Unknown keys are left to the
+// bigrams, headers, urls, structure, shapes, stats (0/1). Unknown keys are left to the
 // caller (returned in `rest`, comma-joined).
 Status parse_feature_options(std::string_view spec, FeatureOptions& opt, std::string* rest);
 std::string to_string(const FeatureOptions& opt);

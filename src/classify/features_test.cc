@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <random>
 #include <set>
 
@@ -38,6 +39,18 @@ std::set<uint32_t> features(std::string_view in, Channel ch, const FeatureOption
   std::vector<uint32_t> f;
   ex.extract(in, ch, f);
   return {f.begin(), f.end()};
+}
+
+FeatureOptions default_sms() {
+  FeatureOptions o;
+  o.ngram_min = 3;
+  o.ngram_max = 5;
+  o.raw_prefix = 0;
+  o.text_prefix = 2000;
+  o.max_text = 8192;
+  o.shapes = true;
+  o.stats = true;
+  return o;
 }
 
 TEST(Hash, FoldStaysInRangeAndTagsSeparate) {
@@ -111,6 +124,59 @@ TEST(Extractor, WordsAreCaseFolded) {
 
 TEST(Extractor, ChannelsDiffer) {
   EXPECT_NE(features("win a prize", Channel::kSms), features("win a prize", Channel::kIm));
+}
+
+// Shapes: two different premium-rate numbers share their shape and prefix
+// features, which neither a number of another shape nor a text without
+// digits has; off, no such shared feature.
+TEST(Extractor, NumberShapes) {
+  FeatureOptions o = default_sms();
+  o.ngram_min = o.ngram_max = 8;  // keep character n-grams of the numbers apart
+  auto common = [&](std::string_view a, std::string_view b) {
+    std::set<uint32_t> fa = features(a, Channel::kSms, o), fb = features(b, Channel::kSms, o), both;
+    std::set_intersection(fa.begin(), fa.end(), fb.begin(), fb.end(), std::inserter(both, both.end()));
+    return both.size();
+  };
+  // Features two texts share with shapes on, beyond those they share without.
+  auto gained = [&](std::string_view a, std::string_view b) {
+    o.shapes = false;
+    const size_t off = common(a, b);
+    o.shapes = true;
+    return common(a, b) - off;
+  };
+  EXPECT_EQ(gained("zz 09061701461", "zz 09066364589"), 2u);  // shape and "09" + 11 digits
+  EXPECT_EQ(gained("zz 09061701461", "zz 07090201529"), 1u);  // the shape only
+  EXPECT_EQ(gained("zz 150p", "zz 250p"), 1u);                // "999p"
+  EXPECT_EQ(gained("zz 09061701461", "zz abc"), 0u);
+  EXPECT_EQ(gained("zz 0906", "zz 0907"), 1u);  // "9999"; under 5 digits no prefix
+}
+
+// Stats: the same words typed in capitals, or with many digits, differ in
+// one feature each; with stats off they do not differ at all beyond the
+// character n-grams (which are case-sensitive).
+TEST(Extractor, TypingStats) {
+  FeatureOptions o = default_sms();
+  o.ngram_min = o.ngram_max = 8;
+  o.words = false;
+  o.structure = false;
+  const auto lower = features("call now", Channel::kSms, o), upper = features("CALL NOW", Channel::kSms, o);
+  std::set<uint32_t> only;
+  std::set_difference(upper.begin(), upper.end(), lower.begin(), lower.end(),
+                      std::inserter(only, only.end()));
+  EXPECT_EQ(only.size(), 2u);  // the 8-gram "CALL NOW" and the capitals bucket
+  o.stats = false;
+  const auto lower0 = features("call now", Channel::kSms, o), upper0 = features("CALL NOW", Channel::kSms, o);
+  only.clear();
+  std::set_difference(upper0.begin(), upper0.end(), lower0.begin(), lower0.end(),
+                      std::inserter(only, only.end()));
+  EXPECT_EQ(only.size(), 1u);
+  // Never on email.
+  FeatureOptions e;
+  e.stats = true;
+  e.shapes = false;
+  FeatureOptions e0 = e;
+  e0.stats = false;
+  EXPECT_EQ(features(kEmail, Channel::kEmail, e), features(kEmail, Channel::kEmail, e0));
 }
 
 TEST(FeatureOptions, ParseAndValidate) {

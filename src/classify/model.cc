@@ -23,7 +23,14 @@ namespace rampart::classify {
 
 static_assert(std::endian::native == std::endian::little, "the model file is written little-endian");
 
-std::string_view algorithm_name(Algorithm a) { return a == Algorithm::kLogistic ? "lr" : "pa"; }
+std::string_view algorithm_name(Algorithm a) {
+  switch (a) {
+    case Algorithm::kLogistic: return "lr";
+    case Algorithm::kPassiveAggressive: return "pa";
+    case Algorithm::kEnsemble: return "ens";
+  }
+  return "?";
+}
 
 namespace {
 
@@ -52,6 +59,7 @@ void HugePageAllocator<T>::huge_deallocate(void* p, size_t bytes) {
 }
 
 template struct HugePageAllocator<float>;
+template struct HugePageAllocator<uint32_t>;
 
 namespace {
 
@@ -71,6 +79,8 @@ FeatureOptions default_feature_options(Channel channel) {
     o.raw_prefix = 0;
     o.text_prefix = 2000;
     o.max_text = 8192;
+    o.shapes = true;
+    o.stats = true;
   } else {
     o.text_prefix = 3000;
   }
@@ -84,10 +94,14 @@ LearnerOptions default_learner_options(Channel channel) {
     o.rate = 0.005f;
     o.thick = 0.05f;
   } else {
-    // Short texts: a margin learner (README.md "SMS: the learner chosen on
-    // one half of the corpus").
-    o.algorithm = Algorithm::kPassiveAggressive;
-    o.c = 0.03f;
+    // Short texts: a margin learner and a length-normalised logistic one,
+    // averaged (README.md "SMS: the learner chosen on one half of the
+    // corpus").
+    o.algorithm = Algorithm::kEnsemble;
+    o.c = 0.1f;
+    o.rate = 16.0f;
+    o.ppm = 2.0f;
+    o.ppm_order = 3;
   }
   return o;
 }
@@ -105,6 +119,8 @@ Status parse_params(std::string_view spec, FeatureOptions& fopt, LearnerOptions&
         lopt.algorithm = Algorithm::kLogistic;
       else if (v == "pa")
         lopt.algorithm = Algorithm::kPassiveAggressive;
+      else if (v == "ens")
+        lopt.algorithm = Algorithm::kEnsemble;
       else
         ok = false;
     } else if (k == "rate")
@@ -124,7 +140,15 @@ Status parse_params(std::string_view spec, FeatureOptions& fopt, LearnerOptions&
       ok = parse_float(v, lopt.target) && lopt.target > 0 && lopt.target < 1;
     else if (k == "norm")
       ok = (v == "0" || v == "1") && ((lopt.normalize = v == "1"), true);
-    else if (k == "ada")
+    else if (k == "ppm")
+      ok = parse_float(v, lopt.ppm) && lopt.ppm >= 0 && lopt.ppm <= 1000;
+    else if (k == "ppm_order") {
+      auto [q, e] = std::from_chars(v.data(), v.data() + v.size(), lopt.ppm_order);
+      ok = e == std::errc() && q == v.data() + v.size() && lopt.ppm_order <= CharModel::kMaxOrder;
+    } else if (k == "ppm_bits") {
+      auto [q, e] = std::from_chars(v.data(), v.data() + v.size(), lopt.ppm_bits);
+      ok = e == std::errc() && q == v.data() + v.size() && lopt.ppm_bits >= 10 && lopt.ppm_bits <= 26;
+    } else if (k == "ada")
       ok = (v == "0" || v == "1") && ((lopt.adagrad = v == "1"), true);
     else
       return fail(Errc::kInvalidArgument, "unknown parameter '" + std::string(k) + "'");
@@ -135,20 +159,39 @@ Status parse_params(std::string_view spec, FeatureOptions& fopt, LearnerOptions&
 
 Result<Model> Model::create(Channel channel, const FeatureOptions& fopt, const LearnerOptions& lopt) {
   if (auto st = validate(fopt); !st) return tl::unexpected(st.error());
+  if (lopt.algorithm == Algorithm::kEnsemble && (lopt.adagrad || lopt.normalize || lopt.reps != 1))
+    return fail(Errc::kInvalidArgument, "algo=ens takes neither ada, norm nor reps");
+  if (lopt.ppm > 0 && lopt.algorithm != Algorithm::kEnsemble)
+    return fail(Errc::kInvalidArgument, "ppm needs algo=ens");
+  if (!(lopt.ppm >= 0 && lopt.ppm <= 1000) || lopt.ppm_order > CharModel::kMaxOrder || lopt.ppm_bits < 10 ||
+      lopt.ppm_bits > 26)
+    return fail(Errc::kInvalidArgument, "ppm must be in 0..1000, ppm_order in 0..6, ppm_bits in 10..26");
   Model m;
   m.channel_ = channel;
   m.fopt_ = fopt;
   m.lopt_ = lopt;
   m.size_ = size_t{1} << fopt.bits;
-  m.stride_ = lopt.adagrad ? 2 : 1;
+  m.stride_ = lopt.adagrad || lopt.algorithm == Algorithm::kEnsemble ? 2 : 1;
   m.w_.assign(m.size_ * m.stride_, 0.0f);
+  if (lopt.ppm > 0) m.chars_ = CharModel(lopt.ppm_order, lopt.ppm_bits);
   return m;
 }
 
-double Model::margin(std::span<const uint32_t> features) const {
+double Model::margin(std::span<const uint32_t> features, std::string_view text) const {
   const float* w = w_.data();
   const size_t mask = size_ - 1;
   float s = 0;
+  if (lopt_.algorithm == Algorithm::kEnsemble) {
+    float l = 0;
+    for (uint32_t i : features) {
+      const float* p = w + 2 * (i & mask);
+      s += p[0];
+      l += p[1];
+    }
+    const double n = features.empty() ? 1.0 : static_cast<double>(features.size());
+    const double m = (4.0 * s + l / std::sqrt(n)) / 2;
+    return lopt_.ppm > 0 ? m + lopt_.ppm * chars_.log_ratio(text) : m;
+  }
   if (stride_ == 2) {
     for (uint32_t i : features) s += w[2 * (i & mask)];
   } else {
@@ -159,17 +202,32 @@ double Model::margin(std::span<const uint32_t> features) const {
 }
 
 double Model::to_score(double m) const {
-  if (lopt_.algorithm == Algorithm::kPassiveAggressive) m *= 4;  // margin 1 -> 0.98
+  if (lopt_.algorithm == Algorithm::kPassiveAggressive) m *= 4;  // margin 1 -> 0.98 (the ensemble: log-odds)
   if (m > 40) return 1.0;
   if (m < -40) return 0.0;
   return 1.0 / (1.0 + std::exp(-m));
 }
 
-void Model::learn(std::span<const uint32_t> features, bool spam) {
-  learn_scored(features, spam, margin(features));
+void Model::learn(std::span<const uint32_t> features, bool spam, std::string_view text) {
+  learn_scored(features, spam, margin(features, text), text);
 }
 
-void Model::learn_scored(std::span<const uint32_t> features, bool spam, double m) {
+void Model::learn_scored(std::span<const uint32_t> features, bool spam, double m, std::string_view text) {
+  if (lopt_.ppm > 0) chars_.learn(text, spam);
+  learn_weights(features, spam, m);
+}
+
+double Model::margin_then_learn(std::span<const uint32_t> features, bool spam, std::string_view text) {
+  double m = margin(features);
+  if (lopt_.ppm > 0) {
+    m += lopt_.ppm * chars_.log_ratio(text, char_slots_);
+    chars_.learn(text, spam, char_slots_);
+  }
+  learn_weights(features, spam, m);
+  return m;
+}
+
+void Model::learn_weights(std::span<const uint32_t> features, bool spam, double m) {
   const double p = to_score(m);
   const size_t bin = std::min(kCalibrationBins - 1, static_cast<size_t>(p * kCalibrationBins));
   auto& hist = spam ? spam_hist_ : ham_hist_;
@@ -178,6 +236,7 @@ void Model::learn_scored(std::span<const uint32_t> features, bool spam, double m
   float* w = w_.data();
   const size_t mask = size_ - 1;
   if (features.empty()) return;
+  if (lopt_.algorithm == Algorithm::kEnsemble) return learn_ensemble(features, spam);
   const double x = lopt_.normalize ? 1.0 / std::sqrt(static_cast<double>(features.size())) : 1.0;
   float step = 0;
   if (lopt_.algorithm == Algorithm::kLogistic) {
@@ -198,6 +257,33 @@ void Model::learn_scored(std::span<const uint32_t> features, bool spam, double m
         y * std::min<double>(lopt_.c, loss / (x * x * static_cast<double>(features.size()))) * x);
   }
   for (uint32_t i : features) w[i & mask] += step;
+}
+
+// Each half learns from its own margin: passive-aggressive (PA-I, binary
+// features) when its margin is below 1, logistic (features worth
+// 1/sqrt(n)) always. The two weights of a feature share a cache line.
+void Model::learn_ensemble(std::span<const uint32_t> features, bool spam) {
+  float* w = w_.data();
+  const size_t mask = size_ - 1;
+  float pa = 0, lr = 0;
+  for (uint32_t i : features) {
+    const float* p = w + 2 * (i & mask);
+    pa += p[0];
+    lr += p[1];
+  }
+  const double n = static_cast<double>(features.size());
+  const double x = 1.0 / std::sqrt(n);
+  const double y = spam ? 1.0 : -1.0;
+  const double loss = 1.0 - y * pa;
+  const float pa_step = loss > 0 ? static_cast<float>(y * std::min<double>(lopt_.c, loss / n)) : 0.0f;
+  const double mlr = std::clamp(static_cast<double>(lr) * x, -40.0, 40.0);
+  const double g = (spam ? 1.0 : 0.0) - 1.0 / (1.0 + std::exp(-mlr));
+  const auto lr_step = static_cast<float>(lopt_.rate * g * x);
+  for (uint32_t i : features) {
+    float* p = w + 2 * (i & mask);
+    p[0] += pa_step;
+    p[1] += lr_step;
+  }
 }
 
 void Model::step_logistic(std::span<const uint32_t> features, double g, double x) {
@@ -279,7 +365,7 @@ uint64_t checksum(std::string_view bytes) { return hash_bytes(bytes, 0x636b73756
 
 uint32_t flags_of(const FeatureOptions& o) {
   return (o.words ? 1u : 0u) | (o.bigrams ? 2u : 0u) | (o.headers ? 4u : 0u) | (o.urls ? 8u : 0u) |
-         (o.structure ? 16u : 0u);
+         (o.structure ? 16u : 0u) | (o.shapes ? 32u : 0u) | (o.stats ? 64u : 0u);
 }
 
 Error corrupt(const std::string& why) { return Error{Errc::kParse, "model file refused: " + why}; }
@@ -313,6 +399,14 @@ std::string Model::serialize() const {
   w.str().reserve(w.str().size() + size_ * stride_ * sizeof(float) + 8);
   for (uint32_t k = 0; k < stride_; ++k)
     for (size_t i = 0; i < size_; ++i) w.f32(w_[i * stride_ + k]);
+  if (lopt_.algorithm == Algorithm::kEnsemble) {
+    // The ensemble's character-level models: weight, order, table bits (0:
+    // none), the count pairs.
+    w.f32(lopt_.ppm);
+    w.u32(lopt_.ppm_order);
+    w.u32(lopt_.ppm > 0 ? chars_.bits() : 0);
+    if (lopt_.ppm > 0) w.bytes(chars_.table().data(), chars_.table().size() * sizeof(uint32_t));
+  }
   w.u64(checksum(w.str()));
   return std::move(w.str());
 }
@@ -351,7 +445,7 @@ Result<Model> Model::deserialize(std::string_view bytes) {
   ok = ok && r.u64(count);
   if (!ok) return tl::unexpected(corrupt("truncated header"));
   if (channel > 2) return tl::unexpected(corrupt("unknown channel " + std::to_string(channel)));
-  if (algo > 1) return tl::unexpected(corrupt("unknown algorithm " + std::to_string(algo)));
+  if (algo > 2) return tl::unexpected(corrupt("unknown algorithm " + std::to_string(algo)));
   m.channel_ = static_cast<Channel>(channel);
   m.lopt_.algorithm = static_cast<Algorithm>(algo);
   if (lflags > 3) return tl::unexpected(corrupt("unknown learner flags"));
@@ -362,6 +456,9 @@ Result<Model> Model::deserialize(std::string_view bytes) {
   f.headers = flags & 4;
   f.urls = flags & 8;
   f.structure = flags & 16;
+  f.shapes = flags & 32;
+  f.stats = flags & 64;
+  if (flags > 127) return tl::unexpected(corrupt("unknown feature flags"));
   if (auto st = validate(f); !st) return tl::unexpected(corrupt(st.error().message));
   if (!(m.lopt_.rate > 0) || !(m.lopt_.c > 0) || !(m.lopt_.thick >= 0 && m.lopt_.thick < 1) ||
       !(m.lopt_.threshold >= 0 && m.lopt_.threshold <= 1) || m.lopt_.reps < 1 || m.lopt_.reps > 16 ||
@@ -370,8 +467,28 @@ Result<Model> Model::deserialize(std::string_view bytes) {
   if (count != (uint64_t{1} << f.bits))
     return tl::unexpected(
         corrupt("weight count " + std::to_string(count) + " does not match bits=" + std::to_string(f.bits)));
-  const uint64_t arrays = m.lopt_.adagrad ? 2 : 1;
-  if (r.left() != arrays * count * sizeof(float))
+  if (m.lopt_.algorithm == Algorithm::kEnsemble &&
+      (m.lopt_.adagrad || m.lopt_.normalize || m.lopt_.reps != 1))
+    return tl::unexpected(corrupt("ensemble with ada, norm or reps"));
+  const uint64_t arrays = m.lopt_.adagrad || m.lopt_.algorithm == Algorithm::kEnsemble ? 2 : 1;
+  const uint64_t weight_bytes = arrays * count * sizeof(float);
+  uint64_t chars_bytes = 0;
+  uint32_t chars_bits = 0;
+  if (m.lopt_.algorithm == Algorithm::kEnsemble) {
+    // After the weights: f32 ppm, u32 order, u32 bits, then 2 << bits u32.
+    if (r.left() < weight_bytes + 12) return tl::unexpected(corrupt("ensemble truncated"));
+    std::string_view tail = bytes.substr(r.pos() + weight_bytes, 12);
+    std::memcpy(&m.lopt_.ppm, tail.data(), 4);
+    std::memcpy(&m.lopt_.ppm_order, tail.data() + 4, 4);
+    std::memcpy(&chars_bits, tail.data() + 8, 4);
+    if (!(m.lopt_.ppm >= 0 && m.lopt_.ppm <= 1000) || m.lopt_.ppm_order > CharModel::kMaxOrder)
+      return tl::unexpected(corrupt("character model options out of range"));
+    if ((m.lopt_.ppm > 0) != (chars_bits != 0) || (chars_bits != 0 && (chars_bits < 10 || chars_bits > 26)))
+      return tl::unexpected(corrupt("character model table size out of range"));
+    if (chars_bits != 0) m.lopt_.ppm_bits = chars_bits;
+    chars_bytes = 12 + (chars_bits != 0 ? (uint64_t{2} << chars_bits) * sizeof(uint32_t) : 0);
+  }
+  if (r.left() != weight_bytes + chars_bytes)
     return tl::unexpected(corrupt("weights truncated or trailing bytes"));
   m.size_ = count;
   m.stride_ = static_cast<uint32_t>(arrays);
@@ -380,10 +497,18 @@ Result<Model> Model::deserialize(std::string_view bytes) {
     for (size_t i = 0; i < count; ++i) {
       float x = 0;
       r.f32(x);
-      if (!std::isfinite(x) || (k == 1 && x < 0))
+      if (!std::isfinite(x) || (k == 1 && m.lopt_.adagrad && x < 0))
         return tl::unexpected(corrupt(k == 0 ? "non-finite weight" : "bad gradient accumulator"));
       m.w_[i * m.stride_ + k] = x;
     }
+  }
+  if (m.lopt_.algorithm == Algorithm::kEnsemble) {
+    uint32_t skip[3];
+    r.bytes(skip, 12);  // read above
+  }
+  if (chars_bits != 0) {
+    m.chars_ = CharModel(m.lopt_.ppm_order, chars_bits);
+    r.bytes(m.chars_.table().data(), m.chars_.table().size() * sizeof(uint32_t));
   }
   return m;
 }

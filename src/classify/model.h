@@ -17,7 +17,13 @@
 //   label is not learned (cheaper, slightly less accurate).
 // - kPassiveAggressive: PA-I, a margin learner close to a relaxed online SVM:
 //   w += y * min(C, (1 - y m) / |x|^2) * x when the margin y m is below 1.
-// Both keep a calibration histogram of their scores before learning each
+// - kEnsemble: both on the same features, each with its own weights, their
+//   log-odds averaged: (4 m_pa + m_lr) / 2, where the passive-aggressive
+//   learner (C = c) sees binary features and the logistic one (rate = rate)
+//   features worth 1/sqrt(count). With ppm > 0 a third member joins: the
+//   character-level class models of ppm.h over the text, ppm times their
+//   log ratio per byte added to the log-odds. The SMS/IM default (README.md).
+// All keep a calibration histogram of their scores before learning each
 // message (prequential): calibrate(max_fpr) sets the threshold so that at
 // most that fraction of ham seen scored at or above it.
 //
@@ -39,6 +45,8 @@
 #include <vector>
 
 #include "classify/features.h"
+#include "classify/huge_alloc.h"
+#include "classify/ppm.h"
 #include "core/result.h"
 
 namespace rampart::classify {
@@ -47,65 +55,54 @@ inline constexpr uint32_t kModelVersion = 1;
 inline constexpr char kModelMagic[8] = {'R', 'M', 'P', 'C', 'L', 'S', 'M', 'D'};
 inline constexpr size_t kCalibrationBins = 100;
 
-// Allocates large arrays (the weight table) 2 MiB-aligned and asks the
-// kernel for transparent huge pages (madvise): a 2^22 x 2 float table spans
-// 16 huge pages instead of 8,192 small ones, so the random weight look-ups
-// stop missing the TLB. Small arrays come from operator new.
-template <class T>
-struct HugePageAllocator {
-  using value_type = T;
-  HugePageAllocator() = default;
-  template <class U>
-  HugePageAllocator(const HugePageAllocator<U>&) {}
-  T* allocate(size_t n) { return static_cast<T*>(huge_allocate(n * sizeof(T))); }
-  void deallocate(T* p, size_t n) { huge_deallocate(p, n * sizeof(T)); }
-  template <class U>
-  bool operator==(const HugePageAllocator<U>&) const {
-    return true;
-  }
-  static void* huge_allocate(size_t bytes);
-  static void huge_deallocate(void* p, size_t bytes);
-};
-
-enum class Algorithm : uint8_t { kLogistic = 0, kPassiveAggressive = 1 };
+enum class Algorithm : uint8_t { kLogistic = 0, kPassiveAggressive = 1, kEnsemble = 2 };
 std::string_view algorithm_name(Algorithm a);
 
 struct LearnerOptions {
   Algorithm algorithm = Algorithm::kLogistic;
-  float rate = 0.02f;      // logistic: learning rate
+  float rate = 0.02f;      // logistic (and the ensemble's logistic half): learning rate
   float thick = 0.0f;      // logistic: skip learning when |y - p| < thick
-  float c = 0.1f;          // passive-aggressive: aggressiveness C
+  float c = 0.1f;          // passive-aggressive (and the ensemble's PA half): aggressiveness C
   float threshold = 0.5f;  // score at or above: spam
   bool normalize = false;  // features worth 1/sqrt(count) instead of 1
   bool adagrad = false;    // logistic: per-weight rates rate / sqrt(1 + sum of squared gradients)
   uint32_t reps = 1;       // logistic: learn a message up to reps times while |y - p| > target
   float target = 0.5f;
+  float ppm = 0.0f;        // ensemble: weight of the character-level class models (ppm.h), 0: none
+  uint32_t ppm_order = 3;  // their order (0..6)
+  uint32_t ppm_bits = 19;  // their table: 2^ppm_bits count pairs (10..26; 19: 4 MiB)
 };
 
 // The measured defaults of each channel (README.md).
 FeatureOptions default_feature_options(Channel channel);
 LearnerOptions default_learner_options(Channel channel);
 
-// "algo=lr|pa,rate=R,thick=T,c=C,threshold=X,norm=0|1,ada=0|1,reps=N,target=T"; other keys go to the feature
-// options (features.h). Unknown keys are an error.
+// "algo=lr|pa|ens,ppm=W,ppm_order=K,ppm_bits=B,rate=R,thick=T,c=C,threshold=X,norm=0|1,ada=0|1,reps=N,target=T";
+// other keys go to the feature options (features.h). Unknown keys are an error.
 Status parse_params(std::string_view spec, FeatureOptions& fopt, LearnerOptions& lopt);
 
 class Model {
  public:
   static Result<Model> create(Channel channel, const FeatureOptions& fopt, const LearnerOptions& lopt);
 
-  // w . x over the given feature indices (each < 2^bits).
-  double margin(std::span<const uint32_t> features) const;
+  // w . x over the given feature indices (each < 2^bits); `text` is what
+  // the character-level models read (ensemble with ppm > 0; else unused).
+  double margin(std::span<const uint32_t> features, std::string_view text = {}) const;
   // P(spam) in [0, 1].
-  double score(std::span<const uint32_t> features) const { return to_score(margin(features)); }
+  double score(std::span<const uint32_t> features, std::string_view text = {}) const {
+    return to_score(margin(features, text));
+  }
   double to_score(double margin) const;
   bool is_spam(double score) const { return score >= lopt_.threshold; }
 
   // Learns one labelled message. learn_scored takes the margin already
   // computed for these features (saves a pass) and records the score in the
   // calibration histogram.
-  void learn(std::span<const uint32_t> features, bool spam);
-  void learn_scored(std::span<const uint32_t> features, bool spam, double margin);
+  void learn(std::span<const uint32_t> features, bool spam, std::string_view text = {});
+  // margin() then learn_scored() in one step (the character models compute
+  // their hashes once); returns the margin before learning.
+  double margin_then_learn(std::span<const uint32_t> features, bool spam, std::string_view text);
+  void learn_scored(std::span<const uint32_t> features, bool spam, double margin, std::string_view text = {});
 
   // Threshold such that at most `max_fpr` of the ham in the calibration
   // histogram scored at or above it; unchanged when no ham was seen.
@@ -135,11 +132,17 @@ class Model {
   std::array<uint32_t, kCalibrationBins> ham_hist_{};
   std::array<uint32_t, kCalibrationBins> spam_hist_{};
   void step_logistic(std::span<const uint32_t> features, double g, double x);
+  void learn_ensemble(std::span<const uint32_t> features, bool spam);
+  void learn_weights(std::span<const uint32_t> features, bool spam, double margin);
   // Weight i is w_[i * stride_]; with adagrad (stride 2) its sum of squared
-  // gradients sits beside it, w_[2i + 1], on the same cache line.
+  // gradients sits beside it, w_[2i + 1], on the same cache line; in the
+  // ensemble (stride 2) w_[2i] is the passive-aggressive weight and
+  // w_[2i + 1] the logistic one.
   std::vector<float, HugePageAllocator<float>> w_;
   uint32_t stride_ = 1;
-  size_t size_ = 0;  // 2^bits
+  size_t size_ = 0;                           // 2^bits
+  CharModel chars_;                           // ensemble with ppm > 0: 2^ppm_bits count pairs
+  std::vector<CharModel::Slots> char_slots_;  // margin_then_learn's scratch
 };
 
 }  // namespace rampart::classify

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +15,7 @@
 
 #include "classify/classifier.h"
 #include "classify/corpus.h"
+#include "classify/hash.h"
 
 namespace rampart::classify {
 namespace {
@@ -68,6 +71,92 @@ TEST(Model, PassiveAggressiveConverges) {
   lo.algorithm = Algorithm::kPassiveAggressive;
   converges(lo);
 }
+TEST(Model, EnsembleConverges) {
+  LearnerOptions lo;
+  lo.algorithm = Algorithm::kEnsemble;
+  lo.rate = 16.0f;
+  converges(lo);
+}
+
+// The ensemble's margin is the average of its halves' log-odds: after
+// learning, each half alone (recomputed from the same examples with the
+// single learners' update rules) would rank a spam above a ham, and so
+// does the whole; options it does not take are refused.
+TEST(Model, EnsembleIsBothHalvesAndRefusesOtherOptions) {
+  LearnerOptions lo;
+  lo.algorithm = Algorithm::kEnsemble;
+  for (auto bad : {+[](LearnerOptions& o) { o.adagrad = true; },
+                   +[](LearnerOptions& o) { o.normalize = true; }, +[](LearnerOptions& o) { o.reps = 2; }}) {
+    LearnerOptions b = lo;
+    bad(b);
+    auto m = Model::create(Channel::kSms, small(), b);
+    ASSERT_FALSE(m);
+    EXPECT_EQ(m.error().code, Errc::kInvalidArgument);
+  }
+  lo.rate = 16.0f;
+  auto m = Model::create(Channel::kSms, small(), lo);
+  ASSERT_TRUE(m);
+  const std::vector<uint32_t> spam = {1, 2, 3, 4}, ham = {5, 6, 7, 8};
+  EXPECT_EQ(m->margin(spam), 0.0);
+  EXPECT_DOUBLE_EQ(m->score(spam), 0.5);  // log-odds 0
+  m->learn(spam, true);
+  // PA half: loss 1, step min(C = 0.1, 1/4) = 0.1 per weight, margin 0.4.
+  // LR half (rate 16, x = 1/2): p = 0.5, step 16 * 0.5 * 0.5 = 4 per
+  // weight, margin 4 * 4 * 0.5 = 8. Average of 4 * 0.4 and 8: 4.8.
+  EXPECT_NEAR(m->margin(spam), 4.8, 1e-5);
+  EXPECT_NEAR(m->score(spam), 1.0 / (1.0 + std::exp(-4.8)), 1e-6);
+  EXPECT_EQ(m->margin(ham), 0.0);  // disjoint features untouched
+  m->learn(ham, false);
+  EXPECT_NEAR(m->margin(ham), -4.8, 1e-5);
+  EXPECT_TRUE(m->is_spam(m->score(spam)));
+  EXPECT_FALSE(m->is_spam(m->score(ham)));
+}
+
+// With ppm > 0 the character models add ppm times their log ratio per byte;
+// margin_then_learn is margin() then learn_scored() in one step, to the bit.
+TEST(Model, EnsembleWithCharacterModels) {
+  LearnerOptions lo;
+  lo.algorithm = Algorithm::kEnsemble;
+  lo.rate = 16.0f;
+  lo.ppm = 2.0f;
+  lo.ppm_bits = 12;
+  auto a = Model::create(Channel::kSms, small(), lo), b = Model::create(Channel::kSms, small(), lo);
+  ASSERT_TRUE(a && b);
+  const std::vector<uint32_t> f = {1, 2, 3};
+  EXPECT_EQ(a->margin(f, "WIN"), 0.0);
+  const double m0 = b->margin_then_learn(f, true, "WIN");
+  a->learn_scored(f, true, a->margin(f, "WIN"), "WIN");
+  EXPECT_EQ(m0, 0.0);
+  EXPECT_EQ(a->serialize(), b->serialize());
+  // Order 3 on "WIN" learned as spam: each byte's spam estimate is above
+  // 1/256, ham's is 1/256, so the character part is positive.
+  EXPECT_GT(a->margin(f, "WIN"), a->margin(f));
+  EXPECT_EQ(a->margin(f, ""), a->margin(f));
+  const double m1 = b->margin_then_learn(f, false, "ok lor");
+  EXPECT_EQ(m1, a->margin(f, "ok lor"));
+  a->learn_scored(f, false, m1, "ok lor");
+  EXPECT_EQ(a->serialize(), b->serialize());
+
+  LearnerOptions bad = lo;
+  bad.algorithm = Algorithm::kPassiveAggressive;
+  EXPECT_FALSE(Model::create(Channel::kSms, small(), bad));  // ppm needs the ensemble
+  bad = lo;
+  bad.ppm_bits = 9;
+  EXPECT_FALSE(Model::create(Channel::kSms, small(), bad));
+  bad = lo;
+  bad.ppm_order = 7;
+  EXPECT_FALSE(Model::create(Channel::kSms, small(), bad));
+  FeatureOptions fo;
+  LearnerOptions lp;
+  ASSERT_TRUE(parse_params("algo=ens,ppm=1.5,ppm_order=2,ppm_bits=14", fo, lp));
+  EXPECT_FLOAT_EQ(lp.ppm, 1.5f);
+  EXPECT_EQ(lp.ppm_order, 2u);
+  EXPECT_EQ(lp.ppm_bits, 14u);
+  EXPECT_FALSE(parse_params("ppm=-1", fo, lp));
+  EXPECT_FALSE(parse_params("ppm_order=7", fo, lp));
+  EXPECT_FALSE(parse_params("ppm_bits=27", fo, lp));
+}
+
 TEST(Model, NormalizedRepeatedConverges) {
   LearnerOptions lo;
   lo.normalize = true;
@@ -86,6 +175,11 @@ TEST(Model, ParamsParse) {
   EXPECT_TRUE(l.adagrad);
   EXPECT_EQ(l.reps, 2u);
   EXPECT_FLOAT_EQ(l.threshold, 0.7f);
+  ASSERT_TRUE(parse_params("algo=ens,shapes=1,stats=0", f, l));
+  EXPECT_EQ(l.algorithm, Algorithm::kEnsemble);
+  EXPECT_EQ(algorithm_name(l.algorithm), "ens");
+  EXPECT_TRUE(f.shapes);
+  EXPECT_FALSE(f.stats);
   EXPECT_FALSE(parse_params("algo=svm", f, l));
   EXPECT_FALSE(parse_params("rate=-1", f, l));
   EXPECT_FALSE(parse_params("rate=nan", f, l));
@@ -118,7 +212,8 @@ class ModelFile : public ::testing::Test {
   Model trained(LearnerOptions lo = {}) {
     auto m = Model::create(Channel::kEmail, small(), lo);
     std::mt19937 rng(9);
-    for (int i = 0; i < 100; ++i) m->learn(synthetic(rng, i % 2 == 0), i % 2 == 0);
+    for (int i = 0; i < 100; ++i)
+      m->learn(synthetic(rng, i % 2 == 0), i % 2 == 0, i % 2 ? "ok lor" : "WIN cash");
     return std::move(*m);
   }
   std::string bytes() {
@@ -132,9 +227,15 @@ class ModelFile : public ::testing::Test {
 };
 
 TEST_F(ModelFile, RoundTrip) {
-  for (bool ada : {false, true}) {
+  for (int variant : {0, 1, 2, 3}) {
+    const bool ada = variant == 1;
     LearnerOptions lo;
     lo.adagrad = ada;
+    if (variant >= 2) lo.algorithm = Algorithm::kEnsemble;
+    if (variant == 3) {
+      lo.ppm = 2.0f;
+      lo.ppm_bits = 12;
+    }
     Model m = trained(lo);
     ASSERT_TRUE(m.save(path_));
     auto back = Model::load(path_);
@@ -143,10 +244,17 @@ TEST_F(ModelFile, RoundTrip) {
     for (int i = 0; i < 20; ++i) {
       auto f = synthetic(rng, i % 2 == 0);
       EXPECT_EQ(back->margin(f), m.margin(f));
+      EXPECT_EQ(back->margin(f, "WIN now lor"), m.margin(f, "WIN now lor"));
     }
+    if (variant == 3) {
+      EXPECT_NE(m.margin({}, "WIN now"), m.margin({}));
+    }
+    EXPECT_EQ(back->learner_options().ppm, lo.ppm);
+    EXPECT_EQ(back->learner_options().ppm_bits, lo.ppm_bits);
     EXPECT_EQ(back->hams(), m.hams());
     EXPECT_EQ(back->spams(), m.spams());
     EXPECT_EQ(back->learner_options().adagrad, ada);
+    EXPECT_EQ(back->learner_options().algorithm, lo.algorithm);
     EXPECT_EQ(to_string(back->feature_options()), to_string(m.feature_options()));
     EXPECT_EQ(back->serialize(), m.serialize());
     // No temporary file left behind.
@@ -154,6 +262,67 @@ TEST_F(ModelFile, RoundTrip) {
     for (const auto& e : std::filesystem::directory_iterator(dir_)) files += e.is_regular_file();
     EXPECT_EQ(files, 1u);
   }
+}
+
+// Feature flags this build does not know, and an ensemble file that claims
+// AdaGrad accumulators, are refused (checksums recomputed so that the
+// field itself is what gets checked).
+TEST_F(ModelFile, UnknownFlagsAndBadEnsembleRefused) {
+  LearnerOptions lo;
+  lo.algorithm = Algorithm::kEnsemble;
+  Model m = trained(lo);
+  const std::string good = m.serialize();
+  auto patch = [&](size_t off, uint32_t v) {
+    std::string b = good;
+    std::memcpy(b.data() + off, &v, 4);
+    b.resize(b.size() - 8);
+    const uint64_t sum = hash_bytes(b, 0x636b73756d, 0x72616d70617274ull);
+    b.append(reinterpret_cast<const char*>(&sum), 8);
+    return b;
+  };
+  ASSERT_TRUE(Model::deserialize(patch(8, 1)));  // the same bytes, re-summed: still good
+  // magic 8, version 4, channel 4, algo 4, rate/thick/c/threshold 16, lflags at 36.
+  auto r = Model::deserialize(patch(36, 2));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("ensemble"), std::string::npos) << r.error().message;
+  // ... reps 4, target 4, hams 8, spams 8, bits 4, seed 8, then ten u32: flags is the tenth.
+  const size_t flags = 40 + 4 + 4 + 8 + 8 + 4 + 8 + 9 * 4;
+  ASSERT_TRUE(Model::deserialize(patch(flags, 127)));
+  r = Model::deserialize(patch(flags, 128));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("flags"), std::string::npos) << r.error().message;
+  r = Model::deserialize(patch(16, 3));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("algorithm 3"), std::string::npos) << r.error().message;
+}
+
+// The ensemble's character-model block (weight, order, bits, table):
+// out-of-range values and a weight without a table are refused.
+TEST_F(ModelFile, BadCharacterModelBlockRefused) {
+  LearnerOptions lo;
+  lo.algorithm = Algorithm::kEnsemble;
+  lo.ppm = 2.0f;
+  lo.ppm_bits = 12;
+  const std::string good = trained(lo).serialize();
+  const size_t block = good.size() - 8 - (size_t{2} << 12) * 4 - 12;
+  auto patch = [&](size_t off, uint32_t v) {
+    std::string b = good;
+    std::memcpy(b.data() + off, &v, 4);
+    b.resize(b.size() - 8);
+    const uint64_t sum = hash_bytes(b, 0x636b73756d, 0x72616d70617274ull);
+    b.append(reinterpret_cast<const char*>(&sum), 8);
+    return b;
+  };
+  ASSERT_TRUE(Model::deserialize(patch(block + 8, 12)));
+  EXPECT_FALSE(Model::deserialize(patch(block, 0)));       // weight 0 with a table
+  EXPECT_FALSE(Model::deserialize(patch(block + 4, 7)));   // order 7
+  EXPECT_FALSE(Model::deserialize(patch(block + 8, 9)));   // bits 9
+  EXPECT_FALSE(Model::deserialize(patch(block + 8, 13)));  // the table is for 12
+  const float nan = std::nanf("");
+  uint32_t nan_bits = 0;
+  std::memcpy(&nan_bits, &nan, 4);
+  EXPECT_FALSE(Model::deserialize(patch(block, nan_bits)));
+  EXPECT_FALSE(Model::deserialize(good.substr(0, good.size() - 20)));
 }
 
 TEST_F(ModelFile, CorruptOtherVersionTruncatedRefused) {
@@ -215,6 +384,27 @@ TEST_F(ModelFile, ReloadKeepsOldModelOnBadFile) {
   EXPECT_FALSE(models.open("isp1", path_));
   ASSERT_NE(models.find("isp1"), nullptr);  // still the good one
   EXPECT_EQ(models.find("isp1")->classify(msg).score, before);
+}
+
+// The SMS default (with the character models) on an 8 MB message: only the
+// first text_prefix bytes reach the character models, so a verdict and a
+// learning step stay bounded; a byte salad scores in [0, 1].
+TEST(Classifier, HugeSmsIsBounded) {
+  auto c = Classifier::create(Channel::kSms, default_feature_options(Channel::kSms),
+                              default_learner_options(Channel::kSms));
+  ASSERT_TRUE(c);
+  ASSERT_GT(c->model().learner_options().ppm, 0.0f);
+  std::mt19937 rng(1);
+  std::string huge(8u << 20, '\0');
+  for (char& ch : huge) ch = static_cast<char>(rng());
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) {
+    const double s = c->score_and_learn(huge, i % 2 == 0);
+    EXPECT_GE(s, 0.0);
+    EXPECT_LE(s, 1.0);
+    EXPECT_TRUE(std::isfinite(c->classify(huge).score));
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
 }
 
 TEST(Classifier, LearnsMessagesEndToEnd) {

@@ -1,0 +1,139 @@
+// File: src/classify/ppm.cc
+// The character-level class models (ppm.h): Witten-Bell interpolation of
+// orders 0..k over hashed counts.
+#include "classify/ppm.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "classify/hash.h"
+
+namespace rampart::classify {
+
+namespace {
+
+constexpr uint64_t kSeed = 0x70706d636f756e74ull;  // "ppmcount"
+constexpr uint64_t kTotal = 0x100;                 // the distinct count sits in the neighbouring slot
+
+// The hash of the context of order k at position i: the k bytes before i,
+// nearest first, chained from the empty context.
+inline uint64_t extend(uint64_t ctx, unsigned char byte) {
+  return mix64((ctx ^ (byte + 1u)) * kMul1 + kMul2);
+}
+// ctx is already mixed: one multiply spreads the symbol over the top bits.
+inline uint32_t slot(uint64_t ctx, uint64_t sym, uint32_t bits) {
+  return fold((ctx + sym * kMul3) * kMul1, bits);
+}
+
+inline void bump(uint32_t& c) { c += c != UINT32_MAX ? 1u : 0u; }
+
+}  // namespace
+
+CharModel::CharModel(uint32_t order, uint32_t bits)
+    : order_(std::min(order, kMaxOrder)), bits_(std::clamp<uint32_t>(bits, 10, 26)) {
+  t_.assign(size_t{2} << bits_, 0);
+}
+
+namespace {
+
+// The slots of the contexts of byte i, orders 0..min(order, i).
+inline void slots_at(const unsigned char* b, size_t i, uint32_t order, uint32_t bits, CharModel::Slots* out) {
+  uint64_t ctx = kSeed;
+  for (uint32_t k = 0; k <= order && k <= i; ++k) {
+    if (k > 0) ctx = extend(ctx, b[i - k]);
+    out[k].n = slot(ctx, b[i], bits);
+    out[k].tot = slot(ctx, kTotal, bits);
+  }
+}
+
+// How many bytes ahead the scoring prefetches the count slots: the slots of
+// a byte depend on the text only, so the table's cache misses of the next
+// bytes overlap the arithmetic of this one.
+constexpr size_t kAhead = 4;
+
+inline void prefetch_byte(const uint32_t* t, const CharModel::Slots* s, size_t i, uint32_t order) {
+  const uint32_t top = static_cast<uint32_t>(std::min<size_t>(order, i));
+  for (uint32_t k = 0; k <= top; ++k) {
+    __builtin_prefetch(t + 2 * size_t{s[k].n});
+    __builtin_prefetch(t + 2 * size_t{s[k].tot & ~1u});
+  }
+}
+
+}  // namespace
+
+double CharModel::log_ratio(std::string_view text) const {
+  std::vector<Slots> scratch;
+  return log_ratio(text, scratch);
+}
+
+double CharModel::log_ratio(std::string_view text, std::vector<Slots>& keep) const {
+  if (text.empty() || t_.empty()) return 0;
+  const auto* b = reinterpret_cast<const unsigned char*>(text.data());
+  const uint32_t* t = t_.data();
+  const size_t per = order_ + 1, len = text.size();
+  keep.resize(len * per);
+  Slots* all = keep.data();
+  for (size_t i = 0; i < len; ++i) slots_at(b, i, order_, bits_, all + i * per);
+  for (size_t i = 0; i < std::min(len, kAhead); ++i) prefetch_byte(t, all + i * per, i, order_);
+  double sum = 0, ratio = 1;  // a log every 8 bytes: each ratio stays within ~1e+-20
+  for (size_t i = 0; i < len; ++i) {
+    if (i + kAhead < len) prefetch_byte(t, all + (i + kAhead) * per, i + kAhead, order_);
+    const Slots* s = all + i * per;
+    double ps = 1.0 / 256, ph = 1.0 / 256;
+    bool open_s = true, open_h = true;  // a class stops at its first unseen context
+    const uint32_t top = static_cast<uint32_t>(std::min<size_t>(order_, i));
+    for (uint32_t k = 0; k <= top && (open_s || open_h); ++k) {
+      const uint32_t* tot = t + 2 * size_t{s[k].tot};
+      const uint32_t* dis = t + 2 * size_t{s[k].tot ^ 1u};
+      const uint32_t* n = t + 2 * size_t{s[k].n};
+      open_s = open_s && tot[0] > 0;
+      open_h = open_h && tot[1] > 0;
+      if (open_s) {
+        const double u = std::max<uint32_t>(dis[0], 1);
+        ps = (n[0] + u * ps) / (tot[0] + u);
+      }
+      if (open_h) {
+        const double u = std::max<uint32_t>(dis[1], 1);
+        ph = (n[1] + u * ph) / (tot[1] + u);
+      }
+    }
+    ratio *= ps / ph;
+    if ((i & 7) == 7) {
+      sum += std::log(ratio);
+      ratio = 1;
+    }
+  }
+  sum += std::log(ratio);
+  return sum / static_cast<double>(len);
+}
+
+void CharModel::learn(std::string_view text, bool spam) {
+  std::vector<Slots> none;
+  learn(text, spam, none);
+}
+
+void CharModel::learn(std::string_view text, bool spam, const std::vector<Slots>& kept) {
+  if (t_.empty()) return;
+  const auto* b = reinterpret_cast<const unsigned char*>(text.data());
+  uint32_t* t = t_.data();
+  const size_t side = spam ? 0 : 1;
+  const size_t per = order_ + 1;
+  const bool reuse = kept.size() == text.size() * per;
+  Slots local[kMaxOrder + 1];
+  for (size_t i = 0; i < text.size(); ++i) {
+    const Slots* s = local;
+    if (reuse)
+      s = kept.data() + i * per;
+    else
+      slots_at(b, i, order_, bits_, local);
+    const uint32_t top = static_cast<uint32_t>(std::min<size_t>(order_, i));
+    for (uint32_t k = 0; k <= top; ++k) {
+      uint32_t& n = t[2 * size_t{s[k].n} + side];
+      if (n == 0) bump(t[2 * size_t{s[k].tot ^ 1u} + side]);
+      bump(n);
+      bump(t[2 * size_t{s[k].tot} + side]);
+    }
+  }
+}
+
+}  // namespace rampart::classify

@@ -1,0 +1,68 @@
+// File: src/classify/ppm.h
+// A character-level compression model of each class for short texts (SMS,
+// IM): two order-k Markov models over bytes, one learned from spam and one
+// from ham, each blending its orders 0..k by Witten-Bell interpolation
+// (the escape weight of a context is the number of distinct bytes seen after
+// it, as in PPM method C), and the text scored by how much better the spam
+// model compresses it:
+//
+//   (log P_spam(text) - log P_ham(text)) / bytes     (nats per byte)
+//
+// This is the "minimum cross-entropy" classifier of the TREC/CEAS
+// compression-model filters, with hashed counts instead of a context tree:
+//
+//   classify::CharModel cm(/*order=*/3, /*bits=*/21);
+//   double r = cm.log_ratio("WINNER!! call 09061701461");   // > 0: spam-like
+//   cm.learn("WINNER!! call 09061701461", /*spam=*/true);
+//
+// Counts live in one table of 2^bits slots, each a pair (spam count, ham
+// count) of saturating 32-bit counters, indexed by a seeded hash of
+// (context, next byte) and (context, "total"), the distinct count beside
+// the total in the same cache line;
+// collisions are not detected (as with the hashed features). Cost per byte:
+// 3 slots per order, both classes read from the same slot. Never fails,
+// never throws; a text is bytes (invalid UTF-8 included).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "classify/huge_alloc.h"
+
+namespace rampart::classify {
+
+class CharModel {
+ public:
+  static constexpr uint32_t kMaxOrder = 6;
+  CharModel() = default;
+  // order 0..kMaxOrder, bits 10..26.
+  CharModel(uint32_t order, uint32_t bits);
+
+  // The slots of one context: its count pair for the next byte, and its
+  // total pair (the distinct pair is the neighbour, tot ^ 1).
+  struct Slots {
+    uint32_t n, tot;
+  };
+
+  double log_ratio(std::string_view text) const;
+  void learn(std::string_view text, bool spam);
+  // The same, keeping the slots the scoring computed in `keep` (the
+  // caller's scratch) for the learning that follows on the same text (a
+  // TREC step, or a report right after a verdict).
+  double log_ratio(std::string_view text, std::vector<Slots>& keep) const;
+  void learn(std::string_view text, bool spam, const std::vector<Slots>& kept);
+
+  uint32_t order() const { return order_; }
+  uint32_t bits() const { return bits_; }
+  // The table: 2^bits pairs, spam count then ham count (for the model file).
+  const std::vector<uint32_t, HugePageAllocator<uint32_t>>& table() const { return t_; }
+  std::vector<uint32_t, HugePageAllocator<uint32_t>>& table() { return t_; }
+
+ private:
+  uint32_t order_ = 3;
+  uint32_t bits_ = 0;
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> t_;
+};
+
+}  // namespace rampart::classify

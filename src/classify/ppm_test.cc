@@ -1,0 +1,86 @@
+// Tests of the character-level class models (ppm.h): direction of the
+// score, the Witten-Bell estimate computed by hand, reuse of the scoring's
+// hashes for learning, and bounded input.
+#include "classify/ppm.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+namespace rampart::classify {
+namespace {
+
+TEST(CharModel, EmptyModelAndEmptyTextScoreZero) {
+  CharModel m(3, 12);
+  EXPECT_EQ(m.log_ratio("anything"), 0.0);  // both classes uniform over bytes
+  m.learn("spam spam spam", true);
+  EXPECT_EQ(m.log_ratio(""), 0.0);
+  CharModel none;  // no table
+  EXPECT_EQ(none.log_ratio("text"), 0.0);
+  none.learn("text", true);  // no effect, no crash
+}
+
+// Order 0, one byte learned as spam: P_spam("a") = (1 + 1 * 1/256) / (1 + 1)
+// (count 1, one distinct byte, total 1), P_ham("a") = 1/256 (never seen).
+TEST(CharModel, WittenBellByHand) {
+  CharModel m(0, 12);
+  m.learn("a", true);
+  const double ps = (1 + 1.0 / 256) / 2, ph = 1.0 / 256;
+  EXPECT_NEAR(m.log_ratio("a"), std::log(ps / ph), 1e-12);
+  // An unseen byte: spam escapes to 1/256 with weight 1/2.
+  EXPECT_NEAR(m.log_ratio("b"), std::log((1.0 / 256) / 2 / (1.0 / 256)), 1e-12);
+  // Two bytes: the average per byte.
+  EXPECT_NEAR(m.log_ratio("ab"), (std::log(ps / ph) + std::log(0.5)) / 2, 1e-12);
+}
+
+TEST(CharModel, SeparatesStyles) {
+  CharModel m(3, 16);
+  for (int i = 0; i < 20; ++i) {
+    m.learn("URGENT! You have WON a 2000 prize GUARANTEED. Call 09061701461 from a landline", true);
+    m.learn("ok lor, i'll be there in 5 mins, u wan me to buy dinner?", false);
+  }
+  EXPECT_GT(m.log_ratio("WON! Call 09061701461 to claim your prize"), 0.5);
+  EXPECT_LT(m.log_ratio("ok i'll buy dinner lor"), -0.5);
+}
+
+// Learning with the slots kept from scoring changes the table exactly as
+// learning from scratch does.
+TEST(CharModel, KeptSlotsLearnTheSame) {
+  CharModel a(3, 14), b(3, 14);
+  const std::string texts[] = {"Free entry in 2 a wkly comp", "Nah I don't think he goes", "", "x",
+                               std::string(3000, 'z')};
+  std::vector<CharModel::Slots> keep;
+  bool spam = true;
+  for (const std::string& t : texts) {
+    const double ra = a.log_ratio(t);
+    const double rb = b.log_ratio(t, keep);
+    EXPECT_EQ(ra, rb);
+    a.learn(t, spam);
+    b.learn(t, spam, keep);
+    spam = !spam;
+  }
+  EXPECT_EQ(a.table(), b.table());
+  // Slots kept for another text length are ignored, not misused.
+  b.log_ratio("short", keep);
+  a.learn("a longer text", true);
+  b.learn("a longer text", true, keep);
+  EXPECT_EQ(a.table(), b.table());
+}
+
+TEST(CharModel, ArbitraryBytesAndClampedOptions) {
+  CharModel m(99, 12);  // order clamped to 6
+  EXPECT_EQ(m.order(), CharModel::kMaxOrder);
+  EXPECT_EQ(m.table().size(), size_t{2} << 12);
+  CharModel s(2, 1);
+  EXPECT_EQ(s.bits(), 10u);
+  std::string bin;
+  for (int i = 0; i < 4096; ++i) bin.push_back(static_cast<char>(i * 37));
+  s.learn(bin, true);
+  const double r = s.log_ratio(bin);
+  EXPECT_TRUE(std::isfinite(r));
+  EXPECT_GT(r, 0.0);
+}
+
+}  // namespace
+}  // namespace rampart::classify
