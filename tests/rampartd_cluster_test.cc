@@ -453,7 +453,8 @@ TEST_F(RampartdClusterFrozen, RedisUnansweringForTenSeconds) {
       } else {
         ++posts_other;
         doubt_events += 1;
-        last_other = "after " + std::to_string(static_cast<int>(ms)) + " ms: [" + r + "]";
+        last_other =
+            "after " + std::to_string(static_cast<int>(ms)) + " ms: [" + r + "] (" + e2e::http_error + ")";
       }
     }
   });
