@@ -21,8 +21,10 @@
 #include <arpa/inet.h>
 
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -208,8 +210,19 @@ inline bool tcp_accepts(uint16_t port) {
 
 // A minimal HTTP/1.1 exchange with 127.0.0.1:port ("" on failure or when
 // no byte came for timeout_s).
+// Why the calling thread's last http() came back short: "" when the server
+// closed after answering (or the whole answer was in), else the step that
+// failed and its errno ("connect: Connection refused", "recv: Resource
+// temporarily unavailable" for the timeout, "closed after N bytes").
+inline thread_local std::string http_error;
+
 inline std::string http(uint16_t port, const std::string& request, int timeout_s = 10) {
+  http_error.clear();
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) {
+    http_error = std::string("socket: ") + std::strerror(errno);
+    return "";
+  }
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -217,8 +230,13 @@ inline std::string http(uint16_t port, const std::string& request, int timeout_s
   timeval tv{timeout_s, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::string out;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
-      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+  bool whole = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    http_error = std::string("connect: ") + std::strerror(errno);
+  } else if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+             static_cast<ssize_t>(request.size())) {
+    http_error = std::string("send: ") + std::strerror(errno);
+  } else {
     char b[4096];
     ssize_t n;
     // Until the server closes, or the whole response (Content-Length) is in:
@@ -231,9 +249,15 @@ inline std::string http(uint16_t port, const std::string& request, int timeout_s
       for (char& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       const size_t cl = head.find("\r\ncontent-length:");
       if (cl != std::string::npos &&
-          out.size() >= end + 4 + std::strtoul(head.c_str() + cl + 17, nullptr, 10))
+          out.size() >= end + 4 + std::strtoul(head.c_str() + cl + 17, nullptr, 10)) {
+        whole = true;
         break;
+      }
     }
+    if (n < 0)
+      http_error = std::string("recv: ") + std::strerror(errno);
+    else if (!whole && out.find("\r\n\r\n") == std::string::npos)
+      http_error = "closed after " + std::to_string(out.size()) + " bytes";
   }
   ::close(fd);
   return out;

@@ -239,6 +239,13 @@ TEST_F(RampartdCluster, TwoNodesShareCountersThroughFailoverAndShareTheThrottle)
   const std::string victim = (*probe)->master_of(slot);
   const int victim_port = std::stoi(victim.substr(victim.rfind(':') + 1));
   const int64_t k0 = w[0].batches.load(), k1 = w[1].batches.load();
+  // The victim acknowledged its writes only after a WAIT (its replica held
+  // them): the nodes' writes to it were followed by WAITs. (Right after the
+  // cluster formed a node's CLUSTER SLOTS could list no replica, and none
+  // was sent: what the replica had not yet received was lost at the kill.)
+  const std::string stats = rampart::testing::node_command(victim_port, {"INFO", "commandstats"});
+  const size_t wait_at = stats.find("cmdstat_wait:calls=");
+  const long waits = wait_at == std::string::npos ? 0 : std::stol(stats.substr(wait_at + 19));
   cluster.kill_port(victim_port, SIGKILL);
   std::vector<int> live;
   for (int p : cluster.ports)
@@ -258,6 +265,7 @@ TEST_F(RampartdCluster, TwoNodesShareCountersThroughFailoverAndShareTheThrottle)
   t1.join();
   ASSERT_TRUE(warmed) << w[0].last_error << " / " << w[1].last_error;
   ASSERT_TRUE(failed_over) << "no failover of " << victim;
+  EXPECT_GT(waits, 0) << "writes to " << victim << " acknowledged without a WAIT";
   ASSERT_TRUE(resumed) << "posting stalled after the failover: " << w[0].last_error << " / "
                        << w[1].last_error;
   // The store retries through the failover: no POST failed.
@@ -445,7 +453,8 @@ TEST_F(RampartdClusterFrozen, RedisUnansweringForTenSeconds) {
       } else {
         ++posts_other;
         doubt_events += 1;
-        last_other = "after " + std::to_string(static_cast<int>(ms)) + " ms: [" + r + "]";
+        last_other =
+            "after " + std::to_string(static_cast<int>(ms)) + " ms: [" + r + "] (" + e2e::http_error + ")";
       }
     }
   });

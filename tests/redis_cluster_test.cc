@@ -15,6 +15,9 @@
 //   Idempotency   merge_once() batches applied once: replayed, from another
 //                 client, after timeouts against a SIGSTOPped master (and
 //                 the same for a throttle take), across a CLUSTER FAILOVER.
+//   Durability    a replayed operation is not acknowledged before a replica
+//                 holds its first write; a master learnt from a MOVED is
+//                 waited for (WAIT) like the others.
 // The cluster is tests/support/redis_cluster.h. Fails (does not skip) when
 // redis-server / redis-cli are missing (Debian redis-server, redis-tools).
 #include <signal.h>
@@ -504,6 +507,102 @@ TEST_F(RedisClusterE2E, MergeOnceAcrossAFailover) {
   ASSERT_TRUE((*fresh)->merge_once(batch, "before-failover"));
   EXPECT_EQ((*fresh)->duplicates(), batch.size());
   for (const Update& u : batch) EXPECT_EQ(volume(**fresh, u.key), 1) << u.key;
+}
+
+// The replica of `master` (its port), 0 when none is linked.
+int replica_of(const Cluster& c, int master) {
+  for (int p : c.ports)
+    if (node_command(p, {"INFO", "replication"}).find("master_port:" + std::to_string(master)) !=
+        std::string::npos)
+      return p;
+  return 0;
+}
+
+// How many WAIT commands `port` has run (INFO commandstats).
+long wait_calls(int port) {
+  const std::string s = node_command(port, {"INFO", "commandstats"});
+  const size_t at = s.find("cmdstat_wait:calls=");
+  return at == std::string::npos ? 0 : std::stol(s.substr(at + 19));
+}
+
+// The write reached the master, but no replica acknowledged it (the
+// replica is stopped); the call fails (in doubt). The same operation sent
+// again on a new connection (after a read timeout) finds its marker: the
+// replay must not be acknowledged either while no replica holds the first
+// write. (It was: a replay wrote nothing, and a WAIT on a connection that
+// wrote nothing answers at once; had the master died then, an acknowledged
+// update was gone.) Run right after the cluster formed, this also failed at
+// the first write: the client's CLUSTER SLOTS listed no replica yet, so it
+// sent no WAIT at all; each master's own count of connected replicas (ROLE)
+// is now read with it.
+TEST_F(RedisClusterE2E, AReplayIsAcknowledgedOnlyOnceAReplicaHoldsTheWrite) {
+  ASSERT_TRUE(cluster_->wait_healthy(cluster_->ports));
+  const std::string id = "domain:replay-wait.example";
+  auto probe = RedisCluster::connect(options_for(*cluster_).cluster);
+  ASSERT_TRUE(probe) << probe.error().message;
+  const int master = port_of((*probe)->master_of(key_slot("rep{" + id + "}")));
+  const int replica = replica_of(*cluster_, master);
+  ASSERT_NE(replica, 0) << "no replica of " << master;
+  RedisStoreOptions quick = options_for(*cluster_);
+  quick.cluster.retry_deadline = std::chrono::milliseconds(400);
+  const std::vector<Update> one{{id, plus_one()}};
+  auto s = RedisClusterStore::open(quick);
+  ASSERT_TRUE(s) << s.error().message;
+  cluster_->kill_port(replica, SIGSTOP);
+  const Status st1 = (*s)->merge_once(one, "replay-wait");
+  const std::string marker = node_command(master, {"EXISTS", "rep{" + id + "}:op:replay-wait"});
+  // Sent again, as the StoreService's writer retries a batch: the first
+  // call's read timed out, so this goes out on a new connection.
+  const uint64_t reconnects = (*s)->cluster().stats().reconnects;
+  const Status st2 = (*s)->merge_once(one, "replay-wait");
+  const uint64_t reconnected = (*s)->cluster().stats().reconnects - reconnects;
+  cluster_->kill_port(replica, SIGCONT);
+  EXPECT_FALSE(st1) << "acknowledged while the only replica was stopped";
+  EXPECT_EQ(marker, "1") << "the first write did not reach the master";
+  EXPECT_GT(reconnected, 0u) << "the replay did not go out on a new connection";
+  EXPECT_FALSE(st2) << "the replay was acknowledged while no replica held the write";
+  if (!st2) {
+    EXPECT_EQ(st2.error().code, Errc::kTemporary) << st2.error().message;
+  }
+  // The replica is back: the replay is acknowledged, and counted once.
+  ASSERT_TRUE(cluster_->wait_healthy(cluster_->ports));
+  ASSERT_TRUE(
+      poll_until([&] { return bool((*s)->merge_once(one, "replay-wait")); }, std::chrono::seconds(10)));
+  EXPECT_EQ(volume(**s, id), 1);
+}
+
+// A failover the client has not seen: its write is redirected (MOVED) to
+// the promoted replica, a master its last CLUSTER SLOTS did not list. It was
+// acknowledged without a WAIT there (replicas unknown: 0), so under load an
+// update the new master's own replica had not received could be lost at
+// the next failover. It must be waited for like any master's.
+TEST_F(RedisClusterE2E, AMasterLearntFromAMovedIsWaitedFor) {
+  ASSERT_TRUE(cluster_->wait_healthy(cluster_->ports));
+  const std::string id = "domain:moved-wait.example";
+  const std::vector<Update> one{{id, plus_one()}};
+  auto s = RedisClusterStore::open(options_for(*cluster_));
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_TRUE((*s)->merge_once(one, "before"));
+  const uint16_t slot = key_slot("rep{" + id + "}");
+  const int old_master = port_of((*s)->cluster().master_of(slot));
+  const int replica = replica_of(*cluster_, old_master);
+  ASSERT_NE(replica, 0) << "no replica of " << old_master;
+  ASSERT_EQ(node_command(replica, {"CLUSTER", "FAILOVER"}), "OK");
+  auto probe = RedisCluster::connect(options_for(*cluster_).cluster);
+  ASSERT_TRUE(probe);
+  ASSERT_TRUE(poll_until(
+      [&] {
+        return (*probe)->refresh_topology() &&
+               (*probe)->master_of(slot) == "127.0.0.1:" + std::to_string(replica);
+      },
+      std::chrono::seconds(30)));
+  ASSERT_TRUE(cluster_->wait_healthy(cluster_->ports));
+  const long waits = wait_calls(replica);
+  const uint64_t moved = (*s)->cluster().stats().moved;
+  ASSERT_TRUE((*s)->merge_once(one, "after"));
+  EXPECT_GT((*s)->cluster().stats().moved, moved) << "the client's map was not stale: no MOVED";
+  EXPECT_GT(wait_calls(replica), waits) << "acknowledged by the new master without a WAIT";
+  EXPECT_EQ(volume(**s, id), 2);
 }
 
 TEST_F(RedisClusterE2E, MasterKilledNoAcknowledgedEventLost) {

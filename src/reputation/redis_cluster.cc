@@ -160,8 +160,8 @@ std::chrono::milliseconds RedisCluster::bounded(std::chrono::milliseconds t) con
   return std::min(t, left);
 }
 
-bool RedisCluster::arm(Conn& c) {
-  const auto t = bounded(options_.io_timeout);
+bool RedisCluster::arm(Conn& c, std::chrono::milliseconds base) {
+  const auto t = bounded(base.count() > 0 ? base : options_.io_timeout);
   if (t.count() <= 0) return false;
   if (t != c.timeout) {
     redisSetTimeout(c.ctx, to_tv(t));
@@ -245,6 +245,20 @@ Status RedisCluster::refresh_topology() {
         if (!n.empty() && std::find(known_.begin(), known_.end(), n) == known_.end()) known_.push_back(n);
       }
     }
+    // CLUSTER SLOTS is one node's gossip: just after a cluster forms, or
+    // under load (a replica briefly marked failed), it may list fewer
+    // replicas than a master has, and WAIT would be capped below what the
+    // master can reach (down to no WAIT at all). Ask each master (ROLE)
+    // which replicas are connected to it and wait for those too.
+    for (const std::string& m : nodes) {
+      if (bounded(options_.io_timeout).count() <= 0) break;
+      auto role = send_one(m, {"ROLE"}, false);
+      if (!role || role->type != Reply::Type::kArray || role->elements.size() < 3 ||
+          role->elements[0].str != "master" || role->elements[2].type != Reply::Type::kArray)
+        continue;
+      int& n = replicas[m];
+      n = std::max(n, static_cast<int>(role->elements[2].elements.size()));
+    }
     nodes_ = std::move(nodes);
     slot_node_ = map;
     replicas_ = std::move(replicas);
@@ -261,7 +275,7 @@ std::string RedisCluster::master_of(uint16_t slot) const {
 
 int RedisCluster::replicas_of(const std::string& node) const {
   auto it = replicas_.find(node);
-  return it == replicas_.end() ? 0 : it->second;
+  return it == replicas_.end() ? -1 : it->second;
 }
 
 void RedisCluster::route_all_to_for_test(const std::string& node) {
@@ -343,7 +357,11 @@ Result<std::vector<Reply>> RedisCluster::pipeline(const std::vector<Request>& re
         }
         redisAppendCommandArgv(ctx, static_cast<int>(p.size()), p.data(), l.data());
       }
-      const int want = std::min(wait_replicas, replicas_of(node));
+      // A master not in the last CLUSTER SLOTS (learnt from a MOVED: a
+      // replica promoted since) has an unknown number of replicas: ask for
+      // them all; a WAIT short of that refreshes the map and retries.
+      const int listed = replicas_of(node);
+      const int want = listed < 0 ? wait_replicas : std::min(wait_replicas, listed);
       if (want > 0) {
         const std::string n = std::to_string(want);
         const char* w[3] = {"WAIT", n.c_str(), wait_ms.c_str()};
@@ -354,6 +372,14 @@ Result<std::vector<Reply>> RedisCluster::pipeline(const std::vector<Request>& re
       bool io_failed = false;
       for (size_t k = 0; k < idxs.size() + (want > 0 ? 1 : 0); ++k) {
         void* raw = nullptr;
+        // The WAIT may block wait_timeout on the server before it answers:
+        // read it with that much more time than io_timeout, so a slow
+        // replica costs a retry on this connection, not a reconnect.
+        if (k == idxs.size() && !arm(**c, options_.io_timeout + wait_timeout)) {
+          last_error = "redis " + node + ": call deadline passed";
+          io_failed = true;
+          break;
+        }
         if (redisGetReply(ctx, &raw) != REDIS_OK || !raw) {
           last_error = "redis " + node + ": " + ctx->errstr;
           io_failed = true;
@@ -399,7 +425,8 @@ Result<std::vector<Reply>> RedisCluster::pipeline(const std::vector<Request>& re
               next.push_back(i);
               continue;
             }
-            const int want_t = std::min(wait_replicas, replicas_of(target));
+            const int listed_t = replicas_of(target);
+            const int want_t = listed_t < 0 ? wait_replicas : std::min(wait_replicas, listed_t);
             if (want_t > 0) {
               auto w = send_one(target, {"WAIT", std::to_string(want_t), wait_ms}, false);
               if (!w || w->type != Reply::Type::kInteger || w->integer < want_t) {

@@ -121,9 +121,9 @@ class RedisCluster {
   void drop(const std::string& node);
   // `t`, cut to what is left of the current call's deadline (none: `t`).
   std::chrono::milliseconds bounded(std::chrono::milliseconds t) const;
-  // Sets the connection's socket timeout to bounded(io_timeout); false
-  // when the call's deadline has passed.
-  bool arm(Conn& c);
+  // Sets the connection's socket timeout to bounded(base, io_timeout when
+  // 0); false when the call's deadline has passed.
+  bool arm(Conn& c, std::chrono::milliseconds base = std::chrono::milliseconds(0));
   // The deadline of the pipeline()/on_masters() call in progress (the
   // outermost one), so that no read, connect or refresh outlives it.
   struct CallDeadline {
@@ -138,13 +138,17 @@ class RedisCluster {
   };
   Result<Reply> send_one(const std::string& node, const std::vector<std::string>& argv, bool asking);
   void set_slot(uint16_t slot, const std::string& node);
+  // Replicas the last CLUSTER SLOTS listed for master `node`; -1: not a
+  // master in it (learnt from a MOVED since).
   int replicas_of(const std::string& node) const;
 
   RedisClusterOptions options_;
   std::vector<std::string> nodes_;  // index -> "host:port"
   std::array<uint16_t, kSlots> slot_node_{};
-  std::vector<std::string> known_;       // every node seen (seeds, masters, replicas)
-  std::map<std::string, int> replicas_;  // master -> replicas CLUSTER SLOTS listed (failed ones are not)
+  std::vector<std::string> known_;  // every node seen (seeds, masters, replicas)
+  // master -> replicas: CLUSTER SLOTS listed (failed ones are not) or,
+  // when more, its ROLE showed connected.
+  std::map<std::string, int> replicas_;
   std::map<std::string, std::unique_ptr<Conn>> conns_;
   RedisClusterStats stats_;
   bool need_refresh_ = false;

@@ -75,7 +75,14 @@ end
 local d = dec(ARGV[1])
 if not d then return redis.error_reply('ERR rampart: bad counter delta') end
 if ARGV[2] == '1' then
-  if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[3])) then return 0 end
+  if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[3])) then
+    -- A replay. Still write (the marker's expiry): the client's WAIT then
+    -- covers this write, which replicas receive after the first one, by
+    -- offset, not by what the server counts for a connection that wrote
+    -- nothing (a new one, after a read timeout).
+    redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
+    return 0
+  end
 end
 local cur = redis.call('GET', KEYS[1])
 local c = cur and dec(cur)

@@ -22,7 +22,8 @@
 //
 // No acknowledged event lost across failover: merge() pipelines the scripts
 // per node followed by WAIT (RedisStoreOptions::wait_replicas, capped at the
-// replicas CLUSTER SLOTS lists for the node), and returns success only when
+// replicas CLUSTER SLOTS lists for the node or, when more, its ROLE shows
+// connected), and returns success only when
 // every update reached its master and that many replicas, so the replica
 // promoted when the master dies holds it. Retries (after a timeout, a dead
 // master, a WAIT short of replicas) are made idempotent with an operation id
@@ -37,7 +38,11 @@
 // call are idempotent, a new call is a new operation); merge_once(updates,
 // OP) and merge_ops() name it OP: the caller's retry of the same batch, even
 // from another process, applies every update once as long as the markers
-// live (op_ttl_seconds).
+// live (op_ttl_seconds). A replay still writes (it renews the marker's
+// expiry), so the WAIT after it covers the first write by offset, also on a
+// new connection (after a read timeout). A master learnt from a MOVED, not yet in a CLUSTER
+// SLOTS, is asked for wait_replicas (a short WAIT refreshes the map), and
+// the WAIT's reply is read with wait timeout + io_timeout.
 // Since a marker is SET NX before the delta, an update whose reply is lost
 // was applied or not; a retry completes exactly the ones that were not.
 // Atomicity is per identity (one script), not per batch: a batch spans slots.
