@@ -45,3 +45,10 @@ if(TARGET rampart_web AND TARGET rampartd AND TARGET rampart AND TARGET rampart_
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/web)
   set_tests_properties(sharing_e2e_test PROPERTIES LABELS e2e TIMEOUT 120)
 endif()
+
+# `make run` (scripts/demo.sh) opens with the console's URL and a one-time admin login
+# (tests/demo_test.sh); needs the bundle, as the demo's console does.
+if(TARGET rampart_web AND TARGET rampartd AND TARGET rampart)
+  add_test(NAME demo_test COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/demo_test.sh ${PROJECT_BINARY_DIR})
+  set_tests_properties(demo_test PROPERTIES LABELS e2e TIMEOUT 180)
+endif()
