@@ -42,12 +42,50 @@ TEST(ExchangeAuditActivity, SumsPerMemberAndClass) {
   EXPECT_EQ(a.at("C").refused, 2u);
   EXPECT_EQ(a.at("C").last_refused, 170);
   EXPECT_TRUE(a.at("C").by_class.empty());
-  // A log opened again starts its tally empty (the file is not read back).
+  // A log opened again starts its tally empty; tally_existing() reads the
+  // file back to the same counts (the unnamed deny line aside, as before).
   auto again = AuditLog::open(path);
   ASSERT_TRUE(again);
   EXPECT_TRUE(again->activity().empty());
+  ASSERT_TRUE(again->tally_existing());
+  const auto b2 = again->activity();
+  ASSERT_EQ(b2.size(), 3u);
+  EXPECT_EQ(b2.at("A").by_class.at("bot_ip").published_items, 5u);
+  EXPECT_EQ(b2.at("A").by_class.at("bot_ip").published_batches, 2u);
+  EXPECT_EQ(b2.at("B").by_class.at("bot_ip").read_items, 6u);
+  EXPECT_EQ(b2.at("B").by_class.at("bot_ip").last_read, 140);
+  EXPECT_EQ(b2.at("C").refused, 2u);
+  EXPECT_EQ(again->first_time(), 100);
+  // Only the tail: with 60 bytes (the last line is 51), the partial line is skipped and the last counted.
+  auto tail = AuditLog::open(path);
+  ASSERT_TRUE(tail);
+  ASSERT_TRUE(tail->tally_existing(60));
+  const auto t = tail->activity();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.at("C").refused, 1u);
+  EXPECT_EQ(tail->first_time(), 170);
   unlink(path.c_str());
   rmdir(dir);
+}
+
+TEST(ExchangeAuditActivity, ParsesOnlyAuditLines) {
+  AuditLog::Line l;
+  ASSERT_TRUE(AuditLog::parse_line("1765000000 write member=A class=bot_ip items=3 seq=1", l));
+  EXPECT_EQ(l.time, 1765000000);
+  EXPECT_EQ(l.op, "write");
+  EXPECT_EQ(l.member, "A");
+  EXPECT_EQ(l.cls, "bot_ip");
+  EXPECT_EQ(l.items, 3u);
+  ASSERT_TRUE(
+      AuditLog::parse_line("5 deny member=- class=- items=0 detail=\"unknown certificate from x\"", l));
+  EXPECT_EQ(l.member, "");
+  EXPECT_EQ(l.cls, "");
+  for (const char* bad :
+       {"", "x write member=A class=b items=1", "-5 write member=A class=b items=1",
+        "5 write member=A class=b", "5 write member=A items=1 class=b", "5 write member=A class=b items=-1",
+        "5 write member=A class=b items=99999999999999999999", "5 Write member=A class=b items=1",
+        "5 write member= class=b items=1", "5 write member=A class=b items=1x"})
+    EXPECT_FALSE(AuditLog::parse_line(bad, l)) << bad;
 }
 
 }  // namespace

@@ -377,7 +377,10 @@ struct MemberActivity {
 //   <unix time> <op> member=<name> class=<class> items=<n> [seq=<n>] [detail=<reason>]
 // Opened O_APPEND; a write that fails is reported to the caller.
 // activity(): the lines recorded since open() summed per member and class
-// (read only; members without a name are not counted; at most 1024 members).
+// (read only; members without a name are not counted; at most 1024 members);
+// tally_existing() adds the lines the file held at open (its last
+// `max_bytes`; lines that do not parse are skipped), so that the counts
+// survive a restart; first_time(): the time of the first line counted.
 class AuditLog {
  public:
   static Result<AuditLog> open(const std::string& path);
@@ -389,9 +392,21 @@ class AuditLog {
   Status record(int64_t now, std::string_view op, std::string_view member, std::string_view cls, size_t items,
                 uint64_t seq = 0, std::string_view detail = {});
   std::map<std::string, MemberActivity, std::less<>> activity() const;
+  Status tally_existing(size_t max_bytes = size_t{16} << 20);
+  int64_t first_time() const;
+
+  // One audit line (without its newline) as record() writes it; false when
+  // it is not one. `member` and `cls` are empty for "-"; detail is not kept.
+  struct Line {
+    int64_t time = 0;
+    std::string op, member, cls;
+    uint64_t items = 0;
+  };
+  static bool parse_line(std::string_view line, Line& out);
 
  private:
   struct Tally;
+  void count(int64_t now, std::string_view op, std::string_view member, std::string_view cls, size_t items);
   AuditLog(int fd, std::string path);
   int fd_ = -1;
   std::string path_;

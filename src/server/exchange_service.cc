@@ -291,7 +291,7 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
 
   std::mutex mu;  // everything below
   std::shared_ptr<const ex::Group> group;
-  const int64_t started = unix_now();  // the audit tally counts from here (members_json)
+  const int64_t started = unix_now();  // members_json's "since" when the audit log was empty
   std::filesystem::file_time_type group_mtime{};
   ex::SeqBook book;
   std::vector<Entry> journal;  // position = index + 1
@@ -343,6 +343,8 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
     }
     auto a = ex::AuditLog::open(cfg.audit);
     if (!a) return tl::unexpected(a.error());
+    // What each member published and read before this start (members_json): the log's last 16 MiB.
+    if (auto seeded = a->tally_existing(); !seeded) log::get()->warn("exchange: {}", seeded.error().message);
     audit.emplace(std::move(*a));
     tally = std::make_unique<ex::Tally>(cfg.trust, cfg.threshold, cfg.half_life_s, cfg.fresh_s);
     publisher = std::make_unique<ex::Publisher>(*group, cfg.self, cfg.policy);
@@ -905,6 +907,8 @@ std::string ExchangeService::members_json() {
     g = impl_->group;
     if (impl_->audit) act = impl_->audit->activity();
   }
+  const int64_t first = impl_->audit ? impl_->audit->first_time() : 0;
+  const int64_t since = first > 0 ? std::min(first, impl_->started) : impl_->started;
   auto classes = [](const std::set<ex::DataClass>& set) {
     std::vector<std::string> v;
     for (ex::DataClass c : set) v.emplace_back(ex::class_name(c));
@@ -942,7 +946,7 @@ std::string ExchangeService::members_json() {
   return JsonObject()
       .str("group", g->name())
       .str("self", impl_->cfg.self)
-      .num("since", impl_->started)
+      .num("since", since)
       .raw("members", "[" + members + "]")
       .done();
 }

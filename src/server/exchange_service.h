@@ -122,8 +122,9 @@ class ExchangeService {
   Result<exchange::Item> blinded(std::string_view what, exchange::DataClass cls, std::string_view value);
   // JSON for GET /v1/exchange/members and the console's sharing page: every
   // member of the group (rights, revocation) with what it published and read
-  // per class since this rampartd started, from the audit log's tally
-  // (exchange::AuditLog::activity()): {"group", "self", "since", "members": [
+  // per class from the audit log's tally (exchange::AuditLog::activity(): the
+  // log's last 16 MiB read at start, then every line; "since" is the first
+  // line counted): {"group", "self", "since", "members": [
   //   {"name", "self", "active", "may_read", "may_write", "refused", "last_refused",
   //    "classes": [{"class", "published_items", "published_batches", "last_published",
   //                 "read_items", "reads", "last_read"}]}]}

@@ -114,7 +114,8 @@ export async function drawZones(app, { el, api, fmt, timers }) {
         el('th', { class: 'num' }, 'items read from us'), el('th', {}, 'last read'), el('th', { class: 'num' }, 'refused'))),
       el('tbody', {}, rows)),
       el('p', { class: 'muted small' }, `Published: this node's own batches, and the batches of the others applied here; ` +
-        `read: what each member pulled from this node. Counted from this node's audit log since ${when(g.since)}.`));
+        `read: what each member pulled from this node. Counted from this node's audit log since ${when(g.since)} ` +
+        '(its last 16 MiB read at start, then every line).'));
   }
 
   await refresh();

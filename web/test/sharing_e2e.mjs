@@ -24,7 +24,8 @@
 //  4. an admin sets the log level to debug on the Users page: rampartd logs
 //     debug lines and GET /v1/log-level says so; PUT /v1/log-level with a
 //     token without the admin right is 403; an operator gets 403 for the
-//     Users page and for POST /api/log-level, and the level stays.
+//     Users page and for POST /api/log-level, and the level stays;
+//  5. A restarted still counts what was published and read (the audit log is read back).
 // Screenshots: sharing.png, senders-dkim.png, log-level.png, log-level-forbidden.png in $SHOTS.
 import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, createHash } from 'node:crypto';
@@ -154,7 +155,7 @@ async function startMember(name, g, ports) {
   const config = join(me.dir, 'rampart.toml');
   writeFileSync(config, conf);
   const data = join(me.dir, 'data');
-  mkdirSync(data);
+  mkdirSync(data, { recursive: true });
   const child = spawn(RAMPARTD, ['--config', config, '--milter', '127.0.0.1:0', '--http', '127.0.0.1:0',
     '--zone', join(tmp, 'zone'), '--data-dir', data, '--loops', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   daemons[name] = child;
@@ -291,6 +292,17 @@ async function main() {
   });
   check(st === 403, 'the operator gets 403 for POST /api/log-level');
   check((await (await api('/v1/log-level', A.http)).json()).level === 'info', 'and the level stays info');
+
+  // 5. A restarted keeps the counts: its audit log is read back at start.
+  const stopped = new Promise((r) => daemons.A.on('exit', r));
+  daemons.A.kill('SIGTERM');
+  await stopped;
+  const A2 = await startMember('A', g, ports);
+  const again = await (await api('/v1/exchange/members', A2.http)).json();
+  const a2 = again.members.find((m) => m.name === 'A').classes.find((c) => c.class === 'bot_ip');
+  const b2 = again.members.find((m) => m.name === 'B').classes.find((c) => c.class === 'bot_ip');
+  check(a2 && a2.published_items === 2 && b2 && b2.read_items >= 2 && again.since <= bA.last_published,
+    `after a restart A still counts its 2 published and B's ${b2 && b2.read_items} read (since ${again.since})`);
   console.log(`sharing e2e: passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`);
 }
 
