@@ -172,9 +172,11 @@ TEST_P(Modes, AnswerLatencyHistogram) {
   EXPECT_EQ(h[0][3]->count(), 0u);
   EXPECT_EQ(h[1][answer_class(3)]->count(), 1u);  // TCP NXDOMAIN
   EXPECT_EQ(h[1][answer_class(0)]->count(), 0u);
-  // A loopback answer takes well under a second.
+  // A loopback answer takes some microseconds, well under 100 ms (the TSC's
+  // calibration, latency clock in dnsbl_server.cc, is not off by orders of magnitude).
   EXPECT_EQ(h[0][0]->bucket(h[0][0]->bounds().size()), 0u);
-  EXPECT_LT(h[0][0]->sum(), 3.0);
+  EXPECT_GT(h[0][0]->sum(), 0.0);
+  EXPECT_LT(h[0][0]->sum() / 3, 0.1);
   const std::string text = metrics.render();
   EXPECT_NE(text.find("# HELP rampart_dns_answer_seconds "), std::string::npos) << text;
   EXPECT_NE(text.find("# TYPE rampart_dns_answer_seconds histogram"), std::string::npos);
