@@ -56,6 +56,11 @@ $ rampart user add admin --role admin --data-dir DATA   (password from stdin)
   for _ in $(seq 100); do grep -q ready "$out" && break; sleep 0.05; done
   cat "$out"
   http=$(grep -oP 'http \K[0-9.]+:[0-9]+' "$out")
+  console=$(grep -oP 'console \K[0-9.]+:[0-9]+' "$out" || true)
+  if [[ -n $console ]]; then
+    printf '\n\033[1m== the web console: http://%s/  (user admin, one-time password %s)\033[0m\n' "$console" "$console_pw"
+    echo "   Open it now: the scans below show on Live as they happen."
+  fi
   printf 'From: Alice <alice@example.com>\r\nTo: bob@receiver.example\r\nSubject: lunch\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\nMessage-ID: <demo-2@example.com>\r\n\r\nNoon?\r\n' >"$msg"
   scan() {  # scan CLIENT-IP HELO — POST /v1/scan, as an MTA's milter or an HTTP client would
     printf '\n$ curl -X POST --data-binary @message -H "X-Client-IP: %s" -H "X-Helo: %s" -H "X-Mail-From: alice@example.com" http://%s/v1/scan\n' "$1" "$2" "$http"
@@ -87,11 +92,13 @@ print("action:", v["action"], " score:", v["score"])
 for s in v["symbols"]:
     if s["name"].startswith("REP_"):
         print(" ", s["name"], s["score"], "-", s["reason"])'
-  console=$(grep -oP 'console \K[0-9.]+:[0-9]+' "$out" || true)
-  if [[ -n $console && -t 0 ]]; then
-    printf '\n\033[1m== the web console: http://%s/  (user admin, one-time password %s)\033[0m\n' "$console" "$console_pw"
-    echo "   Live shows the scans above; Senders: look up 198.51.100.66; Scan: paste a message (look only)."
-    read -r -p "   rampartd keeps running for the console; press Enter to stop it. " _
+  if [[ -n $console ]]; then
+    printf '\n\033[1m== where to look: http://%s/  (user admin, one-time password %s)\033[0m\n' "$console" "$console_pw"
+    echo "   Live: the scans above (messages by action, pass rates); Senders: look up 198.51.100.66 (spammer,"
+    echo "   with its reasons) or example.com (its plot); Scan: paste a message (look only); Users: the log level."
+    if [[ -t 0 ]]; then
+      read -r -p "   rampartd keeps running for the console; press Enter to stop it. " _
+    fi
   fi
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true

@@ -109,8 +109,14 @@ def http_md():
 
 def metrics_md(rampartd):
     with tempfile.TemporaryDirectory(prefix="rampart-ref-") as tmp:
-        proc = subprocess.Popen([rampartd, "--milter", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data-dir", tmp,
-                                 "--zone", os.path.join(ROOT, "deploy", "demo", "example.zone"), "--loops", "1"],
+        # Live DNS zones too (port 0), so that the DNS server's families are listed.
+        config = os.path.join(tmp, "rampart.toml")
+        with open(config, "w") as f:
+            f.write('[dnsbl]\nlisten = ["127.0.0.1:0"]\n[[dnsbl.zones]]\nname = "bl.reference.invalid"\n'
+                    'codes = { spammer = "127.0.0.2" }\n')
+        proc = subprocess.Popen([rampartd, "--config", config, "--milter", "127.0.0.1:0", "--http", "127.0.0.1:0",
+                                 "--data-dir", tmp, "--zone", os.path.join(ROOT, "deploy", "demo", "example.zone"),
+                                 "--loops", "1"],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         http = None
         deadline = time.time() + 30
@@ -136,8 +142,8 @@ def metrics_md(rampartd):
             (helps if m.group(1) == "HELP" else types)[m.group(2)] = m.group(3)
     out = [HEADER, "# Metrics reference\n\n",
            "Every metric family at `GET /metrics` of a rampartd on its default configuration with a data\n",
-           "directory (Prometheus text format 0.0.4). Families of optional parts (a Redis Cluster store, DNS\n",
-           "lists, feedback mailboxes) appear when those are configured.\n\n",
+           "directory and one live DNS zone (Prometheus text format 0.0.4). Families of other optional parts\n",
+           "(a Redis Cluster store, feedback mailboxes) appear when those are configured.\n\n",
            "| metric | type | help |\n|---|---|---|\n"]
     for name in sorted(types):
         out.append(f"| `{name}` | {types[name]} | {helps.get(name, '').replace('|', chr(92) + '|')} |\n")

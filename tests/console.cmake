@@ -30,3 +30,25 @@ if(TARGET rampart_web AND TARGET rampartd AND TARGET rampart AND TARGET rampart_
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/web)
   set_tests_properties(zombies_e2e_test PROPERTIES LABELS e2e TIMEOUT 120)
 endif()
+
+# The Zones and sharing page, a DKIM d='s sender history and the log level
+# control (web/test/sharing_e2e.mjs): two rampartd members of a sharing group
+# (keys from `rampart exchange`, certificates from openssl), the console on one.
+find_program(RAMPART_E2E_OPENSSL openssl)
+if(TARGET rampart_web AND TARGET rampartd AND TARGET rampart AND TARGET rampart_server_exchange AND RAMPART_CHROMIUM
+   AND RAMPART_E2E_OPENSSL)
+  add_test(NAME sharing_e2e_test
+           COMMAND ${CMAKE_COMMAND} -E env RAMPARTD_BIN=$<TARGET_FILE:rampartd> RAMPART_BIN=$<TARGET_FILE:rampart>
+                   RAMPART_WEB_DIR=${RAMPART_WEB_DIR} CHROMIUM=${RAMPART_CHROMIUM}
+                   SHOTS=${CMAKE_BINARY_DIR}/console-screenshots
+                   ${RAMPART_NODE} ${PROJECT_SOURCE_DIR}/web/test/sharing_e2e.mjs
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/web)
+  set_tests_properties(sharing_e2e_test PROPERTIES LABELS e2e TIMEOUT 120)
+endif()
+
+# `make run` (scripts/demo.sh) opens with the console's URL and a one-time admin login
+# (tests/demo_test.sh); needs the bundle, as the demo's console does.
+if(TARGET rampart_web AND TARGET rampartd AND TARGET rampart)
+  add_test(NAME demo_test COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/demo_test.sh ${PROJECT_BINARY_DIR})
+  set_tests_properties(demo_test PROPERTIES LABELS e2e TIMEOUT 180)
+endif()

@@ -351,6 +351,16 @@ codes = {{ spammer = "127.0.1.2", compromised = "127.0.1.3" }}
                 k, v = line.rsplit(" ", 1)
                 values[k] = float(v)
         self.assertGreater(values['rampart_dnsbl_queries_total{transport="udp"}'], 20)
+        # The answer latency histogram (issue 15) counts every NXDOMAIN answer once, over UDP or TCP.
+        timed = {}
+        for line in text.splitlines():
+            if line.startswith("rampart_dns_answer_seconds_count{"):
+                k, v = line.rsplit(" ", 1)
+                timed[k] = float(v)
+        self.assertIn("# TYPE rampart_dns_answer_seconds histogram", text)
+        self.assertEqual(timed['rampart_dns_answer_seconds_count{transport="udp",rcode="NXDOMAIN"}'] +
+                         timed['rampart_dns_answer_seconds_count{transport="tcp",rcode="NXDOMAIN"}'],
+                         values['rampart_dnsbl_responses_total{rcode="NXDOMAIN"}'])
         self.assertGreater(values['rampart_dnsbl_responses_total{rcode="NXDOMAIN"}'], 0)
         self.assertGreater(values['rampart_dnsbl_responses_total{rcode="NOERROR"}'], 0)
         self.assertGreaterEqual(values['rampart_dnsbl_transfers_total{type="ixfr"}'], 1)

@@ -263,7 +263,8 @@ class DnsblXfrTest(unittest.TestCase):
                 for line in f:
                     if line and not line.startswith("#"):
                         k, v = line.rsplit(" ", 1)
-                        values[k] = int(v)
+                        v = v.strip()
+                        values[k] = int(v) if v.isdigit() else float(v)  # a histogram's _sum and le bounds
             return values if 'rampart_dnsbl_transfers_total{type="axfr"}' in values else None
         v = self.wait_for("the --stats file", read)
         # Knot's two AXFRs and dnspython's; Knot's IXFR; the unsigned and
@@ -274,6 +275,10 @@ class DnsblXfrTest(unittest.TestCase):
         self.assertGreaterEqual(v["rampart_dnsbl_tsig_errors_total"], 2)
         self.assertGreater(v['rampart_dnsbl_queries_total{transport="udp"}'], 40)
         self.assertEqual(v['rampart_dnsbl_zone_serial{zone="bl.example"}'], serial(self.port, "bl.example"))
+        # The answer latency histogram (issue 15): each UDP answer but the transfers' counted once.
+        timed = sum(n for k, n in v.items() if k.startswith('rampart_dns_answer_seconds_count{transport="udp"'))
+        self.assertGreater(timed, 40)
+        self.assertLessEqual(timed, v['rampart_dnsbl_queries_total{transport="udp"}'])
 
 
 DUMP_SPECS = ["bl.example:ip4set:ip4set-main.txt,ip4set-second.txt", "dbl.example:dnset:dnset.txt",

@@ -96,6 +96,17 @@ TEST_F(RampartdConfig, ArgumentsAreValidated) {
   }
 }
 
+// --help explains the options a postmaster stumbled on (issue 15): --zone
+// replaces DNS altogether, --data-dir, --log-level.
+TEST_F(RampartdConfig, HelpExplainsTheOptions) {
+  auto r = run({"--help"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  for (const char* s : {"--zone FILE         answer every DNS question from this master file",
+                        "it replaces DNS altogether", "--data-dir DIR      where state lives: DIR/reputation",
+                        "--log-level LEVEL   trace, debug, info (default)", "PUT /v1/log-level"})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
+}
+
 TEST_F(RampartdConfig, PrintConfigShowsTheSettingsInEffect) {
   const std::string path = write("p.toml", "[throttle.ip]\nburst = 7\n[policy]\nauthserv_id = \"mx.test\"\n");
   auto r = run({"--config", path, "--milter", "127.0.0.1:2525", "--print-config"});

@@ -228,6 +228,13 @@ bool files_changed(const dnsbl::ZoneSet& zs) {
   return false;
 }
 
+// The registry of the answer latency histograms (rampart_dns_answer_seconds),
+// rendered after the counters.
+rampart::Metrics& answer_metrics() {
+  static rampart::Metrics m;
+  return m;
+}
+
 // The counters in Prometheus' text format (written on SIGUSR1 and at exit).
 std::string stats_text(const server::dns::DnsblServer& srv, const dnsbl::Xfr* xfr) {
   std::string t;
@@ -273,7 +280,7 @@ std::string stats_text(const server::dns::DnsblServer& srv, const dnsbl::Xfr* xf
     add("# TYPE rampart_dnsbl_tsig_errors_total counter\nrampart_dnsbl_tsig_errors_total %llu\n",
         static_cast<ull>(c.tsig_errors.load()));
   }
-  return t;
+  return t + answer_metrics().render();
 }
 
 void write_stats(const Options& o, const server::dns::DnsblServer& srv, const dnsbl::Xfr* xfr) {
@@ -351,6 +358,7 @@ int run_serve(cli::Args& a) {
   so.udp_mode = o.udp;
   so.rate_limit = o.rate_limit;
   so.rate_burst = o.rate_burst;
+  server::dns::register_answer_histograms(answer_metrics(), so);
   auto srv = server::dns::DnsblServer::create(so, *zs);
   if (!srv) {
     std::fprintf(stderr, "rampart dnsbl: %s\n", srv.error().message.c_str());

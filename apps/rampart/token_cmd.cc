@@ -39,7 +39,8 @@ int run_token(rampart::cli::Args& a) {
     return a.usage_error("NAME: letters, digits, '.', '_' and '-' (at most 64)");
   const auto rights = a.get("rights");
   if (!rights)
-    return a.usage_error("--rights is required (scan, read, learn, events, reports, override, publish)");
+    return a.usage_error(
+        "--rights is required (scan, read, learn, events, reports, override, calls, publish, admin)");
   std::string list;
   uint32_t seen = 0;
   for (std::string_view r : split(*rights, ',')) {
@@ -47,7 +48,7 @@ int run_token(rampart::cli::Args& a) {
     server::Right right{};
     if (!server::parse_right(r, right))
       return a.usage_error("unknown right '" + std::string(r) +
-                           "' (scan, read, learn, events, reports, override, publish)");
+                           "' (scan, read, learn, events, reports, override, calls, publish, admin)");
     if (seen & static_cast<uint32_t>(right)) continue;
     seen |= static_cast<uint32_t>(right);
     list += (list.empty() ? "\"" : ", \"") + std::string(r) + "\"";

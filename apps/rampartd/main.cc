@@ -51,6 +51,25 @@ void usage(FILE* f) {
       f);
 }
 
+// --help: what each option does (the guide, docs/guide.md section 11, says more).
+void help(FILE* f) {
+  usage(f);
+  std::fputs(
+      "\n"
+      "  --config FILE       the configuration (TOML; rampartd --print-default-config shows every key)\n"
+      "  --milter ADDR:PORT  the milter listener for Postfix ([server] milter; default 127.0.0.1:11332)\n"
+      "  --http ADDR:PORT    the HTTP API (/v1/scan, /metrics, ...; [server] http; default 127.0.0.1:11334)\n"
+      "  --nameserver A[:P]  send DNS queries to this resolver instead of /etc/resolv.conf's (repeatable)\n"
+      "  --zone FILE         answer every DNS question from this master file and send no DNS query at\n"
+      "                      all: it replaces DNS altogether (demos and tests, never for mail)\n"
+      "  --data-dir DIR      where state lives: DIR/reputation (RocksDB), DIR/spool, the console's\n"
+      "                      accounts and history; without it reputation is in memory, lost at stop\n"
+      "  --log-level LEVEL   trace, debug, info (default), warn, error, critical or off; changed at run\n"
+      "                      time by SIGUSR1 (more) / SIGUSR2 (less) or PUT /v1/log-level (right admin)\n"
+      "  --loops N           event loops (threads); 0: one per core\n",
+      f);
+}
+
 int fail_with(const std::string& message, int status) {
   for (auto line : split(message, '\n'))
     std::fprintf(stderr, "rampartd: %.*s\n", static_cast<int>(line.size()), line.data());
@@ -107,7 +126,7 @@ int main(int argc, char** argv) {
       std::fwrite(policy::default_config_text().data(), 1, policy::default_config_text().size(), stdout);
       return 0;
     } else if (a == "--help" || a == "-h") {
-      usage(stdout);
+      help(stdout);
       return 0;
     } else {
       std::fprintf(stderr, "rampartd: unknown argument %s\n", a.c_str());

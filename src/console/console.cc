@@ -7,9 +7,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -362,12 +365,15 @@ struct Console::Impl {
         {"GET", "/api/senders", Role::kViewer},
         {"GET", "/api/zombies", Role::kViewer},
         {"GET", "/api/zones", Role::kViewer},
+        {"GET", "/api/exchange", Role::kViewer},
         {"POST", "/api/zombies/release", Role::kOperator},
         {"POST", "/api/zombies/extend", Role::kOperator},
         {"POST", "/api/scan", Role::kOperator},
         {"GET", "/api/users", Role::kAdmin},
         {"POST", "/api/users", Role::kAdmin},
         {"POST", "/api/users/delete", Role::kAdmin},
+        {"GET", "/api/log-level", Role::kAdmin},
+        {"POST", "/api/log-level", Role::kAdmin},
     };
     const Route* route = nullptr;
     bool path_known = false;
@@ -412,6 +418,11 @@ struct Console::Impl {
     if (path == "/api/senders") return senders(req, std::move(respond));
     if (path == "/api/zombies") return respond(json_reply(200, zombies_json()));
     if (path == "/api/zones") return respond(json_reply(200, zones_json()));
+    if (path == "/api/exchange")
+      return respond(json_reply(200, backend.exchange_members ? "{\"enabled\": true, \"exchange\": " +
+                                                                    backend.exchange_members() + "}"
+                                                              : std::string("{\"enabled\": false}")));
+    if (path == "/api/log-level") return log_level(req, *s, std::move(respond));
     if (path == "/api/zombies/release" || path == "/api/zombies/extend")
       return zombie_change(req, *s, path.ends_with("/extend"), std::move(respond));
     if (path == "/api/scan") return scan(req, *s, std::move(respond));
@@ -565,6 +576,11 @@ struct Console::Impl {
       double entries = 0, serial = 0, queries = 0, nxdomain = 0;
     };
     std::map<std::string, Zone> zones;
+    struct Latency {
+      double count = 0, sum = 0;
+      std::map<double, double> le;  // upper bound -> cumulative count
+    };
+    Latency latency[2];  // udp, tcp
     double rate_limited = 0, dropped = 0;
     bool served = false;
     for (const Sample& s : *samples) {
@@ -581,6 +597,19 @@ struct Console::Impl {
         served = true;
       } else if (s.name == "rampart_dnsbl_entries_dropped_total") {
         dropped += s.value;
+      } else if (const std::string* t = s.label("transport");
+                 t && (*t == "udp" || *t == "tcp") && s.name.starts_with("rampart_dns_answer_seconds_")) {
+        // The answer latency histogram (src/server/dns/dnsbl_server.h), all rcodes together.
+        Latency& l = latency[*t == "udp" ? 0 : 1];
+        if (s.name == "rampart_dns_answer_seconds_count") {
+          l.count += s.value;
+        } else if (s.name == "rampart_dns_answer_seconds_sum") {
+          l.sum += s.value;
+        } else if (const std::string* le = s.label("le");
+                   le && s.name == "rampart_dns_answer_seconds_bucket") {
+          l.le[*le == "+Inf" ? std::numeric_limits<double>::infinity() : std::strtod(le->c_str(), nullptr)] +=
+              s.value;
+        }
       }
     }
     auto num = [](double v) {
@@ -588,9 +617,27 @@ struct Console::Impl {
       std::snprintf(b, sizeof b, "%.17g", v);
       return std::string(b);
     };
+    // The q-quantile's bucket bound (the first bound holding q of the answers).
+    auto quantile = [](const Latency& l, double q) -> double {
+      for (const auto& [bound, n] : l.le)
+        if (n >= q * l.count) return bound;
+      return 0;
+    };
+    std::string answers;
+    for (int t = 0; t < 2; ++t) {
+      const Latency& l = latency[t];
+      if (l.count <= 0) continue;
+      auto bound = [&](double q) {  // null: above the last finite bucket
+        const double b = quantile(l, q);
+        return std::isinf(b) ? std::string("null") : num(b);
+      };
+      answers += std::string(answers.empty() ? "" : ", ") + "\"" + (t == 0 ? "udp" : "tcp") +
+                 "\": {\"count\": " + num(l.count) + ", \"mean_s\": " + num(l.sum / l.count) +
+                 ", \"p50_le_s\": " + bound(0.5) + ", \"p99_le_s\": " + bound(0.99) + "}";
+    }
     std::string out = "{\"served\": " + std::string(served || !zones.empty() ? "true" : "false") +
                       ", \"rate_limited\": " + num(rate_limited) + ", \"entries_dropped\": " + num(dropped) +
-                      ", \"zones\": [";
+                      ", \"answers\": {" + answers + "}, \"zones\": [";
     bool first = true;
     for (const auto& [name, z] : zones) {
       out += std::string(first ? "" : ", ") + "{\"zone\": " + json_quote(name) +
@@ -754,6 +801,27 @@ struct Console::Impl {
         },
         respond);
     if (!queued) respond(error_reply(503, "busy: try again"));
+  }
+
+  // The log level at run time (as PUT /v1/log-level): the change is logged
+  // at warn while the more verbose of the two levels holds.
+  void log_level(HttpRequest& req, const Session& s, HttpRespond respond) {
+    if (req.method == "GET")
+      return respond(json_reply(200, JsonObject().str("level", log::level_name()).done()));
+    auto form = parse_form(req.body);
+    if (!form) return respond(error_reply(400, form.error().message));
+    const std::string* level = find_field(*form, "level");
+    if (!level) return respond(error_reply(400, "level is required"));
+    if (auto st = log::valid_level(*level); !st) return respond(error_reply(400, st.error().message));
+    const std::string previous = log::level_name();
+    const auto line = [&] {
+      log::get()->warn("log level {} -> {} by console user {}", previous, *level, s.user);
+    };
+    const bool more_verbose = spdlog::level::from_str(*level) < log::get()->level();
+    if (!more_verbose) line();
+    log::set_level(*level);
+    if (more_verbose) line();
+    respond(json_reply(200, JsonObject().str("level", log::level_name()).str("previous", previous).done()));
   }
 
   void tick(int64_t now) {

@@ -39,7 +39,10 @@
 // GET /api/senders?q=IDENTITY, POST /api/scan (operator; the message as
 // body, envelope as /v1/scan's X- headers; look only: no reputation
 // events), GET /api/zombies, POST /api/zombies/release (operator),
-// GET /api/users, POST /api/users, POST /api/users/delete (admin).
+// GET /api/zones, GET /api/exchange (the sharing group's members),
+// GET /api/users, POST /api/users, POST /api/users/delete (admin),
+// GET /api/log-level, POST /api/log-level (admin; form level=NAME; logged
+// at warn with the user's name, as PUT /v1/log-level is).
 // Every POST but login needs the session's X-CSRF-Token and a matching
 // Origin (sessions.h csrf_check). Every answer carries a strict
 // Content-Security-Policy (no source but 'self'), nosniff, DENY framing and
@@ -115,6 +118,9 @@ struct ConsoleBackend {
   // Daily counters per sender (filled by rampartd's verdicts; null: no plot).
   // The console loads it from [console] senders at create and saves it with the history.
   std::shared_ptr<SenderHistory> senders;
+  // The members' exchange (src/server/exchange_service.h members_json());
+  // unset without [exchange]. Any thread.
+  std::function<std::string()> exchange_members;
 };
 
 class Console final : public server::HttpHandler {

@@ -15,6 +15,7 @@
 #include "console/console.h"
 #include "console/forms.h"
 #include "core/executor.h"
+#include "core/log.h"
 #include "policy/policy.h"
 
 namespace rampart::console {
@@ -250,6 +251,45 @@ TEST(History, AuthPassSeries) {
   EXPECT_EQ(m.count("auth.iprev.all"), 0u);
 }
 
+// The identities of a message: every kind the Senders page searches, in the
+// reputation store's spelling; DKIM d= and Feedback-ID only when verified.
+TEST(SenderHistory, KeysOfAMessage) {
+  SenderFacts f;
+  f.ip = *IpAddress::parse("::ffff:198.51.100.7");
+  f.mail_from = "<Bounce@Mail.Example.COM.>";
+  f.from = "news@example.com";
+  f.dkim_domains = {"Example.com", "esp.example.net"};
+  f.feedback_id = " c42:offers:news ";
+  EXPECT_EQ(sender_history_keys(f),
+            (std::vector<std::string>{"ip:198.51.100.7", "net:198.51.100.0/24", "domain:mail.example.com",
+                                      "domain:example.com", "dkim:example.com", "dkim:esp.example.net",
+                                      "fbid:c42:offers:news"}));
+  // Without a verified signature: no dkim:, and the Feedback-ID is not believed.
+  f.dkim_domains.clear();
+  f.ip = *IpAddress::parse("2001:db8:1:2:3::1");
+  f.from = "x@mail.example.com";  // the same domain as MAIL FROM: once
+  EXPECT_EQ(sender_history_keys(f), (std::vector<std::string>{"ip:2001:db8:1:2:3::1", "net:2001:db8:1:2::/64",
+                                                              "domain:mail.example.com"}));
+  // Unusable values are left out; at most 4 d=.
+  SenderFacts g;
+  g.mail_from = "";
+  g.from = "a@bad domain";
+  g.dkim_domains = {"a.example", "b.example", "c.example", "d.example", "e.example"};
+  g.feedback_id = "has space";
+  EXPECT_EQ(sender_history_keys(g), (std::vector<std::string>{"dkim:a.example", "dkim:b.example",
+                                                              "dkim:c.example", "dkim:d.example"}));
+  // All of them recorded at once, each once.
+  SenderHistory h;
+  f.dkim_domains = {"example.com"};
+  auto keys = sender_history_keys(f);
+  keys.push_back(keys[0]);
+  h.record(keys, 20000 * 86400, SenderOutcome::kFlagged);
+  EXPECT_EQ(h.size(), 5u);
+  EXPECT_EQ(h.days("dkim:example.com"), (std::vector<SenderDay>{{20000, 1, 1, 0}}));
+  EXPECT_EQ(h.days("fbid:c42:offers:news"), (std::vector<SenderDay>{{20000, 1, 1, 0}}));
+  EXPECT_EQ(h.days("ip:2001:db8:1:2:3::1"), (std::vector<SenderDay>{{20000, 1, 1, 0}}));
+}
+
 // Per-sender daily counters: by UTC day and outcome, bounded in identities
 // (least recently active evicted) and days, saved and restored as they were.
 TEST(SenderHistory, DaysBoundsAndSavedText) {
@@ -320,7 +360,7 @@ class ConsoleHandlerTest : public ::testing::Test {
     cc.users = dir_ + "/users";
     cc.login.max_failures = 3;
     ConsoleBackend b;
-    b.metrics_text = [] { return std::string("rampart_milter_verdicts_total{action=\"accept\"} 7\n"); };
+    b.metrics_text = [this] { return metrics_; };
     b.scan = [this](HttpRequest r, server::HttpRespond done) {
       scans_++;
       last_scan_ = r;
@@ -385,6 +425,7 @@ class ConsoleHandlerTest : public ::testing::Test {
   ManualExecutor exec_;
   int scans_ = 0;
   HttpRequest last_scan_;
+  std::string metrics_ = "rampart_milter_verdicts_total{action=\"accept\"} 7\n";
 };
 
 TEST_F(ConsoleHandlerTest, RefusesWithoutSession) {
@@ -477,6 +518,71 @@ TEST_F(ConsoleHandlerTest, AdminManagesUsers) {
   auto [ocookie, ocsrf] = login("op1", "operator+password");
   EXPECT_EQ(call("POST", "/api/users/delete", "user=op1", h).status, 200);
   EXPECT_EQ(call("GET", "/api/me", "", {{"cookie", ocookie}}).status, 401);  // its session ended
+}
+
+// The log level: an admin sets it (form, CSRF), a viewer may not even read it;
+// a bad name is 400 and changes nothing.
+TEST_F(ConsoleHandlerTest, AdminSetsTheLogLevel) {
+  log::set_level("info");
+  auto [cookie, csrf] = login("admin1", "admin+password");
+  const std::vector<std::pair<std::string, std::string>> h = {
+      {"cookie", cookie}, {"origin", "http://127.0.0.1:8080"}, {"x-csrf-token", csrf}};
+  EXPECT_EQ(call("GET", "/api/log-level", "", {{"cookie", cookie}}).body, "{\"level\": \"info\"}");
+  HttpReply set = call("POST", "/api/log-level", "level=debug", h);
+  EXPECT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(set.body, "{\"level\": \"debug\", \"previous\": \"info\"}");
+  EXPECT_EQ(log::level_name(), "debug");
+  EXPECT_EQ(call("POST", "/api/log-level", "level=loud", h).status, 400);
+  EXPECT_EQ(
+      call("POST", "/api/log-level", "level=trace", {{"cookie", cookie}, {"origin", "http://127.0.0.1:8080"}})
+          .status,
+      403);  // no CSRF token
+  EXPECT_EQ(log::level_name(), "debug");
+  auto [vcookie, vcsrf] = login("viewer1", "viewer+password");
+  EXPECT_EQ(call("GET", "/api/log-level", "", {{"cookie", vcookie}}).status, 403);
+  EXPECT_EQ(call("POST", "/api/log-level", "level=trace",
+                 {{"cookie", vcookie}, {"origin", "http://127.0.0.1:8080"}, {"x-csrf-token", vcsrf}})
+                .status,
+            403);
+  EXPECT_EQ(log::level_name(), "debug");
+  log::set_level("warn");
+}
+
+// The Zones page's answer latency from rampart_dns_answer_seconds: per
+// transport, all rcodes summed; the median and p99 as bucket bounds (null
+// above the last finite one).
+TEST_F(ConsoleHandlerTest, ZonesAnswerLatency) {
+  metrics_ =
+      "rampart_dnsbl_rate_limited_total 0\n"
+      "rampart_dns_answer_seconds_bucket{transport=\"udp\",rcode=\"NOERROR\",le=\"0.0001\"} 60\n"
+      "rampart_dns_answer_seconds_bucket{transport=\"udp\",rcode=\"NOERROR\",le=\"0.001\"} 70\n"
+      "rampart_dns_answer_seconds_bucket{transport=\"udp\",rcode=\"NOERROR\",le=\"+Inf\"} 70\n"
+      "rampart_dns_answer_seconds_bucket{transport=\"udp\",rcode=\"NXDOMAIN\",le=\"0.0001\"} 0\n"
+      "rampart_dns_answer_seconds_bucket{transport=\"udp\",rcode=\"NXDOMAIN\",le=\"0.001\"} 29\n"
+      "rampart_dns_answer_seconds_bucket{transport=\"udp\",rcode=\"NXDOMAIN\",le=\"+Inf\"} 30\n"
+      "rampart_dns_answer_seconds_sum{transport=\"udp\",rcode=\"NOERROR\"} 0.007\n"
+      "rampart_dns_answer_seconds_sum{transport=\"udp\",rcode=\"NXDOMAIN\"} 0.003\n"
+      "rampart_dns_answer_seconds_count{transport=\"udp\",rcode=\"NOERROR\"} 70\n"
+      "rampart_dns_answer_seconds_count{transport=\"udp\",rcode=\"NXDOMAIN\"} 30\n"
+      "rampart_dns_answer_seconds_count{transport=\"tcp\",rcode=\"NOERROR\"} 0\n";
+  auto [cookie, csrf] = login("viewer1", "viewer+password");
+  HttpReply r = call("GET", "/api/zones", "", {{"cookie", cookie}});
+  ASSERT_EQ(r.status, 200);
+  // 100 UDP answers: mean 0.1 ms; 60 within 0.1 ms (the median), 99 within 1 ms, 1 above.
+  EXPECT_NE(r.body.find("\"answers\": {\"udp\": {\"count\": 100, \"mean_s\": 0.0001, \"p50_le_s\": 0.0001, "
+                        "\"p99_le_s\": 0.001}}"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(r.body.find("\"tcp\""), std::string::npos) << r.body;  // no TCP answers: not shown
+}
+
+// Without [exchange] the sharing API says so; a viewer may read it.
+TEST_F(ConsoleHandlerTest, ExchangeWithoutAGroup) {
+  auto [cookie, csrf] = login("viewer1", "viewer+password");
+  HttpReply r = call("GET", "/api/exchange", "", {{"cookie", cookie}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{\"enabled\": false}");
+  EXPECT_EQ(call("GET", "/api/exchange").status, 401);
 }
 
 }  // namespace

@@ -37,10 +37,67 @@ void SenderHistory::touch(std::map<std::string, Entry>::iterator it) {
   lru_.splice(lru_.begin(), lru_, it->second.lru);
 }
 
+// The domain of an address ("a@Example.COM." -> "example.com"), or the bare
+// domain; angle brackets and white space around it dropped.
+std::string domain_part(std::string_view a) {
+  a = trim(a);
+  while (!a.empty() && (a.front() == '<' || a.back() == '>')) {
+    if (a.front() == '<') a.remove_prefix(1);
+    if (!a.empty() && a.back() == '>') a.remove_suffix(1);
+  }
+  const size_t at = a.rfind('@');
+  if (at != std::string_view::npos) a = a.substr(at + 1);
+  while (!a.empty() && a.back() == '.') a.remove_suffix(1);
+  return to_lower(a);
+}
+
+std::vector<std::string> sender_history_keys(const SenderFacts& f) {
+  std::vector<std::string> out;
+  out.reserve(8);
+  auto add = [&](std::string_view kind, std::string_view value) {
+    std::string key = std::string(kind) + ":" + std::string(value);
+    if (value.empty() || !valid_identity(key)) return;
+    if (std::find(out.begin(), out.end(), key) == out.end()) out.push_back(std::move(key));
+  };
+  if (f.ip) {
+    const IpAddress ip = f.ip->unmapped();
+    add("ip", ip.to_string());
+    add("net", ip.masked(ip.is_v4() ? 24 : 64).to_string() + (ip.is_v4() ? "/24" : "/64"));
+  }
+  add("domain", domain_part(f.mail_from));
+  add("domain", domain_part(f.from));
+  size_t dkim = 0;
+  for (const std::string& d : f.dkim_domains) {
+    if (dkim == 4) break;
+    const std::string n = domain_part(d);
+    if (n.empty()) continue;
+    add("dkim", n);
+    ++dkim;
+  }
+  if (dkim > 0) add("fbid", trim(f.feedback_id));
+  return out;
+}
+
 void SenderHistory::record(const std::string& identity, int64_t unix_seconds, SenderOutcome outcome) {
   if (!valid_identity(identity) || unix_seconds < 0) return;
-  const int64_t day = unix_seconds / 86400;
   const std::lock_guard lk(mu_);
+  record_locked(identity, unix_seconds / 86400, outcome);
+}
+
+void SenderHistory::record(const std::vector<std::string>& identities, int64_t unix_seconds,
+                           SenderOutcome outcome) {
+  if (unix_seconds < 0) return;
+  const std::lock_guard lk(mu_);
+  for (size_t i = 0; i < identities.size(); ++i) {
+    const std::string& id = identities[i];
+    if (!valid_identity(id) || std::find(identities.begin(), identities.begin() + static_cast<long>(i), id) !=
+                                   identities.begin() + static_cast<long>(i))
+      continue;
+    record_locked(id, unix_seconds / 86400, outcome);
+  }
+}
+
+void SenderHistory::record_locked(const std::string& identity, int64_t day, SenderOutcome outcome) {
   auto it = map_.find(identity);
   if (it == map_.end()) {
     if (map_.size() >= max_ids_) {  // the least recently active goes

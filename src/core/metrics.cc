@@ -107,12 +107,16 @@ std::vector<double> latency_buckets() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 }
 
-void Histogram::observe(double v) {
+void Histogram::observe(double v) { observe(v, 1); }
+
+void Histogram::observe(double v, uint64_t n) {
+  if (n == 0) return;
   const size_t i = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
-  counts_[i].fetch_add(1, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
+  counts_[i].fetch_add(n, std::memory_order_relaxed);
+  count_.fetch_add(n, std::memory_order_relaxed);
   if (v > 0 && std::isfinite(v))
-    sum_micros_.fetch_add(static_cast<uint64_t>(std::llround(v * 1e6)), std::memory_order_relaxed);
+    sum_micros_.fetch_add(static_cast<uint64_t>(std::llround(v * 1e6 * static_cast<double>(n))),
+                          std::memory_order_relaxed);
 }
 
 double Histogram::sum() const {

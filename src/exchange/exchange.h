@@ -21,6 +21,8 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -357,22 +359,58 @@ class Tally {
 };
 
 // ---------------------------------------------------------------- audit
+// What one member did in one class, as this member's audit log recorded it:
+// "publish" (this member's own batches) and "write" (a member's batch
+// applied here) count as published; "read" (a member pulled batches from
+// this member's journal) as read.
+struct AuditActivity {
+  uint64_t published_items = 0, published_batches = 0, read_items = 0, reads = 0;
+  int64_t last_published = 0, last_read = 0;  // unix seconds; 0: never
+};
+struct MemberActivity {
+  std::map<std::string, AuditActivity, std::less<>> by_class;  // class name -> counts
+  uint64_t refused = 0;                                        // "refuse" and "deny" lines naming it
+  int64_t last_refused = 0;
+};
+
 // Append-only audit log: one line per read, write or refusal:
 //   <unix time> <op> member=<name> class=<class> items=<n> [seq=<n>] [detail=<reason>]
 // Opened O_APPEND; a write that fails is reported to the caller.
+// activity(): the lines recorded since open() summed per member and class
+// (read only; members without a name are not counted; at most 1024 members);
+// tally_existing() adds the lines the file held at open (its last
+// `max_bytes`; lines that do not parse are skipped), so that the counts
+// survive a restart; first_time(): the time of the first line counted.
 class AuditLog {
  public:
   static Result<AuditLog> open(const std::string& path);
-  AuditLog(AuditLog&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)) { o.fd_ = -1; }
+  AuditLog(AuditLog&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)), tally_(std::move(o.tally_)) {
+    o.fd_ = -1;
+  }
   AuditLog& operator=(AuditLog&&) = delete;
   ~AuditLog();
   Status record(int64_t now, std::string_view op, std::string_view member, std::string_view cls, size_t items,
                 uint64_t seq = 0, std::string_view detail = {});
+  std::map<std::string, MemberActivity, std::less<>> activity() const;
+  Status tally_existing(size_t max_bytes = size_t{16} << 20);
+  int64_t first_time() const;
+
+  // One audit line (without its newline) as record() writes it; false when
+  // it is not one. `member` and `cls` are empty for "-"; detail is not kept.
+  struct Line {
+    int64_t time = 0;
+    std::string op, member, cls;
+    uint64_t items = 0;
+  };
+  static bool parse_line(std::string_view line, Line& out);
 
  private:
-  AuditLog(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  struct Tally;
+  void count(int64_t now, std::string_view op, std::string_view member, std::string_view cls, size_t items);
+  AuditLog(int fd, std::string path);
   int fd_ = -1;
   std::string path_;
+  std::shared_ptr<Tally> tally_;
 };
 
 }  // namespace rampart::exchange

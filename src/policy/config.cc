@@ -50,7 +50,7 @@ loops = 0
 # [[http.tokens]]
 # name = "desk"
 # sha256 = "<hex SHA-256 of the token>"
-# rights = ["scan", "read", "learn", "events", "reports", "override", "calls", "publish"]
+# rights = ["scan", "read", "learn", "events", "reports", "override", "calls", "publish", "admin"]
 
 # Live DNSBL/DNSWL zones from rampartd's own classes (src/server/live_zones.h):
 # off until `listen` is set. Manual listings: POST /v1/overrides (right

@@ -21,6 +21,7 @@
 #include "policy/throttle.h"
 #include "reputation/event_json.h"
 #include "server/http/feedback_routes.h"
+#include "server/http/log_routes.h"
 #include "server/http/router.h"
 #ifdef HAVE_RAMPART_REDIS
 #include "reputation/redis_limiter.h"
@@ -421,18 +422,22 @@ struct Daemon::Impl {
     s.server.metrics = &metrics;  // the server's latency histograms
     if (s.console.enabled) {
       // The console's per-sender daily counters, from every decided message:
-      // the client's address and the MAIL FROM domain.
+      // its address, network, MAIL FROM and From domains, verified DKIM d=
+      // and Feedback-ID (console::sender_history_keys).
       senders = std::make_shared<console::SenderHistory>();
       s.server.on_verdict = [h = senders](const policy::ScanState& st, const policy::Verdict& v) {
         const auto outcome = v.action == policy::Action::kReject || v.action == policy::Action::kTempfail
                                  ? console::SenderOutcome::kRefused
                              : v.action == policy::Action::kAccept ? console::SenderOutcome::kAccepted
                                                                    : console::SenderOutcome::kFlagged;
-        const int64_t now = static_cast<int64_t>(std::time(nullptr));
-        if (st.env.has_ip) h->record("ip:" + st.env.ip.unmapped().to_string(), now, outcome);
-        const size_t at = st.env.mail_from.rfind('@');
-        if (at != std::string::npos && at + 1 < st.env.mail_from.size())
-          h->record("domain:" + to_lower(st.env.mail_from.substr(at + 1)), now, outcome);
+        const reputation::Event e = policy::event_of(st, reputation::Verdict::kNone);
+        console::SenderFacts f;
+        f.ip = e.ip;
+        f.mail_from = e.mail_from;
+        f.from = e.from;
+        if (e.dkim == reputation::AuthResult::kPass) f.dkim_domains = e.dkim_domains;
+        f.feedback_id = e.feedback_id;
+        h->record(console::sender_history_keys(f), static_cast<int64_t>(std::time(nullptr)), outcome);
       };
     }
     auto srv = Server::create(
@@ -442,6 +447,7 @@ struct Daemon::Impl {
     server = std::move(*srv);
     if (auto st = start_reports(); !st) return st;
     add_feedback_routes(*router, feedback, &server->executor(0), complaint_sink());
+    add_log_level_routes(*router);  // GET/PUT /v1/log-level (read / admin)
 #ifdef HAVE_RAMPART_LIVE_ZONES
     add_override_routes(*router, overrides);
 #endif
@@ -613,6 +619,9 @@ struct Daemon::Impl {
     }
 #endif
     b.senders = senders;
+#ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+    if (exchange) b.exchange_members = [ex = exchange.get()] { return ex->members_json(); };
+#endif
     auto c = console::Console::create(s.console, std::move(b));
     if (!c) return fail(Errc::kConfig, c.error().message);
     console = std::move(*c);

@@ -291,6 +291,7 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
 
   std::mutex mu;  // everything below
   std::shared_ptr<const ex::Group> group;
+  const int64_t started = unix_now();  // members_json's "since" when the audit log was empty
   std::filesystem::file_time_type group_mtime{};
   ex::SeqBook book;
   std::vector<Entry> journal;  // position = index + 1
@@ -342,6 +343,8 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
     }
     auto a = ex::AuditLog::open(cfg.audit);
     if (!a) return tl::unexpected(a.error());
+    // What each member published and read before this start (members_json): the log's last 16 MiB.
+    if (auto seeded = a->tally_existing(); !seeded) log::get()->warn("exchange: {}", seeded.error().message);
     audit.emplace(std::move(*a));
     tally = std::make_unique<ex::Tally>(cfg.trust, cfg.threshold, cfg.half_life_s, cfg.fresh_s);
     publisher = std::make_unique<ex::Publisher>(*group, cfg.self, cfg.policy);
@@ -895,6 +898,59 @@ std::string ExchangeService::listing_json(const ex::Item& key) {
   return out;
 }
 
+std::string ExchangeService::members_json() {
+  const int64_t now = unix_now();
+  std::shared_ptr<const ex::Group> g;
+  std::map<std::string, ex::MemberActivity, std::less<>> act;
+  {
+    std::lock_guard lock(impl_->mu);
+    g = impl_->group;
+    if (impl_->audit) act = impl_->audit->activity();
+  }
+  const int64_t first = impl_->audit ? impl_->audit->first_time() : 0;
+  const int64_t since = first > 0 ? std::min(first, impl_->started) : impl_->started;
+  auto classes = [](const std::set<ex::DataClass>& set) {
+    std::vector<std::string> v;
+    for (ex::DataClass c : set) v.emplace_back(ex::class_name(c));
+    return v;
+  };
+  std::string members;
+  for (const ex::Member& m : g->members()) {
+    JsonObject o;
+    o.str("name", m.name).boolean("self", m.name == impl_->cfg.self).boolean("active", m.active(now));
+    if (m.revoked_at) o.num("revoked_at", *m.revoked_at).str("revoked_reason", m.revoked_reason);
+    o.strings("may_read", classes(m.rights.read)).strings("may_write", classes(m.rights.write));
+    std::string per_class;
+    uint64_t refused = 0;
+    int64_t last_refused = 0;
+    if (auto it = act.find(m.name); it != act.end()) {
+      refused = it->second.refused;
+      last_refused = it->second.last_refused;
+      for (const auto& [cls, a] : it->second.by_class)
+        per_class += (per_class.empty() ? "" : ", ") +
+                     JsonObject()
+                         .str("class", cls)
+                         .num("published_items", static_cast<int64_t>(a.published_items))
+                         .num("published_batches", static_cast<int64_t>(a.published_batches))
+                         .num("last_published", a.last_published)
+                         .num("read_items", static_cast<int64_t>(a.read_items))
+                         .num("reads", static_cast<int64_t>(a.reads))
+                         .num("last_read", a.last_read)
+                         .done();
+    }
+    o.num("refused", static_cast<int64_t>(refused))
+        .num("last_refused", last_refused)
+        .raw("classes", "[" + per_class + "]");
+    members += (members.empty() ? "" : ", ") + o.done();
+  }
+  return JsonObject()
+      .str("group", g->name())
+      .str("self", impl_->cfg.self)
+      .num("since", since)
+      .raw("members", "[" + members + "]")
+      .done();
+}
+
 // ---------------------------------------------------------------- routes
 namespace {
 Result<ex::Item> item_from(ExchangeService* exs, std::string_view cls_s, std::string_view kind,
@@ -944,6 +1000,10 @@ void add_exchange_routes(Router& router, ExchangeService* exs) {
               HttpReply{st.error().code == Errc::kPermanent ? 403 : 400, error_json(st.error().message)});
         done(HttpReply{200, fmt::format("{{\"published\":{}}}", n)});
       });
+  router.add("GET", "/v1/exchange/members", Right::kRead,
+             [exs](HttpRequest&, std::string_view, HttpRespond done) {
+               done(HttpReply{200, exs->members_json()});
+             });
   router.add("GET", "/v1/exchange/listing", Right::kRead,
              [exs](HttpRequest& req, std::string_view, HttpRespond done) {
                const std::string spec = query_param(req.target, "item");

@@ -120,6 +120,15 @@ class ExchangeService {
   // JSON: {"item":..., "listed":..., "score":..., "reports":[{"member","time","seq","trust"}]}.
   std::string listing_json(const exchange::Item& key);
   Result<exchange::Item> blinded(std::string_view what, exchange::DataClass cls, std::string_view value);
+  // JSON for GET /v1/exchange/members and the console's sharing page: every
+  // member of the group (rights, revocation) with what it published and read
+  // per class from the audit log's tally (exchange::AuditLog::activity(): the
+  // log's last 16 MiB read at start, then every line; "since" is the first
+  // line counted): {"group", "self", "since", "members": [
+  //   {"name", "self", "active", "may_read", "may_write", "refused", "last_refused",
+  //    "classes": [{"class", "published_items", "published_batches", "last_published",
+  //                 "read_items", "reads", "last_read"}]}]}
+  std::string members_json();
   void stop();
 
   struct Impl;
@@ -133,6 +142,7 @@ class ExchangeService {
 //   {"items": [{"class": "bot_ip", "kind": "ip", "value": "192.0.2.7", "count": 1}], "urgent": true}
 //   kinds ip, net, domain, or blind-ip / blind-url / blind-mail (hashed here with the group key);
 // GET /v1/exchange/listing?item=KIND:VALUE[&class=CLASS] (read right).
+// GET /v1/exchange/members (read right): members_json().
 void add_exchange_routes(Router& router, ExchangeService* ex);
 
 }  // namespace rampart::server

@@ -575,6 +575,7 @@ Result<std::unique_ptr<LiveZones>> LiveZones::start(const LiveZonesConfig& cfg,
   so.threads = cfg.threads;
   so.rate_limit = cfg.rate_limit;
   so.xfr = impl->xfr;
+  if (metrics) dns::register_answer_histograms(*metrics, so);  // rampart_dns_answer_seconds
   auto srv = dns::DnsblServer::create(so, *first);
   if (!srv) return fail(Errc::kIo, "dnsbl: " + srv.error().message);
   impl->server = std::move(*srv);

@@ -271,9 +271,24 @@ async function drawUsers(app) {
     if (r.status === 200) form.reset();
     reload();
   });
+  // rampartd's log level at run time (as PUT /v1/log-level or SIGUSR1/SIGUSR2).
+  const levelNow = el('strong', { id: 'log-level' }, '…');
+  const levelMsg = el('span', { class: 'muted small', id: 'log-level-msg' });
+  const levelSel = el('select', { id: 'log-level-select', name: 'level' },
+    ...['trace', 'debug', 'info', 'warn', 'error', 'critical', 'off'].map((l) => el('option', { value: l }, l)));
+  const levelForm = el('form', { class: 'card', id: 'log-level-form' }, el('h2', {}, 'Log level'),
+    el('p', {}, 'Now: ', levelNow), el('label', {}, 'Set to ', levelSel), el('button', { type: 'submit' }, 'Set'), levelMsg);
+  levelForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const r = await api('POST', '/api/log-level', { body: new URLSearchParams({ level: levelSel.value }), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    levelMsg.textContent = r.status === 200 ? ` changed from ${r.data.previous}` : ` ${(r.data && r.data.error) || 'failed'} (${r.status})`;
+    if (r.status === 200) levelNow.textContent = r.data.level;
+  });
   app.replaceChildren(el('h1', {}, 'Users'), el('table', { class: 'card', id: 'users' },
-    el('thead', {}, el('tr', {}, el('th', {}, 'user'), el('th', {}, 'role'), el('th'))), list), form);
+    el('thead', {}, el('tr', {}, el('th', {}, 'user'), el('th', {}, 'role'), el('th'))), list), form, levelForm);
   await reload();
+  const lv = await api('GET', '/api/log-level');
+  if (lv.status === 200) levelNow.textContent = lv.data.level;
 }
 
 async function main() {

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "core/ip.h"
+#include "core/metrics.h"
 #include "core/result.h"
 #include "dnsbl/xfr.h"
 #include "dnsbl/zones.h"
@@ -64,7 +65,24 @@ struct DnsblServerOptions {
   // server refuses transfers. The caller numbers each zone set with
   // xfr->update() before set_zones().
   std::shared_ptr<dnsbl::Xfr> xfr;
+  // Answer latency histograms by transport (kUdp, kTcp) and rcode class
+  // (answer_class()); all null (the default): not measured, no clock read.
+  // register_answer_histograms() fills them from a registry.
+  std::array<std::array<Histogram*, 4>, 2> answer_seconds{};
 };
+
+// rampart_dns_answer_seconds{transport="udp"|"tcp", rcode="NOERROR"|"NXDOMAIN"|"REFUSED"|"OTHER"}:
+// the time from a query's arrival to its answer leaving. UDP: from the
+// return of the recvmmsg that read the query to the end of the sendmmsg
+// that sent its batch's answers (every answer of a batch leaves together,
+// so each is observed with the batch's time: two clock reads a batch, one
+// bucket add per rcode class present). TCP: from the whole query read to
+// the answer handed to the socket. Buckets from 10 us to 1 s.
+// Transfers and TSIG-signed queries are not observed (their time is the
+// zone's size, not the server's speed).
+void register_answer_histograms(Metrics& metrics, DnsblServerOptions& options);
+// 0 NOERROR, 1 NXDOMAIN, 2 REFUSED, 3 any other rcode.
+inline int answer_class(uint8_t rcode) { return rcode == 0 ? 0 : rcode == 3 ? 1 : rcode == 5 ? 2 : 3; }
 
 struct DnsblStats {
   uint64_t udp_queries = 0, tcp_queries = 0, dropped = 0, tcp_connections = 0;

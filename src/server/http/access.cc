@@ -18,7 +18,7 @@ namespace {
 constexpr std::pair<std::string_view, Right> kRights[] = {
     {"scan", Right::kScan},     {"read", Right::kRead},       {"learn", Right::kLearn},
     {"events", Right::kEvents}, {"reports", Right::kReports}, {"override", Right::kOverride},
-    {"calls", Right::kCalls},   {"publish", Right::kPublish}};
+    {"calls", Right::kCalls},   {"publish", Right::kPublish}, {"admin", Right::kAdmin}};
 
 std::array<uint8_t, 32> sha256(std::string_view s) {
   std::array<uint8_t, 32> out{};
@@ -95,8 +95,9 @@ Result<AccessControl> AccessControl::from(const Config& cfg) {
     for (const std::string& r : rights) {
       Right right{};
       if (!parse_right(r, right)) {
-        t.invalid("rights", "token " + tok.name + ": unknown right \"" + r +
-                                "\" (use scan, read, learn, events, reports, override, calls, publish)");
+        t.invalid("rights",
+                  "token " + tok.name + ": unknown right \"" + r +
+                      "\" (use scan, read, learn, events, reports, override, calls, publish, admin)");
         rights_ok = false;
         continue;
       }

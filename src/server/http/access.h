@@ -5,7 +5,7 @@
 //   [[http.tokens]]
 //   name = "desk"
 //   sha256 = "<hex SHA-256 of the token>"       # rampart token new desk --rights scan,read
-//   rights = ["scan", "read", "learn", "events", "reports", "override", "calls"]
+//   rights = ["scan", "read", "learn", "events", "reports", "override", "calls", "publish", "admin"]
 //
 //   auto ac = AccessControl::from(config);      // Result<AccessControl>
 //   switch (ac->check(request, Right::kLearn)) { case Access::kAllowed: ...; case kUnauthorized: 401; ... }
@@ -16,7 +16,7 @@
 // least one token configured every right needs a token holding it: no token
 // or an unknown one is kUnauthorized (401), a known token without the right
 // kForbidden (403). With none configured, scan and read are open and learn,
-// events, reports, override and calls are kForbidden: writes are off until an operator makes
+// events, reports, override, calls, publish and admin are kForbidden: writes are off until an operator makes
 // a token. The presented token is hashed and compared with every configured
 // hash in constant time (CRYPTO_memcmp), so neither the token nor which hash
 // matched leaks through timing.
@@ -41,7 +41,8 @@ namespace rampart::server {
 // kOverride: manual DNSBL listings and delistings (POST /v1/overrides, issue 14).
 // kCalls: a SIP proxy asking per INVITE (POST /v1/calls, issue 16).
 // kPublish: items for the members' exchange (POST /v1/exchange/publish, issue 17).
-enum class Right : uint8_t {
+// kAdmin: the daemon's own settings at run time (PUT /v1/log-level, issue 15).
+enum class Right : uint16_t {
   kScan = 1,
   kRead = 2,
   kLearn = 4,
@@ -49,7 +50,8 @@ enum class Right : uint8_t {
   kReports = 16,
   kOverride = 32,
   kCalls = 64,
-  kPublish = 128
+  kPublish = 128,
+  kAdmin = 256
 };
 enum class Access { kAllowed, kUnauthorized, kForbidden };
 

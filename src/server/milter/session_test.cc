@@ -203,6 +203,8 @@ TEST_F(SessionTest, ThrottledAtMailFrom) {
   auto& y = std::get<milter::ReplyCode>(r[0]);
   EXPECT_EQ(y.text.rfind("451 4.7.1 Rate limit exceeded for client 192.0.2.1", 0), 0u) << y.text;
   EXPECT_EQ(stats.throttled, 1u);
+  // The metrics agree (issue 15): a throttled message is a tempfail verdict too.
+  EXPECT_EQ(stats.tempfailed, stats.throttled);
 }
 
 TEST_F(SessionTest, SaslUserThrottle) {
