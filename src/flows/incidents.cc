@@ -211,6 +211,10 @@ std::string incident_summary(const Incident& inc) {
   if (e.flood_flows > 0)
     part("flood: " + std::to_string(e.flood_flows) + " unanswered flows to one destination");
   if (e.udp_unanswered > 0) part(std::to_string(e.udp_unanswered) + " silent UDP destinations");
+  if (e.cc_hours > 0)
+    part("C&C: " + std::to_string(e.cc_servers) + " server(s) shared with " + std::to_string(e.cc_bots) +
+         " confirmed bots of " + std::to_string(e.cc_contacts) + " hosts reaching them, called in " +
+         std::to_string(e.cc_hours) + " of the last 6 hours");
   // The strongest model terms.
   std::vector<std::pair<std::string, double>> terms(e.terms.begin(), e.terms.end());
   std::sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
