@@ -713,6 +713,10 @@ TEST(Detector, CommandServerOfConfirmedBots) {
   // In words, for the operator (the incident store's summary).
   const std::string words = incident_summary(*quiet);
   EXPECT_NE(words.find("C&C: 1 server(s) shared with 3 confirmed bots"), std::string::npos) << words;
+  double bots_figure = 0;
+  for (const auto& [k, v] : incident_figures(*quiet))
+    if (k == "cc_bots") bots_figure = v;
+  EXPECT_EQ(bots_figure, 3.0);
 }
 
 TEST(Detector, CommandServerPivotOff) {

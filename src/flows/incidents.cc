@@ -188,6 +188,8 @@ std::vector<std::pair<std::string, double>> incident_figures(const Incident& inc
   add("flood_flows", e.flood_flows);
   add("udp_unanswered", e.udp_unanswered);
   add("probe_score", e.probe_score);
+  add("cc_bots", e.cc_bots);
+  add("cc_contacts", e.cc_contacts);
   for (const auto& [k, v] : e.terms)
     if (v != 0 && out.size() < 60) out.emplace_back("term_" + k, std::round(v * 1000) / 1000);
   return out;
