@@ -102,15 +102,22 @@ Result<DetectorConfig> DetectorConfig::from_config(const Config& c) {
   d.repeat_within_s = c.get_int("flows.detector.repeat_within_s", d.repeat_within_s);
   d.burst_mail_per_hour =
       static_cast<uint32_t>(c.get_int("flows.detector.burst_mail_per_hour", d.burst_mail_per_hour));
+  d.cc_min_bots = static_cast<uint32_t>(c.get_int("flows.detector.cc_min_bots", d.cc_min_bots));
+  d.cc_max_p = c.get_double("flows.detector.cc_max_p", d.cc_max_p);
+  d.cc_min_share = c.get_double("flows.detector.cc_min_share", d.cc_min_share);
+  d.cc_min_hours = static_cast<uint32_t>(c.get_int("flows.detector.cc_min_hours", d.cc_min_hours));
   for (size_t i = 0; i < kProbeFeatures; ++i)
     d.probe_weights[i] =
         c.get_double(std::string("flows.detector.") + kProbeFeatureNames[i], d.probe_weights[i]);
   if (d.window_s < 10 || d.long_window_s < d.window_s || d.release_after_s < 0 || d.threshold <= 0 ||
       d.hold_s < d.release_after_s || d.hold_slow_s < d.release_after_s || d.hold_slow_s > d.hold_s ||
-      d.confirm_threshold < d.threshold || d.shared_relay_sources > 16)
+      d.confirm_threshold < d.threshold || d.shared_relay_sources > 16 ||
+      !(d.cc_max_p > 0 && d.cc_max_p < 1) || !(d.cc_min_share >= 0 && d.cc_min_share <= 1) ||
+      d.cc_min_hours < 1 || d.cc_min_hours > 6)
     return fail(Errc::kConfig,
                 "flows.detector: window_s >= 10, long_window_s >= window_s, threshold > 0, hold_s >= "
-                "hold_slow_s >= release_after_s, confirm_threshold >= threshold, shared_relay_sources <= 16");
+                "hold_slow_s >= release_after_s, confirm_threshold >= threshold, shared_relay_sources <= 16, "
+                "0 < cc_max_p < 1, 0 <= cc_min_share <= 1, 1 <= cc_min_hours <= 6");
   return d;
 }
 
@@ -154,7 +161,33 @@ constexpr int64_t kHourMs = 3600000;
 
 double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 
+// The C&C pivot's bounds: subscriber hosts sampled per destination (the
+// first ones to reach it), destinations tracked (beyond: not tracked, never
+// suspect), and how long a bot or a destination is remembered.
+constexpr size_t kCcSample = 32;
+constexpr size_t kCcMaxDst = size_t{1} << 18;
+constexpr size_t kCcServers = 8;  // suspected servers remembered per host
+constexpr int64_t kCcMemoryMs = 24 * kHourMs;
+
 }  // namespace
+
+// P(X >= k) for X ~ Poisson(lambda): the chance that k or more of a
+// destination's contacts are bots when bots are spread over the population
+// at random. Summed from k upwards (no cancellation for small lambda).
+double poisson_tail(double lambda, uint32_t k) {
+  if (k == 0) return 1;
+  if (!(lambda > 0)) return 0;
+  if (static_cast<double>(k) <= lambda) return 1;  // at or below the mean: no evidence (an upper bound)
+  double term = std::exp(-lambda + static_cast<double>(k) * std::log(lambda) - std::lgamma(k + 1.0));
+  double sum = 0;
+  for (uint32_t i = k; i < k + 1000 && term > sum * 1e-16; ++i) {
+    sum += term;
+    term *= lambda / static_cast<double>(i + 1);
+  }
+  return std::min(1.0, sum);
+}
+
+namespace {}  // namespace
 
 const std::array<const char*, kFeatures> kFeatureNames = {
     "bias",          // 1
@@ -287,6 +320,7 @@ struct Detector::Host {
   struct Hour {
     int64_t index = -1;
     uint32_t flows = 0, smtp25 = 0, new_dst25 = 0, submissions = 0, inbound25 = 0, polls = 0;
+    uint32_t cc = 0;  // contacts with suspected C&C servers
   };
   SubscriberKind kind = SubscriberKind::kDynamic;
   bool exception = false;
@@ -319,6 +353,12 @@ struct Detector::Host {
   std::unique_ptr<Probe> probe;
   int64_t oldest_dst25_ms = INT64_MAX;  // lower bound of dst25_last's times (sweep trigger)
   int64_t last_closed_ms = INT64_MIN;   // when this host's last incident closed (repeat offenders)
+  // Suspected C&C servers this host reached (server -> last contact), and the
+  // strongest suspicion among them (bots, sampled contacts, Poisson tail).
+  std::array<std::pair<uint64_t, int64_t>, kCcServers> cc_dst{};
+  uint32_t cc_bots = 0, cc_contacts = 0;
+  double cc_p = 1;
+  int64_t bot_until_ms = INT64_MIN;  // a bot for the pivot (confirmed mail/probe incident) until then
 
   Bucket& bucket(int64_t t_ms, int64_t bucket_ms) {
     const int64_t idx = t_ms / bucket_ms;
@@ -441,6 +481,34 @@ void Detector::observe(const Flow& f) {
       silent = silent && udp_flows_ >= kSilenceSample && 2 * udp_answered_ >= udp_flows_;
     }
     if ((failed_tcp || silent) && note_unanswered(*h, f, t)) score(*h, f.src, t, f.start_ms, false);
+    // The C&C pivot: answered flows to destinations that confirmed bots share.
+    // Name lookups and time (53, 123) go to the provider's resolvers and
+    // pools, which every host reaches and the always-on ones (bots among
+    // them) reach first: no command server is told apart there.
+    if (cfg_.cc_min_bots > 0 && !failed_tcp && !silent && !(f.is_tcp() && f.reset()) && f.dst_port != 53 &&
+        f.dst_port != 123) {
+      const uint64_t src = hash_ip(f.src);
+      const uint64_t dst = hash_ip(f.dst);
+      const Contacts* c = note_contact(dst, src, t);
+      if (c && c->suspect && !bots_.count(src)) {
+        hr.cc++;
+        size_t slot = 0;
+        for (size_t i = 0; i < kCcServers; ++i) {
+          if (h->cc_dst[i].first == dst && h->cc_dst[i].second != 0) {
+            slot = i;
+            break;
+          }
+          if (h->cc_dst[i].second < h->cc_dst[slot].second) slot = i;
+        }
+        h->cc_dst[slot] = {dst, t};
+        if (c->bots > h->cc_bots || (c->bots == h->cc_bots && c->p < h->cc_p)) {
+          h->cc_bots = c->bots;
+          h->cc_contacts = c->contacts;
+          h->cc_p = c->p;
+        }
+        score(*h, f.src, t, f.start_ms, false);
+      }
+    }
   }
   if (!f.is_tcp()) return;
   // Mail clients: IMAP(S) and POP(3S) polls (the mailbox side of a person).
@@ -584,6 +652,70 @@ double Detector::probe_z(const Host& h, int64_t t, std::array<double, kProbeFeat
                                                    : 0.0;
   for (size_t i = 0; i < kProbeFeatures; ++i) z += cfg_.probe_weights[i] * x[i];
   return z;
+}
+
+const Detector::Contacts* Detector::note_contact(uint64_t dst, uint64_t src, int64_t t) {
+  auto it = contacts_.find(dst);
+  if (it == contacts_.end()) {
+    if (contacts_.size() >= kCcMaxDst) return nullptr;
+    it = contacts_.emplace(dst, Contacts{}).first;
+  }
+  Contacts& c = it->second;
+  c.last_ms = t;
+  bool grew = false;
+  if (c.hosts.size() < kCcSample && std::find(c.hosts.begin(), c.hosts.end(), src) == c.hosts.end()) {
+    c.hosts.push_back(src);
+    grew = true;
+  }
+  {
+    const uint64_t bit = (src * 0x9e3779b97f4a7c15ULL) >> 55;  // 0..511
+    uint64_t& word = c.seen[bit >> 6];
+    const uint64_t mask = uint64_t{1} << (bit & 63);
+    if (!(word & mask)) {
+      word |= mask;
+      grew = true;
+    }
+  }
+  // Recount when the bots or the sample changed, at most once a minute, and
+  // every ten minutes anyway (the population the base rate reads grows).
+  if ((c.epoch != bot_epoch_ || grew || t - c.counted_ms >= 600000) && t - c.counted_ms >= 60000 &&
+      !bots_.empty()) {
+    c.epoch = bot_epoch_;
+    c.counted_ms = t;
+    uint32_t bots = 0;
+    for (uint64_t hst : c.hosts) {
+      auto b = bots_.find(hst);
+      if (b != bots_.end() && t - b->second <= kCcMemoryMs) ++bots;
+    }
+    // Bots are this share of the hosts tracked now; a destination that
+    // people reach at random holds about as many among its contacts.
+    // Bots are this share of the hosts active in the last hour (counted at
+    // each sweep); a destination that people reach at random holds about as
+    // many among its contacts. Active, not all: at night the always-on
+    // machines (bots among them) are most of who reaches anything.
+    const double base = static_cast<double>(std::max<size_t>(active_bots_, 1)) /
+                        static_cast<double>(std::max({active_hosts_, active_bots_, size_t{1}}));
+    // Distinct contacts in all: the sample, or the linear-counting estimate
+    // (m ln(m / zero bits)) when larger; all 512 bits set: too popular to judge.
+    size_t zeros = 0;
+    for (uint64_t w : c.seen) zeros += static_cast<size_t>(__builtin_popcountll(~w));
+    const double contacts = zeros == 0 ? 1e9
+                                       : std::max(static_cast<double>(c.hosts.size()),
+                                                  512.0 * std::log(512.0 / static_cast<double>(zeros)));
+    c.bots = bots;
+    c.contacts = static_cast<uint32_t>(contacts);
+    c.p = poisson_tail(base * contacts, bots);
+    c.suspect = bots >= cfg_.cc_min_bots && c.p <= cfg_.cc_max_p && bots >= cfg_.cc_min_share * contacts;
+  }
+  return &c;
+}
+
+void Detector::note_bot(uint64_t src, int64_t t) {
+  auto [it, inserted] = bots_.try_emplace(src, t);
+  if (inserted)
+    ++bot_epoch_;
+  else
+    it->second = t;
 }
 
 bool Detector::shared_relay(const Flow& f, uint64_t src_hash, bool eligible) {
@@ -850,7 +982,25 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   if (gated) e.probe_score = std::min(e.probe_score, std::nextafter(cfg_.threshold, 0.0));
   const bool probing = e.probe_score >= cfg_.threshold && e.probe_score > e.score;
   e.score = std::max(e.score, e.probe_score);
+  // The C&C pivot: contacts with suspected command servers in cc_min_hours
+  // distinct hours of the last six (a beacon, not one page load), from a
+  // host not already counted as a bot. Confirmed at once: the server is
+  // shared with confirmed bots far beyond chance, and the host keeps coming
+  // back to it.
+  const bool mail_or_probe = e.score >= cfg_.threshold;
+  if (cfg_.cc_min_bots > 0 && h.cc_bots > 0) {
+    for (const auto& hb : h.hours)
+      if (hb.index >= 0 && hb.index <= hcur && hcur - hb.index < 6 && hb.cc > 0) ++e.cc_hours;
+    for (const auto& [d, last] : h.cc_dst)
+      if (last != 0 && t - last < 6 * kHourMs) ++e.cc_servers;
+    e.cc_bots = h.cc_bots;
+    e.cc_contacts = h.cc_contacts;
+    e.cc_p = h.cc_p;
+  }
+  const bool cc = e.cc_hours >= cfg_.cc_min_hours && e.cc_servers > 0 && !mail_or_probe;
+  if (cc) e.score = std::max(e.score, cfg_.confirm_threshold);
   if (e.score < cfg_.threshold) return;
+
   // The evidence: each feature's share of the log-odds (the bias and
   // features at 0 left out).
   for (size_t i = 1; i < kFeatures; ++i) {
@@ -862,6 +1012,11 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
       const double c = std::round(cfg_.probe_weights[i] * px[i] * 1000) / 1000;
       if (c != 0) e.terms[kProbeFeatureNames[i]] = c;
     }
+  if (cc) {
+    // Not a log-odds share (the pivot is a rule): the evidence's figures.
+    e.terms["cc_hours"] = e.cc_hours;
+    e.terms["cc_servers"] = e.cc_servers;
+  }
   if (h.kind != SubscriberKind::kDynamic)
     e.terms["subscriber_kind"] = h.kind == SubscriberKind::kStatic ? kStaticOffset : kBusinessOffset;
   int64_t first_in_window = flow_start_ms;
@@ -873,8 +1028,9 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
       h.probe->first_ms >= wstart - cfg_.window_s * 1000)
     first_in_window = h.probe->first_ms;
   Action a = Action::kNotify;
-  // Fan-out without mail is notified only (port-25 actions would not stop it).
-  if (!h.exception && !probing) {
+  // Fan-out without mail is notified only (port-25 actions would not stop it),
+  // and so is the C&C pivot.
+  if (!h.exception && !probing && !cc) {
     if (e.smtp_flows > 0 && e.smtp_flows >= e.submissions) {
       a = (e.score >= cfg_.block_threshold && h.kind == SubscriberKind::kDynamic) ? Action::kBlock
                                                                                   : Action::kThrottle;
@@ -895,6 +1051,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     inc.evidence_windows = 1;
     inc.first_evidence_ms = t;
     inc.probing = probing;
+    inc.cc_only = !mail_or_probe;
     // Back within a day of its last incident: the evidence has persisted
     // across both, the host is held like a confirmed one.
     if (h.last_closed_ms != INT64_MIN && t - h.last_closed_ms <= cfg_.repeat_within_s * 1000) {
@@ -918,6 +1075,13 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     inc.confirmed = true;
   inc.peak_mail_1h = std::max(inc.peak_mail_1h, static_cast<uint32_t>(smtp_l + sub_l));
   inc.probing = inc.probing || probing;
+  if (mail_or_probe) inc.cc_only = false;
+  // A confirmed incident with mail or probe evidence makes the host a bot
+  // for the pivot (its destinations become suspect when bots share them).
+  if (mail_or_probe && inc.confirmed && cfg_.cc_min_bots > 0) {
+    note_bot(hash_ip(ip), t);
+    h.bot_until_ms = t + kCcMemoryMs;
+  }
   if (e.score > inc.score) {
     inc.score = e.score;
     inc.evidence = e;
@@ -947,11 +1111,24 @@ void Detector::advance(int64_t now_ms) {
       ++it;
     }
   }
+  // The C&C pivot forgets bots and destinations after a day (swept hourly).
+  if (now_ms_ - last_cc_sweep_ms_ >= kHourMs) {
+    last_cc_sweep_ms_ = now_ms_;
+    const size_t before = bots_.size();
+    std::erase_if(bots_, [&](const auto& kv) { return now_ms_ - kv.second > kCcMemoryMs; });
+    if (bots_.size() != before) ++bot_epoch_;
+    std::erase_if(contacts_, [&](const auto& kv) { return now_ms_ - kv.second.last_ms > kCcMemoryMs; });
+  }
   // Forget hosts idle for longer than the long window (bounded memory), and
   // port-25 destinations not used within it.
   const int64_t horizon = now_ms_ - cfg_.long_window_s * 1000;
+  size_t active = 0, active_bots = 0;
   for (auto it = hosts_.begin(); it != hosts_.end();) {
     Host& h = *it->second;
+    if (h.last_ms >= horizon) {
+      ++active;
+      if (h.bot_until_ms >= now_ms_) ++active_bots;
+    }
     // A host idle for the long window is forgotten unless it sent or
     // received mail within it (the 6 h and 24 h features); any host idle for
     // 24 h is.
@@ -976,6 +1153,8 @@ void Detector::advance(int64_t now_ms) {
     }
     ++it;
   }
+  active_hosts_ = active;
+  active_bots_ = active_bots;
 }
 
 void Detector::finish() {
@@ -1044,6 +1223,17 @@ std::string incident_json(const Incident& i) {
   o += ",\"probe_score\":";
   fmt_num(o, e.probe_score);
   o += ",\"probing\":" + std::string(i.probing ? "true" : "false");
+  o += ",\"cc_hours\":" + std::to_string(e.cc_hours);
+  o += ",\"cc_servers\":" + std::to_string(e.cc_servers);
+  o += ",\"cc_bots\":" + std::to_string(e.cc_bots);
+  o += ",\"cc_contacts\":" + std::to_string(e.cc_contacts);
+  o += ",\"cc_p\":";
+  {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g", e.cc_p);
+    o += buf;
+  }
+  o += ",\"cc_only\":" + std::string(i.cc_only ? "true" : "false");
   o += ",\"confirmed\":" + std::string(i.confirmed ? "true" : "false");
   o += ",\"last_evidence\":" + std::to_string(i.last_evidence_ms / 1000);
   o += ",\"peak_mail_1h\":" + std::to_string(i.peak_mail_1h);

@@ -129,6 +129,17 @@ struct DetectorConfig {
   // its previous one is confirmed at once (0: never).
   int64_t repeat_within_s = 24 * 3600;
   uint32_t burst_mail_per_hour = 40;
+  // Destinations of confirmed bots (the C&C pivot): a destination (not mail)
+  // whose subscriber contacts hold at least cc_min_bots hosts with a confirmed
+  // mail or probe incident, far more than the share of such hosts in the whole
+  // population predicts (Poisson tail <= cc_max_p) and at least cc_min_share
+  // of them (people's popular sites hold a few bots too), is a suspected command
+  // server; a host that contacts suspected servers in cc_min_hours distinct
+  // hours of the last six is flagged (notified only). 0 cc_min_bots: off.
+  uint32_t cc_min_bots = 2;
+  double cc_max_p = 1e-5;
+  double cc_min_share = 0.2;  // ... and bots are at least this share of its contacts
+  uint32_t cc_min_hours = 3;
   size_t max_hosts = 1 << 20;  // tracked hosts; beyond it new hosts are not tracked
   std::array<double, kFeatures> weights = default_weights();  // the model (flows_eval --fit tries others)
   std::array<double, kProbeFeatures> probe_weights = default_probe_weights();  // the unanswered fan-out model
@@ -138,7 +149,8 @@ struct DetectorConfig {
   // window_s, long_window_s, release_after_s, threshold, block_threshold,
   // confirm_threshold, hold_s, hold_slow_s, burst_mail_per_hour,
   // confirm_windows, confirm_span_s, repeat_within_s, shared_relay_sources,
-  // and the probe model's weights (probe_bias, probe_scan, probe_flood, probe_udp).
+  // cc_min_bots, cc_max_p, cc_min_share, cc_min_hours, and the probe model's weights
+  // (probe_bias, probe_scan, probe_flood, probe_udp).
   static Result<DetectorConfig> from_config(const Config& c);
 };
 
@@ -168,7 +180,13 @@ struct Evidence {
   uint32_t flood_flows = 0;  // most unanswered flows (failed TCP, UDP/ICMP without reply) to one destination
   uint32_t udp_unanswered = 0;  // distinct destinations of UDP flows without reply (bidirectional sources)
   double probe_score = 0;       // 2 * P(infected) of the unanswered fan-out model
-  double score = 0;             // 2 * P(infected) of the logistic model
+  // The C&C pivot: contacts with suspected command servers (destinations of confirmed bots).
+  uint32_t cc_hours = 0;                // hours of the last six with such a contact
+  uint32_t cc_servers = 0;              // distinct suspected servers contacted in six hours
+  uint32_t cc_bots = 0;                 // most confirmed bots among one such server's contacts
+  uint32_t cc_contacts = 0;             // ... of how many subscriber hosts (a sample of at most 64)
+  double cc_p = 1;                      // the Poisson tail of that many bots by chance (smallest)
+  double score = 0;                     // 2 * P(infected) of the logistic model
   std::map<std::string, double> terms;  // each feature's contribution to the log-odds, by name
 };
 
@@ -187,6 +205,8 @@ struct Incident {
   bool repeat = false;    // opened within repeat_within_s of the host's previous incident
   bool probing = false;   // the unanswered fan-out model (scans, floods, P2P) reached the threshold:
                           // burst evidence, held hold_s like a mail burst
+  bool cc_only = true;    // no mail or probe evidence reached the threshold (only the C&C pivot did):
+                          // such a host never makes a destination suspect itself
   int64_t opened_ms = 0;  // stream time the incident opened (time to detection)
   double score = 0;       // highest score
   Evidence evidence;      // evidence at the highest score
@@ -194,6 +214,9 @@ struct Incident {
   bool exception = false;
   bool open = true;
 };
+
+// P(X >= k) for X ~ Poisson(lambda) (the C&C pivot's test; 1 when k <= lambda).
+double poisson_tail(double lambda, uint32_t k);
 
 // {"host":..,"first_seen":..,"last_seen":..,"score":..,"evidence":{..},"action":".."}
 std::string incident_json(const Incident& i);
@@ -264,6 +287,30 @@ class Detector {
     uint8_t n = 0;
   };
   std::unordered_map<uint64_t, RelaySources> relay_sources_;  // port-25 destination -> distinct subscribers
+  // The C&C pivot. Per destination (not mail), the first kCcSample distinct
+  // subscriber hosts that reached it (answered flows), and the confirmed bots
+  // among them (recounted when the set of bots changed, at most once a minute).
+  struct Contacts {
+    std::vector<uint64_t> hosts;
+    // Every distinct contact sets one bit (linear counting): the
+    // destination's popularity beyond the sample. A popular destination's
+    // first contacts are the busiest hosts, bots among them.
+    std::array<uint64_t, 8> seen{};
+    uint64_t epoch = 0;
+    int64_t counted_ms = -(int64_t{1} << 60);
+    int64_t last_ms = 0;
+    uint32_t bots = 0, contacts = 0;
+    double p = 1;
+    bool suspect = false;
+  };
+  // A destination reached by a subscriber host: is it a suspected C&C server?
+  const Contacts* note_contact(uint64_t dst, uint64_t src_hash, int64_t t);
+  void note_bot(uint64_t src_hash, int64_t t);
+  std::unordered_map<uint64_t, Contacts> contacts_;
+  std::unordered_map<uint64_t, int64_t> bots_;  // host -> last time it held a confirmed mail/probe incident
+  uint64_t bot_epoch_ = 1;
+  int64_t last_cc_sweep_ms_ = 0;
+  size_t active_hosts_ = 0, active_bots_ = 0;  // hosts with a flow in the last hour, bots among them
   std::unordered_map<std::string, Incident> open_;
   std::vector<Incident> closed_;
   int64_t now_ms_ = 0;

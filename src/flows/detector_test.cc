@@ -1,8 +1,10 @@
 #include "flows/detector.h"
+#include "flows/incidents.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -629,6 +631,124 @@ TEST(Detector, LoneMailMergeIsNotRelayAbuse) {
   EXPECT_GT(
       inc[0].evidence.terms.count("submission_volume_6h") + inc[0].evidence.terms.count("submission_bursts"),
       0u);
+}
+
+}  // namespace
+}  // namespace rampart::flows
+
+namespace rampart::flows {
+namespace {
+
+TEST(PoissonTail, KnownValues) {
+  // P(X >= k) for X ~ Poisson(lambda), worked out by hand from the pmf.
+  EXPECT_DOUBLE_EQ(poisson_tail(0.5, 0), 1.0);
+  EXPECT_NEAR(poisson_tail(0.5, 1), 1 - std::exp(-0.5), 1e-12);
+  EXPECT_NEAR(poisson_tail(0.5, 2), 1 - std::exp(-0.5) * 1.5, 1e-12);
+  // Small lambda: the first term dominates (no cancellation to 0).
+  EXPECT_NEAR(poisson_tail(0.01, 3), std::exp(-0.01) * (1e-6 / 6 + 1e-8 / 24 + 1e-10 / 120), 1e-14);
+  EXPECT_GT(poisson_tail(0.01, 3), 0.0);
+  EXPECT_DOUBLE_EQ(poisson_tail(5, 3), 1.0);  // at or below the mean: no evidence
+  EXPECT_DOUBLE_EQ(poisson_tail(0, 2), 0.0);
+}
+
+// The C&C pivot. Three hosts spam (confirmed bots) and, like an infected
+// host that sends no mail, call a command server every 15 minutes; a
+// thousand people reach a popular site, which the bots reach too. The quiet
+// infected host is flagged by the server it shares with the bots (notified,
+// with the evidence); nobody who merely shares the popular site with them,
+// nor a host that reached the server once, is.
+void cc_world(Detector& d, bool one_off) {
+  const IpAddress server = IpAddress::v4(0xCB007107u);   // 203.0.113.7
+  const IpAddress popular = IpAddress::v4(0xC6336401u);  // 198.51.100.1
+  const char* bots[] = {"100.64.1.1", "100.64.1.2", "100.64.1.3"};
+  std::vector<std::string> people;
+  for (int i = 0; i < 1000; ++i)
+    people.push_back("100.64." + std::to_string(10 + i / 250) + "." + std::to_string(i % 250));
+  uint32_t spam = 0;
+  for (int64_t m = 0; m < 300; ++m) {  // five hours, minute by minute
+    const int64_t t = kT0 + m * 60000;
+    for (size_t i = 0; i < people.size(); ++i)
+      if ((static_cast<int64_t>(i) + m) % 30 == 0)
+        d.observe(tcp(people[i].c_str(), popular, 443, t + static_cast<int64_t>(i), true));
+    for (const char* b : bots) {
+      if (m % 30 == 1) d.observe(tcp(b, popular, 443, t + 1000, true));
+      if (m % 15 == 2) d.observe(tcp(b, server, 443, t + 2000, true));
+      if (m < 60)  // spam for the first hour: 20 attempts a minute, half failing
+        for (int k = 0; k < 20; ++k, ++spam)
+          d.observe(tcp(b, IpAddress::v4(0x0B000000u + spam * 977), 25, t + 3000 + k * 100, k % 2 == 0));
+    }
+    if (m % 15 == 7) d.observe(tcp("100.64.5.5", server, 443, t + 4000, true));
+    if (one_off && m == 200) d.observe(tcp("100.64.6.6", server, 443, t + 5000, true));
+  }
+  d.finish();
+}
+
+TEST(Detector, CommandServerOfConfirmedBots) {
+  Detector d(config());
+  cc_world(d, true);
+  auto inc = d.take_closed();
+  std::vector<std::string> hosts;
+  const Incident* quiet = nullptr;
+  for (const auto& i : inc) {
+    hosts.push_back(i.host.to_string());
+    if (i.host.to_string() == "100.64.5.5") quiet = &i;
+  }
+  std::sort(hosts.begin(), hosts.end());
+  EXPECT_EQ(hosts, (std::vector<std::string>{"100.64.1.1", "100.64.1.2", "100.64.1.3", "100.64.5.5"}));
+  ASSERT_NE(quiet, nullptr);
+  EXPECT_TRUE(quiet->cc_only);
+  EXPECT_TRUE(quiet->confirmed);
+  EXPECT_EQ(quiet->action, Action::kNotify);
+  EXPECT_GE(quiet->evidence.cc_hours, 3u);
+  EXPECT_EQ(quiet->evidence.cc_servers, 1u);
+  EXPECT_EQ(quiet->evidence.cc_bots, 3u);
+  EXPECT_LE(quiet->evidence.cc_p, 1e-5);
+  // Found in the third clock hour of its calls (kT0 is 47 minutes before an
+  // hour's end; the bots were confirmed in minutes).
+  EXPECT_GT(quiet->opened_ms - kT0, 3600000 + 47 * 60000);
+  EXPECT_LT(quiet->opened_ms - kT0, 2 * 3600000 + 47 * 60000);
+  const std::string j = incident_json(*quiet);
+  for (const char* k : {"\"cc_hours\":", "\"cc_bots\":3", "\"cc_only\":true", "\"action\":\"notify\""})
+    EXPECT_NE(j.find(k), std::string::npos) << k << " in " << j;
+  // In words, for the operator (the incident store's summary).
+  const std::string words = incident_summary(*quiet);
+  EXPECT_NE(words.find("C&C: 1 server(s) shared with 3 confirmed bots"), std::string::npos) << words;
+  double bots_figure = 0;
+  for (const auto& [k, v] : incident_figures(*quiet))
+    if (k == "cc_bots") bots_figure = v;
+  EXPECT_EQ(bots_figure, 3.0);
+}
+
+TEST(Detector, CommandServerPivotOff) {
+  DetectorConfig c = config();
+  c.cc_min_bots = 0;
+  Detector d(c);
+  cc_world(d, false);
+  for (const auto& i : d.take_closed()) EXPECT_NE(i.host.to_string(), "100.64.5.5");
+  // A share of bots the popular site cannot reach makes no server suspect.
+  DetectorConfig s = config();
+  s.cc_min_share = 0.9;
+  Detector d2(s);
+  cc_world(d2, false);
+  for (const auto& i : d2.take_closed()) EXPECT_NE(i.host.to_string(), "100.64.5.5");
+}
+
+TEST(Detector, CommandServerConfig) {
+  auto c = Config::parse(
+      "[flows.detector]\ncc_min_bots = 3\ncc_max_p = 1e-6\ncc_min_share = 0.5\ncc_min_hours = 2\n");
+  ASSERT_TRUE(c);
+  auto d = DetectorConfig::from_config(*c);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->cc_min_bots, 3u);
+  EXPECT_DOUBLE_EQ(d->cc_max_p, 1e-6);
+  EXPECT_DOUBLE_EQ(d->cc_min_share, 0.5);
+  EXPECT_EQ(d->cc_min_hours, 2u);
+  for (const char* text : {"[flows.detector]\ncc_max_p = 0\n", "[flows.detector]\ncc_min_hours = 7\n",
+                           "[flows.detector]\ncc_min_share = 1.5\n"}) {
+    auto b = Config::parse(text);
+    ASSERT_TRUE(b);
+    EXPECT_FALSE(DetectorConfig::from_config(*b)) << text;
+  }
 }
 
 }  // namespace

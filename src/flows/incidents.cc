@@ -188,6 +188,8 @@ std::vector<std::pair<std::string, double>> incident_figures(const Incident& inc
   add("flood_flows", e.flood_flows);
   add("udp_unanswered", e.udp_unanswered);
   add("probe_score", e.probe_score);
+  add("cc_bots", e.cc_bots);
+  add("cc_contacts", e.cc_contacts);
   for (const auto& [k, v] : e.terms)
     if (v != 0 && out.size() < 60) out.emplace_back("term_" + k, std::round(v * 1000) / 1000);
   return out;
@@ -211,6 +213,10 @@ std::string incident_summary(const Incident& inc) {
   if (e.flood_flows > 0)
     part("flood: " + std::to_string(e.flood_flows) + " unanswered flows to one destination");
   if (e.udp_unanswered > 0) part(std::to_string(e.udp_unanswered) + " silent UDP destinations");
+  if (e.cc_hours > 0)
+    part("C&C: " + std::to_string(e.cc_servers) + " server(s) shared with " + std::to_string(e.cc_bots) +
+         " confirmed bots of " + std::to_string(e.cc_contacts) + " hosts reaching them, called in " +
+         std::to_string(e.cc_hours) + " of the last 6 hours");
   // The strongest model terms.
   std::vector<std::pair<std::string, double>> terms(e.terms.begin(), e.terms.end());
   std::sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
