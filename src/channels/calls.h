@@ -110,6 +110,19 @@ class CallPatterns {
   std::vector<Incident> incidents() const;
   size_t keys() const;
 
+  // The state as text, to survive a restart (rampartd writes it with
+  // core/file.h): one JSON object a line, the keys least recently used
+  // first, each with its attempts still inside the window at `now` and its
+  // incident. Keys whose attempts all left the window and that were never
+  // flagged are left out.
+  std::string save_state(int64_t now) const;
+  // Adds the keys of save_state()'s text (the current keys stay; a key in
+  // both is replaced). Lines that do not parse are skipped and counted in
+  // `skipped`; attempts outside the window at `now` are dropped; the bounds
+  // (max_keys, 4,096 attempts, 32 reasons of 512 bytes) hold. The number of
+  // keys loaded.
+  size_t load_state(std::string_view text, int64_t now, size_t* skipped = nullptr);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

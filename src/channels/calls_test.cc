@@ -140,6 +140,45 @@ TEST(Calls, HonestCallersAndBusyTrunksAreNotBlocked) {
   EXPECT_EQ(tagged, 0);
 }
 
+TEST(Calls, StateSurvivesARestart) {
+  CallPatterns p;
+  for (int i = 0; i < 40; ++i)  // a robocaller: blocked by its 30th call
+    p.on_invite(call(kT0 + i / 2, "+14155550123", "1312555" + std::to_string(1000 + (i * 7919) % 9000)));
+  for (int i = 0; i < 3; ++i) {  // an honest caller, answered long calls
+    Call c = call(kT0 + i * 5, "+14155550999", "13125550" + std::to_string(100 + i));
+    p.on_invite(c);
+    c.answered = true;
+    c.duration_s = 120;
+    p.on_end(c);
+  }
+  const std::string saved = p.save_state(kT0 + 21);
+  ASSERT_FALSE(saved.empty());
+
+  CallPatterns q;  // the restarted daemon
+  size_t skipped = 99;
+  EXPECT_EQ(q.load_state(saved + "not json\n{\"key\": 1}\n", kT0 + 21, &skipped), p.keys());
+  EXPECT_EQ(skipped, 2u);
+  EXPECT_EQ(q.keys(), p.keys());
+  auto inc = q.incidents();
+  ASSERT_FALSE(inc.empty());
+  EXPECT_EQ(inc[0].key, "caller:+14155550123");
+  EXPECT_EQ(inc[0].action, Action::kBlock);
+  EXPECT_EQ(inc[0].attempts, 40u);
+  // Its next call is blocked at once (the window came back), the honest caller's is not.
+  EXPECT_EQ(q.on_invite(call(kT0 + 22, "+14155550123", "13125559999")).action, Action::kBlock);
+  EXPECT_EQ(q.on_invite(call(kT0 + 22, "+14155550999", "13125550200")).action, Action::kAllow);
+  // A fresh detector needs the pattern again: its first call goes through.
+  CallPatterns fresh;
+  EXPECT_EQ(fresh.on_invite(call(kT0 + 22, "+14155550123", "13125559999")).action, Action::kAllow);
+  // The ends came back too: the answered calls are not counted as unanswered.
+  EXPECT_EQ(q.save_state(kT0 + 22).find("[" + std::to_string(kT0) + ",13125550100,false"), std::string::npos);
+  // Past the window, only the incident stays.
+  CallPatterns late;
+  late.load_state(saved, kT0 + 5000);
+  EXPECT_EQ(late.incidents().size(), inc.size());
+  EXPECT_EQ(late.on_invite(call(kT0 + 5000, "+14155550123", "13125559999")).action, Action::kAllow);
+}
+
 TEST(Calls, KeysStayBounded) {
   Options o;
   o.max_keys = 100;

@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/strings.h"
+
 namespace rampart::channels::messages {
 
 using Json = nlohmann::json;
@@ -460,6 +462,139 @@ void Checker::complaint(const Complaint& c, int64_t now) {
   s.complaints.push_back(t);
   for (auto& h : url_hosts(c.text)) Impl::remember(d.reported_hosts, std::move(h), t);
   for (auto& p : phone_numbers(c.text)) Impl::remember(d.reported_phones, std::move(p), t);
+}
+
+}  // namespace rampart::channels::messages
+
+namespace rampart::channels::messages {
+
+// Lines: {"sender": "sms|+1...", "times": [...], "recipients": [[hash, last,
+// answered], ...], "complaints": [...]}; {"text": simhash, "last": T,
+// "recipients": [[hash, last], ...], "senders": [hash, ...]}; {"host": "...",
+// "time": T}; {"phone": "...", "time": T}.
+std::string Checker::save_state(int64_t now) const {
+  const Impl& d = *impl_;
+  const int64_t horizon = now - d.opt.window_s;
+  std::string out;
+  auto line = [&out](const Json& j) {
+    out += j.dump(-1, ' ', false, Json::error_handler_t::replace);
+    out.push_back('\n');
+  };
+  for (auto it = d.sender_order.rbegin(); it != d.sender_order.rend(); ++it) {
+    auto s = d.senders.find(*it);
+    if (s == d.senders.end()) continue;
+    Json times = Json::array(), recips = Json::array(), complaints = Json::array();
+    for (int64_t t : s->second.times)
+      if (t >= horizon) times.push_back(t);
+    for (const auto& [h, r] : s->second.recipients)
+      if (r.last >= horizon) recips.push_back(Json::array({h, r.last, r.answered}));
+    for (int64_t t : s->second.complaints)
+      if (t >= horizon) complaints.push_back(t);
+    if (times.empty() && recips.empty() && complaints.empty()) continue;
+    line({{"sender", *it}, {"times", times}, {"recipients", recips}, {"complaints", complaints}});
+  }
+  for (auto it = d.text_order.rbegin(); it != d.text_order.rend(); ++it) {
+    auto t = d.texts.find(*it);
+    if (t == d.texts.end() || t->second.last < horizon) continue;
+    Json recips = Json::array();
+    for (const auto& [h, last] : t->second.recipients)
+      if (last >= horizon) recips.push_back(Json::array({h, last}));
+    line({{"text", t->second.hash},
+          {"last", t->second.last},
+          {"recipients", recips},
+          {"senders", t->second.senders}});
+  }
+  for (const auto& [h, t] : d.reported_hosts) line({{"host", h}, {"time", t}});
+  for (const auto& [p, t] : d.reported_phones) line({{"phone", p}, {"time", t}});
+  return out;
+}
+
+size_t Checker::load_state(std::string_view text, int64_t now, size_t* skipped) {
+  Impl& d = *impl_;
+  const int64_t horizon = now - d.opt.window_s;
+  size_t loaded = 0, bad = 0;
+  auto time_of = [](const Json& v, int64_t* out) {
+    if (!v.is_number_integer() || v.get<int64_t>() < 0) return false;
+    *out = v.get<int64_t>();
+    return true;
+  };
+  auto str_of = [](const Json& j, const char* key, size_t max, std::string* out) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string() || it->get_ref<const std::string&>().empty() ||
+        it->get_ref<const std::string&>().size() > max)
+      return false;
+    *out = it->get<std::string>();
+    return true;
+  };
+  auto array_of = [](const Json& j, const char* key, size_t max) -> const Json* {
+    auto it = j.find(key);
+    return it != j.end() && it->is_array() && it->size() <= max ? &*it : nullptr;
+  };
+  for (std::string_view raw : split(text, '\n')) {
+    if (trim(raw).empty()) continue;
+    Json j = Json::parse(raw.begin(), raw.end(), nullptr, /*allow_exceptions=*/false);
+    bool ok = j.is_object();
+    std::string name;
+    int64_t t = 0;
+    if (ok && str_of(j, "sender", 512, &name)) {
+      const Json* times = array_of(j, "times", 4096);
+      const Json* recips = array_of(j, "recipients", kMaxRemembered);
+      const Json* complaints = array_of(j, "complaints", 256);
+      ok = times && recips && complaints;
+      Impl::Sender loaded_sender;
+      for (size_t i = 0; ok && i < times->size(); ++i)
+        if ((ok = time_of((*times)[i], &t)) && t >= horizon) loaded_sender.times.push_back(t);
+      for (size_t i = 0; ok && i < complaints->size(); ++i)
+        if ((ok = time_of((*complaints)[i], &t)) && t >= horizon) loaded_sender.complaints.push_back(t);
+      for (size_t i = 0; ok && i < recips->size(); ++i) {
+        const Json& r = (*recips)[i];
+        ok = r.is_array() && r.size() == 3 && r[0].is_number_unsigned() && time_of(r[1], &t) &&
+             r[2].is_boolean();
+        if (ok && t >= horizon) loaded_sender.recipients[r[0].get<uint64_t>()] = {t, r[2].get<bool>()};
+      }
+      if (ok) {
+        Impl::Sender& s = d.sender(name);
+        s.times = std::move(loaded_sender.times);
+        s.recipients = std::move(loaded_sender.recipients);
+        s.complaints = std::move(loaded_sender.complaints);
+      }
+    } else if (ok && j.contains("text")) {
+      const Json* recips = array_of(j, "recipients", kMaxRemembered);
+      const Json* senders = array_of(j, "senders", kMaxTextSenders);
+      ok =
+          j["text"].is_number_unsigned() && j.contains("last") && time_of(j["last"], &t) && recips && senders;
+      const int64_t last = t;
+      std::unordered_map<uint64_t, int64_t> rs;
+      std::vector<uint64_t> ss;
+      for (size_t i = 0; ok && i < recips->size(); ++i) {
+        const Json& r = (*recips)[i];
+        ok = r.is_array() && r.size() == 2 && r[0].is_number_unsigned() && time_of(r[1], &t);
+        if (ok && t >= horizon) rs[r[0].get<uint64_t>()] = t;
+      }
+      for (size_t i = 0; ok && i < senders->size(); ++i)
+        if ((ok = (*senders)[i].is_number_unsigned())) ss.push_back((*senders)[i].get<uint64_t>());
+      if (ok && last >= horizon) {
+        Impl::Text& tx = d.text(j["text"].get<uint64_t>(), last);
+        for (auto& [h, when] : rs)
+          if (tx.recipients.size() < kMaxRemembered) tx.recipients[h] = std::max(tx.recipients[h], when);
+        for (uint64_t h : ss)
+          if (std::find(tx.senders.begin(), tx.senders.end(), h) == tx.senders.end() &&
+              tx.senders.size() < kMaxTextSenders)
+            tx.senders.push_back(h);
+      }
+    } else if (ok && str_of(j, "host", 253, &name)) {
+      ok = j.contains("time") && time_of(j["time"], &t);
+      if (ok) Impl::remember(d.reported_hosts, std::move(name), t);
+    } else if (ok && str_of(j, "phone", 15, &name)) {
+      ok = j.contains("time") && time_of(j["time"], &t);
+      if (ok) Impl::remember(d.reported_phones, std::move(name), t);
+    } else {
+      ok = false;
+    }
+    ok ? ++loaded : ++bad;
+  }
+  if (skipped) *skipped = bad;
+  return loaded;
 }
 
 }  // namespace rampart::channels::messages

@@ -96,6 +96,12 @@ international_prefix = "00"
 tag_prefix = "Spam? "
 # Calls waiting for the worker, then 503.
 max_queue = 1024
+# The call patterns (attempts in the window, incidents) survive a restart in
+# this file, written every state_interval_s and at stop; "" (the default
+# without --data-dir): kept in memory only. Default: <data dir>/calls.state.
+# state_file = "/var/lib/rampart/calls.state"
+# Seconds between two writes of the state file (also written at stop).
+state_interval_s = 60
 
 # SMS and instant messages (src/server/messages_api.h): POST /v1/messages and
 # /v1/messages/batch (right "scan"), POST /v1/messages/complaints (right
@@ -106,6 +112,11 @@ enabled = true
 window_s = 3600
 # Requests waiting for the worker, then 503.
 max_queue = 4096
+# The senders' windows, complaints, texts and reported URLs and numbers
+# survive a restart in this file (default: <data dir>/messages.state).
+# state_file = "/var/lib/rampart/messages.state"
+# Seconds between two writes of the state file (also written at stop).
+state_interval_s = 60
 
 # The private exchange among member providers (src/exchange/README.md):
 # signed batches over mutual TLS 1.3, rights per data class, listings

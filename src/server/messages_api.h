@@ -18,6 +18,14 @@
 //   enabled = true
 //   window_s = 3600          # the sender and text windows
 //   max_queue = 4096         # requests waiting for the worker, then 503
+//   state_file = "/var/lib/rampart/messages.state"   # default: <data dir>/messages.state
+//   state_interval_s = 60    # written this often and at stop
+//
+// State: the senders' windows (messages, recipients, replies, complaints),
+// the texts' fingerprints and the URLs and numbers named in complaints are
+// written to `state_file` every `state_interval_s` and when the service
+// stops (core/file.h, atomically), and read back at start: a sender
+// complained about before a restart is still flagged after it.
 //
 // Threads: parsed on the event loop; one worker thread owns the Checker (no
 // lock); the answer is posted back to the loop that asked. Bad bodies: 400
@@ -45,7 +53,9 @@ struct MessagesConfig {
   bool enabled = true;
   int64_t window_s = 3600;
   size_t max_queue = 4096;
-  static Result<MessagesConfig> from(const Config& cfg);
+  std::string state_file;  // "": not persisted
+  int64_t state_interval_s = 60;
+  static Result<MessagesConfig> from(const Config& cfg, const std::string& data_dir = "");
 };
 
 inline constexpr size_t kMaxBatchLines = 10000;
