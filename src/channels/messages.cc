@@ -249,6 +249,19 @@ struct Checker::Impl {
   struct Sender {
     std::deque<int64_t> times;  // of its messages in the window (bounded)
     std::unordered_map<uint64_t, Recipient> recipients;
+    // A lower bound of the recipients' `last` and the number not answered:
+    // while the bound is inside the window, every recipient is, and the
+    // counts need no walk over them.
+    int64_t min_last = INT64_MAX;
+    uint32_t unanswered = 0;
+    void recount() {
+      min_last = INT64_MAX;
+      unanswered = 0;
+      for (const auto& [h, r] : recipients) {
+        min_last = std::min(min_last, r.last);
+        unanswered += !r.answered;
+      }
+    }
     std::deque<int64_t> complaints;
     std::list<std::string>::iterator order;
   };
@@ -258,11 +271,17 @@ struct Checker::Impl {
     uint64_t hash = 0;
     int64_t last = 0;
     std::unordered_map<uint64_t, int64_t> recipients;  // -> last time
+    int64_t min_last = INT64_MAX;                      // a lower bound of the recipients' times
+    void recount() {
+      min_last = INT64_MAX;
+      for (const auto& [h, when] : recipients) min_last = std::min(min_last, when);
+    }
     std::vector<uint64_t> senders;
     std::list<uint64_t>::iterator order;
   };
   std::unordered_map<uint64_t, Text> texts;  // by id
-  std::unordered_map<uint32_t, std::vector<uint64_t>> bands;
+  // Band -> the texts having it, with their hash (compared without a lookup).
+  std::unordered_map<uint32_t, std::vector<std::pair<uint64_t, uint64_t>>> bands;
   std::list<uint64_t> text_order;
   uint64_t next_text = 1;
   std::unordered_map<std::string, int64_t> reported_hosts, reported_phones;
@@ -299,9 +318,10 @@ struct Checker::Impl {
     for (int b = 0; b < 4; ++b) {
       auto it = bands.find(band_key(b, h));
       if (it == bands.end()) continue;
-      for (uint64_t id : it->second) {
+      for (const auto& [id, hash] : it->second) {
+        if (std::popcount(hash ^ h) > opt.near_bits) continue;
         auto t = texts.find(id);
-        if (t != texts.end() && std::popcount(t->second.hash ^ h) <= opt.near_bits) {
+        if (t != texts.end()) {
           text_order.splice(text_order.begin(), text_order, t->second.order);
           t->second.last = now;
           return t->second;
@@ -315,7 +335,7 @@ struct Checker::Impl {
     t.hash = h;
     t.last = now;
     t.order = text_order.begin();
-    for (int b = 0; b < 4; ++b) bands[band_key(b, h)].push_back(id);
+    for (int b = 0; b < 4; ++b) bands[band_key(b, h)].emplace_back(id, h);
     return t;
   }
 
@@ -325,7 +345,7 @@ struct Checker::Impl {
     for (int b = 0; b < 4; ++b) {
       auto it = bands.find(band_key(b, t->second.hash));
       if (it == bands.end()) continue;
-      std::erase(it->second, id);
+      std::erase_if(it->second, [id](const auto& e) { return e.first == id; });
       if (it->second.empty()) bands.erase(it);
     }
     text_order.erase(t->second.order);
@@ -365,7 +385,10 @@ Verdict Checker::check(const Message& m, int64_t now) {
     auto it = d.senders.find(Impl::key(m.channel, r));
     if (it == d.senders.end()) continue;
     auto rr = it->second.recipients.find(me);
-    if (rr != it->second.recipients.end()) rr->second.answered = true;
+    if (rr != it->second.recipients.end() && !rr->second.answered) {
+      rr->second.answered = true;
+      --it->second.unanswered;
+    }
   }
   Impl::Sender& s = d.sender(Impl::key(m.channel, m.sender));
   while (!s.times.empty() && s.times.front() < horizon) s.times.pop_front();
@@ -376,19 +399,32 @@ Verdict Checker::check(const Message& m, int64_t now) {
     auto it = s.recipients.find(h);
     if (it != s.recipients.end()) {
       it->second.last = t;
+      s.min_last = std::min(s.min_last, t);
       continue;
     }
-    if (s.recipients.size() >= kMaxRemembered)
+    if (s.recipients.size() >= kMaxRemembered && s.min_last < horizon) {  // else none is outside
       std::erase_if(s.recipients, [horizon](const auto& kv) { return kv.second.last < horizon; });
-    if (s.recipients.size() < kMaxRemembered) s.recipients[h] = {t, false};
+      s.recount();
+    }
+    if (s.recipients.size() < kMaxRemembered) {
+      s.recipients[h] = {t, false};
+      s.min_last = std::min(s.min_last, t);
+      ++s.unanswered;
+    }
   }
   size_t distinct = 0, unanswered = 0;
-  if (s.recipients.size() >= std::min(o.fanout_recipients, o.unanswered_min))
-    for (const auto& [h, r] : s.recipients) {
-      if (r.last < horizon) continue;
-      ++distinct;
-      if (!r.answered) ++unanswered;
+  if (s.recipients.size() >= std::min(o.fanout_recipients, o.unanswered_min)) {
+    if (s.min_last >= horizon) {  // all inside the window
+      distinct = s.recipients.size();
+      unanswered = s.unanswered;
+    } else {
+      for (const auto& [h, r] : s.recipients) {
+        if (r.last < horizon) continue;
+        ++distinct;
+        if (!r.answered) ++unanswered;
+      }
     }
+  }
   while (!s.complaints.empty() && s.complaints.front() < horizon) s.complaints.pop_front();
   const std::string win = " in " + std::to_string(o.window_s) + " s";
   if (distinct >= o.fanout_recipients)
@@ -418,16 +454,25 @@ Verdict Checker::check(const Message& m, int64_t now) {
   if (norm.size() >= 40) {
     Impl::Text& tx = d.text(simhash(norm), t);
     for (const auto& r : m.recipients) {
-      if (tx.recipients.size() >= kMaxRemembered)
+      if (tx.recipients.size() >= kMaxRemembered && tx.min_last < horizon) {  // else none is outside
         std::erase_if(tx.recipients, [horizon](const auto& kv) { return kv.second < horizon; });
-      if (tx.recipients.size() < kMaxRemembered) tx.recipients[hash_str(r)] = t;
+        tx.recount();
+      }
+      if (tx.recipients.size() < kMaxRemembered) {
+        tx.recipients[hash_str(r)] = t;
+        tx.min_last = std::min(tx.min_last, t);
+      }
     }
     if (std::find(tx.senders.begin(), tx.senders.end(), me) == tx.senders.end() &&
         tx.senders.size() < kMaxTextSenders)
       tx.senders.push_back(me);
     size_t reach = 0;
-    if (tx.recipients.size() >= o.bulk_recipients)
-      for (const auto& [h, last] : tx.recipients) reach += last >= horizon;
+    if (tx.recipients.size() >= o.bulk_recipients) {
+      if (tx.min_last >= horizon)
+        reach = tx.recipients.size();
+      else
+        for (const auto& [h, last] : tx.recipients) reach += last >= horizon;
+    }
     if (reach >= o.bulk_recipients) {
       // Many senders of one text each writing to a few people is also how a
       // greeting spreads: a campaign needs this sender to fan out too.
@@ -557,6 +602,7 @@ size_t Checker::load_state(std::string_view text, int64_t now, size_t* skipped) 
         s.times = std::move(loaded_sender.times);
         s.recipients = std::move(loaded_sender.recipients);
         s.complaints = std::move(loaded_sender.complaints);
+        s.recount();
       }
     } else if (ok && j.contains("text")) {
       const Json* recips = array_of(j, "recipients", kMaxRemembered);
@@ -581,6 +627,7 @@ size_t Checker::load_state(std::string_view text, int64_t now, size_t* skipped) 
           if (std::find(tx.senders.begin(), tx.senders.end(), h) == tx.senders.end() &&
               tx.senders.size() < kMaxTextSenders)
             tx.senders.push_back(h);
+        tx.recount();
       }
     } else if (ok && str_of(j, "host", 253, &name)) {
       ok = j.contains("time") && time_of(j["time"], &t);
