@@ -104,6 +104,18 @@ Number number_of(std::string_view tn, const Options& o) {
 
 }  // namespace
 
+bool withheld_caller_id(std::string_view tn) {
+  // "sip:anonymous@anonymous.invalid" (RFC 3323), or the display words SBCs
+  // and CDRs write for a restricted presentation.
+  if (size_t colon = tn.find(':'); colon != std::string_view::npos && colon < 5) tn = tn.substr(colon + 1);
+  if (size_t at = tn.find('@'); at != std::string_view::npos) tn = tn.substr(0, at);
+  tn = trim(tn);
+  for (std::string_view w : {"anonymous", "restricted", "private", "withheld", "unavailable", "unknown",
+                             "unknown caller", "no caller id"})
+    if (iequals(tn, w)) return true;
+  return false;
+}
+
 bool valid_e164(std::string_view d) {
   if (d.size() < 8 || d.size() > 15 || d[0] == '0') return false;
   if (d[0] == '1') {  // NANP: 1 NPA NXX XXXX
@@ -186,7 +198,12 @@ struct CallPatterns::Impl {
       signs.push_back("answer-seizure ratio " + pct(answered, ended) + " of " + std::to_string(ended));
     const size_t nd = distinct.size();
     if (k.kind == KeyKind::kCaller) {
-      if (nd >= opt.block_distinct_per_min) {
+      // Volume alone blocks only until the calls can be judged: a caller
+      // whose ended calls are answered and last (no ratio sign over
+      // `judge_min_ended` calls) is a mass caller (a call centre, a
+      // notification service): tagged, not blocked.
+      const bool healthy = ended >= opt.judge_min_ended && signs.empty();
+      if (nd >= opt.block_distinct_per_min && !healthy) {
         out.action = Action::kBlock;
         out.reasons.push_back(std::to_string(nd) + " distinct callees in 60 s");
       } else if (nd >= opt.tag_distinct_per_min && !signs.empty()) {
@@ -238,14 +255,22 @@ Assessment CallPatterns::on_invite(const Call& c) {
   const std::string& callee = callee_n.digits();
   // The call on its own (FCC 17-151: invalid, unallocated and spoofed numbers).
   // A national-form number with no country code configured is not judged.
-  if ((caller_n.raw.empty() || !caller_n.intl.empty()) && !valid_e164(caller_n.intl))
+  // A withheld caller ID (presentation restricted) is the caller's right,
+  // not an invalid number: it is not judged, and has no caller key (all
+  // anonymous callers would otherwise be one caller dialling everyone).
+  const bool withheld = withheld_caller_id(c.caller);
+  if (!withheld && (caller_n.raw.empty() || !caller_n.intl.empty()) && !valid_e164(caller_n.intl))
     raise(Action::kBlock, "caller ID " + c.caller + " is not a valid E.164 number");
   if (!caller.empty() && caller_n.key() == callee_n.key())
     raise(Action::kBlock, "caller ID is the callee's own number");
+  // Our own ranges from outside: spoofed, or a number ported out to another
+  // network whose subscriber calls in. Without the list of ported numbers it
+  // is a sign (tag), not proof.
   if (c.external && !caller_n.intl.empty())
     for (const auto& r : impl_->opt.own_ranges)
       if (!r.empty() && caller_n.intl.compare(0, r.size(), r) == 0) {
-        raise(Action::kBlock, "caller ID in the provider's own range " + r + " arriving from outside");
+        raise(impl_->opt.own_range_action,
+              "caller ID in the provider's own range " + r + " arriving from outside");
         break;
       }
   // The history of the caller, the trunk and the network.

@@ -87,6 +87,9 @@ x5u_timeout_ms = 800
 stir_failed = "tag"
 # Digit prefixes of our own numbers: arriving from outside, they are spoofed.
 own_ranges = []
+# One of them arriving from outside: "tag" (it may be a number ported out to
+# another network, its subscriber calling in) or "block" (603) when none is.
+own_ranges_action = "tag"
 # Numbers in national form ("07700 900123"): the country code that makes them
 # E.164 ("44"); empty: such caller IDs are not judged valid or invalid.
 country_code = ""

@@ -47,6 +47,7 @@ Result<CallsConfig> CallsConfig::from(const Config& cfg, const std::string& data
     else
       c.own_ranges.push_back(std::move(d));
   }
+  c.own_ranges_block = s.choice("own_ranges_action", "tag", {"tag", "block"}) == "block";
   auto digits_key = [&](const char* key, std::string dflt) {
     std::string v = s.string(key, dflt);
     if (v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos) {
@@ -177,8 +178,11 @@ CallAnswer decide_call(const calls::Assessment& a, const stir::Verdict& v, const
   if (a.action == calls::Action::kBlock) {
     // A caller ID that is not a caller (invalid, the callee's own, ours from
     // outside) is declined by the network; a pattern is unwanted (RFC 8197).
-    const bool number_rule = std::any_of(a.reasons.begin(), a.reasons.end(),
-                                         [](const std::string& r) { return r.rfind("caller ID", 0) == 0; });
+    // (Our own range from outside is a number rule only when it blocks.)
+    const bool number_rule = std::any_of(a.reasons.begin(), a.reasons.end(), [&cfg](const std::string& r) {
+      return r.rfind("caller ID", 0) == 0 &&
+             (cfg.own_ranges_block || r.find("own range") == std::string::npos);
+    });
     out.action = "block";
     out.code = number_rule ? 603 : 607;
     out.reason = a.reasons.empty() ? "call pattern" : a.reasons.front();
@@ -228,6 +232,7 @@ struct CallService::Impl {
   static calls::Options pattern_options(const CallsConfig& c) {
     calls::Options o;
     o.own_ranges = c.own_ranges;
+    o.own_range_action = c.own_ranges_block ? calls::Action::kBlock : calls::Action::kTag;
     o.country_code = c.country_code;
     o.national_prefix = c.national_prefix;
     o.international_prefix = c.international_prefix;

@@ -20,6 +20,7 @@
 //   x5u_timeout_ms = 800                        # the whole fetch, then 436
 //   stir_failed = "tag"                         # or "reject"
 //   own_ranges = ["1202555"]                    # digit prefixes of our own numbers
+//   own_ranges_action = "tag"                   # from outside: tag (ported out?) or "block"
 //   tag_prefix = "Spam? "
 //   state_file = "/var/lib/rampart/calls.state"   # default: <data dir>/calls.state
 //   state_interval_s = 60                          # written this often and at stop
@@ -89,6 +90,7 @@ struct CallsConfig {
   int64_t x5u_timeout_ms = 800;
   bool reject_failed = false;  // stir_failed = "reject"
   std::vector<std::string> own_ranges;
+  bool own_ranges_block = false;  // own_ranges_action = "block" (default "tag": numbers ported out)
   std::string country_code, national_prefix = "0", international_prefix = "00";  // calls.h Options
   std::string tag_prefix = "Spam? ";
   size_t max_queue = 1024;

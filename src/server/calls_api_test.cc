@@ -189,7 +189,8 @@ TEST_F(CallsService, PatternsAndIdentities) {
   }
   // Caller IDs that are not callers: 603.
   EXPECT_EQ(ask(call("+12025550300", "+12025550300")).code, 603);
-  EXPECT_EQ(ask(call("+19995550001", "+12025550300")).code, 603);
+  EXPECT_EQ(ask(call("+19995550001", "+12025550300")).action, "tag");  // own range from outside
+  EXPECT_EQ(ask(call("anonymous", "+12025550300")).action, "allow");   // withheld: not judged
   EXPECT_EQ(ask(call("12", "+12025550300")).code, 603);
   // A garbled Identity: 438, tagged.
   auto g = ask(call("+12025550111", "+12025550199", "abc..def;info=<https://x/>"));
