@@ -450,6 +450,11 @@ state_file = "%s"
                                                   "recipients": ["+447700900998"], "text": "hello again"})
         self.assertIn("SENDER_COMPLAINED", [s["name"] for s in after["symbols"]], after)
         self.assertEqual(after["action"], "tag")
+        classes = {(c["channel"], c["sender"]): c for c in self.api("GET", "/v1/messages/senders")["senders"]}
+        self.assertEqual(classes[("sms", SMS_SPAMMER)]["class"], "complained", classes)
+        self.assertEqual(classes[("sms", SMS_SPAMMER)]["complaints"], 1)
+        incidents = {i["key"]: i for i in self.api("GET", "/v1/calls/incidents")["incidents"]}
+        self.assertEqual(incidents["caller:" + ROBOT2]["action"], "block")
         link = self.api("POST", "/v1/messages", {"channel": "sms", "sender": "+447700900555",
                                                  "recipients": ["+447700900997"], "text": "see win.example now"})
         self.assertEqual(link["action"], "allow")  # no URL scheme: not a link

@@ -554,6 +554,41 @@ std::string Checker::save_state(int64_t now) const {
   return out;
 }
 
+std::vector<Checker::SenderClass> Checker::sender_classes(int64_t now, size_t limit) const {
+  const Impl& d = *impl_;
+  const Options& o = d.opt;
+  const int64_t horizon = now - o.window_s;
+  std::vector<SenderClass> out;
+  for (const std::string& k : d.sender_order) {  // most recent first
+    if (out.size() >= limit) break;
+    auto it = d.senders.find(k);
+    if (it == d.senders.end()) continue;
+    const Impl::Sender& s = it->second;
+    SenderClass c;
+    for (int64_t t : s.times) c.messages += t >= horizon;
+    for (int64_t t : s.complaints) c.complaints += t >= horizon;
+    for (const auto& [h, r] : s.recipients)
+      if (r.last >= horizon) {
+        ++c.recipients;
+        c.unanswered += !r.answered;
+      }
+    if (c.complaints)
+      c.cls = "complained";
+    else if (c.recipients >= o.fanout_recipients || c.messages >= o.volume_messages)
+      c.cls = "bulk";
+    else if (c.recipients >= o.unanswered_min &&
+             c.unanswered >= o.unanswered_share * static_cast<double>(c.recipients))
+      c.cls = "unanswered";
+    else
+      continue;
+    const size_t bar = k.find('|');
+    c.channel = k.compare(0, bar, "im") == 0 ? Channel::kIm : Channel::kSms;
+    c.sender = k.substr(bar + 1);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 size_t Checker::load_state(std::string_view text, int64_t now, size_t* skipped) {
   Impl& d = *impl_;
   const int64_t horizon = now - d.opt.window_s;

@@ -132,6 +132,18 @@ class Checker {
   // parse are skipped and counted in `skipped`; the bounds hold. The number
   // of entries loaded.
   std::string save_state(int64_t now) const;
+
+  // The senders' classes per channel, as the reputation of mail senders
+  // (GET /v1/messages/senders): from the window at `now`, "complained" (spam
+  // reports), "bulk" (the SENDER_FANOUT or SENDER_VOLUME thresholds),
+  // "unanswered" (SENDER_UNANSWERED), or "normal" (left out). Most recent
+  // first, at most `limit`.
+  struct SenderClass {
+    Channel channel = Channel::kSms;
+    std::string sender, cls;
+    size_t messages = 0, recipients = 0, unanswered = 0, complaints = 0;
+  };
+  std::vector<SenderClass> sender_classes(int64_t now, size_t limit) const;
   size_t load_state(std::string_view text, int64_t now, size_t* skipped = nullptr);
 
  private:

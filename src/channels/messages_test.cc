@@ -192,6 +192,28 @@ TEST(Messages, StateSurvivesARestart) {
                   "URL_REPORTED"));
 }
 
+TEST(Messages, SenderClassesPerChannel) {
+  Checker ck;
+  Complaint c;
+  c.channel = Channel::kIm;
+  c.sender = "spammer@chat";
+  ck.complaint(c, kT);
+  for (int i = 0; i < 60; ++i)
+    ck.check(sms("+13135550100", "+1202556" + std::to_string(1000 + i), "hello number " + std::to_string(i)),
+             kT);
+  ck.check(sms("+12025550001", "+12025550002", "lunch?"), kT);
+  auto classes = ck.sender_classes(kT + 10, 100);
+  ASSERT_EQ(classes.size(), 2u);
+  EXPECT_EQ(classes[0].sender, "+13135550100");  // most recent first
+  EXPECT_EQ(classes[0].cls, "bulk");
+  EXPECT_EQ(classes[0].recipients, 60u);
+  EXPECT_EQ(classes[1].channel, Channel::kIm);
+  EXPECT_EQ(classes[1].sender, "spammer@chat");
+  EXPECT_EQ(classes[1].cls, "complained");
+  EXPECT_EQ(ck.sender_classes(kT + 10, 1).size(), 1u);
+  EXPECT_TRUE(ck.sender_classes(kT + 10000, 100).empty());  // the window has passed
+}
+
 TEST(Messages, Bounded) {
   Options o;
   o.max_senders = 50;

@@ -155,7 +155,41 @@ bool MessageService::complaint(msg::Complaint c, std::function<void()> done) {
   return true;
 }
 
+bool MessageService::senders(size_t limit, std::function<void(std::string)> done) {
+  Impl* p = impl_.get();
+  if (!p->enter()) return false;
+  boost::asio::post(p->ctx, [p, limit, done = std::move(done)] {
+    p->queued.fetch_sub(1, std::memory_order_relaxed);
+    std::string out = "{\"senders\": [";
+    bool first = true;
+    for (const auto& c : p->checker.sender_classes(static_cast<int64_t>(std::time(nullptr)), limit)) {
+      out += first ? "" : ", ";
+      first = false;
+      out += JsonObject()
+                 .str("channel", msg::channel_name(c.channel))
+                 .str("sender", c.sender)
+                 .str("class", c.cls)
+                 .num("messages", static_cast<int64_t>(c.messages))
+                 .num("recipients", static_cast<int64_t>(c.recipients))
+                 .num("unanswered", static_cast<int64_t>(c.unanswered))
+                 .num("complaints", static_cast<int64_t>(c.complaints))
+                 .done();
+    }
+    done(out + "]}");
+  });
+  return true;
+}
+
 namespace {
+
+size_t sender_limit(const std::string& target) {
+  const size_t q = target.find("limit=");
+  if (q == std::string::npos) return 100;
+  size_t n = 0, i = q + 6;
+  while (i < target.size() && target[i] >= '0' && target[i] <= '9' && n < 1000000)
+    n = n * 10 + static_cast<size_t>(target[i++] - '0');
+  return std::clamp<size_t>(n, 1, 10000);
+}
 
 // The reply runs on the loop that asked (or at once without one: tests).
 std::function<void(HttpReply)> on_loop(HttpRespond respond) {
@@ -209,6 +243,14 @@ void add_message_routes(Router& router, std::shared_ptr<MessageService> svc) {
                  reply(HttpReply{200, std::move(body), "application/x-ndjson"});
                };
                if (!svc->check(std::move(lines), std::move(done)))
+                 respond(HttpReply{503, error_json("too many messages waiting")});
+             });
+  router.add("GET", "/v1/messages/senders", Right::kRead,
+             [svc](HttpRequest& req, std::string_view, HttpRespond respond) {
+               auto reply = on_loop(respond);
+               if (!svc->senders(sender_limit(req.target), [reply](std::string body) {
+                     reply(HttpReply{200, std::move(body)});
+                   }))
                  respond(HttpReply{503, error_json("too many messages waiting")});
              });
   router.add("POST", "/v1/messages/complaints", Right::kEvents,

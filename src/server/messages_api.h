@@ -13,6 +13,10 @@
 //   POST /v1/messages/complaints (right "events") a spam report, e.g. a GSMA
 //     7726 forward: {"channel": "sms", "sender": "+1...", "text": "...", "time": ...}
 //     -> 200 {"complaint": "recorded"}
+//   GET /v1/messages/senders[?limit=N] (right "read") the senders' classes per
+//     channel, as mail senders' reputation: {"senders": [{"channel", "sender",
+//     "class": "complained|bulk|unanswered", "messages", "recipients",
+//     "unanswered", "complaints"}]}, most recent first (default 100, at most 10,000).
 //
 //   [messages]
 //   enabled = true
@@ -72,6 +76,7 @@ class MessageService {
   using Parsed = Result<channels::messages::Message>;
   bool check(std::vector<Parsed> lines, std::function<void(std::vector<std::string>)> done);
   bool complaint(channels::messages::Complaint c, std::function<void()> done);
+  bool senders(size_t limit, std::function<void(std::string)> done);
 
   struct Impl;
 
