@@ -11,8 +11,13 @@ endif()
 if(TARGET rampart_server_calls)
   rampart_fuzz_target(fuzz_calls_request SOURCES ${PROJECT_SOURCE_DIR}/fuzz/fuzz_calls_request.cc
                       DEPS rampart_server_calls)
+  # POST /v1/calls/end bodies (Kamailio's dialog ends).
+  rampart_fuzz_target(fuzz_calls_end SOURCES ${PROJECT_SOURCE_DIR}/fuzz/fuzz_calls_end.cc DEPS rampart_server_calls)
 endif()
 # channels: SMS/IM messages and complaints (src/channels/messages.h).
 if(TARGET rampart_channels)
   rampart_fuzz_target(fuzz_messages SOURCES ${PROJECT_SOURCE_DIR}/fuzz/fuzz_messages.cc DEPS rampart_channels)
+  # The state files of the call patterns and the SMS/IM checker, read back at start.
+  rampart_fuzz_target(fuzz_channels_state SOURCES ${PROJECT_SOURCE_DIR}/fuzz/fuzz_channels_state.cc
+                      DEPS rampart_channels)
 endif()

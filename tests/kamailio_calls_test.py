@@ -13,7 +13,13 @@ INVITE; SIPp (Debian sip-tester) places the calls and answers them:
   callee with P-Asserted-Identity ;verstat=TN-Validation-Passed and no prefix;
 * the same Identity on a call from another number (a forged caller ID) reaches
   the callee tagged: verstat=TN-Validation-Failed and "Spam? ";
-* rampartd's /metrics counts the calls by action and verstat.
+* rampartd's /metrics counts the calls by action and verstat;
+* Kamailio reports every call's end (dialog module, POST /v1/calls/end): a
+  caller whose calls are answered and hung up after a second is tagged once
+  five of them ended, while a caller whose calls last 6.5 s is never tagged;
+* rampartd restarted (its [calls] and [messages] state files): the
+  robocaller's next call is refused with 607 at once, and an SMS sender
+  complained about before the restart is still flagged.
 
 Environment: RAMPART_BIN, RAMPARTD_BIN, RAMPART_SOURCE_DIR."""
 import email.utils
@@ -48,6 +54,8 @@ KAMAILIO = shutil.which("kamailio") or "/usr/sbin/kamailio"
 SIPP = shutil.which("sipp") or "/usr/bin/sipp"
 TOKEN = "rmp_kamailio_test_token"
 ROBOT, NORMAL, SIGNED, FORGED = "+13135550100", "+12025550100", "+12025550142", "+12025550177"
+SHORT, LONG, ROBOT2 = "+13135550155", "+12025550166", "+13135550188"
+SMS_SPAMMER = "+447700900123"
 
 
 UAC = """<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -79,6 +87,7 @@ UAC = """<?xml version="1.0" encoding="ISO-8859-1" ?>
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       From: "Test caller" <sip:[field0]@127.0.0.1>;tag=[pid]SIPpTag[call_number]
       To: <sip:[field1]@127.0.0.1>[peer_tag_param]
+      [routes]
       Call-ID: [call_id]
       CSeq: 1 ACK
       Max-Forwards: 70
@@ -86,12 +95,13 @@ UAC = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 
     ]]>
   </send>
-  <send retrans="500">
+{hold}  <send retrans="500">
     <![CDATA[
       BYE sip:[field1]@127.0.0.1:{uas} SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       From: "Test caller" <sip:[field0]@127.0.0.1>;tag=[pid]SIPpTag[call_number]
       To: <sip:[field1]@127.0.0.1>[peer_tag_param]
+      [routes]
       Call-ID: [call_id]
       CSeq: 2 BYE
       Max-Forwards: 70
@@ -157,29 +167,23 @@ class KamailioCalls(unittest.TestCase):
 
         # rampartd with [calls].
         cls.http_port = free_port()
-        conf = cls.write("rampart.toml", ("""[[http.tokens]]
+        cls.conf = cls.write("rampart.toml", ("""[[http.tokens]]
 name = "kamailio"
 sha256 = "%s"
-rights = ["calls", "read"]
+rights = ["calls", "read", "scan", "events"]
 
 [calls]
 enabled = true
 trust_anchors = "%s"
 https_ca = "%s"
-""" % (hashlib.sha256(TOKEN.encode()).hexdigest(), cls.anchors, cls.https_ca)).encode())
-        zone = os.path.join(SRC, "deploy", "demo", "example.zone")
-        cls.rampartd_err = open(os.path.join(cls.dir, "rampartd.log"), "w")
-        cls.rampartd = subprocess.Popen(
-            [RAMPARTD, "--config", conf, "--milter", "127.0.0.1:0", "--http", "127.0.0.1:%d" % cls.http_port,
-             "--zone", zone, "--loops", "1"], stdout=subprocess.PIPE, stderr=cls.rampartd_err, text=True)
-        cls.procs.append(cls.rampartd)
-        lines = []
-        for _ in range(10):
-            line = cls.rampartd.stdout.readline()
-            lines.append(line)
-            if not line or line.startswith("rampartd: ready"):
-                break
-        assert lines[-1].startswith("rampartd: ready"), (lines, cls.log("rampartd.log"))
+state_file = "%s"
+
+[messages]
+state_file = "%s"
+""" % (hashlib.sha256(TOKEN.encode()).hexdigest(), cls.anchors, cls.https_ca,
+       os.path.join(cls.dir, "calls.state"), os.path.join(cls.dir, "messages.state"))).encode())
+        cls.rampartd_err = open(os.path.join(cls.dir, "rampartd.log"), "a")
+        cls.start_rampartd()
 
         # The callee: SIPp's built-in UAS, every INVITE it receives logged.
         cls.uas_port = free_port()
@@ -198,6 +202,21 @@ https_ca = "%s"
         wait_for("kamailio listening", lambda: cls.udp_bound(cls.sip_port), 30, lambda: cls.log("kamailio.log"))
 
     @classmethod
+    def start_rampartd(cls):
+        zone = os.path.join(SRC, "deploy", "demo", "example.zone")
+        cls.rampartd = subprocess.Popen(
+            [RAMPARTD, "--config", cls.conf, "--milter", "127.0.0.1:0", "--http", "127.0.0.1:%d" % cls.http_port,
+             "--zone", zone, "--loops", "1"], stdout=subprocess.PIPE, stderr=cls.rampartd_err, text=True)
+        cls.procs.append(cls.rampartd)
+        lines = []
+        for _ in range(10):
+            line = cls.rampartd.stdout.readline()
+            lines.append(line)
+            if not line or line.startswith("rampartd: ready"):
+                break
+        assert lines[-1].startswith("rampartd: ready"), (lines, cls.log("rampartd.log"))
+
+    @classmethod
     def tearDownClass(cls):
         for p in reversed(cls.procs):
             if p.poll() is None:
@@ -208,7 +227,9 @@ https_ca = "%s"
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
-        cls.rampartd.stdout.close()
+        for p in cls.procs:
+            if p.stdout:
+                p.stdout.close()
         cls.rampartd_err.close()
         cls.httpd.shutdown()
         cls.httpd.server_close()
@@ -246,18 +267,21 @@ https_ca = "%s"
         finally:
             s.close()
 
-    def place(self, name, calls, rate, identity=None, wait=True):
-        """SIPp places `calls` ([(caller, callee)]); returns the process (or
-        its responses: [(callee, status)] in order of arrival)."""
+    def place(self, name, calls, rate, identity=None, wait=True, hold_ms=0, limit=50, source="127.0.0.1"):
+        """SIPp places `calls` ([(caller, callee)]) from the loopback address
+        `source`, at most `limit` at once, each answered call held `hold_ms`
+        before its BYE; returns the process
+        (or its responses: [(callee, status)] in order of arrival)."""
         csv = self.write(name + ".csv", ("SEQUENTIAL\n" + "".join("%s;%s;\n" % c for c in calls)).encode())
         idline = "      Identity: %s\n" % identity if identity else ""
+        hold = '  <pause milliseconds="%d"/>\n' % hold_ms if hold_ms else ""
         xml = self.write(name + ".xml", UAC.format(uas=self.uas_port, date=email.utils.formatdate(usegmt=True),
-                                                   identity=idline).encode())
+                                                   identity=idline, hold=hold).encode())
         msgs = os.path.join(self.dir, name + "-messages.log")
         with open(os.path.join(self.dir, name + ".out"), "w") as out:
             p = subprocess.Popen(
                 [SIPP, "127.0.0.1:%d" % self.sip_port, "-sf", xml, "-inf", csv, "-m", str(len(calls)), "-r", str(rate),
-                 "-l", "50", "-i", "127.0.0.1", "-p", str(free_port()), "-trace_msg", "-message_file", msgs,
+                 "-l", str(limit), "-i", source, "-p", str(free_port()), "-trace_msg", "-message_file", msgs,
                  "-nostdin", "-timeout", "120s", "-timeout_error"],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=self.dir)
         p.msgs = msgs
@@ -292,6 +316,14 @@ https_ca = "%s"
                 pai = re.search(r"^P-Asserted-Identity:([^\r\n]*)", head, re.M | re.I)
                 out.append(pai.group(1).strip() if pai else None)
         return out
+
+    def api(self, method, path, body=None):
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.http_port, path), method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Authorization": "Bearer " + TOKEN,
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
 
     def metrics(self):
         req = urllib.request.Request("http://127.0.0.1:%d/metrics" % self.http_port)
@@ -363,6 +395,74 @@ https_ca = "%s"
         self.assertEqual(keys["caller:" + ROBOT]["attempts"], 300)
         self.assertTrue(any("distinct callees" in r for r in keys["caller:" + ROBOT]["reasons"]))
         self.assertNotIn("caller:" + NORMAL, keys)
+
+    def test_5_call_ends_short_calls_flagged(self):
+        # Answered and hung up after 1 s, one call after the other (so each
+        # INVITE is judged after the previous call's end reached rampartd).
+        short = [(SHORT, "+1202558%04d" % (1000 + 577 * i)) for i in range(8)]
+        # The same number of answered calls, 6.5 s each, to four people.
+        long_ = [(LONG, "+1202559%04d" % (1000 + 1733 * (i % 4))) for i in range(13)]
+        # Each from a network of its own: the loopback /24 the other tests'
+        # robocallers dialled from carries their short, sequential calls.
+        s = self.place("short", short, 5, wait=False, hold_ms=1000, limit=1, source="127.0.5.1")
+        n = self.place("long", long_, 1, wait=False, hold_ms=6500, limit=13, source="127.0.6.1")
+        got_short, got_long = self.finish(s), self.finish(n)
+        self.assertEqual([st for _, st in got_short], [200] * 8)
+        self.assertEqual([st for _, st in got_long], [200] * 13)
+        pais = self.invites_at_callee(SHORT)
+        self.assertEqual(len(pais), 8)
+        tagged = [p is not None and '"Spam? ' in p for p in pais]
+        print("short-call caller: calls tagged %s" % tagged)
+        self.assertEqual(tagged[:5], [False] * 5, pais)  # fewer than five ended calls: no ratio yet
+        self.assertEqual(tagged[5:], [True] * 3, pais)
+        long_pais = self.invites_at_callee(LONG)
+        self.assertEqual(len(long_pais), 13)
+        self.assertTrue(all(p is None for p in long_pais), long_pais)  # at least five ended before the last
+        incidents = {i["key"]: i for i in self.api("GET", "/v1/calls/incidents")["incidents"]}
+        self.assertIn("caller:" + SHORT, incidents)
+        self.assertTrue(any("short calls" in r for r in incidents["caller:" + SHORT]["reasons"]),
+                        incidents["caller:" + SHORT])
+        self.assertNotIn("caller:" + LONG, incidents)
+        m = self.metrics()
+        found = re.search(r'^rampart_calls_ended_total\{result="answered"\} (\d+)', m, re.M)
+        self.assertIsNotNone(found, m[-3000:])
+        self.assertGreaterEqual(int(found.group(1)), 8 + 13)
+
+    def test_6_state_survives_restart(self):
+        # An SMS sender reported through the 7726 convention, then a restart.
+        self.api("POST", "/v1/messages/complaints",
+                 {"channel": "sms", "sender": SMS_SPAMMER, "text": "You have won! Claim at https://win.example/x"})
+        before = self.api("POST", "/v1/messages", {"channel": "sms", "sender": SMS_SPAMMER,
+                                                   "recipients": ["+447700900999"], "text": "hello"})
+        self.assertIn("SENDER_COMPLAINED", [s["name"] for s in before["symbols"]])
+        # A robocaller blocked just before the restart (its pattern is of the last minute).
+        burst = [st for _, st in self.place("robot2", [(ROBOT2, "+1202557%04d" % (100 + 13 * i)) for i in range(40)], 40)]
+        self.assertEqual(burst[-1], 607, burst)
+        self.rampartd.send_signal(signal.SIGTERM)
+        self.assertEqual(self.rampartd.wait(timeout=30), 0, self.log("rampartd.log"))
+        self.assertTrue(os.path.getsize(os.path.join(self.dir, "calls.state")) > 0)
+        self.start_rampartd()
+        self.assertIn("keys read back", self.log("rampartd.log"))
+        # The robocaller's first call after the restart: refused at once.
+        got = self.place("robot-after", [(ROBOT2, "+12025570001")], 1)
+        self.assertEqual(got, [("+12025570001", 607)], self.log("kamailio.log"))
+        after = self.api("POST", "/v1/messages", {"channel": "sms", "sender": SMS_SPAMMER,
+                                                  "recipients": ["+447700900998"], "text": "hello again"})
+        self.assertIn("SENDER_COMPLAINED", [s["name"] for s in after["symbols"]], after)
+        self.assertEqual(after["action"], "tag")
+        classes = {(c["channel"], c["sender"]): c for c in self.api("GET", "/v1/messages/senders")["senders"]}
+        self.assertEqual(classes[("sms", SMS_SPAMMER)]["class"], "complained", classes)
+        self.assertEqual(classes[("sms", SMS_SPAMMER)]["complaints"], 1)
+        incidents = {i["key"]: i for i in self.api("GET", "/v1/calls/incidents")["incidents"]}
+        self.assertEqual(incidents["caller:" + ROBOT2]["action"], "block")
+        link = self.api("POST", "/v1/messages", {"channel": "sms", "sender": "+447700900555",
+                                                 "recipients": ["+447700900997"], "text": "see win.example now"})
+        self.assertEqual(link["action"], "allow")  # no URL scheme: not a link
+        link = self.api("POST", "/v1/messages", {"channel": "sms", "sender": "+447700900555",
+                                                 "recipients": ["+447700900997"], "text": "https://win.example/y"})
+        self.assertIn("URL_REPORTED", [s["name"] for s in link["symbols"]], link)
+        # A fresh caller is not.
+        self.assertEqual(self.place("fresh-after", [(NORMAL, "+12025570002")], 1), [("+12025570002", 200)])
 
 
 if __name__ == "__main__":

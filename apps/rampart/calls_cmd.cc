@@ -3,7 +3,7 @@
 // SYNOPSIS
 //   rampart calls detect --cdr FILE|- [--format csv|asterisk] [--own-ranges PREFIX,...] [--json]
 //                        [--country-code CC] [--national-prefix P] [--international-prefix P]
-//                        [--decisions OUT.csv]
+//                        [--decisions OUT.csv] [--own-ranges-action tag|block]
 //
 // DESCRIPTION
 //   Reads CDRs in time order (csv: a header names the columns; asterisk:
@@ -12,7 +12,9 @@
 //   trunk and network that was tagged or blocked, with the first time, the
 //   attempts and the reasons; then how many calls would have been blocked and
 //   tagged. --own-ranges lists the digit prefixes of the provider's numbers
-//   (a call from outside with one of them as caller ID is spoofed).
+//   (a call from outside with one of them as caller ID is spoofed, or a
+//   number ported out: tagged; --own-ranges-action block refuses it).
+//   A withheld caller ID ("anonymous", "Restricted", ...) is not judged.
 //   --country-code makes numbers in national form ("0" + national number)
 //   E.164 (without it they are not judged valid or invalid); "00" + E.164
 //   is read as international (--national-prefix, --international-prefix).
@@ -42,7 +44,7 @@ using namespace rampart::channels::calls;
 
 int run_calls(cli::Args& a) {
   if (!a.parse({"cdr", "format", "own-ranges", "decisions", "country-code", "national-prefix",
-                "international-prefix"},
+                "international-prefix", "own-ranges-action"},
                {"json"}))
     return cli::kUsage;
   const auto& pos = a.positional();
@@ -62,6 +64,10 @@ int run_calls(cli::Args& a) {
       if (d.empty()) return a.usage_error("--own-ranges: '" + std::string(p) + "' is not a number prefix");
       opt.own_ranges.push_back(d);
     }
+  if (auto v = a.get("own-ranges-action")) {
+    if (*v != "tag" && *v != "block") return a.usage_error("--own-ranges-action: tag or block");
+    opt.own_range_action = *v == "block" ? Action::kBlock : Action::kTag;
+  }
   for (auto [flag, field] :
        {std::pair{"country-code", &opt.country_code}, std::pair{"national-prefix", &opt.national_prefix},
         std::pair{"international-prefix", &opt.international_prefix}})

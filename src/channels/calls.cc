@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <deque>
+#include <nlohmann/json.hpp>
 #include <unordered_set>
 
 #include "core/civil_time.h"
@@ -103,6 +104,18 @@ Number number_of(std::string_view tn, const Options& o) {
 
 }  // namespace
 
+bool withheld_caller_id(std::string_view tn) {
+  // "sip:anonymous@anonymous.invalid" (RFC 3323), or the display words SBCs
+  // and CDRs write for a restricted presentation.
+  if (size_t colon = tn.find(':'); colon != std::string_view::npos && colon < 5) tn = tn.substr(colon + 1);
+  if (size_t at = tn.find('@'); at != std::string_view::npos) tn = tn.substr(0, at);
+  tn = trim(tn);
+  for (std::string_view w : {"anonymous", "restricted", "private", "withheld", "unavailable", "unknown",
+                             "unknown caller", "no caller id"})
+    if (iequals(tn, w)) return true;
+  return false;
+}
+
 bool valid_e164(std::string_view d) {
   if (d.size() < 8 || d.size() > 15 || d[0] == '0') return false;
   if (d[0] == '1') {  // NANP: 1 NPA NXX XXXX
@@ -185,7 +198,12 @@ struct CallPatterns::Impl {
       signs.push_back("answer-seizure ratio " + pct(answered, ended) + " of " + std::to_string(ended));
     const size_t nd = distinct.size();
     if (k.kind == KeyKind::kCaller) {
-      if (nd >= opt.block_distinct_per_min) {
+      // Volume alone blocks only until the calls can be judged: a caller
+      // whose ended calls are answered and last (no ratio sign over
+      // `judge_min_ended` calls) is a mass caller (a call centre, a
+      // notification service): tagged, not blocked.
+      const bool healthy = ended >= opt.judge_min_ended && signs.empty();
+      if (nd >= opt.block_distinct_per_min && !healthy) {
         out.action = Action::kBlock;
         out.reasons.push_back(std::to_string(nd) + " distinct callees in 60 s");
       } else if (nd >= opt.tag_distinct_per_min && !signs.empty()) {
@@ -237,14 +255,22 @@ Assessment CallPatterns::on_invite(const Call& c) {
   const std::string& callee = callee_n.digits();
   // The call on its own (FCC 17-151: invalid, unallocated and spoofed numbers).
   // A national-form number with no country code configured is not judged.
-  if ((caller_n.raw.empty() || !caller_n.intl.empty()) && !valid_e164(caller_n.intl))
+  // A withheld caller ID (presentation restricted) is the caller's right,
+  // not an invalid number: it is not judged, and has no caller key (all
+  // anonymous callers would otherwise be one caller dialling everyone).
+  const bool withheld = withheld_caller_id(c.caller);
+  if (!withheld && (caller_n.raw.empty() || !caller_n.intl.empty()) && !valid_e164(caller_n.intl))
     raise(Action::kBlock, "caller ID " + c.caller + " is not a valid E.164 number");
   if (!caller.empty() && caller_n.key() == callee_n.key())
     raise(Action::kBlock, "caller ID is the callee's own number");
+  // Our own ranges from outside: spoofed, or a number ported out to another
+  // network whose subscriber calls in. Without the list of ported numbers it
+  // is a sign (tag), not proof.
   if (c.external && !caller_n.intl.empty())
     for (const auto& r : impl_->opt.own_ranges)
       if (!r.empty() && caller_n.intl.compare(0, r.size(), r) == 0) {
-        raise(Action::kBlock, "caller ID in the provider's own range " + r + " arriving from outside");
+        raise(impl_->opt.own_range_action,
+              "caller ID in the provider's own range " + r + " arriving from outside");
         break;
       }
   // The history of the caller, the trunk and the network.
@@ -303,6 +329,120 @@ std::vector<Incident> CallPatterns::incidents() const {
     return a.key < b.key;
   });
   return out;
+}
+
+// --- State across restarts ---
+// {"key": "caller:+1...", "kind": 0|1|2, "attempts": [[time, callee, ended,
+// answered, duration], ...], "incident": {"action": 0|1|2, "first_seen": T,
+// "last_seen": T, "attempts": N, "reasons": [...]} (only when flagged)}
+std::string CallPatterns::save_state(int64_t now) const {
+  using Json = nlohmann::json;
+  std::string out;
+  const int64_t horizon = now - impl_->opt.window_s;
+  for (const std::string& name : impl_->lru) {
+    auto it = impl_->keys.find(name);
+    if (it == impl_->keys.end()) continue;
+    const Impl::Key& k = it->second;
+    Json atts = Json::array();
+    for (const Attempt& a : k.attempts)
+      if (a.time >= horizon) atts.push_back(Json::array({a.time, a.callee, a.ended, a.answered, a.duration}));
+    if (atts.empty() && !k.flagged) continue;
+    Json j = {{"key", name},
+              {"kind", static_cast<int>(k.kind)},
+              {"count", k.incident.attempts},
+              {"attempts", std::move(atts)}};
+    if (k.flagged)
+      j["incident"] = {{"action", static_cast<int>(k.incident.action)},
+                       {"first_seen", k.incident.first_seen},
+                       {"last_seen", k.incident.last_seen},
+                       {"reasons", k.incident.reasons}};
+    out += j.dump(-1, ' ', false, Json::error_handler_t::replace);
+    out.push_back('\n');
+  }
+  return out;
+}
+
+size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skipped) {
+  using Json = nlohmann::json;
+  size_t loaded = 0, bad = 0;
+  const int64_t horizon = now - impl_->opt.window_s;
+  auto int_of = [](const Json& v, int64_t lo, int64_t hi, int64_t* out) {
+    if (!v.is_number_integer()) return false;
+    const int64_t x = v.is_number_unsigned() ? (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)
+                                                    ? INT64_MAX
+                                                    : static_cast<int64_t>(v.get<uint64_t>()))
+                                             : v.get<int64_t>();
+    if (x < lo || x > hi) return false;
+    *out = x;
+    return true;
+  };
+  for (std::string_view line : split(text, '\n')) {
+    if (trim(line).empty()) continue;
+    Json j = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+    int64_t kind = 0;
+    if (j.is_discarded() || !j.is_object() || !j.contains("key") || !j["key"].is_string() ||
+        j["key"].get_ref<const std::string&>().empty() ||
+        j["key"].get_ref<const std::string&>().size() > 512 || !j.contains("kind") ||
+        !int_of(j["kind"], 0, 2, &kind) || !j.contains("attempts") || !j["attempts"].is_array()) {
+      ++bad;
+      continue;
+    }
+    std::deque<Attempt> atts;
+    bool ok = true;
+    for (const Json& a : j["attempts"]) {
+      Attempt at{};
+      if (!a.is_array() || a.size() != 5 || !int_of(a[0], 0, INT64_MAX, &at.time) ||
+          !a[1].is_number_unsigned() || !a[2].is_boolean() || !a[3].is_boolean() ||
+          !int_of(a[4], -1, INT64_MAX, &at.duration)) {
+        ok = false;
+        break;
+      }
+      at.callee = a[1].get<uint64_t>();
+      at.ended = a[2].get<bool>();
+      at.answered = a[3].get<bool>();
+      if (at.time < horizon) continue;
+      if (atts.size() >= kMaxAttemptsPerKey) atts.pop_front();
+      atts.push_back(at);
+    }
+    Incident inc;
+    bool flagged = false;
+    if (ok && j.contains("incident")) {
+      const Json& i = j["incident"];
+      int64_t action = 0;
+      ok = i.is_object() && i.contains("action") && int_of(i["action"], 1, 2, &action) &&
+           i.contains("first_seen") && int_of(i["first_seen"], 0, INT64_MAX, &inc.first_seen) &&
+           i.contains("last_seen") && int_of(i["last_seen"], 0, INT64_MAX, &inc.last_seen) &&
+           i.contains("reasons") && i["reasons"].is_array() && i["reasons"].size() <= 32;
+      if (ok)
+        for (const Json& r : i["reasons"]) {
+          if (!r.is_string() || r.get_ref<const std::string&>().size() > 512) {
+            ok = false;
+            break;
+          }
+          inc.reasons.push_back(r.get<std::string>());
+        }
+      inc.action = static_cast<Action>(action);
+      flagged = ok;
+    }
+    int64_t count = 0;
+    if (ok && j.contains("count")) ok = int_of(j["count"], 0, INT64_MAX, &count);
+    inc.attempts = static_cast<uint64_t>(count);
+    if (!ok) {
+      ++bad;
+      continue;
+    }
+    if (atts.empty() && !flagged) continue;
+    const std::string name = j["key"].get<std::string>();
+    Impl::Key& k = impl_->touch(name, static_cast<KeyKind>(kind));
+    k.kind = static_cast<KeyKind>(kind);
+    k.attempts = std::move(atts);
+    k.flagged = flagged;
+    inc.key = name;
+    k.incident = std::move(inc);
+    ++loaded;
+  }
+  if (skipped) *skipped = bad;
+  return loaded;
 }
 
 // --- CDR files ---

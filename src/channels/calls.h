@@ -14,8 +14,9 @@
 // the short-call ratio (answered calls shorter than `short_call_s`), and
 // sequential dialling (successive callees a few numbers apart). Each INVITE
 // is also checked on its own: a caller number that is not a valid E.164
-// number (NANP rules for +1), a caller ID equal to the callee, or one of the
-// provider's own ranges arriving from outside (spoofed).
+// number (NANP rules for +1) or a caller ID equal to the callee is blocked;
+// one of the provider's own ranges arriving from outside (spoofed, or ported
+// out) is tagged; a withheld caller ID ("anonymous") is not judged.
 //
 // Decisions: kBlock (603/607 at the SBC), kTag (let through, marked), kAllow;
 // every decision carries the reasons that moved it. Bounds: 4,096 attempts per
@@ -48,10 +49,16 @@ struct Call {
   int64_t duration_s = -1;
 };
 
+enum class Action : uint8_t { kAllow, kTag, kBlock };
+
 struct Options {
   int64_t window_s = 600;
   int64_t short_call_s = 6;
   std::vector<std::string> own_ranges;  // digit prefixes of the provider's own numbers
+  // One of them arriving from outside: spoofed, or a number ported out to
+  // another network (its subscriber calling in). Tagged unless the provider
+  // knows it has no ported-out numbers in those ranges (kBlock).
+  Action own_range_action = Action::kTag;
   // Numbers written in national or international-dialling form, as CDRs and
   // SIP signalling often carry them: "00" + E.164 and, with a country code,
   // "0" + national number (ITU-T E.164 / E.123 conventions; "0" and "00"
@@ -62,14 +69,14 @@ struct Options {
   std::string international_prefix = "00";
   size_t max_keys = 200000;
   // Thresholds (per key, over the last minute unless said).
-  uint32_t block_distinct_per_min = 30;  // distinct callees in 60 s: block
+  uint32_t block_distinct_per_min = 30;  // distinct callees in 60 s: block (tag when healthy, below)
+  uint32_t judge_min_ended = 10;         // ended calls without a ratio sign: volume alone only tags
   uint32_t tag_distinct_per_min = 10;    // ... with one other sign: block; alone: tag
   double sequential_share = 0.5;         // of successive callees 1-10 numbers apart (>= 8 calls)
   double short_call_share = 0.6;         // of answered calls (>= 5 answered in the window)
   double low_asr = 0.2;                  // answered / ended (>= 10 ended in the window)
 };
 
-enum class Action : uint8_t { kAllow, kTag, kBlock };
 std::string_view action_name(Action a);
 
 struct Assessment {
@@ -96,6 +103,10 @@ std::string e164_digits(std::string_view digits, bool plus, const Options& o);
 // E.164 validity (ITU-T E.164: 8-15 digits with the country code; for +1
 // the NANP: NPA and NXX start with 2-9, NPA not N11, 11 digits).
 bool valid_e164(std::string_view digits);
+// A withheld caller ID (presentation restricted): "anonymous" (RFC 3323's
+// sip:anonymous@anonymous.invalid), "Restricted", "Private", "Withheld",
+// "Unavailable", "Unknown", case ignored. Not judged as a number.
+bool withheld_caller_id(std::string_view tn);
 
 class CallPatterns {
  public:
@@ -109,6 +120,19 @@ class CallPatterns {
   // Keys whose decision was tag or block at least once, strongest first.
   std::vector<Incident> incidents() const;
   size_t keys() const;
+
+  // The state as text, to survive a restart (rampartd writes it with
+  // core/file.h): one JSON object a line, the keys least recently used
+  // first, each with its attempts still inside the window at `now` and its
+  // incident. Keys whose attempts all left the window and that were never
+  // flagged are left out.
+  std::string save_state(int64_t now) const;
+  // Adds the keys of save_state()'s text (the current keys stay; a key in
+  // both is replaced). Lines that do not parse are skipped and counted in
+  // `skipped`; attempts outside the window at `now` are dropped; the bounds
+  // (max_keys, 4,096 attempts, 32 reasons of 512 bytes) hold. The number of
+  // keys loaded.
+  size_t load_state(std::string_view text, int64_t now, size_t* skipped = nullptr);
 
  private:
   struct Impl;

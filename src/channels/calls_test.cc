@@ -33,20 +33,68 @@ TEST(Calls, NumberRules) {
   EXPECT_FALSE(valid_e164("0123456789"));
 }
 
-TEST(Calls, InvalidSpoofedAndOwnRangeCallerIdsAreBlocked) {
+TEST(Calls, InvalidAndSpoofedCallerIdsAreBlockedOwnRangesTagged) {
   Options o;
   o.own_ranges = {"1202555"};
   CallPatterns p(o);
-  EXPECT_EQ(p.on_invite(call(kT0, "anonymous", "13125550100")).action, Action::kBlock);
   EXPECT_EQ(p.on_invite(call(kT0, "+11234567890", "13125550100")).action, Action::kBlock);
+  EXPECT_EQ(p.on_invite(call(kT0, "not-a-number", "13125550100")).action, Action::kBlock);
   EXPECT_EQ(p.on_invite(call(kT0, "+13125550100", "+1 312 555 0100")).action, Action::kBlock);
+  // Our own range from outside: spoofed, or ported out: a sign, tagged.
   Assessment own = p.on_invite(call(kT0, "+12025550142", "13125550100"));
-  EXPECT_EQ(own.action, Action::kBlock);
+  EXPECT_EQ(own.action, Action::kTag);
   ASSERT_FALSE(own.reasons.empty());
   EXPECT_NE(own.reasons[0].find("own range 1202555"), std::string::npos);
   Call inside = call(kT0, "+12025550142", "13125550100");
   inside.external = false;  // our own subscriber calling out
   EXPECT_EQ(p.on_invite(inside).action, Action::kAllow);
+  o.own_range_action = Action::kBlock;  // a provider with no number ported out
+  CallPatterns strict(o);
+  EXPECT_EQ(strict.on_invite(call(kT0, "+12025550143", "13125550100")).action, Action::kBlock);
+}
+
+// A withheld caller ID is the caller's choice (RFC 3323), not an invalid
+// number; and the anonymous callers of a whole network are not one caller.
+TEST(Calls, WithheldCallerIdsAreNotJudged) {
+  EXPECT_TRUE(withheld_caller_id("anonymous"));
+  EXPECT_TRUE(withheld_caller_id("sip:anonymous@anonymous.invalid"));
+  EXPECT_TRUE(withheld_caller_id("Restricted"));
+  EXPECT_TRUE(withheld_caller_id(" Withheld "));
+  EXPECT_TRUE(withheld_caller_id("PRIVATE"));
+  EXPECT_FALSE(withheld_caller_id("anonymous-robot"));
+  EXPECT_FALSE(withheld_caller_id("+12025550100"));
+  CallPatterns p;
+  int not_allowed = 0;
+  for (int i = 0; i < 200; ++i)  // 200 different people, 100 a minute
+    not_allowed +=
+        p.on_invite(call(kT0 + i * 6 / 10, i % 2 ? "anonymous" : "Restricted",
+                         "1312555" + std::to_string(1000 + i * 37), "198.51.100." + std::to_string(i)))
+            .action != Action::kAllow;
+  EXPECT_EQ(not_allowed, 0);
+}
+
+// Volume alone: blocked while nothing else is known, tagged once the calls
+// show they are answered and last (a call centre); a robocaller's low
+// answer rate keeps it blocked.
+TEST(Calls, MassCallersWithHealthyCallsAreTaggedNotBlocked) {
+  CallPatterns p;
+  std::vector<Action> centre, robot;
+  for (int i = 0; i < 120; ++i) {  // 60 distinct callees a minute each, random-looking
+    Call c = call(kT0 + i / 2, "+14155550150", "1312555" + std::to_string(1000 + (i * 7919) % 9000));
+    centre.push_back(p.on_invite(c).action);
+    c.answered = i % 3 != 0;
+    c.duration_s = c.answered ? 90 + i % 200 : 0;
+    p.on_end(c);
+    Call r = call(kT0 + i / 2, "+14155550151", "1313555" + std::to_string(1000 + (i * 7919) % 9000));
+    robot.push_back(p.on_invite(r).action);
+    r.answered = i % 10 == 0;
+    r.duration_s = r.answered ? 20 : 0;
+    p.on_end(r);
+  }
+  EXPECT_EQ(std::count(centre.begin(), centre.end(), Action::kBlock), 0);
+  EXPECT_EQ(centre.back(), Action::kTag);
+  EXPECT_EQ(robot.back(), Action::kBlock);
+  EXPECT_GE(std::count(robot.begin(), robot.end(), Action::kBlock), 100);
 }
 
 // Numbers in national or international-dialling form (CDRs and SIP carry
@@ -71,7 +119,7 @@ TEST(Calls, NationalAndInternationalDiallingForms) {
   EXPECT_EQ(e164_digits("07700900123", false, uk), "447700900123");
   CallPatterns q(uk);
   Assessment own = q.on_invite(call(kT0, "07700 900123", "02079460000"));
-  EXPECT_EQ(own.action, Action::kBlock);  // our own range, in national form, from outside
+  EXPECT_EQ(own.action, Action::kTag);  // our own range, in national form, from outside
   ASSERT_FALSE(own.reasons.empty());
   EXPECT_NE(own.reasons[0].find("own range 447700"), std::string::npos) << own.reasons[0];
   EXPECT_EQ(q.on_invite(call(kT0 + 1, "02079460000", "07700900123")).action, Action::kAllow);
@@ -138,6 +186,45 @@ TEST(Calls, HonestCallersAndBusyTrunksAreNotBlocked) {
   }
   EXPECT_EQ(blocked, 0);
   EXPECT_EQ(tagged, 0);
+}
+
+TEST(Calls, StateSurvivesARestart) {
+  CallPatterns p;
+  for (int i = 0; i < 40; ++i)  // a robocaller: blocked by its 30th call
+    p.on_invite(call(kT0 + i / 2, "+14155550123", "1312555" + std::to_string(1000 + (i * 7919) % 9000)));
+  for (int i = 0; i < 3; ++i) {  // an honest caller, answered long calls
+    Call c = call(kT0 + i * 5, "+14155550999", "13125550" + std::to_string(100 + i));
+    p.on_invite(c);
+    c.answered = true;
+    c.duration_s = 120;
+    p.on_end(c);
+  }
+  const std::string saved = p.save_state(kT0 + 21);
+  ASSERT_FALSE(saved.empty());
+
+  CallPatterns q;  // the restarted daemon
+  size_t skipped = 99;
+  EXPECT_EQ(q.load_state(saved + "not json\n{\"key\": 1}\n", kT0 + 21, &skipped), p.keys());
+  EXPECT_EQ(skipped, 2u);
+  EXPECT_EQ(q.keys(), p.keys());
+  auto inc = q.incidents();
+  ASSERT_FALSE(inc.empty());
+  EXPECT_EQ(inc[0].key, "caller:+14155550123");
+  EXPECT_EQ(inc[0].action, Action::kBlock);
+  EXPECT_EQ(inc[0].attempts, 40u);
+  // Its next call is blocked at once (the window came back), the honest caller's is not.
+  EXPECT_EQ(q.on_invite(call(kT0 + 22, "+14155550123", "13125559999")).action, Action::kBlock);
+  EXPECT_EQ(q.on_invite(call(kT0 + 22, "+14155550999", "13125550200")).action, Action::kAllow);
+  // A fresh detector needs the pattern again: its first call goes through.
+  CallPatterns fresh;
+  EXPECT_EQ(fresh.on_invite(call(kT0 + 22, "+14155550123", "13125559999")).action, Action::kAllow);
+  // The ends came back too: the answered calls are not counted as unanswered.
+  EXPECT_EQ(q.save_state(kT0 + 22).find("[" + std::to_string(kT0) + ",13125550100,false"), std::string::npos);
+  // Past the window, only the incident stays.
+  CallPatterns late;
+  late.load_state(saved, kT0 + 5000);
+  EXPECT_EQ(late.incidents().size(), inc.size());
+  EXPECT_EQ(late.on_invite(call(kT0 + 5000, "+14155550123", "13125559999")).action, Action::kAllow);
 }
 
 TEST(Calls, KeysStayBounded) {

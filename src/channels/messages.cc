@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/strings.h"
+
 namespace rampart::channels::messages {
 
 using Json = nlohmann::json;
@@ -247,6 +249,19 @@ struct Checker::Impl {
   struct Sender {
     std::deque<int64_t> times;  // of its messages in the window (bounded)
     std::unordered_map<uint64_t, Recipient> recipients;
+    // A lower bound of the recipients' `last` and the number not answered:
+    // while the bound is inside the window, every recipient is, and the
+    // counts need no walk over them.
+    int64_t min_last = INT64_MAX;
+    uint32_t unanswered = 0;
+    void recount() {
+      min_last = INT64_MAX;
+      unanswered = 0;
+      for (const auto& [h, r] : recipients) {
+        min_last = std::min(min_last, r.last);
+        unanswered += !r.answered;
+      }
+    }
     std::deque<int64_t> complaints;
     std::list<std::string>::iterator order;
   };
@@ -256,11 +271,17 @@ struct Checker::Impl {
     uint64_t hash = 0;
     int64_t last = 0;
     std::unordered_map<uint64_t, int64_t> recipients;  // -> last time
+    int64_t min_last = INT64_MAX;                      // a lower bound of the recipients' times
+    void recount() {
+      min_last = INT64_MAX;
+      for (const auto& [h, when] : recipients) min_last = std::min(min_last, when);
+    }
     std::vector<uint64_t> senders;
     std::list<uint64_t>::iterator order;
   };
   std::unordered_map<uint64_t, Text> texts;  // by id
-  std::unordered_map<uint32_t, std::vector<uint64_t>> bands;
+  // Band -> the texts having it, with their hash (compared without a lookup).
+  std::unordered_map<uint32_t, std::vector<std::pair<uint64_t, uint64_t>>> bands;
   std::list<uint64_t> text_order;
   uint64_t next_text = 1;
   std::unordered_map<std::string, int64_t> reported_hosts, reported_phones;
@@ -297,9 +318,10 @@ struct Checker::Impl {
     for (int b = 0; b < 4; ++b) {
       auto it = bands.find(band_key(b, h));
       if (it == bands.end()) continue;
-      for (uint64_t id : it->second) {
+      for (const auto& [id, hash] : it->second) {
+        if (std::popcount(hash ^ h) > opt.near_bits) continue;
         auto t = texts.find(id);
-        if (t != texts.end() && std::popcount(t->second.hash ^ h) <= opt.near_bits) {
+        if (t != texts.end()) {
           text_order.splice(text_order.begin(), text_order, t->second.order);
           t->second.last = now;
           return t->second;
@@ -313,7 +335,7 @@ struct Checker::Impl {
     t.hash = h;
     t.last = now;
     t.order = text_order.begin();
-    for (int b = 0; b < 4; ++b) bands[band_key(b, h)].push_back(id);
+    for (int b = 0; b < 4; ++b) bands[band_key(b, h)].emplace_back(id, h);
     return t;
   }
 
@@ -323,7 +345,7 @@ struct Checker::Impl {
     for (int b = 0; b < 4; ++b) {
       auto it = bands.find(band_key(b, t->second.hash));
       if (it == bands.end()) continue;
-      std::erase(it->second, id);
+      std::erase_if(it->second, [id](const auto& e) { return e.first == id; });
       if (it->second.empty()) bands.erase(it);
     }
     text_order.erase(t->second.order);
@@ -363,7 +385,10 @@ Verdict Checker::check(const Message& m, int64_t now) {
     auto it = d.senders.find(Impl::key(m.channel, r));
     if (it == d.senders.end()) continue;
     auto rr = it->second.recipients.find(me);
-    if (rr != it->second.recipients.end()) rr->second.answered = true;
+    if (rr != it->second.recipients.end() && !rr->second.answered) {
+      rr->second.answered = true;
+      --it->second.unanswered;
+    }
   }
   Impl::Sender& s = d.sender(Impl::key(m.channel, m.sender));
   while (!s.times.empty() && s.times.front() < horizon) s.times.pop_front();
@@ -374,19 +399,32 @@ Verdict Checker::check(const Message& m, int64_t now) {
     auto it = s.recipients.find(h);
     if (it != s.recipients.end()) {
       it->second.last = t;
+      s.min_last = std::min(s.min_last, t);
       continue;
     }
-    if (s.recipients.size() >= kMaxRemembered)
+    if (s.recipients.size() >= kMaxRemembered && s.min_last < horizon) {  // else none is outside
       std::erase_if(s.recipients, [horizon](const auto& kv) { return kv.second.last < horizon; });
-    if (s.recipients.size() < kMaxRemembered) s.recipients[h] = {t, false};
+      s.recount();
+    }
+    if (s.recipients.size() < kMaxRemembered) {
+      s.recipients[h] = {t, false};
+      s.min_last = std::min(s.min_last, t);
+      ++s.unanswered;
+    }
   }
   size_t distinct = 0, unanswered = 0;
-  if (s.recipients.size() >= std::min(o.fanout_recipients, o.unanswered_min))
-    for (const auto& [h, r] : s.recipients) {
-      if (r.last < horizon) continue;
-      ++distinct;
-      if (!r.answered) ++unanswered;
+  if (s.recipients.size() >= std::min(o.fanout_recipients, o.unanswered_min)) {
+    if (s.min_last >= horizon) {  // all inside the window
+      distinct = s.recipients.size();
+      unanswered = s.unanswered;
+    } else {
+      for (const auto& [h, r] : s.recipients) {
+        if (r.last < horizon) continue;
+        ++distinct;
+        if (!r.answered) ++unanswered;
+      }
     }
+  }
   while (!s.complaints.empty() && s.complaints.front() < horizon) s.complaints.pop_front();
   const std::string win = " in " + std::to_string(o.window_s) + " s";
   if (distinct >= o.fanout_recipients)
@@ -416,16 +454,25 @@ Verdict Checker::check(const Message& m, int64_t now) {
   if (norm.size() >= 40) {
     Impl::Text& tx = d.text(simhash(norm), t);
     for (const auto& r : m.recipients) {
-      if (tx.recipients.size() >= kMaxRemembered)
+      if (tx.recipients.size() >= kMaxRemembered && tx.min_last < horizon) {  // else none is outside
         std::erase_if(tx.recipients, [horizon](const auto& kv) { return kv.second < horizon; });
-      if (tx.recipients.size() < kMaxRemembered) tx.recipients[hash_str(r)] = t;
+        tx.recount();
+      }
+      if (tx.recipients.size() < kMaxRemembered) {
+        tx.recipients[hash_str(r)] = t;
+        tx.min_last = std::min(tx.min_last, t);
+      }
     }
     if (std::find(tx.senders.begin(), tx.senders.end(), me) == tx.senders.end() &&
         tx.senders.size() < kMaxTextSenders)
       tx.senders.push_back(me);
     size_t reach = 0;
-    if (tx.recipients.size() >= o.bulk_recipients)
-      for (const auto& [h, last] : tx.recipients) reach += last >= horizon;
+    if (tx.recipients.size() >= o.bulk_recipients) {
+      if (tx.min_last >= horizon)
+        reach = tx.recipients.size();
+      else
+        for (const auto& [h, last] : tx.recipients) reach += last >= horizon;
+    }
     if (reach >= o.bulk_recipients) {
       // Many senders of one text each writing to a few people is also how a
       // greeting spreads: a campaign needs this sender to fan out too.
@@ -460,6 +507,176 @@ void Checker::complaint(const Complaint& c, int64_t now) {
   s.complaints.push_back(t);
   for (auto& h : url_hosts(c.text)) Impl::remember(d.reported_hosts, std::move(h), t);
   for (auto& p : phone_numbers(c.text)) Impl::remember(d.reported_phones, std::move(p), t);
+}
+
+}  // namespace rampart::channels::messages
+
+namespace rampart::channels::messages {
+
+// Lines: {"sender": "sms|+1...", "times": [...], "recipients": [[hash, last,
+// answered], ...], "complaints": [...]}; {"text": simhash, "last": T,
+// "recipients": [[hash, last], ...], "senders": [hash, ...]}; {"host": "...",
+// "time": T}; {"phone": "...", "time": T}.
+std::string Checker::save_state(int64_t now) const {
+  const Impl& d = *impl_;
+  const int64_t horizon = now - d.opt.window_s;
+  std::string out;
+  auto line = [&out](const Json& j) {
+    out += j.dump(-1, ' ', false, Json::error_handler_t::replace);
+    out.push_back('\n');
+  };
+  for (auto it = d.sender_order.rbegin(); it != d.sender_order.rend(); ++it) {
+    auto s = d.senders.find(*it);
+    if (s == d.senders.end()) continue;
+    Json times = Json::array(), recips = Json::array(), complaints = Json::array();
+    for (int64_t t : s->second.times)
+      if (t >= horizon) times.push_back(t);
+    for (const auto& [h, r] : s->second.recipients)
+      if (r.last >= horizon) recips.push_back(Json::array({h, r.last, r.answered}));
+    for (int64_t t : s->second.complaints)
+      if (t >= horizon) complaints.push_back(t);
+    if (times.empty() && recips.empty() && complaints.empty()) continue;
+    line({{"sender", *it}, {"times", times}, {"recipients", recips}, {"complaints", complaints}});
+  }
+  for (auto it = d.text_order.rbegin(); it != d.text_order.rend(); ++it) {
+    auto t = d.texts.find(*it);
+    if (t == d.texts.end() || t->second.last < horizon) continue;
+    Json recips = Json::array();
+    for (const auto& [h, last] : t->second.recipients)
+      if (last >= horizon) recips.push_back(Json::array({h, last}));
+    line({{"text", t->second.hash},
+          {"last", t->second.last},
+          {"recipients", recips},
+          {"senders", t->second.senders}});
+  }
+  for (const auto& [h, t] : d.reported_hosts) line({{"host", h}, {"time", t}});
+  for (const auto& [p, t] : d.reported_phones) line({{"phone", p}, {"time", t}});
+  return out;
+}
+
+std::vector<Checker::SenderClass> Checker::sender_classes(int64_t now, size_t limit) const {
+  const Impl& d = *impl_;
+  const Options& o = d.opt;
+  const int64_t horizon = now - o.window_s;
+  std::vector<SenderClass> out;
+  for (const std::string& k : d.sender_order) {  // most recent first
+    if (out.size() >= limit) break;
+    auto it = d.senders.find(k);
+    if (it == d.senders.end()) continue;
+    const Impl::Sender& s = it->second;
+    SenderClass c;
+    for (int64_t t : s.times) c.messages += t >= horizon;
+    for (int64_t t : s.complaints) c.complaints += t >= horizon;
+    for (const auto& [h, r] : s.recipients)
+      if (r.last >= horizon) {
+        ++c.recipients;
+        c.unanswered += !r.answered;
+      }
+    if (c.complaints)
+      c.cls = "complained";
+    else if (c.recipients >= o.fanout_recipients || c.messages >= o.volume_messages)
+      c.cls = "bulk";
+    else if (c.recipients >= o.unanswered_min &&
+             c.unanswered >= o.unanswered_share * static_cast<double>(c.recipients))
+      c.cls = "unanswered";
+    else
+      continue;
+    const size_t bar = k.find('|');
+    c.channel = k.compare(0, bar, "im") == 0 ? Channel::kIm : Channel::kSms;
+    c.sender = k.substr(bar + 1);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+size_t Checker::load_state(std::string_view text, int64_t now, size_t* skipped) {
+  Impl& d = *impl_;
+  const int64_t horizon = now - d.opt.window_s;
+  size_t loaded = 0, bad = 0;
+  auto time_of = [](const Json& v, int64_t* out) {
+    if (!v.is_number_integer() || v.get<int64_t>() < 0) return false;
+    *out = v.get<int64_t>();
+    return true;
+  };
+  auto str_of = [](const Json& j, const char* key, size_t max, std::string* out) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string() || it->get_ref<const std::string&>().empty() ||
+        it->get_ref<const std::string&>().size() > max)
+      return false;
+    *out = it->get<std::string>();
+    return true;
+  };
+  auto array_of = [](const Json& j, const char* key, size_t max) -> const Json* {
+    auto it = j.find(key);
+    return it != j.end() && it->is_array() && it->size() <= max ? &*it : nullptr;
+  };
+  for (std::string_view raw : split(text, '\n')) {
+    if (trim(raw).empty()) continue;
+    Json j = Json::parse(raw.begin(), raw.end(), nullptr, /*allow_exceptions=*/false);
+    bool ok = j.is_object();
+    std::string name;
+    int64_t t = 0;
+    if (ok && str_of(j, "sender", 512, &name)) {
+      const Json* times = array_of(j, "times", 4096);
+      const Json* recips = array_of(j, "recipients", kMaxRemembered);
+      const Json* complaints = array_of(j, "complaints", 256);
+      ok = times && recips && complaints;
+      Impl::Sender loaded_sender;
+      for (size_t i = 0; ok && i < times->size(); ++i)
+        if ((ok = time_of((*times)[i], &t)) && t >= horizon) loaded_sender.times.push_back(t);
+      for (size_t i = 0; ok && i < complaints->size(); ++i)
+        if ((ok = time_of((*complaints)[i], &t)) && t >= horizon) loaded_sender.complaints.push_back(t);
+      for (size_t i = 0; ok && i < recips->size(); ++i) {
+        const Json& r = (*recips)[i];
+        ok = r.is_array() && r.size() == 3 && r[0].is_number_unsigned() && time_of(r[1], &t) &&
+             r[2].is_boolean();
+        if (ok && t >= horizon) loaded_sender.recipients[r[0].get<uint64_t>()] = {t, r[2].get<bool>()};
+      }
+      if (ok) {
+        Impl::Sender& s = d.sender(name);
+        s.times = std::move(loaded_sender.times);
+        s.recipients = std::move(loaded_sender.recipients);
+        s.complaints = std::move(loaded_sender.complaints);
+        s.recount();
+      }
+    } else if (ok && j.contains("text")) {
+      const Json* recips = array_of(j, "recipients", kMaxRemembered);
+      const Json* senders = array_of(j, "senders", kMaxTextSenders);
+      ok =
+          j["text"].is_number_unsigned() && j.contains("last") && time_of(j["last"], &t) && recips && senders;
+      const int64_t last = t;
+      std::unordered_map<uint64_t, int64_t> rs;
+      std::vector<uint64_t> ss;
+      for (size_t i = 0; ok && i < recips->size(); ++i) {
+        const Json& r = (*recips)[i];
+        ok = r.is_array() && r.size() == 2 && r[0].is_number_unsigned() && time_of(r[1], &t);
+        if (ok && t >= horizon) rs[r[0].get<uint64_t>()] = t;
+      }
+      for (size_t i = 0; ok && i < senders->size(); ++i)
+        if ((ok = (*senders)[i].is_number_unsigned())) ss.push_back((*senders)[i].get<uint64_t>());
+      if (ok && last >= horizon) {
+        Impl::Text& tx = d.text(j["text"].get<uint64_t>(), last);
+        for (auto& [h, when] : rs)
+          if (tx.recipients.size() < kMaxRemembered) tx.recipients[h] = std::max(tx.recipients[h], when);
+        for (uint64_t h : ss)
+          if (std::find(tx.senders.begin(), tx.senders.end(), h) == tx.senders.end() &&
+              tx.senders.size() < kMaxTextSenders)
+            tx.senders.push_back(h);
+        tx.recount();
+      }
+    } else if (ok && str_of(j, "host", 253, &name)) {
+      ok = j.contains("time") && time_of(j["time"], &t);
+      if (ok) Impl::remember(d.reported_hosts, std::move(name), t);
+    } else if (ok && str_of(j, "phone", 15, &name)) {
+      ok = j.contains("time") && time_of(j["time"], &t);
+      if (ok) Impl::remember(d.reported_phones, std::move(name), t);
+    } else {
+      ok = false;
+    }
+    ok ? ++loaded : ++bad;
+  }
+  if (skipped) *skipped = bad;
+  return loaded;
 }
 
 }  // namespace rampart::channels::messages

@@ -124,6 +124,28 @@ class Checker {
   size_t senders() const;
   size_t texts() const;
 
+  // The state as text, to survive a restart (rampartd writes it with
+  // core/file.h): one JSON object a line: senders (least recent first) with
+  // their message times, recipients and complaints inside the window at
+  // `now`; texts with their recipients and senders; the URL hosts and phone
+  // numbers named in complaints. load_state() adds them; lines that do not
+  // parse are skipped and counted in `skipped`; the bounds hold. The number
+  // of entries loaded.
+  std::string save_state(int64_t now) const;
+
+  // The senders' classes per channel, as the reputation of mail senders
+  // (GET /v1/messages/senders): from the window at `now`, "complained" (spam
+  // reports), "bulk" (the SENDER_FANOUT or SENDER_VOLUME thresholds),
+  // "unanswered" (SENDER_UNANSWERED), or "normal" (left out). Most recent
+  // first, at most `limit`.
+  struct SenderClass {
+    Channel channel = Channel::kSms;
+    std::string sender, cls;
+    size_t messages = 0, recipients = 0, unanswered = 0, complaints = 0;
+  };
+  std::vector<SenderClass> sender_classes(int64_t now, size_t limit) const;
+  size_t load_state(std::string_view text, int64_t now, size_t* skipped = nullptr);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -147,6 +147,73 @@ TEST(Messages, ComplaintsName7726Senders_Urls_AndNumbers) {
   EXPECT_FALSE(has(ck.check(im, kT + 10), "SENDER_COMPLAINED"));
 }
 
+TEST(Messages, StateSurvivesARestart) {
+  Checker ck;
+  Complaint c;
+  c.channel = Channel::kSms;
+  c.sender = "+13135550100";
+  c.text = "Your parcel is held: pay the fee at https://parcel-fee.example/x or call 0800 123 4567";
+  ck.complaint(c, kT);
+  const std::string spam = "Congratulations! You have won a gift card. Claim it now at the link below";
+  for (int i = 0; i < 15; ++i)  // a bulk sender, 15 of the 20 recipients TEXT_BULK needs
+    ck.check(sms("+13135550177", "+1202556" + std::to_string(1000 + i), spam), kT + i);
+  ck.check(sms("+12025550001", "+12025550002", "lunch?"), kT + 20);
+  ck.check(sms("+12025550002", "+12025550001", "yes"), kT + 21);  // a reply
+  const std::string saved = ck.save_state(kT + 30);
+
+  Checker q;  // the restarted daemon
+  size_t skipped = 9;
+  EXPECT_GT(q.load_state(saved + "{\"sender\": 5}\n[]\n", kT + 30, &skipped), 5u);
+  EXPECT_EQ(skipped, 2u);
+  EXPECT_EQ(q.senders(), ck.senders());
+  EXPECT_EQ(q.texts(), ck.texts());
+  EXPECT_EQ(q.save_state(kT + 30).size(), saved.size());  // the same entries (hash maps: any order)
+  auto v = q.check(sms("+13135550100", "+12025550199", "hello"), kT + 40);
+  EXPECT_TRUE(has(v, "SENDER_COMPLAINED")) << v.to_json();
+  auto u = q.check(sms("+14155550100", "+12025550199", "see https://parcel-fee.example/track"), kT + 40);
+  EXPECT_TRUE(has(u, "URL_REPORTED")) << u.to_json();
+  auto p = q.check(sms("+14155550101", "+12025550198", "ring 0800-123-4567 today"), kT + 40);
+  EXPECT_TRUE(has(p, "PHONE_REPORTED")) << p.to_json();
+  Verdict bulk;
+  for (int i = 15; i < 20; ++i)
+    bulk = q.check(sms("+13135550177", "+1202556" + std::to_string(1000 + i), spam), kT + 40);
+  EXPECT_TRUE(has(bulk, "TEXT_BULK")) << bulk.to_json();  // the 15 before the restart count
+  Checker fresh;
+  Verdict none;
+  for (int i = 15; i < 20; ++i)
+    none = fresh.check(sms("+13135550177", "+1202556" + std::to_string(1000 + i), spam), kT + 40);
+  EXPECT_FALSE(has(none, "TEXT_BULK"));
+  // Outside the window the senders' windows are gone; the reported URL stays.
+  Checker late;
+  late.load_state(saved, kT + 10000);
+  EXPECT_FALSE(
+      has(late.check(sms("+13135550100", "+12025550199", "hello"), kT + 10000), "SENDER_COMPLAINED"));
+  EXPECT_TRUE(has(late.check(sms("+1415555010", "+12025550199", "https://parcel-fee.example"), kT + 10000),
+                  "URL_REPORTED"));
+}
+
+TEST(Messages, SenderClassesPerChannel) {
+  Checker ck;
+  Complaint c;
+  c.channel = Channel::kIm;
+  c.sender = "spammer@chat";
+  ck.complaint(c, kT);
+  for (int i = 0; i < 60; ++i)
+    ck.check(sms("+13135550100", "+1202556" + std::to_string(1000 + i), "hello number " + std::to_string(i)),
+             kT);
+  ck.check(sms("+12025550001", "+12025550002", "lunch?"), kT);
+  auto classes = ck.sender_classes(kT + 10, 100);
+  ASSERT_EQ(classes.size(), 2u);
+  EXPECT_EQ(classes[0].sender, "+13135550100");  // most recent first
+  EXPECT_EQ(classes[0].cls, "bulk");
+  EXPECT_EQ(classes[0].recipients, 60u);
+  EXPECT_EQ(classes[1].channel, Channel::kIm);
+  EXPECT_EQ(classes[1].sender, "spammer@chat");
+  EXPECT_EQ(classes[1].cls, "complained");
+  EXPECT_EQ(ck.sender_classes(kT + 10, 1).size(), 1u);
+  EXPECT_TRUE(ck.sender_classes(kT + 10000, 100).empty());  // the window has passed
+}
+
 TEST(Messages, Bounded) {
   Options o;
   o.max_senders = 50;

@@ -87,6 +87,9 @@ x5u_timeout_ms = 800
 stir_failed = "tag"
 # Digit prefixes of our own numbers: arriving from outside, they are spoofed.
 own_ranges = []
+# One of them arriving from outside: "tag" (it may be a number ported out to
+# another network, its subscriber calling in) or "block" (603) when none is.
+own_ranges_action = "tag"
 # Numbers in national form ("07700 900123"): the country code that makes them
 # E.164 ("44"); empty: such caller IDs are not judged valid or invalid.
 country_code = ""
@@ -96,6 +99,12 @@ international_prefix = "00"
 tag_prefix = "Spam? "
 # Calls waiting for the worker, then 503.
 max_queue = 1024
+# The call patterns (attempts in the window, incidents) survive a restart in
+# this file, written every state_interval_s and at stop; "" (the default
+# without --data-dir): kept in memory only. Default: <data dir>/calls.state.
+# state_file = "/var/lib/rampart/calls.state"
+# Seconds between two writes of the state file (also written at stop).
+state_interval_s = 60
 
 # SMS and instant messages (src/server/messages_api.h): POST /v1/messages and
 # /v1/messages/batch (right "scan"), POST /v1/messages/complaints (right
@@ -106,6 +115,11 @@ enabled = true
 window_s = 3600
 # Requests waiting for the worker, then 503.
 max_queue = 4096
+# The senders' windows, complaints, texts and reported URLs and numbers
+# survive a restart in this file (default: <data dir>/messages.state).
+# state_file = "/var/lib/rampart/messages.state"
+# Seconds between two writes of the state file (also written at stop).
+state_interval_s = 60
 
 # The private exchange among member providers (src/exchange/README.md):
 # signed batches over mutual TLS 1.3, rights per data class, listings

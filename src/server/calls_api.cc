@@ -7,13 +7,19 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <ctime>
+#include <deque>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include "channels/x5u.h"
 #include "core/executor.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "server/http/parser.h"
@@ -25,7 +31,7 @@ namespace stir = channels::stir;
 namespace calls = channels::calls;
 using Json = nlohmann::json;
 
-Result<CallsConfig> CallsConfig::from(const Config& cfg) {
+Result<CallsConfig> CallsConfig::from(const Config& cfg, const std::string& data_dir) {
   const size_t mark = cfg.error_count();
   CallsConfig c;
   Section s = cfg.section("calls");
@@ -41,6 +47,7 @@ Result<CallsConfig> CallsConfig::from(const Config& cfg) {
     else
       c.own_ranges.push_back(std::move(d));
   }
+  c.own_ranges_block = s.choice("own_ranges_action", "tag", {"tag", "block"}) == "block";
   auto digits_key = [&](const char* key, std::string dflt) {
     std::string v = s.string(key, dflt);
     if (v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos) {
@@ -55,6 +62,8 @@ Result<CallsConfig> CallsConfig::from(const Config& cfg) {
   c.tag_prefix = s.string("tag_prefix", "Spam? ");
   if (c.tag_prefix.size() > 64) s.invalid("tag_prefix", "at most 64 bytes");
   c.max_queue = static_cast<size_t>(s.integer("max_queue", 1024, 1, 1000000));
+  c.state_file = s.string("state_file", data_dir.empty() ? std::string() : data_dir + "/calls.state");
+  c.state_interval_s = s.integer("state_interval_s", 60, 1, 86400);
   if (c.enabled && c.trust_anchors.empty())
     s.invalid("trust_anchors", "calls.enabled needs the STI-CA list (a PEM file)");
   if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
@@ -112,6 +121,42 @@ Result<CallRequest> parse_call_request(std::string_view body) {
   return r;
 }
 
+Result<CallEnd> parse_call_end(std::string_view body) {
+  if (body.size() > kMaxCallEndBytes) return fail(Errc::kLimit, "body over 4 KiB");
+  Json j = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return fail(Errc::kParse, "the body is not a JSON object");
+  for (const auto& [key, value] : j.items()) {
+    static constexpr std::string_view kKnown[] = {"call_id", "answered", "duration", "status"};
+    if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown))
+      return fail(Errc::kParse, "unknown field " + key.substr(0, 64));
+    (void)value;
+  }
+  CallEnd e;
+  auto id = j.find("call_id");
+  if (id == j.end() || !id->is_string() || id->get_ref<const std::string&>().empty() ||
+      id->get_ref<const std::string&>().size() > 1024)
+    return fail(Errc::kParse, "call_id must be a string of 1-1024 bytes");
+  e.call_id = id->get<std::string>();
+  if (auto it = j.find("status"); it != j.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 100 || it->get<int64_t>() > 699)
+      return fail(Errc::kParse, "status must be a SIP status code (100-699)");
+    e.status = static_cast<int>(it->get<int64_t>());
+  }
+  if (auto it = j.find("duration"); it != j.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > 10'000'000)
+      return fail(Errc::kParse, "duration must be seconds (0-10000000)");
+    e.duration_s = it->get<int64_t>();
+  }
+  if (auto it = j.find("answered"); it != j.end() && !it->is_null()) {
+    if (!it->is_boolean()) return fail(Errc::kParse, "answered must be true or false");
+    e.answered = it->get<bool>();
+  } else {
+    e.answered = e.status ? e.status >= 200 && e.status < 300 : e.duration_s > 0;
+  }
+  if (!e.answered) e.duration_s = 0;
+  return e;
+}
+
 std::string CallAnswer::to_json() const {
   Json j = Json::object();
   j["action"] = action;
@@ -133,8 +178,11 @@ CallAnswer decide_call(const calls::Assessment& a, const stir::Verdict& v, const
   if (a.action == calls::Action::kBlock) {
     // A caller ID that is not a caller (invalid, the callee's own, ours from
     // outside) is declined by the network; a pattern is unwanted (RFC 8197).
-    const bool number_rule = std::any_of(a.reasons.begin(), a.reasons.end(),
-                                         [](const std::string& r) { return r.rfind("caller ID", 0) == 0; });
+    // (Our own range from outside is a number rule only when it blocks.)
+    const bool number_rule = std::any_of(a.reasons.begin(), a.reasons.end(), [&cfg](const std::string& r) {
+      return r.rfind("caller ID", 0) == 0 &&
+             (cfg.own_ranges_block || r.find("own range") == std::string::npos);
+    });
     out.action = "block";
     out.code = number_rule ? 603 : 607;
     out.reason = a.reasons.empty() ? "call pattern" : a.reasons.front();
@@ -167,9 +215,15 @@ struct CallService::Impl {
   calls::CallPatterns patterns;
   std::thread thread;
   std::atomic<size_t> queued{0};
+  // The INVITEs asked about, by Call-ID, for their ends (oldest first out).
+  static constexpr size_t kMaxPending = 100000;
+  std::unordered_map<std::string, calls::Call> pending;
+  std::deque<std::pair<std::string, int64_t>> pending_order;
+  boost::asio::steady_timer save_timer{ctx};
   // Metrics (null without a registry: tests).
   Family<Counter>* actions = nullptr;
   Family<Counter>* verstats = nullptr;
+  Family<Counter>* ends = nullptr;
   Counter* overflow = nullptr;
   Histogram* seconds = nullptr;
 
@@ -178,10 +232,64 @@ struct CallService::Impl {
   static calls::Options pattern_options(const CallsConfig& c) {
     calls::Options o;
     o.own_ranges = c.own_ranges;
+    o.own_range_action = c.own_ranges_block ? calls::Action::kBlock : calls::Action::kTag;
     o.country_code = c.country_code;
     o.national_prefix = c.national_prefix;
     o.international_prefix = c.international_prefix;
     return o;
+  }
+
+  void remember(const std::string& call_id, const calls::Call& c) {
+    if (call_id.empty()) return;
+    while (!pending_order.empty() &&
+           (pending.size() >= kMaxPending || pending_order.front().second < c.time - 86400)) {
+      auto it = pending.find(pending_order.front().first);
+      if (it != pending.end() && it->second.time == pending_order.front().second) pending.erase(it);
+      pending_order.pop_front();
+    }
+    if (pending_order.size() >= 2 * kMaxPending) pending_order.pop_front();  // stale entries of ended calls
+    pending[call_id] = c;
+    pending_order.emplace_back(call_id, c.time);
+  }
+
+  bool ended(const CallEnd& e) {
+    auto it = pending.find(e.call_id);
+    if (it == pending.end()) return false;
+    calls::Call c = std::move(it->second);
+    pending.erase(it);
+    c.answered = e.answered;
+    c.duration_s = e.answered ? e.duration_s : 0;
+    patterns.on_end(c);
+    return true;
+  }
+
+  // The patterns' state: read at start, written every state_interval_s and at stop.
+  void load_state() {
+    if (cfg.state_file.empty()) return;
+    std::ifstream in(cfg.state_file, std::ios::binary);
+    if (!in) return;  // the first start
+    std::stringstream buf;
+    buf << in.rdbuf();
+    size_t skipped = 0;
+    const size_t n = patterns.load_state(buf.str(), static_cast<int64_t>(std::time(nullptr)), &skipped);
+    log::get()->info("calls: {} keys read back from {}{}", n, cfg.state_file,
+                     skipped ? " (" + std::to_string(skipped) + " unreadable lines skipped)" : "");
+  }
+  void save_state() {
+    if (cfg.state_file.empty()) return;
+    if (auto st = write_file_atomically(cfg.state_file,
+                                        patterns.save_state(static_cast<int64_t>(std::time(nullptr))), 0600);
+        !st)
+      log::get()->warn("calls: state not written: {}", st.error().message);
+  }
+  void schedule_save() {
+    if (cfg.state_file.empty()) return;
+    save_timer.expires_after(std::chrono::seconds(cfg.state_interval_s));
+    save_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      save_state();
+      schedule_save();
+    });
   }
 
   void finish(const CallRequest& req, const calls::Assessment& a, const stir::Verdict& v,
@@ -208,6 +316,7 @@ struct CallService::Impl {
     c.source_ip = req.source_ip;
     c.external = req.external;
     calls::Assessment a = patterns.on_invite(c);
+    remember(req.call_id, c);
     stir::Call sc{.from_tn = req.from, .to_tn = req.to, .date = req.date ? req.date : now};
     auto step = stir::check_identity(req.identity, sc);
     if (auto* v = std::get_if<stir::Verdict>(&step)) {
@@ -232,6 +341,7 @@ CallService::~CallService() {
   impl_->guard.reset();
   impl_->ctx.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->save_state();  // the worker has stopped: nothing else touches the patterns
 }
 
 const CallsConfig& CallService::config() const { return impl_->cfg; }
@@ -251,12 +361,18 @@ Result<std::unique_ptr<CallService>> CallService::start(CallsConfig cfg, Metrics
                                              "Calls assessed (POST /v1/calls), by action.", {"action"});
     impl->verstats = &metrics->counter_family(
         "rampart_calls_verstat_total", "STIR/SHAKEN verification results of assessed calls.", {"verstat"});
+    impl->ends = &metrics->counter_family(
+        "rampart_calls_ended_total",
+        "Call ends reported by the proxy (POST /v1/calls/end): answered, unanswered, or unknown Call-ID.",
+        {"result"});
     impl->overflow = &metrics->counter("rampart_calls_overflow_total",
                                        "Calls refused with 503: the assessment queue was full.");
     impl->seconds = &metrics->histogram("rampart_calls_assess_seconds",
                                         "Time from a call's request to its answer (x5u fetch included).",
                                         {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1, 1});
   }
+  impl->load_state();
+  impl->schedule_save();
   Impl* p = impl.get();
   impl->thread = std::thread([p] { p->ctx.run(); });
   log::get()->info("calls: POST /v1/calls with {} trust anchors{}", p->anchors.size(),
@@ -275,6 +391,22 @@ bool CallService::assess(CallRequest req, std::function<void(CallAnswer)> done) 
   boost::asio::post(p->ctx, [p, req = std::move(req), done = std::move(done), t0]() mutable {
     p->queued.fetch_sub(1, std::memory_order_relaxed);
     p->run(std::move(req), std::move(done), t0);
+  });
+  return true;
+}
+
+bool CallService::end(CallEnd e, std::function<void(bool)> done) {
+  Impl* p = impl_.get();
+  if (p->queued.fetch_add(1, std::memory_order_relaxed) >= p->cfg.max_queue) {
+    p->queued.fetch_sub(1, std::memory_order_relaxed);
+    if (p->overflow) p->overflow->inc();
+    return false;
+  }
+  boost::asio::post(p->ctx, [p, e = std::move(e), done = std::move(done)] {
+    p->queued.fetch_sub(1, std::memory_order_relaxed);
+    const bool found = p->ended(e);
+    if (p->ends) p->ends->with({found ? (e.answered ? "answered" : "unanswered") : "unknown"}).inc();
+    done(found);
   });
   return true;
 }
@@ -329,6 +461,24 @@ void add_call_routes(Router& router, std::shared_ptr<CallService> svc) {
                    respond(std::move(rep));
                };
                if (!svc->incidents(incident_limit(req.target), std::move(reply)))
+                 respond(HttpReply{503, error_json("too many calls waiting")});
+             });
+  router.add("POST", "/v1/calls/end", Right::kCalls,
+             [svc](HttpRequest& req, std::string_view, HttpRespond respond) {
+               auto parsed = parse_call_end(req.body);
+               if (!parsed) {
+                 respond(HttpReply{400, error_json(parsed.error().message)});
+                 return;
+               }
+               Executor* loop = current_executor();
+               auto reply = [loop, respond](bool found) {
+                 HttpReply rep{200, found ? "{\"recorded\": true}" : "{\"recorded\": false}"};
+                 if (loop)
+                   loop->post([respond, rep = std::move(rep)]() mutable { respond(std::move(rep)); });
+                 else
+                   respond(std::move(rep));
+               };
+               if (!svc->end(std::move(*parsed), std::move(reply)))
                  respond(HttpReply{503, error_json("too many calls waiting")});
              });
   router.add("POST", "/v1/calls", Right::kCalls,

@@ -20,7 +20,10 @@
 //   x5u_timeout_ms = 800                        # the whole fetch, then 436
 //   stir_failed = "tag"                         # or "reject"
 //   own_ranges = ["1202555"]                    # digit prefixes of our own numbers
+//   own_ranges_action = "tag"                   # from outside: tag (ported out?) or "block"
 //   tag_prefix = "Spam? "
+//   state_file = "/var/lib/rampart/calls.state"   # default: <data dir>/calls.state
+//   state_interval_s = 60                          # written this often and at stop
 //
 //   auto svc = CallService::start(cfg, &metrics);   // its worker thread starts
 //   add_call_routes(router, *svc);                  // POST /v1/calls (right "calls")
@@ -35,6 +38,18 @@
 // 400 for a bad body, 503 past the queue (1,024 calls waiting).
 // GET /v1/calls/incidents (right "read"): the callers, trunks and networks
 // flagged so far with their evidence (calls::Incident), strongest first.
+// POST /v1/calls/end (right "calls"): the proxy reports how a call it asked
+// about ended (Kamailio's dialog module, deploy/kamailio): {"call_id": "...",
+// "answered": true, "duration": 3, "status": 200} (at most 4 KiB; `answered`
+// defaults to a 2xx `status`, else to a positive `duration`). The call is
+// found by its Call-ID among the last 100,000 INVITEs asked about, and its
+// attempt gets its end, so the short-call and answer-seizure ratios work on
+// live signalling. Answer 200 {"recorded": true|false} (false: not found).
+//
+// State: the call patterns (every key's attempts in the window and its
+// incident) are written to `state_file` every `state_interval_s` and when the
+// service stops (core/file.h, atomically), and read back at start: a
+// robocaller blocked before a restart is blocked after it.
 //
 // Threads: the handler parses on the event loop, then everything else (the
 // patterns, the STIR checks, the chain cache and the x5u fetch, which never
@@ -75,10 +90,13 @@ struct CallsConfig {
   int64_t x5u_timeout_ms = 800;
   bool reject_failed = false;  // stir_failed = "reject"
   std::vector<std::string> own_ranges;
+  bool own_ranges_block = false;  // own_ranges_action = "block" (default "tag": numbers ported out)
   std::string country_code, national_prefix = "0", international_prefix = "00";  // calls.h Options
   std::string tag_prefix = "Spam? ";
   size_t max_queue = 1024;
-  static Result<CallsConfig> from(const Config& cfg);
+  std::string state_file;  // "": not persisted
+  int64_t state_interval_s = 60;
+  static Result<CallsConfig> from(const Config& cfg, const std::string& data_dir = "");
 };
 
 struct CallRequest {
@@ -88,6 +106,15 @@ struct CallRequest {
 };
 inline constexpr size_t kMaxCallRequestBytes = 16 * 1024;
 Result<CallRequest> parse_call_request(std::string_view body);
+
+struct CallEnd {
+  std::string call_id;
+  bool answered = false;
+  int64_t duration_s = 0;
+  int status = 0;  // the final SIP status when known
+};
+inline constexpr size_t kMaxCallEndBytes = 4 * 1024;
+Result<CallEnd> parse_call_end(std::string_view body);
 
 struct CallAnswer {
   std::string action;  // "allow", "tag", "block", "reject"
@@ -118,6 +145,9 @@ class CallService {
   // first, as {"incidents": [{"key", "action", "first_seen", "last_seen",
   // "attempts", "reasons"}]} (at most `limit`); `done` runs on the worker.
   bool incidents(size_t limit, std::function<void(std::string)> done);
+  // A call's end (POST /v1/calls/end); `done` (on the worker) gets whether
+  // the call was found. False (nothing runs) past the queue.
+  bool end(CallEnd e, std::function<void(bool)> done);
   const CallsConfig& config() const;
 
   struct Impl;
@@ -127,7 +157,7 @@ class CallService {
   std::unique_ptr<Impl> impl_;
 };
 
-// POST /v1/calls, right "calls"; GET /v1/calls/incidents[?limit=N] (read;
+// POST /v1/calls and /v1/calls/end, right "calls"; GET /v1/calls/incidents[?limit=N] (read;
 // default 100, at most 10,000).
 void add_call_routes(Router& router, std::shared_ptr<CallService> svc);
 

@@ -136,6 +136,8 @@ class CallsService : public ::testing::Test {
     cfg.trust_anchors = path_;
     cfg.x5u_timeout_ms = 2000;
     cfg.own_ranges = {"1999555"};
+    cfg.state_file = path_ + ".state";
+    cfg_ = cfg;
     auto s = CallService::start(cfg, nullptr);
     ASSERT_TRUE(s) << s.error().message;
     svc_ = std::move(*s);
@@ -143,7 +145,29 @@ class CallsService : public ::testing::Test {
   void TearDown() override {
     svc_.reset();
     std::remove(path_.c_str());
+    std::remove(cfg_.state_file.c_str());
   }
+  void restart() {
+    svc_.reset();  // writes the state
+    auto s = CallService::start(cfg_, nullptr);
+    ASSERT_TRUE(s) << s.error().message;
+    svc_ = std::move(*s);
+  }
+  bool end(CallEnd e) {
+    auto p = std::make_shared<std::promise<bool>>();
+    auto f = p->get_future();
+    EXPECT_TRUE(svc_->end(std::move(e), [p](bool found) { p->set_value(found); }));
+    EXPECT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    return f.get();
+  }
+  std::string incidents() {
+    auto p = std::make_shared<std::promise<std::string>>();
+    auto f = p->get_future();
+    EXPECT_TRUE(svc_->incidents(100, [p](std::string j) { p->set_value(std::move(j)); }));
+    EXPECT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    return f.get();
+  }
+  CallsConfig cfg_;
   CallAnswer ask(CallRequest r) {
     auto p = std::make_shared<std::promise<CallAnswer>>();
     auto f = p->get_future();
@@ -165,7 +189,8 @@ TEST_F(CallsService, PatternsAndIdentities) {
   }
   // Caller IDs that are not callers: 603.
   EXPECT_EQ(ask(call("+12025550300", "+12025550300")).code, 603);
-  EXPECT_EQ(ask(call("+19995550001", "+12025550300")).code, 603);
+  EXPECT_EQ(ask(call("+19995550001", "+12025550300")).action, "tag");  // own range from outside
+  EXPECT_EQ(ask(call("anonymous", "+12025550300")).action, "allow");   // withheld: not judged
   EXPECT_EQ(ask(call("12", "+12025550300")).code, 603);
   // A garbled Identity: 438, tagged.
   auto g = ask(call("+12025550111", "+12025550199", "abc..def;info=<https://x/>"));
@@ -227,6 +252,76 @@ TEST_F(CallsService, PatternsAndIdentities) {
   ASSERT_TRUE(svc_->incidents(1, [p1](std::string s) { p1->set_value(std::move(s)); }));
   ASSERT_EQ(f1.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   EXPECT_EQ(nlohmann::json::parse(f1.get())["incidents"].size(), 1u);
+}
+
+TEST(CallsApi, ParsesCallEnds) {
+  auto e = parse_call_end(R"({"call_id": "a@b", "answered": true, "duration": 3, "status": 200})");
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->call_id, "a@b");
+  EXPECT_TRUE(e->answered);
+  EXPECT_EQ(e->duration_s, 3);
+  auto busy = parse_call_end(R"({"call_id": "x", "status": 486, "duration": 9})");
+  ASSERT_TRUE(busy);
+  EXPECT_FALSE(busy->answered);  // from the status; an unanswered call lasted nothing
+  EXPECT_EQ(busy->duration_s, 0);
+  auto dur = parse_call_end(R"({"call_id": "x", "duration": 4})");
+  ASSERT_TRUE(dur);
+  EXPECT_TRUE(dur->answered);
+  for (const char* bad : {"", "[]", "{}", R"({"call_id": ""})", R"({"call_id": 5})",
+                          R"({"call_id": "x", "duration": -1})", R"({"call_id": "x", "status": 99})",
+                          R"({"call_id": "x", "status": 700})", R"({"call_id": "x", "answered": 1})",
+                          R"({"call_id": "x", "other": 1})", R"({"call_id": "x", "duration": 1.5})"})
+    EXPECT_FALSE(parse_call_end(bad)) << bad;
+  EXPECT_FALSE(parse_call_end(R"({"call_id": ")" + std::string(5000, 'x') + "\"}"));
+}
+
+TEST_F(CallsService, CallEndsFeedTheShortCallRatio) {
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  // A caller whose calls are answered and hung up within 2 s: tagged once
+  // five ended calls show it; the same calls lasting 90 s are not.
+  std::vector<std::string> actions;
+  for (int i = 0; i < 8; ++i) {
+    CallRequest r = call("+13135550177", "+1202556" + std::to_string(1000 + i * 37), "", now + i * 10);
+    r.call_id = "short-" + std::to_string(i);
+    actions.push_back(ask(r).action);
+    EXPECT_TRUE(end({.call_id = r.call_id, .answered = true, .duration_s = 2, .status = 200}));
+    CallRequest n = call("+12025550142", "+1202557" + std::to_string(1000 + i * 37), "", now + i * 10);
+    n.call_id = "long-" + std::to_string(i);
+    EXPECT_EQ(ask(n).action, "allow") << i;
+    EXPECT_TRUE(end({.call_id = n.call_id, .answered = true, .duration_s = 90, .status = 200}));
+  }
+  EXPECT_EQ(actions[4], "allow");  // four ended calls: no ratio yet
+  EXPECT_EQ(actions[5], "tag");
+  EXPECT_EQ(actions[7], "tag");
+  EXPECT_NE(incidents().find("short calls"), std::string::npos);
+  EXPECT_FALSE(end({.call_id = "never-asked", .answered = true, .duration_s = 1, .status = 200}));
+  EXPECT_FALSE(
+      end({.call_id = "short-0", .answered = true, .duration_s = 1, .status = 200}));  // ended already
+}
+
+TEST_F(CallsService, StateSurvivesARestart) {
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  int first_block = -1;
+  for (int i = 0; i < 40; ++i)
+    if (ask(call("+13135550100", "+1202556" + std::to_string(1000 + i * 37), "", now)).action == "block" &&
+        first_block < 0)
+      first_block = i;
+  ASSERT_GE(first_block, 0);
+  restart();
+  // The robocaller's next call is blocked at once; an honest caller's is not.
+  auto a = ask(call("+13135550100", "+12025569999", "", now + 1));
+  EXPECT_EQ(a.action, "block");
+  EXPECT_EQ(a.code, 607);
+  EXPECT_EQ(ask(call("+12025550100", "+12025550201", "", now + 1)).action, "allow");
+  auto j = nlohmann::json::parse(incidents());
+  ASSERT_FALSE(j["incidents"].empty());
+  EXPECT_EQ(j["incidents"][0]["key"], "caller:+13135550100");
+  EXPECT_EQ(j["incidents"][0]["attempts"], 41);
+  // Without the file the patterns start empty: the same call goes through.
+  std::remove(cfg_.state_file.c_str());
+  cfg_.state_file.clear();
+  restart();
+  EXPECT_EQ(ask(call("+13135550100", "+12025569998", "", now + 2)).action, "allow");
 }
 
 TEST(CallsApiStart, MissingAnchorsIsAConfigError) {

@@ -102,9 +102,9 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
   note(fl);
 #endif
 #ifdef HAVE_RAMPART_CALLS
-  auto calls = CallsConfig::from(*cfg);
+  auto calls = CallsConfig::from(*cfg, a.data_dir);
   note(calls);
-  auto msgs = MessagesConfig::from(*cfg);
+  auto msgs = MessagesConfig::from(*cfg, a.data_dir);
   note(msgs);
 #endif
 #ifdef HAVE_RAMPART_EXCHANGE_SERVICE

@@ -6,11 +6,16 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <ctime>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "core/executor.h"
+#include "core/file.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/metrics.h"
 #include "core/strings.h"
 #include "server/http/parser.h"
@@ -20,13 +25,15 @@ namespace rampart::server {
 
 namespace msg = channels::messages;
 
-Result<MessagesConfig> MessagesConfig::from(const Config& cfg) {
+Result<MessagesConfig> MessagesConfig::from(const Config& cfg, const std::string& data_dir) {
   const size_t mark = cfg.error_count();
   MessagesConfig c;
   Section s = cfg.section("messages");
   c.enabled = s.boolean("enabled", true);
   c.window_s = s.integer("window_s", 3600, 60, 7 * 86400);
   c.max_queue = static_cast<size_t>(s.integer("max_queue", 4096, 1, 1000000));
+  c.state_file = s.string("state_file", data_dir.empty() ? std::string() : data_dir + "/messages.state");
+  c.state_interval_s = s.integer("state_interval_s", 60, 1, 86400);
   if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
   return c;
 }
@@ -41,12 +48,40 @@ struct MessageService::Impl {
   Family<Counter>* verdicts = nullptr;
   Counter* complaints = nullptr;
   Counter* bad = nullptr;
+  boost::asio::steady_timer save_timer{ctx};
 
   explicit Impl(MessagesConfig c) : cfg(c), checker(options(c)) {}
   static msg::Options options(const MessagesConfig& c) {
     msg::Options o;
     o.window_s = c.window_s;
     return o;
+  }
+  void load_state() {
+    if (cfg.state_file.empty()) return;
+    std::ifstream in(cfg.state_file, std::ios::binary);
+    if (!in) return;  // the first start
+    std::stringstream buf;
+    buf << in.rdbuf();
+    size_t skipped = 0;
+    const size_t n = checker.load_state(buf.str(), static_cast<int64_t>(std::time(nullptr)), &skipped);
+    log::get()->info("messages: {} entries read back from {}{}", n, cfg.state_file,
+                     skipped ? " (" + std::to_string(skipped) + " unreadable lines skipped)" : "");
+  }
+  void save_state() {
+    if (cfg.state_file.empty()) return;
+    if (auto st = write_file_atomically(cfg.state_file,
+                                        checker.save_state(static_cast<int64_t>(std::time(nullptr))), 0600);
+        !st)
+      log::get()->warn("messages: state not written: {}", st.error().message);
+  }
+  void schedule_save() {
+    if (cfg.state_file.empty()) return;
+    save_timer.expires_after(std::chrono::seconds(cfg.state_interval_s));
+    save_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      save_state();
+      schedule_save();
+    });
   }
   bool enter() {
     if (queued.fetch_add(1, std::memory_order_relaxed) >= cfg.max_queue) {
@@ -63,6 +98,7 @@ MessageService::~MessageService() {
   impl_->guard.reset();
   impl_->ctx.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->save_state();  // the worker has stopped: nothing else touches the checker
 }
 
 Result<std::unique_ptr<MessageService>> MessageService::start(MessagesConfig cfg, Metrics* metrics) {
@@ -76,6 +112,8 @@ Result<std::unique_ptr<MessageService>> MessageService::start(MessagesConfig cfg
     impl->bad =
         &metrics->counter("rampart_messages_refused_total", "SMS/IM messages or lines refused as malformed.");
   }
+  impl->load_state();
+  impl->schedule_save();
   Impl* p = impl.get();
   impl->thread = std::thread([p] { p->ctx.run(); });
   return std::unique_ptr<MessageService>(new MessageService(std::move(impl)));
@@ -117,7 +155,41 @@ bool MessageService::complaint(msg::Complaint c, std::function<void()> done) {
   return true;
 }
 
+bool MessageService::senders(size_t limit, std::function<void(std::string)> done) {
+  Impl* p = impl_.get();
+  if (!p->enter()) return false;
+  boost::asio::post(p->ctx, [p, limit, done = std::move(done)] {
+    p->queued.fetch_sub(1, std::memory_order_relaxed);
+    std::string out = "{\"senders\": [";
+    bool first = true;
+    for (const auto& c : p->checker.sender_classes(static_cast<int64_t>(std::time(nullptr)), limit)) {
+      out += first ? "" : ", ";
+      first = false;
+      out += JsonObject()
+                 .str("channel", msg::channel_name(c.channel))
+                 .str("sender", c.sender)
+                 .str("class", c.cls)
+                 .num("messages", static_cast<int64_t>(c.messages))
+                 .num("recipients", static_cast<int64_t>(c.recipients))
+                 .num("unanswered", static_cast<int64_t>(c.unanswered))
+                 .num("complaints", static_cast<int64_t>(c.complaints))
+                 .done();
+    }
+    done(out + "]}");
+  });
+  return true;
+}
+
 namespace {
+
+size_t sender_limit(const std::string& target) {
+  const size_t q = target.find("limit=");
+  if (q == std::string::npos) return 100;
+  size_t n = 0, i = q + 6;
+  while (i < target.size() && target[i] >= '0' && target[i] <= '9' && n < 1000000)
+    n = n * 10 + static_cast<size_t>(target[i++] - '0');
+  return std::clamp<size_t>(n, 1, 10000);
+}
 
 // The reply runs on the loop that asked (or at once without one: tests).
 std::function<void(HttpReply)> on_loop(HttpRespond respond) {
@@ -171,6 +243,14 @@ void add_message_routes(Router& router, std::shared_ptr<MessageService> svc) {
                  reply(HttpReply{200, std::move(body), "application/x-ndjson"});
                };
                if (!svc->check(std::move(lines), std::move(done)))
+                 respond(HttpReply{503, error_json("too many messages waiting")});
+             });
+  router.add("GET", "/v1/messages/senders", Right::kRead,
+             [svc](HttpRequest& req, std::string_view, HttpRespond respond) {
+               auto reply = on_loop(respond);
+               if (!svc->senders(sender_limit(req.target), [reply](std::string body) {
+                     reply(HttpReply{200, std::move(body)});
+                   }))
                  respond(HttpReply{503, error_json("too many messages waiting")});
              });
   router.add("POST", "/v1/messages/complaints", Right::kEvents,

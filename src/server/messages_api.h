@@ -13,11 +13,23 @@
 //   POST /v1/messages/complaints (right "events") a spam report, e.g. a GSMA
 //     7726 forward: {"channel": "sms", "sender": "+1...", "text": "...", "time": ...}
 //     -> 200 {"complaint": "recorded"}
+//   GET /v1/messages/senders[?limit=N] (right "read") the senders' classes per
+//     channel, as mail senders' reputation: {"senders": [{"channel", "sender",
+//     "class": "complained|bulk|unanswered", "messages", "recipients",
+//     "unanswered", "complaints"}]}, most recent first (default 100, at most 10,000).
 //
 //   [messages]
 //   enabled = true
 //   window_s = 3600          # the sender and text windows
 //   max_queue = 4096         # requests waiting for the worker, then 503
+//   state_file = "/var/lib/rampart/messages.state"   # default: <data dir>/messages.state
+//   state_interval_s = 60    # written this often and at stop
+//
+// State: the senders' windows (messages, recipients, replies, complaints),
+// the texts' fingerprints and the URLs and numbers named in complaints are
+// written to `state_file` every `state_interval_s` and when the service
+// stops (core/file.h, atomically), and read back at start: a sender
+// complained about before a restart is still flagged after it.
 //
 // Threads: parsed on the event loop; one worker thread owns the Checker (no
 // lock); the answer is posted back to the loop that asked. Bad bodies: 400
@@ -45,7 +57,9 @@ struct MessagesConfig {
   bool enabled = true;
   int64_t window_s = 3600;
   size_t max_queue = 4096;
-  static Result<MessagesConfig> from(const Config& cfg);
+  std::string state_file;  // "": not persisted
+  int64_t state_interval_s = 60;
+  static Result<MessagesConfig> from(const Config& cfg, const std::string& data_dir = "");
 };
 
 inline constexpr size_t kMaxBatchLines = 10000;
@@ -62,6 +76,7 @@ class MessageService {
   using Parsed = Result<channels::messages::Message>;
   bool check(std::vector<Parsed> lines, std::function<void(std::vector<std::string>)> done);
   bool complaint(channels::messages::Complaint c, std::function<void()> done);
+  bool senders(size_t limit, std::function<void(std::string)> done);
 
   struct Impl;
 

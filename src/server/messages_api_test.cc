@@ -26,9 +26,9 @@ class MessagesApi : public ::testing::Test {
     svc_ = std::move(*s);
     add_message_routes(router_, svc_);  // no token: scan open, events forbidden
   }
-  Reply post(const std::string& path, std::string body) {
+  Reply post(const std::string& path, std::string body, const char* method = "POST") {
     HttpRequest r;
-    r.method = "POST";
+    r.method = method;
     r.target = path;
     r.body = std::move(body);
     auto p = std::make_shared<std::promise<Reply>>();
@@ -76,6 +76,17 @@ TEST_F(MessagesApi, OneMessageAndBatch) {
   EXPECT_TRUE(lines[6].contains("error"));
   EXPECT_EQ(lines[60]["action"], "block") << lines[60].dump();
   EXPECT_EQ(post("/v1/messages/batch", "\n\n").status, 400);
+
+  // The senders' classes: the bulk sender listed, the conversation not.
+  auto s = post("/v1/messages/senders?limit=10", "", "GET");
+  ASSERT_EQ(s.status, 200) << s.body;
+  auto senders = nlohmann::json::parse(s.body)["senders"];
+  ASSERT_EQ(senders.size(), 1u) << s.body;
+  EXPECT_EQ(senders[0]["sender"], "+13135550100");
+  EXPECT_EQ(senders[0]["channel"], "sms");
+  EXPECT_EQ(senders[0]["class"], "bulk");
+  EXPECT_EQ(senders[0]["recipients"], 60);
+  EXPECT_EQ(senders[0]["unanswered"], 60);
 }
 
 TEST_F(MessagesApi, ComplaintsNeedTheEventsRight) {
