@@ -103,7 +103,7 @@ Result<DaemonSettings> read_daemon_settings(const DaemonArgs& a) {
 #ifdef HAVE_RAMPART_CALLS
   auto calls = CallsConfig::from(*cfg);
   note(calls);
-  auto msgs = MessagesConfig::from(*cfg);
+  auto msgs = MessagesConfig::from(*cfg, a.data_dir);
   note(msgs);
 #endif
 #ifdef HAVE_RAMPART_EXCHANGE_SERVICE
