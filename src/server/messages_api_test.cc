@@ -10,6 +10,7 @@
 #include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "server/http/router.h"
 #include "server/messages_api.h"
@@ -241,6 +242,28 @@ TEST_F(MessagesContent, SpamTextScoresAboveHamAndReportsMoveTheScore) {
   auto m = channels::messages::ContentModel::open(mc.model, classify::Channel::kSms, {});
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_EQ((*m)->learned(), 80u + 5 + 8);
+}
+
+TEST_F(MessagesContent, SavedWhileRunningAtMostEverySaveInterval) {
+  MessagesConfig mc;
+  mc.model = dir + "/sms.model";
+  mc.min_learned = 10;
+  mc.save_interval_s = 0;  // each report may save (one save at a time)
+  write_small_model(mc.model);
+  Authed a(mc);
+  const std::string report =
+      R"({"channel": "sms", "sender": "+13135550100", "text": "claim your prize now"})";
+  ASSERT_EQ(a.post("/v1/messages/complaints", report).status, 200);
+  // Written by the saver thread while the service runs (polled, 10 s at most).
+  uint64_t on_disk = 0;
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
+    auto m = channels::messages::ContentModel::open(mc.model, classify::Channel::kSms, {});
+    ASSERT_TRUE(m) << m.error().message;  // never a half-written file
+    on_disk = (*m)->learned();
+    if (on_disk == 81) break;
+  }
+  EXPECT_EQ(on_disk, 81u);
 }
 
 TEST_F(MessagesContent, NoModelNoSymbolNoFailure) {
