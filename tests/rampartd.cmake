@@ -2,8 +2,9 @@
 # daemon on 127.0.0.1 port 0 (DNS from a master file: no network).
 if(TARGET rampartd AND TARGET rampart_policy_feedback)
   rampart_test(rampartd_http_test SOURCES rampartd_http_test.cc DEPS rampart_dkim rampart_http rampart_core)
-  set_tests_properties(rampartd_http_test PROPERTIES TIMEOUT 300 ENVIRONMENT RAMPARTD_BIN=$<TARGET_FILE:rampartd>)
-  add_dependencies(rampartd_http_test rampartd)
+  set_tests_properties(rampartd_http_test PROPERTIES TIMEOUT 300 ENVIRONMENT
+                       "RAMPARTD_BIN=$<TARGET_FILE:rampartd>;RAMPART_BIN=$<TARGET_FILE:rampart>")
+  add_dependencies(rampartd_http_test rampartd rampart)
 endif()
 # Two rampartd nodes over one Redis Cluster (3 masters + 3 replicas on
 # loopback, tests/support/redis_cluster.h): shared counters through a master

@@ -319,6 +319,78 @@ size_t count_of(const std::string& s, const std::string& what) {
 // [log] format = "json": every line one JSON object; a scan's verdict line
 // and its reputation event line share one "id"; SIGUSR1/SIGUSR2 step the
 // level at run time (the event line is debug: absent before SIGUSR1).
+// POST /v1/messages with the SMS content model (issue 16): a seed model
+// built by `rampart classify train` from a TSV corpus (as an operator does
+// with the SMS Spam Collection, src/channels/README.md) at the default path
+// <data-dir>/sms.model; verdicts carry SMS_CONTENT_SPAM/HAM; 7726 complaints
+// move a text's score; SIGTERM writes the model back.
+TEST_F(RampartdHttp, MessagesScoredByTheSmsContentModel) {
+  const char* rampart = std::getenv("RAMPART_BIN");
+  ASSERT_NE(rampart, nullptr) << "RAMPART_BIN not set (tests/rampartd.cmake sets it)";
+  {
+    std::ofstream tsv(tmp + "/seed.tsv");
+    const char* spam[] = {"WINNER!! You have won a 1000 GBP prize. Call 09061701461 now to claim",
+                          "URGENT! Your number has been awarded a 2000 bonus prize, call 09066362231",
+                          "FREE entry in a weekly competition to win cash, text WIN to 87121 now",
+                          "Congratulations, you won a free holiday! Claim your prize: call 08712300220"};
+    const char* ham[] = {"are we still on for lunch tomorrow? I can pick you up at noon",
+                         "ok see you at seven, bring the keys please",
+                         "running late, the bus is stuck in traffic, there in ten minutes",
+                         "thanks for dinner last night, the kids loved it"};
+    for (int r = 0; r < 10; ++r)
+      for (size_t i = 0; i < std::size(spam); ++i) tsv << "spam\t" << spam[i] << "\nham\t" << ham[i] << "\n";
+  }
+  const std::string sms_model = tmp + "/data/sms.model";
+  auto tr = e2e::run({rampart, "classify", "train", "--model", sms_model, "--corpus", tmp + "/seed.tsv",
+                      "--format", "tsv", "--channel", "sms"},
+                     tmp);
+  ASSERT_EQ(tr.status, 0) << tr.output;
+  std::ofstream(config) << token_config() << "[messages]\nmin_learned = 10\n";
+  const std::string seeded = e2e::slurp(sms_model);
+  Daemon d;
+  ASSERT_TRUE(d.start(tmp, config)) << e2e::slurp(tmp + "/rampartd.log");
+  EXPECT_NE(e2e::slurp(tmp + "/rampartd.log")
+                .find("sms content model " + sms_model + " loaded (80 messages learned)"),
+            std::string::npos)
+      << e2e::slurp(tmp + "/rampartd.log");
+  auto content = [&](const std::string& text) -> std::pair<std::string, double> {
+    const std::string r = post(
+        d.http_port, "/v1/messages",
+        nlohmann::json{
+            {"channel", "sms"}, {"sender", "+12025550100"}, {"recipients", {"+12025550199"}}, {"text", text}}
+            .dump());
+    EXPECT_EQ(status_of(r), 200) << r;
+    const auto j = nlohmann::json::parse(body_of(r));
+    for (const auto& s : j["symbols"])
+      if (s["name"].get<std::string>().find("SMS_CONTENT_") == 0) {
+        EXPECT_NE(s["reason"].get<std::string>().find("P(spam)"), std::string::npos) << r;
+        return {s["name"], s["score"].get<double>()};
+      }
+    return {"", 0};
+  };
+  auto spam = content("You WON a cash prize! Call 09061234567 now to claim your 500 GBP");
+  auto ham = content("see you at lunch tomorrow, I will bring the kids");
+  EXPECT_EQ(spam.first, "SMS_CONTENT_SPAM");
+  EXPECT_EQ(ham.first, "SMS_CONTENT_HAM");
+  EXPECT_GT(spam.second, ham.second);
+  const std::string text = "meet me at the station with the tickets, we leave at nine";
+  const double before = content(text).second;
+  const std::string report =
+      nlohmann::json{{"channel", "sms"}, {"sender", "+13135550100"}, {"text", text}}.dump();
+  for (int i = 0; i < 5; ++i) {
+    const std::string r = post(d.http_port, "/v1/messages/complaints", report);
+    ASSERT_EQ(status_of(r), 200) << r;
+  }
+  EXPECT_GT(content(text).second, before);
+  const std::string m =
+      e2e::http(d.http_port, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n" + kAuth + "\r\n");
+  EXPECT_NE(m.find("rampart_messages_learned_total{channel=\"sms\",label=\"spam\"} 5"), std::string::npos)
+      << m;
+  d.child.signal(SIGTERM);
+  EXPECT_EQ(d.child.wait(std::chrono::seconds(30)), 0);
+  EXPECT_NE(e2e::slurp(sms_model), seeded) << "the model was not written back at SIGTERM";
+}
+
 TEST_F(RampartdHttp, JsonLogsOneIdPerMessageAndLevelAtRunTime) {
   std::ofstream(config) << token_config() << "[log]\nformat = \"json\"\n[reputation]\nsync = false\n";
   Daemon d;

@@ -495,9 +495,11 @@ Verdict Checker::check(const Message& m, int64_t now) {
       add("PHONE_REPORTED", 4, "number " + p + ", named in a spam report");
       break;
     }
-  v.action = v.score >= 8 ? "block" : v.score >= 4 ? "tag" : "allow";
+  v.action = std::string(action_for(v.score));
   return v;
 }
+
+std::string_view action_for(double score) { return score >= 8 ? "block" : score >= 4 ? "tag" : "allow"; }
 
 void Checker::complaint(const Complaint& c, int64_t now) {
   Impl& d = *impl_;

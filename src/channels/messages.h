@@ -91,6 +91,9 @@ struct Verdict {
   std::string to_json() const;
 };
 
+// The action of a total score: block at >= 8, tag at >= 4, else allow.
+std::string_view action_for(double score);
+
 struct Options {
   int64_t window_s = 3600;
   uint32_t fanout_recipients = 50;  // distinct recipients of one sender in the window

@@ -108,7 +108,8 @@ state_interval_s = 60
 
 # SMS and instant messages (src/server/messages_api.h): POST /v1/messages and
 # /v1/messages/batch (right "scan"), POST /v1/messages/complaints (right
-# "events": report spam, GSMA 7726 forwards).
+# "events": report spam, GSMA 7726 forwards; the text trains the content
+# model as spam) and POST /v1/messages/notspam (right "events"; trains ham).
 [messages]
 enabled = true
 # The window of each sender's and each text's recent history (seconds).
@@ -120,6 +121,19 @@ max_queue = 4096
 # state_file = "/var/lib/rampart/messages.state"
 # Seconds between two writes of the state file (also written at stop).
 state_interval_s = 60
+# The SMS content model (src/channels/README.md: seed it with `rampart
+# classify train --channel sms --format tsv`). A missing file starts a fresh
+# model (no content symbol until min_learned); a refused one is logged and
+# the verdicts go without the content symbol. "" turns the content check off.
+# model = "/var/lib/rampart/sms.model"   # default: <data-dir>/sms.model; none without
+# im_model = ""                          # the IM model; "": the SMS model serves IM too
+# SMS_CONTENT_SPAM / IM_CONTENT_SPAM score up to content_spam (scaled from
+# P(spam) above the threshold), *_CONTENT_HAM take off up to content_ham;
+# they add to the other symbols before the action (tag at 4, block at 8).
+content_spam = 5.0    # the most SMS_CONTENT_SPAM / IM_CONTENT_SPAM score (P(spam) = 1)
+content_ham = 1.0     # the most SMS_CONTENT_HAM / IM_CONTENT_HAM take off (P(spam) = 0)
+min_learned = 50      # no content symbol until the model has learned this many texts
+save_interval_s = 300 # a model that learned is saved at most this often, and at SIGTERM
 
 # The private exchange among member providers (src/exchange/README.md):
 # signed batches over mutual TLS 1.3, rights per data class, listings

@@ -34,6 +34,12 @@ Result<MessagesConfig> MessagesConfig::from(const Config& cfg, const std::string
   c.max_queue = static_cast<size_t>(s.integer("max_queue", 4096, 1, 1000000));
   c.state_file = s.string("state_file", data_dir.empty() ? std::string() : data_dir + "/messages.state");
   c.state_interval_s = s.integer("state_interval_s", 60, 1, 86400);
+  c.model = s.string("model", data_dir.empty() ? "" : data_dir + "/sms.model");
+  c.im_model = s.string("im_model", "");
+  c.content_spam = s.number("content_spam", 5, 0, 100);
+  c.content_ham = s.number("content_ham", 1, 0, 100);
+  c.min_learned = s.integer("min_learned", 50, 0, int64_t{1} << 40);
+  c.save_interval_s = s.integer("save_interval_s", 300, 0, 86400);
   if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
   return c;
 }
@@ -49,6 +55,18 @@ struct MessageService::Impl {
   Counter* complaints = nullptr;
   Counter* bad = nullptr;
   boost::asio::steady_timer save_timer{ctx};
+  // The content models (worker only); im may be the sms model itself.
+  std::shared_ptr<msg::ContentModel> sms_model, im_model;
+  std::string sms_path, im_path;
+  // Saves run here, one at a time, so the worker never waits for the disk.
+  boost::asio::io_context saver{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> saver_guard{saver.get_executor()};
+  std::thread saver_thread;
+  std::atomic<bool> saving{false};
+  int64_t last_save = 0;  // worker only
+  Family<Counter>* learned = nullptr;
+  Counter* saves = nullptr;
+  Counter* save_errors = nullptr;
 
   explicit Impl(MessagesConfig c) : cfg(c), checker(options(c)) {}
   static msg::Options options(const MessagesConfig& c) {
@@ -83,6 +101,61 @@ struct MessageService::Impl {
       schedule_save();
     });
   }
+  msg::ContentModel* content(msg::Channel ch) const {
+    return ch == msg::Channel::kIm ? im_model.get() : sms_model.get();
+  }
+  const std::string& path_of(const msg::ContentModel* m) const {
+    return m == sms_model.get() ? sms_path : im_path;
+  }
+  // Opens `path` for `ch`; logs what happened; null when there is no model.
+  std::shared_ptr<msg::ContentModel> open_model(const std::string& path, msg::Channel ch) {
+    if (path.empty()) return nullptr;
+    const auto cc = ch == msg::Channel::kIm ? classify::Channel::kIm : classify::Channel::kSms;
+    const msg::ContentOptions o{cfg.content_spam, cfg.content_ham, static_cast<uint64_t>(cfg.min_learned)};
+    bool created = false;
+    auto m = msg::ContentModel::open(path, cc, o, &created);
+    const auto name = msg::channel_name(ch);
+    if (!m) {
+      log::get()->error("messages: {}; {} verdicts go without the content symbol", m.error().message, name);
+      return nullptr;
+    }
+    if (created)
+      log::get()->warn(
+          "messages: {} content model {} does not exist: a fresh model learns from the reports, no content "
+          "symbol until it has learned {} (seed it: rampart classify train --channel {} --format tsv)",
+          name, path, cfg.min_learned, name);
+    else
+      log::get()->info("messages: {} content model {} loaded ({} messages learned)", name, path,
+                       (*m)->learned());
+    return std::shared_ptr<msg::ContentModel>(std::move(*m));
+  }
+  // Worker: a model that learned is copied here and written on the saver
+  // (force: now, after any save in flight; the destructor's).
+  void maybe_save(msg::ContentModel* m, bool force) {
+    if (!m || m->learned_since_save() == 0) return;
+    const int64_t now = static_cast<int64_t>(std::time(nullptr));
+    if (!force && (now - last_save < cfg.save_interval_s || saving.load())) return;
+    last_save = now;
+    std::shared_ptr<classify::Model> copy = m->snapshot();
+    const std::string path = path_of(m);
+    saving = true;
+    boost::asio::post(saver, [this, copy, path] {
+      if (auto st = copy->save(path); !st) {
+        if (save_errors) save_errors->inc();
+        log::get()->error("messages: content model not saved: {}", st.error().message);
+      } else if (saves) {
+        saves->inc();
+      }
+      saving = false;
+    });
+  }
+  void learn(const msg::Complaint& c, bool spam) {
+    msg::ContentModel* m = content(c.channel);
+    if (!m || c.text.empty()) return;
+    m->learn(c.text, spam);
+    if (learned) learned->with({std::string(msg::channel_name(c.channel)), spam ? "spam" : "ham"}).inc();
+    maybe_save(m, false);
+  }
   bool enter() {
     if (queued.fetch_add(1, std::memory_order_relaxed) >= cfg.max_queue) {
       queued.fetch_sub(1, std::memory_order_relaxed);
@@ -95,10 +168,17 @@ struct MessageService::Impl {
 MessageService::MessageService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 MessageService::~MessageService() {
-  impl_->guard.reset();
-  impl_->ctx.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
-  impl_->save_state();  // the worker has stopped: nothing else touches the checker
+  Impl* p = impl_.get();
+  p->guard.reset();
+  p->ctx.stop();
+  if (p->thread.joinable()) p->thread.join();
+  p->save_state();  // the worker has stopped: nothing else touches the checker
+  // The worker is gone: what it learned since the last save is written after
+  // the save in flight (same file, same temporary name).
+  p->maybe_save(p->sms_model.get(), true);
+  if (p->im_model != p->sms_model) p->maybe_save(p->im_model.get(), true);
+  p->saver_guard.reset();
+  if (p->saver_thread.joinable()) p->saver_thread.join();
 }
 
 Result<std::unique_ptr<MessageService>> MessageService::start(MessagesConfig cfg, Metrics* metrics) {
@@ -111,11 +191,29 @@ Result<std::unique_ptr<MessageService>> MessageService::start(MessagesConfig cfg
                                          "SMS/IM spam reports recorded (POST /v1/messages/complaints).");
     impl->bad =
         &metrics->counter("rampart_messages_refused_total", "SMS/IM messages or lines refused as malformed.");
+    impl->learned = &metrics->counter_family(
+        "rampart_messages_learned_total",
+        "SMS/IM texts the content model learned from reports (complaints: spam, notspam: ham).",
+        {"channel", "label"});
+    impl->saves = &metrics->counter("rampart_messages_model_saves_total", "SMS/IM content model saves.");
+    impl->save_errors = &metrics->counter("rampart_messages_model_save_errors_total",
+                                          "SMS/IM content model saves that failed.");
   }
   impl->load_state();
   impl->schedule_save();
+  impl->sms_path = impl->cfg.model;
+  impl->sms_model = impl->open_model(impl->sms_path, msg::Channel::kSms);
+  if (impl->cfg.im_model.empty() || impl->cfg.im_model == impl->cfg.model) {
+    impl->im_model = impl->sms_model;
+    impl->im_path = impl->sms_path;
+  } else {
+    impl->im_path = impl->cfg.im_model;
+    impl->im_model = impl->open_model(impl->im_path, msg::Channel::kIm);
+  }
+  impl->last_save = static_cast<int64_t>(std::time(nullptr));
   Impl* p = impl.get();
   impl->thread = std::thread([p] { p->ctx.run(); });
+  impl->saver_thread = std::thread([p] { p->saver.run(); });
   return std::unique_ptr<MessageService>(new MessageService(std::move(impl)));
 }
 
@@ -135,6 +233,8 @@ bool MessageService::check(std::vector<Parsed> lines, std::function<void(std::ve
         continue;
       }
       msg::Verdict v = p->checker.check(*lines[i], now);
+      if (msg::ContentModel* cm = p->content(lines[i]->channel))
+        cm->score(lines[i]->text, lines[i]->channel == msg::Channel::kIm ? "IM" : "SMS", v);
       if (p->verdicts) p->verdicts->with({std::string(msg::channel_name(lines[i]->channel)), v.action}).inc();
       out.push_back(v.to_json());
     }
@@ -150,6 +250,18 @@ bool MessageService::complaint(msg::Complaint c, std::function<void()> done) {
     p->queued.fetch_sub(1, std::memory_order_relaxed);
     p->checker.complaint(c, static_cast<int64_t>(std::time(nullptr)));
     if (p->complaints) p->complaints->inc();
+    p->learn(c, true);
+    done();
+  });
+  return true;
+}
+
+bool MessageService::not_spam(msg::Complaint c, std::function<void()> done) {
+  Impl* p = impl_.get();
+  if (!p->enter()) return false;
+  boost::asio::post(p->ctx, [p, c = std::move(c), done = std::move(done)] {
+    p->queued.fetch_sub(1, std::memory_order_relaxed);
+    p->learn(c, false);
     done();
   });
   return true;
@@ -266,6 +378,18 @@ void add_message_routes(Router& router, std::shared_ptr<MessageService> svc) {
                    }))
                  respond(HttpReply{503, error_json("too many messages waiting")});
              });
+  router.add(
+      "POST", "/v1/messages/notspam", Right::kEvents,
+      [svc](HttpRequest& req, std::string_view, HttpRespond respond) {
+        auto c = msg::parse_complaint(req.body);
+        if (!c) {
+          respond(HttpReply{400, error_json(c.error().message)});
+          return;
+        }
+        auto reply = on_loop(respond);
+        if (!svc->not_spam(std::move(*c), [reply] { reply(HttpReply{200, "{\"notspam\": \"recorded\"}"}); }))
+          respond(HttpReply{503, error_json("too many messages waiting")});
+      });
 }
 
 }  // namespace rampart::server
