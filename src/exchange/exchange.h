@@ -57,7 +57,7 @@ struct Item {
   DataClass cls = DataClass::kBotIp;
   ItemKind kind = ItemKind::kIp;
   std::string value;   // canonical form (see canonical_value)
-  uint32_t count = 1;  // reports, complaints or a score: class-defined, >= 1
+  uint32_t count = 1;  // reports, complaints or a score: class-defined, >= 1; 0: retraction
 };
 // The canonical form of `value` for `kind` (IPs re-printed, domains lower
 // case, HMACs lower-case hex), or Errc::kParse naming what is wrong.
@@ -293,6 +293,10 @@ class Publisher {
   Status publish(Item item, int64_t now);
   // The same checks without queueing; canonicalises item.value.
   Status check(Item& item, int64_t now) const;
+  // Withdraws this member's earlier report of `item` (count is ignored): the
+  // same checks as publish(), then queued with count 0, which receivers read
+  // as "the origin no longer reports this" (Tally::add).
+  Status retract(Item item, int64_t now);
   // Items queued for `cls`.
   size_t pending(DataClass cls) const { return pending_[static_cast<size_t>(cls)].size(); }
   // Takes the queued items of `cls` (at most kMaxItems) into a batch.
@@ -300,10 +304,12 @@ class Publisher {
   const std::string& self() const { return self_; }
 
  private:
+  Status queue(Item item);
   const Group* group_;
   std::string self_;
   OutboundPolicy policy_;
   std::array<std::vector<Item>, kClassCount> pending_;
+  std::array<size_t, kClassCount> retractions_{};  // pending items with count 0
 };
 
 // ---------------------------------------------------------------- trust
@@ -326,7 +332,8 @@ class Tally {
   Tally(std::map<std::string, double, std::less<>> trust, double threshold, double half_life_s,
         double fresh_s = 3600)
       : trust_(std::move(trust)), threshold_(threshold), half_life_s_(half_life_s), fresh_s_(fresh_s) {}
-  // Adds the batch's items; returns the keys whose listed state changed.
+  // Adds the batch's items (an item with count 0 withdraws the origin's
+  // report of it); returns the keys whose listed state changed.
   struct Change {
     Item item;
     bool listed = false;
@@ -336,7 +343,12 @@ class Tally {
   // Whether the key is listed as of the last add()/expire() (what the zones
   // were told); the score decays in between.
   bool listed(const Item& key) const;
+  // One per origin, the newest; a report with count 0 was withdrawn.
   const std::vector<Report>* reports(const Item& key) const;
+  // Every origin that reported the key withdrew its report (within the last
+  // kRetractionKeep seconds; then the key is forgotten).
+  bool retracted(const Item& key) const;
+  static constexpr int64_t kRetractionKeep = 3600;
   double trust(std::string_view origin) const;
   // Re-evaluates every key (decay); returns the changes since the last call.
   std::vector<Change> expire(int64_t now);
@@ -344,8 +356,9 @@ class Tally {
 
  private:
   struct Entry {
-    std::vector<Report> reports;  // one per origin, the newest
+    std::vector<Report> reports;  // one per origin, the newest (count 0: withdrawn)
     bool listed = false;
+    int64_t retracted = 0;  // when the last report was withdrawn (every count 0)
   };
   static std::string key_of(const Item& i);
   double score_of(const Entry& e, int64_t now) const;

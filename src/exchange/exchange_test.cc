@@ -123,7 +123,8 @@ TEST(ExchangeBatch, RefusesNonCanonicalForms) {
   EXPECT_FALSE(mutate("192.0.2.7", "::ffff:192.0.2.7"));
   EXPECT_FALSE(mutate("items 2", "items 3"));
   EXPECT_FALSE(mutate("\nsig ", "\r\nsig "));
-  EXPECT_FALSE(mutate("ip 192.0.2.7 1", "ip 192.0.2.7 0"));
+  EXPECT_FALSE(mutate("ip 192.0.2.7 1", "ip 192.0.2.7 00"));
+  EXPECT_FALSE(mutate("ip 192.0.2.7 1", "ip 192.0.2.7 -1"));
   EXPECT_FALSE(mutate("ip 192.0.2.7", "domain alice@example.org"));  // no free text
   EXPECT_FALSE(parse_batch(wire + "x"));
   EXPECT_FALSE(parse_batch(wire.substr(0, wire.size() - 1)));
@@ -309,6 +310,73 @@ TEST(ExchangeTally, HalfTrustNeedsASecondReporter) {
   EXPECT_TRUE(ch[0].listed);
   // Unknown origins count nothing unless "*" says otherwise.
   EXPECT_EQ(t.trust("Z"), 0.0);
+}
+
+TEST(ExchangeTally, RetractionWithdrawsOnlyItsOriginsReport) {
+  Fixture f;
+  Tally t({{"A", 1.0}, {"C", 1.0}}, 1.0, 86400, 3600);
+  const Item key{DataClass::kBotIp, ItemKind::kIp, "192.0.2.7", 1};
+  ASSERT_EQ(t.add(bot_batch("A", 1, kNow, {"192.0.2.7"}), kNow).size(), 1u);
+  ASSERT_EQ(t.add(bot_batch("C", 1, kNow, {"192.0.2.7"}), kNow).size(), 0u);
+  Batch retract_a = bot_batch("A", 2, kNow + 10, {"192.0.2.7"});
+  retract_a.items[0].count = 0;
+  // C still reports it: listed, with C alone.
+  EXPECT_TRUE(t.add(retract_a, kNow + 10).empty());
+  EXPECT_TRUE(t.listed(key));
+  auto live = [&] {
+    std::string who;
+    for (const Report& r : *t.reports(key))
+      if (r.count > 0) who += r.origin;
+    return who;
+  };
+  EXPECT_EQ(live(), "C");
+  EXPECT_NEAR(t.score(key, kNow + 10), 1.0, 1e-9);
+  EXPECT_FALSE(t.retracted(key));
+  // An older report of A arriving late (a pull overtaken by the push) does not undo it...
+  EXPECT_TRUE(t.add(bot_batch("A", 1, kNow, {"192.0.2.7"}), kNow + 11).empty());
+  EXPECT_EQ(live(), "C");
+  // ... and C withdrawing too delists, leaving a tombstone for an hour.
+  Batch retract_c = bot_batch("C", 2, kNow + 20, {"192.0.2.7"});
+  retract_c.items[0].count = 0;
+  auto ch = t.add(retract_c, kNow + 20);
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_FALSE(ch[0].listed);
+  EXPECT_TRUE(t.retracted(key));
+  EXPECT_EQ(t.size(), 1u);
+  t.expire(kNow + 30);
+  EXPECT_EQ(t.size(), 1u);
+  t.expire(kNow + 20 + Tally::kRetractionKeep + 1);
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_FALSE(t.retracted(key));
+}
+
+TEST(ExchangePublisher, RetractionIsSignedRightsCheckedAndReplacesAPendingReport) {
+  Fixture f;
+  Publisher pub(f.group, "A", {});
+  const Item item{DataClass::kBotIp, ItemKind::kIp, "192.0.2.7", 1};
+  ASSERT_TRUE(pub.publish(item, kNow));
+  ASSERT_TRUE(pub.retract(item, kNow));
+  auto b = pub.take(DataClass::kBotIp, 1, kNow);
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->items.size(), 1u);
+  EXPECT_EQ(b->items[0].count, 0u);
+  // On the wire: count 0, signed like any batch, accepted by a receiver.
+  const std::string wire = sign_batch("g1", *b, f.a);
+  EXPECT_NE(wire.find("ip 192.0.2.7 0\n"), std::string::npos);
+  SeqBook book;
+  Receiver rx(f.group, book);
+  auto ok = rx.accept(wire, kNow);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->parsed.batch.items[0].count, 0u);
+  // A report after the retraction replaces it in turn.
+  ASSERT_TRUE(pub.retract(item, kNow));
+  ASSERT_TRUE(pub.publish(item, kNow));
+  b = pub.take(DataClass::kBotIp, 2, kNow);
+  ASSERT_EQ(b->items.size(), 1u);
+  EXPECT_EQ(b->items[0].count, 1u);
+  // Rights: B may not write spam_source, so it may not retract one either.
+  Publisher pb(f.group, "B", {});
+  EXPECT_FALSE(pb.retract(Item{DataClass::kSpamSource, ItemKind::kIp, "192.0.2.7", 1}, kNow));
 }
 
 TEST(ExchangeAudit, AppendsOneLinePerRecord) {
