@@ -18,8 +18,10 @@
 // See README.md for the wire form, the rules and how each check fails.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -345,8 +347,9 @@ class Tally {
   bool listed(const Item& key) const;
   // One per origin, the newest; a report with count 0 was withdrawn.
   const std::vector<Report>* reports(const Item& key) const;
-  // Every origin that reported the key withdrew its report (within the last
-  // kRetractionKeep seconds; then the key is forgotten).
+  // An origin withdrew its report of the key within the last kRetractionKeep
+  // seconds (as of the last expire()); a key nobody reports any more is
+  // forgotten after that.
   bool retracted(const Item& key) const;
   static constexpr int64_t kRetractionKeep = 3600;
   double trust(std::string_view origin) const;
@@ -358,7 +361,7 @@ class Tally {
   struct Entry {
     std::vector<Report> reports;  // one per origin, the newest (count 0: withdrawn)
     bool listed = false;
-    int64_t retracted = 0;  // when the last report was withdrawn (every count 0)
+    int64_t retracted = 0;  // when a report was last withdrawn (0: not recently)
   };
   static std::string key_of(const Item& i);
   double score_of(const Entry& e, int64_t now) const;
@@ -367,6 +370,74 @@ class Tally {
   double half_life_s_;
   double fresh_s_;
   std::map<std::string, Entry, std::less<>> entries_;
+};
+
+// ---------------------------------------------------------------- journal
+// Every batch a member holds (its own and what it applied), in arrival
+// order, for the others to pull: position p is the p-th batch ever kept
+// (from 0; a pull "since p" gets the batches at p and after). Compaction
+// drops the batches older than the time window from the head (receivers
+// refuse them as stale anyway); positions stay (base()). On disk (dir not
+// empty): <dir>/journal (framed batches, appended; rewritten by compaction)
+// and <dir>/journal.base (the first position kept).
+class Journal {
+ public:
+  struct Entry {
+    std::string text;  // the batch's bytes as signed by its origin
+    DataClass cls = DataClass::kBotIp;
+    std::string origin;
+    size_t items = 0;
+    int64_t time = 0;  // the batch's
+  };
+  // Reads what an earlier run kept (a malformed tail is dropped and named in
+  // `warning`); "" : memory only.
+  static Journal open(const std::string& dir, std::string* warning = nullptr);
+  Status append(std::string text, const Batch& b);
+  // Drops the head's batches older than `older_than` (unix seconds) and
+  // rewrites the files; returns how many.
+  size_t compact(int64_t older_than);
+  uint64_t base() const { return base_; }
+  uint64_t end() const { return base_ + entries_.size(); }
+  size_t size() const { return entries_.size(); }
+  const std::deque<Entry>& entries() const { return entries_; }
+
+  // What a pull "since" gets: the framed batches `take` admits, from `since`
+  // (or from base() when since is before it: `compacted_to` = base(), the
+  // member was away longer than what is kept and gets all of it, told so),
+  // up to about `max_bytes`; `next` is the position to ask next.
+  struct Slice {
+    std::string body;
+    uint64_t next = 0;
+    uint64_t compacted_to = 0;  // 0: no gap
+    bool more = false;
+    std::map<DataClass, size_t> items;  // per class served (the audit's)
+  };
+  template <typename Take>
+  Slice read(uint64_t since, size_t max_bytes, Take&& take) const {
+    Slice s;
+    uint64_t pos = since;
+    if (pos < base_) {
+      s.compacted_to = base_;
+      pos = base_;
+    }
+    for (; pos < end(); ++pos) {
+      const Entry& e = entries_[pos - base_];
+      if (s.body.size() + e.text.size() > max_bytes && !s.body.empty()) {
+        s.more = true;
+        break;
+      }
+      if (!take(e)) continue;
+      s.body += frame(e.text);
+      s.items[e.cls] += e.items;
+    }
+    s.next = std::min(pos, end());
+    return s;
+  }
+
+ private:
+  std::string dir_;
+  std::deque<Entry> entries_;
+  uint64_t base_ = 0;
 };
 
 // ---------------------------------------------------------------- audit

@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -331,7 +332,7 @@ TEST(ExchangeTally, RetractionWithdrawsOnlyItsOriginsReport) {
   };
   EXPECT_EQ(live(), "C");
   EXPECT_NEAR(t.score(key, kNow + 10), 1.0, 1e-9);
-  EXPECT_FALSE(t.retracted(key));
+  EXPECT_TRUE(t.retracted(key));  // A withdrew (recently)
   // An older report of A arriving late (a pull overtaken by the push) does not undo it...
   EXPECT_TRUE(t.add(bot_batch("A", 1, kNow, {"192.0.2.7"}), kNow + 11).empty());
   EXPECT_EQ(live(), "C");
@@ -377,6 +378,65 @@ TEST(ExchangePublisher, RetractionIsSignedRightsCheckedAndReplacesAPendingReport
   // Rights: B may not write spam_source, so it may not retract one either.
   Publisher pb(f.group, "B", {});
   EXPECT_FALSE(pb.retract(Item{DataClass::kSpamSource, ItemKind::kIp, "192.0.2.7", 1}, kNow));
+}
+
+// Compaction bounds the journal by age; positions stay, and a member whose
+// position was compacted away is told so and gets everything kept.
+TEST(ExchangeJournal, CompactsByAgeKeepsPositionsAndAnswersAGapWithTheSnapshot) {
+  Fixture f;
+  char tmpl[] = "/tmp/exchange-journal-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  {
+    Journal j = Journal::open(dir);
+    for (uint64_t seq = 1; seq <= 5; ++seq) {
+      Batch b =
+          bot_batch("A", seq, kNow + static_cast<int64_t>(seq) * 100, {"192.0.2." + std::to_string(seq)});
+      ASSERT_TRUE(j.append(sign_batch("g1", b, f.a), b));
+    }
+    Batch fromb = bot_batch("B", 1, kNow + 600, {"192.0.2.60"});
+    ASSERT_TRUE(j.append(sign_batch("g1", fromb, f.b), fromb));
+    EXPECT_EQ(j.end(), 6u);
+    // A member at position 2 reads 2..5; B's own batch is not sent back to B.
+    auto sl = j.read(2, 1 << 20, [](const Journal::Entry& e) { return e.origin != "B"; });
+    EXPECT_EQ(sl.next, 6u);
+    EXPECT_EQ(sl.compacted_to, 0u);
+    EXPECT_EQ(sl.items[DataClass::kBotIp], 3u);
+    // Batches older than kNow + 350 (seq 1-3) go; positions stay.
+    EXPECT_EQ(j.compact(kNow + 350), 3u);
+    EXPECT_EQ(j.base(), 3u);
+    EXPECT_EQ(j.end(), 6u);
+    EXPECT_EQ(j.compact(kNow + 350), 0u);
+  }
+  // After a restart: the same base and batches.
+  Journal j = Journal::open(dir);
+  EXPECT_EQ(j.base(), 3u);
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_EQ(j.entries().front().time, kNow + 400);
+  // A member that was away since position 1: told the head was compacted,
+  // given every batch kept (the full snapshot), never a silent gap.
+  auto sl = j.read(1, 1 << 20, [](const Journal::Entry&) { return true; });
+  EXPECT_EQ(sl.compacted_to, 3u);
+  EXPECT_EQ(sl.next, 6u);
+  std::string_view in = sl.body;
+  size_t n = 0;
+  while (!in.empty()) {
+    auto fr = next_frame(in);
+    ASSERT_TRUE(fr);
+    auto p = parse_batch(*fr);
+    ASSERT_TRUE(p);
+    EXPECT_GE(p->batch.time, kNow + 400);
+    ++n;
+  }
+  EXPECT_EQ(n, 3u);
+  // Up to date: nothing, no gap. Past the end (our journal was lost): the end.
+  EXPECT_TRUE(j.read(6, 1 << 20, [](const Journal::Entry&) { return true; }).body.empty());
+  EXPECT_EQ(j.read(60, 1 << 20, [](const Journal::Entry&) { return true; }).next, 6u);
+  // A small cap: one batch at a time, "more" said.
+  auto one = j.read(3, 10, [](const Journal::Entry&) { return true; });
+  EXPECT_TRUE(one.more);
+  EXPECT_EQ(one.next, 4u);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ExchangeAudit, AppendsOneLinePerRecord) {

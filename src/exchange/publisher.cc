@@ -172,9 +172,7 @@ std::vector<Tally::Change> Tally::add(const Batch& b, int64_t now) {
       break;
     }
     if (!found) e.reports.push_back(Report{b.origin, b.time, b.seq, i.count});
-    const bool any =
-        std::any_of(e.reports.begin(), e.reports.end(), [](const Report& r) { return r.count > 0; });
-    e.retracted = any ? 0 : std::max(e.retracted, b.time);
+    if (i.count == 0) e.retracted = std::max(e.retracted, b.time);
     const bool now_listed = score_of(e, now) >= threshold_ - 1e-9;
     if (now_listed != e.listed) {
       e.listed = now_listed;
@@ -202,7 +200,8 @@ std::vector<Tally::Change> Tally::expire(int64_t now) {
     }
     // Decayed to nothing (or withdrawn by every origin, kept an hour so that
     // a re-classification can still see the retraction): dropped.
-    const bool tombstone = it->second.retracted != 0 && now - it->second.retracted < kRetractionKeep;
+    if (it->second.retracted != 0 && now - it->second.retracted >= kRetractionKeep) it->second.retracted = 0;
+    const bool tombstone = it->second.retracted != 0;
     if (!now_listed && s < threshold_ * 0.01 && !tombstone)
       it = entries_.erase(it);
     else

@@ -262,8 +262,8 @@ bool apply_shared(Assessment& a, const SharedEvidence& ev) {
   for (size_t i = 0; i < ev.by.size(); ++i) {
     char t[32];
     std::snprintf(t, sizeof t, "%.2g", i < ev.trust.size() ? ev.trust[i] : 0.0);
-    who += (i ? ", " : "") + ev.by[i].member + " (batch " + std::to_string(ev.by[i].seq) + " at " +
-           std::to_string(ev.by[i].time) + ", trust " + t + ")";
+    who += (i ? ", " : "") + ev.by[i].member + "@" + std::to_string(ev.by[i].time) + " (batch " +
+           std::to_string(ev.by[i].seq) + ", trust " + t + ")";
   }
   char w[64];
   std::snprintf(w, sizeof w, "%.2f", ev.weight);
@@ -272,7 +272,10 @@ bool apply_shared(Assessment& a, const SharedEvidence& ev) {
                              std::string(ev.bot ? "reported as a bot" : "reported as a spam source") +
                                  " by members of the exchange: " + who + "; trust-weighted " + w +
                                  (enough ? " >= 1 (the exchange's threshold)" : " < 1: not enough")});
-  if (!enough || is_bad(a.cls)) return false;
+  if (!enough) return false;
+  // The zones list a bot under their bot code by this reason (live_zones.cc).
+  if (ev.bot) a.reasons.push_back(Reason{"BOT_DETECTED", 0, "as members of the exchange report (EXCHANGE)"});
+  if (is_bad(a.cls)) return false;
   a.cls = ev.bot ? SenderClass::kCompromised : SenderClass::kSpammer;
   a.score -= 5;
   a.clean = false;
@@ -294,13 +297,14 @@ std::optional<ClassState> Engine::classify_with_shared(const Identity& id, const
                history_since(prev));
   if (ev && apply_shared(a, *ev) && learned) *learned = ev->by;
   if (ev && by && !ev->by.empty()) *by = ev->by;
-  // Withdrawn by every member that reported it, and nothing of this member's
-  // own says it is bad (judged as a newcomer: without the hold of the class
-  // the members' reports gave it): the class ends now, not after the hold.
-  if (ev && ev->retracted && prev && is_bad(prev->cls) &&
+  // A member withdrew its report, what the others say is not enough, and
+  // nothing of this member's own says it is bad (judged as a newcomer:
+  // without the hold of the class the members' reports gave it): the class
+  // ends now, not after the hold.
+  if (ev && ev->retracted && ev->weight < 1 - 1e-9 && prev && is_bad(prev->cls) &&
       !is_bad(classify(l.counters ? *l.counters : kNone, id.kind, now, th_).cls)) {
     a.cls = SenderClass::kUnknown;
-    a.reasons.push_back(Reason{"RETRACTED", 0, "the members that reported it withdrew their reports"});
+    a.reasons.push_back(Reason{"RETRACTED", 0, "a member withdrew its report; what is left is not enough"});
     return ClassState{SenderClass::kUnknown, now, 0};
   }
   return apply_history(a, prev, now);

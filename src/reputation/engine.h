@@ -91,7 +91,7 @@ struct SharedEvidence {
   // threshold: >= 1 makes the identity bad (SPAMMER, or COMPROMISED for a bot).
   double weight = 0;
   bool bot = false;        // reported as a bot (bot_ip), else as a spam source
-  bool retracted = false;  // every member that reported it withdrew its report
+  bool retracted = false;  // a member withdrew its report of it (recently)
   std::vector<Provenance> by;
   std::vector<double> trust;  // by[i]'s trust
 };
@@ -166,9 +166,10 @@ class Engine {
   // Evidence from the members' exchange, read at every classification of an
   // ip:, net: or domain: identity (must be quick and thread-safe). With it,
   // an identity the members reported (weight >= 1) is bad with an EXCHANGE
-  // reason naming them; below, the reason is there with weight 0; when all
-  // withdrew (retracted) and the counters hold no bad evidence, a bad class
-  // ends at once (RETRACTED) instead of being held.
+  // reason naming them; below, the reason is there with weight 0; when a
+  // member withdrew its report (retracted), what is left is below 1 and the
+  // counters hold no bad evidence, a bad class ends at once (RETRACTED)
+  // instead of being held.
   void set_shared_evidence(SharedEvidenceFn f) {
     shared_.store(std::make_shared<const SharedEvidenceFn>(std::move(f)));
   }

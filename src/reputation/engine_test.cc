@@ -124,7 +124,7 @@ TEST(Engine, SharedEvidenceNamesTheMembersAndIsNotOwn) {
   auto r = engine.report("ip:192.0.2.7");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->cls, SenderClass::kUnknown) << r->to_json();
-  EXPECT_NE(r->to_json().find("EXCHANGE: reported as a bot by members of the exchange: A (batch 3"),
+  EXPECT_NE(r->to_json().find("EXCHANGE: reported as a bot by members of the exchange: A@1699999990 (batch 3"),
             std::string::npos)
       << r->to_json();
   // A second member: bad, learned from A and C, only ip: (no net: for one address).
