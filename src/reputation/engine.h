@@ -51,7 +51,7 @@ struct Report {
   int64_t now = 0;
   // Members of the exchange whose reports count in this class (EXCHANGE
   // reason); JSON "shared_by": [{"member", "seq", "time"}] when not empty.
-  std::vector<Provenance> shared_by;
+  std::vector<Provenance> shared_by{};
   // {"identity": ..., "class": ..., "score": ..., "reasons": [...], "classified_at": ...}
   // with_counters adds "counters": {"at": T, "volume": {"hour": h, "day": d,
   // "month": m}, ... every metric} with the values as stored at unix time T
@@ -81,7 +81,7 @@ struct ClassChange {
   // Not empty: the class is bad only because these members of the exchange
   // reported it (nothing this member saw itself): it must not be published
   // again as this member's own report (src/server/exchange_service.cc).
-  std::vector<Provenance> learned_from;
+  std::vector<Provenance> learned_from{};
 };
 
 // What the members of the private exchange said about an identity

@@ -103,8 +103,9 @@ TEST(Engine, SharedEvidenceNamesTheMembersAndIsNotOwn) {
   std::vector<ClassChange> heard;
   engine.set_class_listener(
       [&](std::span<const ClassChange> cs) { heard.insert(heard.end(), cs.begin(), cs.end()); });
-  SharedEvidence ev;  // what the exchange holds, changed by the test
+  SharedEvidence ev, own;  // what the exchange holds, changed by the test
   engine.set_shared_evidence([&](std::string_view id, int64_t) -> std::optional<SharedEvidence> {
+    if (id == "ip:192.0.2.99") return own;
     if (id != "ip:192.0.2.7") return std::nullopt;
     return ev;
   });
@@ -124,8 +125,9 @@ TEST(Engine, SharedEvidenceNamesTheMembersAndIsNotOwn) {
   auto r = engine.report("ip:192.0.2.7");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->cls, SenderClass::kUnknown) << r->to_json();
-  EXPECT_NE(r->to_json().find("EXCHANGE: reported as a bot by members of the exchange: A@1699999990 (batch 3"),
-            std::string::npos)
+  EXPECT_NE(
+      r->to_json().find("EXCHANGE: reported as a bot by members of the exchange: A@1699999990 (batch 3"),
+      std::string::npos)
       << r->to_json();
   // A second member: bad, learned from A and C, only ip: (no net: for one address).
   ev.weight = 1.1;
@@ -163,6 +165,13 @@ TEST(Engine, SharedEvidenceNamesTheMembersAndIsNotOwn) {
   EXPECT_EQ(heard[3].identity, "ip:192.0.2.7");
   EXPECT_EQ(heard[3].to, SenderClass::kUnknown);
   EXPECT_EQ(engine.report("ip:192.0.2.7")->cls, SenderClass::kUnknown);
+  // A retraction never ends a class this member's own evidence gives.
+  own.retracted = true;
+  Event about_own = e;
+  about_own.subject = "ip:192.0.2.99";
+  ASSERT_TRUE(engine.record(about_own));
+  EXPECT_EQ(heard.size(), 4u);
+  EXPECT_EQ(engine.report("ip:192.0.2.99")->cls, SenderClass::kSpammer);
   // A shared event round-trips through JSON with its provenance.
   auto j = parse_event_json(event_to_json(e));
   ASSERT_TRUE(j);

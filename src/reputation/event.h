@@ -103,9 +103,9 @@ struct Event {
   std::string list_id;
   // Set for evidence learned from another member (kShared): never this
   // member's own observation, so never published again as its own report.
-  std::optional<Provenance> origin;
-  double weight = 1;    // kShared: the receiver's trust in the origin
-  std::string subject;  // kShared: "ip:192.0.2.7", "net:198.51.100.0/24", "domain:example.com"
+  std::optional<Provenance> origin{};
+  double weight = 1;      // kShared: the receiver's trust in the origin
+  std::string subject{};  // kShared: "ip:192.0.2.7", "net:198.51.100.0/24", "domain:example.com"
 };
 
 enum class IdentityKind : uint8_t { kIp, kNet, kDomain, kDkim, kSpf, kPra, kFeedbackId, kListId };

@@ -539,9 +539,15 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void emit(std::vector<reputation::Event> evs) {
-    if (evs.empty() || !event_sink) return;
+    if (evs.empty()) return;
+    std::function<void(std::vector<reputation::Event>)> to;
+    {
+      std::lock_guard lock(mu);
+      to = event_sink;
+    }
+    if (!to) return;
     shared_events.inc(evs.size());
-    event_sink(std::move(evs));
+    to(std::move(evs));
   }
 
   // One received batch (a pull answer's or a push's), from member `via`.

@@ -274,8 +274,7 @@ struct LiveZones::Impl {
       std::vector<reputation::ClassChange> found;
       for (auto& r : *reports)
         if (is_bad(r.cls) || good(r.cls))
-          found.push_back(
-              {std::move(r.identity), SenderClass::kUnknown, r.cls, std::move(r.reasons), r.now, {}});
+          found.push_back({std::move(r.identity), SenderClass::kUnknown, r.cls, std::move(r.reasons), r.now});
       listed_now += found.size();
       std::lock_guard lock(mu);
       if (!found.empty()) apply_locked(found, true);
