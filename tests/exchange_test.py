@@ -24,6 +24,15 @@ others every 200 ms; pushes go out at once.
 * A batch with one byte changed, pushed with A's certificate, is refused
   (bad_signature in B's audit log); the original batch pushed again is
   refused as a replay; nothing is applied twice.
+* Provenance in reputation: B's reputation for A's bot names A (and C once
+  C reports it: then it is compromised, learned from both); no member
+  publishes again what it only learned from the others (B publishes
+  nothing; C none of A's bots).
+* A withdraws its report (POST /v1/exchange/retract): B (A 0.5 + C 0.6)
+  keeps only C's 0.6 and its zone stops listing within seconds; a
+  retraction of a class A may not write is refused (403).
+* Peers are independent: D is a member whose listener accepts TCP and never
+  answers; A serves it first, yet B and C have A's push within 2 s.
 * Every byte exchanged (the test-only [exchange] debug_dump_dir writes each
   body sent or received in plaintext) holds none of A's subscriber data;
   on the wire it is TLS 1.3 (a client without a certificate is refused, a
@@ -63,6 +72,7 @@ SUBSCRIBER_IP = "10.1.2.3"
 SUBSCRIBER_MAIL = "alice@subscriber.example"
 SECRET_TEXT = "our-subscriber-secret-content"
 MEMBERS = ("A", "B", "C")
+HOLE = "D"  # a member whose listener accepts connections and never answers
 # A's own flow detector ([flows]) sees this host of its dynamic pool (outside
 # its subscriber_networks, so published in clear) probe 150 port-25 hosts.
 from flows_rampartd_test import BOT as NET_BOT, export_pcap  # noqa: E402
@@ -116,7 +126,16 @@ class ExchangeTest(unittest.TestCase):
         run(cls.cli, "exchange", "group", "init", "--name", "test-group", "--out", cls.group, "--group-key-out",
             cls.group_key)
         cls.m = {}
-        for name in MEMBERS:
+        cls.hole = None
+        try:
+            cls.set_up_members()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def set_up_members(cls):
+        for name in MEMBERS + (HOLE,):
             d = os.path.join(cls.dir, name)
             os.mkdir(d)
             key = os.path.join(d, "sign.key")
@@ -133,17 +152,24 @@ class ExchangeTest(unittest.TestCase):
                 "--added", str(int(time.time()) - 60))
             cls.m[name] = {"dir": d, "key": key, "crt": crt, "pem": pem, "http": free_port(), "dns": free_port(),
                            "ex": free_port(), "flows": free_port(), "dump": os.path.join(d, "dump")}
+        # D's listener: connections complete (the kernel's backlog) and
+        # nothing is ever read or answered.
+        cls.hole = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        cls.hole.bind(("127.0.0.1", cls.m[HOLE]["ex"]))
+        cls.hole.listen(128)
         for name in MEMBERS:
             cls.start(name)
 
     @classmethod
     def start(cls, name):
         m = cls.m[name]
+        # A serves the dead peer D first (a client serving peers one after
+        # another would make B and C wait for D's timeout).
         peers = "".join(f"""
 [[exchange.peers]]
 member = "{o}"
 address = "127.0.0.1:{cls.m[o]['ex']}"
-""" for o in MEMBERS if o != name)
+""" for o in ((HOLE,) if name == "A" else ()) + MEMBERS if o != name)
         trust = ", ".join(f'{o} = {t}' for o, t in TRUST[name].items())
         conf = os.path.join(m["dir"], "rampart.toml")
         with open(conf, "w") as f:
@@ -199,10 +225,13 @@ subscribers_dynamic = ["100.64.0.0/10"]
 
     @classmethod
     def tearDownClass(cls):
-        stop([cls.m[n]["proc"] for n in MEMBERS], timeout=30)
-        for n in MEMBERS:
+        started = [n for n in MEMBERS if n in cls.m and "proc" in cls.m[n]]
+        stop([cls.m[n]["proc"] for n in started], timeout=30)
+        for n in started:
             cls.m[n]["proc"].stdout.close()
             cls.m[n]["err"].close()
+        if cls.hole:
+            cls.hole.close()
         if os.environ.get("KEEP_TMP"):
             print("kept", cls.dir)
         else:
@@ -237,6 +266,11 @@ subscribers_dynamic = ["100.64.0.0/10"]
 
     def publish(self, name, items):
         return self.http(name, "POST", "/v1/exchange/publish", {"items": items, "urgent": True})
+
+    def reputation(self, name, identity):
+        st, j = self.http(name, "GET", "/v1/reputation/" + identity)
+        self.assertEqual(st, 200, j)
+        return j
 
     def listing(self, name, item):
         st, j = self.http(name, "GET", "/v1/exchange/listing?item=" + item)
@@ -314,10 +348,18 @@ subscribers_dynamic = ["100.64.0.0/10"]
         self.assertEqual(st, 401, j)
 
         # A publishes a bot; C (trust 1.0) lists it within seconds, naming A.
+        answers = lambda peer: len([f for f in os.listdir(self.m["A"]["dump"]) if f.endswith(peer + "-push-answer")]) \
+            if os.path.isdir(self.m["A"]["dump"]) else 0
+        before = {p: answers(p) for p in ("B", "C")}
         t0 = time.monotonic()
         st, j = self.publish("A", [{"class": "bot_ip", "kind": "ip", "value": BOT},
                                    {"class": "bot_ip", "kind": "blind-ip", "value": SUBSCRIBER_IP}])
         self.assertEqual(st, 200, j)
+        # Pushed to B and C within 2 s although D, served first, never answers
+        # (timeout_ms is 2000: one client for all peers would wait for it first).
+        self.wait_for("A's push answered by B and C",
+                      lambda: all(answers(p) > before[p] for p in ("B", "C")), deadline_s=2)
+        print("publish on A to B's and C's push answers, D dead: %.3f s" % (time.monotonic() - t0))
         self.wait_for("C lists the bot", lambda: self.zone_answer("C", BOT) == ["127.0.0.4"])
         latency = time.monotonic() - t0
         print("publish on A to C's zone answering: %.3f s" % latency)
@@ -328,6 +370,13 @@ subscribers_dynamic = ["100.64.0.0/10"]
         self.assertEqual([r["member"] for r in rep], ["A"])
         self.assertFalse(self.listing("B", "ip:" + BOT)["listed"])
         self.assertEqual(self.zone_answer("B", BOT), [])
+        # B's reputation has A's report as evidence with its provenance, not enough for a class.
+        j = self.wait_for("B's reputation names A", lambda: self.reputation("B", "ip:" + BOT).get("shared_by"))
+        self.assertEqual([(p["member"], p["seq"]) for p in j], [("A", 1)])
+        r = self.reputation("B", "ip:" + BOT)
+        self.assertEqual(r["class"], "unknown", r)
+        self.assertTrue(any(x.startswith("EXCHANGE: reported as a bot by members of the exchange: A@")
+                            and "not enough" in x for x in r["reasons"]), r)
         # The blinded subscriber address: B tests membership without the set.
         blind = self.wait_for("B has the blinded report",
                               lambda: self.listing("B", "blind-ip:" + SUBSCRIBER_IP)["reports"])
@@ -367,6 +416,12 @@ subscribers_dynamic = ["100.64.0.0/10"]
         txt = self.zone_txt("B", BOT)
         self.assertIn("A@", txt)
         self.assertIn("C@", txt)
+        # ... and B's reputation: compromised, learned from A and C, naming both.
+        r = self.wait_for("B's reputation learns the bot from A and C",
+                          lambda: (lambda r: r if r["class"] == "compromised" else None)(self.reputation("B", "ip:" + BOT)))
+        self.assertEqual(sorted(p["member"] for p in r["shared_by"]), ["A", "C"])
+        self.assertTrue(any(x.startswith("EXCHANGE: reported as a bot by members of the exchange: A@")
+                            and "C@" in x for x in r["reasons"]), r)
 
         # A batch with one byte changed, pushed to B with A's certificate: refused.
         batches = self.wait_for("A's batch in the dumps", lambda: self.dumped_batches("B", "A"))
@@ -407,6 +462,48 @@ subscribers_dynamic = ["100.64.0.0/10"]
         # Every batch of A (the endpoint's, the flow bot's, the late one) applied once, none missing.
         self.assertGreaterEqual(len(seqs), 3, writes)
         self.assertEqual(seqs, list(range(1, len(seqs) + 1)), writes)
+
+        # A withdraws its report of the first bot: B keeps C's 0.6 alone and
+        # stops listing within seconds; its reputation lets the class go.
+        st, j = self.http("A", "POST", "/v1/exchange/retract",
+                          {"items": [{"class": "domain_rep", "kind": "domain", "value": "example.org"}]})
+        self.assertEqual(st, 403, j)  # A may not write domain_rep: nor withdraw it
+        t0 = time.monotonic()
+        st, j = self.http("A", "POST", "/v1/exchange/retract",
+                          {"items": [{"class": "bot_ip", "kind": "ip", "value": BOT}]})
+        self.assertEqual((st, j), (200, {"retracted": 1}))
+        self.wait_for("B's zone stops listing the withdrawn bot", lambda: self.zone_answer("B", BOT) == [])
+        took = time.monotonic() - t0
+        print("retraction on A to B's zone not listing: %.3f s" % took)
+        self.assertLess(took, 5.0)
+        j = self.listing("B", "ip:" + BOT)
+        self.assertFalse(j["listed"])
+        self.assertTrue(j["retracted"])
+        self.assertEqual([r["member"] for r in j["reports"]], ["C"])
+        r = self.wait_for("B's reputation lets the withdrawn bot go",
+                          lambda: (lambda r: r if r["class"] == "unknown" else None)(self.reputation("B", "ip:" + BOT)))
+        self.assertEqual([p["member"] for p in r["shared_by"]], ["C"])
+        # C listed it on A's report alone (C's own batches are not applied to
+        # itself): the listing and the class end too. (C's zone still answers
+        # for the address through A's flow bot's /24, which A did not withdraw.)
+        self.assertFalse(self.listing("C", "ip:" + BOT)["listed"])
+        self.wait_for("C's reputation lets the withdrawn bot go",
+                      lambda: self.reputation("C", "ip:" + BOT)["class"] == "unknown")
+        # The late bot, which A did not withdraw, stays listed at C.
+        self.assertEqual(self.zone_answer("C", LATE_BOT), ["127.0.0.4"])
+
+        # No echo: B learned everything from the others and published
+        # nothing; C (trust 1.0 in A: its reputation classed A's bots)
+        # published none of A's bots as its own.
+        r = self.reputation("C", "ip:" + LATE_BOT)
+        self.assertEqual(r["class"], "compromised", r)
+        self.assertEqual([p["member"] for p in r["shared_by"]], ["A"])
+        self.assertNotIn(" publish member=B ", self.audit("B"))
+        for name in ("A", "C"):
+            self.assertEqual(self.dumped_batches(name, "B"), [], name)
+        for batch in self.dumped_batches("A", "C") + self.dumped_batches("B", "C"):
+            for ip in (FLOW_BOT, NET_BOT, LATE_BOT):
+                self.assertNotIn(b"ip %s " % ip.encode(), batch)
 
         # TLS on the wire: 1.3, a client certificate required, no plaintext HTTP.
         st, body, version = self.tls_call("A", "B", "GET", "/v1/exchange/pull?since=0")

@@ -139,8 +139,9 @@ Result<ParsedBatch> parse_batch(std::string_view text) {
     if (*canon != value) return fail(Errc::kParse, "batch: value not in canonical form");
     it.value = std::move(*canon);
     uint64_t count = 0;
-    if (!parse_u64(line->substr(sp2 + 1), count) || count == 0 || count > UINT32_MAX)
-      return fail(Errc::kParse, "batch: count is 1-4294967295");
+    // 0: the origin withdraws its report of the item (a retraction).
+    if (!parse_u64(line->substr(sp2 + 1), count) || count > UINT32_MAX)
+      return fail(Errc::kParse, "batch: count is 0-4294967295");
     it.count = static_cast<uint32_t>(count);
     std::string key = item_key(it);
     if (k > 0 && !(prev < key)) return fail(Errc::kParse, "batch: items not sorted or repeated");

@@ -18,8 +18,10 @@
 // See README.md for the wire form, the rules and how each check fails.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,7 +61,7 @@ struct Item {
   DataClass cls = DataClass::kBotIp;
   ItemKind kind = ItemKind::kIp;
   std::string value;   // canonical form (see canonical_value)
-  uint32_t count = 1;  // reports, complaints or a score: class-defined, >= 1
+  uint32_t count = 1;  // reports, complaints or a score: class-defined, >= 1; 0: retraction
 };
 // The canonical form of `value` for `kind` (IPs re-printed, domains lower
 // case, HMACs lower-case hex), or Errc::kParse naming what is wrong.
@@ -295,6 +297,10 @@ class Publisher {
   Status publish(Item item, int64_t now);
   // The same checks without queueing; canonicalises item.value.
   Status check(Item& item, int64_t now) const;
+  // Withdraws this member's earlier report of `item` (count is ignored): the
+  // same checks as publish(), then queued with count 0, which receivers read
+  // as "the origin no longer reports this" (Tally::add).
+  Status retract(Item item, int64_t now);
   // Items queued for `cls`.
   size_t pending(DataClass cls) const { return pending_[static_cast<size_t>(cls)].size(); }
   // Takes the queued items of `cls` (at most kMaxItems) into a batch.
@@ -302,10 +308,12 @@ class Publisher {
   const std::string& self() const { return self_; }
 
  private:
+  Status queue(Item item);
   const Group* group_;
   std::string self_;
   OutboundPolicy policy_;
   std::array<std::vector<Item>, kClassCount> pending_;
+  std::array<size_t, kClassCount> retractions_{};  // pending items with count 0
 };
 
 // ---------------------------------------------------------------- trust
@@ -328,7 +336,8 @@ class Tally {
   Tally(std::map<std::string, double, std::less<>> trust, double threshold, double half_life_s,
         double fresh_s = 3600)
       : trust_(std::move(trust)), threshold_(threshold), half_life_s_(half_life_s), fresh_s_(fresh_s) {}
-  // Adds the batch's items; returns the keys whose listed state changed.
+  // Adds the batch's items (an item with count 0 withdraws the origin's
+  // report of it); returns the keys whose listed state changed.
   struct Change {
     Item item;
     bool listed = false;
@@ -338,7 +347,13 @@ class Tally {
   // Whether the key is listed as of the last add()/expire() (what the zones
   // were told); the score decays in between.
   bool listed(const Item& key) const;
+  // One per origin, the newest; a report with count 0 was withdrawn.
   const std::vector<Report>* reports(const Item& key) const;
+  // An origin withdrew its report of the key within the last kRetractionKeep
+  // seconds (as of the last expire()); a key nobody reports any more is
+  // forgotten after that.
+  bool retracted(const Item& key) const;
+  static constexpr int64_t kRetractionKeep = 3600;
   double trust(std::string_view origin) const;
   // Re-evaluates every key (decay); returns the changes since the last call.
   std::vector<Change> expire(int64_t now);
@@ -346,8 +361,9 @@ class Tally {
 
  private:
   struct Entry {
-    std::vector<Report> reports;  // one per origin, the newest
+    std::vector<Report> reports;  // one per origin, the newest (count 0: withdrawn)
     bool listed = false;
+    int64_t retracted = 0;  // when a report was last withdrawn (0: not recently)
   };
   static std::string key_of(const Item& i);
   double score_of(const Entry& e, int64_t now) const;
@@ -356,6 +372,74 @@ class Tally {
   double half_life_s_;
   double fresh_s_;
   std::map<std::string, Entry, std::less<>> entries_;
+};
+
+// ---------------------------------------------------------------- journal
+// Every batch a member holds (its own and what it applied), in arrival
+// order, for the others to pull: position p is the p-th batch ever kept
+// (from 0; a pull "since p" gets the batches at p and after). Compaction
+// drops the batches older than the time window from the head (receivers
+// refuse them as stale anyway); positions stay (base()). On disk (dir not
+// empty): <dir>/journal (framed batches, appended; rewritten by compaction)
+// and <dir>/journal.base (the first position kept).
+class Journal {
+ public:
+  struct Entry {
+    std::string text;  // the batch's bytes as signed by its origin
+    DataClass cls = DataClass::kBotIp;
+    std::string origin;
+    size_t items = 0;
+    int64_t time = 0;  // the batch's
+  };
+  // Reads what an earlier run kept (a malformed tail is dropped and named in
+  // `warning`); "" : memory only.
+  static Journal open(const std::string& dir, std::string* warning = nullptr);
+  Status append(std::string text, const Batch& b);
+  // Drops the head's batches older than `older_than` (unix seconds) and
+  // rewrites the files; returns how many.
+  size_t compact(int64_t older_than);
+  uint64_t base() const { return base_; }
+  uint64_t end() const { return base_ + entries_.size(); }
+  size_t size() const { return entries_.size(); }
+  const std::deque<Entry>& entries() const { return entries_; }
+
+  // What a pull "since" gets: the framed batches `take` admits, from `since`
+  // (or from base() when since is before it: `compacted_to` = base(), the
+  // member was away longer than what is kept and gets all of it, told so),
+  // up to about `max_bytes`; `next` is the position to ask next.
+  struct Slice {
+    std::string body;
+    uint64_t next = 0;
+    uint64_t compacted_to = 0;  // 0: no gap
+    bool more = false;
+    std::map<DataClass, size_t> items;  // per class served (the audit's)
+  };
+  template <typename Take>
+  Slice read(uint64_t since, size_t max_bytes, Take&& take) const {
+    Slice s;
+    uint64_t pos = since;
+    if (pos < base_) {
+      s.compacted_to = base_;
+      pos = base_;
+    }
+    for (; pos < end(); ++pos) {
+      const Entry& e = entries_[pos - base_];
+      if (s.body.size() + e.text.size() > max_bytes && !s.body.empty()) {
+        s.more = true;
+        break;
+      }
+      if (!take(e)) continue;
+      s.body += frame(e.text);
+      s.items[e.cls] += e.items;
+    }
+    s.next = std::min(pos, end());
+    return s;
+  }
+
+ private:
+  std::string dir_;
+  std::deque<Entry> entries_;
+  uint64_t base_ = 0;
 };
 
 // ---------------------------------------------------------------- audit

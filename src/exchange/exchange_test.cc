@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -123,7 +124,8 @@ TEST(ExchangeBatch, RefusesNonCanonicalForms) {
   EXPECT_FALSE(mutate("192.0.2.7", "::ffff:192.0.2.7"));
   EXPECT_FALSE(mutate("items 2", "items 3"));
   EXPECT_FALSE(mutate("\nsig ", "\r\nsig "));
-  EXPECT_FALSE(mutate("ip 192.0.2.7 1", "ip 192.0.2.7 0"));
+  EXPECT_FALSE(mutate("ip 192.0.2.7 1", "ip 192.0.2.7 00"));
+  EXPECT_FALSE(mutate("ip 192.0.2.7 1", "ip 192.0.2.7 -1"));
   EXPECT_FALSE(mutate("ip 192.0.2.7", "domain alice@example.org"));  // no free text
   EXPECT_FALSE(parse_batch(wire + "x"));
   EXPECT_FALSE(parse_batch(wire.substr(0, wire.size() - 1)));
@@ -309,6 +311,132 @@ TEST(ExchangeTally, HalfTrustNeedsASecondReporter) {
   EXPECT_TRUE(ch[0].listed);
   // Unknown origins count nothing unless "*" says otherwise.
   EXPECT_EQ(t.trust("Z"), 0.0);
+}
+
+TEST(ExchangeTally, RetractionWithdrawsOnlyItsOriginsReport) {
+  Fixture f;
+  Tally t({{"A", 1.0}, {"C", 1.0}}, 1.0, 86400, 3600);
+  const Item key{DataClass::kBotIp, ItemKind::kIp, "192.0.2.7", 1};
+  ASSERT_EQ(t.add(bot_batch("A", 1, kNow, {"192.0.2.7"}), kNow).size(), 1u);
+  ASSERT_EQ(t.add(bot_batch("C", 1, kNow, {"192.0.2.7"}), kNow).size(), 0u);
+  Batch retract_a = bot_batch("A", 2, kNow + 10, {"192.0.2.7"});
+  retract_a.items[0].count = 0;
+  // C still reports it: listed, with C alone.
+  EXPECT_TRUE(t.add(retract_a, kNow + 10).empty());
+  EXPECT_TRUE(t.listed(key));
+  auto live = [&] {
+    std::string who;
+    for (const Report& r : *t.reports(key))
+      if (r.count > 0) who += r.origin;
+    return who;
+  };
+  EXPECT_EQ(live(), "C");
+  EXPECT_NEAR(t.score(key, kNow + 10), 1.0, 1e-9);
+  EXPECT_TRUE(t.retracted(key));  // A withdrew (recently)
+  // An older report of A arriving late (a pull overtaken by the push) does not undo it...
+  EXPECT_TRUE(t.add(bot_batch("A", 1, kNow, {"192.0.2.7"}), kNow + 11).empty());
+  EXPECT_EQ(live(), "C");
+  // ... and C withdrawing too delists, leaving a tombstone for an hour.
+  Batch retract_c = bot_batch("C", 2, kNow + 20, {"192.0.2.7"});
+  retract_c.items[0].count = 0;
+  auto ch = t.add(retract_c, kNow + 20);
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_FALSE(ch[0].listed);
+  EXPECT_TRUE(t.retracted(key));
+  EXPECT_EQ(t.size(), 1u);
+  t.expire(kNow + 30);
+  EXPECT_EQ(t.size(), 1u);
+  t.expire(kNow + 20 + Tally::kRetractionKeep + 1);
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_FALSE(t.retracted(key));
+}
+
+TEST(ExchangePublisher, RetractionIsSignedRightsCheckedAndReplacesAPendingReport) {
+  Fixture f;
+  Publisher pub(f.group, "A", {});
+  const Item item{DataClass::kBotIp, ItemKind::kIp, "192.0.2.7", 1};
+  ASSERT_TRUE(pub.publish(item, kNow));
+  ASSERT_TRUE(pub.retract(item, kNow));
+  auto b = pub.take(DataClass::kBotIp, 1, kNow);
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->items.size(), 1u);
+  EXPECT_EQ(b->items[0].count, 0u);
+  // On the wire: count 0, signed like any batch, accepted by a receiver.
+  const std::string wire = sign_batch("g1", *b, f.a);
+  EXPECT_NE(wire.find("ip 192.0.2.7 0\n"), std::string::npos);
+  SeqBook book;
+  Receiver rx(f.group, book);
+  auto ok = rx.accept(wire, kNow);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->parsed.batch.items[0].count, 0u);
+  // A report after the retraction replaces it in turn.
+  ASSERT_TRUE(pub.retract(item, kNow));
+  ASSERT_TRUE(pub.publish(item, kNow));
+  b = pub.take(DataClass::kBotIp, 2, kNow);
+  ASSERT_EQ(b->items.size(), 1u);
+  EXPECT_EQ(b->items[0].count, 1u);
+  // Rights: B may not write spam_source, so it may not retract one either.
+  Publisher pb(f.group, "B", {});
+  EXPECT_FALSE(pb.retract(Item{DataClass::kSpamSource, ItemKind::kIp, "192.0.2.7", 1}, kNow));
+}
+
+// Compaction bounds the journal by age; positions stay, and a member whose
+// position was compacted away is told so and gets everything kept.
+TEST(ExchangeJournal, CompactsByAgeKeepsPositionsAndAnswersAGapWithTheSnapshot) {
+  Fixture f;
+  char tmpl[] = "/tmp/exchange-journal-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  {
+    Journal j = Journal::open(dir);
+    for (uint64_t seq = 1; seq <= 5; ++seq) {
+      Batch b =
+          bot_batch("A", seq, kNow + static_cast<int64_t>(seq) * 100, {"192.0.2." + std::to_string(seq)});
+      ASSERT_TRUE(j.append(sign_batch("g1", b, f.a), b));
+    }
+    Batch fromb = bot_batch("B", 1, kNow + 600, {"192.0.2.60"});
+    ASSERT_TRUE(j.append(sign_batch("g1", fromb, f.b), fromb));
+    EXPECT_EQ(j.end(), 6u);
+    // A member at position 2 reads 2..5; B's own batch is not sent back to B.
+    auto sl = j.read(2, 1 << 20, [](const Journal::Entry& e) { return e.origin != "B"; });
+    EXPECT_EQ(sl.next, 6u);
+    EXPECT_EQ(sl.compacted_to, 0u);
+    EXPECT_EQ(sl.items[DataClass::kBotIp], 3u);
+    // Batches older than kNow + 350 (seq 1-3) go; positions stay.
+    EXPECT_EQ(j.compact(kNow + 350), 3u);
+    EXPECT_EQ(j.base(), 3u);
+    EXPECT_EQ(j.end(), 6u);
+    EXPECT_EQ(j.compact(kNow + 350), 0u);
+  }
+  // After a restart: the same base and batches.
+  Journal j = Journal::open(dir);
+  EXPECT_EQ(j.base(), 3u);
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_EQ(j.entries().front().time, kNow + 400);
+  // A member that was away since position 1: told the head was compacted,
+  // given every batch kept (the full snapshot), never a silent gap.
+  auto sl = j.read(1, 1 << 20, [](const Journal::Entry&) { return true; });
+  EXPECT_EQ(sl.compacted_to, 3u);
+  EXPECT_EQ(sl.next, 6u);
+  std::string_view in = sl.body;
+  size_t n = 0;
+  while (!in.empty()) {
+    auto fr = next_frame(in);
+    ASSERT_TRUE(fr);
+    auto p = parse_batch(*fr);
+    ASSERT_TRUE(p);
+    EXPECT_GE(p->batch.time, kNow + 400);
+    ++n;
+  }
+  EXPECT_EQ(n, 3u);
+  // Up to date: nothing, no gap. Past the end (our journal was lost): the end.
+  EXPECT_TRUE(j.read(6, 1 << 20, [](const Journal::Entry&) { return true; }).body.empty());
+  EXPECT_EQ(j.read(60, 1 << 20, [](const Journal::Entry&) { return true; }).next, 6u);
+  // A small cap: one batch at a time, "more" said.
+  auto one = j.read(3, 10, [](const Journal::Entry&) { return true; });
+  EXPECT_TRUE(one.more);
+  EXPECT_EQ(one.next, 4u);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ExchangeAudit, AppendsOneLinePerRecord) {

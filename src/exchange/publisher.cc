@@ -1,5 +1,6 @@
 // The outbound policy (enforced when an item is published) and the tally of
 // what came in, weighted by trust and decayed.
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -20,8 +21,32 @@ bool within(const IpPrefix& outer, const IpPrefix& inner) {
 
 Status Publisher::publish(Item item, int64_t now) {
   if (auto st = check(item, now); !st) return st;
-  auto& q = pending_[static_cast<size_t>(item.cls)];
+  return queue(std::move(item));
+}
+
+Status Publisher::retract(Item item, int64_t now) {
+  item.count = 1;  // the same checks as a report of it: grammar, class, write right, policy
+  if (auto st = check(item, now); !st) return st;
+  item.count = 0;
+  return queue(std::move(item));
+}
+
+Status Publisher::queue(Item item) {
+  const size_t c = static_cast<size_t>(item.cls);
+  auto& q = pending_[c];
   if (q.size() >= 16 * kMaxItems) return fail(Errc::kLimit, "publish queue full");
+  // A report and a retraction of one item in one batch would merge (counts
+  // added): the later one replaces the earlier. Reports are many and
+  // retractions rare, so the queue is only searched when one is pending.
+  if (item.count == 0 || retractions_[c] > 0) {
+    const auto same = [&](const Item& o) {
+      if (o.kind != item.kind || o.value != item.value || (o.count == 0) == (item.count == 0)) return false;
+      if (o.count == 0) --retractions_[c];
+      return true;
+    };
+    q.erase(std::remove_if(q.begin(), q.end(), same), q.end());
+  }
+  if (item.count == 0) ++retractions_[c];
   q.push_back(std::move(item));
   return {};
 }
@@ -104,6 +129,7 @@ double Tally::trust(std::string_view origin) const {
 double Tally::score_of(const Entry& e, int64_t now) const {
   double s = 0;
   for (const Report& r : e.reports) {
+    if (r.count == 0) continue;  // withdrawn
     const double age = std::max(0.0, static_cast<double>(now - r.time) - fresh_s_);
     const double decay = half_life_s_ > 0 ? std::exp2(-age / half_life_s_) : 1.0;
     s += trust(r.origin) * decay;
@@ -114,6 +140,11 @@ double Tally::score_of(const Entry& e, int64_t now) const {
 double Tally::score(const Item& key, int64_t now) const {
   auto it = entries_.find(key_of(key));
   return it == entries_.end() ? 0.0 : score_of(it->second, now);
+}
+
+bool Tally::retracted(const Item& key) const {
+  auto it = entries_.find(key_of(key));
+  return it != entries_.end() && it->second.retracted != 0;
 }
 
 bool Tally::listed(const Item& key) const {
@@ -134,9 +165,14 @@ std::vector<Tally::Change> Tally::add(const Batch& b, int64_t now) {
     for (Report& r : e.reports) {
       if (r.origin != b.origin) continue;
       found = true;
+      // An older batch overtaken by a newer one changes nothing; count 0
+      // keeps the withdrawal (and its time) so that a late older report
+      // does not bring the item back.
       if (b.time >= r.time) r = Report{b.origin, b.time, b.seq, i.count};
+      break;
     }
     if (!found) e.reports.push_back(Report{b.origin, b.time, b.seq, i.count});
+    if (i.count == 0) e.retracted = std::max(e.retracted, b.time);
     const bool now_listed = score_of(e, now) >= threshold_ - 1e-9;
     if (now_listed != e.listed) {
       e.listed = now_listed;
@@ -162,7 +198,11 @@ std::vector<Tally::Change> Tally::expire(int64_t now) {
       item.value = k.substr(bpos + 1);
       changes.push_back(Change{std::move(item), now_listed});
     }
-    if (!now_listed && s < threshold_ * 0.01)
+    // Decayed to nothing (or withdrawn by every origin, kept an hour so that
+    // a re-classification can still see the retraction): dropped.
+    if (it->second.retracted != 0 && now - it->second.retracted >= kRetractionKeep) it->second.retracted = 0;
+    const bool tombstone = it->second.retracted != 0;
+    if (!now_listed && s < threshold_ * 0.01 && !tombstone)
       it = entries_.erase(it);
     else
       ++it;

@@ -26,6 +26,16 @@ std::string Report::to_json(bool with_counters) const {
     append_json_string(out, reasons[i].code + ": " + reasons[i].text);
   }
   out += "], \"classified_at\": " + std::to_string(classified_at);
+  if (!shared_by.empty()) {
+    out += ", \"shared_by\": [";
+    for (size_t i = 0; i < shared_by.size(); ++i) {
+      out += i ? ", {\"member\": " : "{\"member\": ";
+      append_json_string(out, shared_by[i].member);
+      out += ", \"seq\": " + std::to_string(shared_by[i].seq) +
+             ", \"time\": " + std::to_string(shared_by[i].time) + "}";
+    }
+    out += "]";
+  }
   if (with_counters) {
     out += ", \"counters\": {\"at\": " + std::to_string(counters.t);
     for (size_t m = 0; m < kMetricCount; ++m) {
@@ -101,6 +111,7 @@ Counters delta_of(const Event& e, int64_t at, const dmarc::PublicSuffixList* psl
     case EventType::kNotSpam: put(Metric::kNotSpam, 1); break;
     case EventType::kUnsubscribe: put(Metric::kUnsubscribes, 1); break;
     case EventType::kBot: put(Metric::kBot, 1); break;
+    case EventType::kShared: break;  // the evidence is the exchange's (Engine::set_shared_evidence)
   }
   return d;
 }
@@ -238,13 +249,75 @@ int64_t history_since(const std::optional<ClassState>& prev) {
 }
 }  // namespace
 
+namespace {
+bool shared_kind(IdentityKind k) {
+  return k == IdentityKind::kIp || k == IdentityKind::kNet || k == IdentityKind::kDomain;
+}
+
+// Folds the members' evidence into `a`; returns true when the class is bad
+// only because of it.
+bool apply_shared(Assessment& a, const SharedEvidence& ev) {
+  if (ev.by.empty()) return false;
+  std::string who;
+  for (size_t i = 0; i < ev.by.size(); ++i) {
+    char t[32];
+    std::snprintf(t, sizeof t, "%.2g", i < ev.trust.size() ? ev.trust[i] : 0.0);
+    who += (i ? ", " : "") + ev.by[i].member + "@" + std::to_string(ev.by[i].time) + " (batch " +
+           std::to_string(ev.by[i].seq) + ", trust " + t + ")";
+  }
+  char w[64];
+  std::snprintf(w, sizeof w, "%.2f", ev.weight);
+  const bool enough = ev.weight >= 1 - 1e-9;
+  a.reasons.push_back(Reason{"EXCHANGE", enough ? -5.0 : 0.0,
+                             std::string(ev.bot ? "reported as a bot" : "reported as a spam source") +
+                                 " by members of the exchange: " + who + "; trust-weighted " + w +
+                                 (enough ? " >= 1 (the exchange's threshold)" : " < 1: not enough")});
+  if (!enough) return false;
+  // The zones list a bot under their bot code by this reason (live_zones.cc).
+  if (ev.bot) a.reasons.push_back(Reason{"BOT_DETECTED", 0, "as members of the exchange report (EXCHANGE)"});
+  if (is_bad(a.cls)) return false;
+  a.cls = ev.bot ? SenderClass::kCompromised : SenderClass::kSpammer;
+  a.score -= 5;
+  a.clean = false;
+  return true;
+}
+}  // namespace
+
+std::optional<ClassState> Engine::classify_with_shared(const Identity& id, const Store::Lookup& l,
+                                                       int64_t now, Assessment& a,
+                                                       std::vector<Provenance>* learned,
+                                                       std::vector<Provenance>* by) const {
+  const std::optional<ClassState> prev = decode_state(l.state);
+  std::optional<SharedEvidence> ev;
+  if (shared_kind(id.kind))
+    if (const auto fn = shared_.load()) ev = (*fn)(id.key, now);
+  if (!l.counters && !ev) return std::nullopt;
+  static const Counters kNone{};
+  a = classify(l.counters ? *l.counters : kNone, id.kind, now, th_, prev ? prev->cls : SenderClass::kUnknown,
+               history_since(prev));
+  if (ev && apply_shared(a, *ev) && learned) *learned = ev->by;
+  if (ev && by && !ev->by.empty()) *by = ev->by;
+  // A member withdrew its report, what the others say is not enough, and
+  // nothing of this member's own says it is bad (judged as a newcomer:
+  // without the hold of the class the members' reports gave it): the class
+  // ends now, not after the hold.
+  if (ev && ev->retracted && ev->weight < 1 - 1e-9 && prev && is_bad(prev->cls) &&
+      !is_bad(classify(l.counters ? *l.counters : kNone, id.kind, now, th_).cls)) {
+    a.cls = SenderClass::kUnknown;
+    a.reasons.push_back(Reason{"RETRACTED", 0, "a member withdrew its report; what is left is not enough"});
+    return ClassState{SenderClass::kUnknown, now, 0};
+  }
+  return apply_history(a, prev, now);
+}
+
 std::optional<std::string> Engine::next_state(const Identity& id, const Store::Lookup& l, int64_t now,
                                               ClassChange* change) const {
-  if (!l.counters) return std::nullopt;
+  Assessment a;
+  std::vector<Provenance> learned;
+  const auto st = classify_with_shared(id, l, now, a, &learned, nullptr);
+  if (!st) return std::nullopt;
+  const ClassState& next = *st;
   const std::optional<ClassState> prev = decode_state(l.state);
-  Assessment a =
-      classify(*l.counters, id.kind, now, th_, prev ? prev->cls : SenderClass::kUnknown, history_since(prev));
-  const ClassState next = apply_history(a, prev, now);
   const SenderClass before = prev ? prev->cls : SenderClass::kUnknown;
   if (change && before != next.cls) {
     change->identity = id.key;
@@ -252,6 +325,7 @@ std::optional<std::string> Engine::next_state(const Identity& id, const Store::L
     change->to = next.cls;
     change->reasons = a.reasons;
     change->at = now;
+    change->learned_from = is_bad(next.cls) ? std::move(learned) : std::vector<Provenance>{};
   }
   if (!prev || prev->cls != next.cls || prev->since != next.since) {
     if (next.cls == SenderClass::kUnknown && !next.good_since && !prev) return std::nullopt;
@@ -264,22 +338,21 @@ Report Engine::report_from(std::string_view identity, const Store::Lookup& l, in
   Report r;
   r.identity = std::string(identity);
   r.now = now;
-  const std::optional<ClassState> prev = decode_state(l.state);
-  if (!l.counters) {
-    if (prev) {
+  Assessment a;
+  const Identity id{kind_of(identity), std::string(identity)};
+  const auto st = classify_with_shared(id, l, now, a, nullptr, &r.shared_by);
+  if (!st) {
+    if (const std::optional<ClassState> prev = decode_state(l.state)) {
       r.cls = prev->cls;
       r.classified_at = prev->since;
     }
     return r;
   }
-  r.counters = *l.counters;
-  Assessment a = classify(*l.counters, kind_of(identity), now, th_, prev ? prev->cls : SenderClass::kUnknown,
-                          history_since(prev));
-  const ClassState st = apply_history(a, prev, now);
+  if (l.counters) r.counters = *l.counters;
   r.cls = a.cls;
   r.score = a.score;
   r.reasons = std::move(a.reasons);
-  r.classified_at = r.cls == SenderClass::kUnknown ? 0 : st.since;
+  r.classified_at = r.cls == SenderClass::kUnknown ? 0 : st->since;
   return r;
 }
 

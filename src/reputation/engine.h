@@ -49,6 +49,9 @@ struct Report {
   int64_t classified_at = 0;  // when the current class began; 0 for unknown
   Counters counters;          // as stored (decay them with value(..., now))
   int64_t now = 0;
+  // Members of the exchange whose reports count in this class (EXCHANGE
+  // reason); JSON "shared_by": [{"member", "seq", "time"}] when not empty.
+  std::vector<Provenance> shared_by{};
   // {"identity": ..., "class": ..., "score": ..., "reasons": [...], "classified_at": ...}
   // with_counters adds "counters": {"at": T, "volume": {"hour": h, "day": d,
   // "month": m}, ... every metric} with the values as stored at unix time T
@@ -75,7 +78,24 @@ struct ClassChange {
   SenderClass from = SenderClass::kUnknown, to = SenderClass::kUnknown;
   std::vector<Reason> reasons;  // of the new class
   int64_t at = 0;
+  // Not empty: the class is bad only because these members of the exchange
+  // reported it (nothing this member saw itself): it must not be published
+  // again as this member's own report (src/server/exchange_service.cc).
+  std::vector<Provenance> learned_from{};
 };
+
+// What the members of the private exchange said about an identity
+// (src/server/exchange_service.cc keeps it; Engine::set_shared_evidence).
+struct SharedEvidence {
+  // Sum over reporting members of trust x decay, over the exchange's
+  // threshold: >= 1 makes the identity bad (SPAMMER, or COMPROMISED for a bot).
+  double weight = 0;
+  bool bot = false;        // reported as a bot (bot_ip), else as a spam source
+  bool retracted = false;  // a member withdrew its report of it (recently)
+  std::vector<Provenance> by;
+  std::vector<double> trust;  // by[i]'s trust
+};
+using SharedEvidenceFn = std::function<std::optional<SharedEvidence>(std::string_view identity, int64_t now)>;
 // Called on the thread that re-classified (StoreService's re-classifier),
 // after the new states were written; it must be quick and thread-safe.
 using ClassListener = std::function<void(std::span<const ClassChange>)>;
@@ -143,6 +163,17 @@ class Engine {
     listener_.store(std::make_shared<const ClassListener>(std::move(l)));
   }
 
+  // Evidence from the members' exchange, read at every classification of an
+  // ip:, net: or domain: identity (must be quick and thread-safe). With it,
+  // an identity the members reported (weight >= 1) is bad with an EXCHANGE
+  // reason naming them; below, the reason is there with weight 0; when a
+  // member withdrew its report (retracted), what is left is below 1 and the
+  // counters hold no bad evidence, a bad class ends at once (RETRACTED)
+  // instead of being held.
+  void set_shared_evidence(SharedEvidenceFn f) {
+    shared_.store(std::make_shared<const SharedEvidenceFn>(std::move(f)));
+  }
+
   const Thresholds& thresholds() const { return th_; }
   Store& store() { return store_; }
 
@@ -156,6 +187,12 @@ class Engine {
   std::optional<std::string> next_state(const Identity& id, const Store::Lookup& l, int64_t now,
                                         ClassChange* change = nullptr) const;
   Report report_from(std::string_view identity, const Store::Lookup& l, int64_t now) const;
+  // classify() and apply_history() with the exchange's evidence folded in;
+  // nullopt without counters and without evidence. `learned`: the members
+  // when the class is bad only because of them; `by`: every reporter.
+  std::optional<ClassState> classify_with_shared(const Identity& id, const Store::Lookup& l, int64_t now,
+                                                 Assessment& a, std::vector<Provenance>* learned,
+                                                 std::vector<Provenance>* by) const;
 
   Store& store_;
   const Clock& clock_;
@@ -163,6 +200,7 @@ class Engine {
   const dmarc::PublicSuffixList& psl_;
   std::vector<Update> updates_;
   std::atomic<std::shared_ptr<const ClassListener>> listener_;
+  std::atomic<std::shared_ptr<const SharedEvidenceFn>> shared_;
 };
 
 // JSON string quoting (RFC 8259): quotes, backslash, control characters.

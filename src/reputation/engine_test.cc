@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "auth/dmarc/orgdomain.h"
+#include "reputation/event_json.h"
 
 namespace rampart::reputation {
 namespace {
@@ -88,6 +89,103 @@ TEST(Engine, ClassListenerHearsEachTransitionOnce) {
   auto st = store.get_state("ip:192.0.2.7");
   ASSERT_TRUE(st && *st);
   EXPECT_EQ(ClassState::decode(**st)->cls, SenderClass::kSpammer);
+}
+
+// Evidence from the members' exchange: a shared event re-classifies its
+// subject alone; the class names the members and says it was learned (so it
+// is not published again as this member's own); a retraction ends it.
+TEST(Engine, SharedEvidenceNamesTheMembersAndIsNotOwn) {
+  FakeClock clock(1700000000);
+  MemoryStore store;
+  auto psl = dmarc::PublicSuffixList::from_text("example\n");
+  ASSERT_TRUE(psl);
+  Engine engine(store, clock, Thresholds{}, *psl);
+  std::vector<ClassChange> heard;
+  engine.set_class_listener(
+      [&](std::span<const ClassChange> cs) { heard.insert(heard.end(), cs.begin(), cs.end()); });
+  SharedEvidence ev, own;  // what the exchange holds, changed by the test
+  engine.set_shared_evidence([&](std::string_view id, int64_t) -> std::optional<SharedEvidence> {
+    if (id == "ip:192.0.2.99") return own;
+    if (id != "ip:192.0.2.7") return std::nullopt;
+    return ev;
+  });
+  Event e;
+  e.type = EventType::kShared;
+  e.time = 1700000000;
+  e.subject = "ip:192.0.2.7";
+  e.origin = Provenance{"A", 3, 1699999990};
+  e.weight = 0.5;
+  // Half the threshold: the reason is there, the class is not bad.
+  ev.weight = 0.5;
+  ev.bot = true;
+  ev.by = {Provenance{"A", 3, 1699999990}};
+  ev.trust = {0.5};
+  ASSERT_TRUE(engine.record(e));
+  EXPECT_TRUE(heard.empty());
+  auto r = engine.report("ip:192.0.2.7");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cls, SenderClass::kUnknown) << r->to_json();
+  EXPECT_NE(
+      r->to_json().find("EXCHANGE: reported as a bot by members of the exchange: A@1699999990 (batch 3"),
+      std::string::npos)
+      << r->to_json();
+  // A second member: bad, learned from A and C, only ip: (no net: for one address).
+  ev.weight = 1.1;
+  ev.by.push_back(Provenance{"C", 9, 1700000005});
+  ev.trust.push_back(0.6);
+  e.origin = Provenance{"C", 9, 1700000005};
+  e.time = 1700000010;
+  ASSERT_TRUE(engine.record(e));
+  ASSERT_EQ(heard.size(), 1u);
+  EXPECT_EQ(heard[0].identity, "ip:192.0.2.7");
+  EXPECT_EQ(heard[0].to, SenderClass::kCompromised);
+  ASSERT_EQ(heard[0].learned_from.size(), 2u);
+  EXPECT_EQ(heard[0].learned_from[0].member, "A");
+  EXPECT_EQ(heard[0].learned_from[1].seq, 9u);
+  r = engine.report("ip:192.0.2.7");
+  EXPECT_EQ(r->cls, SenderClass::kCompromised);
+  EXPECT_NE(r->to_json().find("\"shared_by\": [{\"member\": \"A\", \"seq\": 3"), std::string::npos)
+      << r->to_json();
+  // Its own evidence too (a flow detector here): a class change of its own is not learned.
+  Event bot;
+  bot.type = EventType::kBot;
+  bot.time = 1700000020;
+  bot.ip = *IpAddress::parse("192.0.2.99");
+  ev.by.clear();
+  ASSERT_TRUE(engine.record(bot));
+  ASSERT_EQ(heard.size(), 3u);  // ip:192.0.2.99 and net:192.0.2.0/24
+  EXPECT_TRUE(heard[1].learned_from.empty());
+  // Every member withdrew: the class ends at once (not held for a month).
+  ev = SharedEvidence{};
+  ev.retracted = true;
+  e.time = 1700000030;
+  e.weight = 0;
+  ASSERT_TRUE(engine.record(e));
+  ASSERT_EQ(heard.size(), 4u);
+  EXPECT_EQ(heard[3].identity, "ip:192.0.2.7");
+  EXPECT_EQ(heard[3].to, SenderClass::kUnknown);
+  EXPECT_EQ(engine.report("ip:192.0.2.7")->cls, SenderClass::kUnknown);
+  // A retraction never ends a class this member's own evidence gives.
+  own.retracted = true;
+  Event about_own = e;
+  about_own.subject = "ip:192.0.2.99";
+  ASSERT_TRUE(engine.record(about_own));
+  EXPECT_EQ(heard.size(), 4u);
+  EXPECT_EQ(engine.report("ip:192.0.2.99")->cls, SenderClass::kSpammer);
+  // A shared event round-trips through JSON with its provenance.
+  auto j = parse_event_json(event_to_json(e));
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->type, EventType::kShared);
+  EXPECT_EQ(j->subject, "ip:192.0.2.7");
+  ASSERT_TRUE(j->origin);
+  EXPECT_EQ(*j->origin, (Provenance{"C", 9, 1700000005}));
+  // Subjects the engine keeps no identity for give none.
+  e.subject = "net:192.0.2.0/23";
+  EXPECT_TRUE(identities_of(e, *psl).empty());
+  e.subject = "net:192.0.2.0/24";
+  ASSERT_EQ(identities_of(e, *psl).size(), 1u);
+  e.subject = "domain:mail.news.example";
+  EXPECT_EQ(identities_of(e, *psl)[0].key, "domain:news.example");
 }
 
 // Batches of events give the counters and classes one event at a time gives

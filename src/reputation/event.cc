@@ -16,13 +16,14 @@ std::string_view event_type_name(EventType t) {
     case EventType::kNotSpam: return "not_spam";
     case EventType::kUnsubscribe: return "unsubscribe";
     case EventType::kBot: return "bot";
+    case EventType::kShared: return "shared";
   }
   return "?";
 }
 
 std::optional<EventType> parse_event_type(std::string_view s) {
   for (auto t : {EventType::kMessage, EventType::kComplaint, EventType::kTrap, EventType::kBounce,
-                 EventType::kNotSpam, EventType::kUnsubscribe, EventType::kBot})
+                 EventType::kNotSpam, EventType::kUnsubscribe, EventType::kBot, EventType::kShared})
     if (s == event_type_name(t)) return t;
   if (s == "not-spam" || s == "notspam") return EventType::kNotSpam;
   return std::nullopt;
@@ -97,7 +98,28 @@ std::string trim_copy(std::string_view s) {
 
 }  // namespace
 
+namespace {
+// The one identity a shared report is about (canonical), or none.
+std::vector<Identity> shared_identity(const Event& e, const dmarc::PublicSuffixList& psl) {
+  std::vector<Identity> out;
+  const std::string_view s = e.subject;
+  if (s.starts_with("ip:")) {
+    if (auto ip = IpAddress::parse(s.substr(3)))
+      push_unique(out, IdentityKind::kIp, ip->unmapped().to_string());
+  } else if (s.starts_with("net:")) {
+    // Only the networks the engine keeps (/24, /64): others are the zones' business.
+    if (auto p = parse_cidr(s.substr(4)); p && p->len == (p->net.is_v4() ? 24u : 64u))
+      push_unique(out, IdentityKind::kNet,
+                  p->net.masked(p->len).to_string() + (p->net.is_v4() ? "/24" : "/64"));
+  } else if (s.starts_with("domain:")) {
+    push_unique(out, IdentityKind::kDomain, psl.organizational_domain(domain_of(s.substr(7))));
+  }
+  return out;
+}
+}  // namespace
+
 std::vector<Identity> identities_of(const Event& e, const dmarc::PublicSuffixList& psl) {
+  if (e.type == EventType::kShared) return shared_identity(e, psl);
   std::vector<Identity> out;
   out.reserve(8);
   if (e.ip) {

@@ -47,7 +47,22 @@ namespace rampart::reputation {
 
 // kBot: a flow detector (src/flows, `rampart flows detect|collect --events`)
 // saw this IP behave like a spam bot; about the ip: and net: identities only.
-enum class EventType : uint8_t { kMessage, kComplaint, kTrap, kBounce, kNotSpam, kUnsubscribe, kBot };
+// kShared: a member of the private exchange (src/exchange) reported (or
+// withdrew) `subject`, an ip:, net: (/24, /64) or domain: identity; `origin`
+// says who, in which batch and when, `weight` the receiver's trust in that
+// member. It changes no counter: the engine re-classifies the subject and
+// reads the exchange's evidence for it (Engine::set_shared_evidence), which
+// decays and names the members.
+enum class EventType : uint8_t {
+  kMessage,
+  kComplaint,
+  kTrap,
+  kBounce,
+  kNotSpam,
+  kUnsubscribe,
+  kBot,
+  kShared
+};
 std::string_view event_type_name(EventType t);  // "message", "complaint", "trap", ..., "bot"
 std::optional<EventType> parse_event_type(std::string_view s);
 
@@ -57,6 +72,15 @@ std::string_view auth_result_name(AuthResult r);
 AuthResult parse_auth_result(std::string_view s);  // unknown text: kNone
 
 enum class Verdict : uint8_t { kNone, kHam, kSpam };
+
+// Where shared evidence came from: the member of the exchange that signed
+// the batch, the batch's sequence number and time (unix seconds).
+struct Provenance {
+  std::string member;
+  uint64_t seq = 0;
+  int64_t time = 0;
+  bool operator==(const Provenance&) const = default;
+};
 
 struct Event {
   EventType type = EventType::kMessage;
@@ -77,6 +101,11 @@ struct Event {
   Verdict verdict = Verdict::kNone;
   std::string feedback_id;
   std::string list_id;
+  // Set for evidence learned from another member (kShared): never this
+  // member's own observation, so never published again as its own report.
+  std::optional<Provenance> origin{};
+  double weight = 1;      // kShared: the receiver's trust in the origin
+  std::string subject{};  // kShared: "ip:192.0.2.7", "net:198.51.100.0/24", "domain:example.com"
 };
 
 enum class IdentityKind : uint8_t { kIp, kNet, kDomain, kDkim, kSpf, kPra, kFeedbackId, kListId };
@@ -88,7 +117,9 @@ struct Identity {
 };
 
 // The verified identities an event is about, without duplicates, in the
-// order ip, net, domain..., dkim..., spf, pra, fbid, list (kBot: ip, net only).
+// order ip, net, domain..., dkim..., spf, pra, fbid, list (kBot: ip, net only;
+// kShared: the subject alone, canonical, when it is an ip:, a net: /24 or /64
+// or a domain: (its organisational domain), else none).
 std::vector<Identity> identities_of(const Event& e, const dmarc::PublicSuffixList& psl);
 
 // The domain of "user@domain" or of a bare domain, lower-case, no trailing

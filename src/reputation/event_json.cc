@@ -277,6 +277,30 @@ Result<Event> parse_event_json(std::string_view line) {
         st = want_string(e.from);
       } else if (k == "pra") {
         st = want_string(e.pra);
+      } else if (k == "subject") {
+        st = want_string(e.subject);
+      } else if (k == "origin") {
+        std::string m;
+        st = want_string(m);
+        if (st && !m.empty()) {
+          if (!e.origin) e.origin.emplace();
+          e.origin->member = std::move(m);
+        }
+      } else if (k == "origin_seq" || k == "origin_time") {
+        auto v = r.number();
+        if (!v) return tl::unexpected(v.error());
+        if (*v < 0 || *v != std::floor(*v) || *v > 9e15)
+          return r.err("\"" + k + "\" must be a non-negative integer");
+        if (!e.origin) e.origin.emplace();
+        if (k == "origin_seq")
+          e.origin->seq = static_cast<uint64_t>(*v);
+        else
+          e.origin->time = static_cast<int64_t>(*v);
+      } else if (k == "weight") {
+        auto v = r.number();
+        if (!v) return tl::unexpected(v.error());
+        if (!(*v >= 0 && *v <= 1000)) return r.err("\"weight\" must be 0-1000");
+        e.weight = *v;
       } else if (k == "feedback_id") {
         st = want_string(e.feedback_id);
       } else if (k == "list_id") {
@@ -335,6 +359,19 @@ std::string event_to_json(const Event& e) {
     append_json_string(o, e.ip->to_string());
   }
   if (e.type == EventType::kBot) return o + "}";  // only the time and the address count
+  if (e.type == EventType::kShared) {
+    o += ", \"subject\": ";
+    append_json_string(o, e.subject);
+    if (e.origin) {
+      o += ", \"origin\": ";
+      append_json_string(o, e.origin->member);
+      o += ", \"origin_seq\": " + std::to_string(e.origin->seq) +
+           ", \"origin_time\": " + std::to_string(e.origin->time);
+    }
+    char w[32];
+    std::snprintf(w, sizeof w, "%.6g", e.weight);
+    return o + ", \"weight\": " + w + "}";
+  }
   auto str = [&](const char* k, const std::string& v) {
     if (v.empty()) return;
     o += ", \"";

@@ -289,6 +289,8 @@ struct Daemon::Impl {
               if (zones) zones(cs);
               pub(cs);
             });
+        // What the members report is evidence the engine reads (naming them).
+        feedback->service()->engine().set_shared_evidence(exchange->shared_evidence());
       }
 #endif
       // Events an earlier run could not write before it stopped, applied
@@ -484,6 +486,18 @@ struct Daemon::Impl {
       });
 #endif
 #ifdef HAVE_RAMPART_EXCHANGE_SERVICE
+    if (exchange && feedback->service())
+      // Received items become reputation events (with their provenance) on
+      // loop 0, whose executor the store service answers to.
+      exchange->set_event_sink([wfb = std::weak_ptr<policy::Feedback>(feedback),
+                                loop = &server->executor(0)](std::vector<reputation::Event> evs) {
+        loop->post([wfb, evs = std::move(evs)]() mutable {
+          auto fb = wfb.lock();
+          if (fb && fb->service())
+            fb->service()->record(std::move(evs), reputation::StoreService::kKeep, nullptr);
+        });
+      });
+    if (!exchange) ExchangeService::register_idle_metrics(metrics);
     if (exchange) {
       add_exchange_routes(*router, exchange.get());
       if (auto st = server->listen_exchange(s.exchange.listen, exchange->handler(), exchange->tls()); !st)

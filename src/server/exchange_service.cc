@@ -16,11 +16,15 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -268,19 +272,37 @@ int64_t unix_now() {
 }  // namespace
 
 // ---------------------------------------------------------------- service
+// The identity the reputation engine keeps for an item in clear ("" for
+// blinded items, which are tested, never listed).
+std::string identity_of(const ex::Item& i) {
+  switch (i.kind) {
+    case ex::ItemKind::kIp: return "ip:" + i.value;
+    case ex::ItemKind::kNet: return "net:" + i.value;
+    case ex::ItemKind::kDomain: return "domain:" + i.value;
+    default: return {};
+  }
+}
+
 struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
-  struct Entry {
-    std::string text;
-    ex::DataClass cls;
-    std::string origin;
-    size_t items = 0;
-  };
+  // Each peer has its own thread: a peer that is slow or gone delays only
+  // its own pushes and pulls.
   struct PeerState {
     ExchangeConfig::Peer cfg;
     HostPort addr;
-    uint64_t cursor = 0;  // their journal position we pulled up to
+    uint64_t cursor = 0;  // their journal position we pulled up to (under mu)
     Steady::time_point next_try{};
     int failures = 0;
+    std::deque<std::string> outbox;  // sealed batches to push (under mu)
+    std::condition_variable cv;
+    std::thread thread;
+  };
+  // What the reputation engine reads (shared_evidence()): per identity and
+  // class, the reports as the tally holds them; its own lock, so that a scan
+  // never waits for a batch being applied.
+  struct EvRec {
+    ex::DataClass cls;
+    std::vector<ex::Report> reports;
+    bool retracted = false;
   };
 
   ExchangeConfig cfg;
@@ -294,10 +316,10 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
   const int64_t started = unix_now();  // members_json's "since" when the audit log was empty
   std::filesystem::file_time_type group_mtime{};
   ex::SeqBook book;
-  std::vector<Entry> journal;  // position = index + 1
+  ex::Journal journal;
   std::unique_ptr<ex::Tally> tally;
   std::unique_ptr<ex::Publisher> publisher;
-  std::vector<PeerState> peers;
+  std::deque<PeerState> peers;
   uint64_t own_seq = 0;
   reputation::ClassListener sink;
   // Listings of the journal read at start, for the sink once it is set.
@@ -307,7 +329,12 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
 
   std::condition_variable cv;
   std::thread worker;
-  Counter applied, refused, published, pulls_failed;
+  Counter applied, refused, published, pulls_failed, pushes_failed, retracted_sent, retracted_received,
+      compacted, snapshots, shared_events;
+
+  std::shared_mutex ev_mu;
+  std::unordered_map<std::string, std::vector<EvRec>> evidence;
+  std::function<void(std::vector<reputation::Event>)> event_sink;  // set once, before traffic
 
   std::unique_ptr<HttpHandler> listener_handler;
 
@@ -349,10 +376,9 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
     tally = std::make_unique<ex::Tally>(cfg.trust, cfg.threshold, cfg.half_life_s, cfg.fresh_s);
     publisher = std::make_unique<ex::Publisher>(*group, cfg.self, cfg.policy);
     for (const auto& p : cfg.peers) {
-      PeerState ps;
+      PeerState& ps = peers.emplace_back();
       ps.cfg = p;
       ps.addr = *parse_host_port(p.address);
-      peers.push_back(std::move(ps));
     }
     return load_state();
   }
@@ -360,21 +386,20 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
   // The journal, the seq book and the peers' cursors of an earlier run.
   Status load_state() {
     if (cfg.state_dir.empty()) return {};
-    const std::string text = read_state(cfg.state_dir + "/journal");
-    std::string_view rest = text;
-    while (!rest.empty()) {
-      auto f = ex::next_frame(rest);
-      if (!f) {
-        log::get()->error("exchange: journal: {} (the rest is ignored)", f.error().message);
-        break;
-      }
-      auto p = ex::parse_batch(*f);
+    std::string warning;
+    journal = ex::Journal::open(cfg.state_dir, &warning);
+    if (!warning.empty()) log::get()->error("exchange: {}", warning);
+    for (const auto& e : journal.entries()) {
+      auto p = ex::parse_batch(e.text);
       if (!p) continue;
-      journal.push_back(Entry{std::string(*f), p->batch.cls, p->batch.origin, p->batch.items.size()});
       if (p->batch.origin == cfg.self) own_seq = std::max(own_seq, p->batch.seq);
       for (auto& ch : tally->add(p->batch, unix_now())) restored.push_back(std::move(ch));
+      if (p->batch.origin != cfg.self) refresh_evidence_locked(p->batch);
     }
     if (auto sb = ex::SeqBook::parse(read_state(cfg.state_dir + "/seqbook"))) book = std::move(*sb);
+    // The journal may have been compacted past our own newest batch: the
+    // seq book remembers it (numbers are never reused).
+    own_seq = std::max(own_seq, book.floor(cfg.self));
     for (std::string_view line : split(read_state(cfg.state_dir + "/cursors"), '\n')) {
       const size_t sp = line.find(' ');
       uint64_t pos = 0;
@@ -416,23 +441,122 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void journal_append_locked(std::string text, const ex::Batch& b) {
-    if (!cfg.state_dir.empty()) {
-      const int fd =
-          ::open((cfg.state_dir + "/journal").c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-      if (fd >= 0) {
-        const std::string f = ex::frame(text);
-        if (::write(fd, f.data(), f.size()) != static_cast<ssize_t>(f.size()))
-          log::get()->error("exchange: journal write failed");
-        ::close(fd);
+    if (auto st = journal.append(std::move(text), b); !st)
+      log::get()->error("exchange: journal: {}", st.error().message);
+  }
+
+  // Drops the batches older than max_age_s from the head of the journal
+  // (every receiver refuses them as stale anyway).
+  void compact_locked(int64_t now) {
+    const size_t n = journal.compact(now - cfg.max_age_s);
+    if (n == 0) return;
+    compacted.inc(n);
+    log::get()->info("exchange: journal compacted: {} batches older than {} s dropped, {} kept", n,
+                     cfg.max_age_s, journal.size());
+  }
+
+  // The engine's view of the items of `b` (under mu; takes ev_mu).
+  void refresh_evidence_locked(const ex::Batch& b) {
+    std::unique_lock lock(ev_mu);
+    for (const ex::Item& i : b.items) {
+      const std::string id = identity_of(i);
+      if (id.empty()) continue;
+      auto& recs = evidence[id];
+      auto it = std::find_if(recs.begin(), recs.end(), [&](const EvRec& r) { return r.cls == i.cls; });
+      const auto* reps = tally->reports(i);
+      if (!reps) {
+        if (it != recs.end()) recs.erase(it);
+      } else {
+        if (it == recs.end()) it = recs.insert(recs.end(), EvRec{i.cls, {}, false});
+        it->reports = *reps;
+        it->retracted = tally->retracted(i);
       }
+      if (recs.empty()) evidence.erase(id);
     }
-    journal.push_back(Entry{std::move(text), b.cls, b.origin, b.items.size()});
+  }
+
+  // After the tally's expiry pass: what it forgot, the engine forgets.
+  void prune_evidence_locked() {
+    std::unique_lock lock(ev_mu);
+    for (auto it = evidence.begin(); it != evidence.end();) {
+      auto& recs = it->second;
+      const std::string_view id = it->first;
+      const size_t colon = id.find(':');
+      const auto kind = id.substr(0, colon) == "ip"    ? ex::ItemKind::kIp
+                        : id.substr(0, colon) == "net" ? ex::ItemKind::kNet
+                                                       : ex::ItemKind::kDomain;
+      std::erase_if(recs, [&](EvRec& r) {
+        const ex::Item item{r.cls, kind, std::string(id.substr(colon + 1)), 1};
+        r.retracted = tally->retracted(item);
+        return tally->reports(item) == nullptr;
+      });
+      it = recs.empty() ? evidence.erase(it) : std::next(it);
+    }
+  }
+
+  double decay(int64_t age) const {
+    const double a = std::max(0.0, static_cast<double>(age) - cfg.fresh_s);
+    return cfg.half_life_s > 0 ? std::exp2(-a / cfg.half_life_s) : 1.0;
+  }
+
+  std::optional<reputation::SharedEvidence> evidence_for(std::string_view identity, int64_t now) {
+    std::shared_lock lock(ev_mu);
+    auto it = evidence.find(std::string(identity));
+    if (it == evidence.end()) return std::nullopt;
+    reputation::SharedEvidence best;
+    bool any = false, retracted = false;
+    for (const EvRec& r : it->second) {
+      retracted = retracted || r.retracted;
+      reputation::SharedEvidence e;
+      e.bot = r.cls == ex::DataClass::kBotIp;
+      for (const ex::Report& rep : r.reports) {
+        if (rep.count == 0) continue;
+        const double t = tally->trust(rep.origin);  // the trust table never changes after start
+        e.weight += t * decay(now - rep.time) / cfg.threshold;
+        e.by.push_back(reputation::Provenance{rep.origin, rep.seq, rep.time});
+        e.trust.push_back(t);
+      }
+      if (!any || e.weight > best.weight) best = std::move(e);
+      any = true;
+    }
+    best.retracted = retracted;
+    return best;
+  }
+
+  // The reputation events of an applied batch: one per item in clear about
+  // an identity, with its provenance and the origin's trust (0 for a retraction).
+  void shared_events_of(const ex::Batch& b, int64_t now, std::vector<reputation::Event>& out) const {
+    if (!event_sink) return;
+    const double trust = tally->trust(b.origin);
+    for (const ex::Item& i : b.items) {
+      std::string id = identity_of(i);
+      if (id.empty()) continue;
+      reputation::Event e;
+      e.type = reputation::EventType::kShared;
+      e.time = std::min(b.time, now);
+      e.subject = std::move(id);
+      e.origin = reputation::Provenance{b.origin, b.seq, b.time};
+      e.weight = i.count == 0 ? 0.0 : trust;
+      out.push_back(std::move(e));
+    }
+  }
+
+  void emit(std::vector<reputation::Event> evs) {
+    if (evs.empty()) return;
+    std::function<void(std::vector<reputation::Event>)> to;
+    {
+      std::lock_guard lock(mu);
+      to = event_sink;
+    }
+    if (!to) return;
+    shared_events.inc(evs.size());
+    to(std::move(evs));
   }
 
   // One received batch (a pull answer's or a push's), from member `via`.
   // Returns the listing changes to hand to the sink (outside the lock).
   std::vector<ex::Tally::Change> apply_locked(std::string_view text, std::string_view via, int64_t now,
-                                              bool& accepted) {
+                                              bool& accepted, std::vector<reputation::Event>& events) {
     accepted = false;
     ex::ReceiveOptions ro;
     ro.max_age_s = cfg.max_age_s;
@@ -466,7 +590,12 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
     (void)audit->record(now, "write", b.origin, ex::class_name(b.cls), b.items.size(), b.seq,
                         via == b.origin ? "" : "via " + std::string(via));
     journal_append_locked(std::string(text), b);
-    return tally->add(b, now);
+    auto changes = tally->add(b, now);
+    for (const auto& i : b.items)
+      if (i.count == 0) retracted_received.inc();
+    refresh_evidence_locked(b);
+    shared_events_of(b, now, events);
+    return changes;
   }
 
   void to_sink(const std::vector<ex::Tally::Change>& changes, int64_t now) {
@@ -496,7 +625,7 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
           std::string who;
           if (const auto* reps = tally->reports(c.item))
             for (const auto& r : *reps)
-              who += fmt::format("{}{}@{}", who.empty() ? "" : " ", r.origin, r.time);
+              if (r.count > 0) who += fmt::format("{}{}@{}", who.empty() ? "" : " ", r.origin, r.time);
           cc.reasons.push_back({"EXCHANGE", tally->score(c.item, now), "reported by " + who});
         }
         out.push_back(std::move(cc));
@@ -529,7 +658,10 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
         const size_t n = b->items.size();
         std::string text = ex::sign_batch(group->name(), *b, *key);
         (void)audit->record(now, "publish", cfg.self, ex::class_name(cls), n, own_seq);
-        published.inc(n);
+        size_t withdrawn = 0;
+        for (const auto& i : b->items) withdrawn += i.count == 0;
+        published.inc(n - withdrawn);
+        retracted_sent.inc(withdrawn);
         auto parsed = ex::parse_batch(text);
         journal_append_locked(text, parsed->batch);
         out.push_back(std::move(text));
@@ -538,32 +670,18 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
     return out;
   }
 
-  void push_to_peers(const std::vector<std::string>& batches) {
+  // Hands sealed batches to every peer's thread (under mu). What a peer
+  // does not take in time is in the journal: it gets it by pulling.
+  void enqueue_locked(const std::vector<std::string>& batches) {
     if (batches.empty()) return;
-    std::string body;
-    for (const auto& b : batches) body += ex::frame(b);
     for (auto& p : peers) {
-      std::string pin;
-      {
-        std::lock_guard lock(mu);
-        const ex::Member* m = group->find(p.cfg.member);
-        if (!m) continue;
-        pin = m->tls_sha256;
-      }
-      dump("push", p.cfg.member, body);
-      auto a = https_call(client_tls->get(), p.addr, pin, "POST", "/v1/exchange/push", body,
-                          std::chrono::milliseconds(cfg.timeout_ms), 1 << 20);
-      if (!a || a->status != 200) {
-        log::get()->info("exchange: push to {} failed ({}); it catches up by pulling", p.cfg.member,
-                         a ? std::to_string(a->status) : a.error().message);
-      } else {
-        log::get()->info("exchange: pushed {} batches to {}: {}", batches.size(), p.cfg.member, a->body);
-        dump("push-answer", p.cfg.member, a->body);
-      }
+      for (const auto& b : batches) p.outbox.push_back(b);
+      while (p.outbox.size() > 256) p.outbox.pop_front();
+      p.cv.notify_one();
     }
   }
 
-  void pull_from(PeerState& p) {
+  void push_to(PeerState& p, const std::string& body, size_t batches) {
     std::string pin;
     {
       std::lock_guard lock(mu);
@@ -571,10 +689,33 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
       if (!m) return;
       pin = m->tls_sha256;
     }
+    dump("push", p.cfg.member, body);
+    auto a = https_call(client_tls->get(), p.addr, pin, "POST", "/v1/exchange/push", body,
+                        std::chrono::milliseconds(cfg.timeout_ms), 1 << 20);
+    if (!a || a->status != 200) {
+      pushes_failed.inc();
+      log::get()->info("exchange: push to {} failed ({}); it catches up by pulling", p.cfg.member,
+                       a ? std::to_string(a->status) : a.error().message);
+    } else {
+      log::get()->info("exchange: pushed {} batches to {}: {}", batches, p.cfg.member, a->body);
+      dump("push-answer", p.cfg.member, a->body);
+    }
+  }
+
+  void pull_from(PeerState& p) {
+    std::string pin;
+    uint64_t cursor;
+    {
+      std::lock_guard lock(mu);
+      const ex::Member* m = group->find(p.cfg.member);
+      if (!m) return;
+      pin = m->tls_sha256;
+      cursor = p.cursor;
+    }
     for (int round = 0; round < 16; ++round) {
-      auto a = https_call(client_tls->get(), p.addr, pin, "GET",
-                          fmt::format("/v1/exchange/pull?since={}", p.cursor), {},
-                          std::chrono::milliseconds(cfg.timeout_ms), 8u << 20);
+      auto a =
+          https_call(client_tls->get(), p.addr, pin, "GET", fmt::format("/v1/exchange/pull?since={}", cursor),
+                     {}, std::chrono::milliseconds(cfg.timeout_ms), 8u << 20);
       if (!a || a->status != 200) {
         pulls_failed.inc();
         ++p.failures;
@@ -591,7 +732,21 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
       uint64_t next = 0;
       if (!parse_u64(a->header("x-exchange-next"), next)) return;
       std::vector<ex::Tally::Change> changes;
+      std::vector<reputation::Event> events;
       const int64_t now = unix_now();
+      // The peer compacted past our cursor (we were away longer than it
+      // keeps batches): what it sends is everything it still holds, which is
+      // everything not stale; said aloud, never a silent gap.
+      uint64_t compacted_to = 0;
+      if (parse_u64(a->header("x-exchange-compacted"), compacted_to) && compacted_to > cursor) {
+        snapshots.inc();
+        log::get()->warn(
+            "exchange: {} compacted its journal past our position {} (to {}: batches older than its "
+            "max_age_s); catching up from the full snapshot it keeps",
+            p.cfg.member, cursor, compacted_to);
+        (void)audit_rec(now, "snapshot", p.cfg.member, "", 0,
+                        fmt::format("cursor {} behind compacted {}", cursor, compacted_to));
+      }
       {
         std::lock_guard lock(mu);
         std::string_view in = a->body;
@@ -602,40 +757,59 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
             break;
           }
           bool ok = false;
-          auto ch = apply_locked(*f, p.cfg.member, now, ok);
+          auto ch = apply_locked(*f, p.cfg.member, now, ok, events);
           changes.insert(changes.end(), ch.begin(), ch.end());
         }
-        p.cursor = next;
+        p.cursor = cursor = next;
         persist_locked();
       }
       to_sink(changes, now);
+      emit(std::move(events));
       if (a->header("x-exchange-more") != "1") return;
     }
   }
 
-  void run() {
+  // One thread per peer: pushes as soon as batches are sealed, pulls every
+  // pull_interval_ms (later while it backs off).
+  void peer_loop(PeerState& p) {
     auto next_pull = Steady::now();
-    auto next_expire = Steady::now() + std::chrono::seconds(10);
     for (;;) {
-      std::vector<std::string> sealed;
+      std::string body;
+      size_t n = 0;
       {
         std::unique_lock lock(mu);
-        cv.wait_until(lock, next_pull, [&] { return wake || stopping; });
+        p.cv.wait_until(lock, std::max(next_pull, p.next_try), [&] { return stopping || !p.outbox.empty(); });
+        if (stopping) return;
+        for (const auto& b : p.outbox) body += ex::frame(b);
+        n = p.outbox.size();
+        p.outbox.clear();
+      }
+      if (n > 0) push_to(p, body, n);
+      const auto t = Steady::now();
+      if (t >= next_pull && t >= p.next_try) {
+        pull_from(p);
+        next_pull = Steady::now() + std::chrono::milliseconds(cfg.pull_interval_ms);
+      }
+    }
+  }
+
+  // The worker: seals what was published (at once when urgent, else within
+  // a pull interval), hands it to the peers' threads, and every 10 s decays
+  // the tally and compacts the journal.
+  void run() {
+    auto next_seal = Steady::now();
+    auto next_expire = Steady::now() + std::chrono::seconds(10);
+    for (;;) {
+      {
+        std::unique_lock lock(mu);
+        cv.wait_until(lock, std::min(next_seal, next_expire), [&] { return wake || stopping; });
         if (stopping) return;
         wake = false;
         (void)reload_group(false);
-        sealed = seal_locked(unix_now());
+        auto sealed = seal_locked(unix_now());
         if (!sealed.empty()) persist_locked();
-      }
-      push_to_peers(sealed);
-      if (Steady::now() >= next_pull) {
-        for (auto& p : peers) {
-          if (Steady::now() < p.next_try) continue;
-          pull_from(p);
-          std::lock_guard lock(mu);
-          if (stopping) return;
-        }
-        next_pull = Steady::now() + std::chrono::milliseconds(cfg.pull_interval_ms);
+        enqueue_locked(sealed);
+        next_seal = Steady::now() + std::chrono::milliseconds(cfg.pull_interval_ms);
       }
       if (Steady::now() >= next_expire) {
         const int64_t now = unix_now();
@@ -643,6 +817,8 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
         {
           std::lock_guard lock(mu);
           ch = tally->expire(now);
+          prune_evidence_locked();
+          compact_locked(now);
         }
         to_sink(ch, now);
         next_expire = Steady::now() + std::chrono::seconds(10);
@@ -672,27 +848,23 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
       uint64_t since = 0;
       const std::string s = query_param(req.target, "since");
       if (!s.empty() && !parse_u64(s, since)) return HttpReply{400, error_json("since: a journal position")};
-      std::string body;
-      std::map<ex::DataClass, size_t> items;
-      uint64_t pos = since;
-      bool more = false;
+      ex::Journal::Slice sl;
       {
         std::lock_guard lock(mu);
-        for (; pos < journal.size(); ++pos) {
-          const Entry& e = journal[pos];
-          if (body.size() + e.text.size() > (4u << 20)) {
-            more = true;
-            break;
-          }
-          if (!m->may_read(e.cls, now) || e.origin == m->name) continue;
-          body += ex::frame(e.text);
-          items[e.cls] += e.items;
-        }
-        if (pos > journal.size()) pos = journal.size();
-        for (const auto& [cls, n] : items) (void)audit->record(now, "read", m->name, ex::class_name(cls), n);
+        // Batches compacted away (older than max_age_s) are not sent: the
+        // member gets everything kept, and is told so (compacted_to).
+        sl = journal.read(since, 4u << 20, [&](const ex::Journal::Entry& e) {
+          return m->may_read(e.cls, now) && e.origin != m->name;
+        });
+        for (const auto& [cls, n] : sl.items)
+          (void)audit->record(now, "read", m->name, ex::class_name(cls), n);
+        if (sl.compacted_to)
+          (void)audit->record(now, "snapshot", m->name, "", 0, 0,
+                              fmt::format("since {} behind compacted {}", since, sl.compacted_to));
       }
-      HttpReply r{200, std::move(body), "application/x-rampart-exchange"};
-      r.headers = fmt::format("X-Exchange-Next: {}\r\nX-Exchange-More: {}\r\n", pos, more ? 1 : 0);
+      HttpReply r{200, std::move(sl.body), "application/x-rampart-exchange"};
+      r.headers = fmt::format("X-Exchange-Next: {}\r\nX-Exchange-More: {}\r\n", sl.next, sl.more ? 1 : 0);
+      if (sl.compacted_to) r.headers += fmt::format("X-Exchange-Compacted: {}\r\n", sl.compacted_to);
       return r;
     }
     if (path == "/v1/exchange/push" && req.method == "POST") {
@@ -700,6 +872,7 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
       std::string_view in = req.body;
       size_t ok_n = 0, bad_n = 0;
       std::vector<ex::Tally::Change> changes;
+      std::vector<reputation::Event> events;
       {
         std::lock_guard lock(mu);
         while (!in.empty()) {
@@ -710,13 +883,14 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
             break;
           }
           bool ok = false;
-          auto ch = apply_locked(*f, m->name, now, ok);
+          auto ch = apply_locked(*f, m->name, now, ok, events);
           (ok ? ok_n : bad_n)++;
           changes.insert(changes.end(), ch.begin(), ch.end());
         }
         persist_locked();
       }
       to_sink(changes, now);
+      emit(std::move(events));
       return HttpReply{200, fmt::format("{{\"accepted\":{},\"not_applied\":{}}}", ok_n, bad_n)};
     }
     return HttpReply{404, error_json("no such exchange endpoint")};
@@ -749,34 +923,78 @@ void ExchangeService::stop() {
   {
     std::lock_guard lock(impl_->mu);
     impl_->stopping = true;
+    for (auto& p : impl_->peers) p.cv.notify_all();
   }
   impl_->cv.notify_all();
   if (impl_->worker.joinable()) impl_->worker.join();
+  for (auto& p : impl_->peers)
+    if (p.thread.joinable()) p.thread.join();
 }
+
+void ExchangeService::register_metrics(Metrics& metrics, std::weak_ptr<Impl> weak) {
+  // Registered whether [exchange] is on or not (zero when off), so that the
+  // reference and the dashboards know every family.
+  metrics.collect("exchange", [weak](MetricsWriter& w) {
+    auto i = weak.lock();
+    auto v = [&](Counter Impl::*c) -> double { return i ? static_cast<double>(((*i).*c).value()) : 0.0; };
+    w.family("rampart_exchange_batches_total", "Exchange batches received, by outcome.",
+             MetricType::kCounter);
+    w.sample({{"outcome", "applied"}}, v(&Impl::applied));
+    w.sample({{"outcome", "refused"}}, v(&Impl::refused));
+    w.family("rampart_exchange_published_items_total", "Items this member published to the exchange.",
+             MetricType::kCounter);
+    w.sample({}, v(&Impl::published));
+    w.family("rampart_exchange_retracted_items_total",
+             "Items withdrawn: by this member (sent) or by others (received).", MetricType::kCounter);
+    w.sample({{"direction", "sent"}}, v(&Impl::retracted_sent));
+    w.sample({{"direction", "received"}}, v(&Impl::retracted_received));
+    w.family("rampart_exchange_pull_failures_total", "Pulls from a peer that failed (then backed off).",
+             MetricType::kCounter);
+    w.sample({}, v(&Impl::pulls_failed));
+    w.family("rampart_exchange_push_failures_total",
+             "Pushes to a peer that failed (it catches up by pulling).", MetricType::kCounter);
+    w.sample({}, v(&Impl::pushes_failed));
+    w.family("rampart_exchange_compacted_batches_total",
+             "Journal batches dropped as older than max_age_s (receivers refuse them as stale).",
+             MetricType::kCounter);
+    w.sample({}, v(&Impl::compacted));
+    w.family("rampart_exchange_snapshot_catchups_total",
+             "Pulls that found the peer's journal compacted past our position (caught up from its snapshot).",
+             MetricType::kCounter);
+    w.sample({}, v(&Impl::snapshots));
+    w.family("rampart_exchange_shared_events_total",
+             "Reputation events made of received items (with their provenance).", MetricType::kCounter);
+    w.sample({}, v(&Impl::shared_events));
+    double journal = 0, tally = 0, evidence = 0;
+    if (i) {
+      std::lock_guard lock(i->mu);
+      journal = static_cast<double>(i->journal.size());
+      tally = static_cast<double>(i->tally->size());
+      std::shared_lock el(i->ev_mu);
+      evidence = static_cast<double>(i->evidence.size());
+    }
+    w.family("rampart_exchange_journal_batches", "Batches the journal keeps (after compaction).",
+             MetricType::kGauge);
+    w.sample({}, journal);
+    w.family("rampart_exchange_tally_items", "Items the trust tally holds (decayed ones are dropped).",
+             MetricType::kGauge);
+    w.sample({}, tally);
+    w.family("rampart_exchange_evidence_identities",
+             "Identities the reputation engine reads members' evidence for.", MetricType::kGauge);
+    w.sample({}, evidence);
+  });
+}
+
+void ExchangeService::register_idle_metrics(Metrics& metrics) { register_metrics(metrics, {}); }
 
 Result<std::unique_ptr<ExchangeService>> ExchangeService::start(const ExchangeConfig& cfg, Metrics* metrics) {
   auto impl = std::make_shared<Impl>();
   impl->cfg = cfg;
   if (auto st = impl->load(); !st) return fail(st.error().code, "exchange: " + st.error().message);
   impl->listener_handler = std::make_unique<ListenerHandler>(impl.get());
-  if (metrics) {
-    std::weak_ptr<Impl> weak = impl;
-    metrics->collect("exchange", [weak](MetricsWriter& w) {
-      auto i = weak.lock();
-      if (!i) return;
-      w.family("rampart_exchange_batches_total", "Exchange batches received, by outcome.",
-               MetricType::kCounter);
-      w.sample({{"outcome", "applied"}}, i->applied.value());
-      w.sample({{"outcome", "refused"}}, i->refused.value());
-      w.family("rampart_exchange_published_items_total", "Items this member published to the exchange.",
-               MetricType::kCounter);
-      w.sample({}, i->published.value());
-      w.family("rampart_exchange_pull_failures_total", "Pulls from a peer that failed (then backed off).",
-               MetricType::kCounter);
-      w.sample({}, i->pulls_failed.value());
-    });
-  }
+  if (metrics) register_metrics(*metrics, impl);
   impl->worker = std::thread([raw = impl.get()] { raw->run(); });
+  for (auto& p : impl->peers) p.thread = std::thread([raw = impl.get(), pp = &p] { raw->peer_loop(*pp); });
   log::get()->info("exchange: member {} of {}, {} peers, journal of {} batches", cfg.self,
                    impl->group->name(), cfg.peers.size(), impl->journal.size());
   return std::unique_ptr<ExchangeService>(new ExchangeService(std::move(impl)));
@@ -818,6 +1036,36 @@ Status ExchangeService::publish(std::vector<ex::Item> items, bool urgent) {
   return {};
 }
 
+Status ExchangeService::retract(std::vector<ex::Item> items, bool urgent) {
+  {
+    std::lock_guard lock(impl_->mu);
+    const int64_t now = unix_now();
+    for (auto& item : items) {
+      item.count = 1;
+      if (auto st = impl_->publisher->check(item, now); !st) return st;
+    }
+    for (auto& item : items)
+      if (auto st = impl_->publisher->retract(std::move(item), now); !st) return st;
+    if (urgent) impl_->wake = true;
+  }
+  if (urgent) impl_->cv.notify_all();
+  return {};
+}
+
+void ExchangeService::set_event_sink(std::function<void(std::vector<reputation::Event>)> sink) {
+  std::lock_guard lock(impl_->mu);
+  impl_->event_sink = std::move(sink);
+}
+
+reputation::SharedEvidenceFn ExchangeService::shared_evidence() {
+  std::weak_ptr<Impl> weak = impl_;
+  return [weak](std::string_view identity, int64_t now) -> std::optional<reputation::SharedEvidence> {
+    auto i = weak.lock();
+    if (!i) return std::nullopt;
+    return i->evidence_for(identity, now);
+  };
+}
+
 Status ExchangeService::check(const ex::Item& item) {
   std::lock_guard lock(impl_->mu);
   ex::Item copy = item;
@@ -835,6 +1083,8 @@ reputation::ClassListener ExchangeService::class_listener() {
       for (const auto& c : cs) {
         if (c.to != reputation::SenderClass::kSpammer && c.to != reputation::SenderClass::kCompromised)
           continue;
+        // Learned from the members only: theirs, not ours (no echo loops).
+        if (!c.learned_from.empty()) continue;
         ex::Item item;
         // A bot as the live zones see one: compromised, or a spammer for a
         // flow detector's finding (BOT_DETECTED); any other spammer is a spam source.
@@ -880,12 +1130,13 @@ std::string ExchangeService::listing_json(const ex::Item& key) {
   append_json_string(out, ex::kind_name(key.kind));
   out += ",\"value\":";
   append_json_string(out, key.value);
-  out += fmt::format(",\"listed\":{},\"score\":{:.4f},\"threshold\":{},\"reports\":[",
+  out += fmt::format(",\"listed\":{},\"score\":{:.4f},\"threshold\":{},\"retracted\":{},\"reports\":[",
                      impl_->tally->listed(key) ? "true" : "false", impl_->tally->score(key, now),
-                     impl_->cfg.threshold);
+                     impl_->cfg.threshold, impl_->tally->retracted(key) ? "true" : "false");
   if (const auto* reps = impl_->tally->reports(key)) {
     bool first = true;
     for (const auto& r : *reps) {
+      if (r.count == 0) continue;  // withdrawn
       out += first ? "" : ",";
       first = false;
       out += "{\"member\":";
@@ -971,35 +1222,53 @@ Result<ex::Item> item_from(ExchangeService* exs, std::string_view cls_s, std::st
   if (!canon) return tl::unexpected(canon.error());
   return ex::Item{*cls, *k, *canon, static_cast<uint32_t>(count)};
 }
+// The body of publish and retract: {"items": [...], "urgent": bool}; an
+// error reply, or nothing when `items` is filled.
+std::optional<HttpReply> items_from_body(ExchangeService* exs, std::string_view body,
+                                         std::vector<ex::Item>& items, bool& urgent) {
+  if (body.size() > 64 * 1024) return HttpReply{413, error_json("body over 64 KiB")};
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("items") || !j["items"].is_array() ||
+      j["items"].size() > 1000)
+    return HttpReply{400, error_json("expected {\"items\": [...]} with at most 1000 items")};
+  const auto u = j.find("urgent");
+  urgent = u == j.end() || !u->is_boolean() || u->get<bool>();
+  for (const auto& it : j["items"]) {
+    if (!it.is_object() || !it.contains("value") || !it["value"].is_string())
+      return HttpReply{400, error_json("an item is {\"class\",\"kind\",\"value\",\"count\"}")};
+    auto item = item_from(exs, it.value("class", std::string("bot_ip")), it.value("kind", std::string("ip")),
+                          it["value"].get<std::string>(), it.value("count", uint64_t{1}));
+    if (!item) return HttpReply{400, error_json(item.error().message)};
+    items.push_back(std::move(*item));
+  }
+  return std::nullopt;
+}
 }  // namespace
 
 void add_exchange_routes(Router& router, ExchangeService* exs) {
-  router.add(
-      "POST", "/v1/exchange/publish", Right::kPublish,
-      [exs](HttpRequest& req, std::string_view, HttpRespond done) {
-        if (req.body.size() > 64 * 1024) return done(HttpReply{413, error_json("body over 64 KiB")});
-        auto j = nlohmann::json::parse(req.body, nullptr, false);
-        if (j.is_discarded() || !j.is_object() || !j.contains("items") || !j["items"].is_array() ||
-            j["items"].size() > 1000)
-          return done(HttpReply{400, error_json("expected {\"items\": [...]} with at most 1000 items")});
-        const bool urgent = j.value("urgent", true);
-        std::vector<ex::Item> items;
-        for (const auto& it : j["items"]) {
-          if (!it.is_object() || !it.contains("value") || !it["value"].is_string())
-            return done(HttpReply{400, error_json("an item is {\"class\",\"kind\",\"value\",\"count\"}")});
-          auto item =
-              item_from(exs, it.value("class", std::string("bot_ip")), it.value("kind", std::string("ip")),
-                        it["value"].get<std::string>(), it.value("count", uint64_t{1}));
-          if (!item) return done(HttpReply{400, error_json(item.error().message)});
-          items.push_back(std::move(*item));
-        }
-        // All or nothing: every item is checked before any is queued.
-        const size_t n = items.size();
-        if (auto st = exs->publish(std::move(items), urgent); !st)
-          return done(
-              HttpReply{st.error().code == Errc::kPermanent ? 403 : 400, error_json(st.error().message)});
-        done(HttpReply{200, fmt::format("{{\"published\":{}}}", n)});
-      });
+  router.add("POST", "/v1/exchange/publish", Right::kPublish,
+             [exs](HttpRequest& req, std::string_view, HttpRespond done) {
+               std::vector<ex::Item> items;
+               bool urgent = true;
+               if (auto bad = items_from_body(exs, req.body, items, urgent)) return done(std::move(*bad));
+               // All or nothing: every item is checked before any is queued.
+               const size_t n = items.size();
+               if (auto st = exs->publish(std::move(items), urgent); !st)
+                 return done(HttpReply{st.error().code == Errc::kPermanent ? 403 : 400,
+                                       error_json(st.error().message)});
+               done(HttpReply{200, fmt::format("{{\"published\":{}}}", n)});
+             });
+  router.add("POST", "/v1/exchange/retract", Right::kPublish,
+             [exs](HttpRequest& req, std::string_view, HttpRespond done) {
+               std::vector<ex::Item> items;
+               bool urgent = true;
+               if (auto bad = items_from_body(exs, req.body, items, urgent)) return done(std::move(*bad));
+               const size_t n = items.size();
+               if (auto st = exs->retract(std::move(items), urgent); !st)
+                 return done(HttpReply{st.error().code == Errc::kPermanent ? 403 : 400,
+                                       error_json(st.error().message)});
+               done(HttpReply{200, fmt::format("{{\"retracted\":{}}}", n)});
+             });
   router.add("GET", "/v1/exchange/members", Right::kRead,
              [exs](HttpRequest&, std::string_view, HttpRespond done) {
                done(HttpReply{200, exs->members_json()});

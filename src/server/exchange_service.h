@@ -37,14 +37,22 @@
 //                                    that the member may read now (framed);
 //                                    X-Exchange-Next: the position to ask next
 //   POST /v1/exchange/push           framed batches, each checked and applied
-// A worker thread seals what was published into signed batches, pushes them
-// to every peer at once, pulls from each peer every pull_interval_ms (with a
-// deadline, and exponential backoff up to 30 s for a peer that fails), and
-// applies what it receives: Receiver checks, the audit log, the journal (so
-// that others can pull it: relaying keeps the origin's signature), the
-// trust tally, and the listings into the live zones.
+// A worker thread seals what was published into signed batches and hands
+// them to one thread per peer, which pushes them at once and pulls from its
+// peer every pull_interval_ms (with a deadline, and exponential backoff up to
+// 30 s for a peer that fails): a slow or dead peer delays only itself. What
+// is received is applied: Receiver checks, the audit log, the journal (so
+// that others can pull it: relaying keeps the origin's signature), the trust
+// tally, the listings into the live zones, and reputation events with their
+// provenance (set_event_sink, shared_evidence). Every 10 s the tally decays
+// (items that decayed to nothing are dropped) and the journal is compacted:
+// batches older than max_age_s go (receivers refuse them as stale anyway).
+// A peer whose position is before what was compacted gets everything kept
+// and the header X-Exchange-Compacted: <first position kept> (audited as
+// "snapshot"), never a silent gap.
 //
-// State under <data-dir>/exchange: journal (framed batches, append-only),
+// State under <data-dir>/exchange: journal (framed batches, appended,
+// rewritten when compacted), journal.base (positions compacted away),
 // seqbook, cursors (per peer), audit.log (append-only).
 //
 // DIAGNOSTICS: from() fails (kConfig) naming the key; start() fails for a
@@ -108,13 +116,29 @@ class ExchangeService {
   // Listings and delistings from the exchange, as class changes
   // ("ip:192.0.2.7" compromised with BOT_DETECTED and EXCHANGE reasons).
   void set_listing_sink(reputation::ClassListener sink);
-  // Class transitions to spammer/compromised, published (publish_transitions).
+  // Class transitions to spammer/compromised, published (publish_transitions);
+  // never a class learned from the members (ClassChange::learned_from): no
+  // echo of another member's report as this member's own.
   reputation::ClassListener class_listener();
+  // Received items in clear (ip, net, domain) as reputation events with their
+  // provenance (type "shared", origin member/seq/time, the origin's trust),
+  // handed to `sink` off the lock (any thread; the sink must not block).
+  // Set once, before start of traffic.
+  void set_event_sink(std::function<void(std::vector<reputation::Event>)> sink);
+  // For Engine::set_shared_evidence: what the members reported about an
+  // identity, trust-weighted and decayed as the tally weighs it (divided by
+  // the threshold: >= 1 lists), naming them. Quick, its own lock.
+  reputation::SharedEvidenceFn shared_evidence();
   // Checks the item against the rights and the outbound policy and queues
   // it; `urgent` seals and pushes at once. Any thread.
   Status publish(exchange::Item item, bool urgent = true);
   // All or nothing: every item checked before any is queued; one batch per class.
   Status publish(std::vector<exchange::Item> items, bool urgent = true);
+  // Withdraws this member's reports of `items` (all checked first, as
+  // publish()): sent as count 0, signed and sequenced like any batch;
+  // receivers drop this member's contribution (and delist when nothing else
+  // holds it).
+  Status retract(std::vector<exchange::Item> items, bool urgent = true);
   // The checks of publish() without queueing.
   Status check(const exchange::Item& item);
   // JSON: {"item":..., "listed":..., "score":..., "reports":[{"member","time","seq","trust"}]}.
@@ -130,17 +154,21 @@ class ExchangeService {
   //                 "read_items", "reads", "last_read"}]}]}
   std::string members_json();
   void stop();
+  // The rampart_exchange_* families with zeros, when [exchange] is off.
+  static void register_idle_metrics(Metrics& metrics);
 
   struct Impl;
 
  private:
   explicit ExchangeService(std::shared_ptr<Impl> impl);
+  static void register_metrics(Metrics& metrics, std::weak_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
 };
 
 // POST /v1/exchange/publish (publish right):
 //   {"items": [{"class": "bot_ip", "kind": "ip", "value": "192.0.2.7", "count": 1}], "urgent": true}
 //   kinds ip, net, domain, or blind-ip / blind-url / blind-mail (hashed here with the group key);
+// POST /v1/exchange/retract (publish right): the same body; withdraws them.
 // GET /v1/exchange/listing?item=KIND:VALUE[&class=CLASS] (read right).
 // GET /v1/exchange/members (read right): members_json().
 void add_exchange_routes(Router& router, ExchangeService* ex);
