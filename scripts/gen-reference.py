@@ -111,9 +111,16 @@ def metrics_md(rampartd):
     with tempfile.TemporaryDirectory(prefix="rampart-ref-") as tmp:
         # Live DNS zones too (port 0), so that the DNS server's families are listed.
         config = os.path.join(tmp, "rampart.toml")
+        # And the calls API, whose families exist only when it is enabled: it needs an STI-CA list,
+        # here a throwaway self-signed certificate.
+        anchors = os.path.join(tmp, "anchors.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", os.path.join(tmp, "anchor.key"), "-out", anchors, "-days", "1",
+                        "-subj", "/CN=reference STI-CA"], check=True, capture_output=True)
         with open(config, "w") as f:
             f.write('[dnsbl]\nlisten = ["127.0.0.1:0"]\n[[dnsbl.zones]]\nname = "bl.reference.invalid"\n'
-                    'codes = { spammer = "127.0.0.2" }\n')
+                    'codes = { spammer = "127.0.0.2" }\n'
+                    f'[calls]\nenabled = true\ntrust_anchors = "{anchors}"\n')
         proc = subprocess.Popen([rampartd, "--config", config, "--milter", "127.0.0.1:0", "--http", "127.0.0.1:0",
                                  "--data-dir", tmp, "--zone", os.path.join(ROOT, "deploy", "demo", "example.zone"),
                                  "--loops", "1"],
@@ -142,8 +149,9 @@ def metrics_md(rampartd):
             (helps if m.group(1) == "HELP" else types)[m.group(2)] = m.group(3)
     out = [HEADER, "# Metrics reference\n\n",
            "Every metric family at `GET /metrics` of a rampartd on its default configuration with a data\n",
-           "directory and one live DNS zone (Prometheus text format 0.0.4). Families of other optional parts\n",
-           "(a Redis Cluster store, feedback mailboxes) appear when those are configured.\n\n",
+           "directory, one live DNS zone and the calls API (Prometheus text format 0.0.4). Families of\n",
+           "other optional parts (a Redis Cluster store, feedback mailboxes) appear when those are\n",
+           "configured.\n\n",
            "| metric | type | help |\n|---|---|---|\n"]
     for name in sorted(types):
         out.append(f"| `{name}` | {types[name]} | {helps.get(name, '').replace('|', chr(92) + '|')} |\n")
