@@ -148,7 +148,8 @@ class ExchangeTest(unittest.TestCase):
                 fp = hashlib.sha256(f.read()).hexdigest()
             del der
             run(cls.cli, "exchange", "member", "add", "--group", cls.group, "--name", name, "--sign-key", pub,
-                "--tls-sha256", fp, "--read", "bot_ip,spam_source", "--write", "bot_ip,spam_source",
+                "--tls-sha256", fp, "--read", "bot_ip,spam_source,domain_rep",
+                "--write", "bot_ip,spam_source" + ("" if name == "A" else ",domain_rep"),
                 "--added", str(int(time.time()) - 60))
             cls.m[name] = {"dir": d, "key": key, "crt": crt, "pem": pem, "http": free_port(), "dns": free_port(),
                            "ex": free_port(), "flows": free_port(), "dump": os.path.join(d, "dump")}
@@ -491,6 +492,14 @@ subscribers_dynamic = ["100.64.0.0/10"]
                       lambda: self.reputation("C", "ip:" + BOT)["class"] == "unknown")
         # The late bot, which A did not withdraw, stays listed at C.
         self.assertEqual(self.zone_answer("C", LATE_BOT), ["127.0.0.4"])
+
+        # A report on a subdomain is evidence about its organisational domain,
+        # the identity B's reputation keeps for domains (C: trust 0.6 at B).
+        st, j = self.publish("C", [{"class": "domain_rep", "kind": "domain", "value": "news.spam-sub.example"}])
+        self.assertEqual(st, 200, j)
+        j = self.wait_for("B's reputation of the organisational domain names C",
+                          lambda: self.reputation("B", "domain:spam-sub.example").get("shared_by"))
+        self.assertEqual([p["member"] for p in j], ["C"])
 
         # No echo: B learned everything from the others and published
         # nothing; C (trust 1.0 in A: its reputation classed A's bots)

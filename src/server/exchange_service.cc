@@ -29,6 +29,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "auth/dmarc/orgdomain.h"
 #include "console/forms.h"
 #include "core/file.h"
 #include "core/json.h"
@@ -278,7 +279,9 @@ std::string identity_of(const ex::Item& i) {
   switch (i.kind) {
     case ex::ItemKind::kIp: return "ip:" + i.value;
     case ex::ItemKind::kNet: return "net:" + i.value;
-    case ex::ItemKind::kDomain: return "domain:" + i.value;
+    // The engine keeps domains by their organisational domain (reputation/event.h):
+    // a member's report on a subdomain is evidence about it.
+    case ex::ItemKind::kDomain: return "domain:" + dmarc::PublicSuffixList::system().organizational_domain(i.value);
     default: return {};
   }
 }
@@ -301,6 +304,7 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
   // never waits for a batch being applied.
   struct EvRec {
     ex::DataClass cls;
+    std::string value;  // the item's own value (several subdomains share one domain: identity)
     std::vector<ex::Report> reports;
     bool retracted = false;
   };
@@ -462,12 +466,13 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
       const std::string id = identity_of(i);
       if (id.empty()) continue;
       auto& recs = evidence[id];
-      auto it = std::find_if(recs.begin(), recs.end(), [&](const EvRec& r) { return r.cls == i.cls; });
+      auto it = std::find_if(recs.begin(), recs.end(),
+                             [&](const EvRec& r) { return r.cls == i.cls && r.value == i.value; });
       const auto* reps = tally->reports(i);
       if (!reps) {
         if (it != recs.end()) recs.erase(it);
       } else {
-        if (it == recs.end()) it = recs.insert(recs.end(), EvRec{i.cls, {}, false});
+        if (it == recs.end()) it = recs.insert(recs.end(), EvRec{i.cls, i.value, {}, false});
         it->reports = *reps;
         it->retracted = tally->retracted(i);
       }
