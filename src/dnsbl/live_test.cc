@@ -291,8 +291,8 @@ TEST(LiveZones, IncrementalShardsMatchTheWholeZone) {
         ASSERT_TRUE(st && !st->diffs.empty());
         const auto& d = *st->diffs.back();
         std::set<Rr> rebuilt(before[z].begin(), before[z].end());
-        for (const auto& r : d.removed) EXPECT_EQ(rebuilt.erase(r), 1u) << "step " << step;
-        for (const auto& r : d.added) EXPECT_TRUE(rebuilt.insert(r).second) << "step " << step;
+        for (const auto& r : d.removed.unpack()) EXPECT_EQ(rebuilt.erase(r), 1u) << "step " << step;
+        for (const auto& r : d.added.unpack()) EXPECT_TRUE(rebuilt.insert(r).second) << "step " << step;
         EXPECT_EQ(std::vector<Rr>(rebuilt.begin(), rebuilt.end()), now) << "step " << step << " " << apex;
         EXPECT_EQ(st->records, now.size());
       }
