@@ -429,7 +429,14 @@ struct LiveZones::Impl {
     std::set<std::string> shards;
     std::string why;
     auto mark = [&](const std::string& id) {
-      for (auto& sh : shards_of(id, &why)) shards.insert(std::move(sh));
+      for (auto& sh : shards_of(id, &why)) {
+        // A network of the wide shard ("4", "6"): the shards under it hold
+        // copies of it, set again after it (held is in shard order).
+        if (sh.size() == 1)
+          for (size_t i = 0; i < cfg.zones.size(); ++i)
+            for (auto& under : zones_builder->shards_under(i, key_of(id))) shards.insert(std::move(under));
+        shards.insert(std::move(sh));
+      }
     };
     for (const auto& [id, o] : ovs) {
       auto was = last_overrides.find(id);
