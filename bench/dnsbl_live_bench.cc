@@ -40,9 +40,12 @@ double cpu_ms() {
   return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
 }
 
-// Bytes the allocator has handed out and not had back (every arena): the
-// live heap, without what freed memory still holds of the RSS.
-long heap_mb() { return static_cast<long>(::mallinfo2().uordblks >> 20); }
+// Bytes the allocator has handed out and not had back (every arena and its
+// own mmaps): the live heap, without what freed memory still holds of the RSS.
+long heap_mb() {
+  const auto m = ::mallinfo2();
+  return static_cast<long>((m.uordblks + m.hblkhd) >> 20);
+}
 
 long rss_kb() {
   std::ifstream f("/proc/self/status");

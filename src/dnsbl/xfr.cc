@@ -173,23 +173,26 @@ void fill_wildcards(std::vector<Rr>& rrs, const std::string& apex) {
 
 }  // namespace
 
-PackedRrs::PackedRrs(const std::vector<Rr>& rrs) : count_(rrs.size()) {
+PackedRrs::PackedRrs(const std::vector<Rr>& rrs) {
   size_t n = 0;
   for (const auto& r : rrs) n += 2 + r.name.size() + 2 + 4 + 2 + r.rdata.size();
   bytes_.reserve(n);
+  for (const auto& r : rrs) append(r);
+}
+
+void PackedRrs::append(const Rr& r) {
   auto put16 = [&](size_t v) {
     bytes_ += static_cast<char>((v >> 8) & 255);
     bytes_ += static_cast<char>(v & 255);
   };
-  for (const auto& r : rrs) {
-    put16(r.name.size());
-    bytes_ += r.name;
-    put16(r.type);
-    put16(r.ttl >> 16);
-    put16(r.ttl & 0xFFFF);
-    put16(r.rdata.size());
-    bytes_ += r.rdata;
-  }
+  put16(r.name.size());
+  bytes_ += r.name;
+  put16(r.type);
+  put16(r.ttl >> 16);
+  put16(r.ttl & 0xFFFF);
+  put16(r.rdata.size());
+  bytes_ += r.rdata;
+  ++count_;
 }
 
 std::vector<Rr> PackedRrs::unpack() const {
@@ -282,8 +285,7 @@ ZoneSetPtr Xfr::update_live(const ZoneSetPtr& loaded, const ShardChanges& change
     auto it = prev.find(z.apex);
     const ZoneState* old = it == prev.end() || !it->second->on_demand ? nullptr : it->second.get();
     bool ok = true;
-    Diff d;
-    std::vector<Rr> removed, added;
+    Diff d;  // packed shard by shard: no vector of every changed record at once
     if (!old) {
       auto rrs = zone_records(z, options_.max_records);
       ok = rrs.has_value();
@@ -304,12 +306,15 @@ ZoneSetPtr Xfr::update_live(const ZoneSetPtr& loaded, const ShardChanges& change
             ok = ok && r.has_value();
             if (r) b = std::move(*r);
           }
+          std::vector<Rr> removed, added;
           std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(removed));
           std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(added));
+          for (const auto& r : removed) d.removed.append(r);
+          for (const auto& r : added) d.added.append(r);
         }
       }
-      st->records = st->records + added.size() - std::min(st->records, removed.size());
-      const bool same = removed.empty() && added.empty() && old->soa.mname == z.soa.mname &&
+      st->records = st->records + d.added.size() - std::min(st->records, d.removed.size());
+      const bool same = d.removed.empty() && d.added.empty() && old->soa.mname == z.soa.mname &&
                         old->soa.rname == z.soa.rname && old->soa.refresh == z.soa.refresh &&
                         old->soa.retry == z.soa.retry && old->soa.expire == z.soa.expire &&
                         old->soa.minimum == z.soa.minimum && old->soa.ttl == z.soa.ttl;
@@ -323,8 +328,8 @@ ZoneSetPtr Xfr::update_live(const ZoneSetPtr& loaded, const ShardChanges& change
         d.to = z.soa;
         d.to.serial = st->serial;
         if (ok && old->transferable) {
-          d.removed = PackedRrs(removed);
-          d.added = PackedRrs(added);
+          d.removed.shrink_to_fit();
+          d.added.shrink_to_fit();
           st->diffs.push_back(std::make_shared<const Diff>(std::move(d)));
           while (st->diffs.size() > options_.journal) st->diffs.pop_front();
         } else {

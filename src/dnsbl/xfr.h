@@ -60,6 +60,8 @@ class PackedRrs {
  public:
   PackedRrs() = default;
   explicit PackedRrs(const std::vector<Rr>& rrs);
+  void append(const Rr& r);
+  void shrink_to_fit() { bytes_.shrink_to_fit(); }
   std::vector<Rr> unpack() const;
   size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
