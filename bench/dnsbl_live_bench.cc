@@ -8,6 +8,7 @@
 // assigned, journal updated, zone set swapped), and the resident memory.
 //
 //   dnsbl_live_bench [ENTRIES [CHANGES_PER_SECOND [SECONDS]]]   (1000000 1000 10)
+#include <malloc.h>
 #include <sys/resource.h>
 #include <algorithm>
 #include <chrono>
@@ -37,6 +38,13 @@ double cpu_ms() {
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
   return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+}
+
+// Bytes the allocator has handed out and not had back (every arena and its
+// own mmaps): the live heap, without what freed memory still holds of the RSS.
+long heap_mb() {
+  const auto m = ::mallinfo2();
+  return static_cast<long>((m.uordblks + m.hblkhd) >> 20);
 }
 
 long rss_kb() {
@@ -94,8 +102,9 @@ int main(int argc, char** argv) {
     }
   }
   (*lz)->flush();
-  std::printf("fill: %zu entries in %.0f ms (as changes, in batches of 10000), RSS +%ld MB\n", entries,
-              ms_since(t0), (rss_kb() - rss0) / 1024);
+  std::printf(
+      "fill: %zu entries in %.0f ms (as changes, in batches of 10000), RSS +%ld MB, heap in use %ld MB\n",
+      entries, ms_since(t0), (rss_kb() - rss0) / 1024, heap_mb());
   std::vector<double> took, cpu;
   for (int s = 0; s < seconds; ++s) {
     const auto start = SteadyClock::now();
@@ -128,7 +137,9 @@ int main(int argc, char** argv) {
   std::sort(took.begin(), took.end());
   std::sort(cpu.begin(), cpu.end());
   std::printf(
-      "per %zu changes: median %.1f ms, max %.1f ms wall; median %.1f ms, max %.1f ms CPU; RSS %ld MB\n",
-      rate, took[took.size() / 2], took.back(), cpu[cpu.size() / 2], cpu.back(), rss_kb() / 1024);
+      "per %zu changes: median %.1f ms, max %.1f ms wall; median %.1f ms, max %.1f ms CPU; RSS %ld MB, heap "
+      "in use "
+      "%ld MB\n",
+      rate, took[took.size() / 2], took.back(), cpu[cpu.size() / 2], cpu.back(), rss_kb() / 1024, heap_mb());
   return 0;
 }

@@ -463,14 +463,16 @@ void expand_template(std::string_view tmpl, std::string_view subst,
 }
 
 void Dataset::emit(uint32_t value, std::string_view subst, uint16_t qtype, Collector& out) const {
+  static const Templates kNone;
+  const Templates& tm = templates_ ? *templates_ : kNone;
   const StoredValue& v = values_[value];
   uint32_t t = v.ttl ? v.ttl : ttl;
   if (v.type == kTypeA) {
     if (qtype == kTypeA || qtype == kTypeAny) out.add_a(v.a, t);
     // With a base template ($=) every entry has a TXT record.
-    if ((v.has_txt || base_template_) && (qtype == kTypeTxt || qtype == kTypeAny)) {
+    if ((v.has_txt || tm.base) && (qtype == kTypeTxt || qtype == kTypeAny)) {
       size_t start = out.arena.size();
-      expand_template(v.has_txt ? text(v) : std::string_view(), subst, vars_, base_template_, out.arena);
+      expand_template(v.has_txt ? text(v) : std::string_view(), subst, tm.vars, tm.base, out.arena);
       out.commit_text(start, t);
     }
   } else if (v.type == kTypeTxt) {
@@ -533,8 +535,13 @@ class Buildable : public Dataset {
     values_.shrink_to_fit();
     texts_.shrink_to_fit();
   }
-  std::array<std::optional<std::string>, 10>& vars() { return vars_; }
-  std::optional<std::string>& base_template() { return base_template_; }
+  std::array<std::optional<std::string>, 10>& vars() { return templates().vars; }
+  std::optional<std::string>& base_template() { return templates().base; }
+  Templates& templates() {
+    if (!templates_) templates_ = std::make_unique<Templates>();
+    return *templates_;
+  }
+  const Templates* templates_if() const { return templates_.get(); }
   uint64_t max_range4 = uint64_t{1} << 32;
   bool allow_host_bits = false;
   bool generic = false;  // type == "generic", asked on every line
@@ -1168,6 +1175,63 @@ class Ip4Set final : public Buildable {
 
 // ip4trie: CIDR prefixes with their own values, longest prefix wins, the
 // first of duplicate prefixes is kept. One sorted array per length.
+// The entries of a trie (ip4trie, ip6trie) grouped by prefix length, the
+// longest first, in one array: a data set costs two vectors however many
+// lengths it uses (live zones hold tens of thousands of small ones).
+// Loading appends (length, entry); finish() sorts each length's entries
+// with `less` and keeps the first of equal ones (file order: the sort is
+// stable), as rbldnsd keeps the first of duplicate prefixes.
+template <class E>
+class ByLen {
+ public:
+  struct Group {
+    int len;
+    std::span<const E> entries;
+  };
+  void add(int len, const E& e) { pending_.push_back({static_cast<uint8_t>(len), e}); }
+  template <class Less>
+  void finish(Less less) {
+    std::stable_sort(pending_.begin(), pending_.end(), [&](const Pending& x, const Pending& y) {
+      return x.len != y.len ? x.len > y.len : less(x.e, y.e);
+    });
+    std::vector<E> all;
+    std::vector<Range> ranges;
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      const Pending& p = pending_[i];
+      if (i > 0 && pending_[i - 1].len == p.len && !less(pending_[i - 1].e, p.e)) continue;  // duplicate
+      if (ranges.empty() || ranges.back().len != p.len)
+        ranges.push_back({p.len, static_cast<uint32_t>(all.size()), static_cast<uint32_t>(all.size())});
+      all.push_back(p.e);
+      ++ranges.back().end;
+    }
+    std::vector<Pending>().swap(pending_);
+    all.shrink_to_fit();
+    ranges.shrink_to_fit();
+    all_ = std::move(all);
+    ranges_ = std::move(ranges);
+  }
+  size_t size() const { return all_.size(); }
+  size_t groups() const { return ranges_.size(); }
+  // Group `i`, the longest prefixes first (0 .. groups()-1).
+  Group group(size_t i) const {
+    const Range& r = ranges_[i];
+    return {r.len, std::span<const E>(all_.data() + r.begin, r.end - r.begin)};
+  }
+
+ private:
+  struct Pending {
+    uint8_t len;
+    E e;
+  };
+  struct Range {
+    uint8_t len;
+    uint32_t begin, end;
+  };
+  std::vector<Pending> pending_;
+  std::vector<E> all_;
+  std::vector<Range> ranges_;
+};
+
 class Ip4Trie final : public Buildable {
  public:
   bool add_line(std::string_view line, uint32_t def, const Value& def_value, std::string* why) override {
@@ -1208,18 +1272,12 @@ class Ip4Trie final : public Buildable {
     }
     uint32_t value = kExcluded;
     if (!excl && !entry_value(*this, line.substr(end), def, def_value, &value, why)) return false;
-    by_len_[len].push_back({a, value});
+    by_len_.add(len, {a, value});
     return true;
   }
 
   void finish() override {
-    for (auto& v : by_len_) {
-      std::stable_sort(v.begin(), v.end(), [](const Entry& x, const Entry& y) { return x.net < y.net; });
-      v.erase(std::unique(v.begin(), v.end(), [](const Entry& x, const Entry& y) { return x.net == y.net; }),
-              v.end());
-      v.shrink_to_fit();
-      count_ += v.size();
-    }
+    by_len_.finish([](const Entry& x, const Entry& y) { return x.net < y.net; });
     drop_index();
   }
 
@@ -1228,9 +1286,8 @@ class Ip4Trie final : public Buildable {
     int n = query_ip4(q, &addr);
     if (n < 0) return Found::kNo;
     if (n < 4) return prefix_exists(addr, 8 * n) ? Found::kExists : Found::kNo;
-    for (int len = 32; len >= 0; --len) {
-      const auto& v = by_len_[len];
-      if (v.empty()) continue;
+    for (size_t g = 0; g < by_len_.groups(); ++g) {
+      const auto [len, v] = by_len_.group(g);
       uint32_t net = addr & mask4(len);
       auto it =
           std::lower_bound(v.begin(), v.end(), net, [](const Entry& e, uint32_t k) { return e.net < k; });
@@ -1249,7 +1306,7 @@ class Ip4Trie final : public Buildable {
     uint32_t a = 0;
     return query_ip4(q, &a) == 4;
   }
-  size_t entries() const override { return count_; }
+  size_t entries() const override { return by_len_.size(); }
 
   // rbldnsd -d has no dump for ip4trie; the same mapping as ip4set: each
   // prefix widened to the next octet boundary (a /17 is 128 /24
@@ -1259,9 +1316,10 @@ class Ip4Trie final : public Buildable {
   DumpStatus dump(DumpSink& sink) const override {
     Collector rec;
     std::unordered_set<uint64_t> seen;
-    for (int len = 32; len >= 0; --len) {
+    for (size_t g = 0; g < by_len_.groups(); ++g) {
+      const auto [len, v] = by_len_.group(g);
       int t = (len + 7) / 8 * 8;
-      for (const Entry& e : by_len_[len]) {
+      for (const Entry& e : v) {
         uint32_t count = uint32_t{1} << (t - len);
         for (uint32_t k = 0; k < count; ++k) {
           uint32_t a = e.net + (t == 0 ? 0 : k << (32 - t));
@@ -1293,9 +1351,8 @@ class Ip4Trie final : public Buildable {
   };
   bool prefix_exists(uint32_t prefix, int bits) const {
     uint32_t hi = prefix | ~mask4(bits);
-    for (int len = 0; len <= 32; ++len) {
-      const auto& v = by_len_[len];
-      if (v.empty()) continue;
+    for (size_t g = by_len_.groups(); g-- > 0;) {
+      const auto [len, v] = by_len_.group(g);
       if (len <= bits) {
         uint32_t net = prefix & mask4(len);
         auto it =
@@ -1313,8 +1370,7 @@ class Ip4Trie final : public Buildable {
     }
     return false;
   }
-  std::vector<Entry> by_len_[33];
-  size_t count_ = 0;
+  ByLen<Entry> by_len_;
 };
 
 // Parses an IPv6 entry token "addr[/len]"; without a length, the groups
@@ -1369,19 +1425,12 @@ class Ip6Trie final : public Buildable {
     if (!parse_ip6_entry(tok, &hi, &lo, &len, allow_host_bits, why)) return false;
     uint32_t value = kExcluded;
     if (!excl && !entry_value(*this, line.substr(end), def, def_value, &value, why)) return false;
-    by_len_[len].push_back({hi, lo, value});
+    by_len_.add(len, {hi, lo, value});
     return true;
   }
 
   void finish() override {
-    for (auto& v : by_len_) {
-      std::stable_sort(v.begin(), v.end(), less);
-      v.erase(std::unique(v.begin(), v.end(),
-                          [](const Entry& x, const Entry& y) { return x.hi == y.hi && x.lo == y.lo; }),
-              v.end());
-      v.shrink_to_fit();
-      count_ += v.size();
-    }
+    by_len_.finish(less);
     drop_index();
   }
 
@@ -1390,9 +1439,8 @@ class Ip6Trie final : public Buildable {
     int n = query_ip6(q, &hi, &lo);
     if (n < 0) return Found::kNo;
     if (n < 32) return prefix_exists(hi, lo, 4 * n) ? Found::kExists : Found::kNo;
-    for (int len = 128; len >= 0; --len) {
-      const auto& v = by_len_[len];
-      if (v.empty()) continue;
+    for (size_t g = 0; g < by_len_.groups(); ++g) {
+      const auto [len, v] = by_len_.group(g);
       Entry k{hi, lo, 0};
       mask6(len, &k.hi, &k.lo);
       auto it = std::lower_bound(v.begin(), v.end(), k, less);
@@ -1408,16 +1456,17 @@ class Ip6Trie final : public Buildable {
     uint64_t hi = 0, lo = 0;
     return query_ip6(q, &hi, &lo) == 32;
   }
-  size_t entries() const override { return count_; }
+  size_t entries() const override { return by_len_.size(); }
 
   // As ip4trie, on nibble boundaries: a /48 is one wildcard, a /126 four
   // names; longer prefixes first.
   DumpStatus dump(DumpSink& sink) const override {
     Collector rec;
     std::set<std::tuple<int, uint64_t, uint64_t>> seen;
-    for (int len = 128; len >= 0; --len) {
+    for (size_t g = 0; g < by_len_.groups(); ++g) {
+      const auto [len, v] = by_len_.group(g);
       int t = (len + 3) / 4 * 4;
-      for (const Entry& e : by_len_[len]) {
+      for (const Entry& e : v) {
         for (uint64_t k = 0; k < (uint64_t{1} << (t - len)); ++k) {
           uint64_t hi = e.hi, lo = e.lo;
           int p = 128 - t;  // lowest bit of the widened prefix
@@ -1450,9 +1499,8 @@ class Ip6Trie final : public Buildable {
     else
       end_lo |= bits == 64 ? ~uint64_t{0} : ~(~uint64_t{0} << (128 - bits));
     Entry end{end_hi, end_lo, 0};
-    for (int len = 0; len <= 128; ++len) {
-      const auto& v = by_len_[len];
-      if (v.empty()) continue;
+    for (size_t g = by_len_.groups(); g-- > 0;) {
+      const auto [len, v] = by_len_.group(g);
       if (len <= bits) {
         Entry k{hi, lo, 0};
         mask6(len, &k.hi, &k.lo);
@@ -1466,8 +1514,7 @@ class Ip6Trie final : public Buildable {
     }
     return false;
   }
-  std::vector<Entry> by_len_[129];
-  size_t count_ = 0;
+  ByLen<Entry> by_len_;
 };
 
 // ip6tset: /64 networks sharing one value, /128 exclusions.
@@ -2345,8 +2392,7 @@ class Loader {
       if (!sub) return "unknown data set type '" + t + "'";
       sub->allow_host_bits = opt_.allow_host_bits;
       sub->ttl = root_->ttl;
-      sub->vars() = root_->vars();
-      sub->base_template() = root_->base_template();
+      if (const auto* tm = root_->templates_if()) sub->templates() = *tm;
       sub->max_range4 = root_->max_range4;
       sub_ = std::move(sub);
       while (!rest.empty()) {

@@ -181,8 +181,13 @@ class Dataset {
   std::string_view text(const StoredValue& v) const { return {texts_.data() + v.txt_off, v.txt_len}; }
   std::vector<StoredValue> values_;
   std::string texts_;
-  std::array<std::optional<std::string>, 10> vars_;
-  std::optional<std::string> base_template_;
+  // `$0`..`$9` and the base template `$=`; null when the data set has none
+  // (most: a live zone holds tens of thousands of small data sets).
+  struct Templates {
+    std::array<std::optional<std::string>, 10> vars;
+    std::optional<std::string> base;
+  };
+  std::unique_ptr<Templates> templates_;
 };
 
 struct LoadReport {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "core/ip.h"
 #include "core/strings.h"
@@ -75,6 +76,25 @@ std::string hex_bytes(const uint8_t* b, size_t n) {
   return out;
 }
 
+// Prefixes shorter than these (IPv4 /8, IPv6 /24) go to the family's wide
+// shard ("4", "6") instead of one shard per /16 or /32 they cover.
+constexpr unsigned kWide4 = 8, kWide6 = 24;
+
+bool is_wide(const std::string& shard) { return shard.size() == 1 && shard[0] != 'd'; }
+
+// The first address of a regular IP shard ("4c0a8", "620010db8") as a prefix.
+IpPrefix shard_prefix(const std::string& shard) {
+  std::array<uint8_t, 16> bytes{};
+  const bool v4 = shard[0] == '4';
+  const size_t n = v4 ? 2 : 4;
+  for (size_t i = 0; i < n; ++i)
+    bytes[i] = static_cast<uint8_t>(std::stoi(shard.substr(1 + 2 * i, 2), nullptr, 16));
+  IpPrefix p;
+  p.net = v4 ? IpAddress::v4(std::array<uint8_t, 4>{bytes[0], bytes[1], 0, 0}) : IpAddress::v6(bytes);
+  p.len = v4 ? 16 : 32;
+  return p;
+}
+
 // The shard keys of the RFC 5782 test entries.
 const std::string kTest4 = "47f00", kTest6 = "600000000", kTestDomain = "dtest";
 
@@ -119,6 +139,7 @@ class LiveSharded final : public Dataset {
   using Shards = std::vector<std::pair<std::string, DatasetPtr>>;
   LiveSharded(char family, Shards shards) : family_(family), shards_(std::move(shards)) {
     for (const auto& [k, ds] : shards_) count_ += ds->entries();
+    if (const DatasetPtr* w = find(std::string(1, family_))) wide_ = *w;
   }
 
   Found query(const QueryName& q, uint16_t qtype, Collector& out) const override {
@@ -133,7 +154,7 @@ class LiveSharded final : public Dataset {
         const auto b = static_cast<uint8_t>(o);
         key += hex_bytes(&b, 1);
       }
-      if (q.count < 2) return any(key, q, qtype, out);
+      if (q.count < 2) return any_or_wide(key, q, qtype, out);
     } else if (family_ == '6') {
       if (q.count > 32) return Found::kNo;
       for (size_t k = 0; k < std::min<size_t>(q.count, 8); ++k) {
@@ -142,7 +163,7 @@ class LiveSharded final : public Dataset {
           return Found::kNo;
         key += l[0];
       }
-      if (q.count < 8) return any(key, q, qtype, out);
+      if (q.count < 8) return any_or_wide(key, q, qtype, out);
     } else {
       // The shard of the last two labels; then the one of a single label
       // (only TEST's), the wildcard of a closer ancestor winning.
@@ -158,8 +179,11 @@ class LiveSharded final : public Dataset {
       const Found r1 = (*top)->query(q, qtype, out);
       return r1 == Found::kNo ? r : r1;
     }
+    // A shard holds the cut copies of the wide networks over it: it
+    // answers alone; where there is none, the wide networks do.
     const DatasetPtr* ds = find(key);
-    return ds ? (*ds)->query(q, qtype, out) : Found::kNo;
+    if (ds) return (*ds)->query(q, qtype, out);
+    return wide_ ? wide_->query(q, qtype, out) : Found::kNo;
   }
   bool well_formed(const QueryName& q) const override {
     return !shards_.empty() && shards_[0].second->well_formed(q);
@@ -177,6 +201,12 @@ class LiveSharded final : public Dataset {
                                [](const auto& e, const std::string& k) { return e.first < k; });
     return it != shards_.end() && it->first == key ? &it->second : nullptr;
   }
+  // A name above the shard level of an IP family: it exists when a shard
+  // below or a wide network says so.
+  Found any_or_wide(const std::string& prefix, const QueryName& q, uint16_t qtype, Collector& out) const {
+    const Found r = any(prefix, q, qtype, out);
+    return r == Found::kNo && wide_ ? wide_->query(q, qtype, out) : r;
+  }
   // A name above the shard level: it exists when a shard below says so.
   Found any(const std::string& prefix, const QueryName& q, uint16_t qtype, Collector& out,
             bool first_only = false) const {
@@ -191,6 +221,7 @@ class LiveSharded final : public Dataset {
 
   char family_;
   Shards shards_;
+  DatasetPtr wide_;  // the shard of the wide networks ('4' or '6' alone), if any
   size_t count_ = 0;
 };
 
@@ -234,8 +265,8 @@ std::vector<std::string> live_shards(LiveData data, std::string_view key, std::s
   }
   const auto& b = p->net.bytes();
   if (p->net.is_v4()) {
-    if (p->len < 8) {
-      *why = "wider than /8: not listed in a live zone";
+    if (p->len < kWide4) {
+      out.push_back("4");
       return out;
     }
     const uint32_t first = (uint32_t{b[0]} << 8) | b[1];
@@ -246,8 +277,8 @@ std::vector<std::string> live_shards(LiveData data, std::string_view key, std::s
     }
     return out;
   }
-  if (p->len < 24) {
-    *why = "wider than /24: not listed in a live zone";
+  if (p->len < kWide6) {
+    out.push_back("6");
     return out;
   }
   const uint32_t first = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
@@ -273,6 +304,7 @@ Result<LiveBuilder> LiveBuilder::create(std::vector<LiveZone> heads) {
   b.heads_ = std::move(heads);
   b.shards_.resize(b.heads_.size());
   b.listed_.resize(b.heads_.size());
+  b.wide_.resize(b.heads_.size());
   for (size_t i = 0; i < b.heads_.size(); ++i) {
     if (b.heads_[i].data == LiveData::kDomain) {
       b.set_shard(i, kTestDomain, {}, nullptr);
@@ -290,6 +322,21 @@ void LiveBuilder::set_shard(size_t zone, const std::string& shard, std::vector<L
   const LiveZone& z = heads_[zone];
   auto& m = shards_[zone];
   auto it = m.find(shard);
+  // The wide networks of a family are kept to be copied into each shard
+  // they cover that has entries of its own (the callers set those shards
+  // again after the wide shard, shards_under()).
+  std::vector<LiveEntry> copies;
+  if (is_wide(shard)) {
+    wide_[zone][shard] = entries;
+    if (shard == "6") copies = ent_copies(zone);
+  } else if (z.data == LiveData::kIp && (!entries.empty() || holds_test(z.data, shard))) {
+    auto w = wide_[zone].find(std::string(1, shard[0]));
+    if (w != wide_[zone].end()) {
+      const IpPrefix sp = shard_prefix(shard);
+      for (const auto& e : w->second)
+        if (auto p = parse_cidr(e.key); p && p->contains(sp.net)) copies.push_back(e);
+    }
+  }
   const DatasetPtr old = it == m.end() ? nullptr : it->second.ds;
   const size_t old_listed = it == m.end() ? 0 : it->second.listed;
   DatasetPtr fresh;
@@ -312,31 +359,27 @@ void LiveBuilder::set_shard(size_t zone, const std::string& shard, std::vector<L
     } else {
       // Longer prefixes first: a prefix cut to the shard gives way to the
       // shard's own entries of that length (the first of duplicates wins).
-      std::vector<std::pair<IpPrefix, const LiveEntry*>> ps;
+      // (prefix, entry, a copy of a wide network)
+      std::vector<std::tuple<IpPrefix, const LiveEntry*, bool>> ps;
       for (const auto& e : entries)
-        if (auto p = parse_cidr(e.key)) ps.emplace_back(*p, &e);
+        if (auto p = parse_cidr(e.key)) ps.emplace_back(*p, &e, false);
+      for (const auto& e : copies)
+        if (auto p = parse_cidr(e.key)) ps.emplace_back(*p, &e, true);
       std::stable_sort(ps.begin(), ps.end(),
-                       [](const auto& a, const auto& b) { return a.first.len > b.first.len; });
+                       [](const auto& a, const auto& b) { return std::get<0>(a).len > std::get<0>(b).len; });
       const bool v4 = shard[0] == '4';
       type = v4 ? "ip4trie" : "ip6trie";
       if (shard == kTest4) text += "127.0.0.2" + value_text(z.test_a, kTestTxt);
       if (shard == kTest6) text += "::ffff:7f00:2/128" + value_text(z.test_a, kTestTxt);
-      for (auto& [p, e] : ps) {
+      for (auto& [p, e, copy] : ps) {
         if (p.net.is_v4() != v4) continue;
-        const unsigned unit = v4 ? 16 : 32;
-        if (p.len < unit) {  // cut to this shard
-          std::array<uint8_t, 16> bytes{};
-          for (size_t i = 0; i < unit / 8; ++i)
-            bytes[i] = static_cast<uint8_t>(std::stoi(shard.substr(1 + 2 * i, 2), nullptr, 16));
-          p.net = v4 ? IpAddress::v4(std::array<uint8_t, 4>{bytes[0], bytes[1], 0, 0}) : IpAddress::v6(bytes);
-          p.len = unit;
-        }
+        if (!is_wide(shard) && p.len < (v4 ? 16u : 32u)) p = shard_prefix(shard);  // cut to this shard
         const std::string net = p.net.to_string() + "/" + std::to_string(p.len);
         if (e->excluded) {
           text += "!" + net + "\n";
         } else {
           text += net + value_text(e->a, e->txt);
-          ++listed;
+          if (!copy) ++listed;
         }
       }
     }
@@ -353,6 +396,19 @@ void LiveBuilder::set_shard(size_t zone, const std::string& shard, std::vector<L
     m.erase(it);
   }
   listed_[zone] = listed_[zone] + listed - old_listed;
+  // An IPv6 shard under a wide network came or went: the wide shard's
+  // wildcards above it follow (ent_copies).
+  const bool came_or_went = (old == nullptr) != (fresh == nullptr);
+  if (came_or_went && shard.size() > 1 && shard[0] == '6') {
+    auto w = wide_[zone].find("6");
+    if (w != wide_[zone].end() && !w->second.empty()) {
+      const IpPrefix sp = shard_prefix(shard);
+      bool under = false;
+      for (const auto& e : w->second)
+        if (auto p = parse_cidr(e.key); p && p->contains(sp.net)) under = true;
+      if (under) set_shard(zone, "6", w->second, report);
+    }
+  }
   auto& zc = changes_[z.apex];
   bool merged = false;
   for (auto& c : zc)
@@ -384,6 +440,66 @@ ZoneSetPtr LiveBuilder::zones(const std::vector<uint32_t>& serials) const {
     }
   }
   return ZoneSet::build(parts);
+}
+
+// IPv6 only (an IPv4 wide network's wildcards, `*.N`, sit just above the
+// /16 shards): between a wide network's wildcard (at most 6 nibbles) and
+// a /32 shard under it lie names that exist only because the shard's
+// names are below them (empty non-terminals). A secondary's wildcard
+// (RFC 4592) stops at the closest encloser, so each such name needs a
+// copy of the nearest wildcard above it, as xfr.cc fill_wildcards writes
+// for a whole zone. The wide shard writes them: for each ancestor (1-7
+// nibbles) of each /32 shard, the longest wide network whose wildcard is
+// above it (one with a wildcard at that very name needs none). The copy
+// has that network's value, so it answers as the network does.
+std::vector<LiveEntry> LiveBuilder::ent_copies(size_t zone) const {
+  std::vector<LiveEntry> out;
+  auto w = wide_[zone].find("6");
+  if (w == wide_[zone].end() || w->second.empty()) return out;
+  std::vector<std::pair<IpPrefix, const LiveEntry*>> wides;
+  for (const auto& e : w->second)
+    if (auto p = parse_cidr(e.key); p && p->net.is_v6()) wides.emplace_back(*p, &e);
+  std::set<std::string> done;
+  const auto& m = shards_[zone];
+  for (auto it = m.upper_bound("6"); it != m.end() && it->first[0] == '6'; ++it) {
+    const IpPrefix sp = shard_prefix(it->first);
+    for (unsigned k = 1; k < 8; ++k) {
+      IpPrefix a{sp.net.masked(4 * k), 4 * k};
+      const std::pair<IpPrefix, const LiveEntry*>* best = nullptr;
+      for (const auto& wp : wides)
+        if (wp.first.len <= a.len && wp.first.contains(a.net) && (!best || wp.first.len > best->first.len))
+          best = &wp;
+      if (!best || (best->first.len + 3) / 4 == k) continue;
+      std::string key = a.net.to_string() + "/" + std::to_string(a.len);
+      if (!done.insert(key).second) continue;
+      LiveEntry e = *best->second;
+      e.key = std::move(key);
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> LiveBuilder::shards_under(size_t zone, std::string_view key) const {
+  std::vector<std::string> out;
+  auto p = parse_cidr(key);
+  if (!p) return out;
+  const auto& b = p->net.bytes();
+  const bool v4 = p->net.is_v4();
+  const unsigned unit = v4 ? 16 : 32;
+  if (p->len >= unit) return out;
+  const uint64_t first = v4 ? (uint64_t{b[0]} << 8) | b[1]
+                            : (uint64_t{b[0]} << 24) | (uint64_t{b[1]} << 16) | (uint64_t{b[2]} << 8) | b[3];
+  const uint64_t last = first + (uint64_t{1} << (unit - p->len)) - 1;
+  auto key_of = [&](uint64_t v) {
+    uint8_t k[4] = {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),
+                    static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
+    return std::string(1, v4 ? '4' : '6') + (v4 ? hex_bytes(k + 2, 2) : hex_bytes(k, 4));
+  };
+  const std::string lo = key_of(first), hi = key_of(last);
+  const auto& m = shards_[zone];
+  for (auto it = m.lower_bound(lo); it != m.end() && it->first <= hi; ++it) out.push_back(it->first);
+  return out;
 }
 
 LiveBuilder::Changes LiveBuilder::take_changes() {

@@ -80,8 +80,12 @@ Result<ZoneSetPtr> build_live_zones(const std::vector<LiveZone>& zones, LoadRepo
 // The shards an entry of a zone of `data` falls into (keys: '4' and the /16's
 // two bytes, '6' and the /32's eight nibbles, 'd' and "tld.label"): one, or
 // one per shard for a prefix wider than a shard (IPv4 down to /8, IPv6 to
-// /24). Empty, with `why` set, for an entry that cannot be listed: not an
-// address or a domain name, wider than that, one label, covering
+// /24), or for a wider one the family's wide shard ("4", "6"). The wide
+// shard answers where no shard exists; each shard with entries of its own
+// under a wide network holds a copy of it cut to the shard (LiveBuilder
+// adds it; after the wide shard changes the caller sets the shards of
+// shards_under() again). Empty, with `why` set, for an entry that cannot
+// be listed: not an address or a domain name, one label, covering
 // 127.0.0.1 or naming INVALID (RFC 5782 5).
 std::vector<std::string> live_shards(LiveData data, std::string_view key, std::string* why);
 
@@ -97,6 +101,11 @@ class LiveBuilder {
   // heads) with `entries` (each must fall into that shard, live_shards;
   // a wider prefix is cut to the shard). Empty: the shard goes.
   void set_shard(size_t zone, const std::string& shard, std::vector<LiveEntry> entries, LoadReport* report);
+  // The regular shards of zone `zone` (not the wide one) that lie inside
+  // `key`, a network of the wide shard: after the wide shard changed, the
+  // caller sets each of them again (with its own entries) so that its
+  // copies of the wide networks follow.
+  std::vector<std::string> shards_under(size_t zone, std::string_view key) const;
   // The zones as they stand, with these SOA serials (one per zone).
   ZoneSetPtr zones(const std::vector<uint32_t>& serials) const;
   // For each zone whose shards changed since the last call: (old, new)
@@ -112,8 +121,11 @@ class LiveBuilder {
     DatasetPtr ds;
     size_t listed = 0;
   };
+  std::vector<LiveEntry> ent_copies(size_t zone) const;
   std::vector<LiveZone> heads_;
   std::vector<std::map<std::string, Shard>> shards_;  // per zone, by shard key
+  // Per zone, the entries of the wide shards ("4", "6").
+  std::vector<std::map<std::string, std::vector<LiveEntry>>> wide_;
   std::vector<size_t> listed_;
   Changes changes_;
 };

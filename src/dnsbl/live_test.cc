@@ -174,6 +174,65 @@ TEST(LiveZones, SerialsAndJournal) {
 // written here as plain ip4trie/ip6trie/dnset text), and the differences
 // Xfr::update_live journals, applied to the previous records, give the
 // current records.
+// Networks wider than an IPv4 /8 or an IPv6 /24 are listed (the wide
+// shards): every address inside answers, the longest prefix still wins,
+// and a shard of its own under one holds a copy (issue 14).
+TEST(LiveZones, WideNetworksAreListed) {
+  LiveZone z;
+  z.apex = "bl.example";
+  z.entries = {{"64.0.0.0/3", 0x7f000002, "wide"},
+               {"80.0.0.0/5", 0x7f000003, "inside"},
+               {"80.5.6.7", 0x7f000004, "own"},
+               {"80.5.6.8", 0, "", true},
+               {"2a00::/12", 0x7f000002, "wide6"},
+               {"2a01:4f8::2", 0x7f000004, "own6"},
+               {"0.0.0.0/1", 0x7f000002, "covers 127.0.0.1"},
+               {"::/0", 0x7f000002, "covers ::ffff:127.0.0.1"}};
+  LoadReport report;
+  auto zs = build_live_zones({z}, &report);
+  ASSERT_TRUE(zs);
+  ASSERT_EQ(report.warnings.size(), 2u);  // the two that would list 127.0.0.1
+  auto a = [&](std::string_view n) {
+    auto r = ask(**zs, n, kTypeA);
+    return r.rcode == 0 && r.a.size() == 1 ? r.a[0] : "rcode " + std::to_string(r.rcode);
+  };
+  EXPECT_EQ(a("3.2.1.70.bl.example"), "127.0.0.2");  // only the /3 (no shard there)
+  EXPECT_EQ(a("255.255.255.95.bl.example"), "127.0.0.2");
+  EXPECT_EQ(a("4.3.2.81.bl.example"), "127.0.0.3");        // the /5 inside it
+  EXPECT_EQ(a("7.6.5.80.bl.example"), "127.0.0.4");        // the /32
+  EXPECT_EQ(a("9.9.5.80.bl.example"), "127.0.0.3");        // the /5's copy in shard 80.5
+  EXPECT_EQ(a("8.6.5.80.bl.example"), "rcode 3");          // excluded
+  EXPECT_EQ(a("0.0.0.96.bl.example"), "rcode 3");          // outside
+  EXPECT_EQ(a("1.0.0.127.bl.example"), "rcode 3");         // RFC 5782: never
+  EXPECT_EQ(ask(**zs, "70.bl.example", kTypeA).rcode, 0);  // names above: exist, no records
+  EXPECT_TRUE(ask(**zs, "70.bl.example", kTypeA).a.empty());
+  EXPECT_EQ(ask(**zs, "1.70.bl.example", kTypeA).rcode, 0);
+  EXPECT_EQ(ask(**zs, "96.bl.example", kTypeA).rcode, 3);
+  auto six = [&](const char* addr) { return IpAddress::parse(addr)->reverse_name() + ".bl.example"; };
+  EXPECT_EQ(a(six("2a0f:1::1")), "127.0.0.2");
+  EXPECT_EQ(a(six("2a01:4f8::1")), "127.0.0.2");  // the /12's copy in shard 2a01:4f8
+  EXPECT_EQ(a(six("2a01:4f8::2")), "127.0.0.4");
+  EXPECT_EQ(a(six("2a10::1")), "rcode 3");
+  // As a zone: the /3 is 32 wildcards at /8; the /12 one at 3 nibbles, and
+  // the names between it and shard 2a01:4f8 (2a01, 2a01:0, 2a01:04, 2a01:04f)
+  // get copies, as a secondary needs (RFC 4592).
+  auto rrs = zone_records((*zs)->zones()[0], 100000);
+  ASSERT_TRUE(rrs);
+  std::set<std::string> names;
+  for (const auto& r : *rrs)
+    if (r.type == kTypeA) {
+      std::string text;  // the wire name dotted
+      for (size_t i = 0; i < r.name.size() && r.name[i] != 0; i += 1 + static_cast<uint8_t>(r.name[i]))
+        text += r.name.substr(i + 1, static_cast<uint8_t>(r.name[i])) + ".";
+      names.insert(text);
+    }
+  for (const char* n : {"*.64.bl.example.", "*.95.bl.example.", "*.80.bl.example.", "*.5.80.bl.example.",
+                        "*.0.a.2.bl.example.", "*.1.0.a.2.bl.example.", "*.f.4.0.1.0.a.2.bl.example.",
+                        "*.8.f.4.0.1.0.a.2.bl.example."})
+    EXPECT_TRUE(names.count(n)) << n;
+  EXPECT_FALSE(names.count("*.96.bl.example."));
+}
+
 TEST(LiveZones, IncrementalShardsMatchTheWholeZone) {
   LiveZone ip, dom;
   ip.apex = "bl.example";
@@ -184,10 +243,12 @@ TEST(LiveZones, IncrementalShardsMatchTheWholeZone) {
   XfrOptions o;
   o.journal = 1000;
   Xfr x(o);
-  std::vector<std::string> ip_keys = {"10.0.0.0/12", "10.1.0.0/16",     "10.1.2.0/24",   "10.1.2.3",
-                                      "10.1.9.9",    "10.15.255.255",   "10.16.0.1",     "192.0.2.0/25",
-                                      "192.0.2.7",   "127.0.0.2",       "2001:db0::/28", "2001:db8::/64",
-                                      "2001:db8::1", "2001:db8:1::/48", "2001:db9::5"};
+  std::vector<std::string> ip_keys = {
+      "10.0.0.0/12", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3", "10.1.9.9", "10.15.255.255", "10.16.0.1",
+      "192.0.2.0/25", "192.0.2.7", "127.0.0.2", "2001:db0::/28", "2001:db8::/64", "2001:db8::1",
+      "2001:db8:1::/48", "2001:db9::5",
+      // wider than a shard's /8 or /24 split (the wide shards)
+      "64.0.0.0/3", "80.0.0.0/5", "80.5.6.7", "80.5.0.0/16", "2a00::/12", "2a01:4f8::1", "2a01:4f8::/32"};
   std::vector<std::string> dom_keys = {"example.com", "a.example.com", "b.c.example.com",
                                        "example.org", "x.test",        "deep.a.example.com"};
   std::map<std::string, LiveEntry> model[2];
@@ -213,7 +274,12 @@ TEST(LiveZones, IncrementalShardsMatchTheWholeZone) {
       else
         model[z][key] = {key, 0x7f000002u + static_cast<uint32_t>(rng() % 3), "step " + std::to_string(step)};
       std::string why;
-      for (auto& sh : live_shards(z ? LiveData::kDomain : LiveData::kIp, key, &why)) touched[z].insert(sh);
+      for (auto& sh : live_shards(z ? LiveData::kDomain : LiveData::kIp, key, &why)) {
+        touched[z].insert(sh);
+        // A wide network: the shards under it hold copies (set after it:
+        // "4" and "6" sort first).
+        for (auto& under : b->shards_under(z, key)) touched[z].insert(under);
+      }
     }
     for (size_t z = 0; z < 2; ++z)
       for (const auto& sh : touched[z]) {
@@ -244,9 +310,10 @@ TEST(LiveZones, IncrementalShardsMatchTheWholeZone) {
                                {"bl.example", *load_dataset_text("ip6trie", {t6})},
                                {"dbl.example", *load_dataset_text("dnset", {td})}});
     std::vector<std::string> names = {
-        "2.0.0.127.bl.example", "1.0.0.127.bl.example", "10.bl.example",
-        "1.10.bl.example",      "2.1.10.bl.example",    "9.1.10.bl.example",
-        "test.dbl.example",     "com.dbl.example",      "example.com.dbl.example"};
+        "2.0.0.127.bl.example",    "1.0.0.127.bl.example", "10.bl.example",      "1.10.bl.example",
+        "2.1.10.bl.example",       "9.1.10.bl.example",    "test.dbl.example",   "com.dbl.example",
+        "example.com.dbl.example", "3.2.1.70.bl.example",  "70.bl.example",      "9.70.bl.example",
+        "9.9.5.80.bl.example",     "5.80.bl.example",      "8.6.5.80.bl.example"};
     for (const auto& k : ip_keys) {
       auto p = parse_cidr(k);
       ASSERT_TRUE(p);
@@ -291,8 +358,8 @@ TEST(LiveZones, IncrementalShardsMatchTheWholeZone) {
         ASSERT_TRUE(st && !st->diffs.empty());
         const auto& d = *st->diffs.back();
         std::set<Rr> rebuilt(before[z].begin(), before[z].end());
-        for (const auto& r : d.removed) EXPECT_EQ(rebuilt.erase(r), 1u) << "step " << step;
-        for (const auto& r : d.added) EXPECT_TRUE(rebuilt.insert(r).second) << "step " << step;
+        for (const auto& r : d.removed.unpack()) EXPECT_EQ(rebuilt.erase(r), 1u) << "step " << step;
+        for (const auto& r : d.added.unpack()) EXPECT_TRUE(rebuilt.insert(r).second) << "step " << step;
         EXPECT_EQ(std::vector<Rr>(rebuilt.begin(), rebuilt.end()), now) << "step " << step << " " << apex;
         EXPECT_EQ(st->records, now.size());
       }

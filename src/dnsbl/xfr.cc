@@ -173,6 +173,53 @@ void fill_wildcards(std::vector<Rr>& rrs, const std::string& apex) {
 
 }  // namespace
 
+PackedRrs::PackedRrs(const std::vector<Rr>& rrs) {
+  size_t n = 0;
+  for (const auto& r : rrs) n += 2 + r.name.size() + 2 + 4 + 2 + r.rdata.size();
+  bytes_.reserve(n);
+  for (const auto& r : rrs) append(r);
+}
+
+void PackedRrs::append(const Rr& r) {
+  auto put16 = [&](size_t v) {
+    bytes_ += static_cast<char>((v >> 8) & 255);
+    bytes_ += static_cast<char>(v & 255);
+  };
+  put16(r.name.size());
+  bytes_ += r.name;
+  put16(r.type);
+  put16(r.ttl >> 16);
+  put16(r.ttl & 0xFFFF);
+  put16(r.rdata.size());
+  bytes_ += r.rdata;
+  ++count_;
+}
+
+std::vector<Rr> PackedRrs::unpack() const {
+  std::vector<Rr> out;
+  out.reserve(count_);
+  size_t p = 0;
+  auto get16 = [&]() {
+    const uint32_t v = uint32_t{static_cast<uint8_t>(bytes_[p])} << 8 | static_cast<uint8_t>(bytes_[p + 1]);
+    p += 2;
+    return v;
+  };
+  for (size_t i = 0; i < count_; ++i) {
+    Rr r;
+    const size_t nl = get16();
+    r.name = bytes_.substr(p, nl);
+    p += nl;
+    r.type = static_cast<uint16_t>(get16());
+    r.ttl = get16() << 16;
+    r.ttl |= get16();
+    const size_t rl = get16();
+    r.rdata = bytes_.substr(p, rl);
+    p += rl;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 std::string soa_rdata(const dns::Soa& soa) {
   std::string r = wire_name(soa.mname) + wire_name(soa.rname);
   put32(r, soa.serial);
@@ -238,7 +285,7 @@ ZoneSetPtr Xfr::update_live(const ZoneSetPtr& loaded, const ShardChanges& change
     auto it = prev.find(z.apex);
     const ZoneState* old = it == prev.end() || !it->second->on_demand ? nullptr : it->second.get();
     bool ok = true;
-    Diff d;
+    Diff d;  // packed shard by shard: no vector of every changed record at once
     if (!old) {
       auto rrs = zone_records(z, options_.max_records);
       ok = rrs.has_value();
@@ -259,8 +306,11 @@ ZoneSetPtr Xfr::update_live(const ZoneSetPtr& loaded, const ShardChanges& change
             ok = ok && r.has_value();
             if (r) b = std::move(*r);
           }
-          std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(d.removed));
-          std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(d.added));
+          std::vector<Rr> removed, added;
+          std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(removed));
+          std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(added));
+          for (const auto& r : removed) d.removed.append(r);
+          for (const auto& r : added) d.added.append(r);
         }
       }
       st->records = st->records + d.added.size() - std::min(st->records, d.removed.size());
@@ -278,6 +328,8 @@ ZoneSetPtr Xfr::update_live(const ZoneSetPtr& loaded, const ShardChanges& change
         d.to = z.soa;
         d.to.serial = st->serial;
         if (ok && old->transferable) {
+          d.removed.shrink_to_fit();
+          d.added.shrink_to_fit();
           st->diffs.push_back(std::make_shared<const Diff>(std::move(d)));
           while (st->diffs.size() > options_.journal) st->diffs.pop_front();
         } else {
@@ -353,10 +405,13 @@ ZoneSetPtr Xfr::update(const ZoneSetPtr& loaded, std::vector<std::string>* chang
           st->diffs = old->diffs;
           Diff d;
           d.from = old->soa;
+          std::vector<Rr> removed, added;
           std::set_difference(old->rrs.begin(), old->rrs.end(), st->rrs.begin(), st->rrs.end(),
-                              std::back_inserter(d.removed));
+                              std::back_inserter(removed));
           std::set_difference(st->rrs.begin(), st->rrs.end(), old->rrs.begin(), old->rrs.end(),
-                              std::back_inserter(d.added));
+                              std::back_inserter(added));
+          d.removed = PackedRrs(removed);
+          d.added = PackedRrs(added);
           d.to = z.soa;
           d.to.serial = st->serial;
           st->diffs.push_back(std::make_shared<const Diff>(std::move(d)));
@@ -526,8 +581,10 @@ void Xfr::serve(const ZoneSet& zones, std::span<const uint8_t> q, Transport tran
   }
   // The records to send, in order.
   std::vector<const Rr*> seq;
-  std::vector<Rr> soas;    // owned SOA records (pointers into it stay valid: reserved)
-  std::vector<Rr> dumped;  // the records of an on_demand zone
+  std::vector<Rr> soas;                   // owned SOA records (pointers into it stay valid: reserved)
+  std::vector<Rr> dumped;                 // the records of an on_demand zone
+  std::vector<std::vector<Rr>> unpacked;  // the journal's differences sent (reserved: pointers stay valid)
+  unpacked.reserve(2 * st->diffs.size());
   soas.reserve(2 + 2 * st->diffs.size());
   soas.push_back(soa_rr(st->soa));
   seq.push_back(&soas.back());
@@ -544,10 +601,12 @@ void Xfr::serve(const ZoneSet& zones, std::span<const uint8_t> q, Transport tran
       if (!on) continue;
       soas.push_back(soa_rr(d->from));
       seq.push_back(&soas.back());
-      for (const auto& r : d->removed) seq.push_back(&r);
+      unpacked.push_back(d->removed.unpack());
+      for (const auto& r : unpacked.back()) seq.push_back(&r);
       soas.push_back(soa_rr(d->to));
       seq.push_back(&soas.back());
-      for (const auto& r : d->added) seq.push_back(&r);
+      unpacked.push_back(d->added.unpack());
+      for (const auto& r : unpacked.back()) seq.push_back(&r);
     }
     seq.push_back(&soas.front());
   } else {  // AXFR, or IXFR from an unknown serial: the whole zone (RFC 1995 4)

@@ -53,6 +53,24 @@ struct Rr {
   }
 };
 
+// Records packed one after another in one buffer (name, type, TTL, rdata
+// with their lengths): the journal's differences, at about a third of the
+// memory of a vector of Rr (no allocation per name and rdata).
+class PackedRrs {
+ public:
+  PackedRrs() = default;
+  explicit PackedRrs(const std::vector<Rr>& rrs);
+  void append(const Rr& r);
+  void shrink_to_fit() { bytes_.shrink_to_fit(); }
+  std::vector<Rr> unpack() const;
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+
+ private:
+  std::string bytes_;
+  size_t count_ = 0;
+};
+
 // The records of `zone` but its SOA, sorted, at most `max_records`.
 // Fails (kLimit) naming why the zone cannot be expressed.
 Result<std::vector<Rr>> zone_records(const ZoneSet::Zone& zone, size_t max_records);
@@ -110,7 +128,7 @@ class Xfr {
 
   struct Diff {
     dns::Soa from, to;
-    std::vector<Rr> removed, added;
+    PackedRrs removed, added;
   };
   struct ZoneState {
     uint32_t serial = 0, loaded_serial = 0;

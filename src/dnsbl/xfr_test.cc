@@ -370,5 +370,27 @@ TEST(Xfr, NotifyMessage) {
   EXPECT_EQ(c.record.mac, mac);
 }
 
+// The journal keeps its differences packed: every field comes back as it
+// went in, in order (a TTL above 65535, empty and long rdata, a 255-byte name).
+TEST(Xfr, PackedRecordsRoundTrip) {
+  std::string long_name;
+  for (int i = 0; i < 4; ++i) long_name += std::string(1, '\x3f') + std::string(63, 'a' + i);
+  long_name += std::string(1, '\0');
+  std::vector<Rr> rrs = {{std::string("\x01"
+                                      "a\x00",
+                                      3),
+                          kTypeA, 0x12345678, std::string("\x7f\0\0\x02", 4)},
+                         {long_name, kTypeTxt, 300, std::string(700, 'x')},
+                         {std::string("\x01"
+                                      "b\x00",
+                                      3),
+                          99, 0, ""}};
+  PackedRrs p(rrs);
+  EXPECT_EQ(p.size(), 3u);
+  EXPECT_FALSE(p.empty());
+  EXPECT_EQ(p.unpack(), rrs);
+  EXPECT_TRUE(PackedRrs(std::vector<Rr>{}).unpack().empty());
+}
+
 }  // namespace
 }  // namespace rampart::dnsbl

@@ -2,6 +2,8 @@
 // rampartd's live DNSBL/DNSWL zones and the override endpoints (see live_zones.h).
 #include "server/live_zones.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -149,10 +151,33 @@ struct LiveZones::Impl {
   std::unique_ptr<dns::DnsblServer> server;
   std::unique_ptr<dns::Notifier> notifier;
 
+  // The reasons' text of a class, shared by the identities that have the
+  // same (most addresses are listed for one of a few reasons): held once.
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+    size_t operator()(const std::shared_ptr<const std::string>& s) const { return (*this)(*s); }
+  };
+  struct TextEq {
+    using is_transparent = void;
+    static std::string_view view(std::string_view s) { return s; }
+    static std::string_view view(const std::shared_ptr<const std::string>& s) { return *s; }
+    bool operator()(const auto& a, const auto& b) const { return view(a) == view(b); }
+  };
+  std::unordered_set<std::shared_ptr<const std::string>, TextHash, TextEq> texts;
+  size_t texts_swept = 0;  // texts held after the last sweep
+  std::shared_ptr<const std::string> shared_text(std::string t) {
+    if (auto it = texts.find(std::string_view(t)); it != texts.end()) return *it;
+    if (texts.size() >= 2 * texts_swept + 1024) {  // forget the texts nobody holds any more
+      std::erase_if(texts, [](const auto& p) { return p.use_count() == 1; });
+      texts_swept = texts.size();
+    }
+    return *texts.insert(std::make_shared<const std::string>(std::move(t))).first;
+  }
   struct Auto {
     SenderClass cls;
     bool bot;
-    std::string txt;
+    std::shared_ptr<const std::string> txt;  // shared_text(); never null once set
   };
   std::mutex mu;
   std::condition_variable cv;
@@ -161,6 +186,55 @@ struct LiveZones::Impl {
   // (networks wider than a shard) in `wide` with their shards.
   std::map<std::string, Auto> classes;
   std::map<std::string, std::pair<Auto, std::vector<std::string>>> wide;
+  // IPv4 addresses (ip: identities in canonical form, the bulk of a zone)
+  // apart from `classes`: per /16 (one shard), sorted by the low 16 bits,
+  // 8 bytes each with the reasons' text by number in v4_texts (a std::map
+  // node with its key and text took ~200 bytes an address).
+  struct V4 {
+    uint16_t low;
+    SenderClass cls;
+    bool bot;
+    uint32_t text;
+  };
+  std::vector<std::vector<V4>> v4;  // 65536 buckets once one is used
+  size_t v4_count = 0;
+  struct TextSlot {
+    std::shared_ptr<const std::string> text;
+    uint32_t refs = 0;
+  };
+  std::vector<TextSlot> v4_texts;
+  std::vector<uint32_t> v4_free;
+  std::unordered_map<std::string_view, uint32_t> v4_text_index;  // views into v4_texts
+  uint32_t v4_text_ref(std::string t) {
+    if (auto it = v4_text_index.find(t); it != v4_text_index.end()) {
+      ++v4_texts[it->second].refs;
+      return it->second;
+    }
+    uint32_t id;
+    if (!v4_free.empty()) {
+      id = v4_free.back();
+      v4_free.pop_back();
+    } else {
+      id = static_cast<uint32_t>(v4_texts.size());
+      v4_texts.emplace_back();
+    }
+    v4_texts[id] = {std::make_shared<const std::string>(std::move(t)), 1};
+    v4_text_index.emplace(*v4_texts[id].text, id);
+    return id;
+  }
+  void v4_text_release(uint32_t id) {
+    if (--v4_texts[id].refs) return;
+    v4_text_index.erase(*v4_texts[id].text);
+    v4_texts[id].text.reset();
+    v4_free.push_back(id);
+  }
+  // The address of an ip: identity of an IPv4 address in canonical form.
+  static std::optional<uint32_t> v4_of(std::string_view identity) {
+    if (!identity.starts_with("ip:")) return std::nullopt;
+    auto ip = IpAddress::parse(identity.substr(3));
+    if (!ip || !ip->is_v4() || ip->to_string() != identity.substr(3)) return std::nullopt;
+    return ip->v4_host_order();
+  }
   std::unordered_set<std::string> dirty;  // identities changed since the last build
   // The flow detector's evidence of a bot ("ip:ADDR" -> words), set by the
   // flow service (set_bot_evidence).
@@ -233,22 +307,53 @@ struct LiveZones::Impl {
         }
         continue;
       }
+      const bool listed_class = is_bad(c.to) || good(c.to);
+      const size_t held_now = classes.size() + wide.size() + v4_count;
+      if (auto addr = v4_of(c.identity)) {
+        if (v4.empty()) v4.resize(65536);
+        auto& bucket = v4[*addr >> 16];
+        const auto low = static_cast<uint16_t>(*addr & 0xFFFF);
+        auto pos = std::lower_bound(bucket.begin(), bucket.end(), low,
+                                    [](const V4& x, uint16_t l) { return x.low < l; });
+        const bool known = pos != bucket.end() && pos->low == low;
+        if (!listed_class) {
+          if (known) {
+            v4_text_release(pos->text);
+            bucket.erase(pos);
+            if (bucket.empty()) std::vector<V4>().swap(bucket);
+            --v4_count;
+            dirty.insert(c.identity);
+          }
+          continue;
+        }
+        if (!known && held_now >= cfg.max_entries) {
+          dropped.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        bool bot = false;
+        const uint32_t text = v4_text_ref(reasons_text(c, &bot));
+        if (known) {
+          v4_text_release(pos->text);
+          *pos = {low, c.to, bot, text};
+        } else {
+          bucket.insert(pos, V4{low, c.to, bot, text});
+          ++v4_count;
+        }
+        dirty.insert(c.identity);
+        continue;
+      }
       const std::string key = order_key(shards, c.identity);
-      if (!is_bad(c.to) && !good(c.to)) {
+      if (!listed_class) {
         if (classes.erase(key) + wide.erase(c.identity)) dirty.insert(c.identity);
         continue;
       }
       const bool known = shards.size() == 1 ? classes.count(key) != 0 : wide.count(c.identity) != 0;
-      if (!known && classes.size() + wide.size() >= cfg.max_entries) {
+      if (!known && held_now >= cfg.max_entries) {
         dropped.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       Auto a{c.to, false, {}};
-      for (const auto& r : c.reasons) {
-        if (r.code == "BOT_DETECTED") a.bot = true;
-        if (a.txt.size() < 400)
-          a.txt += (a.txt.empty() ? "" : "; ") + r.code + (r.text.empty() ? "" : ": " + r.text);
-      }
+      a.txt = shared_text(reasons_text(c, &a.bot));
       if (shards.size() == 1)
         classes[key] = std::move(a);
       else
@@ -316,6 +421,16 @@ struct LiveZones::Impl {
   static std::string order_key(const std::vector<std::string>& shards, std::string_view identity) {
     return shards.front() + '\0' + std::string(identity);
   }
+  // The TXT of a class change: its reasons (code: text; ...), about 400
+  // bytes at most; `bot` set when the flow detector found a bot.
+  static std::string reasons_text(const reputation::ClassChange& c, bool* bot) {
+    std::string txt;
+    for (const auto& r : c.reasons) {
+      if (r.code == "BOT_DETECTED") *bot = true;
+      if (txt.size() < 400) txt += (txt.empty() ? "" : "; ") + r.code + (r.text.empty() ? "" : ": " + r.text);
+    }
+    return txt;
+  }
   static bool family_fits(const std::string& shard, dnsbl::LiveData data) {
     return (shard[0] == 'd') == (data == dnsbl::LiveData::kDomain);
   }
@@ -346,8 +461,8 @@ struct LiveZones::Impl {
     auto code = zc.codes.find(cat);
     if (code == zc.codes.end()) return std::nullopt;
     if (a->bot && evidence)
-      return dnsbl::LiveEntry{key, code->second, cat + ": flows: " + *evidence + "; " + a->txt};
-    return dnsbl::LiveEntry{key, code->second, cat + ": " + a->txt};
+      return dnsbl::LiveEntry{key, code->second, cat + ": flows: " + *evidence + "; " + *a->txt};
+    return dnsbl::LiveEntry{key, code->second, cat + ": " + *a->txt};
   }
 
   // Rebuilds the shards that changed, numbers and publishes the zones.
@@ -378,7 +493,14 @@ struct LiveZones::Impl {
     std::set<std::string> shards;
     std::string why;
     auto mark = [&](const std::string& id) {
-      for (auto& sh : shards_of(id, &why)) shards.insert(std::move(sh));
+      for (auto& sh : shards_of(id, &why)) {
+        // A network of the wide shard ("4", "6"): the shards under it hold
+        // copies of it, set again after it (held is in shard order).
+        if (sh.size() == 1)
+          for (size_t i = 0; i < cfg.zones.size(); ++i)
+            for (auto& under : zones_builder->shards_under(i, key_of(id))) shards.insert(std::move(under));
+        shards.insert(std::move(sh));
+      }
     };
     for (const auto& [id, o] : ovs) {
       auto was = last_overrides.find(id);
@@ -400,6 +522,14 @@ struct LiveZones::Impl {
       dirty.clear();
       for (const auto& sh : shards) {
         auto& v = held[sh];
+        // IPv4 addresses first (in address order), as when they were in
+        // `classes` (the first of equal prefixes wins).
+        if (sh.size() == 5 && sh[0] == '4' && !v4.empty()) {
+          const uint32_t hi = static_cast<uint32_t>(std::stoul(sh.substr(1), nullptr, 16));
+          for (const V4& x : v4[hi])
+            v.emplace_back("ip:" + IpAddress::v4(hi << 16 | x.low).to_string(),
+                           Auto{x.cls, x.bot, v4_texts[x.text].text});
+        }
         const std::string from = sh + '\0', to = sh + '\1';
         for (auto it = classes.lower_bound(from); it != classes.end() && it->first < to; ++it)
           v.emplace_back(it->first.substr(from.size()), it->second);
@@ -488,6 +618,11 @@ struct LiveZones::Impl {
       lock.unlock();
       auto r = build(false);
       if (!r) log::get()->error("dnsbl: live zones not rebuilt: {}", r.error().message);
+      // A rebuild frees the replaced shards and the oldest journal
+      // differences, small blocks among live ones that the allocator would
+      // otherwise keep (RSS about three times the heap in use after a burst
+      // of changes, dnsbl_live_bench): give the free pages back.
+      ::malloc_trim(0);
       lock.lock();
       built = v;
       last_build = std::chrono::steady_clock::now();

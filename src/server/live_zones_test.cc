@@ -169,6 +169,42 @@ TEST(LiveZones, ClassesAndOverridesToZones) {
             std::string::npos);
 }
 
+// Networks wider than an IPv4 /8 (IPv6 /24) are listed: addresses in
+// shards of their own and elsewhere, a hand delist inside, and the
+// network's delisting (the shards under it are written again).
+TEST(LiveZones, WideNetworks) {
+  auto overrides = reputation::OverrideStore::open("");
+  ASSERT_TRUE(overrides);
+  std::shared_ptr<reputation::OverrideStore> ov = std::move(*overrides);
+  auto lz = LiveZones::start(config(), ov, nullptr);
+  ASSERT_TRUE(lz) << lz.error().message;
+  const uint16_t port = (*lz)->ports()[0];
+  using C = reputation::SenderClass;
+  (*lz)->class_listener()(std::vector<reputation::ClassChange>{change("ip:80.5.6.7", C::kCompromised),
+                                                               change("ip:2a01:4f8::2", C::kCompromised)});
+  (*lz)->flush();
+  EXPECT_EQ(ask(port, "9.9.5.80.bl.example", 1).rcode, 3);
+  (*lz)->class_listener()(std::vector<reputation::ClassChange>{change("net:64.0.0.0/3", C::kSpammer),
+                                                               change("net:2a00::/12", C::kSpammer)});
+  ASSERT_TRUE(ov->apply({"ip:80.5.6.8", reputation::OverrideAction::kDelist, "ours"}, "t", 1));
+  (*lz)->flush();
+  EXPECT_EQ(ask(port, "3.2.1.70.bl.example", 1).a, Strings{"127.0.0.2"});
+  EXPECT_EQ(ask(port, "3.2.1.70.bl.example", 16).txt, Strings{"spammer: R: why"});
+  EXPECT_EQ(ask(port, "9.9.5.80.bl.example", 1).a, Strings{"127.0.0.2"});  // beside a listed address
+  EXPECT_EQ(ask(port, "7.6.5.80.bl.example", 1).a, Strings{"127.0.0.3"});  // the longest prefix
+  EXPECT_EQ(ask(port, "8.6.5.80.bl.example", 1).rcode, 3);                 // delisted by hand
+  EXPECT_EQ(ask(port, "1.0.0.96.bl.example", 1).rcode, 3);
+  const std::string v6 = IpAddress::parse("2a01:4f8::1")->reverse_name() + ".bl.example";
+  EXPECT_EQ(ask(port, v6, 1).a, Strings{"127.0.0.2"});
+  (*lz)->class_listener()(std::vector<reputation::ClassChange>{change("net:64.0.0.0/3", C::kUnknown),
+                                                               change("net:2a00::/12", C::kUnknown)});
+  (*lz)->flush();
+  EXPECT_EQ(ask(port, "3.2.1.70.bl.example", 1).rcode, 3);
+  EXPECT_EQ(ask(port, "9.9.5.80.bl.example", 1).rcode, 3);
+  EXPECT_EQ(ask(port, "7.6.5.80.bl.example", 1).a, Strings{"127.0.0.3"});
+  EXPECT_EQ(ask(port, v6, 1).rcode, 3);
+}
+
 TEST(LiveZones, BoundedEntries) {
   auto c = config();
   c.max_entries = 2;
