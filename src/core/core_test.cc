@@ -1,9 +1,15 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 #include "core/base64.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/executor.h"
+#include "core/file.h"
 #include "core/ip.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -476,6 +482,30 @@ TEST(Base64, EachRuleRefusesWhatItShould) {
   // Forbidden padding, no whitespace (JWS).
   const Base64Rules jws{Base64::kUrl, Base64Padding::kForbidden, false};
   for (const char* bad : {"Zg==", "Zm 9v", "a", "ab", "+/8"}) EXPECT_FALSE(base64_decode(bad, jws)) << bad;
+}
+
+}  // namespace
+}  // namespace rampart
+
+namespace rampart {
+namespace {
+
+TEST(File, WrittenAtomicallyReadBackWhole) {
+  char tmpl[] = "/tmp/rampart-core-file-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl, path = dir + "/state";
+  EXPECT_EQ(read_file_or_empty(path), "");  // absent: a first start
+  std::string big(200000, 'x');             // more than one read buffer
+  big[0] = '\0';
+  big.back() = 'z';
+  ASSERT_TRUE(write_file_atomically(path, big, 0600));
+  EXPECT_EQ(read_file_or_empty(path), big);
+  ASSERT_TRUE(write_file_atomically(path, "second", 0600));
+  EXPECT_EQ(read_file_or_empty(path), "second");
+  EXPECT_FALSE(write_file_atomically(dir + "/missing/state", "x"));  // the reason, not a crash
+  EXPECT_EQ(read_file_or_empty(path), "second");
+  std::remove(path.c_str());
+  rmdir(dir.c_str());
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace rampart {
@@ -47,6 +48,17 @@ Status write_file_atomically(const std::string& path, std::string_view data, mod
     return fail(Errc::kIo, path + ": " + st.error().message);
   }
   return fsync_dir(dir);
+}
+
+std::string read_file_or_empty(const std::string& path) {
+  std::string out;
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return out;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  std::fclose(f);
+  return out;
 }
 
 }  // namespace rampart

@@ -9,24 +9,11 @@
 
 namespace rampart::exchange {
 
-namespace {
-std::string read_whole(const std::string& path) {
-  std::string out;
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return out;
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  std::fclose(f);
-  return out;
-}
-}  // namespace
-
 Journal Journal::open(const std::string& dir, std::string* warning) {
   Journal j;
   j.dir_ = dir;
   if (dir.empty()) return j;
-  const std::string text = read_whole(dir + "/journal");
+  const std::string text = read_file_or_empty(dir + "/journal");
   std::string_view rest = text;
   while (!rest.empty()) {
     auto f = next_frame(rest);
@@ -39,7 +26,7 @@ Journal Journal::open(const std::string& dir, std::string* warning) {
     j.entries_.push_back(
         Entry{std::string(*f), p->batch.cls, p->batch.origin, p->batch.items.size(), p->batch.time});
   }
-  const std::string b = read_whole(dir + "/journal.base");
+  const std::string b = read_file_or_empty(dir + "/journal.base");
   uint64_t v = 0;
   size_t digits = 0;
   for (char c : b) {

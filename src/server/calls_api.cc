@@ -11,9 +11,7 @@
 #include <chrono>
 #include <ctime>
 #include <deque>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 #include <unordered_map>
 
@@ -24,6 +22,7 @@
 #include "core/metrics.h"
 #include "server/http/parser.h"
 #include "server/http/router.h"
+#include "server/state_file.h"
 
 namespace rampart::server {
 
@@ -219,7 +218,15 @@ struct CallService::Impl {
   static constexpr size_t kMaxPending = 100000;
   std::unordered_map<std::string, calls::Call> pending;
   std::deque<std::pair<std::string, int64_t>> pending_order;
-  boost::asio::steady_timer save_timer{ctx};
+  // The patterns' state across restarts (server/state_file.h).
+  StateFile state{ctx,
+                  "calls",
+                  cfg.state_file,
+                  cfg.state_interval_s,
+                  [this](std::string_view text, int64_t now, size_t* skipped) {
+                    return patterns.load_state(text, now, skipped);
+                  },
+                  [this](int64_t now) { return patterns.save_state(now); }};
   // Metrics (null without a registry: tests).
   Family<Counter>* actions = nullptr;
   Family<Counter>* verstats = nullptr;
@@ -261,35 +268,6 @@ struct CallService::Impl {
     c.duration_s = e.answered ? e.duration_s : 0;
     patterns.on_end(c);
     return true;
-  }
-
-  // The patterns' state: read at start, written every state_interval_s and at stop.
-  void load_state() {
-    if (cfg.state_file.empty()) return;
-    std::ifstream in(cfg.state_file, std::ios::binary);
-    if (!in) return;  // the first start
-    std::stringstream buf;
-    buf << in.rdbuf();
-    size_t skipped = 0;
-    const size_t n = patterns.load_state(buf.str(), static_cast<int64_t>(std::time(nullptr)), &skipped);
-    log::get()->info("calls: {} keys read back from {}{}", n, cfg.state_file,
-                     skipped ? " (" + std::to_string(skipped) + " unreadable lines skipped)" : "");
-  }
-  void save_state() {
-    if (cfg.state_file.empty()) return;
-    if (auto st = write_file_atomically(cfg.state_file,
-                                        patterns.save_state(static_cast<int64_t>(std::time(nullptr))), 0600);
-        !st)
-      log::get()->warn("calls: state not written: {}", st.error().message);
-  }
-  void schedule_save() {
-    if (cfg.state_file.empty()) return;
-    save_timer.expires_after(std::chrono::seconds(cfg.state_interval_s));
-    save_timer.async_wait([this](const boost::system::error_code& ec) {
-      if (ec) return;
-      save_state();
-      schedule_save();
-    });
   }
 
   void finish(const CallRequest& req, const calls::Assessment& a, const stir::Verdict& v,
@@ -341,7 +319,7 @@ CallService::~CallService() {
   impl_->guard.reset();
   impl_->ctx.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
-  impl_->save_state();  // the worker has stopped: nothing else touches the patterns
+  impl_->state.save();  // the worker has stopped: nothing else touches the patterns
 }
 
 const CallsConfig& CallService::config() const { return impl_->cfg; }
@@ -371,8 +349,8 @@ Result<std::unique_ptr<CallService>> CallService::start(CallsConfig cfg, Metrics
                                         "Time from a call's request to its answer (x5u fetch included).",
                                         {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1, 1});
   }
-  impl->load_state();
-  impl->schedule_save();
+  impl->state.load();
+  impl->state.schedule();
   Impl* p = impl.get();
   impl->thread = std::thread([p] { p->ctx.run(); });
   log::get()->info("calls: POST /v1/calls with {} trust anchors{}", p->anchors.size(),

@@ -253,18 +253,6 @@ Status write_atomic(const std::string& path, const std::string& data) {
   return write_file_atomically(path, data, 0640);
 }
 
-// A whole small state file ("" when absent).
-std::string read_state(const std::string& path) {
-  std::string out;
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return out;
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  std::fclose(f);
-  return out;
-}
-
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -281,7 +269,8 @@ std::string identity_of(const ex::Item& i) {
     case ex::ItemKind::kNet: return "net:" + i.value;
     // The engine keeps domains by their organisational domain (reputation/event.h):
     // a member's report on a subdomain is evidence about it.
-    case ex::ItemKind::kDomain: return "domain:" + dmarc::PublicSuffixList::system().organizational_domain(i.value);
+    case ex::ItemKind::kDomain:
+      return "domain:" + dmarc::PublicSuffixList::system().organizational_domain(i.value);
     default: return {};
   }
 }
@@ -400,11 +389,11 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
       for (auto& ch : tally->add(p->batch, unix_now())) restored.push_back(std::move(ch));
       if (p->batch.origin != cfg.self) refresh_evidence_locked(p->batch);
     }
-    if (auto sb = ex::SeqBook::parse(read_state(cfg.state_dir + "/seqbook"))) book = std::move(*sb);
+    if (auto sb = ex::SeqBook::parse(read_file_or_empty(cfg.state_dir + "/seqbook"))) book = std::move(*sb);
     // The journal may have been compacted past our own newest batch: the
     // seq book remembers it (numbers are never reused).
     own_seq = std::max(own_seq, book.floor(cfg.self));
-    for (std::string_view line : split(read_state(cfg.state_dir + "/cursors"), '\n')) {
+    for (std::string_view line : split(read_file_or_empty(cfg.state_dir + "/cursors"), '\n')) {
       const size_t sp = line.find(' ');
       uint64_t pos = 0;
       if (sp == std::string_view::npos || !parse_u64(line.substr(sp + 1), pos)) continue;

@@ -8,8 +8,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "core/executor.h"
@@ -20,6 +18,7 @@
 #include "core/strings.h"
 #include "server/http/parser.h"
 #include "server/http/router.h"
+#include "server/state_file.h"
 
 namespace rampart::server {
 
@@ -54,7 +53,15 @@ struct MessageService::Impl {
   Family<Counter>* verdicts = nullptr;
   Counter* complaints = nullptr;
   Counter* bad = nullptr;
-  boost::asio::steady_timer save_timer{ctx};
+  // The checker' state across restarts (server/state_file.h).
+  StateFile state{ctx,
+                  "messages",
+                  cfg.state_file,
+                  cfg.state_interval_s,
+                  [this](std::string_view text, int64_t now, size_t* skipped) {
+                    return checker.load_state(text, now, skipped);
+                  },
+                  [this](int64_t now) { return checker.save_state(now); }};
   // The content models (worker only); im may be the sms model itself.
   std::shared_ptr<msg::ContentModel> sms_model, im_model;
   std::string sms_path, im_path;
@@ -73,33 +80,6 @@ struct MessageService::Impl {
     msg::Options o;
     o.window_s = c.window_s;
     return o;
-  }
-  void load_state() {
-    if (cfg.state_file.empty()) return;
-    std::ifstream in(cfg.state_file, std::ios::binary);
-    if (!in) return;  // the first start
-    std::stringstream buf;
-    buf << in.rdbuf();
-    size_t skipped = 0;
-    const size_t n = checker.load_state(buf.str(), static_cast<int64_t>(std::time(nullptr)), &skipped);
-    log::get()->info("messages: {} entries read back from {}{}", n, cfg.state_file,
-                     skipped ? " (" + std::to_string(skipped) + " unreadable lines skipped)" : "");
-  }
-  void save_state() {
-    if (cfg.state_file.empty()) return;
-    if (auto st = write_file_atomically(cfg.state_file,
-                                        checker.save_state(static_cast<int64_t>(std::time(nullptr))), 0600);
-        !st)
-      log::get()->warn("messages: state not written: {}", st.error().message);
-  }
-  void schedule_save() {
-    if (cfg.state_file.empty()) return;
-    save_timer.expires_after(std::chrono::seconds(cfg.state_interval_s));
-    save_timer.async_wait([this](const boost::system::error_code& ec) {
-      if (ec) return;
-      save_state();
-      schedule_save();
-    });
   }
   msg::ContentModel* content(msg::Channel ch) const {
     return ch == msg::Channel::kIm ? im_model.get() : sms_model.get();
@@ -172,7 +152,7 @@ MessageService::~MessageService() {
   p->guard.reset();
   p->ctx.stop();
   if (p->thread.joinable()) p->thread.join();
-  p->save_state();  // the worker has stopped: nothing else touches the checker
+  p->state.save();  // the worker has stopped: nothing else touches the checker
   // The worker is gone: what it learned since the last save is written after
   // the save in flight (same file, same temporary name).
   p->maybe_save(p->sms_model.get(), true);
@@ -199,8 +179,8 @@ Result<std::unique_ptr<MessageService>> MessageService::start(MessagesConfig cfg
     impl->save_errors = &metrics->counter("rampart_messages_model_save_errors_total",
                                           "SMS/IM content model saves that failed.");
   }
-  impl->load_state();
-  impl->schedule_save();
+  impl->state.load();
+  impl->state.schedule();
   impl->sms_path = impl->cfg.model;
   impl->sms_model = impl->open_model(impl->sms_path, msg::Channel::kSms);
   if (impl->cfg.im_model.empty() || impl->cfg.im_model == impl->cfg.model) {

@@ -25,17 +25,13 @@
 // Screenshots of each page go to $SHOTS.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
-import { createSocket } from 'node:dgram';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { env, fail, check, until, dnsRcode } from './support.mjs';
 
-const env = (k) => {
-  if (!process.env[k]) { console.error(`e2e: ${k} is not set`); process.exit(2); }
-  return process.env[k];
-};
 const RAMPARTD = env('RAMPARTD_BIN'), RAMPART = env('RAMPART_BIN'), WEB = env('RAMPART_WEB_DIR');
 const CHROME = env('CHROMIUM'), SHOTS = env('SHOTS');
 mkdirSync(SHOTS, { recursive: true });
@@ -43,20 +39,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'rampart-console-e2e-'));
 const started = Date.now();
 let daemon = null, daemon2 = null, browser = null, evil = null, log = '';
 
-function fail(msg) {
-  console.error(`FAIL: ${msg}`);
-  throw new Error(msg);
-}
-function check(cond, msg) { if (!cond) fail(msg); else console.log(`ok: ${msg}`); }
-async function until(what, fn, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function cli(args, input) {
   const r = spawnSync(RAMPART, args, { input, encoding: 'utf8' });
@@ -93,23 +75,6 @@ function freePort() {
   });
 }
 // One DNS query over UDP (RFC 1035 4.1): resolves to the answer's rcode, or null after 3 s.
-function dnsRcode(port, name) {
-  return new Promise((resolve) => {
-    const sock = createSocket('udp4');
-    const id = Math.floor(Math.random() * 65536);
-    const parts = [Buffer.from([id >> 8, id & 255, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0])];
-    for (const label of name.split('.')) parts.push(Buffer.from([label.length]), Buffer.from(label));
-    parts.push(Buffer.from([0, 0, 1, 0, 1]));  // root, QTYPE A, QCLASS IN
-    const timer = setTimeout(() => { sock.close(); resolve(null); }, 3000);
-    sock.on('message', (m) => {
-      if (m.readUInt16BE(0) !== id) return;
-      clearTimeout(timer);
-      sock.close();
-      resolve(m[3] & 15);
-    });
-    sock.send(Buffer.concat(parts), port, '127.0.0.1');
-  });
-}
 // rampartd with CONFIG and a data directory of its own; resolves to its ports once ready.
 async function spawnDaemon(config, dataDir) {
   mkdirSync(join(tmp, dataDir));

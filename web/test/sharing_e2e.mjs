@@ -35,11 +35,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { env, fail, check, until, dnsRcode } from './support.mjs';
 
-const env = (k) => {
-  if (!process.env[k]) { console.error(`sharing e2e: ${k} is not set`); process.exit(2); }
-  return process.env[k];
-};
 const RAMPARTD = env('RAMPARTD_BIN'), RAMPART = env('RAMPART_BIN'), WEB = env('RAMPART_WEB_DIR');
 const CHROME = env('CHROMIUM'), SHOTS = env('SHOTS');
 mkdirSync(SHOTS, { recursive: true });
@@ -49,20 +46,6 @@ const daemons = {};
 const logs = { A: '', B: '' };
 let browser = null;
 
-function fail(msg) {
-  console.error(`FAIL: ${msg}`);
-  throw new Error(msg);
-}
-function check(cond, msg) { if (!cond) fail(msg); else console.log(`ok: ${msg}`); }
-async function until(what, fn, ms = 15000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 function run(cmd, args, input) {
   const r = spawnSync(cmd, args, { input, encoding: 'utf8' });
   if (r.status !== 0) fail(`${cmd} ${args.join(' ')}: ${r.stderr}`);
@@ -88,23 +71,6 @@ async function freePort() {
   fail('no free port');
 }
 // One DNS query over UDP: resolves to the rcode, or null after 3 s.
-function dnsRcode(port, name) {
-  return new Promise((resolve) => {
-    const sock = createSocket('udp4');
-    const id = Math.floor(Math.random() * 65536);
-    const parts = [Buffer.from([id >> 8, id & 255, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0])];
-    for (const label of name.split('.')) parts.push(Buffer.from([label.length]), Buffer.from(label));
-    parts.push(Buffer.from([0, 0, 1, 0, 1]));
-    const timer = setTimeout(() => { sock.close(); resolve(null); }, 3000);
-    sock.on('message', (m) => {
-      if (m.readUInt16BE(0) !== id) return;
-      clearTimeout(timer);
-      sock.close();
-      resolve(m[3] & 15);
-    });
-    sock.send(Buffer.concat(parts), port, '127.0.0.1');
-  });
-}
 
 const TOKEN = 'sharing-desk-token', READER = 'sharing-reader-token';
 const sha = (t) => createHash('sha256').update(t).digest('hex');

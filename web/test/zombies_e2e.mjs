@@ -23,11 +23,8 @@ import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { env, fail, check, until } from './support.mjs';
 
-const env = (k) => {
-  if (!process.env[k]) { console.error(`zombies e2e: ${k} is not set`); process.exit(2); }
-  return process.env[k];
-};
 const RAMPARTD = env('RAMPARTD_BIN'), RAMPART = env('RAMPART_BIN'), WEB = env('RAMPART_WEB_DIR');
 const CHROME = env('CHROMIUM'), SHOTS = env('SHOTS'), SOFTFLOWD = env('SOFTFLOWD'), SOFTFLOWCTL = env('SOFTFLOWCTL');
 mkdirSync(SHOTS, { recursive: true });
@@ -35,20 +32,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'rampart-zombies-e2e-'));
 const BOT = '100.64.0.7';
 let daemon = null, browser = null, log = '';
 
-function fail(msg) {
-  console.error(`FAIL: ${msg}`);
-  throw new Error(msg);
-}
-function check(cond, msg) { if (!cond) fail(msg); else console.log(`ok: ${msg}`); }
-async function until(what, fn, ms = 15000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 function cli(args, input) {
   const r = spawnSync(RAMPART, args, { input, encoding: 'utf8' });
   if (r.status !== 0) fail(`rampart ${args.join(' ')}: ${r.stderr}`);
