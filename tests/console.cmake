@@ -46,6 +46,19 @@ if(TARGET rampart_web AND TARGET rampartd AND TARGET rampart AND TARGET rampart_
   set_tests_properties(sharing_e2e_test PROPERTIES LABELS e2e TIMEOUT 120)
 endif()
 
+# The Channels page (web/test/channels_e2e.mjs): a rampartd with [calls]
+# (a throwaway STI-CA from openssl) and [messages]; a robocaller blocked
+# through POST /v1/calls and an SMS complaint show on the page.
+if(TARGET rampart_web AND TARGET rampartd AND TARGET rampart AND RAMPART_CHROMIUM AND RAMPART_E2E_OPENSSL)
+  add_test(NAME channels_e2e_test
+           COMMAND ${CMAKE_COMMAND} -E env RAMPARTD_BIN=$<TARGET_FILE:rampartd> RAMPART_BIN=$<TARGET_FILE:rampart>
+                   RAMPART_WEB_DIR=${RAMPART_WEB_DIR} CHROMIUM=${RAMPART_CHROMIUM}
+                   SHOTS=${CMAKE_BINARY_DIR}/console-screenshots
+                   ${RAMPART_NODE} ${PROJECT_SOURCE_DIR}/web/test/channels_e2e.mjs
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/web)
+  set_tests_properties(channels_e2e_test PROPERTIES LABELS e2e TIMEOUT 120)
+endif()
+
 # `make run` (scripts/demo.sh) opens with the console's URL and a one-time admin login
 # (tests/demo_test.sh); needs the bundle, as the demo's console does.
 if(TARGET rampart_web AND TARGET rampartd AND TARGET rampart)

@@ -119,9 +119,9 @@ struct Page {
   std::optional<Role> role;
 };
 constexpr Page kPages[] = {
-    {"/login", std::nullopt},    {"/live", Role::kViewer},   {"/senders", Role::kViewer},
-    {"/zombies", Role::kViewer}, {"/scan", Role::kOperator}, {"/users", Role::kAdmin},
-    {"/zones", Role::kViewer},
+    {"/login", std::nullopt},    {"/live", Role::kViewer},     {"/senders", Role::kViewer},
+    {"/zombies", Role::kViewer}, {"/scan", Role::kOperator},   {"/users", Role::kAdmin},
+    {"/zones", Role::kViewer},   {"/channels", Role::kViewer},
 };
 
 // A sender search as a reputation identity: an address, a network, a
@@ -366,6 +366,7 @@ struct Console::Impl {
         {"GET", "/api/zombies", Role::kViewer},
         {"GET", "/api/zones", Role::kViewer},
         {"GET", "/api/exchange", Role::kViewer},
+        {"GET", "/api/channels", Role::kViewer},
         {"POST", "/api/zombies/release", Role::kOperator},
         {"POST", "/api/zombies/extend", Role::kOperator},
         {"POST", "/api/scan", Role::kOperator},
@@ -422,6 +423,7 @@ struct Console::Impl {
       return respond(json_reply(200, backend.exchange_members ? "{\"enabled\": true, \"exchange\": " +
                                                                     backend.exchange_members() + "}"
                                                               : std::string("{\"enabled\": false}")));
+    if (path == "/api/channels") return channels(std::move(respond));
     if (path == "/api/log-level") return log_level(req, *s, std::move(respond));
     if (path == "/api/zombies/release" || path == "/api/zombies/extend")
       return zombie_change(req, *s, path.ends_with("/extend"), std::move(respond));
@@ -675,6 +677,22 @@ struct Console::Impl {
     });
   }
 
+  // The Channels page: the calls' incidents, then the senders' classes (each
+  // answered on this loop by its service's worker), then the counts.
+  void channels(HttpRespond respond) {
+    auto finish = [this, respond](std::optional<std::string> calls, std::optional<std::string> senders) {
+      respond(json_reply(
+          200, channels_json(calls, senders, backend.metrics_text ? backend.metrics_text() : std::string())));
+    };
+    auto then_senders = [this, finish](std::optional<std::string> calls) {
+      if (!backend.message_senders) return finish(std::move(calls), std::nullopt);
+      backend.message_senders(
+          [finish, calls = std::move(calls)](std::string senders) { finish(calls, std::move(senders)); });
+    };
+    if (!backend.call_incidents) return then_senders(std::nullopt);
+    backend.call_incidents([then_senders](std::string calls) { then_senders(std::move(calls)); });
+  }
+
   // The Live page's count: open and extended incidents.
   std::string zombies_live() const {
     if (!backend.zombies_active)
@@ -920,5 +938,60 @@ void Console::tick(int64_t unix_seconds) { impl_->tick(unix_seconds); }
 void Console::set_hash_cost(HashCost c) { impl_->cost = c; }
 SessionStore& Console::sessions() { return impl_->sessions_; }
 const History& Console::history() const { return impl_->history_; }
+
+std::string channels_json(const std::optional<std::string>& calls, const std::optional<std::string>& senders,
+                          std::string_view metrics_text) {
+  auto samples = parse_prometheus_text(metrics_text);
+  if (!samples) samples = Samples{};
+  std::map<std::string, double> call_counts;
+  std::map<std::string, std::map<std::string, double>> message_counts;
+  double complaints = 0;
+  for (const Sample& s : *samples) {
+    const std::string* action = s.label("action");
+    if (s.name == "rampart_calls_total" && action) {
+      call_counts[*action] += s.value;
+    } else if (s.name == "rampart_messages_total" && action) {
+      const std::string* channel = s.label("channel");
+      message_counts[channel ? *channel : std::string()][*action] += s.value;
+    } else if (s.name == "rampart_messages_complaints_total") {
+      complaints += s.value;
+    }
+  }
+  auto num = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.17g", v);
+    return std::string(b);
+  };
+  auto counts = [&](const std::map<std::string, double>& m) {
+    std::string out = "{";
+    for (const auto& [k, v] : m)
+      out += std::string(out.size() > 1 ? ", " : "") + json_quote(k) + ": " + num(v);
+    return out + "}";
+  };
+  // A service's answer {"<key>": [...]} spliced after `head`; "" (busy) or
+  // anything that is not an object: an empty list.
+  auto list = [](const std::string& answer, const char* key, std::string head) {
+    if (answer.size() < 2 || answer.front() != '{' || answer.back() != '}')
+      return head + ", \"busy\": true, \"" + key + "\": []}";
+    return head + ", " + answer.substr(1);
+  };
+  std::string out = "{\"calls\": ";
+  if (!calls)
+    out += "{\"enabled\": false}";
+  else
+    out += list(*calls, "incidents", "{\"enabled\": true, \"counts\": " + counts(call_counts));
+  out += ", \"messages\": ";
+  if (!senders) {
+    out += "{\"enabled\": false}";
+  } else {
+    std::string by_channel = "{";
+    for (const auto& [channel, m] : message_counts)
+      by_channel += std::string(by_channel.size() > 1 ? ", " : "") + json_quote(channel) + ": " + counts(m);
+    by_channel += "}";
+    out += list(*senders, "senders",
+                "{\"enabled\": true, \"counts\": " + by_channel + ", \"complaints\": " + num(complaints));
+  }
+  return out + "}";
+}
 
 }  // namespace rampart::console

@@ -31,7 +31,7 @@
 //
 // Pages (one static bundle; the server checks the session and role before
 // serving each): /login (open), /live and /senders (viewer), /zombies
-// (viewer), /scan (operator), /users (admin). Without a session a page is
+// (viewer), /zones and /channels (viewer), /scan (operator), /users (admin). Without a session a page is
 // 303 to /login, an API call 401; with a role too low: 403.
 // API: POST /api/login (form user, password; Origin checked; rate
 // limited: 429 with Retry-After), POST /api/logout, GET /api/me,
@@ -40,6 +40,8 @@
 // body, envelope as /v1/scan's X- headers; look only: no reputation
 // events), GET /api/zombies, POST /api/zombies/release (operator),
 // GET /api/zones, GET /api/exchange (the sharing group's members),
+// GET /api/channels (the calls' incidents, the SMS/IM senders' classes and
+// their verdict counts; a channel that is off: "enabled": false),
 // GET /api/users, POST /api/users, POST /api/users/delete (admin),
 // GET /api/log-level, POST /api/log-level (admin; form level=NAME; logged
 // at warn with the user's name, as PUT /v1/log-level is).
@@ -64,7 +66,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "console/accounts.h"
@@ -121,7 +125,25 @@ struct ConsoleBackend {
   // The members' exchange (src/server/exchange_service.h members_json());
   // unset without [exchange]. Any thread.
   std::function<std::string()> exchange_members;
+  // The other channels (GET /api/channels): the calls' incidents
+  // ({"incidents": [...]}, as GET /v1/calls/incidents) and the SMS/IM
+  // senders' classes ({"senders": [...]}, as GET /v1/messages/senders);
+  // unset when [calls] / [messages] is off. `done` runs on the caller's
+  // loop, with "" when the service's queue is full.
+  std::function<void(std::function<void(std::string)>)> call_incidents;
+  std::function<void(std::function<void(std::string)>)> message_senders;
 };
+
+// GET /api/channels's body (pure): `calls` and `senders` are the services'
+// answers (nullopt: the channel is off, "": it was busy) and `metrics_text`
+// the Prometheus text the per-action counts come from
+// (rampart_calls_total{action}, rampart_messages_total{channel,action},
+// rampart_messages_complaints_total). {"calls": {"enabled": false} | {"enabled":
+// true, "counts": {action: n}, "incidents": [...]}, "messages": {"enabled":
+// false} | {"enabled": true, "counts": {channel: {action: n}}, "complaints": n,
+// "senders": [...]}}; a busy service gives an empty list and "busy": true.
+std::string channels_json(const std::optional<std::string>& calls, const std::optional<std::string>& senders,
+                          std::string_view metrics_text);
 
 class Console final : public server::HttpHandler {
  public:

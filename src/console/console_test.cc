@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -576,6 +577,17 @@ TEST_F(ConsoleHandlerTest, ZonesAnswerLatency) {
   EXPECT_EQ(r.body.find("\"tcp\""), std::string::npos) << r.body;  // no TCP answers: not shown
 }
 
+// Without [calls] or [messages] the Channels API says so (never an error);
+// a viewer may read it, nobody without a session.
+TEST_F(ConsoleHandlerTest, ChannelsWithoutServices) {
+  auto [cookie, csrf] = login("viewer1", "viewer+password");
+  HttpReply r = call("GET", "/api/channels", "", {{"cookie", cookie}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{\"calls\": {\"enabled\": false}, \"messages\": {\"enabled\": false}}");
+  EXPECT_EQ(call("GET", "/api/channels").status, 401);
+  EXPECT_EQ(call("POST", "/api/channels", "", {{"cookie", cookie}}).status, 405);
+}
+
 // Without [exchange] the sharing API says so; a viewer may read it.
 TEST_F(ConsoleHandlerTest, ExchangeWithoutAGroup) {
   auto [cookie, csrf] = login("viewer1", "viewer+password");
@@ -590,6 +602,54 @@ TEST_F(ConsoleHandlerTest, ExchangeWithoutAGroup) {
 
 namespace rampart::console {
 namespace {
+
+// GET /api/channels's body: the services' lists as they came, the verdict
+// counts summed from the metrics by action (calls) and channel/action
+// (messages); a channel that is off says so, a busy one gives an empty list.
+TEST(ChannelsJson, ListsAndCounts) {
+  const std::string metrics =
+      "rampart_calls_total{action=\"allow\"} 3\n"
+      "rampart_calls_total{action=\"block\"} 2\n"
+      "rampart_calls_verstat_total{verstat=\"No-TN-Validation\"} 5\n"
+      "rampart_messages_total{channel=\"sms\",action=\"allow\"} 4\n"
+      "rampart_messages_total{channel=\"sms\",action=\"block\"} 1\n"
+      "rampart_messages_total{channel=\"im\",action=\"tag\"} 7\n"
+      "rampart_messages_complaints_total 2\n";
+  const std::string calls = R"({"incidents":[{"key":"caller:+12025550100","action":"block","attempts":40}]})";
+  const std::string senders =
+      R"({"senders": [{"channel": "sms", "sender": "+12025550111", "class": "complained"}]})";
+  auto j = nlohmann::json::parse(channels_json(calls, senders, metrics), nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << channels_json(calls, senders, metrics);
+  EXPECT_EQ(j["calls"]["enabled"], true);
+  EXPECT_EQ(j["calls"]["counts"]["allow"], 3);
+  EXPECT_EQ(j["calls"]["counts"]["block"], 2);
+  EXPECT_FALSE(j["calls"]["counts"].contains("No-TN-Validation"));
+  ASSERT_EQ(j["calls"]["incidents"].size(), 1u);
+  EXPECT_EQ(j["calls"]["incidents"][0]["key"], "caller:+12025550100");
+  EXPECT_FALSE(j["calls"].contains("busy"));
+  EXPECT_EQ(j["messages"]["enabled"], true);
+  EXPECT_EQ(j["messages"]["counts"]["sms"]["allow"], 4);
+  EXPECT_EQ(j["messages"]["counts"]["sms"]["block"], 1);
+  EXPECT_EQ(j["messages"]["counts"]["im"]["tag"], 7);
+  EXPECT_EQ(j["messages"]["complaints"], 2);
+  ASSERT_EQ(j["messages"]["senders"].size(), 1u);
+  EXPECT_EQ(j["messages"]["senders"][0]["class"], "complained");
+}
+
+TEST(ChannelsJson, OffAndBusy) {
+  auto off = nlohmann::json::parse(channels_json(std::nullopt, std::nullopt, "garbage {"), nullptr, false);
+  ASSERT_FALSE(off.is_discarded());
+  EXPECT_EQ(off, nlohmann::json::parse(R"({"calls": {"enabled": false}, "messages": {"enabled": false}})"));
+  auto busy =
+      nlohmann::json::parse(channels_json(std::string(), std::string("not json"), ""), nullptr, false);
+  ASSERT_FALSE(busy.is_discarded());
+  EXPECT_EQ(busy["calls"]["busy"], true);
+  EXPECT_TRUE(busy["calls"]["incidents"].empty());
+  EXPECT_TRUE(busy["calls"]["counts"].empty());
+  EXPECT_EQ(busy["messages"]["busy"], true);
+  EXPECT_TRUE(busy["messages"]["senders"].empty());
+  EXPECT_EQ(busy["messages"]["complaints"], 0);
+}
 
 // The documented defaults (--print-default-config, docs/reference/config.md)
 // are the ones ConsoleConfig::from applies.

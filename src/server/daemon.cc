@@ -633,6 +633,28 @@ struct Daemon::Impl {
     }
 #endif
     b.senders = senders;
+    // The Channels page: each service answers on its worker; back to the asking loop.
+    auto on_loop = [](std::function<void(std::string)> done) {
+      Executor* loop = current_executor();
+      return [loop, done = std::move(done)](std::string body) mutable {
+        if (!loop) return done(std::move(body));
+        loop->post([done = std::move(done), body = std::move(body)]() mutable { done(std::move(body)); });
+      };
+    };
+    if (calls)
+      b.call_incidents = [w = std::weak_ptr<CallService>(calls),
+                          on_loop](std::function<void(std::string)> done) {
+        auto reply = on_loop(std::move(done));
+        auto cs = w.lock();  // weak: the services still go before the server
+        if (!cs || !cs->incidents(1000, reply)) reply("");
+      };
+    if (messages)
+      b.message_senders = [w = std::weak_ptr<MessageService>(messages),
+                           on_loop](std::function<void(std::string)> done) {
+        auto reply = on_loop(std::move(done));
+        auto ms = w.lock();
+        if (!ms || !ms->senders(1000, reply)) reply("");
+      };
 #ifdef HAVE_RAMPART_EXCHANGE_SERVICE
     if (exchange) b.exchange_members = [ex = exchange.get()] { return ex->members_json(); };
 #endif

@@ -7,6 +7,7 @@ import './style.css';
 import { drawZombiesPage } from './zombies.js';
 import { authCards, authChart } from './auth_rates.js';
 import { drawZones } from './zones.js';
+import { drawChannels } from './channels.js';
 import { senderPlot } from './sender_plot.js';
 
 const ROLES = { viewer: 1, operator: 2, admin: 3 };
@@ -17,6 +18,7 @@ const PAGES = [
   { path: '/zombies', title: 'Zombies', role: 'viewer', draw: drawZombies },
   { path: '/users', title: 'Users', role: 'admin', draw: drawUsers },
   { path: '/zones', title: 'Zones', role: 'viewer', draw: (app) => drawZones(app, { el, api, fmt, timers }) },
+  { path: '/channels', title: 'Channels', role: 'viewer', draw: (app) => drawChannels(app, { el, api, fmt, timers }) },
 ];
 
 let me = null; // { user, role, csrf }
