@@ -1,4 +1,4 @@
-// web/test/support.mjs — what the browser tests (e2e, sharing_e2e, zombies_e2e) share:
+// web/test/support.mjs — what the browser tests (e2e, sharing_e2e, zombies_e2e, channels_e2e) share:
 // their environment, assertions that print what held, polling with a deadline
 // (no fixed sleeps) and a DNS query for an rcode.
 import { createSocket } from 'node:dgram';
