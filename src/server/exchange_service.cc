@@ -453,9 +453,8 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
     if (n == 0) return;
     compacted.inc(n);
     log::get()->info(
-        "exchange: journal compacted: {} batches older than {} s and {} over max_journal_bytes {} dropped, "
-        "{} "
-        "kept ({} bytes)",
+        "exchange: journal compacted: {} batches older than {} s and {} over max_journal_bytes {} "
+        "dropped, {} kept ({} bytes)",
         n - by_size, cfg.max_age_s, by_size, cfg.max_journal_bytes, journal.size(), journal.bytes());
   }
 
