@@ -46,6 +46,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import ssl
@@ -126,6 +127,7 @@ class ExchangeTest(unittest.TestCase):
         run(cls.cli, "exchange", "group", "init", "--name", "test-group", "--out", cls.group, "--group-key-out",
             cls.group_key)
         cls.m = {}
+        cls.extra = {}  # member -> more [exchange] keys (a restart with them)
         cls.hole = None
         try:
             cls.set_up_members()
@@ -204,6 +206,7 @@ threshold = 1.0
 trust = {{ {trust} }}
 subscriber_networks = ["10.0.0.0/8"]
 debug_dump_dir = "{m['dump']}"
+{cls.extra.get(name, "")}
 {peers}""")
             if name == "A":
                 f.write(f"""
@@ -513,6 +516,34 @@ subscribers_dynamic = ["100.64.0.0/10"]
         for batch in self.dumped_batches("A", "C") + self.dumped_batches("B", "C"):
             for ip in (FLOW_BOT, NET_BOT, LATE_BOT):
                 self.assertNotIn(b"ip %s " % ip.encode(), batch)
+
+        # The journal's size cap, end to end: A restarted with the smallest cap
+        # (1 KiB) while B is down publishes several batches; its journal drops
+        # the oldest ones B had not read yet, so B, back, is answered with
+        # X-Exchange-Compacted (the snapshot): it says so, both sides audit
+        # it, and B lists what A still holds.
+        stop([self.m["A"]["proc"], self.m["B"]["proc"]], timeout=30)
+        for n in ("A", "B"):
+            self.m[n]["proc"].stdout.close()
+            self.m[n]["err"].close()
+        self.extra["A"] = "max_journal_bytes = 1024"
+        self.start("A")
+        capped = ["192.0.2.%d" % i for i in range(150, 158)]
+        for ip in capped:  # one batch each (urgent), C lists each before the next
+            st, j = self.publish("A", [{"class": "bot_ip", "kind": "ip", "value": ip}])
+            self.assertEqual(st, 200, j)
+            self.wait_for("C lists " + ip, lambda: self.listing("C", "ip:" + ip)["reports"])
+        self.wait_for("A compacts its journal by size",
+                      lambda: re.search(r" and [1-9][0-9]* over max_journal_bytes 1024 dropped", self.log("A")))
+        self.start("B")
+        self.wait_for("B catches up from A's snapshot",
+                      lambda: "A compacted its journal past our position" in self.log("B"))
+        self.wait_for("B audits the snapshot",
+                      lambda: any(" snapshot " in ln and "member=A" in ln for ln in self.audit("B").splitlines()))
+        self.assertTrue(any(" snapshot " in ln and "member=B" in ln for ln in self.audit("A").splitlines()),
+                        self.audit("A"))
+        rep = self.wait_for("B lists what A still holds", lambda: self.listing("B", "ip:" + capped[-1])["reports"])
+        self.assertEqual([r["member"] for r in rep], ["A"])
 
         # TLS on the wire: 1.3, a client certificate required, no plaintext HTTP.
         st, body, version = self.tls_call("A", "B", "GET", "/v1/exchange/pull?since=0")

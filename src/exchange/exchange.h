@@ -379,7 +379,10 @@ class Tally {
 // order, for the others to pull: position p is the p-th batch ever kept
 // (from 0; a pull "since p" gets the batches at p and after). Compaction
 // drops the batches older than the time window from the head (receivers
-// refuse them as stale anyway); positions stay (base()). On disk (dir not
+// refuse them as stale anyway), then, while the journal is over its size
+// cap, the oldest batches still in the window (a member that falls behind
+// them is answered with the snapshot: Slice::compacted_to); positions stay
+// (base()). On disk (dir not
 // empty): <dir>/journal (framed batches, appended; rewritten by compaction)
 // and <dir>/journal.base (the first position kept).
 class Journal {
@@ -395,9 +398,13 @@ class Journal {
   // `warning`); "" : memory only.
   static Journal open(const std::string& dir, std::string* warning = nullptr);
   Status append(std::string text, const Batch& b);
-  // Drops the head's batches older than `older_than` (unix seconds) and
-  // rewrites the files; returns how many.
-  size_t compact(int64_t older_than);
+  // Drops the head's batches older than `older_than` (unix seconds), then
+  // the oldest ones left while bytes() is over `max_bytes`, and rewrites the
+  // files; returns how many (both kinds; `by_size`: how many of them for the
+  // cap).
+  size_t compact(int64_t older_than, size_t max_bytes = SIZE_MAX, size_t* by_size = nullptr);
+  // The journal's size as kept on disk (framed batches).
+  size_t bytes() const { return bytes_; }
   uint64_t base() const { return base_; }
   uint64_t end() const { return base_ + entries_.size(); }
   size_t size() const { return entries_.size(); }
@@ -440,6 +447,7 @@ class Journal {
   std::string dir_;
   std::deque<Entry> entries_;
   uint64_t base_ = 0;
+  size_t bytes_ = 0;
 };
 
 // ---------------------------------------------------------------- audit

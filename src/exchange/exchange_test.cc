@@ -439,6 +439,65 @@ TEST(ExchangeJournal, CompactsByAgeKeepsPositionsAndAnswersAGapWithTheSnapshot) 
   std::filesystem::remove_all(dir);
 }
 
+// The size cap: within the time window, the oldest batches go first while
+// the journal is over it; a member that fell behind them is answered as for
+// an age gap (compacted_to, everything kept); the size is the file's, also
+// after a restart.
+TEST(ExchangeJournal, SizeCapDropsTheOldestBatchesFirst) {
+  Fixture f;
+  char tmpl[] = "/tmp/exchange-journal-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::vector<size_t> sizes;
+  {
+    Journal j = Journal::open(dir);
+    for (uint64_t seq = 1; seq <= 6; ++seq) {
+      Batch b =
+          bot_batch("A", seq, kNow + static_cast<int64_t>(seq) * 10, {"192.0.2." + std::to_string(seq)});
+      std::string text = sign_batch("g1", b, f.a);
+      sizes.push_back(frame(text).size());
+      ASSERT_TRUE(j.append(std::move(text), b));
+    }
+    size_t total = 0;
+    for (size_t z : sizes) total += z;
+    EXPECT_EQ(j.bytes(), total);
+    EXPECT_EQ(j.bytes(), std::filesystem::file_size(dir + "/journal"));
+    // Nothing is old; under the cap nothing goes.
+    size_t by_size = 99;
+    EXPECT_EQ(j.compact(kNow, total, &by_size), 0u);
+    EXPECT_EQ(by_size, 0u);
+    // A cap that holds the newest three (and a byte short of four): seq 1-3 go.
+    const size_t cap = sizes[3] + sizes[4] + sizes[5] + sizes[2] - 1;
+    EXPECT_EQ(j.compact(kNow, cap, &by_size), 3u);
+    EXPECT_EQ(by_size, 3u);
+    EXPECT_EQ(j.base(), 3u);
+    EXPECT_EQ(j.end(), 6u);
+    EXPECT_EQ(j.bytes(), sizes[3] + sizes[4] + sizes[5]);
+    EXPECT_LE(j.bytes(), cap);
+    EXPECT_EQ(j.bytes(), std::filesystem::file_size(dir + "/journal"));
+    // Age first, then size: seq 4 is old, and the cap then takes seq 5.
+    EXPECT_EQ(j.compact(kNow + 45, sizes[5], &by_size), 2u);
+    EXPECT_EQ(by_size, 1u);
+    EXPECT_EQ(j.base(), 5u);
+    // A new batch after compaction goes on at the end.
+    Batch b7 = bot_batch("A", 7, kNow + 70, {"192.0.2.7"});
+    ASSERT_TRUE(j.append(sign_batch("g1", b7, f.a), b7));
+    EXPECT_EQ(j.end(), 7u);
+  }
+  Journal j = Journal::open(dir);
+  EXPECT_EQ(j.base(), 5u);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j.bytes(), std::filesystem::file_size(dir + "/journal"));
+  // The member at position 2 (it read seq 1 and 2) is told, and gets all kept.
+  auto sl = j.read(2, 1 << 20, [](const Journal::Entry&) { return true; });
+  EXPECT_EQ(sl.compacted_to, 5u);
+  EXPECT_EQ(sl.next, 7u);
+  EXPECT_EQ(sl.items[DataClass::kBotIp], 2u);
+  // One at the kept head has no gap.
+  EXPECT_EQ(j.read(5, 1 << 20, [](const Journal::Entry&) { return true; }).compacted_to, 0u);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ExchangeAudit, AppendsOneLinePerRecord) {
   char dir[] = "/tmp/exchange_audit_XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);

@@ -2,12 +2,19 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
 
 #include "core/file.h"
 #include "exchange/exchange.h"
 
 namespace rampart::exchange {
+
+namespace {
+// frame(text).size() without building it: "batch <n>\n" and the text.
+size_t framed_size(size_t n) { return 7 + std::to_string(n).size() + n; }
+}  // namespace
 
 Journal Journal::open(const std::string& dir, std::string* warning) {
   Journal j;
@@ -23,6 +30,7 @@ Journal Journal::open(const std::string& dir, std::string* warning) {
     }
     auto p = parse_batch(*f);
     if (!p) continue;
+    j.bytes_ += framed_size(f->size());
     j.entries_.push_back(
         Entry{std::string(*f), p->batch.cls, p->batch.origin, p->batch.items.size(), p->batch.time});
   }
@@ -49,17 +57,22 @@ Status Journal::append(std::string text, const Batch& b) {
       ::close(fd);
     }
   }
+  bytes_ += framed_size(text.size());
   entries_.push_back(Entry{std::move(text), b.cls, b.origin, b.items.size(), b.time});
   return st;
 }
 
-size_t Journal::compact(int64_t older_than) {
-  size_t n = 0;
-  while (!entries_.empty() && entries_.front().time < older_than) {
+size_t Journal::compact(int64_t older_than, size_t max_bytes, size_t* by_size) {
+  size_t n = 0, sized = 0;
+  auto drop = [&] {
+    bytes_ -= std::min(bytes_, framed_size(entries_.front().text.size()));
     entries_.pop_front();
     ++base_;
     ++n;
-  }
+  };
+  while (!entries_.empty() && entries_.front().time < older_than) drop();
+  for (; !entries_.empty() && bytes_ > max_bytes; ++sized) drop();
+  if (by_size) *by_size = sized;
   if (n == 0 || dir_.empty()) return n;
   std::string all;
   for (const Entry& e : entries_) all += frame(e.text);

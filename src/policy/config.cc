@@ -156,6 +156,7 @@ publish_transitions = true
 pull_interval_ms = 1000
 timeout_ms = 3000
 max_age_s = 604800
+max_journal_bytes = 268435456
 max_skew_s = 300
 max_push_bytes = 4194304
 subscriber_networks = []

@@ -585,6 +585,7 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
 std::string ClassState::encode() const {
   std::string s = std::string(class_name(cls)) + " " + std::to_string(since);
   if (good_since) s += " " + std::to_string(good_since);
+  if (learned) s += " learned";
   return s;
 }
 
@@ -596,16 +597,22 @@ std::optional<ClassState> ClassState::decode(std::string_view s) {
   ClassState st;
   st.cls = *c;
   std::string_view n = s.substr(sp + 1);
-  std::string_view g;
+  std::string_view rest;
   if (const size_t sp2 = n.find(' '); sp2 != std::string_view::npos) {
-    g = n.substr(sp2 + 1);
+    rest = n.substr(sp2 + 1);
     n = n.substr(0, sp2);
   }
   auto r = std::from_chars(n.data(), n.data() + n.size(), st.since);
   if (r.ec != std::errc() || r.ptr != n.data() + n.size()) return std::nullopt;
-  if (!g.empty()) {
-    auto r2 = std::from_chars(g.data(), g.data() + g.size(), st.good_since);
-    if (r2.ec != std::errc() || r2.ptr != g.data() + g.size()) return std::nullopt;
+  // Then good_since (a number) and the flag "learned", each optional, in that order.
+  if (rest.size() >= 7 && rest.substr(rest.size() - 7) == "learned" &&
+      (rest.size() == 7 || rest[rest.size() - 8] == ' ')) {
+    st.learned = true;
+    rest = rest.substr(0, rest.size() == 7 ? 0 : rest.size() - 8);
+  }
+  if (!rest.empty()) {
+    auto r2 = std::from_chars(rest.data(), rest.data() + rest.size(), st.good_since);
+    if (r2.ec != std::errc() || r2.ptr != rest.data() + rest.size()) return std::nullopt;
   }
   return st;
 }

@@ -250,8 +250,12 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
 struct ClassState {
   SenderClass cls = SenderClass::kUnknown;
   int64_t since = 0;
-  int64_t good_since = 0;      // 0 unless cls is good (or unknown and clean)
-  std::string encode() const;  // "bulk 1700000000 1699000000"
+  int64_t good_since = 0;  // 0 unless cls is good (or unknown and clean)
+  // A bad class that only the members' exchange gave (its evidence, none of
+  // this member's own since the class began): a retraction may end it
+  // (Engine::set_shared_evidence); one this member earned itself it never ends.
+  bool learned = false;
+  std::string encode() const;  // "bulk 1700000000 1699000000", "spammer 1700000000 learned"
   static std::optional<ClassState> decode(std::string_view s);
 };
 

@@ -557,6 +557,21 @@ TEST(Classify, StateEncoding) {
   auto gd = ClassState::decode(g.encode());
   ASSERT_TRUE(gd);
   EXPECT_EQ(gd->good_since, 1700000100);
+  EXPECT_FALSE(gd->learned);
+  // A bad class the members' exchange gave says so (and older states, without it, decode).
+  ClassState l{SenderClass::kSpammer, 1700000600, 0, true};
+  EXPECT_EQ(l.encode(), "spammer 1700000600 learned");
+  auto ld = ClassState::decode(l.encode());
+  ASSERT_TRUE(ld);
+  EXPECT_TRUE(ld->learned);
+  EXPECT_EQ(ld->since, 1700000600);
+  l.good_since = 1700000100;
+  ld = ClassState::decode(l.encode());
+  ASSERT_TRUE(ld);
+  EXPECT_TRUE(ld->learned);
+  EXPECT_EQ(ld->good_since, 1700000100);
+  EXPECT_FALSE(ClassState::decode("spammer 1700000600 xlearned"));
+  EXPECT_FALSE(ClassState::decode("spammer 1700000600 learned 5"));
   // Transactional -> bulk keeps the good history.
   Assessment a;
   a.cls = SenderClass::kBulk;

@@ -295,19 +295,27 @@ std::optional<ClassState> Engine::classify_with_shared(const Identity& id, const
   static const Counters kNone{};
   a = classify(l.counters ? *l.counters : kNone, id.kind, now, th_, prev ? prev->cls : SenderClass::kUnknown,
                history_since(prev));
+  const bool own_bad = is_bad(a.cls);  // this member's own evidence, before the members'
   if (ev && apply_shared(a, *ev) && learned) *learned = ev->by;
   if (ev && by && !ev->by.empty()) *by = ev->by;
-  // A member withdrew its report, what the others say is not enough, and
-  // nothing of this member's own says it is bad (judged as a newcomer:
-  // without the hold of the class the members' reports gave it): the class
-  // ends now, not after the hold.
-  if (ev && ev->retracted && ev->weight < 1 - 1e-9 && prev && is_bad(prev->cls) &&
+  // A member withdrew its report, what the others say is not enough, the
+  // class came from the members' reports alone (ClassState::learned: never
+  // one this member earned itself, however long it has merely been held),
+  // and nothing of this member's own says it is bad now (judged as a
+  // newcomer: without the hold of the class the members' reports gave it):
+  // the class ends now, not after the hold.
+  if (ev && ev->retracted && ev->weight < 1 - 1e-9 && prev && is_bad(prev->cls) && prev->learned &&
       !is_bad(classify(l.counters ? *l.counters : kNone, id.kind, now, th_).cls)) {
     a.cls = SenderClass::kUnknown;
     a.reasons.push_back(Reason{"RETRACTED", 0, "a member withdrew its report; what is left is not enough"});
     return ClassState{SenderClass::kUnknown, now, 0};
   }
-  return apply_history(a, prev, now);
+  ClassState next = apply_history(a, prev, now);
+  // Where a bad class came from: the members' reports when this member's own
+  // evidence said nothing bad when it began and has said nothing bad since;
+  // once its own evidence says bad, the class is its own for good.
+  next.learned = is_bad(next.cls) && !own_bad && (prev && is_bad(prev->cls) ? prev->learned : true);
+  return next;
 }
 
 std::optional<std::string> Engine::next_state(const Identity& id, const Store::Lookup& l, int64_t now,
@@ -327,7 +335,7 @@ std::optional<std::string> Engine::next_state(const Identity& id, const Store::L
     change->at = now;
     change->learned_from = is_bad(next.cls) ? std::move(learned) : std::vector<Provenance>{};
   }
-  if (!prev || prev->cls != next.cls || prev->since != next.since) {
+  if (!prev || prev->cls != next.cls || prev->since != next.since || prev->learned != next.learned) {
     if (next.cls == SenderClass::kUnknown && !next.good_since && !prev) return std::nullopt;
     return next.encode();
   }

@@ -188,6 +188,72 @@ TEST(Engine, SharedEvidenceNamesTheMembersAndIsNotOwn) {
   EXPECT_EQ(identities_of(e, *psl)[0].key, "domain:news.example");
 }
 
+// A retraction ends only a class the members' reports gave: a class this
+// member earned itself (long ago, merely held now, its counters clean)
+// stays, even when members reported the identity too while it was held.
+TEST(Engine, RetractionNeverEndsAClassOfItsOwn) {
+  FakeClock clock(1700000000);
+  MemoryStore store;
+  auto psl = dmarc::PublicSuffixList::from_text("example\n");
+  ASSERT_TRUE(psl);
+  Engine engine(store, clock, Thresholds{}, *psl);
+  SharedEvidence ev;
+  engine.set_shared_evidence([&](std::string_view id, int64_t) -> std::optional<SharedEvidence> {
+    if (id != "ip:192.0.2.50" && id != "ip:192.0.2.51") return std::nullopt;
+    return ev;
+  });
+  // Classed a spammer by this member's own evidence a month ago; the
+  // counters of that month are gone, the class is held.
+  ASSERT_TRUE(store.put_state("ip:192.0.2.50", "spammer 1697400000"));
+  Event e;
+  e.type = EventType::kShared;
+  e.subject = "ip:192.0.2.50";
+  e.origin = Provenance{"A", 4, 1699999990};
+  // Members report it while it is held: still this member's own class.
+  ev.weight = 1.2;
+  ev.by = {Provenance{"A", 4, 1699999990}};
+  ev.trust = {1.2};
+  e.time = 1700000000;
+  ASSERT_TRUE(engine.record(e));
+  auto st = store.get_state("ip:192.0.2.50");
+  ASSERT_TRUE(st && *st);
+  EXPECT_FALSE(ClassState::decode(**st)->learned) << **st;
+  // The member withdraws: nothing ends.
+  ev = SharedEvidence{};
+  ev.retracted = true;
+  e.time = 1700000060;
+  e.weight = 0;
+  ASSERT_TRUE(engine.record(e));
+  auto r = engine.report("ip:192.0.2.50");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cls, SenderClass::kSpammer) << r->to_json();
+  EXPECT_EQ(r->to_json().find("RETRACTED"), std::string::npos) << r->to_json();
+  st = store.get_state("ip:192.0.2.50");
+  EXPECT_EQ(ClassState::decode(**st)->since, 1697400000) << **st;
+  // The same story for a class the members gave (learned, kept in the
+  // stored state): the retraction ends it.
+  ev = SharedEvidence{};
+  ev.weight = 1.2;
+  ev.by = {Provenance{"A", 5, 1700000100}};
+  ev.trust = {1.2};
+  e.subject = "ip:192.0.2.51";
+  e.time = 1700000120;
+  e.weight = 1.2;
+  ASSERT_TRUE(engine.record(e));
+  st = store.get_state("ip:192.0.2.51");
+  ASSERT_TRUE(st && *st);
+  auto learned = ClassState::decode(**st);
+  ASSERT_TRUE(learned);
+  EXPECT_EQ(learned->cls, SenderClass::kSpammer);
+  EXPECT_TRUE(learned->learned) << **st;
+  ev = SharedEvidence{};
+  ev.retracted = true;
+  e.time = 1700000180;
+  e.weight = 0;
+  ASSERT_TRUE(engine.record(e));
+  EXPECT_EQ(engine.report("ip:192.0.2.51")->cls, SenderClass::kUnknown);
+}
+
 // Batches of events give the counters and classes one event at a time gives
 // (the class changes at the batch's last event about the identity).
 TEST(Engine, RecordBatchMatchesOneByOne) {

@@ -65,6 +65,8 @@ Result<ExchangeConfig> ExchangeConfig::from(const Config& cfg, const std::string
   c.max_age_s = s.integer("max_age_s", 7 * 86400, 60, 365 * 86400);
   c.max_skew_s = s.integer("max_skew_s", 300, 0, 86400);
   c.max_push_bytes = static_cast<size_t>(s.integer("max_push_bytes", 4 << 20, 1024, 64 << 20));
+  c.max_journal_bytes =
+      static_cast<size_t>(s.integer("max_journal_bytes", int64_t{256} << 20, 1024, int64_t{1} << 40));
   c.debug_dump_dir = s.string("debug_dump_dir", "");
   for (const std::string& n : s.strings("subscriber_networks")) {
     if (auto p = parse_cidr(n))
@@ -436,16 +438,24 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
   void journal_append_locked(std::string text, const ex::Batch& b) {
     if (auto st = journal.append(std::move(text), b); !st)
       log::get()->error("exchange: journal: {}", st.error().message);
+    // Over the size cap: down to 3/4 of it at once (the files are rewritten
+    // once per quarter of the cap appended, not at every batch).
+    if (journal.bytes() > cfg.max_journal_bytes) compact_locked(unix_now(), cfg.max_journal_bytes / 4 * 3);
   }
 
   // Drops the batches older than max_age_s from the head of the journal
-  // (every receiver refuses them as stale anyway).
-  void compact_locked(int64_t now) {
-    const size_t n = journal.compact(now - cfg.max_age_s);
+  // (every receiver refuses them as stale anyway), then the oldest while it
+  // is over `max_bytes` (max_journal_bytes): a peer behind them catches up
+  // from the snapshot.
+  void compact_locked(int64_t now, size_t max_bytes) {
+    size_t by_size = 0;
+    const size_t n = journal.compact(now - cfg.max_age_s, max_bytes, &by_size);
     if (n == 0) return;
     compacted.inc(n);
-    log::get()->info("exchange: journal compacted: {} batches older than {} s dropped, {} kept", n,
-                     cfg.max_age_s, journal.size());
+    log::get()->info(
+        "exchange: journal compacted: {} batches older than {} s and {} over max_journal_bytes {} "
+        "dropped, {} kept ({} bytes)",
+        n - by_size, cfg.max_age_s, by_size, cfg.max_journal_bytes, journal.size(), journal.bytes());
   }
 
   // The engine's view of the items of `b` (under mu; takes ev_mu).
@@ -736,7 +746,7 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
         snapshots.inc();
         log::get()->warn(
             "exchange: {} compacted its journal past our position {} (to {}: batches older than its "
-            "max_age_s); catching up from the full snapshot it keeps",
+            "max_age_s or over its max_journal_bytes); catching up from the full snapshot it keeps",
             p.cfg.member, cursor, compacted_to);
         (void)audit_rec(now, "snapshot", p.cfg.member, "", 0,
                         fmt::format("cursor {} behind compacted {}", cursor, compacted_to));
@@ -812,7 +822,7 @@ struct ExchangeService::Impl : std::enable_shared_from_this<Impl> {
           std::lock_guard lock(mu);
           ch = tally->expire(now);
           prune_evidence_locked();
-          compact_locked(now);
+          compact_locked(now, cfg.max_journal_bytes);
         }
         to_sink(ch, now);
         next_expire = Steady::now() + std::chrono::seconds(10);
@@ -949,7 +959,8 @@ void ExchangeService::register_metrics(Metrics& metrics, std::weak_ptr<Impl> wea
              "Pushes to a peer that failed (it catches up by pulling).", MetricType::kCounter);
     w.sample({}, v(&Impl::pushes_failed));
     w.family("rampart_exchange_compacted_batches_total",
-             "Journal batches dropped as older than max_age_s (receivers refuse them as stale).",
+             "Journal batches dropped: older than max_age_s (receivers refuse them as stale), or the oldest "
+             "over max_journal_bytes.",
              MetricType::kCounter);
     w.sample({}, v(&Impl::compacted));
     w.family("rampart_exchange_snapshot_catchups_total",
@@ -959,10 +970,11 @@ void ExchangeService::register_metrics(Metrics& metrics, std::weak_ptr<Impl> wea
     w.family("rampart_exchange_shared_events_total",
              "Reputation events made of received items (with their provenance).", MetricType::kCounter);
     w.sample({}, v(&Impl::shared_events));
-    double journal = 0, tally = 0, evidence = 0;
+    double journal = 0, journal_bytes = 0, tally = 0, evidence = 0;
     if (i) {
       std::lock_guard lock(i->mu);
       journal = static_cast<double>(i->journal.size());
+      journal_bytes = static_cast<double>(i->journal.bytes());
       tally = static_cast<double>(i->tally->size());
       std::shared_lock el(i->ev_mu);
       evidence = static_cast<double>(i->evidence.size());
@@ -970,6 +982,9 @@ void ExchangeService::register_metrics(Metrics& metrics, std::weak_ptr<Impl> wea
     w.family("rampart_exchange_journal_batches", "Batches the journal keeps (after compaction).",
              MetricType::kGauge);
     w.sample({}, journal);
+    w.family("rampart_exchange_journal_bytes",
+             "The journal's size (framed batches, capped by max_journal_bytes).", MetricType::kGauge);
+    w.sample({}, journal_bytes);
     w.family("rampart_exchange_tally_items", "Items the trust tally holds (decayed ones are dropped).",
              MetricType::kGauge);
     w.sample({}, tally);

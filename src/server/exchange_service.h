@@ -46,7 +46,9 @@
 // tally, the listings into the live zones, and reputation events with their
 // provenance (set_event_sink, shared_evidence). Every 10 s the tally decays
 // (items that decayed to nothing are dropped) and the journal is compacted:
-// batches older than max_age_s go (receivers refuse them as stale anyway).
+// batches older than max_age_s go (receivers refuse them as stale anyway),
+// then the oldest while it is over max_journal_bytes (also checked at each
+// append: over the cap, compacted down to 3/4 of it).
 // A peer whose position is before what was compacted gets everything kept
 // and the header X-Exchange-Compacted: <first position kept> (audited as
 // "snapshot"), never a silent gap.
@@ -97,6 +99,9 @@ struct ExchangeConfig {
   int64_t pull_interval_ms = 1000, timeout_ms = 3000;
   int64_t max_age_s = 7 * 86400, max_skew_s = 300;
   size_t max_push_bytes = 4u << 20;
+  // The journal's size cap: over it, the oldest batches go (a peer behind
+  // them catches up from the snapshot, X-Exchange-Compacted).
+  size_t max_journal_bytes = size_t{256} << 20;
   // Test-only: every body sent or received by the outbound client is also
   // written here as a file (the plaintext of what crossed the wire).
   std::string debug_dump_dir;
