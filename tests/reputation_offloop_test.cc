@@ -7,10 +7,12 @@
 // whose every call sleeps 2 s while `slow` is set.
 //
 // Asserted while the store hangs:
-//   - GET /healthz and GET /metrics answer in < 100 ms;
+//   - GET /healthz and GET /metrics answer in < 1 s (half the store's 2 s:
+//     a loop that waited on the store would take >= 2 s; the margin is for
+//     a loaded 2-core CI machine, where 50-100 ms of scheduling lag happens);
 //   - POST /v1/scan answers within lookup_timeout_ms + 500 ms, with
 //     REP_UNAVAILABLE, and the scan's other checks ran;
-//   - a 10 ms repeating probe posted to the loop never waits > 50 ms to run;
+//   - a 10 ms repeating probe posted to the loop never waits >= 1 s to run;
 //   - POST /v1/events answers 200 once its batch is durable (after the slow
 //     write), and counts its events once.
 #include <gtest/gtest.h>
@@ -233,8 +235,10 @@ TEST(ReputationOffLoop, ASlowStoreNeverStallsTheLoop) {
   }
   EXPECT_GT(slow->calls, calls0);  // the store was reached, and hung
   EXPECT_LT(worst_scan, fcfg.lookup_timeout_ms + 500) << "scan answers waited for the slow store";
-  EXPECT_LT(worst_health, 100);
-  EXPECT_LT(worst_metrics, 100);
+  // Bounds at half the store's delay: a stall shows as >= 2 s, scheduling noise does not.
+  const long stall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(slow->delay).count();
+  EXPECT_LT(worst_health, stall_ms / 2);
+  EXPECT_LT(worst_metrics, stall_ms / 2);
   // GET /v1/reputation past its budget: 503 at once, not a hang.
   auto [g, gtook] = timed([&] {
     return e2e::http(port, "GET /v1/reputation/ip:192.0.2.1 HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n");
@@ -245,7 +249,7 @@ TEST(ReputationOffLoop, ASlowStoreNeverStallsTheLoop) {
   probing = false;
   prober.join();
   EXPECT_GT(probes.load(), 50);
-  EXPECT_LT(max_lag_us.load(), 50000) << "the loop stalled";
+  EXPECT_LT(max_lag_us.load(), stall_ms / 2 * 1000) << "the loop stalled";
   std::printf(
       "slow store: worst scan %ld ms, /healthz %ld ms, /metrics %ld ms, loop probe lag max %.1f ms over %ld "
       "probes\n",
