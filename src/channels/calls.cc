@@ -23,8 +23,9 @@ struct Attempt {
   uint64_t callee;  // the callee's digits as a number (0 when not a number)
   bool ended = false, answered = false;
   int64_t duration = -1;
-  bool intl = false;  // an own caller's call to an international destination
-  uint16_t cc = 0;    // its country code
+  bool intl = false;         // an own caller's call to an international destination
+  uint16_t cc = 0;           // its country code
+  bool foreign_cli = false;  // from our side, presenting a caller ID outside our ranges
 };
 
 enum class KeyKind : uint8_t { kCaller, kTrunk, kNet };
@@ -247,6 +248,8 @@ struct CallPatterns::Impl {
         if (t.action > out.action) out.action = t.action;
         out.reasons.insert(out.reasons.end(), t.reasons.begin(), t.reasons.end());
       }
+    } else if (Assessment d = dialer(k, signs, nd); d.action != Action::kAllow) {
+      out = std::move(d);
     } else if (signs.size() >= 2 && ended >= 30) {
       // Trunks and networks carry many honest callers: they are tagged on
       // ratios over many calls, never blocked as a whole.
@@ -254,6 +257,29 @@ struct CallPatterns::Impl {
     }
     if (out.action != Action::kAllow) out.reasons.insert(out.reasons.end(), signs.begin(), signs.end());
     (void)last_min;
+    return out;
+  }
+
+  // A source on our side (an own customer's PBX or hosted dialer, stolen SIP
+  // credentials) presenting caller IDs outside our ranges, many and most of
+  // its calls, with a robocall sign: its calls presenting them are blocked
+  // (Ofcom's CLI guidance: a caller ID the caller has no right to use).
+  // Our subscribers with numbers ported in are a few calls of a switch's many.
+  Assessment dialer(const Key& k, const std::vector<std::string>& signs, size_t nd) const {
+    Assessment out;
+    if (k.kind != KeyKind::kNet || k.attempts.empty() || !k.attempts.back().foreign_cli) return out;
+    uint32_t foreign = 0;
+    for (const Attempt& a : k.attempts) foreign += a.foreign_cli;
+    const size_t total = k.attempts.size();
+    if (foreign < opt.cli_foreign_min || 2 * foreign < total ||
+        (signs.empty() && nd < opt.tag_distinct_per_min))
+      return out;
+    out.action = Action::kBlock;
+    out.reasons.push_back("caller IDs outside our ranges from our side: " + std::to_string(foreign) + " of " +
+                          std::to_string(total) + " calls from this source in " +
+                          std::to_string(opt.window_s) + " s");
+    if (nd >= opt.tag_distinct_per_min)
+      out.reasons.push_back(std::to_string(nd) + " distinct callees in 60 s");
     return out;
   }
 
@@ -395,6 +421,11 @@ Assessment CallPatterns::on_invite(const Call& c) {
                   : !cc.empty() && cc != impl_->home_cc;
     if (at.intl) std::from_chars(cc.data(), cc.data() + cc.size(), at.cc);
   }
+  if (!c.external && !withheld && !caller_n.intl.empty() && !impl_->opt.own_ranges.empty()) {
+    at.foreign_cli = true;
+    for (const auto& r : impl_->opt.own_ranges)
+      if (!r.empty() && caller_n.intl.compare(0, r.size(), r) == 0) at.foreign_cli = false;
+  }
   std::vector<std::pair<std::string, KeyKind>> names;
   if (!caller.empty()) names.emplace_back("caller:" + caller_n.key(), KeyKind::kCaller);
   if (!c.trunk.empty()) names.emplace_back("trunk:" + c.trunk, KeyKind::kTrunk);
@@ -465,7 +496,8 @@ std::string CallPatterns::save_state(int64_t now) const {
     Json atts = Json::array();
     for (const Attempt& a : k.attempts)
       if (a.time >= horizon)
-        atts.push_back(Json::array({a.time, a.callee, a.ended, a.answered, a.duration, a.intl, a.cc}));
+        atts.push_back(
+            Json::array({a.time, a.callee, a.ended, a.answered, a.duration, a.intl, a.cc, a.foreign_cli}));
     if (atts.empty() && !k.flagged) continue;
     Json j = {{"key", name},
               {"kind", static_cast<int>(k.kind)},
@@ -513,15 +545,16 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
     for (const Json& a : j["attempts"]) {
       Attempt at{};
       int64_t cc = 0;
-      if (!a.is_array() || (a.size() != 5 && a.size() != 7) || !int_of(a[0], 0, INT64_MAX, &at.time) ||
+      if (!a.is_array() || (a.size() != 5 && a.size() != 8) || !int_of(a[0], 0, INT64_MAX, &at.time) ||
           !a[1].is_number_unsigned() || !a[2].is_boolean() || !a[3].is_boolean() ||
           !int_of(a[4], -1, INT64_MAX, &at.duration) ||
-          (a.size() == 7 && (!a[5].is_boolean() || !int_of(a[6], 0, 999, &cc)))) {
+          (a.size() == 8 && (!a[5].is_boolean() || !int_of(a[6], 0, 999, &cc) || !a[7].is_boolean()))) {
         ok = false;
         break;
       }
-      if (a.size() == 7) {
+      if (a.size() == 8) {
         at.intl = a[5].get<bool>();
+        at.foreign_cli = a[7].get<bool>();
         at.cc = static_cast<uint16_t>(cc);
       }
       at.callee = a[1].get<uint64_t>();

@@ -92,7 +92,11 @@ struct Options {
   int64_t toll_long_call_s = 180;         // answered international calls this long: a sign (>= 2)
   double toll_history_factor = 4;         // times the caller's own earlier rate
   int64_t toll_bar_s = 86400;             // a block bars the caller's international calls this long
-  int64_t utc_offset_min = 0;             // local time for night (22-06 h) and the weekend: a sign
+  // From our side (external = false), one source (/24, /64) presenting this
+  // many caller IDs outside `own_ranges` in the window, half its calls or
+  // more, with a robocall sign: those calls are blocked (a hosted dialer).
+  uint32_t cli_foreign_min = 10;
+  int64_t utc_offset_min = 0;  // local time for night (22-06 h) and the weekend: a sign
 };
 
 // The country code of an E.164 number (digits, no "+"): its 1, 2 or 3

@@ -358,6 +358,41 @@ TEST(Calls, TollFraudAgainstTheCallersHistoryAndTheHour) {
   EXPECT_EQ(burst(kT0 + 5 * 86400 + 12 * 3600, true), Action::kBlock);  // Saturday midday
 }
 
+TEST(Calls, HostedDialerRotatingCallerIdsFromOurSideIsBlocked) {
+  CallPatterns p(uk_provider());
+  // Stolen SIP credentials: one source, each call with a made-up mobile
+  // caller ID outside our ranges, mostly unanswered.
+  int first_block = -1;
+  for (int i = 0; i < 60; ++i) {
+    Call c = own_call(kT0 + 12 * 3600 + i * 4, "+4476" + std::to_string(11034489 + i * 7919),
+                      "+44161" + std::to_string(4960000 + i * 6007), i % 8 == 0, 20);
+    c.source_ip = "203.0.113.50";
+    Assessment a = p.on_invite(c);
+    p.on_end(c);
+    if (a.action == Action::kBlock && first_block < 0) {
+      first_block = i;
+      ASSERT_FALSE(a.reasons.empty());
+      EXPECT_NE(a.reasons[0].find("caller IDs outside our ranges from our side"), std::string::npos)
+          << a.reasons[0];
+    }
+  }
+  EXPECT_GE(first_block, 9);
+  EXPECT_LE(first_block, 20);
+  // A switch: 200 subscribers of our ranges and a few with numbers ported in,
+  // through one source, answered: nobody blocked.
+  CallPatterns msc(uk_provider());
+  for (int i = 0; i < 400; ++i) {
+    const bool ported = i % 40 == 0;
+    Call c = own_call(
+        kT0 + 12 * 3600 + i * 2,
+        ported ? "+4479" + std::to_string(10000000 + i) : "+447700" + std::to_string(900000 + i % 200),
+        "+44161" + std::to_string(4960000 + i * 6007), i % 3 != 0, 90);
+    c.source_ip = "203.0.113.60";
+    EXPECT_NE(msc.on_invite(c).action, Action::kBlock) << i;
+    msc.on_end(c);
+  }
+}
+
 TEST(Calls, KeysStayBounded) {
   Options o;
   o.max_keys = 100;

@@ -117,6 +117,10 @@ toll_history_factor = 4
 toll_bar_s = 86400
 # Local time (minutes east of UTC): night (22-06 h) or the weekend is a sign.
 utc_offset_min = 0
+# From our side, one source (/24, /64: a customer's PBX or hosted dialer)
+# presenting this many caller IDs outside own_ranges in 600 s, half its calls
+# or more, with a robocall sign: those calls are blocked.
+cli_foreign_min = 10
 # Calls waiting for the worker, then 503.
 max_queue = 1024
 # The call patterns (attempts in the window, incidents) survive a restart in

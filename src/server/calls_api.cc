@@ -70,6 +70,7 @@ Result<CallsConfig> CallsConfig::from(const Config& cfg, const std::string& data
   c.toll_history_factor = s.number("toll_history_factor", 4, 1, 1000);
   c.toll_bar_s = s.integer("toll_bar_s", 86400, 0, 30 * 86400);
   c.utc_offset_min = s.integer("utc_offset_min", 0, -14 * 60, 14 * 60);
+  c.cli_foreign_min = static_cast<uint32_t>(s.integer("cli_foreign_min", 10, 2, 4096));
   c.max_queue = static_cast<size_t>(s.integer("max_queue", 1024, 1, 1000000));
   c.state_file = s.string("state_file", data_dir.empty() ? std::string() : data_dir + "/calls.state");
   c.state_interval_s = s.integer("state_interval_s", 60, 1, 86400);
@@ -264,6 +265,7 @@ struct CallService::Impl {
     o.toll_history_factor = c.toll_history_factor;
     o.toll_bar_s = c.toll_bar_s;
     o.utc_offset_min = c.utc_offset_min;
+    o.cli_foreign_min = c.cli_foreign_min;
     return o;
   }
 

@@ -99,6 +99,7 @@ struct CallsConfig {
   uint32_t toll_tag_destinations = 10, toll_block_destinations = 20, toll_countries = 3;
   double toll_share = 0.5, toll_history_factor = 4;
   int64_t toll_long_call_s = 180, toll_bar_s = 86400, utc_offset_min = 0;
+  uint32_t cli_foreign_min = 10;  // calls.h Options::cli_foreign_min (a hosted dialer)
   size_t max_queue = 1024;
   std::string state_file;  // "": not persisted
   int64_t state_interval_s = 60;
