@@ -483,8 +483,11 @@ std::vector<Incident> CallPatterns::incidents() const {
 
 // --- State across restarts ---
 // {"key": "caller:+1...", "kind": 0|1|2, "attempts": [[time, callee, ended,
-// answered, duration], ...], "incident": {"action": 0|1|2, "first_seen": T,
-// "last_seen": T, "attempts": N, "reasons": [...]} (only when flagged)}
+// answered, duration, intl, country code, foreign caller ID], ...] (the last
+// three may be absent: state of an older version), "toll": [international
+// calls before the window, first call, barred until, toll fraud since],
+// "incident": {"action": 0|1|2, "first_seen": T, "last_seen": T, "attempts":
+// N, "reasons": [...]} (only when flagged)}
 std::string CallPatterns::save_state(int64_t now) const {
   using Json = nlohmann::json;
   std::string out;

@@ -18,6 +18,12 @@
 // one of the provider's own ranges arriving from outside (spoofed, or ported
 // out) is tagged; a withheld caller ID ("anonymous") is not judged.
 //
+// Fraud from our own side (Call::external = false): toll fraud (IRSF) per own
+// caller (international callees, country codes, long answered calls, against
+// its own history; night and weekend a sign; a block bars its international
+// calls for `toll_bar_s`), and a source on our side rotating caller IDs
+// outside our ranges (a hosted dialer on stolen SIP credentials).
+//
 // Decisions: kBlock (603/607 at the SBC), kTag (let through, marked), kAllow;
 // every decision carries the reasons that moved it. Bounds: 4,096 attempts per
 // key, `max_keys` keys (the least recently used go).
