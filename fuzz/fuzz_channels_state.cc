@@ -16,6 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   constexpr int64_t kNow = 1796601600;
   calls::Options co;
   co.max_keys = 64;
+  co.own_ranges = {"1202"};
   calls::CallPatterns p(co);
   p.load_state(in, kNow);
   calls::CallPatterns q(co);
@@ -24,6 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   c.time = kNow;
   c.caller = "+12025550100";
   c.callee = "+12025550199";
+  (void)q.on_invite(c);
+  c.external = false;  // one of ours calling abroad: the toll-fraud state
+  c.callee = "008827335913309";
   (void)q.on_invite(c);
   (void)q.incidents();
   messages::Options mo;

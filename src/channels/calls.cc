@@ -23,6 +23,9 @@ struct Attempt {
   uint64_t callee;  // the callee's digits as a number (0 when not a number)
   bool ended = false, answered = false;
   int64_t duration = -1;
+  bool intl = false;         // an own caller's call to an international destination
+  uint16_t cc = 0;           // its country code
+  bool foreign_cli = false;  // from our side, presenting a caller ID outside our ranges
 };
 
 enum class KeyKind : uint8_t { kCaller, kTrunk, kNet };
@@ -104,6 +107,20 @@ Number number_of(std::string_view tn, const Options& o) {
 
 }  // namespace
 
+std::string_view country_code_of(std::string_view d) {
+  if (d.empty() || d[0] == '0') return {};
+  if (d[0] == '1' || d[0] == '7') return d.substr(0, 1);
+  // The two-digit codes of ITU-T E.164's list; every other code has three.
+  static constexpr std::string_view kTwo[] = {
+      "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
+      "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+      "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98"};
+  if (d.size() < 2) return {};
+  for (std::string_view t : kTwo)
+    if (d.substr(0, 2) == t) return d.substr(0, 2);
+  return d.size() < 3 ? std::string_view{} : d.substr(0, 3);
+}
+
 bool withheld_caller_id(std::string_view tn) {
   // "sip:anonymous@anonymous.invalid" (RFC 3323), or the display words SBCs
   // and CDRs write for a restricted presentation.
@@ -136,7 +153,15 @@ struct CallPatterns::Impl {
     Incident incident;
     bool flagged = false;
     std::list<std::string>::iterator lru;
+    // Toll fraud: the caller's international calls that left the window, and
+    // the time of its first call (its own history).
+    uint64_t intl_before = 0;
+    int64_t since = -1;
+    // A toll-fraud block bars the caller's international calls until
+    // `barred_until`; the burst from `toll_from` on is not its history.
+    int64_t barred_until = 0, toll_from = -1;
   };
+  std::string home_cc;  // our country code: Options::country_code, else the own ranges'
   std::unordered_map<std::string, Key> keys;
   std::list<std::string> lru;  // least recently used first
 
@@ -160,7 +185,12 @@ struct CallPatterns::Impl {
 
   // The key's decision after adding an attempt at `now`.
   Assessment judge(Key& k, int64_t now) {
-    while (!k.attempts.empty() && k.attempts.front().time < now - opt.window_s) k.attempts.pop_front();
+    while (!k.attempts.empty() && k.attempts.front().time < now - opt.window_s) {
+      const Attempt& a = k.attempts.front();
+      k.intl_before += a.intl && (k.toll_from < 0 || a.time < k.toll_from - opt.window_s);
+      k.attempts.pop_front();
+    }
+    if (k.since < 0 && !k.attempts.empty()) k.since = k.attempts.front().time;
     std::unordered_set<uint64_t> distinct;
     uint32_t last_min = 0, ended = 0, answered = 0, short_calls = 0, seq = 0, pairs = 0;
     const Attempt* prev = nullptr;
@@ -214,6 +244,12 @@ struct CallPatterns::Impl {
         if (nd >= opt.tag_distinct_per_min)
           out.reasons.push_back(std::to_string(nd) + " distinct callees in 60 s");
       }
+      if (Assessment t = toll(k, now); t.action != Action::kAllow) {
+        if (t.action > out.action) out.action = t.action;
+        out.reasons.insert(out.reasons.end(), t.reasons.begin(), t.reasons.end());
+      }
+    } else if (Assessment d = dialer(k, signs, nd); d.action != Action::kAllow) {
+      out = std::move(d);
     } else if (signs.size() >= 2 && ended >= 30) {
       // Trunks and networks carry many honest callers: they are tagged on
       // ratios over many calls, never blocked as a whole.
@@ -221,6 +257,91 @@ struct CallPatterns::Impl {
     }
     if (out.action != Action::kAllow) out.reasons.insert(out.reasons.end(), signs.begin(), signs.end());
     (void)last_min;
+    return out;
+  }
+
+  // A source on our side (an own customer's PBX or hosted dialer, stolen SIP
+  // credentials) presenting caller IDs outside our ranges, many and most of
+  // its calls, with a robocall sign: its calls presenting them are blocked
+  // (Ofcom's CLI guidance: a caller ID the caller has no right to use).
+  // Our subscribers with numbers ported in are a few calls of a switch's many.
+  Assessment dialer(const Key& k, const std::vector<std::string>& signs, size_t nd) const {
+    Assessment out;
+    if (k.kind != KeyKind::kNet || k.attempts.empty() || !k.attempts.back().foreign_cli) return out;
+    uint32_t foreign = 0;
+    for (const Attempt& a : k.attempts) foreign += a.foreign_cli;
+    const size_t total = k.attempts.size();
+    if (foreign < opt.cli_foreign_min || 2 * foreign < total ||
+        (signs.empty() && nd < opt.tag_distinct_per_min))
+      return out;
+    out.action = Action::kBlock;
+    out.reasons.push_back("caller IDs outside our ranges from our side: " + std::to_string(foreign) + " of " +
+                          std::to_string(total) + " calls from this source in " +
+                          std::to_string(opt.window_s) + " s");
+    if (nd >= opt.tag_distinct_per_min)
+      out.reasons.push_back(std::to_string(nd) + " distinct callees in 60 s");
+    return out;
+  }
+
+  // International Revenue Share Fraud by an own caller (Options, toll_*).
+  Assessment toll(Key& k, int64_t now) const {
+    Assessment out;
+    // Only the international calls are judged (and barred): the caller's
+    // domestic calls are not the fraud.
+    if (k.attempts.empty() || !k.attempts.back().intl) return out;
+    if (now < k.barred_until) {
+      out.action = Action::kBlock;
+      out.reasons.push_back("toll fraud: international calls barred for " +
+                            std::to_string((k.barred_until - now + 59) / 60) + " min more after a block");
+      return out;
+    }
+    std::unordered_set<uint64_t> dest;
+    std::unordered_set<uint16_t> countries;
+    uint32_t intl = 0, long_calls = 0;
+    for (const Attempt& a : k.attempts) {
+      if (!a.intl) continue;
+      ++intl;
+      dest.insert(a.callee);
+      countries.insert(a.cc);
+      if (a.ended && a.answered && a.duration >= opt.toll_long_call_s) ++long_calls;
+    }
+    const size_t total = k.attempts.size();
+    if (dest.size() < opt.toll_tag_destinations || intl < opt.toll_share * static_cast<double>(total))
+      return out;
+    // Against the caller's own history: its earlier international calls at
+    // the same rate would have made `expected` in a window like this one.
+    const int64_t window_start = now - opt.window_s;
+    const int64_t age = k.since >= 0 && k.since < window_start ? window_start - k.since : 0;
+    const double expected = age > 0 ? static_cast<double>(k.intl_before) * static_cast<double>(opt.window_s) /
+                                          static_cast<double>(std::max(age, opt.window_s))
+                                    : 0.0;
+    if (static_cast<double>(intl) <= opt.toll_history_factor * expected) return out;
+    const int64_t local = now + opt.utc_offset_min * 60;
+    const int64_t day = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+    const int64_t hour = (local - day * 86400) / 3600;
+    const int64_t weekday = ((day + 3) % 7 + 7) % 7;  // 1970-01-01 was a Thursday; 0 is Monday
+    const bool night = hour >= 22 || hour < 6, weekend = weekday >= 5;
+    std::vector<std::string> signs;
+    if (countries.size() >= opt.toll_countries)
+      signs.push_back(std::to_string(countries.size()) + " country codes");
+    if (long_calls >= 2)
+      signs.push_back(std::to_string(long_calls) + " answered calls over " +
+                      std::to_string(opt.toll_long_call_s) + " s");
+    if (night || weekend) signs.push_back(night ? "at night" : "at the weekend");
+    const bool strong = dest.size() >= opt.toll_block_destinations || signs.size() >= 2;
+    out.action = strong ? Action::kBlock : Action::kTag;
+    if (strong) {
+      if (k.toll_from < 0) k.toll_from = now;
+      k.barred_until = now + opt.toll_bar_s;
+    }
+    std::string why = "toll fraud: " + std::to_string(dest.size()) + " international callees in " +
+                      std::to_string(opt.window_s) + " s, " +
+                      std::to_string(total ? (100 * intl + total / 2) / total : 0) + "% of its calls";
+    for (const auto& sg : signs) why += ", " + sg;
+    why += age > 0 ? ", " + std::to_string(k.intl_before) + " international calls before in " +
+                         std::to_string(age / 3600) + " h"
+                   : ", no history";
+    out.reasons.push_back(std::move(why));
     return out;
   }
 
@@ -240,7 +361,20 @@ struct CallPatterns::Impl {
   }
 };
 
-CallPatterns::CallPatterns(Options opt) : impl_(std::make_unique<Impl>()) { impl_->opt = std::move(opt); }
+CallPatterns::CallPatterns(Options opt) : impl_(std::make_unique<Impl>()) {
+  impl_->opt = std::move(opt);
+  // Our country: configured, else the one all our own ranges share.
+  impl_->home_cc = impl_->opt.country_code;
+  if (impl_->home_cc.empty())
+    for (const auto& r : impl_->opt.own_ranges) {
+      const std::string cc(country_code_of(r));
+      if (cc.empty() || (!impl_->home_cc.empty() && cc != impl_->home_cc)) {
+        impl_->home_cc.clear();
+        break;
+      }
+      impl_->home_cc = cc;
+    }
+}
 CallPatterns::~CallPatterns() = default;
 size_t CallPatterns::keys() const { return impl_->keys.size(); }
 
@@ -274,8 +408,24 @@ Assessment CallPatterns::on_invite(const Call& c) {
         break;
       }
   // The history of the caller, the trunk and the network.
-  const Attempt at{
-      .time = c.time, .callee = as_number(callee), .ended = false, .answered = false, .duration = -1};
+  Attempt at{.time = c.time, .callee = as_number(callee), .ended = false, .answered = false, .duration = -1};
+  // One of our own callers calling abroad (toll fraud's raw material): the
+  // callee's country code differs from ours; ours unknown, it was dialled
+  // with the international prefix.
+  if (!c.external && !callee_n.intl.empty()) {
+    const std::string_view cc = country_code_of(callee_n.intl);
+    const std::string& intl_prefix = impl_->opt.international_prefix;
+    at.intl = impl_->home_cc.empty()
+                  ? !intl_prefix.empty() && callee_n.raw.compare(0, intl_prefix.size(), intl_prefix) == 0 &&
+                        !written_with_plus(c.callee)
+                  : !cc.empty() && cc != impl_->home_cc;
+    if (at.intl) std::from_chars(cc.data(), cc.data() + cc.size(), at.cc);
+  }
+  if (!c.external && !withheld && !caller_n.intl.empty() && !impl_->opt.own_ranges.empty()) {
+    at.foreign_cli = true;
+    for (const auto& r : impl_->opt.own_ranges)
+      if (!r.empty() && caller_n.intl.compare(0, r.size(), r) == 0) at.foreign_cli = false;
+  }
   std::vector<std::pair<std::string, KeyKind>> names;
   if (!caller.empty()) names.emplace_back("caller:" + caller_n.key(), KeyKind::kCaller);
   if (!c.trunk.empty()) names.emplace_back("trunk:" + c.trunk, KeyKind::kTrunk);
@@ -333,8 +483,11 @@ std::vector<Incident> CallPatterns::incidents() const {
 
 // --- State across restarts ---
 // {"key": "caller:+1...", "kind": 0|1|2, "attempts": [[time, callee, ended,
-// answered, duration], ...], "incident": {"action": 0|1|2, "first_seen": T,
-// "last_seen": T, "attempts": N, "reasons": [...]} (only when flagged)}
+// answered, duration, intl, country code, foreign caller ID], ...] (the last
+// three may be absent: state of an older version), "toll": [international
+// calls before the window, first call, barred until, toll fraud since],
+// "incident": {"action": 0|1|2, "first_seen": T, "last_seen": T, "attempts":
+// N, "reasons": [...]} (only when flagged)}
 std::string CallPatterns::save_state(int64_t now) const {
   using Json = nlohmann::json;
   std::string out;
@@ -345,12 +498,15 @@ std::string CallPatterns::save_state(int64_t now) const {
     const Impl::Key& k = it->second;
     Json atts = Json::array();
     for (const Attempt& a : k.attempts)
-      if (a.time >= horizon) atts.push_back(Json::array({a.time, a.callee, a.ended, a.answered, a.duration}));
+      if (a.time >= horizon)
+        atts.push_back(
+            Json::array({a.time, a.callee, a.ended, a.answered, a.duration, a.intl, a.cc, a.foreign_cli}));
     if (atts.empty() && !k.flagged) continue;
     Json j = {{"key", name},
               {"kind", static_cast<int>(k.kind)},
               {"count", k.incident.attempts},
-              {"attempts", std::move(atts)}};
+              {"attempts", std::move(atts)},
+              {"toll", Json::array({k.intl_before, k.since, k.barred_until, k.toll_from})}};
     if (k.flagged)
       j["incident"] = {{"action", static_cast<int>(k.incident.action)},
                        {"first_seen", k.incident.first_seen},
@@ -391,11 +547,18 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
     bool ok = true;
     for (const Json& a : j["attempts"]) {
       Attempt at{};
-      if (!a.is_array() || a.size() != 5 || !int_of(a[0], 0, INT64_MAX, &at.time) ||
+      int64_t cc = 0;
+      if (!a.is_array() || (a.size() != 5 && a.size() != 8) || !int_of(a[0], 0, INT64_MAX, &at.time) ||
           !a[1].is_number_unsigned() || !a[2].is_boolean() || !a[3].is_boolean() ||
-          !int_of(a[4], -1, INT64_MAX, &at.duration)) {
+          !int_of(a[4], -1, INT64_MAX, &at.duration) ||
+          (a.size() == 8 && (!a[5].is_boolean() || !int_of(a[6], 0, 999, &cc) || !a[7].is_boolean()))) {
         ok = false;
         break;
+      }
+      if (a.size() == 8) {
+        at.intl = a[5].get<bool>();
+        at.foreign_cli = a[7].get<bool>();
+        at.cc = static_cast<uint16_t>(cc);
       }
       at.callee = a[1].get<uint64_t>();
       at.ended = a[2].get<bool>();
@@ -424,8 +587,13 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
       inc.action = static_cast<Action>(action);
       flagged = ok;
     }
-    int64_t count = 0;
+    int64_t count = 0, intl_before = 0, since = -1, barred_until = 0, toll_from = -1;
     if (ok && j.contains("count")) ok = int_of(j["count"], 0, INT64_MAX, &count);
+    if (ok && j.contains("toll"))
+      ok = j["toll"].is_array() && j["toll"].size() == 4 &&
+           int_of(j["toll"][0], 0, INT64_MAX, &intl_before) && int_of(j["toll"][1], -1, INT64_MAX, &since) &&
+           int_of(j["toll"][2], 0, INT64_MAX, &barred_until) &&
+           int_of(j["toll"][3], -1, INT64_MAX, &toll_from);
     inc.attempts = static_cast<uint64_t>(count);
     if (!ok) {
       ++bad;
@@ -437,6 +605,10 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
     k.kind = static_cast<KeyKind>(kind);
     k.attempts = std::move(atts);
     k.flagged = flagged;
+    k.intl_before = static_cast<uint64_t>(intl_before);
+    k.since = since;
+    k.barred_until = barred_until;
+    k.toll_from = toll_from;
     inc.key = name;
     k.incident = std::move(inc);
     ++loaded;

@@ -18,6 +18,12 @@
 // one of the provider's own ranges arriving from outside (spoofed, or ported
 // out) is tagged; a withheld caller ID ("anonymous") is not judged.
 //
+// Fraud from our own side (Call::external = false): toll fraud (IRSF) per own
+// caller (international callees, country codes, long answered calls, against
+// its own history; night and weekend a sign; a block bars its international
+// calls for `toll_bar_s`), and a source on our side rotating caller IDs
+// outside our ranges (a hosted dialer on stolen SIP credentials).
+//
 // Decisions: kBlock (603/607 at the SBC), kTag (let through, marked), kAllow;
 // every decision carries the reasons that moved it. Bounds: 4,096 attempts per
 // key, `max_keys` keys (the least recently used go).
@@ -75,7 +81,33 @@ struct Options {
   double sequential_share = 0.5;         // of successive callees 1-10 numbers apart (>= 8 calls)
   double short_call_share = 0.6;         // of answered calls (>= 5 answered in the window)
   double low_asr = 0.2;                  // answered / ended (>= 10 ended in the window)
+  // Toll fraud (International Revenue Share Fraud, IRSF) placed by one of
+  // our own callers (external = false: a hacked PBX, stolen SIP credentials):
+  // a burst of calls to many international destinations, often premium or
+  // high-cost ranges, answered and long, at night or at the weekend (CFCA
+  // Global Fraud Loss Survey; GSMA FF.21 fraud manual). Over `window_s`, per
+  // own caller: distinct international callees and country codes, their share
+  // of the caller's calls, answered calls to them lasting `toll_long_call_s`,
+  // against the caller's own earlier international calls. International: a
+  // callee whose country code is not ours (`country_code`, else the one all
+  // `own_ranges` share; unknown: a callee dialled with the international prefix).
+  uint32_t toll_tag_destinations = 10;    // distinct international callees: tag
+  uint32_t toll_block_destinations = 20;  // ... block; from tag on with two more signs
+  double toll_share = 0.5;                // of the caller's calls in the window
+  uint32_t toll_countries = 3;            // distinct country codes: a sign
+  int64_t toll_long_call_s = 180;         // answered international calls this long: a sign (>= 2)
+  double toll_history_factor = 4;         // times the caller's own earlier rate
+  int64_t toll_bar_s = 86400;             // a block bars the caller's international calls this long
+  // From our side (external = false), one source (/24, /64) presenting this
+  // many caller IDs outside `own_ranges` in the window, half its calls or
+  // more, with a robocall sign: those calls are blocked (a hosted dialer).
+  uint32_t cli_foreign_min = 10;
+  int64_t utc_offset_min = 0;  // local time for night (22-06 h) and the weekend: a sign
 };
+
+// The country code of an E.164 number (digits, no "+"): its 1, 2 or 3
+// leading digits as ITU-T E.164's list assigns them; "" when it has none.
+std::string_view country_code_of(std::string_view e164);
 
 std::string_view action_name(Action a);
 

@@ -227,6 +227,172 @@ TEST(Calls, StateSurvivesARestart) {
   EXPECT_EQ(late.on_invite(call(kT0 + 5000, "+14155550123", "13125559999")).action, Action::kAllow);
 }
 
+// Toll fraud (IRSF) by an own caller: kT0 is a Monday 00:00 UTC.
+Call own_call(int64_t t, std::string caller, std::string callee, bool answered = true, int64_t dur = 600) {
+  Call c = call(t, std::move(caller), std::move(callee));
+  c.external = false;
+  c.trunk = "pbx-sbc";
+  c.answered = answered;
+  c.duration_s = answered ? dur : 0;
+  return c;
+}
+
+Options uk_provider() {
+  Options o;
+  o.own_ranges = {"4420", "447700"};  // all in +44: our country
+  return o;
+}
+
+TEST(Calls, CountryCodes) {
+  EXPECT_EQ(country_code_of("12025550123"), "1");
+  EXPECT_EQ(country_code_of("79161234567"), "7");
+  EXPECT_EQ(country_code_of("442071234567"), "44");
+  EXPECT_EQ(country_code_of("8828731089134"), "882");
+  EXPECT_EQ(country_code_of("2572212345"), "257");
+  EXPECT_EQ(country_code_of("35312345678"), "353");
+  EXPECT_EQ(country_code_of("0123"), "");
+  EXPECT_EQ(country_code_of(""), "");
+}
+
+TEST(Calls, HackedPbxDiallingManyInternationalNumbersIsBlocked) {
+  CallPatterns p(uk_provider());
+  // 40 international numbers in 10 minutes, premium-looking ranges of four
+  // country codes, answered and long, at midday on a Monday.
+  const char* ranges[] = {"00882", "00881", "00257", "00676"};
+  int first_flag = -1, first_block = -1;
+  for (int i = 0; i < 40; ++i) {
+    Call c = own_call(kT0 + 12 * 3600 + i * 15, "+442071230000",
+                      std::string(ranges[i % 4]) + std::to_string(7335913000 + i * 37));
+    Assessment a = p.on_invite(c);
+    p.on_end(c);
+    if (a.action != Action::kAllow && first_flag < 0) first_flag = i;
+    if (a.action == Action::kBlock && first_block < 0) {
+      first_block = i;
+      ASSERT_FALSE(a.reasons.empty());
+      EXPECT_NE(a.reasons[0].find("toll fraud: "), std::string::npos) << a.reasons[0];
+      EXPECT_NE(a.reasons[0].find("4 country codes"), std::string::npos) << a.reasons[0];
+      EXPECT_NE(a.reasons[0].find("no history"), std::string::npos) << a.reasons[0];
+    }
+  }
+  EXPECT_EQ(first_flag, 9);    // tagged at 10 international callees
+  EXPECT_GE(first_block, 9);   // blocked with the country codes and the long calls
+  EXPECT_LE(first_block, 19);  // at the latest at 20
+  // Its domestic calls go through; its international calls stay barred.
+  const int64_t later = kT0 + 14 * 3600;
+  EXPECT_EQ(p.on_invite(own_call(later, "+442071230000", "+442079460123")).action, Action::kAllow);
+  Assessment barred = p.on_invite(own_call(later + 1, "+442071230000", "0033142345678"));
+  EXPECT_EQ(barred.action, Action::kBlock);
+  ASSERT_FALSE(barred.reasons.empty());
+  EXPECT_NE(barred.reasons[0].find("barred"), std::string::npos);
+  // ... across a restart too.
+  CallPatterns q(uk_provider());
+  q.load_state(p.save_state(later + 1), later + 1);
+  EXPECT_EQ(q.on_invite(own_call(later + 2, "+442071230000", "0033142345679")).action, Action::kBlock);
+  // The same calls arriving from another network are not our toll fraud.
+  CallPatterns inbound(uk_provider());
+  for (int i = 0; i < 40; ++i) {
+    Call c = own_call(kT0 + 12 * 3600 + i * 15, "+33142345678", "+4420712" + std::to_string(30000 + i * 37));
+    c.external = true;
+    EXPECT_EQ(inbound.on_invite(c).action, Action::kAllow) << i;
+  }
+}
+
+TEST(Calls, BusinessCallingForeignCustomersIsNotFlagged) {
+  CallPatterns p(uk_provider());
+  // Five foreign customers a day for two weeks, long answered calls, some
+  // in the evening and at the weekend.
+  for (int day = 0; day < 14; ++day)
+    for (int i = 0; i < 5; ++i) {
+      Call c = own_call(kT0 + day * 86400 + 9 * 3600 + i * 1800 + (i == 4 ? 13 * 3600 : 0), "+442071239999",
+                        "00" + std::string(i % 2 ? "4930" : "3314") + std::to_string(1234500 + day * 10 + i),
+                        true, 1200);
+      Assessment a = p.on_invite(c);
+      p.on_end(c);
+      EXPECT_EQ(a.action, Action::kAllow) << day << " " << i;
+    }
+  EXPECT_TRUE(p.incidents().empty());
+}
+
+TEST(Calls, TollFraudAgainstTheCallersHistoryAndTheHour) {
+  // An international call centre: eight countries' numbers, 5 calls every
+  // 10 min around the clock for two days (its history).
+  CallPatterns p(uk_provider());
+  int64_t t = kT0 + 12 * 3600;
+  uint64_t n = 0;
+  for (; t < kT0 + 12 * 3600 + 2 * 86400; t += 120, ++n) {
+    Call c = own_call(t, "+442071235555", "00353" + std::to_string(861000000 + n % 5000), true, 240);
+    EXPECT_EQ(p.on_invite(c).action, Action::kAllow);
+    p.on_end(c);
+  }
+  // A busier hour, 12 distinct in 10 min: within 4 times its own rate.
+  for (int i = 0; i < 12; ++i, t += 50)
+    EXPECT_EQ(
+        p.on_invite(own_call(t, "+442071235555", "00353" + std::to_string(871000000 + i * 7919))).action,
+        Action::kAllow)
+        << i;
+  // 40 in 10 min is far above it.
+  Action last = Action::kAllow;
+  for (int i = 0; i < 40; ++i, t += 15)
+    last = p.on_invite(own_call(t, "+442071235555", "00353" + std::to_string(881000000 + i * 7919))).action;
+  EXPECT_EQ(last, Action::kBlock);
+
+  // The hour as a modifier: 12 short unanswered calls to one country, no
+  // history, are tagged at midday and blocked at night (with the country
+  // codes); night alone does not block.
+  auto burst = [](int64_t start, bool countries) {
+    CallPatterns q(uk_provider());
+    Action worst = Action::kAllow;
+    for (int i = 0; i < 12; ++i) {
+      const std::string cc = countries ? std::string(i % 3 ? (i % 3 == 1 ? "882" : "881") : "257") : "882";
+      Action a = q.on_invite(own_call(start + i * 30, "+442071236666",
+                                      "00" + cc + std::to_string(73359130 + i * 7919), false))
+                     .action;
+      worst = std::max(worst, a);
+    }
+    return worst;
+  };
+  EXPECT_EQ(burst(kT0 + 12 * 3600, false), Action::kTag);               // Monday midday, one country
+  EXPECT_EQ(burst(kT0 + 12 * 3600, true), Action::kTag);                // three countries, midday: one sign
+  EXPECT_EQ(burst(kT0 + 2 * 3600, false), Action::kTag);                // night alone: one sign
+  EXPECT_EQ(burst(kT0 + 2 * 3600, true), Action::kBlock);               // night and three countries
+  EXPECT_EQ(burst(kT0 + 5 * 86400 + 12 * 3600, true), Action::kBlock);  // Saturday midday
+}
+
+TEST(Calls, HostedDialerRotatingCallerIdsFromOurSideIsBlocked) {
+  CallPatterns p(uk_provider());
+  // Stolen SIP credentials: one source, each call with a made-up mobile
+  // caller ID outside our ranges, mostly unanswered.
+  int first_block = -1;
+  for (int i = 0; i < 60; ++i) {
+    Call c = own_call(kT0 + 12 * 3600 + i * 4, "+4476" + std::to_string(11034489 + i * 7919),
+                      "+44161" + std::to_string(4960000 + i * 6007), i % 8 == 0, 20);
+    c.source_ip = "203.0.113.50";
+    Assessment a = p.on_invite(c);
+    p.on_end(c);
+    if (a.action == Action::kBlock && first_block < 0) {
+      first_block = i;
+      ASSERT_FALSE(a.reasons.empty());
+      EXPECT_NE(a.reasons[0].find("caller IDs outside our ranges from our side"), std::string::npos)
+          << a.reasons[0];
+    }
+  }
+  EXPECT_GE(first_block, 9);
+  EXPECT_LE(first_block, 20);
+  // A switch: 200 subscribers of our ranges and a few with numbers ported in,
+  // through one source, answered: nobody blocked.
+  CallPatterns msc(uk_provider());
+  for (int i = 0; i < 400; ++i) {
+    const bool ported = i % 40 == 0;
+    Call c = own_call(
+        kT0 + 12 * 3600 + i * 2,
+        ported ? "+4479" + std::to_string(10000000 + i) : "+447700" + std::to_string(900000 + i % 200),
+        "+44161" + std::to_string(4960000 + i * 6007), i % 3 != 0, 90);
+    c.source_ip = "203.0.113.60";
+    EXPECT_NE(msc.on_invite(c).action, Action::kBlock) << i;
+    msc.on_end(c);
+  }
+}
+
 TEST(Calls, KeysStayBounded) {
   Options o;
   o.max_keys = 100;

@@ -97,6 +97,30 @@ national_prefix = "0"
 international_prefix = "00"
 # The caller-name prefix of a tagged call.
 tag_prefix = "Spam? "
+# Toll fraud (International Revenue Share Fraud) by our own callers (a hacked
+# PBX, stolen SIP credentials), per caller over the last 600 s. International:
+# a callee outside country_code, else outside the country all own_ranges share.
+# Distinct international callees that tag (when at least toll_share of the
+# caller's calls and above toll_history_factor times its own earlier rate).
+toll_tag_destinations = 10
+# ... that block (603); from toll_tag_destinations on, two signs block too.
+toll_block_destinations = 20
+# The share of the caller's calls in the window that go abroad.
+toll_share = 0.5
+# A sign: this many country codes among the callees.
+toll_countries = 3
+# A sign: two answered international calls of this many seconds or more.
+toll_long_call_s = 180
+# Not flagged within this many times the caller's own earlier international rate.
+toll_history_factor = 4
+# A block bars the caller's international calls (not domestic) this long.
+toll_bar_s = 86400
+# Local time (minutes east of UTC): night (22-06 h) or the weekend is a sign.
+utc_offset_min = 0
+# From our side, one source (/24, /64: a customer's PBX or hosted dialer)
+# presenting this many caller IDs outside own_ranges in 600 s, half its calls
+# or more, with a robocall sign: those calls are blocked.
+cli_foreign_min = 10
 # Calls waiting for the worker, then 503.
 max_queue = 1024
 # The call patterns (attempts in the window, incidents) survive a restart in

@@ -60,6 +60,17 @@ Result<CallsConfig> CallsConfig::from(const Config& cfg, const std::string& data
   c.international_prefix = digits_key("international_prefix", "00");
   c.tag_prefix = s.string("tag_prefix", "Spam? ");
   if (c.tag_prefix.size() > 64) s.invalid("tag_prefix", "at most 64 bytes");
+  c.toll_tag_destinations = static_cast<uint32_t>(s.integer("toll_tag_destinations", 10, 2, 4096));
+  c.toll_block_destinations = static_cast<uint32_t>(s.integer("toll_block_destinations", 20, 2, 4096));
+  if (c.toll_block_destinations < c.toll_tag_destinations)
+    s.invalid("toll_block_destinations", "below toll_tag_destinations");
+  c.toll_share = s.number("toll_share", 0.5, 0, 1);
+  c.toll_countries = static_cast<uint32_t>(s.integer("toll_countries", 3, 1, 1000));
+  c.toll_long_call_s = s.integer("toll_long_call_s", 180, 1, 86400);
+  c.toll_history_factor = s.number("toll_history_factor", 4, 1, 1000);
+  c.toll_bar_s = s.integer("toll_bar_s", 86400, 0, 30 * 86400);
+  c.utc_offset_min = s.integer("utc_offset_min", 0, -14 * 60, 14 * 60);
+  c.cli_foreign_min = static_cast<uint32_t>(s.integer("cli_foreign_min", 10, 2, 4096));
   c.max_queue = static_cast<size_t>(s.integer("max_queue", 1024, 1, 1000000));
   c.state_file = s.string("state_file", data_dir.empty() ? std::string() : data_dir + "/calls.state");
   c.state_interval_s = s.integer("state_interval_s", 60, 1, 86400);
@@ -178,9 +189,12 @@ CallAnswer decide_call(const calls::Assessment& a, const stir::Verdict& v, const
     // A caller ID that is not a caller (invalid, the callee's own, ours from
     // outside) is declined by the network; a pattern is unwanted (RFC 8197).
     // (Our own range from outside is a number rule only when it blocks.)
+    // Toll fraud by our own caller is declined too: the call is not wanted
+    // by the account's owner, not by the callee.
     const bool number_rule = std::any_of(a.reasons.begin(), a.reasons.end(), [&cfg](const std::string& r) {
-      return r.rfind("caller ID", 0) == 0 &&
-             (cfg.own_ranges_block || r.find("own range") == std::string::npos);
+      return (r.rfind("caller ID", 0) == 0 &&
+              (cfg.own_ranges_block || r.find("own range") == std::string::npos)) ||
+             r.find(": toll fraud: ") != std::string::npos;
     });
     out.action = "block";
     out.code = number_rule ? 603 : 607;
@@ -243,6 +257,15 @@ struct CallService::Impl {
     o.country_code = c.country_code;
     o.national_prefix = c.national_prefix;
     o.international_prefix = c.international_prefix;
+    o.toll_tag_destinations = c.toll_tag_destinations;
+    o.toll_block_destinations = c.toll_block_destinations;
+    o.toll_share = c.toll_share;
+    o.toll_countries = c.toll_countries;
+    o.toll_long_call_s = c.toll_long_call_s;
+    o.toll_history_factor = c.toll_history_factor;
+    o.toll_bar_s = c.toll_bar_s;
+    o.utc_offset_min = c.utc_offset_min;
+    o.cli_foreign_min = c.cli_foreign_min;
     return o;
   }
 

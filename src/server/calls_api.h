@@ -22,6 +22,8 @@
 //   own_ranges = ["1202555"]                    # digit prefixes of our own numbers
 //   own_ranges_action = "tag"                   # from outside: tag (ported out?) or "block"
 //   tag_prefix = "Spam? "
+//   toll_tag_destinations = 10                  # own caller, international callees in the window: tag
+//   toll_block_destinations = 20                # ... block (603), or from tag on with two signs
 //   state_file = "/var/lib/rampart/calls.state"   # default: <data dir>/calls.state
 //   state_interval_s = 60                          # written this often and at stop
 //
@@ -93,6 +95,11 @@ struct CallsConfig {
   bool own_ranges_block = false;  // own_ranges_action = "block" (default "tag": numbers ported out)
   std::string country_code, national_prefix = "0", international_prefix = "00";  // calls.h Options
   std::string tag_prefix = "Spam? ";
+  // Toll fraud by our own callers (calls.h Options toll_*, utc_offset_min).
+  uint32_t toll_tag_destinations = 10, toll_block_destinations = 20, toll_countries = 3;
+  double toll_share = 0.5, toll_history_factor = 4;
+  int64_t toll_long_call_s = 180, toll_bar_s = 86400, utc_offset_min = 0;
+  uint32_t cli_foreign_min = 10;  // calls.h Options::cli_foreign_min (a hosted dialer)
   size_t max_queue = 1024;
   std::string state_file;  // "": not persisted
   int64_t state_interval_s = 60;

@@ -96,6 +96,13 @@ TEST(CallsApi, DecisionRule) {
   auto s = decide_call(spoofed, none, cfg);
   EXPECT_EQ(s.action, "block");
   EXPECT_EQ(s.code, 603);
+  // Toll fraud by our own caller: declined (603), not "unwanted" (607).
+  calls::Assessment toll{
+      calls::Action::kBlock,
+      {"caller:+442071230000: toll fraud: 20 international callees in 600 s, 100% of its calls"}};
+  auto tf = decide_call(toll, none, cfg);
+  EXPECT_EQ(tf.action, "block");
+  EXPECT_EQ(tf.code, 603);
 
   auto j = nlohmann::json::parse(b.to_json());
   EXPECT_EQ(j["action"], "block");
@@ -113,8 +120,13 @@ TEST(CallsApi, ConfigIsStrict) {
   auto c = CallsConfig::from(*ok);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->own_ranges, std::vector<std::string>{"1202555"});
-  for (const char* bad : {"[calls]\nenabled = true\n", "[calls]\nstir_failed = \"drop\"\n",
-                          "[calls]\nown_ranges = [\"abc\"]\n", "[calls]\nx5u_timeout_ms = 0\n"}) {
+  EXPECT_EQ(c->toll_tag_destinations, 10u);
+  EXPECT_EQ(c->toll_block_destinations, 20u);
+  EXPECT_EQ(c->toll_bar_s, 86400);
+  for (const char* bad :
+       {"[calls]\nenabled = true\n", "[calls]\nstir_failed = \"drop\"\n", "[calls]\nown_ranges = [\"abc\"]\n",
+        "[calls]\nx5u_timeout_ms = 0\n", "[calls]\ntoll_tag_destinations = 30\n",
+        "[calls]\ntoll_share = 1.5\n", "[calls]\nutc_offset_min = 5000\n"}) {
     auto cfg = Config::parse(bad);
     ASSERT_TRUE(cfg);
     EXPECT_FALSE(CallsConfig::from(*cfg)) << bad;
