@@ -22,7 +22,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { env, fail, check, until } from './support.mjs';
+import { env, fail, check, until, stopProcess } from './support.mjs';
 
 const RAMPARTD = env('RAMPARTD_BIN'), RAMPART = env('RAMPART_BIN'), WEB = env('RAMPART_WEB_DIR');
 const CHROME = env('CHROMIUM'), SHOTS = env('SHOTS');
@@ -165,10 +165,7 @@ try {
   console.error('--- rampartd log ---\n' + log.slice(-3000));
 } finally {
   if (browser) await browser.close().catch(() => {});
-  if (daemon && daemon.exitCode === null) {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => { daemon.on('exit', r); setTimeout(r, 10000); });
-  }
+  await stopProcess(daemon);
   rmSync(tmp, { recursive: true, force: true });
 }
 process.exit(rc);

@@ -30,7 +30,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { env, fail, check, until, dnsRcode } from './support.mjs';
+import { env, fail, check, until, dnsRcode, stopProcess } from './support.mjs';
 
 const RAMPARTD = env('RAMPARTD_BIN'), RAMPART = env('RAMPART_BIN'), WEB = env('RAMPART_WEB_DIR');
 const CHROME = env('CHROMIUM'), SHOTS = env('SHOTS');
@@ -376,11 +376,7 @@ try {
 } finally {
   if (browser) await browser.close().catch(() => {});
   if (evil) evil.close();
-  for (const d of [daemon, daemon2]) {
-    if (!d || d.exitCode !== null) continue;
-    d.kill('SIGTERM');
-    await new Promise((r) => { d.on('exit', r); setTimeout(r, 10000); });
-  }
+  for (const d of [daemon, daemon2]) await stopProcess(d);
   rmSync(tmp, { recursive: true, force: true });
 }
 process.exit(rc);

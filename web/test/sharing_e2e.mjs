@@ -35,7 +35,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { env, fail, check, until, dnsRcode } from './support.mjs';
+import { env, fail, check, until, dnsRcode, stopProcess } from './support.mjs';
 
 const RAMPARTD = env('RAMPARTD_BIN'), RAMPART = env('RAMPART_BIN'), WEB = env('RAMPART_WEB_DIR');
 const CHROME = env('CHROMIUM'), SHOTS = env('SHOTS');
@@ -281,11 +281,7 @@ try {
   for (const n of ['A', 'B']) console.error(`--- rampartd ${n} log ---\n` + logs[n].slice(-3000));
 } finally {
   if (browser) await browser.close().catch(() => {});
-  for (const d of Object.values(daemons)) {
-    if (!d || d.exitCode !== null) continue;
-    d.kill('SIGTERM');
-    await new Promise((r) => { d.on('exit', r); setTimeout(r, 10000); });
-  }
+  for (const d of Object.values(daemons)) await stopProcess(d);
   rmSync(tmp, { recursive: true, force: true });
 }
 process.exit(rc);

@@ -41,3 +41,10 @@ export function dnsRcode(port, name) {
     sock.send(Buffer.concat(parts), port, '127.0.0.1');
   });
 }
+// Stops a child process still running (SIGTERM, then waits for its exit, at most 10 s).
+export async function stopProcess(proc) {
+  if (!proc || proc.exitCode !== null) return;
+  const exited = new Promise((r) => { proc.on('exit', r); setTimeout(r, 10000); });
+  proc.kill('SIGTERM');
+  await exited;
+}
