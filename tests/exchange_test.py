@@ -408,6 +408,11 @@ subscribers_dynamic = ["100.64.0.0/10"]
         self.wait_for("C lists A's detected bot", lambda: self.zone_answer("C", NET_BOT) == ["127.0.0.4"])
         print("flow export on A to C's zone answering: %.3f s" % (time.monotonic() - t0))
         self.assertIn("A@", self.zone_txt("C", NET_BOT))
+        # B receives it too, with A as the source (at trust 0.5 it waits for a second report to list).
+        rep = self.wait_for("B has A's report of the detected bot",
+                            lambda: self.listing("B", "ip:" + NET_BOT)["reports"], deadline_s=5)
+        self.assertEqual([r["member"] for r in rep], ["A"])
+        print("flow export on A to B holding A's report: %.3f s" % (time.monotonic() - t0))
 
         # C reports it too: B now lists it, with both reporters and times.
         st, j = self.publish("C", [{"class": "bot_ip", "kind": "ip", "value": BOT}])
