@@ -152,6 +152,7 @@ codes = {{ spammer = "127.0.1.2", compromised = "127.0.1.3" }}
         cls.knot, cls.knot_log, cls.knot_err = start_knot(
             KNOTD, os.path.join(cls.dir, "knot"), cls.knot_port, cls.dns_port, SECRET,
             [("bl.example", True), ("dbl.example", True), ("wl.example", True)])
+        cls.addClassCleanup(stop, (cls.knot,), 30)
 
     @classmethod
     def start_rampartd(cls):
@@ -160,6 +161,8 @@ codes = {{ spammer = "127.0.1.2", compromised = "127.0.1.3" }}
             [os.environ["RAMPARTD_BIN"], "--config", cls.conf, "--data-dir", cls.data, "--milter", "127.0.0.1:0",
              "--http", "127.0.0.1:%d" % cls.http_port, "--zone", zone, "--loops", "1"],
             stdout=subprocess.PIPE, stderr=cls.err, text=True)
+        # Stopped even when setUpClass fails (unittest then skips tearDownClass, not class cleanups).
+        cls.addClassCleanup(stop, (cls.rampartd,), 30)
         lines = ready_lines(cls.rampartd, cls.log)
 
     @classmethod

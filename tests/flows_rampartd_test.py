@@ -159,6 +159,8 @@ subscribers_dynamic = ["100.64.0.0/10"]
             [os.environ["RAMPARTD_BIN"], "--config", cls.conf, "--data-dir", cls.data, "--milter", "127.0.0.1:0",
              "--http", "127.0.0.1:%d" % cls.http_port, "--zone", zone, "--loops", "1"],
             stdout=subprocess.PIPE, stderr=cls.err, text=True)
+        # Stopped even when setUpClass fails (unittest then skips tearDownClass, not class cleanups).
+        cls.addClassCleanup(stop, (cls.rampartd,), 30)
         lines = ready_lines(cls.rampartd, cls.log)
         assert "rampartd: flows udp port %d\n" % cls.flow_port in lines, lines
 
