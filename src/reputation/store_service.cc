@@ -425,11 +425,20 @@ struct StoreService::Impl {
   // (and kept: a new sender's first lookup is the next one's hit).
   Result<std::vector<Report>> reports_cached(std::span<const std::string> ids) {
     std::vector<Store::Lookup> looks(ids.size());
+    if (auto st = lookup_through_cache(looks, [&](size_t i) -> const std::string& { return ids[i]; }); !st)
+      return tl::unexpected(st.error());
+    return engine.reports_from(ids, looks);
+  }
+
+  // looks[i] for key_of(i): from the cache where it holds the key, the rest
+  // in one lookup_many whose answers fill the cache. Returns the cache hits.
+  template <typename KeyOf>
+  Result<uint64_t> lookup_through_cache(std::vector<Store::Lookup>& looks, KeyOf key_of) {
     std::vector<std::string> miss;
     std::vector<size_t> miss_at;
-    for (size_t i = 0; i < ids.size(); ++i)
-      if (!cache.get(ids[i], looks[i])) {
-        miss.push_back(ids[i]);
+    for (size_t i = 0; i < looks.size(); ++i)
+      if (!cache.get(key_of(i), looks[i])) {
+        miss.push_back(key_of(i));
         miss_at.push_back(i);
       }
     if (!miss.empty()) {
@@ -445,36 +454,15 @@ struct StoreService::Impl {
         looks[miss_at[j]] = std::move((*r)[j]);
       }
     }
-    return engine.reports_from(ids, looks);
+    return looks.size() - miss.size();
   }
 
   // Engine::reclassify, reading what the cache has from the cache.
   Status reclassify_cached(const Engine::Senders& part) {
     std::vector<Store::Lookup> looks(part.size());
-    std::vector<std::string> miss;
-    std::vector<size_t> miss_at;
-    uint64_t hits = 0;
-    for (size_t i = 0; i < part.size(); ++i) {
-      if (cache.get(part[i].first.key, looks[i])) {
-        ++hits;
-      } else {
-        miss.push_back(part[i].first.key);
-        miss_at.push_back(i);
-      }
-    }
-    if (!miss.empty()) {
-      const RecentCache::Epoch at = cache.epoch();
-      const uint64_t stamp = cache.read_stamp();
-      auto r = [&] {
-        auto turn = store_turn();
-        return store->lookup_many(miss);
-      }();
-      if (!r) return tl::unexpected(r.error());
-      for (size_t j = 0; j < miss.size(); ++j) {
-        cache.fill(miss[j], (*r)[j], stamp, at);
-        looks[miss_at[j]] = std::move((*r)[j]);
-      }
-    }
+    auto got = lookup_through_cache(looks, [&](size_t i) -> const std::string& { return part[i].first.key; });
+    if (!got) return tl::unexpected(got.error());
+    const uint64_t hits = *got;
     std::vector<std::pair<std::string, std::string>> states;
     std::vector<ClassChange> changes;
     engine.next_states(part, looks, states, engine.has_listener() ? &changes : nullptr);

@@ -22,7 +22,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { env, fail, check, until, stopProcess } from './support.mjs';
+import { env, fail, check, until, stopProcess, login } from './support.mjs';
 
 const RAMPARTD = env('RAMPARTD_BIN'), RAMPART = env('RAMPART_BIN'), WEB = env('RAMPART_WEB_DIR');
 const CHROME = env('CHROMIUM'), SHOTS = env('SHOTS');
@@ -63,14 +63,6 @@ async function startDaemon() {
     if (!http || !con) fail(`no http or console port in: ${out}`);
     return { http: Number(http[1]), console: Number(con[1]) };
   }, 20000);
-}
-
-async function login(page, base, user, password) {
-  await page.goto(`${base}/login`);
-  await page.fill('#user', user);
-  await page.fill('#password', password);
-  await page.click('button[type=submit]');
-  await page.waitForURL(`${base}/live`);
 }
 
 async function main() {

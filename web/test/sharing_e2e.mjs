@@ -35,7 +35,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { env, fail, check, until, dnsRcode, stopProcess } from './support.mjs';
+import { env, fail, check, until, dnsRcode, stopProcess, login } from './support.mjs';
 
 const RAMPARTD = env('RAMPARTD_BIN'), RAMPART = env('RAMPART_BIN'), WEB = env('RAMPART_WEB_DIR');
 const CHROME = env('CHROMIUM'), SHOTS = env('SHOTS');
@@ -135,14 +135,6 @@ async function startMember(name, g, ports) {
     if (!http) fail(`no http port in: ${out}`);
     return { http: Number(http[1]), console: con ? Number(con[1]) : 0 };
   }, 20000);
-}
-
-async function login(page, base, user, password) {
-  await page.goto(`${base}/login`);
-  await page.fill('#user', user);
-  await page.fill('#password', password);
-  await page.click('button[type=submit]');
-  await page.waitForURL(`${base}/live`);
 }
 
 async function main() {

@@ -48,3 +48,11 @@ export async function stopProcess(proc) {
   proc.kill('SIGTERM');
   await exited;
 }
+// Logs USER in through the console's form at BASE; resolves once on the Live page.
+export async function login(page, base, user, password) {
+  await page.goto(`${base}/login`);
+  await page.fill('#user', user);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${base}/live`);
+}
