@@ -28,7 +28,6 @@ Environment: RAMPARTD_BIN, RAMPART_SOURCE_DIR. Needs knot (knotd) and
 python3-dnspython.
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -45,8 +44,8 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from dnsbl_support import free_port, start_knot, stop
-from e2e_support import poll, ready_lines
+from dnsbl_support import a_records, ask, free_port, serial, start_knot, stop, summary, txt_records
+from e2e_support import poll, ready_lines, token_toml
 
 SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ=="
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
@@ -60,45 +59,8 @@ NEWSLETTER = "100.64.7.20"  # a compliant bulk sender: the allow list (DNSWL)
 SPAM_DOMAIN = "spam-shop.example"  # a spammer's domain: the domain list (RHSBL)
 
 
-def sha(t):
-    return hashlib.sha256(t.encode()).hexdigest()
-
-
 def rev(ip, zone):
     return ".".join(reversed(ip.split("."))) + "." + zone
-
-
-def ask(port, name, qtype, tcp=False):
-    q = dns.message.make_query(name, qtype)
-    q.flags &= ~dns.flags.RD
-    if tcp:
-        return dns.query.tcp(q, "127.0.0.1", port=port, timeout=3)
-    return dns.query.udp(q, "127.0.0.1", port=port, timeout=3)
-
-
-def summary(r):
-    recs = set()
-    for rrset in r.answer:
-        if rrset.rdtype == dns.rdatatype.CNAME:
-            continue
-        for rd in rrset:
-            recs.add((dns.rdatatype.to_text(rrset.rdtype), rd.to_text()))
-    return dns.rcode.to_text(r.rcode()), frozenset(recs)
-
-
-def a_records(port, name):
-    r = ask(port, name, "A")
-    return r.rcode(), sorted(rd.address for rrset in r.answer if rrset.rdtype == dns.rdatatype.A for rd in rrset)
-
-
-def txt_records(port, name):
-    r = ask(port, name, "TXT")
-    return [b"".join(rd.strings).decode() for rrset in r.answer if rrset.rdtype == dns.rdatatype.TXT for rd in rrset]
-
-
-def serial(port, zone):
-    r = ask(port, zone, "SOA")
-    return r.answer[0][0].serial if r.answer else None
 
 
 class LiveZonesTest(unittest.TestCase):
@@ -112,16 +74,8 @@ class LiveZonesTest(unittest.TestCase):
         os.mkdir(cls.data)
         conf = os.path.join(cls.dir, "rampart.toml")
         with open(conf, "w") as f:
-            f.write(f"""[[http.tokens]]
-name = "desk"
-sha256 = "{sha(DESK)}"
-rights = ["scan", "read", "events", "override"]
-
-[[http.tokens]]
-name = "reader"
-sha256 = "{sha(READER)}"
-rights = ["read", "events"]
-
+            f.write(f"""{token_toml('desk', DESK, ['scan', 'read', 'events', 'override'])}
+{token_toml('reader', READER, ['read', 'events'])}
 [dnsbl]
 listen = ["127.0.0.1:{cls.dns_port}"]
 xfr_allow = ["127.0.0.0/8"]

@@ -31,7 +31,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from dnsbl_support import free_port, stop
+from dnsbl_support import ask, free_port, serial, stop, summary
 
 SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ=="
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
@@ -80,29 +80,6 @@ def write(path, text):
     with open(tmp, "w") as f:
         f.write(text)
     os.rename(tmp, path)
-
-
-def ask(port, name, qtype):
-    q = dns.message.make_query(name, qtype)
-    q.flags &= ~dns.flags.RD
-    return dns.query.udp(q, "127.0.0.1", port=port, timeout=3)
-
-
-def summary(r):
-    """rcode and the A/TXT/SOA/NS records of the answer, as a set (a CNAME
-    for an exclusion at a secondary is left out, as in dnsbl_xfr_test)."""
-    recs = set()
-    for rrset in r.answer:
-        if rrset.rdtype == dns.rdatatype.CNAME:
-            continue
-        for rd in rrset:
-            recs.add((dns.rdatatype.to_text(rrset.rdtype), rd.to_text()))
-    return dns.rcode.to_text(r.rcode()), frozenset(recs)
-
-
-def serial(port, zone):
-    r = ask(port, zone, "SOA")
-    return r.answer[0][0].serial if r.answer and r.rcode() == dns.rcode.NOERROR else None
 
 
 class DnsblNsdTest(unittest.TestCase):

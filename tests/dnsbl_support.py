@@ -4,6 +4,12 @@ import signal
 import socket
 import subprocess
 
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+
 
 def free_port():
     """A port free for both UDP and TCP on 127.0.0.1 (bound and released)."""
@@ -78,3 +84,43 @@ def stop(procs, timeout=15):
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+
+
+def ask(port, name, qtype, tcp=False, timeout=3):
+    """One non-recursive query to 127.0.0.1:port over UDP (or TCP)."""
+    q = dns.message.make_query(name, qtype)
+    q.flags &= ~dns.flags.RD
+    if tcp:
+        return dns.query.tcp(q, "127.0.0.1", port=port, timeout=timeout)
+    return dns.query.udp(q, "127.0.0.1", port=port, timeout=timeout)
+
+
+def summary(r):
+    """rcode and the records of the answer section, as a set. A CNAME (rbldnsd's
+    dump maps an exclusion to a CNAME to `excluded`; a secondary serves it) is
+    left out: what a DNSBL client sees is the rcode and that no A follows."""
+    recs = set()
+    for rrset in r.answer:
+        if rrset.rdtype == dns.rdatatype.CNAME:
+            continue
+        for rd in rrset:
+            recs.add((dns.rdatatype.to_text(rrset.rdtype), rd.to_text()))
+    return dns.rcode.to_text(r.rcode()), frozenset(recs)
+
+
+def serial(port, zone):
+    """The zone's SOA serial as served at port, or None when it has none yet."""
+    r = ask(port, zone, "SOA")
+    return r.answer[0][0].serial if r.answer and r.rcode() == dns.rcode.NOERROR else None
+
+
+def a_records(port, name):
+    """(rcode, sorted A addresses) for name."""
+    r = ask(port, name, "A")
+    return r.rcode(), sorted(rd.address for rrset in r.answer if rrset.rdtype == dns.rdatatype.A for rd in rrset)
+
+
+def txt_records(port, name):
+    """The TXT answers for name, each one's strings joined."""
+    r = ask(port, name, "TXT")
+    return [b"".join(rd.strings).decode() for rrset in r.answer if rrset.rdtype == dns.rdatatype.TXT for rd in rrset]

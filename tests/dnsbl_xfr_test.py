@@ -38,7 +38,7 @@ import dns.tsig
 import dns.tsigkeyring
 import dns.zone
 
-from dnsbl_support import free_port, start_knot, stop
+from dnsbl_support import ask, free_port, serial, start_knot, stop, summary
 from e2e_support import poll
 
 SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ=="
@@ -107,32 +107,6 @@ def write(path, text):
     with open(tmp, "w") as f:
         f.write(text)
     os.rename(tmp, path)
-
-
-def ask(port, name, qtype, tcp=False):
-    q = dns.message.make_query(name, qtype)
-    q.flags &= ~dns.flags.RD
-    if tcp:
-        return dns.query.tcp(q, "127.0.0.1", port=port, timeout=3)
-    return dns.query.udp(q, "127.0.0.1", port=port, timeout=3)
-
-
-def summary(r):
-    """rcode and the A/TXT/SOA/NS records of the answer, as a set. A CNAME
-    (rbldnsd's dump maps an exclusion to a CNAME to `excluded`) is left out:
-    what a DNSBL client sees is the rcode and that no A follows."""
-    recs = set()
-    for rrset in r.answer:
-        if rrset.rdtype == dns.rdatatype.CNAME:
-            continue
-        for rd in rrset:
-            recs.add((dns.rdatatype.to_text(rrset.rdtype), rd.to_text()))
-    return dns.rcode.to_text(r.rcode()), frozenset(recs)
-
-
-def serial(port, zone):
-    r = ask(port, zone, "SOA")
-    return r.answer[0][0].serial if r.answer else None
 
 
 class DnsblXfrTest(unittest.TestCase):

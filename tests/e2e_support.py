@@ -1,6 +1,7 @@
 """Helpers shared by the Python end-to-end tests (the counterpart of
 tests/e2e_support.h): polling with a deadline instead of sleeps, and reading
 rampartd's start-up lines up to "rampartd: ready"."""
+import hashlib
 import time
 
 
@@ -33,3 +34,14 @@ def ready_lines(proc, describe=lambda: "", max_lines=20):
     if not lines[-1].startswith("rampartd: ready"):
         raise AssertionError("rampartd did not start: %r\n%s" % (lines, describe()))
     return lines
+
+
+def sha256_hex(text):
+    """The hex SHA-256 of a token, as rampartd's [[http.tokens]] sha256 wants it."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def token_toml(name, token, rights):
+    """A [[http.tokens]] section of rampart.toml for `token` with `rights`."""
+    quoted = ", ".join('"%s"' % r for r in rights)
+    return '[[http.tokens]]\nname = "%s"\nsha256 = "%s"\nrights = [%s]\n' % (name, sha256_hex(token), quoted)

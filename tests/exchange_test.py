@@ -63,7 +63,7 @@ import dns.rcode
 import dns.rdatatype
 
 from dnsbl_support import stop
-from e2e_support import poll, ready_lines
+from e2e_support import poll, ready_lines, token_toml
 
 TOKEN = "desk-token-with-publish"
 BOT = "198.51.100.77"
@@ -103,10 +103,6 @@ def free_port(taken=set()):
             t.close()
             u.close()
     raise RuntimeError("no free port")
-
-
-def sha(t):
-    return hashlib.sha256(t.encode()).hexdigest()
 
 
 def rev(ip, zone):
@@ -176,11 +172,7 @@ address = "127.0.0.1:{cls.m[o]['ex']}"
         trust = ", ".join(f'{o} = {t}' for o, t in TRUST[name].items())
         conf = os.path.join(m["dir"], "rampart.toml")
         with open(conf, "w") as f:
-            f.write(f"""[[http.tokens]]
-name = "desk"
-sha256 = "{sha(TOKEN)}"
-rights = ["read", "publish", "events", "scan"]
-
+            f.write(f"""{token_toml('desk', TOKEN, ['read', 'publish', 'events', 'scan'])}
 [dnsbl]
 listen = ["127.0.0.1:{m['dns']}"]
 rebuild_ms = 100

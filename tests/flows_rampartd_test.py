@@ -18,7 +18,6 @@ components:
 Environment: RAMPARTD_BIN, RAMPART_SOURCE_DIR, SOFTFLOWD, SOFTFLOWCTL.
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -36,16 +35,12 @@ import dns.query
 import dns.rdatatype
 
 from dnsbl_support import free_port, stop
-from e2e_support import poll, ready_lines
+from e2e_support import poll, ready_lines, token_toml
 
 DESK = "desk-token-with-override"
 READER = "reader-token-without-override"
 BOT = "100.64.0.7"
 USER = "100.64.0.8"
-
-
-def sha(t):
-    return hashlib.sha256(t.encode()).hexdigest()
 
 
 def checksum(b):
@@ -123,16 +118,8 @@ class FlowsInRampartd(unittest.TestCase):
         os.mkdir(cls.data)
         cls.conf = os.path.join(cls.dir, "rampart.toml")
         with open(cls.conf, "w") as f:
-            f.write(f"""[[http.tokens]]
-name = "desk"
-sha256 = "{sha(DESK)}"
-rights = ["scan", "read", "events", "override"]
-
-[[http.tokens]]
-name = "reader"
-sha256 = "{sha(READER)}"
-rights = ["read", "events"]
-
+            f.write(f"""{token_toml('desk', DESK, ['scan', 'read', 'events', 'override'])}
+{token_toml('reader', READER, ['read', 'events'])}
 [dnsbl]
 listen = ["127.0.0.1:{cls.dns_port}"]
 rebuild_ms = 200

@@ -19,7 +19,6 @@ the reports.
 """
 import email
 import email.policy
-import hashlib
 import os
 import pwd
 import shutil
@@ -38,15 +37,12 @@ import dns.rdatatype
 
 sys.path.insert(0, os.path.dirname(__file__))
 from dnsbl_support import free_port, stop  # noqa: E402
+from e2e_support import token_toml  # noqa: E402
 
 KNOTD = "/usr/sbin/knotd"
 POSTFIX = "/usr/sbin/postfix"
 TOKEN = "complaints-desk-token"
 SUBSCRIBER = "alice.smith@isp.example"
-
-
-def sha(t):
-    return hashlib.sha256(t.encode()).hexdigest()
 
 
 def genkey(path):
@@ -133,11 +129,7 @@ zone:
         os.mkdir(data)
         conf = os.path.join(d, "rampart.toml")
         with open(conf, "w") as f:
-            f.write(f"""[[http.tokens]]
-name = "desk"
-sha256 = "{sha(TOKEN)}"
-rights = ["scan", "read", "learn"]
-
+            f.write(f"""{token_toml('desk', TOKEN, ['scan', 'read', 'learn'])}
 [reputation]
 enabled = true
 
