@@ -41,3 +41,10 @@ if(RAMPART_PYTHON3)
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind6)
   set_tests_properties(blind6_generators PROPERTIES TIMEOUT 600)
 endif()
+# The sixth generator set (bench/blind7: its author read only FORMAT.md, the event format and
+# published descriptions; senders, flows, calls): format and determinism at scale 0.05.
+if(RAMPART_PYTHON3)
+  add_test(NAME blind7_generators COMMAND ${RAMPART_PYTHON3} test_gen.py
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind7)
+  set_tests_properties(blind7_generators PROPERTIES TIMEOUT 600)
+endif()
