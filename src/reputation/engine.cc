@@ -133,6 +133,7 @@ void Engine::collect(std::span<const Event> events, std::vector<std::pair<Identi
 void Engine::collect_into(std::span<const Event> events, std::vector<Update>& updates,
                           std::vector<std::pair<Identity, int64_t>>* senders, KeyIndex* seen) const {
   const auto key_of = [senders](uint32_t i) -> std::string_view { return (*senders)[i].first.key; };
+  updates.reserve(updates.size() + 6 * events.size());  // ip, net, domain, dkim, spf and one more, typically
   for (const Event& e : events) {
     const int64_t at = e.time ? e.time : clock_.unix_seconds();
     const Counters d = delta_of(e, at, &psl_);

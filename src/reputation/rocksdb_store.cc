@@ -2,6 +2,8 @@
 // RocksDB store with reputation::merge() as an associative merge operator.
 #include "reputation/rocksdb_store.h"
 
+#include "reputation/key_index.h"
+
 #include <rocksdb/cache.h>
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
@@ -254,6 +256,7 @@ class ResidentCounters {
   std::mutex cp_mu;             // one checkpoint at a time
   std::condition_variable cv;   // wakes the checkpointer
   bool stop = false;            // under mu
+  bool keep_journal = false;    // under mu: an update journaled but not applied (memory full)
   std::thread thread;
 
   void note_dirty(std::string_view key) {
@@ -300,9 +303,11 @@ Status journal_write(rocksdb::DB& db, ResidentCounters& r, bool sync, size_t n, 
   }
   Status st = r.mem.merge(std::span<const Update>(r.ups.data(), n));
   if (r.journal_bytes >= r.checkpoint_bytes) r.cv.notify_one();
-  if (!st)
+  if (!st) {
+    r.keep_journal = true;  // the journal holds what memory lacks: no checkpoint may delete it
     return fail(Errc::kIo,
                 "resident counters: " + st.error().message + " (journaled: applied at the next open)");
+  }
   return {};
 }
 
@@ -588,11 +593,13 @@ Status RocksDbStore::checkpoint() {
   const std::lock_guard cp(r.cp_mu);
   std::string keys;
   uint64_t upto = 0, first = 0;
+  bool keep = false;
   {
     const std::lock_guard lock(r.mu);
     keys.swap(r.dirty);
     upto = r.next_seq - 1;  // every record up to here: its keys are in `keys`
     first = r.first_kept;
+    keep = r.keep_journal;
     r.journal_bytes = 0;
   }
   // If anything fails, the keys go back (the journal they need is kept).
@@ -645,7 +652,9 @@ Status RocksDbStore::checkpoint() {
     if (auto st = db_->Write(wo, &batch); !st.ok()) return restore(io(st, "checkpoint write"));
   }
   batch.Clear();
-  if (options_.checkpoint_keeps_journal) upto = first - 1;  // tests: the crash between the two writes
+  // Tests: the crash between the two writes. An update not applied (memory
+  // full): the journal is its only copy, kept for the next open.
+  if (options_.checkpoint_keeps_journal || keep) upto = first - 1;
   for (uint64_t q = first; q <= upto; ++q)
     if (auto st = batch.Delete(journal_key(q)); !st.ok()) return restore(io(st, "checkpoint batch"));
   if (batch.Count() > 0)
@@ -727,14 +736,21 @@ Result<size_t> RocksDbStore::merge_ops_to(std::span<const OpBatch> ops, std::spa
     }
   }
   // One batch sent twice in this call counts once.
-  std::unordered_map<std::string_view, char> in_call;
+  KeyIndex in_call;
+  const auto op_of = [&ops](uint32_t i) -> std::string_view { return ops[i].op_id; };
   for (size_t i = 0; i < ops.size(); ++i)
-    if (!skip[i] && !ops[i].op_id.empty() && !in_call.try_emplace(ops[i].op_id, 0).second) skip[i] = 1;
+    if (!skip[i] && !ops[i].op_id.empty() &&
+        !in_call.find_or_add(ops[i].op_id, static_cast<uint32_t>(i), op_of).second)
+      skip[i] = 1;
   static const SystemClock system;
   const int64_t now = (options_.clock ? *options_.clock : static_cast<const Clock&>(system)).unix_seconds();
   if (res_) {  // one journal record: the fresh batches' updates (the memory table adds each) and op ids
     std::vector<const Update*> all;
     std::vector<const std::string*> ids;
+    size_t total = 0;
+    for (const OpBatch& b : ops) total += b.updates.size();
+    all.reserve(total);
+    ids.reserve(ops.size());
     size_t applied = 0;
     for (size_t i = 0; i < ops.size(); ++i) {
       if (skip[i]) continue;
