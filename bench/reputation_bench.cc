@@ -633,7 +633,7 @@ int main(int argc, char** argv) {
   uint64_t identities = 10000000, redis_identities = 0;
   BenchConfig cfg;
   std::string rocks_dir, redis;
-  bool compact = true, memory = true, service_only = false;
+  bool compact = true, memory = true, service_only = false, resident = true;
   long successive = -1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -658,6 +658,8 @@ int main(int argc, char** argv) {
       service_only = true;
     else if (a == "--no-memory")
       memory = false;
+    else if (a == "--no-resident")  // RocksDB: counters in RocksDB's keys, not resident in memory
+      resident = false;
     else if (a == "--max-successive-merges")
       successive = std::strtol(next().c_str(), nullptr, 10);
     else if (a == "--cache")  // StoreService's cache of recent counters (identities; 0: off)
@@ -667,7 +669,7 @@ int main(int argc, char** argv) {
           stderr,
           "usage: reputation_bench [--identities N] [--updates N] [--batch N] [--load-batch N] "
           "[--rocksdb DIR] [--redis host:port,...] [--redis-identities N] [--no-compact] [--no-memory] "
-          "[--service-only]\n");
+          "[--service-only] [--no-resident] [--cache N] [--max-successive-merges N]\n");
       return 2;
     }
   }
@@ -730,6 +732,7 @@ int main(int argc, char** argv) {
       o.sync = sync;
       if (successive >= 0) o.max_successive_merges = static_cast<size_t>(successive);
       o.clock = &g_clock;  // expiry judged at the benchmark's time, not today's
+      o.resident = resident;
       const size_t rss0 = rss_bytes();
       auto s = RocksDbStore::open(dir, o);
       if (!s) {

@@ -320,6 +320,7 @@ enabled = true
 # Default: rocksdb when rampartd is given --data-dir, else memory.
 # store = "rocksdb"
 sync = true           # rocksdb: fsync the write-ahead log for every write (batch)
+resident = true       # rocksdb: counters in memory (~100 B per identity), RocksDB their journal
 # redis_seeds = ["127.0.0.1:7000"]
 # redis_wait_replicas = 1          # redis: replicas holding a write before it is acknowledged
 # redis_retry_deadline_ms = 5000   # redis: how long a call retries through a failover; set it

@@ -126,13 +126,14 @@ bool is_sender_kind(IdentityKind k) { return k != IdentityKind::kFeedbackId && k
 void Engine::collect(std::span<const Event> events, std::vector<std::pair<Identity, int64_t>>* senders) {
   updates_.clear();
   // One event: identities_of() gives each identity once, no map needed.
-  std::unordered_map<std::string, size_t> seen;  // sender key -> index in *senders
+  KeyIndex seen;  // sender keys -> index in *senders
   collect_into(events, updates_, senders, events.size() == 1 ? nullptr : &seen);
 }
 
 void Engine::collect_into(std::span<const Event> events, std::vector<Update>& updates,
-                          std::vector<std::pair<Identity, int64_t>>* senders,
-                          std::unordered_map<std::string, size_t>* seen) const {
+                          std::vector<std::pair<Identity, int64_t>>* senders, KeyIndex* seen) const {
+  const auto key_of = [senders](uint32_t i) -> std::string_view { return (*senders)[i].first.key; };
+  updates.reserve(updates.size() + 6 * events.size());  // ip, net, domain, dkim, spf and one more, typically
   for (const Event& e : events) {
     const int64_t at = e.time ? e.time : clock_.unix_seconds();
     const Counters d = delta_of(e, at, &psl_);
@@ -140,10 +141,12 @@ void Engine::collect_into(std::span<const Event> events, std::vector<Update>& up
       if (senders && is_sender_kind(id.kind)) {
         if (!seen) {
           senders->emplace_back(id, at);
-        } else if (auto [it, fresh] = seen->try_emplace(id.key, senders->size()); fresh) {
+        } else if (auto [pos, fresh] =
+                       seen->find_or_add(id.key, static_cast<uint32_t>(senders->size()), key_of);
+                   fresh) {
           senders->emplace_back(id, at);
         } else {
-          (*senders)[it->second].second = std::max((*senders)[it->second].second, at);
+          (*senders)[pos].second = std::max((*senders)[pos].second, at);
         }
       }
       updates.push_back(Update{std::move(id.key), d});
@@ -171,8 +174,10 @@ Result<size_t> Engine::record_ops(std::span<const EventBatch> batches) {
 }
 
 std::vector<OpBatch> Engine::ops_of(std::span<const EventBatch> batches, Senders& senders) const {
-  std::unordered_map<std::string, size_t> seen;
-  for (size_t i = 0; i < senders.size(); ++i) seen.try_emplace(senders[i].first.key, i);
+  KeyIndex seen;
+  const auto key_of = [&senders](uint32_t i) -> std::string_view { return senders[i].first.key; };
+  for (size_t i = 0; i < senders.size(); ++i)
+    seen.find_or_add(senders[i].first.key, static_cast<uint32_t>(i), key_of);
   std::vector<OpBatch> ops(batches.size());
   for (size_t i = 0; i < batches.size(); ++i) {
     ops[i].op_id = batches[i].op_id;

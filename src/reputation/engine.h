@@ -37,6 +37,7 @@
 #include "core/clock.h"
 #include "reputation/classify.h"
 #include "reputation/event.h"
+#include "reputation/key_index.h"
 #include "reputation/store.h"
 
 namespace rampart::reputation {
@@ -182,8 +183,7 @@ class Engine {
   // once with the latest time of its events.
   void collect(std::span<const Event> events, std::vector<std::pair<Identity, int64_t>>* senders);
   void collect_into(std::span<const Event> events, std::vector<Update>& updates,
-                    std::vector<std::pair<Identity, int64_t>>* senders,
-                    std::unordered_map<std::string, size_t>* seen) const;
+                    std::vector<std::pair<Identity, int64_t>>* senders, KeyIndex* seen) const;
   std::optional<std::string> next_state(const Identity& id, const Store::Lookup& l, int64_t now,
                                         ClassChange* change = nullptr) const;
   Report report_from(std::string_view identity, const Store::Lookup& l, int64_t now) const;

@@ -2,6 +2,8 @@
 // RocksDB store with reputation::merge() as an associative merge operator.
 #include "reputation/rocksdb_store.h"
 
+#include "reputation/key_index.h"
+
 #include <rocksdb/cache.h>
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
@@ -19,6 +21,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 namespace rampart::reputation {
 
@@ -76,8 +79,25 @@ void encode_operand(const Counters& d, std::string& out) {
   }
 }
 
+// A checkpoint record of resident counters: the full record, then the
+// 8-byte (little endian) number of the last journal record it includes.
+constexpr size_t kCheckpointSize = kEncodedSize + 8;
+static_assert(kCheckpointSize % 2 == 0, "checkpoint records are full records: even-sized");
+
+// A stored "c:" value: a full record of any layout, or a checkpoint record
+// (its journal number in *seq when given; 0 for the others).
+Result<Counters> decode_record(std::string_view b, uint64_t* seq = nullptr) {
+  if (seq) *seq = 0;
+  if (b.size() == kCheckpointSize) {
+    if (seq) *seq = get_le(reinterpret_cast<const unsigned char*>(b.data()) + kEncodedSize, 8);
+    b = b.substr(0, kEncodedSize);
+  }
+  return decode(b);
+}
+
 // A full record (any layout) or a compact operand; nullopt when neither.
 std::optional<Counters> decode_any(std::string_view b) {
+  if (b.size() == kCheckpointSize) b = b.substr(0, kEncodedSize);
   if (b.size() == kEncodedSize || b.size() == kEncodedSizeV1 || b.size() == kEncodedSizeV2) {
     auto c = decode(b);
     if (!c) return std::nullopt;
@@ -145,7 +165,7 @@ class ExpireFilter final : public rocksdb::CompactionFilter {
       return now - t > op_keep_s_;
     }
     if (key[0] != 'c' || below_ <= 0) return false;
-    auto c = decode(std::string_view(value.data(), value.size()));
+    auto c = decode_record(std::string_view(value.data(), value.size()));
     if (!c) return false;
     return decayed_below(*c, now, below_);
   }
@@ -168,6 +188,129 @@ std::string counter_key(std::string_view k) {
   return s;
 }
 
+// ---- resident counters: the journal ----
+
+// "j:" + the record's number, big endian (key order is number order).
+std::string journal_key(uint64_t seq) {
+  std::string k("j:");
+  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((seq >> (8 * i)) & 0xff));
+  return k;
+}
+bool is_journal_key(const rocksdb::Slice& k) { return k.size() == 10 && k[0] == 'j' && k[1] == ':'; }
+uint64_t journal_seq(const rocksdb::Slice& k) {
+  uint64_t x = 0;
+  for (size_t i = 2; i < 10; ++i) x = (x << 8) | static_cast<unsigned char>(k[i]);
+  return x;
+}
+
+// One update of a journal record: [u16 key length][key][compact operand].
+void journal_append(std::string& out, std::string_view key, const Counters& d) {
+  const size_t n = std::min<size_t>(key.size(), 0xffff);
+  char len[2];
+  put_le(len, n, 2);
+  out.append(len, 2);
+  out.append(key.data(), n);
+  encode_operand(d, out);
+}
+
+// Calls fn(key, delta) for each update of a journal record; false when the
+// record does not decode (nothing after the bad update is read).
+template <typename Fn>
+bool journal_each(std::string_view rec, Fn&& fn) {
+  const auto* p = reinterpret_cast<const unsigned char*>(rec.data());
+  size_t i = 0;
+  while (i < rec.size()) {
+    if (rec.size() - i < 2) return false;
+    const size_t klen = get_le(p + i, 2);
+    i += 2;
+    if (rec.size() - i < klen + kOperandHead) return false;
+    const std::string_view key = rec.substr(i, klen);
+    i += klen;
+    const auto mask = static_cast<uint16_t>(get_le(p + i + 8, 2));
+    const size_t per = p[i + 10] ? 1 : kWindowCount;
+    const size_t size = kOperandHead + 4 * per * static_cast<size_t>(__builtin_popcount(mask));
+    if (rec.size() - i < size) return false;
+    auto d = decode_any(rec.substr(i, size));
+    if (!d) return false;
+    i += size;
+    fn(key, *d);
+  }
+  return true;
+}
+
+}  // namespace
+
+// The counters in memory, with what is needed to keep them durable.
+class ResidentCounters {
+ public:
+  MemoryStore mem;
+  std::mutex mu;             // journal writes and their application, in number order
+  uint64_t next_seq = 1;     // the next journal record's number
+  uint64_t first_kept = 1;   // journal records below this are deleted
+  std::string dirty;         // keys changed since the last checkpoint: [u16 length][key]...
+  size_t journal_bytes = 0;  // written since the last checkpoint began
+  uint64_t records = 0, checkpoints = 0;
+  std::vector<Update> ups;      // reused: the updates of a write, applied to `mem`
+  std::string blob;             // reused: the journal record
+  size_t checkpoint_bytes = 0;  // RocksOptions::checkpoint_bytes
+  std::mutex cp_mu;             // one checkpoint at a time
+  std::condition_variable cv;   // wakes the checkpointer
+  bool stop = false;            // under mu
+  bool keep_journal = false;    // under mu: an update journaled but not applied (memory full)
+  std::thread thread;
+
+  void note_dirty(std::string_view key) {
+    const size_t n = std::min<size_t>(key.size(), 0xffff);
+    char len[2];
+    put_le(len, n, 2);
+    dirty.append(len, 2);
+    dirty.append(key.data(), n);
+  }
+};
+
+namespace {
+
+// Journals `n` updates (key_at(i), delta_at(i)) and the op ids with one
+// WriteBatch, then applies the updates to the memory table. The updates
+// count once durable; a failed write changes nothing.
+template <typename KeyAt, typename DeltaAt>
+Status journal_write(rocksdb::DB& db, ResidentCounters& r, bool sync, size_t n, KeyAt key_at,
+                     DeltaAt delta_at, std::span<const std::string* const> op_ids, int64_t now) {
+  if (n == 0 && op_ids.empty()) return {};
+  std::unique_lock lock(r.mu);
+  rocksdb::WriteBatch batch;
+  r.blob.clear();
+  for (size_t i = 0; i < n; ++i) journal_append(r.blob, key_at(i), delta_at(i));
+  if (n > 0)
+    if (auto st = batch.Put(journal_key(r.next_seq), r.blob); !st.ok()) return io(st, "batch");
+  char t[8];
+  std::memcpy(t, &now, 8);
+  for (const std::string* id : op_ids)
+    if (auto st = batch.Put("o:" + *id, rocksdb::Slice(t, 8)); !st.ok()) return io(st, "batch");
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  if (auto st = db.Write(wo, &batch); !st.ok()) return io(st, "journal write");
+  if (n == 0) return {};
+  ++r.next_seq;
+  ++r.records;
+  r.journal_bytes += r.blob.size();
+  r.ups.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string_view k = key_at(i);
+    r.ups[i].key.assign(k.data(), k.size());
+    r.ups[i].delta = delta_at(i);
+    r.note_dirty(k);
+  }
+  Status st = r.mem.merge(std::span<const Update>(r.ups.data(), n));
+  if (r.journal_bytes >= r.checkpoint_bytes) r.cv.notify_one();
+  if (!st) {
+    r.keep_journal = true;  // the journal holds what memory lacks: no checkpoint may delete it
+    return fail(Errc::kIo,
+                "resident counters: " + st.error().message + " (journaled: applied at the next open)");
+  }
+  return {};
+}
+
 }  // namespace
 
 // The group-commit queue; the thread runs RocksDbStore::writer_loop().
@@ -187,9 +330,15 @@ class RocksDbStore::Writer {
 };
 
 RocksDbStore::RocksDbStore(std::unique_ptr<rocksdb::DB> db, RocksOptions options,
-                           std::unique_ptr<rocksdb::CompactionFilter> filter)
-    : filter_(std::move(filter)), db_(std::move(db)), options_(options), writer_(std::make_unique<Writer>()) {
+                           std::unique_ptr<rocksdb::CompactionFilter> filter,
+                           std::unique_ptr<ResidentCounters> res)
+    : filter_(std::move(filter)),
+      db_(std::move(db)),
+      options_(options),
+      res_(std::move(res)),
+      writer_(std::make_unique<Writer>()) {
   writer_->thread = std::thread([this] { writer_loop(); });
+  if (res_) res_->thread = std::thread([this] { checkpoint_loop(); });
 }
 
 RocksDbStore::~RocksDbStore() {
@@ -199,6 +348,15 @@ RocksDbStore::~RocksDbStore() {
   }
   writer_->cv.notify_all();
   writer_->thread.join();  // drains the queue first
+  if (res_) {
+    {
+      const std::lock_guard lock(res_->mu);
+      res_->stop = true;
+    }
+    res_->cv.notify_all();
+    res_->thread.join();
+    (void)checkpoint();  // a cleanly closed store holds no journal (failed: replayed at the next open)
+  }
   if (db_) (void)db_->Close();
 }
 
@@ -230,6 +388,11 @@ GroupCommitStats RocksDbStore::group_commit_stats() const {
   const std::lock_guard<std::mutex> lock(writer_->mu);
   GroupCommitStats s = writer_->stats;
   s.queued = writer_->queued;
+  if (res_) {
+    const std::lock_guard rl(res_->mu);
+    s.journal_records = res_->records;
+    s.checkpoints = res_->checkpoints;
+  }
   return s;
 }
 
@@ -248,6 +411,28 @@ void RocksDbStore::writer_loop() {
       if (w.queue.empty()) return;  // stopping, and everything written
       group.swap(w.queue);
       w.queued = 0;
+    }
+    if (res_) {  // one journal record for the group, no folding (the memory table adds each)
+      size_t n = 0;
+      std::vector<const Update*> all;
+      for (const Writer::Pending& p : group) {
+        n += p.updates.size();
+        for (const Update& u : p.updates) all.push_back(&u);
+      }
+      const Status result = journal_write(
+          *db_, *res_, options_.sync, all.size(), [&](size_t i) -> std::string_view { return all[i]->key; },
+          [&](size_t i) -> const Counters& { return all[i]->delta; }, {}, 0);
+      {
+        const std::lock_guard<std::mutex> lock(w.mu);
+        ++w.stats.groups;
+        w.stats.batches += group.size();
+        w.stats.updates += n;
+        w.stats.written += n;
+      }
+      for (Writer::Pending& p : group)
+        if (p.done) p.done(result);
+      group.clear();
+      continue;
     }
     batch.Clear();
     slot.clear();
@@ -327,11 +512,191 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::open(const std::string& path
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status s = rocksdb::DB::Open(o, path, &raw);
   if (!s.ok()) return io(s, "open " + path);
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::unique_ptr<ResidentCounters> res;
+  if (options.resident) {
+    res = std::make_unique<ResidentCounters>();
+    res->checkpoint_bytes = options.checkpoint_bytes;
+    if (auto st = load_resident(*db, *res); !st)
+      return fail(st.error().code, path + ": " + st.error().message);
+  } else {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    it->Seek("j:");
+    if (it->Valid() && is_journal_key(it->key()))
+      return fail(Errc::kIo,
+                  "rocksdb open " + path +
+                      ": holds a journal of counters not yet checkpointed (written with resident "
+                      "counters, then not closed cleanly); open it with resident counters to apply it");
+    if (!it->status().ok()) return io(it->status(), "open " + path);
+  }
   return std::unique_ptr<RocksDbStore>(
-      new RocksDbStore(std::unique_ptr<rocksdb::DB>(raw), options, std::move(filter)));
+      new RocksDbStore(std::move(db), options, std::move(filter), std::move(res)));
+}
+
+// Every "c:" record into the memory table, then the journal replayed: a
+// record's updates apply to a key only when the record is newer than the
+// key's checkpoint. Keys touched by the journal are marked dirty (the next
+// checkpoint writes them and deletes the journal).
+Status RocksDbStore::load_resident(rocksdb::DB& db, ResidentCounters& r) {
+  // The journal first: which keys it touches (their checkpoint numbers are kept).
+  std::vector<std::pair<uint64_t, std::string>> journal;
+  std::unordered_map<std::string, uint64_t> ckpt;  // key in the journal -> its checkpoint's number
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("j:"); it->Valid() && is_journal_key(it->key()); it->Next()) {
+    journal.emplace_back(journal_seq(it->key()), it->value().ToString());
+    const bool ok = journal_each(journal.back().second, [&](std::string_view k, const Counters&) {
+      ckpt.try_emplace(std::string(k), 0);
+    });
+    if (!ok)
+      return fail(Errc::kParse,
+                  "journal record " + std::to_string(journal.back().first) + " does not decode");
+  }
+  if (!it->status().ok()) return io(it->status(), "journal read");
+  uint64_t max_seq = journal.empty() ? 0 : journal.back().first;
+  std::vector<Update> ups;
+  auto apply = [&]() -> Status {
+    auto st = r.mem.merge(ups);
+    ups.clear();
+    return st;
+  };
+  for (it->Seek("c:"); it->Valid(); it->Next()) {
+    const rocksdb::Slice k = it->key();
+    if (k.size() < 2 || k[0] != 'c' || k[1] != ':') break;
+    uint64_t seq = 0;
+    auto c = decode_record(std::string_view(it->value().data(), it->value().size()), &seq);
+    const std::string key(k.data() + 2, k.size() - 2);
+    if (!c) return fail(Errc::kParse, "counters of " + key + ": " + c.error().message);
+    max_seq = std::max(max_seq, seq);
+    if (auto f = ckpt.find(key); f != ckpt.end()) f->second = seq;
+    ups.push_back(Update{key, *c});
+    if (ups.size() >= 8192)
+      if (auto st = apply(); !st) return st;
+  }
+  if (!it->status().ok()) return io(it->status(), "counters read");
+  if (auto st = apply(); !st) return st;
+  for (const auto& [seq, rec] : journal) {
+    journal_each(rec, [&](std::string_view k, const Counters& d) {
+      if (seq > ckpt[std::string(k)]) ups.push_back(Update{std::string(k), d});
+      r.note_dirty(k);
+    });
+    if (auto st = apply(); !st) return st;
+  }
+  r.next_seq = max_seq + 1;
+  r.first_kept = journal.empty() ? r.next_seq : journal.front().first;
+  r.journal_bytes = 0;
+  return {};
+}
+
+Status RocksDbStore::checkpoint() {
+  if (!res_) return {};
+  ResidentCounters& r = *res_;
+  const std::lock_guard cp(r.cp_mu);
+  std::string keys;
+  uint64_t upto = 0, first = 0;
+  bool keep = false;
+  {
+    const std::lock_guard lock(r.mu);
+    keys.swap(r.dirty);
+    upto = r.next_seq - 1;  // every record up to here: its keys are in `keys`
+    first = r.first_kept;
+    keep = r.keep_journal;
+    r.journal_bytes = 0;
+  }
+  // If anything fails, the keys go back (the journal they need is kept).
+  auto restore = [&](Status st) {
+    const std::lock_guard lock(r.mu);
+    r.dirty.append(keys);
+    return st;
+  };
+  std::vector<std::string_view> ks;
+  for (size_t i = 0; i + 2 <= keys.size();) {
+    const size_t n = get_le(reinterpret_cast<const unsigned char*>(keys.data()) + i, 2);
+    ks.push_back(std::string_view(keys).substr(i + 2, n));
+    i += 2 + n;
+  }
+  std::sort(ks.begin(), ks.end());
+  ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+  constexpr size_t kChunk = 4096;
+  std::vector<std::string> chunk;
+  rocksdb::WriteBatch batch;
+  std::string key, val;
+  rocksdb::WriteOptions wo;
+  wo.sync = false;  // the journal's deletion comes after these in the WAL: a crash keeps the journal
+  for (size_t b = 0; b < ks.size(); b += kChunk) {
+    const size_t e = std::min(ks.size(), b + kChunk);
+    chunk.assign(ks.begin() + static_cast<std::ptrdiff_t>(b), ks.begin() + static_cast<std::ptrdiff_t>(e));
+    uint64_t at = 0;
+    Result<std::vector<std::optional<Counters>>> got;
+    {
+      const std::lock_guard lock(r.mu);  // no write between its journal record and its application
+      at = r.next_seq - 1;
+      got = r.mem.get_many(chunk);
+    }
+    if (!got) return restore(tl::unexpected(got.error()));
+    batch.Clear();
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      key.assign("c:").append(chunk[i]);
+      rocksdb::Status st;
+      if ((*got)[i]) {
+        val.clear();
+        encode_to(*(*got)[i], val);
+        char n[8];
+        put_le(n, at, 8);
+        val.append(n, 8);
+        st = batch.Put(key, val);
+      } else {
+        st = batch.Delete(key);  // expired from memory
+      }
+      if (!st.ok()) return restore(io(st, "checkpoint batch"));
+    }
+    if (auto st = db_->Write(wo, &batch); !st.ok()) return restore(io(st, "checkpoint write"));
+  }
+  batch.Clear();
+  // Tests: the crash between the two writes. An update not applied (memory
+  // full): the journal is its only copy, kept for the next open.
+  if (options_.checkpoint_keeps_journal || keep) upto = first - 1;
+  for (uint64_t q = first; q <= upto; ++q)
+    if (auto st = batch.Delete(journal_key(q)); !st.ok()) return restore(io(st, "checkpoint batch"));
+  if (batch.Count() > 0)
+    if (auto st = db_->Write(wo, &batch); !st.ok()) return restore(io(st, "journal delete"));
+  const std::lock_guard lock(r.mu);
+  r.first_kept = upto + 1;
+  ++r.checkpoints;
+  return {};
+}
+
+void RocksDbStore::checkpoint_loop() {
+  ResidentCounters& r = *res_;
+  static const SystemClock system;
+  for (;;) {
+    {
+      std::unique_lock lock(r.mu);
+      r.cv.wait_for(lock, std::chrono::milliseconds(100),
+                    [&] { return r.stop || r.journal_bytes >= r.checkpoint_bytes; });
+      if (r.stop) return;
+    }
+    bool due = false;
+    {
+      const std::lock_guard lock(r.mu);
+      due = r.journal_bytes >= r.checkpoint_bytes;
+    }
+    if (due) (void)checkpoint();  // failed: the keys and the journal stay for the next one
+    // Expiry: a slice of the memory table each round (4096 slots every 100 ms).
+    if (options_.expire_below > 0) {
+      const int64_t now =
+          (options_.clock ? *options_.clock : static_cast<const Clock&>(system)).unix_seconds();
+      const std::lock_guard lock(r.mu);  // an expired key is written (deleted) at the next checkpoint
+      (void)r.mem.expire_some(now, 4096, options_.expire_below);
+    }
+  }
 }
 
 Status RocksDbStore::merge(std::span<const Update> updates) {
+  if (res_)
+    return journal_write(
+        *db_, *res_, options_.sync, updates.size(),
+        [&](size_t i) -> std::string_view { return updates[i].key; },
+        [&](size_t i) -> const Counters& { return updates[i].delta; }, {}, 0);
   rocksdb::WriteBatch batch;
   std::string key, val;
   for (const Update& u : updates) {
@@ -371,9 +736,34 @@ Result<size_t> RocksDbStore::merge_ops_to(std::span<const OpBatch> ops, std::spa
     }
   }
   // One batch sent twice in this call counts once.
-  std::unordered_map<std::string_view, char> in_call;
+  KeyIndex in_call;
+  const auto op_of = [&ops](uint32_t i) -> std::string_view { return ops[i].op_id; };
   for (size_t i = 0; i < ops.size(); ++i)
-    if (!skip[i] && !ops[i].op_id.empty() && !in_call.try_emplace(ops[i].op_id, 0).second) skip[i] = 1;
+    if (!skip[i] && !ops[i].op_id.empty() &&
+        !in_call.find_or_add(ops[i].op_id, static_cast<uint32_t>(i), op_of).second)
+      skip[i] = 1;
+  static const SystemClock system;
+  const int64_t now = (options_.clock ? *options_.clock : static_cast<const Clock&>(system)).unix_seconds();
+  if (res_) {  // one journal record: the fresh batches' updates (the memory table adds each) and op ids
+    std::vector<const Update*> all;
+    std::vector<const std::string*> ids;
+    size_t total = 0;
+    for (const OpBatch& b : ops) total += b.updates.size();
+    all.reserve(total);
+    ids.reserve(ops.size());
+    size_t applied = 0;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (skip[i]) continue;
+      ++applied;
+      for (const Update& u : ops[i].updates) all.push_back(&u);
+      if (!ops[i].op_id.empty()) ids.push_back(&ops[i].op_id);
+    }
+    auto st = journal_write(
+        *db_, *res_, options_.sync, all.size(), [&](size_t i) -> std::string_view { return all[i]->key; },
+        [&](size_t i) -> const Counters& { return all[i]->delta; }, ids, now);
+    if (!st) return tl::unexpected(st.error());
+    return applied;
+  }
   // The fresh batches' deltas folded per key, written in key order (as the
   // group-commit writer), and their op ids, in one WriteBatch.
   std::unordered_map<std::string_view, size_t> slot;
@@ -409,8 +799,6 @@ Result<size_t> RocksDbStore::merge_ops_to(std::span<const OpBatch> ops, std::spa
     encode_operand(d, val);
     if (auto s = batch.Merge(key, val); !s.ok()) return io(s, "batch");
   }
-  static const SystemClock system;
-  const int64_t now = (options_.clock ? *options_.clock : static_cast<const Clock&>(system)).unix_seconds();
   char t[8];
   std::memcpy(t, &now, 8);
   for (size_t i = 0; i < ops.size(); ++i) {
@@ -436,16 +824,18 @@ Status RocksDbStore::put_states(std::span<const std::pair<std::string, std::stri
 }
 
 Result<std::optional<Counters>> RocksDbStore::get(std::string_view key) {
+  if (res_) return res_->mem.get(key);
   std::string v;
   const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), counter_key(key), &v);
   if (s.IsNotFound()) return std::optional<Counters>();
   if (!s.ok()) return io(s, "get");
-  auto c = decode(v);
+  auto c = decode_record(v);
   if (!c) return tl::unexpected(c.error());
   return std::optional<Counters>(*c);
 }
 
 Result<std::vector<std::optional<Counters>>> RocksDbStore::get_many(std::span<const std::string> keys) {
+  if (res_) return res_->mem.get_many(keys);
   std::vector<std::string> ks;
   ks.reserve(keys.size());
   for (const std::string& k : keys) ks.push_back(counter_key(k));
@@ -456,7 +846,7 @@ Result<std::vector<std::optional<Counters>>> RocksDbStore::get_many(std::span<co
   for (size_t i = 0; i < keys.size(); ++i) {
     if (st[i].IsNotFound()) continue;
     if (!st[i].ok()) return io(st[i], "multiget");
-    auto c = decode(values[i]);
+    auto c = decode_record(values[i]);
     if (!c) return tl::unexpected(c.error());
     out[i] = *c;
   }
@@ -464,6 +854,22 @@ Result<std::vector<std::optional<Counters>>> RocksDbStore::get_many(std::span<co
 }
 
 Result<std::vector<Store::Lookup>> RocksDbStore::lookup_many(std::span<const std::string> keys) {
+  if (res_) {  // counters from memory, class states in one MultiGet
+    auto out = res_->mem.lookup_many(keys);
+    if (!out) return out;
+    std::vector<std::string> ks;
+    ks.reserve(keys.size());
+    for (const std::string& k : keys) ks.push_back("s:" + k);
+    std::vector<rocksdb::Slice> slices(ks.begin(), ks.end());
+    std::vector<std::string> values;
+    const std::vector<rocksdb::Status> st = db_->MultiGet(rocksdb::ReadOptions(), slices, &values);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (st[i].IsNotFound()) continue;
+      if (!st[i].ok()) return io(st[i], "multiget");
+      (*out)[i].state = std::move(values[i]);
+    }
+    return out;
+  }
   std::vector<std::string> ks;
   ks.reserve(2 * keys.size());
   for (const std::string& k : keys) ks.push_back(counter_key(k));
@@ -476,7 +882,7 @@ Result<std::vector<Store::Lookup>> RocksDbStore::lookup_many(std::span<const std
   for (size_t i = 0; i < n; ++i) {
     if (!st[i].IsNotFound()) {
       if (!st[i].ok()) return io(st[i], "multiget");
-      auto c = decode(values[i]);
+      auto c = decode_record(values[i]);
       if (!c) return tl::unexpected(c.error());
       out[i].counters = *c;
     }
@@ -505,6 +911,7 @@ Result<std::optional<std::string>> RocksDbStore::get_state(std::string_view key)
 }
 
 Status RocksDbStore::for_each_key(const std::function<bool(std::string_view)>& fn) {
+  if (res_) return res_->mem.for_each_key(fn);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek("c:"); it->Valid(); it->Next()) {
     const rocksdb::Slice k = it->key();
@@ -516,6 +923,7 @@ Status RocksDbStore::for_each_key(const std::function<bool(std::string_view)>& f
 }
 
 Status RocksDbStore::flush() {
+  if (auto st = checkpoint(); !st) return st;
   const rocksdb::Status s = db_->Flush(rocksdb::FlushOptions());
   if (!s.ok()) return io(s, "flush");
   return {};

@@ -48,6 +48,30 @@
 // next compaction of their file, so the store does not grow with every address
 // ever seen.
 //
+// Resident counters (RocksOptions::resident, issue 11: 200 k durable
+// events/s): the counters live in a MemoryStore (store.h) and RocksDB holds
+// their journal and checkpoints. A write (merge, merge_ops, a group of
+// merge_async) is ONE Put of a journal record ("j:" + 8-byte big-endian
+// sequence number; value: the updates as [u16 key length][key][compact
+// operand]...) beside its op ids, in one WriteBatch with one WAL fsync; once
+// durable it is applied to the memory table. Reads of counters come from
+// memory; class states and op ids stay RocksDB keys. A checkpointer thread,
+// after RocksOptions::checkpoint_bytes of journal, writes each counter
+// changed since the last checkpoint as a full record ("c:" key, 176 bytes
+// plus the 8-byte number of the last journal record it includes: 184 bytes)
+// in batches of 4096, then deletes the journal records it covers. Opening
+// loads every "c:" record (older layouts and unfolded merge operands of a
+// store written without `resident` included: the upgrade path) and replays
+// the journal, applying a record to a key only when it is newer than the
+// number the key's checkpoint carries (a crash mid-checkpoint counts nothing
+// twice). Closing checkpoints everything, so a cleanly closed store holds no
+// journal. Memory: the MemoryStore's (about 60-100 bytes per identity).
+// Expiry: the checkpointer also sweeps the memory table (expire_some), and
+// compactions drop the records on disk as without `resident`.
+// Opening a store that holds a journal WITHOUT `resident` fails (kIo, "holds
+// a journal of counters ...") rather than ignore acknowledged counts; a
+// binary older than the 184-byte record reads it as kParse.
+//
 // DIAGNOSTICS: open() fails with Errc::kIo and RocksDB's status text (lock
 // held by another process, corruption, permissions); merge/get fail with kIo.
 // A stored record of the wrong size makes the merge operator keep the valid
@@ -90,17 +114,29 @@ struct RocksOptions {
   int64_t op_id_keep_s = 7 * 86400;
   // The compaction filter's "now"; nullptr: the system clock. Must outlive the store.
   const Clock* clock = nullptr;
+  // Counters resident in memory, RocksDB their journal and checkpoints (see above).
+  bool resident = false;
+  // resident: journal bytes written between two checkpoints (at most ~2x
+  // this is replayed at the next open after a crash).
+  size_t checkpoint_bytes = 64 << 20;
+  // FOR TESTS ONLY: a checkpoint leaves the journal it covers in place, as a
+  // crash between its record writes and the journal's deletion would.
+  bool checkpoint_keeps_journal = false;
 };
 
 // What the group-commit writer did (tests, benchmarks).
 struct GroupCommitStats {
-  uint64_t groups = 0;    // WriteBatches written (one fsync each with sync)
-  uint64_t batches = 0;   // merge_async batches completed (done called by the writer)
-  uint64_t updates = 0;   // updates in them
-  uint64_t written = 0;   // Merge() operations after folding repeated keys
-  uint64_t rejected = 0;  // batches refused with kTemporary (queue full or closing)
-  size_t queued = 0;      // updates waiting now
+  uint64_t groups = 0;           // WriteBatches written (one fsync each with sync)
+  uint64_t batches = 0;          // merge_async batches completed (done called by the writer)
+  uint64_t updates = 0;          // updates in them
+  uint64_t written = 0;          // Merge() operations after folding repeated keys
+  uint64_t rejected = 0;         // batches refused with kTemporary (queue full or closing)
+  size_t queued = 0;             // updates waiting now
+  uint64_t journal_records = 0;  // resident: journal records written
+  uint64_t checkpoints = 0;      // resident: checkpoints completed
 };
+
+class ResidentCounters;  // rocksdb_store.cc
 
 class RocksDbStore final : public Store {
  public:
@@ -129,15 +165,22 @@ class RocksDbStore final : public Store {
   Status flush();
   // Compacts the whole key range (merge operands folded; benchmarks).
   Status compact();
+  // resident: writes every counter changed since the last checkpoint and
+  // drops the journal it covers (the checkpointer does it on its own; tests).
+  Status checkpoint();
+  bool resident() const { return res_ != nullptr; }
 
  private:
   RocksDbStore(std::unique_ptr<rocksdb::DB> db, RocksOptions options,
-               std::unique_ptr<rocksdb::CompactionFilter> filter);
+               std::unique_ptr<rocksdb::CompactionFilter> filter, std::unique_ptr<ResidentCounters> res);
   void writer_loop();
+  void checkpoint_loop();
+  static Status load_resident(rocksdb::DB& db, ResidentCounters& r);
   class Writer;
   std::unique_ptr<rocksdb::CompactionFilter> filter_;  // outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   RocksOptions options_;
+  std::unique_ptr<ResidentCounters> res_;  // resident: the counters (before writer_: its thread joins first)
   std::unique_ptr<Writer> writer_;
 };
 

@@ -188,8 +188,8 @@ TEST(RocksDbStore, SecondOpenFailsWithReason) {
 
 // The child: batches of two merges (same fixed time, so values are exact
 // counts); after each acknowledged batch it writes the batch number.
-[[noreturn]] void writer_child(const std::string& path, int ack_fd) {
-  auto s = RocksDbStore::open(path);
+[[noreturn]] void writer_child(const std::string& path, int ack_fd, RocksOptions o = {}) {
+  auto s = RocksDbStore::open(path, o);
   if (!s) _exit(3);
   for (uint32_t i = 1;; ++i) {
     std::vector<Update> ups = {{"ip:198.51.100.1", one(Metric::kVolume, 1, 1700000000)},
@@ -479,8 +479,8 @@ TEST(RocksDbGroupCommit, CloseWritesEverythingQueued) {
 // The child: merge_async of two updates per batch, at most 256 in flight;
 // each done(ok) writes the batch number to the pipe (in order, from the
 // writer thread).
-[[noreturn]] void async_writer_child(const std::string& path, int ack_fd) {
-  auto s = RocksDbStore::open(path);
+[[noreturn]] void async_writer_child(const std::string& path, int ack_fd, RocksOptions o = {}) {
+  auto s = RocksDbStore::open(path, o);
   if (!s) _exit(3);
   std::atomic<uint32_t> acked{0};
   for (uint32_t i = 1;; ++i) {
@@ -495,7 +495,10 @@ TEST(RocksDbGroupCommit, CloseWritesEverythingQueued) {
   }
 }
 
-TEST(RocksDbGroupCommit, KillNineLosesNoAcknowledgedBatch) {
+// Kills a child writing through merge_async (`o`) after 3000 acknowledged
+// batches; the store reopened with `reopen` holds every acknowledged batch
+// and at most the 256 in flight beyond.
+void kill_nine_async(RocksOptions o, RocksOptions reopen) {
   TempDir dir;
   const std::string path = dir.path + "/db";
   int fds[2];
@@ -504,7 +507,7 @@ TEST(RocksDbGroupCommit, KillNineLosesNoAcknowledgedBatch) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::close(fds[0]);
-    async_writer_child(path, fds[1]);
+    async_writer_child(path, fds[1], o);
   }
   ::close(fds[1]);
   uint32_t last = 0, v = 0;
@@ -519,13 +522,221 @@ TEST(RocksDbGroupCommit, KillNineLosesNoAcknowledgedBatch) {
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
   ASSERT_GE(last, 3000u);
-  auto s = RocksDbStore::open(path);
+  auto s = RocksDbStore::open(path, reopen);
   ASSERT_TRUE(s) << s.error().message;
   for (const char* key : {"ip:198.51.100.1", "domain:burst.example"}) {
     const double n = month_volume(**s, key);
     EXPECT_GE(n, last) << key;        // every acknowledged batch
     EXPECT_LE(n, last + 256) << key;  // at most those in flight beyond
   }
+}
+
+TEST(RocksDbGroupCommit, KillNineLosesNoAcknowledgedBatch) { kill_nine_async({}, {}); }
+
+// ---------------------------------------------------------------- resident counters
+
+RocksOptions resident(size_t checkpoint_bytes = 64 << 20) {
+  RocksOptions o;
+  o.resident = true;
+  o.checkpoint_bytes = checkpoint_bytes;
+  o.expire_below = 0;  // times of 2023: the sweep would drop them
+  return o;
+}
+
+// A store written without `resident` (full records on disk and merge
+// operands in the memtable) opened with it (the upgrade path), op ids kept
+// across both, and the checkpoint records read back without `resident`.
+TEST(RocksDbResident, UpgradeOpIdsAndReadBackWithout) {
+  TempDir dir;
+  const std::string path = dir.path + "/db";
+  RocksOptions plain;
+  plain.expire_below = 0;
+  auto b = [](const std::string& id, double n) {
+    return OpBatch{
+        id,
+        {{"ip:192.0.2.1", one(Metric::kVolume, n, kT)}, {"domain:a.example", one(Metric::kTraps, n, kT)}}};
+  };
+  {
+    auto s = RocksDbStore::open(path, plain);
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_TRUE((*s)->merge_ops(std::vector<OpBatch>{b("a", 1)}));
+    ASSERT_TRUE((*s)->flush());                                     // a full record in an SST
+    ASSERT_TRUE((*s)->merge_ops(std::vector<OpBatch>{b("b", 2)}));  // an operand in the memtable
+    ASSERT_TRUE((*s)->put_state("ip:192.0.2.1", "spammer"));
+  }
+  {
+    auto s = RocksDbStore::open(path, resident());
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_TRUE((*s)->resident());
+    EXPECT_EQ(month_volume(**s, "ip:192.0.2.1"), 3);
+    auto n = (*s)->merge_ops(std::vector<OpBatch>{b("b", 2), b("c", 4), b("c", 4)});  // b: applied before
+    ASSERT_TRUE(n) << n.error().message;
+    EXPECT_EQ(*n, 1u);
+    EXPECT_EQ(month_volume(**s, "ip:192.0.2.1"), 7);
+    auto looks =
+        (*s)->lookup_many(std::vector<std::string>{"ip:192.0.2.1", "domain:a.example", "ip:192.0.2.9"});
+    ASSERT_TRUE(looks) << looks.error().message;
+    ASSERT_TRUE((*looks)[0].counters && (*looks)[1].counters);
+    EXPECT_FALSE((*looks)[2].counters);
+    EXPECT_EQ((*looks)[0].state.value_or(""), "spammer");
+    EXPECT_FALSE((*looks)[1].state);
+    EXPECT_NEAR((*looks)[1].counters->value(Metric::kTraps, Window::kMonth, kT), 7, 1e-4);
+    std::vector<std::string> keys;
+    ASSERT_TRUE((*s)->for_each_key([&](std::string_view k) { return keys.emplace_back(k), true; }));
+    std::sort(keys.begin(), keys.end());
+    EXPECT_EQ(keys, (std::vector<std::string>{"domain:a.example", "ip:192.0.2.1"}));
+  }
+  {
+    auto s = RocksDbStore::open(path, plain);  // closed cleanly: no journal left, checkpoint records read
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(month_volume(**s, "ip:192.0.2.1"), 7);
+    auto n = (*s)->merge_ops(std::vector<OpBatch>{b("c", 4), b("d", 8)});
+    ASSERT_TRUE(n);
+    EXPECT_EQ(*n, 1u);
+    EXPECT_EQ(month_volume(**s, "ip:192.0.2.1"), 15);  // an operand on a checkpoint record
+  }
+  auto s = RocksDbStore::open(path, resident());
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(month_volume(**s, "ip:192.0.2.1"), 15);
+  auto traps = (*s)->get("domain:a.example");
+  ASSERT_TRUE(traps && *traps);
+  EXPECT_NEAR((*traps)->value(Metric::kTraps, Window::kMonth, kT), 15, 1e-4);
+}
+
+// A crash leaves a journal: opened without `resident` it is refused (the
+// acknowledged counts are in it), with `resident` it is replayed once.
+TEST(RocksDbResident, JournalLeftByACrashIsReplayedNeverIgnored) {
+  TempDir dir;
+  const std::string path = dir.path + "/db";
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    auto s = RocksDbStore::open(path, resident());
+    if (!s) _exit(3);
+    for (int i = 0; i < 5; ++i) {
+      std::vector<Update> ups = {{"ip:198.51.100.1", one(Metric::kVolume, 1, kT)}};
+      if (!(*s)->merge(ups)) _exit(4);
+    }
+    const uint32_t done = 5;
+    if (::write(fds[1], &done, sizeof done) != sizeof done) _exit(5);
+    for (;;) ::pause();  // killed: never closed, never checkpointed
+  }
+  ::close(fds[1]);
+  uint32_t v = 0;
+  ASSERT_EQ(::read(fds[0], &v, sizeof v), static_cast<ssize_t>(sizeof v));
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ::close(fds[0]);
+  {
+    RocksOptions plain;
+    auto s = RocksDbStore::open(path, plain);
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find("journal"), std::string::npos) << s.error().message;
+  }
+  for (int round = 0; round < 2; ++round) {  // the second open finds the checkpoint of the first close
+    auto s = RocksDbStore::open(path, resident());
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(month_volume(**s, "ip:198.51.100.1"), 5) << round;
+  }
+}
+
+// kill -9 while checkpoints run all the time (one every 256 journal bytes):
+// a checkpoint record that already holds some journal records' updates must
+// not have them added again at the replay, and nothing acknowledged is lost.
+TEST(RocksDbResident, KillNineDuringCheckpointsCountsEachBatchOnce) {
+  TempDir dir;
+  const std::string path = dir.path + "/db";
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    writer_child(path, fds[1], resident(256));
+  }
+  ::close(fds[1]);
+  uint32_t last = 0, v = 0;
+  while (last < 2000 && ::read(fds[0], &v, sizeof v) == sizeof v) last = v;
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  while (::read(fds[0], &v, sizeof v) == sizeof v) last = v;
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
+  ASSERT_GE(last, 2000u);
+  auto s = RocksDbStore::open(path, resident());
+  ASSERT_TRUE(s) << s.error().message;
+  for (const char* key : {"ip:198.51.100.1", "domain:burst.example"}) {
+    const double n = month_volume(**s, key);
+    EXPECT_GE(n, last) << key;
+    EXPECT_LE(n, last + 1) << key;
+  }
+  const GroupCommitStats st = (*s)->group_commit_stats();
+  EXPECT_EQ(st.checkpoints, 0u);  // this process has written nothing yet
+}
+
+// The journal records a checkpoint covered are still there at the next open
+// (a crash came between the checkpoint's records and the journal's
+// deletion): the replay skips them for the keys the checkpoint wrote.
+TEST(RocksDbResident, JournalCoveredByACheckpointIsNotCountedTwice) {
+  TempDir dir;
+  const std::string path = dir.path + "/db";
+  RocksOptions o = resident(1 << 30);
+  o.checkpoint_keeps_journal = true;
+  {
+    auto s = RocksDbStore::open(path, o);
+    ASSERT_TRUE(s) << s.error().message;
+    std::vector<Update> a = {{"ip:192.0.2.1", one(Metric::kVolume, 1, kT)}};
+    std::vector<Update> b = {{"ip:192.0.2.2", one(Metric::kVolume, 1, kT)}};
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE((*s)->merge(a));
+    ASSERT_TRUE((*s)->checkpoint());  // ip .1 = 5 at record 5; the journal 1-5 stays
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE((*s)->merge(b));
+  }  // the close checkpoints ip .2 = 3 at record 8; the journal 1-8 stays
+  for (int round = 0; round < 2; ++round) {
+    auto s = RocksDbStore::open(path, o);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(month_volume(**s, "ip:192.0.2.1"), round == 0 ? 5 : 6) << round;
+    EXPECT_EQ(month_volume(**s, "ip:192.0.2.2"), 3) << round;
+    std::vector<Update> c = {{"ip:192.0.2.1", one(Metric::kVolume, 1, kT)}};
+    if (round == 0) {
+      ASSERT_TRUE((*s)->merge(c));  // record 9, after the checkpoints' numbers
+      EXPECT_EQ(month_volume(**s, "ip:192.0.2.1"), 6);
+    }
+  }
+}
+
+TEST(RocksDbResident, GroupCommitKillNineLosesNoAcknowledgedBatch) {
+  kill_nine_async(resident(4096), resident());
+}
+
+// Checkpoints as they run: the journal they cover is deleted, and what a
+// reopen reads equals what was in memory.
+TEST(RocksDbResident, CheckpointWritesTheCountersAndDropsTheJournal) {
+  TempDir dir;
+  const std::string path = dir.path + "/db";
+  {
+    auto s = RocksDbStore::open(path, resident(1 << 30));
+    ASSERT_TRUE(s) << s.error().message;
+    for (int i = 0; i < 100; ++i) {
+      std::vector<Update> ups = {{"ip:192.0.2." + std::to_string(i % 7), one(Metric::kVolume, 1, kT)}};
+      ASSERT_TRUE((*s)->merge(ups));
+    }
+    EXPECT_EQ((*s)->group_commit_stats().journal_records, 100u);
+    ASSERT_TRUE((*s)->checkpoint());
+    EXPECT_EQ((*s)->group_commit_stats().checkpoints, 1u);
+    for (int i = 0; i < 7; ++i)
+      EXPECT_EQ(month_volume(**s, "ip:192.0.2." + std::to_string(i)), i < 2 ? 15 : 14);
+  }
+  RocksOptions plain;
+  plain.expire_below = 0;
+  auto s = RocksDbStore::open(path, plain);
+  ASSERT_TRUE(s) << s.error().message;
+  for (int i = 0; i < 7; ++i)
+    EXPECT_EQ(month_volume(**s, "ip:192.0.2." + std::to_string(i)), i < 2 ? 15 : 14);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@ Result<StoreSpec> store_spec(const Config& cfg, const std::string& data_dir) {
   const std::string p = table_form ? "reputation.store." : "reputation.";
   std::string kind = table_form ? cfg.get_string(p + "kind", "") : cfg.get_string("reputation.store", "");
   s.sync = cfg.get_bool(p + "sync", true);
+  s.resident = cfg.get_bool(p + "resident", true);
   s.seeds = cfg.get_strings(table_form ? p + "seeds" : p + "redis_seeds");
   s.wait_replicas =
       static_cast<int>(cfg.get_int(table_form ? p + "wait_replicas" : p + "redis_wait_replicas", 1));
@@ -64,6 +65,7 @@ Result<std::unique_ptr<Store>> open_store(const StoreSpec& spec) {
 #if defined(HAVE_ROCKSDB_STORE)
       RocksOptions o;
       o.sync = spec.sync;
+      o.resident = spec.resident;
       auto s = RocksDbStore::open(spec.path, o);
       if (!s) return fail(s.error().code, "reputation store " + spec.path + ": " + s.error().message);
       return std::unique_ptr<Store>(std::move(*s));

@@ -6,6 +6,7 @@
 //   [reputation]
 //   store = "redis"                       # "memory" | "rocksdb" | "redis"
 //   sync = true                           # rocksdb: fsync the WAL per batch
+//   resident = true                       # rocksdb: counters in memory, RocksDB their journal
 //   redis_seeds = ["10.0.0.1:7000", "10.0.0.2:7000"]
 //   redis_wait_replicas = 1               # redis: replicas that must hold a write
 //   redis_retry_deadline_ms = 5000        # redis: how long a call polls through failover
@@ -52,6 +53,7 @@ struct StoreSpec {
   StoreKind kind = StoreKind::kMemory;
   std::string path;                // rocksdb directory
   bool sync = true;                // rocksdb
+  bool resident = true;            // rocksdb: RocksOptions::resident
   std::vector<std::string> seeds;  // redis "host:port"
   int wait_replicas = 1;
   std::chrono::milliseconds retry_deadline{5000};

@@ -397,10 +397,11 @@ struct StoreService::Impl {
         part.swap(dirty);
         dirty_at.clear();
       } else {
+        for (size_t i = dirty.size() - kReclassifyPass; i < dirty.size(); ++i)
+          dirty_at.erase(dirty[i].first.key, dirty_key());  // before the element leaves `dirty`
         part.assign(std::make_move_iterator(dirty.end() - kReclassifyPass),
                     std::make_move_iterator(dirty.end()));
         dirty.resize(dirty.size() - kReclassifyPass);
-        for (const auto& p : part) dirty_at.erase(p.first.key);
       }
       reclassifying = part.size();  // still counted in to_reclassify until the pass is done
     }
@@ -592,15 +593,16 @@ struct StoreService::Impl {
           queued_events -= evs;
           backoff = Steady::duration::zero();
           for (auto& [id, t] : senders) {
-            if (dirty.size() >= kMaxDirty && !dirty_at.count(id.key)) {
+            if (dirty.size() >= kMaxDirty && !dirty_at.find(id.key, dirty_key())) {
               ++stats.reclassify_skipped;  // re-classified at its next event
               continue;
             }
-            auto [it, fresh] = dirty_at.try_emplace(id.key, dirty.size());
+            auto [pos, fresh] =
+                dirty_at.find_or_add(id.key, static_cast<uint32_t>(dirty.size()), dirty_key());
             if (fresh) {
               dirty.emplace_back(std::move(id), t);
             } else {
-              dirty[it->second].second = std::max(dirty[it->second].second, t);
+              dirty[pos].second = std::max(dirty[pos].second, t);
             }
           }
           for (auto& m : metas) answers.emplace_back(std::move(m), Status{});
@@ -716,7 +718,12 @@ struct StoreService::Impl {
   std::vector<WriteMeta>* inflight_metas = nullptr;
   // Identities written and not yet re-classified (under mu).
   Engine::Senders dirty;
-  std::unordered_map<std::string, size_t> dirty_at;
+  KeyIndex dirty_at;  // over dirty's keys
+  struct DirtyKey {
+    const Engine::Senders* v;
+    std::string_view operator()(uint32_t i) const { return (*v)[i].first.key; }
+  };
+  DirtyKey dirty_key() const { return DirtyKey{&dirty}; }
   size_t reclassifying = 0;  // identities of the pass in progress (under mu)
   size_t queued_events = 0;  // in `queue` and in flight
   bool closing = false, abandoned = false, stopped = false, writer_idle = false;
