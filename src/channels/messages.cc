@@ -3,6 +3,7 @@
 #include "channels/messages.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <ctime>
@@ -156,15 +157,41 @@ std::string normalise(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// Byte v spread over 8 bytes: byte j of kSpread[v] is bit j of v.
+constexpr std::array<uint64_t, 256> kSpread = [] {
+  std::array<uint64_t, 256> t{};
+  for (int v = 0; v < 256; ++v)
+    for (int j = 0; j < 8; ++j)
+      if (v >> j & 1) t[v] |= uint64_t{1} << (8 * j);
+  return t;
+}();
+
+}  // namespace
+
 uint64_t simhash(std::string_view n) {
   if (n.empty()) return 0;
-  // Ones per bit position (branch-free, vectorisable); a bit of the result
-  // is set where more than half of the grams' hashes have it.
+  // Ones per bit position; a bit of the result is set where more than half
+  // of the grams' hashes have it. The counting is SIMD within a register:
+  // acc[p] holds 8 byte-wide counters, those of bits 8p..8p+7, each gram
+  // adds a table word per byte of its hash (8 additions instead of 64),
+  // and the byte counters are emptied into `ones` before they can overflow
+  // (every 255 grams).
   uint32_t ones[64] = {};
-  uint32_t grams = 0;
-  auto add = [&ones, &grams](uint64_t h) {
-    for (int b = 0; b < 64; ++b) ones[b] += static_cast<uint32_t>((h >> b) & 1);
+  uint64_t acc[8] = {};
+  uint32_t grams = 0, pending = 0;
+  auto flush = [&] {
+    for (int p = 0; p < 8; ++p) {
+      for (int j = 0; j < 8; ++j) ones[8 * p + j] += static_cast<uint32_t>((acc[p] >> (8 * j)) & 0xff);
+      acc[p] = 0;
+    }
+    pending = 0;
+  };
+  auto add = [&](uint64_t h) {
+    for (int p = 0; p < 8; ++p) acc[p] += kSpread[(h >> (8 * p)) & 0xff];
     ++grams;
+    if (++pending == 255) flush();
   };
   if (n.size() < 4) {
     add(hash_str(n));
@@ -175,6 +202,7 @@ uint64_t simhash(std::string_view n) {
       if (i >= 3) add(mix(g));
     }
   }
+  flush();
   uint64_t out = 0;
   for (int b = 0; b < 64; ++b)
     if (2 * ones[b] > grams) out |= uint64_t{1} << b;
