@@ -309,7 +309,10 @@ struct Checker::Impl {
   };
   std::unordered_map<uint64_t, Text> texts;  // by id
   // Band -> the texts having it, with their hash (compared without a lookup).
-  std::unordered_map<uint32_t, std::vector<std::pair<uint64_t, uint64_t>>> bands;
+  // Indexed directly by band_key (4 x 2^16 lists, 6 MiB of empty vectors):
+  // a look-up is one load, where a hash map cost a bucket and a node.
+  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> bands =
+      std::vector<std::vector<std::pair<uint64_t, uint64_t>>>(size_t{4} << 16);
   std::list<uint64_t> text_order;
   uint64_t next_text = 1;
   std::unordered_map<std::string, int64_t> reported_hosts, reported_phones;
@@ -344,9 +347,7 @@ struct Checker::Impl {
   Text& text(uint64_t h, int64_t now) {
     // A near duplicate shares at least one 16-bit band (pigeonhole for <= 3 differing bits).
     for (int b = 0; b < 4; ++b) {
-      auto it = bands.find(band_key(b, h));
-      if (it == bands.end()) continue;
-      for (const auto& [id, hash] : it->second) {
+      for (const auto& [id, hash] : bands[band_key(b, h)]) {
         if (std::popcount(hash ^ h) > opt.near_bits) continue;
         auto t = texts.find(id);
         if (t != texts.end()) {
@@ -371,10 +372,9 @@ struct Checker::Impl {
     auto t = texts.find(id);
     if (t == texts.end()) return;
     for (int b = 0; b < 4; ++b) {
-      auto it = bands.find(band_key(b, t->second.hash));
-      if (it == bands.end()) continue;
-      std::erase_if(it->second, [id](const auto& e) { return e.first == id; });
-      if (it->second.empty()) bands.erase(it);
+      auto& list = bands[band_key(b, t->second.hash)];
+      std::erase_if(list, [id](const auto& e) { return e.first == id; });
+      if (list.empty()) std::vector<std::pair<uint64_t, uint64_t>>().swap(list);  // its memory back
     }
     text_order.erase(t->second.order);
     texts.erase(t);
