@@ -52,7 +52,7 @@ Cues read_cues(std::string_view t) {
   Cues c;
   const auto* b = reinterpret_cast<const unsigned char*>(t.data());
   const size_t n = t.size();
-  size_t letters = 0, capitals = 0;
+  size_t letters = 0, capitals = 0, phone_end = 0;
   for (size_t i = 0; i < n;) {
     const unsigned char ch = b[i];
     // Money signs: '$', '£' (C2 A3), '€' (E2 82 AC).
@@ -65,13 +65,16 @@ Cues read_cues(std::string_view t) {
           starts_nocase(rest, "http://") || starts_nocase(rest, "https://") || starts_nocase(rest, "www.");
     }
     // A phone number: digits and spaces, 10 characters or more, digit at both ends.
-    if (is_digit(ch) && (i == 0 || !is_digit(b[i - 1]))) {
+    // A run starting inside one already read ends where it did, shorter:
+    // each byte is read once ("1 1 1 1 ..." stays linear).
+    if (is_digit(ch) && i >= phone_end) {
       size_t j = i, last_digit = i;
       while (j < n && (is_digit(b[j]) || b[j] == ' ')) {
         if (is_digit(b[j])) last_digit = j;
         ++j;
       }
       if (last_digit + 1 - i >= 10) c.phone = true;
+      phone_end = j;
     }
     if (!is_word(ch)) {
       ++i;

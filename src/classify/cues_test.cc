@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 
 namespace rampart::classify {
@@ -74,6 +75,14 @@ TEST(Cues, AnyBytes) {
   EXPECT_FALSE(read_cues("\xC2").money);
   EXPECT_FALSE(read_cues("x\xE2\x82").money);
   EXPECT_TRUE(read_cues(std::string(100000, '7')).phone);
+  // Digits between spaces: one run, read once (this took seconds when each
+  // digit started a new scan).
+  std::string spaced;
+  for (int i = 0; i < 200000; ++i) spaced += "1 ";
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(read_cues(spaced).phone);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));
+  EXPECT_FALSE(read_cues("1 2 3 4 x 5").phone);  // 7 characters, then 1
 }
 
 }  // namespace
