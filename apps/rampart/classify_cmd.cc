@@ -152,7 +152,8 @@ int run_eval(Args& a) {
   const std::string params = std::string("channel=") + std::string(channel_name(c.channel)) +
                              ",algo=" + std::string(algorithm_name(c.lopt.algorithm)) +
                              ",rate=" + std::to_string(c.lopt.rate) + ",c=" + std::to_string(c.lopt.c) +
-                             ",ppm=" + std::to_string(c.lopt.ppm) + "," + to_string(c.fopt);
+                             ",ppm=" + std::to_string(c.lopt.ppm) + ",prior=" + (c.lopt.prior ? "1" : "0") +
+                             "," + to_string(c.fopt);
   if (a.flag("json")) {
     std::printf(
         "{\"n\": %zu, \"spam\": %zu, \"ham\": %zu, \"roca_pct\": %.6f, \"lam_pct\": %.6f, "

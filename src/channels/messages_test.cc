@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <cstdio>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
 
 namespace rampart::channels::messages {
 namespace {
@@ -74,6 +78,80 @@ TEST(Messages, TextHelpers) {
       normalise("Hi mum, running late, will be home around seven, keep dinner warm for me please");
   EXPECT_LE(std::popcount(simhash(a) ^ simhash(b)), 3);
   EXPECT_GT(std::popcount(simhash(a) ^ simhash(c)), 10);
+}
+
+// The fingerprint's definition, one bit at a time (the state file keeps
+// fingerprints, so the counting in simhash() must give exactly these): each
+// 4-byte window, big-endian, through splitmix64's finaliser (texts under 4
+// bytes: FNV-1a of the text, mixed); a bit is set where more than half of
+// the windows' hashes have it.
+uint64_t reference_simhash(std::string_view n) {
+  auto mix = [](uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  };
+  if (n.empty()) return 0;
+  std::vector<uint64_t> hashes;
+  if (n.size() < 4) {
+    uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : n) h = (h ^ c) * 1099511628211ULL;
+    hashes.push_back(mix(h));
+  }
+  for (size_t i = 3; i < n.size() && n.size() >= 4; ++i) {
+    uint32_t g = 0;
+    for (size_t k = i - 3; k <= i; ++k) g = (g << 8) | static_cast<unsigned char>(n[k]);
+    hashes.push_back(mix(g));
+  }
+  uint64_t out = 0;
+  for (int b = 0; b < 64; ++b) {
+    size_t ones = 0;
+    for (uint64_t h : hashes) ones += (h >> b) & 1;
+    if (2 * ones > hashes.size()) out |= uint64_t{1} << b;
+  }
+  return out;
+}
+
+TEST(Messages, SimhashCountsEveryWindow) {
+  // Lengths around the 255-window flush of the byte counters, and long
+  // texts of one repeated window (every counter at its maximum).
+  std::mt19937_64 rng(16);
+  for (size_t len : {0, 1, 3, 4, 5, 40, 257, 258, 259, 600, 4096}) {
+    for (int rep = 0; rep < 4; ++rep) {
+      std::string t;
+      for (size_t i = 0; i < len; ++i) t.push_back(static_cast<char>(rep == 3 ? 'a' : 'a' + rng() % 27));
+      EXPECT_EQ(simhash(t), reference_simhash(t)) << "length " << len << " rep " << rep;
+    }
+  }
+  std::string bytes;
+  for (int i = 0; i < 3000; ++i) bytes.push_back(static_cast<char>(rng()));
+  EXPECT_EQ(simhash(bytes), reference_simhash(bytes));
+}
+
+// A small max_texts indexes the bands by their first bits only (fewer,
+// longer lists); the exact band is compared in the list, so near duplicates
+// are found as with the full index: the same verdicts, symbol for symbol.
+TEST(Messages, CoarseBandIndexJudgesTheSame) {
+  Options small;
+  small.max_texts = 64;
+  Checker full, coarse(small);
+  std::mt19937_64 rng(3);
+  const char* kTexts[] = {"Congratulations! You have won a %d gift card. Claim it now at the link below",
+                          "Your parcel %d is held at the depot, pay the fee at the link to release it",
+                          "URGENT: your account %d is locked, verify your details today at the link"};
+  char buf[160];
+  size_t near = 0;
+  for (int i = 0; i < 600; ++i) {
+    std::snprintf(buf, sizeof buf, kTexts[rng() % 3], static_cast<int>(100 + rng() % 900));
+    const Message m = sms("+1313555" + std::to_string(1000 + rng() % 40),
+                          "+1202555" + std::to_string(rng() % 5000), buf, kT + i);
+    const Verdict a = full.check(m, kT + i), b = coarse.check(m, kT + i);
+    EXPECT_EQ(a.to_json(), b.to_json()) << i;
+    near += has(a, "TEXT_BULK") || has(a, "TEXT_CAMPAIGN");
+  }
+  EXPECT_GT(near, 300u);  // the edits were seen as one text each
 }
 
 TEST(Messages, ConversationsAreAllowed) {

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <new>
 
+#include "classify/cues.h"
 #include "classify/hash.h"
 #include "core/strings.h"
 
@@ -102,6 +103,7 @@ LearnerOptions default_learner_options(Channel channel) {
     o.rate = 16.0f;
     o.ppm = 2.0f;
     o.ppm_order = 3;
+    o.prior = true;
   }
   return o;
 }
@@ -148,7 +150,9 @@ Status parse_params(std::string_view spec, FeatureOptions& fopt, LearnerOptions&
     } else if (k == "ppm_bits") {
       auto [q, e] = std::from_chars(v.data(), v.data() + v.size(), lopt.ppm_bits);
       ok = e == std::errc() && q == v.data() + v.size() && lopt.ppm_bits >= 10 && lopt.ppm_bits <= 26;
-    } else if (k == "ada")
+    } else if (k == "prior")
+      ok = (v == "0" || v == "1") && ((lopt.prior = v == "1"), true);
+    else if (k == "ada")
       ok = (v == "0" || v == "1") && ((lopt.adagrad = v == "1"), true);
     else
       return fail(Errc::kInvalidArgument, "unknown parameter '" + std::string(k) + "'");
@@ -161,8 +165,8 @@ Result<Model> Model::create(Channel channel, const FeatureOptions& fopt, const L
   if (auto st = validate(fopt); !st) return tl::unexpected(st.error());
   if (lopt.algorithm == Algorithm::kEnsemble && (lopt.adagrad || lopt.normalize || lopt.reps != 1))
     return fail(Errc::kInvalidArgument, "algo=ens takes neither ada, norm nor reps");
-  if (lopt.ppm > 0 && lopt.algorithm != Algorithm::kEnsemble)
-    return fail(Errc::kInvalidArgument, "ppm needs algo=ens");
+  if ((lopt.ppm > 0 || lopt.prior) && lopt.algorithm != Algorithm::kEnsemble)
+    return fail(Errc::kInvalidArgument, "ppm and prior need algo=ens");
   if (!(lopt.ppm >= 0 && lopt.ppm <= 1000) || lopt.ppm_order > CharModel::kMaxOrder || lopt.ppm_bits < 10 ||
       lopt.ppm_bits > 26)
     return fail(Errc::kInvalidArgument, "ppm must be in 0..1000, ppm_order in 0..6, ppm_bits in 10..26");
@@ -177,21 +181,32 @@ Result<Model> Model::create(Channel channel, const FeatureOptions& fopt, const L
   return m;
 }
 
+double Model::linear_margin(std::span<const uint32_t> features) const {
+  const float* w = w_.data();
+  const size_t mask = size_ - 1;
+  float s = 0, l = 0;
+  for (uint32_t i : features) {
+    const float* p = w + 2 * (i & mask);
+    s += p[0];
+    l += p[1];
+  }
+  const double n = features.empty() ? 1.0 : static_cast<double>(features.size());
+  return (4.0 * s + l / std::sqrt(n)) / 2;
+}
+
+double Model::prior_margin(std::string_view text) const {
+  if (!lopt_.prior) return 0;
+  return cue_prior(text) * 100.0 / (100.0 + static_cast<double>(hams_ + spams_));
+}
+
 double Model::margin(std::span<const uint32_t> features, std::string_view text) const {
+  if (lopt_.algorithm == Algorithm::kEnsemble) {
+    const double m = linear_margin(features) + prior_margin(text);
+    return lopt_.ppm > 0 ? m + lopt_.ppm * chars_.log_ratio(text) : m;
+  }
   const float* w = w_.data();
   const size_t mask = size_ - 1;
   float s = 0;
-  if (lopt_.algorithm == Algorithm::kEnsemble) {
-    float l = 0;
-    for (uint32_t i : features) {
-      const float* p = w + 2 * (i & mask);
-      s += p[0];
-      l += p[1];
-    }
-    const double n = features.empty() ? 1.0 : static_cast<double>(features.size());
-    const double m = (4.0 * s + l / std::sqrt(n)) / 2;
-    return lopt_.ppm > 0 ? m + lopt_.ppm * chars_.log_ratio(text) : m;
-  }
   if (stride_ == 2) {
     for (uint32_t i : features) s += w[2 * (i & mask)];
   } else {
@@ -218,7 +233,12 @@ void Model::learn_scored(std::span<const uint32_t> features, bool spam, double m
 }
 
 double Model::margin_then_learn(std::span<const uint32_t> features, bool spam, std::string_view text) {
-  double m = margin(features);
+  if (lopt_.algorithm != Algorithm::kEnsemble) {
+    const double m = margin(features);
+    learn_weights(features, spam, m);
+    return m;
+  }
+  double m = linear_margin(features) + prior_margin(text);
   if (lopt_.ppm > 0) {
     m += lopt_.ppm * chars_.log_ratio(text, char_slots_);
     chars_.learn(text, spam, char_slots_);
@@ -382,7 +402,7 @@ std::string Model::serialize() const {
   w.f32(lopt_.thick);
   w.f32(lopt_.c);
   w.f32(lopt_.threshold);
-  w.u32((lopt_.normalize ? 1u : 0u) | (lopt_.adagrad ? 2u : 0u));
+  w.u32((lopt_.normalize ? 1u : 0u) | (lopt_.adagrad ? 2u : 0u) | (lopt_.prior ? 4u : 0u));
   w.u32(lopt_.reps);
   w.f32(lopt_.target);
   w.u64(hams_);
@@ -448,9 +468,10 @@ Result<Model> Model::deserialize(std::string_view bytes) {
   if (algo > 2) return tl::unexpected(corrupt("unknown algorithm " + std::to_string(algo)));
   m.channel_ = static_cast<Channel>(channel);
   m.lopt_.algorithm = static_cast<Algorithm>(algo);
-  if (lflags > 3) return tl::unexpected(corrupt("unknown learner flags"));
+  if (lflags > 7) return tl::unexpected(corrupt("unknown learner flags"));
   m.lopt_.normalize = lflags & 1;
   m.lopt_.adagrad = lflags & 2;
+  m.lopt_.prior = lflags & 4;
   f.words = flags & 1;
   f.bigrams = flags & 2;
   f.headers = flags & 4;
@@ -470,6 +491,8 @@ Result<Model> Model::deserialize(std::string_view bytes) {
   if (m.lopt_.algorithm == Algorithm::kEnsemble &&
       (m.lopt_.adagrad || m.lopt_.normalize || m.lopt_.reps != 1))
     return tl::unexpected(corrupt("ensemble with ada, norm or reps"));
+  if (m.lopt_.prior && m.lopt_.algorithm != Algorithm::kEnsemble)
+    return tl::unexpected(corrupt("cue prior without the ensemble"));
   const uint64_t arrays = m.lopt_.adagrad || m.lopt_.algorithm == Algorithm::kEnsemble ? 2 : 1;
   const uint64_t weight_bytes = arrays * count * sizeof(float);
   uint64_t chars_bytes = 0;

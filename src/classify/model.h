@@ -22,7 +22,9 @@
 //   learner (C = c) sees binary features and the logistic one (rate = rate)
 //   features worth 1/sqrt(count). With ppm > 0 a third member joins: the
 //   character-level class models of ppm.h over the text, ppm times their
-//   log ratio per byte added to the log-odds. The SMS/IM default (README.md).
+//   log ratio per byte added to the log-odds. With prior, a fourth: the
+//   fixed spam cues of cues.h, weighted 100 / (100 + messages learned), for
+//   the cold start. The SMS/IM default (README.md).
 // All keep a calibration histogram of their scores before learning each
 // message (prequential): calibrate(max_fpr) sets the threshold so that at
 // most that fraction of ham seen scored at or above it.
@@ -71,13 +73,14 @@ struct LearnerOptions {
   float ppm = 0.0f;        // ensemble: weight of the character-level class models (ppm.h), 0: none
   uint32_t ppm_order = 3;  // their order (0..6)
   uint32_t ppm_bits = 19;  // their table: 2^ppm_bits count pairs (10..26; 19: 4 MiB)
+  bool prior = false;      // ensemble: the fixed cue prior of cues.h, fading as 100 / (100 + learned)
 };
 
 // The measured defaults of each channel (README.md).
 FeatureOptions default_feature_options(Channel channel);
 LearnerOptions default_learner_options(Channel channel);
 
-// "algo=lr|pa|ens,ppm=W,ppm_order=K,ppm_bits=B,rate=R,thick=T,c=C,threshold=X,norm=0|1,ada=0|1,reps=N,target=T";
+// "algo=lr|pa|ens,ppm=W,ppm_order=K,ppm_bits=B,prior=0|1,rate=R,thick=T,c=C,threshold=X,norm=0|1,ada=0|1,reps=N,target=T";
 // other keys go to the feature options (features.h). Unknown keys are an error.
 Status parse_params(std::string_view spec, FeatureOptions& fopt, LearnerOptions& lopt);
 
@@ -131,6 +134,10 @@ class Model {
   uint64_t hams_ = 0, spams_ = 0;
   std::array<uint32_t, kCalibrationBins> ham_hist_{};
   std::array<uint32_t, kCalibrationBins> spam_hist_{};
+  // The ensemble's two linear members (no character models, no prior).
+  double linear_margin(std::span<const uint32_t> features) const;
+  // The cue prior's share of the log-odds (0 without `prior`).
+  double prior_margin(std::string_view text) const;
   void step_logistic(std::span<const uint32_t> features, double g, double x);
   void learn_ensemble(std::span<const uint32_t> features, bool spam);
   void learn_weights(std::span<const uint32_t> features, bool spam, double margin);

@@ -3,6 +3,8 @@
 // of corrupt, truncated and other-version files with the old model kept.
 #include "classify/model.h"
 
+#include "classify/cues.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -157,6 +159,60 @@ TEST(Model, EnsembleWithCharacterModels) {
   EXPECT_FALSE(parse_params("ppm_bits=27", fo, lp));
 }
 
+// With prior the cue prior (cues.h) joins the ensemble's log-odds at full
+// weight on a fresh model and fades as 100 / (100 + learned); scoring and
+// margin_then_learn agree; the flag survives the file; other learners
+// refuse it.
+TEST(Model, EnsembleCuePriorFades) {
+  LearnerOptions lo;
+  lo.algorithm = Algorithm::kEnsemble;
+  LearnerOptions with = lo;
+  with.prior = true;
+  auto a = Model::create(Channel::kSms, small(), lo), b = Model::create(Channel::kSms, small(), with);
+  ASSERT_TRUE(a && b);
+  const std::vector<uint32_t> f = {1, 2, 3};
+  const std::string spam =
+      "URGENT! Call 09061701461 to claim your \xC2\xA3"
+      "900 prize";
+  const std::string ham = "ok lor see you at home";
+  EXPECT_DOUBLE_EQ(b->margin(f, spam) - a->margin(f, spam), cue_prior(spam));
+  EXPECT_DOUBLE_EQ(b->margin(f, ham) - a->margin(f, ham), -2.0);
+  EXPECT_GT(b->score(f, spam), 0.99);
+  EXPECT_LT(b->score(f, ham), 0.2);
+  // The same 100 messages learned by both: the prior is half its weight.
+  std::mt19937 rng(5);
+  for (int i = 0; i < 100; ++i) {
+    auto x = synthetic(rng, i % 2 == 0);
+    const double ma = a->margin_then_learn(x, i % 2 == 0, "");
+    const double mb = b->margin_then_learn(x, i % 2 == 0, "");
+    EXPECT_DOUBLE_EQ(mb - ma, cue_prior(std::string_view()) * 100.0 / (100.0 + i));
+  }
+  EXPECT_NEAR(b->margin(f, spam) - a->margin(f, spam), cue_prior(spam) / 2, 1e-9);
+  const double before = b->margin(f, spam);
+  EXPECT_EQ(before, b->margin_then_learn(f, true, spam));
+
+  LearnerOptions bad = with;
+  bad.algorithm = Algorithm::kPassiveAggressive;
+  EXPECT_FALSE(Model::create(Channel::kSms, small(), bad));
+  FeatureOptions fo;
+  LearnerOptions lp;
+  ASSERT_TRUE(parse_params("algo=ens,prior=1", fo, lp));
+  EXPECT_TRUE(lp.prior);
+  ASSERT_TRUE(parse_params("prior=0", fo, lp));
+  EXPECT_FALSE(lp.prior);
+  EXPECT_FALSE(parse_params("prior=2", fo, lp));
+  EXPECT_TRUE(default_learner_options(Channel::kSms).prior);
+  EXPECT_FALSE(default_learner_options(Channel::kEmail).prior);
+
+  auto back = Model::deserialize(b->serialize());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_TRUE(back->learner_options().prior);
+  EXPECT_EQ(back->margin(f, spam), b->margin(f, spam));
+  back = Model::deserialize(a->serialize());
+  ASSERT_TRUE(back);
+  EXPECT_FALSE(back->learner_options().prior);
+}
+
 TEST(Model, NormalizedRepeatedConverges) {
   LearnerOptions lo;
   lo.normalize = true;
@@ -291,6 +347,22 @@ TEST_F(ModelFile, UnknownFlagsAndBadEnsembleRefused) {
   r = Model::deserialize(patch(flags, 128));
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("flags"), std::string::npos) << r.error().message;
+  // lflags 4 (the cue prior) is known, 8 is not; the prior on a non-ensemble is refused.
+  ASSERT_TRUE(Model::deserialize(patch(36, 4)));
+  r = Model::deserialize(patch(36, 8));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("learner flags"), std::string::npos) << r.error().message;
+  {
+    std::string plain = trained(LearnerOptions{}).serialize();  // logistic
+    const uint32_t prior_flag = 4;
+    std::memcpy(plain.data() + 36, &prior_flag, 4);
+    plain.resize(plain.size() - 8);
+    const uint64_t sum = hash_bytes(plain, 0x636b73756d, 0x72616d70617274ull);
+    plain.append(reinterpret_cast<const char*>(&sum), 8);
+    r = Model::deserialize(plain);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("cue prior"), std::string::npos) << r.error().message;
+  }
   r = Model::deserialize(patch(16, 3));
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("algorithm 3"), std::string::npos) << r.error().message;

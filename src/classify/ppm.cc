@@ -61,49 +61,93 @@ inline void prefetch_byte(const uint32_t* t, const CharModel::Slots* s, size_t i
 
 }  // namespace
 
-double CharModel::log_ratio(std::string_view text) const {
-  std::vector<Slots> scratch;
-  return log_ratio(text, scratch);
+namespace {
+
+// P_spam / P_ham of one byte from its slots, orders 0..top. Each class's
+// Witten-Bell chain p_k = (n_k + u_k p_{k-1}) / (tot_k + u_k) is carried
+// as a fraction a_k / b_k (a_k = n_k b_{k-1} + u_k a_{k-1}, b_k = (tot_k +
+// u_k) b_{k-1}), so a byte costs one division instead of one per order and
+// class, whose latencies chained (the same value up to rounding; b stays
+// below 2^(8 + 33 * 7), a never shrinks). A class stops at its first
+// unseen context.
+inline double byte_ratio(const uint32_t* t, const CharModel::Slots* s, uint32_t top) {
+  double as = 1, bs = 256, ah = 1, bh = 256;
+  bool open_s = true, open_h = true;
+  for (uint32_t k = 0; k <= top && (open_s || open_h); ++k) {
+    const uint32_t* tot = t + 2 * size_t{s[k].tot};
+    const uint32_t* dis = t + 2 * size_t{s[k].tot ^ 1u};
+    const uint32_t* n = t + 2 * size_t{s[k].n};
+    open_s = open_s && tot[0] > 0;
+    open_h = open_h && tot[1] > 0;
+    if (open_s) {
+      const double u = std::max<uint32_t>(dis[0], 1);
+      as = n[0] * bs + u * as;
+      bs = (tot[0] + u) * bs;
+    }
+    if (open_h) {
+      const double u = std::max<uint32_t>(dis[1], 1);
+      ah = n[1] * bh + u * ah;
+      bh = (tot[1] + u) * bh;
+    }
+  }
+  return (as * bh) / (bs * ah);
 }
 
-double CharModel::log_ratio(std::string_view text, std::vector<Slots>& keep) const {
-  if (text.empty() || t_.empty()) return 0;
-  const auto* b = reinterpret_cast<const unsigned char*>(text.data());
-  const uint32_t* t = t_.data();
-  const size_t per = order_ + 1, len = text.size();
-  keep.resize(len * per);
-  Slots* all = keep.data();
-  for (size_t i = 0; i < len; ++i) slots_at(b, i, order_, bits_, all + i * per);
-  for (size_t i = 0; i < std::min(len, kAhead); ++i) prefetch_byte(t, all + i * per, i, order_);
-  double sum = 0, ratio = 1;  // a log every 8 bytes: each ratio stays within ~1e+-20
+// The sum of the per-byte log ratios over the text. Slots of byte j come
+// from at(j) (a pointer to order + 1 of them, valid until kAhead bytes
+// later); ahead(j) computes them. A log every 8 bytes: each product of 8
+// ratios stays far inside a double's range.
+template <class Ahead, class At>
+double sum_log_ratio(const uint32_t* t, size_t len, uint32_t order, Ahead ahead, At at) {
+  for (size_t i = 0; i < std::min(len, kAhead); ++i) prefetch_byte(t, ahead(i), i, order);
+  double sum = 0, ratio = 1;
   for (size_t i = 0; i < len; ++i) {
-    if (i + kAhead < len) prefetch_byte(t, all + (i + kAhead) * per, i + kAhead, order_);
-    const Slots* s = all + i * per;
-    double ps = 1.0 / 256, ph = 1.0 / 256;
-    bool open_s = true, open_h = true;  // a class stops at its first unseen context
-    const uint32_t top = static_cast<uint32_t>(std::min<size_t>(order_, i));
-    for (uint32_t k = 0; k <= top && (open_s || open_h); ++k) {
-      const uint32_t* tot = t + 2 * size_t{s[k].tot};
-      const uint32_t* dis = t + 2 * size_t{s[k].tot ^ 1u};
-      const uint32_t* n = t + 2 * size_t{s[k].n};
-      open_s = open_s && tot[0] > 0;
-      open_h = open_h && tot[1] > 0;
-      if (open_s) {
-        const double u = std::max<uint32_t>(dis[0], 1);
-        ps = (n[0] + u * ps) / (tot[0] + u);
-      }
-      if (open_h) {
-        const double u = std::max<uint32_t>(dis[1], 1);
-        ph = (n[1] + u * ph) / (tot[1] + u);
-      }
-    }
-    ratio *= ps / ph;
+    if (i + kAhead < len) prefetch_byte(t, ahead(i + kAhead), i + kAhead, order);
+    ratio *= byte_ratio(t, at(i), static_cast<uint32_t>(std::min<size_t>(order, i)));
     if ((i & 7) == 7) {
       sum += std::log(ratio);
       ratio = 1;
     }
   }
-  sum += std::log(ratio);
+  return sum + std::log(ratio);
+}
+
+}  // namespace
+
+// A verdict: the slots of the next kAhead bytes in a ring on the stack, no
+// allocation.
+double CharModel::log_ratio(std::string_view text) const {
+  if (text.empty() || t_.empty()) return 0;
+  const auto* b = reinterpret_cast<const unsigned char*>(text.data());
+  constexpr size_t kRing = 8;
+  static_assert(kRing > kAhead && (kRing & (kRing - 1)) == 0);
+  Slots ring[kRing][kMaxOrder + 1];
+  const uint32_t order = order_, bits = bits_;
+  const double sum = sum_log_ratio(
+      t_.data(), text.size(), order,
+      [&](size_t j) {
+        Slots* s = ring[j & (kRing - 1)];
+        slots_at(b, j, order, bits, s);
+        return s;
+      },
+      [&](size_t j) { return ring[j & (kRing - 1)]; });
+  return sum / static_cast<double>(text.size());
+}
+
+double CharModel::log_ratio(std::string_view text, std::vector<Slots>& keep) const {
+  if (text.empty() || t_.empty()) return 0;
+  const auto* b = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t per = order_ + 1, len = text.size();
+  keep.resize(len * per);
+  Slots* all = keep.data();
+  const uint32_t order = order_, bits = bits_;
+  const double sum = sum_log_ratio(
+      t_.data(), len, order,
+      [&](size_t j) {
+        slots_at(b, j, order, bits, all + j * per);
+        return all + j * per;
+      },
+      [&](size_t j) { return all + j * per; });
   return sum / static_cast<double>(len);
 }
 
