@@ -42,7 +42,9 @@
 //   (BIND or Knot key syntax) when one is given; --notify sends NOTIFY to a
 //   secondary after each reload that changed a zone (signed with the first
 //   key). --xfr-max-records (2000000) refuses bigger zones, --xfr-journal
-//   (16) versions of differences are kept for IXFR. Each changed zone is
+//   (16) versions of differences are kept for IXFR (together at most 1/8
+//   of the zone's records, at least 4096: an older serial gets the whole
+//   zone). Each changed zone is
 //   logged as "zone Z changed, serial N".
 //   Counters in Prometheus' text format (queries per transport, responses
 //   per rcode, dropped, rate limited, zone serials, queries per member key,

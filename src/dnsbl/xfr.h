@@ -82,7 +82,10 @@ struct XfrOptions {
   std::vector<IpPrefix> allow;  // clients that may transfer (none: nobody)
   std::vector<TsigKey> keys;    // when not empty, transfers must be signed with one
   size_t max_records = 2000000;
-  size_t journal = 16;          // versions of differences kept for IXFR
+  size_t journal = 16;  // versions of differences kept for IXFR
+  // ... holding at most 1/journal_share of the zone's records (at least
+  // 4096; older ones are dropped first and their IXFR gets the whole zone).
+  size_t journal_share = 8;
   size_t message_size = 16000;  // bytes of records per TCP message
 };
 

@@ -310,6 +310,53 @@ TEST(Xfr, SerialsJournalAndIxfr) {
   EXPECT_EQ(x.counters().refused.load(), 3u);
 }
 
+// The journal holds at most 1/journal_share of the zone's records (at
+// least 4096), the oldest differences dropped first: a difference as big
+// as a good part of the zone is not kept (an IXFR from before it gets the
+// whole zone), small ones are, up to the bound.
+TEST(Xfr, JournalBoundedByTheZoneSize) {
+  // 20000 addresses 10.0.0.0-10.0.78.31; version k lists [from, from + 20000).
+  auto zone = [](int from) {
+    std::string data = kSoa;
+    for (int i = from; i < from + 20000; ++i)
+      data += "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + "\n";
+    return load(data);
+  };
+  XfrOptions o;
+  o.allow.push_back(*parse_cidr("127.0.0.0/8"));
+  o.journal = 16;
+  o.journal_share = 8;  // 20001 records: the bound is the floor, 4096
+  Xfr x(o);
+  auto v1 = x.update(zone(0), nullptr, nullptr);
+  ASSERT_EQ(v1->zones()[0].soa.serial, 10u);
+  // 3000 out, 3000 in: 6000 records, more than the bound: not journalled.
+  auto v2 = x.update(zone(3000), nullptr, nullptr);
+  ASSERT_EQ(v2->zones()[0].soa.serial, 11u);
+  EXPECT_TRUE(x.journal("bl.example").empty());
+  size_t n = 0;
+  for (const auto& m : transfer(x, *v2, ixfr_query(10))) n += answers(m);
+  EXPECT_EQ(n, 1 + 1 + 20000 + 1);  // SOA, NS, the A records, SOA
+  EXPECT_EQ(x.counters().ixfr_full.load(), 1u);
+  // Three changes of 1000 out, 1000 in (2000 records each): two fit.
+  x.update(zone(4000), nullptr, nullptr);
+  x.update(zone(5000), nullptr, nullptr);
+  auto v5 = x.update(zone(6000), nullptr, nullptr);
+  ASSERT_EQ(v5->zones()[0].soa.serial, 14u);
+  auto j = x.journal("bl.example");
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0], (std::pair<uint32_t, uint32_t>{12, 13}));
+  EXPECT_EQ(j[1], (std::pair<uint32_t, uint32_t>{13, 14}));
+  // IXFR from 12: SOA 14, SOA 12, 1000 removed, SOA 13, 1000 added, the same
+  // again to 14, SOA 14 (in as many messages as it takes).
+  n = 0;
+  for (const auto& m : transfer(x, *v5, ixfr_query(12))) n += answers(m);
+  EXPECT_EQ(n, 1 + 2 * (1 + 1000 + 1 + 1000) + 1);
+  EXPECT_EQ(x.counters().ixfr.load(), 1u);
+  // From 11, dropped: the whole zone.
+  transfer(x, *v5, ixfr_query(11));
+  EXPECT_EQ(x.counters().ixfr_full.load(), 2u);
+}
+
 TEST(Xfr, BigZoneSplitAndTsigRequired) {
   std::string data = kSoa;
   for (int i = 0; i < 3000; ++i)

@@ -236,6 +236,20 @@ struct LiveZones::Impl {
     return ip->v4_host_order();
   }
   std::unordered_set<std::string> dirty;  // identities changed since the last build
+  // The /16s of the IPv4 addresses in `v4` changed since the last build (a
+  // flag and a list): a string per changed address (1 M during a first
+  // fill, freed by the build) scattered the `v4` buckets growing between
+  // them over the heap, which the allocator could not give back.
+  std::vector<uint8_t> v4_dirty;  // 65536 flags once one is used
+  std::vector<uint16_t> v4_dirty_list;
+  void mark_v4(uint32_t addr) {
+    if (v4_dirty.empty()) v4_dirty.resize(65536);
+    const auto hi = static_cast<uint16_t>(addr >> 16);
+    if (!v4_dirty[hi]) {
+      v4_dirty[hi] = 1;
+      v4_dirty_list.push_back(hi);
+    }
+  }
   // The flow detector's evidence of a bot ("ip:ADDR" -> words), set by the
   // flow service (set_bot_evidence).
   std::unordered_map<std::string, std::string> bot_evidence;
@@ -322,7 +336,7 @@ struct LiveZones::Impl {
             bucket.erase(pos);
             if (bucket.empty()) std::vector<V4>().swap(bucket);
             --v4_count;
-            dirty.insert(c.identity);
+            mark_v4(*addr);
           }
           continue;
         }
@@ -339,7 +353,7 @@ struct LiveZones::Impl {
           bucket.insert(pos, V4{low, c.to, bot, text});
           ++v4_count;
         }
-        dirty.insert(c.identity);
+        mark_v4(*addr);
         continue;
       }
       const std::string key = order_key(shards, c.identity);
@@ -520,6 +534,11 @@ struct LiveZones::Impl {
       std::lock_guard lock(mu);
       for (const auto& id : dirty) mark(id);
       dirty.clear();
+      for (const uint16_t hi : v4_dirty_list) {
+        mark("ip:" + IpAddress::v4(uint32_t{hi} << 16).to_string());
+        v4_dirty[hi] = 0;
+      }
+      std::vector<uint16_t>().swap(v4_dirty_list);
       for (const auto& sh : shards) {
         auto& v = held[sh];
         // IPv4 addresses first (in address order), as when they were in
