@@ -17,7 +17,8 @@ and overrides under --data-dir) on loopback:
 * overrides (POST /v1/overrides): a clean number blocked is refused on its
   next call (603, OVERRIDE_BLOCK) and its next SMS (block); the robocaller
   allowed goes through on its next call (OVERRIDE_ALLOW);
-* /metrics counts the events handed to the store and the overrides applied;
+* /metrics counts the events handed to the store, the overrides applied and
+  the channel identities' class changes;
 * rampartd restarted: the classes are still there (the RocksDB store).
 
 Environment: RAMPARTD_BIN."""
@@ -234,6 +235,10 @@ trust_anchors = "%s"
         self.assertGreaterEqual(value(r'rampart_channel_overrides_total\{channel="voice",action="block"\}'), 1)
         self.assertGreaterEqual(value(r'rampart_channel_overrides_total\{channel="voice",action="allow"\}'), 1)
         self.assertGreaterEqual(value(r'rampart_channel_overrides_total\{channel="sms",action="block"\}'), 1)
+        # The classes: the robocaller, its source and the SMS spammer became spammers.
+        self.assertGreaterEqual(value(r'rampart_channel_class_changes_total\{kind="voice",class="spammer"\}'), 2)
+        self.assertGreaterEqual(value(r'rampart_channel_class_changes_total\{kind="sip",class="spammer"\}'), 1)
+        self.assertGreaterEqual(value(r'rampart_channel_class_changes_total\{kind="sms",class="spammer"\}'), 1)
 
     def test_6_restart_keeps_classes_and_overrides(self):
         self.stop(self.rampartd)

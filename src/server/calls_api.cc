@@ -250,9 +250,13 @@ struct CallService::Impl {
   Counter* overflow = nullptr;
   Histogram* seconds = nullptr;
   std::shared_ptr<ChannelReputation> rep;  // worker only (set_reputation)
+  calls::Options numbering;                // the patterns' number rules (e164_of)
 
   Impl(CallsConfig c, stir::TrustAnchors a)
-      : cfg(std::move(c)), anchors(std::move(a)), patterns(pattern_options(cfg)) {}
+      : cfg(std::move(c)),
+        anchors(std::move(a)),
+        patterns(pattern_options(cfg)),
+        numbering(pattern_options(cfg)) {}
   static calls::Options pattern_options(const CallsConfig& c) {
     calls::Options o;
     o.own_ranges = c.own_ranges;
@@ -281,7 +285,7 @@ struct CallService::Impl {
     for (std::string_view scheme : {"sip:", "sips:", "tel:"})
       if (v.size() > scheme.size() && iequals(v.substr(0, scheme.size()), scheme))
         v.remove_prefix(scheme.size());
-    const std::string intl = calls::e164_digits(d, v.starts_with('+'), pattern_options(cfg));
+    const std::string intl = calls::e164_digits(d, v.starts_with('+'), numbering);
     return intl.empty() ? std::string() : "+" + intl;
   }
 

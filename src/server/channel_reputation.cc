@@ -30,6 +30,25 @@ void ChannelReputation::register_metrics(Metrics& m) {
       "Calls and SMS/IM messages whose verdict a manual override decided (POST /v1/overrides), by channel "
       "and action (allow, block).",
       {"channel", "action"});
+  changes_ = &m.counter_family("rampart_channel_class_changes_total",
+                               "Class changes of calls' and SMS/IM identities in the reputation store, by "
+                               "kind (voice, sip, trunk, sms, "
+                               "shortcode, im) and new class.",
+                               {"kind", "class"});
+}
+
+reputation::ClassListener ChannelReputation::class_listener() const {
+  return [changes = changes_](std::span<const reputation::ClassChange> cs) {
+    if (!changes) return;
+    for (const auto& c : cs) {
+      const auto kind = reputation::identity_kind_of(c.identity);
+      if (reputation::is_channel_kind(kind))
+        changes
+            ->with({std::string(reputation::identity_kind_prefix(kind)),
+                    std::string(reputation::class_name(c.to))})
+            .inc();
+    }
+  };
 }
 
 std::optional<reputation::Override> ChannelReputation::override_of(

@@ -41,6 +41,7 @@
 
 #include "channels/messages.h"
 #include "core/metrics.h"
+#include "reputation/engine.h"
 #include "reputation/event.h"
 #include "reputation/overrides.h"
 
@@ -55,7 +56,8 @@ class ChannelReputation {
   std::function<void(std::vector<reputation::Event>)> sink;
   std::shared_ptr<const reputation::OverrideStore> overrides;
 
-  // rampart_channel_events_total{channel, type}, rampart_channel_overrides_total{channel, action}.
+  // rampart_channel_events_total{channel, type}, rampart_channel_overrides_total{channel, action},
+  // rampart_channel_class_changes_total{kind, class}.
   void register_metrics(Metrics& m);
 
   // The allow or block override of the first of `identities` that has one.
@@ -75,10 +77,14 @@ class ChannelReputation {
               int64_t time, bool answered, int64_t duration);
   // Hands events to the sink (counted).
   void record(std::vector<reputation::Event> evs) const;
+  // The engine's class changes (Engine::add_class_listener): those of
+  // channel identities counted by kind and new class.
+  reputation::ClassListener class_listener() const;
 
  private:
   Family<Counter>* events_ = nullptr;
   Family<Counter>* overridden_ = nullptr;
+  Family<Counter>* changes_ = nullptr;
 };
 
 }  // namespace rampart::server

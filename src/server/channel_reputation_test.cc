@@ -161,5 +161,25 @@ TEST(ChannelReputation, CallsBecomeEventsAndOverridesDecide) {
   EXPECT_EQ(f.got[1].duration, 2);
 }
 
+TEST(ChannelReputation, ClassChangesOfChannelIdentitiesAreCounted) {
+  Fixture f;
+  auto listen = f.rep.class_listener();
+  std::vector<reputation::ClassChange> cs(3);
+  cs[0].identity = "voice:+13135550100";
+  cs[0].to = reputation::SenderClass::kSpammer;
+  cs[1].identity = "ip:192.0.2.1";  // mail's: not counted here
+  cs[1].to = reputation::SenderClass::kSpammer;
+  cs[2].identity = "shortcode:72900";
+  cs[2].to = reputation::SenderClass::kBulk;
+  listen(cs);
+  const std::string text = f.metrics.render();
+  EXPECT_NE(text.find("rampart_channel_class_changes_total{kind=\"voice\",class=\"spammer\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("rampart_channel_class_changes_total{kind=\"shortcode\",class=\"bulk\"} 1"),
+            std::string::npos);
+  EXPECT_EQ(text.find("kind=\"ip\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace rampart::server

@@ -564,6 +564,7 @@ struct Daemon::Impl {
           fb->service()->record(std::move(evs), reputation::StoreService::kKeep, nullptr);
       });
     };
+    feedback->service()->engine().add_class_listener(rep->class_listener());
     if (calls) calls->set_reputation(rep);
     if (messages) messages->set_reputation(rep);
   }
