@@ -547,8 +547,9 @@ struct Daemon::Impl {
 
 #ifdef HAVE_RAMPART_CALLS
   // Calls and messages as reputation identities (channel_reputation.h):
-  // their events go to loop 0, whose executor the store service answers
-  // to, as the exchange's do; the overrides apply to their verdicts.
+  // their events go to loop 0 and join the scanned messages' batches
+  // (Feedback::queue: one store write every [reputation] flush_ms or
+  // flush_events, not one per call); the overrides apply to their verdicts.
   void start_channel_reputation() {
     if ((!calls && !messages) || !feedback->service()) return;
     auto rep = std::make_shared<ChannelReputation>();
@@ -560,8 +561,8 @@ struct Daemon::Impl {
                  loop = &server->executor(0)](std::vector<reputation::Event> evs) {
       loop->post([wfb, evs = std::move(evs)]() mutable {
         auto fb = wfb.lock();
-        if (fb && fb->service())
-          fb->service()->record(std::move(evs), reputation::StoreService::kKeep, nullptr);
+        if (!fb) return;
+        for (auto& e : evs) (void)fb->queue(std::move(e));
       });
     };
     feedback->service()->engine().add_class_listener(rep->class_listener());
