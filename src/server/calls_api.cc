@@ -320,8 +320,8 @@ struct CallService::Impl {
               std::chrono::steady_clock::time_point t0, const std::function<void(CallAnswer)>& done) {
     CallAnswer ans = decide_call(a, v, cfg);
     if (rep)
-      rep->on_call(req, e164_of(req.from), req.date ? req.date : static_cast<int64_t>(std::time(nullptr)),
-                   ans);
+      // Now, not the call's Date: a client's clock never moves the counters.
+      rep->on_call(req, e164_of(req.from), static_cast<int64_t>(std::time(nullptr)), ans);
     if (actions) actions->with({ans.action}).inc();
     if (verstats) verstats->with({std::string(stir::verstat_name(v.verstat))}).inc();
     if (seconds)

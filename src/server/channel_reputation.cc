@@ -75,7 +75,9 @@ void ChannelReputation::on_message(const msg::Message& m, msg::Verdict& v, std::
   const std::string channel(msg::channel_name(m.channel));
   Event e;
   e.type = EventType::kMessage;
-  e.time = m.time;
+  // Stamped when rampartd queues it (Feedback::queue): a client's clock
+  // (a message's "time", a call's Date) never moves the counters.
+  e.time = 0;
   e.channel = channel;
   e.sender = m.sender;
   e.recipients = static_cast<uint32_t>(m.recipients.size());
@@ -99,7 +101,7 @@ void ChannelReputation::on_message(const msg::Message& m, msg::Verdict& v, std::
 void ChannelReputation::on_report(const msg::Complaint& c, bool spam) {
   Event e;
   e.type = spam ? EventType::kComplaint : EventType::kNotSpam;
-  e.time = c.time;
+  e.time = 0;  // now, as on_message
   e.channel = std::string(msg::channel_name(c.channel));
   e.sender = c.sender;
   if (!reputation::channel_sender_identity(e.channel, e.sender)) return;

@@ -16,7 +16,8 @@
 // (kCall: the caller in international form, the INVITE's source address,
 // the trunk, verdict spam when it was blocked, tagged or rejected, the
 // decision's reasons and the verstat) and each call end (kCallEnd). The
-// identities are sms:/shortcode:/im: and voice:/sip:/trunk:. A caller ID is
+// identities are sms:/shortcode:/im: and voice:/sip:/trunk:. Events are
+// stamped when rampartd takes them, never with the client's "time" or Date. A caller ID is
 // a claim unless STIR/SHAKEN attested it ("verstat" among the reasons): the
 // class of a spoofed number says what was done in its name.
 //

@@ -48,6 +48,7 @@ TEST(ChannelReputation, MessagesBecomeEventsAndOverridesDecide) {
   msg::Message m;
   m.sender = "+44 7700 900123";
   m.recipients = {"+447700900001", "+447700900002"};
+  m.time = 4102444800;  // a client's clock (2100): never the event's time
   std::vector<reputation::Event> evs;
   msg::Verdict v = verdict("tag");
   f.rep.on_message(m, v, evs);
@@ -56,6 +57,7 @@ TEST(ChannelReputation, MessagesBecomeEventsAndOverridesDecide) {
   EXPECT_EQ(evs[0].type, EventType::kMessage);
   EXPECT_EQ(evs[0].channel, "sms");
   EXPECT_EQ(evs[0].recipients, 2u);
+  EXPECT_EQ(evs[0].time, 0);  // stamped when rampartd queues it
   EXPECT_EQ(evs[0].verdict, reputation::Verdict::kSpam);
   EXPECT_EQ(evs[0].reasons, (std::vector<std::string>{"SENDER_FANOUT: 60 recipients"}));
   f.rep.record(std::move(evs));
