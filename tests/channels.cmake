@@ -22,3 +22,13 @@ if(TARGET rampart AND TARGET rampartd AND TARGET rampart_server_calls AND RAMPAR
                    ${RAMPART_STIR_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/kamailio_calls_test.py)
   set_tests_properties(kamailio_calls_test PROPERTIES TIMEOUT 300)
 endif()
+
+# Calls and messages as reputation identities (issue 16) through a real
+# rampartd: classes and reasons by GET /v1/reputation, overrides applied to
+# the next call and message, the metrics, a restart (RocksDB store).
+if(TARGET rampartd AND TARGET rampart_server_calls AND RAMPART_STIR_PYTHON3)
+  add_test(NAME channel_reputation_test
+           COMMAND ${CMAKE_COMMAND} -E env RAMPARTD_BIN=$<TARGET_FILE:rampartd>
+                   ${RAMPART_STIR_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/channel_reputation_test.py)
+  set_tests_properties(channel_reputation_test PROPERTIES TIMEOUT 180)
+endif()

@@ -32,6 +32,8 @@
 
 #include <gtest/gtest.h>
 
+#include "auth/dmarc/orgdomain.h"
+#include "reputation/engine.h"
 #include "reputation/redis_limiter.h"
 #include "reputation/redis_store.h"
 #include "support/redis_cluster.h"
@@ -307,6 +309,43 @@ TEST_F(RedisClusterE2E, SparseRecordsMergeLikeMergeAndReadOldOnes) {
   auto raw = (*s)->cluster().command({"GET", "rep{" + id + "}"});
   ASSERT_TRUE(raw);
   EXPECT_EQ(raw->str.size(), 10u + 4 * 12);
+}
+
+// Other channels' identities (issue 16) through the engine: a robocaller's
+// calls on voice:, its source on sip:, classed in the cluster and read the
+// same by another client (another rampartd node).
+TEST_F(RedisClusterE2E, ChannelIdentitiesThroughTheEngine) {
+  auto a = RedisClusterStore::open(options_for(*cluster_));
+  ASSERT_TRUE(a) << a.error().message;
+  auto b = RedisClusterStore::open(options_for(*cluster_));
+  ASSERT_TRUE(b) << b.error().message;
+  auto psl = dmarc::PublicSuffixList::from_text("com\n");
+  ASSERT_TRUE(psl);
+  FakeClock clock(kT);
+  Engine engine(**a, clock, Thresholds{}, *psl);
+  std::vector<Event> calls;
+  for (int i = 0; i < 100; ++i) {
+    Event e;
+    e.type = EventType::kCall;
+    e.time = kT + i;
+    e.channel = "voice";
+    e.sender = "+1 313 555 0100";
+    e.ip = *IpAddress::parse("203.0.113.66");
+    e.verdict = i < 20 ? Verdict::kHam : Verdict::kSpam;
+    calls.push_back(e);
+  }
+  ASSERT_TRUE(engine.record_batch(calls));
+  Engine other(**b, clock, Thresholds{}, *psl);
+  for (const char* id : {"voice:+13135550100", "sip:203.0.113.66"}) {
+    auto r = other.report(id, kT + 100);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->cls, SenderClass::kSpammer) << r->to_json();
+    EXPECT_NE(r->to_json().find("SPAM_VERDICTS"), std::string::npos);
+    EXPECT_NEAR(r->counters.value(Metric::kVolume, Window::kMonth, kT + 99), 100, 0.1);
+  }
+  auto raw = (*b)->cluster().command({"EXISTS", "rep{voice:+13135550100}"});
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->integer, 1);
 }
 
 int port_of(const std::string& node) { return std::stoi(node.substr(node.rfind(':') + 1)); }

@@ -24,6 +24,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "reputation/event.h"
 
 namespace rampart::console {
 
@@ -130,6 +131,14 @@ std::optional<std::string> identity_of(std::string_view q) {
   q = trim(q);
   if (q.empty() || q.size() > 300) return std::nullopt;
   if (auto ip = IpAddress::parse(q)) return "ip:" + ip->to_string();
+  // Other channels (issue 16): a channel's identity, canonical; a telephone
+  // number ("+" and digits) as a caller (voice:; the page adds its sms:
+  // twin), 3-8 digits as an SMS short code.
+  for (std::string_view kind : {"sms:", "voice:", "shortcode:", "im:", "sip:", "trunk:"})
+    if (istarts_with(q, kind)) return reputation::canonical_channel_key(q);
+  if (q.starts_with('+')) return reputation::canonical_channel_key("voice:" + std::string(q));
+  if (q.size() >= 3 && q.size() <= 8 && q.find_first_not_of("0123456789") == std::string_view::npos)
+    return "shortcode:" + std::string(q);
   if (q.find('/') != std::string_view::npos)
     if (auto net = parse_cidr(q)) return "net:" + std::string(q);
   for (std::string_view kind : {"ip:", "net:", "domain:", "dkim:", "spf:", "pra:", "fbid:", "org:"})
@@ -655,7 +664,10 @@ struct Console::Impl {
     const std::string* qs = q ? find_field(*q, "q") : nullptr;
     if (!qs) return respond(error_reply(400, "q= is required (an IP, a network, a domain, or kind:value)"));
     auto id = identity_of(*qs);
-    if (!id) return respond(error_reply(400, "not an IP address, network, domain or kind:value identity"));
+    if (!id)
+      return respond(error_reply(
+          400,
+          "not an IP address, network, domain, telephone number (+...), short code or kind:value identity"));
     if (!backend.reputation) return respond(error_reply(503, "reputation is not available"));
     // Its daily counters (SenderHistory): [[day, messages, flagged, refused], ...], oldest first.
     std::string days = "[";
@@ -669,11 +681,25 @@ struct Console::Impl {
         backend.senders ? "messages a day as rampartd decided them (UTC days; at most 30 days, and the " +
                               std::to_string(10000) + " senders most recently seen)"
                         : "no per-sender history in this rampartd";
-    backend.reputation(*id, [id = *id, days, note, respond = std::move(respond)](int status,
-                                                                                 std::string body) {
+    // A number looked up as a caller is also looked up as an SMS sender
+    // ("also": [{"id", "report"}]): one number, two channels' reputations.
+    std::string twin;
+    if (id->starts_with("voice:")) twin = "sms:" + id->substr(6);
+    auto finish = [id = *id, days, note, respond](int status, std::string body, std::string also) {
       if (status != 200) return respond(json_reply(status, std::move(body)));
-      respond(json_reply(
-          200, JsonObject().str("id", id).raw("report", body).raw("days", days).str("history", note).done()));
+      respond(json_reply(200, JsonObject()
+                                  .str("id", id)
+                                  .raw("report", body)
+                                  .raw("days", days)
+                                  .str("history", note)
+                                  .raw("also", "[" + also + "]")
+                                  .done()));
+    };
+    backend.reputation(*id, [this, twin, finish](int status, std::string body) {
+      if (status != 200 || twin.empty()) return finish(status, std::move(body), "");
+      backend.reputation(twin, [twin, finish, body](int st2, std::string b2) {
+        finish(200, body, st2 == 200 ? JsonObject().str("id", twin).raw("report", b2).done() : "");
+      });
     });
   }
 

@@ -362,6 +362,11 @@ class ConsoleHandlerTest : public ::testing::Test {
     cc.login.max_failures = 3;
     ConsoleBackend b;
     b.metrics_text = [this] { return metrics_; };
+    b.reputation = [this](std::string id, std::function<void(int, std::string)> done) {
+      looked_up_.push_back(id);
+      done(200, "{\"identity\": \"" + id + "\", \"class\": \"" +
+                    (id.starts_with("sms:") ? "spammer" : "unknown") + "\"}");
+    };
     b.scan = [this](HttpRequest r, server::HttpRespond done) {
       scans_++;
       last_scan_ = r;
@@ -426,6 +431,7 @@ class ConsoleHandlerTest : public ::testing::Test {
   ManualExecutor exec_;
   int scans_ = 0;
   HttpRequest last_scan_;
+  std::vector<std::string> looked_up_;
   std::string metrics_ = "rampart_milter_verdicts_total{action=\"accept\"} 7\n";
 };
 
@@ -586,6 +592,30 @@ TEST_F(ConsoleHandlerTest, ChannelsWithoutServices) {
   EXPECT_EQ(r.body, "{\"calls\": {\"enabled\": false}, \"messages\": {\"enabled\": false}}");
   EXPECT_EQ(call("GET", "/api/channels").status, 401);
   EXPECT_EQ(call("POST", "/api/channels", "", {{"cookie", cookie}}).status, 405);
+}
+
+// The Senders page for other channels (issue 16): a number is looked up as
+// a caller and as an SMS sender, a short code and kind:value canonical; junk
+// is a 400 that never reaches the store.
+TEST_F(ConsoleHandlerTest, SendersFindsNumbers) {
+  auto [cookie, csrf] = login("viewer1", "viewer+password");
+  HttpReply r = call("GET", "/api/senders?q=%2B1-202-555-0100", "", {{"cookie", cookie}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"id\": \"voice:+12025550100\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"also\": [{\"id\": \"sms:+12025550100\", \"report\": {\"identity\": "
+                        "\"sms:+12025550100\", \"class\": \"spammer\"}}]"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(looked_up_, (std::vector<std::string>{"voice:+12025550100", "sms:+12025550100"}));
+  r = call("GET", "/api/senders?q=72900", "", {{"cookie", cookie}});
+  EXPECT_NE(r.body.find("\"id\": \"shortcode:72900\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"also\": []"), std::string::npos) << r.body;
+  r = call("GET", "/api/senders?q=TRUNK:Carrier-A", "", {{"cookie", cookie}});
+  EXPECT_NE(r.body.find("\"id\": \"trunk:carrier-a\""), std::string::npos) << r.body;
+  looked_up_.clear();
+  EXPECT_EQ(call("GET", "/api/senders?q=voice:12", "", {{"cookie", cookie}}).status, 400);
+  EXPECT_EQ(call("GET", "/api/senders?q=%2Babc", "", {{"cookie", cookie}}).status, 400);
+  EXPECT_TRUE(looked_up_.empty());
 }
 
 // Without [exchange] the sharing API says so; a viewer may read it.

@@ -831,7 +831,12 @@ void Feedback::get_reputation(std::string_view identity, bool with_counters, Ans
   if (identity.empty() || identity.find(':') == std::string_view::npos)
     return done(error_answer(400, "identity must look like domain:example.com or ip:192.0.2.1"));
   std::vector<std::string> keys;
-  keys.emplace_back(identity);
+  // Other channels' identities (issue 16) as the engine keys them:
+  // "voice:+1-202-555-0100" is voice:+12025550100.
+  if (auto k = reputation::canonical_channel_key(identity))
+    keys.push_back(std::move(*k));
+  else
+    keys.emplace_back(identity);
   // A reader's budget: the scan's, at least a second (a person or a script waits).
   const auto budget =
       std::chrono::milliseconds(std::max<int64_t>(setting(&FeedbackConfig::lookup_timeout_ms), 1000));

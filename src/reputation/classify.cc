@@ -237,9 +237,121 @@ std::string model_text(const ModelWeights& m, const FeatureVector& x, double p, 
 
 }  // namespace
 
+namespace {
+
+// Other channels (issue 16): numbers, short codes, IM accounts, SIP
+// sources and trunks. Their counters are the channel's events: volume
+// (a message's recipients, a call), spam verdicts (the channel's checks
+// blocked or tagged it), complaints (report spam, GSMA 7726), not-spam,
+// and for calls short answered calls (kBounces). No authentication, HELO or
+// sender model: the rules below, with the same thresholds and hysteresis
+// as mail.
+Assessment classify_channel(const Counters& c, IdentityKind kind, int64_t now, const Thresholds& th,
+                            SenderClass prev, int64_t prev_since) {
+  Assessment a;
+  auto val = [&](Metric m, Window w) { return c.value(m, w, now); };
+  auto add = [&](const char* code, double w, std::string text) {
+    a.score += w;
+    a.reasons.push_back(Reason{code, w, std::move(text)});
+  };
+  const bool calls =
+      kind == IdentityKind::kVoice || kind == IdentityKind::kSip || kind == IdentityKind::kTrunk;
+  const char* unit = calls ? " calls" : " recipients";
+  const double vol_d = val(Metric::kVolume, Window::kDay), vol_m = val(Metric::kVolume, Window::kMonth);
+  const bool was_bad = is_bad(prev);
+  const double f = was_bad ? 0.5 : 1.0;
+  bool bad = false;
+  // Complaints: a recipient's "report spam" or a 7726 forward. No lag
+  // correction: a complaint about an SMS or a call comes within minutes.
+  const double compl_d = val(Metric::kComplaints, Window::kDay);
+  const double crate = compl_d / (vol_d + kReceptionPrior);
+  const double climit = was_bad ? th.complaint_good : th.complaint_bad;
+  if (compl_d >= f * th.min_complaints && crate >= climit) {
+    bad = true;
+    add("COMPLAINTS_BAD", -4,
+        "spam reports " + num(compl_d) + " (day), " + pct(crate) + " of" + unit + " >= " + pct(climit));
+  }
+  // The channel's own checks (messages: sender and text patterns, the
+  // content model; calls: the call patterns and STIR/SHAKEN) blocked or
+  // tagged this share of its traffic.
+  const double spam = val(Metric::kSpamVerdict, Window::kDay);
+  const double srate = spam / (vol_d + kReceptionPrior);
+  if (spam >= f * th.min_spam_verdicts && srate >= f * th.spam_verdict_bad) {
+    bad = true;
+    add("SPAM_VERDICTS", -3,
+        std::string(calls ? "calls" : "messages") + " blocked or tagged by the channel's checks " +
+            num(spam) + " (day), " + pct(srate) + " >= " + pct(f * th.spam_verdict_bad));
+  } else if (spam >= 0.5) {  // one, decayed a little
+    add("CHANNEL_FLAGGED", 0,
+        std::string(calls ? "calls" : "messages") + " blocked or tagged " + num(spam) + " (day), " +
+            pct(srate) + " < " + pct(f * th.spam_verdict_bad));
+  }
+  // Short answered calls: robocalls are hung up on within seconds.
+  const double shorts = val(Metric::kBounces, Window::kDay);
+  const double short_rate = shorts / (vol_d + kReceptionPrior);
+  if (calls && shorts >= f * th.min_bounces && short_rate >= f * th.spam_verdict_bad) {
+    bad = true;
+    add("SHORT_CALLS", -2,
+        "answered calls shorter than " + std::to_string(kShortCallSeconds) + " s " + num(shorts) +
+            " (day), " + pct(short_rate) + " >= " + pct(f * th.spam_verdict_bad));
+  }
+  const double notspam = val(Metric::kNotSpam, Window::kMonth);
+  if (notspam >= 0.5) add("NOT_SPAM", 0, "reported not spam " + num(notspam) + " (month)");
+  if (!bad && was_bad && prev_since > 0 && now - prev_since < th.bad_hold_hours * 3600) {
+    bad = true;
+    add("HELD", -1,
+        std::string(class_name(prev)) + " for " + num(static_cast<double>(now - prev_since) / 3600) +
+            " h < " + num(th.bad_hold_hours) + " h");
+  }
+  if (bad) {
+    // A number that was good for good_history_hours and turns bad was taken
+    // over (a hijacked account, a hacked PBX), as for mail.
+    const bool long_good = is_good(prev) && prev_since > 0 &&
+                           static_cast<double>(now - prev_since) / 3600.0 >= th.good_history_hours;
+    a.cls =
+        long_good || prev == SenderClass::kCompromised ? SenderClass::kCompromised : SenderClass::kSpammer;
+    return a;
+  }
+  if (is_bad(prev) && vol_d < th.min_volume) {
+    add("LOW_VOLUME", 0, num(vol_d) + unit + " (day) since a bad class < " + num(th.min_volume));
+    return a;
+  }
+  // Good: clean traffic (verdicts within what legitimate traffic gets,
+  // complaints below complaint_good) over good_min_hours and in volume.
+  const double spam_m = val(Metric::kSpamVerdict, Window::kMonth);
+  const double compl_m = val(Metric::kComplaints, Window::kMonth);
+  const double srate_m = vol_m > 0 ? spam_m / vol_m : 0.0;
+  const double crate_m = vol_m > 0 ? compl_m / vol_m : 0.0;
+  a.clean = vol_m >= 2 && srate_m < kNormalSpamVerdicts && crate_m < th.complaint_good;
+  const double hours = prev_since > 0 ? static_cast<double>(now - prev_since) / 3600.0 : 0.0;
+  // Bulk: a short code (application-to-person by its nature) or the bulk volume.
+  const bool bulk =
+      kind == IdentityKind::kShortCode || vol_d >= th.bulk_daily_volume || prev == SenderClass::kBulk;
+  const double need = bulk ? th.good_volume : th.transactional_volume;
+  if (a.clean && hours >= th.good_min_hours && vol_m >= need) {
+    a.cls = bulk ? SenderClass::kBulk : SenderClass::kTransactional;
+    add("CLEAN_TRAFFIC", 1,
+        num(vol_m) + unit + " (month), blocked or tagged " + pct(srate_m) + ", spam reports " + pct(crate_m) +
+            ", clean for " + num(hours) + " h");
+    return a;
+  }
+  std::string missing;
+  if (!a.clean)
+    missing = "blocked or tagged " + pct(srate_m) + " (month), spam reports " + pct(crate_m);
+  else if (hours < th.good_min_hours)
+    missing = "clean for " + num(hours) + " h < " + num(th.good_min_hours) + " h";
+  else
+    missing = num(vol_m) + unit + " (month) < " + num(need);
+  add(vol_m < need ? "LOW_VOLUME" : "NO_POSITIVE_EVIDENCE", 0, missing);
+  return a;
+}
+
+}  // namespace
+
 Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thresholds& th, SenderClass prev,
                     int64_t prev_since) {
   Assessment a;
+  if (is_channel_kind(kind)) return classify_channel(c, kind, now, th, prev, prev_since);
   auto val = [&](Metric m, Window w) { return c.value(m, w, now); };
   auto add = [&](const char* code, double w, std::string text) {
     a.score += w;

@@ -111,7 +111,19 @@ Counters delta_of(const Event& e, int64_t at, const dmarc::PublicSuffixList* psl
     case EventType::kNotSpam: put(Metric::kNotSpam, 1); break;
     case EventType::kUnsubscribe: put(Metric::kUnsubscribes, 1); break;
     case EventType::kBot: put(Metric::kBot, 1); break;
-    case EventType::kShared: break;  // the evidence is the exchange's (Engine::set_shared_evidence)
+    case EventType::kShared:
+      break;  // the evidence is the exchange's (Engine::set_shared_evidence)
+    // Calls (issue 16): one attempt; blocked, tagged or rejected reads as a
+    // spam verdict, as a message's does.
+    case EventType::kCall:
+      put(Metric::kVolume, 1);
+      if (e.verdict == Verdict::kSpam) put(Metric::kSpamVerdict, 1);
+      break;
+    // A short answered call (the callee hung up on it): counted in kBounces,
+    // which a channel identity reads as short calls (classify_channel).
+    case EventType::kCallEnd:
+      if (e.answered && e.duration >= 0 && e.duration < kShortCallSeconds) put(Metric::kBounces, 1);
+      break;
   }
   return d;
 }
@@ -231,14 +243,7 @@ Status Engine::record_counters_only(std::span<const Event> events) {
 }
 
 namespace {
-IdentityKind kind_of(std::string_view key) {
-  for (auto k : {IdentityKind::kIp, IdentityKind::kNet, IdentityKind::kDomain, IdentityKind::kDkim,
-                 IdentityKind::kSpf, IdentityKind::kPra, IdentityKind::kFeedbackId, IdentityKind::kListId}) {
-    const std::string_view p = identity_kind_prefix(k);
-    if (key.size() > p.size() && key.substr(0, p.size()) == p && key[p.size()] == ':') return k;
-  }
-  return IdentityKind::kDomain;
-}
+IdentityKind kind_of(std::string_view key) { return identity_kind_of(key); }
 }  // namespace
 
 namespace {

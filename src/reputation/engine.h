@@ -163,6 +163,16 @@ class Engine {
   void set_class_listener(ClassListener l) {
     listener_.store(std::make_shared<const ClassListener>(std::move(l)));
   }
+  // Another listener beside the one set (called after it). Start-up only:
+  // not safe against a concurrent set_class_listener/add_class_listener.
+  void add_class_listener(ClassListener l) {
+    auto prev = listener_.load();
+    if (!prev) return set_class_listener(std::move(l));
+    set_class_listener([prev, l = std::move(l)](std::span<const ClassChange> cs) {
+      (*prev)(cs);
+      l(cs);
+    });
+  }
 
   // Evidence from the members' exchange, read at every classification of an
   // ip:, net: or domain: identity (must be quick and thread-safe). With it,

@@ -29,6 +29,17 @@
 //   pra:<domain>         Sender ID PRA domain when Sender ID passed
 //   fbid:<Feedback-ID>   when DKIM passed (Google requires it signed)
 //   list:<List-Id>       when DKIM passed
+//
+// Other channels (issue 16): an event with `channel` set ("sms", "im",
+// "voice") is about the channel's sender, never about mail identities:
+//   sms:+<E.164>         an SMS sender number ("+", 8-15 digits)
+//   shortcode:<digits>   an SMS short code (3-8 digits)
+//   im:<account>         an instant-messaging account
+//   voice:+<E.164>       a calling number (rampartd puts national numbers in
+//                        international form first; a withheld caller ID is none)
+//   sip:<addr>           the source address of a call's INVITE (canonical)
+//   trunk:<name>         the trunk or peer a call came in on
+// channel_sender_identity() is the one place these are made canonical.
 #pragma once
 
 #include <cstdint>
@@ -53,6 +64,9 @@ namespace rampart::reputation {
 // member. It changes no counter: the engine re-classifies the subject and
 // reads the exchange's evidence for it (Engine::set_shared_evidence), which
 // decays and names the members.
+// kCall: a call judged at its INVITE (channel "voice"; verdict spam when it
+// was blocked, tagged or rejected). kCallEnd: how a call ended (answered,
+// duration): a short answered call counts (robocalls are hung up on).
 enum class EventType : uint8_t {
   kMessage,
   kComplaint,
@@ -61,7 +75,9 @@ enum class EventType : uint8_t {
   kNotSpam,
   kUnsubscribe,
   kBot,
-  kShared
+  kShared,
+  kCall,
+  kCallEnd
 };
 std::string_view event_type_name(EventType t);  // "message", "complaint", "trap", ..., "bot"
 std::optional<EventType> parse_event_type(std::string_view s);
@@ -106,9 +122,40 @@ struct Event {
   std::optional<Provenance> origin{};
   double weight = 1;      // kShared: the receiver's trust in the origin
   std::string subject{};  // kShared: "ip:192.0.2.7", "net:198.51.100.0/24", "domain:example.com"
+  // Other channels (issue 16): "sms", "im" or "voice" ("": mail). The
+  // sender (a number, short code or account as the channel gave it), the
+  // trunk of a call, the reasons of the channel's verdict (its symbols, at
+  // most kMaxEventReasons), and how a call ended (kCallEnd).
+  std::string channel{};
+  std::string sender{};
+  std::string trunk{};
+  std::vector<std::string> reasons{};
+  bool answered = false;
+  int64_t duration = -1;  // seconds; -1: unknown
 };
 
-enum class IdentityKind : uint8_t { kIp, kNet, kDomain, kDkim, kSpf, kPra, kFeedbackId, kListId };
+inline constexpr size_t kMaxEventReasons = 16;
+// An answered call shorter than this is a short call (kCallEnd).
+inline constexpr int64_t kShortCallSeconds = 6;
+
+enum class IdentityKind : uint8_t {
+  kIp,
+  kNet,
+  kDomain,
+  kDkim,
+  kSpf,
+  kPra,
+  kFeedbackId,
+  kListId,
+  // Other channels (issue 16).
+  kSms,
+  kShortCode,
+  kIm,
+  kVoice,
+  kSip,
+  kTrunk
+};
+inline bool is_channel_kind(IdentityKind k) { return k >= IdentityKind::kSms; }
 std::string_view identity_kind_prefix(IdentityKind k);  // "ip", "net", "domain", ...
 
 struct Identity {
@@ -121,6 +168,24 @@ struct Identity {
 // kShared: the subject alone, canonical, when it is an ip:, a net: /24 or /64
 // or a domain: (its organisational domain), else none).
 std::vector<Identity> identities_of(const Event& e, const dmarc::PublicSuffixList& psl);
+
+// The identity of a sender on a channel ("sms", "im", "voice"), canonical:
+// sms: "+" and 8-15 digits (formatting removed; a leading "00" or 9-15
+// digits without "+" read as international, as SMPP writes them) is
+// sms:+<digits>, 3-8 digits shortcode:<digits>; voice: the same numbers as
+// voice:+<digits> (short codes are not callers); im: the account, trimmed, at
+// most 128 bytes of printable ASCII or UTF-8 without spaces, quotes,
+// backslashes or braces. Anything else (an alphanumeric SMS sender ID, a
+// withheld caller ID, an unknown channel): nullopt, no identity.
+std::optional<Identity> channel_sender_identity(std::string_view channel, std::string_view sender);
+// identities_of() for a channel's event (no public suffix list needed):
+// the sender's identity; for voice also sip:<source> and trunk:<name>.
+std::vector<Identity> channel_identities_of(const Event& e);
+// A key of a channel kind ("voice:+1 202-555-0100", "SIP:192.0.2.1",
+// "trunk:Carrier-A") made canonical, or nullopt when it is not one.
+std::optional<std::string> canonical_channel_key(std::string_view key);
+// The kind of a key by its prefix; kDomain when none matches.
+IdentityKind identity_kind_of(std::string_view key);
 
 // The domain of "user@domain" or of a bare domain, lower-case, no trailing
 // dot; "" for an empty or unusable value ("<>", "@", "a@").

@@ -325,6 +325,36 @@ Result<Event> parse_event_json(std::string_view line) {
         auto b = r.boolean();
         if (!b) return fail(Errc::kParse, "\"" + k + "\": " + b.error().message);
         (k == "fcrdns" ? e.fcrdns : e.list_unsubscribe_one_click) = *b;
+      } else if (k == "channel") {
+        st = want_string(e.channel);
+        if (st && e.channel != "sms" && e.channel != "im" && e.channel != "voice" && !e.channel.empty())
+          return r.err("\"channel\" must be sms, im or voice");
+      } else if (k == "sender") {
+        st = want_string(e.sender);
+      } else if (k == "trunk") {
+        st = want_string(e.trunk);
+      } else if (k == "answered") {
+        auto b = r.boolean();
+        if (!b) return fail(Errc::kParse, "\"answered\": " + b.error().message);
+        e.answered = *b;
+      } else if (k == "duration") {
+        auto v = r.number();
+        if (!v) return tl::unexpected(v.error());
+        if (*v < 0 || *v != std::floor(*v) || *v > 1e9)
+          return r.err("\"duration\" must be non-negative seconds");
+        e.duration = static_cast<int64_t>(*v);
+      } else if (k == "reasons") {
+        if (!r.eat('[')) return r.err("\"reasons\" must be an array of strings");
+        if (!r.eat(']')) {
+          for (;;) {
+            auto v = r.string();
+            if (!v) return tl::unexpected(v.error());
+            if (e.reasons.size() < kMaxEventReasons) e.reasons.push_back(v->substr(0, 200));
+            if (r.eat(',')) continue;
+            if (r.eat(']')) break;
+            return r.err("expected ',' or ']'");
+          }
+        }
       } else if (k == "dkim_domains") {
         if (!r.eat('[')) return r.err("\"dkim_domains\" must be an array of strings");
         if (!r.eat(']')) {
@@ -379,6 +409,25 @@ std::string event_to_json(const Event& e) {
     o += "\": ";
     append_json_string(o, v);
   };
+  if (!e.channel.empty() || e.type == EventType::kCall || e.type == EventType::kCallEnd) {
+    // Other channels: the sender, the call's trunk and end, the verdict's reasons.
+    str("channel", e.channel);
+    str("sender", e.sender);
+    str("trunk", e.trunk);
+    if (e.verdict != Verdict::kNone)
+      o += std::string(", \"verdict\": \"") + (e.verdict == Verdict::kSpam ? "spam" : "ham") + "\"";
+    if (e.type == EventType::kCallEnd) o += std::string(", \"answered\": ") + (e.answered ? "true" : "false");
+    if (e.duration >= 0) o += ", \"duration\": " + std::to_string(e.duration);
+    if (!e.reasons.empty()) {
+      o += ", \"reasons\": [";
+      for (size_t i = 0; i < e.reasons.size(); ++i) {
+        if (i) o += ", ";
+        append_json_string(o, e.reasons[i]);
+      }
+      o += "]";
+    }
+    return o + ", \"recipients\": " + std::to_string(e.recipients) + "}";
+  }
   str("helo", e.helo);
   str("mail_from", e.mail_from);
   str("from", e.from);

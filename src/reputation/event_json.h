@@ -13,6 +13,13 @@
 //   {"time": 1700000000, "type": "bot", "ip": "192.0.2.1"}
 // (other fields are read but mean nothing for it: identities_of gives ip/net).
 //
+// Other channels (issue 16): "channel" ("sms", "im", "voice"), "sender",
+// "trunk", "reasons" (strings, the first kMaxEventReasons kept, 200 bytes
+// each), "answered" and "duration" (a call's end), e.g.
+//   {"time": 1796601600, "type": "call", "channel": "voice", "sender": "+12025550100",
+//    "ip": "192.0.2.9", "trunk": "carrier-a", "verdict": "spam", "reasons": ["CALL_FANOUT ..."]}
+//   {"time": 1796601600, "type": "complaint", "channel": "sms", "sender": "+447700900123"}
+//
 // Also read: "pra", "senderid", "verdict" ("spam"|"ham"), "feedback_id",
 // "list_id". Unknown fields (any JSON value, nested up to kMaxJsonDepth) are
 // ignored. "type" defaults to message, "recipients" to 1.

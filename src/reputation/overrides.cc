@@ -15,6 +15,7 @@
 #include "core/ip.h"
 #include "core/json.h"
 #include "core/strings.h"
+#include "reputation/event.h"
 
 namespace rampart::reputation {
 
@@ -216,7 +217,9 @@ std::optional<OverrideAction> parse_override_action(std::string_view s) {
 Result<std::string> canonical_identity(std::string_view id) {
   const size_t colon = id.find(':');
   if (colon == std::string_view::npos)
-    return fail(Errc::kInvalidArgument, "identity: use ip:ADDR, net:CIDR or domain:NAME");
+    return fail(Errc::kInvalidArgument,
+                "identity: use ip:ADDR, net:CIDR, domain:NAME, or a channel's voice:, sms:, shortcode:, im:, "
+                "sip: or trunk: identity");
   const std::string_view kind = id.substr(0, colon), rest = id.substr(colon + 1);
   if (kind == "ip") {
     auto ip = IpAddress::parse(rest);
@@ -237,8 +240,18 @@ Result<std::string> canonical_identity(std::string_view id) {
       return fail(Errc::kInvalidArgument, "identity: not a domain name: \"" + std::string(rest) + "\"");
     return "domain:" + d;
   }
-  return fail(Errc::kInvalidArgument,
-              "identity: unknown kind \"" + std::string(kind) + "\" (ip, net, domain)");
+  // Other channels (issue 16): numbers, short codes, IM accounts, SIP
+  // sources and trunks, canonical as the engine keys them (event.h).
+  if (kind == "sms" || kind == "voice" || kind == "shortcode" || kind == "im" || kind == "sip" ||
+      kind == "trunk") {
+    if (auto k = canonical_channel_key(id)) return std::move(*k);
+    return fail(Errc::kInvalidArgument, "identity: not a valid " + std::string(kind) + ": \"" +
+                                            std::string(rest) +
+                                            "\" (voice:+12025550100, sms:+447700900123, "
+                                            "shortcode:12345, im:ACCOUNT, sip:ADDR, trunk:NAME)");
+  }
+  return fail(Errc::kInvalidArgument, "identity: unknown kind \"" + std::string(kind) +
+                                          "\" (ip, net, domain, sms, voice, shortcode, im, sip, trunk)");
 }
 
 Result<OverrideRequest> parse_override_request(std::string_view json) {

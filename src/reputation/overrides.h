@@ -13,7 +13,11 @@
 //   (*store)->list();  (*store)->audit(100);
 //
 // Identities: `ip:ADDR` (IPv4 or IPv6, canonical form), `net:CIDR` (no host
-// bits), `domain:NAME` (lower case, LDH labels, no trailing dot). Actions:
+// bits), `domain:NAME` (lower case, LDH labels, no trailing dot); and the
+// other channels' `voice:+E164`, `sms:+E164`, `shortcode:DIGITS`,
+// `im:ACCOUNT`, `sip:ADDR`, `trunk:NAME` (event.h canonical_channel_key),
+// which rampartd's calls and messages apply (block: refused; allow: never
+// blocked nor tagged by the patterns) and the zones ignore. Actions:
 //   block   listed in the block zones (code of the zone's "manual" category),
 //           REP_SPAMMER in scans, whatever the class says;
 //   allow   listed in the allow zones, never in block zones; scans ignore a

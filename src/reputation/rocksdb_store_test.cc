@@ -19,6 +19,9 @@
 
 #include <gtest/gtest.h>
 
+#include "auth/dmarc/orgdomain.h"
+#include "reputation/engine.h"
+
 namespace rampart::reputation {
 namespace {
 
@@ -77,6 +80,52 @@ TEST(RocksDbStore, MergeGetStateReopen) {
   ASSERT_TRUE(many);
   EXPECT_TRUE((*many)[0]);
   EXPECT_FALSE((*many)[1]);
+}
+
+// Other channels' identities (issue 16) through the engine: an SMS sender
+// complained about (7726) and a short code, classed and kept across a reopen.
+TEST(RocksDbStore, ChannelIdentitiesThroughTheEngineAndAReopen) {
+  TempDir dir;
+  auto psl = dmarc::PublicSuffixList::from_text("com\n");
+  ASSERT_TRUE(psl);
+  FakeClock clock(1796601600);
+  const int64_t t = 1796601600;
+  {
+    auto s = RocksDbStore::open(dir.path + "/db");
+    ASSERT_TRUE(s) << s.error().message;
+    Engine engine(**s, clock, Thresholds{}, *psl);
+    std::vector<Event> evs;
+    for (int i = 0; i < 30; ++i) {
+      Event m;
+      m.time = t + i;
+      m.channel = "sms";
+      m.sender = i % 2 ? "+447700900123" : "72900";
+      evs.push_back(m);
+    }
+    for (int i = 0; i < 6; ++i) {
+      Event c;
+      c.type = EventType::kComplaint;
+      c.time = t + 30 + i;
+      c.channel = "sms";
+      c.sender = "00447700900123";
+      evs.push_back(c);
+    }
+    ASSERT_TRUE(engine.record_batch(evs));
+  }
+  auto s = RocksDbStore::open(dir.path + "/db");
+  ASSERT_TRUE(s) << s.error().message;
+  Engine engine(**s, clock, Thresholds{}, *psl);
+  auto r = engine.report("sms:+447700900123", t + 40);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cls, SenderClass::kSpammer) << r->to_json();
+  EXPECT_NE(r->to_json().find("COMPLAINTS_BAD"), std::string::npos);
+  auto st = (*s)->get_state("sms:+447700900123");
+  ASSERT_TRUE(st && *st);
+  EXPECT_TRUE(st->value().starts_with("spammer ")) << **st;
+  auto sc = engine.report("shortcode:72900", t + 40);
+  ASSERT_TRUE(sc);
+  EXPECT_EQ(sc->cls, SenderClass::kUnknown);
+  EXPECT_NEAR(sc->counters.value(Metric::kVolume, Window::kMonth, t + 40), 15, 0.01);
 }
 
 // Op ids (issue 11): a batch sent again (a retry, a spool replayed twice,

@@ -20,6 +20,8 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/strings.h"
+#include "server/channel_reputation.h"
 #include "server/http/parser.h"
 #include "server/http/router.h"
 #include "server/state_file.h"
@@ -247,9 +249,14 @@ struct CallService::Impl {
   Family<Counter>* ends = nullptr;
   Counter* overflow = nullptr;
   Histogram* seconds = nullptr;
+  std::shared_ptr<ChannelReputation> rep;  // worker only (set_reputation)
+  calls::Options numbering;                // the patterns' number rules (e164_of)
 
   Impl(CallsConfig c, stir::TrustAnchors a)
-      : cfg(std::move(c)), anchors(std::move(a)), patterns(pattern_options(cfg)) {}
+      : cfg(std::move(c)),
+        anchors(std::move(a)),
+        patterns(pattern_options(cfg)),
+        numbering(pattern_options(cfg)) {}
   static calls::Options pattern_options(const CallsConfig& c) {
     calls::Options o;
     o.own_ranges = c.own_ranges;
@@ -267,6 +274,19 @@ struct CallService::Impl {
     o.utc_offset_min = c.utc_offset_min;
     o.cli_foreign_min = c.cli_foreign_min;
     return o;
+  }
+
+  // The caller in international form ("+" and digits) as the patterns key
+  // it; "" for a withheld caller ID or a national number without a country code.
+  std::string e164_of(std::string_view tn) const {
+    if (calls::withheld_caller_id(tn)) return {};
+    const std::string d = calls::number_digits(tn);
+    std::string_view v = trim(tn);
+    for (std::string_view scheme : {"sip:", "sips:", "tel:"})
+      if (v.size() > scheme.size() && iequals(v.substr(0, scheme.size()), scheme))
+        v.remove_prefix(scheme.size());
+    const std::string intl = calls::e164_digits(d, v.starts_with('+'), numbering);
+    return intl.empty() ? std::string() : "+" + intl;
   }
 
   void remember(const std::string& call_id, const calls::Call& c) {
@@ -290,12 +310,18 @@ struct CallService::Impl {
     c.answered = e.answered;
     c.duration_s = e.answered ? e.duration_s : 0;
     patterns.on_end(c);
+    if (rep)
+      rep->on_end(e164_of(c.caller), c.source_ip, c.trunk, static_cast<int64_t>(std::time(nullptr)),
+                  e.answered, e.duration_s);
     return true;
   }
 
   void finish(const CallRequest& req, const calls::Assessment& a, const stir::Verdict& v,
               std::chrono::steady_clock::time_point t0, const std::function<void(CallAnswer)>& done) {
     CallAnswer ans = decide_call(a, v, cfg);
+    if (rep)
+      // Now, not the call's Date: a client's clock never moves the counters.
+      rep->on_call(req, e164_of(req.from), static_cast<int64_t>(std::time(nullptr)), ans);
     if (actions) actions->with({ans.action}).inc();
     if (verstats) verstats->with({std::string(stir::verstat_name(v.verstat))}).inc();
     if (seconds)
@@ -346,6 +372,11 @@ CallService::~CallService() {
 }
 
 const CallsConfig& CallService::config() const { return impl_->cfg; }
+
+void CallService::set_reputation(std::shared_ptr<ChannelReputation> rep) {
+  Impl* p = impl_.get();
+  boost::asio::post(p->ctx, [p, rep = std::move(rep)]() mutable { p->rep = std::move(rep); });
+}
 
 Result<std::unique_ptr<CallService>> CallService::start(CallsConfig cfg, Metrics* metrics) {
   auto anchors = stir::TrustAnchors::load_file(cfg.trust_anchors);

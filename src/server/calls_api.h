@@ -84,6 +84,7 @@ class Metrics;
 namespace rampart::server {
 
 class Router;
+class ChannelReputation;
 
 struct CallsConfig {
   bool enabled = false;
@@ -156,6 +157,9 @@ class CallService {
   // the call was found. False (nothing runs) past the queue.
   bool end(CallEnd e, std::function<void(bool)> done);
   const CallsConfig& config() const;
+  // Calls and their ends into the reputation store, overrides applied to the
+  // answers (channel_reputation.h); null: none.
+  void set_reputation(std::shared_ptr<ChannelReputation> rep);
 
   struct Impl;
 

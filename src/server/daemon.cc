@@ -26,6 +26,9 @@
 #ifdef HAVE_RAMPART_REDIS
 #include "reputation/redis_limiter.h"
 #endif
+#ifdef HAVE_RAMPART_CALLS
+#include "server/channel_reputation.h"
+#endif
 
 namespace rampart::server {
 
@@ -469,6 +472,7 @@ struct Daemon::Impl {
       messages = std::move(*ms);
       add_message_routes(*router, messages);
     }
+    start_channel_reputation();
 #endif
     if (auto st = start_console(); !st) return st;
 #if defined(HAVE_RAMPART_EXCHANGE_SERVICE) && defined(HAVE_RAMPART_ZOMBIES)
@@ -540,6 +544,32 @@ struct Daemon::Impl {
       outbox->submit(std::move(c));
     };
   }
+
+#ifdef HAVE_RAMPART_CALLS
+  // Calls and messages as reputation identities (channel_reputation.h):
+  // their events go to loop 0 and join the scanned messages' batches
+  // (Feedback::queue: one store write every [reputation] flush_ms or
+  // flush_events, not one per call); the overrides apply to their verdicts.
+  void start_channel_reputation() {
+    if ((!calls && !messages) || !feedback->service()) return;
+    auto rep = std::make_shared<ChannelReputation>();
+    rep->register_metrics(metrics);
+#ifdef HAVE_RAMPART_LIVE_ZONES
+    rep->overrides = overrides;
+#endif
+    rep->sink = [wfb = std::weak_ptr<policy::Feedback>(feedback),
+                 loop = &server->executor(0)](std::vector<reputation::Event> evs) {
+      loop->post([wfb, evs = std::move(evs)]() mutable {
+        auto fb = wfb.lock();
+        if (!fb) return;
+        for (auto& e : evs) (void)fb->queue(std::move(e));
+      });
+    };
+    feedback->service()->engine().add_class_listener(rep->class_listener());
+    if (calls) calls->set_reputation(rep);
+    if (messages) messages->set_reputation(rep);
+  }
+#endif
 
 #ifdef HAVE_RAMPART_ZOMBIES
   // [flows]: the collector and detector on their own thread; each new

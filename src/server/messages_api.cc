@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/strings.h"
+#include "server/channel_reputation.h"
 #include "server/http/parser.h"
 #include "server/http/router.h"
 #include "server/state_file.h"
@@ -74,6 +75,7 @@ struct MessageService::Impl {
   Family<Counter>* learned = nullptr;
   Counter* saves = nullptr;
   Counter* save_errors = nullptr;
+  std::shared_ptr<ChannelReputation> rep;  // worker only (set_reputation)
 
   explicit Impl(MessagesConfig c) : cfg(c), checker(options(c)) {}
   static msg::Options options(const MessagesConfig& c) {
@@ -205,6 +207,7 @@ bool MessageService::check(std::vector<Parsed> lines, std::function<void(std::ve
     const int64_t now = static_cast<int64_t>(std::time(nullptr));
     std::vector<std::string> out;
     out.reserve(lines.size());
+    std::vector<reputation::Event> events;
     for (size_t i = 0; i < lines.size(); ++i) {
       if (!lines[i]) {
         if (p->bad) p->bad->inc();
@@ -215,9 +218,11 @@ bool MessageService::check(std::vector<Parsed> lines, std::function<void(std::ve
       msg::Verdict v = p->checker.check(*lines[i], now);
       if (msg::ContentModel* cm = p->content(lines[i]->channel))
         cm->score(lines[i]->text, lines[i]->channel == msg::Channel::kIm ? "IM" : "SMS", v);
+      if (p->rep) p->rep->on_message(*lines[i], v, events);
       if (p->verdicts) p->verdicts->with({std::string(msg::channel_name(lines[i]->channel)), v.action}).inc();
       out.push_back(v.to_json());
     }
+    if (p->rep) p->rep->record(std::move(events));
     done(std::move(out));
   });
   return true;
@@ -230,6 +235,7 @@ bool MessageService::complaint(msg::Complaint c, std::function<void()> done) {
     p->queued.fetch_sub(1, std::memory_order_relaxed);
     p->checker.complaint(c, static_cast<int64_t>(std::time(nullptr)));
     if (p->complaints) p->complaints->inc();
+    if (p->rep) p->rep->on_report(c, true);
     p->learn(c, true);
     done();
   });
@@ -241,10 +247,16 @@ bool MessageService::not_spam(msg::Complaint c, std::function<void()> done) {
   if (!p->enter()) return false;
   boost::asio::post(p->ctx, [p, c = std::move(c), done = std::move(done)] {
     p->queued.fetch_sub(1, std::memory_order_relaxed);
+    if (p->rep) p->rep->on_report(c, false);
     p->learn(c, false);
     done();
   });
   return true;
+}
+
+void MessageService::set_reputation(std::shared_ptr<ChannelReputation> rep) {
+  Impl* p = impl_.get();
+  boost::asio::post(p->ctx, [p, rep = std::move(rep)]() mutable { p->rep = std::move(rep); });
 }
 
 bool MessageService::senders(size_t limit, std::function<void(std::string)> done) {

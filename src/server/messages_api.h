@@ -73,6 +73,7 @@ class Metrics;
 namespace rampart::server {
 
 class Router;
+class ChannelReputation;
 
 struct MessagesConfig {
   bool enabled = true;
@@ -107,6 +108,9 @@ class MessageService {
   bool senders(size_t limit, std::function<void(std::string)> done);
   // A "not spam" report: the text trains the content model as ham.
   bool not_spam(channels::messages::Complaint c, std::function<void()> done);
+  // Messages, complaints and not-spam reports into the reputation store,
+  // overrides applied to the verdicts (channel_reputation.h); null: none.
+  void set_reputation(std::shared_ptr<ChannelReputation> rep);
 
   struct Impl;
 

@@ -175,7 +175,7 @@ async function drawLive(app) {
 // ---- Senders ----
 function drawSenders(app) {
   const out = el('section', { id: 'sender-result' });
-  const input = el('input', { id: 'sender-q', name: 'q', placeholder: '192.0.2.1, 198.51.100.0/24, example.com, dkim:example.com', size: 50 });
+  const input = el('input', { id: 'sender-q', name: 'q', placeholder: '192.0.2.1, 198.51.100.0/24, example.com, dkim:example.com, +12025550100, sms:+447700900123', size: 50 });
   const form = el('form', { class: 'card', id: 'sender-form' }, el('label', {}, 'Identity ', input), el('button', { type: 'submit' }, 'Look up'));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -204,7 +204,12 @@ function drawSenders(app) {
       el('h3', {}, 'Reasons'), el('ul', { id: 'sender-reasons' }, (rep.reasons || []).map((r) => el('li', {}, r))),
       el('h3', {}, 'Counters'), el('table', { id: 'sender-counters' }, el('tbody', {}, rows)),
       el('h3', {}, 'History'), plotBox,
-      el('p', { class: 'muted small' }, data.history)));
+      el('p', { class: 'muted small' }, data.history)),
+      // The same number on another channel (a caller looked up is an SMS sender too).
+      ...(data.also || []).map((o) => el('div', { class: 'card sender-also' },
+        el('h2', {}, o.id),
+        el('p', {}, 'Class: ', el('strong', { class: 'sender-also-class' }, (o.report || {}).class || 'unknown'), `  score ${fmt((o.report || {}).score)}`),
+        el('ul', {}, ((o.report || {}).reasons || []).map((r) => el('li', {}, r))))));
     senderPlot(plotBox, Math.min(900, app.clientWidth - 40), data.days);
   });
   app.replaceChildren(el('h1', {}, 'Senders'), form, out);

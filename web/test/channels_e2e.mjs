@@ -14,7 +14,9 @@
 //     and one of its messages judged (POST /v1/messages);
 //  2. without a session /channels redirects to /login and /api/channels is 401;
 //  3. an admin sees the robocaller's block incident, the call counts and
-//     the complained sender on the page (channels.png);
+//     the complained sender on the page (channels.png); the Senders page
+//     finds the robocaller's number: spammer as a caller, with its reason,
+//     and the number as an SMS sender beside it (senders-number.png);
 //  4. a viewer sees the same through GET /api/channels.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -86,6 +88,12 @@ async function main() {
     if (a.action === 'block') blockedAt = i + 1;
   }
   check(blockedAt > 1, `the robocaller is blocked at its call ${blockedAt}`);
+  // ... and keeps dialling, blocked: its number's reputation turns spammer (step 3b).
+  for (let i = blockedAt; i < blockedAt + 80; i++) {
+    const a = await v1('POST', '/v1/calls', { from: ROBOT, to: `+1202556${String(1000 + i)}`, date: now + Math.floor(i / 10),
+      source_ip: '127.0.0.1', trunk: 'carrier-e2e', external: true, call_id: `robo-${i}@e2e` });
+    if (a.action !== 'block') fail(`the robocaller's call ${i + 1} after its block: ${a.action}`);
+  }
   for (let i = 0; i < 2; i++) {
     const a = await v1('POST', '/v1/calls', { from: NORMAL, to: `+1202555020${i}`, date: now + 30 + i * 20,
       source_ip: '127.0.0.1', trunk: 'carrier-e2e', external: true, call_id: `normal-${i}@e2e` });
@@ -133,6 +141,24 @@ async function main() {
   check(!/\bnull\b|undefined/.test(await page.textContent('main, body')), 'no "null" or "undefined" on the page');
   await page.screenshot({ path: join(SHOTS, 'channels.png'), fullPage: true });
   check(external.length === 0, `the page made no external request (${external.join(', ')})`);
+
+  // 3b. The Senders page finds the robocaller's number (issue 16: calls in the
+  // reputation store): a spammer as a caller, with its reason, and the same
+  // number as an SMS sender beside it.
+  await until('the robocaller classed spammer', async () => {
+    const r = await page.evaluate(async (q) => (await fetch('/api/senders?q=' + encodeURIComponent(q))).json(), ROBOT);
+    return r.report && r.report.class === 'spammer' ? r : null;
+  });
+  await page.click('a[data-page=Senders]');
+  await page.waitForURL(`${base}/senders`);
+  await page.fill('#sender-q', ROBOT);
+  await page.click('#sender-form button');
+  await page.waitForSelector('#sender-class');
+  check((await page.textContent('#sender-result h2')) === `voice:${ROBOT}`, `Senders looks ${ROBOT} up as voice:${ROBOT}`);
+  check((await page.textContent('#sender-class')) === 'spammer', `Senders shows the robocaller ${ROBOT} as spammer`);
+  check((await page.textContent('#sender-reasons')).includes('SPAM_VERDICTS'), 'with the reason SPAM_VERDICTS');
+  check((await page.textContent('.sender-also h2')) === `sms:${ROBOT}`, 'and the number as an SMS sender beside it');
+  await page.screenshot({ path: join(SHOTS, 'senders-number.png'), fullPage: true });
 
   // 4. A viewer may read it.
   await page.click('#logout');
