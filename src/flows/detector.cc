@@ -324,6 +324,9 @@ constexpr uint64_t kSilenceSample = 1000;
 // Of a host's answered UDP flows in a window, one in kUdpLossShare may have a
 // silent twin without counting as evidence (loss, timeouts, dead servers).
 constexpr uint32_t kUdpLossShare = 10;
+// A port counts in a multi-port sweep from this many distinct failed
+// destinations in the window.
+constexpr uint32_t kSweepPortMin = 4;
 }  // namespace
 
 const std::array<double, kProbeFeatures>& default_probe_weights() { return kProbeWeights; }
@@ -371,8 +374,9 @@ struct Detector::Host {
     std::unordered_map<uint16_t, uint32_t> per_port;  // distinct failed destinations per TCP port
     std::unordered_map<uint64_t, uint32_t> per_dst;   // unanswered flows per destination
     uint32_t scan = 0, flood = 0, udp = 0;
+    uint32_t sweep = 0;  // failed destinations summed over the ports with kSweepPortMin or more
     uint16_t scan_port = 0;
-    uint32_t prev_scan = 0, prev_flood = 0, prev_udp = 0;
+    uint32_t prev_scan = 0, prev_flood = 0, prev_udp = 0, prev_sweep = 0;
     uint16_t prev_port = 0;
   };
   std::unique_ptr<Probe> probe;
@@ -610,13 +614,14 @@ bool Detector::note_unanswered(Host& h, const Flow& f, int64_t t) {
     p.prev_scan = next ? p.scan : 0;
     p.prev_flood = next ? p.flood : 0;
     p.prev_udp = next ? p.udp : 0;
+    p.prev_sweep = next ? p.sweep : 0;
     p.prev_port = next ? p.scan_port : 0;
     p.epoch = epoch;
     p.first_ms = t;
     p.keys.clear();
     p.per_port.clear();
     p.per_dst.clear();
-    p.scan = p.flood = p.udp = 0;
+    p.scan = p.flood = p.udp = p.sweep = 0;
     p.scan_port = 0;
   }
   const uint64_t d = hash_ip(f.dst);
@@ -626,6 +631,10 @@ bool Detector::note_unanswered(Host& h, const Flow& f, int64_t t) {
     if (p.keys.size() < kMaxProbeKeys && p.keys.insert(key).second &&
         (p.per_port.size() < kMaxProbePorts || p.per_port.count(f.dst_port))) {
       const uint32_t n = ++p.per_port[f.dst_port];
+      if (n == kSweepPortMin)
+        p.sweep += n;
+      else if (n > kSweepPortMin)
+        ++p.sweep;
       if (n > p.scan) {
         p.scan = n;
         p.scan_port = f.dst_port;
@@ -651,7 +660,12 @@ double Detector::probe_z(const Host& h, int64_t t, std::array<double, kProbeFeat
     const int64_t epoch = t / (cfg_.window_s * 1000);
     if (p.epoch == epoch || p.epoch + 1 == epoch) {
       const bool cur = p.epoch == epoch;
-      scan = cur ? std::max(p.scan, p.prev_scan) : p.scan;
+      // A worm sweeps a few services at once (135, 139, 445, 1433, 3389):
+      // its failed destinations count over every port that holds several
+      // (kSweepPortMin) of them; a P2P client's failed peers each listen on
+      // a port of their own and stay out.
+      const uint32_t now_scan = std::max(p.scan, p.sweep);
+      scan = cur ? std::max({now_scan, p.prev_scan, p.prev_sweep}) : now_scan;
       port = !cur || p.scan >= p.prev_scan ? p.scan_port : p.prev_port;
       flood = cur ? std::max(p.flood, p.prev_flood) : p.flood;
       // Silent UDP destinations beyond one in ten of the host's answered UDP

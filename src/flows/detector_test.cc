@@ -491,6 +491,27 @@ TEST(Detector, PortScanWithoutMail) {
 // go to many destinations but each on its own port; a monitoring host's
 // answered polls of 120 targets; a few failed attempts to one port; a mail
 // server (never scored) scanning.
+// A worm sweeping five Windows services at once (135, 139, 445, 1433, 3389):
+// 40 failed destinations a port in each 5-minute window, under the floor
+// (44) on any one port, 200 over the five. A P2P client whose 300 failed
+// peers listen on ports of their own, three at most on one, is no sweep.
+TEST(Detector, MultiPortSweep) {
+  Detector d(config());
+  const uint16_t ports[] = {135, 139, 445, 1433, 3389};
+  for (uint32_t i = 0; i < 400; ++i) {
+    d.observe(tcp("100.64.7.7", IpAddress::v4(0x0C000000u + i * 7919), ports[i % 5], kT0 + i * 1500, false));
+    d.observe(tcp("100.64.7.8", IpAddress::v4(0x0D000000u + i * 7919), static_cast<uint16_t>(20000 + i / 3),
+                  kT0 + i * 1500 + 1, false));
+  }
+  d.finish();
+  auto inc = d.take_closed();
+  ASSERT_EQ(inc.size(), 1u);
+  EXPECT_EQ(inc[0].host.to_string(), "100.64.7.7");
+  EXPECT_TRUE(inc[0].probing);
+  EXPECT_GE(inc[0].evidence.scan_dsts, 60u);
+  EXPECT_GT(inc[0].evidence.terms.count("probe_scan"), 0u);
+}
+
 TEST(Detector, FanOutThatIsNotAScan) {
   Detector d(config());
   for (uint32_t i = 0; i < 300; ++i)
