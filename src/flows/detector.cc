@@ -327,6 +327,9 @@ constexpr uint32_t kUdpLossShare = 10;
 // A port counts in a multi-port sweep from this many distinct failed
 // destinations in the window.
 constexpr uint32_t kSweepPortMin = 4;
+// Distinct submission servers in the long window from which a host logs in
+// at too many providers (plus one per two clients behind a NAT).
+constexpr double kManyProviders = 12;
 }  // namespace
 
 const std::array<double, kProbeFeatures>& default_probe_weights() { return kProbeWeights; }
@@ -1055,6 +1058,14 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   // first time reaches a handful of MX hosts in a minute).
   if (smtp_6 + sub_6 < 3 || (t - h.first_ms < 300000 && smtp_6 + sub_6 < 10))
     e.score = std::min(e.score, std::nextafter(cfg_.threshold, 0.0));
+  // Many providers' submission servers within the hour: a person, or a
+  // household or office behind one address, has accounts at a few
+  // providers; a bot with a list of stolen accounts logs in wherever they
+  // live. A rule (as the C&C pivot), set by hand at about twice the most a
+  // legitimate host or NAT reached in the development sets (7 servers; NATs
+  // up to 4 beyond half their clients): kManyProviders + 1 per 2 clients.
+  const bool many_providers = mail && static_cast<double>(sub_servers) >= kManyProviders + clients / 2;
+  if (many_providers) e.score = std::max(e.score, cfg_.confirm_threshold);
   // The second model: unanswered fan-out (scans, floods, P2P), for bots that
   // need not send mail. The host's score is the higher of the two.
   std::array<double, kProbeFeatures> px{};
@@ -1094,6 +1105,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
       const double c = std::round(cfg_.probe_weights[i] * px[i] * 1000) / 1000;
       if (c != 0) e.terms[kProbeFeatureNames[i]] = c;
     }
+  if (many_providers) e.terms["many_providers"] = sub_servers;
   if (cc) {
     // Not a log-odds share (the pivot is a rule): the evidence's figures.
     e.terms["cc_hours"] = e.cc_hours;

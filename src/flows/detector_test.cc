@@ -725,6 +725,34 @@ TEST(Detector, CleanHeavySenderIsNotRelayAbuse) {
   EXPECT_GT(abuse[0].evidence.submissions_refused_24h, 0u);
 }
 
+// Logins at many providers' submission servers within the hour (a list of
+// stolen accounts) behind a NAT whose own clients keep the volume ordinary:
+// 40 submissions an hour to 20 servers is flagged; the same volume to the
+// two servers of its users' providers is not.
+TEST(Detector, ManyProvidersSubmissionServers) {
+  auto hour = [](const char* host, uint32_t servers) {
+    Detector d(config());
+    for (uint32_t i = 0; i < 360; ++i) {
+      const int64_t t = kT0 + i * 10000LL;
+      d.observe(tcp(host, IpAddress::v4(0x5D000000u + i % 50), 443, t, true));
+      if (i % 9 == 0) {
+        Flow f = tcp(host, IpAddress::v4(0x0E000000u + (i / 9) % servers), i % 2 ? 587 : 465, t + 1, true);
+        f.bytes = 20000;
+        d.observe(f);
+      }
+    }
+    d.finish();
+    return d.take_closed();
+  };
+  const auto two = hour("100.64.14.1", 2);
+  EXPECT_TRUE(two.empty()) << incident_json(two.front());
+  const auto many = hour("100.64.14.2", 20);
+  ASSERT_EQ(many.size(), 1u);
+  EXPECT_EQ(many[0].evidence.terms.count("many_providers"), 1u);
+  EXPECT_GE(many[0].evidence.submission_servers, 12u);
+  EXPECT_EQ(many[0].action, Action::kThrottle);
+}
+
 // A recursive resolver asks thousands of servers; a few percent never answer.
 // Those silent destinations are loss, not a sweep: they count only beyond
 // one in ten of the host's answered UDP flows of the window.
