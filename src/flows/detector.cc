@@ -161,6 +161,27 @@ constexpr int64_t kHourMs = 3600000;
 
 double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 
+}  // namespace
+
+bool refused_login(const Flow& f) {
+  return f.failed_attempt() || f.reset() || (f.bytes > 0 && f.bytes < kRefusedLoginBytes);
+}
+
+double credential_factor(uint64_t submissions, uint64_t refused) {
+  const double lambda = kStaleCredentials * static_cast<double>(submissions);
+  const auto k = static_cast<double>(refused);
+  if (k >= lambda) return 1;
+  // P(X <= k), X ~ Poisson(lambda), summed term by term (k < lambda).
+  double term = std::exp(-lambda), cdf = term;
+  for (uint64_t i = 1; i <= refused; ++i) {
+    term *= lambda / static_cast<double>(i);
+    cdf += term;
+  }
+  return std::min(1.0, 2 * cdf);
+}
+
+namespace {
+
 // The C&C pivot's bounds: subscriber hosts sampled per destination (the
 // first ones to reach it), destinations tracked (beyond: not tracked, never
 // suspect), and how long a bot or a destination is remembered.
@@ -300,6 +321,15 @@ constexpr uint32_t kMinScanDsts = 2 * kLegitScan, kMinFloodFlows = 100, kMinSile
 // and ICMP count once kSilenceSample UDP flows have been seen, while at least
 // half of them were answered (a one-way export has no replies at all).
 constexpr uint64_t kSilenceSample = 1000;
+// Of a host's answered UDP flows in a window, one in kUdpLossShare may have a
+// silent twin without counting as evidence (loss, timeouts, dead servers).
+constexpr uint32_t kUdpLossShare = 10;
+// A port counts in a multi-port sweep from this many distinct failed
+// destinations in the window.
+constexpr uint32_t kSweepPortMin = 4;
+// Distinct submission servers in the long window from which a host logs in
+// at too many providers (plus one per two clients behind a NAT).
+constexpr double kManyProviders = 12;
 }  // namespace
 
 const std::array<double, kProbeFeatures>& default_probe_weights() { return kProbeWeights; }
@@ -320,7 +350,8 @@ struct Detector::Host {
   struct Hour {
     int64_t index = -1;
     uint32_t flows = 0, smtp25 = 0, new_dst25 = 0, submissions = 0, inbound25 = 0, polls = 0;
-    uint32_t cc = 0;  // contacts with suspected C&C servers
+    uint32_t sub_failed = 0;  // submissions refused or reset (SYN only, RST)
+    uint32_t cc = 0;          // contacts with suspected C&C servers
   };
   SubscriberKind kind = SubscriberKind::kDynamic;
   bool exception = false;
@@ -346,11 +377,17 @@ struct Detector::Host {
     std::unordered_map<uint16_t, uint32_t> per_port;  // distinct failed destinations per TCP port
     std::unordered_map<uint64_t, uint32_t> per_dst;   // unanswered flows per destination
     uint32_t scan = 0, flood = 0, udp = 0;
+    uint32_t sweep = 0;  // failed destinations summed over the ports with kSweepPortMin or more
     uint16_t scan_port = 0;
-    uint32_t prev_scan = 0, prev_flood = 0, prev_udp = 0;
+    uint32_t prev_scan = 0, prev_flood = 0, prev_udp = 0, prev_sweep = 0;
     uint16_t prev_port = 0;
   };
   std::unique_ptr<Probe> probe;
+  // Answered UDP flows in the current and previous short window (tumbling,
+  // as Probe): a resolver's or a game's few silent destinations among
+  // thousands answered are loss, not a sweep.
+  int64_t udp_epoch = -1;
+  uint32_t udp_ok = 0, udp_ok_prev = 0;
   int64_t oldest_dst25_ms = INT64_MAX;  // lower bound of dst25_last's times (sweep trigger)
   int64_t last_closed_ms = INT64_MIN;   // when this host's last incident closed (repeat offenders)
   // Suspected C&C servers this host reached (server -> last contact), and the
@@ -476,7 +513,16 @@ void Detector::observe(const Flow& f) {
       silent = f.rev_bytes == 0 && f.rev_packets == 0;
       if (f.protocol == kProtoUdp) {
         ++udp_flows_;
-        if (!silent) ++udp_answered_;
+        if (!silent) {
+          ++udp_answered_;
+          const int64_t epoch = t / (cfg_.window_s * 1000);
+          if (epoch != h->udp_epoch) {
+            h->udp_ok_prev = epoch == h->udp_epoch + 1 ? h->udp_ok : 0;
+            h->udp_ok = 0;
+            h->udp_epoch = epoch;
+          }
+          ++h->udp_ok;
+        }
       }
       silent = silent && udp_flows_ >= kSilenceSample && 2 * udp_answered_ >= udp_flows_;
     }
@@ -554,6 +600,7 @@ void Detector::observe(const Flow& f) {
   } else {
     b.submissions++;
     hr.submissions++;
+    if (refused_login(f)) hr.sub_failed++;
     h->note_submission_server(hash_ip(f.dst) | 1, t);
   }
   h->times[h->ntimes % kTimes] = t;
@@ -570,13 +617,14 @@ bool Detector::note_unanswered(Host& h, const Flow& f, int64_t t) {
     p.prev_scan = next ? p.scan : 0;
     p.prev_flood = next ? p.flood : 0;
     p.prev_udp = next ? p.udp : 0;
+    p.prev_sweep = next ? p.sweep : 0;
     p.prev_port = next ? p.scan_port : 0;
     p.epoch = epoch;
     p.first_ms = t;
     p.keys.clear();
     p.per_port.clear();
     p.per_dst.clear();
-    p.scan = p.flood = p.udp = 0;
+    p.scan = p.flood = p.udp = p.sweep = 0;
     p.scan_port = 0;
   }
   const uint64_t d = hash_ip(f.dst);
@@ -586,6 +634,10 @@ bool Detector::note_unanswered(Host& h, const Flow& f, int64_t t) {
     if (p.keys.size() < kMaxProbeKeys && p.keys.insert(key).second &&
         (p.per_port.size() < kMaxProbePorts || p.per_port.count(f.dst_port))) {
       const uint32_t n = ++p.per_port[f.dst_port];
+      if (n == kSweepPortMin)
+        p.sweep += n;
+      else if (n > kSweepPortMin)
+        ++p.sweep;
       if (n > p.scan) {
         p.scan = n;
         p.scan_port = f.dst_port;
@@ -611,10 +663,26 @@ double Detector::probe_z(const Host& h, int64_t t, std::array<double, kProbeFeat
     const int64_t epoch = t / (cfg_.window_s * 1000);
     if (p.epoch == epoch || p.epoch + 1 == epoch) {
       const bool cur = p.epoch == epoch;
-      scan = cur ? std::max(p.scan, p.prev_scan) : p.scan;
+      // A worm sweeps a few services at once (135, 139, 445, 1433, 3389):
+      // its failed destinations count over every port that holds several
+      // (kSweepPortMin) of them; a P2P client's failed peers each listen on
+      // a port of their own and stay out.
+      const uint32_t now_scan = std::max(p.scan, p.sweep);
+      scan = cur ? std::max({now_scan, p.prev_scan, p.prev_sweep}) : now_scan;
       port = !cur || p.scan >= p.prev_scan ? p.scan_port : p.prev_port;
       flood = cur ? std::max(p.flood, p.prev_flood) : p.flood;
-      udp = cur ? std::max(p.udp, p.prev_udp) : p.udp;
+      // Silent UDP destinations beyond one in ten of the host's answered UDP
+      // flows of the same window: a resolver asking thousands of servers a
+      // minute meets a few percent that never answer; a sweep or a flood is
+      // mostly silence.
+      auto answered = [&](int64_t ep) -> uint32_t {
+        return h.udp_epoch == ep ? h.udp_ok : h.udp_epoch == ep + 1 ? h.udp_ok_prev : 0;
+      };
+      auto beyond_loss = [](uint32_t silent, uint32_t ok) {
+        return silent - std::min(silent, ok / kUdpLossShare);
+      };
+      const uint32_t udp_now = beyond_loss(p.udp, answered(p.epoch));
+      udp = cur ? std::max(udp_now, beyond_loss(p.prev_udp, answered(p.epoch - 1))) : udp_now;
     }
   }
   // Behind a NAT the floor grows with the people (their own failed and
@@ -769,13 +837,15 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   // from the hours before the last two (its own baseline).
   const int64_t hcur = t / kHourMs;
   uint64_t smtp_6 = 0, new_6 = 0, new_24 = 0, inbound_24 = 0, old_sub = 0, old_flows = 0, sub_6 = 0,
-           sub_6_peak = 0, sub_6_second = 0, flows_6 = 0;
+           sub_6_peak = 0, sub_6_second = 0, flows_6 = 0, sub_24 = 0, sub_failed_24 = 0;
   size_t old_hours = 0;
   std::array<double, kHours> old_hour_subs{};
   for (const auto& hb : h.hours) {
     if (hb.index < 0 || hb.index > hcur || hcur - hb.index >= static_cast<int64_t>(kHours)) continue;
     inbound_24 += hb.inbound25;
     new_24 += hb.new_dst25;
+    sub_24 += hb.submissions;
+    sub_failed_24 += hb.sub_failed;
     if (hcur - hb.index < 6) {
       smtp_6 += hb.smtp25;
       new_6 += hb.new_dst25;
@@ -842,6 +912,8 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   e.flows_1h = static_cast<uint32_t>(flows_l);
   e.mail_polls_1h = static_cast<uint32_t>(polls_l);
   e.sustained_slots = sustained;
+  e.submissions_24h = static_cast<uint32_t>(sub_24);
+  e.submissions_refused_24h = static_cast<uint32_t>(sub_failed_24);
   e.submission_burst_hours = burst_hours;
   if (smtp_w >= 3)
     e.failed_ratio = static_cast<double>(failed_w) / static_cast<double>(smtp_w);
@@ -909,8 +981,19 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   x[3] = depth * std::log1p(std::min(new_l_excess, 20.0));
   x[4] = 0;  // low_and_slow, below (needs mta_like)
   x[5] = depth * e.novelty_6h;
-  x[6] = static_cast<double>(smtp_w + sub_w) / static_cast<double>(flows_w + 5) *
-         std::min(1.0, (static_cast<double>(smtp_l) + sub_trim) / 60.0);
+  // Stolen credentials: a list of accounts bought or phished holds stale ones,
+  // whose logins the server refuses (the session reset, or never accepted).
+  // A mail client with its owner's stored password is not refused. So
+  // submissions count as relay abuse only as far as their refusals are no
+  // fewer than a credential list's would be: kStaleCredentials of them
+  // (Poisson), the chance of so few refusals times two, at most 1 (a
+  // bot's refusals at their expected count keep it at 1; a busy legitimate
+  // sender's hundreds of clean submissions a day take it to 0).
+  const double cred = credential_factor(sub_24, sub_failed_24);
+  e.credential_factor = cred;
+  x[6] = (static_cast<double>(smtp_w) + cred * static_cast<double>(sub_w)) /
+         static_cast<double>(flows_w + 5) *
+         std::min(1.0, (static_cast<double>(smtp_l) + cred * sub_trim) / 60.0);
   const double sub_share_1h = flows_l ? sub_trim / static_cast<double>(flows_l) : 0;
   // The 6 hours without the busiest hour's excess over the next busiest: a
   // lone batch (a mail-merge, 100-600 in a quarter of an hour) is gone, load
@@ -961,6 +1044,8 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   x[18] = std::clamp((static_cast<double>(sustained) - 2) / 4, 0.0, 1.0) *
           std::clamp(e.submission_excess / 20.0, 0.0, 1.0);
   x[19] = std::min(1.0, sub_trim / static_cast<double>(polls_l + 10) / 5.0);
+  for (size_t i : {size_t{7}, size_t{8}, size_t{9}, size_t{14}, size_t{16}, size_t{18}, size_t{19}})
+    x[i] *= cred;
   if (sink_ && mail) sink_(ip, t, x);
   double z = h.kind == SubscriberKind::kStatic     ? kStaticOffset
              : h.kind == SubscriberKind::kBusiness ? kBusinessOffset
@@ -973,6 +1058,14 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   // first time reaches a handful of MX hosts in a minute).
   if (smtp_6 + sub_6 < 3 || (t - h.first_ms < 300000 && smtp_6 + sub_6 < 10))
     e.score = std::min(e.score, std::nextafter(cfg_.threshold, 0.0));
+  // Many providers' submission servers within the hour: a person, or a
+  // household or office behind one address, has accounts at a few
+  // providers; a bot with a list of stolen accounts logs in wherever they
+  // live. A rule (as the C&C pivot), set by hand at about twice the most a
+  // legitimate host or NAT reached in the development sets (7 servers; NATs
+  // up to 4 beyond half their clients): kManyProviders + 1 per 2 clients.
+  const bool many_providers = mail && static_cast<double>(sub_servers) >= kManyProviders + clients / 2;
+  if (many_providers) e.score = std::max(e.score, cfg_.confirm_threshold);
   // The second model: unanswered fan-out (scans, floods, P2P), for bots that
   // need not send mail. The host's score is the higher of the two.
   std::array<double, kProbeFeatures> px{};
@@ -1012,6 +1105,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
       const double c = std::round(cfg_.probe_weights[i] * px[i] * 1000) / 1000;
       if (c != 0) e.terms[kProbeFeatureNames[i]] = c;
     }
+  if (many_providers) e.terms["many_providers"] = sub_servers;
   if (cc) {
     // Not a log-odds share (the pivot is a rule): the evidence's figures.
     e.terms["cc_hours"] = e.cc_hours;
@@ -1216,6 +1310,10 @@ std::string incident_json(const Incident& i) {
   o += ",\"clients\":";
   fmt_num(o, std::round(e.clients * 10) / 10);
   o += ",\"sustained_slots\":" + std::to_string(e.sustained_slots);
+  o += ",\"submissions_24h\":" + std::to_string(e.submissions_24h);
+  o += ",\"submissions_refused_24h\":" + std::to_string(e.submissions_refused_24h);
+  o += ",\"credential_factor\":";
+  fmt_num(o, std::round(e.credential_factor * 1000) / 1000);
   o += ",\"scan_dsts\":" + std::to_string(e.scan_dsts);
   o += ",\"scan_port\":" + std::to_string(e.scan_port);
   o += ",\"flood_flows\":" + std::to_string(e.flood_flows);

@@ -155,25 +155,28 @@ struct DetectorConfig {
 };
 
 struct Evidence {
-  uint32_t smtp_flows = 0;              // outbound TCP/25 in the window
-  uint32_t distinct_dst25 = 0;          // distinct destinations on 25 in the window
-  double failed_ratio = 0;              // failed / smtp flows (window, or long window when few)
-  double smtp_share = 0;                // SMTP flows / all flows of the host in the window
-  uint32_t new_dst25_long = 0;          // never-seen port-25 destinations in the long window
-  uint32_t submissions = 0;             // 587/465 or to a relay, in the window
-  double regularity = 0;                // 1 - coefficient of variation of send gaps (0..1)
-  uint32_t inbound_smtp_long = 0;       // connections received on 25 in the long window
-  uint32_t new_dst25_6h = 0;            // never-seen port-25 destinations in the last 6 hours
-  double novelty_6h = 0;                // new_dst25_6h / port-25 flows in 6 h
-  uint32_t submissions_1h = 0;          // submissions in the long window
-  uint32_t submissions_trimmed_1h = 0;  // without its two busiest 10-min slots, times 1.5 (batches gone)
-  uint32_t submission_burst_hours = 0;  // hours of the last 24 with 20 + 3x the usual submissions
-  double submission_excess = 0;         // z-score of submissions_1h over the host's usual share
-  uint32_t submission_servers = 0;      // distinct submission destinations in the long window
-  uint32_t flows_1h = 0;                // all flows of the host in the long window
-  uint32_t mail_polls_1h = 0;           // IMAP/POP connections in the long window (mail clients)
-  double clients = 1;                   // people behind the address: max(1, polls/8, flows/600) an hour
-  uint32_t sustained_slots = 0;         // 10-min slots of the hour with submissions above the host's usual
+  uint32_t smtp_flows = 0;               // outbound TCP/25 in the window
+  uint32_t distinct_dst25 = 0;           // distinct destinations on 25 in the window
+  double failed_ratio = 0;               // failed / smtp flows (window, or long window when few)
+  double smtp_share = 0;                 // SMTP flows / all flows of the host in the window
+  uint32_t new_dst25_long = 0;           // never-seen port-25 destinations in the long window
+  uint32_t submissions = 0;              // 587/465 or to a relay, in the window
+  double regularity = 0;                 // 1 - coefficient of variation of send gaps (0..1)
+  uint32_t inbound_smtp_long = 0;        // connections received on 25 in the long window
+  uint32_t new_dst25_6h = 0;             // never-seen port-25 destinations in the last 6 hours
+  double novelty_6h = 0;                 // new_dst25_6h / port-25 flows in 6 h
+  uint32_t submissions_1h = 0;           // submissions in the long window
+  uint32_t submissions_trimmed_1h = 0;   // without its two busiest 10-min slots, times 1.5 (batches gone)
+  uint32_t submission_burst_hours = 0;   // hours of the last 24 with 20 + 3x the usual submissions
+  double submission_excess = 0;          // z-score of submissions_1h over the host's usual share
+  uint32_t submission_servers = 0;       // distinct submission destinations in the long window
+  uint32_t flows_1h = 0;                 // all flows of the host in the long window
+  uint32_t mail_polls_1h = 0;            // IMAP/POP connections in the long window (mail clients)
+  double clients = 1;                    // people behind the address: max(1, polls/8, flows/600) an hour
+  uint32_t sustained_slots = 0;          // 10-min slots of the hour with submissions above the host's usual
+  uint32_t submissions_24h = 0;          // submissions in the last 24 hourly buckets
+  uint32_t submissions_refused_24h = 0;  // ... of them refused or reset (SYN only, RST)
+  double credential_factor = 1;          // credential_factor(submissions_24h, submissions_refused_24h)
   // Unanswered fan-out in the short window (this one or the one before), not port 25 or submission:
   uint32_t scan_dsts = 0;    // most distinct destinations of failed TCP attempts on one port
   uint16_t scan_port = 0;    // that port
@@ -217,6 +220,23 @@ struct Incident {
 
 // P(X >= k) for X ~ Poisson(lambda) (the C&C pivot's test; 1 when k <= lambda).
 double poisson_tail(double lambda, uint32_t k);
+
+// Relay abuse with stolen credentials: a share of the logins of a bought or
+// phished account list is refused (stale passwords, locked accounts). At
+// least kStaleCredentials of them, by assumption (set by hand, not fitted).
+inline constexpr double kStaleCredentials = 0.02;
+// A login session (submission, IMAP, POP) that was refused: never accepted
+// (SYN only, reset before any reply), reset by either side, or one in which
+// the client sent fewer than kRefusedLoginBytes (greeting, TLS handshake and
+// AUTH, no message: a submission that carried mail sent more).
+inline constexpr uint64_t kRefusedLoginBytes = 1500;
+bool refused_login(const Flow& f);
+// How far `submissions` of which `refused` were refused may be relay abuse:
+// min(1, 2 P(X <= refused)), X ~ Poisson(kStaleCredentials * submissions).
+// 1 when the refusals reach the expected count; towards 0 for a sender whose
+// hundreds of submissions were all accepted (its own stored password). The
+// submission features of the mail model are multiplied by it.
+double credential_factor(uint64_t submissions, uint64_t refused);
 
 // {"host":..,"first_seen":..,"last_seen":..,"score":..,"evidence":{..},"action":".."}
 std::string incident_json(const Incident& i);

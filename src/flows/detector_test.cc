@@ -26,6 +26,14 @@ Flow tcp(const char* src, IpAddress dst, uint16_t dport, int64_t t, bool ok) {
   return f;
 }
 
+// Relay abuse with stolen credentials: a submission whose login one in 20
+// is refused (the server resets the session).
+Flow abuse_sub(const char* src, IpAddress dst, uint16_t dport, int64_t t, int i) {
+  Flow f = tcp(src, dst, dport, t, true);
+  if (i % 20 == 19) f.tcp_flags = kTcpSyn | kTcpAck | kTcpRst;
+  return f;
+}
+
 DetectorConfig config() {
   DetectorConfig c;
   c.subscribers.push_back({*Prefix::parse("100.64.0.0/16"), SubscriberKind::kDynamic});
@@ -112,7 +120,8 @@ TEST(Detector, MtaThatReceivesMailIsNotFlagged) {
 
 TEST(Detector, RelayAbuseIsThrottled) {
   Detector d(config());
-  for (int i = 0; i < 200; ++i) d.observe(tcp("100.64.3.3", ip("100.127.0.25"), 587, kT0 + i * 8000, true));
+  for (int i = 0; i < 200; ++i)
+    d.observe(abuse_sub("100.64.3.3", ip("100.127.0.25"), 587, kT0 + i * 8000, i));
   d.finish();
   auto inc = d.take_closed();
   ASSERT_EQ(inc.size(), 1u);
@@ -255,7 +264,7 @@ TEST(Detector, SustainedSubmissionSeparatesAbuseFromABatch) {
     batch.push_back(tcp("100.64.3.4", ip("12.0.0.1"), 443, kT0 + i * 10000, true));
   }
   // Relay abuse: 120 an hour for an hour, evenly.
-  for (int i = 0; i < 120; ++i) abuse.push_back(tcp("100.64.3.3", webmail, 587, t1 + i * 30000, true));
+  for (int i = 0; i < 120; ++i) abuse.push_back(abuse_sub("100.64.3.3", webmail, 587, t1 + i * 30000, i));
   // A legitimate batch: 50 submissions in 10 minutes.
   for (int i = 0; i < 50; ++i) batch.push_back(tcp("100.64.3.4", webmail, 587, t1 + i * 12000, true));
   const size_t k = feature("sustained_submission");
@@ -277,7 +286,7 @@ TEST(Detector, SustainedSubmissionIsRelativeToTheHostsUsual) {
   }
   for (int i = 0; i < 60; ++i) {
     busy.push_back(tcp("100.64.5.5", relay, 587, t1 + i * 60000, true));
-    quiet.push_back(tcp("100.64.5.6", relay, 587, t1 + i * 60000, true));
+    quiet.push_back(abuse_sub("100.64.5.6", relay, 587, t1 + i * 60000, i));
   }
   auto by_time = [](std::vector<Flow>& v) {
     std::stable_sort(v.begin(), v.end(),
@@ -297,7 +306,7 @@ TEST(Detector, SubmissionsPerMailClient) {
   std::vector<Flow> nat, bot;
   for (int i = 0; i < 100; ++i) {
     nat.push_back(tcp("100.64.6.6", relay, 465, kT0 + i * 36000, true));
-    bot.push_back(tcp("100.64.6.7", relay, 465, kT0 + i * 36000, true));
+    bot.push_back(abuse_sub("100.64.6.7", relay, 465, kT0 + i * 36000, i));
     for (int c = 0; c < 3; ++c) nat.push_back(tcp("100.64.6.6", imap, 993, kT0 + i * 36000 + 1 + c, true));
   }
   bot.push_back(tcp("100.64.6.7", imap, 993, kT0 + 3600000 - 10, true));
@@ -313,7 +322,7 @@ TEST(Detector, SubmissionsPerMailClient) {
 TEST(Detector, TrimmedSubmissionsDropABatch) {
   const IpAddress webmail = ip("13.0.0.7");
   std::vector<Flow> abuse, batch;
-  for (int i = 0; i < 120; ++i) abuse.push_back(tcp("100.64.3.3", webmail, 587, kT0 + i * 30000, true));
+  for (int i = 0; i < 120; ++i) abuse.push_back(abuse_sub("100.64.3.3", webmail, 587, kT0 + i * 30000, i));
   for (int i = 0; i < 50; ++i) batch.push_back(tcp("100.64.3.4", webmail, 587, kT0 + i * 12000, true));
   batch.push_back(tcp("100.64.3.4", webmail, 587, kT0 + 3000000, true));
   const size_t k = feature("submission_volume");
@@ -329,7 +338,7 @@ TEST(Detector, SubmissionBurstHours) {
   // 60 in 45 minutes each (kT0 is 13 minutes past an hour: each burst lies in one hour).
   for (int b = 0; b < 5; ++b)
     for (int i = 0; i < 60; ++i)
-      bursts.push_back(tcp("100.64.3.3", webmail, 587, kT0 + b * 3 * 3600000 + i * 45000, true));
+      bursts.push_back(abuse_sub("100.64.3.3", webmail, 587, kT0 + b * 3 * 3600000 + i * 45000, b * 60 + i));
   for (int i = 0; i < 40; ++i) once.push_back(tcp("100.64.3.4", webmail, 587, kT0 + i * 45000, true));
   once.push_back(tcp("100.64.3.4", webmail, 587, kT0 + 12 * 3600000, true));
   // Both keep browsing in between (a host idle for an hour is forgotten).
@@ -482,6 +491,27 @@ TEST(Detector, PortScanWithoutMail) {
 // go to many destinations but each on its own port; a monitoring host's
 // answered polls of 120 targets; a few failed attempts to one port; a mail
 // server (never scored) scanning.
+// A worm sweeping five Windows services at once (135, 139, 445, 1433, 3389):
+// 40 failed destinations a port in each 5-minute window, under the floor
+// (44) on any one port, 200 over the five. A P2P client whose 300 failed
+// peers listen on ports of their own, three at most on one, is no sweep.
+TEST(Detector, MultiPortSweep) {
+  Detector d(config());
+  const uint16_t ports[] = {135, 139, 445, 1433, 3389};
+  for (uint32_t i = 0; i < 400; ++i) {
+    d.observe(tcp("100.64.7.7", IpAddress::v4(0x0C000000u + i * 7919), ports[i % 5], kT0 + i * 1500, false));
+    d.observe(tcp("100.64.7.8", IpAddress::v4(0x0D000000u + i * 7919), static_cast<uint16_t>(20000 + i / 3),
+                  kT0 + i * 1500 + 1, false));
+  }
+  d.finish();
+  auto inc = d.take_closed();
+  ASSERT_EQ(inc.size(), 1u);
+  EXPECT_EQ(inc[0].host.to_string(), "100.64.7.7");
+  EXPECT_TRUE(inc[0].probing);
+  EXPECT_GE(inc[0].evidence.scan_dsts, 60u);
+  EXPECT_GT(inc[0].evidence.terms.count("probe_scan"), 0u);
+}
+
 TEST(Detector, FanOutThatIsNotAScan) {
   Detector d(config());
   for (uint32_t i = 0; i < 300; ++i)
@@ -598,9 +628,10 @@ probe_scan = 0.5
 }
 
 // A person's lone mail-merge (384 submissions in 18 minutes to the usual
-// server) is not relay abuse; the same batch coming back every two hours is.
+// server) is not relay abuse; the same batch coming back every two hours
+// with some logins refused (stolen credentials) is.
 TEST(Detector, LoneMailMergeIsNotRelayAbuse) {
-  auto day = [](Detector& d, const char* host, int batches) {
+  auto day = [](Detector& d, const char* host, int batches, bool refusals) {
     const IpAddress smarthost = ip("198.51.100.25");
     std::vector<Flow> flows;
     // 12 hours of a person: IMAP polls, browsing, a message an hour.
@@ -615,7 +646,8 @@ TEST(Detector, LoneMailMergeIsNotRelayAbuse) {
     // The batches from hour 6 on, two hours apart.
     for (int b = 0; b < batches; ++b)
       for (uint32_t i = 0; i < 384; ++i)
-        flows.push_back(tcp(host, smarthost, 587, kT0 + (6 + 2 * b) * 3600000LL + i * 2800, true));
+        flows.push_back(abuse_sub(host, smarthost, 587, kT0 + (6 + 2 * b) * 3600000LL + i * 2800,
+                                  refusals ? static_cast<int>(i) : 0));
     std::stable_sort(flows.begin(), flows.end(),
                      [](const Flow& a, const Flow& b) { return a.start_ms < b.start_ms; });
     for (const Flow& f : flows) d.observe(f);
@@ -623,14 +655,134 @@ TEST(Detector, LoneMailMergeIsNotRelayAbuse) {
     return d.take_closed();
   };
   Detector lone(config());
-  const auto lone_inc = day(lone, "100.64.12.1", 1);
+  const auto lone_inc = day(lone, "100.64.12.1", 1, true);
   EXPECT_TRUE(lone_inc.empty()) << incident_json(lone_inc.front());
   Detector again(config());
-  auto inc = day(again, "100.64.12.2", 3);
+  auto inc = day(again, "100.64.12.2", 3, true);
   ASSERT_FALSE(inc.empty());
   EXPECT_GT(
       inc[0].evidence.terms.count("submission_volume_6h") + inc[0].evidence.terms.count("submission_bursts"),
       0u);
+  EXPECT_EQ(inc[0].evidence.credential_factor, 1.0);
+  // The same three batches with every login accepted (the sender's own
+  // account): not relay abuse.
+  Detector clean(config());
+  const auto clean_inc = day(clean, "100.64.12.3", 3, false);
+  EXPECT_TRUE(clean_inc.empty()) << incident_json(clean_inc.front());
+}
+
+TEST(CredentialFactor, KnownValues) {
+  // min(1, 2 P(X <= refused)), X ~ Poisson(0.02 * submissions), by hand.
+  EXPECT_DOUBLE_EQ(credential_factor(0, 0), 1.0);
+  EXPECT_DOUBLE_EQ(credential_factor(100, 2), 1.0);  // the expected count
+  EXPECT_DOUBLE_EQ(credential_factor(100, 5), 1.0);
+  EXPECT_NEAR(credential_factor(100, 0), 2 * std::exp(-2.0), 1e-12);
+  EXPECT_NEAR(credential_factor(100, 1), 2 * 3 * std::exp(-2.0), 1e-12);  // 2 (e^-2 + 2 e^-2), < 1
+  EXPECT_NEAR(credential_factor(600, 0), 2 * std::exp(-12.0), 1e-15);
+  EXPECT_NEAR(credential_factor(600, 2), 2 * (1 + 12 + 72) * std::exp(-12.0), 1e-15);
+  EXPECT_GE(credential_factor(20, 0), 1.0);      // lambda 0.4: P(0) = 0.67
+  EXPECT_EQ(credential_factor(100000, 0), 0.0);  // e^-2000 underflows: no NaN
+}
+
+TEST(CredentialFactor, RefusedLogin) {
+  Flow f = tcp("100.64.1.1", ip("13.0.0.7"), 587, kT0, true);
+  f.bytes = 24000;
+  EXPECT_FALSE(refused_login(f));  // a message went through
+  f.bytes = 0;
+  EXPECT_FALSE(refused_login(f));  // no byte count: unknown, not refused
+  f.bytes = 900;
+  EXPECT_TRUE(refused_login(f));  // greeting, TLS and AUTH only
+  f.bytes = 24000;
+  f.tcp_flags |= kTcpRst;
+  EXPECT_TRUE(refused_login(f));                                                   // reset
+  EXPECT_TRUE(refused_login(tcp("100.64.1.1", ip("13.0.0.7"), 587, kT0, false)));  // never accepted
+}
+
+// A busy legitimate sender (a small office on one address): 100 accepted
+// submissions an hour to its provider for eight hours is not relay abuse;
+// the same volume with one login in 20 refused is.
+TEST(Detector, CleanHeavySenderIsNotRelayAbuse) {
+  auto day = [](const char* host, bool refusals) {
+    Detector d(config());
+    std::vector<Flow> flows;
+    const IpAddress server = ip("13.0.0.7");
+    for (int i = 0; i < 8 * 100; ++i) {
+      Flow f = abuse_sub(host, server, i % 3 ? 587 : 465, kT0 + i * 36000LL, refusals ? i : 0);
+      if (f.tcp_flags & kTcpPsh) f.bytes = 20000;
+      flows.push_back(f);
+      flows.push_back(tcp(host, IpAddress::v4(0x5D000000u + static_cast<uint32_t>(i % 40)), 443,
+                          kT0 + i * 36000LL + 7, true));
+    }
+    for (const Flow& f : flows) d.observe(f);
+    d.finish();
+    return d.take_closed();
+  };
+  const auto clean = day("100.64.13.1", false);
+  EXPECT_TRUE(clean.empty()) << incident_json(clean.front());
+  const auto abuse = day("100.64.13.2", true);
+  ASSERT_FALSE(abuse.empty());
+  EXPECT_EQ(abuse[0].action, Action::kThrottle);
+  EXPECT_GT(abuse[0].evidence.submissions_refused_24h, 0u);
+}
+
+// Logins at many providers' submission servers within the hour (a list of
+// stolen accounts) behind a NAT whose own clients keep the volume ordinary:
+// 40 submissions an hour to 20 servers is flagged; the same volume to the
+// two servers of its users' providers is not.
+TEST(Detector, ManyProvidersSubmissionServers) {
+  auto hour = [](const char* host, uint32_t servers) {
+    Detector d(config());
+    for (uint32_t i = 0; i < 360; ++i) {
+      const int64_t t = kT0 + i * 10000LL;
+      d.observe(tcp(host, IpAddress::v4(0x5D000000u + i % 50), 443, t, true));
+      if (i % 9 == 0) {
+        Flow f = tcp(host, IpAddress::v4(0x0E000000u + (i / 9) % servers), i % 2 ? 587 : 465, t + 1, true);
+        f.bytes = 20000;
+        d.observe(f);
+      }
+    }
+    d.finish();
+    return d.take_closed();
+  };
+  const auto two = hour("100.64.14.1", 2);
+  EXPECT_TRUE(two.empty()) << incident_json(two.front());
+  const auto many = hour("100.64.14.2", 20);
+  ASSERT_EQ(many.size(), 1u);
+  EXPECT_EQ(many[0].evidence.terms.count("many_providers"), 1u);
+  EXPECT_GE(many[0].evidence.submission_servers, 12u);
+  EXPECT_EQ(many[0].action, Action::kThrottle);
+}
+
+// A recursive resolver asks thousands of servers; a few percent never answer.
+// Those silent destinations are loss, not a sweep: they count only beyond
+// one in ten of the host's answered UDP flows of the window.
+TEST(Detector, ResolverLossIsNotSilentFanOut) {
+  Detector d(config());
+  auto udp = [](const char* src, uint32_t dst, int64_t t, bool answered) {
+    Flow f;
+    f.start_ms = f.end_ms = t;
+    f.src = ip(src);
+    f.dst = IpAddress::v4(dst);
+    f.dst_port = 53;
+    f.protocol = kProtoUdp;
+    f.bidirectional = true;
+    f.bytes = 80;
+    f.rev_bytes = answered ? 300 : 0;
+    return f;
+  };
+  // 20 minutes at 5 queries a second to 2,000 servers, 1 in 25 unanswered
+  // (60 silent destinations per 5-minute window, 1,440 answered).
+  // The same 60 silent destinations a window from a host with little else.
+  for (uint32_t i = 0; i < 6000; ++i) {
+    d.observe(udp("100.64.20.53", 0x0C000000u + (i * 7919) % 2000, kT0 + i * 200, i % 25 != 0));
+    if (i % 25 == 0 || i % 250 == 1)
+      d.observe(udp("100.64.20.54", 0x0D000000u + (i * 7919) % 2000, kT0 + i * 200 + 1, i % 25 != 0));
+  }
+  d.finish();
+  const auto inc = d.take_closed();
+  ASSERT_EQ(inc.size(), 1u);
+  EXPECT_EQ(inc[0].host.to_string(), "100.64.20.54");
+  EXPECT_GT(inc[0].evidence.terms.count("probe_udp"), 0u);
 }
 
 }  // namespace
