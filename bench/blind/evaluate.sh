@@ -36,6 +36,8 @@ status=0
 #                 descriptions; senders, flows and calls): held-out seeds 7383/4131 and 9112 for
 #                 calls, chosen after the generators were finished (2026-12-07 07:06 UTC)
 # BLIND_SETS limits the run ("blind", "blind3" ... "blind6"; default all five).
+# BLIND_PARTS limits the detectors ("senders flows calls", the default; e.g. BLIND_PARTS=calls).
+PARTS=" ${BLIND_PARTS:-senders flows calls} "
 pops() {  # pops DIR GEN: the populations a generator knows
   python3 -c "import sys; sys.path.insert(0, '$ROOT/bench/$1'); import $2; print(' '.join($2.POPULATIONS))" 2>/dev/null ||
     python3 "$ROOT/bench/$1/$2.py" --list
@@ -50,6 +52,7 @@ for set in ${BLIND_SETS:-blind blind3 blind4 blind5 blind6}; do
     *) echo "blind: unknown set $set" >&2; exit 2 ;;
   esac
   echo "== generator set bench/$set"
+  if [[ $PARTS == *" senders "* ]]; then
   echo "-- sender classes (seed $s_seed, scale $SCALE): macro-F1 goal >= 0.95, 0 bulk called spammer"
   for pop in $(pops "$set" senders_gen); do
     dir=$OUT/$set-senders-$pop-$s_seed
@@ -58,6 +61,8 @@ for set in ${BLIND_SETS:-blind blind3 blind4 blind5 blind6}; do
     python3 "$ROOT/bench/blind/score_senders.py" "$RAMPART" "$dir" || status=1
   done
   echo
+  fi
+  if [[ $PARTS == *" flows "* ]]; then
   echo "-- bots from flows (seed $f_seed, scale $SCALE): F1 goal >= 0.97 per host and 2-minute window"
   dirs=()
   for pop in $(pops "$set" flows_gen); do
@@ -67,7 +72,8 @@ for set in ${BLIND_SETS:-blind blind3 blind4 blind5 blind6}; do
   done
   python3 "$ROOT/bench/blind/score_flows.py" "$RAMPART" "${dirs[@]}" || status=1
   echo
-  if [[ -f $ROOT/bench/$set/calls_gen.py ]]; then
+  fi
+  if [[ $PARTS == *" calls "* && -f $ROOT/bench/$set/calls_gen.py ]]; then
     echo "-- robocalls from CDRs (seed $c_seed, scale $SCALE): no legitimate caller blocked"
     dirs=()
     for pop in $(pops "$set" calls_gen); do
