@@ -32,9 +32,10 @@ struct Attempt {
 
 // kRange: an own customer's number block (one of `own_ranges` of at most
 // 10,000 numbers: a PBX's extensions); kCountry: calls from outside with a
-// foreign caller ID, per country code (Wangiri waves).
-enum class KeyKind : uint8_t { kCaller, kTrunk, kNet, kRange, kCountry };
-constexpr int64_t kMaxKeyKind = 4;
+// foreign caller ID, per country code (Wangiri waves); kCallee: the calls
+// with invalid caller IDs to one number (a flood: TDoS).
+enum class KeyKind : uint8_t { kCaller, kTrunk, kNet, kRange, kCountry, kCallee };
+constexpr int64_t kMaxKeyKind = 5;
 
 // The flags of an attempt beyond the first ones, as saved in the state.
 uint32_t attempt_flags(const Attempt& a) { return (a.invalid_cli ? 1u : 0u) | (a.neighbour ? 2u : 0u); }
@@ -292,6 +293,17 @@ struct CallPatterns::Impl {
       // extensions. The block holds other customers too: no bar here, and
       // on_invite blocks only calls from a source taking part.
       return toll(k, now, /*bar=*/false);
+    } else if (k.kind == KeyKind::kCallee) {
+      // Calls with invalid caller IDs at one number: a telephony
+      // denial-of-service flood (the FBI/DHS TDoS advisories: floods of
+      // calls, often with spoofed caller IDs, at a public-safety or
+      // business line). Blocked from `invalid_cli_source_min` in the window.
+      if (invalid >= opt.invalid_cli_source_min) {
+        out.action = Action::kBlock;
+        out.reasons.push_back(std::to_string(invalid) + " calls with invalid caller IDs to this number in " +
+                              std::to_string(opt.window_s) + " s");
+      }
+      return out;
     } else if (k.kind == KeyKind::kCountry) {
       return wangiri(k, ended, answered, conversations, distinct_all.size());
     } else {
@@ -584,6 +596,7 @@ Assessment CallPatterns::on_invite(const Call& c) {
   if (!c.trunk.empty()) names.emplace_back("trunk:" + c.trunk, KeyKind::kTrunk);
   if (std::string net = net_of(c.source_ip); !net.empty()) names.emplace_back("net:" + net, KeyKind::kNet);
   impl_->group_keys(c, caller_n, withheld, names);
+  if (invalid && !callee.empty()) names.emplace_back("callee:" + callee_n.key(), KeyKind::kCallee);
   bool wave = false;
   for (auto& [name, kind] : names) {
     auto& k = impl_->touch(name, kind);

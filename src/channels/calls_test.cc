@@ -439,6 +439,23 @@ TEST(Calls, SourceOfManyInvalidCallerIdsIsBlocked) {
   }
 }
 
+// A flood of calls with invalid caller IDs at one number (TDoS), each
+// from another source: blocked from the tenth; another number receiving
+// two: tagged only.
+TEST(Calls, FloodOfInvalidCallerIdsAtOneNumberIsBlocked) {
+  CallPatterns p;
+  std::vector<Action> got;
+  for (int i = 0; i < 30; ++i) {
+    Call c = call(kT0 + i * 4, "+1" + std::to_string(1005550000 + i * 7919), "+19195550123",
+                  "198.51." + std::to_string(i) + ".1");
+    c.trunk = "t" + std::to_string(i);
+    got.push_back(p.on_invite(c).action);
+  }
+  EXPECT_EQ(std::count(got.begin(), got.begin() + 9, Action::kTag), 9);
+  EXPECT_EQ(std::count(got.begin() + 9, got.end(), Action::kBlock), 21);
+  EXPECT_EQ(p.on_invite(call(kT0 + 200, "+11005551234", "+19195550999", "192.0.2.200")).action, Action::kTag);
+}
+
 // A call centre on our side: 10-12 callees a minute, a low answer rate, but
 // the answered calls are conversations: tagged, not blocked. A robocaller
 // at the same rate whose answered calls are hang-ups is blocked.
