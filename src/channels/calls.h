@@ -13,10 +13,14 @@
 // in the last minute, the answer-seizure ratio (answered / ended attempts),
 // the short-call ratio (answered calls shorter than `short_call_s`), and
 // sequential dialling (successive callees a few numbers apart). Each INVITE
-// is also checked on its own: a caller number that is not a valid E.164
-// number (NANP rules for +1) or a caller ID equal to the callee is blocked;
-// one of the provider's own ranges arriving from outside (spoofed, or ported
-// out) is tagged; a withheld caller ID ("anonymous") is not judged.
+// is also checked on its own: a caller ID that is no number at all or equal
+// to the callee is blocked; one that breaks E.164/NANP rules is tagged
+// (blocked from a source sending many, or in a flood at one callee); one of
+// the provider's own ranges arriving from outside (spoofed, or ported out) is
+// tagged; a withheld caller ID ("anonymous") is not judged. Waves spread over
+// many caller IDs are judged per source (neighbour spoofing), per own number
+// block and source address (toll fraud over a PBX's extensions) and per
+// caller country (Wangiri).
 //
 // Fraud from our own side (Call::external = false): toll fraud (IRSF) per own
 // caller (international callees, country codes, long answered calls, against
