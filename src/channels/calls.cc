@@ -551,7 +551,10 @@ Assessment CallPatterns::on_invite(const Call& c) {
               : Action::kTag,
           "caller ID " + c.caller + " is not a valid E.164 number");
   }
-  if (!caller.empty() && caller_n.key() == callee_n.key())
+  // The callee's own number as caller ID from outside is spoofed; from one
+  // of our own subscribers it is the subscriber calling its own number (its
+  // voicemail), not judged.
+  if (c.external && !caller.empty() && caller_n.key() == callee_n.key())
     raise(Action::kBlock, "caller ID is the callee's own number");
   // Our own ranges from outside: spoofed, or a number ported out to another
   // network whose subscriber calls in. Without the list of ported numbers it

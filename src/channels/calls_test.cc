@@ -56,6 +56,10 @@ TEST(Calls, InvalidAndSpoofedCallerIdsAreBlockedOwnRangesTagged) {
   Call inside = call(kT0, "+12025550142", "13125550100");
   inside.external = false;  // our own subscriber calling out
   EXPECT_EQ(p.on_invite(inside).action, Action::kAllow);
+  Call voicemail = call(kT0, "+12025550142", "+12025550142");
+  voicemail.external = false;  // our own subscriber calling its own number: its voicemail
+  EXPECT_EQ(p.on_invite(voicemail).action, Action::kAllow);
+  EXPECT_EQ(p.on_invite(call(kT0, "+12025550143", "+12025550143")).action, Action::kBlock);  // from outside
   o.own_range_action = Action::kBlock;  // a provider with no number ported out
   CallPatterns strict(o);
   EXPECT_EQ(strict.on_invite(call(kT0, "+12025550143", "13125550100")).action, Action::kBlock);
