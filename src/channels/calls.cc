@@ -26,9 +26,19 @@ struct Attempt {
   bool intl = false;         // an own caller's call to an international destination
   uint16_t cc = 0;           // its country code
   bool foreign_cli = false;  // from our side, presenting a caller ID outside our ranges
+  bool invalid_cli = false;  // from outside, a caller ID that is not a valid E.164 number
+  bool neighbour = false;    // from outside, a caller ID sharing the callee's leading digits
 };
 
-enum class KeyKind : uint8_t { kCaller, kTrunk, kNet };
+// kRange: an own customer's number block (one of `own_ranges` of at most
+// 10,000 numbers: a PBX's extensions); kCountry: calls from outside with a
+// foreign caller ID, per country code (Wangiri waves); kCallee: the calls
+// with invalid caller IDs to one number (a flood: TDoS).
+enum class KeyKind : uint8_t { kCaller, kTrunk, kNet, kRange, kCountry, kCallee };
+constexpr int64_t kMaxKeyKind = 5;
+
+// The flags of an attempt beyond the first ones, as saved in the state.
+uint32_t attempt_flags(const Attempt& a) { return (a.invalid_cli ? 1u : 0u) | (a.neighbour ? 2u : 0u); }
 
 uint64_t as_number(std::string_view digits) {
   uint64_t v = 0;
@@ -145,6 +155,23 @@ bool valid_e164(std::string_view d) {
   return true;
 }
 
+namespace {
+
+// A caller ID no numbering plan assigns: empty (letters), fewer than 7
+// digits, one digit repeated, or a run of successive digits (1234567890).
+bool placeholder_number(std::string_view d) {
+  if (d.size() < 7) return true;
+  if (d.find_first_not_of(d[0]) == std::string_view::npos) return true;
+  bool up = true, down = true;
+  for (size_t i = 1; i < d.size(); ++i) {
+    up = up && d[i] == static_cast<char>('0' + (d[i - 1] - '0' + 1) % 10);
+    down = down && d[i] == static_cast<char>('0' + (d[i - 1] - '0' + 9) % 10);
+  }
+  return up || down;
+}
+
+}  // namespace
+
 struct CallPatterns::Impl {
   Options opt;
   struct Key {
@@ -191,19 +218,21 @@ struct CallPatterns::Impl {
       k.attempts.pop_front();
     }
     if (k.since < 0 && !k.attempts.empty()) k.since = k.attempts.front().time;
-    std::unordered_set<uint64_t> distinct;
-    uint32_t last_min = 0, ended = 0, answered = 0, short_calls = 0, seq = 0, pairs = 0;
+    std::unordered_set<uint64_t> distinct, distinct_all, neighbours;
+    uint32_t ended = 0, answered = 0, short_calls = 0, conversations = 0, seq = 0, pairs = 0;
+    uint32_t invalid = 0;
     const Attempt* prev = nullptr;
     for (const Attempt& a : k.attempts) {
-      if (a.time >= now - 60) {
-        ++last_min;
-        distinct.insert(a.callee);
-      }
+      if (a.time >= now - 60) distinct.insert(a.callee);
+      distinct_all.insert(a.callee);
+      invalid += a.invalid_cli;
+      if (a.neighbour) neighbours.insert(a.callee);
       if (a.ended) {
         ++ended;
         if (a.answered) {
           ++answered;
           if (a.duration >= 0 && a.duration < opt.short_call_s) ++short_calls;
+          if (a.duration >= opt.conversation_s) ++conversations;
         }
       }
       if (prev && prev->callee && a.callee) {
@@ -217,6 +246,12 @@ struct CallPatterns::Impl {
     const bool seq_sign = pairs >= 8 && seq >= opt.sequential_share * pairs;
     const bool short_sign = answered >= 5 && short_calls >= opt.short_call_share * answered;
     const bool asr_sign = ended >= 10 && answered < opt.low_asr * ended;
+    // A low answer rate whose answered calls are conversations (at least 2,
+    // half of them `conversation_s` or longer, none of the other signs) is an
+    // outbound call centre's (predictive diallers reach few people, then
+    // talk): a sign to tag on, not to block on.
+    const bool weak_asr =
+        asr_sign && !seq_sign && !short_sign && answered >= 2 && 2 * conversations >= answered;
     auto pct = [](uint32_t a, uint32_t b) { return std::to_string(b ? (100 * a + b / 2) / b : 0) + "%"; };
     std::vector<std::string> signs;
     if (seq_sign)
@@ -225,18 +260,26 @@ struct CallPatterns::Impl {
       signs.push_back("short calls: " + pct(short_calls, answered) + " of " + std::to_string(answered) +
                       " answered calls under " + std::to_string(opt.short_call_s) + " s");
     if (asr_sign)
-      signs.push_back("answer-seizure ratio " + pct(answered, ended) + " of " + std::to_string(ended));
+      signs.push_back("answer-seizure ratio " + pct(answered, ended) + " of " + std::to_string(ended) +
+                      (weak_asr ? " (answered calls are conversations)" : ""));
+    const size_t strong_signs = signs.size() - (weak_asr ? 1 : 0);
     const size_t nd = distinct.size();
+    const Attempt& last = k.attempts.back();
+    auto raise = [&out](Assessment a) {
+      if (a.action == Action::kAllow) return;
+      if (a.action > out.action) out.action = a.action;
+      out.reasons.insert(out.reasons.end(), a.reasons.begin(), a.reasons.end());
+    };
     if (k.kind == KeyKind::kCaller) {
       // Volume alone blocks only until the calls can be judged: a caller
       // whose ended calls are answered and last (no ratio sign over
       // `judge_min_ended` calls) is a mass caller (a call centre, a
       // notification service): tagged, not blocked.
-      const bool healthy = ended >= opt.judge_min_ended && signs.empty();
+      const bool healthy = ended >= opt.judge_min_ended && strong_signs == 0;
       if (nd >= opt.block_distinct_per_min && !healthy) {
         out.action = Action::kBlock;
         out.reasons.push_back(std::to_string(nd) + " distinct callees in 60 s");
-      } else if (nd >= opt.tag_distinct_per_min && !signs.empty()) {
+      } else if (nd >= opt.tag_distinct_per_min && strong_signs > 0) {
         out.action = Action::kBlock;
         out.reasons.push_back(std::to_string(nd) + " distinct callees in 60 s");
       } else if (nd >= opt.tag_distinct_per_min || !signs.empty()) {
@@ -244,19 +287,81 @@ struct CallPatterns::Impl {
         if (nd >= opt.tag_distinct_per_min)
           out.reasons.push_back(std::to_string(nd) + " distinct callees in 60 s");
       }
-      if (Assessment t = toll(k, now); t.action != Action::kAllow) {
-        if (t.action > out.action) out.action = t.action;
-        out.reasons.insert(out.reasons.end(), t.reasons.begin(), t.reasons.end());
+      raise(toll(k, now));
+    } else if (k.kind == KeyKind::kRange) {
+      // An own customer's number block: toll fraud spread over its
+      // extensions. The block holds other customers too: no bar here, and
+      // on_invite blocks only calls from a source taking part.
+      return toll(k, now, /*bar=*/false);
+    } else if (k.kind == KeyKind::kCallee) {
+      // Calls with invalid caller IDs at one number: a telephony
+      // denial-of-service flood (the FBI/DHS TDoS advisories: floods of
+      // calls, often with spoofed caller IDs, at a public-safety or
+      // business line). Blocked from `invalid_cli_source_min` in the window.
+      if (invalid >= opt.invalid_cli_source_min) {
+        out.action = Action::kBlock;
+        out.reasons.push_back(std::to_string(invalid) + " calls with invalid caller IDs to this number in " +
+                              std::to_string(opt.window_s) + " s");
       }
-    } else if (Assessment d = dialer(k, signs, nd); d.action != Action::kAllow) {
-      out = std::move(d);
-    } else if (signs.size() >= 2 && ended >= 30) {
-      // Trunks and networks carry many honest callers: they are tagged on
-      // ratios over many calls, never blocked as a whole.
-      out.action = Action::kTag;
+      return out;
+    } else if (k.kind == KeyKind::kCountry) {
+      return wangiri(k, ended, answered, conversations, distinct_all.size());
+    } else {
+      raise(dialer(k, signs, nd));
+      if (k.kind == KeyKind::kNet) raise(toll(k, now));  // a PBX's address: toll fraud over its extensions
+      // A source delivering many caller IDs that are not numbers: its calls
+      // carrying one are blocked (FCC 17-151 lets carriers block invalid
+      // numbers; one alone, from a source sending few, is only tagged: CLIs
+      // from abroad arrive mangled).
+      if (last.invalid_cli && invalid >= opt.invalid_cli_source_min &&
+          static_cast<double>(invalid) >=
+              opt.invalid_cli_source_share * static_cast<double>(k.attempts.size())) {
+        Assessment a;
+        a.action = Action::kBlock;
+        a.reasons.push_back(std::to_string(invalid) +
+                            " caller IDs that are not valid numbers from this source in " +
+                            std::to_string(opt.window_s) + " s");
+        raise(std::move(a));
+      }
+      // Neighbour spoofing (caller IDs made of the callee's own leading
+      // digits, FCC consumer guide) as a wave from one source: those calls
+      // are tagged. Each spoofed number is new: there is no caller to block.
+      if (last.neighbour && neighbours.size() >= opt.neighbour_wave_min) {
+        Assessment a;
+        a.action = Action::kTag;
+        a.reasons.push_back("neighbour spoofing: " + std::to_string(neighbours.size()) +
+                            " callees called from this source in " + std::to_string(opt.window_s) +
+                            " s with caller IDs sharing the callee's leading digits");
+        raise(std::move(a));
+      }
+      if (out.action == Action::kAllow && strong_signs >= 2 && ended >= 30) {
+        // Trunks and networks carry many honest callers: they are tagged on
+        // ratios over many calls, never blocked as a whole.
+        out.action = Action::kTag;
+      }
     }
     if (out.action != Action::kAllow) out.reasons.insert(out.reasons.end(), signs.begin(), signs.end());
-    (void)last_min;
+    return out;
+  }
+
+  // Wangiri ("one ring and cut"; GSMA FF.21, CFCA, Ofcom and the FCC's
+  // consumer alerts): calls from abroad to many subscribers, ringing once,
+  // unanswered, so that they call back a premium or high-cost number. Per
+  // country of the caller IDs, over the window: `wangiri_callees` distinct
+  // callees, at least as many ended calls, under `wangiri_asr` of them
+  // answered and no conversation: the country's calls are tagged while it
+  // lasts (on_invite blocks a caller of the wave that rang unanswered before).
+  Assessment wangiri(const Key& k, uint32_t ended, uint32_t answered, uint32_t conversations,
+                     size_t callees) const {
+    Assessment out;
+    if (callees < opt.wangiri_callees || ended < opt.wangiri_callees ||
+        static_cast<double>(answered) >= opt.wangiri_asr * static_cast<double>(ended) ||
+        2 * conversations > answered)
+      return out;
+    out.action = Action::kTag;
+    out.reasons.push_back("Wangiri wave: " + std::to_string(callees) + " callees in " +
+                          std::to_string(opt.window_s) + " s from caller IDs of " + k.incident.key.substr(8) +
+                          ", " + std::to_string(answered) + " of " + std::to_string(ended) + " answered");
     return out;
   }
 
@@ -284,7 +389,7 @@ struct CallPatterns::Impl {
   }
 
   // International Revenue Share Fraud by an own caller (Options, toll_*).
-  Assessment toll(Key& k, int64_t now) const {
+  Assessment toll(Key& k, int64_t now, bool bar = true) const {
     Assessment out;
     // Only the international calls are judged (and barred): the caller's
     // domestic calls are not the fraud.
@@ -332,7 +437,7 @@ struct CallPatterns::Impl {
     out.action = strong ? Action::kBlock : Action::kTag;
     if (strong) {
       if (k.toll_from < 0) k.toll_from = now;
-      k.barred_until = now + opt.toll_bar_s;
+      if (bar) k.barred_until = now + opt.toll_bar_s;
     }
     std::string why = "toll fraud: " + std::to_string(dest.size()) + " international callees in " +
                       std::to_string(opt.window_s) + " s, " +
@@ -343,6 +448,39 @@ struct CallPatterns::Impl {
                    : ", no history";
     out.reasons.push_back(std::move(why));
     return out;
+  }
+
+  // True when the call's source (/24, /64) placed `toll_source_min`
+  // international calls in the window: it takes part in a number block's
+  // toll fraud.
+  bool toll_source(const Call& c, const Attempt& at) {
+    const std::string net = net_of(c.source_ip);
+    if (net.empty() || !at.intl) return false;
+    auto it = keys.find("net:" + net);
+    if (it == keys.end()) return false;
+    uint32_t n = 0;
+    for (const Attempt& a : it->second.attempts) n += a.intl && a.time >= c.time - opt.window_s;
+    return n >= opt.toll_source_min;
+  }
+
+  // The keys a call shares with others beyond its caller, trunk and network:
+  // an own customer's number block (a PBX's extensions: the own range the
+  // caller is in, when it holds at most 10,000 numbers), and for calls from
+  // abroad the country of the caller ID (Wangiri waves).
+  void group_keys(const Call& c, const Number& caller_n, bool withheld,
+                  std::vector<std::pair<std::string, KeyKind>>& names) const {
+    if (withheld || caller_n.intl.empty()) return;
+    if (!c.external) {
+      for (const auto& r : opt.own_ranges)
+        if (!r.empty() && r.size() + 4 >= caller_n.intl.size() &&
+            caller_n.intl.compare(0, r.size(), r) == 0) {
+          names.emplace_back("range:+" + r, KeyKind::kRange);
+          return;
+        }
+    } else if (!home_cc.empty()) {
+      const std::string_view cc = country_code_of(caller_n.intl);
+      if (!cc.empty() && cc != home_cc) names.emplace_back("country:+" + std::string(cc), KeyKind::kCountry);
+    }
   }
 
   void record(Key& k, const Assessment& a, int64_t now) {
@@ -374,6 +512,10 @@ CallPatterns::CallPatterns(Options opt) : impl_(std::make_unique<Impl>()) {
       }
       impl_->home_cc = cc;
     }
+  // National numbers ("0" + national number) are ours when every own range
+  // is in one country; NANP numbers have no "0" trunk prefix (theirs is "1").
+  if (impl_->opt.country_code.empty() && !impl_->home_cc.empty() && impl_->home_cc != "1")
+    impl_->opt.country_code = impl_->home_cc;
 }
 CallPatterns::~CallPatterns() = default;
 size_t CallPatterns::keys() const { return impl_->keys.size(); }
@@ -393,9 +535,26 @@ Assessment CallPatterns::on_invite(const Call& c) {
   // not an invalid number: it is not judged, and has no caller key (all
   // anonymous callers would otherwise be one caller dialling everyone).
   const bool withheld = withheld_caller_id(c.caller);
-  if (!withheld && (caller_n.raw.empty() || !caller_n.intl.empty()) && !valid_e164(caller_n.intl))
-    raise(Action::kBlock, "caller ID " + c.caller + " is not a valid E.164 number");
-  if (!caller.empty() && caller_n.key() == callee_n.key())
+  const bool invalid =
+      !withheld && (caller_n.raw.empty() || !caller_n.intl.empty()) && !valid_e164(caller_n.intl);
+  // Not a number at all (no digits, one digit repeated, a run such as
+  // 1234567890, shorter than any numbering plan's): blocked. Otherwise a
+  // number that breaks its plan's rules (an NPA or NXX starting with 0 or 1,
+  // an N11 exchange, a digit too few) is tagged: caller IDs from abroad and
+  // through transit carriers arrive mangled, and some are real callers. A
+  // source sending many of them has its invalid ones blocked (judge()).
+  if (invalid) {
+    const std::string& d = caller_n.digits();
+    const size_t cc = country_code_of(d).size();
+    raise(placeholder_number(d) || (cc > 0 && placeholder_number(std::string_view(d).substr(cc)))
+              ? Action::kBlock
+              : Action::kTag,
+          "caller ID " + c.caller + " is not a valid E.164 number");
+  }
+  // The callee's own number as caller ID from outside is spoofed; from one
+  // of our own subscribers it is the subscriber calling its own number (its
+  // voicemail), not judged.
+  if (c.external && !caller.empty() && caller_n.key() == callee_n.key())
     raise(Action::kBlock, "caller ID is the callee's own number");
   // Our own ranges from outside: spoofed, or a number ported out to another
   // network whose subscriber calls in. Without the list of ported numbers it
@@ -409,6 +568,15 @@ Assessment CallPatterns::on_invite(const Call& c) {
       }
   // The history of the caller, the trunk and the network.
   Attempt at{.time = c.time, .callee = as_number(callee), .ended = false, .answered = false, .duration = -1};
+  at.invalid_cli = invalid;
+  // Neighbour spoofing: a caller ID from outside made of the callee's own
+  // leading digits (same length, all but the last `neighbour_free_digits`).
+  if (c.external && !caller_n.intl.empty() && !callee_n.intl.empty() &&
+      caller_n.intl.size() == callee_n.intl.size() && caller_n.intl != callee_n.intl) {
+    const size_t n = callee_n.intl.size();
+    const size_t shared = n > impl_->opt.neighbour_free_digits ? n - impl_->opt.neighbour_free_digits : n;
+    at.neighbour = shared >= 5 && caller_n.intl.compare(0, shared, callee_n.intl, 0, shared) == 0;
+  }
   // One of our own callers calling abroad (toll fraud's raw material): the
   // callee's country code differs from ours; ours unknown, it was dialled
   // with the international prefix.
@@ -430,20 +598,49 @@ Assessment CallPatterns::on_invite(const Call& c) {
   if (!caller.empty()) names.emplace_back("caller:" + caller_n.key(), KeyKind::kCaller);
   if (!c.trunk.empty()) names.emplace_back("trunk:" + c.trunk, KeyKind::kTrunk);
   if (std::string net = net_of(c.source_ip); !net.empty()) names.emplace_back("net:" + net, KeyKind::kNet);
+  impl_->group_keys(c, caller_n, withheld, names);
+  if (invalid && !callee.empty()) names.emplace_back("callee:" + callee_n.key(), KeyKind::kCallee);
+  bool wave = false;
   for (auto& [name, kind] : names) {
     auto& k = impl_->touch(name, kind);
     if (k.attempts.size() >= kMaxAttemptsPerKey) k.attempts.pop_front();
     k.attempts.push_back(at);
     Assessment a = impl_->judge(k, c.time);
+    if (kind == KeyKind::kRange && a.action == Action::kBlock && !impl_->toll_source(c, at)) {
+      a.action = Action::kTag;  // a customer of the block, calling from elsewhere
+      a.reasons.push_back("the call's source is not part of it");
+    }
     if (kind == KeyKind::kCaller && out.action == Action::kBlock && a.action != Action::kBlock) {
       a.action = Action::kBlock;  // the caller is flagged for what this call showed on its own
       a.reasons = out.reasons;
     }
     impl_->record(k, a, c.time);
+    wave = wave || (kind == KeyKind::kCountry && a.action != Action::kAllow);
     for (auto& r : a.reasons)
       if (std::find(out.reasons.begin(), out.reasons.end(), r) == out.reasons.end())
         out.reasons.push_back(name + ": " + r);
     if (a.action > out.action) out.action = a.action;
+  }
+  // In a Wangiri wave, a caller of that country that already rang other
+  // callees in the window, none answered, is one of the wave's numbers.
+  if (wave && out.action != Action::kBlock && !caller.empty()) {
+    auto it = impl_->keys.find("caller:" + caller_n.key());
+    if (it != impl_->keys.end()) {
+      std::unordered_set<uint64_t> others;
+      bool answered = false;
+      for (const Attempt& a : it->second.attempts)
+        if (a.time >= c.time - impl_->opt.window_s && a.callee != at.callee) {
+          others.insert(a.callee);
+          answered = answered || !a.ended || a.answered;
+        }
+      if (!answered && others.size() >= 2) {
+        out.action = Action::kBlock;
+        out.reasons.push_back("caller:" + caller_n.key() + ": one of the wave's numbers: rang " +
+                              std::to_string(others.size()) + " other callees in " +
+                              std::to_string(impl_->opt.window_s) + " s, none answered");
+        impl_->record(it->second, out, c.time);
+      }
+    }
   }
   return out;
 }
@@ -467,6 +664,9 @@ void CallPatterns::on_end(const Call& c) {
   if (!caller.empty()) update("caller:" + caller_n.key());
   if (!c.trunk.empty()) update("trunk:" + c.trunk);
   if (std::string net = net_of(c.source_ip); !net.empty()) update("net:" + net);
+  std::vector<std::pair<std::string, KeyKind>> groups;
+  impl_->group_keys(c, caller_n, withheld_caller_id(c.caller), groups);
+  for (const auto& g : groups) update(g.first);
 }
 
 std::vector<Incident> CallPatterns::incidents() const {
@@ -499,8 +699,8 @@ std::string CallPatterns::save_state(int64_t now) const {
     Json atts = Json::array();
     for (const Attempt& a : k.attempts)
       if (a.time >= horizon)
-        atts.push_back(
-            Json::array({a.time, a.callee, a.ended, a.answered, a.duration, a.intl, a.cc, a.foreign_cli}));
+        atts.push_back(Json::array({a.time, a.callee, a.ended, a.answered, a.duration, a.intl, a.cc,
+                                    a.foreign_cli, attempt_flags(a)}));
     if (atts.empty() && !k.flagged) continue;
     Json j = {{"key", name},
               {"kind", static_cast<int>(k.kind)},
@@ -539,7 +739,7 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
     if (j.is_discarded() || !j.is_object() || !j.contains("key") || !j["key"].is_string() ||
         j["key"].get_ref<const std::string&>().empty() ||
         j["key"].get_ref<const std::string&>().size() > 512 || !j.contains("kind") ||
-        !int_of(j["kind"], 0, 2, &kind) || !j.contains("attempts") || !j["attempts"].is_array()) {
+        !int_of(j["kind"], 0, kMaxKeyKind, &kind) || !j.contains("attempts") || !j["attempts"].is_array()) {
       ++bad;
       continue;
     }
@@ -548,14 +748,18 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
     for (const Json& a : j["attempts"]) {
       Attempt at{};
       int64_t cc = 0;
-      if (!a.is_array() || (a.size() != 5 && a.size() != 8) || !int_of(a[0], 0, INT64_MAX, &at.time) ||
-          !a[1].is_number_unsigned() || !a[2].is_boolean() || !a[3].is_boolean() ||
-          !int_of(a[4], -1, INT64_MAX, &at.duration) ||
-          (a.size() == 8 && (!a[5].is_boolean() || !int_of(a[6], 0, 999, &cc) || !a[7].is_boolean()))) {
+      int64_t flags = 0;
+      if (!a.is_array() || (a.size() != 5 && a.size() != 8 && a.size() != 9) ||
+          !int_of(a[0], 0, INT64_MAX, &at.time) || !a[1].is_number_unsigned() || !a[2].is_boolean() ||
+          !a[3].is_boolean() || !int_of(a[4], -1, INT64_MAX, &at.duration) ||
+          (a.size() >= 8 && (!a[5].is_boolean() || !int_of(a[6], 0, 999, &cc) || !a[7].is_boolean())) ||
+          (a.size() == 9 && !int_of(a[8], 0, 3, &flags))) {
         ok = false;
         break;
       }
-      if (a.size() == 8) {
+      at.invalid_cli = flags & 1;
+      at.neighbour = flags & 2;
+      if (a.size() >= 8) {
         at.intl = a[5].get<bool>();
         at.foreign_cli = a[7].get<bool>();
         at.cc = static_cast<uint16_t>(cc);

@@ -13,10 +13,14 @@
 // in the last minute, the answer-seizure ratio (answered / ended attempts),
 // the short-call ratio (answered calls shorter than `short_call_s`), and
 // sequential dialling (successive callees a few numbers apart). Each INVITE
-// is also checked on its own: a caller number that is not a valid E.164
-// number (NANP rules for +1) or a caller ID equal to the callee is blocked;
-// one of the provider's own ranges arriving from outside (spoofed, or ported
-// out) is tagged; a withheld caller ID ("anonymous") is not judged.
+// is also checked on its own: a caller ID that is no number at all or equal
+// to the callee is blocked; one that breaks E.164/NANP rules is tagged
+// (blocked from a source sending many, or in a flood at one callee); one of
+// the provider's own ranges arriving from outside (spoofed, or ported out) is
+// tagged; a withheld caller ID ("anonymous") is not judged. Waves spread over
+// many caller IDs are judged per source (neighbour spoofing), per own number
+// block and source address (toll fraud over a PBX's extensions) and per
+// caller country (Wangiri).
 //
 // Fraud from our own side (Call::external = false): toll fraud (IRSF) per own
 // caller (international callees, country codes, long answered calls, against
@@ -81,6 +85,24 @@ struct Options {
   double sequential_share = 0.5;         // of successive callees 1-10 numbers apart (>= 8 calls)
   double short_call_share = 0.6;         // of answered calls (>= 5 answered in the window)
   double low_asr = 0.2;                  // answered / ended (>= 10 ended in the window)
+  // A low answer rate whose answered calls last this long (half of them, at
+  // least 2) is a call centre's: it tags, it does not block.
+  int64_t conversation_s = 30;
+  // A source (trunk, /24 or /64) sending this many caller IDs that are not
+  // valid numbers in the window: they are blocked (one alone is tagged).
+  uint32_t invalid_cli_source_min = 10;
+  double invalid_cli_source_share = 0.1;  // ... and this share of its calls in the window
+  // Neighbour spoofing: a caller ID from outside equal to the callee's
+  // number but for its last `neighbour_free_digits`; to this many distinct
+  // callees from one source in the window: they are tagged.
+  size_t neighbour_free_digits = 5;
+  uint32_t neighbour_wave_min = 10;
+  // Wangiri: calls from one foreign country code to this many distinct
+  // callees in the window, at least as many ended, under `wangiri_asr`
+  // answered: the country's calls are tagged; its callers that rang two
+  // other callees unanswered in the window are blocked.
+  uint32_t wangiri_callees = 10;
+  double wangiri_asr = 0.1;
   // Toll fraud (International Revenue Share Fraud, IRSF) placed by one of
   // our own callers (external = false: a hacked PBX, stolen SIP credentials):
   // a burst of calls to many international destinations, often premium or
@@ -98,6 +120,10 @@ struct Options {
   int64_t toll_long_call_s = 180;         // answered international calls this long: a sign (>= 2)
   double toll_history_factor = 4;         // times the caller's own earlier rate
   int64_t toll_bar_s = 86400;             // a block bars the caller's international calls this long
+  // An own number block (`own_ranges` of at most 10,000 numbers: a PBX's
+  // extensions) is judged as one caller; its block stops the calls of a
+  // source (/24, /64) with this many international calls in the window.
+  uint32_t toll_source_min = 3;
   // From our side (external = false), one source (/24, /64) presenting this
   // many caller IDs outside `own_ranges` in the window, half its calls or
   // more, with a robocall sign: those calls are blocked (a hosted dialer).

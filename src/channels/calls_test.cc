@@ -37,8 +37,16 @@ TEST(Calls, InvalidAndSpoofedCallerIdsAreBlockedOwnRangesTagged) {
   Options o;
   o.own_ranges = {"1202555"};
   CallPatterns p(o);
-  EXPECT_EQ(p.on_invite(call(kT0, "+11234567890", "13125550100")).action, Action::kBlock);
+  // Not a number at all: blocked on its own.
+  EXPECT_EQ(p.on_invite(call(kT0, "+11234567890", "13125550100")).action, Action::kBlock);  // a run
   EXPECT_EQ(p.on_invite(call(kT0, "not-a-number", "13125550100")).action, Action::kBlock);
+  EXPECT_EQ(p.on_invite(call(kT0, "0000000000", "13125550100")).action, Action::kBlock);
+  EXPECT_EQ(p.on_invite(call(kT0, "+123456", "13125550100")).action, Action::kBlock);  // 6 digits
+  // A number breaking its plan's rules (mangled in transit, or a real caller
+  // with an N11 exchange): tagged, not blocked.
+  EXPECT_EQ(p.on_invite(call(kT0, "+11025550100", "13125550100", "198.51.100.8")).action, Action::kTag);
+  EXPECT_EQ(p.on_invite(call(kT0, "+19196113480", "13125550100", "198.51.100.9")).action, Action::kTag);
+  EXPECT_EQ(p.on_invite(call(kT0, "+1836668940", "13125550100", "198.51.100.10")).action, Action::kTag);
   EXPECT_EQ(p.on_invite(call(kT0, "+13125550100", "+1 312 555 0100")).action, Action::kBlock);
   // Our own range from outside: spoofed, or ported out: a sign, tagged.
   Assessment own = p.on_invite(call(kT0, "+12025550142", "13125550100"));
@@ -48,6 +56,10 @@ TEST(Calls, InvalidAndSpoofedCallerIdsAreBlockedOwnRangesTagged) {
   Call inside = call(kT0, "+12025550142", "13125550100");
   inside.external = false;  // our own subscriber calling out
   EXPECT_EQ(p.on_invite(inside).action, Action::kAllow);
+  Call voicemail = call(kT0, "+12025550142", "+12025550142");
+  voicemail.external = false;  // our own subscriber calling its own number: its voicemail
+  EXPECT_EQ(p.on_invite(voicemail).action, Action::kAllow);
+  EXPECT_EQ(p.on_invite(call(kT0, "+12025550143", "+12025550143")).action, Action::kBlock);  // from outside
   o.own_range_action = Action::kBlock;  // a provider with no number ported out
   CallPatterns strict(o);
   EXPECT_EQ(strict.on_invite(call(kT0, "+12025550143", "13125550100")).action, Action::kBlock);
@@ -123,7 +135,7 @@ TEST(Calls, NationalAndInternationalDiallingForms) {
   ASSERT_FALSE(own.reasons.empty());
   EXPECT_NE(own.reasons[0].find("own range 447700"), std::string::npos) << own.reasons[0];
   EXPECT_EQ(q.on_invite(call(kT0 + 1, "02079460000", "07700900123")).action, Action::kAllow);
-  EXPECT_EQ(q.on_invite(call(kT0 + 2, "0012021550100", "07700900123")).action, Action::kBlock);  // NXX 1
+  EXPECT_EQ(q.on_invite(call(kT0 + 2, "0012021550100", "07700900123")).action, Action::kTag);  // NXX 1
   // One caller, whichever form it is written in.
   for (int i = 0; i < 40; ++i)
     (void)q.on_invite(call(kT0 + 10, i % 2 ? "+44 20 7946 0001" : "020 7946 0001",
@@ -391,6 +403,196 @@ TEST(Calls, HostedDialerRotatingCallerIdsFromOurSideIsBlocked) {
     EXPECT_NE(msc.on_invite(c).action, Action::kBlock) << i;
     msc.on_end(c);
   }
+}
+
+// A source sending many invalid caller IDs, a tenth of its calls or more,
+// has them blocked; a carrier passing a few among many honest calls, not.
+TEST(Calls, SourceOfManyInvalidCallerIdsIsBlocked) {
+  CallPatterns p;
+  int blocked = 0, tagged = 0;
+  for (int i = 0; i < 60; ++i) {
+    const bool bad = i % 3 == 0;  // a third of its calls
+    Call c = call(kT0 + i * 10,
+                  bad ? "+1" + std::to_string(1005550000 + i * 7) : "+1415555" + std::to_string(1000 + i),
+                  "+1312555" + std::to_string(2000 + i * 13), "203.0.113.9");
+    c.trunk = "wholesale-3";
+    Assessment a = p.on_invite(c);
+    if (bad) {
+      blocked += a.action == Action::kBlock;
+      tagged += a.action == Action::kTag;
+    } else {
+      EXPECT_EQ(a.action, Action::kAllow) << i;  // its valid caller IDs go through
+    }
+    p.on_end(c);
+  }
+  EXPECT_EQ(tagged, 9);  // the first nine: tagged
+  EXPECT_EQ(blocked, 11);
+  // A carrier: 2,000 honest calls in 10 minutes, 20 of them with N11
+  // exchanges (1%): tagged, never blocked.
+  CallPatterns carrier;
+  for (int i = 0; i < 2000; ++i) {
+    const bool odd = i % 100 == 0;
+    Call c = call(kT0 + i * 3 / 10,
+                  odd ? "+1919611" + std::to_string(1000 + i) : "+1919555" + std::to_string(1000 + i),
+                  "+1312555" + std::to_string(1000 + (i * 7919) % 9000), "192.0.2.1");
+    c.trunk = "tier1";
+    EXPECT_NE(carrier.on_invite(c).action, Action::kBlock) << i;
+    c.answered = true;
+    c.duration_s = 120;
+    carrier.on_end(c);
+  }
+}
+
+// A flood of calls with invalid caller IDs at one number (TDoS), each
+// from another source: blocked from the tenth; another number receiving
+// two: tagged only.
+TEST(Calls, FloodOfInvalidCallerIdsAtOneNumberIsBlocked) {
+  CallPatterns p;
+  std::vector<Action> got;
+  for (int i = 0; i < 30; ++i) {
+    Call c = call(kT0 + i * 4, "+1" + std::to_string(1005550000 + i * 7919), "+19195550123",
+                  "198.51." + std::to_string(i) + ".1");
+    c.trunk = "t" + std::to_string(i);
+    got.push_back(p.on_invite(c).action);
+  }
+  EXPECT_EQ(std::count(got.begin(), got.begin() + 9, Action::kTag), 9);
+  EXPECT_EQ(std::count(got.begin() + 9, got.end(), Action::kBlock), 21);
+  EXPECT_EQ(p.on_invite(call(kT0 + 200, "+11005551234", "+19195550999", "192.0.2.200")).action, Action::kTag);
+}
+
+// A call centre on our side: 10-12 callees a minute, a low answer rate, but
+// the answered calls are conversations: tagged, not blocked. A robocaller
+// at the same rate whose answered calls are hang-ups is blocked.
+TEST(Calls, CallCentreWithLowAnswerRateIsTaggedNotBlocked) {
+  CallPatterns p;
+  std::vector<Action> centre, robot;
+  for (int i = 0; i < 120; ++i) {
+    Call c = call(kT0 + i * 5, "+14155550160", "1312555" + std::to_string(1000 + (i * 7919) % 9000));
+    centre.push_back(p.on_invite(c).action);
+    c.answered = i % 6 == 0;  // 17% answered
+    c.duration_s = c.answered ? 100 + i : 0;
+    p.on_end(c);
+    Call r = call(kT0 + i * 5, "+14155550161", "1313555" + std::to_string(1000 + (i * 7919) % 9000));
+    robot.push_back(p.on_invite(r).action);
+    r.answered = i % 6 == 0;
+    r.duration_s = r.answered ? 3 : 0;  // hang-ups
+    p.on_end(r);
+  }
+  EXPECT_EQ(std::count(centre.begin(), centre.end(), Action::kBlock), 0);
+  EXPECT_GT(std::count(centre.begin(), centre.end(), Action::kTag), 50);
+  EXPECT_GT(std::count(robot.begin(), robot.end(), Action::kBlock), 50);
+}
+
+// Toll fraud spread over a PBX's extensions: 30 extensions of one own number
+// block, each calling 1-2 international numbers, from the PBX's address. No
+// extension shows the pattern, nor any of its six addresses; the number block does. Other
+// customers of the block calling abroad from elsewhere are not blocked.
+TEST(Calls, TollFraudOverAPbxsExtensionsIsBlocked) {
+  Options o;
+  o.own_ranges = {"44161460", "447700"};
+  CallPatterns p(o);
+  int fraud_blocked = 0, fraud = 0;
+  for (int i = 0; i < 60; ++i) {
+    Call c = own_call(kT0 + 12 * 3600 + i * 9, "+44161460" + std::to_string(2000 + i % 30),
+                      "+882" + std::to_string(1673350000 + i * 37), true, 400);
+    c.source_ip = "198.51." + std::to_string(100 + i % 6) + ".20";  // six addresses: none blocks alone
+    ++fraud;
+    Assessment a = p.on_invite(c);
+    fraud_blocked += a.action == Action::kBlock;
+    p.on_end(c);
+    if (i == 45) {
+      // Another customer of the block, from its own address, calling abroad.
+      Call other = own_call(kT0 + 12 * 3600 + i * 9, "+441614609999", "+33142345678", true, 300);
+      other.source_ip = "192.0.2.77";
+      EXPECT_NE(p.on_invite(other).action, Action::kBlock);
+      p.on_end(other);
+    }
+  }
+  EXPECT_GE(fraud_blocked, 30);
+  // Withheld caller IDs from the PBX's address: the address alone shows it.
+  CallPatterns q(o);
+  int anon_blocked = 0;
+  for (int i = 0; i < 40; ++i) {
+    Call c =
+        own_call(kT0 + 12 * 3600 + i * 9, "anonymous", "+239" + std::to_string(2983480 + i * 41), true, 400);
+    c.source_ip = "203.0.113.21";
+    anon_blocked += q.on_invite(c).action == Action::kBlock;
+    q.on_end(c);
+  }
+  EXPECT_GE(anon_blocked, 20);
+}
+
+// Wangiri: one-ring calls from abroad to many of our subscribers, unanswered.
+TEST(Calls, WangiriWaveIsTaggedAndItsRepeatCallersBlocked) {
+  CallPatterns p(uk_provider());
+  int tagged = 0, blocked = 0;
+  for (int i = 0; i < 80; ++i) {
+    // 20 numbers of one foreign range, each ringing 4 subscribers.
+    Call c = call(kT0 + i * 6, "+2162519" + std::to_string(800 + i % 20),
+                  "+447700" + std::to_string(900000 + i * 97), "80.45.186." + std::to_string(i % 3));
+    c.trunk = "intl-3";
+    Assessment a = p.on_invite(c);
+    tagged += a.action == Action::kTag;
+    blocked += a.action == Action::kBlock;
+    if (a.action == Action::kBlock) {
+      bool wave = false;
+      for (const auto& r : a.reasons) wave = wave || r.find("one of the wave's numbers") != std::string::npos;
+      EXPECT_TRUE(wave);
+    }
+    c.answered = false;
+    p.on_end(c);
+  }
+  EXPECT_GT(blocked, 20);
+  EXPECT_GT(tagged + blocked, 60);
+  // Calls from abroad that people answer and talk on: no wave.
+  CallPatterns q(uk_provider());
+  for (int i = 0; i < 80; ++i) {
+    Call c =
+        call(kT0 + i * 6, "+3314234" + std::to_string(5000 + i), "+447700" + std::to_string(900000 + i * 97));
+    EXPECT_EQ(q.on_invite(c).action, Action::kAllow) << i;
+    c.answered = i % 4 != 0;
+    c.duration_s = c.answered ? 240 : 0;
+    q.on_end(c);
+  }
+}
+
+// Neighbour spoofing: caller IDs made of the callee's leading digits, a
+// wave from one source: tagged. A few neighbours calling: untouched.
+TEST(Calls, NeighbourSpoofingWaveIsTagged) {
+  Options o;
+  o.own_ranges = {"447700"};  // the spoofed numbers are not ours
+  CallPatterns p(o);
+  int tagged = 0;
+  for (int i = 0; i < 40; ++i) {
+    const std::string callee = "+4420775" + std::to_string(91000 + i * 211);
+    const std::string caller = "+4420775" + std::to_string(60000 + i * 173);
+    Call c = call(kT0 + i * 10, caller, callee, "45.50.33.151");
+    c.trunk = "wholesale-5";
+    Assessment a = p.on_invite(c);
+    if (i >= 9) {
+      EXPECT_NE(a.action, Action::kAllow) << i;
+    }
+    tagged += a.action == Action::kTag;
+    EXPECT_NE(a.action, Action::kBlock) << i;
+    p.on_end(c);
+  }
+  EXPECT_GE(tagged, 30);
+  // One caller calling its four neighbours again and again: not a wave.
+  CallPatterns r(o);
+  for (int i = 0; i < 30; ++i) {
+    Call c = call(kT0 + i * 10, "+442077560166", "+4420775" + std::to_string(91000 + 733 * (i % 4)),
+                  "45.50.33.152");
+    EXPECT_EQ(r.on_invite(c).action, Action::kAllow) << i;
+    c.answered = true;
+    c.duration_s = 7;
+    r.on_end(c);
+  }
+  CallPatterns q(o);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(q.on_invite(call(kT0 + i * 60, "+4420775" + std::to_string(60000 + i),
+                               "+4420775" + std::to_string(91000 + i)))
+                  .action,
+              Action::kAllow);
 }
 
 TEST(Calls, KeysStayBounded) {
