@@ -3,7 +3,7 @@
 wall time per POST /v1/calls, several rampartd side by side, the calls sent
 to each in alternating rounds (one HTTP connection, one call at a time).
 
-  bench/channel_reputation_cost.py 3000 main=/work/main/build/apps/rampartd/rampartd:true \
+  bench/channel_reputation_cost.py 3000 main=MAIN_BUILD/apps/rampartd/rampartd:true \
       this=build/apps/rampartd/rampartd:true norep=build/apps/rampartd/rampartd:false
 
 Each LABEL=BINARY:REPUTATION is a rampartd with [reputation] enabled =
