@@ -384,6 +384,32 @@ TEST(Classify, FewFeaturesCountTheEvidence) {
     EXPECT_LE(m.w[static_cast<size_t>(f)], 0) << few_feature_name(f);
 }
 
+// An account's mail from an end-user machine: DMARC passes (the account's
+// domain vouches for it) from an address-literal HELO without FCrDNS. When
+// it turns bad, the account is compromised; a bot forging the same domain
+// (DMARC failing) is a spammer, and so is a snowshoe server of its own.
+TEST(Classify, BadMailThroughAnAccountFromAClientIsCompromised) {
+  const Thresholds th;
+  // 2,000 recipients in the day, all passing DMARC, HELO [a.b.c.d], no
+  // FCrDNS, a fifth unknown, the filter flagging half.
+  const Counters account = steady({2000, 2000, 0, 0, 1000, 0, 0, 400, 0, 0, 2000});
+  const Assessment a = classify(account, IdentityKind::kIp, kNow, th);
+  EXPECT_EQ(a.cls, SenderClass::kCompromised);
+  EXPECT_TRUE(has_reason(a, "ACCOUNT_CLIENT"));
+  // The same from a bot forging the domain: DMARC fails.
+  const Counters forged = steady({2000, 0, 0, 0, 1000, 0, 0, 400, 0, 2000, 2000});
+  const Assessment f = classify(forged, IdentityKind::kIp, kNow, th);
+  EXPECT_EQ(f.cls, SenderClass::kSpammer);
+  EXPECT_FALSE(has_reason(f, "ACCOUNT_CLIENT"));
+  // A snowshoe server: its own domain aligned, a proper HELO and FCrDNS.
+  const Counters snowshoe = steady({2000, 2000, 0, 2000, 1000, 0, 0, 400});
+  const Assessment s = classify(snowshoe, IdentityKind::kIp, kNow, th);
+  EXPECT_EQ(s.cls, SenderClass::kSpammer);
+  EXPECT_FALSE(has_reason(s, "ACCOUNT_CLIENT"));
+  // A domain identity is never an end-user host.
+  EXPECT_EQ(classify(account, IdentityKind::kDomain, kNow, th).cls, SenderClass::kSpammer);
+}
+
 TEST(Classify, FreshGoodIdentityTurningBadIsASpammer) {
   const Thresholds th;
   const Counters c = steady({3000, 3000, 0, 3000, 0, 60, 0, 0});
