@@ -29,6 +29,9 @@
 //                     mail's reception evidence (reception_evidence()) >=
 //                     [model_min_behaviour]: configuration signs alone never
 //                     make a spammer
+//     FEW_MESSAGES_BAD  a sender below [few_max_volume] recipients (month): the
+//                     few-message model (few_features(), counted evidence) says
+//                     P(bad) >= [few_bad]
 //     HELD            an identity classed bad keeps its class for [bad_hold_hours]
 //                     (30 days, the month window) whatever it sends meanwhile
 //   not bad after all (the reasons folded into one warning):
@@ -42,6 +45,8 @@
 //   [good_history_hours], or had no class but clean mail for that long
 //   (ClassState::good_since) and its volume now (day, or hour x 8) is
 //   [spike_factor] times its daily rate before, or was compromised already;
+//   or is an ip/net whose mail passes DMARC from an end-user host (generic or
+//   literal HELO, or no FCrDNS: ACCOUNT_CLIENT, an account's credentials);
 //   otherwise SPAMMER.
 //   no bad evidence: a good class is earned, never the absence of bad:
 //     P(bad) < [model_good], SPF+DKIM+DMARC aligned >= [aligned_good], DMARC
