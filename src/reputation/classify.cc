@@ -549,7 +549,7 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     }
     // An account's mail from an end-user machine (issue 13, round 6): an
     // address whose mail passes DMARC (the account's domain vouches for it)
-    // while its HELO is generic or a literal, or it has no FCrDNS, is a
+    // while its HELO is generic or a literal and it has no FCrDNS is a
     // client submitting with an account's credentials. A bot cannot pass
     // DMARC for a domain without them, and a spammer's own snowshoe domains
     // come from servers set up for them; bad mail from such a client is a
@@ -566,7 +566,7 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
         const double fail_a = val(Metric::kAuthFail, aw) / av;
         const double helo_a = std::min(1.0, val(Metric::kBadHelo, aw) / av);
         const double nofc_a = std::max(0.0, 1.0 - val(Metric::kFcrdns, aw) / av);
-        account = dmarc_a >= th.dmarc_good && fail_a < 1 - th.dmarc_good && (helo_a >= 0.5 || nofc_a >= 0.5);
+        account = dmarc_a >= th.dmarc_good && fail_a < 1 - th.dmarc_good && helo_a >= 0.5 && nofc_a >= 0.5;
         account_text = "DMARC pass " + pct(dmarc_a) + " from an end-user host (generic or literal HELO " +
                        pct(helo_a) + ", no FCrDNS " + pct(nofc_a) + (by_day ? ", day" : ", month") +
                        "): an account's credentials, compromised";

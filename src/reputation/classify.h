@@ -46,7 +46,7 @@
 //   (ClassState::good_since) and its volume now (day, or hour x 8) is
 //   [spike_factor] times its daily rate before, or was compromised already;
 //   or is an ip/net whose mail passes DMARC from an end-user host (generic or
-//   literal HELO, or no FCrDNS: ACCOUNT_CLIENT, an account's credentials);
+//   literal HELO and no FCrDNS: ACCOUNT_CLIENT, an account's credentials);
 //   otherwise SPAMMER.
 //   no bad evidence: a good class is earned, never the absence of bad:
 //     P(bad) < [model_good], SPF+DKIM+DMARC aligned >= [aligned_good], DMARC

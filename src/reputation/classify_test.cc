@@ -406,6 +406,10 @@ TEST(Classify, BadMailThroughAnAccountFromAClientIsCompromised) {
   const Assessment s = classify(snowshoe, IdentityKind::kIp, kNow, th);
   EXPECT_EQ(s.cls, SenderClass::kSpammer);
   EXPECT_FALSE(has_reason(s, "ACCOUNT_CLIENT"));
+  // A small server with FCrDNS and a literal HELO is no end-user host: it
+  // takes both signs.
+  const Counters server = steady({2000, 2000, 0, 2000, 1000, 0, 0, 400, 0, 0, 2000});
+  EXPECT_EQ(classify(server, IdentityKind::kIp, kNow, th).cls, SenderClass::kSpammer);
   // A domain identity is never an end-user host.
   EXPECT_EQ(classify(account, IdentityKind::kDomain, kNow, th).cls, SenderClass::kSpammer);
 }
