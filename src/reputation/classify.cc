@@ -419,7 +419,14 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
   // authentication, a generic HELO, no FCrDNS, unknown recipients, the
   // filter's verdicts, each against the sender; aligned mail and FCrDNS for
   // it. A sender whose few messages carry no such evidence stays unknown.
-  if (!bad && !was_bad && vol_m > 0 && vol_m < th.few_max_volume && th.few_bad < 1) {
+  // A server configured as a legitimate one (FCrDNS, a proper HELO, no
+  // failing authentication on any message) is not judged on its first few
+  // recipients' reception alone (kReceptionPrior: an ESP's new address whose
+  // first three messages met two unknown recipients).
+  const bool config_sign = val(Metric::kAuthFail, Window::kMonth) > 0 ||
+                           val(Metric::kBadHelo, Window::kMonth) > 0 ||
+                           val(Metric::kFcrdns, Window::kMonth) < vol_m - 1e-9;
+  if (!bad && !was_bad && vol_m > 0 && vol_m < th.few_max_volume && th.few_bad < 1 && config_sign) {
     const FewFeatureVector fx = few_features(c, kind, now);
     const double pf = few_bad_probability(th.few_model, fx);
     if (pf >= th.few_bad) {

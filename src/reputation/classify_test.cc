@@ -343,6 +343,15 @@ TEST(Classify, FewMessagesWithEvidenceAgainstMakeASpammer) {
   const Assessment legit = classify(few({.volume = 4, .auth = 4, .fcrdns = 4, .spam = 1, .not_spam = 1}),
                                     IdentityKind::kIp, kNow, th);
   EXPECT_EQ(legit.cls, SenderClass::kUnknown);
+  // An ESP's new address: FCrDNS, a proper HELO, nothing failing, its
+  // first three recipients two flagged and two unknown. Reception alone on
+  // so few recipients is not a rate (kReceptionPrior): unknown; the same
+  // without FCrDNS on one message is judged.
+  const Few esp{.volume = 3, .fcrdns = 3, .spam = 2, .bounces = 2};
+  EXPECT_EQ(classify(few(esp), IdentityKind::kIp, kNow, th).cls, SenderClass::kUnknown);
+  Few esp_no_fcrdns = esp;
+  esp_no_fcrdns.fcrdns = 2;
+  EXPECT_EQ(classify(few(esp_no_fcrdns), IdentityKind::kIp, kNow, th).cls, SenderClass::kSpammer);
   // Only below few_max_volume: a larger sender is the sender model's.
   Thresholds off = th;
   off.few_max_volume = 2;
