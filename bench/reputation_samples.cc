@@ -15,6 +15,13 @@
 //                  lines are `reputation_sim --fit --samples-in`'s format:
 //                  label,weight,feature... (classify.h Feature order); FILE.ids
 //                  names each line's identity, true class and time.
+//   --few-samples-out  after each event, the few-message features
+//                  (few_features(), classify.h) of each labelled identity it
+//                  touched while that identity has fewer than few_max_volume
+//                  recipients (month), labelled as --samples-out labels, one
+//                  identity weighing 1; the lines are label,weight,feature...
+//                  (FewFeature order), bench/reputation_fit_few.py's input;
+//                  FILE.ids as above.
 //   --transitions  each class change as it happens: time, identity, true
 //                  class, old -> new class and the reasons (what moved it).
 // A tool for fitting the model and reading its errors (README "The sender
@@ -59,7 +66,7 @@ struct Sample {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string events, truth_path, samples_out, config;
+  std::string events, truth_path, samples_out, few_out, config;
   bool transitions = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -70,15 +77,18 @@ int main(int argc, char** argv) {
       truth_path = next();
     else if (a == "--samples-out")
       samples_out = next();
+    else if (a == "--few-samples-out")
+      few_out = next();
     else if (a == "--config")
       config = next();
     else if (a == "--transitions")
       transitions = true;
     else {
-      std::fprintf(
-          stderr,
-          "usage: reputation_samples --events FILE --truth FILE [--samples-out FILE] [--transitions] "
-          "[--config FILE]\n");
+      std::fprintf(stderr,
+                   "usage: reputation_samples --events FILE --truth FILE [--samples-out FILE] "
+                   "[--few-samples-out FILE] "
+                   "[--transitions] "
+                   "[--config FILE]\n");
       return 2;
     }
   }
@@ -130,7 +140,15 @@ int main(int argc, char** argv) {
   Engine engine(store, clock, th, dmarc::PublicSuffixList::system());
   const auto& psl = dmarc::PublicSuffixList::system();
   std::vector<Sample> samples;
-  std::vector<std::string> seen;  // labelled identities seen so far
+  struct FewSample {
+    bool bad;
+    FewFeatureVector x;
+    std::string id;
+    int64_t t;
+  };
+  std::vector<FewSample> few;
+  std::unordered_map<std::string, size_t> few_count;  // snapshots per identity
+  std::vector<std::string> seen;                      // labelled identities seen so far
   std::unordered_map<std::string, bool> is_seen;
   constexpr int64_t kEvery = 2 * 3600;
   int64_t next_snap = 0;
@@ -181,11 +199,35 @@ int main(int argc, char** argv) {
     for (const Identity& id : identities_of(*e, psl)) {
       auto it = truth.find(id.key);
       if (it == truth.end()) continue;
+      if (!few_out.empty()) {
+        auto got = store.get(id.key);
+        if (got && *got) {
+          const Counters& c = **got;
+          const double vm = c.value(Metric::kVolume, Window::kMonth, e->time);
+          if (vm > 0 && vm < th.few_max_volume) {
+            const Truth& tr = it->second;
+            few.push_back(FewSample{tr.bad && e->time >= tr.bad_from, few_features(c, id.kind, e->time),
+                                    id.key, e->time});
+            ++few_count[id.key];
+          }
+        }
+      }
       if (!is_seen[id.key]) {
         is_seen[id.key] = true;
         seen.push_back(id.key);
       }
     }
+  }
+  if (!few_out.empty()) {
+    std::ofstream f(few_out), ids(few_out + ".ids");
+    for (const FewSample& s : few) {
+      f << (s.bad ? 1 : 0) << "," << 1.0 / static_cast<double>(few_count[s.id]);
+      for (double v : s.x) f << "," << v;
+      f << "\n";
+      ids << s.id << "," << truth[s.id].cls << "," << s.t << "\n";
+    }
+    std::fprintf(stderr, "reputation_samples: %zu few-message snapshots of %zu identities\n", few.size(),
+                 few_count.size());
   }
   if (!samples_out.empty()) {
     for (auto& [id, t] : truth)

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "reputation/few_model.h"
 #include "reputation/sender_model.h"
 
 namespace rampart::reputation {
@@ -65,6 +66,8 @@ Result<Thresholds> Thresholds::from_config(const Config& cfg, std::string_view p
   rd("model_min_behaviour", t.model_min_behaviour);
   rd("bad_hold_hours", t.bad_hold_hours);
   rd("complaint_lag_hours", t.complaint_lag_hours);
+  rd("few_max_volume", t.few_max_volume);
+  rd("few_bad", t.few_bad);
   for (double v : {t.bulk_daily_volume, t.min_volume,       t.complaint_good,      t.complaint_bad,
                    t.min_complaints,    t.trap_hits,        t.trap_rate,           t.bounce_bad,
                    t.min_bounces,       t.spam_verdict_bad, t.min_spam_verdicts,   t.no_fcrdns_volume,
@@ -72,13 +75,14 @@ Result<Thresholds> Thresholds::from_config(const Config& cfg, std::string_view p
                    t.model_bad,         t.model_good,       t.model_min_volume,    t.good_volume,
                    t.dmarc_good,        t.bad_hold_hours,   t.complaint_lag_hours, t.transactional_volume,
                    t.aligned_good,      t.fcrdns_good,      t.one_click_bulk,      t.min_unsubscribes,
-                   t.unsubscribe_bulk,  t.good_min_hours,   t.model_min_behaviour, t.spike_factor})
+                   t.unsubscribe_bulk,  t.good_min_hours,   t.model_min_behaviour, t.spike_factor,
+                   t.few_max_volume,    t.few_bad})
     if (!(v >= 0)) return fail(Errc::kConfig, p + "*: thresholds must be >= 0");
   if (t.complaint_good > t.complaint_bad)
     return fail(Errc::kConfig, p + "complaint_good must not exceed " + p + "complaint_bad");
   for (double v :
        {t.auth_share, t.one_click_share, t.spam_verdict_bad, t.bounce_bad, t.model_bad, t.model_good,
-        t.dmarc_good, t.aligned_good, t.fcrdns_good, t.one_click_bulk, t.unsubscribe_bulk})
+        t.dmarc_good, t.aligned_good, t.fcrdns_good, t.one_click_bulk, t.unsubscribe_bulk, t.few_bad})
     if (v > 1) return fail(Errc::kConfig, p + "*_share / *_bad rates and model probabilities must be <= 1");
   if (t.complaint_lag_hours >= 24)
     return fail(Errc::kConfig, p + "complaint_lag_hours must be below 24 (the day window)");
@@ -192,6 +196,62 @@ FeatureVector sender_features(const Counters& c, IdentityKind kind, int64_t now,
   return x;
 }
 
+std::string_view few_feature_name(FewFeature f) {
+  switch (f) {
+    case FewFeature::kSpamVerdicts: return "spam_verdicts";
+    case FewFeature::kAuthFail: return "auth_fail";
+    case FewFeature::kBadHelo: return "bad_helo";
+    case FewFeature::kNoFcrdns: return "no_fcrdns";
+    case FewFeature::kBounces: return "bounces";
+    case FewFeature::kObjections: return "objections";
+    case FewFeature::kAligned: return "aligned";
+    case FewFeature::kDmarcPass: return "dmarc_pass";
+    case FewFeature::kFcrdns: return "fcrdns";
+    case FewFeature::kNotSpam: return "not_spam";
+    case FewFeature::kVolume: return "volume";
+    case FewFeature::kNetwork: return "network";
+    case FewFeature::kCount: break;
+  }
+  return "?";
+}
+
+FewFeatureVector few_features(const Counters& c, IdentityKind kind, int64_t now) {
+  FewFeatureVector x{};
+  auto val = [&](Metric m) { return std::max(0.0, c.value(m, Window::kMonth, now)); };
+  auto at = [&](FewFeature f) -> double& { return x[static_cast<size_t>(f)]; };
+  const double vol = val(Metric::kVolume);
+  at(FewFeature::kSpamVerdicts) = std::log1p(val(Metric::kSpamVerdict));
+  at(FewFeature::kAuthFail) = std::log1p(val(Metric::kAuthFail));
+  at(FewFeature::kBadHelo) = std::log1p(val(Metric::kBadHelo));
+  at(FewFeature::kNoFcrdns) = std::log1p(std::max(0.0, vol - val(Metric::kFcrdns)));
+  at(FewFeature::kBounces) = std::log1p(val(Metric::kBounces));
+  at(FewFeature::kObjections) = std::log1p(val(Metric::kComplaints) + val(Metric::kTraps));
+  at(FewFeature::kAligned) = std::log1p(val(Metric::kAuthAligned));
+  at(FewFeature::kDmarcPass) = std::log1p(val(Metric::kAuthAligned) + val(Metric::kDmarcOnly));
+  at(FewFeature::kFcrdns) = std::log1p(val(Metric::kFcrdns));
+  at(FewFeature::kNotSpam) = std::log1p(val(Metric::kNotSpam));
+  at(FewFeature::kVolume) = std::log1p(vol);
+  at(FewFeature::kNetwork) = kind == IdentityKind::kIp || kind == IdentityKind::kNet ? 1.0 : 0.0;
+  return x;
+}
+
+const FewModelWeights& default_few_model() {
+  static const FewModelWeights m = [] {
+    FewModelWeights w;
+    w.bias = kFewModelBias;
+    static_assert(std::size(kFewModelWeights) == kFewFeatureCount, "one weight per feature");
+    for (size_t i = 0; i < kFewFeatureCount; ++i) w.w[i] = kFewModelWeights[i];
+    return w;
+  }();
+  return m;
+}
+
+double few_bad_probability(const FewModelWeights& m, const FewFeatureVector& x) {
+  double z = m.bias;
+  for (size_t i = 0; i < kFewFeatureCount; ++i) z += m.w[i] * x[i];
+  return 1.0 / (1.0 + std::exp(-z));
+}
+
 double reception_evidence(const Counters& c, IdentityKind kind, int64_t now, Window w, const Thresholds& th) {
   auto val = [&](Metric m, Window win) { return c.value(m, win, now); };
   const double v = val(Metric::kVolume, w), vh = val(Metric::kVolume, Window::kHour);
@@ -230,6 +290,32 @@ std::string model_text(const ModelWeights& m, const FeatureVector& x, double p, 
     char b[96];
     std::snprintf(b, sizeof b, "%s %s %.0f%% (%+.1f)", k ? "," : ":",
                   std::string(feature_name(static_cast<Feature>(i))).c_str(), x[i] * 100, m.w[i] * x[i]);
+    t += b;
+  }
+  return t;
+}
+
+// "P(bad) 0.97 on 3 recipients (month): spam_verdicts 3 (+1.6), auth_fail 3 (+1.2), ..."
+// with the counts that pushed hardest towards bad.
+std::string few_model_text(const FewModelWeights& m, const FewFeatureVector& x, double p) {
+  std::vector<std::pair<double, size_t>> parts;
+  for (size_t i = 0; i < kFewFeatureCount; ++i) {
+    const double c = m.w[i] * x[i];
+    if (c > 0.25 && static_cast<FewFeature>(i) != FewFeature::kVolume) parts.emplace_back(c, i);
+  }
+  std::sort(parts.rbegin(), parts.rend());
+  char b[96];
+  std::snprintf(b, sizeof b, "P(bad) %.2f on %.0f recipients (month)", p,
+                std::expm1(x[static_cast<size_t>(FewFeature::kVolume)]));
+  std::string t = b;
+  for (size_t k = 0; k < parts.size() && k < 4; ++k) {
+    const size_t i = parts[k].second;
+    const auto f = static_cast<FewFeature>(i);
+    if (f == FewFeature::kNetwork)
+      std::snprintf(b, sizeof b, "%s network (%+.1f)", k ? "," : ":", m.w[i] * x[i]);
+    else
+      std::snprintf(b, sizeof b, "%s %s %.0f (%+.1f)", k ? "," : ":",
+                    std::string(few_feature_name(f)).c_str(), std::expm1(x[i]), m.w[i] * x[i]);
     t += b;
   }
   return t;
@@ -439,6 +525,27 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     bad = true;
     add("MODEL_BAD", -3, std::string(by_day ? "" : "(month) ") + model_text(th.model, x, p, +1));
   }
+  // Few messages (README "Few messages"): below few_max_volume recipients
+  // (month) the shares above are read against priors that hide what little
+  // there is, so the evidence is counted instead: forged or failing
+  // authentication, a generic HELO, no FCrDNS, unknown recipients, the
+  // filter's verdicts, each against the sender; aligned mail and FCrDNS for
+  // it. A sender whose few messages carry no such evidence stays unknown.
+  // A server configured as a legitimate one (FCrDNS, a proper HELO, no
+  // failing authentication on any message) is not judged on its first few
+  // recipients' reception alone (kReceptionPrior: an ESP's new address whose
+  // first three messages met two unknown recipients).
+  const bool config_sign = val(Metric::kAuthFail, Window::kMonth) > 0 ||
+                           val(Metric::kBadHelo, Window::kMonth) > 0 ||
+                           val(Metric::kFcrdns, Window::kMonth) < vol_m - 1e-9;
+  if (!bad && !was_bad && vol_m > 0 && vol_m < th.few_max_volume && th.few_bad < 1 && config_sign) {
+    const FewFeatureVector fx = few_features(c, kind, now);
+    const double pf = few_bad_probability(th.few_model, fx);
+    if (pf >= th.few_bad) {
+      bad = true;
+      add("FEW_MESSAGES_BAD", -3, few_model_text(th.few_model, fx, pf) + " >= " + num2(th.few_bad));
+    }
+  }
   // Corroboration. Unknown recipients and trap hits say how a list was
   // kept; legitimate bulk senders differ widely in that (blind populations:
   // 2-16% unknown recipients on a campaign's day, a few trap hits a month,
@@ -559,7 +666,35 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
       spike = current >= th.spike_factor * before;
       spike_text = ", " + num(current) + " recipients a day now vs " + num2(before) + " before";
     }
-    if ((is_good(prev) && long_enough) || spike || prev == SenderClass::kCompromised) {
+    // An account's mail from an end-user machine (issue 13, round 6): an
+    // address whose mail passes DMARC (the account's domain vouches for it)
+    // while its HELO is generic or a literal and it has no FCrDNS is a
+    // client submitting with an account's credentials. A bot cannot pass
+    // DMARC for a domain without them, and a spammer's own snowshoe domains
+    // come from servers set up for them; bad mail from such a client is a
+    // compromised account (stolen credentials or an infected machine), not
+    // a spammer of its own.
+    bool account = false;
+    std::string account_text;
+    if (network && prev != SenderClass::kCompromised) {
+      const Window aw = by_day ? Window::kDay : Window::kMonth;
+      const double av = by_day ? vol_d : vol_m;
+      if (av > 0) {
+        const double dmarc_a =
+            std::min(1.0, (val(Metric::kAuthAligned, aw) + val(Metric::kDmarcOnly, aw)) / av);
+        const double fail_a = val(Metric::kAuthFail, aw) / av;
+        const double helo_a = std::min(1.0, val(Metric::kBadHelo, aw) / av);
+        const double nofc_a = std::max(0.0, 1.0 - val(Metric::kFcrdns, aw) / av);
+        account = dmarc_a >= th.dmarc_good && fail_a < 1 - th.dmarc_good && helo_a >= 0.5 && nofc_a >= 0.5;
+        account_text = "DMARC pass " + pct(dmarc_a) + " from an end-user host (generic or literal HELO " +
+                       pct(helo_a) + ", no FCrDNS " + pct(nofc_a) + (by_day ? ", day" : ", month") +
+                       "): an account's credentials, compromised";
+      }
+    }
+    if (account) {
+      a.cls = SenderClass::kCompromised;
+      add("ACCOUNT_CLIENT", 0, account_text);
+    } else if ((is_good(prev) && long_enough) || spike || prev == SenderClass::kCompromised) {
       a.cls = SenderClass::kCompromised;
       add("WAS_GOOD", 0,
           prev == SenderClass::kCompromised

@@ -29,6 +29,9 @@
 //                     mail's reception evidence (reception_evidence()) >=
 //                     [model_min_behaviour]: configuration signs alone never
 //                     make a spammer
+//     FEW_MESSAGES_BAD  a sender below [few_max_volume] recipients (month): the
+//                     few-message model (few_features(), counted evidence) says
+//                     P(bad) >= [few_bad]
 //     HELD            an identity classed bad keeps its class for [bad_hold_hours]
 //                     (30 days, the month window) whatever it sends meanwhile
 //   not bad after all (the reasons folded into one warning):
@@ -42,6 +45,8 @@
 //   [good_history_hours], or had no class but clean mail for that long
 //   (ClassState::good_since) and its volume now (day, or hour x 8) is
 //   [spike_factor] times its daily rate before, or was compromised already;
+//   or is an ip/net whose mail passes DMARC from an end-user host (generic or
+//   literal HELO and no FCrDNS: ACCOUNT_CLIENT, an account's credentials);
 //   otherwise SPAMMER.
 //   no bad evidence: a good class is earned, never the absence of bad:
 //     P(bad) < [model_good], SPF+DKIM+DMARC aligned >= [aligned_good], DMARC
@@ -133,6 +138,43 @@ double bad_probability(const ModelWeights& m, const FeatureVector& x);
 // what a bad identity must live down before it leaves its class).
 FeatureVector sender_features(const Counters& c, IdentityKind kind, int64_t now, Window w = Window::kDay);
 
+// The few-message model (README "Few messages"): a sender with fewer than
+// [few_max_volume] recipients in the month is too small for the sender
+// model's shares (read against kFeaturePrior) and for the reception rules
+// (read against kReceptionPrior), yet a bot address that sent two forged
+// messages with an address-literal HELO, both flagged by the filter, has
+// shown more than a small server that sent two aligned ones. The evidence
+// is counted, not shared out: ln(1 + count) of each signal over the month
+// window, so each further piece of evidence weighs less than the one
+// before and one message never weighs like many.
+enum class FewFeature : uint8_t {
+  kSpamVerdicts,  // scanner spam verdicts (recipients of flagged messages, at most 5 each)
+  kAuthFail,      // recipients of forged or auth-failing mail (Metric::kAuthFail)
+  kBadHelo,       // ... of mail with a generic, literal or one-label HELO
+  kNoFcrdns,      // ... of mail from an address without FCrDNS
+  kBounces,       // unknown-recipient bounces
+  kObjections,    // complaints and trap hits
+  kAligned,       // recipients of SPF+DKIM+DMARC aligned mail (evidence for the sender)
+  kDmarcPass,     // ... of DMARC-passing mail (aligned or DMARC only)
+  kFcrdns,        // ... of mail from an address with FCrDNS
+  kNotSpam,       // recipients' "not spam"
+  kVolume,        // recipients
+  kNetwork,       // 1 for ip/net identities (not a count)
+  kCount
+};
+constexpr size_t kFewFeatureCount = static_cast<size_t>(FewFeature::kCount);
+using FewFeatureVector = std::array<double, kFewFeatureCount>;
+std::string_view few_feature_name(FewFeature f);  // "spam_verdicts", "auth_fail", ...
+// ln(1 + count) per FewFeature over the month window at `now` (kNetwork: 0 or 1).
+FewFeatureVector few_features(const Counters& c, IdentityKind kind, int64_t now);
+struct FewModelWeights {
+  double bias = 0;
+  FewFeatureVector w{};
+};
+// The checked-in fit (few_model.h, bench/reputation_fit_few.py).
+const FewModelWeights& default_few_model();
+double few_bad_probability(const FewModelWeights& m, const FewFeatureVector& x);
+
 struct Thresholds {
   double bulk_daily_volume = 5000;
   double min_volume = 20;  // day window: what a bad identity needs to leave its class
@@ -193,6 +235,12 @@ struct Thresholds {
   // divided by 1 / (1 - lag / 24 h), what that delay inflates it by.
   double complaint_lag_hours = 6;
   ModelWeights model = default_model();
+  // The few-message model: judges senders below few_max_volume recipients
+  // (month); P(bad) >= few_bad makes one bad (FEW_MESSAGES_BAD). few_bad = 1
+  // turns it off.
+  double few_max_volume = 30;
+  double few_bad = 0.9;
+  FewModelWeights few_model = default_few_model();
 
   // Keys of the [reputation] table (or `prefix`); absent keys keep defaults.
   // Errc::kConfig for values out of range (negative, complaint_good > complaint_bad).

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace rampart::reputation {
 namespace {
 
@@ -291,6 +293,136 @@ TEST(Classify, ReceptionEvidenceNeedsSignificance) {
   EXPECT_EQ(reception_evidence(news, IdentityKind::kDomain, kNow, Window::kDay, th), 0);
 }
 
+// Few messages (README "Few messages"): the evidence is counted, each sign
+// against the sender adding to it; configuration signs of a small server
+// alone leave it unknown, the filter's verdicts on the same mail do not.
+struct Few {
+  double volume = 0, auth = 0, fcrdns = 0, spam = 0, auth_fail = 0, bad_helo = 0, bounces = 0, not_spam = 0;
+};
+Counters few(const Few& f, int64_t at = kNow) {
+  Counters c;
+  c.add(Metric::kVolume, f.volume, at);
+  c.add(Metric::kAuthAligned, f.auth, at);
+  c.add(Metric::kFcrdns, f.fcrdns, at);
+  c.add(Metric::kSpamVerdict, f.spam, at);
+  c.add(Metric::kAuthFail, f.auth_fail, at);
+  c.add(Metric::kBadHelo, f.bad_helo, at);
+  c.add(Metric::kBounces, f.bounces, at);
+  c.add(Metric::kNotSpam, f.not_spam, at);
+  return c;
+}
+
+TEST(Classify, FewMessagesWithEvidenceAgainstMakeASpammer) {
+  const Thresholds th;
+  // A bot address: two forged messages, address-literal HELO, no FCrDNS,
+  // both flagged by the filter.
+  const Assessment bot =
+      classify(few({.volume = 2, .spam = 2, .auth_fail = 2, .bad_helo = 2}), IdentityKind::kIp, kNow, th);
+  EXPECT_EQ(bot.cls, SenderClass::kSpammer);
+  ASSERT_TRUE(has_reason(bot, "FEW_MESSAGES_BAD"));
+  for (const Reason& r : bot.reasons) {
+    if (r.code != "FEW_MESSAGES_BAD") continue;
+    EXPECT_NE(r.text.find("spam_verdicts 2"), std::string::npos) << r.text;
+  }
+  // The same counts, with one unknown recipient too: more evidence, a higher P(bad).
+  const double p2 = few_bad_probability(
+      th.few_model,
+      few_features(few({.volume = 2, .spam = 2, .auth_fail = 2, .bad_helo = 2}), IdentityKind::kIp, kNow));
+  const double p3 = few_bad_probability(
+      th.few_model, few_features(few({.volume = 2, .spam = 2, .auth_fail = 2, .bad_helo = 2, .bounces = 1}),
+                                 IdentityKind::kIp, kNow));
+  EXPECT_GT(p3, p2);
+  // A small server set up by hand: soft-failing SPF, a generic HELO, no
+  // FCrDNS, nothing wrong with its reception: suspicious, not a spammer.
+  const Assessment small =
+      classify(few({.volume = 3, .auth_fail = 3, .bad_helo = 3}), IdentityKind::kIp, kNow, th);
+  EXPECT_EQ(small.cls, SenderClass::kUnknown);
+  EXPECT_FALSE(has_reason(small, "FEW_MESSAGES_BAD"));
+  // A small legitimate sender: aligned, FCrDNS, one message flagged by the
+  // filter and marked "not spam" by its recipient.
+  const Assessment legit = classify(few({.volume = 4, .auth = 4, .fcrdns = 4, .spam = 1, .not_spam = 1}),
+                                    IdentityKind::kIp, kNow, th);
+  EXPECT_EQ(legit.cls, SenderClass::kUnknown);
+  // An ESP's new address: FCrDNS, a proper HELO, nothing failing, its
+  // first three recipients two flagged and two unknown. Reception alone on
+  // so few recipients is not a rate (kReceptionPrior): unknown; the same
+  // without FCrDNS on one message is judged.
+  const Few esp{.volume = 3, .fcrdns = 3, .spam = 2, .bounces = 2};
+  EXPECT_EQ(classify(few(esp), IdentityKind::kIp, kNow, th).cls, SenderClass::kUnknown);
+  Few esp_no_fcrdns = esp;
+  esp_no_fcrdns.fcrdns = 2;
+  EXPECT_EQ(classify(few(esp_no_fcrdns), IdentityKind::kIp, kNow, th).cls, SenderClass::kSpammer);
+  // Only below few_max_volume: a larger sender is the sender model's.
+  Thresholds off = th;
+  off.few_max_volume = 2;
+  EXPECT_FALSE(has_reason(
+      classify(few({.volume = 2, .spam = 2, .auth_fail = 2, .bad_helo = 2}), IdentityKind::kIp, kNow, off),
+      "FEW_MESSAGES_BAD"));
+  // few_bad = 1 turns it off.
+  off = th;
+  off.few_bad = 1;
+  EXPECT_EQ(
+      classify(few({.volume = 2, .spam = 2, .auth_fail = 2, .bad_helo = 2}), IdentityKind::kIp, kNow, off)
+          .cls,
+      SenderClass::kUnknown);
+}
+
+TEST(Classify, FewFeaturesCountTheEvidence) {
+  const Counters c =
+      few({.volume = 3, .auth = 1, .fcrdns = 1, .spam = 2, .auth_fail = 2, .bad_helo = 1, .bounces = 1});
+  const FewFeatureVector x = few_features(c, IdentityKind::kIp, kNow);
+  auto at = [&](FewFeature f) { return x[static_cast<size_t>(f)]; };
+  EXPECT_NEAR(at(FewFeature::kVolume), std::log1p(3.0), 1e-9);
+  EXPECT_NEAR(at(FewFeature::kSpamVerdicts), std::log1p(2.0), 1e-9);
+  EXPECT_NEAR(at(FewFeature::kAuthFail), std::log1p(2.0), 1e-9);
+  EXPECT_NEAR(at(FewFeature::kNoFcrdns), std::log1p(2.0), 1e-9);
+  EXPECT_NEAR(at(FewFeature::kFcrdns), std::log1p(1.0), 1e-9);
+  EXPECT_NEAR(at(FewFeature::kBounces), std::log1p(1.0), 1e-9);
+  EXPECT_EQ(at(FewFeature::kNetwork), 1.0);
+  EXPECT_EQ(few_features(c, IdentityKind::kDomain, kNow)[static_cast<size_t>(FewFeature::kNetwork)], 0.0);
+  // The month window: a week later the counts have decayed (30-day constant).
+  EXPECT_LT(few_features(c, IdentityKind::kIp, kNow + 7 * 86400)[static_cast<size_t>(FewFeature::kVolume)],
+            std::log1p(3.0));
+  // The checked-in fit keeps the analyst's signs.
+  const FewModelWeights& m = default_few_model();
+  for (FewFeature f : {FewFeature::kSpamVerdicts, FewFeature::kAuthFail, FewFeature::kBadHelo,
+                       FewFeature::kNoFcrdns, FewFeature::kBounces, FewFeature::kObjections})
+    EXPECT_GE(m.w[static_cast<size_t>(f)], 0) << few_feature_name(f);
+  for (FewFeature f :
+       {FewFeature::kAligned, FewFeature::kDmarcPass, FewFeature::kFcrdns, FewFeature::kNotSpam})
+    EXPECT_LE(m.w[static_cast<size_t>(f)], 0) << few_feature_name(f);
+}
+
+// An account's mail from an end-user machine: DMARC passes (the account's
+// domain vouches for it) from an address-literal HELO without FCrDNS. When
+// it turns bad, the account is compromised; a bot forging the same domain
+// (DMARC failing) is a spammer, and so is a snowshoe server of its own.
+TEST(Classify, BadMailThroughAnAccountFromAClientIsCompromised) {
+  const Thresholds th;
+  // 2,000 recipients in the day, all passing DMARC, HELO [a.b.c.d], no
+  // FCrDNS, a fifth unknown, the filter flagging half.
+  const Counters account = steady({2000, 2000, 0, 0, 1000, 0, 0, 400, 0, 0, 2000});
+  const Assessment a = classify(account, IdentityKind::kIp, kNow, th);
+  EXPECT_EQ(a.cls, SenderClass::kCompromised);
+  EXPECT_TRUE(has_reason(a, "ACCOUNT_CLIENT"));
+  // The same from a bot forging the domain: DMARC fails.
+  const Counters forged = steady({2000, 0, 0, 0, 1000, 0, 0, 400, 0, 2000, 2000});
+  const Assessment f = classify(forged, IdentityKind::kIp, kNow, th);
+  EXPECT_EQ(f.cls, SenderClass::kSpammer);
+  EXPECT_FALSE(has_reason(f, "ACCOUNT_CLIENT"));
+  // A snowshoe server: its own domain aligned, a proper HELO and FCrDNS.
+  const Counters snowshoe = steady({2000, 2000, 0, 2000, 1000, 0, 0, 400});
+  const Assessment s = classify(snowshoe, IdentityKind::kIp, kNow, th);
+  EXPECT_EQ(s.cls, SenderClass::kSpammer);
+  EXPECT_FALSE(has_reason(s, "ACCOUNT_CLIENT"));
+  // A small server with FCrDNS and a literal HELO is no end-user host: it
+  // takes both signs.
+  const Counters server = steady({2000, 2000, 0, 2000, 1000, 0, 0, 400, 0, 0, 2000});
+  EXPECT_EQ(classify(server, IdentityKind::kIp, kNow, th).cls, SenderClass::kSpammer);
+  // A domain identity is never an end-user host.
+  EXPECT_EQ(classify(account, IdentityKind::kDomain, kNow, th).cls, SenderClass::kSpammer);
+}
+
 TEST(Classify, FreshGoodIdentityTurningBadIsASpammer) {
   const Thresholds th;
   const Counters c = steady({3000, 3000, 0, 3000, 0, 60, 0, 0});
@@ -541,6 +673,13 @@ TEST(Classify, ThresholdsFromConfig) {
   auto inverted = Config::parse("[reputation]\nmodel_bad = 0.4\nmodel_good = 0.6\n");
   ASSERT_TRUE(inverted);
   EXPECT_EQ(Thresholds::from_config(*inverted).error().code, Errc::kConfig);
+  auto fewc = Config::parse("[reputation]\nfew_max_volume = 10\nfew_bad = 0.95\n");
+  ASSERT_TRUE(fewc);
+  EXPECT_EQ(Thresholds::from_config(*fewc)->few_max_volume, 10);
+  EXPECT_EQ(Thresholds::from_config(*fewc)->few_bad, 0.95);
+  auto few_over = Config::parse("[reputation]\nfew_bad = 1.5\n");
+  ASSERT_TRUE(few_over);
+  EXPECT_EQ(Thresholds::from_config(*few_over).error().code, Errc::kConfig);
   auto bad = Config::parse("[reputation]\ncomplaint_good = 0.5\ncomplaint_bad = 0.1\n");
   ASSERT_TRUE(bad);
   EXPECT_EQ(Thresholds::from_config(*bad).error().code, Errc::kConfig);
