@@ -373,6 +373,32 @@ no_fcrdns_volume = 0.0
 auth_share = 0.95
 one_click_share = 0.9
 good_history_hours = 72.0
+bot_hits_bad = 1.0
+spike_factor = 4.0
+bad_hold_hours = 720.0
+complaint_lag_hours = 6.0
+# The sender model (classify.h "model_*"): P(bad) and P(good) cut-offs and
+# the volume it needs before it judges.
+model_bad = 0.9
+model_good = 0.5
+model_min_volume = 5.0
+model_min_behaviour = 1.0
+# Positive evidence for bulk and transactional (src/reputation/README.md
+# "Good: earned by positive evidence").
+good_min_hours = 120.0
+good_volume = 150.0
+transactional_volume = 500.0
+dmarc_good = 0.8
+aligned_good = 0.8
+fcrdns_good = 0.9
+one_click_bulk = 0.5
+min_unsubscribes = 3.0
+unsubscribe_bulk = 0.0002
+# Senders with fewer than few_max_volume recipients a month are judged by
+# the few-message model (README "Few messages") only when a configuration
+# sign is against them; few_bad = 1 turns it off.
+few_max_volume = 30.0
+few_bad = 0.9
 
 # Content classifier (src/classify). Without a model the check is off; a
 # missing file starts a fresh model, a corrupt one is refused (logged, the
