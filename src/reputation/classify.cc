@@ -134,22 +134,32 @@ std::string_view feature_name(Feature f) {
   return "?";
 }
 
+namespace {
+// A checked-in fit (sender_model.h, few_model.h) as weights: one per feature.
+template <typename Weights, size_t N>
+Weights weights_of(double bias, const double (&fit)[N]) {
+  Weights w;
+  static_assert(N == std::tuple_size_v<decltype(w.w)>, "one weight per feature");
+  w.bias = bias;
+  for (size_t i = 0; i < N; ++i) w.w[i] = fit[i];
+  return w;
+}
+
+// The logistic model's P(bad): 1 / (1 + e^-(bias + w.x)).
+template <typename Weights, typename Vector>
+double logistic(const Weights& m, const Vector& x) {
+  double z = m.bias;
+  for (size_t i = 0; i < x.size(); ++i) z += m.w[i] * x[i];
+  return 1.0 / (1.0 + std::exp(-z));
+}
+}  // namespace
+
 const ModelWeights& default_model() {
-  static const ModelWeights m = [] {
-    ModelWeights w;
-    w.bias = kSenderModelBias;
-    static_assert(std::size(kSenderModelWeights) == kFeatureCount, "one weight per feature");
-    for (size_t i = 0; i < kFeatureCount; ++i) w.w[i] = kSenderModelWeights[i];
-    return w;
-  }();
+  static const ModelWeights m = weights_of<ModelWeights>(kSenderModelBias, kSenderModelWeights);
   return m;
 }
 
-double bad_probability(const ModelWeights& m, const FeatureVector& x) {
-  double z = m.bias;
-  for (size_t i = 0; i < kFeatureCount; ++i) z += m.w[i] * x[i];
-  return 1.0 / (1.0 + std::exp(-z));
-}
+double bad_probability(const ModelWeights& m, const FeatureVector& x) { return logistic(m, x); }
 
 FeatureVector sender_features(const Counters& c, IdentityKind kind, int64_t now, Window win) {
   FeatureVector x{};
@@ -236,21 +246,11 @@ FewFeatureVector few_features(const Counters& c, IdentityKind kind, int64_t now)
 }
 
 const FewModelWeights& default_few_model() {
-  static const FewModelWeights m = [] {
-    FewModelWeights w;
-    w.bias = kFewModelBias;
-    static_assert(std::size(kFewModelWeights) == kFewFeatureCount, "one weight per feature");
-    for (size_t i = 0; i < kFewFeatureCount; ++i) w.w[i] = kFewModelWeights[i];
-    return w;
-  }();
+  static const FewModelWeights m = weights_of<FewModelWeights>(kFewModelBias, kFewModelWeights);
   return m;
 }
 
-double few_bad_probability(const FewModelWeights& m, const FewFeatureVector& x) {
-  double z = m.bias;
-  for (size_t i = 0; i < kFewFeatureCount; ++i) z += m.w[i] * x[i];
-  return 1.0 / (1.0 + std::exp(-z));
-}
+double few_bad_probability(const FewModelWeights& m, const FewFeatureVector& x) { return logistic(m, x); }
 
 double reception_evidence(const Counters& c, IdentityKind kind, int64_t now, Window w, const Thresholds& th) {
   auto val = [&](Metric m, Window win) { return c.value(m, win, now); };
