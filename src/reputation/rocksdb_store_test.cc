@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -248,39 +249,66 @@ TEST(RocksDbStore, SecondOpenFailsWithReason) {
   }
 }
 
-TEST(RocksDbStore, KillNineLosesNoAcknowledgedEvent) {
-  TempDir dir;
-  const std::string path = dir.path + "/db";
+// Forks `child(ack_fd)`, which writes a uint32 per acknowledged batch and
+// never returns, kills it with SIGKILL once `acks` batches are acknowledged
+// and gives the last acknowledgement read (those already in the pipe
+// included; 0 after a failure). `in_order`: each one is the previous + 1.
+uint32_t kill_nine_after(const std::function<void(int)>& child, uint32_t acks, bool in_order = false) {
   int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
+  if (::pipe(fds) != 0) {
+    ADD_FAILURE() << "pipe";
+    return 0;
+  }
   const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
+  if (pid < 0) {
+    ADD_FAILURE() << "fork";
+    return 0;
+  }
   if (pid == 0) {
     ::close(fds[0]);
-    writer_child(path, fds[1]);
+    child(fds[1]);
+    _exit(6);
   }
   ::close(fds[1]);
   uint32_t last = 0, v = 0;
-  // Let it acknowledge a few hundred batches, then kill it mid-burst.
-  while (last < 300 && ::read(fds[0], &v, sizeof v) == sizeof v) last = v;
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  while (::read(fds[0], &v, sizeof v) == sizeof v) last = v;  // acks already in the pipe
+  while (last < acks && ::read(fds[0], &v, sizeof v) == sizeof v) {
+    if (in_order) {
+      EXPECT_EQ(v, last + 1);  // acknowledged in order
+    }
+    last = v;
+  }
+  EXPECT_EQ(::kill(pid, SIGKILL), 0);
+  while (::read(fds[0], &v, sizeof v) == sizeof v) last = v;
   ::close(fds[0]);
   int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
-  ASSERT_GE(last, 300u);
+  EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
+  EXPECT_GE(last, acks);
+  return last;
+}
 
-  auto s = RocksDbStore::open(path);
+// The store at `path` opened with `o` counts every acknowledged batch of
+// the writers above (`last`) on both their keys, and at most `in_flight`
+// more.
+void expect_acknowledged(const std::string& path, RocksOptions o, uint32_t last, uint32_t in_flight) {
+  auto s = RocksDbStore::open(path, o);
   ASSERT_TRUE(s) << s.error().message;
   for (const char* key : {"ip:198.51.100.1", "domain:burst.example"}) {
     auto c = (*s)->get(key);
     ASSERT_TRUE(c && *c) << key;
     const double n = (*c)->value(Metric::kVolume, Window::kMonth, 1700000000);
-    // Every acknowledged batch is there; at most the one in flight beyond it.
-    EXPECT_GE(n, last) << key;
-    EXPECT_LE(n, last + 1) << key;
+    EXPECT_GE(n, last) << key;              // every acknowledged batch
+    EXPECT_LE(n, last + in_flight) << key;  // at most those in flight beyond
   }
+}
+
+TEST(RocksDbStore, KillNineLosesNoAcknowledgedEvent) {
+  TempDir dir;
+  const std::string path = dir.path + "/db";
+  // Let it acknowledge a few hundred batches, then kill it mid-burst.
+  const uint32_t last = kill_nine_after([&](int ack) { writer_child(path, ack); }, 300);
+  ASSERT_GE(last, 300u);
+  expect_acknowledged(path, {}, last, 1);
 }
 
 // ---------------------------------------------------------------- expiry
@@ -550,34 +578,9 @@ TEST(RocksDbGroupCommit, CloseWritesEverythingQueued) {
 void kill_nine_async(RocksOptions o, RocksOptions reopen) {
   TempDir dir;
   const std::string path = dir.path + "/db";
-  int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::close(fds[0]);
-    async_writer_child(path, fds[1], o);
-  }
-  ::close(fds[1]);
-  uint32_t last = 0, v = 0;
-  while (last < 3000 && ::read(fds[0], &v, sizeof v) == sizeof v) {
-    EXPECT_EQ(v, last + 1);  // acknowledged in order
-    last = v;
-  }
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  while (::read(fds[0], &v, sizeof v) == sizeof v) last = v;
-  ::close(fds[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
+  const uint32_t last = kill_nine_after([&](int ack) { async_writer_child(path, ack, o); }, 3000, true);
   ASSERT_GE(last, 3000u);
-  auto s = RocksDbStore::open(path, reopen);
-  ASSERT_TRUE(s) << s.error().message;
-  for (const char* key : {"ip:198.51.100.1", "domain:burst.example"}) {
-    const double n = month_volume(**s, key);
-    EXPECT_GE(n, last) << key;        // every acknowledged batch
-    EXPECT_LE(n, last + 256) << key;  // at most those in flight beyond
-  }
+  expect_acknowledged(path, reopen, last, 256);
 }
 
 TEST(RocksDbGroupCommit, KillNineLosesNoAcknowledgedBatch) { kill_nine_async({}, {}); }
@@ -699,31 +702,11 @@ TEST(RocksDbResident, JournalLeftByACrashIsReplayedNeverIgnored) {
 TEST(RocksDbResident, KillNineDuringCheckpointsCountsEachBatchOnce) {
   TempDir dir;
   const std::string path = dir.path + "/db";
-  int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::close(fds[0]);
-    writer_child(path, fds[1], resident(256));
-  }
-  ::close(fds[1]);
-  uint32_t last = 0, v = 0;
-  while (last < 2000 && ::read(fds[0], &v, sizeof v) == sizeof v) last = v;
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  while (::read(fds[0], &v, sizeof v) == sizeof v) last = v;
-  ::close(fds[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
+  const uint32_t last = kill_nine_after([&](int ack) { writer_child(path, ack, resident(256)); }, 2000);
   ASSERT_GE(last, 2000u);
+  expect_acknowledged(path, resident(), last, 1);
   auto s = RocksDbStore::open(path, resident());
   ASSERT_TRUE(s) << s.error().message;
-  for (const char* key : {"ip:198.51.100.1", "domain:burst.example"}) {
-    const double n = month_volume(**s, key);
-    EXPECT_GE(n, last) << key;
-    EXPECT_LE(n, last + 1) << key;
-  }
   const GroupCommitStats st = (*s)->group_commit_stats();
   EXPECT_EQ(st.checkpoints, 0u);  // this process has written nothing yet
 }
