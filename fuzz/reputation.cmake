@@ -8,3 +8,9 @@ endif()
 if(TARGET rampart_reputation)
   rampart_fuzz_target(fuzz_override_json SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_override_json.cc DEPS rampart_reputation)
 endif()
+# The RocksDB store's records read back from disk: counters values, checkpoint records and
+# resident journal records.
+if(TARGET rampart_reputation_rocksdb)
+  rampart_fuzz_target(fuzz_reputation_record SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_reputation_record.cc
+                      DEPS rampart_reputation_rocksdb)
+endif()

@@ -240,6 +240,15 @@ bool journal_each(std::string_view rec, Fn&& fn) {
 
 }  // namespace
 
+Result<Counters> decode_stored_counters(std::string_view value, uint64_t* journal_seq) {
+  return decode_record(value, journal_seq);
+}
+
+bool decode_journal_record(std::string_view record,
+                           const std::function<void(std::string_view, const Counters&)>& fn) {
+  return journal_each(record, fn);
+}
+
 // The counters in memory, with what is needed to keep them durable.
 class ResidentCounters {
  public:

@@ -78,8 +78,10 @@
 // operands and log nothing (it cannot fail a read); get() returns kParse.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/clock.h"
 #include "reputation/store.h"
@@ -183,5 +185,14 @@ class RocksDbStore final : public Store {
   std::unique_ptr<ResidentCounters> res_;  // resident: the counters (before writer_: its thread joins first)
   std::unique_ptr<Writer> writer_;
 };
+
+// The decoders of what the store reads back from disk at open and on every
+// read (fuzz_reputation_record): a "c:" value (a full record of any layout,
+// or a resident checkpoint record; its journal number in *journal_seq, 0 for
+// the others), and a resident journal record's updates, fn(key, delta) each
+// (false when it does not decode: nothing after the bad update is read).
+Result<Counters> decode_stored_counters(std::string_view value, uint64_t* journal_seq = nullptr);
+bool decode_journal_record(std::string_view record,
+                           const std::function<void(std::string_view, const Counters&)>& fn);
 
 }  // namespace rampart::reputation
