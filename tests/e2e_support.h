@@ -34,6 +34,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "server/milter/codec.h"
 
 namespace rampart::e2e {
@@ -261,6 +263,19 @@ inline std::string http(uint16_t port, const std::string& request, int timeout_s
   }
   ::close(fd);
   return out;
+}
+
+// The hour window of counter `name` in a GET /v1/reputation/...?counters=1
+// answer (whole response or body), -1 when absent. Counters are decayed to
+// the moment of the read, so one event reads a little under 1: compare with
+// a tolerance, never as text.
+inline double counter_hour(const std::string& answer, const char* name) {
+  const size_t head = answer.find("\r\n\r\n");
+  auto j =
+      nlohmann::json::parse(head == std::string::npos ? answer : answer.substr(head + 4), nullptr, false);
+  if (j.is_discarded() || !j.contains("counters") || !j["counters"].contains(name)) return -1;
+  const auto& c = j["counters"][name];
+  return c.contains("hour") && c["hour"].is_number() ? c["hour"].get<double>() : -1;
 }
 
 // The next milter reply on `fd`, read through `framer` (which keeps what

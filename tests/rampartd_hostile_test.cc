@@ -649,7 +649,7 @@ TEST_F(RampartdHostile, EachAttackAloneAndAllAtOnce) {
   const std::string rep = get("/v1/reputation/ip:192.0.2.77?counters=1");
   EXPECT_EQ(status_of(rep), 200) << rep;
   EXPECT_EQ(rep.find("BOT_DETECTED"), std::string::npos) << rep;
-  EXPECT_EQ(rep.find("\"complaints\": {\"hour\": 1"), std::string::npos) << rep;
+  EXPECT_EQ(e2e::counter_hour(rep, "complaints"), 0) << rep;
   EXPECT_LE(metric("rampart_classify_learned_total"), 0);  // 0, or absent without a model
   EXPECT_GT(metric("rampart_http_unauthorized_total"), 0);
   EXPECT_GT(metric("rampart_http_slow_clients_total"), 0);

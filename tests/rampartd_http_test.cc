@@ -658,21 +658,16 @@ TEST_F(RampartdHttp, ReportsReauthenticatedFromMaildirAndTraps) {
   // reaches the store within a tick or two.
   // Counters are read decayed to the moment of the request, so an hour
   // window holds a little under what was added (1 trap hit, 2 + 1 recipients).
-  auto hour_of = [](const std::string& body, const char* name) {
-    auto j = nlohmann::json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.contains("counters") || !j["counters"].contains(name)) return -1.0;
-    return j["counters"][name]["hour"].get<double>();
-  };
   const auto flushed = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   std::string counters;
   while (std::chrono::steady_clock::now() < flushed) {
     counters = body_of(e2e::http(
         d.http_port, "GET /v1/reputation/ip:192.0.2.1?counters=1 HTTP/1.1\r\nHost: x\r\n" + kAuth + "\r\n"));
-    if (hour_of(counters, "traps") > 0.99) break;
+    if (e2e::counter_hour(counters, "traps") > 0.99) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  EXPECT_NEAR(hour_of(counters, "traps"), 1.0, 0.01) << counters;
-  EXPECT_NEAR(hour_of(counters, "volume"), 3.0, 0.03) << counters;
+  EXPECT_NEAR(e2e::counter_hour(counters, "traps"), 1.0, 0.01) << counters;
+  EXPECT_NEAR(e2e::counter_hour(counters, "volume"), 3.0, 0.03) << counters;
   r = e2e::http(d.http_port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_NE(r.find("rampart_reputation_pending_events 0"), std::string::npos) << r;
   d.child.signal(SIGTERM);
