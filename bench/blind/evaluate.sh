@@ -38,15 +38,19 @@ status=0
 #                 from the fourth session of 2026-12-07 on (a development set now)
 #   bench/blind7  (a sixth author, who read only FORMAT.md, the event format and published
 #                 descriptions; senders, flows and calls): held-out seeds 8298/2196 and 3588 for
-#                 calls, chosen after the generators were finished (2026-12-07 10:07 UTC)
-# BLIND_SETS limits the run ("blind", "blind3" ... "blind7"; default all six).
+#                 calls, chosen after the generators were finished (2026-12-07 10:07 UTC); studied
+#                 from the fifth session of 2026-12-07 on (a development set now)
+#   bench/blind8  (a seventh author, who read only FORMAT.md, the event format and published
+#                 descriptions; senders, flows and calls): held-out seeds 3479/9576 and 1873 for
+#                 calls, chosen after the generators were finished (2026-12-07 12:31 UTC)
+# BLIND_SETS limits the run ("blind", "blind3" ... "blind8"; default all seven).
 # BLIND_PARTS limits the detectors ("senders", "flows", "calls"; default all three).
 PARTS=" ${BLIND_PARTS:-senders flows calls} "
 pops() {  # pops DIR GEN: the populations a generator knows
   python3 -c "import sys; sys.path.insert(0, '$ROOT/bench/$1'); import $2; print(' '.join($2.POPULATIONS))" 2>/dev/null ||
     python3 "$ROOT/bench/$1/$2.py" --list
 }
-for set in ${BLIND_SETS:-blind blind3 blind4 blind5 blind6 blind7}; do
+for set in ${BLIND_SETS:-blind blind3 blind4 blind5 blind6 blind7 blind8}; do
   case $set in
     blind) s_seed=$SENDERS_SEED f_seed=$FLOWS_SEED ;;
     blind3) s_seed=${BLIND3_SENDERS_SEED:-3003} f_seed=${BLIND3_FLOWS_SEED:-4004} ;;
@@ -54,6 +58,7 @@ for set in ${BLIND_SETS:-blind blind3 blind4 blind5 blind6 blind7}; do
     blind5) s_seed=${BLIND5_SENDERS_SEED:-6618} f_seed=${BLIND5_FLOWS_SEED:-4010} c_seed=${BLIND5_CALLS_SEED:-3131} ;;
     blind6) s_seed=${BLIND6_SENDERS_SEED:-7383} f_seed=${BLIND6_FLOWS_SEED:-4131} c_seed=${BLIND6_CALLS_SEED:-9112} ;;
     blind7) s_seed=${BLIND7_SENDERS_SEED:-8298} f_seed=${BLIND7_FLOWS_SEED:-2196} c_seed=${BLIND7_CALLS_SEED:-3588} ;;
+    blind8) s_seed=${BLIND8_SENDERS_SEED:-3479} f_seed=${BLIND8_FLOWS_SEED:-9576} c_seed=${BLIND8_CALLS_SEED:-1873} ;;
     *) echo "blind: unknown set $set" >&2; exit 2 ;;
   esac
   echo "== generator set bench/$set"
