@@ -47,7 +47,7 @@ status=0
 # BLIND_PARTS limits the detectors ("senders", "flows", "calls"; default all three).
 PARTS=" ${BLIND_PARTS:-senders flows calls} "
 pops() {  # pops DIR GEN: the populations a generator knows
-  python3 -c "import sys; sys.path.insert(0, '$ROOT/bench/$1'); import $2; print(' '.join($2.POPULATIONS))" 2>/dev/null ||
+  python3 -c "import sys; sys.path.insert(0, '$ROOT/bench/$1'); import $2 as g; print(' '.join(getattr(g, 'POPULATIONS', None) or g.POPS))" 2>/dev/null ||
     python3 "$ROOT/bench/$1/$2.py" --list
 }
 for set in ${BLIND_SETS:-blind blind3 blind4 blind5 blind6 blind7 blind8}; do
