@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -133,6 +134,32 @@ TEST_F(CliClassify, EvalTsvSmsAndIm) {
     const std::string s1 = slurp(scores + "1"), s2 = slurp(scores + "2");
     EXPECT_EQ(std::count(s1.begin(), s1.end(), '\n'), 300);
     EXPECT_EQ(s1, s2);
+    // --members: the parts of each score before learning, in corpus order;
+    // their sum is the score's log-odds, the label matches.
+    const std::string members = (dir_ / "members").string();
+    CmdResult c = run("classify eval --corpus " + (dir_ / "sms.tsv").string() + " --format tsv --channel " +
+                      ch + " --json --members " + members);
+    ASSERT_EQ(c.status, 0) << c.err;
+    EXPECT_EQ(field(c.out, "roca_pct"), field(a.out, "roca_pct"));
+    std::istringstream sc(s1), mem(slurp(members));
+    int lines = 0, nonzero_chars = 0;
+    double score = 0;
+    std::string label;
+    while (sc >> score >> label) {
+      int spam = -1;
+      double pa = 0, lr = 0, chars = 0, prior = 0;
+      size_t features = 0;
+      ASSERT_TRUE(mem >> spam >> pa >> lr >> chars >> prior >> features) << "line " << lines;
+      EXPECT_EQ(spam, label == "spam" ? 1 : 0);
+      EXPECT_GT(features, 0u);
+      const double total = pa + lr + chars + prior;
+      EXPECT_NEAR(1.0 / (1.0 + std::exp(-total)), score, 1e-6) << "line " << lines;
+      nonzero_chars += chars != 0;
+      ++lines;
+    }
+    EXPECT_EQ(lines, 300);
+    EXPECT_GT(nonzero_chars, 250);
+    EXPECT_FALSE(mem >> label);
   }
 }
 

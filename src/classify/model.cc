@@ -223,6 +223,29 @@ double Model::to_score(double m) const {
   return 1.0 / (1.0 + std::exp(-m));
 }
 
+Model::Members Model::members(std::span<const uint32_t> features, std::string_view text) const {
+  Members parts;
+  if (lopt_.algorithm != Algorithm::kEnsemble) {
+    parts.pa = margin(features, text);
+    return parts;
+  }
+  // linear_margin()'s sums, in the same order, split into its two halves.
+  const float* w = w_.data();
+  const size_t mask = size_ - 1;
+  float s = 0, l = 0;
+  for (uint32_t i : features) {
+    const float* p = w + 2 * (i & mask);
+    s += p[0];
+    l += p[1];
+  }
+  const double n = features.empty() ? 1.0 : static_cast<double>(features.size());
+  parts.pa = 2.0 * s;
+  parts.lr = l / std::sqrt(n) / 2;
+  parts.prior = prior_margin(text);
+  if (lopt_.ppm > 0) parts.chars = lopt_.ppm * chars_.log_ratio(text);
+  return parts;
+}
+
 void Model::learn(std::span<const uint32_t> features, bool spam, std::string_view text) {
   learn_scored(features, spam, margin(features, text), text);
 }

@@ -96,6 +96,17 @@ class Model {
     return to_score(margin(features, text));
   }
   double to_score(double margin) const;
+
+  // The parts of margin(), in log-odds: for the ensemble its members (the
+  // passive-aggressive and the logistic halves, the character models, the
+  // cue prior as weighted now); for a single learner, its margin in `pa`.
+  // They add up to margin() (to rounding). What `rampart classify eval
+  // --members` writes, to study how the members rank the hard messages.
+  struct Members {
+    double pa = 0, lr = 0, chars = 0, prior = 0;
+    double total() const { return pa + lr + chars + prior; }
+  };
+  Members members(std::span<const uint32_t> features, std::string_view text = {}) const;
   bool is_spam(double score) const { return score >= lopt_.threshold; }
 
   // Learns one labelled message. learn_scored takes the margin already

@@ -213,6 +213,53 @@ TEST(Model, EnsembleCuePriorFades) {
   EXPECT_FALSE(back->learner_options().prior);
 }
 
+// members() splits margin() into its parts: for the full ensemble (both
+// halves, the character models, the prior) they add up to the margin after
+// learning in both directions; each part moves with what it models; a
+// single learner's margin is all in `pa`.
+TEST(Model, MembersAddUpToTheMargin) {
+  LearnerOptions lo;
+  lo.algorithm = Algorithm::kEnsemble;
+  lo.rate = 16.0f;
+  lo.ppm = 2.0f;
+  lo.ppm_bits = 12;
+  lo.prior = true;
+  auto m = Model::create(Channel::kSms, small(), lo);
+  ASSERT_TRUE(m);
+  const std::string spam = "URGENT! Call 09061701461 to claim your prize";
+  const std::string ham = "ok lor see you at home";
+  std::mt19937 rng(9);
+  for (int i = 0; i < 60; ++i) {
+    const bool is_spam = i % 3 == 0;
+    auto x = synthetic(rng, is_spam);
+    const std::string& text = is_spam ? spam : ham;
+    const Model::Members parts = m->members(x, text);
+    const double margin = m->margin(x, text);
+    EXPECT_NEAR(parts.total(), margin, 1e-9 * (1 + std::fabs(margin))) << i;
+    EXPECT_EQ(m->margin_then_learn(x, is_spam, text), margin);
+  }
+  auto s = synthetic(rng, true), h = synthetic(rng, false);
+  const Model::Members ps = m->members(s, spam), ph = m->members(h, ham);
+  EXPECT_GT(ps.pa, 0);
+  EXPECT_LT(ph.pa, 0);
+  EXPECT_GT(ps.lr, 0);
+  EXPECT_LT(ph.lr, 0);
+  EXPECT_GT(ps.chars, 0);
+  EXPECT_LT(ph.chars, 0);
+  EXPECT_NEAR(ps.prior, cue_prior(spam) * 100.0 / 160.0, 1e-12);
+  EXPECT_NEAR(ph.prior, -2.0 * 100.0 / 160.0, 1e-12);
+
+  LearnerOptions single;
+  single.algorithm = Algorithm::kPassiveAggressive;
+  auto pa = Model::create(Channel::kSms, small(), single);
+  ASSERT_TRUE(pa);
+  pa->learn(s, true);
+  const Model::Members one = pa->members(s, spam);
+  EXPECT_GT(one.pa, 0);
+  EXPECT_EQ(one.pa, pa->margin(s, spam));
+  EXPECT_EQ(one.lr + one.chars + one.prior, 0.0);
+}
+
 TEST(Model, NormalizedRepeatedConverges) {
   LearnerOptions lo;
   lo.normalize = true;
