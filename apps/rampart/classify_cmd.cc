@@ -175,11 +175,11 @@ int run_eval(Args& a) {
     }
     std::fclose(f);
   }
-  const std::string params = std::string("channel=") + std::string(channel_name(c.channel)) +
-                             ",algo=" + std::string(algorithm_name(c.lopt.algorithm)) +
-                             ",rate=" + std::to_string(c.lopt.rate) + ",c=" + std::to_string(c.lopt.c) +
-                             ",ppm=" + std::to_string(c.lopt.ppm) + ",prior=" + (c.lopt.prior ? "1" : "0") +
-                             "," + to_string(c.fopt);
+  const std::string params =
+      std::string("channel=") + std::string(channel_name(c.channel)) +
+      ",algo=" + std::string(algorithm_name(c.lopt.algorithm)) + ",rate=" + std::to_string(c.lopt.rate) +
+      ",c=" + std::to_string(c.lopt.c) + ",ppm=" + std::to_string(c.lopt.ppm) +
+      ",prior=" + (c.lopt.prior ? std::to_string(c.lopt.prior_weight) : "0") + "," + to_string(c.fopt);
   if (a.flag("json")) {
     std::printf(
         "{\"n\": %zu, \"spam\": %zu, \"ham\": %zu, \"roca_pct\": %.6f, \"lam_pct\": %.6f, "
