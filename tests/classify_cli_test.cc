@@ -160,6 +160,34 @@ TEST_F(CliClassify, EvalTsvSmsAndIm) {
     EXPECT_EQ(lines, 300);
     EXPECT_GT(nonzero_chars, 250);
     EXPECT_FALSE(mem >> label);
+
+    // --shuffle SEED: another order of the same messages, the same for the
+    // same seed; each seed its own.
+    auto shuffled = [&](const std::string& seed, const std::string& out) {
+      CmdResult s = run("classify eval --corpus " + (dir_ / "sms.tsv").string() + " --format tsv --channel " +
+                        ch + " --json --shuffle " + seed + " --scores " + out);
+      EXPECT_EQ(s.status, 0) << s.err;
+      EXPECT_EQ(field(s.out, "n"), 300);
+      EXPECT_EQ(field(s.out, "spam"), field(a.out, "spam"));
+      return slurp(out);
+    };
+    const std::string x1 = shuffled("1", scores + "x1"), x1b = shuffled("1", scores + "x1b"),
+                      x2 = shuffled("2", scores + "x2");
+    EXPECT_EQ(x1, x1b);
+    EXPECT_NE(x1, x2);
+    EXPECT_NE(x1, s1);
+    auto labels = [](const std::string& file) {
+      std::istringstream in(file);
+      std::string value, name, all;
+      while (in >> value >> name) all += name[0];
+      return all;
+    };
+    std::string l1 = labels(x1), l0 = labels(s1);
+    EXPECT_EQ(l1.size(), 300u);
+    EXPECT_NE(l1, l0);  // 100 spam among 300: another order of the labels
+    std::sort(l1.begin(), l1.end());
+    std::sort(l0.begin(), l0.end());
+    EXPECT_EQ(l1, l0);
   }
 }
 
@@ -224,6 +252,8 @@ TEST_F(CliClassify, UsageErrors) {
   for (const std::string& args :
        {std::string("classify"), std::string("classify frobnicate"), std::string("classify eval"),
         "classify eval --corpus " + (dir_ / "index").string() + " --format csv",
+        "classify eval --corpus " + (dir_ / "index").string() + " --shuffle x",
+        "classify eval --corpus " + (dir_ / "index").string() + " --shuffle -1",
         "classify eval --corpus " + (dir_ / "index").string() + " --channel fax",
         "classify eval --corpus " + (dir_ / "index").string() + " --seed x",
         "classify eval --corpus " + (dir_ / "index").string() + " --params bits=99",
