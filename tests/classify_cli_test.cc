@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -133,6 +134,60 @@ TEST_F(CliClassify, EvalTsvSmsAndIm) {
     const std::string s1 = slurp(scores + "1"), s2 = slurp(scores + "2");
     EXPECT_EQ(std::count(s1.begin(), s1.end(), '\n'), 300);
     EXPECT_EQ(s1, s2);
+    // --members: the parts of each score before learning, in corpus order;
+    // their sum is the score's log-odds, the label matches.
+    const std::string members = (dir_ / "members").string();
+    CmdResult c = run("classify eval --corpus " + (dir_ / "sms.tsv").string() + " --format tsv --channel " +
+                      ch + " --json --members " + members);
+    ASSERT_EQ(c.status, 0) << c.err;
+    EXPECT_EQ(field(c.out, "roca_pct"), field(a.out, "roca_pct"));
+    std::istringstream sc(s1), mem(slurp(members));
+    int lines = 0, nonzero_chars = 0;
+    double score = 0;
+    std::string label;
+    while (sc >> score >> label) {
+      int spam = -1;
+      double pa = 0, lr = 0, chars = 0, prior = 0;
+      size_t features = 0;
+      ASSERT_TRUE(mem >> spam >> pa >> lr >> chars >> prior >> features) << "line " << lines;
+      EXPECT_EQ(spam, label == "spam" ? 1 : 0);
+      EXPECT_GT(features, 0u);
+      const double total = pa + lr + chars + prior;
+      EXPECT_NEAR(1.0 / (1.0 + std::exp(-total)), score, 1e-6) << "line " << lines;
+      nonzero_chars += chars != 0;
+      ++lines;
+    }
+    EXPECT_EQ(lines, 300);
+    EXPECT_GT(nonzero_chars, 250);
+    EXPECT_FALSE(mem >> label);
+
+    // --shuffle SEED: another order of the same messages, the same for the
+    // same seed; each seed its own.
+    auto shuffled = [&](const std::string& seed, const std::string& out) {
+      CmdResult s = run("classify eval --corpus " + (dir_ / "sms.tsv").string() + " --format tsv --channel " +
+                        ch + " --json --shuffle " + seed + " --scores " + out);
+      EXPECT_EQ(s.status, 0) << s.err;
+      EXPECT_EQ(field(s.out, "n"), 300);
+      EXPECT_EQ(field(s.out, "spam"), field(a.out, "spam"));
+      return slurp(out);
+    };
+    const std::string x1 = shuffled("1", scores + "x1"), x1b = shuffled("1", scores + "x1b"),
+                      x2 = shuffled("2", scores + "x2");
+    EXPECT_EQ(x1, x1b);
+    EXPECT_NE(x1, x2);
+    EXPECT_NE(x1, s1);
+    auto labels = [](const std::string& file) {
+      std::istringstream in(file);
+      std::string value, name, all;
+      while (in >> value >> name) all += name[0];
+      return all;
+    };
+    std::string l1 = labels(x1), l0 = labels(s1);
+    EXPECT_EQ(l1.size(), 300u);
+    EXPECT_NE(l1, l0);  // 100 spam among 300: another order of the labels
+    std::sort(l1.begin(), l1.end());
+    std::sort(l0.begin(), l0.end());
+    EXPECT_EQ(l1, l0);
   }
 }
 
@@ -197,6 +252,8 @@ TEST_F(CliClassify, UsageErrors) {
   for (const std::string& args :
        {std::string("classify"), std::string("classify frobnicate"), std::string("classify eval"),
         "classify eval --corpus " + (dir_ / "index").string() + " --format csv",
+        "classify eval --corpus " + (dir_ / "index").string() + " --shuffle x",
+        "classify eval --corpus " + (dir_ / "index").string() + " --shuffle -1",
         "classify eval --corpus " + (dir_ / "index").string() + " --channel fax",
         "classify eval --corpus " + (dir_ / "index").string() + " --seed x",
         "classify eval --corpus " + (dir_ / "index").string() + " --params bits=99",

@@ -6,7 +6,8 @@
 //                          [--limit N] [--calibrate FPR] [--json]
 //   rampart classify score --model FILE MESSAGE [--json]
 //   rampart classify eval  --corpus FILE [--format trec|tsv] [--channel email|sms|im]
-//                          [--seed N] [--params SPEC] [--limit N] [--scores FILE] [--json]
+//                          [--seed N] [--params SPEC] [--limit N] [--scores FILE]
+//                          [--members FILE] [--shuffle SEED] [--json]
 //
 // DESCRIPTION
 //   train: learns every message of the corpus in order, into the model FILE
@@ -26,7 +27,14 @@
 //   "cpu_seconds", "msgs_per_sec", "verdicts_per_sec", "params"}; verdicts_per_sec
 //   is a second pass that only classifies every message with the final model
 //   (the verdict path without learning), per CPU second. --scores FILE writes "score label" lines in
-//   corpus order.
+//   corpus order. --members FILE writes, in corpus order, what each message's score was made of
+//   before it was learned: "label pa lr chars prior features" (label 1 spam, 0 ham; the four
+//   log-odds parts of Model::members, which add up to the score's log-odds; the number of
+//   distinct features), to study how the members rank the hard messages. It extracts each
+//   message once more, inside the timed loop: msgs_per_sec is lower with it.
+//   --shuffle SEED runs the corpus in a random order instead of the order given (Fisher-Yates
+//   over a 64-bit Mersenne Twister seeded with SEED: the same seed, the same order on every
+//   build), to see how much a figure owes to one order (README.md).
 //   --format defaults to trec; --channel to email for trec and sms for tsv.
 //   --seed N seeds the feature hashing (the order is never changed).
 //   --params SPEC overrides defaults: "algo=lr,rate=0.02,ngram=3-5,bits=22,..."
@@ -40,9 +48,11 @@
 
 #include <time.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -110,7 +120,9 @@ bool parse_common(Args& a, Common& c, int& rc) {
 }
 
 int run_eval(Args& a) {
-  if (!a.parse({"corpus", "format", "channel", "seed", "params", "limit", "scores"}, {"json"})) return kUsage;
+  if (!a.parse({"corpus", "format", "channel", "seed", "params", "limit", "scores", "members", "shuffle"},
+               {"json"}))
+    return kUsage;
   if (!a.positional().empty()) return a.usage_error("unexpected argument '" + a.positional()[0] + "'");
   auto path = a.get("corpus");
   if (!path) return a.usage_error("--corpus is required");
@@ -119,14 +131,32 @@ int run_eval(Args& a) {
   if (!parse_common(a, c, rc)) return rc;
   auto corpus = read_corpus(*path, c.format, c.limit);
   if (!corpus) return a.usage_error(corpus.error().message);
+  if (auto s = a.get("shuffle")) {
+    uint64_t seed = 0;
+    auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), seed);
+    if (ec != std::errc() || p != s->data() + s->size() || s->empty())
+      return a.usage_error("--shuffle needs a non-negative integer");
+    std::mt19937_64 rng(seed);
+    for (size_t i = corpus->size(); i > 1; --i) std::swap((*corpus)[i - 1], (*corpus)[rng() % i]);
+  }
   auto cl = Classifier::create(c.channel, c.fopt, c.lopt);
   if (!cl) return a.usage_error(cl.error().message);
 
   std::vector<Judged> judged;
   judged.reserve(corpus->size());
+  // --members: each message's parts before it is learned (prequential).
+  const auto members_path = a.get("members");
+  std::vector<std::pair<Model::Members, size_t>> parts;
+  if (members_path) parts.reserve(corpus->size());
   const auto t0 = std::chrono::steady_clock::now();
   const double c0 = cpu_seconds();
-  for (const Example& e : *corpus) judged.push_back(Judged{cl->score_and_learn(e.text, e.spam), e.spam});
+  for (const Example& e : *corpus) {
+    if (members_path) {
+      const Model::Members m = cl->members(e.text);  // extracts: last_features() is this message's
+      parts.emplace_back(m, cl->last_features().size());
+    }
+    judged.push_back(Judged{cl->score_and_learn(e.text, e.spam), e.spam});
+  }
   const double cpu = cpu_seconds() - c0;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -149,11 +179,21 @@ int run_eval(Args& a) {
     for (const Judged& j : judged) std::fprintf(f, "%.9g %s\n", j.score, j.spam ? "spam" : "ham");
     std::fclose(f);
   }
-  const std::string params = std::string("channel=") + std::string(channel_name(c.channel)) +
-                             ",algo=" + std::string(algorithm_name(c.lopt.algorithm)) +
-                             ",rate=" + std::to_string(c.lopt.rate) + ",c=" + std::to_string(c.lopt.c) +
-                             ",ppm=" + std::to_string(c.lopt.ppm) + ",prior=" + (c.lopt.prior ? "1" : "0") +
-                             "," + to_string(c.fopt);
+  if (members_path) {
+    std::FILE* f = std::fopen(members_path->c_str(), "w");
+    if (!f) return a.usage_error("cannot write " + *members_path);
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const Model::Members& m = parts[i].first;
+      std::fprintf(f, "%d %.9g %.9g %.9g %.9g %zu\n", judged[i].spam ? 1 : 0, m.pa, m.lr, m.chars, m.prior,
+                   parts[i].second);
+    }
+    std::fclose(f);
+  }
+  const std::string params =
+      std::string("channel=") + std::string(channel_name(c.channel)) +
+      ",algo=" + std::string(algorithm_name(c.lopt.algorithm)) + ",rate=" + std::to_string(c.lopt.rate) +
+      ",c=" + std::to_string(c.lopt.c) + ",ppm=" + std::to_string(c.lopt.ppm) +
+      ",prior=" + (c.lopt.prior ? std::to_string(c.lopt.prior_weight) : "0") + "," + to_string(c.fopt);
   if (a.flag("json")) {
     std::printf(
         "{\"n\": %zu, \"spam\": %zu, \"ham\": %zu, \"roca_pct\": %.6f, \"lam_pct\": %.6f, "

@@ -46,6 +46,11 @@ double Classifier::score_and_learn(std::string_view input, bool spam) {
   return model_.to_score(model_.margin_then_learn(features_, spam, char_text(input)));
 }
 
+Model::Members Classifier::members(std::string_view input) {
+  extractor_.extract(input, model_.channel(), features_);
+  return model_.members(features_, char_text(input));
+}
+
 Status Classifier::reload(const std::string& path) {
   auto m = Model::load(path);
   if (!m) return tl::unexpected(m.error());

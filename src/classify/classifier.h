@@ -44,6 +44,8 @@ class Classifier {
   Verdict classify(std::string_view input);
   void learn(std::string_view input, bool spam);
   double score_and_learn(std::string_view input, bool spam);
+  // The model's members on this input (Model::members), learning nothing.
+  Model::Members members(std::string_view input);
 
   // Loads `path`; on any error the current model stays and the error is
   // returned.

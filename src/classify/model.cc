@@ -150,9 +150,13 @@ Status parse_params(std::string_view spec, FeatureOptions& fopt, LearnerOptions&
     } else if (k == "ppm_bits") {
       auto [q, e] = std::from_chars(v.data(), v.data() + v.size(), lopt.ppm_bits);
       ok = e == std::errc() && q == v.data() + v.size() && lopt.ppm_bits >= 10 && lopt.ppm_bits <= 26;
-    } else if (k == "prior")
-      ok = (v == "0" || v == "1") && ((lopt.prior = v == "1"), true);
-    else if (k == "ada")
+    } else if (k == "prior") {
+      // 0: none; W > 0: the cue prior at weight W.
+      float pw = 0;
+      ok = parse_float(v, pw) && pw >= 0 && pw <= 100;
+      lopt.prior = ok && pw > 0;
+      if (lopt.prior) lopt.prior_weight = pw;
+    } else if (k == "ada")
       ok = (v == "0" || v == "1") && ((lopt.adagrad = v == "1"), true);
     else
       return fail(Errc::kInvalidArgument, "unknown parameter '" + std::string(k) + "'");
@@ -167,6 +171,8 @@ Result<Model> Model::create(Channel channel, const FeatureOptions& fopt, const L
     return fail(Errc::kInvalidArgument, "algo=ens takes neither ada, norm nor reps");
   if ((lopt.ppm > 0 || lopt.prior) && lopt.algorithm != Algorithm::kEnsemble)
     return fail(Errc::kInvalidArgument, "ppm and prior need algo=ens");
+  if (!(lopt.prior_weight > 0 && lopt.prior_weight <= 100))
+    return fail(Errc::kInvalidArgument, "the prior's weight must be in (0, 100]");
   if (!(lopt.ppm >= 0 && lopt.ppm <= 1000) || lopt.ppm_order > CharModel::kMaxOrder || lopt.ppm_bits < 10 ||
       lopt.ppm_bits > 26)
     return fail(Errc::kInvalidArgument, "ppm must be in 0..1000, ppm_order in 0..6, ppm_bits in 10..26");
@@ -196,7 +202,7 @@ double Model::linear_margin(std::span<const uint32_t> features) const {
 
 double Model::prior_margin(std::string_view text) const {
   if (!lopt_.prior) return 0;
-  return cue_prior(text) * 100.0 / (100.0 + static_cast<double>(hams_ + spams_));
+  return cue_prior(text) * lopt_.prior_weight * 100.0 / (100.0 + static_cast<double>(hams_ + spams_));
 }
 
 double Model::margin(std::span<const uint32_t> features, std::string_view text) const {
@@ -221,6 +227,29 @@ double Model::to_score(double m) const {
   if (m > 40) return 1.0;
   if (m < -40) return 0.0;
   return 1.0 / (1.0 + std::exp(-m));
+}
+
+Model::Members Model::members(std::span<const uint32_t> features, std::string_view text) const {
+  Members parts;
+  if (lopt_.algorithm != Algorithm::kEnsemble) {
+    parts.pa = margin(features, text);
+    return parts;
+  }
+  // linear_margin()'s sums, in the same order, split into its two halves.
+  const float* w = w_.data();
+  const size_t mask = size_ - 1;
+  float s = 0, l = 0;
+  for (uint32_t i : features) {
+    const float* p = w + 2 * (i & mask);
+    s += p[0];
+    l += p[1];
+  }
+  const double n = features.empty() ? 1.0 : static_cast<double>(features.size());
+  parts.pa = 2.0 * s;
+  parts.lr = l / std::sqrt(n) / 2;
+  parts.prior = prior_margin(text);
+  if (lopt_.ppm > 0) parts.chars = lopt_.ppm * chars_.log_ratio(text);
+  return parts;
 }
 
 void Model::learn(std::span<const uint32_t> features, bool spam, std::string_view text) {
@@ -402,7 +431,11 @@ std::string Model::serialize() const {
   w.f32(lopt_.thick);
   w.f32(lopt_.c);
   w.f32(lopt_.threshold);
-  w.u32((lopt_.normalize ? 1u : 0u) | (lopt_.adagrad ? 2u : 0u) | (lopt_.prior ? 4u : 0u));
+  // Flag 8: the prior's weight follows the character block (a file with
+  // weight 1 is laid out as before it existed, and loads in older builds).
+  const bool prior_weight = lopt_.prior && lopt_.prior_weight != 1.0f;
+  w.u32((lopt_.normalize ? 1u : 0u) | (lopt_.adagrad ? 2u : 0u) | (lopt_.prior ? 4u : 0u) |
+        (prior_weight ? 8u : 0u));
   w.u32(lopt_.reps);
   w.f32(lopt_.target);
   w.u64(hams_);
@@ -427,6 +460,7 @@ std::string Model::serialize() const {
     w.u32(lopt_.ppm > 0 ? chars_.bits() : 0);
     if (lopt_.ppm > 0) w.bytes(chars_.table().data(), chars_.table().size() * sizeof(uint32_t));
   }
+  if (prior_weight) w.f32(lopt_.prior_weight);
   w.u64(checksum(w.str()));
   return std::move(w.str());
 }
@@ -468,10 +502,12 @@ Result<Model> Model::deserialize(std::string_view bytes) {
   if (algo > 2) return tl::unexpected(corrupt("unknown algorithm " + std::to_string(algo)));
   m.channel_ = static_cast<Channel>(channel);
   m.lopt_.algorithm = static_cast<Algorithm>(algo);
-  if (lflags > 7) return tl::unexpected(corrupt("unknown learner flags"));
+  if (lflags > 15) return tl::unexpected(corrupt("unknown learner flags"));
   m.lopt_.normalize = lflags & 1;
   m.lopt_.adagrad = lflags & 2;
   m.lopt_.prior = lflags & 4;
+  const bool prior_weight = lflags & 8;
+  if (prior_weight && !m.lopt_.prior) return tl::unexpected(corrupt("a prior weight without the prior"));
   f.words = flags & 1;
   f.bigrams = flags & 2;
   f.headers = flags & 4;
@@ -511,7 +547,8 @@ Result<Model> Model::deserialize(std::string_view bytes) {
     if (chars_bits != 0) m.lopt_.ppm_bits = chars_bits;
     chars_bytes = 12 + (chars_bits != 0 ? (uint64_t{2} << chars_bits) * sizeof(uint32_t) : 0);
   }
-  if (r.left() != weight_bytes + chars_bytes)
+  const uint64_t prior_bytes = prior_weight ? 4 : 0;
+  if (r.left() != weight_bytes + chars_bytes + prior_bytes)
     return tl::unexpected(corrupt("weights truncated or trailing bytes"));
   m.size_ = count;
   m.stride_ = static_cast<uint32_t>(arrays);
@@ -532,6 +569,11 @@ Result<Model> Model::deserialize(std::string_view bytes) {
   if (chars_bits != 0) {
     m.chars_ = CharModel(m.lopt_.ppm_order, chars_bits);
     r.bytes(m.chars_.table().data(), m.chars_.table().size() * sizeof(uint32_t));
+  }
+  if (prior_weight) {
+    r.f32(m.lopt_.prior_weight);
+    if (!(m.lopt_.prior_weight > 0 && m.lopt_.prior_weight <= 100))
+      return tl::unexpected(corrupt("the prior's weight out of range"));
   }
   return m;
 }

@@ -30,8 +30,9 @@
 // most that fraction of ham seen scored at or above it.
 //
 // File (little-endian): magic "RMPCLSMD", u32 version (kModelVersion), the
-// options, counts and calibration histogram, 2^bits float weights, and a
-// 64-bit checksum of every byte before it. load() refuses with a clear error
+// options, counts and calibration histogram, 2^bits float weights, the
+// ensemble's character block, the cue prior's f32 weight when it is not 1
+// (learner flag 8), and a 64-bit checksum of every byte before it. load() refuses with a clear error
 // (Errc::kParse) a file that is short, has another magic, another version,
 // a bad checksum, inconsistent options or non-finite weights; the caller
 // keeps its old model. save() writes "<path>.tmp.<pid>", fsyncs, renames
@@ -74,13 +75,14 @@ struct LearnerOptions {
   uint32_t ppm_order = 3;  // their order (0..6)
   uint32_t ppm_bits = 19;  // their table: 2^ppm_bits count pairs (10..26; 19: 4 MiB)
   bool prior = false;      // ensemble: the fixed cue prior of cues.h, fading as 100 / (100 + learned)
+  float prior_weight = 1;  // its weight, 0 < w <= 100 (`prior=W`); files without one: 1
 };
 
 // The measured defaults of each channel (README.md).
 FeatureOptions default_feature_options(Channel channel);
 LearnerOptions default_learner_options(Channel channel);
 
-// "algo=lr|pa|ens,ppm=W,ppm_order=K,ppm_bits=B,prior=0|1,rate=R,thick=T,c=C,threshold=X,norm=0|1,ada=0|1,reps=N,target=T";
+// "algo=lr|pa|ens,ppm=W,ppm_order=K,ppm_bits=B,prior=0|W,rate=R,thick=T,c=C,threshold=X,norm=0|1,ada=0|1,reps=N,target=T";
 // other keys go to the feature options (features.h). Unknown keys are an error.
 Status parse_params(std::string_view spec, FeatureOptions& fopt, LearnerOptions& lopt);
 
@@ -96,6 +98,17 @@ class Model {
     return to_score(margin(features, text));
   }
   double to_score(double margin) const;
+
+  // The parts of margin(), in log-odds: for the ensemble its members (the
+  // passive-aggressive and the logistic halves, the character models, the
+  // cue prior as weighted now); for a single learner, its margin in `pa`.
+  // They add up to margin() (to rounding). What `rampart classify eval
+  // --members` writes, to study how the members rank the hard messages.
+  struct Members {
+    double pa = 0, lr = 0, chars = 0, prior = 0;
+    double total() const { return pa + lr + chars + prior; }
+  };
+  Members members(std::span<const uint32_t> features, std::string_view text = {}) const;
   bool is_spam(double score) const { return score >= lopt_.threshold; }
 
   // Learns one labelled message. learn_scored takes the margin already

@@ -198,9 +198,16 @@ TEST(Model, EnsembleCuePriorFades) {
   LearnerOptions lp;
   ASSERT_TRUE(parse_params("algo=ens,prior=1", fo, lp));
   EXPECT_TRUE(lp.prior);
+  EXPECT_EQ(lp.prior_weight, 1.0f);
   ASSERT_TRUE(parse_params("prior=0", fo, lp));
   EXPECT_FALSE(lp.prior);
-  EXPECT_FALSE(parse_params("prior=2", fo, lp));
+  ASSERT_TRUE(parse_params("prior=2.5", fo, lp));
+  EXPECT_TRUE(lp.prior);
+  EXPECT_EQ(lp.prior_weight, 2.5f);
+  EXPECT_FALSE(parse_params("prior=-1", fo, lp));
+  EXPECT_FALSE(parse_params("prior=101", fo, lp));
+  EXPECT_FALSE(parse_params("prior=x", fo, lp));
+  EXPECT_EQ(default_learner_options(Channel::kSms).prior_weight, 1.0f);
   EXPECT_TRUE(default_learner_options(Channel::kSms).prior);
   EXPECT_FALSE(default_learner_options(Channel::kEmail).prior);
 
@@ -211,6 +218,79 @@ TEST(Model, EnsembleCuePriorFades) {
   back = Model::deserialize(a->serialize());
   ASSERT_TRUE(back);
   EXPECT_FALSE(back->learner_options().prior);
+
+  // prior=W: the prior's part scales with W; W survives the file (4 bytes
+  // and learner flag 8; a weight-1 file is laid out as before, so older
+  // builds load it); W out of range is refused by create().
+  LearnerOptions heavy = with;
+  heavy.prior_weight = 2.0f;
+  auto c = Model::create(Channel::kSms, small(), heavy), d = Model::create(Channel::kSms, small(), with);
+  ASSERT_TRUE(c && d);
+  EXPECT_NEAR(c->margin(f, spam) - d->margin(f, spam), cue_prior(spam), 1e-12);  // fresh: 2x - 1x
+  EXPECT_NEAR(c->members(f, ham).prior, -4.0, 1e-12);
+  const std::string heavy_file = c->serialize(), plain_file = d->serialize();
+  EXPECT_EQ(heavy_file.size(), plain_file.size() + 4);
+  uint32_t lflags = 0;
+  std::memcpy(&lflags, heavy_file.data() + 36, 4);
+  EXPECT_EQ(lflags, 4u | 8u);
+  std::memcpy(&lflags, plain_file.data() + 36, 4);
+  EXPECT_EQ(lflags, 4u);
+  back = Model::deserialize(heavy_file);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->learner_options().prior_weight, 2.0f);
+  EXPECT_EQ(back->margin(f, spam), c->margin(f, spam));
+  EXPECT_EQ(back->serialize(), heavy_file);
+  for (float w : {0.0f, -1.0f, 101.0f}) {
+    heavy.prior_weight = w;
+    EXPECT_FALSE(Model::create(Channel::kSms, small(), heavy)) << w;
+  }
+}
+
+// members() splits margin() into its parts: for the full ensemble (both
+// halves, the character models, the prior) they add up to the margin after
+// learning in both directions; each part moves with what it models; a
+// single learner's margin is all in `pa`.
+TEST(Model, MembersAddUpToTheMargin) {
+  LearnerOptions lo;
+  lo.algorithm = Algorithm::kEnsemble;
+  lo.rate = 16.0f;
+  lo.ppm = 2.0f;
+  lo.ppm_bits = 12;
+  lo.prior = true;
+  auto m = Model::create(Channel::kSms, small(), lo);
+  ASSERT_TRUE(m);
+  const std::string spam = "URGENT! Call 09061701461 to claim your prize";
+  const std::string ham = "ok lor see you at home";
+  std::mt19937 rng(9);
+  for (int i = 0; i < 60; ++i) {
+    const bool is_spam = i % 3 == 0;
+    auto x = synthetic(rng, is_spam);
+    const std::string& text = is_spam ? spam : ham;
+    const Model::Members parts = m->members(x, text);
+    const double margin = m->margin(x, text);
+    EXPECT_NEAR(parts.total(), margin, 1e-9 * (1 + std::fabs(margin))) << i;
+    EXPECT_EQ(m->margin_then_learn(x, is_spam, text), margin);
+  }
+  auto s = synthetic(rng, true), h = synthetic(rng, false);
+  const Model::Members ps = m->members(s, spam), ph = m->members(h, ham);
+  EXPECT_GT(ps.pa, 0);
+  EXPECT_LT(ph.pa, 0);
+  EXPECT_GT(ps.lr, 0);
+  EXPECT_LT(ph.lr, 0);
+  EXPECT_GT(ps.chars, 0);
+  EXPECT_LT(ph.chars, 0);
+  EXPECT_NEAR(ps.prior, cue_prior(spam) * 100.0 / 160.0, 1e-12);
+  EXPECT_NEAR(ph.prior, -2.0 * 100.0 / 160.0, 1e-12);
+
+  LearnerOptions single;
+  single.algorithm = Algorithm::kPassiveAggressive;
+  auto pa = Model::create(Channel::kSms, small(), single);
+  ASSERT_TRUE(pa);
+  pa->learn(s, true);
+  const Model::Members one = pa->members(s, spam);
+  EXPECT_GT(one.pa, 0);
+  EXPECT_EQ(one.pa, pa->margin(s, spam));
+  EXPECT_EQ(one.lr + one.chars + one.prior, 0.0);
 }
 
 TEST(Model, NormalizedRepeatedConverges) {
@@ -347,11 +427,19 @@ TEST_F(ModelFile, UnknownFlagsAndBadEnsembleRefused) {
   r = Model::deserialize(patch(flags, 128));
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("flags"), std::string::npos) << r.error().message;
-  // lflags 4 (the cue prior) is known, 8 is not; the prior on a non-ensemble is refused.
+  // lflags 4 (the cue prior) and 8 (its weight, after the character block)
+  // are known, 16 is not; a weight without the prior, or the flag without
+  // the weight's bytes, is refused; the prior on a non-ensemble is refused.
   ASSERT_TRUE(Model::deserialize(patch(36, 4)));
-  r = Model::deserialize(patch(36, 8));
+  r = Model::deserialize(patch(36, 16));
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("learner flags"), std::string::npos) << r.error().message;
+  r = Model::deserialize(patch(36, 8));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("prior weight without"), std::string::npos) << r.error().message;
+  r = Model::deserialize(patch(36, 12));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("trailing"), std::string::npos) << r.error().message;
   {
     std::string plain = trained(LearnerOptions{}).serialize();  // logistic
     const uint32_t prior_flag = 4;
