@@ -27,6 +27,7 @@
 
 #include "auth/dkim/dkim.h"
 #include "auth/dkim/test_util.h"
+#include "classify/test_util.h"
 #include "e2e_support.h"
 #include "reputation/test_util.h"
 #include "server/http/access.h"
@@ -329,16 +330,11 @@ TEST_F(RampartdHttp, MessagesScoredByTheSmsContentModel) {
   ASSERT_NE(rampart, nullptr) << "RAMPART_BIN not set (tests/rampartd.cmake sets it)";
   {
     std::ofstream tsv(tmp + "/seed.tsv");
-    const char* spam[] = {"WINNER!! You have won a 1000 GBP prize. Call 09061701461 now to claim",
-                          "URGENT! Your number has been awarded a 2000 bonus prize, call 09066362231",
-                          "FREE entry in a weekly competition to win cash, text WIN to 87121 now",
-                          "Congratulations, you won a free holiday! Claim your prize: call 08712300220"};
-    const char* ham[] = {"are we still on for lunch tomorrow? I can pick you up at noon",
-                         "ok see you at seven, bring the keys please",
-                         "running late, the bus is stuck in traffic, there in ten minutes",
-                         "thanks for dinner last night, the kids loved it"};
+    using classify::testing::kSmsSeedHam;
+    using classify::testing::kSmsSeedSpam;
     for (int r = 0; r < 10; ++r)
-      for (size_t i = 0; i < std::size(spam); ++i) tsv << "spam\t" << spam[i] << "\nham\t" << ham[i] << "\n";
+      for (size_t i = 0; i < std::size(kSmsSeedSpam); ++i)
+        tsv << "spam\t" << kSmsSeedSpam[i] << "\nham\t" << kSmsSeedHam[i] << "\n";
   }
   const std::string sms_model = tmp + "/data/sms.model";
   auto tr = e2e::run({rampart, "classify", "train", "--model", sms_model, "--corpus", tmp + "/seed.tsv",

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "classify/test_util.h"
 #include "server/http/router.h"
 #include "server/messages_api.h"
 
@@ -143,18 +144,12 @@ void write_small_model(const std::string& path) {
                                         classify::default_feature_options(classify::Channel::kSms),
                                         classify::default_learner_options(classify::Channel::kSms));
   ASSERT_TRUE(c);
-  const char* spam[] = {"WINNER!! You have won a 1000 GBP prize. Call 09061701461 now to claim",
-                        "URGENT! Your number has been awarded a 2000 bonus prize, call 09066362231",
-                        "FREE entry in a weekly competition to win cash, text WIN to 87121 now",
-                        "Congratulations, you won a free holiday! Claim your prize: call 08712300220"};
-  const char* ham[] = {"are we still on for lunch tomorrow? I can pick you up at noon",
-                       "ok see you at seven, bring the keys please",
-                       "running late, the bus is stuck in traffic, there in ten minutes",
-                       "thanks for dinner last night, the kids loved it"};
+  using classify::testing::kSmsSeedHam;
+  using classify::testing::kSmsSeedSpam;
   for (int r = 0; r < 10; ++r)
-    for (size_t i = 0; i < std::size(spam); ++i) {
-      c->learn(spam[i], true);
-      c->learn(ham[i], false);
+    for (size_t i = 0; i < std::size(kSmsSeedSpam); ++i) {
+      c->learn(kSmsSeedSpam[i], true);
+      c->learn(kSmsSeedHam[i], false);
     }
   ASSERT_TRUE(c->save(path));
 }
