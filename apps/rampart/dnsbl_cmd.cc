@@ -2,7 +2,7 @@
 //
 // SYNOPSIS
 //   rampart dnsbl serve [--listen ADDR:PORT]... [--threads N] [--check SECONDS]
-//                       [--udp asio|blocking] [--rate-limit QPS [--rate-burst N]]
+//                       [--udp asio|blocking] [--udp-gso on|off] [--rate-limit QPS [--rate-burst N]]
 //                       [--xfr-allow CIDR]... [--tsig NAME:ALG:BASE64]... [--tsig-file FILE]
 //                       [--notify ADDR:PORT]... [--xfr-max-records N] [--xfr-journal N]
 //                       [--stats FILE]
@@ -29,6 +29,10 @@
 //   as when hosted in rampartd's loops, which costs an epoll wake-up per
 //   reply and per wake (bench/README.md has the figures). TCP is always on
 //   the io_context threads.
+//   --udp-gso on (default) sends the answers of one read batch that go to
+//   the same client socket and have equal lengths (the last may be
+//   shorter) as one UDP_SEGMENT send, cut by the kernel into the same
+//   datagrams; off sends one message per answer.
 //   --rate-limit: queries per second per client address (and thread; 0, the
 //   default, is no limit), --rate-burst the bucket (default: the rate). Over
 //   it a client gets A 127.255.255.255 and TXT "Excessive number of queries"
@@ -105,6 +109,7 @@ struct Options {
   unsigned check = 60;
   double rate_limit = 0, rate_burst = 0;
   server::dns::UdpMode udp = server::dns::UdpMode::kBlocking;
+  bool udp_gso = true;
   dnsbl::LoadOptions load;
   std::vector<dnsbl::ZoneSpec> specs;
   std::vector<IpPrefix> xfr_allow;
@@ -138,10 +143,11 @@ int parse(cli::Args& a, Options& o, bool serve) {
         o.load.threads = value == "1" ? 1 : 2;
         continue;
       }
-      bool takes = serve && (arg == "--listen" || arg == "--threads" || arg == "--check" || arg == "--udp" ||
-                             arg == "--rate-limit" || arg == "--rate-burst" || arg == "--xfr-allow" ||
-                             arg == "--tsig" || arg == "--tsig-file" || arg == "--notify" ||
-                             arg == "--xfr-max-records" || arg == "--xfr-journal" || arg == "--stats");
+      bool takes =
+          serve && (arg == "--listen" || arg == "--threads" || arg == "--check" || arg == "--udp" ||
+                    arg == "--udp-gso" || arg == "--rate-limit" || arg == "--rate-burst" ||
+                    arg == "--xfr-allow" || arg == "--tsig" || arg == "--tsig-file" || arg == "--notify" ||
+                    arg == "--xfr-max-records" || arg == "--xfr-journal" || arg == "--stats");
       if (!takes) return a.usage_error("unknown option " + arg);
       if (!has_value) {
         if (i + 1 >= raw.size()) return a.usage_error("option " + arg + " needs a value");
@@ -185,6 +191,9 @@ int parse(cli::Args& a, Options& o, bool serve) {
         if (value.empty() || *end || !(v >= 0) || v > 1e9)
           return a.usage_error(arg + " " + value + ": not a rate");
         (arg == "--rate-limit" ? o.rate_limit : o.rate_burst) = v;
+      } else if (arg == "--udp-gso") {
+        if (value != "on" && value != "off") return a.usage_error("--udp-gso: on or off");
+        o.udp_gso = value == "on";
       } else if (arg == "--udp") {
         if (value != "blocking" && value != "asio") return a.usage_error("--udp: asio or blocking");
         o.udp = value == "asio" ? server::dns::UdpMode::kAsio : server::dns::UdpMode::kBlocking;
@@ -358,6 +367,7 @@ int run_serve(cli::Args& a) {
   so.listen = o.listen;
   so.threads = o.threads;
   so.udp_mode = o.udp;
+  so.udp_gso = o.udp_gso;
   so.rate_limit = o.rate_limit;
   so.rate_burst = o.rate_burst;
   server::dns::register_answer_histograms(answer_metrics(), so);
@@ -427,9 +437,11 @@ int run_serve(cli::Args& a) {
                      member.c_str(), static_cast<unsigned long long>(n));
   auto st = (*srv)->stats();
   std::fprintf(
-      stderr, "rampart dnsbl: stopped after %llu UDP queries (%llu reads, %llu wakeups) and %llu TCP\n",
+      stderr,
+      "rampart dnsbl: stopped after %llu UDP queries (%llu reads, %llu sends, %llu wakeups) and %llu TCP\n",
       static_cast<unsigned long long>(st.udp_queries), static_cast<unsigned long long>(st.udp_reads),
-      static_cast<unsigned long long>(st.udp_wakeups), static_cast<unsigned long long>(st.tcp_queries));
+      static_cast<unsigned long long>(st.udp_sends), static_cast<unsigned long long>(st.udp_wakeups),
+      static_cast<unsigned long long>(st.tcp_queries));
   return 0;
 }
 
