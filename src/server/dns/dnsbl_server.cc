@@ -312,6 +312,11 @@ struct UdpBatch {
   // refusal says the socket or device cannot do it).
   void send_grouped(int fd, unsigned m, Counters& counters) {
     const size_t ng = plan_udp_sends(refs.data(), m, order.data(), groups.data());
+    if (ng == m) {  // one answer per client: nothing to group
+      counters.sends.fetch_add(m, std::memory_order_relaxed);
+      send_each(fd, out_msgs.data(), m);
+      return;
+    }
     std::array<mmsghdr, kBatch> msgs;
     for (size_t g = 0; g < ng; ++g) {
       const UdpSendGroup& grp = groups[g];
