@@ -8,6 +8,7 @@
 #   rbldnsd              Debian's, single-threaded
 #   rampart-1            rampart dnsbl serve --threads 1 (UDP: --udp blocking, the default)
 #   rampart-1-asio       the same with --udp asio (UDP through the io_context)
+#   rampart-1-nogso      rampart-1 with --udp-gso off (one send per answer)
 #   rampart-2            --threads 2 (two SO_REUSEPORT sockets, a thread each)
 # Each server is started once with an empty set (its base RSS) and once with
 # the data; then DNSBL_BENCH_ROUNDS (default 3) rounds run dnsperf for
@@ -149,6 +150,8 @@ start() {
       >"$TMP/$server.log" 2>&1 & ;;
     rampart-1-asio) "$RAMPART" dnsbl serve --listen "127.0.0.1:$SPORT" --threads 1 --udp asio --check 0 \
       "bl.bench:ip4set:$file" >"$TMP/$server.log" 2>&1 & ;;
+    rampart-1-nogso) "$RAMPART" dnsbl serve --listen "127.0.0.1:$SPORT" --threads 1 --udp-gso off --check 0 \
+      "bl.bench:ip4set:$file" >"$TMP/$server.log" 2>&1 & ;;
     rampart-2) "$RAMPART" dnsbl serve --listen "127.0.0.1:$SPORT" --threads 2 --check 0 "bl.bench:ip4set:$file" \
       >"$TMP/$server.log" 2>&1 & ;;
   esac
@@ -214,7 +217,7 @@ capped() {
   printf '    UDP threads'"'"' CPU, %% of a core, per round: rampart-1%s; rampart-2%s\n' "${USE[rampart-1]}" "${USE[rampart-2]}"
 }
 
-SERVERS=(rbldnsd rampart-1 rampart-1-asio rampart-2)
+SERVERS=(rbldnsd rampart-1 rampart-1-asio rampart-1-nogso rampart-2)
 printf '$SOA 1h ns1.bl.bench hostmaster.bl.bench 1 1h 10m 1w 5m\n127.0.0.2\n' >"$TMP/empty.txt"
 printf '%-9s %-15s %8s %9s %9s %7s %7s %8s %11s %6s\n' entries server qps cpu_us/q q/cpu_s vs_rbl rss_MB B/entry load_s load
 for n in "${SIZES[@]}"; do

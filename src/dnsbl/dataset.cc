@@ -486,6 +486,59 @@ void Dataset::emit(uint32_t value, std::string_view subst, uint16_t qtype, Colle
 
 namespace {
 
+// A fixed array of trivially copyable T. From 2 MiB up it has its own
+// mapping aligned to 2 MiB, with transparent huge pages asked for
+// (madvise; Debian's default THP mode is "madvise"): random lookups in a
+// table of millions of entries then miss the TLB far less, and a miss costs
+// a two-dimensional page walk in a virtual machine.
+template <typename T>
+class HugeArray {
+ public:
+  HugeArray() = default;
+  explicit HugeArray(size_t n) : n_(n) {
+    size_t bytes = n * sizeof(T);
+    if (bytes < kHuge) {
+      p_ = static_cast<T*>(::operator new(bytes ? bytes : 1));
+      return;
+    }
+    map_len_ = bytes + kHuge;
+    map_ = ::mmap(nullptr, map_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map_ == MAP_FAILED) throw std::bad_alloc();
+    uintptr_t a = (reinterpret_cast<uintptr_t>(map_) + kHuge - 1) & ~(uintptr_t{kHuge} - 1);
+    ::madvise(reinterpret_cast<void*>(a), bytes, MADV_HUGEPAGE);  // advice only: 4 KiB pages otherwise
+    p_ = reinterpret_cast<T*>(a);
+  }
+  HugeArray(HugeArray&& o) noexcept { swap(o); }
+  HugeArray& operator=(HugeArray&& o) noexcept {
+    HugeArray(std::move(o)).swap(*this);
+    return *this;
+  }
+  ~HugeArray() {
+    if (map_)
+      ::munmap(map_, map_len_);
+    else
+      ::operator delete(p_);
+  }
+  void swap(HugeArray& o) noexcept {
+    std::swap(p_, o.p_);
+    std::swap(n_, o.n_);
+    std::swap(map_, o.map_);
+    std::swap(map_len_, o.map_len_);
+  }
+  T& operator[](size_t i) { return p_[i]; }
+  const T& operator[](size_t i) const { return p_[i]; }
+  const T* begin() const { return p_; }
+  const T* end() const { return p_ + n_; }
+  size_t size() const { return n_; }
+
+ private:
+  static constexpr size_t kHuge = size_t{2} << 20;
+  T* p_ = nullptr;
+  size_t n_ = 0;
+  void* map_ = nullptr;
+  size_t map_len_ = 0;
+};
+
 // What every loadable data set implements beside Dataset.
 class Buildable : public Dataset {
  public:
@@ -531,7 +584,7 @@ class Buildable : public Dataset {
   }
   size_t value_count() const { return values_.size(); }
   void drop_index() {
-    std::vector<uint64_t>().swap(slots_);
+    slots_ = HugeArray<uint64_t>();
     values_.shrink_to_fit();
     texts_.shrink_to_fit();
   }
@@ -561,8 +614,9 @@ class Buildable : public Dataset {
   // Doubles the table (each slot holds its value's hash: no value is read
   // to move it, and a probe reads a value only when the hashes match).
   void grow() {
-    std::vector<uint64_t> old = std::move(slots_);
-    slots_.assign(std::max<size_t>(64, old.size() * 2), kFree);
+    HugeArray<uint64_t> old = std::move(slots_);
+    slots_ = HugeArray<uint64_t>(std::max<size_t>(64, old.size() * 2));
+    for (size_t i = 0; i < slots_.size(); ++i) slots_[i] = kFree;
     size_t mask = slots_.size() - 1;
     for (uint64_t slot : old) {
       if (slot == kFree) continue;
@@ -571,7 +625,10 @@ class Buildable : public Dataset {
       slots_[i] = slot;
     }
   }
-  std::vector<uint64_t> slots_;  // hash << 32 | value number, kFree; a power of two, at most half full
+  // hash << 32 | value number, kFree; a power of two, at most half full; on
+  // huge pages from 2 MiB (a file of a million texts probes 16 MB at random:
+  // each probe a TLB miss on 4 KiB pages)
+  HugeArray<uint64_t> slots_;
 };
 
 // The value part of an entry line, after the entry: `:A:TXT`, `:A`, `TXT`,
@@ -629,59 +686,6 @@ std::string_view special_text(std::string_view line) {
     return line.substr(2);
   return {};
 }
-
-// A fixed array of trivially copyable T. From 2 MiB up it has its own
-// mapping aligned to 2 MiB, with transparent huge pages asked for
-// (madvise; Debian's default THP mode is "madvise"): random lookups in a
-// table of millions of entries then miss the TLB far less, and a miss costs
-// a two-dimensional page walk in a virtual machine.
-template <typename T>
-class HugeArray {
- public:
-  HugeArray() = default;
-  explicit HugeArray(size_t n) : n_(n) {
-    size_t bytes = n * sizeof(T);
-    if (bytes < kHuge) {
-      p_ = static_cast<T*>(::operator new(bytes ? bytes : 1));
-      return;
-    }
-    map_len_ = bytes + kHuge;
-    map_ = ::mmap(nullptr, map_len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (map_ == MAP_FAILED) throw std::bad_alloc();
-    uintptr_t a = (reinterpret_cast<uintptr_t>(map_) + kHuge - 1) & ~(uintptr_t{kHuge} - 1);
-    ::madvise(reinterpret_cast<void*>(a), bytes, MADV_HUGEPAGE);  // advice only: 4 KiB pages otherwise
-    p_ = reinterpret_cast<T*>(a);
-  }
-  HugeArray(HugeArray&& o) noexcept { swap(o); }
-  HugeArray& operator=(HugeArray&& o) noexcept {
-    HugeArray(std::move(o)).swap(*this);
-    return *this;
-  }
-  ~HugeArray() {
-    if (map_)
-      ::munmap(map_, map_len_);
-    else
-      ::operator delete(p_);
-  }
-  void swap(HugeArray& o) noexcept {
-    std::swap(p_, o.p_);
-    std::swap(n_, o.n_);
-    std::swap(map_, o.map_);
-    std::swap(map_len_, o.map_len_);
-  }
-  T& operator[](size_t i) { return p_[i]; }
-  const T& operator[](size_t i) const { return p_[i]; }
-  const T* begin() const { return p_; }
-  const T* end() const { return p_ + n_; }
-  size_t size() const { return n_; }
-
- private:
-  static constexpr size_t kHuge = size_t{2} << 20;
-  T* p_ = nullptr;
-  size_t n_ = 0;
-  void* map_ = nullptr;
-  size_t map_len_ = 0;
-};
 
 // The single units of one ip4set bucket (units of 32, 24, 16 or 8 bits)
 // with their values, sorted by unit. A large table is indexed by the top
@@ -858,6 +862,38 @@ class Ip4Set final : public Buildable {
     *end = i;
     return true;
   }
+
+  // The commonest line of a large file read straight from the loader's
+  // buffer: four octets as plain_address() takes them, then the end of the
+  // line ('\n', or the end of the text, which ends on a line). Returns the
+  // start of the next line, or null for any other line (read the general
+  // way: line_(), add_line(), which give such a line the default value in
+  // force, as add_single() does).
+  static const char* plain_line(const char* p, const char* end, uint32_t* addr) {
+    uint32_t a = 0;
+    for (int o = 0; o < 4; ++o) {
+      if (o > 0) {
+        if (p == end || *p != '.') return nullptr;
+        ++p;
+      }
+      uint32_t v = 0;
+      const char* start = p;
+      while (p < end && p - start < 3 && *p >= '0' && *p <= '9')
+        v = v * 10 + static_cast<uint32_t>(*p++ - '0');
+      if (p == start || v > 255) return nullptr;
+      a = a << 8 | v;
+    }
+    if (p < end) {
+      if (*p != '\n') return nullptr;
+      ++p;
+    }
+    *addr = a;
+    return p;
+  }
+  // What add_line() does for a plain_line(): one /32 unit with `value`.
+  // Only while a single address is within $MAXRANGE4 (it may be set to 0).
+  bool takes_plain() const { return max_range4 >= 1; }
+  void add_single(uint32_t addr, uint32_t value) { pending_[0].push_back(uint64_t{addr} << 32 | value); }
 
   bool parse_range(std::string_view tok, uint32_t* lo, uint32_t* hi, std::string* why) const {
     uint32_t a = 0;
@@ -2086,12 +2122,25 @@ class Loader {
     line_no_ = 0;
   }
   void feed(std::string_view text) {
-    while (!text.empty()) {
-      size_t nl = text.find('\n');
-      std::string_view line = text.substr(0, nl);
-      text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    // An ip4set's lines of an address alone (most lines of a large file)
+    // go straight to the set, the others through line_().
+    Ip4Set* fast = combined_ ? nullptr : dynamic_cast<Ip4Set*>(root_.get());
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    while (p < end) {
       ++line_no_;
       ++report_->lines;
+      if (fast && *p >= '0' && *p <= '9' && fast->takes_plain()) {
+        uint32_t addr;
+        if (const char* next = Ip4Set::plain_line(p, end, &addr)) {
+          fast->add_single(addr, default_index());
+          p = next;
+          continue;
+        }
+      }
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+      std::string_view line(p, static_cast<size_t>((nl ? nl : end) - p));
+      p = nl ? nl + 1 : end;
       if (auto why = line_(rtrim(line)); !why.empty()) warn(line_no_, why);
     }
   }
@@ -2207,8 +2256,19 @@ class Loader {
             work.warnings.emplace_back(work.lines, why.empty() ? "bad line" : why);
           return true;
         };
+        const bool fast = ws.takes_plain();  // a special stops the worker: fixed here
         work.read_error = read_lines(read, cut, UINT64_MAX, [&](std::string_view t) {
           while (!t.empty()) {
+            uint32_t addr;
+            const char* next;
+            if (fast && t[0] >= '0' && t[0] <= '9' &&
+                (next = Ip4Set::plain_line(t.data(), t.data() + t.size(), &addr)) != nullptr) {
+              ++work.lines;
+              if (def_index == UINT32_MAX) def_index = ws.intern(def);
+              ws.add_single(addr, def_index);
+              t.remove_prefix(static_cast<size_t>(next - t.data()));
+              continue;
+            }
             size_t nl = t.find('\n');
             if (!line(t.substr(0, nl))) return false;
             t = nl == std::string_view::npos ? std::string_view{} : t.substr(nl + 1);

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <random>
@@ -563,6 +564,60 @@ TEST(Ip4SetTwoThreads, FallsBackWhereTheTailDependsOnTheHead) {
   ASSERT_TRUE(d1 && d2);
   EXPECT_EQ(p2.parallel_files, 1u);
   EXPECT_EQ(fingerprint(**d1, plain.probes), fingerprint(**d2, plain.probes));
+}
+
+// Lines of an address alone are read straight from the buffer (the
+// loader's fast path, one and two threads); the same file with a blank after
+// each such address goes the general way: the same data set, lines and
+// warnings, including the lines the fast path must leave alone (leading
+// zeros, octets over 255 or of four digits, a CR, a tab, a prefix), after
+// a $MAXRANGE4 of 1 (0 is refused), and a last line without its newline.
+TEST(Ip4Set, PlainLinesReadStraightAsTheGeneralWay) {
+  auto f = random_ip4set(11, 20000, 997);
+  f.text += "01.2.3.4\n1.2.3.256\n1.2.3.4567\n10.9.8.7\r\n10.9.8.6\t\n10.9.8\n10.9.9.9\n:5:five\n10.9.9.8\n";
+  f.text += "$MAXRANGE4 0\n$MAXRANGE4 1\n10.9.9.7\n10.9.9.6";
+  for (uint32_t a : {0x01020304u, 0x0A090807u, 0x0A090806u, 0x0A090800u, 0x0A090909u, 0x0A090908u,
+                     0x0A090907u, 0x0A090906u})
+    f.probes.push_back(a);
+  std::string general;
+  size_t plain = 0;
+  for (size_t at = 0; at < f.text.size();) {
+    size_t nl = f.text.find('\n', at);
+    std::string line = f.text.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+    at = nl == std::string::npos ? f.text.size() : nl + 1;
+    // A blank after a leading run of digits and dots that ends the line
+    // (but for a CR or a tab): no fast path, and the same meaning.
+    size_t run = line.find_first_not_of("0123456789.");
+    if (!line.empty() && line[0] >= '0' && line[0] <= '9' &&
+        (run == std::string::npos || line[run] == '\r' || line[run] == '\t')) {
+      if (run == std::string::npos) run = line.size();
+      ++plain;
+      line.insert(run, " ");
+    }
+    general += line + (nl == std::string::npos ? "" : "\n");
+  }
+  ASSERT_GT(plain, 10000u);
+  LoadOptions one, two;
+  one.threads = 1;
+  two.threads = 2;
+  two.parallel_min_bytes = 0;
+  for (const LoadOptions& o : {one, two}) {
+    LoadReport rf, rg;
+    auto fast = load_dataset_text("ip4set", {f.text}, &rf, o);
+    auto slow = load_dataset_text("ip4set", {general}, &rg, one);
+    ASSERT_TRUE(fast && slow);
+    EXPECT_EQ((*fast)->entries(), (*slow)->entries());
+    EXPECT_EQ(rf.lines, rg.lines);
+    EXPECT_EQ(rf.warnings, rg.warnings);
+    EXPECT_EQ(fingerprint(**fast, f.probes), fingerprint(**slow, f.probes));
+  }
+  // The ones the fast path leaves alone answer as rbldnsd reads them.
+  auto ds = load("ip4set", {f.text});
+  EXPECT_EQ(q(ds, "4.3.2.1").found, Found::kListed);  // 01.2.3.4
+  EXPECT_EQ(q(ds, "9.9.9.10").found, Found::kListed);
+  EXPECT_EQ(q(ds, "8.9.9.10").records, (S{"A 127.0.0.5", "TXT five"}));
+  EXPECT_EQ(q(ds, "7.9.9.10").found, Found::kListed);  // after $MAXRANGE4 1
+  EXPECT_EQ(q(ds, "6.9.9.10").found, Found::kListed);  // the last line, without a newline
 }
 
 }  // namespace

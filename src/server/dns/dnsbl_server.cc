@@ -1,6 +1,7 @@
 #include "server/dns/dnsbl_server.h"
 
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -28,6 +29,27 @@ using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>
 namespace {
 constexpr int kBatch = 64;
 constexpr size_t kUdpBuf = 4096;
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103  // linux/udp.h, Linux 4.18
+#endif
+
+UdpAnswerRef answer_ref(const sockaddr_storage& ss, size_t len) {
+  UdpAnswerRef r;
+  r.len = static_cast<uint16_t>(len);
+  if (ss.ss_family == AF_INET6) {
+    const auto* s6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    std::memcpy(&r.addr_hi, s6->sin6_addr.s6_addr, 8);
+    std::memcpy(&r.addr_lo, s6->sin6_addr.s6_addr + 8, 8);
+    r.port_family = uint32_t{s6->sin6_port} << 16 | AF_INET6;
+  } else {
+    const auto* s4 = reinterpret_cast<const sockaddr_in*>(&ss);
+    uint32_t a;
+    std::memcpy(&a, &s4->sin_addr, 4);
+    r.addr_lo = a;
+    r.port_family = uint32_t{s4->sin_port} << 16 | (ss.ss_family & 0xFFFF);
+  }
+  return r;
+}
 
 asio::ip::address to_asio(const IpAddress& ip) {
   if (ip.is_v4()) return asio::ip::address_v4(ip.v4_host_order());
@@ -55,6 +77,51 @@ std::string port_in_use(const HostPort& hp) {
 }
 
 }  // namespace
+
+size_t plan_udp_sends(const UdpAnswerRef* a, size_t n, uint8_t* order, UdpSendGroup* groups,
+                      size_t max_segments, size_t max_bytes) {
+  auto same_client = [&](uint8_t x, uint8_t y) {
+    return a[x].addr_hi == a[y].addr_hi && a[x].addr_lo == a[y].addr_lo &&
+           a[x].port_family == a[y].port_family;
+  };
+  auto before = [&](uint8_t x, uint8_t y) {  // client, then longer first, then arrival
+    if (a[x].addr_hi != a[y].addr_hi) return a[x].addr_hi < a[y].addr_hi;
+    if (a[x].addr_lo != a[y].addr_lo) return a[x].addr_lo < a[y].addr_lo;
+    if (a[x].port_family != a[y].port_family) return a[x].port_family < a[y].port_family;
+    if (a[x].len != a[y].len) return a[x].len > a[y].len;
+    return x < y;
+  };
+  // Insertion sort: at most 64 answers, mostly in few clients.
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t v = static_cast<uint8_t>(i);
+    size_t j = i;
+    while (j > 0 && before(v, order[j - 1])) {
+      order[j] = order[j - 1];
+      --j;
+    }
+    order[j] = v;
+  }
+  size_t g = 0;
+  for (size_t i = 0; i < n;) {
+    const uint8_t first = order[i];
+    const size_t size = a[first].len;
+    size_t end = i + 1, bytes = size;
+    // Equal lengths of one client ...
+    while (end < n && end - i < max_segments && same_client(order[end], first) && a[order[end]].len == size &&
+           bytes + size <= max_bytes) {
+      bytes += size;
+      ++end;
+    }
+    // ... and one shorter answer to close the run (the kernel's last segment).
+    if (end < n && end - i < max_segments && same_client(order[end], first) && a[order[end]].len < size &&
+        bytes + a[order[end]].len <= max_bytes)
+      ++end;
+    groups[g++] = {static_cast<uint16_t>(i), static_cast<uint16_t>(end),
+                   static_cast<uint16_t>(end - i > 1 && size > 0 ? size : 0)};
+    i = end;
+  }
+  return g;
+}
 
 // The answer latency's clock: the TSC where the kernel keeps time with it
 // (clocksource "tsc": invariant and synchronised across cores), read in a
@@ -100,7 +167,7 @@ class LatencyClock {
 };
 
 struct alignas(64) Counters {
-  std::atomic<uint64_t> udp{0}, tcp{0}, dropped{0}, conns{0}, reads{0}, wakeups{0}, limited{0};
+  std::atomic<uint64_t> udp{0}, tcp{0}, dropped{0}, conns{0}, reads{0}, wakeups{0}, limited{0}, sends{0};
   std::atomic<uint64_t> rcodes[16] = {};
   // Responses per zone (the index in the zone set, dnsbl::Collector::zone) and rcode.
   std::atomic<uint64_t> zone_rcodes[kZoneCounters][16] = {};
@@ -200,6 +267,16 @@ struct UdpBatch {
   std::array<iovec, kBatch> in_iov{}, out_iov{};
   std::array<mmsghdr, kBatch> in_msgs{}, out_msgs{};
   std::vector<std::string> xfr_out;
+  // The sends' plan (plan_udp_sends) and each GSO message's control data.
+  std::array<UdpAnswerRef, kBatch> refs{};
+  std::array<uint8_t, kBatch> order{};
+  std::array<UdpSendGroup, kBatch> groups{};
+  std::array<iovec, kBatch> group_iov{};
+  struct alignas(cmsghdr) Ctl {
+    unsigned char bytes[CMSG_SPACE(sizeof(uint16_t))];
+  };
+  std::array<Ctl, kBatch> ctl{};
+  bool gso = true;  // cleared for good when the kernel refuses UDP_SEGMENT
 
   void prepare() {
     for (int k = 0; k < kBatch; ++k) {
@@ -212,9 +289,81 @@ struct UdpBatch {
     }
   }
 
+  // sendmmsg of `m` messages; a message the kernel refuses (a full socket
+  // buffer, an unreachable peer) is skipped, as UDP may lose it anyway,
+  // rather than waited for.
+  static void send_each(int fd, mmsghdr* msgs, unsigned m) {
+    unsigned sent = 0;
+    while (sent < m) {
+      int r = ::sendmmsg(fd, msgs + sent, m - sent, MSG_DONTWAIT);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        ++sent;
+        continue;
+      }
+      sent += static_cast<unsigned>(r);
+    }
+  }
+
+  // The `m` answers in out_msgs as plan_udp_sends groups them: a group of
+  // several answers to one client is one message of their buffers in order
+  // with UDP_SEGMENT = the first one's length. A group the kernel refuses
+  // is sent again one answer a message (and GSO left off for good when the
+  // refusal says the socket or device cannot do it).
+  void send_grouped(int fd, unsigned m, Counters& counters) {
+    const size_t ng = plan_udp_sends(refs.data(), m, order.data(), groups.data());
+    if (ng == m) {  // one answer per client: nothing to group
+      counters.sends.fetch_add(m, std::memory_order_relaxed);
+      send_each(fd, out_msgs.data(), m);
+      return;
+    }
+    std::array<mmsghdr, kBatch> msgs;
+    for (size_t g = 0; g < ng; ++g) {
+      const UdpSendGroup& grp = groups[g];
+      msghdr& h = msgs[g].msg_hdr;
+      h = out_msgs[order[grp.begin]].msg_hdr;  // the client's address
+      for (unsigned i = grp.begin; i < grp.end; ++i) group_iov[i] = out_iov[order[i]];
+      h.msg_iov = &group_iov[grp.begin];
+      h.msg_iovlen = grp.end - grp.begin;
+      if (grp.gso_size) {
+        h.msg_control = ctl[g].bytes;
+        h.msg_controllen = sizeof ctl[g].bytes;
+        cmsghdr* c = CMSG_FIRSTHDR(&h);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        const uint16_t size = grp.gso_size;
+        std::memcpy(CMSG_DATA(c), &size, sizeof size);
+      }
+    }
+    counters.sends.fetch_add(ng, std::memory_order_relaxed);
+    size_t sent = 0;
+    while (sent < ng) {
+      int r = ::sendmmsg(fd, msgs.data() + sent, static_cast<unsigned>(ng - sent), MSG_DONTWAIT);
+      if (r >= 0) {
+        sent += static_cast<size_t>(r);
+        continue;
+      }
+      if (errno == EINTR) continue;
+      const UdpSendGroup& grp = groups[sent];
+      if (grp.gso_size && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
+        // EIO: no checksum offload on the route's device; EINVAL: a segment
+        // over the path's MTU; ENOPROTOOPT/EOPNOTSUPP: no UDP GSO at all.
+        if (errno == EIO || errno == ENOPROTOOPT || errno == EOPNOTSUPP) gso = false;
+        std::array<mmsghdr, kBatch> one;
+        unsigned k = 0;
+        for (unsigned i = grp.begin; i < grp.end; ++i) one[k++] = out_msgs[order[i]];
+        counters.sends.fetch_add(k, std::memory_order_relaxed);
+        send_each(fd, one.data(), k);
+      }
+      ++sent;  // sent alone above, or lost as UDP may lose it
+    }
+  }
+
   // Answers the `n` datagrams received and sends the replies.
   void answer_and_send(int fd, int n, Lane& lane, Counters& counters, const dnsbl::AnswerOptions& opts,
-                       RateLimiter& limiter, dnsbl::Xfr* xfr, const std::array<Histogram*, 4>& latency) {
+                       RateLimiter& limiter, dnsbl::Xfr* xfr, const std::array<Histogram*, 4>& latency,
+                       bool use_gso) {
     // Latency (rampart_dns_answer_seconds): answers per rcode class in this
     // batch, observed once with the batch's time after sendmmsg.
     const bool timed = latency[0] != nullptr;
@@ -261,19 +410,14 @@ struct UdpBatch {
       out_msgs[m].msg_hdr.msg_namelen = in_msgs[k].msg_hdr.msg_namelen;
       out_msgs[m].msg_hdr.msg_iov = &out_iov[m];
       out_msgs[m].msg_hdr.msg_iovlen = 1;
+      if (gso) refs[m] = answer_ref(peers[k], len);
       ++m;
     }
-    unsigned sent = 0;
-    while (sent < m) {
-      int r = ::sendmmsg(fd, out_msgs.data() + sent, m - sent, MSG_DONTWAIT);
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        // A full socket buffer or an unreachable peer: skip one datagram
-        // (UDP may lose it anyway) rather than block.
-        ++sent;
-        continue;
-      }
-      sent += static_cast<unsigned>(r);
+    if (gso && use_gso && m > 1) {
+      send_grouped(fd, m, counters);
+    } else {
+      counters.sends.fetch_add(m, std::memory_order_relaxed);
+      send_each(fd, out_msgs.data(), m);
     }
     if (timed && m > 0) {
       const double secs = clock.seconds(t0, clock.now());
@@ -344,7 +488,7 @@ struct DnsblServer::Worker {
       if (n <= 0) return true;  // EAGAIN (or an error the next wait reports)
       refresh_zones();
       batch->answer_and_send(fd, n, lane, counters, srv->options_.answer, limiter, srv->options_.xfr.get(),
-                             srv->options_.answer_seconds[0]);
+                             srv->options_.answer_seconds[0], srv->options_.udp_gso);
     }
     return false;
   }
@@ -366,7 +510,7 @@ struct DnsblServer::Worker {
       own.refresh(srv->generation_, srv->mu_, srv->zones_);
       if (n <= 0) continue;  // timeout, EINTR, or shut down (stopping is set)
       b->answer_and_send(fd, n, own, counters, srv->options_.answer, own_limiter, srv->options_.xfr.get(),
-                         srv->options_.answer_seconds[0]);
+                         srv->options_.answer_seconds[0], srv->options_.udp_gso);
     }
   }
 
@@ -675,6 +819,7 @@ DnsblStats DnsblServer::stats() const {
     s.tcp_connections += w->counters.conns.load(std::memory_order_relaxed);
     s.udp_reads += w->counters.reads.load(std::memory_order_relaxed);
     s.udp_wakeups += w->counters.wakeups.load(std::memory_order_relaxed);
+    s.udp_sends += w->counters.sends.load(std::memory_order_relaxed);
     s.rate_limited += w->counters.limited.load(std::memory_order_relaxed);
     for (int i = 0; i < 16; ++i) s.rcodes[i] += w->counters.rcodes[i].load(std::memory_order_relaxed);
   }

@@ -69,7 +69,38 @@ struct DnsblServerOptions {
   // (answer_class()); all null (the default): not measured, no clock read.
   // register_answer_histograms() fills them from a registry.
   std::array<std::array<Histogram*, 4>, 2> answer_seconds{};
+  // UDP generic segmentation offload (UDP_SEGMENT, Linux 4.18): the answers
+  // of one batch to the same client address and port, of equal length (the
+  // last of a run may be shorter), leave in one send as one large datagram
+  // that the kernel cuts into the individual answers (each still its own
+  // datagram on the wire, byte for byte what it would be alone).
+  // Off, or where the kernel refuses it (then each is sent alone): one
+  // message per answer.
+  bool udp_gso = true;
 };
+
+// One answer of a UDP batch as the GSO planner sees it: the client's
+// address and port (a key in which equal means the same client socket) and
+// the answer's length.
+struct UdpAnswerRef {
+  uint64_t addr_hi = 0, addr_lo = 0;  // IPv4 in addr_lo, IPv6 in both
+  uint32_t port_family = 0;           // port << 16 | family
+  uint16_t len = 0;
+};
+// A run of `order` that goes as one send: answers [begin, end) of the
+// planner's order; gso_size = the first one's length, or 0 when it holds
+// one answer (sent without UDP_SEGMENT).
+struct UdpSendGroup {
+  uint16_t begin = 0, end = 0, gso_size = 0;
+};
+// Plans the sends of one batch (at most 64 answers): fills `order` with the
+// answers' indices sorted by client then by length, longest first, and
+// returns in `groups` runs of it that meet the kernel's rule for
+// UDP_SEGMENT: one client, every answer gso_size long but the last, which
+// may be shorter, at most `max_segments` answers and `max_bytes` in all.
+// Returns the number of groups (every answer in exactly one).
+size_t plan_udp_sends(const UdpAnswerRef* answers, size_t n, uint8_t* order, UdpSendGroup* groups,
+                      size_t max_segments = 64, size_t max_bytes = 60000);
 
 // rampart_dns_answer_seconds{transport="udp"|"tcp", rcode="NOERROR"|"NXDOMAIN"|"REFUSED"|"OTHER"}:
 // the time from a query's arrival to its answer leaving. UDP: from the
@@ -87,6 +118,7 @@ inline int answer_class(uint8_t rcode) { return rcode == 0 ? 0 : rcode == 3 ? 1 
 struct DnsblStats {
   uint64_t udp_queries = 0, tcp_queries = 0, dropped = 0, tcp_connections = 0;
   uint64_t udp_reads = 0, udp_wakeups = 0;  // recvmmsg calls, readiness events
+  uint64_t udp_sends = 0;                   // messages handed to sendmmsg (one per GSO group)
   uint64_t rate_limited = 0;                // queries over a client's rate
   uint64_t rcodes[16] = {};
   // Responses per zone and rcode, for the zones of the set served now

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <ctime>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -239,6 +240,130 @@ TEST_P(Modes, SwapsZonesWithoutAFailedQuery) {
   client.join();
   EXPECT_EQ(failures, 0);
   EXPECT_GT(answers, 20);
+}
+
+// The GSO planner: one client's equal lengths in a run, the last of a run
+// may be shorter, never two clients or two shorter ones in one run, the
+// caps on segments and bytes, every answer in exactly one group.
+TEST(DnsblServer, PlanUdpSendsFollowsTheSegmentRule) {
+  auto ref = [](uint64_t addr, uint32_t port, uint16_t len) {
+    UdpAnswerRef r;
+    r.addr_lo = addr;
+    r.port_family = port << 16 | AF_INET;
+    r.len = len;
+    return r;
+  };
+  // Client 1: 50, 70, 50, 50, 30, 20; client 2: 50, 50.
+  std::vector<UdpAnswerRef> a = {ref(1, 9, 50), ref(2, 9, 50), ref(1, 9, 70), ref(1, 9, 50),
+                                 ref(1, 9, 50), ref(2, 9, 50), ref(1, 9, 30), ref(1, 9, 20)};
+  uint8_t order[64];
+  UdpSendGroup g[64];
+  size_t n = plan_udp_sends(a.data(), a.size(), order, g);
+  std::vector<std::vector<int>> runs;
+  for (size_t i = 0; i < n; ++i) {
+    runs.emplace_back();
+    for (unsigned k = g[i].begin; k < g[i].end; ++k) runs.back().push_back(order[k]);
+  }
+  // 70 + one shorter (the first 50); 50, 50 + 30; 20 alone; client 2's 50, 50.
+  std::vector<std::vector<int>> want = {{2, 0}, {3, 4, 6}, {7}, {1, 5}};
+  EXPECT_EQ(runs, want);
+  EXPECT_EQ(g[0].gso_size, 70);
+  EXPECT_EQ(g[1].gso_size, 50);
+  EXPECT_EQ(g[2].gso_size, 0);  // one answer: no UDP_SEGMENT
+  EXPECT_EQ(g[3].gso_size, 50);
+  // Another port of the same address is another client.
+  std::vector<UdpAnswerRef> b = {ref(1, 9, 40), ref(1, 10, 40)};
+  EXPECT_EQ(plan_udp_sends(b.data(), b.size(), order, g), 2u);
+  // Caps: at most 3 segments, at most 100 bytes.
+  std::vector<UdpAnswerRef> c(7, ref(1, 9, 40));
+  n = plan_udp_sends(c.data(), c.size(), order, g, 3, 1000);
+  ASSERT_EQ(n, 3u);
+  EXPECT_EQ(g[0].end - g[0].begin, 3);
+  EXPECT_EQ(g[2].end - g[2].begin, 1);
+  n = plan_udp_sends(c.data(), c.size(), order, g, 64, 100);
+  ASSERT_EQ(n, 4u);
+  EXPECT_EQ(g[0].end - g[0].begin, 2);
+  EXPECT_EQ(plan_udp_sends(c.data(), 0, order, g), 0u);
+}
+
+// Queries queued before the server starts are read in one batch, so the
+// answers to each client go out grouped (UDP_SEGMENT): every client still
+// gets each of its answers as its own datagram, byte for byte what
+// dnsbl::answer() gives, and nothing of the other client's; garbage in
+// the batch is dropped. With GSO off, one send per answer.
+TEST_P(Modes, GroupedSendsGiveEachAnswerAsItsOwnDatagram) {
+  auto ds = dnsbl::load_dataset_text(
+      "ip4set", {"$SOA 1h ns.ex ad.ex 1 1 1 1 1\n:2:Listed $\n127.0.0.2\n10.1.1.1\n10.22.1.1 :3:x\n"
+                 "100.1.1.1 :4:A longer text for this one, $\n10.1.1.22\n"});
+  ASSERT_TRUE(ds.has_value());
+  auto z = dnsbl::ZoneSet::build({{"bl.ex", *ds}});
+  const char* names[] = {"1.1.1.10.bl.ex",  "1.1.22.10.bl.ex", "1.1.1.100.bl.ex", "22.1.1.10.bl.ex",
+                         "9.9.9.9.bl.ex",   "99.9.9.9.bl.ex",  "2.0.0.127.bl.ex", "bl.ex",
+                         "1.1.1.1.nope.ex", "3.3.3.10.bl.ex"};
+  for (bool gso : {true, false}) {
+    DnsblServerOptions o;
+    o.udp_mode = GetParam();
+    o.udp_gso = gso;
+    o.listen.push_back(*parse_host_port("127.0.0.1:0", -1, true));
+    auto s = DnsblServer::create(o, z);
+    ASSERT_TRUE(s.has_value()) << (s ? "" : s.error().message);
+    DnsblServer& srv = **s;
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(srv.ports()[0]);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    constexpr int kPerClient = 30;
+    int fds[2];
+    std::map<uint16_t, std::vector<uint8_t>> want[2];
+    dnsbl::Collector scratch;
+    dnsbl::Client local;
+    local.addr[0] = 127;
+    local.addr[3] = 1;
+    for (int c = 0; c < 2; ++c) fds[c] = ::socket(AF_INET, SOCK_DGRAM, 0);
+    for (int i = 0; i < kPerClient; ++i) {
+      for (int c = 0; c < 2; ++c) {
+        const uint16_t id = static_cast<uint16_t>(c * 1000 + i);
+        const auto type = (i + c) % 3 ? rampart::dns::RRType::TXT : rampart::dns::RRType::A;
+        auto q = *rampart::dns::build_query(id, names[(i * 7 + c) % 10], type);
+        uint8_t out[4096];
+        size_t n = dnsbl::answer(*z, q, dnsbl::Transport::kUdp, out, sizeof out, scratch, {}, &local);
+        ASSERT_GT(n, 0u);
+        want[c][id] = std::vector<uint8_t>(out, out + n);
+        ASSERT_EQ(::sendto(fds[c], q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to),
+                  static_cast<ssize_t>(q.size()));
+        if (i == 5) {  // garbage: no answer
+          const uint8_t junk[3] = {1, 2, 3};
+          ASSERT_EQ(::sendto(fds[c], junk, 3, 0, reinterpret_cast<sockaddr*>(&to), sizeof to), 3);
+        }
+      }
+    }
+    srv.start();
+    for (int c = 0; c < 2; ++c) {
+      std::map<uint16_t, std::vector<uint8_t>> got;
+      while (got.size() < want[c].size()) {
+        pollfd p{fds[c], POLLIN, 0};
+        ASSERT_EQ(::poll(&p, 1, 5000), 1) << "client " << c << " got " << got.size() << " answers";
+        uint8_t buf[65536];
+        ssize_t n = ::recv(fds[c], buf, sizeof buf, 0);
+        ASSERT_GE(n, 12);
+        const uint16_t id = static_cast<uint16_t>(buf[0] << 8 | buf[1]);
+        ASSERT_TRUE(want[c].count(id)) << "client " << c << " got an answer with id " << id;
+        EXPECT_TRUE(got.emplace(id, std::vector<uint8_t>(buf, buf + n)).second) << "twice: " << id;
+      }
+      EXPECT_EQ(got, want[c]) << "client " << c << (gso ? " with GSO" : " without");
+      pollfd p{fds[c], POLLIN, 0};
+      EXPECT_EQ(::poll(&p, 1, 100), 0) << "an answer too many";
+      ::close(fds[c]);
+    }
+    auto st = srv.stats();
+    srv.stop();
+    EXPECT_EQ(st.udp_queries, 2u * (kPerClient + 1));
+    EXPECT_EQ(st.dropped, 2u);
+    if (gso)
+      EXPECT_LT(st.udp_sends, 2u * kPerClient);  // grouped: fewer sends than answers
+    else
+      EXPECT_EQ(st.udp_sends, 2u * kPerClient);
+  }
 }
 
 TEST(DnsblServer, BindErrorIsReported) {
