@@ -78,6 +78,7 @@
 // operands and log nothing (it cannot fail a read); get() returns kParse.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -121,6 +122,10 @@ struct RocksOptions {
   // resident: journal bytes written between two checkpoints (at most ~2x
   // this is replayed at the next open after a crash).
   size_t checkpoint_bytes = 64 << 20;
+  // resident: identities the expiry sweep removed from memory are deleted on
+  // disk by a checkpoint at most this long after the first of them (sooner
+  // once 65,536 wait, or with the next checkpoint_bytes of journal).
+  std::chrono::milliseconds expired_checkpoint_after{60000};
   // FOR TESTS ONLY: a checkpoint leaves the journal it covers in place, as a
   // crash between its record writes and the journal's deletion would.
   bool checkpoint_keeps_journal = false;
