@@ -55,8 +55,9 @@
 // sequence number) beside its op ids, in one WriteBatch with one WAL fsync;
 // once durable it is applied to the memory table. The record (version 2):
 // a 13-byte head, then entries of one compact operand (a delta) and the keys
-// it applies to (an event's identities share its delta), each key's bytes
-// once per record (a repeat is its number in the record's own table);
+// it applies to (an event's identities share its delta), a key repeated in
+// the record written as its number in the record's own table (found through
+// a 4096-slot cache of recent keys);
 // records of version 1 ([u16 key length][key][compact operand]..., written
 // before) are still replayed. Reads of counters come from memory; class
 // states and op ids stay RocksDB keys. A checkpointer thread, after
