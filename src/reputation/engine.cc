@@ -186,16 +186,24 @@ Result<size_t> Engine::record_ops(std::span<const EventBatch> batches) {
 }
 
 std::vector<OpBatch> Engine::ops_of(std::span<const EventBatch> batches, Senders& senders) const {
+  std::vector<OpBatch> ops;
+  ops_into(batches, senders, ops);
+  return ops;
+}
+
+std::span<const OpBatch> Engine::ops_into(std::span<const EventBatch> batches, Senders& senders,
+                                          std::vector<OpBatch>& ops) const {
   KeyIndex seen;
   const auto key_of = [&senders](uint32_t i) -> std::string_view { return senders[i].first.key; };
   for (size_t i = 0; i < senders.size(); ++i)
     seen.find_or_add(senders[i].first.key, static_cast<uint32_t>(i), key_of);
-  std::vector<OpBatch> ops(batches.size());
+  if (ops.size() < batches.size()) ops.resize(batches.size());
   for (size_t i = 0; i < batches.size(); ++i) {
     ops[i].op_id = batches[i].op_id;
+    ops[i].updates.clear();  // its capacity stays: no large allocation per batch
     collect_into(batches[i].events, ops[i].updates, &senders, &seen);
   }
-  return ops;
+  return std::span<const OpBatch>(ops.data(), batches.size());
 }
 
 Result<size_t> Engine::write_ops(std::span<const EventBatch> batches, Senders& senders) {

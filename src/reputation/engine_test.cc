@@ -288,6 +288,42 @@ TEST(Engine, RecordBatchMatchesOneByOne) {
   }
 }
 
+// ops_into() reuses its batches from one call to the next (the writer's):
+// a smaller call after a larger one gives what ops_of() gives, with nothing
+// left over from the first call.
+TEST(Engine, OpsIntoReusedMatchesOpsOf) {
+  auto psl = dmarc::PublicSuffixList::from_text("example\n");
+  ASSERT_TRUE(psl);
+  FakeClock clock(1700000000);
+  MemoryStore store;
+  const Engine engine(store, clock, Thresholds{}, *psl);
+  Event other = newsletter(1700000100, 2);
+  other.ip = *IpAddress::parse("192.0.2.9");
+  other.from = other.mail_from = "a@other.example";
+  other.dkim_domains = {"other.example"};
+  const std::vector<EventBatch> big = {
+      {"a", {newsletter(1700000000, 3), other}}, {"b", {other}}, {"c", {other}}};
+  const std::vector<EventBatch> small = {{"d", {newsletter(1700000200, 7)}}};
+  std::vector<OpBatch> reused;
+  for (const auto* call : {&big, &small, &big}) {
+    Engine::Senders s1, s2;
+    const std::vector<OpBatch> want = engine.ops_of(*call, s1);
+    const std::span<const OpBatch> got = engine.ops_into(*call, s2, reused);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(got[i].op_id, want[i].op_id);
+      ASSERT_EQ(got[i].updates.size(), want[i].updates.size()) << i;
+      for (size_t j = 0; j < want[i].updates.size(); ++j) {
+        EXPECT_EQ(got[i].updates[j].key, want[i].updates[j].key);
+        EXPECT_EQ(encode(got[i].updates[j].delta), encode(want[i].updates[j].delta));
+      }
+    }
+    ASSERT_EQ(s1.size(), s2.size());
+    for (size_t i = 0; i < s1.size(); ++i) EXPECT_EQ(s1[i].first.key, s2[i].first.key);
+  }
+  EXPECT_EQ(reused.size(), 3u);  // never shrunk
+}
+
 TEST(Engine, ReportManyIsReportForEach) {
   auto psl = dmarc::PublicSuffixList::from_text("example\n");
   ASSERT_TRUE(psl);

@@ -263,9 +263,24 @@ std::vector<Identity> identities_of(const Event& e, const dmarc::PublicSuffixLis
   const std::string pra = e.senderid == AuthResult::kPass ? domain_of(e.pra) : std::string();
   const std::string from = e.dmarc == AuthResult::kPass ? domain_of(e.from) : std::string();
 
-  for (const std::string* d : {&from, &spf, &pra})
-    push_unique(out, IdentityKind::kDomain, psl.organizational_domain(*d));
-  for (const std::string& d : dkim) push_unique(out, IdentityKind::kDomain, psl.organizational_domain(d));
+  // The From, MAIL FROM and d= of one message are mostly the same domain:
+  // its organisational domain is looked up once (issue 11: the writer's CPU
+  // per event).
+  const std::string* asked = nullptr;
+  std::string org;
+  auto org_of = [&](const std::string& d) -> const std::string& {
+    if (d.empty()) {
+      static const std::string none;
+      return none;
+    }
+    if (!asked || *asked != d) {
+      org = psl.organizational_domain(d);
+      asked = &d;
+    }
+    return org;
+  };
+  for (const std::string* d : {&from, &spf, &pra}) push_unique(out, IdentityKind::kDomain, org_of(*d));
+  for (const std::string& d : dkim) push_unique(out, IdentityKind::kDomain, org_of(d));
   for (const std::string& d : dkim) push_unique(out, IdentityKind::kDkim, d);
   push_unique(out, IdentityKind::kSpf, spf);
   push_unique(out, IdentityKind::kPra, pra);

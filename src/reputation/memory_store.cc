@@ -33,6 +33,7 @@
 #include <cstring>
 #include <deque>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 
 #include "reputation/store.h"
@@ -45,8 +46,9 @@ constexpr unsigned kUnitShift = 2;                     // 4-byte units
 constexpr unsigned kChunkUnitShift = 21 - kUnitShift;  // units per chunk index
 constexpr size_t kMaxChunkIndex = size_t{1} << (32 - kChunkUnitShift);
 constexpr uint16_t kMetricBits = static_cast<uint16_t>((1u << kMetricCount) - 1);
-static_assert(kMetricCount <= 16, "the metric mask is 16 bits");
-constexpr unsigned kCodeShift = 12;  // in the name word
+static_assert(kMetricCount <= 15, "the metric mask is 15 bits (the top bit: changed, merge_marking)");
+constexpr uint16_t kChangedBit = 0x8000;  // in the mask word: changed since take_marked() last read it
+constexpr unsigned kCodeShift = 12;       // in the name word
 constexpr uint16_t kLongName = 0xfff;
 constexpr size_t kSmallClasses = 4096;  // free lists by array below this many units
 constexpr size_t kGroup = 16;
@@ -164,6 +166,17 @@ struct Block {
     std::memcpy(&m, p + 8, 2);
     return m & kMetricBits;
   }
+  bool changed() const {
+    uint16_t m;
+    std::memcpy(&m, p + 8, 2);
+    return (m & kChangedBit) != 0;
+  }
+  void set_changed(bool on) const {
+    uint16_t m;
+    std::memcpy(&m, p + 8, 2);
+    m = static_cast<uint16_t>(on ? (m | kChangedBit) : (m & ~kChangedBit));
+    std::memcpy(p + 8, &m, 2);
+  }
   uint16_t name_word() const {
     uint16_t w;
     std::memcpy(&w, p + 10, 2);
@@ -211,6 +224,18 @@ struct Block {
 // Keeps loads whose values are otherwise unused (a group's slot and block
 // loads, made for their cache lines) from being optimised away.
 inline void keep_loads(uint64_t v) { asm volatile("" : : "r"(v)); }
+
+// A key appended to a list as [u16 length, little endian][prefix][rest]
+// (merge_marking, expire_some). Keys longer than 65,535 bytes are not
+// listed: events make none (their parts are capped far below).
+void append_key(std::string& out, std::string_view prefix, std::string_view rest) {
+  const size_t n = prefix.size() + rest.size();
+  if (n > 0xffff) return;
+  const char len[2] = {static_cast<char>(n & 0xff), static_cast<char>(n >> 8)};
+  out.append(len, 2);
+  out.append(prefix);
+  out.append(rest);
+}
 
 }  // namespace
 
@@ -304,10 +329,10 @@ class MemoryStore::Table {
     }
   }
 
-  // reserve() must have made room for it.
-  void apply(uint64_t h, const Update& u) {
-    const Name key = split(u.key);
-    const Counters& d = u.delta;
+  // reserve() must have made room for it. With `mark`, the block is marked
+  // changed; returns true when it was not marked before.
+  bool apply(uint64_t h, std::string_view k, const Counters& d, bool mark = false) {
+    const Name key = split(k);
     const uint16_t dm = mask_of(d);
     bool found = false;
     const size_t si = find(h, key, found);
@@ -316,6 +341,7 @@ class MemoryStore::Table {
       const uint32_t off = alloc(block_units(static_cast<unsigned>(std::popcount(dm)), key.rest.size()));
       const Block b{at(off)};
       b.init(d.t, dm, key);
+      if (mark) b.set_changed(true);
       char* v = b.values();
       for (unsigned m = 0; m < kMetricCount; ++m)
         if (dm & (1u << m)) {
@@ -324,16 +350,18 @@ class MemoryStore::Table {
         }
       s[si] = (h & 0xffffffff00000000ull) | off;
       ++count_;
-      return;
+      return mark;
     }
     auto off = static_cast<uint32_t>(s[si]);
     Block b{at(off)};
     uint16_t om = b.metrics();
+    const bool was = b.changed();
     if (dm & ~om) {  // a new metric: move to the next size class up
       const auto nm = static_cast<uint16_t>(om | dm);
       const uint32_t noff = alloc(block_units(static_cast<unsigned>(std::popcount(nm)), key.rest.size()));
       const Block nb{at(noff)};
       nb.init(b.t(), nm, key);
+      if (was) nb.set_changed(true);
       const char* ov = b.values();
       char* nv = nb.values();
       for (unsigned m = 0; m < kMetricCount; ++m) {
@@ -372,6 +400,17 @@ class MemoryStore::Table {
       v += 12;
     }
     b.set_t(out_t);
+    if (mark && !was) b.set_changed(true);
+    return mark && !was;
+  }
+
+  // get() that also clears the block's changed mark.
+  bool take(uint64_t h, std::string_view k, Counters& out) {
+    bool found = false;
+    const size_t si = find(h, split(k), found);
+    if (!found) return false;
+    Block{at(static_cast<uint32_t>(slots()[si]))}.set_changed(false);
+    return get(h, k, out);
   }
 
   bool get(uint64_t h, std::string_view k, Counters& out) const {
@@ -392,7 +431,7 @@ class MemoryStore::Table {
   }
 
   // Looks at up to `max_slots` slots from the cursor; removes the decayed.
-  size_t expire_some(int64_t now, size_t max_slots, float below) {
+  size_t expire_some(int64_t now, size_t max_slots, float below, std::string* removed_keys) {
     uint64_t* s = slots();
     size_t removed = 0;
     for (size_t n = 0; n < max_slots && n <= mask(); ++n) {
@@ -410,6 +449,7 @@ class MemoryStore::Table {
             v += 12;
           }
         if (decayed_below(c, now, below)) {
+          if (removed_keys) append_key(*removed_keys, kPrefixes[b.code()], b.name());
           release(static_cast<uint32_t>(x), b.units());
           erase_slot(i);
           --count_;
@@ -537,28 +577,59 @@ class MemoryStore::Table {
 MemoryStore::MemoryStore() : table_(std::make_unique<Table>()) {}
 MemoryStore::~MemoryStore() = default;
 
-Status MemoryStore::merge(std::span<const Update> updates) {
-  if (updates.empty()) return {};
+template <typename KeyAt, typename DeltaAt, typename Marked>
+Status MemoryStore::merge_impl(size_t n, const KeyAt& key_at, const DeltaAt& delta_at, Marked* marked) {
+  if (n == 0) return {};
   thread_local std::vector<uint64_t> hashes;
-  hashes.resize(updates.size());
+  hashes.resize(n);
   uint64_t units = 0, max_units = 0;  // the most the batch can take: every update a new full block
-  for (size_t i = 0; i < updates.size(); ++i) {
-    hashes[i] = hash_key(updates[i].key);
-    const uint64_t u = block_units(kMetricCount, updates[i].key.size());
+  for (size_t i = 0; i < n; ++i) {
+    const std::string_view k = key_at(i);
+    hashes[i] = hash_key(k);
+    const uint64_t u = block_units(kMetricCount, k.size());
     units += u;
     max_units = std::max(max_units, u);
   }
   std::lock_guard lock(mu_);
-  if (auto st = table_->reserve(updates.size(), units, max_units); !st) return st;
-  for (size_t g = 0; g < updates.size(); g += kGroup) {
-    const size_t e = std::min(updates.size(), g + kGroup);
+  if (auto st = table_->reserve(n, units, max_units); !st) return st;
+  for (size_t g = 0; g < n; g += kGroup) {
+    const size_t e = std::min(n, g + kGroup);
     uint64_t touched = 0;
     for (size_t i = g; i < e; ++i) touched += table_->load_slot(hashes[i]);
     for (size_t i = g; i < e; ++i) touched += table_->load_block(hashes[i]);
     keep_loads(touched);
-    for (size_t i = g; i < e; ++i) table_->apply(hashes[i], updates[i]);
+    for (size_t i = g; i < e; ++i) {
+      const std::string_view k = key_at(i);
+      if constexpr (std::is_same_v<Marked, std::string>) {
+        if (table_->apply(hashes[i], k, delta_at(i), true)) append_key(*marked, {}, k);
+      } else {
+        table_->apply(hashes[i], k, delta_at(i));
+      }
+    }
   }
   return {};
+}
+
+Status MemoryStore::merge(std::span<const Update> updates) {
+  return merge_impl(
+      updates.size(), [&](size_t i) -> std::string_view { return updates[i].key; },
+      [&](size_t i) -> const Counters& { return updates[i].delta; }, static_cast<void*>(nullptr));
+}
+
+Status MemoryStore::merge_marking(std::span<const UpdateRef> updates, std::string* marked) {
+  return merge_impl(
+      updates.size(), [&](size_t i) { return updates[i].key; },
+      [&](size_t i) -> const Counters& { return *updates[i].delta; }, marked);
+}
+
+std::vector<std::optional<Counters>> MemoryStore::take_marked(std::span<const std::string_view> keys) {
+  std::vector<std::optional<Counters>> out(keys.size());
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    out[i].emplace();
+    if (!table_->take(hash_key(keys[i]), keys[i], *out[i])) out[i].reset();
+  }
+  return out;
 }
 
 Result<size_t> MemoryStore::merge_ops(std::span<const OpBatch> ops) {
@@ -670,9 +741,9 @@ size_t MemoryStore::size() const {
   return table_->size();
 }
 
-size_t MemoryStore::expire_some(int64_t now, size_t max_slots, float below) {
+size_t MemoryStore::expire_some(int64_t now, size_t max_slots, float below, std::string* removed) {
   std::lock_guard lock(mu_);
-  return table_->expire_some(now, max_slots, below);
+  return table_->expire_some(now, max_slots, below, removed);
 }
 
 size_t MemoryStore::memory_bytes() const {

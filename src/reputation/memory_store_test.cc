@@ -3,6 +3,7 @@
 // reputation::merge() (what the store did before): values must be identical.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -362,6 +363,56 @@ TEST(MemoryStore, LookupManyMatchesGetAndGetState) {
   EXPECT_TRUE((*two)[0].counters);
   EXPECT_EQ((*two)[1].state, std::optional<std::string>("bulk"));
   EXPECT_FALSE((*two)[1].counters);
+}
+
+// The keys of a [u16 length][key]... list.
+std::vector<std::string> listed(const std::string& list) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i + 2 <= list.size();) {
+    const size_t n = static_cast<unsigned char>(list[i]) |
+                     (static_cast<size_t>(static_cast<unsigned char>(list[i + 1])) << 8);
+    out.emplace_back(list.substr(i + 2, n));
+    i += 2 + n;
+  }
+  return out;
+}
+
+// merge_marking lists each changed identity once until take_marked reads
+// it; the mark changes no value, also when a block moves to a larger size.
+TEST(MemoryStore, MarkedKeysAreListedOnceUntilTaken) {
+  MemoryStore m;
+  const Counters a = delta({{Metric::kVolume, 1}}, 1000);
+  const Counters b = delta({{Metric::kTraps, 2}, {Metric::kBot, 1}}, 1000);  // new metrics: the block moves
+  std::string list;
+  const std::vector<UpdateRef> first = {{"ip:192.0.2.1", &a}, {"domain:x.example", &a}, {"ip:192.0.2.1", &a}};
+  ASSERT_TRUE(m.merge_marking(first, &list));
+  EXPECT_EQ(listed(list), (std::vector<std::string>{"ip:192.0.2.1", "domain:x.example"}));
+  const std::vector<UpdateRef> second = {{"ip:192.0.2.1", &b}};
+  ASSERT_TRUE(m.merge_marking(second, &list));  // still marked: not listed again
+  EXPECT_EQ(listed(list).size(), 2u);
+  std::vector<Update> plain = {
+      {"ip:192.0.2.1", a}, {"ip:192.0.2.1", a}, {"ip:192.0.2.1", b}, {"domain:x.example", a}};
+  MemoryStore ref;
+  ASSERT_TRUE(ref.merge(plain));
+  const std::vector<std::string_view> keys = {"ip:192.0.2.1", "domain:x.example", "ip:192.0.2.9"};
+  const auto got = m.take_marked(keys);
+  ASSERT_EQ(got.size(), 3u);
+  for (size_t i = 0; i < 2; ++i) {
+    auto want = ref.get(keys[i]);
+    ASSERT_TRUE(got[i] && want && *want) << keys[i];
+    EXPECT_EQ(encode(*got[i]), encode(**want)) << keys[i];
+  }
+  EXPECT_FALSE(got[2]);
+  list.clear();
+  ASSERT_TRUE(m.merge_marking(second, &list));  // taken: marked and listed again
+  EXPECT_EQ(listed(list), (std::vector<std::string>{"ip:192.0.2.1"}));
+  ASSERT_TRUE(m.merge(plain));  // merge() leaves marks alone
+  EXPECT_EQ(listed(list).size(), 1u);
+  std::string removed;
+  EXPECT_EQ(m.expire_some(1000 + 400 * 86400, 1 << 10, kExpireBelow, &removed), 2u);
+  auto gone = listed(removed);
+  std::sort(gone.begin(), gone.end());
+  EXPECT_EQ(gone, (std::vector<std::string>{"domain:x.example", "ip:192.0.2.1"}));
 }
 
 }  // namespace

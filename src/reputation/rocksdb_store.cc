@@ -13,7 +13,10 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <xxhash.h>
+
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -203,22 +206,136 @@ uint64_t journal_seq(const rocksdb::Slice& k) {
   return x;
 }
 
-// One update of a journal record: [u16 key length][key][compact operand].
-void journal_append(std::string& out, std::string_view key, const Counters& d) {
-  const size_t n = std::min<size_t>(key.size(), 0xffff);
-  char len[2];
-  put_le(len, n, 2);
-  out.append(len, 2);
-  out.append(key.data(), n);
-  encode_operand(d, out);
+// Journal records. Version 1 (stores written before the compact record;
+// still read): the updates as [u16 key length][key][compact operand]...
+//
+// Version 2 (written now): a 13-byte head, then entries. The head reads to a
+// version 1 decoder as an update with an empty key and an operand whose
+// flags byte is 0xff, which it rejects: a binary that knows only version 1
+// refuses to open the store ("journal record N does not decode") instead of
+// misreading it. An entry is one compact operand (the delta) followed by the
+// keys it applies to: a varint count, then per key a varint reference: 0 is
+// a key first seen in this record (a varint length and its bytes; it takes
+// the next number of the record's key table), r > 0 the table's key r - 1.
+// One event's identities share its delta, and an identity repeated in a
+// record is written once: about 120 bytes per message event instead of ~215.
+// Records are self-contained (the table is per record), so a checkpoint may
+// delete any of them.
+constexpr char kJournalV2Head[13] = {0, 0, 'r', 'a', 'm', 'p', 'j', 'r', 'n', '2', 0, 0, '\xff'};
+
+void put_varint(std::string& out, uint64_t x) {
+  char b[10];
+  int n = 0;
+  while (x >= 0x80) {
+    b[n++] = static_cast<char>((x & 0x7f) | 0x80);
+    x >>= 7;
+  }
+  b[n++] = static_cast<char>(x);
+  out.append(b, static_cast<size_t>(n));
+}
+// Reads a varint at rec[*i]; false when it runs past the end or over 64 bits.
+bool get_varint(std::string_view rec, size_t* i, uint64_t* x) {
+  *x = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (*i >= rec.size()) return false;
+    const auto b = static_cast<unsigned char>(rec[(*i)++]);
+    if (shift == 63 && b > 1) return false;
+    *x |= uint64_t{b & 0x7fu} << shift;
+    if (!(b & 0x80)) return true;
+  }
+  return false;
 }
 
-// Calls fn(key, delta) for each update of a journal record; false when the
-// record does not decode (nothing after the bad update is read).
+// The size of the compact operand at rec[i] from its head, or 0 when its
+// head does not fit or is invalid (decode_any checks the rest).
+size_t operand_size_at(std::string_view rec, size_t i) {
+  if (rec.size() - i < kOperandHead) return 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(rec.data()) + i;
+  const auto mask = static_cast<uint16_t>(get_le(p + 8, 2));
+  if (p[10] > 1) return 0;
+  const size_t per = p[10] ? 1 : kWindowCount;
+  const size_t size = kOperandHead + 4 * per * static_cast<size_t>(__builtin_popcount(mask));
+  return rec.size() - i < size ? 0 : size;
+}
+
+bool same_delta(const Counters& a, const Counters& b) {
+  static_assert(sizeof(Counters) == 8 + sizeof(float) * kMetricCount * kWindowCount, "no padding");
+  return std::memcmp(&a, &b, sizeof(Counters)) == 0;
+}
+
+// Keys repeated within a record are found through a direct-mapped cache of
+// the record's table (16 KB: it stays in the core's cache; a table-wide hash
+// index over a group's ~80 k keys missed the cache on every key, 6% of the
+// writer's CPU). A key whose slot another key took is written again: the
+// format allows a key in the table twice, only the bytes grow.
+constexpr size_t kRecentKeys = 4096;
+using RecentKeys = std::array<uint32_t, kRecentKeys>;  // table number + 1 of the last key in each slot
+
+// A version 2 record of `ups`; `table`/`recent` are scratch space.
+void journal_encode(std::span<const UpdateRef> ups, std::string& out, std::vector<std::string_view>& table,
+                    RecentKeys& recent) {
+  out.assign(kJournalV2Head, sizeof kJournalV2Head);
+  table.clear();
+  recent.fill(0);
+  for (size_t i = 0; i < ups.size();) {
+    const Counters& d = *ups[i].delta;
+    size_t j = i + 1;
+    while (j < ups.size() && (ups[j].delta == &d || same_delta(*ups[j].delta, d))) ++j;
+    encode_operand(d, out);
+    put_varint(out, j - i);
+    for (; i < j; ++i) {
+      const std::string_view k = ups[i].key;
+      uint32_t& slot = recent[XXH3_64bits(k.data(), k.size()) & (kRecentKeys - 1)];
+      if (slot != 0 && table[slot - 1] == k) {
+        put_varint(out, slot);
+        continue;
+      }
+      table.push_back(k);
+      slot = static_cast<uint32_t>(table.size());
+      put_varint(out, 0);
+      put_varint(out, k.size());
+      out.append(k);
+    }
+  }
+}
+
+// Calls fn(key, delta) for each update of a journal record (either
+// version); false when the record does not decode (nothing after the bad
+// update is read).
 template <typename Fn>
 bool journal_each(std::string_view rec, Fn&& fn) {
   const auto* p = reinterpret_cast<const unsigned char*>(rec.data());
   size_t i = 0;
+  if (rec.size() >= sizeof kJournalV2Head &&
+      std::memcmp(rec.data(), kJournalV2Head, sizeof kJournalV2Head) == 0) {
+    std::vector<std::string_view> table;
+    i = sizeof kJournalV2Head;
+    while (i < rec.size()) {
+      const size_t size = operand_size_at(rec, i);
+      if (size == 0) return false;
+      auto d = decode_any(rec.substr(i, size));
+      if (!d) return false;
+      i += size;
+      uint64_t n = 0;
+      if (!get_varint(rec, &i, &n) || n == 0 || n > rec.size() - i)
+        return false;  // a key takes a byte at least
+      for (uint64_t k = 0; k < n; ++k) {
+        uint64_t r = 0;
+        if (!get_varint(rec, &i, &r)) return false;
+        if (r == 0) {
+          uint64_t len = 0;
+          if (!get_varint(rec, &i, &len) || len > rec.size() - i) return false;
+          table.push_back(rec.substr(i, len));
+          i += len;
+          fn(table.back(), *d);
+        } else {
+          if (r > table.size()) return false;
+          fn(table[r - 1], *d);
+        }
+      }
+    }
+    return true;
+  }
   while (i < rec.size()) {
     if (rec.size() - i < 2) return false;
     const size_t klen = get_le(p + i, 2);
@@ -226,10 +343,8 @@ bool journal_each(std::string_view rec, Fn&& fn) {
     if (rec.size() - i < klen + kOperandHead) return false;
     const std::string_view key = rec.substr(i, klen);
     i += klen;
-    const auto mask = static_cast<uint16_t>(get_le(p + i + 8, 2));
-    const size_t per = p[i + 10] ? 1 : kWindowCount;
-    const size_t size = kOperandHead + 4 * per * static_cast<size_t>(__builtin_popcount(mask));
-    if (rec.size() - i < size) return false;
+    const size_t size = operand_size_at(rec, i);
+    if (size == 0) return false;
     auto d = decode_any(rec.substr(i, size));
     if (!d) return false;
     i += size;
@@ -253,45 +368,42 @@ bool decode_journal_record(std::string_view record,
 class ResidentCounters {
  public:
   MemoryStore mem;
-  std::mutex mu;             // journal writes and their application, in number order
-  uint64_t next_seq = 1;     // the next journal record's number
-  uint64_t first_kept = 1;   // journal records below this are deleted
-  std::string dirty;         // keys changed since the last checkpoint: [u16 length][key]...
+  std::mutex mu;            // journal writes and their application, in number order
+  uint64_t next_seq = 1;    // the next journal record's number
+  uint64_t first_kept = 1;  // journal records below this are deleted
+  // Keys changed since the last checkpoint ([u16 length][key]...): each
+  // once as the memory table marks it (merge_marking), plus the keys the
+  // expiry removed (deleted on disk by the next checkpoint).
+  std::string dirty;
   size_t journal_bytes = 0;  // written since the last checkpoint began
+  size_t expired = 0;        // keys the expiry removed since the last checkpoint began
+  std::chrono::steady_clock::time_point expired_since{};  // when the first of them was removed
   uint64_t records = 0, checkpoints = 0;
-  std::vector<Update> ups;      // reused: the updates of a write, applied to `mem`
-  std::string blob;             // reused: the journal record
   size_t checkpoint_bytes = 0;  // RocksOptions::checkpoint_bytes
   std::mutex cp_mu;             // one checkpoint at a time
   std::condition_variable cv;   // wakes the checkpointer
   bool stop = false;            // under mu
   bool keep_journal = false;    // under mu: an update journaled but not applied (memory full)
   std::thread thread;
-
-  void note_dirty(std::string_view key) {
-    const size_t n = std::min<size_t>(key.size(), 0xffff);
-    char len[2];
-    put_le(len, n, 2);
-    dirty.append(len, 2);
-    dirty.append(key.data(), n);
-  }
 };
 
 namespace {
 
-// Journals `n` updates (key_at(i), delta_at(i)) and the op ids with one
-// WriteBatch, then applies the updates to the memory table. The updates
-// count once durable; a failed write changes nothing.
-template <typename KeyAt, typename DeltaAt>
-Status journal_write(rocksdb::DB& db, ResidentCounters& r, bool sync, size_t n, KeyAt key_at,
-                     DeltaAt delta_at, std::span<const std::string* const> op_ids, int64_t now) {
-  if (n == 0 && op_ids.empty()) return {};
+// Journals `ups` (one version 2 record) and the op ids with one WriteBatch,
+// then applies the updates to the memory table. The updates count once
+// durable; a failed write changes nothing.
+Status journal_write(rocksdb::DB& db, ResidentCounters& r, bool sync, std::span<const UpdateRef> ups,
+                     std::span<const std::string* const> op_ids, int64_t now) {
+  if (ups.empty() && op_ids.empty()) return {};
+  thread_local std::string blob;
+  thread_local std::vector<std::string_view> table;
+  thread_local RecentKeys recent;
+  if (!ups.empty())
+    journal_encode(ups, blob, table, recent);  // before the lock: the checkpointer reads meanwhile
   std::unique_lock lock(r.mu);
   rocksdb::WriteBatch batch;
-  r.blob.clear();
-  for (size_t i = 0; i < n; ++i) journal_append(r.blob, key_at(i), delta_at(i));
-  if (n > 0)
-    if (auto st = batch.Put(journal_key(r.next_seq), r.blob); !st.ok()) return io(st, "batch");
+  if (!ups.empty())
+    if (auto st = batch.Put(journal_key(r.next_seq), blob); !st.ok()) return io(st, "batch");
   char t[8];
   std::memcpy(t, &now, 8);
   for (const std::string* id : op_ids)
@@ -299,18 +411,11 @@ Status journal_write(rocksdb::DB& db, ResidentCounters& r, bool sync, size_t n, 
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   if (auto st = db.Write(wo, &batch); !st.ok()) return io(st, "journal write");
-  if (n == 0) return {};
+  if (ups.empty()) return {};
   ++r.next_seq;
   ++r.records;
-  r.journal_bytes += r.blob.size();
-  r.ups.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    const std::string_view k = key_at(i);
-    r.ups[i].key.assign(k.data(), k.size());
-    r.ups[i].delta = delta_at(i);
-    r.note_dirty(k);
-  }
-  Status st = r.mem.merge(std::span<const Update>(r.ups.data(), n));
+  r.journal_bytes += blob.size();
+  Status st = r.mem.merge_marking(ups, &r.dirty);
   if (r.journal_bytes >= r.checkpoint_bytes) r.cv.notify_one();
   if (!st) {
     r.keep_journal = true;  // the journal holds what memory lacks: no checkpoint may delete it
@@ -423,14 +528,12 @@ void RocksDbStore::writer_loop() {
     }
     if (res_) {  // one journal record for the group, no folding (the memory table adds each)
       size_t n = 0;
-      std::vector<const Update*> all;
+      std::vector<UpdateRef> all;
       for (const Writer::Pending& p : group) {
         n += p.updates.size();
-        for (const Update& u : p.updates) all.push_back(&u);
+        for (const Update& u : p.updates) all.push_back({u.key, &u.delta});
       }
-      const Status result = journal_write(
-          *db_, *res_, options_.sync, all.size(), [&](size_t i) -> std::string_view { return all[i]->key; },
-          [&](size_t i) -> const Counters& { return all[i]->delta; }, {}, 0);
+      const Status result = journal_write(*db_, *res_, options_.sync, all, {}, 0);
       {
         const std::lock_guard<std::mutex> lock(w.mu);
         ++w.stats.groups;
@@ -583,12 +686,18 @@ Status RocksDbStore::load_resident(rocksdb::DB& db, ResidentCounters& r) {
   }
   if (!it->status().ok()) return io(it->status(), "counters read");
   if (auto st = apply(); !st) return st;
+  // The replayed updates mark their keys (the next checkpoint writes them);
+  // a key whose checkpoint covers a record is right on disk already.
+  std::vector<UpdateRef> refs;
   for (const auto& [seq, rec] : journal) {
     journal_each(rec, [&](std::string_view k, const Counters& d) {
       if (seq > ckpt[std::string(k)]) ups.push_back(Update{std::string(k), d});
-      r.note_dirty(k);
     });
-    if (auto st = apply(); !st) return st;
+    refs.clear();
+    for (const Update& u : ups) refs.push_back({u.key, &u.delta});
+    auto st = r.mem.merge_marking(refs, &r.dirty);
+    ups.clear();
+    if (!st) return st;
   }
   r.next_seq = max_seq + 1;
   r.first_kept = journal.empty() ? r.next_seq : journal.front().first;
@@ -610,6 +719,7 @@ Status RocksDbStore::checkpoint() {
     first = r.first_kept;
     keep = r.keep_journal;
     r.journal_bytes = 0;
+    r.expired = 0;
   }
   // If anything fails, the keys go back (the journal they need is kept).
   auto restore = [&](Status st) {
@@ -626,7 +736,7 @@ Status RocksDbStore::checkpoint() {
   std::sort(ks.begin(), ks.end());
   ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
   constexpr size_t kChunk = 4096;
-  std::vector<std::string> chunk;
+  std::vector<std::string_view> chunk;
   rocksdb::WriteBatch batch;
   std::string key, val;
   rocksdb::WriteOptions wo;
@@ -635,26 +745,25 @@ Status RocksDbStore::checkpoint() {
     const size_t e = std::min(ks.size(), b + kChunk);
     chunk.assign(ks.begin() + static_cast<std::ptrdiff_t>(b), ks.begin() + static_cast<std::ptrdiff_t>(e));
     uint64_t at = 0;
-    Result<std::vector<std::optional<Counters>>> got;
+    std::vector<std::optional<Counters>> got;
     {
       const std::lock_guard lock(r.mu);  // no write between its journal record and its application
       at = r.next_seq - 1;
-      got = r.mem.get_many(chunk);
+      got = r.mem.take_marked(chunk);  // a later write marks (and lists) the key again
     }
-    if (!got) return restore(tl::unexpected(got.error()));
     batch.Clear();
     for (size_t i = 0; i < chunk.size(); ++i) {
       key.assign("c:").append(chunk[i]);
       rocksdb::Status st;
-      if ((*got)[i]) {
+      if (got[i]) {
         val.clear();
-        encode_to(*(*got)[i], val);
+        encode_to(*got[i], val);
         char n[8];
         put_le(n, at, 8);
         val.append(n, 8);
         st = batch.Put(key, val);
       } else {
-        st = batch.Delete(key);  // expired from memory
+        st = batch.Delete(key);  // expired from memory: gone from disk too
       }
       if (!st.ok()) return restore(io(st, "checkpoint batch"));
     }
@@ -684,28 +793,36 @@ void RocksDbStore::checkpoint_loop() {
                     [&] { return r.stop || r.journal_bytes >= r.checkpoint_bytes; });
       if (r.stop) return;
     }
+    // Due after checkpoint_bytes of journal, or once keys expired from
+    // memory have waited expired_checkpoint_after (or 65,536 of them wait):
+    // the checkpoint deletes their records on disk.
     bool due = false;
     {
       const std::lock_guard lock(r.mu);
-      due = r.journal_bytes >= r.checkpoint_bytes;
+      due = r.journal_bytes >= r.checkpoint_bytes ||
+            (r.expired > 0 && (r.expired >= 65536 || std::chrono::steady_clock::now() - r.expired_since >=
+                                                         options_.expired_checkpoint_after));
     }
     if (due) (void)checkpoint();  // failed: the keys and the journal stay for the next one
     // Expiry: a slice of the memory table each round (4096 slots every 100 ms).
     if (options_.expire_below > 0) {
       const int64_t now =
           (options_.clock ? *options_.clock : static_cast<const Clock&>(system)).unix_seconds();
-      const std::lock_guard lock(r.mu);  // an expired key is written (deleted) at the next checkpoint
-      (void)r.mem.expire_some(now, 4096, options_.expire_below);
+      const std::lock_guard lock(r.mu);  // an expired key is listed: the next checkpoint deletes it
+      const size_t n = r.mem.expire_some(now, 4096, options_.expire_below, &r.dirty);
+      if (n > 0 && r.expired == 0) r.expired_since = std::chrono::steady_clock::now();
+      r.expired += n;
     }
   }
 }
 
 Status RocksDbStore::merge(std::span<const Update> updates) {
-  if (res_)
-    return journal_write(
-        *db_, *res_, options_.sync, updates.size(),
-        [&](size_t i) -> std::string_view { return updates[i].key; },
-        [&](size_t i) -> const Counters& { return updates[i].delta; }, {}, 0);
+  if (res_) {
+    std::vector<UpdateRef> refs;
+    refs.reserve(updates.size());
+    for (const Update& u : updates) refs.push_back({u.key, &u.delta});
+    return journal_write(*db_, *res_, options_.sync, refs, {}, 0);
+  }
   rocksdb::WriteBatch batch;
   std::string key, val;
   for (const Update& u : updates) {
@@ -754,22 +871,21 @@ Result<size_t> RocksDbStore::merge_ops_to(std::span<const OpBatch> ops, std::spa
   static const SystemClock system;
   const int64_t now = (options_.clock ? *options_.clock : static_cast<const Clock&>(system)).unix_seconds();
   if (res_) {  // one journal record: the fresh batches' updates (the memory table adds each) and op ids
-    std::vector<const Update*> all;
+    thread_local std::vector<UpdateRef> all;
     std::vector<const std::string*> ids;
     size_t total = 0;
     for (const OpBatch& b : ops) total += b.updates.size();
+    all.clear();
     all.reserve(total);
     ids.reserve(ops.size());
     size_t applied = 0;
     for (size_t i = 0; i < ops.size(); ++i) {
       if (skip[i]) continue;
       ++applied;
-      for (const Update& u : ops[i].updates) all.push_back(&u);
+      for (const Update& u : ops[i].updates) all.push_back({u.key, &u.delta});
       if (!ops[i].op_id.empty()) ids.push_back(&ops[i].op_id);
     }
-    auto st = journal_write(
-        *db_, *res_, options_.sync, all.size(), [&](size_t i) -> std::string_view { return all[i]->key; },
-        [&](size_t i) -> const Counters& { return all[i]->delta; }, ids, now);
+    auto st = journal_write(*db_, *res_, options_.sync, all, ids, now);
     if (!st) return tl::unexpected(st.error());
     return applied;
   }

@@ -52,25 +52,35 @@
 // events/s): the counters live in a MemoryStore (store.h) and RocksDB holds
 // their journal and checkpoints. A write (merge, merge_ops, a group of
 // merge_async) is ONE Put of a journal record ("j:" + 8-byte big-endian
-// sequence number; value: the updates as [u16 key length][key][compact
-// operand]...) beside its op ids, in one WriteBatch with one WAL fsync; once
-// durable it is applied to the memory table. Reads of counters come from
-// memory; class states and op ids stay RocksDB keys. A checkpointer thread,
-// after RocksOptions::checkpoint_bytes of journal, writes each counter
-// changed since the last checkpoint as a full record ("c:" key, 176 bytes
-// plus the 8-byte number of the last journal record it includes: 184 bytes)
-// in batches of 4096, then deletes the journal records it covers. Opening
-// loads every "c:" record (older layouts and unfolded merge operands of a
-// store written without `resident` included: the upgrade path) and replays
-// the journal, applying a record to a key only when it is newer than the
-// number the key's checkpoint carries (a crash mid-checkpoint counts nothing
-// twice). Closing checkpoints everything, so a cleanly closed store holds no
-// journal. Memory: the MemoryStore's (about 60-100 bytes per identity).
-// Expiry: the checkpointer also sweeps the memory table (expire_some), and
-// compactions drop the records on disk as without `resident`.
+// sequence number) beside its op ids, in one WriteBatch with one WAL fsync;
+// once durable it is applied to the memory table. The record (version 2):
+// a 13-byte head, then entries of one compact operand (a delta) and the keys
+// it applies to (an event's identities share its delta), a key repeated in
+// the record written as its number in the record's own table (found through
+// a 4096-slot cache of recent keys);
+// records of version 1 ([u16 key length][key][compact operand]..., written
+// before) are still replayed. Reads of counters come from memory; class
+// states and op ids stay RocksDB keys. A checkpointer thread, after
+// RocksOptions::checkpoint_bytes of journal, writes each counter changed
+// since the last checkpoint (the memory table marks and lists each changed
+// identity once: MemoryStore::merge_marking) as a full record ("c:" key,
+// 176 bytes plus the 8-byte number of the last journal record it includes:
+// 184 bytes) in batches of 4096, then deletes the journal records it
+// covers. Opening loads every "c:" record (older layouts and unfolded merge
+// operands of a store written without `resident` included: the upgrade
+// path) and replays the journal, applying a record to a key only when it is
+// newer than the number the key's checkpoint carries (a crash mid-checkpoint
+// counts nothing twice). Closing checkpoints everything, so a cleanly closed
+// store holds no journal. Memory: the MemoryStore's (about 60-100 bytes per
+// identity). Expiry: the checkpointer sweeps the memory table
+// (expire_some); the identities it removes are deleted on disk by the next
+// checkpoint, at most RocksOptions::expired_checkpoint_after later.
 // Opening a store that holds a journal WITHOUT `resident` fails (kIo, "holds
 // a journal of counters ...") rather than ignore acknowledged counts; a
-// binary older than the 184-byte record reads it as kParse.
+// binary older than the 184-byte record reads it as kParse, and one older
+// than the version 2 journal record refuses to open a store holding one
+// ("journal record N does not decode"; its head is built to fail that
+// binary's decoder) instead of misreading it.
 //
 // DIAGNOSTICS: open() fails with Errc::kIo and RocksDB's status text (lock
 // held by another process, corruption, permissions); merge/get fail with kIo.
@@ -78,6 +88,7 @@
 // operands and log nothing (it cannot fail a read); get() returns kParse.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -121,6 +132,10 @@ struct RocksOptions {
   // resident: journal bytes written between two checkpoints (at most ~2x
   // this is replayed at the next open after a crash).
   size_t checkpoint_bytes = 64 << 20;
+  // resident: identities the expiry sweep removed from memory are deleted on
+  // disk by a checkpoint at most this long after the first of them (sooner
+  // once 65,536 wait, or with the next checkpoint_bytes of journal).
+  std::chrono::milliseconds expired_checkpoint_after{60000};
   // FOR TESTS ONLY: a checkpoint leaves the journal it covers in place, as a
   // crash between its record writes and the journal's deletion would.
   bool checkpoint_keeps_journal = false;

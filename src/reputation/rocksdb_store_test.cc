@@ -19,6 +19,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include "auth/dmarc/orgdomain.h"
 #include "reputation/engine.h"
@@ -769,6 +770,212 @@ TEST(RocksDbResident, CheckpointWritesTheCountersAndDropsTheJournal) {
   ASSERT_TRUE(s) << s.error().message;
   for (int i = 0; i < 7; ++i)
     EXPECT_EQ(month_volume(**s, "ip:192.0.2." + std::to_string(i)), i < 2 ? 15 : 14);
+}
+
+// The journal's bytes, read with RocksDB itself (no store): "j:" number -> record.
+std::vector<std::pair<std::string, std::string>> raw_journal(const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> out;
+  rocksdb::Options o;
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status st = rocksdb::DB::OpenForReadOnly(o, path, &raw);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  if (!st.ok()) return out;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("j:"); it->Valid() && it->key().starts_with("j:"); it->Next())
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  return out;
+}
+
+// A child that writes `ups` with merge() (resident), acknowledges, and is
+// killed before any checkpoint: its journal record stays for the parent.
+void write_then_kill(const std::string& path, const std::vector<Update>& ups) {
+  const uint32_t last = kill_nine_after(
+      [&](int ack) {
+        auto s = RocksDbStore::open(path, resident(1 << 30));
+        if (!s) _exit(3);
+        if (!(*s)->merge(ups)) _exit(4);
+        const uint32_t one_ack = 1;
+        if (::write(ack, &one_ack, sizeof one_ack) != sizeof one_ack) _exit(5);
+        for (;;) ::pause();
+      },
+      1);
+  EXPECT_EQ(last, 1u);
+}
+
+// The compact journal record (version 2): one delta for the keys that share
+// it (an event's identities), each key's bytes once per record (a repeat is
+// its number in the record's table). Its exact size is checked, and what
+// the replay makes of it.
+TEST(RocksDbResident, JournalRecordSharesDeltasAndWritesEachKeyOnce) {
+  TempDir dir;
+  const std::string path = dir.path + "/db";
+  const Counters d = one(Metric::kVolume, 2, kT);           // one metric, windows equal: a 15-byte operand
+  const Counters e = one(Metric::kComplaints, 1, kT + 60);  // the same shape
+  const std::string k1 = "ip:192.0.2.1", k2 = "net:192.0.2.0/24", k3 = "domain:a.example";
+  write_then_kill(path, {{k1, d}, {k2, d}, {k3, e}, {k1, e}});
+  const auto journal = raw_journal(path);
+  ASSERT_EQ(journal.size(), 1u);
+  const std::string& rec = journal[0].second;
+  // head 13 | operand d, count 2, new k1, new k2 | operand e, count 2, new k3, table entry 1 (k1)
+  const size_t expect = 13 + (15 + 1 + (2 + k1.size()) + (2 + k2.size())) + (15 + 1 + (2 + k3.size()) + 1);
+  EXPECT_EQ(rec.size(), expect);
+  EXPECT_LT(rec.size(), 4 * 2 + k1.size() * 2 + k2.size() + k3.size() + 4 * 15);  // the first format's size
+  std::vector<std::pair<std::string, int64_t>> got;
+  ASSERT_TRUE(
+      decode_journal_record(rec, [&](std::string_view k, const Counters& c) { got.emplace_back(k, c.t); }));
+  EXPECT_EQ(got,
+            (std::vector<std::pair<std::string, int64_t>>{{k1, kT}, {k2, kT}, {k3, kT + 60}, {k1, kT + 60}}));
+  // Cut anywhere inside, it does not decode (or decodes to fewer updates, never more or other keys).
+  for (size_t cut = 13; cut < rec.size(); ++cut) {
+    size_t n = 0;
+    const bool ok =
+        decode_journal_record(std::string_view(rec).substr(0, cut), [&](std::string_view k, const Counters&) {
+          EXPECT_TRUE(k == k1 || k == k2 || k == k3) << cut;
+          ++n;
+        });
+    EXPECT_LT(n, 4u) << cut;
+    if (ok) {
+      EXPECT_TRUE(n == 0 || n == 2) << cut;  // only at an entry's end
+    }
+  }
+  auto s = RocksDbStore::open(path, resident());
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_NEAR(month_volume(**s, k1), 2, 1e-3);  // decayed by 60 s (the later delta)
+  EXPECT_EQ(month_volume(**s, k2), 2);
+  auto c1 = (*s)->get(k1);
+  ASSERT_TRUE(c1 && *c1);
+  EXPECT_NEAR((*c1)->value(Metric::kComplaints, Window::kMonth, kT + 60), 1, 1e-5);
+  auto c3 = (*s)->get(k3);
+  ASSERT_TRUE(c3 && *c3);
+  EXPECT_NEAR((*c3)->value(Metric::kComplaints, Window::kMonth, kT + 60), 1, 1e-5);
+}
+
+// A journal of the first format (what main's resident stores left after a
+// crash) is still replayed: written here byte by byte, as that format is
+// documented ([u16 key length][key][compact operand]...).
+TEST(RocksDbResident, JournalOfTheFirstFormatIsReplayed) {
+  TempDir dir;
+  const std::string path = dir.path + "/db";
+  auto le = [](std::string& out, uint64_t x, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((x >> (8 * i)) & 0xff));
+  };
+  auto f32 = [&](std::string& out, float f) {
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    le(out, bits, 4);
+  };
+  std::string rec;
+  const std::string k1 = "ip:198.51.100.7", k2 = "domain:old.example";
+  le(rec, k1.size(), 2);
+  rec += k1;
+  le(rec, static_cast<uint64_t>(kT), 8);
+  le(rec, 1u << static_cast<unsigned>(Metric::kVolume), 2);
+  rec.push_back(1);  // every window the same: one float
+  f32(rec, 3);
+  le(rec, k2.size(), 2);
+  rec += k2;
+  le(rec, static_cast<uint64_t>(kT), 8);
+  le(rec, 1u << static_cast<unsigned>(Metric::kTraps), 2);
+  rec.push_back(0);  // three floats: hour, day, month
+  f32(rec, 1);
+  f32(rec, 2);
+  f32(rec, 4);
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, path, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::string key = "j:";
+    for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>((uint64_t{41} >> (8 * i)) & 0xff));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    ASSERT_TRUE(db->Put(wo, key, rec).ok());
+  }
+  {
+    auto s = RocksDbStore::open(path, RocksOptions{});
+    ASSERT_FALSE(s);  // never ignored without resident
+  }
+  for (int round = 0; round < 2; ++round) {  // replayed, then checkpointed by the close
+    auto s = RocksDbStore::open(path, resident());
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(month_volume(**s, k1), 3 + round) << round;
+    auto c = (*s)->get(k2);
+    ASSERT_TRUE(c && *c) << round;
+    EXPECT_NEAR((*c)->value(Metric::kTraps, Window::kDay, kT), 2, 1e-5) << round;
+    EXPECT_NEAR((*c)->value(Metric::kTraps, Window::kMonth, kT), 4, 1e-5) << round;
+    if (round == 0) {
+      std::vector<Update> more = {{k1, one(Metric::kVolume, 1, kT)}};
+      ASSERT_TRUE((*s)->merge(more));  // numbered after the old record (42)
+      EXPECT_EQ(month_volume(**s, k1), 4);
+    }
+  }
+  EXPECT_TRUE(raw_journal(path).empty());
+  auto s = RocksDbStore::open(path, resident());
+  ASSERT_TRUE(s);
+  EXPECT_EQ(month_volume(**s, k1), 4);
+}
+
+// A clock the store's threads read while the test moves it.
+class SharedClock final : public Clock {
+ public:
+  explicit SharedClock(int64_t t) : t_(t) {}
+  std::chrono::system_clock::time_point now() const override {
+    return std::chrono::system_clock::time_point(std::chrono::seconds(t_.load()));
+  }
+  std::chrono::steady_clock::time_point monotonic() const override {
+    return std::chrono::steady_clock::now();
+  }
+  void set(int64_t t) { t_.store(t); }
+
+ private:
+  std::atomic<int64_t> t_;
+};
+
+// Identities the expiry sweep removes from memory go from disk too (a
+// checkpoint deletes their records), without a compaction and without
+// closing the store: a kill -9 after it finds them gone.
+TEST(RocksDbResident, ExpiredIdentitiesAreDeletedOnDisk) {
+  TempDir dir;
+  const std::string path = dir.path + "/db";
+  const std::string old_key = "ip:192.0.2.50", fresh_key = "ip:192.0.2.51";
+  const int64_t later = kT + 400 * 86400;  // past the ~138 days a single count lasts
+  const uint32_t last = kill_nine_after(
+      [&](int ack) {
+        SharedClock clock(kT);
+        RocksOptions o = resident(1 << 30);
+        o.expire_below = kExpireBelow;
+        o.clock = &clock;
+        o.expired_checkpoint_after = std::chrono::milliseconds(20);
+        auto s = RocksDbStore::open(path, o);
+        if (!s) _exit(3);
+        std::vector<Update> ups = {{old_key, one(Metric::kVolume, 1, kT)},
+                                   {fresh_key, one(Metric::kVolume, 1, later)}};
+        if (!(*s)->merge(ups) || !(*s)->checkpoint()) _exit(4);  // both on disk as checkpoint records
+        clock.set(later);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        for (;;) {  // the sweep (every 100 ms), then the checkpoint it makes due
+          auto g = (*s)->get(old_key);
+          if (g && !*g && (*s)->group_commit_stats().checkpoints >= 2) break;
+          if (std::chrono::steady_clock::now() > deadline) _exit(7);
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        const uint32_t one_ack = 1;
+        if (::write(ack, &one_ack, sizeof one_ack) != sizeof one_ack) _exit(5);
+        for (;;) ::pause();  // killed: no close, no checkpoint of its own
+      },
+      1);
+  ASSERT_EQ(last, 1u);
+  RocksOptions plain;  // reads the records on disk; no expiry of its own
+  plain.expire_below = 0;
+  auto s = RocksDbStore::open(path, plain);
+  ASSERT_TRUE(s) << s.error().message;
+  auto gone = (*s)->get(old_key);
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(*gone);
+  auto kept = (*s)->get(fresh_key);
+  ASSERT_TRUE(kept && *kept);
 }
 
 }  // namespace

@@ -43,6 +43,13 @@ struct Update {
   Counters delta;
 };
 
+// An update whose key and delta the caller holds (no copy of either):
+// MemoryStore::merge_marking, the resident RocksDB store's write path.
+struct UpdateRef {
+  std::string_view key;
+  const Counters* delta = nullptr;
+};
+
 // A batch of updates with a stable operation id (issue 11: nothing counted
 // twice). The id is given when the batch is accepted (StoreService: node,
 // boot and sequence number) and kept across retries and the drain spool, so
@@ -222,7 +229,19 @@ class MemoryStore final : public Store {
   // the free lists; class states are kept). Returns how many it removed. Call
   // it from a timer, e.g. 4096 slots every 100 ms goes round 10 M identities
   // (16.7 M slots) in about 7 minutes.
-  size_t expire_some(int64_t now, size_t max_slots, float below = kExpireBelow);
+  // With `removed`, the key of each identity removed is appended to it as
+  // [u16 length, little endian][key] (RocksDbStore's resident counters: the
+  // next checkpoint deletes them on disk).
+  size_t expire_some(int64_t now, size_t max_slots, float below = kExpireBelow,
+                     std::string* removed = nullptr);
+  // merge() that also marks each identity changed (a bit in its block) and
+  // appends to `marked`, as expire_some() does, the key of each identity
+  // that was not marked before: the list holds each changed identity once
+  // until take_marked() reads it (RocksDbStore's checkpoints, without a set
+  // of their own or a sort of every update's key).
+  Status merge_marking(std::span<const UpdateRef> updates, std::string* marked);
+  // The counters of `keys` (nullopt: none), clearing their changed marks.
+  std::vector<std::optional<Counters>> take_marked(std::span<const std::string_view> keys);
   // Bytes the counters take: slot table plus arena chunks (free blocks and
   // the unused tail of the last chunk included); class states not counted.
   size_t memory_bytes() const;
@@ -233,6 +252,9 @@ class MemoryStore final : public Store {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   class Table;
+  // Marked: std::string (merge_marking's list) or void (merge(): no marks).
+  template <typename KeyAt, typename DeltaAt, typename Marked>
+  Status merge_impl(size_t n, const KeyAt& key_at, const DeltaAt& delta_at, Marked* marked);
   mutable std::mutex mu_;
   std::mutex ops_mu_;  // taken before mu_: one merge_ops at a time
   OpLog ops_;

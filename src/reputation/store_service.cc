@@ -496,7 +496,7 @@ struct StoreService::Impl {
   // then the deltas are added to what it holds. A group with a batch not
   // applied (a duplicate op id) or a failed write: its keys are forgotten.
   Result<size_t> write_group(const std::vector<EventBatch>& group, Engine::Senders& senders) {
-    std::vector<OpBatch> ops = engine.ops_of(group, senders);
+    const std::span<const OpBatch> ops = engine.ops_into(group, senders, writer_ops);
     if (!cache.on()) return store->merge_ops(ops);
     // Each key's deltas folded (the store adds the same sum).
     std::unordered_map<std::string_view, size_t> slot;
@@ -714,6 +714,7 @@ struct StoreService::Impl {
   std::deque<ReadJob> reads;
   std::deque<WriteJob> queue;
   std::deque<Work> works;
+  std::vector<OpBatch> writer_ops;              // the writer's op batches, reused (Engine::ops_into)
   std::vector<EventBatch>* inflight = nullptr;  // the group being written (writer thread's)
   std::vector<WriteMeta>* inflight_metas = nullptr;
   // Identities written and not yet re-classified (under mu).
