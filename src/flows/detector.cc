@@ -330,14 +330,6 @@ constexpr uint32_t kSweepPortMin = 4;
 // Distinct submission servers in the long window from which a host logs in
 // at too many providers (plus one per two clients behind a NAT).
 constexpr double kManyProviders = 12;
-// Steady submission: hours of the last 24 in which a host submitted at least
-// kSteadyHourMin messages (plus 2 per client beyond the first behind a NAT)
-// making at least kSteadyShare of its flows (a NAT's people submit in
-// proportion to their traffic); from kSteadyHours such hours on, longer than
-// a working day, the host submits around the clock.
-constexpr double kSteadyHourMin = 4;
-constexpr double kSteadyShare = 0.05;
-constexpr uint32_t kSteadyHours = 12;
 }  // namespace
 
 const std::array<double, kProbeFeatures>& default_probe_weights() { return kProbeWeights; }
@@ -360,6 +352,7 @@ struct Detector::Host {
     uint32_t flows = 0, smtp25 = 0, new_dst25 = 0, submissions = 0, inbound25 = 0, polls = 0;
     uint32_t sub_failed = 0;  // submissions refused or reset (SYN only, RST)
     uint32_t cc = 0;          // contacts with suspected C&C servers
+    bool held = false;        // under a confirmed incident: not the host's usual
   };
   SubscriberKind kind = SubscriberKind::kDynamic;
   bool exception = false;
@@ -416,11 +409,6 @@ struct Detector::Host {
     Hour& h = hours[static_cast<size_t>(idx % static_cast<int64_t>(kHours))];
     if (h.index != idx) h = Hour{idx};
     return h;
-  }
-  bool submits_to(uint64_t d) const {
-    for (const auto& [k, last] : sub_dst)
-      if (k == d && last != 0) return true;
-    return false;
   }
   void note_submission_server(uint64_t d, int64_t t) {
     size_t oldest = 0;
@@ -516,6 +504,8 @@ void Detector::observe(const Flow& f) {
   // which it sends anything, until hold_s pass without new evidence.
   if (h->open && h->open->confirmed && h->kind != SubscriberKind::kBusiness && t > h->open->last_seen_ms)
     h->open->last_seen_ms = t;
+  // An hour under a confirmed incident is no part of the host's usual.
+  if (h->open && h->open->confirmed) hr.held = true;
   // Unanswered fan-out (scans, floods, P2P bursts): any flow but mail that
   // failed or got no reply. UDP and ICMP only where the record carries the
   // reply direction (binetflow, nfdump with opkt/obyt).
@@ -576,11 +566,8 @@ void Detector::observe(const Flow& f) {
     hr.polls++;
     return;
   }
-  // Port 25 to a server this host submits to on 587/465 is the same
-  // service (a mail client set to port 25 with AUTH at its provider).
   const bool to_relay = in_any(cfg_.relays, f.dst) ||
-                        (f.dst_port == 25 && (shared_relay(f, hash_ip(f.src), h->seen25.size() <= 2) ||
-                                              h->submits_to(hash_ip(f.dst) | 1)));
+                        (f.dst_port == 25 && shared_relay(f, hash_ip(f.src), h->seen25.size() <= 2));
   const bool smtp25 = f.dst_port == 25 && !to_relay;
   const bool submission = f.dst_port == 587 || f.dst_port == 465 || (to_relay && f.dst_port == 25);
   if (!smtp25 && !submission) return;
@@ -854,7 +841,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   const int64_t hcur = t / kHourMs;
   uint64_t smtp_6 = 0, new_6 = 0, new_24 = 0, inbound_24 = 0, old_sub = 0, old_flows = 0, sub_6 = 0,
            sub_6_peak = 0, sub_6_second = 0, flows_6 = 0, sub_24 = 0, sub_failed_24 = 0;
-  size_t old_hours = 0;
+  size_t old_hours = 0, held_hours = 0;
   std::array<double, kHours> old_hour_subs{};
   for (const auto& hb : h.hours) {
     if (hb.index < 0 || hb.index > hcur || hcur - hb.index >= static_cast<int64_t>(kHours)) continue;
@@ -874,7 +861,8 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
       }
       flows_6 += hb.flows;
     }
-    if (hcur - hb.index >= 2) {
+    if (hcur - hb.index >= 2 && hb.held) ++held_hours;
+    if (hcur - hb.index >= 2 && !hb.held) {
       old_sub += hb.submissions;
       old_flows += hb.flows;
       if (old_hours < old_hour_subs.size()) old_hour_subs[old_hours++] = hb.submissions;
@@ -882,12 +870,14 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   }
   // The host's usual submissions an hour: the median of its hours 2-24 ago
   // since it was first seen (quiet hours count as 0), so that its own bursts
-  // do not raise the bar they are measured against. A slot is sustained when
-  // it holds more than 6 + 3 times the usual per slot.
+  // do not raise the bar they are measured against. Hours under a confirmed
+  // incident are left out: a baseline is not learnt from the anomaly (relay
+  // abuse that goes on for a day would otherwise become the usual). A slot
+  // is sustained when it holds more than 6 + 3 times the usual per slot.
   const auto span_h = static_cast<size_t>(std::clamp(
       std::floor(static_cast<double>(t - 2 * kHourMs - std::max(h.first_ms, t - 24 * kHourMs)) / kHourMs) + 1,
       0.0, 22.0));
-  while (old_hours < span_h) old_hour_subs[old_hours++] = 0;
+  while (old_hours + held_hours < span_h) old_hour_subs[old_hours++] = 0;
   double usual_hour = 0;
   if (old_hours > 0) {
     std::sort(old_hour_subs.begin(), old_hour_subs.begin() + static_cast<std::ptrdiff_t>(old_hours));
@@ -905,15 +895,10 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   // many people's).
   const double clients =
       std::max({1.0, static_cast<double>(polls_l) / 8.0, static_cast<double>(flows_l) / 600.0});
-  uint32_t burst_hours = 0, steady_hours = 0;
+  uint32_t burst_hours = 0;
   for (const auto& hb : h.hours) {
     if (hb.index < 0 || hb.index > hcur || hcur - hb.index >= static_cast<int64_t>(kHours)) continue;
     if (static_cast<double>(hb.submissions) >= 20 + 18 * usual_per_slot + 2 * clients) ++burst_hours;
-    const double hour_clients =
-        std::max({1.0, static_cast<double>(hb.polls) / 8.0, static_cast<double>(hb.flows) / 600.0});
-    if (static_cast<double>(hb.submissions) >= kSteadyHourMin + 2 * (hour_clients - 1) &&
-        static_cast<double>(hb.submissions) >= kSteadyShare * static_cast<double>(hb.flows))
-      ++steady_hours;
   }
   uint32_t sub_servers = 0;
   for (const auto& [d, last] : h.sub_dst)
@@ -936,7 +921,6 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   e.submissions_24h = static_cast<uint32_t>(sub_24);
   e.submissions_refused_24h = static_cast<uint32_t>(sub_failed_24);
   e.submission_burst_hours = burst_hours;
-  e.steady_submission_hours = steady_hours;
   if (smtp_w >= 3)
     e.failed_ratio = static_cast<double>(failed_w) / static_cast<double>(smtp_w);
   else if (smtp_l >= 3)
@@ -1088,13 +1072,6 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   // up to 4 beyond half their clients): kManyProviders + 1 per 2 clients.
   const bool many_providers = mail && static_cast<double>(sub_servers) >= kManyProviders + clients / 2;
   if (many_providers) e.score = std::max(e.score, cfg_.confirm_threshold);
-  // Submission around the clock: a person, even one who mails all through a
-  // working day, submits in fewer than kSteadyHours hours of a day; an
-  // account list worked by a relay bot is used hour after hour, night too,
-  // at a rate (5-20 an hour) under every burst threshold. Like the other
-  // submission evidence it needs refusals at a credential list's rate.
-  const bool steady = mail && steady_hours >= kSteadyHours && cred >= 0.5;
-  if (steady) e.score = std::max(e.score, cfg_.confirm_threshold);
   // The second model: unanswered fan-out (scans, floods, P2P), for bots that
   // need not send mail. The host's score is the higher of the two.
   std::array<double, kProbeFeatures> px{};
@@ -1135,7 +1112,6 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
       if (c != 0) e.terms[kProbeFeatureNames[i]] = c;
     }
   if (many_providers) e.terms["many_providers"] = sub_servers;
-  if (steady) e.terms["steady_submission"] = steady_hours;
   if (cc) {
     // Not a log-odds share (the pivot is a rule): the evidence's figures.
     e.terms["cc_hours"] = e.cc_hours;
@@ -1332,7 +1308,6 @@ std::string incident_json(const Incident& i) {
   o += ",\"submissions_1h\":" + std::to_string(e.submissions_1h);
   o += ",\"submissions_trimmed_1h\":" + std::to_string(e.submissions_trimmed_1h);
   o += ",\"submission_burst_hours\":" + std::to_string(e.submission_burst_hours);
-  o += ",\"steady_submission_hours\":" + std::to_string(e.steady_submission_hours);
   o += ",\"submission_excess\":";
   fmt_num(o, e.submission_excess);
   o += ",\"submission_servers\":" + std::to_string(e.submission_servers);

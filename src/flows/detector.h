@@ -168,7 +168,6 @@ struct Evidence {
   uint32_t submissions_1h = 0;           // submissions in the long window
   uint32_t submissions_trimmed_1h = 0;   // without its two busiest 10-min slots, times 1.5 (batches gone)
   uint32_t submission_burst_hours = 0;   // hours of the last 24 with 20 + 3x the usual submissions
-  uint32_t steady_submission_hours = 0;  // hours of the last 24 with 4+ submissions (2 more per client)
   double submission_excess = 0;          // z-score of submissions_1h over the host's usual share
   uint32_t submission_servers = 0;       // distinct submission destinations in the long window
   uint32_t flows_1h = 0;                 // all flows of the host in the long window

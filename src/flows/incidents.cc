@@ -176,7 +176,6 @@ std::vector<std::pair<std::string, double>> incident_figures(const Incident& inc
   add("submissions_1h", e.submissions_1h);
   add("submissions_trimmed_1h", e.submissions_trimmed_1h);
   add("submission_burst_hours", e.submission_burst_hours);
-  add("steady_submission_hours", e.steady_submission_hours);
   add("submission_servers", e.submission_servers);
   add("regularity", e.regularity);
   add("inbound_smtp_long", e.inbound_smtp_long);
@@ -208,8 +207,6 @@ std::string incident_summary(const Incident& inc) {
   }
   if (e.submissions_1h > 0) part(std::to_string(e.submissions_1h) + " submissions in 1 h");
   if (e.submission_burst_hours > 0) part(std::to_string(e.submission_burst_hours) + " burst hours");
-  if (e.steady_submission_hours > 0)
-    part("submissions in " + std::to_string(e.steady_submission_hours) + " hours of 24");
   if (e.scan_dsts > 0)
     part("scan: " + std::to_string(e.scan_dsts) + " failed destinations on port " +
          std::to_string(e.scan_port));
