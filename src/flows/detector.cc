@@ -1196,9 +1196,12 @@ void Detector::advance(int64_t now_ms) {
     const Incident& inc = it->second;
     // Business space (servers, offices) is not held: it needs more evidence
     // already, and a server flagged stays flagged only while it earns it.
+    // A host back within a day of its last incident (repeat) is held as
+    // long as a burst: its quiet hours last time did not mean it was cleaned.
     const int64_t quiet_s = !inc.confirmed || inc.kind == SubscriberKind::kBusiness ? cfg_.release_after_s
-                            : inc.peak_mail_1h > cfg_.burst_mail_per_hour || inc.probing ? cfg_.hold_s
-                                                                                         : cfg_.hold_slow_s;
+                            : inc.peak_mail_1h > cfg_.burst_mail_per_hour || inc.probing || inc.repeat
+                                ? cfg_.hold_s
+                                : cfg_.hold_slow_s;
     if (now_ms_ - it->second.last_evidence_ms > quiet_s * 1000) {
       if (auto h = hosts_.find(host_key(it->second.host)); h != hosts_.end()) {
         h->second->open = nullptr;

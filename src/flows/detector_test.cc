@@ -234,6 +234,32 @@ TEST(Detector, SlowEvidenceIsHeldShorter) {
   }
 }
 
+// A slow-evidence host that comes back within a day of its last incident
+// was not cleaned by its quiet hours: the repeat incident is held as long
+// as a burst's (hold_s), the first one only hold_slow_s.
+TEST(Detector, RepeatIncidentIsHeldAsLongAsABurst) {
+  auto cfg = config();
+  cfg.release_after_s = 600;
+  cfg.hold_s = 4 * 3600;
+  cfg.hold_slow_s = 3600;
+  cfg.burst_mail_per_hour = 500;  // the 200-flow burst counts as slow evidence
+  Detector d(cfg);
+  const int64_t second = kT0 + 3 * 3600000LL;
+  burst(d, "100.64.1.6", kT0);
+  for (int i = 0; i < 360; ++i)  // 3 h of web traffic after the first burst
+    d.observe(tcp("100.64.1.6", ip("12.0.0.1"), 443, kT0 + 400000 + i * 30000, true));
+  burst(d, "100.64.1.6", second);
+  for (int i = 0; i < 360; ++i)
+    d.observe(tcp("100.64.1.6", ip("12.0.0.1"), 443, second + 400000 + i * 30000, true));
+  d.finish();
+  auto inc = d.take_closed();
+  ASSERT_EQ(inc.size(), 2u);
+  EXPECT_FALSE(inc[0].repeat);
+  EXPECT_LE(inc[0].last_seen_ms - inc[0].last_evidence_ms, 3600000 + 30000) << "first: held 1 h";
+  EXPECT_TRUE(inc[1].repeat);
+  EXPECT_GT(inc[1].last_seen_ms - inc[1].last_evidence_ms, 2 * 3600000) << "repeat: held past 1 h";
+}
+
 // The features behind relay abuse, through the feature sink (x in the order
 // of kFeatureNames): sustained_submission counts 10-minute slots above the
 // host's usual, submissions_per_client divides by its mail clients' polls.
