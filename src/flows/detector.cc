@@ -352,6 +352,7 @@ struct Detector::Host {
     uint32_t flows = 0, smtp25 = 0, new_dst25 = 0, submissions = 0, inbound25 = 0, polls = 0;
     uint32_t sub_failed = 0;  // submissions refused or reset (SYN only, RST)
     uint32_t cc = 0;          // contacts with suspected C&C servers
+    bool held = false;        // under a confirmed incident: not the host's usual
   };
   SubscriberKind kind = SubscriberKind::kDynamic;
   bool exception = false;
@@ -503,6 +504,8 @@ void Detector::observe(const Flow& f) {
   // which it sends anything, until hold_s pass without new evidence.
   if (h->open && h->open->confirmed && h->kind != SubscriberKind::kBusiness && t > h->open->last_seen_ms)
     h->open->last_seen_ms = t;
+  // An hour under a confirmed incident is no part of the host's usual.
+  if (h->open && h->open->confirmed) hr.held = true;
   // Unanswered fan-out (scans, floods, P2P bursts): any flow but mail that
   // failed or got no reply. UDP and ICMP only where the record carries the
   // reply direction (binetflow, nfdump with opkt/obyt).
@@ -838,7 +841,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   const int64_t hcur = t / kHourMs;
   uint64_t smtp_6 = 0, new_6 = 0, new_24 = 0, inbound_24 = 0, old_sub = 0, old_flows = 0, sub_6 = 0,
            sub_6_peak = 0, sub_6_second = 0, flows_6 = 0, sub_24 = 0, sub_failed_24 = 0;
-  size_t old_hours = 0;
+  size_t old_hours = 0, held_hours = 0;
   std::array<double, kHours> old_hour_subs{};
   for (const auto& hb : h.hours) {
     if (hb.index < 0 || hb.index > hcur || hcur - hb.index >= static_cast<int64_t>(kHours)) continue;
@@ -858,7 +861,8 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
       }
       flows_6 += hb.flows;
     }
-    if (hcur - hb.index >= 2) {
+    if (hcur - hb.index >= 2 && hb.held) ++held_hours;
+    if (hcur - hb.index >= 2 && !hb.held) {
       old_sub += hb.submissions;
       old_flows += hb.flows;
       if (old_hours < old_hour_subs.size()) old_hour_subs[old_hours++] = hb.submissions;
@@ -866,12 +870,14 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   }
   // The host's usual submissions an hour: the median of its hours 2-24 ago
   // since it was first seen (quiet hours count as 0), so that its own bursts
-  // do not raise the bar they are measured against. A slot is sustained when
-  // it holds more than 6 + 3 times the usual per slot.
+  // do not raise the bar they are measured against. Hours under a confirmed
+  // incident are left out: a baseline is not learnt from the anomaly (relay
+  // abuse that goes on for a day would otherwise become the usual). A slot
+  // is sustained when it holds more than 6 + 3 times the usual per slot.
   const auto span_h = static_cast<size_t>(std::clamp(
       std::floor(static_cast<double>(t - 2 * kHourMs - std::max(h.first_ms, t - 24 * kHourMs)) / kHourMs) + 1,
       0.0, 22.0));
-  while (old_hours < span_h) old_hour_subs[old_hours++] = 0;
+  while (old_hours + held_hours < span_h) old_hour_subs[old_hours++] = 0;
   double usual_hour = 0;
   if (old_hours > 0) {
     std::sort(old_hour_subs.begin(), old_hour_subs.begin() + static_cast<std::ptrdiff_t>(old_hours));
@@ -1190,9 +1196,12 @@ void Detector::advance(int64_t now_ms) {
     const Incident& inc = it->second;
     // Business space (servers, offices) is not held: it needs more evidence
     // already, and a server flagged stays flagged only while it earns it.
+    // A host back within a day of its last incident (repeat) is held as
+    // long as a burst: its quiet hours last time did not mean it was cleaned.
     const int64_t quiet_s = !inc.confirmed || inc.kind == SubscriberKind::kBusiness ? cfg_.release_after_s
-                            : inc.peak_mail_1h > cfg_.burst_mail_per_hour || inc.probing ? cfg_.hold_s
-                                                                                         : cfg_.hold_slow_s;
+                            : inc.peak_mail_1h > cfg_.burst_mail_per_hour || inc.probing || inc.repeat
+                                ? cfg_.hold_s
+                                : cfg_.hold_slow_s;
     if (now_ms_ - it->second.last_evidence_ms > quiet_s * 1000) {
       if (auto h = hosts_.find(host_key(it->second.host)); h != hosts_.end()) {
         h->second->open = nullptr;

@@ -234,6 +234,32 @@ TEST(Detector, SlowEvidenceIsHeldShorter) {
   }
 }
 
+// A slow-evidence host that comes back within a day of its last incident
+// was not cleaned by its quiet hours: the repeat incident is held as long
+// as a burst's (hold_s), the first one only hold_slow_s.
+TEST(Detector, RepeatIncidentIsHeldAsLongAsABurst) {
+  auto cfg = config();
+  cfg.release_after_s = 600;
+  cfg.hold_s = 4 * 3600;
+  cfg.hold_slow_s = 3600;
+  cfg.burst_mail_per_hour = 500;  // the 200-flow burst counts as slow evidence
+  Detector d(cfg);
+  const int64_t second = kT0 + 3 * 3600000LL;
+  burst(d, "100.64.1.6", kT0);
+  for (int i = 0; i < 360; ++i)  // 3 h of web traffic after the first burst
+    d.observe(tcp("100.64.1.6", ip("12.0.0.1"), 443, kT0 + 400000 + i * 30000, true));
+  burst(d, "100.64.1.6", second);
+  for (int i = 0; i < 360; ++i)
+    d.observe(tcp("100.64.1.6", ip("12.0.0.1"), 443, second + 400000 + i * 30000, true));
+  d.finish();
+  auto inc = d.take_closed();
+  ASSERT_EQ(inc.size(), 2u);
+  EXPECT_FALSE(inc[0].repeat);
+  EXPECT_LE(inc[0].last_seen_ms - inc[0].last_evidence_ms, 3600000 + 30000) << "first: held 1 h";
+  EXPECT_TRUE(inc[1].repeat);
+  EXPECT_GT(inc[1].last_seen_ms - inc[1].last_evidence_ms, 2 * 3600000) << "repeat: held past 1 h";
+}
+
 // The features behind relay abuse, through the feature sink (x in the order
 // of kFeatureNames): sustained_submission counts 10-minute slots above the
 // host's usual, submissions_per_client divides by its mail clients' polls.
@@ -751,6 +777,37 @@ TEST(Detector, ManyProvidersSubmissionServers) {
   EXPECT_EQ(many[0].evidence.terms.count("many_providers"), 1u);
   EXPECT_GE(many[0].evidence.submission_servers, 12u);
   EXPECT_EQ(many[0].action, Action::kThrottle);
+}
+
+// Relay abuse that goes on for a day: 40 submissions an hour (one login in
+// 20 refused) from a host whose usual is none. Once confirmed, its hours are
+// no part of its usual, so it stays flagged to the end instead of becoming
+// its own baseline after half a day.
+TEST(Detector, AbuseDoesNotBecomeTheUsual) {
+  Detector d(config());
+  const char* host = "100.64.17.1";
+  const IpAddress server = ip("13.0.0.11");
+  int n = 0;
+  const int hours = 30;
+  for (int h = 0; h < hours; ++h) {
+    for (int i = 0; i < 120; ++i) {
+      const int64_t t = kT0 + h * 3600000LL + i * 30000LL;
+      d.observe(tcp(host, IpAddress::v4(0x5D000000u + static_cast<uint32_t>(i % 40)), 443, t, true));
+      if (h >= 2 && i % 3 == 1) {
+        Flow f = abuse_sub(host, server, 587, t + 1, n++);
+        if (f.tcp_flags & kTcpPsh) f.bytes = 30000;
+        d.observe(f);
+      }
+    }
+  }
+  d.finish();
+  const auto inc = d.take_closed();
+  ASSERT_FALSE(inc.empty());
+  EXPECT_LT(inc.front().first_seen_ms, kT0 + 4 * 3600000LL);
+  EXPECT_GE(inc.back().last_seen_ms, kT0 + (hours - 1) * 3600000LL);
+  int64_t covered = 0;
+  for (const auto& i : inc) covered += i.last_seen_ms - i.first_seen_ms;
+  EXPECT_GE(covered, (hours - 5) * 3600000LL);
 }
 
 // A recursive resolver asks thousands of servers; a few percent never answer.
