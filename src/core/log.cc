@@ -150,6 +150,6 @@ Status valid_level(std::string_view level) {
                                           "\" (trace, debug, info, warn, error, critical, off)");
 }
 
-const std::shared_ptr<spdlog::logger>& get() { return instance(); }
+std::shared_ptr<spdlog::logger> get() { return instance(); }
 
 }  // namespace rampart::log

@@ -35,10 +35,7 @@ namespace rampart::log {
 void init(std::string_view level, bool to_stderr = true);
 // Ok for one of the level names; else an Errc::kInvalidArgument naming them.
 Status valid_level(std::string_view level);
-// The process's logger. A reference, not a copy: every event loop logs, and
-// copying a shared_ptr writes its (shared) reference count on each call.
-// init() replaces it: call init() before starting threads.
-const std::shared_ptr<spdlog::logger>& get();
+std::shared_ptr<spdlog::logger> get();
 
 enum class Format { kText, kJson };
 void set_format(Format f);
