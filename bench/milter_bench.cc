@@ -11,7 +11,8 @@
 //   milter_bench --rampartd build/apps/rampartd/rampartd [--rspamd /usr/bin/rspamd]
 //                [--opendkim /usr/sbin/opendkim] [--no-http] [--messages 5000] [--per-connection 10]
 //   milter_bench --milter 127.0.0.1:11332 --pid PID [--pid-children]   # a milter started elsewhere
-//   milter_bench --rampartd PATH --loops 1,2 --clients 4 --sessions 0   # event loops: 1 vs 2
+//   milter_bench --rampartd PATH --loops 1,2 --loop-rounds 3 --clients 4 --pipeline 16 --sessions 0
+//                                                          # event loops: 1 vs 2 [--no-milter] [--no-http]
 //
 // rspamd runs with Debian's stock rules and our workers/DNS (bench/rspamd/),
 // OpenDKIM with bench/milter_opendkim.conf; both from a temp dir, in the
@@ -26,8 +27,10 @@
 // commands sent without waiting in one send()), so the client takes as
 // little of the shared cores as it can, and prints its own CPU beside
 // rampartd's; --loops N,M starts rampartd once per loop count and prints the
-// msgs/s ratios; --pipeline K keeps K HTTP scans in flight on each
-// kept-alive connection.
+// msgs/s ratios (--loop-rounds R: the counts R times, alternated, and the
+// median ratio; rampartd's CPU split into its loop threads and the others,
+// each loop's share of the messages from its /metrics); --pipeline K keeps
+// K HTTP scans in flight on each kept-alive connection.
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -37,12 +40,14 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -137,11 +142,61 @@ std::map<long, double> thread_seconds(pid_t pid) {
       std::vector<std::string> f;
       for (std::string field; in >> field;) f.push_back(field);
       if (f.size() < 13) continue;
-      out[tid] = (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+      // schedstat's first field: time on a CPU in ns (stat's utime+stime count 10 ms ticks: a
+      // thread's few tens of ms per run would be read to +-20%).
+      const std::string sched = slurp(dir + "/" + e->d_name + "/schedstat");
+      out[tid] = !sched.empty() && std::isdigit(static_cast<unsigned char>(sched[0]))
+                     ? std::stod(sched) / 1e9
+                     : (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
     }
     closedir(d);
   }
   return out;
+}
+
+double sum_of(const std::map<long, double>& threads) {
+  double t = 0;
+  for (const auto& [tid, sec] : threads) t += sec;
+  return t;
+}
+
+// This process's CPU (the client and the bench's DNS server thread), to the microsecond.
+double self_seconds() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// The event loops' threads of rampartd `pid`: loop 0 is its main thread, the
+// others are named "rampartd-loopN" (src/server/server.cc); every other
+// thread (the store service's writer, DNS, ...) is not a loop.
+std::map<long, bool> loop_threads(pid_t pid) {
+  std::map<long, bool> out;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      const long tid = std::atol(e->d_name);
+      if (tid <= 0) continue;
+      std::string comm = slurp(dir + "/" + e->d_name + "/comm");
+      out[tid] = tid == pid || comm.rfind("rampartd-loop", 0) == 0;
+    }
+    closedir(d);
+  }
+  return out;
+}
+
+// CPU seconds between two thread_seconds() snapshots, of the loop threads
+// and of the others.
+void split_cpu(const std::map<long, double>& before, const std::map<long, double>& after,
+               const std::map<long, bool>& loops, double* loop_s, double* other_s) {
+  *loop_s = *other_s = 0;
+  for (const auto& [tid, s] : after) {
+    auto it = before.find(tid);
+    const double d = s - (it == before.end() ? 0.0 : it->second);
+    auto l = loops.find(tid);
+    (l != loops.end() && l->second ? *loop_s : *other_s) += d;
+  }
 }
 
 // Each thread's CPU between two thread_seconds() snapshots as a share of one
@@ -307,11 +362,14 @@ struct Run {
   std::string name;
   size_t done = 0, failed = 0, dkim_pass = 0;
   double cpu_ms = 0, rate = 0;
-  double client_cpu_ms = -1;     // --clients: the bench's own CPU per message (same machine)
-  double cpu_s = 0, wall_s = 0;  // totals behind cpu_ms and rate
-  double load = -1;              // 1-minute load average at the end of the run (loops bench)
-  std::string threads;           // loops bench: % of one core each rampartd thread took, busiest first
-  double busiest_ms = 0;         // loops bench: the busiest rampartd thread's CPU per message
+  double client_cpu_ms = -1;           // --clients: the bench's own CPU per message (same machine)
+  double cpu_s = 0, wall_s = 0;        // totals behind cpu_ms and rate
+  double load = -1;                    // 1-minute load average at the end of the run (loops bench)
+  std::string threads;                 // loops bench: % of one core each rampartd thread took, busiest first
+  double busiest_ms = 0;               // loops bench: the busiest rampartd thread's CPU per message
+  double loop_ms = -1, other_ms = -1;  // loops bench: CPU per message of the loop threads, of the others
+  std::vector<double> per_loop;        // loops bench: each loop's share of the messages (/metrics)
+  size_t round = 0;                    // loops bench: which round (--loop-rounds)
   std::map<std::string, size_t> verdicts;
   std::string sample;  // the first Authentication-Results (or X-Rampart) seen
 };
@@ -517,6 +575,15 @@ std::string json_string(const std::string& body, const std::string& key) {
   if (at == std::string::npos) return "";
   const size_t end = body.find('"', at + 1);
   return end == std::string::npos ? "" : body.substr(at + 1, end - at - 1);
+}
+
+// The verdict's "action" in a /v1/scan answer, without copying the body.
+std::string_view action_of(std::string_view body) {
+  static constexpr std::string_view kKey = "\"action\": \"";
+  const size_t at = body.find(kKey);
+  if (at == std::string_view::npos) return {};
+  const size_t from = at + kKey.size(), end = body.find('"', from);
+  return end == std::string_view::npos ? std::string_view() : body.substr(from, end - from);
 }
 
 enum class HttpApi { kRampart, kRspamd };
@@ -980,10 +1047,11 @@ Run run_milter_clients(const std::string& name, uint16_t port, pid_t pid, const 
   const size_t warm = msgs.size() / 10;
   drive_milter(run, port, scripts, prefix, 0, warm, clients, per_conn, false);
   const auto th0 = thread_seconds(pid);
-  const double cpu0 = cpu_seconds(pid, false), self0 = cpu_seconds(::getpid(), false);
+  const double cpu0 = sum_of(th0), self0 = self_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   drive_milter(run, port, scripts, prefix, warm, msgs.size(), clients, per_conn, true);
-  const double cpu = cpu_seconds(pid, false) - cpu0, self = cpu_seconds(::getpid(), false) - self0;
+  const auto th1 = thread_seconds(pid);
+  const double cpu = sum_of(th1) - cpu0, self = self_seconds() - self0;
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   run.cpu_s = cpu;
   run.wall_s = wall;
@@ -991,8 +1059,14 @@ Run run_milter_clients(const std::string& name, uint16_t port, pid_t pid, const 
   run.rate = wall > 0 ? static_cast<double>(run.done) / wall : 0.0;
   run.client_cpu_ms = run.done ? self * 1000.0 / static_cast<double>(run.done) : 0.0;
   double busiest = 0;
-  run.threads = thread_shares(th0, thread_seconds(pid), wall, &busiest);
+  run.threads = thread_shares(th0, th1, wall, &busiest);
   run.busiest_ms = run.done ? busiest * 1000.0 / static_cast<double>(run.done) : 0.0;
+  double loop_s = 0, other_s = 0;
+  split_cpu(th0, th1, loop_threads(pid), &loop_s, &other_s);
+  if (run.done) {
+    run.loop_ms = loop_s * 1000.0 / static_cast<double>(run.done);
+    run.other_ms = other_s * 1000.0 / static_cast<double>(run.done);
+  }
   return run;
 }
 
@@ -1071,10 +1145,9 @@ void drive_http(Run& run, uint16_t port, const std::string& all, const std::vect
         }
         if (!count) continue;
         ++run.done;
-        const std::string b(body);
-        ++run.verdicts[json_string(b, "action")];
+        ++run.verdicts[std::string(action_of(body))];
         if (dkim_pass_in(body)) ++run.dkim_pass;
-        if (run.sample.empty()) run.sample = json_string(b, "authentication_results");
+        if (run.sample.empty()) run.sample = json_string(std::string(body), "authentication_results");
       }
       s.in.erase(0, at);
       if (ok) ok = top_up(k);
@@ -1108,10 +1181,11 @@ Run run_http_clients(const std::string& name, uint16_t port, pid_t pid, const st
   const size_t warm = msgs.size() / 10;
   drive_http(run, port, all, ends, 0, warm, clients, depth, false);
   const auto th0 = thread_seconds(pid);
-  const double cpu0 = cpu_seconds(pid, false), self0 = cpu_seconds(::getpid(), false);
+  const double cpu0 = sum_of(th0), self0 = self_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   drive_http(run, port, all, ends, warm, msgs.size(), clients, depth, true);
-  const double cpu = cpu_seconds(pid, false) - cpu0, self = cpu_seconds(::getpid(), false) - self0;
+  const auto th1 = thread_seconds(pid);
+  const double cpu = sum_of(th1) - cpu0, self = self_seconds() - self0;
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   run.cpu_s = cpu;
   run.wall_s = wall;
@@ -1119,8 +1193,14 @@ Run run_http_clients(const std::string& name, uint16_t port, pid_t pid, const st
   run.rate = wall > 0 ? static_cast<double>(run.done) / wall : 0.0;
   run.client_cpu_ms = run.done ? self * 1000.0 / static_cast<double>(run.done) : 0.0;
   double busiest = 0;
-  run.threads = thread_shares(th0, thread_seconds(pid), wall, &busiest);
+  run.threads = thread_shares(th0, th1, wall, &busiest);
   run.busiest_ms = run.done ? busiest * 1000.0 / static_cast<double>(run.done) : 0.0;
+  double loop_s = 0, other_s = 0;
+  split_cpu(th0, th1, loop_threads(pid), &loop_s, &other_s);
+  if (run.done) {
+    run.loop_ms = loop_s * 1000.0 / static_cast<double>(run.done);
+    run.other_ms = other_s * 1000.0 / static_cast<double>(run.done);
+  }
   return run;
 }
 
@@ -1509,9 +1589,10 @@ double load1() {
 int main(int argc, char** argv) {
   std::string rampartd, rspamd, opendkim, milter_addr;
   pid_t peer_pid = 0;
-  bool peer_children = false, http = true, memory_row = true;
+  bool peer_children = false, http = true, milter = true, memory_row = true;
   size_t n = 5000, per_conn = 10, clients = 1, pipeline = 0, sessions = 500, per_session = 4, rounds = 3;
   std::vector<size_t> loop_counts;  // --loops 1,2: rampartd once per count
+  size_t loop_rounds = 1;           // --loop-rounds R: the --loops counts R times, alternating
   std::vector<std::string> kinds = {"new", "repeat", "mix"};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -1524,6 +1605,8 @@ int main(int argc, char** argv) {
       opendkim = next();
     else if (a == "--no-http")
       http = false;
+    else if (a == "--no-milter")  // the one-client (or --clients) runs: HTTP only
+      milter = false;
     else if (a == "--no-memory-row")
       memory_row = false;
     else if (a == "--milter")
@@ -1544,7 +1627,9 @@ int main(int argc, char** argv) {
       std::stringstream list(next());
       for (std::string item; std::getline(list, item, ',');)
         loop_counts.push_back(std::clamp<size_t>(std::stoul(item), 1, 256));
-    } else if (a == "--sessions")
+    } else if (a == "--loop-rounds")
+      loop_rounds = std::clamp<size_t>(std::stoul(next()), 1, 100);
+    else if (a == "--sessions")
       sessions = std::stoul(next());
     else if (a == "--per-session")
       per_session = std::max<size_t>(1, std::stoul(next()));
@@ -1566,7 +1651,7 @@ int main(int argc, char** argv) {
           "usage: milter_bench [--rampartd PATH] [--rspamd PATH] [--opendkim PATH] [--no-http]\n"
           "                    [--milter 127.0.0.1:PORT --pid PID [--pid-children]]\n"
           "                    [--messages N] [--per-connection K] [--clients C] [--pipeline K] "
-          "[--loops N[,M...]]\n"
+          "[--loops N[,M...]] [--loop-rounds R]\n"
           "                    [--sessions S] [--per-session K] [--rounds R] [--traffic new,repeat,mix]\n"
           "                    [--no-memory-row]\n");
       return 2;
@@ -1677,7 +1762,35 @@ int main(int argc, char** argv) {
   // ---- rampartd, one client (or --clients C), throttles off: milter, then
   // HTTP; one rampartd per --loops count ----
   if (loop_counts.empty()) loop_counts.push_back(0);  // 0: rampartd's default
-  for (const size_t loops : loop_counts) {
+  // --loop-rounds R: 1, 2, 1, 2, ... loops, so that a change in the machine's
+  // load falls on both counts alike.
+  std::vector<std::pair<size_t, size_t>> plan;  // (round, loops)
+  for (size_t round = 0; round < (loop_counts.size() > 1 ? loop_rounds : 1); ++round)
+    for (const size_t loops : loop_counts) plan.emplace_back(round, loops);
+  // rampart_loop_messages_total{loop,interface} from rampartd's /metrics: how the work was spread.
+  auto loop_messages = [](uint16_t port, const std::string& iface) {
+    std::vector<double> v;
+    auto text = http_request(port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    std::istringstream in(text.value_or(""));
+    const std::string tail = "\",interface=\"" + iface + "\"} ";
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("rampart_loop_messages_total{loop=\"", 0) != 0) continue;
+      const size_t t = line.find(tail);
+      if (t == std::string::npos) continue;
+      const size_t i = std::stoul(line.substr(34));
+      if (v.size() <= i) v.resize(i + 1, 0.0);
+      v[i] = std::atof(line.c_str() + t + tail.size());
+    }
+    return v;
+  };
+  auto shares = [](const std::vector<double>& a, const std::vector<double>& b) {
+    std::vector<double> d(b.size(), 0.0);
+    double all = 0;
+    for (size_t i = 0; i < b.size(); ++i) all += d[i] = b[i] - (i < a.size() ? a[i] : 0.0);
+    for (double& x : d) x = all > 0 ? x / all : 0.0;
+    return d;
+  };
+  for (const auto& [round, loops] : plan) {
     if (rampartd.empty() || n == 0) break;
     const std::string suffix =
         loops == 0 ? "" : ", " + std::to_string(loops) + (loops == 1 ? " loop" : " loops");
@@ -1686,24 +1799,34 @@ int main(int argc, char** argv) {
     const Started r = start_rampartd("rampart-one",
                                      "[policy]\nauthserv_id = \"mx.bench.example\"\n"
                                      "[throttle.ip]\nenabled = false\n[throttle.net]\nenabled = false\n",
-                                     http, extra);
+                                     http || loops > 0, extra);
     if (!r.pid) {
       stop_all();
       return 1;
     }
     const pid_t pid = r.pid;
+    if (const char* hold = std::getenv("MILTER_BENCH_PID_FILE"))  // for `perf record -p`
+      std::ofstream(hold) << r.pid << "\n";
     Mem& m = mem["rampartd" + suffix];
     m.rest_mb = mem_of(pid, false, &m.procs);
     const std::string mname = "rampartd milter" + suffix, hname = "rampartd HTTP /v1/scan" + suffix;
     if (clients > 1) {  // one thread drives them all (the bench's CPU is printed beside rampartd's)
-      runs.push_back(run_milter_clients(mname, r.milter, pid, msgs, clients, per_conn));
-      runs.back().load = load1();
+      if (milter) {
+        const auto before = loop_messages(r.http, "milter");
+        runs.push_back(run_milter_clients(mname, r.milter, pid, msgs, clients, per_conn));
+        runs.back().load = load1();
+        runs.back().round = round;
+        runs.back().per_loop = shares(before, loop_messages(r.http, "milter"));
+      }
       if (http) {
+        const auto before = loop_messages(r.http, "http");
         runs.push_back(run_http_clients(hname, r.http, pid, msgs, clients, std::max<size_t>(1, pipeline)));
         runs.back().load = load1();
+        runs.back().round = round;
+        runs.back().per_loop = shares(before, loop_messages(r.http, "http"));
       }
     } else {
-      runs.push_back(run_milter(mname, r.milter, pid, false, msgs, per_conn));
+      if (milter) runs.push_back(run_milter(mname, r.milter, pid, false, msgs, per_conn));
       if (http)
         runs.push_back(pipeline ? run_http_pipelined(hname, r.http, pid, msgs, pipeline)
                                 : run_http(hname, r.http, HttpApi::kRampart, pid, false, msgs));
@@ -1930,40 +2053,90 @@ int main(int argc, char** argv) {
     ratio("rampartd milter", "rspamd milter (proxy)");
     ratio("rampartd HTTP /v1/scan", "rspamd HTTP /checkv2");
     ratio("rampartd milter", "opendkim milter (DKIM only)");
-    // --loops 1,2: the same traffic through 1 and 2 event loops.
+    // --loops 1,2 [--loop-rounds R]: the same traffic through 1 and N event loops, alternated.
     if (loop_counts.size() >= 2 && loop_counts[0] == 1) {
-      std::printf("\nevent loops (%zu concurrent client%s; load average before: %s):\n", clients,
-                  clients == 1 ? "" : "s", load_before.c_str());
-      for (const char* iface : {"rampartd milter", "rampartd HTTP /v1/scan"})
+      auto find_r = [&](const std::string& name, size_t round) -> const Run* {
+        for (const auto& r : runs)
+          if (r.name == name && r.round == round && r.done > 0) return &r;
+        return nullptr;
+      };
+      auto median = [](std::vector<double> v) {
+        if (v.empty()) return 0.0;
+        std::sort(v.begin(), v.end());
+        return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+      };
+      const double cores = static_cast<double>(std::max(1u, std::thread::hardware_concurrency()));
+      std::printf(
+          "\n== event loops: scans per second with 1 and %zu loops (issue 11 goal: 2 loops >= 1.8x one loop "
+          "on 2 cores) ==\n"
+          "%zu connections driven by one thread of this bench; %zu round%s, the loop counts alternated; "
+          "load average before: %s\n"
+          "CPU per scan (ms, /proc/PID/task/*/schedstat; client: getrusage): rampartd = its event loops' "
+          "threads "
+          "+ its other threads\n"
+          "(store writer, ...); client = this bench's process. loop shares: each loop's part of the "
+          "scans (rampartd's\n"
+          "rampart_loop_messages_total{loop,interface}). bound: the ratio the measured CPU allows on %.0f "
+          "cores, whatever\n"
+          "the load: 1 loop serves at most 1 / (its loop's CPU per scan); N loops at most cores / "
+          "(rampartd's + client's).\n",
+          loop_counts.back(), clients, loop_rounds, loop_rounds == 1 ? "" : "s", load_before.c_str(), cores);
+      for (const char* iface : {"rampartd HTTP /v1/scan", "rampartd milter"})
         for (size_t i = 1; i < loop_counts.size(); ++i) {
-          const Run* one = find(std::string(iface) + ", 1 loop");
-          const Run* more = find(std::string(iface) + ", " + std::to_string(loop_counts[i]) + " loops");
-          if (one && more && one->rate > 0) {
-            std::printf(
-                "  %-24s %zu loops vs 1: %8.0f vs %8.0f msgs/s = %.2fx  (load %.1f vs %.1f; CPU ms/msg: "
-                "rampartd "
-                "%.3f vs %.3f, this bench's client %.3f vs %.3f)\n",
-                iface, loop_counts[i], more->rate, one->rate, more->rate / one->rate, more->load, one->load,
-                more->cpu_ms, one->cpu_ms, more->client_cpu_ms, one->client_cpu_ms);
-            // What the machine allows, whatever the load: with 1 loop the rate is at most 1 / (the
-            // loop thread's CPU per message); with N loops on C cores shared with the client, at most
-            // C / (rampartd's + the client's CPU per message). Their quotient bounds the ratio.
-            const double cores = static_cast<double>(std::max(1u, std::thread::hardware_concurrency()));
-            const double per_msg = more->cpu_ms + std::max(0.0, more->client_cpu_ms);
-            if (per_msg > 0 && one->busiest_ms > 0)
-              std::printf(
-                  "  %-24s the client's share of the CPU: %.0f%% (1 loop), %.0f%% (%zu loops); 1 loop: its "
-                  "thread %.3f ms/msg = at most %.0f msgs/s; %.0f cores at %.3f ms/msg (rampartd + client) "
-                  "= at most %.0f msgs/s: the ratio can reach %.2fx\n",
-                  "", 100.0 * one->client_cpu_ms / (one->cpu_ms + one->client_cpu_ms),
-                  100.0 * more->client_cpu_ms / per_msg, loop_counts[i], one->busiest_ms,
-                  1000.0 / one->busiest_ms, cores, per_msg, cores * 1000.0 / per_msg,
-                  cores * one->busiest_ms / per_msg);
-            std::printf(
-                "  %-24s rampartd's threads, %% of one core each, busiest first: %s (1 loop), %s (%zu "
-                "loops)\n",
-                "", one->threads.c_str(), more->threads.c_str(), loop_counts[i]);
+          const std::string one_name = std::string(iface) + ", 1 loop",
+                            more_name = std::string(iface) + ", " + std::to_string(loop_counts[i]) + " loops";
+          if (!find(one_name) || !find(more_name)) continue;
+          const std::string how = std::string(iface).find("HTTP") != std::string::npos
+                                      ? " (pipelined, " + std::to_string(std::max<size_t>(1, pipeline)) +
+                                            " in flight per connection)"
+                                      : std::string(" (one message at a time per connection, as an MTA)");
+          std::printf("\n%s%s\n", iface, how.c_str());
+          std::printf("  %5s %5s %9s %27s %10s %13s %6s %7s\n", "round", "loops", "scans/s",
+                      "rampartd ms/scan (loops+rest)", "client ms", "loop shares %", "load", "bound");
+          std::vector<double> ratios, bounds, cpu1, cpu2, cli1, cli2;
+          for (size_t round = 0; round < loop_rounds; ++round) {
+            const Run* one = find_r(one_name, round);
+            const Run* more = find_r(more_name, round);
+            if (!one || !more || one->rate <= 0) continue;
+            double bound = 0;
+            const double per_scan = more->cpu_ms + std::max(0.0, more->client_cpu_ms);
+            if (per_scan > 0 && one->loop_ms > 0)
+              bound = std::min(static_cast<double>(loop_counts[i]), cores * one->loop_ms / per_scan);
+            for (const Run* r : {one, more}) {
+              std::string sh;
+              for (double x : r->per_loop)
+                sh += (sh.empty() ? "" : "/") + std::to_string(static_cast<long>(100 * x + 0.5));
+              char b[64];
+              std::snprintf(b, sizeof b, "%.3f (%.3f+%.3f)", r->cpu_ms, r->loop_ms, r->other_ms);
+              std::printf("  %5zu %5zu %9.0f %27s %10.3f %13s %6.1f", round + 1,
+                          r == one ? size_t{1} : loop_counts[i], r->rate, b, r->client_cpu_ms, sh.c_str(),
+                          r->load);
+              if (r == more)
+                std::printf(" %6.2fx   ratio %.2fx\n", bound, more->rate / one->rate);
+              else
+                std::printf("\n");
+            }
+            ratios.push_back(more->rate / one->rate);
+            bounds.push_back(bound);
+            cpu1.push_back(one->cpu_ms);
+            cpu2.push_back(more->cpu_ms);
+            cli1.push_back(one->client_cpu_ms);
+            cli2.push_back(more->client_cpu_ms);
           }
+          if (ratios.empty()) continue;
+          std::printf(
+              "  => %s: %zu loops vs 1: %.2fx scans/s (median of %zu round%s; bound from CPU %.2fx); CPU per "
+              "scan: rampartd %.3f vs %.3f ms (%+.0f%%), client %.3f vs %.3f ms (%.0f%% of rampartd's)\n",
+              iface, loop_counts[i], median(ratios), ratios.size(), ratios.size() == 1 ? "" : "s",
+              median(bounds), median(cpu2), median(cpu1), 100.0 * (median(cpu2) / median(cpu1) - 1),
+              median(cli2), median(cli1), 100.0 * median(cli2) / median(cpu2));
+          const Run* last = find_r(more_name, loop_rounds - 1);
+          const Run* last1 = find_r(one_name, loop_rounds - 1);
+          if (last && last1)
+            std::printf(
+                "     rampartd's threads in the last round, %% of one core each, busiest first: %s (1 loop), "
+                "%s (%zu loops)\n",
+                last1->threads.c_str(), last->threads.c_str(), loop_counts[i]);
         }
     }
   }

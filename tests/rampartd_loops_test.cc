@@ -137,6 +137,19 @@ TEST_F(RampartdLoops, BothLoopsServeAndShareTheThrottle) {
   const long long l1 = metric(d.http_port, "rampart_loop_connections_total{loop=\"1\"} ");
   EXPECT_GE(l0, kPerClient - 1);
   EXPECT_GE(l1, kPerClient - 1);
+  // And the requests themselves: each loop handled its half of the scans (plus a scrape or two).
+  const long long r0 = metric(d.http_port, "rampart_loop_messages_total{loop=\"0\",interface=\"http\"} ");
+  const long long r1 = metric(d.http_port, "rampart_loop_messages_total{loop=\"1\",interface=\"http\"} ");
+  EXPECT_GE(r0, kPerClient - 1);
+  EXPECT_GE(r1, kPerClient - 1);
+  EXPECT_GE(r0 + r1, 2 * kPerClient);
+  EXPECT_EQ(metric(d.http_port, "rampart_loop_messages_total{loop=\"1\",interface=\"milter\"} "), 0);
+  // Loop 1's thread is named (top -H; the loops bench tells loop threads from the others by it).
+  bool named = false;
+  const std::string task = "/proc/" + std::to_string(d.child.pid()) + "/task";
+  for (const auto& t : std::filesystem::directory_iterator(task))
+    if (e2e::slurp(t.path().string() + "/comm") == "rampartd-loop1\n") named = true;
+  EXPECT_TRUE(named);
   d.child.signal(SIGTERM);
   EXPECT_EQ(d.child.wait(std::chrono::seconds(30)), 0);
 }

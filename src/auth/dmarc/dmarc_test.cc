@@ -19,6 +19,45 @@ void txt(dns::ZoneResolver& z, std::string_view name, std::vector<std::string> s
 
 const PublicSuffixList& psl() { return PublicSuffixList::system(); }
 
+// --- organizational domains: each thread's cache of answers -------------------------
+
+TEST(OrganizationalDomain, AskedAgainGivesTheSameAnswer) {
+  for (int round = 0; round < 3; ++round) {  // the first round fills the cache, the others read it
+    EXPECT_EQ(psl().organizational_domain("foo.example.co.uk"), "example.co.uk");
+    EXPECT_EQ(psl().organizational_domain("Mail.Example.COM."), "example.com");
+    EXPECT_EQ(psl().organizational_domain("co.uk"), "co.uk");
+    EXPECT_EQ(psl().organizational_domain(""), "");
+  }
+  // More names than the cache holds: each still gets its own answer.
+  for (int round = 0; round < 2; ++round)
+    for (int i = 0; i < 3000; ++i) {
+      const std::string n =
+          "h" + std::to_string(i) + (i % 2 ? ".d" + std::to_string(i) + ".co.uk" : ".x.org");
+      ASSERT_EQ(psl().organizational_domain(n), i % 2 ? "d" + std::to_string(i) + ".co.uk" : "x.org") << n;
+    }
+}
+
+TEST(OrganizationalDomain, EachListHasItsOwnAnswers) {
+  auto plain = PublicSuffixList::from_text("com\n");
+  auto hosted = PublicSuffixList::from_text("com\nexample.com\n");  // example.com hands out names
+  ASSERT_TRUE(plain && hosted);
+  for (int round = 0; round < 3; ++round) {  // interleaved: a cache by name alone would mix them
+    EXPECT_EQ(plain->organizational_domain("a.b.example.com"), "example.com");
+    EXPECT_EQ(hosted->organizational_domain("a.b.example.com"), "b.example.com");
+  }
+  // A list made after another is gone (perhaps at the same address) does not read its answers.
+  for (const char* rules : {"com\n", "com\nexample.com\n", "com\n"}) {
+    auto list = PublicSuffixList::from_text(rules);
+    ASSERT_TRUE(list);
+    EXPECT_EQ(list->organizational_domain("a.b.example.com"),
+              std::string_view(rules) == "com\n" ? "example.com" : "b.example.com")
+        << rules;
+  }
+  // A moved list answers as before.
+  PublicSuffixList moved = std::move(*hosted);
+  EXPECT_EQ(moved.organizational_domain("a.b.example.com"), "b.example.com");
+}
+
 // --- alignment (3.1.1, 3.1.2) ----------------------------------------------------
 
 struct AlignCase {

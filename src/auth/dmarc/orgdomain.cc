@@ -3,7 +3,10 @@
 
 #include <libpsl.h>
 
+#include <atomic>
 #include <cstdio>
+#include <functional>
+#include <vector>
 
 #include "core/strings.h"
 #include "mime/idna.h"
@@ -18,8 +21,32 @@ struct PublicSuffixList::Ctx {
   }
 };
 
+namespace {
+
+std::atomic<uint64_t> g_next_list{1};
+
+// This thread's last answers, by hash of the name as asked: a slot holds the
+// list's id, the name and its organizational domain.
+struct OrgCache {
+  static constexpr size_t kSlots = 512;
+  static constexpr size_t kMaxName = 253;  // RFC 1035 2.3.4: longer names are not cached
+  struct Slot {
+    uint64_t list = 0;
+    std::string name, org;
+  };
+  std::vector<Slot> slots = std::vector<Slot>(kSlots);
+  Slot& slot(std::string_view name) { return slots[std::hash<std::string_view>{}(name) % kSlots]; }
+};
+
+OrgCache& org_cache() {
+  thread_local OrgCache cache;
+  return cache;
+}
+
+}  // namespace
+
 PublicSuffixList::PublicSuffixList(std::unique_ptr<Ctx> ctx, std::string source)
-    : ctx_(std::move(ctx)), source_(std::move(source)) {}
+    : ctx_(std::move(ctx)), source_(std::move(source)), id_(g_next_list.fetch_add(1)) {}
 PublicSuffixList::PublicSuffixList(PublicSuffixList&&) noexcept = default;
 PublicSuffixList& PublicSuffixList::operator=(PublicSuffixList&&) noexcept = default;
 PublicSuffixList::~PublicSuffixList() = default;
@@ -69,6 +96,19 @@ std::string normalize_domain(std::string_view domain) {
 }
 
 std::string PublicSuffixList::organizational_domain(std::string_view domain) const {
+  const bool cacheable = ctx_ && domain.size() <= OrgCache::kMaxName;
+  OrgCache::Slot* slot = cacheable ? &org_cache().slot(domain) : nullptr;
+  if (slot && slot->list == id_ && slot->name == domain) return slot->org;
+  std::string org = organizational_domain_uncached(domain);
+  if (slot) {
+    slot->list = id_;
+    slot->name.assign(domain);
+    slot->org = org;
+  }
+  return org;
+}
+
+std::string PublicSuffixList::organizational_domain_uncached(std::string_view domain) const {
   std::string d = normalize_domain(domain);
   if (d.empty()) return d;
   if (d.find('\0') != std::string::npos) return d;

@@ -6,6 +6,8 @@
 // 401/403/404/405.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <string>
 #include <vector>
 
@@ -352,6 +354,45 @@ TEST(Router, MethodsPathsAndRights) {
   EXPECT_EQ(r.unauthorized(), 3u);
   EXPECT_EQ(r.forbidden(), 1u);
   EXPECT_EQ(r.timeout_reply("/x").status, 503);
+}
+
+// SIGHUP's new tokens (set_access) apply to the next request on every
+// thread, though each thread keeps its own copy of them; two routers on one
+// thread keep theirs apart.
+TEST(Router, NewTokensApplyToTheNextRequestOnEveryThread) {
+  auto make = [](const std::string& rights) {
+    auto cfg = Config::parse(token_config(rights));
+    auto ac = AccessControl::from(*cfg);
+    return std::move(*ac);
+  };
+  Router r(make("\"read\""));
+  Router other;  // no token: reads open
+  for (Router* x : {&r, &other})
+    x->add(
+        "GET", "/v1/reputation/", Right::kRead,
+        [](HttpRequest&, std::string_view, HttpRespond done) {
+          done(HttpReply{200, "rep"});
+        },
+        Router::kPrefix);
+  auto call = [](Router& x, const std::string& auth) {
+    int status = 0;
+    x.handle(request("GET", "/v1/reputation/ip:192.0.2.1", auth),
+             [&](HttpReply rep) { status = rep.status; });
+    return status;
+  };
+  EXPECT_EQ(call(r, "Bearer secret-desk"), 200);
+  EXPECT_EQ(call(other, ""), 200);
+  EXPECT_EQ(call(r, ""), 401);
+  r.set_access(make("\"scan\""));  // the desk token loses read
+  EXPECT_EQ(call(r, "Bearer secret-desk"), 403);
+  EXPECT_EQ(call(other, ""), 200);
+  int on_thread = 0;
+  std::thread([&] { on_thread = call(r, "Bearer secret-desk"); }).join();
+  EXPECT_EQ(on_thread, 403);
+  r.set_access(AccessControl{});  // no token at all: reads open
+  EXPECT_EQ(call(r, ""), 200);
+  std::thread([&] { on_thread = call(r, ""); }).join();
+  EXPECT_EQ(on_thread, 200);
 }
 
 }  // namespace

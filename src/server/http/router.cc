@@ -4,6 +4,29 @@
 
 namespace rampart::server {
 
+namespace {
+std::atomic<uint64_t> g_next_router{1};
+}  // namespace
+
+Router::Router(AccessControl access)
+    : access_(std::make_shared<const AccessControl>(std::move(access))),
+      uid_(g_next_router.fetch_add(1, std::memory_order_relaxed)) {}
+
+const AccessControl& Router::current_access() const {
+  struct Copy {
+    uint64_t uid = 0, version = 0;
+    std::shared_ptr<const AccessControl> access;
+  };
+  thread_local Copy copy;
+  const uint64_t v = access_version_.load(std::memory_order_acquire);
+  if (copy.uid != uid_ || copy.version != v || !copy.access) {
+    copy.access = access_.load();
+    copy.uid = uid_;
+    copy.version = v;
+  }
+  return *copy.access;
+}
+
 void Router::add(std::string method, std::string path, std::optional<Right> right, Handler h, bool prefix) {
   routes_.push_back(Route{std::move(method), std::move(path), right, std::move(h), prefix});
 }
@@ -40,8 +63,8 @@ void Router::handle(HttpRequest req, HttpRespond respond) {
     return;
   }
   if (route->right) {
-    const auto access = access_.load();
-    switch (access->check(req, *route->right)) {
+    const AccessControl& access = current_access();
+    switch (access.check(req, *route->right)) {
       case Access::kAllowed: break;
       case Access::kUnauthorized:
         unauthorized_.fetch_add(1, std::memory_order_relaxed);
@@ -51,9 +74,9 @@ void Router::handle(HttpRequest req, HttpRespond respond) {
       case Access::kForbidden:
         forbidden_.fetch_add(1, std::memory_order_relaxed);
         respond(HttpReply{
-            403, error_json(access->open() ? "writes need a token: configure [[http.tokens]]"
-                                           : "this token lacks the " +
-                                                 std::string(right_name(*route->right)) + " right")});
+            403, error_json(access.open() ? "writes need a token: configure [[http.tokens]]"
+                                          : "this token lacks the " + std::string(right_name(*route->right)) +
+                                                " right")});
         return;
     }
   }

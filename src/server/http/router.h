@@ -41,14 +41,14 @@ class Router final : public HttpHandler {
   using Handler = std::function<void(HttpRequest& req, std::string_view rest, HttpRespond respond)>;
   static constexpr bool kPrefix = true;
 
-  explicit Router(AccessControl access = {})
-      : access_(std::make_shared<const AccessControl>(std::move(access))) {}
+  explicit Router(AccessControl access = {});
   void add(std::string method, std::string path, std::optional<Right> right, Handler h, bool prefix = false);
   void set_timeout(std::string path, std::function<HttpReply()> reply);
   // SIGHUP: the tokens of the new configuration (any thread; requests in
   // progress finish with the tokens they started with).
   void set_access(AccessControl access) {
     access_.store(std::make_shared<const AccessControl>(std::move(access)));
+    access_version_.fetch_add(1, std::memory_order_release);
   }
   std::shared_ptr<const AccessControl> access() const { return access_.load(); }
 
@@ -67,7 +67,14 @@ class Router final : public HttpHandler {
   };
   std::vector<Route> routes_;
   std::vector<std::pair<std::string, std::function<HttpReply()>>> timeouts_;
+  // The tokens in effect for a request on this thread: each thread keeps its
+  // own copy of access_ and loads it again only when access_version_ moved,
+  // so the loops do not all write access_'s lock and count per request.
+  const AccessControl& current_access() const;
+
   std::atomic<std::shared_ptr<const AccessControl>> access_;
+  std::atomic<uint64_t> access_version_{0};
+  const uint64_t uid_;  // which Router a thread's copy belongs to
   std::atomic<uint64_t> unauthorized_{0}, forbidden_{0};
 };
 
