@@ -515,8 +515,10 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
   const double overturned = overturned_share(c, Window::kDay, now);
   if (spam_raw >= th.min_spam_verdicts && overturned >= 0.25)
     add("NOT_SPAM_RESCUE", 0,
-        "recipients marked " + num(val(Metric::kNotSpam, Window::kDay)) + " messages not spam (day): " +
-            pct(overturned) + " of the " + num(spam_raw) + " spam verdicts read as the filter's mistakes");
+        "recipients marked " + num(val(Metric::kNotSpam, Window::kDay)) + " messages not spam (day), " +
+            num(val(Metric::kNotSpam, Window::kMonth)) + " against " +
+            num(val(Metric::kSpamVerdict, Window::kMonth)) + " spam verdicts (month): " + pct(overturned) +
+            " of the day's " + num(spam_raw) + " spam verdicts read as the filter's mistakes");
   const double fcrdns_d = val(Metric::kFcrdns, Window::kDay);
   if (network && th.no_fcrdns_volume > 0 && vol_d >= f * th.no_fcrdns_volume &&
       fcrdns_d < (was_bad ? 0.75 : 0.5) * vol_d) {

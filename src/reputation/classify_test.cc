@@ -613,6 +613,11 @@ TEST(Classify, NewsletterTheFilterMisjudgesIsRescuedByItsReaders) {
       classify(rescued, IdentityKind::kIp, kNow, th, SenderClass::kUnknown, kNow - 7 * 86400);
   EXPECT_EQ(a.cls, SenderClass::kBulk);
   EXPECT_TRUE(has_reason(a, "NOT_SPAM_RESCUE"));
+  for (const Reason& r : a.reasons) {
+    if (r.code == "NOT_SPAM_RESCUE") {
+      EXPECT_NE(r.text.find("spam verdicts (month): 99."), std::string::npos) << r.text;
+    }
+  }
   EXPECT_FALSE(has_reason(a, "SPAM_VERDICTS"));
   // A spammer whose flagged mail meets the occasional misclick (1 in 50
   // of its verdicts) is not helped.
