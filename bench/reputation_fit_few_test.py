@@ -26,6 +26,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "reputation_fit_few.py")
 HEADER = os.path.join(HERE, "..", "src", "reputation", "few_model.h")
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 import reputation_fit_few as fitter  # noqa: E402  (NAMES and SIGN, the script's own)
 
