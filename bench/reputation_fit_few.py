@@ -117,7 +117,7 @@ def fit(data, lam):
             pinned[i] = True
 
 
-def report(path, rows, w, thr):
+def report(label, path, rows, w, thr):
     called = {}
     for lab, _, x, ident, cls in rows:
         z = w[0] + sum(w[i + 1] * x[i] for i in range(len(x)))
@@ -132,8 +132,8 @@ def report(path, rows, w, thr):
             gb.setdefault(c, [0, 0])
             gb[c][0] += 1
             gb[c][1] += v
-    print("%-48s legitimate called bad %d of %d (%s); bad caught %d of %d" %
-          (path.split("/")[-1], sum(good), len(good),
+    print("%-5s %-42s legitimate called bad %d of %d (%s); bad caught %d of %d" %
+          (label, path.split("/")[-1], sum(good), len(good),
            ", ".join("%s %d/%d" % (c, n[1], n[0]) for c, n in sorted(gb.items())), sum(bad), len(bad)))
 
 
@@ -160,9 +160,9 @@ def main():
         print("    %.4f,  // %s" % (w[i + 1], name))
     print("};")
     for path in a.fit:
-        report("fit   " + path, sets[path], w, a.threshold)
+        report("fit", path, sets[path], w, a.threshold)
     for path in a.check:
-        report("check " + path, sets[path], w, a.threshold)
+        report("check", path, sets[path], w, a.threshold)
 
 
 if __name__ == "__main__":

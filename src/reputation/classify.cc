@@ -161,9 +161,32 @@ const ModelWeights& default_model() {
 
 double bad_probability(const ModelWeights& m, const FeatureVector& x) { return logistic(m, x); }
 
+double overturned_share(const Counters& c, Window w, int64_t now) {
+  // Reports beyond the first: one recipient's click is not a rate.
+  auto share = [&](Window rw) {
+    const double verdicts = c.value(Metric::kSpamVerdict, rw, now);
+    if (!(verdicts > 0)) return 0.0;
+    const double reports = std::max(0.0, c.value(Metric::kNotSpam, rw, now) - 1);
+    return std::clamp(kVerdictsPerNotSpam * reports / verdicts, 0.0, 1.0);
+  };
+  // Not-spam reports trail the verdicts (a recipient finds the message in
+  // the spam folder hours later), so a campaign's first hours read no
+  // rescue in the hour and day windows: the month's share, the sender's
+  // record, counts too. A takeover's flood of verdicts lowers the month's
+  // share by itself.
+  return w == Window::kMonth ? share(Window::kMonth) : std::max(share(Window::kDay), share(Window::kMonth));
+}
+
+double upheld_verdicts(const Counters& c, Window w, int64_t now) {
+  return std::max(0.0, c.value(Metric::kSpamVerdict, w, now)) * (1.0 - overturned_share(c, w, now));
+}
+
 FeatureVector sender_features(const Counters& c, IdentityKind kind, int64_t now, Window win) {
   FeatureVector x{};
-  auto val = [&](Metric m, Window w) { return c.value(m, w, now); };
+  // Spam verdicts are read as those the recipients upheld (upheld_verdicts).
+  auto val = [&](Metric m, Window w) {
+    return m == Metric::kSpamVerdict ? upheld_verdicts(c, w, now) : c.value(m, w, now);
+  };
   const bool month = win == Window::kMonth;
   const Window base = month ? Window::kMonth : Window::kDay;
   const double vd = val(Metric::kVolume, base), vm = val(Metric::kVolume, Window::kMonth);
@@ -253,7 +276,9 @@ const FewModelWeights& default_few_model() {
 double few_bad_probability(const FewModelWeights& m, const FewFeatureVector& x) { return logistic(m, x); }
 
 double reception_evidence(const Counters& c, IdentityKind kind, int64_t now, Window w, const Thresholds& th) {
-  auto val = [&](Metric m, Window win) { return c.value(m, win, now); };
+  auto val = [&](Metric m, Window win) {
+    return m == Metric::kSpamVerdict ? upheld_verdicts(c, win, now) : c.value(m, win, now);
+  };
   const double v = val(Metric::kVolume, w), vh = val(Metric::kVolume, Window::kHour);
   // Counted events beyond the first, over the volume plus kReceptionPrior:
   // a few odd messages of a small sender are not significant; the hour
@@ -477,13 +502,23 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     bad = true;
     add("BOUNCES_BAD", -3, "unknown-recipient bounces " + pct(brate) + " (day) >= " + pct(f * th.bounce_bad));
   }
-  const double spam = val(Metric::kSpamVerdict, Window::kDay);
+  // Spam verdicts the recipients upheld: those they marked "not spam" (each
+  // for kVerdictsPerNotSpam flagged recipients) were the filter's mistakes.
+  const double spam = upheld_verdicts(c, Window::kDay, now);
   const double srate = spam / (vol_d + kReceptionPrior);
   if (spam >= f * th.min_spam_verdicts && srate >= f * th.spam_verdict_bad) {
     bad = true;
     add("SPAM_VERDICTS", -3,
         "scanner spam verdicts " + pct(srate) + " (day) >= " + pct(f * th.spam_verdict_bad));
   }
+  const double spam_raw = val(Metric::kSpamVerdict, Window::kDay);
+  const double overturned = overturned_share(c, Window::kDay, now);
+  if (spam_raw >= th.min_spam_verdicts && overturned >= 0.25)
+    add("NOT_SPAM_RESCUE", 0,
+        "recipients marked " + num(val(Metric::kNotSpam, Window::kDay)) + " messages not spam (day), " +
+            num(val(Metric::kNotSpam, Window::kMonth)) + " against " +
+            num(val(Metric::kSpamVerdict, Window::kMonth)) + " spam verdicts (month): " + pct(overturned) +
+            " of the day's " + num(spam_raw) + " spam verdicts read as the filter's mistakes");
   const double fcrdns_d = val(Metric::kFcrdns, Window::kDay);
   if (network && th.no_fcrdns_volume > 0 && vol_d >= f * th.no_fcrdns_volume &&
       fcrdns_d < (was_bad ? 0.75 : 0.5) * vol_d) {
@@ -566,10 +601,13 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     // The hour window only for verdicts, which come with their mail:
     // unknown-recipient bounces trail a campaign while its hour volume
     // decays, so their hour-window share after a burst is not a rate.
+    auto rval = [&](Metric m, Window w) {
+      return m == Metric::kSpamVerdict ? upheld_verdicts(c, w, now) : val(m, w);
+    };
     auto rate = [&](Metric m, bool recent) {
-      double r = std::max(0.0, val(m, cw) - 1) / (cv + kReceptionPrior);
+      double r = std::max(0.0, rval(m, cw) - 1) / (cv + kReceptionPrior);
       if (recent && by_day && vh >= 2 * kFeaturePrior)
-        r = std::max(r, std::max(0.0, val(m, Window::kHour) - 1) / (vh + kReceptionPrior));
+        r = std::max(r, std::max(0.0, rval(m, Window::kHour) - 1) / (vh + kReceptionPrior));
       return r;
     };
     const double aligned_c = cv > 0 ? val(Metric::kAuthAligned, cw) / cv : 0.0;

@@ -19,6 +19,7 @@
 //                     (the rate corrected for the delay of complaints, [complaint_lag_hours])
 //     BOUNCES_BAD     unknown-recipient bounces (day) >= [min_bounces], rate >= [bounce_bad]
 //     SPAM_VERDICTS   scanner spam verdicts (day) >= [min_spam_verdicts], share >= [spam_verdict_bad]
+//                     (verdicts the recipients upheld: upheld_verdicts(), NOT_SPAM_RESCUE)
 //     NO_FCRDNS       ip/net identity, volume (day) >= [no_fcrdns_volume] (0: off, the
 //                     default), FCrDNS share < 50%
 //     BOT_DETECTED    ip/net identity, flow-detector bot detections (day window)
@@ -270,6 +271,22 @@ inline constexpr double kCorroboratingComplaints = 0.003;
 // ... or trap hits (beyond the first) on this share of the month's recipients.
 inline constexpr double kCorroboratingTraps = 0.01;
 double reception_evidence(const Counters& c, IdentityKind kind, int64_t now, Window w, const Thresholds& th);
+
+// Spam verdicts the recipients upheld (README "Verdicts the recipients
+// overturn"). A recipient who finds a message in the spam folder and marks
+// it "not spam" says the filter was wrong about it; not every recipient
+// looks, so each such report (beyond the first: one click is not a rate)
+// stands for kVerdictsPerNotSpam flagged recipients (one in five of a
+// misfiled message's recipients rescuing it, an assumption). The
+// share of a sender's verdicts so overturned (the day window for the hour
+// and the day, the month for the month) discounts its verdicts in every
+// rule and in the model: a newsletter the filter misjudges is rescued by
+// its readers, a spammer's flagged mail is not.
+inline constexpr double kVerdictsPerNotSpam = 5;
+// The share of the verdicts in window w overturned (0..1) and the verdicts
+// left.
+double overturned_share(const Counters& c, Window w, int64_t now);
+double upheld_verdicts(const Counters& c, Window w, int64_t now);
 
 struct Reason {
   std::string code;  // "COMPLAINTS_BAD"

@@ -572,6 +572,76 @@ TEST(Classify, SharedAddressIsJudgedByItsMonth) {
                          .cls));
 }
 
+// Verdicts the recipients overturn (README "Verdicts the recipients
+// overturn"): "not spam" reports discount the filter's spam verdicts.
+Counters with_not_spam(Counters c, double per_day) {
+  for (int64_t t = kNow - 7 * 86400; t <= kNow; t += 3600) c.add(Metric::kNotSpam, per_day / 24, t);
+  return c;
+}
+
+TEST(Classify, OverturnedShareCountsReportsBeyondTheFirst) {
+  Counters c;
+  c.add(Metric::kSpamVerdict, 20, kNow);
+  EXPECT_EQ(overturned_share(c, Window::kDay, kNow), 0.0);
+  c.add(Metric::kNotSpam, 1, kNow);  // one click is not a rate
+  EXPECT_EQ(overturned_share(c, Window::kDay, kNow), 0.0);
+  c.add(Metric::kNotSpam, 2, kNow);  // two beyond the first, each for kVerdictsPerNotSpam verdicts
+  EXPECT_NEAR(overturned_share(c, Window::kDay, kNow), 2 * kVerdictsPerNotSpam / 20, 1e-9);
+  EXPECT_NEAR(upheld_verdicts(c, Window::kDay, kNow), 20 * (1 - 2 * kVerdictsPerNotSpam / 20), 1e-9);
+  // The hour window reads the day's share; never more than all of them.
+  EXPECT_NEAR(overturned_share(c, Window::kHour, kNow), overturned_share(c, Window::kDay, kNow), 1e-9);
+  c.add(Metric::kNotSpam, 100, kNow);
+  EXPECT_EQ(overturned_share(c, Window::kDay, kNow), 1.0);
+  EXPECT_EQ(upheld_verdicts(c, Window::kDay, kNow), 0.0);
+  // No verdicts, nothing to overturn.
+  Counters none;
+  none.add(Metric::kNotSpam, 5, kNow);
+  EXPECT_EQ(overturned_share(none, Window::kDay, kNow), 0.0);
+}
+
+TEST(Classify, NewsletterTheFilterMisjudgesIsRescuedByItsReaders) {
+  const Thresholds th;
+  // A dedicated newsletter address: authenticated, FCrDNS, one-click; the
+  // filter flags 60% of it (SPAM_VERDICTS on its own).
+  Day d{4000, 4000, 4000, 4000, 2400, 0, 0, 40};
+  const Counters flagged = steady(d);
+  EXPECT_TRUE(is_bad(classify(flagged, IdentityKind::kIp, kNow, th, SenderClass::kUnknown, 0).cls));
+  // Its readers mark a fifth of the flagged messages "not spam": the
+  // verdicts were the filter's mistakes, and it earns its class.
+  const Counters rescued = with_not_spam(flagged, 480);
+  const Assessment a =
+      classify(rescued, IdentityKind::kIp, kNow, th, SenderClass::kUnknown, kNow - 7 * 86400);
+  EXPECT_EQ(a.cls, SenderClass::kBulk);
+  EXPECT_TRUE(has_reason(a, "NOT_SPAM_RESCUE"));
+  for (const Reason& r : a.reasons) {
+    if (r.code == "NOT_SPAM_RESCUE") {
+      EXPECT_NE(r.text.find("spam verdicts (month): 99."), std::string::npos) << r.text;
+    }
+  }
+  EXPECT_FALSE(has_reason(a, "SPAM_VERDICTS"));
+  // A spammer whose flagged mail meets the occasional misclick (1 in 50
+  // of its verdicts) is not helped.
+  Day s{4000, 4000, 0, 4000, 3200, 0, 0, 400};
+  const Assessment b = classify(with_not_spam(steady(s), 64), IdentityKind::kIp, kNow, th);
+  EXPECT_EQ(b.cls, SenderClass::kSpammer);
+  EXPECT_TRUE(has_reason(b, "SPAM_VERDICTS"));
+  // The rescued newsletter taken over: a day of flagged mail at ten times
+  // its verdicts, nobody rescuing it, lowers the month's share too.
+  Counters taken = rescued;
+  for (int i = 0; i < 24; ++i) {
+    const int64_t at = kNow + 600 + i * 600;
+    taken.add(Metric::kVolume, 1000, at);
+    taken.add(Metric::kAuthAligned, 1000, at);
+    taken.add(Metric::kFcrdns, 1000, at);
+    taken.add(Metric::kSpamVerdict, 1000, at);
+  }
+  const int64_t later = kNow + 600 + 24 * 600;
+  EXPECT_LT(overturned_share(taken, Window::kDay, later), 0.5);
+  EXPECT_GT(overturned_share(rescued, Window::kDay, kNow), 0.99);
+  EXPECT_EQ(classify(taken, IdentityKind::kIp, later, th, SenderClass::kBulk, kNow - 7 * 86400).cls,
+            SenderClass::kCompromised);
+}
+
 TEST(Classify, BadClassIsHeld) {
   const Thresholds th;
   // A week of clean authenticated mail.
