@@ -37,6 +37,57 @@ struct Attempt {
 enum class KeyKind : uint8_t { kCaller, kTrunk, kNet, kRange, kCountry, kCallee };
 constexpr int64_t kMaxKeyKind = 5;
 
+// A multiset of 64-bit values with its number of distinct values: a short
+// vector while small (most keys are one caller's few calls), a hash map
+// beyond. The per-key tallies below keep one per distinct count a rule needs.
+class CountSet {
+ public:
+  void add(uint64_t v) {
+    if (big_) {
+      ++(*big_)[v];
+      return;
+    }
+    for (auto& e : small_)
+      if (e.first == v) {
+        ++e.second;
+        return;
+      }
+    if (small_.size() < kSmall) {
+      small_.emplace_back(v, 1);
+      return;
+    }
+    big_ = std::make_unique<std::unordered_map<uint64_t, uint32_t>>(small_.begin(), small_.end());
+    small_.clear();
+    small_.shrink_to_fit();
+    ++(*big_)[v];
+  }
+  void remove(uint64_t v) {
+    if (big_) {
+      auto it = big_->find(v);
+      if (it != big_->end() && --it->second == 0) big_->erase(it);
+      return;
+    }
+    for (size_t i = 0; i < small_.size(); ++i)
+      if (small_[i].first == v) {
+        if (--small_[i].second == 0) {
+          small_[i] = small_.back();
+          small_.pop_back();
+        }
+        return;
+      }
+  }
+  size_t size() const { return big_ ? big_->size() : small_.size(); }
+  void clear() {
+    small_.clear();
+    big_.reset();
+  }
+
+ private:
+  static constexpr size_t kSmall = 16;
+  std::vector<std::pair<uint64_t, uint32_t>> small_;
+  std::unique_ptr<std::unordered_map<uint64_t, uint32_t>> big_;
+};
+
 // The flags of an attempt beyond the first ones, as saved in the state.
 uint32_t attempt_flags(const Attempt& a) { return (a.invalid_cli ? 1u : 0u) | (a.neighbour ? 2u : 0u); }
 
@@ -187,7 +238,129 @@ struct CallPatterns::Impl {
     // A toll-fraud block bars the caller's international calls until
     // `barred_until`; the burst from `toll_from` on is not its history.
     int64_t barred_until = 0, toll_from = -1;
+    int64_t minute_at = 0;  // the time of the last judgement (the last-minute suffix)
+    // What the rules read of `attempts`, kept as attempts come, end and
+    // leave (each call costs the same whatever the key's size; a trunk
+    // holds up to 4,096 attempts).
+    struct Tally {
+      uint32_t ended = 0, answered = 0, short_calls = 0, conversations = 0, invalid = 0, foreign = 0,
+               intl = 0, intl_long = 0, seq = 0, pairs = 0;
+      size_t minute_n = 0;  // the last attempts that are inside the last 60 s
+      CountSet minute;      // their callees (callers, networks: distinct callees a minute)
+      CountSet callees;     // the callees in the window (countries: Wangiri)
+      CountSet neighbours;  // callees of neighbour-spoofed calls (trunks, networks)
+      CountSet intl_dest;   // international callees (toll fraud: callers, networks, number blocks)
+      CountSet countries;   // their country codes
+    } t;
   };
+  // Which distinct counts a kind of key needs.
+  static constexpr bool wants_minute(KeyKind k) { return k == KeyKind::kCaller || k == KeyKind::kNet; }
+  static constexpr bool wants_callees(KeyKind k) { return k == KeyKind::kCountry; }
+  static constexpr bool wants_neighbours(KeyKind k) { return k == KeyKind::kTrunk || k == KeyKind::kNet; }
+  static constexpr bool wants_toll(KeyKind k) {
+    return k == KeyKind::kCaller || k == KeyKind::kNet || k == KeyKind::kRange;
+  }
+  static bool close_callees(const Attempt& a, const Attempt& b) {
+    const uint64_t d = a.callee > b.callee ? a.callee - b.callee : b.callee - a.callee;
+    return d >= 1 && d <= 10;
+  }
+  // The end of an attempt (answered, how long) into the tally (+1) or out (-1).
+  void tally_end(Key& k, const Attempt& a, int sign) const {
+    if (!a.ended) return;
+    auto& t = k.t;
+    auto add = [sign](uint32_t& v, bool on) {
+      if (on) v = static_cast<uint32_t>(static_cast<int64_t>(v) + sign);
+    };
+    add(t.ended, true);
+    if (!a.answered) return;
+    add(t.answered, true);
+    add(t.short_calls, a.duration >= 0 && a.duration < opt.short_call_s);
+    add(t.conversations, a.duration >= opt.conversation_s);
+    add(t.intl_long, a.intl && a.duration >= opt.toll_long_call_s);
+  }
+  void push(Key& k, const Attempt& a) const {
+    if (k.attempts.size() >= kMaxAttemptsPerKey) pop(k);
+    auto& t = k.t;
+    if (!k.attempts.empty() && k.attempts.back().callee && a.callee) {
+      ++t.pairs;
+      t.seq += close_callees(k.attempts.back(), a);
+    }
+    k.attempts.push_back(a);
+    t.invalid += a.invalid_cli;
+    t.foreign += a.foreign_cli;
+    if (wants_minute(k.kind)) {
+      ++t.minute_n;
+      t.minute.add(a.callee);
+    }
+    if (wants_callees(k.kind)) t.callees.add(a.callee);
+    if (a.neighbour && wants_neighbours(k.kind)) t.neighbours.add(a.callee);
+    if (a.intl) {
+      ++t.intl;
+      if (wants_toll(k.kind)) {
+        t.intl_dest.add(a.callee);
+        t.countries.add(a.cc);
+      }
+    }
+    tally_end(k, a, +1);
+  }
+  void pop(Key& k) const {
+    const Attempt& a = k.attempts.front();
+    auto& t = k.t;
+    if (k.attempts.size() >= 2 && a.callee && k.attempts[1].callee) {
+      --t.pairs;
+      t.seq -= close_callees(a, k.attempts[1]);
+    }
+    if (t.minute_n == k.attempts.size()) {
+      --t.minute_n;
+      t.minute.remove(a.callee);
+    }
+    t.invalid -= a.invalid_cli;
+    t.foreign -= a.foreign_cli;
+    if (wants_callees(k.kind)) t.callees.remove(a.callee);
+    if (a.neighbour && wants_neighbours(k.kind)) t.neighbours.remove(a.callee);
+    if (a.intl) {
+      --t.intl;
+      if (wants_toll(k.kind)) {
+        t.intl_dest.remove(a.callee);
+        t.countries.remove(a.cc);
+      }
+    }
+    tally_end(k, a, -1);
+    k.attempts.pop_front();
+  }
+  // The last-minute suffix at `now`.
+  void advance_minute(Key& k, int64_t now) const {
+    auto& t = k.t;
+    k.minute_at = now;
+    while (t.minute_n > 0 && k.attempts[k.attempts.size() - t.minute_n].time < now - 60) {
+      t.minute.remove(k.attempts[k.attempts.size() - t.minute_n].callee);
+      --t.minute_n;
+    }
+  }
+  // True when the running tally equals a recount of `attempts` (tests).
+  bool tally_matches(const Key& k) const {
+    Key fresh;
+    fresh.kind = k.kind;
+    for (const Attempt& a : k.attempts) push(fresh, a);
+    const auto& t = k.t;
+    const auto& f = fresh.t;
+    // The minute suffix is recounted at the key's last judgement, as judge() does.
+    if (!k.attempts.empty()) advance_minute(fresh, k.minute_at);
+    return t.ended == f.ended && t.answered == f.answered && t.short_calls == f.short_calls &&
+           t.conversations == f.conversations && t.invalid == f.invalid && t.foreign == f.foreign &&
+           t.intl == f.intl && t.intl_long == f.intl_long && t.seq == f.seq && t.pairs == f.pairs &&
+           t.minute_n == f.minute_n && t.minute.size() == f.minute.size() &&
+           t.callees.size() == f.callees.size() && t.neighbours.size() == f.neighbours.size() &&
+           t.intl_dest.size() == f.intl_dest.size() && t.countries.size() == f.countries.size();
+  }
+  // The tally of `attempts` as loaded (load_state).
+  void retally(Key& k, int64_t now) const {
+    std::deque<Attempt> atts = std::move(k.attempts);
+    k.attempts.clear();
+    k.t = Key::Tally{};
+    for (const Attempt& a : atts) push(k, a);
+    advance_minute(k, now);
+  }
   std::string home_cc;  // our country code: Options::country_code, else the own ranges'
   std::unordered_map<std::string, Key> keys;
   std::list<std::string> lru;  // least recently used first
@@ -215,33 +388,13 @@ struct CallPatterns::Impl {
     while (!k.attempts.empty() && k.attempts.front().time < now - opt.window_s) {
       const Attempt& a = k.attempts.front();
       k.intl_before += a.intl && (k.toll_from < 0 || a.time < k.toll_from - opt.window_s);
-      k.attempts.pop_front();
+      pop(k);
     }
     if (k.since < 0 && !k.attempts.empty()) k.since = k.attempts.front().time;
-    std::unordered_set<uint64_t> distinct, distinct_all, neighbours;
-    uint32_t ended = 0, answered = 0, short_calls = 0, conversations = 0, seq = 0, pairs = 0;
-    uint32_t invalid = 0;
-    const Attempt* prev = nullptr;
-    for (const Attempt& a : k.attempts) {
-      if (a.time >= now - 60) distinct.insert(a.callee);
-      distinct_all.insert(a.callee);
-      invalid += a.invalid_cli;
-      if (a.neighbour) neighbours.insert(a.callee);
-      if (a.ended) {
-        ++ended;
-        if (a.answered) {
-          ++answered;
-          if (a.duration >= 0 && a.duration < opt.short_call_s) ++short_calls;
-          if (a.duration >= opt.conversation_s) ++conversations;
-        }
-      }
-      if (prev && prev->callee && a.callee) {
-        ++pairs;
-        const uint64_t d = a.callee > prev->callee ? a.callee - prev->callee : prev->callee - a.callee;
-        if (d >= 1 && d <= 10) ++seq;
-      }
-      prev = &a;
-    }
+    advance_minute(k, now);
+    const Key::Tally& t = k.t;
+    const uint32_t ended = t.ended, answered = t.answered, short_calls = t.short_calls,
+                   conversations = t.conversations, seq = t.seq, pairs = t.pairs, invalid = t.invalid;
     Assessment out;
     const bool seq_sign = pairs >= 8 && seq >= opt.sequential_share * pairs;
     const bool short_sign = answered >= 5 && short_calls >= opt.short_call_share * answered;
@@ -263,7 +416,7 @@ struct CallPatterns::Impl {
       signs.push_back("answer-seizure ratio " + pct(answered, ended) + " of " + std::to_string(ended) +
                       (weak_asr ? " (answered calls are conversations)" : ""));
     const size_t strong_signs = signs.size() - (weak_asr ? 1 : 0);
-    const size_t nd = distinct.size();
+    const size_t nd = t.minute.size();
     const Attempt& last = k.attempts.back();
     auto raise = [&out](Assessment a) {
       if (a.action == Action::kAllow) return;
@@ -305,7 +458,7 @@ struct CallPatterns::Impl {
       }
       return out;
     } else if (k.kind == KeyKind::kCountry) {
-      return wangiri(k, ended, answered, conversations, distinct_all.size());
+      return wangiri(k, ended, answered, conversations, t.callees.size());
     } else {
       raise(dialer(k, signs, nd));
       if (k.kind == KeyKind::kNet) raise(toll(k, now));  // a PBX's address: toll fraud over its extensions
@@ -326,10 +479,10 @@ struct CallPatterns::Impl {
       // Neighbour spoofing (caller IDs made of the callee's own leading
       // digits, FCC consumer guide) as a wave from one source: those calls
       // are tagged. Each spoofed number is new: there is no caller to block.
-      if (last.neighbour && neighbours.size() >= opt.neighbour_wave_min) {
+      if (last.neighbour && t.neighbours.size() >= opt.neighbour_wave_min) {
         Assessment a;
         a.action = Action::kTag;
-        a.reasons.push_back("neighbour spoofing: " + std::to_string(neighbours.size()) +
+        a.reasons.push_back("neighbour spoofing: " + std::to_string(t.neighbours.size()) +
                             " callees called from this source in " + std::to_string(opt.window_s) +
                             " s with caller IDs sharing the callee's leading digits");
         raise(std::move(a));
@@ -373,8 +526,7 @@ struct CallPatterns::Impl {
   Assessment dialer(const Key& k, const std::vector<std::string>& signs, size_t nd) const {
     Assessment out;
     if (k.kind != KeyKind::kNet || k.attempts.empty() || !k.attempts.back().foreign_cli) return out;
-    uint32_t foreign = 0;
-    for (const Attempt& a : k.attempts) foreign += a.foreign_cli;
+    const uint32_t foreign = k.t.foreign;
     const size_t total = k.attempts.size();
     if (foreign < opt.cli_foreign_min || 2 * foreign < total ||
         (signs.empty() && nd < opt.tag_distinct_per_min))
@@ -400,16 +552,9 @@ struct CallPatterns::Impl {
                             std::to_string((k.barred_until - now + 59) / 60) + " min more after a block");
       return out;
     }
-    std::unordered_set<uint64_t> dest;
-    std::unordered_set<uint16_t> countries;
-    uint32_t intl = 0, long_calls = 0;
-    for (const Attempt& a : k.attempts) {
-      if (!a.intl) continue;
-      ++intl;
-      dest.insert(a.callee);
-      countries.insert(a.cc);
-      if (a.ended && a.answered && a.duration >= opt.toll_long_call_s) ++long_calls;
-    }
+    const CountSet& dest = k.t.intl_dest;
+    const CountSet& countries = k.t.countries;
+    const uint32_t intl = k.t.intl, long_calls = k.t.intl_long;
     const size_t total = k.attempts.size();
     if (dest.size() < opt.toll_tag_destinations || intl < opt.toll_share * static_cast<double>(total))
       return out;
@@ -458,9 +603,8 @@ struct CallPatterns::Impl {
     if (net.empty() || !at.intl) return false;
     auto it = keys.find("net:" + net);
     if (it == keys.end()) return false;
-    uint32_t n = 0;
-    for (const Attempt& a : it->second.attempts) n += a.intl && a.time >= c.time - opt.window_s;
-    return n >= opt.toll_source_min;
+    // judged before the number block (on_invite's order): only the window is left
+    return it->second.t.intl >= opt.toll_source_min;
   }
 
   // The keys a call shares with others beyond its caller, trunk and network:
@@ -519,6 +663,12 @@ CallPatterns::CallPatterns(Options opt) : impl_(std::make_unique<Impl>()) {
 }
 CallPatterns::~CallPatterns() = default;
 size_t CallPatterns::keys() const { return impl_->keys.size(); }
+
+bool CallPatterns::tallies_consistent() const {
+  for (const auto& [name, k] : impl_->keys)
+    if (!impl_->tally_matches(k)) return false;
+  return true;
+}
 
 Assessment CallPatterns::on_invite(const Call& c) {
   Assessment out;
@@ -603,8 +753,7 @@ Assessment CallPatterns::on_invite(const Call& c) {
   bool wave = false;
   for (auto& [name, kind] : names) {
     auto& k = impl_->touch(name, kind);
-    if (k.attempts.size() >= kMaxAttemptsPerKey) k.attempts.pop_front();
-    k.attempts.push_back(at);
+    impl_->push(k, at);
     Assessment a = impl_->judge(k, c.time);
     if (kind == KeyKind::kRange && a.action == Action::kBlock && !impl_->toll_source(c, at)) {
       a.action = Action::kTag;  // a customer of the block, calling from elsewhere
@@ -653,13 +802,24 @@ void CallPatterns::on_end(const Call& c) {
     auto it = impl_->keys.find(name);
     if (it == impl_->keys.end()) return;
     auto& atts = it->second.attempts;
-    for (auto a = atts.rbegin(); a != atts.rend(); ++a)
-      if (a->time == c.time && a->callee == callee && !a->ended) {
-        a->ended = true;
-        a->answered = c.answered;
-        a->duration = c.duration_s;
-        return;
-      }
+    auto end_it = [&](Attempt& a) {
+      if (a.time != c.time || a.callee != callee || a.ended) return false;
+      a.ended = true;
+      a.answered = c.answered;
+      a.duration = c.duration_s;
+      impl_->tally_end(it->second, a, +1);
+      return true;
+    };
+    // The newest attempts first (a call that ends at once, a CDR), then by
+    // bisection: attempts come in time order (a client's odd Date aside),
+    // so a long call's end does not walk a trunk's 4,096 attempts.
+    const size_t recent = std::min<size_t>(atts.size(), 64);
+    for (size_t i = 0; i < recent; ++i)
+      if (end_it(atts[atts.size() - 1 - i])) return;
+    auto a = std::lower_bound(atts.begin(), atts.end() - static_cast<std::ptrdiff_t>(recent), c.time,
+                              [](const Attempt& x, int64_t t) { return x.time < t; });
+    for (; a != atts.end() - static_cast<std::ptrdiff_t>(recent) && a->time == c.time; ++a)
+      if (end_it(*a)) return;
   };
   if (!caller.empty()) update("caller:" + caller_n.key());
   if (!c.trunk.empty()) update("trunk:" + c.trunk);
@@ -808,6 +968,7 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
     Impl::Key& k = impl_->touch(name, static_cast<KeyKind>(kind));
     k.kind = static_cast<KeyKind>(kind);
     k.attempts = std::move(atts);
+    impl_->retally(k, now);
     k.flagged = flagged;
     k.intl_before = static_cast<uint64_t>(intl_before);
     k.since = since;

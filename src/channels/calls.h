@@ -178,6 +178,9 @@ class CallPatterns {
   // Keys whose decision was tag or block at least once, strongest first.
   std::vector<Incident> incidents() const;
   size_t keys() const;
+  // True when every key's running counts (kept as attempts come, end and
+  // leave the window) equal a recount of its attempts: for tests and fuzzing.
+  bool tallies_consistent() const;
 
   // The state as text, to survive a restart (rampartd writes it with
   // core/file.h): one JSON object a line, the keys least recently used

@@ -604,6 +604,69 @@ TEST(Calls, KeysStayBounded) {
   EXPECT_LE(p.keys(), 100u);
 }
 
+// Each key's counts are kept as attempts come, end and leave the window
+// (a trunk's judgement does not walk its 4,096 attempts): after every kind of
+// call, out-of-order ends, the per-key cap, the window and a restart they
+// equal a recount; and a trunk of 5,000 calls still judges the last ones.
+TEST(Calls, RunningCountsEqualARecount) {
+  Options o = uk_provider();
+  CallPatterns p(o);
+  uint64_t x = 88172645463325252ull;  // xorshift: a fixed, varied stream
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  std::vector<Call> open;
+  for (int i = 0; i < 6000; ++i) {
+    const uint64_t r = next();
+    const int64_t t = kT0 + i / 4;  // four calls a second: the window turns over
+    static const char* kCallers[] = {"+442071234567", "+447700900123", "+21650123456",
+                                     "+1202555010",   "+442079460000", "anonymous"};
+    std::string caller = kCallers[r % 6];
+    if (r % 7 == 0) caller = "+4420794" + std::to_string(60000 + r % 1000);          // many callers
+    std::string callee = r % 5 == 0 ? "+9725" + std::to_string(1000000 + r % 50000)  // abroad
+                                    : "+4420794" + std::to_string(60000 + (r >> 8) % 3000);
+    Call c = call(t, caller, callee, "198.51.100." + std::to_string(r % 3));
+    c.external = r % 3 != 0;
+    c.trunk = r % 2 ? "ic-1" : "ic-2";
+    p.on_invite(c);
+    c.answered = r % 4 != 0;
+    c.duration_s = c.answered ? static_cast<int64_t>((r >> 16) % 400) : 0;
+    if (r % 11 == 0)
+      open.push_back(c);  // ends later, out of order
+    else
+      p.on_end(c);
+    if (open.size() > 20) {
+      p.on_end(open[(r >> 20) % open.size()]);
+      open.erase(open.begin() + static_cast<std::ptrdiff_t>((r >> 20) % open.size()));
+    }
+    if (i % 500 == 0) {
+      ASSERT_TRUE(p.tallies_consistent()) << "after call " << i;
+    }
+  }
+  for (const Call& c : open) p.on_end(c);
+  EXPECT_TRUE(p.tallies_consistent());
+  CallPatterns q(o);
+  q.load_state(p.save_state(kT0 + 1500), kT0 + 1500);
+  EXPECT_TRUE(q.tallies_consistent());
+  // Past the per-key cap: one trunk, 5,000 calls in 100 s, the last 40 from
+  // a source of invalid caller IDs.
+  CallPatterns big;
+  for (int i = 0; i < 5000; ++i) {
+    Call c = call(kT0 + i / 50, "+4420794" + std::to_string(10000 + i), "+442079460001",
+                  "203.0.113." + std::to_string(i % 200));
+    big.on_invite(c);
+  }
+  Assessment last;
+  for (int i = 0; i < 40; ++i)
+    last = big.on_invite(call(kT0 + 100, "+44" + std::to_string(100 + i),
+                              "+4420794" + std::to_string(70000 + i), "192.0.2.9"));
+  EXPECT_EQ(last.action, Action::kBlock);
+  EXPECT_TRUE(big.tallies_consistent());
+}
+
 TEST(Calls, CdrCsvWithHeader) {
   CdrReader r;
   EXPECT_FALSE(r.line("calldate,src,dst,billsec,disposition,channel,src_ip"));
