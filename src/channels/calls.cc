@@ -27,6 +27,7 @@ struct Attempt {
   uint16_t cc = 0;           // its country code
   bool foreign_cli = false;  // from our side, presenting a caller ID outside our ranges
   bool invalid_cli = false;  // from outside, a caller ID that is not a valid E.164 number
+  uint8_t defect = 0;        // ... what is wrong with it (Defect)
   bool neighbour = false;    // from outside, a caller ID sharing the callee's leading digits
 };
 
@@ -89,7 +90,23 @@ class CountSet {
 };
 
 // The flags of an attempt beyond the first ones, as saved in the state.
-uint32_t attempt_flags(const Attempt& a) { return (a.invalid_cli ? 1u : 0u) | (a.neighbour ? 2u : 0u); }
+uint32_t attempt_flags(const Attempt& a) {
+  return (a.invalid_cli ? 1u : 0u) | (a.neighbour ? 2u : 0u) | (static_cast<uint32_t>(a.defect & 7) << 2);
+}
+
+// What is wrong with an invalid caller ID. A flood of invalid caller IDs is
+// judged per kind of defect: a campaign's number generator repeats its own
+// (a wrong length, an area code starting with 0 or 1), while transit
+// mangling of honest callers' numbers is a steady trickle of every kind.
+enum Defect : uint8_t {
+  kDefectOther = 0,
+  kDefectLength = 1,      // outside E.164's 8-15 digits, or a NANP number of other than 11
+  kDefectAreaCode = 2,    // NANP NPA starting with 0 or 1
+  kDefectExchange = 3,    // NANP NXX starting with 0 or 1
+  kDefectN11 = 4,         // NANP N11 as area code or exchange: reserved, not impossible
+  kDefectNotANumber = 5,  // no digits, one repeated, a run, under 7 digits
+  kDefects = 6
+};
 
 uint64_t as_number(std::string_view digits) {
   uint64_t v = 0;
@@ -221,6 +238,21 @@ bool placeholder_number(std::string_view d) {
   return up || down;
 }
 
+// The Defect of a caller ID that is not a valid number (`d`: its digits in
+// international form when known).
+uint8_t defect_of(std::string_view d) {
+  const size_t cc = country_code_of(d).size();
+  if (d.empty() || placeholder_number(d) || (cc > 0 && placeholder_number(d.substr(cc))))
+    return kDefectNotANumber;
+  if (d.size() < 8 || d.size() > 15 || d[0] == '0') return kDefectLength;
+  if (d[0] != '1') return kDefectOther;
+  if (d.size() != 11) return kDefectLength;
+  if (d[1] < '2') return kDefectAreaCode;
+  if (d[4] < '2') return kDefectExchange;
+  if ((d[2] == '1' && d[3] == '1') || (d[5] == '1' && d[6] == '1')) return kDefectN11;
+  return kDefectOther;
+}
+
 }  // namespace
 
 struct CallPatterns::Impl {
@@ -245,12 +277,13 @@ struct CallPatterns::Impl {
     struct Tally {
       uint32_t ended = 0, answered = 0, short_calls = 0, conversations = 0, invalid = 0, foreign = 0,
                intl = 0, intl_long = 0, seq = 0, pairs = 0;
-      size_t minute_n = 0;  // the last attempts that are inside the last 60 s
-      CountSet minute;      // their callees (callers, networks: distinct callees a minute)
-      CountSet callees;     // the callees in the window (countries: Wangiri)
-      CountSet neighbours;  // callees of neighbour-spoofed calls (trunks, networks)
-      CountSet intl_dest;   // international callees (toll fraud: callers, networks, number blocks)
-      CountSet countries;   // their country codes
+      uint32_t defects[kDefects] = {};  // invalid caller IDs per Defect
+      size_t minute_n = 0;              // the last attempts that are inside the last 60 s
+      CountSet minute;                  // their callees (callers, networks: distinct callees a minute)
+      CountSet callees;                 // the callees in the window (countries: Wangiri)
+      CountSet neighbours;              // callees of neighbour-spoofed calls (trunks, networks)
+      CountSet intl_dest;  // international callees (toll fraud: callers, networks, number blocks)
+      CountSet countries;  // their country codes
     } t;
   };
   // Which distinct counts a kind of key needs.
@@ -287,6 +320,7 @@ struct CallPatterns::Impl {
     }
     k.attempts.push_back(a);
     t.invalid += a.invalid_cli;
+    t.defects[a.defect % kDefects] += a.invalid_cli;
     t.foreign += a.foreign_cli;
     if (wants_minute(k.kind)) {
       ++t.minute_n;
@@ -315,6 +349,7 @@ struct CallPatterns::Impl {
       t.minute.remove(a.callee);
     }
     t.invalid -= a.invalid_cli;
+    t.defects[a.defect % kDefects] -= a.invalid_cli;
     t.foreign -= a.foreign_cli;
     if (wants_callees(k.kind)) t.callees.remove(a.callee);
     if (a.neighbour && wants_neighbours(k.kind)) t.neighbours.remove(a.callee);
@@ -349,6 +384,7 @@ struct CallPatterns::Impl {
     return t.ended == f.ended && t.answered == f.answered && t.short_calls == f.short_calls &&
            t.conversations == f.conversations && t.invalid == f.invalid && t.foreign == f.foreign &&
            t.intl == f.intl && t.intl_long == f.intl_long && t.seq == f.seq && t.pairs == f.pairs &&
+           std::equal(std::begin(t.defects), std::end(t.defects), std::begin(f.defects)) &&
            t.minute_n == f.minute_n && t.minute.size() == f.minute.size() &&
            t.callees.size() == f.callees.size() && t.neighbours.size() == f.neighbours.size() &&
            t.intl_dest.size() == f.intl_dest.size() && t.countries.size() == f.countries.size();
@@ -465,15 +501,21 @@ struct CallPatterns::Impl {
       // A source delivering many caller IDs that are not numbers: its calls
       // carrying one are blocked (FCC 17-151 lets carriers block invalid
       // numbers; one alone, from a source sending few, is only tagged: CLIs
-      // from abroad arrive mangled).
-      if (last.invalid_cli && invalid >= opt.invalid_cli_source_min &&
+      // from abroad arrive mangled). Counted per kind of defect: the
+      // campaign's own kind is blocked, an honest caller's different defect
+      // in the same window is not; an N11 code (reserved, found on honest
+      // callers' caller IDs in two independent worlds, blind6 and blind7)
+      // never by the source alone.
+      if (last.invalid_cli && last.defect != kDefectN11 &&
+          t.defects[last.defect % kDefects] >= opt.invalid_cli_source_min &&
           static_cast<double>(invalid) >=
               opt.invalid_cli_source_share * static_cast<double>(k.attempts.size())) {
         Assessment a;
         a.action = Action::kBlock;
-        a.reasons.push_back(std::to_string(invalid) +
-                            " caller IDs that are not valid numbers from this source in " +
-                            std::to_string(opt.window_s) + " s");
+        a.reasons.push_back(std::to_string(invalid) + " caller IDs that are not valid numbers (" +
+                            std::to_string(t.defects[last.defect % kDefects]) +
+                            " with this one's defect) from this source in " + std::to_string(opt.window_s) +
+                            " s");
         raise(std::move(a));
       }
       // Neighbour spoofing (caller IDs made of the callee's own leading
@@ -719,6 +761,7 @@ Assessment CallPatterns::on_invite(const Call& c) {
   // The history of the caller, the trunk and the network.
   Attempt at{.time = c.time, .callee = as_number(callee), .ended = false, .answered = false, .duration = -1};
   at.invalid_cli = invalid;
+  if (invalid) at.defect = defect_of(caller_n.digits());
   // Neighbour spoofing: a caller ID from outside made of the callee's own
   // leading digits (same length, all but the last `neighbour_free_digits`).
   if (c.external && !caller_n.intl.empty() && !callee_n.intl.empty() &&
@@ -913,12 +956,13 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
           !int_of(a[0], 0, INT64_MAX, &at.time) || !a[1].is_number_unsigned() || !a[2].is_boolean() ||
           !a[3].is_boolean() || !int_of(a[4], -1, INT64_MAX, &at.duration) ||
           (a.size() >= 8 && (!a[5].is_boolean() || !int_of(a[6], 0, 999, &cc) || !a[7].is_boolean())) ||
-          (a.size() == 9 && !int_of(a[8], 0, 3, &flags))) {
+          (a.size() == 9 && !int_of(a[8], 0, 31, &flags))) {
         ok = false;
         break;
       }
       at.invalid_cli = flags & 1;
       at.neighbour = flags & 2;
+      at.defect = static_cast<uint8_t>((flags >> 2) % kDefects);
       if (a.size() >= 8) {
         at.intl = a[5].get<bool>();
         at.foreign_cli = a[7].get<bool>();

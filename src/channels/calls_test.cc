@@ -443,6 +443,41 @@ TEST(Calls, SourceOfManyInvalidCallerIdsIsBlocked) {
   }
 }
 
+// A transit trunk carrying a robocaller's invalid caller IDs (12-digit
+// NANP numbers) and honest callers: the flood's own kind of defect is
+// blocked; an honest caller's N11 exchange or area code starting with 1 in
+// the same window (a different defect, few of them) is tagged, not blocked
+// (blind7's terminating carrier: 403 honest callers with N11 exchanges were
+// blocked when every defect counted as one).
+TEST(Calls, InvalidCallerIdFloodIsJudgedPerKindOfDefect) {
+  CallPatterns p;
+  int n = 0;
+  auto transit = [&n](int64_t t, std::string caller) {  // each to another subscriber
+    Call c = call(t, std::move(caller), "+1919556" + std::to_string(1000 + 37 * n++), "203.0.113.20");
+    c.trunk = "longhaul-b";
+    return c;
+  };
+  std::vector<Action> flood;
+  for (int i = 0; i < 60; ++i) {
+    p.on_invite(transit(kT0 + i * 5, "+1919555" + std::to_string(2000 + i)));  // honest, valid
+    flood.push_back(p.on_invite(transit(kT0 + i * 5 + 1, "+1" + std::to_string(54134734100 + i))).action);
+    if (i % 4 == 0) {  // honest callers with numbers mangled other ways: 15 N11, 8 NPA 1xx
+      EXPECT_EQ(p.on_invite(transit(kT0 + i * 5 + 2, "+1760411" + std::to_string(2000 + i))).action,
+                Action::kTag)
+          << i;
+      if (i % 8 == 0) {
+        EXPECT_EQ(p.on_invite(transit(kT0 + i * 5 + 3, "+1160555" + std::to_string(2000 + i))).action,
+                  Action::kTag)
+            << i;
+      }
+    }
+  }
+  // The 12-digit ones: tagged until ten are in the window, then blocked.
+  EXPECT_EQ(std::count(flood.begin(), flood.begin() + 9, Action::kTag), 9);
+  EXPECT_EQ(std::count(flood.begin() + 10, flood.end(), Action::kBlock), 50);
+  EXPECT_TRUE(p.tallies_consistent());
+}
+
 // A flood of calls with invalid caller IDs at one number (TDoS), each
 // from another source: blocked from the tenth; another number receiving
 // two: tagged only.
