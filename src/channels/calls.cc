@@ -29,14 +29,17 @@ struct Attempt {
   bool invalid_cli = false;  // from outside, a caller ID that is not a valid E.164 number
   uint8_t defect = 0;        // ... what is wrong with it (Defect)
   bool neighbour = false;    // from outside, a caller ID sharing the callee's leading digits
+  uint32_t src = 0;          // hash of the source (/24, /64, else trunk): TDoS per source
+  uint32_t from = 0;         // hash of the caller ID (0: withheld or none): distinct callers
 };
 
 // kRange: an own customer's number block (one of `own_ranges` of at most
 // 10,000 numbers: a PBX's extensions); kCountry: calls from outside with a
 // foreign caller ID, per country code (Wangiri waves); kCallee: the calls
 // with invalid caller IDs to one number (a flood: TDoS).
-enum class KeyKind : uint8_t { kCaller, kTrunk, kNet, kRange, kCountry, kCallee };
-constexpr int64_t kMaxKeyKind = 5;
+// kTo: every call from outside to one number (a flood from many caller IDs: TDoS).
+enum class KeyKind : uint8_t { kCaller, kTrunk, kNet, kRange, kCountry, kCallee, kTo };
+constexpr int64_t kMaxKeyKind = 6;
 
 // A multiset of 64-bit values with its number of distinct values: a short
 // vector while small (most keys are one caller's few calls), a hash map
@@ -78,6 +81,15 @@ class CountSet {
       }
   }
   size_t size() const { return big_ ? big_->size() : small_.size(); }
+  uint32_t count(uint64_t v) const {
+    if (big_) {
+      auto it = big_->find(v);
+      return it == big_->end() ? 0 : it->second;
+    }
+    for (const auto& e : small_)
+      if (e.first == v) return e.second;
+    return 0;
+  }
   void clear() {
     small_.clear();
     big_.reset();
@@ -284,7 +296,13 @@ struct CallPatterns::Impl {
       CountSet neighbours;              // callees of neighbour-spoofed calls (trunks, networks)
       CountSet intl_dest;  // international callees (toll fraud: callers, networks, number blocks)
       CountSet countries;  // their country codes
+      CountSet sources;    // calls per source (kTo)
+      CountSet callers;    // calls per caller ID (kTo; withheld ones not in it)
+      uint32_t withheld = 0;
     } t;
+    // A caller's answered conversations since its key was made (not only in
+    // the window): a known caller, let through a flood at its callee.
+    uint32_t talks = 0;
   };
   // Which distinct counts a kind of key needs.
   static constexpr bool wants_minute(KeyKind k) { return k == KeyKind::kCaller || k == KeyKind::kNet; }
@@ -327,6 +345,13 @@ struct CallPatterns::Impl {
       t.minute.add(a.callee);
     }
     if (wants_callees(k.kind)) t.callees.add(a.callee);
+    if (k.kind == KeyKind::kTo) {
+      t.sources.add(a.src);
+      if (a.from)
+        t.callers.add(a.from);
+      else
+        ++t.withheld;
+    }
     if (a.neighbour && wants_neighbours(k.kind)) t.neighbours.add(a.callee);
     if (a.intl) {
       ++t.intl;
@@ -352,6 +377,13 @@ struct CallPatterns::Impl {
     t.defects[a.defect % kDefects] -= a.invalid_cli;
     t.foreign -= a.foreign_cli;
     if (wants_callees(k.kind)) t.callees.remove(a.callee);
+    if (k.kind == KeyKind::kTo) {
+      t.sources.remove(a.src);
+      if (a.from)
+        t.callers.remove(a.from);
+      else
+        --t.withheld;
+    }
     if (a.neighbour && wants_neighbours(k.kind)) t.neighbours.remove(a.callee);
     if (a.intl) {
       --t.intl;
@@ -387,7 +419,9 @@ struct CallPatterns::Impl {
            std::equal(std::begin(t.defects), std::end(t.defects), std::begin(f.defects)) &&
            t.minute_n == f.minute_n && t.minute.size() == f.minute.size() &&
            t.callees.size() == f.callees.size() && t.neighbours.size() == f.neighbours.size() &&
-           t.intl_dest.size() == f.intl_dest.size() && t.countries.size() == f.countries.size();
+           t.intl_dest.size() == f.intl_dest.size() && t.countries.size() == f.countries.size() &&
+           t.sources.size() == f.sources.size() && t.callers.size() == f.callers.size() &&
+           t.withheld == f.withheld;
   }
   // The tally of `attempts` as loaded (load_state).
   void retally(Key& k, int64_t now) const {
@@ -493,6 +527,8 @@ struct CallPatterns::Impl {
                               std::to_string(opt.window_s) + " s");
       }
       return out;
+    } else if (k.kind == KeyKind::kTo) {
+      return flood(k);
     } else if (k.kind == KeyKind::kCountry) {
       return wangiri(k, ended, answered, conversations, t.callees.size());
     } else {
@@ -557,6 +593,29 @@ struct CallPatterns::Impl {
     out.reasons.push_back("Wangiri wave: " + std::to_string(callees) + " callees in " +
                           std::to_string(opt.window_s) + " s from caller IDs of " + k.incident.key.substr(8) +
                           ", " + std::to_string(answered) + " of " + std::to_string(ended) + " answered");
+    return out;
+  }
+
+  // A flood of calls at one number from many caller IDs (telephony
+  // denial of service: the DHS/FBI TDoS advisories describe floods at a
+  // public-safety or business line from spoofed, rotating caller IDs, which
+  // keep its lines busy): `tdos_calls` calls in the window, most of the
+  // ended ones unanswered, from at least `tdos_distinct_share` distinct
+  // caller IDs (a crowd redialling a popular line repeats its numbers).
+  // on_invite blocks the calls of the sources taking part (`tdos_source_min`
+  // of the flood's calls) but for known callers, and tags the others.
+  Assessment flood(const Key& k) const {
+    Assessment out;
+    const auto& t = k.t;
+    const size_t n = k.attempts.size();
+    if (n < opt.tdos_calls || t.ended < n / 2 || 2 * t.answered >= t.ended ||
+        static_cast<double>(t.callers.size() + t.withheld) < opt.tdos_distinct_share * static_cast<double>(n))
+      return out;
+    out.action = Action::kBlock;
+    out.reasons.push_back("flood at this number: " + std::to_string(n) + " calls in " +
+                          std::to_string(opt.window_s) + " s from " +
+                          std::to_string(t.callers.size() + t.withheld) + " caller IDs, " +
+                          std::to_string(t.answered) + " of " + std::to_string(t.ended) + " answered");
     return out;
   }
 
@@ -793,6 +852,13 @@ Assessment CallPatterns::on_invite(const Call& c) {
   if (std::string net = net_of(c.source_ip); !net.empty()) names.emplace_back("net:" + net, KeyKind::kNet);
   impl_->group_keys(c, caller_n, withheld, names);
   if (invalid && !callee.empty()) names.emplace_back("callee:" + callee_n.key(), KeyKind::kCallee);
+  if (c.external && !callee.empty()) {
+    names.emplace_back("to:" + callee_n.key(), KeyKind::kTo);
+    const std::string net = net_of(c.source_ip);
+    at.src = static_cast<uint32_t>(std::hash<std::string>{}(net.empty() ? c.trunk : net)) | 1u;
+    if (!withheld && !caller_n.raw.empty())
+      at.from = static_cast<uint32_t>(std::hash<std::string>{}(caller_n.raw)) | 1u;
+  }
   bool wave = false;
   for (auto& [name, kind] : names) {
     auto& k = impl_->touch(name, kind);
@@ -801,6 +867,20 @@ Assessment CallPatterns::on_invite(const Call& c) {
     if (kind == KeyKind::kRange && a.action == Action::kBlock && !impl_->toll_source(c, at)) {
       a.action = Action::kTag;  // a customer of the block, calling from elsewhere
       a.reasons.push_back("the call's source is not part of it");
+    }
+    if (kind == KeyKind::kTo && a.action == Action::kBlock) {
+      // A flood at this number: its calls from the sources taking part are
+      // refused, but for known callers (answered conversations before).
+      const uint32_t from_src = k.t.sources.count(at.src);
+      auto ck = impl_->keys.find("caller:" + caller_n.key());
+      const uint32_t talks = !caller.empty() && ck != impl_->keys.end() ? ck->second.talks : 0;
+      if (from_src < impl_->opt.tdos_source_min || talks > 0) {
+        a.action = Action::kTag;
+        a.reasons.push_back(talks > 0 ? "a known caller (" + std::to_string(talks) + " conversations)"
+                                      : "the call's source sent " + std::to_string(from_src) + " of them");
+      } else {
+        a.reasons.push_back("the call's source sent " + std::to_string(from_src) + " of them");
+      }
     }
     if (kind == KeyKind::kCaller && out.action == Action::kBlock && a.action != Action::kBlock) {
       a.action = Action::kBlock;  // the caller is flagged for what this call showed on its own
@@ -864,7 +944,13 @@ void CallPatterns::on_end(const Call& c) {
     for (; a != atts.end() - static_cast<std::ptrdiff_t>(recent) && a->time == c.time; ++a)
       if (end_it(*a)) return;
   };
-  if (!caller.empty()) update("caller:" + caller_n.key());
+  if (!caller.empty()) {
+    update("caller:" + caller_n.key());
+    if (c.answered && c.duration_s >= impl_->opt.conversation_s)
+      if (auto it = impl_->keys.find("caller:" + caller_n.key()); it != impl_->keys.end()) ++it->second.talks;
+  }
+  if (c.external && !number_of(c.callee, impl_->opt).digits().empty())
+    update("to:" + number_of(c.callee, impl_->opt).key());
   if (!c.trunk.empty()) update("trunk:" + c.trunk);
   if (std::string net = net_of(c.source_ip); !net.empty()) update("net:" + net);
   std::vector<std::pair<std::string, KeyKind>> groups;

@@ -478,6 +478,47 @@ TEST(Calls, InvalidCallerIdFloodIsJudgedPerKindOfDefect) {
   EXPECT_TRUE(p.tallies_consistent());
 }
 
+// A flood at a hospital's line (TDoS: valid-looking, rotating caller IDs,
+// most calls busy) from two carriers' SBCs: once 100 calls are in the window
+// the flood sources' calls are blocked, but for a known caller (a
+// conversation before) and a caller through another source (tagged). A
+// crowd redialling a radio contest line (the same callers again) is no flood.
+TEST(Calls, FloodAtOneNumberFromManyCallerIdsIsBlockedFromItsSources) {
+  CallPatterns p;
+  Call known = call(kT0, "+13365550177", "+19195550100", "192.0.2.7");
+  p.on_invite(known);
+  known.answered = true;
+  known.duration_s = 300;
+  p.on_end(known);
+  std::vector<Action> got;
+  for (int i = 0; i < 300; ++i) {
+    Call c = call(kT0 + 100 + i, "+1" + std::to_string(2025550000 + i * 7919 % 9999999), "+19194634820",
+                  i % 2 ? "198.51.100.10" : "203.0.113.5");
+    got.push_back(p.on_invite(c).action);
+    c.answered = i % 5 == 0;
+    c.duration_s = c.answered ? 10 : 0;
+    p.on_end(c);
+    if (i == 200) {
+      known.time = kT0 + 300;
+      known.callee = "+19194634820";
+      known.source_ip = "198.51.100.10";
+      EXPECT_EQ(p.on_invite(known).action, Action::kTag);  // a known caller, through a flood source
+      EXPECT_EQ(p.on_invite(call(kT0 + 300, "+13365550999", "+19194634820", "192.0.2.99")).action,
+                Action::kTag);  // another source
+    }
+  }
+  EXPECT_EQ(std::count(got.begin(), got.begin() + 99, Action::kBlock), 0);
+  EXPECT_GE(std::count(got.begin() + 110, got.end(), Action::kBlock), 185);
+  EXPECT_TRUE(p.tallies_consistent());
+  CallPatterns radio;  // 60 listeners redialling a contest line, 5 times each
+  for (int i = 0; i < 300; ++i) {
+    Call c =
+        call(kT0 + i, "+1" + std::to_string(2025550000 + (i % 60) * 7919), "+19195550150", "198.51.100.10");
+    EXPECT_NE(radio.on_invite(c).action, Action::kBlock) << i;
+    radio.on_end(c);
+  }
+}
+
 // A flood of calls with invalid caller IDs at one number (TDoS), each
 // from another source: blocked from the tenth; another number receiving
 // two: tagged only.
