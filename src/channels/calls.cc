@@ -27,18 +27,98 @@ struct Attempt {
   uint16_t cc = 0;           // its country code
   bool foreign_cli = false;  // from our side, presenting a caller ID outside our ranges
   bool invalid_cli = false;  // from outside, a caller ID that is not a valid E.164 number
+  uint8_t defect = 0;        // ... what is wrong with it (Defect)
   bool neighbour = false;    // from outside, a caller ID sharing the callee's leading digits
+  uint32_t src = 0;          // hash of the source (/24, /64, else trunk): TDoS per source
+  uint32_t from = 0;         // hash of the caller ID (0: withheld or none): distinct callers
 };
 
 // kRange: an own customer's number block (one of `own_ranges` of at most
 // 10,000 numbers: a PBX's extensions); kCountry: calls from outside with a
 // foreign caller ID, per country code (Wangiri waves); kCallee: the calls
 // with invalid caller IDs to one number (a flood: TDoS).
-enum class KeyKind : uint8_t { kCaller, kTrunk, kNet, kRange, kCountry, kCallee };
-constexpr int64_t kMaxKeyKind = 5;
+// kTo: every call from outside to one number (a flood from many caller IDs: TDoS).
+enum class KeyKind : uint8_t { kCaller, kTrunk, kNet, kRange, kCountry, kCallee, kTo };
+constexpr int64_t kMaxKeyKind = 6;
+
+// A multiset of 64-bit values with its number of distinct values: a short
+// vector while small (most keys are one caller's few calls), a hash map
+// beyond. The per-key tallies below keep one per distinct count a rule needs.
+class CountSet {
+ public:
+  void add(uint64_t v) {
+    if (big_) {
+      ++(*big_)[v];
+      return;
+    }
+    for (auto& e : small_)
+      if (e.first == v) {
+        ++e.second;
+        return;
+      }
+    if (small_.size() < kSmall) {
+      small_.emplace_back(v, 1);
+      return;
+    }
+    big_ = std::make_unique<std::unordered_map<uint64_t, uint32_t>>(small_.begin(), small_.end());
+    small_.clear();
+    small_.shrink_to_fit();
+    ++(*big_)[v];
+  }
+  void remove(uint64_t v) {
+    if (big_) {
+      auto it = big_->find(v);
+      if (it != big_->end() && --it->second == 0) big_->erase(it);
+      return;
+    }
+    for (size_t i = 0; i < small_.size(); ++i)
+      if (small_[i].first == v) {
+        if (--small_[i].second == 0) {
+          small_[i] = small_.back();
+          small_.pop_back();
+        }
+        return;
+      }
+  }
+  size_t size() const { return big_ ? big_->size() : small_.size(); }
+  uint32_t count(uint64_t v) const {
+    if (big_) {
+      auto it = big_->find(v);
+      return it == big_->end() ? 0 : it->second;
+    }
+    for (const auto& e : small_)
+      if (e.first == v) return e.second;
+    return 0;
+  }
+  void clear() {
+    small_.clear();
+    big_.reset();
+  }
+
+ private:
+  static constexpr size_t kSmall = 16;
+  std::vector<std::pair<uint64_t, uint32_t>> small_;
+  std::unique_ptr<std::unordered_map<uint64_t, uint32_t>> big_;
+};
 
 // The flags of an attempt beyond the first ones, as saved in the state.
-uint32_t attempt_flags(const Attempt& a) { return (a.invalid_cli ? 1u : 0u) | (a.neighbour ? 2u : 0u); }
+uint32_t attempt_flags(const Attempt& a) {
+  return (a.invalid_cli ? 1u : 0u) | (a.neighbour ? 2u : 0u) | (static_cast<uint32_t>(a.defect & 7) << 2);
+}
+
+// What is wrong with an invalid caller ID. A flood of invalid caller IDs is
+// judged per kind of defect: a campaign's number generator repeats its own
+// (a wrong length, an area code starting with 0 or 1), while transit
+// mangling of honest callers' numbers is a steady trickle of every kind.
+enum Defect : uint8_t {
+  kDefectOther = 0,
+  kDefectLength = 1,      // outside E.164's 8-15 digits, or a NANP number of other than 11
+  kDefectAreaCode = 2,    // NANP NPA starting with 0 or 1
+  kDefectExchange = 3,    // NANP NXX starting with 0 or 1
+  kDefectN11 = 4,         // NANP N11 as area code or exchange: reserved, not impossible
+  kDefectNotANumber = 5,  // no digits, one repeated, a run, under 7 digits
+  kDefects = 6
+};
 
 uint64_t as_number(std::string_view digits) {
   uint64_t v = 0;
@@ -170,6 +250,21 @@ bool placeholder_number(std::string_view d) {
   return up || down;
 }
 
+// The Defect of a caller ID that is not a valid number (`d`: its digits in
+// international form when known).
+uint8_t defect_of(std::string_view d) {
+  const size_t cc = country_code_of(d).size();
+  if (d.empty() || placeholder_number(d) || (cc > 0 && placeholder_number(d.substr(cc))))
+    return kDefectNotANumber;
+  if (d.size() < 8 || d.size() > 15 || d[0] == '0') return kDefectLength;
+  if (d[0] != '1') return kDefectOther;
+  if (d.size() != 11) return kDefectLength;
+  if (d[1] < '2') return kDefectAreaCode;
+  if (d[4] < '2') return kDefectExchange;
+  if ((d[2] == '1' && d[3] == '1') || (d[5] == '1' && d[6] == '1')) return kDefectN11;
+  return kDefectOther;
+}
+
 }  // namespace
 
 struct CallPatterns::Impl {
@@ -187,7 +282,155 @@ struct CallPatterns::Impl {
     // A toll-fraud block bars the caller's international calls until
     // `barred_until`; the burst from `toll_from` on is not its history.
     int64_t barred_until = 0, toll_from = -1;
+    int64_t minute_at = 0;  // the time of the last judgement (the last-minute suffix)
+    // What the rules read of `attempts`, kept as attempts come, end and
+    // leave (each call costs the same whatever the key's size; a trunk
+    // holds up to 4,096 attempts).
+    struct Tally {
+      uint32_t ended = 0, answered = 0, short_calls = 0, conversations = 0, invalid = 0, foreign = 0,
+               intl = 0, intl_long = 0, seq = 0, pairs = 0;
+      uint32_t defects[kDefects] = {};  // invalid caller IDs per Defect
+      size_t minute_n = 0;              // the last attempts that are inside the last 60 s
+      CountSet minute;                  // their callees (callers, networks: distinct callees a minute)
+      CountSet callees;                 // the callees in the window (countries: Wangiri)
+      CountSet neighbours;              // callees of neighbour-spoofed calls (trunks, networks)
+      CountSet intl_dest;  // international callees (toll fraud: callers, networks, number blocks)
+      CountSet countries;  // their country codes
+      CountSet sources;    // calls per source (kTo)
+      CountSet callers;    // calls per caller ID (kTo; withheld ones not in it)
+      uint32_t withheld = 0;
+    } t;
+    // A caller's answered conversations since its key was made (not only in
+    // the window): a known caller, let through a flood at its callee.
+    uint32_t talks = 0;
   };
+  // Which distinct counts a kind of key needs.
+  static constexpr bool wants_minute(KeyKind k) { return k == KeyKind::kCaller || k == KeyKind::kNet; }
+  static constexpr bool wants_callees(KeyKind k) { return k == KeyKind::kCountry; }
+  static constexpr bool wants_neighbours(KeyKind k) { return k == KeyKind::kTrunk || k == KeyKind::kNet; }
+  static constexpr bool wants_toll(KeyKind k) {
+    return k == KeyKind::kCaller || k == KeyKind::kNet || k == KeyKind::kRange;
+  }
+  static bool close_callees(const Attempt& a, const Attempt& b) {
+    const uint64_t d = a.callee > b.callee ? a.callee - b.callee : b.callee - a.callee;
+    return d >= 1 && d <= 10;
+  }
+  // The end of an attempt (answered, how long) into the tally (+1) or out (-1).
+  void tally_end(Key& k, const Attempt& a, int sign) const {
+    if (!a.ended) return;
+    auto& t = k.t;
+    auto add = [sign](uint32_t& v, bool on) {
+      if (on) v = static_cast<uint32_t>(static_cast<int64_t>(v) + sign);
+    };
+    add(t.ended, true);
+    if (!a.answered) return;
+    add(t.answered, true);
+    add(t.short_calls, a.duration >= 0 && a.duration < opt.short_call_s);
+    add(t.conversations, a.duration >= opt.conversation_s);
+    add(t.intl_long, a.intl && a.duration >= opt.toll_long_call_s);
+  }
+  void push(Key& k, const Attempt& a) const {
+    if (k.attempts.size() >= kMaxAttemptsPerKey) pop(k);
+    auto& t = k.t;
+    if (!k.attempts.empty() && k.attempts.back().callee && a.callee) {
+      ++t.pairs;
+      t.seq += close_callees(k.attempts.back(), a);
+    }
+    k.attempts.push_back(a);
+    t.invalid += a.invalid_cli;
+    t.defects[a.defect % kDefects] += a.invalid_cli;
+    t.foreign += a.foreign_cli;
+    if (wants_minute(k.kind)) {
+      ++t.minute_n;
+      t.minute.add(a.callee);
+    }
+    if (wants_callees(k.kind)) t.callees.add(a.callee);
+    if (k.kind == KeyKind::kTo) {
+      t.sources.add(a.src);
+      if (a.from)
+        t.callers.add(a.from);
+      else
+        ++t.withheld;
+    }
+    if (a.neighbour && wants_neighbours(k.kind)) t.neighbours.add(a.callee);
+    if (a.intl) {
+      ++t.intl;
+      if (wants_toll(k.kind)) {
+        t.intl_dest.add(a.callee);
+        t.countries.add(a.cc);
+      }
+    }
+    tally_end(k, a, +1);
+  }
+  void pop(Key& k) const {
+    const Attempt& a = k.attempts.front();
+    auto& t = k.t;
+    if (k.attempts.size() >= 2 && a.callee && k.attempts[1].callee) {
+      --t.pairs;
+      t.seq -= close_callees(a, k.attempts[1]);
+    }
+    if (t.minute_n == k.attempts.size()) {
+      --t.minute_n;
+      t.minute.remove(a.callee);
+    }
+    t.invalid -= a.invalid_cli;
+    t.defects[a.defect % kDefects] -= a.invalid_cli;
+    t.foreign -= a.foreign_cli;
+    if (wants_callees(k.kind)) t.callees.remove(a.callee);
+    if (k.kind == KeyKind::kTo) {
+      t.sources.remove(a.src);
+      if (a.from)
+        t.callers.remove(a.from);
+      else
+        --t.withheld;
+    }
+    if (a.neighbour && wants_neighbours(k.kind)) t.neighbours.remove(a.callee);
+    if (a.intl) {
+      --t.intl;
+      if (wants_toll(k.kind)) {
+        t.intl_dest.remove(a.callee);
+        t.countries.remove(a.cc);
+      }
+    }
+    tally_end(k, a, -1);
+    k.attempts.pop_front();
+  }
+  // The last-minute suffix at `now`.
+  void advance_minute(Key& k, int64_t now) const {
+    auto& t = k.t;
+    k.minute_at = now;
+    while (t.minute_n > 0 && k.attempts[k.attempts.size() - t.minute_n].time < now - 60) {
+      t.minute.remove(k.attempts[k.attempts.size() - t.minute_n].callee);
+      --t.minute_n;
+    }
+  }
+  // True when the running tally equals a recount of `attempts` (tests).
+  bool tally_matches(const Key& k) const {
+    Key fresh;
+    fresh.kind = k.kind;
+    for (const Attempt& a : k.attempts) push(fresh, a);
+    const auto& t = k.t;
+    const auto& f = fresh.t;
+    // The minute suffix is recounted at the key's last judgement, as judge() does.
+    if (!k.attempts.empty()) advance_minute(fresh, k.minute_at);
+    return t.ended == f.ended && t.answered == f.answered && t.short_calls == f.short_calls &&
+           t.conversations == f.conversations && t.invalid == f.invalid && t.foreign == f.foreign &&
+           t.intl == f.intl && t.intl_long == f.intl_long && t.seq == f.seq && t.pairs == f.pairs &&
+           std::equal(std::begin(t.defects), std::end(t.defects), std::begin(f.defects)) &&
+           t.minute_n == f.minute_n && t.minute.size() == f.minute.size() &&
+           t.callees.size() == f.callees.size() && t.neighbours.size() == f.neighbours.size() &&
+           t.intl_dest.size() == f.intl_dest.size() && t.countries.size() == f.countries.size() &&
+           t.sources.size() == f.sources.size() && t.callers.size() == f.callers.size() &&
+           t.withheld == f.withheld;
+  }
+  // The tally of `attempts` as loaded (load_state).
+  void retally(Key& k, int64_t now) const {
+    std::deque<Attempt> atts = std::move(k.attempts);
+    k.attempts.clear();
+    k.t = Key::Tally{};
+    for (const Attempt& a : atts) push(k, a);
+    advance_minute(k, now);
+  }
   std::string home_cc;  // our country code: Options::country_code, else the own ranges'
   std::unordered_map<std::string, Key> keys;
   std::list<std::string> lru;  // least recently used first
@@ -215,33 +458,13 @@ struct CallPatterns::Impl {
     while (!k.attempts.empty() && k.attempts.front().time < now - opt.window_s) {
       const Attempt& a = k.attempts.front();
       k.intl_before += a.intl && (k.toll_from < 0 || a.time < k.toll_from - opt.window_s);
-      k.attempts.pop_front();
+      pop(k);
     }
     if (k.since < 0 && !k.attempts.empty()) k.since = k.attempts.front().time;
-    std::unordered_set<uint64_t> distinct, distinct_all, neighbours;
-    uint32_t ended = 0, answered = 0, short_calls = 0, conversations = 0, seq = 0, pairs = 0;
-    uint32_t invalid = 0;
-    const Attempt* prev = nullptr;
-    for (const Attempt& a : k.attempts) {
-      if (a.time >= now - 60) distinct.insert(a.callee);
-      distinct_all.insert(a.callee);
-      invalid += a.invalid_cli;
-      if (a.neighbour) neighbours.insert(a.callee);
-      if (a.ended) {
-        ++ended;
-        if (a.answered) {
-          ++answered;
-          if (a.duration >= 0 && a.duration < opt.short_call_s) ++short_calls;
-          if (a.duration >= opt.conversation_s) ++conversations;
-        }
-      }
-      if (prev && prev->callee && a.callee) {
-        ++pairs;
-        const uint64_t d = a.callee > prev->callee ? a.callee - prev->callee : prev->callee - a.callee;
-        if (d >= 1 && d <= 10) ++seq;
-      }
-      prev = &a;
-    }
+    advance_minute(k, now);
+    const Key::Tally& t = k.t;
+    const uint32_t ended = t.ended, answered = t.answered, short_calls = t.short_calls,
+                   conversations = t.conversations, seq = t.seq, pairs = t.pairs, invalid = t.invalid;
     Assessment out;
     const bool seq_sign = pairs >= 8 && seq >= opt.sequential_share * pairs;
     const bool short_sign = answered >= 5 && short_calls >= opt.short_call_share * answered;
@@ -263,7 +486,7 @@ struct CallPatterns::Impl {
       signs.push_back("answer-seizure ratio " + pct(answered, ended) + " of " + std::to_string(ended) +
                       (weak_asr ? " (answered calls are conversations)" : ""));
     const size_t strong_signs = signs.size() - (weak_asr ? 1 : 0);
-    const size_t nd = distinct.size();
+    const size_t nd = t.minute.size();
     const Attempt& last = k.attempts.back();
     auto raise = [&out](Assessment a) {
       if (a.action == Action::kAllow) return;
@@ -304,32 +527,40 @@ struct CallPatterns::Impl {
                               std::to_string(opt.window_s) + " s");
       }
       return out;
+    } else if (k.kind == KeyKind::kTo) {
+      return flood(k);
     } else if (k.kind == KeyKind::kCountry) {
-      return wangiri(k, ended, answered, conversations, distinct_all.size());
+      return wangiri(k, ended, answered, conversations, t.callees.size());
     } else {
       raise(dialer(k, signs, nd));
       if (k.kind == KeyKind::kNet) raise(toll(k, now));  // a PBX's address: toll fraud over its extensions
       // A source delivering many caller IDs that are not numbers: its calls
       // carrying one are blocked (FCC 17-151 lets carriers block invalid
       // numbers; one alone, from a source sending few, is only tagged: CLIs
-      // from abroad arrive mangled).
-      if (last.invalid_cli && invalid >= opt.invalid_cli_source_min &&
+      // from abroad arrive mangled). Counted per kind of defect: the
+      // campaign's own kind is blocked, an honest caller's different defect
+      // in the same window is not; an N11 code (reserved, found on honest
+      // callers' caller IDs in two independent worlds, blind6 and blind7)
+      // never by the source alone.
+      if (last.invalid_cli && last.defect != kDefectN11 &&
+          t.defects[last.defect % kDefects] >= opt.invalid_cli_source_min &&
           static_cast<double>(invalid) >=
               opt.invalid_cli_source_share * static_cast<double>(k.attempts.size())) {
         Assessment a;
         a.action = Action::kBlock;
-        a.reasons.push_back(std::to_string(invalid) +
-                            " caller IDs that are not valid numbers from this source in " +
-                            std::to_string(opt.window_s) + " s");
+        a.reasons.push_back(std::to_string(invalid) + " caller IDs that are not valid numbers (" +
+                            std::to_string(t.defects[last.defect % kDefects]) +
+                            " with this one's defect) from this source in " + std::to_string(opt.window_s) +
+                            " s");
         raise(std::move(a));
       }
       // Neighbour spoofing (caller IDs made of the callee's own leading
       // digits, FCC consumer guide) as a wave from one source: those calls
       // are tagged. Each spoofed number is new: there is no caller to block.
-      if (last.neighbour && neighbours.size() >= opt.neighbour_wave_min) {
+      if (last.neighbour && t.neighbours.size() >= opt.neighbour_wave_min) {
         Assessment a;
         a.action = Action::kTag;
-        a.reasons.push_back("neighbour spoofing: " + std::to_string(neighbours.size()) +
+        a.reasons.push_back("neighbour spoofing: " + std::to_string(t.neighbours.size()) +
                             " callees called from this source in " + std::to_string(opt.window_s) +
                             " s with caller IDs sharing the callee's leading digits");
         raise(std::move(a));
@@ -365,6 +596,29 @@ struct CallPatterns::Impl {
     return out;
   }
 
+  // A flood of calls at one number from many caller IDs (telephony
+  // denial of service: the DHS/FBI TDoS advisories describe floods at a
+  // public-safety or business line from spoofed, rotating caller IDs, which
+  // keep its lines busy): `tdos_calls` calls in the window, most of the
+  // ended ones unanswered, from at least `tdos_distinct_share` distinct
+  // caller IDs (a crowd redialling a popular line repeats its numbers).
+  // on_invite blocks the calls of the sources taking part (`tdos_source_min`
+  // of the flood's calls) but for known callers, and tags the others.
+  Assessment flood(const Key& k) const {
+    Assessment out;
+    const auto& t = k.t;
+    const size_t n = k.attempts.size();
+    if (n < opt.tdos_calls || t.ended < n / 2 || 2 * t.answered >= t.ended ||
+        static_cast<double>(t.callers.size() + t.withheld) < opt.tdos_distinct_share * static_cast<double>(n))
+      return out;
+    out.action = Action::kBlock;
+    out.reasons.push_back("flood at this number: " + std::to_string(n) + " calls in " +
+                          std::to_string(opt.window_s) + " s from " +
+                          std::to_string(t.callers.size() + t.withheld) + " caller IDs, " +
+                          std::to_string(t.answered) + " of " + std::to_string(t.ended) + " answered");
+    return out;
+  }
+
   // A source on our side (an own customer's PBX or hosted dialer, stolen SIP
   // credentials) presenting caller IDs outside our ranges, many and most of
   // its calls, with a robocall sign: its calls presenting them are blocked
@@ -373,8 +627,7 @@ struct CallPatterns::Impl {
   Assessment dialer(const Key& k, const std::vector<std::string>& signs, size_t nd) const {
     Assessment out;
     if (k.kind != KeyKind::kNet || k.attempts.empty() || !k.attempts.back().foreign_cli) return out;
-    uint32_t foreign = 0;
-    for (const Attempt& a : k.attempts) foreign += a.foreign_cli;
+    const uint32_t foreign = k.t.foreign;
     const size_t total = k.attempts.size();
     if (foreign < opt.cli_foreign_min || 2 * foreign < total ||
         (signs.empty() && nd < opt.tag_distinct_per_min))
@@ -400,16 +653,9 @@ struct CallPatterns::Impl {
                             std::to_string((k.barred_until - now + 59) / 60) + " min more after a block");
       return out;
     }
-    std::unordered_set<uint64_t> dest;
-    std::unordered_set<uint16_t> countries;
-    uint32_t intl = 0, long_calls = 0;
-    for (const Attempt& a : k.attempts) {
-      if (!a.intl) continue;
-      ++intl;
-      dest.insert(a.callee);
-      countries.insert(a.cc);
-      if (a.ended && a.answered && a.duration >= opt.toll_long_call_s) ++long_calls;
-    }
+    const CountSet& dest = k.t.intl_dest;
+    const CountSet& countries = k.t.countries;
+    const uint32_t intl = k.t.intl, long_calls = k.t.intl_long;
     const size_t total = k.attempts.size();
     if (dest.size() < opt.toll_tag_destinations || intl < opt.toll_share * static_cast<double>(total))
       return out;
@@ -458,9 +704,8 @@ struct CallPatterns::Impl {
     if (net.empty() || !at.intl) return false;
     auto it = keys.find("net:" + net);
     if (it == keys.end()) return false;
-    uint32_t n = 0;
-    for (const Attempt& a : it->second.attempts) n += a.intl && a.time >= c.time - opt.window_s;
-    return n >= opt.toll_source_min;
+    // judged before the number block (on_invite's order): only the window is left
+    return it->second.t.intl >= opt.toll_source_min;
   }
 
   // The keys a call shares with others beyond its caller, trunk and network:
@@ -520,6 +765,12 @@ CallPatterns::CallPatterns(Options opt) : impl_(std::make_unique<Impl>()) {
 CallPatterns::~CallPatterns() = default;
 size_t CallPatterns::keys() const { return impl_->keys.size(); }
 
+bool CallPatterns::tallies_consistent() const {
+  for (const auto& [name, k] : impl_->keys)
+    if (!impl_->tally_matches(k)) return false;
+  return true;
+}
+
 Assessment CallPatterns::on_invite(const Call& c) {
   Assessment out;
   auto raise = [&out](Action a, std::string why) {
@@ -569,6 +820,7 @@ Assessment CallPatterns::on_invite(const Call& c) {
   // The history of the caller, the trunk and the network.
   Attempt at{.time = c.time, .callee = as_number(callee), .ended = false, .answered = false, .duration = -1};
   at.invalid_cli = invalid;
+  if (invalid) at.defect = defect_of(caller_n.digits());
   // Neighbour spoofing: a caller ID from outside made of the callee's own
   // leading digits (same length, all but the last `neighbour_free_digits`).
   if (c.external && !caller_n.intl.empty() && !callee_n.intl.empty() &&
@@ -600,15 +852,35 @@ Assessment CallPatterns::on_invite(const Call& c) {
   if (std::string net = net_of(c.source_ip); !net.empty()) names.emplace_back("net:" + net, KeyKind::kNet);
   impl_->group_keys(c, caller_n, withheld, names);
   if (invalid && !callee.empty()) names.emplace_back("callee:" + callee_n.key(), KeyKind::kCallee);
+  if (c.external && !callee.empty()) {
+    names.emplace_back("to:" + callee_n.key(), KeyKind::kTo);
+    const std::string net = net_of(c.source_ip);
+    at.src = static_cast<uint32_t>(std::hash<std::string>{}(net.empty() ? c.trunk : net)) | 1u;
+    if (!withheld && !caller_n.raw.empty())
+      at.from = static_cast<uint32_t>(std::hash<std::string>{}(caller_n.raw)) | 1u;
+  }
   bool wave = false;
   for (auto& [name, kind] : names) {
     auto& k = impl_->touch(name, kind);
-    if (k.attempts.size() >= kMaxAttemptsPerKey) k.attempts.pop_front();
-    k.attempts.push_back(at);
+    impl_->push(k, at);
     Assessment a = impl_->judge(k, c.time);
     if (kind == KeyKind::kRange && a.action == Action::kBlock && !impl_->toll_source(c, at)) {
       a.action = Action::kTag;  // a customer of the block, calling from elsewhere
       a.reasons.push_back("the call's source is not part of it");
+    }
+    if (kind == KeyKind::kTo && a.action == Action::kBlock) {
+      // A flood at this number: its calls from the sources taking part are
+      // refused, but for known callers (answered conversations before).
+      const uint32_t from_src = k.t.sources.count(at.src);
+      auto ck = impl_->keys.find("caller:" + caller_n.key());
+      const uint32_t talks = !caller.empty() && ck != impl_->keys.end() ? ck->second.talks : 0;
+      if (from_src < impl_->opt.tdos_source_min || talks > 0) {
+        a.action = Action::kTag;
+        a.reasons.push_back(talks > 0 ? "a known caller (" + std::to_string(talks) + " conversations)"
+                                      : "the call's source sent " + std::to_string(from_src) + " of them");
+      } else {
+        a.reasons.push_back("the call's source sent " + std::to_string(from_src) + " of them");
+      }
     }
     if (kind == KeyKind::kCaller && out.action == Action::kBlock && a.action != Action::kBlock) {
       a.action = Action::kBlock;  // the caller is flagged for what this call showed on its own
@@ -653,15 +925,32 @@ void CallPatterns::on_end(const Call& c) {
     auto it = impl_->keys.find(name);
     if (it == impl_->keys.end()) return;
     auto& atts = it->second.attempts;
-    for (auto a = atts.rbegin(); a != atts.rend(); ++a)
-      if (a->time == c.time && a->callee == callee && !a->ended) {
-        a->ended = true;
-        a->answered = c.answered;
-        a->duration = c.duration_s;
-        return;
-      }
+    auto end_it = [&](Attempt& a) {
+      if (a.time != c.time || a.callee != callee || a.ended) return false;
+      a.ended = true;
+      a.answered = c.answered;
+      a.duration = c.duration_s;
+      impl_->tally_end(it->second, a, +1);
+      return true;
+    };
+    // The newest attempts first (a call that ends at once, a CDR), then by
+    // bisection: attempts come in time order (a client's odd Date aside),
+    // so a long call's end does not walk a trunk's 4,096 attempts.
+    const size_t recent = std::min<size_t>(atts.size(), 64);
+    for (size_t i = 0; i < recent; ++i)
+      if (end_it(atts[atts.size() - 1 - i])) return;
+    auto a = std::lower_bound(atts.begin(), atts.end() - static_cast<std::ptrdiff_t>(recent), c.time,
+                              [](const Attempt& x, int64_t t) { return x.time < t; });
+    for (; a != atts.end() - static_cast<std::ptrdiff_t>(recent) && a->time == c.time; ++a)
+      if (end_it(*a)) return;
   };
-  if (!caller.empty()) update("caller:" + caller_n.key());
+  if (!caller.empty()) {
+    update("caller:" + caller_n.key());
+    if (c.answered && c.duration_s >= impl_->opt.conversation_s)
+      if (auto it = impl_->keys.find("caller:" + caller_n.key()); it != impl_->keys.end()) ++it->second.talks;
+  }
+  if (c.external && !number_of(c.callee, impl_->opt).digits().empty())
+    update("to:" + number_of(c.callee, impl_->opt).key());
   if (!c.trunk.empty()) update("trunk:" + c.trunk);
   if (std::string net = net_of(c.source_ip); !net.empty()) update("net:" + net);
   std::vector<std::pair<std::string, KeyKind>> groups;
@@ -753,12 +1042,13 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
           !int_of(a[0], 0, INT64_MAX, &at.time) || !a[1].is_number_unsigned() || !a[2].is_boolean() ||
           !a[3].is_boolean() || !int_of(a[4], -1, INT64_MAX, &at.duration) ||
           (a.size() >= 8 && (!a[5].is_boolean() || !int_of(a[6], 0, 999, &cc) || !a[7].is_boolean())) ||
-          (a.size() == 9 && !int_of(a[8], 0, 3, &flags))) {
+          (a.size() == 9 && !int_of(a[8], 0, 31, &flags))) {
         ok = false;
         break;
       }
       at.invalid_cli = flags & 1;
       at.neighbour = flags & 2;
+      at.defect = static_cast<uint8_t>((flags >> 2) % kDefects);
       if (a.size() >= 8) {
         at.intl = a[5].get<bool>();
         at.foreign_cli = a[7].get<bool>();
@@ -808,6 +1098,7 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
     Impl::Key& k = impl_->touch(name, static_cast<KeyKind>(kind));
     k.kind = static_cast<KeyKind>(kind);
     k.attempts = std::move(atts);
+    impl_->retally(k, now);
     k.flagged = flagged;
     k.intl_before = static_cast<uint64_t>(intl_before);
     k.since = since;

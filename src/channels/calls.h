@@ -97,6 +97,14 @@ struct Options {
   // callees from one source in the window: they are tagged.
   size_t neighbour_free_digits = 5;
   uint32_t neighbour_wave_min = 10;
+  // TDoS: a flood at one number (calls from outside): this many calls in
+  // the window, most ended ones unanswered, from this share of distinct
+  // caller IDs; the calls of a source that sent `tdos_source_min` of them
+  // are blocked (but for callers with answered conversations before), the
+  // others tagged.
+  uint32_t tdos_calls = 100;
+  double tdos_distinct_share = 0.8;
+  uint32_t tdos_source_min = 20;
   // Wangiri: calls from one foreign country code to this many distinct
   // callees in the window, at least as many ended, under `wangiri_asr`
   // answered: the country's calls are tagged; its callers that rang two
@@ -178,6 +186,9 @@ class CallPatterns {
   // Keys whose decision was tag or block at least once, strongest first.
   std::vector<Incident> incidents() const;
   size_t keys() const;
+  // True when every key's running counts (kept as attempts come, end and
+  // leave the window) equal a recount of its attempts: for tests and fuzzing.
+  bool tallies_consistent() const;
 
   // The state as text, to survive a restart (rampartd writes it with
   // core/file.h): one JSON object a line, the keys least recently used

@@ -443,6 +443,82 @@ TEST(Calls, SourceOfManyInvalidCallerIdsIsBlocked) {
   }
 }
 
+// A transit trunk carrying a robocaller's invalid caller IDs (12-digit
+// NANP numbers) and honest callers: the flood's own kind of defect is
+// blocked; an honest caller's N11 exchange or area code starting with 1 in
+// the same window (a different defect, few of them) is tagged, not blocked
+// (blind7's terminating carrier: 403 honest callers with N11 exchanges were
+// blocked when every defect counted as one).
+TEST(Calls, InvalidCallerIdFloodIsJudgedPerKindOfDefect) {
+  CallPatterns p;
+  int n = 0;
+  auto transit = [&n](int64_t t, std::string caller) {  // each to another subscriber
+    Call c = call(t, std::move(caller), "+1919556" + std::to_string(1000 + 37 * n++), "203.0.113.20");
+    c.trunk = "longhaul-b";
+    return c;
+  };
+  std::vector<Action> flood;
+  for (int i = 0; i < 60; ++i) {
+    p.on_invite(transit(kT0 + i * 5, "+1919555" + std::to_string(2000 + i)));  // honest, valid
+    flood.push_back(p.on_invite(transit(kT0 + i * 5 + 1, "+1" + std::to_string(54134734100 + i))).action);
+    if (i % 4 == 0) {  // honest callers with numbers mangled other ways: 15 N11, 8 NPA 1xx
+      EXPECT_EQ(p.on_invite(transit(kT0 + i * 5 + 2, "+1760411" + std::to_string(2000 + i))).action,
+                Action::kTag)
+          << i;
+      if (i % 8 == 0) {
+        EXPECT_EQ(p.on_invite(transit(kT0 + i * 5 + 3, "+1160555" + std::to_string(2000 + i))).action,
+                  Action::kTag)
+            << i;
+      }
+    }
+  }
+  // The 12-digit ones: tagged until ten are in the window, then blocked.
+  EXPECT_EQ(std::count(flood.begin(), flood.begin() + 9, Action::kTag), 9);
+  EXPECT_EQ(std::count(flood.begin() + 10, flood.end(), Action::kBlock), 50);
+  EXPECT_TRUE(p.tallies_consistent());
+}
+
+// A flood at a hospital's line (TDoS: valid-looking, rotating caller IDs,
+// most calls busy) from two carriers' SBCs: once 100 calls are in the window
+// the flood sources' calls are blocked, but for a known caller (a
+// conversation before) and a caller through another source (tagged). A
+// crowd redialling a radio contest line (the same callers again) is no flood.
+TEST(Calls, FloodAtOneNumberFromManyCallerIdsIsBlockedFromItsSources) {
+  CallPatterns p;
+  Call known = call(kT0, "+13365550177", "+19195550100", "192.0.2.7");
+  p.on_invite(known);
+  known.answered = true;
+  known.duration_s = 300;
+  p.on_end(known);
+  std::vector<Action> got;
+  for (int i = 0; i < 300; ++i) {
+    Call c = call(kT0 + 100 + i, "+1" + std::to_string(2025550000 + i * 7919 % 9999999), "+19194634820",
+                  i % 2 ? "198.51.100.10" : "203.0.113.5");
+    got.push_back(p.on_invite(c).action);
+    c.answered = i % 5 == 0;
+    c.duration_s = c.answered ? 10 : 0;
+    p.on_end(c);
+    if (i == 200) {
+      known.time = kT0 + 300;
+      known.callee = "+19194634820";
+      known.source_ip = "198.51.100.10";
+      EXPECT_EQ(p.on_invite(known).action, Action::kTag);  // a known caller, through a flood source
+      EXPECT_EQ(p.on_invite(call(kT0 + 300, "+13365550999", "+19194634820", "192.0.2.99")).action,
+                Action::kTag);  // another source
+    }
+  }
+  EXPECT_EQ(std::count(got.begin(), got.begin() + 99, Action::kBlock), 0);
+  EXPECT_GE(std::count(got.begin() + 110, got.end(), Action::kBlock), 185);
+  EXPECT_TRUE(p.tallies_consistent());
+  CallPatterns radio;  // 60 listeners redialling a contest line, 5 times each
+  for (int i = 0; i < 300; ++i) {
+    Call c =
+        call(kT0 + i, "+1" + std::to_string(2025550000 + (i % 60) * 7919), "+19195550150", "198.51.100.10");
+    EXPECT_NE(radio.on_invite(c).action, Action::kBlock) << i;
+    radio.on_end(c);
+  }
+}
+
 // A flood of calls with invalid caller IDs at one number (TDoS), each
 // from another source: blocked from the tenth; another number receiving
 // two: tagged only.
@@ -602,6 +678,69 @@ TEST(Calls, KeysStayBounded) {
   for (int i = 0; i < 1000; ++i)
     p.on_invite(call(kT0 + i, "1415555" + std::to_string(1000 + i), "13125550100"));
   EXPECT_LE(p.keys(), 100u);
+}
+
+// Each key's counts are kept as attempts come, end and leave the window
+// (a trunk's judgement does not walk its 4,096 attempts): after every kind of
+// call, out-of-order ends, the per-key cap, the window and a restart they
+// equal a recount; and a trunk of 5,000 calls still judges the last ones.
+TEST(Calls, RunningCountsEqualARecount) {
+  Options o = uk_provider();
+  CallPatterns p(o);
+  uint64_t x = 88172645463325252ull;  // xorshift: a fixed, varied stream
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  std::vector<Call> open;
+  for (int i = 0; i < 6000; ++i) {
+    const uint64_t r = next();
+    const int64_t t = kT0 + i / 4;  // four calls a second: the window turns over
+    static const char* kCallers[] = {"+442071234567", "+447700900123", "+21650123456",
+                                     "+1202555010",   "+442079460000", "anonymous"};
+    std::string caller = kCallers[r % 6];
+    if (r % 7 == 0) caller = "+4420794" + std::to_string(60000 + r % 1000);          // many callers
+    std::string callee = r % 5 == 0 ? "+9725" + std::to_string(1000000 + r % 50000)  // abroad
+                                    : "+4420794" + std::to_string(60000 + (r >> 8) % 3000);
+    Call c = call(t, caller, callee, "198.51.100." + std::to_string(r % 3));
+    c.external = r % 3 != 0;
+    c.trunk = r % 2 ? "ic-1" : "ic-2";
+    p.on_invite(c);
+    c.answered = r % 4 != 0;
+    c.duration_s = c.answered ? static_cast<int64_t>((r >> 16) % 400) : 0;
+    if (r % 11 == 0)
+      open.push_back(c);  // ends later, out of order
+    else
+      p.on_end(c);
+    if (open.size() > 20) {
+      p.on_end(open[(r >> 20) % open.size()]);
+      open.erase(open.begin() + static_cast<std::ptrdiff_t>((r >> 20) % open.size()));
+    }
+    if (i % 500 == 0) {
+      ASSERT_TRUE(p.tallies_consistent()) << "after call " << i;
+    }
+  }
+  for (const Call& c : open) p.on_end(c);
+  EXPECT_TRUE(p.tallies_consistent());
+  CallPatterns q(o);
+  q.load_state(p.save_state(kT0 + 1500), kT0 + 1500);
+  EXPECT_TRUE(q.tallies_consistent());
+  // Past the per-key cap: one trunk, 5,000 calls in 100 s, the last 40 from
+  // a source of invalid caller IDs.
+  CallPatterns big;
+  for (int i = 0; i < 5000; ++i) {
+    Call c = call(kT0 + i / 50, "+4420794" + std::to_string(10000 + i), "+442079460001",
+                  "203.0.113." + std::to_string(i % 200));
+    big.on_invite(c);
+  }
+  Assessment last;
+  for (int i = 0; i < 40; ++i)
+    last = big.on_invite(call(kT0 + 100, "+44" + std::to_string(100 + i),
+                              "+4420794" + std::to_string(70000 + i), "192.0.2.9"));
+  EXPECT_EQ(last.action, Action::kBlock);
+  EXPECT_TRUE(big.tallies_consistent());
 }
 
 TEST(Calls, CdrCsvWithHeader) {

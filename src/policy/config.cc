@@ -121,6 +121,37 @@ utc_offset_min = 0
 # presenting this many caller IDs outside own_ranges in 600 s, half its calls
 # or more, with a robocall sign: those calls are blocked.
 cli_foreign_min = 10
+# Call patterns (src/channels/calls.h; every count over the last 600 s):
+# a caller with this many ended calls and no ratio sign is judged healthy
+# (volume alone then tags, never blocks).
+judge_min_ended = 10
+# Answered calls this long are conversations (a call centre's low answer
+# rate with conversations tags; a known caller is let through a flood).
+conversation_s = 30
+# A source (trunk, /24, /64) sending this many invalid caller IDs with the
+# same defect, and invalid ones at least invalid_cli_source_share of its
+# calls: those calls are blocked (alone they are tagged; N11 codes always).
+invalid_cli_source_min = 10
+invalid_cli_source_share = 0.1
+# Neighbour spoofing: a caller ID equal to the callee's number but for its
+# last neighbour_free_digits; to neighbour_wave_min callees from one source:
+# tagged.
+neighbour_free_digits = 5
+neighbour_wave_min = 10
+# Wangiri: calls from one foreign country code to wangiri_callees callees,
+# under wangiri_asr answered: tagged; a caller of it that rang two others
+# unanswered: blocked.
+wangiri_callees = 10
+wangiri_asr = 0.1
+# Toll fraud over an own number block: blocked from a source with this many
+# international calls (the others tagged).
+toll_source_min = 3
+# TDoS: tdos_calls calls from outside at one number, most unanswered, from
+# tdos_distinct_share distinct caller IDs: calls from a source that sent
+# tdos_source_min of them are blocked (but for known callers), others tagged.
+tdos_calls = 100
+tdos_distinct_share = 0.8
+tdos_source_min = 20
 # Calls waiting for the worker, then 503.
 max_queue = 1024
 # The call patterns (attempts in the window, incidents) survive a restart in

@@ -73,6 +73,25 @@ Result<CallsConfig> CallsConfig::from(const Config& cfg, const std::string& data
   c.toll_bar_s = s.integer("toll_bar_s", 86400, 0, 30 * 86400);
   c.utc_offset_min = s.integer("utc_offset_min", 0, -14 * 60, 14 * 60);
   c.cli_foreign_min = static_cast<uint32_t>(s.integer("cli_foreign_min", 10, 2, 4096));
+  {
+    calls::Options& t = c.thresholds;
+    auto count = [&s](const char* key, uint32_t dflt, int64_t lo, int64_t hi) {
+      return static_cast<uint32_t>(s.integer(key, dflt, lo, hi));
+    };
+    t.judge_min_ended = count("judge_min_ended", t.judge_min_ended, 1, 4096);
+    t.conversation_s = s.integer("conversation_s", t.conversation_s, 1, 86400);
+    t.invalid_cli_source_min = count("invalid_cli_source_min", t.invalid_cli_source_min, 1, 4096);
+    t.invalid_cli_source_share = s.number("invalid_cli_source_share", t.invalid_cli_source_share, 0, 1);
+    t.neighbour_free_digits = static_cast<size_t>(
+        s.integer("neighbour_free_digits", static_cast<int64_t>(t.neighbour_free_digits), 1, 10));
+    t.neighbour_wave_min = count("neighbour_wave_min", t.neighbour_wave_min, 1, 4096);
+    t.wangiri_callees = count("wangiri_callees", t.wangiri_callees, 1, 4096);
+    t.wangiri_asr = s.number("wangiri_asr", t.wangiri_asr, 0, 1);
+    t.toll_source_min = count("toll_source_min", t.toll_source_min, 1, 4096);
+    t.tdos_calls = count("tdos_calls", t.tdos_calls, 2, 4096);
+    t.tdos_distinct_share = s.number("tdos_distinct_share", t.tdos_distinct_share, 0, 1);
+    t.tdos_source_min = count("tdos_source_min", t.tdos_source_min, 1, 4096);
+  }
   c.max_queue = static_cast<size_t>(s.integer("max_queue", 1024, 1, 1000000));
   c.state_file = s.string("state_file", data_dir.empty() ? std::string() : data_dir + "/calls.state");
   c.state_interval_s = s.integer("state_interval_s", 60, 1, 86400);
@@ -258,7 +277,7 @@ struct CallService::Impl {
         patterns(pattern_options(cfg)),
         numbering(pattern_options(cfg)) {}
   static calls::Options pattern_options(const CallsConfig& c) {
-    calls::Options o;
+    calls::Options o = c.thresholds;
     o.own_ranges = c.own_ranges;
     o.own_range_action = c.own_ranges_block ? calls::Action::kBlock : calls::Action::kTag;
     o.country_code = c.country_code;

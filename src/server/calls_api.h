@@ -101,6 +101,13 @@ struct CallsConfig {
   double toll_share = 0.5, toll_history_factor = 4;
   int64_t toll_long_call_s = 180, toll_bar_s = 86400, utc_offset_min = 0;
   uint32_t cli_foreign_min = 10;  // calls.h Options::cli_foreign_min (a hosted dialer)
+  // The other pattern thresholds ([calls] keys of the same names as calls.h
+  // Options: judge_min_ended, conversation_s, invalid_cli_source_min,
+  // invalid_cli_source_share, neighbour_free_digits, neighbour_wave_min,
+  // wangiri_callees, wangiri_asr, toll_source_min, tdos_calls,
+  // tdos_distinct_share, tdos_source_min); the rest of it is set from the
+  // fields above.
+  channels::calls::Options thresholds;
   size_t max_queue = 1024;
   std::string state_file;  // "": not persisted
   int64_t state_interval_s = 60;

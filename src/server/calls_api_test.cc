@@ -123,10 +123,26 @@ TEST(CallsApi, ConfigIsStrict) {
   EXPECT_EQ(c->toll_tag_destinations, 10u);
   EXPECT_EQ(c->toll_block_destinations, 20u);
   EXPECT_EQ(c->toll_bar_s, 86400);
+  EXPECT_EQ(c->thresholds.tdos_calls, 100u);
+  EXPECT_EQ(c->thresholds.invalid_cli_source_min, 10u);
+  // The pattern thresholds are [calls] keys.
+  auto tuned = Config::parse(
+      "[calls]\ntdos_calls = 50\ntdos_source_min = 5\ninvalid_cli_source_share = 0.2\nwangiri_callees = 12\n"
+      "conversation_s = 45\nneighbour_free_digits = 4\n");
+  ASSERT_TRUE(tuned);
+  auto t = CallsConfig::from(*tuned);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->thresholds.tdos_calls, 50u);
+  EXPECT_EQ(t->thresholds.tdos_source_min, 5u);
+  EXPECT_DOUBLE_EQ(t->thresholds.invalid_cli_source_share, 0.2);
+  EXPECT_EQ(t->thresholds.wangiri_callees, 12u);
+  EXPECT_EQ(t->thresholds.conversation_s, 45);
+  EXPECT_EQ(t->thresholds.neighbour_free_digits, 4u);
   for (const char* bad :
        {"[calls]\nenabled = true\n", "[calls]\nstir_failed = \"drop\"\n", "[calls]\nown_ranges = [\"abc\"]\n",
         "[calls]\nx5u_timeout_ms = 0\n", "[calls]\ntoll_tag_destinations = 30\n",
-        "[calls]\ntoll_share = 1.5\n", "[calls]\nutc_offset_min = 5000\n"}) {
+        "[calls]\ntoll_share = 1.5\n", "[calls]\nutc_offset_min = 5000\n", "[calls]\ntdos_calls = 1\n",
+        "[calls]\nwangiri_asr = 2\n", "[calls]\nneighbour_free_digits = 0\n"}) {
     auto cfg = Config::parse(bad);
     ASSERT_TRUE(cfg);
     EXPECT_FALSE(CallsConfig::from(*cfg)) << bad;
