@@ -187,17 +187,22 @@ Result<Model> Model::create(Channel channel, const FeatureOptions& fopt, const L
   return m;
 }
 
-double Model::linear_margin(std::span<const uint32_t> features) const {
+Model::LinearSums Model::linear_sums(std::span<const uint32_t> features) const {
   const float* w = w_.data();
   const size_t mask = size_ - 1;
-  float s = 0, l = 0;
+  LinearSums r;
   for (uint32_t i : features) {
     const float* p = w + 2 * (i & mask);
-    s += p[0];
-    l += p[1];
+    r.s += p[0];
+    r.l += p[1];
   }
-  const double n = features.empty() ? 1.0 : static_cast<double>(features.size());
-  return (4.0 * s + l / std::sqrt(n)) / 2;
+  if (!features.empty()) r.n = static_cast<double>(features.size());
+  return r;
+}
+
+double Model::linear_margin(std::span<const uint32_t> features) const {
+  const LinearSums r = linear_sums(features);
+  return (4.0 * r.s + r.l / std::sqrt(r.n)) / 2;
 }
 
 double Model::prior_margin(std::string_view text) const {
@@ -235,18 +240,10 @@ Model::Members Model::members(std::span<const uint32_t> features, std::string_vi
     parts.pa = margin(features, text);
     return parts;
   }
-  // linear_margin()'s sums, in the same order, split into its two halves.
-  const float* w = w_.data();
-  const size_t mask = size_ - 1;
-  float s = 0, l = 0;
-  for (uint32_t i : features) {
-    const float* p = w + 2 * (i & mask);
-    s += p[0];
-    l += p[1];
-  }
-  const double n = features.empty() ? 1.0 : static_cast<double>(features.size());
-  parts.pa = 2.0 * s;
-  parts.lr = l / std::sqrt(n) / 2;
+  // linear_margin()'s sums split into its two halves.
+  const LinearSums r = linear_sums(features);
+  parts.pa = 2.0 * r.s;
+  parts.lr = r.l / std::sqrt(r.n) / 2;
   parts.prior = prior_margin(text);
   if (lopt_.ppm > 0) parts.chars = lopt_.ppm * chars_.log_ratio(text);
   return parts;

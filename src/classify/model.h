@@ -148,6 +148,14 @@ class Model {
   std::array<uint32_t, kCalibrationBins> ham_hist_{};
   std::array<uint32_t, kCalibrationBins> spam_hist_{};
   // The ensemble's two linear members (no character models, no prior).
+  // The ensemble's two linear learners' weight sums over `features` (s: the
+  // passive-aggressive half, l: the logistic half) and the count they are
+  // normalised by.
+  struct LinearSums {
+    float s = 0, l = 0;
+    double n = 1;
+  };
+  LinearSums linear_sums(std::span<const uint32_t> features) const;
   double linear_margin(std::span<const uint32_t> features) const;
   // The cue prior's share of the log-odds (0 without `prior`).
   double prior_margin(std::string_view text) const;
