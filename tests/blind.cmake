@@ -55,3 +55,10 @@ if(RAMPART_PYTHON3)
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind8)
   set_tests_properties(blind8_generators PROPERTIES TIMEOUT 600)
 endif()
+# The eighth generator set (bench/blind9: its author read only FORMAT.md, the event format and
+# published descriptions; senders, flows, calls): format and determinism at scale 0.05.
+if(RAMPART_PYTHON3)
+  add_test(NAME blind9_generators COMMAND ${RAMPART_PYTHON3} test_gen.py
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind9)
+  set_tests_properties(blind9_generators PROPERTIES TIMEOUT 600)
+endif()

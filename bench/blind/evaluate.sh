@@ -42,15 +42,19 @@ status=0
 #                 from the fifth session of 2026-12-07 on (a development set now)
 #   bench/blind8  (a seventh author, who read only FORMAT.md, the event format and published
 #                 descriptions; senders, flows and calls): held-out seeds 3479/9576 and 1873 for
-#                 calls, chosen after the generators were finished (2026-12-07 12:31 UTC)
-# BLIND_SETS limits the run ("blind", "blind3" ... "blind8"; default all seven).
+#                 calls, chosen after the generators were finished (2026-12-07 12:31 UTC); studied
+#                 from the sixth session of 2026-12-07 on (a development set now)
+#   bench/blind9  (an eighth author, who read only FORMAT.md, the event format and published
+#                 descriptions; senders, flows and calls): held-out seeds 5128/6703 and 3264 for
+#                 calls, chosen after the generators were finished (2026-12-07 14:58 UTC)
+# BLIND_SETS limits the run ("blind", "blind3" ... "blind9"; default all eight).
 # BLIND_PARTS limits the detectors ("senders", "flows", "calls"; default all three).
 PARTS=" ${BLIND_PARTS:-senders flows calls} "
 pops() {  # pops DIR GEN: the populations a generator knows
   python3 -c "import sys; sys.path.insert(0, '$ROOT/bench/$1'); import $2 as g; print(' '.join(getattr(g, 'POPULATIONS', None) or g.POPS))" 2>/dev/null ||
     python3 "$ROOT/bench/$1/$2.py" --list
 }
-for set in ${BLIND_SETS:-blind blind3 blind4 blind5 blind6 blind7 blind8}; do
+for set in ${BLIND_SETS:-blind blind3 blind4 blind5 blind6 blind7 blind8 blind9}; do
   case $set in
     blind) s_seed=$SENDERS_SEED f_seed=$FLOWS_SEED ;;
     blind3) s_seed=${BLIND3_SENDERS_SEED:-3003} f_seed=${BLIND3_FLOWS_SEED:-4004} ;;
@@ -59,6 +63,7 @@ for set in ${BLIND_SETS:-blind blind3 blind4 blind5 blind6 blind7 blind8}; do
     blind6) s_seed=${BLIND6_SENDERS_SEED:-7383} f_seed=${BLIND6_FLOWS_SEED:-4131} c_seed=${BLIND6_CALLS_SEED:-9112} ;;
     blind7) s_seed=${BLIND7_SENDERS_SEED:-8298} f_seed=${BLIND7_FLOWS_SEED:-2196} c_seed=${BLIND7_CALLS_SEED:-3588} ;;
     blind8) s_seed=${BLIND8_SENDERS_SEED:-3479} f_seed=${BLIND8_FLOWS_SEED:-9576} c_seed=${BLIND8_CALLS_SEED:-1873} ;;
+    blind9) s_seed=${BLIND9_SENDERS_SEED:-5128} f_seed=${BLIND9_FLOWS_SEED:-6703} c_seed=${BLIND9_CALLS_SEED:-3264} ;;
     *) echo "blind: unknown set $set" >&2; exit 2 ;;
   esac
   echo "== generator set bench/$set"
