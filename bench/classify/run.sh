@@ -25,6 +25,9 @@
 # (`classify eval --shuffle 1..N`) and prints the mean and range of 1-ROCA%
 # and FPR@99: with 747 spams, FPR@99 is set by the 8th lowest-scored spam, and
 # where the few ham-like spams fall in the stream moves it (src/classify/README.md).
+# To judge a change to the SMS model, bench/classify/protocol.sh runs the
+# development half, the held-out half and the whole corpus with --params P
+# beside the default.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

@@ -150,7 +150,9 @@ Status parse_params(std::string_view spec, FeatureOptions& fopt, LearnerOptions&
     } else if (k == "ppm_bits") {
       auto [q, e] = std::from_chars(v.data(), v.data() + v.size(), lopt.ppm_bits);
       ok = e == std::errc() && q == v.data() + v.size() && lopt.ppm_bits >= 10 && lopt.ppm_bits <= 26;
-    } else if (k == "prior") {
+    } else if (k == "ppm_d")
+      ok = parse_float(v, lopt.ppm_d) && lopt.ppm_d >= 0 && lopt.ppm_d < 1;
+    else if (k == "prior") {
       // 0: none; W > 0: the cue prior at weight W.
       float pw = 0;
       ok = parse_float(v, pw) && pw >= 0 && pw <= 100;
@@ -176,6 +178,8 @@ Result<Model> Model::create(Channel channel, const FeatureOptions& fopt, const L
   if (!(lopt.ppm >= 0 && lopt.ppm <= 1000) || lopt.ppm_order > CharModel::kMaxOrder || lopt.ppm_bits < 10 ||
       lopt.ppm_bits > 26)
     return fail(Errc::kInvalidArgument, "ppm must be in 0..1000, ppm_order in 0..6, ppm_bits in 10..26");
+  if (!(lopt.ppm_d >= 0 && lopt.ppm_d < 1) || (lopt.ppm_d > 0 && !(lopt.ppm > 0)))
+    return fail(Errc::kInvalidArgument, "ppm_d must be in [0, 1) and needs ppm > 0");
   Model m;
   m.channel_ = channel;
   m.fopt_ = fopt;
@@ -183,7 +187,7 @@ Result<Model> Model::create(Channel channel, const FeatureOptions& fopt, const L
   m.size_ = size_t{1} << fopt.bits;
   m.stride_ = lopt.adagrad || lopt.algorithm == Algorithm::kEnsemble ? 2 : 1;
   m.w_.assign(m.size_ * m.stride_, 0.0f);
-  if (lopt.ppm > 0) m.chars_ = CharModel(lopt.ppm_order, lopt.ppm_bits);
+  if (lopt.ppm > 0) m.chars_ = CharModel(lopt.ppm_order, lopt.ppm_bits, lopt.ppm_d);
   return m;
 }
 
@@ -400,6 +404,7 @@ class Reader {
   bool u64(uint64_t& v) { return bytes(&v, 8); }
   bool f32(float& v) { return bytes(&v, 4); }
   size_t pos() const { return pos_; }
+  void skip(size_t n) { pos_ += std::min(n, s_.size() - pos_); }
   size_t left() const { return s_.size() - pos_; }
 
  private:
@@ -431,8 +436,11 @@ std::string Model::serialize() const {
   // Flag 8: the prior's weight follows the character block (a file with
   // weight 1 is laid out as before it existed, and loads in older builds).
   const bool prior_weight = lopt_.prior && lopt_.prior_weight != 1.0f;
+  // Flag 16: the character models' discount follows (after the prior's
+  // weight, if any); a Witten-Bell file is laid out as before.
+  const bool discount = lopt_.ppm > 0 && lopt_.ppm_d > 0;
   w.u32((lopt_.normalize ? 1u : 0u) | (lopt_.adagrad ? 2u : 0u) | (lopt_.prior ? 4u : 0u) |
-        (prior_weight ? 8u : 0u));
+        (prior_weight ? 8u : 0u) | (discount ? 16u : 0u));
   w.u32(lopt_.reps);
   w.f32(lopt_.target);
   w.u64(hams_);
@@ -458,6 +466,7 @@ std::string Model::serialize() const {
     if (lopt_.ppm > 0) w.bytes(chars_.table().data(), chars_.table().size() * sizeof(uint32_t));
   }
   if (prior_weight) w.f32(lopt_.prior_weight);
+  if (discount) w.f32(lopt_.ppm_d);
   w.u64(checksum(w.str()));
   return std::move(w.str());
 }
@@ -499,11 +508,12 @@ Result<Model> Model::deserialize(std::string_view bytes) {
   if (algo > 2) return tl::unexpected(corrupt("unknown algorithm " + std::to_string(algo)));
   m.channel_ = static_cast<Channel>(channel);
   m.lopt_.algorithm = static_cast<Algorithm>(algo);
-  if (lflags > 15) return tl::unexpected(corrupt("unknown learner flags"));
+  if (lflags > 31) return tl::unexpected(corrupt("unknown learner flags"));
   m.lopt_.normalize = lflags & 1;
   m.lopt_.adagrad = lflags & 2;
   m.lopt_.prior = lflags & 4;
   const bool prior_weight = lflags & 8;
+  const bool discount = lflags & 16;
   if (prior_weight && !m.lopt_.prior) return tl::unexpected(corrupt("a prior weight without the prior"));
   f.words = flags & 1;
   f.bigrams = flags & 2;
@@ -544,7 +554,8 @@ Result<Model> Model::deserialize(std::string_view bytes) {
     if (chars_bits != 0) m.lopt_.ppm_bits = chars_bits;
     chars_bytes = 12 + (chars_bits != 0 ? (uint64_t{2} << chars_bits) * sizeof(uint32_t) : 0);
   }
-  const uint64_t prior_bytes = prior_weight ? 4 : 0;
+  if (discount && chars_bits == 0) return tl::unexpected(corrupt("a discount without character models"));
+  const uint64_t prior_bytes = (prior_weight ? 4 : 0) + (discount ? 4 : 0);
   if (r.left() != weight_bytes + chars_bytes + prior_bytes)
     return tl::unexpected(corrupt("weights truncated or trailing bytes"));
   m.size_ = count;
@@ -563,14 +574,24 @@ Result<Model> Model::deserialize(std::string_view bytes) {
     uint32_t skip[3];
     r.bytes(skip, 12);  // read above
   }
+  std::string_view table;
   if (chars_bits != 0) {
-    m.chars_ = CharModel(m.lopt_.ppm_order, chars_bits);
-    r.bytes(m.chars_.table().data(), m.chars_.table().size() * sizeof(uint32_t));
+    table = bytes.substr(r.pos(), (size_t{2} << chars_bits) * sizeof(uint32_t));
+    r.skip(table.size());
   }
   if (prior_weight) {
     r.f32(m.lopt_.prior_weight);
     if (!(m.lopt_.prior_weight > 0 && m.lopt_.prior_weight <= 100))
       return tl::unexpected(corrupt("the prior's weight out of range"));
+  }
+  if (discount) {
+    r.f32(m.lopt_.ppm_d);
+    if (!(m.lopt_.ppm_d > 0 && m.lopt_.ppm_d < 1))
+      return tl::unexpected(corrupt("the character models' discount out of range"));
+  }
+  if (chars_bits != 0) {
+    m.chars_ = CharModel(m.lopt_.ppm_order, chars_bits, m.lopt_.ppm_d);
+    std::memcpy(m.chars_.table().data(), table.data(), table.size());
   }
   return m;
 }

@@ -74,6 +74,7 @@ struct LearnerOptions {
   float ppm = 0.0f;        // ensemble: weight of the character-level class models (ppm.h), 0: none
   uint32_t ppm_order = 3;  // their order (0..6)
   uint32_t ppm_bits = 19;  // their table: 2^ppm_bits count pairs (10..26; 19: 4 MiB)
+  float ppm_d = 0;         // their escape: 0 Witten-Bell, in (0, 1) absolute discounting (`ppm_d=D`)
   bool prior = false;      // ensemble: the fixed cue prior of cues.h, fading as 100 / (100 + learned)
   float prior_weight = 1;  // its weight, 0 < w <= 100 (`prior=W`); files without one: 1
 };
@@ -82,7 +83,7 @@ struct LearnerOptions {
 FeatureOptions default_feature_options(Channel channel);
 LearnerOptions default_learner_options(Channel channel);
 
-// "algo=lr|pa|ens,ppm=W,ppm_order=K,ppm_bits=B,prior=0|W,rate=R,thick=T,c=C,threshold=X,norm=0|1,ada=0|1,reps=N,target=T";
+// "algo=lr|pa|ens,ppm=W,ppm_order=K,ppm_bits=B,ppm_d=D,prior=0|W,rate=R,thick=T,c=C,threshold=X,norm=0|1,ada=0|1,reps=N,target=T";
 // other keys go to the feature options (features.h). Unknown keys are an error.
 Status parse_params(std::string_view spec, FeatureOptions& fopt, LearnerOptions& lopt);
 

@@ -159,6 +159,105 @@ TEST(Model, EnsembleWithCharacterModels) {
   EXPECT_FALSE(parse_params("ppm_bits=27", fo, lp));
 }
 
+// ppm_d=D: the character models with absolute discounting instead of
+// Witten-Bell. It changes their part of the margin (not the linear halves),
+// survives the file (learner flag 16 and 4 bytes; a Witten-Bell file is laid
+// out as before), and is refused out of range or without character models.
+TEST(Model, CharacterModelDiscount) {
+  LearnerOptions lo;
+  lo.algorithm = Algorithm::kEnsemble;
+  lo.rate = 16.0f;
+  lo.ppm = 2.0f;
+  lo.ppm_bits = 12;
+  lo.prior = true;
+  LearnerOptions ld = lo;
+  ld.ppm_d = 0.5f;
+  auto wb = Model::create(Channel::kSms, small(), lo), ad = Model::create(Channel::kSms, small(), ld);
+  ASSERT_TRUE(wb && ad);
+  const std::vector<uint32_t> f = {1, 2, 3}, g = {4, 5};
+  for (Model* m : {&*wb, &*ad}) {
+    m->margin_then_learn(f, true, "WINNER call 09061701461 now");
+    m->margin_then_learn(g, false, "see you at home later");
+  }
+  const std::string text = "call me at home";
+  const auto pw = wb->members(f, text), pd = ad->members(f, text);
+  EXPECT_EQ(pw.pa, pd.pa);
+  EXPECT_EQ(pw.lr, pd.lr);
+  EXPECT_EQ(pw.prior, pd.prior);
+  EXPECT_NE(pw.chars, pd.chars);
+  EXPECT_NEAR(pd.total(), ad->margin(f, text), 1e-9);
+
+  const std::string plain_file = wb->serialize(), d_file = ad->serialize();
+  EXPECT_EQ(d_file.size(), plain_file.size() + 4);
+  uint32_t lflags = 0;
+  std::memcpy(&lflags, d_file.data() + 36, 4);
+  EXPECT_EQ(lflags, 4u | 16u);
+  std::memcpy(&lflags, plain_file.data() + 36, 4);
+  EXPECT_EQ(lflags, 4u);
+  auto back = Model::deserialize(d_file);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->learner_options().ppm_d, 0.5f);
+  EXPECT_EQ(back->margin(f, text), ad->margin(f, text));
+  EXPECT_EQ(back->serialize(), d_file);
+  // With the prior's weight too: both trail the character block, weight first.
+  LearnerOptions both = ld;
+  both.prior_weight = 2.0f;
+  auto c = Model::create(Channel::kSms, small(), both);
+  ASSERT_TRUE(c);
+  c->margin_then_learn(f, true, "WINNER");
+  back = Model::deserialize(c->serialize());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->learner_options().prior_weight, 2.0f);
+  EXPECT_EQ(back->learner_options().ppm_d, 0.5f);
+  EXPECT_EQ(back->margin(f, text), c->margin(f, text));
+
+  for (float d : {-0.1f, 1.0f, 2.0f}) {
+    LearnerOptions bad = ld;
+    bad.ppm_d = d;
+    EXPECT_FALSE(Model::create(Channel::kSms, small(), bad)) << d;
+  }
+  LearnerOptions no_chars = ld;
+  no_chars.ppm = 0;
+  EXPECT_FALSE(Model::create(Channel::kSms, small(), no_chars));
+  FeatureOptions fo;
+  LearnerOptions lp;
+  ASSERT_TRUE(parse_params("ppm_d=0.3", fo, lp));
+  EXPECT_FLOAT_EQ(lp.ppm_d, 0.3f);
+  EXPECT_FALSE(parse_params("ppm_d=1", fo, lp));
+  EXPECT_FALSE(parse_params("ppm_d=-0.5", fo, lp));
+  EXPECT_FALSE(parse_params("ppm_d=x", fo, lp));
+  EXPECT_EQ(default_learner_options(Channel::kSms).ppm_d, 0.0f);
+
+  // In the file: a discount out of range, or flag 16 on a model without
+  // character models, is refused with its cause.
+  auto resum = [](std::string b) {
+    b.resize(b.size() - 8);
+    const uint64_t sum = hash_bytes(b, 0x636b73756d, 0x72616d70617274ull);
+    b.append(reinterpret_cast<const char*>(&sum), 8);
+    return b;
+  };
+  for (float d : {0.0f, 1.0f, -1.0f}) {
+    std::string b = d_file;
+    std::memcpy(b.data() + b.size() - 12, &d, 4);
+    auto r = Model::deserialize(resum(b));
+    ASSERT_FALSE(r) << d;
+    EXPECT_NE(r.error().message.find("discount out of range"), std::string::npos) << r.error().message;
+  }
+  LearnerOptions lin = lo;
+  lin.ppm = 0;
+  auto l = Model::create(Channel::kSms, small(), lin);
+  ASSERT_TRUE(l);
+  std::string b = l->serialize();
+  const uint32_t flags = 4u | 16u;
+  std::memcpy(b.data() + 36, &flags, 4);
+  const float half = 0.5f;
+  b.insert(b.size() - 8, reinterpret_cast<const char*>(&half), 4);
+  auto r = Model::deserialize(resum(b));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("discount without character models"), std::string::npos)
+      << r.error().message;
+}
+
 // With prior the cue prior (cues.h) joins the ensemble's log-odds at full
 // weight on a fresh model and fades as 100 / (100 + learned); scoring and
 // margin_then_learn agree; the flag survives the file; other learners
@@ -428,10 +527,11 @@ TEST_F(ModelFile, UnknownFlagsAndBadEnsembleRefused) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("flags"), std::string::npos) << r.error().message;
   // lflags 4 (the cue prior) and 8 (its weight, after the character block)
-  // are known, 16 is not; a weight without the prior, or the flag without
-  // the weight's bytes, is refused; the prior on a non-ensemble is refused.
+  // are known, 16 (the character models' discount) too, 32 is not; a weight
+  // without the prior, or the flag without the weight's bytes, is refused;
+  // the prior on a non-ensemble is refused.
   ASSERT_TRUE(Model::deserialize(patch(36, 4)));
-  r = Model::deserialize(patch(36, 16));
+  r = Model::deserialize(patch(36, 32));
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("learner flags"), std::string::npos) << r.error().message;
   r = Model::deserialize(patch(36, 8));

@@ -29,8 +29,10 @@ inline void bump(uint32_t& c) { c += c != UINT32_MAX ? 1u : 0u; }
 
 }  // namespace
 
-CharModel::CharModel(uint32_t order, uint32_t bits)
-    : order_(std::min(order, kMaxOrder)), bits_(std::clamp<uint32_t>(bits, 10, 26)) {
+CharModel::CharModel(uint32_t order, uint32_t bits, double discount)
+    : order_(std::min(order, kMaxOrder)),
+      bits_(std::clamp<uint32_t>(bits, 10, 26)),
+      discount_(discount > 0 && discount < 1 ? discount : 0) {
   t_.assign(size_t{2} << bits_, 0);
 }
 
@@ -69,8 +71,12 @@ namespace {
 // u_k) b_{k-1}), so a byte costs one division instead of one per order and
 // class, whose latencies chained (the same value up to rounding; b stays
 // below 2^(8 + 33 * 7), a never shrinks). A class stops at its first
-// unseen context.
-inline double byte_ratio(const uint32_t* t, const CharModel::Slots* s, uint32_t top) {
+// unseen context. With a discount d > 0 (absolute discounting, PPM method D
+// at d = 1/2) p_k = (max(n_k - d, 0) + d u_k p_{k-1}) / tot_k, carried the
+// same way (a_k = max(n_k - d, 0) b_{k-1} + d u_k a_{k-1}, b_k = tot_k b_{k-1});
+// kDiscount picks the method once per text, not per order.
+template <bool kDiscount>
+inline double byte_ratio(const uint32_t* t, const CharModel::Slots* s, uint32_t top, double d) {
   double as = 1, bs = 256, ah = 1, bh = 256;
   bool open_s = true, open_h = true;
   for (uint32_t k = 0; k <= top && (open_s || open_h); ++k) {
@@ -79,15 +85,28 @@ inline double byte_ratio(const uint32_t* t, const CharModel::Slots* s, uint32_t 
     const uint32_t* n = t + 2 * size_t{s[k].n};
     open_s = open_s && tot[0] > 0;
     open_h = open_h && tot[1] > 0;
-    if (open_s) {
-      const double u = std::max<uint32_t>(dis[0], 1);
-      as = n[0] * bs + u * as;
-      bs = (tot[0] + u) * bs;
-    }
-    if (open_h) {
-      const double u = std::max<uint32_t>(dis[1], 1);
-      ah = n[1] * bh + u * ah;
-      bh = (tot[1] + u) * bh;
+    if constexpr (kDiscount) {
+      if (open_s) {
+        const double u = std::max<uint32_t>(dis[0], 1);
+        as = (n[0] > 0 ? n[0] - d : 0.0) * bs + d * u * as;
+        bs = tot[0] * bs;
+      }
+      if (open_h) {
+        const double u = std::max<uint32_t>(dis[1], 1);
+        ah = (n[1] > 0 ? n[1] - d : 0.0) * bh + d * u * ah;
+        bh = tot[1] * bh;
+      }
+    } else {
+      if (open_s) {
+        const double u = std::max<uint32_t>(dis[0], 1);
+        as = n[0] * bs + u * as;
+        bs = (tot[0] + u) * bs;
+      }
+      if (open_h) {
+        const double u = std::max<uint32_t>(dis[1], 1);
+        ah = n[1] * bh + u * ah;
+        bh = (tot[1] + u) * bh;
+      }
     }
   }
   return (as * bh) / (bs * ah);
@@ -97,13 +116,13 @@ inline double byte_ratio(const uint32_t* t, const CharModel::Slots* s, uint32_t 
 // from at(j) (a pointer to order + 1 of them, valid until kAhead bytes
 // later); ahead(j) computes them. A log every 8 bytes: each product of 8
 // ratios stays far inside a double's range.
-template <class Ahead, class At>
-double sum_log_ratio(const uint32_t* t, size_t len, uint32_t order, Ahead ahead, At at) {
+template <bool kDiscount, class Ahead, class At>
+double sum_log_ratio(const uint32_t* t, size_t len, uint32_t order, double d, Ahead ahead, At at) {
   for (size_t i = 0; i < std::min(len, kAhead); ++i) prefetch_byte(t, ahead(i), i, order);
   double sum = 0, ratio = 1;
   for (size_t i = 0; i < len; ++i) {
     if (i + kAhead < len) prefetch_byte(t, ahead(i + kAhead), i + kAhead, order);
-    ratio *= byte_ratio(t, at(i), static_cast<uint32_t>(std::min<size_t>(order, i)));
+    ratio *= byte_ratio<kDiscount>(t, at(i), static_cast<uint32_t>(std::min<size_t>(order, i)), d);
     if ((i & 7) == 7) {
       sum += std::log(ratio);
       ratio = 1;
@@ -123,14 +142,14 @@ double CharModel::log_ratio(std::string_view text) const {
   static_assert(kRing > kAhead && (kRing & (kRing - 1)) == 0);
   Slots ring[kRing][kMaxOrder + 1];
   const uint32_t order = order_, bits = bits_;
-  const double sum = sum_log_ratio(
-      t_.data(), text.size(), order,
-      [&](size_t j) {
-        Slots* s = ring[j & (kRing - 1)];
-        slots_at(b, j, order, bits, s);
-        return s;
-      },
-      [&](size_t j) { return ring[j & (kRing - 1)]; });
+  auto ahead = [&](size_t j) {
+    Slots* s = ring[j & (kRing - 1)];
+    slots_at(b, j, order, bits, s);
+    return s;
+  };
+  auto at = [&](size_t j) { return ring[j & (kRing - 1)]; };
+  const double sum = discount_ > 0 ? sum_log_ratio<true>(t_.data(), text.size(), order, discount_, ahead, at)
+                                   : sum_log_ratio<false>(t_.data(), text.size(), order, 0, ahead, at);
   return sum / static_cast<double>(text.size());
 }
 
@@ -141,13 +160,13 @@ double CharModel::log_ratio(std::string_view text, std::vector<Slots>& keep) con
   keep.resize(len * per);
   Slots* all = keep.data();
   const uint32_t order = order_, bits = bits_;
-  const double sum = sum_log_ratio(
-      t_.data(), len, order,
-      [&](size_t j) {
-        slots_at(b, j, order, bits, all + j * per);
-        return all + j * per;
-      },
-      [&](size_t j) { return all + j * per; });
+  auto ahead = [&](size_t j) {
+    slots_at(b, j, order, bits, all + j * per);
+    return all + j * per;
+  };
+  auto at = [&](size_t j) { return all + j * per; };
+  const double sum = discount_ > 0 ? sum_log_ratio<true>(t_.data(), len, order, discount_, ahead, at)
+                                   : sum_log_ratio<false>(t_.data(), len, order, 0, ahead, at);
   return sum / static_cast<double>(len);
 }
 

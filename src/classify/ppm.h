@@ -3,7 +3,9 @@
 // IM): two order-k Markov models over bytes, one learned from spam and one
 // from ham, each blending its orders 0..k by Witten-Bell interpolation
 // (the escape weight of a context is the number of distinct bytes seen after
-// it, as in PPM method C), and the text scored by how much better the spam
+// it, as in PPM method C; or, with a discount d in (0, 1), absolute
+// discounting: d taken from each seen byte's count and given to the lower
+// order, PPM method D at d = 1/2), and the text scored by how much better the spam
 // model compresses it:
 //
 //   (log P_spam(text) - log P_ham(text)) / bytes     (nats per byte)
@@ -36,8 +38,9 @@ class CharModel {
  public:
   static constexpr uint32_t kMaxOrder = 6;
   CharModel() = default;
-  // order 0..kMaxOrder, bits 10..26.
-  CharModel(uint32_t order, uint32_t bits);
+  // order 0..kMaxOrder, bits 10..26; discount 0 (Witten-Bell) or in (0, 1)
+  // (anything else: 0).
+  CharModel(uint32_t order, uint32_t bits, double discount = 0);
 
   // The slots of one context: its count pair for the next byte, and its
   // total pair (the distinct pair is the neighbour, tot ^ 1).
@@ -54,6 +57,7 @@ class CharModel {
   void learn(std::string_view text, bool spam, const std::vector<Slots>& kept);
 
   uint32_t order() const { return order_; }
+  double discount() const { return discount_; }
   uint32_t bits() const { return bits_; }
   // The table: 2^bits pairs, spam count then ham count (for the model file).
   const std::vector<uint32_t, HugePageAllocator<uint32_t>>& table() const { return t_; }
@@ -62,6 +66,7 @@ class CharModel {
  private:
   uint32_t order_ = 3;
   uint32_t bits_ = 0;
+  double discount_ = 0;
   std::vector<uint32_t, HugePageAllocator<uint32_t>> t_;
 };
 

@@ -34,6 +34,38 @@ TEST(CharModel, WittenBellByHand) {
   EXPECT_NEAR(m.log_ratio("ab"), (std::log(ps / ph) + std::log(0.5)) / 2, 1e-12);
 }
 
+// The same byte with a discount d (absolute discounting): P_spam("a") =
+// (1 - d + d * 1 * 1/256) / 1, the escape to an unseen byte is d * 1/256;
+// the ham side, never seen, stays uniform. Out-of-range discounts mean 0.
+TEST(CharModel, DiscountByHand) {
+  for (double d : {0.5, 0.3}) {
+    CharModel m(0, 12, d);
+    EXPECT_EQ(m.discount(), d);
+    m.learn("a", true);
+    const double ps = 1 - d + d / 256, ph = 1.0 / 256;
+    EXPECT_NEAR(m.log_ratio("a"), std::log(ps / ph), 1e-12) << d;
+    EXPECT_NEAR(m.log_ratio("b"), std::log(d), 1e-12) << d;
+    // Order 1: after "ab" learned, "b" following "a" blends order 1 (count
+    // 1 of 1, one distinct) with order 0 (b: 1 of 2, two distinct).
+    CharModel o(1, 12, d);
+    o.learn("ab", true);
+    const double p0 = (1 - d + d * 2 / 256.0) / 2;
+    const double p1 = 1 - d + d * p0;
+    const double pa = (1 - d + d * 2 / 256.0) / 2;  // "a" at position 0: order 0 only
+    EXPECT_NEAR(o.log_ratio("ab"), (std::log(pa * 256) + std::log(p1 * 256)) / 2, 1e-12) << d;
+  }
+  EXPECT_EQ(CharModel(3, 12, 1.0).discount(), 0.0);
+  EXPECT_EQ(CharModel(3, 12, -0.5).discount(), 0.0);
+  // A discounted model scores differently from Witten-Bell on the same counts.
+  CharModel wb(3, 12), ad(3, 12, 0.5);
+  for (CharModel* m : {&wb, &ad}) {
+    m->learn("WINNER call now", true);
+    m->learn("see you at home", false);
+  }
+  EXPECT_EQ(wb.table(), ad.table());
+  EXPECT_NE(wb.log_ratio("call me at home"), ad.log_ratio("call me at home"));
+}
+
 TEST(CharModel, SeparatesStyles) {
   CharModel m(3, 16);
   for (int i = 0; i < 20; ++i) {
