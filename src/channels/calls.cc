@@ -975,6 +975,8 @@ std::vector<Incident> CallPatterns::incidents() const {
 // answered, duration, intl, country code, foreign caller ID], ...] (the last
 // three may be absent: state of an older version), "toll": [international
 // calls before the window, first call, barred until, toll fraud since],
+// "talks": N (a caller's answered conversations since its key was made: a
+// known caller in a flood at its callee; absent when 0),
 // "incident": {"action": 0|1|2, "first_seen": T, "last_seen": T, "attempts":
 // N, "reasons": [...]} (only when flagged)}
 std::string CallPatterns::save_state(int64_t now) const {
@@ -990,12 +992,13 @@ std::string CallPatterns::save_state(int64_t now) const {
       if (a.time >= horizon)
         atts.push_back(Json::array({a.time, a.callee, a.ended, a.answered, a.duration, a.intl, a.cc,
                                     a.foreign_cli, attempt_flags(a)}));
-    if (atts.empty() && !k.flagged) continue;
+    if (atts.empty() && !k.flagged && k.talks == 0) continue;
     Json j = {{"key", name},
               {"kind", static_cast<int>(k.kind)},
               {"count", k.incident.attempts},
               {"attempts", std::move(atts)},
               {"toll", Json::array({k.intl_before, k.since, k.barred_until, k.toll_from})}};
+    if (k.talks > 0) j["talks"] = k.talks;
     if (k.flagged)
       j["incident"] = {{"action", static_cast<int>(k.incident.action)},
                        {"first_seen", k.incident.first_seen},
@@ -1081,8 +1084,9 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
       inc.action = static_cast<Action>(action);
       flagged = ok;
     }
-    int64_t count = 0, intl_before = 0, since = -1, barred_until = 0, toll_from = -1;
+    int64_t count = 0, intl_before = 0, since = -1, barred_until = 0, toll_from = -1, talks = 0;
     if (ok && j.contains("count")) ok = int_of(j["count"], 0, INT64_MAX, &count);
+    if (ok && j.contains("talks")) ok = int_of(j["talks"], 0, UINT32_MAX, &talks);
     if (ok && j.contains("toll"))
       ok = j["toll"].is_array() && j["toll"].size() == 4 &&
            int_of(j["toll"][0], 0, INT64_MAX, &intl_before) && int_of(j["toll"][1], -1, INT64_MAX, &since) &&
@@ -1093,7 +1097,7 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
       ++bad;
       continue;
     }
-    if (atts.empty() && !flagged) continue;
+    if (atts.empty() && !flagged && talks == 0) continue;
     const std::string name = j["key"].get<std::string>();
     Impl::Key& k = impl_->touch(name, static_cast<KeyKind>(kind));
     k.kind = static_cast<KeyKind>(kind);
@@ -1104,6 +1108,7 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
     k.since = since;
     k.barred_until = barred_until;
     k.toll_from = toll_from;
+    k.talks = static_cast<uint32_t>(talks);
     inc.key = name;
     k.incident = std::move(inc);
     ++loaded;

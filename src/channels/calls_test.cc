@@ -519,6 +519,42 @@ TEST(Calls, FloodAtOneNumberFromManyCallerIdsIsBlockedFromItsSources) {
   }
 }
 
+// The known callers of the TDoS rule (answered conversations, kept past the
+// window) survive a restart: after one, a flood source's call from a caller
+// that talked before is tagged, as before it; without the state it is blocked.
+TEST(Calls, KnownCallersOfTheFloodRuleSurviveARestart) {
+  CallPatterns p;
+  Call known = call(kT0, "+13365550177", "+19195550100", "192.0.2.7");
+  p.on_invite(known);
+  known.answered = true;
+  known.duration_s = 300;
+  p.on_end(known);
+  const int64_t later = kT0 + 5000;  // the known caller's attempt has left the window
+  const std::string saved = p.save_state(later);
+  EXPECT_NE(saved.find("\"talks\":1"), std::string::npos) << saved;
+  auto flood_then_known = [&](CallPatterns& q) {
+    for (int i = 0; i < 150; ++i) {
+      Call c = call(later + i, "+1" + std::to_string(2025550000 + i * 7919 % 9999999), "+19194634820",
+                    "198.51.100.10");
+      q.on_invite(c);
+      q.on_end(c);  // unanswered
+    }
+    Call k = call(later + 160, "+13365550177", "+19194634820", "198.51.100.10");
+    return q.on_invite(k).action;
+  };
+  CallPatterns restarted;
+  size_t skipped = 99;
+  EXPECT_EQ(restarted.load_state(saved, later, &skipped), 1u);
+  EXPECT_EQ(skipped, 0u);
+  EXPECT_EQ(flood_then_known(restarted), Action::kTag);
+  CallPatterns fresh;  // no state: the same caller is one of the flood's
+  EXPECT_EQ(flood_then_known(fresh), Action::kBlock);
+  // A bad count is a skipped line, not a crash.
+  CallPatterns bad;
+  EXPECT_EQ(bad.load_state(R"({"key":"caller:+1","kind":0,"attempts":[],"talks":-1})", later, &skipped), 0u);
+  EXPECT_EQ(skipped, 1u);
+}
+
 // A flood of calls with invalid caller IDs at one number (TDoS), each
 // from another source: blocked from the tenth; another number receiving
 // two: tagged only.
