@@ -564,6 +564,7 @@ struct CallPatterns::Impl {
                             " callees called from this source in " + std::to_string(opt.window_s) +
                             " s with caller IDs sharing the callee's leading digits");
         raise(std::move(a));
+        out.spoofed = true;
       }
       if (out.action == Action::kAllow && strong_signs >= 2 && ended >= 30) {
         // Trunks and networks carry many honest callers: they are tagged on
@@ -815,6 +816,7 @@ Assessment CallPatterns::on_invite(const Call& c) {
       if (!r.empty() && caller_n.intl.compare(0, r.size(), r) == 0) {
         raise(impl_->opt.own_range_action,
               "caller ID in the provider's own range " + r + " arriving from outside");
+        out.spoofed = true;
         break;
       }
   // The history of the caller, the trunk and the network.
@@ -888,6 +890,7 @@ Assessment CallPatterns::on_invite(const Call& c) {
     }
     impl_->record(k, a, c.time);
     wave = wave || (kind == KeyKind::kCountry && a.action != Action::kAllow);
+    out.spoofed = out.spoofed || a.spoofed;
     for (auto& r : a.reasons)
       if (std::find(out.reasons.begin(), out.reasons.end(), r) == out.reasons.end())
         out.reasons.push_back(name + ": " + r);

@@ -148,6 +148,11 @@ std::string_view action_name(Action a);
 struct Assessment {
   Action action = Action::kAllow;
   std::vector<std::string> reasons;
+  // The caller ID looks spoofed but the CDR alone is no proof: one of our
+  // own ranges arriving from outside (or a number ported out), or a call of
+  // a neighbour-spoofing wave. A failed STIR Identity on the call (or none
+  // where every call carries one) makes it strong evidence (server/calls_api.h).
+  bool spoofed = false;
 };
 
 struct Incident {

@@ -686,6 +686,7 @@ TEST(Calls, NeighbourSpoofingWaveIsTagged) {
     }
     tagged += a.action == Action::kTag;
     EXPECT_NE(a.action, Action::kBlock) << i;
+    EXPECT_EQ(a.spoofed, a.action == Action::kTag) << i;  // a sign for the STIR check (calls_api.h)
     p.on_end(c);
   }
   EXPECT_GE(tagged, 30);
@@ -694,7 +695,9 @@ TEST(Calls, NeighbourSpoofingWaveIsTagged) {
   for (int i = 0; i < 30; ++i) {
     Call c = call(kT0 + i * 10, "+442077560166", "+4420775" + std::to_string(91000 + 733 * (i % 4)),
                   "45.50.33.152");
-    EXPECT_EQ(r.on_invite(c).action, Action::kAllow) << i;
+    const Assessment a = r.on_invite(c);
+    EXPECT_EQ(a.action, Action::kAllow) << i;
+    EXPECT_FALSE(a.spoofed) << i;
     c.answered = true;
     c.duration_s = 7;
     r.on_end(c);
