@@ -164,6 +164,7 @@ std::string e164_digits(std::string_view d, bool plus, const Options& o) {
   if (d.empty() || plus) return std::string(d);
   if (!o.international_prefix.empty() && d.substr(0, o.international_prefix.size()) == o.international_prefix)
     return std::string(d.substr(o.international_prefix.size()));
+  if (o.nanp_international_prefix && d.size() > 3 && d.substr(0, 3) == "011") return std::string(d.substr(3));
   if (!o.national_prefix.empty() && d.substr(0, o.national_prefix.size()) == o.national_prefix)
     return o.country_code.empty() ? std::string()
                                   : o.country_code + std::string(d.substr(o.national_prefix.size()));
@@ -762,6 +763,11 @@ CallPatterns::CallPatterns(Options opt) : impl_(std::make_unique<Impl>()) {
   // is in one country; NANP numbers have no "0" trunk prefix (theirs is "1").
   if (impl_->opt.country_code.empty() && !impl_->home_cc.empty() && impl_->home_cc != "1")
     impl_->opt.country_code = impl_->home_cc;
+  // The NANP's international call prefix is 011 (ITU-T's list of national
+  // and international prefixes; NANPA): "00" (the default, most of the
+  // world's) is dialled by nobody there: at home in +1, 011 is one too.
+  if (impl_->home_cc == "1" && impl_->opt.international_prefix != "011")
+    impl_->opt.nanp_international_prefix = true;
 }
 CallPatterns::~CallPatterns() = default;
 size_t CallPatterns::keys() const { return impl_->keys.size(); }

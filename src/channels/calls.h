@@ -77,6 +77,9 @@ struct Options {
   std::string country_code;           // digits: "44", "49", "1"; empty: unknown
   std::string national_prefix = "0";  // trunk prefix of national numbers
   std::string international_prefix = "00";
+  // "011" read as an international prefix too (the NANP's): CallPatterns
+  // sets it when our country code (or the one all own ranges share) is +1.
+  bool nanp_international_prefix = false;
   size_t max_keys = 200000;
   // Thresholds (per key, over the last minute unless said).
   uint32_t block_distinct_per_min = 30;  // distinct callees in 60 s: block (tag when healthy, below)

@@ -325,6 +325,38 @@ TEST(Calls, BusinessCallingForeignCustomersIsNotFlagged) {
   EXPECT_TRUE(p.incidents().empty());
 }
 
+// A NANP provider (own ranges in +1): its subscribers dial abroad with 011,
+// not 00. Stolen SIP credentials dialling 011 numbers of four country codes:
+// seen as international, blocked as toll fraud; the same subscriber's
+// domestic calls (1 + NPA) are not international. With "00" configured
+// elsewhere than +1 nothing changes (the UK case above).
+TEST(Calls, NanpInternationalPrefixIsZeroOneOne) {
+  Options o;
+  o.own_ranges = {"1737262", "1512271"};
+  CallPatterns p(o);
+  const char* ranges[] = {"011882", "011881", "011257", "011676"};
+  int first_block = -1;
+  for (int i = 0; i < 30; ++i) {
+    Call c = own_call(kT0 + 12 * 3600 + i * 15, "+17372624976",
+                      std::string(ranges[i % 4]) + std::to_string(7335913000 + i * 37));
+    Assessment a = p.on_invite(c);
+    p.on_end(c);
+    if (a.action == Action::kBlock && first_block < 0) {
+      first_block = i;
+      ASSERT_FALSE(a.reasons.empty());
+      EXPECT_NE(a.reasons[0].find("toll fraud: "), std::string::npos) << a.reasons[0];
+    }
+  }
+  EXPECT_GE(first_block, 9);
+  EXPECT_LE(first_block, 19);
+  CallPatterns d(o);  // domestic long-distance calls: never toll fraud
+  for (int i = 0; i < 30; ++i) {
+    Call c = own_call(kT0 + 12 * 3600 + i * 60, "+15122716807", "1" + std::to_string(2125550100 + i * 977));
+    EXPECT_EQ(d.on_invite(c).action, Action::kAllow) << i;
+    d.on_end(c);
+  }
+}
+
 TEST(Calls, TollFraudAgainstTheCallersHistoryAndTheHour) {
   // An international call centre: eight countries' numbers, 5 calls every
   // 10 min around the clock for two days (its history).
