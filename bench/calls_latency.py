@@ -11,7 +11,16 @@ calls one at a time, alternating between the two proxies, each from its own
 caller number (no pattern builds up), and times INVITE -> 200 OK. The
 difference of the two distributions is what rampartd adds.
 
-Environment: CALLS_BENCH_CALLS (2000 per proxy)."""
+Several rampartd binaries side by side (`bench/calls_latency.py main=MAIN/rampartd
+this=build/apps/rampartd/rampartd`): one rampartd and one screening Kamailio each,
+all proxies taking turns call by call (the order rotating) in CALLS_BENCH_ROUNDS
+rounds, so that the machine's load falls on all of them alike. Per round and
+binary: the added p50/p99 (screened quantile minus the bypass quantile of the
+same round) and the paired p99 (the 99th percentile of each call's time minus
+that of the bypass call placed next to it, which cancels the load of the
+moment); the median over the rounds is the figure.
+
+Environment: CALLS_BENCH_CALLS (2000 per proxy and round), CALLS_BENCH_ROUNDS (1)."""
 import email.utils
 import hashlib
 import ipaddress
@@ -20,6 +29,7 @@ import shutil
 import signal
 import socket
 import ssl
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,11 +47,25 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from sip_support import cert, free_port, pem, wait_for  # noqa: E402
 
-RAMPARTD = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "apps", "rampartd", "rampartd")
 CALLS = int(os.environ.get("CALLS_BENCH_CALLS", "2000"))
+ROUNDS = max(1, int(os.environ.get("CALLS_BENCH_ROUNDS", "1")))
 TOKEN = "rmp_calls_bench"
 KAMAILIO = shutil.which("kamailio") or "/usr/sbin/kamailio"
 SIPP = shutil.which("sipp") or "/usr/bin/sipp"
+
+
+def binaries(argv):
+    """[(name, path)] from NAME=PATH or PATH arguments (default: this tree's build)."""
+    if not argv:
+        argv = [os.path.join(ROOT, "build", "apps", "rampartd", "rampartd")]
+    out = []
+    for i, a in enumerate(argv):
+        if "=" in a:
+            name, path = a.split("=", 1)
+        else:
+            name, path = ("screened" if len(argv) == 1 else "rampartd%d" % (i + 1)), a
+        out.append((name, path))
+    return out
 
 
 def udp_bound(port):
@@ -61,7 +85,8 @@ def pct(v, q):
 
 
 def main():
-    for tool in (KAMAILIO, SIPP, RAMPARTD):
+    bins = binaries(sys.argv[1:])
+    for tool in [KAMAILIO, SIPP] + [p for _, p in bins]:
         if not os.path.exists(tool):
             print("calls_latency: %s missing (scripts/install-deps.sh, or build rampartd)" % tool)
             return 2
@@ -110,34 +135,41 @@ def main():
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         x5u = "https://127.0.0.1:%d/sp.pem" % httpd.server_address[1]
 
-        http_port = free_port()
         conf = write("rampart.toml", ('[[http.tokens]]\nname = "kamailio"\nsha256 = "%s"\nrights = ["calls"]\n\n'
                                       '[calls]\nenabled = true\ntrust_anchors = "%s"\nhttps_ca = "%s"\n' % (
                                           hashlib.sha256(TOKEN.encode()).hexdigest(), write("anchors.pem", pem(ca)),
                                           write("web-ca.pem", pem(web_ca)))).encode())
-        rampartd = subprocess.Popen(
-            [RAMPARTD, "--config", conf, "--milter", "127.0.0.1:0", "--http", "127.0.0.1:%d" % http_port,
-             "--zone", os.path.join(ROOT, "deploy", "demo", "example.zone"), "--loops", "1", "--log-level", "warn"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        procs.append(rampartd)
-        for _ in range(10):
-            line = rampartd.stdout.readline()
-            if not line or line.startswith("rampartd: ready"):
-                break
-        if not line.startswith("rampartd: ready"):
-            print("calls_latency: rampartd did not start")
-            return 1
+        http_ports = {}
+        for name, path in bins:
+            port = free_port()
+            rampartd = subprocess.Popen(
+                [path, "--config", conf, "--milter", "127.0.0.1:0", "--http", "127.0.0.1:%d" % port,
+                 "--zone", os.path.join(ROOT, "deploy", "demo", "example.zone"), "--loops", "1",
+                 "--log-level", "warn"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            procs.append(rampartd)
+            line = ""
+            for _ in range(10):
+                line = rampartd.stdout.readline()
+                if not line or line.startswith("rampartd: ready"):
+                    break
+            if not line.startswith("rampartd: ready"):
+                print("calls_latency: rampartd %s (%s) did not start" % (name, path))
+                return 1
+            http_ports[name] = port
 
         uas_port = free_port()
         start([SIPP, "-sn", "uas", "-i", "127.0.0.1", "-p", str(uas_port), "-nostdin"], "uas.out")
         ports = {}
-        for name, extra in (("screened", []), ("bypass", ["-A", "RAMPART_BYPASS"])):
+        first = bins[0][0]
+        for name, extra in [("bypass", ["-A", "RAMPART_BYPASS"])] + [(n, []) for n, _ in bins]:
             port = free_port()
             run = os.path.join(tmp, "run-" + name)
             os.mkdir(run)
+            con = 'rampart=>http://kamailio:%s@127.0.0.1:%d/v1/calls' % (TOKEN, http_ports.get(name, http_ports[first]))
             start([KAMAILIO, "-f", os.path.join(ROOT, "deploy", "kamailio", "kamailio.cfg"), "-D", "-E", "-e",
                    "-l", "udp:127.0.0.1:%d" % port, "-Y", run, "-P", os.path.join(run, "pid"), "-m", "64", "-M", "8",
-                   "-A", "RAMPART_NO_LISTEN", "-A", 'RAMPART_CON="rampart=>http://kamailio:%s@127.0.0.1:%d/v1/calls"' % (TOKEN, http_port)] + extra, "kamailio-%s.log" % name)
+                   "-A", "RAMPART_NO_LISTEN", "-A", 'RAMPART_CON="%s"' % con] + extra, "kamailio-%s.log" % name)
             wait_for("kamailio " + name, lambda p=port: udp_bound(p), 30)
             ports[name] = port
 
@@ -171,8 +203,8 @@ def main():
                 data = sock.recv(65535).decode(errors="replace")
                 if cid not in data:
                     continue
-                first = data.split("\r\n", 1)[0]
-                code = int(first.split()[1]) if first.startswith("SIP/2.0") else 0
+                first_line = data.split("\r\n", 1)[0]
+                code = int(first_line.split()[1]) if first_line.startswith("SIP/2.0") else 0
                 if code >= 200 and "CSeq: 1 INVITE" in data:
                     elapsed = time.perf_counter() - t0
                     for line in data.split("\r\n"):
@@ -194,32 +226,52 @@ def main():
                     break
             return elapsed
 
-        # Warm up (the x5u fetched once, connections opened), then alternate.
+        names = ["bypass"] + [n for n, _ in bins]
+        # Warm up (the x5u fetched once, connections opened), then take turns.
         for i in range(20):
-            call(ports["screened"], i, "+1313%07d" % (2000000 + i))
-            call(ports["bypass"], i, "+1313%07d" % (2000000 + i))
-        times = {"screened": [], "bypass": []}
-        for i in range(CALLS):
-            caller = "+1202%07d" % (2000000 + i)  # one call per caller: no pattern
-            for name in (("screened", "bypass") if i % 2 else ("bypass", "screened")):
-                times[name].append(call(ports[name], i, caller))
-        load = open("/proc/loadavg").read().split()[0]
-        print("INVITE -> 200 OK through Kamailio on loopback, %d calls each, alternating (load %s):" % (CALLS, load))
-        for name in ("bypass", "screened"):
-            v = times[name]
-            print("  %-9s p50 %7.3f ms  p90 %7.3f ms  p99 %7.3f ms" % (
-                name, 1e3 * pct(v, 0.5), 1e3 * pct(v, 0.9), 1e3 * pct(v, 0.99)))
-        added50 = 1e3 * (pct(times["screened"], 0.5) - pct(times["bypass"], 0.5))
-        added99 = 1e3 * (pct(times["screened"], 0.99) - pct(times["bypass"], 0.99))
-        print("  added by rampartd (STIR/SHAKEN, warm cache, + call patterns): p50 %.3f ms, p99 %.3f ms "
-              "(goal: p99 under 1 ms)" % (added50, added99))
+            for name in names:
+                call(ports[name], i, "+1313%07d" % (2000000 + i))
+        rounds = []
+        for r in range(ROUNDS):
+            times = {name: [] for name in names}
+            load0 = open("/proc/loadavg").read().split()[0]
+            for i in range(CALLS):
+                caller = "+1202%07d" % (2000000 + r * CALLS + i)  # one call per caller: no pattern
+                k = (r * CALLS + i) % len(names)
+                for name in names[k:] + names[:k]:  # the order rotates call by call
+                    times[name].append(call(ports[name], r * CALLS + i, caller))
+            load1 = open("/proc/loadavg").read().split()[0]
+            rounds.append(times)
+            print("round %d of %d, %d calls per proxy, alternating (load %s -> %s):" % (
+                r + 1, ROUNDS, CALLS, load0, load1))
+            b = times["bypass"]
+            print("  %-10s p50 %7.3f ms  p90 %7.3f ms  p99 %7.3f ms" % (
+                "bypass", 1e3 * pct(b, 0.5), 1e3 * pct(b, 0.9), 1e3 * pct(b, 0.99)))
+            for name in names[1:]:
+                v = times[name]
+                paired = [x - y for x, y in zip(v, b)]
+                print("  %-10s p50 %7.3f ms  p90 %7.3f ms  p99 %7.3f ms  added p50 %.3f, p99 %.3f ms, "
+                      "paired p99 %.3f ms" % (
+                          name, 1e3 * pct(v, 0.5), 1e3 * pct(v, 0.9), 1e3 * pct(v, 0.99),
+                          1e3 * (pct(v, 0.5) - pct(b, 0.5)), 1e3 * (pct(v, 0.99) - pct(b, 0.99)),
+                          1e3 * pct(paired, 0.99)))
+        print("added by rampartd (STIR/SHAKEN, warm cache, + call patterns), median of %d rounds "
+              "(goal: p99 under 1 ms):" % ROUNDS)
+        for name in names[1:]:
+            a50 = [1e3 * (pct(t[name], 0.5) - pct(t["bypass"], 0.5)) for t in rounds]
+            a99 = [1e3 * (pct(t[name], 0.99) - pct(t["bypass"], 0.99)) for t in rounds]
+            p99 = [1e3 * pct([x - y for x, y in zip(t[name], t["bypass"])], 0.99) for t in rounds]
+            print("  %-10s p50 %.3f ms, p99 %.3f ms (rounds %s), paired p99 %.3f ms (rounds %s)" % (
+                name, statistics.median(a50), statistics.median(a99), ", ".join("%.3f" % x for x in a99),
+                statistics.median(p99), ", ".join("%.3f" % x for x in p99)))
         import urllib.request
-        metrics = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % http_port, timeout=10).read().decode()
-        for line in metrics.splitlines():
-            if line.startswith(("rampart_calls_assess_seconds_bucket", "rampart_calls_assess_seconds_count",
-                                "rampart_http_connections_total", "rampart_loop_connections_total",
-                                "rampart_calls_total", "rampart_calls_verstat_total")):
-                print("  rampartd: " + line)
+        for name in names[1:]:
+            metrics = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % http_ports[name],
+                                             timeout=10).read().decode()
+            for line in metrics.splitlines():
+                if line.startswith(("rampart_calls_assess_seconds_count", "rampart_calls_assess_seconds_sum",
+                                    "rampart_calls_total", "rampart_calls_verstat_total")):
+                    print("  rampartd %s: %s" % (name, line))
         httpd.shutdown()
         return 0
     finally:

@@ -19,7 +19,11 @@ and overrides under --data-dir) on loopback:
   allowed goes through on its next call (OVERRIDE_ALLOW);
 * /metrics counts the events handed to the store, the overrides applied and
   the channel identities' class changes;
-* rampartd restarted: the classes are still there (the RocksDB store).
+* rampartd restarted: the classes are still there (the RocksDB store);
+* the stored class is a verdict input: after a restart that forgot the call
+  and message windows, the short caller and the SMS spammer are still tagged
+  by their class alone (the start-up walk of the store; REPUTATION_CLASS,
+  SENDER_CLASS_SPAMMER), a normal caller and a clean sender are not.
 
 Environment: RAMPARTD_BIN."""
 import hashlib
@@ -165,6 +169,12 @@ trust_anchors = "%s"
             self.assertEqual(status, 200, a)
         r = self.wait_class("sms:" + SMS_SPAMMER, "spammer", "COMPLAINTS_BAD")
         self.assertIn("spam reports", " ".join(r["reasons"]))
+        # Its next message carries the stored class (the class change heard), beside the complaints.
+        got, _ = poll(lambda: "SENDER_CLASS_SPAMMER" in [
+            x["name"] for x in self.http("POST", "/v1/messages", {
+                "channel": "sms", "sender": SMS_SPAMMER, "recipients": ["+447700900444"],
+                "text": "hi"})[1]["symbols"]], 20)
+        self.assertTrue(got, self.log())
         # The same number as a caller is another identity: nothing there.
         self.assertEqual(self.reputation("voice:" + SMS_SPAMMER)["class"], "unknown")
         # Not spam, and a short code.
@@ -247,6 +257,40 @@ trust_anchors = "%s"
         self.assertEqual(self.reputation("sms:" + SMS_SPAMMER)["class"], "spammer")
         a = self.call(BLOCKED, "+13135554002")
         self.assertEqual((a["action"], a["code"]), ("block", 603), a)
+
+    def test_7_stored_classes_decide_after_a_restart(self):
+        # The call and message windows forgotten (their state files removed),
+        # the store kept: what still tags the short caller and the SMS spammer
+        # is their stored class (read back by the start-up walk); a normal
+        # caller and a clean sender are untouched.
+        self.stop(self.rampartd)
+        for name in ("calls.state", "messages.state"):
+            path = os.path.join(self.dir, "data", name)
+            if os.path.exists(path):
+                os.unlink(path)
+        type(self).start_rampartd()
+        seen = []
+
+        def short_tagged():
+            a = self.call(SHORT, "+12025556998", source="192.0.2.56", trunk="carrier-t")
+            seen.append(a)
+            return a["action"] == "tag" and a["reason"].startswith("REPUTATION_CLASS voice:" + SHORT)
+        got, _ = poll(short_tagged, 20)
+        self.assertTrue(got, (seen[-1:], self.log()))
+        self.assertEqual(seen[-1]["display_prefix"], "Spam? ")
+        self.assertRegex(self.log(), r"channels: [1-9][0-9]* of [0-9]+ caller and sender identities held a bad class")
+        status, v = self.http("POST", "/v1/messages", {"channel": "sms", "sender": SMS_SPAMMER,
+                                                        "recipients": ["+447700900321"], "text": "hello"})
+        self.assertEqual(status, 200, v)
+        self.assertEqual(v["action"], "tag", v)
+        self.assertEqual([s["name"] for s in v["symbols"]], ["SENDER_CLASS_SPAMMER"], v)
+        a = self.call(NORMAL, "+13135556000", source="192.0.2.57", trunk="carrier-t")
+        self.assertEqual(a["action"], "allow", a)
+        status, v = self.http("POST", "/v1/messages", {"channel": "sms", "sender": SMS_OK,
+                                                        "recipients": ["+447700900321"], "text": "see you at 6"})
+        self.assertEqual((status, v["action"]), (200, "allow"), v)
+        status, text = self.http("GET", "/metrics")
+        self.assertRegex(text, r'rampart_channel_class_verdicts_total\{channel="sms",action="tag"\} [1-9]')
 
 
 if __name__ == "__main__":

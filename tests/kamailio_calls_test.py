@@ -13,6 +13,10 @@ INVITE; SIPp (Debian sip-tester) places the calls and answers them:
   callee with P-Asserted-Identity ;verstat=TN-Validation-Passed and no prefix;
 * the same Identity on a call from another number (a forged caller ID) reaches
   the callee tagged: verstat=TN-Validation-Failed and "Spam? ";
+* a call from outside with a caller ID in the provider's own range and a
+  forged Identity (a PASSporT of another number) is refused with 603; the
+  same caller ID without an Identity, or signed for it (a number ported
+  out), reaches the callee tagged;
 * rampartd's /metrics counts the calls by action and verstat;
 * Kamailio reports every call's end (dialog module, POST /v1/calls/end): a
   caller whose calls are answered and hung up after a second is tagged once
@@ -56,6 +60,7 @@ TOKEN = "rmp_kamailio_test_token"
 ROBOT, NORMAL, SIGNED, FORGED = "+13135550100", "+12025550100", "+12025550142", "+12025550177"
 SHORT, LONG, ROBOT2 = "+13135550155", "+12025550166", "+13135550188"
 SMS_SPAMMER = "+447700900123"
+OWN = "+14155550123"  # in the provider's own range (rampartd [calls] own_ranges)
 
 
 UAC = """<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -174,6 +179,7 @@ rights = ["calls", "read", "scan", "events"]
 
 [calls]
 enabled = true
+own_ranges = ["1415555"]
 trust_anchors = "%s"
 https_ca = "%s"
 state_file = "%s"
@@ -463,6 +469,26 @@ state_file = "%s"
         self.assertIn("URL_REPORTED", [s["name"] for s in link["symbols"]], link)
         # A fresh caller is not.
         self.assertEqual(self.place("fresh-after", [(NORMAL, "+12025570002")], 1), [("+12025570002", 200)])
+
+    def test_7_forged_identity_on_own_range_refused(self):
+        # A PASSporT signed for SIGNED, replayed on a call that claims one of our own numbers.
+        forged = self.signed(SIGNED, "+12025550197")
+        got = self.place("own-forged", [(OWN, "+12025550197")], 1, forged)
+        self.assertEqual(got, [("+12025550197", 603)], self.log("rampartd.log"))
+        self.assertEqual(self.invites_at_callee(OWN), [])  # never reached the callee
+        # Without an Identity (none expected on this interconnect): a sign only, tagged.
+        self.assertEqual(self.place("own-plain", [(OWN, "+12025550196")], 1), [("+12025550196", 200)])
+        # Signed for the number itself (ported out, signed by its new provider): tagged, not refused.
+        valid = self.signed(OWN, "+12025550195")
+        self.assertEqual(self.place("own-signed", [(OWN, "+12025550195")], 1, valid), [("+12025550195", 200)])
+        pais = self.invites_at_callee(OWN)
+        self.assertEqual(len(pais), 2, pais)
+        self.assertIn('"Spam? ', pais[0])
+        self.assertIn("verstat=No-TN-Validation", pais[0])
+        self.assertIn("verstat=TN-Validation-Passed", pais[1])
+        # A normal caller with the same forged Identity: tagged as before, never refused.
+        self.assertEqual(self.place("forged-normal", [(FORGED, "+12025550197")], 1, forged),
+                         [("+12025550197", 200)])
 
 
 if __name__ == "__main__":

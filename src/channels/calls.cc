@@ -164,6 +164,7 @@ std::string e164_digits(std::string_view d, bool plus, const Options& o) {
   if (d.empty() || plus) return std::string(d);
   if (!o.international_prefix.empty() && d.substr(0, o.international_prefix.size()) == o.international_prefix)
     return std::string(d.substr(o.international_prefix.size()));
+  if (o.nanp_international_prefix && d.size() > 3 && d.substr(0, 3) == "011") return std::string(d.substr(3));
   if (!o.national_prefix.empty() && d.substr(0, o.national_prefix.size()) == o.national_prefix)
     return o.country_code.empty() ? std::string()
                                   : o.country_code + std::string(d.substr(o.national_prefix.size()));
@@ -564,6 +565,7 @@ struct CallPatterns::Impl {
                             " callees called from this source in " + std::to_string(opt.window_s) +
                             " s with caller IDs sharing the callee's leading digits");
         raise(std::move(a));
+        out.spoofed = true;
       }
       if (out.action == Action::kAllow && strong_signs >= 2 && ended >= 30) {
         // Trunks and networks carry many honest callers: they are tagged on
@@ -761,6 +763,11 @@ CallPatterns::CallPatterns(Options opt) : impl_(std::make_unique<Impl>()) {
   // is in one country; NANP numbers have no "0" trunk prefix (theirs is "1").
   if (impl_->opt.country_code.empty() && !impl_->home_cc.empty() && impl_->home_cc != "1")
     impl_->opt.country_code = impl_->home_cc;
+  // The NANP's international call prefix is 011 (ITU-T's list of national
+  // and international prefixes; NANPA): "00" (the default, most of the
+  // world's) is dialled by nobody there: at home in +1, 011 is one too.
+  if (impl_->home_cc == "1" && impl_->opt.international_prefix != "011")
+    impl_->opt.nanp_international_prefix = true;
 }
 CallPatterns::~CallPatterns() = default;
 size_t CallPatterns::keys() const { return impl_->keys.size(); }
@@ -815,6 +822,7 @@ Assessment CallPatterns::on_invite(const Call& c) {
       if (!r.empty() && caller_n.intl.compare(0, r.size(), r) == 0) {
         raise(impl_->opt.own_range_action,
               "caller ID in the provider's own range " + r + " arriving from outside");
+        out.spoofed = true;
         break;
       }
   // The history of the caller, the trunk and the network.
@@ -888,6 +896,7 @@ Assessment CallPatterns::on_invite(const Call& c) {
     }
     impl_->record(k, a, c.time);
     wave = wave || (kind == KeyKind::kCountry && a.action != Action::kAllow);
+    out.spoofed = out.spoofed || a.spoofed;
     for (auto& r : a.reasons)
       if (std::find(out.reasons.begin(), out.reasons.end(), r) == out.reasons.end())
         out.reasons.push_back(name + ": " + r);
@@ -975,6 +984,8 @@ std::vector<Incident> CallPatterns::incidents() const {
 // answered, duration, intl, country code, foreign caller ID], ...] (the last
 // three may be absent: state of an older version), "toll": [international
 // calls before the window, first call, barred until, toll fraud since],
+// "talks": N (a caller's answered conversations since its key was made: a
+// known caller in a flood at its callee; absent when 0),
 // "incident": {"action": 0|1|2, "first_seen": T, "last_seen": T, "attempts":
 // N, "reasons": [...]} (only when flagged)}
 std::string CallPatterns::save_state(int64_t now) const {
@@ -990,12 +1001,13 @@ std::string CallPatterns::save_state(int64_t now) const {
       if (a.time >= horizon)
         atts.push_back(Json::array({a.time, a.callee, a.ended, a.answered, a.duration, a.intl, a.cc,
                                     a.foreign_cli, attempt_flags(a)}));
-    if (atts.empty() && !k.flagged) continue;
+    if (atts.empty() && !k.flagged && k.talks == 0) continue;
     Json j = {{"key", name},
               {"kind", static_cast<int>(k.kind)},
               {"count", k.incident.attempts},
               {"attempts", std::move(atts)},
               {"toll", Json::array({k.intl_before, k.since, k.barred_until, k.toll_from})}};
+    if (k.talks > 0) j["talks"] = k.talks;
     if (k.flagged)
       j["incident"] = {{"action", static_cast<int>(k.incident.action)},
                        {"first_seen", k.incident.first_seen},
@@ -1081,8 +1093,9 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
       inc.action = static_cast<Action>(action);
       flagged = ok;
     }
-    int64_t count = 0, intl_before = 0, since = -1, barred_until = 0, toll_from = -1;
+    int64_t count = 0, intl_before = 0, since = -1, barred_until = 0, toll_from = -1, talks = 0;
     if (ok && j.contains("count")) ok = int_of(j["count"], 0, INT64_MAX, &count);
+    if (ok && j.contains("talks")) ok = int_of(j["talks"], 0, UINT32_MAX, &talks);
     if (ok && j.contains("toll"))
       ok = j["toll"].is_array() && j["toll"].size() == 4 &&
            int_of(j["toll"][0], 0, INT64_MAX, &intl_before) && int_of(j["toll"][1], -1, INT64_MAX, &since) &&
@@ -1093,7 +1106,7 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
       ++bad;
       continue;
     }
-    if (atts.empty() && !flagged) continue;
+    if (atts.empty() && !flagged && talks == 0) continue;
     const std::string name = j["key"].get<std::string>();
     Impl::Key& k = impl_->touch(name, static_cast<KeyKind>(kind));
     k.kind = static_cast<KeyKind>(kind);
@@ -1104,6 +1117,7 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
     k.since = since;
     k.barred_until = barred_until;
     k.toll_from = toll_from;
+    k.talks = static_cast<uint32_t>(talks);
     inc.key = name;
     k.incident = std::move(inc);
     ++loaded;

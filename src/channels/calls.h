@@ -77,6 +77,9 @@ struct Options {
   std::string country_code;           // digits: "44", "49", "1"; empty: unknown
   std::string national_prefix = "0";  // trunk prefix of national numbers
   std::string international_prefix = "00";
+  // "011" read as an international prefix too (the NANP's): CallPatterns
+  // sets it when our country code (or the one all own ranges share) is +1.
+  bool nanp_international_prefix = false;
   size_t max_keys = 200000;
   // Thresholds (per key, over the last minute unless said).
   uint32_t block_distinct_per_min = 30;  // distinct callees in 60 s: block (tag when healthy, below)
@@ -148,6 +151,11 @@ std::string_view action_name(Action a);
 struct Assessment {
   Action action = Action::kAllow;
   std::vector<std::string> reasons;
+  // The caller ID looks spoofed but the CDR alone is no proof: one of our
+  // own ranges arriving from outside (or a number ported out), or a call of
+  // a neighbour-spoofing wave. A failed STIR Identity on the call (or none
+  // where every call carries one) makes it strong evidence (server/calls_api.h).
+  bool spoofed = false;
 };
 
 struct Incident {

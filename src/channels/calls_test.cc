@@ -325,6 +325,38 @@ TEST(Calls, BusinessCallingForeignCustomersIsNotFlagged) {
   EXPECT_TRUE(p.incidents().empty());
 }
 
+// A NANP provider (own ranges in +1): its subscribers dial abroad with 011,
+// not 00. Stolen SIP credentials dialling 011 numbers of four country codes:
+// seen as international, blocked as toll fraud; the same subscriber's
+// domestic calls (1 + NPA) are not international. With "00" configured
+// elsewhere than +1 nothing changes (the UK case above).
+TEST(Calls, NanpInternationalPrefixIsZeroOneOne) {
+  Options o;
+  o.own_ranges = {"1737262", "1512271"};
+  CallPatterns p(o);
+  const char* ranges[] = {"011882", "011881", "011257", "011676"};
+  int first_block = -1;
+  for (int i = 0; i < 30; ++i) {
+    Call c = own_call(kT0 + 12 * 3600 + i * 15, "+17372624976",
+                      std::string(ranges[i % 4]) + std::to_string(7335913000 + i * 37));
+    Assessment a = p.on_invite(c);
+    p.on_end(c);
+    if (a.action == Action::kBlock && first_block < 0) {
+      first_block = i;
+      ASSERT_FALSE(a.reasons.empty());
+      EXPECT_NE(a.reasons[0].find("toll fraud: "), std::string::npos) << a.reasons[0];
+    }
+  }
+  EXPECT_GE(first_block, 9);
+  EXPECT_LE(first_block, 19);
+  CallPatterns d(o);  // domestic long-distance calls: never toll fraud
+  for (int i = 0; i < 30; ++i) {
+    Call c = own_call(kT0 + 12 * 3600 + i * 60, "+15122716807", "1" + std::to_string(2125550100 + i * 977));
+    EXPECT_EQ(d.on_invite(c).action, Action::kAllow) << i;
+    d.on_end(c);
+  }
+}
+
 TEST(Calls, TollFraudAgainstTheCallersHistoryAndTheHour) {
   // An international call centre: eight countries' numbers, 5 calls every
   // 10 min around the clock for two days (its history).
@@ -519,6 +551,42 @@ TEST(Calls, FloodAtOneNumberFromManyCallerIdsIsBlockedFromItsSources) {
   }
 }
 
+// The known callers of the TDoS rule (answered conversations, kept past the
+// window) survive a restart: after one, a flood source's call from a caller
+// that talked before is tagged, as before it; without the state it is blocked.
+TEST(Calls, KnownCallersOfTheFloodRuleSurviveARestart) {
+  CallPatterns p;
+  Call known = call(kT0, "+13365550177", "+19195550100", "192.0.2.7");
+  p.on_invite(known);
+  known.answered = true;
+  known.duration_s = 300;
+  p.on_end(known);
+  const int64_t later = kT0 + 5000;  // the known caller's attempt has left the window
+  const std::string saved = p.save_state(later);
+  EXPECT_NE(saved.find("\"talks\":1"), std::string::npos) << saved;
+  auto flood_then_known = [&](CallPatterns& q) {
+    for (int i = 0; i < 150; ++i) {
+      Call c = call(later + i, "+1" + std::to_string(2025550000 + i * 7919 % 9999999), "+19194634820",
+                    "198.51.100.10");
+      q.on_invite(c);
+      q.on_end(c);  // unanswered
+    }
+    Call k = call(later + 160, "+13365550177", "+19194634820", "198.51.100.10");
+    return q.on_invite(k).action;
+  };
+  CallPatterns restarted;
+  size_t skipped = 99;
+  EXPECT_EQ(restarted.load_state(saved, later, &skipped), 1u);
+  EXPECT_EQ(skipped, 0u);
+  EXPECT_EQ(flood_then_known(restarted), Action::kTag);
+  CallPatterns fresh;  // no state: the same caller is one of the flood's
+  EXPECT_EQ(flood_then_known(fresh), Action::kBlock);
+  // A bad count is a skipped line, not a crash.
+  CallPatterns bad;
+  EXPECT_EQ(bad.load_state(R"({"key":"caller:+1","kind":0,"attempts":[],"talks":-1})", later, &skipped), 0u);
+  EXPECT_EQ(skipped, 1u);
+}
+
 // A flood of calls with invalid caller IDs at one number (TDoS), each
 // from another source: blocked from the tenth; another number receiving
 // two: tagged only.
@@ -650,6 +718,7 @@ TEST(Calls, NeighbourSpoofingWaveIsTagged) {
     }
     tagged += a.action == Action::kTag;
     EXPECT_NE(a.action, Action::kBlock) << i;
+    EXPECT_EQ(a.spoofed, a.action == Action::kTag) << i;  // a sign for the STIR check (calls_api.h)
     p.on_end(c);
   }
   EXPECT_GE(tagged, 30);
@@ -658,7 +727,9 @@ TEST(Calls, NeighbourSpoofingWaveIsTagged) {
   for (int i = 0; i < 30; ++i) {
     Call c = call(kT0 + i * 10, "+442077560166", "+4420775" + std::to_string(91000 + 733 * (i % 4)),
                   "45.50.33.152");
-    EXPECT_EQ(r.on_invite(c).action, Action::kAllow) << i;
+    const Assessment a = r.on_invite(c);
+    EXPECT_EQ(a.action, Action::kAllow) << i;
+    EXPECT_FALSE(a.spoofed) << i;
     c.answered = true;
     c.duration_s = 7;
     r.on_end(c);

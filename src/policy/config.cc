@@ -90,6 +90,10 @@ own_ranges = []
 # One of them arriving from outside: "tag" (it may be a number ported out to
 # another network, its subscriber calling in) or "block" (603) when none is.
 own_ranges_action = "tag"
+# Interconnects on which every call from outside carries an Identity ("*": all
+# of them): there a spoofed-looking caller ID (ours, a neighbour wave) without
+# one is refused (603), as one whose Identity failed is on any interconnect.
+stir_expected_trunks = []
 # Numbers in national form ("07700 900123"): the country code that makes them
 # E.164 ("44"); empty: such caller IDs are not judged valid or invalid.
 country_code = ""

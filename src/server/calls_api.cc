@@ -49,6 +49,12 @@ Result<CallsConfig> CallsConfig::from(const Config& cfg, const std::string& data
       c.own_ranges.push_back(std::move(d));
   }
   c.own_ranges_block = s.choice("own_ranges_action", "tag", {"tag", "block"}) == "block";
+  for (auto& t : s.strings("stir_expected_trunks")) {
+    if (t.empty() || t.size() > 256)
+      s.invalid("stir_expected_trunks", "a trunk name of 1-256 bytes, or \"*\"");
+    else
+      c.stir_expected_trunks.push_back(std::move(t));
+  }
   auto digits_key = [&](const char* key, std::string dflt) {
     std::string v = s.string(key, dflt);
     if (v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos) {
@@ -99,6 +105,13 @@ Result<CallsConfig> CallsConfig::from(const Config& cfg, const std::string& data
     s.invalid("trust_anchors", "calls.enabled needs the STI-CA list (a PEM file)");
   if (auto st = cfg.errors_since(mark); !st) return tl::unexpected(st.error());
   return c;
+}
+
+bool CallsConfig::expects_identity(std::string_view trunk, bool external) const {
+  if (!external) return false;
+  for (const auto& t : stir_expected_trunks)
+    if (t == "*" || t == trunk) return true;
+  return false;
 }
 
 Result<CallRequest> parse_call_request(std::string_view body) {
@@ -200,7 +213,8 @@ std::string CallAnswer::to_json() const {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-CallAnswer decide_call(const calls::Assessment& a, const stir::Verdict& v, const CallsConfig& cfg) {
+CallAnswer decide_call(const calls::Assessment& a, const stir::Verdict& v, const CallsConfig& cfg,
+                       bool identity_expected) {
   CallAnswer out;
   out.verstat = v.verstat;
   out.attest = v.attest;
@@ -220,6 +234,22 @@ CallAnswer decide_call(const calls::Assessment& a, const stir::Verdict& v, const
     out.action = "block";
     out.code = number_rule ? 603 : 607;
     out.reason = a.reasons.empty() ? "call pattern" : a.reasons.front();
+    return out;
+  }
+  // A caller ID that looks spoofed (ours from outside, a neighbour wave) is
+  // only a sign: numbers are ported out, callers are new. Its own provider
+  // signs a real one (SHAKEN: ATIS-1000074, the FCC's call authentication
+  // rules, 47 CFR 64.6301); a failed signature, or no Identity over an
+  // interconnect where every call carries one, leaves nothing that vouches
+  // for it: refused (603, as the number rules).
+  const bool failed = v.verstat == stir::Verstat::kFailed;
+  if (a.spoofed && (failed || (v.verstat == stir::Verstat::kNoValidation && identity_expected))) {
+    out.action = "block";
+    out.code = 603;
+    out.reason = std::string("spoofed caller ID: ") +
+                 (failed ? "its Identity failed (" + v.reason + ")"
+                         : "no Identity on an interconnect where every call carries one");
+    out.reasons.push_back(out.reason);
     return out;
   }
   if (v.verstat == stir::Verstat::kFailed && cfg.reject_failed) {
@@ -337,10 +367,14 @@ struct CallService::Impl {
 
   void finish(const CallRequest& req, const calls::Assessment& a, const stir::Verdict& v,
               std::chrono::steady_clock::time_point t0, const std::function<void(CallAnswer)>& done) {
-    CallAnswer ans = decide_call(a, v, cfg);
+    CallAnswer ans = decide_call(a, v, cfg, cfg.expects_identity(req.trunk, req.external));
     if (rep)
-      // Now, not the call's Date: a client's clock never moves the counters.
-      rep->on_call(req, e164_of(req.from), static_cast<int64_t>(std::time(nullptr)), ans);
+    // Now, not the call's Date: a client's clock never moves the counters.
+    {
+      const std::string caller = e164_of(req.from);
+      rep->on_call(req, caller, static_cast<int64_t>(std::time(nullptr)), ans);
+      rep->apply_caller_class(caller, ans, cfg.tag_prefix);
+    }
     if (actions) actions->with({ans.action}).inc();
     if (verstats) verstats->with({std::string(stir::verstat_name(v.verstat))}).inc();
     if (seconds)

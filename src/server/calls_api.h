@@ -8,7 +8,9 @@
 //   allow   let the call through (with the verstat when an Identity came);
 //   tag     let it through marked: verstat parameter, "Spam? " caller-name prefix;
 //   block   refuse it: 603 Decline (a caller ID that is invalid, the callee's
-//           own number or one of the provider's ranges from outside) or
+//           own number, one of the provider's ranges from outside with
+//           own_ranges_action = "block", or a spoofed-looking caller ID whose
+//           Identity failed or is missing where expected) or
 //           607 Unwanted (RFC 8197: the caller's pattern, e.g. a robocaller);
 //   reject  refuse a failed Identity with its RFC 8224 code (436/437/438/403),
 //           only with [calls] stir_failed = "reject" (default: tag).
@@ -21,6 +23,7 @@
 //   stir_failed = "tag"                         # or "reject"
 //   own_ranges = ["1202555"]                    # digit prefixes of our own numbers
 //   own_ranges_action = "tag"                   # from outside: tag (ported out?) or "block"
+//   stir_expected_trunks = []                   # every call on them signed ("*": all from outside)
 //   tag_prefix = "Spam? "
 //   toll_tag_destinations = 10                  # own caller, international callees in the window: tag
 //   toll_block_destinations = 20                # ... block (603), or from tag on with two signs
@@ -94,6 +97,11 @@ struct CallsConfig {
   bool reject_failed = false;  // stir_failed = "reject"
   std::vector<std::string> own_ranges;
   bool own_ranges_block = false;  // own_ranges_action = "block" (default "tag": numbers ported out)
+  // Interconnects on which every call from outside carries an Identity (the
+  // SHAKEN peers; "*": all of them): there a call without one whose caller
+  // ID looks spoofed is refused like one with a failed Identity.
+  std::vector<std::string> stir_expected_trunks;
+  bool expects_identity(std::string_view trunk, bool external) const;
   std::string country_code, national_prefix = "0", international_prefix = "00";  // calls.h Options
   std::string tag_prefix = "Spam? ";
   // Toll fraud by our own callers (calls.h Options toll_*, utc_offset_min).
@@ -143,9 +151,14 @@ struct CallAnswer {
 };
 
 // The rule (pure): the patterns' assessment and the STIR verdict of one call.
-// `identity_present`: an Identity header came (else the verstat is not sent).
+// `identity_expected`: the call came from outside over an interconnect where
+// every call carries an Identity (CallsConfig::expects_identity). A caller ID
+// that looks spoofed (Assessment::spoofed: our own range from outside, a
+// neighbour-spoofing wave) with a failed Identity, or with none where one is
+// expected, is refused with 603; with a valid one, or none where none is
+// expected, it stays a tag.
 CallAnswer decide_call(const channels::calls::Assessment& a, const channels::stir::Verdict& v,
-                       const CallsConfig& cfg);
+                       const CallsConfig& cfg, bool identity_expected = false);
 
 class CallService {
  public:

@@ -113,6 +113,66 @@ TEST(CallsApi, DecisionRule) {
   EXPECT_TRUE(nlohmann::json::parse(decide_call(allow, none, cfg).to_json())["attest"].is_null());
 }
 
+// A caller ID that looks spoofed (our own range from outside, a neighbour
+// wave): a tag on the CDR alone; refused (603) when its Identity failed, or
+// when none came over an interconnect where every call carries one; a valid
+// Identity (a number ported out, signed by its new provider) keeps it a tag.
+// A normal caller with a failed or missing Identity is never refused.
+TEST(CallsApi, SpoofedCallerIdWithFailedOrMissingIdentityIsRefused) {
+  CallsConfig cfg;
+  stir::Verdict passed, failed, none;
+  passed.verstat = stir::Verstat::kPassed;
+  passed.attest = 'A';
+  failed.verstat = stir::Verstat::kFailed;
+  failed.sip_status = 438;
+  failed.reason = "signature does not verify";
+  none.verstat = stir::Verstat::kNoValidation;
+  none.sip_status = 428;
+  calls::Assessment own{calls::Action::kTag,
+                        {"caller ID in the provider's own range 1202555 arriving from outside"},
+                        /*spoofed=*/true};
+  calls::Assessment normal;
+  auto f = decide_call(own, failed, cfg);
+  EXPECT_EQ(f.action, "block");
+  EXPECT_EQ(f.code, 603);
+  EXPECT_NE(f.reason.find("Identity failed (signature does not verify)"), std::string::npos) << f.reason;
+  EXPECT_EQ(f.verstat, stir::Verstat::kFailed);
+  EXPECT_EQ(decide_call(own, none, cfg).action, "tag");  // no Identity expected: a sign only
+  auto m = decide_call(own, none, cfg, /*identity_expected=*/true);
+  EXPECT_EQ(m.action, "block");
+  EXPECT_EQ(m.code, 603);
+  auto p = decide_call(own, passed, cfg, true);
+  EXPECT_EQ(p.action, "tag");  // a valid signature: ported out, not proof of a spoof
+  EXPECT_EQ(p.display_prefix, "Spam? ");
+  cfg.reject_failed = true;  // stir_failed = "reject" does not soften it
+  EXPECT_EQ(decide_call(own, failed, cfg).code, 603);
+  EXPECT_EQ(decide_call(normal, failed, cfg).code, 438);
+  cfg.reject_failed = false;
+  EXPECT_EQ(decide_call(normal, failed, cfg, true).action, "tag");
+  EXPECT_EQ(decide_call(normal, none, cfg, true).action, "allow");
+  // Which interconnects expect an Identity.
+  cfg.stir_expected_trunks = {"carrier-a"};
+  EXPECT_TRUE(cfg.expects_identity("carrier-a", true));
+  EXPECT_FALSE(cfg.expects_identity("carrier-b", true));
+  EXPECT_FALSE(cfg.expects_identity("carrier-a", false));  // our own subscribers' calls
+  cfg.stir_expected_trunks = {"*"};
+  EXPECT_TRUE(cfg.expects_identity("", true));
+  // The patterns mark such calls: own range from outside, not from inside.
+  calls::Options o;
+  o.own_ranges = {"1202555"};
+  calls::CallPatterns pat(o);
+  calls::Call c;
+  c.time = 1796601600;
+  c.caller = "+12025550123";
+  c.callee = "+13125550100";
+  EXPECT_TRUE(pat.on_invite(c).spoofed);
+  c.external = false;
+  EXPECT_FALSE(pat.on_invite(c).spoofed);
+  c.external = true;
+  c.caller = "+14155550123";
+  EXPECT_FALSE(pat.on_invite(c).spoofed);
+}
+
 TEST(CallsApi, ConfigIsStrict) {
   auto ok =
       Config::parse("[calls]\nenabled = true\ntrust_anchors = \"/x.pem\"\nown_ranges = [\"+1 202 555\"]\n");
@@ -138,11 +198,17 @@ TEST(CallsApi, ConfigIsStrict) {
   EXPECT_EQ(t->thresholds.wangiri_callees, 12u);
   EXPECT_EQ(t->thresholds.conversation_s, 45);
   EXPECT_EQ(t->thresholds.neighbour_free_digits, 4u);
+  auto st = Config::parse("[calls]\nstir_expected_trunks = [\"carrier-a\", \"*\"]\n");
+  ASSERT_TRUE(st);
+  auto sc = CallsConfig::from(*st);
+  ASSERT_TRUE(sc) << sc.error().message;
+  EXPECT_EQ(sc->stir_expected_trunks, (std::vector<std::string>{"carrier-a", "*"}));
   for (const char* bad :
        {"[calls]\nenabled = true\n", "[calls]\nstir_failed = \"drop\"\n", "[calls]\nown_ranges = [\"abc\"]\n",
         "[calls]\nx5u_timeout_ms = 0\n", "[calls]\ntoll_tag_destinations = 30\n",
         "[calls]\ntoll_share = 1.5\n", "[calls]\nutc_offset_min = 5000\n", "[calls]\ntdos_calls = 1\n",
-        "[calls]\nwangiri_asr = 2\n", "[calls]\nneighbour_free_digits = 0\n"}) {
+        "[calls]\nwangiri_asr = 2\n", "[calls]\nneighbour_free_digits = 0\n",
+        "[calls]\nstir_expected_trunks = [\"\"]\n"}) {
     auto cfg = Config::parse(bad);
     ASSERT_TRUE(cfg);
     EXPECT_FALSE(CallsConfig::from(*cfg)) << bad;

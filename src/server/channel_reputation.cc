@@ -2,6 +2,17 @@
 // Calls and messages as reputation identities (see channel_reputation.h).
 #include "server/channel_reputation.h"
 
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <ctime>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/log.h"
 #include "server/calls_api.h"
 
 namespace rampart::server {
@@ -18,7 +29,130 @@ void add_reason(Event& e, std::string r) {
   if (e.reasons.size() < reputation::kMaxEventReasons) e.reasons.push_back(r.substr(0, 200));
 }
 
+constexpr double kClassScore = 4;  // SENDER_CLASS_*: tag alone (action_for), block with one more sign
+
+bool verdict_kind(reputation::IdentityKind k) {
+  using K = reputation::IdentityKind;
+  return k == K::kVoice || k == K::kSms || k == K::kShortCode || k == K::kIm;
+}
+
 }  // namespace
+
+// The bad classes of callers and senders (channel_reputation.h).
+struct ChannelReputation::Classes {
+  std::mutex mu;
+  std::unordered_map<std::string, HeldClass> bad;
+  std::deque<std::string> order;            // insertion order, for the bound (stale names skipped)
+  std::unordered_set<std::string> touched;  // changes heard while the walk runs
+  bool seeding = false;
+  std::atomic<bool> stop{false};
+  std::thread seeder;
+
+  // `from_walk`: the start-up walk's findings, which never overwrite a change heard meanwhile.
+  void apply_locked(std::span<const reputation::ClassChange> cs, bool from_walk) {
+    for (const auto& c : cs) {
+      if (!verdict_kind(reputation::identity_kind_of(c.identity))) continue;
+      if (from_walk && touched.count(c.identity)) continue;
+      if (!from_walk && seeding) touched.insert(c.identity);
+      if (!reputation::is_bad(c.to)) {
+        bad.erase(c.identity);
+        continue;
+      }
+      HeldClass h{c.to, c.reasons.empty()
+                            ? std::string()
+                            : c.reasons.front().code +
+                                  (c.reasons.front().text.empty() ? "" : ": " + c.reasons.front().text)};
+      auto [it, fresh] = bad.insert_or_assign(c.identity, std::move(h));
+      (void)it;
+      if (fresh) order.push_back(c.identity);
+      while (bad.size() > kMaxHeldClasses && !order.empty()) {
+        bad.erase(order.front());
+        order.pop_front();
+      }
+      if (order.size() > 2 * kMaxHeldClasses) {  // names erased since: drop them from the order
+        std::deque<std::string> kept;
+        for (auto& n : order)
+          if (bad.count(n)) kept.push_back(std::move(n));
+        order.swap(kept);
+      }
+    }
+  }
+
+  void walk(reputation::Engine& engine) {
+    const auto t0 = std::chrono::steady_clock::now();
+    size_t keys = 0, held = 0;
+    std::vector<std::string> chunk;
+    auto flush_chunk = [&]() {
+      if (chunk.empty()) return;
+      auto reports = engine.report_many(chunk, static_cast<int64_t>(std::time(nullptr)));
+      chunk.clear();
+      if (!reports) {
+        log::get()->warn("channels: reading the stored classes: {}", reports.error().message);
+        return;
+      }
+      std::vector<reputation::ClassChange> found;
+      for (auto& r : *reports)
+        if (reputation::is_bad(r.cls))
+          found.push_back(
+              {std::move(r.identity), reputation::SenderClass::kUnknown, r.cls, std::move(r.reasons), r.now});
+      held += found.size();
+      std::lock_guard lock(mu);
+      if (!found.empty()) apply_locked(found, true);
+    };
+    auto st = engine.store().for_each_key([&](std::string_view k) {
+      if (stop.load()) return false;
+      if (!verdict_kind(reputation::identity_kind_of(k))) return true;
+      ++keys;
+      chunk.emplace_back(k);
+      if (chunk.size() >= 512) flush_chunk();
+      return true;
+    });
+    if (!stop.load()) flush_chunk();
+    if (!st) log::get()->warn("channels: reading the stored classes: {}", st.error().message);
+    {
+      std::lock_guard lock(mu);
+      seeding = false;
+      touched.clear();
+    }
+    log::get()->info(
+        "channels: {} of {} caller and sender identities held a bad class at start ({} ms){}", held, keys,
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count(),
+        stop.load() ? ", stopped early" : "");
+  }
+};
+
+ChannelReputation::ChannelReputation() : classes_(std::make_shared<Classes>()) {}
+
+ChannelReputation::~ChannelReputation() { stop_seed(); }
+
+void ChannelReputation::seed_from(reputation::Engine& engine) {
+  if (!engine.store().thread_safe()) {
+    log::get()->warn(
+        "channels: the {} store is not thread-safe: callers' and senders' classes held before this start "
+        "count from their next change",
+        engine.store().name());
+    return;
+  }
+  if (classes_->seeder.joinable()) return;
+  {
+    std::lock_guard lock(classes_->mu);
+    classes_->seeding = true;
+  }
+  Classes* raw = classes_.get();
+  classes_->seeder = std::thread([raw, &engine] { raw->walk(engine); });
+}
+
+void ChannelReputation::stop_seed() {
+  classes_->stop = true;
+  if (classes_->seeder.joinable()) classes_->seeder.join();
+}
+
+std::optional<ChannelReputation::HeldClass> ChannelReputation::bad_class(const std::string& identity) const {
+  std::lock_guard lock(classes_->mu);
+  auto it = classes_->bad.find(identity);
+  if (it == classes_->bad.end()) return std::nullopt;
+  return it->second;
+}
 
 void ChannelReputation::register_metrics(Metrics& m) {
   events_ = &m.counter_family("rampart_channel_events_total",
@@ -35,10 +169,20 @@ void ChannelReputation::register_metrics(Metrics& m) {
                                "kind (voice, sip, trunk, sms, "
                                "shortcode, im) and new class.",
                                {"kind", "class"});
+  class_applied_ = &m.counter_family(
+      "rampart_channel_class_verdicts_total",
+      "Calls and SMS/IM messages whose verdict the stored class of their caller or sender raised "
+      "(spammer, compromised), by channel and resulting action (tag, block).",
+      {"channel", "action"});
 }
 
 reputation::ClassListener ChannelReputation::class_listener() const {
-  return [changes = changes_](std::span<const reputation::ClassChange> cs) {
+  std::weak_ptr<Classes> weak = classes_;
+  return [changes = changes_, weak](std::span<const reputation::ClassChange> cs) {
+    if (auto held = weak.lock()) {
+      std::lock_guard lock(held->mu);
+      held->apply_locked(cs, false);
+    }
     if (!changes) return;
     for (const auto& c : cs) {
       const auto kind = reputation::identity_kind_of(c.identity);
@@ -93,6 +237,17 @@ void ChannelReputation::on_message(const msg::Message& m, msg::Verdict& v, std::
                                       key + " " + std::string(reputation::override_action_name(o->action)) +
                                           " by " + o->who + ": " + o->reason});
       if (overridden_) overridden_->with({channel, block ? "block" : "allow"}).inc();
+    } else if (auto held = bad_class(key)) {
+      // The stored class: a sign worth a tag alone (after the event took the verdict before it).
+      const std::string cls(reputation::class_name(held->cls));
+      std::string name = "SENDER_CLASS_" + cls;
+      for (char& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      v.symbols.push_back(msg::Symbol{name, kClassScore,
+                                      key + " classed " + cls + " in the reputation store" +
+                                          (held->reason.empty() ? "" : " (" + held->reason + ")")});
+      v.score += kClassScore;
+      v.action = std::string(msg::action_for(v.score));
+      if (class_applied_ && v.action != "allow") class_applied_->with({channel, v.action}).inc();
     }
     out.push_back(std::move(e));
   }
@@ -151,6 +306,32 @@ void ChannelReputation::on_call(const CallRequest& req, const std::string& calle
   std::vector<Event> evs;
   evs.push_back(std::move(e));
   record(std::move(evs));
+}
+
+void ChannelReputation::apply_caller_class(const std::string& caller_e164, CallAnswer& a,
+                                           const std::string& tag_prefix) const {
+  if (caller_e164.empty() || a.action == "block" || a.action == "reject") return;
+  for (const std::string& r : a.reasons)
+    if (r.starts_with("OVERRIDE_")) return;  // an override decided it
+  const std::string key = "voice:" + caller_e164;
+  auto held = bad_class(key);
+  if (!held) return;
+  const std::string why = "REPUTATION_CLASS " + key + " classed " +
+                          std::string(reputation::class_name(held->cls)) + " in the reputation store" +
+                          (held->reason.empty() ? "" : " (" + held->reason + ")");
+  a.reasons.push_back(why);
+  if (a.verstat == channels::stir::Verstat::kPassed && a.attest == 'A') {
+    // Its provider vouches the caller holds the number: the class is its own.
+    a.action = "block";
+    a.code = 607;
+    a.reason = why;
+    a.display_prefix.clear();
+  } else if (a.action == "allow") {
+    a.action = "tag";
+    a.reason = why;
+    a.display_prefix = tag_prefix;
+  }
+  if (class_applied_) class_applied_->with({"voice", a.action}).inc();
 }
 
 void ChannelReputation::on_end(const std::string& caller_e164, const std::string& source_ip,

@@ -29,8 +29,25 @@
 // call refused for a failed Identity ([calls] stir_failed = "reject") stays
 // refused: an allowed number is what a spoofer would present.
 //
+// Stored classes as verdict input: the class the reputation store holds for
+// a caller (voice:) or an SMS/IM sender (sms:, shortcode:, im:) counts in
+// the next verdict, after the overrides (an override wins). A caller classed
+// spammer or compromised is tagged ("Spam? ", reason REPUTATION_CLASS ...)
+// and refused with 607 when the call's Identity passed with attestation A
+// (its provider vouches the caller holds that number: the class is its own,
+// not a spoofer's doing); a sender so classed gets SENDER_CLASS_SPAMMER (or
+// _COMPROMISED), score 4: tagged alone, blocked with one more sign. The
+// call's source (sip:) and trunk (trunk:) classes are not used: an SBC or an
+// interconnect carries honest callers beside a campaign. The event recorded
+// for the call or message keeps the verdict before the class, so the class
+// does not feed itself. The classes come from the engine's class changes
+// (class_listener) and, for those held before this start, from a walk of the
+// store's channel keys (seed_from; a change heard meanwhile wins). At most
+// kMaxHeldClasses bad identities are held (then the oldest go).
+//
 // Threads: the services call it from their worker threads; `sink` must be
-// thread-safe (rampartd posts to loop 0), OverrideStore::find locks.
+// thread-safe (rampartd posts to loop 0), OverrideStore::find locks, the
+// class table locks.
 #pragma once
 
 #include <functional>
@@ -54,6 +71,12 @@ struct CallEnd;
 
 class ChannelReputation {
  public:
+  static constexpr size_t kMaxHeldClasses = 1'000'000;
+  ChannelReputation();
+  ~ChannelReputation();  // stops the seed walk
+  ChannelReputation(const ChannelReputation&) = delete;
+  ChannelReputation& operator=(const ChannelReputation&) = delete;
+
   std::function<void(std::vector<reputation::Event>)> sink;
   std::shared_ptr<const reputation::OverrideStore> overrides;
 
@@ -73,6 +96,22 @@ class ChannelReputation {
   // digits; "" for a withheld or national number without a country code);
   // the override applied to `a`, the event recorded.
   void on_call(const CallRequest& req, const std::string& caller_e164, int64_t time, CallAnswer& a);
+  // The stored class of a judged call's caller applied to `a` (after
+  // on_call; nothing when an override decided it or it is refused already).
+  void apply_caller_class(const std::string& caller_e164, CallAnswer& a, const std::string& tag_prefix) const;
+  // A bad class (spammer, compromised) held for `identity`, with its first
+  // reason; nullopt otherwise.
+  struct HeldClass {
+    reputation::SenderClass cls = reputation::SenderClass::kUnknown;
+    std::string reason;
+  };
+  std::optional<HeldClass> bad_class(const std::string& identity) const;
+  // The classes held before this start: a thread walks the store's channel
+  // keys (Store::for_each_key) and asks their reports in chunks of 512. Only
+  // for a thread-safe store (RocksDB, memory); else logged and skipped (the
+  // classes count from their next change). stop_seed() before the store goes.
+  void seed_from(reputation::Engine& engine);
+  void stop_seed();
   // A call's end (the INVITE's caller, source and trunk).
   void on_end(const std::string& caller_e164, const std::string& source_ip, const std::string& trunk,
               int64_t time, bool answered, int64_t duration);
@@ -86,6 +125,9 @@ class ChannelReputation {
   Family<Counter>* events_ = nullptr;
   Family<Counter>* overridden_ = nullptr;
   Family<Counter>* changes_ = nullptr;
+  Family<Counter>* class_applied_ = nullptr;
+  struct Classes;
+  std::shared_ptr<Classes> classes_;
 };
 
 }  // namespace rampart::server

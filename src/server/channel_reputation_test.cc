@@ -183,5 +183,120 @@ TEST(ChannelReputation, ClassChangesOfChannelIdentitiesAreCounted) {
   EXPECT_EQ(text.find("kind=\"ip\""), std::string::npos);
 }
 
+// The stored class of a caller or sender is a verdict input: a caller
+// classed spammer is tagged on its next call (refused, 607, when its
+// Identity passed with attestation A), a sender classed spammer gets
+// SENDER_CLASS_SPAMMER (tag alone, block with another sign). Overrides win;
+// the source's and trunk's classes are not used; the event keeps the
+// verdict before the class; a class that goes away stops counting.
+TEST(ChannelReputation, StoredClassesAreAVerdictInput) {
+  Fixture f;
+  auto listen = f.rep.class_listener();
+  std::vector<reputation::ClassChange> cs(4);
+  cs[0].identity = "voice:+13135550100";
+  cs[0].to = reputation::SenderClass::kSpammer;
+  cs[0].reasons.push_back({"SPAM_VERDICTS", 1, "40 of 40 calls blocked or tagged"});
+  cs[1].identity = "sms:+447700900123";
+  cs[1].to = reputation::SenderClass::kSpammer;
+  cs[2].identity = "sip:203.0.113.66";
+  cs[2].to = reputation::SenderClass::kSpammer;
+  cs[3].identity = "voice:+12025550100";
+  cs[3].to = reputation::SenderClass::kBulk;  // a good class: no input
+  listen(cs);
+  EXPECT_TRUE(f.rep.bad_class("voice:+13135550100"));
+  EXPECT_FALSE(f.rep.bad_class("voice:+12025550100"));
+
+  CallRequest req;
+  req.from = "+13135550100";
+  req.source_ip = "203.0.113.66";
+  CallAnswer a = answer("allow", 0);
+  f.rep.on_call(req, "+13135550100", 1796601600, a);
+  f.rep.apply_caller_class("+13135550100", a, "Spam? ");
+  EXPECT_EQ(a.action, "tag");
+  EXPECT_EQ(a.display_prefix, "Spam? ");
+  EXPECT_EQ(
+      a.reason,
+      "REPUTATION_CLASS voice:+13135550100 classed spammer in the reputation store (SPAM_VERDICTS: 40 of "
+      "40 calls blocked or tagged)");
+  EXPECT_EQ(f.got.back().verdict, reputation::Verdict::kHam);  // the event: the verdict before the class
+  // Attested A by its provider: the number is really the caller's: refused.
+  a = answer("allow", 0);
+  a.verstat = channels::stir::Verstat::kPassed;
+  a.attest = 'A';
+  f.rep.apply_caller_class("+13135550100", a, "Spam? ");
+  EXPECT_EQ(a.action, "block");
+  EXPECT_EQ(a.code, 607);
+  EXPECT_EQ(a.display_prefix, "");
+  a = answer("allow", 0);  // attestation B: the signer does not vouch for the number
+  a.verstat = channels::stir::Verstat::kPassed;
+  a.attest = 'B';
+  f.rep.apply_caller_class("+13135550100", a, "Spam? ");
+  EXPECT_EQ(a.action, "tag");
+  // A pattern block stays what it was.
+  a = answer("block", 603);
+  f.rep.apply_caller_class("+13135550100", a, "Spam? ");
+  EXPECT_EQ(a.action, "block");
+  EXPECT_EQ(a.code, 603);
+  EXPECT_EQ(a.reason, "pattern");
+  // Another caller from the spammer-classed source: untouched.
+  a = answer("allow", 0);
+  f.rep.apply_caller_class("+13135550999", a, "Spam? ");
+  EXPECT_EQ(a.action, "allow");
+  a = answer("allow", 0);
+  f.rep.apply_caller_class("+12025550100", a, "Spam? ");  // bulk
+  EXPECT_EQ(a.action, "allow");
+  a = answer("allow", 0);
+  f.rep.apply_caller_class("", a, "Spam? ");  // withheld
+  EXPECT_EQ(a.action, "allow");
+  // Allowed by hand: the override wins.
+  f.set("voice:+13135550100", "allow");
+  a = answer("tag", 0);
+  f.rep.on_call(req, "+13135550100", 1796601601, a);
+  f.rep.apply_caller_class("+13135550100", a, "Spam? ");
+  EXPECT_EQ(a.action, "allow");
+
+  // SMS: the sender's class is a symbol worth a tag alone, a block with another sign.
+  msg::Message m;
+  m.sender = "+447700900123";
+  m.recipients = {"+447700900001"};
+  std::vector<reputation::Event> evs;
+  msg::Verdict v;
+  v.action = "allow";
+  f.rep.on_message(m, v, evs);
+  EXPECT_EQ(v.action, "tag");
+  ASSERT_FALSE(v.symbols.empty());
+  EXPECT_EQ(v.symbols.back().name, "SENDER_CLASS_SPAMMER");
+  EXPECT_DOUBLE_EQ(v.score, 4);
+  EXPECT_EQ(evs.at(0).verdict, reputation::Verdict::kHam);
+  v = verdict("tag");
+  v.score = 4;
+  f.rep.on_message(m, v, evs);
+  EXPECT_EQ(v.action, "block");
+  m.sender = "+447700900999";  // another sender: nothing
+  v = msg::Verdict{};
+  v.action = "allow";
+  f.rep.on_message(m, v, evs);
+  EXPECT_EQ(v.action, "allow");
+  EXPECT_TRUE(v.symbols.empty());
+  const std::string text = f.metrics.render();
+  EXPECT_NE(text.find("rampart_channel_class_verdicts_total{channel=\"voice\",action=\"tag\"}"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("rampart_channel_class_verdicts_total{channel=\"sms\",action=\"block\"} 1"),
+            std::string::npos);
+
+  // The class goes away: it stops counting.
+  cs.resize(1);
+  cs[0].identity = "sms:+447700900123";
+  cs[0].from = reputation::SenderClass::kSpammer;
+  cs[0].to = reputation::SenderClass::kUnknown;
+  listen(cs);
+  m.sender = "+447700900123";
+  v = msg::Verdict{};
+  v.action = "allow";
+  f.rep.on_message(m, v, evs);
+  EXPECT_EQ(v.action, "allow");
+}
+
 }  // namespace
 }  // namespace rampart::server

@@ -180,6 +180,9 @@ struct Daemon::Impl {
 #ifdef HAVE_RAMPART_CALLS
   std::shared_ptr<CallService> calls;        // [calls] enabled; its worker posts to the loops
   std::shared_ptr<MessageService> messages;  // [messages] enabled; likewise
+#ifdef HAVE_RAMPART_CALLS
+  std::shared_ptr<ChannelReputation> channel_rep;  // calls' and messages' reputation (its seed walk)
+#endif
 #endif
 #ifdef HAVE_RAMPART_EXCHANGE_SERVICE
   std::unique_ptr<ExchangeService> exchange;  // [exchange] enabled
@@ -566,6 +569,9 @@ struct Daemon::Impl {
       });
     };
     feedback->service()->engine().add_class_listener(rep->class_listener());
+    // The callers' and senders' classes held before this start, for the verdicts.
+    rep->seed_from(feedback->service()->engine());
+    channel_rep = rep;
     if (calls) calls->set_reputation(rep);
     if (messages) messages->set_reputation(rep);
   }
@@ -715,6 +721,9 @@ struct Daemon::Impl {
 #endif
 #ifdef HAVE_RAMPART_LIVE_ZONES
     if (live) live->stop_seed();  // it reads the store, which drain() stops
+#endif
+#ifdef HAVE_RAMPART_CALLS
+    if (channel_rep) channel_rep->stop_seed();  // likewise
 #endif
     if (feedback) (void)feedback->drain(deadline);  // logs what it could not do
     if (outbox) outbox->stop();                     // a report being sent finishes first
