@@ -10,6 +10,10 @@
 //   auto [pos, fresh] = idx.find_or_add(key, v.size(), key_of);   // fresh: push_back to v now
 //   idx.erase(key, key_of);                                        // before v loses that element
 //
+// Many keys in a row (each a cache miss in a big index): hash them first,
+// reserve() room, then prefetch() each slot a few keys ahead of its
+// find_or_add(key, hash, ...), so the misses overlap.
+//
 // Open addressing with linear probing; each slot holds 32 bits of the key's
 // hash and the element's position + 1 (0: empty; erased slots are marked and
 // reused when the table is rebuilt). Positions must stay valid while indexed
@@ -31,8 +35,13 @@ class KeyIndex {
   // The position of `key` (key_of(position) == key), added at `next` if absent.
   template <typename KeyOf>
   std::pair<uint32_t, bool> find_or_add(std::string_view key, uint32_t next, const KeyOf& key_of) {
+    return find_or_add(key, hash(key), next, key_of);
+  }
+  // The same with the key's hash(key) given.
+  template <typename KeyOf>
+  std::pair<uint32_t, bool> find_or_add(std::string_view key, uint32_t h, uint32_t next,
+                                        const KeyOf& key_of) {
     if ((used_ + 1) * 2 > slots_.size()) rebuild(std::max<size_t>(64, live_ * 4));
-    const uint32_t h = hash(key);
     size_t i = h & mask_;
     std::optional<size_t> gone;  // the first erased slot on the way: reused
     for (;; i = (i + 1) & mask_) {
@@ -83,12 +92,32 @@ class KeyIndex {
   }
   size_t size() const { return live_; }
 
- private:
-  static constexpr uint64_t kGone = ~uint64_t{0};
+  // Room for `n` more keys without a rebuild (so prefetched slots stay put).
+  void reserve(size_t n) {
+    if ((used_ + n + 1) * 2 > slots_.size()) rebuild(std::max<size_t>(64, (live_ + n) * 4));
+  }
+  // Starts loading the home slot of a key hashed `h`; returns that slot's
+  // current content (0 if the index is empty): a caller may prefetch what
+  // it points to (the element at position + 1 of a slot whose upper half is h).
+  void prefetch(uint32_t h) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & mask_]);
+  }
+  // The position of the key in the home slot of `h` when its hash tag is h
+  // (a guess: the key itself is not compared), for prefetching the element.
+  std::optional<uint32_t> home_position(uint32_t h) const {
+    if (slots_.empty()) return std::nullopt;
+    const uint64_t s = slots_[h & mask_];
+    if (s == 0 || s == kGone || static_cast<uint32_t>(s >> 32) != h) return std::nullopt;
+    return pos_of(s);
+  }
+
   static uint32_t hash(std::string_view k) {
     const uint64_t h = std::hash<std::string_view>{}(k);
     return static_cast<uint32_t>(h ^ (h >> 32));
   }
+
+ private:
+  static constexpr uint64_t kGone = ~uint64_t{0};
   static uint32_t pos_of(uint64_t s) { return static_cast<uint32_t>(s & 0xffffffffu) - 1; }
   // A table of at least `want` slots (a power of two) holding the live entries.
   void rebuild(size_t want) {

@@ -67,5 +67,44 @@ TEST(KeyIndex, EmptyKeysAndAbsentKeysOnAnEmptyIndex) {
   EXPECT_EQ(idx.find_or_add("", 1, key_of), std::make_pair(pos, false));
 }
 
+// The writer's way (StoreService): keys hashed first, reserve(), slots
+// prefetched ahead, find_or_add with the hash given. Same answers as the
+// plain calls through growth (reserve() each round); home_position() names the
+// element a key's home slot holds (a guess for prefetching: here, with
+// few keys, usually the key's own position) and nothing for an absent key.
+TEST(KeyIndex, HashedAddsAfterReserveMatchPlainOnes) {
+  std::vector<std::string> v;
+  KeyIndex hashed, plain;
+  const auto key_of = [&v](uint32_t i) -> std::string_view { return v[i]; };
+  std::mt19937_64 rng(9);
+  size_t guessed = 0, present = 0;
+  for (int round = 0; round < 20; ++round) {
+    std::vector<std::string> keys;
+    for (int k = 0; k < 300; ++k) keys.push_back("domain:s" + std::to_string(rng() % 2000) + ".example");
+    std::vector<uint32_t> hashes;
+    for (const auto& k : keys) hashes.push_back(KeyIndex::hash(k));
+    hashed.reserve(keys.size());
+    const size_t before = hashed.size();
+    for (size_t j = 0; j < keys.size(); ++j) {
+      hashed.prefetch(hashes[j]);
+      const auto guess = hashed.home_position(hashes[j]);
+      const auto want = plain.find_or_add(keys[j], static_cast<uint32_t>(v.size()), key_of);
+      const auto got = hashed.find_or_add(keys[j], hashes[j], static_cast<uint32_t>(v.size()), key_of);
+      ASSERT_EQ(got, want) << keys[j];
+      if (!got.second) {
+        ++present;
+        guessed += guess == got.first;
+      } else {
+        EXPECT_FALSE(guess && key_of(*guess) == keys[j]) << keys[j];
+        v.push_back(keys[j]);
+      }
+    }
+    EXPECT_EQ(hashed.size(), before + (v.size() - before));
+  }
+  EXPECT_EQ(hashed.size(), plain.size());
+  EXPECT_GT(present, 0u);
+  EXPECT_GT(guessed * 2, present);  // the home slot holds most keys
+}
+
 }  // namespace
 }  // namespace rampart::reputation

@@ -535,6 +535,7 @@ struct StoreService::Impl {
     std::vector<EventBatch> group;
     std::vector<WriteMeta> metas;
     Engine::Senders senders;
+    std::vector<uint32_t> sender_hashes;  // KeyIndex::hash of each sender's key
     auto backoff = Steady::duration::zero();
     Steady::time_point retry_at{};
     for (;;) {
@@ -577,6 +578,8 @@ struct StoreService::Impl {
       if (opt.write_seconds)
         opt.write_seconds->observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
+      sender_hashes.resize(senders.size());  // before taking mu (below)
+      for (size_t j = 0; j < senders.size(); ++j) sender_hashes[j] = KeyIndex::hash(senders[j].first.key);
       std::vector<std::pair<WriteMeta, Status>> answers;
       {
         const std::lock_guard lk(mu);
@@ -592,13 +595,29 @@ struct StoreService::Impl {
           stats.duplicates += group.size() - std::min(group.size(), *r);
           queued_events -= evs;
           backoff = Steady::duration::zero();
-          for (auto& [id, t] : senders) {
+          // Each sender is a cache miss in a big index (and another in
+          // `dirty` when present): hashed before the lock, its slot
+          // prefetched kSlotAhead senders ahead and the element its home
+          // slot names kElementAhead ahead, so the misses overlap.
+          constexpr size_t kSlotAhead = 16, kElementAhead = 8, kKeyAhead = 4;
+          dirty_at.reserve(senders.size());
+          const size_t ns = senders.size();
+          for (size_t j = 0; j < std::min(ns, kSlotAhead); ++j) dirty_at.prefetch(sender_hashes[j]);
+          for (size_t j = 0; j < ns; ++j) {
+            if (j + kSlotAhead < ns) dirty_at.prefetch(sender_hashes[j + kSlotAhead]);
+            if (j + kElementAhead < ns)
+              if (auto p = dirty_at.home_position(sender_hashes[j + kElementAhead]); p && *p < dirty.size())
+                __builtin_prefetch(&dirty[*p]);
+            if (j + kKeyAhead < ns)
+              if (auto p = dirty_at.home_position(sender_hashes[j + kKeyAhead]); p && *p < dirty.size())
+                __builtin_prefetch(dirty[*p].first.key.data());
+            auto& [id, t] = senders[j];
             if (dirty.size() >= kMaxDirty && !dirty_at.find(id.key, dirty_key())) {
               ++stats.reclassify_skipped;  // re-classified at its next event
               continue;
             }
-            auto [pos, fresh] =
-                dirty_at.find_or_add(id.key, static_cast<uint32_t>(dirty.size()), dirty_key());
+            auto [pos, fresh] = dirty_at.find_or_add(id.key, sender_hashes[j],
+                                                     static_cast<uint32_t>(dirty.size()), dirty_key());
             if (fresh) {
               dirty.emplace_back(std::move(id), t);
             } else {
