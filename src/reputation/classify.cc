@@ -181,6 +181,34 @@ double upheld_verdicts(const Counters& c, Window w, int64_t now) {
   return std::max(0.0, c.value(Metric::kSpamVerdict, w, now)) * (1.0 - overturned_share(c, w, now));
 }
 
+HistoryReading history_reading(const Counters& c, IdentityKind kind, int64_t now, const Thresholds& th) {
+  // The month less the day: the mail before the last day or so (exactly so
+  // for mail older than a few days, in part for the day before).
+  Counters h;
+  h.t = now;
+  for (size_t m = 0; m < kMetricCount; ++m) {
+    const auto metric = static_cast<Metric>(m);
+    const double v = std::max(0.0, c.value(metric, Window::kMonth, now) - c.value(metric, Window::kDay, now));
+    for (size_t w = 0; w < kWindowCount; ++w)
+      h.v[Counters::index(metric, static_cast<Window>(w))] = static_cast<float>(v);
+  }
+  HistoryReading r;
+  r.volume = h.value(Metric::kVolume, Window::kMonth, now);
+  const double denom = r.volume + kFeaturePrior;
+  const bool network = kind == IdentityKind::kIp || kind == IdentityKind::kNet;
+  const FeatureVector x = sender_features(h, kind, now, Window::kMonth);
+  r.p_bad = bad_probability(th.model, x);
+  r.spam_share = upheld_verdicts(h, Window::kMonth, now) / denom;
+  r.fail_share = r.volume > 0 ? h.value(Metric::kAuthFail, Window::kMonth, now) / r.volume : 0.0;
+  r.fcrdns_share = r.volume > 0 ? h.value(Metric::kFcrdns, Window::kMonth, now) / r.volume : 0.0;
+  r.good = r.volume >= 2 && r.p_bad < th.model_good && r.spam_share < kCorroboratingSpamVerdicts &&
+           r.fail_share < 1 - th.aligned_good && (!network || r.fcrdns_share >= th.fcrdns_good);
+  r.text = "history " + num(r.volume) + " recipients: P(bad) " + num2(r.p_bad) + ", spam verdicts " +
+           pct(r.spam_share) + ", auth failing " + pct(r.fail_share) +
+           (network ? ", FCrDNS " + pct(r.fcrdns_share) : std::string());
+  return r;
+}
+
 FeatureVector sender_features(const Counters& c, IdentityKind kind, int64_t now, Window win) {
   FeatureVector x{};
   // Spam verdicts are read as those the recipients upheld (upheld_verdicts).
@@ -689,20 +717,27 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     const double good_hours = static_cast<double>(now - prev_since) / 3600.0;
     const bool long_enough = prev_since > 0 && good_hours >= th.good_history_hours;
     // A sender without a class (a small server) reads as taken over when
-    // its volume jumps: the day's volume at least spike_factor times its
-    // daily rate before (a snowshoe address that was merely not caught
-    // yet sends what it always sent).
+    // it sent clean mail for good_history_hours, that mail was good mail,
+    // and its volume jumps: the day's volume at least spike_factor times
+    // its daily rate before (a snowshoe address that was merely not caught
+    // yet sends what it always sent). Good mail before is read from the
+    // history itself (the month less the day, history_reading()), not from
+    // the one clean moment that started the clean-since: a spammer whose
+    // first days the filter already flagged beyond its usual false
+    // positives has no good history to lose.
     bool spike = false;
     std::string spike_text;
     if (prev == SenderClass::kUnknown && long_enough) {
+      const HistoryReading h = history_reading(c, kind, now, th);
       const double days = std::min(30.0, std::max(1.0, good_hours / 24 - 1));
-      const double before = std::max(1.0, (vol_m - vol_d) / days);
+      const double before = std::max(1.0, h.volume / days);
       // Now: the day, or the last hour at a third of its daily rate (a
       // takeover is caught in its first hour; a diurnal peak of up to three
       // times the mean is no spike).
       const double current = std::max(vol_d, 8 * val(Metric::kVolume, Window::kHour));
-      spike = current >= th.spike_factor * before;
-      spike_text = ", " + num(current) + " recipients a day now vs " + num2(before) + " before";
+      spike = h.good && current >= th.spike_factor * before;
+      spike_text =
+          ", " + num(current) + " recipients a day now vs " + num2(before) + " before (" + h.text + ")";
     }
     // An account's mail from an end-user machine (issue 13, round 6): an
     // address whose mail passes DMARC (the account's domain vouches for it)
@@ -735,12 +770,14 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     } else if ((is_good(prev) && long_enough) || spike || prev == SenderClass::kCompromised) {
       a.cls = SenderClass::kCompromised;
       add("WAS_GOOD", 0,
-          prev == SenderClass::kCompromised
-              ? std::string("compromised before")
-              : std::string(prev == SenderClass::kUnknown ? "clean mail (no class)" : class_name(prev)) +
-                    " for " + num(good_hours) + " h before" + spike_text + ": compromised");
+          prev == SenderClass::kCompromised ? std::string("compromised before")
+          : prev == SenderClass::kUnknown
+              ? "good mail (no class) for " + num(good_hours) + " h before" + spike_text + ": compromised"
+              : std::string(class_name(prev)) + " for " + num(good_hours) + " h before: compromised");
     } else {
       a.cls = SenderClass::kSpammer;
+      if (prev == SenderClass::kUnknown && !spike_text.empty())
+        add("NEW_BAD", 0, "no good history to lose" + spike_text);
     }
     return a;
   }

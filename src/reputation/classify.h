@@ -288,6 +288,21 @@ inline constexpr double kVerdictsPerNotSpam = 5;
 double overturned_share(const Counters& c, Window w, int64_t now);
 double upheld_verdicts(const Counters& c, Window w, int64_t now);
 
+// The identity's mail before its last day (the month window less the day
+// window): what a sender without a class had sent before a turn for the
+// worse. Good history (README "Good history must be good mail"): at least 2
+// recipients, the sender model's P(bad) of it below model_good, upheld spam
+// verdicts under kCorroboratingSpamVerdicts (read against kFeaturePrior),
+// auth failing on less than 1 - aligned_good, and for an ip/net FCrDNS on
+// fcrdns_good.
+struct HistoryReading {
+  double volume = 0, p_bad = 0, spam_share = 0, fail_share = 0, fcrdns_share = 0;
+  bool good = false;
+  std::string
+      text;  // "history 42 recipients: P(bad) 0.03, spam verdicts 0.00%, auth failing 0.00%, FCrDNS 100.00%"
+};
+HistoryReading history_reading(const Counters& c, IdentityKind kind, int64_t now, const Thresholds& th);
+
 struct Reason {
   std::string code;  // "COMPLAINTS_BAD"
   double weight = 0;

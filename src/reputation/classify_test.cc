@@ -514,7 +514,55 @@ TEST(Classify, QuietCleanAccountTakenOverIsCompromised) {
   EXPECT_EQ(a.cls, SenderClass::kCompromised);
   EXPECT_TRUE(has_reason(a, "WAS_GOOD"));
   // The same mail from an identity without that history is a spammer.
-  EXPECT_EQ(classify(c, IdentityKind::kDomain, now, th, SenderClass::kUnknown, 0).cls, SenderClass::kSpammer);
+  Assessment n = classify(c, IdentityKind::kDomain, now, th, SenderClass::kUnknown, 0);
+  EXPECT_EQ(n.cls, SenderClass::kSpammer);
+  EXPECT_FALSE(has_reason(n, "WAS_GOOD"));
+}
+
+// Compromised needs good mail before the turn (README "Good history must be
+// good mail"): a snowshoe address whose low-volume start the filter already
+// flagged on a quarter of its mail, then four times the volume, is a
+// spammer that was not caught yet, even with a stored clean-since (one clean
+// moment early on); the same server unflagged is a host taken over.
+TEST(Classify, HistoryFlaggedByTheFilterIsNoGoodHistory) {
+  const Thresholds th;
+  auto history = [](bool flagged) {
+    Counters c;
+    for (int i = 0; i < 4 * 24; ++i) {  // 4 days, one recipient an hour
+      const int64_t t = kNow - 4 * 86400 + i * 3600;
+      c.add(Metric::kVolume, 1, t);
+      c.add(Metric::kAuthAligned, 1, t);
+      c.add(Metric::kFcrdns, 1, t);
+      if (flagged && i % 4 == 0) c.add(Metric::kSpamVerdict, 1, t);
+    }
+    return c;
+  };
+  auto burst = [](Counters c, double per_message) {
+    for (int i = 0; i < 30; ++i) {
+      const int64_t at = kNow + i * 120;
+      c.add(Metric::kVolume, per_message, at);
+      c.add(Metric::kFcrdns, per_message, at);
+      c.add(Metric::kSpamVerdict, per_message / 2, at);
+      c.add(Metric::kBounces, per_message / 5, at + 30);
+    }
+    return c;
+  };
+  const int64_t now = kNow + 3600;
+  const int64_t clean_since = kNow - 4 * 86400;
+  // Flagged before: spammer, with the history's figures.
+  Assessment s =
+      classify(burst(history(true), 4), IdentityKind::kIp, now, th, SenderClass::kUnknown, clean_since);
+  EXPECT_EQ(s.cls, SenderClass::kSpammer);
+  ASSERT_TRUE(has_reason(s, "NEW_BAD"));
+  // Unflagged: compromised.
+  Assessment g =
+      classify(burst(history(false), 4), IdentityKind::kIp, now, th, SenderClass::kUnknown, clean_since);
+  EXPECT_EQ(g.cls, SenderClass::kCompromised);
+  EXPECT_TRUE(has_reason(g, "WAS_GOOD"));
+  // ... but not when the volume merely doubled (a sender ramping up).
+  Assessment r =
+      classify(burst(history(false), 0.15), IdentityKind::kIp, now, th, SenderClass::kUnknown, clean_since);
+  EXPECT_NE(r.cls, SenderClass::kCompromised);
 }
 
 TEST(Classify, SharedAddressIsJudgedByItsMonth) {
