@@ -1121,8 +1121,9 @@ void drive_http(Run& run, uint16_t port, const std::string& all, const std::vect
   size_t min_answer = 0;  // bytes of the smallest answer seen (0: none yet)
   auto set_lowat = [&](Slot& s) {
     if (no_lowat || min_answer == 0 || s.fd < 0) return;
-    const size_t act_at =
-        s.next_send < s.end && s.next_send + refill > depth ? std::min(s.end, s.next_send + refill - depth) : s.end;
+    const size_t act_at = s.next_send < s.end && s.next_send + refill > depth
+                              ? std::min(s.end, s.next_send + refill - depth)
+                              : s.end;
     const size_t need = act_at > s.answered ? act_at - s.answered : 1;
     const size_t want = need * min_answer;
     int lowat = static_cast<int>(std::max<size_t>(1, want > s.in.size() ? want - s.in.size() : 1));
@@ -2188,8 +2189,9 @@ int main(int argc, char** argv) {
               iface, loop_counts[i], median(ratios), ratios.size(), ratios.size() == 1 ? "" : "s",
               median(bounds), median(cpu2), median(cpu1), 100.0 * (median(cpu2) / median(cpu1) - 1),
               median(cli2), median(cli1), 100.0 * median(cli2) / median(cpu2));
-          std::printf("     client sleeps (voluntary context switches) per scan: %.3f (%zu loops), %.3f (1 loop)\n",
-                      median(slp2), loop_counts[i], median(slp1));
+          std::printf(
+              "     client sleeps (voluntary context switches) per scan: %.3f (%zu loops), %.3f (1 loop)\n",
+              median(slp2), loop_counts[i], median(slp1));
           const Run* last = find_r(more_name, loop_rounds - 1);
           const Run* last1 = find_r(one_name, loop_rounds - 1);
           if (last && last1)
