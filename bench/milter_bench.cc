@@ -2150,7 +2150,7 @@ int main(int argc, char** argv) {
           std::printf("\n%s%s\n", iface, how.c_str());
           std::printf("  %5s %5s %9s %27s %10s %13s %6s %7s\n", "round", "loops", "scans/s",
                       "rampartd ms/scan (loops+rest)", "client ms", "loop shares %", "load", "bound");
-          std::vector<double> ratios, bounds, cpu1, cpu2, cli1, cli2, slp1, slp2;
+          std::vector<double> ratios, bounds, own_bounds, cpu1, cpu2, cli1, cli2, slp1, slp2;
           for (size_t round = 0; round < loop_rounds; ++round) {
             const Run* one = find_r(one_name, round);
             const Run* more = find_r(more_name, round);
@@ -2175,6 +2175,10 @@ int main(int argc, char** argv) {
             }
             ratios.push_back(more->rate / one->rate);
             bounds.push_back(bound);
+            // The same bound with the client on another host: what rampartd's own CPU allows.
+            if (more->cpu_ms > 0 && one->loop_ms > 0)
+              own_bounds.push_back(
+                  std::min(static_cast<double>(loop_counts[i]), cores * one->loop_ms / more->cpu_ms));
             cpu1.push_back(one->cpu_ms);
             cpu2.push_back(more->cpu_ms);
             cli1.push_back(one->client_cpu_ms);
@@ -2192,6 +2196,11 @@ int main(int argc, char** argv) {
           std::printf(
               "     client sleeps (voluntary context switches) per scan: %.3f (%zu loops), %.3f (1 loop)\n",
               median(slp2), loop_counts[i], median(slp1));
+          std::printf(
+              "     bound without the client (were it on another host: cores x 1 loop's loop CPU / %zu "
+              "loops' "
+              "rampartd CPU): %.2fx\n",
+              loop_counts[i], median(own_bounds));
           const Run* last = find_r(more_name, loop_rounds - 1);
           const Run* last1 = find_r(one_name, loop_rounds - 1);
           if (last && last1)

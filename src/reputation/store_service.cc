@@ -59,7 +59,7 @@ class Timer {
   // every read, so a new one rarely comes first. With nothing queued the
   // thread sleeps a second at a time. (A wake-up per read, and another at
   // its budget, were the timer thread's 7% of rampartd's CPU on new
-  // clients; README "Threads".)
+  // clients; README "Off the event loop".)
   struct Id {
     Steady::time_point t;
     uint64_t n = 0;
