@@ -168,6 +168,14 @@ double self_seconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+// This process's voluntary context switches (each a sleep in epoll_wait,
+// mostly, and the wake-up after it).
+long self_sleeps() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_nvcsw;
+}
+
 // The event loops' threads of rampartd `pid`: loop 0 is its main thread, the
 // others are named "rampartd-loopN" (src/server/server.cc); every other
 // thread (the store service's writer, DNS, ...) is not a loop.
@@ -363,6 +371,7 @@ struct Run {
   size_t done = 0, failed = 0, dkim_pass = 0;
   double cpu_ms = 0, rate = 0;
   double client_cpu_ms = -1;           // --clients: the bench's own CPU per message (same machine)
+  double client_sleeps = -1;           // --clients: the bench's voluntary context switches per message
   double cpu_s = 0, wall_s = 0;        // totals behind cpu_ms and rate
   double load = -1;                    // 1-minute load average at the end of the run (loops bench)
   std::string threads;                 // loops bench: % of one core each rampartd thread took, busiest first
@@ -823,6 +832,7 @@ struct Slot {
   // HTTP: requests [next_send, end) not sent yet; answers expected up to `sent`
   size_t next_send = 0, answered = 0;
   std::string in;
+  int lowat = 1;  // the socket's SO_RCVLOWAT
 };
 
 class Poller {
@@ -1048,6 +1058,7 @@ Run run_milter_clients(const std::string& name, uint16_t port, pid_t pid, const 
   drive_milter(run, port, scripts, prefix, 0, warm, clients, per_conn, false);
   const auto th0 = thread_seconds(pid);
   const double cpu0 = sum_of(th0), self0 = self_seconds();
+  const long sleeps0 = self_sleeps();
   const auto t0 = std::chrono::steady_clock::now();
   drive_milter(run, port, scripts, prefix, warm, msgs.size(), clients, per_conn, true);
   const auto th1 = thread_seconds(pid);
@@ -1058,6 +1069,8 @@ Run run_milter_clients(const std::string& name, uint16_t port, pid_t pid, const 
   run.cpu_ms = run.done ? cpu * 1000.0 / static_cast<double>(run.done) : 0.0;
   run.rate = wall > 0 ? static_cast<double>(run.done) / wall : 0.0;
   run.client_cpu_ms = run.done ? self * 1000.0 / static_cast<double>(run.done) : 0.0;
+  run.client_sleeps =
+      run.done ? static_cast<double>(self_sleeps() - sleeps0) / static_cast<double>(run.done) : 0.0;
   double busiest = 0;
   run.threads = thread_shares(th0, th1, wall, &busiest);
   run.busiest_ms = run.done ? busiest * 1000.0 / static_cast<double>(run.done) : 0.0;
@@ -1093,6 +1106,31 @@ void drive_http(Run& run, uint16_t port, const std::string& all, const std::vect
     s.next_send = upto;
     return pump_out(s, poll, k);
   };
+  // The client acts on a connection only when it may send its next depth/2
+  // requests (half of those in flight answered) or when its last answer is
+  // in: being woken at each answer before that costs a sleep and a wake-up
+  // each (a third of this client's CPU in `perf`). So each socket's
+  // SO_RCVLOWAT asks for the bytes of the answers the next action waits
+  // for, at the smallest answer size seen so far (an answer is never
+  // shorter, so the wake-up never comes later than without it); the
+  // traffic is unchanged. A smaller answer than any before (an error) could
+  // leave the mark unreached: every 20 ms without a wake-up each socket is
+  // read anyway.
+  // MILTER_BENCH_NO_RCVLOWAT=1: woken at every answer (the client before 2026-12-07).
+  static const bool no_lowat = std::getenv("MILTER_BENCH_NO_RCVLOWAT") != nullptr;
+  size_t min_answer = 0;  // bytes of the smallest answer seen (0: none yet)
+  auto set_lowat = [&](Slot& s) {
+    if (no_lowat || min_answer == 0 || s.fd < 0) return;
+    const size_t act_at = s.next_send < s.end && s.next_send + refill > depth
+                              ? std::min(s.end, s.next_send + refill - depth)
+                              : s.end;
+    const size_t need = act_at > s.answered ? act_at - s.answered : 1;
+    const size_t want = need * min_answer;
+    int lowat = static_cast<int>(std::max<size_t>(1, want > s.in.size() ? want - s.in.size() : 1));
+    if (lowat == s.lowat) return;
+    s.lowat = lowat;
+    ::setsockopt(s.fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat);
+  };
   for (size_t k = 0; k < clients; ++k) {
     Slot& s = slots[k];
     s.first = s.answered = s.next_send = std::min(to, from + k * per);
@@ -1108,14 +1146,17 @@ void drive_http(Run& run, uint16_t port, const std::string& all, const std::vect
     if (!top_up(k)) run.failed += s.end - s.first;
   }
   epoll_event evs[256];
+  auto last_progress = std::chrono::steady_clock::now();
+  size_t answers = 0;
   while (active > 0) {
-    const int n = poll.wait(evs, 256, 30000);
-    if (n <= 0) {
-      std::fprintf(stderr, "milter_bench: HTTP clients: no answer for 30 s\n");
-      for (Slot& s : slots)
-        if (s.fd >= 0) run.failed += s.end - s.answered;
-      break;
+    int n = poll.wait(evs, 256, 20);
+    if (n < 0 && errno != EINTR) n = 0;
+    if (n <= 0) {  // 20 ms without a wake-up: read every socket below its mark
+      n = 0;
+      for (size_t k = 0; k < slots.size() && n < 256; ++k)
+        if (slots[k].fd >= 0) evs[n++] = epoll_event{EPOLLIN, {.u64 = k}};
     }
+    const size_t answered_before = answers;
     for (int e = 0; e < n; ++e) {
       const size_t k = evs[e].data.u64;
       Slot& s = slots[k];
@@ -1137,8 +1178,11 @@ void drive_http(Run& run, uint16_t port, const std::string& all, const std::vect
         if (s.in.size() < end + 4 + len) break;
         const std::string_view body(s.in.data() + end + 4, len);
         const bool good = s.in.compare(at, 12, "HTTP/1.1 200") == 0;
+        const size_t bytes = end + 4 + len - at;
+        if (min_answer == 0 || bytes < min_answer) min_answer = bytes;
         at = end + 4 + len;
         ++s.answered;
+        ++answers;
         if (!good) {
           ++run.failed;
           continue;
@@ -1156,7 +1200,17 @@ void drive_http(Run& run, uint16_t port, const std::string& all, const std::vect
         ::close(s.fd);
         s.fd = -1;
         --active;
+      } else {
+        set_lowat(s);
       }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (answers != answered_before) last_progress = now;
+    if (now - last_progress > std::chrono::seconds(30)) {
+      std::fprintf(stderr, "milter_bench: HTTP clients: no answer for 30 s\n");
+      for (Slot& s : slots)
+        if (s.fd >= 0) run.failed += s.end - s.answered;
+      break;
     }
   }
   for (Slot& s : slots)
@@ -1182,6 +1236,7 @@ Run run_http_clients(const std::string& name, uint16_t port, pid_t pid, const st
   drive_http(run, port, all, ends, 0, warm, clients, depth, false);
   const auto th0 = thread_seconds(pid);
   const double cpu0 = sum_of(th0), self0 = self_seconds();
+  const long sleeps0 = self_sleeps();
   const auto t0 = std::chrono::steady_clock::now();
   drive_http(run, port, all, ends, warm, msgs.size(), clients, depth, true);
   const auto th1 = thread_seconds(pid);
@@ -1192,6 +1247,8 @@ Run run_http_clients(const std::string& name, uint16_t port, pid_t pid, const st
   run.cpu_ms = run.done ? cpu * 1000.0 / static_cast<double>(run.done) : 0.0;
   run.rate = wall > 0 ? static_cast<double>(run.done) / wall : 0.0;
   run.client_cpu_ms = run.done ? self * 1000.0 / static_cast<double>(run.done) : 0.0;
+  run.client_sleeps =
+      run.done ? static_cast<double>(self_sleeps() - sleeps0) / static_cast<double>(run.done) : 0.0;
   double busiest = 0;
   run.threads = thread_shares(th0, th1, wall, &busiest);
   run.busiest_ms = run.done ? busiest * 1000.0 / static_cast<double>(run.done) : 0.0;
@@ -2093,7 +2150,7 @@ int main(int argc, char** argv) {
           std::printf("\n%s%s\n", iface, how.c_str());
           std::printf("  %5s %5s %9s %27s %10s %13s %6s %7s\n", "round", "loops", "scans/s",
                       "rampartd ms/scan (loops+rest)", "client ms", "loop shares %", "load", "bound");
-          std::vector<double> ratios, bounds, cpu1, cpu2, cli1, cli2;
+          std::vector<double> ratios, bounds, own_bounds, cpu1, cpu2, cli1, cli2, slp1, slp2;
           for (size_t round = 0; round < loop_rounds; ++round) {
             const Run* one = find_r(one_name, round);
             const Run* more = find_r(more_name, round);
@@ -2108,7 +2165,7 @@ int main(int argc, char** argv) {
                 sh += (sh.empty() ? "" : "/") + std::to_string(static_cast<long>(100 * x + 0.5));
               char b[64];
               std::snprintf(b, sizeof b, "%.3f (%.3f+%.3f)", r->cpu_ms, r->loop_ms, r->other_ms);
-              std::printf("  %5zu %5zu %9.0f %27s %10.3f %13s %6.1f", round + 1,
+              std::printf("  %5zu %5zu %9.0f %27s %10.4f %13s %6.1f", round + 1,
                           r == one ? size_t{1} : loop_counts[i], r->rate, b, r->client_cpu_ms, sh.c_str(),
                           r->load);
               if (r == more)
@@ -2118,18 +2175,32 @@ int main(int argc, char** argv) {
             }
             ratios.push_back(more->rate / one->rate);
             bounds.push_back(bound);
+            // The same bound with the client on another host: what rampartd's own CPU allows.
+            if (more->cpu_ms > 0 && one->loop_ms > 0)
+              own_bounds.push_back(
+                  std::min(static_cast<double>(loop_counts[i]), cores * one->loop_ms / more->cpu_ms));
             cpu1.push_back(one->cpu_ms);
             cpu2.push_back(more->cpu_ms);
             cli1.push_back(one->client_cpu_ms);
             cli2.push_back(more->client_cpu_ms);
+            slp1.push_back(one->client_sleeps);
+            slp2.push_back(more->client_sleeps);
           }
           if (ratios.empty()) continue;
           std::printf(
               "  => %s: %zu loops vs 1: %.2fx scans/s (median of %zu round%s; bound from CPU %.2fx); CPU per "
-              "scan: rampartd %.3f vs %.3f ms (%+.0f%%), client %.3f vs %.3f ms (%.0f%% of rampartd's)\n",
+              "scan: rampartd %.3f vs %.3f ms (%+.0f%%), client %.4f vs %.4f ms (%.0f%% of rampartd's)\n",
               iface, loop_counts[i], median(ratios), ratios.size(), ratios.size() == 1 ? "" : "s",
               median(bounds), median(cpu2), median(cpu1), 100.0 * (median(cpu2) / median(cpu1) - 1),
               median(cli2), median(cli1), 100.0 * median(cli2) / median(cpu2));
+          std::printf(
+              "     client sleeps (voluntary context switches) per scan: %.3f (%zu loops), %.3f (1 loop)\n",
+              median(slp2), loop_counts[i], median(slp1));
+          std::printf(
+              "     bound without the client (were it on another host: cores x 1 loop's loop CPU / %zu "
+              "loops' "
+              "rampartd CPU): %.2fx\n",
+              loop_counts[i], median(own_bounds));
           const Run* last = find_r(more_name, loop_rounds - 1);
           const Run* last1 = find_r(one_name, loop_rounds - 1);
           if (last && last1)

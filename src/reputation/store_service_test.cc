@@ -246,6 +246,27 @@ TEST(StoreService, AHangingStoreTimesOutReadsWithinTheirBudgetAndNeverAnswersTwi
   EXPECT_EQ(second, 1);
 }
 
+// A read answered within its budget takes its timeout with it: the timer
+// holds nothing of it afterwards (before, each read's callback and what it
+// captured stayed until its budget ran out, and each read woke the timer
+// thread twice).
+TEST(StoreService, AReadAnsweredInTimeLeavesNothingInTheTimer) {
+  ManualExecutor loop;  // declared first: outlives the service, whose late completions it receives
+  Fixture f;
+  ScopedExecutor on(&loop);
+  auto token = std::make_shared<int>(0);
+  bool have = false;
+  f.svc->report_many({"ip:192.0.2.1"}, 600000ms, [&, token](Result<std::vector<Report>> r) {
+    EXPECT_TRUE(r);
+    have = true;
+  });
+  ASSERT_TRUE(run_until(loop, [&] { return have; }));
+  // Only this test holds the token once the answer's callback is gone
+  // (run_until gives up after 30 s, long before the 10 min budget).
+  EXPECT_TRUE(run_until(loop, [&] { return token.use_count() == 1; }));
+  EXPECT_EQ(f.svc->stats().read_timeouts, 0u);
+}
+
 TEST(StoreService, FullQueuesRefuseAtOnceWithTemporary) {
   ServiceOptions o;
   o.max_queued_reads = 1;
