@@ -9,10 +9,14 @@
 #   rampart-1            rampart dnsbl serve --threads 1 (UDP: --udp blocking, the default)
 #   rampart-1-asio       the same with --udp asio (UDP through the io_context)
 #   rampart-1-nogso      rampart-1 with --udp-gso off (one send per answer)
-#   rampart-2            --threads 2 (two SO_REUSEPORT sockets, a thread each,
-#                        each query to the socket of its ID modulo 2: --udp-spread id)
-#   rampart-2-hash       --threads 2 --udp-spread hash (the kernel's choice by
-#                        the client's address and port, as before)
+#   rampart-2            --threads 2 (--udp-spread shared, the default: one
+#                        socket, the second thread reads it while the first
+#                        falls behind)
+#   rampart-2-id         --threads 2 --udp-spread id (two SO_REUSEPORT sockets,
+#                        each query to the socket of its ID modulo 2)
+#   rampart-2-hash       --threads 2 --udp-spread hash (two SO_REUSEPORT
+#                        sockets, the kernel's choice by the client's address
+#                        and port, as before)
 #   main-1, main-2       with DNSBL_BENCH_BASE=PATH (another build's `rampart`,
 #                        e.g. main's): that binary with --threads 1 and 2, its
 #                        defaults otherwise, so that a change is measured beside
@@ -53,7 +57,8 @@
 # the driver; dnsperf drives them with 32 client sockets and 2000 queries
 # outstanding, so the capped threads are the bottleneck (the kernel spreads
 # flows over SO_REUSEPORT sockets by hash: 4 flows over two sockets are
-# 32 flows split 19:13 by hash is typical; rampart-2 spreads by query ID).
+# 32 flows split 19:13 by hash is typical; rampart-2 and rampart-2-id do
+# not split by flow).
 # Printed: capped qps (the median over the rounds) and the median per-round
 # ratio of each two-thread server's qps to its one-thread twin's
 # (rampart-2 and rampart-2-hash to rampart-1, main-2 to main-1): 2.0 is
@@ -171,6 +176,8 @@ start() {
       "bl.bench:ip4set:$file" >"$TMP/$server.log" 2>&1 & ;;
     rampart-2) "$RAMPART" dnsbl serve --listen "127.0.0.1:$SPORT" --threads 2 --check 0 "bl.bench:ip4set:$file" \
       >"$TMP/$server.log" 2>&1 & ;;
+    rampart-2-id) "$RAMPART" dnsbl serve --listen "127.0.0.1:$SPORT" --threads 2 --udp-spread id --check 0 \
+      "bl.bench:ip4set:$file" >"$TMP/$server.log" 2>&1 & ;;
     rampart-2-hash) "$RAMPART" dnsbl serve --listen "127.0.0.1:$SPORT" --threads 2 --udp-spread hash --check 0 \
       "bl.bench:ip4set:$file" >"$TMP/$server.log" 2>&1 & ;;
     main-1 | main-2) "$MAINBIN" dnsbl serve --listen "127.0.0.1:$SPORT" --threads "${server#main-}" --check 0 \
@@ -297,8 +304,8 @@ capped() {
   echo
 }
 
-SERVERS=(rbldnsd rampart-1 rampart-1-asio rampart-1-nogso rampart-2 rampart-2-hash)
-CAPPED=(rampart-1 rampart-2 rampart-2-hash)
+SERVERS=(rbldnsd rampart-1 rampart-1-asio rampart-1-nogso rampart-2 rampart-2-id rampart-2-hash)
+CAPPED=(rampart-1 rampart-2 rampart-2-id rampart-2-hash)
 RESOLVER=(rbldnsd rampart-1 rampart-2)
 if [[ -n $MAINBIN ]]; then
   SERVERS+=(main-1 main-2)

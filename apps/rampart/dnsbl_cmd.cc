@@ -30,13 +30,16 @@
 //   reply and per wake (bench/README.md has the figures). TCP is always on
 //   the io_context threads.
 //   --udp-spread: how the UDP queries reach the threads (with --threads 2
-//   or more). "id" (default) a SO_REUSEPORT socket per thread, picked for
+//   or more). "shared" (the default with --udp blocking) one socket per
+//   address: the first thread always reads it, the others join in while
+//   the readers fall behind (full batches) and sleep again once they caught
+//   up, so a light load stays in one thread's large batches; "id" (the
+//   default with --udp asio) a SO_REUSEPORT socket per thread, picked for
 //   each query by its ID modulo --threads (a BPF program on the group):
 //   even whatever the clients' sockets; "hash" a SO_REUSEPORT socket per
 //   thread picked by the kernel by a hash of the client's address and port
 //   (one client socket always on one thread; uneven over few client
-//   sockets); "shared" (--udp blocking only) one socket per address read
-//   by every UDP thread, whichever is free.
+//   sockets).
 //   --udp-gso on (default) sends the answers of one read batch that go to
 //   the same client socket and have equal lengths (the last may be
 //   shorter) as one UDP_SEGMENT send, cut by the kernel into the same
@@ -125,7 +128,8 @@ struct Options {
   double rate_limit = 0, rate_burst = 0;
   server::dns::UdpMode udp = server::dns::UdpMode::kBlocking;
   bool udp_gso = true;
-  server::dns::UdpSpread udp_spread = server::dns::UdpSpread::kQueryId;
+  server::dns::UdpSpread udp_spread = server::dns::UdpSpread::kShared;
+  bool udp_spread_given = false;
   dnsbl::LoadOptions load;
   bool load_threads_auto = true;  // --load-threads auto: load.threads chosen at each load
   std::vector<dnsbl::ZoneSpec> specs;
@@ -219,6 +223,7 @@ int parse(cli::Args& a, Options& o, bool serve) {
         o.udp_spread = value == "shared" ? server::dns::UdpSpread::kShared
                        : value == "hash" ? server::dns::UdpSpread::kHash
                                          : server::dns::UdpSpread::kQueryId;
+        o.udp_spread_given = true;
       } else if (arg == "--udp") {
         if (value != "blocking" && value != "asio") return a.usage_error("--udp: asio or blocking");
         o.udp = value == "asio" ? server::dns::UdpMode::kAsio : server::dns::UdpMode::kBlocking;
@@ -238,8 +243,10 @@ int parse(cli::Args& a, Options& o, bool serve) {
   }
   if (o.specs.empty()) return a.usage_error("no ZONE:TYPE:FILE given");
   if (o.listen.empty()) o.listen.push_back(*parse_host_port("127.0.0.1:53"));
-  if (o.udp == server::dns::UdpMode::kAsio && o.udp_spread == server::dns::UdpSpread::kShared)
-    return a.usage_error("--udp-spread shared needs --udp blocking");
+  if (o.udp == server::dns::UdpMode::kAsio && o.udp_spread == server::dns::UdpSpread::kShared) {
+    if (o.udp_spread_given) return a.usage_error("--udp-spread shared needs --udp blocking");
+    o.udp_spread = server::dns::UdpSpread::kQueryId;  // the default with --udp asio
+  }
   return 0;
 }
 

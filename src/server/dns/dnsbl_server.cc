@@ -29,6 +29,10 @@ using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>
 
 namespace {
 constexpr int kBatch = 64;
+// kShared: a helper thread goes back to sleep after this many reads in a
+// row that were not full (one short read is often a pause of the thread
+// that woke it, not the end of the backlog).
+constexpr unsigned kHelperRetires = 8;
 constexpr size_t kUdpBuf = 4096;
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103  // linux/udp.h, Linux 4.18
@@ -486,10 +490,14 @@ struct UdpBatch {
 };
 
 struct DnsblServer::Worker {
-  explicit Worker(DnsblServer* s)
-      : srv(s), io(1), limiter(s->options_.rate_limit, s->options_.rate_burst, s->options_.rate_clients) {}
+  Worker(DnsblServer* s, unsigned i)
+      : srv(s),
+        index(i),
+        io(1),
+        limiter(s->options_.rate_limit, s->options_.rate_burst, s->options_.rate_clients) {}
 
   DnsblServer* srv;
+  const unsigned index;  // the worker's place: 0 .. threads - 1
   const std::array<Histogram*, 4> tcp_latency = srv->options_.answer_seconds[1];  // null: not timed
   asio::io_context io;
   std::vector<std::unique_ptr<udp::socket>> udp_sockets;
@@ -507,6 +515,9 @@ struct DnsblServer::Worker {
   // io_context thread for nothing.
   std::vector<int> raw_udp;  // released from Asio: closed by ~Worker
   std::vector<int> udp_fds;  // kBlocking: the socket of each UDP thread
+  // kShared, worker 0 only: per listen address, how many of the threads
+  // read its socket now (1 .. threads; see udp_thread()).
+  std::vector<std::unique_ptr<std::atomic<unsigned>>> udp_active;
   std::atomic<bool> stopping{false};
 
   ~Worker() {
@@ -556,6 +567,16 @@ struct DnsblServer::Worker {
   // least one datagram is there and takes all that are (MSG_WAITFORONE):
   // two system calls per batch, none for readiness. A receive timeout lets
   // it see stop() and let go of an old zone set while idle.
+  //
+  // kShared: the threads of one socket join in on demand. Thread 0 always
+  // reads; thread k reads while `active` > k and otherwise sleeps on it
+  // (holding no zone set). The highest reading thread that takes a full
+  // batch (the queue holds more than a batch: the readers fall behind) wakes
+  // the next one; a helper that took less than a full batch kHelperRetires
+  // times in a row (it caught up) goes back to sleep if it is the highest.
+  // A light load stays on one
+  // thread, in batches as large as one thread gets, and a heavy one spreads
+  // over all, whichever of them the scheduler runs.
   void udp_thread(size_t i) {
     pthread_setname_np(pthread_self(), "dnsbl-udp");  // top -H, bench/dnsbl_bench.sh
     int fd = udp_fds[i];
@@ -563,10 +584,34 @@ struct DnsblServer::Worker {
     RateLimiter own_limiter(srv->options_.rate_limit, srv->options_.rate_burst, srv->options_.rate_clients);
     RateLimiter& udp_limiter = srv->shared_udp_limiter_ ? *srv->shared_udp_limiter_ : own_limiter;
     auto b = std::make_unique<UdpBatch>();
+    const auto& first = *srv->workers_[0];
+    std::atomic<unsigned>* active = i < first.udp_active.size() ? first.udp_active[i].get() : nullptr;
+    const unsigned threads = static_cast<unsigned>(srv->workers_.size());
+    unsigned light = 0;  // reads in a row that were not full
     while (!stopping.load(std::memory_order_relaxed)) {
+      if (active && index > 0) {
+        unsigned a = active->load(std::memory_order_acquire);
+        if (a <= index) {
+          own.zones.reset();  // let a reload free the old set while asleep
+          own.generation = ~uint64_t{0};
+          active->wait(a, std::memory_order_acquire);
+          continue;
+        }
+      }
       b->prepare();
       int n = ::recvmmsg(fd, b->in_msgs.data(), kBatch, MSG_WAITFORONE, nullptr);
       counters.reads.fetch_add(1, std::memory_order_relaxed);
+      if (active) {
+        unsigned mine = index + 1;  // `active` when this thread is the highest reading
+        light = n < kBatch ? light + 1 : 0;
+        if (n == kBatch && mine < threads) {
+          if (active->compare_exchange_strong(mine, mine + 1, std::memory_order_acq_rel))
+            active->notify_all();
+        } else if (light >= kHelperRetires && index > 0) {
+          active->compare_exchange_strong(mine, index, std::memory_order_acq_rel);
+          light = 0;
+        }
+      }
       own.refresh(srv->generation_, srv->mu_, srv->zones_);
       if (n <= 0) continue;  // timeout, EINTR, or shut down (stopping is set)
       b->answer_and_send(fd, n, own, counters, srv->options_.answer, udp_limiter, srv->options_.xfr.get(),
@@ -728,7 +773,7 @@ Result<std::unique_ptr<DnsblServer>> DnsblServer::create(const DnsblServerOption
           std::make_unique<RateLimiter>(options.rate_limit, options.rate_burst, options.rate_clients, true);
     s->zones_ = zones;
     s->generation_ = 1;
-    for (unsigned t = 0; t < threads; ++t) s->workers_.push_back(std::make_unique<Worker>(s.get()));
+    for (unsigned t = 0; t < threads; ++t) s->workers_.push_back(std::make_unique<Worker>(s.get(), t));
     bool retry = false;
     std::string error;
     for (const auto& hp : options.listen) {
@@ -805,6 +850,9 @@ DnsblServer::~DnsblServer() { stop(); }
 void DnsblServer::start() {
   if (started_) return;
   started_ = true;
+  if (options_.udp_spread == UdpSpread::kShared && options_.udp_mode == UdpMode::kBlocking)
+    for (size_t i = 0; i < workers_[0]->udp_sockets.size(); ++i)
+      workers_[0]->udp_active.push_back(std::make_unique<std::atomic<unsigned>>(1));
   for (auto& w : workers_) {
     for (size_t i = 0; i < w->udp_sockets.size(); ++i) {
       if (options_.udp_mode == UdpMode::kBlocking && !w->udp_sockets[i]) {
@@ -843,8 +891,13 @@ void DnsblServer::start() {
 }
 
 void DnsblServer::stop() {
+  for (auto& w : workers_) w->stopping = true;
+  if (!workers_.empty())
+    for (auto& a : workers_[0]->udp_active) {  // sleeping kShared helpers see `stopping`
+      a->fetch_add(1 << 20, std::memory_order_acq_rel);
+      a->notify_all();
+    }
   for (auto& w : workers_) {
-    w->stopping = true;
     // Wakes a thread blocked in recvmmsg at once (else the receive timeout).
     for (int fd : w->udp_fds) ::shutdown(fd, SHUT_RD);
     w->io.stop();
