@@ -1,8 +1,8 @@
 // File: src/server/dns/dnsbl_server.h
 // DnsblServer: the authoritative DNS server of the DNSBL zones (issue 14),
-// over Boost.Asio: one io_context per thread, each thread with its own UDP
-// socket and TCP acceptor on every listen address (SO_REUSEPORT: the kernel
-// spreads clients over the threads). Answers come from dnsbl::answer(); the
+// over Boost.Asio: one io_context per thread, each thread with its own TCP
+// acceptor on every listen address (SO_REUSEPORT), and UDP spread over the
+// threads as UdpSpread says. Answers come from dnsbl::answer(); the
 // zones are swapped atomically (set_zones) while queries run: a query is
 // answered from the old set or the new one, never failed.
 //
