@@ -573,7 +573,8 @@ struct DnsblServer::Worker {
   // (holding no zone set). The highest reading thread that takes a full
   // batch (the queue holds more than a batch: the readers fall behind) wakes
   // the next one; a helper that took less than a full batch kHelperRetires
-  // times in a row (it caught up) goes back to sleep if it is the highest.
+  // times in a row (it caught up) while thread 0 also read goes back to
+  // sleep if it is the highest.
   // A light load stays on one
   // thread, in batches as large as one thread gets, and a heavy one spreads
   // over all, whichever of them the scheduler runs.
@@ -587,7 +588,8 @@ struct DnsblServer::Worker {
     const auto& first = *srv->workers_[0];
     std::atomic<unsigned>* active = i < first.udp_active.size() ? first.udp_active[i].get() : nullptr;
     const unsigned threads = static_cast<unsigned>(srv->workers_.size());
-    unsigned light = 0;  // reads in a row that were not full
+    unsigned light = 0;        // reads in a row that were not full
+    uint64_t first_reads = 0;  // thread 0's reads when that streak began
     while (!stopping.load(std::memory_order_relaxed)) {
       if (active && index > 0) {
         unsigned a = active->load(std::memory_order_acquire);
@@ -603,13 +605,21 @@ struct DnsblServer::Worker {
       counters.reads.fetch_add(1, std::memory_order_relaxed);
       if (active) {
         unsigned mine = index + 1;  // `active` when this thread is the highest reading
-        light = n < kBatch ? light + 1 : 0;
-        if (n == kBatch && mine < threads) {
-          if (active->compare_exchange_strong(mine, mine + 1, std::memory_order_acq_rel))
-            active->notify_all();
-        } else if (light >= kHelperRetires && index > 0) {
-          active->compare_exchange_strong(mine, index, std::memory_order_acq_rel);
+        if (n == kBatch) {
           light = 0;
+          if (mine < threads && active->compare_exchange_strong(mine, mine + 1, std::memory_order_acq_rel))
+            active->notify_all();
+        } else if (index > 0) {
+          // A short read: the backlog is gone. Sleep after kHelperRetires of
+          // them in a row, and only if thread 0 read in the meantime: a
+          // thread 0 that is preempted (or throttled) reads nothing, and a
+          // helper that left then would leave the queue to no one.
+          const uint64_t r = first.counters.reads.load(std::memory_order_relaxed);
+          if (light++ == 0) first_reads = r;
+          if (light >= kHelperRetires && r != first_reads) {
+            active->compare_exchange_strong(mine, index, std::memory_order_acq_rel);
+            light = 0;
+          }
         }
       }
       own.refresh(srv->generation_, srv->mu_, srv->zones_);
