@@ -9,7 +9,18 @@
 #   rampart-1            rampart dnsbl serve --threads 1 (UDP: --udp blocking, the default)
 #   rampart-1-asio       the same with --udp asio (UDP through the io_context)
 #   rampart-1-nogso      rampart-1 with --udp-gso off (one send per answer)
-#   rampart-2            --threads 2 (two SO_REUSEPORT sockets, a thread each)
+#   rampart-2            --threads 2 (--udp-spread shared, the default: one
+#                        socket, the second thread reads it while the first
+#                        falls behind)
+#   rampart-2-id         --threads 2 --udp-spread id (two SO_REUSEPORT sockets,
+#                        each query to the socket of its ID modulo 2)
+#   rampart-2-hash       --threads 2 --udp-spread hash (two SO_REUSEPORT
+#                        sockets, the kernel's choice by the client's address
+#                        and port, as before)
+#   main-1, main-2       with DNSBL_BENCH_BASE=PATH (another build's `rampart`,
+#                        e.g. main's): that binary with --threads 1 and 2, its
+#                        defaults otherwise, so that a change is measured beside
+#                        the code it changes in the same run
 # Each server is started once with an empty set (its base RSS) and once with
 # the data; then DNSBL_BENCH_ROUNDS (default 3) rounds run dnsperf for
 # DNSBL_BENCH_SECONDS (default 8) against each server in turn, so that the
@@ -27,10 +38,16 @@
 #                check` under bash's time (elapsed/user+system)
 #   load         the 1-minute load average (uptime) when the server's last
 #                round ended
-# rampart-2 also prints the CPU split between its two UDP threads (threads
-# named dnsbl-udp): the kernel spreads dnsperf's 4 client sockets over the
-# two SO_REUSEPORT sockets by hash, so the split shows whether both threads
-# worked.
+# The two-thread servers also print the CPU split between their two UDP
+# threads (threads named dnsbl-udp): whether both threads worked.
+# Resolver-like traffic (a second table, the same servers but the -asio and
+# -nogso ones): dnsperf -c 256 -q 256, 256 client sockets with at most 256
+# queries outstanding, about one per socket, as a recursive resolver that
+# takes a new source port per query (RFC 5452): the answers of one read
+# batch go to as many client sockets, so UDP GSO never groups them (checked:
+# rampart's sends equal its queries on this traffic) and each answer is a
+# send of its own. The same rounds, alternating, vs_rbl against rbldnsd on
+# the same traffic.
 # Scaling with threads, on the first size, when the cgroup v1 cpu controller
 # is writable (root; else skipped with a note): with two cores shared with
 # dnsperf, giving the servers more threads cannot show more throughput. So
@@ -40,11 +57,14 @@
 # the driver; dnsperf drives them with 32 client sockets and 2000 queries
 # outstanding, so the capped threads are the bottleneck (the kernel spreads
 # flows over SO_REUSEPORT sockets by hash: 4 flows over two sockets are
-# often split 3:1, many resolvers' flows evenly). Printed: capped qps (the
-# median over the rounds) and the median per-round ratio of rampart-2's qps
-# to rampart-1's: 2.0 is linear scaling, and each UDP thread's CPU over the
-# run in % of a core (at the cap: the thread was the bottleneck; below it,
-# dnsperf or the hash split was).
+# 32 flows split 19:13 by hash is typical; rampart-2 and rampart-2-id do
+# not split by flow).
+# Printed: capped qps (the median over the rounds) and the median per-round
+# ratio of each two-thread server's qps to its one-thread twin's
+# (rampart-2 and rampart-2-hash to rampart-1, main-2 to main-1): 2.0 is
+# linear scaling, and each UDP thread's CPU over the run in % of a core (at
+# the cap: the thread was the bottleneck; below it, dnsperf or the split
+# was).
 # Then, on the largest size, a reload under load: rampart-1 serving the set,
 # dnsperf running, SIGHUP; printed: seconds from the signal to the log line
 # "reloaded" (the new set is built beside the old one and swapped), the load
@@ -61,6 +81,8 @@ SIZES=("$@")
 SECONDS_RUN=${DNSBL_BENCH_SECONDS:-8}
 ROUNDS=${DNSBL_BENCH_ROUNDS:-3}
 RAMPART=$BUILD/apps/rampart/rampart
+MAINBIN=${DNSBL_BENCH_BASE:-}
+[[ -z $MAINBIN || -x $MAINBIN ]] || { echo "dnsbl bench: DNSBL_BENCH_BASE=$MAINBIN is not executable" >&2; exit 2; }
 for tool in rbldnsd dnsperf /usr/bin/python3 dig; do
   command -v "$tool" >/dev/null || { echo "dnsbl bench: $tool missing (scripts/install-deps.sh)" >&2; exit 2; }
 done
@@ -154,6 +176,12 @@ start() {
       "bl.bench:ip4set:$file" >"$TMP/$server.log" 2>&1 & ;;
     rampart-2) "$RAMPART" dnsbl serve --listen "127.0.0.1:$SPORT" --threads 2 --check 0 "bl.bench:ip4set:$file" \
       >"$TMP/$server.log" 2>&1 & ;;
+    rampart-2-id) "$RAMPART" dnsbl serve --listen "127.0.0.1:$SPORT" --threads 2 --udp-spread id --check 0 \
+      "bl.bench:ip4set:$file" >"$TMP/$server.log" 2>&1 & ;;
+    rampart-2-hash) "$RAMPART" dnsbl serve --listen "127.0.0.1:$SPORT" --threads 2 --udp-spread hash --check 0 \
+      "bl.bench:ip4set:$file" >"$TMP/$server.log" 2>&1 & ;;
+    main-1 | main-2) "$MAINBIN" dnsbl serve --listen "127.0.0.1:$SPORT" --threads "${server#main-}" --check 0 \
+      "bl.bench:ip4set:$file" >"$TMP/$server.log" 2>&1 & ;;
   esac
   SPID=$!
   PIDS+=("$SPID")
@@ -168,6 +196,53 @@ stop() {
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {if (NR) print (NR % 2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2); else print "nan"}'; }
 
+# rounds "DNSPERF ARGS" SERVER... -- DNSBL_BENCH_ROUNDS rounds of dnsperf
+# against each server in turn; prints a row per server (entries, name, the
+# medians) and the per-round figures. Uses n, PID, PORT, RSS, BASE, LOAD.
+rounds() {
+  local args=$1 s p c0 c1 t0 t1 out done_q qps cpu q c v
+  shift
+  local -a servers=("$@") ratios=()
+  local -A QPS=() CPU=() SPLIT=() LASTLOAD=() ROUND_CPU=()
+  for _ in $(seq "$ROUNDS"); do
+    for s in "${servers[@]}"; do
+      p=${PID[$s]}
+      c0=$(cpu_ns "$p")
+      t0=$(thread_cpu_ns "$p" dnsbl-udp)
+      # shellcheck disable=SC2086 # args are words
+      out=$(dnsperf -s 127.0.0.1 -p "${PORT[$s]}" -d "$TMP/queries.txt" -l "$SECONDS_RUN" $args -t 2 2>&1 || true)
+      c1=$(cpu_ns "$p")
+      t1=$(thread_cpu_ns "$p" dnsbl-udp)
+      done_q=$(awk '/Queries completed:/ {print $3}' <<<"$out")
+      qps=$(awk '/Queries per second:/ {print $4}' <<<"$out")
+      cpu=$(awk -v a="$c0" -v b="$c1" -v q="${done_q:-0}" 'BEGIN {if (q > 0) printf "%.3f", (b - a) / 1000 / q; else print "nan"}')
+      QPS[$s]+=" $qps" CPU[$s]+=" $cpu" ROUND_CPU[$s]=$cpu LASTLOAD[$s]=$(load1)
+      if [[ $s == *-2* ]]; then
+        SPLIT[$s]+=" $(awk -v a="$t0" -v b="$t1" 'BEGIN {n = split(a, x, " "); split(b, y, " "); t = 0
+          for (i = 1; i <= n; i++) { d[i] = y[i] - x[i]; t += d[i] }
+          s = ""; for (i = 1; i <= n; i++) s = s (i > 1 ? "/" : "") (t ? int(100 * d[i] / t + 0.5) : 0); print s}')"
+      fi
+    done
+    for s in "${servers[@]}"; do
+      ratios+=("$s:$(awk -v a="${ROUND_CPU[$s]}" -v b="${ROUND_CPU[rbldnsd]}" 'BEGIN {printf "%.3f", a / b}')")
+    done
+  done
+  for s in "${servers[@]}"; do
+    q=$(median <<<"${QPS[$s]}")
+    c=$(median <<<"${CPU[$s]}")
+    v=$(printf '%s\n' "${ratios[@]}" | awk -F: -v s="$s" '$1 == s {print $2}' | median)
+    awk -v n="$n" -v s="$s" -v q="$q" -v c="$c" -v v="$v" -v rss="${RSS[$s]}" -v base="${BASE[$s]}" \
+      -v l="${LOAD[$s]}" -v ld="${LASTLOAD[$s]}" 'BEGIN {
+      printf "%-9s %-15s %8.0f %9.2f %9.0f %7.2f %7.1f %8.1f %11s %6s\n", n, s, q, c, 1e6 / c, v, rss / 1024,
+        (rss - base) * 1024 / n, l, ld }'
+  done
+  echo "  per round cpu_us/q:$(for s in "${servers[@]}"; do printf ' %s [%s ]' "$s" "${CPU[$s]}"; done)"
+  for s in "${servers[@]}"; do
+    [[ -n ${SPLIT[$s]:-} ]] && echo "  $s CPU split between its UDP threads, per round (%):${SPLIT[$s]}"
+  done
+  return 0
+}
+
 # capped N: the thread-scaling rounds described at the top.
 capped() {
   local n=$1 s p t g i
@@ -175,10 +250,9 @@ capped() {
     echo "  scaling (capped threads): skipped, no writable cgroup v1 cpu controller at $CGROOT"
     return 0
   fi
-  local -A CQ=() RQ=() USE=()
-  local ratios=()
+  local -A CQ=() RQ=() USE=() RATIO=()
   for _ in $(seq "$ROUNDS"); do
-    for s in rampart-1 rampart-2; do
+    for s in "${CAPPED[@]}"; do
       p=${PID[$s]}
       local tids=()
       if [[ $s == rbldnsd ]]; then
@@ -209,15 +283,35 @@ capped() {
       RQ[$s]=$(awk '/Queries per second:/ {printf "%.0f", $4}' <<<"$out")
       CQ[$s]+=" ${RQ[$s]}"
     done
-    ratios+=("$(awk -v a="${RQ[rampart-2]}" -v b="${RQ[rampart-1]}" 'BEGIN {printf "%.2f", a / b}')")
+    for s in "${CAPPED[@]}"; do
+      [[ $s == *-1 ]] && continue
+      local one=rampart-1
+      [[ $s == main-* ]] && one=main-1
+      RATIO[$s]+=" $(awk -v a="${RQ[$s]}" -v b="${RQ[$one]}" 'BEGIN {printf "%.2f", a / b}')"
+    done
   done
   printf '  scaling (each UDP thread capped at %s%% of a core, dnsperf -c 32 -q 2000, load %s): qps' "$CAP" "$(load1)"
-  for s in rampart-1 rampart-2; do printf ' %s %.0f' "$s" "$(median <<<"${CQ[$s]}")"; done
-  printf '; rampart-2/rampart-1 %s (rounds: %s)\n' "$(printf '%s\n' "${ratios[@]}" | median)" "${ratios[*]}"
-  printf '    UDP threads'"'"' CPU, %% of a core, per round: rampart-1%s; rampart-2%s\n' "${USE[rampart-1]}" "${USE[rampart-2]}"
+  for s in "${CAPPED[@]}"; do printf ' %s %.0f' "$s" "$(median <<<"${CQ[$s]}")"; done
+  echo
+  for s in "${CAPPED[@]}"; do
+    [[ $s == *-1 ]] && continue
+    local one=rampart-1
+    [[ $s == main-* ]] && one=main-1
+    printf '    %s/%s %s (rounds:%s)\n' "$s" "$one" "$(median <<<"${RATIO[$s]}")" "${RATIO[$s]}"
+  done
+  printf '    UDP threads'"'"' CPU, %% of a core, per round:'
+  for s in "${CAPPED[@]}"; do printf ' %s%s;' "$s" "${USE[$s]}"; done
+  echo
 }
 
-SERVERS=(rbldnsd rampart-1 rampart-1-asio rampart-1-nogso rampart-2)
+SERVERS=(rbldnsd rampart-1 rampart-1-asio rampart-1-nogso rampart-2 rampart-2-id rampart-2-hash)
+CAPPED=(rampart-1 rampart-2 rampart-2-id rampart-2-hash)
+RESOLVER=(rbldnsd rampart-1 rampart-2)
+if [[ -n $MAINBIN ]]; then
+  SERVERS+=(main-1 main-2)
+  CAPPED+=(main-1 main-2)
+  RESOLVER+=(main-1)
+fi
 printf '$SOA 1h ns1.bl.bench hostmaster.bl.bench 1 1h 10m 1w 5m\n127.0.0.2\n' >"$TMP/empty.txt"
 printf '%-9s %-15s %8s %9s %9s %7s %7s %8s %11s %6s\n' entries server qps cpu_us/q q/cpu_s vs_rbl rss_MB B/entry load_s load
 for n in "${SIZES[@]}"; do
@@ -236,13 +330,13 @@ with open(queries, "w") as f:
         a = rnd.choice(addrs) if k % 2 == 0 else rnd.getrandbits(32)
         f.write("%d.%d.%d.%d.bl.bench %s\n" % (a & 255, a >> 8 & 255, a >> 16 & 255, a >> 24, "A" if k % 4 else "TXT"))
 PY
-  declare -A PID PORT RSS BASE LOAD QPS CPU SPLIT LASTLOAD
+  declare -A PID PORT RSS BASE LOAD
   for s in "${SERVERS[@]}"; do
     start "$s" "$TMP/empty.txt"
     BASE[$s]=$(rss_kb "$SPID")
     stop "$SPID"
     start "$s" "$TMP/bl.txt"
-    PID[$s]=$SPID PORT[$s]=$SPORT RSS[$s]=$(rss_kb "$SPID") QPS[$s]="" CPU[$s]="" SPLIT[$s]=""
+    PID[$s]=$SPID PORT[$s]=$SPORT RSS[$s]=$(rss_kb "$SPID")
     if [[ $s == rbldnsd ]]; then
       l=$(grep -oP 'zones reloaded, time \K[0-9.]+e/[0-9.]+u' "$TMP/$s.log" | head -1)
       l="${l%%e/*}/${l##*e/}"
@@ -254,42 +348,9 @@ PY
       LOAD[$s]=-
     fi
   done
-  RATIOS=()
-  for _ in $(seq "$ROUNDS"); do
-    declare -A ROUND_CPU
-    for s in "${SERVERS[@]}"; do
-      p=${PID[$s]}
-      c0=$(cpu_ns "$p")
-      t0=$(thread_cpu_ns "$p" dnsbl-udp)
-      out=$(dnsperf -s 127.0.0.1 -p "${PORT[$s]}" -d "$TMP/queries.txt" -l "$SECONDS_RUN" -c 4 -q 200 -t 2 2>&1 || true)
-      c1=$(cpu_ns "$p")
-      t1=$(thread_cpu_ns "$p" dnsbl-udp)
-      done_q=$(awk '/Queries completed:/ {print $3}' <<<"$out")
-      qps=$(awk '/Queries per second:/ {print $4}' <<<"$out")
-      cpu=$(awk -v a="$c0" -v b="$c1" -v q="${done_q:-0}" 'BEGIN {if (q > 0) printf "%.3f", (b - a) / 1000 / q; else print "nan"}')
-      QPS[$s]+=" $qps" CPU[$s]+=" $cpu" ROUND_CPU[$s]=$cpu LASTLOAD[$s]=$(load1)
-      if [[ $s == rampart-2 ]]; then
-        SPLIT[$s]+=" $(awk -v a="$t0" -v b="$t1" 'BEGIN {n = split(a, x, " "); split(b, y, " "); t = 0
-          for (i = 1; i <= n; i++) { d[i] = y[i] - x[i]; t += d[i] }
-          s = ""; for (i = 1; i <= n; i++) s = s (i > 1 ? "/" : "") (t ? int(100 * d[i] / t + 0.5) : 0); print s}')"
-      fi
-    done
-    for s in "${SERVERS[@]}"; do
-      RATIOS+=("$s:$(awk -v a="${ROUND_CPU[$s]}" -v b="${ROUND_CPU[rbldnsd]}" 'BEGIN {printf "%.3f", a / b}')")
-    done
-    unset ROUND_CPU
-  done
-  for s in "${SERVERS[@]}"; do
-    q=$(median <<<"${QPS[$s]}")
-    c=$(median <<<"${CPU[$s]}")
-    v=$(printf '%s\n' "${RATIOS[@]}" | awk -F: -v s="$s" '$1 == s {print $2}' | median)
-    awk -v n="$n" -v s="$s" -v q="$q" -v c="$c" -v v="$v" -v rss="${RSS[$s]}" -v base="${BASE[$s]}" \
-      -v l="${LOAD[$s]}" -v ld="${LASTLOAD[$s]}" 'BEGIN {
-      printf "%-9s %-15s %8.0f %9.2f %9.0f %7.2f %7.1f %8.1f %11s %6s\n", n, s, q, c, 1e6 / c, v, rss / 1024,
-        (rss - base) * 1024 / n, l, ld }'
-  done
-  echo "  per round cpu_us/q:$(for s in "${SERVERS[@]}"; do printf ' %s [%s ]' "$s" "${CPU[$s]}"; done)"
-  echo "  rampart-2 CPU split between its UDP threads, per round (%):${SPLIT[rampart-2]}"
+  rounds "-c 4 -q 200" "${SERVERS[@]}"
+  echo "  resolver-like traffic (dnsperf -c 256 -q 256: about one query per client socket, no GSO grouping):"
+  rounds "-c 256 -q 256" "${RESOLVER[@]}"
   if [[ $n == "${SIZES[0]}" ]]; then capped "$n"; fi
   if [[ $n == "${SIZES[-1]}" ]]; then
     # Reload under load: SIGHUP to rampart-1 while dnsperf runs.
@@ -316,5 +377,5 @@ PY
       "dnsperf over 30 s: lost ${lost:-?}, ${codes:-no responses}; load $(load1)"
   fi
   for s in "${SERVERS[@]}"; do stop "${PID[$s]}"; done
-  unset PID PORT RSS BASE LOAD QPS CPU SPLIT LASTLOAD
+  unset PID PORT RSS BASE LOAD
 done

@@ -2,7 +2,8 @@
 //
 // SYNOPSIS
 //   rampart dnsbl serve [--listen ADDR:PORT]... [--threads N] [--check SECONDS]
-//                       [--udp asio|blocking] [--udp-gso on|off] [--rate-limit QPS [--rate-burst N]]
+//                       [--udp asio|blocking] [--udp-gso on|off] [--udp-spread shared|hash|id]
+//                       [--rate-limit QPS [--rate-burst N]]
 //                       [--xfr-allow CIDR]... [--tsig NAME:ALG:BASE64]... [--tsig-file FILE]
 //                       [--notify ADDR:PORT]... [--xfr-max-records N] [--xfr-journal N]
 //                       [--stats FILE]
@@ -23,18 +24,29 @@
 //   check loads the zones, prints the warnings and the entries per zone and
 //   the load time, and exits.
 //
-//   --udp picks how UDP is read: "blocking" (default) a thread per socket
-//   (one SO_REUSEPORT socket per --threads) sleeping in recvmmsg, the
-//   socket watched by no epoll; "asio" through each thread's io_context,
+//   --udp picks how UDP is read: "blocking" (default) --threads threads
+//   sleeping in recvmmsg, the sockets watched by no epoll; "asio" through each thread's io_context,
 //   as when hosted in rampartd's loops, which costs an epoll wake-up per
 //   reply and per wake (bench/README.md has the figures). TCP is always on
 //   the io_context threads.
+//   --udp-spread: how the UDP queries reach the threads (with --threads 2
+//   or more). "shared" (the default with --udp blocking) one socket per
+//   address: the first thread always reads it, the others join in while
+//   the readers fall behind (full batches) and sleep again once they caught
+//   up, so a light load stays in one thread's large batches; "id" (the
+//   default with --udp asio) a SO_REUSEPORT socket per thread, picked for
+//   each query by its ID modulo --threads (a BPF program on the group):
+//   even whatever the clients' sockets; "hash" a SO_REUSEPORT socket per
+//   thread picked by the kernel by a hash of the client's address and port
+//   (one client socket always on one thread; uneven over few client
+//   sockets).
 //   --udp-gso on (default) sends the answers of one read batch that go to
 //   the same client socket and have equal lengths (the last may be
 //   shorter) as one UDP_SEGMENT send, cut by the kernel into the same
 //   datagrams; off sends one message per answer.
-//   --rate-limit: queries per second per client address (and thread; 0, the
-//   default, is no limit), --rate-burst the bucket (default: the rate). Over
+//   --rate-limit: queries per second per client address (0, the default, is
+//   no limit; with --udp-spread hash and several threads per thread, as a
+//   client's source ports may land on different threads), --rate-burst the bucket (default: the rate). Over
 //   it a client gets A 127.255.255.255 and TXT "Excessive number of queries"
 //   for DNSBL names (the conventional answer), its other queries as usual.
 //   A spec ZONE:keys:FILE (rampart's, not rbldnsd's) makes the zone answer
@@ -116,6 +128,8 @@ struct Options {
   double rate_limit = 0, rate_burst = 0;
   server::dns::UdpMode udp = server::dns::UdpMode::kBlocking;
   bool udp_gso = true;
+  server::dns::UdpSpread udp_spread = server::dns::UdpSpread::kShared;
+  bool udp_spread_given = false;
   dnsbl::LoadOptions load;
   bool load_threads_auto = true;  // --load-threads auto: load.threads chosen at each load
   std::vector<dnsbl::ZoneSpec> specs;
@@ -152,11 +166,11 @@ int parse(cli::Args& a, Options& o, bool serve) {
         o.load.threads = value == "1" ? 1 : 2;
         continue;
       }
-      bool takes =
-          serve && (arg == "--listen" || arg == "--threads" || arg == "--check" || arg == "--udp" ||
-                    arg == "--udp-gso" || arg == "--rate-limit" || arg == "--rate-burst" ||
-                    arg == "--xfr-allow" || arg == "--tsig" || arg == "--tsig-file" || arg == "--notify" ||
-                    arg == "--xfr-max-records" || arg == "--xfr-journal" || arg == "--stats");
+      bool takes = serve && (arg == "--listen" || arg == "--threads" || arg == "--check" || arg == "--udp" ||
+                             arg == "--udp-gso" || arg == "--udp-spread" || arg == "--rate-limit" ||
+                             arg == "--rate-burst" || arg == "--xfr-allow" || arg == "--tsig" ||
+                             arg == "--tsig-file" || arg == "--notify" || arg == "--xfr-max-records" ||
+                             arg == "--xfr-journal" || arg == "--stats");
       if (!takes) return a.usage_error("unknown option " + arg);
       if (!has_value) {
         if (i + 1 >= raw.size()) return a.usage_error("option " + arg + " needs a value");
@@ -203,6 +217,13 @@ int parse(cli::Args& a, Options& o, bool serve) {
       } else if (arg == "--udp-gso") {
         if (value != "on" && value != "off") return a.usage_error("--udp-gso: on or off");
         o.udp_gso = value == "on";
+      } else if (arg == "--udp-spread") {
+        if (value != "shared" && value != "hash" && value != "id")
+          return a.usage_error("--udp-spread: shared, hash or id");
+        o.udp_spread = value == "shared" ? server::dns::UdpSpread::kShared
+                       : value == "hash" ? server::dns::UdpSpread::kHash
+                                         : server::dns::UdpSpread::kQueryId;
+        o.udp_spread_given = true;
       } else if (arg == "--udp") {
         if (value != "blocking" && value != "asio") return a.usage_error("--udp: asio or blocking");
         o.udp = value == "asio" ? server::dns::UdpMode::kAsio : server::dns::UdpMode::kBlocking;
@@ -222,6 +243,10 @@ int parse(cli::Args& a, Options& o, bool serve) {
   }
   if (o.specs.empty()) return a.usage_error("no ZONE:TYPE:FILE given");
   if (o.listen.empty()) o.listen.push_back(*parse_host_port("127.0.0.1:53"));
+  if (o.udp == server::dns::UdpMode::kAsio && o.udp_spread == server::dns::UdpSpread::kShared) {
+    if (o.udp_spread_given) return a.usage_error("--udp-spread shared needs --udp blocking");
+    o.udp_spread = server::dns::UdpSpread::kQueryId;  // the default with --udp asio
+  }
   return 0;
 }
 
@@ -389,6 +414,7 @@ int run_serve(cli::Args& a) {
   so.threads = o.threads;
   so.udp_mode = o.udp;
   so.udp_gso = o.udp_gso;
+  so.udp_spread = o.udp_spread;
   so.rate_limit = o.rate_limit;
   so.rate_burst = o.rate_burst;
   server::dns::register_answer_histograms(answer_metrics(), so);

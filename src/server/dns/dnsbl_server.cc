@@ -1,5 +1,6 @@
 #include "server/dns/dnsbl_server.h"
 
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <pthread.h>
@@ -28,6 +29,10 @@ using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>
 
 namespace {
 constexpr int kBatch = 64;
+// kShared: a helper thread goes back to sleep after this many reads in a
+// row that were not full (one short read is often a pause of the thread
+// that woke it, not the end of the backlog).
+constexpr unsigned kHelperRetires = 8;
 constexpr size_t kUdpBuf = 4096;
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103  // linux/udp.h, Linux 4.18
@@ -76,6 +81,36 @@ std::string port_in_use(const HostPort& hp) {
   return "";
 }
 
+bool open_acceptor(tcp::acceptor& a, const asio::ip::address& addr, uint16_t port,
+                   boost::system::error_code& ec) {
+  a.open(addr.is_v4() ? tcp::v4() : tcp::v6(), ec);
+  if (!ec && addr.is_v6()) a.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) a.set_option(ReusePort(true), ec);
+  if (!ec) a.bind(tcp::endpoint(addr, port), ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  return !ec;
+}
+
+// UdpSpread::kQueryId: a classic BPF program for the SO_REUSEPORT group of
+// `fd` (Linux 4.5) returning the index of the socket for a datagram. The
+// kernel runs it with the data at the UDP payload, so the first 16-bit load
+// is the DNS ID (RFC 1035 4.1.1); its value modulo the group's size is the
+// socket, in the order the sockets were bound (the workers' order). A
+// datagram shorter than 2 octets fails the load, which returns 0: socket 0.
+// "" or why the kernel refused it.
+std::string steer_by_query_id(int fd, unsigned sockets) {
+  sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 0),
+      BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, sockets),
+      BPF_STMT(BPF_RET | BPF_A, 0),
+  };
+  sock_fprog prog{static_cast<unsigned short>(std::size(code)), code};
+  if (::setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) != 0)
+    return std::string("cannot attach the reuseport program: ") + std::strerror(errno);
+  return "";
+}
+
 }  // namespace
 
 size_t plan_udp_sends(const UdpAnswerRef* a, size_t n, uint8_t* order, UdpSendGroup* groups,
@@ -121,6 +156,27 @@ size_t plan_udp_sends(const UdpAnswerRef* a, size_t n, uint8_t* order, UdpSendGr
     i = end;
   }
   return g;
+}
+
+bool udp_clients_repeat(const UdpAnswerRef* a, size_t n) {
+  constexpr size_t kSlots = 128;    // at least twice the largest batch
+  if (n > kSlots / 2) return true;  // not asked of this function: let the plan decide
+  uint8_t slot[kSlots];             // index + 1; 0: empty
+  std::memset(slot, 0, sizeof slot);
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t h = (a[i].addr_lo ^ a[i].addr_hi * 0x9E3779B97F4A7C15ull) + a[i].port_family;
+    h *= 0xD6E8FEB86659FD93ull;
+    for (size_t k = h >> 57;; k = (k + 1) % kSlots) {
+      if (slot[k] == 0) {
+        slot[k] = static_cast<uint8_t>(i + 1);
+        break;
+      }
+      const UdpAnswerRef& b = a[slot[k] - 1];
+      if (b.addr_lo == a[i].addr_lo && b.addr_hi == a[i].addr_hi && b.port_family == a[i].port_family)
+        return true;
+    }
+  }
+  return false;
 }
 
 // The answer latency's clock: the TSC where the kernel keeps time with it
@@ -211,12 +267,15 @@ dnsbl::Client client_of(const sockaddr_storage& ss) {
 // Token buckets per client address, one table per thread (SO_REUSEPORT
 // sends a client's datagrams from one source port to one thread). Bounded:
 // when `max` addresses are tracked the table starts afresh.
+// `shared`: used by several threads at once (then each call takes a lock).
 class RateLimiter {
  public:
-  RateLimiter(double rate, double burst, size_t max)
-      : rate_(rate), burst_(burst > 0 ? burst : rate), max_(max) {}
+  RateLimiter(double rate, double burst, size_t max, bool shared = false)
+      : rate_(rate), burst_(burst > 0 ? burst : rate), max_(max), shared_(shared) {}
   bool allow(const dnsbl::Client& c) {
     if (rate_ <= 0) return true;
+    std::unique_lock<std::mutex> lock(mu_, std::defer_lock);
+    if (shared_) lock.lock();
     uint64_t k1, k2;
     std::memcpy(&k1, c.addr, 8);
     std::memcpy(&k2, c.addr + 8, 8);
@@ -240,6 +299,8 @@ class RateLimiter {
   };
   double rate_, burst_;
   size_t max_;
+  bool shared_;
+  std::mutex mu_;
   std::unordered_map<uint64_t, Bucket> table_;
 };
 
@@ -311,7 +372,8 @@ struct UdpBatch {
   // is sent again one answer a message (and GSO left off for good when the
   // refusal says the socket or device cannot do it).
   void send_grouped(int fd, unsigned m, Counters& counters) {
-    const size_t ng = plan_udp_sends(refs.data(), m, order.data(), groups.data());
+    const size_t ng =
+        udp_clients_repeat(refs.data(), m) ? plan_udp_sends(refs.data(), m, order.data(), groups.data()) : m;
     if (ng == m) {  // one answer per client: nothing to group
       counters.sends.fetch_add(m, std::memory_order_relaxed);
       send_each(fd, out_msgs.data(), m);
@@ -428,10 +490,14 @@ struct UdpBatch {
 };
 
 struct DnsblServer::Worker {
-  explicit Worker(DnsblServer* s)
-      : srv(s), io(1), limiter(s->options_.rate_limit, s->options_.rate_burst, s->options_.rate_clients) {}
+  Worker(DnsblServer* s, unsigned i)
+      : srv(s),
+        index(i),
+        io(1),
+        limiter(s->options_.rate_limit, s->options_.rate_burst, s->options_.rate_clients) {}
 
   DnsblServer* srv;
+  const unsigned index;  // the worker's place: 0 .. threads - 1
   const std::array<Histogram*, 4> tcp_latency = srv->options_.answer_seconds[1];  // null: not timed
   asio::io_context io;
   std::vector<std::unique_ptr<udp::socket>> udp_sockets;
@@ -449,6 +515,9 @@ struct DnsblServer::Worker {
   // io_context thread for nothing.
   std::vector<int> raw_udp;  // released from Asio: closed by ~Worker
   std::vector<int> udp_fds;  // kBlocking: the socket of each UDP thread
+  // kShared, worker 0 only: per listen address, how many of the threads
+  // read its socket now (1 .. threads; see udp_thread()).
+  std::vector<std::unique_ptr<std::atomic<unsigned>>> udp_active;
   std::atomic<bool> stopping{false};
 
   ~Worker() {
@@ -487,8 +556,9 @@ struct DnsblServer::Worker {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return true;  // EAGAIN (or an error the next wait reports)
       refresh_zones();
-      batch->answer_and_send(fd, n, lane, counters, srv->options_.answer, limiter, srv->options_.xfr.get(),
-                             srv->options_.answer_seconds[0], srv->options_.udp_gso);
+      RateLimiter& udp_limiter = srv->shared_udp_limiter_ ? *srv->shared_udp_limiter_ : limiter;
+      batch->answer_and_send(fd, n, lane, counters, srv->options_.answer, udp_limiter,
+                             srv->options_.xfr.get(), srv->options_.answer_seconds[0], srv->options_.udp_gso);
     }
     return false;
   }
@@ -497,19 +567,64 @@ struct DnsblServer::Worker {
   // least one datagram is there and takes all that are (MSG_WAITFORONE):
   // two system calls per batch, none for readiness. A receive timeout lets
   // it see stop() and let go of an old zone set while idle.
+  //
+  // kShared: the threads of one socket join in on demand. Thread 0 always
+  // reads; thread k reads while `active` > k and otherwise sleeps on it
+  // (holding no zone set). The highest reading thread that takes a full
+  // batch (the queue holds more than a batch: the readers fall behind) wakes
+  // the next one; a helper that took less than a full batch kHelperRetires
+  // times in a row (it caught up) while thread 0 also read goes back to
+  // sleep if it is the highest.
+  // A light load stays on one
+  // thread, in batches as large as one thread gets, and a heavy one spreads
+  // over all, whichever of them the scheduler runs.
   void udp_thread(size_t i) {
     pthread_setname_np(pthread_self(), "dnsbl-udp");  // top -H, bench/dnsbl_bench.sh
     int fd = udp_fds[i];
     Lane own;
     RateLimiter own_limiter(srv->options_.rate_limit, srv->options_.rate_burst, srv->options_.rate_clients);
+    RateLimiter& udp_limiter = srv->shared_udp_limiter_ ? *srv->shared_udp_limiter_ : own_limiter;
     auto b = std::make_unique<UdpBatch>();
+    const auto& first = *srv->workers_[0];
+    std::atomic<unsigned>* active = i < first.udp_active.size() ? first.udp_active[i].get() : nullptr;
+    const unsigned threads = static_cast<unsigned>(srv->workers_.size());
+    unsigned light = 0;        // reads in a row that were not full
+    uint64_t first_reads = 0;  // thread 0's reads when that streak began
     while (!stopping.load(std::memory_order_relaxed)) {
+      if (active && index > 0) {
+        unsigned a = active->load(std::memory_order_acquire);
+        if (a <= index) {
+          own.zones.reset();  // let a reload free the old set while asleep
+          own.generation = ~uint64_t{0};
+          active->wait(a, std::memory_order_acquire);
+          continue;
+        }
+      }
       b->prepare();
       int n = ::recvmmsg(fd, b->in_msgs.data(), kBatch, MSG_WAITFORONE, nullptr);
       counters.reads.fetch_add(1, std::memory_order_relaxed);
+      if (active) {
+        unsigned mine = index + 1;  // `active` when this thread is the highest reading
+        if (n == kBatch) {
+          light = 0;
+          if (mine < threads && active->compare_exchange_strong(mine, mine + 1, std::memory_order_acq_rel))
+            active->notify_all();
+        } else if (index > 0) {
+          // A short read: the backlog is gone. Sleep after kHelperRetires of
+          // them in a row, and only if thread 0 read in the meantime: a
+          // thread 0 that is preempted (or throttled) reads nothing, and a
+          // helper that left then would leave the queue to no one.
+          const uint64_t r = first.counters.reads.load(std::memory_order_relaxed);
+          if (light++ == 0) first_reads = r;
+          if (light >= kHelperRetires && r != first_reads) {
+            active->compare_exchange_strong(mine, index, std::memory_order_acq_rel);
+            light = 0;
+          }
+        }
+      }
       own.refresh(srv->generation_, srv->mu_, srv->zones_);
       if (n <= 0) continue;  // timeout, EINTR, or shut down (stopping is set)
-      b->answer_and_send(fd, n, own, counters, srv->options_.answer, own_limiter, srv->options_.xfr.get(),
+      b->answer_and_send(fd, n, own, counters, srv->options_.answer, udp_limiter, srv->options_.xfr.get(),
                          srv->options_.answer_seconds[0], srv->options_.udp_gso);
     }
   }
@@ -657,12 +772,18 @@ Result<std::unique_ptr<DnsblServer>> DnsblServer::create(const DnsblServerOption
   if (options.listen.empty()) return fail(Errc::kConfig, "no listen address");
   if (!zones) return fail(Errc::kConfig, "no zones");
   unsigned threads = std::max(1u, options.threads);
+  const bool shared = options.udp_spread == UdpSpread::kShared;
+  if (shared && options.udp_mode != UdpMode::kBlocking)
+    return fail(Errc::kConfig, "a UDP socket shared by the threads needs the blocking UDP mode");
   for (int attempt = 0; attempt < 20; ++attempt) {
     std::unique_ptr<DnsblServer> s(new DnsblServer());
     s->options_ = options;
+    if (options.udp_spread != UdpSpread::kHash && threads > 1)
+      s->shared_udp_limiter_ =
+          std::make_unique<RateLimiter>(options.rate_limit, options.rate_burst, options.rate_clients, true);
     s->zones_ = zones;
     s->generation_ = 1;
-    for (unsigned t = 0; t < threads; ++t) s->workers_.push_back(std::make_unique<Worker>(s.get()));
+    for (unsigned t = 0; t < threads; ++t) s->workers_.push_back(std::make_unique<Worker>(s.get(), t));
     bool retry = false;
     std::string error;
     for (const auto& hp : options.listen) {
@@ -676,6 +797,19 @@ Result<std::unique_ptr<DnsblServer>> DnsblServer::create(const DnsblServerOption
       for (auto& w : s->workers_) {
         boost::system::error_code ec;
         asio::ip::address addr = to_asio(hp.ip);
+        if (shared && w != s->workers_[0]) {
+          // kShared: worker 0's socket is every UDP thread's; this worker
+          // holds only its TCP acceptor.
+          auto a = std::make_unique<tcp::acceptor>(w->io);
+          if (!open_acceptor(*a, addr, port, ec)) {
+            if (hp.port == 0 && ec == asio::error::address_in_use) retry = true;
+            error = "cannot bind TCP " + hp.to_string() + ": " + ec.message();
+            break;
+          }
+          w->udp_sockets.push_back(nullptr);
+          w->acceptors.push_back(std::move(a));
+          continue;
+        }
         auto u = std::make_unique<udp::socket>(w->io);
         u->open(addr.is_v4() ? udp::v4() : udp::v6(), ec);
         if (!ec && addr.is_v6()) u->set_option(asio::ip::v6_only(true), ec);
@@ -696,13 +830,7 @@ Result<std::unique_ptr<DnsblServer>> DnsblServer::create(const DnsblServerOption
         }
         if (port == 0) port = u->local_endpoint().port();
         auto a = std::make_unique<tcp::acceptor>(w->io);
-        a->open(addr.is_v4() ? tcp::v4() : tcp::v6(), ec);
-        if (!ec && addr.is_v6()) a->set_option(asio::ip::v6_only(true), ec);
-        if (!ec) a->set_option(tcp::acceptor::reuse_address(true), ec);
-        if (!ec) a->set_option(ReusePort(true), ec);
-        if (!ec) a->bind(tcp::endpoint(addr, port), ec);
-        if (!ec) a->listen(asio::socket_base::max_listen_connections, ec);
-        if (ec) {
+        if (!open_acceptor(*a, addr, port, ec)) {
           // With port 0 the UDP port chosen may be taken for TCP: pick again.
           if (hp.port == 0 && ec == asio::error::address_in_use) retry = true;
           error = "cannot bind TCP " + hp.to_string() + ": " + ec.message();
@@ -712,6 +840,13 @@ Result<std::unique_ptr<DnsblServer>> DnsblServer::create(const DnsblServerOption
         w->acceptors.push_back(std::move(a));
       }
       if (!error.empty()) break;
+      if (options.udp_spread == UdpSpread::kQueryId && threads > 1) {
+        if (auto e = steer_by_query_id(s->workers_[0]->udp_sockets.back()->native_handle(), threads);
+            !e.empty()) {
+          error = "UDP " + hp.to_string() + ": " + e;
+          break;
+        }
+      }
       s->ports_.push_back(port);
     }
     if (error.empty()) return s;
@@ -725,9 +860,17 @@ DnsblServer::~DnsblServer() { stop(); }
 void DnsblServer::start() {
   if (started_) return;
   started_ = true;
+  if (options_.udp_spread == UdpSpread::kShared && options_.udp_mode == UdpMode::kBlocking)
+    for (size_t i = 0; i < workers_[0]->udp_sockets.size(); ++i)
+      workers_[0]->udp_active.push_back(std::make_unique<std::atomic<unsigned>>(1));
   for (auto& w : workers_) {
     for (size_t i = 0; i < w->udp_sockets.size(); ++i) {
-      if (options_.udp_mode == UdpMode::kBlocking) {
+      if (options_.udp_mode == UdpMode::kBlocking && !w->udp_sockets[i]) {
+        // kShared: a thread on worker 0's socket (started before this one).
+        w->udp_fds.push_back(workers_[0]->udp_fds[i]);
+        Worker* wp = w.get();
+        w->udp_threads.emplace_back([wp, i] { wp->udp_thread(i); });
+      } else if (options_.udp_mode == UdpMode::kBlocking) {
         boost::system::error_code ec;
         w->udp_sockets[i]->non_blocking(false, ec);
         int fd = w->udp_sockets[i]->release(ec);
@@ -758,8 +901,13 @@ void DnsblServer::start() {
 }
 
 void DnsblServer::stop() {
+  for (auto& w : workers_) w->stopping = true;
+  if (!workers_.empty())
+    for (auto& a : workers_[0]->udp_active) {  // sleeping kShared helpers see `stopping`
+      a->fetch_add(1 << 20, std::memory_order_acq_rel);
+      a->notify_all();
+    }
   for (auto& w : workers_) {
-    w->stopping = true;
     // Wakes a thread blocked in recvmmsg at once (else the receive timeout).
     for (int fd : w->udp_fds) ::shutdown(fd, SHUT_RD);
     w->io.stop();
@@ -814,6 +962,7 @@ DnsblStats DnsblServer::stats() const {
   DnsblStats s;
   for (const auto& w : workers_) {
     s.udp_queries += w->counters.udp.load(std::memory_order_relaxed);
+    s.udp_queries_by_thread.push_back(w->counters.udp.load(std::memory_order_relaxed));
     s.tcp_queries += w->counters.tcp.load(std::memory_order_relaxed);
     s.dropped += w->counters.dropped.load(std::memory_order_relaxed);
     s.tcp_connections += w->counters.conns.load(std::memory_order_relaxed);

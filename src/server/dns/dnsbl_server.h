@@ -1,8 +1,8 @@
 // File: src/server/dns/dnsbl_server.h
 // DnsblServer: the authoritative DNS server of the DNSBL zones (issue 14),
-// over Boost.Asio: one io_context per thread, each thread with its own UDP
-// socket and TCP acceptor on every listen address (SO_REUSEPORT: the kernel
-// spreads clients over the threads). Answers come from dnsbl::answer(); the
+// over Boost.Asio: one io_context per thread, each thread with its own TCP
+// acceptor on every listen address (SO_REUSEPORT), and UDP spread over the
+// threads as UdpSpread says. Answers come from dnsbl::answer(); the
 // zones are swapped atomically (set_zones) while queries run: a query is
 // answered from the old set or the new one, never failed.
 //
@@ -44,9 +44,30 @@
 
 namespace rampart::server::dns {
 
+class RateLimiter;
+
 enum class UdpMode {
   kAsio,      // UDP readiness through each thread's io_context (hostable in a shared loop)
   kBlocking,  // a thread per UDP socket blocked in recvmmsg, the socket in no epoll (cheapest)
+};
+
+// How the queries to one listen address are spread over the threads.
+enum class UdpSpread {
+  // A SO_REUSEPORT socket per thread; the kernel picks one by a hash of the
+  // client's address and port: even over many client sockets, uneven over
+  // few (32 over two threads: 19/13 is typical), and a client socket always
+  // lands on the same thread.
+  kHash,
+  // A SO_REUSEPORT socket per thread and a classic BPF program on the group
+  // (SO_ATTACH_REUSEPORT_CBPF) that picks the socket by the query's ID
+  // modulo the threads: even per query whatever the clients' sockets.
+  kQueryId,
+  // kBlocking only: one socket per listen address, read by every UDP thread
+  // (recvmmsg waits are exclusive: one thread is woken per arrival, the
+  // others stay asleep): a thread takes what is queued when it is free, so
+  // a busy or preempted thread leaves the work to the others, and an idle
+  // server wakes one thread, not all.
+  kShared,
 };
 
 struct DnsblServerOptions {
@@ -77,6 +98,7 @@ struct DnsblServerOptions {
   // Off, or where the kernel refuses it (then each is sent alone): one
   // message per answer.
   bool udp_gso = true;
+  UdpSpread udp_spread = UdpSpread::kHash;
 };
 
 // One answer of a UDP batch as the GSO planner sees it: the client's
@@ -102,6 +124,13 @@ struct UdpSendGroup {
 size_t plan_udp_sends(const UdpAnswerRef* answers, size_t n, uint8_t* order, UdpSendGroup* groups,
                       size_t max_segments = 64, size_t max_bytes = 60000);
 
+// True when two of the `n` answers (at most 64) go to the same client
+// address and port, the only case in which plan_udp_sends() can group
+// anything. One pass over a 128-slot open-addressing table: a batch of
+// answers to as many client sockets (a recursive resolver's traffic, a new
+// source port per query) skips the plan's sort.
+bool udp_clients_repeat(const UdpAnswerRef* answers, size_t n);
+
 // rampart_dns_answer_seconds{transport="udp"|"tcp", rcode="NOERROR"|"NXDOMAIN"|"REFUSED"|"OTHER"}:
 // the time from a query's arrival to its answer leaving. UDP: from the
 // return of the recvmmsg that read the query to the end of the sendmmsg
@@ -117,9 +146,10 @@ inline int answer_class(uint8_t rcode) { return rcode == 0 ? 0 : rcode == 3 ? 1 
 
 struct DnsblStats {
   uint64_t udp_queries = 0, tcp_queries = 0, dropped = 0, tcp_connections = 0;
-  uint64_t udp_reads = 0, udp_wakeups = 0;  // recvmmsg calls, readiness events
-  uint64_t udp_sends = 0;                   // messages handed to sendmmsg (one per GSO group)
-  uint64_t rate_limited = 0;                // queries over a client's rate
+  uint64_t udp_reads = 0, udp_wakeups = 0;      // recvmmsg calls, readiness events
+  uint64_t udp_sends = 0;                       // messages handed to sendmmsg (one per GSO group)
+  uint64_t rate_limited = 0;                    // queries over a client's rate
+  std::vector<uint64_t> udp_queries_by_thread;  // udp_queries by the thread that read them
   uint64_t rcodes[16] = {};
   // Responses per zone and rcode, for the zones of the set served now
   // (counted by the zone's place in the set: a reload that changes the
@@ -158,6 +188,10 @@ class DnsblServer {
   dnsbl::ZoneSetPtr zones_;
   std::atomic<uint64_t> generation_{0};
   bool started_ = false;
+  // kQueryId and kShared: a client's UDP queries reach every thread, so
+  // its token bucket is one for all UDP threads (under a lock, taken only
+  // when a rate limit is set); kHash: one table per thread.
+  std::unique_ptr<RateLimiter> shared_udp_limiter_;
 };
 
 }  // namespace rampart::server::dns

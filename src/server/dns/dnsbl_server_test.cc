@@ -11,6 +11,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -420,6 +421,128 @@ TEST(DnsblServer, RateLimitGivesTheExcessiveQueriesAnswer) {
   auto soa = udp_ask(port, *rampart::dns::build_query(2, "bl.ex", rampart::dns::RRType::SOA));
   EXPECT_EQ(rampart::dns::parse_header(soa)->ancount, 1);
   EXPECT_GE((*s)->stats().rate_limited, 5u);
+}
+
+// With the queries spread per query (kQueryId, kShared) a client's queries
+// reach every thread, and its token bucket is one for all of them: the
+// same burst as with one thread (kHash gives each thread its own table).
+struct SpreadCase {
+  UdpSpread spread;
+  UdpMode mode;
+};
+class Spreads : public ::testing::TestWithParam<SpreadCase> {};
+INSTANTIATE_TEST_SUITE_P(DnsblServer, Spreads,
+                         ::testing::Values(SpreadCase{UdpSpread::kQueryId, UdpMode::kAsio},
+                                           SpreadCase{UdpSpread::kQueryId, UdpMode::kBlocking},
+                                           SpreadCase{UdpSpread::kShared, UdpMode::kBlocking}));
+
+std::unique_ptr<DnsblServer> start_spread(UdpSpread spread, UdpMode mode, double rate = 0, double burst = 0) {
+  DnsblServerOptions o;
+  o.listen.push_back(*parse_host_port("127.0.0.1:0", -1, true));
+  o.threads = 2;
+  o.udp_mode = mode;
+  o.udp_spread = spread;
+  o.rate_limit = rate;
+  o.rate_burst = burst;
+  auto s = DnsblServer::create(o, zones("listed"));
+  EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().message);
+  if (!s) return nullptr;
+  (*s)->start();
+  return std::move(*s);
+}
+
+TEST_P(Spreads, RateLimitIsOneBucketForAllThreads) {
+  auto srv = start_spread(GetParam().spread, GetParam().mode, 1, 5);
+  ASSERT_TRUE(srv);
+  uint16_t port = srv->ports()[0];
+  int normal = 0, excessive = 0;
+  for (int i = 0; i < 16; ++i) {
+    // A new socket and ID each time: the queries land on both threads.
+    auto q = *rampart::dns::build_query(static_cast<uint16_t>(i), "3.0.0.127.bl.ex", rampart::dns::RRType::A);
+    auto r = udp_ask(port, q);
+    ASSERT_FALSE(r.empty());
+    auto a = rampart::dns::parse_response(r, rampart::dns::RRType::A);
+    if (a.status == rampart::dns::Status::kNxDomain) ++normal;
+    if (a.ok() && a.records.size() == 1 && a.records[0].ip()->to_string() == "127.255.255.255") ++excessive;
+  }
+  EXPECT_GE(normal, 5);
+  EXPECT_LE(normal, 7);  // the burst, and what one second refills at most (not twice the burst)
+  EXPECT_EQ(normal + excessive, 16);
+}
+
+// Queries from one client socket: each answered; kQueryId puts the even IDs
+// on the first thread and the odd ones on the second, whatever the socket
+// (the kernel's hash, kHash, puts one socket's queries on one thread).
+TEST_P(Spreads, QueriesOfOneSocketAreAnsweredAndSpread) {
+  auto srv = start_spread(GetParam().spread, GetParam().mode);
+  ASSERT_TRUE(srv);
+  uint16_t port = srv->ports()[0];
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  for (uint16_t id = 100; id < 140; ++id) {
+    auto q = *rampart::dns::build_query(id, "2.0.0.127.bl.ex", rampart::dns::RRType::TXT);
+    ASSERT_EQ(::send(fd, q.data(), q.size(), 0), static_cast<ssize_t>(q.size()));
+    pollfd pf{fd, POLLIN, 0};
+    ASSERT_EQ(::poll(&pf, 1, 5000), 1) << "no answer to query " << id;
+    std::vector<uint8_t> r(4096);
+    ssize_t n = ::recv(fd, r.data(), r.size(), 0);
+    ASSERT_GT(n, 0);
+    r.resize(static_cast<size_t>(n));
+    EXPECT_EQ(rampart::dns::parse_header(r)->id, id);
+    auto a = rampart::dns::parse_response(r, rampart::dns::RRType::TXT);
+    ASSERT_EQ(a.records.size(), 1u);
+    EXPECT_EQ(a.records[0].txt()->text(), "listed");
+  }
+  ::close(fd);
+  auto st = srv->stats();
+  ASSERT_EQ(st.udp_queries_by_thread.size(), 2u);
+  EXPECT_EQ(st.udp_queries, 40u);
+  if (GetParam().spread == UdpSpread::kQueryId) {
+    EXPECT_EQ(st.udp_queries_by_thread[0], 20u);
+    EXPECT_EQ(st.udp_queries_by_thread[1], 20u);
+  }
+}
+
+TEST(DnsblServer, SharedSocketNeedsBlockingMode) {
+  DnsblServerOptions o;
+  o.listen.push_back(*parse_host_port("127.0.0.1:0", -1, true));
+  o.threads = 2;
+  o.udp_mode = UdpMode::kAsio;
+  o.udp_spread = UdpSpread::kShared;
+  auto s = DnsblServer::create(o, zones("x"));
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code, Errc::kConfig);
+}
+
+TEST(DnsblServer, ClientsRepeatIsExactAgainstPairwise) {
+  std::mt19937_64 rnd(14);
+  int repeats = 0;
+  for (int round = 0; round < 2000; ++round) {
+    size_t n = rnd() % 65;
+    std::vector<UdpAnswerRef> a(n);
+    for (auto& r : a) {
+      // Few addresses and ports, so that repeats and near misses (same
+      // address, other port; same port, other family) both occur.
+      r.addr_lo = rnd() % 3;
+      r.addr_hi = rnd() % 8 == 0 ? 1 : 0;
+      r.port_family =
+          static_cast<uint32_t>(rnd() % (round % 2 ? 4096 : 200)) << 16 | (rnd() % 2 ? AF_INET : AF_INET6);
+      r.len = static_cast<uint16_t>(rnd() % 512);
+    }
+    bool want = false;
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = i + 1; j < n; ++j)
+        want |= a[i].addr_lo == a[j].addr_lo && a[i].addr_hi == a[j].addr_hi &&
+                a[i].port_family == a[j].port_family;
+    ASSERT_EQ(udp_clients_repeat(a.data(), n), want) << "round " << round << " n " << n;
+    repeats += want;
+  }
+  EXPECT_GT(repeats, 200);  // both outcomes were checked
+  EXPECT_LT(repeats, 1800);
 }
 
 // Zone transfers through the server (dnsbl::Xfr): an AXFR of a zone big
