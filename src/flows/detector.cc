@@ -6,7 +6,6 @@
 #include <climits>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 
 #include "core/strings.h"
@@ -563,13 +562,6 @@ void Detector::observe(const Flow& f) {
       }
       const Contacts* c = note_contact(dst, src, t);
       if (c && c->suspect && !bots_.count(src)) {
-        if (std::getenv("FLOWS5_DEBUG")) {
-          static std::unordered_map<uint64_t, int> dbg;
-          if (dbg[dst]++ == 0)
-            std::fprintf(stderr, "SUSPECT %s t=%lld bots=%u contacts=%u sample=%zu p=%g active=%zu/%zu\n",
-                         f.dst.to_string().c_str(), static_cast<long long>(t / 1000), c->bots, c->contacts,
-                         c->hosts.size(), c->p, active_bots_, active_hosts_);
-        }
         hr.cc++;
         size_t slot = 0;
         for (size_t i = 0; i < kCcServers; ++i) {
