@@ -189,10 +189,6 @@ constexpr size_t kCcSample = 32;
 constexpr size_t kCcMaxDst = size_t{1} << 18;
 constexpr size_t kCcServers = 8;  // suspected servers remembered per host
 constexpr int64_t kCcMemoryMs = 24 * kHourMs;
-// A bot that reaches more than this many times the median host's
-// destinations stands for several people (a NAT gateway): its vote for a
-// server is scaled down by as much, and so is its share of the base rate.
-constexpr double kCcReachCap = 4;
 // A mail exchanger receives at least this many SMTP connections in 24 h.
 constexpr uint64_t kMxMinInbound = 5;
 
@@ -780,13 +776,9 @@ const Detector::Contacts* Detector::note_contact(uint64_t dst, uint64_t src, int
     c.epoch = bot_epoch_;
     c.counted_ms = t;
     uint32_t bots = 0;
-    double votes = 0;  // the bots weighed by their reach (Bot::weight)
     for (uint64_t hst : c.hosts) {
       auto b = bots_.find(hst);
-      if (b != bots_.end() && t - b->second.last_ms <= kCcMemoryMs) {
-        ++bots;
-        votes += b->second.weight;
-      }
+      if (b != bots_.end() && t - b->second <= kCcMemoryMs) ++bots;
     }
     // Bots are this share of the hosts tracked now; a destination that
     // people reach at random holds about as many among its contacts.
@@ -801,10 +793,6 @@ const Detector::Contacts* Detector::note_contact(uint64_t dst, uint64_t src, int
     // holding one infected client, is a contact of fifteen people's sites: on
     // blind8 isp_access such gateways were most of the "bots" of 173
     // suspected servers that were ordinary web sites of 30-200 contacts.
-    // And each bot votes by its reach (Bot::weight; the bots' contacts in the
-    // base rate likewise count at most the median host's), so that a
-    // server shared by a few low-reach bots (low-and-slow bots calling home)
-    // still stands out when NAT gateways are among the bots.
     const double host_share = static_cast<double>(std::max<size_t>(active_bots_, 1)) /
                               static_cast<double>(std::max({active_hosts_, active_bots_, size_t{1}}));
     const double base = reach_all_ > 0 ? std::max(host_share, reach_bots_ / reach_all_) : host_share;
@@ -817,32 +805,18 @@ const Detector::Contacts* Detector::note_contact(uint64_t dst, uint64_t src, int
                                                   512.0 * std::log(512.0 / static_cast<double>(zeros)));
     c.bots = bots;
     c.contacts = static_cast<uint32_t>(contacts);
-    const auto k = static_cast<uint32_t>(std::floor(votes + 1e-9));
-    c.p = poisson_tail(base * contacts, k);
-    c.suspect = k >= cfg_.cc_min_bots && c.p <= cfg_.cc_max_p && votes >= cfg_.cc_min_share * contacts;
+    c.p = poisson_tail(base * contacts, bots);
+    c.suspect = bots >= cfg_.cc_min_bots && c.p <= cfg_.cc_max_p && bots >= cfg_.cc_min_share * contacts;
   }
   return &c;
 }
 
-double Detector::host_reach(const Host& h, int64_t t) {
-  // Each hour's distinct destinations, from its bits set (linear counting).
-  double reach = 0;
-  const int64_t hcur = t / kHourMs;
-  for (const auto& hb : h.hours)
-    if (hb.index >= 0 && hb.index <= hcur && hcur - hb.index < static_cast<int64_t>(kHours) && hb.reach > 0)
-      reach += hb.reach >= 512 ? 512.0 * std::log(512.0)
-                               : -512.0 * std::log1p(-static_cast<double>(hb.reach) / 512.0);
-  return reach;
-}
-
-void Detector::note_bot(uint64_t src, int64_t t, double weight) {
-  auto [it, inserted] = bots_.try_emplace(src, Bot{t, weight});
-  if (inserted) {
+void Detector::note_bot(uint64_t src, int64_t t) {
+  auto [it, inserted] = bots_.try_emplace(src, t);
+  if (inserted)
     ++bot_epoch_;
-  } else {
-    it->second.last_ms = t;
-    it->second.weight = weight;
-  }
+  else
+    it->second = t;
 }
 
 bool Detector::shared_relay(const Flow& f, uint64_t src_hash, bool eligible) {
@@ -1266,9 +1240,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   // A confirmed incident with mail or probe evidence makes the host a bot
   // for the pivot (its destinations become suspect when bots share them).
   if (mail_or_probe && inc.confirmed && cfg_.cc_min_bots > 0) {
-    note_bot(hash_ip(ip), t,
-             reach_median_ > 0 ? std::min(1.0, kCcReachCap * reach_median_ / std::max(1.0, host_reach(h, t)))
-                               : 1.0);
+    note_bot(hash_ip(ip), t);
     h.bot_until_ms = t + kCcMemoryMs;
   }
   if (e.score > inc.score) {
@@ -1307,7 +1279,7 @@ void Detector::advance(int64_t now_ms) {
   if (now_ms_ - last_cc_sweep_ms_ >= kHourMs) {
     last_cc_sweep_ms_ = now_ms_;
     const size_t before = bots_.size();
-    std::erase_if(bots_, [&](const auto& kv) { return now_ms_ - kv.second.last_ms > kCcMemoryMs; });
+    std::erase_if(bots_, [&](const auto& kv) { return now_ms_ - kv.second > kCcMemoryMs; });
     if (bots_.size() != before) ++bot_epoch_;
     std::erase_if(contacts_, [&](const auto& kv) { return now_ms_ - kv.second.last_ms > kCcMemoryMs; });
   }
@@ -1315,9 +1287,7 @@ void Detector::advance(int64_t now_ms) {
   // port-25 destinations not used within it.
   const int64_t horizon = now_ms_ - cfg_.long_window_s * 1000;
   size_t active = 0, active_bots = 0;
-  double reach_all = 0;
-  std::vector<std::pair<double, bool>> reaches;  // every host's reach, and whether it is a bot
-  reaches.reserve(hosts_.size());
+  double reach_all = 0, reach_bots = 0;
   for (auto it = hosts_.begin(); it != hosts_.end();) {
     Host& h = *it->second;
     if (h.last_ms >= horizon) {
@@ -1325,9 +1295,16 @@ void Detector::advance(int64_t now_ms) {
       if (h.bot_until_ms >= now_ms_) ++active_bots;
     }
     {
-      const double reach = host_reach(h, now_ms_);
+      // Each hour's distinct destinations, from its bits set (linear counting).
+      double reach = 0;
+      const int64_t hcur = now_ms_ / kHourMs;
+      for (const auto& hb : h.hours)
+        if (hb.index >= 0 && hb.index <= hcur && hcur - hb.index < static_cast<int64_t>(kHours) &&
+            hb.reach > 0)
+          reach += hb.reach >= 512 ? 512.0 * std::log(512.0)
+                                   : -512.0 * std::log1p(-static_cast<double>(hb.reach) / 512.0);
       reach_all += reach;
-      reaches.emplace_back(reach, h.bot_until_ms >= now_ms_);
+      if (h.bot_until_ms >= now_ms_) reach_bots += reach;
     }
     // A host idle for the long window is forgotten unless it sent or
     // received mail within it (the 6 h and 24 h features); any host idle for
@@ -1356,21 +1333,6 @@ void Detector::advance(int64_t now_ms) {
   active_hosts_ = active;
   active_bots_ = active_bots;
   reach_all_ = reach_all;
-  // The median host's reach (of those that reached anything), and the bots'
-  // reach with each bot's counted at most kCcReachCap times that (as their
-  // votes are).
-  std::vector<double> nonzero;
-  nonzero.reserve(reaches.size());
-  for (const auto& [r, bot] : reaches)
-    if (r > 0) nonzero.push_back(r);
-  if (!nonzero.empty()) {
-    auto mid = nonzero.begin() + static_cast<std::ptrdiff_t>(nonzero.size() / 2);
-    std::nth_element(nonzero.begin(), mid, nonzero.end());
-    reach_median_ = *mid;
-  }
-  double reach_bots = 0;
-  for (const auto& [r, bot] : reaches)
-    if (bot) reach_bots += reach_median_ > 0 ? std::min(r, kCcReachCap * reach_median_) : r;
   reach_bots_ = reach_bots;
 }
 

@@ -329,18 +329,9 @@ class Detector {
   };
   // A destination reached by a subscriber host: is it a suspected C&C server?
   const Contacts* note_contact(uint64_t dst, uint64_t src_hash, int64_t t);
-  void note_bot(uint64_t src_hash, int64_t t, double weight);
-  // Destinations (not mail) the host reached, each hour's distinct ones summed over 24 h.
-  static double host_reach(const Host& h, int64_t t);
+  void note_bot(uint64_t src_hash, int64_t t);
   std::unordered_map<uint64_t, Contacts> contacts_;
-  // A bot's vote for the servers it reaches: 1, or four times the median
-  // host's reach over its own when it reaches more (a NAT gateway of many
-  // people is a contact of their sites; its presence there says little).
-  struct Bot {
-    int64_t last_ms = 0;  // last time it held a confirmed mail/probe incident
-    double weight = 1;
-  };
-  std::unordered_map<uint64_t, Bot> bots_;
+  std::unordered_map<uint64_t, int64_t> bots_;  // host -> last time it held a confirmed mail/probe incident
   uint64_t bot_epoch_ = 1;
   int64_t last_cc_sweep_ms_ = 0;
   size_t active_hosts_ = 0, active_bots_ = 0;  // hosts with a flow in the last hour, bots among them
@@ -348,7 +339,6 @@ class Detector {
   // over the tracked hosts, and over the bots among them: the bots' share of
   // all contacts, the pivot's base rate (counted at each sweep).
   double reach_all_ = 0, reach_bots_ = 0;
-  double reach_median_ = 0;  // the median active host's reach (destinations an hour, summed over 24 h)
   std::unordered_map<std::string, Incident> open_;
   std::vector<Incident> closed_;
   int64_t now_ms_ = 0;
