@@ -1005,7 +1005,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   // sends and with it the terms. At least kMxMinInbound received in 24 h (a bot receives none).
   // On blind8 isp_access (development), 22 small mail servers on dynamic lines
   // and behind NATs (receiving 500-1,200 a day, sending about as many) were
-  // flagged for 9-23 h each; no infected host of blind3-8 received any.
+  // flagged for 9-23 h each; no infected host of blind7 or blind8 isp_access received any.
   double mx = 0;
   {
     const double span = std::clamp(static_cast<double>(t - std::max<int64_t>(h.first_ms, t - 24 * kHourMs)) /
