@@ -177,6 +177,10 @@ struct Evidence {
   uint32_t submissions_24h = 0;          // submissions in the last 24 hourly buckets
   uint32_t submissions_refused_24h = 0;  // ... of them refused or reset (SYN only, RST)
   double credential_factor = 1;          // credential_factor(submissions_24h, submissions_refused_24h)
+  uint32_t inbound_smtp_24h = 0;         // SMTP connections received in the last 24 hourly buckets
+  uint32_t smtp_24h = 0;                 // port-25 flows sent in the last 24 hourly buckets
+  double mail_exchange = 0;   // inbound SMTP an hour / max(outbound an hour over 24 h, this hour's)
+  double mail_exchanger = 0;  // 0..1: how far the port-25 terms are discounted (an MTA's exchange)
   // Unanswered fan-out in the short window (this one or the one before), not port 25 or submission:
   uint32_t scan_dsts = 0;    // most distinct destinations of failed TCP attempts on one port
   uint16_t scan_port = 0;    // that port
@@ -331,6 +335,10 @@ class Detector {
   uint64_t bot_epoch_ = 1;
   int64_t last_cc_sweep_ms_ = 0;
   size_t active_hosts_ = 0, active_bots_ = 0;  // hosts with a flow in the last hour, bots among them
+  // Distinct destinations (not mail) each hour, summed over the last 24 h and
+  // over the tracked hosts, and over the bots among them: the bots' share of
+  // all contacts, the pivot's base rate (counted at each sweep).
+  double reach_all_ = 0, reach_bots_ = 0;
   std::unordered_map<std::string, Incident> open_;
   std::vector<Incident> closed_;
   int64_t now_ms_ = 0;
