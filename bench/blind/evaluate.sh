@@ -46,7 +46,9 @@ status=0
 #                 from the sixth session of 2026-12-07 on (a development set now)
 #   bench/blind9  (an eighth author, who read only FORMAT.md, the event format and published
 #                 descriptions; senders, flows and calls): held-out seeds 5128/6703 and 3264 for
-#                 calls, chosen after the generators were finished (2026-12-07 14:58 UTC)
+#                 calls, chosen after the generators were finished (2026-12-07 14:58 UTC); scored
+#                 once on main and the merged tree (bench/README.md "Blind round 9"), a
+#                 development set from then on
 # BLIND_SETS limits the run ("blind", "blind3" ... "blind9"; default all eight).
 # BLIND_PARTS limits the detectors ("senders", "flows", "calls"; default all three).
 PARTS=" ${BLIND_PARTS:-senders flows calls} "
