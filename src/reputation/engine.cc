@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include <cstdio>
+#include <ctime>
 
 #include "auth/dmarc/orgdomain.h"
 #include "reputation/helo.h"
@@ -408,6 +409,41 @@ std::vector<Report> Engine::reports_from(std::span<const std::string> identities
   out.reserve(identities.size());
   for (size_t i = 0; i < identities.size(); ++i) out.push_back(report_from(identities[i], lookups[i], now));
   return out;
+}
+
+StoredClassWalk walk_stored_classes(Engine& engine, const std::atomic<bool>& stop,
+                                    const std::function<bool(std::string_view)>& wanted,
+                                    const std::function<bool(SenderClass)>& keep,
+                                    const std::function<void(std::vector<ClassChange>&)>& apply,
+                                    const std::function<void(const std::string&)>& warn) {
+  StoredClassWalk walked;
+  std::vector<std::string> chunk;
+  auto flush_chunk = [&]() {
+    if (chunk.empty()) return;
+    auto reports = engine.report_many(chunk, static_cast<int64_t>(std::time(nullptr)));
+    chunk.clear();
+    if (!reports) {
+      warn(reports.error().message);
+      return;
+    }
+    std::vector<ClassChange> found;
+    for (auto& r : *reports)
+      if (keep(r.cls))
+        found.push_back({std::move(r.identity), SenderClass::kUnknown, r.cls, std::move(r.reasons), r.now});
+    walked.kept += found.size();
+    if (!found.empty()) apply(found);
+  };
+  auto st = engine.store().for_each_key([&](std::string_view k) {
+    if (stop.load()) return false;
+    if (!wanted(k)) return true;
+    ++walked.keys;
+    chunk.emplace_back(k);
+    if (chunk.size() >= 512) flush_chunk();
+    return true;
+  });
+  if (!stop.load()) flush_chunk();
+  if (!st) warn(st.error().message);
+  return walked;
 }
 
 }  // namespace rampart::reputation

@@ -220,6 +220,23 @@ class Engine {
   std::atomic<std::shared_ptr<const SharedEvidenceFn>> shared_;
 };
 
+// The classes a store holds, walked once (the start-up seeding of the live
+// DNSBL zones and of the channels' held classes): every key `wanted` accepts
+// is read with report_many() at the current time in chunks of 512, and the
+// identities of a chunk whose class `keep` accepts go to `apply` as changes
+// from unknown. Stops early when `stop` is set. A chunk or a walk that fails
+// is reported to `warn` (the error's message) and the walk goes on with the
+// next chunk. Call it off the event loop: it reads the whole store.
+struct StoredClassWalk {
+  size_t keys = 0;  // keys `wanted` accepted
+  size_t kept = 0;  // identities handed to `apply`
+};
+StoredClassWalk walk_stored_classes(Engine& engine, const std::atomic<bool>& stop,
+                                    const std::function<bool(std::string_view)>& wanted,
+                                    const std::function<bool(SenderClass)>& keep,
+                                    const std::function<void(std::vector<ClassChange>&)>& apply,
+                                    const std::function<void(const std::string&)>& warn);
+
 // JSON string quoting (RFC 8259): quotes, backslash, control characters.
 using rampart::append_json_string;  // core/json.h
 

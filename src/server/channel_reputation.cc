@@ -80,42 +80,22 @@ struct ChannelReputation::Classes {
 
   void walk(reputation::Engine& engine) {
     const auto t0 = std::chrono::steady_clock::now();
-    size_t keys = 0, held = 0;
-    std::vector<std::string> chunk;
-    auto flush_chunk = [&]() {
-      if (chunk.empty()) return;
-      auto reports = engine.report_many(chunk, static_cast<int64_t>(std::time(nullptr)));
-      chunk.clear();
-      if (!reports) {
-        log::get()->warn("channels: reading the stored classes: {}", reports.error().message);
-        return;
-      }
-      std::vector<reputation::ClassChange> found;
-      for (auto& r : *reports)
-        if (reputation::is_bad(r.cls))
-          found.push_back(
-              {std::move(r.identity), reputation::SenderClass::kUnknown, r.cls, std::move(r.reasons), r.now});
-      held += found.size();
-      std::lock_guard lock(mu);
-      if (!found.empty()) apply_locked(found, true);
-    };
-    auto st = engine.store().for_each_key([&](std::string_view k) {
-      if (stop.load()) return false;
-      if (!verdict_kind(reputation::identity_kind_of(k))) return true;
-      ++keys;
-      chunk.emplace_back(k);
-      if (chunk.size() >= 512) flush_chunk();
-      return true;
-    });
-    if (!stop.load()) flush_chunk();
-    if (!st) log::get()->warn("channels: reading the stored classes: {}", st.error().message);
+    const auto walked = reputation::walk_stored_classes(
+        engine, stop, [](std::string_view k) { return verdict_kind(reputation::identity_kind_of(k)); },
+        [](reputation::SenderClass c) { return reputation::is_bad(c); },
+        [this](std::vector<reputation::ClassChange>& found) {
+          std::lock_guard lock(mu);
+          apply_locked(found, true);
+        },
+        [](const std::string& why) { log::get()->warn("channels: reading the stored classes: {}", why); });
     {
       std::lock_guard lock(mu);
       seeding = false;
       touched.clear();
     }
     log::get()->info(
-        "channels: {} of {} caller and sender identities held a bad class at start ({} ms){}", held, keys,
+        "channels: {} of {} caller and sender identities held a bad class at start ({} ms){}", walked.kept,
+        walked.keys,
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count(),
         stop.load() ? ", stopped early" : "");
   }

@@ -380,41 +380,24 @@ struct LiveZones::Impl {
 
   void walk(reputation::Engine& engine) {
     const auto t0 = std::chrono::steady_clock::now();
-    size_t keys = 0, listed_now = 0;
-    std::vector<std::string> chunk;
-    auto flush_chunk = [&]() {
-      if (chunk.empty()) return;
-      auto reports = engine.report_many(chunk, static_cast<int64_t>(std::time(nullptr)));
-      chunk.clear();
-      if (!reports) {
-        log::get()->warn("dnsbl: seeding from the store: {}", reports.error().message);
-        return;
-      }
-      std::vector<reputation::ClassChange> found;
-      for (auto& r : *reports)
-        if (is_bad(r.cls) || good(r.cls))
-          found.push_back({std::move(r.identity), SenderClass::kUnknown, r.cls, std::move(r.reasons), r.now});
-      listed_now += found.size();
-      std::lock_guard lock(mu);
-      if (!found.empty()) apply_locked(found, true);
-    };
-    auto st = engine.store().for_each_key([&](std::string_view k) {
-      if (stop_seeding.load()) return false;
-      if (!k.starts_with("ip:") && !k.starts_with("net:") && !k.starts_with("domain:")) return true;
-      ++keys;
-      chunk.emplace_back(k);
-      if (chunk.size() >= 512) flush_chunk();
-      return true;
-    });
-    if (!stop_seeding.load()) flush_chunk();
-    if (!st) log::get()->warn("dnsbl: seeding from the store: {}", st.error().message);
+    const auto walked = reputation::walk_stored_classes(
+        engine, stop_seeding,
+        [](std::string_view k) {
+          return k.starts_with("ip:") || k.starts_with("net:") || k.starts_with("domain:");
+        },
+        [](SenderClass c) { return is_bad(c) || good(c); },
+        [this](std::vector<reputation::ClassChange>& found) {
+          std::lock_guard lock(mu);
+          apply_locked(found, true);
+        },
+        [](const std::string& why) { log::get()->warn("dnsbl: seeding from the store: {}", why); });
     {
       std::lock_guard lock(mu);
       seeding = false;
       touched.clear();
     }
     log::get()->info(
-        "dnsbl: {} of {} ip/net/domain identities held a class at start ({} ms){}", listed_now, keys,
+        "dnsbl: {} of {} ip/net/domain identities held a class at start ({} ms){}", walked.kept, walked.keys,
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count(),
         stop_seeding.load() ? ", stopped early" : "");
   }
