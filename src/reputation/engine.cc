@@ -6,7 +6,6 @@
 #include <unordered_map>
 
 #include <cstdio>
-#include <ctime>
 
 #include "auth/dmarc/orgdomain.h"
 #include "reputation/helo.h"
@@ -420,7 +419,7 @@ StoredClassWalk walk_stored_classes(Engine& engine, const std::atomic<bool>& sto
   std::vector<std::string> chunk;
   auto flush_chunk = [&]() {
     if (chunk.empty()) return;
-    auto reports = engine.report_many(chunk, static_cast<int64_t>(std::time(nullptr)));
+    auto reports = engine.report_many(chunk);  // at the engine's clock
     chunk.clear();
     if (!reports) {
       warn(reports.error().message);

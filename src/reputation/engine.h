@@ -222,7 +222,7 @@ class Engine {
 
 // The classes a store holds, walked once (the start-up seeding of the live
 // DNSBL zones and of the channels' held classes): every key `wanted` accepts
-// is read with report_many() at the current time in chunks of 512, and the
+// is read with report_many() at the engine's clock in chunks of 512, and the
 // identities of a chunk whose class `keep` accepts go to `apply` as changes
 // from unknown. Stops early when `stop` is set. A chunk or a walk that fails
 // is reported to `warn` (the error's message) and the walk goes on with the

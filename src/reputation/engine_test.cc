@@ -413,6 +413,48 @@ TEST(Engine, BotDetectionMakesTheAddressASpammer) {
   EXPECT_EQ(r->reasons.back().code, "KEPT");
 }
 
+TEST(Engine, WalkOfStoredClassesHandsOnWhatIsWantedAndKept) {
+  FakeClock clock(1700000000);
+  MemoryStore store;
+  Engine engine(store, clock, Thresholds{}, dmarc::PublicSuffixList::system());
+  // 600 bots (more than one chunk of 512), each an ip and a net identity.
+  for (int i = 0; i < 600; ++i) {
+    Event e;
+    e.type = EventType::kBot;
+    e.time = 0;
+    e.ip = *IpAddress::parse("10." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ".7");
+    ASSERT_TRUE(engine.record(e));
+  }
+  ASSERT_TRUE(engine.record(newsletter(1700000000, 10)));  // unknown: too little mail
+  std::atomic<bool> stop{false};
+  std::vector<std::string> handed, warnings;
+  auto walked = walk_stored_classes(
+      engine, stop, [](std::string_view k) { return k.starts_with("ip:") || k.starts_with("domain:"); },
+      [](SenderClass c) { return is_bad(c); },
+      [&](std::vector<ClassChange>& cs) {
+        for (auto& c : cs) {
+          EXPECT_EQ(c.from, SenderClass::kUnknown);
+          EXPECT_EQ(c.to, SenderClass::kSpammer) << c.identity;
+          handed.push_back(c.identity);
+        }
+      },
+      [&](const std::string& w) { warnings.push_back(w); });
+  EXPECT_EQ(walked.kept, 600u);
+  EXPECT_EQ(handed.size(), 600u);
+  EXPECT_GT(walked.keys, 600u);  // the newsletter's ip and domain are wanted, not kept
+  for (const auto& id : handed) EXPECT_TRUE(id.starts_with("ip:10.")) << id;
+  EXPECT_TRUE(warnings.empty());
+  // A walk told to stop hands nothing on.
+  stop = true;
+  handed.clear();
+  walked = walk_stored_classes(
+      engine, stop, [](std::string_view) { return true; }, [](SenderClass) { return true; },
+      [&](std::vector<ClassChange>& cs) { handed.push_back(cs.front().identity); },
+      [&](const std::string& w) { warnings.push_back(w); });
+  EXPECT_EQ(walked.keys, 0u);
+  EXPECT_TRUE(handed.empty());
+}
+
 TEST(Engine, UnauthenticatedEventsTouchOnlyTheNetwork) {
   FakeClock clock;
   MemoryStore store;
