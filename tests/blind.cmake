@@ -34,31 +34,13 @@ if(RAMPART_PYTHON3)
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind5)
   set_tests_properties(blind5_generators PROPERTIES TIMEOUT 600)
 endif()
-# The fifth generator set (bench/blind6: its author read only FORMAT.md, the event format and
-# published descriptions; senders, flows, calls): format and determinism at scale 0.05.
+# The fifth to eighth generator sets (bench/blind6 to blind9: each author read only FORMAT.md, the
+# event format and published descriptions; senders, flows, calls): format and determinism at scale
+# 0.05, by each set's own test_gen.py.
 if(RAMPART_PYTHON3)
-  add_test(NAME blind6_generators COMMAND ${RAMPART_PYTHON3} test_gen.py
-           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind6)
-  set_tests_properties(blind6_generators PROPERTIES TIMEOUT 600)
-endif()
-# The sixth generator set (bench/blind7: its author read only FORMAT.md, the event format and
-# published descriptions; senders, flows, calls): format and determinism at scale 0.05.
-if(RAMPART_PYTHON3)
-  add_test(NAME blind7_generators COMMAND ${RAMPART_PYTHON3} test_gen.py
-           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind7)
-  set_tests_properties(blind7_generators PROPERTIES TIMEOUT 600)
-endif()
-# The seventh generator set (bench/blind8: its author read only FORMAT.md, the event format and
-# published descriptions; senders, flows, calls): format and determinism at scale 0.05.
-if(RAMPART_PYTHON3)
-  add_test(NAME blind8_generators COMMAND ${RAMPART_PYTHON3} test_gen.py
-           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind8)
-  set_tests_properties(blind8_generators PROPERTIES TIMEOUT 600)
-endif()
-# The eighth generator set (bench/blind9: its author read only FORMAT.md, the event format and
-# published descriptions; senders, flows, calls): format and determinism at scale 0.05.
-if(RAMPART_PYTHON3)
-  add_test(NAME blind9_generators COMMAND ${RAMPART_PYTHON3} test_gen.py
-           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind9)
-  set_tests_properties(blind9_generators PROPERTIES TIMEOUT 600)
+  foreach(set blind6 blind7 blind8 blind9)
+    add_test(NAME ${set}_generators COMMAND ${RAMPART_PYTHON3} test_gen.py
+             WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/${set})
+    set_tests_properties(${set}_generators PROPERTIES TIMEOUT 600)
+  endforeach()
 endif()

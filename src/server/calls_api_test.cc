@@ -55,16 +55,26 @@ TEST(CallsApi, ParsesRequests) {
   EXPECT_FALSE(parse_call_request(big));
 }
 
+// The three STIR verdicts a call can come with: passed (attestation A),
+// failed (438, `why`) and none (428).
+struct StirVerdicts {
+  stir::Verdict passed, failed, none;
+};
+StirVerdicts stir_verdicts(const char* why) {
+  StirVerdicts v;
+  v.passed.verstat = stir::Verstat::kPassed;
+  v.passed.attest = 'A';
+  v.failed.verstat = stir::Verstat::kFailed;
+  v.failed.sip_status = 438;
+  v.failed.reason = why;
+  v.none.verstat = stir::Verstat::kNoValidation;
+  v.none.sip_status = 428;
+  return v;
+}
+
 TEST(CallsApi, DecisionRule) {
   CallsConfig cfg;
-  stir::Verdict passed, failed, none;
-  passed.verstat = stir::Verstat::kPassed;
-  passed.attest = 'A';
-  failed.verstat = stir::Verstat::kFailed;
-  failed.sip_status = 438;
-  failed.reason = "bad signature";
-  none.verstat = stir::Verstat::kNoValidation;
-  none.sip_status = 428;
+  const auto [passed, failed, none] = stir_verdicts("bad signature");
   calls::Assessment allow;
   calls::Assessment tag{calls::Action::kTag, {"caller:+12025550100: 12 distinct callees in 60 s"}};
   calls::Assessment pattern{calls::Action::kBlock, {"caller:+12025550100: 31 distinct callees in 60 s"}};
@@ -120,14 +130,7 @@ TEST(CallsApi, DecisionRule) {
 // A normal caller with a failed or missing Identity is never refused.
 TEST(CallsApi, SpoofedCallerIdWithFailedOrMissingIdentityIsRefused) {
   CallsConfig cfg;
-  stir::Verdict passed, failed, none;
-  passed.verstat = stir::Verstat::kPassed;
-  passed.attest = 'A';
-  failed.verstat = stir::Verstat::kFailed;
-  failed.sip_status = 438;
-  failed.reason = "signature does not verify";
-  none.verstat = stir::Verstat::kNoValidation;
-  none.sip_status = 428;
+  const auto [passed, failed, none] = stir_verdicts("signature does not verify");
   calls::Assessment own{calls::Action::kTag,
                         {"caller ID in the provider's own range 1202555 arriving from outside"},
                         /*spoofed=*/true};
