@@ -192,6 +192,17 @@ constexpr int64_t kCcMemoryMs = 24 * kHourMs;
 // A mail exchanger receives at least this many SMTP connections in 24 h.
 constexpr uint64_t kMxMinInbound = 5;
 
+// Sets the bit that the top 9 bits of `spread` (a hash times an odd
+// constant) name in a 512-bit map; true when it was clear.
+bool set_bit512(std::array<uint64_t, 8>& bits, uint64_t spread) {
+  const uint64_t bit = spread >> 55;  // 0..511
+  uint64_t& word = bits[bit >> 6];
+  const uint64_t mask = uint64_t{1} << (bit & 63);
+  if (word & mask) return false;
+  word |= mask;
+  return true;
+}
+
 }  // namespace
 
 // P(X >= k) for X ~ Poisson(lambda): the chance that k or more of a
@@ -546,19 +557,13 @@ void Detector::observe(const Flow& f) {
       const uint64_t src = hash_ip(f.src);
       const uint64_t dst = hash_ip(f.dst);
       {
-        // This hour's distinct destinations (linear counting over 512 bits).
+        // This hour's distinct destinations (one bit each of 512).
         const int64_t hidx = t / kHourMs;
         if (h->reach_hour != hidx) {
           h->reach_bits = {};
           h->reach_hour = hidx;
         }
-        const uint64_t bit = (dst * 0xc2b2ae3d27d4eb4fULL) >> 55;  // 0..511
-        uint64_t& word = h->reach_bits[bit >> 6];
-        const uint64_t mask = uint64_t{1} << (bit & 63);
-        if (!(word & mask)) {
-          word |= mask;
-          hr.reach++;
-        }
+        if (set_bit512(h->reach_bits, dst * 0xc2b2ae3d27d4eb4fULL)) hr.reach++;
       }
       const Contacts* c = note_contact(dst, src, t);
       if (c && c->suspect && !bots_.count(src)) {
@@ -760,15 +765,7 @@ const Detector::Contacts* Detector::note_contact(uint64_t dst, uint64_t src, int
     c.hosts.push_back(src);
     grew = true;
   }
-  {
-    const uint64_t bit = (src * 0x9e3779b97f4a7c15ULL) >> 55;  // 0..511
-    uint64_t& word = c.seen[bit >> 6];
-    const uint64_t mask = uint64_t{1} << (bit & 63);
-    if (!(word & mask)) {
-      word |= mask;
-      grew = true;
-    }
-  }
+  if (set_bit512(c.seen, src * 0x9e3779b97f4a7c15ULL)) grew = true;
   // Recount when the bots or the sample changed, at most once a minute, and
   // every ten minutes anyway (the population the base rate reads grows).
   if ((c.epoch != bot_epoch_ || grew || t - c.counted_ms >= 600000) && t - c.counted_ms >= 60000 &&
@@ -780,8 +777,6 @@ const Detector::Contacts* Detector::note_contact(uint64_t dst, uint64_t src, int
       auto b = bots_.find(hst);
       if (b != bots_.end() && t - b->second <= kCcMemoryMs) ++bots;
     }
-    // Bots are this share of the hosts tracked now; a destination that
-    // people reach at random holds about as many among its contacts.
     // Bots are this share of the hosts active in the last hour (counted at
     // each sweep); a destination that people reach at random holds about as
     // many among its contacts. Active, not all: at night the always-on

@@ -368,9 +368,8 @@ struct CallService::Impl {
   void finish(const CallRequest& req, const calls::Assessment& a, const stir::Verdict& v,
               std::chrono::steady_clock::time_point t0, const std::function<void(CallAnswer)>& done) {
     CallAnswer ans = decide_call(a, v, cfg, cfg.expects_identity(req.trunk, req.external));
-    if (rep)
-    // Now, not the call's Date: a client's clock never moves the counters.
-    {
+    if (rep) {
+      // Now, not the call's Date: a client's clock never moves the counters.
       const std::string caller = e164_of(req.from);
       rep->on_call(req, caller, static_cast<int64_t>(std::time(nullptr)), ans);
       rep->apply_caller_class(caller, ans, cfg.tag_prefix);

@@ -3,9 +3,7 @@
 #include "server/channel_reputation.h"
 
 #include <atomic>
-#include <cctype>
 #include <chrono>
-#include <ctime>
 #include <deque>
 #include <mutex>
 #include <thread>
