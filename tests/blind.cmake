@@ -10,7 +10,7 @@ if(RAMPART_PYTHON3)
   # scorers): deterministic per seed, every field as src/reputation/event_json.h documents it.
   add_test(NAME blind3_generators COMMAND ${RAMPART_PYTHON3} -m unittest -v test_gen
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind3)
-  set_tests_properties(blind3_generators PROPERTIES TIMEOUT 300)
+  set_tests_properties(blind3_generators PROPERTIES TIMEOUT 600)
   # The rampart CLI reads every generated line (it never looks at what rampart concludes).
   if(TARGET rampart)
     add_test(NAME blind_generators_rampart_reads
