@@ -168,6 +168,25 @@ double self_seconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+// The machine's idle and total CPU time so far (/proc/stat's "cpu" line, in
+// ticks; idle includes iowait): over a run, the share of every core nobody
+// used. On a quiet machine, idle while two loops serve means the loops
+// waited (for the client, a lock) instead of scanning.
+std::pair<double, double> machine_ticks() {
+  double idle = 0, total = 0;
+  if (FILE* f = std::fopen("/proc/stat", "r")) {
+    char tag[8] = {};
+    double v[10] = {};
+    if (std::fscanf(f, "%7s %lf %lf %lf %lf %lf %lf %lf %lf", tag, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                    &v[6], &v[7]) == 9) {
+      idle = v[3] + v[4];
+      for (int i = 0; i < 8; ++i) total += v[i];
+    }
+    std::fclose(f);
+  }
+  return {idle, total};
+}
+
 // This process's voluntary context switches (each a sleep in epoll_wait,
 // mostly, and the wake-up after it).
 long self_sleeps() {
@@ -370,12 +389,13 @@ struct Run {
   std::string name;
   size_t done = 0, failed = 0, dkim_pass = 0;
   double cpu_ms = 0, rate = 0;
-  double client_cpu_ms = -1;           // --clients: the bench's own CPU per message (same machine)
-  double client_sleeps = -1;           // --clients: the bench's voluntary context switches per message
-  double cpu_s = 0, wall_s = 0;        // totals behind cpu_ms and rate
-  double load = -1;                    // 1-minute load average at the end of the run (loops bench)
-  std::string threads;                 // loops bench: % of one core each rampartd thread took, busiest first
-  double busiest_ms = 0;               // loops bench: the busiest rampartd thread's CPU per message
+  double client_cpu_ms = -1;     // --clients: the bench's own CPU per message (same machine)
+  double client_sleeps = -1;     // --clients: the bench's voluntary context switches per message
+  double idle = -1;              // --clients: share of the machine's CPU idle during the run (/proc/stat)
+  double cpu_s = 0, wall_s = 0;  // totals behind cpu_ms and rate
+  double load = -1;              // 1-minute load average at the end of the run (loops bench)
+  std::string threads;           // loops bench: % of one core each rampartd thread took, busiest first
+  double busiest_ms = 0;         // loops bench: the busiest rampartd thread's CPU per message
   double loop_ms = -1, other_ms = -1;  // loops bench: CPU per message of the loop threads, of the others
   std::vector<double> per_loop;        // loops bench: each loop's share of the messages (/metrics)
   size_t round = 0;                    // loops bench: which round (--loop-rounds)
@@ -1059,6 +1079,7 @@ Run run_milter_clients(const std::string& name, uint16_t port, pid_t pid, const 
   const auto th0 = thread_seconds(pid);
   const double cpu0 = sum_of(th0), self0 = self_seconds();
   const long sleeps0 = self_sleeps();
+  const auto ticks0 = machine_ticks();
   const auto t0 = std::chrono::steady_clock::now();
   drive_milter(run, port, scripts, prefix, warm, msgs.size(), clients, per_conn, true);
   const auto th1 = thread_seconds(pid);
@@ -1071,6 +1092,8 @@ Run run_milter_clients(const std::string& name, uint16_t port, pid_t pid, const 
   run.client_cpu_ms = run.done ? self * 1000.0 / static_cast<double>(run.done) : 0.0;
   run.client_sleeps =
       run.done ? static_cast<double>(self_sleeps() - sleeps0) / static_cast<double>(run.done) : 0.0;
+  if (const auto ticks1 = machine_ticks(); ticks1.second > ticks0.second)
+    run.idle = (ticks1.first - ticks0.first) / (ticks1.second - ticks0.second);
   double busiest = 0;
   run.threads = thread_shares(th0, th1, wall, &busiest);
   run.busiest_ms = run.done ? busiest * 1000.0 / static_cast<double>(run.done) : 0.0;
@@ -1237,6 +1260,7 @@ Run run_http_clients(const std::string& name, uint16_t port, pid_t pid, const st
   const auto th0 = thread_seconds(pid);
   const double cpu0 = sum_of(th0), self0 = self_seconds();
   const long sleeps0 = self_sleeps();
+  const auto ticks0 = machine_ticks();
   const auto t0 = std::chrono::steady_clock::now();
   drive_http(run, port, all, ends, warm, msgs.size(), clients, depth, true);
   const auto th1 = thread_seconds(pid);
@@ -1249,6 +1273,8 @@ Run run_http_clients(const std::string& name, uint16_t port, pid_t pid, const st
   run.client_cpu_ms = run.done ? self * 1000.0 / static_cast<double>(run.done) : 0.0;
   run.client_sleeps =
       run.done ? static_cast<double>(self_sleeps() - sleeps0) / static_cast<double>(run.done) : 0.0;
+  if (const auto ticks1 = machine_ticks(); ticks1.second > ticks0.second)
+    run.idle = (ticks1.first - ticks0.first) / (ticks1.second - ticks0.second);
   double busiest = 0;
   run.threads = thread_shares(th0, th1, wall, &busiest);
   run.busiest_ms = run.done ? busiest * 1000.0 / static_cast<double>(run.done) : 0.0;
@@ -2150,7 +2176,7 @@ int main(int argc, char** argv) {
           std::printf("\n%s%s\n", iface, how.c_str());
           std::printf("  %5s %5s %9s %27s %10s %13s %6s %7s\n", "round", "loops", "scans/s",
                       "rampartd ms/scan (loops+rest)", "client ms", "loop shares %", "load", "bound");
-          std::vector<double> ratios, bounds, own_bounds, cpu1, cpu2, cli1, cli2, slp1, slp2;
+          std::vector<double> ratios, bounds, own_bounds, cpu1, cpu2, cli1, cli2, slp1, slp2, idle1, idle2;
           for (size_t round = 0; round < loop_rounds; ++round) {
             const Run* one = find_r(one_name, round);
             const Run* more = find_r(more_name, round);
@@ -2185,6 +2211,8 @@ int main(int argc, char** argv) {
             cli2.push_back(more->client_cpu_ms);
             slp1.push_back(one->client_sleeps);
             slp2.push_back(more->client_sleeps);
+            idle1.push_back(one->idle);
+            idle2.push_back(more->idle);
           }
           if (ratios.empty()) continue;
           std::printf(
@@ -2196,6 +2224,10 @@ int main(int argc, char** argv) {
           std::printf(
               "     client sleeps (voluntary context switches) per scan: %.3f (%zu loops), %.3f (1 loop)\n",
               median(slp2), loop_counts[i], median(slp1));
+          std::printf(
+              "     machine idle during the runs (/proc/stat, %% of all cores; on a quiet machine, what the "
+              "loops left unused): %.1f%% (%zu loops), %.1f%% (1 loop)\n",
+              100 * median(idle2), loop_counts[i], 100 * median(idle1));
           std::printf(
               "     bound without the client (were it on another host: cores x 1 loop's loop CPU / %zu "
               "loops' "

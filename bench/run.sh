@@ -215,14 +215,16 @@ echo "== rampartd event loops: scans per second with 1 and 2 loops (POST /v1/sca
 # scan (getrusage of the bench), each loop's share of the scans
 # (rampart_loop_messages_total{loop}), the load, and the ratio the measured
 # CPU allows on this machine's cores; then the median ratio. POST /v1/scan
-# keeps LOOPS_BENCH_PIPELINE (16) in flight per connection (client ~5 % of
-# rampartd's CPU); the milter line is one message at a time per connection,
+# keeps LOOPS_BENCH_PIPELINE (64; 16 before loops4) in flight per connection,
+# topped up 32 at a time (client ~5 % of rampartd's CPU; with 16 in flight
+# each loop's queue ran dry while the client waited for a core, see
+# bench/README.md "loops4"); the milter line is one message at a time per connection,
 # as an MTA (client ~30 %: two loopback round trips per message).
 # LOOPS_BENCH_MESSAGES (20000) per run.
 if ninja -C "$BUILD" rampartd >"$BUILD/.bench-build-rampartd.log" 2>&1; then
   bench_target milter_bench --rampartd "$BUILD/apps/rampartd/rampartd" --loops 1,2 --sessions 0 \
     --loop-rounds "${LOOPS_BENCH_ROUNDS:-3}" --clients "${LOOPS_BENCH_CLIENTS:-4}" \
-    --pipeline "${LOOPS_BENCH_PIPELINE:-16}" --messages "${LOOPS_BENCH_MESSAGES:-20000}" ||
+    --pipeline "${LOOPS_BENCH_PIPELINE:-64}" --messages "${LOOPS_BENCH_MESSAGES:-20000}" ||
     echo "bench: milter_bench (loops) reported failures" >&2
 else
   echo "bench: building rampartd failed (see $BUILD/.bench-build-rampartd.log)" >&2

@@ -4,12 +4,17 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "core/base64.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/executor.h"
 #include "core/file.h"
+#include "core/fixed.h"
 #include "core/ip.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -77,6 +82,22 @@ TEST(Strings, Basics) {
   ASSERT_EQ(parts.size(), 4u);
   EXPECT_EQ(parts[2], "");
   EXPECT_TRUE(iends_with("mail.EXAMPLE.com", "example.com"));
+}
+
+// fixed() writes what printf's "%.Nf" writes, without printf.
+TEST(Fixed, MatchesPrintf) {
+  const double vals[] = {0.0,    -0.0,    0.005, 0.015,  0.125,
+                         -0.005, 2.5,     3.5,   -2.5,   1234.5678,
+                         1e-9,   7.0 / 3, 1e300, -1e300, std::numeric_limits<double>::infinity()};
+  for (const double v : vals)
+    for (const int d : {0, 1, 2}) {
+      char want[400];
+      std::snprintf(want, sizeof want, "%.*f", d, v);
+      EXPECT_EQ(fixed(v, d), want) << v << " " << d;
+    }
+  std::string s = "x=";
+  append_fixed(s, 0.5, 2);
+  EXPECT_EQ(s, "x=0.50");
 }
 
 TEST(Strings, AsciiLowerCopyMatchesScalar) {
@@ -337,6 +358,20 @@ TEST(Log, LevelNamesAreChecked) {
 
 // JSON-lines logs: one object a line, escaped, with the message id while a
 // scope is open; the level steps at run time.
+// Message ids come from per-thread blocks of one counter: unique across threads.
+TEST(Log, MessageIdsAreUniqueAcrossThreads) {
+  std::vector<std::vector<std::string>> got(4);
+  std::vector<std::thread> ts;
+  for (size_t t = 0; t < got.size(); ++t)
+    ts.emplace_back([&got, t] {
+      for (int i = 0; i < 1000; ++i) got[t].push_back(log::new_message_id());
+    });
+  for (auto& t : ts) t.join();
+  std::set<std::string> all;
+  for (const auto& v : got) all.insert(v.begin(), v.end());
+  EXPECT_EQ(all.size(), 4000u);
+}
+
 TEST(Log, JsonLinesIdsAndLevels) {
   EXPECT_EQ(log::json_line("T", "info", nullptr, "a \"b\"\n\x01z\\"),
             "{\"time\": \"T\", \"level\": \"info\", \"msg\": \"a \\\"b\\\"\\n\\u0001z\\\\\"}");
@@ -351,6 +386,7 @@ TEST(Log, JsonLinesIdsAndLevels) {
   const std::string a = log::new_message_id(), b = log::new_message_id();
   EXPECT_EQ(a.size(), 12u);
   EXPECT_NE(a, b);
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
   log::set_level("info");
   EXPECT_EQ(log::level_name(), "info");
   EXPECT_EQ(log::step_level(+1), "debug");

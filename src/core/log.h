@@ -35,7 +35,10 @@ namespace rampart::log {
 void init(std::string_view level, bool to_stderr = true);
 // Ok for one of the level names; else an Errc::kInvalidArgument naming them.
 Status valid_level(std::string_view level);
-std::shared_ptr<spdlog::logger> get();
+// The logger, by reference: no copy of the shared_ptr (its reference count
+// is one cache line every event loop would write at each call). init()
+// replaces it: call init() before any other thread logs.
+const std::shared_ptr<spdlog::logger>& get();
 
 enum class Format { kText, kJson };
 void set_format(Format f);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <new>
 #include <stdexcept>
 #include <type_traits>
 
@@ -100,7 +101,23 @@ Histogram::Histogram(std::vector<double> upper_bounds) : bounds_(std::move(upper
   std::sort(bounds_.begin(), bounds_.end());
   bounds_.erase(std::unique(bounds_.begin(), bounds_.end()), bounds_.end());
   if (!bounds_.empty() && std::isinf(bounds_.back())) bounds_.pop_back();
-  counts_ = std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1);
+  constexpr size_t kLine = 64 / sizeof(std::atomic<uint64_t>);
+  stride_ = (2 + bounds_.size() + 1 + kLine - 1) / kLine * kLine;
+  const size_t n = stride_ * kShards;
+  void* mem = ::operator new (n * sizeof(std::atomic<uint64_t>), std::align_val_t{64});
+  auto* a = static_cast<std::atomic<uint64_t>*>(mem);
+  for (size_t i = 0; i < n; ++i) new (a + i) std::atomic<uint64_t>(0);
+  slots_.reset(a);
+}
+
+void Histogram::FreeAligned::operator()(std::atomic<uint64_t>* p) const {
+  ::operator delete (static_cast<void*>(p), std::align_val_t{64});  // atomics of integers: nothing to destroy
+}
+
+uint64_t Histogram::total(size_t slot) const {
+  uint64_t v = 0;
+  for (size_t k = 0; k < kShards; ++k) v += slots_[k * stride_ + slot].load(std::memory_order_relaxed);
+  return v;
 }
 
 std::vector<double> latency_buckets() {
@@ -111,17 +128,20 @@ void Histogram::observe(double v) { observe(v, 1); }
 
 void Histogram::observe(double v, uint64_t n) {
   if (n == 0) return;
+  // This thread's shard, chosen once (threads in start order: the loops
+  // land in shards of their own).
+  static std::atomic<size_t> next_shard{0};
+  thread_local const size_t shard = next_shard.fetch_add(1, std::memory_order_relaxed) % kShards;
+  std::atomic<uint64_t>* s = &slots_[shard * stride_];
   const size_t i = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
-  counts_[i].fetch_add(n, std::memory_order_relaxed);
-  count_.fetch_add(n, std::memory_order_relaxed);
+  s[2 + i].fetch_add(n, std::memory_order_relaxed);
+  s[0].fetch_add(n, std::memory_order_relaxed);
   if (v > 0 && std::isfinite(v))
-    sum_micros_.fetch_add(static_cast<uint64_t>(std::llround(v * 1e6 * static_cast<double>(n))),
-                          std::memory_order_relaxed);
+    s[1].fetch_add(static_cast<uint64_t>(std::llround(v * 1e6 * static_cast<double>(n))),
+                   std::memory_order_relaxed);
 }
 
-double Histogram::sum() const {
-  return static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6;
-}
+double Histogram::sum() const { return static_cast<double>(total(1)) / 1e6; }
 
 template <typename M>
 M& Family<M>::with(const std::vector<std::string>& values) {

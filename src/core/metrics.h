@@ -86,6 +86,10 @@ class Gauge {
   std::atomic<int64_t> v_{0};
 };
 
+// Written by every event loop at each request: the counts are kept in
+// per-thread shards (a thread picks one at its first observe; each shard its
+// own cache lines) and summed when read, so two loops observing at once do
+// not pass one cache line back and forth.
 class Histogram {
  public:
   explicit Histogram(std::vector<double> upper_bounds);
@@ -95,15 +99,22 @@ class Histogram {
   void observe(double v, uint64_t n);
   const std::vector<double>& bounds() const { return bounds_; }
   // Non-cumulative count of bucket i (i == bounds().size(): above the last).
-  uint64_t bucket(size_t i) const { return counts_[i].load(std::memory_order_relaxed); }
-  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  uint64_t bucket(size_t i) const { return total(2 + i); }
+  uint64_t count() const { return total(0); }
   double sum() const;
 
  private:
+  static constexpr size_t kShards = 8;
+  struct FreeAligned {
+    void operator()(std::atomic<uint64_t>* p) const;
+  };
+  // Shard k's slots at [k * stride_, (k + 1) * stride_): count, sum in
+  // millionths (so it can be atomic), then one per bucket; stride_ rounded
+  // up to whole cache lines.
+  uint64_t total(size_t slot) const;
   std::vector<double> bounds_;
-  std::unique_ptr<std::atomic<uint64_t>[]> counts_;
-  std::atomic<uint64_t> count_{0};
-  std::atomic<uint64_t> sum_micros_{0};  // sum in millionths, so it can be atomic
+  size_t stride_ = 0;
+  std::unique_ptr<std::atomic<uint64_t>[], FreeAligned> slots_;
 };
 
 // The buckets of rampart's latency histograms (`_seconds`): 0.5 ms to 30 s.

@@ -104,6 +104,24 @@ TEST(Metrics, CountsFromManyThreadsAddUp) {
   EXPECT_EQ(fam.with({"0"}).value() + fam.with({"1"}).value(), 400000u);
   EXPECT_EQ(h.count(), 400000u);
   EXPECT_EQ(h.bucket(0), 400000u);
+  EXPECT_DOUBLE_EQ(h.sum(), 200000.0);
+}
+
+// A histogram's counts live in per-thread shards: more threads than shards
+// (several share one), each value in its own bucket, still add up exactly.
+TEST(Metrics, HistogramShardsAddUpOverMoreThreadsThanShards) {
+  Histogram h({0.001, 0.01, 0.1});
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 12; ++t)
+    ts.emplace_back([&, t] {
+      const double v = t % 4 == 0 ? 0.0005 : t % 4 == 1 ? 0.005 : t % 4 == 2 ? 0.05 : 5.0;
+      for (int i = 0; i < 20000; ++i) h.observe(v);
+      h.observe(v, 3);
+    });
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(h.count(), 12u * 20003u);
+  for (size_t b = 0; b < 4; ++b) EXPECT_EQ(h.bucket(b), 3u * 20003u) << b;
+  EXPECT_NEAR(h.sum(), 3 * 20003 * (0.0005 + 0.005 + 0.05 + 5.0), 1e-6);
 }
 
 TEST(Metrics, PromtoolAcceptsTheExposition) {

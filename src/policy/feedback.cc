@@ -17,6 +17,7 @@
 
 #include "auth/dkim/dkim.h"
 #include "auth/dmarc/orgdomain.h"
+#include "core/fixed.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -39,11 +40,7 @@ std::string angle_value(std::string_view v) {
   return std::string(trim(v));
 }
 
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
+std::string num(double v) { return fixed(v, 2); }
 
 bool sender_kind(reputation::IdentityKind k) {
   using K = reputation::IdentityKind;
@@ -222,8 +219,8 @@ class ReputationCheck final : public Check {
     for (const auto& id : ids)
       if (sender_kind(id.kind)) keys.push_back(id.key);
     // The in-memory store answers in well under a microsecond and never
-    // waits for I/O (one mutex, held by a writer for one in-memory merge at
-    // most): asked here on the loop, without the hand-off to the service's
+    // waits for I/O (one mutex, held by the writer for one slice of 256
+    // in-memory merges at most): asked here on the loop, without the hand-off to the service's
     // reader and back (two thread wake-ups per message, the largest cost
     // that did not scale with the loops; docs/design.md "Event loops").
     if (svc->store().name() == "memory") {
@@ -392,6 +389,7 @@ class Feedback::OffLoop {
 Feedback::Feedback(FeedbackConfig cfg, const Clock& clock, std::string authserv_id)
     : cfg_(std::move(cfg)), clock_(clock), authserv_id_(std::move(authserv_id)) {
   last_save_ = clock_.unix_seconds();
+  batching_ = Batching{cfg_.flush_ms, cfg_.flush_events, cfg_.max_pending};
 }
 
 Feedback::~Feedback() = default;
@@ -601,6 +599,10 @@ void Feedback::reconfigure(const FeedbackConfig& c) {
     cfg_.flush_ms = c.flush_ms;
     cfg_.lookup_timeout_ms = c.lookup_timeout_ms;
   }
+  {
+    const std::lock_guard lk(pending_mu_);
+    batching_ = Batching{c.flush_ms, c.flush_events, c.max_pending};
+  }
   if (to_once) (void)flush();  // from batched to at once: what was queued goes now
 }
 
@@ -612,14 +614,25 @@ void Feedback::add_checks(Pipeline& p) {
 Status Feedback::queue(reputation::Event e) {
   if (!service_) return {};
   if (e.time == 0) e.time = clock_.unix_seconds();
-  int64_t flush_ms = 0, flush_events = 0, max_pending = 0;
+  bool full = false, at_once = false;
   {
-    const std::lock_guard lk(mu_);
-    flush_ms = cfg_.flush_ms;
-    flush_events = cfg_.flush_events;
-    max_pending = cfg_.max_pending;
+    const std::lock_guard lk(pending_mu_);
+    const Batching b = batching_;
+    if (b.flush_ms <= 0) {
+      at_once = true;
+    } else {
+      if (pending_.empty() && last_flush_ == std::chrono::steady_clock::time_point{})
+        last_flush_ = clock_.monotonic();
+      pending_.push_back(std::move(e));
+      if (static_cast<int64_t>(pending_.size()) > b.max_pending) {
+        const size_t drop = pending_.size() - static_cast<size_t>(std::max<int64_t>(b.max_pending, 0));
+        pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(drop));
+        dropped_ += drop;
+      }
+      full = static_cast<int64_t>(pending_.size()) >= b.flush_events;
+    }
   }
-  if (flush_ms <= 0) {
+  if (at_once) {
     if (!current_executor()) {
       Status got;
       record(std::move(e), [&](Status st) { got = std::move(st); });
@@ -635,19 +648,6 @@ Status Feedback::queue(reputation::Event e) {
       return fail(Errc::kTemporary, "reputation write queue full");
     }
     return {};
-  }
-  bool full = false;
-  {
-    const std::lock_guard lk(pending_mu_);
-    if (pending_.empty() && last_flush_ == std::chrono::steady_clock::time_point{})
-      last_flush_ = clock_.monotonic();
-    pending_.push_back(std::move(e));
-    if (static_cast<int64_t>(pending_.size()) > max_pending) {
-      const size_t drop = pending_.size() - static_cast<size_t>(std::max<int64_t>(max_pending, 0));
-      pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(drop));
-      dropped_ += drop;
-    }
-    full = static_cast<int64_t>(pending_.size()) >= flush_events;
   }
   if (full) return flush();
   return {};
@@ -692,10 +692,10 @@ Status Feedback::flush() {
   }
   // On a loop: the service's writer takes the batch and retries it while the
   // store is down; refused only when its queue is full (kept here then).
-  std::vector<reputation::Event> copy = batch;
-  if (service_->record(std::move(batch), reputation::StoreService::kKeep, nullptr).empty()) {
+  // (record_keep: refused, the batch is handed back, not copied beforehand.)
+  if (service_->record_keep(batch).empty()) {
     store_errors_++;
-    keep(std::move(copy));
+    keep(std::move(batch));
     return fail(Errc::kTemporary, "reputation write queue full: the events stay queued here");
   }
   events_ += n;

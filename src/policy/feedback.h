@@ -316,8 +316,13 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   std::unique_ptr<OffLoop> off_loop_;  // started at its first use (no store service)
   reputation::RejectedReports rejected_;
   std::unique_ptr<dkim::Verifier> verifier_;
-  mutable std::mutex pending_mu_;  // pending_, last_flush_ (several loops scan)
+  mutable std::mutex pending_mu_;  // pending_, last_flush_, batching_ (several loops scan)
   std::vector<reputation::Event> pending_;
+  // cfg_'s flush_ms, flush_events, max_pending, copied under pending_mu_ so
+  // that queue() (every scan) takes one lock, not mu_ as well.
+  struct Batching {
+    int64_t flush_ms = 0, flush_events = 0, max_pending = 0;
+  } batching_;
   std::chrono::steady_clock::time_point last_flush_{};
   std::optional<std::filesystem::file_time_type> model_mtime_;
   std::atomic<uint64_t> learned_since_save_{0};

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "core/fixed.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "policy/checks.h"
@@ -263,11 +264,7 @@ void Pipeline::run_wave(Stage stage, int wave, const std::shared_ptr<ScanState>&
 }
 
 namespace {
-std::string format_score(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
+std::string format_score(double v) { return fixed(v, 2); }
 }  // namespace
 
 Verdict Pipeline::verdict(const ScanState& s) const {

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "core/fixed.h"
+
 namespace rampart::policy {
 
 namespace {
@@ -32,11 +34,7 @@ void put_angle(std::string& out, std::string_view key, std::string_view value) {
   out += '>';
 }
 
-std::string score2(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
+std::string score2(double v) { return fixed(v, 2); }
 
 }  // namespace
 

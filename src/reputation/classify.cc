@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/fixed.h"
 #include "reputation/few_model.h"
 #include "reputation/sender_model.h"
 
@@ -93,21 +94,9 @@ Result<Thresholds> Thresholds::from_config(const Config& cfg, std::string_view p
 
 namespace {
 
-std::string pct(double x) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.2f%%", x * 100);
-  return b;
-}
-std::string num(double x) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.0f", x);
-  return b;
-}
-std::string num2(double x) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.2f", x);
-  return b;
-}
+std::string pct(double x) { return fixed(x * 100, 2) + "%"; }
+std::string num(double x) { return fixed(x, 0); }
+std::string num2(double x) { return fixed(x, 2); }
 std::string numg(double x) {
   char b[32];
   std::snprintf(b, sizeof b, "%g", x);

@@ -128,8 +128,28 @@ Counters delta_of(const Event& e, int64_t at, const dmarc::PublicSuffixList* psl
   return d;
 }
 
+namespace {
+std::atomic<uint64_t> g_next_engine{1};
+}  // namespace
+
 Engine::Engine(Store& store, const Clock& clock, Thresholds th, const dmarc::PublicSuffixList& psl)
-    : store_(store), clock_(clock), th_(th), psl_(psl) {}
+    : store_(store), clock_(clock), th_(th), psl_(psl), uid_(g_next_engine.fetch_add(1)) {}
+
+const SharedEvidenceFn* Engine::shared_fn() const {
+  const uint64_t v = shared_version_.load(std::memory_order_acquire);
+  if (v == 0) return nullptr;
+  struct Copy {
+    uint64_t uid = 0, version = 0;
+    std::shared_ptr<const SharedEvidenceFn> fn;
+  };
+  thread_local Copy copy;
+  if (copy.uid != uid_ || copy.version != v) {
+    copy.fn = shared_.load();
+    copy.uid = uid_;
+    copy.version = v;
+  }
+  return copy.fn.get();
+}
 
 namespace {
 bool is_sender_kind(IdentityKind k) { return k != IdentityKind::kFeedbackId && k != IdentityKind::kListId; }
@@ -313,7 +333,7 @@ std::optional<ClassState> Engine::classify_with_shared(const Identity& id, const
   const std::optional<ClassState> prev = decode_state(l.state);
   std::optional<SharedEvidence> ev;
   if (shared_kind(id.kind))
-    if (const auto fn = shared_.load()) ev = (*fn)(id.key, now);
+    if (const SharedEvidenceFn* fn = shared_fn()) ev = (*fn)(id.key, now);
   if (!l.counters && !ev) return std::nullopt;
   static const Counters kNone{};
   a = classify(l.counters ? *l.counters : kNone, id.kind, now, th_, prev ? prev->cls : SenderClass::kUnknown,

@@ -190,6 +190,7 @@ class Engine {
   // instead of being held.
   void set_shared_evidence(SharedEvidenceFn f) {
     shared_.store(std::make_shared<const SharedEvidenceFn>(std::move(f)));
+    shared_version_.fetch_add(1, std::memory_order_release);
   }
 
   const Thresholds& thresholds() const { return th_; }
@@ -218,6 +219,14 @@ class Engine {
   std::vector<Update> updates_;
   std::atomic<std::shared_ptr<const ClassListener>> listener_;
   std::atomic<std::shared_ptr<const SharedEvidenceFn>> shared_;
+  // Bumped after each set_shared_evidence (0: none set). Every scan reads
+  // the evidence of its ip:, net: and domain: identities: each thread keeps
+  // its own copy of shared_ and loads it again only when this moves (a load
+  // of the atomic shared_ptr locks it: a write to one cache line that every
+  // loop would share). shared_fn() returns this thread's copy.
+  std::atomic<uint64_t> shared_version_{0};
+  const uint64_t uid_;
+  const SharedEvidenceFn* shared_fn() const;
 };
 
 // The classes a store holds, walked once (the start-up seeding of the live

@@ -590,20 +590,35 @@ Status MemoryStore::merge_impl(size_t n, const KeyAt& key_at, const DeltaAt& del
     units += u;
     max_units = std::max(max_units, u);
   }
-  std::lock_guard lock(mu_);
-  if (auto st = table_->reserve(n, units, max_units); !st) return st;
-  for (size_t g = 0; g < n; g += kGroup) {
-    const size_t e = std::min(n, g + kGroup);
-    uint64_t touched = 0;
-    for (size_t i = g; i < e; ++i) touched += table_->load_slot(hashes[i]);
-    for (size_t i = g; i < e; ++i) touched += table_->load_block(hashes[i]);
-    keep_loads(touched);
-    for (size_t i = g; i < e; ++i) {
-      const std::string_view k = key_at(i);
-      if constexpr (std::is_same_v<Marked, std::string>) {
-        if (table_->apply(hashes[i], k, delta_at(i), true)) append_key(*marked, {}, k);
-      } else {
-        table_->apply(hashes[i], k, delta_at(i));
+  // Room for the whole batch first (all or nothing: a batch that does not
+  // fit changes nothing), then the updates in slices of kSlice, each under
+  // the lock on its own: a scan's lookup_many on an event loop waits for one
+  // slice at most (~50 us), not for a whole group of the writer (100 ms of
+  // a busy server's events: milliseconds). Between slices only readers,
+  // expire_some (which frees room) and class states take the lock; merges
+  // take turns on merge_mu_, so the room reserved stays this batch's.
+  constexpr size_t kSlice = 256;
+  const std::lock_guard writer(merge_mu_);
+  {
+    const std::lock_guard lock(mu_);
+    if (auto st = table_->reserve(n, units, max_units); !st) return st;
+  }
+  for (size_t s = 0; s < n; s += kSlice) {
+    const size_t slice_end = std::min(n, s + kSlice);
+    const std::lock_guard lock(mu_);
+    for (size_t g = s; g < slice_end; g += kGroup) {
+      const size_t e = std::min(slice_end, g + kGroup);
+      uint64_t touched = 0;
+      for (size_t i = g; i < e; ++i) touched += table_->load_slot(hashes[i]);
+      for (size_t i = g; i < e; ++i) touched += table_->load_block(hashes[i]);
+      keep_loads(touched);
+      for (size_t i = g; i < e; ++i) {
+        const std::string_view k = key_at(i);
+        if constexpr (std::is_same_v<Marked, std::string>) {
+          if (table_->apply(hashes[i], k, delta_at(i), true)) append_key(*marked, {}, k);
+        } else {
+          table_->apply(hashes[i], k, delta_at(i));
+        }
       }
     }
   }

@@ -256,7 +256,8 @@ class MemoryStore final : public Store {
   template <typename KeyAt, typename DeltaAt, typename Marked>
   Status merge_impl(size_t n, const KeyAt& key_at, const DeltaAt& delta_at, Marked* marked);
   mutable std::mutex mu_;
-  std::mutex ops_mu_;  // taken before mu_: one merge_ops at a time
+  std::mutex ops_mu_;    // taken before mu_: one merge_ops at a time
+  std::mutex merge_mu_;  // taken before mu_: one merge at a time (its room, reserved first, stays its own)
   OpLog ops_;
   std::unique_ptr<Table> table_;
   std::unordered_map<std::string, std::string, Hash, std::equal_to<>> states_;

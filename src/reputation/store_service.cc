@@ -858,6 +858,15 @@ Task<Result<std::vector<Report>>> StoreService::reports(std::vector<std::string>
 }
 
 std::string StoreService::record(std::vector<Event> events, Mode mode, StatusDone done) {
+  return record_impl(events, mode, std::move(done), false);
+}
+
+std::string StoreService::record_keep(std::vector<Event>& events) {
+  return record_impl(events, kKeep, nullptr, true);
+}
+
+std::string StoreService::record_impl(std::vector<Event>& events, Mode mode, StatusDone done,
+                                      bool give_back) {
   Impl& m = *impl_;
   const int64_t now = m.clock.unix_seconds();
   for (Event& e : events)
@@ -905,6 +914,7 @@ std::string StoreService::record(std::vector<Event> events, Mode mode, StatusDon
       if (j.meta.done)
         j.meta.done(
             tl::unexpected(temporary(std::string(why) + " (" + std::to_string(q) + " events queued)")));
+      if (give_back) events = std::move(j.batch.events);
       return "";
     }
     m.queued_events += n;

@@ -141,6 +141,10 @@ class StoreService {
   // Queues `events` as one batch; returns its op id ("" when refused: done
   // got kTemporary). Events with time 0 are stamped with the clock now.
   std::string record(std::vector<Event> events, Mode mode, StatusDone done);
+  // record(events, kKeep, nullptr) that hands the events back when refused:
+  // accepted, they are moved out; refused ("" returned), `events` holds them
+  // still (stamped), for the caller to keep without having copied them.
+  std::string record_keep(std::vector<Event>& events);
   Task<Status> recorded(std::vector<Event> events);  // kAnswer, awaitable
   // `work` on the worker thread, then `done` on the caller's loop.
   void run(std::function<void()> work, std::function<void()> done);
@@ -162,6 +166,7 @@ class StoreService {
   struct Impl;
 
  private:
+  std::string record_impl(std::vector<Event>& events, Mode mode, StatusDone done, bool give_back);
   std::shared_ptr<Impl> impl_;
 };
 

@@ -977,7 +977,11 @@ struct Server::Impl {
       respond(HttpReply{200, verdict_json(v)});
       return;
     }
-    pipe->run(kStages[stage], st, [st, pipe, stage, respond] { scan_stage(st, pipe, stage + 1, respond); });
+    // `respond` moves along (a copy at each stage is a few allocations: it
+    // wraps the latency histogram's timer and the connection's callback).
+    pipe->run(kStages[stage], st, [st, pipe, stage, respond = std::move(respond)]() mutable {
+      scan_stage(st, pipe, stage + 1, std::move(respond));
+    });
   }
 
   // The loop whose thread this is (handlers run on loop threads).

@@ -2,8 +2,8 @@
 // The envelope of POST /v1/scan and the verdict as JSON (see scan.h).
 #include "server/http/scan.h"
 
-#include <cstdio>
-
+#include "core/fixed.h"
+#include "core/json.h"
 #include "core/strings.h"
 
 namespace rampart::server {
@@ -21,26 +21,34 @@ std::string address(std::string_view a) {
 }
 }  // namespace
 
-namespace {
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
-}  // namespace
-
 std::string verdict_json(const policy::Verdict& v) {
-  std::string o = "{\"action\": " + json_escape(policy::action_name(v.action)) +
-                  ", \"score\": " + num(v.score) + ", \"symbols\": [";
+  // Appended in place (one buffer, reserved once): written for every scan.
+  std::string o;
+  size_t need = 160 + v.authentication_results.size() + v.smtp_reply.size();
+  for (const auto& s : v.symbols) need += 48 + s.name.size() + s.reason.size();
+  o.reserve(need);
+  o += "{\"action\": ";
+  append_json_string(o, policy::action_name(v.action));
+  o += ", \"score\": ";
+  append_fixed(o, v.score, 2);
+  o += ", \"symbols\": [";
   bool first = true;
   for (const auto& s : v.symbols) {
     if (!first) o += ", ";
     first = false;
-    o += "{\"name\": " + json_escape(s.name) + ", \"score\": " + num(s.score) +
-         ", \"reason\": " + json_escape(s.reason) + "}";
+    o += "{\"name\": ";
+    append_json_string(o, s.name);
+    o += ", \"score\": ";
+    append_fixed(o, s.score, 2);
+    o += ", \"reason\": ";
+    append_json_string(o, s.reason);
+    o += '}';
   }
-  o += "], \"authentication_results\": " + json_escape(v.authentication_results) +
-       ", \"smtp_reply\": " + json_escape(v.smtp_reply) + "}";
+  o += "], \"authentication_results\": ";
+  append_json_string(o, v.authentication_results);
+  o += ", \"smtp_reply\": ";
+  append_json_string(o, v.smtp_reply);
+  o += '}';
   return o;
 }
 
