@@ -792,7 +792,7 @@ TEST(Detector, ManyProvidersSubmissionServers) {
 // hour) opens 150 short IMAP/POP sessions in eight minutes at eight servers of
 // four providers: flagged, notified (no mail to stop), held like a burst. A
 // NAT whose people poll 120 times every 10 minutes all day is not: that is
-// its usual, and before it has one (its first two hours) the floor is 210.
+// its usual, and before it has one (its first two hours) the rule is silent.
 TEST(Detector, LoginBurstCredentialStuffing) {
   auto run = [](const char* host, uint32_t polls_per_slot, bool stuff, uint32_t login_min = 70) {
     DetectorConfig c = config();
