@@ -14,6 +14,7 @@
 //
 // A program that prints figures, not a test: the pass/fail gate is
 // src/flows/simulate_test.cc.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -358,6 +359,8 @@ int main(int argc, char** argv) {
   std::string write_path, blind_dir;
   bool tuned = false, verbose = false;
   int64_t hold_s = -1, hold_slow_s = -1;
+  // --login-burst-min N, --provider-prefix-v4 N: the rules' settings (A/B against the defaults).
+  int64_t login_burst_min = -1, provider_prefix_v4 = -1;
   std::string trace_role;  // --trace ROLE: the model's inputs for each host of that role, every 20 min
   std::string pop = "default";
   int64_t window_s = 120;
@@ -384,6 +387,10 @@ int main(int argc, char** argv) {
       hold_s = std::stoll(next());
     else if (args[i] == "--hold-slow")
       hold_slow_s = std::stoll(next());
+    else if (args[i] == "--login-burst-min")
+      login_burst_min = std::stoll(next());
+    else if (args[i] == "--provider-prefix-v4")
+      provider_prefix_v4 = std::clamp<int64_t>(std::stoll(next()), 8, 32);
     else if (args[i] == "--trace")
       trace_role = next();
     else if (args[i] == "--verbose")
@@ -409,16 +416,22 @@ int main(int argc, char** argv) {
       while (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) ctu_files.push_back(args[++i]);
       return fit(neg_weight, ctu_files, 20);
     } else {
-      std::fprintf(
-          stderr,
-          "usage: flows_eval [--population tuned|default] [--seed N] [--hours H] [--users N] "
-          "[--window S] [--ctu13 FILE...] [--write-binetflow FILE] [--write-blind DIR] [--seeds DIR]\n");
+      std::fprintf(stderr,
+                   "usage: flows_eval [--population tuned|default] [--seed N] [--hours H] [--users N] "
+                   "[--window S] [--login-burst-min N] [--provider-prefix-v4 N] [--ctu13 FILE...] "
+                   "[--write-binetflow FILE] "
+                   "[--write-blind DIR] [--seeds DIR]\n");
       return 2;
     }
   }
+  auto settings = [&](DetectorConfig& cfg) {
+    if (login_burst_min >= 0) cfg.login_burst_min = static_cast<uint32_t>(login_burst_min);
+    if (provider_prefix_v4 >= 0) cfg.provider_prefix_v4 = static_cast<unsigned>(provider_prefix_v4);
+  };
   if (!ctu.empty()) {
     DetectorConfig cfg;
     cfg.subscribers.push_back({*Prefix::parse("147.32.0.0/16"), SubscriberKind::kDynamic});
+    settings(cfg);
     for (const auto& path : ctu) {
       std::ifstream in(path);
       std::stringstream ss;
@@ -485,6 +498,7 @@ int main(int argc, char** argv) {
     }
     if (hold_s >= 0) sim.detector_config.hold_s = std::max(hold_s, sim.detector_config.release_after_s);
     if (hold_slow_s >= 0) sim.detector_config.hold_slow_s = hold_slow_s;
+    settings(sim.detector_config);
     auto rep = evaluate(sim.flows, sim.truth(), sim.detector_config, window_s);
     std::printf(
         "== simulation %s seed=%llu hours=%lld users=%zu businesses=%zu (known %zu) nats=%zu+%zu infected "

@@ -106,6 +106,11 @@ Result<DetectorConfig> DetectorConfig::from_config(const Config& c) {
   d.cc_max_p = c.get_double("flows.detector.cc_max_p", d.cc_max_p);
   d.cc_min_share = c.get_double("flows.detector.cc_min_share", d.cc_min_share);
   d.cc_min_hours = static_cast<uint32_t>(c.get_int("flows.detector.cc_min_hours", d.cc_min_hours));
+  d.provider_prefix_v4 =
+      static_cast<unsigned>(c.get_int("flows.detector.provider_prefix_v4", d.provider_prefix_v4));
+  d.provider_prefix_v6 =
+      static_cast<unsigned>(c.get_int("flows.detector.provider_prefix_v6", d.provider_prefix_v6));
+  d.login_burst_min = static_cast<uint32_t>(c.get_int("flows.detector.login_burst_min", d.login_burst_min));
   for (size_t i = 0; i < kProbeFeatures; ++i)
     d.probe_weights[i] =
         c.get_double(std::string("flows.detector.") + kProbeFeatureNames[i], d.probe_weights[i]);
@@ -113,11 +118,13 @@ Result<DetectorConfig> DetectorConfig::from_config(const Config& c) {
       d.hold_s < d.release_after_s || d.hold_slow_s < d.release_after_s || d.hold_slow_s > d.hold_s ||
       d.confirm_threshold < d.threshold || d.shared_relay_sources > 16 ||
       !(d.cc_max_p > 0 && d.cc_max_p < 1) || !(d.cc_min_share >= 0 && d.cc_min_share <= 1) ||
-      d.cc_min_hours < 1 || d.cc_min_hours > 6)
+      d.cc_min_hours < 1 || d.cc_min_hours > 6 || d.provider_prefix_v4 < 8 || d.provider_prefix_v4 > 32 ||
+      d.provider_prefix_v6 < 16 || d.provider_prefix_v6 > 128)
     return fail(Errc::kConfig,
                 "flows.detector: window_s >= 10, long_window_s >= window_s, threshold > 0, hold_s >= "
                 "hold_slow_s >= release_after_s, confirm_threshold >= threshold, shared_relay_sources <= 16, "
-                "0 < cc_max_p < 1, 0 <= cc_min_share <= 1, 1 <= cc_min_hours <= 6");
+                "0 < cc_max_p < 1, 0 <= cc_min_share <= 1, 1 <= cc_min_hours <= 6, 8 <= provider_prefix_v4 "
+                "<= 32, 16 <= provider_prefix_v6 <= 128");
   return d;
 }
 
@@ -337,6 +344,8 @@ constexpr uint64_t kSilenceSample = 1000;
 // Of a host's answered UDP flows in a window, one in kUdpLossShare may have a
 // silent twin without counting as evidence (loss, timeouts, dead servers).
 constexpr uint32_t kUdpLossShare = 10;
+// UDP to ports from here on is to a peer (P2P), not to a service.
+constexpr uint16_t kPeerPortMin = 1024;
 // A port counts in a multi-port sweep from this many distinct failed
 // destinations in the window.
 constexpr uint32_t kSweepPortMin = 4;
@@ -370,11 +379,17 @@ struct Detector::Host {
   };
   SubscriberKind kind = SubscriberKind::kDynamic;
   bool exception = false;
-  std::vector<Bucket> ring;                                        // long window, bucket_ms each
-  std::array<Hour, kHours> hours{};                                // hourly, 24 h
-  std::unordered_map<uint64_t, int64_t> dst25_last;                // destination -> last time (ms)
-  std::unordered_set<uint64_t> seen25;                             // every destination ever used on 25
-  std::array<std::pair<uint64_t, int64_t>, kMaxSubDst> sub_dst{};  // submission server -> last use
+  std::vector<Bucket> ring;                          // long window, bucket_ms each
+  std::array<Hour, kHours> hours{};                  // hourly, 24 h
+  std::unordered_map<uint64_t, int64_t> dst25_last;  // destination -> last time (ms)
+  std::unordered_set<uint64_t> seen25;               // every destination ever used on 25
+  // Submission servers (address, its provider network, last use).
+  struct SubServer {
+    uint64_t addr = 0, net = 0;
+    int64_t last = 0;
+  };
+  std::array<SubServer, kMaxSubDst> sub_dst{};
+  std::array<SubServer, kMaxSubDst> login_dst{};  // IMAP/POP servers, the same way
   std::array<int64_t, kTimes> times{};
   size_t ntimes = 0;
   int64_t last_ms = 0;
@@ -401,8 +416,10 @@ struct Detector::Host {
   // Answered UDP flows in the current and previous short window (tumbling,
   // as Probe): a resolver's or a game's few silent destinations among
   // thousands answered are loss, not a sweep.
+  // Answered UDP to high ports (1024 and up) apart: a peer-to-peer client's
+  // peers, as many of whom answer as are gone.
   int64_t udp_epoch = -1;
-  uint32_t udp_ok = 0, udp_ok_prev = 0;
+  uint32_t udp_ok = 0, udp_ok_prev = 0, udp_peer_ok = 0, udp_peer_ok_prev = 0;
   int64_t oldest_dst25_ms = INT64_MAX;  // lower bound of dst25_last's times (sweep trigger)
   int64_t last_closed_ms = INT64_MIN;   // when this host's last incident closed (repeat offenders)
   // Suspected C&C servers this host reached (server -> last contact), and the
@@ -428,16 +445,17 @@ struct Detector::Host {
     if (h.index != idx) h = Hour{idx};
     return h;
   }
-  void note_submission_server(uint64_t d, int64_t t) {
+  // Notes a server in a table of kMaxSubDst (the least recent one goes).
+  static void note_server(std::array<SubServer, kMaxSubDst>& table, uint64_t d, uint64_t net, int64_t t) {
     size_t oldest = 0;
     for (size_t i = 0; i < kMaxSubDst; ++i) {
-      if (sub_dst[i].first == d && sub_dst[i].second != 0) {
-        sub_dst[i].second = t;
+      if (table[i].addr == d && table[i].last != 0) {
+        table[i].last = t;
         return;
       }
-      if (sub_dst[i].second < sub_dst[oldest].second) oldest = i;
+      if (table[i].last < table[oldest].last) oldest = i;
     }
-    sub_dst[oldest] = {d, t};
+    table[oldest] = {d, net, t};
   }
 };
 
@@ -538,11 +556,14 @@ void Detector::observe(const Flow& f) {
           ++udp_answered_;
           const int64_t epoch = t / (cfg_.window_s * 1000);
           if (epoch != h->udp_epoch) {
-            h->udp_ok_prev = epoch == h->udp_epoch + 1 ? h->udp_ok : 0;
-            h->udp_ok = 0;
+            const bool next = epoch == h->udp_epoch + 1;
+            h->udp_ok_prev = next ? h->udp_ok : 0;
+            h->udp_peer_ok_prev = next ? h->udp_peer_ok : 0;
+            h->udp_ok = h->udp_peer_ok = 0;
             h->udp_epoch = epoch;
           }
           ++h->udp_ok;
+          if (f.dst_port >= kPeerPortMin) ++h->udp_peer_ok;
         }
       }
       silent = silent && udp_flows_ >= kSilenceSample && 2 * udp_answered_ >= udp_flows_;
@@ -591,6 +612,16 @@ void Detector::observe(const Flow& f) {
   if (f.dst_port == 993 || f.dst_port == 143 || f.dst_port == 995 || f.dst_port == 110) {
     b.polls++;
     hr.polls++;
+    if (cfg_.login_burst_min > 0) {
+      Host::note_server(h->login_dst, hash_ip(f.dst) | 1, provider_network(f.dst), t);
+      // Worth scoring once the last 10 minutes hold the rule's floor.
+      const int64_t cur = t / bucket_ms;
+      const int64_t slot_buckets = std::max<int64_t>(1, cfg_.long_window_s * 1000 / 6 / bucket_ms);
+      uint32_t recent = 0;
+      for (const auto& rb : h->ring)
+        if (rb.index >= 0 && rb.index <= cur && cur - rb.index < slot_buckets) recent += rb.polls;
+      if (recent >= cfg_.login_burst_min) score(*h, f.src, t, f.start_ms, false);
+    }
     return;
   }
   const bool to_relay = in_any(cfg_.relays, f.dst) ||
@@ -631,7 +662,7 @@ void Detector::observe(const Flow& f) {
     b.submissions++;
     hr.submissions++;
     if (refused_login(f)) hr.sub_failed++;
-    h->note_submission_server(hash_ip(f.dst) | 1, t);
+    Host::note_server(h->sub_dst, hash_ip(f.dst) | 1, provider_network(f.dst), t);
   }
   h->times[h->ntimes % kTimes] = t;
   h->ntimes++;
@@ -704,13 +735,20 @@ double Detector::probe_z(const Host& h, int64_t t, std::array<double, kProbeFeat
       // Silent UDP destinations beyond one in ten of the host's answered UDP
       // flows of the same window: a resolver asking thousands of servers a
       // minute meets a few percent that never answer; a sweep or a flood is
-      // mostly silence.
+      // mostly silence. And beyond its answered peers (UDP to high ports,
+      // round 10): a peer-to-peer client (BitTorrent DHT) reaches peers
+      // each on a port of its own, and about as many have left (churn, NAT)
+      // as answer; a sweep or a P2P bot whose peers are gone gets no answers.
+      // blind9 isp_access (development): 38 people and NAT gateways with
+      // P2P clients, 31-104 silent peers in 5 minutes with as many answered,
+      // were flagged for 6-17 h each.
       auto answered = [&](int64_t ep) -> uint32_t {
-        return h.udp_epoch == ep ? h.udp_ok : h.udp_epoch == ep + 1 ? h.udp_ok_prev : 0;
+        const bool now_ep = h.udp_epoch == ep, prev_ep = h.udp_epoch == ep + 1;
+        const uint32_t ok = now_ep ? h.udp_ok : prev_ep ? h.udp_ok_prev : 0;
+        const uint32_t peers = now_ep ? h.udp_peer_ok : prev_ep ? h.udp_peer_ok_prev : 0;
+        return ok / kUdpLossShare + peers;
       };
-      auto beyond_loss = [](uint32_t silent, uint32_t ok) {
-        return silent - std::min(silent, ok / kUdpLossShare);
-      };
+      auto beyond_loss = [](uint32_t silent, uint32_t excused) { return silent - std::min(silent, excused); };
       const uint32_t udp_now = beyond_loss(p.udp, answered(p.epoch));
       udp = cur ? std::max(udp_now, beyond_loss(p.prev_udp, answered(p.epoch - 1))) : udp_now;
     }
@@ -814,6 +852,13 @@ void Detector::note_bot(uint64_t src, int64_t t) {
     it->second = t;
 }
 
+// A provider's submission or IMAP name (smtp.example.net) resolves, over an
+// hour, to addresses of one pool that spans /24s but seldom /16s; different
+// providers' pools lie in different networks.
+uint64_t Detector::provider_network(const IpAddress& ip) const {
+  return hash_ip(ip.masked(ip.is_v4() ? cfg_.provider_prefix_v4 : cfg_.provider_prefix_v6));
+}
+
 bool Detector::shared_relay(const Flow& f, uint64_t src_hash, bool eligible) {
   if (cfg_.shared_relay_sources == 0) return false;
   const uint64_t d = hash_ip(f.dst);
@@ -840,12 +885,15 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   uint64_t flows_w = 0, smtp_w = 0, failed_w = 0, sub_w = 0, smtp_l = 0, failed_l = 0, new_l = 0,
            inbound_l = 0, distinct_w = 0, flows_l = 0, sub_l = 0, polls_l = 0;
   // Submissions per 10-minute slot of the long window (slot 0 the latest).
-  std::array<uint32_t, 6> slots{};
+  std::array<uint32_t, 6> slots{}, poll_slots{};
   const int64_t slot_ms = std::max<int64_t>(bucket_ms, cfg_.long_window_s * 1000 / 6);
   for (const auto& b : h.ring) {
     if (b.index < 0 || b.index > cur || cur - b.index >= static_cast<int64_t>(h.ring.size())) continue;
     const auto slot = static_cast<size_t>((cur - b.index) * bucket_ms / slot_ms);
-    if (slot < slots.size()) slots[slot] += b.submissions;
+    if (slot < slots.size()) {
+      slots[slot] += b.submissions;
+      poll_slots[slot] += b.polls;
+    }
     polls_l += b.polls;
     smtp_l += b.smtp25;
     failed_l += b.failed25;
@@ -867,7 +915,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   uint64_t smtp_6 = 0, new_6 = 0, new_24 = 0, inbound_24 = 0, old_sub = 0, old_flows = 0, sub_6 = 0,
            sub_6_peak = 0, sub_6_second = 0, flows_6 = 0, sub_24 = 0, sub_failed_24 = 0, smtp_24 = 0;
   size_t old_hours = 0, held_hours = 0;
-  std::array<double, kHours> old_hour_subs{};
+  std::array<double, kHours> old_hour_subs{}, old_hour_polls{};
   for (const auto& hb : h.hours) {
     if (hb.index < 0 || hb.index > hcur || hcur - hb.index >= static_cast<int64_t>(kHours)) continue;
     inbound_24 += hb.inbound25;
@@ -891,7 +939,10 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     if (hcur - hb.index >= 2 && !hb.held) {
       old_sub += hb.submissions;
       old_flows += hb.flows;
-      if (old_hours < old_hour_subs.size()) old_hour_subs[old_hours++] = hb.submissions;
+      if (old_hours < old_hour_subs.size()) {
+        old_hour_polls[old_hours] = hb.polls;
+        old_hour_subs[old_hours++] = hb.submissions;
+      }
     }
   }
   // The host's usual submissions an hour: the median of its hours 2-24 ago
@@ -903,11 +954,16 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   const auto span_h = static_cast<size_t>(std::clamp(
       std::floor(static_cast<double>(t - 2 * kHourMs - std::max(h.first_ms, t - 24 * kHourMs)) / kHourMs) + 1,
       0.0, 22.0));
-  while (old_hours + held_hours < span_h) old_hour_subs[old_hours++] = 0;
-  double usual_hour = 0;
+  while (old_hours + held_hours < span_h) {
+    old_hour_polls[old_hours] = 0;
+    old_hour_subs[old_hours++] = 0;
+  }
+  double usual_hour = 0, usual_polls = 0;
   if (old_hours > 0) {
     std::sort(old_hour_subs.begin(), old_hour_subs.begin() + static_cast<std::ptrdiff_t>(old_hours));
     usual_hour = old_hour_subs[old_hours / 2];
+    std::sort(old_hour_polls.begin(), old_hour_polls.begin() + static_cast<std::ptrdiff_t>(old_hours));
+    usual_polls = old_hour_polls[old_hours / 2];
   }
   const double usual_per_slot = usual_hour / static_cast<double>(slots.size());
   uint32_t sustained = 0;
@@ -926,9 +982,18 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     if (hb.index < 0 || hb.index > hcur || hcur - hb.index >= static_cast<int64_t>(kHours)) continue;
     if (static_cast<double>(hb.submissions) >= 20 + 18 * usual_per_slot + 2 * clients) ++burst_hours;
   }
-  uint32_t sub_servers = 0;
-  for (const auto& [d, last] : h.sub_dst)
-    if (last != 0 && t - last < cfg_.long_window_s * 1000) ++sub_servers;
+  // Distinct submission servers of the hour, and the provider networks they
+  // lie in (a provider's pool of addresses is one network: many_providers).
+  uint32_t sub_servers = 0, sub_networks = 0;
+  {
+    std::array<uint64_t, kMaxSubDst> nets{};
+    for (const auto& s : h.sub_dst) {
+      if (s.last == 0 || t - s.last >= cfg_.long_window_s * 1000) continue;
+      ++sub_servers;
+      if (std::find(nets.begin(), nets.begin() + sub_networks, s.net) == nets.begin() + sub_networks)
+        nets[sub_networks++] = s.net;
+    }
+  }
 
   const int64_t wstart = t - cfg_.window_s * 1000;
   const uint32_t distinct = static_cast<uint32_t>(distinct_w);
@@ -941,6 +1006,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   e.new_dst25_6h = static_cast<uint32_t>(new_6);
   e.submissions_1h = static_cast<uint32_t>(sub_l);
   e.submission_servers = sub_servers;
+  e.submission_networks = sub_networks;
   e.flows_1h = static_cast<uint32_t>(flows_l);
   e.mail_polls_1h = static_cast<uint32_t>(polls_l);
   e.sustained_slots = sustained;
@@ -1125,8 +1191,40 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   // live. A rule (as the C&C pivot), set by hand at about twice the most a
   // legitimate host or NAT reached in the development sets (7 servers; NATs
   // up to 4 beyond half their clients): kManyProviders + 1 per 2 clients.
-  const bool many_providers = mail && static_cast<double>(sub_servers) >= kManyProviders + clients / 2;
+  const bool many_providers = mail && static_cast<double>(sub_networks) >= kManyProviders + clients / 2;
   if (many_providers) e.score = std::max(e.score, cfg_.confirm_threshold);
+  // Credential stuffing against IMAP/POP: a person's mail clients poll every
+  // few minutes (a NAT's many clients as often each, which its usual holds); a
+  // bot trying a list of accounts opens hundreds of sessions in minutes, at
+  // several providers. The busiest 10-minute slot of the hour against a floor
+  // (about twice the most a legitimate host or NAT reached in a slot of the
+  // development sets: 35), 2 per client (counted from the host's other
+  // flows: the sessions themselves would raise it), and 6 times the host's
+  // usual slot (its hours 2-24 ago, as for submissions). Not before the host
+  // has 2 h of history (no usual yet): a carrier-grade NAT's hundreds of
+  // mail clients all poll in the first minutes of a capture (flows_eval
+  // cgnat seed 1: 212 in 10 minutes, three gateways flagged all day).
+  bool login_burst = false;
+  const double pre_rules = e.score;
+  if (cfg_.login_burst_min > 0) {
+    const uint32_t peak = *std::max_element(poll_slots.begin(), poll_slots.end());
+    std::array<uint64_t, kMaxSubDst> nets{};
+    uint32_t n_nets = 0;
+    for (const auto& s : h.login_dst) {
+      if (s.last == 0 || t - s.last >= cfg_.long_window_s * 1000) continue;
+      if (std::find(nets.begin(), nets.begin() + n_nets, s.net) == nets.begin() + n_nets)
+        nets[n_nets++] = s.net;
+    }
+    const double other_clients =
+        std::max(1.0, static_cast<double>(flows_l - std::min(flows_l, polls_l)) / 600.0);
+    e.login_peak = peak;
+    e.login_usual_hour = usual_polls;
+    e.login_networks = n_nets;
+    login_burst = depth >= 1 && n_nets >= 2 &&
+                  static_cast<double>(peak) >=
+                      static_cast<double>(cfg_.login_burst_min) + 2 * other_clients + usual_polls;
+    if (login_burst) e.score = std::max(e.score, cfg_.confirm_threshold);
+  }
   // The second model: unanswered fan-out (scans, floods, P2P), for bots that
   // need not send mail. The host's score is the higher of the two.
   std::array<double, kProbeFeatures> px{};
@@ -1166,7 +1264,8 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
       const double c = std::round(cfg_.probe_weights[i] * px[i] * 1000) / 1000;
       if (c != 0) e.terms[kProbeFeatureNames[i]] = c;
     }
-  if (many_providers) e.terms["many_providers"] = sub_servers;
+  if (many_providers) e.terms["many_providers"] = sub_networks;
+  if (login_burst) e.terms["login_burst"] = e.login_peak;
   if (mx > 0) e.terms["mail_exchanger"] = e.mail_exchanger;  // not a log-odds share: the discount
   if (cc) {
     // Not a log-odds share (the pivot is a rule): the evidence's figures.
@@ -1186,7 +1285,9 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   Action a = Action::kNotify;
   // Fan-out without mail is notified only (port-25 actions would not stop it),
   // and so is the C&C pivot.
-  if (!h.exception && !probing && !cc) {
+  // So is credential stuffing against IMAP/POP (no mail to stop).
+  const bool login_only = login_burst && pre_rules < cfg_.threshold;
+  if (!h.exception && !probing && !cc && !login_only) {
     if (e.smtp_flows > 0 && e.smtp_flows >= e.submissions) {
       a = (e.score >= cfg_.block_threshold && h.kind == SubscriberKind::kDynamic) ? Action::kBlock
                                                                                   : Action::kThrottle;
@@ -1207,6 +1308,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     inc.evidence_windows = 1;
     inc.first_evidence_ms = t;
     inc.probing = probing;
+    inc.login_burst = login_burst;
     inc.cc_only = !mail_or_probe;
     // Back within a day of its last incident: the evidence has persisted
     // across both, the host is held like a confirmed one.
@@ -1231,6 +1333,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     inc.confirmed = true;
   inc.peak_mail_1h = std::max(inc.peak_mail_1h, static_cast<uint32_t>(smtp_l + sub_l));
   inc.probing = inc.probing || probing;
+  inc.login_burst = inc.login_burst || login_burst;
   if (mail_or_probe) inc.cc_only = false;
   // A confirmed incident with mail or probe evidence makes the host a bot
   // for the pivot (its destinations become suspect when bots share them).
@@ -1254,10 +1357,11 @@ void Detector::advance(int64_t now_ms) {
     // already, and a server flagged stays flagged only while it earns it.
     // A host back within a day of its last incident (repeat) is held as
     // long as a burst: its quiet hours last time did not mean it was cleaned.
-    const int64_t quiet_s = !inc.confirmed || inc.kind == SubscriberKind::kBusiness ? cfg_.release_after_s
-                            : inc.peak_mail_1h > cfg_.burst_mail_per_hour || inc.probing || inc.repeat
-                                ? cfg_.hold_s
-                                : cfg_.hold_slow_s;
+    const int64_t quiet_s =
+        !inc.confirmed || inc.kind == SubscriberKind::kBusiness ? cfg_.release_after_s
+        : inc.peak_mail_1h > cfg_.burst_mail_per_hour || inc.probing || inc.repeat || inc.login_burst
+            ? cfg_.hold_s
+            : cfg_.hold_slow_s;
     if (now_ms_ - it->second.last_evidence_ms > quiet_s * 1000) {
       if (auto h = hosts_.find(host_key(it->second.host)); h != hosts_.end()) {
         h->second->open = nullptr;
@@ -1385,6 +1489,12 @@ std::string incident_json(const Incident& i) {
   o += ",\"submission_excess\":";
   fmt_num(o, e.submission_excess);
   o += ",\"submission_servers\":" + std::to_string(e.submission_servers);
+  o += ",\"submission_networks\":" + std::to_string(e.submission_networks);
+  o += ",\"login_peak\":" + std::to_string(e.login_peak);
+  o += ",\"login_usual_hour\":";
+  fmt_num(o, e.login_usual_hour);
+  o += ",\"login_networks\":" + std::to_string(e.login_networks);
+  o += ",\"login_burst\":" + std::string(i.login_burst ? "true" : "false");
   o += ",\"flows_1h\":" + std::to_string(e.flows_1h);
   o += ",\"mail_polls_1h\":" + std::to_string(e.mail_polls_1h);
   o += ",\"clients\":";

@@ -140,6 +140,16 @@ struct DetectorConfig {
   double cc_max_p = 1e-5;
   double cc_min_share = 0.2;  // ... and bots are at least this share of its contacts
   uint32_t cc_min_hours = 3;
+  // Submission servers count by provider network (many_providers): a
+  // provider's pool of addresses lies in one /16 (IPv6 /32), so twenty of its
+  // addresses are one provider. 32 / 128: by address.
+  unsigned provider_prefix_v4 = 16;
+  unsigned provider_prefix_v6 = 32;
+  // Credential stuffing against IMAP/POP: a 10-minute slot of the last hour
+  // with at least this many IMAP/POP sessions, plus 2 per client (from the
+  // host's flows) and 6 times the host's usual per slot, to 2 or more provider
+  // networks, flags the host (notified). 0: off.
+  uint32_t login_burst_min = 70;
   size_t max_hosts = 1 << 20;  // tracked hosts; beyond it new hosts are not tracked
   std::array<double, kFeatures> weights = default_weights();  // the model (flows_eval --fit tries others)
   std::array<double, kProbeFeatures> probe_weights = default_probe_weights();  // the unanswered fan-out model
@@ -149,7 +159,8 @@ struct DetectorConfig {
   // window_s, long_window_s, release_after_s, threshold, block_threshold,
   // confirm_threshold, hold_s, hold_slow_s, burst_mail_per_hour,
   // confirm_windows, confirm_span_s, repeat_within_s, shared_relay_sources,
-  // cc_min_bots, cc_max_p, cc_min_share, cc_min_hours, and the probe model's weights
+  // cc_min_bots, cc_max_p, cc_min_share, cc_min_hours, provider_prefix_v4,
+  // provider_prefix_v6, login_burst_min, and the probe model's weights
   // (probe_bias, probe_scan, probe_flood, probe_udp).
   static Result<DetectorConfig> from_config(const Config& c);
 };
@@ -170,6 +181,10 @@ struct Evidence {
   uint32_t submission_burst_hours = 0;   // hours of the last 24 with 20 + 3x the usual submissions
   double submission_excess = 0;          // z-score of submissions_1h over the host's usual share
   uint32_t submission_servers = 0;       // distinct submission destinations in the long window
+  uint32_t submission_networks = 0;      // ... the provider networks (/16, IPv6 /32) they lie in
+  uint32_t login_peak = 0;               // most IMAP/POP sessions in a 10-min slot of the long window
+  double login_usual_hour = 0;           // the host's usual IMAP/POP sessions an hour (median, 2-24 h ago)
+  uint32_t login_networks = 0;           // provider networks of its IMAP/POP servers in the long window
   uint32_t flows_1h = 0;                 // all flows of the host in the long window
   uint32_t mail_polls_1h = 0;            // IMAP/POP connections in the long window (mail clients)
   double clients = 1;                    // people behind the address: max(1, polls/8, flows/600) an hour
@@ -209,14 +224,16 @@ struct Incident {
   uint32_t peak_mail_1h = 0;      // most mail flows (port 25 + submission) in an hour at its evidence
   uint32_t evidence_windows = 0;  // windows (window_s apart) in which the score reached the threshold
   int64_t first_evidence_ms = 0;
-  bool repeat = false;    // opened within repeat_within_s of the host's previous incident
-  bool probing = false;   // the unanswered fan-out model (scans, floods, P2P) reached the threshold:
-                          // burst evidence, held hold_s like a mail burst
-  bool cc_only = true;    // no mail or probe evidence reached the threshold (only the C&C pivot did):
-                          // such a host never makes a destination suspect itself
-  int64_t opened_ms = 0;  // stream time the incident opened (time to detection)
-  double score = 0;       // highest score
-  Evidence evidence;      // evidence at the highest score
+  bool repeat = false;       // opened within repeat_within_s of the host's previous incident
+  bool probing = false;      // the unanswered fan-out model (scans, floods, P2P) reached the threshold:
+                             // burst evidence, held hold_s like a mail burst
+  bool login_burst = false;  // credential stuffing against IMAP/POP (login_burst_min): burst evidence,
+                             // held hold_s like a mail burst
+  bool cc_only = true;       // no mail or probe evidence reached the threshold (only the C&C pivot did):
+                             // such a host never makes a destination suspect itself
+  int64_t opened_ms = 0;     // stream time the incident opened (time to detection)
+  double score = 0;          // highest score
+  Evidence evidence;         // evidence at the highest score
   Action action = Action::kNotify;
   bool exception = false;
   bool open = true;
@@ -305,6 +322,8 @@ class Detector {
   // destinations in all (a person's mail client, not an MTA or a bot), is
   // treated as a configured relay: port 25 to it is submission.
   bool shared_relay(const Flow& f, uint64_t src_hash, bool eligible);
+  // The provider network a mail server lies in (provider_prefix_v4/_v6), hashed.
+  uint64_t provider_network(const IpAddress& ip) const;
   std::unordered_map<HostKey, std::unique_ptr<Host>, HostKeyHash> hosts_;
   struct RelaySources {
     std::array<uint64_t, 16> src{};

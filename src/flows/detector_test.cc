@@ -753,16 +753,21 @@ TEST(Detector, CleanHeavySenderIsNotRelayAbuse) {
 
 // Logins at many providers' submission servers within the hour (a list of
 // stolen accounts) behind a NAT whose own clients keep the volume ordinary:
-// 40 submissions an hour to 20 servers is flagged; the same volume to the
-// two servers of its users' providers is not.
+// 40 submissions an hour to 20 providers is flagged; the same volume to the
+// two servers of its users' providers is not, nor to 20 addresses of two
+// providers' pools (round-robin names: one /16 each; blind9's mail users
+// reach 20-30 addresses of six providers in an hour).
 TEST(Detector, ManyProvidersSubmissionServers) {
-  auto hour = [](const char* host, uint32_t servers) {
+  auto hour = [](const char* host, uint32_t servers, uint32_t networks) {
     Detector d(config());
     for (uint32_t i = 0; i < 360; ++i) {
       const int64_t t = kT0 + i * 10000LL;
       d.observe(tcp(host, IpAddress::v4(0x5D000000u + i % 50), 443, t, true));
       if (i % 9 == 0) {
-        Flow f = tcp(host, IpAddress::v4(0x0E000000u + (i / 9) % servers), i % 2 ? 587 : 465, t + 1, true);
+        const uint32_t k = (i / 9) % servers;
+        // Server k: network k % networks (a /16), address k within it (spread over /24s).
+        const uint32_t addr = 0x0E000000u + ((k % networks) << 16) + (k << 8) + 25;
+        Flow f = tcp(host, IpAddress::v4(addr), i % 2 ? 587 : 465, t + 1, true);
         f.bytes = 20000;
         d.observe(f);
       }
@@ -770,13 +775,70 @@ TEST(Detector, ManyProvidersSubmissionServers) {
     d.finish();
     return d.take_closed();
   };
-  const auto two = hour("100.64.14.1", 2);
+  const auto two = hour("100.64.14.1", 2, 2);
   EXPECT_TRUE(two.empty()) << incident_json(two.front());
-  const auto many = hour("100.64.14.2", 20);
+  const auto pools = hour("100.64.14.3", 20, 2);
+  EXPECT_TRUE(pools.empty()) << incident_json(pools.front());
+  const auto many = hour("100.64.14.2", 20, 20);
   ASSERT_EQ(many.size(), 1u);
   EXPECT_EQ(many[0].evidence.terms.count("many_providers"), 1u);
   EXPECT_GE(many[0].evidence.submission_servers, 12u);
+  EXPECT_GE(many[0].evidence.submission_networks, 12u);
   EXPECT_EQ(many[0].action, Action::kThrottle);
+}
+
+// Credential stuffing against IMAP/POP: a host with three hours of ordinary
+// use (web, a mail client polling two servers of its provider six times an
+// hour) opens 150 short IMAP/POP sessions in eight minutes at eight servers of
+// four providers: flagged, notified (no mail to stop), held like a burst. A
+// NAT whose people poll 120 times every 10 minutes all day is not: that is
+// its usual, and before it has one (its first two hours) the rule is silent.
+TEST(Detector, LoginBurstCredentialStuffing) {
+  auto run = [](const char* host, uint32_t polls_per_slot, bool stuff, uint32_t login_min = 70) {
+    DetectorConfig c = config();
+    c.login_burst_min = login_min;
+    Detector d(c);
+    const int64_t hours = 4;
+    for (int64_t s = 0; s < hours * 6; ++s) {
+      const int64_t t0 = kT0 + s * 600000;
+      for (int64_t i = 0; i < 60; ++i)
+        d.observe(
+            tcp(host, IpAddress::v4(0x5D000000u + static_cast<uint32_t>(i % 40)), 443, t0 + i * 10000, true));
+      for (uint32_t i = 0; i < polls_per_slot; ++i)
+        d.observe(tcp(host, IpAddress::v4(0x0E010000u + (i % 2) * 7), 993,
+                      t0 + 5000 + i * (590000 / polls_per_slot), true));
+      if (stuff && s == 20) {
+        for (uint32_t i = 0; i < 150; ++i) {
+          // Eight servers, two in each of four provider networks (/16s).
+          const uint32_t server = 0x0F000000u + ((i % 4) << 16) + ((i / 4) % 2) * 300;
+          Flow f = tcp(host, IpAddress::v4(server),
+                       i % 3 == 0   ? 995
+                       : i % 3 == 1 ? 143
+                                    : 993,
+                       t0 + i * 3200, true);
+          f.bytes = 600;
+          d.observe(f);
+        }
+      }
+    }
+    d.finish();
+    return d.take_closed();
+  };
+  const auto person = run("100.64.15.1", 1, false);
+  EXPECT_TRUE(person.empty()) << incident_json(person.front());
+  const auto stuffer = run("100.64.15.2", 1, true);
+  ASSERT_EQ(stuffer.size(), 1u);
+  EXPECT_TRUE(stuffer[0].login_burst);
+  EXPECT_TRUE(stuffer[0].confirmed);
+  EXPECT_EQ(stuffer[0].action, Action::kNotify);
+  EXPECT_EQ(stuffer[0].evidence.terms.count("login_burst"), 1u);
+  EXPECT_GE(stuffer[0].evidence.login_peak, 70u);
+  EXPECT_GE(stuffer[0].evidence.login_networks, 4u);
+  const auto nat = run("100.64.15.3", 120, false);
+  EXPECT_TRUE(nat.empty()) << incident_json(nat.front());
+  // Without the rule the stuffer is not flagged (nothing else sees it).
+  const auto off = run("100.64.15.2", 1, true, 0);
+  EXPECT_TRUE(off.empty()) << incident_json(off.front());
 }
 
 // Relay abuse that goes on for a day: 40 submissions an hour (one login in

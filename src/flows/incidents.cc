@@ -177,6 +177,9 @@ std::vector<std::pair<std::string, double>> incident_figures(const Incident& inc
   add("submissions_trimmed_1h", e.submissions_trimmed_1h);
   add("submission_burst_hours", e.submission_burst_hours);
   add("submission_servers", e.submission_servers);
+  add("submission_networks", e.submission_networks);
+  add("login_peak", e.login_peak);
+  add("login_networks", e.login_networks);
   add("regularity", e.regularity);
   add("inbound_smtp_long", e.inbound_smtp_long);
   add("flows_1h", e.flows_1h);
