@@ -656,8 +656,9 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     // A jump in volume (issue 13, round 10). A sender that is not a list
     // (no one-click unsubscribe, no unsubscribe requests, never bulk) and
     // whose good history (good_history_hours of it, read as
-    // history_reading()) sent a fraction of what it sends now: a receipt
-    // mailer or an organisation's server whose account sends in an hour
+    // history_reading()) sent a sixteenth (spike_factor squared) or less of
+    // what it sends now: a receipt mailer or an organisation's server whose
+    // account sends in an hour
     // what it sent in weeks, with the reception that made it bad, has been
     // taken over; list hygiene does not explain it (a list's campaigns are
     // its normal mail: lists are not judged so).
@@ -673,7 +674,10 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
         const double days = std::min(30.0, std::max(1.0, good_hours / 24 - 1));
         const double before = std::max(1.0, h.volume / days);
         const double current = std::max(vol_d, 8 * vh);
-        if (h.good && current >= th.spike_factor * before) {
+        // spike_factor squared: beyond what a list's cadence gives (a
+        // weekly campaign's day reads about 7 times its daily mean), since
+        // a newsletter without list headers looks like this too.
+        if (h.good && current >= th.spike_factor * th.spike_factor * before) {
           objected = true;
           add("VOLUME_JUMP", 0,
               num(current) + " recipients a day now vs " + num2(before) +
