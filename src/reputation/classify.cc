@@ -658,10 +658,9 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     // whose good history (good_history_hours of it, read as
     // history_reading()) sent a sixteenth (spike_factor squared) or less of
     // what it sends now: a receipt mailer or an organisation's server whose
-    // account sends in an hour
-    // what it sent in weeks, with the reception that made it bad, has been
-    // taken over; list hygiene does not explain it (a list's campaigns are
-    // its normal mail: lists are not judged so).
+    // account sends in an hour what it sent in weeks, with the reception
+    // that made it bad, has been taken over; list hygiene does not explain
+    // it (a list's campaigns are its normal mail: lists are not judged so).
     if (vouched && !objected && prev_since > 0 && (is_good(prev) || prev == SenderClass::kUnknown) &&
         prev != SenderClass::kBulk) {
       const double good_hours = static_cast<double>(now - prev_since) / 3600.0;
