@@ -642,6 +642,38 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     if (std::max(0.0, traps - 1) / (vol_m + kReceptionPrior) >= kCorroboratingTraps) objected = true;
     // Recipients objecting at the rate the big providers never allow (0.3%).
     if (compl_d >= th.min_complaints && crate >= kCorroboratingComplaints) objected = true;
+    // A jump in volume (issue 13, round 10). A sender that is not a list
+    // (no one-click unsubscribe, no unsubscribe requests, never bulk) and
+    // whose good history (good_history_hours of it, read as
+    // history_reading()) sent a sixteenth (spike_factor squared) or less of
+    // what it sends now: a receipt mailer or an organisation's server whose
+    // account sends in an hour what it sent in weeks, with the reception
+    // that made it bad, has been taken over; list hygiene does not explain
+    // it (a list's campaigns are its normal mail: lists are not judged so).
+    if (vouched && !objected && prev_since > 0 && (is_good(prev) || prev == SenderClass::kUnknown) &&
+        prev != SenderClass::kBulk) {
+      const double good_hours = static_cast<double>(now - prev_since) / 3600.0;
+      const double oc = vol_m > 0 ? val(Metric::kOneClick, Window::kMonth) / vol_m : 0.0;
+      const double uns = val(Metric::kUnsubscribes, Window::kMonth);
+      const bool list = oc >= th.one_click_bulk ||
+                        (uns >= th.min_unsubscribes && vol_m > 0 && uns / vol_m >= th.unsubscribe_bulk);
+      if (!list && good_hours >= th.good_history_hours) {
+        const HistoryReading h = history_reading(c, kind, now, th);
+        const double days = std::min(30.0, std::max(1.0, good_hours / 24 - 1));
+        const double before = std::max(1.0, h.volume / days);
+        const double current = std::max(vol_d, 8 * vh);
+        // spike_factor squared: beyond what a list's cadence gives (a
+        // weekly campaign's day reads about 7 times its daily mean), since
+        // a newsletter without list headers looks like this too.
+        if (h.good && current >= th.spike_factor * th.spike_factor * before) {
+          objected = true;
+          add("VOLUME_JUMP", 0,
+              num(current) + " recipients a day now vs " + num2(before) +
+                  " before, not list mail (one-click " + pct(oc) + ", " + num(uns) +
+                  " unsubscribe requests): a jump with bad reception (" + h.text + ")");
+        }
+      }
+    }
     if (vouched && !objected) {
       std::string what;
       for (const Reason& r : a.reasons) what += (what.empty() ? "" : "; ") + r.code + " " + r.text;
@@ -820,7 +852,13 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
   // (COMPROMISED) only when it was good mail, not merely mail nobody
   // reported: a botnet address whose first messages forged their
   // authentication has no good history to lose, whatever it sends later.
-  a.clean = vol_m >= 2 && missing.empty();
+  // DMARC passing is the domain's own word for its mail, so it stands for
+  // SPF+DKIM+DMARC aligned here (issue 13, round 10): a small
+  // organisation's server that signs nothing, or whose SPF record is
+  // stale, but passes DMARC on the other is sending good mail (a good class
+  // still needs both, as the providers ask of bulk senders).
+  a.clean = vol_m >= 2 && p < th.model_good && (dmarc >= th.dmarc_good || list_auth) &&
+            (!network || fcrdns_share >= th.fcrdns_good);
   // Consistency: clean mail over good_min_hours, or the bulk senders'
   // requirements met in the bulk volume from the first campaign on (a new
   // customer of an ESP: SPF+DKIM+DMARC aligned and one-click unsubscribe on

@@ -37,7 +37,10 @@
 //                     (30 days, the month window) whatever it sends meanwhile
 //   not bad after all (the reasons folded into one warning):
 //     LIST_HYGIENE    a sender that authenticates as itself, without evidence
-//                     about the mail itself (README "Corroboration")
+//                     about the mail itself (README "Corroboration"); a
+//                     sender that is no list whose volume jumped
+//                     ([spike_factor] over a good history) is not helped
+//                     (VOLUME_JUMP)
 //     SHARED_ADDRESS  an ip/net with clean history for [good_history_hours] whose
 //                     month is authenticated, FCrDNS and below [model_bad] and whose
 //                     volume did not jump ([spike_factor]): an ESP's pool address
@@ -313,8 +316,10 @@ struct Assessment {
   SenderClass cls = SenderClass::kUnknown;
   double score = 0;
   std::vector<Reason> reasons;
-  double p_bad = 0;    // the sender model's P(bad) (0 without enough volume)
-  bool clean = false;  // mail without bad evidence: history a later turn for the worse reads as COMPROMISED
+  double p_bad = 0;  // the sender model's P(bad) (0 without enough volume)
+  // Mail without bad evidence (P(bad) < model_good, DMARC pass, FCrDNS for
+  // an address): history a later turn for the worse reads as COMPROMISED.
+  bool clean = false;
 };
 
 // What the rules say about the counters alone (prev: the class the identity

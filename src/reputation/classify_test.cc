@@ -519,6 +519,49 @@ TEST(Classify, QuietCleanAccountTakenOverIsCompromised) {
   EXPECT_FALSE(has_reason(n, "WAS_GOOD"));
 }
 
+// DMARC passing is good mail for the history (README "Good history must be
+// good mail"): a small organisation's server that signs nothing (SPF and
+// DMARC pass, no DKIM) is clean while unknown, and its takeover reads as
+// one; the same server forging nothing but passing nothing either is not.
+TEST(Classify, DmarcPassingServerWithoutDkimHasGoodHistory) {
+  const Thresholds th;
+  auto run = [&](std::optional<Metric> auth) {
+    Counters c;
+    std::optional<ClassState> st;
+    for (int i = 0; i <= 14 * 6; ++i) {  // two weeks, a recipient every 4 hours
+      const int64_t t = kNow - 14 * 86400 + i * 4 * 3600;
+      c.add(Metric::kVolume, 1, t);
+      if (auth) c.add(*auth, 1, t);
+      c.add(Metric::kFcrdns, 1, t);
+      if (i % 6 == 5) {
+        Assessment a = classify(c, IdentityKind::kIp, t, th, st ? st->cls : SenderClass::kUnknown,
+                                st ? st->good_since : 0);
+        st = apply_history(a, st, t);
+      }
+    }
+    // Taken over: 600 recipients in the hour, 30% unknown, half flagged.
+    for (int i = 0; i < 30; ++i) {
+      const int64_t at = kNow + i * 120;
+      c.add(Metric::kVolume, 20, at);
+      if (auth) c.add(*auth, 20, at);
+      c.add(Metric::kFcrdns, 20, at);
+      c.add(Metric::kSpamVerdict, 10, at);
+      c.add(Metric::kBounces, 6, at + 30);
+    }
+    const SenderClass prev = st ? st->cls : SenderClass::kUnknown;
+    return std::pair{st ? st->good_since : 0,
+                     classify(c, IdentityKind::kIp, kNow + 3600, th, prev, st ? st->good_since : 0)};
+  };
+  const auto [since, a] = run(Metric::kDmarcOnly);
+  EXPECT_GT(since, 0);
+  EXPECT_EQ(a.cls, SenderClass::kCompromised);
+  EXPECT_TRUE(has_reason(a, "WAS_GOOD"));
+  // The volume alone (no authentication counted at all) earns no history.
+  const auto [since_none, n] = run(std::nullopt);
+  EXPECT_EQ(since_none, 0);
+  EXPECT_EQ(n.cls, SenderClass::kSpammer);
+}
+
 // Compromised needs good mail before the turn (README "Good history must be
 // good mail"): a snowshoe address whose low-volume start the filter already
 // flagged on a quarter of its mail, then four times the volume, is a
@@ -563,6 +606,67 @@ TEST(Classify, HistoryFlaggedByTheFilterIsNoGoodHistory) {
   Assessment r =
       classify(burst(history(false), 0.15), IdentityKind::kIp, now, th, SenderClass::kUnknown, clean_since);
   EXPECT_NE(r.cls, SenderClass::kCompromised);
+}
+
+// A jump in volume is no list hygiene (README "Corroboration"): a receipt
+// mailer or an organisation's server, authenticated with FCrDNS, that sends
+// in an hour fifty times its daily rate with 12% unknown recipients and a
+// few trap hits has been taken over; the same hour from a list (one-click
+// unsubscribe) is a campaign, and a transactional sender whose day merely
+// doubles is neither.
+TEST(Classify, VolumeJumpOfANonListSenderIsATakeover) {
+  const Thresholds th;
+  auto history = [](double per_day, double one_click) {
+    Counters c;
+    for (int i = 0; i < 10 * 24; ++i) {  // ten days
+      const int64_t t = kNow - 10 * 86400 + i * 3600;
+      c.add(Metric::kVolume, per_day / 24, t);
+      c.add(Metric::kAuthAligned, per_day / 24, t);
+      c.add(Metric::kFcrdns, per_day / 24, t);
+      c.add(Metric::kOneClick, one_click * per_day / 24, t);
+      if (i % 48 == 0) c.add(Metric::kBounces, 1, t);
+    }
+    return c;
+  };
+  auto burst = [](Counters c, double volume, double one_click) {
+    for (int i = 0; i < 30; ++i) {  // the last hour: 12% unknown, 6% flagged, 0.2% traps
+      const int64_t at = kNow + i * 120;
+      c.add(Metric::kVolume, volume / 30, at);
+      c.add(Metric::kAuthAligned, volume / 30, at);
+      c.add(Metric::kFcrdns, volume / 30, at);
+      c.add(Metric::kOneClick, one_click * volume / 30, at);
+      c.add(Metric::kSpamVerdict, 0.06 * volume / 30, at);
+      c.add(Metric::kBounces, 0.12 * volume / 30, at + 30);
+      if (i % 10 == 0) c.add(Metric::kTraps, 1, at + 30);
+    }
+    return c;
+  };
+  const int64_t now = kNow + 3600;
+  const int64_t since = kNow - 10 * 86400;
+  for (IdentityKind kind : {IdentityKind::kIp, IdentityKind::kDomain}) {
+    SCOPED_TRACE(kind == IdentityKind::kIp ? "ip" : "domain");
+    const Assessment t =
+        classify(burst(history(60, 0), 3000, 0), kind, now, th, SenderClass::kTransactional, since);
+    EXPECT_EQ(t.cls, SenderClass::kCompromised);
+    EXPECT_TRUE(has_reason(t, "VOLUME_JUMP"));
+    EXPECT_FALSE(has_reason(t, "LIST_HYGIENE"));
+    // Without a class, clean for ten days: compromised as well.
+    const Assessment u = classify(burst(history(6, 0), 1500, 0), kind, now, th, SenderClass::kUnknown, since);
+    EXPECT_EQ(u.cls, SenderClass::kCompromised);
+    EXPECT_TRUE(has_reason(u, "VOLUME_JUMP"));
+    // A list's campaign of the same size and reception: list hygiene.
+    const Assessment l = classify(burst(history(60, 1), 3000, 1), kind, now, th, SenderClass::kBulk, since);
+    EXPECT_FALSE(is_bad(l.cls));
+    EXPECT_FALSE(has_reason(l, "VOLUME_JUMP"));
+    // A list without a class yet (one-click on its mail): the same.
+    EXPECT_FALSE(
+        is_bad(classify(burst(history(60, 1), 3000, 1), kind, now, th, SenderClass::kUnknown, since).cls));
+  }
+  // A receipt mailer whose day merely doubles: no jump, no bad class.
+  const Assessment d = classify(burst(history(600, 0), 50, 0), IdentityKind::kDomain, now, th,
+                                SenderClass::kTransactional, since);
+  EXPECT_FALSE(has_reason(d, "VOLUME_JUMP"));
+  EXPECT_FALSE(is_bad(d.cls));
 }
 
 TEST(Classify, SharedAddressIsJudgedByItsMonth) {
