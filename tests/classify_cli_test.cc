@@ -161,6 +161,54 @@ TEST_F(CliClassify, EvalTsvSmsAndIm) {
     EXPECT_GT(nonzero_chars, 250);
     EXPECT_FALSE(mem >> label);
 
+    // --features: per message run, its label, its position in the corpus
+    // file and its distinct feature indices (as many as --members counts);
+    // in a shuffled run the positions are a permutation that points back to
+    // the message's own line (its label there).
+    std::vector<int> file_labels;
+    {
+      std::istringstream corpus(slurp((dir_ / "sms.tsv").string()));
+      std::string row;
+      while (std::getline(corpus, row)) file_labels.push_back(row.starts_with("spam\t") ? 1 : 0);
+    }
+    ASSERT_EQ(file_labels.size(), 300u);
+    for (const char* order : {"", " --shuffle 7"}) {
+      const std::string feats = (dir_ / "features").string(), mems = (dir_ / "members2").string();
+      CmdResult f = run("classify eval --corpus " + (dir_ / "sms.tsv").string() + " --format tsv --channel " +
+                        ch + " --json --members " + mems + " --features " + feats + order);
+      ASSERT_EQ(f.status, 0) << f.err;
+      std::istringstream fin(slurp(feats)), memin(slurp(mems));
+      std::vector<bool> seen(300, false);
+      std::string row;
+      int n = 0;
+      while (std::getline(fin, row)) {
+        std::istringstream cols(row);
+        int spam = -1;
+        size_t pos = 0, count = 0, mcount = 0;
+        uint32_t idx = 0;
+        ASSERT_TRUE(cols >> spam >> pos) << row;
+        while (cols >> idx) {
+          EXPECT_LT(idx, 1u << 22);
+          ++count;
+        }
+        double x = 0;
+        int mspam = -1;
+        ASSERT_TRUE(memin >> mspam >> x >> x >> x >> x >> mcount);
+        ASSERT_LT(pos, 300u);
+        EXPECT_FALSE(seen[pos]) << pos;
+        seen[pos] = true;
+        EXPECT_EQ(spam, file_labels[pos]) << row;
+        EXPECT_EQ(spam, mspam);
+        EXPECT_EQ(count, mcount);
+        EXPECT_GT(count, 1u);
+        if (*order == '\0') {
+          EXPECT_EQ(pos, static_cast<size_t>(n));
+        }
+        ++n;
+      }
+      EXPECT_EQ(n, 300);
+    }
+
     // --shuffle SEED: another order of the same messages, the same for the
     // same seed; each seed its own.
     auto shuffled = [&](const std::string& seed, const std::string& out) {

@@ -7,7 +7,7 @@
 //   rampart classify score --model FILE MESSAGE [--json]
 //   rampart classify eval  --corpus FILE [--format trec|tsv] [--channel email|sms|im]
 //                          [--seed N] [--params SPEC] [--limit N] [--scores FILE]
-//                          [--members FILE] [--shuffle SEED] [--json]
+//                          [--members FILE] [--features FILE] [--shuffle SEED] [--json]
 //
 // DESCRIPTION
 //   train: learns every message of the corpus in order, into the model FILE
@@ -32,6 +32,11 @@
 //   log-odds parts of Model::members, which add up to the score's log-odds; the number of
 //   distinct features), to study how the members rank the hard messages. It extracts each
 //   message once more, inside the timed loop: msgs_per_sec is lower with it.
+//   --features FILE writes, in the order run, "label index f1 f2 ..." per message: label 1 spam, 0
+//   ham; its 0-based position in the corpus file (so a shuffled run can be matched to its text);
+//   the distinct feature indices the learners saw, before it was learned. With --members, the
+//   record to replay the linear learners offline exactly (bench/classify/replay.py). Like
+//   --members it extracts each message once more, inside the timed loop.
 //   --shuffle SEED runs the corpus in a random order instead of the order given (Fisher-Yates
 //   over a 64-bit Mersenne Twister seeded with SEED: the same seed, the same order on every
 //   build), to see how much a figure owes to one order (README.md).
@@ -120,7 +125,8 @@ bool parse_common(Args& a, Common& c, int& rc) {
 }
 
 int run_eval(Args& a) {
-  if (!a.parse({"corpus", "format", "channel", "seed", "params", "limit", "scores", "members", "shuffle"},
+  if (!a.parse({"corpus", "format", "channel", "seed", "params", "limit", "scores", "members", "features",
+                "shuffle"},
                {"json"}))
     return kUsage;
   if (!a.positional().empty()) return a.usage_error("unexpected argument '" + a.positional()[0] + "'");
@@ -131,13 +137,20 @@ int run_eval(Args& a) {
   if (!parse_common(a, c, rc)) return rc;
   auto corpus = read_corpus(*path, c.format, c.limit);
   if (!corpus) return a.usage_error(corpus.error().message);
+  // position[i]: where the i-th message run sits in the corpus file.
+  std::vector<size_t> position(corpus->size());
+  for (size_t i = 0; i < position.size(); ++i) position[i] = i;
   if (auto s = a.get("shuffle")) {
     uint64_t seed = 0;
     auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), seed);
     if (ec != std::errc() || p != s->data() + s->size() || s->empty())
       return a.usage_error("--shuffle needs a non-negative integer");
     std::mt19937_64 rng(seed);
-    for (size_t i = corpus->size(); i > 1; --i) std::swap((*corpus)[i - 1], (*corpus)[rng() % i]);
+    for (size_t i = corpus->size(); i > 1; --i) {
+      const size_t j = rng() % i;
+      std::swap((*corpus)[i - 1], (*corpus)[j]);
+      std::swap(position[i - 1], position[j]);
+    }
   }
   auto cl = Classifier::create(c.channel, c.fopt, c.lopt);
   if (!cl) return a.usage_error(cl.error().message);
@@ -148,16 +161,35 @@ int run_eval(Args& a) {
   const auto members_path = a.get("members");
   std::vector<std::pair<Model::Members, size_t>> parts;
   if (members_path) parts.reserve(corpus->size());
+  // --features: each message's feature indices before it is learned.
+  const auto features_path = a.get("features");
+  std::FILE* features_file = nullptr;
+  if (features_path) {
+    features_file = std::fopen(features_path->c_str(), "w");
+    if (!features_file) return a.usage_error("cannot write " + *features_path);
+  }
+  std::string line;
+  size_t run_index = 0;
   const auto t0 = std::chrono::steady_clock::now();
   const double c0 = cpu_seconds();
   for (const Example& e : *corpus) {
-    if (members_path) {
+    if (members_path || features_file) {
       const Model::Members m = cl->members(e.text);  // extracts: last_features() is this message's
-      parts.emplace_back(m, cl->last_features().size());
+      if (members_path) parts.emplace_back(m, cl->last_features().size());
+      if (features_file) {
+        line = e.spam ? "1 " : "0 ";
+        line += std::to_string(position[run_index]);
+        for (uint32_t f : cl->last_features()) (line += ' ') += std::to_string(f);
+        line += '\n';
+        std::fwrite(line.data(), 1, line.size(), features_file);
+      }
     }
+    ++run_index;
     judged.push_back(Judged{cl->score_and_learn(e.text, e.spam), e.spam});
   }
   const double cpu = cpu_seconds() - c0;
+  if (features_file && std::fclose(features_file) != 0)
+    return a.usage_error("cannot write " + *features_path);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   size_t spam = 0;
