@@ -769,22 +769,20 @@ struct CallPatterns::Impl {
     if (night || weekend) signs.push_back(night ? "at night" : "at the weekend");
     const bool strong = dest.size() >= opt.toll_block_destinations || signs.size() >= 2;
     // What is blocked and barred is what the burst looks like: its
-    // destinations (the country codes it dialled `toll_burst_calls` times
-    // in the window; IRSF pumps a few ranges of a few countries again and
-    // again: GSMA FF.21, the CFCA's survey, i3forum's fraudulent number
-    // ranges), not every international call of the caller or the PBX: its
-    // own users' calls to other countries in the meantime are tagged.
-    // The bar (24 h) holds only a country code that is a real part of the
-    // burst: at least half its fair share of the window's international
-    // calls (a user's two calls to one country among a burst's hundreds
-    // to others are blocked while the burst lasts, not barred for a day).
+    // destinations, not every international call of the caller or the PBX
+    // (IRSF pumps a few ranges of a few countries again and again: GSMA
+    // FF.21, the CFCA's survey, i3forum's fraudulent number ranges). A
+    // country code is one of them when the window holds `toll_burst_calls`
+    // calls to it and at least half its fair share of the window's
+    // international calls; the PBX's users' calls to other countries
+    // meanwhile (a few among the burst's many) are tagged.
     const uint32_t to_cc = countries.count(cc);
-    const bool burst_dest = to_cc >= opt.toll_burst_calls;
-    const bool bar_dest = burst_dest && 2 * static_cast<uint64_t>(to_cc) * countries.size() >= intl;
+    const bool burst_dest =
+        to_cc >= opt.toll_burst_calls && 2 * static_cast<uint64_t>(to_cc) * countries.size() >= intl;
     out.action = strong && burst_dest ? Action::kBlock : Action::kTag;
     if (strong && burst_dest) {
       if (k.toll_from < 0) k.toll_from = now;
-      if (bar && bar_dest && opt.toll_bar_s > 0) {
+      if (bar && opt.toll_bar_s > 0) {
         auto b = std::find_if(k.bars.begin(), k.bars.end(), [cc](const auto& x) { return x.first == cc; });
         if (b != k.bars.end())
           b->second = now + opt.toll_bar_s;
