@@ -3,6 +3,7 @@
 #include "channels/calls.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <deque>
 #include <nlohmann/json.hpp>
@@ -17,6 +18,8 @@ namespace rampart::channels::calls {
 namespace {
 
 constexpr size_t kMaxAttemptsPerKey = 4096;
+// Country codes a key's toll-fraud bar holds at most (a burst's destinations).
+constexpr size_t kMaxBars = 64;
 
 struct Attempt {
   int64_t time;
@@ -31,6 +34,7 @@ struct Attempt {
   bool neighbour = false;    // from outside, a caller ID sharing the callee's leading digits
   uint32_t src = 0;          // hash of the source (/24, /64, else trunk): TDoS per source
   uint32_t from = 0;         // hash of the caller ID (0: withheld or none): distinct callers
+  bool fresh = false;        // a caller's: a callee it had not called in the window (set per key)
 };
 
 // kRange: an own customer's number block (one of `own_ranges` of at most
@@ -280,8 +284,12 @@ struct CallPatterns::Impl {
     // the time of its first call (its own history).
     uint64_t intl_before = 0;
     int64_t since = -1;
-    // A toll-fraud block bars the caller's international calls until
-    // `barred_until`; the burst from `toll_from` on is not its history.
+    // A toll-fraud block bars the key's calls to the country codes the
+    // burst dialled (`bars`: code, until when), not its other international
+    // calls; the burst from `toll_from` on is not its history.
+    // `barred_until` is a bar on every international call, as state files
+    // of earlier versions hold it (without the codes).
+    std::vector<std::pair<uint16_t, int64_t>> bars;
     int64_t barred_until = 0, toll_from = -1;
     int64_t minute_at = 0;  // the time of the last judgement (the last-minute suffix)
     // What the rules read of `attempts`, kept as attempts come, end and
@@ -289,11 +297,11 @@ struct CallPatterns::Impl {
     // holds up to 4,096 attempts).
     struct Tally {
       uint32_t ended = 0, answered = 0, short_calls = 0, conversations = 0, invalid = 0, foreign = 0,
-               intl = 0, intl_long = 0, seq = 0, pairs = 0;
+               intl = 0, intl_long = 0, seq = 0, pairs = 0, fresh_ended = 0;
       uint32_t defects[kDefects] = {};  // invalid caller IDs per Defect
       size_t minute_n = 0;              // the last attempts that are inside the last 60 s
       CountSet minute;                  // their callees (callers, networks: distinct callees a minute)
-      CountSet callees;                 // the callees in the window (countries: Wangiri)
+      CountSet callees;                 // the callees in the window (countries: Wangiri; callers)
       CountSet neighbours;              // callees of neighbour-spoofed calls (trunks, networks)
       CountSet intl_dest;  // international callees (toll fraud: callers, networks, number blocks)
       CountSet countries;  // their country codes
@@ -304,10 +312,19 @@ struct CallPatterns::Impl {
     // A caller's answered conversations since its key was made (not only in
     // the window): a known caller, let through a flood at its callee.
     uint32_t talks = 0;
+    // A caller's ended calls that left the window, for robocalling sustained
+    // over hours (`slow_*`): how many, answered, conversations, to callees
+    // new to it; halved every `slow_horizon_s` since `h_since`.
+    uint32_t h_ended = 0, h_answered = 0, h_conv = 0, h_fresh = 0;
+    int64_t h_since = -1;
+    // The callees of a caller with 10 ended calls or more over the horizon,
+    // hashed into 1,024 bits (a slow redialler's few numbers are not new each
+    // time they leave the window); cleared at each halving.
+    std::unique_ptr<std::array<uint64_t, 16>> seen;
   };
   // Which distinct counts a kind of key needs.
   static constexpr bool wants_minute(KeyKind k) { return k == KeyKind::kCaller || k == KeyKind::kNet; }
-  static constexpr bool wants_callees(KeyKind k) { return k == KeyKind::kCountry; }
+  static constexpr bool wants_callees(KeyKind k) { return k == KeyKind::kCountry || k == KeyKind::kCaller; }
   static constexpr bool wants_neighbours(KeyKind k) { return k == KeyKind::kTrunk || k == KeyKind::kNet; }
   static constexpr bool wants_toll(KeyKind k) {
     return k == KeyKind::kCaller || k == KeyKind::kNet || k == KeyKind::kRange;
@@ -324,6 +341,7 @@ struct CallPatterns::Impl {
       if (on) v = static_cast<uint32_t>(static_cast<int64_t>(v) + sign);
     };
     add(t.ended, true);
+    add(t.fresh_ended, a.fresh);
     if (!a.answered) return;
     add(t.answered, true);
     add(t.short_calls, a.duration >= 0 && a.duration < opt.short_call_s);
@@ -338,6 +356,20 @@ struct CallPatterns::Impl {
       t.seq += close_callees(k.attempts.back(), a);
     }
     k.attempts.push_back(a);
+    Attempt& mine = k.attempts.back();
+    mine.fresh = false;
+    if (wants_callees(k.kind)) {
+      mine.fresh = k.kind == KeyKind::kCaller && a.callee && t.callees.count(a.callee) == 0;
+      t.callees.add(a.callee);
+    }
+    if (k.kind == KeyKind::kCaller && a.callee && (k.seen || k.h_ended + t.ended >= 10)) {
+      if (!k.seen) k.seen = std::make_unique<std::array<uint64_t, 16>>();
+      const uint64_t h = (a.callee * 0x9E3779B97F4A7C15ull) >> 54;  // 10 bits
+      uint64_t& word = (*k.seen)[h >> 6];
+      const uint64_t bit = uint64_t{1} << (h & 63);
+      mine.fresh = mine.fresh && !(word & bit);
+      word |= bit;
+    }
     t.invalid += a.invalid_cli;
     t.defects[a.defect % kDefects] += a.invalid_cli;
     t.foreign += a.foreign_cli;
@@ -345,7 +377,6 @@ struct CallPatterns::Impl {
       ++t.minute_n;
       t.minute.add(a.callee);
     }
-    if (wants_callees(k.kind)) t.callees.add(a.callee);
     if (k.kind == KeyKind::kTo) {
       t.sources.add(a.src);
       if (a.from)
@@ -361,7 +392,7 @@ struct CallPatterns::Impl {
         t.countries.add(a.cc);
       }
     }
-    tally_end(k, a, +1);
+    tally_end(k, mine, +1);
   }
   void pop(Key& k) const {
     const Attempt& a = k.attempts.front();
@@ -459,7 +490,22 @@ struct CallPatterns::Impl {
     while (!k.attempts.empty() && k.attempts.front().time < now - opt.window_s) {
       const Attempt& a = k.attempts.front();
       k.intl_before += a.intl && (k.toll_from < 0 || a.time < k.toll_from - opt.window_s);
+      if (k.kind == KeyKind::kCaller && a.ended) {
+        if (k.h_since < 0) k.h_since = a.time;
+        ++k.h_ended;
+        k.h_answered += a.answered;
+        k.h_conv += a.answered && a.duration >= opt.conversation_s;
+        k.h_fresh += a.fresh;
+      }
       pop(k);
+    }
+    if (k.h_since >= 0 && now - k.h_since > opt.slow_horizon_s) {  // an approximate sliding horizon
+      k.h_ended /= 2;
+      k.h_answered /= 2;
+      k.h_conv /= 2;
+      k.h_fresh /= 2;
+      k.h_since = now - opt.slow_horizon_s / 2;
+      k.seen.reset();
     }
     if (k.since < 0 && !k.attempts.empty()) k.since = k.attempts.front().time;
     advance_minute(k, now);
@@ -511,6 +557,7 @@ struct CallPatterns::Impl {
         if (nd >= opt.tag_distinct_per_min)
           out.reasons.push_back(std::to_string(nd) + " distinct callees in 60 s");
       }
+      raise(sustained(k));
       raise(toll(k, now));
     } else if (k.kind == KeyKind::kRange) {
       // An own customer's number block: toll fraud spread over its
@@ -574,6 +621,35 @@ struct CallPatterns::Impl {
       }
     }
     if (out.action != Action::kAllow) out.reasons.insert(out.reasons.end(), signs.begin(), signs.end());
+    return out;
+  }
+
+  // Robocalling sustained over hours by one caller ID, below the window's
+  // rates (a campaign rotating a pool of caller IDs keeps each one's calls a
+  // minute low): over the caller's ended calls of the last `slow_horizon_s`
+  // (its window and the history before it), at least `slow_min_calls`,
+  // `slow_fresh_share` of them to callees new to it, under `low_asr`
+  // answered and at most half of the answered ones conversations. The
+  // answer-seizure ratio and the call length over a caller's traffic are the
+  // signs call analytics read (ITU-T E.411's ASR; the FCC's reasonable
+  // analytics: call volume, completion and duration); a person, a call
+  // centre (talks when answered) and a reminder service (answered) are far
+  // from it.
+  Assessment sustained(const Key& k) const {
+    Assessment out;
+    const auto& t = k.t;
+    const uint32_t ended = k.h_ended + t.ended, answered = k.h_answered + t.answered,
+                   conv = k.h_conv + t.conversations, fresh = k.h_fresh + t.fresh_ended;
+    if (opt.slow_min_calls == 0 || ended < opt.slow_min_calls ||
+        static_cast<double>(fresh) < opt.slow_fresh_share * static_cast<double>(ended) ||
+        static_cast<double>(answered) >= opt.low_asr * static_cast<double>(ended) || 2 * conv > answered)
+      return out;
+    out.action = Action::kBlock;
+    out.reasons.push_back("robocalling over hours: " + std::to_string(ended) + " ended calls, " +
+                          std::to_string(fresh) + " to new callees, " + std::to_string(answered) +
+                          " answered (" + std::to_string((100 * answered + ended / 2) / ended) + "%), " +
+                          std::to_string(conv) + " of them " + std::to_string(opt.conversation_s) +
+                          " s or longer");
     return out;
   }
 
@@ -649,12 +725,22 @@ struct CallPatterns::Impl {
     // Only the international calls are judged (and barred): the caller's
     // domestic calls are not the fraud.
     if (k.attempts.empty() || !k.attempts.back().intl) return out;
-    if (now < k.barred_until) {
+    const uint16_t cc = k.attempts.back().cc;
+    if (now < k.barred_until) {  // a bar of every international call (state of an earlier version)
       out.action = Action::kBlock;
       out.reasons.push_back("toll fraud: international calls barred for " +
                             std::to_string((k.barred_until - now + 59) / 60) + " min more after a block");
       return out;
     }
+    std::erase_if(k.bars, [now](const auto& b) { return b.second <= now; });
+    for (const auto& [code, until] : k.bars)
+      if (code == cc) {
+        out.action = Action::kBlock;
+        out.reasons.push_back("toll fraud: calls to +" + std::to_string(cc) + " barred for " +
+                              std::to_string((until - now + 59) / 60) +
+                              " min more after a block (a destination of the burst)");
+        return out;
+      }
     const CountSet& dest = k.t.intl_dest;
     const CountSet& countries = k.t.countries;
     const uint32_t intl = k.t.intl, long_calls = k.t.intl_long;
@@ -682,10 +768,27 @@ struct CallPatterns::Impl {
                       std::to_string(opt.toll_long_call_s) + " s");
     if (night || weekend) signs.push_back(night ? "at night" : "at the weekend");
     const bool strong = dest.size() >= opt.toll_block_destinations || signs.size() >= 2;
-    out.action = strong ? Action::kBlock : Action::kTag;
-    if (strong) {
+    // What is blocked and barred is what the burst looks like: its
+    // destinations, not every international call of the caller or the PBX
+    // (IRSF pumps a few ranges of a few countries again and again: GSMA
+    // FF.21, the CFCA's survey, i3forum's fraudulent number ranges). A
+    // country code is one of them when the window holds `toll_burst_calls`
+    // calls to it and at least half its fair share of the window's
+    // international calls; the PBX's users' calls to other countries
+    // meanwhile (a few among the burst's many) are tagged.
+    const uint32_t to_cc = countries.count(cc);
+    const bool burst_dest =
+        to_cc >= opt.toll_burst_calls && 2 * static_cast<uint64_t>(to_cc) * countries.size() >= intl;
+    out.action = strong && burst_dest ? Action::kBlock : Action::kTag;
+    if (strong && burst_dest) {
       if (k.toll_from < 0) k.toll_from = now;
-      if (bar) k.barred_until = now + opt.toll_bar_s;
+      if (bar && opt.toll_bar_s > 0) {
+        auto b = std::find_if(k.bars.begin(), k.bars.end(), [cc](const auto& x) { return x.first == cc; });
+        if (b != k.bars.end())
+          b->second = now + opt.toll_bar_s;
+        else if (k.bars.size() < kMaxBars)
+          k.bars.emplace_back(cc, now + opt.toll_bar_s);
+      }
     }
     std::string why = "toll fraud: " + std::to_string(dest.size()) + " international callees in " +
                       std::to_string(opt.window_s) + " s, " +
@@ -694,6 +797,9 @@ struct CallPatterns::Impl {
     why += age > 0 ? ", " + std::to_string(k.intl_before) + " international calls before in " +
                          std::to_string(age / 3600) + " h"
                    : ", no history";
+    if (strong && !burst_dest)
+      why += "; +" + std::to_string(cc) + " is not one of the burst's destinations (" +
+             std::to_string(to_cc) + " of its calls)";
     out.reasons.push_back(std::move(why));
     return out;
   }
@@ -984,8 +1090,13 @@ std::vector<Incident> CallPatterns::incidents() const {
 // answered, duration, intl, country code, foreign caller ID], ...] (the last
 // three may be absent: state of an older version), "toll": [international
 // calls before the window, first call, barred until, toll fraud since],
-// "talks": N (a caller's answered conversations since its key was made: a
-// known caller in a flood at its callee; absent when 0),
+// "hist": [ended, answered, conversations, to new callees, since] (a
+// caller's ended calls that left the window: sustained robocalling; absent
+// when none), "talks": N (a caller's answered conversations since its key was made: a
+// known caller in a flood at its callee; absent when 0), "bars": [[country
+// code, barred until], ...] (a toll-fraud bar of the burst's destinations;
+// absent when none; "toll"'s third field is a bar of every international
+// call, as earlier versions wrote it),
 // "incident": {"action": 0|1|2, "first_seen": T, "last_seen": T, "attempts":
 // N, "reasons": [...]} (only when flagged)}
 std::string CallPatterns::save_state(int64_t now) const {
@@ -997,17 +1108,35 @@ std::string CallPatterns::save_state(int64_t now) const {
     if (it == impl_->keys.end()) continue;
     const Impl::Key& k = it->second;
     Json atts = Json::array();
+    // A caller's ended calls that leave the window here go to its history,
+    // as judge() would have put them.
+    uint32_t h_ended = k.h_ended, h_answered = k.h_answered, h_conv = k.h_conv, h_fresh = k.h_fresh;
+    int64_t h_since = k.h_since;
     for (const Attempt& a : k.attempts)
-      if (a.time >= horizon)
+      if (a.time >= horizon) {
         atts.push_back(Json::array({a.time, a.callee, a.ended, a.answered, a.duration, a.intl, a.cc,
                                     a.foreign_cli, attempt_flags(a)}));
-    if (atts.empty() && !k.flagged && k.talks == 0) continue;
+      } else if (k.kind == KeyKind::kCaller && a.ended) {
+        if (h_since < 0) h_since = a.time;
+        ++h_ended;
+        h_answered += a.answered;
+        h_conv += a.answered && a.duration >= impl_->opt.conversation_s;
+        h_fresh += a.fresh;
+      }
+    if (atts.empty() && !k.flagged && k.talks == 0 && h_ended == 0) continue;
     Json j = {{"key", name},
               {"kind", static_cast<int>(k.kind)},
               {"count", k.incident.attempts},
               {"attempts", std::move(atts)},
               {"toll", Json::array({k.intl_before, k.since, k.barred_until, k.toll_from})}};
     if (k.talks > 0) j["talks"] = k.talks;
+    if (h_ended > 0) j["hist"] = Json::array({h_ended, h_answered, h_conv, h_fresh, h_since});
+    if (!k.bars.empty()) {
+      Json bars = Json::array();
+      for (const auto& [cc, until] : k.bars)
+        if (until > now) bars.push_back(Json::array({cc, until}));
+      j["bars"] = std::move(bars);
+    }
     if (k.flagged)
       j["incident"] = {{"action", static_cast<int>(k.incident.action)},
                        {"first_seen", k.incident.first_seen},
@@ -1101,12 +1230,29 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
            int_of(j["toll"][0], 0, INT64_MAX, &intl_before) && int_of(j["toll"][1], -1, INT64_MAX, &since) &&
            int_of(j["toll"][2], 0, INT64_MAX, &barred_until) &&
            int_of(j["toll"][3], -1, INT64_MAX, &toll_from);
+    int64_t hist[5] = {0, 0, 0, 0, -1};
+    if (ok && j.contains("hist")) {
+      ok = j["hist"].is_array() && j["hist"].size() == 5;
+      for (size_t i = 0; ok && i < 4; ++i) ok = int_of(j["hist"][i], 0, UINT32_MAX, &hist[i]);
+      ok = ok && int_of(j["hist"][4], -1, INT64_MAX, &hist[4]) && hist[1] <= hist[0] && hist[2] <= hist[1] &&
+           hist[3] <= hist[0];
+    }
+    std::vector<std::pair<uint16_t, int64_t>> bars;
+    if (ok && j.contains("bars")) {
+      ok = j["bars"].is_array() && j["bars"].size() <= kMaxBars;
+      for (size_t i = 0; ok && i < j["bars"].size(); ++i) {
+        const Json& b = j["bars"][i];
+        int64_t cc = 0, until = 0;
+        ok = b.is_array() && b.size() == 2 && int_of(b[0], 1, 999, &cc) && int_of(b[1], 0, INT64_MAX, &until);
+        if (ok && until > now) bars.emplace_back(static_cast<uint16_t>(cc), until);
+      }
+    }
     inc.attempts = static_cast<uint64_t>(count);
     if (!ok) {
       ++bad;
       continue;
     }
-    if (atts.empty() && !flagged && talks == 0) continue;
+    if (atts.empty() && !flagged && talks == 0 && hist[0] == 0) continue;
     const std::string name = j["key"].get<std::string>();
     Impl::Key& k = impl_->touch(name, static_cast<KeyKind>(kind));
     k.kind = static_cast<KeyKind>(kind);
@@ -1116,8 +1262,14 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
     k.intl_before = static_cast<uint64_t>(intl_before);
     k.since = since;
     k.barred_until = barred_until;
+    k.bars = std::move(bars);
     k.toll_from = toll_from;
     k.talks = static_cast<uint32_t>(talks);
+    k.h_ended = static_cast<uint32_t>(hist[0]);
+    k.h_answered = static_cast<uint32_t>(hist[1]);
+    k.h_conv = static_cast<uint32_t>(hist[2]);
+    k.h_fresh = static_cast<uint32_t>(hist[3]);
+    k.h_since = hist[4];
     inc.key = name;
     k.incident = std::move(inc);
     ++loaded;

@@ -108,6 +108,14 @@ struct Options {
   uint32_t tdos_calls = 100;
   double tdos_distinct_share = 0.8;
   uint32_t tdos_source_min = 20;
+  // Robocalling sustained over hours by one caller ID (below the window's
+  // rates): over its ended calls of the last `slow_horizon_s`, at least
+  // `slow_min_calls`, `slow_fresh_share` of them to callees new to it, under
+  // `low_asr` answered, at most half of the answered ones `conversation_s`
+  // or longer: blocked. 0 turns it off.
+  uint32_t slow_min_calls = 100;
+  double slow_fresh_share = 0.8;
+  int64_t slow_horizon_s = 86400;
   // Wangiri: calls from one foreign country code to this many distinct
   // callees in the window, at least as many ended, under `wangiri_asr`
   // answered: the country's calls are tagged; its callers that rang two
@@ -130,7 +138,12 @@ struct Options {
   uint32_t toll_countries = 3;            // distinct country codes: a sign
   int64_t toll_long_call_s = 180;         // answered international calls this long: a sign (>= 2)
   double toll_history_factor = 4;         // times the caller's own earlier rate
-  int64_t toll_bar_s = 86400;             // a block bars the caller's international calls this long
+  // Only calls to the burst's destinations are blocked: a country code the
+  // key dialled this many times in the window (its other international
+  // calls meanwhile are tagged); a block bars calls to that country code
+  // for `toll_bar_s`, not the key's other international calls.
+  uint32_t toll_burst_calls = 2;
+  int64_t toll_bar_s = 86400;  // a block bars the key's calls to the burst's country codes this long
   // An own number block (`own_ranges` of at most 10,000 numbers: a PBX's
   // extensions) is judged as one caller; its block stops the calls of a
   // source (/24, /64) with this many international calls in the window.

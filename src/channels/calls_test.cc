@@ -289,17 +289,23 @@ TEST(Calls, HackedPbxDiallingManyInternationalNumbersIsBlocked) {
   EXPECT_EQ(first_flag, 9);    // tagged at 10 international callees
   EXPECT_GE(first_block, 9);   // blocked with the country codes and the long calls
   EXPECT_LE(first_block, 19);  // at the latest at 20
-  // Its domestic calls go through; its international calls stay barred.
+  // Its domestic calls go through, and so do its calls to other countries
+  // than the burst's; calls to the burst's country codes stay barred.
   const int64_t later = kT0 + 14 * 3600;
   EXPECT_EQ(p.on_invite(own_call(later, "+442071230000", "+442079460123")).action, Action::kAllow);
-  Assessment barred = p.on_invite(own_call(later + 1, "+442071230000", "0033142345678"));
+  EXPECT_EQ(p.on_invite(own_call(later + 1, "+442071230000", "0033142345678")).action, Action::kAllow);
+  Assessment barred = p.on_invite(own_call(later + 1, "+442071230000", "002577335913999"));
   EXPECT_EQ(barred.action, Action::kBlock);
   ASSERT_FALSE(barred.reasons.empty());
-  EXPECT_NE(barred.reasons[0].find("barred"), std::string::npos);
+  EXPECT_NE(barred.reasons[0].find("calls to +257 barred"), std::string::npos) << barred.reasons[0];
   // ... across a restart too.
   CallPatterns q(uk_provider());
   q.load_state(p.save_state(later + 1), later + 1);
-  EXPECT_EQ(q.on_invite(own_call(later + 2, "+442071230000", "0033142345679")).action, Action::kBlock);
+  EXPECT_EQ(q.on_invite(own_call(later + 2, "+442071230000", "008827335913111")).action, Action::kBlock);
+  EXPECT_EQ(q.on_invite(own_call(later + 3, "+442071230000", "0033142345679")).action, Action::kAllow);
+  // The bar ends after toll_bar_s (24 h from the burst's last blocked call).
+  EXPECT_EQ(q.on_invite(own_call(kT0 + 12 * 3600 + 86400 + 700, "+442071230000", "008827335913222")).action,
+            Action::kAllow);
   // The same calls arriving from another network are not our toll fraud.
   CallPatterns inbound(uk_provider());
   for (int i = 0; i < 40; ++i) {
@@ -307,6 +313,138 @@ TEST(Calls, HackedPbxDiallingManyInternationalNumbersIsBlocked) {
     c.external = true;
     EXPECT_EQ(inbound.on_invite(c).action, Action::kAllow) << i;
   }
+}
+
+// A hacked PBX pumping premium ranges of two countries through its own
+// address while its users keep calling abroad: the users' calls to other
+// countries are not blocked, during the burst (tagged) or after it (the bar
+// holds the burst's country codes only); the burst's are.
+TEST(Calls, TollFraudBarHoldsTheBurstsDestinationsOnly) {
+  CallPatterns p(uk_provider());
+  const int64_t t0 = kT0 + 5 * 86400 + 2 * 3600;  // Saturday 02:00
+  int fraud_blocked = 0, fraud_calls = 0;
+  for (int i = 0; i < 300; ++i) {
+    const int64_t t = t0 + i * 20;
+    // the burst: the same 12 numbers of two premium ranges, from a few extensions
+    Call c = own_call(t, "+4420712300" + std::to_string(10 + i % 7),
+                      (i % 2 ? "+88213" : "+3712") + std::to_string(5550100 + i % 12));
+    c.source_ip = "198.51.100.7";
+    Assessment a = p.on_invite(c);
+    p.on_end(c);
+    ++fraud_calls;
+    fraud_blocked += a.action == Action::kBlock;
+    if (i % 25 == 12) {  // a user of the PBX calling customers in Germany meanwhile
+      Call u = own_call(t + 5, "+442071230012", "+4930" + std::to_string(1234500 + i));
+      u.source_ip = "198.51.100.7";
+      Assessment b = p.on_invite(u);
+      p.on_end(u);
+      // Tagged, never blocked: Germany is not one of the burst's destinations.
+      EXPECT_NE(b.action, Action::kBlock) << i << " " << (b.reasons.empty() ? "" : b.reasons[0]);
+      if (i == 12) {
+        EXPECT_EQ(b.action, Action::kTag);
+        ASSERT_FALSE(b.reasons.empty());
+        EXPECT_NE(b.reasons[0].find("+49 is not one of the burst's destinations"), std::string::npos)
+            << b.reasons[0];
+      }
+    }
+  }
+  EXPECT_GE(fraud_blocked, fraud_calls - 25);
+  // The morning after: the users call Germany, France and India: allowed;
+  // the burst's ranges stay barred, whatever the extension.
+  const int64_t morning = t0 + 8 * 3600;
+  for (int i = 0; i < 6; ++i) {
+    Call u = own_call(
+        morning + i * 300, "+4420712300" + std::to_string(10 + i),
+        std::string(i % 3 == 0 ? "+4989" : (i % 3 == 1 ? "+3314" : "+9122")) + "4455667" + std::to_string(i));
+    u.source_ip = "198.51.100.7";
+    Assessment b = p.on_invite(u);
+    p.on_end(u);
+    EXPECT_EQ(b.action, Action::kAllow) << i << " " << (b.reasons.empty() ? "" : b.reasons[0]);
+  }
+  Call again = own_call(morning + 3600, "+442071230099", "+882135550199");
+  again.source_ip = "198.51.100.7";
+  Assessment a = p.on_invite(again);
+  EXPECT_EQ(a.action, Action::kBlock);
+  ASSERT_FALSE(a.reasons.empty());
+  EXPECT_NE(a.reasons[0].find("+882 barred"), std::string::npos) << a.reasons[0];
+  // A state written by an earlier version (a bar without country codes)
+  // still bars every international call until it ends.
+  CallPatterns old(uk_provider());
+  const int64_t now = morning + 7200;
+  ASSERT_EQ(old.load_state("{\"key\":\"caller:+442071230000\",\"kind\":0,\"attempts\":[],\"toll\":[0,1," +
+                               std::to_string(now + 3600) +
+                               ",1],\"incident\":{\"action\":2,\"first_seen\":1,\"last_seen\":1,"
+                               "\"reasons\":[\"toll fraud\"]}}\n",
+                           now),
+            1u);
+  EXPECT_EQ(old.on_invite(own_call(now, "+442071230000", "+4930123456789")).action, Action::kBlock);
+  EXPECT_EQ(old.on_invite(own_call(now + 1, "+442071230000", "+442079460123")).action, Action::kAllow);
+}
+
+// One caller ID calling a new number every 4 minutes for hours, 10%
+// answered and those short: below every window rate, blocked at its 100th
+// ended call. A call centre (few answered, but conversations), a reminder
+// service (answered) and a person redialling a few busy lines are not.
+TEST(Calls, SustainedRobocallingOverHoursIsBlocked) {
+  auto run = [](const std::string& caller, auto outcome, auto callee_of) {
+    CallPatterns p;
+    int first_block = -1;
+    std::string why;
+    for (int i = 0; i < 300; ++i) {
+      Call c = call(kT0 + 9 * 3600 + i * 240, caller, callee_of(i), "198.51.100." + std::to_string(i % 200));
+      outcome(i, c);
+      Assessment a = p.on_invite(c);
+      p.on_end(c);
+      if (a.action == Action::kBlock && first_block < 0) {
+        first_block = i;
+        why = a.reasons.empty() ? "" : a.reasons[0];
+      }
+    }
+    EXPECT_TRUE(p.tallies_consistent());
+    return std::make_pair(first_block, why);
+  };
+  auto distinct = [](int i) { return "+1312555" + std::to_string(1000 + (i * 7919) % 9000); };
+  auto robo = [](int i, Call& c) {
+    c.answered = i % 10 == 0;
+    c.duration_s = c.answered ? 12 : 0;
+  };
+  auto [first, why] = run("+12025550143", robo, distinct);
+  EXPECT_EQ(first, 100);
+  EXPECT_NE(why.find("caller:+12025550143: robocalling over hours: 100 ended calls, "), std::string::npos)
+      << why;
+  EXPECT_NE(why.find(" to new callees, 10 answered (10%), 0 of them 30 s or longer"), std::string::npos)
+      << why;
+  // A call centre: 15% answered, the answered calls conversations.
+  auto centre = [](int i, Call& c) {
+    c.answered = i % 7 == 0;
+    c.duration_s = c.answered ? 240 : 0;
+  };
+  EXPECT_EQ(run("+12025550144", centre, distinct).first, -1);
+  // A reminder service: 60% answered with its 25 s message.
+  auto reminder = [](int i, Call& c) {
+    c.answered = i % 5 < 3;
+    c.duration_s = c.answered ? 25 : 0;
+  };
+  EXPECT_EQ(run("+12025550145", reminder, distinct).first, -1);
+  // Someone redialling five busy lines all day, each again after 20 minutes
+  // (out of the window): its callees are not new.
+  auto five = [](int i) { return "+1312555" + std::to_string(2000 + i % 5); };
+  EXPECT_EQ(run("+12025550146", robo, five).first, -1);
+  // The history survives a restart.
+  CallPatterns p;
+  for (int i = 0; i < 99; ++i) {
+    Call c = call(kT0 + 9 * 3600 + i * 240, "+12025550143", distinct(i));
+    robo(i, c);
+    p.on_invite(c);
+    p.on_end(c);
+  }
+  const int64_t t = kT0 + 9 * 3600 + 99 * 240;
+  CallPatterns q;
+  q.load_state(p.save_state(t), t);
+  Call c = call(t, "+12025550143", distinct(99));
+  EXPECT_EQ(q.on_invite(c).action, Action::kAllow);  // 99 ended calls
+  q.on_end(c);
+  EXPECT_EQ(q.on_invite(call(t + 240, "+12025550143", distinct(100))).action, Action::kBlock);
 }
 
 TEST(Calls, BusinessCallingForeignCustomersIsNotFlagged) {
