@@ -169,6 +169,7 @@ std::string e164_digits(std::string_view d, bool plus, const Options& o) {
   if (!o.international_prefix.empty() && d.substr(0, o.international_prefix.size()) == o.international_prefix)
     return std::string(d.substr(o.international_prefix.size()));
   if (o.nanp_international_prefix && d.size() > 3 && d.substr(0, 3) == "011") return std::string(d.substr(3));
+  if (o.nanp_national && d.size() == 10 && d[0] >= '2' && d[3] >= '2') return "1" + std::string(d);
   if (!o.national_prefix.empty() && d.substr(0, o.national_prefix.size()) == o.national_prefix)
     return o.country_code.empty() ? std::string()
                                   : o.country_code + std::string(d.substr(o.national_prefix.size()));
@@ -874,6 +875,7 @@ CallPatterns::CallPatterns(Options opt) : impl_(std::make_unique<Impl>()) {
   // world's) is dialled by nobody there: at home in +1, 011 is one too.
   if (impl_->home_cc == "1" && impl_->opt.international_prefix != "011")
     impl_->opt.nanp_international_prefix = true;
+  if (impl_->home_cc == "1" || impl_->opt.country_code == "1") impl_->opt.nanp_national = true;
 }
 CallPatterns::~CallPatterns() = default;
 size_t CallPatterns::keys() const { return impl_->keys.size(); }

@@ -80,6 +80,12 @@ struct Options {
   // "011" read as an international prefix too (the NANP's): CallPatterns
   // sets it when our country code (or the one all own ranges share) is +1.
   bool nanp_international_prefix = false;
+  // NANP national forms (NANPA dialling plan): a ten-digit NPA-NXX-XXXX (N =
+  // 2-9), dialled without "+" or "1", is +1 + those digits; "1" + the ten
+  // digits is +1 already. CallPatterns sets it when our country code (or the
+  // one all own ranges share) is +1: without it "404 327 1484" would read as a
+  // number of country code +40.
+  bool nanp_national = false;
   size_t max_keys = 200000;
   // Thresholds (per key, over the last minute unless said).
   uint32_t block_distinct_per_min = 30;  // distinct callees in 60 s: block (tag when healthy, below)

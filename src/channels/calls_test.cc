@@ -487,6 +487,23 @@ TEST(Calls, NanpInternationalPrefixIsZeroOneOne) {
   }
   EXPECT_GE(first_block, 9);
   EXPECT_LE(first_block, 19);
+  // Ten-digit national numbers (NPA-NXX-XXXX, no "1") are +1 too: area codes
+  // 404, 252, 713, 312 and 980 are not the country codes +40, +252, +7, +31, +98.
+  Options nanp = o;
+  nanp.nanp_national = true;
+  nanp.nanp_international_prefix = true;
+  EXPECT_EQ(e164_digits("4043271484", false, nanp), "14043271484");
+  EXPECT_EQ(e164_digits("4043271484", false, Options{}), "4043271484");  // no home: as written
+  EXPECT_EQ(e164_digits("0113312345678", false, nanp), "3312345678");    // 011: abroad
+  EXPECT_EQ(e164_digits("1404327148", false, nanp), "1404327148");       // not NPA-NXX-XXXX
+  CallPatterns n(o);
+  const char* areas[] = {"404", "252", "713", "312", "980", "404", "252", "713"};
+  for (int i = 0; i < 60; ++i) {
+    Call c = own_call(kT0 + 12 * 3600 + i * 10, "+17372624976",
+                      std::string(areas[i % 8]) + std::to_string(3271484 + i * 7));
+    EXPECT_EQ(n.on_invite(c).action, Action::kAllow) << i;
+    n.on_end(c);
+  }
   CallPatterns d(o);  // domestic long-distance calls: never toll fraud
   for (int i = 0; i < 30; ++i) {
     Call c = own_call(kT0 + 12 * 3600 + i * 60, "+15122716807", "1" + std::to_string(2125550100 + i * 977));
