@@ -51,7 +51,9 @@ status=0
 #                 development set from then on
 #   bench/blind10 (a ninth author, who read only FORMAT.md, the event format and published
 #                 descriptions; senders, flows and calls): held-out seeds 2847/6675 and 8339 for
-#                 calls, chosen after the generators were finished (2026-12-07 17:54 UTC)
+#                 calls, chosen after the generators were finished (2026-12-07 17:54 UTC); scored
+#                 once on main and the merged tree (bench/README.md "Blind round 10"), a
+#                 development set from then on
 # BLIND_SETS limits the run ("blind", "blind3" ... "blind10"; default all nine).
 # BLIND_PARTS limits the detectors ("senders", "flows", "calls"; default all three).
 PARTS=" ${BLIND_PARTS:-senders flows calls} "
