@@ -37,6 +37,9 @@ import sys
 import tempfile
 import zlib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peers  # noqa: E402  (1-ROCA% and FPR@99 as the peers bench computes them)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BITS = 1 << 22
 
@@ -73,29 +76,11 @@ def run_order(rampart, tmp, part, order):
 
 
 def roca(score, y):
-    v = sorted(zip(score, y))
-    hams = spams = above = 0.0
-    i = 0
-    while i < len(v):
-        k, th, ts = i, 0, 0
-        while k < len(v) and v[k][0] == v[i][0]:
-            if v[k][1]:
-                ts += 1
-            else:
-                th += 1
-            k += 1
-        above += ts * hams + 0.5 * ts * th
-        hams += th
-        spams += ts
-        i = k
-    return (1 - above / (hams * spams)) * 100
+    return peers.roca_pct(list(zip(score, y)))
 
 
 def fpr99(score, y):
-    s = sorted((a for a, b in zip(score, y) if b), reverse=True)
-    t = s[max(1, math.ceil(0.99 * len(s) - 1e-9)) - 1]
-    h = [a for a, b in zip(score, y) if not b]
-    return sum(1 for a in h if a >= t) / len(h)
+    return peers.fpr_at_tpr(list(zip(score, y)))
 
 
 def linear(labels, feats, c=0.1, rate=16.0, times=None):
