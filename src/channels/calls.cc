@@ -1321,10 +1321,12 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
       for (size_t i = 0; ok && i < j["pump"].size(); ++i) {
         const Json& e = j["pump"][i];
         int64_t calls = 0, cc = 0, last = 0;
-        ok = e.is_array() && e.size() == 4 && e[0].is_number_unsigned() && int_of(e[1], 1, UINT32_MAX, &calls) &&
-             int_of(e[2], 0, 999, &cc) && int_of(e[3], 0, INT64_MAX, &last);
+        ok = e.is_array() && e.size() == 4 && e[0].is_number_unsigned() &&
+             int_of(e[1], 1, UINT32_MAX, &calls) && int_of(e[2], 0, 999, &cc) &&
+             int_of(e[3], 0, INT64_MAX, &last);
         if (ok)
-          (*pumps)[i] = Pump{e[0].get<uint64_t>(), static_cast<uint32_t>(calls), static_cast<uint16_t>(cc), last};
+          (*pumps)[i] =
+              Pump{e[0].get<uint64_t>(), static_cast<uint32_t>(calls), static_cast<uint16_t>(cc), last};
       }
     }
     inc.attempts = static_cast<uint64_t>(count);

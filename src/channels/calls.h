@@ -153,7 +153,7 @@ struct Options {
   // history conditions still hold); the block then holds those numbers'
   // country codes. 0 turns it off.
   uint32_t toll_pump_long = 4;
-  double toll_history_factor = 4;         // times the caller's own earlier rate
+  double toll_history_factor = 4;  // times the caller's own earlier rate
   // Only calls to the burst's destinations are blocked: a country code the
   // key dialled this many times in the window (its other international
   // calls meanwhile are tagged); a block bars calls to that country code

@@ -621,8 +621,8 @@ TEST(Calls, TollFraudPumpingFewNumbersWithLongCallsIsBlocked) {
   // minutes, day after day: the same rate as its own history.
   CallPatterns r(uk_provider());
   for (int i = 0; i < 2 * 24 * 24; ++i) {
-    Call c = own_call(kT0 + 9 * 3600 + i * 150, "+441215564401", "+14155550" + std::to_string(100 + i % 4), true,
-                      400);
+    Call c = own_call(kT0 + 9 * 3600 + i * 150, "+441215564401", "+14155550" + std::to_string(100 + i % 4),
+                      true, 400);
     c.source_ip = "81.250.114.186";
     EXPECT_NE(r.on_invite(c).action, Action::kBlock) << i;
     r.on_end(c);
