@@ -37,6 +37,19 @@ struct Attempt {
   bool fresh = false;        // a caller's: a callee it had not called in the window (set per key)
 };
 
+// An international number an own caller (or its PBX's address or number
+// block) held answered calls of `toll_long_call_s` or more to: `calls` of
+// them within `slow_horizon_s` of each other, the last at `last`.
+struct Pump {
+  uint64_t callee = 0;
+  uint32_t calls = 0;
+  uint16_t cc = 0;
+  int64_t last = 0;
+};
+constexpr size_t kPumpSlots = 8;
+// Long calls to one number that make it pumped.
+constexpr uint32_t kPumpRepeats = 3;
+
 // kRange: an own customer's number block (one of `own_ranges` of at most
 // 10,000 numbers: a PBX's extensions); kCountry: calls from outside with a
 // foreign caller ID, per country code (Wangiri waves); kCallee: the calls
@@ -292,6 +305,10 @@ struct CallPatterns::Impl {
     // of earlier versions hold it (without the codes).
     std::vector<std::pair<uint16_t, int64_t>> bars;
     int64_t barred_until = 0, toll_from = -1;
+    // IRSF pumping (Options::toll_pump_long): the international numbers this
+    // own key held long answered calls to, how many, and when last; made on
+    // the first such call.
+    std::unique_ptr<std::array<Pump, kPumpSlots>> pumps;
     int64_t minute_at = 0;  // the time of the last judgement (the last-minute suffix)
     // What the rules read of `attempts`, kept as attempts come, end and
     // leave (each call costs the same whatever the key's size; a trunk
@@ -720,6 +737,28 @@ struct CallPatterns::Impl {
     return out;
   }
 
+  // An ended attempt of an own key into its pump table: a long answered
+  // international call counts for its number; a number not called within
+  // `slow_horizon_s` starts again; a full table drops its weakest number.
+  void pumped(Key& k, const Attempt& a) const {
+    if (!wants_toll(k.kind) || !a.intl || !a.answered || a.duration < opt.toll_long_call_s || !a.callee ||
+        opt.toll_pump_long == 0)
+      return;
+    if (!k.pumps) k.pumps = std::make_unique<std::array<Pump, kPumpSlots>>();
+    Pump* slot = nullptr;
+    for (Pump& p : *k.pumps)
+      if (p.callee == a.callee) slot = &p;
+    if (!slot) {
+      slot = &(*k.pumps)[0];
+      for (Pump& p : *k.pumps)
+        if (p.calls < slot->calls || (p.calls == slot->calls && p.last < slot->last)) slot = &p;
+      *slot = Pump{a.callee, 0, a.cc, a.time};
+    }
+    if (a.time - slot->last > opt.slow_horizon_s) slot->calls = 0;
+    ++slot->calls;
+    slot->last = std::max(slot->last, a.time);
+  }
+
   // International Revenue Share Fraud by an own caller (Options, toll_*).
   Assessment toll(Key& k, int64_t now, bool bar = true) const {
     Assessment out;
@@ -746,7 +785,18 @@ struct CallPatterns::Impl {
     const CountSet& countries = k.t.countries;
     const uint32_t intl = k.t.intl, long_calls = k.t.intl_long;
     const size_t total = k.attempts.size();
-    if (dest.size() < opt.toll_tag_destinations || intl < opt.toll_share * static_cast<double>(total))
+    // Pumping: the numbers held long again and again, lately (in the window).
+    uint32_t pumped_numbers = 0;
+    bool cc_pumped = false;
+    if (k.pumps)
+      for (const Pump& p : *k.pumps)
+        if (p.calls >= kPumpRepeats && p.last >= now - opt.window_s) {
+          ++pumped_numbers;
+          cc_pumped = cc_pumped || p.cc == cc;
+        }
+    const bool pumping = opt.toll_pump_long > 0 && long_calls >= opt.toll_pump_long && pumped_numbers >= 2;
+    if ((dest.size() < opt.toll_tag_destinations && !pumping) ||
+        intl < opt.toll_share * static_cast<double>(total))
       return out;
     // Against the caller's own history: its earlier international calls at
     // the same rate would have made `expected` in a window like this one.
@@ -768,7 +818,10 @@ struct CallPatterns::Impl {
       signs.push_back(std::to_string(long_calls) + " answered calls over " +
                       std::to_string(opt.toll_long_call_s) + " s");
     if (night || weekend) signs.push_back(night ? "at night" : "at the weekend");
-    const bool strong = dest.size() >= opt.toll_block_destinations || signs.size() >= 2;
+    if (pumping)
+      signs.push_back(std::to_string(pumped_numbers) + " numbers held " + std::to_string(kPumpRepeats) +
+                      "+ times over " + std::to_string(opt.toll_long_call_s) + " s (pumping)");
+    const bool strong = dest.size() >= opt.toll_block_destinations || signs.size() >= 2 || pumping;
     // What is blocked and barred is what the burst looks like: its
     // destinations, not every international call of the caller or the PBX
     // (IRSF pumps a few ranges of a few countries again and again: GSMA
@@ -778,8 +831,11 @@ struct CallPatterns::Impl {
     // international calls; the PBX's users' calls to other countries
     // meanwhile (a few among the burst's many) are tagged.
     const uint32_t to_cc = countries.count(cc);
+    // A burst seen only as pumping is its pumped numbers' country codes.
     const bool burst_dest =
-        to_cc >= opt.toll_burst_calls && 2 * static_cast<uint64_t>(to_cc) * countries.size() >= intl;
+        dest.size() < opt.toll_tag_destinations
+            ? cc_pumped
+            : to_cc >= opt.toll_burst_calls && 2 * static_cast<uint64_t>(to_cc) * countries.size() >= intl;
     out.action = strong && burst_dest ? Action::kBlock : Action::kTag;
     if (strong && burst_dest) {
       if (k.toll_from < 0) k.toll_from = now;
@@ -1048,6 +1104,7 @@ void CallPatterns::on_end(const Call& c) {
       a.answered = c.answered;
       a.duration = c.duration_s;
       impl_->tally_end(it->second, a, +1);
+      impl_->pumped(it->second, a);
       return true;
     };
     // The newest attempts first (a call that ends at once, a CDR), then by
@@ -1098,7 +1155,8 @@ std::vector<Incident> CallPatterns::incidents() const {
 // known caller in a flood at its callee; absent when 0), "bars": [[country
 // code, barred until], ...] (a toll-fraud bar of the burst's destinations;
 // absent when none; "toll"'s third field is a bar of every international
-// call, as earlier versions wrote it),
+// call, as earlier versions wrote it), "pump": [[number, long calls, country
+// code, last], ...] (IRSF pumping; absent when none),
 // "incident": {"action": 0|1|2, "first_seen": T, "last_seen": T, "attempts":
 // N, "reasons": [...]} (only when flagged)}
 std::string CallPatterns::save_state(int64_t now) const {
@@ -1138,6 +1196,13 @@ std::string CallPatterns::save_state(int64_t now) const {
       for (const auto& [cc, until] : k.bars)
         if (until > now) bars.push_back(Json::array({cc, until}));
       j["bars"] = std::move(bars);
+    }
+    if (k.pumps) {
+      Json pump = Json::array();
+      for (const Pump& p : *k.pumps)
+        if (p.calls > 0 && now - p.last <= impl_->opt.slow_horizon_s)
+          pump.push_back(Json::array({p.callee, p.calls, p.cc, p.last}));
+      if (!pump.empty()) j["pump"] = std::move(pump);
     }
     if (k.flagged)
       j["incident"] = {{"action", static_cast<int>(k.incident.action)},
@@ -1249,6 +1314,21 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
         if (ok && until > now) bars.emplace_back(static_cast<uint16_t>(cc), until);
       }
     }
+    std::unique_ptr<std::array<Pump, kPumpSlots>> pumps;
+    if (ok && j.contains("pump")) {
+      ok = j["pump"].is_array() && j["pump"].size() <= kPumpSlots;
+      if (ok) pumps = std::make_unique<std::array<Pump, kPumpSlots>>();
+      for (size_t i = 0; ok && i < j["pump"].size(); ++i) {
+        const Json& e = j["pump"][i];
+        int64_t calls = 0, cc = 0, last = 0;
+        ok = e.is_array() && e.size() == 4 && e[0].is_number_unsigned() &&
+             int_of(e[1], 1, UINT32_MAX, &calls) && int_of(e[2], 0, 999, &cc) &&
+             int_of(e[3], 0, INT64_MAX, &last);
+        if (ok)
+          (*pumps)[i] =
+              Pump{e[0].get<uint64_t>(), static_cast<uint32_t>(calls), static_cast<uint16_t>(cc), last};
+      }
+    }
     inc.attempts = static_cast<uint64_t>(count);
     if (!ok) {
       ++bad;
@@ -1265,6 +1345,7 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
     k.since = since;
     k.barred_until = barred_until;
     k.bars = std::move(bars);
+    k.pumps = std::move(pumps);
     k.toll_from = toll_from;
     k.talks = static_cast<uint32_t>(talks);
     k.h_ended = static_cast<uint32_t>(hist[0]);

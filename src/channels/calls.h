@@ -143,7 +143,17 @@ struct Options {
   double toll_share = 0.5;                // of the caller's calls in the window
   uint32_t toll_countries = 3;            // distinct country codes: a sign
   int64_t toll_long_call_s = 180;         // answered international calls this long: a sign (>= 2)
-  double toll_history_factor = 4;         // times the caller's own earlier rate
+  // IRSF "pumping": a few premium numbers called again and again, each call
+  // long (the CFCA survey, GSMA FF.21: revenue comes by the minute, so a
+  // hacked PBX or account holds long calls to the same ranges for hours).
+  // This many answered international calls of `toll_long_call_s` or more in
+  // the window, with two numbers or more each held that long three times or
+  // more (within `slow_horizon_s`, the last in the window), stand in for
+  // `toll_tag_destinations` and are strong on their own (the share and
+  // history conditions still hold); the block then holds those numbers'
+  // country codes. 0 turns it off.
+  uint32_t toll_pump_long = 4;
+  double toll_history_factor = 4;  // times the caller's own earlier rate
   // Only calls to the burst's destinations are blocked: a country code the
   // key dialled this many times in the window (its other international
   // calls meanwhile are tagged); a block bars calls to that country code

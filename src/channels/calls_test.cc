@@ -557,6 +557,91 @@ TEST(Calls, TollFraudAgainstTheCallersHistoryAndTheHour) {
   EXPECT_EQ(burst(kT0 + 5 * 86400 + 12 * 3600, true), Action::kBlock);  // Saturday midday
 }
 
+TEST(Calls, TollFraudPumpingFewNumbersWithLongCallsIsBlocked) {
+  // A hacked PBX pumping six premium numbers of two countries on a weekday
+  // at midday: fewer than `toll_tag_destinations` distinct callees, but
+  // every call answered and held for minutes, one every two minutes from
+  // each of three extensions (IRSF earns by the minute).
+  CallPatterns p(uk_provider());
+  const char* numbers[] = {"+22507974534", "+22507722305", "+22507110392",
+                           "+5352118093",  "+5352440871",  "+5352901124"};
+  int blocked = 0, first_block = -1;
+  for (int i = 0; i < 90; ++i) {
+    Call c = own_call(kT0 + 12 * 3600 + i * 40, "+44121556430" + std::to_string(i % 3), numbers[i % 6], true,
+                      600 + (i * 37) % 900);
+    c.source_ip = "41.8.216.182";
+    Assessment a = p.on_invite(c);
+    p.on_end(c);
+    if (a.action == Action::kBlock) {
+      ++blocked;
+      if (first_block < 0) {
+        first_block = i;
+        ASSERT_FALSE(a.reasons.empty());
+        EXPECT_NE(a.reasons[0].find("answered calls over 180 s"), std::string::npos) << a.reasons[0];
+      }
+    }
+  }
+  EXPECT_GE(first_block, 3);
+  EXPECT_LE(first_block, 15);
+  EXPECT_GE(blocked, 70);
+  // The pumped numbers survive a restart: after a state reload, the
+  // first four long calls again block (not three more per number first).
+  {
+    CallPatterns warm(uk_provider()), cold(uk_provider());
+    for (int i = 0; i < 30; ++i) {
+      Call c = own_call(kT0 + 12 * 3600 + i * 40, "+441215564300", numbers[i % 6], true, 900);
+      c.source_ip = "41.8.216.182";
+      warm.on_invite(c);
+      warm.on_end(c);
+    }
+    const int64_t at = kT0 + 12 * 3600 + 30 * 40;
+    ASSERT_GT(cold.load_state(warm.save_state(at), at), 0u);
+    EXPECT_NE(warm.save_state(at).find("\"pump\""), std::string::npos);
+    Action last = Action::kAllow;
+    for (int i = 30; i < 34; ++i) {
+      Call c = own_call(kT0 + 12 * 3600 + i * 40, "+441215564300", numbers[i % 6], true, 900);
+      c.source_ip = "41.8.216.182";
+      last = cold.on_invite(c).action;
+      cold.on_end(c);
+    }
+    EXPECT_EQ(last, Action::kBlock);
+  }
+  // A business with a history of calls to its office abroad: three long
+  // calls in ten minutes stay below the pumping bar, and four long calls at
+  // its usual rate are within its history.
+  CallPatterns q(uk_provider());
+  int64_t t = kT0 + 9 * 3600;
+  for (int i = 0; i < 3; ++i, t += 120) {
+    Call c = own_call(t, "+441215564400", "+14155550" + std::to_string(100 + i), true, 1200);
+    c.source_ip = "81.250.114.186";
+    EXPECT_EQ(q.on_invite(c).action, Action::kAllow) << i;
+    q.on_end(c);
+  }
+  // ... and its office line that holds four long calls abroad every ten
+  // minutes, day after day: the same rate as its own history.
+  CallPatterns r(uk_provider());
+  for (int i = 0; i < 2 * 24 * 24; ++i) {
+    Call c = own_call(kT0 + 9 * 3600 + i * 150, "+441215564401", "+14155550" + std::to_string(100 + i % 4),
+                      true, 400);
+    c.source_ip = "81.250.114.186";
+    EXPECT_NE(r.on_invite(c).action, Action::kBlock) << i;
+    r.on_end(c);
+  }
+  // Without the rule the pumping above is never blocked.
+  Options off = uk_provider();
+  off.toll_pump_long = 0;
+  CallPatterns o(off);
+  int off_blocked = 0;
+  for (int i = 0; i < 90; ++i) {
+    Call c = own_call(kT0 + 12 * 3600 + i * 40, "+44121556430" + std::to_string(i % 3), numbers[i % 6], true,
+                      600 + (i * 37) % 900);
+    c.source_ip = "41.8.216.182";
+    off_blocked += o.on_invite(c).action == Action::kBlock;
+    o.on_end(c);
+  }
+  EXPECT_EQ(off_blocked, 0);
+}
+
 TEST(Calls, HostedDialerRotatingCallerIdsFromOurSideIsBlocked) {
   CallPatterns p(uk_provider());
   // Stolen SIP credentials: one source, each call with a made-up mobile
