@@ -148,6 +148,9 @@ echo "== calls: the latency Kamailio sees per INVITE with rampartd screening, be
 if ninja -C "$BUILD" rampartd >"$BUILD/.bench-build-rampartd.log" 2>&1; then
   /usr/bin/python3 "$ROOT/bench/calls_latency.py" "$BUILD/apps/rampartd/rampartd" ||
     echo "bench: calls_latency failed" >&2
+  echo "rampartd alone (POST /v1/calls round trips, no Kamailio):"
+  /usr/bin/python3 "$ROOT/bench/calls_http_latency.py" "$BUILD/apps/rampartd/rampartd" ||
+    echo "bench: calls_http_latency failed" >&2
 else
   echo "bench: building rampartd failed (see $BUILD/.bench-build-rampartd.log)" >&2
 fi

@@ -24,6 +24,9 @@ INVITE; SIPp (Debian sip-tester) places the calls and answers them:
 * rampartd restarted (its [calls] and [messages] state files): the
   robocaller's next call is refused with 607 at once, and an SMS sender
   complained about before the restart is still flagged.
+* with the chain cached (rampartd answers such calls on its HTTP loop, not
+  its worker): signed calls pass as the first did, and a PASSporT whose
+  signature was altered is tagged TN-Validation-Failed.
 
 Environment: RAMPART_BIN, RAMPARTD_BIN, RAMPART_SOURCE_DIR."""
 import email.utils
@@ -489,6 +492,31 @@ state_file = "%s"
         # A normal caller with the same forged Identity: tagged as before, never refused.
         self.assertEqual(self.place("forged-normal", [(FORGED, "+12025550197")], 1, forged),
                          [("+12025550197", 200)])
+
+    def test_8_cached_chain_same_verdicts(self):
+        # test_7 fetched the x5u again after the restart: the chain is cached now.
+        # (From a network of their own, 127.0.8.0/24: 127.0.0.0/24 is tagged for
+        # the robocaller's sequential dialling.)
+        for i, (caller, callee) in enumerate([("+16175550131", "+13035550180"), ("+16175550132", "+13035557342")]):
+            got = self.place("warm-%d" % i, [(caller, callee)], 1, self.signed(caller, callee), source="127.0.8.1")
+            self.assertEqual(got, [(callee, 200)])
+            pais = self.invites_at_callee(caller)
+            self.assertEqual(len(pais), 1, pais)
+            self.assertIn("verstat=TN-Validation-Passed", pais[0])
+            self.assertNotIn("Spam?", pais[0], self.log("rampartd.log")[-1500:])
+        # The same kind of PASSporT with its signature altered (its first
+        # character: every bit of it counts): the verification fails.
+        caller, callee = "+16175550133", "+13035554411"
+        good = self.signed(caller, callee)
+        token, params = good.split(";", 1)
+        head, payload, sig = token.split(".")
+        bad = "%s.%s.%s;%s" % (head, payload, ("B" if sig[0] != "B" else "C") + sig[1:], params)
+        self.assertEqual(self.place("warm-bad", [(caller, callee)], 1, bad, source="127.0.8.1"), [(callee, 200)])
+        pais = self.invites_at_callee(caller)
+        self.assertEqual(len(pais), 1, pais)
+        self.assertIn("verstat=TN-Validation-Failed", pais[0])
+        self.assertIn('"Spam? ', pais[0])
+        self.assertIn("signature does not verify", self.log("rampartd.log"))
 
 
 if __name__ == "__main__":

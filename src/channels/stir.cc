@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <fstream>
 #include <list>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <unordered_map>
@@ -497,7 +498,8 @@ struct ChainCache::Entry {
 
 struct ChainCache::Impl {
   size_t max_entries = 0;
-  std::unordered_map<std::string, Entry> map;
+  mutable std::mutex mu;
+  std::unordered_map<std::string, std::shared_ptr<const Entry>> map;
   std::list<std::string> order;  // oldest first
 };
 
@@ -505,22 +507,30 @@ ChainCache::ChainCache(size_t max_entries) : impl_(std::make_unique<Impl>()) {
   impl_->max_entries = max_entries;
 }
 ChainCache::~ChainCache() = default;
-size_t ChainCache::size() const { return impl_->map.size(); }
+size_t ChainCache::size() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->map.size();
+}
 
-const ChainCache::Entry* ChainCache::find(std::string_view chain, int64_t date) const {
-  auto it = impl_->map.find(std::string(chain));
-  if (it == impl_->map.end() || date < it->second.valid_from || date > it->second.valid_until) return nullptr;
-  return &it->second;
+std::shared_ptr<const ChainCache::Entry> ChainCache::find(std::string_view chain, int64_t date) const {
+  const std::string key(chain);
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->map.find(key);
+  if (it == impl_->map.end() || date < it->second->valid_from || date > it->second->valid_until)
+    return nullptr;
+  return it->second;
 }
 
 void ChainCache::put(std::string chain, Entry e) {
+  auto shared = std::make_shared<const Entry>(std::move(e));
+  std::lock_guard lock(impl_->mu);
   if (impl_->max_entries == 0 || impl_->map.count(chain)) return;
   while (impl_->map.size() >= impl_->max_entries) {
     impl_->map.erase(impl_->order.front());
     impl_->order.pop_front();
   }
   impl_->order.push_back(chain);
-  impl_->map.emplace(std::move(chain), std::move(e));
+  impl_->map.emplace(std::move(chain), std::move(shared));
 }
 
 namespace {
@@ -556,8 +566,7 @@ Verdict finish(const Checked& c, EVP_PKEY* key, const std::optional<TnAuthList>&
 Verdict verify_with_chain(const Checked& c, std::string_view chain, const TrustAnchors& anchors,
                           const Call& call, ChainCache* cache) {
   if (cache)
-    if (const ChainCache::Entry* e = cache->find(chain, call.date))
-      return finish(c, e->key.get(), e->tn_auth, e->subject);
+    if (auto e = cache->find(chain, call.date)) return finish(c, e->key.get(), e->tn_auth, e->subject);
   std::string why;
   auto certs = read_chain(chain, &why);
   if (certs.empty()) return fetch_failed(why);

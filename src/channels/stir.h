@@ -125,7 +125,8 @@ class TrustAnchors {
 // signed with a known certificate costs one ES256 verify: the signer's key,
 // its TNAuthList and the window in which every certificate of the verified
 // path is valid. A call dated outside the window is checked from scratch.
-// Bounded (the oldest entry goes); not thread-safe: one per event loop.
+// Bounded (the oldest entry goes); thread-safe (a lock held for the look-up
+// and the store only, never for a verification): threads may share one.
 class ChainCache {
  public:
   explicit ChainCache(size_t max_entries = 256);
@@ -134,7 +135,7 @@ class ChainCache {
   ChainCache& operator=(const ChainCache&) = delete;
   size_t size() const;
   struct Entry;
-  const Entry* find(std::string_view chain, int64_t date) const;
+  std::shared_ptr<const Entry> find(std::string_view chain, int64_t date) const;
   void put(std::string chain, Entry e);
 
  private:

@@ -135,7 +135,8 @@ int64_t cache_lifetime(std::string_view cache_control, std::string_view expires,
   return 0;
 }
 
-const std::string* CertCache::get(const std::string& url, int64_t now) {
+std::shared_ptr<const std::string> CertCache::get(const std::string& url, int64_t now) {
+  std::lock_guard lock(mu_);
   auto it = map_.find(url);
   if (it == map_.end()) return nullptr;
   if (it->second.expires_at <= now) {
@@ -143,11 +144,13 @@ const std::string* CertCache::get(const std::string& url, int64_t now) {
     map_.erase(it);
     return nullptr;
   }
-  return &it->second.body;
+  return it->second.body;
 }
 
 void CertCache::put(const std::string& url, std::string body, int64_t expires_at) {
   if (max_entries_ == 0) return;
+  auto shared = std::make_shared<const std::string>(std::move(body));
+  std::lock_guard lock(mu_);
   if (auto it = map_.find(url); it != map_.end()) {
     order_.erase(it->second.order);
     map_.erase(it);
@@ -157,7 +160,7 @@ void CertCache::put(const std::string& url, std::string body, int64_t expires_at
     order_.pop_front();
   }
   order_.push_back(url);
-  map_.emplace(url, Entry{std::move(body), expires_at, std::prev(order_.end())});
+  map_.emplace(url, Entry{std::move(shared), expires_at, std::prev(order_.end())});
 }
 
 struct X5uFetcher::Impl {
@@ -289,7 +292,7 @@ Status X5uFetcher::ready() const {
 }
 
 void X5uFetcher::fetch(const std::string& url, int64_t now, Callback done) {
-  if (const std::string* hit = cache_.get(url, now)) {
+  if (auto hit = cache_.get(url, now)) {
     asio::post(impl_->ex, [done = std::move(done), body = *hit]() mutable { done(std::move(body)); });
     return;
   }

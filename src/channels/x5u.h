@@ -25,6 +25,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -48,19 +49,26 @@ Result<int64_t> parse_http_date(std::string_view text);
 int64_t cache_lifetime(std::string_view cache_control, std::string_view expires, std::string_view date,
                        int64_t now);
 
+// Thread-safe (a lock): the fetcher's thread stores, any thread may look up
+// (rampartd answers a call with a cached chain on the HTTP loop that took it).
 class CertCache {
  public:
   explicit CertCache(size_t max_entries = 256) : max_entries_(max_entries) {}
-  const std::string* get(const std::string& url, int64_t now);
+  // The body while fresh (shared: a later put or expiry does not pull it away), else null.
+  std::shared_ptr<const std::string> get(const std::string& url, int64_t now);
   void put(const std::string& url, std::string body, int64_t expires_at);
-  size_t size() const { return map_.size(); }
+  size_t size() const {
+    std::lock_guard lock(mu_);
+    return map_.size();
+  }
 
  private:
   struct Entry {
-    std::string body;
+    std::shared_ptr<const std::string> body;
     int64_t expires_at;
     std::list<std::string>::iterator order;
   };
+  mutable std::mutex mu_;
   size_t max_entries_;
   std::unordered_map<std::string, Entry> map_;
   std::list<std::string> order_;  // oldest first

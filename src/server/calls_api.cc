@@ -11,9 +11,11 @@
 #include <chrono>
 #include <ctime>
 #include <deque>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 
 #include "channels/x5u.h"
 #include "core/executor.h"
@@ -279,6 +281,11 @@ struct CallService::Impl {
   calls::CallPatterns patterns;
   std::thread thread;
   std::atomic<size_t> queued{0};
+  // Guards the patterns, the pending calls and `rep`: the worker and the
+  // HTTP loops that answer a call at once (answer_now) share them. Held for
+  // the patterns' bookkeeping only, never across a verification or a fetch
+  // (the certificate caches lock for themselves).
+  std::mutex mu;
   // The INVITEs asked about, by Call-ID, for their ends (oldest first out).
   static constexpr size_t kMaxPending = 100000;
   std::unordered_map<std::string, calls::Call> pending;
@@ -289,16 +296,20 @@ struct CallService::Impl {
                   cfg.state_file,
                   cfg.state_interval_s,
                   [this](std::string_view text, int64_t now, size_t* skipped) {
+                    std::lock_guard lock(mu);
                     return patterns.load_state(text, now, skipped);
                   },
-                  [this](int64_t now) { return patterns.save_state(now); }};
+                  [this](int64_t now) {
+                    std::lock_guard lock(mu);
+                    return patterns.save_state(now);
+                  }};
   // Metrics (null without a registry: tests).
   Family<Counter>* actions = nullptr;
   Family<Counter>* verstats = nullptr;
   Family<Counter>* ends = nullptr;
   Counter* overflow = nullptr;
   Histogram* seconds = nullptr;
-  std::shared_ptr<ChannelReputation> rep;  // worker only (set_reputation)
+  std::shared_ptr<ChannelReputation> rep;  // under mu (set_reputation)
   calls::Options numbering;                // the patterns' number rules (e164_of)
 
   Impl(CallsConfig c, stir::TrustAnchors a)
@@ -351,28 +362,49 @@ struct CallService::Impl {
     pending_order.emplace_back(call_id, c.time);
   }
 
-  bool ended(const CallEnd& e) {
-    auto it = pending.find(e.call_id);
-    if (it == pending.end()) return false;
-    calls::Call c = std::move(it->second);
-    pending.erase(it);
-    c.answered = e.answered;
-    c.duration_s = e.answered ? e.duration_s : 0;
-    patterns.on_end(c);
-    if (rep)
-      rep->on_end(e164_of(c.caller), c.source_ip, c.trunk, static_cast<int64_t>(std::time(nullptr)),
-                  e.answered, e.duration_s);
+  // The call's end recorded: whether its INVITE was found; nullopt when
+  // `wait` is false and the patterns are busy on another thread.
+  std::optional<bool> ended(const CallEnd& e, bool wait) {
+    std::shared_ptr<ChannelReputation> r;
+    calls::Call c;
+    {
+      std::unique_lock lock(mu, std::defer_lock);
+      if (wait)
+        lock.lock();
+      else if (!lock.try_lock())
+        return std::nullopt;
+      auto it = pending.find(e.call_id);
+      if (it == pending.end()) return false;
+      c = std::move(it->second);
+      pending.erase(it);
+      c.answered = e.answered;
+      c.duration_s = e.answered ? e.duration_s : 0;
+      patterns.on_end(c);
+      r = rep;
+    }
+    if (r)
+      r->on_end(e164_of(c.caller), c.source_ip, c.trunk, static_cast<int64_t>(std::time(nullptr)), e.answered,
+                e.duration_s);
     return true;
+  }
+  std::optional<bool> end_now(const CallEnd& e) { return ended(e, /*wait=*/false); }
+  void count_end(const CallEnd& e, bool found) {
+    if (ends) ends->with({found ? (e.answered ? "answered" : "unanswered") : "unknown"}).inc();
   }
 
   void finish(const CallRequest& req, const calls::Assessment& a, const stir::Verdict& v,
               std::chrono::steady_clock::time_point t0, const std::function<void(CallAnswer)>& done) {
     CallAnswer ans = decide_call(a, v, cfg, cfg.expects_identity(req.trunk, req.external));
-    if (rep) {
+    std::shared_ptr<ChannelReputation> r;
+    {
+      std::lock_guard lock(mu);
+      r = rep;
+    }
+    if (r) {
       // Now, not the call's Date: a client's clock never moves the counters.
       const std::string caller = e164_of(req.from);
-      rep->on_call(req, caller, static_cast<int64_t>(std::time(nullptr)), ans);
-      rep->apply_caller_class(caller, ans, cfg.tag_prefix);
+      r->on_call(req, caller, static_cast<int64_t>(std::time(nullptr)), ans);
+      r->apply_caller_class(caller, ans, cfg.tag_prefix);
     }
     if (actions) actions->with({ans.action}).inc();
     if (verstats) verstats->with({std::string(stir::verstat_name(v.verstat))}).inc();
@@ -384,9 +416,9 @@ struct CallService::Impl {
     done(std::move(ans));
   }
 
-  // On the worker thread.
-  void run(CallRequest req, std::function<void(CallAnswer)> done, std::chrono::steady_clock::time_point t0) {
-    const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  // The patterns' view of the call (under mu): its assessment, and the call
+  // remembered for its end.
+  calls::Assessment judge_locked(const CallRequest& req, int64_t now) {
     calls::Call c;
     c.time = req.date ? req.date : now;
     c.caller = req.from;
@@ -396,8 +428,50 @@ struct CallService::Impl {
     c.external = req.external;
     calls::Assessment a = patterns.on_invite(c);
     remember(req.call_id, c);
+    return a;
+  }
+
+  using Step = std::variant<stir::Verdict, stir::Checked>;
+
+  // On the thread that took the request (an HTTP loop): the answer at once
+  // when nothing is to be fetched (no Identity, one that fails before its
+  // certificate, or one whose x5u chain is in the cache) and the patterns are
+  // not busy on another thread (a state save); `done` has run then. Else the
+  // Identity's first step is left in `step` for the worker. This saves the
+  // two thread hand-offs (to the worker, back to the loop) that cost most of
+  // a call's time on a machine with idle cores (bench/README.md, calllat).
+  bool answer_now(const CallRequest& req, std::optional<Step>& step, int64_t now,
+                  std::chrono::steady_clock::time_point t0, const std::function<void(CallAnswer)>& done) {
     stir::Call sc{.from_tn = req.from, .to_tn = req.to, .date = req.date ? req.date : now};
-    auto step = stir::check_identity(req.identity, sc);
+    step = stir::check_identity(req.identity, sc);
+    std::shared_ptr<const std::string> chain;
+    if (auto* c = std::get_if<stir::Checked>(&*step)) {
+      chain = fetcher->cache().get(c->x5u, now);
+      if (!chain) return false;
+    }
+    calls::Assessment a;
+    {
+      std::unique_lock lock(mu, std::try_to_lock);
+      if (!lock.owns_lock()) return false;
+      a = judge_locked(req, now);
+    }
+    if (auto* v = std::get_if<stir::Verdict>(&*step))
+      finish(req, a, *v, t0, done);
+    else
+      finish(req, a, stir::verify_with_chain(std::get<stir::Checked>(*step), *chain, anchors, sc, &chains),
+             t0, done);
+    return true;
+  }
+
+  // On the worker thread (`step`: check_identity's, done already by answer_now).
+  void run(CallRequest req, Step step, std::function<void(CallAnswer)> done, int64_t now,
+           std::chrono::steady_clock::time_point t0) {
+    calls::Assessment a;
+    {
+      std::lock_guard lock(mu);
+      a = judge_locked(req, now);
+    }
+    stir::Call sc{.from_tn = req.from, .to_tn = req.to, .date = req.date ? req.date : now};
     if (auto* v = std::get_if<stir::Verdict>(&step)) {
       finish(req, a, *v, t0, done);
       return;
@@ -426,8 +500,8 @@ CallService::~CallService() {
 const CallsConfig& CallService::config() const { return impl_->cfg; }
 
 void CallService::set_reputation(std::shared_ptr<ChannelReputation> rep) {
-  Impl* p = impl_.get();
-  boost::asio::post(p->ctx, [p, rep = std::move(rep)]() mutable { p->rep = std::move(rep); });
+  std::lock_guard lock(impl_->mu);
+  impl_->rep = std::move(rep);
 }
 
 Result<std::unique_ptr<CallService>> CallService::start(CallsConfig cfg, Metrics* metrics) {
@@ -466,21 +540,32 @@ Result<std::unique_ptr<CallService>> CallService::start(CallsConfig cfg, Metrics
 
 bool CallService::assess(CallRequest req, std::function<void(CallAnswer)> done) {
   Impl* p = impl_.get();
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  std::optional<Impl::Step> step;
+  if (p->answer_now(req, step, now, t0, done)) return true;
   if (p->queued.fetch_add(1, std::memory_order_relaxed) >= p->cfg.max_queue) {
     p->queued.fetch_sub(1, std::memory_order_relaxed);
     if (p->overflow) p->overflow->inc();
     return false;
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  boost::asio::post(p->ctx, [p, req = std::move(req), done = std::move(done), t0]() mutable {
-    p->queued.fetch_sub(1, std::memory_order_relaxed);
-    p->run(std::move(req), std::move(done), t0);
-  });
+  boost::asio::post(
+      p->ctx, [p, req = std::move(req), step = std::move(*step), done = std::move(done), now, t0]() mutable {
+        p->queued.fetch_sub(1, std::memory_order_relaxed);
+        p->run(std::move(req), std::move(step), std::move(done), now, t0);
+      });
   return true;
 }
 
 bool CallService::end(CallEnd e, std::function<void(bool)> done) {
   Impl* p = impl_.get();
+  // At once on the calling thread unless the patterns are busy (a state save):
+  // Kamailio waits for this answer with its worker process held.
+  if (auto found = p->end_now(e)) {
+    p->count_end(e, *found);
+    done(*found);
+    return true;
+  }
   if (p->queued.fetch_add(1, std::memory_order_relaxed) >= p->cfg.max_queue) {
     p->queued.fetch_sub(1, std::memory_order_relaxed);
     if (p->overflow) p->overflow->inc();
@@ -488,8 +573,8 @@ bool CallService::end(CallEnd e, std::function<void(bool)> done) {
   }
   boost::asio::post(p->ctx, [p, e = std::move(e), done = std::move(done)] {
     p->queued.fetch_sub(1, std::memory_order_relaxed);
-    const bool found = p->ended(e);
-    if (p->ends) p->ends->with({found ? (e.answered ? "answered" : "unanswered") : "unknown"}).inc();
+    const bool found = p->ended(e, /*wait=*/true).value_or(false);
+    p->count_end(e, found);
     done(found);
   });
   return true;
@@ -504,6 +589,7 @@ bool CallService::incidents(size_t limit, std::function<void(std::string)> done)
   boost::asio::post(p->ctx, [p, limit, done = std::move(done)] {
     p->queued.fetch_sub(1, std::memory_order_relaxed);
     Json list = Json::array();
+    std::unique_lock lock(p->mu);
     for (const auto& i : p->patterns.incidents()) {
       if (list.size() >= limit) break;
       list.push_back({{"key", i.key},
@@ -513,6 +599,7 @@ bool CallService::incidents(size_t limit, std::function<void(std::string)> done)
                       {"attempts", i.attempts},
                       {"reasons", i.reasons}});
     }
+    lock.unlock();
     Json out = Json::object();
     out["incidents"] = std::move(list);
     done(out.dump(-1, ' ', false, Json::error_handler_t::replace));
@@ -557,7 +644,7 @@ void add_call_routes(Router& router, std::shared_ptr<CallService> svc) {
                Executor* loop = current_executor();
                auto reply = [loop, respond](bool found) {
                  HttpReply rep{200, found ? "{\"recorded\": true}" : "{\"recorded\": false}"};
-                 if (loop)
+                 if (loop && current_executor() != loop)  // from the worker: back to the loop
                    loop->post([respond, rep = std::move(rep)]() mutable { respond(std::move(rep)); });
                  else
                    respond(std::move(rep));
@@ -575,9 +662,9 @@ void add_call_routes(Router& router, std::shared_ptr<CallService> svc) {
                Executor* loop = current_executor();
                auto reply = [loop, respond](CallAnswer a) {
                  HttpReply rep{200, a.to_json()};
-                 if (loop)
+                 if (loop && current_executor() != loop)  // from the worker: back to the loop
                    loop->post([respond, rep = std::move(rep)]() mutable { respond(std::move(rep)); });
-                 else
+                 else  // answered at once on the loop (CallService::assess)
                    respond(std::move(rep));
                };
                if (!svc->assess(std::move(*parsed), std::move(reply)))

@@ -56,11 +56,17 @@
 // service stops (core/file.h, atomically), and read back at start: a
 // robocaller blocked before a restart is blocked after it.
 //
-// Threads: the handler parses on the event loop, then everything else (the
-// patterns, the STIR checks, the chain cache and the x5u fetch, which never
-// blocks: Beast on the worker's io_context with its deadline) runs on one
-// worker thread; the answer is posted back to the loop that asked
-// (core/executor.h). No lock on the path.
+// Threads: a call that needs nothing fetched (no Identity, one that fails
+// before its certificate, or one whose x5u chain is in the cache) and a
+// call's end are answered at once on the event loop that took them: the
+// patterns' bookkeeping under a lock (a few microseconds; try-locked, so a
+// loop never waits behind a state save), the ES256 verification outside it,
+// the certificate caches locking for themselves. Anything else (an x5u to
+// fetch, the patterns busy) goes to one worker thread (the fetch never
+// blocks: Beast on the worker's io_context with its deadline) and the answer
+// is posted back to the loop that asked (core/executor.h). Answering at once
+// saves the two thread hand-offs, which cost more than the verification on a
+// machine with idle cores (bench/README.md, "calllat").
 //
 // DIAGNOSTICS: CallsConfig::from records kConfig errors with file:line for
 // an unreadable trust-anchor file or a bad value; start() fails with kConfig
@@ -167,14 +173,17 @@ class CallService {
   CallService(const CallService&) = delete;
   CallService& operator=(const CallService&) = delete;
 
-  // Runs `done` on the worker thread; false (nothing runs) past the queue.
+  // Runs `done` at once on the calling thread when the call needs nothing
+  // fetched (see Threads above), else later on the worker thread; false
+  // (nothing runs) past the queue.
   bool assess(CallRequest req, std::function<void(CallAnswer)> done);
   // The keys (caller, trunk, network) tagged or blocked so far, strongest
   // first, as {"incidents": [{"key", "action", "first_seen", "last_seen",
   // "attempts", "reasons"}]} (at most `limit`); `done` runs on the worker.
   bool incidents(size_t limit, std::function<void(std::string)> done);
-  // A call's end (POST /v1/calls/end); `done` (on the worker) gets whether
-  // the call was found. False (nothing runs) past the queue.
+  // A call's end (POST /v1/calls/end); `done` (at once, or on the worker
+  // when the patterns are busy) gets whether the call was found. False
+  // (nothing runs) past the queue.
   bool end(CallEnd e, std::function<void(bool)> done);
   const CallsConfig& config() const;
   // Calls and their ends into the reputation store, overrides applied to the

@@ -5,10 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "channels/stir_testing.h"
 
@@ -394,6 +398,48 @@ TEST_F(CallsService, CallEndsFeedTheShortCallRatio) {
   EXPECT_FALSE(end({.call_id = "never-asked", .answered = true, .duration_s = 1, .status = 200}));
   EXPECT_FALSE(
       end({.call_id = "short-0", .answered = true, .duration_s = 1, .status = 200}));  // ended already
+}
+
+TEST_F(CallsService, AnswersAtOnceAndFromManyThreads) {
+  // A call with nothing to fetch is answered on the calling thread, before
+  // assess returns (no hand-off to the worker and back); so is a call's end.
+  const auto caller = std::this_thread::get_id();
+  std::thread::id ran_on;
+  std::string action;
+  CallRequest r = call("+12025550100", "+12025550201");
+  r.call_id = "at-once";
+  ASSERT_TRUE(svc_->assess(r, [&](CallAnswer a) {
+    ran_on = std::this_thread::get_id();
+    action = a.action;
+  }));
+  EXPECT_EQ(ran_on, caller);
+  EXPECT_EQ(action, "allow");
+  std::optional<bool> found;
+  ASSERT_TRUE(svc_->end({.call_id = "at-once", .answered = true, .duration_s = 30, .status = 200},
+                        [&](bool f) { found = f; }));
+  EXPECT_EQ(found, std::optional<bool>(true));
+  // Four threads (as four HTTP loops) share the patterns: every attempt of
+  // the sequential dialler counts once, and it is blocked as from one thread.
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  std::atomic<int> blocked{0};
+  std::vector<std::thread> loops;
+  for (int t = 0; t < 4; ++t)
+    loops.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i)
+        if (ask(call("+13135550100", "+1202556" + std::to_string(1000 + t * 25 + i), "", now)).action ==
+            "block")
+          ++blocked;
+    });
+  for (auto& l : loops) l.join();
+  EXPECT_GE(blocked.load(), 50);
+  auto j = nlohmann::json::parse(incidents());
+  bool robot = false;
+  for (const auto& i : j["incidents"])
+    if (i["key"] == "caller:+13135550100") {
+      robot = true;
+      EXPECT_EQ(i["attempts"], 100);
+    }
+  EXPECT_TRUE(robot) << j.dump();
 }
 
 TEST_F(CallsService, StateSurvivesARestart) {
