@@ -1200,8 +1200,8 @@ void drive_http(Run& run, uint16_t port, std::string_view all, const std::vector
     const size_t in_flight = s.sent - s.answered;
     const auto [first, last] = next_range(s);
     // Answers to wait for: those that make room for depth/2 more, or all of them.
-    const size_t need =
-        std::max<size_t>(1, first < last && in_flight + refill > depth ? in_flight + refill - depth : in_flight);
+    const size_t need = std::max<size_t>(
+        1, first < last && in_flight + refill > depth ? in_flight + refill - depth : in_flight);
     const size_t want = need * min_answer;
     int lowat = static_cast<int>(std::max<size_t>(1, want > s.in.size() ? want - s.in.size() : 1));
     if (lowat == s.lowat) return;
@@ -2263,8 +2263,9 @@ int main(int argc, char** argv) {
         // Equal vCPUs: the 1 vs 2 loops ratio means what it says. Unequal: one
         // loop's rate is that of the vCPU it ran on (mostly one, not known
         // here), and 2 loops can reach at most 1 + slower / faster of it.
-        std::printf("vCPU check (one fixed piece of work pinned to each CPU before every run; CPU ms, median "
-                    "[min-max]):");
+        std::printf(
+            "vCPU check (one fixed piece of work pinned to each CPU before every run; CPU ms, median "
+            "[min-max]):");
         std::vector<double> meds;
         for (size_t c = 0; c < vcpu_ms.size(); ++c) {
           if (vcpu_ms[c].empty()) continue;
