@@ -1226,7 +1226,10 @@ void drive_http(Run& run, uint16_t port, std::string_view all, const std::vector
     }
     ++active;
     poll.add(s.fd, k, false);
-    if (!top_up(k)) close_slot(s, true);
+    if (!top_up(k))
+      close_slot(s, true);
+    else if (s.sent == 0)  // nothing left for it (fewer requests than connections x depth)
+      close_slot(s, false);
   }
   epoll_event evs[256];
   auto last_progress = std::chrono::steady_clock::now();
