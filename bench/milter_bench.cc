@@ -36,9 +36,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -849,8 +851,9 @@ struct Slot {
   size_t first = 0, end = 0, msg = 0, seg = 0;
   bool negotiated = false;
   std::string headers;  // modifications of the message in progress
-  // HTTP: requests [next_send, end) not sent yet; answers expected up to `sent`
-  size_t next_send = 0, answered = 0;
+  // HTTP: requests sent and answered on this connection; with fixed shares,
+  // its share [next_send, end) not sent yet
+  size_t sent = 0, answered = 0, next_send = 0;
   std::string in;
   int lowat = 1;  // the socket's SO_RCVLOWAT
 };
@@ -1106,27 +1109,77 @@ Run run_milter_clients(const std::string& name, uint16_t port, pid_t pid, const 
   return run;
 }
 
+// A copy of `text` in memory the kernel is asked to back with 2 MiB pages
+// (MADV_HUGEPAGE; transparent huge pages set to "madvise" here).
+class HugeCopy {
+ public:
+  explicit HugeCopy(std::string_view text) : size_(text.size()) {
+    static const bool off = std::getenv("MILTER_BENCH_NO_HUGE") != nullptr;
+    const size_t huge = size_t{2} << 20;
+    map_ = (size_ + huge - 1) / huge * huge;
+    if (!off && map_ > 0) {
+      void* p = ::mmap(nullptr, map_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p != MAP_FAILED) {
+        ::madvise(p, map_, MADV_HUGEPAGE);
+        data_ = static_cast<char*>(p);
+        std::memcpy(data_, text.data(), size_);
+        return;
+      }
+    }
+    map_ = 0;
+    copy_ = std::string(text);
+  }
+  ~HugeCopy() {
+    if (map_) ::munmap(data_, map_);
+  }
+  HugeCopy(const HugeCopy&) = delete;
+  HugeCopy& operator=(const HugeCopy&) = delete;
+  std::string_view view() const { return map_ ? std::string_view(data_, size_) : std::string_view(copy_); }
+
+ private:
+  size_t size_ = 0, map_ = 0;
+  char* data_ = nullptr;
+  std::string copy_;
+};
+
 // POST /v1/scan, `depth` requests in flight on each of `clients` kept-alive
 // connections from this thread (HTTP/1.1 pipelining): all requests are built
-// before the clock starts; a connection sends its next depth/2 requests, in
-// one send(), whenever half of those in flight have been answered.
-void drive_http(Run& run, uint16_t port, const std::string& all, const std::vector<size_t>& ends, size_t from,
+// before the clock starts; a connection sends its next requests (at least
+// depth/2), in one send(), whenever half of those in flight have been
+// answered. The requests are handed out in order from one cursor to the
+// connection that has room, not split into fixed shares per connection: a
+// loop that serves its connections faster gets more of them, as an MTA's
+// busiest connection would, instead of idling at the end of the run while
+// the slower loop finishes its share (a vCPU of this VM is at times 15%
+// slower than the other). Every request is sent once, with the same bytes.
+// MILTER_BENCH_FIXED_SHARES=1: each connection its fixed share (the client
+// before 2026-12-07, session 8).
+void drive_http(Run& run, uint16_t port, std::string_view all, const std::vector<size_t>& ends, size_t from,
                 size_t to, size_t clients, size_t depth, bool count) {
+  static const bool fixed_shares = std::getenv("MILTER_BENCH_FIXED_SHARES") != nullptr;
   Poller poll;
   std::vector<Slot> slots(clients);
   size_t active = 0;
+  size_t cursor = from;  // the next request not yet handed to a connection
   const size_t per = (to - from + clients - 1) / clients;
   const size_t refill = std::max<size_t>(1, depth / 2);
   auto start_of = [&](size_t i) { return i == 0 ? size_t{0} : ends[i - 1]; };
+  // The first and one-past-last request slot k may take next.
+  auto next_range = [&](Slot& s) -> std::pair<size_t, size_t> {
+    if (fixed_shares) return {s.next_send, s.end};
+    return {cursor, to};
+  };
   // Sends up to `depth` in flight.
   auto top_up = [&](size_t k) -> bool {
     Slot& s = slots[k];
     if (!s.pending.empty()) return true;
-    const size_t in_flight = s.next_send - s.answered;
-    if (s.next_send >= s.end || in_flight + refill > depth) return true;
-    const size_t upto = std::min(s.end, s.answered + depth);
-    s.pending = std::string_view(all).substr(start_of(s.next_send), ends[upto - 1] - start_of(s.next_send));
-    s.next_send = upto;
+    const size_t in_flight = s.sent - s.answered;
+    const auto [first, last] = next_range(s);
+    if (first >= last || in_flight + refill > depth) return true;
+    const size_t upto = std::min(last, first + (depth - in_flight));
+    s.pending = all.substr(start_of(first), ends[upto - 1] - start_of(first));
+    s.sent += upto - first;
+    (fixed_shares ? s.next_send : cursor) = upto;
     return pump_out(s, poll, k);
   };
   // The client acts on a connection only when it may send its next depth/2
@@ -1144,29 +1197,39 @@ void drive_http(Run& run, uint16_t port, const std::string& all, const std::vect
   size_t min_answer = 0;  // bytes of the smallest answer seen (0: none yet)
   auto set_lowat = [&](Slot& s) {
     if (no_lowat || min_answer == 0 || s.fd < 0) return;
-    const size_t act_at = s.next_send < s.end && s.next_send + refill > depth
-                              ? std::min(s.end, s.next_send + refill - depth)
-                              : s.end;
-    const size_t need = act_at > s.answered ? act_at - s.answered : 1;
+    const size_t in_flight = s.sent - s.answered;
+    const auto [first, last] = next_range(s);
+    // Answers to wait for: those that make room for depth/2 more, or all of them.
+    const size_t need = std::max<size_t>(
+        1, first < last && in_flight + refill > depth ? in_flight + refill - depth : in_flight);
     const size_t want = need * min_answer;
     int lowat = static_cast<int>(std::max<size_t>(1, want > s.in.size() ? want - s.in.size() : 1));
     if (lowat == s.lowat) return;
     s.lowat = lowat;
     ::setsockopt(s.fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat);
   };
+  auto close_slot = [&](Slot& s, bool failed) {
+    if (failed) run.failed += s.sent - s.answered + (fixed_shares ? s.end - s.next_send : 0);
+    ::close(s.fd);
+    s.fd = -1;
+    --active;
+  };
   for (size_t k = 0; k < clients; ++k) {
     Slot& s = slots[k];
-    s.first = s.answered = s.next_send = std::min(to, from + k * per);
-    s.end = std::min(to, s.first + per);
-    if (s.first >= s.end) continue;
+    s.next_send = std::min(to, from + k * per);
+    s.end = std::min(to, s.next_send + per);
+    if (fixed_shares && s.next_send >= s.end) continue;
     s.fd = nb_connect(port);
     if (s.fd < 0) {
-      run.failed += s.end - s.first;
+      if (fixed_shares) run.failed += s.end - s.next_send;
       continue;
     }
     ++active;
     poll.add(s.fd, k, false);
-    if (!top_up(k)) run.failed += s.end - s.first;
+    if (!top_up(k))
+      close_slot(s, true);
+    else if (s.sent == 0)  // nothing left for it (fewer requests than connections x depth)
+      close_slot(s, false);
   }
   epoll_event evs[256];
   auto last_progress = std::chrono::steady_clock::now();
@@ -1218,11 +1281,9 @@ void drive_http(Run& run, uint16_t port, const std::string& all, const std::vect
       }
       s.in.erase(0, at);
       if (ok) ok = top_up(k);
-      if (!ok || s.answered >= s.end) {
-        if (!ok) run.failed += s.end - s.answered;
-        ::close(s.fd);
-        s.fd = -1;
-        --active;
+      const auto [first, last] = next_range(s);
+      if (!ok || (s.answered >= s.sent && first >= last)) {
+        close_slot(s, !ok);
       } else {
         set_lowat(s);
       }
@@ -1232,10 +1293,11 @@ void drive_http(Run& run, uint16_t port, const std::string& all, const std::vect
     if (now - last_progress > std::chrono::seconds(30)) {
       std::fprintf(stderr, "milter_bench: HTTP clients: no answer for 30 s\n");
       for (Slot& s : slots)
-        if (s.fd >= 0) run.failed += s.end - s.answered;
+        if (s.fd >= 0) close_slot(s, true);
       break;
     }
   }
+  if (!fixed_shares) run.failed += to - cursor;  // never sent: every connection failed
   for (Slot& s : slots)
     if (s.fd >= 0) ::close(s.fd);
 }
@@ -1255,14 +1317,15 @@ Run run_http_clients(const std::string& name, uint16_t port, pid_t pid, const st
         "\r\n\r\n" + m.raw;
     ends.push_back(all.size());
   }
+  const HugeCopy bytes(all);
   const size_t warm = msgs.size() / 10;
-  drive_http(run, port, all, ends, 0, warm, clients, depth, false);
+  drive_http(run, port, bytes.view(), ends, 0, warm, clients, depth, false);
   const auto th0 = thread_seconds(pid);
   const double cpu0 = sum_of(th0), self0 = self_seconds();
   const long sleeps0 = self_sleeps();
   const auto ticks0 = machine_ticks();
   const auto t0 = std::chrono::steady_clock::now();
-  drive_http(run, port, all, ends, warm, msgs.size(), clients, depth, true);
+  drive_http(run, port, bytes.view(), ends, warm, msgs.size(), clients, depth, true);
   const auto th1 = thread_seconds(pid);
   const double cpu = sum_of(th1) - cpu0, self = self_seconds() - self0;
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -1658,6 +1721,34 @@ std::string zone_for(const Traffic& t, const std::string& pub) {
   return z;
 }
 
+// The CPU time (ms) of one fixed piece of work (integer arithmetic over 1 MiB)
+// with this thread pinned to `cpu`; -1 when it cannot be pinned there. Run
+// before each loops run on every CPU: the two vCPUs of this VM are at times
+// 15-30% apart (the host's doing), and one loop's rate then depends on the
+// vCPU it landed on, while two loops get both.
+double pinned_work_ms(int cpu) {
+  cpu_set_t old;
+  if (::sched_getaffinity(0, sizeof old, &old) != 0) return -1;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  if (::sched_setaffinity(0, sizeof one, &one) != 0) return -1;
+  static std::vector<uint32_t> buf(size_t{1} << 18);
+  timespec a{}, b{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+  uint64_t x = 88172645463325252ull;
+  for (uint32_t i = 0; i < 20000000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    buf[x & (buf.size() - 1)] += i;
+  }
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+  ::sched_setaffinity(0, sizeof old, &old);
+  asm volatile("" : : "r"(x), "r"(buf.data()) : "memory");  // the work is not optimized away
+  return (static_cast<double>(b.tv_sec - a.tv_sec) * 1e3 + static_cast<double>(b.tv_nsec - a.tv_nsec) / 1e6);
+}
+
 double load1() {
   double l = 0;
   if (FILE* f = std::fopen("/proc/loadavg", "r")) {
@@ -1873,12 +1964,19 @@ int main(int argc, char** argv) {
     for (double& x : d) x = all > 0 ? x / all : 0.0;
     return d;
   };
+  std::vector<std::vector<double>> vcpu_ms;  // per CPU: pinned_work_ms before each run
   for (const auto& [round, loops] : plan) {
     if (rampartd.empty() || n == 0) break;
     const std::string suffix =
         loops == 0 ? "" : ", " + std::to_string(loops) + (loops == 1 ? " loop" : " loops");
     std::vector<std::string> extra;
     if (loops > 0) extra = {"--loops", std::to_string(loops)};
+    if (loop_counts.size() > 1)  // each vCPU's speed now (see pinned_work_ms)
+      for (int c = 0; c < CPU_SETSIZE && c < static_cast<int>(std::thread::hardware_concurrency()); ++c)
+        if (const double ms = pinned_work_ms(c); ms > 0) {
+          if (vcpu_ms.size() <= static_cast<size_t>(c)) vcpu_ms.resize(c + 1);
+          vcpu_ms[c].push_back(ms);
+        }
     const Started r = start_rampartd("rampart-one",
                                      "[policy]\nauthserv_id = \"mx.bench.example\"\n"
                                      "[throttle.ip]\nenabled = false\n[throttle.net]\nenabled = false\n",
@@ -2164,6 +2262,26 @@ int main(int argc, char** argv) {
           "the load: 1 loop serves at most 1 / (its loop's CPU per scan); N loops at most cores / "
           "(rampartd's + client's).\n",
           loop_counts.back(), clients, loop_rounds, loop_rounds == 1 ? "" : "s", load_before.c_str(), cores);
+      if (!vcpu_ms.empty()) {
+        // Equal vCPUs: the 1 vs 2 loops ratio means what it says. Unequal: one
+        // loop's rate is that of the vCPU it ran on (mostly one, not known
+        // here), and 2 loops can reach at most 1 + slower / faster of it.
+        std::printf(
+            "vCPU check (one fixed piece of work pinned to each CPU before every run; CPU ms, median "
+            "[min-max]):");
+        std::vector<double> meds;
+        for (size_t c = 0; c < vcpu_ms.size(); ++c) {
+          if (vcpu_ms[c].empty()) continue;
+          const auto [lo, hi] = std::minmax_element(vcpu_ms[c].begin(), vcpu_ms[c].end());
+          meds.push_back(median(vcpu_ms[c]));
+          std::printf(" cpu%zu %.1f [%.1f-%.1f]", c, meds.back(), *lo, *hi);
+        }
+        if (meds.size() >= 2) {
+          const auto [lo, hi] = std::minmax_element(meds.begin(), meds.end());
+          std::printf("; slowest %.0f%% slower than fastest", 100.0 * (*hi / *lo - 1));
+        }
+        std::printf("\n");
+      }
       for (const char* iface : {"rampartd HTTP /v1/scan", "rampartd milter"})
         for (size_t i = 1; i < loop_counts.size(); ++i) {
           const std::string one_name = std::string(iface) + ", 1 loop",

@@ -390,6 +390,7 @@ Feedback::Feedback(FeedbackConfig cfg, const Clock& clock, std::string authserv_
     : cfg_(std::move(cfg)), clock_(clock), authserv_id_(std::move(authserv_id)) {
   last_save_ = clock_.unix_seconds();
   batching_ = Batching{cfg_.flush_ms, cfg_.flush_events, cfg_.max_pending};
+  any_traps_.store(!cfg_.trap_addresses.empty() || !cfg_.trap_domains.empty(), std::memory_order_relaxed);
 }
 
 Feedback::~Feedback() = default;
@@ -593,6 +594,7 @@ void Feedback::reconfigure(const FeedbackConfig& c) {
     cfg_.save_interval_s = c.save_interval_s;
     cfg_.trap_addresses = c.trap_addresses;
     cfg_.trap_domains = c.trap_domains;
+    any_traps_.store(!cfg_.trap_addresses.empty() || !cfg_.trap_domains.empty(), std::memory_order_relaxed);
     cfg_.flush_events = c.flush_events;
     cfg_.max_pending = c.max_pending;
     to_once = c.flush_ms == 0 && cfg_.flush_ms != 0;
@@ -852,6 +854,9 @@ void Feedback::set_resolver(dns::Resolver& resolver) {
 }
 
 bool Feedback::is_trap(std::string_view rcpt) const {
+  // Most configurations list no traps: then no lock (every scan of every
+  // loop asks, and the mutex's line would move between the loops' cores).
+  if (!any_traps_.load(std::memory_order_relaxed)) return false;
   std::string a = to_lower(angle_value(rcpt));
   if (a.empty()) return false;
   const std::lock_guard lk(mu_);  // SIGHUP may change the lists meanwhile

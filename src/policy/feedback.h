@@ -301,6 +301,8 @@ class Feedback : public std::enable_shared_from_this<Feedback> {
   // a call out of this object.
   mutable std::mutex mu_;
   FeedbackConfig cfg_;
+  // cfg_ lists trap addresses or domains (is_trap() takes no lock without).
+  std::atomic<bool> any_traps_{false};
   const Clock& clock_;
   std::string authserv_id_;
   std::unique_ptr<reputation::StoreService> service_;

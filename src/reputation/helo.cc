@@ -3,7 +3,6 @@
 #include "reputation/helo.h"
 
 #include <array>
-#include <cstdio>
 #include <string>
 
 #include "core/strings.h"
@@ -47,9 +46,15 @@ bool four_numbers(std::string_view label) {
 bool embeds_address(std::string_view name, const IpAddress& ip) {
   if (!ip.is_v4()) return false;
   const auto& b = ip.bytes();
-  char hex[9];
-  std::snprintf(hex, sizeof hex, "%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
-  if (name.find(hex) != std::string_view::npos) return true;
+  // "%02x" x 4 by hand: snprintf was a third of this function's cost, and it
+  // runs for every scanned message's event on the store's writer thread.
+  static constexpr char kHex[] = "0123456789abcdef";
+  char hex[8];
+  for (size_t k = 0; k < 4; ++k) {
+    hex[2 * k] = kHex[b[k] >> 4];
+    hex[2 * k + 1] = kHex[b[k] & 0xf];
+  }
+  if (name.find(std::string_view(hex, sizeof hex)) != std::string_view::npos) return true;
   // Decimal: the numbers in the name, in order; look for the four octets in a row
   // (forward, or reversed as in-addr.arpa style names write them).
   std::array<int, 64> nums{};

@@ -649,7 +649,9 @@ std::vector<std::optional<Counters>> MemoryStore::take_marked(std::span<const st
 
 Result<size_t> MemoryStore::merge_ops(std::span<const OpBatch> ops) {
   const std::lock_guard ol(ops_mu_);
-  std::vector<Update> fresh;
+  // The batches' updates by address (copying each key and its 184-byte delta
+  // was a fifth of the store writer's work per scanned message).
+  std::vector<const Update*> fresh;
   std::vector<std::string_view> seen;  // op ids of this call (one batch sent twice in it)
   size_t n = 0;
   for (const OpBatch& b : ops) {
@@ -657,10 +659,14 @@ Result<size_t> MemoryStore::merge_ops(std::span<const OpBatch> ops) {
         (ops_.contains(b.op_id) || std::find(seen.begin(), seen.end(), b.op_id) != seen.end()))
       continue;
     if (!b.op_id.empty()) seen.push_back(b.op_id);
-    fresh.insert(fresh.end(), b.updates.begin(), b.updates.end());
+    for (const Update& u : b.updates) fresh.push_back(&u);
     ++n;
   }
-  if (auto st = merge(fresh); !st) return tl::unexpected(st.error());
+  if (auto st = merge_impl(
+          fresh.size(), [&](size_t i) -> std::string_view { return fresh[i]->key; },
+          [&](size_t i) -> const Counters& { return fresh[i]->delta; }, static_cast<void*>(nullptr));
+      !st)
+    return tl::unexpected(st.error());
   for (const OpBatch& b : ops)
     if (!b.op_id.empty()) ops_.add(b.op_id);
   return n;
