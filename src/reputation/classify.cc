@@ -859,16 +859,6 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
     list_why = num(unsubs) + " unsubscribe requests (month), " + pct(unsubs / vol_m);
   else if (vol_d >= th.bulk_daily_volume)
     list_why = num(vol_d) + " recipients (day) >= " + num(th.bulk_daily_volume);
-  else if (vol_m >= th.good_volume && vol_d >= kCampaignDayShare * vol_m &&
-           vol_m - vol_d >= kCampaignHistoryShare * vol_d)
-    // Campaigns (round 11): a list sends its issue to every subscriber at
-    // once, every few days or weeks, so a campaign's day holds a large share
-    // of its month, and the month before holds an earlier campaign; mail
-    // that answers its recipients' actions (receipts, password resets)
-    // flows every day. A newsletter without list headers (no one-click, no
-    // unsubscribe requests) is still a list.
-    list_why = "campaigns: " + num(vol_d) + " recipients (day) of " + num(vol_m) + " (month), " +
-               num(vol_m - vol_d) + " before the day";
   else if (prev == SenderClass::kBulk)
     list_why = "bulk sender before";
   // A mailing list keeps its posters' From (RFC 7960): DMARC fails while

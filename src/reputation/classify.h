@@ -273,13 +273,6 @@ inline constexpr double kCorroboratingBounces = 0.2;
 inline constexpr double kCorroboratingComplaints = 0.003;
 // ... or trap hits (beyond the first) on this share of the month's recipients.
 inline constexpr double kCorroboratingTraps = 0.01;
-// List mail by its cadence (README "Good: earned by positive evidence"): the
-// day holds at least kCampaignDayShare of the month's volume, and the month
-// before the day at least kCampaignHistoryShare of the day's (an earlier
-// campaign). A sender flowing every day reads about 1/(days seen) of its
-// month in a day; a weekly campaign's day 0.3-0.5, a fortnightly one's 0.5-0.6.
-inline constexpr double kCampaignDayShare = 0.4;
-inline constexpr double kCampaignHistoryShare = 0.25;
 double reception_evidence(const Counters& c, IdentityKind kind, int64_t now, Window w, const Thresholds& th);
 
 // Spam verdicts the recipients upheld (README "Verdicts the recipients
