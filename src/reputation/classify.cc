@@ -750,8 +750,7 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
               (month_clean ? "the month is clean (" + model_text(th.model, xm, pm, +1) + ", FCrDNS " +
                                  pct(fcrdns_m) + ", auth failing " + pct(fail_m) + ")"
                            : "its history was good mail (" + hist.text + ")") +
-              " and the volume did not jump (" +
-              num(current) + " recipients a day now vs " + num2(before) +
+              " and the volume did not jump (" + num(current) + " recipients a day now vs " + num2(before) +
               " before): a shared address judged by its month");
     }
   }
