@@ -674,23 +674,25 @@ TEST(Classify, VolumeJumpOfANonListSenderIsATakeover) {
 // daily mean on a campaign's day; its previous campaign is in its history,
 // so the day is no jump (round 11, blind10 isp_inbound: three such
 // newsletters called compromised). An account that sends in a day four
-// times all it sent before still is.
+// times all it sent before still is. (A campaign pushed out within one
+// hour still reads as a jump: the hour x 8 counts, to catch a takeover in
+// its first hour.)
 TEST(Classify, CampaignNoBiggerThanItsHistoryIsNoJump) {
   const Thresholds th;
   auto campaign = [](Counters c, int64_t start, double volume, bool bad_reception) {
-    for (int i = 0; i < 60; ++i) {  // an hour, one batch a minute
+    for (int i = 0; i < 360; ++i) {  // six hours, one batch a minute
       const int64_t at = start + i * 60;
-      c.add(Metric::kVolume, volume / 60, at);
-      c.add(Metric::kAuthAligned, volume / 60, at);
-      c.add(Metric::kFcrdns, volume / 60, at);
-      c.add(Metric::kSpamVerdict, 0.06 * volume / 60, at);
-      c.add(Metric::kBounces, (bad_reception ? 0.12 : 0.01) * volume / 60, at + 30);
-      if (bad_reception && i % 10 == 0) c.add(Metric::kTraps, 1, at + 30);
+      c.add(Metric::kVolume, volume / 360, at);
+      c.add(Metric::kAuthAligned, volume / 360, at);
+      c.add(Metric::kFcrdns, volume / 360, at);
+      c.add(Metric::kSpamVerdict, 0.06 * volume / 360, at);
+      c.add(Metric::kBounces, (bad_reception ? 0.12 : 0.01) * volume / 360, at + 30);
+      if (bad_reception && i % 60 == 0) c.add(Metric::kTraps, 1, at + 30);
     }
     return c;
   };
   const int64_t since = kNow - 14 * 86400;
-  const int64_t now = kNow + 3600;
+  const int64_t now = kNow + 6 * 3600;
   // Two weeks ago a campaign of 8,000, now another with worse reception.
   const Counters news = campaign(campaign(Counters{}, since, 8000, false), kNow, 8000, true);
   for (IdentityKind kind : {IdentityKind::kIp, IdentityKind::kDomain}) {
