@@ -180,13 +180,34 @@ class Sink {
 
   void add_hash(uint64_t h) {
     if (n_ >= max_) return;
-    const uint32_t idx = fold(h, bits_);
-    uint64_t& word = seen_[idx >> 6];
-    const uint64_t bit = uint64_t{1} << (idx & 63);
-    const uint64_t fresh = (word & bit) == 0 ? 1 : 0;
-    word |= bit;
-    list_[n_] = idx;  // list_ has room for max_ + 1
-    n_ += static_cast<uint32_t>(fresh);
+    add_unchecked(h);
+  }
+  // How many more indices fit; Batch::add() only within it.
+  uint32_t room() const { return max_ > n_ ? max_ - n_ : 0; }
+  // The sink's state in locals for a loop of adds that fit (room()): the
+  // stores into the list can then not be the sink's own count, which stays
+  // in a register; done() writes it back.
+  struct Batch {
+    uint64_t* seen;
+    uint32_t* list;
+    uint32_t n;
+    uint32_t bits;
+    void add(uint64_t h) {
+      const uint32_t idx = fold(h, bits);
+      uint64_t& word = seen[idx >> 6];
+      const uint64_t bit = uint64_t{1} << (idx & 63);
+      const uint64_t fresh = (word & bit) == 0 ? 1 : 0;
+      word |= bit;
+      list[n] = idx;  // the list has room for max_ + 1
+      n += static_cast<uint32_t>(fresh);
+    }
+  };
+  Batch batch() const { return {seen_, list_, n_, bits_}; }
+  void done(const Batch& b) { n_ = b.n; }
+  void add_unchecked(uint64_t h) {
+    Batch b = batch();
+    b.add(h);
+    done(b);
   }
   void add(std::string_view s, uint64_t tag) { add_hash(hash_bytes(s, tag, seed_)); }
   void add_num(uint64_t v, uint64_t tag) { add_hash(hash_u64(v ^ tag, seed_)); }
@@ -207,12 +228,43 @@ class Sink {
   uint32_t max_;
 };
 
+// The n-grams n in [Lo, Hi] of the positions i < end of p (8 bytes
+// readable at each), all fitting in the sink: one load a position, the
+// n-gram lengths unrolled. The same indices in the same order as the
+// general loop below.
+template <uint32_t Lo, uint32_t Hi>
+void add_ngrams_fast(const char* p, size_t end, uint64_t tag, Sink& sink) {
+  const uint64_t seed = sink.seed();
+  Sink::Batch b = sink.batch();
+  for (size_t i = 0; i < end; ++i) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+#pragma GCC unroll 8
+    for (uint32_t k = Lo; k <= Hi; ++k) {
+      const uint64_t v = k == 8 ? w : (w & ((uint64_t{1} << (8 * k)) - 1));
+      b.add(hash_u64(v ^ (tag + k), seed));
+    }
+  }
+  sink.done(b);
+}
+
 // Character n-grams of `s` (bytes), n in [lo, hi] (<= 8), namespace `tag`.
 void add_ngrams(std::string_view s, uint32_t lo, uint32_t hi, uint64_t tag, Sink& sink) {
   const size_t n = s.size();
   if (n < lo) return;
   const char* p = s.data();
-  for (size_t i = 0; i + lo <= n && !sink.full(); ++i) {
+  size_t i = 0;
+  // The defaults (SMS/IM 3-5, email 4) first, while 8 bytes can be read and
+  // the sink has room for every n-gram.
+  if ((lo == 3 && hi == 5) || (lo == 4 && hi == 4)) {
+    const size_t end = std::min<size_t>(n >= 8 ? n - 7 : 0, sink.room() / (hi - lo + 1));
+    if (lo == 3)
+      add_ngrams_fast<3, 5>(p, end, tag, sink);
+    else
+      add_ngrams_fast<4, 4>(p, end, tag, sink);
+    i = end;
+  }
+  for (; i + lo <= n && !sink.full(); ++i) {
     uint64_t w = 0;
     const size_t avail = std::min<size_t>(8, n - i);
     std::memcpy(&w, p + i, avail);

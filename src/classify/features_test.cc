@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <iterator>
 #include <random>
 #include <set>
+#include <utility>
 
 #include "classify/hash.h"
 
@@ -256,6 +258,55 @@ TEST(Extractor, MaxFeaturesCaps) {
   std::string words;
   for (int i = 0; i < 1000; ++i) words += "w" + std::to_string(i) + " ";
   EXPECT_EQ(features(words, Channel::kSms, o).size(), 64u);
+}
+
+// The character n-grams exactly, in order (the weights' sums follow the
+// order): the bias, the channel, then each position's n-grams shortest
+// first, each index once, stopping at max_features. Computed here the plain
+// way against the extractor's (which reads 8 bytes a position while it can
+// and the sink has room), for the SMS n-grams (3-5), email's (4) and
+// another range, texts of 0-40 bytes and caps that fall inside them.
+TEST(Extractor, NgramsExactlyInOrder) {
+  std::mt19937_64 rng(5);
+  size_t compared = 0;
+  for (auto [lo, hi] : {std::pair<uint32_t, uint32_t>{3, 5}, {4, 4}, {2, 6}, {1, 8}}) {
+    for (uint32_t cap : {16u, 24u, 60u, 16384u}) {
+      FeatureOptions o;
+      o.ngram_min = lo;
+      o.ngram_max = hi;
+      o.raw_prefix = 0;
+      o.text_prefix = 2000;
+      o.words = o.bigrams = o.urls = o.structure = o.shapes = o.stats = false;
+      o.max_features = cap;
+      o.seed = rng() % 4;
+      Extractor ex(o);
+      for (size_t len = 0; len <= 40; ++len) {
+        std::string t;
+        for (size_t i = 0; i < len; ++i)
+          t.push_back(static_cast<char>(rng() % 4 == 0 ? rng() % 256 : 'a' + rng() % 3));
+        std::vector<uint32_t> want;
+        std::set<uint32_t> seen;
+        auto add = [&](uint64_t h) {
+          const uint32_t idx = fold(h, o.bits);
+          if (want.size() < cap && seen.insert(idx).second) want.push_back(idx);
+        };
+        add(hash_u64(0 ^ ns_tag('B'), o.seed));
+        add(hash_u64(static_cast<uint64_t>(Channel::kSms) ^ ns_tag('C'), o.seed));
+        for (size_t i = 0; i < len; ++i) {
+          for (uint32_t k = lo; k <= hi && i + k <= len; ++k) {
+            uint64_t v = 0;
+            std::memcpy(&v, t.data() + i, k);
+            add(hash_u64(v ^ (ns_tag('t') + k), o.seed));
+          }
+        }
+        std::vector<uint32_t> got;
+        ex.extract(t, Channel::kSms, got);
+        EXPECT_EQ(got, want) << lo << "-" << hi << " cap " << cap << " len " << len;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(compared, 4u * 4 * 41);
 }
 
 // The classifier reads the text a mail client shows: the HTML alternative
