@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "classify/hash.h"
+#include "mime/url.h"
 
 namespace rampart::classify {
 namespace {
@@ -307,6 +308,52 @@ TEST(Extractor, NgramsExactlyInOrder) {
     }
   }
   EXPECT_EQ(compared, 4u * 4 * 41);
+}
+
+// The extractor looks for URLs in a short text only when it has a '.' or a
+// ':': without either, mime::find_urls finds none (a host needs a dot,
+// "www." has one, a scheme has its colon), whatever else the text holds.
+TEST(Extractor, NoUrlWithoutDotOrColon) {
+  std::mt19937_64 rng(9);
+  const std::string_view pieces[] = {"www", "http",    "https", "//", "/",        "@",    "com", "co",
+                                     "uk",  "example", "bit",   "ly", "-",        "_",    " ",   "\n",
+                                     "1",   "192",     "?",     "=",  "\xc3\xa9", "xn--", "ftp", "org",
+                                     "%2e", "[",       "]",     "#",  "&",        "~"};
+  for (int i = 0; i < 20000; ++i) {
+    std::string t;
+    const int n = 1 + static_cast<int>(rng() % 12);
+    for (int k = 0; k < n; ++k) t += pieces[rng() % std::size(pieces)];
+    std::vector<mime::Url> urls;
+    mime::find_urls(t, urls, 16);
+    EXPECT_TRUE(urls.empty()) << t;
+  }
+  // With a dot or a colon they are found.
+  std::vector<mime::Url> urls;
+  mime::find_urls("win at www.prize.example now", urls, 16);
+  mime::find_urls("see http://localhost/x", urls, 16);
+  EXPECT_EQ(urls.size(), 2u);
+}
+
+// The typing stats count capitals, letters and digits exactly at any
+// length (they are added in packed words of 21-bit counts): 2.5 MiB of
+// "AAAa1" holds 2^21 letters, 3/4 of them capitals (bucket 7), and 2^19
+// digits (bucket 10).
+TEST(Extractor, TypingStatsOfLongTexts) {
+  FeatureOptions o;
+  o.text_prefix = 0;
+  o.raw_prefix = 0;
+  o.max_text = 3u << 20;
+  o.words = o.bigrams = o.urls = o.structure = o.shapes = false;
+  o.stats = true;
+  std::string t;
+  for (size_t i = 0; i < (size_t{5} << 19); ++i) t += "AAAa1"[i % 5];
+  auto idx = [&o](uint64_t v, uint64_t tag) { return fold(hash_u64(v ^ tag, o.seed), o.bits); };
+  const std::set<uint32_t> want = {idx(0, ns_tag('B')),
+                                   idx(static_cast<uint64_t>(Channel::kSms), ns_tag('C')),
+                                   idx(7, ns_tag('s', 'u')), idx(10, ns_tag('s', 'd'))};
+  EXPECT_EQ(features(t, Channel::kSms, o), want);
+  EXPECT_EQ(features("AAAa1", Channel::kSms, o).size(), 4u);
+  EXPECT_NE(features("AAAa1", Channel::kSms, o), want);  // one digit: bucket 0
 }
 
 // The classifier reads the text a mail client shows: the HTML alternative
