@@ -290,13 +290,13 @@ void add_ngrams(std::string_view s, uint32_t lo, uint32_t hi, uint64_t tag, Sink
 // "08712300220" share 99999999999, "150p" is 999p); for a number of 5 digits
 // or more also its first two digits and length (a premium-rate or national
 // prefix: "07" + 11). `tok` is lower-cased, at most max_token_len bytes.
-void add_shape(std::string& tok, bool all_digits, uint64_t tag, Sink& sink) {
-  if (all_digits && tok.size() >= 5)
-    sink.add_num((static_cast<uint64_t>(tok[0]) << 16) | (static_cast<uint64_t>(tok[1]) << 8) | tok.size(),
+void add_shape(char* tok, size_t len, bool all_digits, uint64_t tag, Sink& sink) {
+  if (all_digits && len >= 5)
+    sink.add_num((static_cast<uint64_t>(tok[0]) << 16) | (static_cast<uint64_t>(tok[1]) << 8) | len,
                  tag ^ 0x9f1c);
-  for (char& c : tok)
-    if (is_digit(c)) c = '9';
-  sink.add(tok, tag ^ 0x5a9e);
+  for (size_t k = 0; k < len; ++k)
+    if (is_digit(tok[k])) tok[k] = '9';
+  sink.add(std::string_view(tok, len), tag ^ 0x5a9e);
 }
 
 // Words of `s` (ASCII lower-cased; letters, digits, 8-bit bytes, $ _ ' and
@@ -308,6 +308,10 @@ void add_words(std::string_view s, uint64_t tag, bool bigrams, const FeatureOpti
   size_t i = 0;
   uint64_t prev = 0;
   const uint64_t btag = tag ^ 0x5bd1e9955bd1e995ull;
+  // A token is lower-cased into buf (at least max_token_len bytes; callers
+  // resize it before their own uses).
+  if (buf.size() < opt.max_token_len) buf.resize(opt.max_token_len);
+  char* low = buf.data();
   while (i < n && budget > 0 && !sink.full()) {
     while (i < n && !is_token_byte(static_cast<unsigned char>(s[i]))) ++i;
     if (i >= n) break;
@@ -328,14 +332,16 @@ void add_words(std::string_view s, uint64_t tag, bool bigrams, const FeatureOpti
     if (len > opt.max_token_len) {
       h = hash_u64(bucket(len) ^ tag ^ 0x10ad, sink.seed());  // an enormous token: its size only
     } else {
-      buf.resize(len);
-      ascii_lower_copy(s.data() + start, len, buf.data());
-      h = hash_bytes(buf, tag, sink.seed());
-      // digit runs: their shape (phone numbers, short codes, prices)
       size_t ndigits = 0;
-      for (size_t k = 0; k < len; ++k) ndigits += is_digit(buf[k]) ? 1 : 0;
+      for (size_t k = 0; k < len; ++k) {
+        const char c = s[start + k];
+        low[k] = ascii_lower(c);
+        ndigits += is_digit(c) ? 1 : 0;
+      }
+      h = hash_bytes(std::string_view(low, len), tag, sink.seed());
+      // digit runs: their shape (phone numbers, short codes, prices)
       if (len >= 3 && ndigits == len) sink.add_num(len, tag ^ 0xd161);
-      if (opt.shapes && ndigits > 0) add_shape(buf, ndigits == len, tag, sink);
+      if (opt.shapes && ndigits > 0) add_shape(low, len, ndigits == len, tag, sink);
     }
     sink.add_hash(h);
     if (bigrams && prev != 0) sink.add_hash(mix64(prev * kMul1 ^ h ^ btag));
