@@ -174,10 +174,26 @@ inline __m128d count_pair(const uint32_t* p) {
   return _mm_cvtepi32_pd(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
 }
 
-struct Chain {
-  __m128d a = _mm_set1_pd(1), b = _mm_set1_pd(256);
-  __m128d open = _mm_castsi128_pd(_mm_set1_epi32(-1));
+// Order 0's total and distinct counts are the same for every byte of a
+// text: its share of the chain (whether each class has seen anything, u,
+// and b after order 0) is computed once per text.
+struct Order0 {
+  __m128d open, u, b;
+  Order0(const uint32_t* t, uint32_t tot_slot) {
+    const __m128d tot = count_pair(t + 2 * size_t{tot_slot});
+    open = _mm_cmpgt_pd(tot, _mm_setzero_pd());
+    u = _mm_max_pd(_mm_and_pd(count_pair(t + 2 * size_t{tot_slot ^ 1u}), open), _mm_set1_pd(1));
+    b = _mm_mul_pd(_mm_add_pd(_mm_and_pd(tot, open), u), _mm_set1_pd(256));
+  }
+};
 
+struct Chain {
+  __m128d a, b, open;
+
+  // After order 0, from a = 1, b = 256: a = n 256 + u 1 (u 1 is u exactly).
+  Chain(const Order0& o, const uint32_t* t, uint32_t n_slot) : b(o.b), open(o.open) {
+    a = _mm_add_pd(_mm_mul_pd(_mm_and_pd(count_pair(t + 2 * size_t{n_slot}), open), _mm_set1_pd(256)), o.u);
+  }
   void order(const uint32_t* t, CharModel::Slots s) {
     const __m128d one = _mm_set1_pd(1);
     const __m128d tot = count_pair(t + 2 * size_t{s.tot});
@@ -224,6 +240,8 @@ double sum_wb(const uint32_t* t, const unsigned char* b, size_t len, uint32_t bi
     return local;
   };
   double sum = 0, ratio = 1;
+  const unsigned shift = 64 - bits;
+  const Order0 o0(t, static_cast<uint32_t>(kBytes.tot0 >> shift));
   const size_t head = std::min<size_t>(K, len);
   sum_bytes(
       0, head, sum, ratio,
@@ -233,11 +251,10 @@ double sum_wb(const uint32_t* t, const unsigned char* b, size_t len, uint32_t bi
         return s;
       },
       [&](const CharModel::Slots* s, size_t i) {
-        Chain ch;
-        for (size_t k = 0; k <= i; ++k) ch.order(t, s[k]);
+        Chain ch(o0, t, s[0].n);
+        for (size_t k = 1; k <= i; ++k) ch.order(t, s[k]);
         return ch.ratio();
       });
-  const unsigned shift = 64 - bits;
   sum_bytes(
       head, len, sum, ratio,
       [&](size_t i) {
@@ -246,9 +263,9 @@ double sum_wb(const uint32_t* t, const unsigned char* b, size_t len, uint32_t bi
         return s;
       },
       [&](const CharModel::Slots* s, size_t) {
-        Chain ch;
+        Chain ch(o0, t, s[0].n);
 #pragma GCC unroll 8
-        for (uint32_t k = 0; k <= K; ++k) ch.order(t, s[k]);
+        for (uint32_t k = 1; k <= K; ++k) ch.order(t, s[k]);
         return ch.ratio();
       });
   return sum + std::log(ratio);
