@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <iterator>
@@ -310,28 +311,50 @@ TEST(Extractor, NgramsExactlyInOrder) {
   EXPECT_EQ(compared, 4u * 4 * 41);
 }
 
-// The extractor looks for URLs in a short text only when it has a '.' or a
-// ':': without either, mime::find_urls finds none (a host needs a dot,
-// "www." has one, a scheme has its colon), whatever else the text holds.
-TEST(Extractor, NoUrlWithoutDotOrColon) {
+// The extractor looks for URLs in a short text only when it may hold one:
+// a ':' (a scheme), a '.' after a 'w' ("www.") or a letter after a '.'
+// (a top-level domain). Without any of them mime::find_urls finds none,
+// whatever else the text holds; with them, it does.
+TEST(Extractor, NoUrlWithoutSchemeWwwOrTld) {
+  auto may_hold = [](std::string_view t) {
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i] == ':') return true;
+      if (t[i] == '.' && i + 1 < t.size() && std::isalpha(static_cast<unsigned char>(t[i + 1]))) return true;
+      if (t[i] == '.' && i > 0 && (t[i - 1] == 'w' || t[i - 1] == 'W')) return true;
+    }
+    return false;
+  };
   std::mt19937_64 rng(9);
-  const std::string_view pieces[] = {"www", "http",    "https", "//", "/",        "@",    "com", "co",
-                                     "uk",  "example", "bit",   "ly", "-",        "_",    " ",   "\n",
-                                     "1",   "192",     "?",     "=",  "\xc3\xa9", "xn--", "ftp", "org",
-                                     "%2e", "[",       "]",     "#",  "&",        "~"};
-  for (int i = 0; i < 20000; ++i) {
+  const std::string_view pieces[] = {"www", "WWW", "http",     "https", "//",        "/",   "@",   "com",
+                                     "co",  "uk",  "bit",      "ly",    "-",         "_",   " ",   "\n",
+                                     "1",   "192", "?",        "=",     ".",         "..",  "...", ". ",
+                                     ".1",  ".-",  "\xc3\xa9", "xn--",  "ftp",       "org", "%2e", "[",
+                                     "]",   "#",   "&",        "~",     ".\xd1\x80", "ww",  "w",   "example"};
+  size_t without = 0;
+  for (int i = 0; i < 50000; ++i) {
     std::string t;
     const int n = 1 + static_cast<int>(rng() % 12);
     for (int k = 0; k < n; ++k) t += pieces[rng() % std::size(pieces)];
+    if (may_hold(t)) continue;
+    ++without;
     std::vector<mime::Url> urls;
     mime::find_urls(t, urls, 16);
     EXPECT_TRUE(urls.empty()) << t;
   }
-  // With a dot or a colon they are found.
+  EXPECT_GT(without, 5000u);
+  // With a scheme, "www." or a top-level domain they are found, and the
+  // extractor has their host features.
   std::vector<mime::Url> urls;
   mime::find_urls("win at www.prize.example now", urls, 16);
   mime::find_urls("see http://localhost/x", urls, 16);
-  EXPECT_EQ(urls.size(), 2u);
+  mime::find_urls("go to prize.com today", urls, 16);
+  EXPECT_EQ(urls.size(), 3u);
+  FeatureOptions o = default_sms();
+  FeatureOptions no_urls = o;
+  no_urls.urls = false;
+  for (std::string_view t :
+       {"win at www.prize.example now", "see http://localhost/x", "go to prize.com today"})
+    EXPECT_GT(features(t, Channel::kSms, o).size(), features(t, Channel::kSms, no_urls).size()) << t;
 }
 
 // The typing stats count capitals, letters and digits exactly at any
