@@ -9,9 +9,20 @@ namespace rampart::classify {
 
 namespace {
 
-inline bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-inline bool is_alpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-inline bool is_word(unsigned char c) { return is_digit(c) || is_alpha(c) || c == '_'; }
+// Byte classes: a token byte (ASCII letter, digit, '_'), a digit, a letter,
+// a capital.
+constexpr uint8_t kWordByte = 1, kDigit = 2, kLetter = 4, kCapital = 8;
+constexpr std::array<uint8_t, 256> kClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const bool digit = c >= '0' && c <= '9', capital = c >= 'A' && c <= 'Z', small = c >= 'a' && c <= 'z';
+    t[c] =
+        static_cast<uint8_t>((digit || capital || small || c == '_' ? kWordByte : 0) | (digit ? kDigit : 0) |
+                             (capital || small ? kLetter : 0) | (capital ? kCapital : 0));
+  }
+  return t;
+}();
+
 inline char lower(unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c); }
 
 // `s` starts with `p` ignoring ASCII case (p is lower case).
@@ -22,28 +33,29 @@ bool starts_nocase(std::string_view s, std::string_view p) {
   return true;
 }
 
-bool equals_nocase(std::string_view s, std::string_view p) {
-  return s.size() == p.size() && starts_nocase(s, p);
-}
-
-constexpr std::array<std::string_view, 18> kActions = {
-    "call", "txt",   "text", "reply",  "claim",   "send",       "win",   "won",     "winner",
-    "free", "offer", "stop", "urgent", "collect", "guaranteed", "award", "awarded", "mobile"};
-
-bool is_action(std::string_view w) {
-  if (equals_nocase(w, "landline") || starts_nocase(w, "subscri")) return true;
-  return std::any_of(kActions.begin(), kActions.end(),
-                     [w](std::string_view a) { return equals_nocase(w, a); });
+// The words of a token without digits, lower-cased (`w`: at most its first
+// 10 bytes, `len` its whole length): by length, so that a token is compared
+// with the few words of its size.
+bool is_action(std::string_view w, size_t len) {
+  if (len >= 7 && w.substr(0, 7) == "subscri") return true;
+  switch (len) {
+    case 3: return w == "txt" || w == "win" || w == "won";
+    case 4: return w == "call" || w == "text" || w == "send" || w == "free" || w == "stop";
+    case 5: return w == "reply" || w == "claim" || w == "offer" || w == "award";
+    case 6: return w == "winner" || w == "urgent" || w == "mobile";
+    case 7: return w == "collect" || w == "awarded";
+    case 8: return w == "landline";
+    case 10: return w == "guaranteed";
+    default: return false;
+  }
 }
 
 bool is_money_word(std::string_view w) {
-  return equals_nocase(w, "pound") || equals_nocase(w, "pounds") || equals_nocase(w, "cash") ||
-         equals_nocase(w, "prize");
+  return w == "pound" || w == "pounds" || w == "cash" || w == "prize";
 }
 
 bool is_tld(std::string_view w) {
-  return equals_nocase(w, "com") || equals_nocase(w, "net") || equals_nocase(w, "org") ||
-         equals_nocase(w, "biz") || equals_nocase(w, "info");
+  return w == "com" || w == "net" || w == "org" || w == "biz" || w == "info";
 }
 
 }  // namespace
@@ -55,10 +67,15 @@ Cues read_cues(std::string_view t) {
   size_t letters = 0, capitals = 0, phone_end = 0;
   for (size_t i = 0; i < n;) {
     const unsigned char ch = b[i];
-    // Money signs: '$', '£' (C2 A3), '€' (E2 82 AC).
-    if (ch == '$' || (ch == 0xC2 && i + 1 < n && b[i + 1] == 0xA3) ||
-        (ch == 0xE2 && i + 2 < n && b[i + 1] == 0x82 && b[i + 2] == 0xAC))
-      c.money = true;
+    if ((kClass[ch] & kWordByte) == 0) {
+      // Money signs: '$', '£' (C2 A3), '€' (E2 82 AC).
+      if (ch == '$' || (ch == 0xC2 && i + 1 < n && b[i + 1] == 0xA3) ||
+          (ch == 0xE2 && i + 2 < n && b[i + 1] == 0x82 && b[i + 2] == 0xAC))
+        c.money = true;
+      ++i;
+      continue;
+    }
+    // A token starts here.
     if (!c.url && (ch == 'h' || ch == 'H' || ch == 'w' || ch == 'W')) {
       const std::string_view rest = t.substr(i);
       c.url =
@@ -67,42 +84,37 @@ Cues read_cues(std::string_view t) {
     // A phone number: digits and spaces, 10 characters or more, digit at both ends.
     // A run starting inside one already read ends where it did, shorter:
     // each byte is read once ("1 1 1 1 ..." stays linear).
-    if (is_digit(ch) && i >= phone_end) {
+    if ((kClass[ch] & kDigit) != 0 && i >= phone_end) {
       size_t j = i, last_digit = i;
-      while (j < n && (is_digit(b[j]) || b[j] == ' ')) {
-        if (is_digit(b[j])) last_digit = j;
+      while (j < n && ((kClass[b[j]] & kDigit) != 0 || b[j] == ' ')) {
+        if ((kClass[b[j]] & kDigit) != 0) last_digit = j;
         ++j;
       }
       if (last_digit + 1 - i >= 10) c.phone = true;
       phone_end = j;
     }
-    if (!is_word(ch)) {
-      ++i;
-      continue;
-    }
-    // A token.
     size_t j = i;
     size_t digits = 0;
-    while (j < n && is_word(b[j])) {
-      if (is_digit(b[j])) ++digits;
-      if (is_alpha(b[j])) {
-        ++letters;
-        capitals += b[j] <= 'Z';
-      }
-      ++j;
+    char low[10];  // the token's first 10 bytes, lower-cased
+    for (uint8_t k; j < n && ((k = kClass[b[j]]) & kWordByte) != 0; ++j) {
+      digits += (k & kDigit) != 0;
+      letters += (k & kLetter) != 0;
+      capitals += (k & kCapital) != 0;
+      if (j - i < sizeof low) low[j - i] = lower(b[j]);
     }
-    const std::string_view w = t.substr(i, j - i);
     const size_t len = j - i;
     if (digits == len && len >= 4 && len <= 6) c.short_code = true;
-    if (len >= 2 && digits == len - 1 && (w.back() == 'p' || w.back() == 'P')) c.money = true;
+    if (len >= 2 && digits == len - 1 && (b[j - 1] == 'p' || b[j - 1] == 'P')) c.money = true;
     if (digits == 0) {
-      if (c.calls_to_action < 3 && is_action(w)) ++c.calls_to_action;
-      if (is_money_word(w)) c.money = true;
+      const std::string_view w(low, std::min(len, sizeof low));
+      if (c.calls_to_action < 3 && is_action(w, len)) ++c.calls_to_action;
+      if (len <= 6 && is_money_word(w)) c.money = true;
       if (i > 0 && b[i - 1] == '.') {
-        if (is_tld(w) && (j == n || !is_word(b[j]))) c.url = true;
+        // The token ends at j (end or a non-token byte).
+        if (len <= 4 && is_tld(w)) c.url = true;
         // ".co.uk"
-        if (equals_nocase(w, "co") && j + 3 <= n && b[j] == '.' && starts_nocase(t.substr(j + 1), "uk") &&
-            (j + 3 == n || !is_word(b[j + 3])))
+        if (w == "co" && j + 3 <= n && b[j] == '.' && starts_nocase(t.substr(j + 1), "uk") &&
+            (j + 3 == n || (kClass[b[j + 3]] & kWordByte) == 0))
           c.url = true;
       }
     }

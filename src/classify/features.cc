@@ -63,6 +63,17 @@ constexpr std::array<bool, 256> kTokenByte = [] {
   return t;
 }();
 inline bool is_token_byte(unsigned char c) { return kTokenByte[c]; }
+
+// Per byte, packed: 1 for an ASCII capital (bits 0-20), 1 for an ASCII
+// letter (bits 21-41), 1 for a digit (bits 42-62).
+constexpr std::array<uint64_t, 256> kTypingCounts = [] {
+  std::array<uint64_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const bool upper = c >= 'A' && c <= 'Z', lower = c >= 'a' && c <= 'z', digit = c >= '0' && c <= '9';
+    t[c] = (upper ? 1u : 0u) | uint64_t{upper || lower} << 21 | uint64_t{digit} << 42;
+  }
+  return t;
+}();
 bool is_joiner(unsigned char c) { return c == '.' || c == '-' || c == '@' || c == ',' || c == '/'; }
 
 }  // namespace
@@ -180,13 +191,34 @@ class Sink {
 
   void add_hash(uint64_t h) {
     if (n_ >= max_) return;
-    const uint32_t idx = fold(h, bits_);
-    uint64_t& word = seen_[idx >> 6];
-    const uint64_t bit = uint64_t{1} << (idx & 63);
-    const uint64_t fresh = (word & bit) == 0 ? 1 : 0;
-    word |= bit;
-    list_[n_] = idx;  // list_ has room for max_ + 1
-    n_ += static_cast<uint32_t>(fresh);
+    add_unchecked(h);
+  }
+  // How many more indices fit; Batch::add() only within it.
+  uint32_t room() const { return max_ > n_ ? max_ - n_ : 0; }
+  // The sink's state in locals for a loop of adds that fit (room()): the
+  // stores into the list can then not be the sink's own count, which stays
+  // in a register; done() writes it back.
+  struct Batch {
+    uint64_t* seen;
+    uint32_t* list;
+    uint32_t n;
+    uint32_t bits;
+    void add(uint64_t h) {
+      const uint32_t idx = fold(h, bits);
+      uint64_t& word = seen[idx >> 6];
+      const uint64_t bit = uint64_t{1} << (idx & 63);
+      const uint64_t fresh = (word & bit) == 0 ? 1 : 0;
+      word |= bit;
+      list[n] = idx;  // the list has room for max_ + 1
+      n += static_cast<uint32_t>(fresh);
+    }
+  };
+  Batch batch() const { return {seen_, list_, n_, bits_}; }
+  void done(const Batch& b) { n_ = b.n; }
+  void add_unchecked(uint64_t h) {
+    Batch b = batch();
+    b.add(h);
+    done(b);
   }
   void add(std::string_view s, uint64_t tag) { add_hash(hash_bytes(s, tag, seed_)); }
   void add_num(uint64_t v, uint64_t tag) { add_hash(hash_u64(v ^ tag, seed_)); }
@@ -207,12 +239,43 @@ class Sink {
   uint32_t max_;
 };
 
+// The n-grams n in [Lo, Hi] of the positions i < end of p (8 bytes
+// readable at each), all fitting in the sink: one load a position, the
+// n-gram lengths unrolled. The same indices in the same order as the
+// general loop below.
+template <uint32_t Lo, uint32_t Hi>
+void add_ngrams_fast(const char* p, size_t end, uint64_t tag, Sink& sink) {
+  const uint64_t seed = sink.seed();
+  Sink::Batch b = sink.batch();
+  for (size_t i = 0; i < end; ++i) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+#pragma GCC unroll 8
+    for (uint32_t k = Lo; k <= Hi; ++k) {
+      const uint64_t v = k == 8 ? w : (w & ((uint64_t{1} << (8 * k)) - 1));
+      b.add(hash_u64(v ^ (tag + k), seed));
+    }
+  }
+  sink.done(b);
+}
+
 // Character n-grams of `s` (bytes), n in [lo, hi] (<= 8), namespace `tag`.
 void add_ngrams(std::string_view s, uint32_t lo, uint32_t hi, uint64_t tag, Sink& sink) {
   const size_t n = s.size();
   if (n < lo) return;
   const char* p = s.data();
-  for (size_t i = 0; i + lo <= n && !sink.full(); ++i) {
+  size_t i = 0;
+  // The defaults (SMS/IM 3-5, email 4) first, while 8 bytes can be read and
+  // the sink has room for every n-gram.
+  if ((lo == 3 && hi == 5) || (lo == 4 && hi == 4)) {
+    const size_t end = std::min<size_t>(n >= 8 ? n - 7 : 0, sink.room() / (hi - lo + 1));
+    if (lo == 3)
+      add_ngrams_fast<3, 5>(p, end, tag, sink);
+    else
+      add_ngrams_fast<4, 4>(p, end, tag, sink);
+    i = end;
+  }
+  for (; i + lo <= n && !sink.full(); ++i) {
     uint64_t w = 0;
     const size_t avail = std::min<size_t>(8, n - i);
     std::memcpy(&w, p + i, avail);
@@ -227,13 +290,13 @@ void add_ngrams(std::string_view s, uint32_t lo, uint32_t hi, uint64_t tag, Sink
 // "08712300220" share 99999999999, "150p" is 999p); for a number of 5 digits
 // or more also its first two digits and length (a premium-rate or national
 // prefix: "07" + 11). `tok` is lower-cased, at most max_token_len bytes.
-void add_shape(std::string& tok, bool all_digits, uint64_t tag, Sink& sink) {
-  if (all_digits && tok.size() >= 5)
-    sink.add_num((static_cast<uint64_t>(tok[0]) << 16) | (static_cast<uint64_t>(tok[1]) << 8) | tok.size(),
+void add_shape(char* tok, size_t len, bool all_digits, uint64_t tag, Sink& sink) {
+  if (all_digits && len >= 5)
+    sink.add_num((static_cast<uint64_t>(tok[0]) << 16) | (static_cast<uint64_t>(tok[1]) << 8) | len,
                  tag ^ 0x9f1c);
-  for (char& c : tok)
-    if (is_digit(c)) c = '9';
-  sink.add(tok, tag ^ 0x5a9e);
+  for (size_t k = 0; k < len; ++k)
+    if (is_digit(tok[k])) tok[k] = '9';
+  sink.add(std::string_view(tok, len), tag ^ 0x5a9e);
 }
 
 // Words of `s` (ASCII lower-cased; letters, digits, 8-bit bytes, $ _ ' and
@@ -245,6 +308,10 @@ void add_words(std::string_view s, uint64_t tag, bool bigrams, const FeatureOpti
   size_t i = 0;
   uint64_t prev = 0;
   const uint64_t btag = tag ^ 0x5bd1e9955bd1e995ull;
+  // A token is lower-cased into buf (at least max_token_len bytes; callers
+  // resize it before their own uses).
+  if (buf.size() < opt.max_token_len) buf.resize(opt.max_token_len);
+  char* low = buf.data();
   while (i < n && budget > 0 && !sink.full()) {
     while (i < n && !is_token_byte(static_cast<unsigned char>(s[i]))) ++i;
     if (i >= n) break;
@@ -265,14 +332,16 @@ void add_words(std::string_view s, uint64_t tag, bool bigrams, const FeatureOpti
     if (len > opt.max_token_len) {
       h = hash_u64(bucket(len) ^ tag ^ 0x10ad, sink.seed());  // an enormous token: its size only
     } else {
-      buf.resize(len);
-      ascii_lower_copy(s.data() + start, len, buf.data());
-      h = hash_bytes(buf, tag, sink.seed());
-      // digit runs: their shape (phone numbers, short codes, prices)
       size_t ndigits = 0;
-      for (size_t k = 0; k < len; ++k) ndigits += is_digit(buf[k]) ? 1 : 0;
+      for (size_t k = 0; k < len; ++k) {
+        const char c = s[start + k];
+        low[k] = ascii_lower(c);
+        ndigits += is_digit(c) ? 1 : 0;
+      }
+      h = hash_bytes(std::string_view(low, len), tag, sink.seed());
+      // digit runs: their shape (phone numbers, short codes, prices)
       if (len >= 3 && ndigits == len) sink.add_num(len, tag ^ 0xd161);
-      if (opt.shapes && ndigits > 0) add_shape(buf, ndigits == len, tag, sink);
+      if (opt.shapes && ndigits > 0) add_shape(low, len, ndigits == len, tag, sink);
     }
     sink.add_hash(h);
     if (bigrams && prev != 0) sink.add_hash(mix64(prev * kMul1 ^ h ^ btag));
@@ -433,6 +502,19 @@ void email_features(std::string_view raw, const FeatureOptions& opt, Sink& sink,
   }
 }
 
+// Whether mime::find_urls can find a URL in `s`: it needs a scheme (its
+// ':'), "www." (a '.' after a 'w') or a host whose last label is a known
+// top-level domain (letters after a '.'). 80% of the SMS Spam Collection
+// has none of them ("ok... see u at 5"), and is not scanned.
+bool may_hold_url(std::string_view s) {
+  if (s.find(':') != std::string_view::npos) return true;
+  for (size_t i = s.find('.'); i != std::string_view::npos; i = s.find('.', i + 1)) {
+    if (i + 1 < s.size() && is_alpha(s[i + 1])) return true;
+    if (i > 0 && (s[i - 1] == 'w' || s[i - 1] == 'W')) return true;
+  }
+  return false;
+}
+
 void text_features(std::string_view text, const FeatureOptions& opt, Sink& sink, std::string& buf) {
   const size_t cut = std::max(opt.max_text, opt.text_prefix);
   if (text.size() > cut) text = text.substr(0, cut);
@@ -441,21 +523,28 @@ void text_features(std::string_view text, const FeatureOptions& opt, Sink& sink,
   uint32_t budget = opt.max_tokens;
   if (opt.words) add_words(text.substr(0, opt.max_text), ns_tag('w'), opt.bigrams, opt, budget, sink, buf);
   if (opt.urls) {
-    std::vector<mime::Url> urls;
-    mime::find_urls(text.substr(0, opt.max_text), urls, 16);
-    for (const mime::Url& u : urls) add_url(u.host, sink);
+    const std::string_view head = text.substr(0, opt.max_text);
+    if (may_hold_url(head)) {
+      std::vector<mime::Url> urls;
+      mime::find_urls(head, urls, 16);
+      for (const mime::Url& u : urls) add_url(u.host, sink);
+    }
   }
   if (opt.structure) sink.add_num(bucket(text.size()), ns_tag('t', 'l'));
   if (opt.stats) {
     // How a text is typed: the share of capitals among ASCII letters in
     // tenths (11 when there are no letters) and the number of digits in
     // pairs up to 20 ("CALL 09061701461 NOW" vs "ok c u l8r").
+    // The three counts in one word, 21 bits each, summed over at most 2^20
+    // bytes at a time so that no count carries into the next.
     size_t upper = 0, alpha = 0, digits = 0;
-    for (const char ch : text) {
-      const auto c = static_cast<unsigned char>(ch);
-      upper += c >= 'A' && c <= 'Z';
-      alpha += (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-      digits += c >= '0' && c <= '9';
+    for (size_t at = 0; at < text.size(); at += size_t{1} << 20) {
+      uint64_t packed = 0;
+      for (const char ch : text.substr(at, size_t{1} << 20))
+        packed += kTypingCounts[static_cast<unsigned char>(ch)];
+      upper += packed & 0x1fffff;
+      alpha += (packed >> 21) & 0x1fffff;
+      digits += packed >> 42;
     }
     sink.add_num(alpha == 0 ? 11 : 10 * upper / alpha, ns_tag('s', 'u'));
     sink.add_num(std::min<size_t>(digits, 20) / 2, ns_tag('s', 'd'));

@@ -5,12 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstring>
 #include <iterator>
 #include <random>
 #include <set>
+#include <utility>
 
 #include "classify/hash.h"
+#include "mime/url.h"
 
 namespace rampart::classify {
 namespace {
@@ -256,6 +260,123 @@ TEST(Extractor, MaxFeaturesCaps) {
   std::string words;
   for (int i = 0; i < 1000; ++i) words += "w" + std::to_string(i) + " ";
   EXPECT_EQ(features(words, Channel::kSms, o).size(), 64u);
+}
+
+// The character n-grams exactly, in order (the weights' sums follow the
+// order): the bias, the channel, then each position's n-grams shortest
+// first, each index once, stopping at max_features. Computed here the plain
+// way against the extractor's (which reads 8 bytes a position while it can
+// and the sink has room), for the SMS n-grams (3-5), email's (4) and
+// another range, texts of 0-40 bytes and caps that fall inside them.
+TEST(Extractor, NgramsExactlyInOrder) {
+  std::mt19937_64 rng(5);
+  size_t compared = 0;
+  for (auto [lo, hi] : {std::pair<uint32_t, uint32_t>{3, 5}, {4, 4}, {2, 6}, {1, 8}}) {
+    for (uint32_t cap : {16u, 24u, 60u, 16384u}) {
+      FeatureOptions o;
+      o.ngram_min = lo;
+      o.ngram_max = hi;
+      o.raw_prefix = 0;
+      o.text_prefix = 2000;
+      o.words = o.bigrams = o.urls = o.structure = o.shapes = o.stats = false;
+      o.max_features = cap;
+      o.seed = rng() % 4;
+      Extractor ex(o);
+      for (size_t len = 0; len <= 40; ++len) {
+        std::string t;
+        for (size_t i = 0; i < len; ++i)
+          t.push_back(static_cast<char>(rng() % 4 == 0 ? rng() % 256 : 'a' + rng() % 3));
+        std::vector<uint32_t> want;
+        std::set<uint32_t> seen;
+        auto add = [&](uint64_t h) {
+          const uint32_t idx = fold(h, o.bits);
+          if (want.size() < cap && seen.insert(idx).second) want.push_back(idx);
+        };
+        add(hash_u64(0 ^ ns_tag('B'), o.seed));
+        add(hash_u64(static_cast<uint64_t>(Channel::kSms) ^ ns_tag('C'), o.seed));
+        for (size_t i = 0; i < len; ++i) {
+          for (uint32_t k = lo; k <= hi && i + k <= len; ++k) {
+            uint64_t v = 0;
+            std::memcpy(&v, t.data() + i, k);
+            add(hash_u64(v ^ (ns_tag('t') + k), o.seed));
+          }
+        }
+        std::vector<uint32_t> got;
+        ex.extract(t, Channel::kSms, got);
+        EXPECT_EQ(got, want) << lo << "-" << hi << " cap " << cap << " len " << len;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(compared, 4u * 4 * 41);
+}
+
+// The extractor looks for URLs in a short text only when it may hold one:
+// a ':' (a scheme), a '.' after a 'w' ("www.") or a letter after a '.'
+// (a top-level domain). Without any of them mime::find_urls finds none,
+// whatever else the text holds; with them, it does.
+TEST(Extractor, NoUrlWithoutSchemeWwwOrTld) {
+  auto may_hold = [](std::string_view t) {
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i] == ':') return true;
+      if (t[i] == '.' && i + 1 < t.size() && std::isalpha(static_cast<unsigned char>(t[i + 1]))) return true;
+      if (t[i] == '.' && i > 0 && (t[i - 1] == 'w' || t[i - 1] == 'W')) return true;
+    }
+    return false;
+  };
+  std::mt19937_64 rng(9);
+  const std::string_view pieces[] = {"www", "WWW", "http",     "https", "//",        "/",   "@",   "com",
+                                     "co",  "uk",  "bit",      "ly",    "-",         "_",   " ",   "\n",
+                                     "1",   "192", "?",        "=",     ".",         "..",  "...", ". ",
+                                     ".1",  ".-",  "\xc3\xa9", "xn--",  "ftp",       "org", "%2e", "[",
+                                     "]",   "#",   "&",        "~",     ".\xd1\x80", "ww",  "w",   "example"};
+  size_t without = 0;
+  for (int i = 0; i < 50000; ++i) {
+    std::string t;
+    const int n = 1 + static_cast<int>(rng() % 12);
+    for (int k = 0; k < n; ++k) t += pieces[rng() % std::size(pieces)];
+    if (may_hold(t)) continue;
+    ++without;
+    std::vector<mime::Url> urls;
+    mime::find_urls(t, urls, 16);
+    EXPECT_TRUE(urls.empty()) << t;
+  }
+  EXPECT_GT(without, 5000u);
+  // With a scheme, "www." or a top-level domain they are found, and the
+  // extractor has their host features.
+  std::vector<mime::Url> urls;
+  mime::find_urls("win at www.prize.example now", urls, 16);
+  mime::find_urls("see http://localhost/x", urls, 16);
+  mime::find_urls("go to prize.com today", urls, 16);
+  EXPECT_EQ(urls.size(), 3u);
+  FeatureOptions o = default_sms();
+  FeatureOptions no_urls = o;
+  no_urls.urls = false;
+  for (std::string_view t :
+       {"win at www.prize.example now", "see http://localhost/x", "go to prize.com today"})
+    EXPECT_GT(features(t, Channel::kSms, o).size(), features(t, Channel::kSms, no_urls).size()) << t;
+}
+
+// The typing stats count capitals, letters and digits exactly at any
+// length (they are added in packed words of 21-bit counts): 2.5 MiB of
+// "AAAa1" holds 2^21 letters, 3/4 of them capitals (bucket 7), and 2^19
+// digits (bucket 10).
+TEST(Extractor, TypingStatsOfLongTexts) {
+  FeatureOptions o;
+  o.text_prefix = 0;
+  o.raw_prefix = 0;
+  o.max_text = 3u << 20;
+  o.words = o.bigrams = o.urls = o.structure = o.shapes = false;
+  o.stats = true;
+  std::string t;
+  for (size_t i = 0; i < (size_t{5} << 19); ++i) t += "AAAa1"[i % 5];
+  auto idx = [&o](uint64_t v, uint64_t tag) { return fold(hash_u64(v ^ tag, o.seed), o.bits); };
+  const std::set<uint32_t> want = {idx(0, ns_tag('B')),
+                                   idx(static_cast<uint64_t>(Channel::kSms), ns_tag('C')),
+                                   idx(7, ns_tag('s', 'u')), idx(10, ns_tag('s', 'd'))};
+  EXPECT_EQ(features(t, Channel::kSms, o), want);
+  EXPECT_EQ(features("AAAa1", Channel::kSms, o).size(), 4u);
+  EXPECT_NE(features("AAAa1", Channel::kSms, o), want);  // one digit: bucket 0
 }
 
 // The classifier reads the text a mail client shows: the HTML alternative

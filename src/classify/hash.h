@@ -22,7 +22,7 @@ inline constexpr uint64_t kMul2 = 0xBF58476D1CE4E5B9ull;
 inline constexpr uint64_t kMul3 = 0x94D049BB133111EBull;
 
 // SplitMix64 finaliser: a good 64-bit mixer.
-inline uint64_t mix64(uint64_t x) {
+constexpr uint64_t mix64(uint64_t x) {
   x ^= x >> 30;
   x *= kMul2;
   x ^= x >> 27;
@@ -31,7 +31,7 @@ inline uint64_t mix64(uint64_t x) {
   return x;
 }
 
-inline uint64_t hash_u64(uint64_t v, uint64_t seed) { return mix64(v * kMul1 + seed); }
+constexpr uint64_t hash_u64(uint64_t v, uint64_t seed) { return mix64(v * kMul1 + seed); }
 
 // A namespace tag keeps "subject word x" apart from "body word x".
 constexpr uint64_t ns_tag(char a, char b = 0) {
@@ -56,6 +56,6 @@ inline uint64_t hash_bytes(std::string_view s, uint64_t tag, uint64_t seed) {
   return mix64(h);
 }
 
-inline uint32_t fold(uint64_t h, unsigned bits) { return static_cast<uint32_t>(h >> (64 - bits)); }
+constexpr uint32_t fold(uint64_t h, unsigned bits) { return static_cast<uint32_t>(h >> (64 - bits)); }
 
 }  // namespace rampart::classify

@@ -592,6 +592,7 @@ Result<Model> Model::deserialize(std::string_view bytes) {
   if (chars_bits != 0) {
     m.chars_ = CharModel(m.lopt_.ppm_order, chars_bits, m.lopt_.ppm_d);
     std::memcpy(m.chars_.table().data(), table.data(), table.size());
+    m.chars_.saturate();
   }
   return m;
 }

@@ -18,7 +18,7 @@
 //   cm.learn("WINNER!! call 09061701461", /*spam=*/true);
 //
 // Counts live in one table of 2^bits slots, each a pair (spam count, ham
-// count) of saturating 32-bit counters, indexed by a seeded hash of
+// count) of 32-bit counters saturating at 2^31 - 1, indexed by a seeded hash of
 // (context, next byte) and (context, "total"), the distinct count beside
 // the total in the same cache line;
 // collisions are not detected (as with the hashed features). Cost per byte:
@@ -37,6 +37,8 @@ namespace rampart::classify {
 class CharModel {
  public:
   static constexpr uint32_t kMaxOrder = 6;
+  // Counts saturate here (INT32_MAX: the scoring converts them as signed).
+  static constexpr uint32_t kMaxCount = 0x7fffffff;
   CharModel() = default;
   // order 0..kMaxOrder, bits 10..26; discount 0 (Witten-Bell) or in (0, 1)
   // (anything else: 0).
@@ -55,15 +57,26 @@ class CharModel {
   // TREC step, or a report right after a verdict).
   double log_ratio(std::string_view text, std::vector<Slots>& keep) const;
   void learn(std::string_view text, bool spam, const std::vector<Slots>& kept);
+  // log_ratio() computed the plain way (the contexts hashed as a chain, one
+  // byte at a time, one class after the other, no prefetching): what the
+  // fast path must equal to the bit (ppm_test).
+  double reference_log_ratio(std::string_view text) const;
 
   uint32_t order() const { return order_; }
   double discount() const { return discount_; }
   uint32_t bits() const { return bits_; }
   // The table: 2^bits pairs, spam count then ham count (for the model file).
+  // After writing counts into it, saturate() (a count above kMaxCount, as
+  // older builds could save, becomes kMaxCount).
   const std::vector<uint32_t, HugePageAllocator<uint32_t>>& table() const { return t_; }
   std::vector<uint32_t, HugePageAllocator<uint32_t>>& table() { return t_; }
+  void saturate();
 
  private:
+  // The sum of the per-byte log ratios (the slots into keep[len * (order +
+  // 1)] when not null).
+  double sum_log(std::string_view text, Slots* keep) const;
+
   uint32_t order_ = 3;
   uint32_t bits_ = 0;
   double discount_ = 0;

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <random>
 #include <string>
 
 namespace rampart::classify {
@@ -98,6 +100,69 @@ TEST(CharModel, KeptSlotsLearnTheSame) {
   a.learn("a longer text", true);
   b.learn("a longer text", true, keep);
   EXPECT_EQ(a.table(), b.table());
+}
+
+// The fast scoring (context tables, both classes in one vector, slots
+// hashed ahead) equals the plain computation to the bit: on learned tables
+// of every order, on tables of random counts up to the saturated UINT32_MAX
+// (kMaxCount), with and without a discount,
+// and through the slots kept for learning.
+TEST(CharModel, FastScoringEqualsReference) {
+  std::mt19937_64 rng(16);
+  auto text_of = [&rng](size_t len, int alphabet) {
+    std::string t;
+    for (size_t i = 0; i < len; ++i)
+      t.push_back(static_cast<char>(alphabet == 256 ? rng() % 256 : 'a' + rng() % alphabet));
+    return t;
+  };
+  std::vector<CharModel::Slots> keep;
+  size_t compared = 0;
+  for (uint32_t order = 0; order <= CharModel::kMaxOrder; ++order) {
+    for (double d : {0.0, 0.5}) {
+      CharModel learned(order, 12, d);
+      for (int i = 0; i < 60; ++i) learned.learn(text_of(rng() % 120, i % 3 == 0 ? 256 : 6), rng() % 2 == 0);
+      CharModel random(order, 10, d);
+      for (uint32_t& c : random.table()) {
+        const uint64_t r = rng() % 8;
+        c = r < 3    ? 0
+            : r == 3 ? CharModel::kMaxCount
+            : r == 4 ? CharModel::kMaxCount - rng() % 1000
+                     : rng() % 50;
+      }
+      for (const CharModel* m : {&learned, &random}) {
+        for (int i = 0; i < 40; ++i) {
+          const std::string t = text_of(rng() % 200, i % 2 == 0 ? 256 : 6);
+          const double ref = m->reference_log_ratio(t);
+          EXPECT_EQ(m->log_ratio(t), ref) << "order " << order << " d " << d << " len " << t.size();
+          EXPECT_EQ(m->log_ratio(t, keep), ref) << "order " << order << " d " << d << " len " << t.size();
+          ++compared;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(compared, 7u * 2 * 2 * 40);
+}
+
+// Counts stop at kMaxCount (2^31 - 1) when learned, and saturate() brings
+// larger ones (an older build's file) down to it, so the scoring's signed
+// conversion sees no negative count.
+TEST(CharModel, CountsSaturate) {
+  CharModel m(0, 10);
+  m.learn("a", true);
+  for (uint32_t& c : m.table())
+    if (c != 0) c = CharModel::kMaxCount - 1;
+  m.learn("aa", true);  // the count and the total of "a" reach the cap and stay there
+  size_t at_cap = 0;
+  for (uint32_t c : m.table()) at_cap += c == CharModel::kMaxCount;
+  EXPECT_EQ(at_cap, 2u);  // the count of "a" and the total (the distinct count, not bumped, one below)
+  for (uint32_t& c : m.table())
+    if (c == CharModel::kMaxCount) c = UINT32_MAX;
+  m.saturate();
+  for (uint32_t c : m.table()) EXPECT_LE(c, CharModel::kMaxCount);
+  const double r = m.log_ratio("ab");
+  EXPECT_TRUE(std::isfinite(r));
+  EXPECT_EQ(r, m.reference_log_ratio("ab"));
+  EXPECT_GT(m.log_ratio("a"), 4.0);  // "a" is all spam
 }
 
 TEST(CharModel, ArbitraryBytesAndClampedOptions) {
