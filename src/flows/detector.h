@@ -151,7 +151,7 @@ struct DetectorConfig {
   uint32_t beacon_min_hours = 4;
   uint32_t beacon_dst_hours = 4;
   uint32_t beacon_span_h = 6;
-  double beacon_max_cv = 0.3;
+  double beacon_max_cv = 0.25;
   // Submission servers count by provider network (many_providers): a
   // provider's pool of addresses lies in one /16 (IPv6 /32), so twenty of its
   // addresses are one provider. 32 / 128: by address.
