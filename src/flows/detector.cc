@@ -106,6 +106,12 @@ Result<DetectorConfig> DetectorConfig::from_config(const Config& c) {
   d.cc_max_p = c.get_double("flows.detector.cc_max_p", d.cc_max_p);
   d.cc_min_share = c.get_double("flows.detector.cc_min_share", d.cc_min_share);
   d.cc_min_hours = static_cast<uint32_t>(c.get_int("flows.detector.cc_min_hours", d.cc_min_hours));
+  d.beacon_min_hours =
+      static_cast<uint32_t>(c.get_int("flows.detector.beacon_min_hours", d.beacon_min_hours));
+  d.beacon_dst_hours =
+      static_cast<uint32_t>(c.get_int("flows.detector.beacon_dst_hours", d.beacon_dst_hours));
+  d.beacon_span_h = static_cast<uint32_t>(c.get_int("flows.detector.beacon_span_h", d.beacon_span_h));
+  d.beacon_max_cv = c.get_double("flows.detector.beacon_max_cv", d.beacon_max_cv);
   d.provider_prefix_v4 =
       static_cast<unsigned>(c.get_int("flows.detector.provider_prefix_v4", d.provider_prefix_v4));
   d.provider_prefix_v6 =
@@ -119,12 +125,16 @@ Result<DetectorConfig> DetectorConfig::from_config(const Config& c) {
       d.confirm_threshold < d.threshold || d.shared_relay_sources > 16 ||
       !(d.cc_max_p > 0 && d.cc_max_p < 1) || !(d.cc_min_share >= 0 && d.cc_min_share <= 1) ||
       d.cc_min_hours < 1 || d.cc_min_hours > 6 || d.provider_prefix_v4 < 8 || d.provider_prefix_v4 > 32 ||
-      d.provider_prefix_v6 < 16 || d.provider_prefix_v6 > 128)
+      d.provider_prefix_v6 < 16 || d.provider_prefix_v6 > 128 || d.beacon_span_h < 2 ||
+      d.beacon_span_h > 24 || d.beacon_min_hours > d.beacon_span_h || d.beacon_dst_hours < 2 ||
+      d.beacon_dst_hours > d.beacon_span_h || !(d.beacon_max_cv >= 0 && d.beacon_max_cv <= 2))
     return fail(Errc::kConfig,
                 "flows.detector: window_s >= 10, long_window_s >= window_s, threshold > 0, hold_s >= "
                 "hold_slow_s >= release_after_s, confirm_threshold >= threshold, shared_relay_sources <= 16, "
                 "0 < cc_max_p < 1, 0 <= cc_min_share <= 1, 1 <= cc_min_hours <= 6, 8 <= provider_prefix_v4 "
-                "<= 32, 16 <= provider_prefix_v6 <= 128");
+                "<= 32, 16 <= provider_prefix_v6 <= 128, 2 <= beacon_span_h <= 24, beacon_min_hours <= "
+                "beacon_span_h, "
+                "2 <= beacon_dst_hours <= beacon_span_h, 0 <= beacon_max_cv <= 2");
   return d;
 }
 
@@ -196,6 +206,12 @@ constexpr size_t kCcSample = 32;
 constexpr size_t kCcMaxDst = size_t{1} << 18;
 constexpr size_t kCcServers = 8;  // suspected servers remembered per host
 constexpr int64_t kCcMemoryMs = 24 * kHourMs;
+// Lone beacons: contacts kept per host, the fewest sessions (contacts at
+// least kBeaconSessionGapMs apart: a page load's connections are one) whose
+// gaps are judged.
+constexpr size_t kBeaconContacts = 64;
+constexpr size_t kBeaconSessions = 8;
+constexpr int64_t kBeaconSessionGapMs = 10000;
 // A mail exchanger receives at least this many SMTP connections in 24 h.
 constexpr uint64_t kMxMinInbound = 5;
 
@@ -427,6 +443,11 @@ struct Detector::Host {
   std::array<std::pair<uint64_t, int64_t>, kCcServers> cc_dst{};
   uint32_t cc_bots = 0, cc_contacts = 0;
   double cc_p = 1;
+  // Contacts with destinations only this host reached, come back to in
+  // another clock hour (destination, time): lone beacon candidates, the last
+  // kBeaconContacts of them.
+  std::array<std::pair<uint64_t, int64_t>, kBeaconContacts> beacon_contacts{};
+  size_t n_beacon = 0;
   int64_t bot_until_ms = INT64_MIN;  // a bot for the pivot (confirmed mail/probe incident) until then
   // Destinations (not mail) reached in the current clock hour, one bit each
   // (hours[].reach counts the bits set): the host's reach for the pivot's base rate.
@@ -573,8 +594,24 @@ void Detector::observe(const Flow& f) {
     // Name lookups and time (53, 123) go to the provider's resolvers and
     // pools, which every host reaches and the always-on ones (bots among
     // them) reach first: no command server is told apart there.
-    if (cfg_.cc_min_bots > 0 && !failed_tcp && !silent && !(f.is_tcp() && f.reset()) && f.dst_port != 53 &&
-        f.dst_port != 123) {
+    // A beacon's sessions are often closed by a reset once answered (TLS
+    // alerts, keep-alive timeouts): they count for lone beacons, not for the
+    // pivot's contacts.
+    // Web ports only: a device's MQTT broker or a person's VPN or shell
+    // server is as lone and as periodic (blind5 campus: MQTT to a broker no
+    // other host uses, every 15 minutes all day).
+    const bool beacon_port =
+        cfg_.beacon_min_hours > 0 && f.is_tcp() &&
+        (f.dst_port == 443 || f.dst_port == 80 || f.dst_port == 8443 || f.dst_port == 8080);
+    if (beacon_port && !failed_tcp && f.reset()) {
+      auto it = contacts_.find(hash_ip(f.dst));
+      if (it != contacts_.end() && it->second.lone() && it->second.hosts[0] == hash_ip(f.src)) {
+        it->second.note_hour(t);
+        note_beacon(*h, f.src, it->first, it->second, t, f.start_ms);
+      }
+    }
+    if ((cfg_.cc_min_bots > 0 || cfg_.beacon_min_hours > 0) && !failed_tcp && !silent &&
+        !(f.is_tcp() && f.reset()) && f.dst_port != 53 && f.dst_port != 123) {
       const uint64_t src = hash_ip(f.src);
       const uint64_t dst = hash_ip(f.dst);
       {
@@ -587,7 +624,10 @@ void Detector::observe(const Flow& f) {
         if (set_bit512(h->reach_bits, dst * 0xc2b2ae3d27d4eb4fULL)) hr.reach++;
       }
       const Contacts* c = note_contact(dst, src, t);
-      if (c && c->suspect && !bots_.count(src)) {
+      // A lone beacon candidate: a web port, a destination no other
+      // subscriber host reached, come back to in a second clock hour.
+      if (c && beacon_port) note_beacon(*h, f.src, dst, *c, t, f.start_ms);
+      if (c && cfg_.cc_min_bots > 0 && c->suspect && !bots_.count(src)) {
         hr.cc++;
         size_t slot = 0;
         for (size_t i = 0; i < kCcServers; ++i) {
@@ -798,6 +838,7 @@ const Detector::Contacts* Detector::note_contact(uint64_t dst, uint64_t src, int
   }
   Contacts& c = it->second;
   c.last_ms = t;
+  c.note_hour(t);
   bool grew = false;
   if (c.hosts.size() < kCcSample && std::find(c.hosts.begin(), c.hosts.end(), src) == c.hosts.end()) {
     c.hosts.push_back(src);
@@ -842,6 +883,39 @@ const Detector::Contacts* Detector::note_contact(uint64_t dst, uint64_t src, int
     c.suspect = bots >= cfg_.cc_min_bots && c.p <= cfg_.cc_max_p && bots >= cfg_.cc_min_share * contacts;
   }
   return &c;
+}
+
+void Detector::Contacts::note_hour(int64_t t) {
+  const int64_t hidx = t / kHourMs;
+  if (hidx > hour0) {
+    hour_bits = hour0 < 0 || hidx - hour0 >= 64 ? 0 : hour_bits << (hidx - hour0);
+    hour0 = hidx;
+  }
+  if (hour0 - hidx < 64) hour_bits |= uint64_t{1} << (hour0 - hidx);
+}
+
+void Detector::note_beacon(Host& h, const IpAddress& ip, uint64_t dst, const Contacts& c, int64_t t,
+                           int64_t flow_start_ms) {
+  // A destination no other subscriber host reached, come back to in a second
+  // clock hour: a lone beacon candidate.
+  if (!c.lone() || c.hours_within(t / kHourMs, 2 * 24) < 2) return;
+  h.beacon_contacts[h.n_beacon++ % kBeaconContacts] = {dst, t};
+  if (c.hours_within(t / kHourMs, cfg_.beacon_span_h) >= cfg_.beacon_dst_hours)
+    score(h, ip, t, flow_start_ms, false);
+}
+
+bool Detector::Contacts::lone() const {
+  size_t bits = 0;
+  for (uint64_t w : seen) bits += static_cast<size_t>(__builtin_popcountll(w));
+  return hosts.size() == 1 && bits == 1;
+}
+
+uint32_t Detector::Contacts::hours_within(int64_t now_h, uint32_t span) const {
+  if (hour0 < 0 || now_h - hour0 >= static_cast<int64_t>(span) || span == 0) return 0;
+  const int64_t shift = now_h - hour0;  // bits older than the span fall off
+  const uint32_t keep = static_cast<uint32_t>(std::min<int64_t>(64, static_cast<int64_t>(span) - shift));
+  const uint64_t mask = keep >= 64 ? ~uint64_t{0} : (uint64_t{1} << keep) - 1;
+  return static_cast<uint32_t>(__builtin_popcountll(hour_bits & mask));
 }
 
 void Detector::note_bot(uint64_t src, int64_t t) {
@@ -1249,8 +1323,67 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     e.cc_contacts = h.cc_contacts;
     e.cc_p = h.cc_p;
   }
-  const bool cc = e.cc_hours >= cfg_.cc_min_hours && e.cc_servers > 0 && !mail_or_probe;
-  if (cc) e.score = std::max(e.score, cfg_.confirm_threshold);
+  bool cc = e.cc_hours >= cfg_.cc_min_hours && e.cc_servers > 0 && !mail_or_probe;
+  // Lone beacons: destinations no other subscriber host has reached, each
+  // come back to in beacon_dst_hours distinct hours of the last
+  // beacon_span_h, and together reached in beacon_min_hours of them.
+  // The contacts with them (the last kBeaconContacts) are sessions at least
+  // kBeaconSessionGapMs apart, whose gaps a timer keeps nearly equal; a
+  // person's returns to favourite sites come in runs and pauses.
+  bool beacon = false;
+  if (cfg_.beacon_min_hours > 0 && !mail_or_probe && h.n_beacon > 0) {
+    const int64_t span_ms = static_cast<int64_t>(cfg_.beacon_span_h) * kHourMs;
+    uint64_t hours = 0;                          // bit i: hour hcur - i
+    std::array<uint64_t, kBeaconContacts> ok{};  // destinations that qualify
+    size_t n_ok = 0;
+    std::array<int64_t, kBeaconContacts> when{};
+    size_t n_when = 0;
+    const size_t n_c = std::min(h.n_beacon, kBeaconContacts);
+    for (size_t i = 0; i < n_c; ++i) {
+      const auto& [d, at] = h.beacon_contacts[(h.n_beacon - n_c + i) % kBeaconContacts];
+      if (t - at >= span_ms || at > t) continue;
+      bool good = std::find(ok.begin(), ok.begin() + static_cast<std::ptrdiff_t>(n_ok), d) !=
+                  ok.begin() + static_cast<std::ptrdiff_t>(n_ok);
+      if (!good) {
+        auto it = contacts_.find(d);
+        if (it == contacts_.end() || !it->second.lone()) continue;
+        const Contacts& c = it->second;
+        const uint32_t n_h = c.hours_within(hcur, cfg_.beacon_span_h);
+        if (n_h < cfg_.beacon_dst_hours) continue;
+        ok[n_ok++] = d;
+        good = true;
+        e.beacon_dst_hours = std::max(e.beacon_dst_hours, n_h);
+        const int64_t shift = hcur - c.hour0;
+        if (shift >= 0 && shift < 64) hours |= c.hour_bits << shift;
+      }
+      when[n_when++] = at;
+    }
+    e.beacon_servers = static_cast<uint32_t>(n_ok);
+    const uint32_t span = cfg_.beacon_span_h;
+    e.beacon_hours =
+        static_cast<uint32_t>(__builtin_popcountll(span >= 64 ? hours : hours & ((uint64_t{1} << span) - 1)));
+    if (n_ok > 0 && e.beacon_hours >= cfg_.beacon_min_hours) {
+      std::sort(when.begin(), when.begin() + static_cast<std::ptrdiff_t>(n_when));
+      std::array<int64_t, kBeaconContacts> sess{};
+      size_t n_s = 0;
+      for (size_t i = 0; i < n_when; ++i)
+        if (n_s == 0 || when[i] - sess[n_s - 1] > kBeaconSessionGapMs) sess[n_s++] = when[i];
+      e.beacon_sessions = static_cast<uint32_t>(n_s);
+      if (n_s >= kBeaconSessions) {
+        double sum = 0, sq = 0;
+        for (size_t i = 1; i < n_s; ++i) {
+          const double g = static_cast<double>(sess[i] - sess[i - 1]);
+          sum += g;
+          sq += g * g;
+        }
+        const double m = sum / static_cast<double>(n_s - 1);
+        const double var = std::max(0.0, sq / static_cast<double>(n_s - 1) - m * m);
+        e.beacon_cv = m > 0 ? std::round(1000 * std::sqrt(var) / m) / 1000 : 1;
+        beacon = e.beacon_cv <= cfg_.beacon_max_cv;
+      }
+    }
+  }
+  if (cc || beacon) e.score = std::max(e.score, cfg_.confirm_threshold);
   if (e.score < cfg_.threshold) return;
 
   // The evidence: each feature's share of the log-odds (the bias and
@@ -1272,6 +1405,10 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     e.terms["cc_hours"] = e.cc_hours;
     e.terms["cc_servers"] = e.cc_servers;
   }
+  if (beacon) {
+    e.terms["beacon_hours"] = e.beacon_hours;
+    e.terms["beacon_servers"] = e.beacon_servers;
+  }
   if (h.kind != SubscriberKind::kDynamic)
     e.terms["subscriber_kind"] = h.kind == SubscriberKind::kStatic ? kStaticOffset : kBusinessOffset;
   int64_t first_in_window = flow_start_ms;
@@ -1287,7 +1424,7 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
   // and so is the C&C pivot.
   // So is credential stuffing against IMAP/POP (no mail to stop).
   const bool login_only = login_burst && pre_rules < cfg_.threshold;
-  if (!h.exception && !probing && !cc && !login_only) {
+  if (!h.exception && !probing && !cc && !beacon && !login_only) {
     if (e.smtp_flows > 0 && e.smtp_flows >= e.submissions) {
       a = (e.score >= cfg_.block_threshold && h.kind == SubscriberKind::kDynamic) ? Action::kBlock
                                                                                   : Action::kThrottle;
@@ -1527,6 +1664,12 @@ std::string incident_json(const Incident& i) {
     std::snprintf(buf, sizeof buf, "%.3g", e.cc_p);
     o += buf;
   }
+  o += ",\"beacon_hours\":" + std::to_string(e.beacon_hours);
+  o += ",\"beacon_servers\":" + std::to_string(e.beacon_servers);
+  o += ",\"beacon_dst_hours\":" + std::to_string(e.beacon_dst_hours);
+  o += ",\"beacon_sessions\":" + std::to_string(e.beacon_sessions);
+  o += ",\"beacon_cv\":";
+  fmt_num(o, e.beacon_cv);
   o += ",\"cc_only\":" + std::string(i.cc_only ? "true" : "false");
   o += ",\"confirmed\":" + std::string(i.confirmed ? "true" : "false");
   o += ",\"last_evidence\":" + std::to_string(i.last_evidence_ms / 1000);

@@ -140,6 +140,18 @@ struct DetectorConfig {
   double cc_max_p = 1e-5;
   double cc_min_share = 0.2;  // ... and bots are at least this share of its contacts
   uint32_t cc_min_hours = 3;
+  // A lone beacon (HTTPS C&C with no other bot of the network to pivot from):
+  // a destination (answered TCP to 80, 443, 8080 or 8443) that no other
+  // subscriber host has reached, which this host reached in
+  // beacon_dst_hours distinct clock hours of the last beacon_span_h. A host
+  // whose contacts with such destinations fall in beacon_min_hours distinct
+  // hours of the last beacon_span_h, in at least kBeaconSessions sessions
+  // whose gaps vary by at most beacon_max_cv (standard deviation / mean), is
+  // flagged (notified only). 0 beacon_min_hours: off.
+  uint32_t beacon_min_hours = 4;
+  uint32_t beacon_dst_hours = 4;
+  uint32_t beacon_span_h = 6;
+  double beacon_max_cv = 0.25;
   // Submission servers count by provider network (many_providers): a
   // provider's pool of addresses lies in one /16 (IPv6 /32), so twenty of its
   // addresses are one provider. 32 / 128: by address.
@@ -159,7 +171,8 @@ struct DetectorConfig {
   // window_s, long_window_s, release_after_s, threshold, block_threshold,
   // confirm_threshold, hold_s, hold_slow_s, burst_mail_per_hour,
   // confirm_windows, confirm_span_s, repeat_within_s, shared_relay_sources,
-  // cc_min_bots, cc_max_p, cc_min_share, cc_min_hours, provider_prefix_v4,
+  // cc_min_bots, cc_max_p, cc_min_share, cc_min_hours, beacon_min_hours,
+  // beacon_dst_hours, beacon_span_h, beacon_max_cv, provider_prefix_v4,
   // provider_prefix_v6, login_burst_min, and the probe model's weights
   // (probe_bias, probe_scan, probe_flood, probe_udp).
   static Result<DetectorConfig> from_config(const Config& c);
@@ -203,12 +216,18 @@ struct Evidence {
   uint32_t udp_unanswered = 0;  // distinct destinations of UDP flows without reply (bidirectional sources)
   double probe_score = 0;       // 2 * P(infected) of the unanswered fan-out model
   // The C&C pivot: contacts with suspected command servers (destinations of confirmed bots).
-  uint32_t cc_hours = 0;                // hours of the last six with such a contact
-  uint32_t cc_servers = 0;              // distinct suspected servers contacted in six hours
-  uint32_t cc_bots = 0;                 // most confirmed bots among one such server's contacts
-  uint32_t cc_contacts = 0;             // ... of how many subscriber hosts (a sample of at most 64)
-  double cc_p = 1;                      // the Poisson tail of that many bots by chance (smallest)
-  double score = 0;                     // 2 * P(infected) of the logistic model
+  uint32_t cc_hours = 0;     // hours of the last six with such a contact
+  uint32_t cc_servers = 0;   // distinct suspected servers contacted in six hours
+  uint32_t cc_bots = 0;      // most confirmed bots among one such server's contacts
+  uint32_t cc_contacts = 0;  // ... of how many subscriber hosts (a sample of at most 64)
+  double cc_p = 1;           // the Poisson tail of that many bots by chance (smallest)
+  // Lone beacons: destinations no other subscriber host reached, come back to in distinct hours.
+  uint32_t beacon_hours = 0;      // hours of the last beacon_span_h with a contact to such a destination
+  uint32_t beacon_servers = 0;    // such destinations (each reached in beacon_dst_hours of those hours)
+  uint32_t beacon_dst_hours = 0;  // most distinct hours of one of them
+  uint32_t beacon_sessions = 0;   // sessions with them (contacts 10 s apart or more) in the span
+  double beacon_cv = 0;           // the gaps' standard deviation / mean
+  double score = 0;               // 2 * P(infected) of the logistic model
   std::map<std::string, double> terms;  // each feature's contribution to the log-odds, by name
 };
 
@@ -345,10 +364,22 @@ class Detector {
     uint32_t bots = 0, contacts = 0;
     double p = 1;
     bool suspect = false;
+    // Clock hours with a contact: bit i is hour `hour0 - i` (lone beacons).
+    int64_t hour0 = -1;
+    uint64_t hour_bits = 0;
+    // One subscriber host in all so far (the sample and the linear count).
+    bool lone() const;
+    void note_hour(int64_t t_ms);
+    // Distinct hours with a contact among the `span` ending at hour `now_h`.
+    uint32_t hours_within(int64_t now_h, uint32_t span) const;
   };
   // A destination reached by a subscriber host: is it a suspected C&C server?
   const Contacts* note_contact(uint64_t dst, uint64_t src_hash, int64_t t);
   void note_bot(uint64_t src_hash, int64_t t);
+  // A contact of `h` with `dst` (entry `c`): a lone beacon candidate? Scores
+  // the host when the destination has come back in beacon_dst_hours hours.
+  void note_beacon(Host& h, const IpAddress& ip, uint64_t dst, const Contacts& c, int64_t t,
+                   int64_t flow_start_ms);
   std::unordered_map<uint64_t, Contacts> contacts_;
   std::unordered_map<uint64_t, int64_t> bots_;  // host -> last time it held a confirmed mail/probe incident
   uint64_t bot_epoch_ = 1;

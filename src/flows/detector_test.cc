@@ -171,6 +171,8 @@ TEST(Detector, ConfirmedIncidentHoldsTheHost) {
     cfg.release_after_s = 1800;
     cfg.hold_s = 4 * 3600;
     if (!confirm) cfg.confirm_threshold = 2.5;  // out of reach (score <= 2)
+    // (this test's web traffic, a server no other host reaches every 30 s, is a lone beacon: rule off)
+    cfg.beacon_min_hours = 0;
     Detector d(cfg);
     burst(d, "100.64.1.5", kT0);
     ASSERT_TRUE(d.flagged(ip("100.64.1.5")));
@@ -196,6 +198,7 @@ TEST(Detector, ConfirmedIncidentHoldsTheHost) {
   auto cfg = config();
   cfg.hold_s = 3600;
   cfg.release_after_s = 600;
+  cfg.beacon_min_hours = 0;
   Detector d(cfg);
   burst(d, "100.64.1.5", kT0);
   for (int i = 0; i < 240; ++i)
@@ -218,6 +221,8 @@ TEST(Detector, SlowEvidenceIsHeldShorter) {
     cfg.hold_s = 4 * 3600;
     cfg.hold_slow_s = 3600;
     cfg.burst_mail_per_hour = burst_mail;
+    // (this test's web traffic, a server no other host reaches every 30 s, is a lone beacon: rule off)
+    cfg.beacon_min_hours = 0;
     Detector d(cfg);
     burst(d, "100.64.1.5", kT0);
     for (int i = 0; i < 360; ++i)
@@ -243,6 +248,8 @@ TEST(Detector, RepeatIncidentIsHeldAsLongAsABurst) {
   cfg.hold_s = 4 * 3600;
   cfg.hold_slow_s = 3600;
   cfg.burst_mail_per_hour = 500;  // the 200-flow burst counts as slow evidence
+  // (this test's web traffic, a server no other host reaches every 30 s, is a lone beacon: rule off)
+  cfg.beacon_min_hours = 0;
   Detector d(cfg);
   const int64_t second = kT0 + 3 * 3600000LL;
   burst(d, "100.64.1.6", kT0);
@@ -729,7 +736,10 @@ TEST(CredentialFactor, RefusedLogin) {
 // the same volume with one login in 20 refused is.
 TEST(Detector, CleanHeavySenderIsNotRelayAbuse) {
   auto day = [](const char* host, bool refusals) {
-    Detector d(config());
+    // (the web traffic, 40 servers no other host reaches in turn every 36 s, is a lone beacon: rule off)
+    DetectorConfig c = config();
+    c.beacon_min_hours = 0;
+    Detector d(c);
     std::vector<Flow> flows;
     const IpAddress server = ip("13.0.0.7");
     for (int i = 0; i < 8 * 100; ++i) {
@@ -797,6 +807,8 @@ TEST(Detector, LoginBurstCredentialStuffing) {
   auto run = [](const char* host, uint32_t polls_per_slot, bool stuff, uint32_t login_min = 70) {
     DetectorConfig c = config();
     c.login_burst_min = login_min;
+    // (the web traffic, 40 servers no other host reaches in turn every 10 s, is a lone beacon: rule off)
+    c.beacon_min_hours = 0;
     Detector d(c);
     const int64_t hours = 4;
     for (int64_t s = 0; s < hours * 6; ++s) {
@@ -1092,6 +1104,89 @@ TEST(Detector, MailExchangerOnADynamicLine) {
     EXPECT_GE(inc[0].evidence.inbound_smtp_24h, 200u);
     const std::string j = incident_json(inc[0]);
     EXPECT_NE(j.find("\"mail_exchange\":"), std::string::npos) << j;
+  }
+}
+
+// Lone beacons: a host that calls a server no other subscriber reaches every
+// 30 minutes (a minute of jitter either way) for eight hours is flagged,
+// notified only, from its beacon evidence; a person who returns to three
+// favourite sites of their own every hour, a few visits a minute or two apart
+// and then a pause, is not (the gaps vary too much), nor are two hosts that
+// both call one telemetry server as regularly (not lone).
+void beacon_world(Detector& d) {
+  const IpAddress cc = IpAddress::v4(0xCB007109u);         // 203.0.113.9
+  const IpAddress telemetry = IpAddress::v4(0xC633640Au);  // 198.51.100.10
+  for (int64_t m = 0; m < 8 * 60; ++m) {
+    const int64_t t = kT0 + m * 60000;
+    if (m % 30 == 0) d.observe(tcp("100.64.7.7", cc, 443, t + ((m / 30) % 3 - 1) * 50000, true));
+    if (m % 60 < 4 && m % 60 != 1)
+      for (uint32_t k = 0; k < 3; ++k)
+        d.observe(tcp("100.64.8.8", IpAddress::v4(0xC0000210u + k), 443, t + 5000 + k * 1000, true));
+    if (m % 30 == 3) {
+      d.observe(tcp("100.64.9.1", telemetry, 443, t + 7000, true));
+      d.observe(tcp("100.64.9.2", telemetry, 443, t + 8000, true));
+    }
+  }
+  d.finish();
+}
+
+TEST(Detector, LoneBeacon) {
+  Detector d(config());
+  beacon_world(d);
+  auto inc = d.take_closed();
+  ASSERT_EQ(inc.size(), 1u);
+  const Incident& b = inc[0];
+  EXPECT_EQ(b.host.to_string(), "100.64.7.7");
+  EXPECT_TRUE(b.confirmed);
+  EXPECT_TRUE(b.cc_only);
+  EXPECT_EQ(b.action, Action::kNotify);
+  EXPECT_EQ(b.evidence.beacon_servers, 1u);
+  EXPECT_GE(b.evidence.beacon_hours, 4u);
+  EXPECT_GE(b.evidence.beacon_sessions, 6u);
+  EXPECT_LE(b.evidence.beacon_cv, 0.3);
+  // Four clock hours of calls: found after the fourth hour began, before the sixth.
+  EXPECT_GT(b.opened_ms - kT0, 2 * 3600000);
+  EXPECT_LT(b.opened_ms - kT0, 5 * 3600000);
+  EXPECT_GE(b.last_seen_ms, kT0 + 7 * 3600000);  // held while the calls go on
+  const std::string j = incident_json(b);
+  for (const char* k : {"\"beacon_servers\":1", "\"beacon_cv\":", "\"action\":\"notify\""})
+    EXPECT_NE(j.find(k), std::string::npos) << k << " in " << j;
+  const std::string words = incident_summary(b);
+  EXPECT_NE(words.find("beacon: 1 server(s) no other subscriber reaches"), std::string::npos) << words;
+  // Off: nothing.
+  DetectorConfig off = config();
+  off.beacon_min_hours = 0;
+  Detector d2(off);
+  beacon_world(d2);
+  EXPECT_TRUE(d2.take_closed().empty());
+  // A looser bar on the gaps takes the person's visits too.
+  DetectorConfig loose = config();
+  loose.beacon_max_cv = 2;
+  Detector d3(loose);
+  beacon_world(d3);
+  std::vector<std::string> hosts;
+  for (const auto& i : d3.take_closed()) hosts.push_back(i.host.to_string());
+  std::sort(hosts.begin(), hosts.end());
+  EXPECT_EQ(hosts, (std::vector<std::string>{"100.64.7.7", "100.64.8.8"}));
+}
+
+TEST(Detector, LoneBeaconConfig) {
+  auto c = Config::parse(
+      "[flows.detector]\nbeacon_min_hours = 5\nbeacon_dst_hours = 3\nbeacon_span_h = 8\nbeacon_max_cv = "
+      "0.2\n");
+  ASSERT_TRUE(c);
+  auto d = DetectorConfig::from_config(*c);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->beacon_min_hours, 5u);
+  EXPECT_EQ(d->beacon_dst_hours, 3u);
+  EXPECT_EQ(d->beacon_span_h, 8u);
+  EXPECT_DOUBLE_EQ(d->beacon_max_cv, 0.2);
+  for (const char* text :
+       {"[flows.detector]\nbeacon_min_hours = 7\n", "[flows.detector]\nbeacon_dst_hours = 1\n",
+        "[flows.detector]\nbeacon_span_h = 30\n", "[flows.detector]\nbeacon_max_cv = -1\n"}) {
+    auto b = Config::parse(text);
+    ASSERT_TRUE(b);
+    EXPECT_FALSE(DetectorConfig::from_config(*b)) << text;
   }
 }
 

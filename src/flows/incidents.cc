@@ -193,6 +193,10 @@ std::vector<std::pair<std::string, double>> incident_figures(const Incident& inc
   add("probe_score", e.probe_score);
   add("cc_bots", e.cc_bots);
   add("cc_contacts", e.cc_contacts);
+  add("beacon_hours", e.beacon_hours);
+  add("beacon_servers", e.beacon_servers);
+  add("beacon_sessions", e.beacon_sessions);
+  add("beacon_cv", e.beacon_cv);
   for (const auto& [k, v] : e.terms)
     if (v != 0 && out.size() < 60) out.emplace_back("term_" + k, std::round(v * 1000) / 1000);
   return out;
@@ -220,6 +224,11 @@ std::string incident_summary(const Incident& inc) {
     part("C&C: " + std::to_string(e.cc_servers) + " server(s) shared with " + std::to_string(e.cc_bots) +
          " confirmed bots of " + std::to_string(e.cc_contacts) + " hosts reaching them, called in " +
          std::to_string(e.cc_hours) + " of the last 6 hours");
+  if (e.beacon_sessions > 0 && e.terms.count("beacon_hours"))
+    part("beacon: " + std::to_string(e.beacon_servers) +
+         " server(s) no other subscriber reaches, called in " + std::to_string(e.beacon_hours) + " hours, " +
+         std::to_string(e.beacon_sessions) + " sessions, gaps varying " + num(std::round(e.beacon_cv * 100)) +
+         "%");
   // The strongest model terms.
   std::vector<std::pair<std::string, double>> terms(e.terms.begin(), e.terms.end());
   std::sort(terms.begin(), terms.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
