@@ -56,7 +56,9 @@ status=0
 #                 development set from then on
 #   bench/blind11 (a tenth author, who read only FORMAT.md, the event format and published
 #                 descriptions; senders, flows and calls): held-out seeds 4595/9988 and 7926 for
-#                 calls, chosen after the generators were finished (2026-12-07 21:28 UTC)
+#                 calls, chosen after the generators were finished (2026-12-07 21:28 UTC); scored
+#                 once on main and the merged tree (bench/README.md "Blind round 11"), a
+#                 development set from then on
 # BLIND_SETS limits the run ("blind", "blind3" ... "blind11"; default all ten).
 # BLIND_PARTS limits the detectors ("senders", "flows", "calls"; default all three).
 PARTS=" ${BLIND_PARTS:-senders flows calls} "
