@@ -281,7 +281,7 @@ struct CallService::Impl {
   calls::CallPatterns patterns;
   std::thread thread;
   std::atomic<size_t> queued{0};
-  // Guards the patterns, the pending calls and `rep`: the worker and the
+  // Guards the patterns and the pending calls: the worker and the
   // HTTP loops that answer a call at once (answer_now) share them. Held for
   // the patterns' bookkeeping only, never across a verification or a fetch
   // (the certificate caches lock for themselves).
@@ -309,8 +309,10 @@ struct CallService::Impl {
   Family<Counter>* ends = nullptr;
   Counter* overflow = nullptr;
   Histogram* seconds = nullptr;
-  std::shared_ptr<ChannelReputation> rep;  // under mu (set_reputation)
-  calls::Options numbering;                // the patterns' number rules (e164_of)
+  // Read by every answer, set by set_reputation: atomic, so that an answer
+  // given on a loop never waits on `mu` (a state save holds it).
+  std::atomic<std::shared_ptr<ChannelReputation>> rep;
+  calls::Options numbering;  // the patterns' number rules (e164_of)
 
   Impl(CallsConfig c, stir::TrustAnchors a)
       : cfg(std::move(c)),
@@ -365,7 +367,6 @@ struct CallService::Impl {
   // The call's end recorded: whether its INVITE was found; nullopt when
   // `wait` is false and the patterns are busy on another thread.
   std::optional<bool> ended(const CallEnd& e, bool wait) {
-    std::shared_ptr<ChannelReputation> r;
     calls::Call c;
     {
       std::unique_lock lock(mu, std::defer_lock);
@@ -380,9 +381,8 @@ struct CallService::Impl {
       c.answered = e.answered;
       c.duration_s = e.answered ? e.duration_s : 0;
       patterns.on_end(c);
-      r = rep;
     }
-    if (r)
+    if (const std::shared_ptr<ChannelReputation> r = rep.load())
       r->on_end(e164_of(c.caller), c.source_ip, c.trunk, static_cast<int64_t>(std::time(nullptr)), e.answered,
                 e.duration_s);
     return true;
@@ -395,11 +395,7 @@ struct CallService::Impl {
   void finish(const CallRequest& req, const calls::Assessment& a, const stir::Verdict& v,
               std::chrono::steady_clock::time_point t0, const std::function<void(CallAnswer)>& done) {
     CallAnswer ans = decide_call(a, v, cfg, cfg.expects_identity(req.trunk, req.external));
-    std::shared_ptr<ChannelReputation> r;
-    {
-      std::lock_guard lock(mu);
-      r = rep;
-    }
+    const std::shared_ptr<ChannelReputation> r = rep.load();
     if (r) {
       // Now, not the call's Date: a client's clock never moves the counters.
       const std::string caller = e164_of(req.from);
@@ -499,10 +495,7 @@ CallService::~CallService() {
 
 const CallsConfig& CallService::config() const { return impl_->cfg; }
 
-void CallService::set_reputation(std::shared_ptr<ChannelReputation> rep) {
-  std::lock_guard lock(impl_->mu);
-  impl_->rep = std::move(rep);
-}
+void CallService::set_reputation(std::shared_ptr<ChannelReputation> rep) { impl_->rep.store(std::move(rep)); }
 
 Result<std::unique_ptr<CallService>> CallService::start(CallsConfig cfg, Metrics* metrics) {
   auto anchors = stir::TrustAnchors::load_file(cfg.trust_anchors);
