@@ -226,6 +226,22 @@ bool set_bit512(std::array<uint64_t, 8>& bits, uint64_t spread) {
   return true;
 }
 
+// The mean and the standard deviation of the gaps between `n` sorted times
+// (n >= 2): a timer's contacts have gaps that vary little about their mean.
+struct Gaps {
+  double mean = 0, sd = 0;
+};
+Gaps gaps_of(const int64_t* ts, size_t n) {
+  double sum = 0, sq = 0;
+  for (size_t i = 1; i < n; ++i) {
+    const double g = static_cast<double>(ts[i] - ts[i - 1]);
+    sum += g;
+    sq += g * g;
+  }
+  const double m = sum / static_cast<double>(n - 1);
+  return {m, std::sqrt(std::max(0.0, sq / static_cast<double>(n - 1) - m * m))};
+}
+
 }  // namespace
 
 // P(X >= k) for X ~ Poisson(lambda): the chance that k or more of a
@@ -1116,17 +1132,8 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
     std::array<int64_t, kTimes> ts{};
     for (size_t i = 0; i < n; ++i) ts[i] = h.times[(h.ntimes - n + i) % kTimes];
     std::sort(ts.begin(), ts.begin() + static_cast<std::ptrdiff_t>(n));
-    double sum = 0, sq = 0;
-    for (size_t i = 1; i < n; ++i) {
-      const double g = static_cast<double>(ts[i] - ts[i - 1]);
-      sum += g;
-      sq += g * g;
-    }
-    const double m = sum / static_cast<double>(n - 1);
-    if (m > 0) {
-      const double var = std::max(0.0, sq / static_cast<double>(n - 1) - m * m);
-      e.regularity = std::max(0.0, 1.0 - std::sqrt(var) / m);
-    }
+    const Gaps g = gaps_of(ts.data(), n);
+    if (g.mean > 0) e.regularity = std::max(0.0, 1.0 - g.sd / g.mean);
   }
 
   // A mail exchanger (round 8): a host that receives SMTP at a rate near
@@ -1370,15 +1377,8 @@ void Detector::score(Host& h, const IpAddress& ip, int64_t t, int64_t flow_start
         if (n_s == 0 || when[i] - sess[n_s - 1] > kBeaconSessionGapMs) sess[n_s++] = when[i];
       e.beacon_sessions = static_cast<uint32_t>(n_s);
       if (n_s >= kBeaconSessions) {
-        double sum = 0, sq = 0;
-        for (size_t i = 1; i < n_s; ++i) {
-          const double g = static_cast<double>(sess[i] - sess[i - 1]);
-          sum += g;
-          sq += g * g;
-        }
-        const double m = sum / static_cast<double>(n_s - 1);
-        const double var = std::max(0.0, sq / static_cast<double>(n_s - 1) - m * m);
-        e.beacon_cv = m > 0 ? std::round(1000 * std::sqrt(var) / m) / 1000 : 1;
+        const Gaps g = gaps_of(sess.data(), n_s);
+        e.beacon_cv = g.mean > 0 ? std::round(1000 * g.sd / g.mean) / 1000 : 1;
         beacon = e.beacon_cv <= cfg_.beacon_max_cv;
       }
     }
