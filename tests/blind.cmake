@@ -34,11 +34,11 @@ if(RAMPART_PYTHON3)
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/blind5)
   set_tests_properties(blind5_generators PROPERTIES TIMEOUT 600)
 endif()
-# The fifth to tenth generator sets (bench/blind6 to blind11: each author read only FORMAT.md, the
+# The fifth to eleventh generator sets (bench/blind6 to blind12: each author read only FORMAT.md, the
 # event format and published descriptions; senders, flows, calls): format and determinism at scale
 # 0.05, by each set's own test_gen.py.
 if(RAMPART_PYTHON3)
-  foreach(set blind6 blind7 blind8 blind9 blind10 blind11)
+  foreach(set blind6 blind7 blind8 blind9 blind10 blind11 blind12)
     add_test(NAME ${set}_generators COMMAND ${RAMPART_PYTHON3} test_gen.py
              WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bench/${set})
     set_tests_properties(${set}_generators PROPERTIES TIMEOUT 600)

@@ -59,14 +59,19 @@ status=0
 #                 calls, chosen after the generators were finished (2026-12-07 21:28 UTC); scored
 #                 once on main and the merged tree (bench/README.md "Blind round 11"), a
 #                 development set from then on
-# BLIND_SETS limits the run ("blind", "blind3" ... "blind11"; default all ten).
+#   bench/blind12 (an eleventh author, who read only FORMAT.md, the event format and published
+#                 descriptions; senders, flows and calls): held-out seeds 5185/5383 and 9870 for
+#                 calls, chosen after the generators were finished (2026-12-08 01:08 UTC); scored
+#                 once on main and the merged tree (bench/README.md "Blind round 12"), a
+#                 development set from then on
+# BLIND_SETS limits the run ("blind", "blind3" ... "blind12"; default all eleven).
 # BLIND_PARTS limits the detectors ("senders", "flows", "calls"; default all three).
 PARTS=" ${BLIND_PARTS:-senders flows calls} "
 pops() {  # pops DIR GEN: the populations a generator knows
   python3 -c "import sys; sys.path.insert(0, '$ROOT/bench/$1'); import $2 as g; print(' '.join(getattr(g, 'POPULATIONS', None) or g.POPS))" 2>/dev/null ||
     python3 "$ROOT/bench/$1/$2.py" --list
 }
-for set in ${BLIND_SETS:-blind blind3 blind4 blind5 blind6 blind7 blind8 blind9 blind10 blind11}; do
+for set in ${BLIND_SETS:-blind blind3 blind4 blind5 blind6 blind7 blind8 blind9 blind10 blind11 blind12}; do
   case $set in
     blind) s_seed=$SENDERS_SEED f_seed=$FLOWS_SEED ;;
     blind3) s_seed=${BLIND3_SENDERS_SEED:-3003} f_seed=${BLIND3_FLOWS_SEED:-4004} ;;
@@ -78,6 +83,7 @@ for set in ${BLIND_SETS:-blind blind3 blind4 blind5 blind6 blind7 blind8 blind9 
     blind9) s_seed=${BLIND9_SENDERS_SEED:-5128} f_seed=${BLIND9_FLOWS_SEED:-6703} c_seed=${BLIND9_CALLS_SEED:-3264} ;;
     blind10) s_seed=${BLIND10_SENDERS_SEED:-2847} f_seed=${BLIND10_FLOWS_SEED:-6675} c_seed=${BLIND10_CALLS_SEED:-8339} ;;
     blind11) s_seed=${BLIND11_SENDERS_SEED:-4595} f_seed=${BLIND11_FLOWS_SEED:-9988} c_seed=${BLIND11_CALLS_SEED:-7926} ;;
+    blind12) s_seed=${BLIND12_SENDERS_SEED:-5185} f_seed=${BLIND12_FLOWS_SEED:-5383} c_seed=${BLIND12_CALLS_SEED:-9870} ;;
     *) echo "blind: unknown set $set" >&2; exit 2 ;;
   esac
   echo "== generator set bench/$set"
