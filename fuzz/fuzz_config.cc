@@ -1,8 +1,8 @@
 // File: fuzz/fuzz_config.cc
 // Fuzz target: rampartd's configuration (TOML through core/config.h) read by
 // every section reader: policy, daemon ([server], [dns]), feedback (reputation, classify, traps,
-// flushing), the reputation store choice and the HTTP tokens ([[http.tokens]], rates), then the unknown-key check and
-// the settings in effect. Bad input must be an error, never a crash.
+// flushing), the reputation store choice and the HTTP tokens ([[http.tokens]], rates), then the unknown-key
+// check and the settings in effect. Bad input must be an error, never a crash.
 //
 //   fuzz_config_replay fuzz/corpus/fuzz_config     # every build (ctest)
 //   fuzz_config -max_total_time=60 fuzz/corpus/fuzz_config
