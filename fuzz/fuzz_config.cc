@@ -1,8 +1,8 @@
 // File: fuzz/fuzz_config.cc
 // Fuzz target: rampartd's configuration (TOML through core/config.h) read by
 // every section reader: policy, daemon ([server], [dns]), feedback (reputation, classify, traps,
-// flushing) and the reputation store choice, then the unknown-key check and
-// the settings in effect. Bad input must be an error, never a crash.
+// flushing), the reputation store choice and the HTTP tokens ([[http.tokens]], rates), then the unknown-key
+// check and the settings in effect. Bad input must be an error, never a crash.
 //
 //   fuzz_config_replay fuzz/corpus/fuzz_config     # every build (ctest)
 //   fuzz_config -max_total_time=60 fuzz/corpus/fuzz_config
@@ -14,6 +14,7 @@
 #include "policy/feedback.h"
 #include "policy/policy.h"
 #include "reputation/store_factory.h"
+#include "server/http/access.h"
 
 using namespace rampart;
 
@@ -27,6 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)policy::FeedbackConfig::from(*cfg);
   (void)policy::DaemonConfig::from(*cfg);
   (void)reputation::store_spec(*cfg, "/nonexistent-data-dir");
+  (void)server::AccessControl::from(*cfg);
   auto st = cfg->finish();
   if (!st && st.error().message.empty()) std::abort();
   // The settings in effect print as TOML that parses again.

@@ -675,11 +675,13 @@ TEST_F(RampartdHttp, ReportsReauthenticatedFromMaildirAndTraps) {
 // one, 403 without the right, and nothing changes); /healthz and /metrics
 // stay open. With none configured, writes answer 403 and scan and read work.
 TEST_F(RampartdHttp, AccessControl) {
-  const std::string desk = "desk-token", writer = "writer-token";
+  const std::string desk = "desk-token", writer = "writer-token", flood = "flood-token";
   std::ofstream(config, std::ios::trunc)
       << "[[http.tokens]]\nname = \"desk\"\nsha256 = \"" << server::token_sha256_hex(desk)
       << "\"\nrights = [\"scan\", \"read\"]\n[[http.tokens]]\nname = \"writer\"\nsha256 = \""
       << server::token_sha256_hex(writer) << "\"\nrights = [\"learn\", \"events\", \"reports\"]\n"
+      << "[[http.tokens]]\nname = \"flood\"\nsha256 = \"" << server::token_sha256_hex(flood)
+      << "\"\nrights = [\"scan\"]\nrate = 0.01\nburst = 3\n"
       << "[reputation]\nsync = false\n[classify]\nmodel = \"" << model << "\"\n";
   Daemon d;
   ASSERT_TRUE(d.start(tmp, config)) << e2e::slurp(tmp + "/rampartd.log");
@@ -730,6 +732,18 @@ TEST_F(RampartdHttp, AccessControl) {
   r = get(rep, bearer(desk));
   EXPECT_NE(body_of(r).find("BOT_DETECTED"), std::string::npos) << r;
   EXPECT_EQ(status_of(post(d.http_port, "/v1/learn", msg, "X-Label: ham\r\n", bearer(writer))), 200);
+  // A token over its rate (one per 100 s, 3 at once): 429 with Retry-After,
+  // its scans not run; the other tokens go on.
+  for (int k = 0; k < 3; ++k)
+    EXPECT_EQ(status_of(post(d.http_port, "/v1/scan", msg, scan_headers, bearer(flood))), 200) << k;
+  for (int k = 0; k < 2; ++k) {
+    r = post(d.http_port, "/v1/scan", msg, scan_headers, bearer(flood));
+    EXPECT_EQ(status_of(r), 429) << r;
+    EXPECT_NE(r.find("Retry-After: "), std::string::npos) << r;
+  }
+  EXPECT_EQ(status_of(post(d.http_port, "/v1/scan", msg, scan_headers, bearer(desk))), 200);
+  r = get("/metrics", "");
+  EXPECT_NE(r.find("rampart_http_rate_limited_total 2\n"), std::string::npos) << r;
   d.child.signal(SIGTERM);
   EXPECT_EQ(d.child.wait(std::chrono::seconds(30)), 0);
 

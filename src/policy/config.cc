@@ -51,6 +51,8 @@ loops = 0
 # name = "desk"
 # sha256 = "<hex SHA-256 of the token>"
 # rights = ["scan", "read", "learn", "events", "reports", "override", "calls", "publish", "admin"]
+# rate = 500        # requests per second (optional): past it 429 + Retry-After
+# burst = 1000      # requests at once (default: one second's worth)
 
 # Live DNSBL/DNSWL zones from rampartd's own classes (src/server/live_zones.h):
 # off until `listen` is set. Manual listings: POST /v1/overrides (right

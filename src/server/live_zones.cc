@@ -891,9 +891,8 @@ void add_override_routes(Router& router, std::shared_ptr<reputation::OverrideSto
                  respond(HttpReply{400, error_json(parsed.error().message)});
                  return;
                }
-               std::string who;
-               if (r->access()->check(req, Right::kOverride, &who) != Access::kAllowed || who.empty())
-                 who = "anonymous";
+               std::string who = r->access()->token_name(req);
+               if (who.empty()) who = "anonymous";
                Executor* loop = current_executor();
                auto reply = [loop, respond](HttpReply rep) {
                  if (loop)

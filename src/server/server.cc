@@ -866,6 +866,8 @@ struct Server::Impl {
             router->unauthorized());
     counter("rampart_http_forbidden_total", "HTTP requests refused 403 (token without the right).",
             router->forbidden());
+    counter("rampart_http_rate_limited_total", "HTTP requests refused 429 (token over its rate).",
+            router->rate_limited());
     counter("rampart_reloads_total", "Successful configuration reloads.", reloads.load());
     counter("rampart_reload_errors_total", "Failed configuration reloads (old configuration kept).",
             reload_errors.load());

@@ -2,6 +2,9 @@
 // Bearer tokens with rights (see access.h).
 #include "server/http/access.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -104,6 +107,15 @@ Result<AccessControl> AccessControl::from(const Config& cfg) {
       tok.rights |= static_cast<uint32_t>(right);
     }
     if (!rights_ok) continue;
+    if (t.has("rate")) {
+      const double rate = t.number("rate", 0, 1e-9, 1e7);
+      const double burst = t.number("burst", std::max(1.0, rate), 1, 1e9);
+      if (rate <= 0) continue;  // number() reported it
+      tok.limit = std::make_shared<RateLimit>(rate, burst);
+    } else if (t.has("burst")) {
+      t.invalid("burst", "token " + tok.name + ": burst needs a rate");
+      continue;
+    }
     bool dup = false;
     for (const ApiToken& o : ac.tokens_) {
       if (o.name == tok.name) {
@@ -120,35 +132,76 @@ Result<AccessControl> AccessControl::from(const Config& cfg) {
   return ac;
 }
 
-Access AccessControl::check(const HttpRequest& req, Right right, std::string* who) const {
-  if (tokens_.empty())
-    return right == Right::kScan || right == Right::kRead ? Access::kAllowed : Access::kForbidden;
+RateLimit::RateLimit(double per_second, double burst) {
+  const double interval = 1e9 / per_second;
+  interval_ns_ = std::max<int64_t>(1, static_cast<int64_t>(interval));
+  // A burst of B requests at once conforms: the arrival time may run
+  // (B - 1) intervals ahead of now.
+  tolerance_ns_ = static_cast<int64_t>(std::min(9e18, interval * (burst - 1)));
+}
+
+bool RateLimit::admit(int64_t now_ns, int64_t* retry_ns) {
+  int64_t tat = tat_.load(std::memory_order_relaxed);
+  for (;;) {
+    const int64_t start = std::max(tat, now_ns);
+    if (start - now_ns > tolerance_ns_) {
+      if (retry_ns) *retry_ns = start - now_ns - tolerance_ns_;
+      return false;
+    }
+    if (tat_.compare_exchange_weak(tat, start + interval_ns_, std::memory_order_relaxed)) return true;
+  }
+}
+
+const ApiToken* AccessControl::match(const HttpRequest& req) const {
   const std::string* auth = req.header("authorization");
-  if (!auth) return Access::kUnauthorized;
+  if (!auth) return nullptr;
   std::string_view v = trim(*auth);
   std::string basic_token;
   if (v.size() >= 6 && iequals(v.substr(0, 6), "basic ")) {
     // RFC 7617 for clients that cannot set a header (Kamailio's http_client
     // connections): the token is the password, the user name is ignored.
     auto decoded = base64_decode(trim(v.substr(6)));
-    if (!decoded) return Access::kUnauthorized;
+    if (!decoded) return nullptr;
     const size_t colon = decoded->find(':');
-    if (colon == std::string::npos) return Access::kUnauthorized;
+    if (colon == std::string::npos) return nullptr;
     basic_token = decoded->substr(colon + 1);
     v = basic_token;
   } else if (v.size() >= 7 && iequals(v.substr(0, 7), "bearer ")) {
     v = trim(v.substr(7));
   } else {
-    return Access::kUnauthorized;
+    return nullptr;
   }
-  if (v.empty()) return Access::kUnauthorized;
+  if (v.empty()) return nullptr;
   const std::array<uint8_t, 32> h = sha256(v);
   const ApiToken* found = nullptr;
   for (const ApiToken& t : tokens_)  // every hash compared: no early exit
     if (CRYPTO_memcmp(t.sha256.data(), h.data(), h.size()) == 0) found = &t;
+  return found;
+}
+
+std::string AccessControl::token_name(const HttpRequest& req) const {
+  const ApiToken* t = match(req);
+  return t ? t->name : std::string();
+}
+
+Access AccessControl::check(const HttpRequest& req, Right right, std::string* who, int64_t* retry_s) const {
+  if (tokens_.empty())
+    return right == Right::kScan || right == Right::kRead ? Access::kAllowed : Access::kForbidden;
+  const ApiToken* found = match(req);
   if (!found) return Access::kUnauthorized;
   if (who) *who = found->name;
-  return (found->rights & static_cast<uint32_t>(right)) ? Access::kAllowed : Access::kForbidden;
+  if (!(found->rights & static_cast<uint32_t>(right))) return Access::kForbidden;
+  if (found->limit) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    int64_t wait_ns = 0;
+    if (!found->limit->admit(now, &wait_ns)) {
+      if (retry_s) *retry_s = std::max<int64_t>(1, (wait_ns + 999'999'999) / 1'000'000'000);
+      return Access::kRateLimited;
+    }
+  }
+  return Access::kAllowed;
 }
 
 std::string token_sha256_hex(std::string_view token) {

@@ -5,6 +5,7 @@
 // slow body, idle, a handler past its deadline), tokens and the router's
 // 401/403/404/405.
 #include <gtest/gtest.h>
+#include <atomic>
 
 #include <thread>
 
@@ -354,6 +355,103 @@ TEST(Router, MethodsPathsAndRights) {
   EXPECT_EQ(r.unauthorized(), 3u);
   EXPECT_EQ(r.forbidden(), 1u);
   EXPECT_EQ(r.timeout_reply("/x").status, 503);
+}
+
+// GCRA: a burst of B at once, then one per interval; a refusal says how long
+// to wait and does not count.
+TEST(RateLimit, BurstThenOnePerInterval) {
+  RateLimit l(10, 3);  // 10 per second: one per 100 ms, 3 at once
+  const int64_t t0 = 1'000'000'000;
+  for (int k = 0; k < 3; ++k) EXPECT_TRUE(l.admit(t0)) << k;
+  int64_t wait = 0;
+  EXPECT_FALSE(l.admit(t0, &wait));
+  EXPECT_EQ(wait, 100'000'000);
+  EXPECT_FALSE(l.admit(t0 + 99'999'999, &wait));
+  EXPECT_EQ(wait, 1);
+  EXPECT_TRUE(l.admit(t0 + 100'000'000));
+  EXPECT_FALSE(l.admit(t0 + 100'000'000));
+  // Idle for long: the burst is back, not more.
+  const int64_t t1 = t0 + 60'000'000'000;
+  for (int k = 0; k < 3; ++k) EXPECT_TRUE(l.admit(t1)) << k;
+  EXPECT_FALSE(l.admit(t1));
+}
+
+// Every loop shares a token's limit: threads racing at one instant get
+// exactly the burst between them.
+TEST(RateLimit, SharedByThreadsExactly) {
+  RateLimit l(1, 1000);
+  std::atomic<int> admitted{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([&] {
+      for (int k = 0; k < 5000; ++k)
+        if (l.admit(5'000'000'000)) admitted.fetch_add(1);
+    });
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(admitted.load(), 1000);
+}
+
+TEST(Access, TokenRatesFromConfig) {
+  const std::string slow = token_config("\"scan\", \"calls\"") + "rate = 2\nburst = 3\n" +
+                           "[[http.tokens]]\nname = \"mta\"\nsha256 = \"" + token_sha256_hex("secret-mta") +
+                           "\"\nrights = [\"scan\"]\n";
+  auto cfg = Config::parse(slow);
+  ASSERT_TRUE(cfg);
+  auto ac = AccessControl::from(*cfg);
+  ASSERT_TRUE(ac) << ac.error().message;
+  ASSERT_TRUE(cfg->finish());
+  // Forbidden requests do not count against the rate.
+  for (int k = 0; k < 10; ++k)
+    EXPECT_EQ(ac->check(request("POST", "/v1/learn", "Bearer secret-desk"), Right::kLearn),
+              Access::kForbidden);
+  for (int k = 0; k < 3; ++k)
+    EXPECT_EQ(ac->check(request("POST", "/v1/calls", "Bearer secret-desk"), Right::kCalls), Access::kAllowed)
+        << k;
+  int64_t retry = 0;
+  std::string who;
+  EXPECT_EQ(ac->check(request("POST", "/v1/scan", "Bearer secret-desk"), Right::kScan, &who, &retry),
+            Access::kRateLimited);
+  EXPECT_EQ(who, "desk");
+  EXPECT_EQ(retry, 1);  // a wait under a second is Retry-After: 1
+  // Another token is not held back; audit names are read without counting.
+  for (int k = 0; k < 50; ++k)
+    EXPECT_EQ(ac->check(request("POST", "/v1/scan", "Bearer secret-mta"), Right::kScan), Access::kAllowed);
+  EXPECT_EQ(ac->token_name(request("POST", "/v1/scan", "Bearer secret-desk")), "desk");
+  EXPECT_EQ(ac->token_name(request("POST", "/v1/scan", "Bearer nope")), "");
+
+  for (const std::string& bad :
+       {token_config("\"scan\"") + "rate = 0\n", token_config("\"scan\"") + "rate = -1\n",
+        token_config("\"scan\"") + "rate = \"fast\"\n", token_config("\"scan\"") + "rate = 5\nburst = 0.5\n",
+        token_config("\"scan\"") + "burst = 10\n"}) {
+    auto c = Config::parse(bad);
+    ASSERT_TRUE(c) << bad;
+    EXPECT_FALSE(AccessControl::from(*c)) << bad;
+  }
+}
+
+TEST(Router, TokenOverItsRateGets429WithRetryAfter) {
+  auto cfg = Config::parse(token_config("\"calls\"") + "rate = 0.5\nburst = 2\n");
+  ASSERT_TRUE(cfg);
+  auto ac = AccessControl::from(*cfg);
+  ASSERT_TRUE(ac);
+  Router r(std::move(*ac));
+  int ran = 0;
+  r.add("POST", "/v1/calls", Right::kCalls, [&](HttpRequest&, std::string_view, HttpRespond done) {
+    ++ran;
+    done(HttpReply{200, "{}"});
+  });
+  std::vector<HttpReply> got;
+  for (int k = 0; k < 4; ++k)
+    r.handle(request("POST", "/v1/calls", "Bearer secret-desk"), [&](HttpReply rep) { got.push_back(rep); });
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].status, 200);
+  EXPECT_EQ(got[1].status, 200);
+  EXPECT_EQ(got[2].status, 429);
+  EXPECT_EQ(got[3].status, 429);
+  EXPECT_EQ(ran, 2);                                // the handler did not run for the refused ones
+  EXPECT_EQ(got[2].headers, "Retry-After: 2\r\n");  // one per 2 s
+  EXPECT_NE(got[2].body.find("rate"), std::string::npos);
+  EXPECT_EQ(r.rate_limited(), 2u);
 }
 
 // SIGHUP's new tokens (set_access) apply to the next request on every

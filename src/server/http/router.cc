@@ -64,8 +64,14 @@ void Router::handle(HttpRequest req, HttpRespond respond) {
   }
   if (route->right) {
     const AccessControl& access = current_access();
-    switch (access.check(req, *route->right)) {
+    int64_t retry_s = 1;
+    switch (access.check(req, *route->right, nullptr, &retry_s)) {
       case Access::kAllowed: break;
+      case Access::kRateLimited:
+        rate_limited_.fetch_add(1, std::memory_order_relaxed);
+        respond(HttpReply{429, error_json("this token is over its request rate"), "application/json",
+                          "Retry-After: " + std::to_string(retry_s) + "\r\n"});
+        return;
       case Access::kUnauthorized:
         unauthorized_.fetch_add(1, std::memory_order_relaxed);
         respond(HttpReply{401, error_json("a bearer token with the " +

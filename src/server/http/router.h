@@ -11,9 +11,10 @@
 // A path no route knows: 404. A known path, another method: 405 ("use
 // GET"). Then access: 401 (no token or an unknown one) or 403 (a token
 // without the right, or a write endpoint while no token is configured);
-// the handler does not run, so nothing changes. Exact paths win over
-// prefixes, longer prefixes over shorter. Everything answers JSON
-// {"error": "..."} on failure.
+// the handler does not run, so nothing changes. A token over its rate
+// (access.h): 429 with Retry-After (RFC 6585 4), nor does it run. Exact
+// paths win over prefixes, longer prefixes over shorter. Everything answers
+// JSON {"error": "..."} on failure.
 //
 // Threads: add() and set_timeout() before the server starts; then handle()
 // runs on every event loop at once (routes are read-only, the tokens an
@@ -57,6 +58,7 @@ class Router final : public HttpHandler {
 
   uint64_t unauthorized() const { return unauthorized_.load(std::memory_order_relaxed); }
   uint64_t forbidden() const { return forbidden_.load(std::memory_order_relaxed); }
+  uint64_t rate_limited() const { return rate_limited_.load(std::memory_order_relaxed); }
 
  private:
   struct Route {
@@ -75,7 +77,7 @@ class Router final : public HttpHandler {
   std::atomic<std::shared_ptr<const AccessControl>> access_;
   std::atomic<uint64_t> access_version_{0};
   const uint64_t uid_;  // which Router a thread's copy belongs to
-  std::atomic<uint64_t> unauthorized_{0}, forbidden_{0};
+  std::atomic<uint64_t> unauthorized_{0}, forbidden_{0}, rate_limited_{0};
 };
 
 }  // namespace rampart::server
