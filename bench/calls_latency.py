@@ -321,10 +321,12 @@ def main():
             metrics = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % http_ports[name],
                                              timeout=10).read().decode()
             for line in metrics.splitlines():
+                le = line.split('le="', 1)[1].split('"', 1)[0] if 'le="' in line else ""
                 if line.startswith(("rampart_calls_assess_seconds_count", "rampart_calls_assess_seconds_sum",
-                                    "rampart_calls_total", "rampart_calls_verstat_total")) or (
-                        line.startswith("rampart_calls_assess_seconds_bucket") and
-                        any('le="%s"' % le in line for le in ("0.00025", "0.0005", "0.001", "0.0025"))):
+                                    "rampart_calls_total", "rampart_calls_verstat_total",
+                                    "rampart_calls_ended_total")) or (
+                        line.startswith("rampart_calls_assess_seconds_bucket") and le != "+Inf" and
+                        float(le) <= 0.0025):
                     print("  rampartd %s: %s" % (name, line))
         httpd.shutdown()
         return 0
