@@ -1,5 +1,5 @@
 // Fuzz target: POST /v1/calls/end bodies (src/server/calls_api.h): the JSON
-// parser of a call's end as Kamailio's dialog events report it.
+// and form parsers of a call's end as Kamailio's dialog events report it.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -9,7 +9,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  auto e = rampart::server::parse_call_end(in);
-  if (e && (e->call_id.empty() || e->duration_s < 0 || (!e->answered && e->duration_s != 0))) std::abort();
+  for (auto e : {rampart::server::parse_call_end(in), rampart::server::parse_call_end_form(in)})
+    if (e && (e->call_id.empty() || e->call_id.size() > 1024 || e->duration_s < 0 ||
+              (!e->answered && e->duration_s != 0)))
+      std::abort();
   return 0;
 }

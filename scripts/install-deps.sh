@@ -36,9 +36,10 @@ PKGS=(
   # the independent PASSporTs and certificates of the interop test
   nlohmann-json3-dev python3-jwt python3-cryptography
   # Kamailio asking rampartd per INVITE (deploy/kamailio, kamailio_calls_test):
-  # http_client is in kamailio-utils-modules, jansson in kamailio-extra-modules;
-  # SIPp (sip-tester) places and answers the test calls
-  kamailio kamailio-utils-modules kamailio-extra-modules sip-tester
+  # http_client is in kamailio-utils-modules (mqueue, rtimer, dialog in kamailio;
+  # no JSON module: the config speaks forms); SIPp (sip-tester) places and
+  # answers the test calls
+  kamailio kamailio-utils-modules sip-tester
   # the Debian package (make deb) and its test: dpkg-shlibdeps, lintian,
   # systemd-analyze for the unit, man for the pages, adduser for the user
   dpkg-dev lintian systemd man-db adduser init-system-helpers

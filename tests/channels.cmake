@@ -10,7 +10,7 @@ if(TARGET rampart AND TARGET rampart_channels AND RAMPART_STIR_PYTHON3)
 endif()
 
 # Kamailio asking rampartd per INVITE (POST /v1/calls), end to end on loopback:
-# Debian's kamailio (deploy/kamailio/kamailio.cfg, http_client + jansson) on a
+# Debian's kamailio (deploy/kamailio/kamailio.cfg, http_client, form bodies) on a
 # free port, SIPp (sip-tester) placing and answering the calls.
 find_program(RAMPART_KAMAILIO kamailio PATHS /usr/sbin NO_DEFAULT_PATH)
 find_program(RAMPART_SIPP sipp PATHS /usr/bin NO_DEFAULT_PATH)
@@ -21,6 +21,14 @@ if(TARGET rampart AND TARGET rampartd AND TARGET rampart_server_calls AND RAMPAR
                    RAMPART_SOURCE_DIR=${PROJECT_SOURCE_DIR}
                    ${RAMPART_STIR_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/kamailio_calls_test.py)
   set_tests_properties(kamailio_calls_test PROPERTIES TIMEOUT 300)
+endif()
+# The shipped config's form bodies and answers with hostile SIP values, against
+# a stand-in for rampartd that records every byte (no rampartd needed).
+if(RAMPART_STIR_PYTHON3 AND RAMPART_KAMAILIO)
+  add_test(NAME kamailio_form_test
+           COMMAND ${CMAKE_COMMAND} -E env RAMPART_SOURCE_DIR=${PROJECT_SOURCE_DIR}
+                   ${RAMPART_STIR_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/kamailio_form_test.py)
+  set_tests_properties(kamailio_form_test PROPERTIES TIMEOUT 120)
 endif()
 
 # Calls and messages as reputation identities (issue 16) through a real

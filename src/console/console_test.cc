@@ -37,6 +37,23 @@ TEST(Forms, DecodesFieldsAndEscapes) {
   EXPECT_EQ(find_field(*f, "nope"), nullptr);
 }
 
+// Every byte but the unreserved ones escaped (a space as %20, never '+'), and
+// every one of the 256 comes back through the decoder.
+TEST(Forms, EncodesEveryByteButUnreserved) {
+  std::string out;
+  form_encode("a-b._~Z9 +&=%\"'\\", out);
+  EXPECT_EQ(out, "a-b._~Z9%20%2B%26%3D%25%22%27%5C");
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  std::string enc;
+  form_encode(all, enc);
+  EXPECT_EQ(enc.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%"),
+            std::string::npos);
+  auto back = form_decode(enc);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, all);
+}
+
 TEST(Forms, RefusesBadEscapesAndTooManyFields) {
   EXPECT_FALSE(parse_form("a=%4"));
   EXPECT_FALSE(parse_form("a=%zz"));

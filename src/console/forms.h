@@ -32,6 +32,9 @@ inline constexpr size_t kMaxFieldName = 256;
 
 // %XX escapes and '+' (as a space) decoded; a bad escape is an error.
 Result<std::string> form_decode(std::string_view s);
+// The other way: every byte but ALPHA / DIGIT / "-" / "." / "_" / "~" as
+// %XX (upper-case hex; a space too, never '+'), appended to `out`.
+void form_encode(std::string_view s, std::string& out);
 Result<FormFields> parse_form(std::string_view body);
 // The query part of a request target ("/api/x?a=1&b=2" -> a, b), parsed as a form.
 Result<FormFields> parse_query(std::string_view target);

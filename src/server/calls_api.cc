@@ -18,6 +18,7 @@
 #include <variant>
 
 #include "channels/x5u.h"
+#include "console/forms.h"
 #include "core/executor.h"
 #include "core/file.h"
 #include "core/log.h"
@@ -116,6 +117,136 @@ bool CallsConfig::expects_identity(std::string_view trunk, bool external) const 
   return false;
 }
 
+namespace {
+
+// The Date header field's text ("": none, the call is dated now).
+Status set_http_date(std::string_view d, CallRequest& r) {
+  if (d.empty()) return {};
+  auto t = channels::parse_http_date(std::string(d));
+  if (!t) return fail(Errc::kParse, "date: " + t.error().message);
+  r.date = *t;
+  return {};
+}
+
+Result<bool> form_bool(std::string_view name, std::string_view v) {
+  if (v == "true" || v == "1") return true;
+  if (v == "false" || v == "0") return false;
+  return fail(Errc::kParse, std::string(name) + " must be true or false");
+}
+
+// Digits only, at most `max`.
+Result<int64_t> form_int(std::string_view name, std::string_view v, int64_t min, int64_t max) {
+  int64_t n = 0;
+  if (v.empty() || v.size() > 12) return fail(Errc::kParse, std::string(name) + " must be a number");
+  for (const char c : v) {
+    if (c < '0' || c > '9') return fail(Errc::kParse, std::string(name) + " must be a number");
+    n = n * 10 + (c - '0');
+  }
+  if (n < min || n > max)
+    return fail(Errc::kParse, std::string(name) + " out of range (" + std::to_string(min) + "-" +
+                                  std::to_string(max) + ")");
+  return n;
+}
+
+// The form's fields, each of `known` at most once.
+Result<console::FormFields> known_form(std::string_view body, std::initializer_list<std::string_view> known) {
+  auto form = console::parse_form(body);
+  if (!form) return tl::unexpected(form.error());
+  for (size_t i = 0; i < form->size(); ++i) {
+    const std::string& key = (*form)[i].first;
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      return fail(Errc::kParse, "unknown field " + key.substr(0, 64));
+    for (size_t k = 0; k < i; ++k)
+      if ((*form)[k].first == key) return fail(Errc::kParse, "field " + key + " given twice");
+  }
+  return form;
+}
+
+}  // namespace
+
+bool is_form_body(const HttpRequest& req) {
+  // A JSON object is JSON whatever its Content-Type says: curl -d and
+  // Python's urllib label every POST body a form.
+  const size_t first = req.body.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && req.body[first] == '{') return false;
+  const std::string* ct = req.header("content-type");
+  if (!ct) return false;
+  static constexpr std::string_view kForm = "application/x-www-form-urlencoded";
+  if (ct->size() < kForm.size()) return false;
+  for (size_t i = 0; i < kForm.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>((*ct)[i])) != kForm[i]) return false;
+  return ct->size() == kForm.size() || (*ct)[kForm.size()] == ';' || (*ct)[kForm.size()] == ' ';
+}
+
+Result<CallRequest> parse_call_request_form(std::string_view body) {
+  if (body.size() > kMaxCallRequestBytes) return fail(Errc::kLimit, "body over 16 KiB");
+  auto form =
+      known_form(body, {"from", "to", "identity", "date", "source_ip", "trunk", "external", "call_id"});
+  if (!form) return tl::unexpected(form.error());
+  CallRequest r;
+  for (auto& [key, value] : *form) {
+    if (key == "from") {
+      r.from = std::move(value);
+    } else if (key == "to") {
+      r.to = std::move(value);
+    } else if (key == "identity") {
+      r.identity = std::move(value);
+    } else if (key == "source_ip") {
+      r.source_ip = std::move(value);
+    } else if (key == "trunk") {
+      r.trunk = std::move(value);
+    } else if (key == "call_id") {
+      r.call_id = std::move(value);
+    } else if (key == "external") {
+      if (value.empty()) continue;
+      auto b = form_bool(key, value);
+      if (!b) return tl::unexpected(b.error());
+      r.external = *b;
+    } else if (key == "date") {
+      if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos) {
+        auto n = form_int(key, value, 1, 1'000'000'000'000);
+        if (!n) return tl::unexpected(n.error());
+        r.date = *n;
+      } else if (auto st = set_http_date(value, r); !st) {
+        return tl::unexpected(st.error());
+      }
+    }
+  }
+  if (r.from.empty() || r.to.empty()) return fail(Errc::kParse, "from and to are required, not empty");
+  return r;
+}
+
+Result<CallEnd> parse_call_end_form(std::string_view body) {
+  if (body.size() > kMaxCallEndBytes) return fail(Errc::kLimit, "body over 4 KiB");
+  auto form = known_form(body, {"call_id", "answered", "duration", "status"});
+  if (!form) return tl::unexpected(form.error());
+  CallEnd e;
+  std::optional<bool> answered;
+  for (auto& [key, value] : *form) {
+    if (key == "call_id") {
+      e.call_id = std::move(value);
+    } else if (value.empty()) {
+      continue;  // an empty field stands for an absent one
+    } else if (key == "answered") {
+      auto b = form_bool(key, value);
+      if (!b) return tl::unexpected(b.error());
+      answered = *b;
+    } else if (key == "duration") {
+      auto n = form_int("duration (seconds)", value, 0, 10'000'000);
+      if (!n) return tl::unexpected(n.error());
+      e.duration_s = *n;
+    } else if (key == "status") {
+      auto n = form_int("status (a SIP status code)", value, 100, 699);
+      if (!n) return tl::unexpected(n.error());
+      e.status = static_cast<int>(*n);
+    }
+  }
+  if (e.call_id.empty() || e.call_id.size() > 1024) return fail(Errc::kParse, "call_id must be 1-1024 bytes");
+  e.answered = answered ? *answered : e.status ? e.status >= 200 && e.status < 300 : e.duration_s > 0;
+  if (!e.answered) e.duration_s = 0;
+  return e;
+}
+
 Result<CallRequest> parse_call_request(std::string_view body) {
   if (body.size() > kMaxCallRequestBytes) return fail(Errc::kLimit, "body over 16 KiB");
   Json j = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
@@ -154,12 +285,8 @@ Result<CallRequest> parse_call_request(std::string_view body) {
       r.date = it->get<int64_t>();
       if (r.date <= 0) return fail(Errc::kParse, "date must be positive unix seconds");
     } else if (it->is_string()) {
-      const std::string d = it->get<std::string>();
-      if (!d.empty()) {  // a missing Date header: now
-        auto t = channels::parse_http_date(d);
-        if (!t) return fail(Errc::kParse, "date: " + t.error().message);
-        r.date = *t;
-      }
+      if (auto st = set_http_date(it->get_ref<const std::string&>(), r); !st)
+        return tl::unexpected(st.error());
     } else {
       return fail(Errc::kParse, "date must be an HTTP-date or unix seconds");
     }
@@ -213,6 +340,26 @@ std::string CallAnswer::to_json() const {
   j["display_prefix"] = display_prefix;
   j["reasons"] = reasons;
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string CallAnswer::to_form() const {
+  std::string out;
+  out.reserve(160);
+  auto field = [&out](std::string_view name, std::string_view value) {
+    if (value.empty()) return;  // left out: Kamailio's param parser fails on "name=&"
+    if (!out.empty()) out.push_back('&');
+    out.append(name);
+    out.push_back('=');
+    console::form_encode(value, out);
+  };
+  field("action", action);
+  field("code", std::to_string(code));
+  field("verstat", stir::verstat_name(verstat));
+  field("attest", attest ? std::string_view(&*attest, 1) : std::string_view());
+  field("display_prefix", display_prefix);
+  field("reason", reason);
+  for (const auto& r : reasons) field("reasons", r);
+  return out;
 }
 
 CallAnswer decide_call(const calls::Assessment& a, const stir::Verdict& v, const CallsConfig& cfg,
@@ -629,14 +776,19 @@ void add_call_routes(Router& router, std::shared_ptr<CallService> svc) {
              });
   router.add("POST", "/v1/calls/end", Right::kCalls,
              [svc](HttpRequest& req, std::string_view, HttpRespond respond) {
-               auto parsed = parse_call_end(req.body);
+               const bool form = is_form_body(req);
+               auto parsed = form ? parse_call_end_form(req.body) : parse_call_end(req.body);
                if (!parsed) {
                  respond(HttpReply{400, error_json(parsed.error().message)});
                  return;
                }
                Executor* loop = current_executor();
-               auto reply = [loop, respond](bool found) {
+               auto reply = [loop, respond, form](bool found) {
                  HttpReply rep{200, found ? "{\"recorded\": true}" : "{\"recorded\": false}"};
+                 if (form) {
+                   rep.body = found ? "recorded=true" : "recorded=false";
+                   rep.content_type = "application/x-www-form-urlencoded";
+                 }
                  if (loop && current_executor() != loop)  // from the worker: back to the loop
                    loop->post([respond, rep = std::move(rep)]() mutable { respond(std::move(rep)); });
                  else
@@ -647,14 +799,16 @@ void add_call_routes(Router& router, std::shared_ptr<CallService> svc) {
              });
   router.add("POST", "/v1/calls", Right::kCalls,
              [svc](HttpRequest& req, std::string_view, HttpRespond respond) {
-               auto parsed = parse_call_request(req.body);
+               const bool form = is_form_body(req);
+               auto parsed = form ? parse_call_request_form(req.body) : parse_call_request(req.body);
                if (!parsed) {
                  respond(HttpReply{400, error_json(parsed.error().message)});
                  return;
                }
                Executor* loop = current_executor();
-               auto reply = [loop, respond](CallAnswer a) {
-                 HttpReply rep{200, a.to_json()};
+               auto reply = [loop, respond, form](CallAnswer a) {
+                 HttpReply rep{200, form ? a.to_form() : a.to_json()};
+                 if (form) rep.content_type = "application/x-www-form-urlencoded";
                  if (loop && current_executor() != loop)  // from the worker: back to the loop
                    loop->post([respond, rep = std::move(rep)]() mutable { respond(std::move(rep)); });
                  else  // answered at once on the loop (CallService::assess)

@@ -41,6 +41,13 @@
 // "verstat": "TN-Validation-Passed|TN-Validation-Failed|No-TN-Validation",
 // "attest": "A"|null, "display_prefix": "" | "Spam? ", "reasons": [...]}.
 // 400 for a bad body, 503 past the queue (1,024 calls waiting).
+// The same request as a form body (Content-Type
+// application/x-www-form-urlencoded: "from=%2B1202...&to=...&identity=...")
+// gets the same answer as a form (CallAnswer::to_form): what the shipped
+// Kamailio config uses, building the body with {s.urlencode.param} and
+// reading the answer with {param.value,...,&}, no JSON library on its side
+// (Kamailio 5.6 has no JSON-escaping transformation; jansson_set parsed and
+// printed the whole document once per field: bench/README.md, "kamlat2").
 // GET /v1/calls/incidents (right "read"): the callers, trunks and networks
 // flagged so far with their evidence (calls::Incident), strongest first.
 // POST /v1/calls/end (right "calls"): the proxy reports how a call it asked
@@ -49,7 +56,9 @@
 // defaults to a 2xx `status`, else to a positive `duration`). The call is
 // found by its Call-ID among the last 100,000 INVITEs asked about, and its
 // attempt gets its end, so the short-call and answer-seizure ratios work on
-// live signalling. Answer 200 {"recorded": true|false} (false: not found).
+// live signalling. Answer 200 {"recorded": true|false} (false: not found);
+// as a form too ("call_id=...&answered=true&duration=3", answer
+// "recorded=true").
 //
 // State: the call patterns (every key's attempts in the window and its
 // incident) are written to `state_file` every `state_interval_s` and when the
@@ -135,6 +144,12 @@ struct CallRequest {
 };
 inline constexpr size_t kMaxCallRequestBytes = 16 * 1024;
 Result<CallRequest> parse_call_request(std::string_view body);
+// The same request as a form (Content-Type application/x-www-form-urlencoded,
+// what deploy/kamailio sends: each value percent-encoded by Kamailio's
+// {s.urlencode.param}): the same fields, each at most once; an empty value
+// stands for an absent one; `external` true/false/1/0; `date` an HTTP-date
+// or unix seconds. Errors as parse_call_request.
+Result<CallRequest> parse_call_request_form(std::string_view body);
 
 struct CallEnd {
   std::string call_id;
@@ -144,6 +159,8 @@ struct CallEnd {
 };
 inline constexpr size_t kMaxCallEndBytes = 4 * 1024;
 Result<CallEnd> parse_call_end(std::string_view body);
+// As a form: call_id, answered (true/false/1/0), duration, status; empty = absent.
+Result<CallEnd> parse_call_end_form(std::string_view body);
 
 struct CallAnswer {
   std::string action;  // "allow", "tag", "block", "reject"
@@ -154,7 +171,19 @@ struct CallAnswer {
   std::string display_prefix;
   std::vector<std::string> reasons;
   std::string to_json() const;
+  // The answer to a form request: "action=tag&code=0&verstat=...&attest=A&
+  // display_prefix=Spam%3F%20&reason=...&reasons=..." (console::form_encode
+  // of each value, the fields in this order, `reasons` repeated; a field with
+  // an empty value is left out: Kamailio's parser of {param.value,NAME,&}
+  // fails on "name=&"), read by Kamailio without a JSON parser.
+  std::string to_form() const;
 };
+
+struct HttpRequest;
+// Content-Type application/x-www-form-urlencoded (any parameters after it)
+// and a body that is not a JSON object (one starting with '{' is JSON
+// whatever its label: curl -d and Python's urllib call every body a form).
+bool is_form_body(const HttpRequest& req);
 
 // The rule (pure): the patterns' assessment and the STIR verdict of one call.
 // `identity_expected`: the call came from outside over an interconnect where

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "channels/stir_testing.h"
+#include "console/forms.h"
 
 namespace rampart::server {
 namespace {
@@ -57,6 +58,90 @@ TEST(CallsApi, ParsesRequests) {
     EXPECT_FALSE(parse_call_request(bad)) << bad;
   std::string big = R"({"from": "1", "to": "2", "identity": ")" + std::string(20000, 'a') + "\"}";
   EXPECT_FALSE(parse_call_request(big));
+}
+
+// Kamailio's form body: every value percent-encoded (its {s.urlencode.param}
+// keeps only ALPHA DIGIT - . _ ~), so nothing a SIP header can hold breaks
+// the fields apart; decoded back byte for byte.
+TEST(CallsApi, ParsesFormRequests) {
+  static const char kHostile[] = "a\"b\\c'd&e=f%g+h<i>{j}\t\x01\x1f\x7f \xc3\xa9\0z;";
+  const std::string hostile(kHostile, sizeof kHostile - 1);
+  std::string enc;
+  console::form_encode(hostile, enc);
+  EXPECT_EQ(enc.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%"),
+            std::string::npos);
+  auto r = parse_call_request_form("from=%2B12025550100&to=%2B12025550199&identity=" + enc +
+                                   "&date=Mon%2C%2007%20Dec%202026%2000%3A00%3A00%20GMT&source_ip=192.0.2.1"
+                                   "&trunk=carrier-a&external=false&call_id=" +
+                                   enc);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->from, "+12025550100");
+  EXPECT_EQ(r->to, "+12025550199");
+  EXPECT_EQ(r->identity, hostile);
+  EXPECT_EQ(r->call_id, hostile);
+  EXPECT_EQ(r->date, 1796601600);
+  EXPECT_EQ(r->source_ip, "192.0.2.1");
+  EXPECT_EQ(r->trunk, "carrier-a");
+  EXPECT_FALSE(r->external);
+  // Empty values are absent ones (Kamailio's null header): no Identity, now.
+  auto bare = parse_call_request_form("from=1&to=2&identity=&date=&external=");
+  ASSERT_TRUE(bare) << bare.error().message;
+  EXPECT_EQ(bare->identity, "");
+  EXPECT_EQ(bare->date, 0);
+  EXPECT_TRUE(bare->external);
+  auto unix = parse_call_request_form("date=1796601600&from=1&to=2");
+  ASSERT_TRUE(unix);
+  EXPECT_EQ(unix->date, 1796601600);
+  for (const char* bad : {"", "to=2", "from=1", "from=&to=2", "from=1&to=2&x=1", "from=1&to=2&external=yes",
+                          "from=1&to=2&date=yesterday", "from=1&to=2&date=0", "from=1&to=2&from=3",
+                          "from=%zz&to=2", "from=1&to=2%"})
+    EXPECT_FALSE(parse_call_request_form(bad)) << bad;
+  EXPECT_FALSE(parse_call_request_form("from=1&to=2&identity=" + std::string(20000, 'a')));
+}
+
+TEST(CallsApi, ParsesFormCallEnds) {
+  auto e = parse_call_end_form("call_id=a%40b%22%27&answered=true&duration=3&status=200");
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->call_id, "a@b\"'");
+  EXPECT_TRUE(e->answered);
+  EXPECT_EQ(e->duration_s, 3);
+  auto failed = parse_call_end_form("call_id=x&answered=false");
+  ASSERT_TRUE(failed);
+  EXPECT_FALSE(failed->answered);
+  auto busy = parse_call_end_form("call_id=x&status=486&duration=9");
+  ASSERT_TRUE(busy);
+  EXPECT_FALSE(busy->answered);
+  EXPECT_EQ(busy->duration_s, 0);
+  for (const char* bad : {"", "call_id=", "answered=true", "call_id=x&duration=-1", "call_id=x&status=99",
+                          "call_id=x&status=700", "call_id=x&answered=yes", "call_id=x&other=1",
+                          "call_id=x&duration=1.5", "call_id=x&call_id=y"})
+    EXPECT_FALSE(parse_call_end_form(bad)) << bad;
+  EXPECT_FALSE(parse_call_end_form("call_id=" + std::string(5000, 'x')));
+}
+
+// The form answer: fields in a fixed order, each value percent-encoded,
+// read back by a form parser as the JSON answer reads.
+TEST(CallsApi, FormAnswer) {
+  CallAnswer a;
+  a.action = "tag";
+  a.code = 0;
+  a.verstat = stir::Verstat::kFailed;
+  a.display_prefix = "Spam? ";
+  a.reason = "caller:+1313: 40 calls & \"more\"";
+  a.reasons = {"one=1", "two"};
+  EXPECT_EQ(a.to_form(),
+            "action=tag&code=0&verstat=TN-Validation-Failed&display_prefix=Spam%3F%20"
+            "&reason=caller%3A%2B1313%3A%2040%20calls%20%26%20%22more%22&reasons=one%3D1&reasons=two");
+  a.attest = 'A';
+  auto f = console::parse_form(a.to_form());
+  ASSERT_TRUE(f);
+  EXPECT_EQ(*console::find_field(*f, "attest"), "A");
+  EXPECT_EQ(*console::find_field(*f, "display_prefix"), "Spam? ");
+  EXPECT_EQ(*console::find_field(*f, "reason"), a.reason);
+  // No empty value anywhere: an allow without an Identity is three fields.
+  CallAnswer allow;
+  allow.action = "allow";
+  EXPECT_EQ(allow.to_form(), "action=allow&code=0&verstat=No-TN-Validation");
 }
 
 // The three STIR verdicts a call can come with: passed (attestation A),
