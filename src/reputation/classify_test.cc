@@ -859,8 +859,8 @@ TEST(Classify, PlatformAddressIsNotJudgedByOneCustomersBlast) {
   EXPECT_FALSE(is_bad(classify(pool, IdentityKind::kDomain, now, th, SenderClass::kBulk, since).cls));
   // Below aligned_good of co-signed mail: not a platform.
   EXPECT_TRUE(is_bad(classify(world(0.5, 0.02), IdentityKind::kIp, now, th, SenderClass::kBulk, since).cls));
-  // A platform whose month is mostly flagged mail is not helped.
-  EXPECT_TRUE(is_bad(classify(world(1, 0.3), IdentityKind::kIp, now, th, SenderClass::kBulk, since).cls));
+  // A platform whose month the filter flags beyond spam_verdict_bad is not helped.
+  EXPECT_TRUE(is_bad(classify(world(1, 0.7), IdentityKind::kIp, now, th, SenderClass::kBulk, since).cls));
   // Nor a flow detector's finding about the address, nor mail without a
   // clean moment before (prev_since 0).
   Counters bot = pool;
