@@ -923,7 +923,6 @@ TEST(RocksDbResident, JournalOfTheFirstFormatIsReplayed) {
 TEST(RocksDbStore, ReadsLayoutV3RecordsAndCheckpoints) {
   TempDir dir;
   const std::string path = dir.path + "/db";
-  constexpr int64_t kT = 1700000000;
   Counters c;
   c.add(Metric::kVolume, 6, kT);
   c.add(Metric::kBadHelo, 2, kT);
