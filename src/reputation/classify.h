@@ -41,6 +41,15 @@
 //                     sender that is no list whose volume jumped
 //                     ([spike_factor] over a good history) is not helped
 //                     (VOLUME_JUMP)
+//     PLATFORM        an ip/net whose month is mail another domain than the
+//                     From's signed (Metric::kCoSigned) on [aligned_good] of
+//                     it, or a domain that signs others' mail so: an ESP, a
+//                     hosted service, a list; its month not bad by the
+//                     rules' bars (spam verdicts < [spam_verdict_bad],
+//                     complaints < [complaint_bad], auth failing < 1 -
+//                     [aligned_good], FCrDNS for an address), after
+//                     some clean mail, never BOT_DETECTED: one customer's
+//                     campaign is the customer's (README "Platforms")
 //     SHARED_ADDRESS  an ip/net with clean history for [good_history_hours] whose
 //                     month is authenticated, FCrDNS and below [model_bad] and whose
 //                     volume did not jump ([spike_factor]): an ESP's pool address

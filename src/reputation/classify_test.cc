@@ -804,6 +804,71 @@ TEST(Classify, SharedAddressIsJudgedByItsMonth) {
                          .cls));
 }
 
+// A platform (issue 13, round 12): an address whose mail a domain other
+// than the From's signed (an ESP's d= beside its customers') carries many
+// senders; one customer's bought list, blasted yesterday and today through
+// the pool (trap hits filling the month, the volume jumping), is that
+// customer's. blind11: ESP pool addresses called compromised on such days.
+TEST(Classify, PlatformAddressIsNotJudgedByOneCustomersBlast) {
+  const Thresholds th;
+  auto world = [](double cosigned_share, double month_spam_share) {
+    Counters c;
+    // Two weeks of the platform's mail, 600 recipients a day: aligned to
+    // the customers' From, FCrDNS, one-click, a few verdicts.
+    for (int64_t t = kNow - 14 * 86400; t <= kNow - 86400; t += 3600) {
+      c.add(Metric::kVolume, 25, t);
+      c.add(Metric::kAuthAligned, 25, t);
+      c.add(Metric::kFcrdns, 25, t);
+      c.add(Metric::kOneClick, 25, t);
+      c.add(Metric::kCoSigned, 25 * cosigned_share, t);
+      c.add(Metric::kSpamVerdict, 25 * month_spam_share, t);
+    }
+    // A bad customer's blast yesterday and in today's last hour: 1,500
+    // recipients each, a quarter flagged, 12% unknown, 0.5% traps.
+    for (int64_t start : {kNow - 86400 + 3600, kNow + 60}) {
+      for (int i = 0; i < 30; ++i) {
+        const int64_t at = start + i * 100;
+        c.add(Metric::kVolume, 50, at);
+        c.add(Metric::kAuthAligned, 50, at);
+        c.add(Metric::kFcrdns, 50, at);
+        c.add(Metric::kCoSigned, 50 * cosigned_share, at);
+        c.add(Metric::kSpamVerdict, 12.5, at);
+        c.add(Metric::kBounces, 6, at + 30);
+        if (i % 4 == 0) c.add(Metric::kTraps, 1, at + 30);
+      }
+    }
+    return c;
+  };
+  const int64_t now = kNow + 3600;
+  const int64_t since = kNow - 14 * 86400;
+  // Without the platform's signature (a dedicated address): bad.
+  const Assessment dedicated =
+      classify(world(0, 0.02), IdentityKind::kIp, now, th, SenderClass::kBulk, since);
+  EXPECT_TRUE(is_bad(dedicated.cls));
+  EXPECT_FALSE(has_reason(dedicated, "PLATFORM"));
+  // Co-signed by the platform: the blast is the customer's.
+  const Counters pool = world(1, 0.02);
+  const Assessment a = classify(pool, IdentityKind::kIp, now, th, SenderClass::kBulk, since);
+  EXPECT_FALSE(is_bad(a.cls)) << a.reasons.front().code;
+  ASSERT_TRUE(has_reason(a, "PLATFORM"));
+  for (const Reason& r : a.reasons)
+    if (r.code == "PLATFORM") {
+      EXPECT_NE(r.text.find("signed by a domain other than the From's"), std::string::npos) << r.text;
+    }
+  // The platform's own domain (it signs for its customers) likewise.
+  EXPECT_FALSE(is_bad(classify(pool, IdentityKind::kDomain, now, th, SenderClass::kBulk, since).cls));
+  // Below aligned_good of co-signed mail: not a platform.
+  EXPECT_TRUE(is_bad(classify(world(0.5, 0.02), IdentityKind::kIp, now, th, SenderClass::kBulk, since).cls));
+  // A platform whose month the filter flags beyond spam_verdict_bad is not helped.
+  EXPECT_TRUE(is_bad(classify(world(1, 0.7), IdentityKind::kIp, now, th, SenderClass::kBulk, since).cls));
+  // Nor a flow detector's finding about the address, nor mail without a
+  // clean moment before (prev_since 0).
+  Counters bot = pool;
+  bot.add(Metric::kBot, 1, now);
+  EXPECT_TRUE(is_bad(classify(bot, IdentityKind::kIp, now, th, SenderClass::kBulk, since).cls));
+  EXPECT_TRUE(is_bad(classify(pool, IdentityKind::kIp, now, th, SenderClass::kUnknown, 0).cls));
+}
+
 // Verdicts the recipients overturn (README "Verdicts the recipients
 // overturn"): "not spam" reports discount the filter's spam verdicts.
 Counters with_not_spam(Counters c, double per_day) {

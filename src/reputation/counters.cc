@@ -23,6 +23,7 @@ std::string_view metric_name(Metric m) {
     case Metric::kDmarcOnly: return "dmarc_only";
     case Metric::kAuthFail: return "auth_fail";
     case Metric::kBadHelo: return "bad_helo";
+    case Metric::kCoSigned: return "co_signed";
     case Metric::kCount: break;
   }
   return "?";
@@ -123,11 +124,13 @@ std::string encode(const Counters& c) {
 }
 
 Result<Counters> decode(std::string_view bytes) {
-  if (bytes.size() != kEncodedSize && bytes.size() != kEncodedSizeV2 && bytes.size() != kEncodedSizeV1)
+  if (bytes.size() != kEncodedSize && bytes.size() != kEncodedSizeV3 && bytes.size() != kEncodedSizeV2 &&
+      bytes.size() != kEncodedSizeV1)
     return fail(Errc::kParse, "counter record of " + std::to_string(bytes.size()) + " bytes, want " +
-                                  std::to_string(kEncodedSize) + " (or " + std::to_string(kEncodedSizeV2) +
-                                  ", " + std::to_string(kEncodedSizeV1) + " of older layouts)");
-  const size_t n = (bytes.size() - 8) / 4;  // v1, v2: the first metrics; the rest stay 0
+                                  std::to_string(kEncodedSize) + " (or " + std::to_string(kEncodedSizeV3) +
+                                  ", " + std::to_string(kEncodedSizeV2) + ", " +
+                                  std::to_string(kEncodedSizeV1) + " of older layouts)");
+  const size_t n = (bytes.size() - 8) / 4;  // v1-v3: the first metrics; the rest stay 0
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   Counters c;
   uint64_t t = 0;

@@ -21,12 +21,13 @@
 //
 // Encoding (encode/decode): 8-byte little-endian signed time stamp, then
 // kMetricCount * kWindowCount little-endian IEEE floats, metric-major:
-// 8 + 4*42 = 176 bytes (layout v3). decode() also reads the older layouts
-// (v2, kEncodedSizeV2 = 140 bytes: the first 11 metrics, before the sender
+// 8 + 4*45 = 188 bytes (layout v4). decode() also reads the older layouts
+// (v3, kEncodedSizeV3 = 176 bytes: the first 14 metrics, before kCoSigned;
+// v2, kEncodedSizeV2 = 140 bytes: the first 11, before the sender
 // signals kDmarcOnly/kAuthFail/kBadHelo; v1, kEncodedSizeV1 = 128 bytes:
 // the first 10, before kBot), with the missing metrics zero, so stores
 // written before keep their data; new metrics are only ever appended.
-// encode() always writes v3 (an older reader would reject it: no
+// encode() always writes v4 (an older reader would reject it: no
 // downgrade). Any other length is Errc::kParse.
 #pragma once
 
@@ -56,6 +57,13 @@ enum class Metric : uint8_t {
   kDmarcOnly,  // recipients of messages that passed DMARC without both SPF and DKIM passing
   kAuthFail,   // ... whose SPF failed or soft-failed, or DMARC failed, without a DMARC pass
   kBadHelo,    // ... whose HELO was generic, an address literal, or no FQDN (helo.h)
+  // Appended in layout v4 (issue 13, round 12): recipients of messages
+  // that a domain other than the From's signed (a valid DKIM d= of another
+  // organisational domain): counted for the address and its network, and
+  // for that signer's own identities (domain:, dkim:), not for the From's.
+  // An ESP signing its customers' mail, a hosted mail service, a mailing
+  // list re-signing its posts: a platform (engine.cc, cosigners_of()).
+  kCoSigned,
   kCount
 };
 constexpr size_t kMetricCount = static_cast<size_t>(Metric::kCount);
@@ -93,6 +101,8 @@ constexpr size_t kMetricCountV1 = 10;  // metrics before kBot
 constexpr size_t kEncodedSizeV1 = 8 + 4 * kMetricCountV1 * kWindowCount;
 constexpr size_t kMetricCountV2 = 11;  // metrics before kDmarcOnly
 constexpr size_t kEncodedSizeV2 = 8 + 4 * kMetricCountV2 * kWindowCount;
+constexpr size_t kMetricCountV3 = 14;  // metrics before kCoSigned
+constexpr size_t kEncodedSizeV3 = 8 + 4 * kMetricCountV3 * kWindowCount;
 std::string encode(const Counters& c);
 void encode_to(const Counters& c, std::string& out);
 Result<Counters> decode(std::string_view bytes);

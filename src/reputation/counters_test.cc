@@ -75,7 +75,8 @@ TEST(Counters, EncodeRoundTripAndRejectsBadLength) {
 }
 
 TEST(Counters, ReadsRecordsFromBeforeTheBotMetric) {
-  static_assert(kEncodedSize == 176 && kEncodedSizeV2 == 140 && kEncodedSizeV1 == 128);
+  static_assert(kEncodedSize == 188 && kEncodedSizeV3 == 176 && kEncodedSizeV2 == 140 &&
+                kEncodedSizeV1 == 128);
   Counters c;
   c.add(Metric::kVolume, 12345, 1700000000);
   c.add(Metric::kUnsubscribes, 2, 1700000100);  // the last v1 metric
@@ -110,6 +111,24 @@ TEST(Counters, ReadsRecordsFromBeforeTheSenderSignals) {
   EXPECT_FLOAT_EQ(m.v[Counters::index(Metric::kBadHelo, Window::kHour)], 2.0f);
   EXPECT_EQ(metric_name(Metric::kAuthFail), "auth_fail");
   EXPECT_FALSE(decode(v3.substr(0, kEncodedSizeV2 + 4)));
+}
+
+TEST(Counters, ReadsRecordsFromBeforeTheCoSignedMetric) {
+  Counters c;
+  c.add(Metric::kVolume, 9, 1700000000);
+  c.add(Metric::kBadHelo, 3, 1700000100);  // the last v3 metric
+  const std::string v4 = encode(c);
+  auto d = decode(std::string_view(v4).substr(0, kEncodedSizeV3));
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->v, c.v);
+  EXPECT_EQ(d->value(Metric::kCoSigned, Window::kMonth, c.t), 0);
+  Counters b;
+  b.add(Metric::kCoSigned, 4, 1700000200);
+  const Counters m = merge(*d, b);
+  EXPECT_EQ(encode(m).size(), kEncodedSize);
+  EXPECT_FLOAT_EQ(m.v[Counters::index(Metric::kCoSigned, Window::kDay)], 4.0f);
+  EXPECT_EQ(metric_name(Metric::kCoSigned), "co_signed");
+  EXPECT_FALSE(decode(v4.substr(0, kEncodedSizeV3 + 4)));
 }
 
 }  // namespace

@@ -72,6 +72,25 @@ bool aligned_without_record(const Event& e, const dmarc::PublicSuffixList& psl) 
 }
 }  // namespace
 
+std::vector<std::string> cosigners_of(const Event& e, const dmarc::PublicSuffixList& psl) {
+  std::vector<std::string> out;
+  if (e.type != EventType::kMessage || e.dkim != AuthResult::kPass || e.dkim_domains.empty()) return out;
+  const std::string from = domain_of(e.from);
+  if (from.empty()) return out;
+  std::string from_org;  // looked up only for a d= that is not the From's name or a parent or child of it
+  auto related = [](std::string_view a, std::string_view b) {  // a is b or a subdomain of b
+    return a == b || (a.size() > b.size() && a.ends_with(b) && a[a.size() - b.size() - 1] == '.');
+  };
+  for (const std::string& raw : e.dkim_domains) {
+    std::string d = domain_of(raw);
+    if (d.empty() || related(d, from) || related(from, d)) continue;
+    if (from_org.empty()) from_org = psl.organizational_domain(from);
+    if (psl.organizational_domain(d) == from_org) continue;
+    if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(std::move(d));
+  }
+  return out;
+}
+
 Counters delta_of(const Event& e, int64_t at, const dmarc::PublicSuffixList* psl) {
   Counters d;
   d.t = at;
@@ -169,7 +188,28 @@ void Engine::collect_into(std::span<const Event> events, std::vector<Update>& up
   for (const Event& e : events) {
     const int64_t at = e.time ? e.time : clock_.unix_seconds();
     const Counters d = delta_of(e, at, &psl_);
+    // Mail another domain signed (Metric::kCoSigned): for the address, its
+    // network, and the signer's own identities, not the From's.
+    const std::vector<std::string> cos = cosigners_of(e, psl_);
+    Counters dc;
+    std::vector<std::string> cos_orgs;
+    if (!cos.empty()) {
+      dc = d;
+      const double n = e.recipients;
+      for (size_t w = 0; w < kWindowCount; ++w)
+        dc.v[Counters::index(Metric::kCoSigned, static_cast<Window>(w))] = static_cast<float>(n);
+      for (const std::string& c : cos) cos_orgs.push_back("domain:" + psl_.organizational_domain(c));
+    }
     for (Identity& id : identities_of(e, psl_)) {
+      bool co = false;
+      if (!cos.empty()) {
+        if (id.kind == IdentityKind::kIp || id.kind == IdentityKind::kNet)
+          co = true;
+        else if (id.kind == IdentityKind::kDomain)
+          co = std::find(cos_orgs.begin(), cos_orgs.end(), id.key) != cos_orgs.end();
+        else if (id.kind == IdentityKind::kDkim)
+          for (const std::string& c : cos) co = co || (id.key.size() == 5 + c.size() && id.key.ends_with(c));
+      }
       if (senders && is_sender_kind(id.kind)) {
         if (!seen) {
           senders->emplace_back(id, at);
@@ -181,7 +221,7 @@ void Engine::collect_into(std::span<const Event> events, std::vector<Update>& up
           (*senders)[pos].second = std::max((*senders)[pos].second, at);
         }
       }
-      updates.push_back(Update{std::move(id.key), d});
+      updates.push_back(Update{std::move(id.key), co ? dc : d});
     }
   }
 }

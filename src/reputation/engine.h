@@ -69,6 +69,15 @@ struct Report {
 // computed here): authenticated and aligned, only without the record.
 inline constexpr uint32_t kVerdictRecipients = 5;
 Counters delta_of(const Event& e, int64_t at, const dmarc::PublicSuffixList* psl = nullptr);
+// The domains of a message's valid DKIM signatures whose organisational
+// domain is not the From's (issue 13, round 12): a platform that signs its
+// customers' mail (an ESP's d= beside the customer's, a hosted mail
+// service's), a mailing list re-signing its posts. Empty for other events,
+// without a valid signature or a From, or when every d= is the From's own.
+// The engine counts the message's recipients as Metric::kCoSigned for the
+// ip: and net: identities and for these signers' domain: and dkim:
+// identities, never for the From's.
+std::vector<std::string> cosigners_of(const Event& e, const dmarc::PublicSuffixList& psl);
 
 // A class change decided by re-classification (Engine::reclassify): what
 // the live DNSBL zones list and delist by (src/server/live_zones.h). `to`

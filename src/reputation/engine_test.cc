@@ -372,7 +372,10 @@ TEST(Engine, ReportWithCounters) {
       << j;
   EXPECT_NE(j.find("\"complaints\": {\"hour\": 1, \"day\": 1, \"month\": 1}"), std::string::npos) << j;
   EXPECT_NE(j.find("\"bot\": {\"hour\": 0, \"day\": 0, \"month\": 0}, "), std::string::npos) << j;
-  EXPECT_NE(j.find("\"bad_helo\": {\"hour\": 0, \"day\": 0, \"month\": 0}}}"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"bad_helo\": {\"hour\": 0, \"day\": 0, \"month\": 0}, \"co_signed\": {\"hour\": 0, "
+                   "\"day\": 0, \"month\": 0}}}"),
+            std::string::npos)
+      << j;
 }
 
 TEST(Engine, BotDetectionMakesTheAddressASpammer) {
@@ -561,6 +564,49 @@ TEST(Engine, AlignedWithoutADmarcRecord) {
   EXPECT_EQ(at(delta_of(uk, uk.time, &*psl), Metric::kAuthAligned), 0);
   uk.mail_from = "b@mail.shop.co.uk";
   EXPECT_EQ(at(delta_of(uk, uk.time, &*psl), Metric::kAuthAligned), 2);
+}
+
+// Mail a domain other than the From's signed (Metric::kCoSigned, issue 13,
+// round 12): counted for the address, its network and the signer, never for
+// the From's own identities.
+TEST(Engine, CoSignedMailCountsForTheAddressAndTheSignerOnly) {
+  auto psl = dmarc::PublicSuffixList::from_text("example\nco.uk\n");
+  ASSERT_TRUE(psl);
+  Event e = newsletter(1700000000, 3);
+  EXPECT_TRUE(cosigners_of(e, *psl).empty());  // its own signature
+  e.dkim_domains = {"mail.news.example"};      // a subdomain of the From's: its own
+  EXPECT_TRUE(cosigners_of(e, *psl).empty());
+  e.from = "letters@mail.news.example";  // a parent signs a subdomain's mail: its own
+  e.dkim_domains = {"news.example"};
+  EXPECT_TRUE(cosigners_of(e, *psl).empty());
+  e.from = "a@shop.co.uk";  // organisational domains, not suffixes
+  e.dkim_domains = {"other.co.uk", "shop.co.uk", "s1.other.co.uk"};
+  EXPECT_EQ(cosigners_of(e, *psl), (std::vector<std::string>{"other.co.uk", "s1.other.co.uk"}));
+  e.dkim = AuthResult::kFail;  // no valid signature
+  EXPECT_TRUE(cosigners_of(e, *psl).empty());
+
+  FakeClock clock(1700000000);
+  MemoryStore store;
+  Engine engine(store, clock, Thresholds{}, *psl);
+  Event esp = newsletter(1700000000, 4);
+  esp.mail_from = "bounce-1@bnc.esp.example";
+  esp.dkim_domains = {"news.example", "esp.example"};
+  ASSERT_TRUE(engine.record(esp));
+  auto co = [&](const char* id) {
+    auto r = engine.report(id, esp.time);
+    EXPECT_TRUE(r) << id;
+    return r ? r->counters.value(Metric::kCoSigned, Window::kDay, esp.time) : -1.0;
+  };
+  EXPECT_EQ(co("ip:198.51.100.20"), 4);
+  EXPECT_EQ(co("net:198.51.100.0/24"), 4);
+  EXPECT_EQ(co("domain:esp.example"), 4);
+  EXPECT_EQ(co("dkim:esp.example"), 4);
+  EXPECT_EQ(co("domain:news.example"), 0);
+  EXPECT_EQ(co("dkim:news.example"), 0);
+  // The volume is counted for every identity as before.
+  EXPECT_EQ(
+      engine.report("domain:news.example", esp.time)->counters.value(Metric::kVolume, Window::kDay, esp.time),
+      4);
 }
 
 TEST(Engine, QuietBotnetAddressIsASpammerNotTransactional) {

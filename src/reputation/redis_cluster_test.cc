@@ -69,12 +69,16 @@ TEST(RedisStoreEncoding, SparseRoundTripAndEveryLayoutRead) {
   ASSERT_TRUE(old);
   EXPECT_EQ(old->v, c.v);
   ASSERT_TRUE(decode_record(encode_doubles(c).substr(0, 248)));
+  // co_signed (bit 14, layout v4) is read from the sparse layout.
+  Counters co;
+  co.add(Metric::kCoSigned, 7, 1700000300);
+  ASSERT_EQ(decode_record(encode_sparse(co))->v, co.v);
   // Truncated, mask and length disagreeing, unknown metric bits.
   EXPECT_FALSE(decode_record(b.substr(0, b.size() - 1)));
   EXPECT_FALSE(decode_record(b.substr(0, 9)));
   EXPECT_FALSE(decode_record(b + std::string(12, '\0')));
   std::string bad = encode_sparse(Counters{});
-  bad[9] = '\x40';  // metric bit 14 (there are 14: bits 0-13)
+  bad[9] = '\x80';  // metric bit 15 (there are 15: bits 0-14)
   bad += std::string(12, '\0');
   EXPECT_FALSE(decode_record(bad));
 }

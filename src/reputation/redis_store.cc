@@ -10,7 +10,9 @@ namespace rampart::reputation {
 
 namespace {
 
-constexpr size_t kDoubles = 1 + kMetricCount * kWindowCount;
+// The doubles layout (no longer written; read) holds at most the 14 metrics
+// of layout v3 (kMetricCountV3); the sparse layout holds every metric.
+constexpr size_t kDoubles = 1 + kMetricCountV3 * kWindowCount;
 constexpr size_t kDoubleBytes = 8 * kDoubles;
 
 // KEYS[1] counters, KEYS[2] operation marker; ARGV[1] packed delta,
@@ -20,8 +22,9 @@ constexpr size_t kDoubleBytes = 8 * kDoubles;
 // (max of tau * ln(v / threshold) over the values). Same arithmetic as
 // reputation::merge(): decay both sides to the later time stamp, add.
 // Records are read in any layout (sparse floats, 344, 272 or 248 bytes of
-// doubles) and written sparse: double time, uint16 metric mask, 3 floats
-// (hour, day, month) per non-zero metric.
+// doubles: the first 14, 11 or 10 metrics) and written sparse: double time,
+// uint16 metric mask, 3 floats (hour, day, month) per non-zero metric (15
+// metrics: 46 values with the time).
 constexpr std::string_view kScript = R"lua(
 local taus = {3600, 86400, 2592000}
 local function dec(s)
@@ -29,7 +32,7 @@ local function dec(s)
   local c = {}
   if n == 344 or n == 272 or n == 248 then
     local v = {struct.unpack('<' .. string.rep('d', n / 8), s)}
-    for i = 1, 43 do
+    for i = 1, 46 do
       if i <= n / 8 then c[i] = v[i] else c[i] = 0 end
     end
     return c
@@ -37,9 +40,9 @@ local function dec(s)
   if n < 10 or (n - 10) % 12 ~= 0 then return nil end
   local t, mask = struct.unpack('<dH', s)
   c[1] = t
-  for i = 2, 43 do c[i] = 0 end
+  for i = 2, 46 do c[i] = 0 end
   local pos = 11
-  for m = 0, 13 do
+  for m = 0, 14 do
     if bit.band(mask, bit.lshift(1, m)) ~= 0 then
       if pos + 11 > n then return nil end
       c[2 + m * 3], c[3 + m * 3], c[4 + m * 3] = struct.unpack('<fff', s, pos)
@@ -51,7 +54,7 @@ local function dec(s)
 end
 local function enc(c)
   local mask, parts = 0, {}
-  for m = 0, 13 do
+  for m = 0, 14 do
     local h, d, mo = c[2 + m * 3], c[3 + m * 3], c[4 + m * 3]
     if h ~= 0 or d ~= 0 or mo ~= 0 then
       mask = mask + bit.lshift(1, m)
@@ -92,7 +95,7 @@ if not c then
 end
 local t = math.max(c[1], d[1])
 local out = {t}
-for m = 0, 13 do
+for m = 0, 14 do
   for w = 1, 3 do
     local i = 1 + m * 3 + w
     out[i] = c[i] * math.exp(-(t - c[1]) / taus[w]) + d[i] * math.exp(-(t - d[1]) / taus[w])
@@ -102,7 +105,7 @@ put(out)
 return 1
 )lua";
 static_assert(kDoubles == 43, "the script reads 43 doubles (34 before the sender signals, 31 before bot)");
-static_assert(kMetricCount == 14, "the script's sparse layout has 14 metrics");
+static_assert(kMetricCount == 15, "the script's sparse layout has 15 metrics (46 values with the time)");
 constexpr size_t kDoubleBytesV1 = 8 * (1 + kMetricCountV1 * kWindowCount);
 constexpr size_t kDoubleBytesV2 = 8 * (1 + kMetricCountV2 * kWindowCount);
 static_assert(kDoubleBytesV1 == 248 && kDoubleBytesV2 == 272 && kDoubleBytes == 344,

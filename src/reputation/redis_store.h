@@ -13,7 +13,8 @@
 // little-endian floats (hour, day, month) per non-zero metric, in metric
 // order: 10 + 12 * metrics bytes (58 for four). Values written by earlier
 // versions, 272 bytes of 34 doubles (or 248 from before the bot metric, bot
-// 0; a 344-byte form with every current metric is read too), are still read, and rewritten sparse by the next
+// 0; a 344-byte form with the first 14 metrics, before co_signed, is read too), are still read, and rewritten
+// sparse by the next
 // merge; an older binary does not read the sparse layout (kParse) and its script would replace such a record
 // by its delta: upgrade every node together. A merge is a Lua script (EVALSHA, falling back to EVAL on
 // NOSCRIPT) that decays and adds exactly as reputation::merge() does (in doubles, stored as floats, as the
@@ -131,7 +132,7 @@ Result<Counters> decode_record(std::string_view bytes);
 // The earlier 272-byte encoding (34 little-endian doubles: the first 11
 // metrics, the later ones are dropped; what an older rampart wrote, for
 // tests); decode also reads the 248-byte layout from before the bot metric
-// and a 344-byte one with all 14 metrics.
+// and a 344-byte one with the 14 metrics before co_signed (layout v4's 15th).
 std::string encode_doubles(const Counters& c);
 Result<Counters> decode_doubles(std::string_view bytes);
 // The merge script (exposed for tests).

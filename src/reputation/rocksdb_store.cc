@@ -36,11 +36,12 @@ namespace {
 // of a metric holds the same value, as in one event's delta), then per
 // metric present one float (flag set) or three (hour, day, month), all little
 // endian: 11 + 4 x metrics bytes for an event's delta (23 for three metrics)
-// instead of the 176-byte record. Its sizes (11 + 4k, 11 + 12k) are odd, a
-// full record's (8 + 4n: 128, 140, 176) even: the two are told apart by size. Merge
+// instead of the 188-byte record. Its sizes (11 + 4k, 11 + 12k) are odd, a
+// full record's (8 + 4n: 128, 140, 176, 188) even: the two are told apart by size. Merge
 // results (what reads and compactions see) are always full records.
 constexpr size_t kOperandHead = 11;
-static_assert(kEncodedSize % 2 == 0 && kEncodedSizeV1 % 2 == 0 && kEncodedSizeV2 % 2 == 0,
+static_assert(kEncodedSize % 2 == 0 && kEncodedSizeV1 % 2 == 0 && kEncodedSizeV2 % 2 == 0 &&
+                  kEncodedSizeV3 % 2 == 0,
               "full records must stay even-sized: operands are odd");
 
 void put_le(char* p, uint64_t x, int bytes) {
@@ -85,24 +86,36 @@ void encode_operand(const Counters& d, std::string& out) {
 
 // A checkpoint record of resident counters: the full record, then the
 // 8-byte (little endian) number of the last journal record it includes.
+// Checkpoints written before layout v4 hold a v3 record (kCheckpointSizeV3).
 constexpr size_t kCheckpointSize = kEncodedSize + 8;
-static_assert(kCheckpointSize % 2 == 0, "checkpoint records are full records: even-sized");
+constexpr size_t kCheckpointSizeV3 = kEncodedSizeV3 + 8;
+static_assert(kCheckpointSize % 2 == 0 && kCheckpointSizeV3 % 2 == 0,
+              "checkpoint records are full records: even-sized");
+static_assert(kCheckpointSizeV3 != kEncodedSize && kCheckpointSizeV3 != kEncodedSizeV3 &&
+                  kCheckpointSizeV3 != kEncodedSizeV2 && kCheckpointSizeV3 != kEncodedSizeV1 &&
+                  kCheckpointSize != kEncodedSize,
+              "a checkpoint's size tells it from a full record");
+// The size of the full record inside a checkpoint record of `size` bytes, or 0.
+size_t checkpointed_size(size_t size) {
+  return size == kCheckpointSize ? kEncodedSize : size == kCheckpointSizeV3 ? kEncodedSizeV3 : 0;
+}
 
 // A stored "c:" value: a full record of any layout, or a checkpoint record
 // (its journal number in *seq when given; 0 for the others).
 Result<Counters> decode_record(std::string_view b, uint64_t* seq = nullptr) {
   if (seq) *seq = 0;
-  if (b.size() == kCheckpointSize) {
-    if (seq) *seq = get_le(reinterpret_cast<const unsigned char*>(b.data()) + kEncodedSize, 8);
-    b = b.substr(0, kEncodedSize);
+  if (const size_t n = checkpointed_size(b.size())) {
+    if (seq) *seq = get_le(reinterpret_cast<const unsigned char*>(b.data()) + n, 8);
+    b = b.substr(0, n);
   }
   return decode(b);
 }
 
 // A full record (any layout) or a compact operand; nullopt when neither.
 std::optional<Counters> decode_any(std::string_view b) {
-  if (b.size() == kCheckpointSize) b = b.substr(0, kEncodedSize);
-  if (b.size() == kEncodedSize || b.size() == kEncodedSizeV1 || b.size() == kEncodedSizeV2) {
+  if (const size_t n = checkpointed_size(b.size())) b = b.substr(0, n);
+  if (b.size() == kEncodedSize || b.size() == kEncodedSizeV1 || b.size() == kEncodedSizeV2 ||
+      b.size() == kEncodedSizeV3) {
     auto c = decode(b);
     if (!c) return std::nullopt;
     return *c;
@@ -260,8 +273,9 @@ size_t operand_size_at(std::string_view rec, size_t i) {
 }
 
 bool same_delta(const Counters& a, const Counters& b) {
-  static_assert(sizeof(Counters) == 8 + sizeof(float) * kMetricCount * kWindowCount, "no padding");
-  return std::memcmp(&a, &b, sizeof(Counters)) == 0;
+  // The time and the values, not the struct: with an odd number of floats
+  // (layout v4: 45) it has 4 bytes of padding.
+  return a.t == b.t && std::memcmp(a.v.data(), b.v.data(), sizeof(a.v)) == 0;
 }
 
 // Keys repeated within a record are found through a direct-mapped cache of

@@ -9,7 +9,7 @@
 // have a compact layout (8-byte time, 2-byte metric mask, flags byte, one
 // float per metric when its windows are equal, else three: 23 bytes for a
 // three-metric event delta); merge results are the full records of
-// counters.h (176 bytes; 128/140-byte records of older layouts are read with
+// counters.h (188 bytes; 128/140/176-byte records of older layouts are read with
 // the new metrics 0). Class states are plain Put()s under "s:" + identity.
 //
 // Durability: with RocksOptions::sync (the default) every merge() is one

@@ -917,6 +917,49 @@ TEST(RocksDbResident, JournalOfTheFirstFormatIsReplayed) {
   EXPECT_EQ(month_volume(**s, k1), 4);
 }
 
+// Records of layout v3 (176 bytes, before Metric::kCoSigned) and resident
+// checkpoints of them (176 + 8 bytes) written by an older binary are read,
+// the new metric 0; the next merge writes the current layout.
+TEST(RocksDbStore, ReadsLayoutV3RecordsAndCheckpoints) {
+  TempDir dir;
+  const std::string path = dir.path + "/db";
+  Counters c;
+  c.add(Metric::kVolume, 6, kT);
+  c.add(Metric::kBadHelo, 2, kT);
+  const std::string v4 = encode(c);
+  const std::string v3 = v4.substr(0, kEncodedSizeV3);
+  std::string ckpt = v3;
+  for (int i = 0; i < 8; ++i) ckpt.push_back(static_cast<char>(i == 0 ? 5 : 0));  // journal number 5
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, path, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "c:ip:198.51.100.7", v3).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "c:ip:198.51.100.8", ckpt).ok());
+  }
+  for (const bool res : {false, true}) {
+    auto s = RocksDbStore::open(path, res ? resident() : RocksOptions{});
+    ASSERT_TRUE(s) << s.error().message;
+    for (const char* k : {"ip:198.51.100.7", "ip:198.51.100.8"}) {
+      auto got = (*s)->get(k);
+      ASSERT_TRUE(got && *got) << k;
+      EXPECT_EQ((*got)->value(Metric::kVolume, Window::kMonth, kT), 6) << k;
+      EXPECT_EQ((*got)->value(Metric::kBadHelo, Window::kDay, kT), 2) << k;
+      const bool merged = res && std::string_view(k) == "ip:198.51.100.7";  // by the first round
+      EXPECT_EQ((*got)->value(Metric::kCoSigned, Window::kDay, kT), merged ? 3 : 0) << k;
+    }
+    if (!res) {
+      std::vector<Update> more = {{"ip:198.51.100.7", one(Metric::kCoSigned, 3, kT)}};
+      ASSERT_TRUE((*s)->merge(more));
+      auto got = (*s)->get("ip:198.51.100.7");
+      ASSERT_TRUE(got && *got);
+      EXPECT_EQ((*got)->value(Metric::kCoSigned, Window::kDay, kT), 3);
+    }
+  }
+}
+
 // A clock the store's threads read while the test moves it.
 class SharedClock final : public Clock {
  public:
