@@ -2,7 +2,7 @@
 """Replay the SMS model's linear learners offline, exactly, to try a change.
 
     python3 bench/classify/replay.py [--parts first,second,whole] [--orders N]
-        [--ham-cues W] [--bag K] [--ends] [BUILD_DIR]
+        [--ham-cues W] [--bag K] [--ends] [--past W] [--refit K] [BUILD_DIR]
 
 For each part of the SMS Spam Collection (as bench/classify/protocol.sh cuts
 it: first half = development, second half = held out, whole corpus) and each
@@ -22,9 +22,14 @@ build scored it, the replay, and each candidate asked for:
   --bag K       online bagging (Oza and Russell): K copies of both halves, each
                 message learned Poisson(1) times per copy, the copies averaged.
   --ends        the first and last word and word pair as extra features.
+  --past W      the past used again (a relaxed online SVM, Sculley and Wachman
+                2007): after a message inside the passive-aggressive margin,
+                one passive-aggressive pass over the W messages before it.
+  --refit K     every K messages, one passive-aggressive pass over all the
+                messages seen so far (seeded random order).
 
 Pure Python (no numpy): ~1 s per part and order and candidate at load 7.
-src/classify/README.md ("seventh session") has the figures.
+src/classify/README.md ("seventh session", "sms7") has the figures.
 """
 import argparse
 import json
@@ -83,11 +88,51 @@ def fpr99(score, y):
     return peers.fpr_at_tpr(list(zip(score, y)))
 
 
-def linear(labels, feats, c=0.1, rate=16.0, times=None):
-    """The ensemble's two linear halves (model.cc learn_ensemble), prequential."""
+def pa_step(wp, y, f, c):
+    """One passive-aggressive (PA-I) update on binary features; True when the margin was below 1."""
+    n = len(f)
+    yy = 1 if y else -1
+    loss = 1 - yy * sum(wp.get(i, 0.0) for i in f)
+    if loss <= 0:
+        return False
+    pst = yy * min(c, loss / n)
+    for i in f:
+        wp[i] = wp.get(i, 0.0) + pst
+    return True
+
+
+def linear(labels, feats, c=0.1, rate=16.0, times=None, past=0, refit=0):
+    """The ensemble's two linear halves (model.cc learn_ensemble), prequential.
+
+    past=W: after a message that fell inside the passive-aggressive margin, one
+    passive-aggressive pass over the W messages before it (a relaxed online
+    SVM's re-optimisation on a window, Sculley and Wachman 2007).
+    refit=K: every K messages, one passive-aggressive pass over every message
+    seen so far, in a seeded random order.
+    The logistic half learns each message once in both cases (replaying it
+    made every figure worse, src/classify/README.md "sms7")."""
     wp, wl = {}, {}
     pa_out, lr_out = [0.0] * len(labels), [0.0] * len(labels)
+    rng = random.Random(7)
     for t, (y, f) in enumerate(zip(labels, feats)):
+        if past or refit:
+            s = sum(wp.get(i, 0.0) for i in f)
+            l = sum(wl.get(i, 0.0) for i in f)
+            x = 1 / math.sqrt(len(f))
+            pa_out[t], lr_out[t] = 2 * s, l * x / 2
+            violated = pa_step(wp, y, f, c)
+            g = y - 1 / (1 + math.exp(-min(40, max(-40, l * x))))
+            for i in f:
+                wl[i] = wl.get(i, 0.0) + rate * g * x
+            if past and violated:
+                for j in range(max(0, t - past), t):
+                    pa_step(wp, labels[j], feats[j], c)
+            if refit and (t + 1) % refit == 0:
+                idx = list(range(t + 1))
+                rng.shuffle(idx)
+                for j in idx:
+                    pa_step(wp, labels[j], feats[j], c)
+            continue
         n = len(f)
         x = 1 / math.sqrt(n)
         yy = 1 if y else -1
@@ -144,6 +189,8 @@ def main():
     ap.add_argument('--ham-cues', type=float, default=0)
     ap.add_argument('--bag', type=int, default=0)
     ap.add_argument('--ends', action='store_true')
+    ap.add_argument('--past', type=int, default=0)
+    ap.add_argument('--refit', type=int, default=0)
     ap.add_argument('build', nargs='?', default=os.path.join(ROOT, 'build'))
     a = ap.parse_args()
     rampart = os.path.join(a.build, 'apps/rampart/rampart')
@@ -177,6 +224,10 @@ def main():
                 if a.ends:
                     f2 = [list(dict.fromkeys(f + ends(x))) for f, x in zip(feats, text)]
                     cands['ends'] = [l + r for l, r in zip(linear(y, f2), rest)]
+                if a.past:
+                    cands['past %d' % a.past] = [l + r for l, r in zip(linear(y, feats, past=a.past), rest)]
+                if a.refit:
+                    cands['refit %d' % a.refit] = [l + r for l, r in zip(linear(y, feats, refit=a.refit), rest)]
                 for name, s in cands.items():
                     rows.setdefault(name, []).append((roca(s, y), fpr99(s, y)))
             for name, r in rows.items():
