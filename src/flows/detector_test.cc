@@ -387,6 +387,36 @@ TEST(Detector, SubmissionBurstHours) {
   EXPECT_DOUBLE_EQ(last_features(once, "100.64.3.4")[k], 0.0);
 }
 
+// Burst hours are measured against the people of their own hour (flows8):
+// an office gateway whose 25 people (200 IMAP polls an hour) submit 60 an
+// hour through ten office hours, 2-3 an hour by night and evening (5 people
+// polling), has no burst hour when read in the evening; the same day's
+// submissions from a host with no more people by day than in the evening
+// (relay abuse in office hours) has ten.
+TEST(Detector, SubmissionBurstHoursCountThatHoursPeople) {
+  const IpAddress smarthost = ip("13.0.0.7"), imap = ip("13.9.0.9");
+  auto day = [&](const char* host, bool people_by_day) {
+    std::vector<Flow> v;
+    int k = 0;
+    for (int h = 0; h < 22; ++h) {
+      const bool office = h >= 8 && h < 18;
+      const int subs = office ? 60 : h < 8 ? 2 : 3;
+      const int polls = office && people_by_day ? 200 : 40;
+      const int64_t t0 = kT0 - kT0 % 3600000 + h * 3600000LL;
+      for (int i = 0; i < subs; ++i)
+        v.push_back(abuse_sub(host, smarthost, 587, t0 + 1000 + i * (3500000 / subs), k++));
+      for (int i = 0; i < polls; ++i)
+        v.push_back(tcp(host, imap, 993, t0 + 2000 + i * (3500000 / polls), true));
+    }
+    std::stable_sort(v.begin(), v.end(),
+                     [](const Flow& a, const Flow& b) { return a.start_ms < b.start_ms; });
+    return last_features(v, host);
+  };
+  const size_t k = feature("submission_bursts");
+  EXPECT_DOUBLE_EQ(day("100.64.3.5", true)[k], 0.0);
+  EXPECT_DOUBLE_EQ(day("100.64.3.6", false)[k], 1.0);
+}
+
 // The provider's smarthost is learnt: a port-25 destination reached by 12
 // subscriber hosts that use no other port-25 destination is a relay, and port
 // 25 to it counts as submission from then on (for every host). A big MX host
@@ -768,7 +798,7 @@ TEST(Detector, CleanHeavySenderIsNotRelayAbuse) {
 // providers' pools (round-robin names: one /16 each; blind9's mail users
 // reach 20-30 addresses of six providers in an hour).
 TEST(Detector, ManyProvidersSubmissionServers) {
-  auto hour = [](const char* host, uint32_t servers, uint32_t networks) {
+  auto hour = [](const char* host, uint32_t servers, uint32_t networks, bool reads = false) {
     Detector d(config());
     for (uint32_t i = 0; i < 360; ++i) {
       const int64_t t = kT0 + i * 10000LL;
@@ -780,6 +810,9 @@ TEST(Detector, ManyProvidersSubmissionServers) {
         Flow f = tcp(host, IpAddress::v4(addr), i % 2 ? 587 : 465, t + 1, true);
         f.bytes = 20000;
         d.observe(f);
+        // Its people read their mail at the same providers (IMAP, another
+        // address of the provider's network).
+        if (reads) d.observe(tcp(host, IpAddress::v4(addr + 68), 993, t + 2, true));
       }
     }
     d.finish();
@@ -794,7 +827,11 @@ TEST(Detector, ManyProvidersSubmissionServers) {
   EXPECT_EQ(many[0].evidence.terms.count("many_providers"), 1u);
   EXPECT_GE(many[0].evidence.submission_servers, 12u);
   EXPECT_GE(many[0].evidence.submission_networks, 12u);
+  EXPECT_GE(many[0].evidence.submission_networks_unread, 12u);
   EXPECT_EQ(many[0].action, Action::kThrottle);
+  // An office whose people submit where they read their mail (flows8).
+  const auto office = hour("100.64.14.4", 20, 20, true);
+  EXPECT_TRUE(office.empty()) << incident_json(office.front());
 }
 
 // Credential stuffing against IMAP/POP: a host with three hours of ordinary
@@ -1105,6 +1142,42 @@ TEST(Detector, MailExchangerOnADynamicLine) {
     const std::string j = incident_json(inc[0]);
     EXPECT_NE(j.find("\"mail_exchange\":"), std::string::npos) << j;
   }
+}
+
+// A small mail exchanger keeps its history over a quiet hour (flows8): it
+// receives and sends 2 an hour for ten hours, is silent for 90 minutes (no
+// flow at all), then sends 3 an hour to MX hosts it never used for four
+// hours and receives nothing. Not flagged: the mail it received within the
+// day still counts. A host that sends the same and never received any is
+// flagged (what the server looked like when it was forgotten after its
+// quiet hour).
+TEST(Detector, MailExchangerIsRememberedOverAQuietHour) {
+  auto run = [](const char* host, bool receives) {
+    DetectorConfig c = config();
+    c.beacon_min_hours = 0;  // its one web server every 30 minutes is not the point here
+    Detector d(c);
+    uint32_t k = 0;
+    for (int64_t m = 0; m < 10 * 60; m += 30) {
+      const int64_t t = kT0 + m * 60000;
+      if (receives) {
+        Flow in = tcp("203.0.113.9", ip(host), 25, t, true);
+        in.src = IpAddress::v4(0xCB000000u + static_cast<uint32_t>(m));
+        d.observe(in);
+      }
+      d.observe(tcp(host, IpAddress::v4(0x0B000000u + (k++) * 977), 25, t + 500, true));
+      d.observe(tcp(host, ip("12.0.0.1"), 443, t + 900, true));
+    }
+    for (int64_t m = 0; m < 4 * 60; m += 20) {
+      const int64_t t = kT0 + (11 * 60 + 30 + m) * 60000;
+      d.observe(tcp(host, IpAddress::v4(0x0C000000u + (k++) * 977), 25, t, true));
+      d.observe(tcp(host, ip("12.0.0.1"), 443, t + 900, true));
+    }
+    d.finish();
+    return d.take_closed();
+  };
+  const auto server = run("100.64.7.8", true);
+  EXPECT_TRUE(server.empty()) << incident_json(server.front());
+  EXPECT_FALSE(run("100.64.7.9", false).empty()) << "the sending alone looks like low-and-slow";
 }
 
 // Lone beacons: a host that calls a server no other subscriber reaches every
