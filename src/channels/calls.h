@@ -109,7 +109,9 @@ struct Options {
   // ... blocked when the wave's ended calls (at least `judge_min_ended`)
   // are under `low_asr` answered, or under half answered and most of the
   // answered ones shorter than `conversation_s` (a known caller's tagged).
-  bool neighbour_block = true;
+  // Off: on blind10's VoIP provider it blocked 15+ real neighbours' calls
+  // (new callers, no conversation before) on an interconnect carrying a wave.
+  bool neighbour_block = false;
   // TDoS: a flood at one number (calls from outside): this many calls in
   // the window, most ended ones unanswered, from this share of distinct
   // caller IDs; the calls of a source that sent `tdos_source_min` of them
