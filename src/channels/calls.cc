@@ -35,7 +35,20 @@ struct Attempt {
   uint32_t src = 0;          // hash of the source (/24, /64, else trunk): TDoS per source
   uint32_t from = 0;         // hash of the caller ID (0: withheld or none): distinct callers
   bool fresh = false;        // a caller's: a callee it had not called in the window (set per key)
+  // The path the call came by (hash, 0 unknown): from our side the source
+  // /24 or /64 (the subscriber's registration), from outside the trunk (the
+  // interconnect). A caller's sustained-robocalling block holds on the paths
+  // that carried its calls (Options::slow_path_share).
+  uint32_t path = 0;
 };
+
+// A path (Attempt::path) a caller's calls came by over the horizon, and how
+// many of them.
+struct PathSlot {
+  uint32_t path = 0;
+  uint32_t calls = 0;
+};
+constexpr size_t kPathSlots = 3;
 
 // An international number an own caller (or its PBX's address or number
 // block) held answered calls of `toll_long_call_s` or more to: `calls` of
@@ -326,6 +339,9 @@ struct CallPatterns::Impl {
       CountSet sources;    // calls per source (kTo)
       CountSet callers;    // calls per caller ID (kTo; withheld ones not in it)
       uint32_t withheld = 0;
+      // The neighbour-spoofed calls' ends (trunks, networks): ended,
+      // answered, answered of `conversation_s` or longer.
+      uint32_t nb_ended = 0, nb_answered = 0, nb_conv = 0;
     } t;
     // A caller's answered conversations since its key was made (not only in
     // the window): a known caller, let through a flood at its callee.
@@ -339,6 +355,13 @@ struct CallPatterns::Impl {
     // hashed into 1,024 bits (a slow redialler's few numbers are not new each
     // time they leave the window); cleared at each halving.
     std::unique_ptr<std::array<uint64_t, 16>> seen;
+    // A caller's calls per path over the horizon (the `kPathSlots` busiest;
+    // a full table drops its weakest), and all of them: halved with the
+    // history. A caller ID is what the caller says; the path is where it
+    // came from (a dialer presenting a subscriber's number calls from its
+    // own address, not from the subscriber's).
+    std::array<PathSlot, kPathSlots> paths{};
+    uint32_t paths_total = 0;
   };
   // Which distinct counts a kind of key needs.
   static constexpr bool wants_minute(KeyKind k) { return k == KeyKind::kCaller || k == KeyKind::kNet; }
@@ -360,11 +383,34 @@ struct CallPatterns::Impl {
     };
     add(t.ended, true);
     add(t.fresh_ended, a.fresh);
+    const bool nb = a.neighbour && wants_neighbours(k.kind);
+    add(t.nb_ended, nb);
+    add(t.nb_answered, nb && a.answered);
+    add(t.nb_conv, nb && a.answered && a.duration >= opt.conversation_s);
     if (!a.answered) return;
     add(t.answered, true);
     add(t.short_calls, a.duration >= 0 && a.duration < opt.short_call_s);
     add(t.conversations, a.duration >= opt.conversation_s);
     add(t.intl_long, a.intl && a.duration >= opt.toll_long_call_s);
+  }
+  // `n` calls of a caller by `path`; a full table gives the weakest slot up.
+  static void count_path(Key& k, uint32_t path, uint32_t n) {
+    k.paths_total += n;
+    PathSlot* weakest = &k.paths[0];
+    for (PathSlot& p : k.paths) {
+      if (p.path == path) {
+        p.calls += n;
+        return;
+      }
+      if (p.calls < weakest->calls) weakest = &p;
+    }
+    *weakest = PathSlot{path, n};
+  }
+  // The calls of a caller by `path` over the horizon.
+  static uint32_t path_calls(const Key& k, uint32_t path) {
+    for (const PathSlot& p : k.paths)
+      if (p.path == path && path != 0) return p.calls;
+    return 0;
   }
   void push(Key& k, const Attempt& a) const {
     if (k.attempts.size() >= kMaxAttemptsPerKey) pop(k);
@@ -380,6 +426,7 @@ struct CallPatterns::Impl {
       mine.fresh = k.kind == KeyKind::kCaller && a.callee && t.callees.count(a.callee) == 0;
       t.callees.add(a.callee);
     }
+    if (k.kind == KeyKind::kCaller && a.path) count_path(k, a.path, 1);
     if (k.kind == KeyKind::kCaller && a.callee && (k.seen || k.h_ended + t.ended >= 10)) {
       if (!k.seen) k.seen = std::make_unique<std::array<uint64_t, 16>>();
       const uint64_t h = (a.callee * 0x9E3779B97F4A7C15ull) >> 54;  // 10 bits
@@ -471,7 +518,8 @@ struct CallPatterns::Impl {
            t.callees.size() == f.callees.size() && t.neighbours.size() == f.neighbours.size() &&
            t.intl_dest.size() == f.intl_dest.size() && t.countries.size() == f.countries.size() &&
            t.sources.size() == f.sources.size() && t.callers.size() == f.callers.size() &&
-           t.withheld == f.withheld;
+           t.withheld == f.withheld && t.nb_ended == f.nb_ended && t.nb_answered == f.nb_answered &&
+           t.nb_conv == f.nb_conv;
   }
   // The tally of `attempts` as loaded (load_state).
   void retally(Key& k, int64_t now) const {
@@ -524,6 +572,8 @@ struct CallPatterns::Impl {
       k.h_fresh /= 2;
       k.h_since = now - opt.slow_horizon_s / 2;
       k.seen.reset();
+      for (PathSlot& p : k.paths) p.calls /= 2;
+      k.paths_total /= 2;
     }
     if (k.since < 0 && !k.attempts.empty()) k.since = k.attempts.front().time;
     advance_minute(k, now);
@@ -623,12 +673,28 @@ struct CallPatterns::Impl {
       // Neighbour spoofing (caller IDs made of the callee's own leading
       // digits, FCC consumer guide) as a wave from one source: those calls
       // are tagged. Each spoofed number is new: there is no caller to block.
+      // A wave whose calls are not reached or not talked on (its ended
+      // calls: under `low_asr` answered, or under half answered and most of
+      // the answered ones shorter than a conversation: the completion and
+      // duration the FCC's reasonable call analytics read) is a robocall
+      // campaign's: its neighbour-spoofed calls are blocked (on_invite lets
+      // a known caller's through, tagged). A neighbour who calls is
+      // answered and talks.
       if (last.neighbour && t.neighbours.size() >= opt.neighbour_wave_min) {
         Assessment a;
         a.action = Action::kTag;
         a.reasons.push_back("neighbour spoofing: " + std::to_string(t.neighbours.size()) +
                             " callees called from this source in " + std::to_string(opt.window_s) +
                             " s with caller IDs sharing the callee's leading digits");
+        const bool unreached =
+            static_cast<double>(t.nb_answered) < opt.low_asr * static_cast<double>(t.nb_ended);
+        const bool untalked = 2 * t.nb_answered < t.nb_ended && 2 * t.nb_conv < t.nb_answered;
+        if (opt.neighbour_block && t.nb_ended >= opt.judge_min_ended && (unreached || untalked)) {
+          a.action = Action::kBlock;
+          a.reasons.push_back("its neighbour-spoofed calls: " + std::to_string(t.nb_answered) + " of " +
+                              std::to_string(t.nb_ended) + " answered, " + std::to_string(t.nb_conv) +
+                              " of them " + std::to_string(opt.conversation_s) + " s or longer");
+        }
         raise(std::move(a));
         out.spoofed = true;
       }
@@ -668,6 +734,17 @@ struct CallPatterns::Impl {
                           " answered (" + std::to_string((100 * answered + ended / 2) / ended) + "%), " +
                           std::to_string(conv) + " of them " + std::to_string(opt.conversation_s) +
                           " s or longer");
+    // The block holds on the paths the calls came by: the same caller ID
+    // from a path that carried few of them (the subscriber whose number a
+    // dialer presents, calling from its own address) is tagged.
+    const uint32_t path = k.attempts.empty() ? 0 : k.attempts.back().path;
+    const uint32_t mine = path_calls(k, path);
+    if (path != 0 && k.paths_total > 0 &&
+        static_cast<double>(mine) < opt.slow_path_share * static_cast<double>(k.paths_total)) {
+      out.action = Action::kTag;
+      out.reasons.push_back("the call's path carried " + std::to_string(mine) + " of its " +
+                            std::to_string(k.paths_total) + " calls");
+    }
     return out;
   }
 
@@ -695,23 +772,31 @@ struct CallPatterns::Impl {
   // A flood of calls at one number from many caller IDs (telephony
   // denial of service: the DHS/FBI TDoS advisories describe floods at a
   // public-safety or business line from spoofed, rotating caller IDs, which
-  // keep its lines busy): `tdos_calls` calls in the window, most of the
-  // ended ones unanswered, from at least `tdos_distinct_share` distinct
-  // caller IDs (a crowd redialling a popular line repeats its numbers).
+  // keep its lines busy): `tdos_calls` calls in the window, from at least
+  // `tdos_distinct_share` distinct caller IDs (a crowd redialling a popular
+  // line repeats its numbers), the lines saturated: most of the ended calls
+  // unanswered, or a quarter of them unanswered and the answered ones mostly
+  // shorter than a conversation (the advisories' floods are answered with
+  // white noise, silence or a recording until every line is taken; a busy
+  // hotline staffed or answered by an IVR answers nearly all its calls, and
+  // people talk).
   // on_invite blocks the calls of the sources taking part (`tdos_source_min`
   // of the flood's calls) but for known callers, and tags the others.
   Assessment flood(const Key& k) const {
     Assessment out;
     const auto& t = k.t;
     const size_t n = k.attempts.size();
-    if (n < opt.tdos_calls || t.ended < n / 2 || 2 * t.answered >= t.ended ||
+    const bool refused = 2 * t.answered < t.ended;
+    const bool seized = 4 * t.answered <= 3 * t.ended && 2 * t.conversations < t.answered;
+    if (n < opt.tdos_calls || t.ended < n / 2 || (!refused && !seized) ||
         static_cast<double>(t.callers.size() + t.withheld) < opt.tdos_distinct_share * static_cast<double>(n))
       return out;
     out.action = Action::kBlock;
     out.reasons.push_back("flood at this number: " + std::to_string(n) + " calls in " +
                           std::to_string(opt.window_s) + " s from " +
                           std::to_string(t.callers.size() + t.withheld) + " caller IDs, " +
-                          std::to_string(t.answered) + " of " + std::to_string(t.ended) + " answered");
+                          std::to_string(t.answered) + " of " + std::to_string(t.ended) + " answered" +
+                          (refused ? "" : ", " + std::to_string(t.conversations) + " of them conversations"));
     return out;
   }
 
@@ -1018,6 +1103,13 @@ Assessment CallPatterns::on_invite(const Call& c) {
     for (const auto& r : impl_->opt.own_ranges)
       if (!r.empty() && caller_n.intl.compare(0, r.size(), r) == 0) at.foreign_cli = false;
   }
+  {
+    // The path: from our side the source network (the subscriber's
+    // registration), from outside the trunk (else the source network).
+    const std::string net = net_of(c.source_ip);
+    const std::string& path = c.external ? (c.trunk.empty() ? net : c.trunk) : (net.empty() ? c.trunk : net);
+    if (!path.empty()) at.path = static_cast<uint32_t>(std::hash<std::string>{}(path)) | 1u;
+  }
   std::vector<std::pair<std::string, KeyKind>> names;
   if (!caller.empty()) names.emplace_back("caller:" + caller_n.key(), KeyKind::kCaller);
   if (!c.trunk.empty()) names.emplace_back("trunk:" + c.trunk, KeyKind::kTrunk);
@@ -1052,6 +1144,16 @@ Assessment CallPatterns::on_invite(const Call& c) {
                                       : "the call's source sent " + std::to_string(from_src) + " of them");
       } else {
         a.reasons.push_back("the call's source sent " + std::to_string(from_src) + " of them");
+      }
+    }
+    if ((kind == KeyKind::kTrunk || kind == KeyKind::kNet) && a.action == Action::kBlock && at.neighbour &&
+        !caller.empty()) {
+      // A neighbour-spoofing campaign's call is blocked, but for a known
+      // caller (answered conversations before): a real neighbour.
+      auto ck = impl_->keys.find("caller:" + caller_n.key());
+      if (ck != impl_->keys.end() && ck->second.talks > 0) {
+        a.action = Action::kTag;
+        a.reasons.push_back("a known caller (" + std::to_string(ck->second.talks) + " conversations)");
       }
     }
     if (kind == KeyKind::kCaller && out.action == Action::kBlock && a.action != Action::kBlock) {
@@ -1151,7 +1253,9 @@ std::vector<Incident> CallPatterns::incidents() const {
 // calls before the window, first call, barred until, toll fraud since],
 // "hist": [ended, answered, conversations, to new callees, since] (a
 // caller's ended calls that left the window: sustained robocalling; absent
-// when none), "talks": N (a caller's answered conversations since its key was made: a
+// when none), "paths": [calls, [[path hash, calls], ...]] (a caller's calls
+// over the horizon and the busiest paths they came by; absent when none),
+// "talks": N (a caller's answered conversations since its key was made: a
 // known caller in a flood at its callee; absent when 0), "bars": [[country
 // code, barred until], ...] (a toll-fraud bar of the burst's destinations;
 // absent when none; "toll"'s third field is a bar of every international
@@ -1191,6 +1295,12 @@ std::string CallPatterns::save_state(int64_t now) const {
               {"toll", Json::array({k.intl_before, k.since, k.barred_until, k.toll_from})}};
     if (k.talks > 0) j["talks"] = k.talks;
     if (h_ended > 0) j["hist"] = Json::array({h_ended, h_answered, h_conv, h_fresh, h_since});
+    if (k.paths_total > 0) {
+      Json paths = Json::array();
+      for (const PathSlot& p : k.paths)
+        if (p.path != 0 && p.calls > 0) paths.push_back(Json::array({p.path, p.calls}));
+      j["paths"] = Json::array({k.paths_total, std::move(paths)});
+    }
     if (!k.bars.empty()) {
       Json bars = Json::array();
       for (const auto& [cc, until] : k.bars)
@@ -1304,6 +1414,23 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
       ok = ok && int_of(j["hist"][4], -1, INT64_MAX, &hist[4]) && hist[1] <= hist[0] && hist[2] <= hist[1] &&
            hist[3] <= hist[0];
     }
+    std::array<PathSlot, kPathSlots> paths{};
+    int64_t paths_total = 0;
+    if (ok && j.contains("paths")) {
+      const Json& ps = j["paths"];
+      ok = ps.is_array() && ps.size() == 2 && int_of(ps[0], 0, UINT32_MAX, &paths_total) &&
+           ps[1].is_array() && ps[1].size() <= kPathSlots;
+      int64_t sum = 0;
+      for (size_t i = 0; ok && i < ps[1].size(); ++i) {
+        const Json& e = ps[1][i];
+        int64_t path = 0, calls = 0;
+        ok = e.is_array() && e.size() == 2 && int_of(e[0], 1, UINT32_MAX, &path) &&
+             int_of(e[1], 1, UINT32_MAX, &calls);
+        sum += calls;
+        if (ok) paths[i] = PathSlot{static_cast<uint32_t>(path), static_cast<uint32_t>(calls)};
+      }
+      ok = ok && sum <= paths_total;
+    }
     std::vector<std::pair<uint16_t, int64_t>> bars;
     if (ok && j.contains("bars")) {
       ok = j["bars"].is_array() && j["bars"].size() <= kMaxBars;
@@ -1353,6 +1480,8 @@ size_t CallPatterns::load_state(std::string_view text, int64_t now, size_t* skip
     k.h_conv = static_cast<uint32_t>(hist[2]);
     k.h_fresh = static_cast<uint32_t>(hist[3]);
     k.h_since = hist[4];
+    k.paths = paths;
+    k.paths_total = static_cast<uint32_t>(paths_total);
     inc.key = name;
     k.incident = std::move(inc);
     ++loaded;

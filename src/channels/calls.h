@@ -106,6 +106,12 @@ struct Options {
   // callees from one source in the window: they are tagged.
   size_t neighbour_free_digits = 5;
   uint32_t neighbour_wave_min = 10;
+  // ... blocked when the wave's ended calls (at least `judge_min_ended`)
+  // are under `low_asr` answered, or under half answered and most of the
+  // answered ones shorter than `conversation_s` (a known caller's tagged).
+  // Off: on blind10's VoIP provider it blocked 15+ real neighbours' calls
+  // (new callers, no conversation before) on an interconnect carrying a wave.
+  bool neighbour_block = false;
   // TDoS: a flood at one number (calls from outside): this many calls in
   // the window, most ended ones unanswered, from this share of distinct
   // caller IDs; the calls of a source that sent `tdos_source_min` of them
@@ -122,6 +128,12 @@ struct Options {
   uint32_t slow_min_calls = 100;
   double slow_fresh_share = 0.8;
   int64_t slow_horizon_s = 86400;
+  // ... the block holds on a path (from our side the source /24 or /64, from
+  // outside the trunk) that carried this share of the caller's calls over
+  // the horizon; the caller ID's calls by other paths are tagged (a dialer
+  // presenting a subscriber's number: the subscriber's own calls). 0: every
+  // path.
+  double slow_path_share = 0.25;
   // Wangiri: calls from one foreign country code to this many distinct
   // callees in the window, at least as many ended, under `wangiri_asr`
   // answered: the country's calls are tagged; its callers that rang two

@@ -447,6 +447,71 @@ TEST(Calls, SustainedRobocallingOverHoursIsBlocked) {
   EXPECT_EQ(q.on_invite(call(t + 240, "+12025550143", distinct(100))).action, Action::kBlock);
 }
 
+// A customer's dialer on our side presenting one of our subscribers' numbers
+// (blind11's VoIP provider: an unlawful dialer's rotated caller IDs include
+// real subscribers' numbers): the dialer is blocked once the pattern shows,
+// on the path it calls from; the subscriber's own calls from its own address
+// are tagged, never blocked. Without the path rule they were blocked. The
+// paths survive a restart.
+TEST(Calls, SustainedRobocallingBlockHoldsOnItsPaths) {
+  auto own = [](int64_t t, const std::string& callee, const std::string& ip) {
+    Call c = call(t, "+12025550143", callee, ip);
+    c.external = false;
+    c.trunk = "sbc-access-1";
+    return c;
+  };
+  auto run = [&](Options o, CallPatterns* keep) {
+    auto p = std::make_unique<CallPatterns>(o);
+    int dialer_blocks = 0, dialer_first = -1, person_blocks = 0, person_tags = 0;
+    for (int i = 0; i < 300; ++i) {
+      const int64_t t = kT0 + 9 * 3600 + i * 240;
+      Call d = own(t, "+1312555" + std::to_string(1000 + (i * 7919) % 9000), "203.0.113.7");
+      d.answered = i % 10 == 0;
+      d.duration_s = d.answered ? 12 : 0;
+      Assessment a = p->on_invite(d);
+      p->on_end(d);
+      if (a.action == Action::kBlock) {
+        ++dialer_blocks;
+        if (dialer_first < 0) dialer_first = i;
+      }
+      if (i % 20 == 7) {  // the subscriber, its few contacts, from home
+        Call m = own(t + 60, "+1312555" + std::to_string(9000 + i % 3), "192.0.2.10");
+        m.answered = true;
+        m.duration_s = 95;
+        Assessment b = p->on_invite(m);
+        p->on_end(m);
+        person_blocks += b.action == Action::kBlock;
+        person_tags += b.action == Action::kTag;
+        if (b.action == Action::kTag) {
+          EXPECT_NE(b.reasons.back().find("the call's path carried "), std::string::npos) << b.reasons.back();
+        }
+      }
+    }
+    EXPECT_TRUE(p->tallies_consistent());
+    if (keep) {
+      const int64_t t = kT0 + 9 * 3600 + 300 * 240;
+      keep->load_state(p->save_state(t), t);
+    }
+    return std::array<int, 4>{dialer_first, dialer_blocks, person_blocks, person_tags};
+  };
+  CallPatterns after;
+  const auto r = run(Options{}, &after);
+  EXPECT_GE(r[0], 90);  // 100 ended calls of the caller ID, the subscriber's among them
+  EXPECT_LE(r[0], 100);
+  EXPECT_GE(r[1], 180);  // the dialer from its first block on
+  EXPECT_EQ(r[2], 0);    // the subscriber never
+  EXPECT_GE(r[3], 9);    // but tagged while the caller ID is flagged
+  Options every_path;
+  every_path.slow_path_share = 0;
+  EXPECT_GE(run(every_path, nullptr)[2], 9);  // the rule's cause: the subscriber blocked with the dialer
+  // After a restart: the dialer's path blocked, the subscriber's tagged.
+  const int64_t t = kT0 + 9 * 3600 + 300 * 240 + 30;
+  Call d = own(t, "+13125554321", "203.0.113.7");
+  EXPECT_EQ(after.on_invite(d).action, Action::kBlock);
+  after.on_end(d);
+  EXPECT_EQ(after.on_invite(own(t + 5, "+13125559001", "192.0.2.10")).action, Action::kTag);
+}
+
 TEST(Calls, BusinessCallingForeignCustomersIsNotFlagged) {
   CallPatterns p(uk_provider());
   // Five foreign customers a day for two weeks, long answered calls, some
@@ -791,6 +856,42 @@ TEST(Calls, FloodAtOneNumberFromManyCallerIdsIsBlockedFromItsSources) {
   }
 }
 
+// A TDoS flood whose calls are answered (white noise, as the FBI/DHS
+// advisories describe) until the target's lines are all taken, then refused:
+// half answered, the answered ones 25 s. Blocked from its sources; a
+// hotline receiving as many distinct callers is not: answered by an IVR (90%,
+// short) or by people (half answered, conversations).
+TEST(Calls, FloodAnsweredWithNoiseUntilTheLinesAreTakenIsBlocked) {
+  auto run = [](auto outcome) {
+    CallPatterns p;
+    std::vector<Action> got;
+    for (int i = 0; i < 400; ++i) {
+      Call c = call(kT0 + i, "+1" + std::to_string(2025550000 + i * 7919 % 9999999), "+19194634820",
+                    i % 2 ? "198.51.100.10" : "203.0.113.5");
+      got.push_back(p.on_invite(c).action);
+      outcome(i, c);
+      p.on_end(c);
+    }
+    EXPECT_TRUE(p.tallies_consistent());
+    return std::count(got.begin(), got.end(), Action::kBlock);
+  };
+  EXPECT_GE(run([](int i, Call& c) {
+              c.answered = i % 2 == 0;  // the lines seized, the rest busy
+              c.duration_s = c.answered ? 20 + i % 11 : 0;
+            }),
+            250);
+  EXPECT_EQ(run([](int i, Call& c) {
+              c.answered = i % 10 != 0;  // an IVR answering nearly every call
+              c.duration_s = c.answered ? 20 : 0;
+            }),
+            0);
+  EXPECT_EQ(run([](int i, Call& c) {
+              c.answered = i % 2 == 0;  // a staffed hotline: half reached, then they talk
+              c.duration_s = c.answered ? 60 + i % 200 : 0;
+            }),
+            0);
+}
+
 // The known callers of the TDoS rule (answered conversations, kept past the
 // window) survive a restart: after one, a flood source's call from a caller
 // that talked before is tagged, as before it; without the state it is blocked.
@@ -959,9 +1060,45 @@ TEST(Calls, NeighbourSpoofingWaveIsTagged) {
     tagged += a.action == Action::kTag;
     EXPECT_NE(a.action, Action::kBlock) << i;
     EXPECT_EQ(a.spoofed, a.action == Action::kTag) << i;  // a sign for the STIR check (calls_api.h)
+    c.answered = i % 3 != 0;                              // answered, and talked on: tagged, not blocked
+    c.duration_s = c.answered ? 90 : 0;
     p.on_end(c);
   }
   EXPECT_GE(tagged, 30);
+  // A wave nobody answers (or answers for a few seconds): a robocall
+  // campaign's, its spoofed calls blocked from its 10th ended call on, but a
+  // known caller's (a conversation before) tagged; without the rule, tagged.
+  auto wave = [&](bool rule) {
+    Options w = o;
+    w.neighbour_block = rule;
+    CallPatterns q(w);
+    Call known = call(kT0 - 3000, "+442077567777", "+442071234567", "45.50.33.151");
+    q.on_invite(known);
+    known.answered = true;
+    known.duration_s = 240;
+    q.on_end(known);
+    int blocked = 0;
+    for (int i = 0; i < 40; ++i) {
+      const std::string callee = "+4420775" + std::to_string(91000 + i * 211);
+      Call c = call(kT0 + i * 10, i == 30 ? "+442077567777" : "+4420775" + std::to_string(60000 + i * 173),
+                    callee, "45.50.33.151");
+      c.trunk = "wholesale-5";
+      Assessment a = q.on_invite(c);
+      EXPECT_TRUE(a.spoofed || i < 9) << i;
+      if (i == 30) {
+        EXPECT_EQ(a.action, Action::kTag);
+      } else {
+        blocked += a.action == Action::kBlock;
+      }
+      c.answered = i % 8 == 0;
+      c.duration_s = c.answered ? 8 : 0;
+      q.on_end(c);
+    }
+    EXPECT_TRUE(q.tallies_consistent());
+    return blocked;
+  };
+  EXPECT_GE(wave(true), 28);
+  EXPECT_EQ(wave(false), 0);
   // One caller calling its four neighbours again and again: not a wave.
   CallPatterns r(o);
   for (int i = 0; i < 30; ++i) {
