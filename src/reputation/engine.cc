@@ -163,9 +163,13 @@ void Engine::collect(std::span<const Event> events, std::vector<std::pair<Identi
 }
 
 void Engine::collect_into(std::span<const Event> events, std::vector<Update>& updates,
-                          std::vector<std::pair<Identity, int64_t>>* senders, KeyIndex* seen) const {
+                          std::vector<std::pair<Identity, int64_t>>* senders, KeyIndex* seen,
+                          KeyIndex* fold) const {
   const auto key_of = [senders](uint32_t i) -> std::string_view { return (*senders)[i].first.key; };
-  updates.reserve(updates.size() + 6 * events.size());  // ip, net, domain, dkim, spf and one more, typically
+  const auto update_key = [&updates](uint32_t i) -> std::string_view { return updates[i].key; };
+  if (!fold)  // folded: a batch's senders, not its events, set the size
+    updates.reserve(updates.size() +
+                    6 * events.size());  // ip, net, domain, dkim, spf and one more, typically
   for (const Event& e : events) {
     const int64_t at = e.time ? e.time : clock_.unix_seconds();
     const Counters d = delta_of(e, at, &psl_);
@@ -179,6 +183,13 @@ void Engine::collect_into(std::span<const Event> events, std::vector<Update>& up
           senders->emplace_back(id, at);
         } else {
           (*senders)[pos].second = std::max((*senders)[pos].second, at);
+        }
+      }
+      if (fold) {
+        auto [pos, fresh] = fold->find_or_add(id.key, static_cast<uint32_t>(updates.size()), update_key);
+        if (!fresh) {
+          updates[pos].delta = merge(updates[pos].delta, d);
+          continue;
         }
       }
       updates.push_back(Update{std::move(id.key), d});
@@ -223,10 +234,15 @@ std::span<const OpBatch> Engine::ops_into(std::span<const EventBatch> batches, S
   for (size_t i = 0; i < senders.size(); ++i)
     seen.find_or_add(senders[i].first.key, static_cast<uint32_t>(i), key_of);
   if (ops.size() < batches.size()) ops.resize(batches.size());
+  // A batch's updates, one per key: a busy sender's hundreds of events in
+  // 100 ms are one merge in the store, not hundreds (with the memory store
+  // each was a table update under the lock the loops' lookups take).
+  KeyIndex fold;
   for (size_t i = 0; i < batches.size(); ++i) {
     ops[i].op_id = batches[i].op_id;
     ops[i].updates.clear();  // its capacity stays: no large allocation per batch
-    collect_into(batches[i].events, ops[i].updates, &senders, &seen);
+    fold.clear();
+    collect_into(batches[i].events, ops[i].updates, &senders, &seen, &fold);
   }
   return std::span<const OpBatch>(ops.data(), batches.size());
 }
