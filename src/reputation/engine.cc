@@ -153,6 +153,40 @@ const SharedEvidenceFn* Engine::shared_fn() const {
 
 namespace {
 bool is_sender_kind(IdentityKind k) { return k != IdentityKind::kFeedbackId && k != IdentityKind::kListId; }
+
+// The inputs of identities_of() for a mail event (a message, a complaint,
+// a bounce, a bot: every field it reads), as one key, each field
+// length-prefixed (two events with the same key get the same identities).
+// False for other channels' and shared events (not memoized).
+bool identity_inputs(const Event& e, std::string& out) {
+  if (e.type == EventType::kShared || e.type == EventType::kCall || e.type == EventType::kCallEnd ||
+      !e.channel.empty())
+    return false;
+  out.clear();
+  const auto field = [&out](std::string_view v) {
+    const auto n = static_cast<uint32_t>(v.size());
+    out.append(reinterpret_cast<const char*>(&n), sizeof n);
+    out.append(v);
+  };
+  out.push_back(e.type == EventType::kBot ? 'b' : 'm');
+  out.push_back(static_cast<char>(e.dkim));
+  out.push_back(static_cast<char>(e.spf));
+  out.push_back(static_cast<char>(e.senderid));
+  out.push_back(static_cast<char>(e.dmarc));
+  if (e.ip) {
+    out.push_back(e.ip->is_v4() ? '4' : '6');
+    out.append(reinterpret_cast<const char*>(e.ip->bytes().data()), e.ip->bytes().size());
+  } else {
+    out.push_back('-');
+  }
+  field(e.mail_from);
+  field(e.from);
+  field(e.pra);
+  field(e.feedback_id);
+  field(e.list_id);
+  for (const std::string& d : e.dkim_domains) field(d);
+  return true;
+}
 }  // namespace
 
 void Engine::collect(std::span<const Event> events, std::vector<std::pair<Identity, int64_t>>* senders) {
@@ -170,10 +204,30 @@ void Engine::collect_into(std::span<const Event> events, std::vector<Update>& up
   if (!fold)  // folded: a batch's senders, not its events, set the size
     updates.reserve(updates.size() +
                     6 * events.size());  // ip, net, domain, dkim, spf and one more, typically
+  // Folded (the writer's batches): a sender's identities are worked out
+  // once per batch; its next events with the same inputs to identities_of()
+  // take them from `memo` (no domain look-ups, no allocation per identity).
+  std::string probe;
+  std::vector<std::string> memo_keys;
+  std::vector<std::vector<Identity>> memo_ids;
+  KeyIndex memo;
+  const auto memo_key = [&memo_keys](uint32_t i) -> std::string_view { return memo_keys[i]; };
+  std::vector<Identity> own;
   for (const Event& e : events) {
     const int64_t at = e.time ? e.time : clock_.unix_seconds();
     const Counters d = delta_of(e, at, &psl_);
-    for (Identity& id : identities_of(e, psl_)) {
+    std::vector<Identity>* ids_p = &own;
+    if (fold && identity_inputs(e, probe)) {
+      auto [pos, fresh] = memo.find_or_add(probe, static_cast<uint32_t>(memo_keys.size()), memo_key);
+      if (fresh) {
+        memo_keys.push_back(probe);
+        memo_ids.push_back(identities_of(e, psl_));
+      }
+      ids_p = &memo_ids[pos];
+    } else {
+      own = identities_of(e, psl_);
+    }
+    for (Identity& id : *ids_p) {
       if (senders && is_sender_kind(id.kind)) {
         if (!seen) {
           senders->emplace_back(id, at);
@@ -189,8 +243,10 @@ void Engine::collect_into(std::span<const Event> events, std::vector<Update>& up
         auto [pos, fresh] = fold->find_or_add(id.key, static_cast<uint32_t>(updates.size()), update_key);
         if (!fresh) {
           updates[pos].delta = merge(updates[pos].delta, d);
-          continue;
+        } else {
+          updates.push_back(Update{id.key, d});  // a copy: the memo may serve the next event
         }
+        continue;
       }
       updates.push_back(Update{std::move(id.key), d});
     }

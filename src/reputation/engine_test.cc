@@ -337,8 +337,10 @@ TEST(Engine, OpsIntoFoldsEachBatchPerIdentity) {
   other.ip = *IpAddress::parse("192.0.2.9");
   other.from = other.mail_from = "a@other.example";
   other.dkim_domains = {"other.example"};
-  const std::vector<Event> same = {newsletter(1700000000, 3), other, newsletter(1700000000, 5),
-                                   newsletter(1700000000, 1)};
+  Event unsigned_one = newsletter(1700000000, 2);  // one input to identities_of() apart: no dkim: identity
+  unsigned_one.dkim = AuthResult::kFail;
+  const std::vector<Event> same = {newsletter(1700000000, 3), other,        newsletter(1700000000, 5),
+                                   newsletter(1700000000, 1), unsigned_one, newsletter(1700000000, 4)};
   const std::vector<Event> spread = {newsletter(1700000000, 3), newsletter(1700003600, 4),
                                      newsletter(1700000010, 2)};
   const std::vector<EventBatch> batches = {{"a", same}, {"b", spread}};
