@@ -172,6 +172,40 @@ const SharedEvidenceFn* Engine::shared_fn() const {
 
 namespace {
 bool is_sender_kind(IdentityKind k) { return k != IdentityKind::kFeedbackId && k != IdentityKind::kListId; }
+
+// The inputs of identities_of() for a mail event (a message, a complaint,
+// a bounce, a bot: every field it reads), as one key, each field
+// length-prefixed (two events with the same key get the same identities).
+// False for other channels' and shared events (not memoized).
+bool identity_inputs(const Event& e, std::string& out) {
+  if (e.type == EventType::kShared || e.type == EventType::kCall || e.type == EventType::kCallEnd ||
+      !e.channel.empty())
+    return false;
+  out.clear();
+  const auto field = [&out](std::string_view v) {
+    const auto n = static_cast<uint32_t>(v.size());
+    out.append(reinterpret_cast<const char*>(&n), sizeof n);
+    out.append(v);
+  };
+  out.push_back(e.type == EventType::kBot ? 'b' : 'm');
+  out.push_back(static_cast<char>(e.dkim));
+  out.push_back(static_cast<char>(e.spf));
+  out.push_back(static_cast<char>(e.senderid));
+  out.push_back(static_cast<char>(e.dmarc));
+  if (e.ip) {
+    out.push_back(e.ip->is_v4() ? '4' : '6');
+    out.append(reinterpret_cast<const char*>(e.ip->bytes().data()), e.ip->bytes().size());
+  } else {
+    out.push_back('-');
+  }
+  field(e.mail_from);
+  field(e.from);
+  field(e.pra);
+  field(e.feedback_id);
+  field(e.list_id);
+  for (const std::string& d : e.dkim_domains) field(d);
+  return true;
+}
 }  // namespace
 
 void Engine::collect(std::span<const Event> events, std::vector<std::pair<Identity, int64_t>>* senders) {
@@ -182,9 +216,22 @@ void Engine::collect(std::span<const Event> events, std::vector<std::pair<Identi
 }
 
 void Engine::collect_into(std::span<const Event> events, std::vector<Update>& updates,
-                          std::vector<std::pair<Identity, int64_t>>* senders, KeyIndex* seen) const {
+                          std::vector<std::pair<Identity, int64_t>>* senders, KeyIndex* seen,
+                          KeyIndex* fold) const {
   const auto key_of = [senders](uint32_t i) -> std::string_view { return (*senders)[i].first.key; };
-  updates.reserve(updates.size() + 6 * events.size());  // ip, net, domain, dkim, spf and one more, typically
+  const auto update_key = [&updates](uint32_t i) -> std::string_view { return updates[i].key; };
+  if (!fold)  // folded: a batch's senders, not its events, set the size
+    updates.reserve(updates.size() +
+                    6 * events.size());  // ip, net, domain, dkim, spf and one more, typically
+  // Folded (the writer's batches): a sender's identities are worked out
+  // once per batch; its next events with the same inputs to identities_of()
+  // take them from `memo` (no domain look-ups, no allocation per identity).
+  std::string probe;
+  std::vector<std::string> memo_keys;
+  std::vector<std::vector<Identity>> memo_ids;
+  KeyIndex memo;
+  const auto memo_key = [&memo_keys](uint32_t i) -> std::string_view { return memo_keys[i]; };
+  std::vector<Identity> own;
   for (const Event& e : events) {
     const int64_t at = e.time ? e.time : clock_.unix_seconds();
     const Counters d = delta_of(e, at, &psl_);
@@ -200,7 +247,18 @@ void Engine::collect_into(std::span<const Event> events, std::vector<Update>& up
         dc.v[Counters::index(Metric::kCoSigned, static_cast<Window>(w))] = static_cast<float>(n);
       for (const std::string& c : cos) cos_orgs.push_back("domain:" + psl_.organizational_domain(c));
     }
-    for (Identity& id : identities_of(e, psl_)) {
+    std::vector<Identity>* ids_p = &own;
+    if (fold && identity_inputs(e, probe)) {
+      auto [pos, fresh] = memo.find_or_add(probe, static_cast<uint32_t>(memo_keys.size()), memo_key);
+      if (fresh) {
+        memo_keys.push_back(probe);
+        memo_ids.push_back(identities_of(e, psl_));
+      }
+      ids_p = &memo_ids[pos];
+    } else {
+      own = identities_of(e, psl_);
+    }
+    for (Identity& id : *ids_p) {
       bool co = false;
       if (!cos.empty()) {
         if (id.kind == IdentityKind::kIp || id.kind == IdentityKind::kNet)
@@ -220,6 +278,15 @@ void Engine::collect_into(std::span<const Event> events, std::vector<Update>& up
         } else {
           (*senders)[pos].second = std::max((*senders)[pos].second, at);
         }
+      }
+      if (fold) {
+        auto [pos, fresh] = fold->find_or_add(id.key, static_cast<uint32_t>(updates.size()), update_key);
+        if (!fresh) {
+          updates[pos].delta = merge(updates[pos].delta, co ? dc : d);
+        } else {
+          updates.push_back(Update{id.key, co ? dc : d});  // a copy: the memo may serve the next event
+        }
+        continue;
       }
       updates.push_back(Update{std::move(id.key), co ? dc : d});
     }
@@ -263,10 +330,15 @@ std::span<const OpBatch> Engine::ops_into(std::span<const EventBatch> batches, S
   for (size_t i = 0; i < senders.size(); ++i)
     seen.find_or_add(senders[i].first.key, static_cast<uint32_t>(i), key_of);
   if (ops.size() < batches.size()) ops.resize(batches.size());
+  // A batch's updates, one per key: a busy sender's hundreds of events in
+  // 100 ms are one merge in the store, not hundreds (with the memory store
+  // each was a table update under the lock the loops' lookups take).
+  KeyIndex fold;
   for (size_t i = 0; i < batches.size(); ++i) {
     ops[i].op_id = batches[i].op_id;
     ops[i].updates.clear();  // its capacity stays: no large allocation per batch
-    collect_into(batches[i].events, ops[i].updates, &senders, &seen);
+    fold.clear();
+    collect_into(batches[i].events, ops[i].updates, &senders, &seen, &fold);
   }
   return std::span<const OpBatch>(ops.data(), batches.size());
 }

@@ -143,8 +143,10 @@ class Engine {
   // ... and their re-classification (one lookup_many, one put_states).
   Status reclassify(const Senders& senders);
   // write_ops() split for a caller that keeps counters itself (StoreService's
-  // cache of recent counters): the op batches of `batches` (each identity's
-  // delta, not folded), the senders added to `senders` as write_ops does.
+  // cache of recent counters): the op batches of `batches`, each with one
+  // update per identity (its events' deltas merged in their order: merge is
+  // commutative and associative up to rounding, and exact for events of the
+  // same second), the senders added to `senders` as write_ops does.
   std::vector<OpBatch> ops_of(std::span<const EventBatch> batches, Senders& senders) const;
   // ops_of() into `ops`, whose elements (and their vectors' capacity) are
   // reused from one call to the next (StoreService's writer: a 20 KB vector
@@ -209,8 +211,11 @@ class Engine {
   // updates_ from the events' deltas; with `senders`, each sender identity
   // once with the latest time of its events.
   void collect(std::span<const Event> events, std::vector<std::pair<Identity, int64_t>>* senders);
+  // With `fold` (an index over `updates`, empty at the start): each key's
+  // deltas merged into one update (the first event's position).
   void collect_into(std::span<const Event> events, std::vector<Update>& updates,
-                    std::vector<std::pair<Identity, int64_t>>* senders, KeyIndex* seen) const;
+                    std::vector<std::pair<Identity, int64_t>>* senders, KeyIndex* seen,
+                    KeyIndex* fold = nullptr) const;
   std::optional<std::string> next_state(const Identity& id, const Store::Lookup& l, int64_t now,
                                         ClassChange* change = nullptr) const;
   Report report_from(std::string_view identity, const Store::Lookup& l, int64_t now) const;

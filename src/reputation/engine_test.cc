@@ -324,6 +324,73 @@ TEST(Engine, OpsIntoReusedMatchesOpsOf) {
   EXPECT_EQ(reused.size(), 3u);  // never shrunk
 }
 
+// ops_into() folds a batch's events: one update per identity, whose delta
+// is what merging the events one by one gives (the same bits for events of
+// one second; up to rounding across seconds). Batches stay apart (op ids).
+TEST(Engine, OpsIntoFoldsEachBatchPerIdentity) {
+  auto psl = dmarc::PublicSuffixList::from_text("example\n");
+  ASSERT_TRUE(psl);
+  FakeClock clock(1700000000);
+  MemoryStore folded, one_by_one;
+  const Engine engine(folded, clock, Thresholds{}, *psl);
+  Event other = newsletter(1700000000, 2);
+  other.ip = *IpAddress::parse("192.0.2.9");
+  other.from = other.mail_from = "a@other.example";
+  other.dkim_domains = {"other.example"};
+  Event unsigned_one = newsletter(1700000000, 2);  // one input to identities_of() apart: no dkim: identity
+  unsigned_one.dkim = AuthResult::kFail;
+  const std::vector<Event> same = {newsletter(1700000000, 3), other,        newsletter(1700000000, 5),
+                                   newsletter(1700000000, 1), unsigned_one, newsletter(1700000000, 4)};
+  const std::vector<Event> spread = {newsletter(1700000000, 3), newsletter(1700003600, 4),
+                                     newsletter(1700000010, 2)};
+  const std::vector<EventBatch> batches = {{"a", same}, {"b", spread}};
+  Engine::Senders senders;
+  std::vector<OpBatch> ops;
+  const std::span<const OpBatch> got = engine.ops_into(batches, senders, ops);
+  ASSERT_EQ(got.size(), 2u);
+  // Each event alone: its identities, once each (identities_of()).
+  const std::vector<OpBatch> each_a = engine.ops_of(std::vector<EventBatch>{{"x", {same[0]}}}, senders);
+  const std::vector<OpBatch> each_o = engine.ops_of(std::vector<EventBatch>{{"y", {other}}}, senders);
+  ASSERT_FALSE(each_a[0].updates.empty());
+  EXPECT_EQ(got[0].updates.size(), each_a[0].updates.size() + each_o[0].updates.size())
+      << "one update per identity of the batch (the two senders share none)";
+  EXPECT_EQ(got[1].updates.size(), each_a[0].updates.size());
+  for (size_t i = 0; i < got[1].updates.size(); ++i)
+    EXPECT_EQ(got[1].updates[i].key, each_a[0].updates[i].key);
+  // The store's counters: folded batches against every event merged alone.
+  ASSERT_TRUE(folded.merge_ops(got));
+  for (const auto* evs : {&same, &spread})
+    for (const Event& e : *evs)
+      for (const OpBatch& b : engine.ops_of(std::vector<EventBatch>{{"", {e}}}, senders))
+        ASSERT_TRUE(one_by_one.merge(b.updates));
+  size_t keys = 0;
+  ASSERT_TRUE(one_by_one.for_each_key([&](std::string_view key) {
+    ++keys;
+    auto have = folded.get(key);
+    auto want = one_by_one.get(key);
+    EXPECT_TRUE(have && *have && want && *want) << key;
+    if (!have || !*have || !want || !*want) return true;
+    EXPECT_EQ((*have)->t, (*want)->t) << key;
+    for (size_t i = 0; i < (*want)->v.size(); ++i)
+      EXPECT_NEAR((*have)->v[i], (*want)->v[i], 1e-4 * (1 + (*want)->v[i])) << key;
+    return true;
+  }));
+  EXPECT_GT(keys, 5u);
+  // Events of one second alone: the same bits.
+  MemoryStore a, b;
+  const std::vector<EventBatch> one_second = {{"s", same}};
+  ASSERT_TRUE(a.merge_ops(engine.ops_of(one_second, senders)));
+  for (const Event& e : same)
+    for (const OpBatch& op : engine.ops_of(std::vector<EventBatch>{{"", {e}}}, senders))
+      ASSERT_TRUE(b.merge(op.updates));
+  ASSERT_TRUE(b.for_each_key([&](std::string_view key) {
+    auto have = a.get(key);
+    auto want = b.get(key);
+    EXPECT_TRUE(have && *have && want && *want && encode(**have) == encode(**want)) << key;
+    return true;
+  }));
+}
+
 TEST(Engine, ReportManyIsReportForEach) {
   auto psl = dmarc::PublicSuffixList::from_text("example\n");
   ASSERT_TRUE(psl);
